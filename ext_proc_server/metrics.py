@@ -1,0 +1,155 @@
+"""Every metric mockado exports, with the names the seed and the issues give.
+
+Labels carry only bounded values (an HTTP method from a fixed set, a status
+class, a reason or type name from the enums below): never raw request data.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Methods outside this set are reported as "OTHER", so a client cannot grow the label set.
+KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+
+# collector_dropped_total{reason}: the only reasons that exist.
+DROP_REASONS = (
+    "buffer_full",  # the in-memory buffer between streams and Redis was full
+    "redis_error",  # Redis refused or was unreachable after the buffer filled
+    "malformed",  # out-of-order or malformed ext_proc messages
+    "incomplete",  # the stream ended before the response (client went away)
+    "not_sampled",  # sample_rate said no
+    "filtered",  # include/exclude host or path filters
+    "sanitize_error",  # the sanitizer raised: dropped, never passed through raw
+    "unsanitizable",  # a body that could not be sanitized with certainty
+    "truncated_response",  # truncated_responses=skip
+    "upgrade",  # websocket or other protocol upgrade
+    "internal_error",  # a bug: counted, never crashes the stream
+)
+
+SANITIZE_TYPES = (
+    "jwt",
+    "api_key",
+    "password",
+    "card",
+    "cpf",
+    "cnpj",
+    "phone",
+    "email",
+    "cookie",
+    "custom",
+)
+
+_LATENCY_BUCKETS_S = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+)
+
+# -- collector -------------------------------------------------------------------
+
+COLLECTOR_REQUESTS = Counter(
+    "collector_requests",
+    "Exchanges seen by the ext_proc server, by request method and response status class.",
+    ["method", "status"],
+)
+COLLECTOR_REQUEST_DURATION = Histogram(
+    "collector_requests_duration_seconds",
+    "Wall time of one ext_proc stream, first message to close.",
+    buckets=_LATENCY_BUCKETS_S,
+)
+COLLECTOR_SANITIZATION = Counter(
+    "collector_sanitization_operations",
+    "Values replaced by the sanitizer, by class.",
+    ["type"],
+)
+COLLECTOR_DEDUPLICATION = Counter(
+    "collector_deduplication_operations",
+    "Dedup decisions: duplicate or unique.",
+    ["result"],
+)
+COLLECTOR_QUEUE_SIZE = Gauge(
+    "collector_queue_size",
+    "Exchanges waiting in the in-memory buffer for the pipeline.",
+)
+COLLECTOR_DROPPED = Counter(
+    "collector_dropped",
+    "Captures dropped, by reason. Proxied traffic is never affected.",
+    ["reason"],
+)
+COLLECTOR_TRUNCATED = Counter(
+    "collector_truncated",
+    "Exchanges whose request or response body passed the body limit.",
+)
+COLLECTOR_ENQUEUED = Counter(
+    "collector_enqueued",
+    "Mappings written to the Redis queue.",
+)
+COLLECTOR_SANITIZE_BYTES = Counter(
+    "collector_sanitized_bytes",
+    "Body bytes scanned by the sanitizer.",
+)
+
+# -- loader ----------------------------------------------------------------------
+
+LOADER_PROCESSED = Counter(
+    "wiremock_loader_mappings_processed",
+    "Mappings taken from the queue, by outcome: loaded, dead_lettered, rejected_budget.",
+    ["status"],
+)
+LOADER_ERRORS = Counter(
+    "wiremock_loader_mappings_errors",
+    "Loader errors by type: wiremock_unavailable, wiremock_rejected, invalid_item, redis_error.",
+    ["error_type"],
+)
+LOADER_WIREMOCK_DURATION = Histogram(
+    "wiremock_loader_wiremock_requests_duration_seconds",
+    "Duration of WireMock admin API requests.",
+    buckets=_LATENCY_BUCKETS_S,
+)
+LOADER_QUEUE_LAG = Gauge(
+    "wiremock_loader_queue_lag_seconds",
+    "Age of the oldest item in the queue not yet acknowledged.",
+)
+LOADER_QUEUE_LENGTH = Gauge(
+    "wiremock_loader_queue_length",
+    "Items in the Redis queue.",
+)
+LOADER_DEAD_LETTER = Gauge(
+    "wiremock_loader_dead_letter_size",
+    "Items in the dead-letter stream.",
+)
+LOADER_STUB_COUNT = Gauge(
+    "wiremock_loader_stub_count",
+    "Stubs held by WireMock, per shard.",
+    ["shard"],
+)
+LOADER_STUBS_REJECTED = Counter(
+    "wiremock_loader_stubs_rejected",
+    "Mappings refused because the shard reached max_stubs.",
+    ["shard"],
+)
+LOADER_BACKUPS = Counter(
+    "wiremock_loader_backups",
+    "Backups written, by result: ok or error.",
+    ["result"],
+)
+
+# -- serving ---------------------------------------------------------------------
+
+SERVING_UNMATCHED = Gauge(
+    "mockado_serving_unmatched_requests",
+    "Requests a WireMock shard answered with the catch-all (no recording matched).",
+    ["shard"],
+)
+
+
+def method_label(method: str) -> str:
+    method = method.upper()
+    return method if method in KNOWN_METHODS else "OTHER"
+
+
+def status_label(status: int | None) -> str:
+    """A status class ("2xx") or "none" when no response was seen."""
+    if status is None or not 100 <= status <= 599:
+        return "none"
+    return f"{status // 100}xx"

@@ -1,0 +1,70 @@
+"""The small HTTP app every long-running mockado process serves beside its main
+port: ``/healthz`` (the process is alive), ``/readyz`` (its dependencies answer)
+and ``/metrics`` (Prometheus text)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def _registry() -> CollectorRegistry:
+    # With several worker processes, metrics are aggregated from PROMETHEUS_MULTIPROC_DIR.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # noqa: PLC0415
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def build_probe_app(*, ready_check: ReadyCheck) -> Starlette:
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            checks = await asyncio.wait_for(ready_check(), timeout=3.0)
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            checks = {"checks": False}
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+    )
+
+
+async def serve_probes(*, ready_check: ReadyCheck, host: str, port: int) -> uvicorn.Server:
+    """Start the probe app on the running loop; returns the server (call ``should_exit``)."""
+    config = uvicorn.Config(
+        build_probe_app(ready_check=ready_check),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the owner handles signals
+    asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return server

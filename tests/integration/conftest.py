@@ -1,0 +1,220 @@
+"""Session fixtures that start the real binaries on free ports.
+
+Each process keeps its log under ``tests/.logs/<run>/``; a failing test's
+message names the log. Factories (``redis_factory``, ``wiremock_factory``,
+``envoy_factory``) give a test its own instance when it needs to kill or pause it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from control_plane import procs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RedisHandle:
+    port: int
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@dataclass
+class WireMockHandle:
+    port: int
+    root_dir: Path
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/__admin/reset", timeout=10).raise_for_status()
+
+    def mappings(self) -> list[dict]:
+        resp = httpx.get(f"{self.url}/__admin/mappings", timeout=30)
+        resp.raise_for_status()
+        return resp.json()["mappings"]
+
+
+@dataclass
+class EnvoyHandle:
+    port: int
+    admin_port: int
+    config_path: Path
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
+
+@dataclass
+class UpstreamHandle:
+    port: int
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def logs_dir() -> Path:
+    path = REPO / "tests" / ".logs" / time.strftime("%Y%m%d-%H%M%S")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class _Registry:
+    """Stops every process a session started, newest first."""
+
+    def __init__(self) -> None:
+        self.processes: list[procs.ManagedProcess] = []
+
+    def add(self, process: procs.ManagedProcess) -> procs.ManagedProcess:
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):
+            process.stop(timeout_s=10)
+
+
+@pytest.fixture(scope="session")
+def process_registry() -> Iterator[_Registry]:
+    registry = _Registry()
+    yield registry
+    registry.stop_all()
+
+
+@pytest.fixture(scope="session")
+def redis_factory(
+    logs_dir: Path, tmp_path_factory: pytest.TempPathFactory, process_registry: _Registry
+) -> Callable[..., RedisHandle]:
+    counter = iter(range(1000))
+
+    def start(*, extra_args: tuple[str, ...] = (), port: int | None = None) -> RedisHandle:
+        n = next(counter)
+        port = port or procs.free_port()
+        process = procs.redis_process(
+            port=port,
+            data_dir=tmp_path_factory.mktemp(f"redis{n}"),
+            log_path=logs_dir / f"redis-{n}.log",
+            extra_args=extra_args,
+        )
+        process_registry.add(process.start())
+        process.wait_ready(procs.tcp_ready("127.0.0.1", port), timeout_s=15)
+        return RedisHandle(port=port, process=process)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def redis_server(redis_factory: Callable[..., RedisHandle]) -> RedisHandle:
+    return redis_factory()
+
+
+@pytest.fixture(scope="session")
+def wiremock_factory(
+    logs_dir: Path, tmp_path_factory: pytest.TempPathFactory, process_registry: _Registry
+) -> Callable[..., WireMockHandle]:
+    counter = iter(range(1000))
+
+    def start(
+        *, root_dir: Path | None = None, port: int | None = None, extra_args: tuple[str, ...] = ()
+    ) -> WireMockHandle:
+        n = next(counter)
+        port = port or procs.free_port()
+        root = root_dir or tmp_path_factory.mktemp(f"wiremock{n}")
+        process = procs.wiremock_process(
+            port=port,
+            root_dir=root,
+            log_path=logs_dir / f"wiremock-{n}.log",
+            extra_args=extra_args,
+        )
+        process_registry.add(process.start())
+        process.wait_ready(
+            procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=60
+        )
+        return WireMockHandle(port=port, root_dir=root, process=process)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def wiremock(wiremock_factory: Callable[..., WireMockHandle]) -> WireMockHandle:
+    return wiremock_factory()
+
+
+@pytest.fixture(scope="session")
+def upstream(logs_dir: Path, process_registry: _Registry) -> UpstreamHandle:
+    """The bundled demo API as a real HTTP upstream (also serves /echo and /blob)."""
+    port = procs.free_port()
+    process = procs.ManagedProcess(
+        "upstream",
+        [sys.executable, "-m", "control_plane.demo_api", "--port", str(port)],
+        log_path=logs_dir / "upstream.log",
+        cwd=REPO,
+    )
+    process_registry.add(process.start())
+    process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/healthz"), timeout_s=20)
+    return UpstreamHandle(port=port, process=process)
+
+
+@pytest.fixture(scope="session")
+def envoy_factory(
+    logs_dir: Path, process_registry: _Registry
+) -> Callable[..., EnvoyHandle]:
+    """Start Envoy from a rendered bootstrap.
+
+    ``render(listen_port, admin_port) -> yaml text`` lets the caller use the control
+    plane's renderer (``control_plane.render.render_local_envoy``) with the ports chosen here.
+    """
+    counter = iter(range(1000))
+
+    def start(render: Callable[[int, int], str]) -> EnvoyHandle:
+        n = next(counter)
+        port, admin_port = procs.free_port(), procs.free_port()
+        config_path = logs_dir / f"envoy-{n}.yaml"
+        config_path.write_text(render(port, admin_port), encoding="utf-8")
+        process = procs.envoy_process(config_path=config_path, log_path=logs_dir / f"envoy-{n}.log")
+        process_registry.add(process.start())
+        process.wait_ready(
+            procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"), timeout_s=30
+        )
+        return EnvoyHandle(port=port, admin_port=admin_port, config_path=config_path, process=process)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def mockado_bin() -> str:
+    path = Path(sys.executable).parent / "mockado"
+    if not path.exists():
+        pytest.fail(f"{path} missing: run `make install`")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def clean_env() -> dict[str, str]:
+    """The environment for child mockado processes, without MOCKADO_* leaking in."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}

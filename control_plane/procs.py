@@ -88,14 +88,16 @@ def find_java() -> str:
 
 def find_wiremock_jar() -> Path:
     env = os.environ.get("MOCKADO_WIREMOCK_JAR")
-    candidates = [Path(env)] if env else []
-    candidates.append(
+    if env:
+        if Path(env).is_file():
+            return Path(env)
+        raise StackError(f"wiremock: MOCKADO_WIREMOCK_JAR={env} does not exist")
+    bundled = (
         REPO_ROOT
         / f".tools/npm/node_modules/wiremock/build/wiremock-standalone-{WIREMOCK_VERSION}.jar"
     )
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+    if bundled.is_file():
+        return bundled
     raise StackError(
         f"wiremock: wiremock-standalone-{WIREMOCK_VERSION}.jar not found "
         "(run `make install`, or set MOCKADO_WIREMOCK_JAR)"

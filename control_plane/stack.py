@@ -1,0 +1,280 @@
+"""``mockado up``: the whole local stack as child processes.
+
+Redis (``REDIS_URL`` or an embedded redis-server), WireMock (one per shard),
+the ext_proc server, the loader, an upstream (the bundled demo API unless
+``--upstream`` is given) and Envoy on the proxy port with a bootstrap rendered
+by the control plane. It prints one summary once every part is ready, stops
+every child on Ctrl-C or SIGTERM, and exits non-zero with a one-line error
+naming the part and its log when a part fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from control_plane import procs
+from ext_proc_server.config import MockadoConfig
+from ext_proc_server.errors import StackError
+
+log = logging.getLogger(__name__)
+
+_READY_TIMEOUT_S = 90.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackOptions:
+    upstream: str | None = None
+    proxy_port: int = 10000
+    wiremock_port: int = 8080
+    state_dir: Path = Path(".state")
+    config_path: Path | None = None
+    log_format: str = "text"
+    shards: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upstream:
+    host: str
+    port: int
+    tls: bool
+    url: str
+
+
+def parse_upstream(url: str) -> Upstream:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StackError(f"upstream: invalid URL (expected http(s)://host[:port]): {parts.scheme}://…")
+    tls = parts.scheme == "https"
+    return Upstream(
+        host=parts.hostname, port=parts.port or (443 if tls else 80), tls=tls, url=url
+    )
+
+
+@dataclass(kw_only=True)
+class ShardPlan:
+    name: str
+    port: int
+    host_patterns: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def plan_shards(config: MockadoConfig, *, base_port: int, count: int) -> list[ShardPlan]:
+    """The default shard on ``base_port``; configured groups (``serving.shard_groups``), or
+    ``--shards N`` anonymous ones, on the following ports."""
+    plans = [ShardPlan(name="default", port=base_port, host_patterns=[])]
+    groups = list(config.serving.shard_groups.items())
+    for i, (name, patterns) in enumerate(groups, start=1):
+        plans.append(ShardPlan(name=name, port=base_port + i, host_patterns=list(patterns)))
+    for i in range(len(plans), max(count, 1)):
+        plans.append(ShardPlan(name=f"shard{i}", port=base_port + i, host_patterns=[]))
+    return plans
+
+
+@dataclass(kw_only=True)
+class Stack:
+    config: MockadoConfig
+    options: StackOptions
+    parts: list[procs.ManagedProcess] = field(default_factory=list)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.options.state_dir.resolve()
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def _start(self, process: procs.ManagedProcess, check, *, timeout_s: float = _READY_TIMEOUT_S) -> None:
+        self.parts.append(process.start())
+        process.wait_ready(check, timeout_s=timeout_s)
+
+    def _mockado(self, name: str, args: list[str], env: dict[str, str]) -> procs.ManagedProcess:
+        argv = [sys.executable, "-m", "control_plane.cli", *args, "--config", str(self.effective_config)]
+        argv += ["--log-format", self.options.log_format]
+        return procs.ManagedProcess(name, argv, log_path=self.logs_dir / f"{name}.log", env=env)
+
+    @property
+    def effective_config(self) -> Path:
+        return self.state_dir / "mockado.effective.yaml"
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Secrets go to children through the environment, never into the effective config file.
+        key = self.config.collector.pseudonym_key
+        if key is not None:
+            env["MOCKADO_COLLECTOR__PSEUDONYM_KEY"] = key.get_secret_value()
+        return env
+
+    def start(self) -> dict[str, str]:
+        opts = self.options
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        shards = plan_shards(self.config, base_port=opts.wiremock_port, count=opts.shards)
+        for port, part in [(opts.proxy_port, "envoy")] + [(s.port, f"wiremock[{s.name}]") for s in shards]:
+            if not procs.port_is_free(port):
+                raise StackError(f"{part}: port {port} is busy (choose another with --proxy-port/--wiremock-port)")
+
+        # 1. Redis
+        redis_url = os.environ.get("REDIS_URL")
+        if not redis_url:
+            redis_port = procs.free_port()
+            redis = procs.redis_process(
+                port=redis_port, data_dir=self.state_dir / "redis", log_path=self.logs_dir / "redis.log"
+            )
+            self._start(redis, procs.tcp_ready("127.0.0.1", redis_port), timeout_s=20)
+            redis_url = f"redis://127.0.0.1:{redis_port}/0"
+
+        # 2. WireMock shards
+        heap_mb = self.config.serving.heap_mb or max(256, min(2048, self.config.loader.max_stubs // 20 + 256))
+        for shard in shards:
+            wm = procs.wiremock_process(
+                port=shard.port,
+                root_dir=self.state_dir / "wiremock" / shard.name,
+                log_path=self.logs_dir / f"wiremock-{shard.name}.log",
+                heap_mb=heap_mb,
+                journal_entries=self.config.serving.max_request_journal_entries,
+            )
+            self._start(wm, procs.http_ready(f"{shard.url}/__admin/health"))
+            _install_catch_all(shard)
+
+        # 3. Upstream
+        if opts.upstream:
+            upstream = parse_upstream(opts.upstream)
+        else:
+            demo_port = procs.free_port()
+            demo = procs.ManagedProcess(
+                "demo-api",
+                [sys.executable, "-m", "control_plane.demo_api", "--port", str(demo_port)],
+                log_path=self.logs_dir / "demo-api.log",
+            )
+            self._start(demo, procs.http_ready(f"http://127.0.0.1:{demo_port}/healthz"))
+            upstream = parse_upstream(f"http://127.0.0.1:{demo_port}")
+
+        # 4. The effective config the children share.
+        grpc_port, collector_http, loader_http = procs.free_port(), procs.free_port(), procs.free_port()
+        data = self.config.model_dump(mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}})
+        data["collector"].update(grpc_port=grpc_port, http_port=collector_http, redis_url=redis_url)
+        data["loader"].update(
+            redis_url=redis_url,
+            wiremock_url=shards[0].url,
+            http_port=loader_http,
+            backup_enabled=True,
+            backup_path=str(self.state_dir / "backups"),
+            shards=[
+                {"host": pattern, "wiremock_url": shard.url}
+                for shard in shards[1:]
+                for pattern in shard.host_patterns
+            ],
+        )
+        self.effective_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        env = self._child_env()
+
+        # 5. ext_proc server and loader
+        ext_proc = self._mockado("ext-proc", ["ext-proc"], env)
+        self._start(ext_proc, procs.http_ready(f"http://127.0.0.1:{collector_http}/readyz"))
+        loader = self._mockado("loader", ["loader"], env)
+        self._start(loader, procs.http_ready(f"http://127.0.0.1:{loader_http}/readyz"))
+
+        # 6. Envoy, with a bootstrap rendered by the control plane.
+        from control_plane.render import render_local_envoy  # noqa: PLC0415
+
+        admin_port = procs.free_port()
+        envoy_config = self.state_dir / "envoy.yaml"
+        envoy_config.write_text(
+            render_local_envoy(
+                self.config,
+                listen_port=opts.proxy_port,
+                admin_port=admin_port,
+                upstream_host=upstream.host,
+                upstream_port=upstream.port,
+                upstream_tls=upstream.tls,
+                ext_proc_port=grpc_port,
+            ),
+            encoding="utf-8",
+        )
+        envoy = procs.envoy_process(config_path=envoy_config, log_path=self.logs_dir / "envoy.log")
+        self._start(envoy, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
+
+        return {
+            "proxy": f"http://127.0.0.1:{opts.proxy_port}",
+            "upstream": upstream.url,
+            "mocks": ", ".join(f"{s.url} ({s.name})" for s in shards),
+            "collector_metrics": f"http://127.0.0.1:{collector_http}/metrics",
+            "loader_metrics": f"http://127.0.0.1:{loader_http}/metrics",
+            "envoy_admin": f"http://127.0.0.1:{admin_port}",
+            "logs": str(self.logs_dir),
+            "backups": str(self.state_dir / "backups"),
+            "redis": "REDIS_URL" if os.environ.get("REDIS_URL") else "embedded redis-server",
+        }
+
+    def watch(self, stop: threading.Event) -> None:
+        """Block until stop is set; raise StackError if any part dies."""
+        while not stop.wait(0.5):
+            for part in self.parts:
+                part.check_alive()
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            part.stop(timeout_s=10)
+
+
+def _install_catch_all(shard: ShardPlan) -> None:
+    """A lowest-priority stub answering misses at once with a clear JSON 404, so WireMock
+    never computes a near-miss diff against every stub on the serving path."""
+    import httpx  # noqa: PLC0415
+
+    from ext_proc_server.mapping_catch_all import catch_all_mapping  # noqa: PLC0415
+
+    httpx.post(
+        f"{shard.url}/__admin/mappings", json=catch_all_mapping(shard=shard.name), timeout=10
+    ).raise_for_status()
+
+
+def summary_text(where: dict[str, str]) -> str:
+    return (
+        "mockado is up\n"
+        f"  send traffic to   {where['proxy']}   (proxied to {where['upstream']})\n"
+        f"  mocks served at   {where['mocks']}\n"
+        f"  metrics           {where['collector_metrics']}  {where['loader_metrics']}\n"
+        f"  envoy admin       {where['envoy_admin']}\n"
+        f"  logs              {where['logs']}/\n"
+        f"  backups           {where['backups']}/\n"
+        f"  redis             {where['redis']}\n"
+        "Press Ctrl-C to stop."
+    )
+
+
+def run_stack(config: MockadoConfig, *, options: StackOptions) -> int:
+    stack = Stack(config=config, options=options)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        where = stack.start()
+        if stop.is_set():
+            return 0
+        print(summary_text(where), flush=True)
+        stack.watch(stop)
+        print("mockado: stopping", flush=True)
+        return 0
+    except StackError as exc:
+        print(f"mockado up: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        stack.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-# WireMock serves the lowest number first; captured mappings use the default (5).
+# WireMock serves the lowest number first; captured mappings use 1-100 by specificity.
 CATCH_ALL_PRIORITY = 10_000
 MISS_HEADER = "x-mockado-miss"
 _NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-0000-000000000000")

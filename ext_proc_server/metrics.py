@@ -24,6 +24,7 @@ DROP_REASONS = (
     "sanitize_error",  # the sanitizer raised: dropped, never passed through raw
     "unsanitizable",  # a body that could not be sanitized with certainty
     "truncated_response",  # truncated_responses=skip
+    "scenario_limit",  # stateful_scenarios: a request saw more distinct responses than replayed
     "upgrade",  # websocket or other protocol upgrade
     "internal_error",  # a bug: counted, never crashes the stream
 )
@@ -42,7 +43,22 @@ SANITIZE_TYPES = (
 )
 
 _LATENCY_BUCKETS_S = (
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
 )
 
 # -- collector -------------------------------------------------------------------

@@ -75,7 +75,11 @@ async def login(request: Request) -> JSONResponse:
 async def echo(request: Request) -> Response:
     body = await request.body()
     content_type = request.headers.get("content-type", "application/octet-stream")
-    return Response(body, status_code=200, media_type=content_type)
+    headers = {}
+    if "content-encoding" in request.headers:
+        # Echo the body as sent, so a gzip request gives a gzip response.
+        headers["content-encoding"] = request.headers["content-encoding"]
+    return Response(body, status_code=200, media_type=content_type, headers=headers)
 
 
 async def blob(request: Request) -> Response:

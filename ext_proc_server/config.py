@@ -205,6 +205,10 @@ class ControlPlaneConfig(_Section):
     collector: CollectorService = Field(default_factory=CollectorService)
     global_: GlobalCapture = Field(default_factory=GlobalCapture, alias="global")
     namespaces: dict[str, NamespaceConfig] = Field(default_factory=dict)
+    # Redis of the rendered Kubernetes manifests (deploy/redis.yaml).
+    redis_image: str = "redis:7.4-alpine"
+    # Redis maxmemory ("1gb", "512mb"); past it writes fail (noeviction), nothing is evicted.
+    redis_maxmemory: str = Field(default="1gb", pattern=r"^[1-9][0-9]*(kb|mb|gb)$")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -215,6 +219,13 @@ class ServingConfig(_Section):
     heap_mb: int | None = Field(default=None, ge=64)
     # Group destination hosts into shards by fnmatch pattern; unlisted hosts share "default".
     shard_groups: dict[str, list[str]] = Field(default_factory=dict)
+    # Where each shard's catch-all reports a miss (the loader's /unmatched). Default: the
+    # loader's own http_port on 127.0.0.1; in Kubernetes, the loader Service.
+    unmatched_webhook_url: str | None = None
+    # WireMock of the rendered Kubernetes manifests (deploy/wiremock.yaml): image, and the
+    # standalone jar inside it, run with `java -jar`.
+    wiremock_image: str = "wiremock/wiremock:3.13.2"
+    wiremock_jar_path: str = "/var/wiremock/lib/wiremock-standalone.jar"
 
 
 class MockadoConfig(_Section):

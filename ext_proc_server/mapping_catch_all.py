@@ -3,6 +3,9 @@
 Without it, a request that matches nothing makes WireMock compute a near-miss
 diff against every stub (about 194 ms of CPU each at 10k stubs). With it, a
 miss is answered at once with a clear JSON 404 naming the method and path.
+When ``notify_url`` is set, WireMock's built-in webhook tells the loader about
+each miss (shard and method only), which counts it in
+``mockado_serving_unmatched_requests_total``.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ def catch_all_id(shard: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"catch-all:{shard}"))
 
 
-def catch_all_mapping(*, shard: str) -> dict[str, Any]:
+def catch_all_mapping(*, shard: str, notify_url: str | None = None) -> dict[str, Any]:
     # Handlebars HTML-escapes {{...}}, so a quote in the path cannot break the JSON.
     body = (
         '{"error":"no recording matched","method":"{{request.method}}",'
         '"path":"{{request.path}}","shard":"' + shard + '"}'
     )
-    return {
+    mapping: dict[str, Any] = {
         "id": catch_all_id(shard),
         "uuid": catch_all_id(shard),
         "name": f"mockado catch-all ({shard})",
@@ -40,3 +43,17 @@ def catch_all_mapping(*, shard: str) -> dict[str, Any]:
         },
         "metadata": {"mockado": {"catch_all": True, "shard": shard}},
     }
+    if notify_url:
+        mapping["serveEventListeners"] = [
+            {
+                "name": "webhook",
+                "parameters": {
+                    "method": "POST",
+                    "url": notify_url,
+                    "headers": {"Content-Type": "application/json"},
+                    # Only bounded values: the shard and the method, never the path.
+                    "body": '{"shard":"' + shard + '","method":"{{originalRequest.method}}"}',
+                },
+            }
+        ]
+    return mapping

@@ -152,10 +152,10 @@ LOADER_BACKUPS = Counter(
 
 # -- serving ---------------------------------------------------------------------
 
-SERVING_UNMATCHED = Gauge(
+SERVING_UNMATCHED = Counter(
     "mockado_serving_unmatched_requests",
-    "Requests a WireMock shard answered with the catch-all (no recording matched).",
-    ["shard"],
+    "Requests a WireMock shard answered with the catch-all: no recording matched.",
+    ["shard", "method"],
 )
 
 

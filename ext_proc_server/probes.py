@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -29,7 +29,7 @@ def _registry() -> CollectorRegistry:
     return REGISTRY
 
 
-def build_probe_app(*, ready_check: ReadyCheck) -> Starlette:
+def build_probe_app(*, ready_check: ReadyCheck, extra_routes: Sequence[Route] = ()) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -48,14 +48,21 @@ def build_probe_app(*, ready_check: ReadyCheck) -> Starlette:
         return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            *extra_routes,
+        ]
     )
 
 
-async def serve_probes(*, ready_check: ReadyCheck, host: str, port: int) -> uvicorn.Server:
+async def serve_probes(
+    *, ready_check: ReadyCheck, host: str, port: int, extra_routes: Sequence[Route] = ()
+) -> uvicorn.Server:
     """Start the probe app on the running loop; returns the server (call ``should_exit``)."""
     config = uvicorn.Config(
-        build_probe_app(ready_check=ready_check),
+        build_probe_app(ready_check=ready_check, extra_routes=extra_routes),
         host=host,
         port=port,
         log_level="warning",

@@ -218,3 +218,113 @@ def mockado_bin() -> str:
 def clean_env() -> dict[str, str]:
     """The environment for child mockado processes, without MOCKADO_* leaking in."""
     return {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
+
+
+@dataclass
+class StackHandle:
+    """A running ``mockado up``: its ports, state directory and summary text."""
+
+    process: object  # subprocess.Popen[str]
+    proxy_url: str
+    wiremock_url: str
+    state_dir: Path
+    summary: str
+    children: list
+
+    @property
+    def effective_config(self) -> dict:
+        import yaml
+
+        return yaml.safe_load((self.state_dir / "mockado.effective.yaml").read_text())
+
+    def summary_url(self, label: str) -> list[str]:
+        for line in self.summary.splitlines():
+            if line.strip().startswith(label):
+                return [w for w in line.split() if w.startswith("http")]
+        return []
+
+    def stop(self) -> int:
+        import signal as _signal
+
+        proc = self.process
+        if proc.poll() is None:
+            proc.send_signal(_signal.SIGTERM)
+            proc.wait(timeout=90)
+        return proc.returncode
+
+
+@pytest.fixture
+def stack_factory(tmp_path: Path, mockado_bin: str, clean_env: dict[str, str]):
+    """Start ``mockado up`` as a user would; every started stack is stopped at test end."""
+    import subprocess
+
+    import psutil
+
+    started: list[StackHandle] = []
+
+    def start(
+        *,
+        upstream: str | None = None,
+        config_text: str | None = None,
+        shards: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> StackHandle:
+        proxy_port, wiremock_port = procs.free_port(), procs.free_port()
+        state = tmp_path / f"state{len(started)}"
+        argv = [mockado_bin, "up", "--proxy-port", str(proxy_port),
+                "--wiremock-port", str(wiremock_port), "--state-dir", str(state)]  # fmt: skip
+        if upstream:
+            argv += ["--upstream", upstream]
+        if shards > 1:
+            argv += ["--shards", str(shards)]
+        if config_text is not None:
+            config_path = tmp_path / f"mockado{len(started)}.yaml"
+            config_path.write_text(config_text)
+            argv += ["--config", str(config_path)]
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**clean_env, **(env or {})}, cwd=REPO,
+        )  # fmt: skip
+        lines: list[str] = []
+        deadline = time.monotonic() + 150
+        ready = False
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line:
+                lines.append(line)
+                if "Press Ctrl-C to stop" in line:
+                    ready = True
+                    break
+            elif proc.poll() is not None:
+                break
+        if not ready:
+            proc.kill()
+            logs = "\n".join(
+                f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                for p in sorted((state / "logs").glob("*.log"))
+            )
+            pytest.fail(f"mockado up did not come up:\n{''.join(lines)}\n{logs}")
+        handle = StackHandle(
+            process=proc,
+            proxy_url=f"http://127.0.0.1:{proxy_port}",
+            wiremock_url=f"http://127.0.0.1:{wiremock_port}",
+            state_dir=state,
+            summary="".join(lines),
+            children=psutil.Process(proc.pid).children(recursive=True),
+        )
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        handle.stop()
+
+
+def poll_until(fn: Callable[[], object], *, timeout_s: float, interval_s: float = 0.25):
+    """Call fn until it returns something truthy or the time is up; return the last value."""
+    deadline = time.monotonic() + timeout_s
+    last = fn()
+    while not last and time.monotonic() < deadline:
+        time.sleep(interval_s)
+        last = fn()
+    return last

@@ -3,88 +3,33 @@
 from __future__ import annotations
 
 import json
-import signal
+import socket
 import subprocess
-import time
-from pathlib import Path
 
 import httpx
 import psutil
-import pytest
 
 from control_plane import procs
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _wait_for_line(proc: subprocess.Popen, needle: str, *, timeout_s: float, log: list[str]) -> bool:
-    deadline = time.monotonic() + timeout_s
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if line:
-            log.append(line)
-            if needle in line:
-                return True
-        elif proc.poll() is not None:
-            return False
-    return False
+from tests.integration.conftest import poll_until
 
 
-def _poll(fn, *, timeout_s: float, interval_s: float = 0.25):
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval_s)
-    return last
+def test_request_through_proxy_becomes_a_served_stub(stack_factory):
+    stack = stack_factory()
+    assert stack.proxy_url in stack.summary
+    assert stack.wiremock_url in stack.summary
+    assert "/metrics" in stack.summary and "logs" in stack.summary
 
-
-@pytest.fixture
-def stack(tmp_path, mockado_bin, clean_env):
-    proxy_port, wiremock_port = procs.free_port(), procs.free_port()
-    state = tmp_path / "state"
-    proc = subprocess.Popen(
-        [mockado_bin, "up", "--proxy-port", str(proxy_port), "--wiremock-port", str(wiremock_port),
-         "--state-dir", str(state)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env, cwd=REPO,
-    )  # fmt: skip
-    out: list[str] = []
-    ready = _wait_for_line(proc, "Press Ctrl-C to stop", timeout_s=120, log=out)
-    if not ready:
-        proc.kill()
-        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in (state / "logs").glob("*.log"))
-        pytest.fail(f"mockado up did not come up:\n{''.join(out)}\n{logs}")
-    children = psutil.Process(proc.pid).children(recursive=True)
-    yield {
-        "proc": proc, "proxy": f"http://127.0.0.1:{proxy_port}",
-        "wiremock": f"http://127.0.0.1:{wiremock_port}", "state": state,
-        "summary": "".join(out), "children": children,
-    }  # fmt: skip
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-
-
-def test_request_through_proxy_becomes_a_served_stub(stack):
-    summary = stack["summary"]
-    assert stack["proxy"] in summary
-    assert stack["wiremock"] in summary
-    assert "/metrics" in summary and "logs" in summary
-
-    direct = httpx.get(f"{stack['proxy']}/api/users", timeout=10)
+    direct = httpx.get(f"{stack.proxy_url}/api/users", timeout=10)
     assert direct.status_code == 200
     original = direct.json()
     assert original["users"][0]["email"] == "joana.silva+compras@exemplo.com.br"
 
     def served():
-        resp = httpx.get(f"{stack['wiremock']}/api/users", timeout=5)
+        resp = httpx.get(f"{stack.wiremock_url}/api/users", timeout=5)
         return resp if resp.status_code == 200 else None
 
-    mocked = _poll(served, timeout_s=30)
-    assert mocked is not None, "no stub was served within 30 s"
+    mocked = poll_until(served, timeout_s=30)
+    assert mocked, "no stub was served within 30 s"
     body = mocked.json()
     # The same shape as the upstream's answer, with personal data sanitized.
     assert body["total"] == original["total"]
@@ -96,24 +41,28 @@ def test_request_through_proxy_becomes_a_served_stub(stack):
     assert "SANITIZED_EMAIL" in text
 
     # A request never captured gets the catch-all's clear 404.
-    miss = httpx.get(f"{stack['wiremock']}/never/captured", timeout=5)
+    miss = httpx.get(f"{stack.wiremock_url}/never/captured", timeout=5)
     assert miss.status_code == 404
     assert miss.json()["error"] == "no recording matched"
 
 
-def test_stop_leaves_no_process_behind(stack):
-    children = stack["children"]
+def test_stop_leaves_no_process_behind(stack_factory):
+    stack = stack_factory()
+    children = stack.children
     assert len(children) >= 6  # redis, wiremock, demo api, ext-proc, loader, envoy
-    proc = stack["proc"]
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 0
-    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert stack.stop() == 0
+    _, alive = psutil.wait_procs(children, timeout=15)
     assert alive == [], f"left behind: {[p.pid for p in alive]}"
 
 
-def test_busy_port_is_one_clear_error(tmp_path, mockado_bin, clean_env):
-    import socket
+def test_upstream_flag_with_any_http_server(stack_factory, upstream):
+    stack = stack_factory(upstream=upstream.url)
+    resp = httpx.post(f"{stack.proxy_url}/echo", content=b"hello mockado", timeout=10)
+    assert resp.status_code == 200
+    assert resp.content == b"hello mockado"
 
+
+def test_busy_port_is_one_clear_error(tmp_path, mockado_bin, clean_env):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

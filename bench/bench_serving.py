@@ -1,0 +1,205 @@
+"""Serving the mocks: one stock WireMock versus mockado's serving topology.
+
+In one run, on the same box:
+1. generate 10,000 stubs across 10 destination services with the real mapping
+   generator (host-matched mappings);
+2. load them into one stock WireMock (default flags: request journal on,
+   default heap), and separately into one shard per service with mockado's
+   serving flags (no journal, no request logging, bounded heap, catch-all stub);
+3. drive random matching requests at both, then requests that match nothing.
+
+Throughput is a ratio measured side by side; JVM CPU per request comes from
+the processes' CPU time, so neither depends on how busy the box is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from bench.loadgen import Request, closed_loop
+from control_plane import procs
+from ext_proc_server.config import CollectorConfig
+from ext_proc_server.dedup import Deduplicator
+from ext_proc_server.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.mapping import build_mapping
+from ext_proc_server.mapping_catch_all import catch_all_mapping
+from ext_proc_server.noise import NoiseNormalizer
+
+SERVICES = 10
+
+
+def service_host(i: int) -> str:
+    return f"svc{i}.shop.svc.cluster.local"
+
+
+def generate_mappings(*, stubs_per_service: int) -> dict[str, list[dict]]:
+    config = CollectorConfig()
+    normalizer = NoiseNormalizer(config)
+    dedup = Deduplicator(config, normalizer=normalizer)
+    out: dict[str, list[dict]] = {}
+    for s in range(SERVICES):
+        host = service_host(s)
+        mappings = []
+        for n in range(stubs_per_service):
+            body = f'{{"service":{s},"item":{n},"name":"item {n}","price":"{n % 97}.90"}}'
+            exchange = Exchange(
+                id=f"{s}-{n}",
+                request=HttpRequest(
+                    method="GET", path=f"/api/v1/items/{n}", query=(("lang", "pt"),), authority=host
+                ),
+                response=HttpResponse(
+                    status=200, headers=(("content-type", "application/json"),), body=body.encode()
+                ),
+                sanitized=True,
+            )
+            mapping = build_mapping(
+                exchange, dedup_hash=dedup.hash(exchange), config=config, normalizer=normalizer
+            )
+            assert mapping is not None
+            mappings.append(mapping)
+        out[host] = mappings
+    return out
+
+
+def import_mappings(url: str, mappings: list[dict]) -> None:
+    with httpx.Client(timeout=600) as client:
+        for i in range(0, len(mappings), 1000):
+            client.post(
+                f"{url}/__admin/mappings/import",
+                json={
+                    "mappings": mappings[i : i + 1000],
+                    "importOptions": {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False},
+                },
+            ).raise_for_status()
+
+
+def stock_wiremock(*, port: int, root: Path, log: Path) -> procs.ManagedProcess:
+    """WireMock as its README starts it: default heap, journal and logging."""
+    (root / "mappings").mkdir(parents=True, exist_ok=True)
+    argv = [procs.find_java(), "-jar", str(procs.find_wiremock_jar()),
+            "--port", str(port), "--root-dir", str(root), "--disable-banner"]  # fmt: skip
+    return procs.ManagedProcess("wiremock-stock", argv, log_path=log)
+
+
+def jvm_cpu_s(processes: list[procs.ManagedProcess]) -> float:
+    total = 0.0
+    for p in processes:
+        times = psutil.Process(p.pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def measure(
+    *,
+    label: str,
+    processes: list[procs.ManagedProcess],
+    port_for_host: dict[str, int],
+    stubs_per_service: int,
+    duration_s: float,
+    concurrency: int,
+    miss: bool,
+) -> dict[str, float]:
+    hosts = list(port_for_host)
+
+    def next_request(rng: random.Random) -> Request:
+        host = rng.choice(hosts)
+        n = rng.randrange(stubs_per_service)
+        path = f"/api/v1/nothing/{n}?lang=pt" if miss else f"/api/v1/items/{n}?lang=pt"
+        return Request(host=host, port=port_for_host[host], path=path)
+
+    def check(request: Request, status: int, body: bytes) -> bool:
+        if miss:
+            return status == 404
+        item = request.path.split("/")[4].split("?")[0]
+        return status == 200 and f'"item":{item},'.encode() in body
+
+    # Warm the JIT, then measure.
+    asyncio.run(closed_loop(next_request, duration_s=min(2.0, duration_s), concurrency=concurrency))
+    cpu_before = jvm_cpu_s(processes)
+    result = asyncio.run(
+        closed_loop(next_request, duration_s=duration_s, concurrency=concurrency, check=check)
+    )
+    cpu_used = jvm_cpu_s(processes) - cpu_before
+    done = max(result.ok, 1)
+    return {
+        f"serving.{label}.rps": round(result.rps, 1),
+        f"serving.{label}.p99_ms": round(result.quantile_ms(0.99), 2),
+        f"serving.{label}.p50_ms": round(result.quantile_ms(0.50), 2),
+        f"serving.{label}.jvm_cpu_ms_per_request": round(cpu_used * 1000 / done, 3),
+        f"serving.{label}.wrong_or_failed": result.sent - result.ok,
+    }
+
+
+def run(*, quick: bool = False) -> dict[str, float | int | str]:
+    stubs_per_service = 300 if quick else 1000
+    hit_s, miss_s = (4.0, 4.0) if quick else (10.0, 8.0)
+    mappings = generate_mappings(stubs_per_service=stubs_per_service)
+    figures: dict[str, float | int | str] = {
+        "serving.stubs": stubs_per_service * SERVICES,
+        "serving.services": SERVICES,
+    }
+    with tempfile.TemporaryDirectory(prefix="mockado-bench-serving-") as tmp:
+        root = Path(tmp)
+        started: list[procs.ManagedProcess] = []
+        try:
+            stock_port = procs.free_port()
+            stock = stock_wiremock(port=stock_port, root=root / "stock", log=root / "stock.log")
+            started.append(stock.start())
+            stock.wait_ready(procs.http_ready(f"http://127.0.0.1:{stock_port}/__admin/health"), timeout_s=90)
+
+            shards: dict[str, tuple[procs.ManagedProcess, int]] = {}
+            for i, host in enumerate(mappings):
+                port = procs.free_port()
+                shard = procs.wiremock_process(
+                    port=port, root_dir=root / f"shard{i}", log_path=root / f"shard{i}.log", heap_mb=256
+                )
+                started.append(shard.start())
+                shards[host] = (shard, port)
+            for shard, port in shards.values():
+                shard.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=120)
+
+            t0 = time.process_time()
+            everything = [m for ms in mappings.values() for m in ms]
+            import_mappings(f"http://127.0.0.1:{stock_port}", everything)
+            for i, (host, ms) in enumerate(mappings.items()):
+                port = shards[host][1]
+                import_mappings(f"http://127.0.0.1:{port}", [*ms, catch_all_mapping(shard=f"shard{i}")])
+            figures["serving.load_client_cpu_s"] = round(time.process_time() - t0, 2)
+
+            stock_ports = dict.fromkeys(mappings, stock_port)
+            shard_ports = {host: port for host, (_, port) in shards.items()}
+            shard_procs = [p for p, _ in shards.values()]
+            common = {"stubs_per_service": stubs_per_service}
+            figures.update(measure(label="stock", processes=[stock], port_for_host=stock_ports,
+                                   duration_s=hit_s, concurrency=8, miss=False, **common))  # fmt: skip
+            figures.update(measure(label="sharded", processes=shard_procs, port_for_host=shard_ports,
+                                   duration_s=hit_s, concurrency=8, miss=False, **common))  # fmt: skip
+            figures.update(measure(label="stock_miss", processes=[stock], port_for_host=stock_ports,
+                                   duration_s=miss_s, concurrency=2, miss=True, **common))  # fmt: skip
+            figures.update(measure(label="sharded_miss", processes=shard_procs, port_for_host=shard_ports,
+                                   duration_s=miss_s, concurrency=8, miss=True, **common))  # fmt: skip
+        finally:
+            for p in reversed(started):
+                p.stop(timeout_s=10)
+    stock_rps = max(float(figures["serving.stock.rps"]), 1e-9)
+    stock_miss_rps = max(float(figures["serving.stock_miss.rps"]), 1e-9)
+    figures["serving.rps_ratio_to_stock"] = round(float(figures["serving.sharded.rps"]) / stock_rps, 2)
+    figures["serving.miss_rps_ratio_to_stock"] = round(
+        float(figures["serving.sharded_miss.rps"]) / stock_miss_rps, 2
+    )
+    figures["serving.p99_ms"] = figures["serving.sharded.p99_ms"]
+    figures["serving.stock_p99_ms"] = figures["serving.stock.p99_ms"]
+    return figures
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(quick=True), indent=2))

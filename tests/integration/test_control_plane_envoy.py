@@ -1,0 +1,199 @@
+"""The rendered capture filter in a real Envoy 1.40, streaming to the real ext_proc server.
+
+Envoy runs the sidecar-style bootstrap (the same filter and collector cluster name an
+Istio EnvoyFilter installs) and the local bootstrap of `mockado up`. Captures are counted
+from the collector's /metrics counter collector_requests_total (one per ext_proc stream),
+so no Redis reads are needed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from control_plane import procs
+from control_plane.render import render_all, render_local_envoy, render_sidecar_envoy
+from ext_proc_server.config import MockadoConfig, load_config
+from ext_proc_server.errors import RenderError
+
+pytestmark = pytest.mark.integration
+
+_COUNTER = re.compile(r"^collector_requests_total\{[^}]*\} ([0-9.e+]+)$", re.MULTILINE)
+
+
+class Collector:
+    def __init__(self, grpc_port: int, http_port: int) -> None:
+        self.grpc_port = grpc_port
+        self.metrics_url = f"http://127.0.0.1:{http_port}/metrics"
+
+    def captured(self) -> int:
+        text = httpx.get(self.metrics_url, timeout=5).text
+        return int(sum(float(v) for v in _COUNTER.findall(text)))
+
+    def settled(self, *, quiet_s: float = 0.6, timeout_s: float = 15.0) -> int:
+        """The counter once it stopped moving (streams finish after the responses)."""
+        last, since = self.captured(), time.monotonic()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            time.sleep(0.15)
+            now = self.captured()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                break
+        return last
+
+
+def _config(tmp_path: Path, *, redis_url: str, grpc_port: int, http_port: int) -> Path:
+    path = tmp_path / "mockado.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "collector": {
+                    "grpc_port": grpc_port,
+                    "http_port": http_port,
+                    "redis_url": redis_url,
+                    # Only Envoy decides what is captured in these tests.
+                    "exclude_paths": [],
+                    "sample_rate": 1.0,
+                },
+                "control_plane": {
+                    "namespaces": {
+                        "sampled": {"sample_percent": 10, "exclude_paths": ["/healthz"]},
+                        "full": {"exclude_paths": ["/healthz", "re:/api/users/[0-9]+"]},
+                        "off": {"enabled": False},
+                    }
+                },
+            }
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def config_and_collector(
+    tmp_path_factory, redis_server, logs_dir, process_registry, mockado_bin, clean_env
+) -> tuple[MockadoConfig, Collector]:
+    grpc_port, http_port = procs.free_port(), procs.free_port()
+    path = _config(
+        tmp_path_factory.mktemp("cp"), redis_url=redis_server.url, grpc_port=grpc_port,
+        http_port=http_port,
+    )  # fmt: skip
+    process = procs.ManagedProcess(
+        "ext-proc",
+        [mockado_bin, "ext-proc", "--config", str(path)],
+        log_path=logs_dir / "control-plane-ext-proc.log",
+        env=clean_env,
+    )
+    process_registry.add(process.start())
+    process.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
+    return load_config(path, env={}), Collector(grpc_port, http_port)
+
+
+def _sidecar(envoy_factory, config: MockadoConfig, namespace: str, upstream, port: int):
+    def render(listen_port: int, admin_port: int) -> str:
+        return render_sidecar_envoy(
+            config, namespace=namespace, listen_host="127.0.0.1", listen_port=listen_port,
+            admin_port=admin_port, app_port=upstream.port, collector_host="127.0.0.1",
+            collector_port=port,
+        )  # fmt: skip
+
+    return envoy_factory(render)
+
+
+def _send(client: httpx.Client, url: str, n: int) -> None:
+    for _ in range(n):
+        resp = client.get(url, headers={"x-request-id": str(uuid.uuid4())})
+        assert resp.status_code == 200
+
+
+def test_sampling_at_10_percent_captures_about_10_percent(
+    config_and_collector, envoy_factory: Callable, upstream
+) -> None:
+    config, collector = config_and_collector
+    envoy = _sidecar(envoy_factory, config, "sampled", upstream, collector.grpc_port)
+    before = collector.settled()
+    with httpx.Client(timeout=10) as client:
+        _send(client, f"{envoy.url}/api/users", 1000)
+    captured = collector.settled() - before
+    # Binomial(1000, 0.10): sd ~9.5, so 70..130 is more than 3 sd either way.
+    assert 70 <= captured <= 130, f"captured {captured} of 1000 at 10%"
+
+
+def test_excluded_paths_are_never_captured(
+    config_and_collector, envoy_factory: Callable, upstream
+) -> None:
+    config, collector = config_and_collector
+    envoy = _sidecar(envoy_factory, config, "full", upstream, collector.grpc_port)
+    with httpx.Client(timeout=10) as client:
+        before = collector.settled()
+        _send(client, f"{envoy.url}/healthz", 30)
+        _send(client, f"{envoy.url}/api/users/1", 30)
+        _send(client, f"{envoy.url}/api/users/2?verbose=1", 10)
+        assert collector.settled() - before == 0
+        # The same Envoy captures everything else (100%): the filter is live.
+        _send(client, f"{envoy.url}/api/users", 25)
+        assert collector.settled() - before == 25
+
+
+def test_a_disabled_namespace_renders_no_filter(config_and_collector) -> None:
+    config, _ = config_and_collector
+    paths = [f.path for f in render_all(config)]
+    assert any(p.startswith("istio/sampled/") for p in paths)
+    assert not any(p.startswith("istio/off/") for p in paths)
+    assert not any('"off"' in f.text for f in render_all(config) if f.kind == "envoyfilter")
+    with pytest.raises(RenderError, match="disabled"):
+        render_sidecar_envoy(config, namespace="off")
+
+
+def test_local_proxy_excludes_paths_per_route_and_captures_the_rest(
+    config_and_collector, envoy_factory: Callable, upstream
+) -> None:
+    config, collector = config_and_collector
+    envoy = envoy_factory(
+        lambda listen_port, admin_port: render_local_envoy(
+            config,
+            listen_port=listen_port,
+            admin_port=admin_port,
+            upstream_host="127.0.0.1",
+            upstream_port=upstream.port,
+            ext_proc_port=collector.grpc_port,
+            exclude_paths=["/healthz", "re:/api/users/[0-9]+"],
+        )
+    )
+    with httpx.Client(timeout=10) as client:
+        before = collector.settled()
+        _send(client, f"{envoy.url}/healthz", 20)
+        _send(client, f"{envoy.url}/api/users/1", 20)
+        assert collector.settled() - before == 0
+        _send(client, f"{envoy.url}/api/users", 20)
+        assert collector.settled() - before == 20
+
+
+def test_unreachable_collector_fails_open(
+    config_and_collector, envoy_factory: Callable, upstream
+) -> None:
+    config, _ = config_and_collector
+    dead_port = procs.free_port()  # nothing listens here
+    envoy = envoy_factory(
+        lambda listen_port, admin_port: render_local_envoy(
+            config,
+            listen_port=listen_port,
+            admin_port=admin_port,
+            upstream_host="127.0.0.1",
+            upstream_port=upstream.port,
+            ext_proc_port=dead_port,
+        )
+    )
+    with httpx.Client(timeout=10) as client:
+        _send(client, f"{envoy.url}/api/users", 20)
+    stats = httpx.get(f"{envoy.admin_url}/stats", timeout=5).text
+    allowed = re.search(r"ext_proc\.mockado\.failure_mode_allowed: (\d+)", stats)
+    assert allowed and int(allowed.group(1)) == 20

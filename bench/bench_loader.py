@@ -1,0 +1,164 @@
+"""Loader throughput against a direct import into the same WireMock, side by side.
+
+One fresh WireMock and one redis-server are started on free ports. Each round:
+N mappings go straight to ``/__admin/mappings/import`` in batches of
+``redis_batch_size`` (the ceiling: WireMock's own import speed); WireMock is reset;
+the same N are queued in Redis, then an in-process Loader moves them, timed until
+every item is acknowledged (an item is acked only after WireMock accepted it).
+Rounds alternate so both sides see the same JVM warm-up; the best of each is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from control_plane import procs
+from ext_proc_server.config import load_config
+from ext_proc_server.loader import Loader
+from ext_proc_server.queue import encode_entry, enqueue_batch
+from ext_proc_server.redis_client import make_redis
+from ext_proc_server.redis_keys import RedisKeys
+from ext_proc_server.wiremock_client import WireMockClient
+
+BATCH_SIZE = 500
+
+
+def build_mappings(count: int) -> list[dict]:
+    """Mappings shaped like the generator's: matchers on method, path, query, a header."""
+    out = []
+    for n in range(count):
+        mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench/{n}"))
+        out.append(
+            {
+                "id": mapping_id,
+                "uuid": mapping_id,
+                "name": f"GET /api/orders/{n}",
+                "priority": 5,
+                "request": {
+                    "method": "GET",
+                    "urlPath": f"/api/orders/{n}",
+                    "queryParameters": {"expand": {"equalTo": "items"}},
+                    "headers": {"Accept": {"contains": "json"}},
+                },
+                "response": {
+                    "status": 200,
+                    "headers": {"Content-Type": "application/json"},
+                    "jsonBody": {"id": n, "status": "SHIPPED", "items": [{"sku": "A-1", "qty": 2}]},
+                },
+                "metadata": {"mockado": {"host": "orders.shop.svc", "hash": f"{n:016x}"}},
+            }
+        )
+    return out
+
+
+async def _direct(client: WireMockClient, mappings: list[dict]) -> float:
+    await client.reset()
+    started = time.perf_counter()
+    for i in range(0, len(mappings), BATCH_SIZE):
+        await client.import_mappings(mappings[i : i + BATCH_SIZE])
+    elapsed = time.perf_counter() - started
+    assert await client.count_stubs() == len(mappings)
+    return len(mappings) / elapsed
+
+
+async def _through_loader(
+    client: WireMockClient, mappings: list[dict], *, redis_url: str, wiremock_url: str, queue: str
+) -> float:
+    await client.reset()
+    redis = make_redis(redis_url)
+    keys = RedisKeys(queue=queue)
+    entries = [encode_entry(m, host="orders.shop.svc") for m in mappings]
+    for i in range(0, len(entries), 2000):
+        await enqueue_batch(redis, keys=keys, entries=entries[i : i + 2000])
+    config = load_config(
+        env={},
+        overrides={
+            "loader.redis_url": redis_url,
+            "loader.wiremock_url": wiremock_url,
+            "loader.redis_queue": queue,
+            "loader.redis_batch_size": BATCH_SIZE,
+            "loader.max_stubs": len(mappings) * 2,
+        },
+    )
+    loader = Loader(config)
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    task = asyncio.create_task(loader.run(stop))
+    while await redis.xlen(queue) > 0:
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await task
+    await loader.aclose()
+    await redis.aclose()
+    assert await client.count_stubs() == len(mappings)
+    return len(mappings) / elapsed
+
+
+async def _measure(*, count: int, rounds: int, redis_url: str, wiremock_url: str) -> dict:
+    mappings = build_mappings(count)
+    async with WireMockClient(wiremock_url, timeout_s=60) as client:
+        # JVM warm-up, not timed.
+        await client.import_mappings(mappings[:BATCH_SIZE])
+        direct, loaded = [], []
+        for n in range(rounds):
+            direct.append(await _direct(client, mappings))
+            loaded.append(
+                await _through_loader(
+                    client,
+                    mappings,
+                    redis_url=redis_url,
+                    wiremock_url=wiremock_url,
+                    queue=f"bench-loader-{n}",
+                )
+            )
+    best_direct, best_loader = max(direct), max(loaded)
+    return {
+        "loader.direct_import_per_s": round(best_direct, 1),
+        "loader.mappings_per_s": round(best_loader, 1),
+        "loader.ratio_to_direct": round(best_loader / best_direct, 3),
+    }
+
+
+def run(*, quick: bool = False) -> dict[str, float | int | str]:
+    count, rounds = (3000, 1) if quick else (10_000, 2)
+    logging.getLogger("ext_proc_server.loader").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:
+        root = Path(tmp)
+        redis_port, wiremock_port = procs.free_port(), procs.free_port()
+        redis_proc = procs.redis_process(
+            port=redis_port, data_dir=root / "redis", log_path=root / "redis.log"
+        ).start()
+        wiremock_proc = procs.wiremock_process(
+            port=wiremock_port, root_dir=root / "wiremock", log_path=root / "wiremock.log",
+            heap_mb=1024,
+        ).start()  # fmt: skip
+        try:
+            redis_proc.wait_ready(procs.tcp_ready("127.0.0.1", redis_port), timeout_s=15)
+            wiremock_url = f"http://127.0.0.1:{wiremock_port}"
+            wiremock_proc.wait_ready(
+                procs.http_ready(f"{wiremock_url}/__admin/health"), timeout_s=60
+            )
+            return asyncio.run(
+                _measure(
+                    count=count,
+                    rounds=rounds,
+                    redis_url=f"redis://127.0.0.1:{redis_port}/0",
+                    wiremock_url=wiremock_url,
+                )
+            )
+        finally:
+            wiremock_proc.stop()
+            redis_proc.stop()
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

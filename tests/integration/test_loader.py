@@ -1,0 +1,371 @@
+"""The loader against real Redis and WireMock: outages, crashes, poison, budget, backups."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+import redis
+import yaml
+from prometheus_client import REGISTRY
+
+from control_plane import procs
+from ext_proc_server.config import MockadoConfig, load_config
+from ext_proc_server.loader import Loader
+from ext_proc_server.queue import encode_entry
+from ext_proc_server.redis_keys import RedisKeys
+
+pytestmark = pytest.mark.integration
+ERRORS = "wiremock_loader_mappings_errors_total"
+
+# A matcher WireMock really refuses (HTTP 422 "is not a valid match operation").
+POISON = {
+    "id": "00000000-0000-4000-8000-00000000dead",
+    "request": {"method": "POST", "urlPath": "/poison", "bodyPatterns": [{"noSuchMatcher": "x"}]},
+    "response": {"status": 200},
+}
+
+
+def stub(n: int, *, run: str, persistent: bool = False, body: str | None = None) -> dict:
+    mapping = {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run}/{n}")),
+        "request": {"method": "GET", "urlPath": f"/{run}/item/{n}"},
+        "response": {"status": 200, "body": body or f"item {n}"},
+    }
+    if persistent:
+        mapping["persistent"] = True
+    return mapping
+
+
+def enqueue(url: str, queue: str, mappings: list[dict], *, host: str = "api") -> None:
+    client = redis.Redis.from_url(url)
+    pipe = client.pipeline(transaction=False)
+    for mapping in mappings:
+        pipe.xadd(queue, encode_entry(mapping, host=host))
+    pipe.execute()
+    client.close()
+
+
+def config_for(redis_url: str, wiremock_url: str, queue: str, **loader: object) -> MockadoConfig:
+    overrides = {
+        "loader.redis_url": redis_url,
+        "loader.wiremock_url": wiremock_url,
+        "loader.redis_queue": queue,
+        "loader.retry_backoff": 0.05,
+        "loader.retry_max_delay": 0.5,
+        "loader.http_port": 0,
+    }
+    overrides.update({f"loader.{k}": v for k, v in loader.items()})
+    return load_config(env={}, overrides=overrides)
+
+
+class LoaderThread:
+    """An in-process Loader on its own event loop thread."""
+
+    def __init__(self, config: MockadoConfig) -> None:
+        self.config = config
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.stop = asyncio.Event()
+        self.loader = Loader(self.config)
+        self._started.set()
+        try:
+            await self.loader.run(self.stop)
+        finally:
+            await self.loader.aclose()
+
+    def __enter__(self) -> LoaderThread:
+        self._thread.start()
+        assert self._started.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self._thread.join(60)
+        assert not self._thread.is_alive(), "loader did not stop"
+
+
+def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (httpx.HTTPError, redis.RedisError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def queue_done(client: redis.Redis, queue: str) -> Callable[[], bool]:
+    """Every item acked (acked items are deleted) and nothing pending."""
+
+    def check() -> bool:
+        if client.xlen(queue) != 0:
+            return False
+        groups = client.xinfo_groups(queue)
+        return all(g["pending"] == 0 for g in groups)
+
+    return check
+
+
+def ids_in(url: str) -> list[str]:
+    resp = httpx.get(f"{url}/__admin/mappings", timeout=30)
+    resp.raise_for_status()
+    return [m["id"] for m in resp.json()["mappings"]]
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+def queue() -> str:
+    return f"test-loader-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def rclient(redis_server) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    client.close()
+
+
+def test_wiremock_restart_mid_load_loses_nothing_and_duplicates_nothing(
+    redis_server, wiremock_factory, rclient, queue
+):
+    wm = wiremock_factory()
+    n = 1200
+    mappings = [stub(i, run=queue, persistent=True) for i in range(n)]
+    enqueue(redis_server.url, queue, mappings)
+    config = config_for(redis_server.url, wm.url, queue, redis_batch_size=50)
+    outages = metric(ERRORS, error_type="wiremock_unavailable")
+    with LoaderThread(config):
+        wait_for(lambda: len(ids_in(wm.url)) >= 150, what="first stubs")
+        wm.process.stop()
+        assert rclient.xlen(queue) > 0, "the load finished before WireMock stopped"
+        time.sleep(1.5)  # the loader sees connect errors and holds its batch
+        restarted = wiremock_factory(port=wm.port, root_dir=wm.root_dir)
+        wait_for(queue_done(rclient, queue), what="queue drained")
+        ids = ids_in(restarted.url)
+    assert len(ids) == n
+    assert sorted(ids) == sorted(m["id"] for m in mappings)
+    assert rclient.xlen(RedisKeys(queue=queue).dead_letter) == 0
+    # The loader did meet the outage (and waited it out).
+    assert (
+        metric("wiremock_loader_mappings_errors_total", error_type="wiremock_unavailable") > outages
+    )
+
+
+def test_a_second_loader_takes_over_from_a_killed_one(
+    redis_server, wiremock, rclient, queue, mockado_bin, clean_env, tmp_path, logs_dir
+):
+    wiremock.reset()
+    n = 1500
+    mappings = [stub(i, run=queue) for i in range(n)]
+    enqueue(redis_server.url, queue, mappings)
+    config = {
+        "loader": {
+            "redis_url": redis_server.url,
+            "wiremock_url": wiremock.url,
+            "redis_queue": queue,
+            "redis_batch_size": 25,
+            "claim_timeout_s": 2,
+            "retry_backoff": 0.05,
+        }
+    }
+    config_path = tmp_path / "loader.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    group = RedisKeys(queue=queue).group
+
+    def start(name: str, port: int) -> procs.ManagedProcess:
+        argv = [mockado_bin, "loader", "--config", str(config_path), "--http-port", str(port)]
+        process = procs.ManagedProcess(name, argv, log_path=logs_dir / f"{queue}-{name}.log")
+        process.env = clean_env
+        return process.start()
+
+    first = start("first", procs.free_port())
+    try:
+
+        def mid_batch() -> bool:
+            pending = rclient.xpending(queue, group)["pending"]
+            return pending > 0 and len(ids_in(wiremock.url)) >= 100
+
+        wait_for(mid_batch, what="first loader mid-load")
+        first.kill()  # SIGKILL: no chance to hand anything back
+    finally:
+        first.stop()
+    held = rclient.xpending(queue, group)["pending"]
+    assert held > 0
+    assert len(ids_in(wiremock.url)) < n
+
+    second_port = procs.free_port()
+    second = start("second", second_port)
+    try:
+        wait_for(queue_done(rclient, queue), what="second loader drained the queue")
+        ready = httpx.get(f"http://127.0.0.1:{second_port}/readyz", timeout=5)
+        assert ready.status_code == 200, ready.text
+        text = httpx.get(f"http://127.0.0.1:{second_port}/metrics", timeout=5).text
+        assert 'wiremock_loader_mappings_processed_total{status="loaded"}' in text
+        assert "wiremock_loader_stub_count" in text
+    finally:
+        assert second.stop() == 0
+    assert "reclaimed" in second.log_text()
+    assert f"queue {queue!r}" in second.log_text()  # the start line
+    ids = ids_in(wiremock.url)
+    assert sorted(ids) == sorted(m["id"] for m in mappings)
+    assert rclient.xlen(RedisKeys(queue=queue).dead_letter) == 0
+
+
+def test_a_poison_item_is_dead_lettered_while_the_rest_flows(
+    redis_server, wiremock, rclient, queue
+):
+    wiremock.reset()
+    good = [stub(i, run=queue) for i in range(300)]
+    enqueue(redis_server.url, queue, [*good[:150], POISON, *good[150:]])
+    rclient.xadd(queue, {"mapping": "{broken", "host": "api"})
+    config = config_for(
+        redis_server.url, wiremock.url, queue,
+        redis_batch_size=100, retry_attempts=2, claim_timeout_s=1,
+    )  # fmt: skip
+    with LoaderThread(config):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+    assert sorted(ids_in(wiremock.url)) == sorted(m["id"] for m in good)
+    dead = {
+        fields[b"error_type"].decode(): fields
+        for _, fields in rclient.xrange(RedisKeys(queue=queue).dead_letter)
+    }
+    assert set(dead) == {"wiremock_rejected", "invalid_item"}
+    rejected = dead["wiremock_rejected"]
+    assert rejected[b"reason"] == b"WireMockError HTTP 422"
+    assert rejected[b"deliveries"] == b"2"  # retried once through the group, then parked
+    assert POISON["id"] in rejected[b"mapping"].decode()
+    assert b"mapping" not in dead["invalid_item"]
+
+
+def test_the_stub_budget_refuses_growth_but_not_overwrites(redis_server, wiremock, rclient, queue):
+    wiremock.reset()
+    first = [stub(i, run=queue) for i in range(40)]
+    enqueue(redis_server.url, queue, first)
+    config = config_for(redis_server.url, wiremock.url, queue, max_stubs=50)
+    rejected_before = metric("wiremock_loader_stubs_rejected_total", shard="default")
+    budget_before = metric("wiremock_loader_mappings_processed_total", status="rejected_budget")
+    with LoaderThread(config):
+        wait_for(queue_done(rclient, queue), what="first load")
+        assert len(ids_in(wiremock.url)) == 40
+        overwrites = [stub(i, run=queue, body="changed") for i in range(10)]
+        new = [stub(i, run=queue) for i in range(100, 120)]
+        enqueue(redis_server.url, queue, overwrites + new)
+        wait_for(queue_done(rclient, queue), what="second load")
+    ids = ids_in(wiremock.url)
+    assert len(ids) == 50
+    assert sorted(ids) == sorted(m["id"] for m in first + new[:10])
+    assert httpx.get(f"{wiremock.url}/{queue}/item/3", timeout=5).text == "changed"
+    assert metric("wiremock_loader_stubs_rejected_total", shard="default") == rejected_before + 10
+    assert (
+        metric("wiremock_loader_mappings_processed_total", status="rejected_budget")
+        == budget_before + 10
+    )
+    assert metric("wiremock_loader_stub_count", shard="default") == 50
+
+
+def test_a_backup_is_served_by_stock_wiremock_and_restores_through_the_cli(
+    redis_server, wiremock, wiremock_factory, rclient, queue, tmp_path, mockado_bin, clean_env
+):
+    wiremock.reset()
+    mappings = [stub(i, run=queue) for i in range(30)]
+    enqueue(redis_server.url, queue, mappings)
+    backups = tmp_path / "backups"
+    config = config_for(
+        redis_server.url, wiremock.url, queue,
+        backup_enabled=True, backup_path=str(backups), backup_interval=3600, backup_keep=2,
+    )  # fmt: skip
+    with LoaderThread(config):
+        wait_for(queue_done(rclient, queue), what="load")
+    # The clean stop wrote a backup.
+    [backup] = [p for p in backups.iterdir() if not p.name.startswith(".")]
+    assert len(list((backup / "mappings").glob("*.json"))) == 30
+
+    served = wiremock_factory(root_dir=backup)
+    assert httpx.get(f"{served.url}/{queue}/item/7", timeout=5).text == "item 7"
+    served.process.stop()
+
+    wiremock.reset()
+    assert ids_in(wiremock.url) == []
+    result = subprocess.run(
+        [mockado_bin, "restore", str(backup / "mappings"), "--wiremock-url", wiremock.url],
+        env=clean_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "restored 30 of 30" in result.stderr
+    assert sorted(ids_in(wiremock.url)) == sorted(m["id"] for m in mappings)
+    assert httpx.get(f"{wiremock.url}/{queue}/item/29", timeout=5).text == "item 29"
+
+
+def test_restore_of_a_missing_dir_fails_with_a_message(mockado_bin, clean_env, tmp_path, wiremock):
+    result = subprocess.run(
+        [mockado_bin, "restore", str(tmp_path / "nope"), "--wiremock-url", wiremock.url],
+        env=clean_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "no mappings/ directory" in result.stderr
+
+
+def test_a_redis_outage_is_logged_once_and_the_loader_resumes(
+    redis_factory, wiremock, queue, caplog
+):
+    wiremock.reset()
+    own = redis_factory()
+    first = [stub(i, run=queue) for i in range(100)]
+    enqueue(own.url, queue, first)
+    config = config_for(own.url, wiremock.url, queue, retry_max_delay=0.3)
+    caplog.set_level("INFO", logger="ext_proc_server.loader")
+    with LoaderThread(config):
+        client = redis.Redis.from_url(own.url)
+        wait_for(queue_done(client, queue), what="first load")
+        own.process.kill()
+        time.sleep(2)  # several failed attempts
+        restarted = redis_factory(port=own.port)  # empty: the group must be recreated
+        second = [stub(i, run=queue) for i in range(100, 200)]
+        enqueue(restarted.url, queue, second)
+        wait_for(queue_done(client, queue), what="load after the restart")
+        client.close()
+    assert sorted(ids_in(wiremock.url)) == sorted(m["id"] for m in first + second)
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("redis unavailable" in m for m in messages) == 1
+    assert any("redis back" in m for m in messages)
+
+
+def test_after_a_redis_error_the_loader_resumes_its_own_pending_items_at_once(
+    redis_server, wiremock, rclient, queue
+):
+    wiremock.reset()
+    mappings = [stub(i, run=queue) for i in range(10)]
+    enqueue(redis_server.url, queue, mappings)
+    config = config_for(redis_server.url, wiremock.url, queue, claim_timeout_s=3600)
+
+    async def scenario() -> tuple[int, int]:
+        loader = Loader(config)
+        try:
+            await loader._prepare()
+            held = await loader._fetch(block_ms=None)  # read, then "Redis failed"
+            loader._held.clear()
+            loader._own_cursor = "-"
+            handled = await loader.drain_once()
+            return len(held), handled
+        finally:
+            await loader.aclose()
+
+    held, handled = asyncio.run(scenario())
+    assert held == handled == 10
+    assert queue_done(rclient, queue)()
+    assert sorted(ids_in(wiremock.url)) == sorted(m["id"] for m in mappings)

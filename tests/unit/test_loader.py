@@ -1,0 +1,362 @@
+"""The loader's decisions, against an in-process fake WireMock (httpx.MockTransport)
+and a fake Redis that records acks, dead letters and hand-backs. No network."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from ext_proc_server.config import load_config
+from ext_proc_server.errors import WireMockError
+from ext_proc_server.loader import (
+    DEFAULT_SHARD,
+    Loader,
+    QueueItem,
+    Router,
+    _split,
+    backoff_s,
+    parse_entry,
+    shard_urls,
+)
+from ext_proc_server.queue import encode_entry
+from ext_proc_server.wiremock_client import WireMockClient, error_index
+
+
+class FakeWireMock:
+    """Stub store behind an httpx.MockTransport: 422 for a mapping marked bad, like the real one."""
+
+    def __init__(self) -> None:
+        self.stubs: dict[str, dict] = {}
+        self.down_for = 0  # answer this many requests with a connect error
+        self.imports = 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if self.down_for > 0:
+            self.down_for -= 1
+            raise httpx.ConnectError("refused", request=request)
+        path = request.url.path
+        if path == "/__admin/mappings/import":
+            self.imports += 1
+            mappings = json.loads(request.content)["mappings"]
+            for index, mapping in enumerate(mappings):
+                if mapping.get("request", {}).get("bad"):
+                    pointer = f"/mappings/{index}/request"
+                    return httpx.Response(422, json={"errors": [{"source": {"pointer": pointer}}]})
+            for mapping in mappings:
+                self.stubs[mapping["id"]] = mapping
+            return httpx.Response(200, json={})
+        if path == "/__admin/mappings":
+            listed = list(self.stubs.values())
+            if request.url.params.get("limit"):
+                listed = listed[: int(request.url.params["limit"])]
+            return httpx.Response(
+                200, json={"mappings": listed, "meta": {"total": len(self.stubs)}}
+            )
+        if path == "/__admin/health":
+            return httpx.Response(200, json={"status": "healthy"})
+        return httpx.Response(404)
+
+    def client(self) -> WireMockClient:
+        return WireMockClient("http://wiremock.test", transport=httpx.MockTransport(self.handler))
+
+
+class _Pipe:
+    def __init__(self, redis: FakeRedis) -> None:
+        self.redis = redis
+        self.calls: list[tuple] = []
+
+    async def __aenter__(self) -> _Pipe:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def xack(self, _stream, _group, *ids):
+        self.calls.append(("ack", ids))
+
+    def xdel(self, _stream, *ids):
+        self.calls.append(("del", ids))
+
+    def xadd(self, stream, fields):
+        self.calls.append(("add", (stream, fields)))
+
+    async def execute(self):
+        for op, args in self.calls:
+            if op == "ack":
+                self.redis.acked.extend(args)
+            elif op == "del":
+                self.redis.deleted.extend(args)
+            else:
+                self.redis.added.append(args)
+        return [1] * len(self.calls)
+
+
+class FakeRedis:
+    def __init__(self) -> None:
+        self.acked: list[str] = []
+        self.deleted: list[str] = []
+        self.added: list[tuple[str, dict]] = []
+        self.released: dict[str, int | None] = {}
+
+    def pipeline(self, transaction: bool = True) -> _Pipe:
+        return _Pipe(self)
+
+    async def xclaim(self, _stream, _group, _consumer, _min_idle, ids, idle=None, justid=False):
+        assert justid, "hand-backs must not count as deliveries"
+        for entry_id in ids:
+            self.released[entry_id] = idle
+        return ids
+
+    async def aclose(self) -> None:
+        return None
+
+
+def mapping(n: int, **request: object) -> dict:
+    return {
+        "id": str(uuid.UUID(int=n + 1)),
+        "request": {"method": "GET", "urlPath": f"/item/{n}", **request},
+        "response": {"status": 200, "body": f"item {n}"},
+    }
+
+
+def item(n: int, *, deliveries: int = 1, **request: object) -> QueueItem:
+    return QueueItem(f"{n}-0", deliveries, host="api", mapping=mapping(n, **request))
+
+
+def make_loader(wiremock: FakeWireMock, redis: FakeRedis, **loader: object) -> Loader:
+    overrides = {f"loader.{k}": v for k, v in loader.items()}
+    overrides.setdefault("loader.retry_backoff", 0.001)
+    overrides.setdefault("loader.retry_max_delay", 0.01)
+    config = load_config(env={}, overrides=overrides)
+    return Loader(config, redis=redis, clients={DEFAULT_SHARD: wiremock.client()}, consumer="t")
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+# -- entries ---------------------------------------------------------------------
+
+
+def test_parse_entry_keeps_the_mapping_and_host():
+    fields = {k.encode(): v.encode() for k, v in encode_entry(mapping(1), host="api.svc").items()}
+    parsed = parse_entry("1-0", fields, deliveries=3)
+    assert parsed.mapping == mapping(1)
+    assert (parsed.host, parsed.deliveries, parsed.invalid_reason) == ("api.svc", 3, None)
+
+
+def test_parse_entry_marks_undecodable_entries_invalid():
+    parsed = parse_entry("1-0", {b"mapping": b"{not json", b"host": b"h"}, deliveries=1)
+    assert parsed.mapping is None
+    assert parsed.invalid_reason
+    assert "{not json" not in parsed.invalid_reason  # never the raw content
+
+
+def test_parse_entry_rejects_a_non_string_id_and_non_object_parts():
+    bad_id = encode_entry({"id": 7, "request": {}, "response": {}})
+    assert parse_entry("1-0", bad_id, deliveries=1).invalid_reason
+    bad_part = encode_entry({"id": "x", "request": "GET /", "response": {}})
+    assert parse_entry("1-0", bad_part, deliveries=1).invalid_reason
+
+
+def test_a_mapping_without_id_gets_a_deterministic_one():
+    bare = {"request": {"urlPath": "/a"}, "response": {"status": 200}}
+    first = parse_entry("1-0", encode_entry(bare), deliveries=1).mapping
+    again = parse_entry("2-0", encode_entry(dict(reversed(bare.items()))), deliveries=1).mapping
+    other = parse_entry("3-0", encode_entry({**bare, "response": {"status": 201}}), deliveries=1)
+    assert first["id"] == again["id"]
+    assert uuid.UUID(first["id"])
+    assert other.mapping["id"] != first["id"]
+
+
+# -- routing ---------------------------------------------------------------------
+
+
+def test_shards_route_by_host_pattern_and_share_urls():
+    config = load_config(
+        env={},
+        overrides={
+            "loader.wiremock_url": "http://wm-default:8080",
+            "loader.shards": [
+                {"host": "payments.*", "wiremock_url": "http://wm-pay:8080"},
+                {"host": "*.billing.svc", "wiremock_url": "http://wm-pay:8080"},
+                {"host": "orders", "wiremock_url": "http://wm-orders:8080"},
+                {"host": "legacy", "wiremock_url": "http://wm-default:8080"},
+            ],
+            "serving.shard_groups": {"pay": ["payments.*"]},
+        },
+    )
+    urls, routes = shard_urls(config)
+    assert urls == {
+        "default": "http://wm-default:8080",
+        "pay": "http://wm-pay:8080",
+        "shard-2": "http://wm-orders:8080",
+    }
+    router = Router(routes)
+    assert router.shard_for("Payments.prod") == "pay"
+    assert router.shard_for("x.billing.svc") == "pay"
+    assert router.shard_for("orders") == "shard-2"
+    assert router.shard_for("orders.other") == "default"
+    assert router.shard_for("legacy") == "default"
+    assert router.shard_for("") == "default"
+
+
+# -- retry helpers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("attempt", [0, 1, 3, 10, 50])
+def test_backoff_grows_with_jitter_and_is_capped(attempt):
+    delays = [backoff_s(attempt, base_s=0.5, max_s=8.0) for _ in range(200)]
+    full = min(8.0, 0.5 * 2**attempt)
+    assert all(full / 2 <= d <= full for d in delays)
+    assert len(set(delays)) > 1
+
+
+def test_split_isolates_the_blamed_item_else_bisects():
+    chunk = [item(n) for n in range(6)]
+    assert [[i.entry_id for i in p] for p in _split(chunk, 2)] == [
+        ["0-0", "1-0"], ["2-0"], ["3-0", "4-0", "5-0"],
+    ]  # fmt: skip
+    assert [len(p) for p in _split(chunk, 0)] == [1, 5]
+    assert [len(p) for p in _split(chunk, None)] == [3, 3]
+    assert [len(p) for p in _split(chunk, 99)] == [3, 3]
+
+
+# -- the WireMock client ---------------------------------------------------------
+
+
+def test_client_translates_statuses_and_connect_errors():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/__admin/health":
+            raise httpx.ConnectError("refused", request=request)
+        if request.url.path == "/__admin/reset":
+            return httpx.Response(503)
+        pointer = {"pointer": "/mappings/4/request/bodyPatterns/0"}
+        return httpx.Response(422, json={"errors": [{"source": pointer, "detail": "SECRET"}]})
+
+    async def scenario() -> tuple[WireMockError, WireMockError, bool]:
+        async with WireMockClient("http://x", transport=httpx.MockTransport(handler)) as client:
+            with pytest.raises(WireMockError) as refused:
+                await client.import_mappings([mapping(1)])
+            with pytest.raises(WireMockError) as down:
+                await client.reset()
+            return refused.value, down.value, await client.health()
+
+    refused, down, healthy = asyncio.run(scenario())
+    assert refused.status_code == 422 and refused.is_terminal
+    assert error_index(refused) == 4
+    assert "SECRET" not in str(refused)
+    assert down.status_code == 503 and not down.is_terminal
+    assert healthy is False
+
+
+# -- one batch -------------------------------------------------------------------
+
+
+def test_a_refused_item_is_isolated_and_the_rest_lands():
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    loader = make_loader(
+        wiremock, redis, retry_attempts=3, claim_timeout_s=30, retry_backoff=1, retry_max_delay=30
+    )
+    items = [item(n) for n in range(5)] + [item(5, bad=True)] + [item(n) for n in range(6, 9)]
+    asyncio.run(loader._process(items))
+    assert sorted(wiremock.stubs) == sorted(mapping(n)["id"] for n in range(9) if n != 5)
+    assert sorted(redis.acked) == sorted(f"{n}-0" for n in range(9) if n != 5)
+    assert redis.deleted == redis.acked
+    # First delivery of 3: handed back, to be reclaimed after a 0.5-1 s backoff.
+    assert list(redis.released) == ["5-0"]
+    assert 29_000 <= redis.released["5-0"] <= 29_500
+    assert redis.added == []
+
+
+def test_an_item_out_of_deliveries_goes_to_dead_letter_with_its_reason():
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    loader = make_loader(wiremock, redis, retry_attempts=3)
+    before = metric("wiremock_loader_mappings_processed_total", status="dead_lettered")
+    asyncio.run(loader._process([item(1), item(2, deliveries=3, bad=True)]))
+    assert list(wiremock.stubs) == [mapping(1)["id"]]
+    [(stream, fields)] = redis.added
+    assert stream == "mockado:mappings:dead"
+    assert fields["reason"] == "WireMockError HTTP 422"
+    assert fields["status_code"] == "422"
+    assert fields["source_id"] == "2-0"
+    assert json.loads(fields["mapping"]) == mapping(2, bad=True)
+    assert sorted(redis.acked) == ["1-0", "2-0"]
+    assert metric("wiremock_loader_mappings_processed_total", status="dead_lettered") == before + 1
+
+
+def test_an_undecodable_entry_is_dead_lettered_without_its_content():
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    loader = make_loader(wiremock, redis)
+    broken = parse_entry("9-0", {b"mapping": b"[1, 2", b"host": b"api"}, deliveries=1)
+    asyncio.run(loader._process([broken, item(1)]))
+    [(_, fields)] = redis.added
+    assert fields["error_type"] == "invalid_item"
+    assert "mapping" not in fields
+    assert sorted(redis.acked) == ["1-0", "9-0"]
+    assert list(wiremock.stubs) == [mapping(1)["id"]]
+
+
+def test_an_outage_is_waited_out_without_touching_the_poison_budget():
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    wiremock.down_for = 4
+    loader = make_loader(wiremock, redis, retry_attempts=1)
+    asyncio.run(loader._process([item(n) for n in range(3)]))
+    assert len(wiremock.stubs) == 3
+    assert sorted(redis.acked) == ["0-0", "1-0", "2-0"]
+    assert redis.added == [] and redis.released == {}
+
+
+def test_stop_during_an_outage_hands_the_batch_back_unacked():
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    wiremock.down_for = 10**6
+    loader = make_loader(wiremock, redis, claim_timeout_s=7)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        loader._stop = stop
+        task = asyncio.create_task(loader._process([item(1), item(2)]))
+        await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+    asyncio.run(scenario())
+    assert redis.acked == [] and redis.added == []
+    # Idle = claim_timeout_s: any replica's XAUTOCLAIM takes them at once.
+    assert redis.released == {"1-0": 7000, "2-0": 7000}
+
+
+def test_the_stub_budget_refuses_new_ids_and_lets_overwrites_through():
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    for n in (1, 2):
+        wiremock.stubs[mapping(n)["id"]] = mapping(n)
+    loader = make_loader(wiremock, redis, max_stubs=4)
+    shard = loader.shards[DEFAULT_SHARD]
+    before = metric("wiremock_loader_stubs_rejected_total", shard="default")
+
+    async def scenario() -> None:
+        await shard.seed()
+        overwrite = QueueItem("1-1", 1, mapping={**mapping(1), "response": {"status": 204}})
+        await loader._process([overwrite, item(3), item(4), item(5), item(6)])
+
+    asyncio.run(scenario())
+    assert sorted(wiremock.stubs) == sorted(mapping(n)["id"] for n in (1, 2, 3, 4))
+    assert wiremock.stubs[mapping(1)["id"]]["response"] == {"status": 204}
+    # Refused ones are acked (a counted drop), not retried.
+    assert sorted(redis.acked) == sorted(["1-1", "3-0", "4-0", "5-0", "6-0"])
+    assert metric("wiremock_loader_stubs_rejected_total", shard="default") == before + 2
+    assert shard.stub_count == 4
+    assert metric("wiremock_loader_stub_count", shard="default") == 4
+
+
+def test_the_budget_counts_a_repeated_new_id_once():
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    loader = make_loader(wiremock, redis, max_stubs=1)
+    asyncio.run(loader._process([item(7), QueueItem("7-1", 1, mapping=mapping(7)), item(8)]))
+    assert list(wiremock.stubs) == [mapping(7)["id"]]
+    assert sorted(redis.acked) == ["7-0", "7-1", "8-0"]

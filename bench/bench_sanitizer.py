@@ -1,0 +1,251 @@
+"""Sanitizer throughput (MB/s of body text per core) and correctness on the labelled corpus.
+
+Side by side in one run: the real Sanitizer and a naive "seed algorithm" baseline
+(regexes over the whole text, 13-19 digits taken as cards, a simple e-mail regex).
+Throughput is CPU time (time.process_time), so a busy machine does not skew it much.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ext_proc_server.config import CollectorConfig
+from ext_proc_server.exchange import Exchange, HttpRequest
+from ext_proc_server.sanitize import Sanitizer
+
+CORPUS = (
+    Path(__file__).resolve().parent.parent / "tests" / "unit" / "sanitize_corpus" / "corpus.json"
+)
+_SEED = 20240115
+# Share of generated bodies that carry secrets (a few each); the rest are clean API
+# traffic full of decoys (ids, epoch timestamps, prices, SKUs, UUIDs, dates).
+SECRET_BODY_RATE = 0.4
+
+# -- labelled corpus ---------------------------------------------------------------
+
+
+def load_corpus() -> list[dict[str, Any]]:
+    return json.loads(CORPUS.read_text(encoding="utf-8"))
+
+
+def corpus_request(case: dict[str, Any]) -> HttpRequest:
+    headers = tuple((n, v) for n, v in case.get("headers", []))
+    return HttpRequest(
+        method="POST",
+        path=case.get("path", "/"),
+        query=tuple((case.get("query") or {}).items()),
+        headers=(*headers, ("content-type", case["content_type"])),
+        body=case["body"].encode("utf-8"),
+    )
+
+
+def haystack(request: HttpRequest) -> str:
+    """Everything a request carries, as one text to search for secrets."""
+    return "\n".join(
+        [request.path, request.authority]
+        + [f"{n}={v}" for n, v in request.query]
+        + [f"{n}: {v}" for n, v in request.headers]
+        + [request.body.decode("utf-8", "replace")]
+    )
+
+
+def score(sanitize: Callable[[HttpRequest], HttpRequest]) -> tuple[int, int, list[str]]:
+    """(leaks, decoys destroyed, details naming case and kind only)."""
+    leaks = destroyed = 0
+    details = []
+    for case in load_corpus():
+        request = corpus_request(case)
+        before, after = haystack(request), haystack(sanitize(request))
+        for index, secret in enumerate(case["secrets"]):
+            if secret in after:
+                leaks += 1
+                details.append(f"{case['name']}: secret #{index} leaked")
+        for index, decoy in enumerate(case["decoys"]):
+            if after.count(decoy) < before.count(decoy):
+                destroyed += 1
+                details.append(f"{case['name']}: decoy #{index} destroyed")
+    return leaks, destroyed, details
+
+
+# -- generated throughput corpus ---------------------------------------------------
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _values(rng: random.Random) -> dict[str, str]:
+    header, claims = _b64({"alg": "HS256", "typ": "JWT"}), _b64({"sub": str(rng.random())})
+    jwt = f"{header}.{claims}.sig{rng.randrange(10**9)}"
+    return {
+        "email": f"user{rng.randrange(10**5)}+tag@mail{rng.randrange(99)}.com.br",
+        "cpf": "529.982.247-25",
+        "card": "4532 7777 7777 7776",
+        "phone": f"(11) 9{rng.randrange(1000, 9999)}-{rng.randrange(1000, 9999)}",
+        "jwt": jwt,
+        "password": f"pw{rng.randrange(10**8)}",
+        "id": str(rng.randrange(10**6)),
+        "ts": str(1700000000000 + rng.randrange(10**9)),
+        "uuid": f"{rng.getrandbits(128):032x}",
+        "price": f"{rng.randrange(1, 10**5) / 100:.2f}",
+        "sku": f"SKU-{rng.randrange(10**6):06d}",
+        "date": f"2024-0{rng.randrange(1, 9)}-1{rng.randrange(0, 9)}T10:30:00Z",
+        "word": rng.choice(["alpha", "beta", "produto", "pedido", "entrega", "ativo"]),
+    }
+
+
+def _json_body(rng: random.Random, size: int, secret_rate: float) -> tuple[str, str]:
+    items = []
+    while len(json.dumps(items)) < size:
+        v = _values(rng)
+        item: dict[str, Any] = {
+            "id": int(v["id"]),
+            "sku": v["sku"],
+            "price": float(v["price"]),
+            "updated_at": v["date"],
+            "ts": int(v["ts"]),
+            "uuid": v["uuid"],
+            "name": f"{v['word']} {v['id']}",
+            "tags": [v["word"], "novo"],
+        }
+        if rng.random() < secret_rate:
+            item["customer"] = {"email": v["email"], "cpf": v["cpf"], "phone": v["phone"]}
+        if rng.random() < secret_rate / 2:
+            item["password"] = v["password"]
+        items.append(item)
+    return "application/json", json.dumps({"items": items, "next": _b64({"offset": 10})})
+
+
+def _form_body(rng: random.Random, size: int, secret_rate: float) -> tuple[str, str]:
+    fields = []
+    while len("&".join(fields)) < size:
+        v = _values(rng)
+        fields.append(f"{v['word']}_{v['id']}={v['sku']}")
+        if rng.random() < secret_rate:
+            fields.append(f"email={v['email'].replace('@', '%40').replace('+', '%2B')}")
+        if rng.random() < secret_rate / 2:
+            fields.append(f"password={v['password']}")
+    return "application/x-www-form-urlencoded", "&".join(fields)
+
+
+def _xml_body(rng: random.Random, size: int, secret_rate: float) -> tuple[str, str]:
+    parts = ["<?xml version='1.0'?><pedidos>"]
+    while sum(map(len, parts)) < size:
+        v = _values(rng)
+        parts.append(
+            f"<pedido id='{v['id']}'><sku>{v['sku']}</sku><preco>{v['price']}</preco>"
+            f"<data>{v['date']}</data><desc>{v['word']} &amp; mais</desc>"
+        )
+        if rng.random() < secret_rate:
+            parts.append(f"<email>{v['email']}</email><telefone>{v['phone']}</telefone>")
+        if rng.random() < secret_rate / 2:
+            parts.append(f"<Password>{v['password']}</Password>")
+        parts.append("</pedido>")
+    parts.append("</pedidos>")
+    return "application/xml", "".join(parts)
+
+
+def _text_body(rng: random.Random, size: int, secret_rate: float) -> tuple[str, str]:
+    lines = []
+    while sum(map(len, lines)) < size:
+        v = _values(rng)
+        line = f"{v['date']} INFO pedido {v['id']} sku={v['sku']} total={v['price']} ts={v['ts']}"
+        if rng.random() < secret_rate:
+            line += f" cliente={v['email']} tel {v['phone']} cartao {v['card']}"
+        if rng.random() < secret_rate / 2:
+            line += f" token {v['jwt']}"
+        lines.append(line + " the password policy was checked")
+    return "text/plain", "\n".join(lines)
+
+
+def generated_bodies(count: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(_SEED)
+    makers = (_json_body, _form_body, _xml_body, _text_body)
+    out = []
+    for i in range(count):
+        size = rng.randrange(512, 8 * 1024)
+        secret_rate = 0.15 if rng.random() < SECRET_BODY_RATE else 0.0
+        content_type, body = makers[i % len(makers)](rng, size, secret_rate)
+        out.append((content_type, body[: 8 * 1024].encode()))
+    return out
+
+
+# -- naive baseline ----------------------------------------------------------------
+
+_NAIVE = [
+    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "SANITIZED_JWT"),
+    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "SANITIZED_EMAIL"),
+    (re.compile(r"\b\d{13,19}\b"), "SANITIZED_CARD"),
+    (re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"), "SANITIZED_DOCUMENT"),
+    (re.compile(r"(?i)(\"password\"\s*:\s*\")[^\"]*"), r"\1SANITIZED_PASSWORD"),
+]
+
+
+def naive_text(text: str) -> str:
+    for pattern, replacement in _NAIVE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def naive_request(request: HttpRequest) -> HttpRequest:
+    return HttpRequest(
+        method=request.method,
+        path=naive_text(request.path),
+        query=tuple((n, naive_text(v)) for n, v in request.query),
+        headers=tuple((n, naive_text(v)) for n, v in request.headers),
+        body=naive_text(request.body.decode("utf-8")).encode(),
+    )
+
+
+# -- run ---------------------------------------------------------------------------
+
+
+def _throughput(fn: Callable[[HttpRequest], object], requests: list[HttpRequest]) -> float:
+    total = sum(len(r.body) for r in requests)
+    start = time.process_time()
+    for request in requests:
+        fn(request)
+    elapsed = max(time.process_time() - start, 1e-9)
+    return total / elapsed / 1e6
+
+
+def run(*, quick: bool = False) -> dict[str, float | int | str]:
+    sanitizer = Sanitizer(CollectorConfig())
+
+    def real(request: HttpRequest) -> HttpRequest:
+        return sanitizer.sanitize(Exchange(id="bench", request=request)).request
+
+    requests = [
+        HttpRequest(method="POST", path="/api/orders", headers=(("content-type", ct),), body=body)
+        for ct, body in generated_bodies(80 if quick else 400)
+    ]
+    real(requests[0])  # warm caches (lru, phonenumbers metadata) outside the timing
+    leaks, destroyed, _ = score(real)
+    naive_leaks, naive_destroyed, _ = score(naive_request)
+    cases = load_corpus()
+    real_mb_s = _throughput(real, requests)
+    naive_mb_s = _throughput(naive_request, requests)
+    return {
+        "sanitizer.mb_per_s": round(real_mb_s, 2),
+        "sanitizer.naive_mb_per_s": round(naive_mb_s, 2),
+        # Side by side in one run: steadier than either figure on a shared machine.
+        "sanitizer.speed_vs_naive": round(real_mb_s / naive_mb_s, 2),
+        "sanitizer.leaks": leaks,
+        "sanitizer.decoys_destroyed": destroyed,
+        "sanitizer.naive_leaks": naive_leaks,
+        "sanitizer.naive_decoys_destroyed": naive_destroyed,
+        "sanitizer.corpus_secrets": sum(len(c["secrets"]) for c in cases),
+        "sanitizer.corpus_decoys": sum(len(c["decoys"]) for c in cases),
+        "sanitizer.bench_bodies": len(requests),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -1,0 +1,108 @@
+"""What a sensitive value becomes: a fixed token, or a keyed pseudonym that keeps its format.
+
+Pseudonyms are HMAC-SHA256 of the class and the normalized value, so one value gets
+the same replacement in the request, the response and every mapping, whatever its
+formatting ("(11) 91234-5678" and "+5511912345678" are one phone).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+from stdnum.br import cnpj as _stdnum_cnpj
+
+from ext_proc_server.sanitize import validators as v
+
+TOKENS = {
+    "jwt": "SANITIZED_JWT",
+    "api_key": "SANITIZED_HEADER",
+    "cookie": "SANITIZED_HEADER",
+    "password": "SANITIZED_PASSWORD",
+    "card": "SANITIZED_CARD",
+    "cpf": "SANITIZED_DOCUMENT",
+    "cnpj": "SANITIZED_DOCUMENT",
+    "phone": "SANITIZED_PHONE",
+    "email": "SANITIZED_EMAIL",
+}
+TOKEN_VALUES = frozenset(TOKENS.values())
+_HEX_CHARS = 12
+# Cards become numbers in the 4000 00xx test range, never a real issuer's.
+_TEST_CARD_PREFIX = "400000"
+
+
+class Replacer:
+    """``replacer(cls, value)`` -> the replacement text for one finding."""
+
+    def __init__(self, *, key: bytes | None) -> None:
+        # None = tokens mode.
+        self._key = key
+
+    @property
+    def pseudonyms(self) -> bool:
+        return self._key is not None
+
+    def __call__(self, cls: str, value: str, fixed: str | None = None) -> str:
+        if fixed is not None:
+            return fixed
+        if self._key is None:
+            return TOKENS[cls]
+        return self._pseudonym(cls, value)
+
+    def _digest(self, cls: str, normalized: str) -> bytes:
+        assert self._key is not None
+        message = f"{cls}:{normalized}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def _digits(self, cls: str, normalized: str, count: int) -> str:
+        return str(int.from_bytes(self._digest(cls, normalized), "big")).zfill(78)[-count:]
+
+    def _pseudonym(self, cls: str, value: str) -> str:
+        if cls == "email":
+            return f"u-{self._digest(cls, value.lower()).hex()[:_HEX_CHARS]}@example.invalid"
+        if cls == "card":
+            digits = v.only_digits(value)
+            body = _TEST_CARD_PREFIX + self._digits(cls, digits, 30)
+            body = body[: len(digits) - 1]
+            return _in_layout(value, body + v.luhn_check_digit(body))
+        if cls == "cpf":
+            base = self._digits(cls, v.only_digits(value), 9)
+            return _in_layout(value, base + _cpf_check_digits(base))
+        if cls == "cnpj":
+            compact = value.replace(".", "").replace("/", "").replace("-", "").upper()
+            base = self._digits(cls, compact, 8) + "0001"
+            return _in_layout(value, base + _stdnum_cnpj.calc_check_digits(base))
+        if cls == "phone":
+            digits = v.only_digits(value)
+            national = digits[2:] if len(digits) in (12, 13) and digits.startswith("55") else digits
+            # Keep country and area code (useful for routing mocks), replace the subscriber.
+            fresh = digits[:-8] + self._digits(cls, national, 8)
+            return _in_layout(value, fresh)
+        if cls == "jwt":
+            header = _b64url(b'{"alg":"none","typ":"JWT"}')
+            claims = {"sub": f"pseudonym-{self._digest(cls, value).hex()[:_HEX_CHARS]}"}
+            return f"{header}.{_b64url(json.dumps(claims).encode())}."
+        return f"{TOKENS[cls]}_{self._digest(cls, value).hex()[:_HEX_CHARS]}"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _in_layout(original: str, chars: str) -> str:
+    """Put ``chars`` where ``original`` had letters or digits, keeping its separators."""
+    out = []
+    fresh = iter(chars)
+    for ch in original:
+        out.append(next(fresh, "0") if ch.isalnum() else ch)
+    return "".join(out)
+
+
+def _cpf_check_digits(base: str) -> str:
+    digits = [int(c) for c in base]
+    for weight_start in (10, 11):
+        total = sum(d * w for d, w in zip(digits, range(weight_start, 1, -1), strict=False))
+        digits.append((total * 10) % 11 % 10)
+    return f"{digits[-2]}{digits[-1]}"

@@ -1,0 +1,192 @@
+"""The Sanitizer: every part of an exchange, failing closed on anything uncertain."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from typing import TypeVar
+
+from ext_proc_server.config import CollectorConfig, pseudonym_key
+from ext_proc_server.errors import ConfigError, MockadoError, SanitizeError
+from ext_proc_server.exchange import Exchange, HttpMessage, HttpRequest
+from ext_proc_server.metrics import (
+    COLLECTOR_DROPPED,
+    COLLECTOR_SANITIZATION,
+    COLLECTOR_SANITIZE_BYTES,
+    SANITIZE_TYPES,
+)
+from ext_proc_server.sanitize import formats
+from ext_proc_server.sanitize.detectors import Scanner
+from ext_proc_server.sanitize.pseudonym import Replacer
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=HttpMessage)
+# A body cut at the size limit may end inside a secret ("4532 7777 77"): drop the
+# unfinished last value, back to the previous structural delimiter (spaces are not one).
+_VALUE_END = frozenset("\r\n\"'<>,;&{}[]()=:")
+_MAX_PARTIAL_WORD = 256
+
+
+class Sanitizer:
+    """Built once from config (compiled patterns, key); ``sanitize`` is thread-safe."""
+
+    def __init__(self, config: CollectorConfig) -> None:
+        self._enabled = config.sanitize_enabled
+        if not self._enabled:
+            log.warning(
+                "collector.sanitize_enabled is false: captures are stored without sanitizing"
+            )
+        key = None
+        if config.sanitize_mode == "pseudonyms":
+            key = pseudonym_key(config)
+            if not key:
+                raise ConfigError(
+                    "collector.pseudonym_key: required when collector.sanitize_mode is "
+                    "pseudonyms (or set collector.pseudonym_key_file)"
+                )
+        self._replacer = Replacer(key=key)
+        self._scanner = Scanner(
+            custom=[(re.compile(p.regex), p.replacement) for p in config.sanitize_patterns]
+        )
+        self._binary_base64 = config.binary_bodies == "base64"
+        self._type_counters = {t: COLLECTOR_SANITIZATION.labels(type=t) for t in SANITIZE_TYPES}
+        self._dropped_error = COLLECTOR_DROPPED.labels(reason="sanitize_error")
+        self._dropped_unsanitizable = COLLECTOR_DROPPED.labels(reason="unsanitizable")
+
+    # -- public ---------------------------------------------------------------------
+
+    def sanitize(self, exchange: Exchange) -> Exchange:
+        """A new exchange with sensitive values replaced and ``sanitized=True``.
+
+        A body that cannot be sanitized with certainty is dropped (``body_dropped``).
+        Raises SanitizeError if headers, path or query could not be processed: the
+        caller must then drop the whole exchange.
+        """
+        if not self._enabled:
+            return exchange.replace(sanitized=True)
+        run = formats.Run(self._scanner, self._replacer)
+        try:
+            request = self._request(run, exchange.request)
+            response = exchange.response
+            if response is not None:
+                response = self._message(run, response, "response")
+        except MockadoError:
+            raise
+        except Exception as exc:
+            raise SanitizeError(
+                f"sanitizer failed outside the body ({type(exc).__name__})"
+            ) from exc
+        self._count(run)
+        return exchange.replace(
+            request=request,
+            response=response,
+            sanitized=True,
+            redactions=exchange.redactions | frozenset(run.locations),
+        )
+
+    def sanitize_text(self, text: str) -> str:
+        """Free text (log lines, error messages): every detector, no structure."""
+        if not self._enabled:
+            return text
+        run = formats.Run(self._scanner, self._replacer)
+        fresh = run.scrub(text)
+        self._count(run)
+        return fresh
+
+    # -- parts ----------------------------------------------------------------------
+
+    def _count(self, run: formats.Run) -> None:
+        for cls, count in run.counts.items():
+            self._type_counters[cls].inc(count)
+
+    def _request(self, run: formats.Run, request: HttpRequest) -> HttpRequest:
+        where = "request"
+        path = formats.sanitize_path(run, request.path, where)
+        query = formats.sanitize_query(run, request.query, where)
+        authority = formats.sanitize_authority(run, request.authority)
+        message = self._message(run, request, where)
+        if (path, query, authority) == (request.path, request.query, request.authority):
+            return message
+        return dataclasses.replace(message, path=path, query=query, authority=authority)
+
+    def _message(self, run: formats.Run, message: M, where: str) -> M:
+        headers = formats.sanitize_headers(run, message.headers, where)
+        trailers = formats.sanitize_headers(run, message.trailers, None)
+        changes: dict[str, object] = {}
+        if headers is not message.headers:
+            changes["headers"] = headers
+        if trailers is not message.trailers:
+            changes["trailers"] = trailers
+        if message.body:
+            changes.update(self._body(run, message, where))
+        return dataclasses.replace(message, **changes) if changes else message
+
+    def _body(self, run: formats.Run, message: HttpMessage, where: str) -> dict[str, object]:
+        body = message.body
+        dropped: dict[str, object] = {"body": b"", "body_dropped": True}
+        encoding = (message.header("content-encoding") or "").strip().lower()
+        if encoding not in ("", "identity"):
+            # Still compressed: the bytes cannot be read, so they cannot be checked.
+            self._dropped_unsanitizable.inc()
+            return dropped
+        COLLECTOR_SANITIZE_BYTES.inc(len(body))
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._binary(run, body, dropped)
+        body_run = run.child()
+        try:
+            fresh = self._body_text(body_run, text, message, where)
+            encoded = body if fresh is text or fresh == text else fresh.encode("utf-8")
+        except Exception:
+            log.exception("sanitizer failed on a %s body; dropping it", where)
+            self._dropped_error.inc()
+            return dropped
+        run.merge(body_run)
+        return {} if encoded is body else {"body": encoded}
+
+    def _binary(
+        self, run: formats.Run, body: bytes, dropped: dict[str, object]
+    ) -> dict[str, object]:
+        if not self._binary_base64:
+            self._dropped_unsanitizable.inc()
+            return dropped
+        probe = run.child()
+        view = body.decode("latin-1")
+        if probe.scrub(view) != view:
+            self._dropped_unsanitizable.inc()
+            return dropped
+        return {}
+
+    def _body_text(self, run: formats.Run, text: str, message: HttpMessage, where: str) -> str:
+        if message.body_truncated:
+            text = _drop_partial_word(text)
+        content_type = message.content_type
+        body_where = f"{where}.body"
+        fresh: str | None = None
+        if content_type.endswith(("/json", "+json")) or (
+            not content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
+            and text.lstrip()[:1] in ("{", "[")
+        ):
+            fresh = formats.sanitize_json(run, text, body_where)
+        elif content_type == "application/x-www-form-urlencoded":
+            fresh = formats.sanitize_form(run, text, body_where)
+        elif content_type.startswith("multipart/"):
+            fresh = formats.sanitize_multipart(
+                run, text, message.header("content-type") or "", body_where
+            )
+        if fresh is None:  # not parseable as declared (or plain text/XML): every detector
+            fresh = run.scrub(text)
+            if fresh != text:
+                run.locations.add(body_where)
+        return fresh
+
+
+def _drop_partial_word(text: str) -> str:
+    end = len(text)
+    floor = max(0, end - _MAX_PARTIAL_WORD)
+    while end > floor and text[end - 1] not in _VALUE_END:
+        end -= 1
+    return text[:end]

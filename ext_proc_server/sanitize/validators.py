@@ -1,0 +1,105 @@
+"""Check-digit and structure validators: a shape alone never makes a value sensitive."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+
+import phonenumbers
+from stdnum.br import cnpj as _stdnum_cnpj
+from stdnum.br import cpf as _stdnum_cpf
+
+# Candidates hold only digits and these separators.
+_SEPARATORS = str.maketrans("", "", " .()/-+\t")
+
+
+def only_digits(text: str) -> str:
+    return text.translate(_SEPARATORS)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, ch in enumerate(reversed(digits)):
+        value = ord(ch) - 48
+        if position % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def luhn_check_digit(partial: str) -> str:
+    """The digit that makes ``partial + digit`` Luhn-valid."""
+    for digit in "0123456789":
+        if luhn_valid(partial + digit):
+            return digit
+    raise AssertionError("unreachable: one of ten digits always completes a Luhn number")
+
+
+def _all_same(chars: str) -> bool:
+    return chars.count(chars[0]) == len(chars)
+
+
+def card_valid(digits: str) -> bool:
+    """13-19 digits, Luhn-valid, with a length and first digit some issuer uses."""
+    if not 13 <= len(digits) <= 19 or _all_same(digits):
+        return False
+    if not _issuer_plausible(digits):
+        return False
+    return luhn_valid(digits)
+
+
+def _issuer_plausible(digits: str) -> bool:
+    """Lengths real issuers use: 13 is Visa only, 14 Diners, 15 Amex/JCB/UATP; 16-19 any
+    issuer (major industry 2-6). Rules out EAN-13 barcodes (789...), GTIN-14 and epoch
+    timestamps (1...), whatever their Luhn digit."""
+    size, first = len(digits), digits[0]
+    if size == 13:
+        return first == "4"
+    if size == 14:
+        return first == "3"
+    if size == 15:
+        return first in "3" or digits.startswith(("1", "2131", "1800"))
+    return first in "23456"
+
+
+def cpf_valid(digits: str) -> bool:
+    if len(digits) != 11 or _all_same(digits):
+        return False
+    return bool(_stdnum_cpf.is_valid(digits))
+
+
+def cnpj_valid(compact: str) -> bool:
+    """Numeric and the alphanumeric CNPJ (July 2026); stdnum >= 2.0 implements both."""
+    if len(compact) != 14 or _all_same(compact[:12]):
+        return False
+    return bool(_stdnum_cnpj.is_valid(compact))
+
+
+def jwt_valid(token: str) -> bool:
+    """A JWT's first part base64url-decodes to a JSON object naming an "alg"."""
+    header = token.split(".", 1)[0]
+    try:
+        raw = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
+        decoded = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded
+
+
+@functools.lru_cache(maxsize=4096)
+def br_phone_valid(national: str) -> bool:
+    """A Brazilian number given as DDD + subscriber digits (10 or 11 digits)."""
+    number = phonenumbers.PhoneNumber(country_code=55, national_number=int(national))
+    return phonenumbers.is_valid_number(number)
+
+
+def phone_valid(candidate: str, *, region: str | None) -> bool:
+    try:
+        number = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)

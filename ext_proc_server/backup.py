@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ext_proc_server.config import MockadoConfig
-from ext_proc_server.errors import ConfigError, MockadoError, WireMockError
+from ext_proc_server.errors import BackupError, ConfigError, MockadoError, WireMockError
 from ext_proc_server.metrics import LOADER_BACKUPS
 from ext_proc_server.wiremock_client import WireMockClient
 
@@ -38,10 +38,6 @@ _TMP_PREFIX = ".tmp-"
 _STALE_TMP_S = 3600.0
 _SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _FILE_NAMESPACE = uuid.UUID("0b5c2f0e-2d4b-4c55-8a57-6d6f636b6164")
-
-
-class BackupError(MockadoError):
-    """A backup could not be written or read. The message names the path, never content."""
 
 
 def backup_name(now_s: float | None = None) -> str:

@@ -31,15 +31,23 @@ class QueueError(MockadoError):
 class WireMockError(MockadoError):
     """WireMock's admin API refused a request or could not be reached."""
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, item_index: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        # For a rejected import: the position of the mapping WireMock blamed, when it said.
+        self.item_index = item_index
 
     @property
     def is_terminal(self) -> bool:
         """A 4xx (other than 408/429) means the mapping itself is bad: retrying won't help."""
         code = self.status_code
         return code is not None and 400 <= code < 500 and code not in (408, 429)
+
+
+class BackupError(MockadoError):
+    """A backup could not be written or read. The message names the path, never content."""
 
 
 class RenderError(MockadoError):

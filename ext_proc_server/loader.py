@@ -43,10 +43,14 @@ from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from ext_proc_server import backup as backup_mod
 from ext_proc_server.config import LoaderConfig, MockadoConfig
 from ext_proc_server.errors import MockadoError, QueueError, WireMockError
+from ext_proc_server.mapping_catch_all import catch_all_mapping
 from ext_proc_server.metrics import (
     LOADER_DEAD_LETTER,
     LOADER_ERRORS,
@@ -55,6 +59,8 @@ from ext_proc_server.metrics import (
     LOADER_QUEUE_LENGTH,
     LOADER_STUB_COUNT,
     LOADER_STUBS_REJECTED,
+    SERVING_UNMATCHED,
+    method_label,
 )
 from ext_proc_server.queue import FIELD_ENQUEUED_AT, FIELD_HOST, decode_entry
 from ext_proc_server.redis_client import make_redis
@@ -64,6 +70,10 @@ from ext_proc_server.wiremock_client import WireMockClient, error_index
 log = logging.getLogger(__name__)
 
 DEFAULT_SHARD = "default"
+# The probe app's endpoint that each shard's catch-all webhook calls on a miss.
+UNMATCHED_PATH = "/unmatched"
+# How often to check that each shard still has its catch-all (one cheap GET per shard).
+CATCH_ALL_CHECK_INTERVAL_S = 5.0
 # XREADGROUP BLOCK: also how quickly an idle loader notices a stop.
 READ_BLOCK_MS = 1000
 METRICS_INTERVAL_S = 2.0
@@ -209,6 +219,8 @@ class Shard:
     last_seed_at: float = 0.0
     # One import at a time per shard keeps the stub count and budget exact.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The lowest-priority stub answering misses at once (mapping_catch_all).
+    catch_all: dict[str, Any] | None = None
 
     def set_count(self, count: int) -> None:
         self.stub_count = count
@@ -218,6 +230,11 @@ class Shard:
         """Known ids from WireMock's own list: at startup and after WireMock came back."""
         mappings = await self.client.list_mappings()
         self.known_ids = {str(m.get("id") or m.get("uuid")) for m in mappings}
+        if self.catch_all is not None and self.catch_all["id"] not in self.known_ids:
+            # A fresh or restarted WireMock: put the catch-all back before anything is served.
+            await self.client.import_mappings([self.catch_all])
+            self.known_ids.add(self.catch_all["id"])
+            mappings.append(self.catch_all)
         self.set_count(len(mappings))
         now = time.monotonic()
         self.last_seed_at = self.last_count_at = now
@@ -255,6 +272,10 @@ class Loader:
         )
         urls, routes = shard_urls(config)
         self.router = Router(routes)
+        notify_url = (
+            config.serving.unmatched_webhook_url
+            or f"http://127.0.0.1:{self.cfg.http_port}{UNMATCHED_PATH}"
+        )
         self.shards = {
             name: Shard(
                 name=name,
@@ -262,6 +283,7 @@ class Loader:
                 or WireMockClient(
                     url, timeout_s=self.cfg.wiremock_timeout, tls=self.cfg.wiremock_tls
                 ),
+                catch_all=catch_all_mapping(shard=name, notify_url=notify_url),
             )
             for name, url in urls.items()
         }
@@ -274,6 +296,7 @@ class Loader:
         self._next_metrics_at = 0.0
         self._next_heartbeat_at = 0.0
         self._next_housekeeping_at = 0.0
+        self._next_catch_all_check_at = 0.0
         self._budget_rejected_unlogged = 0
         self._budget_logged_at = 0.0
         self._redis_down_since: float | None = None
@@ -594,6 +617,7 @@ class Loader:
     async def _apply_budget(self, shard: Shard, items: list[QueueItem]) -> list[QueueItem]:
         """Refuse mappings that would grow the shard past max_stubs; overwrites always pass."""
         new_ids = {i.mapping_id for i in items} - shard.known_ids
+        # Counts every stub WireMock holds, the catch-all included: that is what it pays for.
         limit = self.cfg.max_stubs
         if not new_ids or shard.stub_count + len(new_ids) <= limit:
             return items
@@ -762,9 +786,22 @@ class Loader:
         if now >= self._next_metrics_at:
             self._next_metrics_at = now + METRICS_INTERVAL_S
             await self.update_queue_metrics()
+        if now >= self._next_catch_all_check_at:
+            self._next_catch_all_check_at = now + CATCH_ALL_CHECK_INTERVAL_S
+            await self.ensure_catch_alls()
         if now >= self._next_housekeeping_at:
             self._next_housekeeping_at = now + 300.0
             await self._remove_stale_consumers()
+
+    async def ensure_catch_alls(self) -> None:
+        """Put each shard's catch-all back if WireMock lost it (a restart forgets API stubs)."""
+        for shard in self.shards.values():
+            if shard.catch_all is None or not shard.available:
+                continue
+            with contextlib.suppress(WireMockError):
+                if not await shard.client.has_mapping(shard.catch_all["id"]):
+                    await shard.client.import_mappings([shard.catch_all])
+                    shard.known_ids.add(shard.catch_all["id"])
 
     async def update_queue_metrics(self) -> dict[str, float]:
         """Queue length, dead-letter length and lag (acked entries are deleted, so the
@@ -858,6 +895,17 @@ def _split(chunk: list[QueueItem], blamed: int | None) -> list[list[QueueItem]]:
 # -- entry point -------------------------------------------------------------------------
 
 
+async def count_unmatched(request: Request) -> Response:
+    """WireMock's catch-all webhook: one call per request no recording matched."""
+    try:
+        event = json.loads(await request.body())
+        shard, method = str(event["shard"]), method_label(str(event["method"]))
+    except (ValueError, KeyError, TypeError):
+        return Response(status_code=400)
+    SERVING_UNMATCHED.labels(shard=_safe_name(shard)[:64], method=method).inc()
+    return Response(status_code=204)
+
+
 async def _main(config: MockadoConfig) -> int:
     from ext_proc_server.probes import serve_probes
 
@@ -867,7 +915,12 @@ async def _main(config: MockadoConfig) -> int:
         loop.add_signal_handler(signum, stop.set)
     loader = Loader(config)
     probes = await asyncio.wait_for(
-        serve_probes(ready_check=loader.ready_check, host="0.0.0.0", port=config.loader.http_port),
+        serve_probes(
+            ready_check=loader.ready_check,
+            host="0.0.0.0",
+            port=config.loader.http_port,
+            extra_routes=[Route(UNMATCHED_PATH, count_unmatched, methods=["POST"])],
+        ),
         timeout=15,
     )
     try:

@@ -40,7 +40,7 @@ class TextFormatter(logging.Formatter):
     def __init__(self, *, component: str) -> None:
         super().__init__(f"%(asctime)s %(levelname)s {component} %(name)s: %(message)s")
 
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's API
+    def formatException(self, ei) -> str:
         # Tracebacks can quote raw request values through exception messages; log the type only.
         return f"  error: {ei[0].__name__ if ei and ei[0] else 'unknown'}"
 

@@ -21,7 +21,7 @@ ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
 def _registry() -> CollectorRegistry:
     # With several worker processes, metrics are aggregated from PROMETHEUS_MULTIPROC_DIR.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess  # noqa: PLC0415
+        from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -36,7 +36,7 @@ def build_probe_app(*, ready_check: ReadyCheck, extra_routes: Sequence[Route] = 
     async def readyz(_: Request) -> Response:
         try:
             checks = await asyncio.wait_for(ready_check(), timeout=3.0)
-        except Exception:  # noqa: BLE001 - any failure means not ready
+        except Exception:
             checks = {"checks": False}
         ready = all(checks.values())
         return JSONResponse(

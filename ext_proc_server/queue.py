@@ -62,4 +62,6 @@ async def enqueue_batch(
                 pipe.xadd(keys.stream, dict(entry))
             await pipe.execute()
     except RedisError as exc:
-        raise QueueError(f"redis: enqueue of {len(entries)} mappings failed ({type(exc).__name__})") from exc
+        raise QueueError(
+            f"redis: enqueue of {len(entries)} mappings failed ({type(exc).__name__})"
+        ) from exc

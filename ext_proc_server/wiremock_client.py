@@ -49,7 +49,7 @@ def _verify(tls: TLSClient | None) -> ssl.SSLContext | bool:
 
 def error_index(error: WireMockError) -> int | None:
     """The batch position WireMock blamed for a refused import, when it said."""
-    return getattr(error, "item_index", None)
+    return error.item_index
 
 
 def _blamed_index(response: httpx.Response) -> int | None:
@@ -113,12 +113,11 @@ class WireMockClient:
         finally:
             LOADER_WIREMOCK_DURATION.observe(time.perf_counter() - started)
         if response.status_code >= 400:
-            error = WireMockError(
+            raise WireMockError(
                 f"wiremock {operation}: HTTP {response.status_code}",
                 status_code=response.status_code,
+                item_index=_blamed_index(response),
             )
-            error.item_index = _blamed_index(response)  # type: ignore[attr-defined]
-            raise error
         return response
 
     @staticmethod
@@ -153,6 +152,16 @@ class WireMockClient:
         if not isinstance(mappings, list):
             raise WireMockError("wiremock list: answer has no mappings list")
         return [m for m in mappings if isinstance(m, dict)]
+
+    async def has_mapping(self, mapping_id: str) -> bool:
+        """GET /__admin/mappings/{id}: False on 404."""
+        try:
+            await self._request("GET", f"/__admin/mappings/{mapping_id}", operation="get")
+        except WireMockError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
+        return True
 
     async def count_stubs(self) -> int:
         """meta.total of GET /__admin/mappings?limit=1: cheap even with many stubs."""

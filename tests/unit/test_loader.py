@@ -35,6 +35,11 @@ class FakeWireMock:
         self.down_for = 0  # answer this many requests with a connect error
         self.imports = 0
 
+    @property
+    def recorded(self) -> dict[str, dict]:
+        """The stubs the loader imported from the queue: everything but the catch-all."""
+        return {k: v for k, v in self.stubs.items() if "catch_all" not in json.dumps(v)}
+
     def handler(self, request: httpx.Request) -> httpx.Response:
         if self.down_for > 0:
             self.down_for -= 1
@@ -265,7 +270,7 @@ def test_a_refused_item_is_isolated_and_the_rest_lands():
     )
     items = [item(n) for n in range(5)] + [item(5, bad=True)] + [item(n) for n in range(6, 9)]
     asyncio.run(loader._process(items))
-    assert sorted(wiremock.stubs) == sorted(mapping(n)["id"] for n in range(9) if n != 5)
+    assert sorted(wiremock.recorded) == sorted(mapping(n)["id"] for n in range(9) if n != 5)
     assert sorted(redis.acked) == sorted(f"{n}-0" for n in range(9) if n != 5)
     assert redis.deleted == redis.acked
     # First delivery of 3: handed back, to be reclaimed after a 0.5-1 s backoff.
@@ -279,7 +284,7 @@ def test_an_item_out_of_deliveries_goes_to_dead_letter_with_its_reason():
     loader = make_loader(wiremock, redis, retry_attempts=3)
     before = metric("wiremock_loader_mappings_processed_total", status="dead_lettered")
     asyncio.run(loader._process([item(1), item(2, deliveries=3, bad=True)]))
-    assert list(wiremock.stubs) == [mapping(1)["id"]]
+    assert list(wiremock.recorded) == [mapping(1)["id"]]
     [(stream, fields)] = redis.added
     assert stream == "mockado:mappings:dead"
     assert fields["reason"] == "WireMockError HTTP 422"
@@ -299,7 +304,7 @@ def test_an_undecodable_entry_is_dead_lettered_without_its_content():
     assert fields["error_type"] == "invalid_item"
     assert "mapping" not in fields
     assert sorted(redis.acked) == ["1-0", "9-0"]
-    assert list(wiremock.stubs) == [mapping(1)["id"]]
+    assert list(wiremock.recorded) == [mapping(1)["id"]]
 
 
 def test_an_outage_is_waited_out_without_touching_the_poison_budget():
@@ -307,7 +312,7 @@ def test_an_outage_is_waited_out_without_touching_the_poison_budget():
     wiremock.down_for = 4
     loader = make_loader(wiremock, redis, retry_attempts=1)
     asyncio.run(loader._process([item(n) for n in range(3)]))
-    assert len(wiremock.stubs) == 3
+    assert len(wiremock.recorded) == 3
     assert sorted(redis.acked) == ["0-0", "1-0", "2-0"]
     assert redis.added == [] and redis.released == {}
 
@@ -335,7 +340,8 @@ def test_the_stub_budget_refuses_new_ids_and_lets_overwrites_through():
     wiremock, redis = FakeWireMock(), FakeRedis()
     for n in (1, 2):
         wiremock.stubs[mapping(n)["id"]] = mapping(n)
-    loader = make_loader(wiremock, redis, max_stubs=4)
+    # 2 recorded + the catch-all the seed installs: room for two more.
+    loader = make_loader(wiremock, redis, max_stubs=5)
     shard = loader.shards[DEFAULT_SHARD]
     before = metric("wiremock_loader_stubs_rejected_total", shard="default")
 
@@ -345,18 +351,24 @@ def test_the_stub_budget_refuses_new_ids_and_lets_overwrites_through():
         await loader._process([overwrite, item(3), item(4), item(5), item(6)])
 
     asyncio.run(scenario())
-    assert sorted(wiremock.stubs) == sorted(mapping(n)["id"] for n in (1, 2, 3, 4))
+    assert sorted(wiremock.recorded) == sorted(mapping(n)["id"] for n in (1, 2, 3, 4))
     assert wiremock.stubs[mapping(1)["id"]]["response"] == {"status": 204}
     # Refused ones are acked (a counted drop), not retried.
     assert sorted(redis.acked) == sorted(["1-1", "3-0", "4-0", "5-0", "6-0"])
     assert metric("wiremock_loader_stubs_rejected_total", shard="default") == before + 2
-    assert shard.stub_count == 4
-    assert metric("wiremock_loader_stub_count", shard="default") == 4
+    assert shard.stub_count == 5
+    assert metric("wiremock_loader_stub_count", shard="default") == 5
 
 
 def test_the_budget_counts_a_repeated_new_id_once():
     wiremock, redis = FakeWireMock(), FakeRedis()
-    loader = make_loader(wiremock, redis, max_stubs=1)
-    asyncio.run(loader._process([item(7), QueueItem("7-1", 1, mapping=mapping(7)), item(8)]))
-    assert list(wiremock.stubs) == [mapping(7)["id"]]
+    # The catch-all takes one of the two places (the budget counts every stub WireMock holds).
+    loader = make_loader(wiremock, redis, max_stubs=2)
+
+    async def scenario() -> None:
+        await loader.shards[DEFAULT_SHARD].seed()
+        await loader._process([item(7), QueueItem("7-1", 1, mapping=mapping(7)), item(8)])
+
+    asyncio.run(scenario())
+    assert list(wiremock.recorded) == [mapping(7)["id"]]
     assert sorted(redis.acked) == ["7-0", "7-1", "8-0"]

@@ -75,7 +75,10 @@ def import_mappings(url: str, mappings: list[dict]) -> None:
                 f"{url}/__admin/mappings/import",
                 json={
                     "mappings": mappings[i : i + 1000],
-                    "importOptions": {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False},
+                    "importOptions": {
+                        "duplicatePolicy": "OVERWRITE",
+                        "deleteAllNotInImport": False,
+                    },
                 },
             ).raise_for_status()
 
@@ -152,25 +155,34 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
             stock_port = procs.free_port()
             stock = stock_wiremock(port=stock_port, root=root / "stock", log=root / "stock.log")
             started.append(stock.start())
-            stock.wait_ready(procs.http_ready(f"http://127.0.0.1:{stock_port}/__admin/health"), timeout_s=90)
+            stock.wait_ready(
+                procs.http_ready(f"http://127.0.0.1:{stock_port}/__admin/health"), timeout_s=90
+            )
 
             shards: dict[str, tuple[procs.ManagedProcess, int]] = {}
             for i, host in enumerate(mappings):
                 port = procs.free_port()
                 shard = procs.wiremock_process(
-                    port=port, root_dir=root / f"shard{i}", log_path=root / f"shard{i}.log", heap_mb=256
+                    port=port,
+                    root_dir=root / f"shard{i}",
+                    log_path=root / f"shard{i}.log",
+                    heap_mb=256,
                 )
                 started.append(shard.start())
                 shards[host] = (shard, port)
             for shard, port in shards.values():
-                shard.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=120)
+                shard.wait_ready(
+                    procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=120
+                )
 
             t0 = time.process_time()
             everything = [m for ms in mappings.values() for m in ms]
             import_mappings(f"http://127.0.0.1:{stock_port}", everything)
             for i, (host, ms) in enumerate(mappings.items()):
                 port = shards[host][1]
-                import_mappings(f"http://127.0.0.1:{port}", [*ms, catch_all_mapping(shard=f"shard{i}")])
+                import_mappings(
+                    f"http://127.0.0.1:{port}", [*ms, catch_all_mapping(shard=f"shard{i}")]
+                )
             figures["serving.load_client_cpu_s"] = round(time.process_time() - t0, 2)
 
             stock_ports = dict.fromkeys(mappings, stock_port)
@@ -190,7 +202,9 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
                 p.stop(timeout_s=10)
     stock_rps = max(float(figures["serving.stock.rps"]), 1e-9)
     stock_miss_rps = max(float(figures["serving.stock_miss.rps"]), 1e-9)
-    figures["serving.rps_ratio_to_stock"] = round(float(figures["serving.sharded.rps"]) / stock_rps, 2)
+    figures["serving.rps_ratio_to_stock"] = round(
+        float(figures["serving.sharded.rps"]) / stock_rps, 2
+    )
     figures["serving.miss_rps_ratio_to_stock"] = round(
         float(figures["serving.sharded_miss.rps"]) / stock_miss_rps, 2
     )

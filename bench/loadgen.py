@@ -119,7 +119,7 @@ async def closed_loop(
             result.sent += 1
             try:
                 status, body = await conn.send(request, timeout_s)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 result.errors += 1
                 conn.close()
                 continue
@@ -156,7 +156,7 @@ async def open_loop(
             t0 = time.perf_counter()
             try:
                 status, _ = await conn.send(request, timeout_s)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 result.errors += 1
                 conn.close()
                 return

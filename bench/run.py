@@ -56,7 +56,7 @@ def run_all(*, quick: bool, only: set[str] | None) -> dict[str, object]:
             figures = module.run(quick=quick)
             results.update(figures)
             results[f"{area}.status"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - one failing bench must not hide the others
+        except Exception as exc:
             traceback.print_exc()
             results[f"{area}.status"] = f"failed: {type(exc).__name__}"
         results[f"{area}.bench_seconds"] = round(time.monotonic() - started, 1)
@@ -72,13 +72,17 @@ def print_table(results: dict[str, object]) -> None:
 
 def draw_chart(results: dict[str, object], path: Path) -> bool:
     try:
-        import matplotlib  # noqa: PLC0415
+        import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: PLC0415
+        import matplotlib.pyplot as plt
     except ImportError:
         return False
-    shown = [(k, float(results[k]), goal, better) for k, goal, better in CHART if isinstance(results.get(k), int | float)]
+    shown = [
+        (k, float(results[k]), goal, better)
+        for k, goal, better in CHART
+        if isinstance(results.get(k), int | float)
+    ]
     if not shown:
         return False
     fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.4), squeeze=False)
@@ -115,7 +119,9 @@ def main() -> int:
         print(f"\nwrote {out} and {chart}")
     else:
         print(f"\nwrote {out}")
-    failed = [k for k, v in results.items() if k.endswith(".status") and str(v).startswith("failed")]
+    failed = [
+        k for k, v in results.items() if k.endswith(".status") and str(v).startswith("failed")
+    ]
     return 1 if failed else 0
 
 

@@ -19,19 +19,19 @@ CONFIG_HELP = "mockado.yaml (default: $MOCKADO_CONFIG, else built-in defaults + 
 
 
 def _load(args: argparse.Namespace, overrides: dict | None = None):
-    from ext_proc_server.config import load_config  # noqa: PLC0415
+    from ext_proc_server.config import load_config
 
     return load_config(args.config, overrides=overrides)
 
 
 def _setup_logs(args: argparse.Namespace, component: str) -> None:
-    from ext_proc_server.logs import setup_logging  # noqa: PLC0415
+    from ext_proc_server.logs import setup_logging
 
     setup_logging(component=component, log_format=args.log_format, level=args.log_level)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from control_plane.stack import StackOptions, run_stack  # noqa: PLC0415
+    from control_plane.stack import StackOptions, run_stack
 
     _setup_logs(args, "stack")
     config = _load(args)
@@ -48,7 +48,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_ext_proc(args: argparse.Namespace) -> int:
-    from ext_proc_server.server import main  # noqa: PLC0415
+    from ext_proc_server.server import main
 
     _setup_logs(args, "ext-proc")
     overrides = {}
@@ -61,7 +61,7 @@ def cmd_ext_proc(args: argparse.Namespace) -> int:
 
 
 def cmd_loader(args: argparse.Namespace) -> int:
-    from ext_proc_server.loader import main  # noqa: PLC0415
+    from ext_proc_server.loader import main
 
     _setup_logs(args, "loader")
     overrides = {}
@@ -71,7 +71,7 @@ def cmd_loader(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ext_proc_server.backup import restore_main  # noqa: PLC0415
+    from ext_proc_server.backup import restore_main
 
     _setup_logs(args, "restore")
     return restore_main(
@@ -80,14 +80,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_sanitize(args: argparse.Namespace) -> int:
-    from ext_proc_server.sanitize import cli_main  # noqa: PLC0415
+    from ext_proc_server.sanitize import cli_main
 
     _setup_logs(args, "sanitize")
     return cli_main(_load(args), stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from control_plane.render import main  # noqa: PLC0415
+    from control_plane.render import main
 
     _setup_logs(args, "render")
     return main(
@@ -100,9 +100,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
-    import yaml  # noqa: PLC0415
+    import yaml
 
-    from ext_proc_server.config import redacted_dump  # noqa: PLC0415
+    from ext_proc_server.config import redacted_dump
 
     data = redacted_dump(_load(args))
     if args.json:
@@ -113,7 +113,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_api(args: argparse.Namespace) -> int:
-    from control_plane.demo_api import main  # noqa: PLC0415
+    from control_plane.demo_api import main
 
     return main(["--host", args.host, "--port", str(args.port)])
 
@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     common.add_argument("--log-format", choices=("text", "json"), default="text")
-    common.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    common.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     up = sub.add_parser(
@@ -136,10 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the local stack as child processes and print where everything is. "
         "Ctrl-C or SIGTERM stops every child.",
     )
-    up.add_argument("--upstream", metavar="URL", help="the real service (default: bundled demo API)")
-    up.add_argument("--proxy-port", type=int, default=10000, metavar="P", help="Envoy listener (10000)")
+    up.add_argument(
+        "--upstream", metavar="URL", help="the real service (default: bundled demo API)"
+    )
+    up.add_argument(
+        "--proxy-port", type=int, default=10000, metavar="P", help="Envoy listener (10000)"
+    )
     up.add_argument("--wiremock-port", type=int, default=8080, metavar="W", help="WireMock (8080)")
-    up.add_argument("--state-dir", default=".state", metavar="DIR", help="logs, data, backups (.state)")
+    up.add_argument(
+        "--state-dir", default=".state", metavar="DIR", help="logs, data, backups (.state)"
+    )
     up.add_argument(
         "--shards", type=int, default=1, metavar="N",
         help="WireMock shards; shard i listens on W+i (1)",
@@ -153,7 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the gRPC ExternalProcessor server that captures exchanges, "
         "plus /healthz, /readyz and /metrics on the HTTP port.",
     )
-    ext.add_argument("--workers", type=int, default=1, metavar="N", help="processes on one port (SO_REUSEPORT)")
+    ext.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes on one port (SO_REUSEPORT)"
+    )
     ext.add_argument("--grpc-port", type=int, metavar="PORT", help="overrides collector.grpc_port")
     ext.add_argument("--http-port", type=int, metavar="PORT", help="overrides collector.http_port")
     ext.set_defaults(handler=cmd_ext_proc)
@@ -191,12 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
         "render",
         parents=[common],
         help="render Istio EnvoyFilters, Envoy configs and Kubernetes manifests",
-        description="Render every file from control_plane/templates/ for the configured namespaces.",
+        description="Render every file from control_plane/templates/ for the enabled namespaces.",
     )
-    render.add_argument("--out", metavar="DIR", help="output root (default: istio/ and envoy_configs/)")
-    render.add_argument("--list", action="store_true", help="print what is enabled, where and at what sampling")
-    render.add_argument("--check", action="store_true", help="validate with real Envoy and the Istio/Kubernetes schemas")
-    render.add_argument("--schemas-dir", metavar="DIR", help="Istio CRD schemas (default: ../shared/schemas)")
+    render.add_argument(
+        "--out", metavar="DIR", help="output root (default: istio/ and envoy_configs/)"
+    )
+    render.add_argument(
+        "--list", action="store_true", help="print what is enabled, where and at what sampling"
+    )
+    render.add_argument(
+        "--check",
+        action="store_true",
+        help="validate with real Envoy and the Istio/Kubernetes schemas",
+    )
+    render.add_argument(
+        "--schemas-dir", metavar="DIR", help="Istio CRD schemas (default: ../shared/schemas)"
+    )
     render.set_defaults(handler=cmd_render)
 
     config = sub.add_parser("config", help="inspect the configuration")

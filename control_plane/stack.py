@@ -52,11 +52,11 @@ class Upstream:
 def parse_upstream(url: str) -> Upstream:
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise StackError(f"upstream: invalid URL (expected http(s)://host[:port]): {parts.scheme}://…")
+        raise StackError(
+            f"upstream: invalid URL (expected http(s)://host[:port]): {parts.scheme}://…"
+        )
     tls = parts.scheme == "https"
-    return Upstream(
-        host=parts.hostname, port=parts.port or (443 if tls else 80), tls=tls, url=url
-    )
+    return Upstream(host=parts.hostname, port=parts.port or (443 if tls else 80), tls=tls, url=url)
 
 
 @dataclass(kw_only=True)
@@ -96,12 +96,21 @@ class Stack:
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
 
-    def _start(self, process: procs.ManagedProcess, check, *, timeout_s: float = _READY_TIMEOUT_S) -> None:
+    def _start(
+        self, process: procs.ManagedProcess, check, *, timeout_s: float = _READY_TIMEOUT_S
+    ) -> None:
         self.parts.append(process.start())
         process.wait_ready(check, timeout_s=timeout_s)
 
     def _mockado(self, name: str, args: list[str], env: dict[str, str]) -> procs.ManagedProcess:
-        argv = [sys.executable, "-m", "control_plane.cli", *args, "--config", str(self.effective_config)]
+        argv = [
+            sys.executable,
+            "-m",
+            "control_plane.cli",
+            *args,
+            "--config",
+            str(self.effective_config),
+        ]
         argv += ["--log-format", self.options.log_format]
         return procs.ManagedProcess(name, argv, log_path=self.logs_dir / f"{name}.log", env=env)
 
@@ -121,22 +130,30 @@ class Stack:
         opts = self.options
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         shards = plan_shards(self.config, base_port=opts.wiremock_port, count=opts.shards)
-        for port, part in [(opts.proxy_port, "envoy")] + [(s.port, f"wiremock[{s.name}]") for s in shards]:
+        for port, part in [(opts.proxy_port, "envoy")] + [
+            (s.port, f"wiremock[{s.name}]") for s in shards
+        ]:
             if not procs.port_is_free(port):
-                raise StackError(f"{part}: port {port} is busy (choose another with --proxy-port/--wiremock-port)")
+                raise StackError(
+                    f"{part}: port {port} is busy (choose --proxy-port/--wiremock-port)"
+                )
 
         # 1. Redis
         redis_url = os.environ.get("REDIS_URL")
         if not redis_url:
             redis_port = procs.free_port()
             redis = procs.redis_process(
-                port=redis_port, data_dir=self.state_dir / "redis", log_path=self.logs_dir / "redis.log"
+                port=redis_port,
+                data_dir=self.state_dir / "redis",
+                log_path=self.logs_dir / "redis.log",
             )
             self._start(redis, procs.tcp_ready("127.0.0.1", redis_port), timeout_s=20)
             redis_url = f"redis://127.0.0.1:{redis_port}/0"
 
         # 2. WireMock shards
-        heap_mb = self.config.serving.heap_mb or max(256, min(2048, self.config.loader.max_stubs // 20 + 256))
+        heap_mb = self.config.serving.heap_mb or max(
+            256, min(2048, self.config.loader.max_stubs // 20 + 256)
+        )
         for shard in shards:
             wm = procs.wiremock_process(
                 port=shard.port,
@@ -162,8 +179,14 @@ class Stack:
             upstream = parse_upstream(f"http://127.0.0.1:{demo_port}")
 
         # 4. The effective config the children share.
-        grpc_port, collector_http, loader_http = procs.free_port(), procs.free_port(), procs.free_port()
-        data = self.config.model_dump(mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}})
+        grpc_port, collector_http, loader_http = (
+            procs.free_port(),
+            procs.free_port(),
+            procs.free_port(),
+        )
+        data = self.config.model_dump(
+            mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}}
+        )
         data["collector"].update(grpc_port=grpc_port, http_port=collector_http, redis_url=redis_url)
         data["loader"].update(
             redis_url=redis_url,
@@ -187,7 +210,7 @@ class Stack:
         self._start(loader, procs.http_ready(f"http://127.0.0.1:{loader_http}/readyz"))
 
         # 6. Envoy, with a bootstrap rendered by the control plane.
-        from control_plane.render import render_local_envoy  # noqa: PLC0415
+        from control_plane.render import render_local_envoy
 
         admin_port = procs.free_port()
         envoy_config = self.state_dir / "envoy.yaml"
@@ -232,9 +255,9 @@ class Stack:
 def _install_catch_all(shard: ShardPlan) -> None:
     """A lowest-priority stub answering misses at once with a clear JSON 404, so WireMock
     never computes a near-miss diff against every stub on the serving path."""
-    import httpx  # noqa: PLC0415
+    import httpx
 
-    from ext_proc_server.mapping_catch_all import catch_all_mapping  # noqa: PLC0415
+    from ext_proc_server.mapping_catch_all import catch_all_mapping
 
     httpx.post(
         f"{shard.url}/__admin/mappings", json=catch_all_mapping(shard=shard.name), timeout=10

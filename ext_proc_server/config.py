@@ -329,7 +329,9 @@ def redacted_dump(config: MockadoConfig) -> dict[str, Any]:
 
     def scrub(node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: ("**********" if _is_secret_key(k) and v else scrub(v)) for k, v in node.items()}
+            return {
+                k: ("**********" if _is_secret_key(k) and v else scrub(v)) for k, v in node.items()
+            }
         if isinstance(node, list):
             return [scrub(v) for v in node]
         if isinstance(node, str) and "://" in node and "@" in node:

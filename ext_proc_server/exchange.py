@@ -109,9 +109,7 @@ class Exchange:
 
     @property
     def truncated(self) -> bool:
-        return self.request.body_truncated or bool(
-            self.response and self.response.body_truncated
-        )
+        return self.request.body_truncated or bool(self.response and self.response.body_truncated)
 
     def replace(self, **changes: Any) -> Exchange:
         return dataclasses.replace(self, **changes)

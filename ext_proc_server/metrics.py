@@ -86,6 +86,8 @@ COLLECTOR_DEDUPLICATION = Counter(
 COLLECTOR_QUEUE_SIZE = Gauge(
     "collector_queue_size",
     "Exchanges waiting in the in-memory buffer for the pipeline.",
+    # With `ext-proc --workers N`: the sum over live worker processes.
+    multiprocess_mode="livesum",
 )
 COLLECTOR_DROPPED = Counter(
     "collector_dropped",

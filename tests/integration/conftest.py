@@ -181,9 +181,7 @@ def upstream(logs_dir: Path, process_registry: _Registry) -> UpstreamHandle:
 
 
 @pytest.fixture(scope="session")
-def envoy_factory(
-    logs_dir: Path, process_registry: _Registry
-) -> Callable[..., EnvoyHandle]:
+def envoy_factory(logs_dir: Path, process_registry: _Registry) -> Callable[..., EnvoyHandle]:
     """Start Envoy from a rendered bootstrap.
 
     ``render(listen_port, admin_port) -> yaml text`` lets the caller use the control
@@ -198,10 +196,10 @@ def envoy_factory(
         config_path.write_text(render(port, admin_port), encoding="utf-8")
         process = procs.envoy_process(config_path=config_path, log_path=logs_dir / f"envoy-{n}.log")
         process_registry.add(process.start())
-        process.wait_ready(
-            procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"), timeout_s=30
+        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"), timeout_s=30)
+        return EnvoyHandle(
+            port=port, admin_port=admin_port, config_path=config_path, process=process
         )
-        return EnvoyHandle(port=port, admin_port=admin_port, config_path=config_path, process=process)
 
     return start
 

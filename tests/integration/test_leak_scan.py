@@ -84,17 +84,27 @@ def send_planted_traffic(proxy: str) -> int:
                 "POST",
                 "/echo/login",
                 json={
-                    "email": s["email"], "password": s["password"], "card": s["card"],
-                    "cnpj": s["cnpj"], "employee": s["custom"], "cardNumber": s["card_bare"],
-                    "cpf": s["cpf_bare"], "note": f"call me at {s['phone']}",
-                },  # fmt: skip
+                    "email": s["email"],
+                    "password": s["password"],
+                    "card": s["card"],
+                    "cnpj": s["cnpj"],
+                    "employee": s["custom"],
+                    "cardNumber": s["card_bare"],
+                    "cpf": s["cpf_bare"],
+                    "note": f"call me at {s['phone']}",
+                },
                 headers={"Authorization": f"Basic {s['basic']}"},
             ),
             client.build_request(
                 "POST",
                 "/echo/form",
                 content=urllib.parse.urlencode(
-                    {"senha": s["password"], "email": s["email"], "cpf": s["cpf"], "api_key": s["api_key"]}
+                    {
+                        "senha": s["password"],
+                        "email": s["email"],
+                        "cpf": s["cpf"],
+                        "api_key": s["api_key"],
+                    }
                 ),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             ),
@@ -102,15 +112,21 @@ def send_planted_traffic(proxy: str) -> int:
                 "POST",
                 "/echo/gzip",
                 content=gzip.compress(
-                    json.dumps({"access_token": s["jwt"], "email": s["email"], "cpf": s["cpf"]}).encode()
+                    json.dumps(
+                        {"access_token": s["jwt"], "email": s["email"], "cpf": s["cpf"]}
+                    ).encode()
                 ),
                 headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
             ),
-            client.build_request("POST", "/api/login", json={"email": s["email"], "password": s["password"]}),
+            client.build_request(
+                "POST", "/api/login", json={"email": s["email"], "password": s["password"]}
+            ),
         ]
         for request in requests:
             resp = client.send(request)
-            assert resp.status_code == 200, f"proxied request failed: {request.method} {resp.status_code}"
+            assert resp.status_code == 200, (
+                f"proxied request failed: {request.method} {resp.status_code}"
+            )
             sent += 1
     return sent
 
@@ -133,7 +149,9 @@ def dump_redis(url: str) -> dict[str, str]:
         elif kind == "zset":
             value = repr(client.zrange(key, 0, -1, withscores=True))
         else:
-            raise AssertionError(f"redis key of type {kind} is not scanned: add it to the leak scan")
+            raise AssertionError(
+                f"redis key of type {kind} is not scanned: add it to the leak scan"
+            )
         out[f"redis:{key!r}"] = repr(key) + value
     return out
 
@@ -162,7 +180,11 @@ def test_no_planted_secret_reaches_any_sink(stack_factory, upstream):
 
     def loaded():
         resp = httpx.get(f"{stack.wiremock_url}/__admin/mappings", timeout=10).json()
-        captured = [m for m in resp["mappings"] if not m.get("metadata", {}).get("mockado", {}).get("catch_all")]
+        captured = [
+            m
+            for m in resp["mappings"]
+            if not m.get("metadata", {}).get("mockado", {}).get("catch_all")
+        ]
         return resp if len(captured) >= 5 else None
 
     mappings = poll_until(loaded, timeout_s=40)
@@ -186,7 +208,9 @@ def test_no_planted_secret_reaches_any_sink(stack_factory, upstream):
     assert any(k.startswith("file:logs/") for k in files)
     assert "SANITIZED_EMAIL" in sinks["wiremock:mappings"]
     assert "SANITIZED_EMPLOYEE" in sinks["wiremock:mappings"]
-    assert any("collector_requests_total" in v for k, v in sinks.items() if k.startswith("metrics:"))
+    assert any(
+        "collector_requests_total" in v for k, v in sinks.items() if k.startswith("metrics:")
+    )
 
     hits = find_hits(sinks)
     assert hits == [], f"{len(hits)} leaks: {hits}"

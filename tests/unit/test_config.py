@@ -16,7 +16,9 @@ def test_defaults_load_without_a_file():
 
 def test_yaml_then_env_then_overrides(tmp_path):
     path = tmp_path / "m.yaml"
-    path.write_text("collector:\n  batch_size: 50\n  redis_queue: q1\nloader:\n  retry_attempts: 3\n")
+    path.write_text(
+        "collector:\n  batch_size: 50\n  redis_queue: q1\nloader:\n  retry_attempts: 3\n"
+    )
     env = {"MOCKADO_COLLECTOR__REDIS_QUEUE": "q2", "MOCKADO_LOADER__BACKUP_ENABLED": "true"}
     config = load_config(path, env=env, overrides={"loader.retry_attempts": 9})
     assert config.collector.batch_size == 50
@@ -93,7 +95,7 @@ def test_pseudonym_key_file(tmp_path):
     config = load_config(None, env={"MOCKADO_COLLECTOR__PSEUDONYM_KEY_FILE": str(key_file)})
     assert pseudonym_key(config.collector) == b"from-file"
     missing = load_config(None, env={"MOCKADO_COLLECTOR__PSEUDONYM_KEY_FILE": str(tmp_path / "x")})
-    with pytest.raises(ConfigError, match="collector.pseudonym_key_file"):
+    with pytest.raises(ConfigError, match=r"collector\.pseudonym_key_file"):
         pseudonym_key(missing.collector)
 
 

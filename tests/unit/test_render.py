@@ -441,21 +441,31 @@ def test_network_policies() -> None:
     config = make_config(
         {
             "shop": {},
-            "canary-ns": {"enabled": False, "canary": {"workload_labels": {"track": "canary"}}},
+            "canary-ns": {
+                "enabled": False,
+                "canary": {"workload_labels": {"track": "canary"}, "hosts": ["pay.example.com"]},
+            },
         }
     )
     files = files_of(config)
     policies = {d["metadata"]["name"]: d for d in _docs(files["deploy/networkpolicies.yaml"])}
     redis_from = policies["mockado-redis"]["spec"]["ingress"][0]["from"][0]["podSelector"]
     assert redis_from["matchExpressions"][0]["values"] == ["mockado-collector", "mockado-loader"]
-    wiremock_from = policies["mockado-wiremock"]["spec"]["ingress"][0]["from"]
-    assert wiremock_from[0] == {
-        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "mockado-loader"}}
-    }
-    assert wiremock_from[1]["namespaceSelector"]["matchLabels"] == {
+    # The base WireMock policy covers every shard and lets only the loader in.
+    wiremock = policies["mockado-wiremock"]["spec"]
+    assert wiremock["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "wiremock"
+    assert wiremock["ingress"][0]["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "mockado-loader"}}}
+    ]
+    # Canary access lives with the canary namespace's files.
+    assert "canary-ns" not in files["deploy/networkpolicies.yaml"]
+    canary = yaml.safe_load(files["istio/canary-ns/networkpolicy-wiremock-canary.yaml"])
+    assert canary["metadata"]["namespace"] == "mockado"
+    source = canary["spec"]["ingress"][0]["from"][0]
+    assert source["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "canary-ns"
     }
-    assert wiremock_from[1]["podSelector"]["matchLabels"] == {"track": "canary"}
+    assert source["podSelector"]["matchLabels"] == {"track": "canary"}
     # The collector's base policy opens only metrics; the gRPC port per capture namespace.
     assert policies["mockado-collector-metrics"]["spec"]["ingress"] == [
         {"ports": [{"protocol": "TCP", "port": 9090}]}

@@ -21,10 +21,15 @@ def test_parse_upstream_rejects_other_schemes():
 
 def test_shards_from_groups_then_count():
     config = load_config(
-        None, env={"MOCKADO_SERVING__SHARD_GROUPS": "{payments: ['payments.*'], users: ['users.*']}"}
+        None,
+        env={"MOCKADO_SERVING__SHARD_GROUPS": "{payments: ['payments.*'], users: ['users.*']}"},
     )
     plans = plan_shards(config, base_port=8080, count=1)
-    assert [(p.name, p.port) for p in plans] == [("default", 8080), ("payments", 8081), ("users", 8082)]
+    assert [(p.name, p.port) for p in plans] == [
+        ("default", 8080),
+        ("payments", 8081),
+        ("users", 8082),
+    ]
     assert plans[1].host_patterns == ["payments.*"]
     anonymous = plan_shards(load_config(None, env={}), base_port=9000, count=3)
     assert [p.port for p in anonymous] == [9000, 9001, 9002]

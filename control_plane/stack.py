@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from control_plane import procs
+from control_plane.render import render_local_envoy, render_mock_router, wiremock_heap_mb
 from ext_proc_server.config import MockadoConfig
 from ext_proc_server.errors import StackError
 
@@ -71,15 +72,14 @@ class ShardPlan:
 
 
 def plan_shards(config: MockadoConfig, *, base_port: int, count: int) -> list[ShardPlan]:
-    """The default shard on ``base_port``; configured groups (``serving.shard_groups``), or
-    ``--shards N`` anonymous ones, on the following ports."""
-    plans = [ShardPlan(name="default", port=base_port, host_patterns=[])]
-    groups = list(config.serving.shard_groups.items())
-    for i, (name, patterns) in enumerate(groups, start=1):
-        plans.append(ShardPlan(name=name, port=base_port + i, host_patterns=list(patterns)))
-    for i in range(len(plans), max(count, 1)):
-        plans.append(ShardPlan(name=f"shard{i}", port=base_port + i, host_patterns=[]))
-    return plans
+    """The default shard, then one per ``serving.shard_groups`` group (or ``--shards N``
+    anonymous ones). One shard listens on ``base_port`` itself; with several, a mock router
+    takes ``base_port`` and routes by Host, and the shards take free ports."""
+    names = [("default", [])] + [(n, list(p)) for n, p in config.serving.shard_groups.items()]
+    names += [(f"shard{i}", []) for i in range(len(names), max(count, 1))]
+    if len(names) == 1:
+        return [ShardPlan(name="default", port=base_port, host_patterns=[])]
+    return [ShardPlan(name=n, port=procs.free_port(), host_patterns=p) for n, p in names]
 
 
 @dataclass(kw_only=True)
@@ -130,9 +130,7 @@ class Stack:
         opts = self.options
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         shards = plan_shards(self.config, base_port=opts.wiremock_port, count=opts.shards)
-        for port, part in [(opts.proxy_port, "envoy")] + [
-            (s.port, f"wiremock[{s.name}]") for s in shards
-        ]:
+        for port, part in ((opts.proxy_port, "envoy"), (opts.wiremock_port, "wiremock")):
             if not procs.port_is_free(port):
                 raise StackError(
                     f"{part}: port {port} is busy (choose --proxy-port/--wiremock-port)"
@@ -150,10 +148,8 @@ class Stack:
             self._start(redis, procs.tcp_ready("127.0.0.1", redis_port), timeout_s=20)
             redis_url = f"redis://127.0.0.1:{redis_port}/0"
 
-        # 2. WireMock shards
-        heap_mb = self.config.serving.heap_mb or max(
-            256, min(2048, self.config.loader.max_stubs // 20 + 256)
-        )
+        # 2. WireMock shards (the loader gives each its catch-all stub)
+        heap_mb = wiremock_heap_mb(self.config)
         for shard in shards:
             wm = procs.wiremock_process(
                 port=shard.port,
@@ -163,7 +159,8 @@ class Stack:
                 journal_entries=self.config.serving.max_request_journal_entries,
             )
             self._start(wm, procs.http_ready(f"{shard.url}/__admin/health"))
-            _install_catch_all(shard)
+        if len(shards) > 1:
+            self._start_mock_router(shards)
 
         # 3. Upstream
         if opts.upstream:
@@ -209,9 +206,8 @@ class Stack:
         loader = self._mockado("loader", ["loader"], env)
         self._start(loader, procs.http_ready(f"http://127.0.0.1:{loader_http}/readyz"))
 
-        # 6. Envoy, with a bootstrap rendered by the control plane.
-        from control_plane.render import render_local_envoy
-
+        # 6. Envoy, with a bootstrap rendered by the control plane. Unsampled and excluded
+        # traffic is skipped by Envoy itself, so it never reaches the capture server.
         admin_port = procs.free_port()
         envoy_config = self.state_dir / "envoy.yaml"
         envoy_config.write_text(
@@ -223,6 +219,8 @@ class Stack:
                 upstream_port=upstream.port,
                 upstream_tls=upstream.tls,
                 ext_proc_port=grpc_port,
+                sample_percent=self.config.collector.sample_rate * 100,
+                exclude_paths=self.config.collector.exclude_paths,
             ),
             encoding="utf-8",
         )
@@ -232,7 +230,14 @@ class Stack:
         return {
             "proxy": f"http://127.0.0.1:{opts.proxy_port}",
             "upstream": upstream.url,
-            "mocks": ", ".join(f"{s.url} ({s.name})" for s in shards),
+            "mocks": f"http://127.0.0.1:{opts.wiremock_port}"
+            + (
+                f" (routed by Host to {len(shards)} shards: "
+                + ", ".join(f"{s.name}={s.url}" for s in shards)
+                + ")"
+                if len(shards) > 1
+                else ""
+            ),
             "collector_metrics": f"http://127.0.0.1:{collector_http}/metrics",
             "loader_metrics": f"http://127.0.0.1:{loader_http}/metrics",
             "envoy_admin": f"http://127.0.0.1:{admin_port}",
@@ -240,6 +245,27 @@ class Stack:
             "backups": str(self.state_dir / "backups"),
             "redis": "REDIS_URL" if os.environ.get("REDIS_URL") else "embedded redis-server",
         }
+
+    def _start_mock_router(self, shards: list[ShardPlan]) -> None:
+        """Envoy on --wiremock-port routing each request by Host to its shard, as the
+        mesh's canary VirtualServices do."""
+        admin_port = procs.free_port()
+        config_path = self.state_dir / "mock-router.yaml"
+        config_path.write_text(
+            render_mock_router(
+                self.config,
+                listen_port=self.options.wiremock_port,
+                admin_port=admin_port,
+                shards=[(s.name, s.host_patterns, s.port) for s in shards[1:]],
+                default_port=shards[0].port,
+            ),
+            encoding="utf-8",
+        )
+        router = procs.envoy_process(
+            config_path=config_path, log_path=self.logs_dir / "mock-router.log"
+        )
+        router.name = "mock-router"
+        self._start(router, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
 
     def watch(self, stop: threading.Event) -> None:
         """Block until stop is set; raise StackError if any part dies."""
@@ -250,18 +276,6 @@ class Stack:
     def stop(self) -> None:
         for part in reversed(self.parts):
             part.stop(timeout_s=10)
-
-
-def _install_catch_all(shard: ShardPlan) -> None:
-    """A lowest-priority stub answering misses at once with a clear JSON 404, so WireMock
-    never computes a near-miss diff against every stub on the serving path."""
-    import httpx
-
-    from ext_proc_server.mapping_catch_all import catch_all_mapping
-
-    httpx.post(
-        f"{shard.url}/__admin/mappings", json=catch_all_mapping(shard=shard.name), timeout=10
-    ).raise_for_status()
 
 
 def summary_text(where: dict[str, str]) -> str:

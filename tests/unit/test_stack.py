@@ -19,20 +19,23 @@ def test_parse_upstream_rejects_other_schemes():
         parse_upstream("ftp://x")
 
 
-def test_shards_from_groups_then_count():
+def test_one_shard_listens_on_the_wiremock_port():
+    plans = plan_shards(load_config(None, env={}), base_port=8080, count=1)
+    assert [(p.name, p.port) for p in plans] == [("default", 8080)]
+
+
+def test_shards_from_groups_then_count_take_free_ports():
     config = load_config(
-        None,
-        env={"MOCKADO_SERVING__SHARD_GROUPS": "{payments: ['payments.*'], users: ['users.*']}"},
+        None, env={"MOCKADO_SERVING__SHARD_GROUPS": "{payments: ['payments.*'], users: ['users.*']}"}
     )
     plans = plan_shards(config, base_port=8080, count=1)
-    assert [(p.name, p.port) for p in plans] == [
-        ("default", 8080),
-        ("payments", 8081),
-        ("users", 8082),
-    ]
+    assert [p.name for p in plans] == ["default", "payments", "users"]
     assert plans[1].host_patterns == ["payments.*"]
+    # The base port belongs to the mock router; shards get their own free ports.
+    assert 8080 not in {p.port for p in plans}
+    assert len({p.port for p in plans}) == 3
     anonymous = plan_shards(load_config(None, env={}), base_port=9000, count=3)
-    assert [p.port for p in anonymous] == [9000, 9001, 9002]
+    assert [p.name for p in anonymous] == ["default", "shard1", "shard2"]
 
 
 def test_summary_names_every_place():

@@ -1,0 +1,434 @@
+"""ext_proc capture through a real Envoy 1.40: CPU per exchange, capture ratio, added latency.
+
+Everything runs on this machine: a tiny asyncio upstream (2 KiB JSON answers),
+Envoy with capture (observability mode) and the same Envoy bootstrap with capture
+disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
+
+* ``ext_proc.cpu_us_per_exchange``: the ext-proc process's CPU time (user+system)
+  during the 1,000 rps run and its flush, divided by the exchanges it handled
+  (sanitizing, dedup, mapping and the Redis writes included).
+* ``ext_proc.captured_ratio``: mappings that reached the Redis stream (XLEN) / requests
+  sent, every request unique, offered open loop at 1,000 rps for 30 s (quick: 10 s).
+  ``ext_proc.max_rate_rps_at_0999``: the highest of the offered steps (250, 500,
+  1,000 rps) where the ratio held >= 0.999.
+* ``ext_proc.added_latency_p50_ms`` / ``_p99_ms``: client latency through the capturing
+  Envoy minus the non-capturing one, requests interleaved one by one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import redis as redis_sync
+import yaml
+
+from bench.loadgen import Request, _Conn, open_loop
+from control_plane import procs
+from control_plane.render import render_local_envoy
+from ext_proc_server.config import load_config
+
+REPO = Path(__file__).resolve().parent.parent
+QUEUE = "bench:ext_proc"
+
+
+def _json_body(n: int, *, size: int = 2048) -> bytes:
+    record = {
+        "id": n,
+        "customer": {"name": "Joana Silva", "email": f"joana{n}@exemplo.com.br"},
+        "items": [{"sku": f"SKU-{n}-{i}", "qty": i, "price": 10.5 * i} for i in range(8)],
+        "note": "",
+    }
+    raw = json.dumps(record, separators=(",", ":"))
+    record["note"] = "x" * max(0, size - len(raw))
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+# -- the upstream: a minimal HTTP/1.1 keep-alive server, so it costs little CPU ----------
+
+
+class _Upstream(asyncio.Protocol):
+    BODY = _json_body(0)
+    RESPONSE = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+        + str(len(BODY)).encode()
+        + b"\r\n\r\n"
+        + BODY
+    )
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].lower()
+            length = 0
+            at = head.find(b"content-length:")
+            if at >= 0:
+                length = int(head[at + 15 :].split(b"\r\n", 1)[0])
+            total = end + 4 + length
+            if len(self.buffer) < total:
+                return
+            self.buffer = self.buffer[total:]
+            self.transport.write(self.RESPONSE)  # type: ignore[attr-defined]
+
+
+def _upstream_main(port: int) -> None:
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(_Upstream, "127.0.0.1", port)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# -- the stack ---------------------------------------------------------------------------
+
+
+class _Stack:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.processes: list[procs.ManagedProcess] = []
+
+    def start(self, process: procs.ManagedProcess) -> procs.ManagedProcess:
+        self.processes.append(process.start())
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop(timeout_s=10)
+
+
+def _start_stack(stack: _Stack, *, workers: int = 1) -> dict:
+    work = stack.work
+    redis_port, upstream_port = procs.free_port(), procs.free_port()
+    grpc_port, http_port = procs.free_port(), procs.free_port()
+    redis = stack.start(
+        procs.redis_process(port=redis_port, data_dir=work / "redis", log_path=work / "redis.log")
+    )
+    upstream = stack.start(
+        procs.ManagedProcess(
+            "upstream",
+            [sys.executable, "-m", "bench.bench_ext_proc", "--upstream", str(upstream_port)],
+            log_path=work / "upstream.log",
+            cwd=REPO,
+        )
+    )
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    collector = {"redis_url": redis_url, "redis_queue": QUEUE}
+    cfg_path = work / "mockado.yaml"
+    cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
+    mockado = str(Path(sys.executable).parent / "mockado")
+    ext = stack.start(
+        procs.ManagedProcess(
+            "ext-proc",
+            [mockado, "ext-proc", "--config", str(cfg_path),
+             "--grpc-port", str(grpc_port), "--http-port", str(http_port),
+             "--workers", str(workers)],
+            log_path=work / "ext-proc.log",
+        )
+    )  # fmt: skip
+    config = load_config(
+        None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
+    )
+    envoys = {}
+    admin_ports = {}
+    for name, excluded in (("on", ()), ("off", ("/",))):
+        port, admin = procs.free_port(), procs.free_port()
+        path = work / f"envoy-{name}.yaml"
+        path.write_text(
+            render_local_envoy(
+                config, listen_port=port, admin_port=admin, upstream_host="127.0.0.1",
+                upstream_port=upstream_port, ext_proc_port=grpc_port, exclude_paths=excluded,
+                upstream_http2=False,
+            ),
+            encoding="utf-8",
+        )  # fmt: skip
+        envoy = stack.start(
+            procs.envoy_process(config_path=path, log_path=work / f"envoy-{name}.log")
+        )
+        envoy.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
+        envoys[name] = port
+        admin_ports[name] = admin
+    redis.wait_ready(procs.tcp_ready("127.0.0.1", redis_port), timeout_s=15)
+    upstream.wait_ready(procs.tcp_ready("127.0.0.1", upstream_port), timeout_s=15)
+    ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/healthz"), timeout_s=30)
+    return {
+        "redis_url": redis_url,
+        "ext": ext,
+        "envoys": envoys,
+        "admin_on": admin_ports["on"],
+        "metrics_url": f"http://127.0.0.1:{http_port}/metrics",
+    }
+
+
+def _requests(port: int, *, tag: str, count: int) -> list[Request]:
+    return [
+        Request(
+            host="orders.bench",
+            port=port,
+            path=f"/api/{tag}/order{n}?page={n}",
+            method="POST",
+            body=_json_body(n),
+            headers=(("content-type", "application/json"),),
+        )
+        for n in range(count)
+    ]
+
+
+def _wait_stable(client: redis_sync.Redis, *, target: int, timeout_s: float = 15.0) -> int:
+    """XLEN once it reaches ``target`` or stops growing for 1.5 s."""
+    deadline = time.monotonic() + timeout_s
+    last, last_change = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        length = client.xlen(QUEUE)
+        if length >= target:
+            return length
+        if length != last:
+            last, last_change = length, time.monotonic()
+        elif time.monotonic() - last_change > 1.5:
+            return length
+        time.sleep(0.1)
+    return client.xlen(QUEUE)
+
+
+def _cpu_s(process: procs.ManagedProcess) -> float:
+    """CPU seconds of the ext-proc process and its worker processes (--workers N)."""
+    total = 0.0
+    main = psutil.Process(process.pid)
+    for proc in (main, *main.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def _latency_pair(
+    on_port: int, off_port: int, *, count: int
+) -> tuple[list[float], list[float]]:
+    on_conn, off_conn = _Conn(on_port), _Conn(off_port)
+    on_lat: list[float] = []
+    off_lat: list[float] = []
+    on_reqs = _requests(on_port, tag="lat", count=count)
+    off_reqs = _requests(off_port, tag="lat", count=count)
+    for i in range(count):
+        order = ((on_conn, on_reqs[i], on_lat), (off_conn, off_reqs[i], off_lat))
+        for conn, request, sink in order if i % 2 == 0 else reversed(order):
+            start = time.perf_counter()
+            status, _ = await conn.send(request, 10.0)
+            sink.append(time.perf_counter() - start)
+            if status != 200:
+                raise RuntimeError(f"bench: latency request answered {status}")
+    on_conn.close()
+    off_conn.close()
+    return on_lat, off_lat
+
+
+def _diagnostics(parts: dict) -> dict[str, float]:
+    """Where lost captures went: collector drops by reason, streams Envoy never opened."""
+    out: dict[str, float] = {}
+    text = httpx.get(parts["metrics_url"], timeout=10).text
+    for match in re.finditer(
+        r'^collector_dropped_total\{reason="(\w+)"\} ([0-9.e+]+)$', text, re.M
+    ):
+        if float(match.group(2)):
+            out[f"ext_proc.dropped_{match.group(1)}"] = float(match.group(2))
+    stats = httpx.get(f"http://127.0.0.1:{parts['admin_on']}/stats", timeout=10).text
+    for name in ("upstream_rq_pending_overflow", "upstream_rq_overflow"):
+        m = re.search(rf"^cluster\.mockado_collector\.{name}: (\d+)$", stats, re.M)
+        if m and int(m.group(1)):
+            out[f"ext_proc.envoy_{name}"] = int(m.group(1))
+    for name in ("streams_failed", "failure_mode_allowed"):
+        m = re.search(rf"ext_proc\.mockado\.{name}: (\d+)$", stats, re.M)
+        if m and int(m.group(1)):
+            out[f"ext_proc.envoy_{name}"] = int(m.group(1))
+    return out
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _breakdown(count: int = 300) -> dict[str, float]:
+    """CPU per exchange of each in-process step, for the same 2 KiB JSON exchanges:
+    where ``cpu_us_per_exchange`` goes besides gRPC itself."""
+    from ext_proc_server import protos
+    from ext_proc_server.assembler import StreamAssembler, StreamMeta
+    from ext_proc_server.config import CollectorConfig
+    from ext_proc_server.filters import CaptureFilter
+    from ext_proc_server.pipeline import default_stages
+    from ext_proc_server.queue import encode_entry
+    from ext_proc_server.redis_keys import RedisKeys
+
+    def headers(pairs: list[tuple[str, str]]) -> protos.HeaderMap:
+        return protos.HeaderMap(
+            headers=[protos.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
+        )
+
+    def stream(n: int) -> list[protos.ProcessingRequest]:
+        req = [(":method", "POST"), (":path", f"/api/b/order{n}?page={n}"),
+               (":authority", "orders.bench"), (":scheme", "http"),
+               ("content-type", "application/json"), ("x-request-id", f"id-{n}")]  # fmt: skip
+        resp = [(":status", "200"), ("content-type", "application/json")]
+        return [
+            protos.ProcessingRequest(request_headers=protos.HttpHeaders(headers=headers(req))),
+            protos.ProcessingRequest(
+                request_body=protos.HttpBody(body=_json_body(n), end_of_stream=True)
+            ),
+            protos.ProcessingRequest(response_headers=protos.HttpHeaders(headers=headers(resp))),
+            protos.ProcessingRequest(
+                response_body=protos.HttpBody(body=_json_body(0), end_of_stream=True)
+            ),
+        ]
+
+    config = CollectorConfig()
+    capture_filter, meta = CaptureFilter(config), StreamMeta()
+    stages = default_stages(config, redis=None, keys=RedisKeys(queue=QUEUE))
+    streams = [stream(n) for n in range(count)]
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn, items: list) -> list:
+        started = time.process_time()
+        results = [fn(item) for item in items]
+        timings[name] = (time.process_time() - started) / len(items) * 1e6
+        return results
+
+    def assemble(messages: list[protos.ProcessingRequest]):
+        assembler = StreamAssembler(config=config, capture_filter=capture_filter, meta=meta)
+        for message in messages:
+            done = assembler.feed(message)
+        return done.exchange
+
+    exchanges = timed("assemble", assemble, streams)
+    clean = timed("sanitize", stages.sanitize, exchanges)
+    hashes = timed("dedup_hash", stages.dedup_hash, clean)
+    mappings = timed(
+        "mapping", lambda pair: stages.build_mapping(*pair), list(zip(clean, hashes, strict=True))
+    )
+    timed("encode", lambda m: encode_entry(m, host="orders.bench"), mappings)
+    return {f"ext_proc.breakdown_{k}_us": round(v, 1) for k, v in timings.items()}
+
+
+def _handled(metrics_url: str) -> float:
+    """Streams the collector saw (collector_requests_total, every label)."""
+    text = httpx.get(metrics_url, timeout=10).text
+    return sum(
+        float(v) for v in re.findall(r"^collector_requests_total\{[^}]*\} ([0-9.e+]+)$", text, re.M)
+    )
+
+
+def _rate_step(
+    parts: dict, client: redis_sync.Redis, *, rate: int, duration_s: float, tag: str
+) -> dict:
+    count = int(rate * duration_s)
+    before = client.xlen(QUEUE)
+    cpu_before, handled_before = _cpu_s(parts["ext"]), _handled(parts["metrics_url"])
+    requests = _requests(parts["envoys"]["on"], tag=tag, count=count)
+    result = asyncio.run(open_loop(requests, rate_rps=rate))
+    captured = _wait_stable(client, target=before + count) - before
+    handled = _handled(parts["metrics_url"]) - handled_before
+    return {
+        "count": count,
+        "ok": result.ok,
+        "captured": captured,
+        "ratio": captured / count,
+        "elapsed_s": result.elapsed_s,
+        "sent": result.sent,
+        "cpu_us_per_exchange": (_cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
+    }
+
+
+def _with_stack(workers: int, body):
+    stack = _Stack(Path(tempfile.mkdtemp(prefix="mockado-bench-ext-proc-")))
+    try:
+        parts = _start_stack(stack, workers=workers)
+        client = redis_sync.Redis.from_url(parts["redis_url"])
+        try:
+            return body(parts, client)
+        finally:
+            client.close()
+    finally:
+        stack.stop()
+
+
+def run(*, quick: bool = False) -> dict[str, float | int | str]:
+    out: dict[str, float | int | str] = {}
+
+    def one_worker(parts: dict, client: redis_sync.Redis) -> None:
+        on_port, off_port = parts["envoys"]["on"], parts["envoys"]["off"]
+        # Warm up both paths (connections, imports, caches).
+        asyncio.run(_latency_pair(on_port, off_port, count=50))
+        _wait_stable(client, target=50)
+
+        # Added latency: the same requests through both Envoys, interleaved one by one.
+        count = 300 if quick else 1000
+        on_lat, off_lat = asyncio.run(_latency_pair(on_port, off_port, count=count))
+        for q, key in ((0.5, "p50"), (0.99, "p99")):
+            added_ms = (_quantile(on_lat, q) - _quantile(off_lat, q)) * 1000
+            out[f"ext_proc.added_latency_{key}_ms"] = round(added_ms, 3)
+        out["ext_proc.latency_off_p50_ms"] = round(_quantile(off_lat, 0.5) * 1000, 3)
+        _wait_stable(client, target=client.xlen(QUEUE) + count)
+
+        # Capture ratio at rising offered rates; the last step is the headline 1,000 rps run.
+        steps = (
+            ((250, 5.0), (500, 5.0), (1000, 10.0))
+            if quick
+            else ((250, 8.0), (500, 8.0), (1000, 30.0))
+        )
+        best_rate = 0
+        for rate, duration_s in steps:
+            step = _rate_step(parts, client, rate=rate, duration_s=duration_s, tag=f"r{rate}")
+            out[f"ext_proc.captured_ratio_at_{rate}"] = round(step["ratio"], 5)
+            if step["ok"] != step["count"]:
+                out[f"ext_proc.client_errors_at_{rate}"] = step["count"] - step["ok"]
+            if step["ratio"] >= 0.999 and step["ok"] == step["count"]:
+                best_rate = rate
+            if rate == 250:
+                out["ext_proc.cpu_us_per_exchange_at_250"] = round(step["cpu_us_per_exchange"], 1)
+            if rate == 1000:
+                out["ext_proc.captured_ratio"] = round(step["ratio"], 5)
+                out["ext_proc.captured_rate_rps"] = round(step["captured"] / step["elapsed_s"], 1)
+                out["ext_proc.offered_rate_rps"] = round(step["sent"] / step["elapsed_s"], 1)
+                out["ext_proc.cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
+        out["ext_proc.max_rate_rps_at_0999"] = best_rate
+        out.update(_diagnostics(parts))
+
+    out.update(_breakdown())
+    _with_stack(1, one_worker)
+
+    if not quick:
+        # The same 1,000 rps with `--workers 2` (both cores, shared with everything else).
+        def two_workers(parts: dict, client: redis_sync.Redis) -> None:
+            _rate_step(parts, client, rate=250, duration_s=2.0, tag="warm")
+            step = _rate_step(parts, client, rate=1000, duration_s=10.0, tag="w2")
+            out["ext_proc.workers2_captured_ratio_at_1000"] = round(step["ratio"], 5)
+            out["ext_proc.workers2_cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
+
+        _with_stack(2, two_workers)
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upstream", type=int, help="run only the bench upstream on this port")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.upstream:
+        _upstream_main(args.upstream)
+    else:
+        print(json.dumps(run(quick=args.quick), indent=2))

@@ -1,0 +1,200 @@
+"""Captured bodies: the per-stream byte limit, content-encoding decoding, text or binary.
+
+Three rules keep memory bounded and the output safe:
+
+* ``BodyBuffer`` keeps at most ``limit_bytes`` of the bytes seen on the wire and
+  remembers that more came (``truncated``).
+* ``decode_content`` decodes gzip, deflate (zlib-wrapped or raw) and brotli with a
+  hard cap on the decoded size, so a compression bomb costs at most
+  ``max_bytes`` of memory. A truncated compressed body decodes as far as it goes.
+  A body that cannot be decoded is dropped: raw compressed bytes are never kept.
+* ``is_textual`` tells text (kept) from binary (kept only with binary_bodies=base64).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import brotli
+
+# Decoded output is produced in slices of this size, so a cap is never overshot by much.
+_SLICE_BYTES = 64 * 1024
+
+_TEXT_TYPE_MARKERS = (
+    "json",
+    "xml",
+    "javascript",
+    "ecmascript",
+    "graphql",
+    "x-www-form-urlencoded",
+    "yaml",
+    "csv",
+    "x-ndjson",
+    "html",
+)
+
+
+class BodyBuffer:
+    """Collects the chunks of one body, keeping at most ``limit_bytes``."""
+
+    __slots__ = ("_chunks", "_size", "limit_bytes", "seen_bytes", "truncated")
+
+    def __init__(self, *, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        self._chunks: list[bytes] = []
+        self._size = 0
+        # Every byte that arrived, kept or not (compared with Content-Length).
+        self.seen_bytes = 0
+        self.truncated = False
+
+    def add(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.seen_bytes += len(chunk)
+        room = self.limit_bytes - self._size
+        if room <= 0:
+            self.truncated = True
+            return
+        if len(chunk) > room:
+            chunk = chunk[:room]
+            self.truncated = True
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def value(self) -> bytes:
+        if len(self._chunks) == 1:
+            return self._chunks[0]
+        return b"".join(self._chunks)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    body: bytes
+    # The decoded body stops early: the input was truncated or the decoded size hit the cap.
+    truncated: bool = False
+    # Decoding failed (unknown encoding, corrupt data): the body must not be kept.
+    failed: bool = False
+
+
+def content_codings(header_value: str | None) -> list[str]:
+    """``"gzip, br"`` -> ["gzip", "br"], lower-cased, "identity" removed."""
+    if not header_value:
+        return []
+    out = []
+    for part in header_value.split(","):
+        coding = part.strip().lower()
+        if coding and coding != "identity":
+            out.append(coding)
+    return out
+
+
+def decode_content(
+    body: bytes, *, codings: list[str], max_bytes: int, input_truncated: bool = False
+) -> Decoded:
+    """Undo ``codings`` (in the order they were applied) with the decoded size capped.
+
+    ``input_truncated`` says the compressed bytes stop early (the body limit cut them):
+    what decodes is kept and marked truncated instead of failing.
+    """
+    truncated = input_truncated
+    if not body:
+        return Decoded(b"", truncated=truncated)
+    data = body
+    for coding in reversed(codings):
+        try:
+            if coding in ("gzip", "x-gzip"):
+                data, complete = _inflate(data, wbits=31, max_bytes=max_bytes)
+            elif coding == "deflate":
+                data, complete = _inflate(
+                    data, wbits=15 if _looks_zlib(data) else -15, max_bytes=max_bytes
+                )
+            elif coding == "br":
+                data, complete = _unbrotli(data, max_bytes=max_bytes)
+            else:
+                return Decoded(b"", truncated=truncated, failed=True)
+        except (zlib.error, brotli.error):
+            return Decoded(b"", truncated=truncated, failed=True)
+        if not complete:
+            if not truncated and len(data) < max_bytes:
+                # The stream ended before the compressed data did, though nothing cut it.
+                return Decoded(b"", truncated=truncated, failed=True)
+            truncated = True
+    return Decoded(data, truncated=truncated)
+
+
+def _looks_zlib(data: bytes) -> bool:
+    """RFC 1950 header: CM=8 and the 16-bit header is a multiple of 31."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+def _inflate(data: bytes, *, wbits: int, max_bytes: int) -> tuple[bytes, bool]:
+    """-> (decoded, reached the end of the compressed stream). Concatenated gzip
+    members are decoded one after the other."""
+    out: list[bytes] = []
+    size = 0
+    pending = data
+    while True:
+        decomp = zlib.decompressobj(wbits)
+        tail = pending
+        while True:
+            # Asking for one byte past the cap tells "exactly at the cap" from "over it".
+            chunk = decomp.decompress(tail, min(_SLICE_BYTES, max_bytes - size + 1))
+            out.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                return b"".join(out)[:max_bytes], False
+            if decomp.eof:
+                break
+            tail = decomp.unconsumed_tail
+            if not tail and not chunk:
+                # Input ran out before the end of the compressed stream.
+                return b"".join(out), False
+        pending = decomp.unused_data
+        if wbits != 31 or not pending.strip(b"\x00"):
+            return b"".join(out), True
+
+
+def _unbrotli(data: bytes, *, max_bytes: int) -> tuple[bytes, bool]:
+    decomp = brotli.Decompressor()
+    out = [decomp.process(data, output_buffer_limit=min(_SLICE_BYTES, max_bytes + 1))]
+    size = len(out[0])
+    while not decomp.can_accept_more_data():
+        if size > max_bytes:
+            return b"".join(out)[:max_bytes], False
+        chunk = decomp.process(b"", output_buffer_limit=min(_SLICE_BYTES, max_bytes - size + 1))
+        if not chunk:
+            break
+        out.append(chunk)
+        size += len(chunk)
+    if size > max_bytes:
+        return b"".join(out)[:max_bytes], False
+    return b"".join(out), decomp.is_finished()
+
+
+def is_textual(content_type: str, body: bytes) -> bool:
+    """Text bodies are kept; binary ones follow collector.binary_bodies.
+
+    ``content_type`` is the bare, lower-cased media type. Without one, a body that
+    is valid UTF-8 counts as text.
+    """
+    if not content_type:
+        if not body:
+            return True
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    if content_type.startswith("text/"):
+        return True
+    if content_type.startswith("multipart/form-data"):
+        return True
+    # application/grpc+json etc. are framed binary even when the payload is JSON.
+    if content_type.startswith("application/grpc"):
+        return False
+    return any(marker in content_type for marker in _TEXT_TYPE_MARKERS)

@@ -1,0 +1,503 @@
+"""The ext_proc capture server behind a real Envoy 1.40.
+
+Exact assembly is checked in-process (``serve`` with an ``on_exchange`` hook);
+what users run - ``mockado ext-proc`` as a subprocess writing to a real Redis -
+is checked through the Redis stream and /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+import redis as redis_sync
+import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+
+from control_plane import procs
+from control_plane.render import render_local_envoy
+from ext_proc_server.config import MockadoConfig, load_config
+from ext_proc_server.exchange import Exchange
+from ext_proc_server.queue import decode_entry
+from ext_proc_server.server import serve
+
+pytestmark = pytest.mark.integration
+
+
+# -- helpers shared with test_ext_proc_resilience.py -------------------------------
+
+
+def collector_settings(redis_url: str, **extra: object) -> dict:
+    settings = {
+        "redis_url": redis_url,
+        "redis_queue": f"test:{uuid.uuid4().hex[:8]}",
+        "flush_interval": 0.05,
+        "grpc_port": procs.free_port(),
+        "http_port": procs.free_port(),
+    }
+    settings.update(extra)
+    return settings
+
+
+def make_config(collector: dict, **sections: dict) -> MockadoConfig:
+    data = {"collector": collector, **sections}
+    return load_config(
+        None, env={}, overrides={f"{k}.{kk}": vv for k, v in data.items() for kk, vv in v.items()}
+    )
+
+
+class ExtProcProcess:
+    """``mockado ext-proc`` as users run it."""
+
+    def __init__(
+        self,
+        process: procs.ManagedProcess,
+        *,
+        grpc_port: int,
+        http_port: int,
+        queue: str,
+        redis_url: str,
+    ):
+        self.process = process
+        self.grpc_port = grpc_port
+        self.http_port = http_port
+        self.queue = queue
+        self.redis_url = redis_url
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.http_port}/metrics", timeout=5).text
+
+    def metric(self, name: str, **labels: str) -> float:
+        text = self.metrics()
+        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        pattern = (
+            re.escape(name)
+            + (r"\{" + re.escape(want) + r"\}" if labels else "")
+            + r" ([0-9.e+-]+)$"
+        )
+        for line in text.splitlines():
+            m = re.match(pattern, line)
+            if m:
+                return float(m.group(1))
+        return 0.0
+
+    def captured(self) -> list[dict]:
+        client = redis_sync.Redis.from_url(self.redis_url)
+        try:
+            return [decode_entry(fields)[0] for _id, fields in client.xrange(self.queue)]
+        finally:
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def ext_proc_factory(
+    mockado_bin: str, clean_env: dict, logs_dir: Path, tmp_path_factory, process_registry
+) -> Callable[..., ExtProcProcess]:
+    counter = iter(range(1000))
+
+    def start(
+        collector: dict,
+        *,
+        env: dict | None = None,
+        workers: int = 1,
+        control_plane: dict | None = None,
+    ) -> ExtProcProcess:
+        n = next(counter)
+        cfg_path = tmp_path_factory.mktemp(f"extproc{n}") / "mockado.yaml"
+        data = {
+            "collector": {k: v for k, v in collector.items() if k not in ("grpc_port", "http_port")}
+        }
+        if control_plane:
+            data["control_plane"] = control_plane
+        cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        argv = [
+            mockado_bin,
+            "ext-proc",
+            "--config",
+            str(cfg_path),
+            "--grpc-port",
+            str(collector["grpc_port"]),
+            "--http-port",
+            str(collector["http_port"]),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "DEBUG",
+        ]
+        process = procs.ManagedProcess(
+            "ext-proc",
+            argv,
+            log_path=logs_dir / f"ext-proc-{n}.log",
+            env={**clean_env, **(env or {})},
+        )
+        process_registry.add(process.start())
+        process.wait_ready(
+            procs.http_ready(f"http://127.0.0.1:{collector['http_port']}/healthz"), timeout_s=30
+        )
+        return ExtProcProcess(
+            process,
+            grpc_port=collector["grpc_port"],
+            http_port=collector["http_port"],
+            queue=collector["redis_queue"],
+            redis_url=collector["redis_url"],
+        )
+
+    return start
+
+
+def envoy_for(
+    envoy_factory, config: MockadoConfig, *, upstream_port: int, ext_proc_port: int, **kw
+):
+    def render(port: int, admin_port: int) -> str:
+        return render_local_envoy(
+            config,
+            listen_port=port,
+            admin_port=admin_port,
+            upstream_host="127.0.0.1",
+            upstream_port=upstream_port,
+            ext_proc_port=ext_proc_port,
+            **kw,
+        )
+
+    return envoy_factory(render)
+
+
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout_s: float = 15.0,
+    what: str = "condition",
+    explain: Callable[[], str] | None = None,
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}" + (f": {explain()}" if explain else ""))
+
+
+def counters(ext: ExtProcProcess) -> str:
+    """The collector's request, drop and dedup counters, for failure messages."""
+    wanted = (
+        "collector_requests_total",
+        "collector_dropped_total",
+        "collector_dedup",
+        "collector_enq",
+    )
+    lines = [line for line in ext.metrics().splitlines() if line.startswith(wanted)]
+    return f"captured={len(ext.captured())} " + "; ".join(lines)
+
+
+def by_path(mappings: list[dict]) -> dict[str, dict]:
+    return {m["request"].get("urlPath") or m["request"].get("url", ""): m for m in mappings}
+
+
+class InProcessServer:
+    """``serve()`` on its own thread and loop, recording every assembled exchange."""
+
+    def __init__(self, config: MockadoConfig) -> None:
+        self.config = config
+        self.exchanges: list[Exchange] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> InProcessServer:
+        started = threading.Event()
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            ready = asyncio.Event()
+            task = asyncio.create_task(
+                serve(self.config, ready=ready, stop=self._stop, on_exchange=self.exchanges.append)
+            )
+            await asyncio.wait(
+                {task, asyncio.create_task(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
+            )
+            started.set()
+            await task
+
+        self._thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+        self._thread.start()
+        assert started.wait(30), "in-process ext_proc server did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None and self._stop is not None and self._thread is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+    def find(self, method: str, path: str) -> Exchange:
+        wait_until(
+            lambda: any(
+                e.request.method == method and e.request.path == path for e in self.exchanges
+            ),
+            what=f"{method} {path}",
+        )
+        return next(
+            e for e in self.exchanges if e.request.method == method and e.request.path == path
+        )
+
+
+# -- exact assembly, in-process ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def in_process(redis_server, upstream, envoy_factory) -> Iterator[tuple[InProcessServer, str]]:
+    config = make_config(collector_settings(redis_server.url, body_limit_bytes=8192))
+    with InProcessServer(config) as server:
+        envoy = envoy_for(
+            envoy_factory,
+            config,
+            upstream_port=upstream.port,
+            ext_proc_port=config.collector.grpc_port,
+            upstream_http2=False,
+        )
+        yield server, envoy.url
+        envoy.process.stop()
+
+
+def test_each_phase_assembles_and_the_client_gets_every_byte(in_process):
+    server, base = in_process
+    big = bytes(range(33, 127)) * 700  # ~64 KiB of text
+    big = big[: 64 * 1024]
+    chunks = [b'{"part":1,', b'"more":"' + b"c" * 3000 + b'",', b'"end":true}']
+    with httpx.Client(timeout=10) as client:
+        r = client.get(f"{base}/echo/get?id=42&tag=a%20b&tag=c", headers={"x-trace": "t1"})
+        assert r.status_code == 200
+        r = client.post(f"{base}/echo/json", json={"name": "n", "n": 1})
+        assert r.json() == {"name": "n", "n": 1}
+        r = client.post(f"{base}/echo/big", content=big, headers={"content-type": "text/plain"})
+        assert r.content == big
+        r = client.post(
+            f"{base}/echo/chunked",
+            content=iter(chunks),
+            headers={"content-type": "application/json"},
+        )
+        assert r.content == b"".join(chunks)
+        r = client.get(f"{base}/blob?size=20000&gzip=1")
+        assert r.headers["content-encoding"] == "gzip" and len(r.content) == 20000
+    with httpx.Client(http1=False, http2=True, timeout=10) as h2:
+        r = h2.post(f"{base}/echo/h2", json={"proto": 2})
+        assert r.http_version == "HTTP/2" and r.json() == {"proto": 2}
+
+    get = server.find("GET", "/echo/get")
+    assert get.request.query == (("id", "42"), ("tag", "a b"), ("tag", "c"))
+    assert get.request.header("x-trace") == "t1"
+    assert get.request.body == b"" and get.response.status == 200
+    assert (get.namespace, get.workload) == ("local", "mockado-up")
+
+    post = server.find("POST", "/echo/json")
+    assert post.request.body == b'{"name":"n","n":1}'
+    assert post.response.body == post.request.body and not post.truncated
+
+    large = server.find("POST", "/echo/big")
+    assert large.request.body == big[:8192] and large.request.body_truncated
+    assert large.response.body == big[:8192] and large.response.body_truncated
+
+    chunked = server.find("POST", "/echo/chunked")
+    assert chunked.request.body == b"".join(chunks) and not chunked.truncated
+
+    blob = server.find("GET", "/blob")
+    payload = (b'{"data":"' + b"x" * 20000)[:19998] + b'"}'
+    assert blob.response.body == payload
+    assert blob.response.header("content-encoding") is None
+    assert not blob.response.body_truncated
+
+    h2 = server.find("POST", "/echo/h2")
+    assert h2.request.body == b'{"proto":2}' and h2.response.body == b'{"proto":2}'
+    assert h2.request.authority
+
+
+# -- gRPC (HTTP/2 with trailers) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grpc_upstream() -> Iterator[int]:
+    port = procs.free_port()
+    ready = threading.Event()
+    holder: dict = {}
+
+    async def main() -> None:
+        server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(health_aio.HealthServicer(), server)
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        holder["stop"] = asyncio.Event()
+        holder["loop"] = asyncio.get_running_loop()
+        ready.set()
+        await holder["stop"].wait()
+        await server.stop(0)
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield port
+    holder["loop"].call_soon_threadsafe(holder["stop"].set)
+    thread.join(10)
+
+
+def test_grpc_traffic_is_proxied_and_captured_or_counted(
+    redis_server, grpc_upstream, envoy_factory, ext_proc_factory
+):
+    collector = collector_settings(redis_server.url, binary_bodies="base64")
+    ext = ext_proc_factory(collector)
+    config = make_config(collector)
+    envoy = envoy_for(
+        envoy_factory, config, upstream_port=grpc_upstream, ext_proc_port=ext.grpc_port
+    )
+    rendered = envoy.config_path.read_text()
+    trailers_sent = "response_trailer_mode: SEND" in rendered
+
+    async def call() -> int:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service="")
+            )
+            return reply.status
+
+    assert asyncio.run(call()) == health_pb2.HealthCheckResponse.SERVING
+    if trailers_sent:
+        wait_until(lambda: len(ext.captured()) == 1, what="gRPC capture")
+        mapping = ext.captured()[0]
+        assert mapping["request"]["method"] == "POST"
+        assert mapping["response"]["base64Body"]
+    else:
+        # Trailers skipped: the response's end is never seen; the stream is dropped as
+        # incomplete when Envoy closes it - counted, never stuck.
+        wait_until(
+            lambda: ext.metric("collector_dropped_total", reason="incomplete") >= 1,
+            what="incomplete drop",
+        )
+        assert ext.captured() == []
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=20) == 0
+
+
+# -- the subprocess, as users run it -----------------------------------------------------
+
+
+def test_subprocess_captures_to_redis_and_stops_cleanly(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+):
+    collector = collector_settings(
+        redis_server.url, exclude_paths=["/echo/private"], body_limit_bytes=2048
+    )
+    ext = ext_proc_factory(collector)
+    config = make_config(collector)
+    envoy = envoy_for(
+        envoy_factory, config, upstream_port=upstream.port, ext_proc_port=ext.grpc_port
+    )
+    assert httpx.get(f"http://127.0.0.1:{ext.http_port}/readyz", timeout=5).status_code == 200
+    with httpx.Client(timeout=10) as client:
+        for n in range(5):
+            assert client.post(f"{envoy.url}/echo/item{n}", json={"n": n}).status_code == 200
+        assert client.get(f"{envoy.url}/echo/private").status_code == 200
+        assert (
+            client.post(
+                f"{envoy.url}/echo/large",
+                content=b"y" * 5000,
+                headers={"content-type": "text/plain"},
+            ).status_code
+            == 200
+        )
+        assert client.get(f"{envoy.url}/api/users").status_code == 200
+    wait_until(lambda: len(ext.captured()) == 7, what="7 mappings in Redis")
+    mappings = by_path(ext.captured())
+    assert "/echo/private" not in mappings
+    assert mappings["/echo/item3"]["response"]["jsonBody"] == {"n": 3}
+    assert mappings["/echo/item3"]["metadata"]["mockado"]["namespace"] == "local"
+    assert mappings["/echo/large"]["metadata"]["mockado"]["truncated"] is True
+    users = mappings["/api/users"]["response"]
+    # The sanitizer ran before Redis: the demo API's personal data never got there.
+    assert "529.982.247-25" not in str(users) and "joana.silva" not in str(users)
+    assert ext.metric("collector_requests_total", method="POST", status="2xx") == 6
+    assert ext.metric("collector_dropped_total", reason="filtered") == 1
+    assert ext.metric("collector_truncated_total") == 1
+    assert ext.metric("collector_queue_size") == 0
+    envoy.process.stop()
+    ext.process.signal(signal.SIGTERM)
+    ext.process.proc.wait(timeout=20)
+    assert ext.process.proc.returncode == 0
+    log = ext.process.log_text()
+    assert "grpc port" in log and redis_server.url not in log
+
+
+def test_blocking_mode_answers_and_closes_unsampled_streams(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+):
+    collector = collector_settings(redis_server.url, sample_rate=0.5)
+    ext = ext_proc_factory(collector)
+    config = make_config(collector)
+    envoy = envoy_for(
+        envoy_factory,
+        config,
+        upstream_port=upstream.port,
+        ext_proc_port=ext.grpc_port,
+        capture_mode="blocking",
+    )
+    assert "observability_mode: false" in envoy.config_path.read_text()
+    body = {"k": "v" * 500}
+    with httpx.Client(timeout=10) as client:
+        for n in range(40):
+            r = client.post(f"{envoy.url}/echo/b{n}", json=body)
+            assert r.status_code == 200 and r.json() == body
+
+    def envoy_stat(name: str) -> int:
+        stats = httpx.get(f"{envoy.admin_url}/stats?filter=ext_proc", timeout=5).text
+        match = re.search(rf"ext_proc\.mockado\.{name}: (\d+)", stats)
+        return int(match.group(1)) if match else -1
+
+    def decided() -> float:
+        return (
+            len(ext.captured())
+            + ext.metric("collector_dropped_total", reason="not_sampled")
+            + ext.metric("collector_dropped_total", reason="incomplete")
+        )
+
+    wait_until(lambda: decided() == 40, what="every stream decided", explain=lambda: counters(ext))
+    not_sampled = ext.metric("collector_dropped_total", reason="not_sampled")
+    assert 5 <= not_sampled <= 35
+    # Every stream was answered: Envoy gave up on one only when this shared 2-core box
+    # stalled the server past message_timeout (0.2 s); each such stream counts incomplete.
+    stats = httpx.get(f"{envoy.admin_url}/stats?filter=ext_proc", timeout=5).text
+    assert ext.metric("collector_dropped_total", reason="incomplete") <= envoy_stat(
+        "message_timeouts"
+    ), " ".join(line for line in stats.splitlines() if not line.endswith(": 0"))
+    assert envoy_stat("failure_mode_allowed") == envoy_stat("message_timeouts")
+    envoy.process.stop()
+    ext.process.stop()
+
+
+def test_workers_share_one_port_and_the_parent_aggregates_metrics(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+):
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector, workers=2)
+    config = make_config(collector)
+    envoy = envoy_for(
+        envoy_factory, config, upstream_port=upstream.port, ext_proc_port=ext.grpc_port
+    )
+    wait_until(lambda: "ext_proc server 1 started" in ext.process.log_text(), what="worker 1")
+    with httpx.Client(timeout=10) as client:
+        for n in range(20):
+            assert client.get(f"{envoy.url}/echo/w{n}").status_code == 200
+    wait_until(lambda: len(ext.captured()) == 20, what="20 mappings")
+    assert ext.metric("collector_requests_total", method="GET", status="2xx") == 20
+    # The gauge is summed over the live workers, not reported per process.
+    assert ext.metric("collector_queue_size") == 0
+    assert "collector_queue_size{pid=" not in ext.metrics()
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=30) == 0

@@ -218,6 +218,8 @@ class Stack:
                 upstream_host=upstream.host,
                 upstream_port=upstream.port,
                 upstream_tls=upstream.tls,
+                # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
+                upstream_http2=False,
                 ext_proc_port=grpc_port,
                 sample_percent=self.config.collector.sample_rate * 100,
                 exclude_paths=self.config.collector.exclude_paths,

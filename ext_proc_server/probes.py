@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 
 import uvicorn
@@ -14,6 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from ext_proc_server.errors import MockadoError
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -60,18 +63,28 @@ def build_probe_app(*, ready_check: ReadyCheck, extra_routes: Sequence[Route] = 
 async def serve_probes(
     *, ready_check: ReadyCheck, host: str, port: int, extra_routes: Sequence[Route] = ()
 ) -> uvicorn.Server:
-    """Start the probe app on the running loop; returns the server (call ``should_exit``)."""
+    """Start the probe app on the running loop; returns the server (call ``should_exit``).
+
+    The socket is bound here, so a busy port is a clear error instead of uvicorn
+    exiting the whole process."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise MockadoError(f"http port {port}: cannot listen ({exc.strerror})") from exc
+    sock.listen(128)
+    sock.setblocking(False)
     config = uvicorn.Config(
         build_probe_app(ready_check=ready_check, extra_routes=extra_routes),
-        host=host,
-        port=port,
         log_level="warning",
         access_log=False,
         lifespan="off",
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the owner handles signals
-    asyncio.get_running_loop().create_task(server.serve())
+    asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
     return server

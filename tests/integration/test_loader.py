@@ -119,9 +119,14 @@ def queue_done(client: redis.Redis, queue: str) -> Callable[[], bool]:
 
 
 def ids_in(url: str) -> list[str]:
+    """Ids of the recorded stubs: every mapping but the shard's catch-all."""
     resp = httpx.get(f"{url}/__admin/mappings", timeout=30)
     resp.raise_for_status()
-    return [m["id"] for m in resp.json()["mappings"]]
+    return [
+        m["id"]
+        for m in resp.json()["mappings"]
+        if not m.get("metadata", {}).get("mockado", {}).get("catch_all")
+    ]
 
 
 def metric(name: str, **labels: str) -> float:
@@ -256,7 +261,8 @@ def test_the_stub_budget_refuses_growth_but_not_overwrites(redis_server, wiremoc
     wiremock.reset()
     first = [stub(i, run=queue) for i in range(40)]
     enqueue(redis_server.url, queue, first)
-    config = config_for(redis_server.url, wiremock.url, queue, max_stubs=50)
+    # Room for 50 recordings: the budget also counts the shard's catch-all stub.
+    config = config_for(redis_server.url, wiremock.url, queue, max_stubs=51)
     rejected_before = metric("wiremock_loader_stubs_rejected_total", shard="default")
     budget_before = metric("wiremock_loader_mappings_processed_total", status="rejected_budget")
     with LoaderThread(config):
@@ -275,7 +281,7 @@ def test_the_stub_budget_refuses_growth_but_not_overwrites(redis_server, wiremoc
         metric("wiremock_loader_mappings_processed_total", status="rejected_budget")
         == budget_before + 10
     )
-    assert metric("wiremock_loader_stub_count", shard="default") == 50
+    assert metric("wiremock_loader_stub_count", shard="default") == 51
 
 
 def test_a_backup_is_served_by_stock_wiremock_and_restores_through_the_cli(
@@ -291,12 +297,14 @@ def test_a_backup_is_served_by_stock_wiremock_and_restores_through_the_cli(
     )  # fmt: skip
     with LoaderThread(config):
         wait_for(queue_done(rclient, queue), what="load")
-    # The clean stop wrote a backup.
+    # The clean stop wrote a backup: the 30 recordings and the shard's catch-all.
     [backup] = [p for p in backups.iterdir() if not p.name.startswith(".")]
-    assert len(list((backup / "mappings").glob("*.json"))) == 30
+    assert len(list((backup / "mappings").glob("*.json"))) == 31
 
     served = wiremock_factory(root_dir=backup)
     assert httpx.get(f"{served.url}/{queue}/item/7", timeout=5).text == "item 7"
+    # The backup also answers misses at once, as the shard did.
+    assert httpx.get(f"{served.url}/never/recorded", timeout=5).status_code == 404
     served.process.stop()
 
     wiremock.reset()
@@ -306,7 +314,7 @@ def test_a_backup_is_served_by_stock_wiremock_and_restores_through_the_cli(
         env=clean_env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "restored 30 of 30" in result.stderr
+    assert "restored 31 of 31" in result.stderr
     assert sorted(ids_in(wiremock.url)) == sorted(m["id"] for m in mappings)
     assert httpx.get(f"{wiremock.url}/{queue}/item/29", timeout=5).text == "item 29"
 

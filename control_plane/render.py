@@ -33,6 +33,7 @@ from ext_proc_server.config import (
     MockadoConfig,
     NamespaceConfig,
     TLSClient,
+    redact_url,
 )
 from ext_proc_server.errors import RenderError
 
@@ -1163,10 +1164,11 @@ def _service_url(cp: ControlPlaneConfig, name: str, scheme: str, port: int, suff
 
 
 def _strip_userinfo(url: str) -> tuple[str, bool]:
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    # user:password@ and a credential query (redis://host/0?password=...) both go.
+    if redact_url(url) == url:
         return url, False
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])), True
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="")), True
 
 
 def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:

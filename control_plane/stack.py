@@ -17,13 +17,13 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
 from control_plane import procs
 from control_plane.render import render_local_envoy, render_mock_router, wiremock_heap_mb
-from ext_proc_server.config import MockadoConfig
+from ext_proc_server.config import MockadoConfig, redact_url
 from ext_proc_server.errors import StackError
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,20 @@ def parse_upstream(url: str) -> Upstream:
         )
     tls = parts.scheme == "https"
     return Upstream(host=parts.hostname, port=parts.port or (443 if tls else 80), tls=tls, url=url)
+
+
+def move_url_secrets(data: dict) -> dict[str, str]:
+    """Strip user:password@ from the Redis URLs of an effective config (in place) and
+    return the full URLs as ``MOCKADO_*`` variables: the file on disk holds no password."""
+    env: dict[str, str] = {}
+    for section in ("collector", "loader"):
+        url = data[section]["redis_url"]
+        parts = urlsplit(url)
+        if redact_url(url) != url:
+            env[f"MOCKADO_{section.upper()}__REDIS_URL"] = url
+            netloc = parts.netloc.rpartition("@")[2]
+            data[section]["redis_url"] = urlunsplit(parts._replace(netloc=netloc, query=""))
+    return env
 
 
 @dataclass(kw_only=True)
@@ -197,8 +211,9 @@ class Stack:
                 for pattern in shard.host_patterns
             ],
         )
+        url_secrets = move_url_secrets(data)
         self.effective_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        env = self._child_env()
+        env = {**self._child_env(), **url_secrets}
 
         # 5. ext_proc server and loader
         ext_proc = self._mockado("ext-proc", ["ext-proc"], env)

@@ -18,7 +18,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ext_proc_server.errors import ConfigError
 
@@ -27,23 +35,69 @@ KIB = 1024
 MIB = 1024 * 1024
 
 
+REDACTED = "**********"
+# Query parameters that carry a credential (redis-py reads ?password=... from a Redis URL).
+_SECRET_QUERY = re.compile(r"(?i)([?&][^=&#]*(?:password|passwd|pwd|secret|token)[^=&#]*=)[^&#]*")
+
+
+def redact_url(value: str) -> str:
+    """``value`` with any user:password@ and credential query parameters masked.
+
+    Everything up to the LAST "@" is masked, so a password holding an unencoded "@"
+    or "/" is hidden whole (over-masking a display value is the safe side).
+    """
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value
+    if "@" in rest:
+        rest = f"{REDACTED}@{rest.rpartition('@')[2]}"
+    return f"{scheme}{sep}{_SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, rest)}"
+
+
 class _Section(BaseModel):
     # Unknown keys are errors, so a typo never silently falls back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def __repr_args__(self) -> Any:
+        # repr()/str() of any section never show a password held in a URL.
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if isinstance(value, str) else value
+
+
+def _url_parts(value: str, *, schemes: tuple[str, ...], expected: str) -> Any:
+    # Errors never quote the value: a URL can hold a password.
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ValueError(f"invalid URL (expected {expected})") from None
+    if parts.scheme not in schemes:
+        raise ValueError(f"invalid URL (expected {expected})")
+    return parts
+
 
 def _check_redis_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
-        raise ValueError("invalid URL (expected redis://, rediss:// or unix://)")
+    expected = "redis://, rediss:// or unix://"
+    parts = _url_parts(value, schemes=("redis", "rediss", "unix"), expected=expected)
+    # A host is required: redis-py would quietly use localhost (and a password holding an
+    # unencoded "/" or "@" splits the URL so that no host is left).
+    if not (parts.path if parts.scheme == "unix" else parts.hostname):
+        raise ValueError(f"invalid URL (expected {expected})")
     return value
 
 
 def _check_http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("invalid URL (expected http:// or https://)")
+    expected = "http:// or https://"
+    parts = _url_parts(value, schemes=("http", "https"), expected=expected)
+    if not parts.hostname:
+        raise ValueError(f"invalid URL (expected {expected})")
     return value.rstrip("/")
+
+
+def _check_tls_scheme(url: str, tls: TLSClient, *, key: str, scheme: str) -> None:
+    # Fail closed: TLS switched on with a plaintext URL would otherwise connect in the clear.
+    if tls.enabled and urlsplit(url).scheme != scheme:
+        raise ValueError(f"{key}.enabled needs a {scheme}:// URL")
 
 
 class SanitizePattern(_Section):
@@ -128,6 +182,11 @@ class CollectorConfig(_Section):
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: _check_redis_url(v)))
 
+    @model_validator(mode="after")
+    def _tls_needs_tls_url(self) -> CollectorConfig:
+        _check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
+        return self
+
 
 class ShardRoute(_Section):
     # fnmatch-style host pattern, e.g. "payments.*" or "*.svc.cluster.local".
@@ -160,6 +219,12 @@ class LoaderConfig(_Section):
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: _check_redis_url(v)))
     _url = field_validator("wiremock_url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+    @model_validator(mode="after")
+    def _tls_needs_tls_url(self) -> LoaderConfig:
+        _check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
+        _check_tls_scheme(self.wiremock_url, self.wiremock_tls, key="wiremock_tls", scheme="https")
+        return self
 
 
 class CanaryConfig(_Section):
@@ -254,7 +319,9 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
                 child = {}
                 node[part] = child
             node = child
-        node[path[-1]] = _parse_env_value(raw)
+        # A secret is taken verbatim: YAML would turn a key like 0x1f.. or 1234 into a
+        # number and cut "abc #def" at the "#".
+        node[path[-1]] = raw if _is_secret_key(path[-1]) else _parse_env_value(raw)
     return data
 
 
@@ -329,13 +396,11 @@ def redacted_dump(config: MockadoConfig) -> dict[str, Any]:
 
     def scrub(node: Any) -> Any:
         if isinstance(node, dict):
-            return {
-                k: ("**********" if _is_secret_key(k) and v else scrub(v)) for k, v in node.items()
-            }
+            return {k: (REDACTED if _is_secret_key(k) and v else scrub(v)) for k, v in node.items()}
         if isinstance(node, list):
             return [scrub(v) for v in node]
-        if isinstance(node, str) and "://" in node and "@" in node:
-            return re.sub(r"://[^@/]*@", "://**********@", node)
+        if isinstance(node, str) and "://" in node:
+            return redact_url(node)
         return node
 
     return scrub(data)

@@ -12,6 +12,7 @@ import binascii
 import functools
 import re
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import validators as v
@@ -100,6 +101,7 @@ def classify_key(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def header_class(lower_name: str) -> str | None:
     """Header rule of the spec: a name containing key, token, secret or auth is secret."""
     if lower_name in ("cookie", "set-cookie"):
@@ -119,13 +121,14 @@ _EMAIL_DOMAIN = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24})"
     r"(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
 )
-_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 # logo@2x.png is an asset name, not an address.
 _FILE_EXTENSIONS = frozenset(
     {"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "heic",
      "css", "js", "mjs", "map", "json", "pdf", "woff", "woff2", "ttf", "mp4", "webm"}
 )  # fmt: skip
-_SCALE_LABEL = re.compile(r"[0-9]+(?:\.[0-9]+)?x")
+# A label that is a scale factor (2x, 3x): labels hold no dots, so "1.5x" spans two.
+_SCALE_LABEL = re.compile(r"(?:^|\.)[0-9]+x(?:\.|$)")
+_LOCAL_REVERSED = re.compile(r"[A-Za-z0-9._%+-]*")
 _USERINFO = re.compile(r"//([^\s/@:\"'<>?#]*):([^\s/@\"'<>?#]+)@")
 _USER_ONLY = re.compile(r"//([^\s/@:\"'<>?#]{8,})@(?=[A-Za-z0-9.-]+(?:[:/?#]|$))")
 
@@ -182,6 +185,15 @@ _WORDS_TRIE = (
 _KV_PRE = re.compile(_WORDS_TRIE + r"[a-z0-9_.-]*[\"']?[ \t]*[:=]")
 # XML start tags with such a name: <password>, <wsse:Password Type="...">.
 _XML_PRE = re.compile(r"<(?:[a-z0-9_.-]+:)?[a-z0-9_.-]*?" + _WORDS_TRIE)
+# Cheap over-approximations of the context detectors, on ASCII-lowered bytes ("?"
+# stands for non-ASCII). Every one needs a secret-ish word, so one search for the
+# words gates them all; then a word followed by ":"/"=" (the name may run on to the
+# end of the line or field), or an XML tag naming one. Kept as separate patterns: an
+# alternation of them loses sre's first-character skip and is several times slower.
+SECRET_WORDS_PROBE = re.compile(_WORDS_TRIE.encode())
+_NOT_LETTERS = bytes(b for b in range(256) if not 0x61 <= b <= 0x7A)  # all but a-z
+_KV_PROBE = re.compile(rb"(?:" + _WORDS_TRIE.encode() + rb")[^\"\n:=&]*+[\"']?\s*[:=]")
+_XML_PROBE = re.compile(rb"<[a-z0-9_.:?-]*?(?:" + _WORDS_TRIE.encode() + rb")")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _KEY_REST = re.compile(r"[A-Za-z0-9_.-]*")
 _DQ_VALUE = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
@@ -201,6 +213,10 @@ def _resolve(hits: list[Hit]) -> list[Hit]:
     """Drop findings that overlap a higher-priority one; return the rest by position."""
     if len(hits) < 2:
         return hits
+    ordered = sorted(hits)
+    if all(a.end <= b.start for a, b in pairwise(ordered)):
+        return ordered  # the usual case, no overlap: skip the quadratic pass
+    # Ties keep the detectors' order (a stable sort of the list as found).
     hits.sort(key=lambda h: (PRIORITY[h.cls], h.start))
     kept: list[Hit] = []
     for hit in hits:
@@ -210,17 +226,55 @@ def _resolve(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
+_CLEAN_CACHE_MAX_CHARS = 256
+_CLEAN_CACHE_SIZE = 4096
+
+
 class Scanner:
     """Every detector, compiled once. ``find`` is pure and thread-safe."""
 
     def __init__(self, *, custom: Iterable[tuple[re.Pattern[str], str]] = ()) -> None:
         self._custom = tuple(custom)
+        # Short strings found clean (header values, path segments, field names) recur
+        # on every request: remember them. Findings are never cached, so no secret is.
+        # Texts are keys as they are; other kinds of value are tuples (never equal to a
+        # text, so a text cannot vouch for a path that reads differently).
+        self._clean: dict[str | tuple[str, ...], None] = {}
+
+    @property
+    def has_custom(self) -> bool:
+        return bool(self._custom)
 
     def find(self, text: str) -> list[Hit]:
         return self.find_with_keys(text)[0]
 
     def find_with_keys(self, text: str) -> tuple[list[Hit], bool]:
-        """The findings, and whether any secret-named key was seen (even without a value)."""
+        """The findings, and whether a secret-named key may be present (even without a value).
+
+        The flag is a cheap over-approximation: callers use it to decide whether to
+        classify every field name, so it may say yes when no key is secret.
+        """
+        short = len(text) <= _CLEAN_CACHE_MAX_CHARS  # don't hash whole bodies
+        if short and text in self._clean:
+            return [], False
+        hits, key_seen = self._scan(text)
+        if short and not hits and not key_seen:
+            self.remember_clean(text)
+        return hits, key_seen
+
+    def known_clean(self, key: str | tuple[str, ...]) -> bool:
+        """Whether a text (or a tuple naming another kind of value: a path...) was clean."""
+        return key in self._clean
+
+    def remember_clean(self, key: str | tuple[str, ...]) -> None:
+        # The last item is the value: only short ones, the kind that recurs.
+        if len(key if isinstance(key, str) else key[-1]) > _CLEAN_CACHE_MAX_CHARS:
+            return
+        if len(self._clean) >= _CLEAN_CACHE_SIZE:
+            self._clean.clear()  # crude but bounded; refills with what recurs
+        self._clean[key] = None
+
+    def _scan(self, text: str) -> tuple[list[Hit], bool]:
         hits: list[Hit] = []
         for pattern, replacement in self._custom:
             hits.extend(
@@ -234,15 +288,49 @@ class Scanner:
                 self._userinfo(text, hits)
         if "eyJ" in text:
             self._jwts(text, hits)
-        self._numbers(text, hits)
-        self._alnum_cnpjs(text, hits)
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few non-ASCII letters change length when lowered
-            lowered = text.translate(_ASCII_LOWER)
-        key_seen = self._key_values(text, lowered, hits)
-        if "bearer" in lowered or "basic" in lowered or "token" in lowered:
-            self._auth_schemes(text, lowered, hits)
+        # One byte per character (non-ASCII becomes "?"), so offsets match ``text``;
+        # byte-level translate/find/lower run at C speed, far faster than sre scans.
+        raw = text.encode("ascii", "replace")
+        self._numbers(text, raw, hits)
+        self._alnum_cnpjs(text, raw, hits)
+        key_seen = self._context(text, raw, hits)
         return _resolve(hits), key_seen
+
+    def _context(self, text: str, raw: bytes, hits: list[Hit]) -> bool:
+        """Secret-named keys and auth schemes; True when a secret-ish key may be present."""
+        ascii_only = text.isascii()
+        probe = raw.lower() if ascii_only else text.lower().encode("ascii", "replace")
+        # Presence first, on the letters alone: half the bytes for sre to skip, and
+        # deleting can join letters into a word but never hide one.
+        word = SECRET_WORDS_PROBE.search(probe.translate(None, _NOT_LETTERS))
+        if word is not None:
+            word = SECRET_WORDS_PROBE.search(probe)
+        # Where the exact key scans may start: no match of theirs lies before the first
+        # match of the looser probe (None: there is none).
+        kv_from = xml_from = None
+        if word is not None:
+            first = word.start()
+            kv = _KV_PROBE.search(probe, first)
+            kv_from = None if kv is None else kv.start()
+            if b"<" in probe:
+                tag = probe.rfind(b"<", 0, first + 1)  # a tag may open before the word
+                xml = _XML_PROBE.search(probe, first if tag < 0 else tag)
+                xml_from = None if xml is None else xml.start()
+            if not ascii_only:  # offsets in the probe may not be offsets in the text
+                kv_from = None if kv_from is None else 0
+                xml_from = None if xml_from is None else 0
+        key_seen = kv_from is not None or xml_from is not None
+        # "bearer" and "token" are secret-ish words; "basic" is not.
+        auth = b"basic" in probe or (word is not None and (b"bearer" in probe or b"token" in probe))
+        if key_seen or auth:
+            lowered = text.lower()
+            if len(lowered) != len(text):  # a few non-ASCII letters change length when lowered
+                lowered = text.translate(_ASCII_LOWER)
+            if key_seen:
+                self._key_values(text, lowered, hits, kv_from=kv_from, xml_from=xml_from)
+            if auth:
+                self._auth_schemes(text, lowered, hits)
+        return key_seen
 
     # -- shapes --------------------------------------------------------------------
 
@@ -259,16 +347,16 @@ class Scanner:
     def _emails(text: str, hits: list[Hit]) -> None:
         for m in _EMAIL_DOMAIN.finditer(text):
             at = m.start()
-            start = at
-            floor = max(0, at - 64)
-            while start > floor and text[start - 1] in _EMAIL_LOCAL:
-                start -= 1
-            while start < at and text[start] == ".":
-                start += 1
-            if start == at:
+            # The local part: up to 64 address characters back from "@", read as a
+            # match on the reversed slice (a C loop), minus leading dots.
+            low = at - 64
+            behind = text[at - 1 : low - 1 : -1] if low > 0 else text[at - 1 :: -1] if at else ""
+            local = _LOCAL_REVERSED.match(behind).group().rstrip(".")
+            if not local:
                 continue
-            labels = m.group(1).lower().split(".")
-            if labels[-1] in _FILE_EXTENSIONS or any(_SCALE_LABEL.fullmatch(x) for x in labels):
+            start = at - len(local)
+            domain = m.group(1).lower()
+            if domain.rpartition(".")[2] in _FILE_EXTENSIONS or _SCALE_LABEL.search(domain):
                 continue
             hits.append(Hit(start, m.end(), "email"))
 
@@ -280,38 +368,62 @@ class Scanner:
             hits.append(Hit(m.start(1), m.end(1), "api_key"))
 
     @staticmethod
-    def _numbers(text: str, hits: list[Hit]) -> None:
+    def _numbers(text: str, raw: bytes, hits: list[Hit]) -> None:
         size = len(text)
-        for run in _NUM_RUN.finditer(text):
-            start, end = run.start(), run.end()
-            value = run.group()
-            if value.isdigit():
-                # Most runs are bare numbers (ids, timestamps): decide without regexes.
-                if (start and text[start - 1] in _BARE_BEFORE) or (
-                    end < size
-                    and (
-                        text[end] in _WORD_CHARS
-                        or (
-                            text.startswith(".", end) and end + 1 < size and text[end + 1].isdigit()
-                        )
-                    )
-                ):
-                    continue
-                cls = _bare_number_class(value)
-                if cls is not None:
-                    hits.append(Hit(start, end, cls))
+        # Maximal runs of digits and separators long enough to hold a _NUM_RUN match,
+        # found with bytes.find in a class-mapped copy instead of trying the regex at
+        # every digit. Most are ids and epoch timestamps, dropped before any regex.
+        mapped = raw.translate(_RUN_TABLE)
+        find = mapped.find
+        region_start = find(_RUN_MIN)
+        while region_start >= 0:
+            region_end = find(b"x", region_start)
+            if region_end < 0:
+                region_end = size
+            next_start = find(_RUN_MIN, region_end)
+            region = text[region_start:region_end]
+            if not region.isdigit():
+                region = region.strip(_RUN_SEPARATORS)
+            if region.isdigit() and (
+                (len(region), region[0]) in _IMPLAUSIBLE_BARE or not _bare_plausible(region)
+            ):
+                region_start = next_start
                 continue
-            if start and text[start - 1] in "+(":
-                start -= 1
-            _numbers_in_window(text, start, min(size, end + 2), hits)
+            for run in _NUM_RUN.finditer(text, region_start, region_end):
+                start, end = run.start(), run.end()
+                value = run.group()
+                if value.isdigit():
+                    # Most runs are bare numbers (ids, timestamps): decide without regexes.
+                    if (start and text[start - 1] in _BARE_BEFORE) or (
+                        end < size
+                        and (
+                            text[end] in _WORD_CHARS
+                            or (
+                                text.startswith(".", end)
+                                and end + 1 < size
+                                and text[end + 1].isdigit()
+                            )
+                        )
+                    ):
+                        continue
+                    cls = _bare_number_class(value)
+                    if cls is not None:
+                        hits.append(Hit(start, end, cls))
+                    continue
+                if start and text[start - 1] in "+(":
+                    start -= 1
+                _numbers_in_window(text, start, min(size, end + 2), hits)
+            region_start = next_start
 
     @staticmethod
-    def _alnum_cnpjs(text: str, hits: list[Hit]) -> None:
+    def _alnum_cnpjs(text: str, raw: bytes, hits: list[Hit]) -> None:
         """Alphanumeric CNPJs (12ABC34501DE35), found as literals in a class-mapped copy:
         every [0-9A-Z] becomes "A", so the shapes are plain substring searches."""
-        mapped = text.encode("ascii", "replace").translate(_ALNUM_TABLE)  # 1:1 with text
+        mapped = raw.translate(_ALNUM_TABLE)  # 1:1 with text
         size = len(mapped)
-        for shape in _ALNUM_SHAPES:
+        # The separated shapes all contain "/": skip their searches when there is none.
+        shapes = _ALNUM_SHAPES if b"/" in raw else _ALNUM_SHAPES[:1]
+        for shape in shapes:
             i = mapped.find(shape)
             while i >= 0:
                 end = i + len(shape)
@@ -330,11 +442,13 @@ class Scanner:
     # -- context ---------------------------------------------------------------------
 
     @staticmethod
-    def _key_values(text: str, lowered: str, hits: list[Hit]) -> bool:
+    def _key_values(
+        text: str, lowered: str, hits: list[Hit], *, kv_from: int | None, xml_from: int | None
+    ) -> bool:
         key_seen = False
-        starts = [m.start() for m in _KV_PRE.finditer(lowered)]
-        if "<" in lowered:
-            starts.extend(m.end() - 1 for m in _XML_PRE.finditer(lowered))
+        starts = [] if kv_from is None else [m.start() for m in _KV_PRE.finditer(lowered, kv_from)]
+        if xml_from is not None and "<" in lowered:
+            starts.extend(m.end() - 1 for m in _XML_PRE.finditer(lowered, xml_from))
         for word_at in starts:
             key_start = word_at
             floor = max(0, key_start - 64)
@@ -450,6 +564,34 @@ def _value_span(text: str, key_start: int, key_end: int) -> tuple[int, int] | No
 
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _BARE_BEFORE = _WORD_CHARS | {"."}
+
+
+_RUN_SEPARATORS = " .()/-"
+# Characters _NUM_RUN spans become "0", everything else "x": runs are then found with
+# bytes.find instead of trying the regex at every digit.
+_RUN_TABLE = bytes(0x30 if chr(b) in "0123456789" + _RUN_SEPARATORS else 0x78 for b in range(256))
+_RUN_MIN = b"0" * 11  # _NUM_RUN's shortest match
+# (length, first digit) of bare runs no class can take, whatever follows: epoch
+# milliseconds (13 digits from "1"), snowflake ids (18-19 from "1"), 12 digits...
+_IMPLAUSIBLE_BARE = frozenset(
+    [(12, c) for c in "0123456789"]
+    + [(13, c) for c in "01236789"]
+    + [(15, c) for c in "0456789"]
+    + [(size, c) for size in range(16, 20) for c in "01789"]
+)
+
+
+def _bare_plausible(digits: str) -> bool:
+    """Whether _bare_number_class could return a class for a bare run (length, prefix)."""
+    size = len(digits)
+    if size in (11, 14):
+        return True
+    first = digits[0]
+    if size == 13:
+        return first == "4" or (digits.startswith("55") and digits[4] == "9")
+    if size == 15:
+        return first in "13" or digits.startswith("2131")
+    return 16 <= size <= 19 and first in "23456"
 
 
 def _bare_number_class(digits: str) -> str | None:

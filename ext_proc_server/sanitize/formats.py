@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import html
 import json
+import operator
 import re
-from collections import Counter
+from bisect import bisect_left
+from itertools import accumulate
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from ext_proc_server.sanitize.detectors import (
+    SECRET_WORDS_PROBE,
     Hit,
     Scanner,
     classify_key,
@@ -25,7 +28,8 @@ from ext_proc_server.sanitize.detectors import (
 from ext_proc_server.sanitize.pseudonym import TOKEN_VALUES, Replacer
 
 _ESCAPE = re.compile(
-    r"%[0-9A-Fa-f]{2}|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+    r"%[0-9A-Fa-f]{2}|&(?!(?:amp|lt|gt|quot|apos);)"
+    r"(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
     r"|\\u[0-9A-Fa-f]{4}|\\/"
 )
 # Decoding these cannot reveal anything the raw text did not already show.
@@ -39,12 +43,9 @@ _WORD_DELIMITERS = " \t\r\n\"'<>"
 _URL_SAFE = "/:?&=@;,+!$'()*~#[]"
 _PATH_SAFE = "!$&'()*+,;=:@~"
 _NEEDS_JSON_ESCAPE = re.compile(r'["\\\x00-\x1f]')
-_JSON_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_JSON_SCALAR = rf"({_JSON_STRING})|(-?[0-9][0-9.eE+-]*)|(true|false|null)|([\[{{])"
-# One match per object member ("key": value) or array item: groups 1-5 a member (key,
-# string, number, literal, opener), 6-9 an item, 10 a closer.
-_JSON_TOKEN = re.compile(
-    rf'"([^"\\]*(?:\\.[^"\\]*)*)"\s*:\s*(?:{_JSON_SCALAR})|{_JSON_SCALAR}|([\]}}])'
+# Everything classify_key ignores in a name (kept: "&" between form fields, "=").
+_NOT_NAME_BYTES = bytes(
+    b for b in range(256) if chr(b) not in "abcdefghijklmnopqrstuvwxyz0123456789&="
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
@@ -59,18 +60,23 @@ class Run:
     def __init__(self, scanner: Scanner, replacer: Replacer) -> None:
         self.scanner = scanner
         self.replacer = replacer
-        self.counts: Counter[str] = Counter()
+        # A plain dict: Counter's Python-level __init__/update cost shows per request.
+        self.counts: dict[str, int] = {}
         self.locations: set[str] = set()
 
     def child(self) -> Run:
         return Run(self.scanner, self.replacer)
 
     def merge(self, other: Run) -> None:
-        self.counts.update(other.counts)
+        self.add_counts(other.counts)
         self.locations.update(other.locations)
 
+    def add_counts(self, counts: dict[str, int]) -> None:
+        for cls, count in counts.items():
+            self.counts[cls] = self.counts.get(cls, 0) + count
+
     def replace(self, cls: str, value: str, fixed: str | None = None) -> str:
-        self.counts[cls] += 1
+        self.counts[cls] = self.counts.get(cls, 0) + 1
         return self.replacer(cls, value, fixed)
 
     def apply(self, text: str, hits: list[Hit]) -> str:
@@ -162,23 +168,102 @@ class Run:
         With ``plus`` (forms, queries) "+" is a space, but clients that forget to encode a
         literal "+" (ana+news@x.com) are common, so that reading is checked too.
         """
-        if "%" not in raw and not (plus and "+" in raw):
-            return self.scrub(raw)
-        fresh = raw
-        if "%" in raw or "+" in raw:
-            try:
-                decoded = unquote(raw, errors="strict")
-            except UnicodeDecodeError:
-                decoded = unquote(raw, encoding="latin-1")
-            cleaned = self.scrub(decoded)
-            if cleaned != decoded:
-                fresh = quote(cleaned, safe=safe + ("+" if plus else ""))
-        if plus and "+" in fresh:
-            decoded = unquote_plus(fresh)
-            cleaned = self.scrub(decoded)
-            if cleaned != decoded:
-                fresh = quote_plus(cleaned, safe=safe)
+        return self.scrub_url_values([raw], plus=plus, safe=safe)[0]
+
+    def scrub_url_values(self, raws: list[str], *, plus: bool, safe: str = "") -> list[str]:
+        """``scrub_url_value`` for many values, with one scan per reading for all of them."""
+        encoded = [i for i, raw in enumerate(raws) if "%" in raw or (plus and "+" in raw)]
+        readings = list(raws)
+        for i in encoded:
+            readings[i] = _unquote_lenient(raws[i])
+        fresh = self.scrub_many(readings)
+        keep = safe + ("+" if plus else "")
+        again = []
+        for i in encoded:
+            cleaned = fresh[i]
+            if cleaned == readings[i]:
+                fresh[i] = raws[i]
+            elif not _URL_PLAIN.fullmatch(cleaned):  # tokens come back from quote() as is
+                fresh[i] = quote(cleaned, safe=keep)
+            if plus and "+" in fresh[i]:
+                again.append(i)
+        if again:
+            spaced = [unquote_plus(fresh[i]) for i in again]
+            for i, before, cleaned in zip(again, spaced, self.scrub_many(spaced), strict=True):
+                if cleaned != before:
+                    fresh[i] = quote_plus(cleaned, safe=safe)
         return fresh
+
+    def scrub_many(self, texts: list[str]) -> list[str]:
+        """``[self.scrub(t) for t in texts]``, scanning the plain ones as one text.
+
+        Joined by a blank line, texts stay apart for every built-in detector: none
+        matches across a line break or treats one as part of a word, number or value.
+        Texts that could still interact are scrubbed one by one: with a line break
+        (the separator must split the result back apart), with escapes (decoded
+        word by word), "<" (XML content runs to the next tag), "//" (userinfo looks
+        for the end of the text), non-ASCII (lowering may change lengths), or any
+        text at all when the user configured patterns (a regex may match anything).
+        """
+        if len(texts) < 2 or self.scanner.has_custom:
+            return [self.scrub(t) for t in texts]
+        out = list(texts)
+        joined = _BATCH_SEPARATOR.join(texts)
+        # The usual case, all are joinable, checked on the joined text in a few C calls
+        # (exactly the separators' line breaks, then none of the rest).
+        if joined.count("\n") == 2 * len(texts) - 2 and _joinable(
+            joined.replace(_BATCH_SEPARATOR, " ")
+        ):
+            batch = list(range(len(texts)))
+        else:
+            batch = [i for i, t in enumerate(texts) if _joinable(t)]
+            joined = _BATCH_SEPARATOR.join(texts[i] for i in batch)
+        if len(batch) < 2:
+            batch = []
+        for i in set(range(len(texts))).difference(batch):
+            out[i] = self.scrub(texts[i])
+        if not batch:
+            return out
+        hits = self.scanner.find(joined)
+        if not hits:
+            return out
+        if any(joined.find("\n", hit.start, hit.end) >= 0 for hit in hits):
+            pieces = [self.scrub(texts[i]) for i in batch]  # a finding spans two: unheard of
+        else:
+            # Replacements hold no line break, so the edited text splits back apart.
+            pieces = self.apply(joined, hits).split(_BATCH_SEPARATOR)
+        for i, piece in zip(batch, pieces, strict=True):
+            out[i] = piece
+        return out
+
+
+_BATCH_SEPARATOR = "\n\n"
+# Characters quote() never escapes (whatever ``safe`` adds).
+_URL_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _joinable(text: str) -> bool:
+    return (
+        text.isascii()
+        and "\n" not in text
+        and "%" not in text
+        and "&" not in text
+        and "\\" not in text
+        and "<" not in text
+        and "//" not in text
+    )
+
+
+def _quote_plus_lazy(text: str) -> str:
+    """quote_plus, skipped for what it would return as is (our tokens)."""
+    return text if _URL_PLAIN.fullmatch(text) else quote_plus(text)
+
+
+def _unquote_lenient(raw: str) -> str:
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return unquote(raw, encoding="latin-1")
 
 
 def _json_unescape(text: str) -> str:
@@ -204,85 +289,35 @@ def _is_token(value: str) -> bool:
 # -- JSON ------------------------------------------------------------------------------
 
 
-def _pointer(stack: list[list[Any]]) -> str:
-    parts = []
-    for frame in stack:
-        part = str(frame[1]) if frame[0] else _json_text(frame[1])
-        parts.append(part.replace("~", "~0").replace("/", "~1"))
-    return "/" + "/".join(parts) if parts else ""
+class _Members(list):  # type: ignore[type-arg]
+    """A JSON object as its (key, value) pairs in document order: duplicates are kept."""
+
+    __slots__ = ()
+
+
+# Same-length mask for escapes, so every '"' left in the copy delimits a string.
+_ESCAPED_CHAR = re.compile(r"\\.")
+# Numbers and literals: all a gap between two strings can hold besides punctuation.
+_GAP_SCALAR = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity")
 
 
 def sanitize_json(run: Run, text: str, where: str) -> str | None:
     """Edit a JSON document at each sensitive value's span; None if it is not JSON."""
     hits, key_seen = run.scanner.find_with_keys(text)
-    encoded = _MAYBE_ENCODED.search(text) is not None
+    # Three memchr scans: a regex character class over the whole text costs 100x more.
+    encoded = "\\" in text or "%" in text or "&" in text
     if not hits and not key_seen and not encoded:
         return text
     try:
-        json.loads(text)
+        document = json.loads(text, object_pairs_hook=_Members)
     except ValueError:
         return None
-    edits: list[tuple[int, int, str]] = []
-    # Frames: [is_array, current raw key or index, class inherited by array items].
-    stack: list[list[Any]] = []
-    hit_index = 0
-    hit_count = len(hits)
-    for m in _JSON_TOKEN.finditer(text):
-        kind = m.lastindex
-        if kind == 10:  # ] or }
-            stack.pop()
-            continue
-        cls: str | None = None
-        if kind <= 5:  # "key": value
-            frame = stack[-1]
-            raw_key = m.group(1)
-            frame[1] = raw_key
-            if key_seen or "\\" in raw_key:
-                cls = classify_key(_json_text(raw_key))
-            if encoded or (hit_index < hit_count and hits[hit_index].start < m.end(1)):
-                _json_key(run, m, hits, hit_index, edits, stack, where)
-        elif stack:
-            frame = stack[-1]
-            frame[1] += 1
-            cls = frame[2]
-        if kind == 5 or kind == 9:  # opens a container
-            stack.append([True, -1, cls] if m.group(kind) == "[" else [False, None, None])
-            continue
-        if kind == 4 or kind == 8:  # true, false, null
-            continue
-        start, end = m.span(kind)
-        while hit_index < hit_count and hits[hit_index].end <= start:
-            hit_index += 1
-        overlaps = hit_index < hit_count and hits[hit_index].start < end
-        if cls is None and not overlaps and not encoded:
-            continue
-        token = m.group(kind)
-        fresh = token
-        if kind == 2 or kind == 6:  # a string
-            if cls is not None:
-                value = _json_text(token[1:-1])
-                if value and not _is_token(value):
-                    fresh = _quoted_json(run.whole(cls, value))
-            elif encoded and _MAYBE_ENCODED.search(token):
-                fresh = _scrub_json_string(run, token)
-            elif overlaps:
-                fresh = _apply_inside(run, text, start, end, hits, hit_index)
-        elif cls is not None:  # a number under a secret name
-            fresh = _quoted_json(run.replace(cls, token))
-        elif overlaps:
-            found = run.scanner.find(token)
-            if found:
-                # A sensitive number becomes a quoted token: never a float round trip.
-                fresh = _quoted_json(run.replace(found[0].cls, token, found[0].fixed))
-        if fresh != token:
-            edits.append((start, end, fresh))
-            run.locations.add(f"{where}.json:{_pointer(stack)}")
+    edits = _JsonEditor(run, text, where, hits, encoded=encoded).edits(document)
     if not edits:
         return text
-    edits.sort()
     out = []
     last = 0
-    for start, end, fresh in edits:
+    for start, end, fresh in sorted(edits):
         out.append(text[last:start])
         out.append(fresh)
         last = end
@@ -290,51 +325,238 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
     return "".join(out)
 
 
-def _apply_inside(run: Run, text: str, start: int, end: int, hits: list[Hit], index: int) -> str:
-    """A plain JSON string (no escapes): use the document's findings inside its quotes."""
-    inside = []
-    while index < len(hits) and hits[index].start < end:
-        hit = hits[index]
-        if hit.start <= start or hit.end >= end:  # crosses a quote: look at it alone
-            return _scrub_json_string(run, text[start:end])
-        inside.append(hit)
-        index += 1
-    out = ['"']
-    last = start + 1
-    for hit in inside:
-        out.append(text[last : hit.start])
-        out.append(run.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
-        last = hit.end
-    out.append(text[last:end])
-    return _quoted_json("".join(out)[1:-1]) if len(out) > 1 else text[start:end]
+def _positions(text: str, char: str) -> list[int]:
+    """Offsets of every ``char`` in ``text``, computed from split lengths (no Python loop)."""
+    parts = text.split(char)
+    return list(map(operator.add, accumulate(map(len, parts[:-1])), range(len(parts) - 1)))
 
 
-def _json_text(raw: str) -> str:
-    """The decoded content of a JSON string (without its quotes)."""
-    return json.loads(f'"{raw}"') if "\\" in raw else raw
+class _JsonEditor:
+    """Edits for one parsed document.
+
+    The parsed tree gives the structure (JSON pointers, the key a value belongs to);
+    the text gives the spans: in document order, string number k lies between the
+    2k-th and (2k+1)-th unescaped quote, and numbers lie in the gaps between strings.
+    Walking the tree is far cheaper than tokenizing the text with a regex in Python.
+    """
+
+    def __init__(self, run: Run, text: str, where: str, hits: list[Hit], *, encoded: bool) -> None:
+        self.run = run
+        self.text = text
+        self.where = where
+        self.plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
+        self.quotes: list[int] | None = None  # every quote offset, only when needed
+        self.spans: dict[int, tuple[int, int]] = {}  # string index -> span, when known
+        self.gaps: dict[int, tuple[int, int]] = {}  # gap index -> span, when known
+        self.inside: dict[int, list[Hit]] = {}  # string index -> findings within it
+        self.alone: set[int] = set()  # strings to rescan on their own (escapes, crossings)
+        self.gap_hits: dict[int, list[Hit]] = {}  # gap index -> findings outside strings
+        self._index_hits(hits)
+        if encoded:
+            self._index_encoded()
+        self.todo = self.alone | self.inside.keys()
+        self.out: list[tuple[int, int, str]] = []
+        self.path: list[str | int] = []
+        self.k = 0  # strings seen so far: the index of the next string and of this gap
+        self.j_gap = -1  # the gap self.j counts in
+        self.j = 0  # numbers and literals seen so far in that gap
+        self.gap_tokens: tuple[int, list[tuple[int, int]]] | None = None
+
+    def _index_hits(self, hits: list[Hit]) -> None:
+        """Which string or gap each finding is in: quotes counted before it (C scans)."""
+        plain = self.plain
+        before = counted_to = 0
+        for hit in hits:  # by position
+            before += plain.count('"', counted_to, hit.start)
+            counted_to = hit.start
+            crossed = plain.count('"', hit.start, hit.end)
+            if before % 2 and not crossed:
+                k = before // 2
+                self.inside.setdefault(k, []).append(hit)
+                if k not in self.spans:
+                    opening = plain.rfind('"', 0, hit.start)
+                    self.spans[k] = (opening, plain.find('"', hit.end) + 1)
+                continue
+            if not before % 2 and before // 2 not in self.gaps:
+                closing = plain.find('"', hit.start)
+                self.gaps[before // 2] = (
+                    plain.rfind('"', 0, hit.start) + 1,
+                    len(plain) if closing < 0 else closing,
+                )
+            # Outside strings or across a quote: rescan each string and number it touches.
+            self.alone.update(range(before // 2, (before + crossed + 1) // 2))
+            last_gap = (before + plain.count('"', hit.start, hit.end - 1)) // 2
+            for gap in range((before + 1) // 2, last_gap + 1):
+                self.gap_hits.setdefault(gap, []).append(hit)
+
+    def _index_encoded(self) -> None:
+        """Strings that may hide a value behind an escape ("\\", "%XX", "&...;")."""
+        plain = self.plain
+        before = counted_to = 0
+        found = _MAYBE_ENCODED.search(self.text)
+        while found:
+            at = found.start()
+            before += plain.count('"', counted_to, at)
+            counted_to = at
+            k = before // 2
+            self.alone.add(k)
+            closing = plain.find('"', at)
+            self.spans.setdefault(k, (plain.rfind('"', 0, at), closing + 1))
+            found = _MAYBE_ENCODED.search(self.text, closing + 1)
+
+    def _span(self, k: int) -> tuple[int, int]:
+        """Where string k is, quotes included."""
+        span = self.spans.get(k)
+        if span is None:
+            quotes = self._quotes()
+            span = self.spans[k] = (quotes[2 * k], quotes[2 * k + 1] + 1)
+        return span
+
+    def _quotes(self) -> list[int]:
+        if self.quotes is None:
+            self.quotes = _positions(self.plain, '"')
+        return self.quotes
+
+    def edits(self, document: object) -> list[tuple[int, int, str]]:
+        kind = type(document)
+        if kind is _Members:
+            self._object(document)  # type: ignore[arg-type]
+        elif kind is list:
+            self._array(document, None)  # type: ignore[arg-type]
+        elif kind is str:
+            self.k = 1
+            if 0 in self.todo:
+                self._string(0, document, None)  # type: ignore[arg-type]
+        else:
+            self._scalar(document, None)
+        return self.out
+
+    # -- the walk (inlined fast paths: most nodes need nothing) ----------------------
+
+    def _object(self, members: _Members) -> None:
+        path = self.path
+        path.append("")
+        todo = self.todo
+        for key, value in members:
+            path[-1] = key
+            k = self.k
+            if k in todo:
+                self._key(k)
+            cls = classify_key(key)
+            kind = type(value)
+            if kind is str:
+                self.k = k + 2
+                if cls is not None or k + 1 in todo:
+                    self._string(k + 1, value, cls)
+                continue
+            self.k = k + 1
+            if kind is _Members:
+                self._object(value)
+            elif kind is list:
+                self._array(value, cls)  # items inherit the name: "tokens": ["a", "b"]
+            else:
+                self._scalar(value, cls)
+        path.pop()
+
+    def _array(self, items: list[Any], cls: str | None) -> None:
+        path = self.path
+        path.append(0)
+        todo = self.todo
+        for index, item in enumerate(items):
+            path[-1] = index
+            kind = type(item)
+            if kind is str:
+                k = self.k
+                self.k = k + 1
+                if cls is not None or k in todo:
+                    self._string(k, item, cls)
+            elif kind is _Members:
+                self._object(item)
+            elif kind is list:
+                self._array(item, cls)
+            else:
+                self._scalar(item, cls)
+        path.pop()
+
+    # -- one value ---------------------------------------------------------------------
+
+    def _key(self, k: int) -> None:
+        """Object keys can hold data too ({"ana@x.com": 3}): scrub them in place."""
+        start, end = self._span(k)
+        token = self.text[start:end]
+        fresh = _scrub_json_string(self.run, token)
+        if fresh != token:
+            self._edit(start, end, fresh, self.path[:-1])
+
+    def _string(self, k: int, value: str, cls: str | None) -> None:
+        start, end = self._span(k)
+        token = self.text[start:end]
+        if cls is not None:
+            if not value or _is_token(value):
+                return
+            fresh = _quoted_json(self.run.whole(cls, value))
+        elif k in self.alone:
+            fresh = _scrub_json_string(self.run, token)
+        else:
+            fresh = self._apply_inside(start, end, self.inside[k])
+        if fresh != token:
+            self._edit(start, end, fresh, self.path)
+
+    def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:
+        """A plain string (no escapes, else it is rescanned alone): use the findings."""
+        text = self.text
+        out = []
+        last = start + 1
+        for hit in hits:
+            out.append(text[last : hit.start])
+            out.append(self.run.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
+            last = hit.end
+        out.append(text[last : end - 1])
+        return _quoted_json("".join(out))
+
+    def _scalar(self, value: object, cls: str | None) -> None:
+        k = self.k
+        if self.j_gap == k:
+            self.j += 1
+        else:
+            self.j_gap, self.j = k, 0
+        if (cls is None and k not in self.gap_hits) or value is None or type(value) is bool:
+            return
+        start, end = self._gap_token(k, self.j)
+        token = self.text[start:end]
+        if cls is not None:
+            fresh = _quoted_json(self.run.replace(cls, token))
+        else:
+            if not any(h.start < end and h.end > start for h in self.gap_hits[k]):
+                return
+            found = self.run.scanner.find(token)
+            if not found:
+                return
+            # A sensitive number becomes a quoted token: never a float round trip.
+            fresh = _quoted_json(self.run.replace(found[0].cls, token, found[0].fixed))
+        self._edit(start, end, fresh, self.path)
+
+    def _gap_token(self, k: int, j: int) -> tuple[int, int]:
+        """Span of the j-th number or literal after string k-1 (before string k)."""
+        if self.gap_tokens is None or self.gap_tokens[0] != k:
+            bounds = self.gaps.get(k)
+            if bounds is None:
+                quotes = self._quotes()
+                low = quotes[2 * k - 1] + 1 if k else 0
+                bounds = (low, quotes[2 * k] if 2 * k < len(quotes) else len(self.text))
+            spans = [m.span() for m in _GAP_SCALAR.finditer(self.plain, *bounds)]
+            self.gap_tokens = (k, spans)
+        return self.gap_tokens[1][j]
+
+    def _edit(self, start: int, end: int, fresh: str, path: list[str | int]) -> None:
+        self.out.append((start, end, fresh))
+        self.run.locations.add(f"{self.where}.json:{_pointer(path)}")
 
 
-def _json_key(
-    run: Run,
-    m: re.Match[str],
-    hits: list[Hit],
-    hit_index: int,
-    edits: list[tuple[int, int, str]],
-    stack: list[list[Any]],
-    where: str,
-) -> None:
-    """Object keys can hold data too ({"ana@x.com": 3}): scrub them in place."""
-    start, end = m.start(1) - 1, m.end(1) + 1
-    while hit_index < len(hits) and hits[hit_index].end <= start:
-        hit_index += 1
-    overlaps = hit_index < len(hits) and hits[hit_index].start < end
-    token = text_token = m.string[start:end]
-    if not overlaps and not _MAYBE_ENCODED.search(text_token):
-        return
-    fresh = _scrub_json_string(run, token)
-    if fresh != token:
-        edits.append((start, end, fresh))
-        run.locations.add(f"{where}.json:{_pointer(stack[:-1])}")
+def _pointer(path: list[str | int]) -> str:
+    if not path:
+        return ""
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
 def _scrub_json_string(run: Run, token: str) -> str:
@@ -354,37 +576,71 @@ def sanitize_form(run: Run, text: str, where: str) -> str:
     if not hits and not key_seen and "%" not in text and "+" not in text:
         return text
     fields = text.split("&")
-    changed = False
-    offset = 0
-    hit_index = 0
-    for i, field in enumerate(fields):
-        start, end = offset, offset + len(field)
-        offset = end + 1
-        while hit_index < len(hits) and hits[hit_index].end <= start:
-            hit_index += 1
-        overlaps = hit_index < len(hits) and hits[hit_index].start < end
-        raw_name, eq, raw_value = field.partition("=")
+    todo, overlapped = _form_fields_to_check(text, hits, key_seen=key_seen)
+    plan = []
+    for i in sorted(todo):
+        raw_name, eq, raw_value = fields[i].partition("=")
         cls = None
         if "%" in raw_name or "+" in raw_name:
             cls = classify_key(unquote_plus(raw_name))
         elif key_seen:
             cls = classify_key(raw_name)
-        if cls is None and not overlaps and "%" not in field and "+" not in field:
+        if cls is None and i not in overlapped and "%" not in fields[i] and "+" not in fields[i]:
             continue
-        fresh_name = run.scrub_url_value(raw_name, plus=True)
-        if cls is not None:
-            value = unquote_plus(raw_value)
-            if value and not _is_token(value):
-                fresh = quote_plus(run.whole(cls, value))
-            else:
-                fresh = raw_value
+        plan.append((i, raw_name, eq, raw_value, cls))
+    # Every name, and every value not replaced whole, in one batch (one scan per reading).
+    checked = run.scrub_url_values(
+        [p[1] for p in plan] + [p[3] for p in plan if p[4] is None], plus=True
+    )
+    fresh_values = iter(checked[len(plan) :])
+    changed = False
+    for (i, raw_name, eq, raw_value, cls), fresh_name in zip(plan, checked, strict=False):
+        if cls is None:
+            fresh = next(fresh_values)
+        elif (value := unquote_plus(raw_value)) and not _is_token(value):
+            fresh = _quote_plus_lazy(run.whole(cls, value))
         else:
-            fresh = run.scrub_url_value(raw_value, plus=True)
+            fresh = raw_value
         if fresh != raw_value or fresh_name != raw_name:
             fields[i] = fresh_name + eq + fresh
             changed = True
-            run.locations.add(f"{where}.form.{unquote_plus(fresh_name)}")
+            run.locations.add(f"{where}.form.{_form_name(fresh_name)}")
     return "&".join(fields) if changed else text
+
+
+def _form_name(raw: str) -> str:
+    return unquote_plus(raw) if "%" in raw or "+" in raw else raw
+
+
+def _form_fields_to_check(
+    text: str, hits: list[Hit], *, key_seen: bool
+) -> tuple[set[int], set[int]]:
+    """Indexes of the fields that may change (every other one is left untouched), and
+    of those a finding overlaps.
+
+    Those are the fields with an encoded byte ("%", "+"), those a finding overlaps,
+    and, when a secret-ish key may be present, those whose name may classify.
+    """
+    ampersands = _positions(text, "&")
+    overlapped: set[int] = set()
+    for hit in hits:
+        first = bisect_left(ampersands, hit.start)
+        overlapped.update(range(first, bisect_left(ampersands, hit.end - 1) + 1))
+    todo = set(overlapped)
+    for marker in "%+":
+        at = text.find(marker)
+        while at >= 0:
+            field = bisect_left(ampersands, at)
+            todo.add(field)
+            at = -1 if field == len(ampersands) else text.find(marker, ampersands[field])
+    if key_seen:
+        # classify_key reads a name as its ASCII letters and digits, so a secret name
+        # shows one of the secret-ish words once everything else is deleted ("&" kept
+        # to tell fields apart).
+        compact = text.encode("ascii", "replace").lower().translate(None, _NOT_NAME_BYTES)
+        for word in SECRET_WORDS_PROBE.finditer(compact):
+            todo.add(compact.count(b"&", 0, word.start()))
+    return todo, overlapped
 
 
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
@@ -426,7 +682,7 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
             if fresh is None:
                 fresh = run.scrub(body)
             else:
-                run.counts.update(part_run.counts)
+                run.add_counts(part_run.counts)
         else:
             fresh = run.scrub(body)
         out.append(run.scrub(head) + piece[split_at : split_at + gap] + fresh + tail)
@@ -444,6 +700,8 @@ def _is_json_type(content_type: str) -> bool:
 
 
 def sanitize_path(run: Run, path: str, where: str) -> str:
+    if run.scanner.known_clean(("path", path)):
+        return path
     leading = path.startswith("/")
     segments = (path[1:] if leading else path).split("/")
     changed = False
@@ -459,6 +717,7 @@ def sanitize_path(run: Run, path: str, where: str) -> str:
             changed = True
             run.locations.add(f"{where}.path.{i}")
     if not changed:
+        run.scanner.remember_clean(("path", path))
         return path
     return ("/" if leading else "") + "/".join(segments)
 
@@ -515,8 +774,15 @@ def sanitize_headers(
     out = []
     changed = False
     for name, value in headers:
-        fresh = _header_value(run, name.lower(), value, where)
-        if fresh != value:
+        lower = name.lower()
+        memo = ("header", lower, value)
+        if run.scanner.known_clean(memo):
+            out.append((name, value))
+            continue
+        fresh = _header_value(run, lower, value, where)
+        if fresh == value:
+            run.scanner.remember_clean(memo)
+        else:
             changed = True
             if where is not None:
                 run.locations.add(f"{where}.header.{name.lower()}")

@@ -6,10 +6,10 @@ import base64
 import binascii
 import functools
 import json
+import operator
 
 import phonenumbers
 from stdnum.br import cnpj as _stdnum_cnpj
-from stdnum.br import cpf as _stdnum_cpf
 
 # Candidates hold only digits and these separators.
 _SEPARATORS = str.maketrans("", "", " .()/-+\t")
@@ -19,16 +19,15 @@ def only_digits(text: str) -> str:
     return text.translate(_SEPARATORS)
 
 
+# Luhn doubles every second digit from the right, minus 9 when above 9.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, ch in enumerate(reversed(digits)):
-        value = ord(ch) - 48
-        if position % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    # Digit sums through map(int, ...) and translate: C loops instead of a Python one.
+    kept = sum(map(int, digits[-1::-2]))
+    doubled = sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))
+    return (kept + doubled) % 10 == 0
 
 
 def luhn_check_digit(partial: str) -> str:
@@ -66,10 +65,19 @@ def _issuer_plausible(digits: str) -> bool:
     return first in "23456"
 
 
+_CPF_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+_CPF_WEIGHTS_2 = (11, 10, 9, 8, 7, 6, 5, 4, 3)
+
+
 def cpf_valid(digits: str) -> bool:
-    if len(digits) != 11 or _all_same(digits):
+    """The two CPF check digits (same rule as stdnum's, without its parsing overhead)."""
+    if len(digits) != 11 or _all_same(digits) or not (digits.isascii() and digits.isdigit()):
         return False
-    return bool(_stdnum_cpf.is_valid(digits))
+    values = [ord(ch) - 48 for ch in digits]
+    base = values[:9]
+    first = (11 - sum(map(operator.mul, _CPF_WEIGHTS, base))) % 11 % 10
+    second = (11 - sum(map(operator.mul, _CPF_WEIGHTS_2, base)) - 2 * first) % 11 % 10
+    return values[9] == first and values[10] == second
 
 
 def cnpj_valid(compact: str) -> bool:

@@ -278,3 +278,57 @@ def test_custom_patterns_use_the_user_replacement() -> None:
         sanitize_patterns=[{"name": "acct", "regex": r"ACCT-\d{6}", "replacement": "ACCT-X"}]
     )
     assert s.sanitize_text("pay ACCT-123456 now") == "pay ACCT-X now"
+
+
+# -- structure found from the parsed tree (JSON) and batched scans (forms) ------------------
+
+
+def test_json_numbers_after_closed_containers_and_inherited_arrays() -> None:
+    body = '{"a": [{"b": 1}, ' + CPF + '], "password": 12345, "tokens": [1, "t", [2]], "c": 7}'
+    exchange = _sanitize(body=body)
+    assert json.loads(exchange.request.body) == {
+        "a": [{"b": 1}, "SANITIZED_DOCUMENT"],
+        "password": "SANITIZED_PASSWORD",
+        "tokens": ["SANITIZED_HEADER", "SANITIZED_HEADER", ["SANITIZED_HEADER"]],
+        "c": 7,
+    }
+    assert {
+        "request.body.json:/a/1",
+        "request.body.json:/password",
+        "request.body.json:/tokens/0",
+        "request.body.json:/tokens/1",
+        "request.body.json:/tokens/2/0",
+    } <= exchange.redactions
+
+
+def test_json_duplicate_keys_are_each_sanitized() -> None:
+    out = _sanitize(body='{"password": "a1", "x": 1, "password": "b2"}').request.body.decode()
+    assert "a1" not in out and "b2" not in out
+    assert out.count("SANITIZED_PASSWORD") == 2
+
+
+def test_json_infinity_and_nan_keep_the_body() -> None:
+    request = _sanitize(body='{"&": Infinity, "e": "ana@x.com", "n": [NaN, -Infinity]}').request
+    assert not request.body_dropped
+    assert json.loads(request.body)["e"] == "SANITIZED_EMAIL"
+
+
+def test_form_names_are_read_like_classify_key() -> None:
+    body = "p-a-s-s-w-o-r-d=x1&password=y2&note=ok"
+    out = _sanitize(body=body, content_type="application/x-www-form-urlencoded").request.body
+    assert out.decode() == "p-a-s-s-w-o-r-d=SANITIZED_PASSWORD&password=SANITIZED_PASSWORD&note=ok"
+
+
+def test_repeated_values_are_sanitized_every_time() -> None:
+    s = sanitizer()
+    counter = COLLECTOR_SANITIZATION.labels(type="email")
+    for _ in range(3):
+        before = counter._value.get()
+        exchange = request_exchange(
+            path="/users/ana@x.com", headers=(("x-user", "ana@x.com"), ("accept", "text/plain"))
+        )
+        request = s.sanitize(exchange).request
+        assert request.path == "/users/SANITIZED_EMAIL"
+        assert dict(request.headers)["x-user"] == "SANITIZED_EMAIL"
+        assert dict(request.headers)["accept"] == "text/plain"
+        assert counter._value.get() == before + 2

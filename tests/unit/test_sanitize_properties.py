@@ -111,3 +111,19 @@ def test_json_that_parsed_still_parses(document: object) -> None:
     body = json.dumps(document)
     out = SANITIZER.sanitize(request_exchange(body=body)).request.body
     json.loads(out)
+
+
+texts = st.lists(
+    st.one_of(secrets, filler, st.builds(lambda a, b: a + " " + b, filler, secrets)), max_size=6
+)
+
+
+@SETTINGS
+@given(texts)
+def test_batched_scrub_equals_one_by_one(values: list[str]) -> None:
+    from ext_proc_server.sanitize import formats
+
+    batched_run = formats.Run(SANITIZER._scanner, SANITIZER._replacer)
+    single_run = formats.Run(SANITIZER._scanner, SANITIZER._replacer)
+    assert batched_run.scrub_many(values) == [single_run.scrub(v) for v in values]
+    assert batched_run.counts == single_run.counts

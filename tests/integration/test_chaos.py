@@ -1,0 +1,147 @@
+"""Chaos: steady traffic through a real Envoy while one part of the capture path fails.
+
+Each test offers ~200 rps for 6-12 s through the capturing Envoy (and, for collector
+faults, the same load through the non-capturing one, side by side), injects one fault
+and checks what must hold: every client request succeeds, every capture is queued or
+counted as dropped with a reason, nothing reaches WireMock twice, and every process
+recovers without a restart of mockado. The rig (``chaos_rig.py``) is shared with
+``bench/bench_chaos.py``, which runs the same faults longer and reports the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ResponseError
+
+from ext_proc_server.errors import QueueError
+from ext_proc_server.pipeline import redis_error_kind
+from tests.integration import chaos_rig
+
+pytestmark = pytest.mark.integration
+
+RATE_RPS = 200
+TRAFFIC_S = 8.0
+OUTAGE_S = 5.0
+BUFFER_SIZE = 500
+
+
+@pytest.fixture(scope="module")
+def rig(logs_dir: Path) -> Iterator[chaos_rig.ChaosRig]:
+    with chaos_rig.ChaosRig(logs_dir / "chaos", buffer_size=BUFFER_SIZE) as running:
+        yield running
+
+
+def assert_traffic_unaffected(facts: dict) -> None:
+    assert facts["requests"] == int(RATE_RPS * facts["duration_s"]), facts
+    assert facts["ok"] == facts["requests"], facts
+    assert facts["errors"] == 0 and facts["non_2xx"] == 0, facts
+
+
+@pytest.mark.parametrize("kind", ["killed", "hung", "slow"])
+def test_a_failing_collector_never_touches_traffic(rig, kind):
+    facts = chaos_rig.collector_fault(rig, kind, duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
+    facts["duration_s"] = TRAFFIC_S
+    assert_traffic_unaffected(facts)
+    assert facts["off_ok"] == facts["requests"], facts
+    # Loose on purpose (speed belongs to the bench): a blocked client would take seconds.
+    assert facts["p99_ms"] < 5 * facts["p99_off_ms"] + 250, facts
+    if kind == "killed":
+        # A new collector on the same port captures again (Envoy reconnects by itself).
+        assert facts["capture_recovered_s"] >= 0
+        return
+    assert facts["collector_same_pid"], facts
+    # Every stream the collector saw has exactly one fate, all of them counted.
+    assert facts["seen"] > 0
+    assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
+    if kind == "slow":
+        # 200 ms per message: most streams still finish inside Envoy's deferred close.
+        assert facts["enqueued"] > 0, facts
+
+
+def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
+    duration_s = 1.0 + OUTAGE_S + 6.0  # the retry backoff reaches 5 s; then the tail
+    facts = chaos_rig.redis_outage(rig, duration_s=duration_s, outage_s=OUTAGE_S, rate_rps=RATE_RPS)
+    facts["duration_s"] = duration_s
+    assert_traffic_unaffected(facts)
+    # Buffered up to the bound, never past it; the rest dropped and counted.
+    assert facts["held_max"] == BUFFER_SIZE, facts
+    assert facts["dropped_buffer_full"] > 0, facts
+    assert facts["seen"] == facts["requests"], facts
+    assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
+    assert facts["enqueued"] >= BUFFER_SIZE, facts  # the held captures were flushed
+    assert facts["readyz_during_outage"] == [503], facts
+    # Same collector process; new captures reach the restarted Redis and WireMock.
+    assert facts["collector_same_pid"], facts
+    assert facts["stubs_after_restart"] > 0, facts
+    assert facts["buffer_full_after_resume"] == 0, facts
+    # The last seconds of traffic are captured (a stream Envoy itself gives up on under
+    # CPU starvation is counted as incomplete, so allow a sliver).
+    assert facts["tail_requests"] > 0, facts
+    assert facts["tail_missing"] <= max(2, facts["tail_requests"] // 50), facts
+    assert facts["queue_size_at_end"] == 0
+
+
+def test_a_wiremock_outage_is_waited_out_and_every_mapping_lands_once(rig):
+    duration_s = 1.0 + OUTAGE_S + 3.0
+    facts = chaos_rig.wiremock_outage(
+        rig, duration_s=duration_s, outage_s=OUTAGE_S, rate_rps=RATE_RPS
+    )
+    facts["duration_s"] = duration_s
+    assert_traffic_unaffected(facts)
+    assert facts["loader_retries"] > 0, facts
+    assert facts["dropped"] == 0 and facts["enqueued"] == facts["requests"], facts
+    # Every mapping queued from the kill on is in the restarted WireMock, exactly once.
+    assert facts["queued_since_kill"] > RATE_RPS * OUTAGE_S / 2, facts
+    assert facts["missing"] == 0, facts
+    assert facts["duplicated_tags"] == 0 and facts["duplicated_ids"] == 0, facts
+    assert facts["dead_letter"] == 0, facts
+
+
+def test_a_loader_killed_mid_batch_loses_and_duplicates_nothing(rig):
+    facts = chaos_rig.loader_killed(rig, duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
+    facts["duration_s"] = TRAFFIC_S
+    assert_traffic_unaffected(facts)
+    assert facts["held_when_killed"] > 0, facts  # it died holding read, unacked items
+    assert facts["missing"] == 0, facts
+    assert facts["duplicated_tags"] == 0 and facts["duplicated_ids"] == 0, facts
+    assert facts["stubs"] == facts["queued"] > 0, facts
+    assert facts["dead_letter"] == 0, facts
+    assert facts["survivor_loaded"] > 0, facts
+
+
+def test_a_full_redis_is_a_clear_counted_error_not_a_crash_loop(rig):
+    facts = chaos_rig.redis_full(rig, duration_s=6.0, rate_rps=RATE_RPS)
+    facts["duration_s"] = 6.0
+    assert_traffic_unaffected(facts)
+    assert facts["filler_keys"] > 0
+    # Counted: the metric names the cause, and one log line names the problem.
+    assert facts["oom_errors"] > 0, facts
+    assert facts["oom_log_lines"] == 1, facts
+    assert facts["during_dropped_buffer_full"] > 0, facts
+    # No crash loop: the same process, healthy all along.
+    assert facts["collector_same_pid"], facts
+    assert facts["healthz_during"] == 200, facts
+    # Once Redis has room, the held captures flow with no restart; all accounted.
+    assert facts["stubs_after_room"] > 0, facts
+    assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (OutOfMemoryError("OOM command not allowed when used memory > 'maxmemory'."), "oom"),
+        (ResponseError("OOM command not allowed when used memory > 'maxmemory'. script"), "oom"),
+        (RedisConnectionError("Error 111 connecting"), "unavailable"),
+        (ConnectionRefusedError(111, "refused"), "unavailable"),
+        (ResponseError("WRONGTYPE Operation against a key"), "other"),
+    ],
+)
+def test_redis_write_errors_are_named_by_cause(error, kind):
+    assert redis_error_kind(error) == kind
+    wrapped = QueueError("redis: enqueue of 3 mappings failed")
+    wrapped.__cause__ = error
+    assert redis_error_kind(wrapped) == kind

@@ -106,6 +106,8 @@ def find_wiremock_jar() -> Path:
 
 def _die_with_parent() -> None:
     # If the parent dies without cleaning up (SIGKILL), the kernel sends SIGTERM: no orphans.
+    # The kernel watches the *thread* that forked: start children from a long-lived thread
+    # (the main one), never from asyncio.to_thread or a short-lived worker.
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

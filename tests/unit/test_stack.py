@@ -26,7 +26,8 @@ def test_one_shard_listens_on_the_wiremock_port():
 
 def test_shards_from_groups_then_count_take_free_ports():
     config = load_config(
-        None, env={"MOCKADO_SERVING__SHARD_GROUPS": "{payments: ['payments.*'], users: ['users.*']}"}
+        None,
+        env={"MOCKADO_SERVING__SHARD_GROUPS": "{payments: ['payments.*'], users: ['users.*']}"},
     )
     plans = plan_shards(config, base_port=8080, count=1)
     assert [p.name for p in plans] == ["default", "payments", "users"]

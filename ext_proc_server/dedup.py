@@ -116,9 +116,17 @@ class Deduplicator:
     def hash(self, exchange: Exchange) -> str:
         """The dedup key (hex SHA-256). Only a sanitized exchange is hashed:
         a hash of raw data could be brute-forced back to a weak secret."""
+        return self.hash_normalized(exchange)[0]
+
+    def hash_normalized(self, exchange: Exchange) -> tuple[str, NormalizedRequest]:
+        """-> (dedup key, the normalized request), so the mapping can reuse the
+        normalization instead of doing it a second time."""
         if not exchange.sanitized:
             raise ValueError("dedup: exchange is not sanitized")
         normalized = self._normalizer.normalize_request(exchange)
+        return self._key(exchange, normalized), normalized
+
+    def _key(self, exchange: Exchange, normalized: NormalizedRequest) -> str:
         key = request_key_hash(normalized, body_limit_bytes=self._config.dedup_body_limit)
         if self._config.stateful_scenarios:
             return combine(

@@ -32,8 +32,6 @@ from ext_proc_server.noise import (
     Normalized,
     NormalizedRequest,
     Template,
-    has_array,
-    iter_leaves,
     java_regex_escape,
     names_of,
 )
@@ -131,11 +129,13 @@ def build_mapping(
     config: CollectorConfig,
     normalizer: NoiseNormalizer,
     scenarios: ScenarioTracker | None = None,
+    normalized: NormalizedRequest | None = None,
 ) -> dict[str, Any] | None:
     """The WireMock stub for a sanitized exchange, or None when the exchange is
     skipped (truncated response with truncated_responses=skip, or past the
     stateful scenario limit). Raises ValueError for an unsanitized exchange
-    or one without a response."""
+    or one without a response. ``normalized``: the exchange's request as
+    ``normalizer.normalize_request`` returns it, when the caller already has it."""
     if not exchange.sanitized:
         raise ValueError("mapping: exchange is not sanitized; raw data never becomes a mapping")
     response = exchange.response
@@ -145,7 +145,8 @@ def build_mapping(
         COLLECTOR_DROPPED.labels(reason="truncated_response").inc()
         return None
 
-    normalized = normalizer.normalize_request(exchange)
+    if normalized is None:
+        normalized = normalizer.normalize_request(exchange)
     request, specificity = request_pattern(normalized)
     priority = 2 + 2 * (_SPECIFICITY_CAP - min(specificity, _SPECIFICITY_CAP))
     mapping: dict[str, Any] = {"id": mapping_id(dedup_hash)}
@@ -217,14 +218,15 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
         specificity += weight
     body = normalized.body
     if body.kind == "json":
+        walk = _JsonWalk()
         matcher: dict[str, Any] = {
-            "equalToJson": _json_expected(body.value),
+            "equalToJson": walk.expected(body.value),
             "ignoreExtraElements": True,
         }
-        if has_array(body.value):
+        if walk.has_array:
             matcher["ignoreArrayOrder"] = True
         pattern["bodyPatterns"] = [matcher]
-        specificity += sum(_leaf_weight(leaf) for leaf in iter_leaves(body.value))
+        specificity += walk.weight
     elif body.kind == "form" and body.value:
         matchers, weight = _multi_value_matchers(body.value)
         pattern["formParameters"] = matchers
@@ -280,6 +282,41 @@ def _json_expected(node: Any) -> Any:
         # A literal that looks like a placeholder must not act as one.
         return "${json-unit.regex}" + java_regex_escape(node)
     return node
+
+
+class _JsonWalk:
+    """One pass over a normalized JSON tree: the expected value of ``equalToJson``,
+    the summed leaf weights and whether it holds an array (same results as
+    ``_json_expected``, ``_leaf_weight`` over ``iter_leaves``, and ``has_array``)."""
+
+    __slots__ = ("has_array", "weight")
+
+    def __init__(self) -> None:
+        self.weight = 0
+        self.has_array = False
+
+    def expected(self, node: Any) -> Any:
+        if isinstance(node, str):
+            self.weight += 2
+            if node.startswith("${json-unit."):
+                return "${json-unit.regex}" + java_regex_escape(node)
+            return node
+        if isinstance(node, dict):
+            expected = self.expected
+            return {k: expected(v) for k, v in node.items()}
+        if isinstance(node, list):
+            self.has_array = True
+            expected = self.expected
+            return [expected(v) for v in node]
+        if isinstance(node, Hole):
+            if node.kind != "any":
+                self.weight += 1
+            return _JSON_PLACEHOLDER[node.kind]
+        if isinstance(node, Template):
+            self.weight += 1
+            return "${json-unit.regex}" + node.regex(hole=".+")
+        self.weight += 2
+        return node
 
 
 def _leaf_weight(leaf: Any) -> int:

@@ -102,6 +102,17 @@ COLLECTOR_ENQUEUED = Counter(
     "collector_enqueued",
     "Mappings written to the Redis queue.",
 )
+# collector_redis_errors_total{error}: the only causes that exist.
+REDIS_ERROR_KINDS = (
+    "oom",  # Redis is full: maxmemory reached with the noeviction policy
+    "unavailable",  # connection refused or lost, timeout
+    "other",  # any other error reply
+)
+COLLECTOR_REDIS_ERRORS = Counter(
+    "collector_redis_errors",
+    "Failed Redis writes of the capture pipeline (each attempt; the batch is retried), by cause.",
+    ["error"],
+)
 COLLECTOR_SANITIZE_BYTES = Counter(
     "collector_sanitized_bytes",
     "Body bytes scanned by the sanitizer.",

@@ -85,9 +85,31 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _FORM = "application/x-www-form-urlencoded"
 
 
+# Field names repeat across exchanges (JSON keys, query names): fold each once.
+_FIELD_KEYS: dict[str, str] = {}
+_FIELD_KEYS_MAX = 8192
+_TIME_LIKE: dict[str, bool] = {}
+
+
 def field_key(name: str) -> str:
     """ "requestId", "X-Request-ID" and "request_id" all become "request_id"."""
-    return _CAMEL_BOUNDARY.sub("_", name).replace("-", "_").lower()
+    key = _FIELD_KEYS.get(name)
+    if key is None:
+        key = _CAMEL_BOUNDARY.sub("_", name).replace("-", "_").lower()
+        if len(_FIELD_KEYS) >= _FIELD_KEYS_MAX:
+            _FIELD_KEYS.clear()  # bounded: a client cannot grow it without limit
+        _FIELD_KEYS[name] = key
+    return key
+
+
+def _is_time_like(name: str) -> bool:
+    found = _TIME_LIKE.get(name)
+    if found is None:
+        found = bool(_TIME_LIKE_FIELD.search(field_key(name)))
+        if len(_TIME_LIKE) >= _FIELD_KEYS_MAX:
+            _TIME_LIKE.clear()
+        _TIME_LIKE[name] = found
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,22 +230,25 @@ class NoiseNormalizer:
 
     @staticmethod
     def is_time_like(name: str) -> bool:
-        return bool(_TIME_LIKE_FIELD.search(field_key(name)))
+        return _is_time_like(name)
 
     def normalize_string(self, value: str, *, field: str | None = None) -> Normalized:
         """A string value: stable, a whole Hole, or a Template with holes."""
+        first = _DYNAMIC_PART.search(value)
+        if first is None:
+            # Fast path for the common stable value. A whole UUID, datetime or
+            # SANITIZED token always has a dynamic part, an epoch never does.
+            if field is not None and _EPOCH.fullmatch(value) and _is_time_like(field):
+                return HOLE_STRING
+            return value
         if _SANITIZED_WHOLE.fullmatch(value):
             # The original may have been a number: keep the type open.
             return HOLE_ANY
         if _DYNAMIC_WHOLE.fullmatch(value):
             return HOLE_STRING
-        if field is not None and _EPOCH.fullmatch(value) and self.is_time_like(field):
-            return HOLE_STRING
-        if not _DYNAMIC_PART.search(value):
-            return value
         parts: list[str | Hole] = []
         last = 0
-        for match in _DYNAMIC_PART.finditer(value):
+        for match in _DYNAMIC_PART.finditer(value, first.start()):
             if match.start() > last:
                 parts.append(value[last : match.start()])
             parts.append(HOLE_ANY)
@@ -236,8 +261,8 @@ class NoiseNormalizer:
         if (
             field is not None
             and not isinstance(value, bool)
+            and _is_time_like(field)
             and _EPOCH.fullmatch(repr(value) if isinstance(value, float) else str(value))
-            and self.is_time_like(field)
         ):
             return HOLE_NUMBER
         return value
@@ -331,7 +356,11 @@ class NoiseNormalizer:
                     for r in redactions
                     if r.startswith(f"{part}.body.json:")
                 )
-                return NormalizedBody("json", self._json(parsed, "", None, fields, pointers))
+                if not pointers:
+                    return NormalizedBody("json", self._json_plain(parsed, None, fields))
+                return NormalizedBody(
+                    "json", self._json(parsed, "", None, fields, pointers, _ancestors(pointers))
+                )
         if blind:
             return NormalizedBody("opaque")
         return NormalizedBody("text", self.normalize_string(text))
@@ -343,9 +372,13 @@ class NoiseNormalizer:
         field: str | None,
         fields: frozenset[str],
         pointers: frozenset[str],
+        ancestors: frozenset[str],
     ) -> Any:
         if pointer in pointers:
             return HOLE_ANY
+        if pointer not in ancestors:
+            # No redacted location below this node: no pointers to build.
+            return self._json_plain(node, field, fields)
         if isinstance(node, dict):
             out = {}
             for key, value in node.items():
@@ -353,18 +386,50 @@ class NoiseNormalizer:
                 if field_key(key) in fields:
                     out[key] = HOLE_ANY
                 else:
-                    out[key] = self._json(value, child, key, fields, pointers)
+                    out[key] = self._json(value, child, key, fields, pointers, ancestors)
             return out
         if isinstance(node, list):
             # Items inherit the field name: "updated": [1700000000, ...] are epochs too.
             return [
-                self._json(v, f"{pointer}/{i}", field, fields, pointers) for i, v in enumerate(node)
+                self._json(v, f"{pointer}/{i}", field, fields, pointers, ancestors)
+                for i, v in enumerate(node)
             ]
         if isinstance(node, str):
             return self.normalize_string(node, field=field)
         if isinstance(node, int | float) and not isinstance(node, bool):
             return self._normalize_number(node, field=field)
         return node
+
+    def _json_plain(self, node: Any, field: str | None, fields: frozenset[str]) -> Any:
+        """``_json`` without redacted pointers: no pointer strings to build (the hot path)."""
+        if isinstance(node, str):
+            return self.normalize_string(node, field=field)
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if field_key(key) in fields:
+                    out[key] = HOLE_ANY
+                elif isinstance(value, str):
+                    out[key] = self.normalize_string(value, field=key)
+                else:
+                    out[key] = self._json_plain(value, key, fields)
+            return out
+        if isinstance(node, list):
+            return [self._json_plain(v, field, fields) for v in node]
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            return self._normalize_number(node, field=field)
+        return node
+
+
+def _ancestors(pointers: frozenset[str]) -> frozenset[str]:
+    """Every proper prefix of the JSON pointers ("/a/b" -> "", "/a"): the nodes
+    with a redacted location somewhere below them."""
+    out = set()
+    for pointer in pointers:
+        parts = pointer.split("/")
+        for end in range(1, len(parts)):
+            out.add("/".join(parts[:end]))
+    return frozenset(out)
 
 
 def _parse_json(text: str) -> Any:

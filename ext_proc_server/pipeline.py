@@ -3,10 +3,12 @@
 The gRPC streams only ``submit`` finished exchanges; ``submit`` never blocks
 and never waits for Redis. ``async_workers`` tasks take batches of up to
 ``batch_size`` (waiting at most ``flush_interval`` to fill one), run the CPU
-stages in the event loop one exchange at a time with a yield in between (so
-streams stay responsive; a thread would only add switching cost under the
-GIL), then write the batch to Redis in two pipelined round trips: dedup claims,
-then the XADDs.
+stages in the event loop, yielding every ``YIELD_EVERY_S`` (so streams stay
+responsive; a thread would only add switching cost under the GIL), then write
+the batch to Redis in one round trip: a Lua script that, per item, skips a
+hash already claimed, else XADDs the mapping and sets the dedup claim
+(``Stages.claim_and_enqueue``; without it, two pipelined round trips: claims,
+then XADDs).
 
 Bounds and loss, decided once:
 
@@ -25,12 +27,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ext_proc_server import metrics, queue
 from ext_proc_server.config import CollectorConfig
@@ -43,6 +48,8 @@ log = logging.getLogger(__name__)
 
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 5.0
+# Longest CPU stretch of the pipeline before it lets the gRPC streams run.
+YIELD_EVERY_S = 0.002
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,11 @@ class Stages:
     claim: Callable[[Sequence[str]], Awaitable[list[bool]]]
     # (entries) -> None; raises on Redis errors.
     enqueue: Callable[[Sequence[dict[str, str]]], Awaitable[None]]
+    # Optional: claim and enqueue in one step (one Redis round trip per batch).
+    # (hashes, entries) -> claimed-and-queued?, one per item; raises on Redis errors.
+    claim_and_enqueue: (
+        Callable[[Sequence[str], Sequence[dict[str, str]]], Awaitable[list[bool]]] | None
+    ) = None
 
 
 def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> Stages:
@@ -69,9 +81,24 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
     normalizer = NoiseNormalizer(config)
     deduplicator = dedup.Deduplicator(config, normalizer=normalizer)
 
+    # dedup_hash and build_mapping run back to back on the same exchange: the request
+    # is normalized once (the costliest step after sanitizing) and shared.
+    last: list[Any] = [None, None]
+
+    def dedup_hash(exchange: Exchange) -> str:
+        key, last[1] = deduplicator.hash_normalized(exchange)
+        last[0] = exchange
+        return key
+
     def build(exchange: Exchange, dedup_hash: str) -> dict[str, Any] | None:
+        normalized = last[1] if last[0] is exchange else None
+        last[0] = last[1] = None
         return mapping.build_mapping(
-            exchange, dedup_hash=dedup_hash, config=config, normalizer=normalizer
+            exchange,
+            dedup_hash=dedup_hash,
+            config=config,
+            normalizer=normalizer,
+            normalized=normalized,
         )
 
     async def claim(hashes: Sequence[str]) -> list[bool]:
@@ -82,13 +109,34 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
     async def enqueue(entries: Sequence[dict[str, str]]) -> None:
         await queue.enqueue_batch(redis, keys=keys, entries=entries)
 
+    script = (
+        queue.ClaimAndEnqueue(redis, keys=keys, ttl_s=config.dedup_ttl_s)
+        if redis is not None
+        else None
+    )
+    unique = metrics.COLLECTOR_DEDUPLICATION.labels(result="unique")
+    duplicate = metrics.COLLECTOR_DEDUPLICATION.labels(result="duplicate")
+
+    async def claim_and_enqueue(
+        hashes: Sequence[str], entries: Sequence[dict[str, str]]
+    ) -> list[bool]:
+        assert script is not None
+        claimed = await script(hashes, entries)
+        queued = sum(claimed)
+        if queued:
+            unique.inc(queued)
+        if len(claimed) - queued:
+            duplicate.inc(len(claimed) - queued)
+        return claimed
+
     return Stages(
         sanitize=sanitizer.sanitize,
-        dedup_hash=deduplicator.hash,
+        dedup_hash=dedup_hash,
         is_new_locally=deduplicator.is_new_locally,
         build_mapping=build,
         claim=claim,
         enqueue=enqueue,
+        claim_and_enqueue=claim_and_enqueue if script is not None else None,
     )
 
 
@@ -118,6 +166,7 @@ class CapturePipeline:
         self._drop_buffer_full = _dropped.labels(reason="buffer_full")
         # Redis is failing: batches are being retried (for /readyz and tests).
         self.redis_failing = False
+        self._redis_error_kind = ""
 
     # -- the streams' side ----------------------------------------------------------
 
@@ -200,12 +249,17 @@ class CapturePipeline:
 
     async def _prepare(self, batch: list[Exchange]) -> list[_Prepared]:
         out: list[_Prepared] = []
+        clock = time.perf_counter
+        yield_at = clock() + YIELD_EVERY_S
         for exchange in batch:
             item = self._prepare_one(exchange)
             if item is not None:
                 out.append(item)
-            # Sanitizing is CPU work: let the gRPC streams run between exchanges.
-            await asyncio.sleep(0)
+            # Sanitizing is CPU work: let the gRPC streams run every few ms (a yield
+            # per exchange costs an event-loop turn each and gains nothing).
+            if clock() >= yield_at:
+                await asyncio.sleep(0)
+                yield_at = clock() + YIELD_EVERY_S
         return out
 
     def _prepare_one(self, exchange: Exchange) -> _Prepared | None:
@@ -250,6 +304,13 @@ class CapturePipeline:
         """Claim, then enqueue; each step is retried until Redis accepts it."""
         if not prepared:
             return
+        combined = self._stages.claim_and_enqueue
+        if self._dedup_enabled and combined is not None:
+            hashes = [p.dedup_hash for p in prepared]
+            entries = [p.entry for p in prepared]
+            claimed = await self._retry(lambda: combined(hashes, entries))
+            metrics.COLLECTOR_ENQUEUED.inc(sum(claimed))
+            return
         if self._dedup_enabled:
             hashes = [p.dedup_hash for p in prepared]
             claimed = await self._retry(lambda: self._stages.claim(hashes))
@@ -268,8 +329,21 @@ class CapturePipeline:
             try:
                 result = await attempt()
             except (QueueError, RedisError, OSError) as exc:
-                if not self.redis_failing:
-                    log.warning("redis: write failed (%s); retrying", type(exc).__name__)
+                kind = redis_error_kind(exc)
+                metrics.COLLECTOR_REDIS_ERRORS.labels(error=kind).inc()
+                if not self.redis_failing or kind != self._redis_error_kind:
+                    # Once per outage and cause; never the error text (it may quote data).
+                    if kind == "oom":
+                        log.error(
+                            "redis: write refused, Redis is out of memory (OOM: maxmemory "
+                            "reached, policy noeviction); captures are held, then dropped as "
+                            "buffer_full, until it has room; retrying"
+                        )
+                    else:
+                        log.warning(
+                            "redis: write failed (%s, %s); retrying", kind, _cause_name(exc)
+                        )
+                self._redis_error_kind = kind
                 self.redis_failing = True
                 await asyncio.sleep(delay_s)
                 delay_s = min(delay_s * 2, RETRY_MAX_S)
@@ -277,4 +351,20 @@ class CapturePipeline:
             if self.redis_failing:
                 log.info("redis: writes resumed")
             self.redis_failing = False
+            self._redis_error_kind = ""
             return result
+
+
+def _cause_name(exc: BaseException) -> str:
+    cause = exc.__cause__ if isinstance(exc, QueueError) and exc.__cause__ else exc
+    return type(cause).__name__
+
+
+def redis_error_kind(exc: BaseException) -> str:
+    """A failed Redis write -> "oom", "unavailable" or "other" (the metric's label)."""
+    cause = exc.__cause__ if isinstance(exc, QueueError) and exc.__cause__ else exc
+    if isinstance(cause, OutOfMemoryError) or "OOM command not allowed" in str(cause):
+        return "oom"
+    if isinstance(cause, RedisConnectionError | RedisTimeoutError | OSError):
+        return "unavailable"
+    return "other"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from envoy.config.core.v3 import base_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_proc_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ext_proc_grpc
+from google.protobuf import message as protobuf_message
 
 ProcessingRequest = ext_proc_pb2.ProcessingRequest
 ProcessingResponse = ext_proc_pb2.ProcessingResponse
@@ -28,6 +29,8 @@ ExternalProcessorServicer = ext_proc_grpc.ExternalProcessorServicer
 ExternalProcessorStub = ext_proc_grpc.ExternalProcessorStub
 add_servicer_to_server = ext_proc_grpc.add_ExternalProcessorServicer_to_server
 SERVICE_NAME = "envoy.service.ext_proc.v3.ExternalProcessor"
+# Raised while reading a stream whose message is not a valid ProcessingRequest.
+DecodeError = protobuf_message.DecodeError
 
 
 def header_pairs(header_map: HeaderMap) -> tuple[tuple[str, str], ...]:

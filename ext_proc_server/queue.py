@@ -46,6 +46,57 @@ def decode_entry(fields: Mapping[bytes | str, bytes | str]) -> tuple[dict[str, A
     return mapping, norm.get(FIELD_HOST, "")
 
 
+# Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its
+# dedup claim exists (another replica, or an earlier item, queued it), else XADD,
+# then set the claim. XADD goes first so a failed XADD never leaves a claim behind
+# (a retry would then call the capture a duplicate and lose it).
+# KEYS: stream, claim key per item. ARGV: ttl_s, then mapping, host, enqueued_at per item.
+_CLAIM_AND_ENQUEUE_LUA = f"""
+local out = {{}}
+for i = 2, #KEYS do
+  local a = 2 + (i - 2) * 3
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('XADD', KEYS[1], '*', '{FIELD_MAPPING}', ARGV[a], '{FIELD_HOST}', ARGV[a + 1],
+               '{FIELD_ENQUEUED_AT}', ARGV[a + 2])
+    redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
+    out[i - 1] = 1
+  else
+    out[i - 1] = 0
+  end
+end
+return out
+"""
+
+
+class ClaimAndEnqueue:
+    """Dedup claims and XADDs of one batch in one round trip (a Lua script), instead
+    of two pipelined round trips with one command per item each."""
+
+    def __init__(self, redis: aioredis.Redis, *, keys: RedisKeys, ttl_s: int) -> None:
+        self._keys = keys
+        self._ttl_s = str(ttl_s)
+        self._script = redis.register_script(_CLAIM_AND_ENQUEUE_LUA)
+
+    async def __call__(
+        self, hashes: Sequence[str], entries: Sequence[Mapping[str, str]]
+    ) -> list[bool]:
+        """-> claimed (and queued) per item; raises QueueError on Redis errors."""
+        if not hashes:
+            return []
+        keys = [self._keys.stream]
+        args = [self._ttl_s]
+        for dedup_hash, entry in zip(hashes, entries, strict=True):
+            keys.append(self._keys.dedup_claim(dedup_hash))
+            args += (entry[FIELD_MAPPING], entry[FIELD_HOST], entry[FIELD_ENQUEUED_AT])
+        try:
+            replies = await self._script(keys=keys, args=args)
+        except RedisError as exc:
+            raise QueueError(
+                f"redis: claim and enqueue of {len(hashes)} mappings failed ({type(exc).__name__})"
+            ) from exc
+        return [bool(reply) for reply in replies]
+
+
 async def enqueue_batch(
     redis: aioredis.Redis,
     *,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -51,6 +52,11 @@ BIND_HOST = "0.0.0.0"
 # Hidden debug knob for the fail-open tests: sleep this long per message.
 DEBUG_DELAY_ENV = "MOCKADO_DEBUG_DELAY_S"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (see _server_options).
+STREAMS_PER_CONNECTION = 32
+# gc.set_threshold once serving (defaults: 700, 10, 10).
+GC_THRESHOLDS = (20_000, 20, 20)
+_GC_TASKS: set[asyncio.Future[None]] = set()
 
 # ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
 _BODY_NONE = 0
@@ -139,7 +145,8 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                 if assembler.started:
                     log.debug("ext_proc: stream reset (phase %s)", assembler.phase)
             raise
-        except grpc.RpcError:
+        except (grpc.RpcError, protos.DecodeError):
+            # The stream broke, or a message was not a ProcessingRequest at all.
             if result is None:
                 result = Finished(drop_reason="malformed")
         finally:
@@ -147,6 +154,9 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
 
     def _account(self, assembler: StreamAssembler, result: Finished | None, started: float) -> None:
         if not assembler.started:
+            # Garbage before any request headers is no exchange, but it is counted.
+            if result is not None and result.drop_reason not in ("", "incomplete"):
+                metrics.COLLECTOR_DROPPED.labels(reason=result.drop_reason).inc()
             return
         self._duration.observe(time.perf_counter() - started)
         key = (metrics.method_label(assembler.method), metrics.status_label(assembler.status))
@@ -177,6 +187,10 @@ def _server_options(config: CollectorConfig) -> list[tuple[str, Any]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
         ("grpc.http2.max_ping_strikes", 0),
+        # A low per-connection stream limit makes Envoy open more HTTP/2 connections as
+        # streams pile up, and connections are what SO_REUSEPORT (--workers N) and a
+        # Kubernetes Service spread: with one connection, one worker got every stream.
+        ("grpc.max_concurrent_streams", STREAMS_PER_CONNECTION),
     ]
 
 
@@ -317,7 +331,24 @@ async def _serve_until_signal(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await serve(config, stop=stop, serve_http=serve_http, worker_index=worker_index)
+    ready = asyncio.Event()
+    loop.call_soon(_tune_gc_when, ready)
+    await serve(config, ready=ready, stop=stop, serve_http=serve_http, worker_index=worker_index)
+
+
+def _tune_gc_when(ready: asyncio.Event) -> None:
+    """Once started: move the start-up heap (modules, config, gRPC) out of the
+    collector's reach and collect young objects less often. Each exchange makes
+    thousands of short-lived objects (JSON trees); with the defaults the cyclic GC
+    ran every few exchanges and re-scanned the whole start-up heap on full passes."""
+
+    async def wait_then_tune() -> None:
+        await ready.wait()
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
+
+    _GC_TASKS.add(asyncio.ensure_future(wait_then_tune()))
 
 
 def main(config: MockadoConfig, *, workers: int = 1) -> int:

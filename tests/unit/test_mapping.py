@@ -378,3 +378,45 @@ def test_scenario_tracker_limit() -> None:
 def test_mapping_is_json_serializable() -> None:
     mapping = _build(_json_post({"a": [1, {"b": UUID}]}, query=(("x", "1"),)))
     assert json.loads(json.dumps(mapping)) == mapping
+
+
+def test_json_walk_matches_the_separate_passes() -> None:
+    from ext_proc_server.mapping import _json_expected, _JsonWalk, _leaf_weight
+    from ext_proc_server.noise import (
+        HOLE_ANY,
+        HOLE_NUMBER,
+        HOLE_STRING,
+        Template,
+        has_array,
+        iter_leaves,
+    )
+
+    trees = [
+        {"a": 1, "b": "x", "c": None, "d": True, "e": 1.5},
+        {"a": [HOLE_ANY, HOLE_STRING, HOLE_NUMBER], "t": Template(("o-", HOLE_ANY))},
+        {"lit": "${json-unit.any-string}", "nested": {"deep": [{"k": []}], "empty": {}}},
+        [1, "two", {"three": HOLE_NUMBER}],
+        {},
+    ]
+    for tree in trees:
+        walk = _JsonWalk()
+        assert walk.expected(tree) == _json_expected(tree)
+        assert walk.weight == sum(_leaf_weight(leaf) for leaf in iter_leaves(tree))
+        assert walk.has_array == has_array(tree)
+
+
+def test_mapping_from_a_shared_normalization_is_the_same() -> None:
+    config = CollectorConfig()
+    normalizer = NoiseNormalizer(config)
+    body = json.dumps({"id": UUID, "name": "n", "items": [1, 2]}).encode()
+    exchange = _exchange(
+        method="POST", path=f"/orders/{UUID}", query=(("q", "1"),), headers=JSON, body=body
+    )
+    dedup = Deduplicator(config, normalizer=normalizer)
+    key, normalized = dedup.hash_normalized(exchange)
+    assert key == dedup.hash(exchange)
+    shared = build_mapping(
+        exchange, dedup_hash=key, config=config, normalizer=normalizer, normalized=normalized
+    )
+    alone = build_mapping(exchange, dedup_hash=key, config=config, normalizer=normalizer)
+    assert shared == alone

@@ -216,3 +216,91 @@ def test_redacted_unstructured_body_without_tokens_is_opaque() -> None:
     assert _normalizer(sanitize_mode="pseudonyms").normalize_request(with_token).body.kind == (
         "opaque"
     )
+
+
+# -- the fast paths give the same results as the plain rules ----------------------
+
+
+def _reference_string(value: str, field: str | None = None) -> object:
+    """normalize_string as the module docstring states it, without shortcuts."""
+    import re
+
+    from ext_proc_server import noise
+
+    if re.fullmatch(noise.SANITIZED_PATTERN, value):
+        return HOLE_ANY
+    if noise._DYNAMIC_WHOLE.fullmatch(value):
+        return HOLE_STRING
+    if (
+        field is not None
+        and noise._EPOCH.fullmatch(value)
+        and noise._TIME_LIKE_FIELD.search(
+            noise._CAMEL_BOUNDARY.sub("_", field).replace("-", "_").lower()
+        )
+    ):
+        return HOLE_STRING
+    if not noise._DYNAMIC_PART.search(value):
+        return value
+    parts: list[object] = []
+    last = 0
+    for match in noise._DYNAMIC_PART.finditer(value):
+        if match.start() > last:
+            parts.append(value[last : match.start()])
+        parts.append(HOLE_ANY)
+        last = match.end()
+    if last < len(value):
+        parts.append(value[last:])
+    return Template(tuple(parts))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "",
+        UUID,
+        f"order-{UUID}.pdf",
+        f"{UUID}-{UUID}",
+        f"x{UUID}",
+        "2024-05-01T10:00:00Z",
+        "at 2024-05-01 10:00 and SANITIZED_EMAIL_2",
+        "SANITIZED",
+        "SANITIZED_JWT_3",
+        "1700000000",
+        "1700000000123",
+        "1700000000.5",
+        "17000000001",
+        "abc-SANITIZED_CARD",
+    ],
+)
+@pytest.mark.parametrize("field", [None, "ts", "createdAt", "name"])
+def test_normalize_string_matches_the_plain_rules(value: str, field: str | None) -> None:
+    assert _normalizer().normalize_string(value, field=field) == _reference_string(value, field)
+
+
+def test_redacted_pointer_deep_in_json_leaves_siblings_normalized_as_usual() -> None:
+    doc = {
+        "a": {"b": {"secret": "SANITIZED_X", "keep": "v", "id": UUID}, "ts": 1700000000},
+        "list": [{"createdAt": 1700000000123, "n": 1}, "plain"],
+        "request_id": "r-1",
+    }
+    body = json.dumps(doc).encode()
+    plain = _request(method="POST", body=body, headers=(("content-type", "application/json"),))
+    redacted = plain.replace(redactions=frozenset({"request.body.json:/a/b/keep"}))
+    without = _normalizer().normalize_request(plain).body.value
+    with_redaction = _normalizer().normalize_request(redacted).body.value
+    assert with_redaction["a"]["b"]["keep"] is HOLE_ANY
+    with_redaction["a"]["b"]["keep"] = without["a"]["b"]["keep"]
+    assert with_redaction == without
+    assert without["a"]["b"] == {"secret": HOLE_ANY, "keep": "v", "id": HOLE_STRING}
+    assert without["a"]["ts"] is HOLE_NUMBER
+    assert without["list"] == [{"createdAt": HOLE_NUMBER, "n": 1}, "plain"]
+    assert without["request_id"] is HOLE_ANY
+
+
+def test_field_key_cache_stays_bounded() -> None:
+    from ext_proc_server import noise
+
+    for n in range(noise._FIELD_KEYS_MAX + 10):
+        assert field_key(f"someField{n}") == f"some_field{n}"
+    assert len(noise._FIELD_KEYS) <= noise._FIELD_KEYS_MAX

@@ -227,3 +227,34 @@ def test_queue_size_gauge_tracks_what_is_held():
         assert metrics.COLLECTOR_QUEUE_SIZE._value.get() == 0
 
     asyncio.run(go())
+
+
+def test_combined_claim_and_enqueue_is_one_call_per_batch_and_retried():
+    async def go():
+        redis = FakeRedis()
+        calls = {"n": 0, "fail": 1}
+
+        async def combined(hashes, entries):
+            calls["n"] += 1
+            if calls["fail"]:
+                calls["fail"] -= 1
+                raise QueueError("redis: timeout")
+            claimed = await redis.claim(hashes)
+            await redis.enqueue([e for e, ok in zip(entries, claimed, strict=True) if ok])
+            return claimed
+
+        st = stages(redis)
+        st = Stages(**{**{f: getattr(st, f) for f in st.__slots__}, "claim_and_enqueue": combined})
+        pipe = CapturePipeline(cfg(batch_size=50, flush_interval=0.05), stages=st)
+        before = metrics.COLLECTOR_ENQUEUED._value.get()
+        for n in range(6):
+            pipe.submit(exchange(f"/k{n}"))
+        pipe.start()
+        await wait_for(lambda: len(redis.entries) == 6 and pipe.held == 0, timeout_s=10)
+        await pipe.stop()
+        return redis, calls, metrics.COLLECTOR_ENQUEUED._value.get() - before
+
+    redis, calls, enqueued = asyncio.run(go())
+    assert calls["n"] == 2  # the failed attempt, then one call for the whole batch
+    assert sorted(e["host"] for e in redis.entries) == ["api.example"] * 6
+    assert enqueued == 6

@@ -1,0 +1,88 @@
+"""The one-round-trip claim + XADD script against a real Redis."""
+
+import asyncio
+
+from redis import asyncio as aioredis
+
+from ext_proc_server import metrics
+from ext_proc_server.config import CollectorConfig
+from ext_proc_server.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.pipeline import CapturePipeline, default_stages
+from ext_proc_server.queue import ClaimAndEnqueue, decode_entry, encode_entry
+from ext_proc_server.redis_keys import RedisKeys
+
+
+def test_claim_and_enqueue_queues_each_new_hash_once(redis_server):
+    keys = RedisKeys(queue="test:script:once")
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        try:
+            script = ClaimAndEnqueue(redis, keys=keys, ttl_s=60)
+            entries = [encode_entry({"n": n}, host=f"h{n}") for n in range(4)]
+            # "b" twice in one batch: the second is a duplicate of the first.
+            first = await script(["a", "b", "b", "c"], entries)
+            # A later batch (another replica, or a retry) finds a, c claimed.
+            second = await script(["c", "d", "a"], entries[:3])
+            length = await redis.xlen(keys.stream)
+            items = await redis.xrange(keys.stream)
+            ttl = await redis.ttl(keys.dedup_claim("a"))
+            return first, second, length, items, ttl
+        finally:
+            await redis.delete(keys.stream, *(keys.dedup_claim(h) for h in "abcd"))
+            await redis.aclose()
+
+    first, second, length, items, ttl = asyncio.run(go())
+    assert first == [True, True, False, True]
+    assert second == [False, True, False]
+    assert length == 4
+    decoded = [decode_entry(fields) for _, fields in items]
+    assert decoded == [({"n": 0}, "h0"), ({"n": 1}, "h1"), ({"n": 3}, "h3"), ({"n": 1}, "h1")]
+    assert 0 < ttl <= 60
+
+
+def test_pipeline_writes_through_the_script_and_counts_dedup(redis_server):
+    keys = RedisKeys(queue="test:script:pipeline")
+    config = CollectorConfig(
+        redis_url=redis_server.url, redis_queue=keys.queue, flush_interval=0.01, batch_size=50
+    )
+    unique = metrics.COLLECTOR_DEDUPLICATION.labels(result="unique")
+    enqueued = metrics.COLLECTOR_ENQUEUED
+
+    def exchange(n):
+        return Exchange(
+            id=str(n),
+            request=HttpRequest(method="GET", path=f"/items/{n}", authority="api.example"),
+            response=HttpResponse(
+                status=200, headers=(("content-type", "application/json"),), body=b'{"ok":1}'
+            ),
+        )
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        try:
+            stages = default_stages(config, redis=redis, keys=keys)
+            assert stages.claim_and_enqueue is not None
+            before = (unique._value.get(), enqueued._value.get())
+            pipe = CapturePipeline(config, stages=stages)
+            pipe.start()
+            for n in (1, 2, 3, 2):
+                assert pipe.submit(exchange(n))
+            deadline = asyncio.get_running_loop().time() + 10
+            while await redis.xlen(keys.stream) < 3 or pipe.held:
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.02)
+            await pipe.stop()
+            after = (unique._value.get(), enqueued._value.get())
+            mappings = [decode_entry(f)[0] for _, f in await redis.xrange(keys.stream)]
+            return before, after, mappings
+        finally:
+            await redis.delete(keys.stream)
+            async for key in redis.scan_iter(match=f"{keys.dedup_prefix}*"):
+                await redis.delete(key)
+            await redis.aclose()
+
+    before, after, mappings = asyncio.run(go())
+    assert sorted(m["request"]["urlPath"] for m in mappings) == ["/items/1", "/items/2", "/items/3"]
+    assert after[0] - before[0] == 3
+    assert after[1] - before[1] == 3

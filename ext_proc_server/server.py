@@ -325,7 +325,7 @@ async def _shutdown(
 
 
 async def _serve_until_signal(
-    config: MockadoConfig, *, serve_http: bool, worker_index: int
+    config: MockadoConfig, *, serve_http: bool, worker_index: int, listening: Any = None
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -333,7 +333,18 @@ async def _serve_until_signal(
         loop.add_signal_handler(signum, stop.set)
     ready = asyncio.Event()
     loop.call_soon(_tune_gc_when, ready)
+    signalled = (
+        # Tell the supervisor this worker accepts streams (its /readyz waits for all).
+        loop.create_task(_signal_when(ready, listening)) if listening is not None else None
+    )
     await serve(config, ready=ready, stop=stop, serve_http=serve_http, worker_index=worker_index)
+    if signalled is not None:
+        signalled.cancel()
+
+
+async def _signal_when(ready: asyncio.Event, listening: Any) -> None:
+    await ready.wait()
+    listening.set()
 
 
 def _tune_gc_when(ready: asyncio.Event) -> None:
@@ -372,12 +383,16 @@ def _log_settings() -> tuple[str, str]:
     return ("json" if json_format else "text", logging.getLevelName(root.level))
 
 
-def _worker_main(config: MockadoConfig, index: int, log_format: str, log_level: str) -> None:
+def _worker_main(
+    config: MockadoConfig, index: int, log_format: str, log_level: str, listening: Any
+) -> None:
     from ext_proc_server.logs import setup_logging
 
     setup_logging(component="ext-proc", log_format=log_format, level=log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_until_signal(config, serve_http=False, worker_index=index))
+        asyncio.run(
+            _serve_until_signal(config, serve_http=False, worker_index=index, listening=listening)
+        )
 
 
 def _supervise(config: MockadoConfig, *, workers: int) -> int:
@@ -406,14 +421,23 @@ async def _supervise_async(config: MockadoConfig, *, workers: int) -> int:
     context = multiprocessing.get_context("spawn")
     log_format, log_level = _log_settings()
 
+    listening = [context.Event() for _ in range(workers)]
+
     def spawn(index: int) -> multiprocessing.process.BaseProcess:
+        listening[index].clear()
         proc = context.Process(
             target=_worker_main,
-            args=(config, index, log_format, log_level),
+            args=(config, index, log_format, log_level, listening[index]),
             name=f"mockado-ext-proc-{index}",
         )
         proc.start()
         return proc
+
+    async def ready_check() -> dict[str, bool]:
+        # Ready only once every worker listens, so Envoy never meets a refused port.
+        checks = await _redis_ready(redis)
+        checks["workers"] = all(event.is_set() for event in listening)
+        return checks
 
     children = [spawn(i) for i in range(workers)]
     stop = asyncio.Event()
@@ -426,9 +450,7 @@ async def _supervise_async(config: MockadoConfig, *, workers: int) -> int:
         timeout_s=collector.redis_timeout_s,
         tls=collector.redis_tls,
     )
-    probes = await serve_probes(
-        ready_check=lambda: _redis_ready(redis), host=BIND_HOST, port=collector.http_port
-    )
+    probes = await serve_probes(ready_check=ready_check, host=BIND_HOST, port=collector.http_port)
     log.info("ext_proc supervisor: %d workers, http port %d", workers, collector.http_port)
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):

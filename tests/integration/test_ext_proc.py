@@ -490,7 +490,18 @@ def test_workers_share_one_port_and_the_parent_aggregates_metrics(
     envoy = envoy_for(
         envoy_factory, config, upstream_port=upstream.port, ext_proc_port=ext.grpc_port
     )
-    wait_until(lambda: "ext_proc server 1 started" in ext.process.log_text(), what="worker 1")
+    # /readyz turns 200 only once every worker listens: then the gRPC port answers at once.
+    wait_until(
+        lambda: httpx.get(f"http://127.0.0.1:{ext.http_port}/readyz", timeout=5).status_code
+        == 200,
+        what="ready",
+    )
+    assert httpx.get(f"http://127.0.0.1:{ext.http_port}/readyz", timeout=5).json()["checks"] == {
+        "redis": True,
+        "workers": True,
+    }
+    assert "ext_proc server 0 started" in ext.process.log_text()
+    assert "ext_proc server 1 started" in ext.process.log_text()
     with httpx.Client(timeout=10) as client:
         for n in range(20):
             assert client.get(f"{envoy.url}/echo/w{n}").status_code == 200

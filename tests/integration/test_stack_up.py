@@ -85,3 +85,40 @@ def test_missing_binary_names_the_part(tmp_path, mockado_bin, clean_env):
     )  # fmt: skip
     assert result.returncode == 1
     assert "wiremock:" in result.stderr and "missing.jar" in result.stderr
+
+
+def test_two_shards_behind_mockado_up_serve_each_host_its_own_recording(stack_factory):
+    config = "serving:\n  shard_groups:\n    payments: ['payments.*']\n"
+    stack = stack_factory(config_text=config)
+    assert "routed by Host to 2 shards" in stack.summary
+    for host in ("users.shop.local", "payments.shop.local"):
+        resp = httpx.get(f"{stack.proxy_url}/api/users/1", headers={"Host": host}, timeout=10)
+        assert resp.status_code == 200
+
+    def served(host: str):
+        resp = httpx.get(f"{stack.wiremock_url}/api/users/1", headers={"Host": host}, timeout=5)
+        return resp if resp.status_code == 200 else None
+
+    for host in ("users.shop.local", "payments.shop.local"):
+        assert poll_until(lambda host=host: served(host), timeout_s=30), f"{host} never served"
+    # Each recording sits only on its own shard: ask each shard directly.
+    effective = stack.effective_config
+    [payments_url] = [s["wiremock_url"] for s in effective["loader"]["shards"]]
+    default_url = effective["loader"]["wiremock_url"]
+
+    def hosts_on(url: str) -> set[str]:
+        mappings = httpx.get(f"{url}/__admin/mappings", timeout=10).json()["mappings"]
+        return {
+            m["metadata"]["mockado"]["host"]
+            for m in mappings
+            if not m.get("metadata", {}).get("mockado", {}).get("catch_all")
+        }
+
+    assert hosts_on(payments_url) == {"payments.shop.local"}
+    assert hosts_on(default_url) == {"users.shop.local"}
+    # A host never captured gets the catch-all of the shard that would serve it.
+    miss = httpx.get(
+        f"{stack.wiremock_url}/api/users/1", headers={"Host": "payments.other"}, timeout=5
+    )
+    assert miss.status_code == 404
+    assert miss.json()["shard"] == "payments"

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import NamedTuple
 
+import re2
+
 from ext_proc_server.sanitize import validators as v
 
 # Lower number wins when two findings overlap: the user's patterns, then context
@@ -185,15 +187,56 @@ _WORDS_TRIE = (
 _KV_PRE = re.compile(_WORDS_TRIE + r"[a-z0-9_.-]*[\"']?[ \t]*[:=]")
 # XML start tags with such a name: <password>, <wsse:Password Type="...">.
 _XML_PRE = re.compile(r"<(?:[a-z0-9_.-]+:)?[a-z0-9_.-]*?" + _WORDS_TRIE)
-# Cheap over-approximations of the context detectors, on ASCII-lowered bytes ("?"
-# stands for non-ASCII). Every one needs a secret-ish word, so one search for the
-# words gates them all; then a word followed by ":"/"=" (the name may run on to the
-# end of the line or field), or an XML tag naming one. Kept as separate patterns: an
-# alternation of them loses sre's first-character skip and is several times slower.
-SECRET_WORDS_PROBE = re.compile(_WORDS_TRIE.encode())
-_NOT_LETTERS = bytes(b for b in range(256) if not 0x61 <= b <= 0x7A)  # all but a-z
-_KV_PROBE = re.compile(rb"(?:" + _WORDS_TRIE.encode() + rb")[^\"\n:=&]*+[\"']?\s*[:=]")
-_XML_PROBE = re.compile(rb"<[a-z0-9_.:?-]*?(?:" + _WORDS_TRIE.encode() + rb")")
+
+
+def _dfa(pattern: bytes) -> re2._Regexp:
+    """RE2 for whole-body scans: its DFA reads the text once, where sre tries the word
+    trie at every byte (several times slower). Only for patterns without lookaround or
+    backreferences, where RE2's leftmost-first matching gives sre's spans."""
+    options = re2.Options()
+    options.never_capture = True
+    options.encoding = re2.Options.Encoding.LATIN1  # probes are bytes, one per character
+    return re2.compile(pattern, options)
+
+
+class _Probes(NamedTuple):
+    """Cheap over-approximations of the context detectors, on ASCII-lowered bytes ("?"
+    stands for non-ASCII). Every one needs a secret-ish word, so one search for the
+    words gates them all; then a word followed by ":"/"=" (the name may run on to the
+    end of the line or field), or an XML tag naming one. ``kv``/``xml`` are _KV_PRE and
+    _XML_PRE for an ASCII text's lowered bytes (same offsets)."""
+
+    words: re.Pattern[bytes] | re2._Regexp
+    kv_probe: re.Pattern[bytes] | re2._Regexp
+    xml_probe: re.Pattern[bytes] | re2._Regexp
+    kv: re.Pattern[bytes] | re2._Regexp
+    xml: re.Pattern[bytes] | re2._Regexp
+
+
+_WORDS_TRIE_BYTES = _WORDS_TRIE.encode()
+_KV_PRE_BYTES = _KV_PRE.pattern.encode()
+_XML_PRE_BYTES = _XML_PRE.pattern.encode()
+_XML_PROBE = rb"<[a-z0-9_.:?-]*?(?:" + _WORDS_TRIE_BYTES + rb")"
+# Short texts (header values, fields) with sre: RE2's per-call cost outweighs its scan.
+_SHORT_PROBES = _Probes(
+    re.compile(_WORDS_TRIE_BYTES),
+    re.compile(rb"(?:" + _WORDS_TRIE_BYTES + rb")[^\"\n:=&]*+[\"']?\s*[:=]"),
+    re.compile(_XML_PROBE),
+    re.compile(_KV_PRE_BYTES),
+    re.compile(_XML_PRE_BYTES),
+)
+_LONG_PROBES = _Probes(
+    _dfa(_WORDS_TRIE_BYTES),
+    # The same match starts as sre's possessive "*+" (which only spares sre backtracking);
+    # "\s" spelled out, as RE2's lacks "\v".
+    _dfa(rb"(?:" + _WORDS_TRIE_BYTES + rb")[^\"\n:=&]*[\"']?[ \t\n\r\f\v]*[:=]"),
+    _dfa(_XML_PROBE),
+    _dfa(_KV_PRE_BYTES),
+    _dfa(_XML_PRE_BYTES),
+)
+LONG_TEXT_CHARS = 256
+# One match per form field ("&"-separated) holding a secret-ish word.
+FIELD_WITH_WORD_DFA = _dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _KEY_REST = re.compile(r"[A-Za-z0-9_.-]*")
 _DQ_VALUE = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
@@ -300,21 +343,18 @@ class Scanner:
         """Secret-named keys and auth schemes; True when a secret-ish key may be present."""
         ascii_only = text.isascii()
         probe = raw.lower() if ascii_only else text.lower().encode("ascii", "replace")
-        # Presence first, on the letters alone: half the bytes for sre to skip, and
-        # deleting can join letters into a word but never hide one.
-        word = SECRET_WORDS_PROBE.search(probe.translate(None, _NOT_LETTERS))
-        if word is not None:
-            word = SECRET_WORDS_PROBE.search(probe)
+        probes = _LONG_PROBES if len(probe) >= LONG_TEXT_CHARS else _SHORT_PROBES
+        word = probes.words.search(probe)
         # Where the exact key scans may start: no match of theirs lies before the first
         # match of the looser probe (None: there is none).
         kv_from = xml_from = None
         if word is not None:
             first = word.start()
-            kv = _KV_PROBE.search(probe, first)
+            kv = probes.kv_probe.search(probe, first)
             kv_from = None if kv is None else kv.start()
             if b"<" in probe:
                 tag = probe.rfind(b"<", 0, first + 1)  # a tag may open before the word
-                xml = _XML_PROBE.search(probe, first if tag < 0 else tag)
+                xml = probes.xml_probe.search(probe, first if tag < 0 else tag)
                 xml_from = None if xml is None else xml.start()
             if not ascii_only:  # offsets in the probe may not be offsets in the text
                 kv_from = None if kv_from is None else 0
@@ -327,7 +367,14 @@ class Scanner:
             if len(lowered) != len(text):  # a few non-ASCII letters change length when lowered
                 lowered = text.translate(_ASCII_LOWER)
             if key_seen:
-                self._key_values(text, lowered, hits, kv_from=kv_from, xml_from=xml_from)
+                self._key_values(
+                    text,
+                    lowered,
+                    hits,
+                    kv_from=kv_from,
+                    xml_from=xml_from,
+                    ascii_probes=(probe, probes) if ascii_only else None,
+                )
             if auth:
                 self._auth_schemes(text, lowered, hits)
         return key_seen
@@ -443,12 +490,29 @@ class Scanner:
 
     @staticmethod
     def _key_values(
-        text: str, lowered: str, hits: list[Hit], *, kv_from: int | None, xml_from: int | None
+        text: str,
+        lowered: str,
+        hits: list[Hit],
+        *,
+        kv_from: int | None,
+        xml_from: int | None,
+        ascii_probes: tuple[bytes, _Probes] | None,
     ) -> bool:
+        """``ascii_probes``: an ASCII text's lowered bytes (same offsets), and the probes."""
         key_seen = False
-        starts = [] if kv_from is None else [m.start() for m in _KV_PRE.finditer(lowered, kv_from)]
-        if xml_from is not None and "<" in lowered:
-            starts.extend(m.end() - 1 for m in _XML_PRE.finditer(lowered, xml_from))
+        if ascii_probes is not None:
+            probe, probes = ascii_probes
+            starts = (
+                [] if kv_from is None else [m.start() for m in probes.kv.finditer(probe, kv_from)]
+            )
+            if xml_from is not None and b"<" in probe:
+                starts.extend(m.end() - 1 for m in probes.xml.finditer(probe, xml_from))
+        else:
+            starts = (
+                [] if kv_from is None else [m.start() for m in _KV_PRE.finditer(lowered, kv_from)]
+            )
+            if xml_from is not None and "<" in lowered:
+                starts.extend(m.end() - 1 for m in _XML_PRE.finditer(lowered, xml_from))
         for word_at in starts:
             key_start = word_at
             floor = max(0, key_start - 64)
@@ -626,8 +690,10 @@ def _numbers_in_window(text: str, start: int, stop: int, hits: list[Hit]) -> Non
         else:
             ok = _br_phone_valid(value)
         if not ok:
-            # The first shape was a decoy: try every shape on its own, one by one.
-            _numbers_each_pattern(text, start, stop, hits)
+            # The first shape was a decoy: try every shape on its own, one by one
+            # (a grouped card already found invalid is not tried again).
+            decoy = (m.start(), value) if m.lastgroup == "grouped" else None
+            _numbers_each_pattern(text, start, stop, hits, grouped_decoy=decoy)
             return
         if kind is not None:
             hits.append(Hit(m.start(), m.end(), kind))
@@ -637,7 +703,9 @@ def _numbers_in_window(text: str, start: int, stop: int, hits: list[Hit]) -> Non
                 hits.append(Hit(m.start(), m.end(), "phone"))
 
 
-def _numbers_each_pattern(text: str, start: int, stop: int, hits: list[Hit]) -> None:
+def _numbers_each_pattern(
+    text: str, start: int, stop: int, hits: list[Hit], *, grouped_decoy: tuple[int, str] | None
+) -> None:
     for m in _CNPJ.finditer(text, start, stop):
         if v.cnpj_valid(v.only_digits(m.group())):
             hits.append(Hit(m.start(), m.end(), "cnpj"))
@@ -648,7 +716,8 @@ def _numbers_each_pattern(text: str, start: int, stop: int, hits: list[Hit]) -> 
         if v.card_valid(m.group()):
             hits.append(Hit(m.start(), m.end(), "card"))
     for m in _CARD_GROUPED.finditer(text, start, stop):
-        _grouped_card(m.start(), m.group(), m.group("sep"), hits)
+        if (m.start(), m.group()) != grouped_decoy:
+            _grouped_card(m.start(), m.group(), m.group("sep"), hits)
     for m in _PHONE_BR.finditer(text, start, stop):
         if _br_phone_valid(m.group()):
             hits.append(Hit(m.start(), m.end(), "phone"))

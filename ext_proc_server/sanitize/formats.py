@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from ext_proc_server.sanitize.detectors import (
-    SECRET_WORDS_PROBE,
+    FIELD_WITH_WORD_DFA,
     Hit,
     Scanner,
     classify_key,
@@ -107,6 +107,8 @@ class Run:
         return text
 
     def _scrub_encoded_words(self, text: str) -> str:
+        if "%" not in text and "\\" not in text and _only_harmless_entities(text):
+            return text  # XML's "&amp;" and the like: nothing to decode (C counts, no sre)
         out = []
         last = 0
         for m in _ESCAPE.finditer(text):
@@ -174,8 +176,8 @@ class Run:
         """``scrub_url_value`` for many values, with one scan per reading for all of them."""
         encoded = [i for i, raw in enumerate(raws) if "%" in raw or (plus and "+" in raw)]
         readings = list(raws)
-        for i in encoded:
-            readings[i] = _unquote_lenient(raws[i])
+        for i, reading in zip(encoded, _unquote_many([raws[i] for i in encoded]), strict=True):
+            readings[i] = reading
         fresh = self.scrub_many(readings)
         keep = safe + ("+" if plus else "")
         again = []
@@ -242,6 +244,12 @@ _BATCH_SEPARATOR = "\n\n"
 _URL_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
+def _only_harmless_entities(text: str) -> bool:
+    """Whether every "&" starts one of _HARMLESS_ESCAPES (each is counted once: two of
+    them never start at the same "&")."""
+    return text.count("&") == sum(map(text.count, _HARMLESS_ESCAPES))
+
+
 def _joinable(text: str) -> bool:
     return (
         text.isascii()
@@ -257,6 +265,25 @@ def _joinable(text: str) -> bool:
 def _quote_plus_lazy(text: str) -> str:
     """quote_plus, skipped for what it would return as is (our tokens)."""
     return text if _URL_PLAIN.fullmatch(text) else quote_plus(text)
+
+
+def _unquote_many(raws: list[str]) -> list[str]:
+    """``[_unquote_lenient(r) for r in raws]``, decoding them joined when that is the same.
+
+    Joined by "&" (not in any of them), escapes stay apart, and UTF-8 never spans an
+    ASCII byte: the joined text decodes strictly exactly when every part does, to the
+    parts' decodings joined, unless one decodes to a "&" ("%26"), which the count catches.
+    """
+    if len(raws) > 1:
+        joined = "&".join(raws)
+        if joined.count("&") == len(raws) - 1:
+            try:
+                decoded = unquote(joined, errors="strict")
+            except UnicodeDecodeError:
+                decoded = None
+            if decoded is not None and decoded.count("&") == len(raws) - 1:
+                return decoded.split("&")
+    return [_unquote_lenient(raw) for raw in raws]
 
 
 def _unquote_lenient(raw: str) -> str:
@@ -556,6 +583,10 @@ class _JsonEditor:
 def _pointer(path: list[str | int]) -> str:
     if not path:
         return ""
+    joined = "/".join(map(str, path))
+    # Escaping only when a key holds "~" or "/" (one more "/" than the separators).
+    if "~" not in joined and joined.count("/") == len(path) - 1:
+        return "/" + joined
     return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
@@ -638,8 +669,11 @@ def _form_fields_to_check(
         # shows one of the secret-ish words once everything else is deleted ("&" kept
         # to tell fields apart).
         compact = text.encode("ascii", "replace").lower().translate(None, _NOT_NAME_BYTES)
-        for word in SECRET_WORDS_PROBE.finditer(compact):
-            todo.add(compact.count(b"&", 0, word.start()))
+        field = counted_to = 0
+        for match in FIELD_WITH_WORD_DFA.finditer(compact):
+            field += compact.count(b"&", counted_to, match.start())
+            counted_to = match.start()
+            todo.add(field)
     return todo, overlapped
 
 

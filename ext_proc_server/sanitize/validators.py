@@ -21,10 +21,15 @@ def only_digits(text: str) -> str:
 
 # Luhn doubles every second digit from the right, minus 9 when above 9.
 _LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+_LUHN_DOUBLED_BYTES = bytes.maketrans(b"0123456789", b"0246813579")
 
 
 def luhn_valid(digits: str) -> bool:
-    # Digit sums through map(int, ...) and translate: C loops instead of a Python one.
+    if digits.isascii() and digits.isdigit():
+        # Byte sums of the ASCII digits minus 48 each: a few C calls, no per-digit int().
+        raw = digits.encode()
+        total = sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_LUHN_DOUBLED_BYTES))
+        return (total - 48 * len(raw)) % 10 == 0
     kept = sum(map(int, digits[-1::-2]))
     doubled = sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))
     return (kept + doubled) % 10 == 0
@@ -69,15 +74,20 @@ _CPF_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 _CPF_WEIGHTS_2 = (11, 10, 9, 8, 7, 6, 5, 4, 3)
 
 
+_CPF_BIAS = 48 * sum(_CPF_WEIGHTS)  # the weights applied to ASCII codes, not digit values
+_CPF_BIAS_2 = 48 * sum(_CPF_WEIGHTS_2)
+
+
 def cpf_valid(digits: str) -> bool:
     """The two CPF check digits (same rule as stdnum's, without its parsing overhead)."""
     if len(digits) != 11 or _all_same(digits) or not (digits.isascii() and digits.isdigit()):
         return False
-    values = [ord(ch) - 48 for ch in digits]
-    base = values[:9]
-    first = (11 - sum(map(operator.mul, _CPF_WEIGHTS, base))) % 11 % 10
-    second = (11 - sum(map(operator.mul, _CPF_WEIGHTS_2, base)) - 2 * first) % 11 % 10
-    return values[9] == first and values[10] == second
+    codes = digits.encode()  # ASCII codes: digit + 48, summed by map in C
+    first = (11 - (sum(map(operator.mul, _CPF_WEIGHTS, codes)) - _CPF_BIAS)) % 11 % 10
+    second = (
+        (11 - (sum(map(operator.mul, _CPF_WEIGHTS_2, codes)) - _CPF_BIAS_2) - 2 * first) % 11 % 10
+    )
+    return codes[9] - 48 == first and codes[10] - 48 == second
 
 
 def cnpj_valid(compact: str) -> bool:
@@ -90,12 +100,26 @@ def cnpj_valid(compact: str) -> bool:
 def jwt_valid(token: str) -> bool:
     """A JWT's first part base64url-decodes to a JSON object naming an "alg"."""
     header = token.split(".", 1)[0]
+    if len(header) <= _JWT_HEADER_CACHE_MAX_CHARS:
+        return _jwt_header_valid_cached(header)
+    return _jwt_header_valid(header)
+
+
+# Headers recur (one per issuer and key) and name the algorithm and key id, no secret:
+# short ones are remembered, so each is decoded once.
+_JWT_HEADER_CACHE_MAX_CHARS = 256
+
+
+def _jwt_header_valid(header: str) -> bool:
     try:
         raw = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
         decoded = json.loads(raw)
     except (binascii.Error, ValueError):
         return False
     return isinstance(decoded, dict) and "alg" in decoded
+
+
+_jwt_header_valid_cached = functools.lru_cache(maxsize=1024)(_jwt_header_valid)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -127,3 +127,41 @@ def test_batched_scrub_equals_one_by_one(values: list[str]) -> None:
     single_run = formats.Run(SANITIZER._scanner, SANITIZER._replacer)
     assert batched_run.scrub_many(values) == [single_run.scrub(v) for v in values]
     assert batched_run.counts == single_run.counts
+
+
+_CONTEXT_PIECES = (
+    ["password", "Senha", "api_key", "sessionId", "token", "Bearer ", "cvv", "key", "auth",
+     "nextPageToken", "token_type", "<", "</", ">", "<wsse:", "a:", "=", ":", " = ", '"',
+     "'", " ", "\t", "\n", "\x0b", "&", ";", "hunter2", "abcdefghijklmnopqrstu", "x", "_",
+     "é", "<![CDATA[", "]]>", "Basic dXNlcjpwYXNzd29yZA==",
+     # where the engines' classes differ: sre's "\s" holds "\v", RE2's does not
+     '"\x0b=', "\n\x0b:", "\x0c"]
+)  # fmt: skip
+context_texts = st.lists(st.sampled_from(_CONTEXT_PIECES), max_size=40).map("".join)
+
+
+@SETTINGS
+@given(context_texts)
+def test_long_text_probes_agree_with_short_text_probes(text: str) -> None:
+    """Bodies are probed with RE2 and short texts with sre: same matches, same scanner
+    result."""
+    from ext_proc_server.sanitize import detectors
+
+    probe = text.encode("ascii", "replace").lower()
+    short, long = detectors._SHORT_PROBES, detectors._LONG_PROBES
+    for short_probe, long_probe in zip(short, long, strict=True):
+        for pos in range(len(probe) + 1):  # the first match from anywhere (gates, starts)
+            first_short, first_long = short_probe.search(probe, pos), long_probe.search(probe, pos)
+            assert (first_short is None) == (first_long is None)
+            assert first_short is None or first_short.start() == first_long.start()
+    for short_keys, long_keys in ((short.kv, long.kv), (short.xml, long.xml)):
+        assert [m.span() for m in short_keys.finditer(probe)] == [
+            m.span() for m in long_keys.finditer(probe)
+        ]
+    found = detectors.Scanner().find_with_keys(text)
+    saved = detectors.LONG_TEXT_CHARS
+    detectors.LONG_TEXT_CHARS = 0
+    try:
+        assert detectors.Scanner().find_with_keys(text) == found
+    finally:
+        detectors.LONG_TEXT_CHARS = saved

@@ -94,6 +94,12 @@ COLLECTOR_DROPPED = Counter(
     "Captures dropped, by reason. Proxied traffic is never affected.",
     ["reason"],
 )
+COLLECTOR_BODIES_DROPPED = Counter(
+    "collector_bodies_dropped",
+    "Bodies removed from a capture that is kept: unsanitizable (binary, still compressed) "
+    "or sanitize_error (the sanitizer failed on it). Never stored raw.",
+    ["reason"],
+)
 COLLECTOR_TRUNCATED = Counter(
     "collector_truncated",
     "Exchanges whose request or response body passed the body limit.",

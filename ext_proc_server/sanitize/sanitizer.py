@@ -11,7 +11,7 @@ from ext_proc_server.config import CollectorConfig, pseudonym_key
 from ext_proc_server.errors import ConfigError, MockadoError, SanitizeError
 from ext_proc_server.exchange import Exchange, HttpMessage, HttpRequest
 from ext_proc_server.metrics import (
-    COLLECTOR_DROPPED,
+    COLLECTOR_BODIES_DROPPED,
     COLLECTOR_SANITIZATION,
     COLLECTOR_SANITIZE_BYTES,
     SANITIZE_TYPES,
@@ -52,8 +52,9 @@ class Sanitizer:
         )
         self._binary_base64 = config.binary_bodies == "base64"
         self._type_counters = {t: COLLECTOR_SANITIZATION.labels(type=t) for t in SANITIZE_TYPES}
-        self._dropped_error = COLLECTOR_DROPPED.labels(reason="sanitize_error")
-        self._dropped_unsanitizable = COLLECTOR_DROPPED.labels(reason="unsanitizable")
+        # A dropped body is not a dropped capture: the exchange goes on without it.
+        self._dropped_error = COLLECTOR_BODIES_DROPPED.labels(reason="sanitize_error")
+        self._dropped_unsanitizable = COLLECTOR_BODIES_DROPPED.labels(reason="unsanitizable")
 
     # -- public ---------------------------------------------------------------------
 

@@ -175,18 +175,14 @@ class Collector:
     def samples(self) -> dict:
         return scrape(self.url)
 
-    def fates(self, samples: dict, *, body_drops: bool = True) -> float:
-        """Streams with a counted fate. The sanitizer also counts a body it had to drop
-        (the capture itself goes on) as ``dropped{reason="unsanitizable"}``, so that
-        reason can count a stream twice; ``body_drops=False`` leaves it out."""
-        fates = (
+    def fates(self, samples: dict) -> float:
+        """Streams with a counted fate: queued, a duplicate, or dropped. (A body the
+        sanitizer removed is ``collector_bodies_dropped_total``: its capture goes on.)"""
+        return (
             total(samples, "collector_enqueued_total")
             + total(samples, "collector_deduplication_operations_total", result="duplicate")
             + total(samples, "collector_dropped_total")
         )
-        if not body_drops:
-            fates -= total(samples, "collector_dropped_total", reason="unsanitizable")
-        return fates
 
     def wait_fates(self, before: dict, streams: int) -> dict:
         """Wait until ``streams`` more streams have their fate counted -> the samples then."""
@@ -204,9 +200,8 @@ class Collector:
             what=f"{streams} streams counted",
             explain=lambda: f"fates {self.fates(last)} want {want}: {moved(before, last)}",
         )
-        # Not one stream counted twice (body drops aside).
-        once = self.fates(last, body_drops=False) - self.fates(before, body_drops=False)
-        assert once <= streams, moved(before, last)
+        # Not one stream counted twice.
+        assert self.fates(last) - self.fates(before) <= streams, moved(before, last)
         return last
 
     def assert_alive(self) -> None:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from ext_proc_server.errors import ConfigError
-from ext_proc_server.metrics import COLLECTOR_DROPPED, COLLECTOR_SANITIZATION
+from ext_proc_server.metrics import COLLECTOR_BODIES_DROPPED, COLLECTOR_SANITIZATION
 from ext_proc_server.sanitize import formats
 from tests.unit.sanitize_helpers import (
     fmt_cpf,
@@ -225,7 +225,7 @@ def test_sanitizer_error_drops_body_and_counts(monkeypatch: pytest.MonkeyPatch) 
         raise RuntimeError("bug")
 
     monkeypatch.setattr(formats, "sanitize_json", boom)
-    counter = COLLECTOR_DROPPED.labels(reason="sanitize_error")
+    counter = COLLECTOR_BODIES_DROPPED.labels(reason="sanitize_error")
     before = counter._value.get()
     request = sanitizer().sanitize(request_exchange(body='{"a": "ana@x.com"}')).request
     assert request.body_dropped and request.body == b""

@@ -492,8 +492,7 @@ def test_workers_share_one_port_and_the_parent_aggregates_metrics(
     )
     # /readyz turns 200 only once every worker listens: then the gRPC port answers at once.
     wait_until(
-        lambda: httpx.get(f"http://127.0.0.1:{ext.http_port}/readyz", timeout=5).status_code
-        == 200,
+        lambda: httpx.get(f"http://127.0.0.1:{ext.http_port}/readyz", timeout=5).status_code == 200,
         what="ready",
     )
     assert httpx.get(f"http://127.0.0.1:{ext.http_port}/readyz", timeout=5).json()["checks"] == {

@@ -35,9 +35,9 @@ $(WIREMOCK_JAR):
 
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) ## Fetch wiremock-standalone-$(WIREMOCK_VERSION).jar (npm) into .tools/
+tools: $(WIREMOCK_JAR) ## Fetch wiremock-standalone-3.13.2.jar (npm) into .tools/
 
-run: install ## Start the local stack (Envoy, ext_proc server, Redis, loader, WireMock) on defaults
+run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)
 
 test: install ## Run unit and integration tests against real Envoy, Redis and WireMock

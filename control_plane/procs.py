@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
+import logging
 import os
 import shutil
 import signal
@@ -23,7 +25,10 @@ import httpx
 
 from ext_proc_server.errors import StackError
 
+log = logging.getLogger(__name__)
+
 WIREMOCK_VERSION = "3.13.2"
+BROKEN_MAPPINGS_DIR = "mappings-broken"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _PR_SET_PDEATHSIG = 1
 
@@ -268,6 +273,7 @@ def wiremock_process(
 ) -> ManagedProcess:
     (root_dir / "mappings").mkdir(parents=True, exist_ok=True)
     (root_dir / "__files").mkdir(parents=True, exist_ok=True)
+    quarantine_broken_mappings(root_dir)
     argv = [
         find_java(),
         f"-Xmx{heap_mb}m",
@@ -286,6 +292,37 @@ def wiremock_process(
         *extra_args,
     ]  # fmt: skip
     return ManagedProcess("wiremock", argv, log_path=log_path)
+
+
+def quarantine_broken_mappings(root_dir: Path) -> list[Path]:
+    """Move mapping files that are not JSON objects to ``<root>/mappings-broken/``.
+
+    Stock WireMock refuses to start when one file under ``mappings/`` does not
+    parse, and it writes persistent stubs in place: killed mid-write, it leaves an
+    empty file and then crash-loops. Moving the file aside lets it start; the
+    file is kept for inspection. -> the moved files' new paths."""
+    mappings = root_dir / "mappings"
+    moved: list[Path] = []
+    for path in sorted(mappings.rglob("*.json")):
+        try:
+            parsed = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            parsed = None
+        if isinstance(parsed, dict):
+            continue
+        target = root_dir / BROKEN_MAPPINGS_DIR / path.relative_to(mappings)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            path.replace(target)
+            moved.append(target)
+    if moved:
+        log.warning(
+            "wiremock: %d mapping file(s) under %s did not parse (cut short?); moved to %s",
+            len(moved),
+            mappings,
+            root_dir / BROKEN_MAPPINGS_DIR,
+        )
+    return moved
 
 
 def envoy_process(*, config_path: Path, log_path: Path, concurrency: int = 1) -> ManagedProcess:

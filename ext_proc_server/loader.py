@@ -62,10 +62,10 @@ from ext_proc_server.metrics import (
     SERVING_UNMATCHED,
     method_label,
 )
-from ext_proc_server.queue import FIELD_ENQUEUED_AT, FIELD_HOST, decode_entry
+from ext_proc_server.queue import FIELD_ENQUEUED_AT, FIELD_HOST, FIELD_MAPPING, decode_entry
 from ext_proc_server.redis_client import make_redis
 from ext_proc_server.redis_keys import RedisKeys
-from ext_proc_server.wiremock_client import WireMockClient, error_index
+from ext_proc_server.wiremock_client import WireMockClient, encode_mapping, error_index
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ READ_BLOCK_MS = 1000
 METRICS_INTERVAL_S = 2.0
 BUDGET_LOG_INTERVAL_S = 60.0
 # meta.total is re-read at most this often after imports; counted locally in between.
-COUNT_REFRESH_INTERVAL_S = 1.0
+COUNT_REFRESH_INTERVAL_S = 5.0
 # At the budget edge the known ids are re-listed from WireMock at most this often.
 RESEED_INTERVAL_S = 30.0
 # Consumers with nothing pending and idle this long are removed from the group.
@@ -114,12 +114,17 @@ class QueueItem:
     deliveries: int
     host: str = ""
     mapping: dict[str, Any] | None = None
+    # ``mapping`` as compact JSON: the queue's own text when the loader left it as is.
+    encoded: str = ""
     # Why the entry could not be used (bounded text: no content).
     invalid_reason: str | None = None
 
     @property
     def mapping_id(self) -> str:
         return str(self.mapping["id"]) if self.mapping else ""
+
+    def mapping_json(self) -> str:
+        return self.encoded or (encode_mapping(self.mapping) if self.mapping else "")
 
 
 def parse_entry(entry_id: str, fields: Any, *, deliveries: int) -> QueueItem:
@@ -131,6 +136,7 @@ def parse_entry(entry_id: str, fields: Any, *, deliveries: int) -> QueueItem:
     except QueueError as exc:
         return QueueItem(entry_id, deliveries, host=host, invalid_reason=str(exc))
     mapping_id = mapping.get("id", mapping.get("uuid"))
+    changed = "id" not in mapping
     if mapping_id is None:
         # The generator sets deterministic ids; derive one from the content otherwise so
         # a replay still overwrites instead of duplicating.
@@ -148,7 +154,9 @@ def parse_entry(entry_id: str, fields: Any, *, deliveries: int) -> QueueItem:
             return QueueItem(
                 entry_id, deliveries, host=host, invalid_reason=f"{part} is not an object"
             )
-    return QueueItem(entry_id, deliveries, host=host, mapping=mapping)
+    raw = fields.get(FIELD_MAPPING.encode(), fields.get(FIELD_MAPPING))
+    encoded = encode_mapping(mapping) if changed else _text(raw)
+    return QueueItem(entry_id, deliveries, host=host, mapping=mapping, encoded=encoded)
 
 
 # -- shards and routing ----------------------------------------------------------------
@@ -574,7 +582,7 @@ class Loader:
         attempt = 0
         while True:
             try:
-                await shard.client.import_mappings([i.mapping for i in chunk])  # type: ignore[misc]
+                await shard.client.import_encoded([i.mapping_json() for i in chunk])
             except WireMockError as exc:
                 if exc.is_terminal:
                     self._shard_up(shard)
@@ -740,7 +748,7 @@ class Loader:
         if item.mapping is not None:
             # The mapping was sanitized before it was queued; an undecodable entry's raw
             # fields are not kept: nothing proves they are clean.
-            entry["mapping"] = json.dumps(item.mapping, separators=(",", ":"), ensure_ascii=False)
+            entry["mapping"] = item.mapping_json()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.keys.dead_letter, entry)
             pipe.xack(self.keys.stream, self.keys.group, item.entry_id)

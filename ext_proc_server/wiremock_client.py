@@ -23,6 +23,12 @@ from ext_proc_server.errors import WireMockError
 from ext_proc_server.metrics import LOADER_WIREMOCK_DURATION
 
 IMPORT_OPTIONS = {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False}
+_IMPORT_OPTIONS_JSON = json.dumps(IMPORT_OPTIONS, separators=(",", ":"))
+
+
+def encode_mapping(mapping: dict[str, Any]) -> str:
+    """One mapping as compact JSON, as the queue carries it."""
+    return json.dumps(mapping, separators=(",", ":"), ensure_ascii=False)
 
 
 def redact_url(url: str) -> str:
@@ -136,13 +142,17 @@ class WireMockClient:
         WireMock parses the whole batch first, so a refused batch (422) changed nothing;
         the error's ``item_index`` (see :func:`error_index`) names the blamed mapping.
         """
-        body = json.dumps(
-            {"mappings": list(mappings), "importOptions": IMPORT_OPTIONS},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
+        await self.import_encoded([encode_mapping(m) for m in mappings])
+
+    async def import_encoded(self, encoded: Sequence[str]) -> None:
+        """:meth:`import_mappings` for mappings already encoded as JSON objects (the
+        loader passes the queue's text through instead of parsing and re-encoding it)."""
+        body = f'{{"mappings":[{",".join(encoded)}],"importOptions":{_IMPORT_OPTIONS_JSON}}}'
         await self._request(
-            "POST", "/__admin/mappings/import", operation=f"import of {len(mappings)}", content=body
+            "POST",
+            "/__admin/mappings/import",
+            operation=f"import of {len(encoded)}",
+            content=body.encode(),
         )
 
     async def list_mappings(self) -> list[dict[str, Any]]:

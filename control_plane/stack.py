@@ -85,7 +85,9 @@ class ShardPlan:
         return f"http://127.0.0.1:{self.port}"
 
 
-def plan_shards(config: MockadoConfig, *, base_port: int, count: int) -> list[ShardPlan]:
+def plan_shards(
+    config: MockadoConfig, *, base_port: int, count: int, taken: set[int] | None = None
+) -> list[ShardPlan]:
     """The default shard, then one per ``serving.shard_groups`` group (or ``--shards N``
     anonymous ones). One shard listens on ``base_port`` itself; with several, a mock router
     takes ``base_port`` and routes by Host, and the shards take free ports."""
@@ -93,7 +95,13 @@ def plan_shards(config: MockadoConfig, *, base_port: int, count: int) -> list[Sh
     names += [(f"shard{i}", []) for i in range(len(names), max(count, 1))]
     if len(names) == 1:
         return [ShardPlan(name="default", port=base_port, host_patterns=[])]
-    return [ShardPlan(name=n, port=procs.free_port(), host_patterns=p) for n, p in names]
+    taken = {base_port} if taken is None else taken
+    plans = []
+    for name, patterns in names:
+        port = procs.free_port(avoid=taken)
+        taken.add(port)
+        plans.append(ShardPlan(name=name, port=port, host_patterns=patterns))
+    return plans
 
 
 @dataclass(kw_only=True)
@@ -101,6 +109,13 @@ class Stack:
     config: MockadoConfig
     options: StackOptions
     parts: list[procs.ManagedProcess] = field(default_factory=list)
+    # Ports given out or promised in this run (see start).
+    _taken: set[int] = field(default_factory=set, init=False, repr=False)
+
+    def _free_port(self) -> int:
+        port = procs.free_port(avoid=self._taken)
+        self._taken.add(port)
+        return port
 
     @property
     def state_dir(self) -> Path:
@@ -143,7 +158,12 @@ class Stack:
     def start(self) -> dict[str, str]:
         opts = self.options
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        shards = plan_shards(self.config, base_port=opts.wiremock_port, count=opts.shards)
+        # Ports promised on the command line are bound last (Envoy starts last): no
+        # child may be given one of them in the meantime.
+        self._taken |= {opts.proxy_port, opts.wiremock_port}
+        shards = plan_shards(
+            self.config, base_port=opts.wiremock_port, count=opts.shards, taken=self._taken
+        )
         for port, part in ((opts.proxy_port, "envoy"), (opts.wiremock_port, "wiremock")):
             if not procs.port_is_free(port):
                 raise StackError(
@@ -153,7 +173,7 @@ class Stack:
         # 1. Redis
         redis_url = os.environ.get("REDIS_URL")
         if not redis_url:
-            redis_port = procs.free_port()
+            redis_port = self._free_port()
             redis = procs.redis_process(
                 port=redis_port,
                 data_dir=self.state_dir / "redis",
@@ -180,7 +200,7 @@ class Stack:
         if opts.upstream:
             upstream = parse_upstream(opts.upstream)
         else:
-            demo_port = procs.free_port()
+            demo_port = self._free_port()
             demo = procs.ManagedProcess(
                 "demo-api",
                 [sys.executable, "-m", "control_plane.demo_api", "--port", str(demo_port)],
@@ -191,9 +211,9 @@ class Stack:
 
         # 4. The effective config the children share.
         grpc_port, collector_http, loader_http = (
-            procs.free_port(),
-            procs.free_port(),
-            procs.free_port(),
+            self._free_port(),
+            self._free_port(),
+            self._free_port(),
         )
         data = self.config.model_dump(
             mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}}
@@ -223,7 +243,7 @@ class Stack:
 
         # 6. Envoy, with a bootstrap rendered by the control plane. Unsampled and excluded
         # traffic is skipped by Envoy itself, so it never reaches the capture server.
-        admin_port = procs.free_port()
+        admin_port = self._free_port()
         envoy_config = self.state_dir / "envoy.yaml"
         envoy_config.write_text(
             render_local_envoy(
@@ -266,7 +286,7 @@ class Stack:
     def _start_mock_router(self, shards: list[ShardPlan]) -> None:
         """Envoy on --wiremock-port routing each request by Host to its shard, as the
         mesh's canary VirtualServices do."""
-        admin_port = procs.free_port()
+        admin_port = self._free_port()
         config_path = self.state_dir / "mock-router.yaml"
         config_path.write_text(
             render_mock_router(

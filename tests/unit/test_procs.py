@@ -54,3 +54,45 @@ def test_the_wiremock_command_sweeps_the_root_before_it_starts(tmp_path, monkeyp
     assert str(root) in process.argv
     assert not (root / "mappings" / "empty.json").exists()
     assert (root / procs.BROKEN_MAPPINGS_DIR / "empty.json").exists()
+
+
+class _FakeSocket:
+    """Hands out the ports of ``sequence`` in turn, as the kernel might."""
+
+    sequence: list[int] = []
+
+    def __init__(self, *_args: object) -> None:
+        self.port = self.sequence.pop(0)
+
+    def __enter__(self) -> _FakeSocket:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def bind(self, _address: object) -> None:
+        return None
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+
+def test_free_port_never_returns_a_promised_port(monkeypatch):
+    monkeypatch.setattr(procs.socket, "socket", _FakeSocket)
+    _FakeSocket.sequence = [5000, 5000, 5001]
+    assert procs.free_port(avoid={5000}) == 5001
+    assert _FakeSocket.sequence == []
+
+
+def test_shard_ports_avoid_the_ports_promised_on_the_command_line(monkeypatch):
+    from control_plane.stack import plan_shards
+    from ext_proc_server.config import load_config
+
+    monkeypatch.setattr(procs.socket, "socket", _FakeSocket)
+    # The kernel offers the proxy port (10000) and then a port twice: neither may be used.
+    _FakeSocket.sequence = [10000, 7001, 7001, 7002]
+    config = load_config(None, env={})
+    taken = {10000, 8080}
+    plans = plan_shards(config, base_port=8080, count=2, taken=taken)
+    assert [p.port for p in plans] == [7001, 7002]
+    assert {7001, 7002} <= taken

@@ -278,6 +278,7 @@ class Scanner:
 
     def __init__(self, *, custom: Iterable[tuple[re.Pattern[str], str]] = ()) -> None:
         self._custom = tuple(custom)
+        v.prepare()  # phonenumbers metadata compiled now, not inside the first request
         # Short strings found clean (header values, path segments, field names) recur
         # on every request: remember them. Findings are never cached, so no secret is.
         # Texts are keys as they are; other kinds of value are tuples (never equal to a

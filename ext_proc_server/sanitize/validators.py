@@ -7,8 +7,10 @@ import binascii
 import functools
 import json
 import operator
+import re
 
 import phonenumbers
+from phonenumbers.phonemetadata import PhoneMetadata
 from stdnum.br import cnpj as _stdnum_cnpj
 
 # Candidates hold only digits and these separators.
@@ -122,11 +124,54 @@ def _jwt_header_valid(header: str) -> bool:
 _jwt_header_valid_cached = functools.lru_cache(maxsize=1024)(_jwt_header_valid)
 
 
+# The number types phonenumbers tries, in its order; a number is valid when it fits the
+# region's general description and one of these.
+_NUMBER_TYPES = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+    "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
+
+
+@functools.cache
+def _national_patterns(region: str) -> dict[int, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """Per national number length: phonenumbers' own patterns for ``region``, the general
+    one and every type's joined into one regex (one C match instead of ten Python calls
+    to phonenumbers' matcher, each with its own length checks)."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    general = metadata.general_desc
+    patterns = {}
+    for length in general.possible_length:
+        alternatives = [
+            desc.national_number_pattern
+            for desc in (getattr(metadata, name) for name in _NUMBER_TYPES)
+            if desc is not None
+            and desc.national_number_pattern
+            and (not desc.possible_length or length in desc.possible_length)
+        ]
+        if alternatives:
+            joined = "|".join(f"(?:{a})" for a in alternatives)
+            patterns[length] = (re.compile(general.national_number_pattern), re.compile(joined))
+    return patterns
+
+
+def prepare() -> None:
+    """Load and compile the validators' data ahead of the first value."""
+    _national_patterns("BR")
+
+
 @functools.lru_cache(maxsize=4096)
 def br_phone_valid(national: str) -> bool:
-    """A Brazilian number given as DDD + subscriber digits (10 or 11 digits)."""
-    number = phonenumbers.PhoneNumber(country_code=55, national_number=int(national))
-    return phonenumbers.is_valid_number(number)
+    """A Brazilian number given as DDD + subscriber digits (10 or 11 digits).
+
+    Same answer as ``phonenumbers.is_valid_number`` for +55 (a unit test compares them),
+    from the same metadata, several times faster.
+    """
+    significant = str(int(national))  # what phonenumbers keeps of a national number
+    found = _national_patterns("BR").get(len(significant))
+    if found is None:
+        return False
+    general, any_type = found
+    return bool(general.fullmatch(significant) and any_type.fullmatch(significant))
 
 
 def phone_valid(candidate: str, *, region: str | None) -> bool:

@@ -116,3 +116,26 @@ def test_decoy_is_kept(scrub, text: str) -> None:
 )
 def test_classify_key(name: str, expected: str | None) -> None:
     assert classify_key(name) == expected
+
+
+def test_br_phone_validator_agrees_with_phonenumbers() -> None:
+    """The compiled validator answers as phonenumbers does, valid and invalid alike."""
+    import random
+
+    import phonenumbers
+
+    from ext_proc_server.sanitize.validators import br_phone_valid
+
+    rng = random.Random(55)
+    answers = {True: 0, False: 0}
+    for _ in range(5000):
+        length = rng.choice((8, 9, 10, 11, 11, 12))
+        national = f"{rng.randrange(10**length):0{length}d}"
+        if length == 11 and rng.random() < 0.5:
+            national = national[:2] + "9" + national[3:]  # mobiles are most of the valid ones
+        expected = phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=55, national_number=int(national))
+        )
+        assert br_phone_valid.__wrapped__(national) is expected, national
+        answers[expected] += 1
+    assert answers[True] > 500 and answers[False] > 500

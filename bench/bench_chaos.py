@@ -10,7 +10,9 @@ Keys, per fault (``collector_killed``, ``collector_hung``, ``collector_slow``,
 * ``chaos.<fault>.success_ratio``: client requests answered 2xx / sent.
 * ``chaos.<fault>.p99_ms``; for collector faults also ``p99_off_ms`` (the same load,
   at the same time, through the same Envoy bootstrap with capture off) and
-  ``p99_ratio_to_off`` (goal: at most 2).
+  ``p99_ratio_to_off`` (goal: at most 2); and Envoy's own time per request from each
+  Envoy's timing log (``envoy_p50_ms``, ``envoy_p99_ms``, ``envoy_p99_off_ms``,
+  ``envoy_p99_ratio_to_off``), which leaves out the Python client's scheduling.
 * counts from the collector's and loaders' ``/metrics``: ``seen``, ``enqueued``,
   ``dropped`` and ``dropped_<reason>``, ``held_max`` (buffer high-water mark),
   ``missing`` / ``duplicated_tags`` / ``duplicated_ids`` (stubs in WireMock, by

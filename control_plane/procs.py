@@ -331,7 +331,15 @@ def quarantine_broken_mappings(root_dir: Path) -> list[Path]:
     return moved
 
 
-def envoy_process(*, config_path: Path, log_path: Path, concurrency: int = 1) -> ManagedProcess:
+def envoy_process(
+    *,
+    config_path: Path,
+    log_path: Path,
+    concurrency: int = 1,
+    file_flush_interval_s: float | None = None,
+) -> ManagedProcess:
+    """``file_flush_interval_s``: how often Envoy writes its access logs out (its default
+    is 10 s)."""
     argv = [
         find_envoy(),
         "-c", str(config_path),
@@ -339,4 +347,6 @@ def envoy_process(*, config_path: Path, log_path: Path, concurrency: int = 1) ->
         "--disable-hot-restart",
         "--log-level", "warn",
     ]  # fmt: skip
+    if file_flush_interval_s is not None:
+        argv += ["--file-flush-interval-msec", str(max(1, round(file_flush_interval_s * 1000)))]
     return ManagedProcess("envoy", argv, log_path=log_path)

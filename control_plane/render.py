@@ -325,6 +325,7 @@ def render_local_envoy(
     listen_host: str = "127.0.0.1",
     upstream_timeout_s: float = 30.0,
     upstream_http2: bool | None = None,
+    timing_log_path: str | None = None,
 ) -> str:
     """A standalone Envoy bootstrap: listener -> upstream, with ext_proc capture to the collector.
 
@@ -332,7 +333,8 @@ def render_local_envoy(
     ``re:REGEX``) get routes where ext_proc is disabled. ``upstream_http2`` None speaks the
     client's protocol to the upstream; False/True force HTTP/1.1 / HTTP/2 (cleartext).
     An unreachable collector is skipped while ``control_plane.collector.failure_mode_allow``
-    is true (the default): traffic flows unchanged.
+    is true (the default): traffic flows unchanged. ``timing_log_path``: a file with one
+    line per request, its status and Envoy's own time for it (see ``TIMING_LOG_FORMAT``).
     """
     collector_cfg = config.control_plane.collector
     percent = 100.0 if sample_percent is None else float(sample_percent)
@@ -386,7 +388,14 @@ def render_local_envoy(
         collector=collector,
         capture=capture,
         excluded_routes=excluded_routes,
+        timing_log_path=timing_log_path,
     )
+
+
+# Status, then microseconds from the request's first byte in to the response's last byte
+# out: the latency Envoy gives the client, without the client's own scheduling. Nothing
+# from the request itself (path, query, headers) is logged, so no secret can be.
+TIMING_LOG_FORMAT = "%RESPONSE_CODE% %COMMON_DURATION(DS_RX_BEG:DS_TX_END:us)%\n"
 
 
 def _port(port: int) -> int:
@@ -467,6 +476,7 @@ def render_envoy_bootstrap(
     capture: CaptureFilter,
     excluded_routes: Sequence[Mapping[str, Any]] = (),
     max_downstream_connections: int = 10_000,
+    timing_log_path: str | None = None,
 ) -> str:
     return render_template(
         "envoy/bootstrap.yaml.j2",
@@ -479,6 +489,9 @@ def render_envoy_bootstrap(
         capture_filter=capture,
         excluded_routes=list(excluded_routes),
         max_downstream_connections=max_downstream_connections,
+        timing_log={"path": timing_log_path, "format": TIMING_LOG_FORMAT}
+        if timing_log_path
+        else None,
     )
 
 

@@ -136,6 +136,10 @@ class Traffic:
     off: Result | None = None
     tags: list[str] = field(default_factory=list)  # every request's tag, in send order
     sent_at: list[float] = field(default_factory=list)  # monotonic send time of each tag
+    # Envoy's own time per request (access log, microseconds), without the Python client's
+    # scheduling: capture on, and off when asked.
+    envoy_on_us: list[int] = field(default_factory=list)
+    envoy_off_us: list[int] = field(default_factory=list)
 
     @property
     def success_ratio(self) -> float:
@@ -249,6 +253,7 @@ class ChaosRig:
             env={},
             overrides={f"collector.{k}": v for k, v in self.settings()["collector"].items()},
         )
+        self.timing_logs = {name: self.work / f"envoy-{name}-timing.log" for name in ("on", "off")}
         for name, excluded in (("on", ()), ("off", ("/",))):
             port, admin = procs.free_port(), procs.free_port()
             path = self.work / f"envoy-{name}.yaml"
@@ -257,11 +262,16 @@ class ChaosRig:
                     config, listen_port=port, admin_port=admin, upstream_host="127.0.0.1",
                     upstream_port=self.upstream_port, ext_proc_port=self.grpc_port,
                     exclude_paths=excluded, upstream_http2=False,
+                    timing_log_path=str(self.timing_logs[name]),
                 ),
                 encoding="utf-8",
             )  # fmt: skip
             envoy = self._track(
-                procs.envoy_process(config_path=path, log_path=self._log(f"envoy-{name}"))
+                procs.envoy_process(
+                    config_path=path,
+                    log_path=self._log(f"envoy-{name}"),
+                    file_flush_interval_s=TIMING_FLUSH_S,
+                )
             )
             envoy.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
             self.envoy_ports[name] = port
@@ -448,6 +458,8 @@ class ChaosRig:
             except BaseException as exc:  # surfaced on the caller's thread below
                 results.append(exc)
 
+        time.sleep(3 * TIMING_FLUSH_S)  # earlier requests' lines are out: count from here
+        timing_from = {name: _size(path) for name, path in self.timing_logs.items()}
         thread = threading.Thread(target=run_clients, name=f"chaos-traffic-{fault}", daemon=True)
         thread.start()
         try:
@@ -458,11 +470,14 @@ class ChaosRig:
         if thread.is_alive() or (results and isinstance(results[-1], BaseException)):
             raise AssertionError(f"chaos rig: traffic failed: {results[-1:]!r}")
         t0 = began[0]
+        time.sleep(3 * TIMING_FLUSH_S)  # Envoy writes its access logs out on a timer
         return Traffic(
             on=results[0],
             off=results[1] if baseline else None,
             tags=[f"{fault}.{start + n}z" for n in range(count)],
             sent_at=[t0 + n / rate_rps for n in range(count)],
+            envoy_on_us=_timings(self.timing_logs["on"], timing_from["on"]),
+            envoy_off_us=_timings(self.timing_logs["off"], timing_from["off"]) if baseline else [],
         )
 
     def wait_until(self, check: Callable[[], bool], *, timeout_s: float, what: str) -> None:
@@ -605,7 +620,40 @@ def _traffic_facts(traffic: Traffic) -> dict[str, Any]:
         facts["off_ok"] = off.ok
         facts["p99_off_ms"] = _ms(off.quantile_ms(0.99))
         facts["p99_ratio_to_off"] = round(on.quantile_ms(0.99) / off.quantile_ms(0.99), 3)
+    if traffic.envoy_on_us:
+        facts["envoy_logged"] = len(traffic.envoy_on_us)
+        facts["envoy_p50_ms"] = _ms(_quantile(traffic.envoy_on_us, 0.5) / 1000)
+        facts["envoy_p99_ms"] = _ms(_quantile(traffic.envoy_on_us, 0.99) / 1000)
+    if traffic.envoy_on_us and traffic.envoy_off_us:
+        facts["envoy_p99_off_ms"] = _ms(_quantile(traffic.envoy_off_us, 0.99) / 1000)
+        facts["envoy_p99_ratio_to_off"] = round(
+            _quantile(traffic.envoy_on_us, 0.99) / max(1, _quantile(traffic.envoy_off_us, 0.99)), 3
+        )
     return facts
+
+
+# Envoy flushes access logs this often (its default is every 10 s).
+TIMING_FLUSH_S = 0.2
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _timings(path: Path, offset: int) -> list[int]:
+    """Envoy's time per request (microseconds) from the lines logged past ``offset``."""
+    with path.open("rb") as log:
+        log.seek(offset)
+        lines = log.read().decode("ascii", "replace").splitlines()
+    return [int(parts[1]) for parts in (line.split() for line in lines) if len(parts) == 2]
+
+
+def _quantile(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
 
 
 def redis_outage(

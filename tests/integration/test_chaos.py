@@ -49,6 +49,10 @@ def test_a_failing_collector_never_touches_traffic(rig, kind):
     assert facts["off_ok"] == facts["requests"], facts
     # Loose on purpose (speed belongs to the bench): a blocked client would take seconds.
     assert facts["p99_ms"] < 5 * facts["p99_off_ms"] + 250, facts
+    # Envoy's own time per request, from its access log: one line per request, and no
+    # request held back waiting for the collector (its message timeout is 200 ms).
+    assert facts["envoy_logged"] == facts["requests"], facts
+    assert facts["envoy_p99_ms"] < 5 * facts["envoy_p99_off_ms"] + 100, facts
     if kind == "killed":
         # A new collector on the same port captures again (Envoy reconnects by itself).
         assert facts["capture_recovered_s"] >= 0

@@ -559,3 +559,13 @@ def test_main_writes_lists_and_returns_zero(
     assert (tmp_path / "istio/shop/envoyfilter-capture.yaml").is_file()
     assert (tmp_path / "envoy_configs/local.yaml").is_file()
     assert (tmp_path / "deploy/collector.yaml").is_file()
+
+
+def test_timing_log_logs_status_and_time_only() -> None:
+    assert "access_log" not in hcm(local())
+    (entry,) = hcm(local(timing_log_path="/var/log/timing.log"))["access_log"]
+    config = entry["typed_config"]
+    assert config["path"] == "/var/log/timing.log"
+    fields = re.findall(r"%([A-Z_]+)", config["log_format"]["text_format_source"]["inline_string"])
+    # Nothing the request carries (path, query, headers) can reach this file.
+    assert fields == ["RESPONSE_CODE", "COMMON_DURATION"]

@@ -114,3 +114,12 @@ def test_check_reports_a_missing_schema_dir(golden_config: MockadoConfig, tmp_pa
     files = [f for f in render_all(golden_config) if f.kind == "envoyfilter"][:1]
     problems = validate.check_rendered(files, config=golden_config, schemas_dir=tmp_path / "nope")
     assert any("schema directory not found" in p for p in problems)
+
+
+def test_envoy_accepts_the_timing_log(tmp_path: Path) -> None:
+    config = render_local_envoy(
+        MockadoConfig(), listen_port=1, admin_port=2, upstream_host="127.0.0.1",
+        upstream_port=3, ext_proc_port=4, timing_log_path=str(tmp_path / "timing.log"),
+    )  # fmt: skip
+    (tmp_path / "timing.yaml").write_text(config)
+    assert validate.envoy_validate([tmp_path / "timing.yaml"]) == []

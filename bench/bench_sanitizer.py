@@ -220,7 +220,7 @@ def _throughput(fn: Callable[[HttpRequest], object], requests: list[HttpRequest]
 # Each pass sanitizes its own bodies with a new Sanitizer (nothing remembered from an
 # earlier pass); the median of the passes is reported, steadier than one pass on a
 # shared machine. The naive baseline runs on the same bodies in the same pass.
-PASSES = 3
+PASSES = 5
 
 
 def _requests(count: int, seed: int) -> list[HttpRequest]:

@@ -569,3 +569,18 @@ def test_timing_log_logs_status_and_time_only() -> None:
     fields = re.findall(r"%([A-Z_]+)", config["log_format"]["text_format_source"]["inline_string"])
     # Nothing the request carries (path, query, headers) can reach this file.
     assert fields == ["RESPONSE_CODE", "COMMON_DURATION"]
+
+
+def test_a_dead_collector_is_ejected_briefly_and_only_for_failed_connections() -> None:
+    collector = cluster(local(), render.LOCAL_COLLECTOR_CLUSTER)
+    outlier = collector["outlier_detection"]
+    # Refused or timed-out connections only: a slow collector's streams never eject it.
+    assert outlier["split_external_local_origin_errors"] is True
+    assert outlier["consecutive_local_origin_failure"] == 3
+    assert outlier["enforcing_consecutive_local_origin_failure"] == 100
+    for external in ("consecutive_5xx", "consecutive_gateway_failure", "success_rate"):
+        assert outlier[f"enforcing_{external}"] == 0
+    # Capture resumes at most 2 s after the collector is back.
+    assert outlier["max_ejection_time"] == "2s"
+    # No panic routing to an ejected host: requests skip capture without connecting.
+    assert collector["common_lb_config"]["healthy_panic_threshold"] == {"value": 0}

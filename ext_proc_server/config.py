@@ -208,6 +208,9 @@ class LoaderConfig(_Section):
     # Unacknowledged items of a dead loader are reclaimed after this long.
     claim_timeout_s: float = Field(default=30.0, gt=0)
     max_stubs: int = Field(default=10_000, ge=1)
+    # Items held in memory per shard while that shard's WireMock is down, so the other
+    # shards keep loading; past it, reading from the queue waits.
+    shard_backlog_items: int = Field(default=2_000, ge=1, le=1_000_000)
     backup_enabled: bool = False
     backup_path: str = "./backups"
     backup_interval: float = Field(default=300.0, gt=0)

@@ -7,6 +7,10 @@ How an item travels:
 * Items are routed to a shard by their host (``loader.shards``), checked against the
   shard's stub budget, and imported in batches (``/__admin/mappings/import``,
   OVERWRITE: mapping ids are deterministic, so a replay is harmless).
+* Each shard has its own worker and a bounded in-memory backlog
+  (``shard_backlog_items``): a WireMock that is down holds back only its own items
+  while the other shards keep loading. Past the bound, reading waits, so memory stays
+  bounded; waiting items stay pending in Redis and are heart-beaten like any held item.
 * Only what WireMock accepted is acknowledged (``XACK`` + ``XDEL`` in one transaction).
 * WireMock down (connect error, timeout, 5xx): the batch stays held and is retried with
   backoff, forever, without touching the poison budget. The held ids are re-claimed
@@ -57,6 +61,7 @@ from ext_proc_server.metrics import (
     LOADER_PROCESSED,
     LOADER_QUEUE_LAG,
     LOADER_QUEUE_LENGTH,
+    LOADER_SHARD_BACKLOG,
     LOADER_STUB_COUNT,
     LOADER_STUBS_REJECTED,
     SERVING_UNMATCHED,
@@ -310,6 +315,15 @@ class Loader:
         self._redis_down_since: float | None = None
         # Set after a Redis error: where to resume reading this consumer's own pending items.
         self._own_cursor: str | None = None
+        # Per-shard workers while the pump runs (see _start_workers).
+        self._backlogs: dict[str, asyncio.Queue[QueueItem | None]] = {}
+        self._room: dict[str, asyncio.Semaphore] = {}
+        # Items dispatched to a shard and not yet landed or handed back.
+        self._waiting: dict[str, int] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._worker_failed = asyncio.Event()
+        self._worker_error: BaseException | None = None
+        self._full_logged: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -399,18 +413,23 @@ class Loader:
 
     async def _pump(self, stop: asyncio.Event) -> None:
         await self._prepare()
+        self._start_workers()
+        graceful = False
         fetch: asyncio.Task[list[QueueItem]] | None = asyncio.create_task(self._fetch())
         try:
             while True:
                 assert fetch is not None
                 items = await fetch
                 fetch = None
+                self._raise_worker_error()
                 if stop.is_set():
                     await self._give_back(items)
+                    graceful = True
                     return
-                # Read the next batch while this one is imported.
+                # Read the next batch while the workers import this one.
                 fetch = asyncio.create_task(self._fetch())
-                await self._process(items)
+                await self._dispatch(items)
+                self._raise_worker_error()
                 await self._periodic()
         finally:
             if fetch is not None:
@@ -418,6 +437,129 @@ class Loader:
                 # On a Redis error they are reclaimed after claim_timeout_s instead.
                 with contextlib.suppress(RedisError, QueueError):
                     await self._give_back(await fetch)
+            await self._stop_workers(graceful=graceful)
+
+    # -- per-shard workers -----------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        self._worker_error = None
+        self._worker_failed = asyncio.Event()
+        for name, shard in self.shards.items():
+            self._backlogs[name] = asyncio.Queue()
+            self._room[name] = asyncio.Semaphore(self.cfg.shard_backlog_items)
+            self._set_waiting(name, 0)
+            task = asyncio.create_task(self._shard_worker(shard), name=f"loader-shard-{name}")
+            task.add_done_callback(self._worker_done)
+            self._workers[name] = task
+
+    def _worker_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        if self._worker_error is None:
+            self._worker_error = task.exception()
+        self._worker_failed.set()
+
+    def _raise_worker_error(self) -> None:
+        if self._worker_error is not None:
+            raise self._worker_error
+
+    async def _stop_workers(self, *, graceful: bool) -> None:
+        """Graceful: each worker finishes its in-flight import and hands back the rest.
+        Otherwise (a Redis error) they are cancelled: what they held stays pending in
+        Redis under this consumer and is read again by _recover_own."""
+        workers = list(self._workers.values())
+        if graceful and self._worker_error is None:
+            for backlog in self._backlogs.values():
+                backlog.put_nowait(None)
+            # Bounded: an import in flight gives up after wiremock_timeout, and a
+            # worker waiting out an outage wakes on stop.
+            await asyncio.gather(*workers, return_exceptions=True)
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        for name in self._backlogs:
+            self._set_waiting(name, 0)
+        self._workers.clear()
+        self._backlogs.clear()
+        self._room.clear()
+
+    async def _dispatch(self, items: list[QueueItem]) -> None:
+        """Route items to their shards' backlogs, waiting for room where one is full.
+        On stop, what could not be queued is handed back at once."""
+        valid = await self._drop_invalid(items)
+        for index, item in enumerate(valid):
+            name = self.router.shard_for(item.host)
+            if not await self._take_room(name):
+                await self._give_back(valid[index:])
+                return
+            self._backlogs[name].put_nowait(item)
+            self._set_waiting(name, self._waiting[name] + 1)
+
+    def _set_waiting(self, name: str, count: int) -> None:
+        self._waiting[name] = count
+        LOADER_SHARD_BACKLOG.labels(shard=name).set(count)
+
+    async def _take_room(self, name: str) -> bool:
+        """One slot in the shard's backlog; False if the loader stops or a worker failed
+        first."""
+        room = self._room[name]
+        if not room.locked():
+            await room.acquire()  # free: returns at once
+            return True
+        if name not in self._full_logged:
+            self._full_logged.add(name)
+            log.warning(
+                "shard %s: %d items wait for its wiremock; reading the queue waits too",
+                name, self.cfg.shard_backlog_items,
+            )  # fmt: skip
+        acquire = asyncio.ensure_future(room.acquire())
+        stopped = asyncio.ensure_future(self._stop.wait())
+        failed = asyncio.ensure_future(self._worker_failed.wait())
+        try:
+            await asyncio.wait({acquire, stopped, failed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            failed.cancel()
+            if not acquire.done():
+                acquire.cancel()
+        got = acquire.done() and not acquire.cancelled()
+        if got and (self._stop.is_set() or self._worker_error is not None):
+            room.release()
+            got = False
+        if got:
+            self._full_logged.discard(name)
+        return got
+
+    async def _shard_worker(self, shard: Shard) -> None:
+        backlog, room = self._backlogs[shard.name], self._room[shard.name]
+        ending = False
+        while not ending:
+            first = await backlog.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < self.cfg.redis_batch_size and not backlog.empty():
+                following = backlog.get_nowait()
+                if following is None:
+                    ending = True
+                    break
+                batch.append(following)
+            try:
+                if self._stop.is_set():
+                    await self._give_back(batch)
+                    break
+                await self._load_shard(shard, batch)
+            finally:
+                for _ in batch:
+                    room.release()
+                self._set_waiting(shard.name, self._waiting[shard.name] - len(batch))
+        # Stopping: items still queued were read but not imported.
+        left: list[QueueItem] = []
+        while not backlog.empty():
+            queued = backlog.get_nowait()
+            if queued is not None:
+                left.append(queued)
+        await self._give_back(left)
 
     async def _ensure_group(self) -> None:
         try:
@@ -528,20 +670,23 @@ class Loader:
 
     # -- one batch -------------------------------------------------------------------
 
-    async def _process(self, items: list[QueueItem]) -> None:
-        if not items:
-            return
-        invalid = [i for i in items if i.mapping is None]
-        for item in invalid:
-            # Decoding is deterministic: retrying an undecodable entry cannot help.
-            LOADER_ERRORS.labels(error_type="invalid_item").inc()
-            await self._dead_letter(
-                item, error_type="invalid_item", reason=item.invalid_reason or "invalid"
-            )
-        by_shard: dict[str, list[QueueItem]] = {}
+    async def _drop_invalid(self, items: list[QueueItem]) -> list[QueueItem]:
+        """Dead-letter undecodable items. -> the others."""
         for item in items:
-            if item.mapping is not None:
-                by_shard.setdefault(self.router.shard_for(item.host), []).append(item)
+            if item.mapping is None:
+                # Decoding is deterministic: retrying an undecodable entry cannot help.
+                LOADER_ERRORS.labels(error_type="invalid_item").inc()
+                await self._dead_letter(
+                    item, error_type="invalid_item", reason=item.invalid_reason or "invalid"
+                )
+        return [i for i in items if i.mapping is not None]
+
+    async def _process(self, items: list[QueueItem]) -> None:
+        """Load one batch to the end, every shard at once (``drain_once``; the running
+        loader hands batches to its shard workers instead)."""
+        by_shard: dict[str, list[QueueItem]] = {}
+        for item in await self._drop_invalid(items):
+            by_shard.setdefault(self.router.shard_for(item.host), []).append(item)
         results = await asyncio.gather(
             *(self._load_shard(self.shards[name], group) for name, group in by_shard.items()),
             return_exceptions=True,
@@ -790,6 +935,8 @@ class Loader:
     # -- periodic work -------------------------------------------------------------------
 
     async def _periodic(self) -> None:
+        # Items waiting in a down shard's backlog stay claimed by this live consumer.
+        await self._heartbeat()
         now = time.monotonic()
         if now >= self._next_metrics_at:
             self._next_metrics_at = now + METRICS_INTERVAL_S

@@ -158,6 +158,11 @@ LOADER_STUB_COUNT = Gauge(
     "Stubs held by WireMock, per shard.",
     ["shard"],
 )
+LOADER_SHARD_BACKLOG = Gauge(
+    "wiremock_loader_shard_backlog",
+    "Items read from the queue and waiting for their shard's WireMock, per shard.",
+    ["shard"],
+)
 LOADER_STUBS_REJECTED = Counter(
     "wiremock_loader_stubs_rejected",
     "Mappings refused because the shard reached max_stubs.",

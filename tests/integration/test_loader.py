@@ -171,6 +171,34 @@ def test_wiremock_restart_mid_load_loses_nothing_and_duplicates_nothing(
     )
 
 
+def test_a_down_shard_does_not_hold_back_the_others(
+    redis_server, wiremock, wiremock_factory, rclient, queue
+):
+    wiremock.reset()
+    orders_port = procs.free_port()  # its WireMock starts only later
+    n = 400
+    api = [stub(i, run=f"{queue}-api") for i in range(n)]
+    orders = [stub(i, run=f"{queue}-orders") for i in range(n)]
+    # Interleaved, so nearly every batch holds items for both shards.
+    for i in range(0, n, 50):
+        enqueue(redis_server.url, queue, orders[i : i + 50], host="orders.shop")
+        enqueue(redis_server.url, queue, api[i : i + 50], host="api.shop")
+    config = config_for(
+        redis_server.url, wiremock.url, queue, redis_batch_size=40,
+        shards=[{"host": "orders.*", "wiremock_url": f"http://127.0.0.1:{orders_port}"}],
+    )  # fmt: skip
+    with LoaderThread(config):
+        wait_for(lambda: len(ids_in(wiremock.url)) == n, timeout_s=60, what="api shard loaded")
+        # Every orders item is still in Redis, held by this live loader: none lost.
+        assert rclient.xlen(queue) == n
+        assert metric("wiremock_loader_shard_backlog", shard="shard-1") == n
+        late = wiremock_factory(port=orders_port)
+        wait_for(queue_done(rclient, queue), timeout_s=90, what="orders shard loaded")
+        assert sorted(ids_in(late.url)) == sorted(m["id"] for m in orders)
+    assert sorted(ids_in(wiremock.url)) == sorted(m["id"] for m in api)
+    assert rclient.xlen(RedisKeys(queue=queue).dead_letter) == 0
+
+
 def test_a_second_loader_takes_over_from_a_killed_one(
     redis_server, wiremock, rclient, queue, mockado_bin, clean_env, tmp_path, logs_dir
 ):

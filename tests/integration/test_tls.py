@@ -309,7 +309,9 @@ def test_mutual_tls_envoy_presents_its_client_certificate(
         what="3 capture attempts over, failed, in the Envoy without a client certificate",
         explain=lambda: (
             str(captured_paths(tls_redis, ca, ext.queue))
-            + httpx.get(f"{no_cert.admin_url}/stats?filter=(ext_proc|mockado_collector)", timeout=5).text
+            + httpx.get(
+                f"{no_cert.admin_url}/stats?filter=(ext_proc|mockado_collector)", timeout=5
+            ).text
         ),
     )
     assert not {p for p in captured_paths(tls_redis, ca, ext.queue) if f"mtls-{run}" in p}

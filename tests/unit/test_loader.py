@@ -372,3 +372,103 @@ def test_the_budget_counts_a_repeated_new_id_once():
     asyncio.run(scenario())
     assert list(wiremock.recorded) == [mapping(7)["id"]]
     assert sorted(redis.acked) == ["7-0", "7-1", "8-0"]
+
+
+# -- per-shard workers -------------------------------------------------------------
+
+
+def make_sharded_loader(
+    default: FakeWireMock, orders: FakeWireMock, redis: FakeRedis, **loader: object
+) -> Loader:
+    overrides: dict[str, object] = {f"loader.{k}": v for k, v in loader.items()}
+    overrides.update({
+        "loader.retry_backoff": 0.001,
+        "loader.retry_max_delay": 0.01,
+        "loader.shards": [{"host": "orders", "wiremock_url": "http://wm-orders:8080"}],
+    })  # fmt: skip
+    config = load_config(env={}, overrides=overrides)
+    clients = {DEFAULT_SHARD: default.client(), "shard-1": orders.client()}
+    return Loader(config, redis=redis, clients=clients, consumer="t")
+
+
+def routed(n: int, host: str) -> QueueItem:
+    return QueueItem(f"{n}-0", 1, host=host, mapping=mapping(n))
+
+
+async def wait_for(check, *, timeout_s: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.005)
+
+
+def test_a_down_shard_holds_back_only_its_own_items():
+    default, orders, redis = FakeWireMock(), FakeWireMock(), FakeRedis()
+    orders.down_for = 10**6
+    loader = make_sharded_loader(default, orders, redis)
+
+    async def scenario() -> None:
+        loader._stop = asyncio.Event()
+        loader._start_workers()
+        # Batch after batch mixes both shards; the orders WireMock refuses connections.
+        for batch in range(5):
+            await loader._dispatch(
+                [routed(batch * 10 + n, "orders" if n % 2 else "api") for n in range(10)]
+            )
+        await wait_for(lambda: len(default.recorded) == 25)
+        assert orders.recorded == {}
+        assert metric("wiremock_loader_shard_backlog", shard="shard-1") >= 24
+        orders.down_for = 0  # back: its backlog lands too, in order
+        await wait_for(lambda: len(orders.recorded) == 25)
+        loader._stop.set()
+        await loader._stop_workers(graceful=True)
+
+    asyncio.run(scenario())
+    assert sorted(redis.acked) == sorted(f"{n}-0" for n in range(50))
+    assert redis.released == {} and redis.added == []
+    assert metric("wiremock_loader_shard_backlog", shard="shard-1") == 0
+
+
+def test_a_full_backlog_makes_reading_wait_and_stop_hands_everything_back():
+    default, orders, redis = FakeWireMock(), FakeWireMock(), FakeRedis()
+    orders.down_for = 10**6
+    loader = make_sharded_loader(default, orders, redis, shard_backlog_items=4, claim_timeout_s=7)
+
+    async def scenario() -> None:
+        loader._stop = asyncio.Event()
+        loader._start_workers()
+        dispatch = asyncio.create_task(loader._dispatch([routed(n, "orders") for n in range(10)]))
+        await asyncio.sleep(0.1)
+        # Four queued, the fifth waits for room: the pump would read nothing more.
+        assert not dispatch.done()
+        assert metric("wiremock_loader_shard_backlog", shard="shard-1") == 4
+        loader._stop.set()
+        await asyncio.wait_for(dispatch, timeout=5)
+        await asyncio.wait_for(loader._stop_workers(graceful=True), timeout=5)
+
+    asyncio.run(scenario())
+    assert redis.acked == [] and orders.recorded == {}
+    # Nothing lost: every item read is handed back, claimable at once by any replica.
+    assert redis.released == {f"{n}-0": 7000 for n in range(10)}
+
+
+def test_a_worker_failure_reaches_the_pump():
+    default, orders, redis = FakeWireMock(), FakeWireMock(), FakeRedis()
+    loader = make_sharded_loader(default, orders, redis)
+
+    async def broken_ack(items) -> None:
+        raise RuntimeError("redis gone")
+
+    loader._ack = broken_ack  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        loader._stop = asyncio.Event()
+        loader._start_workers()
+        await loader._dispatch([routed(1, "api")])
+        await wait_for(lambda: loader._worker_error is not None)
+        with pytest.raises(RuntimeError, match="redis gone"):
+            loader._raise_worker_error()
+        await loader._stop_workers(graceful=True)
+
+    asyncio.run(scenario())
+    assert loader._workers == {}

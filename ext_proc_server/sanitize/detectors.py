@@ -51,10 +51,12 @@ _PASSWORD_WORDS = frozenset(
      "passcode", "cvv", "cvc", "cvv2", "cvc2"}
 )  # fmt: skip
 _PASSWORD_PARTS = ("password", "passwd", "senha", "passphrase")
+# A card or account PIN; but "pincode"/"pin_code" is India's postal code.
+_PIN_WORDS = frozenset({"pin", "pins"})
 _SECRET_WORDS = frozenset(
     {"secret", "secrets", "token", "tokens", "apikey", "apikeys", "credential", "credentials",
      "auth", "authorization", "bearer", "signature", "sig", "session", "sessionid",
-     "jsessionid", "phpsessid", "sessid", "sid", "otp", "jwt", "cookie", "cookies"}
+     "jsessionid", "phpsessid", "sessid", "sid", "otp", "jwt", "cookie", "cookies", "hmac"}
 )  # fmt: skip
 # "key" alone is usually harmless (cacheKey, sortKey): only these qualifiers make it secret.
 _KEY_QUALIFIERS = frozenset(
@@ -94,6 +96,8 @@ def classify_key(name: str) -> str | None:
     if len(words) > 1 and words[-1] in _META_SUFFIXES:
         return None
     if _PASSWORD_WORDS.intersection(words) or any(p in compact for p in _PASSWORD_PARTS):
+        return "password"
+    if _PIN_WORDS.intersection(words) and "pincode" not in compact:
         return "password"
     if _SECRET_WORDS.intersection(words) or compact.endswith(_SECRET_SUFFIXES):
         return "api_key"
@@ -181,8 +185,8 @@ _PHONE_INTL = re.compile(
 # Lower-cased text: a secret-ish word, the rest of the name, then ":" or "=". A trie,
 # because sre scans a shared-prefix alternation much faster than a flat one.
 _WORDS_TRIE = (
-    r"(?:p(?:ass|wd)|s(?:enha|ecret|ess|i[gd])|token|key|auth|bearer"
-    r"|c(?:redential|v[vc]|ookie)|jwt|otp)"
+    r"(?:p(?:ass|wd|in)|s(?:enha|ecret|ess|i[gd])|token|key|auth|bearer"
+    r"|c(?:redential|v[vc]|ookie)|jwt|otp|hmac)"
 )
 _KV_PRE = re.compile(_WORDS_TRIE + r"[a-z0-9_.-]*[\"']?[ \t]*[:=]")
 # XML start tags with such a name: <password>, <wsse:Password Type="...">.

@@ -852,7 +852,12 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
 def _cookie_pair(run: Run, pair: str) -> str:
     name, eq, value = pair.partition("=")
     if not eq:
-        return run.scrub(pair)
+        # A nameless cookie ("Cookie: abc123"): the whole pair is the value.
+        stripped = pair.strip()
+        if not stripped or _is_token(stripped):
+            return pair
+        lead = pair[: len(pair) - len(pair.lstrip())]
+        return lead + run.replace("jwt" if is_jwt(stripped) else "cookie", stripped)
     stripped = value.strip().strip('"')
     if not stripped or _is_token(stripped):
         return pair

@@ -44,6 +44,8 @@ SECRETS = {
     "phone": "+55 11 91234-5678",
     "email": "maria.leak+test@empresa.com.br",
     "cookie": "s3cr3tC00kieValue",
+    "cookie_nameless": "n4mel3ssC00kieValue",
+    "pin": "940317",
     "custom": "EMP-123456",
     "basic": "dXNlcjpwYXNzd29yZDEyMw==",
 }
@@ -77,7 +79,7 @@ def send_planted_traffic(proxy: str) -> int:
                 headers={
                     "Authorization": f"Bearer {s['jwt']}",
                     "X-Api-Key": s["api_key"],
-                    "Cookie": f"session={s['cookie']}; theme=dark",
+                    "Cookie": f"session={s['cookie']}; theme=dark; {s['cookie_nameless']}",
                 },
             ),
             client.build_request(
@@ -91,6 +93,7 @@ def send_planted_traffic(proxy: str) -> int:
                     "employee": s["custom"],
                     "cardNumber": s["card_bare"],
                     "cpf": s["cpf_bare"],
+                    "card_pin": s["pin"],
                     "note": f"call me at {s['phone']}",
                 },
                 headers={"Authorization": f"Basic {s['basic']}"},

@@ -112,6 +112,14 @@ def test_decoy_is_kept(scrub, text: str) -> None:
         ("secretaria", None),
         ("author", None),
         ("passport", None),
+        ("pin", "password"),
+        ("cardPin", "password"),
+        ("new_pin", "password"),
+        ("pincode", None),  # India's postal code
+        ("pinCode", None),
+        ("shipping", None),
+        ("hmac", "api_key"),
+        ("hmac_algorithm", None),
     ],
 )
 def test_classify_key(name: str, expected: str | None) -> None:

@@ -191,6 +191,33 @@ def test_set_cookie_keeps_name_and_attributes() -> None:
     assert out.headers == (("Set-Cookie", "sid=SANITIZED_HEADER; Path=/; HttpOnly"),)
 
 
+def test_a_nameless_cookie_value_is_replaced() -> None:
+    exchange = request_exchange()
+    request = dataclasses.replace(
+        exchange.request, headers=(("cookie", "theme=dark; s3ss10nV4lue"),)
+    )
+    response = exchange.response.__class__(
+        status=200, headers=(("set-cookie", "s3ss10nV4lue; Path=/; Secure; HttpOnly"),)
+    )
+    out = sanitizer().sanitize(exchange.replace(request=request, response=response))
+    assert out.request.headers == (("cookie", "theme=SANITIZED_HEADER; SANITIZED_HEADER"),)
+    assert out.response.headers == (("set-cookie", "SANITIZED_HEADER; Path=/; Secure; HttpOnly"),)
+
+
+def test_a_pin_field_is_replaced_in_every_format() -> None:
+    json_body = b'{"order": 7, "card": {"pin": "4821"}, "shipping": "standard"}'
+    form_body = b"order=7&card_pin=4821"
+    for body, content_type in ((json_body, "application/json"),
+                               (form_body, "application/x-www-form-urlencoded")):  # fmt: skip
+        out = sanitizer().sanitize(request_exchange(body=body, content_type=content_type))
+        assert b"4821" not in out.request.body, content_type
+        assert b"7" in out.request.body
+    kept = sanitizer().sanitize(
+        request_exchange(body=b'{"pincode": "560001"}', content_type="application/json")
+    )
+    assert kept.request.body == b'{"pincode": "560001"}'
+
+
 # -- fail closed --------------------------------------------------------------------------
 
 

@@ -6,8 +6,9 @@ In one run, on the same box:
 2. load them into one stock WireMock (default flags: request journal on,
    default heap), and separately into one shard per service with mockado's
    serving flags (no journal, no request logging, bounded heap, catch-all stub);
-3. drive random matching requests at both, then requests that match nothing;
-   Each measurement starts once the JVMs' CPU per request has settled (``_settle``).
+3. drive random matching requests at both, then requests that match nothing.
+   Each measurement starts after the same warm-up per JVM: every JVM has served
+   ``WARMUP_REQUESTS_PER_JVM`` requests (``_warm``), as a long-running one has.
 
 Throughput is a ratio measured side by side; JVM CPU per request comes from
 the processes' CPU time, so neither depends on how busy the box is.
@@ -36,8 +37,10 @@ from ext_proc_server.noise import NoiseNormalizer
 
 SERVICES = 10
 WARMUP_WINDOW_S = 4.0
-# Settled: the last three windows' CPU per request within 10% of each other.
-SETTLED_SPREAD = 0.1
+# The JIT compiles by invocation counts: one 1,000-stub shard alone stopped getting
+# cheaper after some 20,000-40,000 requests. Each JVM gets the same count, so ten
+# shards warm up ten times as long as one stock WireMock.
+WARMUP_REQUESTS_PER_JVM = 20_000
 
 
 def service_host(i: int) -> str:
@@ -113,7 +116,8 @@ def measure(
     duration_s: float,
     concurrency: int,
     miss: bool,
-    settle_max_s: float,
+    warmup_requests_per_jvm: int,
+    warmup_max_s: float,
 ) -> dict[str, float]:
     hosts = list(port_for_host)
 
@@ -129,8 +133,11 @@ def measure(
         item = request.path.split("/")[4].split("?")[0]
         return status == 200 and f'"item":{item},'.encode() in body
 
-    # Warm until the JVMs' CPU per request settles, then measure (see _settle).
-    settle = _settle(processes, next_request, concurrency=concurrency, max_s=settle_max_s)
+    # The same number of requests per JVM before measuring (see _warm).
+    warm = _warm(
+        processes, next_request, concurrency=concurrency,
+        requests=warmup_requests_per_jvm * len(processes), max_s=warmup_max_s,
+    )  # fmt: skip
     cpu_before = jvm_cpu_s(processes)
     result = asyncio.run(
         closed_loop(next_request, duration_s=duration_s, concurrency=concurrency, check=check)
@@ -143,28 +150,28 @@ def measure(
         f"serving.{label}.p50_ms": round(result.quantile_ms(0.50), 2),
         f"serving.{label}.jvm_cpu_ms_per_request": round(cpu_used * 1000 / done, 3),
         f"serving.{label}.wrong_or_failed": result.sent - result.ok,
-        f"serving.{label}.warmup_s": settle["warmup_s"],
-        f"serving.{label}.warm": settle["settled"],
+        **{f"serving.{label}.{key}": value for key, value in warm.items()},
     }
 
 
-def _settle(
+def _warm(
     processes: list[procs.ManagedProcess],
     next_request: Callable[[random.Random], Request],
     *,
     concurrency: int,
+    requests: int,
     max_s: float,
 ) -> dict[str, float]:
-    """Drive requests in windows until the JVMs' CPU per request settles: the last
-    three windows within 10% of each other, or ``max_s``.
+    """Drive requests in windows until ``requests`` were served, or ``max_s``.
 
-    A fixed warm-up favours stock: its one JVM sees every request, while ten shards
-    on two cores each see a tenth and compile their hot paths ten times over, so
-    after a short warm-up they are still mostly compiling. A shard in a cluster
-    runs warm on its own CPU; this measures that, and reports whether it got there."""
+    A fixed warm-up time favours stock: its one JVM sees every request, while ten
+    shards on two cores each see a tenth and compile their hot paths ten times over.
+    A shard in a cluster runs warm on its own CPU; this measures that. Reports the
+    warm-up time, the requests served, whether the count was reached, and the JVM
+    CPU per request of the first and last windows (the warm-up curve)."""
     costs: list[float] = []
-    spent_s = 0.0
-    while spent_s < max_s:
+    spent_s, served = 0.0, 0
+    while served < requests and spent_s < max_s:
         cpu_before = jvm_cpu_s(processes)
         window = asyncio.run(
             closed_loop(
@@ -173,19 +180,23 @@ def _settle(
             )
         )  # fmt: skip
         spent_s += WARMUP_WINDOW_S
+        served += window.sent
         costs.append((jvm_cpu_s(processes) - cpu_before) / max(window.sent, 1))
-        if len(costs) >= 3 and all(
-            abs(costs[-1] - c) <= SETTLED_SPREAD * costs[-1] for c in costs[-3:-1]
-        ):
-            return {"warmup_s": spent_s, "settled": 1}
-    return {"warmup_s": spent_s, "settled": 0}
+    return {
+        "warmup_s": spent_s,
+        "warmup_requests": served,
+        "warm": int(served >= requests),
+        "warmup_first_window_cpu_ms": round(costs[0] * 1000, 3) if costs else 0.0,
+        "warmup_last_window_cpu_ms": round(costs[-1] * 1000, 3) if costs else 0.0,
+    }
 
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
     stubs_per_service = 300 if quick else 1000
     hit_s, miss_s = (4.0, 4.0) if quick else (10.0, 8.0)
-    # Longest warm-up per measurement; the shards' hits need the most (see _settle).
-    settle_max_s = 20.0 if quick else 45.0
+    # Warm-up per JVM (see _warm), and a bound on its time for a very slow box.
+    warmup_per_jvm = 2_000 if quick else WARMUP_REQUESTS_PER_JVM
+    warmup_max_s = 30.0 if quick else 300.0
     mappings = generate_mappings(stubs_per_service=stubs_per_service)
     figures: dict[str, float | int | str] = {
         "serving.stubs": stubs_per_service * SERVICES,
@@ -231,15 +242,22 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
             stock_ports = dict.fromkeys(mappings, stock_port)
             shard_ports = {host: port for host, (_, port) in shards.items()}
             shard_procs = [p for p, _ in shards.values()]
-            common = {"stubs_per_service": stubs_per_service, "settle_max_s": settle_max_s}
+            hits = {
+                "stubs_per_service": stubs_per_service,
+                "warmup_requests_per_jvm": warmup_per_jvm,
+                "warmup_max_s": warmup_max_s,
+            }
+            # Misses run on JVMs the hits warmed; the miss path gets a short warm-up of its
+            # own (stock answers about 10 misses/s, so it stops at the time bound).
+            misses = {**hits, "warmup_requests_per_jvm": 2_000, "warmup_max_s": 20.0}
             figures.update(measure(label="stock", processes=[stock], port_for_host=stock_ports,
-                                   duration_s=hit_s, concurrency=8, miss=False, **common))  # fmt: skip
+                                   duration_s=hit_s, concurrency=8, miss=False, **hits))  # fmt: skip
             figures.update(measure(label="sharded", processes=shard_procs, port_for_host=shard_ports,
-                                   duration_s=hit_s, concurrency=8, miss=False, **common))  # fmt: skip
+                                   duration_s=hit_s, concurrency=8, miss=False, **hits))  # fmt: skip
             figures.update(measure(label="stock_miss", processes=[stock], port_for_host=stock_ports,
-                                   duration_s=miss_s, concurrency=2, miss=True, **common))  # fmt: skip
+                                   duration_s=miss_s, concurrency=2, miss=True, **misses))  # fmt: skip
             figures.update(measure(label="sharded_miss", processes=shard_procs, port_for_host=shard_ports,
-                                   duration_s=miss_s, concurrency=8, miss=True, **common))  # fmt: skip
+                                   duration_s=miss_s, concurrency=8, miss=True, **misses))  # fmt: skip
         finally:
             for p in reversed(started):
                 p.stop(timeout_s=10)

@@ -1493,8 +1493,10 @@ def stale_files(files: Sequence[RenderedFile], out_root: Path) -> list[str]:
     return out
 
 
-def listing(cp: ControlPlaneConfig) -> str:
-    """What `mockado render --list` prints: each scope, where it renders, at what sampling."""
+def listing(config: MockadoConfig) -> str:
+    """What `mockado render --list` prints: each scope, where it renders, at what sampling;
+    then each canary's mocked hosts and the WireMock shard serving them."""
+    cp = config.control_plane
     rows = [("SCOPE", "NAMESPACE", "CAPTURE", "SAMPLE", "WORKLOADS", "FILES")]
     targets = {t.key: t for t in capture_targets(cp)}
     if cp.global_.enabled:
@@ -1507,14 +1509,26 @@ def listing(cp: ControlPlaneConfig) -> str:
             rows.append(_row("namespace", targets[name]))
         else:
             rows.append(("namespace", name, "disabled", "-", "-", "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+    lines = _table(rows)
     mode = cp.collector.capture_mode
     lines.append(
         f"collector: {cp.collector.host}:{cp.collector.port} ({mode}, "
         f"{'fail open' if cp.collector.failure_mode_allow else 'FAIL CLOSED'})"
     )
+    canary_rows = [("CANARY", "WORKLOADS", "MOCKED HOST", "SERVED BY", "FILE")]
+    for canary in canaries(config):
+        labels = ",".join(f"{k}={v}" for k, v in canary.workload_labels.items())
+        for route in canary.routes:
+            canary_rows.append((canary.namespace, labels, route.host, route.shard.host,
+                                canary_path(canary.namespace)))  # fmt: skip
+    if len(canary_rows) > 1:
+        lines += ["", *_table(canary_rows)]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
 
 
 def _row(scope: str, t: CaptureTarget) -> tuple[str, ...]:
@@ -1551,7 +1565,7 @@ def main(
     """
     out_root = Path.cwd() if out_dir is None else Path(out_dir)
     if list_only:
-        sys.stdout.write(listing(config.control_plane))
+        sys.stdout.write(listing(config))
         return 0
     files = render_all(config)
     if check:

@@ -561,6 +561,24 @@ def test_main_writes_lists_and_returns_zero(
     assert (tmp_path / "deploy/collector.yaml").is_file()
 
 
+def test_list_shows_each_canary_host_and_the_shard_serving_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    canary = {"workload_labels": {"track": "canary"}, "hosts": ["pay.example.com"]}
+    config = make_config({"checkout": {"enabled": False, "canary": canary}})
+    assert render.main(config, out_dir=None, list_only=True, check=False, schemas_dir=None) == 0
+    listing = capsys.readouterr().out
+    (shard,) = render.shard_services(config)
+    assert re.search(
+        rf"checkout\s+track=canary\s+pay\.example\.com\s+{re.escape(shard.host)}\s+"
+        r"istio/checkout/virtualservice-canary\.yaml",
+        listing,
+    )
+    plain = make_config({"shop": {}})
+    assert render.main(plain, out_dir=None, list_only=True, check=False, schemas_dir=None) == 0
+    assert "CANARY" not in capsys.readouterr().out
+
+
 def test_timing_log_logs_status_and_time_only() -> None:
     assert "access_log" not in hcm(local())
     (entry,) = hcm(local(timing_log_path="/var/log/timing.log"))["access_log"]

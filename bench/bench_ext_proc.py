@@ -164,7 +164,9 @@ def _start_stack(stack: _Stack, *, workers: int = 1) -> dict:
         admin_ports[name] = admin
     redis.wait_ready(procs.tcp_ready("127.0.0.1", redis_port), timeout_s=15)
     upstream.wait_ready(procs.tcp_ready("127.0.0.1", upstream_port), timeout_s=15)
-    ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/healthz"), timeout_s=30)
+    # /readyz: every worker listens (and Redis answers); before that Envoy's first
+    # connections are refused and the collector is ejected for a second or two.
+    ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
     return {
         "redis_url": redis_url,
         "ext": ext,

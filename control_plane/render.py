@@ -28,6 +28,7 @@ import jinja2
 import yaml
 
 from ext_proc_server.config import (
+    COLLECTOR_STREAMS_PER_CONNECTION,
     CollectorService,
     ControlPlaneConfig,
     MockadoConfig,
@@ -448,6 +449,7 @@ def _collector_cluster(
         cluster_name=cluster_name,
         max_requests=collector.max_requests,
         max_connections=max(1, min(collector.max_requests, 1024)),
+        streams_per_connection=COLLECTOR_STREAMS_PER_CONNECTION,
         tls=bool(tls and tls.enabled),
         tls_socket=None,
     )
@@ -615,6 +617,7 @@ def _collector_limits(collector: CollectorService) -> dict[str, Any]:
         "cluster_name": istio_cluster_name(collector),
         "max_requests": collector.max_requests,
         "max_connections": max(1, min(collector.max_requests, 1024)),
+        "streams_per_connection": COLLECTOR_STREAMS_PER_CONNECTION,
     }
 
 

@@ -33,6 +33,12 @@ from ext_proc_server.errors import ConfigError
 ENV_PREFIX = "MOCKADO_"
 KIB = 1024
 MIB = 1024 * 1024
+# HTTP/2 streams per connection between Envoy and the collector, set on both sides: the
+# server's SETTINGS and Envoy's cluster. A low limit makes Envoy open more connections as
+# streams pile up, and connections are what SO_REUSEPORT (--workers N) and a Kubernetes
+# Service spread. Envoy must know it before the server's SETTINGS arrive, or a burst on a
+# new connection is refused (REFUSED_STREAM) and counts as a failed connection.
+COLLECTOR_STREAMS_PER_CONNECTION = 32
 
 
 REDACTED = "**********"

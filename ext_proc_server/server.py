@@ -35,7 +35,12 @@ from grpc_health.v1.health import aio as health_aio
 
 from ext_proc_server import metrics, protos
 from ext_proc_server.assembler import INCOMPLETE, Finished, StreamAssembler, stream_meta
-from ext_proc_server.config import MIB, CollectorConfig, MockadoConfig
+from ext_proc_server.config import (
+    COLLECTOR_STREAMS_PER_CONNECTION,
+    MIB,
+    CollectorConfig,
+    MockadoConfig,
+)
 from ext_proc_server.errors import ConfigError
 from ext_proc_server.exchange import Exchange
 from ext_proc_server.filters import CaptureFilter
@@ -52,8 +57,6 @@ BIND_HOST = "0.0.0.0"
 # Hidden debug knob for the fail-open tests: sleep this long per message.
 DEBUG_DELAY_ENV = "MOCKADO_DEBUG_DELAY_S"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-# HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (see _server_options).
-STREAMS_PER_CONNECTION = 32
 # gc.set_threshold once serving (defaults: 700, 10, 10).
 GC_THRESHOLDS = (20_000, 20, 20)
 _GC_TASKS: set[asyncio.Future[None]] = set()
@@ -187,10 +190,11 @@ def _server_options(config: CollectorConfig) -> list[tuple[str, Any]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
         ("grpc.http2.max_ping_strikes", 0),
-        # A low per-connection stream limit makes Envoy open more HTTP/2 connections as
-        # streams pile up, and connections are what SO_REUSEPORT (--workers N) and a
-        # Kubernetes Service spread: with one connection, one worker got every stream.
-        ("grpc.max_concurrent_streams", STREAMS_PER_CONNECTION),
+        # See COLLECTOR_STREAMS_PER_CONNECTION: with one connection, one worker got every
+        # stream. Envoy keeps to that limit; the server allows twice as many because it
+        # frees a finished stream's slot a little after Envoy does, and a stream refused
+        # in that gap counts as a failed connection in Envoy.
+        ("grpc.max_concurrent_streams", 2 * COLLECTOR_STREAMS_PER_CONNECTION),
     ]
 
 

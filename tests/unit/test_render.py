@@ -22,7 +22,7 @@ from control_plane.render import (
     sample_fraction,
     write_files,
 )
-from ext_proc_server.config import MockadoConfig
+from ext_proc_server.config import COLLECTOR_STREAMS_PER_CONNECTION, MockadoConfig
 from ext_proc_server.errors import RenderError
 
 LOCAL = {
@@ -93,7 +93,9 @@ def test_local_envoy_puts_ext_proc_before_router_with_config_values() -> None:
     assert collector["connect_timeout"] == "0.25s"
     assert collector["circuit_breakers"]["thresholds"][0]["max_requests"] == 77
     options = collector["typed_extension_protocol_options"]
-    assert "http2_protocol_options" in next(iter(options.values()))["explicit_http_config"]
+    http2 = next(iter(options.values()))["explicit_http_config"]["http2_protocol_options"]
+    # Envoy keeps to the collector's stream limit before its SETTINGS arrive.
+    assert http2["max_concurrent_streams"] == COLLECTOR_STREAMS_PER_CONNECTION
     assert hcm(boot)["codec_type"] == "AUTO"
 
 
@@ -335,6 +337,7 @@ def test_destination_rule_carries_the_circuit_breaker() -> None:
     doc = yaml.safe_load(files_of(config)["istio/mockado/destinationrule-collector.yaml"])
     pool = doc["spec"]["trafficPolicy"]["connectionPool"]
     assert pool["http"]["http2MaxRequests"] == 64
+    assert pool["http"]["maxConcurrentStreams"] == COLLECTOR_STREAMS_PER_CONNECTION
     assert doc["spec"]["host"] == "mockado-collector.mockado.svc.cluster.local"
     assert "tls" not in doc["spec"]["trafficPolicy"]
 
@@ -602,3 +605,13 @@ def test_a_dead_collector_is_ejected_briefly_and_only_for_failed_connections() -
     assert outlier["max_ejection_time"] == "2s"
     # No panic routing to an ejected host: requests skip capture without connecting.
     assert collector["common_lb_config"]["healthy_panic_threshold"] == {"value": 0}
+
+
+def test_the_collector_allows_more_streams_than_envoy_sends() -> None:
+    from ext_proc_server.config import CollectorConfig
+    from ext_proc_server.server import _server_options
+
+    # The server frees a finished stream's slot a little after Envoy does; a stream it
+    # refused in that gap would count as a failed connection (and eject the collector).
+    limit = dict(_server_options(CollectorConfig()))["grpc.max_concurrent_streams"]
+    assert limit > COLLECTOR_STREAMS_PER_CONNECTION

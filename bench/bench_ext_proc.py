@@ -265,7 +265,9 @@ def _diagnostics(parts: dict) -> dict[str, float]:
         if float(match.group(2)):
             out[f"ext_proc.dropped_{match.group(1)}"] = float(match.group(2))
     stats = httpx.get(f"http://127.0.0.1:{parts['admin_on']}/stats", timeout=10).text
-    for name in ("upstream_rq_pending_overflow", "upstream_rq_overflow"):
+    # Circuit breaker (a collector that fell behind) and ejection (failed connections).
+    for name in ("upstream_rq_pending_overflow", "upstream_rq_overflow",
+                 "upstream_rq_active_overflow", "upstream_rq_pending_failure_eject"):  # fmt: skip
         m = re.search(rf"^cluster\.mockado_collector\.{name}: (\d+)$", stats, re.M)
         if m and int(m.group(1)):
             out[f"ext_proc.envoy_{name}"] = int(m.group(1))

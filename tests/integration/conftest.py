@@ -140,7 +140,11 @@ def wiremock_factory(
     counter = iter(range(1000))
 
     def start(
-        *, root_dir: Path | None = None, port: int | None = None, extra_args: tuple[str, ...] = ()
+        *,
+        root_dir: Path | None = None,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        indexed: bool | None = None,
     ) -> WireMockHandle:
         n = next(counter)
         port = port or procs.free_port()
@@ -150,6 +154,7 @@ def wiremock_factory(
             root_dir=root,
             log_path=logs_dir / f"wiremock-{n}.log",
             extra_args=extra_args,
+            indexed=indexed,
         )
         process_registry.add(process.start())
         process.wait_ready(

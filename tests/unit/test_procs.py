@@ -1,4 +1,4 @@
-"""Child-process helpers that need no network: WireMock's root-dir hygiene."""
+"""Child-process helpers that need no network: WireMock's root-dir hygiene and command."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import json
 import logging
 from pathlib import Path
 
+import pytest
+
 from control_plane import procs
+from control_plane.stack import shared_jvm_heap_mb
+from ext_proc_server.errors import StackError
 
 
 def _root(tmp_path: Path) -> Path:
@@ -50,10 +54,60 @@ def test_the_wiremock_command_sweeps_the_root_before_it_starts(tmp_path, monkeyp
     root = _root(tmp_path)
     monkeypatch.setattr(procs, "find_java", lambda: "java")
     monkeypatch.setattr(procs, "find_wiremock_jar", lambda: Path("wiremock.jar"))
-    process = procs.wiremock_process(port=1, root_dir=root, log_path=tmp_path / "wm.log")
+    process = procs.wiremock_process(
+        port=1, root_dir=root, log_path=tmp_path / "wm.log", indexed=False
+    )
     assert str(root) in process.argv
     assert not (root / "mappings" / "empty.json").exists()
     assert (root / procs.BROKEN_MAPPINGS_DIR / "empty.json").exists()
+
+
+def _fake_java(monkeypatch, *, compiles: bool) -> None:
+    monkeypatch.setattr(procs, "find_java", lambda: "java")
+    monkeypatch.setattr(procs, "find_wiremock_jar", lambda: Path("wiremock.jar"))
+    monkeypatch.setattr(procs, "wiremock_launcher_available", lambda: compiles)
+
+
+def test_a_jdk_runs_every_shard_in_one_jvm_with_the_launcher(tmp_path, monkeypatch):
+    _fake_java(monkeypatch, compiles=True)
+    servers = [procs.WireMockServer(port=p, root_dir=tmp_path / str(p)) for p in (81, 82)]
+    process = procs.wiremock_host_process(
+        servers=servers, log_path=tmp_path / "wm.log", heap_mb=700, journal_entries=50
+    )
+    argv = process.argv
+    assert argv[:6] == ["java", "-Xmx700m", "-XX:+UseSerialGC", "-cp", "wiremock.jar",
+                        str(procs.WIREMOCK_LAUNCHER)]  # fmt: skip
+    assert procs.WIREMOCK_LAUNCHER.name == "MockadoWireMock.java"
+    assert procs.WIREMOCK_LAUNCHER.is_file()
+    first, second = " ".join(argv[6:]).split(f" {procs.NEXT_WIREMOCK_SERVER} ")
+    for group, server in ((first, servers[0]), (second, servers[1])):
+        assert f"--port {server.port} " in group
+        assert f"--root-dir {server.root_dir} " in group
+        assert "--disable-request-logging" in group
+        assert "--max-request-journal-entries 50" in group
+        assert (server.root_dir / "mappings").is_dir()
+
+
+def test_without_a_jdk_each_shard_is_stock_wiremock_in_its_own_jvm(tmp_path, monkeypatch):
+    _fake_java(monkeypatch, compiles=False)
+    one = procs.wiremock_process(port=81, root_dir=tmp_path / "a", log_path=tmp_path / "a.log")
+    assert one.argv[3:5] == ["-jar", "wiremock.jar"]
+    assert procs.NEXT_WIREMOCK_SERVER not in one.argv
+    assert "--no-request-journal" in one.argv
+    servers = [procs.WireMockServer(port=p, root_dir=tmp_path / str(p)) for p in (81, 82)]
+    with pytest.raises(StackError, match="several servers in one JVM"):
+        procs.wiremock_host_process(servers=servers, log_path=tmp_path / "wm.log")
+    with pytest.raises(StackError, match="needs a JDK"):
+        procs.wiremock_process(
+            port=81, root_dir=tmp_path / "a", log_path=tmp_path / "a.log", indexed=True
+        )
+
+
+def test_one_jvm_for_several_shards_gets_one_base_and_each_shards_stub_heap():
+    assert shared_jvm_heap_mb(756, shards=1) == 756
+    assert shared_jvm_heap_mb(756, shards=10) == 756 + 9 * 500
+    # A small explicit serving.heap_mb still gives each further shard some room.
+    assert shared_jvm_heap_mb(256, shards=3) == 256 + 2 * 64
 
 
 class _FakeSocket:

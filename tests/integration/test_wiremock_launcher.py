@@ -1,0 +1,189 @@
+"""mockado's WireMock launcher: indexed stubs answer exactly as stock WireMock does, and
+several servers share one JVM without seeing each other's stubs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from control_plane import procs
+from tests.integration.conftest import WireMockHandle
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not procs.wiremock_launcher_available(), reason="java cannot compile the launcher (no JDK)"
+    ),
+]
+
+
+def stub(n: int, request: dict, body: str, *, priority: int | None = None, status: int = 200):
+    mapping = {
+        "id": f"00000000-0000-4000-8000-{n:012d}",
+        "request": request,
+        "response": {"status": status, "body": body},
+    }
+    if priority is not None:
+        mapping["priority"] = priority
+    return mapping
+
+
+# Every kind of URL matcher, priorities above and below the default, same URLs told apart by
+# method, host, query and headers, and stubs without any URL matcher.
+STUBS = [
+    stub(1, {"method": "GET", "urlPath": "/items/1"}, "path items/1"),
+    stub(2, {"method": "GET", "url": "/items/1?lang=pt"}, "url items/1?lang=pt", priority=4),
+    stub(
+        3,
+        {"method": "GET", "urlPath": "/items/1", "queryParameters": {"lang": {"equalTo": "en"}}},
+        "path items/1 lang=en",
+        priority=3,
+    ),
+    stub(4, {"method": "GET", "urlPathPattern": "/items/[0-9]+"}, "pattern items", priority=6),
+    stub(5, {"method": "GET", "urlPathPattern": "/items/2"}, "pattern items/2 high", priority=2),
+    stub(6, {"method": "ANY", "urlPathTemplate": "/orders/{id}"}, "template orders"),
+    stub(7, {"method": "GET", "urlPath": "/same", "host": {"equalTo": "a.example"}}, "host a"),
+    stub(8, {"method": "GET", "urlPath": "/same", "host": {"equalTo": "b.example"}}, "host b"),
+    stub(9, {"method": "POST", "urlPath": "/items/1"}, "post items/1"),
+    stub(10, {"method": "GET", "urlPath": "/a%20b"}, "encoded path"),
+    stub(
+        11,
+        {"method": "GET", "headers": {"X-Special": {"equalTo": "yes"}}},
+        "any url, header",
+        priority=1,
+    ),
+    stub(12, {"method": "GET", "urlPath": "/hot"}, "hot default priority"),
+    stub(13, {"method": "GET", "urlPath": "/hot"}, "hot priority 1", priority=1),
+    stub(14, {"method": "GET", "urlPath": "/hot"}, "hot newest default priority"),
+    stub(15, {"method": "GET", "url": "/exact"}, "url /exact"),
+    stub(16, {"method": "GET", "urlPattern": "/exact.*"}, "pattern /exact", priority=5),
+    stub(17, {"urlPattern": ".*"}, "catch-all", priority=10, status=404),
+]
+
+REQUESTS: list[tuple[str, str, dict[str, str]]] = [
+    ("GET", "/items/1", {}),
+    ("GET", "/items/1?lang=pt", {}),
+    ("GET", "/items/1?lang=en", {}),
+    ("GET", "/items/1?lang=de", {}),
+    ("GET", "/items/2", {}),
+    ("GET", "/items/3", {}),
+    ("POST", "/items/1", {}),
+    ("PUT", "/items/1", {}),
+    ("DELETE", "/orders/7", {}),
+    ("GET", "/same", {"Host": "a.example"}),
+    ("GET", "/same", {"Host": "b.example"}),
+    ("GET", "/same", {"Host": "c.example"}),
+    ("GET", "/a%20b", {}),
+    ("GET", "/items/1", {"X-Special": "yes"}),
+    ("GET", "/hot", {}),
+    ("GET", "/exact", {}),
+    ("GET", "/exact?x=1", {}),
+    ("GET", "/exact/", {}),
+    ("GET", "/nothing/here", {}),
+]
+
+
+def answers(url: str) -> list[tuple[int, str]]:
+    out = []
+    with httpx.Client(base_url=url, timeout=10) as client:
+        for method, path, headers in REQUESTS:
+            resp = client.request(method, path, headers=headers)
+            out.append((resp.status_code, resp.text))
+    return out
+
+
+def import_stubs(url: str, stubs: list[dict]) -> None:
+    httpx.post(
+        f"{url}/__admin/mappings/import",
+        json={
+            "mappings": stubs,
+            "importOptions": {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False},
+        },
+        timeout=30,
+    ).raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def stock_and_indexed(
+    wiremock_factory: Callable[..., WireMockHandle],
+) -> tuple[WireMockHandle, WireMockHandle]:
+    return wiremock_factory(indexed=False), wiremock_factory(indexed=True)
+
+
+def test_indexed_stubs_answer_as_stock_wiremock_through_edits_and_removals(stock_and_indexed):
+    stock, indexed = stock_and_indexed
+    for wm in (stock, indexed):
+        wm.reset()
+        import_stubs(wm.url, STUBS)
+    expected = answers(stock.url)
+    # The set exercises every rule: exact-URL and pattern stubs both win somewhere.
+    assert {body for _, body in expected} >= {
+        "url items/1?lang=pt", "path items/1 lang=en", "pattern items/2 high", "pattern items",
+        "template orders", "host a", "host b", "post items/1", "encoded path",
+        "any url, header", "hot priority 1", "url /exact", "pattern /exact", "catch-all",
+    }  # fmt: skip
+    assert answers(indexed.url) == expected
+
+    # Edit a stub's URL and priority, remove another, overwrite a third by import.
+    edited = {**STUBS[13], "request": {"method": "GET", "urlPath": "/moved"}, "priority": 1}
+    overwritten = stub(
+        2, {"method": "GET", "urlPath": "/items/2"}, "url stub now a path", priority=1
+    )
+    for wm in (stock, indexed):
+        httpx.put(
+            f"{wm.url}/__admin/mappings/{edited['id']}", json=edited, timeout=10
+        ).raise_for_status()
+        httpx.delete(f"{wm.url}/__admin/mappings/{STUBS[12]['id']}", timeout=10).raise_for_status()
+        import_stubs(wm.url, [overwritten])
+    REQUESTS.append(("GET", "/moved", {}))
+    try:
+        expected = answers(stock.url)
+        assert ("GET", "/moved", {}) in REQUESTS and (200, "hot default priority") in expected
+        assert (200, "url stub now a path") in expected
+        assert answers(indexed.url) == expected
+    finally:
+        REQUESTS.pop()
+
+    # A reset empties the index as well as the stub list.
+    for wm in (stock, indexed):
+        wm.reset()
+    assert answers(indexed.url) == answers(stock.url)
+    assert all(status == 404 for status, _ in answers(indexed.url))
+
+
+def test_one_jvm_serves_several_isolated_wiremocks_loading_their_own_roots(
+    tmp_path: Path, logs_dir: Path, process_registry
+):
+    servers = []
+    for name in ("orders", "payments"):
+        root = tmp_path / name
+        (root / "mappings").mkdir(parents=True)
+        (root / "mappings" / "saved.json").write_text(
+            json.dumps(stub(1, {"method": "GET", "urlPath": "/whoami"}, f"I am {name}"))
+        )
+        servers.append(procs.WireMockServer(port=procs.free_port(), root_dir=root))
+    host = procs.wiremock_host_process(
+        servers=servers, log_path=logs_dir / "wiremock-launcher-two.log", heap_mb=256, indexed=True
+    )
+    process_registry.add(host.start())
+    urls = [f"http://127.0.0.1:{s.port}" for s in servers]
+    host.wait_ready(
+        procs.all_ready([procs.http_ready(f"{u}/__admin/health") for u in urls]), timeout_s=60
+    )
+
+    # Each loaded its own saved stub at start-up.
+    assert [httpx.get(f"{u}/whoami", timeout=5).text for u in urls] == [
+        "I am orders",
+        "I am payments",
+    ]
+    # A stub added to one is not served by the other.
+    import_stubs(urls[1], [stub(2, {"method": "GET", "urlPath": "/pay"}, "paid")])
+    assert httpx.get(f"{urls[1]}/pay", timeout=5).text == "paid"
+    assert httpx.get(f"{urls[0]}/pay", timeout=5).status_code == 404
+    assert len(httpx.get(f"{urls[0]}/__admin/mappings", timeout=5).json()["mappings"]) == 1
+    assert len(httpx.get(f"{urls[1]}/__admin/mappings", timeout=5).json()["mappings"]) == 2
+    assert "indexed stubs" in host.log_text()

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import jinja2
 import yaml
 
+from control_plane.procs import WIREMOCK_LAUNCHER
 from ext_proc_server.config import (
     COLLECTOR_STREAMS_PER_CONNECTION,
     CollectorService,
@@ -1306,6 +1307,12 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             **common,
             image=serving.wiremock_image,
             jar_path=serving.wiremock_jar_path,
+            indexed=serving.indexed_stubs,
+            jdk_image=serving.jdk_image,
+            launcher_name=WIREMOCK_LAUNCHER.name,
+            launcher_source=WIREMOCK_LAUNCHER.read_text(encoding="utf-8")
+            if serving.indexed_stubs
+            else "",
             shards=shard_services(config),
             heap_mb=heap_mb,
             max_stubs=config.loader.max_stubs,

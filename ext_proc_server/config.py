@@ -300,6 +300,11 @@ class ServingConfig(_Section):
     # standalone jar inside it, run with `java -jar`.
     wiremock_image: str = "wiremock/wiremock:3.13.2"
     wiremock_jar_path: str = "/var/wiremock/lib/wiremock-standalone.jar"
+    # Run each rendered shard with mockado's launcher (stubs indexed by exact URL or path):
+    # the jar is copied from wiremock_image, and the launcher runs from source on a JDK
+    # image (a JRE cannot compile it). False: stock WireMock, `java -jar` in wiremock_image.
+    indexed_stubs: bool = True
+    jdk_image: str = "eclipse-temurin:17-jdk"
 
 
 class MockadoConfig(_Section):

@@ -4,13 +4,17 @@ several servers share one JVM without seeing each other's stubs."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from control_plane import procs
+from control_plane.render import render_k8s_manifests
+from ext_proc_server.config import MockadoConfig
 from tests.integration.conftest import WireMockHandle
 
 pytestmark = [
@@ -187,3 +191,48 @@ def test_one_jvm_serves_several_isolated_wiremocks_loading_their_own_roots(
     assert len(httpx.get(f"{urls[0]}/__admin/mappings", timeout=5).json()["mappings"]) == 1
     assert len(httpx.get(f"{urls[1]}/__admin/mappings", timeout=5).json()["mappings"]) == 2
     assert "indexed stubs" in host.log_text()
+
+
+def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
+    tmp_path: Path, logs_dir: Path, process_registry
+):
+    """The pod's init container and container commands, run here with each volume a local
+    directory: the jar copy, then the launcher from the rendered ConfigMap."""
+    docs = list(yaml.safe_load_all(render_k8s_manifests(MockadoConfig())["deploy/wiremock.yaml"]))
+    launcher = next(d for d in docs if d["kind"] == "ConfigMap")
+    pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    [wiremock] = pod["containers"]
+    [copy_jar] = pod["initContainers"]
+    local = {m["mountPath"]: tmp_path / m["name"] for m in wiremock["volumeMounts"]}
+    for path in local.values():
+        path.mkdir()
+    for name, text in launcher["data"].items():
+        (local["/etc/mockado"] / name).write_text(text)
+
+    def here(arg: str) -> str:
+        for mount, path in local.items():
+            if arg.startswith(mount):
+                return str(path) + arg[len(mount) :]
+        return arg
+
+    # The init container: `cp <jar in the WireMock image> <lib volume>`; the image's jar is ours.
+    cp, _image_jar, target = copy_jar["command"]
+    subprocess.run([cp, str(procs.find_wiremock_jar()), here(target)], check=True)
+
+    command = [here(arg) for arg in wiremock["command"]]
+    assert command[0] == "java"
+    port = procs.free_port()
+    command[0] = procs.find_java()
+    command[command.index("--port") + 1] = str(port)
+    pod_process = procs.ManagedProcess(
+        "wiremock-pod", command, log_path=logs_dir / "wiremock-rendered-pod.log"
+    )
+    process_registry.add(pod_process.start())
+    url = f"http://127.0.0.1:{port}"
+    pod_process.wait_ready(procs.http_ready(f"{url}/__admin/health"), timeout_s=60)
+    import_stubs(url, STUBS)
+    assert httpx.get(f"{url}/hot", timeout=5).text == "hot priority 1"
+    assert httpx.get(f"{url}/nothing", timeout=5).status_code == 404
+    assert "indexed stubs" in pod_process.log_text()
+    assert (local["/home/wiremock"] / "mappings").is_dir()
+    pod_process.stop()

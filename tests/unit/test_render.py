@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from control_plane import render
+from control_plane.procs import WIREMOCK_LAUNCHER
 from control_plane.render import (
     HEADER_BODY_LIMIT,
     HEADER_NAMESPACE,
@@ -427,8 +428,8 @@ def test_wiremock_and_redis_flags() -> None:
         {"serving": {"heap_mb": 300, "max_request_journal_entries": 50}}
     )
     files = files_of(config)
-    wiremock = _docs(files["deploy/wiremock.yaml"])[0]["spec"]["template"]["spec"]["containers"][0]
-    command = wiremock["command"]
+    deployment = next(d for d in _docs(files["deploy/wiremock.yaml"]) if d["kind"] == "Deployment")
+    command = deployment["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[:2] == ["java", "-Xmx300m"]
     assert command[command.index("--max-request-journal-entries") + 1] == "50"
     assert "--disable-request-logging" in command
@@ -438,6 +439,41 @@ def test_wiremock_and_redis_flags() -> None:
     assert args[args.index("--maxmemory") + 1] == "1gb"
     assert args[args.index("--maxmemory-policy") + 1] == "noeviction"
     assert "allkeys-lru would silently evict" in files["deploy/redis.yaml"]
+
+
+def test_wiremock_pods_run_the_indexed_launcher_or_stock_wiremock() -> None:
+    files = files_of(MockadoConfig())
+    launcher, deployment, _service = _docs(files["deploy/wiremock.yaml"])[:3]
+    # The ConfigMap carries the very launcher `mockado up` and the tests run.
+    assert launcher["kind"] == "ConfigMap"
+    assert launcher["data"]["MockadoWireMock.java"] == WIREMOCK_LAUNCHER.read_text()
+    pod = deployment["spec"]["template"]["spec"]
+    [copy_jar] = pod["initContainers"]
+    assert copy_jar["image"] == "wiremock/wiremock:3.13.2"
+    assert copy_jar["command"] == [
+        "cp", "/var/wiremock/lib/wiremock-standalone.jar", "/opt/wiremock/wiremock-standalone.jar"
+    ]  # fmt: skip
+    [wiremock] = pod["containers"]
+    assert wiremock["image"] == "eclipse-temurin:17-jdk"
+    command = wiremock["command"]
+    assert command[command.index("-cp") + 1] == "/opt/wiremock/wiremock-standalone.jar"
+    assert command[command.index("-cp") + 2] == "/etc/mockado/MockadoWireMock.java"
+    assert "-jar" not in command
+    mounts = {m["name"]: m for m in wiremock["volumeMounts"]}
+    assert mounts["launcher"]["readOnly"] and mounts["wiremock-lib"]["readOnly"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["launcher"]["configMap"]["name"] == launcher["metadata"]["name"]
+    for container in (copy_jar, wiremock):
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+    stock = files_of(MockadoConfig.model_validate({"serving": {"indexed_stubs": False}}))
+    docs = _docs(stock["deploy/wiremock.yaml"])
+    assert [d["kind"] for d in docs] == ["Deployment", "Service"]
+    pod = docs[0]["spec"]["template"]["spec"]
+    assert "initContainers" not in pod
+    [wiremock] = pod["containers"]
+    assert wiremock["image"] == "wiremock/wiremock:3.13.2"
+    assert wiremock["command"][4:6] == ["-jar", "/var/wiremock/lib/wiremock-standalone.jar"]
 
 
 def test_network_policies() -> None:

@@ -88,9 +88,16 @@ def test_one_wiremock_deployment_and_service_per_shard() -> None:
     for doc in docs(files["deploy/wiremock.yaml"]):
         by_kind.setdefault(doc["kind"], []).append(doc["metadata"]["name"])
     expected = ["mockado-wiremock", "mockado-wiremock-payments", "mockado-wiremock-partners"]
-    assert by_kind == {"Deployment": expected, "Service": expected}
+    # One ConfigMap (the launcher every shard runs) for all shards.
+    assert by_kind == {
+        "ConfigMap": ["mockado-wiremock-launcher"],
+        "Deployment": expected,
+        "Service": expected,
+    }
     for doc in docs(files["deploy/wiremock.yaml"]):
         name = doc["metadata"]["name"]
+        if doc["kind"] == "ConfigMap":
+            continue
         if doc["kind"] == "Service":
             assert doc["spec"]["selector"] == {"app.kubernetes.io/name": name}
         else:
@@ -165,6 +172,7 @@ def test_webhook_url_follows_the_loader_port_and_keeps_a_remote_url() -> None:
 def test_without_groups_only_the_default_shard() -> None:
     files = files_of(config_with(groups={}))
     assert [d["metadata"]["name"] for d in docs(files["deploy/wiremock.yaml"])] == [
+        "mockado-wiremock-launcher",
         "mockado-wiremock",
         "mockado-wiremock",
     ]

@@ -13,6 +13,10 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   1,000 rps) where the ratio held >= 0.999.
 * ``ext_proc.added_latency_p50_ms`` / ``_p99_ms``: client latency through the capturing
   Envoy minus the non-capturing one, requests interleaved one by one.
+* ``ext_proc.floor_cpu_us_per_exchange``: the same 1,000 rps through the same Envoy into a
+  trivial recording server (grpc.aio, reads each stream to the response's end and keeps the
+  messages, nothing else), in the same run: what grpc.aio alone costs per exchange here.
+  ``ext_proc.cpu_ratio_to_floor`` is mockado's figure over it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import yaml
 from bench.loadgen import Request, _Conn, open_loop
 from control_plane import procs
 from control_plane.render import render_local_envoy
+from ext_proc_server import protos
 from ext_proc_server.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,6 +99,53 @@ def _upstream_main(port: int) -> None:
     asyncio.run(main())
 
 
+# -- the floor: a trivial recording ext_proc server ----------------------------------------
+
+FLOOR_KEPT_MESSAGES = 10_000
+
+
+def _floor_main(port: int, count_path: Path) -> None:
+    """Read every stream to the response's end_of_stream, keep the messages (bounded),
+    and write the count of finished exchanges to ``count_path`` twice a second."""
+    import collections
+
+    import grpc
+
+    kept: collections.deque = collections.deque(maxlen=FLOOR_KEPT_MESSAGES)
+    finished = [0]
+
+    class Floor(protos.ExternalProcessorServicer):
+        async def Process(self, request_iterator, context):
+            while True:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    return
+                kept.append(message)
+                kind = message.WhichOneof("request")
+                if (
+                    kind in ("response_headers", "response_body")
+                    and getattr(message, kind).end_of_stream
+                ):
+                    finished[0] += 1
+                    return
+
+    async def main() -> None:
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                ("grpc.max_concurrent_streams", 64),
+            ]
+        )
+        protos.add_servicer_to_server(Floor(), server)
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        while True:
+            count_path.write_text(str(finished[0]))
+            await asyncio.sleep(0.5)
+
+    asyncio.run(main())
+
+
 # -- the stack ---------------------------------------------------------------------------
 
 
@@ -111,7 +163,7 @@ class _Stack:
             process.stop(timeout_s=10)
 
 
-def _start_stack(stack: _Stack, *, workers: int = 1) -> dict:
+def _start_stack(stack: _Stack, *, workers: int = 1, floor: bool = False) -> dict:
     work = stack.work
     redis_port, upstream_port = procs.free_port(), procs.free_port()
     grpc_port, http_port = procs.free_port(), procs.free_port()
@@ -131,14 +183,32 @@ def _start_stack(stack: _Stack, *, workers: int = 1) -> dict:
     cfg_path = work / "mockado.yaml"
     cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
     mockado = str(Path(sys.executable).parent / "mockado")
-    ext = stack.start(
-        procs.ManagedProcess(
+    floor_count = work / "floor-count.txt"
+    if floor:
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.bench_ext_proc",
+            "--floor-collector",
+            str(grpc_port),
+            "--floor-count-file",
+            str(floor_count),
+        ]
+    else:
+        argv = [
+            mockado,
             "ext-proc",
-            [mockado, "ext-proc", "--config", str(cfg_path),
-             "--grpc-port", str(grpc_port), "--http-port", str(http_port),
-             "--workers", str(workers)],
-            log_path=work / "ext-proc.log",
-        )
+            "--config",
+            str(cfg_path),
+            "--grpc-port",
+            str(grpc_port),
+            "--http-port",
+            str(http_port),
+            "--workers",
+            str(workers),
+        ]
+    ext = stack.start(
+        procs.ManagedProcess("ext-proc", argv, log_path=work / "ext-proc.log", cwd=REPO)
     )  # fmt: skip
     config = load_config(
         None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
@@ -166,9 +236,13 @@ def _start_stack(stack: _Stack, *, workers: int = 1) -> dict:
     upstream.wait_ready(procs.tcp_ready("127.0.0.1", upstream_port), timeout_s=15)
     # /readyz: every worker listens (and Redis answers); before that Envoy's first
     # connections are refused and the collector is ejected for a second or two.
-    ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
+    if floor:
+        ext.wait_ready(floor_count.exists, timeout_s=30)
+    else:
+        ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
     return {
         "redis_url": redis_url,
+        "floor_count": floor_count,
         "ext": ext,
         "envoys": envoys,
         "admin_on": admin_ports["on"],
@@ -383,10 +457,29 @@ def _rate_step(
     }
 
 
-def _with_stack(workers: int, body):
+def _floor_step(parts: dict, *, rate: int, duration_s: float, tag: str) -> dict:
+    def finished() -> int:
+        return int(parts["floor_count"].read_text() or 0)
+
+    count = int(rate * duration_s)
+    before, cpu_before = finished(), _cpu_s(parts["ext"])
+    requests = _requests(parts["envoys"]["on"], tag=tag, count=count)
+    asyncio.run(open_loop(requests, rate_rps=rate))
+    deadline, last = time.monotonic() + 10, -1
+    while time.monotonic() < deadline and finished() != last:
+        last = finished()
+        time.sleep(1.0)  # the count file is rewritten twice a second
+    handled = finished() - before
+    return {
+        "ratio": handled / count,
+        "cpu_us_per_exchange": (_cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
+    }
+
+
+def _with_stack(workers: int, body, *, floor: bool = False):
     stack = _Stack(Path(tempfile.mkdtemp(prefix="mockado-bench-ext-proc-")))
     try:
-        parts = _start_stack(stack, workers=workers)
+        parts = _start_stack(stack, workers=workers, floor=floor)
         client = redis_sync.Redis.from_url(parts["redis_url"])
         try:
             return body(parts, client)
@@ -441,6 +534,17 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
     out.update(_breakdown())
     _with_stack(1, one_worker)
 
+    def floor(parts: dict, _client: redis_sync.Redis) -> None:
+        _floor_step(parts, rate=250, duration_s=2.0, tag="floor-warm")
+        step = _floor_step(parts, rate=1000, duration_s=5.0 if quick else 10.0, tag="floor")
+        out["ext_proc.floor_cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
+        out["ext_proc.floor_captured_ratio_at_1000"] = round(step["ratio"], 5)
+        out["ext_proc.cpu_ratio_to_floor"] = round(
+            float(out["ext_proc.cpu_us_per_exchange"]) / max(step["cpu_us_per_exchange"], 1e-9), 2
+        )
+
+    _with_stack(1, floor, floor=True)
+
     if not quick:
         # The same 1,000 rps with `--workers 2` (both cores, shared with everything else).
         def two_workers(parts: dict, client: redis_sync.Redis) -> None:
@@ -457,8 +561,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", type=int, help="run only the bench upstream on this port")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--floor-collector", type=int, help="run only the trivial server")
+    parser.add_argument("--floor-count-file", type=Path)
     args = parser.parse_args()
     if args.upstream:
         _upstream_main(args.upstream)
+    elif args.floor_collector:
+        _floor_main(args.floor_collector, args.floor_count_file)
     else:
         print(json.dumps(run(quick=args.quick), indent=2))

@@ -139,8 +139,8 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
             port=redis_port, data_dir=root / "redis", log_path=root / "redis.log"
         ).start()
         wiremock_proc = procs.wiremock_process(
-            port=wiremock_port, root_dir=root / "wiremock", log_path=root / "wiremock.log",
-            heap_mb=1024,
+            servers=[procs.WireMockServer(port=wiremock_port, root_dir=root / "wiremock")],
+            log_path=root / "wiremock.log", heap_mb=1024,
         ).start()  # fmt: skip
         try:
             redis_proc.wait_ready(procs.tcp_ready("127.0.0.1", redis_port), timeout_s=15)

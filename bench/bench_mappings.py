@@ -357,7 +357,8 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
     with tempfile.TemporaryDirectory(prefix="mockado-bench-mappings-") as tmp:
         port = procs.free_port()
         process = procs.wiremock_process(
-            port=port, root_dir=Path(tmp) / "wm", log_path=Path(tmp) / "wiremock.log"
+            servers=[procs.WireMockServer(port=port, root_dir=Path(tmp) / "wm")],
+            log_path=Path(tmp) / "wiremock.log",
         ).start()
         try:
             process.wait_ready(

@@ -228,7 +228,7 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
             per_shard_heap_mb = wiremock_heap_mb(MockadoConfig())
             if indexed:
                 shard_procs = [
-                    procs.wiremock_host_process(
+                    procs.wiremock_process(
                         servers=[
                             procs.WireMockServer(port=port, root_dir=root / f"shard{i}")
                             for i, port in enumerate(shard_ports.values())
@@ -241,8 +241,7 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
             else:
                 shard_procs = [
                     procs.wiremock_process(
-                        port=port,
-                        root_dir=root / f"shard{i}",
+                        servers=[procs.WireMockServer(port=port, root_dir=root / f"shard{i}")],
                         log_path=root / f"shard{i}.log",
                         heap_mb=per_shard_heap_mb,
                         indexed=False,

@@ -304,27 +304,6 @@ def wiremock_launcher_available() -> bool:
 
 def wiremock_process(
     *,
-    port: int,
-    root_dir: Path,
-    log_path: Path,
-    heap_mb: int = 512,
-    journal_entries: int = 0,
-    extra_args: Sequence[str] = (),
-    indexed: bool | None = None,
-) -> ManagedProcess:
-    """One WireMock server in its own JVM (see ``wiremock_host_process``)."""
-    return wiremock_host_process(
-        servers=[WireMockServer(port=port, root_dir=root_dir)],
-        log_path=log_path,
-        heap_mb=heap_mb,
-        journal_entries=journal_entries,
-        extra_args=extra_args,
-        indexed=indexed,
-    )
-
-
-def wiremock_host_process(
-    *,
     servers: Sequence[WireMockServer],
     log_path: Path,
     heap_mb: int = 512,
@@ -332,7 +311,7 @@ def wiremock_host_process(
     extra_args: Sequence[str] = (),
     indexed: bool | None = None,
 ) -> ManagedProcess:
-    """One JVM serving ``servers``, each with mockado's serving flags.
+    """One JVM serving ``servers`` (one or more), each with mockado's serving flags.
 
     ``indexed`` (default: whenever ``java`` can compile the launcher) runs them with
     mockado's launcher: several servers in one JVM, stubs looked up by URL instead of

@@ -192,7 +192,7 @@ class Stack:
         if procs.wiremock_launcher_available():
             # One JVM for every shard: one JIT warm-up and one heap. Each shard keeps its
             # own port, stubs, root directory and admin API.
-            wm = procs.wiremock_host_process(
+            wm = procs.wiremock_process(
                 servers=[
                     procs.WireMockServer(
                         port=shard.port, root_dir=self.state_dir / "wiremock" / shard.name
@@ -210,8 +210,11 @@ class Stack:
         else:
             for shard in shards:
                 wm = procs.wiremock_process(
-                    port=shard.port,
-                    root_dir=self.state_dir / "wiremock" / shard.name,
+                    servers=[
+                        procs.WireMockServer(
+                            port=shard.port, root_dir=self.state_dir / "wiremock" / shard.name
+                        )
+                    ],
                     log_path=self.logs_dir / f"wiremock-{shard.name}.log",
                     heap_mb=heap_mb,
                     journal_entries=journal_entries,

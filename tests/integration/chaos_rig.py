@@ -311,7 +311,10 @@ class ChaosRig:
         """(Re)start WireMock on the rig's port and root dir (API stubs are not kept)."""
         self.wiremock = self._track(
             procs.wiremock_process(
-                port=self.wiremock_port, root_dir=self.wiremock_root, log_path=self._log("wiremock")
+                servers=[
+                    procs.WireMockServer(port=self.wiremock_port, root_dir=self.wiremock_root)
+                ],
+                log_path=self._log("wiremock"),
             )
         )
         self.wiremock.wait_ready(

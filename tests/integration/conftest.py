@@ -150,8 +150,7 @@ def wiremock_factory(
         port = port or procs.free_port()
         root = root_dir or tmp_path_factory.mktemp(f"wiremock{n}")
         process = procs.wiremock_process(
-            port=port,
-            root_dir=root,
+            servers=[procs.WireMockServer(port=port, root_dir=root)],
             log_path=logs_dir / f"wiremock-{n}.log",
             extra_args=extra_args,
             indexed=indexed,

@@ -170,7 +170,7 @@ def test_one_jvm_serves_several_isolated_wiremocks_loading_their_own_roots(
             json.dumps(stub(1, {"method": "GET", "urlPath": "/whoami"}, f"I am {name}"))
         )
         servers.append(procs.WireMockServer(port=procs.free_port(), root_dir=root))
-    host = procs.wiremock_host_process(
+    host = procs.wiremock_process(
         servers=servers, log_path=logs_dir / "wiremock-launcher-two.log", heap_mb=256, indexed=True
     )
     process_registry.add(host.start())

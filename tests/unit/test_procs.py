@@ -55,7 +55,9 @@ def test_the_wiremock_command_sweeps_the_root_before_it_starts(tmp_path, monkeyp
     monkeypatch.setattr(procs, "find_java", lambda: "java")
     monkeypatch.setattr(procs, "find_wiremock_jar", lambda: Path("wiremock.jar"))
     process = procs.wiremock_process(
-        port=1, root_dir=root, log_path=tmp_path / "wm.log", indexed=False
+        servers=[procs.WireMockServer(port=1, root_dir=root)],
+        log_path=tmp_path / "wm.log",
+        indexed=False,
     )
     assert str(root) in process.argv
     assert not (root / "mappings" / "empty.json").exists()
@@ -71,7 +73,7 @@ def _fake_java(monkeypatch, *, compiles: bool) -> None:
 def test_a_jdk_runs_every_shard_in_one_jvm_with_the_launcher(tmp_path, monkeypatch):
     _fake_java(monkeypatch, compiles=True)
     servers = [procs.WireMockServer(port=p, root_dir=tmp_path / str(p)) for p in (81, 82)]
-    process = procs.wiremock_host_process(
+    process = procs.wiremock_process(
         servers=servers, log_path=tmp_path / "wm.log", heap_mb=700, journal_entries=50
     )
     argv = process.argv
@@ -90,17 +92,16 @@ def test_a_jdk_runs_every_shard_in_one_jvm_with_the_launcher(tmp_path, monkeypat
 
 def test_without_a_jdk_each_shard_is_stock_wiremock_in_its_own_jvm(tmp_path, monkeypatch):
     _fake_java(monkeypatch, compiles=False)
-    one = procs.wiremock_process(port=81, root_dir=tmp_path / "a", log_path=tmp_path / "a.log")
+    alone = [procs.WireMockServer(port=81, root_dir=tmp_path / "a")]
+    one = procs.wiremock_process(servers=alone, log_path=tmp_path / "a.log")
     assert one.argv[3:5] == ["-jar", "wiremock.jar"]
     assert procs.NEXT_WIREMOCK_SERVER not in one.argv
     assert "--no-request-journal" in one.argv
     servers = [procs.WireMockServer(port=p, root_dir=tmp_path / str(p)) for p in (81, 82)]
     with pytest.raises(StackError, match="several servers in one JVM"):
-        procs.wiremock_host_process(servers=servers, log_path=tmp_path / "wm.log")
+        procs.wiremock_process(servers=servers, log_path=tmp_path / "wm.log")
     with pytest.raises(StackError, match="needs a JDK"):
-        procs.wiremock_process(
-            port=81, root_dir=tmp_path / "a", log_path=tmp_path / "a.log", indexed=True
-        )
+        procs.wiremock_process(servers=alone, log_path=tmp_path / "a.log", indexed=True)
 
 
 def test_one_jvm_for_several_shards_gets_one_base_and_each_shards_stub_heap():

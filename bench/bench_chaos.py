@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.integration import chaos_rig
+from tests.support import chaos_rig
 
 
 def _flatten(fault: str, facts: dict[str, Any]) -> dict[str, float | int | str]:

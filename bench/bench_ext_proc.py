@@ -36,10 +36,10 @@ import redis as redis_sync
 import yaml
 
 from bench.loadgen import Request, _Conn, open_loop
-from control_plane import procs
-from control_plane.render import render_local_envoy
-from ext_proc_server import protos
-from ext_proc_server.config import load_config
+from control_plane.local import procs
+from control_plane.render.legacy import render_local_envoy
+from ext_proc_server.capture import protos
+from ext_proc_server.core.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE = "bench:ext_proc"
@@ -360,13 +360,13 @@ def _quantile(values: list[float], q: float) -> float:
 def _breakdown(count: int = 300) -> dict[str, float]:
     """CPU per exchange of each in-process step, for the same 2 KiB JSON exchanges:
     where ``cpu_us_per_exchange`` goes besides gRPC itself."""
-    from ext_proc_server import protos
-    from ext_proc_server.assembler import StreamAssembler, StreamMeta
-    from ext_proc_server.config import CollectorConfig
-    from ext_proc_server.filters import CaptureFilter
-    from ext_proc_server.pipeline import default_stages
-    from ext_proc_server.queue import encode_entry
-    from ext_proc_server.redis_keys import RedisKeys
+    from ext_proc_server.capture import protos
+    from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta
+    from ext_proc_server.capture.filters import CaptureFilter
+    from ext_proc_server.core.config import CollectorConfig
+    from ext_proc_server.core.queue_entries import encode_entry
+    from ext_proc_server.core.redis_keys import RedisKeys
+    from ext_proc_server.pipeline.buffer import default_stages
 
     def headers(pairs: list[tuple[str, str]]) -> protos.HeaderMap:
         return protos.HeaderMap(

@@ -32,12 +32,12 @@ from urllib.parse import urlencode
 
 import httpx
 
-from control_plane import procs
-from ext_proc_server.config import CollectorConfig
-from ext_proc_server.dedup import Deduplicator
-from ext_proc_server.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.mapping import build_mapping
-from ext_proc_server.noise import NoiseNormalizer
+from control_plane.local import procs
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.mapping.dedup import Deduplicator
+from ext_proc_server.mapping.noise import NoiseNormalizer
+from ext_proc_server.mapping.stubs import build_mapping
 
 CAPTURES_PER_REQUEST = 5
 JSON_CT = ("content-type", "application/json")

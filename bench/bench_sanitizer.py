@@ -17,12 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ext_proc_server.config import CollectorConfig
-from ext_proc_server.exchange import Exchange, HttpRequest
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpRequest
 from ext_proc_server.sanitize import Sanitizer
 
 CORPUS = (
-    Path(__file__).resolve().parent.parent / "tests" / "unit" / "sanitize_corpus" / "corpus.json"
+    Path(__file__).resolve().parent.parent
+    / "tests"
+    / "unit"
+    / "sanitize"
+    / "sanitize_corpus"
+    / "corpus.json"
 )
 _SEED = 20240115
 # Share of generated bodies that carry secrets (a few each); the rest are clean API

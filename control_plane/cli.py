@@ -13,25 +13,25 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ext_proc_server.errors import MockadoError
+from ext_proc_server.core.errors import MockadoError
 
 CONFIG_HELP = "mockado.yaml (default: $MOCKADO_CONFIG, else built-in defaults + MOCKADO_* env)"
 
 
 def _load(args: argparse.Namespace, overrides: dict | None = None):
-    from ext_proc_server.config import load_config
+    from ext_proc_server.core.config import load_config
 
     return load_config(args.config, overrides=overrides)
 
 
 def _setup_logs(args: argparse.Namespace, component: str) -> None:
-    from ext_proc_server.logs import setup_logging
+    from ext_proc_server.core.logs import setup_logging
 
     setup_logging(component=component, log_format=args.log_format, level=args.log_level)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from control_plane.stack import StackOptions, run_stack
+    from control_plane.local.stack import StackOptions, run_stack
 
     _setup_logs(args, "stack")
     config = _load(args)
@@ -48,7 +48,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_ext_proc(args: argparse.Namespace) -> int:
-    from ext_proc_server.server import main
+    from ext_proc_server.capture.server import main
 
     _setup_logs(args, "ext-proc")
     overrides = {}
@@ -61,7 +61,7 @@ def cmd_ext_proc(args: argparse.Namespace) -> int:
 
 
 def cmd_loader(args: argparse.Namespace) -> int:
-    from ext_proc_server.loader import main
+    from ext_proc_server.loader.consumer import main
 
     _setup_logs(args, "loader")
     overrides = {}
@@ -71,7 +71,7 @@ def cmd_loader(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ext_proc_server.backup import restore_main
+    from ext_proc_server.loader.backup import restore_main
 
     _setup_logs(args, "restore")
     return restore_main(
@@ -87,7 +87,7 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from control_plane.render import main
+    from control_plane.render.legacy import main
 
     _setup_logs(args, "render")
     return main(
@@ -102,7 +102,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_config_show(args: argparse.Namespace) -> int:
     import yaml
 
-    from ext_proc_server.config import redacted_dump
+    from ext_proc_server.core.config import redacted_dump
 
     data = redacted_dump(_load(args))
     if args.json:
@@ -113,7 +113,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_api(args: argparse.Namespace) -> int:
-    from control_plane.demo_api import main
+    from control_plane.local.demo_api import main
 
     return main(["--host", args.host, "--port", str(args.port)])
 

@@ -25,13 +25,13 @@ from typing import Any
 
 import yaml
 
-from control_plane.render import (
+from control_plane.render.legacy import (
     RenderedFile,
     _collector_limits,
     render_template,
 )
-from ext_proc_server.config import MockadoConfig
-from ext_proc_server.errors import RenderError
+from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import RenderError
 
 KUBERNETES_VERSION = "1.30.0"
 ENVOY_VALIDATE_TIMEOUT_S = 60.0
@@ -50,7 +50,7 @@ def envoy_validate(paths: Sequence[Path], *, envoy: str | None = None) -> list[s
     if not paths:
         return []
     if envoy is None:
-        from control_plane.procs import find_envoy  # only when validating
+        from control_plane.local.procs import find_envoy  # only when validating
 
         envoy = find_envoy()
 

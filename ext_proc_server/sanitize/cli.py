@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from ext_proc_server.config import MockadoConfig
-from ext_proc_server.errors import MockadoError
-from ext_proc_server.exchange import Exchange
+from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import MockadoError
+from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.sanitize.sanitizer import Sanitizer
 
 

@@ -7,10 +7,10 @@ import logging
 import re
 from typing import TypeVar
 
-from ext_proc_server.config import CollectorConfig, pseudonym_key
-from ext_proc_server.errors import ConfigError, MockadoError, SanitizeError
-from ext_proc_server.exchange import Exchange, HttpMessage, HttpRequest
-from ext_proc_server.metrics import (
+from ext_proc_server.core.config import CollectorConfig, pseudonym_key
+from ext_proc_server.core.errors import ConfigError, MockadoError, SanitizeError
+from ext_proc_server.core.exchange import Exchange, HttpMessage, HttpRequest
+from ext_proc_server.core.metrics import (
     COLLECTOR_BODIES_DROPPED,
     COLLECTOR_SANITIZATION,
     COLLECTOR_SANITIZE_BYTES,

@@ -11,70 +11,21 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+import yaml
 
-from control_plane import procs
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class RedisHandle:
-    port: int
-    process: procs.ManagedProcess
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-
-@dataclass
-class WireMockHandle:
-    port: int
-    root_dir: Path
-    process: procs.ManagedProcess
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def reset(self) -> None:
-        httpx.post(f"{self.url}/__admin/reset", timeout=10).raise_for_status()
-
-    def mappings(self) -> list[dict]:
-        resp = httpx.get(f"{self.url}/__admin/mappings", timeout=30)
-        resp.raise_for_status()
-        return resp.json()["mappings"]
-
-
-@dataclass
-class EnvoyHandle:
-    port: int
-    admin_port: int
-    config_path: Path
-    process: procs.ManagedProcess
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def admin_url(self) -> str:
-        return f"http://127.0.0.1:{self.admin_port}"
-
-
-@dataclass
-class UpstreamHandle:
-    port: int
-    process: procs.ManagedProcess
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+from control_plane.local import procs
+from tests.support.ext_proc_rig import ExtProcProcess
+from tests.support.paths import REPO
+from tests.support.processes import (
+    EnvoyHandle,
+    RedisHandle,
+    StackHandle,
+    UpstreamHandle,
+    WireMockHandle,
+)
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +126,7 @@ def upstream(logs_dir: Path, process_registry: _Registry) -> UpstreamHandle:
     port = procs.free_port()
     process = procs.ManagedProcess(
         "upstream",
-        [sys.executable, "-m", "control_plane.demo_api", "--port", str(port)],
+        [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(port)],
         log_path=logs_dir / "upstream.log",
         cwd=REPO,
     )
@@ -189,7 +140,7 @@ def envoy_factory(logs_dir: Path, process_registry: _Registry) -> Callable[..., 
     """Start Envoy from a rendered bootstrap.
 
     ``render(listen_port, admin_port) -> yaml text`` lets the caller use the control
-    plane's renderer (``control_plane.render.render_local_envoy``) with the ports chosen here.
+    plane's renderer (``control_plane.render.legacy.render_local_envoy``) with the ports chosen here.
     """
     counter = iter(range(1000))
 
@@ -220,39 +171,6 @@ def mockado_bin() -> str:
 def clean_env() -> dict[str, str]:
     """The environment for child mockado processes, without MOCKADO_* leaking in."""
     return {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
-
-
-@dataclass
-class StackHandle:
-    """A running ``mockado up``: its ports, state directory and summary text."""
-
-    process: object  # subprocess.Popen[str]
-    proxy_url: str
-    wiremock_url: str
-    state_dir: Path
-    summary: str
-    children: list
-
-    @property
-    def effective_config(self) -> dict:
-        import yaml
-
-        return yaml.safe_load((self.state_dir / "mockado.effective.yaml").read_text())
-
-    def summary_url(self, label: str) -> list[str]:
-        for line in self.summary.splitlines():
-            if line.strip().startswith(label):
-                return [w for w in line.split() if w.startswith("http")]
-        return []
-
-    def stop(self) -> int:
-        import signal as _signal
-
-        proc = self.process
-        if proc.poll() is None:
-            proc.send_signal(_signal.SIGTERM)
-            proc.wait(timeout=90)
-        return proc.returncode
 
 
 @pytest.fixture
@@ -322,11 +240,57 @@ def stack_factory(tmp_path: Path, mockado_bin: str, clean_env: dict[str, str]):
         handle.stop()
 
 
-def poll_until(fn: Callable[[], object], *, timeout_s: float, interval_s: float = 0.25):
-    """Call fn until it returns something truthy or the time is up; return the last value."""
-    deadline = time.monotonic() + timeout_s
-    last = fn()
-    while not last and time.monotonic() < deadline:
-        time.sleep(interval_s)
-        last = fn()
-    return last
+@pytest.fixture(scope="session")
+def ext_proc_factory(
+    mockado_bin: str, clean_env: dict, logs_dir: Path, tmp_path_factory, process_registry
+) -> Callable[..., ExtProcProcess]:
+    counter = iter(range(1000))
+
+    def start(
+        collector: dict,
+        *,
+        env: dict | None = None,
+        workers: int = 1,
+        control_plane: dict | None = None,
+    ) -> ExtProcProcess:
+        n = next(counter)
+        cfg_path = tmp_path_factory.mktemp(f"extproc{n}") / "mockado.yaml"
+        data = {
+            "collector": {k: v for k, v in collector.items() if k not in ("grpc_port", "http_port")}
+        }
+        if control_plane:
+            data["control_plane"] = control_plane
+        cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        argv = [
+            mockado_bin,
+            "ext-proc",
+            "--config",
+            str(cfg_path),
+            "--grpc-port",
+            str(collector["grpc_port"]),
+            "--http-port",
+            str(collector["http_port"]),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "DEBUG",
+        ]
+        process = procs.ManagedProcess(
+            "ext-proc",
+            argv,
+            log_path=logs_dir / f"ext-proc-{n}.log",
+            env={**clean_env, **(env or {})},
+        )
+        process_registry.add(process.start())
+        process.wait_ready(
+            procs.http_ready(f"http://127.0.0.1:{collector['http_port']}/healthz"), timeout_s=30
+        )
+        return ExtProcProcess(
+            process,
+            grpc_port=collector["grpc_port"],
+            http_port=collector["http_port"],
+            queue=collector["redis_queue"],
+            redis_url=collector["redis_url"],
+        )
+
+    return start

@@ -17,9 +17,9 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, ResponseError
 
-from ext_proc_server.errors import QueueError
-from ext_proc_server.pipeline import redis_error_kind
-from tests.integration import chaos_rig
+from ext_proc_server.core.errors import QueueError
+from ext_proc_server.pipeline.buffer import redis_error_kind
+from tests.support import chaos_rig
 
 pytestmark = pytest.mark.integration
 

@@ -18,10 +18,10 @@ import httpx
 import pytest
 import yaml
 
-from control_plane import procs
-from control_plane.render import render_all, render_local_envoy, render_sidecar_envoy
-from ext_proc_server.config import MockadoConfig, load_config
-from ext_proc_server.errors import RenderError
+from control_plane.local import procs
+from control_plane.render.legacy import render_all, render_local_envoy, render_sidecar_envoy
+from ext_proc_server.core.config import MockadoConfig, load_config
+from ext_proc_server.core.errors import RenderError
 
 pytestmark = pytest.mark.integration
 

@@ -11,192 +11,27 @@ import asyncio
 import re
 import signal
 import threading
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import grpc
 import httpx
 import pytest
-import redis as redis_sync
-import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
-from control_plane import procs
-from control_plane.render import render_local_envoy
-from ext_proc_server.config import MockadoConfig, load_config
-from ext_proc_server.exchange import Exchange
-from ext_proc_server.queue import decode_entry
-from ext_proc_server.server import serve
+from control_plane.local import procs
+from ext_proc_server.capture.server import serve
+from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.exchange import Exchange
+from tests.support.ext_proc_rig import (
+    collector_settings,
+    counters,
+    envoy_for,
+    make_config,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
-
-
-# -- helpers shared with test_ext_proc_resilience.py -------------------------------
-
-
-def collector_settings(redis_url: str, **extra: object) -> dict:
-    settings = {
-        "redis_url": redis_url,
-        "redis_queue": f"test:{uuid.uuid4().hex[:8]}",
-        "flush_interval": 0.05,
-        "grpc_port": procs.free_port(),
-        "http_port": procs.free_port(),
-    }
-    settings.update(extra)
-    return settings
-
-
-def make_config(collector: dict, **sections: dict) -> MockadoConfig:
-    data = {"collector": collector, **sections}
-    return load_config(
-        None, env={}, overrides={f"{k}.{kk}": vv for k, v in data.items() for kk, vv in v.items()}
-    )
-
-
-class ExtProcProcess:
-    """``mockado ext-proc`` as users run it."""
-
-    def __init__(
-        self,
-        process: procs.ManagedProcess,
-        *,
-        grpc_port: int,
-        http_port: int,
-        queue: str,
-        redis_url: str,
-    ):
-        self.process = process
-        self.grpc_port = grpc_port
-        self.http_port = http_port
-        self.queue = queue
-        self.redis_url = redis_url
-
-    def metrics(self) -> str:
-        return httpx.get(f"http://127.0.0.1:{self.http_port}/metrics", timeout=5).text
-
-    def metric(self, name: str, **labels: str) -> float:
-        text = self.metrics()
-        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-        pattern = (
-            re.escape(name)
-            + (r"\{" + re.escape(want) + r"\}" if labels else "")
-            + r" ([0-9.e+-]+)$"
-        )
-        for line in text.splitlines():
-            m = re.match(pattern, line)
-            if m:
-                return float(m.group(1))
-        return 0.0
-
-    def captured(self) -> list[dict]:
-        client = redis_sync.Redis.from_url(self.redis_url)
-        try:
-            return [decode_entry(fields)[0] for _id, fields in client.xrange(self.queue)]
-        finally:
-            client.close()
-
-
-@pytest.fixture(scope="session")
-def ext_proc_factory(
-    mockado_bin: str, clean_env: dict, logs_dir: Path, tmp_path_factory, process_registry
-) -> Callable[..., ExtProcProcess]:
-    counter = iter(range(1000))
-
-    def start(
-        collector: dict,
-        *,
-        env: dict | None = None,
-        workers: int = 1,
-        control_plane: dict | None = None,
-    ) -> ExtProcProcess:
-        n = next(counter)
-        cfg_path = tmp_path_factory.mktemp(f"extproc{n}") / "mockado.yaml"
-        data = {
-            "collector": {k: v for k, v in collector.items() if k not in ("grpc_port", "http_port")}
-        }
-        if control_plane:
-            data["control_plane"] = control_plane
-        cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
-        argv = [
-            mockado_bin,
-            "ext-proc",
-            "--config",
-            str(cfg_path),
-            "--grpc-port",
-            str(collector["grpc_port"]),
-            "--http-port",
-            str(collector["http_port"]),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "DEBUG",
-        ]
-        process = procs.ManagedProcess(
-            "ext-proc",
-            argv,
-            log_path=logs_dir / f"ext-proc-{n}.log",
-            env={**clean_env, **(env or {})},
-        )
-        process_registry.add(process.start())
-        process.wait_ready(
-            procs.http_ready(f"http://127.0.0.1:{collector['http_port']}/healthz"), timeout_s=30
-        )
-        return ExtProcProcess(
-            process,
-            grpc_port=collector["grpc_port"],
-            http_port=collector["http_port"],
-            queue=collector["redis_queue"],
-            redis_url=collector["redis_url"],
-        )
-
-    return start
-
-
-def envoy_for(
-    envoy_factory, config: MockadoConfig, *, upstream_port: int, ext_proc_port: int, **kw
-):
-    def render(port: int, admin_port: int) -> str:
-        return render_local_envoy(
-            config,
-            listen_port=port,
-            admin_port=admin_port,
-            upstream_host="127.0.0.1",
-            upstream_port=upstream_port,
-            ext_proc_port=ext_proc_port,
-            **kw,
-        )
-
-    return envoy_factory(render)
-
-
-def wait_until(
-    check: Callable[[], bool],
-    *,
-    timeout_s: float = 15.0,
-    what: str = "condition",
-    explain: Callable[[], str] | None = None,
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f": {explain()}" if explain else ""))
-
-
-def counters(ext: ExtProcProcess) -> str:
-    """The collector's request, drop and dedup counters, for failure messages."""
-    wanted = (
-        "collector_requests_total",
-        "collector_dropped_total",
-        "collector_dedup",
-        "collector_enq",
-    )
-    lines = [line for line in ext.metrics().splitlines() if line.startswith(wanted)]
-    return f"captured={len(ext.captured())} " + "; ".join(lines)
 
 
 def by_path(mappings: list[dict]) -> dict[str, dict]:

@@ -9,13 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration import test_ext_proc as common
-from tests.integration.test_ext_proc import collector_settings, envoy_for, make_config, wait_until
+from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 
 pytestmark = pytest.mark.integration
 
 # The `mockado ext-proc` subprocess fixture, shared with test_ext_proc.py.
-ext_proc_factory = common.ext_proc_factory
 
 
 @pytest.fixture(scope="module")

@@ -25,14 +25,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server import protos
-from tests.integration import test_ext_proc as common
-from tests.integration.chaos_rig import by_label, scrape, total
-from tests.integration.test_ext_proc import collector_settings, wait_until
+from ext_proc_server.capture import protos
+from tests.support.chaos_rig import by_label, scrape, total
+from tests.support.ext_proc_rig import ExtProcProcess, collector_settings, counters, wait_until
 
 pytestmark = pytest.mark.integration
 
-ext_proc_factory = common.ext_proc_factory
 
 METHOD = f"/{protos.SERVICE_NAME}/Process"
 CALL_TIMEOUT_S = 15.0
@@ -167,7 +165,7 @@ def gzip_bomb(*, expanded_bytes: int = 1 << 30) -> bytes:
 
 
 class Collector:
-    def __init__(self, ext: common.ExtProcProcess) -> None:
+    def __init__(self, ext: ExtProcProcess) -> None:
         self.ext = ext
         self.pid = ext.process.pid
         self.url = f"http://127.0.0.1:{ext.http_port}/metrics"
@@ -343,7 +341,7 @@ def test_wrong_phase_order_and_garbage_bytes_are_malformed(collector):
     for messages in cases:
         send(collector.ext.grpc_port, messages)
     after = collector.wait_fates(before, len(cases))
-    assert dropped(before, after, "malformed") == len(cases), common.counters(collector.ext)
+    assert dropped(before, after, "malformed") == len(cases), counters(collector.ext)
     assert total(after, "collector_enqueued_total") == total(before, "collector_enqueued_total")
     collector.assert_alive()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from tests.integration.conftest import poll_until
+from tests.support.processes import poll_until
 
 
 def luhn_complete(prefix: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,13 +12,12 @@ import httpx
 import pytest
 import redis
 import yaml
-from prometheus_client import REGISTRY
 
-from control_plane import procs
-from ext_proc_server.config import MockadoConfig, load_config
-from ext_proc_server.loader import Loader
-from ext_proc_server.queue import encode_entry
-from ext_proc_server.redis_keys import RedisKeys
+from control_plane.local import procs
+from ext_proc_server.core.queue_entries import encode_entry
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.consumer import Loader
+from tests.support.loader_rig import LoaderThread, config_for, metric, stub, wait_for
 
 pytestmark = pytest.mark.integration
 ERRORS = "wiremock_loader_mappings_errors_total"
@@ -32,17 +30,6 @@ POISON = {
 }
 
 
-def stub(n: int, *, run: str, persistent: bool = False, body: str | None = None) -> dict:
-    mapping = {
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run}/{n}")),
-        "request": {"method": "GET", "urlPath": f"/{run}/item/{n}"},
-        "response": {"status": 200, "body": body or f"item {n}"},
-    }
-    if persistent:
-        mapping["persistent"] = True
-    return mapping
-
-
 def enqueue(url: str, queue: str, mappings: list[dict], *, host: str = "api") -> None:
     client = redis.Redis.from_url(url)
     pipe = client.pipeline(transaction=False)
@@ -50,60 +37,6 @@ def enqueue(url: str, queue: str, mappings: list[dict], *, host: str = "api") ->
         pipe.xadd(queue, encode_entry(mapping, host=host))
     pipe.execute()
     client.close()
-
-
-def config_for(redis_url: str, wiremock_url: str, queue: str, **loader: object) -> MockadoConfig:
-    overrides = {
-        "loader.redis_url": redis_url,
-        "loader.wiremock_url": wiremock_url,
-        "loader.redis_queue": queue,
-        "loader.retry_backoff": 0.05,
-        "loader.retry_max_delay": 0.5,
-        "loader.http_port": 0,
-    }
-    overrides.update({f"loader.{k}": v for k, v in loader.items()})
-    return load_config(env={}, overrides=overrides)
-
-
-class LoaderThread:
-    """An in-process Loader on its own event loop thread."""
-
-    def __init__(self, config: MockadoConfig) -> None:
-        self.config = config
-        self._started = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    async def _main(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.stop = asyncio.Event()
-        self.loader = Loader(self.config)
-        self._started.set()
-        try:
-            await self.loader.run(self.stop)
-        finally:
-            await self.loader.aclose()
-
-    def __enter__(self) -> LoaderThread:
-        self._thread.start()
-        assert self._started.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.loop.call_soon_threadsafe(self.stop.set)
-        self._thread.join(60)
-        assert not self._thread.is_alive(), "loader did not stop"
-
-
-def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except (httpx.HTTPError, redis.RedisError):
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def queue_done(client: redis.Redis, queue: str) -> Callable[[], bool]:
@@ -127,10 +60,6 @@ def ids_in(url: str) -> list[str]:
         for m in resp.json()["mappings"]
         if not m.get("metadata", {}).get("mockado", {}).get("catch_all")
     ]
-
-
-def metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 @pytest.fixture
@@ -364,7 +293,7 @@ def test_a_redis_outage_is_logged_once_and_the_loader_resumes(
     first = [stub(i, run=queue) for i in range(100)]
     enqueue(own.url, queue, first)
     config = config_for(own.url, wiremock.url, queue, retry_max_delay=0.3)
-    caplog.set_level("INFO", logger="ext_proc_server.loader")
+    caplog.set_level("INFO", logger="ext_proc_server.loader.consumer")
     with LoaderThread(config):
         client = redis.Redis.from_url(own.url)
         wait_for(queue_done(client, queue), what="first load")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from control_plane import procs
-from ext_proc_server.backup import COMPLETE_MARKER, list_s3_backups, write_backup
-from tests.unit.test_loader import FakeWireMock, mapping
+from control_plane.local import procs
+from ext_proc_server.loader.backup import COMPLETE_MARKER, list_s3_backups, write_backup
+from tests.support.fake_wiremock import FakeWireMock, mapping
 
 pytestmark = pytest.mark.integration
 boto3 = pytest.importorskip("boto3")

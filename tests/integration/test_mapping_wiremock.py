@@ -13,12 +13,12 @@ import httpx
 import pytest
 from redis import asyncio as aioredis
 
-from ext_proc_server.config import CollectorConfig
-from ext_proc_server.dedup import Deduplicator, claim_batch
-from ext_proc_server.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.mapping import TRUNCATED_HEADER, ScenarioTracker, build_mapping
-from ext_proc_server.noise import NoiseNormalizer
-from ext_proc_server.redis_keys import RedisKeys
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
+from ext_proc_server.mapping.noise import NoiseNormalizer
+from ext_proc_server.mapping.stubs import TRUNCATED_HEADER, ScenarioTracker, build_mapping
 
 pytestmark = pytest.mark.integration
 

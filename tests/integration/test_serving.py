@@ -7,15 +7,15 @@ import sys
 import httpx
 import redis as redis_lib
 
-from control_plane import procs
-from ext_proc_server.config import CollectorConfig
-from ext_proc_server.dedup import Deduplicator
-from ext_proc_server.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.mapping import build_mapping
-from ext_proc_server.noise import NoiseNormalizer
-from ext_proc_server.queue import encode_entry
-from ext_proc_server.redis_keys import RedisKeys
-from tests.integration.conftest import poll_until
+from control_plane.local import procs
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.core.queue_entries import encode_entry
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.dedup import Deduplicator
+from ext_proc_server.mapping.noise import NoiseNormalizer
+from ext_proc_server.mapping.stubs import build_mapping
+from tests.support.processes import poll_until
 
 
 def recorded_mapping(host: str, path: str, body: str) -> dict:

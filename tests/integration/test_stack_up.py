@@ -9,8 +9,8 @@ import subprocess
 import httpx
 import psutil
 
-from control_plane import procs
-from tests.integration.conftest import poll_until
+from control_plane.local import procs
+from tests.support.processes import poll_until
 
 
 def test_request_through_proxy_becomes_a_served_stub(stack_factory):

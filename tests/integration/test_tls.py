@@ -23,22 +23,20 @@ import pytest
 import redis
 import yaml
 
-from control_plane import procs
-from ext_proc_server.config import TLSClient
-from ext_proc_server.errors import StackError
-from ext_proc_server.queue import decode_entry, encode_entry
-from ext_proc_server.redis_client import make_redis
-from ext_proc_server.redis_keys import RedisKeys
-from tests.integration import test_ext_proc as ext_common
-from tests.integration.conftest import RedisHandle, WireMockHandle
-from tests.integration.test_ext_proc import collector_settings, envoy_for, make_config, wait_until
-from tests.integration.test_loader import LoaderThread, config_for, metric, stub, wait_for
-from tests.integration.tls_ca import ThrowawayCA, make_ca
+from control_plane.local import procs
+from ext_proc_server.core.config import TLSClient
+from ext_proc_server.core.errors import StackError
+from ext_proc_server.core.queue_entries import decode_entry, encode_entry
+from ext_proc_server.core.redis_client import make_redis
+from ext_proc_server.core.redis_keys import RedisKeys
+from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.loader_rig import LoaderThread, config_for, metric, stub, wait_for
+from tests.support.processes import RedisHandle, WireMockHandle
+from tests.support.tls_ca import ThrowawayCA, make_ca
 
 pytestmark = pytest.mark.integration
 
 # The `mockado ext-proc` subprocess fixture, shared with test_ext_proc.py.
-ext_proc_factory = ext_common.ext_proc_factory
 LOADER_ERRORS = "wiremock_loader_mappings_errors_total"
 ENVOY_EXT_PROC = "http.mockado_ingress.ext_proc"
 

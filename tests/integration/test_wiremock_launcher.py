@@ -12,10 +12,10 @@ import httpx
 import pytest
 import yaml
 
-from control_plane import procs
-from control_plane.render import render_k8s_manifests
-from ext_proc_server.config import MockadoConfig
-from tests.integration.conftest import WireMockHandle
+from control_plane.local import procs
+from control_plane.render.legacy import render_k8s_manifests
+from ext_proc_server.core.config import MockadoConfig
+from tests.support.processes import WireMockHandle
 
 pytestmark = [
     pytest.mark.integration,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-import ext_proc_server.metrics  # noqa: F401 - registers every metric
+import ext_proc_server.core.metrics  # noqa: F401 - registers every metric
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 # PromQL functions and keywords that look like identifiers.
 _NOT_METRICS = {
     "sum", "by", "rate", "histogram_quantile", "max", "min", "clamp_min", "le", "avg", "without",

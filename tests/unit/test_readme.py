@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import typing
-from pathlib import Path
 
 from pydantic import BaseModel
 
-from ext_proc_server.config import MockadoConfig, TLSClient, TLSServer
+from ext_proc_server.core.config import MockadoConfig, TLSClient, TLSServer
+from tests.support.paths import REPO
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (REPO / "README.md").read_text()
 
 
 def documented_keys(section: str) -> set[str]:

@@ -1,0 +1,389 @@
+"""``mockado up``: the whole local stack as child processes.
+
+Redis (``REDIS_URL`` or an embedded redis-server), WireMock (every shard in one JVM
+with mockado's launcher where java is a JDK, else one stock JVM per shard),
+the ext_proc server, the loader, an upstream (the bundled demo API unless
+``--upstream`` is given) and Envoy on the proxy port with a bootstrap rendered
+by the control plane. It prints one summary once every part is ready, stops
+every child on Ctrl-C or SIGTERM, and exits non-zero with a one-line error
+naming the part and its log when a part fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+from control_plane.local import procs
+from control_plane.render.legacy import render_local_envoy, render_mock_router, wiremock_heap_mb
+from ext_proc_server.core.config import MockadoConfig, redact_url
+from ext_proc_server.core.errors import StackError
+
+log = logging.getLogger(__name__)
+
+_READY_TIMEOUT_S = 90.0
+# What a WireMock JVM needs before any stub (the stub part of its heap scales per shard).
+_JVM_BASE_HEAP_MB = 256
+_MIN_SHARD_HEAP_MB = 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackOptions:
+    upstream: str | None = None
+    proxy_port: int = 10000
+    wiremock_port: int = 8080
+    state_dir: Path = Path(".state")
+    config_path: Path | None = None
+    log_format: str = "text"
+    shards: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upstream:
+    host: str
+    port: int
+    tls: bool
+    url: str
+
+
+def parse_upstream(url: str) -> Upstream:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StackError(
+            f"upstream: invalid URL (expected http(s)://host[:port]): {parts.scheme}://…"
+        )
+    tls = parts.scheme == "https"
+    return Upstream(host=parts.hostname, port=parts.port or (443 if tls else 80), tls=tls, url=url)
+
+
+def move_url_secrets(data: dict) -> dict[str, str]:
+    """Strip user:password@ from the Redis URLs of an effective config (in place) and
+    return the full URLs as ``MOCKADO_*`` variables: the file on disk holds no password."""
+    env: dict[str, str] = {}
+    for section in ("collector", "loader"):
+        url = data[section]["redis_url"]
+        parts = urlsplit(url)
+        if redact_url(url) != url:
+            env[f"MOCKADO_{section.upper()}__REDIS_URL"] = url
+            netloc = parts.netloc.rpartition("@")[2]
+            data[section]["redis_url"] = urlunsplit(parts._replace(netloc=netloc, query=""))
+    return env
+
+
+@dataclass(kw_only=True)
+class ShardPlan:
+    name: str
+    port: int
+    host_patterns: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def plan_shards(
+    config: MockadoConfig, *, base_port: int, count: int, taken: set[int] | None = None
+) -> list[ShardPlan]:
+    """The default shard, then one per ``serving.shard_groups`` group (or ``--shards N``
+    anonymous ones). One shard listens on ``base_port`` itself; with several, a mock router
+    takes ``base_port`` and routes by Host, and the shards take free ports."""
+    names = [("default", [])] + [(n, list(p)) for n, p in config.serving.shard_groups.items()]
+    names += [(f"shard{i}", []) for i in range(len(names), max(count, 1))]
+    if len(names) == 1:
+        return [ShardPlan(name="default", port=base_port, host_patterns=[])]
+    taken = {base_port} if taken is None else taken
+    plans = []
+    for name, patterns in names:
+        port = procs.free_port(avoid=taken)
+        taken.add(port)
+        plans.append(ShardPlan(name=name, port=port, host_patterns=patterns))
+    return plans
+
+
+@dataclass(kw_only=True)
+class Stack:
+    config: MockadoConfig
+    options: StackOptions
+    parts: list[procs.ManagedProcess] = field(default_factory=list)
+    # Ports given out or promised in this run (see start).
+    _taken: set[int] = field(default_factory=set, init=False, repr=False)
+
+    def _free_port(self) -> int:
+        port = procs.free_port(avoid=self._taken)
+        self._taken.add(port)
+        return port
+
+    @property
+    def state_dir(self) -> Path:
+        return self.options.state_dir.resolve()
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def _start(
+        self, process: procs.ManagedProcess, check, *, timeout_s: float = _READY_TIMEOUT_S
+    ) -> None:
+        self.parts.append(process.start())
+        process.wait_ready(check, timeout_s=timeout_s)
+
+    def _mockado(self, name: str, args: list[str], env: dict[str, str]) -> procs.ManagedProcess:
+        argv = [
+            sys.executable,
+            "-m",
+            "control_plane.cli",
+            *args,
+            "--config",
+            str(self.effective_config),
+        ]
+        argv += ["--log-format", self.options.log_format]
+        return procs.ManagedProcess(name, argv, log_path=self.logs_dir / f"{name}.log", env=env)
+
+    @property
+    def effective_config(self) -> Path:
+        return self.state_dir / "mockado.effective.yaml"
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Secrets go to children through the environment, never into the effective config file.
+        key = self.config.collector.pseudonym_key
+        if key is not None:
+            env["MOCKADO_COLLECTOR__PSEUDONYM_KEY"] = key.get_secret_value()
+        return env
+
+    def start(self) -> dict[str, str]:
+        opts = self.options
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        # Ports promised on the command line are bound last (Envoy starts last): no
+        # child may be given one of them in the meantime.
+        self._taken |= {opts.proxy_port, opts.wiremock_port}
+        shards = plan_shards(
+            self.config, base_port=opts.wiremock_port, count=opts.shards, taken=self._taken
+        )
+        for port, part in ((opts.proxy_port, "envoy"), (opts.wiremock_port, "wiremock")):
+            if not procs.port_is_free(port):
+                raise StackError(
+                    f"{part}: port {port} is busy (choose --proxy-port/--wiremock-port)"
+                )
+
+        # 1. Redis
+        redis_url = os.environ.get("REDIS_URL")
+        if not redis_url:
+            redis_port = self._free_port()
+            redis = procs.redis_process(
+                port=redis_port,
+                data_dir=self.state_dir / "redis",
+                log_path=self.logs_dir / "redis.log",
+            )
+            self._start(redis, procs.tcp_ready("127.0.0.1", redis_port), timeout_s=20)
+            redis_url = f"redis://127.0.0.1:{redis_port}/0"
+
+        # 2. WireMock shards (the loader gives each its catch-all stub)
+        heap_mb = wiremock_heap_mb(self.config)
+        journal_entries = self.config.serving.max_request_journal_entries
+        if procs.wiremock_launcher_available():
+            # One JVM for every shard: one JIT warm-up and one heap. Each shard keeps its
+            # own port, stubs, root directory and admin API.
+            wm = procs.wiremock_process(
+                servers=[
+                    procs.WireMockServer(
+                        port=shard.port, root_dir=self.state_dir / "wiremock" / shard.name
+                    )
+                    for shard in shards
+                ],
+                log_path=self.logs_dir / "wiremock.log",
+                heap_mb=shared_jvm_heap_mb(heap_mb, shards=len(shards)),
+                journal_entries=journal_entries,
+                indexed=True,
+            )
+            self._start(
+                wm, procs.all_ready([procs.http_ready(f"{s.url}/__admin/health") for s in shards])
+            )
+        else:
+            for shard in shards:
+                wm = procs.wiremock_process(
+                    servers=[
+                        procs.WireMockServer(
+                            port=shard.port, root_dir=self.state_dir / "wiremock" / shard.name
+                        )
+                    ],
+                    log_path=self.logs_dir / f"wiremock-{shard.name}.log",
+                    heap_mb=heap_mb,
+                    journal_entries=journal_entries,
+                    indexed=False,
+                )
+                self._start(wm, procs.http_ready(f"{shard.url}/__admin/health"))
+        if len(shards) > 1:
+            self._start_mock_router(shards)
+
+        # 3. Upstream
+        if opts.upstream:
+            upstream = parse_upstream(opts.upstream)
+        else:
+            demo_port = self._free_port()
+            demo = procs.ManagedProcess(
+                "demo-api",
+                [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(demo_port)],
+                log_path=self.logs_dir / "demo-api.log",
+            )
+            self._start(demo, procs.http_ready(f"http://127.0.0.1:{demo_port}/healthz"))
+            upstream = parse_upstream(f"http://127.0.0.1:{demo_port}")
+
+        # 4. The effective config the children share.
+        grpc_port, collector_http, loader_http = (
+            self._free_port(),
+            self._free_port(),
+            self._free_port(),
+        )
+        data = self.config.model_dump(
+            mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}}
+        )
+        data["collector"].update(grpc_port=grpc_port, http_port=collector_http, redis_url=redis_url)
+        data["loader"].update(
+            redis_url=redis_url,
+            wiremock_url=shards[0].url,
+            http_port=loader_http,
+            backup_enabled=True,
+            backup_path=str(self.state_dir / "backups"),
+            shards=[
+                {"host": pattern, "wiremock_url": shard.url}
+                for shard in shards[1:]
+                for pattern in shard.host_patterns
+            ],
+        )
+        url_secrets = move_url_secrets(data)
+        self.effective_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        env = {**self._child_env(), **url_secrets}
+
+        # 5. ext_proc server and loader
+        ext_proc = self._mockado("ext-proc", ["ext-proc"], env)
+        self._start(ext_proc, procs.http_ready(f"http://127.0.0.1:{collector_http}/readyz"))
+        loader = self._mockado("loader", ["loader"], env)
+        self._start(loader, procs.http_ready(f"http://127.0.0.1:{loader_http}/readyz"))
+
+        # 6. Envoy, with a bootstrap rendered by the control plane. Unsampled and excluded
+        # traffic is skipped by Envoy itself, so it never reaches the capture server.
+        admin_port = self._free_port()
+        envoy_config = self.state_dir / "envoy.yaml"
+        envoy_config.write_text(
+            render_local_envoy(
+                self.config,
+                listen_port=opts.proxy_port,
+                admin_port=admin_port,
+                upstream_host=upstream.host,
+                upstream_port=upstream.port,
+                upstream_tls=upstream.tls,
+                # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
+                upstream_http2=False,
+                ext_proc_port=grpc_port,
+                sample_percent=self.config.collector.sample_rate * 100,
+                exclude_paths=self.config.collector.exclude_paths,
+            ),
+            encoding="utf-8",
+        )
+        envoy = procs.envoy_process(config_path=envoy_config, log_path=self.logs_dir / "envoy.log")
+        self._start(envoy, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
+
+        return {
+            "proxy": f"http://127.0.0.1:{opts.proxy_port}",
+            "upstream": upstream.url,
+            "mocks": f"http://127.0.0.1:{opts.wiremock_port}"
+            + (
+                f" (routed by Host to {len(shards)} shards: "
+                + ", ".join(f"{s.name}={s.url}" for s in shards)
+                + ")"
+                if len(shards) > 1
+                else ""
+            ),
+            "collector_metrics": f"http://127.0.0.1:{collector_http}/metrics",
+            "loader_metrics": f"http://127.0.0.1:{loader_http}/metrics",
+            "envoy_admin": f"http://127.0.0.1:{admin_port}",
+            "logs": str(self.logs_dir),
+            "backups": str(self.state_dir / "backups"),
+            "redis": "REDIS_URL" if os.environ.get("REDIS_URL") else "embedded redis-server",
+        }
+
+    def _start_mock_router(self, shards: list[ShardPlan]) -> None:
+        """Envoy on --wiremock-port routing each request by Host to its shard, as the
+        mesh's canary VirtualServices do."""
+        admin_port = self._free_port()
+        config_path = self.state_dir / "mock-router.yaml"
+        config_path.write_text(
+            render_mock_router(
+                self.config,
+                listen_port=self.options.wiremock_port,
+                admin_port=admin_port,
+                shards=[(s.name, s.host_patterns, s.port) for s in shards[1:]],
+                default_port=shards[0].port,
+            ),
+            encoding="utf-8",
+        )
+        router = procs.envoy_process(
+            config_path=config_path, log_path=self.logs_dir / "mock-router.log"
+        )
+        router.name = "mock-router"
+        self._start(router, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
+
+    def watch(self, stop: threading.Event) -> None:
+        """Block until stop is set; raise StackError if any part dies."""
+        while not stop.wait(0.5):
+            for part in self.parts:
+                part.check_alive()
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            part.stop(timeout_s=10)
+
+
+def shared_jvm_heap_mb(per_shard_mb: int, *, shards: int) -> int:
+    """The heap of one JVM serving ``shards`` shards that would each get ``per_shard_mb``
+    alone: one JVM base, plus each shard's stub part."""
+    stub_part_mb = max(per_shard_mb - _JVM_BASE_HEAP_MB, _MIN_SHARD_HEAP_MB)
+    return per_shard_mb + (shards - 1) * stub_part_mb
+
+
+def summary_text(where: dict[str, str]) -> str:
+    return (
+        "mockado is up\n"
+        f"  send traffic to   {where['proxy']}   (proxied to {where['upstream']})\n"
+        f"  mocks served at   {where['mocks']}\n"
+        f"  metrics           {where['collector_metrics']}  {where['loader_metrics']}\n"
+        f"  envoy admin       {where['envoy_admin']}\n"
+        f"  logs              {where['logs']}/\n"
+        f"  backups           {where['backups']}/\n"
+        f"  redis             {where['redis']}\n"
+        "Press Ctrl-C to stop."
+    )
+
+
+def run_stack(config: MockadoConfig, *, options: StackOptions) -> int:
+    stack = Stack(config=config, options=options)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        where = stack.start()
+        if stop.is_set():
+            return 0
+        print(summary_text(where), flush=True)
+        stack.watch(stop)
+        print("mockado: stopping", flush=True)
+        return 0
+    except StackError as exc:
+        print(f"mockado up: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        stack.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

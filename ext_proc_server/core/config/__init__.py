@@ -1,0 +1,63 @@
+"""Typed configuration, loaded once by :func:`load_config`; one module per section.
+
+Nothing here runs at import time.
+"""
+
+from ext_proc_server.core.config.collector import (
+    COLLECTOR_STREAMS_PER_CONNECTION,
+    CollectorConfig,
+    NoiseRule,
+    SanitizePattern,
+    pseudonym_key,
+)
+from ext_proc_server.core.config.control_plane import (
+    CanaryConfig,
+    CollectorService,
+    ControlPlaneConfig,
+    GlobalCapture,
+    NamespaceConfig,
+)
+from ext_proc_server.core.config.loader import LoaderConfig, ShardRoute
+from ext_proc_server.core.config.loading import (
+    ENV_PREFIX,
+    MockadoConfig,
+    load_config,
+    redacted_dump,
+)
+from ext_proc_server.core.config.sections import (
+    KIB,
+    MIB,
+    REDACTED,
+    ConfigSection,
+    TLSClient,
+    TLSServer,
+    redact_url,
+)
+from ext_proc_server.core.config.serving import ServingConfig
+
+__all__ = [
+    "COLLECTOR_STREAMS_PER_CONNECTION",
+    "ENV_PREFIX",
+    "KIB",
+    "MIB",
+    "REDACTED",
+    "CanaryConfig",
+    "CollectorConfig",
+    "CollectorService",
+    "ConfigSection",
+    "ControlPlaneConfig",
+    "GlobalCapture",
+    "LoaderConfig",
+    "MockadoConfig",
+    "NamespaceConfig",
+    "NoiseRule",
+    "SanitizePattern",
+    "ServingConfig",
+    "ShardRoute",
+    "TLSClient",
+    "TLSServer",
+    "load_config",
+    "pseudonym_key",
+    "redact_url",
+    "redacted_dump",
+]

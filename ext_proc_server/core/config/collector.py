@@ -1,0 +1,113 @@
+"""The ``collector`` section: the capture server and its pipeline."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from ext_proc_server.core.config.sections import (
+    KIB,
+    MIB,
+    ConfigSection,
+    TLSClient,
+    TLSServer,
+    check_redis_url,
+    check_tls_scheme,
+)
+from ext_proc_server.core.errors import ConfigError
+
+# HTTP/2 streams per connection between Envoy and the collector, set on both sides: the
+# server's SETTINGS and Envoy's cluster. A low limit makes Envoy open more connections as
+# streams pile up, and connections are what SO_REUSEPORT (--workers N) and a Kubernetes
+# Service spread. Envoy must know it before the server's SETTINGS arrive, or a burst on a
+# new connection is refused (REFUSED_STREAM) and counts as a failed connection.
+COLLECTOR_STREAMS_PER_CONNECTION = 32
+
+
+class SanitizePattern(ConfigSection):
+    name: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    regex: str
+    replacement: str
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regex: {exc}") from exc
+        return value
+
+
+class NoiseRule(ConfigSection):
+    """Values that change on every call; normalized alike for the dedup hash and the matchers."""
+
+    # Applies to paths starting with this prefix ("" = every path).
+    path_prefix: str = ""
+    # JSON field / query parameter names (case-insensitive) whose values are noise.
+    fields: list[str] = Field(default_factory=list)
+
+
+class CollectorConfig(ConfigSection):
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    grpc_max_workers: int = Field(default=10, ge=1, le=1024)
+    # Concurrent streams one process accepts; past it Envoy's failure_mode_allow skips capture.
+    max_concurrent_streams: int = Field(default=2048, ge=1)
+    http_port: int = Field(default=9090, ge=0, le=65535)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_queue: str = "mockado:mappings"
+    redis_pool_size: int = Field(default=10, ge=1, le=1000)
+    redis_timeout_s: float = Field(default=2.0, gt=0)
+    sanitize_enabled: bool = True
+    sanitize_mode: Literal["tokens", "pseudonyms"] = "tokens"
+    # HMAC key for pseudonyms mode. Prefer MOCKADO_COLLECTOR__PSEUDONYM_KEY or a key file.
+    pseudonym_key: SecretStr | None = None
+    pseudonym_key_file: str | None = None
+    sanitize_patterns: list[SanitizePattern] = Field(default_factory=list)
+    dedup_enabled: bool = True
+    dedup_cache_size: int = Field(default=10_000, ge=0)
+    dedup_body_limit: int = Field(default=1024, ge=0)
+    dedup_ttl_s: int = Field(default=86_400, ge=1)
+    noise_rules: list[NoiseRule] = Field(default_factory=list)
+    async_workers: int = Field(default=2, ge=1, le=64)
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    flush_interval: float = Field(default=0.2, gt=0, le=60)
+    # Bound of the in-memory buffer between the gRPC streams and Redis.
+    buffer_size: int = Field(default=10_000, ge=1)
+    body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
+    max_decompressed_bytes: int = Field(default=1 * MIB, ge=KIB)
+    binary_bodies: Literal["skip", "base64"] = "skip"
+    truncated_responses: Literal["mark", "skip"] = "mark"
+    include_hosts: list[str] = Field(default_factory=list)
+    exclude_hosts: list[str] = Field(default_factory=list)
+    # A path filter is a prefix, or a regex when it starts with "re:".
+    include_paths: list[str] = Field(default_factory=list)
+    exclude_paths: list[str] = Field(default_factory=list)
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    stateful_scenarios: bool = False
+    tls: TLSServer = Field(default_factory=TLSServer)
+    redis_tls: TLSClient = Field(default_factory=TLSClient)
+
+    _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
+
+    @model_validator(mode="after")
+    def _tls_needs_tls_url(self) -> CollectorConfig:
+        check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
+        return self
+
+
+def pseudonym_key(config: CollectorConfig) -> bytes | None:
+    """The HMAC key for pseudonyms mode, from config/env or a key file. Never a default."""
+    if config.pseudonym_key is not None:
+        return config.pseudonym_key.get_secret_value().encode()
+    if config.pseudonym_key_file:
+        try:
+            return Path(config.pseudonym_key_file).read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"collector.pseudonym_key_file: cannot read ({exc.strerror})"
+            ) from exc
+    return None

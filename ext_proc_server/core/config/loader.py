@@ -1,0 +1,55 @@
+"""The ``loader`` section: the Redis consumer that loads mappings into WireMock."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+
+from ext_proc_server.core.config.sections import (
+    ConfigSection,
+    TLSClient,
+    check_http_url,
+    check_redis_url,
+    check_tls_scheme,
+)
+
+
+class ShardRoute(ConfigSection):
+    # fnmatch-style host pattern, e.g. "payments.*" or "*.svc.cluster.local".
+    host: str
+    wiremock_url: str
+
+    _url = field_validator("wiremock_url")(classmethod(lambda cls, v: check_http_url(v)))
+
+
+class LoaderConfig(ConfigSection):
+    wiremock_url: str = "http://127.0.0.1:8080"
+    wiremock_timeout: float = Field(default=10.0, gt=0)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_queue: str = "mockado:mappings"
+    redis_batch_size: int = Field(default=500, ge=1, le=10_000)
+    retry_attempts: int = Field(default=5, ge=1, le=100)
+    retry_backoff: float = Field(default=0.5, gt=0)
+    retry_max_delay: float = Field(default=30.0, gt=0)
+    # Unacknowledged items of a dead loader are reclaimed after this long.
+    claim_timeout_s: float = Field(default=30.0, gt=0)
+    max_stubs: int = Field(default=10_000, ge=1)
+    # Items held in memory per shard while that shard's WireMock is down, so the other
+    # shards keep loading; past it, reading from the queue waits.
+    shard_backlog_items: int = Field(default=2_000, ge=1, le=1_000_000)
+    backup_enabled: bool = False
+    backup_path: str = "./backups"
+    backup_interval: float = Field(default=300.0, gt=0)
+    backup_keep: int = Field(default=5, ge=1)
+    http_port: int = Field(default=9091, ge=0, le=65535)
+    shards: list[ShardRoute] = Field(default_factory=list)
+    redis_tls: TLSClient = Field(default_factory=TLSClient)
+    wiremock_tls: TLSClient = Field(default_factory=TLSClient)
+
+    _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
+    _url = field_validator("wiremock_url")(classmethod(lambda cls, v: check_http_url(v)))
+
+    @model_validator(mode="after")
+    def _tls_needs_tls_url(self) -> LoaderConfig:
+        check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
+        check_tls_scheme(self.wiremock_url, self.wiremock_tls, key="wiremock_tls", scheme="https")
+        return self

@@ -1,0 +1,129 @@
+"""Load the whole file once: YAML, then ``MOCKADO_*`` environment overrides, then validation.
+
+Overrides use a double underscore between levels, for example
+``MOCKADO_COLLECTOR__REDIS_URL=redis://cache:6379/0`` or
+``MOCKADO_LOADER__RETRY_ATTEMPTS=8``. Values are parsed as YAML scalars, so
+``true``, ``10`` and ``[a, b]`` work. Errors name the key: ``collector.redis_url: invalid URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from ext_proc_server.core.config.collector import CollectorConfig
+from ext_proc_server.core.config.control_plane import ControlPlaneConfig
+from ext_proc_server.core.config.loader import LoaderConfig
+from ext_proc_server.core.config.sections import REDACTED, ConfigSection, redact_url
+from ext_proc_server.core.config.serving import ServingConfig
+from ext_proc_server.core.errors import ConfigError
+
+ENV_PREFIX = "MOCKADO_"
+
+
+class MockadoConfig(ConfigSection):
+    collector: CollectorConfig = Field(default_factory=CollectorConfig)
+    loader: LoaderConfig = Field(default_factory=LoaderConfig)
+    control_plane: ControlPlaneConfig = Field(default_factory=ControlPlaneConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        node = data
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        # A secret is taken verbatim: YAML would turn a key like 0x1f.. or 1234 into a
+        # number and cut "abc #def" at the "#".
+        node[path[-1]] = raw if _is_secret_key(path[-1]) else _parse_env_value(raw)
+    return data
+
+
+def _format_errors(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{loc}: {msg}")
+    return "; ".join(lines)
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> MockadoConfig:
+    """Load YAML (optional), then ``MOCKADO_*`` env, then explicit overrides.
+
+    ``path`` defaults to ``$MOCKADO_CONFIG`` when set. Raises ConfigError naming the key.
+    """
+    env = os.environ if env is None else env
+    if path is None:
+        path = env.get("MOCKADO_CONFIG") or None
+    data: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{file}: config file not found") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: invalid YAML ({exc.__class__.__name__})") from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: top level must be a mapping")
+        data = loaded
+    data = _apply_env(data, env)
+    for dotted, value in (overrides or {}).items():
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    try:
+        return MockadoConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+def redacted_dump(config: MockadoConfig) -> dict[str, Any]:
+    """The config as plain data with secrets (keys, passwords in URLs) redacted."""
+    data = config.model_dump(mode="json", by_alias=True)
+
+    def scrub(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (REDACTED if _is_secret_key(k) and v else scrub(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [scrub(v) for v in node]
+        if isinstance(node, str) and "://" in node:
+            return redact_url(node)
+        return node
+
+    return scrub(data)
+
+
+def _is_secret_key(key: str) -> bool:
+    return key in {"pseudonym_key"} or key.endswith("password")

@@ -1,0 +1,91 @@
+"""What every config section shares: strict keys, URL checks, TLS settings, redaction."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict
+
+KIB = 1024
+MIB = 1024 * 1024
+REDACTED = "**********"
+# Query parameters that carry a credential (redis-py reads ?password=... from a Redis URL).
+_SECRET_QUERY = re.compile(r"(?i)([?&][^=&#]*(?:password|passwd|pwd|secret|token)[^=&#]*=)[^&#]*")
+
+
+def redact_url(value: str) -> str:
+    """``value`` with any user:password@ and credential query parameters masked.
+
+    Everything up to the LAST "@" is masked, so a password holding an unencoded "@"
+    or "/" is hidden whole (over-masking a display value is the safe side).
+    """
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value
+    if "@" in rest:
+        rest = f"{REDACTED}@{rest.rpartition('@')[2]}"
+    return f"{scheme}{sep}{_SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, rest)}"
+
+
+class ConfigSection(BaseModel):
+    # Unknown keys are errors, so a typo never silently falls back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __repr_args__(self) -> Any:
+        # repr()/str() of any section never show a password held in a URL.
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if isinstance(value, str) else value
+
+
+def _url_parts(value: str, *, schemes: tuple[str, ...], expected: str) -> Any:
+    # Errors never quote the value: a URL can hold a password.
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ValueError(f"invalid URL (expected {expected})") from None
+    if parts.scheme not in schemes:
+        raise ValueError(f"invalid URL (expected {expected})")
+    return parts
+
+
+def check_redis_url(value: str) -> str:
+    expected = "redis://, rediss:// or unix://"
+    parts = _url_parts(value, schemes=("redis", "rediss", "unix"), expected=expected)
+    # A host is required: redis-py would quietly use localhost (and a password holding an
+    # unencoded "/" or "@" splits the URL so that no host is left).
+    if not (parts.path if parts.scheme == "unix" else parts.hostname):
+        raise ValueError(f"invalid URL (expected {expected})")
+    return value
+
+
+def check_http_url(value: str) -> str:
+    expected = "http:// or https://"
+    parts = _url_parts(value, schemes=("http", "https"), expected=expected)
+    if not parts.hostname:
+        raise ValueError(f"invalid URL (expected {expected})")
+    return value.rstrip("/")
+
+
+def check_tls_scheme(url: str, tls: TLSClient, *, key: str, scheme: str) -> None:
+    # Fail closed: TLS switched on with a plaintext URL would otherwise connect in the clear.
+    if tls.enabled and urlsplit(url).scheme != scheme:
+        raise ValueError(f"{key}.enabled needs a {scheme}:// URL")
+
+
+class TLSClient(ConfigSection):
+    enabled: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    verify: bool = True
+
+
+class TLSServer(ConfigSection):
+    enabled: bool = False
+    cert_file: str | None = None
+    key_file: str | None = None
+    # When set, clients must present a certificate signed by this CA (mTLS).
+    client_ca_file: str | None = None

@@ -1,0 +1,218 @@
+"""The core type: one captured HTTP exchange.
+
+It flows capture -> sanitize -> dedup -> mapping -> queue. Every stage returns a
+new frozen value (``dataclasses.replace``) instead of mutating one.
+
+Headers and query parameters are ordered multi-maps kept as tuples of pairs, so
+the exchange stays hashable and repeated names keep their order. ``to_record``
+and ``from_record`` convert to the public capture format (JSON Lines, see README).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ext_proc_server.core.errors import CaptureError
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+def pairs_from_mapping(values: Mapping[str, Iterable[str] | str]) -> Pairs:
+    """{"a": ["1", "2"]} -> (("a", "1"), ("a", "2")). A bare string counts as one value."""
+    out: list[tuple[str, str]] = []
+    for name, vals in values.items():
+        if isinstance(vals, str):
+            out.append((str(name), vals))
+        else:
+            out.extend((str(name), str(v)) for v in vals)
+    return tuple(out)
+
+
+def pairs_to_mapping(pairs: Pairs) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def get_header(headers: Pairs, name: str) -> str | None:
+    """First value of a header, case-insensitively."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpMessage:
+    headers: Pairs = ()
+    body: bytes = b""
+    # Bytes past the body limit were not kept.
+    body_truncated: bool = False
+    # The body was removed (binary with binary_bodies=skip, or it failed sanitizing).
+    body_dropped: bool = False
+    trailers: Pairs = ()
+
+    def header(self, name: str) -> str | None:
+        return get_header(self.headers, name)
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRequest(HttpMessage):
+    method: str
+    # The path without the query string, still percent-encoded as sent.
+    path: str
+    query: Pairs = ()
+    # :authority (or Host) as the capture saw it: the destination service.
+    authority: str = ""
+    scheme: str = "http"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpResponse(HttpMessage):
+    status: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exchange:
+    """One request and its response, as one ext_proc stream saw them."""
+
+    id: str
+    request: HttpRequest
+    response: HttpResponse | None = None
+    namespace: str = ""
+    workload: str = ""
+    captured_at_s: float = 0.0
+    # True once the sanitizer has processed every part. The queue refuses anything else.
+    sanitized: bool = False
+    # Where the sanitizer replaced a value, so mappings can match any value there.
+    # Location grammar (see README "Capture format"):
+    #   request.path.<i>            i-th path segment (0-based, after the leading "/")
+    #   request.query.<name>        a query parameter
+    #   request.header.<name>       a header (lower-cased name)
+    #   request.body.json:<ptr>     an RFC 6901 JSON pointer into a JSON body
+    #   request.body.form.<name>    a form-urlencoded field
+    #   request.body                somewhere in an unstructured (text/XML/multipart) body
+    #   response.header.<name>, response.body.json:<ptr>, response.body.form.<name>, response.body
+    redactions: frozenset[str] = frozenset()
+    # Unknown top-level keys of a capture record, passed through unchanged.
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def truncated(self) -> bool:
+        return self.request.body_truncated or bool(self.response and self.response.body_truncated)
+
+    def replace(self, **changes: Any) -> Exchange:
+        return dataclasses.replace(self, **changes)
+
+    # -- public capture format ------------------------------------------------
+
+    def to_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = dict(self.extra)
+        record["id"] = self.id
+        request: dict[str, Any] = {
+            "method": self.request.method,
+            "path": self.request.path,
+            "query": pairs_to_mapping(self.request.query),
+            "headers": pairs_to_mapping(self.request.headers),
+        }
+        if self.request.authority:
+            request["authority"] = self.request.authority
+        _put_body(request, self.request)
+        record["request"] = request
+        if self.response is not None:
+            response: dict[str, Any] = {
+                "status": self.response.status,
+                "headers": pairs_to_mapping(self.response.headers),
+            }
+            _put_body(response, self.response)
+            record["response"] = response
+        for key, value in (
+            ("namespace", self.namespace),
+            ("workload", self.workload),
+            ("captured_at_s", self.captured_at_s),
+        ):
+            if value:
+                record[key] = value
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Exchange:
+        """Build an exchange from a capture record. Raises CaptureError naming the bad key."""
+        if not isinstance(record, Mapping):
+            raise CaptureError("record: expected a JSON object")
+        try:
+            req = record["request"]
+            if not isinstance(req, Mapping):
+                raise CaptureError("request: expected an object")
+            request = HttpRequest(
+                method=str(req.get("method", "GET")).upper(),
+                path=str(req.get("path", "/")),
+                query=pairs_from_mapping(req.get("query") or {}),
+                headers=pairs_from_mapping(req.get("headers") or {}),
+                authority=str(req.get("authority", "")),
+                body=_get_body(req, "request"),
+                body_truncated=bool(req.get("body_truncated", False)),
+            )
+            response = None
+            resp = record.get("response")
+            if resp is not None:
+                if not isinstance(resp, Mapping):
+                    raise CaptureError("response: expected an object")
+                response = HttpResponse(
+                    status=int(resp.get("status", 200)),
+                    headers=pairs_from_mapping(resp.get("headers") or {}),
+                    body=_get_body(resp, "response"),
+                    body_truncated=bool(resp.get("body_truncated", False)),
+                )
+        except KeyError as exc:
+            raise CaptureError(f"{exc.args[0]}: missing") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise CaptureError(f"record: malformed ({type(exc).__name__})") from exc
+        known = {"id", "request", "response", "namespace", "workload", "captured_at_s"}
+        return cls(
+            id=str(record.get("id", "")),
+            request=request,
+            response=response,
+            namespace=str(record.get("namespace", "")),
+            workload=str(record.get("workload", "")),
+            captured_at_s=float(record.get("captured_at_s", 0.0) or 0.0),
+            extra={k: v for k, v in record.items() if k not in known},
+        )
+
+
+def _put_body(target: dict[str, Any], message: HttpMessage) -> None:
+    if message.body_truncated:
+        target["body_truncated"] = True
+    if message.body_dropped:
+        target["body_dropped"] = True
+    if not message.body:
+        target["body"] = ""
+        return
+    try:
+        target["body"] = message.body.decode("utf-8")
+    except UnicodeDecodeError:
+        target["body_b64"] = base64.b64encode(message.body).decode("ascii")
+
+
+def _get_body(part: Mapping[str, Any], where: str) -> bytes:
+    if part.get("body_b64") is not None:
+        try:
+            return base64.b64decode(str(part["body_b64"]), validate=True)
+        except ValueError as exc:
+            raise CaptureError(f"{where}.body_b64: invalid base64") from exc
+    body = part.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise CaptureError(f"{where}.body: expected a string")
+    return body.encode("utf-8", "surrogatepass")

@@ -1,0 +1,90 @@
+"""The small HTTP app every long-running mockado process serves beside its main
+port: ``/healthz`` (the process is alive), ``/readyz`` (its dependencies answer)
+and ``/metrics`` (Prometheus text)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ext_proc_server.core.errors import MockadoError
+
+ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def _registry() -> CollectorRegistry:
+    # With several worker processes, metrics are aggregated from PROMETHEUS_MULTIPROC_DIR.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def build_probe_app(*, ready_check: ReadyCheck, extra_routes: Sequence[Route] = ()) -> Starlette:
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            checks = await asyncio.wait_for(ready_check(), timeout=3.0)
+        except Exception:
+            checks = {"checks": False}
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            *extra_routes,
+        ]
+    )
+
+
+async def serve_probes(
+    *, ready_check: ReadyCheck, host: str, port: int, extra_routes: Sequence[Route] = ()
+) -> uvicorn.Server:
+    """Start the probe app on the running loop; returns the server (call ``should_exit``).
+
+    The socket is bound here, so a busy port is a clear error instead of uvicorn
+    exiting the whole process."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise MockadoError(f"http port {port}: cannot listen ({exc.strerror})") from exc
+    sock.listen(128)
+    sock.setblocking(False)
+    config = uvicorn.Config(
+        build_probe_app(ready_check=ready_check, extra_routes=extra_routes),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the owner handles signals
+    asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return server

@@ -1,0 +1,196 @@
+"""A small asyncio client for WireMock's admin API, used by the loader and restore.
+
+Every httpx failure becomes a :class:`WireMockError`: ``status_code`` is the HTTP
+status of a refused request, ``None`` when WireMock could not be reached, so
+``WireMockError.is_terminal`` tells a bad mapping (4xx) from a WireMock that is
+down (connect error, timeout, 5xx). Messages name the operation and the status,
+never WireMock's error detail: it quotes the mapping back.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from ext_proc_server.core.config import TLSClient
+from ext_proc_server.core.errors import WireMockError
+from ext_proc_server.core.metrics import LOADER_WIREMOCK_DURATION
+
+IMPORT_OPTIONS = {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False}
+_IMPORT_OPTIONS_JSON = json.dumps(IMPORT_OPTIONS, separators=(",", ":"))
+
+
+def encode_mapping(mapping: dict[str, Any]) -> str:
+    """One mapping as compact JSON, as the queue carries it."""
+    return json.dumps(mapping, separators=(",", ":"), ensure_ascii=False)
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password, for logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _verify(tls: TLSClient | None) -> ssl.SSLContext | bool:
+    if tls is None or not tls.enabled:
+        return True
+    context = ssl.create_default_context(cafile=tls.ca_file)
+    if not tls.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if tls.cert_file:
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+    return context
+
+
+def error_index(error: WireMockError) -> int | None:
+    """The batch position WireMock blamed for a refused import, when it said."""
+    return error.item_index
+
+
+def _blamed_index(response: httpx.Response) -> int | None:
+    # WireMock answers a bad import with errors[].source.pointer = "/mappings/<i>/...".
+    try:
+        errors = response.json().get("errors") or []
+        pointer = errors[0]["source"]["pointer"]
+    except (ValueError, AttributeError, LookupError, TypeError):
+        return None
+    parts = str(pointer).split("/")
+    if len(parts) >= 3 and parts[1] == "mappings" and parts[2].isdigit():
+        return int(parts[2])
+    return None
+
+
+class WireMockClient:
+    """One WireMock's admin API. Use as ``async with`` or call :meth:`aclose`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 10.0,
+        tls: TLSClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.display_url = redact_url(self.base_url)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout_s,
+            verify=_verify(tls),
+            transport=transport,
+            # Several shards and a prefetching loader share few connections.
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            headers={"content-type": "application/json"},
+        )
+
+    async def __aenter__(self) -> WireMockClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(
+        self, method: str, path: str, *, operation: str, content: bytes | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:  # fmt: skip
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, path, content=content, params=params)
+        except httpx.TimeoutException as exc:
+            raise WireMockError(f"wiremock {operation}: timed out") from exc
+        except httpx.HTTPError as exc:
+            raise WireMockError(
+                f"wiremock {operation}: unreachable ({type(exc).__name__})"
+            ) from exc
+        finally:
+            LOADER_WIREMOCK_DURATION.observe(time.perf_counter() - started)
+        if response.status_code >= 400:
+            raise WireMockError(
+                f"wiremock {operation}: HTTP {response.status_code}",
+                status_code=response.status_code,
+                item_index=_blamed_index(response),
+            )
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response, *, operation: str) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise WireMockError(f"wiremock {operation}: answer is not JSON") from exc
+        if not isinstance(data, dict):
+            raise WireMockError(f"wiremock {operation}: answer is not a JSON object")
+        return data
+
+    async def import_mappings(self, mappings: Sequence[dict[str, Any]]) -> None:
+        """POST /__admin/mappings/import, overwriting stubs with the same id.
+
+        WireMock parses the whole batch first, so a refused batch (422) changed nothing;
+        the error's ``item_index`` (see :func:`error_index`) names the blamed mapping.
+        """
+        await self.import_encoded([encode_mapping(m) for m in mappings])
+
+    async def import_encoded(self, encoded: Sequence[str]) -> None:
+        """:meth:`import_mappings` for mappings already encoded as JSON objects (the
+        loader passes the queue's text through instead of parsing and re-encoding it)."""
+        body = f'{{"mappings":[{",".join(encoded)}],"importOptions":{_IMPORT_OPTIONS_JSON}}}'
+        await self._request(
+            "POST",
+            "/__admin/mappings/import",
+            operation=f"import of {len(encoded)}",
+            content=body.encode(),
+        )
+
+    async def list_mappings(self) -> list[dict[str, Any]]:
+        """Every stub WireMock holds (GET /__admin/mappings)."""
+        response = await self._request("GET", "/__admin/mappings", operation="list")
+        mappings = self._json(response, operation="list").get("mappings")
+        if not isinstance(mappings, list):
+            raise WireMockError("wiremock list: answer has no mappings list")
+        return [m for m in mappings if isinstance(m, dict)]
+
+    async def has_mapping(self, mapping_id: str) -> bool:
+        """GET /__admin/mappings/{id}: False on 404."""
+        try:
+            await self._request("GET", f"/__admin/mappings/{mapping_id}", operation="get")
+        except WireMockError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
+        return True
+
+    async def count_stubs(self) -> int:
+        """meta.total of GET /__admin/mappings?limit=1: cheap even with many stubs."""
+        response = await self._request(
+            "GET", "/__admin/mappings", operation="count", params={"limit": 1}
+        )
+        total = self._json(response, operation="count").get("meta", {}).get("total")
+        if not isinstance(total, int):
+            raise WireMockError("wiremock count: answer has no meta.total")
+        return total
+
+    async def reset(self) -> None:
+        """POST /__admin/reset: drop the stubs added through the API (file stubs reload)."""
+        await self._request("POST", "/__admin/reset", operation="reset")
+
+    async def health(self) -> bool:
+        """True when GET /__admin/health answers 2xx."""
+        try:
+            await self._request("GET", "/__admin/health", operation="health")
+        except WireMockError:
+            return False
+        return True

@@ -1,0 +1,193 @@
+"""Dedup: one mapping per distinct request, however often it was seen.
+
+The key is a SHA-256 over the request *as the mapping will match it*: the
+upper-cased method, the destination host, the path, the sorted query and the
+canonical body (JSON with sorted keys), with noise replaced by fixed tokens
+(see :mod:`ext_proc_server.mapping.noise`). The canonical body counts up to
+``dedup_body_limit`` bytes. With ``stateful_scenarios`` the response digest is
+part of the key too, so a new response of a known request is not a duplicate.
+
+Two levels: an in-process LRU (:meth:`Deduplicator.is_new_locally`), then a
+Redis ``SET NX`` claim shared by every collector replica (:func:`claim_batch`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.errors import QueueError
+from ext_proc_server.core.exchange import Exchange, HttpResponse
+from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.noise import (
+    Hole,
+    NoiseNormalizer,
+    NormalizedBody,
+    NormalizedRequest,
+    Template,
+    canonical_default,
+)
+
+_DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+
+
+def _canonical_body(body: NormalizedBody) -> bytes:
+    if body.kind == "json":
+        return json.dumps(body.value, default=canonical_default, **_DUMP).encode()
+    if body.kind == "form":
+        return json.dumps(_pairs(body.value), default=canonical_default, **_DUMP).encode()
+    if body.kind == "text":
+        value = body.value
+        return (value.token() if isinstance(value, Template) else value).encode()
+    return b""
+
+
+def _pairs(pairs: Iterable[tuple[str, object]]) -> list[list[object]]:
+    # Whole-value holes are optional in the matcher, so they are left out of the key.
+    return [[name, value] for name, value in pairs if not isinstance(value, Hole)]
+
+
+def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) -> str:
+    """Hex SHA-256 of the normalized request (see the module docstring)."""
+    head = json.dumps(
+        [
+            normalized.method,
+            normalized.host,
+            list(normalized.segments),
+            _pairs(normalized.query),
+            normalized.body.kind,
+        ],
+        default=canonical_default,
+        **_DUMP,
+    ).encode()
+    digest = hashlib.sha256(head)
+    digest.update(b"\x00")
+    digest.update(_canonical_body(normalized.body)[:body_limit_bytes])
+    return digest.hexdigest()
+
+
+def response_digest(
+    response: HttpResponse | None, *, normalizer: NoiseNormalizer, path: str
+) -> str:
+    """Hex SHA-256 of the status and the noise-normalized body (headers ignored),
+    so two responses differing only by timestamps or ids count as one."""
+    if response is None:
+        return hashlib.sha256(b"no-response").hexdigest()
+    body = normalizer.normalize_body(response, part="response", path=path)
+    digest = hashlib.sha256(f"{response.status}\x00{body.kind}\x00".encode())
+    digest.update(_canonical_body(body) if body.kind != "opaque" else response.body)
+    return digest.hexdigest()
+
+
+def combine(request_hash: str, digest: str) -> str:
+    return hashlib.sha256(f"{request_hash}:{digest}".encode()).hexdigest()
+
+
+class Deduplicator:
+    """Dedup keys and the in-process LRU. Safe to share between threads and
+    asyncio tasks: the lock is held only for a dict operation, never across an await."""
+
+    def __init__(
+        self, config: CollectorConfig, *, normalizer: NoiseNormalizer | None = None
+    ) -> None:
+        self._config = config
+        self._normalizer = normalizer or NoiseNormalizer(config)
+        self._capacity = config.dedup_cache_size
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """False: the pipeline skips both the LRU and the Redis claim."""
+        return self._config.dedup_enabled
+
+    @property
+    def normalizer(self) -> NoiseNormalizer:
+        return self._normalizer
+
+    def hash(self, exchange: Exchange) -> str:
+        """The dedup key (hex SHA-256). Only a sanitized exchange is hashed:
+        a hash of raw data could be brute-forced back to a weak secret."""
+        return self.hash_normalized(exchange)[0]
+
+    def hash_normalized(self, exchange: Exchange) -> tuple[str, NormalizedRequest]:
+        """-> (dedup key, the normalized request), so the mapping can reuse the
+        normalization instead of doing it a second time."""
+        if not exchange.sanitized:
+            raise ValueError("dedup: exchange is not sanitized")
+        normalized = self._normalizer.normalize_request(exchange)
+        return self._key(exchange, normalized), normalized
+
+    def _key(self, exchange: Exchange, normalized: NormalizedRequest) -> str:
+        key = request_key_hash(normalized, body_limit_bytes=self._config.dedup_body_limit)
+        if self._config.stateful_scenarios:
+            return combine(
+                key,
+                response_digest(
+                    exchange.response, normalizer=self._normalizer, path=normalized.path
+                ),
+            )
+        return key
+
+    def is_new_locally(self, dedup_hash: str) -> bool:
+        """Check-and-add in the LRU. A hash seen before counts as a duplicate;
+        a new one is counted "unique" only once its Redis claim succeeds."""
+        if self._capacity == 0:
+            return True
+        with self._lock:
+            if dedup_hash in self._seen:
+                self._seen.move_to_end(dedup_hash)
+                found = True
+            else:
+                self._seen[dedup_hash] = None
+                if len(self._seen) > self._capacity:
+                    self._seen.popitem(last=False)
+                found = False
+        if found:
+            COLLECTOR_DEDUPLICATION.labels(result="duplicate").inc()
+        return not found
+
+    def forget(self, hashes: Iterable[str]) -> None:
+        """Drop hashes from the LRU, e.g. after their claim failed, so a later
+        capture of the same request gets another chance."""
+        with self._lock:
+            for dedup_hash in hashes:
+                self._seen.pop(dedup_hash, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+
+async def claim_batch(
+    redis: aioredis.Redis, *, keys: RedisKeys, hashes: Sequence[str], ttl_s: int
+) -> list[bool]:
+    """Claim each hash with SET NX EX in one pipelined round trip. True: this
+    replica claimed it first and queues the mapping ("unique"); False: another
+    replica (or an earlier item of this batch) did ("duplicate")."""
+    if not hashes:
+        return []
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for dedup_hash in hashes:
+                pipe.set(keys.dedup_claim(dedup_hash), b"1", nx=True, ex=ttl_s)
+            replies = await pipe.execute()
+    except RedisError as exc:
+        raise QueueError(
+            f"redis: dedup claim of {len(hashes)} hashes failed ({type(exc).__name__})"
+        ) from exc
+    claimed = [bool(reply) for reply in replies]
+    unique = sum(claimed)
+    if unique:
+        COLLECTOR_DEDUPLICATION.labels(result="unique").inc(unique)
+    if len(claimed) - unique:
+        COLLECTOR_DEDUPLICATION.labels(result="duplicate").inc(len(claimed) - unique)
+    return claimed

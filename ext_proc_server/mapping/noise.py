@@ -1,0 +1,486 @@
+"""Noise normalization: values that change on every call, found once for both
+the dedup hash and the WireMock matchers.
+
+A canary sends fresh request ids, timestamps, nonces and its own credentials,
+never the sanitized placeholder a capture stored. Every such value becomes a
+:class:`Hole` (the whole value is dynamic) or a :class:`Template` (a string with
+dynamic parts, such as ``order-<uuid>``). The dedup hash serializes holes as
+fixed tokens, so 1,000 calls that differ only by noise hash alike; the mapping
+turns the same holes into tolerant matchers, so the canary's call matches.
+
+What counts as noise:
+
+* by value, anywhere: UUIDs, ISO-8601 datetimes (with a time part), and the
+  sanitizer's ``SANITIZED_*`` tokens;
+* by value in a time-like field (``ts``, ``timestamp``, ``time``, ``date``,
+  ``*_at``/``*At``, ``created``, ``updated`` ...): 10- or 13-digit epochs;
+* by field name: :data:`DEFAULT_NOISE_FIELDS` plus ``collector.noise_rules``
+  (a JSON key, query parameter or form field whose value is always noise);
+* by location: every place listed in ``Exchange.redactions``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
+
+# Field names (compared in snake_case, case-insensitively) whose value is always noise.
+DEFAULT_NOISE_FIELDS = frozenset(
+    {
+        "request_id",
+        "x_request_id",
+        "trace_id",
+        "x_trace_id",
+        "traceparent",
+        "tracestate",
+        "span_id",
+        "parent_span_id",
+        "correlation_id",
+        "x_correlation_id",
+        "x_amzn_trace_id",
+        "x_b3_traceid",
+        "x_b3_spanid",
+        "idempotency_key",
+        "nonce",
+        "csrf_token",
+        "_csrf",
+        "xsrf_token",
+        "_ts",
+        # Cache-busters.
+        "_",
+        "cb",
+        "_cb",
+        "cachebuster",
+        "cache_buster",
+    }
+)
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ISO_DATETIME = (
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
+# The sanitizer's placeholder tokens (tokens mode), e.g. SANITIZED_EMAIL or SANITIZED_JWT_3.
+SANITIZED_PATTERN = r"SANITIZED(?:_[A-Za-z0-9]+)*"
+# Anything dynamic inside a longer string. Word boundaries stop a UUID-looking
+# run inside a longer hex string from being half-replaced.
+_DYNAMIC_PART = re.compile(
+    rf"(?<![0-9A-Za-z])(?:{_UUID}|{_ISO_DATETIME}|{SANITIZED_PATTERN})(?![0-9A-Za-z])"
+)
+_DYNAMIC_WHOLE = re.compile(rf"(?:{_UUID}|{_ISO_DATETIME}|{SANITIZED_PATTERN})")
+_SANITIZED_ANY = re.compile(SANITIZED_PATTERN)
+_SANITIZED_WHOLE = _SANITIZED_ANY
+_EPOCH = re.compile(r"\d{10}(?:\.\d{1,6})?|\d{13}")
+_TIME_LIKE_FIELD = re.compile(
+    r"(?:^|_)(?:ts|timestamp|time|date|datetime|at|created|updated|modified|expires|expiry)$"
+)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+# Field names repeat across exchanges (JSON keys, query names): fold each once.
+_FIELD_KEYS: dict[str, str] = {}
+_FIELD_KEYS_MAX = 8192
+_TIME_LIKE: dict[str, bool] = {}
+
+
+def field_key(name: str) -> str:
+    """ "requestId", "X-Request-ID" and "request_id" all become "request_id"."""
+    key = _FIELD_KEYS.get(name)
+    if key is None:
+        key = _CAMEL_BOUNDARY.sub("_", name).replace("-", "_").lower()
+        if len(_FIELD_KEYS) >= _FIELD_KEYS_MAX:
+            _FIELD_KEYS.clear()  # bounded: a client cannot grow it without limit
+        _FIELD_KEYS[name] = key
+    return key
+
+
+def _is_time_like(name: str) -> bool:
+    found = _TIME_LIKE.get(name)
+    if found is None:
+        found = bool(_TIME_LIKE_FIELD.search(field_key(name)))
+        if len(_TIME_LIKE) >= _FIELD_KEYS_MAX:
+            _TIME_LIKE.clear()
+        _TIME_LIKE[name] = found
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    """A whole value that is dynamic.
+
+    ``any`` matches any value or none (a noise field, a redacted location);
+    ``string``/``number`` need a value of that JSON type (a UUID, an epoch).
+    """
+
+    kind: Literal["any", "string", "number"]
+
+
+HOLE_ANY = Hole("any")
+HOLE_STRING = Hole("string")
+HOLE_NUMBER = Hole("number")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A string with dynamic parts: ``("order-", HOLE_ANY, ".pdf")``."""
+
+    parts: tuple[str | Hole, ...]
+
+    def regex(self, *, hole: str) -> str:
+        """A Java regex: stable parts escaped, ``hole`` at each dynamic part."""
+        return "".join(hole if isinstance(p, Hole) else java_regex_escape(p) for p in self.parts)
+
+    def token(self) -> str:
+        """The canonical form used in the dedup hash."""
+        return "\x00t:" + "".join("\x00*" if isinstance(p, Hole) else p for p in self.parts)
+
+
+Normalized = str | Hole | Template
+BodyKind = Literal["none", "json", "form", "text", "opaque"]
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedBody:
+    # none: no body; opaque: a body no matcher can safely describe (truncated,
+    # dropped, binary, multipart, or redacted at unknown places).
+    kind: BodyKind
+    # json: a tree of dict/list/scalars/Hole/Template; form: pairs; text: str or Template.
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedRequest:
+    method: str
+    host: str
+    path: str
+    segments: tuple[Normalized, ...]
+    # Sorted by name then value; holes included (the matcher lists them as optional).
+    query: tuple[tuple[str, Normalized], ...]
+    body: NormalizedBody
+
+    @property
+    def path_is_stable(self) -> bool:
+        return all(isinstance(s, str) for s in self.segments)
+
+
+def java_regex_escape(text: str) -> str:
+    """Escape for java.util.regex: a backslash before any ASCII punctuation is
+    always literal there; control characters become \\xhh."""
+    out = []
+    for ch in text:
+        if ch.isascii() and ch.isalnum():
+            out.append(ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ch.isascii():
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def authority_host(authority: str) -> str:
+    """The host of an authority, lower-cased, without the port: what WireMock's
+    ``host`` matcher compares ("Api.Example:8080" -> "api.example")."""
+    value = authority.strip().lower()
+    if value.startswith("["):  # IPv6 literal: [::1]:8080
+        end = value.find("]")
+        return value[: end + 1] if end != -1 else value
+    host, _, port = value.rpartition(":")
+    if host and port.isdigit():
+        return host
+    return value
+
+
+def json_pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+class NoiseNormalizer:
+    """Finds the dynamic parts of a request (or response) the same way for the
+    dedup hash and for the mapping's matchers. Thread-safe: it holds no state
+    past construction."""
+
+    def __init__(self, config: CollectorConfig) -> None:
+        self._rules = tuple(
+            (rule.path_prefix, frozenset(field_key(f) for f in rule.fields))
+            for rule in config.noise_rules
+        )
+        # Pseudonyms are not recognizable tokens: an unstructured body redacted
+        # in that mode has dynamic parts we cannot locate.
+        self._pseudonyms = config.sanitize_mode == "pseudonyms"
+
+    # -- field and value rules ------------------------------------------------
+
+    def noise_fields(self, path: str) -> frozenset[str]:
+        """Snake-cased names whose values are noise on this path."""
+        fields = DEFAULT_NOISE_FIELDS
+        for prefix, names in self._rules:
+            if path.startswith(prefix):
+                fields = fields | names
+        return fields
+
+    @staticmethod
+    def is_time_like(name: str) -> bool:
+        return _is_time_like(name)
+
+    def normalize_string(self, value: str, *, field: str | None = None) -> Normalized:
+        """A string value: stable, a whole Hole, or a Template with holes."""
+        first = _DYNAMIC_PART.search(value)
+        if first is None:
+            # Fast path for the common stable value. A whole UUID, datetime or
+            # SANITIZED token always has a dynamic part, an epoch never does.
+            if field is not None and _EPOCH.fullmatch(value) and _is_time_like(field):
+                return HOLE_STRING
+            return value
+        if _SANITIZED_WHOLE.fullmatch(value):
+            # The original may have been a number: keep the type open.
+            return HOLE_ANY
+        if _DYNAMIC_WHOLE.fullmatch(value):
+            return HOLE_STRING
+        parts: list[str | Hole] = []
+        last = 0
+        for match in _DYNAMIC_PART.finditer(value, first.start()):
+            if match.start() > last:
+                parts.append(value[last : match.start()])
+            parts.append(HOLE_ANY)
+            last = match.end()
+        if last < len(value):
+            parts.append(value[last:])
+        return Template(tuple(parts))
+
+    def _normalize_number(self, value: int | float, *, field: str | None) -> Any:
+        if (
+            field is not None
+            and not isinstance(value, bool)
+            and _is_time_like(field)
+            and _EPOCH.fullmatch(repr(value) if isinstance(value, float) else str(value))
+        ):
+            return HOLE_NUMBER
+        return value
+
+    # -- request parts --------------------------------------------------------
+
+    def normalize_request(self, exchange: Exchange) -> NormalizedRequest:
+        request = exchange.request
+        redactions = exchange.redactions
+        path = request.path or "/"
+        fields = self.noise_fields(path)
+        return NormalizedRequest(
+            method=request.method.upper(),
+            host=authority_host(request.authority),
+            path=path,
+            segments=self._segments(path, redactions),
+            query=self._pairs(request.query, fields, redactions, "request.query."),
+            body=self.normalize_body(
+                request, part="request", path=path, redactions=redactions, fields=fields
+            ),
+        )
+
+    def _segments(self, path: str, redactions: frozenset[str]) -> tuple[Normalized, ...]:
+        out: list[Normalized] = []
+        for index, segment in enumerate(path.removeprefix("/").split("/")):
+            if f"request.path.{index}" in redactions:
+                out.append(HOLE_ANY)
+            else:
+                normalized = self.normalize_string(segment)
+                out.append(HOLE_ANY if isinstance(normalized, Hole) else normalized)
+        return tuple(out)
+
+    def _pairs(
+        self, pairs: Pairs, fields: frozenset[str], redactions: frozenset[str], prefix: str
+    ) -> tuple[tuple[str, Normalized], ...]:
+        out: list[tuple[str, Normalized]] = []
+        for name, value in pairs:
+            if (
+                field_key(name) in fields
+                or f"{prefix}{name}" in redactions
+                or f"{prefix}{name.lower()}" in redactions
+            ):
+                out.append((name, HOLE_ANY))
+                continue
+            normalized = self.normalize_string(value, field=name)
+            # Query and form values have no JSON type: any whole hole is "any".
+            out.append((name, HOLE_ANY if isinstance(normalized, Hole) else normalized))
+        return tuple(sorted(out, key=lambda p: (p[0], _sort_token(p[1]))))
+
+    def normalize_body(
+        self,
+        message: HttpMessage,
+        *,
+        part: Literal["request", "response"],
+        path: str,
+        redactions: frozenset[str] = frozenset(),
+        fields: frozenset[str] | None = None,
+    ) -> NormalizedBody:
+        if message.body_truncated or message.body_dropped:
+            return NormalizedBody("opaque")
+        if not message.body:
+            return NormalizedBody("none")
+        if fields is None:
+            fields = self.noise_fields(path)
+        content_type = message.content_type
+        if content_type.startswith("multipart/"):
+            # Boundaries are random per call: nothing stable to match on.
+            return NormalizedBody("opaque")
+        try:
+            text = message.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return NormalizedBody("opaque")
+        # Redacted somewhere unknown and nothing marks where: no safe matcher.
+        blind = f"{part}.body" in redactions and (
+            self._pseudonyms or not _SANITIZED_ANY.search(text)
+        )
+        if content_type == _FORM:
+            if blind:
+                return NormalizedBody("opaque")
+            pairs = tuple(parse_qsl(text, keep_blank_values=True))
+            return NormalizedBody(
+                "form", self._pairs(pairs, fields, redactions, f"{part}.body.form.")
+            )
+        if "json" in content_type or (not content_type and text.lstrip()[:1] in ("{", "[")):
+            parsed = _parse_json(text)
+            if isinstance(parsed, dict | list):
+                if blind:
+                    return NormalizedBody("opaque")
+                pointers = frozenset(
+                    r.removeprefix(f"{part}.body.json:")
+                    for r in redactions
+                    if r.startswith(f"{part}.body.json:")
+                )
+                if not pointers:
+                    return NormalizedBody("json", self._json_plain(parsed, None, fields))
+                return NormalizedBody(
+                    "json", self._json(parsed, "", None, fields, pointers, _ancestors(pointers))
+                )
+        if blind:
+            return NormalizedBody("opaque")
+        return NormalizedBody("text", self.normalize_string(text))
+
+    def _json(
+        self,
+        node: Any,
+        pointer: str,
+        field: str | None,
+        fields: frozenset[str],
+        pointers: frozenset[str],
+        ancestors: frozenset[str],
+    ) -> Any:
+        if pointer in pointers:
+            return HOLE_ANY
+        if pointer not in ancestors:
+            # No redacted location below this node: no pointers to build.
+            return self._json_plain(node, field, fields)
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                child = f"{pointer}/{json_pointer_token(key)}"
+                if field_key(key) in fields:
+                    out[key] = HOLE_ANY
+                else:
+                    out[key] = self._json(value, child, key, fields, pointers, ancestors)
+            return out
+        if isinstance(node, list):
+            # Items inherit the field name: "updated": [1700000000, ...] are epochs too.
+            return [
+                self._json(v, f"{pointer}/{i}", field, fields, pointers, ancestors)
+                for i, v in enumerate(node)
+            ]
+        if isinstance(node, str):
+            return self.normalize_string(node, field=field)
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            return self._normalize_number(node, field=field)
+        return node
+
+    def _json_plain(self, node: Any, field: str | None, fields: frozenset[str]) -> Any:
+        """``_json`` without redacted pointers: no pointer strings to build (the hot path)."""
+        if isinstance(node, str):
+            return self.normalize_string(node, field=field)
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if field_key(key) in fields:
+                    out[key] = HOLE_ANY
+                elif isinstance(value, str):
+                    out[key] = self.normalize_string(value, field=key)
+                else:
+                    out[key] = self._json_plain(value, key, fields)
+            return out
+        if isinstance(node, list):
+            return [self._json_plain(v, field, fields) for v in node]
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            return self._normalize_number(node, field=field)
+        return node
+
+
+def _ancestors(pointers: frozenset[str]) -> frozenset[str]:
+    """Every proper prefix of the JSON pointers ("/a/b" -> "", "/a"): the nodes
+    with a redacted location somewhere below them."""
+    out = set()
+    for pointer in pointers:
+        parts = pointer.split("/")
+        for end in range(1, len(parts)):
+            out.add("/".join(parts[:end]))
+    return frozenset(out)
+
+
+def _parse_json(text: str) -> Any:
+    def reject(_: str) -> Any:  # NaN/Infinity: not JSON, and WireMock rejects them
+        raise ValueError("non-finite number")
+
+    try:
+        return json.loads(text, parse_constant=reject)
+    except ValueError:
+        return None
+
+
+def _sort_token(value: Normalized) -> str:
+    if isinstance(value, Hole):
+        return "\x00*"
+    if isinstance(value, Template):
+        return value.token()
+    return value
+
+
+def canonical_default(value: Any) -> Any:
+    """``json.dumps(default=...)`` for Holes and Templates in the dedup hash."""
+    if isinstance(value, Hole):
+        return f"\x00{value.kind}"
+    if isinstance(value, Template):
+        return value.token()
+    raise TypeError(type(value).__name__)
+
+
+def iter_leaves(node: Any) -> Iterator[Any]:
+    """Every scalar, Hole and Template of a normalized JSON tree."""
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from iter_leaves(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from iter_leaves(value)
+    else:
+        yield node
+
+
+def has_array(node: Any) -> bool:
+    if isinstance(node, list):
+        return True
+    if isinstance(node, dict):
+        return any(has_array(v) for v in node.values())
+    return False
+
+
+def names_of(pairs: Iterable[tuple[str, Normalized]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for name, _ in pairs:
+        seen.setdefault(name, None)
+    return list(seen)

@@ -1,0 +1,369 @@
+"""One sanitized exchange -> one WireMock 3 stub mapping.
+
+The request pattern matches what a canary will send, not the bytes the capture
+saw: noise and sanitized values (see :mod:`ext_proc_server.mapping.noise`) become
+tolerant matchers, stable values stay exact. Every matcher used here was
+checked against a live WireMock 3.13.2 (tests/integration/test_mapping_wiremock.py).
+
+Overlapping stubs: query parameters, form fields and JSON bodies
+(``ignoreExtraElements``) all accept extra values, so ``/search?q=x`` also
+matches ``/search?q=x&page=2``. Each stub's ``priority`` therefore follows its
+specificity (more exact constraints = a lower number = tried first), so a
+request always gets the response recorded for itself when one exists.
+Priorities stay within 1..:data:`LOWEST_PRIORITY`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpResponse
+from ext_proc_server.core.metrics import COLLECTOR_DROPPED
+from ext_proc_server.mapping.dedup import request_key_hash, response_digest
+from ext_proc_server.mapping.noise import (
+    Hole,
+    NoiseNormalizer,
+    Normalized,
+    NormalizedRequest,
+    Template,
+    java_regex_escape,
+    names_of,
+)
+
+# uuid5 namespace of mapping ids: the same dedup hash always gives the same id.
+MAPPING_NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-6d61-7070696e6773")
+TRUNCATED_HEADER = "x-mockado-truncated"
+BODY_DROPPED_HEADER = "x-mockado-body-dropped"
+# Specificity past this stops raising priority.
+_SPECIFICITY_CAP = 49
+# Recorded stubs use 1..100; the catch-all (mapping_catch_all) sits far below.
+LOWEST_PRIORITY = 2 + 2 * _SPECIFICITY_CAP
+# Distinct responses replayed per request key in stateful mode.
+MAX_SCENARIO_STATES = 32
+
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Bodies are stored decoded and WireMock computes its own length and date.
+_DROPPED_RESPONSE_HEADERS = _HOP_BY_HOP | {"content-length", "content-encoding", "date"}
+
+_ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
+_JSON_PLACEHOLDER = {
+    "any": "${json-unit.ignore-element}",
+    "string": "${json-unit.any-string}",
+    "number": "${json-unit.any-number}",
+}
+
+
+def mapping_id(dedup_hash: str) -> str:
+    return str(uuid.uuid5(MAPPING_NAMESPACE, dedup_hash))
+
+
+class ScenarioTracker:
+    """Stateful mode: the order in which each request key saw distinct responses.
+
+    In-process and bounded (least recently used keys are forgotten). Several
+    collector replicas each keep their own order, so stateful mode is meant
+    for one replica."""
+
+    def __init__(self, *, max_keys: int = 10_000, max_states: int = MAX_SCENARIO_STATES) -> None:
+        self._max_keys = max(1, max_keys)
+        self._max_states = max_states
+        self._keys: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def position(self, request_hash: str, digest: str) -> int | None:
+        """1-based position of this response for the key; None past max_states."""
+        with self._lock:
+            seen = self._keys.get(request_hash)
+            if seen is None:
+                seen = self._keys[request_hash] = {}
+                if len(self._keys) > self._max_keys:
+                    self._keys.popitem(last=False)
+            else:
+                self._keys.move_to_end(request_hash)
+            position = seen.get(digest)
+            if position is None:
+                if len(seen) >= self._max_states:
+                    return None
+                position = seen[digest] = len(seen) + 1
+            return position
+
+
+_default_tracker: ScenarioTracker | None = None
+_default_tracker_lock = threading.Lock()
+
+
+def default_scenario_tracker(config: CollectorConfig) -> ScenarioTracker:
+    global _default_tracker
+    with _default_tracker_lock:
+        if _default_tracker is None:
+            _default_tracker = ScenarioTracker(max_keys=max(1, config.dedup_cache_size))
+        return _default_tracker
+
+
+def scenario_state(position: int) -> str:
+    return "Started" if position == 1 else f"state-{position}"
+
+
+def build_mapping(
+    exchange: Exchange,
+    *,
+    dedup_hash: str,
+    config: CollectorConfig,
+    normalizer: NoiseNormalizer,
+    scenarios: ScenarioTracker | None = None,
+    normalized: NormalizedRequest | None = None,
+) -> dict[str, Any] | None:
+    """The WireMock stub for a sanitized exchange, or None when the exchange is
+    skipped (truncated response with truncated_responses=skip, or past the
+    stateful scenario limit). Raises ValueError for an unsanitized exchange
+    or one without a response. ``normalized``: the exchange's request as
+    ``normalizer.normalize_request`` returns it, when the caller already has it."""
+    if not exchange.sanitized:
+        raise ValueError("mapping: exchange is not sanitized; raw data never becomes a mapping")
+    response = exchange.response
+    if response is None:
+        raise ValueError("mapping: exchange has no response")
+    if response.body_truncated and config.truncated_responses == "skip":
+        COLLECTOR_DROPPED.labels(reason="truncated_response").inc()
+        return None
+
+    if normalized is None:
+        normalized = normalizer.normalize_request(exchange)
+    request, specificity = request_pattern(normalized)
+    priority = 2 + 2 * (_SPECIFICITY_CAP - min(specificity, _SPECIFICITY_CAP))
+    mapping: dict[str, Any] = {"id": mapping_id(dedup_hash)}
+    mapping["uuid"] = mapping["id"]
+
+    if config.stateful_scenarios:
+        tracker = scenarios or default_scenario_tracker(config)
+        key = request_key_hash(normalized, body_limit_bytes=config.dedup_body_limit)
+        digest = response_digest(response, normalizer=normalizer, path=normalized.path)
+        position = tracker.position(key, digest)
+        if position is None:
+            COLLECTOR_DROPPED.labels(reason="scenario_limit").inc()
+            return None
+        mapping["id"] = mapping["uuid"] = mapping_id(f"{key}:{digest}")
+        mapping["scenarioName"] = key
+        # The first response matches in any state and sends the scenario on;
+        # later ones need their state and win on priority, so replay is
+        # 1, 2, ..., N, then 1 again (never a miss after the last one).
+        if position > 1:
+            mapping["requiredScenarioState"] = scenario_state(position)
+            priority -= 1
+        mapping["newScenarioState"] = scenario_state(position + 1)
+
+    mapping["priority"] = priority
+    mapping["request"] = request
+    mapping["response"] = response_definition(response)
+    mapping["metadata"] = {
+        "mockado": {
+            "namespace": exchange.namespace,
+            "workload": exchange.workload,
+            "captured_at_s": exchange.captured_at_s,
+            "hash": dedup_hash,
+            "truncated": exchange.truncated,
+            "host": normalized.host,
+        }
+    }
+    return mapping
+
+
+# -- request pattern ----------------------------------------------------------
+
+
+def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]:
+    """-> (WireMock request pattern, specificity). Specificity counts 2 per
+    exact constraint and 1 per typed or partial one; optional ones count 0."""
+    pattern: dict[str, Any] = {"method": normalized.method}
+    specificity = 0
+    if normalized.host:
+        # caseInsensitive: Jetty may reuse the first Host casing on a kept-alive connection.
+        pattern["host"] = {"equalTo": normalized.host, "caseInsensitive": True}
+    if normalized.path_is_stable:
+        pattern["urlPath"] = normalized.path
+        specificity += 2 * len(normalized.segments)
+    else:
+        parts = []
+        for segment in normalized.segments:
+            if isinstance(segment, Hole):
+                parts.append("[^/]+")
+            elif isinstance(segment, Template):
+                parts.append(segment.regex(hole="[^/]+"))
+                specificity += 1
+            else:
+                parts.append(java_regex_escape(segment))
+                specificity += 2
+        pattern["urlPathPattern"] = "/" + "/".join(parts)
+    if normalized.query:
+        matchers, weight = _multi_value_matchers(normalized.query)
+        pattern["queryParameters"] = matchers
+        specificity += weight
+    body = normalized.body
+    if body.kind == "json":
+        walk = _JsonWalk()
+        matcher: dict[str, Any] = {
+            "equalToJson": walk.expected(body.value),
+            "ignoreExtraElements": True,
+        }
+        if walk.has_array:
+            matcher["ignoreArrayOrder"] = True
+        pattern["bodyPatterns"] = [matcher]
+        specificity += walk.weight
+    elif body.kind == "form" and body.value:
+        matchers, weight = _multi_value_matchers(body.value)
+        pattern["formParameters"] = matchers
+        specificity += weight
+    elif body.kind == "text":
+        if isinstance(body.value, Template):
+            pattern["bodyPatterns"] = [{"matches": "(?s)" + body.value.regex(hole=".+?")}]
+            specificity += 1
+        else:
+            pattern["bodyPatterns"] = [{"equalTo": body.value}]
+            specificity += 2
+    return pattern, specificity
+
+
+def _value_matcher(value: Normalized) -> tuple[dict[str, Any], int]:
+    if isinstance(value, Hole):
+        return dict(_ANY_OR_ABSENT), 0
+    if isinstance(value, Template):
+        return {"matches": value.regex(hole=".+")}, 1
+    return {"equalTo": value}, 2
+
+
+def _multi_value_matchers(
+    pairs: tuple[tuple[str, Normalized], ...],
+) -> tuple[dict[str, Any], int]:
+    """Query or form parameters: one matcher per name; repeated names need
+    exactly the recorded values (in any order)."""
+    out: dict[str, Any] = {}
+    weight = 0
+    for name in names_of(pairs):
+        values = [v for n, v in pairs if n == name]
+        if len(values) == 1 or all(isinstance(v, Hole) for v in values):
+            matcher, w = _value_matcher(values[0])
+        else:
+            parts = [_value_matcher(v) for v in values]
+            matcher = {"hasExactly": [m for m, _ in parts]}
+            w = sum(w for _, w in parts)
+        out[name] = matcher
+        weight += w
+    return out, weight
+
+
+def _json_expected(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _json_expected(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_expected(v) for v in node]
+    if isinstance(node, Hole):
+        return _JSON_PLACEHOLDER[node.kind]
+    if isinstance(node, Template):
+        return "${json-unit.regex}" + node.regex(hole=".+")
+    if isinstance(node, str) and node.startswith("${json-unit."):
+        # A literal that looks like a placeholder must not act as one.
+        return "${json-unit.regex}" + java_regex_escape(node)
+    return node
+
+
+class _JsonWalk:
+    """One pass over a normalized JSON tree: the expected value of ``equalToJson``,
+    the summed leaf weights and whether it holds an array (same results as
+    ``_json_expected``, ``_leaf_weight`` over ``iter_leaves``, and ``has_array``)."""
+
+    __slots__ = ("has_array", "weight")
+
+    def __init__(self) -> None:
+        self.weight = 0
+        self.has_array = False
+
+    def expected(self, node: Any) -> Any:
+        if isinstance(node, str):
+            self.weight += 2
+            if node.startswith("${json-unit."):
+                return "${json-unit.regex}" + java_regex_escape(node)
+            return node
+        if isinstance(node, dict):
+            expected = self.expected
+            return {k: expected(v) for k, v in node.items()}
+        if isinstance(node, list):
+            self.has_array = True
+            expected = self.expected
+            return [expected(v) for v in node]
+        if isinstance(node, Hole):
+            if node.kind != "any":
+                self.weight += 1
+            return _JSON_PLACEHOLDER[node.kind]
+        if isinstance(node, Template):
+            self.weight += 1
+            return "${json-unit.regex}" + node.regex(hole=".+")
+        self.weight += 2
+        return node
+
+
+def _leaf_weight(leaf: Any) -> int:
+    if isinstance(leaf, Hole):
+        return 0 if leaf.kind == "any" else 1
+    if isinstance(leaf, Template):
+        return 1
+    return 2
+
+
+# -- response -----------------------------------------------------------------
+
+
+def response_definition(response: HttpResponse) -> dict[str, Any]:
+    headers: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for name, value in response.headers:
+        lower = name.lower()
+        if lower in _DROPPED_RESPONSE_HEADERS or lower.startswith((":", "x-envoy-")):
+            continue
+        headers.setdefault(names.setdefault(lower, name), []).append(value)
+    if response.body_truncated:
+        headers[TRUNCATED_HEADER] = ["true"]
+    if response.body_dropped:
+        headers[BODY_DROPPED_HEADER] = ["true"]
+    out: dict[str, Any] = {"status": response.status}
+    if headers:
+        out["headers"] = {k: v[0] if len(v) == 1 else v for k, v in headers.items()}
+    if response.body and not response.body_dropped:
+        out.update(_response_body(response))
+    return out
+
+
+def _response_body(response: HttpResponse) -> dict[str, Any]:
+    try:
+        text = response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64Body": base64.b64encode(response.body).decode("ascii")}
+    if "json" in response.content_type and not response.body_truncated:
+        try:
+            parsed = json.loads(text, parse_constant=_reject_constant)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict | list):
+            return {"jsonBody": parsed}
+    return {"body": text}
+
+
+def _reject_constant(_: str) -> Any:
+    raise ValueError("non-finite number")

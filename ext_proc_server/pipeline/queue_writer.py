@@ -1,0 +1,88 @@
+"""The capture queue's wire format and its producer side.
+
+Each stream entry carries one WireMock mapping as compact JSON, plus the
+destination host (for shard routing) and the enqueue time (for queue lag).
+The loader (``ext_proc_server.loader.consumer``) is the consumer side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ext_proc_server.core.errors import QueueError
+from ext_proc_server.core.queue_entries import FIELD_ENQUEUED_AT, FIELD_HOST, FIELD_MAPPING
+from ext_proc_server.core.redis_keys import RedisKeys
+
+# Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its
+# dedup claim exists (another replica, or an earlier item, queued it), else XADD,
+# then set the claim. XADD goes first so a failed XADD never leaves a claim behind
+# (a retry would then call the capture a duplicate and lose it).
+# KEYS: stream, claim key per item. ARGV: ttl_s, then mapping, host, enqueued_at per item.
+_CLAIM_AND_ENQUEUE_LUA = f"""
+local out = {{}}
+for i = 2, #KEYS do
+  local a = 2 + (i - 2) * 3
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('XADD', KEYS[1], '*', '{FIELD_MAPPING}', ARGV[a], '{FIELD_HOST}', ARGV[a + 1],
+               '{FIELD_ENQUEUED_AT}', ARGV[a + 2])
+    redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
+    out[i - 1] = 1
+  else
+    out[i - 1] = 0
+  end
+end
+return out
+"""
+
+
+class ClaimAndEnqueue:
+    """Dedup claims and XADDs of one batch in one round trip (a Lua script), instead
+    of two pipelined round trips with one command per item each."""
+
+    def __init__(self, redis: aioredis.Redis, *, keys: RedisKeys, ttl_s: int) -> None:
+        self._keys = keys
+        self._ttl_s = str(ttl_s)
+        self._script = redis.register_script(_CLAIM_AND_ENQUEUE_LUA)
+
+    async def __call__(
+        self, hashes: Sequence[str], entries: Sequence[Mapping[str, str]]
+    ) -> list[bool]:
+        """-> claimed (and queued) per item; raises QueueError on Redis errors."""
+        if not hashes:
+            return []
+        keys = [self._keys.stream]
+        args = [self._ttl_s]
+        for dedup_hash, entry in zip(hashes, entries, strict=True):
+            keys.append(self._keys.dedup_claim(dedup_hash))
+            args += (entry[FIELD_MAPPING], entry[FIELD_HOST], entry[FIELD_ENQUEUED_AT])
+        try:
+            replies = await self._script(keys=keys, args=args)
+        except RedisError as exc:
+            raise QueueError(
+                f"redis: claim and enqueue of {len(hashes)} mappings failed ({type(exc).__name__})"
+            ) from exc
+        return [bool(reply) for reply in replies]
+
+
+async def enqueue_batch(
+    redis: aioredis.Redis,
+    *,
+    keys: RedisKeys,
+    entries: Sequence[Mapping[str, str]],
+) -> None:
+    """XADD every entry in one pipelined round trip. The stream is never trimmed:
+    trimming would silently drop queued mappings."""
+    if not entries:
+        return
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                pipe.xadd(keys.stream, dict(entry))
+            await pipe.execute()
+    except RedisError as exc:
+        raise QueueError(
+            f"redis: enqueue of {len(entries)} mappings failed ({type(exc).__name__})"
+        ) from exc

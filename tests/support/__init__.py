@@ -1,0 +1,1 @@
+"""Rigs and helpers shared by the tests and the benchmarks (bench/ imports them too)."""

@@ -1,0 +1,122 @@
+"""Config, Envoy and waiting helpers for capture-server tests."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+import redis as redis_sync
+
+from control_plane.local import procs
+from control_plane.render.legacy import render_local_envoy
+from ext_proc_server.core.config import MockadoConfig, load_config
+from ext_proc_server.core.queue_entries import decode_entry
+
+
+def collector_settings(redis_url: str, **extra: object) -> dict:
+    settings = {
+        "redis_url": redis_url,
+        "redis_queue": f"test:{uuid.uuid4().hex[:8]}",
+        "flush_interval": 0.05,
+        "grpc_port": procs.free_port(),
+        "http_port": procs.free_port(),
+    }
+    settings.update(extra)
+    return settings
+
+
+def make_config(collector: dict, **sections: dict) -> MockadoConfig:
+    data = {"collector": collector, **sections}
+    return load_config(
+        None, env={}, overrides={f"{k}.{kk}": vv for k, v in data.items() for kk, vv in v.items()}
+    )
+
+
+def envoy_for(
+    envoy_factory, config: MockadoConfig, *, upstream_port: int, ext_proc_port: int, **kw
+):
+    def render(port: int, admin_port: int) -> str:
+        return render_local_envoy(
+            config,
+            listen_port=port,
+            admin_port=admin_port,
+            upstream_host="127.0.0.1",
+            upstream_port=upstream_port,
+            ext_proc_port=ext_proc_port,
+            **kw,
+        )
+
+    return envoy_factory(render)
+
+
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout_s: float = 15.0,
+    what: str = "condition",
+    explain: Callable[[], str] | None = None,
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}" + (f": {explain()}" if explain else ""))
+
+
+class ExtProcProcess:
+    """``mockado ext-proc`` as users run it."""
+
+    def __init__(
+        self,
+        process: procs.ManagedProcess,
+        *,
+        grpc_port: int,
+        http_port: int,
+        queue: str,
+        redis_url: str,
+    ):
+        self.process = process
+        self.grpc_port = grpc_port
+        self.http_port = http_port
+        self.queue = queue
+        self.redis_url = redis_url
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.http_port}/metrics", timeout=5).text
+
+    def metric(self, name: str, **labels: str) -> float:
+        text = self.metrics()
+        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        pattern = (
+            re.escape(name)
+            + (r"\{" + re.escape(want) + r"\}" if labels else "")
+            + r" ([0-9.e+-]+)$"
+        )
+        for line in text.splitlines():
+            m = re.match(pattern, line)
+            if m:
+                return float(m.group(1))
+        return 0.0
+
+    def captured(self) -> list[dict]:
+        client = redis_sync.Redis.from_url(self.redis_url)
+        try:
+            return [decode_entry(fields)[0] for _id, fields in client.xrange(self.queue)]
+        finally:
+            client.close()
+
+
+def counters(ext: ExtProcProcess) -> str:
+    """The collector's request, drop and dedup counters, for failure messages."""
+    wanted = (
+        "collector_requests_total",
+        "collector_dropped_total",
+        "collector_dedup",
+        "collector_enq",
+    )
+    lines = [line for line in ext.metrics().splitlines() if line.startswith(wanted)]
+    return f"captured={len(ext.captured())} " + "; ".join(lines)

@@ -1,0 +1,110 @@
+"""Handles on the real processes the integration fixtures start, and polling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from control_plane.local import procs
+
+
+@dataclass
+class RedisHandle:
+    port: int
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@dataclass
+class WireMockHandle:
+    port: int
+    root_dir: Path
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/__admin/reset", timeout=10).raise_for_status()
+
+    def mappings(self) -> list[dict]:
+        resp = httpx.get(f"{self.url}/__admin/mappings", timeout=30)
+        resp.raise_for_status()
+        return resp.json()["mappings"]
+
+
+@dataclass
+class EnvoyHandle:
+    port: int
+    admin_port: int
+    config_path: Path
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
+
+@dataclass
+class UpstreamHandle:
+    port: int
+    process: procs.ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class StackHandle:
+    """A running ``mockado up``: its ports, state directory and summary text."""
+
+    process: object  # subprocess.Popen[str]
+    proxy_url: str
+    wiremock_url: str
+    state_dir: Path
+    summary: str
+    children: list
+
+    @property
+    def effective_config(self) -> dict:
+        import yaml
+
+        return yaml.safe_load((self.state_dir / "mockado.effective.yaml").read_text())
+
+    def summary_url(self, label: str) -> list[str]:
+        for line in self.summary.splitlines():
+            if line.strip().startswith(label):
+                return [w for w in line.split() if w.startswith("http")]
+        return []
+
+    def stop(self) -> int:
+        import signal as _signal
+
+        proc = self.process
+        if proc.poll() is None:
+            proc.send_signal(_signal.SIGTERM)
+            proc.wait(timeout=90)
+        return proc.returncode
+
+
+def poll_until(fn: Callable[[], object], *, timeout_s: float, interval_s: float = 0.25):
+    """Call fn until it returns something truthy or the time is up; return the last value."""
+    deadline = time.monotonic() + timeout_s
+    last = fn()
+    while not last and time.monotonic() < deadline:
+        time.sleep(interval_s)
+        last = fn()
+    return last

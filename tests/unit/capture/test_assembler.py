@@ -1,0 +1,412 @@
+import gzip
+import itertools
+
+import pytest
+from google.protobuf import struct_pb2
+
+from ext_proc_server.capture.assembler import (
+    StreamAssembler,
+    StreamMeta,
+    stream_meta,
+)
+from ext_proc_server.capture.filters import CaptureFilter
+from ext_proc_server.capture.protos import (
+    HeaderMap,
+    HeaderValue,
+    HttpBody,
+    HttpHeaders,
+    HttpTrailers,
+    ProcessingRequest,
+)
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.names import ATTR_NAMESPACE, ATTR_WORKLOAD, EXT_PROC_FILTER_NAME
+
+
+def hmap(pairs):
+    return HeaderMap(
+        headers=[
+            HeaderValue(key=k, raw_value=v if isinstance(v, bytes) else v.encode())
+            for k, v in pairs
+        ]
+    )
+
+
+def req_headers(
+    path="/v1/items?id=7&q=a%20b", method="POST", eos=False, extra=(), authority="api.example:8080"
+):
+    pairs = [
+        (":method", method),
+        (":path", path),
+        (":authority", authority),
+        (":scheme", "http"),
+        ("x-request-id", "rid-1"),
+        ("content-type", "application/json"),
+        *extra,
+    ]
+    return ProcessingRequest(
+        request_headers=HttpHeaders(headers=hmap(pairs), end_of_stream=eos), observability_mode=True
+    )
+
+
+def req_body(data, eos=False):
+    return ProcessingRequest(
+        request_body=HttpBody(body=data, end_of_stream=eos), observability_mode=True
+    )
+
+
+def resp_headers(status="200", eos=False, extra=(("content-type", "application/json"),)):
+    pairs = [(":status", status), *extra]
+    return ProcessingRequest(
+        response_headers=HttpHeaders(headers=hmap(pairs), end_of_stream=eos),
+        observability_mode=True,
+    )
+
+
+def resp_body(data, eos=False):
+    return ProcessingRequest(
+        response_body=HttpBody(body=data, end_of_stream=eos), observability_mode=True
+    )
+
+
+def req_trailers(pairs):
+    return ProcessingRequest(request_trailers=HttpTrailers(trailers=hmap(pairs)))
+
+
+def resp_trailers(pairs):
+    return ProcessingRequest(response_trailers=HttpTrailers(trailers=hmap(pairs)))
+
+
+def make(config=None, meta=None):
+    config = config or CollectorConfig()
+    return StreamAssembler(
+        config=config,
+        capture_filter=CaptureFilter(config),
+        meta=meta or StreamMeta(body_limit_bytes=config.body_limit_bytes),
+    )
+
+
+def run(messages, **kw):
+    asm = make(**kw)
+    results = [asm.feed(m) for m in messages]
+    assert all(r is None for r in results[:-1]), results
+    return results[-1]
+
+
+def test_full_post_exchange():
+    done = run(
+        [
+            req_headers(),
+            req_body(b'{"a":'),
+            req_body(b"1}", eos=True),
+            resp_headers("201"),
+            resp_body(b'{"ok":'),
+            resp_body(b"true}", eos=True),
+        ]
+    )
+    ex = done.exchange
+    assert ex is not None and not done.drop_reason
+    assert ex.request.method == "POST"
+    assert ex.request.path == "/v1/items"
+    assert ex.request.query == (("id", "7"), ("q", "a b"))
+    assert ex.request.authority == "api.example:8080"
+    assert ex.request.body == b'{"a":1}'
+    assert ex.request.header("content-type") == "application/json"
+    assert not any(name.startswith(":") for name, _ in ex.request.headers)
+    assert ex.response.status == 201
+    assert ex.response.body == b'{"ok":true}'
+    assert not ex.truncated
+    assert ex.captured_at_s > 0 and ex.id
+
+
+def test_get_with_headers_only_response():
+    done = run([req_headers(method="GET", eos=True), resp_headers("204", eos=True)])
+    assert done.exchange.response.status == 204
+    assert done.exchange.request.body == b""
+    assert not done.exchange.request.body_truncated
+
+
+def test_trailers_end_each_side():
+    done = run(
+        [
+            req_headers(eos=False),
+            req_body(b"{}"),
+            req_trailers([("x-checksum", "abc")]),
+            resp_headers(),
+            resp_body(b"{}"),
+            resp_trailers([("grpc-status", "0")]),
+        ]
+    )
+    ex = done.exchange
+    assert ex.request.trailers == (("x-checksum", "abc"),)
+    assert ex.response.trailers == (("grpc-status", "0"),)
+    assert ex.request.body == b"{}" and ex.response.body == b"{}"
+    assert not ex.request.body_truncated
+
+
+def test_early_response_marks_request_partial_and_accepts_late_request_chunks():
+    asm = make()
+    assert asm.feed(req_headers()) is None
+    assert asm.feed(req_body(b'{"x"')) is None
+    assert asm.feed(resp_headers("413")) is None
+    # The request may keep streaming after the response began.
+    assert asm.feed(req_body(b":1")) is None
+    done = asm.feed(resp_body(b"{}", eos=True))
+    assert done.exchange.request.body == b'{"x":1'
+    assert done.exchange.request.body_truncated
+
+
+def test_end_of_stream_without_message_ends_the_body():
+    msg = ProcessingRequest(response_body=HttpBody(body=b"", end_of_stream_without_message=True))
+    done = run([req_headers(eos=True), resp_headers(), resp_body(b"{}"), msg])
+    assert done.exchange.response.body == b"{}"
+
+
+def test_body_limit_truncates_and_meta_overrides_it():
+    cfg = CollectorConfig(body_limit_bytes=1024)
+    done = run(
+        [
+            req_headers(eos=True),
+            resp_headers(),
+            resp_body(b"x" * 1000),
+            resp_body(b"y" * 1000, eos=True),
+        ],
+        config=cfg,
+        meta=StreamMeta(body_limit_bytes=1024),
+    )
+    assert len(done.exchange.response.body) == 1024
+    assert done.exchange.response.body_truncated and done.exchange.truncated
+    done = run(
+        [
+            req_headers(eos=True),
+            resp_headers(),
+            resp_body(b"x" * 1000),
+            resp_body(b"y" * 1000, eos=True),
+        ],
+        config=cfg,
+        meta=StreamMeta(body_limit_bytes=4096),
+    )
+    assert len(done.exchange.response.body) == 2000
+    assert not done.exchange.truncated
+
+
+def test_stream_meta_reads_metadata_and_clamps_the_limit():
+    cfg = CollectorConfig()
+    meta = stream_meta(
+        [
+            ("x-mockado-namespace", "shop"),
+            ("x-mockado-workload", "cart"),
+            ("x-mockado-body-limit-bytes", "2048"),
+            ("other-bin", b"\x00"),
+        ],
+        config=cfg,
+    )
+    assert meta == StreamMeta(namespace="shop", workload="cart", body_limit_bytes=2048)
+    assert stream_meta([("x-mockado-body-limit-bytes", "5")], config=cfg).body_limit_bytes == 1024
+    assert (
+        stream_meta([("x-mockado-body-limit-bytes", str(1 << 30))], config=cfg).body_limit_bytes
+        == 1 << 20
+    )
+    assert (
+        stream_meta([("x-mockado-body-limit-bytes", "lots")], config=cfg).body_limit_bytes
+        == cfg.body_limit_bytes
+    )
+
+
+def test_namespace_and_workload_from_envoy_attributes_when_metadata_is_silent():
+    attrs = struct_pb2.Struct()
+    attrs.update({ATTR_NAMESPACE: "payments", ATTR_WORKLOAD: "api-v2"})
+    first = req_headers(eos=True)
+    first.attributes[EXT_PROC_FILTER_NAME].CopyFrom(attrs)
+    done = run([first, resp_headers(eos=True)])
+    assert (done.exchange.namespace, done.exchange.workload) == ("payments", "api-v2")
+    # Metadata wins over attributes.
+    done = run([first, resp_headers(eos=True)], meta=StreamMeta(namespace="ns", workload="wl"))
+    assert (done.exchange.namespace, done.exchange.workload) == ("ns", "wl")
+
+
+def test_gzip_response_is_decoded_and_encoding_headers_removed():
+    payload = b'{"data":"' + b"x" * 5000 + b'"}'
+    gz = gzip.compress(payload)
+    done = run(
+        [
+            req_headers(eos=True),
+            resp_headers(
+                extra=(
+                    ("content-type", "application/json"),
+                    ("content-encoding", "gzip"),
+                    ("content-length", str(len(gz))),
+                )
+            ),
+            resp_body(gz[:50]),
+            resp_body(gz[50:], eos=True),
+        ]
+    )
+    resp = done.exchange.response
+    assert resp.body == payload
+    assert resp.header("content-encoding") is None and resp.header("content-length") is None
+    assert resp.header("content-type") == "application/json"
+
+
+def test_truncated_gzip_response_decodes_partially():
+    # Text that compresses poorly enough to pass the 1 KiB limit when gzipped.
+    payload = b" ".join(str(n * 7919 % 100_003).encode() for n in range(20_000))
+    gz = gzip.compress(payload)
+    assert len(gz) > 1024
+    cfg = CollectorConfig(body_limit_bytes=1024)
+    done = run(
+        [
+            req_headers(eos=True),
+            resp_headers(extra=(("content-type", "text/plain"), ("content-encoding", "gzip"))),
+            resp_body(gz, eos=True),
+        ],
+        config=cfg,
+        meta=StreamMeta(body_limit_bytes=1024),
+    )
+    resp = done.exchange.response
+    assert resp.body_truncated and not resp.body_dropped
+    assert resp.body and payload.startswith(resp.body)
+
+
+def test_undecodable_body_is_dropped_never_kept_raw():
+    done = run(
+        [
+            req_headers(eos=True),
+            resp_headers(
+                extra=(("content-type", "application/json"), ("content-encoding", "gzip"))
+            ),
+            resp_body(b"not gzip at all", eos=True),
+        ]
+    )
+    resp = done.exchange.response
+    assert resp.body == b"" and resp.body_dropped
+    assert resp.header("content-encoding") is None
+
+
+def test_binary_bodies_skipped_by_default_kept_with_base64():
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
+    msgs = [
+        req_headers(method="GET", eos=True),
+        resp_headers(extra=(("content-type", "image/png"),)),
+        resp_body(png, eos=True),
+    ]
+    done = run(msgs)
+    assert done.exchange.response.body == b"" and done.exchange.response.body_dropped
+    done = run(msgs, config=CollectorConfig(binary_bodies="base64"))
+    assert done.exchange.response.body == png and not done.exchange.response.body_dropped
+
+
+@pytest.mark.parametrize(
+    ("messages", "reason"),
+    [
+        ([req_body(b"x")], "malformed"),
+        ([resp_headers()], "malformed"),
+        ([req_headers(), req_headers()], "malformed"),
+        ([req_headers(eos=True), resp_body(b"x")], "malformed"),
+        ([req_headers(eos=True), req_body(b"late")], "malformed"),
+        ([req_headers(eos=True), resp_headers(), resp_headers()], "malformed"),
+        ([req_headers(eos=True), resp_headers(status="abc")], "malformed"),
+        ([req_headers(eos=True), resp_headers(status="999")], "malformed"),
+        ([ProcessingRequest()], "malformed"),
+        ([req_headers(extra=(("x-name", b"caf\xe9"),))], "malformed"),
+        ([req_headers(extra=(("upgrade", "websocket"), ("connection", "upgrade")))], "upgrade"),
+        ([req_headers(method="CONNECT")], "upgrade"),
+        ([req_headers(eos=True), resp_headers(status="101")], "upgrade"),
+    ],
+)
+def test_bad_input_is_a_counted_drop(messages, reason):
+    done = run(messages)
+    assert done.exchange is None
+    assert done.drop_reason == reason
+
+
+def test_filtered_and_not_sampled_stop_at_request_headers():
+    done = run([req_headers(path="/health")], config=CollectorConfig(exclude_paths=["/health"]))
+    assert done.drop_reason == "filtered"
+    done = run([req_headers()], config=CollectorConfig(sample_rate=0.0))
+    assert done.drop_reason == "not_sampled"
+
+
+def test_early_end_is_incomplete():
+    asm = make()
+    asm.feed(req_headers())
+    asm.feed(req_body(b"{}", eos=True))
+    assert asm.feed(resp_headers()) is None
+    assert asm.started
+    assert asm.end_of_input().drop_reason == "incomplete"
+
+
+def test_every_order_of_a_valid_stream_is_decided_without_crashing():
+    """All permutations of one exchange's messages: the valid order captures, each other
+    order either captures (early responses are legal) or drops as malformed; none crashes."""
+    messages = [
+        req_headers(),
+        req_body(b"{}", eos=True),
+        resp_headers(),
+        resp_body(b"{}", eos=True),
+    ]
+    captured = 0
+    for order in itertools.permutations(range(4)):
+        asm = make()
+        result = None
+        for i in order:
+            result = asm.feed(messages[i])
+            if result is not None:
+                break
+        if result is None:
+            result = asm.end_of_input()
+        if result.exchange is not None:
+            captured += 1
+            assert result.exchange.response.body == b"{}"
+            request = result.exchange.request
+            assert request.body == b"{}" or (request.body == b"" and request.body_truncated)
+        else:
+            assert result.drop_reason in {"malformed", "incomplete"}
+    # Captured: (rh, rb, sh, sb); the early responses (rh, sh, rb, sb) and (rh, sh, sb, ...),
+    # the last one ending before the request body came (marked truncated).
+    assert captured == 3
+
+
+def test_a_body_that_reaches_its_content_length_is_complete_without_end_of_stream():
+    """Envoy does not always send a separate end_of_stream chunk (blocking mode): a body
+    that reached its Content-Length ends the exchange at once."""
+    done = run(
+        [
+            req_headers(extra=(("content-length", "4"),)),
+            req_body(b"{}"),
+            req_body(b"[]"),
+            resp_headers(extra=(("content-type", "application/json"), ("content-length", "11"))),
+            resp_body(b'{"ok":'),
+            resp_body(b"true}"),
+        ]
+    )
+    assert done.exchange.response.body == b'{"ok":true}'
+    assert done.exchange.request.body == b"{}[]"
+    assert not done.exchange.truncated
+
+
+def test_content_length_counts_bytes_past_the_body_limit():
+    cfg = CollectorConfig(body_limit_bytes=1024)
+    big = b"x" * 3000
+    done = run(
+        [
+            req_headers(method="GET", eos=True),
+            resp_headers(extra=(("content-type", "text/plain"), ("content-length", "3000"))),
+            resp_body(big[:2000]),
+            resp_body(big[2000:]),
+        ],
+        config=cfg,
+        meta=StreamMeta(body_limit_bytes=1024),
+    )
+    assert done.exchange.response.body == big[:1024] and done.exchange.response.body_truncated
+
+
+def test_empty_end_of_stream_chunk_after_content_length_is_accepted():
+    done = run(
+        [
+            req_headers(extra=(("content-length", "2"),)),
+            req_body(b"{}"),
+            req_body(b"", eos=True),
+            resp_headers(eos=True),
+        ]
+    )
+    assert done.exchange.request.body == b"{}"

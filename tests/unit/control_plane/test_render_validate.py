@@ -1,0 +1,125 @@
+"""Rendered files pass the real validators: `envoy --mode validate` (a one-shot process,
+no server), the Istio CRD schemas and the bundled Kubernetes schemas. Broken input fails.
+
+Envoy runs once per file (~0.1-1 s each); the whole golden set is validated once per
+session.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from control_plane import validate
+from control_plane.render.legacy import default_schemas_dir, render_all, render_local_envoy
+from ext_proc_server.core.config import MockadoConfig, load_config
+
+GOLDEN_CONFIG = Path(__file__).parent / "golden" / "config.yaml"
+SCHEMAS = default_schemas_dir()
+needs_schemas = pytest.mark.skipif(
+    not SCHEMAS.is_dir(), reason=f"Istio CRD schemas not found at {SCHEMAS} (../shared/schemas)"
+)
+
+
+@pytest.fixture(scope="session")
+def golden_config() -> MockadoConfig:
+    return load_config(GOLDEN_CONFIG, env={})
+
+
+@pytest.fixture(scope="session")
+def golden_files(golden_config: MockadoConfig) -> list:
+    return render_all(golden_config)
+
+
+@needs_schemas
+def test_every_rendered_file_validates(golden_config: MockadoConfig, golden_files: list) -> None:
+    # Envoy bootstraps, EnvoyFilter patches embedded in bootstraps, CRD and k8s schemas.
+    problems = validate.check_rendered(golden_files, config=golden_config, schemas_dir=SCHEMAS)
+    assert problems == []
+
+
+def test_envoy_rejects_a_broken_bootstrap(tmp_path: Path) -> None:
+    good = render_local_envoy(
+        MockadoConfig(), listen_port=1, admin_port=2, upstream_host="127.0.0.1",
+        upstream_port=3, ext_proc_port=4, sample_percent=10,
+    )  # fmt: skip
+    broken = good.replace("denominator: HUNDRED", "denominator: PERCENT")
+    (tmp_path / "good.yaml").write_text(good)
+    (tmp_path / "broken.yaml").write_text(broken)
+    problems = validate.envoy_validate([tmp_path / "good.yaml", tmp_path / "broken.yaml"])
+    assert len(problems) == 1
+    assert problems[0].startswith("broken.yaml: envoy rejected it")
+
+
+def test_an_re2_incompatible_path_regex_is_caught_by_envoy(tmp_path: Path) -> None:
+    # Python's re accepts a lookahead; Envoy's RE2 does not: only the real check sees it.
+    config = MockadoConfig.model_validate(
+        {"control_plane": {"namespaces": {"shop": {"exclude_paths": ["re:/a(?=b)"]}}}}
+    )
+    files = [f for f in render_all(config) if f.path == "istio/shop/envoyfilter-capture.yaml"]
+    problems = validate.check_rendered(files, config=config, schemas_dir=SCHEMAS)
+    assert any(
+        p.startswith("istio/shop/envoyfilter-capture.yaml: envoy rejected") for p in problems
+    )
+
+
+def _envoyfilter(golden_files: list) -> dict[str, Any]:
+    text = next(f.text for f in golden_files if f.path == "istio/shop/envoyfilter-capture.yaml")
+    return yaml.safe_load(text)
+
+
+@needs_schemas
+def test_istio_schema_rejects_unknown_and_mistyped_fields(golden_files: list) -> None:
+    doc = _envoyfilter(golden_files)
+    assert validate.istio_schema_problems(doc, schemas_dir=SCHEMAS, source="x") == []
+
+    typo = copy.deepcopy(doc)
+    typo["spec"]["workloadSelecter"] = {"labels": {"app": "a"}}
+    problems = validate.istio_schema_problems(typo, schemas_dir=SCHEMAS, source="x")
+    assert problems and "workloadSelecter" in problems[0]
+
+    bad_context = copy.deepcopy(doc)
+    bad_context["spec"]["configPatches"][0]["match"]["context"] = "SIDECAR_SIDEWAYS"
+    problems = validate.istio_schema_problems(bad_context, schemas_dir=SCHEMAS, source="x")
+    assert any("configPatches/0/match/context" in p for p in problems)
+
+
+@needs_schemas
+def test_destination_rule_validates_against_its_crd(golden_files: list) -> None:
+    text = next(f.text for f in golden_files if f.path.endswith("destinationrule-collector.yaml"))
+    doc = yaml.safe_load(text)
+    assert validate.istio_schema_problems(doc, schemas_dir=SCHEMAS, source="dr") == []
+    doc["spec"]["trafficPolicy"]["connectionPool"]["http"]["http2MaxRequests"] = "many"
+    assert validate.istio_schema_problems(doc, schemas_dir=SCHEMAS, source="dr")
+
+
+def test_kubernetes_schemas_are_strict_and_offline(golden_files: list) -> None:
+    text = next(f.text for f in golden_files if f.path == "deploy/collector.yaml")
+    deployment = next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment")
+    assert validate.kubernetes_problems(deployment, source="c") == []
+    bogus = copy.deepcopy(deployment)
+    bogus["spec"]["template"]["spec"]["containers"][0]["securityContex"] = {}
+    problems = validate.kubernetes_problems(bogus, source="c")
+    assert problems and "securityContex" in problems[0]
+    wrong_type = copy.deepcopy(deployment)
+    wrong_type["spec"]["replicas"] = "three"
+    assert validate.kubernetes_problems(wrong_type, source="c")
+
+
+def test_check_reports_a_missing_schema_dir(golden_config: MockadoConfig, tmp_path: Path) -> None:
+    files = [f for f in render_all(golden_config) if f.kind == "envoyfilter"][:1]
+    problems = validate.check_rendered(files, config=golden_config, schemas_dir=tmp_path / "nope")
+    assert any("schema directory not found" in p for p in problems)
+
+
+def test_envoy_accepts_the_timing_log(tmp_path: Path) -> None:
+    config = render_local_envoy(
+        MockadoConfig(), listen_port=1, admin_port=2, upstream_host="127.0.0.1",
+        upstream_port=3, ext_proc_port=4, timing_log_path=str(tmp_path / "timing.log"),
+    )  # fmt: skip
+    (tmp_path / "timing.yaml").write_text(config)
+    assert validate.envoy_validate([tmp_path / "timing.yaml"]) == []

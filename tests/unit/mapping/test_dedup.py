@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import threading
+from typing import Any
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.errors import QueueError
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
+
+JSON = (("content-type", "application/json"),)
+
+
+def _exchange(
+    *,
+    method: str = "POST",
+    path: str = "/orders",
+    query: tuple[tuple[str, str], ...] = (("a", "1"), ("b", "2")),
+    body: Any = None,
+    authority: str = "shop.svc",
+    status: int = 200,
+    response_body: bytes = b'{"ok":true}',
+) -> Exchange:
+    payload = {"item": "x", "qty": 2, "meta": {"source": "web"}} if body is None else body
+    return Exchange(
+        id="e",
+        sanitized=True,
+        request=HttpRequest(
+            method=method,
+            path=path,
+            query=query,
+            authority=authority,
+            headers=JSON,
+            body=json.dumps(payload).encode() if not isinstance(payload, bytes) else payload,
+        ),
+        response=HttpResponse(status=status, headers=JSON, body=response_body),
+    )
+
+
+def _dedup(**config: Any) -> Deduplicator:
+    return Deduplicator(CollectorConfig(**config))
+
+
+def _count(result: str) -> float:
+    return COLLECTOR_DEDUPLICATION.labels(result=result)._value.get()
+
+
+def test_hash_is_hex_sha256_and_stable() -> None:
+    dedup = _dedup()
+    first = dedup.hash(_exchange())
+    assert len(first) == 64
+    assert int(first, 16) >= 0
+    assert dedup.hash(_exchange()) == first
+
+
+def test_hash_ignores_query_order_key_order_and_method_case() -> None:
+    dedup = _dedup()
+    base = dedup.hash(_exchange())
+    reordered = _exchange(
+        method="post",
+        query=(("b", "2"), ("a", "1")),
+        body={"meta": {"source": "web"}, "qty": 2, "item": "x"},
+    )
+    assert dedup.hash(reordered) == base
+
+
+def test_hash_ignores_noise_and_headers() -> None:
+    dedup = _dedup()
+    one = _exchange(
+        query=(("a", "1"), ("b", "2"), ("_", "111")),
+        body={
+            "item": "x",
+            "ts": 1700000000,
+            "request_id": "r1",
+            "id": "3f2b8c1e-1111-4222-8333-444455556666",
+        },
+    )
+    two = _exchange(
+        query=(("b", "2"), ("a", "1"), ("_", "222")),
+        body={
+            "item": "x",
+            "ts": 1700000999,
+            "request_id": "r2",
+            "id": "0b2b8c1e-1111-4222-8333-444455556667",
+        },
+    )
+    two = two.replace(
+        request=dataclasses.replace(
+            two.request,
+            headers=(*JSON, ("authorization", "Bearer other"), ("x-request-id", "zz")),
+        )
+    )
+    assert dedup.hash(one) == dedup.hash(two)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"query": (("a", "1"), ("b", "3"))},
+        {"body": {"item": "y", "qty": 2, "meta": {"source": "web"}}},
+        {"body": {"item": "x", "qty": 3, "meta": {"source": "web"}}},
+        {"body": {"item": "x", "qty": 2, "meta": {"source": "app"}}},
+        {"path": "/orders/1"},
+        {"method": "PUT"},
+        {"authority": "billing.svc"},
+    ],
+)
+def test_hash_changes_with_stable_values(change: dict[str, Any]) -> None:
+    dedup = _dedup()
+    assert dedup.hash(_exchange(**change)) != dedup.hash(_exchange())
+
+
+def test_hash_ignores_authority_port_and_case() -> None:
+    dedup = _dedup()
+    assert dedup.hash(_exchange(authority="Shop.svc:8080")) == dedup.hash(_exchange())
+
+
+def test_hash_counts_body_up_to_dedup_body_limit() -> None:
+    dedup = _dedup(dedup_body_limit=40)
+    long_a = {"a": "x" * 100 + "1"}
+    long_b = {"a": "x" * 100 + "2"}
+    assert dedup.hash(_exchange(body=long_a)) == dedup.hash(_exchange(body=long_b))
+    assert _dedup().hash(_exchange(body=long_a)) != _dedup().hash(_exchange(body=long_b))
+
+
+def test_hash_refuses_unsanitized() -> None:
+    with pytest.raises(ValueError, match="not sanitized"):
+        _dedup().hash(_exchange().replace(sanitized=False))
+
+
+def test_stateful_hash_includes_the_response_but_not_its_noise() -> None:
+    dedup = _dedup(stateful_scenarios=True)
+    a = dedup.hash(_exchange(response_body=b'{"n":1,"at":"2024-05-01T00:00:00Z"}'))
+    a_again = dedup.hash(_exchange(response_body=b'{"n":1,"at":"2024-06-01T00:00:00Z"}'))
+    b = dedup.hash(_exchange(response_body=b'{"n":2,"at":"2024-05-01T00:00:00Z"}'))
+    assert a == a_again
+    assert a != b
+    assert _dedup().hash(_exchange(response_body=b'{"n":2}')) == _dedup().hash(_exchange())
+
+
+def test_lru_check_and_add_and_eviction() -> None:
+    dedup = _dedup(dedup_cache_size=2)
+    before = _count("duplicate")
+    assert dedup.is_new_locally("a")
+    assert not dedup.is_new_locally("a")
+    assert _count("duplicate") == before + 1
+    assert dedup.is_new_locally("b")
+    dedup.is_new_locally("a")  # refresh a: b is now the oldest
+    assert dedup.is_new_locally("c")
+    assert not dedup.is_new_locally("a")
+    assert dedup.is_new_locally("b")
+    dedup.forget(["b"])
+    assert dedup.is_new_locally("b")
+
+
+def test_lru_disabled_with_size_zero() -> None:
+    dedup = _dedup(dedup_cache_size=0)
+    assert dedup.is_new_locally("a")
+    assert dedup.is_new_locally("a")
+
+
+def test_lru_under_threads_admits_each_hash_exactly_once() -> None:
+    dedup = _dedup(dedup_cache_size=10_000)
+    hashes = [f"h{i}" for i in range(500)]
+    wins: list[str] = []
+    wins_lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        mine = [h for h in hashes if dedup.is_new_locally(h)]
+        with wins_lock:
+            wins.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(wins) == sorted(hashes)
+    assert len(dedup) == 500
+
+
+def test_lru_bounded_under_threads() -> None:
+    dedup = _dedup(dedup_cache_size=50)
+
+    def worker(offset: int) -> None:
+        for i in range(300):
+            dedup.is_new_locally(f"{offset}-{i}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(dedup) == 50
+
+
+class _FakePipeline:
+    """Just enough of redis.asyncio's pipeline: SET NX semantics over a dict."""
+
+    def __init__(self, store: dict[str, bytes], fail: bool) -> None:
+        self.store = store
+        self.fail = fail
+        self.commands: list[tuple[str, bytes, bool, int]] = []
+
+    async def __aenter__(self) -> _FakePipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def set(self, key: str, value: bytes, *, nx: bool, ex: int) -> None:
+        self.commands.append((key, value, nx, ex))
+
+    async def execute(self) -> list[bool | None]:
+        if self.fail:
+            raise RedisConnectionError("down")
+        out: list[bool | None] = []
+        for key, value, _nx, _ex in self.commands:
+            if key in self.store:
+                out.append(None)
+            else:
+                self.store[key] = value
+                out.append(True)
+        return out
+
+
+class _FakeRedis:
+    def __init__(self, *, fail: bool = False) -> None:
+        self.store: dict[str, bytes] = {}
+        self.fail = fail
+        self.pipelines: list[_FakePipeline] = []
+
+    def pipeline(self, *, transaction: bool) -> _FakePipeline:
+        assert transaction is False
+        pipe = _FakePipeline(self.store, self.fail)
+        self.pipelines.append(pipe)
+        return pipe
+
+
+def test_claim_batch_one_round_trip_with_nx_and_ttl() -> None:
+    redis = _FakeRedis()
+    keys = RedisKeys(queue="q")
+    unique_before, dup_before = _count("unique"), _count("duplicate")
+    result = asyncio.run(
+        claim_batch(redis, keys=keys, hashes=["h1", "h2", "h1"], ttl_s=60)  # type: ignore[arg-type]
+    )
+    assert result == [True, True, False]
+    assert len(redis.pipelines) == 1
+    assert redis.pipelines[0].commands[0] == ("q:dedup:h1", b"1", True, 60)
+    assert _count("unique") == unique_before + 2
+    assert _count("duplicate") == dup_before + 1
+    again = asyncio.run(claim_batch(redis, keys=keys, hashes=["h2", "h3"], ttl_s=60))  # type: ignore[arg-type]
+    assert again == [False, True]
+
+
+def test_claim_batch_empty_and_errors() -> None:
+    assert (
+        asyncio.run(claim_batch(_FakeRedis(), keys=RedisKeys(queue="q"), hashes=[], ttl_s=1)) == []
+    )  # type: ignore[arg-type]
+    with pytest.raises(QueueError, match="dedup claim of 1 hashes"):
+        asyncio.run(
+            claim_batch(_FakeRedis(fail=True), keys=RedisKeys(queue="q"), hashes=["h"], ttl_s=1)
+        )  # type: ignore[arg-type]

@@ -1,0 +1,306 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ext_proc_server.core.config import CollectorConfig, NoiseRule
+from ext_proc_server.core.exchange import Exchange, HttpRequest
+from ext_proc_server.mapping.noise import (
+    HOLE_ANY,
+    HOLE_NUMBER,
+    HOLE_STRING,
+    NoiseNormalizer,
+    Template,
+    authority_host,
+    field_key,
+    java_regex_escape,
+)
+
+UUID = "3f2b8c1e-1111-4222-8333-444455556666"
+
+
+def _normalizer(**config: object) -> NoiseNormalizer:
+    return NoiseNormalizer(CollectorConfig(**config))
+
+
+def _request(**fields: object) -> Exchange:
+    defaults: dict[str, object] = {"method": "GET", "path": "/"}
+    defaults.update(fields)
+    return Exchange(id="x", sanitized=True, request=HttpRequest(**defaults))
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("requestId", "request_id"), ("X-Request-ID", "x_request_id"), ("trace_id", "trace_id")],
+)
+def test_field_key_folds_case_and_separators(name: str, key: str) -> None:
+    assert field_key(name) == key
+
+
+@pytest.mark.parametrize(
+    ("authority", "host"),
+    [
+        ("Api.Example:8080", "api.example"),
+        ("api.example", "api.example"),
+        ("[::1]:9000", "[::1]"),
+        ("", ""),
+    ],
+)
+def test_authority_host_drops_port_and_case(authority: str, host: str) -> None:
+    assert authority_host(authority) == host
+
+
+@pytest.mark.parametrize(
+    "value",
+    [UUID, UUID.upper(), "2024-05-01T10:20:30Z", "2024-05-01 10:20:30.123+02:00"],
+)
+def test_whole_dynamic_strings_are_string_holes(value: str) -> None:
+    assert _normalizer().normalize_string(value) is HOLE_STRING
+
+
+def test_sanitized_token_is_an_any_hole_because_the_type_is_unknown() -> None:
+    assert _normalizer().normalize_string("SANITIZED_CARD") is HOLE_ANY
+
+
+@pytest.mark.parametrize("value", ["2024-05-01", "12345", "hello", "1700000000"])
+def test_stable_strings_stay(value: str) -> None:
+    assert _normalizer().normalize_string(value) == value
+
+
+def test_epoch_is_noise_only_in_time_like_fields() -> None:
+    normalizer = _normalizer()
+    assert normalizer.normalize_string("1700000000", field="ts") is HOLE_STRING
+    assert normalizer.normalize_string("1700000000123", field="createdAt") is HOLE_STRING
+    assert normalizer.normalize_string("1700000000", field="account") == "1700000000"
+    assert normalizer.normalize_string("170000000", field="ts") == "170000000"
+
+
+def test_embedded_dynamic_parts_become_a_template() -> None:
+    value = _normalizer().normalize_string(f"order-{UUID}.pdf")
+    assert value == Template(("order-", HOLE_ANY, ".pdf"))
+    assert value.regex(hole="[^/]+") == r"order\-[^/]+\.pdf"
+
+
+def test_java_regex_escape_keeps_alnum_and_escapes_the_rest() -> None:
+    assert java_regex_escape("a.b*c\n(1)é") == "a\\.b\\*c\\x0a\\(1\\)é"
+
+
+def test_json_body_noise_fields_values_and_redactions() -> None:
+    body = {
+        "qty": 2,
+        "price": 10.5,
+        "requestId": "abc",
+        "created_at": 1700000000,
+        "id": UUID,
+        "card": "4111",
+        "nested": {"nonce": "n1", "items": [{"sku": "A", "updated": 1700000000123}]},
+        "flag": True,
+        "none": None,
+    }
+    exchange = _request(
+        method="POST",
+        path="/orders",
+        headers=(("content-type", "application/json"),),
+        body=json.dumps(body).encode(),
+    ).replace(redactions=frozenset({"request.body.json:/card"}))
+    normalized = _normalizer().normalize_request(exchange)
+    assert normalized.body.kind == "json"
+    assert normalized.body.value == {
+        "qty": 2,
+        "price": 10.5,
+        "requestId": HOLE_ANY,
+        "created_at": HOLE_NUMBER,
+        "id": HOLE_STRING,
+        "card": HOLE_ANY,
+        "nested": {"nonce": HOLE_ANY, "items": [{"sku": "A", "updated": HOLE_NUMBER}]},
+        "flag": True,
+        "none": None,
+    }
+
+
+def test_json_pointer_escaping_in_redactions() -> None:
+    exchange = _request(
+        method="POST",
+        headers=(("content-type", "application/json"),),
+        body=json.dumps({"a/b": "x", "c~d": "y", "keep": "z"}).encode(),
+    ).replace(redactions=frozenset({"request.body.json:/a~1b", "request.body.json:/c~0d"}))
+    value = _normalizer().normalize_request(exchange).body.value
+    assert value == {"a/b": HOLE_ANY, "c~d": HOLE_ANY, "keep": "z"}
+
+
+def test_noise_rules_apply_by_path_prefix() -> None:
+    normalizer = _normalizer(noise_rules=[NoiseRule(path_prefix="/search", fields=["Seed"])])
+    on_path = normalizer.normalize_request(_request(path="/search/x", query=(("seed", "7"),)))
+    elsewhere = normalizer.normalize_request(_request(path="/other", query=(("seed", "7"),)))
+    assert on_path.query == (("seed", HOLE_ANY),)
+    assert elsewhere.query == (("seed", "7"),)
+
+
+def test_query_is_sorted_and_noise_becomes_holes() -> None:
+    exchange = _request(
+        path="/s",
+        query=(
+            ("b", "2"),
+            ("_", "123"),
+            ("a", "1"),
+            ("from", "2024-05-01T00:00:00Z"),
+            ("token", "pseudo-x"),
+        ),
+    ).replace(redactions=frozenset({"request.query.token"}))
+    assert _normalizer().normalize_request(exchange).query == (
+        ("_", HOLE_ANY),
+        ("a", "1"),
+        ("b", "2"),
+        ("from", HOLE_ANY),
+        ("token", HOLE_ANY),
+    )
+
+
+def test_path_segments_redacted_or_dynamic() -> None:
+    exchange = _request(path=f"/users/alice/orders/{UUID}").replace(
+        redactions=frozenset({"request.path.1"})
+    )
+    normalized = _normalizer().normalize_request(exchange)
+    assert normalized.segments == ("users", HOLE_ANY, "orders", HOLE_ANY)
+    assert not normalized.path_is_stable
+
+
+def test_form_body_fields() -> None:
+    exchange = _request(
+        method="POST",
+        headers=(("content-type", "application/x-www-form-urlencoded; charset=utf-8"),),
+        body=b"user=bob&nonce=abc&password=SANITIZED_PASSWORD",
+    )
+    normalized = _normalizer().normalize_request(exchange)
+    assert normalized.body.kind == "form"
+    assert normalized.body.value == (
+        ("nonce", HOLE_ANY),
+        ("password", HOLE_ANY),
+        ("user", "bob"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        ({"body": b"x" * 10, "body_truncated": True}, "opaque"),
+        ({"body": b"", "body_dropped": True}, "opaque"),
+        ({"body": b"\xff\xfe\x00"}, "opaque"),
+        (
+            {"body": b"--b\r\n", "headers": (("content-type", "multipart/form-data; boundary=b"),)},
+            "opaque",
+        ),
+        ({"body": b""}, "none"),
+        ({"body": b"plain text"}, "text"),
+        ({"body": b"{not json", "headers": (("content-type", "application/json"),)}, "text"),
+        ({"body": b"[1, 2]"}, "json"),
+    ],
+)
+def test_body_kinds(fields: dict[str, object], kind: str) -> None:
+    normalized = _normalizer().normalize_request(_request(method="POST", **fields))
+    assert normalized.body.kind == kind
+
+
+def test_redacted_unstructured_body_without_tokens_is_opaque() -> None:
+    exchange = _request(method="POST", body=b"<a>pseudonym-x1</a>").replace(
+        redactions=frozenset({"request.body"})
+    )
+    assert _normalizer().normalize_request(exchange).body.kind == "opaque"
+    with_token = exchange.replace(
+        request=HttpRequest(method="POST", path="/", body=b"<a>SANITIZED_EMAIL</a>")
+    )
+    text = _normalizer().normalize_request(with_token).body
+    assert text.kind == "text"
+    assert text.value == Template(("<a>", HOLE_ANY, "</a>"))
+    assert _normalizer(sanitize_mode="pseudonyms").normalize_request(with_token).body.kind == (
+        "opaque"
+    )
+
+
+# -- the fast paths give the same results as the plain rules ----------------------
+
+
+def _reference_string(value: str, field: str | None = None) -> object:
+    """normalize_string as the module docstring states it, without shortcuts."""
+    import re
+
+    from ext_proc_server.mapping import noise
+
+    if re.fullmatch(noise.SANITIZED_PATTERN, value):
+        return HOLE_ANY
+    if noise._DYNAMIC_WHOLE.fullmatch(value):
+        return HOLE_STRING
+    if (
+        field is not None
+        and noise._EPOCH.fullmatch(value)
+        and noise._TIME_LIKE_FIELD.search(
+            noise._CAMEL_BOUNDARY.sub("_", field).replace("-", "_").lower()
+        )
+    ):
+        return HOLE_STRING
+    if not noise._DYNAMIC_PART.search(value):
+        return value
+    parts: list[object] = []
+    last = 0
+    for match in noise._DYNAMIC_PART.finditer(value):
+        if match.start() > last:
+            parts.append(value[last : match.start()])
+        parts.append(HOLE_ANY)
+        last = match.end()
+    if last < len(value):
+        parts.append(value[last:])
+    return Template(tuple(parts))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "",
+        UUID,
+        f"order-{UUID}.pdf",
+        f"{UUID}-{UUID}",
+        f"x{UUID}",
+        "2024-05-01T10:00:00Z",
+        "at 2024-05-01 10:00 and SANITIZED_EMAIL_2",
+        "SANITIZED",
+        "SANITIZED_JWT_3",
+        "1700000000",
+        "1700000000123",
+        "1700000000.5",
+        "17000000001",
+        "abc-SANITIZED_CARD",
+    ],
+)
+@pytest.mark.parametrize("field", [None, "ts", "createdAt", "name"])
+def test_normalize_string_matches_the_plain_rules(value: str, field: str | None) -> None:
+    assert _normalizer().normalize_string(value, field=field) == _reference_string(value, field)
+
+
+def test_redacted_pointer_deep_in_json_leaves_siblings_normalized_as_usual() -> None:
+    doc = {
+        "a": {"b": {"secret": "SANITIZED_X", "keep": "v", "id": UUID}, "ts": 1700000000},
+        "list": [{"createdAt": 1700000000123, "n": 1}, "plain"],
+        "request_id": "r-1",
+    }
+    body = json.dumps(doc).encode()
+    plain = _request(method="POST", body=body, headers=(("content-type", "application/json"),))
+    redacted = plain.replace(redactions=frozenset({"request.body.json:/a/b/keep"}))
+    without = _normalizer().normalize_request(plain).body.value
+    with_redaction = _normalizer().normalize_request(redacted).body.value
+    assert with_redaction["a"]["b"]["keep"] is HOLE_ANY
+    with_redaction["a"]["b"]["keep"] = without["a"]["b"]["keep"]
+    assert with_redaction == without
+    assert without["a"]["b"] == {"secret": HOLE_ANY, "keep": "v", "id": HOLE_STRING}
+    assert without["a"]["ts"] is HOLE_NUMBER
+    assert without["list"] == [{"createdAt": HOLE_NUMBER, "n": 1}, "plain"]
+    assert without["request_id"] is HOLE_ANY
+
+
+def test_field_key_cache_stays_bounded() -> None:
+    from ext_proc_server.mapping import noise
+
+    for n in range(noise._FIELD_KEYS_MAX + 10):
+        assert field_key(f"someField{n}") == f"some_field{n}"
+    assert len(noise._FIELD_KEYS) <= noise._FIELD_KEYS_MAX

@@ -1,0 +1,260 @@
+import asyncio
+
+from ext_proc_server.core import metrics
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.errors import QueueError, SanitizeError
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.pipeline.buffer import CapturePipeline, Stages
+
+
+def exchange(path="/a", *, body=b"{}", truncated=False):
+    return Exchange(
+        id=path,
+        request=HttpRequest(method="GET", path=path, authority="api.example:8080"),
+        response=HttpResponse(status=200, body=body, body_truncated=truncated),
+    )
+
+
+def dropped(reason):
+    return metrics.COLLECTOR_DROPPED.labels(reason=reason)._value.get()
+
+
+class FakeRedis:
+    """Claims and stream entries in memory; ``down`` makes every call fail."""
+
+    def __init__(self):
+        self.down = False
+        self.claimed = set()
+        self.entries = []
+        self.calls = 0
+
+    async def claim(self, hashes):
+        self.calls += 1
+        if self.down:
+            raise QueueError("redis: down")
+        out = []
+        for h in hashes:
+            out.append(h not in self.claimed)
+            self.claimed.add(h)
+        return out
+
+    async def enqueue(self, entries):
+        self.calls += 1
+        if self.down:
+            raise QueueError("redis: down")
+        self.entries.extend(entries)
+
+
+def stages(redis, *, sanitize=None, seen=None):
+    seen = set() if seen is None else seen
+
+    def is_new(h):
+        new = h not in seen
+        seen.add(h)
+        return new
+
+    return Stages(
+        sanitize=sanitize or (lambda ex: ex.replace(sanitized=True)),
+        dedup_hash=lambda ex: ex.request.path,
+        is_new_locally=is_new,
+        build_mapping=lambda ex, h: {"request": {"url": ex.request.path}, "metadata": {"h": h}},
+        claim=redis.claim,
+        enqueue=redis.enqueue,
+    )
+
+
+def cfg(**kw):
+    base = {"flush_interval": 0.01, "batch_size": 10, "async_workers": 2, "buffer_size": 100}
+    base.update(kw)
+    return CollectorConfig(**base)
+
+
+async def wait_for(cond, timeout_s=5.0):
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+def test_exchanges_reach_redis_once_each():
+    async def go():
+        redis = FakeRedis()
+        pipe = CapturePipeline(cfg(), stages=stages(redis))
+        pipe.start()
+        for n in range(25):
+            assert pipe.submit(exchange(f"/p{n}"))
+        assert pipe.submit(exchange("/p3"))  # a local duplicate: never written twice
+        await wait_for(lambda: len(redis.entries) == 25 and pipe.held == 0)
+        await pipe.stop()
+        return redis
+
+    redis = asyncio.run(go())
+    assert sorted(e["host"] for e in redis.entries) == ["api.example"] * 25
+    assert len({e["mapping"] for e in redis.entries}) == 25
+
+
+def test_buffer_full_drops_and_counts_never_blocks():
+    async def go():
+        redis = FakeRedis()
+        redis.down = True
+        pipe = CapturePipeline(cfg(buffer_size=20), stages=stages(redis))
+        pipe.start()
+        before = dropped("buffer_full")
+        accepted = sum(pipe.submit(exchange(f"/p{n}")) for n in range(50))
+        await asyncio.sleep(0.1)
+        accepted += sum(pipe.submit(exchange(f"/q{n}")) for n in range(50))
+        assert pipe.held <= 20
+        assert accepted == 20
+        assert dropped("buffer_full") - before == 80
+        assert pipe.redis_failing
+        # Redis comes back: what was accepted is flushed without help.
+        redis.down = False
+        await wait_for(lambda: len(redis.entries) == 20 and pipe.held == 0)
+        assert not pipe.redis_failing
+        # ... and new captures flow again.
+        assert pipe.submit(exchange("/after"))
+        await wait_for(lambda: len(redis.entries) == 21)
+        await pipe.stop()
+
+    asyncio.run(go())
+
+
+def test_claimed_batches_are_not_reclaimed_when_enqueue_fails():
+    """A claim that succeeded is not retried (it would then say "duplicate" and lose
+    the capture): only the failed XADD step is."""
+
+    async def go():
+        redis = FakeRedis()
+        failures = {"n": 2}
+        real_enqueue = redis.enqueue
+
+        async def flaky_enqueue(entries):
+            if failures["n"]:
+                failures["n"] -= 1
+                raise QueueError("redis: timeout")
+            await real_enqueue(entries)
+
+        st = stages(redis)
+        st = Stages(**{**{f: getattr(st, f) for f in st.__slots__}, "enqueue": flaky_enqueue})
+        pipe = CapturePipeline(cfg(), stages=st)
+        pipe.start()
+        for n in range(5):
+            pipe.submit(exchange(f"/c{n}"))
+        await wait_for(lambda: len(redis.entries) == 5, timeout_s=10)
+        await pipe.stop()
+
+    asyncio.run(go())
+
+
+def test_sanitizer_failure_drops_fail_closed():
+    def boom(ex):
+        if ex.request.path == "/bad":
+            raise SanitizeError("body: cannot be sanitized")
+        if ex.request.path == "/bug":
+            raise RuntimeError("bug")
+        if ex.request.path == "/unsure":
+            return ex  # returned without sanitized=True: never queued
+        return ex.replace(sanitized=True)
+
+    async def go():
+        redis = FakeRedis()
+        pipe = CapturePipeline(cfg(), stages=stages(redis, sanitize=boom))
+        pipe.start()
+        before = (dropped("sanitize_error"), dropped("unsanitizable"))
+        for path in ("/bad", "/bug", "/unsure", "/good"):
+            pipe.submit(exchange(path))
+        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1)
+        await pipe.stop()
+        assert dropped("sanitize_error") - before[0] == 2
+        assert dropped("unsanitizable") - before[1] == 1
+        return redis
+
+    redis = asyncio.run(go())
+    assert '"/good"' in redis.entries[0]["mapping"]
+
+
+def test_truncated_response_skip_and_unencodable_values():
+    async def go():
+        redis = FakeRedis()
+        pipe = CapturePipeline(cfg(truncated_responses="skip"), stages=stages(redis))
+        pipe.start()
+        before = (dropped("truncated_response"), dropped("malformed"))
+        pipe.submit(exchange("/t", truncated=True))
+        pipe.submit(exchange("/bad\udce9"))  # a lone surrogate cannot be sent to Redis
+        pipe.submit(exchange("/ok"))
+        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1)
+        await pipe.stop()
+        assert dropped("truncated_response") - before[0] == 1
+        assert dropped("malformed") - before[1] == 1
+
+    asyncio.run(go())
+
+
+def test_stop_flushes_what_is_held_then_counts_the_rest():
+    async def go():
+        redis = FakeRedis()
+        pipe = CapturePipeline(cfg(flush_interval=0.5), stages=stages(redis))
+        pipe.start()
+        for n in range(7):
+            pipe.submit(exchange(f"/s{n}"))
+        await pipe.stop(drain_timeout_s=3)
+        assert len(redis.entries) == 7
+        assert not pipe.submit(exchange("/late"))
+
+        redis2 = FakeRedis()
+        redis2.down = True
+        pipe2 = CapturePipeline(cfg(), stages=stages(redis2))
+        pipe2.start()
+        for n in range(4):
+            pipe2.submit(exchange(f"/d{n}"))
+        before = dropped("redis_error")
+        await pipe2.stop(drain_timeout_s=0.3)
+        assert dropped("redis_error") - before == 4
+        assert pipe2.held == 0
+
+    asyncio.run(go())
+
+
+def test_queue_size_gauge_tracks_what_is_held():
+    async def go():
+        redis = FakeRedis()
+        redis.down = True
+        pipe = CapturePipeline(cfg(), stages=stages(redis))
+        for n in range(3):
+            pipe.submit(exchange(f"/g{n}"))
+        assert metrics.COLLECTOR_QUEUE_SIZE._value.get() == 3
+        await pipe.stop(drain_timeout_s=0.1)
+        assert metrics.COLLECTOR_QUEUE_SIZE._value.get() == 0
+
+    asyncio.run(go())
+
+
+def test_combined_claim_and_enqueue_is_one_call_per_batch_and_retried():
+    async def go():
+        redis = FakeRedis()
+        calls = {"n": 0, "fail": 1}
+
+        async def combined(hashes, entries):
+            calls["n"] += 1
+            if calls["fail"]:
+                calls["fail"] -= 1
+                raise QueueError("redis: timeout")
+            claimed = await redis.claim(hashes)
+            await redis.enqueue([e for e, ok in zip(entries, claimed, strict=True) if ok])
+            return claimed
+
+        st = stages(redis)
+        st = Stages(**{**{f: getattr(st, f) for f in st.__slots__}, "claim_and_enqueue": combined})
+        pipe = CapturePipeline(cfg(batch_size=50, flush_interval=0.05), stages=st)
+        before = metrics.COLLECTOR_ENQUEUED._value.get()
+        for n in range(6):
+            pipe.submit(exchange(f"/k{n}"))
+        pipe.start()
+        await wait_for(lambda: len(redis.entries) == 6 and pipe.held == 0, timeout_s=10)
+        await pipe.stop()
+        return redis, calls, metrics.COLLECTOR_ENQUEUED._value.get() - before
+
+    redis, calls, enqueued = asyncio.run(go())
+    assert calls["n"] == 2  # the failed attempt, then one call for the whole batch
+    assert sorted(e["host"] for e in redis.entries) == ["api.example"] * 6
+    assert enqueued == 6

@@ -1,0 +1,75 @@
+"""Valid test values built from their check-digit rules (never real people)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from stdnum.br import cnpj as stdnum_cnpj
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.sanitize import Sanitizer
+from ext_proc_server.sanitize.pseudonym import _cpf_check_digits
+from ext_proc_server.sanitize.validators import luhn_check_digit
+
+
+def b64url(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def make_jwt(sub: str = "user-1", alg: str = "HS256") -> str:
+    return f"{b64url({'alg': alg, 'typ': 'JWT'})}.{b64url({'sub': sub})}.c2lnbmF0dXJlLWJ5dGVz"
+
+
+def make_card(prefix: str, length: int) -> str:
+    body = (prefix + "3" * length)[: length - 1]
+    return body + luhn_check_digit(body)
+
+
+def make_cpf(base9: str) -> str:
+    return base9 + _cpf_check_digits(base9)
+
+
+def make_cnpj(base12: str) -> str:
+    return base12 + stdnum_cnpj.calc_check_digits(base12)
+
+
+def fmt_cpf(cpf: str) -> str:
+    return f"{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}"
+
+
+def fmt_cnpj(cnpj: str) -> str:
+    return f"{cnpj[:2]}.{cnpj[2:5]}.{cnpj[5:8]}/{cnpj[8:12]}-{cnpj[12:]}"
+
+
+def sanitizer(**config: object) -> Sanitizer:
+    return Sanitizer(CollectorConfig(**config))
+
+
+def request_exchange(
+    *,
+    body: str | bytes = b"",
+    content_type: str = "application/json",
+    headers: tuple[tuple[str, str], ...] = (),
+    path: str = "/",
+    query: tuple[tuple[str, str], ...] = (),
+    authority: str = "api.example.com",
+    response_body: str | bytes = b"",
+) -> Exchange:
+    raw = body.encode() if isinstance(body, str) else body
+    response_raw = response_body.encode() if isinstance(response_body, str) else response_body
+    return Exchange(
+        id="t",
+        request=HttpRequest(
+            method="POST",
+            path=path,
+            query=query,
+            authority=authority,
+            headers=(("content-type", content_type), *headers),
+            body=raw,
+        ),
+        response=HttpResponse(
+            status=200, headers=(("content-type", content_type),), body=response_raw
+        ),
+    )

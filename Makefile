@@ -55,9 +55,10 @@ bench: install ## Run every benchmark side by side; writes bench/results.json an
 render-configs: install ## Render Istio EnvoyFilters, Envoy configs and Kubernetes manifests from $(CONFIG)
 	$(BIN)/mockado render --config $(CONFIG)
 
-lint: install ## ruff check and format check
+lint: install ## ruff check and format check, then the architecture checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tests.support.architecture
 
 format: install ## ruff format and autofix
 	$(BIN)/ruff format .

@@ -23,8 +23,7 @@ from ext_proc_server.core.config import load_config
 from ext_proc_server.core.queue_entries import encode_entry
 from ext_proc_server.core.redis_client import make_redis
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.loader.consumer import Loader
-from ext_proc_server.loader.wiremock_client import WireMockClient
+from ext_proc_server.loader import Loader, WireMockClient
 from ext_proc_server.pipeline.queue_writer import enqueue_batch
 
 BATCH_SIZE = 500
@@ -132,7 +131,7 @@ async def _measure(*, count: int, rounds: int, redis_url: str, wiremock_url: str
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
     count, rounds = (3000, 1) if quick else (10_000, 2)
-    logging.getLogger("ext_proc_server.loader.consumer").setLevel(logging.WARNING)
+    logging.getLogger("ext_proc_server.loader").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:
         root = Path(tmp)
         redis_port, wiremock_port = procs.free_port(), procs.free_port()

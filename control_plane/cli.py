@@ -61,7 +61,7 @@ def cmd_ext_proc(args: argparse.Namespace) -> int:
 
 
 def cmd_loader(args: argparse.Namespace) -> int:
-    from ext_proc_server.loader.consumer import main
+    from ext_proc_server.loader import main
 
     _setup_logs(args, "loader")
     overrides = {}
@@ -71,7 +71,7 @@ def cmd_loader(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ext_proc_server.loader.backup import restore_main
+    from ext_proc_server.loader import restore_main
 
     _setup_logs(args, "restore")
     return restore_main(

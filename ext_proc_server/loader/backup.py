@@ -1,4 +1,4 @@
-"""Backups of WireMock's stubs in WireMock's own root-dir layout, and ``mockado restore``.
+"""Backups of WireMock's stubs in WireMock's own root-dir layout, written while the loader runs.
 
 A backup is ``<backup_path>/<UTC timestamp>/mappings/<id>.json``, one stub per file, so
 ``java -jar wiremock-standalone.jar --root-dir <backup_path>/<timestamp>`` serves it as is.
@@ -8,11 +8,13 @@ Writes are atomic: everything goes to a hidden temp dir, every file and dir is f
 then the temp dir is renamed to ``<timestamp>``. Only the newest ``backup_keep`` backups
 are kept. ``backup_path`` may be ``s3://bucket/prefix`` (needs boto3): the same layout is
 uploaded, and a ``<timestamp>/COMPLETE`` object written last marks a finished backup.
+``restore.py`` reads a backup back into WireMock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -25,8 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ext_proc_server.core.config import MockadoConfig
-from ext_proc_server.core.errors import BackupError, ConfigError, MockadoError, WireMockError
+from ext_proc_server.core.errors import BackupError, ConfigError, MockadoError
 from ext_proc_server.core.metrics import LOADER_BACKUPS
 from ext_proc_server.loader.wiremock_client import WireMockClient
 
@@ -53,6 +54,11 @@ def mapping_file_name(mapping: Mapping[str, Any]) -> str:
             uuid.uuid5(_FILE_NAMESPACE, mapping_id or json.dumps(mapping, sort_keys=True))
         )
     return f"{mapping_id}.json"
+
+
+def stub_file(mapping: Mapping[str, Any]) -> tuple[str, bytes]:
+    """-> (file name, content) of one stub in a backup."""
+    return mapping_file_name(mapping), json.dumps(mapping, indent=2, ensure_ascii=False).encode()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -96,8 +102,8 @@ def write_local_backup(
                 mappings_dir.mkdir(parents=True)
                 (base / "__files").mkdir()
                 for mapping in mappings_by_shard[shard]:
-                    body = json.dumps(mapping, indent=2, ensure_ascii=False).encode()
-                    _write_file(mappings_dir / mapping_file_name(mapping), body)
+                    file_name, body = stub_file(mapping)
+                    _write_file(mappings_dir / file_name, body)
                 _fsync_dir(mappings_dir)
                 _fsync_dir(base)
             _fsync_dir(tmp)
@@ -161,6 +167,11 @@ def _split_s3(url: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+def _s3_root(prefix: str) -> str:
+    """The key prefix every backup name is under."""
+    return f"{prefix}/" if prefix else ""
+
+
 def _s3_client() -> Any:
     try:
         import boto3
@@ -188,11 +199,11 @@ def write_s3_backup(
     client = client or _s3_client()
     try:
         name = _unique_s3_name(client, bucket=bucket, prefix=prefix, name=name or backup_name())
-        base = f"{prefix}/{name}" if prefix else name
+        base = f"{_s3_root(prefix)}{name}"
         for shard, shard_base in _shard_dirs(Path(base), list(mappings_by_shard)).items():
             for mapping in mappings_by_shard[shard]:
-                body = json.dumps(mapping, indent=2, ensure_ascii=False).encode()
-                key = f"{shard_base.as_posix()}/mappings/{mapping_file_name(mapping)}"
+                file_name, body = stub_file(mapping)
+                key = f"{shard_base.as_posix()}/mappings/{file_name}"
                 client.put_object(Bucket=bucket, Key=key, Body=body)
         client.put_object(Bucket=bucket, Key=f"{base}/{COMPLETE_MARKER}", Body=b"")
         _prune_s3(client, bucket=bucket, prefix=prefix, keep=keep)
@@ -205,7 +216,7 @@ def write_s3_backup(
 
 def _s3_names(client: Any, *, bucket: str, prefix: str) -> list[str]:
     """Backup names under the prefix, complete or not."""
-    root = f"{prefix}/" if prefix else ""
+    root = _s3_root(prefix)
     names = []
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=root, Delimiter="/"):
@@ -227,7 +238,7 @@ def _unique_s3_name(client: Any, *, bucket: str, prefix: str, name: str) -> str:
 
 def list_s3_backups(client: Any, *, bucket: str, prefix: str) -> list[str]:
     """Names of complete backups under the prefix, oldest first."""
-    root = f"{prefix}/" if prefix else ""
+    root = _s3_root(prefix)
     complete = []
     for name in _s3_names(client, bucket=bucket, prefix=prefix):
         listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{root}{name}/{COMPLETE_MARKER}")
@@ -237,7 +248,7 @@ def list_s3_backups(client: Any, *, bucket: str, prefix: str) -> list[str]:
 
 
 def _prune_s3(client: Any, *, bucket: str, prefix: str, keep: int) -> None:
-    root = f"{prefix}/" if prefix else ""
+    root = _s3_root(prefix)
     backups = list_s3_backups(client, bucket=bucket, prefix=prefix)
     for name in backups[: max(0, len(backups) - keep)]:
         paginator = client.get_paginator("list_objects_v2")
@@ -270,95 +281,37 @@ async def write_backup(
     return where
 
 
-# -- restore -----------------------------------------------------------------------------
+class BackupSchedule:
+    """A backup every ``interval_s`` while the loader runs, and one when it stops cleanly.
+    A failed backup is logged and counted; the loader carries on."""
 
+    def __init__(
+        self,
+        clients: Mapping[str, WireMockClient],
+        *,
+        backup_path: str,
+        keep: int,
+        interval_s: float,
+    ) -> None:
+        self._clients = clients
+        self._backup_path = backup_path
+        self._keep = keep
+        self._interval_s = interval_s
 
-def mappings_dir(backup_dir: Path) -> Path:
-    """Accept BACKUP_DIR or BACKUP_DIR/mappings."""
-    if backup_dir.name == "mappings" and backup_dir.is_dir():
-        return backup_dir
-    candidate = backup_dir / "mappings"
-    if candidate.is_dir():
-        return candidate
-    if backup_dir.is_dir() and any((p / "mappings").is_dir() for p in backup_dir.iterdir()):
-        raise ConfigError(
-            f"{backup_dir}: a sharded backup; restore one shard at a time (BACKUP_DIR/<shard>)"
-        )
-    raise ConfigError(f"{backup_dir}: no mappings/ directory")
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop`` is set (the final backup is :meth:`write`'s, called by the owner)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
+                return
+            await self.write(reason="interval")
 
-
-def read_backup(backup_dir: Path) -> list[dict[str, Any]]:
-    """Every stub of a backup (or any WireMock root dir), in file-name order."""
-    out: list[dict[str, Any]] = []
-    for path in sorted(mappings_dir(backup_dir).rglob("*.json")):
+    async def write(self, *, reason: str) -> None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise BackupError(f"{path}: not a readable JSON file") from exc
-        # WireMock accepts one stub per file or {"mappings": [...]}.
-        if isinstance(data, dict) and isinstance(data.get("mappings"), list):
-            out.extend(m for m in data["mappings"] if isinstance(m, dict))
-        elif isinstance(data, dict):
-            out.append(data)
-        else:
-            raise BackupError(f"{path}: not a WireMock stub")
-    return out
-
-
-async def restore_mappings(
-    mappings: Sequence[dict[str, Any]],
-    *,
-    client: WireMockClient,
-    batch_size: int,
-    retry_attempts: int = 3,
-    retry_backoff_s: float = 0.5,
-) -> tuple[int, int]:
-    """Import in batches; a refused batch is split to skip only the bad stubs.
-    -> (imported, refused)."""
-    imported = refused = 0
-    stack = [list(mappings[i : i + batch_size]) for i in range(0, len(mappings), batch_size)]
-    stack.reverse()
-    while stack:
-        chunk = stack.pop()
-        for attempt in range(retry_attempts):
-            try:
-                await client.import_mappings(chunk)
-                imported += len(chunk)
-                break
-            except WireMockError as exc:
-                if exc.is_terminal:
-                    if len(chunk) == 1:
-                        refused += 1
-                    else:
-                        middle = len(chunk) // 2
-                        stack.extend([chunk[middle:], chunk[:middle]])
-                    break
-                if attempt + 1 == retry_attempts:
-                    raise
-                await asyncio.sleep(retry_backoff_s * 2**attempt)
-    return imported, refused
-
-
-async def _restore(config: MockadoConfig, *, backup_dir: Path, wiremock_url: str) -> int:
-    mappings = await asyncio.to_thread(read_backup, backup_dir)
-    loader = config.loader
-    async with WireMockClient(
-        wiremock_url.rstrip("/"), timeout_s=loader.wiremock_timeout, tls=loader.wiremock_tls
-    ) as client:
-        imported, refused = await restore_mappings(
-            mappings,
-            client=client,
-            batch_size=loader.redis_batch_size,
-            retry_attempts=loader.retry_attempts,
-            retry_backoff_s=loader.retry_backoff,
-        )
-    log.info(
-        "restored %d of %d mappings from %s into %s (%d refused)",
-        imported, len(mappings), backup_dir, client.display_url, refused,
-    )  # fmt: skip
-    return 0 if refused == 0 else 1
-
-
-def restore_main(config: MockadoConfig, *, backup_dir: Path, wiremock_url: str) -> int:
-    """``mockado restore BACKUP_DIR --wiremock-url URL``. -> 0, or 1 when stubs were refused."""
-    return asyncio.run(_restore(config, backup_dir=backup_dir, wiremock_url=wiremock_url))
+            where = await write_backup(
+                self._clients, backup_path=self._backup_path, keep=self._keep
+            )
+        except MockadoError as exc:
+            log.warning("backup (%s) failed: %s", reason, exc)
+            return
+        log.info("backup (%s) written to %s", reason, where)

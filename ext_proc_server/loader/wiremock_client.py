@@ -13,32 +13,22 @@ import json
 import ssl
 import time
 from collections.abc import Sequence
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
 
 import httpx
 
-from ext_proc_server.core.config import TLSClient
+from ext_proc_server.core.config import TLSClient, redact_url
 from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.metrics import LOADER_WIREMOCK_DURATION
 
 IMPORT_OPTIONS = {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False}
 _IMPORT_OPTIONS_JSON = json.dumps(IMPORT_OPTIONS, separators=(",", ":"))
+T = TypeVar("T")
 
 
 def encode_mapping(mapping: dict[str, Any]) -> str:
     """One mapping as compact JSON, as the queue carries it."""
     return json.dumps(mapping, separators=(",", ":"), ensure_ascii=False)
-
-
-def redact_url(url: str) -> str:
-    """The URL without user:password, for logs."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _verify(tls: TLSClient | None) -> ssl.SSLContext | bool:
@@ -53,9 +43,14 @@ def _verify(tls: TLSClient | None) -> ssl.SSLContext | bool:
     return context
 
 
-def error_index(error: WireMockError) -> int | None:
-    """The batch position WireMock blamed for a refused import, when it said."""
-    return error.item_index
+def split_refused(batch: list[T], blamed: int | None) -> list[list[T]]:
+    """A batch WireMock refused -> its parts to import again: the item it blamed alone
+    (``WireMockError.item_index``) when it said which; else two halves."""
+    if blamed is not None and 0 <= blamed < len(batch):
+        parts = [batch[:blamed], batch[blamed : blamed + 1], batch[blamed + 1 :]]
+        return [p for p in parts if p]
+    middle = len(batch) // 2
+    return [batch[:middle], batch[middle:]]
 
 
 def _blamed_index(response: httpx.Response) -> int | None:
@@ -140,7 +135,7 @@ class WireMockClient:
         """POST /__admin/mappings/import, overwriting stubs with the same id.
 
         WireMock parses the whole batch first, so a refused batch (422) changed nothing;
-        the error's ``item_index`` (see :func:`error_index`) names the blamed mapping.
+        the error's ``item_index`` names the blamed mapping, when WireMock said.
         """
         await self.import_encoded([encode_mapping(m) for m in mappings])
 

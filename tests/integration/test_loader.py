@@ -16,7 +16,7 @@ import yaml
 from control_plane.local import procs
 from ext_proc_server.core.queue_entries import encode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.loader.consumer import Loader
+from ext_proc_server.loader import Loader
 from tests.support.loader_rig import LoaderThread, config_for, metric, stub, wait_for
 
 pytestmark = pytest.mark.integration
@@ -293,7 +293,7 @@ def test_a_redis_outage_is_logged_once_and_the_loader_resumes(
     first = [stub(i, run=queue) for i in range(100)]
     enqueue(own.url, queue, first)
     config = config_for(own.url, wiremock.url, queue, retry_max_delay=0.3)
-    caplog.set_level("INFO", logger="ext_proc_server.loader.consumer")
+    caplog.set_level("INFO", logger="ext_proc_server.loader")
     with LoaderThread(config):
         client = redis.Redis.from_url(own.url)
         wait_for(queue_done(client, queue), what="first load")
@@ -321,10 +321,9 @@ def test_after_a_redis_error_the_loader_resumes_its_own_pending_items_at_once(
     async def scenario() -> tuple[int, int]:
         loader = Loader(config)
         try:
-            await loader._prepare()
-            held = await loader._fetch(block_ms=None)  # read, then "Redis failed"
-            loader._held.clear()
-            loader._own_cursor = "-"
+            await loader.stream.join()
+            held = await loader.stream.fetch(block_ms=None)  # read, then "Redis failed"
+            await loader.stream.lost(redis.ConnectionError("gone"))
             handled = await loader.drain_once()
             return len(held), handled
         finally:

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from ext_proc_server.loader.wiremock_client import WireMockClient
+from ext_proc_server.loader import WireMockClient
 
 
 class FakeWireMock:

@@ -24,7 +24,7 @@ from control_plane.render.legacy import (
 )
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
-from ext_proc_server.loader.consumer import Router, shard_urls
+from ext_proc_server.loader import Router, shard_urls
 
 SCHEMAS = default_schemas_dir()
 needs_schemas = pytest.mark.skipif(

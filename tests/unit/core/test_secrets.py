@@ -244,7 +244,7 @@ def test_collector_tls_without_a_certificate_is_a_config_error():
 
 
 def test_loader_start_line_names_no_password(config):
-    from ext_proc_server.loader.consumer import Loader
+    from ext_proc_server.loader import Loader
 
     loader = Loader(config, consumer="unit")
     described = loader.describe()

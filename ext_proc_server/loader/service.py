@@ -1,0 +1,238 @@
+"""The loader: moves queued mappings from the Redis Stream into WireMock, at least once.
+
+How an item travels:
+
+* ``XREADGROUP`` hands it to this consumer (several replicas share one group); the
+  next batch is read while the current one is imported (``stream``).
+* It is routed to a shard by its host (``routing``) and queued in that shard's
+  bounded backlog, where the shard's own worker takes it (``workers``).
+* It is checked against the shard's stub budget (``budget``) and imported in batches
+  (``/__admin/mappings/import``, OVERWRITE: mapping ids are deterministic, so a replay
+  is harmless); only what WireMock accepted is acknowledged (``loading``).
+* Items of a loader that died are reclaimed by ``XAUTOCLAIM`` after ``claim_timeout_s``.
+* SIGTERM: the in-flight import finishes (bounded by ``wiremock_timeout``) and is acked;
+  items read but not imported are handed back at once (``XCLAIM ... IDLE``) so another
+  replica takes them without waiting for ``claim_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import QueueError, WireMockError
+from ext_proc_server.core.metrics import LOADER_ERRORS
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.app import serve_app
+from ext_proc_server.loader.backup import BackupSchedule
+from ext_proc_server.loader.budget import StubBudget
+from ext_proc_server.loader.entries import QueueItem
+from ext_proc_server.loader.housekeeping import Housekeeping
+from ext_proc_server.loader.loading import BatchLoader
+from ext_proc_server.loader.retry import Retry
+from ext_proc_server.loader.routing import Router, shard_urls
+from ext_proc_server.loader.shards import build_shards
+from ext_proc_server.loader.stream import StreamConsumer, connect_redis, consumer_name
+from ext_proc_server.loader.wiremock_client import WireMockClient
+from ext_proc_server.loader.workers import ShardWorkers
+
+log = logging.getLogger(__name__)
+
+
+class Loader:
+    """Consume the queue into WireMock. ``await run(stop)``; ``await aclose()`` after.
+
+    ``redis``, ``clients`` (by shard name) and ``consumer`` (the consumer name) replace
+    what the config would build, e.g. to run against in-process fakes."""
+
+    def __init__(
+        self,
+        config: MockadoConfig,
+        *,
+        redis: aioredis.Redis | None = None,
+        clients: dict[str, WireMockClient] | None = None,
+        consumer: str | None = None,
+    ) -> None:
+        cfg = config.loader
+        self.config = config
+        # The one stop every part that waits watches; set by run()'s stop or by stop().
+        self._stopping = asyncio.Event()
+        urls, routes = shard_urls(config)
+        # The parts, each handed the parts it works with.
+        self.stream = StreamConsumer(
+            redis or connect_redis(cfg),
+            keys=RedisKeys(queue=cfg.redis_queue),
+            name=consumer or consumer_name(),
+            batch_size=cfg.redis_batch_size,
+            claim_timeout_s=cfg.claim_timeout_s,
+        )
+        self.shards = build_shards(config, urls, clients or {})
+        self.router = Router(routes)
+        self.retry = Retry(
+            stop=self._stopping,
+            stream=self.stream,
+            base_s=cfg.retry_backoff,
+            max_s=cfg.retry_max_delay,
+        )
+        self.budget = StubBudget(max_stubs=cfg.max_stubs, stream=self.stream, retry=self.retry)
+        self.batches = BatchLoader(
+            shards=self.shards,
+            router=self.router,
+            stream=self.stream,
+            budget=self.budget,
+            retry=self.retry,
+            retry_attempts=cfg.retry_attempts,
+        )
+        self.workers = ShardWorkers(
+            shards=self.shards,
+            router=self.router,
+            batches=self.batches,
+            stream=self.stream,
+            stop=self._stopping,
+            backlog_items=cfg.shard_backlog_items,
+            batch_size=cfg.redis_batch_size,
+        )
+        self.housekeeping = Housekeeping(stream=self.stream, shards=self.shards)
+        self.backups = (
+            BackupSchedule(
+                {name: shard.client for name, shard in self.shards.items()},
+                backup_path=cfg.backup_path,
+                keep=cfg.backup_keep,
+                interval_s=cfg.backup_interval,
+            )
+            if cfg.backup_enabled
+            else None
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def describe(self) -> str:
+        shards = ", ".join(f"{s.name}={s.client.display_url}" for s in self.shards.values())
+        keys = self.stream.keys
+        return (
+            f"queue {keys.stream!r}, group {keys.group!r}, consumer {self.stream.name!r}, "
+            f"wiremock {shards}"
+        )
+
+    async def ready_check(self) -> dict[str, bool]:
+        checks = {"redis": await self.stream.ping()}
+        for shard in self.shards.values():
+            checks[f"wiremock_{shard.name}"] = await shard.client.health()
+        return checks
+
+    async def aclose(self) -> None:
+        for shard in self.shards.values():
+            await shard.client.aclose()
+        await self.stream.aclose()
+
+    def stop(self) -> None:
+        """Like setting run()'s ``stop``: the in-flight import finishes, the rest goes back."""
+        self._stopping.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set, then finish the in-flight batch and return."""
+        log.info("loader started: %s", self.describe())
+        relay = asyncio.create_task(self._stop_on(stop))
+        backups = asyncio.create_task(self.backups.run(self._stopping)) if self.backups else None
+        try:
+            await self._consume()
+        finally:
+            for task in (relay, backups):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        if self.backups is not None:
+            await self.backups.write(reason="shutdown")
+        await self.stream.leave_group()
+        log.info("loader stopped")
+
+    async def drain_once(self) -> int:
+        """One read (reclaim first) and its processing, without blocking. -> items handled."""
+        await self._prepare()
+        items = await self.stream.fetch(block_ms=None)
+        await self.batches.load_batch(items)
+        return len(items)
+
+    # -- the pump ------------------------------------------------------------------------
+
+    async def _stop_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.stop()
+
+    async def _consume(self) -> None:
+        """Pump until stopped; a Redis outage is logged once and waited out, forever."""
+        redis_attempt = 0
+        while not self._stopping.is_set():
+            try:
+                await self._pump()
+                redis_attempt = 0
+            except (RedisError, QueueError) as exc:
+                LOADER_ERRORS.labels(error_type="redis_error").inc()
+                await self.stream.lost(exc)
+                await self.retry.pause(redis_attempt)
+                redis_attempt += 1
+
+    async def _prepare(self) -> None:
+        await self.stream.join()
+        for shard in self.shards.values():
+            if not shard.seeded:
+                try:
+                    await shard.seed()
+                except WireMockError as exc:
+                    # Not fatal: the first import to this shard waits for it.
+                    shard.mark_down(exc)
+
+    async def _pump(self) -> None:
+        await self._prepare()
+        self.workers.start()
+        graceful = False
+        fetch: asyncio.Task[list[QueueItem]] | None = asyncio.create_task(self.stream.fetch())
+        try:
+            while True:
+                assert fetch is not None
+                items = await fetch
+                fetch = None
+                self.workers.check()
+                if self._stopping.is_set():
+                    await self.stream.give_back(items)
+                    graceful = True
+                    return
+                # Read the next batch while the workers import this one.
+                fetch = asyncio.create_task(self.stream.fetch())
+                await self.workers.dispatch(items)
+                self.workers.check()
+                await self.housekeeping.tick()
+        finally:
+            if fetch is not None:
+                # Let the read finish (it blocks at most READ_BLOCK_MS) and hand its items back.
+                # On a Redis error they are reclaimed after claim_timeout_s instead.
+                with contextlib.suppress(RedisError, QueueError):
+                    await self.stream.give_back(await fetch)
+            await self.workers.close(graceful=graceful)
+
+
+async def _main(config: MockadoConfig) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loader = Loader(config)
+    server = await serve_app(ready_check=loader.ready_check, port=config.loader.http_port)
+    try:
+        await loader.run(stop)
+    finally:
+        server.should_exit = True
+        await loader.aclose()
+    return 0
+
+
+def main(config: MockadoConfig) -> int:
+    """``mockado loader``: blocks until SIGTERM/SIGINT, then stops cleanly. -> exit code."""
+    return asyncio.run(_main(config))

@@ -1,0 +1,110 @@
+"""One WireMock shard as the loader sees it: its client, the ids and stub count it holds,
+whether it answers, and the catch-all stub it must always have."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import WireMockError
+from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_STUB_COUNT
+from ext_proc_server.loader.wiremock_client import WireMockClient
+from ext_proc_server.mapping.catch_all import catch_all_mapping
+
+log = logging.getLogger(__name__)
+
+# The loader app's endpoint that each shard's catch-all webhook calls on a miss.
+UNMATCHED_PATH = "/unmatched"
+
+
+@dataclass
+class Shard:
+    name: str
+    client: WireMockClient
+    # Ids WireMock holds: an overwrite of one of them does not grow the store.
+    known_ids: set[str] = field(default_factory=set)
+    stub_count: int = 0
+    seeded: bool = False
+    available: bool = True
+    down_since: float = 0.0
+    last_count_at: float = 0.0
+    last_seed_at: float = 0.0
+    # One import at a time per shard keeps the stub count and budget exact.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The lowest-priority stub answering misses at once (mapping_catch_all).
+    catch_all: dict[str, Any] | None = None
+
+    def set_count(self, count: int) -> None:
+        self.stub_count = count
+        LOADER_STUB_COUNT.labels(shard=self.name).set(count)
+
+    async def seed(self) -> None:
+        """Known ids from WireMock's own list: at startup and after WireMock came back."""
+        mappings = await self.client.list_mappings()
+        self.known_ids = {str(m.get("id") or m.get("uuid")) for m in mappings}
+        if self.catch_all is not None and self.catch_all["id"] not in self.known_ids:
+            # A fresh or restarted WireMock: put the catch-all back before anything is served.
+            await self.client.import_mappings([self.catch_all])
+            self.known_ids.add(self.catch_all["id"])
+            mappings.append(self.catch_all)
+        self.set_count(len(mappings))
+        now = time.monotonic()
+        self.last_seed_at = self.last_count_at = now
+        self.seeded = True
+
+    async def ensure_catch_all(self) -> None:
+        """Put the catch-all back if WireMock lost it (a restart forgets API stubs)."""
+        if self.catch_all is None or not self.available:
+            return
+        with contextlib.suppress(WireMockError):
+            if not await self.client.has_mapping(self.catch_all["id"]):
+                await self.client.import_mappings([self.catch_all])
+                self.known_ids.add(self.catch_all["id"])
+
+    def mark_down(self, exc: WireMockError, *, held: int = 0) -> None:
+        """WireMock did not answer: counted each time, logged once per outage."""
+        LOADER_ERRORS.labels(error_type="wiremock_unavailable").inc()
+        if self.available:
+            self.available = False
+            self.down_since = time.monotonic()
+            log.warning(
+                "wiremock shard %s unavailable (%s); holding %d items and retrying",
+                self.name, exc, held,
+            )  # fmt: skip
+
+    def mark_up(self) -> bool:
+        """WireMock answered. -> True when it was down until now."""
+        if self.available:
+            return False
+        self.available = True
+        log.info(
+            "wiremock shard %s back after %.1fs", self.name, time.monotonic() - self.down_since
+        )
+        return True
+
+
+def build_shards(
+    config: MockadoConfig, urls: Mapping[str, str], clients: Mapping[str, WireMockClient]
+) -> dict[str, Shard]:
+    """One Shard per WireMock URL (see ``routing.shard_urls``); ``clients`` replaces the
+    client of the shards it names (an in-process WireMock, for instance)."""
+    loader = config.loader
+    notify_url = (
+        config.serving.unmatched_webhook_url
+        or f"http://127.0.0.1:{loader.http_port}{UNMATCHED_PATH}"
+    )
+    return {
+        name: Shard(
+            name=name,
+            client=clients.get(name)
+            or WireMockClient(url, timeout_s=loader.wiremock_timeout, tls=loader.wiremock_tls),
+            catch_all=catch_all_mapping(shard=name, notify_url=notify_url),
+        )
+        for name, url in urls.items()
+    }

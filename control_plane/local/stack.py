@@ -23,7 +23,13 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from control_plane.local import procs
-from control_plane.render.legacy import render_local_envoy, render_mock_router, wiremock_heap_mb
+from control_plane.render import (
+    LocalEnvoy,
+    UpstreamService,
+    render_local_envoy,
+    render_mock_router,
+    wiremock_heap_mb,
+)
 from ext_proc_server.core.config import MockadoConfig, redact_url
 from ext_proc_server.core.errors import StackError
 
@@ -276,16 +282,17 @@ class Stack:
         envoy_config.write_text(
             render_local_envoy(
                 self.config,
-                listen_port=opts.proxy_port,
-                admin_port=admin_port,
-                upstream_host=upstream.host,
-                upstream_port=upstream.port,
-                upstream_tls=upstream.tls,
-                # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
-                upstream_http2=False,
-                ext_proc_port=grpc_port,
-                sample_percent=self.config.collector.sample_rate * 100,
-                exclude_paths=self.config.collector.exclude_paths,
+                LocalEnvoy(
+                    listen_port=opts.proxy_port,
+                    admin_port=admin_port,
+                    # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
+                    upstream=UpstreamService(
+                        host=upstream.host, port=upstream.port, tls=upstream.tls, http2=False
+                    ),
+                    collector_port=grpc_port,
+                    sample_percent=self.config.collector.sample_rate * 100,
+                    exclude_paths=self.config.collector.exclude_paths,
+                ),
             ),
             encoding="utf-8",
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from control_plane.cli.options import common_options, load
+from control_plane.cli.options import SubParsers, common_options, load
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser("config", help="inspect the configuration")
     actions = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     show = actions.add_parser(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from control_plane.cli.options import SubParsers
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+
+def add_parser(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser("demo-api", help="run the bundled demo upstream API")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

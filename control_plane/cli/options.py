@@ -7,6 +7,13 @@ optional dependency never breaks another part.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ext_proc_server.core.config import MockadoConfig
+
+# What ``ArgumentParser.add_subparsers()`` returns; each command adds its parser to it.
+SubParsers = argparse._SubParsersAction
 
 CONFIG_HELP = "mockado.yaml (default: $MOCKADO_CONFIG, else built-in defaults + MOCKADO_* env)"
 
@@ -23,7 +30,7 @@ def common_options() -> argparse.ArgumentParser:
 
 
 def add_command(
-    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str
+    subparsers: SubParsers, name: str, *, help: str, description: str
 ) -> argparse.ArgumentParser:
     """A subcommand taking the shared options."""
     return subparsers.add_parser(
@@ -31,7 +38,7 @@ def add_command(
     )
 
 
-def load(args: argparse.Namespace, overrides: dict | None = None):
+def load(args: argparse.Namespace, overrides: dict | None = None) -> MockadoConfig:
     from ext_proc_server.core.config import load_config
 
     return load_config(args.config, overrides=overrides)

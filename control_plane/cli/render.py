@@ -6,11 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from control_plane.cli.options import add_command, load, setup_logs
+from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+
+if TYPE_CHECKING:
+    from control_plane.render import RenderedFile
+    from ext_proc_server.core.config import MockadoConfig
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     parser = add_command(
         subparsers,
         "render",
@@ -51,7 +56,13 @@ def run(args: argparse.Namespace) -> int:
     return _write(files, out_root)
 
 
-def _check(files: Sequence, config, *, out_root: Path, schemas_dir: Path | None) -> int:
+def _check(
+    files: Sequence[RenderedFile],
+    config: MockadoConfig,
+    *,
+    out_root: Path,
+    schemas_dir: Path | None,
+) -> int:
     """Validate every file (Envoy, Istio CRD schemas, Kubernetes schemas) and report files
     on disk that differ from a fresh render; writes nothing."""
     from control_plane import validate
@@ -70,7 +81,7 @@ def _check(files: Sequence, config, *, out_root: Path, schemas_dir: Path | None)
     return 0 if ok else 1
 
 
-def _write(files: Sequence, out_root: Path) -> int:
+def _write(files: Sequence[RenderedFile], out_root: Path) -> int:
     from control_plane.render import write_files
 
     summary = write_files(files, out_root)

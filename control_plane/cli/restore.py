@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from control_plane.cli.options import add_command, load, setup_logs
+from control_plane.cli.options import SubParsers, add_command, load, setup_logs
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     parser = add_command(
         subparsers,
         "restore",

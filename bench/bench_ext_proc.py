@@ -37,7 +37,7 @@ import yaml
 
 from bench.loadgen import Request, _Conn, open_loop
 from control_plane.local import procs
-from control_plane.render.legacy import render_local_envoy
+from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.capture import protos
 from ext_proc_server.core.config import load_config
 
@@ -218,14 +218,14 @@ def _start_stack(stack: _Stack, *, workers: int = 1, floor: bool = False) -> dic
     for name, excluded in (("on", ()), ("off", ("/",))):
         port, admin = procs.free_port(), procs.free_port()
         path = work / f"envoy-{name}.yaml"
-        path.write_text(
-            render_local_envoy(
-                config, listen_port=port, admin_port=admin, upstream_host="127.0.0.1",
-                upstream_port=upstream_port, ext_proc_port=grpc_port, exclude_paths=excluded,
-                upstream_http2=False,
-            ),
-            encoding="utf-8",
-        )  # fmt: skip
+        envoy = LocalEnvoy(
+            listen_port=port,
+            admin_port=admin,
+            upstream=UpstreamService(host="127.0.0.1", port=upstream_port, http2=False),
+            collector_port=grpc_port,
+            exclude_paths=excluded,
+        )
+        path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
         envoy = stack.start(
             procs.envoy_process(config_path=path, log_path=work / f"envoy-{name}.log")
         )

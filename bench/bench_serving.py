@@ -32,7 +32,7 @@ import psutil
 from bench.loadgen import Request, closed_loop
 from control_plane.local import procs
 from control_plane.local.stack import shared_jvm_heap_mb
-from control_plane.render.legacy import wiremock_heap_mb
+from control_plane.render import wiremock_heap_mb
 from ext_proc_server.core.config import CollectorConfig, MockadoConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.mapping.catch_all import catch_all_mapping

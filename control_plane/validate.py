@@ -25,11 +25,8 @@ from typing import Any
 
 import yaml
 
-from control_plane.render.legacy import (
-    RenderedFile,
-    _collector_limits,
-    render_template,
-)
+from control_plane.assets import REPO_ROOT
+from control_plane.render import RenderedFile, collector_limits, render_template
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
 
@@ -40,6 +37,11 @@ CRD_FILES = {
     ("networking.istio.io", "DestinationRule"): "istio-destinationrule-crd.yaml",
     ("networking.istio.io", "VirtualService"): "istio-virtualservice-crd.yaml",
 }
+
+
+def default_schemas_dir() -> Path:
+    """../shared/schemas next to the repository (the Istio CRDs)."""
+    return REPO_ROOT.parent / "shared" / "schemas"
 
 
 # --------------------------------------------------------------------------- envoy
@@ -95,7 +97,7 @@ def envoyfilter_check_bootstrap(
             filters.append(json.dumps(patch["patch"]["value"], sort_keys=True))
     if not filters:
         raise RenderError(f"{source}: no HTTP_FILTER patch to validate")
-    clusters = [_collector_limits(config.control_plane.collector)]
+    clusters = [collector_limits(config.control_plane.collector)]
     return render_template(
         "check/envoyfilter-bootstrap.yaml.j2",
         source=source,

@@ -23,7 +23,13 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from control_plane.local import procs
-from control_plane.render.legacy import render_local_envoy, render_mock_router, wiremock_heap_mb
+from control_plane.render import (
+    LocalEnvoy,
+    UpstreamService,
+    render_local_envoy,
+    render_mock_router,
+    wiremock_heap_mb,
+)
 from ext_proc_server.core.config import MockadoConfig, redact_url
 from ext_proc_server.core.errors import StackError
 
@@ -108,6 +114,58 @@ def plan_shards(
     return plans
 
 
+@dataclass(frozen=True, kw_only=True)
+class ChildPorts:
+    """Ports given to the ext_proc server and the loader."""
+
+    grpc: int
+    collector_http: int
+    loader_http: int
+
+
+def effective_config_data(
+    config: MockadoConfig,
+    *,
+    redis_url: str,
+    shards: list[ShardPlan],
+    ports: ChildPorts,
+    state_dir: Path,
+) -> dict:
+    """The config the children share: this run's ports, Redis and WireMock shards, backups
+    under the state directory, and no pseudonym key (children get it from the environment)."""
+    data = config.model_dump(mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}})
+    data["collector"].update(
+        grpc_port=ports.grpc, http_port=ports.collector_http, redis_url=redis_url
+    )
+    data["loader"].update(
+        redis_url=redis_url,
+        wiremock_url=shards[0].url,
+        http_port=ports.loader_http,
+        backup_enabled=True,
+        backup_path=str(state_dir / "backups"),
+        shards=[
+            {"host": pattern, "wiremock_url": shard.url}
+            for shard in shards[1:]
+            for pattern in shard.host_patterns
+        ],
+    )
+    return data
+
+
+def _check_promised_ports(opts: StackOptions) -> None:
+    for port, part in ((opts.proxy_port, "envoy"), (opts.wiremock_port, "wiremock")):
+        if not procs.port_is_free(port):
+            raise StackError(f"{part}: port {port} is busy (choose --proxy-port/--wiremock-port)")
+
+
+def _mocks_text(wiremock_port: int, shards: list[ShardPlan]) -> str:
+    text = f"http://127.0.0.1:{wiremock_port}"
+    if len(shards) > 1:
+        routed = ", ".join(f"{s.name}={s.url}" for s in shards)
+        text += f" (routed by Host to {len(shards)} shards: {routed})"
+    return text
+
+
 @dataclass(kw_only=True)
 class Stack:
     config: MockadoConfig
@@ -160,6 +218,7 @@ class Stack:
         return env
 
     def start(self) -> dict[str, str]:
+        """Start every part in dependency order; returns where each one is."""
         opts = self.options
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         # Ports promised on the command line are bound last (Envoy starts last): no
@@ -168,148 +227,127 @@ class Stack:
         shards = plan_shards(
             self.config, base_port=opts.wiremock_port, count=opts.shards, taken=self._taken
         )
-        for port, part in ((opts.proxy_port, "envoy"), (opts.wiremock_port, "wiremock")):
-            if not procs.port_is_free(port):
-                raise StackError(
-                    f"{part}: port {port} is busy (choose --proxy-port/--wiremock-port)"
-                )
-
-        # 1. Redis
-        redis_url = os.environ.get("REDIS_URL")
-        if not redis_url:
-            redis_port = self._free_port()
-            redis = procs.redis_process(
-                port=redis_port,
-                data_dir=self.state_dir / "redis",
-                log_path=self.logs_dir / "redis.log",
-            )
-            self._start(redis, procs.tcp_ready("127.0.0.1", redis_port), timeout_s=20)
-            redis_url = f"redis://127.0.0.1:{redis_port}/0"
-
-        # 2. WireMock shards (the loader gives each its catch-all stub)
-        heap_mb = wiremock_heap_mb(self.config)
-        journal_entries = self.config.serving.max_request_journal_entries
-        if procs.wiremock_launcher_available():
-            # One JVM for every shard: one JIT warm-up and one heap. Each shard keeps its
-            # own port, stubs, root directory and admin API.
-            wm = procs.wiremock_process(
-                servers=[
-                    procs.WireMockServer(
-                        port=shard.port, root_dir=self.state_dir / "wiremock" / shard.name
-                    )
-                    for shard in shards
-                ],
-                log_path=self.logs_dir / "wiremock.log",
-                heap_mb=shared_jvm_heap_mb(heap_mb, shards=len(shards)),
-                journal_entries=journal_entries,
-                indexed=True,
-            )
-            self._start(
-                wm, procs.all_ready([procs.http_ready(f"{s.url}/__admin/health") for s in shards])
-            )
-        else:
-            for shard in shards:
-                wm = procs.wiremock_process(
-                    servers=[
-                        procs.WireMockServer(
-                            port=shard.port, root_dir=self.state_dir / "wiremock" / shard.name
-                        )
-                    ],
-                    log_path=self.logs_dir / f"wiremock-{shard.name}.log",
-                    heap_mb=heap_mb,
-                    journal_entries=journal_entries,
-                    indexed=False,
-                )
-                self._start(wm, procs.http_ready(f"{shard.url}/__admin/health"))
+        _check_promised_ports(opts)
+        redis_url = self._start_redis()
+        # WireMock before the loader, which gives each shard its catch-all stub.
+        self._start_wiremock(shards)
         if len(shards) > 1:
             self._start_mock_router(shards)
-
-        # 3. Upstream
-        if opts.upstream:
-            upstream = parse_upstream(opts.upstream)
-        else:
-            demo_port = self._free_port()
-            demo = procs.ManagedProcess(
-                "demo-api",
-                [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(demo_port)],
-                log_path=self.logs_dir / "demo-api.log",
-            )
-            self._start(demo, procs.http_ready(f"http://127.0.0.1:{demo_port}/healthz"))
-            upstream = parse_upstream(f"http://127.0.0.1:{demo_port}")
-
-        # 4. The effective config the children share.
-        grpc_port, collector_http, loader_http = (
-            self._free_port(),
-            self._free_port(),
-            self._free_port(),
+        upstream = self._start_upstream()
+        ports = ChildPorts(
+            grpc=self._free_port(), collector_http=self._free_port(), loader_http=self._free_port()
         )
-        data = self.config.model_dump(
-            mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}}
-        )
-        data["collector"].update(grpc_port=grpc_port, http_port=collector_http, redis_url=redis_url)
-        data["loader"].update(
-            redis_url=redis_url,
-            wiremock_url=shards[0].url,
-            http_port=loader_http,
-            backup_enabled=True,
-            backup_path=str(self.state_dir / "backups"),
-            shards=[
-                {"host": pattern, "wiremock_url": shard.url}
-                for shard in shards[1:]
-                for pattern in shard.host_patterns
-            ],
-        )
-        url_secrets = move_url_secrets(data)
-        self.effective_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        env = {**self._child_env(), **url_secrets}
-
-        # 5. ext_proc server and loader
-        ext_proc = self._mockado("ext-proc", ["ext-proc"], env)
-        self._start(ext_proc, procs.http_ready(f"http://127.0.0.1:{collector_http}/readyz"))
-        loader = self._mockado("loader", ["loader"], env)
-        self._start(loader, procs.http_ready(f"http://127.0.0.1:{loader_http}/readyz"))
-
-        # 6. Envoy, with a bootstrap rendered by the control plane. Unsampled and excluded
-        # traffic is skipped by Envoy itself, so it never reaches the capture server.
-        admin_port = self._free_port()
-        envoy_config = self.state_dir / "envoy.yaml"
-        envoy_config.write_text(
-            render_local_envoy(
-                self.config,
-                listen_port=opts.proxy_port,
-                admin_port=admin_port,
-                upstream_host=upstream.host,
-                upstream_port=upstream.port,
-                upstream_tls=upstream.tls,
-                # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
-                upstream_http2=False,
-                ext_proc_port=grpc_port,
-                sample_percent=self.config.collector.sample_rate * 100,
-                exclude_paths=self.config.collector.exclude_paths,
-            ),
-            encoding="utf-8",
-        )
-        envoy = procs.envoy_process(config_path=envoy_config, log_path=self.logs_dir / "envoy.log")
-        self._start(envoy, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
-
+        env = self._write_effective_config(redis_url=redis_url, shards=shards, ports=ports)
+        self._start_collector_and_loader(env, ports)
+        admin_port = self._start_envoy(upstream, grpc_port=ports.grpc)
         return {
             "proxy": f"http://127.0.0.1:{opts.proxy_port}",
             "upstream": upstream.url,
-            "mocks": f"http://127.0.0.1:{opts.wiremock_port}"
-            + (
-                f" (routed by Host to {len(shards)} shards: "
-                + ", ".join(f"{s.name}={s.url}" for s in shards)
-                + ")"
-                if len(shards) > 1
-                else ""
-            ),
-            "collector_metrics": f"http://127.0.0.1:{collector_http}/metrics",
-            "loader_metrics": f"http://127.0.0.1:{loader_http}/metrics",
+            "mocks": _mocks_text(opts.wiremock_port, shards),
+            "collector_metrics": f"http://127.0.0.1:{ports.collector_http}/metrics",
+            "loader_metrics": f"http://127.0.0.1:{ports.loader_http}/metrics",
             "envoy_admin": f"http://127.0.0.1:{admin_port}",
             "logs": str(self.logs_dir),
             "backups": str(self.state_dir / "backups"),
             "redis": "REDIS_URL" if os.environ.get("REDIS_URL") else "embedded redis-server",
         }
+
+    def _start_redis(self) -> str:
+        """``REDIS_URL`` when set, else an embedded redis-server; returns its URL."""
+        redis_url = os.environ.get("REDIS_URL")
+        if redis_url:
+            return redis_url
+        port = self._free_port()
+        redis = procs.redis_process(
+            port=port, data_dir=self.state_dir / "redis", log_path=self.logs_dir / "redis.log"
+        )
+        self._start(redis, procs.tcp_ready("127.0.0.1", port), timeout_s=20)
+        return f"redis://127.0.0.1:{port}/0"
+
+    def _start_wiremock(self, shards: list[ShardPlan]) -> None:
+        heap_mb = wiremock_heap_mb(self.config)
+        if procs.wiremock_launcher_available():
+            # One JVM for every shard: one JIT warm-up and one heap. Each shard keeps its
+            # own port, stubs, root directory and admin API.
+            shared_heap_mb = shared_jvm_heap_mb(heap_mb, shards=len(shards))
+            self._start_wiremock_jvm(shards, "wiremock", heap_mb=shared_heap_mb, indexed=True)
+            return
+        for shard in shards:
+            self._start_wiremock_jvm(
+                [shard], f"wiremock-{shard.name}", heap_mb=heap_mb, indexed=False
+            )
+
+    def _start_wiremock_jvm(
+        self, shards: list[ShardPlan], log_name: str, *, heap_mb: int, indexed: bool
+    ) -> None:
+        """One WireMock JVM serving ``shards``, each from its own root directory."""
+        jvm = procs.wiremock_process(
+            servers=[
+                procs.WireMockServer(port=s.port, root_dir=self.state_dir / "wiremock" / s.name)
+                for s in shards
+            ],
+            log_path=self.logs_dir / f"{log_name}.log",
+            heap_mb=heap_mb,
+            journal_entries=self.config.serving.max_request_journal_entries,
+            indexed=indexed,
+        )
+        ready = [procs.http_ready(f"{s.url}/__admin/health") for s in shards]
+        self._start(jvm, procs.all_ready(ready))
+
+    def _start_upstream(self) -> Upstream:
+        """``--upstream``, else the bundled demo API."""
+        if self.options.upstream:
+            return parse_upstream(self.options.upstream)
+        port = self._free_port()
+        demo = procs.ManagedProcess(
+            "demo-api",
+            [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(port)],
+            log_path=self.logs_dir / "demo-api.log",
+        )
+        self._start(demo, procs.http_ready(f"http://127.0.0.1:{port}/healthz"))
+        return parse_upstream(f"http://127.0.0.1:{port}")
+
+    def _write_effective_config(
+        self, *, redis_url: str, shards: list[ShardPlan], ports: ChildPorts
+    ) -> dict[str, str]:
+        """Write the config the children share; returns their environment (secrets)."""
+        data = effective_config_data(
+            self.config, redis_url=redis_url, shards=shards, ports=ports, state_dir=self.state_dir
+        )
+        url_secrets = move_url_secrets(data)
+        self.effective_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return {**self._child_env(), **url_secrets}
+
+    def _start_collector_and_loader(self, env: dict[str, str], ports: ChildPorts) -> None:
+        ext_proc = self._mockado("ext-proc", ["ext-proc"], env)
+        self._start(ext_proc, procs.http_ready(f"http://127.0.0.1:{ports.collector_http}/readyz"))
+        loader = self._mockado("loader", ["loader"], env)
+        self._start(loader, procs.http_ready(f"http://127.0.0.1:{ports.loader_http}/readyz"))
+
+    def _start_envoy(self, upstream: Upstream, *, grpc_port: int) -> int:
+        """Envoy, with a bootstrap rendered by the control plane; returns its admin port.
+
+        Unsampled and excluded traffic is skipped by Envoy itself, so it never reaches the
+        capture server."""
+        admin_port = self._free_port()
+        envoy = LocalEnvoy(
+            listen_port=self.options.proxy_port,
+            admin_port=admin_port,
+            # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
+            upstream=UpstreamService(
+                host=upstream.host, port=upstream.port, tls=upstream.tls, http2=False
+            ),
+            collector_port=grpc_port,
+            sample_percent=self.config.collector.sample_rate * 100,
+            exclude_paths=self.config.collector.exclude_paths,
+        )
+        envoy_config = self.state_dir / "envoy.yaml"
+        envoy_config.write_text(render_local_envoy(self.config, envoy), encoding="utf-8")
+        process = procs.envoy_process(
+            config_path=envoy_config, log_path=self.logs_dir / "envoy.log"
+        )
+        self._start(process, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
+        return admin_port
 
     def _start_mock_router(self, shards: list[ShardPlan]) -> None:
         """Envoy on --wiremock-port routing each request by Host to its shard, as the

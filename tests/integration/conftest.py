@@ -140,7 +140,7 @@ def envoy_factory(logs_dir: Path, process_registry: _Registry) -> Callable[..., 
     """Start Envoy from a rendered bootstrap.
 
     ``render(listen_port, admin_port) -> yaml text`` lets the caller use the control
-    plane's renderer (``control_plane.render.legacy.render_local_envoy``) with the ports chosen here.
+    plane's renderer (``control_plane.render.render_local_envoy``) with the ports chosen here.
     """
     counter = iter(range(1000))
 

@@ -19,7 +19,13 @@ import pytest
 import yaml
 
 from control_plane.local import procs
-from control_plane.render.legacy import render_all, render_local_envoy, render_sidecar_envoy
+from control_plane.render import (
+    LocalEnvoy,
+    UpstreamService,
+    render_all,
+    render_local_envoy,
+    render_sidecar_envoy,
+)
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.errors import RenderError
 
@@ -160,12 +166,13 @@ def test_local_proxy_excludes_paths_per_route_and_captures_the_rest(
     envoy = envoy_factory(
         lambda listen_port, admin_port: render_local_envoy(
             config,
-            listen_port=listen_port,
-            admin_port=admin_port,
-            upstream_host="127.0.0.1",
-            upstream_port=upstream.port,
-            ext_proc_port=collector.grpc_port,
-            exclude_paths=["/healthz", "re:/api/users/[0-9]+"],
+            LocalEnvoy(
+                listen_port=listen_port,
+                admin_port=admin_port,
+                upstream=UpstreamService(host="127.0.0.1", port=upstream.port),
+                collector_port=collector.grpc_port,
+                exclude_paths=["/healthz", "re:/api/users/[0-9]+"],
+            ),
         )
     )
     with httpx.Client(timeout=10) as client:
@@ -185,11 +192,12 @@ def test_unreachable_collector_fails_open(
     envoy = envoy_factory(
         lambda listen_port, admin_port: render_local_envoy(
             config,
-            listen_port=listen_port,
-            admin_port=admin_port,
-            upstream_host="127.0.0.1",
-            upstream_port=upstream.port,
-            ext_proc_port=dead_port,
+            LocalEnvoy(
+                listen_port=listen_port,
+                admin_port=admin_port,
+                upstream=UpstreamService(host="127.0.0.1", port=upstream.port),
+                collector_port=dead_port,
+            ),
         )
     )
     with httpx.Client(timeout=10) as client:

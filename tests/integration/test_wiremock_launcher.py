@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from control_plane.local import procs
-from control_plane.render.legacy import render_k8s_manifests
+from control_plane.render import render_k8s_manifests
 from ext_proc_server.core.config import MockadoConfig
 from tests.support.processes import WireMockHandle
 

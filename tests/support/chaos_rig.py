@@ -42,7 +42,7 @@ import yaml
 
 from bench.loadgen import Request, Result, open_loop
 from control_plane.local import procs
-from control_plane.render.legacy import render_local_envoy
+from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import load_config
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping.catch_all import CATCH_ALL_PRIORITY
@@ -257,15 +257,15 @@ class ChaosRig:
         for name, excluded in (("on", ()), ("off", ("/",))):
             port, admin = procs.free_port(), procs.free_port()
             path = self.work / f"envoy-{name}.yaml"
-            path.write_text(
-                render_local_envoy(
-                    config, listen_port=port, admin_port=admin, upstream_host="127.0.0.1",
-                    upstream_port=self.upstream_port, ext_proc_port=self.grpc_port,
-                    exclude_paths=excluded, upstream_http2=False,
-                    timing_log_path=str(self.timing_logs[name]),
-                ),
-                encoding="utf-8",
-            )  # fmt: skip
+            envoy = LocalEnvoy(
+                listen_port=port,
+                admin_port=admin,
+                upstream=UpstreamService(host="127.0.0.1", port=self.upstream_port, http2=False),
+                collector_port=self.grpc_port,
+                exclude_paths=excluded,
+                timing_log_path=str(self.timing_logs[name]),
+            )
+            path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
             envoy = self._track(
                 procs.envoy_process(
                     config_path=path,

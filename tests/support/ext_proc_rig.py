@@ -11,7 +11,7 @@ import httpx
 import redis as redis_sync
 
 from control_plane.local import procs
-from control_plane.render.legacy import render_local_envoy
+from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.queue_entries import decode_entry
 
@@ -36,18 +36,27 @@ def make_config(collector: dict, **sections: dict) -> MockadoConfig:
 
 
 def envoy_for(
-    envoy_factory, config: MockadoConfig, *, upstream_port: int, ext_proc_port: int, **kw
+    envoy_factory,
+    config: MockadoConfig,
+    *,
+    upstream_port: int,
+    ext_proc_port: int,
+    upstream_http2: bool | None = None,
+    **kw,
 ):
+    """Envoy in front of the upstream, capturing to ext_proc_port; ``kw``: more LocalEnvoy
+    fields (exclude_paths, capture_mode, ...)."""
+    upstream = UpstreamService(host="127.0.0.1", port=upstream_port, http2=upstream_http2)
+
     def render(port: int, admin_port: int) -> str:
-        return render_local_envoy(
-            config,
+        envoy = LocalEnvoy(
             listen_port=port,
             admin_port=admin_port,
-            upstream_host="127.0.0.1",
-            upstream_port=upstream_port,
-            ext_proc_port=ext_proc_port,
+            upstream=upstream,
+            collector_port=ext_proc_port,
             **kw,
         )
+        return render_local_envoy(config, envoy)
 
     return envoy_factory(render)
 

@@ -1,10 +1,39 @@
 from __future__ import annotations
 
-import pytest
+import logging
+import re
+from pathlib import Path
 
-from control_plane.cli import build_parser, main
+import pytest
+import yaml
+
+from control_plane.cli import COMMANDS, build_parser, main
 
 SUBCOMMANDS = ["up", "ext-proc", "loader", "restore", "sanitize", "render", "config", "demo-api"]
+
+
+@pytest.fixture
+def keep_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands set up logging for the process; give the root logger back afterwards."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+
+
+def write_config(tmp_path: Path, namespaces: dict) -> str:
+    path = tmp_path / "mockado.yaml"
+    path.write_text(yaml.safe_dump({"control_plane": {"namespaces": namespaces}}))
+    return str(path)
+
+
+def test_help_lists_every_command_once_in_order(capsys):
+    assert len(COMMANDS) == len(SUBCOMMANDS)
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    listed = re.findall(r"^    ([a-z-]+)\s", out, flags=re.MULTILINE)
+    assert listed == SUBCOMMANDS
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
@@ -30,3 +59,42 @@ def test_config_show_redacts(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "super-secret-key" not in out
     assert '"pseudonym_key": "**********"' in out
+
+
+def test_render_lists_without_writing_then_writes(tmp_path, capsys, keep_logging):
+    config = write_config(tmp_path, {"shop": {"sample_percent": 10}, "legacy": {"enabled": False}})
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["render", "--config", config, "--out", str(out), "--list"]) == 0
+    listing = capsys.readouterr().out
+    assert re.search(r"namespace\s+shop\s+inbound\s+10%\s+all\s+istio/shop/", listing)
+    assert re.search(r"namespace\s+legacy\s+disabled", listing)
+    assert not any(out.iterdir())  # --list writes nothing
+
+    assert main(["render", "--config", config, "--out", str(out)]) == 0
+    report = capsys.readouterr().out
+    assert "wrote istio/shop/envoyfilter-capture.yaml" in report
+    assert (out / "envoy_configs/local.yaml").is_file()
+    assert (out / "deploy/collector.yaml").is_file()
+    assert re.search(rf"\d+ written, 0 unchanged, 0 removed under {re.escape(str(out))}", report)
+
+    disabled = write_config(tmp_path, {"shop": {"enabled": False}})
+    assert main(["render", "--config", disabled, "--out", str(out)]) == 0
+    assert "removed istio/shop/envoyfilter-tap.yaml" in capsys.readouterr().out
+
+
+def test_render_check_reports_invalid_and_out_of_date_files(tmp_path, capsys, keep_logging):
+    config = write_config(tmp_path, {})
+    out = tmp_path / "out"
+    assert main(["render", "--config", config, "--out", str(out)]) == 0
+    (out / "deploy/redis.yaml").write_text("# Rendered by mockado (x)\nedited: true\n")
+    capsys.readouterr()
+    missing = tmp_path / "no-schemas"
+    args = ["render", "--config", config, "--out", str(out), "--schemas-dir", str(missing)]
+    assert main([*args, "--check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert f"invalid: {missing}: Istio CRD schema directory not found (--schemas-dir)" in lines
+    assert "out of date: deploy/redis.yaml (run `mockado render`)" in lines
+    assert re.fullmatch(r"\d+ files checked: FAILED", lines[-1])
+    # --check wrote nothing.
+    assert "edited: true" in (out / "deploy/redis.yaml").read_text()

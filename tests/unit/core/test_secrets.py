@@ -284,7 +284,7 @@ def test_the_stack_state_file_gets_no_redis_password(config):
 
 
 def test_rendered_pod_config_gets_no_password_from_a_url_query():
-    from control_plane.render.legacy import pod_config
+    from control_plane.render import pod_config
 
     config = load_config(
         None,

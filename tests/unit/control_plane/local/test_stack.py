@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from control_plane.local.stack import parse_upstream, plan_shards, summary_text
+from control_plane.local.stack import (
+    ChildPorts,
+    ShardPlan,
+    effective_config_data,
+    parse_upstream,
+    plan_shards,
+    summary_text,
+)
 from ext_proc_server.core.config import load_config
 from ext_proc_server.core.errors import StackError
 
@@ -54,3 +63,30 @@ def test_summary_names_every_place():
     text = summary_text(where)
     for value in where.values():
         assert value in text
+
+
+def test_effective_config_points_the_children_at_this_runs_parts(tmp_path: Path):
+    config = load_config(None, env={"MOCKADO_COLLECTOR__PSEUDONYM_KEY": "k" * 32})
+    shards = [
+        ShardPlan(name="default", port=7000, host_patterns=[]),
+        ShardPlan(name="payments", port=7001, host_patterns=["payments.*", "billing.*"]),
+    ]
+    data = effective_config_data(
+        config,
+        redis_url="redis://127.0.0.1:6400/0",
+        shards=shards,
+        ports=ChildPorts(grpc=5001, collector_http=5002, loader_http=5003),
+        state_dir=tmp_path,
+    )
+    collector, loader = data["collector"], data["loader"]
+    assert (collector["grpc_port"], collector["http_port"]) == (5001, 5002)
+    assert collector["redis_url"] == loader["redis_url"] == "redis://127.0.0.1:6400/0"
+    # The key reaches the children through their environment, never this file.
+    assert "pseudonym_key" not in collector
+    assert (loader["wiremock_url"], loader["http_port"]) == ("http://127.0.0.1:7000", 5003)
+    assert loader["shards"] == [
+        {"host": "payments.*", "wiremock_url": "http://127.0.0.1:7001"},
+        {"host": "billing.*", "wiremock_url": "http://127.0.0.1:7001"},
+    ]
+    assert loader["backup_enabled"] is True
+    assert loader["backup_path"] == str(tmp_path / "backups")

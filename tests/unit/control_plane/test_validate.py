@@ -8,6 +8,7 @@ session.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,17 @@ import pytest
 import yaml
 
 from control_plane import validate
-from control_plane.render.legacy import default_schemas_dir, render_all, render_local_envoy
+from control_plane.render import LocalEnvoy, UpstreamService, render_all, render_local_envoy
 from ext_proc_server.core.config import MockadoConfig, load_config
 
-GOLDEN_CONFIG = Path(__file__).parent / "golden" / "config.yaml"
-SCHEMAS = default_schemas_dir()
+GOLDEN_CONFIG = Path(__file__).parent / "render" / "golden" / "config.yaml"
+SCHEMAS = validate.default_schemas_dir()
+LOCAL = LocalEnvoy(
+    listen_port=1,
+    admin_port=2,
+    upstream=UpstreamService(host="127.0.0.1", port=3),
+    collector_port=4,
+)
 needs_schemas = pytest.mark.skipif(
     not SCHEMAS.is_dir(), reason=f"Istio CRD schemas not found at {SCHEMAS} (../shared/schemas)"
 )
@@ -43,10 +50,7 @@ def test_every_rendered_file_validates(golden_config: MockadoConfig, golden_file
 
 
 def test_envoy_rejects_a_broken_bootstrap(tmp_path: Path) -> None:
-    good = render_local_envoy(
-        MockadoConfig(), listen_port=1, admin_port=2, upstream_host="127.0.0.1",
-        upstream_port=3, ext_proc_port=4, sample_percent=10,
-    )  # fmt: skip
+    good = render_local_envoy(MockadoConfig(), replace(LOCAL, sample_percent=10))
     broken = good.replace("denominator: HUNDRED", "denominator: PERCENT")
     (tmp_path / "good.yaml").write_text(good)
     (tmp_path / "broken.yaml").write_text(broken)
@@ -118,8 +122,7 @@ def test_check_reports_a_missing_schema_dir(golden_config: MockadoConfig, tmp_pa
 
 def test_envoy_accepts_the_timing_log(tmp_path: Path) -> None:
     config = render_local_envoy(
-        MockadoConfig(), listen_port=1, admin_port=2, upstream_host="127.0.0.1",
-        upstream_port=3, ext_proc_port=4, timing_log_path=str(tmp_path / "timing.log"),
-    )  # fmt: skip
+        MockadoConfig(), replace(LOCAL, timing_log_path=str(tmp_path / "timing.log"))
+    )
     (tmp_path / "timing.yaml").write_text(config)
     assert validate.envoy_validate([tmp_path / "timing.yaml"]) == []

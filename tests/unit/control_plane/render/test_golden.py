@@ -1,8 +1,8 @@
-"""Golden files: every rendered file of tests/unit/golden/config.yaml, byte for byte.
+"""Golden files: every rendered file of golden/config.yaml, byte for byte.
 
 A template change shows up as a unified diff. After an intended change, regenerate with
-``UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_render_golden.py`` and review
-the diff of tests/unit/golden/ like code.
+``UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/control_plane/render/test_golden.py``
+and review the diff of tests/unit/control_plane/render/golden/ like code.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from control_plane.assets import TEMPLATES_DIR
-from control_plane.render.legacy import render_all
+from control_plane.render import render_all
 from ext_proc_server.core.config import load_config
 
 GOLDEN = Path(__file__).parent / "golden"

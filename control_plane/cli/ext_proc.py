@@ -1,0 +1,39 @@
+"""``mockado ext-proc``: the Envoy ext_proc capture server."""
+
+from __future__ import annotations
+
+import argparse
+
+from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+
+
+def add_parser(subparsers: SubParsers) -> None:
+    parser = add_command(
+        subparsers,
+        "ext-proc",
+        help="run the Envoy ext_proc capture server",
+        description="Run the gRPC ExternalProcessor server that captures exchanges, "
+        "plus /healthz, /readyz and /metrics on the HTTP port.",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes on one port (SO_REUSEPORT)"
+    )
+    parser.add_argument(
+        "--grpc-port", type=int, metavar="PORT", help="overrides collector.grpc_port"
+    )
+    parser.add_argument(
+        "--http-port", type=int, metavar="PORT", help="overrides collector.http_port"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ext_proc_server.capture.server import main
+
+    setup_logs(args, "ext-proc")
+    overrides = {}
+    if args.grpc_port is not None:
+        overrides["collector.grpc_port"] = args.grpc_port
+    if args.http_port is not None:
+        overrides["collector.http_port"] = args.http_port
+    return main(load(args, overrides), workers=args.workers)

@@ -1,0 +1,96 @@
+"""``mockado render``: write the rendered files (default), --list them, or --check them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+
+if TYPE_CHECKING:
+    from control_plane.render import RenderedFile
+    from ext_proc_server.core.config import MockadoConfig
+
+
+def add_parser(subparsers: SubParsers) -> None:
+    parser = add_command(
+        subparsers,
+        "render",
+        help="render Istio EnvoyFilters, Envoy configs and Kubernetes manifests",
+        description="Render every file from control_plane/templates/ for the enabled namespaces.",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="output root (default: istio/ and envoy_configs/)"
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="print what is enabled, where and at what sampling"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="validate with real Envoy and the Istio/Kubernetes schemas",
+    )
+    parser.add_argument(
+        "--schemas-dir", metavar="DIR", help="Istio CRD schemas (default: ../shared/schemas)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Returns 0, or 1 when --check finds problems."""
+    from control_plane.render import listing, render_all
+
+    setup_logs(args, "render")
+    config = load(args)
+    out_root = Path(args.out) if args.out else Path.cwd()
+    if args.list:
+        sys.stdout.write(listing(config))
+        return 0
+    files = render_all(config)
+    if args.check:
+        schemas_dir = Path(args.schemas_dir) if args.schemas_dir else None
+        return _check(files, config, out_root=out_root, schemas_dir=schemas_dir)
+    return _write(files, out_root)
+
+
+def _check(
+    files: Sequence[RenderedFile],
+    config: MockadoConfig,
+    *,
+    out_root: Path,
+    schemas_dir: Path | None,
+) -> int:
+    """Validate every file (Envoy, Istio CRD schemas, Kubernetes schemas) and report files
+    on disk that differ from a fresh render; writes nothing."""
+    from control_plane import validate
+    from control_plane.render import stale_files
+
+    problems = validate.check_rendered(
+        files, config=config, schemas_dir=schemas_dir or validate.default_schemas_dir()
+    )
+    for problem in problems:
+        sys.stdout.write(f"invalid: {problem}\n")
+    stale = stale_files(files, out_root)
+    for path in stale:
+        sys.stdout.write(f"out of date: {path} (run `mockado render`)\n")
+    ok = not problems and not stale
+    sys.stdout.write(f"{len(files)} files checked: {'OK' if ok else 'FAILED'}\n")
+    return 0 if ok else 1
+
+
+def _write(files: Sequence[RenderedFile], out_root: Path) -> int:
+    from control_plane.render import write_files
+
+    summary = write_files(files, out_root)
+    for path in summary.written:
+        sys.stdout.write(f"wrote {path}\n")
+    for path in summary.removed:
+        sys.stdout.write(f"removed {path}\n")
+    sys.stdout.write(
+        f"{len(summary.written)} written, {len(summary.unchanged)} unchanged, "
+        f"{len(summary.removed)} removed under {out_root}\n"
+    )
+    return 0

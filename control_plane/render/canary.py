@@ -1,0 +1,130 @@
+"""Canaries: a namespace's labelled workloads call the mocks instead of the real hosts,
+through one VirtualService per mocked host and a NetworkPolicy into the WireMock shards."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from control_plane.render.environment import render_template
+from control_plane.render.naming import check_namespace, managed_context
+from control_plane.render.sharding import (
+    WIREMOCK_PORT,
+    ShardService,
+    shard_for_host,
+    shard_services,
+)
+from ext_proc_server.core.config import CanaryConfig, ControlPlaneConfig, MockadoConfig
+from ext_proc_server.core.errors import RenderError
+
+# A host name Istio can route: lowercase labels, at least one dot (Istio reads a short name
+# relative to the VirtualService's namespace, which is rarely the service meant).
+_HOST_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+_MAX_OBJECT_NAME = 63
+
+
+@dataclass(frozen=True)
+class CanaryRoute:
+    host: str  # the mocked host, as the canary calls it
+    name: str  # the VirtualService's name
+    shard: ShardService
+
+
+@dataclass(frozen=True)
+class Canary:
+    namespace: str
+    workload_labels: dict[str, str]
+    routes: tuple[CanaryRoute, ...]
+
+
+def canaries(config: MockadoConfig) -> list[Canary]:
+    """Every namespace with a ``canary`` section, sorted; independent of capture ``enabled``
+    (a canary namespace needs no capture of its own)."""
+    cp = config.control_plane
+    if cp.global_.canary is not None:
+        raise RenderError(
+            "control_plane.global.canary: canaries are per namespace "
+            "(control_plane.namespaces.<name>.canary)"
+        )
+    shards = shard_services(config)
+    return [
+        _canary(namespace, cp.namespaces[namespace].canary, shards)
+        for namespace in sorted(cp.namespaces)
+        if cp.namespaces[namespace].canary is not None
+    ]
+
+
+def _canary(namespace: str, canary: CanaryConfig, shards: Sequence[ShardService]) -> Canary:
+    key = f"control_plane.namespaces.{namespace}.canary"
+    check_namespace(namespace, key=f"control_plane.namespaces.{namespace}")
+    if not canary.workload_labels:
+        raise RenderError(
+            f"{key}.workload_labels: required; without labels every workload of the "
+            "namespace would be sent to the mocks"
+        )
+    if not canary.hosts:
+        raise RenderError(f"{key}.hosts: list at least one host to mock")
+    return Canary(
+        namespace=namespace,
+        workload_labels=dict(sorted(canary.workload_labels.items())),
+        routes=_routes(key, canary.hosts, shards),
+    )
+
+
+def _routes(
+    key: str, hosts: Sequence[str], shards: Sequence[ShardService]
+) -> tuple[CanaryRoute, ...]:
+    routes: list[CanaryRoute] = []
+    names: set[str] = set()
+    for n, raw in enumerate(hosts):
+        host = raw.strip().lower()
+        if not _HOST_NAME.match(host) or len(host) > 253:
+            raise RenderError(
+                f"{key}.hosts[{n}]: not a full host name (no wildcard, no port, no short "
+                "name: e.g. payments.payments.svc.cluster.local)"
+            )
+        if any(r.host == host for r in routes):
+            raise RenderError(f"{key}.hosts[{n}]: listed twice")
+        name = _canary_name(host, taken=names)
+        names.add(name)
+        routes.append(CanaryRoute(host=host, name=name, shard=shard_for_host(host, shards)))
+    return tuple(routes)
+
+
+def _canary_name(host: str, *, taken: set[str]) -> str:
+    """mockado-canary-<host with dots as dashes>; a hash suffix when too long or taken."""
+    name = "mockado-canary-" + host.replace(".", "-")
+    if len(name) <= _MAX_OBJECT_NAME and name not in taken:
+        return name
+    digest = hashlib.sha256(host.encode()).hexdigest()[:8]
+    return f"{name[: _MAX_OBJECT_NAME - 9].rstrip('-')}-{digest}"
+
+
+def canary_path(namespace: str) -> str:
+    return f"istio/{namespace}/virtualservice-canary.yaml"
+
+
+def render_virtualservice_canary(cp: ControlPlaneConfig, canary: Canary) -> str:
+    return render_template(
+        "istio/virtualservice-canary.yaml.j2",
+        **managed_context(),
+        namespace=canary.namespace,
+        mockado_namespace=cp.mockado_namespace,
+        workload_labels=canary.workload_labels,
+        routes=list(canary.routes),
+        wiremock_port=WIREMOCK_PORT,
+    )
+
+
+def render_wiremock_canary_network_policy(cp: ControlPlaneConfig, canary: Canary) -> str:
+    return render_template(
+        "istio/networkpolicy-wiremock-canary.yaml.j2",
+        **managed_context(),
+        name=f"mockado-wiremock-from-{canary.namespace}",
+        namespace=canary.namespace,
+        mockado_namespace=cp.mockado_namespace,
+        workload_labels=canary.workload_labels,
+        services=sorted({r.shard.service for r in canary.routes}),
+    )

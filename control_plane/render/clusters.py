@@ -1,0 +1,119 @@
+"""Envoy cluster values: endpoints, upstream TLS, and the collector cluster with its limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from control_plane.render.matchers import is_ip
+from ext_proc_server.core.config import (
+    COLLECTOR_STREAMS_PER_CONNECTION,
+    CollectorService,
+    TLSClient,
+)
+from ext_proc_server.core.errors import RenderError
+
+SYSTEM_CA_FILES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+)
+
+
+def check_port(port: int) -> int:
+    if not 0 <= port <= 65535:
+        raise RenderError("port out of range")
+    return port
+
+
+def endpoint(host: str, port: int) -> dict[str, Any]:
+    """A cluster's address: an IP is STATIC, a name LOGICAL_DNS."""
+    if not host:
+        raise RenderError("endpoint: empty host")
+    if not 1 <= port <= 65535:
+        raise RenderError("endpoint: port out of range")
+    return {"host": host, "port": port, "discovery": "STATIC" if is_ip(host) else "LOGICAL_DNS"}
+
+
+def system_ca_file() -> str:
+    for candidate in SYSTEM_CA_FILES:
+        if Path(candidate).is_file():
+            return candidate
+    raise RenderError(
+        "upstream TLS: no system CA bundle found; pass upstream_ca_file to verify the upstream"
+    )
+
+
+def tls_socket(
+    *,
+    host: str,
+    server_name: str | None,
+    ca_file: str | None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+) -> dict[str, Any]:
+    """Values of the upstream TLS snippet. ``ca_file`` None means: do not verify."""
+    name = server_name or host
+    return {
+        "sni": None if is_ip(name) else name,
+        "ca_file": ca_file,
+        "san_type": "IP_ADDRESS" if is_ip(name) else "DNS",
+        "san": name,
+        "cert_file": cert_file,
+        "key_file": key_file,
+    }
+
+
+def istio_cluster_name(collector: CollectorService) -> str:
+    """The collector's outbound cluster as Istio names it."""
+    if "." not in collector.host:
+        raise RenderError(
+            "control_plane.collector.host: use the service's full name "
+            "(e.g. mockado-collector.mockado.svc.cluster.local)"
+        )
+    return f"outbound|{collector.port}||{collector.host}"
+
+
+def _circuit_breaker(collector: CollectorService) -> dict[str, Any]:
+    return {
+        "max_requests": collector.max_requests,
+        "max_connections": max(1, min(collector.max_requests, 1024)),
+        "streams_per_connection": COLLECTOR_STREAMS_PER_CONNECTION,
+    }
+
+
+def collector_limits(collector: CollectorService) -> dict[str, Any]:
+    """The Istio collector cluster's name and circuit-breaker limits (DestinationRule)."""
+    return {"cluster_name": istio_cluster_name(collector), **_circuit_breaker(collector)}
+
+
+def collector_cluster(
+    collector: CollectorService,
+    *,
+    cluster_name: str,
+    host: str,
+    port: int,
+    tls: TLSClient | None,
+    server_name: str | None = None,
+    trusted_ca_file: str | None = None,
+) -> dict[str, Any]:
+    """The ext_proc cluster: HTTP/2, fast connect timeout, circuit breakers, optional TLS."""
+    out = endpoint(host, port)
+    out.update(
+        cluster_name=cluster_name,
+        **_circuit_breaker(collector),
+        tls=bool(tls and tls.enabled),
+        tls_socket=None,
+    )
+    if tls and tls.enabled:
+        ca_file = None
+        if tls.verify:
+            ca_file = tls.ca_file or trusted_ca_file or system_ca_file()
+        out["tls_socket"] = tls_socket(
+            host=host,
+            server_name=server_name,
+            ca_file=ca_file,
+            cert_file=tls.cert_file,
+            key_file=tls.key_file,
+        )
+    return out

@@ -1,0 +1,201 @@
+"""Kubernetes manifests for mockado's own namespace: the pods' config (no secrets,
+in-cluster URLs), the collector, loader, WireMock shards, Redis and their policies."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+from control_plane.assets import WIREMOCK_LAUNCHER
+from control_plane.render.environment import render_template
+from control_plane.render.naming import MANAGED_MARKER, service_host
+from control_plane.render.sharding import shard_services, wiremock_heap_mb
+from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, redact_url
+from ext_proc_server.core.errors import RenderError
+
+_SECRET_CONFIG_KEYS = (("collector", "pseudonym_key"),)
+_URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
+IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _service_url(cp: ControlPlaneConfig, name: str, scheme: str, port: int, suffix: str) -> str:
+    return f"{scheme}://{service_host(cp, name)}:{port}{suffix}"
+
+
+def _strip_userinfo(url: str) -> tuple[str, bool]:
+    # user:password@ and a credential query (redis://host/0?password=...) both go.
+    if redact_url(url) == url:
+        return url, False
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="")), True
+
+
+def _in_cluster_urls(config: MockadoConfig, data: dict[str, Any], notes: list[str]) -> None:
+    """Local URLs point at the in-cluster services; other URLs lose their credentials."""
+    cp = config.control_plane
+    in_cluster = {
+        ("collector", "redis_url"): _service_url(cp, "mockado-redis", "redis", 6379, "/0"),
+        ("loader", "redis_url"): _service_url(cp, "mockado-redis", "redis", 6379, "/0"),
+        ("loader", "wiremock_url"): _service_url(cp, "mockado-wiremock", "http", 8080, ""),
+    }
+    for section, key in _URL_CONFIG_KEYS:
+        url = getattr(getattr(config, section), key)
+        if urlsplit(url).hostname in _LOCAL_HOSTS:
+            data[section][key] = in_cluster[(section, key)]
+            notes.append(f"{section}.{key}: points at the in-cluster service")
+            continue
+        stripped, changed = _strip_userinfo(url)
+        data[section][key] = stripped
+        if changed:
+            notes.append(
+                f"{section}.{key}: credentials removed; set the full URL in Secret mockado-env "
+                f"as MOCKADO_{section.upper()}__{key.upper()}"
+            )
+
+
+def _shard_routes(config: MockadoConfig, data: dict[str, Any], notes: list[str]) -> None:
+    """The loader's routes to each shard group's Service; no shard on this machine."""
+    groups = shard_services(config)[1:]
+    if groups:
+        if config.loader.shards:
+            raise RenderError(
+                "loader.shards: leave it empty when serving.shard_groups is set "
+                "(render derives the routes to each group's WireMock Service)"
+            )
+        # Same order as shard_groups: the loader's first matching pattern wins.
+        data["loader"]["shards"] = [
+            {"host": pattern, "wiremock_url": shard.url}
+            for shard in groups
+            for pattern in shard.patterns
+        ]
+        notes.append("loader.shards: one route per serving.shard_groups pattern")
+    for n, shard in enumerate(data["loader"].get("shards", [])):
+        if urlsplit(shard["wiremock_url"]).hostname in _LOCAL_HOSTS:
+            raise RenderError(
+                f"loader.shards[{n}].wiremock_url: points at this machine; in Kubernetes "
+                "use serving.shard_groups (one WireMock Deployment per group)"
+            )
+        shard["wiremock_url"], changed = _strip_userinfo(shard["wiremock_url"])
+        if changed:
+            notes.append("loader.shards[].wiremock_url: credentials removed")
+
+
+def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
+    """The mockado.yaml of the pods: no control_plane section, no secrets, in-cluster URLs.
+
+    Returns (data, notes): notes name the keys that were changed, never their values.
+    """
+    cp = config.control_plane
+    # Only keys the user set: the pods apply the same defaults, and the file stays short.
+    data = config.model_dump(
+        mode="json", by_alias=True, exclude={"control_plane"}, exclude_unset=True
+    )
+    for section in ("collector", "loader"):
+        data.setdefault(section, {})
+    notes: list[str] = []
+    for section, key in _SECRET_CONFIG_KEYS:
+        if data[section].pop(key, None) is not None:
+            notes.append(f"{section}.{key}: removed (secret; set it in Secret mockado-env)")
+    _in_cluster_urls(config, data, notes)
+    _shard_routes(config, data, notes)
+    webhook = config.serving.unmatched_webhook_url
+    if webhook is None or urlsplit(webhook).hostname in _LOCAL_HOSTS:
+        serving = data.setdefault("serving", {})
+        serving["unmatched_webhook_url"] = _service_url(
+            cp, "mockado-loader", "http", config.loader.http_port, "/unmatched"
+        )
+        notes.append("serving.unmatched_webhook_url: the loader Service's /unmatched")
+    data["loader"]["backup_path"] = IN_CLUSTER_BACKUP_PATH
+    return data, notes
+
+
+def _wiremock_memory(heap_mb: int) -> tuple[int, int]:
+    # JVM overhead (metaspace, threads, buffers) on top of the heap.
+    return heap_mb + 128, heap_mb + max(256, heap_mb // 2)
+
+
+def _redis_limit_mi(maxmemory: str) -> int:
+    number, unit = int(maxmemory[:-2]), maxmemory[-2:]
+    mib = {"kb": number / 1024, "mb": number * 1.0, "gb": number * 1024.0}[unit]
+    return int(mib * 1.5) + 64
+
+
+def _check_fixed_ports(config: MockadoConfig) -> None:
+    if config.collector.grpc_port == 0 or config.collector.http_port == 0:
+        raise RenderError("collector.grpc_port/http_port: a fixed port is needed in Kubernetes")
+    if config.loader.http_port == 0:
+        raise RenderError("loader.http_port: a fixed port is needed in Kubernetes")
+
+
+def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
+    serving = config.serving
+    heap_mb = wiremock_heap_mb(config)
+    memory_request_mi, memory_limit_mi = _wiremock_memory(heap_mb)
+    return render_template(
+        "k8s/wiremock.yaml.j2",
+        **common,
+        image=serving.wiremock_image,
+        jar_path=serving.wiremock_jar_path,
+        indexed=serving.indexed_stubs,
+        jdk_image=serving.jdk_image,
+        launcher_name=WIREMOCK_LAUNCHER.name,
+        launcher_source=WIREMOCK_LAUNCHER.read_text(encoding="utf-8")
+        if serving.indexed_stubs
+        else "",
+        shards=shard_services(config),
+        heap_mb=heap_mb,
+        max_stubs=config.loader.max_stubs,
+        heap_is_default=serving.heap_mb is None,
+        journal_entries=serving.max_request_journal_entries,
+        memory_request_mi=memory_request_mi,
+        memory_limit_mi=memory_limit_mi,
+    )
+
+
+def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
+    """deploy/<file>.yaml -> text, for every manifest of mockado's namespace."""
+    cp = config.control_plane
+    _check_fixed_ports(config)
+    common = {"managed_marker": MANAGED_MARKER, "namespace": cp.mockado_namespace}
+    data, notes = pod_config(config)
+    config_yaml = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+    service_name, _, _ = cp.collector.host.partition(".")
+    return {
+        "deploy/namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
+        "deploy/configmap.yaml": render_template(
+            "k8s/configmap.yaml.j2", **common, notes=notes, config_yaml=config_yaml
+        ),
+        "deploy/collector.yaml": render_template(
+            "k8s/collector.yaml.j2",
+            **common,
+            image=cp.image,
+            grpc_port=config.collector.grpc_port,
+            http_port=config.collector.http_port,
+            service_name=service_name,
+            service_port=cp.collector.port,
+        ),
+        "deploy/loader.yaml": render_template(
+            "k8s/loader.yaml.j2",
+            **common,
+            image=cp.image,
+            http_port=config.loader.http_port,
+            backup_path=IN_CLUSTER_BACKUP_PATH,
+        ),
+        "deploy/wiremock.yaml": _wiremock_manifest(config, common),
+        "deploy/redis.yaml": render_template(
+            "k8s/redis.yaml.j2",
+            **common,
+            image=cp.redis_image,
+            maxmemory=cp.redis_maxmemory,
+            memory_limit_mi=_redis_limit_mi(cp.redis_maxmemory),
+        ),
+        "deploy/networkpolicies.yaml": render_template(
+            "k8s/networkpolicies.yaml.j2",
+            **common,
+            collector_http_port=config.collector.http_port,
+            loader_http_port=config.loader.http_port,
+        ),
+    }

@@ -1,0 +1,93 @@
+"""WireMock shards: the default one and one per ``serving.shard_groups`` group, which
+shard serves a host (the loader's rule), and how big each shard's heap is."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from control_plane.render.naming import DNS_LABEL, service_host
+from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig
+from ext_proc_server.core.errors import RenderError
+
+DEFAULT_SHARD = "default"
+WIREMOCK_SERVICE = "mockado-wiremock"
+WIREMOCK_PORT = 8080
+# "mockado-wiremock-" + group must stay a DNS label (63 characters).
+_MAX_GROUP_NAME = 63 - len(WIREMOCK_SERVICE) - 1
+
+
+@dataclass(frozen=True)
+class ShardService:
+    """One WireMock Deployment + Service: the default one, or one per serving.shard_groups."""
+
+    group: str
+    service: str
+    host: str  # the Service's full name
+    patterns: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{WIREMOCK_PORT}"
+
+
+def _shard_service(
+    cp: ControlPlaneConfig, group: str, service: str, patterns: tuple[str, ...]
+) -> ShardService:
+    return ShardService(
+        group=group, service=service, host=service_host(cp, service), patterns=patterns
+    )
+
+
+def _check_group(group: str, patterns: Sequence[str], owner: dict[str, str]) -> None:
+    """A valid group name with its own non-empty patterns; records them in ``owner``."""
+    key = f"serving.shard_groups.{group}"
+    if group == DEFAULT_SHARD:
+        raise RenderError(f"{key}: 'default' is the shard of hosts no group claims")
+    if len(group) > _MAX_GROUP_NAME or not DNS_LABEL.match(group):
+        raise RenderError(
+            f"{key}: group names are lowercase DNS labels of at most "
+            f"{_MAX_GROUP_NAME} characters (they name a Kubernetes Service)"
+        )
+    if not patterns:
+        raise RenderError(f"{key}: list at least one host pattern")
+    for pattern in patterns:
+        if not pattern.strip():
+            raise RenderError(f"{key}: empty host pattern")
+        lowered = pattern.lower()
+        if lowered in owner:
+            raise RenderError(
+                f"{key}: a host pattern is also listed by group {owner[lowered]} "
+                "(the first one would take every mapping)"
+            )
+        owner[lowered] = group
+
+
+def shard_services(config: MockadoConfig) -> list[ShardService]:
+    """The default shard first, then one per ``serving.shard_groups`` group, in config order."""
+    cp = config.control_plane
+    out = [_shard_service(cp, DEFAULT_SHARD, WIREMOCK_SERVICE, ())]
+    owner: dict[str, str] = {}
+    for group, patterns in config.serving.shard_groups.items():
+        _check_group(group, patterns, owner)
+        out.append(_shard_service(cp, group, f"{WIREMOCK_SERVICE}-{group}", tuple(patterns)))
+    return out
+
+
+def shard_for_host(host: str, shards: Sequence[ShardService]) -> ShardService:
+    """The shard serving ``host``: the loader's rule, the first matching fnmatch pattern
+    (case-insensitive, in shard_groups order), else the default shard (``shards[0]``)."""
+    lowered = host.lower()
+    for shard in shards[1:]:
+        if any(fnmatch.fnmatchcase(lowered, p.lower()) for p in shard.patterns):
+            return shard
+    return shards[0]
+
+
+def wiremock_heap_mb(config: MockadoConfig) -> int:
+    """serving.heap_mb, else sized to the stub budget: loader.max_stubs/20 + 256 MB
+    (256..2048), the same default `mockado up` uses."""
+    if config.serving.heap_mb is not None:
+        return config.serving.heap_mb
+    return max(256, min(2048, config.loader.max_stubs // 20 + 256))

@@ -1,0 +1,83 @@
+"""Rendered files on disk: write what changed, remove what mockado rendered before and no
+longer produces, and report drift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from control_plane.render.naming import MANAGED_MARKER
+from control_plane.render.output import RenderedFile
+
+# Where render writes, and how deep: istio/<namespace>/*.yaml, the others flat. Other
+# files there (e.g. deploy/grafana/) are never looked at.
+OWNED_GLOBS = ("istio/*/*.yaml", "envoy_configs/*.yaml", "deploy/*.yaml")
+RENDERED_HEADER = "# Rendered by mockado ("
+
+
+def _is_managed(path: Path) -> bool:
+    """Rendered by mockado: the header line plus the managed-by marker (or an Envoy file)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            head = fh.read(2000)
+    except OSError:
+        return False
+    if not head.startswith(RENDERED_HEADER):
+        return False
+    return MANAGED_MARKER in head or path.parent.name == "envoy_configs"
+
+
+def _left_over(files: Sequence[RenderedFile], out_root: Path) -> Iterator[Path]:
+    """Files mockado rendered under ``out_root`` that ``files`` no longer include."""
+    wanted = {f.path for f in files}
+    owned = sorted(p for pattern in OWNED_GLOBS for p in out_root.glob(pattern) if p.is_file())
+    for path in owned:
+        if path.relative_to(out_root).as_posix() not in wanted and _is_managed(path):
+            yield path
+
+
+def _is_current(f: RenderedFile, out_root: Path) -> bool:
+    target = out_root / f.path
+    return target.is_file() and target.read_text(encoding="utf-8") == f.text
+
+
+@dataclass
+class WriteSummary:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
+    """Write changed files; remove files mockado rendered before that are no longer produced.
+
+    Only files carrying the mockado marker are ever removed, and a directory only when
+    that leaves it empty, so a namespace's hand-written files survive its disabling.
+    """
+    summary = WriteSummary()
+    for f in files:
+        if _is_current(f, out_root):
+            summary.unchanged.append(f.path)
+            continue
+        target = out_root / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(f.text, encoding="utf-8")
+        tmp.replace(target)
+        summary.written.append(f.path)
+    for path in list(_left_over(files, out_root)):
+        path.unlink()
+        summary.removed.append(path.relative_to(out_root).as_posix())
+    # A namespace directory left empty (it only held our files) goes too.
+    for directory in out_root.glob("istio/*"):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+    return summary
+
+
+def stale_files(files: Sequence[RenderedFile], out_root: Path) -> list[str]:
+    """Paths on disk that differ from a fresh render (missing, changed or left over)."""
+    out = [f.path for f in files if not _is_current(f, out_root)]
+    out += [path.relative_to(out_root).as_posix() for path in _left_over(files, out_root)]
+    return out

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from ext_proc_server.core.config.checks import check_host_patterns, check_path_filters
 from ext_proc_server.core.config.sections import (
     KIB,
     MIB,
@@ -92,6 +93,12 @@ class CollectorConfig(ConfigSection):
     redis_tls: TLSClient = Field(default_factory=TLSClient)
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
+    _paths = field_validator("include_paths", "exclude_paths")(
+        classmethod(lambda cls, v: check_path_filters(v))
+    )
+    _hosts = field_validator("include_hosts", "exclude_hosts")(
+        classmethod(lambda cls, v: check_host_patterns(v))
+    )
 
     @model_validator(mode="after")
     def _tls_needs_tls_url(self) -> CollectorConfig:

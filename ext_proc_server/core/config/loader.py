@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from ext_proc_server.core.config.checks import check_host_patterns
 from ext_proc_server.core.config.sections import (
     ConfigSection,
     TLSClient,
@@ -16,6 +17,8 @@ from ext_proc_server.core.config.sections import (
 class ShardRoute(ConfigSection):
     # fnmatch-style host pattern, e.g. "payments.*" or "*.svc.cluster.local".
     host: str
+
+    _host = field_validator("host")(classmethod(lambda cls, v: check_host_patterns([v])[0]))
     wiremock_url: str
 
     _url = field_validator("wiremock_url")(classmethod(lambda cls, v: check_http_url(v)))

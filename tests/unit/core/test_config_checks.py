@@ -175,3 +175,30 @@ def test_the_top_level_must_be_sections(tmp_path):
     path.write_text("- collector\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_config(path, env={})
+
+
+def test_a_redis_password_from_the_environment_reaches_the_connection_and_never_a_dump():
+    import redis
+
+    from ext_proc_server.core.config import redacted_dump
+
+    config = load_config(
+        None,
+        env={
+            "MOCKADO_COLLECTOR__REDIS_URL": "redis://redis.mockado.svc:6379/0",
+            "MOCKADO_COLLECTOR__REDIS_PASSWORD": "p@ss/w#rd 1",
+            "MOCKADO_LOADER__REDIS_PASSWORD": "0123",
+        },
+    )
+    for section, password in ((config.collector, "p@ss/w#rd 1"), (config.loader, "0123")):
+        kwargs = redis.Redis.from_url(section.redis_url).connection_pool.connection_kwargs
+        assert kwargs["password"] == password
+    dumped = str(redacted_dump(config)) + repr(config)
+    assert "p@ss" not in dumped and "0123" not in dumped
+
+
+def test_a_password_written_in_the_url_wins():
+    config = load(
+        **{"collector.redis_url": "redis://:inurl@r:6379/0", "collector.redis_password": "other"}
+    )
+    assert config.collector.redis_url == "redis://:inurl@r:6379/0"

@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from ext_proc_server.core.config.checks import check_host_patterns, check_path_filters
 from ext_proc_server.core.config.sections import (
+    DEFAULT_REDIS_URL,
     KIB,
     MIB,
     ConfigSection,
@@ -16,6 +18,7 @@ from ext_proc_server.core.config.sections import (
     TLSServer,
     check_redis_url,
     check_tls_scheme,
+    merge_redis_password,
 )
 from ext_proc_server.core.errors import ConfigError
 
@@ -57,7 +60,9 @@ class CollectorConfig(ConfigSection):
     # Concurrent streams one process accepts; past it Envoy's failure_mode_allow skips capture.
     max_concurrent_streams: int = Field(default=2048, ge=1)
     http_port: int = Field(default=9090, ge=0, le=65535)
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = DEFAULT_REDIS_URL
+    # Redis AUTH password; set it from a Secret (MOCKADO_<SECTION>__REDIS_PASSWORD).
+    redis_password: SecretStr | None = None
     redis_queue: str = "mockado:mappings"
     redis_pool_size: int = Field(default=10, ge=1, le=1000)
     redis_timeout_s: float = Field(default=2.0, gt=0)
@@ -92,6 +97,13 @@ class CollectorConfig(ConfigSection):
     redis_tls: TLSClient = Field(default_factory=TLSClient)
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
+    _password = model_validator(mode="before")(classmethod(lambda cls, v: merge_redis_password(v)))
+    _paths = field_validator("include_paths", "exclude_paths")(
+        classmethod(lambda cls, v: check_path_filters(v))
+    )
+    _hosts = field_validator("include_hosts", "exclude_hosts")(
+        classmethod(lambda cls, v: check_host_patterns(v))
+    )
 
     @model_validator(mode="after")
     def _tls_needs_tls_url(self) -> CollectorConfig:

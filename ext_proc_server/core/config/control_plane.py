@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ext_proc_server.core.config.checks import (
+    KeyedValueError,
+    check_dns_label,
+    check_host_patterns,
+    check_labels,
+    check_path_filters,
+)
 from ext_proc_server.core.config.sections import KIB, MIB, ConfigSection, TLSClient
+
+# A host name Istio can route: lower-case DNS labels, at least one dot (Istio reads a short
+# name relative to the VirtualService's namespace, which is rarely the service meant).
+_ROUTABLE_HOST = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
+COLLECTOR_SERVICE = "mockado-collector"
+CLUSTER_DOMAIN = "cluster.local"
 
 
 class CanaryConfig(ConfigSection):
@@ -14,6 +28,19 @@ class CanaryConfig(ConfigSection):
     workload_labels: dict[str, str] = Field(default_factory=dict)
     # Captured hosts to mock for those workloads.
     hosts: list[str] = Field(default_factory=list)
+
+    _labels = field_validator("workload_labels")(classmethod(lambda cls, v: check_labels(v)))
+
+    @field_validator("hosts")
+    @classmethod
+    def _routable(cls, hosts: list[str]) -> list[str]:
+        for index, host in enumerate(hosts):
+            if not _ROUTABLE_HOST.fullmatch(host):
+                raise KeyedValueError(
+                    index,
+                    "use the service's full, lower-case name (e.g. api.payments.svc.cluster.local)",
+                )
+        return hosts
 
 
 class NamespaceConfig(ConfigSection):
@@ -29,9 +56,19 @@ class NamespaceConfig(ConfigSection):
     workload_selector: dict[str, str] = Field(default_factory=dict)
     canary: CanaryConfig | None = None
 
+    _paths = field_validator("include_paths", "exclude_paths")(
+        classmethod(lambda cls, v: check_path_filters(v))
+    )
+    # Rendered into Envoy's matchers, which take re: patterns as RE2 regexes.
+    _hosts = field_validator("include_hosts", "exclude_hosts")(
+        classmethod(lambda cls, v: check_host_patterns(v, allow_regex=True))
+    )
+    _selector = field_validator("workload_selector")(classmethod(lambda cls, v: check_labels(v)))
+
 
 class CollectorService(ConfigSection):
-    host: str = "mockado-collector.mockado.svc.cluster.local"
+    # The collector Service's full name; default: mockado-collector in mockado_namespace.
+    host: str = f"{COLLECTOR_SERVICE}.mockado.svc.{CLUSTER_DOMAIN}"
     port: int = Field(default=50051, ge=1, le=65535)
     tls: TLSClient = Field(default_factory=TLSClient)
     # Fail open: a dead collector never changes the proxied traffic.
@@ -58,3 +95,40 @@ class ControlPlaneConfig(ConfigSection):
     redis_maxmemory: str = Field(default="1gb", pattern=r"^[1-9][0-9]*(kb|mb|gb)$")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _namespace = field_validator("root_namespace", "mockado_namespace")(
+        classmethod(lambda cls, v: check_dns_label(v))
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collector_follows_namespace(cls, data: Any) -> Any:
+        """Without an explicit collector.host, sidecars stream to the collector in
+        mockado_namespace, wherever that is."""
+        if not isinstance(data, dict) or "mockado_namespace" not in data:
+            return data
+        collector = data.get("collector")
+        if collector is None:
+            collector = {}
+        if isinstance(collector, dict) and "host" not in collector:
+            namespace = data["mockado_namespace"]
+            host = f"{COLLECTOR_SERVICE}.{namespace}.svc.{CLUSTER_DOMAIN}"
+            data = {**data, "collector": {**collector, "host": host}}
+        return data
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespace_names(cls, namespaces: dict[str, NamespaceConfig], info: ValidationInfo) -> dict:
+        for name in namespaces:
+            try:
+                check_dns_label(name)
+            except ValueError as exc:
+                raise KeyedValueError(name, str(exc)) from None
+            if name == info.data.get("root_namespace"):
+                # A filter in the root namespace applies to every sidecar in the mesh.
+                raise KeyedValueError(
+                    name,
+                    "the root namespace makes capture mesh-wide; ask for that explicitly "
+                    "with control_plane.global.enabled",
+                )
+        return namespaces

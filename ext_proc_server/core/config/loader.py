@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from ext_proc_server.core.config.checks import check_host_patterns
 from ext_proc_server.core.config.sections import (
+    DEFAULT_REDIS_URL,
     ConfigSection,
     TLSClient,
     check_http_url,
     check_redis_url,
     check_tls_scheme,
+    merge_redis_password,
 )
 
 
 class ShardRoute(ConfigSection):
     # fnmatch-style host pattern, e.g. "payments.*" or "*.svc.cluster.local".
     host: str
+
+    _host = field_validator("host")(classmethod(lambda cls, v: check_host_patterns([v])[0]))
     wiremock_url: str
 
     _url = field_validator("wiremock_url")(classmethod(lambda cls, v: check_http_url(v)))
@@ -24,7 +29,9 @@ class ShardRoute(ConfigSection):
 class LoaderConfig(ConfigSection):
     wiremock_url: str = "http://127.0.0.1:8080"
     wiremock_timeout: float = Field(default=10.0, gt=0)
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = DEFAULT_REDIS_URL
+    # Redis AUTH password; set it from a Secret (MOCKADO_<SECTION>__REDIS_PASSWORD).
+    redis_password: SecretStr | None = None
     redis_queue: str = "mockado:mappings"
     redis_batch_size: int = Field(default=500, ge=1, le=10_000)
     retry_attempts: int = Field(default=5, ge=1, le=100)
@@ -46,6 +53,7 @@ class LoaderConfig(ConfigSection):
     wiremock_tls: TLSClient = Field(default_factory=TLSClient)
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
+    _password = model_validator(mode="before")(classmethod(lambda cls, v: merge_redis_password(v)))
     _url = field_validator("wiremock_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @model_validator(mode="after")

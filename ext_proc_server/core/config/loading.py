@@ -16,11 +16,13 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError
 
+from ext_proc_server.core.config.checks import KeyedValueError
 from ext_proc_server.core.config.collector import CollectorConfig
 from ext_proc_server.core.config.control_plane import ControlPlaneConfig
 from ext_proc_server.core.config.loader import LoaderConfig
 from ext_proc_server.core.config.sections import REDACTED, ConfigSection, redact_url
 from ext_proc_server.core.config.serving import ServingConfig
+from ext_proc_server.core.config.yaml_file import read_yaml_mapping
 from ext_proc_server.core.errors import ConfigError
 
 ENV_PREFIX = "MOCKADO_"
@@ -63,6 +65,9 @@ def _format_errors(exc: ValidationError) -> str:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(root)"
         msg = err["msg"].removeprefix("Value error, ")
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, KeyedValueError):
+            loc, msg = f"{loc}.{cause.subkey}", str(cause)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         lines.append(f"{loc}: {msg}")
@@ -84,18 +89,7 @@ def load_config(
         path = env.get("MOCKADO_CONFIG") or None
     data: dict[str, Any] = {}
     if path is not None:
-        file = Path(path)
-        try:
-            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{file}: config file not found") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{file}: invalid YAML ({exc.__class__.__name__})") from exc
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{file}: top level must be a mapping")
-        data = loaded
+        data = read_yaml_mapping(Path(path))
     data = _apply_env(data, env)
     for dotted, value in (overrides or {}).items():
         node = data

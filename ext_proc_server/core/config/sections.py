@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
 KIB = 1024
 MIB = 1024 * 1024
 REDACTED = "**********"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Query parameters that carry a credential (redis-py reads ?password=... from a Redis URL).
 _SECRET_QUERY = re.compile(r"(?i)([?&][^=&#]*(?:password|passwd|pwd|secret|token)[^=&#]*=)[^&#]*")
 
@@ -89,3 +90,18 @@ class TLSServer(ConfigSection):
     key_file: str | None = None
     # When set, clients must present a certificate signed by this CA (mTLS).
     client_ca_file: str | None = None
+
+
+def merge_redis_password(data: Any) -> Any:
+    """Put ``redis_password`` (from a Secret) into ``redis_url``, so every client built
+    from the URL authenticates; a password already in the URL wins. The field stays, for
+    ``config show`` to report it (redacted)."""
+    if not isinstance(data, dict) or not data.get("redis_password"):
+        return data
+    raw = data["redis_password"]
+    password = raw.get_secret_value() if hasattr(raw, "get_secret_value") else str(raw)
+    url = str(data.get("redis_url", DEFAULT_REDIS_URL))
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme == "unix" or "@" in rest.split("/", 1)[0]:
+        return data
+    return {**data, "redis_url": f"{scheme}://:{quote(password, safe='')}@{rest}"}

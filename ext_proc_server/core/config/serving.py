@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from ext_proc_server.core.config.checks import (
+    KeyedValueError,
+    check_dns_label,
+    check_host_patterns,
+)
 from ext_proc_server.core.config.sections import ConfigSection
+
+DEFAULT_SHARD = "default"
+# A group names the Kubernetes Service "mockado-wiremock-<group>" (at most 63 characters).
+MAX_SHARD_GROUP_NAME = 46
 
 
 class ServingConfig(ConfigSection):
@@ -25,3 +34,35 @@ class ServingConfig(ConfigSection):
     # image (a JRE cannot compile it). False: stock WireMock, `java -jar` in wiremock_image.
     indexed_stubs: bool = True
     jdk_image: str = "eclipse-temurin:17-jdk"
+
+    @field_validator("shard_groups")
+    @classmethod
+    def _groups(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
+        owner: dict[str, str] = {}
+        for group, patterns in groups.items():
+            try:
+                _check_group(group, patterns, owner)
+            except KeyedValueError as exc:
+                raise KeyedValueError(f"{group}.{exc.subkey}", str(exc)) from None
+            except ValueError as exc:
+                raise KeyedValueError(group, str(exc)) from None
+        return groups
+
+
+def _check_group(group: str, patterns: list[str], owner: dict[str, str]) -> None:
+    if group == DEFAULT_SHARD:
+        raise ValueError("'default' is the shard of hosts no group claims")
+    if len(group) > MAX_SHARD_GROUP_NAME:
+        raise ValueError(f"at most {MAX_SHARD_GROUP_NAME} characters (it names a Service)")
+    check_dns_label(group)
+    if not patterns:
+        raise ValueError("list at least one host pattern")
+    check_host_patterns(patterns)
+    for index, pattern in enumerate(patterns):
+        if pattern.lower() in owner:
+            raise KeyedValueError(
+                index,
+                f"also listed by group {owner[pattern.lower()]!r} "
+                "(the first one would take every mapping)",
+            )
+        owner[pattern.lower()] = group

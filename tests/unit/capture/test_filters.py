@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from ext_proc_server.capture.filters import CaptureFilter, host_without_port
-from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.config import CollectorConfig, load_config
 from ext_proc_server.core.errors import ConfigError
 
 
@@ -64,8 +64,8 @@ def test_exclude_wins_over_include():
 
 
 def test_invalid_regex_is_a_config_error_naming_the_key():
-    with pytest.raises(ConfigError, match=r"collector\.exclude_paths"):
-        CaptureFilter(CollectorConfig(exclude_paths=["re:("]))
+    with pytest.raises(ConfigError, match=r"collector\.exclude_paths\.0: invalid regex"):
+        load_config(None, env={}, overrides={"collector.exclude_paths": ["re:("]})
 
 
 def test_sampling_is_stable_per_request_id_and_near_the_rate():

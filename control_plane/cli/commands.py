@@ -1,7 +1,8 @@
 """mockado's subcommands, in the order ``mockado --help`` lists them, and the entry point.
 
-Each subcommand module has ``add_parser(subparsers)`` (its flags and help) and
-``run(args)``, which loads the configuration once and hands it to the part it runs.
+Each subcommand module has ``COMMAND`` (its name, help and example),
+``add_arguments(parser)`` (its own options) and ``run(args)``, which loads the
+configuration once and hands it to the part it runs.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from control_plane.cli import config, demo_api, ext_proc, loader, render, restore, sanitize, up
+from control_plane.cli.options import add_command
 from ext_proc_server.core.errors import MockadoError
 
 COMMANDS = (up, ext_proc, loader, restore, sanitize, render, config, demo_api)
@@ -21,9 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mockado",
         description="Turn real service-mesh traffic into safe, working WireMock mocks.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"mockado {metadata.version('mockado')}"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
-        command.add_parser(subparsers)
+        sub = add_command(subparsers, command.COMMAND)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
     return parser
 
 

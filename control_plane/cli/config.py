@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 
-from control_plane.cli.options import SubParsers, common_options, load
+from control_plane.cli.options import Command, load
+
+COMMAND = Command(
+    name="config",
+    action="show",
+    help="print the effective configuration, secrets redacted",
+    description="Load mockado.yaml and the MOCKADO_* environment once, validate every key, "
+    "and print the result with secrets and URL passwords redacted.",
+    example="MOCKADO_COLLECTOR__SAMPLE_RATE=0.5 mockado config show --config mockado.yaml",
+)
 
 
-def add_parser(subparsers: SubParsers) -> None:
-    parser = subparsers.add_parser("config", help="inspect the configuration")
-    actions = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    show = actions.add_parser(
-        "show", parents=[common_options()], help="print the effective config, secrets redacted"
-    )
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(run=run)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="JSON instead of YAML")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+from control_plane.cli.options import Command, load, setup_logs
+
+COMMAND = Command(
+    name="ext-proc",
+    help="run the Envoy ext_proc capture server",
+    description="Run the gRPC ExternalProcessor server that captures exchanges, "
+    "plus /healthz, /readyz and /metrics on the HTTP port.",
+    example="mockado ext-proc --config /etc/mockado/mockado.yaml --workers 2 --log-format json",
+)
 
 
-def add_parser(subparsers: SubParsers) -> None:
-    parser = add_command(
-        subparsers,
-        "ext-proc",
-        help="run the Envoy ext_proc capture server",
-        description="Run the gRPC ExternalProcessor server that captures exchanges, "
-        "plus /healthz, /readyz and /metrics on the HTTP port.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, metavar="N", help="processes on one port (SO_REUSEPORT)"
     )
@@ -24,7 +25,6 @@ def add_parser(subparsers: SubParsers) -> None:
     parser.add_argument(
         "--http-port", type=int, metavar="PORT", help="overrides collector.http_port"
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

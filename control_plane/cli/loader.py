@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+from control_plane.cli.options import Command, load, setup_logs
+
+COMMAND = Command(
+    name="loader",
+    help="move queued mappings from Redis into WireMock",
+    description="Consume the Redis queue and import mappings into WireMock, "
+    "at least once, batched, with retries, dead-letter and backups.",
+    example="mockado loader --config /etc/mockado/mockado.yaml --log-format json",
+)
 
 
-def add_parser(subparsers: SubParsers) -> None:
-    parser = add_command(
-        subparsers,
-        "loader",
-        help="move queued mappings from Redis into WireMock",
-        description="Consume the Redis queue and import mappings into WireMock, "
-        "at least once, batched, with retries, dead-letter and backups.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--http-port", type=int, metavar="PORT", help="overrides loader.http_port")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

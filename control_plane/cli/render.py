@@ -8,20 +8,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+from control_plane.cli.options import Command, load, setup_logs
 
 if TYPE_CHECKING:
     from control_plane.render import RenderedFile
     from ext_proc_server.core.config import MockadoConfig
 
 
-def add_parser(subparsers: SubParsers) -> None:
-    parser = add_command(
-        subparsers,
-        "render",
-        help="render Istio EnvoyFilters, Envoy configs and Kubernetes manifests",
-        description="Render every file from control_plane/templates/ for the enabled namespaces.",
-    )
+COMMAND = Command(
+    name="render",
+    help="render Istio EnvoyFilters, Envoy configs and Kubernetes manifests",
+    description="Render every file from control_plane/templates/ for the enabled namespaces.",
+    example="mockado render --config mockado.yaml --check",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", metavar="DIR", help="output root (default: istio/ and envoy_configs/)"
     )
@@ -36,7 +38,6 @@ def add_parser(subparsers: SubParsers) -> None:
     parser.add_argument(
         "--schemas-dir", metavar="DIR", help="Istio CRD schemas (default: ../shared/schemas)"
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,19 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+from control_plane.cli.options import Command, load, setup_logs
+
+COMMAND = Command(
+    name="restore",
+    help="load a backup directory into a running WireMock",
+    description="Import BACKUP_DIR/mappings/*.json into a running WireMock.",
+    example="mockado restore ./backups/20261204T120000Z --wiremock-url http://127.0.0.1:8080",
+)
 
 
-def add_parser(subparsers: SubParsers) -> None:
-    parser = add_command(
-        subparsers,
-        "restore",
-        help="load a backup directory into a running WireMock",
-        description="Import BACKUP_DIR/mappings/*.json into a running WireMock.",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "backup_dir", metavar="BACKUP_DIR", help="a backup: BACKUP_DIR/mappings/*.json"
     )
-    parser.add_argument("backup_dir", metavar="BACKUP_DIR")
-    parser.add_argument("--wiremock-url", required=True, metavar="URL")
-    parser.set_defaults(run=run)
+    parser.add_argument(
+        "--wiremock-url", required=True, metavar="URL", help="the WireMock to load it into"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

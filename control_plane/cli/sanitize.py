@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+from control_plane.cli.options import Command, load, setup_logs
+
+COMMAND = Command(
+    name="sanitize",
+    help="sanitize capture records (JSON Lines, stdin to stdout)",
+    description="Read capture records as JSON Lines on stdin; write sanitized records on "
+    "stdout in the same order. See README, 'Capture format'.",
+    example="mockado sanitize --config mockado.yaml < captures.jsonl > clean.jsonl",
+)
 
 
-def add_parser(subparsers: SubParsers) -> None:
-    parser = add_command(
-        subparsers,
-        "sanitize",
-        help="sanitize capture records (JSON Lines, stdin to stdout)",
-        description="Read capture records as JSON Lines on stdin; write sanitized records on "
-        "stdout in the same order. See README, 'Capture format'.",
-    )
-    parser.set_defaults(run=run)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options beyond the shared ones."""
 
 
 def run(args: argparse.Namespace) -> int:

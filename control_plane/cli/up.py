@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from control_plane.cli.options import SubParsers, add_command, load, setup_logs
+from control_plane.cli.options import Command, load, setup_logs
+
+COMMAND = Command(
+    name="up",
+    help="start the local stack: Envoy, ext_proc server, Redis, loader, WireMock",
+    description="Start the local stack as child processes and print where everything is. "
+    "Ctrl-C or SIGTERM stops every child.",
+    example="mockado up --upstream http://127.0.0.1:3000 --proxy-port 10000 --wiremock-port 8080",
+)
 
 
-def add_parser(subparsers: SubParsers) -> None:
-    parser = add_command(
-        subparsers,
-        "up",
-        help="start the local stack: Envoy, ext_proc server, Redis, loader, WireMock",
-        description="Start the local stack as child processes and print where everything is. "
-        "Ctrl-C or SIGTERM stops every child.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--upstream", metavar="URL", help="the real service (default: bundled demo API)"
     )
@@ -32,7 +33,6 @@ def add_parser(subparsers: SubParsers) -> None:
         "--shards", type=int, default=1, metavar="N",
         help="WireMock shards; shard i listens on W+i (1)",
     )  # fmt: skip
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

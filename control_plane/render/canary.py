@@ -4,12 +4,11 @@ through one VirtualService per mocked host and a NetworkPolicy into the WireMock
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from control_plane.render.environment import render_template
-from control_plane.render.naming import check_namespace, managed_context
+from control_plane.render.naming import managed_context
 from control_plane.render.sharding import (
     WIREMOCK_PORT,
     ShardService,
@@ -17,11 +16,7 @@ from control_plane.render.sharding import (
     shard_services,
 )
 from ext_proc_server.core.config import CanaryConfig, ControlPlaneConfig, MockadoConfig
-from ext_proc_server.core.errors import RenderError
 
-# A host name Istio can route: lowercase labels, at least one dot (Istio reads a short name
-# relative to the VirtualService's namespace, which is rarely the service meant).
-_HOST_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
 _MAX_OBJECT_NAME = 63
 
 
@@ -43,11 +38,6 @@ def canaries(config: MockadoConfig) -> list[Canary]:
     """Every namespace with a ``canary`` section, sorted; independent of capture ``enabled``
     (a canary namespace needs no capture of its own)."""
     cp = config.control_plane
-    if cp.global_.canary is not None:
-        raise RenderError(
-            "control_plane.global.canary: canaries are per namespace "
-            "(control_plane.namespaces.<name>.canary)"
-        )
     shards = shard_services(config)
     return [
         _canary(namespace, cp.namespaces[namespace].canary, shards)
@@ -57,36 +47,18 @@ def canaries(config: MockadoConfig) -> list[Canary]:
 
 
 def _canary(namespace: str, canary: CanaryConfig, shards: Sequence[ShardService]) -> Canary:
-    key = f"control_plane.namespaces.{namespace}.canary"
-    check_namespace(namespace, key=f"control_plane.namespaces.{namespace}")
-    if not canary.workload_labels:
-        raise RenderError(
-            f"{key}.workload_labels: required; without labels every workload of the "
-            "namespace would be sent to the mocks"
-        )
-    if not canary.hosts:
-        raise RenderError(f"{key}.hosts: list at least one host to mock")
+    # The config checked the labels and hosts (lower-cased, full names, each once).
     return Canary(
         namespace=namespace,
         workload_labels=dict(sorted(canary.workload_labels.items())),
-        routes=_routes(key, canary.hosts, shards),
+        routes=_routes(canary.hosts, shards),
     )
 
 
-def _routes(
-    key: str, hosts: Sequence[str], shards: Sequence[ShardService]
-) -> tuple[CanaryRoute, ...]:
+def _routes(hosts: Sequence[str], shards: Sequence[ShardService]) -> tuple[CanaryRoute, ...]:
     routes: list[CanaryRoute] = []
     names: set[str] = set()
-    for n, raw in enumerate(hosts):
-        host = raw.strip().lower()
-        if not _HOST_NAME.match(host) or len(host) > 253:
-            raise RenderError(
-                f"{key}.hosts[{n}]: not a full host name (no wildcard, no port, no short "
-                "name: e.g. payments.payments.svc.cluster.local)"
-            )
-        if any(r.host == host for r in routes):
-            raise RenderError(f"{key}.hosts[{n}]: listed twice")
+    for host in hosts:
         name = _canary_name(host, taken=names)
         names.add(name)
         routes.append(CanaryRoute(host=host, name=name, shard=shard_for_host(host, shards)))

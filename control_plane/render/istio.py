@@ -16,7 +16,7 @@ from control_plane.render.capture import (
 from control_plane.render.clusters import collector_limits, istio_cluster_name
 from control_plane.render.environment import render_template
 from control_plane.render.matchers import percent_text
-from control_plane.render.naming import check_namespace, managed_context
+from control_plane.render.naming import managed_context
 from ext_proc_server.core.config import ControlPlaneConfig, NamespaceConfig
 from ext_proc_server.core.errors import RenderError
 from ext_proc_server.core.names import META_BODY_LIMIT, META_NAMESPACE, META_WORKLOAD
@@ -57,10 +57,6 @@ class CaptureTarget:
 
 def capture_targets(cp: ControlPlaneConfig) -> list[CaptureTarget]:
     """The enabled scopes, sorted; global mode and enabled namespaces are exclusive."""
-    check_namespace(cp.root_namespace, key="control_plane.root_namespace")
-    check_namespace(cp.mockado_namespace, key="control_plane.mockado_namespace")
-    for name in cp.namespaces:
-        check_namespace(name, key=f"control_plane.namespaces.{name}")
     enabled = sorted(name for name, ns in cp.namespaces.items() if ns.enabled)
     if cp.global_.enabled:
         if enabled:
@@ -84,7 +80,6 @@ def sidecar_target(cp: ControlPlaneConfig, namespace: str | None) -> CaptureTarg
         raise RenderError(f"control_plane.namespaces.{namespace}: not configured")
     if not settings.enabled:
         raise RenderError(f"control_plane.namespaces.{namespace}: capture is disabled")
-    check_namespace(namespace, key=f"control_plane.namespaces.{namespace}")
     return CaptureTarget(namespace, namespace, settings, is_global=False)
 
 

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from ext_proc_server.core.config import ControlPlaneConfig
-from ext_proc_server.core.errors import RenderError
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "mockado"
 MANAGED_MARKER = f"{MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}"
 MANAGED_LABELS = f"{MANAGED_MARKER}\napp.kubernetes.io/part-of: mockado"
-
-
-def check_namespace(name: str, *, key: str) -> str:
-    # Namespace names become directory names: only DNS labels, never "../x".
-    if len(name) > 63 or not DNS_LABEL.match(name):
-        raise RenderError(f"{key}: not a valid Kubernetes namespace name")
-    return name
 
 
 def managed_context() -> dict[str, str]:

@@ -7,9 +7,8 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from control_plane.render.naming import DNS_LABEL, service_host
+from control_plane.render.naming import service_host
 from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig
-from ext_proc_server.core.errors import RenderError
 
 DEFAULT_SHARD = "default"
 WIREMOCK_SERVICE = "mockado-wiremock"
@@ -40,37 +39,12 @@ def _shard_service(
     )
 
 
-def _check_group(group: str, patterns: Sequence[str], owner: dict[str, str]) -> None:
-    """A valid group name with its own non-empty patterns; records them in ``owner``."""
-    key = f"serving.shard_groups.{group}"
-    if group == DEFAULT_SHARD:
-        raise RenderError(f"{key}: 'default' is the shard of hosts no group claims")
-    if len(group) > _MAX_GROUP_NAME or not DNS_LABEL.match(group):
-        raise RenderError(
-            f"{key}: group names are lowercase DNS labels of at most "
-            f"{_MAX_GROUP_NAME} characters (they name a Kubernetes Service)"
-        )
-    if not patterns:
-        raise RenderError(f"{key}: list at least one host pattern")
-    for pattern in patterns:
-        if not pattern.strip():
-            raise RenderError(f"{key}: empty host pattern")
-        lowered = pattern.lower()
-        if lowered in owner:
-            raise RenderError(
-                f"{key}: a host pattern is also listed by group {owner[lowered]} "
-                "(the first one would take every mapping)"
-            )
-        owner[lowered] = group
-
-
 def shard_services(config: MockadoConfig) -> list[ShardService]:
     """The default shard first, then one per ``serving.shard_groups`` group, in config order."""
     cp = config.control_plane
     out = [_shard_service(cp, DEFAULT_SHARD, WIREMOCK_SERVICE, ())]
-    owner: dict[str, str] = {}
+    # The config checked the group names and patterns.
     for group, patterns in config.serving.shard_groups.items():
-        _check_group(group, patterns, owner)
         out.append(_shard_service(cp, group, f"{WIREMOCK_SERVICE}-{group}", tuple(patterns)))
     return out
 

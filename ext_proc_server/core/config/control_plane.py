@@ -25,22 +25,41 @@ CLUSTER_DOMAIN = "cluster.local"
 
 class CanaryConfig(ConfigSection):
     # Labels selecting the canary workloads whose calls go to the mocks.
-    workload_labels: dict[str, str] = Field(default_factory=dict)
+    workload_labels: dict[str, str] = Field(default_factory=dict, validate_default=True)
     # Captured hosts to mock for those workloads.
-    hosts: list[str] = Field(default_factory=list)
+    hosts: list[str] = Field(default_factory=list, validate_default=True)
 
     _labels = field_validator("workload_labels")(classmethod(lambda cls, v: check_labels(v)))
 
     @field_validator("hosts")
     @classmethod
     def _routable(cls, hosts: list[str]) -> list[str]:
-        for index, host in enumerate(hosts):
-            if not _ROUTABLE_HOST.fullmatch(host):
+        """Lower-cased full host names, each once: each becomes a VirtualService host."""
+        out: list[str] = []
+        for index, raw in enumerate(hosts):
+            host = raw.strip().lower()
+            if not _ROUTABLE_HOST.fullmatch(host) or len(host) > 253:
                 raise KeyedValueError(
                     index,
-                    "use the service's full, lower-case name (e.g. api.payments.svc.cluster.local)",
+                    "not a full host name (no wildcard, no port, no short name: "
+                    "e.g. payments.payments.svc.cluster.local)",
                 )
-        return hosts
+            if host in out:
+                raise KeyedValueError(index, "listed twice")
+            out.append(host)
+        if not out:
+            raise ValueError("list at least one host to mock")
+        return out
+
+    @field_validator("workload_labels")
+    @classmethod
+    def _labels_required(cls, labels: dict[str, str]) -> dict[str, str]:
+        if not labels:
+            raise ValueError(
+                "required; without labels every workload of the namespace would be sent "
+                "to the mocks"
+            )
+        return labels
 
 
 class NamespaceConfig(ConfigSection):
@@ -80,6 +99,13 @@ class CollectorService(ConfigSection):
 
 class GlobalCapture(NamespaceConfig):
     enabled: bool = False
+
+    @field_validator("canary")
+    @classmethod
+    def _no_global_canary(cls, canary: CanaryConfig | None) -> None:
+        if canary is not None:
+            raise ValueError("canaries are per namespace (control_plane.namespaces.<name>.canary)")
+        return canary
 
 
 class ControlPlaneConfig(ConfigSection):

@@ -36,12 +36,38 @@ def test_help_lists_every_command_once_in_order(capsys):
     assert listed == SUBCOMMANDS
 
 
-@pytest.mark.parametrize("command", SUBCOMMANDS)
-def test_every_subcommand_has_help(command, capsys):
+def help_of(argv: list[str], capsys) -> str:
     with pytest.raises(SystemExit) as info:
-        build_parser().parse_args([command, "--help"])
+        build_parser().parse_args([*argv, "--help"])
     assert info.value.code == 0
-    assert "usage: mockado" in capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [c.COMMAND for c in COMMANDS], ids=lambda c: c.name)
+def test_every_subcommand_documents_every_option_and_shows_an_example(command, capsys):
+    argv = [command.name] + ([command.action] if command.action else [])
+    out = help_of(argv, capsys)
+    assert out.startswith(f"usage: mockado {' '.join(argv)}")
+    example = out.split("example:\n", 1)[1].strip()
+    # The example is a valid invocation of this command (environment and redirections aside).
+    words = example.split()
+    words = words[words.index("mockado") + 1 :]
+    words = [w for w in words if w not in ("<", ">") and not w.endswith(".jsonl")]
+    assert words[: len(argv)] == argv
+    assert build_parser().parse_args(words).run is not None
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices[command.name]
+    if command.action:
+        sub = sub._subparsers._group_actions[0].choices[command.action]
+    undocumented = [a.dest for a in sub._actions if not a.help and a.dest != "help"]
+    assert undocumented == []
+
+
+def test_version_names_the_installed_package(capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["--version"])
+    assert info.value.code == 0
+    assert re.fullmatch(r"mockado \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
 
 
 def test_config_error_is_one_clear_line_and_exit_2(capsys, monkeypatch):

@@ -62,10 +62,10 @@ def error_of(**overrides: object) -> str:
         (
             {
                 "control_plane.namespaces": {
-                    "shop": {"canary": {"hosts": ["API.shop.svc.cluster.local"]}}
+                    "shop": {"canary": {"workload_labels": {"a": "b"}, "hosts": ["*.shop.svc"]}}
                 }
             },
-            "control_plane.namespaces.shop.canary.hosts.0: use the service's full, lower-case name",
+            "control_plane.namespaces.shop.canary.hosts.0: not a full host name",
         ),
         (
             {"control_plane.namespaces": {"Shop": {}}},

@@ -14,7 +14,8 @@ import yaml
 
 from control_plane import validate
 from control_plane.render import render_all, write_files
-from ext_proc_server.core.errors import RenderError
+from ext_proc_server.core.config import load_config
+from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.loader import Router, shard_urls
 from tests.unit.control_plane.render.shards import HOSTS, canary_ns, config_with
 from tests.unit.control_plane.render.support import docs, files_of, pod_config_of
@@ -92,18 +93,21 @@ def test_hosts_are_lowercased_and_long_names_stay_valid_and_distinct() -> None:
     [
         ({"ns": canary_ns(["*.example.com"])}, {}, "not a full host name"),
         ({"ns": canary_ns(["payments.example.com:8080"])}, {}, "not a full host name"),
-        ({"ns": canary_ns(["payments"])}, {}, "short"),
+        ({"ns": canary_ns(["payments"])}, {}, "no short name"),
         ({"ns": canary_ns(["a.example.com", "A.example.com"])}, {}, "listed twice"),
         ({"ns": canary_ns([])}, {}, "at least one host"),
         ({"ns": {"canary": {"hosts": ["a.example.com"]}}}, {}, "every workload"),
         ({}, {"canary": {"workload_labels": {"a": "b"}, "hosts": ["a.b.c"]}}, "per namespace"),
     ],
 )
-def test_bad_canaries_are_refused(
+def test_bad_canaries_are_refused_when_the_config_loads(
     namespaces: dict[str, Any], global_: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(RenderError, match=message):
-        render_all(config_with(namespaces=namespaces, **global_))
+    overrides = {"control_plane.namespaces": namespaces}
+    if global_:
+        overrides["control_plane.global"] = global_
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, env={}, overrides=overrides)
 
 
 def test_a_canary_changes_only_its_namespace_files(tmp_path: Path) -> None:

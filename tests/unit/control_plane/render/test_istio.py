@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from control_plane.render import capture_targets, render_all
-from ext_proc_server.core.config import COLLECTOR_STREAMS_PER_CONNECTION, MockadoConfig
-from ext_proc_server.core.errors import RenderError
+from ext_proc_server.core.config import COLLECTOR_STREAMS_PER_CONNECTION, MockadoConfig, load_config
+from ext_proc_server.core.errors import ConfigError, RenderError
 from ext_proc_server.core.names import META_BODY_LIMIT, META_NAMESPACE, META_WORKLOAD
 from tests.unit.control_plane.render.support import ext_proc, files_of
 
@@ -142,8 +142,9 @@ def test_global_and_enabled_namespace_together_is_an_error() -> None:
 
 @pytest.mark.parametrize("name", ["../etc", "Shop", "a" * 64, "x/y"])
 def test_namespace_names_must_be_dns_labels(name: str) -> None:
-    with pytest.raises(RenderError, match="namespace name"):
-        render_all(make_config({name: {}}))
+    # Namespace names become directory names: "../etc" must never reach the renderer.
+    with pytest.raises(ConfigError, match="not a valid Kubernetes name"):
+        load_config(None, env={}, overrides={"control_plane.namespaces": {name: {}}})
 
 
 def test_collector_host_must_be_a_full_service_name() -> None:

@@ -1,7 +1,7 @@
 """Chaos: steady traffic through a real Envoy while one part of the capture path fails.
 
 The same rig and fault functions as ``tests/integration/test_chaos.py``
-(``tests/integration/chaos_rig.py``), run longer: 20 s of traffic per fault and 30 s
+(``tests/support/chaos_rig.py``), run longer: 20 s of traffic per fault and 30 s
 Redis and WireMock outages (quick: 8 s and 5 s), open loop at 300 rps (quick: 200).
 
 Keys, per fault (``collector_killed``, ``collector_hung``, ``collector_slow``,

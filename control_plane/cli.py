@@ -48,7 +48,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_ext_proc(args: argparse.Namespace) -> int:
-    from ext_proc_server.capture.server import main
+    from ext_proc_server.capture import main
 
     _setup_logs(args, "ext-proc")
     overrides = {}

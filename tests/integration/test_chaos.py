@@ -14,11 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import OutOfMemoryError, ResponseError
 
-from ext_proc_server.core.errors import QueueError
-from ext_proc_server.pipeline.buffer import redis_error_kind
 from tests.support import chaos_rig
 
 pytestmark = pytest.mark.integration
@@ -132,20 +128,3 @@ def test_a_full_redis_is_a_clear_counted_error_not_a_crash_loop(rig):
     # Once Redis has room, the held captures flow with no restart; all accounted.
     assert facts["stubs_after_room"] > 0, facts
     assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
-
-
-@pytest.mark.parametrize(
-    ("error", "kind"),
-    [
-        (OutOfMemoryError("OOM command not allowed when used memory > 'maxmemory'."), "oom"),
-        (ResponseError("OOM command not allowed when used memory > 'maxmemory'. script"), "oom"),
-        (RedisConnectionError("Error 111 connecting"), "unavailable"),
-        (ConnectionRefusedError(111, "refused"), "unavailable"),
-        (ResponseError("WRONGTYPE Operation against a key"), "other"),
-    ],
-)
-def test_redis_write_errors_are_named_by_cause(error, kind):
-    assert redis_error_kind(error) == kind
-    wrapped = QueueError("redis: enqueue of 3 mappings failed")
-    wrapped.__cause__ = error
-    assert redis_error_kind(wrapped) == kind

@@ -46,6 +46,7 @@ from control_plane.render.legacy import render_local_envoy
 from ext_proc_server.core.config import load_config
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping.catch_all import CATCH_ALL_PRIORITY
+from tests.support import slow_collector
 from tests.support.paths import REPO
 
 QUEUE = "chaos:queue"
@@ -321,23 +322,30 @@ class ChaosRig:
             procs.http_ready(f"{self.wiremock_url}/__admin/health"), timeout_s=90
         )
 
-    def start_collector(self, *, env: dict[str, str] | None = None) -> None:
-        argv = [self.mockado, "ext-proc", "--config", str(self.config_path),
-                "--grpc-port", str(self.grpc_port),
-                "--http-port", str(self.collector_http_port)]  # fmt: skip
+    def start_collector(self, *, slow: bool = False) -> None:
+        """``mockado ext-proc``; ``slow``: the same server reading each message 200 ms
+        late (``tests/support/slow_collector.py``)."""
+        if slow:
+            argv = slow_collector.argv(
+                self.config_path, grpc_port=self.grpc_port, http_port=self.collector_http_port
+            )
+        else:
+            argv = [self.mockado, "ext-proc", "--config", str(self.config_path),
+                    "--grpc-port", str(self.grpc_port),
+                    "--http-port", str(self.collector_http_port)]  # fmt: skip
         self.collector = self._track(
             procs.ManagedProcess(
-                "ext-proc", argv, log_path=self._log("ext-proc"), env=_child_env(env), cwd=REPO
+                "ext-proc", argv, log_path=self._log("ext-proc"), env=_child_env(), cwd=REPO
             )
         )
         self.collector.wait_ready(
             procs.http_ready(f"http://127.0.0.1:{self.collector_http_port}/healthz"), timeout_s=30
         )
 
-    def restart_collector(self, *, env: dict[str, str] | None = None) -> None:
+    def restart_collector(self, *, slow: bool = False) -> None:
         if self.collector is not None:
             self.collector.stop(timeout_s=15)
-        self.start_collector(env=env)
+        self.start_collector(slow=slow)
 
     def start_loader(self, index: int) -> None:
         argv = [self.mockado, "loader", "--config", str(self.config_path),
@@ -345,7 +353,7 @@ class ChaosRig:
         loader = self._track(
             procs.ManagedProcess(
                 f"loader-{index}", argv, log_path=self._log(f"loader{index}"),
-                env=_child_env(None), cwd=REPO,
+                env=_child_env(), cwd=REPO,
             )
         )  # fmt: skip
         loader.wait_ready(
@@ -529,12 +537,10 @@ class ChaosRig:
         self.wait_until(self.queue_drained, timeout_s=timeout_s, what="queue drained")
 
 
-def _child_env(extra: dict[str, str] | None) -> dict[str, str]:
+def _child_env() -> dict[str, str]:
     import os
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
-    env.update(extra or {})
-    return env
+    return {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
 
 
 def _ms(value: float) -> float:
@@ -571,7 +577,7 @@ def collector_fault(
     Traffic goes through both Envoys at once; the collector is brought back afterwards.
     """
     if kind == "slow":
-        rig.restart_collector(env={"MOCKADO_DEBUG_DELAY_S": "0.2"})
+        rig.restart_collector(slow=True)
     collector = rig.collector
     assert collector is not None
     pid = collector.pid

@@ -4,12 +4,13 @@ import itertools
 import pytest
 from google.protobuf import struct_pb2
 
-from ext_proc_server.capture.assembler import (
+from ext_proc_server.capture import (
+    CaptureFilter,
     StreamAssembler,
     StreamMeta,
+    dispatch,
     stream_meta,
 )
-from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.protos import (
     HeaderMap,
     HeaderValue,
@@ -87,7 +88,7 @@ def make(config=None, meta=None):
 
 def run(messages, **kw):
     asm = make(**kw)
-    results = [asm.feed(m) for m in messages]
+    results = [dispatch(asm, m) for m in messages]
     assert all(r is None for r in results[:-1]), results
     return results[-1]
 
@@ -145,12 +146,12 @@ def test_trailers_end_each_side():
 
 def test_early_response_marks_request_partial_and_accepts_late_request_chunks():
     asm = make()
-    assert asm.feed(req_headers()) is None
-    assert asm.feed(req_body(b'{"x"')) is None
-    assert asm.feed(resp_headers("413")) is None
+    assert dispatch(asm, req_headers()) is None
+    assert dispatch(asm, req_body(b'{"x"')) is None
+    assert dispatch(asm, resp_headers("413")) is None
     # The request may keep streaming after the response began.
-    assert asm.feed(req_body(b":1")) is None
-    done = asm.feed(resp_body(b"{}", eos=True))
+    assert dispatch(asm, req_body(b":1")) is None
+    done = dispatch(asm, resp_body(b"{}", eos=True))
     assert done.exchange.request.body == b'{"x":1'
     assert done.exchange.request.body_truncated
 
@@ -328,9 +329,9 @@ def test_filtered_and_not_sampled_stop_at_request_headers():
 
 def test_early_end_is_incomplete():
     asm = make()
-    asm.feed(req_headers())
-    asm.feed(req_body(b"{}", eos=True))
-    assert asm.feed(resp_headers()) is None
+    dispatch(asm, req_headers())
+    dispatch(asm, req_body(b"{}", eos=True))
+    assert dispatch(asm, resp_headers()) is None
     assert asm.started
     assert asm.end_of_input().drop_reason == "incomplete"
 
@@ -349,7 +350,7 @@ def test_every_order_of_a_valid_stream_is_decided_without_crashing():
         asm = make()
         result = None
         for i in order:
-            result = asm.feed(messages[i])
+            result = dispatch(asm, messages[i])
             if result is not None:
                 break
         if result is None:

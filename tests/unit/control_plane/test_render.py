@@ -642,10 +642,10 @@ def test_a_dead_collector_is_ejected_briefly_and_only_for_failed_connections() -
 
 
 def test_the_collector_allows_more_streams_than_envoy_sends() -> None:
-    from ext_proc_server.capture.server import _server_options
+    from ext_proc_server.capture import server_options
     from ext_proc_server.core.config import CollectorConfig
 
     # The server frees a finished stream's slot a little after Envoy does; a stream it
     # refused in that gap would count as a failed connection (and eject the collector).
-    limit = dict(_server_options(CollectorConfig()))["grpc.max_concurrent_streams"]
+    limit = dict(server_options(CollectorConfig()))["grpc.max_concurrent_streams"]
     assert limit > COLLECTOR_STREAMS_PER_CONNECTION

@@ -1,7 +1,7 @@
 """Chaos: steady traffic through a real Envoy while one part of the capture path fails.
 
 The same rig and fault functions as ``tests/integration/test_chaos.py``
-(``tests/integration/chaos_rig.py``), run longer: 20 s of traffic per fault and 30 s
+(``tests/support/chaos_rig.py``), run longer: 20 s of traffic per fault and 30 s
 Redis and WireMock outages (quick: 8 s and 5 s), open loop at 300 rps (quick: 200).
 
 Keys, per fault (``collector_killed``, ``collector_hung``, ``collector_slow``,
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.support import chaos_rig
+from tests.support import chaos_faults, chaos_rig
 
 
 def _flatten(fault: str, facts: dict[str, Any]) -> dict[str, float | int | str]:
@@ -87,18 +87,18 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         faults = (
             *(
                 (f"collector_{kind}", lambda kind=kind: collector_rounds(
-                    lambda: chaos_rig.collector_fault(
+                    lambda: chaos_faults.collector_fault(
                         rig, kind, duration_s=traffic_s, rate_rps=rate_rps),
                     rounds=1 if quick else COLLECTOR_ROUNDS))
                 for kind in ("killed", "hung", "slow")
             ),
-            ("redis_outage", lambda: chaos_rig.redis_outage(
+            ("redis_outage", lambda: chaos_faults.redis_outage(
                 rig, duration_s=redis_traffic_s, outage_s=outage_s, rate_rps=rate_rps)),
-            ("wiremock_outage", lambda: chaos_rig.wiremock_outage(
+            ("wiremock_outage", lambda: chaos_faults.wiremock_outage(
                 rig, duration_s=wiremock_traffic_s, outage_s=outage_s, rate_rps=rate_rps)),
-            ("loader_killed", lambda: chaos_rig.loader_killed(
+            ("loader_killed", lambda: chaos_faults.loader_killed(
                 rig, duration_s=traffic_s, rate_rps=rate_rps)),
-            ("redis_full", lambda: chaos_rig.redis_full(
+            ("redis_full", lambda: chaos_faults.redis_full(
                 rig, duration_s=traffic_s, rate_rps=rate_rps)),
         )  # fmt: skip
         for fault, inject in faults:

@@ -360,13 +360,11 @@ def _quantile(values: list[float], q: float) -> float:
 def _breakdown(count: int = 300) -> dict[str, float]:
     """CPU per exchange of each in-process step, for the same 2 KiB JSON exchanges:
     where ``cpu_us_per_exchange`` goes besides gRPC itself."""
-    from ext_proc_server.capture import protos
-    from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta
-    from ext_proc_server.capture.filters import CaptureFilter
+    from ext_proc_server.capture import CaptureFilter, StreamAssembler, StreamMeta, dispatch, protos
     from ext_proc_server.core.config import CollectorConfig
     from ext_proc_server.core.queue_entries import encode_entry
     from ext_proc_server.core.redis_keys import RedisKeys
-    from ext_proc_server.pipeline.buffer import default_stages
+    from ext_proc_server.pipeline import default_stages
 
     def headers(pairs: list[tuple[str, str]]) -> protos.HeaderMap:
         return protos.HeaderMap(
@@ -404,20 +402,20 @@ def _breakdown(count: int = 300) -> dict[str, float]:
     def assemble(messages: list[protos.ProcessingRequest]):
         assembler = StreamAssembler(config=config, capture_filter=capture_filter, meta=meta)
         for message in messages:
-            done = assembler.feed(message)
+            done = dispatch(assembler, message)
         return done.exchange
 
     exchanges = timed("assemble", assemble, streams)
     clean = timed("sanitize", stages.sanitize, exchanges)
-    # dedup_hash then build_mapping per exchange, as the pipeline calls them (the
-    # mapping reuses the request normalized for the hash).
+    # dedup then build_mapping per exchange, as the pipeline calls them (the mapping
+    # reuses the request normalized for the hash).
     clock = time.process_time
     mappings, spent = [], {"dedup_hash": 0.0, "mapping": 0.0}
     for exchange in clean:
         started = clock()
-        dedup_hash = stages.dedup_hash(exchange)
+        keyed = stages.dedup(exchange)
         hashed = clock()
-        mappings.append(stages.build_mapping(exchange, dedup_hash))
+        mappings.append(stages.build_mapping(keyed))
         spent["dedup_hash"] += hashed - started
         spent["mapping"] += clock() - hashed
     for name, total_s in spent.items():

@@ -35,9 +35,7 @@ import httpx
 from control_plane.local import procs
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.mapping.dedup import Deduplicator
-from ext_proc_server.mapping.noise import NoiseNormalizer
-from ext_proc_server.mapping.stubs import build_mapping
+from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping
 
 CAPTURES_PER_REQUEST = 5
 JSON_CT = ("content-type", "application/json")

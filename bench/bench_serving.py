@@ -35,10 +35,7 @@ from control_plane.local.stack import shared_jvm_heap_mb
 from control_plane.render import wiremock_heap_mb
 from ext_proc_server.core.config import CollectorConfig, MockadoConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.mapping.catch_all import catch_all_mapping
-from ext_proc_server.mapping.dedup import Deduplicator
-from ext_proc_server.mapping.noise import NoiseNormalizer
-from ext_proc_server.mapping.stubs import build_mapping
+from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping, catch_all_mapping
 
 SERVICES = 10
 WARMUP_WINDOW_S = 4.0

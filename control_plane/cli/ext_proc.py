@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ext_proc_server.capture.server import main
+    from ext_proc_server.capture import main
 
     setup_logs(args, "ext-proc")
     overrides = {}

@@ -1,20 +1,16 @@
 """One ext_proc stream -> one captured Exchange.
 
-A ``StreamAssembler`` is fed the ProcessingRequest messages of one stream in
-the order they arrive and says, after each one, whether the stream is finished:
+A ``StreamAssembler`` implements the phase hooks of
+:mod:`ext_proc_server.capture.phases` for one stream: it is handed that
+stream's messages in the order they arrive and says, after each one, whether
+the stream is finished (see :class:`~ext_proc_server.capture.phases.Finished`).
+``end_of_input()`` gives "incomplete" when the stream closes before the
+response ended.
 
-* ``None``: keep reading.
-* ``Finished(exchange=...)``: the response ended; capture this exchange.
-* ``Finished(drop_reason=...)``: stop now and capture nothing (filtered, not
-  sampled, upgrade, malformed). ``end_of_input()`` gives "incomplete" when the
-  stream closes before the response ended.
-
-Phases: request headers, request body chunks, request trailers, response
-headers, response body chunks, response trailers. The request may still be
-streaming when the response starts (an upstream may answer early), so request
-body chunks are accepted until the request ends; everything else out of order
-is malformed. Memory per stream is bounded by the body limit (twice: request
-and response) plus the headers Envoy already bounded.
+The request may still be streaming when the response starts (an upstream may
+answer early), so request body chunks are accepted until the request ends;
+everything else out of order is malformed. Memory per stream is bounded by the
+body limit (twice: request and response) plus the headers Envoy already bounded.
 """
 
 from __future__ import annotations
@@ -28,7 +24,8 @@ from urllib.parse import parse_qsl
 
 from ext_proc_server.capture import bodies
 from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.capture.protos import ProcessingRequest, header_pairs
+from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, UPGRADE, Finished
+from ext_proc_server.capture.protos import HttpBody, ProcessingRequest, header_pairs
 from ext_proc_server.core.config import KIB, MIB, CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs
 from ext_proc_server.core.names import (
@@ -77,17 +74,6 @@ def stream_meta(
             with contextlib.suppress(ValueError):
                 limit = min(max(int(value), BODY_LIMIT_MIN_BYTES), BODY_LIMIT_MAX_BYTES)
     return StreamMeta(namespace=namespace, workload=workload, body_limit_bytes=limit)
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    exchange: Exchange | None = None
-    drop_reason: str = ""
-
-
-MALFORMED = Finished(drop_reason="malformed")
-INCOMPLETE = Finished(drop_reason="incomplete")
-UPGRADE = Finished(drop_reason="upgrade")
 
 
 def _utf8_clean(pairs: Pairs) -> bool:
@@ -164,72 +150,9 @@ class StreamAssembler:
     def status(self) -> int | None:
         return self._status
 
-    def feed(self, message: ProcessingRequest) -> Finished | None:
-        kind = message.WhichOneof("request")
-        if kind == "request_headers":
-            return self._on_request_headers(message)
-        if self._request_headers is None:
-            return MALFORMED
-        if kind == "request_body":
-            body = message.request_body
-            if self._req_done:
-                # An empty end-of-stream chunk after the body reached its Content-Length.
-                return MALFORMED if body.body else None
-            buffer = self._req_body_buffer()
-            buffer.add(body.body)
-            if (
-                body.end_of_stream
-                or body.end_of_stream_without_message
-                or buffer.seen_bytes == self._req_length
-            ):
-                self._req_done = True
-            return None
-        if kind == "response_headers":
-            return self._on_response_headers(message)
-        if kind == "response_body":
-            if self._response_headers is None:
-                return MALFORMED
-            body = message.response_body
-            buffer = self._resp_body_buffer()
-            buffer.add(body.body)
-            if (
-                body.end_of_stream
-                or body.end_of_stream_without_message
-                or buffer.seen_bytes == self._resp_length
-            ):
-                return self._finish()
-            return None
-        if kind == "request_trailers":
-            if self._req_done:
-                return MALFORMED
-            self._req_trailers = header_pairs(message.request_trailers.trailers)
-            self._req_done = True
-            return None
-        if kind == "response_trailers":
-            if self._response_headers is None:
-                return MALFORMED
-            self._resp_trailers = header_pairs(message.response_trailers.trailers)
-            return self._finish()
-        return MALFORMED
+    # -- phases (see ext_proc_server.capture.phases) ---------------------------------
 
-    def end_of_input(self) -> Finished:
-        """The stream closed before the response ended."""
-        return INCOMPLETE
-
-    @property
-    def phase(self) -> str:
-        """Where the stream is, for logs: no request data, only the phase reached."""
-        if self._request_headers is None:
-            return "start"
-        if self._response_headers is None:
-            return "request" if not self._req_done else "awaiting_response"
-        if self._resp_body is None:
-            return "response_headers"
-        return f"response_body {self._resp_body.seen_bytes}/{self._resp_length} bytes"
-
-    # -- phases ---------------------------------------------------------------------
-
-    def _on_request_headers(self, message: ProcessingRequest) -> Finished | None:
+    def on_request_headers(self, message: ProcessingRequest) -> Finished | None:
         if self._request_headers is not None:
             return MALFORMED
         http_headers = message.request_headers
@@ -280,8 +203,8 @@ class StreamAssembler:
             self._workload_from_attributes(message)
         return None
 
-    def _on_response_headers(self, message: ProcessingRequest) -> Finished | None:
-        if self._response_headers is not None:
+    def on_response_headers(self, message: ProcessingRequest) -> Finished | None:
+        if self._request_headers is None or self._response_headers is not None:
             return MALFORMED
         http_headers = message.response_headers
         headers: list[tuple[str, str]] = []
@@ -309,6 +232,53 @@ class StreamAssembler:
         if self.method != "HEAD" and code not in (204, 304):
             self._resp_length = _content_length(pairs)
         return None
+
+    def on_request_body(self, message: ProcessingRequest) -> Finished | None:
+        if self._request_headers is None:
+            return MALFORMED
+        body = message.request_body
+        if self._req_done:
+            # An empty end-of-stream chunk after the body reached its Content-Length.
+            return MALFORMED if body.body else None
+        if _add_chunk(self._req_body_buffer(), body, self._req_length):
+            self._req_done = True
+        return None
+
+    def on_request_trailers(self, message: ProcessingRequest) -> Finished | None:
+        if self._request_headers is None or self._req_done:
+            return MALFORMED
+        self._req_trailers = header_pairs(message.request_trailers.trailers)
+        self._req_done = True
+        return None
+
+    def on_response_body(self, message: ProcessingRequest) -> Finished | None:
+        if self._response_headers is None:
+            return MALFORMED
+        body = message.response_body
+        if _add_chunk(self._resp_body_buffer(), body, self._resp_length):
+            return self._finish()
+        return None
+
+    def on_response_trailers(self, message: ProcessingRequest) -> Finished | None:
+        if self._response_headers is None:
+            return MALFORMED
+        self._resp_trailers = header_pairs(message.response_trailers.trailers)
+        return self._finish()
+
+    def end_of_input(self) -> Finished:
+        """The stream closed before the response ended."""
+        return INCOMPLETE
+
+    @property
+    def phase(self) -> str:
+        """Where the stream is, for logs: no request data, only the phase reached."""
+        if self._request_headers is None:
+            return "start"
+        if self._response_headers is None:
+            return "request" if not self._req_done else "awaiting_response"
+        if self._resp_body is None:
+            return "response_headers"
+        return f"response_body {self._resp_body.seen_bytes}/{self._resp_length} bytes"
 
     def _workload_from_attributes(self, message: ProcessingRequest) -> None:
         # Istio-style sidecars send their node metadata as request attributes.
@@ -398,6 +368,13 @@ class StreamAssembler:
         if self._config.binary_bodies == "skip" and not bodies.is_textual(content_type, body):
             return headers, b"", truncated, True
         return headers, body, truncated, False
+
+
+def _add_chunk(buffer: bodies.BodyBuffer, body: HttpBody, length: int) -> bool:
+    """Add one body chunk -> whether the body ended: end of stream, or its Content-Length
+    reached (Envoy does not always send a separate end-of-stream message)."""
+    buffer.add(body.body)
+    return body.end_of_stream or body.end_of_stream_without_message or buffer.seen_bytes == length
 
 
 def _content_length(pairs: Pairs) -> int:

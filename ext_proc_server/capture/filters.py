@@ -4,7 +4,8 @@ The same filters can also run in Envoy (the control plane renders them as
 matchers); here they are enforced again, so a hand-written Envoy config or a
 stale EnvoyFilter cannot make the collector keep what the config excludes.
 
-* Hosts are fnmatch patterns (case-insensitive) on :authority without its port.
+* Hosts are fnmatch patterns (case-insensitive) on the host of :authority
+  (``core.hosts.host_of``: no port, no IPv6 brackets).
 * Paths are prefixes, or regexes with a ``re:`` prefix that must match the whole
   path (the query string excluded), as in the rendered Envoy matchers.
 * Sampling hashes x-request-id, so one request id always gets the same decision
@@ -22,19 +23,9 @@ from dataclasses import dataclass
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import ConfigError
+from ext_proc_server.core.hosts import host_of
 
 _HASH_SPACE = 2**64
-
-
-def host_without_port(authority: str) -> str:
-    """ "api.example:8080" -> "api.example"; "[::1]:80" -> "::1". Lower-cased."""
-    authority = authority.strip().lower()
-    if authority.startswith("["):
-        end = authority.find("]")
-        return authority[1:end] if end > 0 else authority
-    if authority.count(":") == 1:
-        return authority.split(":", 1)[0]
-    return authority
 
 
 class _PathMatcher:
@@ -95,7 +86,7 @@ class CaptureFilter:
     def decide(self, *, authority: str, path: str, request_id: str | None) -> Decision:
         """``path`` is the path without its query string."""
         if self._has_host_rules:
-            host = host_without_port(authority)
+            host = host_of(authority)
             if self._exclude_hosts.matches(host):
                 return FILTERED
             if self._has_include_hosts and not self._include_hosts.matches(host):

@@ -1,0 +1,29 @@
+"""Mapping: a sanitized exchange -> its dedup key and its WireMock stub.
+
+* ``noise`` - :class:`NoiseNormalizer`: the dynamic parts of a request, found once
+  for the dedup hash and the matchers.
+* ``dedup`` - :class:`Deduplicator` (hash, in-process LRU), :func:`claim_batch`
+  (the Redis claim shared by every replica).
+* ``matchers`` - :func:`request_pattern`: WireMock request matchers and specificity.
+* ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).
+* ``catch_all`` - :func:`catch_all_mapping`: the lowest-priority stub of each shard.
+"""
+
+from ext_proc_server.mapping.catch_all import CATCH_ALL_PRIORITY, catch_all_mapping
+from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
+from ext_proc_server.mapping.matchers import JsonWalk, request_pattern
+from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.mapping.stubs import ScenarioTracker, build_mapping
+
+__all__ = [
+    "CATCH_ALL_PRIORITY",
+    "Deduplicator",
+    "JsonWalk",
+    "NoiseNormalizer",
+    "NormalizedRequest",
+    "ScenarioTracker",
+    "build_mapping",
+    "catch_all_mapping",
+    "claim_batch",
+    "request_pattern",
+]

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
+from ext_proc_server.core.hosts import host_of, url_host
 
 # Field names (compared in snake_case, case-insensitively) whose value is always noise.
 DEFAULT_NOISE_FIELDS = frozenset(
@@ -159,6 +160,7 @@ class NormalizedBody:
 @dataclass(frozen=True, slots=True)
 class NormalizedRequest:
     method: str
+    # As WireMock's host matcher compares it: lower-cased, no port, IPv6 in brackets.
     host: str
     path: str
     segments: tuple[Normalized, ...]
@@ -185,19 +187,6 @@ def java_regex_escape(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-def authority_host(authority: str) -> str:
-    """The host of an authority, lower-cased, without the port: what WireMock's
-    ``host`` matcher compares ("Api.Example:8080" -> "api.example")."""
-    value = authority.strip().lower()
-    if value.startswith("["):  # IPv6 literal: [::1]:8080
-        end = value.find("]")
-        return value[: end + 1] if end != -1 else value
-    host, _, port = value.rpartition(":")
-    if host and port.isdigit():
-        return host
-    return value
 
 
 def json_pointer_token(key: str) -> str:
@@ -276,7 +265,8 @@ class NoiseNormalizer:
         fields = self.noise_fields(path)
         return NormalizedRequest(
             method=request.method.upper(),
-            host=authority_host(request.authority),
+            # WireMock's host matcher compares an IPv6 literal in brackets.
+            host=url_host(host_of(request.authority)),
             path=path,
             segments=self._segments(path, redactions),
             query=self._pairs(request.query, fields, redactions, "request.query."),
@@ -457,26 +447,6 @@ def canonical_default(value: Any) -> Any:
     if isinstance(value, Template):
         return value.token()
     raise TypeError(type(value).__name__)
-
-
-def iter_leaves(node: Any) -> Iterator[Any]:
-    """Every scalar, Hole and Template of a normalized JSON tree."""
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from iter_leaves(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from iter_leaves(value)
-    else:
-        yield node
-
-
-def has_array(node: Any) -> bool:
-    if isinstance(node, list):
-        return True
-    if isinstance(node, dict):
-        return any(has_array(v) for v in node.values())
-    return False
 
 
 def names_of(pairs: Iterable[tuple[str, Normalized]]) -> list[str]:

@@ -26,15 +26,8 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DROPPED
 from ext_proc_server.mapping.dedup import request_key_hash, response_digest
-from ext_proc_server.mapping.noise import (
-    Hole,
-    NoiseNormalizer,
-    Normalized,
-    NormalizedRequest,
-    Template,
-    java_regex_escape,
-    names_of,
-)
+from ext_proc_server.mapping.matchers import request_pattern
+from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 
 # uuid5 namespace of mapping ids: the same dedup hash always gives the same id.
 MAPPING_NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-6d61-7070696e6773")
@@ -62,13 +55,6 @@ _HOP_BY_HOP = frozenset(
 )
 # Bodies are stored decoded and WireMock computes its own length and date.
 _DROPPED_RESPONSE_HEADERS = _HOP_BY_HOP | {"content-length", "content-encoding", "date"}
-
-_ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
-_JSON_PLACEHOLDER = {
-    "any": "${json-unit.ignore-element}",
-    "string": "${json-unit.any-string}",
-    "number": "${json-unit.any-number}",
-}
 
 
 def mapping_id(dedup_hash: str) -> str:
@@ -154,21 +140,15 @@ def build_mapping(
 
     if config.stateful_scenarios:
         tracker = scenarios or default_scenario_tracker(config)
-        key = request_key_hash(normalized, body_limit_bytes=config.dedup_body_limit)
-        digest = response_digest(response, normalizer=normalizer, path=normalized.path)
-        position = tracker.position(key, digest)
-        if position is None:
+        scenario = _scenario(
+            normalized, response, config=config, normalizer=normalizer, tracker=tracker
+        )
+        if scenario is None:
             COLLECTOR_DROPPED.labels(reason="scenario_limit").inc()
             return None
-        mapping["id"] = mapping["uuid"] = mapping_id(f"{key}:{digest}")
-        mapping["scenarioName"] = key
-        # The first response matches in any state and sends the scenario on;
-        # later ones need their state and win on priority, so replay is
-        # 1, 2, ..., N, then 1 again (never a miss after the last one).
-        if position > 1:
-            mapping["requiredScenarioState"] = scenario_state(position)
-            priority -= 1
-        mapping["newScenarioState"] = scenario_state(position + 1)
+        mapping.update(scenario)
+        if "requiredScenarioState" in scenario:
+            priority -= 1  # a later response wins over the first one in its state
 
     mapping["priority"] = priority
     mapping["request"] = request
@@ -186,145 +166,29 @@ def build_mapping(
     return mapping
 
 
-# -- request pattern ----------------------------------------------------------
-
-
-def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]:
-    """-> (WireMock request pattern, specificity). Specificity counts 2 per
-    exact constraint and 1 per typed or partial one; optional ones count 0."""
-    pattern: dict[str, Any] = {"method": normalized.method}
-    specificity = 0
-    if normalized.host:
-        # caseInsensitive: Jetty may reuse the first Host casing on a kept-alive connection.
-        pattern["host"] = {"equalTo": normalized.host, "caseInsensitive": True}
-    if normalized.path_is_stable:
-        pattern["urlPath"] = normalized.path
-        specificity += 2 * len(normalized.segments)
-    else:
-        parts = []
-        for segment in normalized.segments:
-            if isinstance(segment, Hole):
-                parts.append("[^/]+")
-            elif isinstance(segment, Template):
-                parts.append(segment.regex(hole="[^/]+"))
-                specificity += 1
-            else:
-                parts.append(java_regex_escape(segment))
-                specificity += 2
-        pattern["urlPathPattern"] = "/" + "/".join(parts)
-    if normalized.query:
-        matchers, weight = _multi_value_matchers(normalized.query)
-        pattern["queryParameters"] = matchers
-        specificity += weight
-    body = normalized.body
-    if body.kind == "json":
-        walk = _JsonWalk()
-        matcher: dict[str, Any] = {
-            "equalToJson": walk.expected(body.value),
-            "ignoreExtraElements": True,
-        }
-        if walk.has_array:
-            matcher["ignoreArrayOrder"] = True
-        pattern["bodyPatterns"] = [matcher]
-        specificity += walk.weight
-    elif body.kind == "form" and body.value:
-        matchers, weight = _multi_value_matchers(body.value)
-        pattern["formParameters"] = matchers
-        specificity += weight
-    elif body.kind == "text":
-        if isinstance(body.value, Template):
-            pattern["bodyPatterns"] = [{"matches": "(?s)" + body.value.regex(hole=".+?")}]
-            specificity += 1
-        else:
-            pattern["bodyPatterns"] = [{"equalTo": body.value}]
-            specificity += 2
-    return pattern, specificity
-
-
-def _value_matcher(value: Normalized) -> tuple[dict[str, Any], int]:
-    if isinstance(value, Hole):
-        return dict(_ANY_OR_ABSENT), 0
-    if isinstance(value, Template):
-        return {"matches": value.regex(hole=".+")}, 1
-    return {"equalTo": value}, 2
-
-
-def _multi_value_matchers(
-    pairs: tuple[tuple[str, Normalized], ...],
-) -> tuple[dict[str, Any], int]:
-    """Query or form parameters: one matcher per name; repeated names need
-    exactly the recorded values (in any order)."""
-    out: dict[str, Any] = {}
-    weight = 0
-    for name in names_of(pairs):
-        values = [v for n, v in pairs if n == name]
-        if len(values) == 1 or all(isinstance(v, Hole) for v in values):
-            matcher, w = _value_matcher(values[0])
-        else:
-            parts = [_value_matcher(v) for v in values]
-            matcher = {"hasExactly": [m for m, _ in parts]}
-            w = sum(w for _, w in parts)
-        out[name] = matcher
-        weight += w
-    return out, weight
-
-
-def _json_expected(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _json_expected(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_json_expected(v) for v in node]
-    if isinstance(node, Hole):
-        return _JSON_PLACEHOLDER[node.kind]
-    if isinstance(node, Template):
-        return "${json-unit.regex}" + node.regex(hole=".+")
-    if isinstance(node, str) and node.startswith("${json-unit."):
-        # A literal that looks like a placeholder must not act as one.
-        return "${json-unit.regex}" + java_regex_escape(node)
-    return node
-
-
-class _JsonWalk:
-    """One pass over a normalized JSON tree: the expected value of ``equalToJson``,
-    the summed leaf weights and whether it holds an array (same results as
-    ``_json_expected``, ``_leaf_weight`` over ``iter_leaves``, and ``has_array``)."""
-
-    __slots__ = ("has_array", "weight")
-
-    def __init__(self) -> None:
-        self.weight = 0
-        self.has_array = False
-
-    def expected(self, node: Any) -> Any:
-        if isinstance(node, str):
-            self.weight += 2
-            if node.startswith("${json-unit."):
-                return "${json-unit.regex}" + java_regex_escape(node)
-            return node
-        if isinstance(node, dict):
-            expected = self.expected
-            return {k: expected(v) for k, v in node.items()}
-        if isinstance(node, list):
-            self.has_array = True
-            expected = self.expected
-            return [expected(v) for v in node]
-        if isinstance(node, Hole):
-            if node.kind != "any":
-                self.weight += 1
-            return _JSON_PLACEHOLDER[node.kind]
-        if isinstance(node, Template):
-            self.weight += 1
-            return "${json-unit.regex}" + node.regex(hole=".+")
-        self.weight += 2
-        return node
-
-
-def _leaf_weight(leaf: Any) -> int:
-    if isinstance(leaf, Hole):
-        return 0 if leaf.kind == "any" else 1
-    if isinstance(leaf, Template):
-        return 1
-    return 2
+def _scenario(
+    normalized: NormalizedRequest,
+    response: HttpResponse,
+    *,
+    config: CollectorConfig,
+    normalizer: NoiseNormalizer,
+    tracker: ScenarioTracker,
+) -> dict[str, Any] | None:
+    """The scenario fields of a stateful stub, or None past ``MAX_SCENARIO_STATES``."""
+    key = request_key_hash(normalized, body_limit_bytes=config.dedup_body_limit)
+    digest = response_digest(response, normalizer=normalizer, path=normalized.path)
+    position = tracker.position(key, digest)
+    if position is None:
+        return None
+    stub_id = mapping_id(f"{key}:{digest}")
+    fields: dict[str, Any] = {"id": stub_id, "uuid": stub_id, "scenarioName": key}
+    # The first response matches in any state and sends the scenario on; later ones
+    # need their state and win on priority, so replay is 1, 2, ..., N, then 1 again
+    # (never a miss after the last one).
+    if position > 1:
+        fields["requiredScenarioState"] = scenario_state(position)
+    fields["newScenarioState"] = scenario_state(position + 1)
+    return fields
 
 
 # -- response -----------------------------------------------------------------

@@ -14,12 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import OutOfMemoryError, ResponseError
 
-from ext_proc_server.core.errors import QueueError
-from ext_proc_server.pipeline.buffer import redis_error_kind
-from tests.support import chaos_rig
+from tests.support import chaos_faults, chaos_rig
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +39,7 @@ def assert_traffic_unaffected(facts: dict) -> None:
 
 @pytest.mark.parametrize("kind", ["killed", "hung", "slow"])
 def test_a_failing_collector_never_touches_traffic(rig, kind):
-    facts = chaos_rig.collector_fault(rig, kind, duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
+    facts = chaos_faults.collector_fault(rig, kind, duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
     facts["duration_s"] = TRAFFIC_S
     assert_traffic_unaffected(facts)
     assert facts["off_ok"] == facts["requests"], facts
@@ -68,7 +64,9 @@ def test_a_failing_collector_never_touches_traffic(rig, kind):
 
 def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
     duration_s = 1.0 + OUTAGE_S + 6.0  # the retry backoff reaches 5 s; then the tail
-    facts = chaos_rig.redis_outage(rig, duration_s=duration_s, outage_s=OUTAGE_S, rate_rps=RATE_RPS)
+    facts = chaos_faults.redis_outage(
+        rig, duration_s=duration_s, outage_s=OUTAGE_S, rate_rps=RATE_RPS
+    )
     facts["duration_s"] = duration_s
     assert_traffic_unaffected(facts)
     # Buffered up to the bound, never past it; the rest dropped and counted.
@@ -91,7 +89,7 @@ def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
 
 def test_a_wiremock_outage_is_waited_out_and_every_mapping_lands_once(rig):
     duration_s = 1.0 + OUTAGE_S + 3.0
-    facts = chaos_rig.wiremock_outage(
+    facts = chaos_faults.wiremock_outage(
         rig, duration_s=duration_s, outage_s=OUTAGE_S, rate_rps=RATE_RPS
     )
     facts["duration_s"] = duration_s
@@ -106,7 +104,7 @@ def test_a_wiremock_outage_is_waited_out_and_every_mapping_lands_once(rig):
 
 
 def test_a_loader_killed_mid_batch_loses_and_duplicates_nothing(rig):
-    facts = chaos_rig.loader_killed(rig, duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
+    facts = chaos_faults.loader_killed(rig, duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
     facts["duration_s"] = TRAFFIC_S
     assert_traffic_unaffected(facts)
     assert facts["held_when_killed"] > 0, facts  # it died holding read, unacked items
@@ -118,7 +116,7 @@ def test_a_loader_killed_mid_batch_loses_and_duplicates_nothing(rig):
 
 
 def test_a_full_redis_is_a_clear_counted_error_not_a_crash_loop(rig):
-    facts = chaos_rig.redis_full(rig, duration_s=6.0, rate_rps=RATE_RPS)
+    facts = chaos_faults.redis_full(rig, duration_s=6.0, rate_rps=RATE_RPS)
     facts["duration_s"] = 6.0
     assert_traffic_unaffected(facts)
     assert facts["filler_keys"] > 0
@@ -132,20 +130,3 @@ def test_a_full_redis_is_a_clear_counted_error_not_a_crash_loop(rig):
     # Once Redis has room, the held captures flow with no restart; all accounted.
     assert facts["stubs_after_room"] > 0, facts
     assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
-
-
-@pytest.mark.parametrize(
-    ("error", "kind"),
-    [
-        (OutOfMemoryError("OOM command not allowed when used memory > 'maxmemory'."), "oom"),
-        (ResponseError("OOM command not allowed when used memory > 'maxmemory'. script"), "oom"),
-        (RedisConnectionError("Error 111 connecting"), "unavailable"),
-        (ConnectionRefusedError(111, "refused"), "unavailable"),
-        (ResponseError("WRONGTYPE Operation against a key"), "other"),
-    ],
-)
-def test_redis_write_errors_are_named_by_cause(error, kind):
-    assert redis_error_kind(error) == kind
-    wrapped = QueueError("redis: enqueue of 3 mappings failed")
-    wrapped.__cause__ = error
-    assert redis_error_kind(wrapped) == kind

@@ -1,8 +1,8 @@
 """The ext_proc capture server behind a real Envoy 1.40.
 
-Exact assembly is checked in-process (``serve`` with an ``on_exchange`` hook);
-what users run - ``mockado ext-proc`` as a subprocess writing to a real Redis -
-is checked through the Redis stream and /metrics.
+Exact assembly is checked in-process (a ``CaptureServer`` whose sink records every
+assembled exchange); what users run - ``mockado ext-proc`` as a subprocess writing to a
+real Redis - is checked through the Redis stream and /metrics.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from control_plane.local import procs
-from ext_proc_server.capture.server import serve
+from ext_proc_server.capture import CaptureServer
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.exchange import Exchange
 from tests.support.ext_proc_rig import (
@@ -38,12 +38,30 @@ def by_path(mappings: list[dict]) -> dict[str, dict]:
     return {m["request"].get("urlPath") or m["request"].get("url", ""): m for m in mappings}
 
 
+class RecordingSink:
+    """The capture server's sink, keeping every assembled exchange as it came."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+
+    def submit(self, exchange: Exchange) -> bool:
+        self.exchanges.append(exchange)
+        return True
+
+    def start(self) -> None:
+        pass
+
+    async def stop(self, *, drain_timeout_s: float) -> None:
+        pass
+
+
 class InProcessServer:
-    """``serve()`` on its own thread and loop, recording every assembled exchange."""
+    """A ``CaptureServer`` on its own thread and loop, recording every assembled exchange."""
 
     def __init__(self, config: MockadoConfig) -> None:
         self.config = config
-        self.exchanges: list[Exchange] = []
+        self.sink = RecordingSink()
+        self.exchanges = self.sink.exchanges
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -55,9 +73,8 @@ class InProcessServer:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             ready = asyncio.Event()
-            task = asyncio.create_task(
-                serve(self.config, ready=ready, stop=self._stop, on_exchange=self.exchanges.append)
-            )
+            server = CaptureServer(self.config, sink=self.sink)
+            task = asyncio.create_task(server.run(stop=self._stop, ready=ready))
             await asyncio.wait(
                 {task, asyncio.create_task(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
             )

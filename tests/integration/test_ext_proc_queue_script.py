@@ -9,8 +9,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.queue_entries import decode_entry, encode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.pipeline.buffer import CapturePipeline, default_stages
-from ext_proc_server.pipeline.queue_writer import ClaimAndEnqueue
+from ext_proc_server.pipeline import CapturePipeline, ClaimAndEnqueue, default_stages
 
 
 def test_claim_and_enqueue_queues_each_new_hash_once(redis_server):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support import slow_collector
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 
 pytestmark = pytest.mark.integration
@@ -49,11 +50,29 @@ def latencies_side_by_side(
 
 @pytest.mark.parametrize("failure", ["killed", "stopped", "slow"])
 def test_traffic_is_unaffected_by_a_failing_collector(
-    failure, redis_server, upstream, envoy_factory, ext_proc_factory, capture_off
+    failure,
+    redis_server,
+    upstream,
+    envoy_factory,
+    ext_proc_factory,
+    capture_off,
+    tmp_path,
+    logs_dir,
+    clean_env,
+    process_registry,
 ):
     collector = collector_settings(redis_server.url)
-    env = {"MOCKADO_DEBUG_DELAY_S": "0.2"} if failure == "slow" else None
-    ext = ext_proc_factory(collector, env=env)
+    if failure == "slow":
+        # The real server, each message read 0.2 s late (tests/support/slow_collector.py).
+        ext = slow_collector.start(
+            collector,
+            work=tmp_path,
+            log_path=logs_dir / f"ext-proc-slow-{collector['grpc_port']}.log",
+            env=clean_env,
+            started=process_registry.add,
+        )
+    else:
+        ext = ext_proc_factory(collector)
     config = make_config(collector)
     envoy = envoy_for(
         envoy_factory, config, upstream_port=upstream.port, ext_proc_port=ext.grpc_port

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.capture import protos
-from tests.support.chaos_rig import by_label, scrape, total
 from tests.support.ext_proc_rig import ExtProcProcess, collector_settings, counters, wait_until
+from tests.support.metrics_text import by_label, scrape, total
 
 pytestmark = pytest.mark.integration
 

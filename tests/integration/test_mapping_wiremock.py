@@ -16,9 +16,14 @@ from redis import asyncio as aioredis
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
-from ext_proc_server.mapping.noise import NoiseNormalizer
-from ext_proc_server.mapping.stubs import TRUNCATED_HEADER, ScenarioTracker, build_mapping
+from ext_proc_server.mapping import (
+    Deduplicator,
+    NoiseNormalizer,
+    ScenarioTracker,
+    build_mapping,
+    claim_batch,
+)
+from ext_proc_server.mapping.stubs import TRUNCATED_HEADER
 
 pytestmark = pytest.mark.integration
 

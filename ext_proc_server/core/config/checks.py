@@ -20,8 +20,11 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 # A label name, and a label value (which may also be empty).
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
-# Host patterns: DNS characters plus fnmatch's * ? [ ] !; no scheme, path or port.
-_HOST_PATTERN = re.compile(r"[A-Za-z0-9*?\[\]!.\-_]+")
+# Host patterns: DNS characters plus fnmatch's * ? [ ] !, or an IPv6 literal (two or more
+# colons); no scheme, path or port.
+_HOST_PATTERN = re.compile(
+    r"[A-Za-z0-9*?\[\]!.\-_]+|[0-9A-Fa-f:.*?]*:[0-9A-Fa-f:.*?]*:[0-9A-Fa-f:.*?]*"
+)
 
 
 class KeyedValueError(ValueError):

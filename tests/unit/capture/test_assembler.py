@@ -4,90 +4,24 @@ import itertools
 import pytest
 from google.protobuf import struct_pb2
 
-from ext_proc_server.capture.assembler import (
-    StreamAssembler,
-    StreamMeta,
-    stream_meta,
-)
-from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.capture.protos import (
-    HeaderMap,
-    HeaderValue,
-    HttpBody,
-    HttpHeaders,
-    HttpTrailers,
-    ProcessingRequest,
-)
+from ext_proc_server.capture import StreamMeta, dispatch, stream_meta
+from ext_proc_server.capture.protos import HttpBody, ProcessingRequest
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.names import ATTR_NAMESPACE, ATTR_WORKLOAD, EXT_PROC_FILTER_NAME
-
-
-def hmap(pairs):
-    return HeaderMap(
-        headers=[
-            HeaderValue(key=k, raw_value=v if isinstance(v, bytes) else v.encode())
-            for k, v in pairs
-        ]
-    )
-
-
-def req_headers(
-    path="/v1/items?id=7&q=a%20b", method="POST", eos=False, extra=(), authority="api.example:8080"
-):
-    pairs = [
-        (":method", method),
-        (":path", path),
-        (":authority", authority),
-        (":scheme", "http"),
-        ("x-request-id", "rid-1"),
-        ("content-type", "application/json"),
-        *extra,
-    ]
-    return ProcessingRequest(
-        request_headers=HttpHeaders(headers=hmap(pairs), end_of_stream=eos), observability_mode=True
-    )
-
-
-def req_body(data, eos=False):
-    return ProcessingRequest(
-        request_body=HttpBody(body=data, end_of_stream=eos), observability_mode=True
-    )
-
-
-def resp_headers(status="200", eos=False, extra=(("content-type", "application/json"),)):
-    pairs = [(":status", status), *extra]
-    return ProcessingRequest(
-        response_headers=HttpHeaders(headers=hmap(pairs), end_of_stream=eos),
-        observability_mode=True,
-    )
-
-
-def resp_body(data, eos=False):
-    return ProcessingRequest(
-        response_body=HttpBody(body=data, end_of_stream=eos), observability_mode=True
-    )
-
-
-def req_trailers(pairs):
-    return ProcessingRequest(request_trailers=HttpTrailers(trailers=hmap(pairs)))
-
-
-def resp_trailers(pairs):
-    return ProcessingRequest(response_trailers=HttpTrailers(trailers=hmap(pairs)))
-
-
-def make(config=None, meta=None):
-    config = config or CollectorConfig()
-    return StreamAssembler(
-        config=config,
-        capture_filter=CaptureFilter(config),
-        meta=meta or StreamMeta(body_limit_bytes=config.body_limit_bytes),
-    )
+from tests.unit.capture.stream_helpers import (
+    make,
+    req_body,
+    req_headers,
+    req_trailers,
+    resp_body,
+    resp_headers,
+    resp_trailers,
+)
 
 
 def run(messages, **kw):
     asm = make(**kw)
-    results = [asm.feed(m) for m in messages]
+    results = [dispatch(asm, m) for m in messages]
     assert all(r is None for r in results[:-1]), results
     return results[-1]
 
@@ -145,12 +79,12 @@ def test_trailers_end_each_side():
 
 def test_early_response_marks_request_partial_and_accepts_late_request_chunks():
     asm = make()
-    assert asm.feed(req_headers()) is None
-    assert asm.feed(req_body(b'{"x"')) is None
-    assert asm.feed(resp_headers("413")) is None
+    assert dispatch(asm, req_headers()) is None
+    assert dispatch(asm, req_body(b'{"x"')) is None
+    assert dispatch(asm, resp_headers("413")) is None
     # The request may keep streaming after the response began.
-    assert asm.feed(req_body(b":1")) is None
-    done = asm.feed(resp_body(b"{}", eos=True))
+    assert dispatch(asm, req_body(b":1")) is None
+    done = dispatch(asm, resp_body(b"{}", eos=True))
     assert done.exchange.request.body == b'{"x":1'
     assert done.exchange.request.body_truncated
 
@@ -328,9 +262,9 @@ def test_filtered_and_not_sampled_stop_at_request_headers():
 
 def test_early_end_is_incomplete():
     asm = make()
-    asm.feed(req_headers())
-    asm.feed(req_body(b"{}", eos=True))
-    assert asm.feed(resp_headers()) is None
+    dispatch(asm, req_headers())
+    dispatch(asm, req_body(b"{}", eos=True))
+    assert dispatch(asm, resp_headers()) is None
     assert asm.started
     assert asm.end_of_input().drop_reason == "incomplete"
 
@@ -349,7 +283,7 @@ def test_every_order_of_a_valid_stream_is_decided_without_crashing():
         asm = make()
         result = None
         for i in order:
-            result = asm.feed(messages[i])
+            result = dispatch(asm, messages[i])
             if result is not None:
                 break
         if result is None:

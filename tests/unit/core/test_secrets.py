@@ -233,11 +233,11 @@ def test_tls_enabled_with_tls_urls_loads():
 
 
 def test_collector_tls_without_a_certificate_is_a_config_error():
-    from ext_proc_server.capture.server import _server_credentials
+    from ext_proc_server.capture import server_credentials
 
     collector = CollectorConfig(tls={"enabled": True})
     with pytest.raises(ConfigError, match=r"collector\.tls: cert_file and key_file are required"):
-        _server_credentials(collector)
+        server_credentials(collector)
 
 
 # -- logs ------------------------------------------------------------------------------------

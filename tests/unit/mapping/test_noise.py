@@ -12,7 +12,6 @@ from ext_proc_server.mapping.noise import (
     HOLE_STRING,
     NoiseNormalizer,
     Template,
-    authority_host,
     field_key,
     java_regex_escape,
 )
@@ -36,19 +35,6 @@ def _request(**fields: object) -> Exchange:
 )
 def test_field_key_folds_case_and_separators(name: str, key: str) -> None:
     assert field_key(name) == key
-
-
-@pytest.mark.parametrize(
-    ("authority", "host"),
-    [
-        ("Api.Example:8080", "api.example"),
-        ("api.example", "api.example"),
-        ("[::1]:9000", "[::1]"),
-        ("", ""),
-    ],
-)
-def test_authority_host_drops_port_and_case(authority: str, host: str) -> None:
-    assert authority_host(authority) == host
 
 
 @pytest.mark.parametrize(

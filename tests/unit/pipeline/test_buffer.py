@@ -1,79 +1,12 @@
+"""The bounded buffer and its workers: batches, bounds, retries, shutdown."""
+
 import asyncio
+import dataclasses
 
 from ext_proc_server.core import metrics
-from ext_proc_server.core.config import CollectorConfig
-from ext_proc_server.core.errors import QueueError, SanitizeError
-from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.pipeline.buffer import CapturePipeline, Stages
-
-
-def exchange(path="/a", *, body=b"{}", truncated=False):
-    return Exchange(
-        id=path,
-        request=HttpRequest(method="GET", path=path, authority="api.example:8080"),
-        response=HttpResponse(status=200, body=body, body_truncated=truncated),
-    )
-
-
-def dropped(reason):
-    return metrics.COLLECTOR_DROPPED.labels(reason=reason)._value.get()
-
-
-class FakeRedis:
-    """Claims and stream entries in memory; ``down`` makes every call fail."""
-
-    def __init__(self):
-        self.down = False
-        self.claimed = set()
-        self.entries = []
-        self.calls = 0
-
-    async def claim(self, hashes):
-        self.calls += 1
-        if self.down:
-            raise QueueError("redis: down")
-        out = []
-        for h in hashes:
-            out.append(h not in self.claimed)
-            self.claimed.add(h)
-        return out
-
-    async def enqueue(self, entries):
-        self.calls += 1
-        if self.down:
-            raise QueueError("redis: down")
-        self.entries.extend(entries)
-
-
-def stages(redis, *, sanitize=None, seen=None):
-    seen = set() if seen is None else seen
-
-    def is_new(h):
-        new = h not in seen
-        seen.add(h)
-        return new
-
-    return Stages(
-        sanitize=sanitize or (lambda ex: ex.replace(sanitized=True)),
-        dedup_hash=lambda ex: ex.request.path,
-        is_new_locally=is_new,
-        build_mapping=lambda ex, h: {"request": {"url": ex.request.path}, "metadata": {"h": h}},
-        claim=redis.claim,
-        enqueue=redis.enqueue,
-    )
-
-
-def cfg(**kw):
-    base = {"flush_interval": 0.01, "batch_size": 10, "async_workers": 2, "buffer_size": 100}
-    base.update(kw)
-    return CollectorConfig(**base)
-
-
-async def wait_for(cond, timeout_s=5.0):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not cond():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
+from ext_proc_server.core.errors import QueueError
+from ext_proc_server.pipeline import CapturePipeline
+from tests.unit.pipeline.pipeline_helpers import FakeRedis, cfg, dropped, exchange, stages, wait_for
 
 
 def test_exchanges_reach_redis_once_each():
@@ -135,57 +68,13 @@ def test_claimed_batches_are_not_reclaimed_when_enqueue_fails():
             await real_enqueue(entries)
 
         st = stages(redis)
-        st = Stages(**{**{f: getattr(st, f) for f in st.__slots__}, "enqueue": flaky_enqueue})
+        st = dataclasses.replace(st, enqueue=flaky_enqueue)
         pipe = CapturePipeline(cfg(), stages=st)
         pipe.start()
         for n in range(5):
             pipe.submit(exchange(f"/c{n}"))
         await wait_for(lambda: len(redis.entries) == 5, timeout_s=10)
         await pipe.stop()
-
-    asyncio.run(go())
-
-
-def test_sanitizer_failure_drops_fail_closed():
-    def boom(ex):
-        if ex.request.path == "/bad":
-            raise SanitizeError("body: cannot be sanitized")
-        if ex.request.path == "/bug":
-            raise RuntimeError("bug")
-        if ex.request.path == "/unsure":
-            return ex  # returned without sanitized=True: never queued
-        return ex.replace(sanitized=True)
-
-    async def go():
-        redis = FakeRedis()
-        pipe = CapturePipeline(cfg(), stages=stages(redis, sanitize=boom))
-        pipe.start()
-        before = (dropped("sanitize_error"), dropped("unsanitizable"))
-        for path in ("/bad", "/bug", "/unsure", "/good"):
-            pipe.submit(exchange(path))
-        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1)
-        await pipe.stop()
-        assert dropped("sanitize_error") - before[0] == 2
-        assert dropped("unsanitizable") - before[1] == 1
-        return redis
-
-    redis = asyncio.run(go())
-    assert '"/good"' in redis.entries[0]["mapping"]
-
-
-def test_truncated_response_skip_and_unencodable_values():
-    async def go():
-        redis = FakeRedis()
-        pipe = CapturePipeline(cfg(truncated_responses="skip"), stages=stages(redis))
-        pipe.start()
-        before = (dropped("truncated_response"), dropped("malformed"))
-        pipe.submit(exchange("/t", truncated=True))
-        pipe.submit(exchange("/bad\udce9"))  # a lone surrogate cannot be sent to Redis
-        pipe.submit(exchange("/ok"))
-        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1)
-        await pipe.stop()
-        assert dropped("truncated_response") - before[0] == 1
-        assert dropped("malformed") - before[1] == 1
 
     asyncio.run(go())
 
@@ -244,7 +133,7 @@ def test_combined_claim_and_enqueue_is_one_call_per_batch_and_retried():
             return claimed
 
         st = stages(redis)
-        st = Stages(**{**{f: getattr(st, f) for f in st.__slots__}, "claim_and_enqueue": combined})
+        st = dataclasses.replace(st, claim_and_enqueue=combined)
         pipe = CapturePipeline(cfg(batch_size=50, flush_interval=0.05), stages=st)
         before = metrics.COLLECTOR_ENQUEUED._value.get()
         for n in range(6):

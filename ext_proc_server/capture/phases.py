@@ -1,0 +1,71 @@
+"""The six phases of an ext_proc stream, and how a message reaches its phase.
+
+Envoy sends, per proxied HTTP exchange, ProcessingRequest messages for request
+headers, request body chunks, request trailers, response headers, response body
+chunks and response trailers. A :class:`PhaseHandler` has one hook per phase;
+:func:`dispatch` hands each message to its hook. The servicer owns the gRPC loop
+and calls ``dispatch``; the stream assembler implements the hooks.
+
+Each hook answers, after its message, whether the stream is finished:
+
+* ``None``: keep reading.
+* ``Finished(exchange=...)``: the response ended; capture this exchange.
+* ``Finished(drop_reason=...)``: stop now and capture nothing (a
+  ``collector_dropped_total`` reason: filtered, not_sampled, upgrade, malformed,
+  incomplete).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ext_proc_server.capture.protos import ProcessingRequest
+from ext_proc_server.core.exchange import Exchange
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    exchange: Exchange | None = None
+    drop_reason: str = ""
+
+
+MALFORMED = Finished(drop_reason="malformed")
+INCOMPLETE = Finished(drop_reason="incomplete")
+UPGRADE = Finished(drop_reason="upgrade")
+
+
+class PhaseHandler(Protocol):
+    """One hook per phase; each gets the whole message (request headers also carry
+    Envoy's attributes)."""
+
+    def on_request_headers(self, message: ProcessingRequest) -> Finished | None: ...
+    def on_request_body(self, message: ProcessingRequest) -> Finished | None: ...
+    def on_request_trailers(self, message: ProcessingRequest) -> Finished | None: ...
+    def on_response_headers(self, message: ProcessingRequest) -> Finished | None: ...
+    def on_response_body(self, message: ProcessingRequest) -> Finished | None: ...
+    def on_response_trailers(self, message: ProcessingRequest) -> Finished | None: ...
+
+    def end_of_input(self) -> Finished:
+        """The stream closed before a hook said it was finished."""
+        ...
+
+
+# ProcessingRequest's ``request`` oneof -> the hook for that phase.
+_HOOKS = {
+    "request_headers": "on_request_headers",
+    "request_body": "on_request_body",
+    "request_trailers": "on_request_trailers",
+    "response_headers": "on_response_headers",
+    "response_body": "on_response_body",
+    "response_trailers": "on_response_trailers",
+}
+
+
+def dispatch(handler: PhaseHandler, message: ProcessingRequest) -> Finished | None:
+    """Hand ``message`` to its phase's hook; a message of no known phase is malformed."""
+    hook = _HOOKS.get(message.WhichOneof("request") or "")
+    if hook is None:
+        return MALFORMED
+    result: Finished | None = getattr(handler, hook)(message)
+    return result

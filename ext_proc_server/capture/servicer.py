@@ -1,0 +1,151 @@
+"""The ext_proc protocol loop: one gRPC stream per proxied HTTP exchange.
+
+The loop reads the stream's ProcessingRequest messages, hands each to its phase
+hook on a fresh :class:`~ext_proc_server.capture.assembler.StreamAssembler`
+(:func:`~ext_proc_server.capture.phases.dispatch`), answers at once in blocking
+mode (an empty CONTINUE), submits the assembled exchange and returns as soon as
+nothing more is needed - the response ended, or the stream is not captured.
+Returning closes the RPC; a server that only read until Envoy closed would hold
+each stream for ``deferred_close_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from ext_proc_server.capture import protos
+from ext_proc_server.capture.assembler import StreamAssembler, stream_meta
+from ext_proc_server.capture.filters import CaptureFilter
+from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, dispatch
+from ext_proc_server.core import metrics
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange
+
+log = logging.getLogger(__name__)
+
+# ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
+_BODY_NONE = 0
+_HEADER_SKIP = 2
+
+_CONTINUE = {
+    "request_headers": protos.ProcessingResponse(request_headers=protos.HeadersResponse()),
+    "response_headers": protos.ProcessingResponse(response_headers=protos.HeadersResponse()),
+    "request_body": protos.ProcessingResponse(request_body=protos.BodyResponse()),
+    "response_body": protos.ProcessingResponse(response_body=protos.BodyResponse()),
+    "request_trailers": protos.ProcessingResponse(request_trailers=protos.TrailersResponse()),
+    "response_trailers": protos.ProcessingResponse(response_trailers=protos.TrailersResponse()),
+}
+# Blocking mode, stream not captured: continue, and ask Envoy to send nothing more
+# (honoured when the filter allows mode_override; the RPC closes right after anyway).
+_CONTINUE_AND_SKIP = protos.ProcessingResponse(
+    request_headers=protos.HeadersResponse(),
+    mode_override={
+        "request_body_mode": _BODY_NONE,
+        "response_body_mode": _BODY_NONE,
+        "response_header_mode": _HEADER_SKIP,
+        "request_trailer_mode": _HEADER_SKIP,
+        "response_trailer_mode": _HEADER_SKIP,
+    },
+)
+
+
+def continue_response(
+    message: protos.ProcessingRequest, *, skip_rest: bool
+) -> protos.ProcessingResponse | None:
+    """The blocking-mode answer to ``message``: CONTINUE for its phase (and, after
+    request headers of a stream not captured, ask Envoy to send nothing more)."""
+    kind = message.WhichOneof("request")
+    if skip_rest and kind == "request_headers":
+        return _CONTINUE_AND_SKIP
+    return _CONTINUE.get(kind or "")
+
+
+class ExtProcServicer(protos.ExternalProcessorServicer):
+    """``ExternalProcessor.Process``: every finished exchange goes to ``submit``
+    (the capture pipeline's, which never blocks)."""
+
+    def __init__(self, *, config: CollectorConfig, submit: Callable[[Exchange], Any]) -> None:
+        self._config = config
+        self._filter = CaptureFilter(config)
+        self._submit = submit
+        self._requests: dict[tuple[str, str], Any] = {}
+        self._drops: dict[str, Any] = {}
+        self._duration = metrics.COLLECTOR_REQUEST_DURATION
+        self._truncated = metrics.COLLECTOR_TRUNCATED
+
+    async def Process(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
+        started = time.perf_counter()
+        assembler = StreamAssembler(
+            config=self._config,
+            capture_filter=self._filter,
+            meta=stream_meta(context.invocation_metadata() or (), config=self._config),
+        )
+        result: Finished | None = None
+        try:
+            while result is None:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    result = assembler.end_of_input()
+                    if assembler.started:
+                        log.debug("ext_proc: stream closed early (phase %s)", assembler.phase)
+                    break
+                result = self._handle(assembler, message)
+                if not message.observability_mode:
+                    skip_rest = result is not None and result.exchange is None
+                    reply = continue_response(message, skip_rest=skip_rest)
+                    if reply is not None:
+                        await context.write(reply)
+        except asyncio.CancelledError:
+            # Envoy reset the stream or the server is shutting down. In blocking mode Envoy
+            # may reset as soon as it has the last reply: a finished exchange stays captured.
+            if result is None:
+                result = INCOMPLETE
+                if assembler.started:
+                    log.debug("ext_proc: stream reset (phase %s)", assembler.phase)
+            raise
+        except (grpc.RpcError, protos.DecodeError):
+            # The stream broke, or a message was not a ProcessingRequest at all.
+            if result is None:
+                result = MALFORMED
+        finally:
+            self._account(assembler, result, started)
+
+    @staticmethod
+    def _handle(assembler: StreamAssembler, message: protos.ProcessingRequest) -> Finished | None:
+        try:
+            return dispatch(assembler, message)
+        except Exception:
+            log.exception("ext_proc: assembling a stream failed")
+            return Finished(drop_reason="internal_error")
+
+    def _account(self, assembler: StreamAssembler, result: Finished | None, started: float) -> None:
+        if not assembler.started:
+            # Garbage before any request headers is no exchange, but it is counted.
+            if result is not None and result.drop_reason not in ("", "incomplete"):
+                metrics.COLLECTOR_DROPPED.labels(reason=result.drop_reason).inc()
+            return
+        self._duration.observe(time.perf_counter() - started)
+        key = (metrics.method_label(assembler.method), metrics.status_label(assembler.status))
+        counter = self._requests.get(key)
+        if counter is None:
+            counter = self._requests[key] = metrics.COLLECTOR_REQUESTS.labels(*key)
+        counter.inc()
+        if result is None:
+            return
+        if result.exchange is not None:
+            if result.exchange.truncated:
+                self._truncated.inc()
+            self._submit(result.exchange)
+        elif result.drop_reason:
+            drop = self._drops.get(result.drop_reason)
+            if drop is None:
+                drop = self._drops[result.drop_reason] = metrics.COLLECTOR_DROPPED.labels(
+                    reason=result.drop_reason
+                )
+            drop.inc()

@@ -1,0 +1,167 @@
+"""``mockado ext-proc``: one capture server, or ``--workers N`` of them on one port.
+
+With N > 1 the parent spawns N worker processes that share the gRPC port
+(SO_REUSEPORT), restarts one that dies, serves the probe port itself with the
+workers' metrics aggregated (PROMETHEUS_MULTIPROC_DIR), and is ready only once
+every worker listens, so Envoy never meets a refused port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import time
+from typing import Any
+
+from ext_proc_server.capture.server import (
+    BIND_HOST,
+    DRAIN_TIMEOUT_S,
+    SHUTDOWN_GRACE_S,
+    CaptureServer,
+    redis_ready,
+    run_until_signal,
+)
+from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# How often the parent looks for a dead worker, and how long it waits to restart one.
+WATCH_INTERVAL_S = 0.5
+RESTART_DELAY_S = 1.0
+
+
+def main(config: MockadoConfig, *, workers: int = 1) -> int:
+    """Run the capture server (blocking). SIGTERM stops it gracefully; exit code 0."""
+    if workers < 1:
+        raise ConfigError("--workers: must be at least 1")
+    if workers == 1:
+        asyncio.run(run_until_signal(CaptureServer(config)))
+        return 0
+    # Children are spawned (fresh interpreters), so they import prometheus_client with
+    # PROMETHEUS_MULTIPROC_DIR set and write their metrics there; the parent aggregates.
+    metrics_dir = tempfile.mkdtemp(prefix="mockado-ext-proc-metrics-")
+    previous = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = metrics_dir
+    try:
+        return asyncio.run(Supervisor(config, workers=workers).run())
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = previous
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _log_settings() -> tuple[str, str]:
+    from ext_proc_server.core.logs import JsonFormatter
+
+    root = logging.getLogger()
+    json_format = any(isinstance(h.formatter, JsonFormatter) for h in root.handlers)
+    return ("json" if json_format else "text", logging.getLevelName(root.level))
+
+
+def _worker_main(
+    config: MockadoConfig, index: int, log_format: str, log_level: str, listening: Any
+) -> None:
+    from ext_proc_server.core.logs import setup_logging
+
+    setup_logging(component="ext-proc", log_format=log_format, level=log_level)
+    server = CaptureServer(config, serve_http=False, worker_index=index)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_until_signal(server, listening=listening))
+
+
+class Supervisor:
+    """N worker processes on one port; the probe port and restarts in the parent."""
+
+    def __init__(self, config: MockadoConfig, *, workers: int) -> None:
+        self._config = config
+        self._context = multiprocessing.get_context("spawn")
+        self._log_settings = _log_settings()
+        self._listening = [self._context.Event() for _ in range(workers)]
+        self._children: list[multiprocessing.process.BaseProcess] = []
+        self._redis: Any = None
+
+    def _spawn(self, index: int) -> multiprocessing.process.BaseProcess:
+        self._listening[index].clear()
+        proc = self._context.Process(
+            target=_worker_main,
+            args=(self._config, index, *self._log_settings, self._listening[index]),
+            name=f"mockado-ext-proc-{index}",
+        )
+        proc.start()
+        return proc
+
+    async def ready_check(self) -> dict[str, bool]:
+        """Ready only once every worker listens, so Envoy never meets a refused port."""
+        checks = await redis_ready(self._redis)
+        checks["workers"] = all(event.is_set() for event in self._listening)
+        return checks
+
+    async def run(self) -> int:
+        """Spawn the workers and serve the probes until SIGTERM or SIGINT; then stop."""
+        from ext_proc_server.core.probes import serve_probes
+        from ext_proc_server.core.redis_client import make_redis
+
+        collector = self._config.collector
+        self._children = [self._spawn(i) for i in range(len(self._listening))]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        self._redis = make_redis(
+            collector.redis_url,
+            pool_size=1,
+            timeout_s=collector.redis_timeout_s,
+            tls=collector.redis_tls,
+        )
+        probes = await serve_probes(
+            ready_check=self.ready_check, host=BIND_HOST, port=collector.http_port
+        )
+        log.info(
+            "ext_proc supervisor: %d workers, http port %d",
+            len(self._children),
+            collector.http_port,
+        )
+        await self._watch(stop)
+        await self._stop_children()
+        probes.should_exit = True
+        with contextlib.suppress(Exception):
+            await self._redis.aclose()
+        return 0
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        """Restart a worker that exited, until ``stop`` is set."""
+        from prometheus_client import multiprocess
+
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=WATCH_INTERVAL_S)
+            for i, child in enumerate(self._children):
+                if not stop.is_set() and not child.is_alive():
+                    log.error("ext_proc worker %d exited (code %s); restarting", i, child.exitcode)
+                    if child.pid is not None:
+                        multiprocess.mark_process_dead(child.pid)
+                    await asyncio.sleep(RESTART_DELAY_S)
+                    self._children[i] = self._spawn(i)
+
+    async def _stop_children(self) -> None:
+        """SIGTERM every worker (each shuts down gracefully); kill one still alive after
+        its grace and drain time."""
+        for child in self._children:
+            if child.is_alive() and child.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5
+        for child in self._children:
+            await asyncio.to_thread(child.join, max(0.1, deadline - time.monotonic()))
+            if child.is_alive():
+                child.kill()

@@ -1,0 +1,143 @@
+"""WireMock request matchers for a normalized request.
+
+Stable values become exact matchers; holes become optional or typed ones;
+templates become regexes. Each constraint also adds to the pattern's
+specificity, from which the stub's priority follows (see
+:mod:`ext_proc_server.mapping.stubs`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ext_proc_server.mapping.noise import (
+    Hole,
+    Normalized,
+    NormalizedRequest,
+    Template,
+    java_regex_escape,
+    names_of,
+)
+
+_ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
+_JSON_PLACEHOLDER = {
+    "any": "${json-unit.ignore-element}",
+    "string": "${json-unit.any-string}",
+    "number": "${json-unit.any-number}",
+}
+
+
+def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]:
+    """-> (WireMock request pattern, specificity). Specificity counts 2 per
+    exact constraint and 1 per typed or partial one; optional ones count 0."""
+    pattern: dict[str, Any] = {"method": normalized.method}
+    specificity = 0
+    if normalized.host:
+        # caseInsensitive: Jetty may reuse the first Host casing on a kept-alive connection.
+        pattern["host"] = {"equalTo": normalized.host, "caseInsensitive": True}
+    if normalized.path_is_stable:
+        pattern["urlPath"] = normalized.path
+        specificity += 2 * len(normalized.segments)
+    else:
+        parts = []
+        for segment in normalized.segments:
+            if isinstance(segment, Hole):
+                parts.append("[^/]+")
+            elif isinstance(segment, Template):
+                parts.append(segment.regex(hole="[^/]+"))
+                specificity += 1
+            else:
+                parts.append(java_regex_escape(segment))
+                specificity += 2
+        pattern["urlPathPattern"] = "/" + "/".join(parts)
+    if normalized.query:
+        matchers, weight = _multi_value_matchers(normalized.query)
+        pattern["queryParameters"] = matchers
+        specificity += weight
+    body = normalized.body
+    if body.kind == "json":
+        walk = JsonWalk()
+        matcher: dict[str, Any] = {
+            "equalToJson": walk.expected(body.value),
+            "ignoreExtraElements": True,
+        }
+        if walk.has_array:
+            matcher["ignoreArrayOrder"] = True
+        pattern["bodyPatterns"] = [matcher]
+        specificity += walk.weight
+    elif body.kind == "form" and body.value:
+        matchers, weight = _multi_value_matchers(body.value)
+        pattern["formParameters"] = matchers
+        specificity += weight
+    elif body.kind == "text":
+        if isinstance(body.value, Template):
+            pattern["bodyPatterns"] = [{"matches": "(?s)" + body.value.regex(hole=".+?")}]
+            specificity += 1
+        else:
+            pattern["bodyPatterns"] = [{"equalTo": body.value}]
+            specificity += 2
+    return pattern, specificity
+
+
+def _value_matcher(value: Normalized) -> tuple[dict[str, Any], int]:
+    if isinstance(value, Hole):
+        return dict(_ANY_OR_ABSENT), 0
+    if isinstance(value, Template):
+        return {"matches": value.regex(hole=".+")}, 1
+    return {"equalTo": value}, 2
+
+
+def _multi_value_matchers(
+    pairs: tuple[tuple[str, Normalized], ...],
+) -> tuple[dict[str, Any], int]:
+    """Query or form parameters: one matcher per name; repeated names need
+    exactly the recorded values (in any order)."""
+    out: dict[str, Any] = {}
+    weight = 0
+    for name in names_of(pairs):
+        values = [v for n, v in pairs if n == name]
+        if len(values) == 1 or all(isinstance(v, Hole) for v in values):
+            matcher, w = _value_matcher(values[0])
+        else:
+            parts = [_value_matcher(v) for v in values]
+            matcher = {"hasExactly": [m for m, _ in parts]}
+            w = sum(w for _, w in parts)
+        out[name] = matcher
+        weight += w
+    return out, weight
+
+
+class JsonWalk:
+    """One pass over a normalized JSON tree: the expected value of ``equalToJson``
+    (holes and templates as json-unit placeholders), the summed leaf weights (2 per
+    exact value, 1 per typed or partial one, 0 for an "any" hole) and whether it
+    holds an array."""
+
+    __slots__ = ("has_array", "weight")
+
+    def __init__(self) -> None:
+        self.weight = 0
+        self.has_array = False
+
+    def expected(self, node: Any) -> Any:
+        if isinstance(node, str):
+            self.weight += 2
+            if node.startswith("${json-unit."):
+                return "${json-unit.regex}" + java_regex_escape(node)
+            return node
+        if isinstance(node, dict):
+            expected = self.expected
+            return {k: expected(v) for k, v in node.items()}
+        if isinstance(node, list):
+            self.has_array = True
+            expected = self.expected
+            return [expected(v) for v in node]
+        if isinstance(node, Hole):
+            if node.kind != "any":
+                self.weight += 1
+            return _JSON_PLACEHOLDER[node.kind]
+        if isinstance(node, Template):
+            self.weight += 1
+            return "${json-unit.regex}" + node.regex(hole=".+")
+        self.weight += 2
+        return node

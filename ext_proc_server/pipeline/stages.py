@@ -1,0 +1,207 @@
+"""The per-exchange stages: sanitize -> dedup -> mapping -> claim + enqueue.
+
+:class:`Stages` names every part in one place; :func:`default_stages` wires the
+real ones (the sanitizer, the deduplicator, the mapping builder, Redis).
+:func:`prepare` runs the CPU stages on one exchange and counts why one is
+dropped; the pipeline's workers then write whole batches with the Redis stages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ext_proc_server.core import metrics, queue_entries
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.errors import SanitizeError
+from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.core.hosts import host_of
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping import stubs
+from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
+from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.pipeline import queue_writer
+from ext_proc_server.sanitize import Sanitizer
+
+log = logging.getLogger(__name__)
+
+_dropped = metrics.COLLECTOR_DROPPED
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A sanitized exchange with its dedup hash. ``normalized``: what the dedup stage
+    computed the hash from, when the mapping stage can reuse it (else None)."""
+
+    exchange: Exchange
+    dedup_hash: str
+    normalized: NormalizedRequest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One exchange ready for Redis: its dedup hash and its queue entry."""
+
+    dedup_hash: str
+    entry: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """Every per-exchange part, in the order they run; each can be replaced alone."""
+
+    sanitize: Callable[[Exchange], Exchange]
+    dedup: Callable[[Exchange], Keyed]
+    is_new_locally: Callable[[str], bool]
+    # -> the WireMock mapping, or None when skipped on purpose (the stage counted why).
+    build_mapping: Callable[[Keyed], dict[str, Any] | None]
+    # (hashes) -> claimed?, one per hash; raises on Redis errors.
+    claim: Callable[[Sequence[str]], Awaitable[list[bool]]]
+    # (entries) -> None; raises on Redis errors.
+    enqueue: Callable[[Sequence[dict[str, str]]], Awaitable[None]]
+    # Optional: claim and enqueue in one step (one Redis round trip per batch).
+    # (hashes, entries) -> claimed-and-queued?, one per item; raises on Redis errors.
+    claim_and_enqueue: (
+        Callable[[Sequence[str], Sequence[dict[str, str]]], Awaitable[list[bool]]] | None
+    ) = None
+
+
+def prepare(
+    exchange: Exchange, stages: Stages, *, dedup_enabled: bool, skip_truncated: bool
+) -> Prepared | None:
+    """Sanitize, dedup locally and map one exchange -> its queue entry, or None when it
+    is dropped (counted by reason) or a local duplicate. Fails closed: an exchange the
+    sanitizer cannot clean never goes further."""
+    if skip_truncated and exchange.response and exchange.response.body_truncated:
+        _dropped.labels(reason="truncated_response").inc()
+        return None
+    clean = _sanitized(exchange, stages)
+    if clean is None:
+        return None
+    try:
+        keyed = stages.dedup(clean)
+        # is_new_locally and claim count collector_deduplication_operations_total.
+        if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash):
+            return None
+        mapping = stages.build_mapping(keyed)
+        if mapping is None:
+            return None
+        entry = queue_entries.encode_entry(mapping, host=host_of(clean.request.authority))
+        # Redis needs valid UTF-8; a value that is not cannot be queued.
+        entry[queue_entries.FIELD_MAPPING].encode("utf-8")
+    except UnicodeEncodeError:
+        _dropped.labels(reason="malformed").inc()
+        return None
+    except Exception:
+        _dropped.labels(reason="internal_error").inc()
+        log.exception("pipeline: mapping failed")
+        return None
+    return Prepared(dedup_hash=keyed.dedup_hash, entry=entry)
+
+
+def _sanitized(exchange: Exchange, stages: Stages) -> Exchange | None:
+    try:
+        clean = stages.sanitize(exchange)
+    except SanitizeError:
+        _dropped.labels(reason="sanitize_error").inc()
+        return None
+    except Exception:
+        _dropped.labels(reason="sanitize_error").inc()
+        log.exception("pipeline: sanitizer failed")
+        return None
+    if not clean.sanitized:
+        _dropped.labels(reason="unsanitizable").inc()
+        return None
+    return clean
+
+
+# -- the real parts ---------------------------------------------------------------------
+
+
+class DedupStage:
+    """The dedup hash, with the normalized request handed on to the mapping stage
+    (normalizing is the costliest step after sanitizing: it runs once)."""
+
+    def __init__(self, deduplicator: Deduplicator) -> None:
+        self._deduplicator = deduplicator
+        self.is_new_locally: Callable[[str], bool] = deduplicator.is_new_locally
+
+    def __call__(self, exchange: Exchange) -> Keyed:
+        dedup_hash, normalized = self._deduplicator.hash_normalized(exchange)
+        return Keyed(exchange, dedup_hash, normalized)
+
+
+class MappingStage:
+    """The WireMock stub of a keyed exchange."""
+
+    def __init__(self, config: CollectorConfig, *, normalizer: NoiseNormalizer) -> None:
+        self._config = config
+        self._normalizer = normalizer
+
+    def __call__(self, keyed: Keyed) -> dict[str, Any] | None:
+        return stubs.build_mapping(
+            keyed.exchange,
+            dedup_hash=keyed.dedup_hash,
+            config=self._config,
+            normalizer=self._normalizer,
+            normalized=keyed.normalized,
+        )
+
+
+class RedisStages:
+    """The Redis side: dedup claims and XADDs, separately or in one round trip."""
+
+    def __init__(self, redis: Any, *, keys: RedisKeys, ttl_s: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._ttl_s = ttl_s
+        self._script = (
+            queue_writer.ClaimAndEnqueue(redis, keys=keys, ttl_s=ttl_s)
+            if redis is not None
+            else None
+        )
+        self._unique = metrics.COLLECTOR_DEDUPLICATION.labels(result="unique")
+        self._duplicate = metrics.COLLECTOR_DEDUPLICATION.labels(result="duplicate")
+
+    async def claim(self, hashes: Sequence[str]) -> list[bool]:
+        return await claim_batch(
+            self._redis, keys=self._keys, hashes=list(hashes), ttl_s=self._ttl_s
+        )
+
+    async def enqueue(self, entries: Sequence[dict[str, str]]) -> None:
+        await queue_writer.enqueue_batch(self._redis, keys=self._keys, entries=entries)
+
+    async def claim_and_enqueue(
+        self, hashes: Sequence[str], entries: Sequence[dict[str, str]]
+    ) -> list[bool]:
+        assert self._script is not None
+        claimed = await self._script(hashes, entries)
+        queued = sum(claimed)
+        if queued:
+            self._unique.inc(queued)
+        if len(claimed) - queued:
+            self._duplicate.inc(len(claimed) - queued)
+        return claimed
+
+    @property
+    def has_script(self) -> bool:
+        return self._script is not None
+
+
+def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> Stages:
+    """The real sanitizer, dedup and mapping, wired to one Redis client (None: no
+    Redis; the one-round-trip script is then left out)."""
+    normalizer = NoiseNormalizer(config)
+    dedup = DedupStage(Deduplicator(config, normalizer=normalizer))
+    writes = RedisStages(redis, keys=keys, ttl_s=config.dedup_ttl_s)
+    return Stages(
+        sanitize=Sanitizer(config).sanitize,
+        dedup=dedup,
+        is_new_locally=dedup.is_new_locally,
+        build_mapping=MappingStage(config, normalizer=normalizer),
+        claim=writes.claim,
+        enqueue=writes.enqueue,
+        claim_and_enqueue=writes.claim_and_enqueue if writes.has_script else None,
+    )

@@ -1,0 +1,114 @@
+"""The protocol loop: read, dispatch to the phases, answer in blocking mode, submit."""
+
+import asyncio
+
+import grpc
+
+from ext_proc_server.capture import ExtProcServicer, dispatch
+from ext_proc_server.capture.protos import ProcessingRequest
+from ext_proc_server.core import metrics
+from ext_proc_server.core.config import CollectorConfig
+from tests.unit.capture.stream_helpers import make, req_body, req_headers, resp_body, resp_headers
+
+
+class FakeContext:
+    """A stream's server side: the messages Envoy sends, then end of input."""
+
+    def __init__(self, messages, metadata=()):
+        self._messages = list(messages)
+        self._metadata = metadata
+        self.reads = 0
+        self.written = []
+
+    def invocation_metadata(self):
+        return self._metadata
+
+    async def read(self):
+        self.reads += 1
+        return self._messages.pop(0) if self._messages else grpc.aio.EOF
+
+    async def write(self, reply):
+        self.written.append(reply)
+
+
+def process(messages, config=None):
+    submitted = []
+    servicer = ExtProcServicer(config=config or CollectorConfig(), submit=submitted.append)
+    context = FakeContext(messages)
+    asyncio.run(servicer.Process(iter(()), context))
+    return submitted, context
+
+
+def blocking(message: ProcessingRequest) -> ProcessingRequest:
+    message.observability_mode = False
+    return message
+
+
+def dropped(reason):
+    return metrics.COLLECTOR_DROPPED.labels(reason=reason)._value.get()
+
+
+def test_a_finished_exchange_is_submitted_and_the_stream_closes_at_once():
+    later = req_body(b"never read")
+    submitted, context = process(
+        [
+            req_headers(),
+            req_body(b"{}", eos=True),
+            resp_headers(),
+            resp_body(b"{}", eos=True),
+            later,
+        ]
+    )
+    assert len(submitted) == 1
+    assert submitted[0].request.body == b"{}" and submitted[0].response.body == b"{}"
+    assert context.reads == 4  # the message after the response's end is never read
+    assert context.written == []  # observability mode: nothing to answer
+
+
+def test_blocking_mode_answers_each_message_with_continue_for_its_phase():
+    messages = [
+        req_headers(),
+        req_body(b"{}", eos=True),
+        resp_headers(),
+        resp_body(b"{}", eos=True),
+    ]
+    submitted, context = process([blocking(m) for m in messages])
+    assert len(submitted) == 1
+    assert [r.WhichOneof("response") for r in context.written] == [
+        "request_headers",
+        "request_body",
+        "response_headers",
+        "response_body",
+    ]
+    assert not any(r.HasField("mode_override") for r in context.written)
+
+
+def test_a_stream_not_captured_is_answered_with_skip_and_closed():
+    config = CollectorConfig(exclude_paths=["/health"])
+    before = dropped("filtered")
+    submitted, context = process([blocking(req_headers(path="/health")), req_body(b"x")], config)
+    assert submitted == [] and context.reads == 1
+    (reply,) = context.written
+    assert reply.WhichOneof("response") == "request_headers"
+    assert reply.mode_override.request_body_mode == 0  # NONE: send nothing more
+    assert dropped("filtered") - before == 1
+
+
+def test_a_stream_that_ends_early_is_counted_incomplete():
+    before = dropped("incomplete")
+    submitted, context = process([req_headers(), req_body(b"{}", eos=True), resp_headers()])
+    assert submitted == [] and context.reads == 4
+    assert dropped("incomplete") - before == 1
+
+
+def test_garbage_before_request_headers_is_counted_malformed():
+    before = dropped("malformed")
+    submitted, _ = process([ProcessingRequest()])
+    assert submitted == []
+    assert dropped("malformed") - before == 1
+
+
+def test_dispatch_hands_each_phase_to_its_hook():
+    asm = make()
+    assert dispatch(asm, req_headers()) is None
+    assert dispatch(asm, ProcessingRequest()).drop_reason == "malformed"

@@ -1,0 +1,222 @@
+"""The request pattern of a stub: what a canary's request must match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ext_proc_server.mapping import JsonWalk
+from ext_proc_server.mapping.noise import (
+    HOLE_ANY,
+    HOLE_NUMBER,
+    HOLE_STRING,
+    Hole,
+    Template,
+    java_regex_escape,
+)
+from tests.unit.mapping.mapping_helpers import ANY_OR_ABSENT, UUID, build, json_post, make_exchange
+
+
+def test_no_host_matcher_without_authority() -> None:
+    mapping = build(make_exchange(authority=""))
+    assert mapping is not None
+    assert "host" not in mapping["request"]
+
+
+def test_credentials_and_tracing_headers_are_never_matched() -> None:
+    mapping = build(
+        make_exchange(headers=(("authorization", "Bearer SANITIZED_JWT"), ("traceparent", "00-x")))
+    )
+    assert mapping is not None
+    assert "headers" not in mapping["request"]
+
+
+def test_dynamic_path_segments_use_a_pattern() -> None:
+    mapping = build(
+        make_exchange(
+            path=f"/users/u.1/orders/{UUID}/file-{UUID}.pdf",
+            redactions=frozenset({"request.path.1"}),
+        )
+    )
+    assert mapping is not None
+    assert "urlPath" not in mapping["request"]
+    assert mapping["request"]["urlPathPattern"] == r"/users/[^/]+/orders/[^/]+/file\-[^/]+\.pdf"
+
+
+def test_query_noise_and_sanitized_values_are_absent_tolerant() -> None:
+    mapping = build(
+        make_exchange(
+            query=(
+                ("q", "shoes"),
+                ("cb", "99"),
+                ("api_key", "SANITIZED_API_KEY"),
+                ("ref", f"x-{UUID}"),
+            ),
+        )
+    )
+    assert mapping is not None
+    assert mapping["request"]["queryParameters"] == {
+        "api_key": ANY_OR_ABSENT,
+        "cb": ANY_OR_ABSENT,
+        "q": {"equalTo": "shoes"},
+        "ref": {"matches": r"x\-.+"},
+    }
+
+
+def test_repeated_query_names_need_exactly_those_values() -> None:
+    mapping = build(make_exchange(query=(("tag", "b"), ("tag", "a"))))
+    assert mapping is not None
+    assert mapping["request"]["queryParameters"]["tag"] == {
+        "hasExactly": [{"equalTo": "a"}, {"equalTo": "b"}]
+    }
+
+
+def test_json_body_matcher_with_numbers_arrays_nested_and_placeholders() -> None:
+    payload = {
+        "qty": 2,
+        "price": 10.25,
+        "big": 12345678901234567890,
+        "ok": False,
+        "tags": ["a", "b"],
+        "lines": [{"sku": "A", "updated_at": 1700000000}],
+        "nonce": "n-1",
+        "id": UUID,
+        "card": "SANITIZED_CARD",
+        "note": f"ref-{UUID}",
+        "literal": "${json-unit.any-string}",
+    }
+    mapping = build(json_post(payload))
+    assert mapping is not None
+    [matcher] = mapping["request"]["bodyPatterns"]
+    assert matcher["ignoreExtraElements"] is True
+    assert matcher["ignoreArrayOrder"] is True
+    assert matcher["equalToJson"] == {
+        "qty": 2,
+        "price": 10.25,
+        "big": 12345678901234567890,
+        "ok": False,
+        "tags": ["a", "b"],
+        "lines": [{"sku": "A", "updated_at": "${json-unit.any-number}"}],
+        "nonce": "${json-unit.ignore-element}",
+        "id": "${json-unit.any-string}",
+        "card": "${json-unit.ignore-element}",
+        "note": "${json-unit.regex}ref\\-.+",
+        "literal": "${json-unit.regex}\\$\\{json\\-unit\\.any\\-string\\}",
+    }
+    assert "enablePlaceholders" not in matcher
+
+
+def test_json_without_arrays_does_not_ignore_array_order() -> None:
+    mapping = build(json_post({"a": {"b": 1}}))
+    assert mapping is not None
+    assert "ignoreArrayOrder" not in mapping["request"]["bodyPatterns"][0]
+
+
+def test_form_body_uses_form_parameters() -> None:
+    mapping = build(
+        make_exchange(
+            method="POST",
+            headers=(("content-type", "application/x-www-form-urlencoded"),),
+            body=b"user=bob&password=SANITIZED_PASSWORD&_csrf=tok",
+        )
+    )
+    assert mapping is not None
+    assert mapping["request"]["formParameters"] == {
+        "_csrf": ANY_OR_ABSENT,
+        "password": ANY_OR_ABSENT,
+        "user": {"equalTo": "bob"},
+    }
+    assert "bodyPatterns" not in mapping["request"]
+
+
+def test_text_body_equal_or_pattern() -> None:
+    plain = build(
+        make_exchange(method="POST", headers=(("content-type", "text/plain"),), body=b"hi")
+    )
+    assert plain is not None
+    assert plain["request"]["bodyPatterns"] == [{"equalTo": "hi"}]
+    xml = build(
+        make_exchange(
+            method="POST",
+            headers=(("content-type", "application/xml"),),
+            body=f"<r id='{UUID}'>x</r>".encode(),
+        )
+    )
+    assert xml is not None
+    assert xml["request"]["bodyPatterns"] == [
+        {"matches": "(?s)\\<r\\ id\\=\\'.+?\\'\\>x\\<\\/r\\>"}
+    ]
+
+
+@pytest.mark.parametrize("flags", [{"body_truncated": True}, {"body_dropped": True}])
+def test_truncated_or_dropped_request_body_has_no_body_matcher(flags: dict[str, bool]) -> None:
+    mapping = build(json_post({"a": 1}, **flags))
+    assert mapping is not None
+    assert "bodyPatterns" not in mapping["request"]
+    assert "formParameters" not in mapping["request"]
+
+
+# Independent references for the one-pass walk: expected value, leaf weights, arrays.
+PLACEHOLDERS = {
+    "any": "${json-unit.ignore-element}",
+    "string": "${json-unit.any-string}",
+    "number": "${json-unit.any-number}",
+}
+
+
+def expected_json(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: expected_json(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [expected_json(v) for v in node]
+    if isinstance(node, Hole):
+        return PLACEHOLDERS[node.kind]
+    if isinstance(node, Template):
+        return "${json-unit.regex}" + node.regex(hole=".+")
+    if isinstance(node, str) and node.startswith("${json-unit."):
+        return "${json-unit.regex}" + java_regex_escape(node)
+    return node
+
+
+def leaves(node: Any) -> list[Any]:
+    if isinstance(node, dict):
+        return [leaf for value in node.values() for leaf in leaves(value)]
+    if isinstance(node, list):
+        return [leaf for value in node for leaf in leaves(value)]
+    return [node]
+
+
+def leaf_weight(leaf: Any) -> int:
+    if isinstance(leaf, Hole):
+        return 0 if leaf.kind == "any" else 1
+    return 1 if isinstance(leaf, Template) else 2
+
+
+def holds_array(node: Any) -> bool:
+    if isinstance(node, list):
+        return True
+    return isinstance(node, dict) and any(holds_array(v) for v in node.values())
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"a": 1, "b": "x", "c": None, "d": True, "e": 1.5},
+        {"a": [HOLE_ANY, HOLE_STRING, HOLE_NUMBER], "t": Template(("o-", HOLE_ANY))},
+        {"lit": "${json-unit.any-string}", "nested": {"deep": [{"k": []}], "empty": {}}},
+        [1, "two", {"three": HOLE_NUMBER}],
+        {},
+    ],
+)
+def test_json_walk_gives_the_expected_value_weight_and_arrays_in_one_pass(tree: Any) -> None:
+    walk = JsonWalk()
+    assert walk.expected(tree) == expected_json(tree)
+    assert walk.weight == sum(leaf_weight(leaf) for leaf in leaves(tree))
+    assert walk.has_array == holds_array(tree)
+
+
+def test_an_ipv6_host_is_matched_in_brackets() -> None:
+    mapping = build(make_exchange(authority="[::1]:9000"))
+    assert mapping is not None
+    assert mapping["request"]["host"] == {"equalTo": "[::1]", "caseInsensitive": True}

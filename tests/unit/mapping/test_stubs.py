@@ -1,0 +1,202 @@
+"""build_mapping: ids, priority, scenarios, metadata and the response definition."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+import pytest
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import HttpResponse
+from ext_proc_server.core.metrics import COLLECTOR_DROPPED
+from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, ScenarioTracker, build_mapping
+from ext_proc_server.mapping.stubs import BODY_DROPPED_HEADER, LOWEST_PRIORITY, TRUNCATED_HEADER
+from tests.unit.mapping.mapping_helpers import JSON, UUID, build, json_post, make_exchange
+
+
+def test_refuses_unsanitized_exchange() -> None:
+    with pytest.raises(ValueError, match="not sanitized"):
+        build_mapping(
+            make_exchange().replace(sanitized=False),
+            dedup_hash="0" * 64,
+            config=CollectorConfig(),
+            normalizer=NoiseNormalizer(CollectorConfig()),
+        )
+
+
+def test_refuses_exchange_without_response() -> None:
+    with pytest.raises(ValueError, match="no response"):
+        build_mapping(
+            make_exchange().replace(response=None),
+            dedup_hash="0" * 64,
+            config=CollectorConfig(),
+            normalizer=NoiseNormalizer(CollectorConfig()),
+        )
+
+
+def test_id_is_a_uuid_derived_from_the_hash() -> None:
+    cfg = CollectorConfig()
+    normalizer = NoiseNormalizer(cfg)
+    one = build_mapping(make_exchange(), dedup_hash="a" * 64, config=cfg, normalizer=normalizer)
+    again = build_mapping(make_exchange(), dedup_hash="a" * 64, config=cfg, normalizer=normalizer)
+    other = build_mapping(make_exchange(), dedup_hash="b" * 64, config=cfg, normalizer=normalizer)
+    assert one and again and other
+    assert one["id"] == one["uuid"] == again["id"]
+    assert other["id"] != one["id"]
+    assert str(uuid.UUID(one["id"])) == one["id"]
+
+
+def test_basic_request_and_metadata() -> None:
+    mapping = build(make_exchange(query=(("b", "2"), ("a", "1"))))
+    assert mapping is not None
+    request = mapping["request"]
+    assert request["method"] == "GET"
+    assert request["urlPath"] == "/items"
+    assert request["host"] == {"equalTo": "shop.svc", "caseInsensitive": True}
+    assert request["queryParameters"] == {"a": {"equalTo": "1"}, "b": {"equalTo": "2"}}
+    assert "headers" not in request
+    assert "bodyPatterns" not in request
+    meta = mapping["metadata"]["mockado"]
+    assert meta["namespace"] == "shop"
+    assert meta["workload"] == "web"
+    assert meta["captured_at_s"] == 1700000000.5
+    assert meta["host"] == "shop.svc"
+    assert meta["truncated"] is False
+    assert len(meta["hash"]) == 64
+    assert 1 <= mapping["priority"] <= LOWEST_PRIORITY
+
+
+def test_truncated_response_marked() -> None:
+    response = HttpResponse(status=200, headers=JSON, body=b'{"a": [1, 2', body_truncated=True)
+    mapping = build(make_exchange(response=response))
+    assert mapping is not None
+    assert mapping["response"]["headers"][TRUNCATED_HEADER] == "true"
+    assert mapping["response"]["body"] == '{"a": [1, 2'
+    assert mapping["metadata"]["mockado"]["truncated"] is True
+
+
+def test_truncated_response_skipped_and_counted() -> None:
+    counter = COLLECTOR_DROPPED.labels(reason="truncated_response")
+    before = counter._value.get()
+    response = HttpResponse(status=200, body=b"abc", body_truncated=True)
+    assert build(make_exchange(response=response), truncated_responses="skip") is None
+    assert counter._value.get() == before + 1
+
+
+def test_response_headers_filtered_and_multi_valued() -> None:
+    response = HttpResponse(
+        status=201,
+        headers=(
+            (":status", "201"),
+            ("Content-Type", "application/json"),
+            ("Content-Length", "11"),
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+            ("Connection", "keep-alive"),
+            ("Date", "Mon"),
+            ("x-envoy-upstream-service-time", "3"),
+            ("Set-Cookie", "sid=SANITIZED_COOKIE"),
+            ("set-cookie", "theme=dark"),
+            ("X-Custom", "v"),
+        ),
+        body=b'{"id": 1}',
+    )
+    mapping = build(make_exchange(response=response))
+    assert mapping is not None
+    assert mapping["response"] == {
+        "status": 201,
+        "headers": {
+            "Content-Type": "application/json",
+            "Set-Cookie": ["sid=SANITIZED_COOKIE", "theme=dark"],
+            "X-Custom": "v",
+        },
+        "jsonBody": {"id": 1},
+    }
+
+
+def test_response_body_kinds() -> None:
+    text = build(make_exchange(response=HttpResponse(status=200, body=b"hello")))
+    binary = build(make_exchange(response=HttpResponse(status=200, body=b"\x89PNG\xff")))
+    dropped = build(make_exchange(response=HttpResponse(status=200, body=b"", body_dropped=True)))
+    scalar = build(make_exchange(response=HttpResponse(status=200, headers=JSON, body=b'"s"')))
+    assert text and binary and dropped and scalar
+    assert text["response"]["body"] == "hello"
+    assert base64.b64decode(binary["response"]["base64Body"]) == b"\x89PNG\xff"
+    assert dropped["response"]["headers"] == {BODY_DROPPED_HEADER: "true"}
+    assert not {"body", "jsonBody", "base64Body"} & dropped["response"].keys()
+    assert scalar["response"]["body"] == '"s"'
+
+
+def test_more_specific_stubs_get_a_lower_priority_number() -> None:
+    page1 = build(make_exchange(path="/search", query=(("q", "x"),)))
+    page2 = build(make_exchange(path="/search", query=(("q", "x"), ("page", "2"))))
+    small = build(json_post({"a": 1}))
+    bigger = build(json_post({"a": 1, "b": 2}))
+    only_noise = build(json_post({"a": 1, "nonce": "z"}))
+    assert page1 and page2 and small and bigger and only_noise
+    assert page2["priority"] < page1["priority"]
+    assert bigger["priority"] < small["priority"]
+    assert only_noise["priority"] == small["priority"]
+
+
+def test_stateful_scenarios_replay_in_order() -> None:
+    cfg = CollectorConfig(stateful_scenarios=True)
+    normalizer = NoiseNormalizer(cfg)
+    dedup = Deduplicator(cfg, normalizer=normalizer)
+    tracker = ScenarioTracker()
+    mappings = []
+    for body in (b'{"n":1}', b'{"n":2}', b'{"n":1}', b'{"n":3}'):
+        exchange = make_exchange(response=HttpResponse(status=200, headers=JSON, body=body))
+        mappings.append(
+            build_mapping(
+                exchange,
+                dedup_hash=dedup.hash(exchange),
+                config=cfg,
+                normalizer=normalizer,
+                scenarios=tracker,
+            )
+        )
+    first, second, first_again, third = mappings
+    assert first and second and first_again and third
+    assert first["id"] == first_again["id"]
+    assert len({first["id"], second["id"], third["id"]}) == 3
+    assert first["scenarioName"] == second["scenarioName"] == third["scenarioName"]
+    assert "requiredScenarioState" not in first
+    assert first["newScenarioState"] == "state-2"
+    assert second["requiredScenarioState"] == "state-2"
+    assert second["newScenarioState"] == "state-3"
+    assert third["requiredScenarioState"] == "state-3"
+    assert second["priority"] < first["priority"]
+
+
+def test_scenario_tracker_limit() -> None:
+    tracker = ScenarioTracker(max_states=2)
+    assert tracker.position("k", "a") == 1
+    assert tracker.position("k", "b") == 2
+    assert tracker.position("k", "c") is None
+    assert tracker.position("k", "a") == 1
+    assert tracker.position("other", "c") == 1
+
+
+def test_mapping_is_json_serializable() -> None:
+    mapping = build(json_post({"a": [1, {"b": UUID}]}, query=(("x", "1"),)))
+    assert json.loads(json.dumps(mapping)) == mapping
+
+
+def test_mapping_from_a_shared_normalization_is_the_same() -> None:
+    config = CollectorConfig()
+    normalizer = NoiseNormalizer(config)
+    body = json.dumps({"id": UUID, "name": "n", "items": [1, 2]}).encode()
+    exchange = make_exchange(
+        method="POST", path=f"/orders/{UUID}", query=(("q", "1"),), headers=JSON, body=body
+    )
+    dedup = Deduplicator(config, normalizer=normalizer)
+    key, normalized = dedup.hash_normalized(exchange)
+    assert key == dedup.hash(exchange)
+    shared = build_mapping(
+        exchange, dedup_hash=key, config=config, normalizer=normalizer, normalized=normalized
+    )
+    alone = build_mapping(exchange, dedup_hash=key, config=config, normalizer=normalizer)
+    assert shared == alone

@@ -1,0 +1,102 @@
+"""The per-exchange stages: fail closed, drops counted by reason, default wiring."""
+
+import asyncio
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.errors import SanitizeError
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.core.queue_entries import decode_entry
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping
+from ext_proc_server.pipeline import CapturePipeline, default_stages, prepare
+from tests.unit.pipeline.pipeline_helpers import FakeRedis, cfg, dropped, exchange, stages, wait_for
+
+
+def test_sanitizer_failure_drops_fail_closed():
+    def boom(ex):
+        if ex.request.path == "/bad":
+            raise SanitizeError("body: cannot be sanitized")
+        if ex.request.path == "/bug":
+            raise RuntimeError("bug")
+        if ex.request.path == "/unsure":
+            return ex  # returned without sanitized=True: never queued
+        return ex.replace(sanitized=True)
+
+    async def go():
+        redis = FakeRedis()
+        pipe = CapturePipeline(cfg(), stages=stages(redis, sanitize=boom))
+        pipe.start()
+        before = (dropped("sanitize_error"), dropped("unsanitizable"))
+        for path in ("/bad", "/bug", "/unsure", "/good"):
+            pipe.submit(exchange(path))
+        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1)
+        await pipe.stop()
+        assert dropped("sanitize_error") - before[0] == 2
+        assert dropped("unsanitizable") - before[1] == 1
+        return redis
+
+    redis = asyncio.run(go())
+    assert '"/good"' in redis.entries[0]["mapping"]
+
+
+def test_truncated_response_skip_and_unencodable_values():
+    async def go():
+        redis = FakeRedis()
+        pipe = CapturePipeline(cfg(truncated_responses="skip"), stages=stages(redis))
+        pipe.start()
+        before = (dropped("truncated_response"), dropped("malformed"))
+        pipe.submit(exchange("/t", truncated=True))
+        pipe.submit(exchange("/bad\udce9"))  # a lone surrogate cannot be sent to Redis
+        pipe.submit(exchange("/ok"))
+        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1)
+        await pipe.stop()
+        assert dropped("truncated_response") - before[0] == 1
+        assert dropped("malformed") - before[1] == 1
+
+    asyncio.run(go())
+
+
+def _json_exchange(authority: str = "api.example:8080") -> Exchange:
+    return Exchange(
+        id="j",
+        request=HttpRequest(
+            method="POST",
+            path="/orders/3f2b8c1e-1111-4222-8333-444455556666",
+            authority=authority,
+            headers=(("content-type", "application/json"),),
+            body=b'{"name":"n","items":[1,2]}',
+        ),
+        response=HttpResponse(
+            status=200, headers=(("content-type", "application/json"),), body=b'{"ok":1}'
+        ),
+    )
+
+
+def test_default_dedup_hands_its_normalized_request_to_the_mapping():
+    config = CollectorConfig()
+    wired = default_stages(config, redis=None, keys=RedisKeys(queue="unit"))
+    clean = wired.sanitize(_json_exchange())
+    keyed = wired.dedup(clean)
+    assert keyed.exchange is clean and keyed.normalized is not None
+    assert keyed.dedup_hash == Deduplicator(config).hash(clean)
+    alone = build_mapping(
+        clean, dedup_hash=keyed.dedup_hash, config=config, normalizer=NoiseNormalizer(config)
+    )
+    assert wired.build_mapping(keyed) == alone
+    # Without Redis the one-round-trip script is left out.
+    assert wired.claim_and_enqueue is None
+
+
+def test_prepare_queues_the_host_without_port_or_brackets():
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    for authority, host in (("api.example:8080", "api.example"), ("[::1]:9000", "::1")):
+        prepared = prepare(
+            _json_exchange(authority), wired, dedup_enabled=True, skip_truncated=False
+        )
+        assert prepared is not None
+        assert decode_entry(prepared.entry)[1] == host
+        # The second time, the local LRU calls it a duplicate: nothing to queue.
+        assert (
+            prepare(_json_exchange(authority), wired, dedup_enabled=True, skip_truncated=False)
+            is None
+        )

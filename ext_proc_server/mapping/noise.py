@@ -21,6 +21,7 @@ What counts as noise:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -87,30 +88,19 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 # Field names repeat across exchanges (JSON keys, query names): fold each once.
-_FIELD_KEYS: dict[str, str] = {}
-_FIELD_KEYS_MAX = 8192
-_TIME_LIKE: dict[str, bool] = {}
+# Field names recur on every call; the caches are bounded so a client cannot grow them.
+FIELD_KEY_CACHE_SIZE = 8192
 
 
+@functools.lru_cache(maxsize=FIELD_KEY_CACHE_SIZE)
 def field_key(name: str) -> str:
     """ "requestId", "X-Request-ID" and "request_id" all become "request_id"."""
-    key = _FIELD_KEYS.get(name)
-    if key is None:
-        key = _CAMEL_BOUNDARY.sub("_", name).replace("-", "_").lower()
-        if len(_FIELD_KEYS) >= _FIELD_KEYS_MAX:
-            _FIELD_KEYS.clear()  # bounded: a client cannot grow it without limit
-        _FIELD_KEYS[name] = key
-    return key
+    return _CAMEL_BOUNDARY.sub("_", name).replace("-", "_").lower()
 
 
+@functools.lru_cache(maxsize=FIELD_KEY_CACHE_SIZE)
 def _is_time_like(name: str) -> bool:
-    found = _TIME_LIKE.get(name)
-    if found is None:
-        found = bool(_TIME_LIKE_FIELD.search(field_key(name)))
-        if len(_TIME_LIKE) >= _FIELD_KEYS_MAX:
-            _TIME_LIKE.clear()
-        _TIME_LIKE[name] = found
-    return found
+    return bool(_TIME_LIKE_FIELD.search(field_key(name)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,6 +173,26 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
 
 
+def _read_until_ready(proc, state: Path, *, timeout_s: float) -> list[str]:
+    """``mockado up``'s summary lines, up to its "Press Ctrl-C" line; fails with its logs."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line:
+            lines.append(line)
+            if "Press Ctrl-C to stop" in line:
+                return lines
+        elif proc.poll() is not None:
+            break
+    proc.kill()
+    logs = "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+        for p in sorted((state / "logs").glob("*.log"))
+    )
+    pytest.fail(f"mockado up did not come up:\n{''.join(lines)}\n{logs}")
+
+
 @pytest.fixture
 def stack_factory(tmp_path: Path, mockado_bin: str, clean_env: dict[str, str]):
     """Start ``mockado up`` as a user would; every started stack is stopped at test end."""
@@ -205,25 +225,7 @@ def stack_factory(tmp_path: Path, mockado_bin: str, clean_env: dict[str, str]):
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**clean_env, **(env or {})}, cwd=REPO,
         )  # fmt: skip
-        lines: list[str] = []
-        deadline = time.monotonic() + 150
-        ready = False
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if line:
-                lines.append(line)
-                if "Press Ctrl-C to stop" in line:
-                    ready = True
-                    break
-            elif proc.poll() is not None:
-                break
-        if not ready:
-            proc.kill()
-            logs = "\n".join(
-                f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-                for p in sorted((state / "logs").glob("*.log"))
-            )
-            pytest.fail(f"mockado up did not come up:\n{''.join(lines)}\n{logs}")
+        lines = _read_until_ready(proc, state, timeout_s=150)
         handle = StackHandle(
             process=proc,
             proxy_url=f"http://127.0.0.1:{proxy_port}",

@@ -67,65 +67,69 @@ def forms(value: str) -> set[str]:
     return {f for f in out if f}
 
 
-def send_planted_traffic(proxy: str) -> int:
+def planted_requests(client: httpx.Client) -> list[httpx.Request]:
+    """Every planted value, in every place a request can carry it."""
     s = SECRETS
+    return [
+        client.build_request(
+            "GET",
+            f"/echo/users/{urllib.parse.quote(s['email'])}/orders",
+            params={"cpf": s["cpf"], "token": s["jwt"], "phone": s["phone"]},
+            headers={
+                "Authorization": f"Bearer {s['jwt']}",
+                "X-Api-Key": s["api_key"],
+                "Cookie": f"session={s['cookie']}; theme=dark; {s['cookie_nameless']}",
+            },
+        ),
+        client.build_request(
+            "POST",
+            "/echo/login",
+            json={
+                "email": s["email"],
+                "password": s["password"],
+                "card": s["card"],
+                "cnpj": s["cnpj"],
+                "employee": s["custom"],
+                "cardNumber": s["card_bare"],
+                "cpf": s["cpf_bare"],
+                "card_pin": s["pin"],
+                "note": f"call me at {s['phone']}",
+            },
+            headers={"Authorization": f"Basic {s['basic']}"},
+        ),
+        client.build_request(
+            "POST",
+            "/echo/form",
+            content=urllib.parse.urlencode(
+                {
+                    "senha": s["password"],
+                    "email": s["email"],
+                    "cpf": s["cpf"],
+                    "api_key": s["api_key"],
+                }
+            ),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        client.build_request(
+            "POST",
+            "/echo/gzip",
+            content=gzip.compress(
+                json.dumps(
+                    {"access_token": s["jwt"], "email": s["email"], "cpf": s["cpf"]}
+                ).encode()
+            ),
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        ),
+        client.build_request(
+            "POST", "/api/login", json={"email": s["email"], "password": s["password"]}
+        ),
+    ]
+
+
+def send_planted_traffic(proxy: str) -> int:
     sent = 0
     with httpx.Client(base_url=proxy, timeout=10) as client:
-        requests = [
-            client.build_request(
-                "GET",
-                f"/echo/users/{urllib.parse.quote(s['email'])}/orders",
-                params={"cpf": s["cpf"], "token": s["jwt"], "phone": s["phone"]},
-                headers={
-                    "Authorization": f"Bearer {s['jwt']}",
-                    "X-Api-Key": s["api_key"],
-                    "Cookie": f"session={s['cookie']}; theme=dark; {s['cookie_nameless']}",
-                },
-            ),
-            client.build_request(
-                "POST",
-                "/echo/login",
-                json={
-                    "email": s["email"],
-                    "password": s["password"],
-                    "card": s["card"],
-                    "cnpj": s["cnpj"],
-                    "employee": s["custom"],
-                    "cardNumber": s["card_bare"],
-                    "cpf": s["cpf_bare"],
-                    "card_pin": s["pin"],
-                    "note": f"call me at {s['phone']}",
-                },
-                headers={"Authorization": f"Basic {s['basic']}"},
-            ),
-            client.build_request(
-                "POST",
-                "/echo/form",
-                content=urllib.parse.urlencode(
-                    {
-                        "senha": s["password"],
-                        "email": s["email"],
-                        "cpf": s["cpf"],
-                        "api_key": s["api_key"],
-                    }
-                ),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            ),
-            client.build_request(
-                "POST",
-                "/echo/gzip",
-                content=gzip.compress(
-                    json.dumps(
-                        {"access_token": s["jwt"], "email": s["email"], "cpf": s["cpf"]}
-                    ).encode()
-                ),
-                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
-            ),
-            client.build_request(
-                "POST", "/api/login", json={"email": s["email"], "password": s["password"]}
-            ),
-        ]
-        for request in requests:
+        for request in planted_requests(client):
             resp = client.send(request)
             assert resp.status_code == 200, (
                 f"proxied request failed: {request.method} {resp.status_code}"

@@ -55,6 +55,7 @@ class Loader:
     ``redis``, ``clients`` (by shard name) and ``consumer`` (the consumer name) replace
     what the config would build, e.g. to run against in-process fakes."""
 
+    # Long because it wires every part of the loader in one visible list.
     def __init__(
         self,
         config: MockadoConfig,

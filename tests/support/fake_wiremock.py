@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -39,6 +40,11 @@ class FakeWireMock:
         """The stubs the loader imported from the queue: everything but the catch-all."""
         return {k: v for k, v in self.stubs.items() if "catch_all" not in json.dumps(v)}
 
+    async def serve(self, request: httpx.Request) -> httpx.Response:
+        # Every call yields to the event loop once, as a network round trip does.
+        await asyncio.sleep(0)
+        return self.handler(request)
+
     def handler(self, request: httpx.Request) -> httpx.Response:
         if self.down_for > 0:
             self.down_for -= 1
@@ -75,7 +81,7 @@ class FakeWireMock:
 
     def client(self, *, auth: tuple[str, str] | None = None) -> WireMockClient:
         return WireMockClient(
-            "http://wiremock.test", transport=httpx.MockTransport(self.handler), auth=auth
+            "http://wiremock.test", transport=httpx.MockTransport(self.serve), auth=auth
         )
 
 

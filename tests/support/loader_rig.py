@@ -186,6 +186,7 @@ class FakeLock:
         self.token = uuid.uuid4().hex
 
     async def acquire(self) -> bool:
+        self.redis.lock_attempts += 1
         if self.name in self.redis.locks:
             return False
         self.redis.locks[self.name] = self.token
@@ -218,6 +219,7 @@ class FakeRedis:
         # Hashes (the shard records) and held locks, by key.
         self.hashes: dict[str, dict[str, str]] = {}
         self.locks: dict[str, str] = {}
+        self.lock_attempts = 0
         self.lock_acquisitions = 0
 
     def pipeline(self, transaction: bool = True) -> _Pipe:

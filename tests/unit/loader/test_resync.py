@@ -111,6 +111,8 @@ def test_two_replicas_noticing_at_once_reload_once():
         )
 
     assert sorted(asyncio.run(both())) == [False, True]
+    # Both noticed; one took the lock and reloaded, the other found it taken.
+    assert (redis.lock_attempts, redis.lock_acquisitions) == (2, 1)
     assert len(wiremock.recorded) == 50
     assert wiremock.imported_stubs == 50 + 1  # each stub once, and the catch-all
 

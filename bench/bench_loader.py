@@ -148,7 +148,7 @@ def _start_wiremock(port: int, root: Path, log_path: Path) -> procs.ManagedProce
 
 
 async def _until(check, *, timeout_s: float, what: str, poll_s: float = 0.02) -> float:
-    """Poll ``await check()`` until true. -> the perf_counter when it was."""
+    """Poll ``await check()`` until true. -> the perf_counter when it was (to ``poll_s``)."""
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
         with contextlib.suppress(WireMockError):
@@ -180,14 +180,17 @@ async def _measure_resync(count: int, *, root: Path, redis_url: str) -> dict:
         loader, stop = Loader(config), asyncio.Event()
         task = asyncio.create_task(loader.run(stop))
         try:
-            await _until(lambda: _stubs_are(probe, count + 1), timeout_s=600, what="first load")
+            # Counting stubs is O(stubs) in WireMock: polled gently, not to slow the import.
+            await _until(
+                lambda: _stubs_are(probe, count + 1), timeout_s=600, what="first load", poll_s=0.25
+            )
             record = RedisKeys(queue=queue).shard_record("default")
-            bytes_per_stub = (await redis.memory_usage(record)) / count
+            bytes_per_stub = (await redis.memory_usage(record, samples=0)) / count
             wiremock.kill()
             wiremock = _start_wiremock(port, root / "resync-2", root / "resync-2.log")
             answered = await _until(probe.health, timeout_s=60, what="wiremock restarted")
             back = await _until(
-                lambda: _stubs_are(probe, count + 1), timeout_s=600, what="stubs back"
+                lambda: _stubs_are(probe, count + 1), timeout_s=600, what="stubs back", poll_s=0.25
             )
         finally:
             stop.set()

@@ -133,7 +133,8 @@ LOADER_PROCESSED = Counter(
 )
 LOADER_ERRORS = Counter(
     "wiremock_loader_mappings_errors",
-    "Loader errors by type: wiremock_unavailable, wiremock_rejected, invalid_item, redis_error.",
+    "Loader errors by type: wiremock_unavailable, wiremock_unauthorized, wiremock_rejected, "
+    "invalid_item, redis_error.",
     ["error_type"],
 )
 LOADER_WIREMOCK_DURATION = Histogram(
@@ -166,6 +167,26 @@ LOADER_SHARD_BACKLOG = Gauge(
 LOADER_STUBS_REJECTED = Counter(
     "wiremock_loader_stubs_rejected",
     "Mappings refused because the shard reached max_stubs.",
+    ["shard"],
+)
+LOADER_RECORD_SIZE = Gauge(
+    "wiremock_loader_record_size",
+    "Mappings in a shard's record in Redis: what its WireMock should hold (catch-all aside).",
+    ["shard"],
+)
+LOADER_RESYNCS = Counter(
+    "wiremock_loader_resyncs",
+    "Reloads of a shard from its record after its WireMock restarted empty or lost stubs.",
+    ["shard"],
+)
+LOADER_RESYNC_STUBS = Counter(
+    "wiremock_loader_resync_stubs_reloaded",
+    "Stubs put back into a shard's WireMock from its record.",
+    ["shard"],
+)
+LOADER_RESYNC_DURATION = Gauge(
+    "wiremock_loader_resync_last_duration_seconds",
+    "How long the last reload of a shard from its record took.",
     ["shard"],
 )
 LOADER_BACKUPS = Counter(

@@ -1,9 +1,9 @@
 """Every Redis key mockado uses, in one place.
 
 The capture queue is a Redis Stream named by ``redis_queue``. Loaders consume
-it through one consumer group; the dead-letter stream and the dedup claims
-hang off the same name, so several mockado installations can share a Redis by
-choosing different queue names.
+it through one consumer group; the dead-letter stream, the dedup claims and the
+per-shard records of what each WireMock should hold hang off the same name, so
+several mockado installations can share a Redis by choosing different queue names.
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ class RedisKeys:
     def dedup_prefix(self) -> str:
         return f"{self.queue}:dedup:"
 
-    def stub_ids(self, shard: str) -> str:
-        """The set of mapping ids a shard holds, for the stub budget."""
-        return f"{self.queue}:stubs:{shard}"
+    def shard_record(self, shard: str) -> str:
+        """What a WireMock shard should hold: a hash of mapping id -> the mapping JSON as
+        imported. Written in the transaction that acks landed items; read to reload a
+        WireMock that restarted empty."""
+        return f"{self.queue}:record:{shard}"
+
+    def resync_lock(self, shard: str) -> str:
+        """A short lock (with a TTL) taken by the one loader replica reloading a shard."""
+        return f"{self.queue}:resync-lock:{shard}"

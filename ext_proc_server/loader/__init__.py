@@ -1,7 +1,8 @@
 """The loader: queued mappings from the Redis Stream into WireMock shards, at least once.
 
-``Loader(config)`` runs the consumer (``await loader.run(stop)``); ``main`` is
-``mockado loader`` and ``restore_main`` is ``mockado restore``. See docs/loader.md.
+``Loader(config)`` runs the consumer (``await loader.run(stop)``), and reloads a WireMock
+shard that restarted empty from that shard's record in Redis; ``main`` is ``mockado
+loader`` and ``restore_main`` is ``mockado restore``. See docs/loader.md.
 """
 
 from ext_proc_server.loader.backup import write_backup
@@ -9,14 +10,16 @@ from ext_proc_server.loader.entries import QueueItem, parse_entry
 from ext_proc_server.loader.restore import read_backup, restore_main, restore_mappings
 from ext_proc_server.loader.routing import DEFAULT_SHARD, Router, shard_urls
 from ext_proc_server.loader.service import Loader, main
-from ext_proc_server.loader.wiremock_client import WireMockClient
+from ext_proc_server.loader.wiremock_client import WireMockAuthError, WireMockClient, client_for
 
 __all__ = [
     "DEFAULT_SHARD",
     "Loader",
     "QueueItem",
     "Router",
+    "WireMockAuthError",
     "WireMockClient",
+    "client_for",
     "main",
     "parse_entry",
     "read_backup",

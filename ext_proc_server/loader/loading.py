@@ -1,6 +1,7 @@
 """Importing held items into their shard's WireMock, and what follows each answer.
 
-* Accepted: acknowledged, and the shard's known ids and stub count move on.
+* Accepted: acknowledged and written to the shard's record in one transaction, and
+  the shard's known ids and stub count move on.
 * WireMock down (connect error, timeout, 5xx): the batch stays held and is retried
   with backoff, forever, without touching the poison budget.
 * Refused (4xx): the batch is split to isolate the bad item; the rest lands. The bad
@@ -121,7 +122,7 @@ class BatchLoader:
                 await shard.seed()
 
     async def _landed(self, shard: Shard, chunk: list[QueueItem]) -> None:
-        await self._stream.ack(chunk)
+        await self._stream.ack(chunk, landed_on=shard.name)
         LOADER_PROCESSED.labels(status="loaded").inc(len(chunk))
         new_ids = {i.mapping_id for i in chunk} - shard.known_ids
         shard.known_ids |= new_ids

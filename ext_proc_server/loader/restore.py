@@ -12,7 +12,12 @@ from typing import Any
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import BackupError, ConfigError, WireMockError
 from ext_proc_server.loader.retry import backoff_s
-from ext_proc_server.loader.wiremock_client import WireMockClient, split_refused
+from ext_proc_server.loader.wiremock_client import (
+    WireMockAuthError,
+    WireMockClient,
+    client_for,
+    import_isolating,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,29 +65,15 @@ async def restore_mappings(
 ) -> tuple[int, int]:
     """Import in batches; a refused batch is split to skip only the bad stubs. An outage
     is retried ``retry_attempts`` times, then raises. -> (imported, refused)."""
-    imported = refused = 0
-    stack = [list(mappings[i : i + batch_size]) for i in range(0, len(mappings), batch_size)]
-    stack.reverse()
-    while stack:
-        chunk = stack.pop()
-        try:
-            await _import(
-                client,
-                chunk,
-                attempts=retry_attempts,
-                base_s=retry_backoff_s,
-                max_s=retry_max_delay_s,
-            )
-        except WireMockError as exc:
-            if not exc.is_terminal:
-                raise
-            if len(chunk) == 1:
-                refused += 1
-            else:
-                stack.extend(reversed(split_refused(chunk, exc.item_index)))
-            continue
-        imported += len(chunk)
-    return imported, refused
+    chunks = [list(mappings[i : i + batch_size]) for i in range(0, len(mappings), batch_size)]
+
+    async def send(chunk: list[dict[str, Any]]) -> None:
+        await _import(
+            client, chunk, attempts=retry_attempts, base_s=retry_backoff_s, max_s=retry_max_delay_s
+        )
+
+    refused = await import_isolating(chunks, send)
+    return len(mappings) - len(refused), len(refused)
 
 
 async def _import(
@@ -93,13 +84,14 @@ async def _import(
     base_s: float,
     max_s: float,
 ) -> None:
-    """Import; an outage is tried ``attempts`` times in all, a refusal raises at once."""
+    """Import; an outage is tried ``attempts`` times in all, a refusal raises at once (of
+    the mapping: to be skipped; of the credentials: to stop the restore)."""
     for attempt in range(attempts):
         try:
             await client.import_mappings(chunk)
             return
         except WireMockError as exc:
-            if exc.is_terminal or attempt + 1 == attempts:
+            if exc.is_terminal or isinstance(exc, WireMockAuthError) or attempt + 1 == attempts:
                 raise
             await asyncio.sleep(backoff_s(attempt, base_s=base_s, max_s=max_s))
 
@@ -107,9 +99,7 @@ async def _import(
 async def _restore(config: MockadoConfig, *, backup_dir: Path, wiremock_url: str) -> int:
     mappings = await asyncio.to_thread(read_backup, backup_dir)
     loader = config.loader
-    async with WireMockClient(
-        wiremock_url.rstrip("/"), timeout_s=loader.wiremock_timeout, tls=loader.wiremock_tls
-    ) as client:
+    async with client_for(loader, wiremock_url.rstrip("/")) as client:
         imported, refused = await restore_mappings(
             mappings,
             client=client,

@@ -9,6 +9,8 @@ How an item travels:
 * It is checked against the shard's stub budget (``budget``) and imported in batches
   (``/__admin/mappings/import``, OVERWRITE: mapping ids are deterministic, so a replay
   is harmless); only what WireMock accepted is acknowledged (``loading``).
+* The ack also writes it to its shard's record in Redis (``record``), from which a
+  WireMock that restarted empty is reloaded within seconds (``resync``).
 * Items of a loader that died are reclaimed by ``XAUTOCLAIM`` after ``claim_timeout_s``.
 * SIGTERM: the in-flight import finishes (bounded by ``wiremock_timeout``) and is acked;
   items read but not imported are handed back at once (``XCLAIM ... IDLE``) so another
@@ -35,6 +37,8 @@ from ext_proc_server.loader.budget import StubBudget
 from ext_proc_server.loader.entries import QueueItem
 from ext_proc_server.loader.housekeeping import Housekeeping
 from ext_proc_server.loader.loading import BatchLoader
+from ext_proc_server.loader.record import ShardRecord
+from ext_proc_server.loader.resync import ShardResync, reload_lock_ttl_s
 from ext_proc_server.loader.retry import Retry
 from ext_proc_server.loader.routing import Router, shard_urls
 from ext_proc_server.loader.shards import build_shards
@@ -51,6 +55,7 @@ class Loader:
     ``redis``, ``clients`` (by shard name) and ``consumer`` (the consumer name) replace
     what the config would build, e.g. to run against in-process fakes."""
 
+    # Long because it wires every part of the loader in one visible list.
     def __init__(
         self,
         config: MockadoConfig,
@@ -98,7 +103,18 @@ class Loader:
             backlog_items=cfg.shard_backlog_items,
             batch_size=cfg.redis_batch_size,
         )
-        self.housekeeping = Housekeeping(stream=self.stream, shards=self.shards)
+        self.housekeeping = Housekeeping(stream=self.stream)
+        self.resync = ShardResync(
+            shards=self.shards,
+            record=ShardRecord(
+                self.stream.redis,
+                keys=self.stream.keys,
+                lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
+            ),
+            interval_s=cfg.resync_check_interval_s,
+            batch_size=cfg.redis_batch_size,
+            stop=self._stopping,
+        )
         self.backups = (
             BackupSchedule(
                 {name: shard.client for name, shard in self.shards.items()},
@@ -139,11 +155,12 @@ class Loader:
         """Consume until ``stop`` is set, then finish the in-flight batch and return."""
         log.info("loader started: %s", self.describe())
         relay = asyncio.create_task(self._stop_on(stop))
+        resync = asyncio.create_task(self.resync.run())
         backups = asyncio.create_task(self.backups.run(self._stopping)) if self.backups else None
         try:
             await self._consume()
         finally:
-            for task in (relay, backups):
+            for task in (relay, resync, backups):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -4,7 +4,6 @@ whether it answers, and the catch-all stub it must always have."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -14,7 +13,7 @@ from typing import Any
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_STUB_COUNT
-from ext_proc_server.loader.wiremock_client import WireMockClient
+from ext_proc_server.loader.wiremock_client import WireMockAuthError, WireMockClient, client_for
 from ext_proc_server.mapping.catch_all import catch_all_mapping
 
 log = logging.getLogger(__name__)
@@ -33,6 +32,8 @@ class Shard:
     seeded: bool = False
     available: bool = True
     down_since: float = 0.0
+    # Why it is down: the error type counted (a refusal of the credentials is logged anew).
+    down_because: str = ""
     last_count_at: float = 0.0
     last_seed_at: float = 0.0
     # One import at a time per shard keeps the stub count and budget exact.
@@ -58,22 +59,19 @@ class Shard:
         self.last_seed_at = self.last_count_at = now
         self.seeded = True
 
-    async def ensure_catch_all(self) -> None:
-        """Put the catch-all back if WireMock lost it (a restart forgets API stubs)."""
-        if self.catch_all is None or not self.available:
-            return
-        with contextlib.suppress(WireMockError):
-            if not await self.client.has_mapping(self.catch_all["id"]):
-                await self.client.import_mappings([self.catch_all])
-                self.known_ids.add(self.catch_all["id"])
-
     def mark_down(self, exc: WireMockError, *, held: int = 0) -> None:
-        """WireMock did not answer: counted each time, logged once per outage."""
-        LOADER_ERRORS.labels(error_type="wiremock_unavailable").inc()
-        if self.available:
+        """WireMock did not answer, or refused the credentials: counted each time, logged
+        once per outage (and again when its cause changes)."""
+        refused = isinstance(exc, WireMockAuthError)
+        error_type = "wiremock_unauthorized" if refused else "wiremock_unavailable"
+        LOADER_ERRORS.labels(error_type=error_type).inc()
+        if self.available or error_type != self.down_because:
+            if self.available:
+                self.down_since = time.monotonic()
             self.available = False
-            self.down_since = time.monotonic()
-            log.warning(
+            self.down_because = error_type
+            log.log(
+                logging.ERROR if refused else logging.WARNING,
                 "wiremock shard %s unavailable (%s); holding %d items and retrying",
                 self.name, exc, held,
             )  # fmt: skip
@@ -102,8 +100,7 @@ def build_shards(
     return {
         name: Shard(
             name=name,
-            client=clients.get(name)
-            or WireMockClient(url, timeout_s=loader.wiremock_timeout, tls=loader.wiremock_tls),
+            client=clients.get(name) or client_for(loader, url),
             catch_all=catch_all_mapping(shard=name, notify_url=notify_url),
         )
         for name, url in urls.items()

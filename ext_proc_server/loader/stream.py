@@ -3,7 +3,8 @@
 Reading (``XREADGROUP``), taking back its own pending items after a Redis error,
 reclaiming the items of dead consumers (``XAUTOCLAIM``), acknowledging (``XACK`` +
 ``XDEL`` in one transaction), dead-lettering, handing items back to the group
-(``XCLAIM ... IDLE``), heart-beating what it holds, and leaving the group.
+(``XCLAIM ... IDLE``), heart-beating what it holds, and leaving the group. The ack
+of landed items also writes them to their shard's record (``record.py`` reads it).
 """
 
 from __future__ import annotations
@@ -225,14 +226,22 @@ class StreamConsumer:
 
     # -- acknowledging, dead-lettering, handing back -------------------------------------
 
-    async def ack(self, items: Sequence[QueueItem]) -> None:
-        """XACK and XDEL in one transaction: acknowledged entries leave the stream."""
+    async def ack(self, items: Sequence[QueueItem], *, landed_on: str | None = None) -> None:
+        """XACK and XDEL in one transaction: acknowledged entries leave the stream.
+
+        ``landed_on``: the shard whose WireMock accepted the items. The same transaction
+        then writes them to its record (id -> the JSON imported; a replay replaces), so
+        the record holds every acked stub and nothing WireMock refused."""
         ids = [i.entry_id for i in items]
         if not ids:
             return
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xack(self.keys.stream, self.keys.group, *ids)
             pipe.xdel(self.keys.stream, *ids)
+            if landed_on is not None:
+                # In batch order: of two items with one id, the later one is what WireMock kept.
+                landed = {i.mapping_id: i.mapping_json() for i in items}
+                pipe.hset(self.keys.shard_record(landed_on), mapping=landed)
             await pipe.execute()
         for entry_id in ids:
             self._held.pop(entry_id, None)

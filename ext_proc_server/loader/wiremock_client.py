@@ -3,8 +3,10 @@
 Every httpx failure becomes a :class:`WireMockError`: ``status_code`` is the HTTP
 status of a refused request, ``None`` when WireMock could not be reached, so
 ``WireMockError.is_terminal`` tells a bad mapping (4xx) from a WireMock that is
-down (connect error, timeout, 5xx). Messages name the operation and the status,
-never WireMock's error detail: it quotes the mapping back.
+down (connect error, timeout, 5xx). A 401/403 is :class:`WireMockAuthError`: the
+admin API refused the loader's credentials, which is no mapping's fault, so it is
+not terminal (held items wait for the fix, nothing is dead-lettered). Messages name
+the operation and the status, never WireMock's error detail: it quotes the mapping back.
 """
 
 from __future__ import annotations
@@ -12,18 +14,29 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
 
-from ext_proc_server.core.config import TLSClient, redact_url
+from ext_proc_server.core.config import LoaderConfig, TLSClient, redact_url
 from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.metrics import LOADER_WIREMOCK_DURATION
 
 IMPORT_OPTIONS = {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False}
 _IMPORT_OPTIONS_JSON = json.dumps(IMPORT_OPTIONS, separators=(",", ":"))
 T = TypeVar("T")
+# The admin API refused the credentials (WireMock answers 401; a proxy in front may say 403).
+AUTH_REFUSED_STATUSES = (401, 403)
+
+
+class WireMockAuthError(WireMockError):
+    """WireMock's admin API refused the loader's credentials (or their absence)."""
+
+    @property
+    def is_terminal(self) -> bool:
+        # Wrong or missing credentials are an outage to wait out, not a bad mapping.
+        return False
 
 
 def encode_mapping(mapping: dict[str, Any]) -> str:
@@ -53,6 +66,27 @@ def split_refused(batch: list[T], blamed: int | None) -> list[list[T]]:
     return [batch[:middle], batch[middle:]]
 
 
+async def import_isolating(
+    chunks: Sequence[list[T]], send: Callable[[list[T]], Awaitable[None]]
+) -> list[T]:
+    """``send`` each chunk; a chunk WireMock refused (4xx) is split (``split_refused``)
+    until each refused item stands alone. An outage raises. -> the refused items."""
+    refused: list[T] = []
+    stack = [chunk for chunk in reversed(chunks) if chunk]
+    while stack:
+        chunk = stack.pop()
+        try:
+            await send(chunk)
+        except WireMockError as exc:
+            if not exc.is_terminal:
+                raise
+            if len(chunk) == 1:
+                refused.append(chunk[0])
+            else:
+                stack.extend(reversed(split_refused(chunk, exc.item_index)))
+    return refused
+
+
 def _blamed_index(response: httpx.Response) -> int | None:
     # WireMock answers a bad import with errors[].source.pointer = "/mappings/<i>/...".
     try:
@@ -76,6 +110,7 @@ class WireMockClient:
         timeout_s: float = 10.0,
         tls: TLSClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.display_url = redact_url(self.base_url)
@@ -84,6 +119,8 @@ class WireMockClient:
             timeout=timeout_s,
             verify=_verify(tls),
             transport=transport,
+            # HTTP Basic on every admin call (WireMock's --admin-api-basic-auth).
+            auth=httpx.BasicAuth(*auth) if auth else None,
             # Several shards and a prefetching loader share few connections.
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
             headers={"content-type": "application/json"},
@@ -113,6 +150,12 @@ class WireMockClient:
             ) from exc
         finally:
             LOADER_WIREMOCK_DURATION.observe(time.perf_counter() - started)
+        if response.status_code in AUTH_REFUSED_STATUSES:
+            raise WireMockAuthError(
+                f"wiremock {operation}: HTTP {response.status_code}, the admin API refused the "
+                "credentials (check loader.wiremock_admin_user and loader.wiremock_admin_password)",
+                status_code=response.status_code,
+            )
         if response.status_code >= 400:
             raise WireMockError(
                 f"wiremock {operation}: HTTP {response.status_code}",
@@ -189,3 +232,13 @@ class WireMockClient:
         except WireMockError:
             return False
         return True
+
+
+def client_for(config: LoaderConfig, url: str) -> WireMockClient:
+    """A client for one WireMock with the loader's timeout, TLS and admin credentials."""
+    return WireMockClient(
+        url,
+        timeout_s=config.wiremock_timeout,
+        tls=config.wiremock_tls,
+        auth=config.wiremock_admin_auth(),
+    )

@@ -6,7 +6,7 @@ import asyncio
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,52 +14,22 @@ import redis
 import yaml
 
 from control_plane.local import procs
-from ext_proc_server.core.queue_entries import encode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import Loader
-from tests.support.loader_rig import LoaderThread, config_for, metric, stub, wait_for
+from tests.support.loader_rig import (
+    POISON,
+    LoaderThread,
+    config_for,
+    enqueue,
+    ids_in,
+    metric,
+    queue_done,
+    stub,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 ERRORS = "wiremock_loader_mappings_errors_total"
-
-# A matcher WireMock really refuses (HTTP 422 "is not a valid match operation").
-POISON = {
-    "id": "00000000-0000-4000-8000-00000000dead",
-    "request": {"method": "POST", "urlPath": "/poison", "bodyPatterns": [{"noSuchMatcher": "x"}]},
-    "response": {"status": 200},
-}
-
-
-def enqueue(url: str, queue: str, mappings: list[dict], *, host: str = "api") -> None:
-    client = redis.Redis.from_url(url)
-    pipe = client.pipeline(transaction=False)
-    for mapping in mappings:
-        pipe.xadd(queue, encode_entry(mapping, host=host))
-    pipe.execute()
-    client.close()
-
-
-def queue_done(client: redis.Redis, queue: str) -> Callable[[], bool]:
-    """Every item acked (acked items are deleted) and nothing pending."""
-
-    def check() -> bool:
-        if client.xlen(queue) != 0:
-            return False
-        groups = client.xinfo_groups(queue)
-        return all(g["pending"] == 0 for g in groups)
-
-    return check
-
-
-def ids_in(url: str) -> list[str]:
-    """Ids of the recorded stubs: every mapping but the shard's catch-all."""
-    resp = httpx.get(f"{url}/__admin/mappings", timeout=30)
-    resp.raise_for_status()
-    return [
-        m["id"]
-        for m in resp.json()["mappings"]
-        if not m.get("metadata", {}).get("mockado", {}).get("catch_all")
-    ]
 
 
 @pytest.fixture

@@ -12,10 +12,19 @@ from collections.abc import Callable
 import httpx
 import redis
 from prometheus_client import REGISTRY
+from redis.exceptions import LockNotOwnedError
 
 from ext_proc_server.core.config import MockadoConfig, load_config
+from ext_proc_server.core.queue_entries import encode_entry
 from ext_proc_server.loader import DEFAULT_SHARD, Loader, QueueItem
 from tests.support.fake_wiremock import FakeWireMock, mapping
+
+# A matcher WireMock really refuses (HTTP 422 "is not a valid match operation").
+POISON = {
+    "id": "00000000-0000-4000-8000-00000000dead",
+    "request": {"method": "POST", "urlPath": "/poison", "bodyPatterns": [{"noSuchMatcher": "x"}]},
+    "response": {"status": 200},
+}
 
 
 def stub(n: int, *, run: str, persistent: bool = False, body: str | None = None) -> dict:
@@ -71,6 +80,44 @@ class LoaderThread:
         assert not self._thread.is_alive(), "loader did not stop"
 
 
+def enqueue(url: str, queue: str, mappings: list[dict], *, host: str = "api") -> None:
+    client = redis.Redis.from_url(url)
+    pipe = client.pipeline(transaction=False)
+    for queued_mapping in mappings:
+        pipe.xadd(queue, encode_entry(queued_mapping, host=host))
+    pipe.execute()
+    client.close()
+
+
+def queue_done(client: redis.Redis, queue: str) -> Callable[[], bool]:
+    """Every item acked (acked items are deleted) and nothing pending."""
+
+    def check() -> bool:
+        if client.xlen(queue) != 0:
+            return False
+        groups = client.xinfo_groups(queue)
+        return all(g["pending"] == 0 for g in groups)
+
+    return check
+
+
+def stubs_in(url: str, *, auth: tuple[str, str] | None = None) -> dict[str, dict]:
+    """The recorded stubs a real WireMock holds (every mapping but the shard's catch-all):
+    id -> its request and response."""
+    resp = httpx.get(f"{url}/__admin/mappings", timeout=30, auth=auth)
+    resp.raise_for_status()
+    return {
+        m["id"]: {"request": m["request"], "response": m["response"]}
+        for m in resp.json()["mappings"]
+        if not m.get("metadata", {}).get("mockado", {}).get("catch_all")
+    }
+
+
+def ids_in(url: str) -> list[str]:
+    """Ids of the recorded stubs."""
+    return list(stubs_in(url))
+
+
 def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -110,7 +157,11 @@ class _Pipe:
     def xadd(self, stream, fields):
         self.calls.append(("add", (stream, fields)))
 
+    def hset(self, key, mapping):
+        self.calls.append(("hset", (key, mapping)))
+
     async def execute(self):
+        """All or nothing, like MULTI/EXEC."""
         if self.redis.failure is not None:
             raise self.redis.failure
         for op, args in self.calls:
@@ -118,15 +169,46 @@ class _Pipe:
                 self.redis.acked.extend(args)
             elif op == "del":
                 self.redis.deleted.extend(args)
+            elif op == "hset":
+                key, mapping = args
+                self.redis.hashes.setdefault(key, {}).update(mapping)
             else:
                 self.redis.added.append(args)
         return [1] * len(self.calls)
 
 
+class FakeLock:
+    """redis-py's non-blocking Lock, on FakeRedis.locks (name -> this lock's token)."""
+
+    def __init__(self, redis: FakeRedis, name: str) -> None:
+        self.redis = redis
+        self.name = name
+        self.token = uuid.uuid4().hex
+
+    async def acquire(self) -> bool:
+        self.redis.lock_attempts += 1
+        if self.name in self.redis.locks:
+            return False
+        self.redis.locks[self.name] = self.token
+        self.redis.lock_acquisitions += 1
+        return True
+
+    async def reacquire(self) -> bool:
+        if self.redis.locks.get(self.name) != self.token:
+            raise LockNotOwnedError("lock not owned")
+        return True
+
+    async def release(self) -> None:
+        if self.redis.locks.get(self.name) != self.token:
+            raise LockNotOwnedError("lock not owned")
+        del self.redis.locks[self.name]
+
+
 class FakeRedis:
     """The Redis calls a loader makes while loading, recorded: acks, deletes, dead letters
-    (``added``) and hand-backs (``released``: entry id -> idle ms). A transaction raises
-    ``failure`` when it is set."""
+    (``added``), hand-backs (``released``: entry id -> idle ms), the shard records
+    (``hashes``) and reload locks (``locks``). A transaction or a read raises ``failure``
+    when it is set."""
 
     def __init__(self) -> None:
         self.acked: list[str] = []
@@ -134,9 +216,34 @@ class FakeRedis:
         self.added: list[tuple[str, dict]] = []
         self.released: dict[str, int | None] = {}
         self.failure: BaseException | None = None
+        # Hashes (the shard records) and held locks, by key.
+        self.hashes: dict[str, dict[str, str]] = {}
+        self.locks: dict[str, str] = {}
+        self.lock_attempts = 0
+        self.lock_acquisitions = 0
 
     def pipeline(self, transaction: bool = True) -> _Pipe:
         return _Pipe(self)
+
+    async def hlen(self, key):
+        if self.failure is not None:
+            raise self.failure
+        return len(self.hashes.get(key, {}))
+
+    async def hscan(self, key, cursor=0, count=None):
+        """Pages of ``count`` in insertion order; the cursor is the next position."""
+        entries = list(self.hashes.get(key, {}).items())
+        end = cursor + (count or 10)
+        page = {k.encode(): v.encode() for k, v in entries[cursor:end]}
+        return (end if end < len(entries) else 0), page
+
+    async def hdel(self, key, *fields):
+        held = self.hashes.get(key, {})
+        return sum(held.pop(f, None) is not None for f in fields)
+
+    def lock(self, name, timeout=None, blocking=True):
+        assert not blocking, "a replica that finds the shard being reloaded carries on"
+        return FakeLock(self, name)
 
     async def xclaim(self, _stream, _group, _consumer, _min_idle, ids, idle=None, justid=False):
         assert justid, "hand-backs must not count as deliveries"

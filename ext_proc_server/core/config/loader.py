@@ -47,6 +47,12 @@ class LoaderConfig(ConfigSection):
     backup_path: str = "./backups"
     backup_interval: float = Field(default=300.0, gt=0)
     backup_keep: int = Field(default=5, ge=1)
+    # How often each shard is checked for a WireMock that restarted empty or lost stubs.
+    resync_check_interval_s: float = Field(default=2.0, ge=0.1, le=3600)
+    # HTTP Basic credentials for WireMock's admin API (--admin-api-basic-auth user:pass).
+    # Set the password from a Secret: MOCKADO_LOADER__WIREMOCK_ADMIN_PASSWORD.
+    wiremock_admin_user: str | None = Field(default=None, min_length=1)
+    wiremock_admin_password: SecretStr | None = Field(default=None, min_length=1)
     http_port: int = Field(default=9091, ge=0, le=65535)
     shards: list[ShardRoute] = Field(default_factory=list)
     redis_tls: TLSClient = Field(default_factory=TLSClient)
@@ -61,3 +67,21 @@ class LoaderConfig(ConfigSection):
         check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
         check_tls_scheme(self.wiremock_url, self.wiremock_tls, key="wiremock_tls", scheme="https")
         return self
+
+    @model_validator(mode="after")
+    def _admin_credentials_in_pairs(self) -> LoaderConfig:
+        user, password = self.wiremock_admin_user, self.wiremock_admin_password
+        if user is None and password is not None:
+            raise ValueError("wiremock_admin_password is set without wiremock_admin_user")
+        if user is not None and password is None:
+            raise ValueError("wiremock_admin_user is set without wiremock_admin_password")
+        if user is not None and ":" in user:
+            # HTTP Basic splits "user:password" at the first colon.
+            raise ValueError("wiremock_admin_user must not contain ':'")
+        return self
+
+    def wiremock_admin_auth(self) -> tuple[str, str] | None:
+        """(user, password) for WireMock's admin API, or None when it needs none."""
+        if self.wiremock_admin_user is None or self.wiremock_admin_password is None:
+            return None
+        return self.wiremock_admin_user, self.wiremock_admin_password.get_secret_value()

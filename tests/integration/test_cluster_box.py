@@ -117,14 +117,18 @@ def box_config(images: BoxImages) -> dict:
     return config
 
 
+def user_env(**settings: str) -> dict[str, str]:
+    """This environment without MOCKADO_* leaking in, plus the given settings."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}, **settings}
+
+
 def render(config: dict, out: Path) -> Path:
     """``mockado render --config FILE --out DIR``, as a user runs it."""
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "mockado.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
     proc = subprocess.run([MOCKADO, "render", "--config", str(config_path), "--out", str(out)],
-                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
+                          capture_output=True, text=True, env=user_env(), check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 
@@ -152,8 +156,7 @@ def sanitized_by_cli(response_body: str) -> dict:
     record = {"request": {"method": "GET", "path": "/api/users/1", "headers": {}, "body": ""},
               "response": {"status": 200, "headers": {"content-type": ["application/json"]},
                            "body": response_body}}  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
-    env.update(
+    env = user_env(
         MOCKADO_COLLECTOR__SANITIZE_MODE="pseudonyms",
         MOCKADO_COLLECTOR__PSEUDONYM_KEY=PSEUDONYM_KEY,
     )

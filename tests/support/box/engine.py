@@ -21,7 +21,7 @@ from typing import Any
 from tests.support.box.errors import BoxError
 
 # Command on PATH -> the Debian package that provides it.
-HOST_PACKAGES = {"dockerd": "docker.io", "debootstrap": "debootstrap"}
+HOST_PACKAGES = {"docker": "docker.io", "dockerd": "docker.io", "debootstrap": "debootstrap"}
 DAEMON_START_TIMEOUT_S = 90.0
 DAEMON_STOP_TIMEOUT_S = 30.0
 # Serialises box runs on one machine: they share the daemon and the image cache.
@@ -69,7 +69,11 @@ class Docker:
         self.binary = found
 
     def run(
-        self, *args: str, input_bytes: bytes | None = None, check: bool = True, timeout_s=600.0
+        self,
+        *args: str,
+        input_bytes: bytes | None = None,
+        check: bool = True,
+        timeout_s: float = 600.0,
     ) -> subprocess.CompletedProcess[bytes]:
         argv = [self.binary, *args]
         try:

@@ -210,7 +210,7 @@ def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
             return reply if reply.status == 200 else None
 
         mock = poll_until(replayed, timeout_s=90, interval_s=1.0)
-        assert mock, "the capture never reached the WireMock shard (collector -> Redis -> loader)"
+        assert mock, f"the capture never reached the WireMock shard:\n{box.tail_logs()}"
         for raw in (RAW_EMAIL, RAW_CPF):
             assert raw not in mock.body
         assert mock.json() == sanitized_by_cli(live.body)

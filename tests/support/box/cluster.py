@@ -122,6 +122,13 @@ class Box:
         """Raise when a container exited since it was Ready (a crash loop in a cluster)."""
         check_running(self.ctx.docker, self.containers())
 
+    def tail_logs(self, lines: int = 15) -> str:
+        """The last log lines of every container, for an assertion's message."""
+        return "\n".join(
+            f"--- {c.where()}\n{self.ctx.docker.logs(c.docker_name, tail=lines).rstrip()}"
+            for c in self.containers()
+        )
+
     def http(
         self,
         method: str,

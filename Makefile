@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help install tools run test test-unit test-integration bench render-configs lint format clean
+.PHONY: help install tools run test test-unit test-integration test-box bench render-configs lint format clean
 
 help: ## Show this help
 	@echo "mockado — real mesh traffic in, safe WireMock mocks out"
@@ -48,6 +48,9 @@ test-unit: install ## Run only the unit tests (no network)
 
 test-integration: install ## Run only the integration tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration
+
+test-box: install ## Run only the cluster-in-a-box test (root: installs docker.io, starts dockerd, builds images)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration/test_cluster_box.py tests/integration/test_cluster_box_rules.py
 
 bench: install ## Run every benchmark side by side; writes bench/results.json and bench/results.png
 	$(BIN)/python -m bench.run

@@ -1,0 +1,294 @@
+"""The cluster in a box: every rendered workload runs as a real container, the way a
+kubelet runs it (argv from the image's ENTRYPOINT/CMD and the spec's command/args, env
+from ConfigMaps and Secrets, volumes, the security context, Services, probes), and real
+traffic goes app -> sidecar Envoy with the rendered capture filter -> collector -> Redis ->
+loader -> WireMock shard, where a canary call gets the sanitized recording back.
+
+Needs root (apt-get install docker.io debootstrap, dockerd); images are built once and
+reused while their inputs are unchanged (a first run takes a few minutes).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.box import (
+    Box,
+    BoxError,
+    BoxImages,
+    Docker,
+    build_images,
+    inject_sidecar,
+    running_engine,
+)
+from tests.support.paths import REPO
+from tests.support.processes import poll_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+
+WIREMOCK_JAR = REPO / ".tools/npm/node_modules/wiremock/build/wiremock-standalone-3.13.2.jar"
+MOCKADO = str(Path(sys.executable).parent / "mockado")
+PSEUDONYM_KEY = "box-test-pseudonym-key-0123456789"
+CAPTURED_HOST = "shop-api.shop.svc.cluster.local"
+RAW_EMAIL = "joana.silva+compras@exemplo.com.br"
+RAW_CPF = "529.982.247-25"
+
+# A user's workload in a captured namespace, and a namespace whose canary pods use the mocks.
+SHOP = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: checkout}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: shop-api}}
+  template:
+    metadata: {labels: {app: shop-api}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000}
+      containers:
+      - name: app
+        image: {image}
+        command: [mockado, demo-api, --host, 0.0.0.0, --port, "8000"]
+        ports: [{name: http, containerPort: 8000}]
+        readinessProbe: {httpGet: {path: /healthz, port: http}, periodSeconds: 2}
+        securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: shop-api, namespace: shop}
+spec:
+  selector: {app: shop-api}
+  ports: [{name: http, port: 80, targetPort: http}]
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Docker]:
+    with running_engine(log_dir=tmp_path_factory.mktemp("engine")) as docker:
+        yield docker
+
+
+@pytest.fixture(scope="module")
+def images(engine: Docker) -> BoxImages:
+    return build_images(
+        engine,
+        repo=REPO,
+        wiremock_jar=WIREMOCK_JAR,
+        wiremock_jar_path="/var/wiremock/lib/wiremock-standalone.jar",
+        work_dir=Path("/var/tmp/mockado-box"),
+    )
+
+
+def box_config(images: BoxImages) -> dict:
+    """mockado.example.yaml as a user would adapt it: their images, namespaces and shards."""
+    config = yaml.safe_load((REPO / "mockado.example.yaml").read_text(encoding="utf-8"))
+    config["collector"]["sanitize_mode"] = "pseudonyms"  # the key comes from the Secret
+    config["control_plane"].update(
+        image=images.mockado,
+        redis_image=images.redis,
+        namespaces={
+            "shop": {"enabled": True, "direction": "inbound"},
+            "checkout": {
+                "canary": {"workload_labels": {"track": "canary"}, "hosts": [CAPTURED_HOST]}
+            },
+        },
+    )
+    config["serving"].update(
+        wiremock_image=images.wiremock,
+        jdk_image=images.jdk,
+        shard_groups={"shop": ["*.shop.svc.cluster.local"]},
+    )
+    return config
+
+
+def user_env(**settings: str) -> dict[str, str]:
+    """This environment without MOCKADO_* leaking in, plus the given settings."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}, **settings}
+
+
+def render(config: dict, out: Path) -> Path:
+    """``mockado render --config FILE --out DIR``, as a user runs it."""
+    out.mkdir(parents=True, exist_ok=True)
+    config_path = out / "mockado.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    proc = subprocess.run([MOCKADO, "render", "--config", str(config_path), "--out", str(out)],
+                          capture_output=True, text=True, env=user_env(), check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def rendered_workloads(deploy: Path) -> set[str]:
+    docs = [
+        d for p in sorted(deploy.glob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d
+    ]
+    return {f"{d['metadata']['namespace']}/{d['metadata']['name']}" for d in docs
+            if d["kind"] in ("Deployment", "StatefulSet")}  # fmt: skip
+
+
+def canary_destination(virtual_service: Path, host: str) -> tuple[str, int]:
+    """Where the rendered VirtualService sends the canary pods' calls to ``host``."""
+    for doc in yaml.safe_load_all(virtual_service.read_text(encoding="utf-8")):
+        if doc and host in doc["spec"]["hosts"]:
+            route = next(r for r in doc["spec"]["http"] if r["name"] == "mockado-canary")
+            destination = route["route"][0]["destination"]
+            return destination["host"], int(destination["port"]["number"])
+    raise AssertionError(f"{virtual_service}: no VirtualService for {host}")
+
+
+def sanitized_by_cli(response_body: str) -> dict:
+    """What ``mockado sanitize`` makes of the response with the Secret's key."""
+    record = {"request": {"method": "GET", "path": "/api/users/1", "headers": {}, "body": ""},
+              "response": {"status": 200, "headers": {"content-type": ["application/json"]},
+                           "body": response_body}}  # fmt: skip
+    env = user_env(
+        MOCKADO_COLLECTOR__SANITIZE_MODE="pseudonyms",
+        MOCKADO_COLLECTOR__PSEUDONYM_KEY=PSEUDONYM_KEY,
+    )
+    proc = subprocess.run([MOCKADO, "sanitize"], input=json.dumps(record) + "\n",
+                          capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    return json.loads(json.loads(proc.stdout)["response"]["body"])
+
+
+@pytest.fixture(scope="module")
+def rendered(images: BoxImages, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(box_config(images), tmp_path_factory.mktemp("rendered"))
+
+
+def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
+    images, engine, rendered, tmp_path
+):
+    with Box(engine, sandbox_image=images.base, run_dir=tmp_path / "box") as box:
+        box.apply_dir(rendered / "deploy")
+        box.apply_dir(rendered / "istio")
+        box.create_secret_generic(
+            "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
+        )
+        box.apply_yaml(SHOP.replace("{image}", images.mockado))
+        inject_sidecar(
+            box.manifests,
+            namespace="shop",
+            deployment="shop-api",
+            image=images.envoy,
+            app_port=8000,
+        )
+        box.start()
+        started = {f"{pod.workload.namespace}/{pod.workload.name}" for pod in box.pods}
+        assert rendered_workloads(rendered / "deploy") <= started
+        assert {"mockado/mockado-collector", "mockado/mockado-loader", "mockado/mockado-redis",
+                "mockado/mockado-wiremock", "mockado/mockado-wiremock-shop"} <= started  # fmt: skip
+
+        # Live traffic: a pod calls the app's Service; the sidecar captures the exchange.
+        live = box.http("GET", f"http://{CAPTURED_HOST}/api/users/1", namespace="checkout")
+        assert live.status == 200, live.body
+        assert live.json()["email"] == RAW_EMAIL
+
+        # A canary pod's call to the same host, routed as the rendered VirtualService says.
+        shard_host, shard_port = canary_destination(
+            rendered / "istio/checkout/virtualservice-canary.yaml", CAPTURED_HOST
+        )
+        assert shard_host == "mockado-wiremock-shop.mockado.svc.cluster.local"
+
+        def replayed():
+            reply = box.http("GET", f"http://{shard_host}:{shard_port}/api/users/1", namespace="checkout",
+                             headers={"Host": CAPTURED_HOST})  # fmt: skip
+            return reply if reply.status == 200 else None
+
+        mock = poll_until(replayed, timeout_s=90, interval_s=1.0)
+        assert mock, f"the capture never reached the WireMock shard:\n{box.tail_logs()}"
+        for raw in (RAW_EMAIL, RAW_CPF):
+            assert raw not in mock.body
+        assert mock.json() == sanitized_by_cli(live.body)
+        assert mock.json()["email"].endswith("@example.invalid")
+        box.check_running()
+
+
+def _container(doc: dict, name: str) -> dict:
+    return next(c for c in doc["spec"]["template"]["spec"]["containers"] if c["name"] == name)
+
+
+def _repeat_image_name(doc: dict) -> None:
+    collector = _container(doc, "collector")
+    collector["args"] = ["mockado", *collector["args"]]
+
+
+def _move_config_mount(doc: dict) -> None:
+    for mount in _container(doc, "collector")["volumeMounts"]:
+        if mount["name"] == "config":
+            mount["mountPath"] = "/etc/mockado.d"
+
+
+def _image_without_java(base_image: str):
+    def mutate(doc: dict) -> None:
+        _container(doc, "wiremock")["image"] = base_image
+
+    return mutate
+
+
+def _drop_data_volume(doc: dict) -> None:
+    redis = _container(doc, "redis")
+    redis["volumeMounts"] = [m for m in redis["volumeMounts"] if m["name"] != "data"]
+
+
+def _probe_wrong_port(doc: dict) -> None:
+    _container(doc, "collector")["readinessProbe"]["httpGet"]["port"] = 9999
+
+
+# Each mistake, made in a rendered manifest: (files applied, Deployment changed, change,
+# what the failure must say). The collector's probe case runs Redis too, so the port is
+# the only thing wrong.
+BROKEN = {
+    "image-name-in-args": (("collector",), "mockado-collector", _repeat_image_name,
+                           ["container collector exited with code 2 before it was Ready",
+                            "argv: mockado mockado ext-proc", "invalid choice: 'mockado'"]),
+    "wrong-mount-path": (("collector",), "mockado-collector", _move_config_mount,
+                         ["container collector exited with code 2 before it was Ready",
+                          "/etc/mockado/mockado.yaml: config file not found"]),
+    "dependency-missing-from-image": (("wiremock",), "mockado-wiremock", None,
+                                      ["container wiremock could not start (RunContainerError)",
+                                       "argv: java -Xmx", '"java": executable file not found']),
+    "write-outside-a-volume": (("redis",), "mockado-redis", _drop_data_volume,
+                               ["container redis exited with code 1 before it was Ready",
+                                "argv: redis-server --port 6379 --dir /data", "Read-only file system"]),
+    "probe-on-wrong-port": (("redis", "collector"), "mockado-collector", _probe_wrong_port,
+                            ["container collector not Ready after 30 s",
+                             "readinessProbe httpGet {'path': '/readyz', 'port': 9999}"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_rendered_pod_fails_the_box(case, images, engine, rendered, tmp_path):
+    files, deployment, change, expected = BROKEN[case]
+    if change is None:
+        change = _image_without_java(images.base)
+    with Box(
+        engine, sandbox_image=images.base, run_dir=tmp_path / "box", ready_timeout_s=30
+    ) as box:
+        for name in ("namespace", "configmap", *files):
+            box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
+        box.create_secret_generic(
+            "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
+        )
+        doc = copy.deepcopy(box.manifests.get("Deployment", "mockado", deployment))
+        change(doc)
+        box.apply(doc)
+        with pytest.raises(BoxError) as caught:
+            box.start()
+    message = str(caught.value)
+    for needle in expected:
+        assert needle in message, message

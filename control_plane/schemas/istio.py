@@ -48,12 +48,12 @@ def generate_istio_schemas(node_modules: Path, out_dir: Path) -> list[Path]:
 
     ``node_modules`` holds ``ISTIO_MODELS`` and ``SCHEMA_GENERATOR`` (npm install).
     """
-    models = node_modules / "@kubernetes-models" / "istio"
+    models = (node_modules / "@kubernetes-models" / "istio").resolve()
     if not models.is_dir():
         raise RenderError(f"{models}: missing; npm install {ISTIO_MODELS} first")
     out_dir.mkdir(parents=True, exist_ok=True)
     argv = ["node", "--input-type=module", "-e", _GENERATOR_SCRIPT, "--"]
-    argv += [json.dumps(ISTIO_KINDS), str(models), str(out_dir)]
+    argv += [json.dumps(ISTIO_KINDS), str(models), str(out_dir.resolve())]
     try:
         subprocess.run(argv, cwd=node_modules.parent, check=True, capture_output=True, text=True)
     except (OSError, subprocess.CalledProcessError) as exc:

@@ -9,6 +9,8 @@ WIREMOCK_VERSION := 3.13.2
 TOOLS := .tools
 WIREMOCK_JAR := $(TOOLS)/npm/node_modules/wiremock/build/wiremock-standalone-$(WIREMOCK_VERSION).jar
 STAMP := $(VENV)/.installed
+# JSON Schemas of the rendered Istio objects, generated from an npm model package.
+ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
@@ -33,9 +35,13 @@ $(WIREMOCK_JAR):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm wiremock@$(WIREMOCK_VERSION)
 	@test -f $@
 
+$(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/istio.py
+	$(BIN)/python -m control_plane.schemas $(TOOLS) >/dev/null
+	@touch $@
+
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) ## Fetch wiremock-standalone-3.13.2.jar (npm) into .tools/
+tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) ## Fetch WireMock 3.13.2 and the Istio schemas (npm) into .tools/
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

@@ -1,11 +1,11 @@
 """Validate rendered files with the real tools, offline.
 
 - Envoy bootstraps: ``envoy --mode validate -c FILE`` (the real 1.40 binary).
-- EnvoyFilters: the Istio CRD's openAPIV3Schema (jsonschema), made strict the way the
-  API server prunes (an unknown field is an error here, not silently dropped there);
-  then each HTTP filter patch, with the collector cluster it names, is embedded into a
-  minimal bootstrap that Envoy validates too.
-- Other Istio resources (DestinationRule): their CRD schema.
+- Istio resources: strict JSON Schemas generated at install time from Istio's CRDs
+  (``control_plane.schemas``): an unknown field is an error here, as with
+  ``kubectl apply --validate=strict``. Each EnvoyFilter HTTP filter patch, with the
+  collector cluster it names, is also embedded into a minimal bootstrap that Envoy
+  validates.
 - Kubernetes manifests: kubernetes-validate's bundled schemas (strict, offline).
 
 Every function returns a list of problems (file and JSON path, never values).
@@ -13,13 +13,11 @@ Every function returns a list of problems (file and JSON path, never values).
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +25,17 @@ import yaml
 
 from control_plane.assets import REPO_ROOT
 from control_plane.render import RenderedFile, collector_limits, render_template
+from control_plane.schemas import ISTIO_VERSION, crd_problems, is_istio_kind, istio_schema
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
 
 KUBERNETES_VERSION = "1.30.0"
 ENVOY_VALIDATE_TIMEOUT_S = 60.0
-CRD_FILES = {
-    ("networking.istio.io", "EnvoyFilter"): "istio-envoyfilter-crd.yaml",
-    ("networking.istio.io", "DestinationRule"): "istio-destinationrule-crd.yaml",
-    ("networking.istio.io", "VirtualService"): "istio-virtualservice-crd.yaml",
-}
 
 
 def default_schemas_dir() -> Path:
-    """../shared/schemas next to the repository (the Istio CRDs)."""
-    return REPO_ROOT.parent / "shared" / "schemas"
+    """Where ``make install`` writes the Istio schemas: .tools/istio-schemas in the checkout."""
+    return REPO_ROOT / ".tools" / "istio-schemas"
 
 
 # --------------------------------------------------------------------------- envoy
@@ -109,53 +103,24 @@ def envoyfilter_check_bootstrap(
 # --------------------------------------------------------------------------- istio schemas
 
 
-def _strict(schema: Any) -> Any:
-    """Reject unknown fields where the CRD lists properties and does not preserve unknowns."""
-    if isinstance(schema, dict):
-        out = {k: _strict(v) for k, v in schema.items()}
-        if (
-            "properties" in out
-            and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-@cache
-def _crd_schema(schemas_dir: str, file_name: str, version: str) -> dict[str, Any]:
-    path = Path(schemas_dir) / file_name
-    try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    except OSError as exc:
-        raise RenderError(f"{path}: cannot read the CRD ({exc.strerror})") from exc
-    for crd in docs:
-        for v in crd.get("spec", {}).get("versions", []):
-            if v.get("name") == version:
-                schema = copy.deepcopy(v["schema"]["openAPIV3Schema"])
-                # metadata is validated by the API server, not the CRD: allow any object.
-                schema.setdefault("properties", {})["metadata"] = {"type": "object"}
-                schema["properties"].setdefault("apiVersion", {"type": "string"})
-                schema["properties"].setdefault("kind", {"type": "string"})
-                return _strict(schema)
-    raise RenderError(f"{path}: no version {version} in the CRD")
-
-
 def istio_schema_problems(doc: Mapping[str, Any], *, schemas_dir: Path, source: str) -> list[str]:
+    """``doc`` against the strict JSON Schema of its Istio kind (see control_plane.schemas)."""
     import jsonschema  # the check extra
 
-    group, _, version = str(doc.get("apiVersion", "")).partition("/")
-    file_name = CRD_FILES.get((group, str(doc.get("kind"))))
-    if file_name is None:
-        return [f"{source}: no CRD schema known for {doc.get('apiVersion')} {doc.get('kind')}"]
-    schema = _crd_schema(str(schemas_dir), file_name, version)
+    api_version, kind = str(doc.get("apiVersion", "")), str(doc.get("kind"))
+    schema = istio_schema(schemas_dir, api_version, kind)
+    if schema is None:
+        return [f"{source}: no Istio {ISTIO_VERSION} schema known for {api_version} {kind}"]
     validator = jsonschema.Draft7Validator(schema)
+    # An anyOf (a match on a listener, route or cluster) says only "not valid under any
+    # of the given schemas"; the deepest of its branches' errors names the field.
+    errors = [
+        max(err.context, key=lambda e: len(e.absolute_path)) if err.context else err
+        for err in validator.iter_errors(dict(doc))
+    ]
     return [
         f"{source}: {'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message[:300]}"
-        for err in sorted(validator.iter_errors(dict(doc)), key=lambda e: list(e.absolute_path))
+        for err in sorted(errors, key=lambda e: list(e.absolute_path))
     ]
 
 
@@ -206,9 +171,7 @@ def check_rendered(
     """Validate every rendered file; an empty list means all passed."""
     files = list(files)
     problems: list[str] = []
-    needs_schemas = any(f.kind in ("envoyfilter", "istio") for f in files)
-    if needs_schemas and not Path(schemas_dir).is_dir():
-        problems.append(f"{schemas_dir}: Istio CRD schema directory not found (--schemas-dir)")
+    istio_docs: list[tuple[str, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="mockado-check-") as tmp:
         to_validate: list[Path] = []
         for n, f in enumerate(files):
@@ -218,23 +181,39 @@ def check_rendered(
                 to_validate.append(path)
                 continue
             for doc in _documents(f):
-                if f.kind in ("envoyfilter", "istio"):
-                    if Path(schemas_dir).is_dir():
-                        problems += istio_schema_problems(
-                            doc, schemas_dir=schemas_dir, source=f.path
-                        )
-                    if doc.get("kind") == "EnvoyFilter":
-                        path = Path(tmp) / f"{n:03d}-check-{Path(f.path).name}"
-                        path.write_text(
-                            envoyfilter_check_bootstrap(doc, config=config, source=f.path),
-                            encoding="utf-8",
-                        )
-                        to_validate.append(path)
-                else:
+                if not is_istio_kind(str(doc.get("apiVersion")), str(doc.get("kind"))):
                     problems += kubernetes_problems(doc, source=f.path)
+                    continue
+                istio_docs.append((f.path, doc))
+                if doc.get("kind") == "EnvoyFilter":
+                    path = Path(tmp) / f"{n:03d}-check-{Path(f.path).name}"
+                    path.write_text(
+                        envoyfilter_check_bootstrap(doc, config=config, source=f.path),
+                        encoding="utf-8",
+                    )
+                    to_validate.append(path)
+        problems += _istio_problems(istio_docs, schemas_dir=Path(schemas_dir))
         names = {p.name: p for p in to_validate}
         for problem in envoy_validate(to_validate):
             problems.append(_rename(problem, names, files))
+    return problems
+
+
+def _istio_problems(docs: list[tuple[str, dict[str, Any]]], *, schemas_dir: Path) -> list[str]:
+    """Field names (generated schemas), then the CRD rules (the model package's validators)."""
+    if not docs:
+        return []
+    if not schemas_dir.is_dir():
+        return [
+            f"{schemas_dir}: Istio schemas not found (`make install` writes them; or --schemas-dir)"
+        ]
+    problems: list[str] = []
+    for source, doc in docs:
+        problems += istio_schema_problems(doc, schemas_dir=schemas_dir, source=source)
+    verdicts = crd_problems(schemas_dir.parent / "npm" / "node_modules", [doc for _, doc in docs])
+    for (source, doc), verdict in zip(docs, verdicts, strict=True):
+        if verdict:
+            problems.append(f"{source}: {doc.get('kind')} (Istio {ISTIO_VERSION} CRD): {verdict}")
     return problems
 
 

@@ -36,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="validate with real Envoy and the Istio/Kubernetes schemas",
     )
     parser.add_argument(
-        "--schemas-dir", metavar="DIR", help="Istio CRD schemas (default: ../shared/schemas)"
+        "--schemas-dir",
+        metavar="DIR",
+        help="Istio JSON Schemas (default: .tools/istio-schemas, written by make install)",
     )
 
 

@@ -1,4 +1,12 @@
-"""Generate and look up the Istio JSON Schemas (see the package docstring)."""
+"""Check Istio objects the two ways the model package allows (see the package docstring).
+
+- ``crd_problems``: the package's own validators, compiled from Istio's CRD schemas (types,
+  enums, required fields, one-of rules), run by node.
+- ``istio_schema``: JSON Schemas generated from the package's TypeScript types, which know
+  every field name: an unknown field is an error, as with ``kubectl apply --validate=strict``.
+  The generator reads one-of unions (``Exclude<...>``) as required fields, so the generated
+  schemas keep only the field names and types; the CRD validators judge what is required.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +31,24 @@ ISTIO_KINDS = (
     ("security.istio.io", "v1", "AuthorizationPolicy"),
     ("security.istio.io", "v1", "PeerAuthentication"),
 )
+
+# Runs in node next to the model package: one problem (or null) per document on stdin.
+_CRD_VALIDATOR_SCRIPT = """
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+const out = [];
+for (const doc of JSON.parse(text)) {
+  const [group, version] = doc.apiVersion.split("/");
+  try {
+    const models = await import(`@kubernetes-models/istio/${group}/${version}/${doc.kind}`);
+    new models[doc.kind](doc).validate();
+    out.push(null);
+  } catch (error) {
+    out.push(String(error.message).split("\\n")[0].slice(0, 300));
+  }
+}
+console.log(JSON.stringify(out));
+"""
 
 # Runs in node with the two packages installed next to it: one schema file per kind.
 _GENERATOR_SCRIPT = """
@@ -62,16 +88,17 @@ def generate_istio_schemas(node_modules: Path, out_dir: Path) -> list[Path]:
     written = []
     for group, version, kind in ISTIO_KINDS:
         path = schema_file(out_dir, group, version, kind)
-        path.write_text(json.dumps(_free_form_objects(json.loads(path.read_text()))))
+        path.write_text(json.dumps(_field_names_only(json.loads(path.read_text()))))
         written.append(path)
     return written
 
 
-def _free_form_objects(node: Any) -> Any:
-    """``{}`` in the TypeScript types is a CRD field that keeps unknown fields (an
-    EnvoyFilter patch's ``value``, a ``Struct``): any object, not an empty one."""
+def _field_names_only(node: Any) -> Any:
+    """No ``required`` (the CRD validators judge it), and ``{}`` in the TypeScript types,
+    a CRD field that keeps unknown fields (an EnvoyFilter patch's ``value``, a ``Struct``),
+    is any object, not an empty one."""
     if isinstance(node, dict):
-        out = {k: _free_form_objects(v) for k, v in node.items()}
+        out = {k: _field_names_only(v) for k, v in node.items() if k != "required"}
         if (
             out.get("type") == "object"
             and out.get("additionalProperties") is False
@@ -80,7 +107,7 @@ def _free_form_objects(node: Any) -> Any:
             del out["additionalProperties"]
         return out
     if isinstance(node, list):
-        return [_free_form_objects(v) for v in node]
+        return [_field_names_only(v) for v in node]
     return node
 
 
@@ -103,3 +130,30 @@ def istio_schema(schemas_dir: Path, api_version: str, kind: str) -> dict[str, An
             f"{path}: missing Istio schema; `make install` generates it from {ISTIO_MODELS}"
         )
     return _load(path)
+
+
+def is_istio_kind(api_version: str, kind: str) -> bool:
+    group, _, version = api_version.partition("/")
+    return (group, version, kind) in ISTIO_KINDS
+
+
+def crd_problems(node_modules: Path, docs: list[dict[str, Any]]) -> list[str | None]:
+    """One problem (or None) per document of an ``ISTIO_KINDS`` kind, from the CRD validators."""
+    if not docs:
+        return []
+    if not (node_modules / "@kubernetes-models" / "istio").is_dir():
+        raise RenderError(f"{node_modules}: no {ISTIO_MODELS}; `make install` installs it")
+    argv = ["node", "--input-type=module", "-e", _CRD_VALIDATOR_SCRIPT]
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=node_modules.parent,
+            input=json.dumps(docs),
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return json.loads(done.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        raise RenderError(f"the Istio CRD validators failed to run ({type(exc).__name__})") from exc

@@ -119,7 +119,10 @@ def test_render_check_reports_invalid_and_out_of_date_files(tmp_path, capsys, ke
     args = ["render", "--config", config, "--out", str(out), "--schemas-dir", str(missing)]
     assert main([*args, "--check"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert f"invalid: {missing}: Istio CRD schema directory not found (--schemas-dir)" in lines
+    assert (
+        f"invalid: {missing}: Istio schemas not found (`make install` writes them; "
+        "or --schemas-dir)" in lines
+    )
     assert "out of date: deploy/redis.yaml (run `mockado render`)" in lines
     assert re.fullmatch(r"\d+ files checked: FAILED", lines[-1])
     # --check wrote nothing.

@@ -21,9 +21,6 @@ from tests.unit.control_plane.render.shards import HOSTS, canary_ns, config_with
 from tests.unit.control_plane.render.support import docs, files_of, pod_config_of
 
 SCHEMAS = validate.default_schemas_dir()
-needs_schemas = pytest.mark.skipif(
-    not SCHEMAS.is_dir(), reason=f"Istio CRD schemas not found at {SCHEMAS} (../shared/schemas)"
-)
 
 
 def virtual_services(files: dict[str, str], namespace: str) -> list[dict[str, Any]]:
@@ -135,7 +132,6 @@ def test_a_canary_changes_only_its_namespace_files(tmp_path: Path) -> None:
                for p in summary.written)  # fmt: skip
 
 
-@needs_schemas
 def test_virtual_services_validate_strictly_against_the_crd() -> None:
     files = files_of(config_with(namespaces={"legacy": canary_ns(HOSTS)}))
     services = virtual_services(files, "legacy")

@@ -14,6 +14,7 @@ import json
 
 from stdnum.br import cnpj as _stdnum_cnpj
 
+from ext_proc_server.sanitize import fakes, phones
 from ext_proc_server.sanitize import validators as v
 
 TOKENS = {
@@ -26,6 +27,11 @@ TOKENS = {
     "cnpj": "SANITIZED_DOCUMENT",
     "phone": "SANITIZED_PHONE",
     "email": "SANITIZED_EMAIL",
+    "name": "SANITIZED_NAME",
+    "birth_date": "SANITIZED_DATE",
+    "address": "SANITIZED_ADDRESS",
+    "cep": "SANITIZED_CEP",
+    "rg": "SANITIZED_DOCUMENT",
 }
 TOKEN_VALUES = frozenset(TOKENS.values())
 _HEX_CHARS = 12
@@ -59,6 +65,10 @@ class Replacer:
     def _digits(self, cls: str, normalized: str, count: int) -> str:
         return str(int.from_bytes(self._digest(cls, normalized), "big")).zfill(78)[-count:]
 
+    def pick(self, label: str, normalized: str, n: int) -> int:
+        """A keyed choice in range(n): the same (label, value) always picks the same."""
+        return int.from_bytes(self._digest(label, normalized), "big") % n
+
     def _pseudonym(self, cls: str, value: str) -> str:
         if cls == "email":
             return f"u-{self._digest(cls, value.lower()).hex()[:_HEX_CHARS]}@example.invalid"
@@ -75,16 +85,36 @@ class Replacer:
             base = self._digits(cls, compact, 8) + "0001"
             return _in_layout(value, base + _stdnum_cnpj.calc_check_digits(base))
         if cls == "phone":
-            digits = v.only_digits(value)
-            national = digits[2:] if len(digits) in (12, 13) and digits.startswith("55") else digits
-            # Keep country and area code (useful for routing mocks), replace the subscriber.
-            fresh = digits[:-8] + self._digits(cls, national, 8)
-            return _in_layout(value, fresh)
+            return _in_layout(value, self._phone(v.only_digits(value), value))
+        if cls == "name":
+            return fakes.fake_name(self.pick, value)
+        if cls == "birth_date":
+            return fakes.fake_date(self.pick, value)
+        if cls == "address":
+            return fakes.fake_address(self.pick, value)
+        if cls in ("cep", "rg"):
+            return fakes.fake_in_layout(self.pick, cls, value)
         if cls == "jwt":
             header = _b64url(b'{"alg":"none","typ":"JWT"}')
             claims = {"sub": f"pseudonym-{self._digest(cls, value).hex()[:_HEX_CHARS]}"}
             return f"{header}.{_b64url(json.dumps(claims).encode())}."
         return f"{TOKENS[cls]}_{self._digest(cls, value).hex()[:_HEX_CHARS]}"
+
+    def _phone(self, digits: str, value: str) -> str:
+        """Country, trunk, carrier and area code kept (useful for routing mocks) and the
+        number type's leading digits (mobile 9, landline 2-5, 0800, 4004): the rest
+        replaced, so a valid number stays valid in the same layout."""
+        if not digits.isdigit():
+            return digits
+        if value.lstrip().startswith("+") and not digits.startswith("55"):
+            return digits[:-8] + self._digits("phone", digits, 8)
+        national = phones.national_number(digits)
+        prefix = digits[: len(digits) - len(national)]
+        kept = max(2, len(national) - 7) if len(national) >= 8 else min(2, len(national))
+        tail = national[kept:]
+        if not tail:
+            return digits
+        return prefix + national[:kept] + fakes.fake_digits(self.pick, "phone:" + national, tail)
 
 
 def _b64url(raw: bytes) -> str:

@@ -17,6 +17,7 @@ import re2
 
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.field_probe import FieldProbe
+from ext_proc_server.sanitize.fields import FieldRules
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.numbers import find_alnum_cnpjs, find_numbers
 from ext_proc_server.sanitize.personal_text import find_personal
@@ -127,11 +128,12 @@ class Scanner:
         self,
         *,
         custom: Iterable[tuple[re.Pattern[str], str]] = (),
-        field_probe: FieldProbe | None = None,
+        field_rules: FieldRules | None = None,
     ) -> None:
         self._custom = tuple(custom)
-        # Personal fields in a body: a probe of its keys (with the user's field rules).
-        self._fields = field_probe or FieldProbe(None)
+        self.field_rules = field_rules or FieldRules(())
+        # Personal fields in a body: a probe of its keys (and the user's field rules).
+        self._fields = FieldProbe(self.field_rules.probe_pattern())
         v.prepare()  # phonenumbers metadata compiled now, not inside the first request
         # Short strings found clean (header values, path segments, field names) recur
         # on every request: remember them. Findings are never cached, so no secret is.

@@ -19,23 +19,33 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import phones
+from ext_proc_server.sanitize.secret_keys import classify_key
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 PERSON = "person"
 OTHER = "other"  # a company, product, plan, bank, store...
 
+
+class Verdict(str):
+    """A class read from a field's name: the value is checked before it is replaced
+    (a phone-named field holding "N/A" is left to the shape detectors). The user's
+    field rules give plain class names, replaced whatever the value."""
+
+    __slots__ = ()
+
+
 # What a field's value is, when it is personal.
-NAME = "name"
-BIRTH_DATE = "birth_date"
-ADDRESS = "address"
-CEP = "cep"
-RG = "rg"
-PHONE = "phone"
+NAME = Verdict("name")
+BIRTH_DATE = Verdict("birth_date")
+ADDRESS = Verdict("address")
+CEP = Verdict("cep")
+RG = Verdict("rg")
+PHONE = Verdict("phone")
 # A name only if the value reads like a person's name (first or last name known).
-MAYBE_NAME = "name?"
+MAYBE_NAME = Verdict("name?")
 # A name only if the value is two or more words of letters ("titular": "Ana Souza").
-NAME_IF_WORDS = "name??"
-PERSONAL_CLASSES = (NAME, BIRTH_DATE, ADDRESS, CEP, RG)
+NAME_IF_WORDS = Verdict("name??")
+PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
 
 class Place(NamedTuple):
@@ -245,7 +255,7 @@ def _is_birth(words: tuple[str, ...]) -> bool:
 # Long because it is one decision table, read top to bottom; splitting it would hide
 # the order the rules apply in.
 @functools.lru_cache(maxsize=16384)
-def field_class(place: Place, key: str) -> str | None:
+def field_class(place: Place, key: str) -> Verdict | None:
     """The personal class of ``key``'s value in ``place``, a MAYBE_* class when the
     value must also read like a name, or None."""
     words = key_words(key)
@@ -284,7 +294,7 @@ def field_class(place: Place, key: str) -> str | None:
     return None
 
 
-def _name_class(place: Place, qualifiers: set[str]) -> str | None:
+def _name_class(place: Place, qualifiers: set[str]) -> Verdict | None:
     if qualifiers & _STREET_WORDS or qualifiers & _NEIGHBOURHOOD_WORDS:
         return None if place.owner == OTHER else ADDRESS
     if qualifiers & _PERSON_NAME_QUALIFIERS:
@@ -338,8 +348,8 @@ def value_fits(cls: str, value: str) -> bool:
 
 
 def resolved(cls: str) -> str:
-    """The class a MAYBE_* class stands for."""
-    return NAME if cls in (MAYBE_NAME, NAME_IF_WORDS) else cls
+    """The replacement class of a verdict (a plain str)."""
+    return "name" if cls in (MAYBE_NAME, NAME_IF_WORDS) else str(cls)
 
 
 # -- the user's field rules --------------------------------------------------------
@@ -347,8 +357,7 @@ def resolved(cls: str) -> str:
 
 class FieldRule(NamedTuple):
     segments: tuple[re.Pattern[str], ...]  # parents first, the field last
-    cls: str
-    fixed: str | None  # the user's replacement for their own classes
+    cls: str  # a built-in class or the name of one of the user's sanitize_patterns
 
 
 def folded_name(name: str) -> str:
@@ -356,7 +365,7 @@ def folded_name(name: str) -> str:
     return "".join(key_words(name))
 
 
-def compile_rule(pattern: str, cls: str, fixed: str | None) -> FieldRule:
+def compile_rule(pattern: str, cls: str) -> FieldRule:
     """``cliente.apelido``: a field ``apelido`` directly inside ``cliente``; ``*`` and
     ``?`` are wildcards within one name."""
     segments = []
@@ -366,7 +375,7 @@ def compile_rule(pattern: str, cls: str, fixed: str | None) -> FieldRule:
             ".*" if p == "*" else "." if p == "?" else re.escape(folded_name(p)) for p in parts
         )
         segments.append(re.compile(regex))
-    return FieldRule(tuple(segments), cls, fixed)
+    return FieldRule(tuple(segments), cls)
 
 
 class FieldRules:
@@ -419,3 +428,34 @@ class FieldRules:
                     chars.append(b"[" + re.escape(ch).encode() + rb"?][_.-]?")
             alternatives.append(b"".join(chars))
         return b"(?:" + b"|".join(alternatives) + b")"
+
+
+# -- flat field lists (forms, query strings, multipart parts, headers) -----------------
+
+_NAME_PATH = re.compile(r"[^\[\].]+")
+
+
+def field_verdict(rules: FieldRules, place: Place, key: str, parents: list[str]) -> str | None:
+    """The user's rule, a secret's class, or the personal verdict for one field."""
+    rule = rules.match(key, parents) if rules else None
+    if rule is not None:
+        return rule.cls
+    return classify_key(key) or field_class(place, key)
+
+
+def flat_classes(names: Iterable[str], rules: FieldRules) -> dict[str, str]:
+    """Classes of a flat list of field names, read as paths (``cliente[nome]``,
+    ``endereco.logradouro``) in one object: ``cpf`` among them makes ``nome`` a person's."""
+    paths = {name: _NAME_PATH.findall(name) or [name] for name in names}
+    root = object_place(ROOT, "", frozenset(path[-1] for path in paths.values()))
+    out = {}
+    for name, path in paths.items():
+        place = root
+        for parent in path[:-1]:
+            place = object_place(place, parent, frozenset())
+        # The whole name first: a secret spelled "user[password]" reads as one.
+        found = classify_key(name) if len(path) > 1 else None
+        found = found or field_verdict(rules, place, path[-1], path[:-1])
+        if found is not None:
+            out[name] = found
+    return out

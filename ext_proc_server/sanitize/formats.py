@@ -6,12 +6,20 @@ every other byte as it was.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left
 from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
-from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.fields import (
+    FieldRules,
+    Verdict,
+    flat_classes,
+    resolved,
+    value_fits,
+)
+from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_body import sanitize_json
 from ext_proc_server.sanitize.run import (
     SURROGATE,
@@ -20,7 +28,8 @@ from ext_proc_server.sanitize.run import (
     positions,
     quote_plus_lazy,
 )
-from ext_proc_server.sanitize.secret_keys import classify_key, header_class
+from ext_proc_server.sanitize.secret_keys import header_class
+from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
 _PATH_SAFE = "!$&'()*+,;=:@~"
 # Everything classify_key ignores in a name (kept: "&" between form fields, "=").
@@ -36,14 +45,13 @@ def sanitize_form(run: Run, text: str, where: str) -> str:
         return text
     fields = text.split("&")
     todo, overlapped = _form_fields_to_check(text, hits, key_seen=key_seen)
+    names = [_form_name(f.partition("=")[0]) for f in fields]
+    classes = flat_classes(names, run.scanner.field_rules) if key_seen or todo else {}
+    todo.update(i for i, name in enumerate(names) if name in classes)
     plan = []
     for i in sorted(todo):
         raw_name, eq, raw_value = fields[i].partition("=")
-        cls = None
-        if "%" in raw_name or "+" in raw_name:
-            cls = classify_key(unquote_plus(raw_name))
-        elif key_seen:
-            cls = classify_key(raw_name)
+        cls = _checked(classes.get(names[i]), unquote_plus(raw_value))
         if cls is None and i not in overlapped and "%" not in fields[i] and "+" not in fields[i]:
             continue
         plan.append((i, raw_name, eq, raw_value, cls))
@@ -57,7 +65,7 @@ def sanitize_form(run: Run, text: str, where: str) -> str:
         if cls is None:
             fresh = next(fresh_values)
         elif (value := unquote_plus(raw_value)) and not is_token(value):
-            fresh = quote_plus_lazy(run.whole(cls, value))
+            fresh = quote_plus_lazy(run.whole(resolved(cls), value))
         else:
             fresh = raw_value
         if fresh != raw_value or fresh_name != raw_name:
@@ -69,6 +77,13 @@ def sanitize_form(run: Run, text: str, where: str) -> str:
 
 def _form_name(raw: str) -> str:
     return unquote_plus(raw) if "%" in raw or "+" in raw else raw
+
+
+def _checked(cls: str | None, value: str) -> str | None:
+    """A class read from a name, if the value fits it (see fields.Verdict)."""
+    if type(cls) is Verdict and not value_fits(cls, value):
+        return None
+    return cls
 
 
 def _form_fields_to_check(
@@ -120,6 +135,7 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
     if len(pieces) < 3:
         return None
     out = [run.scrub(pieces[0])]
+    classes = flat_classes([m.group(1) for m in _PART_NAME.finditer(text)], run.scanner.field_rules)
     for piece in pieces[1:]:
         if piece.startswith("--"):  # the closing delimiter and the epilogue
             out.append(run.scrub(piece))
@@ -134,10 +150,10 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
         head, content = piece[:split_at], piece[split_at + gap :]
         body, tail = (content[:-2], "\r\n") if content.endswith("\r\n") else (content, "")
         name_match = _PART_NAME.search(head)
-        cls = classify_key(name_match.group(1)) if name_match else None
+        cls = _checked(classes.get(name_match.group(1)), body) if name_match else None
         part_type = _PART_TYPE.search(head)
         if cls is not None and body and not is_token(body):
-            fresh = run.whole(cls, body)
+            fresh = run.whole(resolved(cls), body)
         elif part_type and _is_json_type(part_type.group(1).strip().lower()):
             part_run = run.child()  # its JSON pointers are relative to the part: not kept
             fresh = sanitize_json(part_run, body, where)
@@ -156,6 +172,14 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
 
 def _is_json_type(content_type: str) -> bool:
     return content_type.endswith(("/json", "+json")) or content_type == "application/x-ndjson"
+
+
+def sanitize_xml(run: Run, text: str) -> str:
+    """XML (or text that may be): every detector, and personal elements by name."""
+    hits, key_seen = run.scanner.find_with_keys(text)
+    if key_seen and "<" in text:
+        hits = resolve([*hits, *find_xml_fields(text, run.scanner.field_rules)])
+    return run.scrub(text, hits)
 
 
 # -- request line and headers --------------------------------------------------------
@@ -189,13 +213,17 @@ def sanitize_query(
 ) -> tuple[tuple[str, str], ...]:
     out = []
     changed = False
-    for name, value in pairs:
-        cls = classify_key(unquote_plus(name))
+    names = [unquote_plus(name) for name, _ in pairs]
+    classes = flat_classes(names, run.scanner.field_rules) if pairs else {}
+    for (name, value), decoded_name in zip(pairs, names, strict=True):
+        decoded = unquote_plus(value)
+        cls = _checked(classes.get(decoded_name), decoded)
         if SURROGATE.search(value):
             fresh = run.replace("api_key", value)
         elif cls is not None:
-            decoded = unquote_plus(value)
-            fresh = run.whole(cls, decoded) if decoded and not is_token(decoded) else value
+            fresh = (
+                run.whole(resolved(cls), decoded) if decoded and not is_token(decoded) else value
+            )
         else:
             fresh = run.scrub_url_value(value, plus=True)
         if fresh != value:
@@ -271,10 +299,43 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     if lower == "set-cookie":
         first, sep, attributes = value.partition(";")
         return _cookie_pair(run, first) + sep + run.scrub(attributes)
-    cls = header_class(lower)
+    cls = header_class(lower) or _checked(_header_field(run, lower), value)
     if cls is not None:
-        return value if is_token(value) else run.whole(cls, value)
+        return value if is_token(value) else run.whole(resolved(cls), value)
+    if lower in BENIGN_HEADERS and not run.scanner.has_custom:
+        return value
     return run.scrub(value)
+
+
+def _header_field(run: Run, lower: str) -> str | None:
+    """A header named like a personal field (x-customer-name) or by the user's rules."""
+    return _header_field_class(run.scanner.field_rules, lower)
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_field_class(rules: FieldRules, lower: str) -> str | None:
+    return flat_classes([lower], rules).get(lower)
+
+
+# Headers whose values have a fixed, harmless format: not scanned (unless the user
+# has patterns of their own).
+BENIGN_HEADERS = frozenset(
+    {"content-type", "content-length", "accept", "accept-encoding", "accept-language",
+     "accept-ranges", "cache-control", "connection", "date", "expires", "last-modified",
+     "etag", "if-none-match", "if-modified-since", "vary", "age", "pragma", "keep-alive",
+     "transfer-encoding", "content-encoding", "content-language", "te", "upgrade",
+     "upgrade-insecure-requests", "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site",
+     "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "dnt",
+     "x-content-type-options", "x-frame-options", "x-xss-protection",
+     "strict-transport-security", "x-envoy-upstream-service-time",
+     "x-envoy-expected-rq-timeout-ms", "x-envoy-attempt-count", "traceparent", "tracestate",
+     "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags",
+     "x-forwarded-proto", "x-forwarded-port", "server", "via",
+     "access-control-allow-origin", "access-control-allow-methods",
+     "access-control-allow-headers", "access-control-max-age",
+     "access-control-allow-credentials", "access-control-expose-headers", ":method",
+     ":scheme", ":status", "priority"}
+)  # fmt: skip
 
 
 def _cookie_pair(run: Run, pair: str) -> str:

@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any
 
+from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
-from ext_proc_server.sanitize.secret_keys import classify_key
 
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
@@ -78,6 +78,7 @@ class _JsonEditor:
         self.todo = self.alone | self.inside.keys()
         self.out: list[tuple[int, int, str]] = []
         self.path: list[str | int] = []
+        self.places: list[fields.Place] = [fields.ROOT]
         self.k = 0  # strings seen so far: the index of the next string and of this gap
         self.j_gap = -1  # the gap self.j counts in
         self.j = 0  # numbers and literals seen so far in that gap
@@ -141,9 +142,9 @@ class _JsonEditor:
     def edits(self, document: object) -> list[tuple[int, int, str]]:
         kind = type(document)
         if kind is _Members:
-            self._object(document)  # type: ignore[arg-type]
+            self._object(document, "")  # type: ignore[arg-type]
         elif kind is list:
-            self._array(document, None)  # type: ignore[arg-type]
+            self._array(document, None, "")  # type: ignore[arg-type]
         elif kind is str:
             self.k = 1
             if 0 in self.todo:
@@ -154,16 +155,21 @@ class _JsonEditor:
 
     # -- the walk (inlined fast paths: most nodes need nothing) ----------------------
 
-    def _object(self, members: _Members) -> None:
+    def _object(self, members: _Members, holder: str) -> None:
+        """``holder``: the key holding this object (or the list it is in)."""
         path = self.path
+        places = self.places
+        place = fields.object_place(places[-1], holder, frozenset(key for key, _ in members))
+        places.append(place)
         path.append("")
         todo = self.todo
+        rules = self.run.scanner.field_rules
         for key, value in members:
             path[-1] = key
             k = self.k
             if k in todo:
                 self._key(k)
-            cls = classify_key(key)
+            cls = fields.field_verdict(rules, place, key, self._parents() if rules else [])
             kind = type(value)
             if kind is str:
                 self.k = k + 2
@@ -172,14 +178,18 @@ class _JsonEditor:
                 continue
             self.k = k + 1
             if kind is _Members:
-                self._object(value)
+                self._object(value, key)
             elif kind is list:
-                self._array(value, cls)  # items inherit the name: "tokens": ["a", "b"]
+                self._array(value, cls, key)  # items inherit the name: "tokens": ["a", "b"]
             else:
                 self._scalar(value, cls)
         path.pop()
+        places.pop()
 
-    def _array(self, items: list[Any], cls: str | None) -> None:
+    def _parents(self) -> list[str]:
+        return [p for p in self.path[:-1] if type(p) is str]
+
+    def _array(self, items: list[Any], cls: str | None, holder: str) -> None:
         path = self.path
         path.append(0)
         todo = self.todo
@@ -192,9 +202,9 @@ class _JsonEditor:
                 if cls is not None or k in todo:
                     self._string(k, item, cls)
             elif kind is _Members:
-                self._object(item)
+                self._object(item, holder)
             elif kind is list:
-                self._array(item, cls)
+                self._array(item, cls, holder)
             else:
                 self._scalar(item, cls)
         path.pop()
@@ -210,12 +220,16 @@ class _JsonEditor:
             self._edit(start, end, fresh, self.path[:-1])
 
     def _string(self, k: int, value: str, cls: str | None) -> None:
+        if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
+            cls = None  # a phone-named "N/A": left to the shape detectors
+            if k not in self.todo:
+                return
         start, end = self._span(k)
         token = self.text[start:end]
         if cls is not None:
             if not value or is_token(value):
                 return
-            fresh = quoted_json(self.run.whole(cls, value))
+            fresh = quoted_json(self.run.whole(fields.resolved(cls), value))
         elif k in self.alone:
             fresh = _scrub_json_string(self.run, token)
         else:
@@ -245,8 +259,12 @@ class _JsonEditor:
             return
         start, end = self._gap_token(k, self.j)
         token = self.text[start:end]
+        if type(cls) is fields.Verdict and not fields.value_fits(cls, token):
+            cls = None
+            if k not in self.gap_hits:
+                return
         if cls is not None:
-            fresh = quoted_json(self.run.replace(cls, token))
+            fresh = quoted_json(self.run.replace(fields.resolved(cls), token))
         else:
             if not any(h.start < end and h.end > start for h in self.gap_hits[k]):
                 return

@@ -42,9 +42,11 @@ _TEST_CARD_PREFIX = "400000"
 class Replacer:
     """``replacer(cls, value)`` -> the replacement text for one finding."""
 
-    def __init__(self, *, key: bytes | None) -> None:
+    def __init__(self, *, key: bytes | None, custom: dict[str, str] | None = None) -> None:
         # None = tokens mode.
         self._key = key
+        # The user's own classes (sanitize_patterns names) -> their literal replacement.
+        self._custom = dict(custom or {})
 
     @property
     def pseudonyms(self) -> bool:
@@ -53,6 +55,8 @@ class Replacer:
     def __call__(self, cls: str, value: str, fixed: str | None = None) -> str:
         if fixed is not None:
             return fixed
+        if cls not in TOKENS and cls in self._custom:
+            return self._custom[cls]
         if self._key is None:
             return TOKENS[cls]
         return self._pseudonym(cls, value)

@@ -81,9 +81,11 @@ class Run:
             return head + self.replace("jwt" if is_jwt(value) else cls, value)
         return self.replace("jwt" if is_jwt(value) else cls, value)
 
-    def scrub(self, text: str) -> str:
-        """Free text: every detector, then every encoded word decoded and checked again."""
-        hits = self.scanner.find(text)
+    def scrub(self, text: str, hits: list[Hit] | None = None) -> str:
+        """Free text: every detector (or the given findings), then every encoded word
+        decoded and checked again."""
+        if hits is None:
+            hits = self.scanner.find(text)
         if hits:
             text = self.apply(text, hits)
         if "%" in text or "&" in text or "\\" in text:

@@ -18,6 +18,7 @@ from ext_proc_server.core.metrics import (
 )
 from ext_proc_server.sanitize import formats, json_body
 from ext_proc_server.sanitize.detectors import Scanner
+from ext_proc_server.sanitize.fields import FieldRules, compile_rule
 from ext_proc_server.sanitize.pseudonym import Replacer
 from ext_proc_server.sanitize.run import Run
 
@@ -47,9 +48,13 @@ class Sanitizer:
                     "collector.pseudonym_key: required when collector.sanitize_mode is "
                     "pseudonyms (or set collector.pseudonym_key_file)"
                 )
-        self._replacer = Replacer(key=key)
+        own = {p.name: p.replacement for p in config.sanitize_patterns}
+        self._replacer = Replacer(key=key, custom=own)
         self._scanner = Scanner(
-            custom=[(re.compile(p.regex), p.replacement) for p in config.sanitize_patterns]
+            custom=[(re.compile(p.regex), p.replacement) for p in config.sanitize_patterns],
+            field_rules=FieldRules(
+                compile_rule(pattern, cls) for pattern, cls in config.sanitize_fields.items()
+            ),
         )
         self._binary_base64 = config.binary_bodies == "base64"
         self._type_counters = {t: COLLECTOR_SANITIZATION.labels(type=t) for t in SANITIZE_TYPES}
@@ -101,7 +106,8 @@ class Sanitizer:
 
     def _count(self, run: Run) -> None:
         for cls, count in run.counts.items():
-            self._type_counters[cls].inc(count)
+            # The user's own classes (sanitize_fields) count as "custom".
+            self._type_counters.get(cls, self._type_counters["custom"]).inc(count)
 
     def _request(self, run: Run, request: HttpRequest) -> HttpRequest:
         where = "request"
@@ -178,7 +184,7 @@ class Sanitizer:
                 run, text, message.header("content-type") or "", body_where
             )
         if fresh is None:  # not parseable as declared (or plain text/XML): every detector
-            fresh = run.scrub(text)
+            fresh = formats.sanitize_xml(run, text)
             if fresh != text:
                 run.locations.add(body_where)
         return fresh

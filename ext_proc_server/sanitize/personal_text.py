@@ -59,7 +59,8 @@ _COMPLEMENT = (
     r"(?i:apto?\.?|apartamento|ap\.|bloco|bl\.|casa|sala|cj\.?|conj\.?|conjunto|andar|lote"
     r"|lt\.|loja|fundos|sobrado|torre|km)[ \t]*[\w-]*"
 )
-_PLACE = rf"[{_UP}][\w'\u2019]+(?:[ \t]+(?:{_PARTICLE}|[{_UP}][\w'\u2019]+)){{0,4}}"
+_PLACE_WORD = rf"(?:[{_UP}][\w'\u2019]+|\d{{1,3}}[ªº°])"
+_PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PARTICLE}|{_PLACE_WORD})){{0,4}}"
 _CEP = r"(?:(?i:cep):?[ \t]*)?\d{5}-?\d{3}\b"
 _TAIL_PART = rf"(?:{_CEP}|{_COMPLEMENT}|[A-Z]{{2}}\b|{_PLACE})"
 _ADDRESS = re.compile(

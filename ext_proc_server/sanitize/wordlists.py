@@ -30,6 +30,7 @@ class WordLists(NamedTuple):
     female_folded: frozenset[str]
     last_folded: frozenset[str]
     states: frozenset[str]  # UF codes, upper case
+    street_prefixes_folded: frozenset[str]
 
 
 def _single_words(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -62,4 +63,5 @@ def word_lists() -> WordLists:
         last_folded=frozenset(fold(n) for n in Person.last_names) | english_last,
         states=frozenset(code for code, _ in Address.estados)
         | frozenset(EnglishAddress.states_abbr),
+        street_prefixes_folded=frozenset(fold(p) for p in prefixes),
     )

@@ -195,7 +195,7 @@ def _case(name: str, content_type: str, body: str, planted: list, decoys: list, 
 
 def onboarding_pt(v: Values, i: int) -> dict:
     name, mother = v.full_name(), v.full_name()
-    iso, birth = v.birth()
+    _, birth = v.birth()
     street, number, comp, hood, cep = (
         v.street(),
         v.number(),
@@ -330,7 +330,7 @@ def signup_form(v: Values, i: int) -> dict:
 
 def search_query(v: Values, i: int) -> dict:
     name, rg = v.full_name(), v.rg()
-    iso, birth = v.birth()
+    _, birth = v.birth()
     category, city, since = v.pick(CATEGORIES), v.city(), v.other_date()
     query = [["nomeCliente", name], ["dtNasc", birth], ["rg", rg], ["categoria", category],
              ["cidade", city], ["desde", since], ["page", "2"]]  # fmt: skip

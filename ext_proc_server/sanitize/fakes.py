@@ -87,15 +87,21 @@ def fake_address(pick: Pick, value: str) -> str:
     """Same shape: street types, complements and state codes kept, each other word a
     fake one, each number new digits of the same length."""
     lists = word_lists()
+    tokens = _TOKEN.findall(value)
+    kept = [
+        fold(t) in _STREET_KEPT
+        or fold(t) in lists.street_prefixes_folded
+        or fold(t) in _PARTICLES
+        or (len(t) == 2 and t.isupper() and t in lists.states)
+        for t in tokens
+    ]
+    # "Centro" or "Jardim" alone is the neighbourhood itself: then nothing is kept.
+    keep_any = any(not k for t, k in zip(tokens, kept, strict=True) if t[0].isalpha())
     out = []
-    for token in _TOKEN.findall(value):
+    for token, keep in zip(tokens, kept, strict=True):
         if token.isdigit():
             out.append(fake_digits(pick, "address_number", token))
-        elif not token[0].isalpha() or (
-            fold(token) in _STREET_KEPT
-            or fold(token) in _PARTICLES
-            or (len(token) == 2 and token.isupper() and token in lists.states)
-        ):
+        elif not token[0].isalpha() or (keep and keep_any):
             out.append(token)
         else:
             out.append(_word(pick, lists.last, "street", token))

@@ -75,7 +75,7 @@ def find_numbers(text: str, raw: bytes, hits: list[Hit]) -> None:
         for run in _NUM_RUN.finditer(text, region_start, region_end):
             start, end = run.start(), run.end()
             value = run.group()
-            if value.isdigit():
+            if value.isdigit() and not (start and text[start - 1] == "+"):
                 # Most runs are bare numbers (ids, timestamps): decide without regexes.
                 if (start and text[start - 1] in _BARE_BEFORE) or (
                     end < size
@@ -95,6 +95,23 @@ def find_numbers(text: str, raw: bytes, hits: list[Hit]) -> None:
                 start -= 1
             _numbers_in_window(text, start, min(size, end + 2), hits)
         region_start = next_start
+    if "+55" in text:
+        _short_international(text, hits)
+
+
+def _short_international(text: str, hits: list[Hit]) -> None:
+    """+55 and an 8- or 9-digit number (4004, 0800): shorter than any run found above."""
+    at = text.find("+55")
+    while at >= 0:
+        m = phones.PHONE_BR.match(text, at)
+        if (
+            m is not None
+            and len(v.only_digits(m.group())) <= 11
+            and phones.br_phone_candidate(m.group())
+            and not any(h.start <= at < h.end for h in hits)
+        ):
+            hits.append(Hit(m.start(), m.end(), "phone"))
+        at = text.find("+55", at + 3)
 
 
 def find_alnum_cnpjs(text: str, raw: bytes, hits: list[Hit]) -> None:

@@ -19,15 +19,19 @@ from ext_proc_server.sanitize.fields import reads_as_name
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
 _CAP_WORD = rf"(?:[{_UP}][{_LO}'\u2019]+|[{_UP}]{{2,}})"
-_PARTICLE = r"(?:d[aeo]s?|D[AEO]S?|e|E)"
-_NAME_RUN = rf"{_CAP_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_CAP_WORD}){{0,6}}"
-_HONORIFIC = r"(?i:\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona)\b)"
+_PARTICLE = r"(?:d[aeo]s?|D[AEO]S?|e|E)(?!\w)"
+_NAME_RUN = rf"{_CAP_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,6}}"
+_HONORIFIC = (
+    r"(?P<abbreviated>(?i:\b(?:sr|sra|srta|dr|dra)\.))"
+    r"|(?<![Nn]ossa )(?<![Nn]osso )(?i:\b(?:senhora?|dona)\b)"
+)
 _HOLDER = (
     r"(?i:\b(?:cliente|titular|paciente|benefici[aá]ri[oa]|respons[aá]vel|segurad[oa]"
     r"|portador(?:a)?|nome(?:[ \t]+completo)?|m[aã]e|pai|filh[oa][ \t]+de))\b"
 )
 _NAME_AFTER = re.compile(
-    rf"(?:(?P<honorific>{_HONORIFIC})|{_HOLDER})[ \t]*[:\-\u2013]?[ \t]*(?P<v>{_NAME_RUN})"
+    rf"(?:(?P<honorific>{_HONORIFIC})|{_HOLDER})[ \t]*[:\-\u2013]?[ \t]*"
+    rf"(?P<v>(?(abbreviated)(?:{_PARTICLE}[ \t]+)?){_NAME_RUN})"
 )
 
 _MONTHS = (

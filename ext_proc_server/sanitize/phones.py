@@ -77,8 +77,9 @@ def br_phone_candidate(candidate: str) -> bool:
         return False
     if len(digits) == len(candidate) and not _bare_layout(digits):
         return False
-    national = national_number(digits)
-    if len(national) == 8 and not candidate.lstrip().startswith("+"):
+    international = candidate.lstrip().startswith("+")
+    national = digits[2:] if international else national_number(digits)
+    if len(national) == 8 and not international:
         return False  # 4004-1234 alone: too like a range or a code
     return v.br_phone_valid(national)
 

@@ -183,6 +183,10 @@ def _layouts(number: phonenumbers.PhoneNumber) -> dict[str, str]:
 
 
 def _case(name: str, content_type: str, body: str, planted: list, decoys: list, **extra) -> dict:
+    # A decoy that shares text with a planted value (a company named like the
+    # customer's surname) cannot be told apart by counting: it is left out.
+    values = [value for _, value in planted]
+    decoys = [d for d in decoys if not any(d in value or value in d for value in values)]
     return {
         "name": name,
         "content_type": content_type,

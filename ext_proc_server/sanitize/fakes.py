@@ -18,6 +18,7 @@ from ext_proc_server.sanitize.wordlists import fold, word_lists
 Pick = Callable[[str, str, int], int]
 
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
+_ORDINALS = frozenset({"ª", "º"})
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+|\s+|.", re.S)
 
 
@@ -101,7 +102,7 @@ def fake_address(pick: Pick, value: str) -> str:
     for token, keep in zip(tokens, kept, strict=True):
         if token.isdigit():
             out.append(fake_digits(pick, "address_number", token))
-        elif not token[0].isalpha() or (keep and keep_any):
+        elif not token[0].isalpha() or (keep and keep_any) or token in _ORDINALS:
             out.append(token)
         else:
             out.append(_word(pick, lists.last, "street", token))

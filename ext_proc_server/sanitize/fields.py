@@ -263,6 +263,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None
     owned = set(words)
     compact = _compact(words)
+    if compact in ("waid", "msisdn"):  # WhatsApp's id is the phone number
+        return PHONE
     if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
         return None
     if words == ("id",) or compact in _LOGIN_NAMES:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from ext_proc_server.core.config.sections import (
     KIB,
@@ -54,7 +54,7 @@ def _check_sanitize_fields(
 ) -> dict[str, str]:
     own = {p.name for p in patterns}
     for pattern, cls in fields.items():
-        key = f"sanitize_fields.{pattern}"
+        key = repr(pattern)
         if not pattern or not _FIELD_PATTERN.fullmatch(pattern) or ".." in pattern:
             raise ValueError(
                 f"{key}: invalid field pattern (names joined by '.', with * and ? wildcards)"
@@ -127,10 +127,12 @@ class CollectorConfig(ConfigSection):
         check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
         return self
 
-    @model_validator(mode="after")
-    def _sanitize_fields_name_classes(self) -> CollectorConfig:
-        _check_sanitize_fields(self.sanitize_fields, self.sanitize_patterns)
-        return self
+    @field_validator("sanitize_fields")
+    @classmethod
+    def _sanitize_fields_name_classes(
+        cls, value: dict[str, str], info: ValidationInfo
+    ) -> dict[str, str]:
+        return _check_sanitize_fields(value, info.data.get("sanitize_patterns", []))
 
 
 def pseudonym_key(config: CollectorConfig) -> bytes | None:

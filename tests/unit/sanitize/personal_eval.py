@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -76,7 +77,8 @@ def score(sanitizer: Sanitizer, cases: list[dict] | None = None) -> Score:
         after = haystack(out, case["content_type"])
         for cls, value in case["planted"]:
             result.planted[cls] += 1
-            if value in after:
+            # As a whole word: a fake CEP may hold a planted street number's digits.
+            if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", after):
                 result.leaked[cls] += 1
                 result.details.append(f"{case['name']}: {cls} survived")
         for index, decoy in enumerate(case["decoys"]):

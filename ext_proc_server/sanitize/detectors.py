@@ -146,7 +146,14 @@ class Scanner:
         return bool(self._custom)
 
     def find(self, text: str) -> list[Hit]:
-        return self.find_with_keys(text)[0]
+        """The findings in a text (a value, free text)."""
+        short = len(text) <= _CLEAN_CACHE_MAX_CHARS  # don't hash whole bodies
+        if short and text in self._clean:
+            return []
+        hits = self._scan(text, keys=False)[0]
+        if short and not hits:
+            self.remember_clean(text)
+        return hits
 
     def find_with_keys(self, text: str) -> tuple[list[Hit], bool]:
         """The findings, and whether a secret or personal field may be present (even
@@ -155,12 +162,13 @@ class Scanner:
         The flag is a cheap over-approximation: callers use it to decide whether to
         classify every field name, so it may say yes when no field is sensitive.
         """
-        short = len(text) <= _CLEAN_CACHE_MAX_CHARS  # don't hash whole bodies
-        if short and text in self._clean:
+        short = len(text) <= _CLEAN_CACHE_MAX_CHARS
+        memo = ("keys", text)  # apart from find()'s: a clean value may still name a key
+        if short and memo in self._clean:
             return [], False
-        hits, key_seen = self._scan(text)
+        hits, key_seen = self._scan(text, keys=True)
         if short and not hits and not key_seen:
-            self.remember_clean(text)
+            self.remember_clean(memo)
         return hits, key_seen
 
     def known_clean(self, key: str | tuple[str, ...]) -> bool:
@@ -175,7 +183,7 @@ class Scanner:
             self._clean.clear()  # crude but bounded; refills with what recurs
         self._clean[key] = None
 
-    def _scan(self, text: str) -> tuple[list[Hit], bool]:
+    def _scan(self, text: str, *, keys: bool) -> tuple[list[Hit], bool]:
         hits: list[Hit] = []
         for pattern, replacement in self._custom:
             hits.extend(
@@ -201,7 +209,7 @@ class Scanner:
         )
         key_seen = self._context(text, probe, hits, ascii_only=ascii_only)
         hits.extend(Hit(*found) for found in find_personal(text, probe))
-        if not key_seen:
+        if keys and not key_seen:
             key_seen = self._fields.may_hold(text, probe)
         return resolve(hits), key_seen
 

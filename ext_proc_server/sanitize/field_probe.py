@@ -17,14 +17,11 @@ import re2
 from ext_proc_server.sanitize import fields
 
 _WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
-_KEY = rb"[a-z0-9_.:?\[\]%+-]*"
-_PATTERN = (
-    rb'"' + _KEY + rb"(?:" + _WORDS + rb")" + _KEY + rb'"[ \t\r\n]*:'
-    rb"|<" + _KEY + rb"(?:" + _WORDS + rb")" + _KEY + rb"(?:[ \t\r\n/>])"
-    rb"|(?:^|[&?;\n])" + _KEY + rb"(?:" + _WORDS + rb")" + _KEY + rb"="
-)
-_EDGES = '"<&?;\n\r\t :=/>'
-_JSON_STRING = re.compile(r'[ \t\r\n]*"((?:[^"\\]|\\.)*)"')
+# Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
+_JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
+_XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
+_FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
+_JSON_STRING_REST = re.compile(r'((?:[^"\\]|\\.)*)"')
 
 
 def _dfa(pattern: bytes) -> re2._Regexp:
@@ -35,9 +32,13 @@ def _dfa(pattern: bytes) -> re2._Regexp:
 
 
 @functools.lru_cache(maxsize=8192)
-def _verdict(key: str) -> str | None:
-    """ "yes" if the key holds or announces personal data wherever it is, "value" if
+def _verdict(raw_key: bytes) -> str | None:
+    """"yes" if the key holds or announces personal data wherever it is, "value" if
     only a name-like value makes it so, None if it never does."""
+    key = raw_key.decode("latin-1")
+    if "%" in key or "+" in key:
+        key = unquote_plus(key)
+    key = key.rpartition(":")[2]  # an XML namespace prefix
     name = re.split(r"[\[\].]", key.rstrip("]"))
     last = next((part for part in reversed(name) if part), "")
     if not last:
@@ -50,43 +51,57 @@ def _verdict(key: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _value_finder(kind: str, raw_key: bytes) -> re.Pattern[bytes]:
+    key = re.escape(raw_key)
+    if kind == "json":
+        return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"')
+    if kind == "xml":
+        return re.compile(rb"<" + key + rb"(?:[ \t\r\n][^>]*)?>")
+    return re.compile(rb"(?:^|[&?;\n])" + key + rb"=")
+
+
 class FieldProbe:
     """Built once per Sanitizer; ``user`` is the user's rules' probe (FieldRules)."""
 
     def __init__(self, user: bytes | None) -> None:
-        pattern = _PATTERN if user is None else _PATTERN + rb"|" + user
-        self._dfa = _dfa(pattern)
+        self._words = _dfa(_WORDS)
         self._user = None if user is None else _dfa(user)
 
     def may_hold(self, text: str, probe: bytes) -> bool:
         """``probe``: ``text`` as lowered ASCII bytes, "?" for other characters."""
         if self._user is not None and self._user.search(probe):
             return True
-        for m in self._dfa.finditer(probe):
-            start, end = m.start(), m.end()
-            key_text = text[start:end].strip(_EDGES)
-            opener = text[start] if start < len(text) else ""
-            if opener == "<":
-                key_text = key_text.rpartition(":")[2]  # namespace prefix
-            elif "%" in key_text or "+" in key_text:
-                key_text = unquote_plus(key_text)
-            verdict = _verdict(key_text)
+        if self._words.search(probe) is None:
+            return False
+        first = probe.lstrip()[:1]
+        kind = "json" if first in (b"{", b"[") else "xml" if first == b"<" else "form"
+        finder = _JSON_KEY if kind == "json" else _XML_TAG if kind == "xml" else _FORM_KEY
+        by_value = []
+        for key in set(finder.findall(probe)):
+            verdict = _verdict(key)
             if verdict == "yes":
                 return True
-            if verdict == "value" and fields.reads_as_name(
-                _value_after(text, end, opener), known=True
-            ):
-                return True
-        return False
+            if verdict == "value":
+                by_value.append(key)
+        return any(
+            fields.reads_as_name(value, known=True)
+            for key in by_value
+            for value in _values(text, probe, kind, key)
+        )
 
 
-def _value_after(text: str, end: int, opener: str) -> str:
-    if opener == '"':
-        m = _JSON_STRING.match(text, end)
-        return m.group(1) if m else ""
-    if opener == "<":
-        close = text.find(">", end - 1)
-        stop = text.find("<", close + 1)
-        return text[close + 1 : stop if stop >= 0 else len(text)]
-    stop = text.find("&", end)
-    return unquote_plus(text[end : stop if stop >= 0 else len(text)])
+def _values(text: str, probe: bytes, kind: str, key: bytes) -> list[str]:
+    out = []
+    for m in _value_finder(kind, key).finditer(probe):
+        end = m.end()
+        if kind == "json":
+            rest = _JSON_STRING_REST.match(text, end)
+            out.append(rest.group(1) if rest else "")
+        elif kind == "xml":
+            stop = text.find("<", end)
+            out.append(text[end : stop if stop >= 0 else len(text)])
+        else:
+            stop = text.find("&", end)
+            out.append(unquote_plus(text[end : stop if stop >= 0 else len(text)]))
+    return out

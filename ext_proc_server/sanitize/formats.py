@@ -213,8 +213,8 @@ def sanitize_query(
 ) -> tuple[tuple[str, str], ...]:
     out = []
     changed = False
-    names = [unquote_plus(name) for name, _ in pairs]
-    classes = flat_classes(names, run.scanner.field_rules) if pairs else {}
+    names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
+    classes = _query_classes(run.scanner.field_rules, tuple(names)) if pairs else {}
     for (name, value), decoded_name in zip(pairs, names, strict=True):
         decoded = unquote_plus(value)
         cls = _checked(classes.get(decoded_name), decoded)
@@ -261,29 +261,32 @@ def sanitize_authority(run: Run, authority: str) -> str:
 def sanitize_headers(
     run: Run, headers: tuple[tuple[str, str], ...], where: str | None
 ) -> tuple[tuple[str, str], ...]:
-    out = []
-    changed = False
-    for name, value in headers:
+    out: list[tuple[str, str]] | None = None  # a copy only once something changes
+    scanner = run.scanner
+    plain = not scanner.has_custom  # the user's patterns may match anything
+    for index, (name, value) in enumerate(headers):
         lower = name.lower()
+        if plain and (lower in BENIGN_HEADERS or _OPAQUE.fullmatch(value)) and value.isascii():
+            continue
         memo = ("header", lower, value)
-        if run.scanner.known_clean(memo):
-            out.append((name, value))
+        if scanner.known_clean(memo):
             continue
         fresh = _header_value(run, lower, value, where)
         if fresh == value:
-            run.scanner.remember_clean(memo)
-        else:
-            changed = True
-            if where is not None:
-                run.locations.add(f"{where}.header.{name.lower()}")
-        out.append((name, fresh))
-    return tuple(out) if changed else headers
+            scanner.remember_clean(memo)
+            continue
+        if out is None:
+            out = list(headers)
+        out[index] = (name, fresh)
+        if where is not None:
+            run.locations.add(f"{where}.header.{lower}")
+    return headers if out is None else tuple(out)
 
 
 def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     if not value:
         return value
-    if SURROGATE.search(value):
+    if not value.isascii() and SURROGATE.search(value):
         # Non-UTF-8 bytes: cannot be checked with certainty.
         return run.replace("api_key", value)
     if lower.startswith(":"):
@@ -302,8 +305,6 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     cls = header_class(lower) or _checked(_header_field(run, lower), value)
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)
-    if lower in BENIGN_HEADERS and not run.scanner.has_custom:
-        return value
     return run.scrub(value)
 
 
@@ -313,10 +314,23 @@ def _header_field(run: Run, lower: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=1024)
+def _query_classes(rules: FieldRules, names: tuple[str, ...]) -> dict[str, str]:
+    """Query strings recur with the same parameter names: their classes are remembered."""
+    return flat_classes(names, rules)
+
+
+@functools.lru_cache(maxsize=1024)
 def _header_field_class(rules: FieldRules, lower: str) -> str | None:
     return flat_classes([lower], rules).get(lower)
 
 
+# Values no detector can match: request and trace ids (hex with at least one letter,
+# UUIDs), numbers too short for any class, IPv4 addresses. A number inside such an id
+# has a letter or a hyphen next to it, which every numeric detector refuses anyway.
+_OPAQUE = re.compile(
+    r"(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F]{8,64}(?:-[0-9a-fA-F]{4,32}){0,5}"
+    r"|[0-9]{1,7}|(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?:,[ ]?(?:[0-9]{1,3}\.){3}[0-9]{1,3})*"
+)
 # Headers whose values have a fixed, harmless format: not scanned (unless the user
 # has patterns of their own).
 BENIGN_HEADERS = frozenset(

@@ -414,8 +414,10 @@ def personal(*, quick: bool) -> dict[str, float | int]:
     pseudonyms = personal_eval.score(
         Sanitizer(CollectorConfig(sanitize_mode="pseudonyms", pseudonym_key="bench")), cases
     )
+    # Detection is the same in both modes; survival is scored on tokens (a fake word may
+    # equal another field's planted word by chance: a pseudonym, not a leak).
     return {
-        "sanitizer.personal_recall": round(min(tokens.recall, pseudonyms.recall), 4),
+        "sanitizer.personal_recall": round(tokens.recall, 4),
         "sanitizer.personal_decoys_kept": round(min(tokens.decoys_kept, pseudonyms.decoys_kept), 4),
         "sanitizer.personal_planted": sum(tokens.planted.values()),
         "sanitizer.personal_decoys": tokens.decoys,

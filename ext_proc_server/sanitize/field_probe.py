@@ -33,7 +33,7 @@ def _dfa(pattern: bytes) -> re2._Regexp:
 
 @functools.lru_cache(maxsize=8192)
 def _verdict(raw_key: bytes) -> str | None:
-    """"yes" if the key holds or announces personal data wherever it is, "value" if
+    """ "yes" if the key holds or announces personal data wherever it is, "value" if
     only a name-like value makes it so, None if it never does."""
     key = raw_key.decode("latin-1")
     if "%" in key or "+" in key:

@@ -35,15 +35,24 @@ def test_every_planted_value_is_in_its_request() -> None:
         assert all(decoy in text for decoy in case["decoys"]), case["name"]
 
 
-@pytest.mark.parametrize(
-    "config",
-    [{}, {"sanitize_mode": "pseudonyms", "pseudonym_key": "corpus"}],
-    ids=["tokens", "pseudonyms"],
-)
-def test_nothing_planted_survives_and_every_decoy_is_kept(config: dict) -> None:
-    result = score(sanitizer(**config), CASES)
+def test_nothing_planted_survives_and_every_decoy_is_kept() -> None:
+    result = score(sanitizer(), CASES)
     assert result.details == []
     assert result.recall == 1.0 and result.decoys_kept == 1.0
+
+
+def test_pseudonyms_replace_the_same_places_and_keep_every_decoy() -> None:
+    """Detection does not depend on the mode, so the places replaced are the tokens
+    mode's. (A fake word may equal another field's planted word, a bairro "Cardoso"
+    and a fake surname "Cardoso": that is a pseudonym, not a leak, so survival is
+    scored in tokens mode.)"""
+    from ext_proc_server.core.exchange import Exchange
+
+    tokens, pseudonyms = sanitizer(), sanitizer(sanitize_mode="pseudonyms", pseudonym_key="corpus")
+    for case in CASES:
+        exchange = Exchange(id=case["name"], request=request(case))
+        assert tokens.sanitize(exchange).redactions == pseudonyms.sanitize(exchange).redactions
+    assert score(pseudonyms, CASES).decoys_kept == 1.0
 
 
 def test_json_cases_stay_valid_json() -> None:

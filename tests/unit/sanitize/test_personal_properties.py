@@ -31,7 +31,12 @@ names = st.builds(
 )
 dates = st.dates(datetime.date(1920, 1, 1), datetime.date(2007, 12, 31)).flatmap(
     lambda d: st.sampled_from(
-        [d.isoformat(), d.strftime("%d/%m/%Y"), d.strftime("%d-%m-%Y"), f"{d.isoformat()}T00:00:00Z"]
+        [
+            d.isoformat(),
+            d.strftime("%d/%m/%Y"),
+            d.strftime("%d-%m-%Y"),
+            f"{d.isoformat()}T00:00:00Z",
+        ]
     )
 )
 streets = st.builds(
@@ -126,7 +131,9 @@ def test_planted_form_xml_and_text_values_never_survive(name, birth, street, num
                 assert not _survives(value, readable), (value, readable)
 
 
-companies = st.sampled_from([f"{a} {s}" for a in Person.last_names[:30] for s in Company.company_suffixes])
+companies = st.sampled_from(
+    [f"{a} {s}" for a in Person.last_names[:30] for s in Company.company_suffixes]
+)
 cities = st.builds(lambda a, s: f"{a} {s}", last, st.sampled_from(Address.city_suffixes))
 products = st.sampled_from(["Camiseta Polo Azul", "Plano Família Premium", "Cafeteira Expresso"])
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import re2
 
 from ext_proc_server.sanitize import validators as v
+from ext_proc_server.sanitize.dfa import compile_dfa
 from ext_proc_server.sanitize.field_probe import FieldProbe
 from ext_proc_server.sanitize.fields import FieldRules
 from ext_proc_server.sanitize.hits import Hit, resolve
@@ -54,16 +55,6 @@ _KV_PRE = re.compile(_WORDS_TRIE + r"[a-z0-9_.-]*[\"']?[ \t]*[:=]")
 _XML_PRE = re.compile(r"<(?:[a-z0-9_.-]+:)?[a-z0-9_.-]*?" + _WORDS_TRIE)
 
 
-def _dfa(pattern: bytes) -> re2._Regexp:
-    """RE2 for whole-body scans: its DFA reads the text once, where sre tries the word
-    trie at every byte (several times slower). Only for patterns without lookaround or
-    backreferences, where RE2's leftmost-first matching gives sre's spans."""
-    options = re2.Options()
-    options.never_capture = True
-    options.encoding = re2.Options.Encoding.LATIN1  # probes are bytes, one per character
-    return re2.compile(pattern, options)
-
-
 class _Probes(NamedTuple):
     """Cheap over-approximations of the context detectors, on ASCII-lowered bytes ("?"
     stands for non-ASCII). Every one needs a secret-ish word, so one search for the
@@ -91,17 +82,17 @@ _SHORT_PROBES = _Probes(
     re.compile(_XML_PRE_BYTES),
 )
 _LONG_PROBES = _Probes(
-    _dfa(_WORDS_TRIE_BYTES),
+    compile_dfa(_WORDS_TRIE_BYTES),
     # The same match starts as sre's possessive "*+" (which only spares sre backtracking);
     # "\s" spelled out, as RE2's lacks "\v".
-    _dfa(rb"(?:" + _WORDS_TRIE_BYTES + rb")[^\"\n:=&]*[\"']?[ \t\n\r\f\v]*[:=]"),
-    _dfa(_XML_PROBE),
-    _dfa(_KV_PRE_BYTES),
-    _dfa(_XML_PRE_BYTES),
+    compile_dfa(rb"(?:" + _WORDS_TRIE_BYTES + rb")[^\"\n:=&]*[\"']?[ \t\n\r\f\v]*[:=]"),
+    compile_dfa(_XML_PROBE),
+    compile_dfa(_KV_PRE_BYTES),
+    compile_dfa(_XML_PRE_BYTES),
 )
 LONG_TEXT_CHARS = 256
 # One match per form field ("&"-separated) holding a secret-ish word.
-FIELD_WITH_WORD_DFA = _dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
+FIELD_WITH_WORD_DFA = compile_dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _KEY_REST = re.compile(r"[A-Za-z0-9_.-]*")
 _DQ_VALUE = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')

@@ -12,9 +12,8 @@ import functools
 import re
 from urllib.parse import unquote_plus
 
-import re2
-
 from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.dfa import compile_dfa
 
 _WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
 # Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
@@ -22,13 +21,6 @@ _JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
 _JSON_STRING_REST = re.compile(r'((?:[^"\\]|\\.)*)"')
-
-
-def _dfa(pattern: bytes) -> re2._Regexp:
-    options = re2.Options()
-    options.encoding = re2.Options.Encoding.LATIN1
-    options.never_capture = True
-    return re2.compile(pattern, options)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -65,8 +57,8 @@ class FieldProbe:
     """Built once per Sanitizer; ``user`` is the user's rules' probe (FieldRules)."""
 
     def __init__(self, user: bytes | None) -> None:
-        self._words = _dfa(_WORDS)
-        self._user = None if user is None else _dfa(user)
+        self._words = compile_dfa(_WORDS)
+        self._user = None if user is None else compile_dfa(user)
 
     def may_hold(self, text: str, probe: bytes) -> bool:
         """``probe``: ``text`` as lowered ASCII bytes, "?" for other characters."""

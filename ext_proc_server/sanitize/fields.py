@@ -252,8 +252,6 @@ def _is_birth(words: tuple[str, ...]) -> bool:
     )
 
 
-# Long because it is one decision table, read top to bottom; splitting it would hide
-# the order the rules apply in.
 @functools.lru_cache(maxsize=16384)
 def field_class(place: Place, key: str) -> Verdict | None:
     """The personal class of ``key``'s value in ``place``, a MAYBE_* class when the

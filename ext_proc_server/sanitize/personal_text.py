@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-import re2
-
 from ext_proc_server.sanitize import phones
+from ext_proc_server.sanitize.dfa import compile_dfa
 from ext_proc_server.sanitize.fields import reads_as_name
 
 _UP = "A-ZÀ-ÖØ-Þ"
@@ -105,16 +104,9 @@ _DETECTORS = {
 }
 
 
-def _dfa(pattern: bytes) -> re2._Regexp:
-    options = re2.Options()
-    options.never_capture = True
-    options.encoding = re2.Options.Encoding.LATIN1
-    return re2.compile(pattern, options)
-
-
-_ANY_CUE_LONG = _dfa(b"|".join(_CUES.values()))
+_ANY_CUE_LONG = compile_dfa(b"|".join(_CUES.values()))
 _ANY_CUE_SHORT = re.compile(b"|".join(_CUES.values()))
-_CUES_LONG = tuple((cls, _dfa(cue)) for cls, cue in _CUES.items())
+_CUES_LONG = tuple((cls, compile_dfa(cue)) for cls, cue in _CUES.items())
 _CUES_SHORT = tuple((cls, re.compile(cue)) for cls, cue in _CUES.items())
 # Below this, sre's lower per-call cost beats RE2's faster scan.
 _LONG_TEXT_CHARS = 256

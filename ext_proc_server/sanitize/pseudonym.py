@@ -83,7 +83,7 @@ class Replacer:
             return _in_layout(value, body + v.luhn_check_digit(body))
         if cls == "cpf":
             base = self._digits(cls, v.only_digits(value), 9)
-            return _in_layout(value, base + _cpf_check_digits(base))
+            return _in_layout(value, base + cpf_check_digits(base))
         if cls == "cnpj":
             compact = value.replace(".", "").replace("/", "").replace("-", "").upper()
             base = self._digits(cls, compact, 8) + "0001"
@@ -134,7 +134,7 @@ def _in_layout(original: str, chars: str) -> str:
     return "".join(out)
 
 
-def _cpf_check_digits(base: str) -> str:
+def cpf_check_digits(base: str) -> str:
     digits = [int(c) for c in base]
     for weight_start in (10, 11):
         total = sum(d * w for d, w in zip(digits, range(weight_start, 1, -1), strict=False))

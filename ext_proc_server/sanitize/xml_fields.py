@@ -33,7 +33,6 @@ def _local(name: str) -> str:
     return name.rpartition(":")[2]
 
 
-# Long because it is one scanning loop whose branches share the element stack.
 def _elements(text: str) -> list[_Element]:
     elements: list[_Element] = []
     stack: list[int] = []

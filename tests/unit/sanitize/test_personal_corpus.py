@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import pytest
-
 from tests.unit.sanitize.personal_eval import load, request, score
 from tests.unit.sanitize.sanitize_helpers import sanitizer
 

@@ -43,6 +43,20 @@ def _verdict(raw_key: bytes) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _keys_verdict(keys: frozenset[bytes]) -> tuple[bytes, ...] | None:
+    """None if some key holds or announces personal data, else the keys whose values
+    decide. Bodies of one endpoint share their set of keys: it is read once."""
+    by_value = []
+    for key in keys:
+        verdict = _verdict(key)
+        if verdict == "yes":
+            return None
+        if verdict == "value":
+            by_value.append(key)
+    return tuple(by_value)
+
+
 @functools.lru_cache(maxsize=1024)
 def _value_finder(kind: str, raw_key: bytes) -> re.Pattern[bytes]:
     key = re.escape(raw_key)
@@ -69,13 +83,9 @@ class FieldProbe:
         first = probe.lstrip()[:1]
         kind = "json" if first in (b"{", b"[") else "xml" if first == b"<" else "form"
         finder = _JSON_KEY if kind == "json" else _XML_TAG if kind == "xml" else _FORM_KEY
-        by_value = []
-        for key in set(finder.findall(probe)):
-            verdict = _verdict(key)
-            if verdict == "yes":
-                return True
-            if verdict == "value":
-                by_value.append(key)
+        by_value = _keys_verdict(frozenset(finder.findall(probe)))
+        if by_value is None:
+            return True
         return any(
             fields.reads_as_name(value, known=True)
             for key in by_value

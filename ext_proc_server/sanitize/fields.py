@@ -310,21 +310,22 @@ def _name_class(place: Place, qualifiers: set[str]) -> Verdict | None:
 
 # -- values ---------------------------------------------------------------------
 
-_NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*\.?")
+_NAME_WORD = r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*\.?"
+# Two to eight words of letters, one regex call (most values fail on a digit at once).
+_NAME_VALUE = re.compile(rf"[ \t]*{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,7}}[ \t]*")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
 
 
 def reads_as_name(value: str, *, known: bool) -> bool:
     """Two to eight words of letters; with ``known``, the first word a known first
     name or the last a known last name (Faker's pt_BR and en_US lists)."""
-    words = value.split()
-    if not 2 <= len(words) <= 8 or not all(_NAME_WORD.fullmatch(w) for w in words):
+    if not _NAME_VALUE.fullmatch(value):
         return False
     if not known:
         return True
+    words = value.split()
     lists = word_lists()
-    first, last = fold(words[0]), fold(words[-1])
-    if first not in lists.first_folded and last not in lists.last_folded:
+    if fold(words[0]) not in lists.first_folded and fold(words[-1]) not in lists.last_folded:
         return False
     # People's names are capitalised (or all in capitals); particles stay lower case.
     return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)

@@ -46,7 +46,7 @@ def sanitize_form(run: Run, text: str, where: str) -> str:
     fields = text.split("&")
     todo, overlapped = _form_fields_to_check(text, hits, key_seen=key_seen)
     names = [_form_name(f.partition("=")[0]) for f in fields]
-    classes = flat_classes(names, run.scanner.field_rules) if key_seen or todo else {}
+    classes = _flat_classes(run.scanner.field_rules, tuple(names)) if key_seen or todo else {}
     todo.update(i for i, name in enumerate(names) if name in classes)
     plan = []
     for i in sorted(todo):
@@ -214,7 +214,7 @@ def sanitize_query(
     out = []
     changed = False
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
-    classes = _query_classes(run.scanner.field_rules, tuple(names)) if pairs else {}
+    classes = _flat_classes(run.scanner.field_rules, tuple(names)) if pairs else {}
     for (name, value), decoded_name in zip(pairs, names, strict=True):
         decoded = unquote_plus(value)
         cls = _checked(classes.get(decoded_name), decoded)
@@ -313,9 +313,10 @@ def _header_field(run: Run, lower: str) -> str | None:
     return _header_field_class(run.scanner.field_rules, lower)
 
 
-@functools.lru_cache(maxsize=1024)
-def _query_classes(rules: FieldRules, names: tuple[str, ...]) -> dict[str, str]:
-    """Query strings recur with the same parameter names: their classes are remembered."""
+@functools.lru_cache(maxsize=2048)
+def _flat_classes(rules: FieldRules, names: tuple[str, ...]) -> dict[str, str]:
+    """Forms and query strings recur with the same names: their classes are remembered
+    (the dict is shared: read it, never change it)."""
     return flat_classes(names, rules)
 
 

@@ -13,8 +13,11 @@ import unicodedata
 from typing import NamedTuple
 
 
+@functools.lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Lower case without accents: "Conceição" and "CONCEICAO" read alike."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -85,7 +85,7 @@ _PERSON_BLOCK = frozenset(
      "perfil", "applicant", "candidato", "proponente", "signer", "signatario", "socio",
      "socios", "avalista", "fiador", "individual", "cidadao", "citizen", "morador",
      "resident", "tenant", "inquilino", "locatario", "hospede", "guest", "traveler",
-     "viajante", "cardholdername"}
+     "viajante"}
 )  # fmt: skip
 _OTHER_BLOCK = frozenset(
     {"company", "companies", "empresa", "empresas", "emit", "emitente", "merchant",

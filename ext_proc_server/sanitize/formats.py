@@ -191,8 +191,9 @@ def sanitize_path(run: Run, path: str, where: str) -> str:
     leading = path.startswith("/")
     segments = (path[1:] if leading else path).split("/")
     changed = False
+    plain = not run.scanner.has_custom
     for i, segment in enumerate(segments):
-        if not segment:
+        if not segment or (plain and _INERT_SEGMENT.fullmatch(segment)):
             continue
         if SURROGATE.search(segment):
             fresh = run.replace("api_key", segment)
@@ -332,6 +333,8 @@ _OPAQUE = re.compile(
     r"(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F]{8,64}(?:-[0-9a-fA-F]{4,32}){0,5}"
     r"|[0-9]{1,7}|(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?:,[ ]?(?:[0-9]{1,3}\.){3}[0-9]{1,3})*"
 )
+# Path segments no detector can match: words without digits, short numbers (ids).
+_INERT_SEGMENT = re.compile(r"[A-Za-z_-]{1,64}|[0-9]{1,7}")
 # Headers whose values have a fixed, harmless format: not scanned (unless the user
 # has patterns of their own).
 BENIGN_HEADERS = frozenset(

@@ -267,7 +267,11 @@ def sanitize_headers(
     plain = not scanner.has_custom  # the user's patterns may match anything
     for index, (name, value) in enumerate(headers):
         lower = name.lower()
-        if plain and (lower in BENIGN_HEADERS or _OPAQUE.fullmatch(value)) and value.isascii():
+        if (
+            plain
+            and value.isascii()
+            and (lower in BENIGN_HEADERS or (_OPAQUE.fullmatch(value) and not _named(run, lower)))
+        ):
             continue
         memo = ("header", lower, value)
         if scanner.known_clean(memo):
@@ -307,6 +311,11 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)
     return run.scrub(value)
+
+
+def _named(run: Run, lower: str) -> bool:
+    """Whether a header's name alone makes its value sensitive (x-api-key, cookie)."""
+    return header_class(lower) is not None or _header_field(run, lower) is not None
 
 
 def _header_field(run: Run, lower: str) -> str | None:

@@ -172,6 +172,21 @@ def test_forms_and_query_strings_by_field_name() -> None:
     )
 
 
+def test_ids_are_skipped_only_in_headers_whose_name_is_not_secret() -> None:
+    token = "9f86d081884c7d659a2feaa0c55ad015"
+    headers = (("x-api-key", token), ("x-auth-token", token), ("x-trace-id", token),
+               ("cookie", token), ("x-forwarded-for", "10.1.2.3"))  # fmt: skip
+    request = SCRUB.sanitize(request_exchange(headers=headers)).request
+    assert dict(request.headers) == {
+        "content-type": "application/json",
+        "x-api-key": "SANITIZED_HEADER",
+        "x-auth-token": "SANITIZED_HEADER",
+        "x-trace-id": token,
+        "cookie": "SANITIZED_HEADER",
+        "x-forwarded-for": "10.1.2.3",
+    }
+
+
 def test_headers_named_like_personal_fields() -> None:
     headers = (("x-customer-name", "Maria Souza"), ("x-client-name", "mobile-app"))
     request = SCRUB.sanitize(request_exchange(headers=headers)).request

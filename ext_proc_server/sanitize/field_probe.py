@@ -28,6 +28,8 @@ def _verdict(raw_key: bytes) -> str | None:
     """ "yes" if the key holds or announces personal data wherever it is, "value" if
     only a name-like value makes it so, None if it never does."""
     key = raw_key.decode("latin-1")
+    if "?" in key:
+        return "yes"  # non-ASCII in the name ("endereço"): read the body to be sure
     if "%" in key or "+" in key:
         key = unquote_plus(key)
     key = key.rpartition(":")[2]  # an XML namespace prefix

@@ -78,6 +78,11 @@ def test_fields_by_name_in_a_person_object(key: str, value: str, token: str) -> 
     assert out["cliente"][key] == token
 
 
+def test_field_names_with_accents() -> None:
+    out = _json({"endereço": "Alameda Santos", "nome_mãe": "Kauã Xavier", "número": "12"})
+    assert out == {"endereço": "SANITIZED_ADDRESS", "nome_mãe": "SANITIZED_NAME", "número": "12"}
+
+
 def test_an_address_object_is_personal_and_its_city_and_state_are_kept() -> None:
     address = {"logradouro": "Rua X", "numero": "12", "complemento": "apto 4",
                "bairro": "Centro", "cidade": "São Paulo", "uf": "SP", "cep": "01452-000"}  # fmt: skip

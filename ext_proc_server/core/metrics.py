@@ -39,6 +39,11 @@ SANITIZE_TYPES = (
     "phone",
     "email",
     "cookie",
+    "name",
+    "birth_date",
+    "address",
+    "cep",
+    "rg",
     "custom",
 )
 

@@ -9,113 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import re
 from collections.abc import Iterable
-from itertools import pairwise
 from typing import NamedTuple
 
 import re2
 
 from ext_proc_server.sanitize import validators as v
-
-# Lower number wins when two findings overlap: the user's patterns, then context
-# (a field named password), then shapes from the most to the least specific.
-PRIORITY = {
-    "custom": 0,
-    "password": 1,
-    "api_key": 1,
-    "cookie": 1,
-    "jwt": 2,
-    "email": 3,
-    "cnpj": 4,
-    "cpf": 5,
-    "card": 6,
-    "phone": 7,
-}
-
-
-class Hit(NamedTuple):
-    start: int
-    end: int
-    cls: str
-    # The user's replacement for custom patterns; None for built-in classes.
-    fixed: str | None = None
-
-
-# -- field names -----------------------------------------------------------------
-
-_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_PASSWORD_WORDS = frozenset(
-    {"password", "passwords", "passwd", "pwd", "pass", "senha", "senhas", "passphrase",
-     "passcode", "cvv", "cvc", "cvv2", "cvc2"}
-)  # fmt: skip
-_PASSWORD_PARTS = ("password", "passwd", "senha", "passphrase")
-# A card or account PIN; but "pincode"/"pin_code" is India's postal code.
-_PIN_WORDS = frozenset({"pin", "pins"})
-_SECRET_WORDS = frozenset(
-    {"secret", "secrets", "token", "tokens", "apikey", "apikeys", "credential", "credentials",
-     "auth", "authorization", "bearer", "signature", "sig", "session", "sessionid",
-     "jsessionid", "phpsessid", "sessid", "sid", "otp", "jwt", "cookie", "cookies", "hmac"}
-)  # fmt: skip
-# "key" alone is usually harmless (cacheKey, sortKey): only these qualifiers make it secret.
-_KEY_QUALIFIERS = frozenset(
-    {"api", "access", "private", "secret", "client", "signing", "encryption", "auth",
-     "license", "master", "subscription", "session", "app", "consumer", "account",
-     "service", "shared", "hmac", "x"}
-)  # fmt: skip
-_SECRET_SUFFIXES = (
-    "token", "tokens", "secret", "apikey", "accesskey", "privatekey", "secretkey",
-    "sessionid", "sessid",
-)  # fmt: skip
-# A trailing word that makes the field describe a secret rather than hold it.
-_META_SUFFIXES = frozenset(
-    {"type", "types", "at", "in", "on", "date", "time", "expires", "expiry", "expiration",
-     "exp", "ttl", "length", "len", "size", "count", "url", "uri", "endpoint", "path", "hint",
-     "policy", "policies", "rule", "rules", "strength", "required", "enabled", "changed",
-     "updated", "created", "reset", "method", "methods", "mode", "scheme", "provider",
-     "status", "name", "format", "version", "algorithm", "alg", "kind", "label", "valid",
-     "validity", "lifetime", "age", "set", "mask"}
-)  # fmt: skip
-# Pagination cursors are opaque but must survive for mocks to page correctly.
-_PAGINATION_WORDS = frozenset(
-    {"page", "next", "prev", "previous", "continuation", "cursor", "sync"}
-)
-_PAGINATION_PARTS = ("pagetoken", "nexttoken", "cursor", "continuation", "synctoken")
-
-
-@functools.lru_cache(maxsize=8192)
-def classify_key(name: str) -> str | None:
-    """'password' / 'api_key' when a field of this name holds a secret, else None."""
-    words = [w.lower() for w in _WORD.findall(name)]
-    if not words:
-        return None
-    compact = "".join(words)
-    if _PAGINATION_WORDS.intersection(words) or any(p in compact for p in _PAGINATION_PARTS):
-        return None
-    if len(words) > 1 and words[-1] in _META_SUFFIXES:
-        return None
-    if _PASSWORD_WORDS.intersection(words) or any(p in compact for p in _PASSWORD_PARTS):
-        return "password"
-    if _PIN_WORDS.intersection(words) and "pincode" not in compact:
-        return "password"
-    if _SECRET_WORDS.intersection(words) or compact.endswith(_SECRET_SUFFIXES):
-        return "api_key"
-    for i, word in enumerate(words):
-        if word in ("key", "keys") and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
-            return "api_key"
-    return None
-
-
-@functools.lru_cache(maxsize=1024)
-def header_class(lower_name: str) -> str | None:
-    """Header rule of the spec: a name containing key, token, secret or auth is secret."""
-    if lower_name in ("cookie", "set-cookie"):
-        return "cookie"
-    if any(part in lower_name for part in ("key", "token", "secret", "auth")):
-        return "api_key"
-    return classify_key(lower_name)
-
+from ext_proc_server.sanitize.dfa import compile_dfa
+from ext_proc_server.sanitize.field_probe import FieldProbe
+from ext_proc_server.sanitize.fields import FieldRules
+from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.numbers import find_alnum_cnpjs, find_numbers
+from ext_proc_server.sanitize.personal_text import find_personal
+from ext_proc_server.sanitize.secret_keys import classify_key
 
 # -- patterns --------------------------------------------------------------------
 
@@ -138,51 +45,6 @@ _LOCAL_REVERSED = re.compile(r"[A-Za-z0-9._%+-]*")
 _USERINFO = re.compile(r"//([^\s/@:\"'<>?#]*):([^\s/@\"'<>?#]+)@")
 _USER_ONLY = re.compile(r"//([^\s/@:\"'<>?#]{8,})@(?=[A-Za-z0-9.-]+(?:[:/?#]|$))")
 
-# Any run of at least 11 digits/separators: every numeric class needs one.
-_NUM_RUN = re.compile(r"[0-9][0-9 .()/-]{9,}[0-9]")
-_CPF = re.compile(
-    rf"(?<![{_B}.])[0-9]{{3}}(?P<cpf_dot>\.?)[0-9]{{3}}(?P=cpf_dot)[0-9]{{3}}-?[0-9]{{2}}"
-    rf"(?![{_B}]|\.[0-9])"
-)
-_CNPJ = re.compile(
-    rf"(?<![{_B}.])[0-9]{{2}}(?P<cnpj_dot>\.?)[0-9]{{3}}(?P=cnpj_dot)[0-9]{{3}}/?[0-9]{{4}}-?[0-9]{{2}}"
-    rf"(?![{_B}]|\.[0-9])"
-)
-_ALNUM_TABLE = bytes.maketrans(
-    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_",
-    b"A" * 36 + b"a" * 27,
-)
-_ALNUM_SHAPES = (b"A" * 14, b"AA.AAA.AAA/AAAA-AA", b"AAAAAAAA/AAAA-AA")
-_ALNUM_BEFORE = frozenset(b"Aa.-")
-_ALNUM_AFTER = frozenset(b"Aa")
-_CARD_BARE = re.compile(rf"(?<![{_B}.])[0-9]{{13,19}}(?![{_B}]|\.[0-9])")
-_CARD_GROUPED = re.compile(
-    rf"(?<![{_B}.-])[0-9]{{4,6}}(?P<sep>[ -])[0-9]{{2,6}}(?:(?P=sep)[0-9]{{2,6}}){{1,3}}"
-    rf"(?![{_B}-]|\.[0-9])"
-)
-_PHONE_BR = re.compile(
-    rf"(?<![{_B}+])(?:\+55[ .-]?|55[ .-]?)?(?:\([1-9][0-9]\)|[1-9][0-9])[ .-]?"
-    rf"(?:9[ .-]?[0-9]{{4}}|[2-5][0-9]{{3}})[ .-]?[0-9]{{4}}(?![{_B}])"
-)
-# All window shapes in one pass, in priority order; each still needs its validator.
-_WINDOW = re.compile(
-    "|".join(
-        f"(?P<{name}>{pattern.pattern})"
-        for name, pattern in (
-            ("cnpj", _CNPJ),
-            ("cpf", _CPF),
-            ("card", _CARD_BARE),
-            ("grouped", _CARD_GROUPED),
-            ("phone", _PHONE_BR),
-        )
-    )
-)
-_PHONE_INTL = re.compile(
-    rf"(?<![{_B}+])\+[1-9][0-9]{{0,3}}[ .-]?(?:\([0-9]{{1,4}}\)[ .-]?)?[0-9][0-9 .-]{{5,16}}[0-9]"
-    rf"(?![{_B}])"
-)
-
-# Lower-cased text: a secret-ish word, the rest of the name, then ":" or "=". A trie,
 # because sre scans a shared-prefix alternation much faster than a flat one.
 _WORDS_TRIE = (
     r"(?:p(?:ass|wd|in)|s(?:enha|ecret|ess|i[gd])|token|key|auth|bearer"
@@ -191,16 +53,6 @@ _WORDS_TRIE = (
 _KV_PRE = re.compile(_WORDS_TRIE + r"[a-z0-9_.-]*[\"']?[ \t]*[:=]")
 # XML start tags with such a name: <password>, <wsse:Password Type="...">.
 _XML_PRE = re.compile(r"<(?:[a-z0-9_.-]+:)?[a-z0-9_.-]*?" + _WORDS_TRIE)
-
-
-def _dfa(pattern: bytes) -> re2._Regexp:
-    """RE2 for whole-body scans: its DFA reads the text once, where sre tries the word
-    trie at every byte (several times slower). Only for patterns without lookaround or
-    backreferences, where RE2's leftmost-first matching gives sre's spans."""
-    options = re2.Options()
-    options.never_capture = True
-    options.encoding = re2.Options.Encoding.LATIN1  # probes are bytes, one per character
-    return re2.compile(pattern, options)
 
 
 class _Probes(NamedTuple):
@@ -230,17 +82,17 @@ _SHORT_PROBES = _Probes(
     re.compile(_XML_PRE_BYTES),
 )
 _LONG_PROBES = _Probes(
-    _dfa(_WORDS_TRIE_BYTES),
+    compile_dfa(_WORDS_TRIE_BYTES),
     # The same match starts as sre's possessive "*+" (which only spares sre backtracking);
     # "\s" spelled out, as RE2's lacks "\v".
-    _dfa(rb"(?:" + _WORDS_TRIE_BYTES + rb")[^\"\n:=&]*[\"']?[ \t\n\r\f\v]*[:=]"),
-    _dfa(_XML_PROBE),
-    _dfa(_KV_PRE_BYTES),
-    _dfa(_XML_PRE_BYTES),
+    compile_dfa(rb"(?:" + _WORDS_TRIE_BYTES + rb")[^\"\n:=&]*[\"']?[ \t\n\r\f\v]*[:=]"),
+    compile_dfa(_XML_PROBE),
+    compile_dfa(_KV_PRE_BYTES),
+    compile_dfa(_XML_PRE_BYTES),
 )
 LONG_TEXT_CHARS = 256
 # One match per form field ("&"-separated) holding a secret-ish word.
-FIELD_WITH_WORD_DFA = _dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
+FIELD_WITH_WORD_DFA = compile_dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _KEY_REST = re.compile(r"[A-Za-z0-9_.-]*")
 _DQ_VALUE = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
@@ -256,23 +108,6 @@ _TOKEN_PREFIX = "SANITIZED_"  # noqa: S105 - our own replacement tokens
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _resolve(hits: list[Hit]) -> list[Hit]:
-    """Drop findings that overlap a higher-priority one; return the rest by position."""
-    if len(hits) < 2:
-        return hits
-    ordered = sorted(hits)
-    if all(a.end <= b.start for a, b in pairwise(ordered)):
-        return ordered  # the usual case, no overlap: skip the quadratic pass
-    # Ties keep the detectors' order (a stable sort of the list as found).
-    hits.sort(key=lambda h: (PRIORITY[h.cls], h.start))
-    kept: list[Hit] = []
-    for hit in hits:
-        if all(hit.end <= k.start or hit.start >= k.end for k in kept):
-            kept.append(hit)
-    kept.sort()
-    return kept
-
-
 _CLEAN_CACHE_MAX_CHARS = 256
 _CLEAN_CACHE_SIZE = 4096
 
@@ -280,8 +115,16 @@ _CLEAN_CACHE_SIZE = 4096
 class Scanner:
     """Every detector, compiled once. ``find`` is pure and thread-safe."""
 
-    def __init__(self, *, custom: Iterable[tuple[re.Pattern[str], str]] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        custom: Iterable[tuple[re.Pattern[str], str]] = (),
+        field_rules: FieldRules | None = None,
+    ) -> None:
         self._custom = tuple(custom)
+        self.field_rules = field_rules or FieldRules(())
+        # Personal fields in a body: a probe of its keys (and the user's field rules).
+        self._fields = FieldProbe(self.field_rules.probe_pattern())
         v.prepare()  # phonenumbers metadata compiled now, not inside the first request
         # Short strings found clean (header values, path segments, field names) recur
         # on every request: remember them. Findings are never cached, so no secret is.
@@ -294,20 +137,29 @@ class Scanner:
         return bool(self._custom)
 
     def find(self, text: str) -> list[Hit]:
-        return self.find_with_keys(text)[0]
-
-    def find_with_keys(self, text: str) -> tuple[list[Hit], bool]:
-        """The findings, and whether a secret-named key may be present (even without a value).
-
-        The flag is a cheap over-approximation: callers use it to decide whether to
-        classify every field name, so it may say yes when no key is secret.
-        """
+        """The findings in a text (a value, free text)."""
         short = len(text) <= _CLEAN_CACHE_MAX_CHARS  # don't hash whole bodies
         if short and text in self._clean:
-            return [], False
-        hits, key_seen = self._scan(text)
-        if short and not hits and not key_seen:
+            return []
+        hits = self._scan(text, keys=False)[0]
+        if short and not hits:
             self.remember_clean(text)
+        return hits
+
+    def find_with_keys(self, text: str) -> tuple[list[Hit], bool]:
+        """The findings, and whether a secret or personal field may be present (even
+        without a value).
+
+        The flag is a cheap over-approximation: callers use it to decide whether to
+        classify every field name, so it may say yes when no field is sensitive.
+        """
+        short = len(text) <= _CLEAN_CACHE_MAX_CHARS
+        memo = ("keys", text)  # apart from find()'s: a clean value may still name a key
+        if short and memo in self._clean:
+            return [], False
+        hits, key_seen = self._scan(text, keys=True)
+        if short and not hits and not key_seen:
+            self.remember_clean(memo)
         return hits, key_seen
 
     def known_clean(self, key: str | tuple[str, ...]) -> bool:
@@ -322,7 +174,7 @@ class Scanner:
             self._clean.clear()  # crude but bounded; refills with what recurs
         self._clean[key] = None
 
-    def _scan(self, text: str) -> tuple[list[Hit], bool]:
+    def _scan(self, text: str, *, keys: bool) -> tuple[list[Hit], bool]:
         hits: list[Hit] = []
         for pattern, replacement in self._custom:
             hits.extend(
@@ -339,15 +191,21 @@ class Scanner:
         # One byte per character (non-ASCII becomes "?"), so offsets match ``text``;
         # byte-level translate/find/lower run at C speed, far faster than sre scans.
         raw = text.encode("ascii", "replace")
-        self._numbers(text, raw, hits)
-        self._alnum_cnpjs(text, raw, hits)
-        key_seen = self._context(text, raw, hits)
-        return _resolve(hits), key_seen
-
-    def _context(self, text: str, raw: bytes, hits: list[Hit]) -> bool:
-        """Secret-named keys and auth schemes; True when a secret-ish key may be present."""
+        find_numbers(text, raw, hits)
+        find_alnum_cnpjs(text, raw, hits)
         ascii_only = text.isascii()
-        probe = raw.lower() if ascii_only else text.lower().encode("ascii", "replace")
+        # Lowered, same length as the text ("?" for non-ASCII): offsets match.
+        probe = (
+            raw.lower() if ascii_only else text.translate(_ASCII_LOWER).encode("ascii", "replace")
+        )
+        key_seen = self._context(text, probe, hits, ascii_only=ascii_only)
+        hits.extend(Hit(*found) for found in find_personal(text, probe))
+        if keys and not key_seen:
+            key_seen = self._fields.may_hold(text, probe)
+        return resolve(hits), key_seen
+
+    def _context(self, text: str, probe: bytes, hits: list[Hit], *, ascii_only: bool) -> bool:
+        """Secret-named keys and auth schemes; True when a secret-ish key may be present."""
         probes = _LONG_PROBES if len(probe) >= LONG_TEXT_CHARS else _SHORT_PROBES
         word = probes.words.search(probe)
         # Where the exact key scans may start: no match of theirs lies before the first
@@ -384,7 +242,7 @@ class Scanner:
                 self._auth_schemes(text, lowered, hits)
         return key_seen
 
-    # -- shapes --------------------------------------------------------------------
+    # -- shapes ----------------------------------------------------------------------
 
     @staticmethod
     def _jwts(text: str, hits: list[Hit]) -> None:
@@ -418,80 +276,6 @@ class Scanner:
             hits.append(Hit(m.start(2), m.end(2), "password"))
         for m in _USER_ONLY.finditer(text):
             hits.append(Hit(m.start(1), m.end(1), "api_key"))
-
-    @staticmethod
-    def _numbers(text: str, raw: bytes, hits: list[Hit]) -> None:
-        size = len(text)
-        # Maximal runs of digits and separators long enough to hold a _NUM_RUN match,
-        # found with bytes.find in a class-mapped copy instead of trying the regex at
-        # every digit. Most are ids and epoch timestamps, dropped before any regex.
-        mapped = raw.translate(_RUN_TABLE)
-        find = mapped.find
-        region_start = find(_RUN_MIN)
-        while region_start >= 0:
-            region_end = find(b"x", region_start)
-            if region_end < 0:
-                region_end = size
-            next_start = find(_RUN_MIN, region_end)
-            region = text[region_start:region_end]
-            if not region.isdigit():
-                region = region.strip(_RUN_SEPARATORS)
-            if region.isdigit() and (
-                (len(region), region[0]) in _IMPLAUSIBLE_BARE or not _bare_plausible(region)
-            ):
-                region_start = next_start
-                continue
-            for run in _NUM_RUN.finditer(text, region_start, region_end):
-                start, end = run.start(), run.end()
-                value = run.group()
-                if value.isdigit():
-                    # Most runs are bare numbers (ids, timestamps): decide without regexes.
-                    if (start and text[start - 1] in _BARE_BEFORE) or (
-                        end < size
-                        and (
-                            text[end] in _WORD_CHARS
-                            or (
-                                text.startswith(".", end)
-                                and end + 1 < size
-                                and text[end + 1].isdigit()
-                            )
-                        )
-                    ):
-                        continue
-                    cls = _bare_number_class(value)
-                    if cls is not None:
-                        hits.append(Hit(start, end, cls))
-                    continue
-                if start and text[start - 1] in "+(":
-                    start -= 1
-                _numbers_in_window(text, start, min(size, end + 2), hits)
-            region_start = next_start
-
-    @staticmethod
-    def _alnum_cnpjs(text: str, raw: bytes, hits: list[Hit]) -> None:
-        """Alphanumeric CNPJs (12ABC34501DE35), found as literals in a class-mapped copy:
-        every [0-9A-Z] becomes "A", so the shapes are plain substring searches."""
-        mapped = raw.translate(_ALNUM_TABLE)  # 1:1 with text
-        size = len(mapped)
-        # The separated shapes all contain "/": skip their searches when there is none.
-        shapes = _ALNUM_SHAPES if b"/" in raw else _ALNUM_SHAPES[:1]
-        for shape in shapes:
-            i = mapped.find(shape)
-            while i >= 0:
-                end = i + len(shape)
-                if (i and mapped[i - 1] in _ALNUM_BEFORE) or (
-                    end < size and mapped[end] in _ALNUM_AFTER
-                ):
-                    i = mapped.find(shape, i + 1)
-                    continue
-                value = text[i:end]
-                compact = value.replace(".", "").replace("/", "").replace("-", "")
-                # Numeric CNPJs are found with the other digit runs.
-                if not compact.isdigit() and compact[-2:].isdigit() and v.cnpj_valid(compact):
-                    hits.append(Hit(i, end, "cnpj"))
-                i = mapped.find(shape, end)
-
-    # -- context ---------------------------------------------------------------------
 
     @staticmethod
     def _key_values(
@@ -629,136 +413,3 @@ def _value_span(text: str, key_start: int, key_end: int) -> tuple[int, int] | No
     if not text[start:end].strip():
         return None
     return start, end
-
-
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-_BARE_BEFORE = _WORD_CHARS | {"."}
-
-
-_RUN_SEPARATORS = " .()/-"
-# Characters _NUM_RUN spans become "0", everything else "x": runs are then found with
-# bytes.find instead of trying the regex at every digit.
-_RUN_TABLE = bytes(0x30 if chr(b) in "0123456789" + _RUN_SEPARATORS else 0x78 for b in range(256))
-_RUN_MIN = b"0" * 11  # _NUM_RUN's shortest match
-# (length, first digit) of bare runs no class can take, whatever follows: epoch
-# milliseconds (13 digits from "1"), snowflake ids (18-19 from "1"), 12 digits...
-_IMPLAUSIBLE_BARE = frozenset(
-    [(12, c) for c in "0123456789"]
-    + [(13, c) for c in "01236789"]
-    + [(15, c) for c in "0456789"]
-    + [(size, c) for size in range(16, 20) for c in "01789"]
-)
-
-
-def _bare_plausible(digits: str) -> bool:
-    """Whether _bare_number_class could return a class for a bare run (length, prefix)."""
-    size = len(digits)
-    if size in (11, 14):
-        return True
-    first = digits[0]
-    if size == 13:
-        return first == "4" or (digits.startswith("55") and digits[4] == "9")
-    if size == 15:
-        return first in "13" or digits.startswith("2131")
-    return 16 <= size <= 19 and first in "23456"
-
-
-def _bare_number_class(digits: str) -> str | None:
-    """The class of a bare digit run, with the same rules as the window regexes."""
-    size = len(digits)
-    if size == 11:
-        if v.cpf_valid(digits):
-            return "cpf"
-        return "phone" if digits[2] == "9" and _br_phone_valid(digits) else None
-    if size == 14 and v.cnpj_valid(digits):
-        return "cnpj"
-    if 13 <= size <= 19 and v.card_valid(digits):
-        return "card"
-    if size == 13 and digits.startswith("55") and digits[4] == "9" and _br_phone_valid(digits):
-        return "phone"
-    return None
-
-
-def _numbers_in_window(text: str, start: int, stop: int, hits: list[Hit]) -> None:
-    for m in _WINDOW.finditer(text, start, stop):
-        kind = m.lastgroup
-        value = m.group()
-        if kind == "cnpj":
-            ok = v.cnpj_valid(v.only_digits(value))
-        elif kind == "cpf":
-            ok = v.cpf_valid(v.only_digits(value))
-        elif kind == "card":
-            ok = v.card_valid(value)
-        elif kind == "grouped":
-            ok = _grouped_card(m.start(), value, m.group("sep"), hits)
-            kind = None
-        else:
-            ok = _br_phone_valid(value)
-        if not ok:
-            # The first shape was a decoy: try every shape on its own, one by one
-            # (a grouped card already found invalid is not tried again).
-            decoy = (m.start(), value) if m.lastgroup == "grouped" else None
-            _numbers_each_pattern(text, start, stop, hits, grouped_decoy=decoy)
-            return
-        if kind is not None:
-            hits.append(Hit(m.start(), m.end(), kind))
-    if text[start] == "+":
-        for m in _PHONE_INTL.finditer(text, start, stop):
-            if not m.group().startswith("+55") and v.phone_valid(m.group(), region=None):
-                hits.append(Hit(m.start(), m.end(), "phone"))
-
-
-def _numbers_each_pattern(
-    text: str, start: int, stop: int, hits: list[Hit], *, grouped_decoy: tuple[int, str] | None
-) -> None:
-    for m in _CNPJ.finditer(text, start, stop):
-        if v.cnpj_valid(v.only_digits(m.group())):
-            hits.append(Hit(m.start(), m.end(), "cnpj"))
-    for m in _CPF.finditer(text, start, stop):
-        if v.cpf_valid(v.only_digits(m.group())):
-            hits.append(Hit(m.start(), m.end(), "cpf"))
-    for m in _CARD_BARE.finditer(text, start, stop):
-        if v.card_valid(m.group()):
-            hits.append(Hit(m.start(), m.end(), "card"))
-    for m in _CARD_GROUPED.finditer(text, start, stop):
-        if (m.start(), m.group()) != grouped_decoy:
-            _grouped_card(m.start(), m.group(), m.group("sep"), hits)
-    for m in _PHONE_BR.finditer(text, start, stop):
-        if _br_phone_valid(m.group()):
-            hits.append(Hit(m.start(), m.end(), "phone"))
-
-
-def _grouped_card(start: int, value: str, sep: str, hits: list[Hit]) -> bool:
-    """Try every contiguous run of groups: a date or id may sit next to the card."""
-    groups = value.split(sep)
-    offsets = []
-    pos = start
-    for group in groups:
-        offsets.append(pos)
-        pos += len(group) + 1
-    for length in range(len(groups), 2, -1):
-        for first in range(len(groups) - length + 1):
-            digits = "".join(groups[first : first + length])
-            if v.card_valid(digits):
-                last = first + length - 1
-                hits.append(Hit(offsets[first], offsets[last] + len(groups[last]), "card"))
-                return True
-    return False
-
-
-def _br_phone_valid(candidate: str) -> bool:
-    digits = v.only_digits(candidate)
-    formatted = len(digits) != len(candidate)
-    if not formatted:
-        # Bare: only a mobile (DDD + 9 + 8) or +55 without the plus. Bare 10 digits are
-        # epoch seconds far more often than landlines.
-        if len(digits) == 11:
-            if digits[2] != "9":
-                return False
-        elif not (len(digits) == 13 and digits.startswith("55") and digits[4] == "9"):
-            return False
-    if len(digits) in (12, 13) and digits.startswith("55"):
-        digits = digits[2:]
-    if len(digits) not in (10, 11):
-        return False
-    return v.br_phone_valid(digits)

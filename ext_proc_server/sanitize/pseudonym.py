@@ -14,6 +14,7 @@ import json
 
 from stdnum.br import cnpj as _stdnum_cnpj
 
+from ext_proc_server.sanitize import fakes, phones
 from ext_proc_server.sanitize import validators as v
 
 TOKENS = {
@@ -26,6 +27,11 @@ TOKENS = {
     "cnpj": "SANITIZED_DOCUMENT",
     "phone": "SANITIZED_PHONE",
     "email": "SANITIZED_EMAIL",
+    "name": "SANITIZED_NAME",
+    "birth_date": "SANITIZED_DATE",
+    "address": "SANITIZED_ADDRESS",
+    "cep": "SANITIZED_CEP",
+    "rg": "SANITIZED_DOCUMENT",
 }
 TOKEN_VALUES = frozenset(TOKENS.values())
 _HEX_CHARS = 12
@@ -36,9 +42,11 @@ _TEST_CARD_PREFIX = "400000"
 class Replacer:
     """``replacer(cls, value)`` -> the replacement text for one finding."""
 
-    def __init__(self, *, key: bytes | None) -> None:
+    def __init__(self, *, key: bytes | None, custom: dict[str, str] | None = None) -> None:
         # None = tokens mode.
         self._key = key
+        # The user's own classes (sanitize_patterns names) -> their literal replacement.
+        self._custom = dict(custom or {})
 
     @property
     def pseudonyms(self) -> bool:
@@ -47,6 +55,8 @@ class Replacer:
     def __call__(self, cls: str, value: str, fixed: str | None = None) -> str:
         if fixed is not None:
             return fixed
+        if cls not in TOKENS and cls in self._custom:
+            return self._custom[cls]
         if self._key is None:
             return TOKENS[cls]
         return self._pseudonym(cls, value)
@@ -59,6 +69,10 @@ class Replacer:
     def _digits(self, cls: str, normalized: str, count: int) -> str:
         return str(int.from_bytes(self._digest(cls, normalized), "big")).zfill(78)[-count:]
 
+    def pick(self, label: str, normalized: str, n: int) -> int:
+        """A keyed choice in range(n): the same (label, value) always picks the same."""
+        return int.from_bytes(self._digest(label, normalized), "big") % n
+
     def _pseudonym(self, cls: str, value: str) -> str:
         if cls == "email":
             return f"u-{self._digest(cls, value.lower()).hex()[:_HEX_CHARS]}@example.invalid"
@@ -69,22 +83,42 @@ class Replacer:
             return _in_layout(value, body + v.luhn_check_digit(body))
         if cls == "cpf":
             base = self._digits(cls, v.only_digits(value), 9)
-            return _in_layout(value, base + _cpf_check_digits(base))
+            return _in_layout(value, base + cpf_check_digits(base))
         if cls == "cnpj":
             compact = value.replace(".", "").replace("/", "").replace("-", "").upper()
             base = self._digits(cls, compact, 8) + "0001"
             return _in_layout(value, base + _stdnum_cnpj.calc_check_digits(base))
         if cls == "phone":
-            digits = v.only_digits(value)
-            national = digits[2:] if len(digits) in (12, 13) and digits.startswith("55") else digits
-            # Keep country and area code (useful for routing mocks), replace the subscriber.
-            fresh = digits[:-8] + self._digits(cls, national, 8)
-            return _in_layout(value, fresh)
+            return _in_layout(value, self._phone(v.only_digits(value), value))
+        if cls == "name":
+            return fakes.fake_name(self.pick, value)
+        if cls == "birth_date":
+            return fakes.fake_date(self.pick, value)
+        if cls == "address":
+            return fakes.fake_address(self.pick, value)
+        if cls in ("cep", "rg"):
+            return fakes.fake_in_layout(self.pick, cls, value)
         if cls == "jwt":
             header = _b64url(b'{"alg":"none","typ":"JWT"}')
             claims = {"sub": f"pseudonym-{self._digest(cls, value).hex()[:_HEX_CHARS]}"}
             return f"{header}.{_b64url(json.dumps(claims).encode())}."
         return f"{TOKENS[cls]}_{self._digest(cls, value).hex()[:_HEX_CHARS]}"
+
+    def _phone(self, digits: str, value: str) -> str:
+        """Country, trunk, carrier and area code kept (useful for routing mocks) and the
+        number type's leading digits (mobile 9, landline 2-5, 0800, 4004): the rest
+        replaced, so a valid number stays valid in the same layout."""
+        if not digits.isdigit():
+            return digits
+        if value.lstrip().startswith("+") and not digits.startswith("55"):
+            return digits[:-8] + self._digits("phone", digits, 8)
+        national = phones.national_number(digits)
+        prefix = digits[: len(digits) - len(national)]
+        kept = max(2, len(national) - 7) if len(national) >= 8 else min(2, len(national))
+        tail = national[kept:]
+        if not tail:
+            return digits
+        return prefix + national[:kept] + fakes.fake_digits(self.pick, "phone:" + national, tail)
 
 
 def _b64url(raw: bytes) -> str:
@@ -100,7 +134,7 @@ def _in_layout(original: str, chars: str) -> str:
     return "".join(out)
 
 
-def _cpf_check_digits(base: str) -> str:
+def cpf_check_digits(base: str) -> str:
     digits = [int(c) for c in base]
     for weight_start in (10, 11):
         total = sum(d * w for d, w in zip(digits, range(weight_start, 1, -1), strict=False))

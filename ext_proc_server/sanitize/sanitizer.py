@@ -16,9 +16,11 @@ from ext_proc_server.core.metrics import (
     COLLECTOR_SANITIZE_BYTES,
     SANITIZE_TYPES,
 )
-from ext_proc_server.sanitize import formats
+from ext_proc_server.sanitize import formats, json_body
 from ext_proc_server.sanitize.detectors import Scanner
+from ext_proc_server.sanitize.fields import FieldRules, compile_rule
 from ext_proc_server.sanitize.pseudonym import Replacer
+from ext_proc_server.sanitize.run import Run
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,13 @@ class Sanitizer:
                     "collector.pseudonym_key: required when collector.sanitize_mode is "
                     "pseudonyms (or set collector.pseudonym_key_file)"
                 )
-        self._replacer = Replacer(key=key)
+        own = {p.name: p.replacement for p in config.sanitize_patterns}
+        self._replacer = Replacer(key=key, custom=own)
         self._scanner = Scanner(
-            custom=[(re.compile(p.regex), p.replacement) for p in config.sanitize_patterns]
+            custom=[(re.compile(p.regex), p.replacement) for p in config.sanitize_patterns],
+            field_rules=FieldRules(
+                compile_rule(pattern, cls) for pattern, cls in config.sanitize_fields.items()
+            ),
         )
         self._binary_base64 = config.binary_bodies == "base64"
         self._type_counters = {t: COLLECTOR_SANITIZATION.labels(type=t) for t in SANITIZE_TYPES}
@@ -67,7 +73,7 @@ class Sanitizer:
         """
         if not self._enabled:
             return exchange.replace(sanitized=True)
-        run = formats.Run(self._scanner, self._replacer)
+        run = Run(self._scanner, self._replacer)
         try:
             request = self._request(run, exchange.request)
             response = exchange.response
@@ -91,18 +97,19 @@ class Sanitizer:
         """Free text (log lines, error messages): every detector, no structure."""
         if not self._enabled:
             return text
-        run = formats.Run(self._scanner, self._replacer)
+        run = Run(self._scanner, self._replacer)
         fresh = run.scrub(text)
         self._count(run)
         return fresh
 
     # -- parts ----------------------------------------------------------------------
 
-    def _count(self, run: formats.Run) -> None:
+    def _count(self, run: Run) -> None:
         for cls, count in run.counts.items():
-            self._type_counters[cls].inc(count)
+            # The user's own classes (sanitize_fields) count as "custom".
+            self._type_counters.get(cls, self._type_counters["custom"]).inc(count)
 
-    def _request(self, run: formats.Run, request: HttpRequest) -> HttpRequest:
+    def _request(self, run: Run, request: HttpRequest) -> HttpRequest:
         where = "request"
         path = formats.sanitize_path(run, request.path, where)
         query = formats.sanitize_query(run, request.query, where)
@@ -112,7 +119,7 @@ class Sanitizer:
             return message
         return dataclasses.replace(message, path=path, query=query, authority=authority)
 
-    def _message(self, run: formats.Run, message: M, where: str) -> M:
+    def _message(self, run: Run, message: M, where: str) -> M:
         headers = formats.sanitize_headers(run, message.headers, where)
         trailers = formats.sanitize_headers(run, message.trailers, None)
         changes: dict[str, object] = {}
@@ -124,7 +131,7 @@ class Sanitizer:
             changes.update(self._body(run, message, where))
         return dataclasses.replace(message, **changes) if changes else message
 
-    def _body(self, run: formats.Run, message: HttpMessage, where: str) -> dict[str, object]:
+    def _body(self, run: Run, message: HttpMessage, where: str) -> dict[str, object]:
         body = message.body
         dropped: dict[str, object] = {"body": b"", "body_dropped": True}
         encoding = (message.header("content-encoding") or "").strip().lower()
@@ -148,9 +155,7 @@ class Sanitizer:
         run.merge(body_run)
         return {} if encoded is body else {"body": encoded}
 
-    def _binary(
-        self, run: formats.Run, body: bytes, dropped: dict[str, object]
-    ) -> dict[str, object]:
+    def _binary(self, run: Run, body: bytes, dropped: dict[str, object]) -> dict[str, object]:
         if not self._binary_base64:
             self._dropped_unsanitizable.inc()
             return dropped
@@ -161,7 +166,7 @@ class Sanitizer:
             return dropped
         return {}
 
-    def _body_text(self, run: formats.Run, text: str, message: HttpMessage, where: str) -> str:
+    def _body_text(self, run: Run, text: str, message: HttpMessage, where: str) -> str:
         if message.body_truncated:
             text = _drop_partial_word(text)
         content_type = message.content_type
@@ -171,7 +176,7 @@ class Sanitizer:
             not content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
             and text.lstrip()[:1] in ("{", "[")
         ):
-            fresh = formats.sanitize_json(run, text, body_where)
+            fresh = json_body.sanitize_json(run, text, body_where)
         elif content_type == "application/x-www-form-urlencoded":
             fresh = formats.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):
@@ -179,7 +184,7 @@ class Sanitizer:
                 run, text, message.header("content-type") or "", body_where
             )
         if fresh is None:  # not parseable as declared (or plain text/XML): every detector
-            fresh = run.scrub(text)
+            fresh = formats.sanitize_xml(run, text)
             if fresh != text:
                 run.locations.add(body_where)
         return fresh

@@ -33,7 +33,7 @@ def test_request_through_proxy_becomes_a_served_stub(stack_factory):
     body = mocked.json()
     # The same shape as the upstream's answer, with personal data sanitized.
     assert body["total"] == original["total"]
-    assert body["users"][0]["name"] == "Joana Silva"
+    assert body["users"][0]["name"] == "SANITIZED_NAME"  # a person's name is personal data
     assert body["users"][0]["id"] == 1
     text = json.dumps(body)
     for secret in ("joana.silva+compras@exemplo.com.br", "529.982.247-25", "4111 1111 1111 1111"):

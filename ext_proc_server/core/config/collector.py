@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from ext_proc_server.core.config.checks import check_host_patterns, check_path_filters
 from ext_proc_server.core.config.sections import (
@@ -21,6 +21,7 @@ from ext_proc_server.core.config.sections import (
     merge_redis_password,
 )
 from ext_proc_server.core.errors import ConfigError
+from ext_proc_server.core.metrics import SANITIZE_TYPES
 
 # HTTP/2 streams per connection between Envoy and the collector, set on both sides: the
 # server's SETTINGS and Envoy's cluster. A low limit makes Envoy open more connections as
@@ -43,6 +44,32 @@ class SanitizePattern(ConfigSection):
         except re.error as exc:
             raise ValueError(f"invalid regex: {exc}") from exc
         return value
+
+
+# Classes a sanitize_fields rule may name besides the user's own (sanitize_patterns names).
+SANITIZE_FIELD_CLASSES = tuple(t for t in SANITIZE_TYPES if t != "custom")
+# A field-name pattern: names joined by "." (parents first), "*" and "?" as wildcards.
+_FIELD_PATTERN = re.compile(r"[^\W_]?[\w*?-]*(?:\.[\w*?-]+)*")
+
+
+def _check_sanitize_fields(
+    fields: dict[str, str], patterns: list[SanitizePattern]
+) -> dict[str, str]:
+    own = {p.name for p in patterns}
+    for pattern, cls in fields.items():
+        key = repr(pattern)
+        if not pattern or not _FIELD_PATTERN.fullmatch(pattern) or ".." in pattern:
+            raise ValueError(
+                f"{key}: invalid field pattern (names joined by '.', with * and ? wildcards)"
+            )
+        if not any(c.isalnum() for c in pattern):
+            raise ValueError(f"{key}: the pattern must name at least one letter or digit")
+        if cls not in SANITIZE_FIELD_CLASSES and cls not in own:
+            raise ValueError(
+                f"{key}: unknown class {cls!r} (built-in: {', '.join(SANITIZE_FIELD_CLASSES)};"
+                " or the name of one of collector.sanitize_patterns)"
+            )
+    return fields
 
 
 class NoiseRule(ConfigSection):
@@ -72,6 +99,8 @@ class CollectorConfig(ConfigSection):
     pseudonym_key: SecretStr | None = None
     pseudonym_key_file: str | None = None
     sanitize_patterns: list[SanitizePattern] = Field(default_factory=list)
+    # Field-name pattern -> class: "cliente.apelido": name, "matricula": employee_id.
+    sanitize_fields: dict[str, str] = Field(default_factory=dict)
     dedup_enabled: bool = True
     dedup_cache_size: int = Field(default=10_000, ge=0)
     dedup_body_limit: int = Field(default=1024, ge=0)
@@ -109,6 +138,13 @@ class CollectorConfig(ConfigSection):
     def _tls_needs_tls_url(self) -> CollectorConfig:
         check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
         return self
+
+    @field_validator("sanitize_fields")
+    @classmethod
+    def _sanitize_fields_name_classes(
+        cls, value: dict[str, str], info: ValidationInfo
+    ) -> dict[str, str]:
+        return _check_sanitize_fields(value, info.data.get("sanitize_patterns", []))
 
 
 def pseudonym_key(config: CollectorConfig) -> bytes | None:

@@ -10,7 +10,7 @@ from stdnum.br import cnpj as stdnum_cnpj
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.sanitize import Sanitizer
-from ext_proc_server.sanitize.pseudonym import _cpf_check_digits
+from ext_proc_server.sanitize.pseudonym import cpf_check_digits
 from ext_proc_server.sanitize.validators import luhn_check_digit
 
 
@@ -28,7 +28,7 @@ def make_card(prefix: str, length: int) -> str:
 
 
 def make_cpf(base9: str) -> str:
-    return base9 + _cpf_check_digits(base9)
+    return base9 + cpf_check_digits(base9)
 
 
 def make_cnpj(base12: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ext_proc_server.sanitize.detectors import classify_key
+from ext_proc_server.sanitize.secret_keys import classify_key
 from tests.unit.sanitize.sanitize_helpers import (
     b64url,
     fmt_cnpj,

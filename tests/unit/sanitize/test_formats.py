@@ -10,7 +10,7 @@ import pytest
 
 from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.metrics import COLLECTOR_BODIES_DROPPED, COLLECTOR_SANITIZATION
-from ext_proc_server.sanitize import formats
+from ext_proc_server.sanitize import json_body
 from tests.unit.sanitize.sanitize_helpers import (
     fmt_cpf,
     make_card,
@@ -251,7 +251,7 @@ def test_sanitizer_error_drops_body_and_counts(monkeypatch: pytest.MonkeyPatch) 
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(formats, "sanitize_json", boom)
+    monkeypatch.setattr(json_body, "sanitize_json", boom)
     counter = COLLECTOR_BODIES_DROPPED.labels(reason="sanitize_error")
     before = counter._value.get()
     request = sanitizer().sanitize(request_exchange(body='{"a": "ana@x.com"}')).request

@@ -121,7 +121,7 @@ texts = st.lists(
 @SETTINGS
 @given(texts)
 def test_batched_scrub_equals_one_by_one(values: list[str]) -> None:
-    from ext_proc_server.sanitize import formats
+    from ext_proc_server.sanitize import run as formats
 
     batched_run = formats.Run(SANITIZER._scanner, SANITIZER._replacer)
     single_run = formats.Run(SANITIZER._scanner, SANITIZER._replacer)

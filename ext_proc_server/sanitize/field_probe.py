@@ -1,0 +1,111 @@
+"""Whether a body may hold a personal field, without parsing it.
+
+One RE2 pass over the body's lowered bytes finds keys (JSON ``"key":``, XML ``<key``,
+form ``key=``) holding a personal word. Only then is the key read: most ``name`` keys
+name products, so an ambiguous one counts only if its value reads like a person's
+name. A body with no such key is not parsed for personal fields at all.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from urllib.parse import unquote_plus
+
+from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.dfa import compile_dfa
+
+_WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
+# Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
+_JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
+_XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
+_FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
+_JSON_STRING_REST = re.compile(r'((?:[^"\\]|\\.)*)"')
+
+
+@functools.lru_cache(maxsize=8192)
+def _verdict(raw_key: bytes) -> str | None:
+    """ "yes" if the key holds or announces personal data wherever it is, "value" if
+    only a name-like value makes it so, None if it never does."""
+    key = raw_key.decode("latin-1")
+    if "?" in key:
+        return "yes"  # non-ASCII in the name ("endereço"): read the body to be sure
+    if "%" in key or "+" in key:
+        key = unquote_plus(key)
+    key = key.rpartition(":")[2]  # an XML namespace prefix
+    name = re.split(r"[\[\].]", key.rstrip("]"))
+    last = next((part for part in reversed(name) if part), "")
+    if not last:
+        return None
+    found = fields.field_class(fields.ROOT, last)
+    if found == fields.MAYBE_NAME:
+        return "value"
+    if found is not None or fields.announces_personal(last):
+        return "yes"
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _keys_verdict(keys: frozenset[bytes]) -> tuple[bytes, ...] | None:
+    """None if some key holds or announces personal data, else the keys whose values
+    decide. Bodies of one endpoint share their set of keys: it is read once."""
+    by_value = []
+    for key in keys:
+        verdict = _verdict(key)
+        if verdict == "yes":
+            return None
+        if verdict == "value":
+            by_value.append(key)
+    return tuple(by_value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _value_finder(kind: str, raw_key: bytes) -> re.Pattern[bytes]:
+    key = re.escape(raw_key)
+    if kind == "json":
+        return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"')
+    if kind == "xml":
+        return re.compile(rb"<" + key + rb"(?:[ \t\r\n][^>]*)?>")
+    return re.compile(rb"(?:^|[&?;\n])" + key + rb"=")
+
+
+class FieldProbe:
+    """Built once per Sanitizer; ``user`` is the user's rules' probe (FieldRules)."""
+
+    def __init__(self, user: bytes | None) -> None:
+        self._words = compile_dfa(_WORDS)
+        self._user = None if user is None else compile_dfa(user)
+
+    def may_hold(self, text: str, probe: bytes) -> bool:
+        """``probe``: ``text`` as lowered ASCII bytes, "?" for other characters."""
+        if self._user is not None and self._user.search(probe):
+            return True
+        if self._words.search(probe) is None:
+            return False
+        first = probe.lstrip()[:1]
+        kind = "json" if first in (b"{", b"[") else "xml" if first == b"<" else "form"
+        finder = _JSON_KEY if kind == "json" else _XML_TAG if kind == "xml" else _FORM_KEY
+        by_value = _keys_verdict(frozenset(finder.findall(probe)))
+        if by_value is None:
+            return True
+        return any(
+            fields.reads_as_name(value, known=True)
+            for key in by_value
+            for value in _values(text, probe, kind, key)
+        )
+
+
+def _values(text: str, probe: bytes, kind: str, key: bytes) -> list[str]:
+    out = []
+    for m in _value_finder(kind, key).finditer(probe):
+        end = m.end()
+        if kind == "json":
+            rest = _JSON_STRING_REST.match(text, end)
+            out.append(rest.group(1) if rest else "")
+        elif kind == "xml":
+            stop = text.find("<", end)
+            out.append(text[end : stop if stop >= 0 else len(text)])
+        else:
+            stop = text.find("&", end)
+            out.append(unquote_plus(text[end : stop if stop >= 0 else len(text)]))
+    return out

@@ -1,0 +1,462 @@
+"""Personal data by field name: which class a field holds, given where it sits.
+
+A name alone is often ambiguous (``name`` is a customer's or a product's, ``numero`` an
+address's or an order's), so every field is read in a :class:`Place`: who the enclosing
+object belongs to (a person, or a company/product/plan/bank: "other"), and whether it
+is an address or a phone. The place comes from the key holding the object
+(``customer``, ``emit``, ``enderDest``, ``phones``) and, when that says nothing, from
+the object's own keys (``cpf`` makes a person, ``cnpj``/``razaoSocial`` a company).
+
+Names are compared as words, in any casing or separator and without accents:
+``nomeCompleto``, ``nome_completo`` and ``NOME-COMPLETO`` are ``nome completo``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from ext_proc_server.sanitize import phones
+from ext_proc_server.sanitize.secret_keys import classify_key
+from ext_proc_server.sanitize.wordlists import fold, word_lists
+
+PERSON = "person"
+OTHER = "other"  # a company, product, plan, bank, store...
+
+
+class Verdict(str):
+    """A class read from a field's name: the value is checked before it is replaced
+    (a phone-named field holding "N/A" is left to the shape detectors). The user's
+    field rules give plain class names, replaced whatever the value."""
+
+    __slots__ = ()
+
+
+# What a field's value is, when it is personal.
+NAME = Verdict("name")
+BIRTH_DATE = Verdict("birth_date")
+ADDRESS = Verdict("address")
+CEP = Verdict("cep")
+RG = Verdict("rg")
+PHONE = Verdict("phone")
+# A name only if the value reads like a person's name (first or last name known).
+MAYBE_NAME = Verdict("name?")
+# A name only if the value is two or more words of letters ("titular": "Ana Souza").
+NAME_IF_WORDS = Verdict("name??")
+PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
+
+
+class Place(NamedTuple):
+    owner: str | None = None  # PERSON, OTHER or None (unknown)
+    address: bool = False
+    phone: bool = False
+
+
+ROOT = Place()
+
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def key_words(name: str) -> tuple[str, ...]:
+    """The lower-case words of a field name; NF-e's "x" prefix (xNome, xLgr) dropped."""
+    plain = name if name.isascii() else fold(name)
+    words = tuple(w.lower() for w in _WORD.findall(plain))
+    if len(words) > 1 and words[0] == "x":
+        return words[1:]
+    return words
+
+
+# -- vocabulary (folded words) ---------------------------------------------------
+
+_PERSON_BLOCK = frozenset(
+    {"customer", "customers", "cliente", "clientes", "user", "users", "usuario", "usuarios",
+     "person", "persons", "people", "pessoa", "pessoas", "titular", "titulares", "holder",
+     "cardholder", "payer", "pagador", "recipient", "destinatario", "dest", "buyer",
+     "comprador", "consumer", "consumidor", "contact", "contacts", "contato", "contatos",
+     "owner", "proprietario", "beneficiary", "beneficiario", "beneficiarios", "patient",
+     "paciente", "student", "aluno", "employee", "funcionario", "colaborador", "member",
+     "membro", "associado", "segurado", "insured", "tomador", "responsavel", "guardian",
+     "dependente", "dependent", "dependentes", "spouse", "conjuge", "mae", "pai", "mother",
+     "father", "filiacao", "passenger", "passageiro", "driver", "motorista", "lead",
+     "subscriber", "assinante", "debtor", "devedor", "requester", "solicitante", "profile",
+     "perfil", "applicant", "candidato", "proponente", "signer", "signatario", "socio",
+     "socios", "avalista", "fiador", "individual", "cidadao", "citizen", "morador",
+     "resident", "tenant", "inquilino", "locatario", "hospede", "guest", "traveler",
+     "viajante"}
+)  # fmt: skip
+_OTHER_BLOCK = frozenset(
+    {"company", "companies", "empresa", "empresas", "emit", "emitente", "merchant",
+     "merchants", "store", "stores", "loja", "lojas", "seller", "sellers", "vendedor",
+     "establishment", "estabelecimento", "organization", "organisation", "org",
+     "organizacao", "fornecedor", "supplier", "vendor", "bank", "banco", "bancos", "agencia",
+     "branch", "filial", "matriz", "transporta", "transportadora", "carrier", "parceiro",
+     "partner", "issuer", "emissor", "acquirer", "credenciadora", "provider", "fabricante",
+     "manufacturer", "brand", "marca", "product", "products", "produto", "produtos", "prod",
+     "item", "items", "itens", "plan", "plans", "plano", "planos", "category", "categories",
+     "categoria", "categorias", "offer", "offers", "oferta", "ofertas", "service",
+     "services", "servico", "servicos", "app", "application", "device", "dispositivo",
+     "event", "events", "evento", "course", "curso", "campaign", "campanha", "project",
+     "projeto", "team", "group", "grupo", "file", "files", "arquivo", "tag", "tags", "sku",
+     "catalog", "catalogo", "shop", "restaurant", "restaurante", "hotel", "hospital",
+     "clinica", "school", "escola", "instituicao", "institution", "bandeira", "operadora",
+     "platform", "plataforma", "channel", "canal", "system", "sistema", "department",
+     "departamento", "role", "city", "cidade", "state", "estado", "country", "pais",
+     "terminal", "razao", "fantasia", "employer", "empregador"}
+)  # fmt: skip
+# Object keys that make the object a company's or a person's.
+_COMPANY_MARKERS = frozenset(
+    {"cnpj", "razaosocial", "nomefantasia", "fantasia", "xfant", "fant", "tradename",
+     "legalname", "corporatename", "inscricaoestadual", "ie", "iest", "crt", "cnae",
+     "companyname", "nomeempresa"}
+)  # fmt: skip
+_PERSON_MARKERS = frozenset(
+    {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
+     "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
+     "nationality", "profissao", "occupation", "nomesocial", "socialname", "givenname",
+     "familyname", "nomemae", "nomedamae", "mothername", "nomepai", "fathername"}
+)  # fmt: skip
+_NAME_WORDS = frozenset({"name", "names", "nome", "nomes"})
+# Parts of a compacted name that are a person's name whatever the context.
+_PERSON_NAME_PARTS = (
+    "firstname", "givenname", "primeironome", "lastname", "surname", "sobrenome",
+    "familyname", "ultimonome", "middlename", "fullname", "nomecompleto", "nomesocial",
+    "socialname", "nomemae", "nomedamae", "mothername", "mothersname", "maidenname",
+    "nomepai", "nomedopai", "fathername", "fathersname", "nomecivil",
+)  # fmt: skip
+# Words next to "name" that make it a person's ("card_name", "nome_impresso").
+_PERSON_NAME_QUALIFIERS = _PERSON_BLOCK | {
+    "card", "cartao", "impresso", "printed", "on", "civil", "registro",
+}  # fmt: skip
+# Words next to "name" that leave it as ambiguous as "name" alone.
+_AMBIGUOUS_NAME_QUALIFIERS = frozenset(
+    {"x", "display", "exibicao", "short", "curto", "preferred", "preferido", "completo",
+     "complete", "full", "de", "da", "do", "the", "of", "1", "2"}
+)  # fmt: skip
+_LOGIN_NAMES = frozenset({"username", "usernames", "nomeusuario", "nomedeusuario", "login"})
+_PLACE_WORDS = frozenset(
+    {"city", "cidade", "localidade", "municipio", "mun", "state", "estado", "uf", "country",
+     "pais", "region", "regiao", "ibge", "naturalidade", "place", "local", "birthplace",
+     "province", "provincia"}
+)  # fmt: skip
+# A last word that makes the field describe a value rather than hold it.
+_META_LAST = frozenset(
+    {"id", "ids", "uuid", "type", "types", "tipo", "verified", "verificado", "confirmed",
+     "confirmado", "valid", "valido", "status", "format", "formato", "mask", "mascara",
+     "count", "length", "len", "enabled", "required", "obrigatorio", "hint", "label", "flag",
+     "policy", "changed", "updated", "created", "source", "key", "hash", "ref", "url",
+     "visible", "visivel", "optin", "consent", "match", "score", "privacy", "masked"}
+)  # fmt: skip
+_RG_META = frozenset(
+    {"orgao", "emissor", "expedidor", "emissora", "uf", "estado", "state", "data", "date",
+     "dt", "emissao", "expedicao", "issuer", "issued", "digito"}
+)  # fmt: skip
+_RG_COMPACT = frozenset(
+    {"identidade", "numeroidentidade", "carteiraidentidade", "carteiradeidentidade",
+     "registrogeral", "documentoidentidade", "documentodeidentidade", "idcard"}
+)  # fmt: skip
+_ADDRESS_WORDS = frozenset(
+    {"address", "addresses", "endereco", "enderecos", "ender", "morada", "domicilio",
+     "residencia"}
+)  # fmt: skip
+# Qualifiers of "address" that are not a street address.
+_NOT_STREET = frozenset(
+    {"ip", "mac", "email", "mail", "wallet", "server", "remote", "local", "host", "network",
+     "web", "url", "bitcoin", "btc", "eth", "ethereum", "contract", "memory", "eletronico",
+     "ipv4", "ipv6", "socket", "bind", "listen", "proxy", "gateway", "pix", "crypto",
+     "cripto", "blockchain", "token", "payment", "site", "http", "ws"}
+)  # fmt: skip
+_STREET_WORDS = frozenset({"street", "logradouro", "lgr", "rua", "thoroughfare", "streets"})
+_NEIGHBOURHOOD_WORDS = frozenset({"bairro", "neighborhood", "neighbourhood", "vizinhanca"})
+_COMPLEMENT_WORDS = frozenset({"complemento", "complement"})
+_IN_ADDRESS_WORDS = frozenset(
+    {"cpl", "apartment", "apartamento", "apto", "apt", "unit", "suite", "bloco", "district",
+     "distrito", "line", "linha", "numero", "number", "nro", "num", "n", "no"}
+)  # fmt: skip
+_NUMBER_COMPACT = frozenset(
+    {"housenumber", "streetnumber", "buildingnumber", "numeroresidencia", "numerocasa",
+     "numeroendereco", "numeroimovel", "numerologradouro"}
+)  # fmt: skip
+_CEP_WORDS = frozenset({"cep", "zip", "zipcode", "postal", "postcode", "postalcode"})
+_CEP_COMPACT = frozenset({"zipcode", "postalcode", "codigopostal", "codpostal", "cepcode"})
+_PHONE_WORDS = frozenset(
+    {"phone", "phones", "telefone", "telefones", "fone", "fones", "tel", "telephone",
+     "celular", "celulares", "cel", "mobile", "cellphone", "whatsapp", "whats", "msisdn",
+     "fax", "phonenumber", "telefax", "smartphone", "wa"}
+)  # fmt: skip
+_NOT_PHONE = frozenset({"ddd", "ddi", "countrycode", "code", "ramal", "extension", "prefix"})
+_PHONE_NUMBER_WORDS = frozenset({"numero", "number", "nro", "num", "value", "valor", "n"})
+# Keys that may hold or announce personal data: the body probe's word list.
+PROBE_WORDS = (
+    "nome", "name", "nasc", "birth", "dob", "rg", "identidade", "ender", "address",
+    "street", "logradouro", "lgr", "bairro", "neighbo", "complement", "cep", "zip", "postal",
+    "postcode", "phone", "fone", "tel", "celular", "mobile", "whats", "msisdn", "fax",
+    "surname", "cpf", "morada", "domicilio", "residencia", "mae", "pai", "mother", "father",
+    "titular", "holder", "cliente", "customer", "pagador", "payer", "dest", "benefici",
+    "respons", "contato", "contact", "paciente", "patient", "pessoa", "person", "usuario",
+    "user", "rua", "filiacao", "conjuge", "spouse", "aniversario",
+)  # fmt: skip
+
+
+def _compact(words: tuple[str, ...]) -> str:
+    return "".join(words)
+
+
+@functools.lru_cache(maxsize=8192)
+def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
+    """The place of an object held by ``key`` (or of a list's items), from the key and
+    then, if the key says nothing about its owner, from the object's own keys."""
+    words = key_words(key) if key else ()
+    owned = set(words)
+    owner, address, phone = parent.owner, parent.address, parent.phone
+    said = False
+    if owned & _PERSON_BLOCK and not owned & _OTHER_BLOCK:
+        owner, address, phone, said = PERSON, False, False, True
+    elif owned & _OTHER_BLOCK:
+        owner, address, phone, said = OTHER, False, False, True
+    if owned & _ADDRESS_WORDS and not owned & _NOT_STREET:
+        address = True
+    if owned & _PHONE_WORDS:
+        phone = True
+    if members:
+        marks = {_compact(key_words(m)) for m in members}
+        if not said:
+            if marks & _COMPANY_MARKERS:
+                owner = OTHER
+            elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
+                owner = PERSON
+        if not address and any(
+            set(key_words(m)) & (_STREET_WORDS | _NEIGHBOURHOOD_WORDS | {"xcpl"}) for m in members
+        ):
+            address = True
+    return Place(owner, address, phone)
+
+
+def announces_personal(key: str) -> bool:
+    """Whether a key makes its object personal (``cpf``, ``customer``, ``dadosCliente``)
+    though its own value may not be: a reason to read the body's structure."""
+    words = key_words(key)
+    if not words:
+        return False
+    return _compact(words) in _PERSON_MARKERS or words[-1] in _PERSON_BLOCK
+
+
+def _is_birth(words: tuple[str, ...]) -> bool:
+    compact = _compact(words)
+    return (
+        ("nasc" in compact or "birth" in compact or "dob" in words or "aniversario" in words)
+        and not set(words) & _PLACE_WORDS
+        and not compact.startswith("renasc")
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def field_class(place: Place, key: str) -> Verdict | None:
+    """The personal class of ``key``'s value in ``place``, a MAYBE_* class when the
+    value must also read like a name, or None."""
+    words = key_words(key)
+    if not words:
+        return None
+    owned = set(words)
+    compact = _compact(words)
+    if compact in ("waid", "msisdn"):  # WhatsApp's id is the phone number
+        return PHONE
+    if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
+        return None
+    if words == ("id",) or compact in _LOGIN_NAMES:
+        return None
+    if _is_birth(words):
+        return BIRTH_DATE
+    if "rg" in owned or compact in _RG_COMPACT or "identidade" in owned:
+        return None if owned & _RG_META else RG
+    if any(part in compact for part in _PERSON_NAME_PARTS):
+        return NAME
+    if owned & _PHONE_WORDS and not owned & _NOT_PHONE:
+        return PHONE
+    if place.phone and owned & _PHONE_NUMBER_WORDS:
+        return PHONE
+    if owned & _NAME_WORDS:
+        return _name_class(place, owned - _NAME_WORDS)
+    if place.owner == OTHER:
+        return None
+    if owned & _CEP_WORDS or compact in _CEP_COMPACT:
+        return CEP if place.address or place.owner == PERSON else None
+    if owned & _ADDRESS_WORDS:
+        return None if owned & _NOT_STREET or owned & _OTHER_BLOCK else ADDRESS
+    if owned & (_STREET_WORDS | _NEIGHBOURHOOD_WORDS | _COMPLEMENT_WORDS):
+        return None if {"type", "tipo"} & owned else ADDRESS
+    if compact in _NUMBER_COMPACT or (place.address and owned & _IN_ADDRESS_WORDS):
+        return ADDRESS
+    if owned <= _PERSON_BLOCK:
+        return NAME_IF_WORDS
+    return None
+
+
+def _name_class(place: Place, qualifiers: set[str]) -> Verdict | None:
+    if qualifiers & _STREET_WORDS or qualifiers & _NEIGHBOURHOOD_WORDS:
+        return None if place.owner == OTHER else ADDRESS
+    if qualifiers & _PERSON_NAME_QUALIFIERS:
+        return NAME
+    if qualifiers - _AMBIGUOUS_NAME_QUALIFIERS:
+        return None  # product_name, bank_name, file_name, event_name...
+    if place.owner == OTHER or place.phone:
+        return None
+    if place.owner == PERSON or place.address:
+        return NAME
+    return MAYBE_NAME
+
+
+# -- values ---------------------------------------------------------------------
+
+_NAME_WORD = r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*\.?"
+# Two to eight words of letters, one regex call (most values fail on a digit at once).
+_NAME_VALUE = re.compile(rf"[ \t]*{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,7}}[ \t]*")
+_PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
+
+
+def reads_as_name(value: str, *, known: bool) -> bool:
+    """Two to eight words of letters; with ``known``, the first word a known first
+    name or the last a known last name (Faker's pt_BR and en_US lists)."""
+    if not _NAME_VALUE.fullmatch(value):
+        return False
+    if not known:
+        return True
+    words = value.split()
+    lists = word_lists()
+    if fold(words[0]) not in lists.first_folded and fold(words[-1]) not in lists.last_folded:
+        return False
+    # People's names are capitalised (or all in capitals); particles stay lower case.
+    return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)
+
+
+def value_fits(cls: str, value: str) -> bool:
+    """Whether a field's value can be of ``cls`` (a phone-named field holding "N/A",
+    or a birth date holding "", is left to the shape detectors)."""
+    if cls == PHONE:
+        return phones.could_be_phone(value)
+    if cls == CEP:
+        digits = sum(c.isdigit() for c in value)
+        return 5 <= digits <= 9
+    if cls in (BIRTH_DATE, RG):
+        return any(c.isdigit() for c in value)
+    if cls == MAYBE_NAME:
+        return reads_as_name(value, known=True)
+    if cls == NAME_IF_WORDS:
+        return reads_as_name(value, known=False)
+    return any(c.isalnum() for c in value)
+
+
+def resolved(cls: str) -> str:
+    """The replacement class of a verdict (a plain str)."""
+    return "name" if cls in (MAYBE_NAME, NAME_IF_WORDS) else str(cls)
+
+
+# -- the user's field rules --------------------------------------------------------
+
+
+class FieldRule(NamedTuple):
+    segments: tuple[re.Pattern[str], ...]  # parents first, the field last
+    cls: str  # a built-in class or the name of one of the user's sanitize_patterns
+
+
+def folded_name(name: str) -> str:
+    """A field name as rules compare it: folded, letters and digits only."""
+    return "".join(key_words(name))
+
+
+def compile_rule(pattern: str, cls: str) -> FieldRule:
+    """``cliente.apelido``: a field ``apelido`` directly inside ``cliente``; ``*`` and
+    ``?`` are wildcards within one name."""
+    segments = []
+    for segment in pattern.split("."):
+        parts = re.split(r"([*?])", segment)
+        regex = "".join(
+            ".*" if p == "*" else "." if p == "?" else re.escape(folded_name(p)) for p in parts
+        )
+        segments.append(re.compile(regex))
+    return FieldRule(tuple(segments), cls)
+
+
+class FieldRules:
+    """The user's ``collector.sanitize_fields``, matched against a field's path."""
+
+    def __init__(self, rules: Iterable[FieldRule]) -> None:
+        self._rules = tuple(rules)
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one instance per Sanitizer
+    def _for_field(self, name: str) -> tuple[FieldRule, ...]:
+        folded = folded_name(name)
+        return tuple(r for r in self._rules if r.segments[-1].fullmatch(folded))
+
+    def match(self, name: str, parents: Iterable[str]) -> FieldRule | None:
+        """The first rule naming this field (its parents, nearest last)."""
+        if not self._rules:
+            return None
+        candidates = self._for_field(name)
+        if not candidates:
+            return None
+        folded_parents: list[str] | None = None
+        for rule in candidates:
+            if len(rule.segments) == 1:
+                return rule
+            if folded_parents is None:
+                folded_parents = [folded_name(p) for p in parents]
+            wanted = rule.segments[:-1]
+            if len(folded_parents) >= len(wanted) and all(
+                w.fullmatch(p) for w, p in zip(wanted, folded_parents[-len(wanted) :], strict=True)
+            ):
+                return rule
+        return None
+
+    def probe_pattern(self) -> bytes | None:
+        """A regex over a body's lowered ASCII bytes ("?" for non-ASCII) that finds
+        every field some rule may name, whatever its separators (over-approximate)."""
+        if not self._rules:
+            return None
+        alternatives = []
+        for rule in self._rules:
+            chars = []
+            for piece in re.split(r"(\.\*|\.)", rule.segments[-1].pattern):
+                if piece in (".*", "."):
+                    chars.append(rb"[a-z0-9_.?-]*")
+                    continue
+                for ch in piece.replace("\\", ""):
+                    chars.append(b"[" + re.escape(ch).encode() + rb"?][_.-]?")
+            alternatives.append(b"".join(chars))
+        return b"(?:" + b"|".join(alternatives) + b")"
+
+
+# -- flat field lists (forms, query strings, multipart parts, headers) -----------------
+
+_NAME_PATH = re.compile(r"[^\[\].]+")
+
+
+def field_verdict(rules: FieldRules, place: Place, key: str, parents: list[str]) -> str | None:
+    """The user's rule, a secret's class, or the personal verdict for one field."""
+    rule = rules.match(key, parents) if rules else None
+    if rule is not None:
+        return rule.cls
+    return classify_key(key) or field_class(place, key)
+
+
+def flat_classes(names: Iterable[str], rules: FieldRules) -> dict[str, str]:
+    """Classes of a flat list of field names, read as paths (``cliente[nome]``,
+    ``endereco.logradouro``) in one object: ``cpf`` among them makes ``nome`` a person's."""
+    paths = {name: _NAME_PATH.findall(name) or [name] for name in names}
+    root = object_place(ROOT, "", frozenset(path[-1] for path in paths.values()))
+    out = {}
+    for name, path in paths.items():
+        place = root
+        for parent in path[:-1]:
+            place = object_place(place, parent, frozenset())
+        # The whole name first: a secret spelled "user[password]" reads as one.
+        found = classify_key(name) if len(path) > 1 else None
+        found = found or field_verdict(rules, place, path[-1], path[:-1])
+        if found is not None:
+            out[name] = found
+    return out

@@ -1,0 +1,144 @@
+"""Personal data in free text, found by its context: "nascida em 14/03/1985", "mora na
+Av. Paulista 1000", "Rua das Flores, 123, apto 45 - Jardim Paulista", "cliente Maria da
+Silva", "Sra. Souza", "RG 12.345.678-9", "tel 4004-1234".
+
+A lowered-bytes probe (RE2 for long texts) rules the detectors out for most texts before
+any of their regexes runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from ext_proc_server.sanitize import phones
+from ext_proc_server.sanitize.dfa import compile_dfa
+from ext_proc_server.sanitize.fields import reads_as_name
+
+_UP = "A-ZÀ-ÖØ-Þ"
+_LO = "a-zß-öø-ÿ"
+_CAP_WORD = rf"(?:[{_UP}][{_LO}'\u2019]+|[{_UP}]{{2,}})"
+_PARTICLE = r"(?:d[aeo]s?|D[AEO]S?|e|E)(?!\w)"
+_NAME_RUN = rf"{_CAP_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,6}}"
+_HONORIFIC = (
+    r"(?P<abbreviated>(?i:\b(?:sr|sra|srta|dr|dra)\.))"
+    r"|(?<![Nn]ossa )(?<![Nn]osso )(?i:\b(?:senhora?|dona)\b)"
+)
+_HOLDER = (
+    r"(?i:\b(?:cliente|titular|paciente|benefici[aá]ri[oa]|respons[aá]vel|segurad[oa]"
+    r"|portador(?:a)?|nome(?:[ \t]+completo)?|m[aã]e|pai|filh[oa][ \t]+de))\b"
+)
+_NAME_AFTER = re.compile(
+    rf"(?:(?P<honorific>{_HONORIFIC})|{_HOLDER})[ \t]*[:\-\u2013]?[ \t]*"
+    rf"(?P<v>(?(abbreviated)(?:{_PARTICLE}[ \t]+)?){_NAME_RUN})"
+)
+
+_MONTHS = (
+    r"janeiro|fevereiro|mar[cç]o|abril|maio|junho|julho|agosto|setembro|outubro|novembro"
+    r"|dezembro|january|february|march|april|may|june|july|august|september|october"
+    r"|november|december|jan|fev|feb|mar|abr|apr|mai|jun|jul|ago|aug|set|sep|out|oct|nov"
+    r"|dez|dec"
+)
+_DATE = (
+    rf"\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})(?![\d/.-]\d)|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|\d{{1,2}}[º°]?[ \t]+de[ \t]+(?:{_MONTHS})\.?[ \t]+de[ \t]+\d{{4}}"
+    rf"|(?:{_MONTHS})\.?[ \t]+\d{{1,2}},?[ \t]+\d{{4}}"
+    rf"|\d{{1,2}}[ \t]+(?:{_MONTHS})\.?,?[ \t]+\d{{4}}"
+)
+_BIRTH = re.compile(
+    r"(?i)(?<![a-z])(?:nascid[oa]s?|nasceu|(?:data[ _\t]*(?:de[ _\t]*)?)?nascimento"
+    r"|(?:data|dt)[ _\t]*(?:de[ _\t]*)?nasc\.?|dt\.?[ _\t]*nasc\.?|nasc\.|born"
+    r"|date[ _\t]*of[ _\t]*birth|birth[ _\t-]*date|birthday|d\.o\.b\.?|dob|dn|nasc)(?![a-z])"
+    r"(?:[ \t:=,\-\u2013]|\bem\b|\bon\b|\bno[ \t]+dia\b|\bin\b|\bde\b){0,6}"
+    rf"(?P<v>{_DATE})"
+)
+
+_STREET_TYPE = (
+    r"(?i:\b(?:rua|avenida|travessa|alameda|pra[cç]a|estrada|rodovia|largo|viela|beco"
+    r"|ladeira|servid[aã]o|passagem)\b|\b(?:r|av|trav|tv|al|p[cç]a|estr|rod|lgo)\.|\bav\b)"
+)
+_STREET_WORD = r"[\w'\u2019ºª°.-]+"
+_COMPLEMENT = (
+    r"(?i:apto?\.?|apartamento|ap\.|bloco|bl\.|casa|sala|cj\.?|conj\.?|conjunto|andar|lote"
+    r"|lt\.|loja|fundos|sobrado|torre|km)[ \t]*[\w-]*"
+)
+_PLACE_WORD = rf"(?:[{_UP}][\w'\u2019]+|\d{{1,3}}[ªº°])"
+_PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PARTICLE}|{_PLACE_WORD})){{0,4}}"
+_CEP = r"(?:(?i:cep):?[ \t]*)?\d{5}-?\d{3}\b"
+_TAIL_PART = rf"(?:{_CEP}|{_COMPLEMENT}|[A-Z]{{2}}\b|{_PLACE})"
+_ADDRESS = re.compile(
+    rf"{_STREET_TYPE}[ \t]+{_STREET_WORD}(?:[ \t]+{_STREET_WORD}){{0,6}}?[ \t]*,?[ \t]*"
+    r"(?:(?i:n[º°o.]|n[uú]mero)[ \t]*)?\d{1,6}[A-Za-z]?\b"
+    rf"(?:[ \t]*(?:,|-|\u2013|/)?[ \t]*{_TAIL_PART}){{0,6}}"
+)
+_RG = re.compile(
+    r"\b(?:RG|R\.G\.|rg|Rg|(?i:identidade))[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:.\-]?[ \t]*"
+    r"(?P<v>(?:[A-Z]{2}[- ]?)?\d{1,2}\.?\d{3}\.?\d{3}(?:-?[\dXx])?|\d{5,10}(?:-[\dXx])?)\b"
+)
+_PHONE_CUE = re.compile(
+    r"(?i:\b(?:tel|telefone|fone|celular|cel|whatsapp|whats|zap|wpp|ligue(?:[ \t]+para)?"
+    r"|ligar[ \t]+para|phone|mobile|fax|contato|sac)\b)\.?[ \t]*[:=\-\u2013]?[ \t]*"
+    r"(?P<v>\+?[0-9(][0-9 ().-]{6,22}[0-9])"
+)
+
+# Where each detector's regex may start, on lowered ASCII bytes ("?" for non-ASCII):
+# RE2 (a DFA: one pass at C speed) finds the cues, and each detector's regex is only
+# matched there, never scanned over the whole text (sre would try it at every byte).
+_CUES = {
+    "birth_date": rb"\bd(?:t|ata)[ _.\t]*(?:de[ _\t]*)?nasc|nasc|date[ _\t]*of[ _\t]*birth|birth"
+    rb"|born|\bd\.o\.b|\bdob\b|\bdn\b",
+    "address": rb"\b(?:rua|avenida|travessa|alameda|pra.a|estrada|rodovia|largo|viela|beco"
+    rb"|ladeira|servid.o|passagem)\b|\b(?:r|av|trav|tv|al|p.a|estr|rod|lgo)\.|\bav\b",
+    "name": rb"\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona|cliente|titular|paciente|nome|m.e"
+    rb"|pai)\b|\b(?:benefici|respons|segurad|portador|filh)",
+    "rg": rb"\brg\b|\br\.g\.|\bidentidade\b",
+    "phone": rb"\b(?:tel|telefone|fone|celular|cel|whatsapp|whats|zap|wpp|ligue|ligar|phone"
+    rb"|mobile|fax|contato|sac)\b",
+}
+_DETECTORS = {
+    "birth_date": (_BIRTH, "v"),
+    "address": (_ADDRESS, 0),
+    "name": (_NAME_AFTER, "v"),
+    "rg": (_RG, "v"),
+    "phone": (_PHONE_CUE, "v"),
+}
+
+
+# RE2 at every size: sre tries a large alternation at every byte, slower than RE2's
+# fixed per-call cost even on a 100-byte header value.
+_ANY_CUE = compile_dfa(b"|".join(_CUES.values()))
+_CUE_FINDERS = tuple((cls, compile_dfa(cue)) for cls, cue in _CUES.items())
+
+
+class Finding(NamedTuple):
+    start: int
+    end: int
+    cls: str
+
+
+def find_personal(text: str, probe: bytes) -> list[Finding]:
+    """Personal data in ``text`` found by context; ``probe`` is its lowered ASCII bytes
+    (same length)."""
+    if _ANY_CUE.search(probe) is None:
+        return []
+    found: list[Finding] = []
+    for cls, cues in _CUE_FINDERS:
+        pattern, group = _DETECTORS[cls]
+        done_to = 0
+        for cue in cues.finditer(probe):
+            at = cue.start()
+            if at < done_to:
+                continue
+            m = pattern.match(text, at)
+            if m is not None and _accepted(cls, m):
+                found.append(Finding(m.start(group), m.end(group), cls))
+                done_to = m.end()
+    return found
+
+
+def _accepted(cls: str, m: re.Match[str]) -> bool:
+    if cls == "name":
+        return bool(m.group("honorific")) or reads_as_name(m.group("v"), known=True)
+    if cls == "phone":
+        return phones.could_be_phone(m.group("v"))
+    return True

@@ -1,0 +1,305 @@
+"""One exchange being sanitized (:class:`Run`), and the text helpers every walker shares.
+
+Each walker decodes before matching (percent-encoding, "+", JSON escapes, XML
+entities), replaces only the sensitive value in place and leaves every other byte
+as it was. ``Run`` collects per-exchange counts and redaction locations.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import operator
+import re
+from itertools import accumulate
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
+
+from ext_proc_server.sanitize.detectors import Scanner, is_jwt, scheme_prefix_end
+from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.pseudonym import TOKEN_VALUES, Replacer
+
+_ESCAPE = re.compile(
+    r"%[0-9A-Fa-f]{2}|&(?!(?:amp|lt|gt|quot|apos);)"
+    r"(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+    r"|\\u[0-9A-Fa-f]{4}|\\/"
+)
+# Decoding these cannot reveal anything the raw text did not already show.
+_HARMLESS_ESCAPES = frozenset({"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"})
+_JSON_ESCAPE_SEEN = re.compile(r"\\u[0-9A-Fa-f]{4}|\\/")
+_ENTITY_SEEN = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_PERCENT_SEEN = re.compile(r"%[0-9A-Fa-f]{2}")
+_JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
+_JSON_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+_WORD_DELIMITERS = " \t\r\n\"'<>"
+_URL_SAFE = "/:?&=@;,+!$'()*~#[]"
+_NEEDS_JSON_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Run:
+    """One exchange (or one body) being sanitized: replacements, counts, locations."""
+
+    __slots__ = ("counts", "locations", "replacer", "scanner")
+
+    def __init__(self, scanner: Scanner, replacer: Replacer) -> None:
+        self.scanner = scanner
+        self.replacer = replacer
+        # A plain dict: Counter's Python-level __init__/update cost shows per request.
+        self.counts: dict[str, int] = {}
+        self.locations: set[str] = set()
+
+    def child(self) -> Run:
+        return Run(self.scanner, self.replacer)
+
+    def merge(self, other: Run) -> None:
+        self.add_counts(other.counts)
+        self.locations.update(other.locations)
+
+    def add_counts(self, counts: dict[str, int]) -> None:
+        for cls, count in counts.items():
+            self.counts[cls] = self.counts.get(cls, 0) + count
+
+    def replace(self, cls: str, value: str, fixed: str | None = None) -> str:
+        self.counts[cls] = self.counts.get(cls, 0) + 1
+        return self.replacer(cls, value, fixed)
+
+    def apply(self, text: str, hits: list[Hit]) -> str:
+        out = []
+        last = 0
+        for hit in hits:
+            out.append(text[last : hit.start])
+            out.append(self.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
+            last = hit.end
+        out.append(text[last:])
+        return "".join(out)
+
+    def whole(self, cls: str, value: str) -> str:
+        """Replace a whole value known to be secret; keep an auth scheme ("Bearer ")."""
+        cut = scheme_prefix_end(value)
+        if cut:
+            head, value = value[:cut], value[cut:]
+            return head + self.replace("jwt" if is_jwt(value) else cls, value)
+        return self.replace("jwt" if is_jwt(value) else cls, value)
+
+    def scrub(self, text: str, hits: list[Hit] | None = None) -> str:
+        """Free text: every detector (or the given findings), then every encoded word
+        decoded and checked again."""
+        if hits is None:
+            hits = self.scanner.find(text)
+        if hits:
+            text = self.apply(text, hits)
+        if "%" in text or "&" in text or "\\" in text:
+            text = self._scrub_encoded_words(text)
+        return text
+
+    def _scrub_encoded_words(self, text: str) -> str:
+        if "%" not in text and "\\" not in text and _only_harmless_entities(text):
+            return text  # XML's "&amp;" and the like: nothing to decode (C counts, no sre)
+        out = []
+        last = 0
+        for m in _ESCAPE.finditer(text):
+            if m.start() < last or m.group() in _HARMLESS_ESCAPES:
+                continue
+            start = max(text.rfind(c, last, m.start()) for c in _WORD_DELIMITERS) + 1
+            start = max(start, last)
+            end = len(text)
+            for c in _WORD_DELIMITERS:
+                found = text.find(c, m.end())
+                if 0 <= found < end:
+                    end = found
+            word = text[start:end]
+            fresh = self._scrub_encoded(word)
+            if fresh != word:
+                out.append(text[last:start])
+                out.append(fresh)
+                last = end
+        if not out:
+            return text
+        out.append(text[last:])
+        return "".join(out)
+
+    def _scrub_encoded(self, word: str) -> str:
+        has_json = _JSON_ESCAPE_SEEN.search(word) is not None
+        has_entity = _ENTITY_SEEN.search(word) is not None
+        has_percent = _PERCENT_SEEN.search(word) is not None
+        decoded = word
+        if has_json:
+            decoded = _json_unescape(decoded)
+        if has_entity:
+            decoded = html.unescape(decoded)
+        if has_percent:
+            decoded = unquote(decoded, errors="replace")
+        fresh = decoded
+        hits = self.scanner.find(fresh)
+        if hits:
+            fresh = self.apply(fresh, hits)
+        if has_percent and "+" in fresh:  # form encoding: "+" was a space
+            spaced = fresh.replace("+", " ")
+            hits = self.scanner.find(spaced)
+            if hits:
+                fresh = self.apply(spaced, hits)
+        if fresh == decoded:
+            return word
+        if has_percent:
+            fresh = quote(fresh, safe=_URL_SAFE)
+        if has_entity:
+            fresh = fresh.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if has_json:
+            fresh = json.dumps(fresh)[1:-1]
+        return fresh
+
+    # -- url-encoded values (form fields, query parameters, path segments) ------------
+
+    def scrub_url_value(self, raw: str, *, plus: bool, safe: str = "") -> str:
+        """A value that may be percent-encoded: check it decoded, re-encode only if changed.
+
+        With ``plus`` (forms, queries) "+" is a space, but clients that forget to encode a
+        literal "+" (ana+news@x.com) are common, so that reading is checked too.
+        """
+        return self.scrub_url_values([raw], plus=plus, safe=safe)[0]
+
+    def scrub_url_values(self, raws: list[str], *, plus: bool, safe: str = "") -> list[str]:
+        """``scrub_url_value`` for many values, with one scan per reading for all of them."""
+        encoded = [i for i, raw in enumerate(raws) if "%" in raw or (plus and "+" in raw)]
+        readings = list(raws)
+        for i, reading in zip(encoded, _unquote_many([raws[i] for i in encoded]), strict=True):
+            readings[i] = reading
+        fresh = self.scrub_many(readings)
+        keep = safe + ("+" if plus else "")
+        again = []
+        for i in encoded:
+            cleaned = fresh[i]
+            if cleaned == readings[i]:
+                fresh[i] = raws[i]
+            elif not _URL_PLAIN.fullmatch(cleaned):  # tokens come back from quote() as is
+                fresh[i] = quote(cleaned, safe=keep)
+            if plus and "+" in fresh[i]:
+                again.append(i)
+        if again:
+            spaced = [unquote_plus(fresh[i]) for i in again]
+            for i, before, cleaned in zip(again, spaced, self.scrub_many(spaced), strict=True):
+                if cleaned != before:
+                    fresh[i] = quote_plus(cleaned, safe=safe)
+        return fresh
+
+    def scrub_many(self, texts: list[str]) -> list[str]:
+        """``[self.scrub(t) for t in texts]``, scanning the plain ones as one text.
+
+        Joined by a blank line, texts stay apart for every built-in detector: none
+        matches across a line break or treats one as part of a word, number or value.
+        Texts that could still interact are scrubbed one by one: with a line break
+        (the separator must split the result back apart), with escapes (decoded
+        word by word), "<" (XML content runs to the next tag), "//" (userinfo looks
+        for the end of the text), non-ASCII (lowering may change lengths), or any
+        text at all when the user configured patterns (a regex may match anything).
+        """
+        if len(texts) < 2 or self.scanner.has_custom:
+            return [self.scrub(t) for t in texts]
+        out = list(texts)
+        joined = _BATCH_SEPARATOR.join(texts)
+        # The usual case, all are joinable, checked on the joined text in a few C calls
+        # (exactly the separators' line breaks, then none of the rest).
+        if joined.count("\n") == 2 * len(texts) - 2 and _joinable(
+            joined.replace(_BATCH_SEPARATOR, " ")
+        ):
+            batch = list(range(len(texts)))
+        else:
+            batch = [i for i, t in enumerate(texts) if _joinable(t)]
+            joined = _BATCH_SEPARATOR.join(texts[i] for i in batch)
+        if len(batch) < 2:
+            batch = []
+        for i in set(range(len(texts))).difference(batch):
+            out[i] = self.scrub(texts[i])
+        if not batch:
+            return out
+        hits = self.scanner.find(joined)
+        if not hits:
+            return out
+        if any(joined.find("\n", hit.start, hit.end) >= 0 for hit in hits):
+            pieces = [self.scrub(texts[i]) for i in batch]  # a finding spans two: unheard of
+        else:
+            # Replacements hold no line break, so the edited text splits back apart.
+            pieces = self.apply(joined, hits).split(_BATCH_SEPARATOR)
+        for i, piece in zip(batch, pieces, strict=True):
+            out[i] = piece
+        return out
+
+
+_BATCH_SEPARATOR = "\n\n"
+# Characters quote() never escapes (whatever ``safe`` adds).
+_URL_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _only_harmless_entities(text: str) -> bool:
+    """Whether every "&" starts one of _HARMLESS_ESCAPES (each is counted once: two of
+    them never start at the same "&")."""
+    return text.count("&") == sum(map(text.count, _HARMLESS_ESCAPES))
+
+
+def _joinable(text: str) -> bool:
+    return (
+        text.isascii()
+        and "\n" not in text
+        and "%" not in text
+        and "&" not in text
+        and "\\" not in text
+        and "<" not in text
+        and "//" not in text
+    )
+
+
+def quote_plus_lazy(text: str) -> str:
+    """quote_plus, skipped for what it would return as is (our tokens)."""
+    return text if _URL_PLAIN.fullmatch(text) else quote_plus(text)
+
+
+def _unquote_many(raws: list[str]) -> list[str]:
+    """``[_unquote_lenient(r) for r in raws]``, decoding them joined when that is the same.
+
+    Joined by "&" (not in any of them), escapes stay apart, and UTF-8 never spans an
+    ASCII byte: the joined text decodes strictly exactly when every part does, to the
+    parts' decodings joined, unless one decodes to a "&" ("%26"), which the count catches.
+    """
+    if len(raws) > 1:
+        joined = "&".join(raws)
+        if joined.count("&") == len(raws) - 1:
+            try:
+                decoded = unquote(joined, errors="strict")
+            except UnicodeDecodeError:
+                decoded = None
+            if decoded is not None and decoded.count("&") == len(raws) - 1:
+                return decoded.split("&")
+    return [_unquote_lenient(raw) for raw in raws]
+
+
+def _unquote_lenient(raw: str) -> str:
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return unquote(raw, encoding="latin-1")
+
+
+def _json_unescape(text: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return chr(int(m.group(1), 16))
+        return _JSON_SIMPLE.get(m.group(2), m.group(2))
+
+    return _JSON_ESCAPE.sub(one, text)
+
+
+def quoted_json(text: str) -> str:
+    if not _NEEDS_JSON_ESCAPE.search(text):
+        return f'"{text}"'
+    ascii_only = bool(SURROGATE.search(text))  # lone surrogates cannot be UTF-8 encoded
+    return json.dumps(text, ensure_ascii=ascii_only)
+
+
+def is_token(value: str) -> bool:
+    return value in TOKEN_VALUES or value.startswith("SANITIZED_")
+
+
+def positions(text: str, char: str) -> list[int]:
+    """Offsets of every ``char`` in ``text``, computed from split lengths (no Python loop)."""
+    parts = text.split(char)
+    return list(map(operator.add, accumulate(map(len, parts[:-1])), range(len(parts) - 1)))

@@ -1,0 +1,79 @@
+"""Secrets by field name: ``password``, ``api_key``, ``client_secret``, ``X-Api-Key``..."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# -- field names -----------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_PASSWORD_WORDS = frozenset(
+    {"password", "passwords", "passwd", "pwd", "pass", "senha", "senhas", "passphrase",
+     "passcode", "cvv", "cvc", "cvv2", "cvc2"}
+)  # fmt: skip
+_PASSWORD_PARTS = ("password", "passwd", "senha", "passphrase")
+# A card or account PIN; but "pincode"/"pin_code" is India's postal code.
+_PIN_WORDS = frozenset({"pin", "pins"})
+_SECRET_WORDS = frozenset(
+    {"secret", "secrets", "token", "tokens", "apikey", "apikeys", "credential", "credentials",
+     "auth", "authorization", "bearer", "signature", "sig", "session", "sessionid",
+     "jsessionid", "phpsessid", "sessid", "sid", "otp", "jwt", "cookie", "cookies", "hmac"}
+)  # fmt: skip
+# "key" alone is usually harmless (cacheKey, sortKey): only these qualifiers make it secret.
+_KEY_QUALIFIERS = frozenset(
+    {"api", "access", "private", "secret", "client", "signing", "encryption", "auth",
+     "license", "master", "subscription", "session", "app", "consumer", "account",
+     "service", "shared", "hmac", "x"}
+)  # fmt: skip
+_SECRET_SUFFIXES = (
+    "token", "tokens", "secret", "apikey", "accesskey", "privatekey", "secretkey",
+    "sessionid", "sessid",
+)  # fmt: skip
+# A trailing word that makes the field describe a secret rather than hold it.
+_META_SUFFIXES = frozenset(
+    {"type", "types", "at", "in", "on", "date", "time", "expires", "expiry", "expiration",
+     "exp", "ttl", "length", "len", "size", "count", "url", "uri", "endpoint", "path", "hint",
+     "policy", "policies", "rule", "rules", "strength", "required", "enabled", "changed",
+     "updated", "created", "reset", "method", "methods", "mode", "scheme", "provider",
+     "status", "name", "format", "version", "algorithm", "alg", "kind", "label", "valid",
+     "validity", "lifetime", "age", "set", "mask"}
+)  # fmt: skip
+# Pagination cursors are opaque but must survive for mocks to page correctly.
+_PAGINATION_WORDS = frozenset(
+    {"page", "next", "prev", "previous", "continuation", "cursor", "sync"}
+)
+_PAGINATION_PARTS = ("pagetoken", "nexttoken", "cursor", "continuation", "synctoken")
+
+
+@functools.lru_cache(maxsize=8192)
+def classify_key(name: str) -> str | None:
+    """'password' / 'api_key' when a field of this name holds a secret, else None."""
+    words = [w.lower() for w in _WORD.findall(name)]
+    if not words:
+        return None
+    compact = "".join(words)
+    if _PAGINATION_WORDS.intersection(words) or any(p in compact for p in _PAGINATION_PARTS):
+        return None
+    if len(words) > 1 and words[-1] in _META_SUFFIXES:
+        return None
+    if _PASSWORD_WORDS.intersection(words) or any(p in compact for p in _PASSWORD_PARTS):
+        return "password"
+    if _PIN_WORDS.intersection(words) and "pincode" not in compact:
+        return "password"
+    if _SECRET_WORDS.intersection(words) or compact.endswith(_SECRET_SUFFIXES):
+        return "api_key"
+    for i, word in enumerate(words):
+        if word in ("key", "keys") and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
+            return "api_key"
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def header_class(lower_name: str) -> str | None:
+    """Header rule of the spec: a name containing key, token, secret or auth is secret."""
+    if lower_name in ("cookie", "set-cookie"):
+        return "cookie"
+    if any(part in lower_name for part in ("key", "token", "secret", "auth")):
+        return "api_key"
+    return classify_key(lower_name)

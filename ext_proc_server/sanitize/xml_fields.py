@@ -1,0 +1,117 @@
+"""Personal fields in XML, by element (and attribute) name and where the element sits.
+
+NF-e's ``<dest>`` is a person (``<xNome>``, ``<enderDest><xLgr>``, ``<CEP>`` are
+replaced); ``<emit>`` is the issuing company (kept). The document is read with a tag
+scanner, not a parser: bodies may be truncated or not well-formed, and every byte
+outside the replaced values stays as it was.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.hits import Hit
+
+_TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)([^<>]*?)(/?)>|<!\[CDATA\[|<!--|<[?!]")
+_ATTRIBUTE = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_SKIP_TO = {"<![CDATA[": "]]>", "<!--": "-->", "<?": "?>", "<!": ">"}
+
+
+@dataclass
+class _Element:
+    name: str  # local name, without a namespace prefix
+    parent: int
+    attributes: tuple[int, int]  # the start tag's attribute text
+    children: list[str] = field(default_factory=list)
+    content: tuple[int, int] | None = None  # text of a leaf element
+
+
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
+
+
+def _elements(text: str) -> list[_Element]:
+    elements: list[_Element] = []
+    stack: list[int] = []
+    opened: dict[int, int] = {}  # element -> where its content starts
+    pos = 0
+    while True:
+        m = _TAG.search(text, pos)
+        if m is None:
+            break
+        token = m.group()
+        if m.group(2) is None:  # CDATA, comment, processing instruction, doctype
+            closing = _SKIP_TO.get(token, ">")
+            end = text.find(closing, m.end())
+            pos = len(text) if end < 0 else end + len(closing)
+            continue
+        pos = m.end()
+        name = _local(m.group(2))
+        if m.group(1):  # an end tag
+            if stack and elements[stack[-1]].name == name:
+                index = stack.pop()
+                element = elements[index]
+                if not element.children:
+                    element.content = (opened[index], m.start())
+            continue
+        parent = stack[-1] if stack else -1
+        if parent >= 0:
+            elements[parent].children.append(name)
+        elements.append(_Element(name, parent, (m.start(3), m.end(3))))
+        if not m.group(4):
+            stack.append(len(elements) - 1)
+            opened[len(elements) - 1] = pos
+    return elements
+
+
+def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
+    """Findings for personal elements and attributes."""
+    elements = _elements(text)
+    places: list[fields.Place] = []
+    hits: list[Hit] = []
+    for element in elements:
+        parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
+        place = fields.object_place(parent_place, element.name, frozenset(element.children))
+        places.append(place)
+        parents = _parents(elements, element) if rules else []
+        if element.content is not None:
+            cls = fields.field_verdict(rules, parent_place, element.name, parents)
+            if cls is not None:
+                _add(hits, text, *element.content, cls)
+        start, end = element.attributes
+        if start < end and "=" in text[start:end]:
+            own = [*parents, element.name]
+            for m in _ATTRIBUTE.finditer(text, start, end):
+                cls = fields.field_verdict(rules, place, _local(m.group(1)), own)
+                if cls is not None:
+                    group = 2 if m.group(2) is not None else 3
+                    _add(hits, text, m.start(group), m.end(group), cls)
+    return hits
+
+
+def _parents(elements: list[_Element], element: _Element) -> list[str]:
+    names = []
+    index = element.parent
+    while index >= 0:
+        names.append(elements[index].name)
+        index = elements[index].parent
+    return names[::-1]
+
+
+def _add(hits: list[Hit], text: str, start: int, end: int, cls: str) -> None:
+    raw = text[start:end]
+    if raw.startswith("<![CDATA[") and raw.endswith("]]>"):
+        start, end = start + 9, end - 3
+        raw = text[start:end]
+    stripped = raw.strip()
+    if not stripped or stripped.startswith("SANITIZED_"):
+        return
+    start += len(raw) - len(raw.lstrip())
+    end = start + len(stripped)
+    value = html.unescape(stripped) if "&" in stripped else stripped
+    if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
+        return
+    hits.append(Hit(start, end, fields.resolved(cls)))

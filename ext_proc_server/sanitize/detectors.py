@@ -74,14 +74,14 @@ _KV_PRE_BYTES = _KV_PRE.pattern.encode()
 _XML_PRE_BYTES = _XML_PRE.pattern.encode()
 _XML_PROBE = rb"<[a-z0-9_.:?-]*?(?:" + _WORDS_TRIE_BYTES + rb")"
 # Short texts (header values, fields) with sre: RE2's per-call cost outweighs its scan.
-_SHORT_PROBES = _Probes(
+SHORT_PROBES = _Probes(
     re.compile(_WORDS_TRIE_BYTES),
     re.compile(rb"(?:" + _WORDS_TRIE_BYTES + rb")[^\"\n:=&]*+[\"']?\s*[:=]"),
     re.compile(_XML_PROBE),
     re.compile(_KV_PRE_BYTES),
     re.compile(_XML_PRE_BYTES),
 )
-_LONG_PROBES = _Probes(
+LONG_PROBES = _Probes(
     compile_dfa(_WORDS_TRIE_BYTES),
     # The same match starts as sre's possessive "*+" (which only spares sre backtracking);
     # "\s" spelled out, as RE2's lacks "\v".
@@ -120,8 +120,11 @@ class Scanner:
         *,
         custom: Iterable[tuple[re.Pattern[str], str]] = (),
         field_rules: FieldRules | None = None,
+        long_text_chars: int = LONG_TEXT_CHARS,
     ) -> None:
         self._custom = tuple(custom)
+        # From this length on, texts are probed with RE2 (LONG_PROBES), below with sre.
+        self._long_text_chars = long_text_chars
         self.field_rules = field_rules or FieldRules(())
         # Personal fields in a body: a probe of its keys (and the user's field rules).
         self._fields = FieldProbe(self.field_rules.probe_pattern())
@@ -206,7 +209,7 @@ class Scanner:
 
     def _context(self, text: str, probe: bytes, hits: list[Hit], *, ascii_only: bool) -> bool:
         """Secret-named keys and auth schemes; True when a secret-ish key may be present."""
-        probes = _LONG_PROBES if len(probe) >= LONG_TEXT_CHARS else _SHORT_PROBES
+        probes = LONG_PROBES if len(probe) >= self._long_text_chars else SHORT_PROBES
         word = probes.words.search(probe)
         # Where the exact key scans may start: no match of theirs lies before the first
         # match of the looser probe (None: there is none).

@@ -148,7 +148,7 @@ def test_long_text_probes_agree_with_short_text_probes(text: str) -> None:
     from ext_proc_server.sanitize import detectors
 
     probe = text.encode("ascii", "replace").lower()
-    short, long = detectors._SHORT_PROBES, detectors._LONG_PROBES
+    short, long = detectors.SHORT_PROBES, detectors.LONG_PROBES
     for short_probe, long_probe in zip(short, long, strict=True):
         for pos in range(len(probe) + 1):  # the first match from anywhere (gates, starts)
             first_short, first_long = short_probe.search(probe, pos), long_probe.search(probe, pos)
@@ -159,9 +159,4 @@ def test_long_text_probes_agree_with_short_text_probes(text: str) -> None:
             m.span() for m in long_keys.finditer(probe)
         ]
     found = detectors.Scanner().find_with_keys(text)
-    saved = detectors.LONG_TEXT_CHARS
-    detectors.LONG_TEXT_CHARS = 0
-    try:
-        assert detectors.Scanner().find_with_keys(text) == found
-    finally:
-        detectors.LONG_TEXT_CHARS = saved
+    assert detectors.Scanner(long_text_chars=0).find_with_keys(text) == found

@@ -10,6 +10,7 @@ cannot be edited in place, so a finding drops it.
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import media
@@ -23,8 +24,11 @@ CONTENT_ENCODING = "content_encoding"
 
 _GRPC_COMPRESSED = 0x01
 _GRPC_PREFIX_BYTES = 5
-# Protobuf nesting read (fields inside fields); deeper payloads are still read as text.
-_MAX_PROTO_DEPTH = 8
+# Protobuf nesting read (fields inside fields); deeper payloads are still read as bytes.
+_MAX_PROTO_DEPTH = 24
+# A field holding these is a nested message or bytes, not text (the whole body is still
+# read byte by byte).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Verdict(NamedTuple):
@@ -87,7 +91,7 @@ def grpc_messages(body: bytes) -> list[bytes] | None:
 
 
 def proto_strings(data: bytes, depth: int = 0) -> list[str]:
-    """Every length-delimited field of a protobuf message that is UTF-8, at any depth.
+    """Every length-delimited field of a protobuf message that is UTF-8 text, at any depth.
 
     Without the schema a field may be a string or a nested message (short strings often
     parse as both), so each is read both ways. Not a message: nothing."""
@@ -95,7 +99,9 @@ def proto_strings(data: bytes, depth: int = 0) -> list[str]:
     out: list[str] = []
     for payload in payloads or ():
         with contextlib.suppress(UnicodeDecodeError):
-            out.append(payload.decode("utf-8"))
+            text = payload.decode("utf-8")
+            if not _CONTROL.search(text):
+                out.append(text)
         if depth < _MAX_PROTO_DEPTH:
             out.extend(proto_strings(payload, depth + 1))
     return out

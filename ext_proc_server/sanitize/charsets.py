@@ -16,7 +16,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
 
 UNDECLARED = "charset_undeclared"
 UNSUPPORTED = "charset_unsupported"
@@ -101,13 +100,9 @@ class Charset:
         return "".join(_fitted(ch, self.codec, self.label) for ch in value)
 
 
-class Reading(NamedTuple):
-    """A body read as text (``text`` and ``charset``), or why it could not be (``reason``)."""
-
-    text: str | None
-    charset: Charset | None
-    reason: str = ""
-
+# A body read as text: (text, charset, ""), or (None, None, why it could not be). A plain
+# tuple: a NamedTuple costs more than the UTF-8 decode of a typical body.
+Reading = tuple[str | None, Charset | None, str]
 
 UTF8 = Charset("utf-8", "utf-8")
 
@@ -117,45 +112,51 @@ def read_text(
 ) -> Reading:
     """Decode a text body in its charset; ``reason`` says why not (one of UNDECLARED,
     UNSUPPORTED, MISMATCH)."""
-    charset = _bom_charset(body) if body[:1] and body[0] in _BOM_FIRST_BYTES else None
+    charset = _bom_charset(body) if body and body[0] in _BOM_FIRST_BYTES else None
     if charset is None:
-        label = declared_label(body, content_type_header, media_type)
+        label = _header_label(content_type_header) if content_type_header else None
+        if label is None and body[:1] == b"<":
+            label = _document_label(body, media_type)
         if label is not None:
             charset = charset_for(label)
             if charset is None:
-                return Reading(None, None, UNSUPPORTED)
-    if charset is None or charset.is_utf8:
-        return _read_utf8(body, charset, truncated=truncated)
+                return None, None, UNSUPPORTED
+    if charset is None or charset is UTF8:
+        # The usual case: UTF-8, declared or not, without a BOM.
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _read_cut(body, charset or UTF8, truncated, declared=charset is not None)
+        if "\x00" in text:
+            return None, None, UNDECLARED if charset is None else MISMATCH
+        return text, UTF8, ""
     try:
         text = charset.decode(body, truncated=truncated)
     except UnicodeDecodeError:
         if charset.codec != "cp1252" or charset.label == "cp1252":
-            return Reading(None, None, MISMATCH)
+            return None, None, MISMATCH
         charset = Charset(charset.label, charset.label)
         try:
             text = charset.decode(body, truncated=truncated)
         except UnicodeDecodeError:
-            return Reading(None, None, MISMATCH)
+            return None, None, MISMATCH
     if "\x00" in text or not _round_trips(charset, text, body, truncated=truncated):
         # NULs in text mean another charset (UTF-16 read as one byte per character):
         # every detector would miss what it holds.
-        return Reading(None, None, MISMATCH)
-    return Reading(text, charset)
+        return None, None, MISMATCH
+    return text, charset, ""
 
 
-def _read_utf8(body: bytes, charset: Charset | None, *, truncated: bool) -> Reading:
+def _read_cut(body: bytes, charset: Charset, truncated: bool, *, declared: bool) -> Reading:
+    """UTF-8 that did not decode: a body cut inside a character, or not UTF-8 at all."""
+    failed: Reading = (None, None, MISMATCH if declared else UNDECLARED)
+    if not truncated:
+        return failed
     try:
-        text = body.decode("utf-8") if charset is None else charset.decode(body)
+        text = charset.decode(body, truncated=True)
     except UnicodeDecodeError:
-        text = None
-    if text is None and truncated:
-        try:  # cut inside a character
-            text = (charset or UTF8).decode(body, truncated=True)
-        except UnicodeDecodeError:
-            text = None
-    if text is None or "\x00" in text:
-        return Reading(None, None, MISMATCH if charset is not None else UNDECLARED)
-    return Reading(text, charset or UTF8)
+        return failed
+    return failed if "\x00" in text else (text, charset, "")
 
 
 def _round_trips(charset: Charset, text: str, body: bytes, *, truncated: bool) -> bool:
@@ -168,10 +169,11 @@ def _round_trips(charset: Charset, text: str, body: bytes, *, truncated: bool) -
 
 def declared_label(body: bytes, content_type_header: str, media_type: str) -> str | None:
     """The charset label the body declares (Content-Type, XML declaration, HTML meta)."""
-    if "charset" in content_type_header.lower():
-        found = _HEADER_CHARSET.search(content_type_header)
-        if found:
-            return found.group(1)
+    label = _header_label(content_type_header) if content_type_header else None
+    return label if label is not None else _document_label(body, media_type)
+
+
+def _document_label(body: bytes, media_type: str) -> str | None:
     if body.startswith(b"<?xml"):
         found = _XML_DECLARATION.match(body)
         if found:
@@ -184,6 +186,12 @@ def declared_label(body: bytes, content_type_header: str, media_type: str) -> st
 
 
 @lru_cache(maxsize=256)
+def _header_label(content_type_header: str) -> str | None:
+    found = _HEADER_CHARSET.search(content_type_header)
+    return found.group(1) if found else None
+
+
+@lru_cache(maxsize=256)
 def charset_for(label: str) -> Charset | None:
     """The Charset of a declared label, or None when it is not one mockado writes back."""
     name = label.strip().lower()
@@ -192,6 +200,8 @@ def charset_for(label: str) -> Charset | None:
         codec = codecs.lookup(name).name
     except LookupError:
         return None
+    if codec == "utf-8":
+        return UTF8
     if codec in _READ_AS_1252:
         return Charset("cp1252", codec)
     if codec in _SINGLE_BYTE or codec in _MULTI_BYTE or codec in _UNICODE:

@@ -159,18 +159,19 @@ class Sanitizer:
             kind = media.BINARY
         if kind != media.TEXT and kind != media.UNKNOWN:
             return self._binary(run, body, media_type, message.body_truncated)
-        reading = charsets.read_text(body, header, media_type, truncated=message.body_truncated)
-        if reading.text is None or reading.charset is None:
-            if kind == media.UNKNOWN and reading.reason == charsets.UNDECLARED:
+        text, charset, reason = charsets.read_text(
+            body, header, media_type, truncated=message.body_truncated
+        )
+        if text is None or charset is None:
+            if kind == media.UNKNOWN and reason == charsets.UNDECLARED:
                 return self._binary(run, body, media_type, message.body_truncated)
             if media_type.startswith("multipart/"):
                 return self._drop(binary.STRUCTURED)  # a file part that is not text
-            return self._drop(reading.reason)
-        charset = reading.charset
+            return self._drop(reason)
         if not charset.is_utf8:
             run.charset = charset
-        fresh = self._body_text(run, reading.text, message, media_type, header, where)
-        if fresh is reading.text or fresh == reading.text:
+        fresh = self._body_text(run, text, message, media_type, header, where)
+        if fresh is text or fresh == text:
             return {}
         return {"body": charset.encode(fresh)}
 

@@ -115,7 +115,7 @@ def read_text(
     charset = _bom_charset(body) if body and body[0] in _BOM_FIRST_BYTES else None
     if charset is None:
         label = _header_label(content_type_header) if content_type_header else None
-        if label is None and body[:1] == b"<":
+        if label is None and (body[:5] == b"<?xml" or "html" in media_type):
             label = _document_label(body, media_type)
         if label is not None:
             charset = charset_for(label)

@@ -304,3 +304,10 @@ def test_a_planted_cpf_never_survives_in_any_charset(
     out = body_of(text.encode(codec), f"{media_type}; charset={codec}")
     assert not out.body_dropped
     assert cpf not in out.body.decode(codec)
+
+
+def test_an_html_page_that_starts_with_blank_lines_still_declares_its_charset() -> None:
+    page = '\r\n\r\n<html><head><meta charset="windows-1252"></head><body>Sr. João Silva</body>'
+    out = body_of(page.encode("windows-1252"), "text/html")
+    assert not out.body_dropped
+    assert "João Silva" not in out.body.decode("windows-1252")

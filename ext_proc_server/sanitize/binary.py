@@ -31,33 +31,33 @@ _MAX_PROTO_DEPTH = 24
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class Verdict(NamedTuple):
+class Outcome(NamedTuple):
     """The body to keep (``reason`` empty), or why none is kept."""
 
     body: bytes
     reason: str = ""
 
 
-def judge_binary(run: Run, body: bytes, media_type: str, *, truncated: bool) -> Verdict:
+def judge_binary(run: Run, body: bytes, media_type: str, *, truncated: bool) -> Outcome:
     kind = media.media_kind(media_type)
     if image_format(body) is not None:
         stripped = strip_metadata(body, truncated=truncated)
-        return Verdict(b"", UNSANITIZABLE) if stripped is None else Verdict(stripped)
+        return Outcome(b"", UNSANITIZABLE) if stripped is None else Outcome(stripped)
     if kind == media.IMAGE:
-        return Verdict(b"", UNSANITIZABLE)  # says it is an image, is none we can strip
+        return Outcome(b"", UNSANITIZABLE)  # says it is an image, is none we can strip
     if kind == media.STRUCTURED or media.is_container(body):
-        return Verdict(b"", STRUCTURED)
+        return Outcome(b"", STRUCTURED)
     messages: list[bytes] = []
     if media_type.startswith("application/grpc"):
         framed = grpc_messages(body)
         if framed is None:
-            return Verdict(b"", CONTENT_ENCODING)
+            return Outcome(b"", CONTENT_ENCODING)
         messages = framed
     elif media.is_protobuf(media_type):
         messages = [body]
     if has_findings(run, body, messages):
-        return Verdict(b"", UNSANITIZABLE)
-    return Verdict(body)
+        return Outcome(b"", UNSANITIZABLE)
+    return Outcome(body)
 
 
 def has_findings(run: Run, body: bytes, messages: list[bytes]) -> bool:

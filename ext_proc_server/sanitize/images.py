@@ -117,7 +117,6 @@ def _png(data: bytes, out: list[bytes]) -> bool:
 # -- JPEG ---------------------------------------------------------------------------------
 
 
-# Long because it is one walk over the marker grammar (segments, scans, fill bytes).
 def _jpeg(data: bytes, out: list[bytes]) -> bool:
     """Segments: FF, marker, 2-byte length; after SOS, entropy-coded data runs to the
     next marker (FF followed by anything but 00, a restart marker or another FF)."""

@@ -20,6 +20,22 @@ from ext_proc_server.core.errors import CaptureError
 
 Pairs = tuple[tuple[str, str], ...]
 
+# Why a body was not kept (``HttpMessage.body_drop_reason``): a fixed vocabulary, so the
+# reasons can be metric labels. "" means the body was not dropped.
+BODY_DROP_REASONS = (
+    "binary_skipped",  # binary body with collector.binary_bodies=skip
+    "binary_unsanitizable",  # binary whose scan found a secret or personal data, or a
+    # malformed image whose metadata could not be stripped
+    "structured_binary",  # a binary format with text we cannot read (PDF, zip, protobuf...)
+    "charset_undeclared",  # text that is not UTF-8 and declares no charset (nor a BOM)
+    "charset_unsupported",  # a declared charset mockado does not decode
+    "charset_mismatch",  # bytes that are not valid in the declared charset
+    "content_encoding",  # still compressed, or a content-encoding that failed to decode
+    "sanitize_error",  # the sanitizer failed on it
+    "unknown",  # dropped for a reason this version does not know (an older record)
+)
+_BODY_DROP_REASON_SET = frozenset(BODY_DROP_REASONS)
+
 
 def pairs_from_mapping(values: Mapping[str, Iterable[str] | str]) -> Pairs:
     """{"a": ["1", "2"]} -> (("a", "1"), ("a", "2")). A bare string counts as one value."""
@@ -56,6 +72,9 @@ class HttpMessage:
     body_truncated: bool = False
     # The body was removed (binary with binary_bodies=skip, or it failed sanitizing).
     body_dropped: bool = False
+    # Why, one of BODY_DROP_REASONS ("" when the body was kept, or when whoever dropped
+    # it did not say).
+    body_drop_reason: str = ""
     trailers: Pairs = ()
 
     def header(self, name: str) -> str | None:
@@ -162,6 +181,7 @@ class Exchange:
                 authority=str(req.get("authority", "")),
                 body=_get_body(req, "request"),
                 body_truncated=bool(req.get("body_truncated", False)),
+                **_get_drop(req),
             )
             response = None
             resp = record.get("response")
@@ -173,6 +193,7 @@ class Exchange:
                     headers=pairs_from_mapping(resp.get("headers") or {}),
                     body=_get_body(resp, "response"),
                     body_truncated=bool(resp.get("body_truncated", False)),
+                    **_get_drop(resp),
                 )
         except KeyError as exc:
             raise CaptureError(f"{exc.args[0]}: missing") from exc
@@ -195,6 +216,8 @@ def _put_body(target: dict[str, Any], message: HttpMessage) -> None:
         target["body_truncated"] = True
     if message.body_dropped:
         target["body_dropped"] = True
+        if message.body_drop_reason:
+            target["body_drop_reason"] = message.body_drop_reason
     if not message.body:
         target["body"] = ""
         return
@@ -216,3 +239,14 @@ def _get_body(part: Mapping[str, Any], where: str) -> bytes:
     if not isinstance(body, str):
         raise CaptureError(f"{where}.body: expected a string")
     return body.encode("utf-8", "surrogatepass")
+
+
+def _get_drop(part: Mapping[str, Any]) -> dict[str, Any]:
+    """body_dropped and its reason; a record written before reasons existed (or by a
+    newer version with a reason this one does not know) reads as "unknown"."""
+    if not part.get("body_dropped"):
+        return {}
+    reason = part.get("body_drop_reason")
+    if not isinstance(reason, str) or reason not in _BODY_DROP_REASON_SET:
+        reason = "unknown"
+    return {"body_dropped": True, "body_drop_reason": reason}

@@ -12,11 +12,15 @@ import json
 import operator
 import re
 from itertools import accumulate
+from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from ext_proc_server.sanitize.detectors import Scanner, is_jwt, scheme_prefix_end
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.pseudonym import TOKEN_VALUES, Replacer
+
+if TYPE_CHECKING:
+    from ext_proc_server.sanitize.charsets import Charset
 
 _ESCAPE = re.compile(
     r"%[0-9A-Fa-f]{2}|&(?!(?:amp|lt|gt|quot|apos);)"
@@ -37,19 +41,25 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Run:
-    """One exchange (or one body) being sanitized: replacements, counts, locations."""
+    """One exchange (or one body) being sanitized: replacements, counts, locations.
 
-    __slots__ = ("counts", "locations", "replacer", "scanner")
+    ``charset`` is the body's when it is not UTF-8: replacements are fitted to it.
+    """
 
-    def __init__(self, scanner: Scanner, replacer: Replacer) -> None:
+    __slots__ = ("charset", "counts", "locations", "replacer", "scanner")
+
+    def __init__(
+        self, scanner: Scanner, replacer: Replacer, charset: Charset | None = None
+    ) -> None:
         self.scanner = scanner
         self.replacer = replacer
+        self.charset = charset
         # A plain dict: Counter's Python-level __init__/update cost shows per request.
         self.counts: dict[str, int] = {}
         self.locations: set[str] = set()
 
-    def child(self) -> Run:
-        return Run(self.scanner, self.replacer)
+    def child(self, charset: Charset | None = None) -> Run:
+        return Run(self.scanner, self.replacer, charset)
 
     def merge(self, other: Run) -> None:
         self.add_counts(other.counts)
@@ -61,7 +71,8 @@ class Run:
 
     def replace(self, cls: str, value: str, fixed: str | None = None) -> str:
         self.counts[cls] = self.counts.get(cls, 0) + 1
-        return self.replacer(cls, value, fixed)
+        fresh = self.replacer(cls, value, fixed)
+        return fresh if self.charset is None else self.charset.fit(fresh)
 
     def apply(self, text: str, hits: list[Hit]) -> str:
         out = []

@@ -16,9 +16,10 @@ from ext_proc_server.core.metrics import (
     COLLECTOR_SANITIZE_BYTES,
     SANITIZE_TYPES,
 )
-from ext_proc_server.sanitize import formats, json_body
+from ext_proc_server.sanitize import binary, charsets, formats, json_body, media
 from ext_proc_server.sanitize.detectors import Scanner
 from ext_proc_server.sanitize.fields import FieldRules, compile_rule
+from ext_proc_server.sanitize.images import image_format
 from ext_proc_server.sanitize.pseudonym import Replacer
 from ext_proc_server.sanitize.run import Run
 
@@ -132,44 +133,74 @@ class Sanitizer:
         return dataclasses.replace(message, **changes) if changes else message
 
     def _body(self, run: Run, message: HttpMessage, where: str) -> dict[str, object]:
-        body = message.body
-        dropped: dict[str, object] = {"body": b"", "body_dropped": True}
         encoding = (message.header("content-encoding") or "").strip().lower()
         if encoding not in ("", "identity"):
             # Still compressed: the bytes cannot be read, so they cannot be checked.
-            self._dropped_unsanitizable.inc()
-            return dropped
-        COLLECTOR_SANITIZE_BYTES.inc(len(body))
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            return self._binary(run, body, dropped)
+            return self._drop("content_encoding")
+        COLLECTOR_SANITIZE_BYTES.inc(len(message.body))
         body_run = run.child()
         try:
-            fresh = self._body_text(body_run, text, message, where)
-            encoded = body if fresh is text or fresh == text else fresh.encode("utf-8")
+            changes = self._read_body(body_run, message, where)
         except Exception:
             log.exception("sanitizer failed on a %s body; dropping it", where)
-            self._dropped_error.inc()
-            return dropped
-        run.merge(body_run)
-        return {} if encoded is body else {"body": encoded}
+            return self._drop("sanitize_error")
+        if not changes.get("body_dropped"):
+            run.merge(body_run)
+        return changes
 
-    def _binary(self, run: Run, body: bytes, dropped: dict[str, object]) -> dict[str, object]:
+    def _read_body(self, run: Run, message: HttpMessage, where: str) -> dict[str, object]:
+        """Text in its charset, sanitized by format and written back in that charset;
+        binary by its kind (``binary``); anything uncertain dropped with its reason."""
+        body = message.body
+        header = message.header("content-type") or ""
+        media_type = header.split(";", 1)[0].strip().lower()
+        kind = media.media_kind(media_type)
+        if kind == media.UNKNOWN and (image_format(body) or media.is_container(body)):
+            kind = media.BINARY
+        if kind != media.TEXT and kind != media.UNKNOWN:
+            return self._binary(run, body, media_type, message.body_truncated)
+        text, charset, reason = charsets.read_text(
+            body, header, media_type, truncated=message.body_truncated
+        )
+        if text is None or charset is None:
+            if kind == media.UNKNOWN and reason == charsets.UNDECLARED:
+                return self._binary(run, body, media_type, message.body_truncated)
+            if media_type.startswith("multipart/"):
+                return self._drop(binary.STRUCTURED)  # a file part that is not text
+            return self._drop(reason)
+        if not charset.is_utf8:
+            run.charset = charset
+        fresh = self._body_text(run, text, message, media_type, header, where)
+        if fresh is text or fresh == text:
+            return {}
+        return {"body": charset.encode(fresh)}
+
+    def _binary(self, run: Run, body: bytes, media_type: str, truncated: bool) -> dict[str, object]:
         if not self._binary_base64:
-            self._dropped_unsanitizable.inc()
-            return dropped
-        probe = run.child()
-        view = body.decode("latin-1")
-        if probe.scrub(view) != view:
-            self._dropped_unsanitizable.inc()
-            return dropped
-        return {}
+            return self._drop("binary_skipped")
+        verdict = binary.judge_binary(run, body, media_type, truncated=truncated)
+        if verdict.reason:
+            return self._drop(verdict.reason)
+        return {} if verdict.body == body else {"body": verdict.body}
 
-    def _body_text(self, run: Run, text: str, message: HttpMessage, where: str) -> str:
+    def _drop(self, reason: str) -> dict[str, object]:
+        if reason == "sanitize_error":
+            self._dropped_error.inc()
+        else:
+            self._dropped_unsanitizable.inc()
+        return {"body": b"", "body_dropped": True, "body_drop_reason": reason}
+
+    def _body_text(
+        self,
+        run: Run,
+        text: str,
+        message: HttpMessage,
+        content_type: str,
+        content_type_header: str,
+        where: str,
+    ) -> str:
         if message.body_truncated:
             text = _drop_partial_word(text)
-        content_type = message.content_type
         body_where = f"{where}.body"
         fresh: str | None = None
         if content_type.endswith(("/json", "+json")) or (
@@ -180,9 +211,7 @@ class Sanitizer:
         elif content_type == "application/x-www-form-urlencoded":
             fresh = formats.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):
-            fresh = formats.sanitize_multipart(
-                run, text, message.header("content-type") or "", body_where
-            )
+            fresh = formats.sanitize_multipart(run, text, content_type_header, body_where)
         if fresh is None:  # not parseable as declared (or plain text/XML): every detector
             fresh = formats.sanitize_xml(run, text)
             if fresh != text:

@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from ext_proc_server.core.errors import CaptureError
-from ext_proc_server.core.exchange import Exchange, HttpRequest, get_header
+from ext_proc_server.core.exchange import (
+    BODY_DROP_REASONS,
+    Exchange,
+    HttpRequest,
+    HttpResponse,
+    get_header,
+)
 
 
 def test_record_round_trip_keeps_order_case_and_unknown_keys():
@@ -65,3 +71,40 @@ def test_exchange_is_frozen_and_replace_derives():
 def test_get_header_is_case_insensitive():
     assert get_header((("X-A", "1"), ("x-a", "2")), "x-A") == "1"
     assert get_header((), "x") is None
+
+
+def test_a_dropped_body_keeps_its_reason_through_the_record():
+    exchange = Exchange(
+        id="d",
+        request=HttpRequest(method="GET", path="/"),
+        response=HttpResponse(status=200, body_dropped=True, body_drop_reason="charset_undeclared"),
+    )
+    record = exchange.to_record()
+    assert record["response"]["body_dropped"] is True
+    assert record["response"]["body_drop_reason"] == "charset_undeclared"
+    assert "body_drop_reason" not in record["request"]
+    back = Exchange.from_record(record)
+    assert back == exchange
+    assert back.response.body_drop_reason == "charset_undeclared"
+
+
+@pytest.mark.parametrize(
+    ("part", "dropped", "reason"),
+    [
+        ({"status": 200, "body": ""}, False, ""),  # kept
+        ({"status": 200, "body": "", "body_dropped": True}, True, "unknown"),  # older record
+        ({"status": 200, "body_dropped": True, "body_drop_reason": "new_kind"}, True, "unknown"),
+        ({"status": 200, "body_dropped": True, "body_drop_reason": ["x"]}, True, "unknown"),
+        ({"status": 200, "body_dropped": False, "body_drop_reason": "binary_skipped"}, False, ""),
+    ],
+)
+def test_drop_reasons_read_from_records_stay_in_the_vocabulary(part, dropped, reason):
+    exchange = Exchange.from_record({"request": {"path": "/"}, "response": part})
+    assert exchange.response.body_dropped is dropped
+    assert exchange.response.body_drop_reason == reason
+    assert reason == "" or reason in BODY_DROP_REASONS
+
+
+def test_the_drop_reasons_are_a_small_fixed_vocabulary():
+    assert len(set(BODY_DROP_REASONS)) == len(BODY_DROP_REASONS) <= 12
+    assert all(reason.replace("_", "").isalpha() for reason in BODY_DROP_REASONS)

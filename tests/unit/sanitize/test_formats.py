@@ -223,20 +223,22 @@ def test_a_pin_field_is_replaced_in_every_format() -> None:
 
 def test_binary_body_is_dropped_unless_base64_mode_finds_nothing() -> None:
     clean, dirty = b"\xff\xfe\x00plain", b"\xff\xfe ana@x.com"
-    skip = sanitizer().sanitize(request_exchange(body=clean, content_type="image/png")).request
+    octets = "application/octet-stream"
+    skip = sanitizer().sanitize(request_exchange(body=clean, content_type=octets)).request
     assert skip.body_dropped and skip.body == b""
+    assert skip.body_drop_reason == "binary_skipped"
     keep = (
         sanitizer(binary_bodies="base64")
-        .sanitize(request_exchange(body=clean, content_type="image/png"))
+        .sanitize(request_exchange(body=clean, content_type=octets))
         .request
     )
-    assert keep.body == clean and not keep.body_dropped
+    assert keep.body == clean and not keep.body_dropped and not keep.body_drop_reason
     drop = (
         sanitizer(binary_bodies="base64")
-        .sanitize(request_exchange(body=dirty, content_type="image/png"))
+        .sanitize(request_exchange(body=dirty, content_type=octets))
         .request
     )
-    assert drop.body_dropped
+    assert drop.body_dropped and drop.body_drop_reason == "binary_unsanitizable"
 
 
 def test_still_encoded_body_is_dropped() -> None:
@@ -245,6 +247,7 @@ def test_still_encoded_body_is_dropped() -> None:
     )
     request = sanitizer().sanitize(exchange).request
     assert request.body_dropped and request.body == b""
+    assert request.body_drop_reason == "content_encoding"
 
 
 def test_sanitizer_error_drops_body_and_counts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -256,6 +259,7 @@ def test_sanitizer_error_drops_body_and_counts(monkeypatch: pytest.MonkeyPatch) 
     before = counter._value.get()
     request = sanitizer().sanitize(request_exchange(body='{"a": "ana@x.com"}')).request
     assert request.body_dropped and request.body == b""
+    assert request.body_drop_reason == "sanitize_error"
     assert counter._value.get() == before + 1
 
 

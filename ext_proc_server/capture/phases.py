@@ -13,6 +13,8 @@ Each hook answers, after its message, whether the stream is finished:
 * ``Finished(drop_reason=...)``: stop now and capture nothing (a
   ``collector_dropped_total`` reason: filtered, not_sampled, upgrade, malformed,
   incomplete).
+* ``Finished(repeat=True)``: the response ended and the exchange repeats one already
+  recorded (the repeat fast path, :mod:`ext_proc_server.mapping.repeats`).
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ from ext_proc_server.core.exchange import Exchange
 class Finished:
     exchange: Exchange | None = None
     drop_reason: str = ""
+    # A repeat of a recorded exchange (the fast path): nothing more to capture.
+    repeat: bool = False
 
 
 MALFORMED = Finished(drop_reason="malformed")
 INCOMPLETE = Finished(drop_reason="incomplete")
 UPGRADE = Finished(drop_reason="upgrade")
+REPEAT = Finished(repeat=True)
 
 
 class PhaseHandler(Protocol):

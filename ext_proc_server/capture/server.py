@@ -144,7 +144,9 @@ class CaptureServer:
             maximum_concurrent_rpcs=self._collector.max_concurrent_streams,
             interceptors=self._interceptors or None,
         )
-        servicer = ExtProcServicer(config=self._collector, submit=sink.submit)
+        # The capture pipeline's repeat index lets a stream end a repeat itself.
+        repeats = sink.repeats if isinstance(sink, CapturePipeline) else None
+        servicer = ExtProcServicer(config=self._collector, submit=sink.submit, repeats=repeats)
         protos.add_servicer_to_server(servicer, server)
         return server
 

@@ -39,6 +39,11 @@ class RedisKeys:
     def dedup_prefix(self) -> str:
         return f"{self.queue}:dedup:"
 
+    def repeat_claim(self, name: str) -> str:
+        """The repeat fast path's claim: a keyed digest of a raw request (set only when
+        every replica has the key); the value is the response fingerprint and mapping id."""
+        return f"{self.queue}:seen:{name}"
+
     def stub_ids(self, shard: str) -> str:
         """The set of mapping ids a shard holds, for the stub budget."""
         return f"{self.queue}:stubs:{shard}"

@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help install tools run test test-unit test-integration bench render-configs lint format clean
+.PHONY: help install tools run test test-unit test-integration bench wrk render-configs lint format clean
 
 help: ## Show this help
 	@echo "mockado — real mesh traffic in, safe WireMock mocks out"
@@ -49,8 +49,11 @@ test-unit: install ## Run only the unit tests (no network)
 test-integration: install ## Run only the integration tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration
 
-bench: install ## Run every benchmark side by side; writes bench/results.json and bench/results.png
+bench: install wrk ## Run every benchmark side by side; writes bench/results.json and bench/results.png
 	$(BIN)/python -m bench.run
+
+wrk: ## The native load generator of the serving bench (Debian's wrk package)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 render-configs: install ## Render Istio EnvoyFilters, Envoy configs and Kubernetes manifests from $(CONFIG)
 	$(BIN)/mockado render --config $(CONFIG)

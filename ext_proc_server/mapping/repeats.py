@@ -27,8 +27,8 @@ the counts of each batch to ``Stages.seen_again``, the hook that refreshes a stu
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -42,13 +42,8 @@ KEY_BYTES = 16
 FINGERPRINT_BYTES = 8
 _PERSON_REQUEST = b"mockado-req"
 _PERSON_RESPONSE = b"mockado-resp"
-# JSON shape: strings (and keys) collapse to one token, numbers, booleans and whitespace
-# too; the keys are hashed separately. Bytes-level regexes, no parse.
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_JSON_KEY = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:')
-_JSON_NUMBER = re.compile(rb"-?[0-9][0-9.eE+-]*")
-_JSON_BOOL = re.compile(rb"true|false")
-_WHITESPACE = re.compile(rb"\s+")
+# The type of each JSON scalar in a shape.
+_SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +55,32 @@ class RepeatKey:
 
 
 def json_shape(body: bytes) -> bytes:
-    """The shape of a JSON document: its keys in order and a skeleton with every
-    scalar replaced by its type (``{"a":1,"b":[true,"x"]}`` -> ``a b`` + ``{":0,":[b,"]}``)."""
-    keys = b"\x00".join(_JSON_KEY.findall(body))
-    skeleton = _JSON_STRING.sub(b'"', body)
-    skeleton = _WHITESPACE.sub(b"", _JSON_BOOL.sub(b"b", _JSON_NUMBER.sub(b"0", skeleton)))
-    return keys + b"\x01" + skeleton
+    """The shape of a JSON document: its keys in order and each value's type, not the
+    values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return b"\x00not-json"
+    out: list[str] = []
+    _walk(document, out)
+    return "\x00".join(out).encode("utf-8", "surrogatepass")
+
+
+def _walk(node: object, out: list[str]) -> None:
+    kind = type(node)
+    if kind is dict:
+        out.append("{")
+        for key, value in node.items():  # type: ignore[attr-defined]
+            out.append(key)
+            _walk(value, out)
+        out.append("}")
+    elif kind is list:
+        out.append("[")
+        for value in node:  # type: ignore[attr-defined]
+            _walk(value, out)
+        out.append("]")
+    else:
+        out.append(_SCALAR_TYPES.get(kind, "?"))
 
 
 class RepeatIndex:

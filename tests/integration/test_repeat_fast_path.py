@@ -78,9 +78,8 @@ def _raw_exchange(url: str, token: str, response: httpx.Response) -> Exchange:
     )
 
 
-def test_replicas_share_repeats_through_redis_without_any_raw_digest(
-    redis_server, upstream, envoy_factory, ext_proc_factory
-):
+def _replicas(redis_server, upstream, envoy_factory, ext_proc_factory) -> tuple[list, list, str]:
+    """Two collectors on one Redis queue with one dedup key, each behind its own Envoy."""
     env = {"MOCKADO_COLLECTOR__DEDUP_KEY": DEDUP_KEY}
     first = collector_settings(redis_server.url)
     second = collector_settings(redis_server.url, redis_queue=first["redis_queue"])
@@ -95,6 +94,25 @@ def test_replicas_share_repeats_through_redis_without_any_raw_digest(
         )
         for settings in (first, second)
     ]
+    return replicas, envoys, first["redis_queue"]
+
+
+def _redis_contents(url: str, queue: str) -> tuple[str, set[str]]:
+    """Every key and value, and the names of the repeat claims."""
+    client = redis_sync.Redis.from_url(url)
+    try:
+        seen = {
+            key.decode().rpartition(":")[2] for key in client.scan_iter(match=f"{queue}:seen:*")
+        }
+        return _dump(client), seen
+    finally:
+        client.close()
+
+
+def test_replicas_share_repeats_through_redis_without_any_raw_digest(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+):
+    replicas, envoys, queue = _replicas(redis_server, upstream, envoy_factory, ext_proc_factory)
     path = "/echo/payments/charge"
 
     def send(envoy, token: str) -> tuple[str, httpx.Response]:
@@ -128,15 +146,7 @@ def test_replicas_share_repeats_through_redis_without_any_raw_digest(
     assert b.metric("collector_sanitized_bytes_total") > 0
     assert len(a.captured()) == 1
 
-    client = redis_sync.Redis.from_url(redis_server.url)
-    try:
-        dump = _dump(client)
-        seen = {
-            key.decode().rpartition(":")[2]
-            for key in client.scan_iter(match=f"{first['redis_queue']}:seen:*")
-        }
-    finally:
-        client.close()
+    dump, seen = _redis_contents(redis_server.url, queue)
     # No planted secret, in any form.
     for secret in (TOKEN_A, TOKEN_B, CPF, CPF.replace(".", "").replace("-", "")):
         assert secret not in dump

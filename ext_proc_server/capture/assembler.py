@@ -381,6 +381,8 @@ class StreamAssembler:
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
+        else:
+            key = None
         request = HttpRequest(
             method=self.method,
             path=self.path,
@@ -393,16 +395,17 @@ class StreamAssembler:
             body_dropped=req_body.dropped,
             trailers=self._req_trailers,
         )
-        return Finished(
-            exchange=Exchange(
-                id=os.urandom(16).hex(),
-                request=request,
-                response=response,
-                namespace=self.namespace,
-                workload=self.workload,
-                captured_at_s=self.captured_at_s,
-            )
+        exchange = Exchange(
+            id=os.urandom(16).hex(),
+            request=request,
+            response=response,
+            namespace=self.namespace,
+            workload=self.workload,
+            captured_at_s=self.captured_at_s,
         )
+        if repeats is not None and key is not None:
+            repeats.hand_over(exchange, key)
+        return Finished(exchange=exchange)
 
     def _body(self, fields: dict[str, str], buffer: bodies.BodyBuffer | None) -> _Body:
         """A body with its encodings undone and binary handled."""

@@ -31,7 +31,6 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
@@ -46,12 +45,19 @@ _PERSON_RESPONSE = b"mockado-resp"
 _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 
 
-@dataclass(frozen=True, slots=True)
 class RepeatKey:
-    """One exchange's repeat key and response fingerprint (raw digests, never shown)."""
+    """One exchange's repeat key, and its response for the fingerprint, computed only
+    when needed (a request key never seen needs none) and then kept."""
 
-    request: bytes
-    fingerprint: bytes
+    __slots__ = ("fingerprint", "request", "response")
+
+    def __init__(self, request: bytes, response: HttpResponse | None) -> None:
+        self.request = request
+        self.response = response
+        self.fingerprint: bytes | None = None
+
+    def __repr__(self) -> str:  # never the digests nor the response
+        return "RepeatKey(...)"
 
 
 def json_shape(body: bytes) -> bytes:
@@ -104,6 +110,7 @@ class RepeatIndex:
         self.enabled = config.dedup_enabled and not config.stateful_scenarios and self._capacity > 0
         self._recorded: OrderedDict[bytes, tuple[bytes, str]] = OrderedDict()
         self._counts: dict[str, int] = {}
+        self._handed: dict[str, RepeatKey] = {}
         self._lock = threading.Lock()
         self._local_hits = COLLECTOR_REPEATS.labels(level="local")
         self._redis_hits = COLLECTOR_REPEATS.labels(level="redis")
@@ -130,7 +137,12 @@ class RepeatIndex:
         digest.update(head.encode("utf-8", "surrogateescape"))
         digest.update(b"\x00")
         digest.update(body[: self._body_limit])
-        return RepeatKey(digest.digest(), self.fingerprint(response))
+        return RepeatKey(digest.digest(), response)
+
+    def fingerprint_of(self, key: RepeatKey) -> bytes:
+        if key.fingerprint is None:
+            key.fingerprint = self.fingerprint(key.response)
+        return key.fingerprint
 
     def fingerprint(self, response: HttpResponse | None) -> bytes:
         """Status, content type, truncated/dropped and, for JSON, the body's shape."""
@@ -146,8 +158,21 @@ class RepeatIndex:
             digest.update(json_shape(response.body))
         return digest.digest()
 
+    def hand_over(self, exchange: Exchange, key: RepeatKey) -> None:
+        """The stream computed ``key`` for ``exchange``, which it submits: the pipeline's
+        ``key_of`` takes it instead of computing it again (bounded; a dropped exchange's
+        key is forgotten with the others when the bound is reached)."""
+        with self._lock:
+            if len(self._handed) >= self._capacity:
+                self._handed.clear()
+            self._handed[exchange.id] = key
+
     def key_of(self, exchange: Exchange) -> RepeatKey:
         """The repeat key of a raw (not yet sanitized) exchange."""
+        with self._lock:
+            handed = self._handed.pop(exchange.id, None)
+        if handed is not None:
+            return handed
         request = exchange.request
         state = "dropped" if request.body_dropped else "truncated" if request.body_truncated else ""
         return self.key(
@@ -170,8 +195,9 @@ class RepeatIndex:
         counted), else None."""
         with self._lock:
             found = self._recorded.get(key.request)
-            if found is None or found[0] != key.fingerprint:
-                return None
+        if found is None or found[0] != self.fingerprint_of(key):
+            return None
+        with self._lock:
             self._recorded.move_to_end(key.request)
             mapping_id = found[1]
             self._count(mapping_id)
@@ -180,8 +206,9 @@ class RepeatIndex:
 
     def remember(self, key: RepeatKey, mapping_id: str) -> None:
         """``key`` is recorded (queued, or found already queued) as ``mapping_id``."""
+        fingerprint = self.fingerprint_of(key)
         with self._lock:
-            self._recorded[key.request] = (key.fingerprint, mapping_id)
+            self._recorded[key.request] = (fingerprint, mapping_id)
             self._recorded.move_to_end(key.request)
             if len(self._recorded) > self._capacity:
                 self._recorded.popitem(last=False)
@@ -192,9 +219,8 @@ class RepeatIndex:
     def redis_name(key: RepeatKey) -> str:
         return key.request.hex()
 
-    @staticmethod
-    def redis_value(key: RepeatKey, mapping_id: str) -> str:
-        return f"{key.fingerprint.hex()}:{mapping_id}"
+    def redis_value(self, key: RepeatKey, mapping_id: str) -> str:
+        return f"{self.fingerprint_of(key).hex()}:{mapping_id}"
 
     def recorded_in_redis(self, key: RepeatKey, value: str | bytes | None) -> str | None:
         """The mapping id when another replica recorded ``key`` with this fingerprint
@@ -203,7 +229,7 @@ class RepeatIndex:
             return None
         text = value.decode() if isinstance(value, bytes) else value
         fingerprint, _, mapping_id = text.partition(":")
-        if not mapping_id or fingerprint != key.fingerprint.hex():
+        if not mapping_id or fingerprint != self.fingerprint_of(key).hex():
             return None
         self.remember(key, mapping_id)
         with self._lock:

@@ -41,6 +41,7 @@ KEY_BYTES = 16
 FINGERPRINT_BYTES = 8
 _PERSON_REQUEST = b"mockado-req"
 _PERSON_RESPONSE = b"mockado-resp"
+_PERSON_EXACT = b"mockado-exact"
 # The type of each JSON scalar in a shape.
 _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 
@@ -49,12 +50,14 @@ class RepeatKey:
     """One exchange's repeat key, and its response for the fingerprint, computed only
     when needed (a request key never seen needs none) and then kept."""
 
-    __slots__ = ("fingerprint", "request", "response")
+    __slots__ = ("exact", "fingerprint", "request", "response")
 
     def __init__(self, request: bytes, response: HttpResponse | None) -> None:
         self.request = request
         self.response = response
         self.fingerprint: bytes | None = None
+        # A digest of the response's bytes: the same bytes have the same fingerprint.
+        self.exact: bytes | None = None
 
     def __repr__(self) -> str:  # never the digests nor the response
         return "RepeatKey(...)"
@@ -108,7 +111,8 @@ class RepeatIndex:
         self._body_limit = config.dedup_body_limit
         self._capacity = config.dedup_cache_size
         self.enabled = config.dedup_enabled and not config.stateful_scenarios and self._capacity > 0
-        self._recorded: OrderedDict[bytes, tuple[bytes, str]] = OrderedDict()
+        # repeat key -> (fingerprint, mapping id, exact digest of the last response seen)
+        self._recorded: OrderedDict[bytes, tuple[bytes, str, bytes | None]] = OrderedDict()
         self._counts: dict[str, int] = {}
         self._handed: dict[str, RepeatKey] = {}
         self._lock = threading.Lock()
@@ -143,6 +147,23 @@ class RepeatIndex:
         if key.fingerprint is None:
             key.fingerprint = self.fingerprint(key.response)
         return key.fingerprint
+
+    def exact_of(self, key: RepeatKey) -> bytes:
+        """A keyed digest of the whole response (status, content type, flags, body): one
+        hash, where the fingerprint parses the body. A repeat whose response is byte for
+        byte the recorded one needs no fingerprint."""
+        if key.exact is None:
+            digest = hashlib.blake2b(
+                key=self._key, digest_size=FINGERPRINT_BYTES, person=_PERSON_EXACT
+            )
+            response = key.response
+            if response is not None:
+                flags = f"{response.status}\x00{response.content_type}\x00"
+                flags += f"{response.body_truncated:d}{response.body_dropped:d}\x00"
+                digest.update(flags.encode("utf-8", "surrogateescape"))
+                digest.update(response.body)
+            key.exact = digest.digest()
+        return key.exact
 
     def fingerprint(self, response: HttpResponse | None) -> bytes:
         """Status, content type, truncated/dropped and, for JSON, the body's shape."""
@@ -195,20 +216,26 @@ class RepeatIndex:
         counted), else None."""
         with self._lock:
             found = self._recorded.get(key.request)
-        if found is None or found[0] != self.fingerprint_of(key):
+        if found is None:
             return None
+        fingerprint, mapping_id, exact = found
+        if exact != self.exact_of(key):
+            if fingerprint != self.fingerprint_of(key):
+                return None
+            # Same shape, other bytes: keep these, the likelier next ones.
+            found = (fingerprint, mapping_id, key.exact)
         with self._lock:
+            self._recorded[key.request] = found
             self._recorded.move_to_end(key.request)
-            mapping_id = found[1]
             self._count(mapping_id)
         self._local_hits.inc()
         return mapping_id
 
     def remember(self, key: RepeatKey, mapping_id: str) -> None:
         """``key`` is recorded (queued, or found already queued) as ``mapping_id``."""
-        fingerprint = self.fingerprint_of(key)
+        fingerprint, exact = self.fingerprint_of(key), self.exact_of(key)
         with self._lock:
-            self._recorded[key.request] = (fingerprint, mapping_id)
+            self._recorded[key.request] = (fingerprint, mapping_id, exact)
             self._recorded.move_to_end(key.request)
             if len(self._recorded) > self._capacity:
                 self._recorded.popitem(last=False)

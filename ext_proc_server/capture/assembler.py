@@ -403,9 +403,7 @@ class StreamAssembler:
             workload=self.workload,
             captured_at_s=self.captured_at_s,
         )
-        if repeats is not None and key is not None:
-            repeats.hand_over(exchange, key)
-        return Finished(exchange=exchange)
+        return Finished(exchange=exchange, repeat_key=key)
 
     def _body(self, fields: dict[str, str], buffer: bodies.BodyBuffer | None) -> _Body:
         """A body with its encodings undone and binary handled."""

@@ -20,7 +20,7 @@ Each hook answers, after its message, whether the stream is finished:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ext_proc_server.capture.protos import ProcessingRequest
 from ext_proc_server.core.exchange import Exchange
@@ -32,6 +32,8 @@ class Finished:
     drop_reason: str = ""
     # A repeat of a recorded exchange (the fast path): nothing more to capture.
     repeat: bool = False
+    # The exchange's repeat key (a mapping.repeats.RepeatKey), when the stream computed it.
+    repeat_key: Any = None
 
 
 MALFORMED = Finished(drop_reason="malformed")

@@ -167,7 +167,10 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         if result.exchange is not None:
             if result.exchange.truncated:
                 self._truncated.inc()
-            self._submit(result.exchange)
+            accepted = self._submit(result.exchange)
+            if accepted and result.repeat_key is not None and self._repeats is not None:
+                # Only an exchange the pipeline holds: a dropped one's key is not kept.
+                self._repeats.hand_over(result.exchange, result.repeat_key)
         elif result.drop_reason:
             drop = self._drops.get(result.drop_reason)
             if drop is None:

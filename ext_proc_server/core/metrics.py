@@ -86,7 +86,8 @@ COLLECTOR_DEDUPLICATION = Counter(
 COLLECTOR_REPEATS = Counter(
     "collector_repeats",
     "Exchanges recognized as repeats of a recorded request before sanitizing (the fast "
-    "path), by where the record was found: local (this process) or redis (another replica).",
+    "path; each also counts as a duplicate), by where the record was found: local (this "
+    "process) or redis (another replica).",
     ["level"],
 )
 COLLECTOR_QUEUE_SIZE = Gauge(

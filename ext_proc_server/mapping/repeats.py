@@ -34,7 +34,7 @@ from collections import OrderedDict
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
-from ext_proc_server.core.metrics import COLLECTOR_REPEATS
+from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
 
 KEY_BYTES = 16
@@ -118,6 +118,8 @@ class RepeatIndex:
         self._lock = threading.Lock()
         self._local_hits = COLLECTOR_REPEATS.labels(level="local")
         self._redis_hits = COLLECTOR_REPEATS.labels(level="redis")
+        # A repeat is a duplicate found early: every exchange keeps one dedup outcome.
+        self._duplicates = COLLECTOR_DEDUPLICATION.labels(result="duplicate")
 
     # -- keys -----------------------------------------------------------------------
 
@@ -229,6 +231,7 @@ class RepeatIndex:
             self._recorded.move_to_end(key.request)
             self._count(mapping_id)
         self._local_hits.inc()
+        self._duplicates.inc()
         return mapping_id
 
     def remember(self, key: RepeatKey, mapping_id: str) -> None:
@@ -262,6 +265,7 @@ class RepeatIndex:
         with self._lock:
             self._count(mapping_id)
         self._redis_hits.inc()
+        self._duplicates.inc()
         return mapping_id
 
     # -- repeat counts (the last_seen hook) ---------------------------------------------

@@ -14,7 +14,7 @@ ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help install tools run test test-unit test-integration test-box bench render-configs lint format clean
+.PHONY: help install tools run test test-unit test-integration test-box bench wrk render-configs lint format clean
 
 help: ## Show this help
 	@echo "mockado — real mesh traffic in, safe WireMock mocks out"
@@ -58,8 +58,11 @@ test-integration: install ## Run only the integration tests
 test-box: install ## Run only the cluster-in-a-box test (root: installs docker.io, starts dockerd, builds images)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration/test_cluster_box.py tests/integration/test_cluster_box_rules.py
 
-bench: install ## Run every benchmark side by side; writes bench/results.json and bench/results.png
+bench: install wrk ## Run every benchmark side by side; writes bench/results.json and bench/results.png
 	$(BIN)/python -m bench.run
+
+wrk: ## The native load generator of the serving bench (Debian's wrk package)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 render-configs: install ## Render Istio EnvoyFilters, Envoy configs and Kubernetes manifests from $(CONFIG)
 	$(BIN)/mockado render --config $(CONFIG)

@@ -17,6 +17,11 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   trivial recording server (grpc.aio, reads each stream to the response's end and keeps the
   messages, nothing else), in the same run: what grpc.aio alone costs per exchange here.
   ``ext_proc.cpu_ratio_to_floor`` is mockado's figure over it.
+* ``ext_proc.cpu_ratio_to_floor_repeats``: the same at 1,000 rps on a mix where 9 in 10
+  exchanges repeat a request recorded before (the repeat fast path) and 1 in 10 is new,
+  against the floor on the same mix.
+* ``ext_proc.p99_ratio_to_off``: client p99 through the capturing Envoy over the one that
+  captures nothing, requests interleaved.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ import psutil
 import redis as redis_sync
 import yaml
 
-from bench.loadgen import Request, _Conn, open_loop
+from bench.ext_proc_servers import json_body
+from bench.loadgen import Conn, Request, open_loop
 from control_plane.local import procs
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.capture import protos
@@ -43,107 +49,6 @@ from ext_proc_server.core.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE = "bench:ext_proc"
-
-
-def _json_body(n: int, *, size: int = 2048) -> bytes:
-    record = {
-        "id": n,
-        "customer": {"name": "Joana Silva", "email": f"joana{n}@exemplo.com.br"},
-        "items": [{"sku": f"SKU-{n}-{i}", "qty": i, "price": 10.5 * i} for i in range(8)],
-        "note": "",
-    }
-    raw = json.dumps(record, separators=(",", ":"))
-    record["note"] = "x" * max(0, size - len(raw))
-    return json.dumps(record, separators=(",", ":")).encode()
-
-
-# -- the upstream: a minimal HTTP/1.1 keep-alive server, so it costs little CPU ----------
-
-
-class _Upstream(asyncio.Protocol):
-    BODY = _json_body(0)
-    RESPONSE = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-        + str(len(BODY)).encode()
-        + b"\r\n\r\n"
-        + BODY
-    )
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        self.buffer = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = self.buffer[:end].lower()
-            length = 0
-            at = head.find(b"content-length:")
-            if at >= 0:
-                length = int(head[at + 15 :].split(b"\r\n", 1)[0])
-            total = end + 4 + length
-            if len(self.buffer) < total:
-                return
-            self.buffer = self.buffer[total:]
-            self.transport.write(self.RESPONSE)  # type: ignore[attr-defined]
-
-
-def _upstream_main(port: int) -> None:
-    async def main() -> None:
-        server = await asyncio.get_running_loop().create_server(_Upstream, "127.0.0.1", port)
-        await server.serve_forever()
-
-    asyncio.run(main())
-
-
-# -- the floor: a trivial recording ext_proc server ----------------------------------------
-
-FLOOR_KEPT_MESSAGES = 10_000
-
-
-def _floor_main(port: int, count_path: Path) -> None:
-    """Read every stream to the response's end_of_stream, keep the messages (bounded),
-    and write the count of finished exchanges to ``count_path`` twice a second."""
-    import collections
-
-    import grpc
-
-    kept: collections.deque = collections.deque(maxlen=FLOOR_KEPT_MESSAGES)
-    finished = [0]
-
-    class Floor(protos.ExternalProcessorServicer):
-        async def Process(self, request_iterator, context):
-            while True:
-                message = await context.read()
-                if message is grpc.aio.EOF:
-                    return
-                kept.append(message)
-                kind = message.WhichOneof("request")
-                if (
-                    kind in ("response_headers", "response_body")
-                    and getattr(message, kind).end_of_stream
-                ):
-                    finished[0] += 1
-                    return
-
-    async def main() -> None:
-        server = grpc.aio.server(
-            options=[
-                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-                ("grpc.max_concurrent_streams", 64),
-            ]
-        )
-        protos.add_servicer_to_server(Floor(), server)
-        server.add_insecure_port(f"127.0.0.1:{port}")
-        await server.start()
-        while True:
-            count_path.write_text(str(finished[0]))
-            await asyncio.sleep(0.5)
-
-    asyncio.run(main())
 
 
 # -- the stack ---------------------------------------------------------------------------
@@ -163,7 +68,46 @@ class _Stack:
             process.stop(timeout_s=10)
 
 
-def _start_stack(stack: _Stack, *, workers: int = 1, floor: bool = False) -> dict:
+def _collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int | str,
+                    floor: bool, collector: dict) -> list[str]:  # fmt: skip
+    """The command line of the collector under test: mockado as users run it, or the floor."""
+    if floor:
+        return [sys.executable, "-m", "bench.ext_proc_servers", "--floor-collector",
+                str(grpc_port), "--floor-count-file", str(work / "floor-count.txt")]  # fmt: skip
+    cfg_path = work / "mockado.yaml"
+    cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
+    mockado = str(Path(sys.executable).parent / "mockado")
+    return [mockado, "ext-proc", "--config", str(cfg_path), "--grpc-port", str(grpc_port),
+            "--http-port", str(http_port), "--workers", str(workers)]  # fmt: skip
+
+
+def _start_envoys(stack: _Stack, collector: dict, *, upstream_port: int, grpc_port: int) -> dict:
+    """The same bootstrap twice: "on" captures every request, "off" none (every path
+    excluded). -> {name: (listen port, admin port)}."""
+    config = load_config(
+        None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
+    )
+    envoys = {}
+    for name, excluded in (("on", ()), ("off", ("/",))):
+        port, admin = procs.free_port(), procs.free_port()
+        path = stack.work / f"envoy-{name}.yaml"
+        envoy = LocalEnvoy(
+            listen_port=port,
+            admin_port=admin,
+            upstream=UpstreamService(host="127.0.0.1", port=upstream_port, http2=False),
+            collector_port=grpc_port,
+            exclude_paths=excluded,
+        )
+        path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
+        process = stack.start(
+            procs.envoy_process(config_path=path, log_path=stack.work / f"envoy-{name}.log")
+        )
+        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
+        envoys[name] = (port, admin)
+    return envoys
+
+
+def _start_stack(stack: _Stack, *, workers: int | str = 1, floor: bool = False) -> dict:
     work = stack.work
     redis_port, upstream_port = procs.free_port(), procs.free_port()
     grpc_port, http_port = procs.free_port(), procs.free_port()
@@ -173,69 +117,23 @@ def _start_stack(stack: _Stack, *, workers: int = 1, floor: bool = False) -> dic
     upstream = stack.start(
         procs.ManagedProcess(
             "upstream",
-            [sys.executable, "-m", "bench.bench_ext_proc", "--upstream", str(upstream_port)],
+            [sys.executable, "-m", "bench.ext_proc_servers", "--upstream", str(upstream_port)],
             log_path=work / "upstream.log",
             cwd=REPO,
         )
     )
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     collector = {"redis_url": redis_url, "redis_queue": QUEUE}
-    cfg_path = work / "mockado.yaml"
-    cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
-    mockado = str(Path(sys.executable).parent / "mockado")
-    floor_count = work / "floor-count.txt"
-    if floor:
-        argv = [
-            sys.executable,
-            "-m",
-            "bench.bench_ext_proc",
-            "--floor-collector",
-            str(grpc_port),
-            "--floor-count-file",
-            str(floor_count),
-        ]
-    else:
-        argv = [
-            mockado,
-            "ext-proc",
-            "--config",
-            str(cfg_path),
-            "--grpc-port",
-            str(grpc_port),
-            "--http-port",
-            str(http_port),
-            "--workers",
-            str(workers),
-        ]
+    argv = _collector_argv(work, grpc_port=grpc_port, http_port=http_port, workers=workers,
+                           floor=floor, collector=collector)  # fmt: skip
     ext = stack.start(
         procs.ManagedProcess("ext-proc", argv, log_path=work / "ext-proc.log", cwd=REPO)
-    )  # fmt: skip
-    config = load_config(
-        None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
     )
-    envoys = {}
-    admin_ports = {}
-    for name, excluded in (("on", ()), ("off", ("/",))):
-        port, admin = procs.free_port(), procs.free_port()
-        path = work / f"envoy-{name}.yaml"
-        envoy = LocalEnvoy(
-            listen_port=port,
-            admin_port=admin,
-            upstream=UpstreamService(host="127.0.0.1", port=upstream_port, http2=False),
-            collector_port=grpc_port,
-            exclude_paths=excluded,
-        )
-        path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
-        envoy = stack.start(
-            procs.envoy_process(config_path=path, log_path=work / f"envoy-{name}.log")
-        )
-        envoy.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
-        envoys[name] = port
-        admin_ports[name] = admin
+    envoys = _start_envoys(stack, collector, upstream_port=upstream_port, grpc_port=grpc_port)
     redis.wait_ready(procs.tcp_ready("127.0.0.1", redis_port), timeout_s=15)
     upstream.wait_ready(procs.tcp_ready("127.0.0.1", upstream_port), timeout_s=15)
-    # /readyz: every worker listens (and Redis answers); before that Envoy's first
-    # connections are refused and the collector is ejected for a second or two.
+    # /readyz: every worker listens (and Redis answers).
+    floor_count = work / "floor-count.txt"
     if floor:
         ext.wait_ready(floor_count.exists, timeout_s=30)
     else:
@@ -244,8 +142,8 @@ def _start_stack(stack: _Stack, *, workers: int = 1, floor: bool = False) -> dic
         "redis_url": redis_url,
         "floor_count": floor_count,
         "ext": ext,
-        "envoys": envoys,
-        "admin_on": admin_ports["on"],
+        "envoys": {name: ports[0] for name, ports in envoys.items()},
+        "admin_on": envoys["on"][1],
         "metrics_url": f"http://127.0.0.1:{http_port}/metrics",
     }
 
@@ -257,7 +155,7 @@ def _requests(port: int, *, tag: str, count: int) -> list[Request]:
             port=port,
             path=f"/api/{tag}/order{n}?page={n}",
             method="POST",
-            body=_json_body(n),
+            body=json_body(n),
             headers=(("content-type", "application/json"),),
         )
         for n in range(count)
@@ -311,7 +209,7 @@ def _cpu_s(process: procs.ManagedProcess) -> float:
 async def _latency_pair(
     on_port: int, off_port: int, *, count: int
 ) -> tuple[list[float], list[float]]:
-    on_conn, off_conn = _Conn(on_port), _Conn(off_port)
+    on_conn, off_conn = Conn(on_port), Conn(off_port)
     on_lat: list[float] = []
     off_lat: list[float] = []
     on_reqs = _requests(on_port, tag="lat", count=count)
@@ -357,40 +255,45 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _breakdown(count: int = 300) -> dict[str, float]:
-    """CPU per exchange of each in-process step, for the same 2 KiB JSON exchanges:
-    where ``cpu_us_per_exchange`` goes besides gRPC itself."""
-    from ext_proc_server.capture import CaptureFilter, StreamAssembler, StreamMeta, dispatch, protos
-    from ext_proc_server.core.config import CollectorConfig
-    from ext_proc_server.core.queue_entries import encode_entry
-    from ext_proc_server.core.redis_keys import RedisKeys
-    from ext_proc_server.pipeline import default_stages
+def _stream(n: int) -> list:
+    """The ext_proc messages of one bench exchange, as Envoy sends them."""
+    from ext_proc_server.capture import protos
 
     def headers(pairs: list[tuple[str, str]]) -> protos.HeaderMap:
         return protos.HeaderMap(
             headers=[protos.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
         )
 
-    def stream(n: int) -> list[protos.ProcessingRequest]:
-        req = [(":method", "POST"), (":path", f"/api/b/order{n}?page={n}"),
-               (":authority", "orders.bench"), (":scheme", "http"),
-               ("content-type", "application/json"), ("x-request-id", f"id-{n}")]  # fmt: skip
-        resp = [(":status", "200"), ("content-type", "application/json")]
-        return [
-            protos.ProcessingRequest(request_headers=protos.HttpHeaders(headers=headers(req))),
-            protos.ProcessingRequest(
-                request_body=protos.HttpBody(body=_json_body(n), end_of_stream=True)
-            ),
-            protos.ProcessingRequest(response_headers=protos.HttpHeaders(headers=headers(resp))),
-            protos.ProcessingRequest(
-                response_body=protos.HttpBody(body=_json_body(0), end_of_stream=True)
-            ),
-        ]
+    req = [(":method", "POST"), (":path", f"/api/b/order{n}?page={n}"),
+           (":authority", "orders.bench"), (":scheme", "http"),
+           ("content-type", "application/json"), ("x-request-id", f"id-{n}")]  # fmt: skip
+    resp = [(":status", "200"), ("content-type", "application/json")]
+    return [
+        protos.ProcessingRequest(request_headers=protos.HttpHeaders(headers=headers(req))),
+        protos.ProcessingRequest(
+            request_body=protos.HttpBody(body=json_body(n), end_of_stream=True)
+        ),
+        protos.ProcessingRequest(response_headers=protos.HttpHeaders(headers=headers(resp))),
+        protos.ProcessingRequest(
+            response_body=protos.HttpBody(body=json_body(0), end_of_stream=True)
+        ),
+    ]
+
+
+def _breakdown(count: int = 300) -> dict[str, float]:
+    """CPU per exchange of each in-process step, for the same 2 KiB JSON exchanges:
+    where ``cpu_us_per_exchange`` goes besides gRPC itself. ``assemble_repeat``: what a
+    repeat of a recorded exchange costs in all (assembly, its key and fingerprint)."""
+    from ext_proc_server.capture import CaptureFilter, StreamAssembler, StreamMeta, dispatch
+    from ext_proc_server.core.config import CollectorConfig
+    from ext_proc_server.core.queue_entries import encode_entry
+    from ext_proc_server.core.redis_keys import RedisKeys
+    from ext_proc_server.pipeline import default_stages
 
     config = CollectorConfig()
     capture_filter, meta = CaptureFilter(config), StreamMeta()
     stages = default_stages(config, redis=None, keys=RedisKeys(queue=QUEUE))
-    streams = [stream(n) for n in range(count)]
+    streams = [_stream(n) for n in range(count)]
     timings: dict[str, float] = {}
 
     def timed(name: str, fn, items: list) -> list:
@@ -399,13 +302,21 @@ def _breakdown(count: int = 300) -> dict[str, float]:
         timings[name] = (time.process_time() - started) / len(items) * 1e6
         return results
 
-    def assemble(messages: list[protos.ProcessingRequest]):
-        assembler = StreamAssembler(config=config, capture_filter=capture_filter, meta=meta)
+    def assemble(messages: list, repeats=None):
+        assembler = StreamAssembler(
+            config=config, capture_filter=capture_filter, meta=meta, repeats=repeats
+        )
         for message in messages:
             done = dispatch(assembler, message)
-        return done.exchange
+        return done
 
-    exchanges = timed("assemble", assemble, streams)
+    exchanges = [done.exchange for done in timed("assemble", assemble, streams)]
+    repeats = stages.repeats
+    assert repeats is not None
+    for exchange in exchanges:
+        repeats.remember(repeats.key_of(exchange), "recorded")
+    done = timed("assemble_repeat", lambda m: assemble(m, repeats), streams)
+    assert all(d.repeat for d in done), "the recorded exchanges did not repeat"
     clean = timed("sanitize", stages.sanitize, exchanges)
     # dedup then build_mapping per exchange, as the pipeline calls them (the mapping
     # reuses the request normalized for the hash).
@@ -432,13 +343,20 @@ def _handled(metrics_url: str) -> float:
     )
 
 
+def _mix(port: int, *, recorded: int, count: int, tag: str) -> list[Request]:
+    """``count`` requests where 9 in 10 repeat one of the ``recorded`` requests of
+    ``_requests(port, tag="rec", ...)`` and 1 in 10 is new."""
+    again = _requests(port, tag="rec", count=recorded)
+    fresh = _requests(port, tag=tag, count=count // 10 + 1)
+    return [fresh[i // 10] if i % 10 == 0 else again[i % recorded] for i in range(count)]
+
+
 def _rate_step(
-    parts: dict, client: redis_sync.Redis, *, rate: int, duration_s: float, tag: str
+    parts: dict, client: redis_sync.Redis, *, rate: int, requests: list[Request]
 ) -> dict:
-    count = int(rate * duration_s)
+    count = len(requests)
     before = client.xlen(QUEUE)
     cpu_before, handled_before = _cpu_s(parts["ext"]), _handled(parts["metrics_url"])
-    requests = _requests(parts["envoys"]["on"], tag=tag, count=count)
     result = asyncio.run(open_loop(requests, rate_rps=rate))
     captured = (
         _wait_stable(client, target=before + count, metrics_url=parts["metrics_url"]) - before
@@ -455,13 +373,11 @@ def _rate_step(
     }
 
 
-def _floor_step(parts: dict, *, rate: int, duration_s: float, tag: str) -> dict:
+def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
     def finished() -> int:
         return int(parts["floor_count"].read_text() or 0)
 
-    count = int(rate * duration_s)
     before, cpu_before = finished(), _cpu_s(parts["ext"])
-    requests = _requests(parts["envoys"]["on"], tag=tag, count=count)
     asyncio.run(open_loop(requests, rate_rps=rate))
     deadline, last = time.monotonic() + 10, -1
     while time.monotonic() < deadline and finished() != last:
@@ -469,12 +385,12 @@ def _floor_step(parts: dict, *, rate: int, duration_s: float, tag: str) -> dict:
         time.sleep(1.0)  # the count file is rewritten twice a second
     handled = finished() - before
     return {
-        "ratio": handled / count,
+        "ratio": handled / len(requests),
         "cpu_us_per_exchange": (_cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
     }
 
 
-def _with_stack(workers: int, body, *, floor: bool = False):
+def _with_stack(workers: int | str, body, *, floor: bool = False):
     stack = _Stack(Path(tempfile.mkdtemp(prefix="mockado-bench-ext-proc-")))
     try:
         parts = _start_stack(stack, workers=workers, floor=floor)
@@ -487,84 +403,119 @@ def _with_stack(workers: int, body, *, floor: bool = False):
         stack.stop()
 
 
+def _latency(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict[str, float]:
+    """Client latency through the capturing Envoy and the other, requests interleaved
+    one by one (after a warm-up of both paths)."""
+    on_port, off_port = parts["envoys"]["on"], parts["envoys"]["off"]
+    asyncio.run(_latency_pair(on_port, off_port, count=50))
+    _wait_stable(client, target=50)
+    count = 300 if quick else 1000
+    on_lat, off_lat = asyncio.run(_latency_pair(on_port, off_port, count=count))
+    out = {}
+    for q, key in ((0.5, "p50"), (0.99, "p99")):
+        added_ms = (_quantile(on_lat, q) - _quantile(off_lat, q)) * 1000
+        out[f"ext_proc.added_latency_{key}_ms"] = round(added_ms, 3)
+    out["ext_proc.latency_off_p50_ms"] = round(_quantile(off_lat, 0.5) * 1000, 3)
+    out["ext_proc.p99_ratio_to_off"] = round(_quantile(on_lat, 0.99) / _quantile(off_lat, 0.99), 3)
+    _wait_stable(client, target=client.xlen(QUEUE) + count)
+    return out
+
+
+# (rate, duration_s) of the unique-traffic steps; the last is the headline 1,000 rps run.
+STEPS = ((250, 8.0), (500, 8.0), (1000, 30.0))
+QUICK_STEPS = ((250, 5.0), (500, 5.0), (1000, 10.0))
+# The repeats mix: requests recorded first, then 1,000 rps where 9 in 10 repeat them.
+RECORDED = 1000
+MIX_S, QUICK_MIX_S = 20.0, 8.0
+
+
+def _unique_steps(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
+    out: dict[str, float] = {}
+    best_rate = 0
+    port = parts["envoys"]["on"]
+    for rate, duration_s in QUICK_STEPS if quick else STEPS:
+        requests = _requests(port, tag=f"r{rate}", count=int(rate * duration_s))
+        step = _rate_step(parts, client, rate=rate, requests=requests)
+        out[f"ext_proc.captured_ratio_at_{rate}"] = round(step["ratio"], 5)
+        if step["ok"] != step["count"]:
+            out[f"ext_proc.client_errors_at_{rate}"] = step["count"] - step["ok"]
+        if step["ratio"] >= 0.999 and step["ok"] == step["count"]:
+            best_rate = rate
+        if rate == 250:
+            out["ext_proc.cpu_us_per_exchange_at_250"] = round(step["cpu_us_per_exchange"], 1)
+        if rate == 1000:
+            out["ext_proc.captured_ratio"] = round(step["ratio"], 5)
+            out["ext_proc.captured_rate_rps"] = round(step["captured"] / step["elapsed_s"], 1)
+            out["ext_proc.offered_rate_rps"] = round(step["sent"] / step["elapsed_s"], 1)
+            out["ext_proc.cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
+    out["ext_proc.max_rate_rps_at_0999"] = best_rate
+    return out
+
+
+def _repeats_step(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
+    port = parts["envoys"]["on"]
+    recorded = _requests(port, tag="rec", count=RECORDED)
+    _rate_step(parts, client, rate=250, requests=recorded)
+    mix = _mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
+               tag="mix")  # fmt: skip
+    step = _rate_step(parts, client, rate=1000, requests=mix)
+    return {"ext_proc.cpu_us_per_exchange_repeats": round(step["cpu_us_per_exchange"], 1)}
+
+
+def _floor(parts: dict, *, quick: bool) -> dict:
+    """The floor at the same 1,000 rps: unique requests, then the repeats mix."""
+    port = parts["envoys"]["on"]
+    _floor_step(parts, rate=250, requests=_requests(port, tag="floor-warm", count=500))
+    unique = _requests(port, tag="floor", count=5000 if quick else 10000)
+    step = _floor_step(parts, rate=1000, requests=unique)
+    mix = _mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
+               tag="floor-mix")  # fmt: skip
+    mixed = _floor_step(parts, rate=1000, requests=mix)
+    return {
+        "ext_proc.floor_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
+        "ext_proc.floor_captured_ratio_at_1000": round(step["ratio"], 5),
+        "ext_proc.floor_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
+    }
+
+
+def _two_workers(parts: dict, client: redis_sync.Redis) -> dict:
+    """The same 1,000 rps with `--workers 2` (both cores, shared with everything else)."""
+    port = parts["envoys"]["on"]
+    _rate_step(parts, client, rate=250, requests=_requests(port, tag="warm", count=500))
+    step = _rate_step(parts, client, rate=1000, requests=_requests(port, tag="w2", count=10000))
+    return {
+        "ext_proc.workers2_captured_ratio_at_1000": round(step["ratio"], 5),
+        "ext_proc.workers2_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
+    }
+
+
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
-    out: dict[str, float | int | str] = {}
+    out: dict[str, float | int | str] = dict(_breakdown())
 
     def one_worker(parts: dict, client: redis_sync.Redis) -> None:
-        on_port, off_port = parts["envoys"]["on"], parts["envoys"]["off"]
-        # Warm up both paths (connections, imports, caches).
-        asyncio.run(_latency_pair(on_port, off_port, count=50))
-        _wait_stable(client, target=50)
-
-        # Added latency: the same requests through both Envoys, interleaved one by one.
-        count = 300 if quick else 1000
-        on_lat, off_lat = asyncio.run(_latency_pair(on_port, off_port, count=count))
-        for q, key in ((0.5, "p50"), (0.99, "p99")):
-            added_ms = (_quantile(on_lat, q) - _quantile(off_lat, q)) * 1000
-            out[f"ext_proc.added_latency_{key}_ms"] = round(added_ms, 3)
-        out["ext_proc.latency_off_p50_ms"] = round(_quantile(off_lat, 0.5) * 1000, 3)
-        _wait_stable(client, target=client.xlen(QUEUE) + count)
-
-        # Capture ratio at rising offered rates; the last step is the headline 1,000 rps run.
-        steps = (
-            ((250, 5.0), (500, 5.0), (1000, 10.0))
-            if quick
-            else ((250, 8.0), (500, 8.0), (1000, 30.0))
-        )
-        best_rate = 0
-        for rate, duration_s in steps:
-            step = _rate_step(parts, client, rate=rate, duration_s=duration_s, tag=f"r{rate}")
-            out[f"ext_proc.captured_ratio_at_{rate}"] = round(step["ratio"], 5)
-            if step["ok"] != step["count"]:
-                out[f"ext_proc.client_errors_at_{rate}"] = step["count"] - step["ok"]
-            if step["ratio"] >= 0.999 and step["ok"] == step["count"]:
-                best_rate = rate
-            if rate == 250:
-                out["ext_proc.cpu_us_per_exchange_at_250"] = round(step["cpu_us_per_exchange"], 1)
-            if rate == 1000:
-                out["ext_proc.captured_ratio"] = round(step["ratio"], 5)
-                out["ext_proc.captured_rate_rps"] = round(step["captured"] / step["elapsed_s"], 1)
-                out["ext_proc.offered_rate_rps"] = round(step["sent"] / step["elapsed_s"], 1)
-                out["ext_proc.cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
-        out["ext_proc.max_rate_rps_at_0999"] = best_rate
+        out.update(_latency(parts, client, quick=quick))
+        out.update(_unique_steps(parts, client, quick=quick))
+        out.update(_repeats_step(parts, client, quick=quick))
         out.update(_diagnostics(parts))
 
-    out.update(_breakdown())
     _with_stack(1, one_worker)
+    out.update(_with_stack(1, lambda parts, _client: _floor(parts, quick=quick), floor=True))
 
-    def floor(parts: dict, _client: redis_sync.Redis) -> None:
-        _floor_step(parts, rate=250, duration_s=2.0, tag="floor-warm")
-        step = _floor_step(parts, rate=1000, duration_s=5.0 if quick else 10.0, tag="floor")
-        out["ext_proc.floor_cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
-        out["ext_proc.floor_captured_ratio_at_1000"] = round(step["ratio"], 5)
-        out["ext_proc.cpu_ratio_to_floor"] = round(
-            float(out["ext_proc.cpu_us_per_exchange"]) / max(step["cpu_us_per_exchange"], 1e-9), 2
-        )
+    def ratio(ours: str, floor: str) -> float:
+        return round(float(out[ours]) / max(float(out[floor]), 1e-9), 2)
 
-    _with_stack(1, floor, floor=True)
-
+    out["ext_proc.cpu_ratio_to_floor"] = ratio(
+        "ext_proc.cpu_us_per_exchange", "ext_proc.floor_cpu_us_per_exchange"
+    )
+    out["ext_proc.cpu_ratio_to_floor_repeats"] = ratio(
+        "ext_proc.cpu_us_per_exchange_repeats", "ext_proc.floor_cpu_us_per_exchange_repeats"
+    )
     if not quick:
-        # The same 1,000 rps with `--workers 2` (both cores, shared with everything else).
-        def two_workers(parts: dict, client: redis_sync.Redis) -> None:
-            _rate_step(parts, client, rate=250, duration_s=2.0, tag="warm")
-            step = _rate_step(parts, client, rate=1000, duration_s=10.0, tag="w2")
-            out["ext_proc.workers2_captured_ratio_at_1000"] = round(step["ratio"], 5)
-            out["ext_proc.workers2_cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
-
-        _with_stack(2, two_workers)
+        out.update(_with_stack(2, _two_workers))
     return out
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--upstream", type=int, help="run only the bench upstream on this port")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--floor-collector", type=int, help="run only the trivial server")
-    parser.add_argument("--floor-count-file", type=Path)
-    args = parser.parse_args()
-    if args.upstream:
-        _upstream_main(args.upstream)
-    elif args.floor_collector:
-        _floor_main(args.floor_collector, args.floor_count_file)
-    else:
-        print(json.dumps(run(quick=args.quick), indent=2))
+    print(json.dumps(run(quick=parser.parse_args().quick), indent=2))

@@ -9,7 +9,9 @@ In one run, on the same box:
    request logging, bounded heap, catch-all stub), all in one JVM running
    mockado's launcher with indexed stubs (``serving.sharded.indexed`` 1), or one
    stock JVM per shard where java cannot compile the launcher (0);
-3. drive random matching requests at both, then requests that match nothing.
+3. drive random matching requests at both, then requests that match nothing, with
+   ``wrk`` (native: a Python client could not drive the shards past ~7,000 req/s;
+   ``serving.loadgen_cpu_share`` shows how much of the box it took);
    Each measurement starts after the same warm-up per JVM: every JVM has served
    ``WARMUP_REQUESTS_PER_JVM`` requests (``_warm``), as a long-running one has.
 
@@ -19,17 +21,16 @@ the processes' CPU time, so neither depends on how busy the box is.
 
 from __future__ import annotations
 
-import asyncio
-import random
+import os
 import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psutil
 
-from bench.loadgen import Request, closed_loop
+from bench.loadgen import WrkTarget, wrk_available, wrk_closed_loop
 from control_plane.local import procs
 from control_plane.local.stack import shared_jvm_heap_mb
 from control_plane.render import wiremock_heap_mb
@@ -109,60 +110,70 @@ def jvm_cpu_s(processes: list[procs.ManagedProcess]) -> float:
     return total
 
 
+@dataclass(frozen=True)
+class Setup:
+    """One serving setup to measure: its JVMs and which port serves each host."""
+
+    label: str
+    processes: list[procs.ManagedProcess]
+    port_for_host: dict[str, int]
+
+
+def _targets(setup: Setup, *, stubs_per_service: int, miss: bool) -> list[WrkTarget]:
+    return [
+        WrkTarget(
+            host=host,
+            port=port,
+            prefix="/api/v1/nothing/" if miss else "/api/v1/items/",
+            suffix="?lang=pt",
+            items=stubs_per_service,
+            expect_status=404 if miss else 200,
+        )
+        for host, port in setup.port_for_host.items()
+    ]
+
+
 def measure(
+    setup: Setup,
     *,
-    label: str,
-    processes: list[procs.ManagedProcess],
-    port_for_host: dict[str, int],
     stubs_per_service: int,
     duration_s: float,
-    concurrency: int,
     miss: bool,
     warmup_requests_per_jvm: int,
     warmup_max_s: float,
+    workdir: Path,
+    connections: int = SERVICES,
 ) -> dict[str, float]:
-    hosts = list(port_for_host)
-
-    def next_request(rng: random.Random) -> Request:
-        host = rng.choice(hosts)
-        n = rng.randrange(stubs_per_service)
-        path = f"/api/v1/nothing/{n}?lang=pt" if miss else f"/api/v1/items/{n}?lang=pt"
-        return Request(host=host, port=port_for_host[host], path=path)
-
-    def check(request: Request, status: int, body: bytes) -> bool:
-        if miss:
-            return status == 404
-        item = request.path.split("/")[4].split("?")[0]
-        return status == 200 and f'"item":{item},'.encode() in body
-
-    # The same number of requests per JVM before measuring (see _warm).
+    """Throughput, latency and JVM CPU per request of one setup, driven by wrk (one
+    connection per destination service, on the first ``connections`` services), after
+    the same warm-up per JVM (see _warm)."""
+    label = setup.label + ("_miss" if miss else "")
+    targets = _targets(setup, stubs_per_service=stubs_per_service, miss=miss)[:connections]
     warm = _warm(
-        processes, next_request, concurrency=concurrency,
-        requests=warmup_requests_per_jvm * len(processes), max_s=warmup_max_s,
+        setup, targets, requests=warmup_requests_per_jvm * len(setup.processes),
+        max_s=warmup_max_s, workdir=workdir,
     )  # fmt: skip
-    cpu_before = jvm_cpu_s(processes)
-    result = asyncio.run(
-        closed_loop(next_request, duration_s=duration_s, concurrency=concurrency, check=check)
+    cpu_before = jvm_cpu_s(setup.processes)
+    result = wrk_closed_loop(
+        targets, duration_s=duration_s, concurrency=len(targets), workdir=workdir
     )
-    cpu_used = jvm_cpu_s(processes) - cpu_before
-    done = max(result.ok, 1)
+    cpu_used = jvm_cpu_s(setup.processes) - cpu_before
+    cores = os.cpu_count() or 1
     return {
         f"serving.{label}.rps": round(result.rps, 1),
-        f"serving.{label}.p99_ms": round(result.quantile_ms(0.99), 2),
-        f"serving.{label}.p50_ms": round(result.quantile_ms(0.50), 2),
-        f"serving.{label}.jvm_cpu_ms_per_request": round(cpu_used * 1000 / done, 3),
-        f"serving.{label}.wrong_or_failed": result.sent - result.ok,
+        f"serving.{label}.p99_ms": round(result.p99_ms, 2),
+        f"serving.{label}.p50_ms": round(result.p50_ms, 2),
+        f"serving.{label}.jvm_cpu_ms_per_request": round(cpu_used * 1000 / max(result.ok, 1), 3),
+        f"serving.{label}.wrong_or_failed": result.requests - result.ok,
+        # The load generator's share of the box: near 1/cores per wrk thread busy all
+        # the time, a run it may have capped.
+        f"serving.{label}.loadgen_cpu_share": round(result.cpu_s / (duration_s * cores), 3),
         **{f"serving.{label}.{key}": value for key, value in warm.items()},
     }
 
 
 def _warm(
-    processes: list[procs.ManagedProcess],
-    next_request: Callable[[random.Random], Request],
-    *,
-    concurrency: int,
-    requests: int,
-    max_s: float,
+    setup: Setup, targets: list[WrkTarget], *, requests: int, max_s: float, workdir: Path
 ) -> dict[str, float]:
     """Drive requests in windows until ``requests`` were served, or ``max_s``.
 
@@ -174,16 +185,13 @@ def _warm(
     costs: list[float] = []
     spent_s, served = 0.0, 0
     while served < requests and spent_s < max_s:
-        cpu_before = jvm_cpu_s(processes)
-        window = asyncio.run(
-            closed_loop(
-                next_request, duration_s=WARMUP_WINDOW_S, concurrency=concurrency,
-                seed=len(costs) + 100,
-            )
-        )  # fmt: skip
+        cpu_before = jvm_cpu_s(setup.processes)
+        window = wrk_closed_loop(
+            targets, duration_s=WARMUP_WINDOW_S, concurrency=len(targets), workdir=workdir
+        )
         spent_s += WARMUP_WINDOW_S
-        served += window.sent
-        costs.append((jvm_cpu_s(processes) - cpu_before) / max(window.sent, 1))
+        served += window.requests
+        costs.append((jvm_cpu_s(setup.processes) - cpu_before) / max(window.requests, 1))
     return {
         "warmup_s": spent_s,
         "warmup_requests": served,
@@ -193,112 +201,121 @@ def _warm(
     }
 
 
+def _start_stock(
+    root: Path, started: list[procs.ManagedProcess]
+) -> tuple[procs.ManagedProcess, int]:
+    port = procs.free_port()
+    stock = stock_wiremock(port=port, root=root / "stock", log=root / "stock.log")
+    started.append(stock.start())
+    stock.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=90)
+    return stock, port
+
+
+def _start_shards(
+    root: Path, hosts: list[str], avoid: set[int], started: list[procs.ManagedProcess]
+) -> tuple[list[procs.ManagedProcess], dict[str, int], bool]:
+    """mockado's serving topology, as `mockado up` starts it: one shard per service, all
+    in one JVM running mockado's launcher (indexed stubs) where java can compile it,
+    else one stock JVM per shard."""
+    indexed = procs.wiremock_launcher_available()
+    ports: dict[str, int] = {}
+    for host in hosts:
+        ports[host] = procs.free_port(avoid={*avoid, *ports.values()})
+    heap_mb = wiremock_heap_mb(MockadoConfig())
+    servers = [
+        procs.WireMockServer(port=port, root_dir=root / f"shard{i}")
+        for i, port in enumerate(ports.values())
+    ]
+    if indexed:
+        groups = [servers]
+        heaps = [shared_jvm_heap_mb(heap_mb, shards=SERVICES)]
+    else:
+        groups = [[server] for server in servers]
+        heaps = [heap_mb] * len(servers)
+    shard_procs = [
+        procs.wiremock_process(
+            servers=group, log_path=root / f"shards{i}.log", heap_mb=heap, indexed=indexed
+        )
+        for i, (group, heap) in enumerate(zip(groups, heaps, strict=True))
+    ]
+    for process in shard_procs:
+        started.append(process.start())
+    health = [procs.http_ready(f"http://127.0.0.1:{p}/__admin/health") for p in ports.values()]
+    shard_procs[0].wait_ready(procs.all_ready(health), timeout_s=120)
+    return shard_procs, ports, indexed
+
+
+def _load(mappings: dict[str, list[dict]], stock_port: int, ports: dict[str, int]) -> float:
+    """Every mapping into stock; each service's into its shard with a catch-all. -> the
+    client's CPU seconds."""
+    t0 = time.process_time()
+    import_mappings(f"http://127.0.0.1:{stock_port}", [m for ms in mappings.values() for m in ms])
+    for i, (host, ms) in enumerate(mappings.items()):
+        import_mappings(
+            f"http://127.0.0.1:{ports[host]}", [*ms, catch_all_mapping(shard=f"shard{i}")]
+        )
+    return round(time.process_time() - t0, 2)
+
+
+def _ratios(figures: dict[str, float | int | str]) -> None:
+    def ratio(ours: str, stock: str) -> float:
+        return round(float(figures[ours]) / max(float(figures[stock]), 1e-9), 2)
+
+    figures["serving.rps_ratio_to_stock"] = ratio("serving.sharded.rps", "serving.stock.rps")
+    figures["serving.miss_rps_ratio_to_stock"] = ratio(
+        "serving.sharded_miss.rps", "serving.stock_miss.rps"
+    )
+    figures["serving.p99_ms"] = figures["serving.sharded.p99_ms"]
+    figures["serving.stock_p99_ms"] = figures["serving.stock.p99_ms"]
+    figures["serving.loadgen_cpu_share"] = figures["serving.sharded.loadgen_cpu_share"]
+
+
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
+    if not wrk_available():
+        raise RuntimeError("wrk not found: `make bench` installs it (Debian package wrk)")
     stubs_per_service = 300 if quick else 1000
     hit_s, miss_s = (4.0, 4.0) if quick else (10.0, 8.0)
-    # Warm-up per JVM (see _warm), and a bound on its time for a very slow box.
-    warmup_per_jvm = 2_000 if quick else WARMUP_REQUESTS_PER_JVM
-    warmup_max_s = 30.0 if quick else 300.0
     mappings = generate_mappings(stubs_per_service=stubs_per_service)
     figures: dict[str, float | int | str] = {
         "serving.stubs": stubs_per_service * SERVICES,
         "serving.services": SERVICES,
+        "serving.loadgen": "wrk",
     }
+    # Warm-up per JVM (see _warm), and a bound on its time for a very slow box. Misses
+    # run on JVMs the hits warmed; the miss path gets a short warm-up of its own (stock
+    # answers about 10 misses/s, so it stops at the time bound).
+    hits = {
+        "stubs_per_service": stubs_per_service,
+        "warmup_requests_per_jvm": 2_000 if quick else WARMUP_REQUESTS_PER_JVM,
+        "warmup_max_s": 30.0 if quick else 300.0,
+    }
+    # Stock spends about 200 ms of CPU on each miss (a near-miss diff against every stub):
+    # two at a time, as before, or it answers none within the window.
+    misses = {**hits, "warmup_requests_per_jvm": 2_000, "warmup_max_s": 20.0}
     with tempfile.TemporaryDirectory(prefix="mockado-bench-serving-") as tmp:
         root = Path(tmp)
         started: list[procs.ManagedProcess] = []
         try:
-            stock_port = procs.free_port()
-            stock = stock_wiremock(port=stock_port, root=root / "stock", log=root / "stock.log")
-            started.append(stock.start())
-            stock.wait_ready(
-                procs.http_ready(f"http://127.0.0.1:{stock_port}/__admin/health"), timeout_s=90
-            )
-
-            # mockado's serving topology, as `mockado up` starts it: one shard per service,
-            # all in one JVM running mockado's launcher (indexed stubs) where java can
-            # compile it, else one stock JVM per shard.
-            indexed = procs.wiremock_launcher_available()
-            shard_ports: dict[str, int] = {}
-            for host in mappings:
-                shard_ports[host] = procs.free_port(avoid={stock_port, *shard_ports.values()})
-            per_shard_heap_mb = wiremock_heap_mb(MockadoConfig())
-            if indexed:
-                shard_procs = [
-                    procs.wiremock_process(
-                        servers=[
-                            procs.WireMockServer(port=port, root_dir=root / f"shard{i}")
-                            for i, port in enumerate(shard_ports.values())
-                        ],
-                        log_path=root / "shards.log",
-                        heap_mb=shared_jvm_heap_mb(per_shard_heap_mb, shards=SERVICES),
-                        indexed=True,
-                    )
-                ]
-            else:
-                shard_procs = [
-                    procs.wiremock_process(
-                        servers=[procs.WireMockServer(port=port, root_dir=root / f"shard{i}")],
-                        log_path=root / f"shard{i}.log",
-                        heap_mb=per_shard_heap_mb,
-                        indexed=False,
-                    )
-                    for i, port in enumerate(shard_ports.values())
-                ]
-            for process in shard_procs:
-                started.append(process.start())
-            shard_procs[0].wait_ready(
-                procs.all_ready(
-                    [
-                        procs.http_ready(f"http://127.0.0.1:{p}/__admin/health")
-                        for p in shard_ports.values()
-                    ]
-                ),
-                timeout_s=120,
-            )
+            stock, stock_port = _start_stock(root, started)
+            shard_procs, ports, indexed = _start_shards(root, list(mappings), {stock_port}, started)
             figures["serving.sharded.jvms"] = len(shard_procs)
             figures["serving.sharded.indexed"] = int(indexed)
-
-            t0 = time.process_time()
-            everything = [m for ms in mappings.values() for m in ms]
-            import_mappings(f"http://127.0.0.1:{stock_port}", everything)
-            for i, (host, ms) in enumerate(mappings.items()):
-                port = shard_ports[host]
-                import_mappings(
-                    f"http://127.0.0.1:{port}", [*ms, catch_all_mapping(shard=f"shard{i}")]
-                )
-            figures["serving.load_client_cpu_s"] = round(time.process_time() - t0, 2)
-
-            stock_ports = dict.fromkeys(mappings, stock_port)
-            hits = {
-                "stubs_per_service": stubs_per_service,
-                "warmup_requests_per_jvm": warmup_per_jvm,
-                "warmup_max_s": warmup_max_s,
-            }
-            # Misses run on JVMs the hits warmed; the miss path gets a short warm-up of its
-            # own (stock answers about 10 misses/s, so it stops at the time bound).
-            misses = {**hits, "warmup_requests_per_jvm": 2_000, "warmup_max_s": 20.0}
-            figures.update(measure(label="stock", processes=[stock], port_for_host=stock_ports,
-                                   duration_s=hit_s, concurrency=8, miss=False, **hits))  # fmt: skip
-            figures.update(measure(label="sharded", processes=shard_procs, port_for_host=shard_ports,
-                                   duration_s=hit_s, concurrency=8, miss=False, **hits))  # fmt: skip
-            figures.update(measure(label="stock_miss", processes=[stock], port_for_host=stock_ports,
-                                   duration_s=miss_s, concurrency=2, miss=True, **misses))  # fmt: skip
-            figures.update(measure(label="sharded_miss", processes=shard_procs, port_for_host=shard_ports,
-                                   duration_s=miss_s, concurrency=8, miss=True, **misses))  # fmt: skip
+            figures["serving.load_client_cpu_s"] = _load(mappings, stock_port, ports)
+            setups = [
+                Setup("stock", [stock], dict.fromkeys(mappings, stock_port)),
+                Setup("sharded", shard_procs, ports),
+            ]
+            for miss, duration_s, options in ((False, hit_s, hits), (True, miss_s, misses)):
+                for setup in setups:
+                    connections = 2 if miss and setup.label == "stock" else SERVICES
+                    figures.update(
+                        measure(setup, duration_s=duration_s, miss=miss, workdir=root,
+                                connections=connections, **options)
+                    )  # fmt: skip
         finally:
             for p in reversed(started):
                 p.stop(timeout_s=10)
-    stock_rps = max(float(figures["serving.stock.rps"]), 1e-9)
-    stock_miss_rps = max(float(figures["serving.stock_miss.rps"]), 1e-9)
-    figures["serving.rps_ratio_to_stock"] = round(
-        float(figures["serving.sharded.rps"]) / stock_rps, 2
-    )
-    figures["serving.miss_rps_ratio_to_stock"] = round(
-        float(figures["serving.sharded_miss.rps"]) / stock_miss_rps, 2
-    )
-    figures["serving.p99_ms"] = figures["serving.sharded.p99_ms"]
-    figures["serving.stock_p99_ms"] = figures["serving.stock.p99_ms"]
+    _ratios(figures)
     return figures
 
 

@@ -1,9 +1,11 @@
-"""A small asyncio HTTP/1.1 keep-alive load generator for the benchmarks.
+"""Load generators for the benchmarks.
 
-Closed loop (``concurrency`` connections, each sending its next request as soon
-as the previous answer is read) to find throughput, or open loop (``rate_rps``)
-to offer a fixed rate. It speaks just enough HTTP/1.1 for Content-Length and
-chunked responses, so the client costs far less CPU than the server it drives.
+* A small asyncio HTTP/1.1 keep-alive client: closed loop (``concurrency``
+  connections, each sending its next request as soon as the previous answer is read)
+  or open loop (``rate_rps``, a fixed offered rate). It speaks just enough HTTP/1.1
+  for Content-Length and chunked responses.
+* :func:`wrk_closed_loop`: the same closed loop driven by ``wrk`` (native, from
+  Debian's package), for servers faster than a Python client can drive.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, body
 
 
-class _Conn:
+class Conn:
     def __init__(self, port: int) -> None:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
@@ -111,10 +114,10 @@ async def closed_loop(
     rng = random.Random(seed)
 
     async def worker() -> None:
-        conns: dict[int, _Conn] = {}
+        conns: dict[int, Conn] = {}
         while time.monotonic() < deadline:
             request = next_request(rng)
-            conn = conns.setdefault(request.port, _Conn(request.port))
+            conn = conns.setdefault(request.port, Conn(request.port))
             started = time.perf_counter()
             result.sent += 1
             try:
@@ -145,14 +148,14 @@ async def open_loop(
 ) -> Result:
     """Send ``requests`` at a fixed rate, one connection per in-flight request (pooled)."""
     result = Result()
-    pool: list[_Conn] = []
+    pool: list[Conn] = []
     in_flight = asyncio.Semaphore(max_in_flight)
     started = time.monotonic()
     tasks = []
 
     async def one(request: Request) -> None:
         async with in_flight:
-            conn = pool.pop() if pool else _Conn(request.port)
+            conn = pool.pop() if pool else Conn(request.port)
             t0 = time.perf_counter()
             try:
                 status, _ = await conn.send(request, timeout_s)
@@ -177,4 +180,138 @@ async def open_loop(
     result.elapsed_s = time.monotonic() - started
     for conn in pool:
         conn.close()
+    return result
+
+
+# -- wrk: a native closed loop ----------------------------------------------------------
+
+# Each response is checked against what was asked: a hit must be a 200 naming an item
+# that was requested and not answered yet, a miss a 404.
+_WRK_SCRIPT = """
+local threads = {}
+local host, prefix, suffix, items, expect = "%(host)s", "%(prefix)s", "%(suffix)s", %(items)d, %(expect)d
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  wrong = 0
+  asked = {}
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+end
+
+function request()
+  local n = math.random(0, items - 1)
+  asked[n] = (asked[n] or 0) + 1
+  return wrk.format("GET", prefix .. n .. suffix, {Host = host})
+end
+
+function response(status, headers, body)
+  if status ~= expect then
+    wrong = wrong + 1
+  elseif expect == 200 then
+    local n = tonumber(string.match(body, '"item":(%%d+),'))
+    if n ~= nil and (asked[n] or 0) > 0 then
+      asked[n] = asked[n] - 1
+    else
+      wrong = wrong + 1
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("wrong")
+  end
+  -- Statuses are checked above (a 404 is right for a miss): errors are socket errors.
+  io.write(string.format("MOCKADO requests=%%d errors=%%d wrong=%%d p50_us=%%d p99_us=%%d\\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, total,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class WrkTarget:
+    """One server to drive: requests ``prefix<n>suffix`` with n in 0..items-1, with
+    ``host`` as the Host header, expecting ``expect_status``."""
+
+    host: str
+    port: int
+    prefix: str
+    suffix: str
+    items: int
+    expect_status: int = 200
+
+
+@dataclass
+class WrkResult:
+    requests: int = 0
+    errors: int = 0
+    wrong: int = 0
+    elapsed_s: float = 0.0
+    cpu_s: float = 0.0  # the wrk processes' own CPU time
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return self.requests - self.errors - self.wrong
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def wrk_available() -> bool:
+    import shutil
+
+    return shutil.which("wrk") is not None
+
+
+def wrk_closed_loop(
+    targets: Sequence[WrkTarget], *, duration_s: float, concurrency: int, workdir: Path
+) -> WrkResult:
+    """Drive every target at once for ``duration_s``: one wrk process per target with
+    ``concurrency`` connections in all (at least one each). Latencies: the slowest
+    target's p50 and p99."""
+    import resource
+    import subprocess
+
+    def children_cpu_s() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    cpu_before = children_cpu_s()
+    per_target = max(1, concurrency // len(targets))
+    procs = []
+    for index, target in enumerate(targets):
+        script = workdir / f"wrk-{index}.lua"
+        script.write_text(
+            _WRK_SCRIPT
+            % {
+                "host": target.host,
+                "prefix": target.prefix,
+                "suffix": target.suffix,
+                "items": target.items,
+                "expect": target.expect_status,
+            }
+        )
+        argv = ["wrk", f"-t{per_target}", f"-c{per_target}", f"-d{duration_s:g}s",
+                "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{target.port}"]  # fmt: skip
+        procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, text=True))
+    result = WrkResult(elapsed_s=duration_s)
+    for proc in procs:
+        out, _ = proc.communicate(timeout=duration_s + 60)
+        line = next(line for line in out.splitlines() if line.startswith("MOCKADO "))
+        fields = dict(part.split("=") for part in line.split()[1:])
+        result.requests += int(fields["requests"])
+        result.errors += int(fields["errors"])
+        result.wrong += int(fields["wrong"])
+        result.p50_ms = max(result.p50_ms, int(fields["p50_us"]) / 1000)
+        result.p99_ms = max(result.p99_ms, int(fields["p99_us"]) / 1000)
+    result.cpu_s = children_cpu_s() - cpu_before
     return result

@@ -11,13 +11,17 @@ COMMAND = Command(
     help="run the Envoy ext_proc capture server",
     description="Run the gRPC ExternalProcessor server that captures exchanges, "
     "plus /healthz, /readyz and /metrics on the HTTP port.",
-    example="mockado ext-proc --config /etc/mockado/mockado.yaml --workers 2 --log-format json",
+    example="mockado ext-proc --config /etc/mockado/mockado.yaml --workers auto --log-format json",
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="processes on one port (SO_REUSEPORT)"
+        "--workers",
+        default="1",
+        metavar="N|auto",
+        help="processes on one port (SO_REUSEPORT); auto: one per available CPU "
+        "(cgroup quota and CPU affinity)",
     )
     parser.add_argument(
         "--grpc-port", type=int, metavar="PORT", help="overrides collector.grpc_port"
@@ -28,12 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ext_proc_server.capture import main
+    from ext_proc_server.core.cpus import multiprocess_metrics, worker_count
 
     setup_logs(args, "ext-proc")
+    workers = worker_count(args.workers)
     overrides = {}
     if args.grpc_port is not None:
         overrides["collector.grpc_port"] = args.grpc_port
     if args.http_port is not None:
         overrides["collector.http_port"] = args.http_port
-    return main(load(args, overrides), workers=args.workers)
+    # Before prometheus_client is imported: every worker's metrics go to one directory.
+    with multiprocess_metrics(workers):
+        from ext_proc_server.capture import main
+
+        return main(load(args, overrides), workers=workers)

@@ -12,10 +12,12 @@ from control_plane.render.naming import managed_context
 from control_plane.render.sharding import (
     WIREMOCK_PORT,
     ShardService,
+    render_cluster_hosts,
     shard_for_host,
     shard_services,
 )
 from ext_proc_server.core.config import CanaryConfig, ControlPlaneConfig, MockadoConfig
+from ext_proc_server.core.hosts import ClusterHosts
 
 _MAX_OBJECT_NAME = 63
 
@@ -39,29 +41,38 @@ def canaries(config: MockadoConfig) -> list[Canary]:
     (a canary namespace needs no capture of its own)."""
     cp = config.control_plane
     shards = shard_services(config)
+    hosts = render_cluster_hosts(config)
     return [
-        _canary(namespace, cp.namespaces[namespace].canary, shards)
+        _canary(namespace, cp.namespaces[namespace].canary, shards, hosts)
         for namespace in sorted(cp.namespaces)
         if cp.namespaces[namespace].canary is not None
     ]
 
 
-def _canary(namespace: str, canary: CanaryConfig, shards: Sequence[ShardService]) -> Canary:
+def _canary(
+    namespace: str, canary: CanaryConfig, shards: Sequence[ShardService], hosts: ClusterHosts
+) -> Canary:
     # The config checked the labels and hosts (lower-cased, full names, each once).
+    canonical = [hosts.canonical(host, namespace=namespace) for host in canary.hosts]
     return Canary(
         namespace=namespace,
         workload_labels=dict(sorted(canary.workload_labels.items())),
-        routes=_routes(canary.hosts, shards),
+        routes=_routes(list(dict.fromkeys(canonical)), shards, hosts),
     )
 
 
-def _routes(hosts: Sequence[str], shards: Sequence[ShardService]) -> tuple[CanaryRoute, ...]:
+def _routes(
+    hosts: Sequence[str], shards: Sequence[ShardService], cluster: ClusterHosts
+) -> tuple[CanaryRoute, ...]:
+    """One route per canonical host (``api.payments`` and its FQDN are one Service, and
+    Istio routes every name of a Service by its FQDN)."""
     routes: list[CanaryRoute] = []
     names: set[str] = set()
     for host in hosts:
         name = _canary_name(host, taken=names)
         names.add(name)
-        routes.append(CanaryRoute(host=host, name=name, shard=shard_for_host(host, shards)))
+        shard = shard_for_host(host, shards, hosts=cluster)
+        routes.append(CanaryRoute(host=host, name=name, shard=shard))
     return tuple(routes)
 
 

@@ -10,7 +10,11 @@ from typing import Any
 from control_plane.render.matchers import host_matcher, path_matcher, sample_fraction
 from ext_proc_server.core.config import CollectorService
 from ext_proc_server.core.errors import RenderError
-from ext_proc_server.core.names import EXT_PROC_FILTER_NAME, REQUEST_ATTRIBUTES
+from ext_proc_server.core.names import (
+    EXT_PROC_FILTER_NAME,
+    REQUEST_ATTRIBUTES,
+    RESPONSE_ATTRIBUTES,
+)
 
 EXT_PROC_STAT_PREFIX = "mockado"
 # Blocking mode waits at most this long per message, then fails open.
@@ -40,6 +44,7 @@ class CaptureFilter:
     rules: tuple[SkipRule, ...] = ()
     sample: dict[str, Any] | None = None
     request_attributes: tuple[str, ...] = REQUEST_ATTRIBUTES
+    response_attributes: tuple[str, ...] = RESPONSE_ATTRIBUTES
     filter_name: str = EXT_PROC_FILTER_NAME
     stat_prefix: str = EXT_PROC_STAT_PREFIX
 

@@ -11,7 +11,7 @@ import yaml
 from control_plane.assets import WIREMOCK_LAUNCHER
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
-from control_plane.render.sharding import shard_services, wiremock_heap_mb
+from control_plane.render.sharding import known_namespaces, shard_services, wiremock_heap_mb
 from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
@@ -109,6 +109,9 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
         )
         notes.append("serving.unmatched_webhook_url: the loader Service's /unmatched")
     data["loader"]["backup_path"] = IN_CLUSTER_BACKUP_PATH
+    # "api.payments" is a Service when payments is known: the pods learn every namespace
+    # this config names, so capture, the loader and the canaries agree on one host.
+    data["collector"]["cluster_namespaces"] = known_namespaces(config)
     return data, notes
 
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from control_plane.render.naming import service_host
-from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig
+from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, cluster_hosts
+from ext_proc_server.core.hosts import ClusterHosts
 
 DEFAULT_SHARD = "default"
 WIREMOCK_SERVICE = "mockado-wiremock"
@@ -49,12 +50,34 @@ def shard_services(config: MockadoConfig) -> list[ShardService]:
     return out
 
 
-def shard_for_host(host: str, shards: Sequence[ShardService]) -> ShardService:
+def known_namespaces(config: MockadoConfig) -> list[str]:
+    """The namespaces the rendered pods know exist: every configured one, mockado's own,
+    and collector.cluster_namespaces (sorted, each once)."""
+    cp = config.control_plane
+    names = {*cp.namespaces, cp.mockado_namespace, *config.collector.cluster_namespaces}
+    return sorted(names)
+
+
+def render_cluster_hosts(config: MockadoConfig) -> ClusterHosts:
+    """The canonical-host rules of the rendered pods (see ``known_namespaces``)."""
+    return cluster_hosts(config.collector, namespaces=known_namespaces(config))
+
+
+def shard_for_host(
+    host: str, shards: Sequence[ShardService], *, hosts: ClusterHosts | None = None
+) -> ShardService:
     """The shard serving ``host``: the loader's rule, the first matching fnmatch pattern
-    (case-insensitive, in shard_groups order), else the default shard (``shards[0]``)."""
+    (case-insensitive, in shard_groups order), else the default shard (``shards[0]``).
+    With ``hosts``, the host and the patterns are compared in their canonical form, as
+    the loader compares them."""
     lowered = host.lower()
+    if hosts is not None:
+        lowered = hosts.canonical(lowered)
     for shard in shards[1:]:
-        if any(fnmatch.fnmatchcase(lowered, p.lower()) for p in shard.patterns):
+        patterns = [p.lower() for p in shard.patterns]
+        if hosts is not None:
+            patterns = [hosts.canonical_pattern(p) for p in patterns]
+        if any(fnmatch.fnmatchcase(lowered, p) for p in patterns):
             return shard
     return shards[0]
 

@@ -16,19 +16,22 @@ body limit (twice: request and response) plus the headers Envoy already bounded.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from ext_proc_server.capture import bodies
 from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, UPGRADE, Finished
-from ext_proc_server.capture.protos import HttpBody, ProcessingRequest, header_pairs
+from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, REPEAT, UPGRADE, Finished
+from ext_proc_server.capture.protos import HeaderMap, HttpBody, ProcessingRequest, header_pairs
 from ext_proc_server.core.config import KIB, MIB, CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs
+from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of
 from ext_proc_server.core.names import (
+    ATTR_CLUSTER_NAME,
     ATTR_NAMESPACE,
     ATTR_WORKLOAD,
     EXT_PROC_FILTER_NAME,
@@ -36,6 +39,7 @@ from ext_proc_server.core.names import (
     META_NAMESPACE,
     META_WORKLOAD,
 )
+from ext_proc_server.mapping.repeats import RepeatIndex
 
 BODY_LIMIT_MIN_BYTES = KIB
 BODY_LIMIT_MAX_BYTES = MIB
@@ -76,28 +80,74 @@ def stream_meta(
     return StreamMeta(namespace=namespace, workload=workload, body_limit_bytes=limit)
 
 
-def _utf8_clean(pairs: Pairs) -> bool:
-    """False when a header held bytes that are not UTF-8 (kept as surrogate escapes)."""
-    for _, value in pairs:
-        if not value.isascii():
+# Header values the assembler reads itself, found in the one pass that decodes the headers.
+_REQUEST_FIELDS = frozenset(
+    {
+        ":method",
+        ":path",
+        ":authority",
+        ":scheme",
+        "host",
+        "upgrade",
+        "content-length",
+        "transfer-encoding",
+        "content-encoding",
+        "content-type",
+        "x-request-id",
+    }
+)
+_RESPONSE_FIELDS = frozenset(
+    {":status", "content-length", "transfer-encoding", "content-encoding", "content-type"}
+)
+
+
+def _scan(header_map: HeaderMap, wanted: frozenset[str]) -> tuple[Pairs, dict[str, str]] | None:
+    """One pass over a HeaderMap -> (headers without pseudo-headers, lower-cased names;
+    the first value of each ``wanted`` name). None when a value is not UTF-8. Envoy sends
+    values in raw_value (bytes) since 1.27."""
+    pairs: list[tuple[str, str]] = []
+    found: dict[str, str] = {}
+    for header in header_map.headers:
+        raw = header.raw_value
+        if not raw:
+            value = header.value
+        elif raw.isascii():
+            value = raw.decode("ascii")
+        else:
             try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-    return True
+                value = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        name = header.key.lower()
+        if name in wanted and name not in found:
+            found[name] = value
+        if name[:1] != ":":
+            pairs.append((name, value))
+    return tuple(pairs), found
 
 
 class StreamAssembler:
+    """The phase hooks of one stream (see the module docstring).
+
+    ``hosts`` (optional): the canonical-host rules, for Envoy's destination FQDN.
+    ``repeats`` (optional): the repeat fast path; a finished stream whose repeat key was
+    already recorded ends as ``Finished(repeat=True)``, without building an Exchange.
+    """
+
     __slots__ = (
         "_capture_filter",
         "_config",
+        "_hosts",
         "_meta",
+        "_repeats",
         "_req_body",
         "_req_done",
+        "_req_fields",
         "_req_length",
         "_req_trailers",
         "_request_headers",
         "_resp_body",
+        "_resp_fields",
         "_resp_length",
         "_resp_trailers",
         "_response_headers",
@@ -107,21 +157,30 @@ class StreamAssembler:
         "method",
         "namespace",
         "path",
-        "raw_path",
-        "scheme",
+        "query_string",
         "workload",
     )
 
     def __init__(
-        self, *, config: CollectorConfig, capture_filter: CaptureFilter, meta: StreamMeta
+        self,
+        *,
+        config: CollectorConfig,
+        capture_filter: CaptureFilter,
+        meta: StreamMeta,
+        hosts: ClusterHosts | None = None,
+        repeats: RepeatIndex | None = None,
     ) -> None:
         self._config = config
         self._capture_filter = capture_filter
         self._meta = meta
+        self._hosts = hosts
+        self._repeats = repeats if repeats is not None and repeats.enabled else None
         self.namespace = meta.namespace
         self.workload = meta.workload
         self._request_headers: Pairs | None = None
         self._response_headers: Pairs | None = None
+        self._req_fields: dict[str, str] = {}
+        self._resp_fields: dict[str, str] = {}
         self._req_body: bodies.BodyBuffer | None = None
         self._resp_body: bodies.BodyBuffer | None = None
         self._req_trailers: Pairs = ()
@@ -134,9 +193,8 @@ class StreamAssembler:
         self._status: int | None = None
         self.method = ""
         self.path = ""
-        self.raw_path = ""
+        self.query_string = ""
         self.authority = ""
-        self.scheme = "http"
         self.captured_at_s = 0.0
 
     # -- what the server asks -------------------------------------------------------
@@ -156,46 +214,31 @@ class StreamAssembler:
         if self._request_headers is not None:
             return MALFORMED
         http_headers = message.request_headers
-        headers: list[tuple[str, str]] = []
-        method = path = authority = ""
-        scheme = "http"
-        upgrade = False
-        for name, value in header_pairs(http_headers.headers):
-            if name[:1] == ":":
-                if name == ":method":
-                    method = value
-                elif name == ":path":
-                    path = value
-                elif name == ":authority":
-                    authority = value
-                elif name == ":scheme":
-                    scheme = value
-                continue
-            lname = name.lower()
-            if lname == "upgrade":
-                upgrade = True
-            elif lname == "host" and not authority:
-                authority = value
-            headers.append((lname, value))
-        self._request_headers = pairs = tuple(headers)
+        scanned = _scan(http_headers.headers, _REQUEST_FIELDS)
         self.captured_at_s = time.time()
+        if scanned is None:
+            self._request_headers = ()
+            return MALFORMED
+        self._request_headers, fields = scanned
+        self._req_fields = fields
+        method = fields.get(":method", "")
+        path = fields.get(":path", "")
+        authority = fields.get(":authority") or fields.get("host", "")
         self.method = method.upper()
-        self.raw_path = path
-        self.path = path.split("?", 1)[0]
+        self.path, _, self.query_string = path.partition("?")
         self.authority = authority
-        self.scheme = scheme
         if http_headers.end_of_stream:
             self._req_done = True
         else:
-            self._req_length = _content_length(pairs)
+            self._req_length = _content_length(fields)
         if not method or not path:
             return MALFORMED
-        if upgrade or self.method == "CONNECT":
+        if "upgrade" in fields or self.method == "CONNECT":
             return UPGRADE
-        if not (_utf8_clean(pairs) and self.path.isascii() and authority.isascii()):
+        if not (self.path.isascii() and authority.isascii()):
             return MALFORMED
         decision = self._capture_filter.decide(
-            authority=authority, path=self.path, request_id=_first(pairs, "x-request-id")
+            authority=authority, path=self.path, request_id=fields.get("x-request-id")
         )
         if not decision.capture:
             return Finished(drop_reason=decision.reason)
@@ -207,30 +250,27 @@ class StreamAssembler:
         if self._request_headers is None or self._response_headers is not None:
             return MALFORMED
         http_headers = message.response_headers
-        headers: list[tuple[str, str]] = []
-        status = ""
-        for name, value in header_pairs(http_headers.headers):
-            if name[:1] == ":":
-                if name == ":status":
-                    status = value
-                continue
-            headers.append((name.lower(), value))
+        scanned = _scan(http_headers.headers, _RESPONSE_FIELDS)
+        if scanned is None:
+            return MALFORMED
+        pairs, fields = scanned
         try:
-            code = int(status)
+            code = int(fields.get(":status", ""))
         except ValueError:
             return MALFORMED
         if not 100 <= code <= 599:
             return MALFORMED
         self._status = code
-        self._response_headers = pairs = tuple(headers)
+        self._response_headers = pairs
+        self._resp_fields = fields
         if code == 101:
             return UPGRADE
-        if not _utf8_clean(pairs):
-            return MALFORMED
+        if self._hosts is not None:
+            self._destination_from_attributes(message)
         if http_headers.end_of_stream:
             return self._finish()
         if self.method != "HEAD" and code not in (204, 304):
-            self._resp_length = _content_length(pairs)
+            self._resp_length = _content_length(fields)
         return None
 
     def on_request_body(self, message: ProcessingRequest) -> Finished | None:
@@ -290,6 +330,17 @@ class StreamAssembler:
         if not self.workload and ATTR_WORKLOAD in fields:
             self.workload = fields[ATTR_WORKLOAD].string_value[:253]
 
+    def _destination_from_attributes(self, message: ProcessingRequest) -> None:
+        # An Istio outbound cluster names the destination Service's FQDN; it is sent with
+        # the response headers (the route is chosen after the request headers went out).
+        if EXT_PROC_FILTER_NAME not in message.attributes or self._hosts is None:
+            return
+        fields = message.attributes[EXT_PROC_FILTER_NAME].fields
+        if ATTR_CLUSTER_NAME in fields:
+            fqdn = cluster_fqdn_of(fields[ATTR_CLUSTER_NAME].string_value)
+            if fqdn:
+                self.authority = self._hosts.prefer_cluster_fqdn(self.authority, fqdn)
+
     def _req_body_buffer(self) -> bodies.BodyBuffer:
         if self._req_body is None:
             self._req_body = bodies.BodyBuffer(limit_bytes=self._meta.body_limit_bytes)
@@ -304,57 +355,64 @@ class StreamAssembler:
 
     def _finish(self) -> Finished:
         assert self._request_headers is not None and self._response_headers is not None
-        query_string = self.raw_path.split("?", 1)[1] if "?" in self.raw_path else ""
-        req_headers, req_body, req_truncated, req_dropped = self._body(
-            self._request_headers, self._req_body
-        )
+        req_body = self._body(self._req_fields, self._req_body)
         # The response ended before the request did: the request body is partial.
-        req_truncated = req_truncated or not self._req_done
-        resp_headers, resp_body, resp_truncated, resp_dropped = self._body(
-            self._response_headers, self._resp_body
+        req_truncated = req_body.truncated or not self._req_done
+        resp_body = self._body(self._resp_fields, self._resp_body)
+        query = tuple(parse_qsl(self.query_string, keep_blank_values=True))
+        response = HttpResponse(
+            status=self._status or 0,
+            headers=_without_encoding(self._response_headers, resp_body),
+            body=resp_body.body,
+            body_truncated=resp_body.truncated,
+            body_dropped=resp_body.dropped,
+            trailers=self._resp_trailers,
         )
+        repeats = self._repeats
+        if repeats is not None:
+            key = repeats.key(
+                method=self.method,
+                host=repeats.canonical_host(self.authority, namespace=self.namespace),
+                path=self.path,
+                query=query,
+                body=req_body.body,
+                body_state=body_state(dropped=req_body.dropped, truncated=req_truncated),
+                response=response,
+            )
+            if repeats.recorded(key) is not None:
+                return REPEAT
+        else:
+            key = None
         request = HttpRequest(
             method=self.method,
             path=self.path,
-            query=tuple(parse_qsl(query_string, keep_blank_values=True)) if query_string else (),
+            query=query,
             authority=self.authority,
-            scheme=self.scheme,
-            headers=req_headers,
-            body=req_body,
+            scheme=self._req_fields.get(":scheme", "http"),
+            headers=_without_encoding(self._request_headers, req_body),
+            body=req_body.body,
             body_truncated=req_truncated,
-            body_dropped=req_dropped,
+            body_dropped=req_body.dropped,
             trailers=self._req_trailers,
         )
-        response = HttpResponse(
-            status=self._status or 0,
-            headers=resp_headers,
-            body=resp_body,
-            body_truncated=resp_truncated,
-            body_dropped=resp_dropped,
-            trailers=self._resp_trailers,
+        exchange = Exchange(
+            id=os.urandom(16).hex(),
+            request=request,
+            response=response,
+            namespace=self.namespace,
+            workload=self.workload,
+            captured_at_s=self.captured_at_s,
         )
-        return Finished(
-            exchange=Exchange(
-                id=uuid.uuid4().hex,
-                request=request,
-                response=response,
-                namespace=self.namespace,
-                workload=self.workload,
-                captured_at_s=self.captured_at_s,
-            )
-        )
+        return Finished(exchange=exchange, repeat_key=key)
 
-    def _body(
-        self, headers: Pairs, buffer: bodies.BodyBuffer | None
-    ) -> tuple[Pairs, bytes, bool, bool]:
-        """-> (headers, body, truncated, dropped) with encodings undone and binary handled."""
+    def _body(self, fields: dict[str, str], buffer: bodies.BodyBuffer | None) -> _Body:
+        """A body with its encodings undone and binary handled."""
         if buffer is None or buffer.size == 0:
-            return headers, b"", bool(buffer and buffer.truncated), False
+            return _Body(b"", bool(buffer and buffer.truncated), False, False)
         body = buffer.value()
         truncated = buffer.truncated
-        codings = bodies.content_codings(_first(headers, "content-encoding"))
+        codings = bodies.content_codings(fields.get("content-encoding"))
         if codings:
-            headers = tuple(pair for pair in headers if pair[0] not in _ENCODING_HEADERS)
             decoded = bodies.decode_content(
                 body,
                 codings=codings,
@@ -362,12 +420,31 @@ class StreamAssembler:
                 input_truncated=truncated,
             )
             if decoded.failed:
-                return headers, b"", truncated, True
+                return _Body(b"", truncated, True, True)
             body, truncated = decoded.body, decoded.truncated
-        content_type = (_first(headers, "content-type") or "").split(";", 1)[0].strip().lower()
+        content_type = fields.get("content-type", "").split(";", 1)[0].strip().lower()
         if self._config.binary_bodies == "skip" and not bodies.is_textual(content_type, body):
-            return headers, b"", truncated, True
-        return headers, body, truncated, False
+            return _Body(b"", truncated, True, bool(codings))
+        return _Body(body, truncated, False, bool(codings))
+
+
+class _Body(NamedTuple):
+    body: bytes
+    truncated: bool
+    dropped: bool
+    # Content codings were undone: the encoding headers no longer apply.
+    decoded: bool
+
+
+def body_state(*, dropped: bool, truncated: bool) -> str:
+    """What became of a request body, as the repeat key counts it."""
+    return "dropped" if dropped else "truncated" if truncated else ""
+
+
+def _without_encoding(headers: Pairs, body: _Body) -> Pairs:
+    if not body.decoded:
+        return headers
+    return tuple(pair for pair in headers if pair[0] not in _ENCODING_HEADERS)
 
 
 def _add_chunk(buffer: bodies.BodyBuffer, body: HttpBody, length: int) -> bool:
@@ -377,20 +454,13 @@ def _add_chunk(buffer: bodies.BodyBuffer, body: HttpBody, length: int) -> bool:
     return body.end_of_stream or body.end_of_stream_without_message or buffer.seen_bytes == length
 
 
-def _content_length(pairs: Pairs) -> int:
+def _content_length(fields: dict[str, str]) -> int:
     """A positive Content-Length, else -1 (absent, zero, invalid, or chunked)."""
-    value = _first(pairs, "content-length")
-    if value is None or _first(pairs, "transfer-encoding") is not None:
+    value = fields.get("content-length")
+    if value is None or "transfer-encoding" in fields:
         return -1
     try:
         length = int(value)
     except ValueError:
         return -1
     return length if length > 0 else -1
-
-
-def _first(pairs: Pairs, lname: str) -> str | None:
-    for name, value in pairs:
-        if name == lname:
-            return value
-    return None

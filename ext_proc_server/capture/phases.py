@@ -13,12 +13,14 @@ Each hook answers, after its message, whether the stream is finished:
 * ``Finished(drop_reason=...)``: stop now and capture nothing (a
   ``collector_dropped_total`` reason: filtered, not_sampled, upgrade, malformed,
   incomplete).
+* ``Finished(repeat=True)``: the response ended and the exchange repeats one already
+  recorded (the repeat fast path, :mod:`ext_proc_server.mapping.repeats`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ext_proc_server.capture.protos import ProcessingRequest
 from ext_proc_server.core.exchange import Exchange
@@ -28,11 +30,16 @@ from ext_proc_server.core.exchange import Exchange
 class Finished:
     exchange: Exchange | None = None
     drop_reason: str = ""
+    # A repeat of a recorded exchange (the fast path): nothing more to capture.
+    repeat: bool = False
+    # The exchange's repeat key (a mapping.repeats.RepeatKey), when the stream computed it.
+    repeat_key: Any = None
 
 
 MALFORMED = Finished(drop_reason="malformed")
 INCOMPLETE = Finished(drop_reason="incomplete")
 UPGRADE = Finished(drop_reason="upgrade")
+REPEAT = Finished(repeat=True)
 
 
 class PhaseHandler(Protocol):

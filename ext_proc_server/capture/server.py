@@ -38,7 +38,6 @@ DRAIN_TIMEOUT_S = 5.0
 BIND_HOST = "0.0.0.0"
 # gc.set_threshold once serving (defaults: 700, 10, 10).
 GC_THRESHOLDS = (20_000, 20, 20)
-_GC_TASKS: set[asyncio.Future[None]] = set()
 
 
 class ExchangeSink(Protocol):
@@ -144,7 +143,9 @@ class CaptureServer:
             maximum_concurrent_rpcs=self._collector.max_concurrent_streams,
             interceptors=self._interceptors or None,
         )
-        servicer = ExtProcServicer(config=self._collector, submit=sink.submit)
+        # The capture pipeline's repeat index lets a stream end a repeat itself.
+        repeats = sink.repeats if isinstance(sink, CapturePipeline) else None
+        servicer = ExtProcServicer(config=self._collector, submit=sink.submit, repeats=repeats)
         protos.add_servicer_to_server(servicer, server)
         return server
 
@@ -208,9 +209,10 @@ async def run_until_signal(server: CaptureServer, *, listening: Any = None) -> N
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     ready = asyncio.Event()
-    loop.call_soon(_tune_gc_when, ready)
+    tuned = loop.create_task(tune_gc(ready))
     signalled = loop.create_task(_signal_when(ready, listening)) if listening is not None else None
     await server.run(stop=stop, ready=ready)
+    tuned.cancel()
     if signalled is not None:
         signalled.cancel()
 
@@ -220,16 +222,12 @@ async def _signal_when(ready: asyncio.Event, listening: Any) -> None:
     listening.set()
 
 
-def _tune_gc_when(ready: asyncio.Event) -> None:
-    """Once started: move the start-up heap (modules, config, gRPC) out of the
+async def tune_gc(ready: asyncio.Event) -> None:
+    """Once ``ready``: move the start-up heap (modules, config, gRPC) out of the
     collector's reach and collect young objects less often. Each exchange makes
     thousands of short-lived objects (JSON trees); with the defaults the cyclic GC
     ran every few exchanges and re-scanned the whole start-up heap on full passes."""
-
-    async def wait_then_tune() -> None:
-        await ready.wait()
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
-
-    _GC_TASKS.add(asyncio.ensure_future(wait_then_tune()))
+    await ready.wait()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

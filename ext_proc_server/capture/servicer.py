@@ -20,15 +20,17 @@ from typing import Any
 import grpc
 
 from ext_proc_server.capture import protos
-from ext_proc_server.capture.assembler import StreamAssembler, stream_meta
+from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta, stream_meta
 from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, dispatch
 from ext_proc_server.core import metrics
-from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.mapping.repeats import RepeatIndex
 
 log = logging.getLogger(__name__)
 
+_META_CACHE_SIZE = 1024
 # ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
 _BODY_NONE = 0
 _HEADER_SKIP = 2
@@ -68,12 +70,23 @@ def continue_response(
 
 class ExtProcServicer(protos.ExternalProcessorServicer):
     """``ExternalProcessor.Process``: every finished exchange goes to ``submit``
-    (the capture pipeline's, which never blocks)."""
+    (the capture pipeline's, which never blocks). ``repeats``: the repeat fast path's
+    index (the pipeline's), so a repeat of a recorded exchange ends at its stream."""
 
-    def __init__(self, *, config: CollectorConfig, submit: Callable[[Exchange], Any]) -> None:
+    def __init__(
+        self,
+        *,
+        config: CollectorConfig,
+        submit: Callable[[Exchange], Any],
+        repeats: RepeatIndex | None = None,
+    ) -> None:
         self._config = config
         self._filter = CaptureFilter(config)
+        self._hosts = cluster_hosts(config)
+        self._repeats = repeats
         self._submit = submit
+        # Every stream of one sidecar sends the same metadata: read it once.
+        self._metas: dict[tuple[Any, ...], StreamMeta] = {}
         self._requests: dict[tuple[str, str], Any] = {}
         self._drops: dict[str, Any] = {}
         self._duration = metrics.COLLECTOR_REQUEST_DURATION
@@ -84,7 +97,9 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         assembler = StreamAssembler(
             config=self._config,
             capture_filter=self._filter,
-            meta=stream_meta(context.invocation_metadata() or (), config=self._config),
+            meta=self._meta(context.invocation_metadata() or ()),
+            hosts=self._hosts,
+            repeats=self._repeats,
         )
         result: Finished | None = None
         try:
@@ -116,6 +131,17 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         finally:
             self._account(assembler, result, started)
 
+    def _meta(self, metadata: Any) -> StreamMeta:
+        if not isinstance(metadata, tuple):
+            metadata = tuple(metadata)
+        found = self._metas.get(metadata)
+        if found is None:
+            found = stream_meta(metadata, config=self._config)
+            if len(self._metas) >= _META_CACHE_SIZE:
+                self._metas.clear()
+            self._metas[metadata] = found
+        return found
+
     @staticmethod
     def _handle(assembler: StreamAssembler, message: protos.ProcessingRequest) -> Finished | None:
         try:
@@ -141,7 +167,10 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         if result.exchange is not None:
             if result.exchange.truncated:
                 self._truncated.inc()
-            self._submit(result.exchange)
+            accepted = self._submit(result.exchange)
+            if accepted and result.repeat_key is not None and self._repeats is not None:
+                # Only an exchange the pipeline holds: a dropped one's key is not kept.
+                self._repeats.hand_over(result.exchange, result.repeat_key)
         elif result.drop_reason:
             drop = self._drops.get(result.drop_reason)
             if drop is None:

@@ -1,9 +1,10 @@
 """``mockado ext-proc``: one capture server, or ``--workers N`` of them on one port.
 
-With N > 1 the parent spawns N worker processes that share the gRPC port
-(SO_REUSEPORT), restarts one that dies, serves the probe port itself with the
-workers' metrics aggregated (PROMETHEUS_MULTIPROC_DIR), and is ready only once
-every worker listens, so Envoy never meets a refused port.
+With N > 1 the parent is worker 0: it listens on the gRPC port first, before it
+spawns the N-1 other worker processes that share the port (SO_REUSEPORT), so a
+connection made while they start is served, never refused. It restarts a worker that
+dies, serves the probe port with every process's metrics added up
+(PROMETHEUS_MULTIPROC_DIR), and is ready only once every worker listens.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import shutil
 import signal
-import tempfile
 import time
 from typing import Any
 
@@ -26,13 +25,14 @@ from ext_proc_server.capture.server import (
     CaptureServer,
     redis_ready,
     run_until_signal,
+    tune_gc,
 )
 from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.cpus import MULTIPROC_ENV, multiprocess_metrics
 from ext_proc_server.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # How often the parent looks for a dead worker, and how long it waits to restart one.
 WATCH_INTERVAL_S = 0.5
 RESTART_DELAY_S = 1.0
@@ -45,19 +45,15 @@ def main(config: MockadoConfig, *, workers: int = 1) -> int:
     if workers == 1:
         asyncio.run(run_until_signal(CaptureServer(config)))
         return 0
-    # Children are spawned (fresh interpreters), so they import prometheus_client with
-    # PROMETHEUS_MULTIPROC_DIR set and write their metrics there; the parent aggregates.
-    metrics_dir = tempfile.mkdtemp(prefix="mockado-ext-proc-metrics-")
-    previous = os.environ.get(MULTIPROC_ENV)
-    os.environ[MULTIPROC_ENV] = metrics_dir
-    try:
+    if not os.environ.get(MULTIPROC_ENV):
+        # The CLI sets it before prometheus_client is imported (core.cpus), so this
+        # process's metrics are added up too; a caller that did not still gets the
+        # spawned workers' metrics.
+        log.warning(
+            "%s was not set before start: worker 0's metrics are not aggregated", MULTIPROC_ENV
+        )
+    with multiprocess_metrics(workers):
         return asyncio.run(Supervisor(config, workers=workers).run())
-    finally:
-        if previous is None:
-            os.environ.pop(MULTIPROC_ENV, None)
-        else:
-            os.environ[MULTIPROC_ENV] = previous
-        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _log_settings() -> tuple[str, str]:
@@ -80,43 +76,71 @@ def _worker_main(
 
 
 class Supervisor:
-    """N worker processes on one port; the probe port and restarts in the parent."""
+    """N workers on one port: worker 0 in this process, listening first, the others
+    spawned; the probe port and restarts here too."""
 
     def __init__(self, config: MockadoConfig, *, workers: int) -> None:
         self._config = config
         self._context = multiprocessing.get_context("spawn")
         self._log_settings = _log_settings()
-        self._listening = [self._context.Event() for _ in range(workers)]
+        # Worker i >= 1 is child i - 1 and sets listening[i - 1].
+        self._listening = [self._context.Event() for _ in range(workers - 1)]
         self._children: list[multiprocessing.process.BaseProcess] = []
+        self._own_ready = asyncio.Event()
         self._redis: Any = None
 
-    def _spawn(self, index: int) -> multiprocessing.process.BaseProcess:
-        self._listening[index].clear()
+    def _spawn(self, child: int) -> multiprocessing.process.BaseProcess:
+        self._listening[child].clear()
         proc = self._context.Process(
             target=_worker_main,
-            args=(self._config, index, *self._log_settings, self._listening[index]),
-            name=f"mockado-ext-proc-{index}",
+            args=(self._config, child + 1, *self._log_settings, self._listening[child]),
+            name=f"mockado-ext-proc-{child + 1}",
         )
         proc.start()
         return proc
 
     async def ready_check(self) -> dict[str, bool]:
-        """Ready only once every worker listens, so Envoy never meets a refused port."""
+        """Ready only once every worker listens."""
         checks = await redis_ready(self._redis)
-        checks["workers"] = all(event.is_set() for event in self._listening)
+        checks["workers"] = self._own_ready.is_set() and all(
+            event.is_set() for event in self._listening
+        )
         return checks
 
     async def run(self) -> int:
-        """Spawn the workers and serve the probes until SIGTERM or SIGINT; then stop."""
-        from ext_proc_server.core.probes import serve_probes
-        from ext_proc_server.core.redis_client import make_redis
-
-        collector = self._config.collector
-        self._children = [self._spawn(i) for i in range(len(self._listening))]
+        """Listen (worker 0), spawn the other workers and serve the probes until SIGTERM
+        or SIGINT; then stop them all."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        own = loop.create_task(self._serve_own(stop))
+        started = loop.create_task(self._own_ready.wait())
+        await asyncio.wait({own, started}, return_when=asyncio.FIRST_COMPLETED)
+        if own.done():
+            started.cancel()
+            await own  # raises why worker 0 could not start
+            return 0
+        self._children = [self._spawn(i) for i in range(len(self._listening))]
+        await self._supervise(stop)
+        await own
+        return 0
+
+    async def _serve_own(self, stop: asyncio.Event) -> None:
+        """Worker 0, on this process's event loop (its metrics go to the shared dir)."""
+        server = CaptureServer(self._config, serve_http=False, worker_index=0)
+        tuned = asyncio.get_running_loop().create_task(tune_gc(self._own_ready))
+        try:
+            await server.run(stop=stop, ready=self._own_ready)
+        finally:
+            tuned.cancel()
+
+    async def _supervise(self, stop: asyncio.Event) -> None:
+        """The probe port and restarts, until ``stop``; then the children stop."""
+        from ext_proc_server.core.probes import serve_probes
+        from ext_proc_server.core.redis_client import make_redis
+
+        collector = self._config.collector
         self._redis = make_redis(
             collector.redis_url,
             pool_size=1,
@@ -128,7 +152,7 @@ class Supervisor:
         )
         log.info(
             "ext_proc supervisor: %d workers, http port %d",
-            len(self._children),
+            len(self._children) + 1,
             collector.http_port,
         )
         await self._watch(stop)
@@ -136,7 +160,6 @@ class Supervisor:
         probes.should_exit = True
         with contextlib.suppress(Exception):
             await self._redis.aclose()
-        return 0
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Restart a worker that exited, until ``stop`` is set."""
@@ -147,7 +170,9 @@ class Supervisor:
                 await asyncio.wait_for(stop.wait(), timeout=WATCH_INTERVAL_S)
             for i, child in enumerate(self._children):
                 if not stop.is_set() and not child.is_alive():
-                    log.error("ext_proc worker %d exited (code %s); restarting", i, child.exitcode)
+                    log.error(
+                        "ext_proc worker %d exited (code %s); restarting", i + 1, child.exitcode
+                    )
                     if child.pid is not None:
                         multiprocess.mark_process_dead(child.pid)
                     await asyncio.sleep(RESTART_DELAY_S)

@@ -88,6 +88,13 @@ COLLECTOR_DEDUPLICATION = Counter(
     "Dedup decisions: duplicate or unique.",
     ["result"],
 )
+COLLECTOR_REPEATS = Counter(
+    "collector_repeats",
+    "Exchanges recognized as repeats of a recorded request before sanitizing (the fast "
+    "path; each also counts as a duplicate), by where the record was found: local (this "
+    "process) or redis (another replica).",
+    ["level"],
+)
 COLLECTOR_QUEUE_SIZE = Gauge(
     "collector_queue_size",
     "Exchanges waiting in the in-memory buffer for the pipeline.",

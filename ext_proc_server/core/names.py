@@ -11,6 +11,9 @@ META_BODY_LIMIT = "x-mockado-body-limit-bytes"
 EXT_PROC_FILTER_NAME = "envoy.filters.http.ext_proc"
 ATTR_NAMESPACE = "xds.node.metadata.NAMESPACE"
 ATTR_WORKLOAD = "xds.node.metadata.WORKLOAD_NAME"
+# The upstream cluster; in Istio "outbound|<port>|<subset>|<destination FQDN>". Known only
+# once the route is chosen, so it is asked for as a response attribute.
+ATTR_CLUSTER_NAME = "xds.cluster_name"
 # Attributes Envoy evaluates per request and sends in ProcessingRequest.attributes. In
 # Istio, the node id is "sidecar~<pod ip>~<pod>.<namespace>~<namespace>.svc.cluster.local"
 # and the node metadata carries WORKLOAD_NAME and NAMESPACE, so these name the workload.
@@ -22,3 +25,5 @@ REQUEST_ATTRIBUTES = (
     ATTR_WORKLOAD,
     ATTR_NAMESPACE,
 )
+# Attributes Envoy sends with the response headers.
+RESPONSE_ATTRIBUTES = (ATTR_CLUSTER_NAME,)

@@ -48,3 +48,8 @@ class RedisKeys:
     def resync_lock(self, shard: str) -> str:
         """A short lock (with a TTL) taken by the one loader replica reloading a shard."""
         return f"{self.queue}:resync-lock:{shard}"
+
+    def repeat_claim(self, name: str) -> str:
+        """The repeat fast path's claim: a keyed digest of a raw request (set only when
+        every replica has the key); the value is the response fingerprint and mapping id."""
+        return f"{self.queue}:seen:{name}"

@@ -6,7 +6,7 @@ import fnmatch
 import re
 from collections.abc import Sequence
 
-from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.config import MockadoConfig, cluster_hosts
 
 DEFAULT_SHARD = "default"
 
@@ -21,9 +21,11 @@ def shard_urls(config: MockadoConfig) -> tuple[dict[str, str], list[tuple[str, s
 
     Routes sharing a WireMock URL share one shard. The loader's own wiremock_url is
     "default"; other URLs take the name of the ``serving.shard_groups`` group that lists
-    the route's host pattern, else "shard-<n>" in order of appearance.
+    the route's host pattern, else "shard-<n>" in order of appearance. Patterns take the
+    canonical host form (``core.hosts.ClusterHosts``): queue entries carry canonical hosts.
     """
     loader = config.loader
+    hosts = cluster_hosts(config.collector)
     names_by_url = {loader.wiremock_url: DEFAULT_SHARD}
     urls = {DEFAULT_SHARD: loader.wiremock_url}
     routes: list[tuple[str, str]] = []
@@ -36,7 +38,7 @@ def shard_urls(config: MockadoConfig) -> tuple[dict[str, str], list[tuple[str, s
                 name = f"{name}-{len(urls)}"
             names_by_url[route.wiremock_url] = name
             urls[name] = route.wiremock_url
-        routes.append((route.host.lower(), name))
+        routes.append((hosts.canonical_pattern(route.host), name))
     return urls, routes
 
 

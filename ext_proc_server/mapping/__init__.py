@@ -4,6 +4,8 @@
   for the dedup hash and the matchers.
 * ``dedup`` - :class:`Deduplicator` (hash, in-process LRU), :func:`claim_batch`
   (the Redis claim shared by every replica).
+* ``repeats`` - :class:`RepeatIndex`: the repeat fast path (keyed digests of raw
+  exchanges, the in-process LRU of recorded ones, repeat counts per mapping).
 * ``matchers`` - :func:`request_pattern`: WireMock request matchers and specificity.
 * ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).
 * ``catch_all`` - :func:`catch_all_mapping`: the lowest-priority stub of each shard.
@@ -13,6 +15,7 @@ from ext_proc_server.mapping.catch_all import CATCH_ALL_PRIORITY, catch_all_mapp
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
 from ext_proc_server.mapping.matchers import JsonWalk, request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.mapping.stubs import ScenarioTracker, build_mapping
 
 __all__ = [
@@ -21,6 +24,8 @@ __all__ = [
     "JsonWalk",
     "NoiseNormalizer",
     "NormalizedRequest",
+    "RepeatIndex",
+    "RepeatKey",
     "ScenarioTracker",
     "build_mapping",
     "catch_all_mapping",

@@ -33,8 +33,7 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     pattern: dict[str, Any] = {"method": normalized.method}
     specificity = 0
     if normalized.host:
-        # caseInsensitive: Jetty may reuse the first Host casing on a kept-alive connection.
-        pattern["host"] = {"equalTo": normalized.host, "caseInsensitive": True}
+        pattern["host"] = host_matcher(normalized.host, normalized.host_aliases)
     if normalized.path_is_stable:
         pattern["urlPath"] = normalized.path
         specificity += 2 * len(normalized.segments)
@@ -77,6 +76,17 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
             pattern["bodyPatterns"] = [{"equalTo": body.value}]
             specificity += 2
     return pattern, specificity
+
+
+def host_matcher(host: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The destination: any name of an in-cluster Service (``aliases``: short name,
+    name.namespace, name.namespace.svc, the FQDN; a final dot and a port allowed), else
+    exactly ``host``. Case-insensitive: Jetty may reuse the first Host casing on a
+    kept-alive connection."""
+    if not aliases:
+        return {"equalTo": host, "caseInsensitive": True}
+    names = "|".join(java_regex_escape(alias) for alias in aliases)
+    return {"matches": f"(?i)(?:{names})\\.?(?::[0-9]+)?"}
 
 
 def _value_matcher(value: Normalized) -> tuple[dict[str, Any], int]:

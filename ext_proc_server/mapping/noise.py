@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
-from ext_proc_server.core.hosts import host_of, url_host
+from ext_proc_server.core.hosts import url_host
 
 # Field names (compared in snake_case, case-insensitively) whose value is always noise.
 DEFAULT_NOISE_FIELDS = frozenset(
@@ -150,13 +150,17 @@ class NormalizedBody:
 @dataclass(frozen=True, slots=True)
 class NormalizedRequest:
     method: str
-    # As WireMock's host matcher compares it: lower-cased, no port, IPv6 in brackets.
+    # The canonical host (core.hosts.ClusterHosts) as WireMock's host matcher compares it:
+    # lower-cased, no port, IPv6 in brackets.
     host: str
     path: str
     segments: tuple[Normalized, ...]
     # Sorted by name then value; holes included (the matcher lists them as optional).
     query: tuple[tuple[str, Normalized], ...]
     body: NormalizedBody
+    # Every name of the in-cluster Service ``host`` is (api, api.payments, ...); () for
+    # any other host, which matches only itself.
+    host_aliases: tuple[str, ...] = ()
 
     @property
     def path_is_stable(self) -> bool:
@@ -196,6 +200,12 @@ class NoiseNormalizer:
         # Pseudonyms are not recognizable tokens: an unstructured body redacted
         # in that mode has dynamic parts we cannot locate.
         self._pseudonyms = config.sanitize_mode == "pseudonyms"
+        self._hosts = cluster_hosts(config)
+
+    def canonical_host(self, exchange: Exchange) -> str:
+        """The destination's canonical host (no port, no brackets), seen from the
+        exchange's namespace: every name of one Kubernetes Service gives its FQDN."""
+        return self._hosts.canonical(exchange.request.authority, namespace=exchange.namespace)
 
     # -- field and value rules ------------------------------------------------
 
@@ -253,10 +263,12 @@ class NoiseNormalizer:
         redactions = exchange.redactions
         path = request.path or "/"
         fields = self.noise_fields(path)
+        host = self.canonical_host(exchange)
         return NormalizedRequest(
             method=request.method.upper(),
             # WireMock's host matcher compares an IPv6 literal in brackets.
-            host=url_host(host_of(request.authority)),
+            host=url_host(host),
+            host_aliases=self._hosts.aliases(host),
             path=path,
             segments=self._segments(path, redactions),
             query=self._pairs(request.query, fields, redactions, "request.query."),

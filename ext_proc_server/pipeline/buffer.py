@@ -30,9 +30,14 @@ import logging
 import time
 from collections import deque
 
+from redis.exceptions import RedisError
+
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
+from ext_proc_server.mapping.stubs import mapping_id
 from ext_proc_server.pipeline.retry import RedisRetry
 from ext_proc_server.pipeline.stages import Prepared, Stages, prepare
 
@@ -62,6 +67,12 @@ class CapturePipeline:
         self._workers: list[asyncio.Task[None]] = []
         self._drop_buffer_full = _dropped.labels(reason="buffer_full")
         self._retry = RedisRetry()
+        self._reporter: asyncio.Task[None] | None = None
+
+    @property
+    def repeats(self) -> RepeatIndex | None:
+        """The repeat fast path's index (None: off), for the streams to check first."""
+        return self._stages.repeats
 
     @property
     def redis_failing(self) -> bool:
@@ -90,11 +101,18 @@ class CapturePipeline:
     def start(self) -> None:
         for n in range(self._config.async_workers):
             self._workers.append(asyncio.create_task(self._worker(), name=f"pipeline-{n}"))
+        if self._stages.repeats is not None and self._stages.seen_again is not None:
+            self._reporter = asyncio.create_task(self._report_repeats(), name="pipeline-repeats")
 
     async def stop(self, *, drain_timeout_s: float = 5.0) -> None:
         """Stop taking captures, flush what is held for up to drain_timeout_s, then give up."""
         self._stopping = True
         self._wakeup.set()
+        if self._reporter is not None:
+            self._reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reporter
+            await self._hand_over_repeats()
         pending: set[asyncio.Task[None]] = set()
         if self._workers:
             _done, pending = await asyncio.wait(self._workers, timeout=drain_timeout_s)
@@ -121,8 +139,10 @@ class CapturePipeline:
                 return
             self._in_flight += len(batch)
             try:
-                prepared = await self._prepare(batch)
+                fresh = await self._skip_repeats(batch)
+                prepared = await self._prepare(fresh)
                 await self._write(prepared)
+                self._remember(prepared)
             except asyncio.CancelledError:
                 # Stopped past the drain deadline while Redis refused this batch.
                 _dropped.labels(reason="redis_error").inc(len(batch))
@@ -147,16 +167,70 @@ class CapturePipeline:
         batch = [self._buffer.popleft() for _ in range(take)]
         return batch or await self._take_batch()
 
-    async def _prepare(self, batch: list[Exchange]) -> list[Prepared]:
+    async def _skip_repeats(self, batch: list[Exchange]) -> list[tuple[Exchange, RepeatKey | None]]:
+        """The fast path for exchanges the streams could not decide: the in-process LRU
+        again (an earlier one may have been recorded since), then the repeat claims of
+        other replicas in one Redis round trip. A lookup that fails takes the full path."""
+        repeats = self._stages.repeats
+        if repeats is None:
+            return [(exchange, None) for exchange in batch]
+        keyed = []
+        for exchange in batch:
+            key = repeats.key_of(exchange)
+            if repeats.recorded(key) is None:
+                keyed.append((exchange, key))
+        lookup = self._stages.seen_in_redis
+        if not keyed or lookup is None:
+            return keyed
+        try:
+            values = await lookup([repeats.redis_name(key) for _, key in keyed])
+        except (QueueError, RedisError, OSError):
+            return keyed
+        return [
+            (exchange, key)
+            for (exchange, key), value in zip(keyed, values, strict=True)
+            if repeats.recorded_in_redis(key, value) is None
+        ]
+
+    def _remember(self, prepared: list[Prepared]) -> None:
+        """Every item written (queued now, or already queued) is recorded: its repeats
+        take the fast path from now on."""
+        repeats = self._stages.repeats
+        if repeats is None:
+            return
+        for item in prepared:
+            if item.repeat_key is not None:
+                repeats.remember(item.repeat_key, mapping_id(item.dedup_hash))
+
+    async def _report_repeats(self) -> None:
+        """Hand the repeat counts to ``Stages.seen_again`` once per flush interval."""
+        while True:
+            await asyncio.sleep(self._flush_interval_s)
+            await self._hand_over_repeats()
+
+    async def _hand_over_repeats(self) -> None:
+        repeats, hook = self._stages.repeats, self._stages.seen_again
+        if repeats is None or hook is None:
+            return
+        counts = repeats.drain_counts()
+        if not counts:
+            return
+        try:
+            await hook(counts)
+        except Exception:
+            log.exception("pipeline: reporting %d repeated mappings failed", len(counts))
+
+    async def _prepare(self, batch: list[tuple[Exchange, RepeatKey | None]]) -> list[Prepared]:
         out: list[Prepared] = []
         clock = time.perf_counter
         yield_at = clock() + YIELD_EVERY_S
-        for exchange in batch:
+        for exchange, repeat_key in batch:
             item = prepare(
                 exchange,
                 self._stages,
                 dedup_enabled=self._dedup_enabled,
                 skip_truncated=self._skip_truncated,
+                repeat_key=repeat_key,
             )
             if item is not None:
                 out.append(item)
@@ -168,22 +242,40 @@ class CapturePipeline:
         return out
 
     async def _write(self, prepared: list[Prepared]) -> None:
-        """Claim, then enqueue; each step is retried until Redis accepts it."""
+        """Claim, then enqueue; each step is retried until Redis accepts it. Local
+        duplicates (no entry) are not written."""
+        prepared = [p for p in prepared if p.entry is not None]
         if not prepared:
             return
+        entries: list[dict[str, str]] = [p.entry for p in prepared if p.entry is not None]
         combined = self._stages.claim_and_enqueue
         if self._dedup_enabled and combined is not None:
             hashes = [p.dedup_hash for p in prepared]
-            entries = [p.entry for p in prepared]
-            claimed = await self._retry.run(lambda: combined(hashes, entries))
+            seen = self._repeat_claims(prepared)
+            if seen:
+                claimed = await self._retry.run(lambda: combined(hashes, entries, seen))
+            else:
+                claimed = await self._retry.run(lambda: combined(hashes, entries))
             metrics.COLLECTOR_ENQUEUED.inc(sum(claimed))
             return
         if self._dedup_enabled:
             hashes = [p.dedup_hash for p in prepared]
             claimed = await self._retry.run(lambda: self._stages.claim(hashes))
-            prepared = [p for p, ok in zip(prepared, claimed, strict=True) if ok]
-        if not prepared:
+            entries = [e for e, ok in zip(entries, claimed, strict=True) if ok]
+        if not entries:
             return
-        entries = [p.entry for p in prepared]
         await self._retry.run(lambda: self._stages.enqueue(entries))
         metrics.COLLECTOR_ENQUEUED.inc(len(entries))
+
+    def _repeat_claims(self, prepared: list[Prepared]) -> list[tuple[str, str]]:
+        """(name, value) of each item's repeat claim, when they are shared in Redis."""
+        repeats = self._stages.repeats
+        if repeats is None or self._stages.seen_in_redis is None:
+            return []
+        claims = []
+        for item in prepared:
+            if item.repeat_key is None:
+                return []
+            value = repeats.redis_value(item.repeat_key, mapping_id(item.dedup_hash))
+            claims.append((repeats.redis_name(item.repeat_key), value))
+        return claims

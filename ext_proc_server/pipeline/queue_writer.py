@@ -19,19 +19,26 @@ from ext_proc_server.core.redis_keys import RedisKeys
 # Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its
 # dedup claim exists (another replica, or an earlier item, queued it), else XADD,
 # then set the claim. XADD goes first so a failed XADD never leaves a claim behind
-# (a retry would then call the capture a duplicate and lose it).
-# KEYS: stream, claim key per item. ARGV: ttl_s, then mapping, host, enqueued_at per item.
+# (a retry would then call the capture a duplicate and lose it). Then, when given, the
+# item's repeat claim is set: queued now or before, it is recorded.
+# KEYS: stream, claim key per item, then (optional) repeat claim per item.
+# ARGV: ttl_s, item count, mapping, host, enqueued_at per item, then repeat values.
 _CLAIM_AND_ENQUEUE_LUA = f"""
+local n = tonumber(ARGV[2])
+local with_seen = #KEYS > n + 1
 local out = {{}}
-for i = 2, #KEYS do
-  local a = 2 + (i - 2) * 3
-  if redis.call('EXISTS', KEYS[i]) == 0 then
+for i = 1, n do
+  local a = 3 + (i - 1) * 3
+  if redis.call('EXISTS', KEYS[1 + i]) == 0 then
     redis.call('XADD', KEYS[1], '*', '{FIELD_MAPPING}', ARGV[a], '{FIELD_HOST}', ARGV[a + 1],
                '{FIELD_ENQUEUED_AT}', ARGV[a + 2])
-    redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
-    out[i - 1] = 1
+    redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1])
+    out[i] = 1
   else
-    out[i - 1] = 0
+    out[i] = 0
+  end
+  if with_seen then
+    redis.call('SET', KEYS[1 + n + i], ARGV[2 + 3 * n + i], 'EX', ARGV[1])
   end
 end
 return out
@@ -48,16 +55,25 @@ class ClaimAndEnqueue:
         self._script = redis.register_script(_CLAIM_AND_ENQUEUE_LUA)
 
     async def __call__(
-        self, hashes: Sequence[str], entries: Sequence[Mapping[str, str]]
+        self,
+        hashes: Sequence[str],
+        entries: Sequence[Mapping[str, str]],
+        seen: Sequence[tuple[str, str]] = (),
     ) -> list[bool]:
-        """-> claimed (and queued) per item; raises QueueError on Redis errors."""
+        """-> claimed (and queued) per item; raises QueueError on Redis errors. ``seen``:
+        (name, value) of each item's repeat claim, or () for none."""
         if not hashes:
             return []
         keys = [self._keys.stream]
-        args = [self._ttl_s]
+        args = [self._ttl_s, str(len(hashes))]
         for dedup_hash, entry in zip(hashes, entries, strict=True):
             keys.append(self._keys.dedup_claim(dedup_hash))
             args += (entry[FIELD_MAPPING], entry[FIELD_HOST], entry[FIELD_ENQUEUED_AT])
+        if seen:
+            if len(seen) != len(hashes):
+                raise ValueError("claim and enqueue: one repeat claim per item")
+            keys += [self._keys.repeat_claim(name) for name, _ in seen]
+            args += [value for _, value in seen]
         try:
             replies = await self._script(keys=keys, args=args)
         except RedisError as exc:
@@ -86,3 +102,18 @@ async def enqueue_batch(
         raise QueueError(
             f"redis: enqueue of {len(entries)} mappings failed ({type(exc).__name__})"
         ) from exc
+
+
+async def repeat_claims(
+    redis: aioredis.Redis, *, keys: RedisKeys, names: Sequence[str]
+) -> list[bytes | None]:
+    """The values of the repeat claims ``names`` (None where absent), in one MGET."""
+    if not names:
+        return []
+    try:
+        values: list[bytes | None] = await redis.mget([keys.repeat_claim(n) for n in names])
+    except RedisError as exc:
+        raise QueueError(
+            f"redis: lookup of {len(names)} repeat claims failed ({type(exc).__name__})"
+        ) from exc
+    return values

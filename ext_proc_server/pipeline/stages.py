@@ -9,7 +9,7 @@ dropped; the pipeline's workers then write whole batches with the Redis stages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,30 +22,36 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping import stubs
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.pipeline import queue_writer
 from ext_proc_server.sanitize import Sanitizer
 
 log = logging.getLogger(__name__)
 
 _dropped = metrics.COLLECTOR_DROPPED
+ClaimAndEnqueueFn = Callable[..., Awaitable[list[bool]]]
 
 
 @dataclass(frozen=True, slots=True)
 class Keyed:
     """A sanitized exchange with its dedup hash. ``normalized``: what the dedup stage
-    computed the hash from, when the mapping stage can reuse it (else None)."""
+    computed the hash from, when the mapping stage can reuse it (else None). ``host``:
+    the canonical destination host, for shard routing ("" = from the authority)."""
 
     exchange: Exchange
     dedup_hash: str
     normalized: NormalizedRequest | None = None
+    host: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One exchange ready for Redis: its dedup hash and its queue entry."""
+    """One exchange ready for Redis: its dedup hash and its queue entry (None: a local
+    duplicate, already queued), and its repeat key when the fast path is on."""
 
     dedup_hash: str
-    entry: dict[str, str]
+    entry: dict[str, str] | None
+    repeat_key: RepeatKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +69,29 @@ class Stages:
     enqueue: Callable[[Sequence[dict[str, str]]], Awaitable[None]]
     # Optional: claim and enqueue in one step (one Redis round trip per batch).
     # (hashes, entries) -> claimed-and-queued?, one per item; raises on Redis errors.
-    claim_and_enqueue: (
-        Callable[[Sequence[str], Sequence[dict[str, str]]], Awaitable[list[bool]]] | None
-    ) = None
+    # (hashes, entries, seen) with ``seen`` the repeat claims to set, (name, value) per
+    # item, or () for none.
+    claim_and_enqueue: ClaimAndEnqueueFn | None = None
+    # The repeat fast path (None: off): its index, and the Redis lookup of repeat claims
+    # other replicas set (names) -> values, None where absent; raises on Redis errors.
+    repeats: RepeatIndex | None = None
+    seen_in_redis: Callable[[Sequence[str]], Awaitable[list[Any]]] | None = None
+    # The last_seen hook: repeats per mapping id since the last call, about once per
+    # flush_interval (None: not reported). Stub lifecycle plugs in here.
+    seen_again: Callable[[Mapping[str, int]], Awaitable[None]] | None = None
 
 
 def prepare(
-    exchange: Exchange, stages: Stages, *, dedup_enabled: bool, skip_truncated: bool
+    exchange: Exchange,
+    stages: Stages,
+    *,
+    dedup_enabled: bool,
+    skip_truncated: bool,
+    repeat_key: RepeatKey | None = None,
 ) -> Prepared | None:
-    """Sanitize, dedup locally and map one exchange -> its queue entry, or None when it
-    is dropped (counted by reason) or a local duplicate. Fails closed: an exchange the
-    sanitizer cannot clean never goes further."""
+    """Sanitize, dedup locally and map one exchange -> its queue entry (no entry for a
+    local duplicate), or None when it is dropped (counted by reason). Fails closed: an
+    exchange the sanitizer cannot clean never goes further."""
     if skip_truncated and exchange.response and exchange.response.body_truncated:
         _dropped.labels(reason="truncated_response").inc()
         return None
@@ -84,11 +102,12 @@ def prepare(
         keyed = stages.dedup(clean)
         # is_new_locally and claim count collector_deduplication_operations_total.
         if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash):
-            return None
+            return Prepared(keyed.dedup_hash, None, repeat_key)
         mapping = stages.build_mapping(keyed)
         if mapping is None:
             return None
-        entry = queue_entries.encode_entry(mapping, host=host_of(clean.request.authority))
+        host = keyed.host or host_of(clean.request.authority)
+        entry = queue_entries.encode_entry(mapping, host=host)
         # Redis needs valid UTF-8; a value that is not cannot be queued.
         entry[queue_entries.FIELD_MAPPING].encode("utf-8")
     except UnicodeEncodeError:
@@ -98,7 +117,7 @@ def prepare(
         _dropped.labels(reason="internal_error").inc()
         log.exception("pipeline: mapping failed")
         return None
-    return Prepared(dedup_hash=keyed.dedup_hash, entry=entry)
+    return Prepared(keyed.dedup_hash, entry, repeat_key)
 
 
 def _sanitized(exchange: Exchange, stages: Stages) -> Exchange | None:
@@ -130,7 +149,8 @@ class DedupStage:
 
     def __call__(self, exchange: Exchange) -> Keyed:
         dedup_hash, normalized = self._deduplicator.hash_normalized(exchange)
-        return Keyed(exchange, dedup_hash, normalized)
+        host = self._deduplicator.normalizer.canonical_host(exchange)
+        return Keyed(exchange, dedup_hash, normalized, host)
 
 
 class MappingStage:
@@ -174,16 +194,22 @@ class RedisStages:
         await queue_writer.enqueue_batch(self._redis, keys=self._keys, entries=entries)
 
     async def claim_and_enqueue(
-        self, hashes: Sequence[str], entries: Sequence[dict[str, str]]
+        self,
+        hashes: Sequence[str],
+        entries: Sequence[dict[str, str]],
+        seen: Sequence[tuple[str, str]] = (),
     ) -> list[bool]:
         assert self._script is not None
-        claimed = await self._script(hashes, entries)
+        claimed = await self._script(hashes, entries, seen)
         queued = sum(claimed)
         if queued:
             self._unique.inc(queued)
         if len(claimed) - queued:
             self._duplicate.inc(len(claimed) - queued)
         return claimed
+
+    async def seen_in_redis(self, names: Sequence[str]) -> list[Any]:
+        return await queue_writer.repeat_claims(self._redis, keys=self._keys, names=names)
 
     @property
     def has_script(self) -> bool:
@@ -196,6 +222,7 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
     normalizer = NoiseNormalizer(config)
     dedup = DedupStage(Deduplicator(config, normalizer=normalizer))
     writes = RedisStages(redis, keys=keys, ttl_s=config.dedup_ttl_s)
+    repeats = RepeatIndex(config, normalizer=normalizer)
     return Stages(
         sanitize=Sanitizer(config).sanitize,
         dedup=dedup,
@@ -204,4 +231,6 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
         claim=writes.claim,
         enqueue=writes.enqueue,
         claim_and_enqueue=writes.claim_and_enqueue if writes.has_script else None,
+        repeats=repeats if repeats.enabled else None,
+        seen_in_redis=writes.seen_in_redis if writes.has_script and repeats.shared else None,
     )

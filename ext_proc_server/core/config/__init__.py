@@ -8,6 +8,8 @@ from ext_proc_server.core.config.collector import (
     CollectorConfig,
     NoiseRule,
     SanitizePattern,
+    cluster_hosts,
+    dedup_key,
     pseudonym_key,
 )
 from ext_proc_server.core.config.control_plane import (
@@ -56,6 +58,8 @@ __all__ = [
     "ShardRoute",
     "TLSClient",
     "TLSServer",
+    "cluster_hosts",
+    "dedup_key",
     "load_config",
     "pseudonym_key",
     "redact_url",

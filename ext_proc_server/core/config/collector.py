@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from ext_proc_server.core.config.checks import check_host_patterns, check_path_filters
+from ext_proc_server.core.config.checks import (
+    KeyedValueError,
+    check_dns_label,
+    check_host_patterns,
+    check_path_filters,
+)
 from ext_proc_server.core.config.sections import (
     DEFAULT_REDIS_URL,
     KIB,
@@ -21,6 +27,7 @@ from ext_proc_server.core.config.sections import (
     merge_redis_password,
 )
 from ext_proc_server.core.errors import ConfigError
+from ext_proc_server.core.hosts import DEFAULT_CLUSTER_DOMAIN, ClusterHosts
 from ext_proc_server.core.metrics import SANITIZE_TYPES
 
 # HTTP/2 streams per connection between Envoy and the collector, set on both sides: the
@@ -29,6 +36,10 @@ from ext_proc_server.core.metrics import SANITIZE_TYPES
 # Service spread. Envoy must know it before the server's SETTINGS arrive, or a burst on a
 # new connection is refused (REFUSED_STREAM) and counts as a failed connection.
 COLLECTOR_STREAMS_PER_CONNECTION = 32
+# A DNS name: the cluster domain Kubernetes' DNS serves Services under.
+_DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*")
+# The dedup key must be long enough that its digests cannot be brute-forced.
+DEDUP_KEY_MIN_BYTES = 16
 
 
 class SanitizePattern(ConfigSection):
@@ -105,6 +116,15 @@ class CollectorConfig(ConfigSection):
     dedup_cache_size: int = Field(default=10_000, ge=0)
     dedup_body_limit: int = Field(default=1024, ge=0)
     dedup_ttl_s: int = Field(default=86_400, ge=1)
+    # Key of the repeat fast path's digests (BLAKE2b, keyed), shared by every replica. Only
+    # from a Secret: MOCKADO_COLLECTOR__DEDUP_KEY or dedup_key_file, never mockado.yaml.
+    # Unset: each process draws a random key and repeats are recognized in-process only.
+    dedup_key: SecretStr | None = Field(default=None, exclude=True)
+    dedup_key_file: str | None = None
+    # Kubernetes DNS: "api.payments" is the Service api in namespace payments when payments
+    # is the exchange's namespace or listed here; the control plane renders this list.
+    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
+    cluster_namespaces: list[str] = Field(default_factory=list)
     noise_rules: list[NoiseRule] = Field(default_factory=list)
     async_workers: int = Field(default=2, ge=1, le=64)
     batch_size: int = Field(default=100, ge=1, le=10_000)
@@ -134,6 +154,31 @@ class CollectorConfig(ConfigSection):
         classmethod(lambda cls, v: check_host_patterns(v))
     )
 
+    @field_validator("cluster_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        domain = value.strip().lower().strip(".")
+        if len(domain) > 253 or not _DNS_NAME.fullmatch(domain):
+            raise ValueError("not a DNS domain (e.g. cluster.local)")
+        return domain
+
+    @field_validator("cluster_namespaces")
+    @classmethod
+    def _namespaces(cls, names: list[str]) -> list[str]:
+        for index, name in enumerate(names):
+            try:
+                check_dns_label(name)
+            except ValueError as exc:
+                raise KeyedValueError(index, str(exc)) from None
+        return list(dict.fromkeys(names))
+
+    @field_validator("dedup_key")
+    @classmethod
+    def _key_length(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value().encode()) < DEDUP_KEY_MIN_BYTES:
+            raise ValueError(f"at least {DEDUP_KEY_MIN_BYTES} bytes")
+        return key
+
     @model_validator(mode="after")
     def _tls_needs_tls_url(self) -> CollectorConfig:
         check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
@@ -159,3 +204,29 @@ def pseudonym_key(config: CollectorConfig) -> bytes | None:
                 f"collector.pseudonym_key_file: cannot read ({exc.strerror})"
             ) from exc
     return None
+
+
+def dedup_key(config: CollectorConfig) -> bytes | None:
+    """The repeat fast path's key, from the environment or a key file; None when unset
+    (the fast path then uses a random per-process key and writes nothing to Redis)."""
+    if config.dedup_key is not None:
+        return config.dedup_key.get_secret_value().encode()
+    if not config.dedup_key_file:
+        return None
+    try:
+        key = Path(config.dedup_key_file).read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(f"collector.dedup_key_file: cannot read ({exc.strerror})") from exc
+    if len(key) < DEDUP_KEY_MIN_BYTES:
+        raise ConfigError(
+            f"collector.dedup_key_file: the key needs at least {DEDUP_KEY_MIN_BYTES} bytes"
+        )
+    return key
+
+
+def cluster_hosts(config: CollectorConfig, *, namespaces: Iterable[str] = ()) -> ClusterHosts:
+    """The canonical-host rules of this config (``namespaces``: more known namespaces)."""
+    return ClusterHosts(
+        cluster_domain=config.cluster_domain,
+        namespaces=(*config.cluster_namespaces, *namespaces),
+    )

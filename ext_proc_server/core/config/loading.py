@@ -26,6 +26,11 @@ from ext_proc_server.core.config.yaml_file import read_yaml_mapping
 from ext_proc_server.core.errors import ConfigError
 
 ENV_PREFIX = "MOCKADO_"
+# Secrets that only a Secret may set (the environment or a key file): mockado.yaml is a
+# ConfigMap, readable by more people than the key should be. -> where to set it instead.
+ENV_ONLY_SECRETS = {
+    ("collector", "dedup_key"): "MOCKADO_COLLECTOR__DEDUP_KEY or collector.dedup_key_file",
+}
 
 
 class MockadoConfig(ConfigSection):
@@ -90,6 +95,7 @@ def load_config(
     data: dict[str, Any] = {}
     if path is not None:
         data = read_yaml_mapping(Path(path))
+        _refuse_file_secrets(data)
     data = _apply_env(data, env)
     for dotted, value in (overrides or {}).items():
         node = data
@@ -101,6 +107,15 @@ def load_config(
         return MockadoConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from None
+
+
+def _refuse_file_secrets(data: Mapping[str, Any]) -> None:
+    for (section, key), instead in ENV_ONLY_SECRETS.items():
+        values = data.get(section)
+        if isinstance(values, Mapping) and key in values:
+            raise ConfigError(
+                f"{section}.{key}: never in the config file; set it from a Secret ({instead})"
+            )
 
 
 def redacted_dump(config: MockadoConfig) -> dict[str, Any]:
@@ -120,4 +135,4 @@ def redacted_dump(config: MockadoConfig) -> dict[str, Any]:
 
 
 def _is_secret_key(key: str) -> bool:
-    return key in {"pseudonym_key"} or key.endswith("password")
+    return key in {"pseudonym_key", "dedup_key"} or key.endswith("password")

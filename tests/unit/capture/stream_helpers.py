@@ -9,7 +9,7 @@ from ext_proc_server.capture.protos import (
     HttpTrailers,
     ProcessingRequest,
 )
-from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 
 
 def hmap(pairs):
@@ -66,10 +66,12 @@ def resp_trailers(pairs):
     return ProcessingRequest(response_trailers=HttpTrailers(trailers=hmap(pairs)))
 
 
-def make(config=None, meta=None):
+def make(config=None, meta=None, repeats=None):
     config = config or CollectorConfig()
     return StreamAssembler(
         config=config,
         capture_filter=CaptureFilter(config),
         meta=meta or StreamMeta(body_limit_bytes=config.body_limit_bytes),
+        hosts=cluster_hosts(config),
+        repeats=repeats,
     )

@@ -7,7 +7,12 @@ from google.protobuf import struct_pb2
 from ext_proc_server.capture import StreamMeta, dispatch, stream_meta
 from ext_proc_server.capture.protos import HttpBody, ProcessingRequest
 from ext_proc_server.core.config import CollectorConfig
-from ext_proc_server.core.names import ATTR_NAMESPACE, ATTR_WORKLOAD, EXT_PROC_FILTER_NAME
+from ext_proc_server.core.names import (
+    ATTR_CLUSTER_NAME,
+    ATTR_NAMESPACE,
+    ATTR_WORKLOAD,
+    EXT_PROC_FILTER_NAME,
+)
 from tests.unit.capture.stream_helpers import (
     make,
     req_body,
@@ -156,6 +161,33 @@ def test_namespace_and_workload_from_envoy_attributes_when_metadata_is_silent():
     # Metadata wins over attributes.
     done = run([first, resp_headers(eos=True)], meta=StreamMeta(namespace="ns", workload="wl"))
     assert (done.exchange.namespace, done.exchange.workload) == ("ns", "wl")
+
+
+@pytest.mark.parametrize(
+    ("authority", "cluster", "expected"),
+    [
+        (
+            "api:8080",
+            "outbound|8080||api.payments.svc.cluster.local",
+            "api.payments.svc.cluster.local:8080",
+        ),
+        (
+            "10.1.2.3:80",
+            "outbound|80||api.payments.svc.cluster.local",
+            "api.payments.svc.cluster.local:80",
+        ),
+        # An egress gateway is not the destination; neither is an inbound cluster.
+        ("example.com", "outbound|443||egress.istio-system.svc.cluster.local", "example.com"),
+        ("api:8080", "inbound|8080||", "api:8080"),
+    ],
+)
+def test_the_destination_fqdn_comes_from_envoys_cluster_name(authority, cluster, expected):
+    attrs = struct_pb2.Struct()
+    attrs.update({ATTR_CLUSTER_NAME: cluster})
+    response = resp_headers(eos=True)
+    response.attributes[EXT_PROC_FILTER_NAME].CopyFrom(attrs)
+    done = run([req_headers(eos=True, authority=authority), response])
+    assert done.exchange.request.authority == expected
 
 
 def test_gzip_response_is_decoded_and_encoding_headers_removed():

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from ext_proc_server.core.config import load_config, pseudonym_key, redacted_dump
+from ext_proc_server.core.config import (
+    cluster_hosts,
+    dedup_key,
+    load_config,
+    pseudonym_key,
+    redacted_dump,
+)
 from ext_proc_server.core.errors import ConfigError
 from tests.support.paths import REPO
 
@@ -105,3 +111,62 @@ def test_example_config_in_repo_loads():
     example = REPO / "mockado.example.yaml"
     config = load_config(example, env={})
     assert config.control_plane.namespaces
+
+
+DEDUP_KEY = "dedup-Key-7f3a9c2e-long-enough"
+
+
+def test_the_dedup_key_comes_from_the_environment_or_a_file_never_the_config_file(tmp_path):
+    config = load_config(None, env={"MOCKADO_COLLECTOR__DEDUP_KEY": DEDUP_KEY})
+    assert dedup_key(config.collector) == DEDUP_KEY.encode()
+    # Never dumped (the pods' ConfigMap, `mockado up`'s effective config) nor shown.
+    assert "dedup_key" not in config.model_dump()["collector"]
+    assert DEDUP_KEY not in repr(config) and DEDUP_KEY not in str(redacted_dump(config))
+    key_file = tmp_path / "dedup-key"
+    key_file.write_text(DEDUP_KEY + "\n")
+    from_file = load_config(None, env={"MOCKADO_COLLECTOR__DEDUP_KEY_FILE": str(key_file)})
+    assert dedup_key(from_file.collector) == DEDUP_KEY.encode()
+    assert dedup_key(load_config(None, env={}).collector) is None
+    cfg = tmp_path / "mockado.yaml"
+    cfg.write_text(f"collector:\n  dedup_key: {DEDUP_KEY}\n")
+    with pytest.raises(ConfigError, match=r"collector\.dedup_key: never in the config file") as err:
+        load_config(cfg, env={})
+    assert DEDUP_KEY not in str(err.value)
+
+
+def test_a_short_or_unreadable_dedup_key_is_refused_naming_the_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"collector\.dedup_key: at least 16 bytes"):
+        load_config(None, env={"MOCKADO_COLLECTOR__DEDUP_KEY": "short"})
+    config = load_config(None, env={"MOCKADO_COLLECTOR__DEDUP_KEY_FILE": str(tmp_path / "missing")})
+    with pytest.raises(ConfigError, match=r"collector\.dedup_key_file: cannot read"):
+        dedup_key(config.collector)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"MOCKADO_COLLECTOR__CLUSTER_DOMAIN": "not a domain"}, "collector.cluster_domain"),
+        (
+            {"MOCKADO_COLLECTOR__CLUSTER_NAMESPACES": "[ok, Bad_Name]"},
+            "collector.cluster_namespaces.1",
+        ),
+    ],
+)
+def test_cluster_names_are_checked_naming_the_key(env, expected):
+    with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
+        load_config(None, env=env)
+
+
+def test_cluster_hosts_follow_the_config():
+    config = load_config(
+        None,
+        env={
+            "MOCKADO_COLLECTOR__CLUSTER_DOMAIN": "Corp.Internal",
+            "MOCKADO_COLLECTOR__CLUSTER_NAMESPACES": "[payments]",
+        },
+    )
+    assert config.collector.cluster_domain == "corp.internal"
+    hosts = cluster_hosts(config.collector, namespaces=["orders"])
+    assert hosts.canonical("api.payments") == "api.payments.svc.corp.internal"
+    assert hosts.canonical("api.orders") == "api.orders.svc.corp.internal"
+    assert hosts.canonical("api.shop") == "api.shop"

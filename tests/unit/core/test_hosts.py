@@ -1,6 +1,6 @@
 import pytest
 
-from ext_proc_server.core.hosts import host_of, url_host
+from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of, host_of, port_of, url_host
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,98 @@ def test_host_of_drops_port_brackets_and_case(authority: str, host: str) -> None
 )
 def test_url_host_puts_an_ipv6_literal_in_brackets(authority: str, host: str) -> None:
     assert url_host(host_of(authority)) == host
+
+
+# -- one host per Kubernetes Service --------------------------------------------------
+
+HOSTS = ClusterHosts(namespaces=["payments"])
+
+
+@pytest.mark.parametrize(
+    ("authority", "namespace", "canonical"),
+    [
+        # A short name resolves in the namespace of the capturing sidecar.
+        ("api", "payments", "api.payments.svc.cluster.local"),
+        ("api:8080", "orders", "api.orders.svc.cluster.local"),
+        # name.ns: a known namespace (configured, or the exchange's own).
+        ("api.payments:80", "", "api.payments.svc.cluster.local"),
+        ("api.orders", "orders", "api.orders.svc.cluster.local"),
+        ("api.svc", "", "api.svc.cluster.local"),
+        ("api.payments.svc", "", "api.payments.svc.cluster.local"),
+        ("API.Payments.svc.cluster.local.:443", "x", "api.payments.svc.cluster.local"),
+        # Everything else stays as it is.
+        ("example.com", "shop", "example.com"),
+        ("api.orders", "shop", "api.orders"),
+        ("api", "", "api"),
+        ("localhost:8080", "shop", "localhost"),
+        ("10.0.0.1:80", "shop", "10.0.0.1"),
+        ("[::1]:80", "shop", "::1"),
+        ("under_score", "shop", "under_score"),
+        ("a.b.c.example.org", "shop", "a.b.c.example.org"),
+    ],
+)
+def test_canonical_host_is_the_fqdn_of_a_service_and_nothing_else(
+    authority: str, namespace: str, canonical: str
+) -> None:
+    assert HOSTS.canonical(authority, namespace=namespace) == canonical
+
+
+def test_the_cluster_domain_is_configurable() -> None:
+    hosts = ClusterHosts(cluster_domain="corp.internal.", namespaces=["payments"])
+    assert hosts.canonical("api.payments") == "api.payments.svc.corp.internal"
+    assert hosts.aliases("api.payments.svc.corp.internal")[0] == "api"
+    assert hosts.aliases("api.payments.svc.cluster.local") == ()
+
+
+def test_aliases_name_every_form_of_one_service_only() -> None:
+    assert HOSTS.aliases("api.payments.svc.cluster.local") == (
+        "api",
+        "api.payments",
+        "api.payments.svc",
+        "api.payments.svc.cluster.local",
+    )
+    assert HOSTS.aliases("x.svc.cluster.local") == ("x.svc", "x.svc.cluster.local")
+    assert HOSTS.aliases("example.com") == ()
+    assert HOSTS.aliases("10.0.0.1") == ()
+
+
+def test_patterns_take_the_same_canonical_form() -> None:
+    assert HOSTS.canonical_pattern("*.payments") == "*.payments.svc.cluster.local"
+    assert HOSTS.canonical_pattern("api.payments.svc") == "api.payments.svc.cluster.local"
+    assert HOSTS.canonical_pattern("*.svc") == "*.svc.cluster.local"
+    assert HOSTS.canonical_pattern("*.example.com") == "*.example.com"
+    assert HOSTS.canonical_pattern("api*") == "api*"
+
+
+@pytest.mark.parametrize(
+    ("cluster", "fqdn"),
+    [
+        ("outbound|8080||api.payments.svc.cluster.local", "api.payments.svc.cluster.local"),
+        ("outbound|443|v2|example.com", "example.com"),
+        ("inbound|8080||", ""),
+        ("PassthroughCluster", ""),
+        ("upstream", ""),
+    ],
+)
+def test_the_destination_fqdn_of_an_istio_cluster_name(cluster: str, fqdn: str) -> None:
+    assert cluster_fqdn_of(cluster) == fqdn
+
+
+def test_envoys_fqdn_replaces_an_alias_or_an_ip_but_not_another_name() -> None:
+    fqdn = "api.payments.svc.cluster.local"
+    assert HOSTS.prefer_cluster_fqdn("api:8080", fqdn) == f"{fqdn}:8080"
+    assert HOSTS.prefer_cluster_fqdn("api.payments", fqdn) == fqdn
+    assert HOSTS.prefer_cluster_fqdn("10.1.2.3:8080", fqdn) == f"{fqdn}:8080"
+    # An egress gateway, or a route that sends one name to another Service.
+    gateway = "istio-egressgateway.istio-system.svc.cluster.local"
+    assert HOSTS.prefer_cluster_fqdn("example.com", gateway) == "example.com"
+    assert HOSTS.prefer_cluster_fqdn("web.shop:80", fqdn) == "web.shop:80"
+    assert HOSTS.prefer_cluster_fqdn("api:8080", "example.com") == "api:8080"
+
+
+@pytest.mark.parametrize(
+    ("authority", "port"),
+    [("api:8080", "8080"), ("api", ""), ("[::1]:80", "80"), ("::1", ""), ("a:b", "")],
+)
+def test_port_of(authority: str, port: str) -> None:
+    assert port_of(authority) == port

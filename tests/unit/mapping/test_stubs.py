@@ -49,12 +49,15 @@ def test_id_is_a_uuid_derived_from_the_hash() -> None:
 
 
 def test_basic_request_and_metadata() -> None:
-    mapping = build(make_exchange(query=(("b", "2"), ("a", "1"))))
+    mapping = build(
+        make_exchange(query=(("b", "2"), ("a", "1")), authority="Payments.Example.com:8443")
+    )
     assert mapping is not None
     request = mapping["request"]
     assert request["method"] == "GET"
     assert request["urlPath"] == "/items"
-    assert request["host"] == {"equalTo": "shop.svc", "caseInsensitive": True}
+    # An external host matches exactly itself (any case).
+    assert request["host"] == {"equalTo": "payments.example.com", "caseInsensitive": True}
     assert request["queryParameters"] == {"a": {"equalTo": "1"}, "b": {"equalTo": "2"}}
     assert "headers" not in request
     assert "bodyPatterns" not in request
@@ -62,10 +65,48 @@ def test_basic_request_and_metadata() -> None:
     assert meta["namespace"] == "shop"
     assert meta["workload"] == "web"
     assert meta["captured_at_s"] == 1700000000.5
-    assert meta["host"] == "shop.svc"
+    assert meta["host"] == "payments.example.com"
     assert meta["truncated"] is False
     assert len(meta["hash"]) == 64
     assert 1 <= mapping["priority"] <= LOWEST_PRIORITY
+
+
+@pytest.mark.parametrize(
+    ("authority", "namespace", "fqdn"),
+    [
+        ("api", "payments", "api.payments.svc.cluster.local"),
+        ("api:8080", "payments", "api.payments.svc.cluster.local"),
+        ("api.payments", "orders", "api.payments.svc.cluster.local"),
+        ("API.payments.svc:80", "", "api.payments.svc.cluster.local"),
+        ("api.payments.svc.cluster.local.", "orders", "api.payments.svc.cluster.local"),
+    ],
+)
+def test_every_name_of_a_service_gives_one_host_one_hash_and_one_matcher(
+    authority: str, namespace: str, fqdn: str
+) -> None:
+    cfg = CollectorConfig(cluster_namespaces=["payments"])
+    normalizer = NoiseNormalizer(cfg)
+    exchange = make_exchange(authority=authority).replace(namespace=namespace)
+    reference = make_exchange(authority=fqdn).replace(namespace="elsewhere")
+    dedup = Deduplicator(cfg, normalizer=normalizer)
+    assert dedup.hash(exchange) == dedup.hash(reference)
+    mapping = build_mapping(
+        exchange, dedup_hash=dedup.hash(exchange), config=cfg, normalizer=normalizer
+    )
+    assert mapping is not None
+    assert mapping["metadata"]["mockado"]["host"] == fqdn
+    pattern = mapping["request"]["host"]["matches"]
+    assert "api\\.payments\\.svc\\.cluster\\.local" in pattern and pattern.startswith("(?i)")
+
+
+def test_an_unknown_namespace_leaves_name_dot_name_as_it_is() -> None:
+    cfg = CollectorConfig()
+    exchange = make_exchange(authority="api.example:80").replace(namespace="shop")
+    mapping = build_mapping(
+        exchange, dedup_hash="a" * 64, config=cfg, normalizer=NoiseNormalizer(cfg)
+    )
+    assert mapping is not None
+    assert mapping["request"]["host"] == {"equalTo": "api.example", "caseInsensitive": True}
 
 
 def test_truncated_response_marked() -> None:

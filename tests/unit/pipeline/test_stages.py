@@ -96,7 +96,6 @@ def test_prepare_queues_the_host_without_port_or_brackets():
         assert prepared is not None
         assert decode_entry(prepared.entry)[1] == host
         # The second time, the local LRU calls it a duplicate: nothing to queue.
-        assert (
-            prepare(_json_exchange(authority), wired, dedup_enabled=True, skip_truncated=False)
-            is None
-        )
+        again = prepare(_json_exchange(authority), wired, dedup_enabled=True, skip_truncated=False)
+        assert again is not None and again.entry is None
+        assert again.dedup_hash == prepared.dedup_hash

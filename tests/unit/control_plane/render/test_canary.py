@@ -144,3 +144,32 @@ def test_virtual_services_validate_strictly_against_the_crd() -> None:
     mistyped = copy.deepcopy(services[0])
     mistyped["spec"]["http"][0]["route"][0]["destination"]["port"] = {"number": "http"}
     assert validate.istio_schema_problems(mistyped, schemas_dir=SCHEMAS, source="vs")
+
+
+def test_a_service_named_by_name_dot_namespace_is_routed_by_its_fqdn_to_the_loaders_shard() -> None:
+    # payments is a configured namespace, so "api.payments" is a Service: the canary routes
+    # its FQDN (every name of it), listed once, to the shard the loader routes it to.
+    groups = {"payments": ["*.payments"], "partners": ["*.partner.example.com"]}
+    hosts = ["api.payments", "api.payments.svc.cluster.local", "api.payments.example.com"]
+    files = files_of(
+        config_with(
+            groups=groups,
+            namespaces={"legacy": canary_ns(hosts), "payments": {"enabled": True}},
+        )
+    )
+    services = virtual_services(files, "legacy")
+    assert [vs["spec"]["hosts"] for vs in services] == [
+        ["api.payments.svc.cluster.local"],
+        ["api.payments.example.com"],
+    ]
+    urls, routes = shard_urls(pod_config_of(files))
+    router = Router(routes)
+    assert router.shard_for("api.payments.svc.cluster.local") == "payments"
+    for vs in services:
+        (destination,) = vs["spec"]["http"][0]["route"]
+        host = vs["spec"]["hosts"][0]
+        assert f"http://{destination['destination']['host']}:8080" == urls[router.shard_for(host)]
+    assert (
+        "mockado-wiremock-payments"
+        in services[0]["spec"]["http"][0]["route"][0]["destination"]["host"]
+    )

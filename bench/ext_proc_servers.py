@@ -1,0 +1,129 @@
+"""The processes around the collector in the ext_proc bench: the upstream it proxies
+to, and the floor (a trivial recording ext_proc server).
+
+``python -m bench.ext_proc_servers --upstream PORT`` or
+``--floor-collector PORT --floor-count-file PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+from ext_proc_server.capture import protos
+
+
+def json_body(n: int, *, size: int = 2048) -> bytes:
+    """The bench's 2 KiB JSON document number ``n`` (request bodies; the response is 0)."""
+    record = {
+        "id": n,
+        "customer": {"name": "Joana Silva", "email": f"joana{n}@exemplo.com.br"},
+        "items": [{"sku": f"SKU-{n}-{i}", "qty": i, "price": 10.5 * i} for i in range(8)],
+        "note": "",
+    }
+    raw = json.dumps(record, separators=(",", ":"))
+    record["note"] = "x" * max(0, size - len(raw))
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+# -- the upstream: a minimal HTTP/1.1 keep-alive server, so it costs little CPU ----------
+
+
+class _Upstream(asyncio.Protocol):
+    BODY = json_body(0)
+    RESPONSE = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+        + str(len(BODY)).encode()
+        + b"\r\n\r\n"
+        + BODY
+    )
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].lower()
+            length = 0
+            at = head.find(b"content-length:")
+            if at >= 0:
+                length = int(head[at + 15 :].split(b"\r\n", 1)[0])
+            total = end + 4 + length
+            if len(self.buffer) < total:
+                return
+            self.buffer = self.buffer[total:]
+            self.transport.write(self.RESPONSE)  # type: ignore[attr-defined]
+
+
+def _upstream_main(port: int) -> None:
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(_Upstream, "127.0.0.1", port)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# -- the floor: a trivial recording ext_proc server ----------------------------------------
+
+FLOOR_KEPT_MESSAGES = 10_000
+
+
+def _floor_main(port: int, count_path: Path) -> None:
+    """Read every stream to the response's end_of_stream, keep the messages (bounded),
+    and write the count of finished exchanges to ``count_path`` twice a second."""
+    import collections
+
+    import grpc
+
+    kept: collections.deque = collections.deque(maxlen=FLOOR_KEPT_MESSAGES)
+    finished = [0]
+
+    class Floor(protos.ExternalProcessorServicer):
+        async def Process(self, request_iterator, context):
+            while True:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    return
+                kept.append(message)
+                kind = message.WhichOneof("request")
+                if (
+                    kind in ("response_headers", "response_body")
+                    and getattr(message, kind).end_of_stream
+                ):
+                    finished[0] += 1
+                    return
+
+    async def main() -> None:
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                ("grpc.max_concurrent_streams", 64),
+            ]
+        )
+        protos.add_servicer_to_server(Floor(), server)
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        while True:
+            count_path.write_text(str(finished[0]))
+            await asyncio.sleep(0.5)
+
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upstream", type=int, help="run the bench upstream on this port")
+    parser.add_argument("--floor-collector", type=int, help="run the trivial server on this port")
+    parser.add_argument("--floor-count-file", type=Path)
+    args = parser.parse_args()
+    if args.upstream:
+        _upstream_main(args.upstream)
+    else:
+        _floor_main(args.floor_collector, args.floor_count_file)

@@ -1,0 +1,290 @@
+"""The repeat fast path: "already recorded?" decided from the raw exchange, before sanitizing.
+
+Mesh traffic is mostly repeats, and the dedup key (:mod:`ext_proc_server.mapping.dedup`)
+is only known after sanitizing and normalizing. A repeat is recognized earlier by a
+*repeat key*: a keyed BLAKE2b over the method, the canonical host, the path, the query
+(sorted, noise parameters left out) and the first ``dedup_body_limit`` bytes of the
+request body, plus a *response fingerprint*: the status, content type and, for JSON, the
+body's shape (keys and value types, not values). A repeat key seen before with the same
+fingerprint is a repeat: it costs assembly, one hash and the fingerprint, and nothing is
+sanitized, mapped or written. A changed fingerprint takes the full path, so a response
+that drifts is still seen; a request that differs only in a secret (another token) has
+another repeat key and is deduplicated after sanitizing, as always. Correctness never
+depends on this path: it only skips work whose result is already recorded.
+
+The key comes from a Secret (``collector.dedup_key``, env or file). Without one, each
+process draws a random key and repeats are recognized in-process only. With one, every
+replica computes the same keys and shares them in Redis (``<queue>:seen:<key>``): nothing
+there can be computed without the key, so no digest of raw data can be brute-forced.
+
+Two levels, like dedup: :class:`RepeatIndex` holds an in-process LRU (checked first, by
+the stream itself), then the pipeline asks Redis for the keys the LRU does not know.
+Repeats are counted per mapping id (:meth:`RepeatIndex.drain_counts`): the pipeline hands
+the counts of each batch to ``Stages.seen_again``, the hook that refreshes a stub's
+``last_seen``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+
+from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
+from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
+from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
+from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
+
+KEY_BYTES = 16
+FINGERPRINT_BYTES = 8
+_PERSON_REQUEST = b"mockado-req"
+_PERSON_RESPONSE = b"mockado-resp"
+_PERSON_EXACT = b"mockado-exact"
+# The type of each JSON scalar in a shape.
+_SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
+
+
+class RepeatKey:
+    """One exchange's repeat key, and its response for the fingerprint, computed only
+    when needed (a request key never seen needs none) and then kept."""
+
+    __slots__ = ("exact", "fingerprint", "request", "response")
+
+    def __init__(self, request: bytes, response: HttpResponse | None) -> None:
+        self.request = request
+        self.response = response
+        self.fingerprint: bytes | None = None
+        # A digest of the response's bytes: the same bytes have the same fingerprint.
+        self.exact: bytes | None = None
+
+    def __repr__(self) -> str:  # never the digests nor the response
+        return "RepeatKey(...)"
+
+
+def json_shape(body: bytes) -> bytes:
+    """The shape of a JSON document: its keys in order and each value's type, not the
+    values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return b"\x00not-json"
+    out: list[str] = []
+    _walk(document, out)
+    return "\x00".join(out).encode("utf-8", "surrogatepass")
+
+
+def _walk(node: object, out: list[str]) -> None:
+    kind = type(node)
+    if kind is dict:
+        out.append("{")
+        for key, value in node.items():  # type: ignore[attr-defined]
+            out.append(key)
+            _walk(value, out)
+        out.append("}")
+    elif kind is list:
+        out.append("[")
+        for value in node:  # type: ignore[attr-defined]
+            _walk(value, out)
+        out.append("]")
+    else:
+        out.append(_SCALAR_TYPES.get(kind, "?"))
+
+
+class RepeatIndex:
+    """Repeat keys, the in-process LRU of recorded ones, and the per-mapping repeat counts.
+
+    Thread-safe (a lock around each dict operation). ``enabled`` is False when dedup is
+    off or in stateful mode (where every new response value matters).
+    """
+
+    def __init__(self, config: CollectorConfig, *, normalizer: NoiseNormalizer | None = None):
+        secret = dedup_key(config)
+        # Shared: every replica has the same key, so the keys may go to Redis.
+        self.shared = secret is not None
+        self._key = secret if secret is not None else os.urandom(32)
+        if len(self._key) > 64:  # BLAKE2b takes at most 64 key bytes
+            self._key = hashlib.sha512(self._key).digest()
+        self._normalizer = normalizer or NoiseNormalizer(config)
+        self._hosts = cluster_hosts(config)
+        self._body_limit = config.dedup_body_limit
+        self._capacity = config.dedup_cache_size
+        self.enabled = config.dedup_enabled and not config.stateful_scenarios and self._capacity > 0
+        # repeat key -> (fingerprint, mapping id, exact digest of the last response seen)
+        self._recorded: OrderedDict[bytes, tuple[bytes, str, bytes | None]] = OrderedDict()
+        self._counts: dict[str, int] = {}
+        self._handed: dict[str, RepeatKey] = {}
+        self._lock = threading.Lock()
+        self._local_hits = COLLECTOR_REPEATS.labels(level="local")
+        self._redis_hits = COLLECTOR_REPEATS.labels(level="redis")
+        # A repeat is a duplicate found early: every exchange keeps one dedup outcome.
+        self._duplicates = COLLECTOR_DEDUPLICATION.labels(result="duplicate")
+
+    # -- keys -----------------------------------------------------------------------
+
+    def key(
+        self,
+        *,
+        method: str,
+        host: str,
+        path: str,
+        query: Pairs,
+        body: bytes,
+        body_state: str,
+        response: HttpResponse | None,
+    ) -> RepeatKey:
+        """The repeat key of a raw exchange's parts. ``host``: the canonical host;
+        ``body_state``: "", "truncated" or "dropped" (what became of the request body)."""
+        noise = self._normalizer.noise_fields(path)
+        params = sorted(f"{n}={v}" for n, v in query if field_key(n) not in noise)
+        digest = hashlib.blake2b(key=self._key, digest_size=KEY_BYTES, person=_PERSON_REQUEST)
+        head = "\x00".join((method, host, path, body_state, "&".join(params)))
+        digest.update(head.encode("utf-8", "surrogateescape"))
+        digest.update(b"\x00")
+        digest.update(body[: self._body_limit])
+        return RepeatKey(digest.digest(), response)
+
+    def fingerprint_of(self, key: RepeatKey) -> bytes:
+        if key.fingerprint is None:
+            key.fingerprint = self.fingerprint(key.response)
+        return key.fingerprint
+
+    def exact_of(self, key: RepeatKey) -> bytes:
+        """A keyed digest of the whole response (status, content type, flags, body): one
+        hash, where the fingerprint parses the body. A repeat whose response is byte for
+        byte the recorded one needs no fingerprint."""
+        if key.exact is None:
+            digest = hashlib.blake2b(
+                key=self._key, digest_size=FINGERPRINT_BYTES, person=_PERSON_EXACT
+            )
+            response = key.response
+            if response is not None:
+                flags = f"{response.status}\x00{response.content_type}\x00"
+                flags += f"{response.body_truncated:d}{response.body_dropped:d}\x00"
+                digest.update(flags.encode("utf-8", "surrogateescape"))
+                digest.update(response.body)
+            key.exact = digest.digest()
+        return key.exact
+
+    def fingerprint(self, response: HttpResponse | None) -> bytes:
+        """Status, content type, truncated/dropped and, for JSON, the body's shape."""
+        digest = hashlib.blake2b(
+            key=self._key, digest_size=FINGERPRINT_BYTES, person=_PERSON_RESPONSE
+        )
+        if response is None:
+            return digest.digest()
+        content_type = response.content_type
+        flags = f"{response.status}\x00{content_type}\x00{response.body_truncated:d}"
+        digest.update(f"{flags}{response.body_dropped:d}".encode("utf-8", "surrogateescape"))
+        if "json" in content_type and response.body:
+            digest.update(json_shape(response.body))
+        return digest.digest()
+
+    def hand_over(self, exchange: Exchange, key: RepeatKey) -> None:
+        """The stream computed ``key`` for ``exchange``, which it submits: the pipeline's
+        ``key_of`` takes it instead of computing it again (bounded; a dropped exchange's
+        key is forgotten with the others when the bound is reached)."""
+        with self._lock:
+            if len(self._handed) >= self._capacity:
+                self._handed.clear()
+            self._handed[exchange.id] = key
+
+    def key_of(self, exchange: Exchange) -> RepeatKey:
+        """The repeat key of a raw (not yet sanitized) exchange."""
+        with self._lock:
+            handed = self._handed.pop(exchange.id, None)
+        if handed is not None:
+            return handed
+        request = exchange.request
+        state = "dropped" if request.body_dropped else "truncated" if request.body_truncated else ""
+        return self.key(
+            method=request.method,
+            host=self._hosts.canonical(request.authority, namespace=exchange.namespace),
+            path=request.path,
+            query=request.query,
+            body=request.body,
+            body_state=state,
+            response=exchange.response,
+        )
+
+    def canonical_host(self, authority: str, *, namespace: str) -> str:
+        return self._hosts.canonical(authority, namespace=namespace)
+
+    # -- the in-process LRU -----------------------------------------------------------
+
+    def recorded(self, key: RepeatKey) -> str | None:
+        """The mapping id when ``key`` was recorded with the same fingerprint (a repeat,
+        counted), else None."""
+        with self._lock:
+            found = self._recorded.get(key.request)
+        if found is None:
+            return None
+        fingerprint, mapping_id, exact = found
+        if exact != self.exact_of(key):
+            if fingerprint != self.fingerprint_of(key):
+                return None
+            # Same shape, other bytes: keep these, the likelier next ones.
+            found = (fingerprint, mapping_id, key.exact)
+        with self._lock:
+            self._recorded[key.request] = found
+            self._recorded.move_to_end(key.request)
+            self._count(mapping_id)
+        self._local_hits.inc()
+        self._duplicates.inc()
+        return mapping_id
+
+    def remember(self, key: RepeatKey, mapping_id: str) -> None:
+        """``key`` is recorded (queued, or found already queued) as ``mapping_id``."""
+        fingerprint, exact = self.fingerprint_of(key), self.exact_of(key)
+        with self._lock:
+            self._recorded[key.request] = (fingerprint, mapping_id, exact)
+            self._recorded.move_to_end(key.request)
+            if len(self._recorded) > self._capacity:
+                self._recorded.popitem(last=False)
+
+    # -- Redis (shared keys only) -----------------------------------------------------
+
+    @staticmethod
+    def redis_name(key: RepeatKey) -> str:
+        return key.request.hex()
+
+    def redis_value(self, key: RepeatKey, mapping_id: str) -> str:
+        return f"{self.fingerprint_of(key).hex()}:{mapping_id}"
+
+    def recorded_in_redis(self, key: RepeatKey, value: str | bytes | None) -> str | None:
+        """The mapping id when another replica recorded ``key`` with this fingerprint
+        (remembered locally and counted), else None."""
+        if value is None:
+            return None
+        text = value.decode() if isinstance(value, bytes) else value
+        fingerprint, _, mapping_id = text.partition(":")
+        if not mapping_id or fingerprint != self.fingerprint_of(key).hex():
+            return None
+        self.remember(key, mapping_id)
+        with self._lock:
+            self._count(mapping_id)
+        self._redis_hits.inc()
+        self._duplicates.inc()
+        return mapping_id
+
+    # -- repeat counts (the last_seen hook) ---------------------------------------------
+
+    def _count(self, mapping_id: str) -> None:
+        # Held under the lock. Bounded: past the LRU's size, ids not counted yet wait for
+        # the next drain.
+        count = self._counts.get(mapping_id)
+        if count is not None:
+            self._counts[mapping_id] = count + 1
+        elif len(self._counts) < self._capacity:
+            self._counts[mapping_id] = 1
+
+    def drain_counts(self) -> dict[str, int]:
+        """Repeats per mapping id since the last call."""
+        with self._lock:
+            counts, self._counts = self._counts, {}
+        return counts
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._recorded)

@@ -1,0 +1,221 @@
+"""The repeat fast path: a recorded exchange's repeats skip sanitizing; a changed response
+or a request that differs only in a secret takes the full path and still dedups after
+sanitizing. The real sanitizer, dedup and mapping; Redis in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import grpc
+
+from ext_proc_server.capture import ExtProcServicer
+from ext_proc_server.core import metrics
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.repeats import RepeatIndex, json_shape
+from ext_proc_server.pipeline import CapturePipeline, default_stages
+from tests.unit.capture.stream_helpers import req_body, req_headers, resp_body, resp_headers
+from tests.unit.pipeline.pipeline_helpers import FakeRedis, wait_for
+
+JSON = (("content-type", "application/json"),)
+TOKEN_A = "tok-8f2c41d9e0b7a6c3"
+TOKEN_B = "tok-1b9e77c0d4f2a8e5"
+
+
+def _exchange(*, token: str = TOKEN_A, body: bytes = b'{"balance":10,"owner":"ana"}'):
+    return Exchange(
+        id="x",
+        namespace="payments",
+        request=HttpRequest(
+            method="GET",
+            path="/accounts/7",
+            query=(("access_token", token), ("_", "1700000000")),
+            authority="api:8080",
+        ),
+        response=HttpResponse(status=200, headers=JSON, body=body),
+    )
+
+
+class CountingSanitizer:
+    def __init__(self, sanitize) -> None:
+        self.calls = 0
+        self._sanitize = sanitize
+
+    def __call__(self, exchange: Exchange) -> Exchange:
+        self.calls += 1
+        return self._sanitize(exchange)
+
+
+def _pipeline(config: CollectorConfig, redis: FakeRedis, *, seen_again=None):
+    wired = default_stages(config, redis=None, keys=RedisKeys(queue="unit"))
+    sanitizer = CountingSanitizer(wired.sanitize)
+    wired = dataclasses.replace(
+        wired,
+        sanitize=sanitizer,
+        claim=redis.claim,
+        enqueue=redis.enqueue,
+        seen_again=seen_again,
+    )
+    return CapturePipeline(config, stages=wired), sanitizer
+
+
+def _repeats(level: str) -> float:
+    return metrics.COLLECTOR_REPEATS.labels(level=level)._value.get()
+
+
+def test_a_repeat_skips_sanitizing_and_a_changed_response_takes_the_full_path():
+    config = CollectorConfig(flush_interval=0.01, async_workers=1)
+
+    async def go():
+        redis = FakeRedis()
+        pipe, sanitizer = _pipeline(config, redis)
+        pipe.start()
+        assert pipe.submit(_exchange())
+        await wait_for(lambda: len(redis.entries) == 1 and pipe.held == 0)
+        assert sanitizer.calls == 1
+        before = _repeats("local")
+        for _ in range(5):
+            assert pipe.submit(_exchange())
+        await wait_for(lambda: pipe.held == 0 and _repeats("local") - before == 5)
+        assert sanitizer.calls == 1  # none of the repeats was sanitized
+        # Same shape, other values: still a repeat (values are not the fingerprint).
+        assert pipe.submit(_exchange(body=b'{"balance":99,"owner":"bia"}'))
+        await wait_for(lambda: pipe.held == 0 and _repeats("local") - before == 6)
+        assert sanitizer.calls == 1
+        # Another shape (a new key): the full path sees it; the mapping dedups.
+        assert pipe.submit(_exchange(body=b'{"balance":10,"owner":"ana","frozen":true}'))
+        await wait_for(lambda: pipe.held == 0 and sanitizer.calls == 2)
+        assert len(redis.entries) == 1
+        # Another status: the full path too.
+        changed = _exchange()
+        changed = changed.replace(response=dataclasses.replace(changed.response, status=500))
+        assert pipe.submit(changed)
+        await wait_for(lambda: pipe.held == 0 and sanitizer.calls == 3)
+        await pipe.stop()
+
+    asyncio.run(go())
+
+
+def test_a_request_differing_only_in_a_secret_misses_the_fast_path_and_dedups_after_sanitizing():
+    config = CollectorConfig(flush_interval=0.01, async_workers=1)
+
+    async def go():
+        redis = FakeRedis()
+        pipe, sanitizer = _pipeline(config, redis)
+        pipe.start()
+        assert pipe.submit(_exchange(token=TOKEN_A))
+        await wait_for(lambda: len(redis.entries) == 1 and pipe.held == 0)
+        before = _repeats("local")
+        assert pipe.submit(_exchange(token=TOKEN_B))
+        await wait_for(lambda: pipe.held == 0 and sanitizer.calls == 2)
+        assert _repeats("local") == before
+        # Deduplicated after sanitizing: one mapping, holding neither token.
+        assert len(redis.entries) == 1
+        mapping = redis.entries[0]["mapping"]
+        assert TOKEN_A not in mapping and TOKEN_B not in mapping
+        # Now both are recorded: each one's repeats take the fast path.
+        for token in (TOKEN_A, TOKEN_B):
+            assert pipe.submit(_exchange(token=token))
+        await wait_for(lambda: pipe.held == 0 and _repeats("local") - before == 2)
+        assert sanitizer.calls == 2
+        await pipe.stop()
+
+    asyncio.run(go())
+
+
+def test_repeat_counts_per_mapping_reach_the_last_seen_hook():
+    config = CollectorConfig(flush_interval=0.01, async_workers=1)
+    reported: list[dict[str, int]] = []
+
+    async def seen_again(counts):
+        reported.append(dict(counts))
+
+    async def go():
+        redis = FakeRedis()
+        pipe, _ = _pipeline(config, redis, seen_again=seen_again)
+        pipe.start()
+        assert pipe.submit(_exchange())
+        await wait_for(lambda: len(redis.entries) == 1 and pipe.held == 0)
+        for _ in range(3):
+            assert pipe.submit(_exchange())
+        await wait_for(lambda: sum(sum(c.values()) for c in reported) == 3)
+        await pipe.stop()
+        return json.loads(redis.entries[0]["mapping"])["id"]
+
+    mapping_id = asyncio.run(go())
+    assert {key for counts in reported for key in counts} == {mapping_id}
+
+
+def test_the_stream_ends_a_repeat_itself_without_submitting_it():
+    config = CollectorConfig()
+    repeats = RepeatIndex(config)
+    submitted: list[Exchange] = []
+    servicer = ExtProcServicer(config=config, submit=submitted.append, repeats=repeats)
+
+    class Context:
+        def __init__(self, messages):
+            self._messages = list(messages)
+
+        def invocation_metadata(self):
+            return (("x-mockado-namespace", "payments"),)
+
+        async def read(self):
+            return self._messages.pop(0) if self._messages else grpc.aio.EOF
+
+    body = b'{"balance":10}'
+    stream = [
+        req_headers(path="/accounts/7?x=1", method="GET", eos=True, authority="api:8080"),
+        resp_headers(extra=JSON),
+        resp_body(body, eos=True),
+    ]
+    asyncio.run(servicer.Process(None, Context(stream)))
+    (first,) = submitted
+    # The pipeline records it (here: by hand, as after its write).
+    repeats.remember(repeats.key_of(first), "mapping-1")
+    before = _repeats("local")
+    asyncio.run(servicer.Process(None, Context(stream)))
+    assert len(submitted) == 1 and _repeats("local") - before == 1
+    assert repeats.drain_counts() == {"mapping-1": 1}
+    # Another request (a body): submitted.
+    post = req_headers(path="/accounts/7?x=1", method="POST", authority="api:8080")
+    asyncio.run(servicer.Process(None, Context([post, req_body(b"{}", eos=True), *stream[1:]])))
+    assert len(submitted) == 2
+
+
+def test_a_random_key_per_process_unless_one_is_configured():
+    exchange = _exchange()
+    one, two = RepeatIndex(CollectorConfig()), RepeatIndex(CollectorConfig())
+    assert not one.shared and one.key_of(exchange).request != two.key_of(exchange).request
+    keyed = CollectorConfig(dedup_key="k" * 32)
+    assert RepeatIndex(keyed).shared
+    first, again = RepeatIndex(keyed), RepeatIndex(keyed)
+    assert first.key_of(exchange).request == again.key_of(exchange).request
+    assert first.fingerprint(exchange.response) == again.fingerprint(exchange.response)
+    # Noise parameters do not count; the order of the others does not either.
+    shuffled = exchange.replace(
+        request=dataclasses.replace(
+            exchange.request, query=(("_", "1800000000"), ("access_token", TOKEN_A))
+        )
+    )
+    assert first.key_of(shuffled).request == first.key_of(exchange).request
+
+
+def test_the_fast_path_is_off_without_dedup_and_in_stateful_mode():
+    assert RepeatIndex(CollectorConfig()).enabled
+    assert not RepeatIndex(CollectorConfig(dedup_enabled=False)).enabled
+    assert not RepeatIndex(CollectorConfig(stateful_scenarios=True)).enabled
+    wired = default_stages(
+        CollectorConfig(stateful_scenarios=True), redis=None, keys=RedisKeys(queue="u")
+    )
+    assert wired.repeats is None
+
+
+def test_json_shape_keeps_keys_and_types_not_values():
+    assert json_shape(b'{"a": 1, "b": [true, "x"]}') == json_shape(b'{"a":2,"b":[false,"yy"]}')
+    assert json_shape(b'{"a":1}') != json_shape(b'{"a":"1"}')
+    assert json_shape(b'{"a":1}') != json_shape(b'{"b":1}')
+    assert json_shape(b'{"a":{"b":1}}') != json_shape(b'{"a":[1]}')
+    assert json_shape(b'{"a":"say \\"b\\": 1"}') == json_shape(b'{"a":"other"}')

@@ -14,9 +14,9 @@ import urllib.parse
 from pathlib import Path
 
 import httpx
-import redis
 
 from tests.support.processes import poll_until
+from tests.support.redis_dump import dump_redis
 
 
 def luhn_complete(prefix: str) -> str:
@@ -136,31 +136,6 @@ def send_planted_traffic(proxy: str) -> int:
             )
             sent += 1
     return sent
-
-
-def dump_redis(url: str) -> dict[str, str]:
-    client = redis.Redis.from_url(url)
-    out: dict[str, str] = {}
-    for key in client.scan_iter(count=1000):
-        kind = client.type(key).decode()
-        if kind == "string":
-            value = repr(client.get(key))
-        elif kind == "stream":
-            value = repr(client.xrange(key)) + repr(client.xinfo_groups(key))
-        elif kind == "list":
-            value = repr(client.lrange(key, 0, -1))
-        elif kind == "set":
-            value = repr(client.smembers(key))
-        elif kind == "hash":
-            value = repr(client.hgetall(key))
-        elif kind == "zset":
-            value = repr(client.zrange(key, 0, -1, withscores=True))
-        else:
-            raise AssertionError(
-                f"redis key of type {kind} is not scanned: add it to the leak scan"
-            )
-        out[f"redis:{key!r}"] = repr(key) + value
-    return out
 
 
 def dump_files(root: Path) -> dict[str, str]:

@@ -27,6 +27,7 @@ from tests.support.ext_proc_rig import (
     make_config,
     wait_until,
 )
+from tests.support.redis_dump import dump_redis
 
 pytestmark = pytest.mark.integration
 
@@ -35,19 +36,6 @@ TOKEN_A = "tok-55e1c0a9b7f3d2e8"
 TOKEN_B = "tok-0d7b3e9a1c5f8e24"
 CPF = "529.982.247-25"
 BODY = json.dumps({"customer": {"cpf": CPF, "name": "Ana"}, "amount": 10}).encode()
-
-
-def _dump(client: redis_sync.Redis) -> str:
-    parts = []
-    for key in client.scan_iter(count=1000):
-        kind = client.type(key).decode()
-        if kind == "string":
-            parts.append(repr(key) + repr(client.get(key)))
-        elif kind == "stream":
-            parts.append(repr(key) + repr(client.xrange(key)))
-        else:
-            raise AssertionError(f"redis key of type {kind} is not scanned")
-    return "\n".join(parts)
 
 
 def _unkeyed_digests(*values: bytes) -> set[str]:
@@ -104,9 +92,10 @@ def _redis_contents(url: str, queue: str) -> tuple[str, set[str]]:
         seen = {
             key.decode().rpartition(":")[2] for key in client.scan_iter(match=f"{queue}:seen:*")
         }
-        return _dump(client), seen
     finally:
         client.close()
+    # Only this test's queue: the session's Redis holds other tests' keys too.
+    return "\n".join(dump_redis(url, match=f"{queue}*").values()), seen
 
 
 def test_replicas_share_repeats_through_redis_without_any_raw_digest(

@@ -84,103 +84,110 @@ def _shuffled(rng: random.Random, items: list[Any], canary: bool) -> list[Any]:
     return items
 
 
+def _product(pid: int, lang: str) -> Logical:
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        query = _shuffled(rng, [("lang", lang), ("_", str(_epoch(rng) * 1000))], canary)
+        return f"/products/{pid}", query, _noise_headers(rng, canary), b""
+
+    return Logical(f"product-{pid}-{lang}", "catalog.svc", "GET", render)
+
+
+def _search(word: str, page: int | None) -> Logical:
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        query = [("q", word), ("request_id", str(uuid.UUID(int=rng.getrandbits(128))))]
+        if page is not None:
+            query.append(("page", str(page)))
+        return "/search", _shuffled(rng, query, canary), _noise_headers(rng, canary), b""
+
+    return Logical(f"search-{word}-{page}", "catalog.svc", "GET", render)
+
+
+def _order(n: int) -> Logical:
+    skus = [f"SKU-{n}-{i}" for i in range(1 + n % 3)]
+
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        body = {
+            "items": [{"sku": s, "qty": 1 + i} for i, s in enumerate(skus)],
+            "customer": {
+                "email": f"{'canary' if canary else 'buyer'}{rng.randrange(999)}@example.com",
+                "tier": ["gold", "silver"][n % 2],
+            },
+            "card": "4111111111111111" if not canary else "5555555555554444",
+            "nonce": f"{rng.getrandbits(64):x}",
+            "created_at": _epoch(rng),
+            "requestId": str(uuid.UUID(int=rng.getrandbits(128))),
+            "note": f"gift-{n}" if n % 4 == 0 else None,
+        }
+        if canary:
+            body = dict(_shuffled(rng, list(body.items()), canary))
+        return "/orders", [], [JSON_CT, *_noise_headers(rng, canary)], json.dumps(body).encode()
+
+    return Logical(f"order-{n}", "orders.svc", "POST", render)
+
+
+def _order_status(expand: str) -> Logical:
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        oid = uuid.UUID(int=rng.getrandbits(128), version=4)
+        return f"/orders/{oid}/status", [("expand", expand)], _noise_headers(rng, canary), b""
+
+    return Logical(f"status-{expand}", "orders.svc", "GET", render)
+
+
+def _login(user: str) -> Logical:
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        fields = [
+            ("username", user),
+            ("password", f"pw-{'canary' if canary else 'prod'}-{rng.randrange(10**6)}"),
+            ("_csrf", f"{rng.getrandbits(96):x}"),
+        ]
+        body = urlencode(_shuffled(rng, fields, canary)).encode()
+        return "/login", [], [FORM_CT, *_noise_headers(rng, canary)], body
+
+    return Logical(f"login-{user}", "auth.svc", "POST", render)
+
+
+def _prefs(theme: str) -> Logical:
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        body = {"theme": theme, "updated_at": _iso(rng), "trace_id": f"{rng.getrandbits(64):x}"}
+        return (
+            f"/users/{theme}.fan{rng.randrange(99)}@example.com/prefs",
+            [],
+            [JSON_CT, *_noise_headers(rng, canary)],
+            json.dumps(body).encode(),
+        )
+
+    return Logical(f"prefs-{theme}", "profile.svc", "PUT", render)
+
+
+def _category(name: str) -> Logical:
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        return f"/categories/{name}", [], _noise_headers(rng, canary), b""
+
+    return Logical(f"category-{name}", "catalog.svc", "GET", render)
+
+
+def _health(host: str) -> Logical:
+    def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
+        return "/health", [("cb", str(rng.randrange(10**9)))], _noise_headers(rng, canary), b""
+
+    return Logical(f"health-{host}", host, "GET", render)
+
+
 def _traffic(count_scale: int) -> list[Logical]:
     out: list[Logical] = []
-
-    def product(pid: int, lang: str) -> Logical:
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            query = _shuffled(rng, [("lang", lang), ("_", str(_epoch(rng) * 1000))], canary)
-            return f"/products/{pid}", query, _noise_headers(rng, canary), b""
-
-        return Logical(f"product-{pid}-{lang}", "catalog.svc", "GET", render)
-
-    def search(word: str, page: int | None) -> Logical:
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            query = [("q", word), ("request_id", str(uuid.UUID(int=rng.getrandbits(128))))]
-            if page is not None:
-                query.append(("page", str(page)))
-            return "/search", _shuffled(rng, query, canary), _noise_headers(rng, canary), b""
-
-        return Logical(f"search-{word}-{page}", "catalog.svc", "GET", render)
-
-    def order(n: int) -> Logical:
-        skus = [f"SKU-{n}-{i}" for i in range(1 + n % 3)]
-
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            body = {
-                "items": [{"sku": s, "qty": 1 + i} for i, s in enumerate(skus)],
-                "customer": {
-                    "email": f"{'canary' if canary else 'buyer'}{rng.randrange(999)}@example.com",
-                    "tier": ["gold", "silver"][n % 2],
-                },
-                "card": "4111111111111111" if not canary else "5555555555554444",
-                "nonce": f"{rng.getrandbits(64):x}",
-                "created_at": _epoch(rng),
-                "requestId": str(uuid.UUID(int=rng.getrandbits(128))),
-                "note": f"gift-{n}" if n % 4 == 0 else None,
-            }
-            if canary:
-                body = dict(_shuffled(rng, list(body.items()), canary))
-            return "/orders", [], [JSON_CT, *_noise_headers(rng, canary)], json.dumps(body).encode()
-
-        return Logical(f"order-{n}", "orders.svc", "POST", render)
-
-    def order_status(expand: str) -> Logical:
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            oid = uuid.UUID(int=rng.getrandbits(128), version=4)
-            return f"/orders/{oid}/status", [("expand", expand)], _noise_headers(rng, canary), b""
-
-        return Logical(f"status-{expand}", "orders.svc", "GET", render)
-
-    def login(user: str) -> Logical:
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            fields = [
-                ("username", user),
-                ("password", f"pw-{'canary' if canary else 'prod'}-{rng.randrange(10**6)}"),
-                ("_csrf", f"{rng.getrandbits(96):x}"),
-            ]
-            body = urlencode(_shuffled(rng, fields, canary)).encode()
-            return "/login", [], [FORM_CT, *_noise_headers(rng, canary)], body
-
-        return Logical(f"login-{user}", "auth.svc", "POST", render)
-
-    def prefs(theme: str) -> Logical:
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            body = {"theme": theme, "updated_at": _iso(rng), "trace_id": f"{rng.getrandbits(64):x}"}
-            return (
-                f"/users/{theme}.fan{rng.randrange(99)}@example.com/prefs",
-                [],
-                [JSON_CT, *_noise_headers(rng, canary)],
-                json.dumps(body).encode(),
-            )
-
-        return Logical(f"prefs-{theme}", "profile.svc", "PUT", render)
-
-    def category(name: str) -> Logical:
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            return f"/categories/{name}", [], _noise_headers(rng, canary), b""
-
-        return Logical(f"category-{name}", "catalog.svc", "GET", render)
-
-    def health(host: str) -> Logical:
-        def render(rng: random.Random, canary: bool):  # type: ignore[no-untyped-def]
-            return "/health", [("cb", str(rng.randrange(10**9)))], _noise_headers(rng, canary), b""
-
-        return Logical(f"health-{host}", host, "GET", render)
-
     for pid in range(12 * count_scale):
         for lang in ("en", "pt"):
-            out.append(product(pid, lang))
+            out.append(_product(pid, lang))
     words = ["shoe", "hat", "bag", "sock", "coat", "belt", "ring", "scarf"][: 2 + 2 * count_scale]
     for word in words:
         for page in (None, 2, 3):
-            out.append(search(word, page))
-    out += [order(n) for n in range(16 * count_scale)]
-    out += [order_status(e) for e in ("none", "lines", "lines,payments", "all")]
-    out += [login(f"user{n}") for n in range(6 * count_scale)]
-    out += [prefs(t) for t in ("dark", "light", "blue", "green")]
-    out += [category(f"c{n}") for n in range(8 * count_scale)]
-    out += [health(h) for h in ("catalog.svc", "orders.svc", "auth.svc", "profile.svc")]
+            out.append(_search(word, page))
+    out += [_order(n) for n in range(16 * count_scale)]
+    out += [_order_status(e) for e in ("none", "lines", "lines,payments", "all")]
+    out += [_login(f"user{n}") for n in range(6 * count_scale)]
+    out += [_prefs(t) for t in ("dark", "light", "blue", "green")]
+    out += [_category(f"c{n}") for n in range(8 * count_scale)]
+    out += [_health(h) for h in ("catalog.svc", "orders.svc", "auth.svc", "profile.svc")]
     return out
 
 
@@ -312,15 +319,13 @@ def _replay(url: str, canaries: list[tuple[str, Logical, tuple[Any, ...]]]) -> t
     return right, wrong, missed
 
 
-def run(*, quick: bool = False) -> dict[str, float | int | str]:
-    rng = random.Random(20240501)
-    traffic = _traffic(1 if quick else 3)
-    config = CollectorConfig()
-    sanitize, sanitizer_kind = _sanitizer(config)
+def _stubs(
+    captures: list[Exchange], config: CollectorConfig
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, float, float]:
+    """Our mappings and the naive ones, with the drop count and both CPU times."""
+    sanitize, _ = _sanitizer(config)
     normalizer = NoiseNormalizer(config)
     dedup = Deduplicator(config, normalizer=normalizer)
-
-    captures = [_capture(lg, rng, n) for lg in traffic for n in range(CAPTURES_PER_REQUEST)]
     mappings: list[dict[str, Any]] = []
     naive: list[dict[str, Any]] = []
     dropped = 0
@@ -340,18 +345,19 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         mapping = build_mapping(clean, dedup_hash=dedup_hash, config=config, normalizer=normalizer)
         if mapping is not None:
             mappings.append(mapping)
-    cpu_s = time.process_time() - cpu_start
+    dedup_cpu_us = (time.process_time() - cpu_start) / max(1, len(cleaned)) * 1e6
     for exchange in captures:
         try:
             naive.append(_naive_stub(sanitize(exchange)))
         except Exception:
             continue
+    return mappings, naive, dropped, dedup_cpu_us, sanitize_cpu_s / len(captures) * 1e6
 
-    canaries = []
-    for logical in traffic:
-        for _ in range(1 if quick else 2):
-            canaries.append((logical.key, logical, logical.render(rng, True)))
 
+def _replay_both(
+    mappings: list[dict[str, Any]], naive: list[dict[str, Any]], canaries: list[Any]
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """Replays the canaries against a real WireMock holding ours, then the naive stubs."""
     with tempfile.TemporaryDirectory(prefix="mockado-bench-mappings-") as tmp:
         port = procs.free_port()
         process = procs.wiremock_process(
@@ -364,11 +370,26 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
             )
             url = f"http://127.0.0.1:{port}"
             _import(url, mappings)
-            right, wrong, missed = _replay(url, canaries)
+            ours = _replay(url, canaries)
             _import(url, naive)
-            naive_right, naive_wrong, _ = _replay(url, canaries)
+            theirs = _replay(url, canaries)
         finally:
             process.stop()
+    return ours, theirs
+
+
+def run(*, quick: bool = False) -> dict[str, float | int | str]:
+    rng = random.Random(20240501)
+    traffic = _traffic(1 if quick else 3)
+    config = CollectorConfig()
+    _, sanitizer_kind = _sanitizer(config)
+    captures = [_capture(lg, rng, n) for lg in traffic for n in range(CAPTURES_PER_REQUEST)]
+    mappings, naive, dropped, dedup_cpu_us, sanitize_cpu_us = _stubs(captures, config)
+    canaries = []
+    for logical in traffic:
+        for _ in range(1 if quick else 2):
+            canaries.append((logical.key, logical, logical.render(rng, True)))
+    (right, wrong, missed), (naive_right, naive_wrong, _) = _replay_both(mappings, naive, canaries)
 
     total = len(canaries)
     return {
@@ -386,8 +407,8 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         "mappings.naive_fidelity": round(naive_right / total, 4),
         "mappings.naive_wrong_responses": naive_wrong,
         # Hash + LRU + build_mapping (for the unique ones), per capture; sanitizing apart.
-        "mappings.dedup_cpu_us_per_capture": round(cpu_s / max(1, len(cleaned)) * 1e6, 1),
-        "mappings.sanitize_cpu_us_per_capture": round(sanitize_cpu_s / len(captures) * 1e6, 1),
+        "mappings.dedup_cpu_us_per_capture": round(dedup_cpu_us, 1),
+        "mappings.sanitize_cpu_us_per_capture": round(sanitize_cpu_us, 1),
     }
 
 

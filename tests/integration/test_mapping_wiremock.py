@@ -146,8 +146,8 @@ CANARY_HEADERS = {
 }
 
 
-def test_canary_variants_match_and_wrong_requests_do_not(wm: Any) -> None:
-    recorded = [
+def _variant_recordings() -> list[Any]:
+    return [
         _exchange(
             method="POST",
             path="/orders",
@@ -206,25 +206,27 @@ def test_canary_variants_match_and_wrong_requests_do_not(wm: Any) -> None:
             response_body=_reply("tags"),
         ),
     ]
-    mappings = _mappings(recorded)
-    assert len(mappings) == len(recorded)
-    _import(wm.url, mappings)
-    url = wm.url
 
-    order = {
-        "nonce": "n-99",
-        "card": "5555444433332222",
-        "client_ts": "2025-01-02T03:04:05.678+01:00",
-        "created_at": 1800000000,
-        "requestId": "zzz",
-        "customer": {"tier": "gold", "email": "canary@example.org"},
-        "tags": ["sale", "red"],
-        "price": 19.50,
-        "qty": 2,
-        "item": "shoe",
-    }
-    params = [("lang", "en"), ("_", "1800000000000"), ("store", "12")]
-    canaries = [
+
+ORDER = {
+    "nonce": "n-99",
+    "card": "5555444433332222",
+    "client_ts": "2025-01-02T03:04:05.678+01:00",
+    "created_at": 1800000000,
+    "requestId": "zzz",
+    "customer": {"tier": "gold", "email": "canary@example.org"},
+    "tags": ["sale", "red"],
+    "price": 19.50,
+    "qty": 2,
+    "item": "shoe",
+}
+PARAMS = [("lang", "en"), ("_", "1800000000000"), ("store", "12")]
+
+
+def _canary_variants(url: str) -> list[tuple[str, Any]]:
+    """Requests a canary may send for each recording: each must get that recording."""
+    order, params = ORDER, PARAMS
+    return [
         (
             "order",
             _send(url, "POST", "/orders", params=params, json_body=order, headers=CANARY_HEADERS),
@@ -271,11 +273,12 @@ def test_canary_variants_match_and_wrong_requests_do_not(wm: Any) -> None:
             _send(url, "GET", f"/orders/{UUID_B}", host="SHOP.svc", params=[("expand", "lines")]),
         ),
     ]
-    for expected, resp in canaries:
-        assert _recorded(resp) == expected, (expected, resp.status_code, resp.text[:300])
-    assert canaries[0][1].status_code == 201
 
-    wrong = [
+
+def _wrong_requests(url: str) -> list[Any]:
+    """Near misses of the recordings: none may get a recorded answer."""
+    order, params = ORDER, PARAMS
+    return [
         _send(url, "POST", "/orders", params=[("store", "13"), ("lang", "en")], json_body=order),
         _send(url, "POST", "/orders", params=params, json_body={**order, "qty": 3}),
         _send(
@@ -301,7 +304,18 @@ def test_canary_variants_match_and_wrong_requests_do_not(wm: Any) -> None:
         _send(url, "GET", "/tags", params=[("t", "a"), ("t", "b"), ("t", "c")]),
         _send(url, "GET", f"/orders/{UUID_B}", host="billing.svc", params=[("expand", "lines")]),
     ]
-    for resp in wrong:
+
+
+def test_canary_variants_match_and_wrong_requests_do_not(wm: Any) -> None:
+    recorded = _variant_recordings()
+    mappings = _mappings(recorded)
+    assert len(mappings) == len(recorded)
+    _import(wm.url, mappings)
+    canaries = _canary_variants(wm.url)
+    for expected, resp in canaries:
+        assert _recorded(resp) == expected, (expected, resp.status_code, resp.text[:300])
+    assert canaries[0][1].status_code == 201
+    for resp in _wrong_requests(wm.url):
         assert _recorded(resp) is None, resp.text[:300]
 
 

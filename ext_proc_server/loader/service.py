@@ -36,6 +36,7 @@ from ext_proc_server.loader.backup import BackupSchedule
 from ext_proc_server.loader.budget import StubBudget
 from ext_proc_server.loader.entries import QueueItem
 from ext_proc_server.loader.housekeeping import Housekeeping
+from ext_proc_server.loader.lifecycle import StubLifecycle
 from ext_proc_server.loader.loading import BatchLoader
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.resync import ShardResync, reload_lock_ttl_s
@@ -45,6 +46,7 @@ from ext_proc_server.loader.shards import build_shards
 from ext_proc_server.loader.stream import StreamConsumer, connect_redis, consumer_name
 from ext_proc_server.loader.wiremock_client import WireMockClient
 from ext_proc_server.loader.workers import ShardWorkers
+from ext_proc_server.mapping.noise import NoiseNormalizer
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,12 @@ class Loader:
             budget=self.budget,
             retry=self.retry,
             retry_attempts=cfg.retry_attempts,
+            lifecycle=StubLifecycle(
+                self.stream.redis,
+                keys=self.stream.keys,
+                normalizer=NoiseNormalizer(config.collector),
+                namespaces=config.control_plane.namespaces.keys(),
+            ),
         )
         self.workers = ShardWorkers(
             shards=self.shards,

@@ -37,7 +37,6 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
-from ext_proc_server.mapping.stubs import mapping_id
 from ext_proc_server.pipeline.retry import RedisRetry
 from ext_proc_server.pipeline.stages import Prepared, Stages, prepare
 
@@ -200,7 +199,7 @@ class CapturePipeline:
             return
         for item in prepared:
             if item.repeat_key is not None:
-                repeats.remember(item.repeat_key, mapping_id(item.dedup_hash))
+                repeats.remember(item.repeat_key, item.mapping_id)
 
     async def _report_repeats(self) -> None:
         """Hand the repeat counts to ``Stages.seen_again`` once per flush interval."""
@@ -276,6 +275,6 @@ class CapturePipeline:
         for item in prepared:
             if item.repeat_key is None:
                 return []
-            value = repeats.redis_value(item.repeat_key, mapping_id(item.dedup_hash))
+            value = repeats.redis_value(item.repeat_key, item.mapping_id)
             claims.append((repeats.redis_name(item.repeat_key), value))
         return claims

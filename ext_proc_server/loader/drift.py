@@ -13,16 +13,20 @@ reads it from a mapping, :func:`recorded_stub` reads one stub from a shard's rec
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.stream import connect_redis
 from ext_proc_server.mapping.shapes import mapping_shape, shape_changes
 
 MAX_DRIFT_RECORDS = 1_000
@@ -142,3 +146,30 @@ async def recorded_stub(
     except ValueError:
         return None
     return mapping if isinstance(mapping, dict) else None
+
+
+def read_drift(config: MockadoConfig, *, namespace: str | None = None) -> list[DriftRecord]:
+    """``drift_records`` from the loader's Redis, for ``mockado drift``."""
+
+    async def read() -> list[DriftRecord]:
+        redis = connect_redis(config.loader)
+        try:
+            keys = RedisKeys(queue=config.loader.redis_queue)
+            return await drift_records(redis, keys=keys, namespace=namespace)
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(read())
+
+
+def drift_table(records: Sequence[DriftRecord]) -> str:
+    """The records as a plain-text table, newest first."""
+    rows = [("WHEN (UTC)", "NAMESPACE", "METHOD", "HOST", "PATH", "CHANGES")]
+    for r in records:
+        when = datetime.fromtimestamp(r.at_s, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append((when, r.namespace, r.method, r.host, r.path_template, "; ".join(r.changes)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[-1]
+        for row in rows
+    )

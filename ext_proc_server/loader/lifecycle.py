@@ -57,8 +57,8 @@ class StubLifecycle:
         replaced = await self._redis.hmget(self._keys.shard_record(shard), ids)
         now = time.time()
         for item, raw in zip(items, replaced, strict=True):
-            if raw is None or item.mapping is None:
-                continue
+            if raw is None or item.mapping is None or not mockado_metadata(item.mapping):
+                continue  # a first capture, or a stub mockado did not write
             try:
                 old = json.loads(as_text(raw))
             except ValueError:

@@ -31,6 +31,7 @@ from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import QueueError, WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.aging import StubAging
 from ext_proc_server.loader.app import serve_app
 from ext_proc_server.loader.backup import BackupSchedule
 from ext_proc_server.loader.budget import StubBudget
@@ -123,6 +124,15 @@ class Loader:
             batch_size=cfg.redis_batch_size,
             stop=self._stopping,
         )
+        self.aging = StubAging(
+            self.stream.redis,
+            keys=self.stream.keys,
+            shards=self.shards,
+            ttl_s=cfg.stub_ttl_s,
+            interval_s=cfg.stub_refresh_interval_s,
+            batch_size=cfg.redis_batch_size,
+            stop=self._stopping,
+        )
         self.backups = (
             BackupSchedule(
                 {name: shard.client for name, shard in self.shards.items()},
@@ -164,11 +174,12 @@ class Loader:
         log.info("loader started: %s", self.describe())
         relay = asyncio.create_task(self._stop_on(stop))
         resync = asyncio.create_task(self.resync.run())
+        aging = asyncio.create_task(self.aging.run())
         backups = asyncio.create_task(self.backups.run(self._stopping)) if self.backups else None
         try:
             await self._consume()
         finally:
-            for task in (relay, resync, backups):
+            for task in (relay, resync, aging, backups):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -9,6 +9,7 @@ dropped; the pipeline's workers then write whole batches with the Redis stages.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -216,6 +217,11 @@ class RedisStages:
             self._duplicate.inc(len(claimed) - queued)
         return claimed
 
+    async def seen_again(self, counts: Mapping[str, int]) -> None:
+        await queue_writer.report_seen(
+            self._redis, keys=self._keys, counts=counts, now_s=time.time()
+        )
+
     async def seen_in_redis(self, names: Sequence[str]) -> list[Any]:
         return await queue_writer.repeat_claims(self._redis, keys=self._keys, names=names)
 
@@ -241,4 +247,5 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
         claim_and_enqueue=writes.claim_and_enqueue if writes.has_script else None,
         repeats=repeats if repeats.enabled else None,
         seen_in_redis=writes.seen_in_redis if writes.has_script and repeats.shared else None,
+        seen_again=writes.seen_again if redis is not None else None,
     )

@@ -80,8 +80,8 @@ class Loader:
             batch_size=cfg.redis_batch_size,
             claim_timeout_s=cfg.claim_timeout_s,
         )
-        self.shards = build_shards(config, urls, clients or {})
         self.router = Router(routes)
+        self.shards = build_shards(config, urls, clients or {}, self.router)
         self.retry = Retry(
             stop=self._stopping,
             stream=self.stream,

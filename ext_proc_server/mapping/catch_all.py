@@ -6,6 +6,10 @@ miss is answered at once with a clear JSON 404 naming the method and path.
 When ``notify_url`` is set, WireMock's built-in webhook tells the loader about
 each miss (shard and method only), which counts it in
 ``mockado_serving_unmatched_requests_total``.
+
+A host whose canary asks for ``on_miss: passthrough`` gets a second fallback, just above
+the catch-all (:func:`passthrough_mapping`): WireMock proxies the miss to the real service,
+where it is captured like any other call, so the next one is mocked.
 """
 
 from __future__ import annotations
@@ -13,8 +17,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ext_proc_server.mapping.matchers import host_matcher
+
 # WireMock serves the lowest number first; captured mappings use 1-100 by specificity.
 CATCH_ALL_PRIORITY = 10_000
+# Below every recorded stub, above the catch-all.
+PASSTHROUGH_PRIORITY = CATCH_ALL_PRIORITY - 1
 MISS_HEADER = "x-mockado-miss"
 _NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-0000-000000000000")
 
@@ -57,3 +65,26 @@ def catch_all_mapping(*, shard: str, notify_url: str | None = None) -> dict[str,
             }
         ]
     return mapping
+
+
+def passthrough_id(shard: str, host: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"passthrough:{shard}:{host}"))
+
+
+def passthrough_mapping(
+    *, shard: str, host: str, aliases: tuple[str, ...] = (), proxy_base_url: str
+) -> dict[str, Any]:
+    """Misses of ``host`` (any of its ``aliases``) go to ``proxy_base_url``, the real
+    service or a capturing proxy in front of it; the recorded stubs still win."""
+    stub_id = passthrough_id(shard, host)
+    return {
+        "id": stub_id,
+        "uuid": stub_id,
+        "name": f"mockado pass-through ({shard}, {host})",
+        "priority": PASSTHROUGH_PRIORITY,
+        "request": {"method": "ANY", "urlPattern": ".*", "host": host_matcher(host, aliases)},
+        "response": {"proxyBaseUrl": proxy_base_url.rstrip("/")},
+        "metadata": {
+            "mockado": {"catch_all": True, "on_miss": "passthrough", "shard": shard, "host": host}
+        },
+    }

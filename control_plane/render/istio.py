@@ -124,12 +124,20 @@ def target_capture_filter(
     )
 
 
+# EnvoyFilter priorities: higher applies later. Both insert before the router, so the one
+# applied last sits nearest to it, after every filter of default priority (0).
+CAPTURE_FILTER_PRIORITY = 10
+TAP_FILTER_PRIORITY = 20
+
+
 def destination_rule_path(cp: ControlPlaneConfig) -> str:
     return f"istio/{cp.mockado_namespace}/destinationrule-collector.yaml"
 
 
 def _render_scope_file(template: str, target: CaptureTarget, **values: object) -> str:
-    return render_template(template, **managed_context(), scope=target.scope, **values)
+    return render_template(
+        template, **managed_context(target.namespace), scope=target.scope, **values
+    )
 
 
 def render_envoyfilter_capture(cp: ControlPlaneConfig, target: CaptureTarget) -> str:
@@ -151,6 +159,7 @@ def render_envoyfilter_capture(cp: ControlPlaneConfig, target: CaptureTarget) ->
         sample_percent=percent_text(settings.sample_percent),
         notes=notes,
         destination_rule_path=destination_rule_path(cp),
+        priority=CAPTURE_FILTER_PRIORITY,
         workload_selector=dict(sorted(settings.workload_selector.items())),
         patches=[
             {"context": c, "capture": target_capture_filter(cp, target, context=c)}
@@ -166,6 +175,7 @@ def render_envoyfilter_tap(cp: ControlPlaneConfig, target: CaptureTarget) -> str
         namespace=target.namespace,
         contexts=list(target.contexts),
         config_id=f"mockado-tap-{target.key}",
+        priority=TAP_FILTER_PRIORITY,
         workload_selector=dict(sorted(target.settings.workload_selector.items())),
     )
 
@@ -183,7 +193,7 @@ def render_collector_network_policy(cp: ControlPlaneConfig, target: CaptureTarge
 def render_destination_rule(cp: ControlPlaneConfig) -> str:
     return render_template(
         "istio/destinationrule-collector.yaml.j2",
-        **managed_context(),
+        **managed_context(cp.mockado_namespace),
         namespace=cp.mockado_namespace,
         host=cp.collector.host,
         tls=cp.collector.tls,

@@ -222,13 +222,18 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     """deploy/<file>.yaml -> text, for every manifest of mockado's namespace."""
     cp = config.control_plane
     _check_fixed_ports(config)
-    common = {"managed_marker": MANAGED_MARKER, "namespace": cp.mockado_namespace}
+    common = {
+        "managed_marker": MANAGED_MARKER,
+        "namespace": cp.mockado_namespace,
+        "scope": cp.mockado_namespace,
+    }
     data, notes = pod_config(config)
     config_yaml = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     checksum = content_checksum(config_yaml)
     wiremock_services = [shard.service for shard in shard_services(config)]
     return {
-        "deploy/namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
+        # First in `kubectl apply -f deploy/` (files apply in name order).
+        "deploy/00-namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
         "deploy/configmap.yaml": render_template(
             "k8s/configmap.yaml.j2", **common, notes=notes, config_yaml=config_yaml
         ),

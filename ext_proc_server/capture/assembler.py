@@ -365,7 +365,8 @@ class StreamAssembler:
             headers=_without_encoding(self._response_headers, resp_body),
             body=resp_body.body,
             body_truncated=resp_body.truncated,
-            body_dropped=resp_body.dropped,
+            body_dropped=bool(resp_body.dropped),
+            body_drop_reason=resp_body.dropped,
             trailers=self._resp_trailers,
         )
         repeats = self._repeats
@@ -376,7 +377,7 @@ class StreamAssembler:
                 path=self.path,
                 query=query,
                 body=req_body.body,
-                body_state=body_state(dropped=req_body.dropped, truncated=req_truncated),
+                body_state=body_state(dropped=bool(req_body.dropped), truncated=req_truncated),
                 response=response,
             )
             if repeats.recorded(key) is not None:
@@ -392,7 +393,8 @@ class StreamAssembler:
             headers=_without_encoding(self._request_headers, req_body),
             body=req_body.body,
             body_truncated=req_truncated,
-            body_dropped=req_body.dropped,
+            body_dropped=bool(req_body.dropped),
+            body_drop_reason=req_body.dropped,
             trailers=self._req_trailers,
         )
         exchange = Exchange(
@@ -408,7 +410,7 @@ class StreamAssembler:
     def _body(self, fields: dict[str, str], buffer: bodies.BodyBuffer | None) -> _Body:
         """A body with its encodings undone and binary handled."""
         if buffer is None or buffer.size == 0:
-            return _Body(b"", bool(buffer and buffer.truncated), False, False)
+            return _Body(b"", bool(buffer and buffer.truncated), "", False)
         body = buffer.value()
         truncated = buffer.truncated
         codings = bodies.content_codings(fields.get("content-encoding"))
@@ -420,18 +422,19 @@ class StreamAssembler:
                 input_truncated=truncated,
             )
             if decoded.failed:
-                return _Body(b"", truncated, True, True)
+                return _Body(b"", truncated, "content_encoding", True)
             body, truncated = decoded.body, decoded.truncated
         content_type = fields.get("content-type", "").split(";", 1)[0].strip().lower()
         if self._config.binary_bodies == "skip" and not bodies.is_textual(content_type, body):
-            return _Body(b"", truncated, True, bool(codings))
-        return _Body(body, truncated, False, bool(codings))
+            return _Body(b"", truncated, "binary_skipped", bool(codings))
+        return _Body(body, truncated, "", bool(codings))
 
 
 class _Body(NamedTuple):
     body: bytes
     truncated: bool
-    dropped: bool
+    # Why the body was not kept (a BODY_DROP_REASONS value), "" when it was.
+    dropped: str
     # Content codings were undone: the encoding headers no longer apply.
     decoded: bool
 

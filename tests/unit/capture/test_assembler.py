@@ -248,7 +248,7 @@ def test_undecodable_body_is_dropped_never_kept_raw():
     assert resp.header("content-encoding") is None
 
 
-def test_binary_bodies_skipped_by_default_kept_with_base64():
+def test_binary_bodies_kept_by_default_dropped_with_a_reason_on_skip():
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
     msgs = [
         req_headers(method="GET", eos=True),
@@ -256,9 +256,11 @@ def test_binary_bodies_skipped_by_default_kept_with_base64():
         resp_body(png, eos=True),
     ]
     done = run(msgs)
-    assert done.exchange.response.body == b"" and done.exchange.response.body_dropped
-    done = run(msgs, config=CollectorConfig(binary_bodies="base64"))
     assert done.exchange.response.body == png and not done.exchange.response.body_dropped
+    done = run(msgs, config=CollectorConfig(binary_bodies="skip"))
+    response = done.exchange.response
+    assert response.body == b"" and response.body_dropped
+    assert response.body_drop_reason == "binary_skipped"
 
 
 @pytest.mark.parametrize(

@@ -201,6 +201,7 @@ def test_response_body_kinds() -> None:
         ("text/plain; charset=iso-8859-1", "ação".encode("latin-1"), "base64Body"),
         # Bytes that happen to be valid UTF-8 but declared windows-1252.
         ("text/html; charset=windows-1252", "Ã©".encode("cp1252"), "base64Body"),
+        ("text/plain; charset=iso-8859-15", "só 10€".encode("iso8859-15"), "base64Body"),
         ("text/plain; charset=iso-8859-1", b"plain ascii", "body"),
         (
             "text/xml",

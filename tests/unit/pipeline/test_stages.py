@@ -1,6 +1,7 @@
 """The per-exchange stages: fail closed, drops counted by reason, default wiring."""
 
 import asyncio
+import base64
 import dataclasses
 
 from ext_proc_server.core.config import CollectorConfig
@@ -150,3 +151,26 @@ def test_prepare_queues_the_host_without_port_or_brackets():
         again = prepare(_json_exchange(authority), wired, dedup_enabled=True, mark_truncated=False)
         assert again is not None and again.entry is None
         assert again.dedup_hash == prepared.dedup_hash
+
+
+def test_undeclared_legacy_text_is_not_guessed_at_but_skipped_and_counted():
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    latin = "Descrição: depósito".encode("latin-1")
+    undeclared = _json_exchange().replace(
+        response=HttpResponse(status=200, headers=(("content-type", "text/plain"),), body=latin)
+    )
+    before = skipped("response_charset_undeclared")
+    item = prepare(undeclared, wired, dedup_enabled=True)
+    assert isinstance(item, Skipped) and item.reason == "response_charset_undeclared"
+    assert skipped("response_charset_undeclared") == before + 1
+    # Declared, it is read, kept and served in its charset.
+    declared = undeclared.replace(
+        response=HttpResponse(
+            status=200, headers=(("content-type", "text/plain; charset=iso-8859-1"),), body=latin
+        )
+    )
+    item = prepare(declared, wired, dedup_enabled=True)
+    assert isinstance(item, Prepared) and item.entry is not None
+    served = decode_entry(item.entry)[0]["response"]
+    assert base64.b64decode(served["base64Body"]) == latin
+    assert served["headers"]["content-type"] == "text/plain; charset=iso-8859-1"

@@ -1,8 +1,8 @@
 """A mock never answers wrong: recorded through a real Envoy 1.40 and ``mockado ext-proc``,
 served by a real WireMock 3.13.2.
 
-A PNG, an ISO-8859-1 statement with a CPF inside, a windows-1252 page and a 25 KB JSON
-export under a per-path limit are each served with the recorded status and Content-Type
+A PNG, an ISO-8859-1 statement with a CPF inside, a windows-1252 page, a 25 KB JSON
+export under a per-path limit and UTF-8 text outside ASCII are each served with the recorded status and Content-Type
 and the recorded bytes, apart from the sanitized values (the PNG's text chunk, the CPF).
 An over-limit response without a per-path limit gets no stub and a counted skip: WireMock
 answers it with a clear miss, never an empty or cut body.
@@ -71,6 +71,9 @@ RESPONSES = {
     "/page": ("text/html", PAGE.encode("cp1252")),
     "/v1/export": ("application/json", EXPORT),
     "/v1/dump": ("application/json", DUMP),
+    # UTF-8 outside ASCII, declared or not: served as WireMock "body", still the same bytes.
+    "/v1/cities": ("application/json", '{ "cidade":"São Paulo",  "preço": "10€" }'.encode()),
+    "/notes": ("text/plain", "Observação: entregar às 18h — portão 2\n".encode()),
 }
 
 
@@ -157,7 +160,7 @@ def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
         for path, (_, body) in RESPONSES.items():
             proxied = client.get(envoy.url + path)
             assert proxied.content == body  # capture never changes the proxied traffic
-    wait_until(lambda: len(ext.captured()) == 4, what="4 stubs in Redis")
+    wait_until(lambda: len(ext.captured()) == 6, what="6 stubs in Redis")
     wait_until(
         lambda: ext.metric("collector_stubs_skipped_total", reason="response_truncated") == 1,
         what="the over-limit response counted as skipped",
@@ -183,9 +186,11 @@ def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
     assert page.headers["content-type"] == "text/html"
     assert page.content == PAGE.encode("cp1252")
 
-    export = _served(wiremock.url, "/v1/export")
-    assert export.headers["content-type"] == "application/json"
-    assert export.content == EXPORT
+    for path in ("/v1/export", "/v1/cities", "/notes"):
+        content_type, body = RESPONSES[path]
+        served = _served(wiremock.url, path)
+        assert served.headers["content-type"] == content_type
+        assert served.content == body, path
 
     # No stub: a clear miss, never an empty or cut body; the per-host record says why.
     dump = _served(wiremock.url, "/v1/dump")

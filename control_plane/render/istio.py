@@ -17,9 +17,14 @@ from control_plane.render.clusters import collector_limits, istio_cluster_name
 from control_plane.render.environment import render_template
 from control_plane.render.matchers import percent_text
 from control_plane.render.naming import managed_context
-from ext_proc_server.core.config import ControlPlaneConfig, NamespaceConfig
+from ext_proc_server.core.config import ControlPlaneConfig, NamespaceConfig, encode_body_limits
 from ext_proc_server.core.errors import RenderError
-from ext_proc_server.core.names import META_BODY_LIMIT, META_NAMESPACE, META_WORKLOAD
+from ext_proc_server.core.names import (
+    META_BODY_LIMIT,
+    META_BODY_LIMITS,
+    META_NAMESPACE,
+    META_WORKLOAD,
+)
 
 _CONTEXTS = {
     "inbound": ("SIDECAR_INBOUND",),
@@ -105,6 +110,10 @@ def target_capture_filter(
     if workload:
         metadata.append((META_WORKLOAD, workload))
     metadata.append((META_BODY_LIMIT, str(settings.body_limit_bytes)))
+    if settings.body_limits:
+        # Bodies stream to the collector (STREAMED, nothing buffered in Envoy), so no
+        # Envoy limit caps these: the collector keeps what the matching rule allows.
+        metadata.append((META_BODY_LIMITS, encode_body_limits(settings.body_limits)))
     metadata.append((HEADER_DIRECTION, _DIRECTION_OF_CONTEXT[context]))
     return CaptureFilter(
         cluster_name=istio_cluster_name(cp.collector),

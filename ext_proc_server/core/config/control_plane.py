@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ext_proc_server.core.config.body_limits import MAX_BODY_LIMIT_RULES, BodyLimit
 from ext_proc_server.core.config.checks import (
     KeyedValueError,
     check_dns_label,
@@ -78,6 +79,9 @@ class NamespaceConfig(ConfigSection):
     include_paths: list[str] = Field(default_factory=list)
     exclude_paths: list[str] = Field(default_factory=list)
     body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
+    # Per host and path limits for this namespace's captures, sent to the collector with
+    # each stream (x-mockado-body-limits); they win over collector.body_limits.
+    body_limits: list[BodyLimit] = Field(default_factory=list, max_length=MAX_BODY_LIMIT_RULES)
     workload_selector: dict[str, str] = Field(default_factory=dict)
     canary: CanaryConfig | None = None
 

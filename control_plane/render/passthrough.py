@@ -56,7 +56,7 @@ def _egress_policy(config: MockadoConfig, canary: Canary, routes: Sequence[Canar
     hosts = [route.host for route in routes]
     return render_template(
         "istio/networkpolicy-wiremock-passthrough.yaml.j2",
-        **managed_context(),
+        **managed_context(canary.namespace),
         name=f"mockado-wiremock-passthrough-{canary.namespace}",
         namespace=canary.namespace,
         mockado_namespace=cp.mockado_namespace,
@@ -76,7 +76,7 @@ def _sidecars(config: MockadoConfig, shards: Sequence[PassthroughShard]) -> str:
 
     return render_template(
         "istio/sidecar-wiremock-passthrough.yaml.j2",
-        **managed_context(),
+        **managed_context(config.control_plane.mockado_namespace),
         mockado_namespace=config.control_plane.mockado_namespace,
         shards=[(s.service, [egress_host(h) for h in s.hosts]) for s in shards],
     )

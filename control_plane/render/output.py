@@ -19,6 +19,7 @@ from control_plane.render.envoy import (
 )
 from control_plane.render.istio import (
     capture_targets,
+    debug_tap_path,
     destination_rule_path,
     render_collector_network_policy,
     render_destination_rule,
@@ -67,13 +68,21 @@ def _capture_files(config: MockadoConfig) -> Iterator[RenderedFile]:
         capture = render_envoyfilter_capture(cp, target)
         yield RenderedFile(f"{base}/envoyfilter-capture.yaml", capture, "envoyfilter")
         yield RenderedFile(
-            f"{base}/envoyfilter-tap.yaml", render_envoyfilter_tap(cp, target), "envoyfilter"
-        )
-        yield RenderedFile(
             f"{base}/networkpolicy-collector.yaml",
             render_collector_network_policy(cp, target),
             "k8s",
         )
+
+
+def _debug_files(config: MockadoConfig) -> Iterator[RenderedFile]:
+    """The tap filter exposes raw bodies: only for scopes that opt in (debug_tap), and
+    under istio-debug/, which the documented `kubectl apply -R -f istio/` never reads."""
+    cp = config.control_plane
+    for target in capture_targets(cp):
+        if target.settings.debug_tap:
+            yield RenderedFile(
+                debug_tap_path(target), render_envoyfilter_tap(cp, target), "envoyfilter"
+            )
 
 
 def _canary_files(config: MockadoConfig) -> Iterator[RenderedFile]:
@@ -99,7 +108,7 @@ def _envoy_files(config: MockadoConfig) -> Iterator[RenderedFile]:
 def render_all(config: MockadoConfig) -> list[RenderedFile]:
     """Every output file, in a stable order. Raises RenderError naming the key at fault."""
     cp = config.control_plane
-    files = [*_capture_files(config), *_canary_files(config)]
+    files = [*_capture_files(config), *_canary_files(config), *_debug_files(config)]
     files.append(RenderedFile(destination_rule_path(cp), render_destination_rule(cp), "istio"))
     files += _envoy_files(config)
     files += [RenderedFile(p, text, "k8s") for p, text in render_k8s_manifests(config).items()]

@@ -10,9 +10,9 @@ from pathlib import Path
 from control_plane.render.naming import MANAGED_MARKER
 from control_plane.render.output import RenderedFile
 
-# Where render writes, and how deep: istio/<namespace>/*.yaml, the others flat. Other
+# Where render writes, and how deep: istio[-debug]/<namespace>/*.yaml, the others flat. Other
 # files there (e.g. deploy/grafana/) are never looked at.
-OWNED_GLOBS = ("istio/*/*.yaml", "envoy_configs/*.yaml", "deploy/*.yaml")
+OWNED_GLOBS = ("istio/*/*.yaml", "istio-debug/*/*.yaml", "envoy_configs/*.yaml", "deploy/*.yaml")
 RENDERED_HEADER = "# Rendered by mockado ("
 
 
@@ -70,9 +70,12 @@ def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
         path.unlink()
         summary.removed.append(path.relative_to(out_root).as_posix())
     # A namespace directory left empty (it only held our files) goes too.
-    for directory in out_root.glob("istio/*"):
+    for directory in [*out_root.glob("istio/*"), *out_root.glob("istio-debug/*")]:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
+    debug = out_root / "istio-debug"
+    if debug.is_dir() and not any(debug.iterdir()):
+        debug.rmdir()
     return summary
 
 

@@ -74,6 +74,9 @@ class NamespaceConfig(ConfigSection):
     body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
     workload_selector: dict[str, str] = Field(default_factory=dict)
     canary: CanaryConfig | None = None
+    # The debug tap EnvoyFilter (raw, unsanitized bodies on demand): rendered only when a
+    # namespace opts in, into istio-debug/, which the documented apply never touches.
+    debug_tap: bool = False
 
     _paths = field_validator("include_paths", "exclude_paths")(
         classmethod(lambda cls, v: check_path_filters(v))
@@ -83,6 +86,12 @@ class NamespaceConfig(ConfigSection):
         classmethod(lambda cls, v: check_host_patterns(v, allow_regex=True))
     )
     _selector = field_validator("workload_selector")(classmethod(lambda cls, v: check_labels(v)))
+
+    @model_validator(mode="after")
+    def _tap_needs_capture(self) -> NamespaceConfig:
+        if self.debug_tap and not self.enabled:
+            raise KeyedValueError("debug_tap", "needs capture enabled in this scope")
+        return self
 
 
 class CollectorService(ConfigSection):

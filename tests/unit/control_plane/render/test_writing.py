@@ -33,7 +33,6 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
     assert summary.written == []
     assert sorted(summary.removed) == [
         "istio/payments/envoyfilter-capture.yaml",
-        "istio/payments/envoyfilter-tap.yaml",
         "istio/payments/networkpolicy-collector.yaml",
     ]
     assert handwritten.exists() and other.exists() and dashboard.exists()
@@ -67,3 +66,11 @@ def test_stale_files_reports_drift(tmp_path: Path) -> None:
     assert stale_files(files, tmp_path) == ["deploy/redis.yaml"]
     fewer = render_all(make_config({}))
     assert "istio/shop/envoyfilter-capture.yaml" in stale_files(fewer, tmp_path)
+
+
+def test_turning_the_tap_off_removes_its_file_and_the_debug_directory(tmp_path: Path) -> None:
+    write_files(render_all(make_config({"shop": {"debug_tap": True}})), tmp_path)
+    assert (tmp_path / "istio-debug/shop/envoyfilter-tap.yaml").is_file()
+    summary = write_files(render_all(make_config({"shop": {}})), tmp_path)
+    assert summary.removed == ["istio-debug/shop/envoyfilter-tap.yaml"]
+    assert not (tmp_path / "istio-debug").exists()

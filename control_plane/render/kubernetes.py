@@ -1,5 +1,6 @@
-"""Kubernetes manifests for mockado's own namespace: the pods' config (no secrets,
-in-cluster URLs), the collector, loader, WireMock shards, Redis and their policies."""
+"""Kubernetes manifests for mockado's own namespace: the pods' config (no secrets: they
+come from Secrets, see credentials.py; in-cluster URLs), the collector, loader, WireMock
+shards, Redis and their policies."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from control_plane.assets import WIREMOCK_LAUNCHER
+from control_plane.render.credentials import create_secret_command, remove_secrets, secret_env
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
 from control_plane.render.sharding import known_namespaces, shard_services, wiremock_heap_mb
 from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
-_SECRET_CONFIG_KEYS = (("collector", "pseudonym_key"),)
 _URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
 IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -96,9 +97,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
     for section in ("collector", "loader"):
         data.setdefault(section, {})
     notes: list[str] = []
-    for section, key in _SECRET_CONFIG_KEYS:
-        if data[section].pop(key, None) is not None:
-            notes.append(f"{section}.{key}: removed (secret; set it in Secret mockado-env)")
+    remove_secrets(data, notes)
     _in_cluster_urls(config, data, notes)
     _shard_routes(config, data, notes)
     webhook = config.serving.unmatched_webhook_url
@@ -155,6 +154,7 @@ def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         journal_entries=serving.max_request_journal_entries,
         memory_request_mi=memory_request_mi,
         memory_limit_mi=memory_limit_mi,
+        credentials=secret_env("wiremock"),
     )
 
 
@@ -169,7 +169,11 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     return {
         "deploy/namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
         "deploy/configmap.yaml": render_template(
-            "k8s/configmap.yaml.j2", **common, notes=notes, config_yaml=config_yaml
+            "k8s/configmap.yaml.j2",
+            **common,
+            notes=notes,
+            config_yaml=config_yaml,
+            create_secret_command=create_secret_command(cp.mockado_namespace),
         ),
         "deploy/collector.yaml": render_template(
             "k8s/collector.yaml.j2",
@@ -179,6 +183,7 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             http_port=config.collector.http_port,
             service_name=service_name,
             service_port=cp.collector.port,
+            credentials=secret_env("collector"),
         ),
         "deploy/loader.yaml": render_template(
             "k8s/loader.yaml.j2",
@@ -186,6 +191,7 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             image=cp.image,
             http_port=config.loader.http_port,
             backup_path=IN_CLUSTER_BACKUP_PATH,
+            credentials=secret_env("loader"),
         ),
         "deploy/wiremock.yaml": _wiremock_manifest(config, common),
         "deploy/redis.yaml": render_template(
@@ -194,6 +200,7 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             image=cp.redis_image,
             maxmemory=cp.redis_maxmemory,
             memory_limit_mi=_redis_limit_mi(cp.redis_maxmemory),
+            credentials=secret_env("redis"),
         ),
         "deploy/networkpolicies.yaml": render_template(
             "k8s/networkpolicies.yaml.j2",

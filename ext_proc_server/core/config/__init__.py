@@ -23,6 +23,7 @@ from ext_proc_server.core.config.loader import LoaderConfig, ShardRoute
 from ext_proc_server.core.config.loading import (
     ENV_PREFIX,
     MockadoConfig,
+    is_secret_key,
     load_config,
     redacted_dump,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "TLSServer",
     "cluster_hosts",
     "dedup_key",
+    "is_secret_key",
     "load_config",
     "pseudonym_key",
     "redact_url",

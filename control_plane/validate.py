@@ -86,7 +86,8 @@ def envoyfilter_check_bootstrap(
     """A minimal bootstrap holding each HTTP_FILTER patch of an EnvoyFilter and its cluster."""
     filters = []
     for patch in doc.get("spec", {}).get("configPatches", []):
-        if patch.get("applyTo") == "HTTP_FILTER":
+        # A REMOVE patch has no filter to validate.
+        if patch.get("applyTo") == "HTTP_FILTER" and "value" in patch.get("patch", {}):
             # JSON is YAML: the patch value goes in byte-for-byte as Istio would send it.
             filters.append(json.dumps(patch["patch"]["value"], sort_keys=True))
     if not filters:
@@ -185,7 +186,7 @@ def check_rendered(
                     problems += kubernetes_problems(doc, source=f.path)
                     continue
                 istio_docs.append((f.path, doc))
-                if doc.get("kind") == "EnvoyFilter":
+                if doc.get("kind") == "EnvoyFilter" and _inserts_filters(doc):
                     path = Path(tmp) / f"{n:03d}-check-{Path(f.path).name}"
                     path.write_text(
                         envoyfilter_check_bootstrap(doc, config=config, source=f.path),
@@ -197,6 +198,11 @@ def check_rendered(
         for problem in envoy_validate(to_validate):
             problems.append(_rename(problem, names, files))
     return problems
+
+
+def _inserts_filters(doc: Mapping[str, Any]) -> bool:
+    patches = doc.get("spec", {}).get("configPatches", [])
+    return any("value" in p.get("patch", {}) for p in patches)
 
 
 def _istio_problems(docs: list[tuple[str, dict[str, Any]]], *, schemas_dir: Path) -> list[str]:

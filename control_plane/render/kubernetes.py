@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from control_plane.assets import WIREMOCK_LAUNCHER
+from control_plane.render.authorization import render_service_accounts
 from control_plane.render.credentials import create_secret_command, remove_secrets, secret_env
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
@@ -168,6 +169,7 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     service_name, _, _ = cp.collector.host.partition(".")
     return {
         "deploy/namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
+        "deploy/serviceaccounts.yaml": render_service_accounts(config, common),
         "deploy/configmap.yaml": render_template(
             "k8s/configmap.yaml.j2",
             **common,

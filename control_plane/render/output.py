@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from control_plane.render.authorization import render_mesh_security
 from control_plane.render.canary import (
     canaries,
     canary_path,
@@ -110,6 +111,10 @@ def render_all(config: MockadoConfig) -> list[RenderedFile]:
     cp = config.control_plane
     files = [*_capture_files(config), *_canary_files(config), *_debug_files(config)]
     files.append(RenderedFile(destination_rule_path(cp), render_destination_rule(cp), "istio"))
+    files += [
+        RenderedFile(path, text, "envoyfilter" if "envoyfilter" in path else "istio")
+        for path, text in render_mesh_security(config).items()
+    ]
     files += _envoy_files(config)
     files += [RenderedFile(p, text, "k8s") for p, text in render_k8s_manifests(config).items()]
     return files

@@ -128,6 +128,12 @@ class ControlPlaneConfig(ConfigSection):
     redis_image: str = "redis:7.4-alpine"
     # Redis maxmemory ("1gb", "512mb"); past it writes fail (noeviction), nothing is evicted.
     redis_maxmemory: str = Field(default="1gb", pattern=r"^[1-9][0-9]*(kb|mb|gb)$")
+    # The mesh's trust domain: workload identities (AuthorizationPolicy principals) are
+    # <trust_domain>/ns/<namespace>/sa/<service account>.
+    trust_domain: str = Field(
+        default=CLUSTER_DOMAIN,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -15,6 +15,10 @@ def make_config(namespaces: dict[str, Any]) -> MockadoConfig:
     return MockadoConfig.model_validate({"control_plane": {"namespaces": namespaces}})
 
 
+# The collector's AuthorizationPolicy names the enabled namespaces' identities.
+POLICIES = "istio/mockado/authorizationpolicies.yaml"
+
+
 def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
     both = make_config({"shop": {}, "payments": {"sample_percent": 10}})
     write_files(render_all(both), tmp_path)
@@ -30,7 +34,7 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
 
     only_shop = make_config({"shop": {}, "payments": {"enabled": False, "sample_percent": 10}})
     summary = write_files(render_all(only_shop), tmp_path)
-    assert summary.written == []
+    assert summary.written == [POLICIES]
     assert sorted(summary.removed) == [
         "istio/payments/envoyfilter-capture.yaml",
         "istio/payments/networkpolicy-collector.yaml",
@@ -43,7 +47,7 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
 
     summary = write_files(render_all(both), tmp_path)
     assert sorted(summary.written) == sorted(
-        p for p in files_of(both) if p.startswith("istio/payments/")
+        p for p in files_of(both) if p.startswith("istio/payments/") or p == POLICIES
     )
 
 

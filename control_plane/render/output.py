@@ -12,6 +12,7 @@ from control_plane.render.canary import (
     render_virtualservice_canary,
     render_wiremock_canary_network_policy,
 )
+from control_plane.render.egress import render_egress_policies
 from control_plane.render.envoy import (
     LocalEnvoy,
     UpstreamService,
@@ -99,6 +100,11 @@ def _canary_files(config: MockadoConfig) -> Iterator[RenderedFile]:
         )
 
 
+def _egress_files(config: MockadoConfig) -> Iterator[RenderedFile]:
+    for path, text in render_egress_policies(config):
+        yield RenderedFile(path, text, "k8s")
+
+
 def _envoy_files(config: MockadoConfig) -> Iterator[RenderedFile]:
     local = render_local_envoy(config, local_envoy_example(config))
     yield RenderedFile("envoy_configs/local.yaml", local, "envoy")
@@ -109,7 +115,8 @@ def _envoy_files(config: MockadoConfig) -> Iterator[RenderedFile]:
 def render_all(config: MockadoConfig) -> list[RenderedFile]:
     """Every output file, in a stable order. Raises RenderError naming the key at fault."""
     cp = config.control_plane
-    files = [*_capture_files(config), *_canary_files(config), *_debug_files(config)]
+    files = [*_capture_files(config), *_canary_files(config), *_egress_files(config)]
+    files += _debug_files(config)
     files.append(RenderedFile(destination_rule_path(cp), render_destination_rule(cp), "istio"))
     files += [
         RenderedFile(path, text, "envoyfilter" if "envoyfilter" in path else "istio")

@@ -77,6 +77,9 @@ class NamespaceConfig(ConfigSection):
     # The debug tap EnvoyFilter (raw, unsanitized bodies on demand): rendered only when a
     # namespace opts in, into istio-debug/, which the documented apply never touches.
     debug_tap: bool = False
+    # The namespace denies egress by default: render NetworkPolicies letting its pods reach
+    # the collector (capture) and the WireMock shards (canary routing), and nothing more.
+    default_deny_egress: bool = False
 
     _paths = field_validator("include_paths", "exclude_paths")(
         classmethod(lambda cls, v: check_path_filters(v))
@@ -115,6 +118,15 @@ class GlobalCapture(NamespaceConfig):
         if canary is not None:
             raise ValueError("canaries are per namespace (control_plane.namespaces.<name>.canary)")
         return canary
+
+    @field_validator("default_deny_egress")
+    @classmethod
+    def _no_global_egress(cls, deny: bool) -> bool:
+        if deny:
+            raise ValueError(
+                "egress is per namespace (control_plane.namespaces.<name>.default_deny_egress)"
+            )
+        return deny
 
 
 class ControlPlaneConfig(ConfigSection):

@@ -1,14 +1,15 @@
 """Pass-through on miss (a canary's ``on_miss: passthrough``): the egress the WireMock
 shards need to proxy a miss to the real service, and nothing more.
 
+The proxied call is captured where any call to that service is: by the service's own
+sidecar (inbound capture); mockado's namespace never captures.
+
 * ``istio/<canary namespace>/networkpolicy-wiremock-passthrough.yaml``: an Egress
   NetworkPolicy on the shards serving that canary's pass-through hosts: DNS, the
-  namespace of each in-cluster host, and mockado's own loader (miss reports), collector
-  (the capture of each proxied call) and istiod (the shard's sidecar). Policies add up,
-  so each canary namespace opens only its own hosts.
+  namespace of each in-cluster host, mockado's loader (miss reports) and istiod (the
+  shards' sidecars). Policies add up, so each canary namespace opens only its own hosts.
 * ``istio/<mockado namespace>/sidecar-wiremock-passthrough.yaml``: one Istio ``Sidecar``
-  per such shard, ``REGISTRY_ONLY``, listing exactly those hosts and mockado's namespace,
-  for the sidecar that captures the proxied calls.
+  per such shard, ``REGISTRY_ONLY``, listing exactly those hosts and mockado's namespace.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ def _egress_policy(config: MockadoConfig, canary: Canary, routes: Sequence[Canar
         namespaces=sorted({ns for ns in map(service_namespace, hosts) if ns is not None}),
         external_hosts=sorted(h for h in hosts if service_namespace(h) is None),
         loader_http_port=config.loader.http_port,
-        collector_grpc_port=config.collector.grpc_port,
     )
 
 

@@ -87,6 +87,13 @@ def mapping_shape(mapping: Mapping[str, Any], *, noise: Collection[str] = ()) ->
     status = int(response.get("status") or 200)
     if "jsonBody" in response:
         return status, json_shape(response["jsonBody"], noise=noise)
+    body = response.get("body")
+    if isinstance(body, str) and body.lstrip()[:1] in ("{", "["):
+        # JSON kept as its own text (served byte for byte).
+        try:
+            return status, json_shape(json.loads(body), noise=noise)
+        except ValueError:
+            pass
     return status, {}
 
 

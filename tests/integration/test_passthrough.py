@@ -37,10 +37,18 @@ def _recorded(stack) -> list[dict]:
     return [m for m in mappings if not m.get("metadata", {}).get("mockado", {}).get("catch_all")]
 
 
+def _fallback_hosts(stack) -> list[str]:
+    mappings = httpx.get(f"{stack.wiremock_url}/__admin/mappings", timeout=5).json()["mappings"]
+    metas = [m.get("metadata", {}).get("mockado", {}) for m in mappings]
+    return [meta["host"] for meta in metas if meta.get("on_miss") == "passthrough"]
+
+
 def test_a_passthrough_miss_gets_the_real_answer_and_the_next_call_is_mocked(stack_factory):
     with switch_upstream(200, {"brl": 5.1, "usd": 1.0}) as upstream:
         stack = stack_factory(upstream=upstream.url, config_text=CONFIG)
         mocks = httpx.Client(base_url=stack.wiremock_url, timeout=10)
+        # The loader writes the fallbacks (catch-all, pass-through) once it runs.
+        assert poll_until(lambda: _fallback_hosts(stack) == [PASSED], timeout_s=30)
         assert _recorded(stack) == []
 
         first = mocks.get("/api/rates", headers={"Host": PASSED})

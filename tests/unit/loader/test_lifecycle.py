@@ -9,7 +9,7 @@ import json
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.drift import DriftRecord, drift_records, stub_lifecycle
 from ext_proc_server.loader.entries import QueueItem
-from ext_proc_server.mapping.shapes import json_shape, shape_changes
+from ext_proc_server.mapping.shapes import json_shape, mapping_shape, shape_changes
 from tests.support.fake_wiremock import FakeWireMock
 from tests.support.loader_rig import FakeRedis, fake_loader, metric
 
@@ -99,3 +99,11 @@ def test_the_same_shape_is_no_drift_and_a_record_round_trips():
     record = DriftRecord("shop", "h", "GET", "/a", "id", "default", ("status 200 -> 500",), 1.5)
     assert DriftRecord.from_json(record.to_json()) == record
     assert DriftRecord.from_json("not json") is None
+
+
+def test_a_json_body_kept_as_text_has_its_shape_too():
+    text = {"status": 200, "body": '{"id": 7, "tags": ["a"]}'}
+    assert mapping_shape({"response": text}) == (
+        200, {"$": "object", "$.id": "number", "$.tags": "array", "$.tags[]": "string"}
+    )  # fmt: skip
+    assert mapping_shape({"response": {"status": 204, "body": "plain"}}) == (204, {})

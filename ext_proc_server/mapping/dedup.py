@@ -19,8 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -102,12 +103,20 @@ class Deduplicator:
     asyncio tasks: the lock is held only for a dict operation, never across an await."""
 
     def __init__(
-        self, config: CollectorConfig, *, normalizer: NoiseNormalizer | None = None
+        self,
+        config: CollectorConfig,
+        *,
+        normalizer: NoiseNormalizer | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
         self._normalizer = normalizer or NoiseNormalizer(config)
         self._capacity = config.dedup_cache_size
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # hash -> when it entered. An entry lives no longer than its Redis claim
+        # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._max_age_s = config.dedup_ttl_s
+        self._clock = clock
         self._lock = threading.Lock()
 
     @property
@@ -157,12 +166,15 @@ class Deduplicator:
         a new one is counted "unique" only once its Redis claim succeeds."""
         if self._capacity == 0:
             return True
+        now = self._clock()
         with self._lock:
-            if dedup_hash in self._seen:
+            entered = self._seen.get(dedup_hash)
+            if entered is not None and now - entered <= self._max_age_s:
                 self._seen.move_to_end(dedup_hash)
                 found = True
             else:
-                self._seen[dedup_hash] = None
+                self._seen[dedup_hash] = now
+                self._seen.move_to_end(dedup_hash)
                 if len(self._seen) > self._capacity:
                     self._seen.popitem(last=False)
                 found = False

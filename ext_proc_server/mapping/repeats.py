@@ -30,7 +30,9 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
@@ -99,7 +101,13 @@ class RepeatIndex:
     off or in stateful mode (where every new response value matters).
     """
 
-    def __init__(self, config: CollectorConfig, *, normalizer: NoiseNormalizer | None = None):
+    def __init__(
+        self,
+        config: CollectorConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        normalizer: NoiseNormalizer | None = None,
+    ):
         secret = dedup_key(config)
         # Shared: every replica has the same key, so the keys may go to Redis.
         self.shared = secret is not None
@@ -111,8 +119,12 @@ class RepeatIndex:
         self._body_limit = config.dedup_body_limit
         self._capacity = config.dedup_cache_size
         self.enabled = config.dedup_enabled and not config.stateful_scenarios and self._capacity > 0
-        # repeat key -> (fingerprint, mapping id, exact digest of the last response seen)
-        self._recorded: OrderedDict[bytes, tuple[bytes, str, bytes | None]] = OrderedDict()
+        # repeat key -> (fingerprint, mapping id, exact digest of the last response seen,
+        # when it was recorded). An entry lives no longer than the dedup claim
+        # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
+        self._recorded: OrderedDict[bytes, tuple[bytes, str, bytes | None, float]] = OrderedDict()
+        self._max_age_s = config.dedup_ttl_s
+        self._clock = clock
         self._counts: dict[str, int] = {}
         self._handed: dict[str, RepeatKey] = {}
         self._lock = threading.Lock()
@@ -220,12 +232,14 @@ class RepeatIndex:
             found = self._recorded.get(key.request)
         if found is None:
             return None
-        fingerprint, mapping_id, exact = found
+        fingerprint, mapping_id, exact, recorded_at = found
+        if self._clock() - recorded_at > self._max_age_s:
+            return None  # older than its claim: the full path claims it again
         if exact != self.exact_of(key):
             if fingerprint != self.fingerprint_of(key):
                 return None
             # Same shape, other bytes: keep these, the likelier next ones.
-            found = (fingerprint, mapping_id, key.exact)
+            found = (fingerprint, mapping_id, key.exact, recorded_at)
         with self._lock:
             self._recorded[key.request] = found
             self._recorded.move_to_end(key.request)
@@ -237,8 +251,9 @@ class RepeatIndex:
     def remember(self, key: RepeatKey, mapping_id: str) -> None:
         """``key`` is recorded (queued, or found already queued) as ``mapping_id``."""
         fingerprint, exact = self.fingerprint_of(key), self.exact_of(key)
+        now = self._clock()
         with self._lock:
-            self._recorded[key.request] = (fingerprint, mapping_id, exact)
+            self._recorded[key.request] = (fingerprint, mapping_id, exact, now)
             self._recorded.move_to_end(key.request)
             if len(self._recorded) > self._capacity:
                 self._recorded.popitem(last=False)

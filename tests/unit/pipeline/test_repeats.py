@@ -15,6 +15,7 @@ from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.dedup import Deduplicator
 from ext_proc_server.mapping.repeats import RepeatIndex, json_shape
 from ext_proc_server.pipeline import CapturePipeline, default_stages
 from tests.unit.capture.stream_helpers import req_body, req_headers, resp_body, resp_headers
@@ -222,3 +223,22 @@ def test_json_shape_keeps_keys_and_types_not_values():
     assert json_shape(b'{"a":1}') != json_shape(b'{"b":1}')
     assert json_shape(b'{"a":{"b":1}}') != json_shape(b'{"a":[1]}')
     assert json_shape(b'{"a":"say \\"b\\": 1"}') == json_shape(b'{"a":"other"}')
+
+
+def test_a_recorded_entry_lives_no_longer_than_its_dedup_claim():
+    now = [1000.0]
+    config = CollectorConfig(dedup_ttl_s=60)
+    repeats = RepeatIndex(config, clock=lambda: now[0])
+    key = repeats.key_of(_exchange())
+    repeats.remember(key, "stub-1")
+    now[0] += 59
+    assert repeats.recorded(repeats.key_of(_exchange())) == "stub-1"
+    # Past dedup_ttl_s the Redis claim is gone too: the full path claims and records it
+    # again (a stub expired by loader.stub_ttl_s meanwhile comes back).
+    now[0] += 2
+    assert repeats.recorded(repeats.key_of(_exchange())) is None
+    dedup = Deduplicator(config, clock=lambda: now[0])
+    assert dedup.is_new_locally("h") and not dedup.is_new_locally("h")
+    now[0] += 61
+    assert dedup.is_new_locally("h")
+    assert not dedup.is_new_locally("h")

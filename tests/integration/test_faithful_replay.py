@@ -23,6 +23,7 @@ import httpx
 import pytest
 from redis import asyncio as aioredis
 
+from control_plane.render import render_sidecar_envoy
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.pipeline import read_skips
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
@@ -249,3 +250,36 @@ def test_mockado_up_serves_each_body_through_the_loader_or_a_clear_miss(
     # Everything else has landed by now; the over-limit dump never will.
     miss = httpx.get(stack.wiremock_url + "/v1/dump", timeout=5)
     assert miss.status_code == 404 and miss.json()["error"] == "no recording matched"
+
+
+def test_a_namespace_body_limit_reaches_the_collector_through_the_rendered_filter(
+    redis_server, upstream_port, envoy_factory, ext_proc_factory
+) -> None:
+    """The capture filter an Istio sidecar gets (here as a sidecar-style bootstrap) sends
+    the namespace's body_limits; the collector keeps that path's export whole."""
+    namespaces = {
+        "reports": {"body_limits": [{"host": "127.0.0.1", "path": "/v1/dump", "bytes": 65536}]}
+    }
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    config = make_config(collector, control_plane={"namespaces": namespaces})
+
+    def render(listen_port: int, admin_port: int) -> str:
+        return render_sidecar_envoy(
+            config, namespace="reports", listen_host="127.0.0.1", listen_port=listen_port,
+            admin_port=admin_port, app_port=upstream_port, collector_host="127.0.0.1",
+            collector_port=ext.grpc_port,
+        )  # fmt: skip
+
+    envoy = envoy_factory(render)
+    with httpx.Client(timeout=10) as client:
+        for path in ("/v1/dump", "/v1/export"):
+            assert client.get(envoy.url + path).content == RESPONSES[path][1]
+    wait_until(lambda: len(ext.captured()) == 1, what="the dump's stub")
+    wait_until(
+        lambda: ext.metric("collector_stubs_skipped_total", reason="response_truncated") == 1,
+        what="the export, over the default limit here, skipped",
+    )
+    (mapping,) = ext.captured()
+    assert mapping["request"]["urlPath"] == "/v1/dump"
+    assert mapping["response"]["body"].encode() == DUMP

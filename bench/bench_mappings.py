@@ -52,8 +52,7 @@ from control_plane.local import procs
 from ext_proc_server.capture import stream_meta
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping
-from ext_proc_server.mapping.faithful import skip_reason
+from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping, skip_reason
 
 CAPTURES_PER_REQUEST = 5
 JSON_CT = ("content-type", "application/json")

@@ -86,7 +86,7 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
     """istio/<mockado_namespace>/ files: PeerAuthentication, AuthorizationPolicies and the
     EnvoyFilter keeping capture off mockado's own sidecars."""
     cp = config.control_plane
-    common = {**managed_context(), "namespace": cp.mockado_namespace}
+    common = {**managed_context(cp.mockado_namespace), "namespace": cp.mockado_namespace}
     return {
         mesh_security_path(cp, "peerauthentication.yaml"): render_template(
             "istio/peerauthentication.yaml.j2",

@@ -82,7 +82,7 @@ def render_egress_policies(config: MockadoConfig) -> Iterator[tuple[str, str]]:
                 egress_path(namespace),
                 render_template(
                     "istio/networkpolicy-egress.yaml.j2",
-                    **managed_context(),
+                    **managed_context(namespace),
                     namespace=namespace,
                     mockado_namespace=cp.mockado_namespace,
                     rules=rules,

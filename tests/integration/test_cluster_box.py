@@ -327,7 +327,7 @@ def test_a_broken_rendered_pod_fails_the_box(case, images, engine, rendered, tmp
     with Box(
         engine, sandbox_image=images.base, run_dir=tmp_path / "box", ready_timeout_s=30
     ) as box:
-        for name in ("namespace", "configmap", *files):
+        for name in ("00-namespace", "configmap", *files):
             box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
         create_secrets(box)
         doc = copy.deepcopy(box.manifests.get("Deployment", "mockado", deployment))

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
@@ -10,14 +9,6 @@ import yaml
 from control_plane.cli import COMMANDS, build_parser, main
 
 SUBCOMMANDS = ["up", "ext-proc", "loader", "restore", "sanitize", "render", "config", "demo-api"]
-
-
-@pytest.fixture
-def keep_logging(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commands set up logging for the process; give the root logger back afterwards."""
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))
-    monkeypatch.setattr(root, "level", root.level)
 
 
 def write_config(tmp_path: Path, namespaces: dict) -> str:

@@ -173,7 +173,7 @@ def test_one_service_account_per_workload_and_injection_in_the_mockado_namespace
     # Each workload is its own identity, named after it.
     assert used == {name: name for name in used}
     assert set(used) == set(accounts)
-    (namespace,) = docs(files["deploy/namespace.yaml"])
+    (namespace,) = docs(files["deploy/00-namespace.yaml"])
     assert namespace["metadata"]["labels"]["istio-injection"] == "enabled"
 
 

@@ -36,6 +36,7 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
     summary = write_files(render_all(only_shop), tmp_path)
     assert summary.written == [POLICIES]
     assert sorted(summary.removed) == [
+        "deploy/monitoring/podmonitor-payments.yaml",
         "istio/payments/envoyfilter-capture.yaml",
         "istio/payments/networkpolicy-collector.yaml",
     ]
@@ -47,7 +48,9 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
 
     summary = write_files(render_all(both), tmp_path)
     assert sorted(summary.written) == sorted(
-        p for p in files_of(both) if p.startswith("istio/payments/") or p == POLICIES
+        p
+        for p in files_of(both)
+        if p.startswith("istio/payments/") or p.endswith("-payments.yaml") or p == POLICIES
     )
 
 

@@ -1,5 +1,5 @@
-"""Istio objects of each capture scope: the capture and tap EnvoyFilters, the collector's
-NetworkPolicy, and the collector's DestinationRule."""
+"""Istio objects of each capture scope: the capture and (opt-in, istio-debug/) tap
+EnvoyFilters, the collector's NetworkPolicy, and the collector's DestinationRule."""
 
 from __future__ import annotations
 
@@ -17,9 +17,14 @@ from control_plane.render.clusters import collector_limits, istio_cluster_name
 from control_plane.render.environment import render_template
 from control_plane.render.matchers import percent_text
 from control_plane.render.naming import managed_context
-from ext_proc_server.core.config import ControlPlaneConfig, NamespaceConfig
+from ext_proc_server.core.config import ControlPlaneConfig, NamespaceConfig, encode_body_limits
 from ext_proc_server.core.errors import RenderError
-from ext_proc_server.core.names import META_BODY_LIMIT, META_NAMESPACE, META_WORKLOAD
+from ext_proc_server.core.names import (
+    META_BODY_LIMIT,
+    META_BODY_LIMITS,
+    META_NAMESPACE,
+    META_WORKLOAD,
+)
 
 _CONTEXTS = {
     "inbound": ("SIDECAR_INBOUND",),
@@ -27,6 +32,8 @@ _CONTEXTS = {
     "both": ("SIDECAR_INBOUND", "SIDECAR_OUTBOUND"),
 }
 _DIRECTION_OF_CONTEXT = {"SIDECAR_INBOUND": "inbound", "SIDECAR_OUTBOUND": "outbound"}
+# Debug-only objects (the tap filter) live here, apart from istio/ which the runbook applies.
+DEBUG_DIR = "istio-debug"
 # Extra initial metadata: which side of the call a stream was captured on ("both").
 HEADER_DIRECTION = "x-mockado-direction"
 
@@ -105,6 +112,10 @@ def target_capture_filter(
     if workload:
         metadata.append((META_WORKLOAD, workload))
     metadata.append((META_BODY_LIMIT, str(settings.body_limit_bytes)))
+    if settings.body_limits:
+        # Bodies stream to the collector (STREAMED, nothing buffered in Envoy), so no
+        # Envoy limit caps these: the collector keeps what the matching rule allows.
+        metadata.append((META_BODY_LIMITS, encode_body_limits(settings.body_limits)))
     metadata.append((HEADER_DIRECTION, _DIRECTION_OF_CONTEXT[context]))
     return CaptureFilter(
         cluster_name=istio_cluster_name(cp.collector),
@@ -132,6 +143,10 @@ TAP_FILTER_PRIORITY = 20
 
 def destination_rule_path(cp: ControlPlaneConfig) -> str:
     return f"istio/{cp.mockado_namespace}/destinationrule-collector.yaml"
+
+
+def debug_tap_path(target: CaptureTarget) -> str:
+    return f"{DEBUG_DIR}/{target.namespace}/envoyfilter-tap.yaml"
 
 
 def _render_scope_file(template: str, target: CaptureTarget, **values: object) -> str:

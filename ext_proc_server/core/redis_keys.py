@@ -53,3 +53,19 @@ class RedisKeys:
         """The repeat fast path's claim: a keyed digest of a raw request (set only when
         every replica has the key); the value is the response fingerprint and mapping id."""
         return f"{self.queue}:seen:{name}"
+
+    def skip_counts(self, host: str) -> str:
+        """Stubs not written for one destination host: a hash of skip reason -> count,
+        with a TTL (pipeline.skips). ``host`` is the canonical, sanitized host."""
+        return f"{self.queue}:skips:{host}"
+
+    def skip_recent(self, host: str) -> str:
+        """The latest skips of one host: a sorted set of "reason method path" (sanitized
+        path) scored by time, capped in length, with a TTL."""
+        return f"{self.queue}:skips-recent:{host}"
+
+    @property
+    def skipped_hosts(self) -> str:
+        """Hosts with skips: a sorted set of host scored by the time of the last skip,
+        capped in length, with a TTL."""
+        return f"{self.queue}:skips-hosts"

@@ -3,6 +3,12 @@
 Nothing here runs at import time.
 """
 
+from ext_proc_server.core.config.body_limits import (
+    MAX_BODY_LIMIT_RULES,
+    BodyLimit,
+    decode_body_limits,
+    encode_body_limits,
+)
 from ext_proc_server.core.config.collector import (
     COLLECTOR_STREAMS_PER_CONNECTION,
     CollectorConfig,
@@ -23,6 +29,7 @@ from ext_proc_server.core.config.loader import LoaderConfig, ShardRoute
 from ext_proc_server.core.config.loading import (
     ENV_PREFIX,
     MockadoConfig,
+    is_secret_key,
     load_config,
     redacted_dump,
 )
@@ -41,8 +48,10 @@ __all__ = [
     "COLLECTOR_STREAMS_PER_CONNECTION",
     "ENV_PREFIX",
     "KIB",
+    "MAX_BODY_LIMIT_RULES",
     "MIB",
     "REDACTED",
+    "BodyLimit",
     "CanaryConfig",
     "CollectorConfig",
     "CollectorService",
@@ -59,7 +68,10 @@ __all__ = [
     "TLSClient",
     "TLSServer",
     "cluster_hosts",
+    "decode_body_limits",
     "dedup_key",
+    "encode_body_limits",
+    "is_secret_key",
     "load_config",
     "pseudonym_key",
     "redact_url",

@@ -9,9 +9,20 @@ import pytest
 import yaml
 
 from control_plane.render import capture_targets, render_all
-from ext_proc_server.core.config import COLLECTOR_STREAMS_PER_CONNECTION, MockadoConfig, load_config
+from ext_proc_server.capture import stream_meta
+from ext_proc_server.core.config import (
+    COLLECTOR_STREAMS_PER_CONNECTION,
+    CollectorConfig,
+    MockadoConfig,
+    load_config,
+)
 from ext_proc_server.core.errors import ConfigError, RenderError
-from ext_proc_server.core.names import META_BODY_LIMIT, META_NAMESPACE, META_WORKLOAD
+from ext_proc_server.core.names import (
+    META_BODY_LIMIT,
+    META_BODY_LIMITS,
+    META_NAMESPACE,
+    META_WORKLOAD,
+)
 from tests.unit.control_plane.render.support import ext_proc, files_of
 
 
@@ -62,8 +73,27 @@ def test_direction_both_renders_two_patches_and_says_calls_are_captured_twice() 
         "SIDECAR_OUTBOUND",
     ]
     assert "captured TWICE" in text
-    tap = yaml.safe_load(files["istio/shop/envoyfilter-tap.yaml"])
+
+
+def test_the_tap_filter_renders_only_where_a_namespace_opts_in_and_outside_istio() -> None:
+    files = files_of(make_config({"shop": {"direction": "both", "debug_tap": True}, "cart": {}}))
+    assert not any("tap" in path for path in files if not path.startswith("istio-debug/"))
+    assert [p for p in files if p.startswith("istio-debug/")] == [
+        "istio-debug/shop/envoyfilter-tap.yaml"
+    ]
+    text = files["istio-debug/shop/envoyfilter-tap.yaml"]
+    tap = yaml.safe_load(text)
+    assert tap["metadata"]["namespace"] == "shop"
     assert len(tap["spec"]["configPatches"]) == 2
+    assert "RAW, UNSANITIZED" in text
+    default = files_of(make_config({"shop": {"direction": "both"}}))
+    assert not any("tap" in path or path.startswith("istio-debug/") for path in default)
+
+
+def test_a_tap_on_a_disabled_namespace_is_an_error_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"control_plane\.namespaces\.shop\.debug_tap"):
+        overrides = {"control_plane.namespaces": {"shop": {"enabled": False, "debug_tap": True}}}
+        load_config(None, env={}, overrides=overrides)
 
 
 def test_outbound_only_patches_outbound() -> None:
@@ -177,3 +207,27 @@ def test_collector_tls_becomes_destination_rule_tls() -> None:
         "caCertificates": "/etc/ca/ca.pem",
         "insecureSkipVerify": False,
     }
+
+
+def test_namespace_body_limits_reach_the_collector_and_envoy_streams_every_byte() -> None:
+    limits = [
+        {"host": "export.shop.svc.cluster.local", "path": "/v1/export", "bytes": 65536},
+        {"host": "*.cdn.example", "path": "re:/img/.*\\.png", "bytes": 1 << 20},
+    ]
+    config = make_config({"shop": {"body_limits": limits}})
+    (patch,) = capture_filter(files_of(config)["istio/shop/envoyfilter-capture.yaml"])
+    proc = ext_proc(patch["patch"]["value"])
+    metadata = {m["key"]: m["value"] for m in proc["grpc_service"]["initial_metadata"]}
+    sent = stream_meta(tuple(metadata.items()), config=CollectorConfig())
+    assert sent.limit_for("export.shop.svc.cluster.local:8080", "/v1/export/all") == 65536
+    assert sent.limit_for("a.cdn.example", "/img/x.png") == 1 << 20
+    assert sent.limit_for("export.shop.svc.cluster.local", "/v1/other") == 8192
+    # Bodies stream through Envoy without being buffered, so no Envoy limit caps a rule.
+    mode = proc["processing_mode"]
+    assert mode["request_body_mode"] == mode["response_body_mode"] == "STREAMED"
+    # Without rules nothing more is sent.
+    (plain,) = capture_filter(
+        files_of(make_config({"shop": {}}))["istio/shop/envoyfilter-capture.yaml"]
+    )
+    keys = {m["key"] for m in ext_proc(plain["patch"]["value"])["grpc_service"]["initial_metadata"]}
+    assert META_BODY_LIMITS not in keys

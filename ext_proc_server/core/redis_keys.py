@@ -53,3 +53,19 @@ class RedisKeys:
         """The repeat fast path's claim: a keyed digest of a raw request (set only when
         every replica has the key); the value is the response fingerprint and mapping id."""
         return f"{self.queue}:seen:{name}"
+
+    @property
+    def misses(self) -> str:
+        """The miss report: a hash of miss id -> the sanitized miss JSON (host, method,
+        path template, query keys, closest stub). At most ``loader.max_misses`` fields."""
+        return f"{self.queue}:misses"
+
+    @property
+    def miss_counts(self) -> str:
+        """Miss id -> how many times it was seen (HINCRBY)."""
+        return f"{self.queue}:misses:count"
+
+    @property
+    def miss_last_seen(self) -> str:
+        """Miss id -> when it was last seen (epoch seconds)."""
+        return f"{self.queue}:misses:seen"

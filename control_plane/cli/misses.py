@@ -43,7 +43,8 @@ def _row(item: dict) -> tuple[str, ...]:
     closest = item["closest"] or {}
     path = item["path"] + ("?" + "&".join(item["query_keys"]) if item["query_keys"] else "")
     differs = "; ".join(
-        f"{d['kind']} {d['name']}: {d['detail']}" for d in closest.get("differences", [])
+        f"{d['kind']}{'' if d['name'] == d['kind'] else ' ' + d['name']}: {d['detail']}"
+        for d in closest.get("differences", [])
     )
     stub = f"{closest['method']} {closest['url']}" if closest else "-"
     if closest and not differs:

@@ -83,6 +83,8 @@ async def serve_probes(
         log_level="warning",
         access_log=False,
         lifespan="off",
+        # The client address is the socket's peer: no X-Forwarded-For (the console trusts it).
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the owner handles signals

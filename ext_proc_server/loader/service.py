@@ -34,6 +34,7 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.app import serve_app, unmatched_route
 from ext_proc_server.loader.backup import BackupSchedule
 from ext_proc_server.loader.budget import StubBudget
+from ext_proc_server.loader.console_data import console_routes
 from ext_proc_server.loader.entries import QueueItem
 from ext_proc_server.loader.housekeeping import Housekeeping
 from ext_proc_server.loader.loading import BatchLoader
@@ -131,6 +132,11 @@ class Loader:
         self.misses = build_miss_recorder(
             config, redis=self.stream.redis, keys=self.stream.keys, record=record,
             router=self.router,
+        )  # fmt: skip
+        # The read-only web console's pages (served by the app beside /unmatched).
+        self.console_routes = console_routes(
+            config, redis=self.stream.redis, keys=self.stream.keys, record=record,
+            shards=list(self.shards),
         )  # fmt: skip
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -252,7 +258,7 @@ async def _main(config: MockadoConfig) -> int:
     server = await serve_app(
         ready_check=loader.ready_check,
         port=config.loader.http_port,
-        routes=[unmatched_route(loader.misses)],
+        routes=[unmatched_route(loader.misses), *loader.console_routes],
     )
     try:
         await loader.run(stop)

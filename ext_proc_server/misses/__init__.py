@@ -9,11 +9,19 @@ See docs/misses.md.
 
 from ext_proc_server.misses.closest import Closest, Difference, closest_stub
 from ext_proc_server.misses.event import InvalidMissEvent, MissEvent, parse_miss_event
+from ext_proc_server.misses.matching import split_path_pattern
 from ext_proc_server.misses.recorder import MissRecorder
 from ext_proc_server.misses.store import MissRecord, MissStore
-from ext_proc_server.misses.template import MissSample, describe_miss, miss_sanitizer
+from ext_proc_server.misses.template import (
+    ID_SEGMENT,
+    MissSample,
+    describe_miss,
+    miss_sanitizer,
+    template_path,
+)
 
 __all__ = [
+    "ID_SEGMENT",
     "Closest",
     "Difference",
     "InvalidMissEvent",
@@ -26,4 +34,6 @@ __all__ = [
     "describe_miss",
     "miss_sanitizer",
     "parse_miss_event",
+    "split_path_pattern",
+    "template_path",
 ]

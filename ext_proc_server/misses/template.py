@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -70,7 +71,7 @@ def describe_miss(
     request = exchange.request
     host = normalizer.canonical_host(exchange)
     segments = tuple(unquote(s) for s in request.path.removeprefix("/").split("/"))
-    template = "/" + "/".join(_template_segment(s, normalizer) for s in segments)
+    template = template_path(segments, normalizer)
     query = pairs_to_mapping(request.query)
     keys = tuple(sorted(k[:MAX_KEY_CHARS] for k in query))[:MAX_QUERY_KEYS]
     body_json, body_form, body_text = _body(request.body, request.content_type)
@@ -86,6 +87,11 @@ def describe_miss(
         body_form=body_form,
         body_text=body_text,
     )
+
+
+def template_path(segments: Sequence[str], normalizer: NoiseNormalizer) -> str:
+    """Sanitized path segments -> the path template (ids as ``{id}``)."""
+    return "/" + "/".join(_template_segment(s, normalizer) for s in segments)
 
 
 def _template_segment(segment: str, normalizer: NoiseNormalizer) -> str:

@@ -29,6 +29,14 @@ class StubRow:
     url: str
     status: int | None
     captured_at_s: float
+    # Requests it answered (mockado's launcher counts them); None where unknown.
+    hits: int | None = None
+
+
+def total_hits(stubs: Iterable[StubRow]) -> int | None:
+    """The sum of the known counts; None when no stub's count is known."""
+    known = [s.hits for s in stubs if s.hits is not None]
+    return sum(known) if known else None
 
 
 @dataclass
@@ -41,6 +49,10 @@ class Endpoint:
     @property
     def last_captured_s(self) -> float:
         return max((s.captured_at_s for s in self.stubs), default=0.0)
+
+    @property
+    def hits(self) -> int | None:
+        return total_hits(self.stubs)
 
 
 @dataclass
@@ -56,6 +68,10 @@ class HostView:
     @property
     def last_captured_s(self) -> float:
         return max((e.last_captured_s for e in self.endpoints.values()), default=0.0)
+
+    @property
+    def hits(self) -> int | None:
+        return total_hits(s for e in self.endpoints.values() for s in e.stubs)
 
     def endpoint(self, method: str, path: str) -> Endpoint:
         return self.endpoints.setdefault((method, path), Endpoint(method, path))
@@ -81,14 +97,23 @@ class NamespaceView:
     def last_captured_s(self) -> float:
         return max((h.last_captured_s for h in self.hosts.values()), default=0.0)
 
+    @property
+    def hits(self) -> int | None:
+        return total_hits(
+            s for h in self.hosts.values() for e in h.endpoints.values() for s in e.stubs
+        )
+
 
 def build_inventory(
     stubs: Iterable[tuple[str, Mapping[str, Any]]],
     misses: Iterable[MissRecord],
     *,
     normalizer: NoiseNormalizer,
+    hits: Mapping[str, Mapping[str, int] | None] | None = None,
 ) -> dict[str, NamespaceView]:
-    """(shard, mapping) pairs and the miss report -> namespace views, sorted by name."""
+    """(shard, mapping) pairs, the miss report and each shard's hit counts (None: unknown)
+    -> namespace views, sorted by name."""
+    hits = hits or {}
     views: dict[str, NamespaceView] = {}
     for shard, mapping in stubs:
         meta = (mapping.get("metadata") or {}).get("mockado") or {}
@@ -99,13 +124,16 @@ def build_inventory(
         host = str(meta.get("host") or "(any host)")
         method = str(request.get("method") or "ANY")
         path = stub_path_template(request, normalizer)
+        stub_id = str(mapping.get("id") or mapping.get("uuid") or "")
+        counts = hits.get(shard)
         row = StubRow(
             shard=shard,
-            stub_id=str(mapping.get("id") or mapping.get("uuid") or ""),
+            stub_id=stub_id,
             method=method,
             url=_url(request),
             status=(mapping.get("response") or {}).get("status"),
             captured_at_s=float(meta.get("captured_at_s") or 0.0),
+            hits=None if counts is None else counts.get(stub_id, 0),
         )
         view = views.setdefault(namespace, NamespaceView(namespace))
         view.host(host).endpoint(method, path).stubs.append(row)

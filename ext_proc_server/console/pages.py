@@ -25,6 +25,8 @@ from ext_proc_server.misses import MissRecord
 CONSOLE_PATH = "/console"
 StubsSource = Callable[[], Awaitable[Sequence[tuple[str, Mapping[str, Any]]]]]
 MissesSource = Callable[[], Awaitable[Sequence[MissRecord]]]
+# Shard -> {stub id: requests answered}, or None where the shard keeps no count.
+HitsSource = Callable[[], Awaitable[Mapping[str, Mapping[str, int] | None]]]
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -38,6 +40,7 @@ def _environment() -> jinja2.Environment:
     env.filters["when"] = lambda s: (
         time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(s)) if s else "-"
     )
+    env.filters["count"] = lambda value: "n/a" if value is None else value
     env.filters["pretty"] = lambda value: json.dumps(value, indent=2, sort_keys=True)
     return env
 
@@ -45,10 +48,18 @@ def _environment() -> jinja2.Environment:
 class Console:
     """The pages, given where the stubs and the miss report come from."""
 
-    def __init__(self, config: MockadoConfig, *, stubs: StubsSource, misses: MissesSource) -> None:
+    def __init__(
+        self,
+        config: MockadoConfig,
+        *,
+        stubs: StubsSource,
+        misses: MissesSource,
+        hits: HitsSource | None = None,
+    ) -> None:
         self._auth = ConsoleAuth(config.loader)
         self._stubs = stubs
         self._misses = misses
+        self._hits = hits
         self._normalizer = NoiseNormalizer(config.collector)
         self._env = _environment()
         self._grafana_url = config.loader.console_grafana_url
@@ -77,8 +88,9 @@ class Console:
         return HTMLResponse(html, status_code=status_code)
 
     async def _inventory(self) -> dict[str, NamespaceView]:
+        hits = await self._hits() if self._hits is not None else None
         return build_inventory(
-            await self._stubs(), await self._misses(), normalizer=self._normalizer
+            await self._stubs(), await self._misses(), normalizer=self._normalizer, hits=hits
         )
 
     async def _root(self, _: Request) -> Response:
@@ -106,9 +118,12 @@ class Console:
         for owner, mapping in await self._stubs():
             if owner == shard and str(mapping.get("id") or mapping.get("uuid")) == stub_id:
                 meta = (mapping.get("metadata") or {}).get("mockado") or {}
+                counts = (await self._hits()).get(shard) if self._hits is not None else None
+                hits = None if counts is None else counts.get(stub_id, 0)
                 return self._page(
-                    "stub.html", shard=shard, stub_id=stub_id, mapping=mapping, meta=meta
-                )
+                    "stub.html", shard=shard, stub_id=stub_id, mapping=mapping, meta=meta,
+                    hits=hits,
+                )  # fmt: skip
         return self._page("not_found.html", 404, what="stub")
 
     async def _miss_report(self, _: Request) -> Response:

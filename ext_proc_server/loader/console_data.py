@@ -13,8 +13,10 @@ from starlette.routing import BaseRoute
 
 from ext_proc_server.console import Console
 from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.record import ShardRecord
+from ext_proc_server.loader.wiremock_client import WireMockClient
 from ext_proc_server.misses import MissRecord, MissStore
 
 # Pages read every record at most this often.
@@ -23,12 +25,29 @@ READ_CHUNK = 500
 
 
 class RecordedStubs:
-    """(shard, mapping) for every stub of every shard's record, cached briefly."""
+    """(shard, mapping) for every stub of every shard's record, and each shard's hit
+    counts (from mockado's launcher; None from stock WireMock or a shard that is down),
+    both cached briefly."""
 
-    def __init__(self, record: ShardRecord, shards: Sequence[str]) -> None:
+    def __init__(self, record: ShardRecord, clients: Mapping[str, WireMockClient]) -> None:
         self._record = record
-        self._shards = list(shards)
+        self._clients = dict(clients)
+        self._shards = list(clients)
         self._cached: tuple[float, list[tuple[str, dict[str, Any]]]] | None = None
+        self._cached_hits: tuple[float, dict[str, dict[str, int] | None]] | None = None
+
+    async def hits(self) -> Mapping[str, Mapping[str, int] | None]:
+        cached = self._cached_hits
+        if cached is not None and time.monotonic() - cached[0] < STUBS_CACHE_S:
+            return cached[1]
+        counts: dict[str, dict[str, int] | None] = {}
+        for shard, client in self._clients.items():
+            try:
+                counts[shard] = await client.stub_hits()
+            except WireMockError:
+                counts[shard] = None
+        self._cached_hits = (time.monotonic(), counts)
+        return counts
 
     async def all(self) -> Sequence[tuple[str, Mapping[str, Any]]]:
         if self._cached is not None and time.monotonic() - self._cached[0] < STUBS_CACHE_S:
@@ -49,12 +68,13 @@ def console_routes(
     redis: aioredis.Redis,
     keys: RedisKeys,
     record: ShardRecord,
-    shards: Sequence[str],
+    clients: Mapping[str, WireMockClient],
 ) -> list[BaseRoute]:
     store = MissStore(redis, keys=keys, max_misses=config.loader.max_misses)
 
     async def misses() -> Sequence[MissRecord]:
         return await store.records()
 
-    console = Console(config, stubs=RecordedStubs(record, shards).all, misses=misses)
+    recorded = RecordedStubs(record, clients)
+    console = Console(config, stubs=recorded.all, misses=misses, hits=recorded.hits)
     return console.routes()

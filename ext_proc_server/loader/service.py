@@ -136,7 +136,7 @@ class Loader:
         # The read-only web console's pages (served by the app beside /unmatched).
         self.console_routes = console_routes(
             config, redis=self.stream.redis, keys=self.stream.keys, record=record,
-            shards=list(self.shards),
+            clients={name: shard.client for name, shard in self.shards.items()},
         )  # fmt: skip
 
     # -- lifecycle -----------------------------------------------------------------------

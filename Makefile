@@ -58,8 +58,8 @@ test-unit: install ## Run only the unit tests (no network)
 test-integration: install browser ## Run only the integration tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration
 
-test-box: install ## Run only the cluster-in-a-box test (root: installs docker.io, starts dockerd, builds images)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration/test_cluster_box.py tests/integration/test_cluster_box_rules.py
+test-box: install ## Run only the cluster-in-a-box tests, the runbook's included (root: installs docker.io, starts dockerd, builds images)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration/test_cluster_box.py tests/integration/test_cluster_box_rules.py tests/integration/test_runbook.py
 
 bench: install wrk ## Run every benchmark side by side; writes bench/results.json and bench/results.png
 	$(BIN)/python -m bench.run

@@ -30,6 +30,7 @@ CHART = (
     ("ext_proc.p99_ratio_to_off", 1.1, "lower"),
     ("sanitizer.mb_per_s", 20, "higher"),
     ("mappings.fidelity", 0.99, "higher"),
+    ("mappings.wrong_responses", 0, "lower"),
     ("loader.ratio_to_direct", 0.9, "higher"),
     ("serving.rps_ratio_to_stock", 20, "higher"),
 )

@@ -14,6 +14,7 @@ Every function returns a list of problems (file and JSON path, never values).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +32,7 @@ from ext_proc_server.core.errors import RenderError
 
 KUBERNETES_VERSION = "1.30.0"
 ENVOY_VALIDATE_TIMEOUT_S = 60.0
+OPERATOR_GROUP = "monitoring.coreos.com/"
 
 
 def default_schemas_dir() -> Path:
@@ -132,6 +134,9 @@ def kubernetes_problems(doc: Mapping[str, Any], *, source: str) -> list[str]:
 
     Without the package, a structural check (apiVersion, kind, metadata.name) stands in.
     """
+    if str(doc.get("apiVersion", "")).startswith(OPERATOR_GROUP):
+        # No offline schema for the Prometheus Operator's kinds: the structure only.
+        return _structural_problems(doc, source=source)
     try:
         import kubernetes_validate  # the check extra
     except ImportError:
@@ -166,14 +171,23 @@ def _documents(f: RenderedFile) -> list[dict[str, Any]]:
 
 
 def check_rendered(
-    files: Iterable[RenderedFile], *, config: MockadoConfig, schemas_dir: Path
+    files: Iterable[RenderedFile],
+    *,
+    config: MockadoConfig,
+    schemas_dir: Path,
+    sidecar_envoy: str | None = None,
 ) -> list[str]:
-    """Validate every rendered file; an empty list means all passed."""
+    """Validate every rendered file; an empty list means all passed.
+
+    ``sidecar_envoy``: the Envoy binary the EnvoyFilter patches are checked with (default:
+    the local one, which also checks envoy_configs/, the local stack's own files).
+    """
     files = list(files)
     problems: list[str] = []
     istio_docs: list[tuple[str, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="mockado-check-") as tmp:
         to_validate: list[Path] = []
+        patches: list[Path] = []
         for n, f in enumerate(files):
             if f.kind == "envoy":
                 path = Path(tmp) / f"{n:03d}-{Path(f.path).name}"
@@ -191,12 +205,52 @@ def check_rendered(
                         envoyfilter_check_bootstrap(doc, config=config, source=f.path),
                         encoding="utf-8",
                     )
-                    to_validate.append(path)
+                    patches.append(path)
         problems += _istio_problems(istio_docs, schemas_dir=Path(schemas_dir))
-        names = {p.name: p for p in to_validate}
-        for problem in envoy_validate(to_validate):
-            problems.append(_rename(problem, names, files))
+        names = {p.name: p for p in [*to_validate, *patches]}
+        found = envoy_validate(to_validate) + envoy_validate(patches, envoy=sidecar_envoy)
+        problems += [_rename(problem, names, files) for problem in found]
     return problems
+
+
+def envoy_version(envoy: str | None = None) -> str:
+    """The "1.40" of ``envoy --version`` ("envoy version: HASH/1.40.0/Clean/RELEASE/...")."""
+    if envoy is None:
+        from control_plane.local.procs import find_envoy  # only when validating
+
+        envoy = find_envoy()
+    try:
+        proc = subprocess.run(
+            [envoy, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError as exc:
+        raise RenderError(f"--envoy: cannot run {envoy} ({exc.strerror})") from exc
+    match = re.search(r"/(1\.[0-9]+)\.[0-9]+/", proc.stdout + proc.stderr)
+    if match is None:
+        raise RenderError(f"--envoy: {envoy} --version did not print an Envoy version")
+    return match[1]
+
+
+def envoy_version_report(config: MockadoConfig, sidecar_envoy: str | None) -> tuple[str, bool]:
+    """(what checked the EnvoyFilter patches, whether that matches the declared version).
+
+    A binary the user names (--envoy, e.g. taken from the mesh's proxyv2 image) must be
+    the declared version; the bundled one may differ, and the line says so.
+    """
+    declared = config.control_plane.envoy_version
+    actual = envoy_version(sidecar_envoy)
+    if actual == declared:
+        return (
+            f"EnvoyFilter patches validated with Envoy {actual} (control_plane.envoy_version)",
+            True,
+        )
+    line = (
+        f"EnvoyFilter patches validated with Envoy {actual}, but the sidecars run {declared} "
+        f"(control_plane.envoy_version): a field added after {declared} would pass here"
+    )
+    if sidecar_envoy is not None:
+        return f"{line}; --envoy must be the sidecars' Envoy", False
+    return f"{line}; pass --envoy with the sidecars' Envoy binary to check with it", True
 
 
 def _istio_problems(docs: list[tuple[str, dict[str, Any]]], *, schemas_dir: Path) -> list[str]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from control_plane.cli.options import Command, load, setup_logs
 
 if TYPE_CHECKING:
-    from control_plane.render import RenderedFile
+    from control_plane.render import RenderedFile, RenderedObject
     from ext_proc_server.core.config import MockadoConfig
 
 
@@ -36,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="validate with real Envoy and the Istio/Kubernetes schemas",
     )
     parser.add_argument(
+        "--envoy",
+        metavar="BIN",
+        help="with --check: the Envoy binary of the sidecars (its version must be "
+        "control_plane.envoy_version) to validate the EnvoyFilter patches with "
+        "(default: the bundled Envoy)",
+    )
+    parser.add_argument(
         "--schemas-dir",
         metavar="DIR",
         help="Istio JSON Schemas (default: .tools/istio-schemas, written by make install)",
@@ -55,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     files = render_all(config)
     if args.check:
         schemas_dir = Path(args.schemas_dir) if args.schemas_dir else None
-        return _check(files, config, out_root=out_root, schemas_dir=schemas_dir)
+        return _check(
+            files, config, out_root=out_root, schemas_dir=schemas_dir, sidecar_envoy=args.envoy
+        )
     return _write(files, out_root)
 
 
@@ -65,23 +74,48 @@ def _check(
     *,
     out_root: Path,
     schemas_dir: Path | None,
+    sidecar_envoy: str | None,
 ) -> int:
     """Validate every file (Envoy, Istio CRD schemas, Kubernetes schemas) and report files
     on disk that differ from a fresh render; writes nothing."""
     from control_plane import validate
-    from control_plane.render import stale_files
+    from control_plane.render import left_over_objects, stale_files
 
     problems = validate.check_rendered(
-        files, config=config, schemas_dir=schemas_dir or validate.default_schemas_dir()
+        files,
+        config=config,
+        schemas_dir=schemas_dir or validate.default_schemas_dir(),
+        sidecar_envoy=sidecar_envoy,
     )
+    version_line, version_ok = validate.envoy_version_report(config, sidecar_envoy)
+    if not version_ok:
+        problems.append(version_line)
+    else:
+        sys.stdout.write(f"{version_line}\n")
     for problem in problems:
         sys.stdout.write(f"invalid: {problem}\n")
     stale = stale_files(files, out_root)
+    left_over = left_over_objects(files, out_root)
     for path in stale:
         sys.stdout.write(f"out of date: {path} (run `mockado render`)\n")
+    _print_objects(left_over, "render would remove")
     ok = not problems and not stale
     sys.stdout.write(f"{len(files)} files checked: {'OK' if ok else 'FAILED'}\n")
     return 0 if ok else 1
+
+
+def _print_objects(by_file: Mapping[str, Sequence[RenderedObject]], what: str) -> None:
+    """The objects of removed files, with the command deleting each: a file's removal
+    leaves what `kubectl apply` created from it in the cluster (capture stays live)."""
+    objects = [obj for path in sorted(by_file) for obj in by_file[path]]
+    if not objects:
+        return
+    sys.stdout.write(
+        f"{len(objects)} objects of the files {what} stay in the cluster if they were "
+        "applied; delete them:\n"
+    )
+    for obj in objects:
+        sys.stdout.write(f"  {obj.delete_command}\n")
 
 
 def _write(files: Sequence[RenderedFile], out_root: Path) -> int:
@@ -92,6 +126,7 @@ def _write(files: Sequence[RenderedFile], out_root: Path) -> int:
         sys.stdout.write(f"wrote {path}\n")
     for path in summary.removed:
         sys.stdout.write(f"removed {path}\n")
+    _print_objects(summary.removed_objects, "removed")
     sys.stdout.write(
         f"{len(summary.written)} written, {len(summary.unchanged)} unchanged, "
         f"{len(summary.removed)} removed under {out_root}\n"

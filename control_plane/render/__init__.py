@@ -35,7 +35,14 @@ from control_plane.render.sharding import (
     shard_services,
     wiremock_heap_mb,
 )
-from control_plane.render.writing import WriteSummary, stale_files, write_files
+from control_plane.render.writing import (
+    RenderedObject,
+    WriteSummary,
+    left_over_objects,
+    objects_in,
+    stale_files,
+    write_files,
+)
 
 __all__ = [
     "LOCAL_COLLECTOR_CLUSTER",
@@ -45,6 +52,7 @@ __all__ = [
     "CaptureTarget",
     "LocalEnvoy",
     "RenderedFile",
+    "RenderedObject",
     "ShardService",
     "UpstreamService",
     "WriteSummary",
@@ -53,7 +61,9 @@ __all__ = [
     "collector_limits",
     "glob_authority_regex",
     "host_matcher",
+    "left_over_objects",
     "listing",
+    "objects_in",
     "path_matcher",
     "pod_config",
     "render_all",

@@ -92,7 +92,7 @@ def canary_path(namespace: str) -> str:
 def render_virtualservice_canary(cp: ControlPlaneConfig, canary: Canary) -> str:
     return render_template(
         "istio/virtualservice-canary.yaml.j2",
-        **managed_context(),
+        **managed_context(canary.namespace),
         namespace=canary.namespace,
         mockado_namespace=cp.mockado_namespace,
         workload_labels=canary.workload_labels,
@@ -104,7 +104,7 @@ def render_virtualservice_canary(cp: ControlPlaneConfig, canary: Canary) -> str:
 def render_wiremock_canary_network_policy(cp: ControlPlaneConfig, canary: Canary) -> str:
     return render_template(
         "istio/networkpolicy-wiremock-canary.yaml.j2",
-        **managed_context(),
+        **managed_context(canary.namespace),
         name=f"mockado-wiremock-from-{canary.namespace}",
         namespace=canary.namespace,
         mockado_namespace=cp.mockado_namespace,

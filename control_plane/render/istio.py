@@ -17,9 +17,14 @@ from control_plane.render.clusters import collector_limits, istio_cluster_name
 from control_plane.render.environment import render_template
 from control_plane.render.matchers import percent_text
 from control_plane.render.naming import managed_context
-from ext_proc_server.core.config import ControlPlaneConfig, NamespaceConfig
+from ext_proc_server.core.config import ControlPlaneConfig, NamespaceConfig, encode_body_limits
 from ext_proc_server.core.errors import RenderError
-from ext_proc_server.core.names import META_BODY_LIMIT, META_NAMESPACE, META_WORKLOAD
+from ext_proc_server.core.names import (
+    META_BODY_LIMIT,
+    META_BODY_LIMITS,
+    META_NAMESPACE,
+    META_WORKLOAD,
+)
 
 _CONTEXTS = {
     "inbound": ("SIDECAR_INBOUND",),
@@ -105,6 +110,10 @@ def target_capture_filter(
     if workload:
         metadata.append((META_WORKLOAD, workload))
     metadata.append((META_BODY_LIMIT, str(settings.body_limit_bytes)))
+    if settings.body_limits:
+        # Bodies stream to the collector (STREAMED, nothing buffered in Envoy), so no
+        # Envoy limit caps these: the collector keeps what the matching rule allows.
+        metadata.append((META_BODY_LIMITS, encode_body_limits(settings.body_limits)))
     metadata.append((HEADER_DIRECTION, _DIRECTION_OF_CONTEXT[context]))
     return CaptureFilter(
         cluster_name=istio_cluster_name(cp.collector),
@@ -124,12 +133,20 @@ def target_capture_filter(
     )
 
 
+# EnvoyFilter priorities: higher applies later. Both insert before the router, so the one
+# applied last sits nearest to it, after every filter of default priority (0).
+CAPTURE_FILTER_PRIORITY = 10
+TAP_FILTER_PRIORITY = 20
+
+
 def destination_rule_path(cp: ControlPlaneConfig) -> str:
     return f"istio/{cp.mockado_namespace}/destinationrule-collector.yaml"
 
 
 def _render_scope_file(template: str, target: CaptureTarget, **values: object) -> str:
-    return render_template(template, **managed_context(), scope=target.scope, **values)
+    return render_template(
+        template, **managed_context(target.namespace), scope=target.scope, **values
+    )
 
 
 def render_envoyfilter_capture(cp: ControlPlaneConfig, target: CaptureTarget) -> str:
@@ -151,6 +168,7 @@ def render_envoyfilter_capture(cp: ControlPlaneConfig, target: CaptureTarget) ->
         sample_percent=percent_text(settings.sample_percent),
         notes=notes,
         destination_rule_path=destination_rule_path(cp),
+        priority=CAPTURE_FILTER_PRIORITY,
         workload_selector=dict(sorted(settings.workload_selector.items())),
         patches=[
             {"context": c, "capture": target_capture_filter(cp, target, context=c)}
@@ -166,6 +184,7 @@ def render_envoyfilter_tap(cp: ControlPlaneConfig, target: CaptureTarget) -> str
         namespace=target.namespace,
         contexts=list(target.contexts),
         config_id=f"mockado-tap-{target.key}",
+        priority=TAP_FILTER_PRIORITY,
         workload_selector=dict(sorted(target.settings.workload_selector.items())),
     )
 
@@ -183,7 +202,7 @@ def render_collector_network_policy(cp: ControlPlaneConfig, target: CaptureTarge
 def render_destination_rule(cp: ControlPlaneConfig) -> str:
     return render_template(
         "istio/destinationrule-collector.yaml.j2",
-        **managed_context(),
+        **managed_context(cp.mockado_namespace),
         namespace=cp.mockado_namespace,
         host=cp.collector.host,
         tls=cp.collector.tls,

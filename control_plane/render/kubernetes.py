@@ -12,6 +12,7 @@ from control_plane.assets import WIREMOCK_LAUNCHER
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
 from control_plane.render.sharding import known_namespaces, shard_services, wiremock_heap_mb
+from control_plane.render.workloads import content_checksum, disruption_budget_targets, placement
 from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
@@ -126,6 +127,17 @@ def _redis_limit_mi(maxmemory: str) -> int:
     return int(mib * 1.5) + 64
 
 
+def _name_labels(name: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": name}
+
+
+# Every WireMock shard: spread together, so one node's loss takes as few shards as possible.
+_WIREMOCK_SPREAD = {
+    "app.kubernetes.io/component": "wiremock",
+    "app.kubernetes.io/part-of": "mockado",
+}
+
+
 def _check_fixed_ports(config: MockadoConfig) -> None:
     if config.collector.grpc_port == 0 or config.collector.http_port == 0:
         raise RenderError("collector.grpc_port/http_port: a fixed port is needed in Kubernetes")
@@ -136,7 +148,7 @@ def _check_fixed_ports(config: MockadoConfig) -> None:
 def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
     serving = config.serving
     heap_mb = wiremock_heap_mb(config)
-    memory_request_mi, memory_limit_mi = _wiremock_memory(heap_mb)
+    launcher_source = WIREMOCK_LAUNCHER.read_text(encoding="utf-8") if serving.indexed_stubs else ""
     return render_template(
         "k8s/wiremock.yaml.j2",
         **common,
@@ -145,16 +157,64 @@ def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         indexed=serving.indexed_stubs,
         jdk_image=serving.jdk_image,
         launcher_name=WIREMOCK_LAUNCHER.name,
-        launcher_source=WIREMOCK_LAUNCHER.read_text(encoding="utf-8")
-        if serving.indexed_stubs
-        else "",
+        launcher_source=launcher_source,
+        launcher_checksum=content_checksum(launcher_source),
         shards=shard_services(config),
         heap_mb=heap_mb,
         max_stubs=config.loader.max_stubs,
         heap_is_default=serving.heap_mb is None,
         journal_entries=serving.max_request_journal_entries,
-        memory_request_mi=memory_request_mi,
-        memory_limit_mi=memory_limit_mi,
+        placement=placement(
+            config, "wiremock", spread_labels=_WIREMOCK_SPREAD, memory_mi=_wiremock_memory(heap_mb)
+        ),
+    )
+
+
+def _collector_manifest(config: MockadoConfig, common: dict[str, Any], checksum: str) -> str:
+    cp = config.control_plane
+    service_name, _, _ = cp.collector.host.partition(".")
+    return render_template(
+        "k8s/collector.yaml.j2",
+        **common,
+        image=cp.image,
+        grpc_port=config.collector.grpc_port,
+        http_port=config.collector.http_port,
+        service_name=service_name,
+        service_port=cp.collector.port,
+        min_replicas=cp.workloads.collector.min_replicas,
+        max_replicas=cp.workloads.collector.max_replicas,
+        config_checksum=checksum,
+        placement=placement(config, "collector", spread_labels=_name_labels("mockado-collector")),
+    )
+
+
+def _loader_manifest(config: MockadoConfig, common: dict[str, Any], checksum: str) -> str:
+    cp = config.control_plane
+    return render_template(
+        "k8s/loader.yaml.j2",
+        **common,
+        image=cp.image,
+        http_port=config.loader.http_port,
+        backup_path=IN_CLUSTER_BACKUP_PATH,
+        replicas=cp.workloads.loader.replicas,
+        config_checksum=checksum,
+        placement=placement(config, "loader", spread_labels=_name_labels("mockado-loader")),
+    )
+
+
+def _redis_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
+    cp = config.control_plane
+    return render_template(
+        "k8s/redis.yaml.j2",
+        **common,
+        image=cp.redis_image,
+        maxmemory=cp.redis_maxmemory,
+        placement=placement(
+            config,
+            "redis",
+            spread_labels=_name_labels("mockado-redis"),
+            memory_mi=(256, _redis_limit_mi(cp.redis_maxmemory)),
+        ),
     )
 
 
@@ -162,38 +222,29 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     """deploy/<file>.yaml -> text, for every manifest of mockado's namespace."""
     cp = config.control_plane
     _check_fixed_ports(config)
-    common = {"managed_marker": MANAGED_MARKER, "namespace": cp.mockado_namespace}
+    common = {
+        "managed_marker": MANAGED_MARKER,
+        "namespace": cp.mockado_namespace,
+        "scope": cp.mockado_namespace,
+    }
     data, notes = pod_config(config)
     config_yaml = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
-    service_name, _, _ = cp.collector.host.partition(".")
+    checksum = content_checksum(config_yaml)
+    wiremock_services = [shard.service for shard in shard_services(config)]
     return {
-        "deploy/namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
+        # First in `kubectl apply -f deploy/` (files apply in name order).
+        "deploy/00-namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
         "deploy/configmap.yaml": render_template(
             "k8s/configmap.yaml.j2", **common, notes=notes, config_yaml=config_yaml
         ),
-        "deploy/collector.yaml": render_template(
-            "k8s/collector.yaml.j2",
-            **common,
-            image=cp.image,
-            grpc_port=config.collector.grpc_port,
-            http_port=config.collector.http_port,
-            service_name=service_name,
-            service_port=cp.collector.port,
-        ),
-        "deploy/loader.yaml": render_template(
-            "k8s/loader.yaml.j2",
-            **common,
-            image=cp.image,
-            http_port=config.loader.http_port,
-            backup_path=IN_CLUSTER_BACKUP_PATH,
-        ),
+        "deploy/collector.yaml": _collector_manifest(config, common, checksum),
+        "deploy/loader.yaml": _loader_manifest(config, common, checksum),
         "deploy/wiremock.yaml": _wiremock_manifest(config, common),
-        "deploy/redis.yaml": render_template(
-            "k8s/redis.yaml.j2",
+        "deploy/redis.yaml": _redis_manifest(config, common),
+        "deploy/poddisruptionbudgets.yaml": render_template(
+            "k8s/poddisruptionbudgets.yaml.j2",
             **common,
-            image=cp.redis_image,
-            maxmemory=cp.redis_maxmemory,
-            memory_limit_mi=_redis_limit_mi(cp.redis_maxmemory),
+            targets=disruption_budget_targets(wiremock_services),
         ),
         "deploy/networkpolicies.yaml": render_template(
             "k8s/networkpolicies.yaml.j2",

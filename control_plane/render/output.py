@@ -27,6 +27,7 @@ from control_plane.render.istio import (
 )
 from control_plane.render.kubernetes import render_k8s_manifests
 from control_plane.render.mock_router import render_mock_router
+from control_plane.render.monitoring import render_monitors
 from ext_proc_server.core.config import MockadoConfig
 
 # The mock router as `mockado up` runs it: the default shard on the WireMock base port, the
@@ -103,4 +104,5 @@ def render_all(config: MockadoConfig) -> list[RenderedFile]:
     files.append(RenderedFile(destination_rule_path(cp), render_destination_rule(cp), "istio"))
     files += _envoy_files(config)
     files += [RenderedFile(p, text, "k8s") for p, text in render_k8s_manifests(config).items()]
+    files += [RenderedFile(p, text, "k8s") for p, text in render_monitors(cp).items()]
     return files

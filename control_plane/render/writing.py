@@ -7,12 +7,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from control_plane.render.naming import MANAGED_MARKER
 from control_plane.render.output import RenderedFile
 
-# Where render writes, and how deep: istio/<namespace>/*.yaml, the others flat. Other
-# files there (e.g. deploy/grafana/) are never looked at.
-OWNED_GLOBS = ("istio/*/*.yaml", "envoy_configs/*.yaml", "deploy/*.yaml")
+# Where render writes, and how deep: istio/<namespace>/*.yaml, deploy/monitoring/*.yaml, the
+# others flat. Other files there (e.g. deploy/grafana/) are never looked at.
+OWNED_GLOBS = (
+    "istio/*/*.yaml",
+    "envoy_configs/*.yaml",
+    "deploy/*.yaml",
+    "deploy/monitoring/*.yaml",
+)
 RENDERED_HEADER = "# Rendered by mockado ("
 
 
@@ -42,11 +49,42 @@ def _is_current(f: RenderedFile, out_root: Path) -> bool:
     return target.is_file() and target.read_text(encoding="utf-8") == f.text
 
 
+@dataclass(frozen=True)
+class RenderedObject:
+    """One object a rendered file declares."""
+
+    kind: str
+    namespace: str | None
+    name: str
+
+    @property
+    def delete_command(self) -> str:
+        where = f"-n {self.namespace} " if self.namespace else ""
+        return f"kubectl delete {where}{self.kind.lower()}/{self.name} --ignore-not-found"
+
+
+def objects_in(path: Path) -> list[RenderedObject]:
+    """The Kubernetes objects a rendered file declares (none for an Envoy bootstrap):
+    removing the file does not remove them from the cluster."""
+    try:
+        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError):
+        return []
+    out = []
+    for doc in docs:
+        if isinstance(doc, dict) and "kind" in doc and "apiVersion" in doc:
+            meta = doc.get("metadata") or {}
+            out.append(RenderedObject(doc["kind"], meta.get("namespace"), str(meta.get("name"))))
+    return out
+
+
 @dataclass
 class WriteSummary:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Per removed file, the objects it declared (still in the cluster if it was applied).
+    removed_objects: dict[str, list[RenderedObject]] = field(default_factory=dict)
 
 
 def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
@@ -67,10 +105,12 @@ def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
         tmp.replace(target)
         summary.written.append(f.path)
     for path in list(_left_over(files, out_root)):
+        relative = path.relative_to(out_root).as_posix()
+        summary.removed_objects[relative] = objects_in(path)
         path.unlink()
-        summary.removed.append(path.relative_to(out_root).as_posix())
-    # A namespace directory left empty (it only held our files) goes too.
-    for directory in out_root.glob("istio/*"):
+        summary.removed.append(relative)
+    # A directory left empty (it only held our files) goes too.
+    for directory in [*out_root.glob("istio/*"), out_root / "deploy/monitoring"]:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
     return summary
@@ -81,3 +121,13 @@ def stale_files(files: Sequence[RenderedFile], out_root: Path) -> list[str]:
     out = [f.path for f in files if not _is_current(f, out_root)]
     out += [path.relative_to(out_root).as_posix() for path in _left_over(files, out_root)]
     return out
+
+
+def left_over_objects(
+    files: Sequence[RenderedFile], out_root: Path
+) -> dict[str, list[RenderedObject]]:
+    """Files a fresh render would remove, with the objects each declares."""
+    return {
+        path.relative_to(out_root).as_posix(): objects_in(path)
+        for path in _left_over(files, out_root)
+    }

@@ -24,10 +24,18 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from ext_proc_server.capture import bodies
+from ext_proc_server.capture.body_limits import (
+    BODY_LIMIT_MAX_BYTES,
+    BODY_LIMIT_MIN_BYTES,
+    NO_RULES,
+    BodyLimitRules,
+    config_rules,
+    metadata_rules,
+)
 from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, REPEAT, UPGRADE, Finished
 from ext_proc_server.capture.protos import HeaderMap, HttpBody, ProcessingRequest, header_pairs
-from ext_proc_server.core.config import KIB, MIB, CollectorConfig
+from ext_proc_server.core.config import KIB, CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs
 from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of
 from ext_proc_server.core.names import (
@@ -36,13 +44,11 @@ from ext_proc_server.core.names import (
     ATTR_WORKLOAD,
     EXT_PROC_FILTER_NAME,
     META_BODY_LIMIT,
+    META_BODY_LIMITS,
     META_NAMESPACE,
     META_WORKLOAD,
 )
 from ext_proc_server.mapping.repeats import RepeatIndex
-
-BODY_LIMIT_MIN_BYTES = KIB
-BODY_LIMIT_MAX_BYTES = MIB
 
 # Headers describing the wire encoding; they no longer apply to a decoded body.
 _ENCODING_HEADERS = frozenset({"content-encoding", "content-length"})
@@ -55,18 +61,27 @@ class StreamMeta:
     namespace: str = ""
     workload: str = ""
     body_limit_bytes: int = 8 * KIB
+    # Per host and path limits: the namespace's, then the collector's (body_limits).
+    body_limits: BodyLimitRules = NO_RULES
+
+    def limit_for(self, authority: str, path: str) -> int:
+        """The body limit of a stream to ``authority`` and ``path``."""
+        found = self.body_limits.limit_for(authority, path) if self.body_limits else None
+        return self.body_limit_bytes if found is None else found
 
 
 def stream_meta(
     metadata: Iterable[tuple[str, str | bytes]], *, config: CollectorConfig
 ) -> StreamMeta:
-    """Read namespace, workload and a body-limit override from gRPC metadata.
+    """Read namespace, workload, a body-limit override and the namespace's per host and
+    path limits from gRPC metadata.
 
     The override may set any limit within the allowed range (1 KiB - 1 MiB); a
     value outside it is clamped and one that is not an integer is ignored.
     """
     namespace = workload = ""
     limit = config.body_limit_bytes
+    rules = NO_RULES
     for key, value in metadata:
         if isinstance(value, bytes):
             continue
@@ -77,7 +92,13 @@ def stream_meta(
         elif key == META_BODY_LIMIT:
             with contextlib.suppress(ValueError):
                 limit = min(max(int(value), BODY_LIMIT_MIN_BYTES), BODY_LIMIT_MAX_BYTES)
-    return StreamMeta(namespace=namespace, workload=workload, body_limit_bytes=limit)
+        elif key == META_BODY_LIMITS:
+            rules = metadata_rules(value)
+    if config.body_limits:
+        rules = rules + config_rules(config.body_limits)
+    return StreamMeta(
+        namespace=namespace, workload=workload, body_limit_bytes=limit, body_limits=rules
+    )
 
 
 # Header values the assembler reads itself, found in the one pass that decodes the headers.
@@ -138,6 +159,7 @@ class StreamAssembler:
         "_capture_filter",
         "_config",
         "_hosts",
+        "_limit_bytes",
         "_meta",
         "_repeats",
         "_req_body",
@@ -191,6 +213,8 @@ class StreamAssembler:
         self._req_length = -1
         self._resp_length = -1
         self._status: int | None = None
+        # Bytes kept per body, decided from the host and path (StreamMeta.limit_for).
+        self._limit_bytes = meta.body_limit_bytes
         self.method = ""
         self.path = ""
         self.query_string = ""
@@ -242,6 +266,7 @@ class StreamAssembler:
         )
         if not decision.capture:
             return Finished(drop_reason=decision.reason)
+        self._limit_bytes = self._meta.limit_for(authority, self.path)
         if not (self.namespace and self.workload):
             self._workload_from_attributes(message)
         return None
@@ -343,12 +368,12 @@ class StreamAssembler:
 
     def _req_body_buffer(self) -> bodies.BodyBuffer:
         if self._req_body is None:
-            self._req_body = bodies.BodyBuffer(limit_bytes=self._meta.body_limit_bytes)
+            self._req_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
         return self._req_body
 
     def _resp_body_buffer(self) -> bodies.BodyBuffer:
         if self._resp_body is None:
-            self._resp_body = bodies.BodyBuffer(limit_bytes=self._meta.body_limit_bytes)
+            self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
         return self._resp_body
 
     # -- the exchange ---------------------------------------------------------------
@@ -365,7 +390,8 @@ class StreamAssembler:
             headers=_without_encoding(self._response_headers, resp_body),
             body=resp_body.body,
             body_truncated=resp_body.truncated,
-            body_dropped=resp_body.dropped,
+            body_dropped=bool(resp_body.dropped),
+            body_drop_reason=resp_body.dropped,
             trailers=self._resp_trailers,
         )
         repeats = self._repeats
@@ -376,7 +402,7 @@ class StreamAssembler:
                 path=self.path,
                 query=query,
                 body=req_body.body,
-                body_state=body_state(dropped=req_body.dropped, truncated=req_truncated),
+                body_state=body_state(dropped=bool(req_body.dropped), truncated=req_truncated),
                 response=response,
             )
             if repeats.recorded(key) is not None:
@@ -392,7 +418,8 @@ class StreamAssembler:
             headers=_without_encoding(self._request_headers, req_body),
             body=req_body.body,
             body_truncated=req_truncated,
-            body_dropped=req_body.dropped,
+            body_dropped=bool(req_body.dropped),
+            body_drop_reason=req_body.dropped,
             trailers=self._req_trailers,
         )
         exchange = Exchange(
@@ -408,7 +435,7 @@ class StreamAssembler:
     def _body(self, fields: dict[str, str], buffer: bodies.BodyBuffer | None) -> _Body:
         """A body with its encodings undone and binary handled."""
         if buffer is None or buffer.size == 0:
-            return _Body(b"", bool(buffer and buffer.truncated), False, False)
+            return _Body(b"", bool(buffer and buffer.truncated), "", False)
         body = buffer.value()
         truncated = buffer.truncated
         codings = bodies.content_codings(fields.get("content-encoding"))
@@ -420,18 +447,19 @@ class StreamAssembler:
                 input_truncated=truncated,
             )
             if decoded.failed:
-                return _Body(b"", truncated, True, True)
+                return _Body(b"", truncated, "content_encoding", True)
             body, truncated = decoded.body, decoded.truncated
         content_type = fields.get("content-type", "").split(";", 1)[0].strip().lower()
         if self._config.binary_bodies == "skip" and not bodies.is_textual(content_type, body):
-            return _Body(b"", truncated, True, bool(codings))
-        return _Body(body, truncated, False, bool(codings))
+            return _Body(b"", truncated, "binary_skipped", bool(codings))
+        return _Body(body, truncated, "", bool(codings))
 
 
 class _Body(NamedTuple):
     body: bytes
     truncated: bool
-    dropped: bool
+    # Why the body was not kept (a BODY_DROP_REASONS value), "" when it was.
+    dropped: str
     # Content codings were undone: the encoding headers no longer apply.
     decoded: bool
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from ext_proc_server.core.exchange import BODY_DROP_REASONS
+
 # Methods outside this set are reported as "OTHER", so a client cannot grow the label set.
 KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
@@ -23,10 +25,18 @@ DROP_REASONS = (
     "filtered",  # include/exclude host or path filters
     "sanitize_error",  # the sanitizer raised: dropped, never passed through raw
     "unsanitizable",  # a body that could not be sanitized with certainty
-    "truncated_response",  # truncated_responses=skip
     "scenario_limit",  # stateful_scenarios: a request saw more distinct responses than replayed
     "upgrade",  # websocket or other protocol upgrade
     "internal_error",  # a bug: counted, never crashes the stream
+)
+
+# collector_stubs_skipped_total{reason}: why an exchange got no stub (a stub is written only
+# when it replays the recording faithfully, see docs/mappings.md). The part whose body was
+# cut at the body limit or not kept, then how: "truncated" or one of BODY_DROP_REASONS.
+STUB_SKIP_REASONS = tuple(
+    f"{part}_{cause}"
+    for part in ("request", "response")
+    for cause in ("truncated", *BODY_DROP_REASONS)
 )
 
 SANITIZE_TYPES = (
@@ -110,6 +120,12 @@ COLLECTOR_BODIES_DROPPED = Counter(
     "collector_bodies_dropped",
     "Bodies removed from a capture that is kept: unsanitizable (binary, still compressed) "
     "or sanitize_error (the sanitizer failed on it). Never stored raw.",
+    ["reason"],
+)
+COLLECTOR_STUBS_SKIPPED = Counter(
+    "collector_stubs_skipped",
+    "Exchanges that got no stub because it could not replay the recording faithfully, by "
+    "reason (see STUB_SKIP_REASONS). Per host: the skip record in Redis.",
     ["reason"],
 )
 COLLECTOR_TRUNCATED = Counter(

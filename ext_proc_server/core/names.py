@@ -6,6 +6,8 @@ from __future__ import annotations
 META_NAMESPACE = "x-mockado-namespace"
 META_WORKLOAD = "x-mockado-workload"
 META_BODY_LIMIT = "x-mockado-body-limit-bytes"
+# The namespace's body_limits: compact JSON, [[host glob, path filter, bytes], ...].
+META_BODY_LIMITS = "x-mockado-body-limits"
 
 # The ext_proc filter's name; also the key of ProcessingRequest.attributes.
 EXT_PROC_FILTER_NAME = "envoy.filters.http.ext_proc"

@@ -69,3 +69,19 @@ class RedisKeys:
     def miss_last_seen(self) -> str:
         """Miss id -> when it was last seen (epoch seconds)."""
         return f"{self.queue}:misses:seen"
+
+    def skip_counts(self, host: str) -> str:
+        """Stubs not written for one destination host: a hash of skip reason -> count,
+        with a TTL (pipeline.skips). ``host`` is the canonical, sanitized host."""
+        return f"{self.queue}:skips:{host}"
+
+    def skip_recent(self, host: str) -> str:
+        """The latest skips of one host: a sorted set of "reason method path" (sanitized
+        path) scored by time, capped in length, with a TTL."""
+        return f"{self.queue}:skips-recent:{host}"
+
+    @property
+    def skipped_hosts(self) -> str:
+        """Hosts with skips: a sorted set of host scored by the time of the last skip,
+        capped in length, with a TTL."""
+        return f"{self.queue}:skips-hosts"

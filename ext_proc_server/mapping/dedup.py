@@ -44,6 +44,8 @@ def _canonical_body(body: NormalizedBody) -> bytes:
         return json.dumps(body.value, default=canonical_default, **_DUMP).encode()
     if body.kind == "form":
         return json.dumps(_pairs(body.value), default=canonical_default, **_DUMP).encode()
+    if body.kind == "binary":
+        return str(body.value).encode("ascii")
     if body.kind == "text":
         value = body.value
         return (value.token() if isinstance(value, Template) else value).encode()

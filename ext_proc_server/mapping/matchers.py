@@ -68,6 +68,9 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
         matchers, weight = _multi_value_matchers(body.value)
         pattern["formParameters"] = matchers
         specificity += weight
+    elif body.kind == "binary":
+        pattern["bodyPatterns"] = [{"binaryEqualTo": body.value}]
+        specificity += 2
     elif body.kind == "text":
         if isinstance(body.value, Template):
             pattern["bodyPatterns"] = [{"matches": "(?s)" + body.value.regex(hole=".+?")}]

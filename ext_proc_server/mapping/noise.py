@@ -21,6 +21,7 @@ What counts as noise:
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
@@ -135,15 +136,17 @@ class Template:
 
 
 Normalized = str | Hole | Template
-BodyKind = Literal["none", "json", "form", "text", "opaque"]
+BodyKind = Literal["none", "json", "form", "text", "binary", "opaque"]
 
 
 @dataclass(frozen=True, slots=True)
 class NormalizedBody:
-    # none: no body; opaque: a body no matcher can safely describe (truncated,
-    # dropped, binary, multipart, or redacted at unknown places).
+    # none: no body; binary: bytes that are not UTF-8 (matched exactly); opaque: a body
+    # no matcher can safely describe (truncated, dropped, multipart, or redacted at
+    # unknown places).
     kind: BodyKind
-    # json: a tree of dict/list/scalars/Hole/Template; form: pairs; text: str or Template.
+    # json: a tree of dict/list/scalars/Hole/Template; form: pairs; text: str or Template;
+    # binary: the bytes in base64.
     value: Any = None
 
 
@@ -326,7 +329,8 @@ class NoiseNormalizer:
         try:
             text = message.body.decode("utf-8")
         except UnicodeDecodeError:
-            return NormalizedBody("opaque")
+            # Binary, or text in another charset: only these exact bytes match.
+            return NormalizedBody("binary", base64.b64encode(message.body).decode("ascii"))
         # Redacted somewhere unknown and nothing marks where: no safe matcher.
         blind = f"{part}.body" in redactions and (
             self._pseudonyms or not _SANITIZED_ANY.search(text)

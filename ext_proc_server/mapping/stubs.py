@@ -16,7 +16,6 @@ Priorities stay within 1..:data:`LOWEST_PRIORITY`.
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import uuid
 from collections import OrderedDict
@@ -26,13 +25,14 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DROPPED
 from ext_proc_server.mapping.dedup import request_key_hash, response_digest
+from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
 
 # uuid5 namespace of mapping ids: the same dedup hash always gives the same id.
 MAPPING_NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-6d61-7070696e6773")
 TRUNCATED_HEADER = "x-mockado-truncated"
-BODY_DROPPED_HEADER = "x-mockado-body-dropped"
 # Specificity past this stops raising priority.
 _SPECIFICITY_CAP = 49
 # Recorded stubs use 1..100; the catch-all (mapping_catch_all) sits far below.
@@ -117,19 +117,19 @@ def build_mapping(
     scenarios: ScenarioTracker | None = None,
     normalized: NormalizedRequest | None = None,
 ) -> dict[str, Any] | None:
-    """The WireMock stub for a sanitized exchange, or None when the exchange is
-    skipped (truncated response with truncated_responses=skip, or past the
-    stateful scenario limit). Raises ValueError for an unsanitized exchange
-    or one without a response. ``normalized``: the exchange's request as
+    """The WireMock stub for a sanitized exchange, or None when it is past the stateful
+    scenario limit (counted). Raises ValueError for an unsanitized exchange, one without
+    a response, or one the rule gives no stub (``faithful.skip_reason``: the caller
+    checks and counts that first). ``normalized``: the exchange's request as
     ``normalizer.normalize_request`` returns it, when the caller already has it."""
     if not exchange.sanitized:
         raise ValueError("mapping: exchange is not sanitized; raw data never becomes a mapping")
     response = exchange.response
     if response is None:
         raise ValueError("mapping: exchange has no response")
-    if response.body_truncated and config.truncated_responses == "skip":
-        COLLECTOR_DROPPED.labels(reason="truncated_response").inc()
-        return None
+    reason = skip_reason(exchange, mark_truncated=config.truncated_responses == "mark")
+    if reason:
+        raise ValueError(f"mapping: the stub would not replay the recording ({reason})")
 
     if normalized is None:
         normalized = normalizer.normalize_request(exchange)
@@ -204,30 +204,31 @@ def response_definition(response: HttpResponse) -> dict[str, Any]:
         headers.setdefault(names.setdefault(lower, name), []).append(value)
     if response.body_truncated:
         headers[TRUNCATED_HEADER] = ["true"]
-    if response.body_dropped:
-        headers[BODY_DROPPED_HEADER] = ["true"]
     out: dict[str, Any] = {"status": response.status}
     if headers:
         out["headers"] = {k: v[0] if len(v) == 1 else v for k, v in headers.items()}
-    if response.body and not response.body_dropped:
-        out.update(_response_body(response))
+    if response.body:
+        out.update(response_body(response))
     return out
 
 
-def _response_body(response: HttpResponse) -> dict[str, Any]:
-    try:
-        text = response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"base64Body": base64.b64encode(response.body).decode("ascii")}
-    if "json" in response.content_type and not response.body_truncated:
+def response_body(response: HttpResponse) -> dict[str, Any]:
+    """The body as WireMock serves it byte for byte: ``body`` (WireMock writes it as
+    UTF-8) for UTF-8 text that is ASCII or declares no other charset, else
+    ``base64Body``: binary, and text in its own charset (ISO-8859-1, windows-1252...)
+    already written back in it by the sanitizer. Never ``jsonBody``: WireMock
+    re-serializes it, which changes spacing, number forms and escapes."""
+    body = response.body
+    if body.isascii() or _declares_utf8(response):
         try:
-            parsed = json.loads(text, parse_constant=_reject_constant)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict | list):
-            return {"jsonBody": parsed}
-    return {"body": text}
+            return {"body": body.decode("utf-8")}
+        except UnicodeDecodeError:
+            pass
+    return {"base64Body": base64.b64encode(body).decode("ascii")}
 
 
-def _reject_constant(_: str) -> Any:
-    raise ValueError("non-finite number")
+def _declares_utf8(response: HttpResponse) -> bool:
+    """UTF-8 declared, or nothing declared (UTF-8 is then how the body was read)."""
+    header = response.header("content-type") or ""
+    label = declared_label(response.body, header, response.content_type)
+    return label is None or charset_for(label) is UTF8

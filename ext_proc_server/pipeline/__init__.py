@@ -6,11 +6,14 @@
 * :func:`redis_error_kind`, :class:`RedisRetry` - how a failed Redis write is
   named and retried (``retry``).
 * ``queue_writer`` - the producer side of the queue.
+* :class:`Skipped`, :func:`read_skips`, :func:`skipped_hosts` - the per-host record of
+  stubs not written because they would not replay faithfully (``skips``).
 """
 
 from ext_proc_server.pipeline.buffer import CapturePipeline
 from ext_proc_server.pipeline.queue_writer import ClaimAndEnqueue, enqueue_batch
 from ext_proc_server.pipeline.retry import RedisRetry, redis_error_kind
+from ext_proc_server.pipeline.skips import HostSkips, Skipped, read_skips, skipped_hosts
 from ext_proc_server.pipeline.stages import (
     DedupStage,
     Keyed,
@@ -26,14 +29,18 @@ __all__ = [
     "CapturePipeline",
     "ClaimAndEnqueue",
     "DedupStage",
+    "HostSkips",
     "Keyed",
     "MappingStage",
     "Prepared",
     "RedisRetry",
     "RedisStages",
+    "Skipped",
     "Stages",
     "default_stages",
     "enqueue_batch",
     "prepare",
+    "read_skips",
     "redis_error_kind",
+    "skipped_hosts",
 ]

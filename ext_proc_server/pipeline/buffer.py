@@ -39,6 +39,7 @@ from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.mapping.stubs import mapping_id
 from ext_proc_server.pipeline.retry import RedisRetry
+from ext_proc_server.pipeline.skips import Skipped
 from ext_proc_server.pipeline.stages import Prepared, Stages, prepare
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class CapturePipeline:
         self._batch_size = config.batch_size
         self._flush_interval_s = config.flush_interval
         self._dedup_enabled = config.dedup_enabled
-        self._skip_truncated = config.truncated_responses == "skip"
+        self._mark_truncated = config.truncated_responses == "mark"
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._workers: list[asyncio.Task[None]] = []
@@ -140,9 +141,10 @@ class CapturePipeline:
             self._in_flight += len(batch)
             try:
                 fresh = await self._skip_repeats(batch)
-                prepared = await self._prepare(fresh)
+                prepared, skipped = await self._prepare(fresh)
                 await self._write(prepared)
                 self._remember(prepared)
+                await self._record_skips(skipped)
             except asyncio.CancelledError:
                 # Stopped past the drain deadline while Redis refused this batch.
                 _dropped.labels(reason="redis_error").inc(len(batch))
@@ -220,8 +222,11 @@ class CapturePipeline:
         except Exception:
             log.exception("pipeline: reporting %d repeated mappings failed", len(counts))
 
-    async def _prepare(self, batch: list[tuple[Exchange, RepeatKey | None]]) -> list[Prepared]:
+    async def _prepare(
+        self, batch: list[tuple[Exchange, RepeatKey | None]]
+    ) -> tuple[list[Prepared], list[Skipped]]:
         out: list[Prepared] = []
+        skipped: list[Skipped] = []
         clock = time.perf_counter
         yield_at = clock() + YIELD_EVERY_S
         for exchange, repeat_key in batch:
@@ -229,17 +234,29 @@ class CapturePipeline:
                 exchange,
                 self._stages,
                 dedup_enabled=self._dedup_enabled,
-                skip_truncated=self._skip_truncated,
+                mark_truncated=self._mark_truncated,
                 repeat_key=repeat_key,
             )
-            if item is not None:
+            if isinstance(item, Skipped):
+                skipped.append(item)
+            elif item is not None:
                 out.append(item)
             # Sanitizing is CPU work: let the gRPC streams run every few ms (a yield
             # per exchange costs an event-loop turn each and gains nothing).
             if clock() >= yield_at:
                 await asyncio.sleep(0)
                 yield_at = clock() + YIELD_EVERY_S
-        return out
+        return out, skipped
+
+    async def _record_skips(self, skipped: list[Skipped]) -> None:
+        """Best effort, not retried: collector_stubs_skipped_total has counted them."""
+        record = self._stages.record_skips
+        if not skipped or record is None:
+            return
+        try:
+            await record(skipped)
+        except (QueueError, RedisError, OSError) as exc:
+            log.warning("pipeline: %d skips not recorded (%s)", len(skipped), exc)
 
     async def _write(self, prepared: list[Prepared]) -> None:
         """Claim, then enqueue; each step is retried until Redis accepts it. Local

@@ -8,6 +8,7 @@ dropped; the pipeline's workers then write whole batches with the Redis stages.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,16 +20,18 @@ from ext_proc_server.core.errors import SanitizeError
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.hosts import host_of
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.mapping import stubs
+from ext_proc_server.mapping import faithful, stubs
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
-from ext_proc_server.pipeline import queue_writer
+from ext_proc_server.pipeline import queue_writer, skips
+from ext_proc_server.pipeline.skips import Skipped
 from ext_proc_server.sanitize import Sanitizer
 
 log = logging.getLogger(__name__)
 
 _dropped = metrics.COLLECTOR_DROPPED
+_skips = metrics.COLLECTOR_STUBS_SKIPPED
 ClaimAndEnqueueFn = Callable[..., Awaitable[list[bool]]]
 
 
@@ -79,6 +82,12 @@ class Stages:
     # The last_seen hook: repeats per mapping id since the last call, about once per
     # flush_interval (None: not reported). Stub lifecycle plugs in here.
     seen_again: Callable[[Mapping[str, int]], Awaitable[None]] | None = None
+    # The canonical destination host of a sanitized exchange, for the skip record (None:
+    # the authority's host).
+    canonical_host: Callable[[Exchange], str] | None = None
+    # (skips) -> None: add them to the per-host skip record; raises on Redis errors
+    # (None: not recorded).
+    record_skips: Callable[[Sequence[Skipped]], Awaitable[None]] | None = None
 
 
 def prepare(
@@ -86,19 +95,25 @@ def prepare(
     stages: Stages,
     *,
     dedup_enabled: bool,
-    skip_truncated: bool,
+    mark_truncated: bool = False,
     repeat_key: RepeatKey | None = None,
-) -> Prepared | None:
+) -> Prepared | Skipped | None:
     """Sanitize, dedup locally and map one exchange -> its queue entry (no entry for a
-    local duplicate), or None when it is dropped (counted by reason). Fails closed: an
-    exchange the sanitizer cannot clean never goes further."""
-    if skip_truncated and exchange.response and exchange.response.body_truncated:
-        _dropped.labels(reason="truncated_response").inc()
-        return None
+    local duplicate); ``Skipped`` when the rule gives it no stub (``mapping.faithful``,
+    counted); None when it is dropped (counted by reason). Fails closed: an exchange
+    the sanitizer cannot clean never goes further. ``mark_truncated``:
+    collector.truncated_responses is "mark"."""
+    if faithful.skip_reason(exchange, mark_truncated=mark_truncated):
+        # Known before sanitizing (cut at the limit, dropped while captured): only the
+        # parts the record names are sanitized, not a body that will not be kept.
+        exchange = _without_bodies(exchange)
     clean = _sanitized(exchange, stages)
     if clean is None:
         return None
     try:
+        reason = faithful.skip_reason(clean, mark_truncated=mark_truncated)
+        if reason:
+            return _skipped(clean, reason, stages)
         keyed = stages.dedup(clean)
         # is_new_locally and claim count collector_deduplication_operations_total.
         if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash):
@@ -118,6 +133,27 @@ def prepare(
         log.exception("pipeline: mapping failed")
         return None
     return Prepared(keyed.dedup_hash, entry, repeat_key)
+
+
+def _without_bodies(exchange: Exchange) -> Exchange:
+    """The exchange with its bodies emptied; the flags that say why are kept."""
+    request = dataclasses.replace(exchange.request, body=b"")
+    response = exchange.response
+    if response is not None:
+        response = dataclasses.replace(response, body=b"")
+    return exchange.replace(request=request, response=response)
+
+
+def _skipped(clean: Exchange, reason: str, stages: Stages) -> Skipped:
+    _skips.labels(reason=reason).inc()
+    host = stages.canonical_host(clean) if stages.canonical_host else ""
+    request = clean.request
+    return Skipped(
+        host=host or host_of(request.authority),
+        reason=reason,
+        method=request.method,
+        path=request.path,
+    )
 
 
 def _sanitized(exchange: Exchange, stages: Stages) -> Exchange | None:
@@ -208,6 +244,9 @@ class RedisStages:
             self._duplicate.inc(len(claimed) - queued)
         return claimed
 
+    async def record_skips(self, skipped: Sequence[Skipped]) -> None:
+        await skips.record_skips(self._redis, keys=self._keys, skipped=skipped)
+
     async def seen_in_redis(self, names: Sequence[str]) -> list[Any]:
         return await queue_writer.repeat_claims(self._redis, keys=self._keys, names=names)
 
@@ -233,4 +272,6 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
         claim_and_enqueue=writes.claim_and_enqueue if writes.has_script else None,
         repeats=repeats if repeats.enabled else None,
         seen_in_redis=writes.seen_in_redis if writes.has_script and repeats.shared else None,
+        canonical_host=normalizer.canonical_host,
+        record_skips=writes.record_skips if redis is not None else None,
     )

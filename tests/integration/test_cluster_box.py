@@ -279,7 +279,7 @@ def test_a_broken_rendered_pod_fails_the_box(case, images, engine, rendered, tmp
     with Box(
         engine, sandbox_image=images.base, run_dir=tmp_path / "box", ready_timeout_s=30
     ) as box:
-        for name in ("namespace", "configmap", *files):
+        for name in ("00-namespace", "configmap", *files):
             box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
         box.create_secret_generic(
             "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}

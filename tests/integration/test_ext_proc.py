@@ -266,12 +266,18 @@ def test_subprocess_captures_to_redis_and_stops_cleanly(
             == 200
         )
         assert client.get(f"{envoy.url}/api/users").status_code == 200
-    wait_until(lambda: len(ext.captured()) == 7, what="7 mappings in Redis")
+    wait_until(lambda: len(ext.captured()) == 6, what="6 mappings in Redis")
+    wait_until(
+        lambda: ext.metric("collector_stubs_skipped_total", reason="request_truncated") == 1,
+        what="the over-limit exchange counted as skipped",
+    )
     mappings = by_path(ext.captured())
     assert "/echo/private" not in mappings
-    assert mappings["/echo/item3"]["response"]["jsonBody"] == {"n": 3}
+    # Served as recorded, byte for byte.
+    assert mappings["/echo/item3"]["response"]["body"] == '{"n":3}'
     assert mappings["/echo/item3"]["metadata"]["mockado"]["namespace"] == "local"
-    assert mappings["/echo/large"]["metadata"]["mockado"]["truncated"] is True
+    # Cut at the body limit: no stub (a stub would answer a partial body).
+    assert "/echo/large" not in mappings
     users = mappings["/api/users"]["response"]
     # The sanitizer ran before Redis: the demo API's personal data never got there.
     assert "529.982.247-25" not in str(users) and "joana.silva" not in str(users)

@@ -174,12 +174,14 @@ class Collector:
         return scrape(self.url)
 
     def fates(self, samples: dict) -> float:
-        """Streams with a counted fate: queued, a duplicate, or dropped. (A body the
-        sanitizer removed is ``collector_bodies_dropped_total``: its capture goes on.)"""
+        """Streams with a counted fate: queued, a duplicate, dropped, or given no stub
+        because it would not replay the recording. (A body the sanitizer removed is
+        ``collector_bodies_dropped_total``: its capture goes on, to a stub or a skip.)"""
         return (
             total(samples, "collector_enqueued_total")
             + total(samples, "collector_deduplication_operations_total", result="duplicate")
             + total(samples, "collector_dropped_total")
+            + total(samples, "collector_stubs_skipped_total")
         )
 
     def wait_fates(self, before: dict, streams: int) -> dict:
@@ -219,7 +221,8 @@ def collector(redis_server, ext_proc_factory) -> Collector:
 def moved(before: dict, after: dict) -> str:
     """The collector counters that changed, for failure messages."""
     names = ("collector_requests_total", "collector_dropped_total", "collector_enqueued_total",
-             "collector_deduplication_operations_total", "collector_truncated_total")  # fmt: skip
+             "collector_deduplication_operations_total", "collector_truncated_total",
+             "collector_stubs_skipped_total")  # fmt: skip
     changes = [
         f"{name}{dict(labels)}: +{value - before.get((name, labels), 0.0):g}"
         for (name, labels), value in sorted(after.items(), key=str)

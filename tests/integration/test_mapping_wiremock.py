@@ -403,7 +403,7 @@ def test_response_shapes_and_remove_by_metadata(wm: Any) -> None:
     ]
     other = _exchange(method="GET", path="/other", response_body=_reply("other"))
     other = other.replace(namespace="payments")
-    _import(wm.url, [*_mappings(recorded), *_mappings([other])])
+    _import(wm.url, [*_mappings(recorded, truncated_responses="mark"), *_mappings([other])])
     url = wm.url
     big = _send(url, "GET", "/big")
     assert big.headers[TRUNCATED_HEADER] == "true"

@@ -3,6 +3,12 @@
 Nothing here runs at import time.
 """
 
+from ext_proc_server.core.config.body_limits import (
+    MAX_BODY_LIMIT_RULES,
+    BodyLimit,
+    decode_body_limits,
+    encode_body_limits,
+)
 from ext_proc_server.core.config.collector import (
     COLLECTOR_STREAMS_PER_CONNECTION,
     CollectorConfig,
@@ -41,8 +47,10 @@ __all__ = [
     "COLLECTOR_STREAMS_PER_CONNECTION",
     "ENV_PREFIX",
     "KIB",
+    "MAX_BODY_LIMIT_RULES",
     "MIB",
     "REDACTED",
+    "BodyLimit",
     "CanaryConfig",
     "CollectorConfig",
     "CollectorService",
@@ -59,7 +67,9 @@ __all__ = [
     "TLSClient",
     "TLSServer",
     "cluster_hosts",
+    "decode_body_limits",
     "dedup_key",
+    "encode_body_limits",
     "load_config",
     "pseudonym_key",
     "redact_url",

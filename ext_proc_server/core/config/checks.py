@@ -110,3 +110,26 @@ def check_labels(labels: Mapping[str, str]) -> dict[str, str]:
                 "starting and ending with a letter or digit",
             )
     return dict(labels)
+
+
+def check_dns_subdomain(name: str) -> str:
+    """A Kubernetes object name such as a Secret's."""
+    if len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')"
+        )
+    return name
+
+
+# [registry[:port]/]path[:tag][@digest], as the kubelet reads an image reference.
+_IMAGE = re.compile(
+    r"([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._/-][a-z0-9]+)*(:[\w][\w.-]{0,127})?"
+    r"(@sha256:[0-9a-f]{64})?"
+)
+
+
+def check_image(image: str) -> str:
+    """A container image reference (no spaces, no scheme)."""
+    if not _IMAGE.fullmatch(image):
+        raise ValueError(f"{image!r} is not an image reference (e.g. registry/name:tag)")
+    return image

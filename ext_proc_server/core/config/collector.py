@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from ext_proc_server.core.config.body_limits import MAX_BODY_LIMIT_RULES, BodyLimit
 from ext_proc_server.core.config.checks import (
     KeyedValueError,
     check_dns_label,
@@ -132,9 +133,16 @@ class CollectorConfig(ConfigSection):
     # Bound of the in-memory buffer between the gRPC streams and Redis.
     buffer_size: int = Field(default=10_000, ge=1)
     body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
+    # Larger (or smaller) limits for given hosts and paths; the first matching rule wins,
+    # after the capturing namespace's own (control_plane.namespaces.<ns>.body_limits).
+    body_limits: list[BodyLimit] = Field(default_factory=list, max_length=MAX_BODY_LIMIT_RULES)
     max_decompressed_bytes: int = Field(default=1 * MIB, ge=KIB)
-    binary_bodies: Literal["skip", "base64"] = "skip"
-    truncated_responses: Literal["mark", "skip"] = "mark"
+    # Binary bodies are kept (images without their metadata, other binary only when no
+    # detector finds anything in it) and served as base64Body; "skip" drops them.
+    binary_bodies: Literal["skip", "base64"] = "base64"
+    # An over-limit response gets no stub (skip, counted) unless the limit is raised for
+    # its host and path; "mark" serves it partial with x-mockado-truncated: true.
+    truncated_responses: Literal["mark", "skip"] = "skip"
     include_hosts: list[str] = Field(default_factory=list)
     exclude_hosts: list[str] = Field(default_factory=list)
     # A path filter is a prefix, or a regex when it starts with "re:".

@@ -7,19 +7,26 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ext_proc_server.core.config.body_limits import MAX_BODY_LIMIT_RULES, BodyLimit
 from ext_proc_server.core.config.checks import (
     KeyedValueError,
     check_dns_label,
+    check_dns_subdomain,
     check_host_patterns,
+    check_image,
     check_labels,
     check_path_filters,
 )
 from ext_proc_server.core.config.sections import KIB, MIB, ConfigSection, TLSClient
+from ext_proc_server.core.config.workloads import WorkloadsConfig
 
 # A host name Istio can route: lower-case DNS labels, at least one dot (Istio reads a short
 # name relative to the VirtualService's namespace, which is rarely the service meant).
 _ROUTABLE_HOST = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
 COLLECTOR_SERVICE = "mockado-collector"
+# The Envoy minor version of the supported Istio (1.29 sidecars run Envoy 1.37;
+# docs/runbook.md has the matrix).
+ENVOY_VERSION = "1.37"
 CLUSTER_DOMAIN = "cluster.local"
 
 
@@ -72,6 +79,9 @@ class NamespaceConfig(ConfigSection):
     include_paths: list[str] = Field(default_factory=list)
     exclude_paths: list[str] = Field(default_factory=list)
     body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
+    # Per host and path limits for this namespace's captures, sent to the collector with
+    # each stream (x-mockado-body-limits); they win over collector.body_limits.
+    body_limits: list[BodyLimit] = Field(default_factory=list, max_length=MAX_BODY_LIMIT_RULES)
     workload_selector: dict[str, str] = Field(default_factory=dict)
     canary: CanaryConfig | None = None
 
@@ -119,12 +129,38 @@ class ControlPlaneConfig(ConfigSection):
     redis_image: str = "redis:7.4-alpine"
     # Redis maxmemory ("1gb", "512mb"); past it writes fail (noeviction), nothing is evicted.
     redis_maxmemory: str = Field(default="1gb", pattern=r"^[1-9][0-9]*(kb|mb|gb)$")
+    # Sizing and scheduling of each rendered Deployment (deploy/).
+    workloads: WorkloadsConfig = Field(default_factory=WorkloadsConfig)
+    # Secrets (in mockado_namespace) the kubelet pulls every image with.
+    image_pull_secrets: list[str] = Field(default_factory=list)
+    # Where the Prometheus Operator looks for ServiceMonitors/PodMonitors; default
+    # mockado_namespace (monitoring/*.yaml).
+    prometheus_namespace: str | None = None
+    # The Envoy of the mesh's sidecars ("1.37"): `render --check` validates the capture
+    # patches with a local Envoy of that minor version, and says so when it has another.
+    envoy_version: str = Field(default=ENVOY_VERSION, pattern=r"^1\.[0-9]{2}$")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     _namespace = field_validator("root_namespace", "mockado_namespace")(
         classmethod(lambda cls, v: check_dns_label(v))
     )
+    _images = field_validator("image", "redis_image")(classmethod(lambda cls, v: check_image(v)))
+
+    @field_validator("prometheus_namespace")
+    @classmethod
+    def _prometheus_namespace(cls, name: str | None) -> str | None:
+        return None if name is None else check_dns_label(name)
+
+    @field_validator("image_pull_secrets")
+    @classmethod
+    def _pull_secrets(cls, names: list[str]) -> list[str]:
+        for index, name in enumerate(names):
+            try:
+                check_dns_subdomain(name)
+            except ValueError as exc:
+                raise KeyedValueError(index, str(exc)) from None
+        return names
 
     @model_validator(mode="before")
     @classmethod

@@ -248,7 +248,7 @@ def test_undecodable_body_is_dropped_never_kept_raw():
     assert resp.header("content-encoding") is None
 
 
-def test_binary_bodies_skipped_by_default_kept_with_base64():
+def test_binary_bodies_kept_by_default_dropped_with_a_reason_on_skip():
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
     msgs = [
         req_headers(method="GET", eos=True),
@@ -256,9 +256,11 @@ def test_binary_bodies_skipped_by_default_kept_with_base64():
         resp_body(png, eos=True),
     ]
     done = run(msgs)
-    assert done.exchange.response.body == b"" and done.exchange.response.body_dropped
-    done = run(msgs, config=CollectorConfig(binary_bodies="base64"))
     assert done.exchange.response.body == png and not done.exchange.response.body_dropped
+    done = run(msgs, config=CollectorConfig(binary_bodies="skip"))
+    response = done.exchange.response
+    assert response.body == b"" and response.body_dropped
+    assert response.body_drop_reason == "binary_skipped"
 
 
 @pytest.mark.parametrize(
@@ -376,3 +378,34 @@ def test_empty_end_of_stream_chunk_after_content_length_is_accepted():
         ]
     )
     assert done.exchange.request.body == b"{}"
+
+
+def test_body_limits_per_host_and_path_keep_a_known_large_body_whole():
+    big = b'{"rows":"' + b"r" * 30_000 + b'"}'
+    limits = [
+        {"host": "api.example", "path": "/v1/export", "bytes": 64 * 1024},
+        {"host": "*.example", "path": "re:/v1/items/[0-9]+", "bytes": 2048},
+    ]
+    cfg = CollectorConfig(body_limits=limits)
+
+    def body_of(path: str, meta=None) -> tuple[int, bool]:
+        asm = make(config=cfg, meta=meta or stream_meta((), config=cfg))
+        msgs = [
+            req_headers(method="GET", path=path, eos=True),
+            resp_headers(),
+            resp_body(big, eos=True),
+        ]
+        done = [dispatch(asm, m) for m in msgs][-1]
+        return len(done.exchange.response.body), done.exchange.response.body_truncated
+
+    assert body_of("/v1/export/all") == (len(big), False)
+    assert body_of("/v1/items/7") == (2048, True)
+    assert body_of("/v1/other") == (8192, True)  # the default limit
+    # The namespace's rules (gRPC metadata) come first.
+    ns = stream_meta(
+        (("x-mockado-body-limits", '[["api.example","/v1/export",1024]]'),), config=cfg
+    )
+    assert body_of("/v1/export/all", ns) == (1024, True)
+    # A malformed value is ignored: the other limits still hold.
+    bad = stream_meta((("x-mockado-body-limits", "[[1,2"),), config=cfg)
+    assert body_of("/v1/export/all", bad) == (len(big), False)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
@@ -20,14 +19,6 @@ SUBCOMMANDS = [
     "config",
     "demo-api",
 ]
-
-
-@pytest.fixture
-def keep_logging(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commands set up logging for the process; give the root logger back afterwards."""
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))
-    monkeypatch.setattr(root, "level", root.level)
 
 
 def write_config(tmp_path: Path, namespaces: dict) -> str:

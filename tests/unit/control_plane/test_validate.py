@@ -8,6 +8,7 @@ session.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 import yaml
 
 from control_plane import validate
+from control_plane.local.procs import find_envoy
 from control_plane.render import LocalEnvoy, UpstreamService, render_all, render_local_envoy
 from ext_proc_server.core.config import MockadoConfig, load_config
 
@@ -108,3 +110,19 @@ def test_envoy_accepts_the_timing_log(tmp_path: Path) -> None:
     )
     (tmp_path / "timing.yaml").write_text(config)
     assert validate.envoy_validate([tmp_path / "timing.yaml"]) == []
+
+
+def test_the_declared_envoy_version_is_checked_against_the_binary_that_validates() -> None:
+    envoy = find_envoy()
+    actual = validate.envoy_version(envoy)
+    assert re.fullmatch(r"1\.[0-9]+", actual)
+    same = MockadoConfig.model_validate({"control_plane": {"envoy_version": actual}})
+    line, ok = validate.envoy_version_report(same, envoy)
+    assert ok and f"Envoy {actual} (control_plane.envoy_version)" in line
+    older = MockadoConfig.model_validate({"control_plane": {"envoy_version": "1.30"}})
+    # The bundled Envoy may differ from the sidecars': said, not failed.
+    line, ok = validate.envoy_version_report(older, None)
+    assert ok and "sidecars run 1.30" in line and "pass --envoy" in line
+    # A binary the user names must be the declared version.
+    line, ok = validate.envoy_version_report(older, envoy)
+    assert not ok and "--envoy must be the sidecars' Envoy" in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.core.config import load_config
+from ext_proc_server.core.config import decode_body_limits, encode_body_limits, load_config
 from ext_proc_server.core.errors import ConfigError
 
 
@@ -202,3 +202,49 @@ def test_a_password_written_in_the_url_wins():
         **{"collector.redis_url": "redis://:inurl@r:6379/0", "collector.redis_password": "other"}
     )
     assert config.collector.redis_url == "redis://:inurl@r:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"collector.body_limits": [{"host": "api.x", "path": "export", "bytes": 4096}]},
+            "collector.body_limits.0.path: a prefix must start with '/'",
+        ),
+        (
+            {"collector.body_limits": [{"host": "api.x", "bytes": 2 << 20}]},
+            "collector.body_limits.0.bytes: Input should be less than or equal to 1048576",
+        ),
+        (
+            {
+                "control_plane.namespaces": {
+                    "shop": {"body_limits": [{"host": "a b", "bytes": 4096}]}
+                }
+            },
+            "control_plane.namespaces.shop.body_limits.0.host: not a host pattern",
+        ),
+        (
+            {"collector.body_limits": [{"host": "api.x", "bytes": 4096, "size": 1}]},
+            "collector.body_limits.0.size: unknown key",
+        ),
+    ],
+)
+def test_body_limits_are_checked_at_load_naming_the_key(overrides, message) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, env={}, overrides=overrides)
+    assert message in str(caught.value)
+
+
+def test_body_limits_round_trip_through_the_capture_metadata() -> None:
+    config = load_config(
+        None,
+        env={},
+        overrides={
+            "collector.body_limits": [{"host": "API.x", "path": "re:/e/.*", "bytes": 65536}]
+        },
+    )
+    (rule,) = config.collector.body_limits
+    assert rule.host == "api.x"
+    assert decode_body_limits(encode_body_limits([rule])) == [("api.x", "re:/e/.*", 65536)]
+    with pytest.raises(ValueError, match="not a list"):
+        decode_body_limits('{"a": 1}')

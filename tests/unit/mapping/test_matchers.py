@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -150,11 +151,23 @@ def test_text_body_equal_or_pattern() -> None:
 
 
 @pytest.mark.parametrize("flags", [{"body_truncated": True}, {"body_dropped": True}])
-def test_truncated_or_dropped_request_body_has_no_body_matcher(flags: dict[str, bool]) -> None:
-    mapping = build(json_post({"a": 1}, **flags))
+def test_truncated_or_dropped_request_body_gives_no_stub(flags: dict[str, bool]) -> None:
+    # Its matcher could not tell the recorded request from a different one.
+    with pytest.raises(ValueError, match="would not replay"):
+        build(json_post({"a": 1}, **flags))
+
+
+def test_binary_request_body_matches_only_its_bytes() -> None:
+    body = b"\x00\x01\xfe binary \xff"
+    mapping = build(
+        make_exchange(
+            method="POST", headers=(("content-type", "application/octet-stream"),), body=body
+        )
+    )
     assert mapping is not None
-    assert "bodyPatterns" not in mapping["request"]
-    assert "formParameters" not in mapping["request"]
+    assert mapping["request"]["bodyPatterns"] == [
+        {"binaryEqualTo": base64.b64encode(body).decode("ascii")}
+    ]
 
 
 # Independent references for the one-pass walk: expected value, leaf weights, arrays.

@@ -173,7 +173,8 @@ def test_form_body_fields() -> None:
     [
         ({"body": b"x" * 10, "body_truncated": True}, "opaque"),
         ({"body": b"", "body_dropped": True}, "opaque"),
-        ({"body": b"\xff\xfe\x00"}, "opaque"),
+        ({"body": b"\xff\xfe\x00"}, "binary"),
+        ({"body": "ação".encode("latin-1")}, "binary"),
         (
             {"body": b"--b\r\n", "headers": (("content-type", "multipart/form-data; boundary=b"),)},
             "opaque",

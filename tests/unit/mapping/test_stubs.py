@@ -10,9 +10,10 @@ import pytest
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpResponse
-from ext_proc_server.core.metrics import COLLECTOR_DROPPED
+from ext_proc_server.core.metrics import STUB_SKIP_REASONS
 from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, ScenarioTracker, build_mapping
-from ext_proc_server.mapping.stubs import BODY_DROPPED_HEADER, LOWEST_PRIORITY, TRUNCATED_HEADER
+from ext_proc_server.mapping.faithful import skip_reason
+from ext_proc_server.mapping.stubs import LOWEST_PRIORITY, TRUNCATED_HEADER
 from tests.unit.mapping.mapping_helpers import JSON, UUID, build, json_post, make_exchange
 
 
@@ -109,21 +110,43 @@ def test_an_unknown_namespace_leaves_name_dot_name_as_it_is() -> None:
     assert mapping["request"]["host"] == {"equalTo": "api.example", "caseInsensitive": True}
 
 
-def test_truncated_response_marked() -> None:
+def test_truncated_response_marked_only_when_asked() -> None:
     response = HttpResponse(status=200, headers=JSON, body=b'{"a": [1, 2', body_truncated=True)
-    mapping = build(make_exchange(response=response))
+    mapping = build(make_exchange(response=response), truncated_responses="mark")
     assert mapping is not None
     assert mapping["response"]["headers"][TRUNCATED_HEADER] == "true"
     assert mapping["response"]["body"] == '{"a": [1, 2'
     assert mapping["metadata"]["mockado"]["truncated"] is True
 
 
-def test_truncated_response_skipped_and_counted() -> None:
-    counter = COLLECTOR_DROPPED.labels(reason="truncated_response")
-    before = counter._value.get()
-    response = HttpResponse(status=200, body=b"abc", body_truncated=True)
-    assert build(make_exchange(response=response), truncated_responses="skip") is None
-    assert counter._value.get() == before + 1
+@pytest.mark.parametrize(
+    ("response", "request_flags", "reason"),
+    [
+        (HttpResponse(status=200, body=b"abc", body_truncated=True), {}, "response_truncated"),
+        (
+            HttpResponse(status=200, body_dropped=True, body_drop_reason="structured_binary"),
+            {},
+            "response_structured_binary",
+        ),
+        (HttpResponse(status=200, body_dropped=True), {}, "response_unknown"),
+        (None, {"body_truncated": True}, "request_truncated"),
+        (
+            None,
+            {"body_dropped": True, "body_drop_reason": "charset_undeclared"},
+            "request_charset_undeclared",
+        ),
+    ],
+)
+def test_an_unfaithful_stub_is_refused(response, request_flags, reason) -> None:
+    exchange = make_exchange(response=response, method="POST", body=b"", **request_flags)
+    assert skip_reason(exchange) == reason
+    assert reason in STUB_SKIP_REASONS
+    with pytest.raises(ValueError, match=reason):
+        build(exchange)
+    # "mark" serves a cut response, never one built from a cut request.
+    assert skip_reason(exchange, mark_truncated=True) == (
+        "" if reason == "response_truncated" else reason
+    )
 
 
 def test_response_headers_filtered_and_multi_valued() -> None:
@@ -153,21 +176,48 @@ def test_response_headers_filtered_and_multi_valued() -> None:
             "Set-Cookie": ["sid=SANITIZED_COOKIE", "theme=dark"],
             "X-Custom": "v",
         },
-        "jsonBody": {"id": 1},
+        "body": '{"id": 1}',
     }
 
 
 def test_response_body_kinds() -> None:
     text = build(make_exchange(response=HttpResponse(status=200, body=b"hello")))
     binary = build(make_exchange(response=HttpResponse(status=200, body=b"\x89PNG\xff")))
-    dropped = build(make_exchange(response=HttpResponse(status=200, body=b"", body_dropped=True)))
     scalar = build(make_exchange(response=HttpResponse(status=200, headers=JSON, body=b'"s"')))
-    assert text and binary and dropped and scalar
+    assert text and binary and scalar
     assert text["response"]["body"] == "hello"
     assert base64.b64decode(binary["response"]["base64Body"]) == b"\x89PNG\xff"
-    assert dropped["response"]["headers"] == {BODY_DROPPED_HEADER: "true"}
-    assert not {"body", "jsonBody", "base64Body"} & dropped["response"].keys()
     assert scalar["response"]["body"] == '"s"'
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "field"),
+    [
+        # JSON is served as recorded: jsonBody would be re-serialized by WireMock.
+        ("application/json", b'{ "b": 1.0,  "a": "\\u00e9" }', "body"),
+        ("application/json", '{"nome": "José"}'.encode(), "body"),
+        ("text/plain; charset=utf-8", "ação".encode(), "body"),
+        # Text in its own charset: the bytes as the sanitizer wrote them back.
+        ("text/plain; charset=iso-8859-1", "ação".encode("latin-1"), "base64Body"),
+        # Bytes that happen to be valid UTF-8 but declared windows-1252.
+        ("text/html; charset=windows-1252", "Ã©".encode("cp1252"), "base64Body"),
+        ("text/plain; charset=iso-8859-15", "só 10€".encode("iso8859-15"), "base64Body"),
+        ("text/plain; charset=iso-8859-1", b"plain ascii", "body"),
+        (
+            "text/xml",
+            '<?xml version="1.0" encoding="ISO-8859-1"?><a>Ã©</a>'.encode("latin-1"),
+            "base64Body",
+        ),
+    ],
+)
+def test_response_bodies_are_served_byte_for_byte(content_type, body, field) -> None:
+    headers = (("content-type", content_type),)
+    mapping = build(make_exchange(response=HttpResponse(status=200, headers=headers, body=body)))
+    assert mapping is not None
+    served = mapping["response"]
+    assert field in served and not {"body", "jsonBody", "base64Body"} - {field} & served.keys()
+    raw = base64.b64decode(served[field]) if field == "base64Body" else served[field].encode()
+    assert raw == body
 
 
 def test_more_specific_stubs_get_a_lower_priority_number() -> None:

@@ -21,6 +21,10 @@ def dropped(reason):
     return metrics.COLLECTOR_DROPPED.labels(reason=reason)._value.get()
 
 
+def skipped(reason):
+    return metrics.COLLECTOR_STUBS_SKIPPED.labels(reason=reason)._value.get()
+
+
 class FakeRedis:
     """Claims and stream entries in memory; ``down`` makes every call fail."""
 

@@ -1,6 +1,8 @@
 """The per-exchange stages: fail closed, drops counted by reason, default wiring."""
 
 import asyncio
+import base64
+import dataclasses
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import SanitizeError
@@ -8,8 +10,16 @@ from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.queue_entries import decode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping
-from ext_proc_server.pipeline import CapturePipeline, default_stages, prepare
-from tests.unit.pipeline.pipeline_helpers import FakeRedis, cfg, dropped, exchange, stages, wait_for
+from ext_proc_server.pipeline import CapturePipeline, Prepared, Skipped, default_stages, prepare
+from tests.unit.pipeline.pipeline_helpers import (
+    FakeRedis,
+    cfg,
+    dropped,
+    exchange,
+    skipped,
+    stages,
+    wait_for,
+)
 
 
 def test_sanitizer_failure_drops_fail_closed():
@@ -39,21 +49,63 @@ def test_sanitizer_failure_drops_fail_closed():
     assert '"/good"' in redis.entries[0]["mapping"]
 
 
-def test_truncated_response_skip_and_unencodable_values():
+def test_truncated_response_skipped_by_default_and_unencodable_values():
     async def go():
         redis = FakeRedis()
-        pipe = CapturePipeline(cfg(truncated_responses="skip"), stages=stages(redis))
+        recorded = []
+
+        async def record(items):
+            recorded.extend(items)
+
+        wired = dataclasses.replace(stages(redis), record_skips=record)
+        pipe = CapturePipeline(cfg(), stages=wired)
         pipe.start()
-        before = (dropped("truncated_response"), dropped("malformed"))
+        before = (skipped("response_truncated"), dropped("malformed"))
         pipe.submit(exchange("/t", truncated=True))
         pipe.submit(exchange("/bad\udce9"))  # a lone surrogate cannot be sent to Redis
         pipe.submit(exchange("/ok"))
-        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1)
+        await wait_for(lambda: pipe.held == 0 and len(redis.entries) == 1 and recorded)
         await pipe.stop()
-        assert dropped("truncated_response") - before[0] == 1
+        assert skipped("response_truncated") - before[0] == 1
         assert dropped("malformed") - before[1] == 1
+        assert recorded == [Skipped("api.example", "response_truncated", "GET", "/t")]
 
     asyncio.run(go())
+
+
+def test_skip_reasons_come_before_dedup_and_the_mapping():
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    cut_request = _json_exchange()
+    cut_request = cut_request.replace(
+        request=dataclasses.replace(cut_request.request, body_truncated=True)
+    )
+    before = skipped("request_truncated")
+    item = prepare(cut_request, wired, dedup_enabled=True)
+    assert isinstance(item, Skipped) and item.reason == "request_truncated"
+    assert item.host == "api.example" and item.path.startswith("/orders/")
+    assert skipped("request_truncated") == before + 1
+    # A body the sanitizer drops (a PDF): skipped after sanitizing, with its reason.
+    pdf = _json_exchange()
+    pdf = pdf.replace(
+        response=HttpResponse(
+            status=200, headers=(("content-type", "application/pdf"),), body=b"%PDF-1.7 x"
+        )
+    )
+    item = prepare(pdf, wired, dedup_enabled=True)
+    assert isinstance(item, Skipped) and item.reason == "response_structured_binary"
+    # "mark" keeps a cut response (served with x-mockado-truncated), never a cut request.
+    marked = default_stages(
+        CollectorConfig(truncated_responses="mark"), redis=None, keys=RedisKeys(queue="unit")
+    )
+    cut_response = _json_exchange().replace(
+        response=HttpResponse(status=200, body=b'{"a": 1', body_truncated=True)
+    )
+    assert isinstance(
+        prepare(cut_response, marked, dedup_enabled=True, mark_truncated=True), Prepared
+    )
+    assert isinstance(
+        prepare(cut_request, marked, dedup_enabled=True, mark_truncated=True), Skipped
+    )
 
 
 def _json_exchange(authority: str = "api.example:8080") -> Exchange:
@@ -91,11 +143,34 @@ def test_prepare_queues_the_host_without_port_or_brackets():
     wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
     for authority, host in (("api.example:8080", "api.example"), ("[::1]:9000", "::1")):
         prepared = prepare(
-            _json_exchange(authority), wired, dedup_enabled=True, skip_truncated=False
+            _json_exchange(authority), wired, dedup_enabled=True, mark_truncated=False
         )
         assert prepared is not None
         assert decode_entry(prepared.entry)[1] == host
         # The second time, the local LRU calls it a duplicate: nothing to queue.
-        again = prepare(_json_exchange(authority), wired, dedup_enabled=True, skip_truncated=False)
+        again = prepare(_json_exchange(authority), wired, dedup_enabled=True, mark_truncated=False)
         assert again is not None and again.entry is None
         assert again.dedup_hash == prepared.dedup_hash
+
+
+def test_undeclared_legacy_text_is_not_guessed_at_but_skipped_and_counted():
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    latin = "Descrição: depósito".encode("latin-1")
+    undeclared = _json_exchange().replace(
+        response=HttpResponse(status=200, headers=(("content-type", "text/plain"),), body=latin)
+    )
+    before = skipped("response_charset_undeclared")
+    item = prepare(undeclared, wired, dedup_enabled=True)
+    assert isinstance(item, Skipped) and item.reason == "response_charset_undeclared"
+    assert skipped("response_charset_undeclared") == before + 1
+    # Declared, it is read, kept and served in its charset.
+    declared = undeclared.replace(
+        response=HttpResponse(
+            status=200, headers=(("content-type", "text/plain; charset=iso-8859-1"),), body=latin
+        )
+    )
+    item = prepare(declared, wired, dedup_enabled=True)
+    assert isinstance(item, Prepared) and item.entry is not None
+    served = decode_entry(item.entry)[0]["response"]
+    assert base64.b64decode(served["base64Body"]) == latin
+    assert served["headers"]["content-type"] == "text/plain; charset=iso-8859-1"

@@ -130,7 +130,7 @@ def test_a_protobuf_that_happens_to_be_utf8_is_not_edited_as_text() -> None:
     body.decode("utf-8")
     out = response_with(body, "application/x-protobuf")
     assert out.body_drop_reason == "binary_unsanitizable"
-    skip = response_with(body, "application/x-protobuf", sanitizer())
+    skip = response_with(body, "application/x-protobuf", sanitizer(binary_bodies="skip"))
     assert skip.body_drop_reason == "binary_skipped"
 
 

@@ -221,10 +221,16 @@ def test_a_pin_field_is_replaced_in_every_format() -> None:
 # -- fail closed --------------------------------------------------------------------------
 
 
-def test_binary_body_is_dropped_unless_base64_mode_finds_nothing() -> None:
+def test_binary_body_is_kept_by_default_when_nothing_is_found() -> None:
     clean, dirty = b"\xff\xfe\x00plain", b"\xff\xfe ana@x.com"
     octets = "application/octet-stream"
-    skip = sanitizer().sanitize(request_exchange(body=clean, content_type=octets)).request
+    default = sanitizer().sanitize(request_exchange(body=clean, content_type=octets)).request
+    assert default.body == clean and not default.body_dropped
+    skip = (
+        sanitizer(binary_bodies="skip")
+        .sanitize(request_exchange(body=clean, content_type=octets))
+        .request
+    )
     assert skip.body_dropped and skip.body == b""
     assert skip.body_drop_reason == "binary_skipped"
     keep = (

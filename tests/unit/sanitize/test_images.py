@@ -222,7 +222,8 @@ def test_the_sanitizer_keeps_a_photo_without_its_metadata() -> None:
         out = response_with(original, content_type, binary_bodies="base64")
         assert not out.body_dropped, content_type
         assert_clean_and_same(original, out.body)
-    skipped = response_with(original, "image/jpeg")
+    assert_clean_and_same(original, response_with(original, "image/jpeg").body)  # the default
+    skipped = response_with(original, "image/jpeg", binary_bodies="skip")
     assert skipped.body_dropped and skipped.body_drop_reason == "binary_skipped"
 
 

@@ -9,9 +9,20 @@ import pytest
 import yaml
 
 from control_plane.render import capture_targets, render_all
-from ext_proc_server.core.config import COLLECTOR_STREAMS_PER_CONNECTION, MockadoConfig, load_config
+from ext_proc_server.capture import stream_meta
+from ext_proc_server.core.config import (
+    COLLECTOR_STREAMS_PER_CONNECTION,
+    CollectorConfig,
+    MockadoConfig,
+    load_config,
+)
 from ext_proc_server.core.errors import ConfigError, RenderError
-from ext_proc_server.core.names import META_BODY_LIMIT, META_NAMESPACE, META_WORKLOAD
+from ext_proc_server.core.names import (
+    META_BODY_LIMIT,
+    META_BODY_LIMITS,
+    META_NAMESPACE,
+    META_WORKLOAD,
+)
 from tests.unit.control_plane.render.support import ext_proc, files_of
 
 
@@ -177,3 +188,27 @@ def test_collector_tls_becomes_destination_rule_tls() -> None:
         "caCertificates": "/etc/ca/ca.pem",
         "insecureSkipVerify": False,
     }
+
+
+def test_namespace_body_limits_reach_the_collector_and_envoy_streams_every_byte() -> None:
+    limits = [
+        {"host": "export.shop.svc.cluster.local", "path": "/v1/export", "bytes": 65536},
+        {"host": "*.cdn.example", "path": "re:/img/.*\\.png", "bytes": 1 << 20},
+    ]
+    config = make_config({"shop": {"body_limits": limits}})
+    (patch,) = capture_filter(files_of(config)["istio/shop/envoyfilter-capture.yaml"])
+    proc = ext_proc(patch["patch"]["value"])
+    metadata = {m["key"]: m["value"] for m in proc["grpc_service"]["initial_metadata"]}
+    sent = stream_meta(tuple(metadata.items()), config=CollectorConfig())
+    assert sent.limit_for("export.shop.svc.cluster.local:8080", "/v1/export/all") == 65536
+    assert sent.limit_for("a.cdn.example", "/img/x.png") == 1 << 20
+    assert sent.limit_for("export.shop.svc.cluster.local", "/v1/other") == 8192
+    # Bodies stream through Envoy without being buffered, so no Envoy limit caps a rule.
+    mode = proc["processing_mode"]
+    assert mode["request_body_mode"] == mode["response_body_mode"] == "STREAMED"
+    # Without rules nothing more is sent.
+    (plain,) = capture_filter(
+        files_of(make_config({"shop": {}}))["istio/shop/envoyfilter-capture.yaml"]
+    )
+    keys = {m["key"] for m in ext_proc(plain["patch"]["value"])["grpc_service"]["initial_metadata"]}
+    assert META_BODY_LIMITS not in keys

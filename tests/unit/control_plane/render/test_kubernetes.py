@@ -57,7 +57,8 @@ def test_every_pod_is_hardened() -> None:
 def test_collector_deployment_service_and_hpa() -> None:
     by_kind = {d["kind"]: d for d in docs(files_of(MockadoConfig())["deploy/collector.yaml"])}
     deployment = by_kind["Deployment"]
-    assert deployment["spec"]["replicas"] == 3
+    # The HPA owns the scale: an apply must not reset it.
+    assert "replicas" not in deployment["spec"]
     resources = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]
     assert resources == {
         "requests": {"cpu": "100m", "memory": "128Mi"},

@@ -32,6 +32,7 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
     summary = write_files(render_all(only_shop), tmp_path)
     assert summary.written == []
     assert sorted(summary.removed) == [
+        "deploy/monitoring/podmonitor-payments.yaml",
         "istio/payments/envoyfilter-capture.yaml",
         "istio/payments/envoyfilter-tap.yaml",
         "istio/payments/networkpolicy-collector.yaml",
@@ -44,7 +45,7 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
 
     summary = write_files(render_all(both), tmp_path)
     assert sorted(summary.written) == sorted(
-        p for p in files_of(both) if p.startswith("istio/payments/")
+        p for p in files_of(both) if p.startswith("istio/payments/") or p.endswith("-payments.yaml")
     )
 
 

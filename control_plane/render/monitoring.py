@@ -1,0 +1,55 @@
+"""Prometheus Operator monitors (deploy/monitoring/): the collector's and loader's metrics,
+and the sidecars' ext_proc and collector-cluster stats, in the namespace Prometheus reads."""
+
+from __future__ import annotations
+
+import re
+
+from control_plane.render.environment import render_template
+from control_plane.render.istio import CaptureTarget, capture_targets
+from control_plane.render.naming import MANAGED_MARKER
+from ext_proc_server.core.config import ControlPlaneConfig
+
+MONITORING_DIR = "deploy/monitoring"
+
+
+def prometheus_namespace(cp: ControlPlaneConfig) -> str:
+    return cp.prometheus_namespace or cp.mockado_namespace
+
+
+def _keep_regex(cp: ControlPlaneConfig) -> str:
+    # Joined "__name__;cluster_name": every ext_proc series, and the collector cluster's
+    # (outbound|PORT||HOST) upstream and circuit-breaker series.
+    cluster = re.escape(f"outbound|{cp.collector.port}||{cp.collector.host}")
+    return f"envoy_http_.*ext_proc.*;.*|envoy_cluster_.*;{cluster}"
+
+
+def podmonitor_path(target: CaptureTarget) -> str:
+    # The mesh-wide scope's is named after the root namespace, as its istio/ directory.
+    return f"{MONITORING_DIR}/podmonitor-{target.namespace}.yaml"
+
+
+def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
+    """deploy/monitoring/<file>.yaml -> text: the ServiceMonitor, and one PodMonitor per
+    capture scope (labelled with its namespace: disabling it prunes its monitor too)."""
+    common = {
+        "managed_marker": MANAGED_MARKER,
+        "namespace": prometheus_namespace(cp),
+        "mockado_namespace": cp.mockado_namespace,
+    }
+    out = {
+        f"{MONITORING_DIR}/servicemonitor.yaml": render_template(
+            "k8s/servicemonitor.yaml.j2", **common, scope=cp.mockado_namespace
+        )
+    }
+    for target in capture_targets(cp):
+        out[podmonitor_path(target)] = render_template(
+            "k8s/podmonitor-sidecars.yaml.j2",
+            **common,
+            scope=target.namespace,
+            name=f"mockado-sidecars-{target.key}",
+            capture_namespace=None if target.is_global else target.namespace,
+            keep_regex=_keep_regex(cp),
+            collector_service=cp.collector.host.partition(".")[0],
+        )
+    return out

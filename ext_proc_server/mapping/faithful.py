@@ -1,0 +1,37 @@
+"""The rule: a stub is written only when it replays the recording faithfully.
+
+A canary that gets a wrong answer from a mock is worse off than one that gets a clear
+miss: a miss shows in the unmatched count, a wrong answer becomes a bug report against
+healthy code. So an exchange whose response body was cut at the body limit or not kept
+(binary that could not be made safe, a charset that could not be read, a failed decode)
+gets no stub, and neither does one whose request body was: its matcher could not tell
+the recorded request from a different one. :func:`skip_reason` says why, as one of
+``core.metrics.STUB_SKIP_REASONS``; the pipeline counts it and keeps a per-host record.
+
+``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
+limit is then served partial, with ``x-mockado-truncated: true``.
+"""
+
+from __future__ import annotations
+
+from ext_proc_server.core.exchange import Exchange, HttpMessage
+
+
+def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
+    """Why ``exchange`` gets no stub, or "" when its stub replays it faithfully.
+    ``mark_truncated``: collector.truncated_responses is "mark"."""
+    reason = _message_reason(exchange.request, "request", mark_truncated=False)
+    if reason:
+        return reason
+    response = exchange.response
+    if response is None:
+        return ""
+    return _message_reason(response, "response", mark_truncated=mark_truncated)
+
+
+def _message_reason(message: HttpMessage, part: str, *, mark_truncated: bool) -> str:
+    if message.body_dropped:
+        return f"{part}_{message.body_drop_reason or 'unknown'}"
+    if message.body_truncated and not mark_truncated:
+        return f"{part}_truncated"
+    return ""

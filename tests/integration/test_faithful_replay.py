@@ -1,0 +1,221 @@
+"""A mock never answers wrong: recorded through a real Envoy 1.40 and ``mockado ext-proc``,
+served by a real WireMock 3.13.2.
+
+A PNG, an ISO-8859-1 statement with a CPF inside, a windows-1252 page, a 25 KB JSON
+export under a per-path limit and UTF-8 text outside ASCII are each served with the recorded status and Content-Type
+and the recorded bytes, apart from the sanitized values (the PNG's text chunk, the CPF).
+An over-limit response without a per-path limit gets no stub and a counted skip: WireMock
+answers it with a clear miss, never an empty or cut body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from redis import asyncio as aioredis
+
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.pipeline import read_skips
+from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+
+pytestmark = pytest.mark.integration
+
+CPF = "529.982.247-25"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png(*, with_text: bool) -> bytes:
+    """A 2x2 RGB PNG; ``with_text``: plus a tEXt chunk naming its owner (metadata)."""
+    header = _chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+    pixels = _chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00\x00\xff\x00" * 2))
+    text = _chunk(b"tEXt", b"Author\x00Joana Silva, CPF " + CPF.encode()) if with_text else b""
+    return b"\x89PNG\r\n\x1a\n" + header + text + pixels + _chunk(b"IEND", b"")
+
+
+STATEMENT = (
+    "Extrato de conta corrente\nAgência: São Paulo - Centro\n"
+    f"CPF do titular: {CPF}\nDescrição: Depósito em conta   R$ 1.234,56\n"
+    "Saldo disponível: R$ 9.876,54\n"
+)
+PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="windows-1252"><title>Preços</title></head>'
+    "<body><p>Oferta “especial” — só 10€ • até amanhã</p></body></html>"
+)
+
+
+def _export(rows: int) -> bytes:
+    items = [{"sku": f"A-{n:05d}", "qty": n % 7, "price": f"{n % 100}.50"} for n in range(rows)]
+    return json.dumps({"items": items}, indent=1).encode()
+
+
+EXPORT = _export(420)  # about 25 KB, under the /v1/export limit
+DUMP = _export(420)  # the same size where no rule raises the 8 KiB default
+
+UPLOADED = b'{"stored": true}'
+# path -> (Content-Type, body as the upstream sends it)
+RESPONSES = {
+    "/logo.png": ("image/png", _png(with_text=True)),
+    "/statement": ("text/plain; charset=iso-8859-1", STATEMENT.encode("latin-1")),
+    "/page": ("text/html", PAGE.encode("cp1252")),
+    "/v1/export": ("application/json", EXPORT),
+    "/v1/dump": ("application/json", DUMP),
+    # UTF-8 outside ASCII, declared or not: served as WireMock "body", still the same bytes.
+    "/v1/cities": ("application/json", '{ "cidade":"São Paulo",  "preço": "10€" }'.encode()),
+    "/notes": ("text/plain", "Observação: entregar às 18h — portão 2\n".encode()),
+}
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        content_type, body = RESPONSES[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(UPLOADED)))
+        self.end_headers()
+        self.wfile.write(UPLOADED)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def upstream_port() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    thread.join(10)
+
+
+def _served(url: str, path: str) -> httpx.Response:
+    return httpx.get(url + path, headers={"Host": "127.0.0.1"}, timeout=10)
+
+
+def _capture(envoy_factory, ext_proc_factory, collector: dict, upstream_port: int) -> tuple:
+    """``mockado ext-proc`` behind Envoy in front of the upstream -> (ext, envoy)."""
+    ext = ext_proc_factory(collector)
+    envoy = envoy_for(
+        envoy_factory,
+        make_config(collector),
+        upstream_port=upstream_port,
+        ext_proc_port=ext.grpc_port,
+        upstream_http2=False,
+    )
+    return ext, envoy
+
+
+def _import(wiremock, mappings: list[dict]) -> None:
+    wiremock.reset()
+    imported = httpx.post(
+        f"{wiremock.url}/__admin/mappings/import", json={"mappings": mappings}, timeout=30
+    )
+    assert imported.status_code == 200, imported.text
+
+
+def _skip_record(redis_url: str, queue: str) -> tuple[dict[str, int], list[str]]:
+    async def read() -> tuple[dict[str, int], list[str]]:
+        redis = aioredis.Redis.from_url(redis_url)
+        try:
+            record = await read_skips(redis, keys=RedisKeys(queue=queue), host="127.0.0.1")
+        finally:
+            await redis.aclose()
+        return record.counts, [entry for _, entry in record.recent]
+
+    return asyncio.run(read())
+
+
+def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
+    redis_server, upstream_port, envoy_factory, ext_proc_factory, wiremock
+) -> None:
+    assert len(EXPORT) > 24_000
+    collector = collector_settings(
+        redis_server.url,
+        body_limits=[{"host": "127.0.0.1", "path": "/v1/export", "bytes": 64 * 1024}],
+    )
+    ext, envoy = _capture(envoy_factory, ext_proc_factory, collector, upstream_port)
+    with httpx.Client(timeout=10) as client:
+        for path, (_, body) in RESPONSES.items():
+            proxied = client.get(envoy.url + path)
+            assert proxied.content == body  # capture never changes the proxied traffic
+    wait_until(lambda: len(ext.captured()) == 6, what="6 stubs in Redis")
+    wait_until(
+        lambda: ext.metric("collector_stubs_skipped_total", reason="response_truncated") == 1,
+        what="the over-limit response counted as skipped",
+    )
+    mappings = ext.captured()
+    assert "/v1/dump" not in {m["request"].get("urlPath") for m in mappings}
+    assert CPF not in json.dumps(mappings) and "Joana" not in json.dumps(mappings)
+    _import(wiremock, mappings)
+
+    png = _served(wiremock.url, "/logo.png")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content == _png(with_text=False)  # the text chunk removed, the rest as sent
+
+    statement = _served(wiremock.url, "/statement")
+    assert statement.headers["content-type"] == "text/plain; charset=iso-8859-1"
+    before, _, after = STATEMENT.partition(CPF)
+    text = statement.content.decode("latin-1")
+    assert statement.content == text.encode("latin-1")
+    assert text.startswith(before) and text.endswith(after)
+    assert CPF not in text and text[len(before) : len(text) - len(after)].startswith("SANITIZED")
+
+    page = _served(wiremock.url, "/page")
+    assert page.headers["content-type"] == "text/html"
+    assert page.content == PAGE.encode("cp1252")
+
+    for path in ("/v1/export", "/v1/cities", "/notes"):
+        content_type, body = RESPONSES[path]
+        served = _served(wiremock.url, path)
+        assert served.headers["content-type"] == content_type
+        assert served.content == body, path
+
+    # No stub: a clear miss, never an empty or cut body; the per-host record says why.
+    dump = _served(wiremock.url, "/v1/dump")
+    assert dump.status_code == 404 and not dump.content.startswith(b'{\n "items"')
+    assert _skip_record(redis_server.url, ext.queue) == (
+        {"response_truncated": 1},
+        ["response_truncated GET /v1/dump"],
+    )
+
+
+def test_a_binary_request_body_matches_only_its_bytes(
+    redis_server, upstream_port, envoy_factory, ext_proc_factory, wiremock
+) -> None:
+    collector = collector_settings(redis_server.url)
+    ext, envoy = _capture(envoy_factory, ext_proc_factory, collector, upstream_port)
+    upload = bytes(range(256)) * 4  # not UTF-8
+    octets = {"content-type": "application/octet-stream"}
+    assert httpx.post(envoy.url + "/upload", content=upload, headers=octets).status_code == 201
+    wait_until(lambda: len(ext.captured()) == 1, what="the upload's stub")
+    (mapping,) = ext.captured()
+    expected = base64.b64encode(upload).decode("ascii")
+    assert mapping["request"]["bodyPatterns"] == [{"binaryEqualTo": expected}]
+    _import(wiremock, [mapping])
+    headers = {"Host": "127.0.0.1", **octets}
+    same = httpx.post(wiremock.url + "/upload", content=upload, headers=headers, timeout=10)
+    assert same.status_code == 201 and same.content == UPLOADED
+    other = httpx.post(wiremock.url + "/upload", content=upload[::-1], headers=headers, timeout=10)
+    assert other.status_code == 404

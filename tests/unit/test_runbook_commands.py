@@ -1,0 +1,62 @@
+"""docs/runbook.md, read as the script tests/integration/test_runbook.py runs: every
+section in order, every command that talks to a cluster marked (and only kubectl or
+istioctl), the namespace before what lives in it, istio/ applied recursively."""
+
+from __future__ import annotations
+
+from tests.support.paths import REPO
+from tests.support.runbook import runbook_steps
+
+SECTIONS = [
+    "Install",
+    "Enable a namespace",
+    "Disable a namespace",
+    "Upgrade",
+    "Roll back",
+    "Uninstall",
+]
+
+
+def test_the_sections_come_in_the_order_a_platform_team_needs_them() -> None:
+    found = list(dict.fromkeys(s.section for s in runbook_steps()))
+    assert found == SECTIONS
+
+
+def test_commands_that_need_a_cluster_are_marked_and_are_kubectl_or_istioctl() -> None:
+    steps = [s for s in runbook_steps() if s.kind == "sh"]
+    for step in steps:
+        talks_to_cluster = step.command.split()[0] in ("kubectl", "istioctl")
+        assert talks_to_cluster == (step.needs == "cluster"), step.command
+        if step.needs == "registry":
+            assert step.command.startswith("docker push "), step.command
+    # The rest runs on one machine: the runbook test runs them all.
+    assert sum(s.needs is None for s in steps) >= 15
+
+
+def test_install_applies_the_namespace_before_anything_in_it() -> None:
+    install = [s.command for s in runbook_steps() if s.section == "Install" and s.kind == "sh"]
+    order = [
+        next(i for i, c in enumerate(install) if c.startswith(prefix))
+        for prefix in (
+            "mockado render --config mockado.yaml --check",
+            "kubectl apply -f deploy/00-namespace.yaml",
+            "kubectl -n mockado create secret generic mockado-env",
+            "kubectl apply -f deploy/ ",
+            "kubectl apply -R -f istio/",
+        )
+    ]
+    assert order == sorted(order)
+
+
+def test_istio_is_applied_and_deleted_recursively() -> None:
+    for step in runbook_steps():
+        if step.kind == "sh" and " istio/" in step.command:
+            assert " -R " in f" {step.command} ", step.command
+
+
+def test_disabling_prunes_by_label_and_the_readme_links_the_runbook() -> None:
+    disable = [s for s in runbook_steps() if s.section == "Disable a namespace"]
+    assert disable[0].kind == "edit"
+    assert disable[0].edit == {"control_plane": {"namespaces": {"payments": {"enabled": False}}}}
+    assert any("-l mockado.io/namespace=payments" in s.command for s in disable)
+    assert "docs/runbook.md" in (REPO / "README.md").read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from typing import Any
 
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.misses import ID_SEGMENT, MissRecord, split_path_pattern, template_path
+from ext_proc_server.pipeline import HostSkips
 
 NO_NAMESPACE = "(none)"
 # A regex segment that is more than an escaped literal: a hole.
@@ -60,6 +61,12 @@ class HostView:
     host: str
     endpoints: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
     misses: int = 0
+    # Captures of this host that got no stub, by reason (the collector's skip record).
+    skips: HostSkips | None = None
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.skips.counts.values()) if self.skips else 0
 
     @property
     def stub_count(self) -> int:
@@ -94,6 +101,10 @@ class NamespaceView:
         return sum(h.misses for h in self.hosts.values())
 
     @property
+    def skipped(self) -> int:
+        return sum(h.skipped for h in self.hosts.values())
+
+    @property
     def last_captured_s(self) -> float:
         return max((h.last_captured_s for h in self.hosts.values()), default=0.0)
 
@@ -110,9 +121,10 @@ def build_inventory(
     *,
     normalizer: NoiseNormalizer,
     hits: Mapping[str, Mapping[str, int] | None] | None = None,
+    skips: Mapping[str, HostSkips] | None = None,
 ) -> dict[str, NamespaceView]:
-    """(shard, mapping) pairs, the miss report and each shard's hit counts (None: unknown)
-    -> namespace views, sorted by name."""
+    """(shard, mapping) pairs, the miss report, each shard's hit counts (None: unknown)
+    and each host's skip record -> namespace views, sorted by name."""
     hits = hits or {}
     views: dict[str, NamespaceView] = {}
     for shard, mapping in stubs:
@@ -142,6 +154,9 @@ def build_inventory(
             host = views.setdefault(namespace, NamespaceView(namespace)).host(miss.host)
             host.misses += miss.count
             host.endpoint(miss.method, miss.path).misses += miss.count
+    for view in views.values():
+        for host in view.hosts.values():
+            host.skips = (skips or {}).get(host.host)
     return dict(sorted(views.items()))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,14 +20,18 @@ from starlette.routing import BaseRoute, Route
 from ext_proc_server.console.auth import ConsoleAuth
 from ext_proc_server.console.inventory import NamespaceView, build_inventory
 from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import MockadoError
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.misses import MissRecord
+from ext_proc_server.pipeline import HostSkips
 
 CONSOLE_PATH = "/console"
 StubsSource = Callable[[], Awaitable[Sequence[tuple[str, Mapping[str, Any]]]]]
 MissesSource = Callable[[], Awaitable[Sequence[MissRecord]]]
 # Shard -> {stub id: requests answered}, or None where the shard keeps no count.
 HitsSource = Callable[[], Awaitable[Mapping[str, Mapping[str, int] | None]]]
+# Host -> its record of captures that got no stub (the collector's skip record).
+SkipsSource = Callable[[], Awaitable[Mapping[str, HostSkips]]]
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -41,6 +46,9 @@ def _environment() -> jinja2.Environment:
         time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(s)) if s else "-"
     )
     env.filters["count"] = lambda value: "n/a" if value is None else value
+    env.filters["reasons"] = lambda counts: ", ".join(
+        f"{reason} {count}" for reason, count in sorted(counts.items())
+    )
     env.filters["pretty"] = lambda value: json.dumps(value, indent=2, sort_keys=True)
     return env
 
@@ -55,11 +63,13 @@ class Console:
         stubs: StubsSource,
         misses: MissesSource,
         hits: HitsSource | None = None,
+        skips: SkipsSource | None = None,
     ) -> None:
         self._auth = ConsoleAuth(config.loader)
         self._stubs = stubs
         self._misses = misses
         self._hits = hits
+        self._skips = skips
         self._normalizer = NoiseNormalizer(config.collector)
         self._env = _environment()
         self._grafana_url = config.loader.console_grafana_url
@@ -77,7 +87,13 @@ class Console:
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
             refused = self._auth.refuse(request)
-            return refused if refused is not None else await handler(request)
+            if refused is not None:
+                return refused
+            try:
+                return await handler(request)
+            except (MockadoError, RedisError) as exc:
+                # The error's type only: its text could name a URL.
+                return self._page("error.html", 503, reason=type(exc).__name__)
 
         return guarded
 
@@ -89,15 +105,26 @@ class Console:
 
     async def _inventory(self) -> dict[str, NamespaceView]:
         hits = await self._hits() if self._hits is not None else None
+        skips = await self._skip_records()
         return build_inventory(
-            await self._stubs(), await self._misses(), normalizer=self._normalizer, hits=hits
+            await self._stubs(),
+            await self._misses(),
+            normalizer=self._normalizer,
+            hits=hits,
+            skips=skips,
         )
+
+    async def _skip_records(self) -> Mapping[str, HostSkips]:
+        return await self._skips() if self._skips is not None else {}
 
     async def _root(self, _: Request) -> Response:
         return RedirectResponse(f"{CONSOLE_PATH}/", status_code=308)
 
     async def _namespaces(self, _: Request) -> Response:
-        return self._page("namespaces.html", namespaces=list((await self._inventory()).values()))
+        skips = sorted((await self._skip_records()).values(), key=lambda s: s.host)
+        return self._page(
+            "namespaces.html", namespaces=list((await self._inventory()).values()), skips=skips
+        )
 
     async def _namespace(self, request: Request) -> Response:
         view = (await self._inventory()).get(request.path_params["namespace"])

@@ -18,10 +18,13 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.wiremock_client import WireMockClient
 from ext_proc_server.misses import MissRecord, MissStore
+from ext_proc_server.pipeline import HostSkips, read_skips, skipped_hosts
 
 # Pages read every record at most this often.
 STUBS_CACHE_S = 5.0
 READ_CHUNK = 500
+# Hosts whose skip records the console reads (the most recent first).
+MAX_SKIPPED_HOSTS = 200
 
 
 class RecordedStubs:
@@ -62,6 +65,24 @@ class RecordedStubs:
         return stubs
 
 
+class SkipRecords:
+    """Each host's record of captures that got no stub (``pipeline.read_skips``), for
+    the hosts with the latest skips, cached briefly."""
+
+    def __init__(self, redis: aioredis.Redis, keys: RedisKeys) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._cached: tuple[float, dict[str, HostSkips]] | None = None
+
+    async def by_host(self) -> Mapping[str, HostSkips]:
+        if self._cached is not None and time.monotonic() - self._cached[0] < STUBS_CACHE_S:
+            return self._cached[1]
+        hosts = await skipped_hosts(self._redis, keys=self._keys, limit=MAX_SKIPPED_HOSTS)
+        records = {h: await read_skips(self._redis, keys=self._keys, host=h) for h in hosts}
+        self._cached = (time.monotonic(), records)
+        return records
+
+
 def console_routes(
     config: MockadoConfig,
     *,
@@ -76,5 +97,8 @@ def console_routes(
         return await store.records()
 
     recorded = RecordedStubs(record, clients)
-    console = Console(config, stubs=recorded.all, misses=misses, hits=recorded.hits)
+    skips = SkipRecords(redis, keys)
+    console = Console(
+        config, stubs=recorded.all, misses=misses, hits=recorded.hits, skips=skips.by_host
+    )
     return console.routes()

@@ -12,11 +12,21 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from control_plane.cli import config, demo_api, ext_proc, loader, render, restore, sanitize, up
+from control_plane.cli import (
+    config,
+    demo_api,
+    ext_proc,
+    loader,
+    misses,
+    render,
+    restore,
+    sanitize,
+    up,
+)
 from control_plane.cli.options import add_command
 from ext_proc_server.core.errors import MockadoError
 
-COMMANDS = (up, ext_proc, loader, restore, sanitize, render, config, demo_api)
+COMMANDS = (up, ext_proc, loader, misses, restore, sanitize, render, config, demo_api)
 
 
 def build_parser() -> argparse.ArgumentParser:

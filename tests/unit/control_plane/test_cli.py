@@ -8,7 +8,17 @@ import yaml
 
 from control_plane.cli import COMMANDS, build_parser, main
 
-SUBCOMMANDS = ["up", "ext-proc", "loader", "restore", "sanitize", "render", "config", "demo-api"]
+SUBCOMMANDS = [
+    "up",
+    "ext-proc",
+    "loader",
+    "misses",
+    "restore",
+    "sanitize",
+    "render",
+    "config",
+    "demo-api",
+]
 
 
 def write_config(tmp_path: Path, namespaces: dict) -> str:

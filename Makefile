@@ -14,7 +14,7 @@ ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help install tools run test test-unit test-integration test-box bench wrk render-configs lint format clean
+.PHONY: help install tools browser run test test-unit test-integration test-box bench wrk render-configs lint format clean
 
 help: ## Show this help
 	@echo "mockado — real mesh traffic in, safe WireMock mocks out"
@@ -46,13 +46,16 @@ tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) ## Fetch WireMock 3.13.2 and the Istio s
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)
 
-test: install ## Run unit and integration tests against real Envoy, Redis and WireMock
+browser: ## The console tests' headless browser: Debian's chromium and chromium-driver
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+test: install browser ## Run unit and integration tests against real Envoy, Redis, WireMock and a browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
 test-unit: install ## Run only the unit tests (no network)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/unit
 
-test-integration: install ## Run only the integration tests
+test-integration: install browser ## Run only the integration tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration
 
 test-box: install ## Run only the cluster-in-a-box tests, the runbook's included (root: installs docker.io, starts dockerd, builds images)

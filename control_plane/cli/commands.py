@@ -18,6 +18,7 @@ from control_plane.cli import (
     drift,
     ext_proc,
     loader,
+    misses,
     render,
     restore,
     sanitize,
@@ -26,7 +27,7 @@ from control_plane.cli import (
 from control_plane.cli.options import add_command
 from ext_proc_server.core.errors import MockadoError
 
-COMMANDS = (up, ext_proc, loader, restore, drift, sanitize, render, config, demo_api)
+COMMANDS = (up, ext_proc, loader, misses, drift, restore, sanitize, render, config, demo_api)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -146,6 +146,8 @@ def effective_config_data(
         redis_url=redis_url,
         wiremock_url=shards[0].url,
         http_port=ports.loader_http,
+        # The console answers this machine without credentials (docs/console.md).
+        console_open_on_loopback=True,
         backup_enabled=True,
         backup_path=str(state_dir / "backups"),
         shards=[
@@ -251,6 +253,7 @@ class Stack:
             "mocks": _mocks_text(opts.wiremock_port, shards),
             "collector_metrics": f"http://127.0.0.1:{ports.collector_http}/metrics",
             "loader_metrics": f"http://127.0.0.1:{ports.loader_http}/metrics",
+            "console": f"http://127.0.0.1:{ports.loader_http}/console/",
             "envoy_admin": f"http://127.0.0.1:{admin_port}",
             "logs": str(self.logs_dir),
             "backups": str(self.state_dir / "backups"),
@@ -404,6 +407,7 @@ def summary_text(where: dict[str, str]) -> str:
         f"  send traffic to   {where['proxy']}   (proxied to {where['upstream']})\n"
         f"  mocks served at   {where['mocks']}\n"
         f"  metrics           {where['collector_metrics']}  {where['loader_metrics']}\n"
+        f"  console           {where['console']}\n"
         f"  envoy admin       {where['envoy_admin']}\n"
         f"  logs              {where['logs']}/\n"
         f"  backups           {where['backups']}/\n"

@@ -7,6 +7,8 @@ label a pod sets on itself).
 - Collector: gRPC (captures) only from the principals of the enabled capture namespaces
   (every mesh identity in global mode); its metrics port from anywhere.
 - Redis: the collector's and the loader's principals.
+- Loader: /unmatched (WireMock's webhook) only from the WireMock shards' principals; its
+  metrics and health paths from anywhere.
 
 An EnvoyFilter in mockado's namespace removes the capture filter from its own sidecars, so a
 mesh-wide capture never records mockado's traffic (the collector would capture itself).
@@ -29,6 +31,10 @@ LOADER_ACCOUNT = "mockado-loader"
 REDIS_ACCOUNT = "mockado-redis"
 REDIS_PORT = 6379
 ADMIN_PATHS = ("/__admin", "/__admin/*")
+# The loader's HTTP paths anyone may call (Prometheus, health checks); /unmatched is WireMock's.
+LOADER_OPEN_PATHS = ("/metrics", "/healthz", "/readyz")
+# The loader's webhook for WireMock's unmatched requests (serving.unmatched_webhook_url).
+UNMATCHED_PATH = "/unmatched"
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,13 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
             wiremock_port=WIREMOCK_PORT,
             admin_paths=list(ADMIN_PATHS),
             redis_port=REDIS_PORT,
+            wiremock_principals=[
+                principal(cp, cp.mockado_namespace, shard.service)
+                for shard in shard_services(config)
+            ],
+            loader_http_port=config.loader.http_port,
+            loader_open_paths=list(LOADER_OPEN_PATHS),
+            unmatched_path=UNMATCHED_PATH,
         ),
         mesh_security_path(cp, "envoyfilter-no-capture.yaml"): render_template(
             "istio/envoyfilter-no-capture.yaml.j2", **common, filter_name=EXT_PROC_FILTER_NAME

@@ -13,11 +13,22 @@
 //    `urlPath` equality is filed under that value, so a request evaluates only the stubs filed
 //    under its own URL or path, plus every stub matched by a pattern, in WireMock's own order
 //    (priority, then newest first). The first match is the same stub WireMock would pick.
+//
+// Each server also counts the requests each stub answered (one counter increment per
+// request; counters go with their stub) and lists them at GET /__admin/mockado/hits as
+// {"<stub id>": count}: the console's canary hits, without a request journal.
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.admin.Router;
 import com.github.tomakehurst.wiremock.common.FileSource;
 import com.github.tomakehurst.wiremock.common.Urls;
+import com.github.tomakehurst.wiremock.extension.AdminApiExtension;
+import com.github.tomakehurst.wiremock.extension.ExtensionDeclarations;
+import com.github.tomakehurst.wiremock.extension.Parameters;
+import com.github.tomakehurst.wiremock.extension.ServeEventListener;
 import com.github.tomakehurst.wiremock.http.Request;
+import com.github.tomakehurst.wiremock.http.RequestMethod;
+import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.matching.EqualToPattern;
 import com.github.tomakehurst.wiremock.matching.MatchResult;
 import com.github.tomakehurst.wiremock.matching.RequestMatcherExtension;
@@ -29,10 +40,12 @@ import com.github.tomakehurst.wiremock.store.DefaultStores;
 import com.github.tomakehurst.wiremock.store.InMemoryStubMappingStore;
 import com.github.tomakehurst.wiremock.store.StubMappingStore;
 import com.github.tomakehurst.wiremock.store.Stores;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import com.github.tomakehurst.wiremock.stubbing.SubEvent;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +56,7 @@ import java.util.Spliterators;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -86,9 +100,11 @@ public final class MockadoWireMock {
     }
   }
 
-  /** The standalone runner's options, with the indexed stub store. */
+  /** The standalone runner's options, with the indexed stub store and the hit counts. */
   static final class IndexedOptions extends CommandLineOptions {
+    private final StubHits hits = new StubHits();
     private Stores stores;
+    private ExtensionDeclarations extensions;
 
     IndexedOptions(String... args) {
       super(args);
@@ -97,17 +113,70 @@ public final class MockadoWireMock {
     @Override
     public synchronized Stores getStores() {
       if (stores == null) {
-        stores = new IndexedStores(filesRoot());
+        stores = new IndexedStores(filesRoot(), hits);
       }
       return stores;
+    }
+
+    @Override
+    public synchronized ExtensionDeclarations getDeclaredExtensions() {
+      if (extensions == null) {
+        extensions = super.getDeclaredExtensions();
+        extensions.add(hits);
+      }
+      return extensions;
+    }
+  }
+
+  /** How many requests each stub answered; a stub's count goes when the stub goes. */
+  static final class StubHits implements ServeEventListener, AdminApiExtension {
+    private final Map<UUID, LongAdder> counts = new ConcurrentHashMap<>();
+
+    @Override
+    public String getName() {
+      return "mockado-stub-hits";
+    }
+
+    @Override
+    public boolean applyGlobally() {
+      return true;
+    }
+
+    @Override
+    public void afterMatch(ServeEvent event, Parameters parameters) {
+      StubMapping stub = event.getStubMapping();
+      if (event.getWasMatched() && stub != null) {
+        counts.computeIfAbsent(stub.getId(), id -> new LongAdder()).increment();
+      }
+    }
+
+    void forget(UUID id) {
+      counts.remove(id);
+    }
+
+    void clear() {
+      counts.clear();
+    }
+
+    @Override
+    public void contributeAdminApiRoutes(Router router) {
+      router.add(
+          RequestMethod.GET,
+          "/mockado/hits",
+          (admin, event, pathParams) -> {
+            Map<String, Long> out = new HashMap<>();
+            counts.forEach((id, count) -> out.put(id.toString(), count.sum()));
+            return ResponseDefinition.okForJson(out);
+          });
     }
   }
 
   static final class IndexedStores extends DefaultStores {
-    private final IndexedStubMappingStore stubs = new IndexedStubMappingStore();
+    private final IndexedStubMappingStore stubs;
 
-    IndexedStores(FileSource root) {
+    IndexedStores(FileSource root, StubHits hits) {
       super(root);
+      stubs = new IndexedStubMappingStore(hits);
     }
 
     @Override
@@ -131,6 +200,11 @@ public final class MockadoWireMock {
     private final Map<String, NavigableSet<StubMapping>> byPath = new ConcurrentHashMap<>();
     private final NavigableSet<StubMapping> byPattern = new ConcurrentSkipListSet<>(WIREMOCK_ORDER);
     private final Map<UUID, StubMapping> filed = new ConcurrentHashMap<>();
+    private final StubHits hits;
+
+    IndexedStubMappingStore(StubHits hits) {
+      this.hits = hits;
+    }
 
     @Override
     public synchronized void add(StubMapping stub) {
@@ -151,11 +225,13 @@ public final class MockadoWireMock {
     public synchronized void remove(StubMapping stub) {
       super.remove(stub);
       unfile(stub.getId());
+      hits.forget(stub.getId());
     }
 
     @Override
     public synchronized void clear() {
       super.clear();
+      hits.clear();
       byUrl.clear();
       byPath.clear();
       byPattern.clear();

@@ -245,6 +245,22 @@ SERVING_UNMATCHED = Counter(
     ["shard", "method"],
 )
 
+# mockado_misses_dropped_total{reason}: misses counted above but left out of the report.
+MISS_DROP_REASONS = (
+    "backlog_full",  # the loader's queue of misses to record was full
+    "report_full",  # loader.max_misses distinct misses are recorded already
+    "invalid",  # a webhook call that was not a miss event, or could not be sanitized
+)
+MISSES_DROPPED = Counter(
+    "mockado_misses_dropped",
+    "Misses the report left out, by reason (they are still counted as unmatched).",
+    ["reason"],
+)
+MISSES_RECORDED = Counter(
+    "mockado_misses_recorded",
+    "Misses added to the miss report (each distinct miss once per flush it was seen in).",
+)
+
 
 def namespace_label(namespace: str, known: Collection[str]) -> str:
     """``namespace`` when it is a configured one, else "other": labels stay bounded."""

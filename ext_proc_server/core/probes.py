@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ext_proc_server.core.errors import MockadoError
 
@@ -32,7 +32,9 @@ def _registry() -> CollectorRegistry:
     return REGISTRY
 
 
-def build_probe_app(*, ready_check: ReadyCheck, extra_routes: Sequence[Route] = ()) -> Starlette:
+def build_probe_app(
+    *, ready_check: ReadyCheck, extra_routes: Sequence[BaseRoute] = ()
+) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -61,7 +63,7 @@ def build_probe_app(*, ready_check: ReadyCheck, extra_routes: Sequence[Route] = 
 
 
 async def serve_probes(
-    *, ready_check: ReadyCheck, host: str, port: int, extra_routes: Sequence[Route] = ()
+    *, ready_check: ReadyCheck, host: str, port: int, extra_routes: Sequence[BaseRoute] = ()
 ) -> uvicorn.Server:
     """Start the probe app on the running loop; returns the server (call ``should_exit``).
 
@@ -81,6 +83,8 @@ async def serve_probes(
         log_level="warning",
         access_log=False,
         lifespan="off",
+        # The client address is the socket's peer: no X-Forwarded-For (the console trusts it).
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign] - the owner handles signals

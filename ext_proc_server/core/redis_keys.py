@@ -54,6 +54,22 @@ class RedisKeys:
         every replica has the key); the value is the response fingerprint and mapping id."""
         return f"{self.queue}:seen:{name}"
 
+    @property
+    def misses(self) -> str:
+        """The miss report: a hash of miss id -> the sanitized miss JSON (host, method,
+        path template, query keys, closest stub). At most ``loader.max_misses`` fields."""
+        return f"{self.queue}:misses"
+
+    @property
+    def miss_counts(self) -> str:
+        """Miss id -> how many times it was seen (HINCRBY)."""
+        return f"{self.queue}:misses:count"
+
+    @property
+    def miss_last_seen(self) -> str:
+        """Miss id -> when it was last seen (epoch seconds)."""
+        return f"{self.queue}:misses:seen"
+
     def skip_counts(self, host: str) -> str:
         """Stubs not written for one destination host: a hash of skip reason -> count,
         with a TTL (pipeline.skips). ``host`` is the canonical, sanitized host."""

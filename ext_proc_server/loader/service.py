@@ -32,13 +32,15 @@ from ext_proc_server.core.errors import QueueError, WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.aging import StubAging
-from ext_proc_server.loader.app import serve_app
+from ext_proc_server.loader.app import serve_app, unmatched_route
 from ext_proc_server.loader.backup import BackupSchedule
 from ext_proc_server.loader.budget import StubBudget
+from ext_proc_server.loader.console_data import console_routes
 from ext_proc_server.loader.entries import QueueItem
 from ext_proc_server.loader.housekeeping import Housekeeping
 from ext_proc_server.loader.lifecycle import StubLifecycle
 from ext_proc_server.loader.loading import BatchLoader
+from ext_proc_server.loader.miss_report import build_miss_recorder
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.resync import ShardResync, reload_lock_ttl_s
 from ext_proc_server.loader.retry import Retry
@@ -113,13 +115,14 @@ class Loader:
             batch_size=cfg.redis_batch_size,
         )
         self.housekeeping = Housekeeping(stream=self.stream)
+        record = ShardRecord(
+            self.stream.redis,
+            keys=self.stream.keys,
+            lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
+        )
         self.resync = ShardResync(
             shards=self.shards,
-            record=ShardRecord(
-                self.stream.redis,
-                keys=self.stream.keys,
-                lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
-            ),
+            record=record,
             interval_s=cfg.resync_check_interval_s,
             batch_size=cfg.redis_batch_size,
             stop=self._stopping,
@@ -143,6 +146,16 @@ class Loader:
             if cfg.backup_enabled
             else None
         )
+        # The miss report (None when loader.max_misses is 0): fed by the /unmatched webhook.
+        self.misses = build_miss_recorder(
+            config, redis=self.stream.redis, keys=self.stream.keys, record=record,
+            router=self.router,
+        )  # fmt: skip
+        # The read-only web console's pages (served by the app beside /unmatched).
+        self.console_routes = console_routes(
+            config, redis=self.stream.redis, keys=self.stream.keys, record=record,
+            clients={name: shard.client for name, shard in self.shards.items()},
+        )  # fmt: skip
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -176,10 +189,11 @@ class Loader:
         resync = asyncio.create_task(self.resync.run())
         aging = asyncio.create_task(self.aging.run())
         backups = asyncio.create_task(self.backups.run(self._stopping)) if self.backups else None
+        misses = asyncio.create_task(self.misses.run(self._stopping)) if self.misses else None
         try:
             await self._consume()
         finally:
-            for task in (relay, resync, aging, backups):
+            for task in (relay, resync, aging, backups, misses):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -260,7 +274,11 @@ async def _main(config: MockadoConfig) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     loader = Loader(config)
-    server = await serve_app(ready_check=loader.ready_check, port=config.loader.http_port)
+    server = await serve_app(
+        ready_check=loader.ready_check,
+        port=config.loader.http_port,
+        routes=[unmatched_route(loader.misses), *loader.console_routes],
+    )
     try:
         await loader.run(stop)
     finally:

@@ -201,6 +201,18 @@ class WireMockClient:
             raise WireMockError("wiremock list: answer has no mappings list")
         return [m for m in mappings if isinstance(m, dict)]
 
+    async def stub_hits(self) -> dict[str, int] | None:
+        """Requests each stub answered (mockado's launcher: GET /__admin/mockado/hits), or
+        None from a WireMock without that endpoint (stock WireMock keeps no such count)."""
+        try:
+            response = await self._request("GET", "/__admin/mockado/hits", operation="hits")
+        except WireMockError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        counts = self._json(response, operation="hits")
+        return {str(k): int(v) for k, v in counts.items() if isinstance(v, int)}
+
     async def has_mapping(self, mapping_id: str) -> bool:
         """GET /__admin/mappings/{id}: False on 404."""
         try:

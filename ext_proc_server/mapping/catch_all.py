@@ -4,8 +4,10 @@ Without it, a request that matches nothing makes WireMock compute a near-miss
 diff against every stub (about 194 ms of CPU each at 10k stubs). With it, a
 miss is answered at once with a clear JSON 404 naming the method and path.
 When ``notify_url`` is set, WireMock's built-in webhook tells the loader about
-each miss (shard and method only), which counts it in
-``mockado_serving_unmatched_requests_total``.
+each miss: the loader counts it in ``mockado_serving_unmatched_requests_total``
+(shard and method) and records it in the miss report (``ext_proc_server.misses``),
+sanitized there before anything is stored. The webhook is rendered and sent after
+the response; its body is cut to ``MISS_BODY_LIMIT_CHARS``.
 
 A host whose canary asks for ``on_miss: passthrough`` gets a second fallback, just above
 the catch-all (:func:`passthrough_mapping`): WireMock proxies the miss to the real service,
@@ -24,6 +26,8 @@ CATCH_ALL_PRIORITY = 10_000
 # Below every recorded stub, above the catch-all.
 PASSTHROUGH_PRIORITY = CATCH_ALL_PRIORITY - 1
 MISS_HEADER = "x-mockado-miss"
+# Enough to tell which body fields a stub expected; the rest is never looked at.
+MISS_BODY_LIMIT_CHARS = 4096
 _NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-0000-000000000000")
 
 
@@ -59,12 +63,27 @@ def catch_all_mapping(*, shard: str, notify_url: str | None = None) -> dict[str,
                     "method": "POST",
                     "url": notify_url,
                     "headers": {"Content-Type": "application/json"},
-                    # Only bounded values: the shard and the method, never the path.
-                    "body": '{"shard":"' + shard + '","method":"{{originalRequest.method}}"}',
+                    "body": miss_event_template(shard),
                 },
             }
         ]
     return mapping
+
+
+def miss_event_template(shard: str) -> str:
+    """The webhook body: JSON built by WireMock's toJson helper (which escapes every
+    value), so no request can break it. The loader sanitizes it on arrival."""
+    request = "originalRequest"
+    return (
+        '{"shard":"' + shard + '",'
+        f'"method":{{{{{{toJson {request}.method}}}}}},'
+        f'"host":{{{{{{toJson {request}.host}}}}}},'
+        f'"url":{{{{{{toJson {request}.url}}}}}},'
+        f'"headers":{{{{{{toJson {request}.headers}}}}}},'
+        f'"body":{{{{#if {request}.body}}}}'
+        f"{{{{{{toJson (abbreviate {request}.body {MISS_BODY_LIMIT_CHARS})}}}}}}"
+        '{{else}}""{{/if}} }'
+    )
 
 
 def passthrough_id(shard: str, host: str) -> str:

@@ -338,3 +338,20 @@ def test_a_broken_rendered_pod_fails_the_box(case, images, engine, rendered, tmp
     message = str(caught.value)
     for needle in expected:
         assert needle in message, message
+
+
+def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
+    images, engine, rendered, tmp_path
+):
+    """Locked until the user creates the Secret: no Redis without a password, no WireMock
+    with an open admin API."""
+    for workload, variable in (("redis", "REDIS_PASSWORD"), ("wiremock", "WIREMOCK_ADMIN_USER")):
+        with Box(
+            engine, sandbox_image=images.base, run_dir=tmp_path / workload, ready_timeout_s=30
+        ) as box:
+            for name in ("00-namespace", "configmap", workload):
+                box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
+            with pytest.raises(BoxError) as caught:
+                box.start()
+        message = str(caught.value)
+        assert f"env {variable}: secretKeyRef mockado-credentials/" in message, message

@@ -177,10 +177,10 @@ class ControlPlaneConfig(ConfigSection):
     # Secrets (in mockado_namespace) the kubelet pulls every image with.
     image_pull_secrets: list[str] = Field(default_factory=list)
     # Where the Prometheus Operator looks for ServiceMonitors/PodMonitors; default
-    # mockado_namespace (monitoring/*.yaml).
+    # mockado_namespace (deploy/monitoring/*.yaml).
     prometheus_namespace: str | None = None
-    # The Envoy of the mesh's sidecars ("1.37"): `render --check` validates the capture
-    # patches with a local Envoy of that minor version, and says so when it has another.
+    # The Envoy minor version of the mesh's sidecars ("1.37"): `render --check --envoy BIN`
+    # requires BIN to be it; with the bundled Envoy, --check says when the versions differ.
     envoy_version: str = Field(default=ENVOY_VERSION, pattern=r"^1\.[0-9]{2}$")
     # The mesh's trust domain: workload identities (AuthorizationPolicy principals) are
     # <trust_domain>/ns/<namespace>/sa/<service account>.

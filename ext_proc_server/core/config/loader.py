@@ -59,11 +59,26 @@ class LoaderConfig(ConfigSection):
     wiremock_admin_user: str | None = Field(default=None, min_length=1)
     wiremock_admin_password: SecretStr | None = Field(default=None, min_length=1)
     http_port: int = Field(default=9091, ge=0, le=65535)
+    # Distinct misses the miss report keeps (docs/misses.md); 0 turns the report off.
+    max_misses: int = Field(default=1_000, ge=0, le=100_000)
+    # HTTP Basic credentials of the web console on http_port (docs/console.md). Without
+    # them the console is off, except where console_open_on_loopback lets loopback in.
+    # Set the password from a Secret: MOCKADO_LOADER__CONSOLE_PASSWORD.
+    console_user: str | None = Field(default=None, min_length=1)
+    console_password: SecretStr | None = Field(default=None, min_length=8)
+    # Serve the console without credentials to clients on 127.0.0.1/::1 only. `mockado up`
+    # sets it for its own local loader; leave it off anywhere else.
+    console_open_on_loopback: bool = False
+    # The Grafana dashboard the console links to (e.g. http://grafana:3000/d/mockado).
+    console_grafana_url: str | None = None
     shards: list[ShardRoute] = Field(default_factory=list)
     redis_tls: TLSClient = Field(default_factory=TLSClient)
     wiremock_tls: TLSClient = Field(default_factory=TLSClient)
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
+    _grafana = field_validator("console_grafana_url")(
+        classmethod(lambda cls, v: v if v is None else check_http_url(v))
+    )
     _password = model_validator(mode="before")(classmethod(lambda cls, v: merge_redis_password(v)))
     _url = field_validator("wiremock_url")(classmethod(lambda cls, v: check_http_url(v)))
 
@@ -84,6 +99,21 @@ class LoaderConfig(ConfigSection):
             # HTTP Basic splits "user:password" at the first colon.
             raise ValueError("wiremock_admin_user must not contain ':'")
         return self
+
+    @model_validator(mode="after")
+    def _console_credentials_in_pairs(self) -> LoaderConfig:
+        user, password = self.console_user, self.console_password
+        if (user is None) != (password is None):
+            raise ValueError("console_user and console_password are set together")
+        if user is not None and ":" in user:
+            raise ValueError("console_user must not contain ':'")
+        return self
+
+    def console_auth(self) -> tuple[str, str] | None:
+        """(user, password) the console asks for, or None when none is configured."""
+        if self.console_user is None or self.console_password is None:
+            return None
+        return self.console_user, self.console_password.get_secret_value()
 
     def wiremock_admin_auth(self) -> tuple[str, str] | None:
         """(user, password) for WireMock's admin API, or None when it needs none."""

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 from ext_proc_server.core.probes import build_probe_app
-from ext_proc_server.loader.app import ROUTES
+from ext_proc_server.loader.app import unmatched_route
 from ext_proc_server.loader.shards import UNMATCHED_PATH
 from tests.support.loader_rig import metric
 
@@ -20,7 +20,9 @@ async def ready() -> dict[str, bool]:
 
 def post(*bodies: bytes) -> list[int]:
     async def scenario() -> list[int]:
-        transport = httpx.ASGITransport(app=build_probe_app(ready_check=ready, extra_routes=ROUTES))
+        transport = httpx.ASGITransport(
+            app=build_probe_app(ready_check=ready, extra_routes=[unmatched_route(None)])
+        )
         async with httpx.AsyncClient(transport=transport, base_url="http://loader") as client:
             return [(await client.post(UNMATCHED_PATH, content=b)).status_code for b in bodies]
 

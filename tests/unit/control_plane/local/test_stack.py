@@ -55,6 +55,7 @@ def test_summary_names_every_place():
         "mocks": "http://127.0.0.1:8080 (default)",
         "collector_metrics": "http://127.0.0.1:1/metrics",
         "loader_metrics": "http://127.0.0.1:2/metrics",
+        "console": "http://127.0.0.1:2/console/",
         "envoy_admin": "http://127.0.0.1:3",
         "logs": "/tmp/x/logs",
         "backups": "/tmp/x/backups",

@@ -11,6 +11,7 @@ import pytest
 from control_plane import validate
 from control_plane.schemas import crd_problems
 from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.loader.shards import UNMATCHED_PATH
 from tests.unit.control_plane.render.shards import canary_ns, config_with
 from tests.unit.control_plane.render.support import docs, files_of
 
@@ -53,7 +54,7 @@ def mesh_config() -> MockadoConfig:
 def test_every_authorization_policy_of_the_mockado_namespace() -> None:
     objects = security(files_of(mesh_config()))
     policies = {k.split("/", 1)[1]: v for k, v in objects.items() if k.startswith("Authorization")}
-    assert sorted(policies) == ["mockado-collector", "mockado-redis", "mockado-wiremock",
+    assert sorted(policies) == ["mockado-collector", "mockado-loader", "mockado-redis", "mockado-wiremock",
                                 "mockado-wiremock-partners", "mockado-wiremock-payments"]  # fmt: skip
     for name, policy in policies.items():
         assert policy["metadata"]["namespace"] == "mockado"
@@ -88,6 +89,17 @@ def test_every_authorization_policy_of_the_mockado_namespace() -> None:
             "to": [{"operation": {"ports": ["6379"]}}],
         }
     ]
+    # WireMock's unmatched-request webhook only from the shards; metrics and health for all.
+    shards = [f"cluster.local/ns/mockado/sa/{name}" for name in
+              ("mockado-wiremock", "mockado-wiremock-payments", "mockado-wiremock-partners")]  # fmt: skip
+    assert rules(policies["mockado-loader"]) == [
+        {
+            "from": [{"source": {"principals": shards}}],
+            "to": [{"operation": {"ports": ["9091"], "methods": ["POST"], "paths": [UNMATCHED_PATH]}}],
+        },
+        {"to": [{"operation": {"ports": ["9091"], "methods": ["GET"],
+                               "paths": ["/metrics", "/healthz", "/readyz"]}}]},
+    ]  # fmt: skip
     # No rule anywhere trusts a label.
     assert "Labels" not in str([rules(p) for p in policies.values()])
 

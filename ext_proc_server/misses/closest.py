@@ -1,0 +1,177 @@
+"""The recorded stub closest to a miss, and what differs between them.
+
+Runs in the loader, off WireMock's serving path, once per distinct miss (see
+``recorder``). Each stub's request pattern is compared part by part with the sanitized
+miss; every part that would not match is one difference, weighted by how far apart it
+puts the two (a different path segment counts more than a missing query key). The stub
+with the lowest total wins, among the stubs for the miss's host when there are any.
+Differences name parts, never values: a path segment shows the miss's template segment
+and the stub's own (already sanitized) segment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ext_proc_server.misses.matching import json_differences, split_path_pattern, value_matches
+from ext_proc_server.misses.template import MissSample
+
+# How far apart each kind of difference puts a miss and a stub.
+WEIGHTS = {"host": 20, "method": 4, "path": 6, "path segment": 3, "query key": 1,
+           "header": 1, "body field": 1, "body": 2}  # fmt: skip
+MAX_DIFFERENCES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    kind: str  # one of WEIGHTS
+    name: str  # which part: a segment's position, a key, a header, a JSON pointer
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Closest:
+    stub_id: str
+    method: str
+    url: str  # the stub's URL matcher, as recorded
+    namespace: str
+    differences: tuple[Difference, ...]
+
+    @property
+    def score(self) -> int:
+        return sum(WEIGHTS[d.kind] for d in self.differences)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stub_id": self.stub_id,
+            "method": self.method,
+            "url": self.url,
+            "namespace": self.namespace,
+            "differences": [d.as_dict() for d in self.differences[:MAX_DIFFERENCES]],
+        }
+
+
+def closest_stub(miss: MissSample, mappings: Iterable[Mapping[str, Any]]) -> Closest | None:
+    """The closest recorded stub (catch-alls skipped), or None when there is none."""
+    best: Closest | None = None
+    for mapping in mappings:
+        meta = (mapping.get("metadata") or {}).get("mockado") or {}
+        if meta.get("catch_all"):
+            continue
+        found = compare(miss, mapping)
+        if best is None or found.score < best.score:
+            best = found
+    return best
+
+
+def compare(miss: MissSample, mapping: Mapping[str, Any]) -> Closest:
+    request = mapping.get("request") or {}
+    meta = (mapping.get("metadata") or {}).get("mockado") or {}
+    url_kind, url = _url_matcher(request)
+    differences = [
+        *_host(miss, request.get("host")),
+        *_method(miss, str(request.get("method") or "ANY")),
+        *_path(miss, url_kind, url),
+        *_pairs("query key", miss.query, request.get("queryParameters") or {}),
+        *_pairs("header", miss.headers, _lower_keys(request.get("headers") or {})),
+        *_body(miss, request),
+    ]
+    return Closest(
+        stub_id=str(mapping.get("id") or mapping.get("uuid") or ""),
+        method=str(request.get("method") or "ANY"),
+        url=url,
+        namespace=str(meta.get("namespace") or ""),
+        differences=tuple(differences),
+    )
+
+
+def _url_matcher(request: Mapping[str, Any]) -> tuple[str, str]:
+    for kind in ("url", "urlPath", "urlPattern", "urlPathPattern", "urlPathTemplate"):
+        if kind in request:
+            return kind, str(request[kind])
+    return "any", ""
+
+
+def _host(miss: MissSample, matcher: Any) -> list[Difference]:
+    if matcher is None or value_matches(matcher, [miss.host]):
+        return []
+    return [Difference("host", "host", "recorded for another host")]
+
+
+def _method(miss: MissSample, method: str) -> list[Difference]:
+    if method.upper() in ("ANY", miss.method):
+        return []
+    return [Difference("method", "method", f"{miss.method}, the stub wants {method.upper()}")]
+
+
+def _path(miss: MissSample, kind: str, url: str) -> list[Difference]:
+    if kind == "any":
+        return []
+    path = url.split("?", 1)[0]
+    if kind in ("url", "urlPath"):
+        wanted = [re.escape(s) for s in path.removeprefix("/").split("/")]
+        shown = path.removeprefix("/").split("/")
+    elif kind == "urlPathTemplate":
+        shown = path.removeprefix("/").split("/")
+        wanted = ["[^/]+" if s.startswith("{") else re.escape(s) for s in shown]
+    else:
+        # mockado's patterns join one regex per segment with "/".
+        shown = wanted = split_path_pattern(path)
+    template = miss.path.removeprefix("/").split("/")
+    if len(wanted) != len(miss.segments):
+        detail = f"{len(miss.segments)} segments, the stub has {len(wanted)}"
+        return [Difference("path", "path", detail)]
+    out = []
+    for index, (segment, regex) in enumerate(zip(miss.segments, wanted, strict=True)):
+        if not _fullmatch(regex, segment):
+            detail = f"/{template[index]}, the stub has /{shown[index]}"
+            out.append(Difference("path segment", str(index + 1), detail))
+    return out
+
+
+def _fullmatch(regex: str, value: str) -> bool:
+    try:
+        return re.fullmatch(regex, value) is not None
+    except re.error:
+        return False
+
+
+def _pairs(
+    kind: str, actual: Mapping[str, list[str]], matchers: Mapping[str, Any]
+) -> list[Difference]:
+    out = []
+    for name, matcher in matchers.items():
+        values = actual.get(name.lower() if kind == "header" else name)
+        if not value_matches(matcher, values or []):
+            detail = "missing" if not values else "a different value"
+            out.append(Difference(kind, str(name), detail))
+    return out
+
+
+def _lower_keys(matchers: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): v for k, v in matchers.items()}
+
+
+def _body(miss: MissSample, request: Mapping[str, Any]) -> list[Difference]:
+    out: list[Difference] = []
+    if request.get("formParameters"):
+        out += _pairs("body field", miss.body_form or {}, request["formParameters"])
+    for pattern in request.get("bodyPatterns") or []:
+        if "equalToJson" in pattern:
+            expected = pattern["equalToJson"]
+            if miss.body_json is None:
+                out.append(Difference("body", "body", "not JSON, the stub wants JSON"))
+            else:
+                out += [
+                    Difference("body field", pointer, detail)
+                    for pointer, detail in json_differences(expected, miss.body_json)
+                ]
+        elif not value_matches(pattern, [miss.body_text]):
+            out.append(Difference("body", "body", "a different body"))
+    return out

@@ -1,0 +1,120 @@
+"""A miss is sanitized, reduced to its template, and compared with recorded stubs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.mapping.noise import NoiseNormalizer
+from ext_proc_server.misses import (
+    InvalidMissEvent,
+    closest_stub,
+    describe_miss,
+    miss_sanitizer,
+    parse_miss_event,
+)
+
+CONFIG = CollectorConfig()
+SANITIZER = miss_sanitizer(CONFIG)
+NORMALIZER = NoiseNormalizer(CONFIG)
+
+
+def miss(method: str, url: str, *, body: str = "", headers: dict | None = None):
+    event = {"shard": "default", "method": method, "host": "api.shop.local", "url": url,
+             "headers": headers or {}, "body": body}  # fmt: skip
+    raw = parse_miss_event(json.dumps(event).encode(), now_s=1.0)
+    return describe_miss(raw, sanitizer=SANITIZER, normalizer=NORMALIZER)
+
+
+def stub(method: str, url_kind: str, url: str, **request) -> dict:
+    return {"id": f"{method} {url}", "request": {"method": method, url_kind: url, **request}}
+
+
+@pytest.mark.parametrize(
+    ("url", "template"),
+    [
+        ("/api/users/42/orders", "/api/users/{id}/orders"),
+        ("/api/orders/3f2b8c1e-8d7a-4b7e-9a51-0c1d2e3f4a5b", "/api/orders/{id}"),
+        ("/api/orders/ORD-2024-0001", "/api/orders/{id}"),
+        ("/api/people/joana.silva@exemplo.com.br", "/api/people/{id}"),
+        ("/api/v1/health", "/api/v1/health"),
+    ],
+)
+def test_ids_numbers_and_sanitized_values_collapse(url: str, template: str):
+    assert miss("GET", url).path == template
+
+
+def test_query_keys_are_kept_and_values_dropped():
+    one = miss("GET", "/search?q=shoes&page=2&email=joana.silva@exemplo.com.br")
+    other = miss("GET", "/search?page=9&q=hats&email=ana@exemplo.com")
+    assert one.query_keys == ("email", "page", "q")
+    assert one.miss_id == other.miss_id
+    assert "joana" not in json.dumps(one.query)
+
+
+def test_the_closest_stub_and_what_differs():
+    stubs = [
+        stub("GET", "urlPath", "/api/users/1"),
+        stub(
+            "GET",
+            "urlPathPattern",
+            "/api/users/[^/]+/orders",
+            queryParameters={
+                "status": {"equalTo": "open"},
+                "trace": {"or": [{"matches": ".*"}, {"absent": True}]},
+            },
+        ),
+        stub(
+            "POST",
+            "urlPath",
+            "/api/orders",
+            bodyPatterns=[
+                {
+                    "equalToJson": {"item": "book", "qty": "${json-unit.any-number}"},
+                    "ignoreExtraElements": True,
+                }
+            ],
+        ),
+        {
+            "id": "catch",
+            "request": {"method": "ANY", "urlPattern": ".*"},
+            "metadata": {"mockado": {"catch_all": True}},
+        },
+    ]
+    found = closest_stub(miss("GET", "/api/users/7/orders?status=closed"), stubs)
+    assert found is not None and found.stub_id == "GET /api/users/[^/]+/orders"
+    assert [(d.kind, d.name) for d in found.differences] == [("query key", "status")]
+
+    found = closest_stub(miss("DELETE", "/api/users/1"), stubs)
+    assert found is not None and found.stub_id == "GET /api/users/1"
+    assert [d.kind for d in found.differences] == ["method"]
+
+    body = json.dumps({"item": "pen", "qty": 3})
+    found = closest_stub(
+        miss("POST", "/api/orders", body=body, headers={"Content-Type": "application/json"}),
+        stubs,
+    )
+    assert found is not None and found.stub_id == "POST /api/orders"
+    assert [(d.kind, d.name) for d in found.differences] == [("body field", "/item")]
+    assert "pen" not in json.dumps(found.as_dict())
+
+
+def test_only_the_catch_all_means_no_closest_stub():
+    catch_all = {"request": {"method": "ANY"}, "metadata": {"mockado": {"catch_all": True}}}
+    assert closest_stub(miss("GET", "/x"), [catch_all]) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"[1]",
+        b'{"shard": "a", "method": "GET", "host": "h"}',
+        b'{"shard": "a", "method": "GET", "host": "h", "url": "no-slash"}',
+    ],
+)
+def test_what_is_not_a_miss_event_is_refused(raw: bytes):
+    with pytest.raises(InvalidMissEvent):
+        parse_miss_event(raw)

@@ -144,7 +144,8 @@ def build_inventory(
             method=method,
             url=_url(request),
             status=(mapping.get("response") or {}).get("status"),
-            captured_at_s=float(meta.get("captured_at_s") or 0.0),
+            # The last capture, repeats included (docs/staleness.md).
+            captured_at_s=float(meta.get("last_seen") or meta.get("captured_at_s") or 0.0),
             hits=None if counts is None else counts.get(stub_id, 0),
         )
         view = views.setdefault(namespace, NamespaceView(namespace))

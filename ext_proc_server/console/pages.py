@@ -32,6 +32,9 @@ MissesSource = Callable[[], Awaitable[Sequence[MissRecord]]]
 HitsSource = Callable[[], Awaitable[Mapping[str, Mapping[str, int] | None]]]
 # Host -> its record of captures that got no stub (the collector's skip record).
 SkipsSource = Callable[[], Awaitable[Mapping[str, HostSkips]]]
+# The drift records, newest first (loader.drift.DriftRecord: namespace, host, method,
+# path_template, mapping_id, shard, changes, at_s).
+DriftSource = Callable[[], Awaitable[Sequence[Any]]]
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -64,8 +67,10 @@ class Console:
         misses: MissesSource,
         hits: HitsSource | None = None,
         skips: SkipsSource | None = None,
+        drift: DriftSource | None = None,
     ) -> None:
         self._auth = ConsoleAuth(config.loader)
+        self._drift = drift
         self._stubs = stubs
         self._misses = misses
         self._hits = hits
@@ -79,6 +84,7 @@ class Console:
             Route(CONSOLE_PATH, self._guard(self._root)),
             Route(f"{CONSOLE_PATH}/", self._guard(self._namespaces)),
             Route(f"{CONSOLE_PATH}/misses", self._guard(self._miss_report)),
+            Route(f"{CONSOLE_PATH}/drift", self._guard(self._drift_report)),
             Route(f"{CONSOLE_PATH}/ns/{{namespace}}", self._guard(self._namespace)),
             Route(f"{CONSOLE_PATH}/ns/{{namespace}}/{{host}}", self._guard(self._host)),
             Route(f"{CONSOLE_PATH}/stub/{{shard}}/{{stub_id}}", self._guard(self._stub)),
@@ -147,12 +153,20 @@ class Console:
                 meta = (mapping.get("metadata") or {}).get("mockado") or {}
                 counts = (await self._hits()).get(shard) if self._hits is not None else None
                 hits = None if counts is None else counts.get(stub_id, 0)
+                drift = [d for d in await self._drift_records() if d.mapping_id == stub_id]
                 return self._page(
                     "stub.html", shard=shard, stub_id=stub_id, mapping=mapping, meta=meta,
-                    hits=hits,
+                    hits=hits, drift=drift,
                 )  # fmt: skip
         return self._page("not_found.html", 404, what="stub")
 
     async def _miss_report(self, _: Request) -> Response:
         stubs = {str(m.get("id") or m.get("uuid")): shard for shard, m in await self._stubs()}
         return self._page("misses.html", misses=await self._misses(), stub_shards=stubs)
+
+    async def _drift_records(self) -> Sequence[Any]:
+        return await self._drift() if self._drift is not None else []
+
+    async def _drift_report(self, _: Request) -> Response:
+        stubs = {str(m.get("id") or m.get("uuid")): shard for shard, m in await self._stubs()}
+        return self._page("drift.html", drift=await self._drift_records(), stub_shards=stubs)

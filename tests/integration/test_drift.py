@@ -8,7 +8,10 @@ import json
 import subprocess
 
 import httpx
+from selenium.webdriver.common.by import By
 
+from tests.support.browser import chromium
+from tests.support.paths import REPO
 from tests.support.processes import poll_until
 from tests.support.switch_upstream import switch_upstream
 
@@ -67,3 +70,23 @@ def test_a_changed_response_shape_replaces_the_stub_with_one_drift_record(
             capture_output=True, text=True, env=clean_env, timeout=60, check=True,
         ).stdout  # fmt: skip
         assert "/api/profile/{id}" in table and "added $.tier (number)" in table
+
+        _console_shows_the_drift(stack)
+
+
+def _console_shows_the_drift(stack) -> None:
+    """The drift page (chromium, JavaScript off) lists the record and links its stub,
+    whose page shows the lifecycle and what changed."""
+    [console] = stack.summary_url("console")
+    with chromium(width=1400, height=520) as driver:
+        driver.get(console)
+        driver.find_element(By.LINK_TEXT, "Drift").click()
+        rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#drift tr")][1:]
+        assert len(rows) == 1 and "GET" in rows[0] and "added $.tier (number)" in rows[0], rows
+        (REPO / "tests" / ".logs").mkdir(exist_ok=True)
+        driver.save_screenshot(str(REPO / "tests" / ".logs" / "console-drift.png"))
+        driver.find_element(By.CSS_SELECTOR, "#drift a.stub").click()
+        lifecycle = driver.find_element(By.ID, "lifecycle").text
+        assert lifecycle.startswith("First seen") and lifecycle.endswith("2 captures"), lifecycle
+        assert "type $.id: number -> string" in driver.find_element(By.ID, "drift").text
+        assert '\\"tier\\": 2' in driver.find_element(By.ID, "response").text  # the body as text

@@ -46,6 +46,8 @@ class Endpoint:
     path: str
     stubs: list[StubRow] = field(default_factory=list)
     misses: int = 0
+    # Drift records of its stubs (loader.drift).
+    drift: int = 0
 
     @property
     def last_captured_s(self) -> float:
@@ -67,6 +69,10 @@ class HostView:
     @property
     def skipped(self) -> int:
         return sum(self.skips.counts.values()) if self.skips else 0
+
+    @property
+    def drift(self) -> int:
+        return sum(e.drift for e in self.endpoints.values())
 
     @property
     def stub_count(self) -> int:
@@ -105,6 +111,10 @@ class NamespaceView:
         return sum(h.skipped for h in self.hosts.values())
 
     @property
+    def drift(self) -> int:
+        return sum(h.drift for h in self.hosts.values())
+
+    @property
     def last_captured_s(self) -> float:
         return max((h.last_captured_s for h in self.hosts.values()), default=0.0)
 
@@ -122,11 +132,13 @@ def build_inventory(
     normalizer: NoiseNormalizer,
     hits: Mapping[str, Mapping[str, int] | None] | None = None,
     skips: Mapping[str, HostSkips] | None = None,
+    drift: Iterable[Any] = (),
 ) -> dict[str, NamespaceView]:
-    """(shard, mapping) pairs, the miss report, each shard's hit counts (None: unknown)
-    and each host's skip record -> namespace views, sorted by name."""
+    """(shard, mapping) pairs, the miss report, each shard's hit counts (None: unknown),
+    each host's skip record and the drift records -> namespace views, sorted by name."""
     hits = hits or {}
     views: dict[str, NamespaceView] = {}
+    endpoints: dict[str, Endpoint] = {}
     for shard, mapping in stubs:
         meta = (mapping.get("metadata") or {}).get("mockado") or {}
         if meta.get("catch_all"):
@@ -149,7 +161,16 @@ def build_inventory(
             hits=None if counts is None else counts.get(stub_id, 0),
         )
         view = views.setdefault(namespace, NamespaceView(namespace))
-        view.host(host).endpoint(method, path).stubs.append(row)
+        endpoints[stub_id] = view.host(host).endpoint(method, path)
+        endpoints[stub_id].stubs.append(row)
+    for record in drift:
+        # On its stub's endpoint; a stub gone since, on the record's own.
+        found = endpoints.get(record.mapping_id)
+        if found is None:
+            namespace = record.namespace or NO_NAMESPACE
+            view = views.setdefault(namespace, NamespaceView(namespace))
+            found = view.host(record.host).endpoint(record.method, record.path_template)
+        found.drift += 1
     for miss in misses:
         for namespace in miss.namespaces or (NO_NAMESPACE,):
             host = views.setdefault(namespace, NamespaceView(namespace)).host(miss.host)

@@ -118,6 +118,7 @@ class Console:
             normalizer=self._normalizer,
             hits=hits,
             skips=skips,
+            drift=await self._drift_records(),
         )
 
     async def _skip_records(self) -> Mapping[str, HostSkips]:

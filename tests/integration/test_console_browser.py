@@ -79,7 +79,7 @@ def test_click_through_the_console(stack_factory, mockado_bin, clean_env):
         assert int(users[5]) >= 2 and users[6].startswith("/api/users/1 → 200 ("), users
         assert endpoints["POST /echo/orders"][2] == "1"
         deleted = endpoints["DELETE /api/users/{id}"]
-        assert deleted[2:] == ["0", "-", "n/a", "1", "none recorded"], deleted
+        assert deleted[2:] == ["0", "-", "n/a", "1", "none recorded", "0"], deleted
         recent = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#skipped tr")]
         assert any(r.endswith("request_truncated POST /echo/upload") for r in recent), recent
         driver.save_screenshot(str(SCREENSHOTS / "console-host.png"))

@@ -73,3 +73,20 @@ def test_a_stub_page_shows_its_lifecycle_and_its_drift():
     assert "First seen 2023-11-14 22:13:20 UTC" in page.text
     assert "last seen 2027-01-15 08:00:00 UTC" in page.text and "42 captures" in page.text
     assert "added $.tier (number)" in page.text and "status 200" not in page.text
+
+
+def test_drift_is_counted_per_namespace_host_and_endpoint():
+    import re
+
+    def cells(html: str) -> list[list[str]]:
+        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+                for r in rows]  # fmt: skip
+
+    [shop] = [row for row in cells(_get("/console/").text) if row and row[0] == "shop"]
+    assert shop[-1] == "2"  # the stub's drift, and one of a stub gone since
+    hosts = {row[0]: row for row in cells(_get("/console/ns/shop").text) if row}
+    assert hosts["users.shop.svc.cluster.local"][-1] == "1" and hosts["h"][-1] == "1"
+    page = _get("/console/ns/shop/users.shop.svc.cluster.local").text
+    [endpoint] = [row for row in cells(page) if row and row[0] == "GET"]
+    assert endpoint[1] == "/api/profile/{id}" and endpoint[-1] == "1", endpoint

@@ -1,6 +1,6 @@
 """What Prometheus scrapes: the collector's and loader's metrics, and the sidecars' ext_proc
 and collector-cluster stats. Prometheus Operator monitors (deploy/monitoring/), in the
-namespace Prometheus reads, or scrape jobs for a plain Prometheus (deploy/prometheus/)."""
+namespace Prometheus reads, or scrape jobs for a plain Prometheus (prometheus/)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from control_plane.render.naming import MANAGED_MARKER
 from ext_proc_server.core.config import ControlPlaneConfig
 
 MONITORING_DIR = "deploy/monitoring"
-SCRAPE_CONFIG_PATH = "deploy/prometheus/scrape.yaml"
+SCRAPE_CONFIG_PATH = "prometheus/scrape.yaml"
 
 
 def prometheus_namespace(cp: ControlPlaneConfig) -> str:
@@ -58,7 +58,7 @@ def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
 
 
 def render_scrape_config(cp: ControlPlaneConfig) -> str:
-    """deploy/prometheus/scrape.yaml: the monitors' targets as plain scrape jobs."""
+    """prometheus/scrape.yaml: the monitors' targets as plain scrape jobs."""
     return render_template(
         "prometheus/scrape.yaml.j2",
         managed_marker=MANAGED_MARKER,

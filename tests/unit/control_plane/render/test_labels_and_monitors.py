@@ -174,7 +174,7 @@ def test_render_lists_the_objects_of_the_files_it_removes(tmp_path, capsys, keep
 
 
 def scrape_jobs(config: MockadoConfig) -> dict[str, dict[str, Any]]:
-    text = files_of(config)["deploy/prometheus/scrape.yaml"]
+    text = files_of(config)["prometheus/scrape.yaml"]
     return {job["job_name"]: job for job in yaml.safe_load(text)["scrape_configs"]}
 
 

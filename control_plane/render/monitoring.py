@@ -1,5 +1,6 @@
-"""Prometheus Operator monitors (deploy/monitoring/): the collector's and loader's metrics,
-and the sidecars' ext_proc and collector-cluster stats, in the namespace Prometheus reads."""
+"""What Prometheus scrapes: the collector's and loader's metrics, and the sidecars' ext_proc
+and collector-cluster stats. Prometheus Operator monitors (deploy/monitoring/), in the
+namespace Prometheus reads, or scrape jobs for a plain Prometheus (prometheus/)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from control_plane.render.naming import MANAGED_MARKER
 from ext_proc_server.core.config import ControlPlaneConfig
 
 MONITORING_DIR = "deploy/monitoring"
+SCRAPE_CONFIG_PATH = "prometheus/scrape.yaml"
 
 
 def prometheus_namespace(cp: ControlPlaneConfig) -> str:
@@ -53,3 +55,13 @@ def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
             collector_service=cp.collector.host.partition(".")[0],
         )
     return out
+
+
+def render_scrape_config(cp: ControlPlaneConfig) -> str:
+    """prometheus/scrape.yaml: the monitors' targets as plain scrape jobs."""
+    return render_template(
+        "prometheus/scrape.yaml.j2",
+        managed_marker=MANAGED_MARKER,
+        mockado_namespace=cp.mockado_namespace,
+        keep_regex=_keep_regex(cp),
+    )

@@ -30,7 +30,11 @@ from control_plane.render.istio import (
 )
 from control_plane.render.kubernetes import render_k8s_manifests
 from control_plane.render.mock_router import render_mock_router
-from control_plane.render.monitoring import render_monitors
+from control_plane.render.monitoring import (
+    SCRAPE_CONFIG_PATH,
+    render_monitors,
+    render_scrape_config,
+)
 from control_plane.render.passthrough import passthrough_files
 from ext_proc_server.core.config import MockadoConfig
 
@@ -43,7 +47,7 @@ MOCK_ROUTER_EXAMPLE = {"listen_port": 10001, "admin_port": 9902, "default_port":
 class RenderedFile:
     path: str  # relative, POSIX
     text: str
-    kind: str  # "envoy" | "envoyfilter" | "istio" | "k8s"
+    kind: str  # "envoy" | "envoyfilter" | "istio" | "k8s" | "prometheus"
 
 
 def local_envoy_example(config: MockadoConfig) -> LocalEnvoy:
@@ -129,4 +133,5 @@ def render_all(config: MockadoConfig) -> list[RenderedFile]:
     files += _envoy_files(config)
     files += [RenderedFile(p, text, "k8s") for p, text in render_k8s_manifests(config).items()]
     files += [RenderedFile(p, text, "k8s") for p, text in render_monitors(cp).items()]
+    files.append(RenderedFile(SCRAPE_CONFIG_PATH, render_scrape_config(cp), "prometheus"))
     return files

@@ -20,6 +20,7 @@ OWNED_GLOBS = (
     "envoy_configs/*.yaml",
     "deploy/*.yaml",
     "deploy/monitoring/*.yaml",
+    "prometheus/*.yaml",
 )
 RENDERED_HEADER = "# Rendered by mockado ("
 

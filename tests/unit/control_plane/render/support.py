@@ -15,7 +15,8 @@ def files_of(config: MockadoConfig) -> dict[str, str]:
 
 
 def docs(text: str) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(text) if d]
+    """The Kubernetes objects of a rendered file (none in a Prometheus scrape config)."""
+    return [d for d in yaml.safe_load_all(text) if d and "kind" in d]
 
 
 def ext_proc(filter_entry: dict[str, Any]) -> dict[str, Any]:

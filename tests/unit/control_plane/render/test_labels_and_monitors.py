@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from control_plane.cli import main
 from control_plane.render import render_all, write_files
@@ -170,3 +171,30 @@ def test_render_lists_the_objects_of_the_files_it_removes(tmp_path, capsys, keep
     # Nothing left to list once removed.
     summary = write_files(render_all(load_config(config, env={})), tmp_path)
     assert summary.removed == [] and summary.removed_objects == {}
+
+
+def scrape_jobs(config: MockadoConfig) -> dict[str, dict[str, Any]]:
+    text = files_of(config)["prometheus/scrape.yaml"]
+    return {job["job_name"]: job for job in yaml.safe_load(text)["scrape_configs"]}
+
+
+def test_the_plain_prometheus_scrape_config_follows_the_mockado_namespace() -> None:
+    config = config_of(mockado_namespace="mocks", namespaces={"shop": {}})
+    jobs = scrape_jobs(config)
+    assert set(jobs) == {"mockado-collector", "mockado-loader", "mockado-sidecars"}
+    for name in ("mockado-collector", "mockado-loader"):
+        assert jobs[name]["kubernetes_sd_configs"] == [
+            {"role": "pod", "namespaces": {"names": ["mocks"]}}
+        ]
+    sidecars = jobs["mockado-sidecars"]
+    assert sidecars["metrics_path"] == "/stats/prometheus"
+    assert sidecars["relabel_configs"][0]["source_labels"] == [
+        "__meta_kubernetes_pod_labelpresent_security_istio_io_tlsMode"
+    ]
+    # The same series as the PodMonitors keep.
+    endpoint = monitors(files_of(config))["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"]
+    keep = sidecars["metric_relabel_configs"][0]
+    assert keep["regex"] == endpoint[0]["metricRelabelings"][0]["regex"]
+    # Enabling a namespace leaves the file as it is.
+    more = config_of(mockado_namespace="mocks", namespaces={"shop": {}, "orders": {}})
+    assert scrape_jobs(more) == jobs

@@ -24,6 +24,8 @@ def test_every_file_once_with_its_kind_in_a_stable_order() -> None:
         first = f.path.split("/")[0]
         if first == "envoy_configs":
             assert f.kind == "envoy"
+        elif f.path.startswith("prometheus/"):
+            assert f.kind == "prometheus"
         elif first == "deploy" or "networkpolicy" in f.path:
             assert f.kind == "k8s"
         elif "envoyfilter" in f.path:

@@ -4,6 +4,7 @@ several servers share one JVM without seeing each other's stubs."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -100,13 +101,14 @@ def answers(url: str) -> list[tuple[int, str]]:
     return out
 
 
-def import_stubs(url: str, stubs: list[dict]) -> None:
+def import_stubs(url: str, stubs: list[dict], *, auth: tuple[str, str] | None = None) -> None:
     httpx.post(
         f"{url}/__admin/mappings/import",
         json={
             "mappings": stubs,
             "importOptions": {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False},
         },
+        auth=auth,
         timeout=30,
     ).raise_for_status()
 
@@ -219,7 +221,14 @@ def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
     cp, _image_jar, target = copy_jar["command"]
     subprocess.run([cp, str(procs.find_wiremock_jar()), here(target)], check=True)
 
-    command = [here(arg) for arg in wiremock["command"]]
+    # The Secret's values reach the command as the kubelet expands $(VAR) from the env.
+    secret_env = {e["name"]: f"{e['name'].lower()}-value" for e in wiremock["env"]}
+    assert {"WIREMOCK_ADMIN_USER", "WIREMOCK_ADMIN_PASSWORD"} <= secret_env.keys()
+
+    def kubelet(arg: str) -> str:
+        return re.sub(r"\$\((\w+)\)", lambda m: secret_env.get(m[1], m[0]), arg)
+
+    command = [here(kubelet(arg)) for arg in wiremock["command"]]
     assert command[0] == "java"
     port = procs.free_port()
     command[0] = procs.find_java()
@@ -229,8 +238,15 @@ def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
     )
     process_registry.add(pod_process.start())
     url = f"http://127.0.0.1:{port}"
-    pod_process.wait_ready(procs.http_ready(f"{url}/__admin/health"), timeout_s=60)
-    import_stubs(url, STUBS)
+    auth = (secret_env["WIREMOCK_ADMIN_USER"], secret_env["WIREMOCK_ADMIN_PASSWORD"])
+
+    def ready() -> bool:
+        return httpx.get(f"{url}/__admin/health", auth=auth, timeout=1.0).status_code == 200
+
+    pod_process.wait_ready(ready, timeout_s=60)
+    # The admin API is locked: without the Secret's credentials, 401.
+    assert httpx.get(f"{url}/__admin/mappings", timeout=5).status_code == 401
+    import_stubs(url, STUBS, auth=auth)
     assert httpx.get(f"{url}/hot", timeout=5).text == "hot priority 1"
     assert httpx.get(f"{url}/nothing", timeout=5).status_code == 404
     assert "indexed stubs" in pod_process.log_text()

@@ -346,9 +346,9 @@ def loader_killed(
 
 
 def redis_full(
-    rig: ChaosRig, *, duration_s: float, rate_rps: float, maxmemory: str = "2mb"
+    rig: ChaosRig, *, duration_s: float, rate_rps: float, maxmemory: str = "8mb"
 ) -> dict[str, Any]:
-    """Redis restarted with ``--maxmemory 2mb --maxmemory-policy noeviction`` and filled up:
+    """Redis restarted with ``--maxmemory 8mb --maxmemory-policy noeviction`` and filled up:
     every write the collector makes is refused with OOM while traffic flows. Then the filler
     is removed and captures flow again, with no restart of the collector."""
     assert rig.redis is not None and rig.collector is not None

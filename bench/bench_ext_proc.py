@@ -23,7 +23,7 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
 * ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
   at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
 * ``ext_proc.p99_ratio_to_off``: client p99 through the capturing Envoy over the one that
-  captures nothing, requests interleaved.
+  captures nothing, requests interleaved; ``floor_p99_ratio_to_off`` the same with the floor.
 """
 
 from __future__ import annotations
@@ -467,8 +467,10 @@ def _repeats_step(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict
     return {"ext_proc.cpu_us_per_exchange_repeats": round(step["cpu_us_per_exchange"], 1)}
 
 
-def _floor(parts: dict, *, quick: bool) -> dict:
-    """The floor at the same 1,000 rps: unique requests, then the repeats mix."""
+def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
+    """The floor at the same 1,000 rps: unique requests, then the repeats mix; and its
+    client p99 over the Envoy that captures nothing (what ext_proc itself adds)."""
+    latency = _latency(parts, client, quick=quick)
     port = parts["envoys"]["on"]
     _floor_step(parts, rate=250, requests=_requests(port, tag="floor-warm", count=500))
     unique = _requests(port, tag="floor", count=5000 if quick else 10000)
@@ -480,6 +482,7 @@ def _floor(parts: dict, *, quick: bool) -> dict:
         "ext_proc.floor_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
         "ext_proc.floor_captured_ratio_at_1000": round(step["ratio"], 5),
         "ext_proc.floor_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
+        "ext_proc.floor_p99_ratio_to_off": latency["ext_proc.p99_ratio_to_off"],
     }
 
 
@@ -499,20 +502,16 @@ def _floor_beside(parts: dict) -> dict:
     upstream), for a side-by-side run. -> the parts ``_floor_step`` reads, and its port."""
     stack: _Stack = parts["stack"]
     grpc_port = procs.free_port()
-    work = stack.work / "beside"
-    work.mkdir(exist_ok=True)
+    (work := stack.work / "beside").mkdir(exist_ok=True)
     argv = _collector_argv(work, grpc_port=grpc_port, http_port=0, workers=1, floor=True,
                            collector=parts["collector"])  # fmt: skip
-    ext = stack.start(
-        procs.ManagedProcess("floor-beside", argv, log_path=work / "floor.log", cwd=REPO)
-    )
+    ext = stack.start(procs.ManagedProcess("floor", argv, log_path=work / "floor.log", cwd=REPO))
     beside = _Stack(work)
     beside.processes = stack.processes  # stopped with the rest
     envoys = _start_envoys(
         beside, parts["collector"], upstream_port=parts["upstream_port"], grpc_port=grpc_port
     )
-    count = work / "floor-count.txt"
-    ext.wait_ready(count.exists, timeout_s=30)
+    ext.wait_ready((count := work / "floor-count.txt").exists, timeout_s=30)
     return {"ext": ext, "floor_count": count, "port": envoys["on"][0]}
 
 
@@ -578,7 +577,7 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         out.update(_diagnostics(parts))
 
     _with_stack(1, one_worker)
-    out.update(_with_stack(1, lambda parts, _client: _floor(parts, quick=quick), floor=True))
+    out.update(_with_stack(1, lambda parts, client: _floor(parts, client, quick=quick), floor=True))
 
     def ratio(ours: str, floor: str) -> float:
         return round(float(out[ours]) / max(float(out[floor]), 1e-9), 2)

@@ -20,8 +20,10 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
 * ``ext_proc.cpu_ratio_to_floor_repeats``: the same at 1,000 rps on a mix where 9 in 10
   exchanges repeat a request recorded before (the repeat fast path) and 1 in 10 is new,
   against the floor on the same mix.
+* ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
+  at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
 * ``ext_proc.p99_ratio_to_off``: client p99 through the capturing Envoy over the one that
-  captures nothing, requests interleaved.
+  captures nothing, requests interleaved; ``floor_p99_ratio_to_off`` the same with the floor.
 """
 
 from __future__ import annotations
@@ -139,6 +141,9 @@ def _start_stack(stack: _Stack, *, workers: int | str = 1, floor: bool = False) 
     else:
         ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
     return {
+        "stack": stack,
+        "upstream_port": upstream_port,
+        "collector": collector,
         "redis_url": redis_url,
         "floor_count": floor_count,
         "ext": ext,
@@ -462,8 +467,10 @@ def _repeats_step(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict
     return {"ext_proc.cpu_us_per_exchange_repeats": round(step["cpu_us_per_exchange"], 1)}
 
 
-def _floor(parts: dict, *, quick: bool) -> dict:
-    """The floor at the same 1,000 rps: unique requests, then the repeats mix."""
+def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
+    """The floor at the same 1,000 rps: unique requests, then the repeats mix; and its
+    client p99 over the Envoy that captures nothing (what ext_proc itself adds)."""
+    latency = _latency(parts, client, quick=quick)
     port = parts["envoys"]["on"]
     _floor_step(parts, rate=250, requests=_requests(port, tag="floor-warm", count=500))
     unique = _requests(port, tag="floor", count=5000 if quick else 10000)
@@ -475,6 +482,7 @@ def _floor(parts: dict, *, quick: bool) -> dict:
         "ext_proc.floor_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
         "ext_proc.floor_captured_ratio_at_1000": round(step["ratio"], 5),
         "ext_proc.floor_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
+        "ext_proc.floor_p99_ratio_to_off": latency["ext_proc.p99_ratio_to_off"],
     }
 
 
@@ -489,6 +497,75 @@ def _two_workers(parts: dict, client: redis_sync.Redis) -> dict:
     }
 
 
+def _floor_beside(parts: dict) -> dict:
+    """The floor server and its own Envoy, started beside the collector under test (same
+    upstream), for a side-by-side run. -> the parts ``_floor_step`` reads, and its port."""
+    stack: _Stack = parts["stack"]
+    grpc_port = procs.free_port()
+    (work := stack.work / "beside").mkdir(exist_ok=True)
+    argv = _collector_argv(work, grpc_port=grpc_port, http_port=0, workers=1, floor=True,
+                           collector=parts["collector"])  # fmt: skip
+    ext = stack.start(procs.ManagedProcess("floor", argv, log_path=work / "floor.log", cwd=REPO))
+    beside = _Stack(work)
+    beside.processes = stack.processes  # stopped with the rest
+    envoys = _start_envoys(
+        beside, parts["collector"], upstream_port=parts["upstream_port"], grpc_port=grpc_port
+    )
+    ext.wait_ready((count := work / "floor-count.txt").exists, timeout_s=30)
+    return {"ext": ext, "floor_count": count, "port": envoys["on"][0]}
+
+
+# Side-by-side rounds: mockado and the floor at the same time, 500 rps each.
+PAIRED_ROUNDS, PAIRED_ROUND_S, QUICK_PAIRED_ROUND_S = 3, 10.0, 6.0
+
+
+def _paired(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
+    """mockado's CPU per exchange over the floor's, both running at once, each behind
+    its own Envoy, requests interleaved one by one (500 rps each): the box's load hits
+    both alike. Needs the ``rec`` requests recorded (``_repeats_step``). Median and
+    spread of PAIRED_ROUNDS rounds, unique traffic and the repeats mix."""
+    floor = _floor_beside(parts)
+    ours_port = parts["envoys"]["on"]
+    _floor_step(floor, rate=250, requests=_requests(floor["port"], tag="warm", count=500))
+    count = int(500 * (QUICK_PAIRED_ROUND_S if quick else PAIRED_ROUND_S))
+    out: dict[str, float] = {}
+    for name, key in (("unique", "cpu_ratio_to_floor"), ("mix", "cpu_ratio_to_floor_repeats")):
+        ratios = []
+        for n in range(PAIRED_ROUNDS):
+            tag = f"p{name}{n}"
+            if name == "unique":
+                ours, theirs = (
+                    _requests(p, tag=tag, count=count) for p in (ours_port, floor["port"])
+                )
+            else:
+                ours, theirs = (_mix(p, recorded=RECORDED, count=count, tag=tag)
+                                for p in (ours_port, floor["port"]))  # fmt: skip
+            ratios.append(_paired_round(parts, floor, ours, theirs))
+        ratios.sort()
+        out[f"ext_proc.paired_{key}"] = round(ratios[len(ratios) // 2], 3)
+        out[f"ext_proc.paired_{key}_spread"] = round(ratios[-1] - ratios[0], 3)
+    return out
+
+
+def _paired_round(parts: dict, floor: dict, ours: list[Request], theirs: list[Request]) -> float:
+    """One side-by-side round -> mockado's CPU per exchange / the floor's."""
+
+    def floor_finished() -> int:
+        return int(floor["floor_count"].read_text() or 0)
+
+    cpu = (_cpu_s(parts["ext"]), _cpu_s(floor["ext"]))
+    handled = (_handled(parts["metrics_url"]), floor_finished())
+    both = [request for pair in zip(ours, theirs, strict=True) for request in pair]
+    asyncio.run(open_loop(both, rate_rps=1000))
+    time.sleep(1.5)  # the floor's count file is rewritten twice a second
+    deadline = time.monotonic() + 20
+    while _held(parts["metrics_url"]) and time.monotonic() < deadline:
+        time.sleep(0.5)  # mockado's pipeline finishes the new exchanges of this round
+    ours_us = (_cpu_s(parts["ext"]) - cpu[0]) / max(_handled(parts["metrics_url"]) - handled[0], 1)
+    floor_us = (_cpu_s(floor["ext"]) - cpu[1]) / max(floor_finished() - handled[1], 1)
+    return ours_us / max(floor_us, 1e-9)
+
+
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
     out: dict[str, float | int | str] = dict(_breakdown())
 
@@ -496,10 +573,11 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         out.update(_latency(parts, client, quick=quick))
         out.update(_unique_steps(parts, client, quick=quick))
         out.update(_repeats_step(parts, client, quick=quick))
+        out.update(_paired(parts, client, quick=quick))
         out.update(_diagnostics(parts))
 
     _with_stack(1, one_worker)
-    out.update(_with_stack(1, lambda parts, _client: _floor(parts, quick=quick), floor=True))
+    out.update(_with_stack(1, lambda parts, client: _floor(parts, client, quick=quick), floor=True))
 
     def ratio(ours: str, floor: str) -> float:
         return round(float(out[ours]) / max(float(out[floor]), 1e-9), 2)

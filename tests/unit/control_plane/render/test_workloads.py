@@ -214,3 +214,16 @@ def test_bad_workload_values_name_their_key(tmp_path, control_plane, key, messag
         load_config(path, env={})
     text = str(caught.value)
     assert key in text and message in text, text
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_every_pod_waits_for_its_sidecar_before_the_app_starts(indexed: bool) -> None:
+    # mockado's namespace runs sidecars with mTLS STRICT: an app that starts first fails its
+    # first Redis or WireMock call.
+    serving = {**GROUPS["serving"], "indexed_stubs": indexed}
+    found = deployments(files_of(config_of(serving=serving)))
+    assert {"mockado-collector", "mockado-loader", "mockado-redis"} <= found.keys()
+    for name, deployment in found.items():
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        proxy = yaml.safe_load(annotations.get("proxy.istio.io/config", "{}"))
+        assert proxy == {"holdApplicationUntilProxyStarts": True}, name

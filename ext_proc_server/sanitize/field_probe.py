@@ -20,7 +20,6 @@ WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
 _JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
-_JSON_STRING_REST = re.compile(r'((?:[^"\\]|\\.)*)"')
 
 
 @functools.lru_cache(maxsize=8192)
@@ -63,7 +62,8 @@ def _keys_verdict(keys: frozenset[bytes]) -> tuple[bytes, ...] | None:
 def _value_finder(kind: str, raw_key: bytes) -> re.Pattern[bytes]:
     key = re.escape(raw_key)
     if kind == "json":
-        return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"')
+        # The string's content too: the probe has the text's quotes and backslashes.
+        return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"((?:[^"\\]|\\.)*)"')
     if kind == "xml":
         return re.compile(rb"<" + key + rb"(?:[ \t\r\n][^>]*)?>")
     return re.compile(rb"(?:^|[&?;\n])" + key + rb"=")
@@ -99,13 +99,12 @@ class FieldProbe:
 
 
 def _values(text: str, probe: bytes, kind: str, key: bytes) -> list[str]:
+    if kind == "json":
+        return [text[m.start(1) : m.end(1)] for m in _value_finder(kind, key).finditer(probe)]
     out = []
     for m in _value_finder(kind, key).finditer(probe):
         end = m.end()
-        if kind == "json":
-            rest = _JSON_STRING_REST.match(text, end)
-            out.append(rest.group(1) if rest else "")
-        elif kind == "xml":
+        if kind == "xml":
             stop = text.find("<", end)
             out.append(text[end : stop if stop >= 0 else len(text)])
         else:

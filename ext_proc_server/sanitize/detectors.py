@@ -157,18 +157,20 @@ class Scanner:
             self.remember_clean(text)
         return hits
 
-    def find_with_keys(self, text: str) -> tuple[list[Hit], bool]:
+    def find_with_keys(self, text: str, *, unless_found: bool = False) -> tuple[list[Hit], bool]:
         """The findings, and whether a secret or personal field may be present (even
         without a value).
 
         The flag is a cheap over-approximation: callers use it to decide whether to
-        classify every field name, so it may say yes when no field is sensitive.
+        classify every field name, so it may say yes when no field is sensitive. With
+        ``unless_found`` (a caller that reads every field once anything is found), the
+        personal-field probe is skipped when there are findings.
         """
         short = len(text) <= _CLEAN_CACHE_MAX_CHARS
         memo = ("keys", text)  # apart from find()'s: a clean value may still name a key
         if short and memo in self._clean:
             return [], False
-        hits, key_seen = self._scan(text, keys=True)
+        hits, key_seen = self._scan(text, keys=True, unless_found=unless_found)
         if short and not hits and not key_seen:
             self.remember_clean(memo)
         return hits, key_seen
@@ -192,7 +194,7 @@ class Scanner:
             self.clean_headers.clear()
         self.clean_headers[pair] = None
 
-    def _scan(self, text: str, *, keys: bool) -> tuple[list[Hit], bool]:
+    def _scan(self, text: str, *, keys: bool, unless_found: bool = False) -> tuple[list[Hit], bool]:
         hits: list[Hit] = []
         for pattern, replacement in self._custom:
             hits.extend(
@@ -222,7 +224,7 @@ class Scanner:
         )
         if _PERSONAL_CUES in present:
             hits.extend(Hit(*found) for found in personal_text.find_cued_personal(text, probe))
-        if keys and not key_seen:
+        if keys and not key_seen and not (unless_found and hits):
             key_seen = self._fields.may_hold(text, probe, words_seen=_FIELD_WORDS in present)
         return resolve(hits), key_seen
 

@@ -15,13 +15,13 @@ from typing import NamedTuple
 
 import re2
 
+from ext_proc_server.sanitize import field_probe, personal_text
 from ext_proc_server.sanitize import validators as v
-from ext_proc_server.sanitize.dfa import compile_dfa
+from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.field_probe import FieldProbe
 from ext_proc_server.sanitize.fields import FieldRules
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.numbers import find_alnum_cnpjs, find_numbers
-from ext_proc_server.sanitize.personal_text import find_personal
 from ext_proc_server.sanitize.secret_keys import classify_key
 
 # -- patterns --------------------------------------------------------------------
@@ -91,6 +91,11 @@ LONG_PROBES = _Probes(
     compile_dfa(_XML_PRE_BYTES),
 )
 LONG_TEXT_CHARS = 256
+# One pass tells which word families a text holds (secret-ish words, personal cues in
+# free text, personal field names): most texts need only one or two of the detectors
+# they gate, or none.
+_SECRET_WORDS, _PERSONAL_CUES, _FIELD_WORDS = 0, 1, 2
+_GATE = WordGate((_WORDS_TRIE_BYTES, personal_text.ANY_CUE, field_probe.WORDS))
 # One match per form field ("&"-separated) holding a secret-ish word.
 FIELD_WITH_WORD_DFA = compile_dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -134,6 +139,9 @@ class Scanner:
         # Texts are keys as they are; other kinds of value are tuples (never equal to a
         # text, so a text cannot vouch for a path that reads differently).
         self._clean: dict[str | tuple[str, ...], None] = {}
+        # Headers (name, value) found clean: apart, so no other kind of value can vouch
+        # for one. Read it directly (a lookup per header); add with remember_clean_header.
+        self.clean_headers: dict[tuple[str, str], None] = {}
 
     @property
     def has_custom(self) -> bool:
@@ -149,18 +157,20 @@ class Scanner:
             self.remember_clean(text)
         return hits
 
-    def find_with_keys(self, text: str) -> tuple[list[Hit], bool]:
+    def find_with_keys(self, text: str, *, unless_found: bool = False) -> tuple[list[Hit], bool]:
         """The findings, and whether a secret or personal field may be present (even
         without a value).
 
         The flag is a cheap over-approximation: callers use it to decide whether to
-        classify every field name, so it may say yes when no field is sensitive.
+        classify every field name, so it may say yes when no field is sensitive. With
+        ``unless_found`` (a caller that reads every field once anything is found), the
+        personal-field probe is skipped when there are findings.
         """
         short = len(text) <= _CLEAN_CACHE_MAX_CHARS
         memo = ("keys", text)  # apart from find()'s: a clean value may still name a key
         if short and memo in self._clean:
             return [], False
-        hits, key_seen = self._scan(text, keys=True)
+        hits, key_seen = self._scan(text, keys=True, unless_found=unless_found)
         if short and not hits and not key_seen:
             self.remember_clean(memo)
         return hits, key_seen
@@ -177,7 +187,14 @@ class Scanner:
             self._clean.clear()  # crude but bounded; refills with what recurs
         self._clean[key] = None
 
-    def _scan(self, text: str, *, keys: bool) -> tuple[list[Hit], bool]:
+    def remember_clean_header(self, pair: tuple[str, str]) -> None:
+        if len(pair[1]) > _CLEAN_CACHE_MAX_CHARS:
+            return
+        if len(self.clean_headers) >= _CLEAN_CACHE_SIZE:
+            self.clean_headers.clear()
+        self.clean_headers[pair] = None
+
+    def _scan(self, text: str, *, keys: bool, unless_found: bool = False) -> tuple[list[Hit], bool]:
         hits: list[Hit] = []
         for pattern, replacement in self._custom:
             hits.extend(
@@ -201,16 +218,22 @@ class Scanner:
         probe = (
             raw.lower() if ascii_only else text.translate(_ASCII_LOWER).encode("ascii", "replace")
         )
-        key_seen = self._context(text, probe, hits, ascii_only=ascii_only)
-        hits.extend(Hit(*found) for found in find_personal(text, probe))
-        if keys and not key_seen:
-            key_seen = self._fields.may_hold(text, probe)
+        present = _GATE.present(probe)
+        key_seen = self._context(
+            text, probe, hits, ascii_only=ascii_only, words_seen=_SECRET_WORDS in present
+        )
+        if _PERSONAL_CUES in present:
+            hits.extend(Hit(*found) for found in personal_text.find_cued_personal(text, probe))
+        if keys and not key_seen and not (unless_found and hits):
+            key_seen = self._fields.may_hold(text, probe, words_seen=_FIELD_WORDS in present)
         return resolve(hits), key_seen
 
-    def _context(self, text: str, probe: bytes, hits: list[Hit], *, ascii_only: bool) -> bool:
+    def _context(
+        self, text: str, probe: bytes, hits: list[Hit], *, ascii_only: bool, words_seen: bool
+    ) -> bool:
         """Secret-named keys and auth schemes; True when a secret-ish key may be present."""
         probes = LONG_PROBES if len(probe) >= self._long_text_chars else SHORT_PROBES
-        word = probes.words.search(probe)
+        word = probes.words.search(probe) if words_seen else None
         # Where the exact key scans may start: no match of theirs lies before the first
         # match of the looser probe (None: there is none).
         kv_from = xml_from = None

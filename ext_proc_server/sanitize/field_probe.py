@@ -15,12 +15,11 @@ from urllib.parse import unquote_plus
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.dfa import compile_dfa
 
-_WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
+WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
 # Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
 _JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
-_JSON_STRING_REST = re.compile(r'((?:[^"\\]|\\.)*)"')
 
 
 @functools.lru_cache(maxsize=8192)
@@ -63,7 +62,8 @@ def _keys_verdict(keys: frozenset[bytes]) -> tuple[bytes, ...] | None:
 def _value_finder(kind: str, raw_key: bytes) -> re.Pattern[bytes]:
     key = re.escape(raw_key)
     if kind == "json":
-        return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"')
+        # The string's content too: the probe has the text's quotes and backslashes.
+        return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"((?:[^"\\]|\\.)*)"')
     if kind == "xml":
         return re.compile(rb"<" + key + rb"(?:[ \t\r\n][^>]*)?>")
     return re.compile(rb"(?:^|[&?;\n])" + key + rb"=")
@@ -73,14 +73,17 @@ class FieldProbe:
     """Built once per Sanitizer; ``user`` is the user's rules' probe (FieldRules)."""
 
     def __init__(self, user: bytes | None) -> None:
-        self._words = compile_dfa(_WORDS)
+        self._words = compile_dfa(WORDS)
         self._user = None if user is None else compile_dfa(user)
 
-    def may_hold(self, text: str, probe: bytes) -> bool:
-        """``probe``: ``text`` as lowered ASCII bytes, "?" for other characters."""
+    def may_hold(self, text: str, probe: bytes, *, words_seen: bool | None = None) -> bool:
+        """``probe``: ``text`` as lowered ASCII bytes, "?" for other characters;
+        ``words_seen``: whether it holds one of WORDS, when the caller knows."""
         if self._user is not None and self._user.search(probe):
             return True
-        if self._words.search(probe) is None:
+        if words_seen is None:
+            words_seen = self._words.search(probe) is not None
+        if not words_seen:
             return False
         first = probe.lstrip()[:1]
         kind = "json" if first in (b"{", b"[") else "xml" if first == b"<" else "form"
@@ -96,13 +99,12 @@ class FieldProbe:
 
 
 def _values(text: str, probe: bytes, kind: str, key: bytes) -> list[str]:
+    if kind == "json":
+        return [text[m.start(1) : m.end(1)] for m in _value_finder(kind, key).finditer(probe)]
     out = []
     for m in _value_finder(kind, key).finditer(probe):
         end = m.end()
-        if kind == "json":
-            rest = _JSON_STRING_REST.match(text, end)
-            out.append(rest.group(1) if rest else "")
-        elif kind == "xml":
+        if kind == "xml":
             stop = text.find("<", end)
             out.append(text[end : stop if stop >= 0 else len(text)])
         else:

@@ -319,14 +319,19 @@ _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", 
 def reads_as_name(value: str, *, known: bool) -> bool:
     """Two to eight words of letters; with ``known``, the first word a known first
     name or the last a known last name (Faker's pt_BR and en_US lists)."""
+    words = value.split()
+    if not 2 <= len(words) <= 8:  # what _NAME_VALUE allows, told without a regex
+        return False
+    if known:
+        # Most values fail here (product names, codes): before the regex, which tests
+        # every character's Unicode category.
+        lists = word_lists()
+        if fold(words[0]) not in lists.first_folded and fold(words[-1]) not in lists.last_folded:
+            return False
     if not _NAME_VALUE.fullmatch(value):
         return False
     if not known:
         return True
-    words = value.split()
-    lists = word_lists()
-    if fold(words[0]) not in lists.first_folded and fold(words[-1]) not in lists.last_folded:
-        return False
     # People's names are capitalised (or all in capitals); particles stay lower case.
     return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)
 

@@ -262,23 +262,27 @@ def sanitize_authority(run: Run, authority: str) -> str:
 def sanitize_headers(
     run: Run, headers: tuple[tuple[str, str], ...], where: str | None
 ) -> tuple[tuple[str, str], ...]:
+    if not headers:
+        return headers
     out: list[tuple[str, str]] | None = None  # a copy only once something changes
     scanner = run.scanner
     plain = not scanner.has_custom  # the user's patterns may match anything
-    for index, (name, value) in enumerate(headers):
-        lower = name.lower()
+    rules = scanner.field_rules
+    clean = scanner.clean_headers
+    for index, pair in enumerate(headers):
+        if pair in clean:  # a header seen clean before: one lookup
+            continue
+        name, value = pair
+        lower, kind = _header_kind(rules, name)
         if (
             plain
             and value.isascii()
-            and (lower in BENIGN_HEADERS or (_OPAQUE.fullmatch(value) and not _named(run, lower)))
+            and (kind == _BENIGN or (kind == _UNNAMED and _OPAQUE.fullmatch(value)))
         ):
-            continue
-        memo = ("header", lower, value)
-        if scanner.known_clean(memo):
             continue
         fresh = _header_value(run, lower, value, where)
         if fresh == value:
-            scanner.remember_clean(memo)
+            scanner.remember_clean_header(pair)
             continue
         if out is None:
             out = list(headers)
@@ -313,9 +317,20 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     return run.scrub(value)
 
 
-def _named(run: Run, lower: str) -> bool:
-    """Whether a header's name alone makes its value sensitive (x-api-key, cookie)."""
-    return header_class(lower) is not None or _header_field(run, lower) is not None
+# What a header's name says about its value.
+_BENIGN, _NAMED, _UNNAMED = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=2048)
+def _header_kind(rules: FieldRules, name: str) -> tuple[str, int]:
+    """The lowered name, and whether it is a benign header (BENIGN_HEADERS), or one whose
+    name alone makes its value sensitive (x-api-key, cookie, x-customer-name), or neither.
+    Header names recur on every request: each is read once."""
+    lower = name.lower()
+    if lower in BENIGN_HEADERS:
+        return lower, _BENIGN
+    named = header_class(lower) is not None or _header_field_class(rules, lower) is not None
+    return lower, _NAMED if named else _UNNAMED
 
 
 def _header_field(run: Run, lower: str) -> str | None:

@@ -106,7 +106,8 @@ _DETECTORS = {
 
 # RE2 at every size: sre tries a large alternation at every byte, slower than RE2's
 # fixed per-call cost even on a 100-byte header value.
-_ANY_CUE = compile_dfa(b"|".join(_CUES.values()))
+ANY_CUE = b"|".join(_CUES.values())
+_ANY_CUE = compile_dfa(ANY_CUE)
 _CUE_FINDERS = tuple((cls, compile_dfa(cue)) for cls, cue in _CUES.items())
 
 
@@ -121,6 +122,11 @@ def find_personal(text: str, probe: bytes) -> list[Finding]:
     (same length)."""
     if _ANY_CUE.search(probe) is None:
         return []
+    return find_cued_personal(text, probe)
+
+
+def find_cued_personal(text: str, probe: bytes) -> list[Finding]:
+    """``find_personal`` for a probe already known to hold a cue (ANY_CUE)."""
     found: list[Finding] = []
     for cls, cues in _CUE_FINDERS:
         pattern, group = _DETECTORS[cls]

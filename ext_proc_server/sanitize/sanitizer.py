@@ -133,7 +133,7 @@ class Sanitizer:
         return dataclasses.replace(message, **changes) if changes else message
 
     def _body(self, run: Run, message: HttpMessage, where: str) -> dict[str, object]:
-        encoding = (message.header("content-encoding") or "").strip().lower()
+        encoding = (_header(message.headers, "content-encoding") or "").strip().lower()
         if encoding not in ("", "identity"):
             # Still compressed: the bytes cannot be read, so they cannot be checked.
             return self._drop("content_encoding")
@@ -152,7 +152,7 @@ class Sanitizer:
         """Text in its charset, sanitized by format and written back in that charset;
         binary by its kind (``binary``); anything uncertain dropped with its reason."""
         body = message.body
-        header = message.header("content-type") or ""
+        header = _header(message.headers, "content-type") or ""
         media_type = header.split(";", 1)[0].strip().lower()
         kind = media.media_kind(media_type)
         if kind == media.UNKNOWN and (image_format(body) or media.is_container(body)):
@@ -217,6 +217,16 @@ class Sanitizer:
             if fresh != text:
                 run.locations.add(body_where)
         return fresh
+
+
+def _header(headers: tuple[tuple[str, str], ...], lower_name: str) -> str | None:
+    """HttpMessage.header for a lower-case name, lowering only names of its length (a
+    body's two lookups would otherwise lower every header name twice)."""
+    size = len(lower_name)
+    for name, value in headers:
+        if len(name) == size and (name == lower_name or name.lower() == lower_name):
+            return value
+    return None
 
 
 def _drop_partial_word(text: str) -> str:

@@ -2,8 +2,9 @@
 
 A traffic set of logical requests (several services and endpoints, JSON and
 form bodies, query parameters, dynamic fields, secrets; PNG images with metadata,
-binary uploads, ISO-8859-1 statements with a CPF, windows-1252 pages, and JSON
-exports above the default body limit, two of them under a per-path limit) is
+binary uploads, ISO-8859-1 statements with a CPF, windows-1252 pages, JSON exports
+above the default body limit (two of them under a per-path limit), PDFs and legacy
+text that declares no charset) is
 captured 5 times each with different noise, cut at the body limit as the collector
 cuts it, run through the sanitizer, the rule (``mapping.faithful``), the
 deduplicator and build_mapping, and imported into a fresh WireMock. Then canary
@@ -51,8 +52,7 @@ from control_plane.local import procs
 from ext_proc_server.capture import stream_meta
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
-from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping
-from ext_proc_server.mapping.faithful import skip_reason
+from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping, skip_reason
 
 CAPTURES_PER_REQUEST = 5
 JSON_CT = ("content-type", "application/json")
@@ -264,13 +264,24 @@ def _upload(n: int) -> Logical:
     return Logical(f"upload-{n}", "cdn.svc", "POST", render)
 
 
+def _unservable(n: int) -> list[Logical]:
+    """Bodies the sanitizer cannot keep: a PDF (text it cannot read) and legacy text that
+    declares no charset (not guessed at). Neither gets a stub."""
+    pdf = b"%PDF-1.7\n1 0 obj << /Author (Joana Silva) >> endobj\n%%EOF\n"
+    note = f"Observação {n}: cliente não encontrado\n".encode("latin-1")
+    return [
+        _static(f"pdf-{n}", "docs.svc", f"/docs/{n}.pdf", ("application/pdf", pdf)),
+        _static(f"undeclared-{n}", "bank.svc", f"/notes/{n}", ("text/plain", note)),
+    ]
+
+
 def _legacy_traffic(count_scale: int) -> list[Logical]:
     out = [_image(n) for n in range(4 * count_scale)]
     out += [_upload(n) for n in range(3 * count_scale)]
     out += [_statement(n) for n in range(4 * count_scale)]
     out += [_page(n) for n in range(2 * count_scale)]
     out += [_export(n, under_rule=n < 2) for n in range(4 * count_scale)]
-    return out
+    return out + [lg for n in range(count_scale) for lg in _unservable(n)]
 
 
 def _traffic(count_scale: int) -> list[Logical]:

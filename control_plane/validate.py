@@ -88,7 +88,8 @@ def envoyfilter_check_bootstrap(
     """A minimal bootstrap holding each HTTP_FILTER patch of an EnvoyFilter and its cluster."""
     filters = []
     for patch in doc.get("spec", {}).get("configPatches", []):
-        if patch.get("applyTo") == "HTTP_FILTER":
+        # A REMOVE patch has no filter to validate.
+        if patch.get("applyTo") == "HTTP_FILTER" and "value" in patch.get("patch", {}):
             # JSON is YAML: the patch value goes in byte-for-byte as Istio would send it.
             filters.append(json.dumps(patch["patch"]["value"], sort_keys=True))
     if not filters:
@@ -199,7 +200,7 @@ def check_rendered(
                     problems += kubernetes_problems(doc, source=f.path)
                     continue
                 istio_docs.append((f.path, doc))
-                if doc.get("kind") == "EnvoyFilter":
+                if doc.get("kind") == "EnvoyFilter" and _inserts_filters(doc):
                     path = Path(tmp) / f"{n:03d}-check-{Path(f.path).name}"
                     path.write_text(
                         envoyfilter_check_bootstrap(doc, config=config, source=f.path),
@@ -251,6 +252,11 @@ def envoy_version_report(config: MockadoConfig, sidecar_envoy: str | None) -> tu
     if sidecar_envoy is not None:
         return f"{line}; --envoy must be the sidecars' Envoy", False
     return f"{line}; pass --envoy with the sidecars' Envoy binary to check with it", True
+
+
+def _inserts_filters(doc: Mapping[str, Any]) -> bool:
+    patches = doc.get("spec", {}).get("configPatches", [])
+    return any("value" in p.get("patch", {}) for p in patches)
 
 
 def _istio_problems(docs: list[tuple[str, dict[str, Any]]], *, schemas_dir: Path) -> list[str]:

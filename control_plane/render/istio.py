@@ -1,5 +1,5 @@
-"""Istio objects of each capture scope: the capture and tap EnvoyFilters, the collector's
-NetworkPolicy, and the collector's DestinationRule."""
+"""Istio objects of each capture scope: the capture and (opt-in, istio-debug/) tap
+EnvoyFilters, the collector's NetworkPolicy, and the collector's DestinationRule."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ _CONTEXTS = {
     "both": ("SIDECAR_INBOUND", "SIDECAR_OUTBOUND"),
 }
 _DIRECTION_OF_CONTEXT = {"SIDECAR_INBOUND": "inbound", "SIDECAR_OUTBOUND": "outbound"}
+# Debug-only objects (the tap filter) live here, apart from istio/ which the runbook applies.
+DEBUG_DIR = "istio-debug"
 # Extra initial metadata: which side of the call a stream was captured on ("both").
 HEADER_DIRECTION = "x-mockado-direction"
 
@@ -141,6 +143,10 @@ TAP_FILTER_PRIORITY = 20
 
 def destination_rule_path(cp: ControlPlaneConfig) -> str:
     return f"istio/{cp.mockado_namespace}/destinationrule-collector.yaml"
+
+
+def debug_tap_path(target: CaptureTarget) -> str:
+    return f"{DEBUG_DIR}/{target.namespace}/envoyfilter-tap.yaml"
 
 
 def _render_scope_file(template: str, target: CaptureTarget, **values: object) -> str:

@@ -1,5 +1,6 @@
-"""Kubernetes manifests for mockado's own namespace: the pods' config (no secrets,
-in-cluster URLs), the collector, loader, WireMock shards, Redis and their policies."""
+"""Kubernetes manifests for mockado's own namespace: the pods' config (no secrets: they
+come from Secrets, see credentials.py; in-cluster URLs), the collector, loader, WireMock
+shards, Redis and their policies."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from control_plane.assets import WIREMOCK_LAUNCHER
+from control_plane.render.authorization import render_service_accounts
+from control_plane.render.credentials import create_secret_command, remove_secrets, secret_env
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
 from control_plane.render.sharding import known_namespaces, shard_services, wiremock_heap_mb
@@ -16,7 +19,6 @@ from control_plane.render.workloads import content_checksum, disruption_budget_t
 from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
-_SECRET_CONFIG_KEYS = (("collector", "pseudonym_key"),)
 _URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
 IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -97,9 +99,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
     for section in ("collector", "loader"):
         data.setdefault(section, {})
     notes: list[str] = []
-    for section, key in _SECRET_CONFIG_KEYS:
-        if data[section].pop(key, None) is not None:
-            notes.append(f"{section}.{key}: removed (secret; set it in Secret mockado-env)")
+    remove_secrets(data, notes)
     _in_cluster_urls(config, data, notes)
     _shard_routes(config, data, notes)
     webhook = config.serving.unmatched_webhook_url
@@ -167,6 +167,7 @@ def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         placement=placement(
             config, "wiremock", spread_labels=_WIREMOCK_SPREAD, memory_mi=_wiremock_memory(heap_mb)
         ),
+        credentials=secret_env("wiremock"),
     )
 
 
@@ -185,6 +186,7 @@ def _collector_manifest(config: MockadoConfig, common: dict[str, Any], checksum:
         max_replicas=cp.workloads.collector.max_replicas,
         config_checksum=checksum,
         placement=placement(config, "collector", spread_labels=_name_labels("mockado-collector")),
+        credentials=secret_env("collector"),
     )
 
 
@@ -199,6 +201,7 @@ def _loader_manifest(config: MockadoConfig, common: dict[str, Any], checksum: st
         replicas=cp.workloads.loader.replicas,
         config_checksum=checksum,
         placement=placement(config, "loader", spread_labels=_name_labels("mockado-loader")),
+        credentials=secret_env("loader"),
     )
 
 
@@ -215,6 +218,7 @@ def _redis_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
             spread_labels=_name_labels("mockado-redis"),
             memory_mi=(256, _redis_limit_mi(cp.redis_maxmemory)),
         ),
+        credentials=secret_env("redis"),
     )
 
 
@@ -234,8 +238,13 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     return {
         # First in `kubectl apply -f deploy/` (files apply in name order).
         "deploy/00-namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
+        "deploy/serviceaccounts.yaml": render_service_accounts(config, common),
         "deploy/configmap.yaml": render_template(
-            "k8s/configmap.yaml.j2", **common, notes=notes, config_yaml=config_yaml
+            "k8s/configmap.yaml.j2",
+            **common,
+            notes=notes,
+            config_yaml=config_yaml,
+            create_secret_command=create_secret_command(cp.mockado_namespace),
         ),
         "deploy/collector.yaml": _collector_manifest(config, common, checksum),
         "deploy/loader.yaml": _loader_manifest(config, common, checksum),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from control_plane.render.canary import canaries, canary_path
-from control_plane.render.istio import CaptureTarget, capture_targets, workload_name
+from control_plane.render.istio import DEBUG_DIR, CaptureTarget, capture_targets, workload_name
 from control_plane.render.matchers import percent_text
 from ext_proc_server.core.config import MockadoConfig
 
@@ -15,6 +15,9 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 def _row(scope: str, t: CaptureTarget) -> tuple[str, ...]:
     direction = t.settings.direction
+    files = f"istio/{t.namespace}/"
+    if t.settings.debug_tap:
+        files += f" + {DEBUG_DIR}/{t.namespace}/ (tap)"
     if direction == "both":
         direction = "both (in-mesh calls twice)"
     return (
@@ -23,7 +26,7 @@ def _row(scope: str, t: CaptureTarget) -> tuple[str, ...]:
         direction,
         f"{percent_text(t.settings.sample_percent)}%",
         workload_name(t.settings.workload_selector) or "all",
-        f"istio/{t.namespace}/",
+        files,
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from control_plane.render.authorization import render_mesh_security
 from control_plane.render.canary import (
     canaries,
     canary_path,
     render_virtualservice_canary,
     render_wiremock_canary_network_policy,
 )
+from control_plane.render.egress import render_egress_policies
 from control_plane.render.envoy import (
     LocalEnvoy,
     UpstreamService,
@@ -19,6 +21,7 @@ from control_plane.render.envoy import (
 )
 from control_plane.render.istio import (
     capture_targets,
+    debug_tap_path,
     destination_rule_path,
     render_collector_network_policy,
     render_destination_rule,
@@ -68,13 +71,21 @@ def _capture_files(config: MockadoConfig) -> Iterator[RenderedFile]:
         capture = render_envoyfilter_capture(cp, target)
         yield RenderedFile(f"{base}/envoyfilter-capture.yaml", capture, "envoyfilter")
         yield RenderedFile(
-            f"{base}/envoyfilter-tap.yaml", render_envoyfilter_tap(cp, target), "envoyfilter"
-        )
-        yield RenderedFile(
             f"{base}/networkpolicy-collector.yaml",
             render_collector_network_policy(cp, target),
             "k8s",
         )
+
+
+def _debug_files(config: MockadoConfig) -> Iterator[RenderedFile]:
+    """The tap filter exposes raw bodies: only for scopes that opt in (debug_tap), and
+    under istio-debug/, which the documented `kubectl apply -R -f istio/` never reads."""
+    cp = config.control_plane
+    for target in capture_targets(cp):
+        if target.settings.debug_tap:
+            yield RenderedFile(
+                debug_tap_path(target), render_envoyfilter_tap(cp, target), "envoyfilter"
+            )
 
 
 def _canary_files(config: MockadoConfig) -> Iterator[RenderedFile]:
@@ -90,6 +101,11 @@ def _canary_files(config: MockadoConfig) -> Iterator[RenderedFile]:
         )
 
 
+def _egress_files(config: MockadoConfig) -> Iterator[RenderedFile]:
+    for path, text in render_egress_policies(config):
+        yield RenderedFile(path, text, "k8s")
+
+
 def _envoy_files(config: MockadoConfig) -> Iterator[RenderedFile]:
     local = render_local_envoy(config, local_envoy_example(config))
     yield RenderedFile("envoy_configs/local.yaml", local, "envoy")
@@ -100,8 +116,13 @@ def _envoy_files(config: MockadoConfig) -> Iterator[RenderedFile]:
 def render_all(config: MockadoConfig) -> list[RenderedFile]:
     """Every output file, in a stable order. Raises RenderError naming the key at fault."""
     cp = config.control_plane
-    files = [*_capture_files(config), *_canary_files(config)]
+    files = [*_capture_files(config), *_canary_files(config), *_egress_files(config)]
+    files += _debug_files(config)
     files.append(RenderedFile(destination_rule_path(cp), render_destination_rule(cp), "istio"))
+    files += [
+        RenderedFile(path, text, "envoyfilter" if "envoyfilter" in path else "istio")
+        for path, text in render_mesh_security(config).items()
+    ]
     files += _envoy_files(config)
     files += [RenderedFile(p, text, "k8s") for p, text in render_k8s_manifests(config).items()]
     files += [RenderedFile(p, text, "k8s") for p, text in render_monitors(cp).items()]

@@ -12,10 +12,11 @@ import yaml
 from control_plane.render.naming import MANAGED_MARKER
 from control_plane.render.output import RenderedFile
 
-# Where render writes, and how deep: istio/<namespace>/*.yaml, deploy/monitoring/*.yaml, the
+# Where render writes, and how deep: istio[-debug]/<namespace>/*.yaml, deploy/monitoring/*.yaml, the
 # others flat. Other files there (e.g. deploy/grafana/) are never looked at.
 OWNED_GLOBS = (
     "istio/*/*.yaml",
+    "istio-debug/*/*.yaml",
     "envoy_configs/*.yaml",
     "deploy/*.yaml",
     "deploy/monitoring/*.yaml",
@@ -110,9 +111,16 @@ def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
         path.unlink()
         summary.removed.append(relative)
     # A directory left empty (it only held our files) goes too.
-    for directory in [*out_root.glob("istio/*"), out_root / "deploy/monitoring"]:
+    for directory in [
+        *out_root.glob("istio/*"),
+        *out_root.glob("istio-debug/*"),
+        out_root / "deploy/monitoring",
+    ]:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
+    debug = out_root / "istio-debug"
+    if debug.is_dir() and not any(debug.iterdir()):
+        debug.rmdir()
     return summary
 
 

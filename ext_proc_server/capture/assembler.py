@@ -64,9 +64,14 @@ class StreamMeta:
     # Per host and path limits: the namespace's, then the collector's (body_limits).
     body_limits: BodyLimitRules = NO_RULES
 
-    def limit_for(self, authority: str, path: str) -> int:
-        """The body limit of a stream to ``authority`` and ``path``."""
-        found = self.body_limits.limit_for(authority, path) if self.body_limits else None
+    def limit_for(self, authority: str, path: str, *, canonical: str = "") -> int:
+        """The body limit of a stream to ``authority`` (``canonical``: its canonical host,
+        also tried) and ``path``."""
+        found = (
+            self.body_limits.limit_for(authority, path, canonical=canonical)
+            if self.body_limits
+            else None
+        )
         return self.body_limit_bytes if found is None else found
 
 
@@ -266,9 +271,9 @@ class StreamAssembler:
         )
         if not decision.capture:
             return Finished(drop_reason=decision.reason)
-        self._limit_bytes = self._meta.limit_for(authority, self.path)
         if not (self.namespace and self.workload):
             self._workload_from_attributes(message)
+        self._limit_bytes = self._body_limit(authority)
         return None
 
     def on_response_headers(self, message: ProcessingRequest) -> Finished | None:
@@ -365,6 +370,17 @@ class StreamAssembler:
             fqdn = cluster_fqdn_of(fields[ATTR_CLUSTER_NAME].string_value)
             if fqdn:
                 self.authority = self._hosts.prefer_cluster_fqdn(self.authority, fqdn)
+
+    def _body_limit(self, authority: str) -> int:
+        """This stream's body limit: a rule naming the host as sent or as its canonical
+        name (``api`` seen from ``shop`` is ``api.shop.svc.cluster.local``), else the
+        stream's default."""
+        meta = self._meta
+        if not meta.body_limits:
+            return meta.body_limit_bytes
+        hosts = self._hosts
+        canonical = hosts.canonical(authority, namespace=self.namespace) if hosts else ""
+        return meta.limit_for(authority, self.path, canonical=canonical)
 
     def _req_body_buffer(self) -> bodies.BodyBuffer:
         if self._req_body is None:

@@ -4,7 +4,8 @@ A stream's limit is decided from its request headers: the first rule of the capt
 namespace (``control_plane.namespaces.<ns>.body_limits``, sent by the capture filter in
 the ``x-mockado-body-limits`` metadata) that matches the host and path, else the first
 of ``collector.body_limits``, else the stream's default (``body_limit_bytes``). Hosts
-are globs on the host of :authority (no port), paths are prefixes or ``re:`` regexes
+are globs on the host of :authority (no port) or on its canonical name (an in-cluster
+Service's FQDN, ``core.hosts``), paths are prefixes or ``re:`` regexes
 over the whole path, as in the capture filters. Bytes past the limit are counted, never
 buffered (``bodies.BodyBuffer``), so memory stays bounded by the largest limit (1 MiB).
 """
@@ -40,13 +41,14 @@ class BodyLimitRules:
     def __add__(self, other: BodyLimitRules) -> BodyLimitRules:
         return BodyLimitRules(self._rules + other._rules)
 
-    def limit_for(self, authority: str, path: str) -> int | None:
-        """The first matching rule's bytes, or None when no rule matches."""
+    def limit_for(self, authority: str, path: str, *, canonical: str = "") -> int | None:
+        """The first matching rule's bytes, or None when no rule matches. A rule's host
+        matches the host of ``authority`` or ``canonical`` (its canonical name)."""
         if not self._rules:
             return None
         host = host_of(authority)
         for host_regex, prefix, path_regex, limit in self._rules:
-            if not host_regex.fullmatch(host):
+            if not (host_regex.fullmatch(host) or (canonical and host_regex.fullmatch(canonical))):
                 continue
             if prefix is not None and path.startswith(prefix):
                 return limit

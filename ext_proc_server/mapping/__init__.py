@@ -1,5 +1,7 @@
 """Mapping: a sanitized exchange -> its dedup key and its WireMock stub.
 
+* ``faithful`` - :func:`skip_reason`: the rule, a stub only when it replays the
+  recording faithfully (else why not).
 * ``noise`` - :class:`NoiseNormalizer`: the dynamic parts of a request, found once
   for the dedup hash and the matchers.
 * ``dedup`` - :class:`Deduplicator` (hash, in-process LRU), :func:`claim_batch`
@@ -13,6 +15,7 @@
 
 from ext_proc_server.mapping.catch_all import CATCH_ALL_PRIORITY, catch_all_mapping
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
+from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import JsonWalk, request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
@@ -31,4 +34,5 @@ __all__ = [
     "catch_all_mapping",
     "claim_batch",
     "request_pattern",
+    "skip_reason",
 ]

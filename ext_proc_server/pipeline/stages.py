@@ -145,15 +145,16 @@ def _without_bodies(exchange: Exchange) -> Exchange:
 
 
 def _skipped(clean: Exchange, reason: str, stages: Stages) -> Skipped:
-    _skips.labels(reason=reason).inc()
-    host = stages.canonical_host(clean) if stages.canonical_host else ""
     request = clean.request
-    return Skipped(
+    host = stages.canonical_host(clean) if stages.canonical_host else ""
+    skipped = Skipped(
         host=host or host_of(request.authority),
         reason=reason,
         method=request.method,
         path=request.path,
     )
+    _skips.labels(reason=reason).inc()
+    return skipped
 
 
 def _sanitized(exchange: Exchange, stages: Stages) -> Exchange | None:

@@ -10,6 +10,7 @@ reused while their inputs are unchanged (a first run takes a few minutes).
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -41,6 +42,9 @@ PSEUDONYM_KEY = "box-test-pseudonym-key-0123456789"
 CAPTURED_HOST = "shop-api.shop.svc.cluster.local"
 RAW_EMAIL = "joana.silva+compras@exemplo.com.br"
 RAW_CPF = "529.982.247-25"
+# The Secret the runbook creates (docs/security.md): WireMock admin and Redis credentials.
+CREDENTIALS = {"wiremock-admin-user": "mockado", "wiremock-admin-password": "box-admin-5f2c9e",
+               "redis-password": "box-redis-8a1d7b"}  # fmt: skip
 
 # A user's workload in a captured namespace, and a namespace whose canary pods use the mocks.
 SHOP = """
@@ -117,6 +121,14 @@ def box_config(images: BoxImages) -> dict:
     return config
 
 
+def create_secrets(box: Box) -> None:
+    """The two Secrets of the runbook, as ``kubectl create secret generic`` makes them."""
+    box.create_secret_generic("mockado", "mockado-credentials", CREDENTIALS)
+    box.create_secret_generic(
+        "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
+    )
+
+
 def user_env(**settings: str) -> dict[str, str]:
     """This environment without MOCKADO_* leaking in, plus the given settings."""
     return {**{k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}, **settings}
@@ -176,9 +188,7 @@ def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
     with Box(engine, sandbox_image=images.base, run_dir=tmp_path / "box") as box:
         box.apply_dir(rendered / "deploy")
         box.apply_dir(rendered / "istio")
-        box.create_secret_generic(
-            "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
-        )
+        create_secrets(box)
         box.apply_yaml(SHOP.replace("{image}", images.mockado))
         inject_sidecar(
             box.manifests,
@@ -215,7 +225,45 @@ def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
             assert raw not in mock.body
         assert mock.json() == sanitized_by_cli(live.body)
         assert mock.json()["email"].endswith("@example.invalid")
+        # The loader got there with the Secret's credentials; without them, nobody does.
+        assert_redis_wants_the_secret(box)
+        assert_wiremock_admin_wants_the_secret(box, shard_host, shard_port)
         box.check_running()
+
+
+REDIS = "mockado-redis.mockado.svc.cluster.local"
+
+
+def assert_redis_wants_the_secret(box: Box) -> None:
+    def call(*commands: str) -> str:
+        data = "".join(f"{c}\r\n" for c in (*commands, "QUIT")).encode()
+        return box.tcp(REDIS, 6379, data, namespace="checkout")
+
+    assert call("PING").startswith("-NOAUTH"), "Redis answered a caller without a password"
+    assert call("AUTH not-the-password", "PING").startswith("-WRONGPASS")
+    assert call(f"AUTH {CREDENTIALS['redis-password']}", "PING").startswith("+OK\r\n+PONG\r\n")
+    # The kubelet put the password into redis-server's argv; once started it is not visible.
+    redis = next(c for c in box.containers() if c.name == "redis")
+    assert CREDENTIALS["redis-password"] in " ".join(redis.argv)
+    cmdline = box.ctx.docker.text("exec", redis.docker_name, "cat", "/proc/1/cmdline")
+    assert CREDENTIALS["redis-password"] not in cmdline
+
+
+def assert_wiremock_admin_wants_the_secret(box: Box, shard_host: str, shard_port: int) -> None:
+    admin = f"http://{shard_host}:{shard_port}/__admin/mappings"
+    user, password = CREDENTIALS["wiremock-admin-user"], CREDENTIALS["wiremock-admin-password"]
+
+    def basic(secret: str) -> dict[str, str]:
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    for headers in ({}, basic("not-the-password")):
+        for method, url in (("GET", admin), ("POST", f"{admin}/reset")):
+            refused = box.http(method, url, namespace="checkout", headers=headers)
+            assert refused.status == 401, (method, url, refused.status)
+    listed = box.http("GET", admin, namespace="checkout", headers=basic(password))
+    assert listed.status == 200
+    assert listed.json()["meta"]["total"] >= 1  # what the loader loaded, still there
 
 
 def _container(doc: dict, name: str) -> dict:
@@ -281,9 +329,7 @@ def test_a_broken_rendered_pod_fails_the_box(case, images, engine, rendered, tmp
     ) as box:
         for name in ("00-namespace", "configmap", *files):
             box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
-        box.create_secret_generic(
-            "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
-        )
+        create_secrets(box)
         doc = copy.deepcopy(box.manifests.get("Deployment", "mockado", deployment))
         change(doc)
         box.apply(doc)
@@ -292,3 +338,20 @@ def test_a_broken_rendered_pod_fails_the_box(case, images, engine, rendered, tmp
     message = str(caught.value)
     for needle in expected:
         assert needle in message, message
+
+
+def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
+    images, engine, rendered, tmp_path
+):
+    """Locked until the user creates the Secret: no Redis without a password, no WireMock
+    with an open admin API."""
+    for workload, variable in (("redis", "REDIS_PASSWORD"), ("wiremock", "WIREMOCK_ADMIN_USER")):
+        with Box(
+            engine, sandbox_image=images.base, run_dir=tmp_path / workload, ready_timeout_s=30
+        ) as box:
+            for name in ("namespace", "configmap", workload):
+                box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
+            with pytest.raises(BoxError) as caught:
+                box.start()
+        message = str(caught.value)
+        assert f"env {variable}: secretKeyRef mockado-credentials/" in message, message

@@ -23,9 +23,11 @@ import httpx
 import pytest
 from redis import asyncio as aioredis
 
+from control_plane.render import render_sidecar_envoy
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.pipeline import read_skips
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.processes import poll_until
 
 pytestmark = pytest.mark.integration
 
@@ -219,3 +221,65 @@ def test_a_binary_request_body_matches_only_its_bytes(
     assert same.status_code == 201 and same.content == UPLOADED
     other = httpx.post(wiremock.url + "/upload", content=upload[::-1], headers=headers, timeout=10)
     assert other.status_code == 404
+
+
+def test_mockado_up_serves_each_body_through_the_loader_or_a_clear_miss(
+    stack_factory, upstream_port
+) -> None:
+    """The whole path users run: Envoy, capture, sanitize, the rule, the queue, the loader
+    and WireMock, as ``mockado up`` starts them."""
+    config = "collector:\n  body_limits:\n    - {host: 127.0.0.1, path: /v1/export, bytes: 65536}\n"
+    stack = stack_factory(upstream=f"http://127.0.0.1:{upstream_port}", config_text=config)
+    with httpx.Client(timeout=10) as client:
+        for path, (_, body) in RESPONSES.items():
+            assert client.get(stack.proxy_url + path).content == body
+
+    def served(path: str) -> httpx.Response | None:
+        resp = httpx.get(stack.wiremock_url + path, timeout=5)
+        return resp if resp.status_code == 200 else None
+
+    for path in ("/page", "/v1/export", "/v1/cities", "/notes"):
+        resp = poll_until(lambda path=path: served(path), timeout_s=30)
+        assert resp is not None, f"{path}: no stub within 30 s"
+        assert (resp.headers["content-type"], resp.content) == RESPONSES[path], path
+    png = poll_until(lambda: served("/logo.png"), timeout_s=30)
+    assert png is not None and png.content == _png(with_text=False)
+    statement = poll_until(lambda: served("/statement"), timeout_s=30)
+    assert statement is not None and CPF not in statement.content.decode("latin-1")
+    assert statement.headers["content-type"] == "text/plain; charset=iso-8859-1"
+    # Everything else has landed by now; the over-limit dump never will.
+    miss = httpx.get(stack.wiremock_url + "/v1/dump", timeout=5)
+    assert miss.status_code == 404 and miss.json()["error"] == "no recording matched"
+
+
+def test_a_namespace_body_limit_reaches_the_collector_through_the_rendered_filter(
+    redis_server, upstream_port, envoy_factory, ext_proc_factory
+) -> None:
+    """The capture filter an Istio sidecar gets (here as a sidecar-style bootstrap) sends
+    the namespace's body_limits; the collector keeps that path's export whole."""
+    namespaces = {
+        "reports": {"body_limits": [{"host": "127.0.0.1", "path": "/v1/dump", "bytes": 65536}]}
+    }
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    config = make_config(collector, control_plane={"namespaces": namespaces})
+
+    def render(listen_port: int, admin_port: int) -> str:
+        return render_sidecar_envoy(
+            config, namespace="reports", listen_host="127.0.0.1", listen_port=listen_port,
+            admin_port=admin_port, app_port=upstream_port, collector_host="127.0.0.1",
+            collector_port=ext.grpc_port,
+        )  # fmt: skip
+
+    envoy = envoy_factory(render)
+    with httpx.Client(timeout=10) as client:
+        for path in ("/v1/dump", "/v1/export"):
+            assert client.get(envoy.url + path).content == RESPONSES[path][1]
+    wait_until(lambda: len(ext.captured()) == 1, what="the dump's stub")
+    wait_until(
+        lambda: ext.metric("collector_stubs_skipped_total", reason="response_truncated") == 1,
+        what="the export, over the default limit here, skipped",
+    )
+    (mapping,) = ext.captured()
+    assert mapping["request"]["urlPath"] == "/v1/dump"
+    assert mapping["response"]["body"].encode() == DUMP

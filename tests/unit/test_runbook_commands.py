@@ -4,8 +4,14 @@ istioctl), the namespace before what lives in it, istio/ applied recursively."""
 
 from __future__ import annotations
 
+import yaml
+
+from control_plane.render import render_all
+from ext_proc_server.core.config import load_config
 from tests.support.paths import REPO
 from tests.support.runbook import runbook_steps
+
+GOLDEN_CONFIG = REPO / "tests/unit/control_plane/render/golden/config.yaml"
 
 SECTIONS = [
     "Install",
@@ -60,3 +66,27 @@ def test_disabling_prunes_by_label_and_the_readme_links_the_runbook() -> None:
     assert disable[0].edit == {"control_plane": {"namespaces": {"payments": {"enabled": False}}}}
     assert any("-l mockado.io/namespace=payments" in s.command for s in disable)
     assert "docs/runbook.md" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def resource(doc: dict) -> str:
+    """kubectl's plural.group name of a rendered object's kind."""
+    kind, group = doc["kind"].lower(), doc["apiVersion"].rpartition("/")[0]
+    plural = f"{kind[:-1]}ies" if kind.endswith("y") else f"{kind}s"
+    return f"{plural}.{group}"
+
+
+def test_uninstall_sweeps_every_kind_rendered_outside_the_namespace() -> None:
+    config = load_config(GOLDEN_CONFIG, env={})
+    kinds = {
+        resource(doc)
+        for f in render_all(config)
+        if f.path.startswith(("istio/", "istio-debug/"))
+        for doc in yaml.safe_load_all(f.text)
+        if doc
+    }
+    assert {"envoyfilters.networking.istio.io", "networkpolicies.networking.k8s.io"} <= kinds
+    uninstall = [s.command for s in runbook_steps() if s.section == "Uninstall"]
+    (sweep,) = [c for c in uninstall if "-l app.kubernetes.io/part-of=mockado" in c
+                and "networking.istio.io" in c]  # fmt: skip
+    swept = set(sweep.split()[2].split(","))
+    assert kinds <= swept, sorted(kinds - swept)

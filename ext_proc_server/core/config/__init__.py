@@ -29,6 +29,7 @@ from ext_proc_server.core.config.loader import LoaderConfig, ShardRoute
 from ext_proc_server.core.config.loading import (
     ENV_PREFIX,
     MockadoConfig,
+    is_secret_key,
     load_config,
     redacted_dump,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "decode_body_limits",
     "dedup_key",
     "encode_body_limits",
+    "is_secret_key",
     "load_config",
     "pseudonym_key",
     "redact_url",

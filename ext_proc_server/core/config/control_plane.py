@@ -84,6 +84,12 @@ class NamespaceConfig(ConfigSection):
     body_limits: list[BodyLimit] = Field(default_factory=list, max_length=MAX_BODY_LIMIT_RULES)
     workload_selector: dict[str, str] = Field(default_factory=dict)
     canary: CanaryConfig | None = None
+    # The debug tap EnvoyFilter (raw, unsanitized bodies on demand): rendered only when a
+    # namespace opts in, into istio-debug/, which the documented apply never touches.
+    debug_tap: bool = False
+    # The namespace denies egress by default: render NetworkPolicies letting its pods reach
+    # the collector (capture) and the WireMock shards (canary routing), and nothing more.
+    default_deny_egress: bool = False
 
     _paths = field_validator("include_paths", "exclude_paths")(
         classmethod(lambda cls, v: check_path_filters(v))
@@ -93,6 +99,12 @@ class NamespaceConfig(ConfigSection):
         classmethod(lambda cls, v: check_host_patterns(v, allow_regex=True))
     )
     _selector = field_validator("workload_selector")(classmethod(lambda cls, v: check_labels(v)))
+
+    @model_validator(mode="after")
+    def _tap_needs_capture(self) -> NamespaceConfig:
+        if self.debug_tap and not self.enabled:
+            raise KeyedValueError("debug_tap", "needs capture enabled in this scope")
+        return self
 
 
 class CollectorService(ConfigSection):
@@ -117,6 +129,15 @@ class GlobalCapture(NamespaceConfig):
             raise ValueError("canaries are per namespace (control_plane.namespaces.<name>.canary)")
         return canary
 
+    @field_validator("default_deny_egress")
+    @classmethod
+    def _no_global_egress(cls, deny: bool) -> bool:
+        if deny:
+            raise ValueError(
+                "egress is per namespace (control_plane.namespaces.<name>.default_deny_egress)"
+            )
+        return deny
+
 
 class ControlPlaneConfig(ConfigSection):
     root_namespace: str = "istio-system"
@@ -134,11 +155,17 @@ class ControlPlaneConfig(ConfigSection):
     # Secrets (in mockado_namespace) the kubelet pulls every image with.
     image_pull_secrets: list[str] = Field(default_factory=list)
     # Where the Prometheus Operator looks for ServiceMonitors/PodMonitors; default
-    # mockado_namespace (monitoring/*.yaml).
+    # mockado_namespace (deploy/monitoring/*.yaml).
     prometheus_namespace: str | None = None
-    # The Envoy of the mesh's sidecars ("1.37"): `render --check` validates the capture
-    # patches with a local Envoy of that minor version, and says so when it has another.
+    # The Envoy minor version of the mesh's sidecars ("1.37"): `render --check --envoy BIN`
+    # requires BIN to be it; with the bundled Envoy, --check says when the versions differ.
     envoy_version: str = Field(default=ENVOY_VERSION, pattern=r"^1\.[0-9]{2}$")
+    # The mesh's trust domain: workload identities (AuthorizationPolicy principals) are
+    # <trust_domain>/ns/<namespace>/sa/<service account>.
+    trust_domain: str = Field(
+        default=CLUSTER_DOMAIN,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

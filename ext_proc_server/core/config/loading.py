@@ -61,7 +61,7 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
             node = child
         # A secret is taken verbatim: YAML would turn a key like 0x1f.. or 1234 into a
         # number and cut "abc #def" at the "#".
-        node[path[-1]] = raw if _is_secret_key(path[-1]) else _parse_env_value(raw)
+        node[path[-1]] = raw if is_secret_key(path[-1]) else _parse_env_value(raw)
     return data
 
 
@@ -124,7 +124,7 @@ def redacted_dump(config: MockadoConfig) -> dict[str, Any]:
 
     def scrub(node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: (REDACTED if _is_secret_key(k) and v else scrub(v)) for k, v in node.items()}
+            return {k: (REDACTED if is_secret_key(k) and v else scrub(v)) for k, v in node.items()}
         if isinstance(node, list):
             return [scrub(v) for v in node]
         if isinstance(node, str) and "://" in node:
@@ -134,5 +134,6 @@ def redacted_dump(config: MockadoConfig) -> dict[str, Any]:
     return scrub(data)
 
 
-def _is_secret_key(key: str) -> bool:
+def is_secret_key(key: str) -> bool:
+    """A config key holding a credential: never shown, never written to a ConfigMap."""
     return key in {"pseudonym_key", "dedup_key"} or key.endswith("password")

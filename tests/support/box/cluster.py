@@ -5,6 +5,7 @@
         box.create_secret_generic("mockado", "mockado-env", {"MOCKADO_...": "..."})
         box.start()                      # every pod Ready, or BoxError naming the culprit
         reply = box.http("GET", "http://svc.ns.svc.cluster.local/path", namespace="ns")
+        text = box.tcp("redis.ns.svc.cluster.local", 6379, b"PING\r\n", namespace="ns")
         box.check_running()              # nothing crashed since
 
 One docker network per box; one replica per Deployment/StatefulSet (enough to prove
@@ -152,6 +153,22 @@ class Box:
             )
         reply = json.loads(proc.stdout)
         return HttpReply(reply["status"], [tuple(h) for h in reply["headers"]], reply["body"])
+
+    def tcp(
+        self, host: str, port: int, data: bytes, *, namespace: str, timeout_s: float = 3.0
+    ) -> str:
+        """Send ``data`` to ``host:port`` from a pod of ``namespace``; what came back."""
+        client = self._client(namespace)
+        proc = self.ctx.docker.run(
+            "exec", "-i", client, "python3", "/box/tcp_call.py", host, str(port), str(timeout_s),
+            input_bytes=data, check=False, timeout_s=timeout_s + 30,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise BoxError(
+                f"tcp {host}:{port} from {namespace}: "
+                f"{proc.stderr.decode(errors='replace')[-1500:]}"
+            )
+        return json.loads(proc.stdout)["reply"]
 
     def close(self) -> None:
         """Keep every container's log under run_dir/logs, then remove containers and network."""

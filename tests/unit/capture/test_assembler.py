@@ -409,3 +409,19 @@ def test_body_limits_per_host_and_path_keep_a_known_large_body_whole():
     # A malformed value is ignored: the other limits still hold.
     bad = stream_meta((("x-mockado-body-limits", "[[1,2"),), config=cfg)
     assert body_of("/v1/export/all", bad) == (len(big), False)
+
+
+def test_a_body_limit_rule_may_name_the_service_by_its_full_name():
+    big = b"x" * 20_000
+    cfg = CollectorConfig(
+        body_limits=[{"host": "reports.shop.svc.cluster.local", "path": "/", "bytes": 32768}]
+    )
+    meta = StreamMeta(namespace="shop", body_limits=stream_meta((), config=cfg).body_limits)
+    asm = make(config=cfg, meta=meta)
+    msgs = [
+        req_headers(method="GET", path="/export", eos=True, authority="reports:8080"),
+        resp_headers(),
+        resp_body(big, eos=True),
+    ]
+    done = [dispatch(asm, m) for m in msgs][-1]
+    assert done.exchange.response.body == big and not done.exchange.response.body_truncated

@@ -107,7 +107,7 @@ def test_render_lists_without_writing_then_writes(tmp_path, capsys, keep_logging
 
     disabled = write_config(tmp_path, {"shop": {"enabled": False}})
     assert main(["render", "--config", disabled, "--out", str(out)]) == 0
-    assert "removed istio/shop/envoyfilter-tap.yaml" in capsys.readouterr().out
+    assert "removed istio/shop/envoyfilter-capture.yaml" in capsys.readouterr().out
 
 
 def test_render_check_reports_invalid_and_out_of_date_files(tmp_path, capsys, keep_logging):

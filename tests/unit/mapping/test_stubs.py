@@ -11,8 +11,13 @@ import pytest
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.core.metrics import STUB_SKIP_REASONS
-from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, ScenarioTracker, build_mapping
-from ext_proc_server.mapping.faithful import skip_reason
+from ext_proc_server.mapping import (
+    Deduplicator,
+    NoiseNormalizer,
+    ScenarioTracker,
+    build_mapping,
+    skip_reason,
+)
 from ext_proc_server.mapping.stubs import LOWEST_PRIORITY, TRUNCATED_HEADER
 from tests.unit.mapping.mapping_helpers import JSON, UUID, build, json_post, make_exchange
 

@@ -112,12 +112,14 @@ def test_a_canary_changes_only_its_namespace_files(tmp_path: Path) -> None:
     write_files(render_all(config_with(namespaces=base)), tmp_path)
     with_canary = {**base, "legacy": canary_ns(HOSTS)}
     summary = write_files(render_all(config_with(namespaces=with_canary)), tmp_path)
+    # Plus the WireMock shards' AuthorizationPolicies, which name the canary namespaces.
     assert sorted(summary.written) == [
         "istio/legacy/networkpolicy-wiremock-canary.yaml",
         "istio/legacy/virtualservice-canary.yaml",
+        "istio/mockado/authorizationpolicies.yaml",
     ]
     summary = write_files(render_all(config_with(namespaces=base)), tmp_path)
-    assert summary.written == []
+    assert summary.written == ["istio/mockado/authorizationpolicies.yaml"]
     assert sorted(summary.removed) == [
         "istio/legacy/networkpolicy-wiremock-canary.yaml",
         "istio/legacy/virtualservice-canary.yaml",
@@ -130,6 +132,7 @@ def test_a_canary_changes_only_its_namespace_files(tmp_path: Path) -> None:
     assert summary.removed == []
     assert all(p.startswith("istio/legacy/envoyfilter") or "networkpolicy-collector" in p
                or p == "deploy/monitoring/podmonitor-legacy.yaml"
+               or p == "istio/mockado/authorizationpolicies.yaml"
                for p in summary.written)  # fmt: skip
 
 

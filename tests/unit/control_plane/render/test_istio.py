@@ -73,8 +73,27 @@ def test_direction_both_renders_two_patches_and_says_calls_are_captured_twice() 
         "SIDECAR_OUTBOUND",
     ]
     assert "captured TWICE" in text
-    tap = yaml.safe_load(files["istio/shop/envoyfilter-tap.yaml"])
+
+
+def test_the_tap_filter_renders_only_where_a_namespace_opts_in_and_outside_istio() -> None:
+    files = files_of(make_config({"shop": {"direction": "both", "debug_tap": True}, "cart": {}}))
+    assert not any("tap" in path for path in files if not path.startswith("istio-debug/"))
+    assert [p for p in files if p.startswith("istio-debug/")] == [
+        "istio-debug/shop/envoyfilter-tap.yaml"
+    ]
+    text = files["istio-debug/shop/envoyfilter-tap.yaml"]
+    tap = yaml.safe_load(text)
+    assert tap["metadata"]["namespace"] == "shop"
     assert len(tap["spec"]["configPatches"]) == 2
+    assert "RAW, UNSANITIZED" in text
+    default = files_of(make_config({"shop": {"direction": "both"}}))
+    assert not any("tap" in path or path.startswith("istio-debug/") for path in default)
+
+
+def test_a_tap_on_a_disabled_namespace_is_an_error_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"control_plane\.namespaces\.shop\.debug_tap"):
+        overrides = {"control_plane.namespaces": {"shop": {"enabled": False, "debug_tap": True}}}
+        load_config(None, env={}, overrides=overrides)
 
 
 def test_outbound_only_patches_outbound() -> None:

@@ -32,10 +32,10 @@ def objects(files: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def expected_scope(path: str, mockado_namespace: str) -> str:
-    """The namespace whose config produced the file: istio/<ns>/, podmonitor-<ns>, else
-    mockado's own namespace."""
+    """The namespace whose config produced the file: istio[-debug]/<ns>/, podmonitor-<ns>,
+    else mockado's own namespace."""
     parts = path.split("/")
-    if parts[0] == "istio":
+    if parts[0] in ("istio", "istio-debug"):
         return parts[1]
     match = re.fullmatch(r"deploy/monitoring/podmonitor-(.+)\.yaml", path)
     if match:
@@ -76,9 +76,9 @@ def test_namespace_applies_first_and_alone() -> None:
 
 
 def test_envoyfilters_apply_after_default_priority_filters() -> None:
-    files = files_of(config_of(namespaces={"shop": {}}))
+    files = files_of(config_of(namespaces={"shop": {"debug_tap": True}}))
     capture = docs(files["istio/shop/envoyfilter-capture.yaml"])[0]
-    tap = docs(files["istio/shop/envoyfilter-tap.yaml"])[0]
+    tap = docs(files["istio-debug/shop/envoyfilter-tap.yaml"])[0]
     # Higher applies later: each lands just before the router after the others, capture first.
     assert 0 < capture["spec"]["priority"] < tap["spec"]["priority"]
 
@@ -158,13 +158,12 @@ def test_render_lists_the_objects_of_the_files_it_removes(tmp_path, capsys, keep
     written = capsys.readouterr().out
     commands = [
         "kubectl delete -n payments envoyfilter/mockado-capture --ignore-not-found",
-        "kubectl delete -n payments envoyfilter/mockado-tap --ignore-not-found",
         "kubectl delete -n mockado networkpolicy/mockado-collector-from-payments"
         " --ignore-not-found",
         "kubectl delete -n mockado podmonitor/mockado-sidecars-payments --ignore-not-found",
     ]
     for out in (checked, written):
-        assert "4 objects of the files" in out, out
+        assert "3 objects of the files" in out, out
         for command in commands:
             assert f"  {command}\n" in out, out
     assert "removed istio/payments/envoyfilter-capture.yaml" in written

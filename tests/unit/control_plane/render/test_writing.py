@@ -15,6 +15,10 @@ def make_config(namespaces: dict[str, Any]) -> MockadoConfig:
     return MockadoConfig.model_validate({"control_plane": {"namespaces": namespaces}})
 
 
+# The collector's AuthorizationPolicy names the enabled namespaces' identities.
+POLICIES = "istio/mockado/authorizationpolicies.yaml"
+
+
 def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
     both = make_config({"shop": {}, "payments": {"sample_percent": 10}})
     write_files(render_all(both), tmp_path)
@@ -30,11 +34,10 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
 
     only_shop = make_config({"shop": {}, "payments": {"enabled": False, "sample_percent": 10}})
     summary = write_files(render_all(only_shop), tmp_path)
-    assert summary.written == []
+    assert summary.written == [POLICIES]
     assert sorted(summary.removed) == [
         "deploy/monitoring/podmonitor-payments.yaml",
         "istio/payments/envoyfilter-capture.yaml",
-        "istio/payments/envoyfilter-tap.yaml",
         "istio/payments/networkpolicy-collector.yaml",
     ]
     assert handwritten.exists() and other.exists() and dashboard.exists()
@@ -45,7 +48,9 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
 
     summary = write_files(render_all(both), tmp_path)
     assert sorted(summary.written) == sorted(
-        p for p in files_of(both) if p.startswith("istio/payments/") or p.endswith("-payments.yaml")
+        p
+        for p in files_of(both)
+        if p.startswith("istio/payments/") or p.endswith("-payments.yaml") or p == POLICIES
     )
 
 
@@ -68,3 +73,11 @@ def test_stale_files_reports_drift(tmp_path: Path) -> None:
     assert stale_files(files, tmp_path) == ["deploy/redis.yaml"]
     fewer = render_all(make_config({}))
     assert "istio/shop/envoyfilter-capture.yaml" in stale_files(fewer, tmp_path)
+
+
+def test_turning_the_tap_off_removes_its_file_and_the_debug_directory(tmp_path: Path) -> None:
+    write_files(render_all(make_config({"shop": {"debug_tap": True}})), tmp_path)
+    assert (tmp_path / "istio-debug/shop/envoyfilter-tap.yaml").is_file()
+    summary = write_files(render_all(make_config({"shop": {}})), tmp_path)
+    assert summary.removed == ["istio-debug/shop/envoyfilter-tap.yaml"]
+    assert not (tmp_path / "istio-debug").exists()

@@ -1,0 +1,162 @@
+"""Credentials in the rendered Kubernetes manifests: every one comes from a Secret by
+reference, and no rendered file (above all no ConfigMap) ever holds a value."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from control_plane.render import render_all
+from ext_proc_server.core.config import is_secret_key, load_config
+from tests.unit.control_plane.render.support import docs, files_of
+
+SECRETS = {
+    "pseudonym": "pseudonym-key-value-0123456789abcdef",
+    "dedup": "dedup-key-value-0123456789abcdef0123",
+    "collector_redis": "collector-redis-pass-9f8e",
+    "loader_redis": "loader-redis-pass-7d6c",
+    "admin": "wiremock-admin-pass-5b4a",
+    "url_redis": "url-redis-pass-3c2d",
+    "url_wiremock": "url-wiremock-pass-1e0f",
+    "shard": "shard-url-pass-4a5b",
+}
+EXPECTED_ENV = {
+    "mockado-collector": {"MOCKADO_COLLECTOR__REDIS_PASSWORD": "redis-password"},
+    "mockado-loader": {
+        "MOCKADO_LOADER__REDIS_PASSWORD": "redis-password",
+        "MOCKADO_LOADER__WIREMOCK_ADMIN_USER": "wiremock-admin-user",
+        "MOCKADO_LOADER__WIREMOCK_ADMIN_PASSWORD": "wiremock-admin-password",
+    },
+    "mockado-redis": {"REDIS_PASSWORD": "redis-password"},
+    "wiremock": {
+        "WIREMOCK_ADMIN_USER": "wiremock-admin-user",
+        "WIREMOCK_ADMIN_PASSWORD": "wiremock-admin-password",
+    },
+}
+
+
+def config_with_every_secret(tmp_path: Path):
+    """A config holding every kind of credential: in fields, in URLs, from the environment."""
+    path = tmp_path / "mockado.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "collector": {
+                    "redis_url": f"redis://:{SECRETS['url_redis']}@cache.example.com:6379/0",
+                    "redis_password": SECRETS["collector_redis"],
+                    "sanitize_mode": "pseudonyms",
+                },
+                "loader": {
+                    "redis_password": SECRETS["loader_redis"],
+                    "wiremock_url": f"https://ops:{SECRETS['url_wiremock']}@wm.example.com",
+                    "wiremock_admin_user": "ops",
+                    "wiremock_admin_password": SECRETS["admin"],
+                    "shards": [
+                        {"host": "pay.*", "wiremock_url": f"http://u:{SECRETS['shard']}@wm-pay:80"}
+                    ],
+                },
+                "control_plane": {"namespaces": {"shop": {}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    env = {
+        "MOCKADO_COLLECTOR__PSEUDONYM_KEY": SECRETS["pseudonym"],
+        "MOCKADO_COLLECTOR__DEDUP_KEY": SECRETS["dedup"],
+    }
+    return load_config(path, env=env)
+
+
+def _walk_keys(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [k for k, v in node.items() for k in (k, *_walk_keys(v))]
+    if isinstance(node, list):
+        return [k for v in node for k in _walk_keys(v)]
+    return []
+
+
+def test_no_rendered_configmap_and_no_rendered_file_holds_a_credential(tmp_path: Path) -> None:
+    files = {f.path: f.text for f in render_all(config_with_every_secret(tmp_path))}
+    configmaps = [d for text in files.values() for d in docs(text) if d.get("kind") == "ConfigMap"]
+    assert {d["metadata"]["name"] for d in configmaps} >= {"mockado-config"}
+    for configmap in configmaps:
+        dumped = yaml.safe_dump(configmap)
+        for name, value in SECRETS.items():
+            assert value not in dumped, f"{name} in ConfigMap {configmap['metadata']['name']}"
+        for key, text in configmap["data"].items():
+            if not key.endswith((".yaml", ".yml", ".json")):
+                continue  # the WireMock launcher's Java source
+            data = yaml.safe_load(text)
+            secret_keys = [k for k in _walk_keys(data) if is_secret_key(str(k))]
+            assert secret_keys == [], configmap["metadata"]["name"]
+    for path, text in files.items():
+        for name, value in SECRETS.items():
+            assert value not in text, f"{name} in {path}"
+    notes = files["deploy/configmap.yaml"]
+    assert "loader.wiremock_admin_password: removed (secret)" in notes
+    assert "Secret mockado-credentials key wiremock-admin-password" in notes
+
+
+def _env_refs(container: dict[str, Any]) -> dict[str, str]:
+    refs = {}
+    for var in container.get("env", []):
+        ref = var["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == "mockado-credentials", var["name"]
+        assert not ref.get("optional", False), f"{var['name']}: a pod must not start without it"
+        refs[var["name"]] = ref["key"]
+    return refs
+
+
+def deployments(files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {
+        d["metadata"]["name"]: d
+        for path, text in files.items()
+        if path.startswith("deploy/")
+        for d in docs(text)
+        if d["kind"] == "Deployment"
+    }
+
+
+def test_every_credential_reference_names_a_key_of_the_credentials_secret() -> None:
+    config = load_config(None, env={}, overrides={"serving.shard_groups": {"pay": ["pay.*"]}})
+    found = deployments(files_of(config))
+    assert set(found) == {"mockado-collector", "mockado-loader", "mockado-redis",
+                          "mockado-wiremock", "mockado-wiremock-pay"}  # fmt: skip
+    for name, doc in found.items():
+        (container,) = doc["spec"]["template"]["spec"]["containers"]
+        expected = EXPECTED_ENV["wiremock" if name.startswith("mockado-wiremock") else name]
+        assert _env_refs(container) == expected, name
+        # The kubelet expands $(VAR) only for variables the container defines.
+        argv = [*container.get("command", []), *container.get("args", [])]
+        used = {v for arg in argv for v in re.findall(r"\$\((\w+)\)", str(arg))}
+        assert used <= set(expected), name
+        if name == "mockado-redis":
+            assert argv[argv.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+            assert "--protected-mode" not in argv
+        if name.startswith("mockado-wiremock"):
+            auth = argv[argv.index("--admin-api-basic-auth") + 1]
+            assert auth == "$(WIREMOCK_ADMIN_USER):$(WIREMOCK_ADMIN_PASSWORD)"
+            # /__admin/health wants the credentials too: no probe may call the admin API.
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                assert "/__admin" not in str(container.get(probe, "")), (name, probe)
+
+
+def test_the_pods_get_their_passwords_from_the_secret_environment(tmp_path: Path) -> None:
+    files = files_of(load_config(None, env={}))
+    configmap = docs(files["deploy/configmap.yaml"])[0]
+    path = tmp_path / "mockado.yaml"
+    path.write_text(configmap["data"]["mockado.yaml"], encoding="utf-8")
+    secret = {"redis-password": "r3d!s/pw", "wiremock-admin-user": "mockado",
+              "wiremock-admin-password": "adm1n"}  # fmt: skip
+    env = {
+        var: secret[key]
+        for refs in (EXPECTED_ENV["mockado-collector"], EXPECTED_ENV["mockado-loader"])
+        for var, key in refs.items()
+    }
+    pods = load_config(path, env=env)
+    assert pods.loader.wiremock_admin_auth() == ("mockado", "adm1n")
+    for url in (pods.collector.redis_url, pods.loader.redis_url):
+        assert url.startswith("redis://:r3d%21s%2Fpw@mockado-redis.mockado.svc.cluster.local")

@@ -15,6 +15,7 @@ from importlib import metadata
 from control_plane.cli import (
     config,
     demo_api,
+    drift,
     ext_proc,
     loader,
     misses,
@@ -26,7 +27,7 @@ from control_plane.cli import (
 from control_plane.cli.options import add_command
 from ext_proc_server.core.errors import MockadoError
 
-COMMANDS = (up, ext_proc, loader, misses, restore, sanitize, render, config, demo_api)
+COMMANDS = (up, ext_proc, loader, misses, drift, restore, sanitize, render, config, demo_api)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -338,6 +338,9 @@ def wiremock_process(
             "--root-dir", str(server.root_dir),
             "--disable-banner",
             "--disable-request-logging",
+            # A pass-through miss reaches the service (or the capturing proxy) with the
+            # Host the caller sent, so its capture matches that host.
+            "--preserve-host-header",
             *(
                 ["--no-request-journal"]
                 if journal_entries == 0

@@ -130,10 +130,15 @@ def effective_config_data(
     shards: list[ShardPlan],
     ports: ChildPorts,
     state_dir: Path,
+    proxy_url: str | None = None,
 ) -> dict:
     """The config the children share: this run's ports, Redis and WireMock shards, backups
-    under the state directory, and no pseudonym key (children get it from the environment)."""
+    under the state directory, and no pseudonym key (children get it from the environment).
+    ``proxy_url``: the capturing Envoy, where pass-through misses go unless the config
+    says otherwise (so the exchange is captured and the next call is mocked)."""
     data = config.model_dump(mode="json", by_alias=True, exclude={"collector": {"pseudonym_key"}})
+    if proxy_url and not data["serving"].get("passthrough_url"):
+        data["serving"]["passthrough_url"] = proxy_url
     data["collector"].update(
         grpc_port=ports.grpc, http_port=ports.collector_http, redis_url=redis_url
     )
@@ -315,7 +320,12 @@ class Stack:
     ) -> dict[str, str]:
         """Write the config the children share; returns their environment (secrets)."""
         data = effective_config_data(
-            self.config, redis_url=redis_url, shards=shards, ports=ports, state_dir=self.state_dir
+            self.config,
+            redis_url=redis_url,
+            shards=shards,
+            ports=ports,
+            state_dir=self.state_dir,
+            proxy_url=f"http://127.0.0.1:{self.options.proxy_port}",
         )
         url_secrets = move_url_secrets(data)
         self.effective_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -31,6 +31,7 @@ from control_plane.render.istio import (
 from control_plane.render.kubernetes import render_k8s_manifests
 from control_plane.render.mock_router import render_mock_router
 from control_plane.render.monitoring import render_monitors
+from control_plane.render.passthrough import passthrough_files
 from ext_proc_server.core.config import MockadoConfig
 
 # The mock router as `mockado up` runs it: the default shard on the WireMock base port, the
@@ -99,6 +100,8 @@ def _canary_files(config: MockadoConfig) -> Iterator[RenderedFile]:
             render_wiremock_canary_network_policy(cp, canary),
             "k8s",
         )
+    for path, text, kind in passthrough_files(config):
+        yield RenderedFile(path, text, kind)
 
 
 def _egress_files(config: MockadoConfig) -> Iterator[RenderedFile]:

@@ -6,6 +6,8 @@ class, a reason or type name from the enums below): never raw request data.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from ext_proc_server.core.exchange import BODY_DROP_REASONS
@@ -223,6 +225,18 @@ LOADER_BACKUPS = Counter(
     ["result"],
 )
 
+MOCKADO_DRIFT = Counter(
+    "mockado_drift",
+    "Recorded requests whose response changed status or JSON shape (the stub was updated), "
+    "by namespace (configured namespaces; any other is counted as other).",
+    ["namespace"],
+)
+LOADER_STUBS_EXPIRED = Counter(
+    "mockado_stubs_expired",
+    "Stubs removed because nothing captured them for loader.stub_ttl_s.",
+    ["shard"],
+)
+
 # -- serving ---------------------------------------------------------------------
 
 SERVING_UNMATCHED = Counter(
@@ -246,6 +260,11 @@ MISSES_RECORDED = Counter(
     "mockado_misses_recorded",
     "Misses counted into the miss report (each call; the report folds them by logical miss).",
 )
+
+
+def namespace_label(namespace: str, known: Collection[str]) -> str:
+    """``namespace`` when it is a configured one, else "other": labels stay bounded."""
+    return namespace if namespace in known else "other"
 
 
 def method_label(method: str) -> str:

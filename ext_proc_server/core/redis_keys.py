@@ -85,3 +85,24 @@ class RedisKeys:
         """Hosts with skips: a sorted set of host scored by the time of the last skip,
         capped in length, with a TTL."""
         return f"{self.queue}:skips-hosts"
+
+    @property
+    def drift_log(self) -> str:
+        """A capped list of drift records (JSON, newest first): a recorded request whose
+        response changed status or shape. Sanitized: host, path template, changes, time."""
+        return f"{self.queue}:drift"
+
+    @property
+    def last_seen(self) -> str:
+        """Collectors report repeats here (mapping id -> epoch seconds of the last one);
+        the loader takes the hash and stamps the stubs in batches."""
+        return f"{self.queue}:last-seen"
+
+    @property
+    def seen_counts(self) -> str:
+        """Beside ``last_seen``: mapping id -> repeats since the loader last took it."""
+        return f"{self.queue}:seen-count"
+
+    def seen_index(self, shard: str) -> str:
+        """A sorted set per shard: mapping id scored by its last_seen, for stub_ttl_s."""
+        return f"{self.queue}:seen-at:{shard}"

@@ -21,7 +21,9 @@ import time
 from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_PROCESSED
 from ext_proc_server.loader.budget import StubBudget
+from ext_proc_server.loader.drift import DriftRecord
 from ext_proc_server.loader.entries import QueueItem
+from ext_proc_server.loader.lifecycle import StubLifecycle
 from ext_proc_server.loader.retry import Retry, Stopped
 from ext_proc_server.loader.routing import Router
 from ext_proc_server.loader.shards import Shard
@@ -47,7 +49,9 @@ class BatchLoader:
         budget: StubBudget,
         retry: Retry,
         retry_attempts: int,
+        lifecycle: StubLifecycle | None = None,
     ) -> None:
+        self._lifecycle = lifecycle
         self._shards = shards
         self._router = router
         self._stream = stream
@@ -88,6 +92,8 @@ class BatchLoader:
             except Stopped:
                 await self._stream.give_back(items)
                 return
+            if accepted and self._lifecycle is not None:
+                await self._lifecycle.stamp(shard.name, accepted)
             # A work stack: a refused chunk is split and its parts pushed back.
             stack = [accepted] if accepted else []
             while stack:
@@ -95,7 +101,10 @@ class BatchLoader:
                 try:
                     await self._import(shard, chunk, rest=stack)
                 except Stopped:
-                    await self._stream.give_back([i for part in [chunk, *stack] for i in part])
+                    left = [i for part in [chunk, *stack] for i in part]
+                    if self._lifecycle is not None:
+                        self._lifecycle.forget(left)
+                    await self._stream.give_back(left)
                     return
                 except WireMockError as exc:
                     LOADER_ERRORS.labels(error_type="wiremock_rejected").inc()
@@ -122,7 +131,16 @@ class BatchLoader:
                 await shard.seed()
 
     async def _landed(self, shard: Shard, chunk: list[QueueItem]) -> None:
-        await self._stream.ack(chunk, landed_on=shard.name)
+        lifecycle, drifts = self._lifecycle, list[DriftRecord]()
+        if lifecycle is None:
+            await self._stream.ack(chunk, landed_on=shard.name)
+        else:
+
+            def also(pipe: object) -> None:
+                drifts.extend(lifecycle.on_landed(pipe, shard=shard.name, items=chunk))
+
+            await self._stream.ack(chunk, landed_on=shard.name, also=also)
+            lifecycle.count(drifts)
         LOADER_PROCESSED.labels(status="loaded").inc(len(chunk))
         new_ids = {i.mapping_id for i in chunk} - shard.known_ids
         shard.known_ids |= new_ids
@@ -138,6 +156,8 @@ class BatchLoader:
 
     async def _poisoned(self, item: QueueItem, exc: WireMockError) -> None:
         """WireMock refused this one item: retry later via the group, or dead-letter it."""
+        if self._lifecycle is not None:
+            self._lifecycle.forget([item])
         if item.deliveries >= self._retry_attempts:
             await self._stream.dead_letter(
                 item,

@@ -105,10 +105,11 @@ class ShardResync:
         # after it includes every recorded stub WireMock still holds.
         recorded = await self._record.size(shard.name)
         LOADER_RECORD_SIZE.labels(shard=shard.name).set(recorded)
-        if shard.catch_all is not None:
-            if not await shard.client.has_mapping(shard.catch_all["id"]):
-                return f"a new wiremock (no catch-all), {recorded} stubs recorded"
-            recorded += 1
+        if shard.catch_all is not None and not await shard.client.has_mapping(
+            shard.catch_all["id"]
+        ):
+            return f"a new wiremock (no catch-all), {recorded} stubs recorded"
+        recorded += len(shard.fallbacks)
         held = await shard.client.count_stubs()
         if held < recorded:
             return f"holds {held} of {recorded} stubs"
@@ -140,10 +141,11 @@ class ShardResync:
         return True
 
     async def _put_back(self, shard: Shard, lock: Lock) -> tuple[int, int]:
-        """The catch-all, then the record batch by batch. -> (reloaded, refused)."""
-        if shard.catch_all is not None:
-            await shard.client.import_mappings([shard.catch_all])
-            shard.known_ids.add(shard.catch_all["id"])
+        """The fallbacks (catch-all, pass-throughs), then the record batch by batch.
+        -> (reloaded, refused)."""
+        if shard.fallbacks:
+            await shard.client.import_mappings(shard.fallbacks)
+            shard.known_ids.update(m["id"] for m in shard.fallbacks)
 
         async def send(chunk: list[tuple[str, str]]) -> None:
             await shard.client.import_encoded([mapping_json for _, mapping_json in chunk])

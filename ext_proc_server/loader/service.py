@@ -31,12 +31,14 @@ from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import QueueError, WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.aging import StubAging
 from ext_proc_server.loader.app import serve_app, unmatched_route
 from ext_proc_server.loader.backup import BackupSchedule
 from ext_proc_server.loader.budget import StubBudget
 from ext_proc_server.loader.console_data import console_routes
 from ext_proc_server.loader.entries import QueueItem
 from ext_proc_server.loader.housekeeping import Housekeeping
+from ext_proc_server.loader.lifecycle import StubLifecycle
 from ext_proc_server.loader.loading import BatchLoader
 from ext_proc_server.loader.miss_report import build_miss_recorder
 from ext_proc_server.loader.record import ShardRecord
@@ -47,6 +49,7 @@ from ext_proc_server.loader.shards import build_shards
 from ext_proc_server.loader.stream import StreamConsumer, connect_redis, consumer_name
 from ext_proc_server.loader.wiremock_client import WireMockClient
 from ext_proc_server.loader.workers import ShardWorkers
+from ext_proc_server.mapping.noise import NoiseNormalizer
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +82,8 @@ class Loader:
             batch_size=cfg.redis_batch_size,
             claim_timeout_s=cfg.claim_timeout_s,
         )
-        self.shards = build_shards(config, urls, clients or {})
         self.router = Router(routes)
+        self.shards = build_shards(config, urls, clients or {}, self.router)
         self.retry = Retry(
             stop=self._stopping,
             stream=self.stream,
@@ -95,6 +98,12 @@ class Loader:
             budget=self.budget,
             retry=self.retry,
             retry_attempts=cfg.retry_attempts,
+            lifecycle=StubLifecycle(
+                self.stream.redis,
+                keys=self.stream.keys,
+                normalizer=NoiseNormalizer(config.collector),
+                namespaces=config.control_plane.namespaces.keys(),
+            ),
         )
         self.workers = ShardWorkers(
             shards=self.shards,
@@ -115,6 +124,15 @@ class Loader:
             shards=self.shards,
             record=record,
             interval_s=cfg.resync_check_interval_s,
+            batch_size=cfg.redis_batch_size,
+            stop=self._stopping,
+        )
+        self.aging = StubAging(
+            self.stream.redis,
+            keys=self.stream.keys,
+            shards=self.shards,
+            ttl_s=cfg.stub_ttl_s,
+            interval_s=cfg.stub_refresh_interval_s,
             batch_size=cfg.redis_batch_size,
             stop=self._stopping,
         )
@@ -169,12 +187,13 @@ class Loader:
         log.info("loader started: %s", self.describe())
         relay = asyncio.create_task(self._stop_on(stop))
         resync = asyncio.create_task(self.resync.run())
+        aging = asyncio.create_task(self.aging.run())
         backups = asyncio.create_task(self.backups.run(self._stopping)) if self.backups else None
         misses = asyncio.create_task(self.misses.run(self._stopping)) if self.misses else None
         try:
             await self._consume()
         finally:
-            for task in (relay, resync, backups, misses):
+            for task in (relay, resync, aging, backups, misses):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

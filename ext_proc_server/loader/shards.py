@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.config import MockadoConfig, cluster_hosts
 from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_STUB_COUNT
+from ext_proc_server.loader.routing import Router
 from ext_proc_server.loader.wiremock_client import WireMockAuthError, WireMockClient, client_for
-from ext_proc_server.mapping.catch_all import catch_all_mapping
+from ext_proc_server.mapping.catch_all import catch_all_mapping, passthrough_mapping
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,13 @@ class Shard:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The lowest-priority stub answering misses at once (mapping_catch_all).
     catch_all: dict[str, Any] | None = None
+    # Just above it: the hosts whose misses go to the real service (on_miss: passthrough).
+    passthroughs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def fallbacks(self) -> list[dict[str, Any]]:
+        """The stubs the loader writes from its config, not from the queue."""
+        return [*([self.catch_all] if self.catch_all is not None else []), *self.passthroughs]
 
     def set_count(self, count: int) -> None:
         self.stub_count = count
@@ -49,11 +57,12 @@ class Shard:
         """Known ids from WireMock's own list: at startup and after WireMock came back."""
         mappings = await self.client.list_mappings()
         self.known_ids = {str(m.get("id") or m.get("uuid")) for m in mappings}
-        if self.catch_all is not None and self.catch_all["id"] not in self.known_ids:
-            # A fresh or restarted WireMock: put the catch-all back before anything is served.
-            await self.client.import_mappings([self.catch_all])
-            self.known_ids.add(self.catch_all["id"])
-            mappings.append(self.catch_all)
+        missing = [m for m in self.fallbacks if m["id"] not in self.known_ids]
+        if missing:
+            # A fresh or restarted WireMock: put the fallbacks back before anything is served.
+            await self.client.import_mappings(missing)
+            self.known_ids.update(m["id"] for m in missing)
+            mappings.extend(missing)
         self.set_count(len(mappings))
         now = time.monotonic()
         self.last_seed_at = self.last_count_at = now
@@ -88,7 +97,10 @@ class Shard:
 
 
 def build_shards(
-    config: MockadoConfig, urls: Mapping[str, str], clients: Mapping[str, WireMockClient]
+    config: MockadoConfig,
+    urls: Mapping[str, str],
+    clients: Mapping[str, WireMockClient],
+    router: Router,
 ) -> dict[str, Shard]:
     """One Shard per WireMock URL (see ``routing.shard_urls``); ``clients`` replaces the
     client of the shards it names (an in-process WireMock, for instance)."""
@@ -97,7 +109,7 @@ def build_shards(
         config.serving.unmatched_webhook_url
         or f"http://127.0.0.1:{loader.http_port}{UNMATCHED_PATH}"
     )
-    return {
+    shards = {
         name: Shard(
             name=name,
             client=clients.get(name) or client_for(loader, url),
@@ -105,3 +117,33 @@ def build_shards(
         )
         for name, url in urls.items()
     }
+    for name, stub in passthrough_stubs(config, router):
+        shards[name].passthroughs.append(stub)
+    return shards
+
+
+def passthrough_stubs(config: MockadoConfig, router: Router) -> list[tuple[str, dict[str, Any]]]:
+    """(shard, pass-through stub) for every canary host with ``on_miss: passthrough``,
+    each host once, on the shard its stubs are routed to."""
+    namespaces = config.control_plane.namespaces
+    hosts = cluster_hosts(config.collector, namespaces=namespaces.keys())
+    base_url = config.serving.passthrough_url
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for namespace, settings in sorted(namespaces.items()):
+        canary = settings.canary
+        for host in canary.passthrough_hosts() if canary is not None else ():
+            canonical = hosts.canonical(host, namespace=namespace)
+            shard = router.shard_for(canonical)
+            out.setdefault(
+                canonical,
+                (
+                    shard,
+                    passthrough_mapping(
+                        shard=shard,
+                        host=canonical,
+                        aliases=hosts.aliases(canonical),
+                        proxy_base_url=base_url or f"http://{canonical}",
+                    ),
+                ),
+            )
+    return list(out.values())

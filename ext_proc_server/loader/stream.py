@@ -15,7 +15,8 @@ import os
 import random
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -226,12 +227,19 @@ class StreamConsumer:
 
     # -- acknowledging, dead-lettering, handing back -------------------------------------
 
-    async def ack(self, items: Sequence[QueueItem], *, landed_on: str | None = None) -> None:
+    async def ack(
+        self,
+        items: Sequence[QueueItem],
+        *,
+        landed_on: str | None = None,
+        also: Callable[[Any], object] | None = None,
+    ) -> None:
         """XACK and XDEL in one transaction: acknowledged entries leave the stream.
 
         ``landed_on``: the shard whose WireMock accepted the items. The same transaction
         then writes them to its record (id -> the JSON imported; a replay replaces), so
-        the record holds every acked stub and nothing WireMock refused."""
+        the record holds every acked stub and nothing WireMock refused. ``also(pipe)``
+        queues more writes in that transaction (the stubs' lifecycle and drift)."""
         ids = [i.entry_id for i in items]
         if not ids:
             return
@@ -242,6 +250,8 @@ class StreamConsumer:
                 # In batch order: of two items with one id, the later one is what WireMock kept.
                 landed = {i.mapping_id: i.mapping_json() for i in items}
                 pipe.hset(self.keys.shard_record(landed_on), mapping=landed)
+            if also is not None:
+                also(pipe)
             await pipe.execute()
         for entry_id in ids:
             self._held.pop(entry_id, None)

@@ -223,6 +223,16 @@ class WireMockClient:
             raise
         return True
 
+    async def delete_mapping(self, mapping_id: str) -> bool:
+        """DELETE /__admin/mappings/{id}. -> False when WireMock did not hold it (404)."""
+        try:
+            await self._request("DELETE", f"/__admin/mappings/{mapping_id}", operation="delete")
+        except WireMockError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
+        return True
+
     async def count_stubs(self) -> int:
         """meta.total of GET /__admin/mappings?limit=1: cheap even with many stubs."""
         response = await self._request(

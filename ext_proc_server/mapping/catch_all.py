@@ -8,6 +8,10 @@ each miss: the loader counts it in ``mockado_serving_unmatched_requests_total``
 (shard and method) and records it in the miss report (``ext_proc_server.misses``),
 sanitized there before anything is stored. The webhook is rendered and sent after
 the response; its body is cut to ``MISS_BODY_LIMIT_CHARS``.
+
+A host whose canary asks for ``on_miss: passthrough`` gets a second fallback, just above
+the catch-all (:func:`passthrough_mapping`): WireMock proxies the miss to the real service,
+where it is captured like any other call, so the next one is mocked.
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ext_proc_server.mapping.matchers import host_matcher
+
 # WireMock serves the lowest number first; captured mappings use 1-100 by specificity.
 CATCH_ALL_PRIORITY = 10_000
+# Below every recorded stub, above the catch-all.
+PASSTHROUGH_PRIORITY = CATCH_ALL_PRIORITY - 1
 MISS_HEADER = "x-mockado-miss"
 # Enough to tell which body fields a stub expected; the rest is never looked at.
 MISS_BODY_LIMIT_CHARS = 4096
@@ -76,3 +84,26 @@ def miss_event_template(shard: str) -> str:
         f"{{{{{{toJson (abbreviate {request}.body {MISS_BODY_LIMIT_CHARS})}}}}}}"
         '{{else}}""{{/if}} }'
     )
+
+
+def passthrough_id(shard: str, host: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"passthrough:{shard}:{host}"))
+
+
+def passthrough_mapping(
+    *, shard: str, host: str, aliases: tuple[str, ...] = (), proxy_base_url: str
+) -> dict[str, Any]:
+    """Misses of ``host`` (any of its ``aliases``) go to ``proxy_base_url``, the real
+    service or a capturing proxy in front of it; the recorded stubs still win."""
+    stub_id = passthrough_id(shard, host)
+    return {
+        "id": stub_id,
+        "uuid": stub_id,
+        "name": f"mockado pass-through ({shard}, {host})",
+        "priority": PASSTHROUGH_PRIORITY,
+        "request": {"method": "ANY", "urlPattern": ".*", "host": host_matcher(host, aliases)},
+        "response": {"proxyBaseUrl": proxy_base_url.rstrip("/")},
+        "metadata": {
+            "mockado": {"catch_all": True, "on_miss": "passthrough", "shard": shard, "host": host}
+        },
+    }

@@ -4,8 +4,11 @@ The key is a SHA-256 over the request *as the mapping will match it*: the
 upper-cased method, the destination host, the path, the sorted query and the
 canonical body (JSON with sorted keys), with noise replaced by fixed tokens
 (see :mod:`ext_proc_server.mapping.noise`). The canonical body counts up to
-``dedup_body_limit`` bytes. With ``stateful_scenarios`` the response digest is
-part of the key too, so a new response of a known request is not a duplicate.
+``dedup_body_limit`` bytes. The claimed key also covers the response's shape
+(status, JSON keys and types: :mod:`ext_proc_server.mapping.shapes`), so a known
+request whose response changed shape is let through and replaces its stub (drift);
+the stub's id still follows the request alone. With ``stateful_scenarios`` the
+whole response digest is part of the key, so every new response is kept.
 
 Two levels: an in-process LRU (:meth:`Deduplicator.is_new_locally`), then a
 Redis ``SET NX`` claim shared by every collector replica (:func:`claim_batch`).
@@ -35,6 +38,7 @@ from ext_proc_server.mapping.noise import (
     Template,
     canonical_default,
 )
+from ext_proc_server.mapping.shapes import body_shape, shape_digest
 
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 
@@ -123,21 +127,30 @@ class Deduplicator:
     def hash_normalized(self, exchange: Exchange) -> tuple[str, NormalizedRequest]:
         """-> (dedup key, the normalized request), so the mapping can reuse the
         normalization instead of doing it a second time."""
+        key, _, normalized = self.key_parts(exchange)
+        return key, normalized
+
+    def key_parts(self, exchange: Exchange) -> tuple[str, str, NormalizedRequest]:
+        """-> (dedup key, the stub's key, the normalized request). The dedup key is
+        claimed; the stub's key names the stub (the request alone, so a drifted response
+        replaces its stub; with stateful scenarios, the two are the same)."""
         if not exchange.sanitized:
             raise ValueError("dedup: exchange is not sanitized")
         normalized = self._normalizer.normalize_request(exchange)
-        return self._key(exchange, normalized), normalized
-
-    def _key(self, exchange: Exchange, normalized: NormalizedRequest) -> str:
         key = request_key_hash(normalized, body_limit_bytes=self._config.dedup_body_limit)
+        response = exchange.response
         if self._config.stateful_scenarios:
-            return combine(
-                key,
-                response_digest(
-                    exchange.response, normalizer=self._normalizer, path=normalized.path
-                ),
-            )
-        return key
+            digest = response_digest(response, normalizer=self._normalizer, path=normalized.path)
+            return combine(key, digest), combine(key, digest), normalized
+        return combine(key, self.shape_digest(response, path=normalized.path)), key, normalized
+
+    def shape_digest(self, response: HttpResponse | None, *, path: str) -> str:
+        """The response's shape digest (``shapes.shape_digest``), noise fields left out."""
+        if response is None:
+            return shape_digest(0, None)
+        noise = self._normalizer.noise_fields(path)
+        shape = body_shape(response.body, response.content_type, noise=noise)
+        return shape_digest(response.status, shape)
 
     def is_new_locally(self, dedup_hash: str) -> bool:
         """Check-and-add in the LRU. A hash seen before counts as a duplicate;

@@ -28,6 +28,7 @@ from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.mapping.shapes import body_shape, shape_digest
 from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
 
 # uuid5 namespace of mapping ids: the same dedup hash always gives the same id.
@@ -154,16 +155,42 @@ def build_mapping(
     mapping["request"] = request
     mapping["response"] = response_definition(response)
     mapping["metadata"] = {
-        "mockado": {
-            "namespace": exchange.namespace,
-            "workload": exchange.workload,
-            "captured_at_s": exchange.captured_at_s,
-            "hash": dedup_hash,
-            "truncated": exchange.truncated,
-            "host": normalized.host,
-        }
+        "mockado": _metadata(exchange, response, dedup_hash, normalized, normalizer)
     }
     return mapping
+
+
+def _metadata(
+    exchange: Exchange,
+    response: HttpResponse,
+    dedup_hash: str,
+    normalized: NormalizedRequest,
+    normalizer: NoiseNormalizer,
+) -> dict[str, Any]:
+    noise = normalizer.noise_fields(normalized.path)
+    shape = body_shape(response.body, response.content_type, noise=noise)
+    return {
+        "namespace": exchange.namespace,
+        "workload": exchange.workload,
+        "captured_at_s": exchange.captured_at_s,
+        "hash": dedup_hash,
+        "truncated": exchange.truncated,
+        "host": normalized.host,
+        "path_template": path_template(normalized),
+        "shape": shape_digest(response.status, shape),
+        # The stub's lifecycle; the loader carries them over when the stub is replaced
+        # and refreshes last_seen from repeats (docs/staleness.md).
+        "first_seen": exchange.captured_at_s,
+        "last_seen": exchange.captured_at_s,
+        "capture_count": 1,
+    }
+
+
+def path_template(normalized: NormalizedRequest) -> str:
+    """The path with every dynamic segment (id, UUID, sanitized value) as ``{id}``."""
+    return "/" + "/".join(
+        s if isinstance(s, str) and not s.isdigit() else "{id}" for s in normalized.segments
+    )
 
 
 def _scenario(

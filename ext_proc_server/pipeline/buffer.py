@@ -29,6 +29,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Iterable
 
 from redis.exceptions import RedisError
 
@@ -37,7 +38,6 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
-from ext_proc_server.mapping.stubs import mapping_id
 from ext_proc_server.pipeline.retry import RedisRetry
 from ext_proc_server.pipeline.skips import Skipped
 from ext_proc_server.pipeline.stages import Prepared, Stages, prepare
@@ -69,6 +69,9 @@ class CapturePipeline:
         self._drop_buffer_full = _dropped.labels(reason="buffer_full")
         self._retry = RedisRetry()
         self._reporter: asyncio.Task[None] | None = None
+        # Duplicates found after sanitizing (local, or claimed by another replica), per
+        # mapping id, for Stages.seen_again beside the fast path's repeats. Bounded.
+        self._duplicates: dict[str, int] = {}
 
     @property
     def repeats(self) -> RepeatIndex | None:
@@ -102,7 +105,7 @@ class CapturePipeline:
     def start(self) -> None:
         for n in range(self._config.async_workers):
             self._workers.append(asyncio.create_task(self._worker(), name=f"pipeline-{n}"))
-        if self._stages.repeats is not None and self._stages.seen_again is not None:
+        if self._stages.seen_again is not None:
             self._reporter = asyncio.create_task(self._report_repeats(), name="pipeline-repeats")
 
     async def stop(self, *, drain_timeout_s: float = 5.0) -> None:
@@ -202,7 +205,7 @@ class CapturePipeline:
             return
         for item in prepared:
             if item.repeat_key is not None:
-                repeats.remember(item.repeat_key, mapping_id(item.dedup_hash))
+                repeats.remember(item.repeat_key, item.mapping_id)
 
     async def _report_repeats(self) -> None:
         """Hand the repeat counts to ``Stages.seen_again`` once per flush interval."""
@@ -210,11 +213,25 @@ class CapturePipeline:
             await asyncio.sleep(self._flush_interval_s)
             await self._hand_over_repeats()
 
+    def _count_duplicates(self, items: Iterable[Prepared]) -> None:
+        """Captures of a recorded request that took the full path: seen again too."""
+        if self._stages.seen_again is None:
+            return
+        counts = self._duplicates
+        for item in items:
+            mapping_id = item.mapping_id
+            if mapping_id in counts:
+                counts[mapping_id] += 1
+            elif len(counts) < self._config.dedup_cache_size:
+                counts[mapping_id] = 1
+
     async def _hand_over_repeats(self) -> None:
         repeats, hook = self._stages.repeats, self._stages.seen_again
-        if repeats is None or hook is None:
+        if hook is None:
             return
-        counts = repeats.drain_counts()
+        counts, self._duplicates = self._duplicates, {}
+        for mapping_id, count in (repeats.drain_counts() if repeats else {}).items():
+            counts[mapping_id] = counts.get(mapping_id, 0) + count
         if not counts:
             return
         try:
@@ -261,6 +278,7 @@ class CapturePipeline:
     async def _write(self, prepared: list[Prepared]) -> None:
         """Claim, then enqueue; each step is retried until Redis accepts it. Local
         duplicates (no entry) are not written."""
+        self._count_duplicates(p for p in prepared if p.entry is None)
         prepared = [p for p in prepared if p.entry is not None]
         if not prepared:
             return
@@ -274,10 +292,12 @@ class CapturePipeline:
             else:
                 claimed = await self._retry.run(lambda: combined(hashes, entries))
             metrics.COLLECTOR_ENQUEUED.inc(sum(claimed))
+            self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
             return
         if self._dedup_enabled:
             hashes = [p.dedup_hash for p in prepared]
             claimed = await self._retry.run(lambda: self._stages.claim(hashes))
+            self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
             entries = [e for e, ok in zip(entries, claimed, strict=True) if ok]
         if not entries:
             return
@@ -293,6 +313,6 @@ class CapturePipeline:
         for item in prepared:
             if item.repeat_key is None:
                 return []
-            value = repeats.redis_value(item.repeat_key, mapping_id(item.dedup_hash))
+            value = repeats.redis_value(item.repeat_key, item.mapping_id)
             claims.append((repeats.redis_name(item.repeat_key), value))
         return claims

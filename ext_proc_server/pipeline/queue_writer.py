@@ -117,3 +117,22 @@ async def repeat_claims(
             f"redis: lookup of {len(names)} repeat claims failed ({type(exc).__name__})"
         ) from exc
     return values
+
+
+async def report_seen(
+    redis: aioredis.Redis, *, keys: RedisKeys, counts: Mapping[str, int], now_s: float
+) -> None:
+    """Repeats per mapping id, for the loader to stamp ``last_seen`` and ``capture_count``
+    on the stubs (two hashes, one pipelined round trip; the loader takes them)."""
+    if not counts:
+        return
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.hset(keys.last_seen, mapping=dict.fromkeys(counts, f"{now_s:.3f}"))
+            for mapping_id, count in counts.items():
+                pipe.hincrby(keys.seen_counts, mapping_id, count)
+            await pipe.execute()
+    except RedisError as exc:
+        raise QueueError(
+            f"redis: reporting {len(counts)} repeated mappings failed ({type(exc).__name__})"
+        ) from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,12 +40,14 @@ ClaimAndEnqueueFn = Callable[..., Awaitable[list[bool]]]
 class Keyed:
     """A sanitized exchange with its dedup hash. ``normalized``: what the dedup stage
     computed the hash from, when the mapping stage can reuse it (else None). ``host``:
-    the canonical destination host, for shard routing ("" = from the authority)."""
+    the canonical destination host, for shard routing ("" = from the authority).
+    ``stub_hash``: what names the stub ("" = the dedup hash)."""
 
     exchange: Exchange
     dedup_hash: str
     normalized: NormalizedRequest | None = None
     host: str = ""
+    stub_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,12 @@ class Prepared:
     dedup_hash: str
     entry: dict[str, str] | None
     repeat_key: RepeatKey | None = None
+    stub_hash: str = ""
+
+    @property
+    def mapping_id(self) -> str:
+        """The id of the stub this exchange is recorded as."""
+        return stubs.mapping_id(self.stub_hash or self.dedup_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +126,7 @@ def prepare(
         keyed = stages.dedup(clean)
         # is_new_locally and claim count collector_deduplication_operations_total.
         if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash):
-            return Prepared(keyed.dedup_hash, None, repeat_key)
+            return Prepared(keyed.dedup_hash, None, repeat_key, keyed.stub_hash)
         mapping = stages.build_mapping(keyed)
         if mapping is None:
             return None
@@ -132,7 +141,7 @@ def prepare(
         _dropped.labels(reason="internal_error").inc()
         log.exception("pipeline: mapping failed")
         return None
-    return Prepared(keyed.dedup_hash, entry, repeat_key)
+    return Prepared(keyed.dedup_hash, entry, repeat_key, keyed.stub_hash)
 
 
 def _without_bodies(exchange: Exchange) -> Exchange:
@@ -185,9 +194,9 @@ class DedupStage:
         self.is_new_locally: Callable[[str], bool] = deduplicator.is_new_locally
 
     def __call__(self, exchange: Exchange) -> Keyed:
-        dedup_hash, normalized = self._deduplicator.hash_normalized(exchange)
+        dedup_hash, stub_hash, normalized = self._deduplicator.key_parts(exchange)
         host = self._deduplicator.normalizer.canonical_host(exchange)
-        return Keyed(exchange, dedup_hash, normalized, host)
+        return Keyed(exchange, dedup_hash, normalized, host, stub_hash)
 
 
 class MappingStage:
@@ -200,7 +209,7 @@ class MappingStage:
     def __call__(self, keyed: Keyed) -> dict[str, Any] | None:
         return stubs.build_mapping(
             keyed.exchange,
-            dedup_hash=keyed.dedup_hash,
+            dedup_hash=keyed.stub_hash or keyed.dedup_hash,
             config=self._config,
             normalizer=self._normalizer,
             normalized=keyed.normalized,
@@ -245,6 +254,11 @@ class RedisStages:
             self._duplicate.inc(len(claimed) - queued)
         return claimed
 
+    async def seen_again(self, counts: Mapping[str, int]) -> None:
+        await queue_writer.report_seen(
+            self._redis, keys=self._keys, counts=counts, now_s=time.time()
+        )
+
     async def record_skips(self, skipped: Sequence[Skipped]) -> None:
         await skips.record_skips(self._redis, keys=self._keys, skipped=skipped)
 
@@ -273,6 +287,7 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
         claim_and_enqueue=writes.claim_and_enqueue if writes.has_script else None,
         repeats=repeats if repeats.enabled else None,
         seen_in_redis=writes.seen_in_redis if writes.has_script and repeats.shared else None,
+        seen_again=writes.seen_again if redis is not None else None,
         canonical_host=normalizer.canonical_host,
         record_skips=writes.record_skips if redis is not None else None,
     )

@@ -349,7 +349,7 @@ def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
         with Box(
             engine, sandbox_image=images.base, run_dir=tmp_path / workload, ready_timeout_s=30
         ) as box:
-            for name in ("namespace", "configmap", workload):
+            for name in ("00-namespace", "configmap", workload):
                 box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
             with pytest.raises(BoxError) as caught:
                 box.start()

@@ -75,6 +75,9 @@ class FakeWireMock:
         if path.startswith("/__admin/mappings/") and request.method == "GET":
             found = self.stubs.get(path.rsplit("/", 1)[1])
             return httpx.Response(200, json=found) if found else httpx.Response(404)
+        if path.startswith("/__admin/mappings/") and request.method == "DELETE":
+            found = self.stubs.pop(path.rsplit("/", 1)[1], None)
+            return httpx.Response(200) if found else httpx.Response(404)
         if path == "/__admin/health":
             return httpx.Response(200, json={"status": "healthy"})
         return httpx.Response(404)

@@ -160,6 +160,15 @@ class _Pipe:
     def hset(self, key, mapping):
         self.calls.append(("hset", (key, mapping)))
 
+    def zadd(self, key, mapping):
+        self.calls.append(("zadd", (key, mapping)))
+
+    def lpush(self, key, *values):
+        self.calls.append(("lpush", (key, values)))
+
+    def ltrim(self, key, start, end):
+        self.calls.append(("ltrim", (key, start, end)))
+
     async def execute(self):
         """All or nothing, like MULTI/EXEC."""
         if self.redis.failure is not None:
@@ -169,9 +178,15 @@ class _Pipe:
                 self.redis.acked.extend(args)
             elif op == "del":
                 self.redis.deleted.extend(args)
-            elif op == "hset":
+            elif op in ("hset", "zadd"):
                 key, mapping = args
                 self.redis.hashes.setdefault(key, {}).update(mapping)
+            elif op == "lpush":
+                key, values = args
+                self.redis.lists[key] = [*reversed(values), *self.redis.lists.get(key, [])]
+            elif op == "ltrim":
+                key, start, end = args
+                self.redis.lists[key] = self.redis.lists.get(key, [])[start : end + 1]
             else:
                 self.redis.added.append(args)
         return [1] * len(self.calls)
@@ -217,7 +232,9 @@ class FakeRedis:
         self.released: dict[str, int | None] = {}
         self.failure: BaseException | None = None
         # Hashes (the shard records) and held locks, by key.
+        # Hashes and sorted sets (the shard records, the seen index) and lists, by key.
         self.hashes: dict[str, dict[str, str]] = {}
+        self.lists: dict[str, list[str]] = {}
         self.locks: dict[str, str] = {}
         self.lock_attempts = 0
         self.lock_acquisitions = 0
@@ -229,6 +246,11 @@ class FakeRedis:
         if self.failure is not None:
             raise self.failure
         return len(self.hashes.get(key, {}))
+
+    async def hmget(self, key, fields):
+        # Not failed by ``failure``: the tests that set it fail the ack after an import.
+        held = self.hashes.get(key, {})
+        return [held.get(f) for f in fields]
 
     async def hscan(self, key, cursor=0, count=None):
         """Pages of ``count`` in insertion order; the cursor is the next position."""

@@ -24,6 +24,7 @@ from ext_proc_server.core.config.workloads import WorkloadsConfig
 # name relative to the VirtualService's namespace, which is rarely the service meant).
 _ROUTABLE_HOST = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
 COLLECTOR_SERVICE = "mockado-collector"
+OnMiss = Literal["fail", "passthrough"]
 # The Envoy minor version of the supported Istio (1.29 sidecars run Envoy 1.37;
 # docs/runbook.md has the matrix).
 ENVOY_VERSION = "1.37"
@@ -35,6 +36,11 @@ class CanaryConfig(ConfigSection):
     workload_labels: dict[str, str] = Field(default_factory=dict, validate_default=True)
     # Captured hosts to mock for those workloads.
     hosts: list[str] = Field(default_factory=list, validate_default=True)
+    # A canary call no stub matches: "fail" answers the catch-all's 404; "passthrough"
+    # proxies it to the real service, and the exchange is captured (the next call is
+    # mocked). on_miss_hosts overrides it per host (each one of hosts).
+    on_miss: OnMiss = "fail"
+    on_miss_hosts: dict[str, OnMiss] = Field(default_factory=dict)
 
     _labels = field_validator("workload_labels")(classmethod(lambda cls, v: check_labels(v)))
 
@@ -67,6 +73,22 @@ class CanaryConfig(ConfigSection):
                 "to the mocks"
             )
         return labels
+
+    @field_validator("on_miss_hosts")
+    @classmethod
+    def _known_hosts(cls, hosts: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        listed = info.data.get("hosts") or []
+        out: dict[str, str] = {}
+        for raw, mode in hosts.items():
+            host = raw.strip().lower()
+            if host not in listed:
+                raise KeyedValueError(raw, "not one of this canary's hosts")
+            out[host] = mode
+        return out
+
+    def passthrough_hosts(self) -> list[str]:
+        """The hosts whose misses go to the real service (``on_miss``, per host first)."""
+        return [h for h in self.hosts if self.on_miss_hosts.get(h, self.on_miss) == "passthrough"]
 
 
 class NamespaceConfig(ConfigSection):

@@ -49,6 +49,11 @@ class LoaderConfig(ConfigSection):
     backup_keep: int = Field(default=5, ge=1)
     # How often each shard is checked for a WireMock that restarted empty or lost stubs.
     resync_check_interval_s: float = Field(default=2.0, ge=0.1, le=3600)
+    # Stubs nothing captured for this long are removed (None: kept forever).
+    stub_ttl_s: float | None = Field(default=None, ge=1, le=10 * 365 * 86_400)
+    # How often repeats reported by the collectors are stamped on the stubs (last_seen,
+    # capture_count) and stubs past stub_ttl_s are removed.
+    stub_refresh_interval_s: float = Field(default=30.0, ge=0.05, le=3600)
     # HTTP Basic credentials for WireMock's admin API (--admin-api-basic-auth user:pass).
     # Set the password from a Secret: MOCKADO_LOADER__WIREMOCK_ADMIN_PASSWORD.
     wiremock_admin_user: str | None = Field(default=None, min_length=1)

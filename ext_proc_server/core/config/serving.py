@@ -9,7 +9,7 @@ from ext_proc_server.core.config.checks import (
     check_dns_label,
     check_host_patterns,
 )
-from ext_proc_server.core.config.sections import ConfigSection
+from ext_proc_server.core.config.sections import ConfigSection, check_http_url
 
 DEFAULT_SHARD = "default"
 # A group names the Kubernetes Service "mockado-wiremock-<group>" (at most 63 characters).
@@ -25,6 +25,10 @@ class ServingConfig(ConfigSection):
     # Where each shard's catch-all reports a miss (the loader's /unmatched). Default: the
     # loader's own http_port on 127.0.0.1; in Kubernetes, the loader Service.
     unmatched_webhook_url: str | None = None
+    # Where a pass-through miss (canary on_miss: passthrough) is proxied. Default: the
+    # real host itself (http://<host>), through WireMock's capturing sidecar; `mockado up`
+    # sets its capturing proxy. Host is kept either way.
+    passthrough_url: str | None = None
     # WireMock of the rendered Kubernetes manifests (deploy/wiremock.yaml): image, and the
     # standalone jar inside it, run with `java -jar`.
     wiremock_image: str = "wiremock/wiremock:3.13.2"
@@ -34,6 +38,10 @@ class ServingConfig(ConfigSection):
     # image (a JRE cannot compile it). False: stock WireMock, `java -jar` in wiremock_image.
     indexed_stubs: bool = True
     jdk_image: str = "eclipse-temurin:17-jdk"
+
+    _passthrough = field_validator("passthrough_url")(
+        classmethod(lambda cls, v: v if v is None else check_http_url(v))
+    )
 
     @field_validator("shard_groups")
     @classmethod

@@ -13,6 +13,7 @@ SUBCOMMANDS = [
     "ext-proc",
     "loader",
     "misses",
+    "drift",
     "restore",
     "sanitize",
     "render",

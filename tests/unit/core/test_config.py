@@ -170,3 +170,12 @@ def test_cluster_hosts_follow_the_config():
     assert hosts.canonical("api.payments") == "api.payments.svc.corp.internal"
     assert hosts.canonical("api.orders") == "api.orders.svc.corp.internal"
     assert hosts.canonical("api.shop") == "api.shop"
+
+
+def test_stub_ttl_is_off_by_default_and_validated_at_load():
+    assert load_config(None, env={}).loader.stub_ttl_s is None
+    assert load_config(None, env={"MOCKADO_LOADER__STUB_TTL_S": "86400"}).loader.stub_ttl_s == 86400
+    with pytest.raises(ConfigError, match=r"loader\.stub_ttl_s"):
+        load_config(None, env={}, overrides={"loader.stub_ttl_s": 0})
+    with pytest.raises(ConfigError, match=r"loader\.stub_refresh_interval_s"):
+        load_config(None, env={}, overrides={"loader.stub_refresh_interval_s": -1})

@@ -143,7 +143,19 @@ def test_stateful_hash_includes_the_response_but_not_its_noise() -> None:
     b = dedup.hash(_exchange(response_body=b'{"n":2,"at":"2024-05-01T00:00:00Z"}'))
     assert a == a_again
     assert a != b
-    assert _dedup().hash(_exchange(response_body=b'{"n":2}')) == _dedup().hash(_exchange())
+    assert _dedup().hash(_exchange(response_body=b'{"ok":false}')) == _dedup().hash(_exchange())
+
+
+def test_a_changed_response_shape_is_a_new_key_for_the_same_stub() -> None:
+    dedup = _dedup()
+    key, stub, _ = dedup.key_parts(_exchange(response_body=b'{"n":1,"items":[1,2]}'))
+    same = dedup.key_parts(_exchange(response_body=b'{"n":7,"items":[3],"trace_id":"x"}'))
+    retyped = dedup.key_parts(_exchange(response_body=b'{"n":"1","items":[1,2]}'))
+    added = dedup.key_parts(_exchange(response_body=b'{"n":1,"items":[1,2],"more":true}'))
+    status = dedup.key_parts(_exchange(status=503, response_body=b'{"n":1,"items":[1,2]}'))
+    assert same[:2] == (key, stub)  # values, list length and noise fields are not shape
+    for changed in (retyped, added, status):
+        assert changed[0] != key and changed[1] == stub
 
 
 def test_lru_check_and_add_and_eviction() -> None:

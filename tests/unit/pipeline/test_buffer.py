@@ -5,6 +5,7 @@ import dataclasses
 
 from ext_proc_server.core import metrics
 from ext_proc_server.core.errors import QueueError
+from ext_proc_server.mapping.stubs import mapping_id
 from ext_proc_server.pipeline import CapturePipeline
 from tests.unit.pipeline.pipeline_helpers import FakeRedis, cfg, dropped, exchange, stages, wait_for
 
@@ -147,3 +148,29 @@ def test_combined_claim_and_enqueue_is_one_call_per_batch_and_retried():
     assert calls["n"] == 2  # the failed attempt, then one call for the whole batch
     assert sorted(e["host"] for e in redis.entries) == ["api.example"] * 6
     assert enqueued == 6
+
+
+def test_duplicates_found_after_sanitizing_are_reported_as_seen_again():
+    redis, reported = FakeRedis(), []
+
+    async def seen_again(counts):
+        reported.append(dict(counts))
+
+    async def go():
+        wired = dataclasses.replace(stages(redis), seen_again=seen_again)
+        pipe = CapturePipeline(cfg(), stages=wired)
+        pipe.start()
+        for _ in range(3):  # the first is queued, the next two are local duplicates
+            assert pipe.submit(exchange("/a"))
+        redis.claimed.add("/b")  # another replica recorded /b: its claim fails here
+        assert pipe.submit(exchange("/b"))
+        await wait_for(lambda: pipe.held == 0 and reported)
+        await pipe.stop()
+
+    asyncio.run(go())
+    totals = {}
+    for counts in reported:
+        for stub_id, count in counts.items():
+            totals[stub_id] = totals.get(stub_id, 0) + count
+    assert totals == {mapping_id("/a"): 2, mapping_id("/b"): 1}
+    assert len(redis.entries) == 1

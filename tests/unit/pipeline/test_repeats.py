@@ -85,10 +85,13 @@ def test_a_repeat_skips_sanitizing_and_a_changed_response_takes_the_full_path():
         assert pipe.submit(_exchange(body=b'{"balance":99,"owner":"bia"}'))
         await wait_for(lambda: pipe.held == 0 and _repeats("local") - before == 6)
         assert sanitizer.calls == 1
-        # Another shape (a new key): the full path sees it; the mapping dedups.
+        # Another shape (a new key): the full path sees it, and it replaces the stub
+        # (drift: the same mapping id, queued again).
         assert pipe.submit(_exchange(body=b'{"balance":10,"owner":"ana","frozen":true}'))
         await wait_for(lambda: pipe.held == 0 and sanitizer.calls == 2)
-        assert len(redis.entries) == 1
+        assert len(redis.entries) == 2
+        ids = {json.loads(e["mapping"])["id"] for e in redis.entries}
+        assert len(ids) == 1
         # Another status: the full path too.
         changed = _exchange()
         changed = changed.replace(response=dataclasses.replace(changed.response, status=500))

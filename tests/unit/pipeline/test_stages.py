@@ -131,8 +131,10 @@ def test_default_dedup_hands_its_normalized_request_to_the_mapping():
     keyed = wired.dedup(clean)
     assert keyed.exchange is clean and keyed.normalized is not None
     assert keyed.dedup_hash == Deduplicator(config).hash(clean)
+    # The stub is named by the request alone, so a drifted response replaces it.
+    assert keyed.stub_hash == Deduplicator(config).key_parts(clean)[1] != keyed.dedup_hash
     alone = build_mapping(
-        clean, dedup_hash=keyed.dedup_hash, config=config, normalizer=NoiseNormalizer(config)
+        clean, dedup_hash=keyed.stub_hash, config=config, normalizer=NoiseNormalizer(config)
     )
     assert wired.build_mapping(keyed) == alone
     # Without Redis the one-round-trip script is left out.

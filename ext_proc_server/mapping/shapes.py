@@ -1,0 +1,115 @@
+"""Response shapes: what drift is measured on.
+
+A response's *shape* is its status and, for a JSON body, each key path with the JSON
+type of its value (``$.items[].id: number``), never the values themselves. List
+elements share one path (``[]``), so a longer list is the same shape; noise fields
+(request ids, trace ids, ``collector.noise_rules``) are left out, so a field that comes
+and goes with every call is not drift; sanitized values keep their type, so a new
+pseudonym is not drift either.
+
+The collector puts :func:`shape_digest` into the dedup key, so a known request whose
+response changed shape is let through and replaces its stub; the loader describes what
+changed with :func:`shape_changes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from ext_proc_server.mapping.noise import field_key
+
+# Paths kept per shape: a body with more is described by its first ones (the digest
+# still covers every path).
+MAX_SHAPE_PATHS = 2_000
+# Changes listed per drift record.
+MAX_CHANGES = 20
+_TYPES = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+Shape = dict[str, str]
+
+
+def json_shape(document: Any, *, noise: Collection[str] = ()) -> Shape:
+    """Key path -> JSON type of a parsed document; keys in ``noise`` (compared with
+    :func:`~ext_proc_server.mapping.noise.field_key`) are left out."""
+    shape: Shape = {}
+    _walk(document, "$", shape, noise)
+    return shape
+
+
+def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
+    if len(shape) >= MAX_SHAPE_PATHS:
+        return
+    if isinstance(node, dict):
+        _add(shape, path, "object")
+        for key, value in node.items():
+            if field_key(str(key)) not in noise:
+                _walk(value, f"{path}.{key}", shape, noise)
+    elif isinstance(node, list):
+        _add(shape, path, "array")
+        for value in node:
+            _walk(value, f"{path}[]", shape, noise)
+    else:
+        _add(shape, path, _TYPES.get(type(node), "other"))
+
+
+def _add(shape: Shape, path: str, kind: str) -> None:
+    # Elements of one list may differ in type: their path keeps every type seen, sorted.
+    known = shape.get(path)
+    if known is None:
+        shape[path] = kind
+    elif kind not in known.split("|"):
+        shape[path] = "|".join(sorted({*known.split("|"), kind}))
+
+
+def body_shape(body: bytes, content_type: str, *, noise: Collection[str] = ()) -> Shape | None:
+    """The shape of a JSON response body, or None when it is not JSON."""
+    if "json" not in content_type or not body:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return json_shape(document, noise=noise)
+
+
+def shape_digest(status: int, shape: Shape | None) -> str:
+    """Hex digest (16 bytes) of a status and a shape: equal shapes, equal digests."""
+    text = json.dumps([status, sorted(shape.items()) if shape is not None else None])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def mapping_shape(mapping: Mapping[str, Any], *, noise: Collection[str] = ()) -> tuple[int, Shape]:
+    """(status, shape) of a WireMock stub's response as mockado wrote it."""
+    response = mapping.get("response") or {}
+    status = int(response.get("status") or 200)
+    if "jsonBody" in response:
+        return status, json_shape(response["jsonBody"], noise=noise)
+    body = response.get("body")
+    if isinstance(body, str) and body.lstrip()[:1] in ("{", "["):
+        # JSON kept as its own text (served byte for byte).
+        try:
+            return status, json_shape(json.loads(body), noise=noise)
+        except ValueError:
+            pass
+    return status, {}
+
+
+def shape_changes(old: tuple[int, Shape], new: tuple[int, Shape]) -> list[str]:
+    """What differs between two (status, shape): status first, then removed, added and
+    retyped paths, at most :data:`MAX_CHANGES` (the last line says how many more)."""
+    (old_status, old_shape), (new_status, new_shape) = old, new
+    changes = [f"status {old_status} -> {new_status}"] if old_status != new_status else []
+    for path in sorted(old_shape.keys() - new_shape.keys()):
+        changes.append(f"removed {path} ({old_shape[path]})")
+    for path in sorted(new_shape.keys() - old_shape.keys()):
+        changes.append(f"added {path} ({new_shape[path]})")
+    for path in sorted(old_shape.keys() & new_shape.keys()):
+        if old_shape[path] != new_shape[path]:
+            changes.append(f"type {path}: {old_shape[path]} -> {new_shape[path]}")
+    if len(changes) > MAX_CHANGES:
+        more = len(changes) - (MAX_CHANGES - 1)
+        changes = [*changes[: MAX_CHANGES - 1], f"... and {more} more"]
+    return changes

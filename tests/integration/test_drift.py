@@ -1,0 +1,69 @@
+"""Drift end to end: through ``mockado up`` (real Envoy, ext_proc, Redis, loader and
+WireMock), an upstream whose answer changes shape replaces its stub and leaves exactly
+one drift record."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+
+from tests.support.processes import poll_until
+from tests.support.switch_upstream import switch_upstream
+
+FIRST = {"id": 7, "name": "Ana", "plan": "gold"}
+# Another shape: "plan" is gone, "tier" is new and "id" became a string.
+CHANGED = {"id": "7", "name": "Ana", "tier": 2}
+
+
+def _served(stack, want: dict) -> bool:
+    resp = httpx.get(f"{stack.wiremock_url}/api/profile/7", timeout=5)
+    return resp.status_code == 200 and set(resp.json()) == set(want)
+
+
+def _drift(stack, mockado_bin: str, clean_env: dict) -> list[dict]:
+    config = stack.state_dir / "mockado.effective.yaml"
+    result = subprocess.run(
+        [mockado_bin, "drift", "--json", "--config", str(config)],
+        capture_output=True, text=True, env=clean_env, timeout=60, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def test_a_changed_response_shape_replaces_the_stub_with_one_drift_record(
+    stack_factory, mockado_bin, clean_env
+):
+    with switch_upstream(200, FIRST) as upstream:
+        stack = stack_factory(upstream=upstream.url)
+        assert httpx.get(f"{stack.proxy_url}/api/profile/7", timeout=10).json() == FIRST
+        assert poll_until(lambda: _served(stack, FIRST), timeout_s=30), "first answer not mocked"
+        # The same shape again (other values) is no drift.
+        upstream.answer = (200, {**FIRST, "name": "Bia"})
+        assert httpx.get(f"{stack.proxy_url}/api/profile/7", timeout=10).status_code == 200
+
+        upstream.answer = (200, CHANGED)
+        for _ in range(3):  # repeats of the new shape are one drift, not three
+            assert httpx.get(f"{stack.proxy_url}/api/profile/7", timeout=10).json() == CHANGED
+        assert poll_until(lambda: _served(stack, CHANGED), timeout_s=30), "stub not updated"
+
+        records = poll_until(lambda: _drift(stack, mockado_bin, clean_env), timeout_s=10)
+        assert len(records) == 1
+        [record] = records
+        assert record["path_template"] == "/api/profile/{id}"
+        assert record["method"] == "GET"
+        assert record["changes"] == [
+            "removed $.plan (string)", "added $.tier (number)", "type $.id: number -> string"
+        ]  # fmt: skip
+        # One stub, replaced in place: the catch-all and it.
+        stubs = httpx.get(f"{stack.wiremock_url}/__admin/mappings", timeout=5).json()
+        recorded = [m for m in stubs["mappings"] if not m["metadata"]["mockado"].get("catch_all")]
+        assert len(recorded) == 1
+        lifecycle = recorded[0]["metadata"]["mockado"]
+        assert lifecycle["capture_count"] == 2
+        assert lifecycle["first_seen"] < lifecycle["last_seen"]
+        table = subprocess.run(
+            [mockado_bin, "drift", "--config", str(stack.state_dir / "mockado.effective.yaml")],
+            capture_output=True, text=True, env=clean_env, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        assert "/api/profile/{id}" in table and "added $.tier (number)" in table

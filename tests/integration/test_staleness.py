@@ -1,0 +1,63 @@
+"""Staleness end to end through ``mockado up`` (real Envoy, ext_proc, Redis, loader and
+WireMock): repeats keep a stub alive and counted; once nothing captures it for
+``loader.stub_ttl_s`` it is removed from WireMock and from its shard's record."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import redis
+import yaml
+
+from tests.support.metrics_text import scrape, total
+from tests.support.processes import poll_until
+from tests.support.switch_upstream import switch_upstream
+
+TTL_S = 2.0
+CONFIG = yaml.safe_dump({"loader": {"stub_ttl_s": TTL_S, "stub_refresh_interval_s": 0.2}})
+
+
+def _stub(stack) -> dict | None:
+    mappings = httpx.get(f"{stack.wiremock_url}/__admin/mappings", timeout=5).json()["mappings"]
+    found = [m for m in mappings if m["request"].get("urlPath") == "/api/rates"]
+    return found[0] if found else None
+
+
+def test_repeats_keep_a_stub_alive_and_a_stub_past_its_ttl_disappears(stack_factory):
+    with switch_upstream(200, {"brl": 5.1}) as upstream:
+        stack = stack_factory(upstream=upstream.url, config_text=CONFIG)
+        assert httpx.get(f"{stack.proxy_url}/api/rates", timeout=10).status_code == 200
+        first = poll_until(lambda: _stub(stack), timeout_s=30)
+        assert first, "never recorded"
+        lifecycle = first["metadata"]["mockado"]
+        assert lifecycle["capture_count"] == 1
+        assert lifecycle["first_seen"] == lifecycle["last_seen"]
+
+        # Captured again and again for longer than the TTL: the stub stays, and its
+        # last_seen and capture_count follow the repeats.
+        until = time.monotonic() + TTL_S * 2
+        while time.monotonic() < until:
+            assert httpx.get(f"{stack.proxy_url}/api/rates", timeout=10).status_code == 200
+            assert _stub(stack) is not None, "expired while still captured"
+            time.sleep(0.2)
+        kept = poll_until(
+            lambda: (s := _stub(stack)) and s["metadata"]["mockado"]["capture_count"] > 5 and s,
+            timeout_s=5,
+        )
+        assert kept, "repeats were not stamped on the stub"
+        meta = kept["metadata"]["mockado"]
+        assert meta["first_seen"] == lifecycle["first_seen"]
+        assert meta["last_seen"] >= lifecycle["last_seen"] + TTL_S
+
+        # Nothing captures it any more: gone from WireMock (the catch-all answers) and
+        # from the shard's record, which resync and later backups read.
+        assert poll_until(lambda: _stub(stack) is None, timeout_s=TTL_S + 5), "never expired"
+        assert httpx.get(f"{stack.wiremock_url}/api/rates", timeout=5).status_code == 404
+        config = stack.effective_config
+        client = redis.Redis.from_url(config["loader"]["redis_url"])
+        queue = config["loader"]["redis_queue"]
+        assert client.hkeys(f"{queue}:record:default") == []
+        assert client.zcard(f"{queue}:seen-at:default") == 0
+        metrics = scrape(f"http://127.0.0.1:{config['loader']['http_port']}/metrics")
+        assert total(metrics, "mockado_stubs_expired_total", shard="default") == 1

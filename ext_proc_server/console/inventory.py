@@ -9,9 +9,9 @@ sanitized values and pattern holes), so a miss lands on the endpoint it missed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.misses import ID_SEGMENT, MissRecord, split_path_pattern, template_path
@@ -22,6 +22,28 @@ NO_NAMESPACE = "(none)"
 _REGEX_SYNTAX = re.compile(r"(?<!\\)[\[\](){}*+?.|^$]")
 
 
+class DriftLike(Protocol):
+    """What the console reads of a drift record (``loader.drift.DriftRecord``)."""
+
+    namespace: str
+    host: str
+    method: str
+    path_template: str
+    mapping_id: str
+    changes: tuple[str, ...]
+    at_s: float
+
+
+# A stub's lifecycle from its mapping: first_seen, last_seen and capture_count.
+Lifecycle = Callable[[Mapping[str, Any]], Mapping[str, float | int | None]]
+
+
+def capture_time_lifecycle(mapping: Mapping[str, Any]) -> Mapping[str, float | int | None]:
+    """The lifecycle of a stub that carries only its capture time."""
+    captured = ((mapping.get("metadata") or {}).get("mockado") or {}).get("captured_at_s")
+    return {"first_seen": captured, "last_seen": captured, "capture_count": 1}
+
+
 @dataclass(frozen=True, slots=True)
 class StubRow:
     shard: str
@@ -29,9 +51,10 @@ class StubRow:
     method: str
     url: str
     status: int | None
-    captured_at_s: float
+    last_seen_s: float
     # Requests it answered (mockado's launcher counts them); None where unknown.
     hits: int | None = None
+    drift: int = 0
 
 
 def total_hits(stubs: Iterable[StubRow]) -> int | None:
@@ -48,12 +71,16 @@ class Endpoint:
     misses: int = 0
 
     @property
-    def last_captured_s(self) -> float:
-        return max((s.captured_at_s for s in self.stubs), default=0.0)
+    def last_seen_s(self) -> float:
+        return max((s.last_seen_s for s in self.stubs), default=0.0)
 
     @property
     def hits(self) -> int | None:
         return total_hits(self.stubs)
+
+    @property
+    def drift(self) -> int:
+        return sum(s.drift for s in self.stubs)
 
 
 @dataclass
@@ -63,6 +90,12 @@ class HostView:
     misses: int = 0
     # Captures of this host that got no stub, by reason (the collector's skip record).
     skips: HostSkips | None = None
+    # Drift records of this host's stubs (in this namespace), newest first.
+    drift_records: list[DriftLike] = field(default_factory=list)
+
+    @property
+    def drift(self) -> int:
+        return len(self.drift_records)
 
     @property
     def skipped(self) -> int:
@@ -73,8 +106,8 @@ class HostView:
         return sum(len(e.stubs) for e in self.endpoints.values())
 
     @property
-    def last_captured_s(self) -> float:
-        return max((e.last_captured_s for e in self.endpoints.values()), default=0.0)
+    def last_seen_s(self) -> float:
+        return max((e.last_seen_s for e in self.endpoints.values()), default=0.0)
 
     @property
     def hits(self) -> int | None:
@@ -105,8 +138,12 @@ class NamespaceView:
         return sum(h.skipped for h in self.hosts.values())
 
     @property
-    def last_captured_s(self) -> float:
-        return max((h.last_captured_s for h in self.hosts.values()), default=0.0)
+    def drift(self) -> int:
+        return sum(h.drift for h in self.hosts.values())
+
+    @property
+    def last_seen_s(self) -> float:
+        return max((h.last_seen_s for h in self.hosts.values()), default=0.0)
 
     @property
     def hits(self) -> int | None:
@@ -122,10 +159,16 @@ def build_inventory(
     normalizer: NoiseNormalizer,
     hits: Mapping[str, Mapping[str, int] | None] | None = None,
     skips: Mapping[str, HostSkips] | None = None,
+    drift: Iterable[DriftLike] = (),
+    lifecycle: Lifecycle = capture_time_lifecycle,
 ) -> dict[str, NamespaceView]:
-    """(shard, mapping) pairs, the miss report, each shard's hit counts (None: unknown)
-    and each host's skip record -> namespace views, sorted by name."""
+    """(shard, mapping) pairs, the miss report, each shard's hit counts (None: unknown),
+    each host's skip record and the drift records -> namespace views, sorted by name."""
     hits = hits or {}
+    drift = list(drift)
+    drift_by_stub: dict[str, int] = {}
+    for record in drift:
+        drift_by_stub[record.mapping_id] = drift_by_stub.get(record.mapping_id, 0) + 1
     views: dict[str, NamespaceView] = {}
     for shard, mapping in stubs:
         meta = (mapping.get("metadata") or {}).get("mockado") or {}
@@ -144,8 +187,9 @@ def build_inventory(
             method=method,
             url=_url(request),
             status=(mapping.get("response") or {}).get("status"),
-            captured_at_s=float(meta.get("captured_at_s") or 0.0),
+            last_seen_s=float(lifecycle(mapping).get("last_seen") or 0.0),
             hits=None if counts is None else counts.get(stub_id, 0),
+            drift=drift_by_stub.get(stub_id, 0),
         )
         view = views.setdefault(namespace, NamespaceView(namespace))
         view.host(host).endpoint(method, path).stubs.append(row)
@@ -154,6 +198,10 @@ def build_inventory(
             host = views.setdefault(namespace, NamespaceView(namespace)).host(miss.host)
             host.misses += miss.count
             host.endpoint(miss.method, miss.path).misses += miss.count
+    for record in drift:
+        namespace = record.namespace or NO_NAMESPACE
+        view = views.setdefault(namespace, NamespaceView(namespace))
+        view.host(record.host).drift_records.append(record)
     for view in views.values():
         for host in view.hosts.values():
             host.skips = (skips or {}).get(host.host)

@@ -18,7 +18,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ext_proc_server.console.auth import ConsoleAuth
-from ext_proc_server.console.inventory import NamespaceView, build_inventory
+from ext_proc_server.console.inventory import (
+    DriftLike,
+    Lifecycle,
+    NamespaceView,
+    build_inventory,
+    capture_time_lifecycle,
+)
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import MockadoError
 from ext_proc_server.mapping.noise import NoiseNormalizer
@@ -32,6 +38,8 @@ MissesSource = Callable[[], Awaitable[Sequence[MissRecord]]]
 HitsSource = Callable[[], Awaitable[Mapping[str, Mapping[str, int] | None]]]
 # Host -> its record of captures that got no stub (the collector's skip record).
 SkipsSource = Callable[[], Awaitable[Mapping[str, HostSkips]]]
+# The drift records, newest first.
+DriftSource = Callable[[], Awaitable[Sequence[DriftLike]]]
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -64,12 +72,16 @@ class Console:
         misses: MissesSource,
         hits: HitsSource | None = None,
         skips: SkipsSource | None = None,
+        drift: DriftSource | None = None,
+        lifecycle: Lifecycle = capture_time_lifecycle,
     ) -> None:
         self._auth = ConsoleAuth(config.loader)
         self._stubs = stubs
         self._misses = misses
         self._hits = hits
         self._skips = skips
+        self._drift = drift
+        self._lifecycle = lifecycle
         self._normalizer = NoiseNormalizer(config.collector)
         self._env = _environment()
         self._grafana_url = config.loader.console_grafana_url
@@ -112,7 +124,12 @@ class Console:
             normalizer=self._normalizer,
             hits=hits,
             skips=skips,
+            drift=await self._drift_records(),
+            lifecycle=self._lifecycle,
         )
+
+    async def _drift_records(self) -> Sequence[DriftLike]:
+        return await self._drift() if self._drift is not None else []
 
     async def _skip_records(self) -> Mapping[str, HostSkips]:
         return await self._skips() if self._skips is not None else {}
@@ -147,9 +164,10 @@ class Console:
                 meta = (mapping.get("metadata") or {}).get("mockado") or {}
                 counts = (await self._hits()).get(shard) if self._hits is not None else None
                 hits = None if counts is None else counts.get(stub_id, 0)
+                drift = [d for d in await self._drift_records() if d.mapping_id == stub_id]
                 return self._page(
                     "stub.html", shard=shard, stub_id=stub_id, mapping=mapping, meta=meta,
-                    hits=hits,
+                    hits=hits, lifecycle=self._lifecycle(mapping), drift=drift,
                 )  # fmt: skip
         return self._page("not_found.html", 404, what="stub")
 

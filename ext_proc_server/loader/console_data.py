@@ -15,6 +15,7 @@ from ext_proc_server.console import Console
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.drift import DriftRecord, drift_records, stub_lifecycle
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.wiremock_client import WireMockClient
 from ext_proc_server.misses import MissRecord, MissStore
@@ -98,7 +99,17 @@ def console_routes(
 
     recorded = RecordedStubs(record, clients)
     skips = SkipRecords(redis, keys)
+
+    async def drift() -> Sequence[DriftRecord]:
+        return await drift_records(redis, keys=keys)
+
     console = Console(
-        config, stubs=recorded.all, misses=misses, hits=recorded.hits, skips=skips.by_host
+        config,
+        stubs=recorded.all,
+        misses=misses,
+        hits=recorded.hits,
+        skips=skips.by_host,
+        drift=drift,
+        lifecycle=stub_lifecycle,
     )
     return console.routes()

@@ -4,6 +4,9 @@ and to the miss report, and check what each page says against what was sent."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import httpx
 from selenium.webdriver.common.by import By
 
@@ -11,6 +14,7 @@ from tests.support.browser import chromium
 from tests.support.miss_traffic import CANARY_CONFIG, HOST, miss, record, wait_for_misses
 from tests.support.paths import REPO
 from tests.support.processes import poll_until
+from tests.support.switch_upstream import switch_upstream
 
 GRAFANA = "http://grafana.example:3000/d/mockado"
 CONFIG = CANARY_CONFIG + f"loader:\n  console_grafana_url: {GRAFANA}\n"
@@ -62,7 +66,7 @@ def test_click_through_the_console(stack_factory, mockado_bin, clean_env):
         # Captured by `mockado up` in "local"; the canary namespace "shop" has only misses.
         [local] = [row for key, row in namespaces.items() if key.startswith("local ")]
         assert local[:3] == ["local", "1", "2"] and int(local[4]) >= CANARY_HITS + 1
-        assert int(local[5]) >= 3 and local[6] == "1", local  # misses: + any while polling
+        assert int(local[5]) >= 3 and local[6:] == ["0", "1"], local  # misses: + any polling
         [shop] = [row for key, row in namespaces.items() if key.startswith("shop ")]
         assert shop[:5] == ["shop", "1", "0", "-", "n/a"] and int(shop[5]) >= 3, shop
         skipped = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#skips tr")]
@@ -76,10 +80,11 @@ def test_click_through_the_console(stack_factory, mockado_bin, clean_env):
         endpoints = cells(driver)
         users = endpoints["GET /api/users/{id}"]
         assert users[2] == "1" and int(users[4]) >= CANARY_HITS + 1, users
-        assert int(users[5]) >= 2 and users[6].startswith("/api/users/1 → 200 ("), users
+        assert int(users[5]) >= 2 and users[6] == "0", users
+        assert users[7].startswith("/api/users/1 → 200 ("), users
         assert endpoints["POST /echo/orders"][2] == "1"
         deleted = endpoints["DELETE /api/users/{id}"]
-        assert deleted[2:] == ["0", "-", "n/a", "1", "none recorded"], deleted
+        assert deleted[2:] == ["0", "-", "n/a", "1", "0", "none recorded"], deleted
         recent = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#skipped tr")]
         assert any(r.endswith("request_truncated POST /echo/upload") for r in recent), recent
         driver.save_screenshot(str(SCREENSHOTS / "console-host.png"))
@@ -102,3 +107,45 @@ def test_click_through_the_console(stack_factory, mockado_bin, clean_env):
         # The closest stub is one click away.
         driver.find_elements(By.CSS_SELECTOR, "a.closest")[0].click()
         assert "/api/users/1" in driver.find_element(By.ID, "request").text
+
+
+FIRST = {"id": 7, "name": "Ana", "plan": "gold"}
+CHANGED = {"id": "7", "name": "Ana", "tier": 2}  # "plan" gone, "tier" new, "id" a string
+CHANGES = "removed $.plan (string); added $.tier (number); type $.id: number -> string"
+
+
+def test_drift_shows_on_its_host_endpoint_and_stub(stack_factory, mockado_bin, clean_env):
+    with switch_upstream(200, FIRST) as upstream:
+        stack = stack_factory(upstream=upstream.url)
+        [console] = stack.summary_url("console")
+
+        def served(want: dict) -> bool:
+            resp = httpx.get(f"{stack.wiremock_url}/api/profile/7", timeout=5)
+            return resp.status_code == 200 and resp.json().keys() == want.keys()
+
+        for answer in (FIRST, CHANGED):
+            upstream.answer = (200, answer)
+            assert httpx.get(f"{stack.proxy_url}/api/profile/7", timeout=10).json() == answer
+            assert poll_until(lambda answer=answer: served(answer), timeout_s=30)
+        config = str(stack.state_dir / "mockado.effective.yaml")
+
+        def drift_recorded() -> bool:
+            out = subprocess.run([mockado_bin, "drift", "--json", "--config", config],
+                                 capture_output=True, text=True, env=clean_env, check=True)  # fmt: skip
+            return bool(json.loads(out.stdout))
+
+        assert poll_until(drift_recorded, timeout_s=30), "no drift recorded"
+
+        with chromium() as driver:
+            driver.get(console)
+            assert cells(driver)["local 1"][6] == "1"  # namespace: one drift record
+            driver.find_element(By.LINK_TEXT, "local").click()
+            driver.find_element(By.CSS_SELECTOR, "table td a").click()
+            profile = cells(driver)["GET /api/profile/{id}"]
+            assert profile[2] == "1" and profile[6] == "1", profile
+            drift = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#drift tr")]
+            assert any(r.endswith(f"GET /api/profile/{{id}} {CHANGES}") for r in drift), drift
+            driver.find_element(By.CSS_SELECTOR, "a.stub").click()
+            assert CHANGES in driver.find_element(By.ID, "drift").text
+            response = driver.find_element(By.ID, "response").text  # the new answer, as a body
+            assert "tier" in response and "plan" not in response, response

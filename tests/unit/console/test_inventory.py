@@ -3,6 +3,8 @@ hits and the misses that landed there."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from ext_proc_server.console import build_inventory, stub_path_template
@@ -51,8 +53,34 @@ def test_stubs_hits_and_misses_land_on_their_endpoint():
     assert list(views) == ["(none)", "canary", "shop"]
     users = views["shop"].hosts["api"].endpoints["GET", "/users/{id}"]
     assert [s.stub_id for s in users.stubs] == ["a", "b"]
-    assert (users.hits, users.misses, users.last_captured_s) == (5, 4, 20.0)
+    assert (users.hits, users.misses, users.last_seen_s) == (5, 4, 20.0)
     assert views["canary"].hosts["api"].misses == 4 and views["canary"].stub_count == 0
     assert views["(none)"].hosts["api"].endpoints["GET", "/health"].hits == 0
     unknown = build_inventory(stubs, [], normalizer=NORMALIZER, hits={"default": None})
     assert unknown["shop"].hits is None
+
+
+@dataclass(frozen=True)
+class Drift:
+    namespace: str
+    host: str
+    method: str
+    path_template: str
+    mapping_id: str
+    changes: tuple[str, ...]
+    at_s: float
+
+
+def test_drift_lands_on_its_stub_and_host_and_lifecycle_gives_last_seen():
+    stubs = [("default", stub("a", "/users/1")), ("default", stub("b", "/users/2"))]
+    drift = [Drift("shop", "api", "GET", "/users/{id}", "a", ("added $.x (number)",), 5.0)] * 2
+
+    def lifecycle(mapping: dict) -> dict:
+        return {"first_seen": 1.0, "last_seen": 30.0 if mapping["id"] == "b" else 3.0}
+
+    views = build_inventory(stubs, [], normalizer=NORMALIZER, drift=drift, lifecycle=lifecycle)
+    host = views["shop"].hosts["api"]
+    users = host.endpoints["GET", "/users/{id}"]
+    assert [s.drift for s in users.stubs] == [2, 0] and users.drift == 2
+    assert host.drift == 2 and views["shop"].drift == 2
+    assert users.last_seen_s == 30.0

@@ -47,6 +47,8 @@ def _row(item: dict) -> tuple[str, ...]:
         for d in closest.get("differences", [])
     )
     stub = f"{closest['method']} {closest['url']}" if closest else "-"
+    if item["closest_pending"]:
+        stub, differs = "-", "not looked for yet"
     if closest and not differs:
         differs = "nothing: recorded since"
     seen = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(item["last_seen_s"]))

@@ -33,6 +33,8 @@ REDIS_PORT = 6379
 ADMIN_PATHS = ("/__admin", "/__admin/*")
 # The loader's HTTP paths anyone may call (Prometheus, health checks); /unmatched is WireMock's.
 LOADER_OPEN_PATHS = ("/metrics", "/healthz", "/readyz")
+# The web console, open in the mesh only when it has credentials (it checks them itself).
+CONSOLE_PATHS = ("/console", "/console/*")
 # The loader's webhook for WireMock's unmatched requests (serving.unmatched_webhook_url).
 UNMATCHED_PATH = "/unmatched"
 
@@ -112,13 +114,20 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
                 for shard in shard_services(config)
             ],
             loader_http_port=config.loader.http_port,
-            loader_open_paths=list(LOADER_OPEN_PATHS),
+            loader_open_paths=loader_open_paths(config),
             unmatched_path=UNMATCHED_PATH,
         ),
         mesh_security_path(cp, "envoyfilter-no-capture.yaml"): render_template(
             "istio/envoyfilter-no-capture.yaml.j2", **common, filter_name=EXT_PROC_FILTER_NAME
         ),
     }
+
+
+def loader_open_paths(config: MockadoConfig) -> list[str]:
+    """The loader's paths any caller may GET: metrics and health, and the console when
+    ``loader.console_user`` is set (without credentials it is off: docs/console.md)."""
+    console = CONSOLE_PATHS if config.loader.console_user is not None else ()
+    return [*LOADER_OPEN_PATHS, *console]
 
 
 def render_service_accounts(config: MockadoConfig, common: dict[str, object]) -> str:

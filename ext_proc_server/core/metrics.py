@@ -258,7 +258,7 @@ MISSES_DROPPED = Counter(
 )
 MISSES_RECORDED = Counter(
     "mockado_misses_recorded",
-    "Misses added to the miss report (each distinct miss once per flush it was seen in).",
+    "Misses counted into the miss report (each call; the report folds them by logical miss).",
 )
 
 

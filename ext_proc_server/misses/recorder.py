@@ -30,6 +30,10 @@ from ext_proc_server.misses.template import MissSample
 
 log = logging.getLogger(__name__)
 
+# Closest-stub lookups per flush (each compares the miss with every stub of its shard);
+# the rest wait for a later flush, so a burst of new misses never stalls the report.
+MAX_LOOKUPS_PER_FLUSH = 50
+
 Describe = Callable[[MissEvent], MissSample]
 StubsFor = Callable[[str], Awaitable[Sequence[Mapping[str, Any]]]]
 NamespacesFor = Callable[[str], Sequence[str]]
@@ -83,6 +87,10 @@ class MissRecorder:
                 await self.flush()
             except (RedisError, MockadoError) as exc:
                 log.warning("miss report: could not record misses (%s)", type(exc).__name__)
+            except Exception as exc:
+                # A bug: logged by type only (a message could quote a raw request), and the
+                # report keeps going with the next flush.
+                log.error("miss report: flush failed (%s)", type(exc).__name__)
 
     async def flush(self) -> int:
         """Record every queued event now. -> how many were recorded."""
@@ -95,6 +103,7 @@ class MissRecorder:
         room = await self.store.room()
         updates: list[MissUpdate] = []
         stubs: dict[str, Sequence[Mapping[str, Any]]] = {}
+        lookups = MAX_LOOKUPS_PER_FLUSH
         for miss_id, fold in folds.items():
             old = stored.get(miss_id)
             if old is None:
@@ -103,8 +112,9 @@ class MissRecorder:
                     continue
                 room -= 1
             description = None
-            if old is None or self._refresh_due(miss_id):
-                description = await self._description(fold, old, stubs)
+            if old is None or (lookups > 0 and self._refresh_due(miss_id)):
+                description = await self._description(fold, old, stubs, lookup=lookups > 0)
+                lookups -= 1
             updates.append(MissUpdate(miss_id, fold.count, fold.last_seen_s, description))
         await self.store.write(updates)
         recorded = sum(u.count for u in updates)
@@ -136,14 +146,19 @@ class MissRecorder:
         fold: _Fold,
         old: Mapping[str, Any] | None,
         stubs: dict[str, Sequence[Mapping[str, Any]]],
+        *,
+        lookup: bool,
     ) -> dict[str, Any]:
+        """The stored description; ``lookup`` False leaves the closest stub for later."""
         sample = fold.sample
-        if sample.host not in stubs:
-            stubs[sample.host] = await self._stubs_for(sample.host)
-        closest = await asyncio.to_thread(closest_stub, sample, stubs[sample.host])
-        if len(self._closest_at) >= 2 * max(1, self.store.max_misses):
-            self._closest_at.clear()
-        self._closest_at[sample.miss_id] = time.monotonic()
+        closest = None
+        if lookup:
+            if sample.host not in stubs:
+                stubs[sample.host] = await self._stubs_for(sample.host)
+            closest = await asyncio.to_thread(closest_stub, sample, stubs[sample.host])
+            if len(self._closest_at) >= 2 * max(1, self.store.max_misses):
+                self._closest_at.clear()
+            self._closest_at[sample.miss_id] = time.monotonic()
         namespaces = set(self._namespaces_for(sample.host))
         same_host = closest is not None and all(d.kind != "host" for d in closest.differences)
         if closest is not None and same_host and closest.namespace:
@@ -156,4 +171,6 @@ class MissRecorder:
             "namespaces": sorted(namespaces),
             "first_seen_s": old["first_seen_s"] if old else fold.last_seen_s,
             "closest": closest.as_dict() if closest else None,
+            # Not looked for yet (this flush had its fill): it is when the miss recurs.
+            "closest_pending": not lookup,
         }

@@ -33,6 +33,8 @@ class MissRecord:
     first_seen_s: float
     last_seen_s: float
     closest: Mapping[str, Any] | None
+    # True while the closest stub was not looked for yet (see recorder).
+    closest_pending: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class MissRecord:
             "first_seen_s": self.first_seen_s,
             "last_seen_s": self.last_seen_s,
             "closest": dict(self.closest) if self.closest else None,
+            "closest_pending": self.closest_pending,
         }
 
 
@@ -113,6 +116,7 @@ class MissStore:
                     first_seen_s=float(item.get("first_seen_s") or 0.0),
                     last_seen_s=float(seen.get(raw_id, 0.0)),
                     closest=item.get("closest"),
+                    closest_pending=bool(item.get("closest_pending")),
                 )
             )
         out.sort(key=lambda r: (-r.count, r.host, r.path, r.method))

@@ -19,6 +19,7 @@ from ext_proc_server.misses import (
     miss_sanitizer,
     parse_miss_event,
 )
+from ext_proc_server.misses.recorder import MAX_LOOKUPS_PER_FLUSH
 from tests.support.loader_rig import metric
 
 SANITIZER = miss_sanitizer(CollectorConfig())
@@ -81,6 +82,33 @@ def test_logical_misses_counts_bound_and_closest(redis_server):
         stored = json.dumps({k.decode(): v.decode() for k, v in
                              (await redis.hgetall(keys.misses)).items()})  # fmt: skip
         assert "s3cr3t" not in stored and "Bearer" not in stored
+        await redis.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_burst_of_new_misses_is_looked_up_a_flush_at_a_time(redis_server):
+    keys = RedisKeys(queue=f"test-misses-{uuid.uuid4().hex[:8]}")
+    stubs = [{"id": "home", "request": {"method": "GET", "urlPath": "/home"}}]
+    burst = MAX_LOOKUPS_PER_FLUSH + 5
+
+    async def scenario() -> None:
+        redis = aioredis.Redis.from_url(redis_server.url)
+        misses = recorder(redis, keys, stubs, max_misses=1000)
+        for n in range(burst):
+            misses.offer(event("GET", f"/page-{chr(97 + n % 26)}/x{n // 26}"))
+        await misses.flush()
+        records = await misses.store.records()
+        assert len(records) == burst
+        pending = [r for r in records if r.closest_pending]
+        assert len(pending) == 5 and all(r.closest is None for r in pending)
+        assert all(r.closest and r.closest["stub_id"] == "home"
+                   for r in records if not r.closest_pending)  # fmt: skip
+        # When they recur, they are looked up.
+        for record in pending:
+            misses.offer(event("GET", record.path))
+        await misses.flush()
+        assert not [r for r in await misses.store.records() if r.closest_pending]
         await redis.aclose()
 
     asyncio.run(scenario())

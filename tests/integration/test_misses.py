@@ -17,8 +17,6 @@ from tests.support.miss_traffic import (
 from tests.support.redis_dump import dump_redis
 
 SECRETS = ("joana.silva@exemplo.com.br", "s3cr3t-t0ken-value", "Bearer abc.def.ghi")
-# (Polling for the recordings may have missed too, before they were loaded: GET
-# /api/users/{id} without a query, whose closest stub matches it now.)
 WANTED = {("GET", "/api/users/{id}", ("email", "token")), ("DELETE", "/api/users/{id}", ()),
           ("POST", "/echo/orders", ())}  # fmt: skip
 
@@ -37,6 +35,7 @@ def test_a_canary_miss_is_reported_once_with_its_closest_stub(
 
     by_key = wait_for_misses(mockado_bin, stack, clean_env, WANTED, total=5)
     assert set(by_key) == WANTED
+    assert len(json.loads(mockado_misses(mockado_bin, stack, clean_env, "--json"))) == 3
 
     ids = by_key["GET", "/api/users/{id}", ("email", "token")]
     assert ids["count"] == 3 and ids["host"] == HOST

@@ -28,12 +28,14 @@ def record(stack) -> None:
     assert httpx.get(f"{stack.proxy_url}/api/users/1", headers=headers, timeout=10).is_success
     assert httpx.post(f"{stack.proxy_url}/echo/orders", json=ORDER, headers=headers, timeout=10)
 
-    def served() -> bool:
-        user = httpx.get(f"{stack.wiremock_url}/api/users/1", headers=headers, timeout=5)
-        echo = httpx.post(f"{stack.wiremock_url}/echo/orders", json=ORDER, headers=headers)
-        return user.status_code == 200 and echo.status_code == 200
+    def loaded() -> bool:
+        # Asked of the admin API, not by calling the mocks: a call before the stub is
+        # loaded would be a miss of its own, and fold into the misses under test.
+        found = httpx.get(f"{stack.wiremock_url}/__admin/mappings", timeout=5).json()
+        recorded = [m for m in found["mappings"] if not m["metadata"]["mockado"].get("catch_all")]
+        return len(recorded) == 2
 
-    assert poll_until(served, timeout_s=30), "the recordings were never served"
+    assert poll_until(loaded, timeout_s=30), "the recordings were never loaded"
 
 
 def miss(stack, method: str, path: str, **kwargs) -> None:

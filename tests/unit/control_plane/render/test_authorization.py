@@ -104,6 +104,21 @@ def test_every_authorization_policy_of_the_mockado_namespace() -> None:
     assert "Labels" not in str([rules(p) for p in policies.values()])
 
 
+def test_the_console_is_open_in_the_mesh_only_with_credentials() -> None:
+    def loader_get_paths(config: MockadoConfig) -> list[str]:
+        policy = security(files_of(config))["AuthorizationPolicy/mockado-loader"]
+        return rules(policy)[1]["to"][0]["operation"]["paths"]
+
+    config = mesh_config()
+    assert loader_get_paths(config) == ["/metrics", "/healthz", "/readyz"]
+    with_console = config.model_copy(
+        update={"loader": config.loader.model_copy(update={"console_user": "ops"})}
+    )
+    assert loader_get_paths(with_console) == [
+        "/metrics", "/healthz", "/readyz", "/console", "/console/*",
+    ]  # fmt: skip
+
+
 def test_a_shard_no_canary_uses_allows_only_the_loader_and_no_scope_means_no_captures() -> None:
     policies = security(files_of(config_with(namespaces={})))
     (only,) = rules(policies["AuthorizationPolicy/mockado-wiremock-partners"])

@@ -20,13 +20,15 @@ WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
 # the root) hold or announce personal data, read from field_class and
 # announces_personal: when none occurs, only keys holding "name"/"nome" can, and those
 # are found by a byte search instead of reading every key. Substrings, so a superset:
-# "cel" also meets "cancel", which only costs the full read. JSON keys with "?"
-# (non-ASCII), "%" or "+" are read in full as well.
+# "cel" also meets "cancel", which only costs the full read; "wa" only as a whole word
+# (keys are read lowered, so a word ends where letters do) or in "wa_id". JSON keys
+# with "?" (non-ASCII), "%" or "+" are read in full as well. tests/unit/sanitize/
+# test_field_probe.py holds the shortcut to the full read's answers.
 _NAME_ONLY = (b"name", b"nome")
 OTHER_WORDS = b"|".join(
     [re.escape(w.encode()) for w in fields.PROBE_WORDS if w.encode() not in _NAME_ONLY]
     + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
-    + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
+    + [rb"[^a-z]wa[^a-z]", rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
     + [rb'"[a-z0-9_.:?\[\]%+ -]*[?%+][a-z0-9_.:?\[\]%+ -]*"[ \t\r\n]*:']
 )
 # Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.

@@ -15,7 +15,6 @@ from urllib.parse import unquote_plus
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.dfa import compile_dfa
 
-WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
 # Any word other than "name"/"nome" that can make a key (the last part of a path, at
 # the root) hold or announce personal data, read from field_class and
 # announces_personal: when none occurs, only keys holding "name"/"nome" can, and those
@@ -31,6 +30,8 @@ OTHER_WORDS = b"|".join(
     + [rb"[^a-z]wa[^a-z]", rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
     + [rb'"[a-z0-9_.:?\[\]%+ -]*[?%+][a-z0-9_.:?\[\]%+ -]*"[ \t\r\n]*:']
 )
+# A body with none of these has no key that holds or announces personal data.
+WORDS = b"|".join([*_NAME_ONLY, OTHER_WORDS])
 # Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
 _JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")

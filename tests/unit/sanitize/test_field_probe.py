@@ -11,6 +11,7 @@ import re
 import pytest
 
 from ext_proc_server.sanitize import field_probe, fields
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
 # Every word the field rules compare keys with, read from their source.
 _VOCABULARY = sorted(set(re.findall(r'"([a-z][a-z0-9]*)"', inspect.getsource(fields))))
@@ -54,3 +55,21 @@ def test_shortcut_finds_a_person_in_a_name_key() -> None:
 def test_full_read_is_taken_when_other_words_are_present() -> None:
     text = '{"name": "Camiseta Polo", "owner": "Ana Souza"}'
     assert field_probe.FieldProbe(None).may_hold(text, _probe(text))
+
+
+# Keys whose only personal word is outside the old probe's list: once, the body was
+# not read and these values survived.
+@pytest.mark.parametrize(
+    ("body", "value"),
+    [
+        ({"owner": "Maria da Silva Souza"}, "Maria da Silva Souza"),
+        ({"idCard": "12.345.678-9"}, "12.345.678-9"),
+        ({"registro_geral": "12.345.678-9"}, "12.345.678-9"),
+        ({"cel": "1187654321"}, "1187654321"),
+        ({"guest": "Ana Paula Ferreira", "total": 3}, "Ana Paula Ferreira"),
+    ],
+)
+def test_keys_outside_the_old_word_list_are_read(body: dict, value: str) -> None:
+    out = sanitizer().sanitize(request_exchange(body=json.dumps(body))).request.body
+    assert value.encode() not in out
+    assert json.loads(out).keys() == body.keys()

@@ -94,8 +94,10 @@ LONG_TEXT_CHARS = 256
 # One pass tells which word families a text holds (secret-ish words, personal cues in
 # free text, personal field names): most texts need only one or two of the detectors
 # they gate, or none.
-_SECRET_WORDS, _PERSONAL_CUES, _FIELD_WORDS = 0, 1, 2
-_GATE = WordGate((_WORDS_TRIE_BYTES, personal_text.ANY_CUE, field_probe.WORDS))
+_SECRET_WORDS, _PERSONAL_CUES, _FIELD_WORDS, _OTHER_FIELD_WORDS = 0, 1, 2, 3
+_GATE = WordGate(
+    (_WORDS_TRIE_BYTES, personal_text.ANY_CUE, field_probe.WORDS, field_probe.OTHER_WORDS)
+)
 # One match per form field ("&"-separated) holding a secret-ish word.
 FIELD_WITH_WORD_DFA = compile_dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -225,7 +227,12 @@ class Scanner:
         if _PERSONAL_CUES in present:
             hits.extend(Hit(*found) for found in personal_text.find_cued_personal(text, probe))
         if keys and not key_seen and not (unless_found and hits):
-            key_seen = self._fields.may_hold(text, probe, words_seen=_FIELD_WORDS in present)
+            key_seen = self._fields.may_hold(
+                text,
+                probe,
+                words_seen=_FIELD_WORDS in present,
+                others_seen=_OTHER_FIELD_WORDS in present,
+            )
         return resolve(hits), key_seen
 
     def _context(

@@ -15,10 +15,27 @@ from urllib.parse import unquote_plus
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.dfa import compile_dfa
 
-WORDS = b"|".join(w.encode() for w in fields.PROBE_WORDS)
+# Any word other than "name"/"nome" that can make a key (the last part of a path, at
+# the root) hold or announce personal data, read from field_class and
+# announces_personal: when none occurs, only keys holding "name"/"nome" can, and those
+# are found by a byte search instead of reading every key. Substrings, so a superset:
+# "cel" also meets "cancel", which only costs the full read; "wa" only as a whole word
+# (keys are read lowered, so a word ends where letters do) or in "wa_id". JSON keys
+# with "?" (non-ASCII), "%" or "+" are read in full as well. tests/unit/sanitize/
+# test_field_probe.py holds the shortcut to the full read's answers.
+_NAME_ONLY = (b"name", b"nome")
+OTHER_WORDS = b"|".join(
+    [re.escape(w.encode()) for w in fields.PROBE_WORDS if w.encode() not in _NAME_ONLY]
+    + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
+    + [rb"[^a-z]wa[^a-z]", rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
+    + [rb'"[a-z0-9_.:?\[\]%+ -]*[?%+][a-z0-9_.:?\[\]%+ -]*"[ \t\r\n]*:']
+)
+# A body with none of these has no key that holds or announces personal data.
+WORDS = b"|".join([*_NAME_ONLY, OTHER_WORDS])
 # Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
 _JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
+_COLON = re.compile(rb"[ \t\r\n]*:")
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
 
 
@@ -74,11 +91,20 @@ class FieldProbe:
 
     def __init__(self, user: bytes | None) -> None:
         self._words = compile_dfa(WORDS)
+        self._others = compile_dfa(OTHER_WORDS)
         self._user = None if user is None else compile_dfa(user)
 
-    def may_hold(self, text: str, probe: bytes, *, words_seen: bool | None = None) -> bool:
+    def may_hold(
+        self,
+        text: str,
+        probe: bytes,
+        *,
+        words_seen: bool | None = None,
+        others_seen: bool | None = None,
+    ) -> bool:
         """``probe``: ``text`` as lowered ASCII bytes, "?" for other characters;
-        ``words_seen``: whether it holds one of WORDS, when the caller knows."""
+        ``words_seen``/``others_seen``: whether it holds one of WORDS/OTHER_WORDS, when
+        the caller knows."""
         if self._user is not None and self._user.search(probe):
             return True
         if words_seen is None:
@@ -87,8 +113,13 @@ class FieldProbe:
             return False
         first = probe.lstrip()[:1]
         kind = "json" if first in (b"{", b"[") else "xml" if first == b"<" else "form"
-        finder = _JSON_KEY if kind == "json" else _XML_TAG if kind == "xml" else _FORM_KEY
-        by_value = _keys_verdict(frozenset(finder.findall(probe)))
+        if kind == "json":
+            if others_seen is None:
+                others_seen = self._others.search(probe) is not None
+            keys = _json_keys(probe) if others_seen else _json_name_keys(probe)
+        else:
+            keys = (_XML_TAG if kind == "xml" else _FORM_KEY).findall(probe)
+        by_value = _keys_verdict(frozenset(keys))
         if by_value is None:
             return True
         return any(
@@ -96,6 +127,28 @@ class FieldProbe:
             for key in by_value
             for value in _values(text, probe, kind, key)
         )
+
+
+def _json_keys(probe: bytes) -> list[bytes]:
+    return _JSON_KEY.findall(probe)
+
+
+def _json_name_keys(probe: bytes) -> set[bytes]:
+    """The JSON keys holding "name" or "nome" (a superset of those _JSON_KEY reads):
+    a key has no quote, so it runs from the quote before the word to the one after."""
+    keys = set()
+    find, rfind = probe.find, probe.rfind
+    for word in _NAME_ONLY:
+        at = find(word)
+        while at >= 0:
+            end = find(b'"', at)
+            if end < 0:
+                break
+            start = rfind(b'"', 0, at)
+            if start >= 0 and end - start <= 65 and _COLON.match(probe, end + 1):
+                keys.add(probe[start + 1 : end])
+            at = find(word, end)
+    return keys
 
 
 def _values(text: str, probe: bytes, kind: str, key: bytes) -> list[str]:

@@ -199,6 +199,21 @@ PROBE_WORDS = (
     "user", "rua", "filiacao", "conjuge", "spouse", "aniversario",
 )  # fmt: skip
 
+# Words beyond PROBE_WORDS that can make a key hold or announce personal data at the
+# root (field_class, announces_personal): the probe's name-only shortcut must see them.
+OTHER_PROBE_WORDS = tuple(
+    sorted(
+        _PERSON_BLOCK
+        | _PERSON_MARKERS
+        | _PHONE_WORDS - {"wa"}
+        | _STREET_WORDS
+        | _NEIGHBOURHOOD_WORDS
+        | _COMPLEMENT_WORDS
+        | _ADDRESS_WORDS
+        | {"house", "building", "casa", "imovel", "aniversario", "identidade"}
+    )
+)
+
 
 def _compact(words: tuple[str, ...]) -> str:
     return "".join(words)

@@ -1,0 +1,75 @@
+"""The body probe's shortcut: a JSON body whose only personal word is "name"/"nome" has
+its name keys found by a byte search instead of reading every key. It must decide as
+the full read does, for every key the field rules know."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+
+import pytest
+
+from ext_proc_server.sanitize import field_probe, fields
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+
+# Every word the field rules compare keys with, read from their source.
+_VOCABULARY = sorted(set(re.findall(r'"([a-z][a-z0-9]*)"', inspect.getsource(fields))))
+_JOINS = ("{}", "{}_id", "{}_number", "numero_{}", "{}_casa", "dados_{}", "x{}", "{}.nome")
+_KEYS = [join.format(word) for word in _VOCABULARY for join in _JOINS] + [
+    "wa_id", "waId", "WA-ID", "idCard", "id_card", "registroGeral", "registro_geral",
+    "houseNumber", "buildingNumber", "numeroCasa", "numeroImovel", "thoroughfare",
+    "vizinhança", "endereço", "nome%5Fmae", "first+name", "cel", "ns:owner",
+]  # fmt: skip
+
+
+def _probe(text: str) -> bytes:
+    return text.lower().encode("ascii", "replace")
+
+
+def _decisions(key: str, value: str) -> tuple[bool, bool]:
+    text = json.dumps({"name": "Camiseta Polo Azul", key: value}, ensure_ascii=False)
+    probe = field_probe.FieldProbe(None)
+    shortcut = probe.may_hold(text, _probe(text))
+    full = probe.may_hold(text, _probe(text), others_seen=True)
+    return shortcut, full
+
+
+def test_vocabulary_is_read() -> None:
+    assert {"cliente", "owner", "logradouro", "wa", "cel"} <= set(_VOCABULARY)
+
+
+@pytest.mark.parametrize("value", ["Maria da Silva Souza", "1985-03-14", "42"])
+def test_shortcut_decides_as_the_full_read(value: str) -> None:
+    differ = [key for key in _KEYS if len(set(_decisions(key, value))) > 1]
+    assert differ == []
+
+
+def test_shortcut_finds_a_person_in_a_name_key() -> None:
+    text = '[{"name": "Camiseta Polo"}, {"name" : "Maria da Silva Souza"}]'
+    assert field_probe.FieldProbe(None).may_hold(text, _probe(text))
+    clean = '[{"name": "Camiseta Polo"}, {"nome": "Notebook 15"}]'
+    assert not field_probe.FieldProbe(None).may_hold(clean, _probe(clean))
+
+
+def test_full_read_is_taken_when_other_words_are_present() -> None:
+    text = '{"name": "Camiseta Polo", "owner": "Ana Souza"}'
+    assert field_probe.FieldProbe(None).may_hold(text, _probe(text))
+
+
+# Keys whose only personal word is outside the old probe's list: once, the body was
+# not read and these values survived.
+@pytest.mark.parametrize(
+    ("body", "value"),
+    [
+        ({"owner": "Maria da Silva Souza"}, "Maria da Silva Souza"),
+        ({"idCard": "12.345.678-9"}, "12.345.678-9"),
+        ({"registro_geral": "12.345.678-9"}, "12.345.678-9"),
+        ({"cel": "1187654321"}, "1187654321"),
+        ({"guest": "Ana Paula Ferreira", "total": 3}, "Ana Paula Ferreira"),
+    ],
+)
+def test_keys_outside_the_old_word_list_are_read(body: dict, value: str) -> None:
+    out = sanitizer().sanitize(request_exchange(body=json.dumps(body))).request.body
+    assert value.encode() not in out
+    assert json.loads(out).keys() == body.keys()

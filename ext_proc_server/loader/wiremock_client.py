@@ -215,18 +215,16 @@ class WireMockClient:
 
     async def has_mapping(self, mapping_id: str) -> bool:
         """GET /__admin/mappings/{id}: False on 404."""
-        try:
-            await self._request("GET", f"/__admin/mappings/{mapping_id}", operation="get")
-        except WireMockError as exc:
-            if exc.status_code == 404:
-                return False
-            raise
-        return True
+        return await self._unless_absent("GET", f"/__admin/mappings/{mapping_id}", "get")
 
     async def delete_mapping(self, mapping_id: str) -> bool:
         """DELETE /__admin/mappings/{id}. -> False when WireMock did not hold it (404)."""
+        return await self._unless_absent("DELETE", f"/__admin/mappings/{mapping_id}", "delete")
+
+    async def _unless_absent(self, method: str, path: str, operation: str) -> bool:
+        """The request succeeded: True; WireMock answered 404: False; else it raises."""
         try:
-            await self._request("DELETE", f"/__admin/mappings/{mapping_id}", operation="delete")
+            await self._request(method, path, operation=operation)
         except WireMockError as exc:
             if exc.status_code == 404:
                 return False

@@ -9,7 +9,7 @@ accepts, every process accepts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import re2
 
@@ -33,6 +33,16 @@ class KeyedValueError(ValueError):
     def __init__(self, subkey: str | int, message: str) -> None:
         super().__init__(message)
         self.subkey = str(subkey)
+
+
+def check_each(values: Sequence[str], check: Callable[[str], str]) -> list[str]:
+    """``check`` on every item; an error names the item's index."""
+    for index, value in enumerate(values):
+        try:
+            check(value)
+        except ValueError as exc:
+            raise KeyedValueError(index, str(exc)) from None
+    return list(values)
 
 
 def check_regex(body: str) -> str:

@@ -11,8 +11,8 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 
 from ext_proc_server.core.config.body_limits import MAX_BODY_LIMIT_RULES, BodyLimit
 from ext_proc_server.core.config.checks import (
-    KeyedValueError,
     check_dns_label,
+    check_each,
     check_host_patterns,
     check_path_filters,
 )
@@ -173,12 +173,7 @@ class CollectorConfig(ConfigSection):
     @field_validator("cluster_namespaces")
     @classmethod
     def _namespaces(cls, names: list[str]) -> list[str]:
-        for index, name in enumerate(names):
-            try:
-                check_dns_label(name)
-            except ValueError as exc:
-                raise KeyedValueError(index, str(exc)) from None
-        return list(dict.fromkeys(names))
+        return list(dict.fromkeys(check_each(names, check_dns_label)))
 
     @field_validator("dedup_key")
     @classmethod

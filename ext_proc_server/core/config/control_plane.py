@@ -12,6 +12,7 @@ from ext_proc_server.core.config.checks import (
     KeyedValueError,
     check_dns_label,
     check_dns_subdomain,
+    check_each,
     check_host_patterns,
     check_image,
     check_labels,
@@ -204,12 +205,7 @@ class ControlPlaneConfig(ConfigSection):
     @field_validator("image_pull_secrets")
     @classmethod
     def _pull_secrets(cls, names: list[str]) -> list[str]:
-        for index, name in enumerate(names):
-            try:
-                check_dns_subdomain(name)
-            except ValueError as exc:
-                raise KeyedValueError(index, str(exc)) from None
-        return names
+        return check_each(names, check_dns_subdomain)
 
     @model_validator(mode="before")
     @classmethod

@@ -31,3 +31,14 @@ def pod_config_of(files: dict[str, str]) -> MockadoConfig:
     """The config the pods load, from the rendered ConfigMap."""
     configmap = docs(files["deploy/configmap.yaml"])[0]
     return MockadoConfig.model_validate(yaml.safe_load(configmap["data"]["mockado.yaml"]))
+
+
+def deployments(files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every Deployment under deploy/, by name."""
+    return {
+        d["metadata"]["name"]: d
+        for path, text in files.items()
+        if path.startswith("deploy/")
+        for d in docs(text)
+        if d["kind"] == "Deployment"
+    }

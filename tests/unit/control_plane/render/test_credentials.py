@@ -11,7 +11,7 @@ import yaml
 
 from control_plane.render import render_all
 from ext_proc_server.core.config import is_secret_key, load_config
-from tests.unit.control_plane.render.support import docs, files_of
+from tests.unit.control_plane.render.support import deployments, docs, files_of
 
 SECRETS = {
     "pseudonym": "pseudonym-key-value-0123456789abcdef",
@@ -108,16 +108,6 @@ def _env_refs(container: dict[str, Any]) -> dict[str, str]:
         assert not ref.get("optional", False), f"{var['name']}: a pod must not start without it"
         refs[var["name"]] = ref["key"]
     return refs
-
-
-def deployments(files: dict[str, str]) -> dict[str, dict[str, Any]]:
-    return {
-        d["metadata"]["name"]: d
-        for path, text in files.items()
-        if path.startswith("deploy/")
-        for d in docs(text)
-        if d["kind"] == "Deployment"
-    }
 
 
 def test_every_credential_reference_names_a_key_of_the_credentials_secret() -> None:

@@ -11,21 +11,11 @@ import yaml
 
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.errors import ConfigError
-from tests.unit.control_plane.render.support import docs, files_of
+from tests.unit.control_plane.render.support import deployments, docs, files_of
 
 
 def config_of(control_plane: dict[str, Any] | None = None, **sections: Any) -> MockadoConfig:
     return MockadoConfig.model_validate({"control_plane": control_plane or {}, **sections})
-
-
-def deployments(files: dict[str, str]) -> dict[str, dict[str, Any]]:
-    return {
-        d["metadata"]["name"]: d
-        for path, text in files.items()
-        if path.startswith("deploy/")
-        for d in docs(text)
-        if d["kind"] == "Deployment"
-    }
 
 
 def pod(deployment: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from ext_proc_server.capture import protos
+from tests.support.tiny_upstream import serve_json_forever
 
 
 def json_body(n: int, *, size: int = 2048) -> bytes:
@@ -28,46 +29,11 @@ def json_body(n: int, *, size: int = 2048) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode()
 
 
-# -- the upstream: a minimal HTTP/1.1 keep-alive server, so it costs little CPU ----------
-
-
-class _Upstream(asyncio.Protocol):
-    BODY = json_body(0)
-    RESPONSE = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-        + str(len(BODY)).encode()
-        + b"\r\n\r\n"
-        + BODY
-    )
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        self.buffer = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = self.buffer[:end].lower()
-            length = 0
-            at = head.find(b"content-length:")
-            if at >= 0:
-                length = int(head[at + 15 :].split(b"\r\n", 1)[0])
-            total = end + 4 + length
-            if len(self.buffer) < total:
-                return
-            self.buffer = self.buffer[total:]
-            self.transport.write(self.RESPONSE)  # type: ignore[attr-defined]
+# -- the upstream: tests.support.tiny_upstream, answering the 2 KiB document ---------------
 
 
 def _upstream_main(port: int) -> None:
-    async def main() -> None:
-        server = await asyncio.get_running_loop().create_server(_Upstream, "127.0.0.1", port)
-        await server.serve_forever()
-
-    asyncio.run(main())
+    serve_json_forever(port, json_body(0))
 
 
 # -- the floor: a trivial recording ext_proc server ----------------------------------------

@@ -49,6 +49,7 @@ from ext_proc_server.mapping import CATCH_ALL_PRIORITY
 from tests.support import slow_collector
 from tests.support.metrics_text import by_label, scrape, total
 from tests.support.paths import REPO
+from tests.support.tiny_upstream import serve_json_forever
 
 QUEUE = "chaos:queue"
 HOST = "orders.chaos"
@@ -58,41 +59,11 @@ TAIL_S = 2.0
 _TAG = re.compile(r"\b([a-z_]+)\.(\d+)z\b")
 
 
-# -- a tiny upstream: answers every HTTP/1.1 request with the same small JSON ---------------
-
-
-class _Upstream(asyncio.Protocol):
-    BODY = b'{"status":"ok","items":[1,2,3]}'
-    ANSWER = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-        + str(len(BODY)).encode()
-        + b"\r\n\r\n"
-        + BODY
-    )
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        self.pending = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.pending += data
-        while (end := self.pending.find(b"\r\n\r\n")) >= 0:
-            head = self.pending[:end].lower()
-            length = 0
-            if (at := head.find(b"content-length:")) >= 0:
-                length = int(head[at + 15 :].split(b"\r\n", 1)[0])
-            if len(self.pending) < end + 4 + length:
-                return
-            self.pending = self.pending[end + 4 + length :]
-            self.transport.write(self.ANSWER)  # type: ignore[attr-defined]
+UPSTREAM_BODY = b'{"status":"ok","items":[1,2,3]}'
 
 
 def _serve_upstream(port: int) -> None:
-    async def main() -> None:
-        server = await asyncio.get_running_loop().create_server(_Upstream, "127.0.0.1", port)
-        await server.serve_forever()
-
-    asyncio.run(main())
+    serve_json_forever(port, UPSTREAM_BODY)
 
 
 # -- the rig --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -22,6 +22,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.names import ATTR_CLUSTER_NAME, EXT_PROC_FILTER_NAME
 from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping
+from tests.support.capture_seams import ContextInterceptor, RecordingSink
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 
 pytestmark = pytest.mark.integration
@@ -44,49 +45,18 @@ class _Recording:
         return getattr(self._context, name)
 
 
-class KeepMessages(grpc.aio.ServerInterceptor):
+class KeepMessages(ContextInterceptor):
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.stream_stream is None:
-            return handler
-        inner, kept = handler.stream_stream, self.messages
-
-        async def recording(request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
-            return await inner(request_iterator, _Recording(context, kept))
-
-        return grpc.stream_stream_rpc_method_handler(
-            recording,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.exchanges: list[Exchange] = []
-
-    def submit(self, exchange: Exchange) -> bool:
-        self.exchanges.append(exchange)
-        return True
-
-    def start(self) -> None:
-        pass
-
-    async def stop(self, *, drain_timeout_s: float) -> None:
-        pass
+    def wrap(self, context: grpc.aio.ServicerContext) -> Any:
+        return _Recording(context, self.messages)
 
 
 @pytest.fixture
-def recording_server(redis_server) -> Iterator[tuple[Any, KeepMessages, _Sink]]:
+def recording_server(redis_server) -> Iterator[tuple[Any, KeepMessages, RecordingSink]]:
     config = make_config(collector_settings(redis_server.url))
-    keep, sink = KeepMessages(), _Sink()
+    keep, sink = KeepMessages(), RecordingSink()
     started, holder = threading.Event(), {}
 
     async def main() -> None:

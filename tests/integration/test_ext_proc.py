@@ -23,6 +23,7 @@ from control_plane.local import procs
 from ext_proc_server.capture import CaptureServer
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.exchange import Exchange
+from tests.support.capture_seams import RecordingSink
 from tests.support.ext_proc_rig import (
     collector_settings,
     counters,
@@ -36,23 +37,6 @@ pytestmark = pytest.mark.integration
 
 def by_path(mappings: list[dict]) -> dict[str, dict]:
     return {m["request"].get("urlPath") or m["request"].get("url", ""): m for m in mappings}
-
-
-class RecordingSink:
-    """The capture server's sink, keeping every assembled exchange as it came."""
-
-    def __init__(self) -> None:
-        self.exchanges: list[Exchange] = []
-
-    def submit(self, exchange: Exchange) -> bool:
-        self.exchanges.append(exchange)
-        return True
-
-    def start(self) -> None:
-        pass
-
-    async def stop(self, *, drain_timeout_s: float) -> None:
-        pass
 
 
 class InProcessServer:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import grpc
 import yaml
 
 from control_plane.local import procs
+from tests.support.capture_seams import ContextInterceptor
 from tests.support.ext_proc_rig import ExtProcProcess
 from tests.support.paths import REPO
 
@@ -44,31 +45,14 @@ class _SlowContext:
         return getattr(self._context, name)
 
 
-class SlowReads(grpc.aio.ServerInterceptor):
+class SlowReads(ContextInterceptor):
     """Every streaming RPC reads its messages ``delay_s`` late."""
 
     def __init__(self, delay_s: float) -> None:
         self._delay_s = delay_s
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.stream_stream is None:
-            return handler
-        inner = handler.stream_stream
-        delay_s = self._delay_s
-
-        async def slow(request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
-            return await inner(request_iterator, _SlowContext(context, delay_s))
-
-        return grpc.stream_stream_rpc_method_handler(
-            slow,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    def wrap(self, context: grpc.aio.ServicerContext) -> Any:
+        return _SlowContext(context, self._delay_s)
 
 
 def argv(

@@ -37,6 +37,10 @@ _JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
 _COLON = re.compile(rb"[ \t\r\n]*:")
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
+# The values of bare "name"/"nome" keys that could read as a name (fields.reads_as_name
+# needs letters, "'", "-", "." and at least one space or tab; "?" stands for non-ASCII):
+# a product's "Camiseta 42" or "SKU-1" is refused by sre without a Python step.
+_NAME_LIKE_VALUE = re.compile(rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*"([a-z?\'.-]*[ \t][a-z?\'. \t-]*)"')
 
 
 @functools.lru_cache(maxsize=8192)
@@ -116,6 +120,11 @@ class FieldProbe:
         if kind == "json":
             if others_seen is None:
                 others_seen = self._others.search(probe) is not None
+            if not others_seen and _bare_name_keys(probe):
+                return any(
+                    fields.reads_as_name(text[m.start(1) : m.end(1)], known=True)
+                    for m in _NAME_LIKE_VALUE.finditer(probe)
+                )
             keys = _json_keys(probe) if others_seen else _json_name_keys(probe)
         else:
             keys = (_XML_TAG if kind == "xml" else _FORM_KEY).findall(probe)
@@ -131,6 +140,14 @@ class FieldProbe:
 
 def _json_keys(probe: bytes) -> list[bytes]:
     return _JSON_KEY.findall(probe)
+
+
+def _bare_name_keys(probe: bytes) -> bool:
+    """Whether every "name"/"nome" in a JSON body is a whole string of its own: then the
+    only keys _json_name_keys can find are those two (both decided by their values)."""
+    return probe.count(b"name") == probe.count(b'"name"') and probe.count(b"nome") == probe.count(
+        b'"nome"'
+    )
 
 
 def _json_name_keys(probe: bytes) -> set[bytes]:

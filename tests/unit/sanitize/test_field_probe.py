@@ -9,6 +9,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ext_proc_server.sanitize import field_probe, fields
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
@@ -73,3 +75,41 @@ def test_keys_outside_the_old_word_list_are_read(body: dict, value: str) -> None
     out = sanitizer().sanitize(request_exchange(body=json.dumps(body))).request.body
     assert value.encode() not in out
     assert json.loads(out).keys() == body.keys()
+
+
+def test_bare_name_keys_are_decided_by_their_values() -> None:
+    # The bare-key shortcut reads only the values of "name"/"nome" keys.
+    assert field_probe.FieldProbe(None).may_hold('{"nome": "Ana Souza"}', b'{"nome": "ana souza"}')
+    for key in ("name", "nome"):
+        text = json.dumps({key: "Notebook Gamer"})
+        assert not field_probe.FieldProbe(None).may_hold(text, _probe(text))
+
+
+_NAME_VALUES = st.one_of(
+    st.sampled_from(
+        ["Maria da Silva Souza", "JOÃO PEREIRA", "Ana  Souza", "Ana\tSouza", " José Lima ",
+         "Camiseta Polo", "alpha 3", "Maria", "Maria Mole", "Ana O'Neil", "Ana-Paula Souza",
+         "Sr. Carlos Souza", "Souza, Ana", "Ana \"Souza\"", "Ana\\nSouza", "Conceição Dias",
+         "Ana Souza 2", "", "name", "nome", "Ana name", "Notebook Gamer 15"]
+    ),
+    st.text(alphabet="AaNnMmEeOo SsÃã'-.\t\"\\0", max_size=20),
+)  # fmt: skip
+_NAME_KEYS = st.sampled_from(["name", "nome", "Name", "NOME", "sku", "title", "nome name"])
+_NAME_ITEMS = st.lists(
+    st.dictionaries(_NAME_KEYS, st.one_of(_NAME_VALUES, st.integers(0, 99)), max_size=4),
+    max_size=5,
+)
+
+
+@given(items=_NAME_ITEMS, ascii_only=st.booleans(), spaced=st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_bare_name_shortcut_decides_as_the_full_read(
+    items: list[dict], ascii_only: bool, spaced: bool
+) -> None:
+    text = json.dumps(
+        {"items": items}, ensure_ascii=ascii_only, separators=(", ", ": ") if spaced else (",", ":")
+    )
+    probe = field_probe.FieldProbe(None)
+    shortcut = probe.may_hold(text, _probe(text))
+    full = probe.may_hold(text, _probe(text), others_seen=True)
+    assert shortcut == full

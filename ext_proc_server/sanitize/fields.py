@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import phones
-from ext_proc_server.sanitize.secret_keys import classify_key
+from ext_proc_server.sanitize.secret_keys import classify_key, digits_folded
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 PERSON = "person"
@@ -271,6 +271,9 @@ def _is_birth(words: tuple[str, ...]) -> bool:
 def field_class(place: Place, key: str) -> Verdict | None:
     """The personal class of ``key``'s value in ``place``, a MAYBE_* class when the
     value must also read like a name, or None."""
+    folded = digits_folded(key)
+    if folded != key:  # read as its words are: see digits_folded
+        return field_class(place, folded)
     words = key_words(key)
     if not words:
         return None
@@ -467,6 +470,18 @@ def field_verdict(rules: FieldRules, place: Place, key: str, parents: list[str])
 def flat_classes(names: Iterable[str], rules: FieldRules) -> dict[str, str]:
     """Classes of a flat list of field names, read as paths (``cliente[nome]``,
     ``endereco.logradouro``) in one object: ``cpf`` among them makes ``nome`` a person's."""
+    if rules:  # the user's patterns may name digits
+        return _flat_classes(names, rules)
+    # Names that differ only in long digit runs classify alike (digits_folded): a form
+    # numbering its fields per row is read once per kind of field.
+    alike: dict[str, list[str]] = {}
+    for name in names:
+        alike.setdefault(digits_folded(name), []).append(name)
+    classes = _flat_classes(alike, rules)
+    return {name: cls for folded, cls in classes.items() for name in alike[folded]}
+
+
+def _flat_classes(names: Iterable[str], rules: FieldRules) -> dict[str, str]:
     paths = {name: _NAME_PATH.findall(name) or [name] for name in names}
     root = object_place(ROOT, "", frozenset(path[-1] for path in paths.values()))
     out = {}

@@ -46,9 +46,23 @@ _PAGINATION_WORDS = frozenset(
 _PAGINATION_PARTS = ("pagetoken", "nexttoken", "cursor", "continuation", "synctoken")
 
 
+# A run of two or more digits is its own word and no rule names one (only "1" and "2"
+# are read: name_1, name_2), so keys that differ only there classify alike: a form
+# numbering its fields per row (item_123456=) is classified once, not per field.
+_LONG_DIGITS = re.compile(r"[0-9]{2,}")
+
+
+def digits_folded(name: str) -> str:
+    """``name`` with every run of two or more digits written "00"."""
+    return _LONG_DIGITS.sub("00", name)
+
+
 @functools.lru_cache(maxsize=8192)
 def classify_key(name: str) -> str | None:
     """'password' / 'api_key' when a field of this name holds a secret, else None."""
+    folded = digits_folded(name)
+    if folded != name:
+        return classify_key(folded)
     words = [w.lower() for w in _WORD.findall(name)]
     if not words:
         return None

@@ -96,7 +96,7 @@ LONG_TEXT_CHARS = 256
 # they gate, or none.
 _SECRET_WORDS, _PERSONAL_CUES, _FIELD_WORDS, _OTHER_FIELD_WORDS = 0, 1, 2, 3
 _GATE = WordGate(
-    (_WORDS_TRIE_BYTES, personal_text.ANY_CUE, field_probe.WORDS, field_probe.OTHER_WORDS)
+    (_WORDS_TRIE_BYTES, personal_text.ANY_CUE, field_probe.WORDS, field_probe.OTHER_KEY_WORDS)
 )
 # One match per form field ("&"-separated) holding a secret-ish word.
 FIELD_WITH_WORD_DFA = compile_dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")

@@ -24,16 +24,29 @@ from ext_proc_server.sanitize.dfa import compile_dfa
 # with "?" (non-ASCII), "%" or "+" are read in full as well. tests/unit/sanitize/
 # test_field_probe.py holds the shortcut to the full read's answers.
 _NAME_ONLY = (b"name", b"nome")
-OTHER_WORDS = b"|".join(
+_OTHER_PLAIN = b"|".join(
     [re.escape(w.encode()) for w in fields.PROBE_WORDS if w.encode() not in _NAME_ONLY]
     + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
-    + [rb"[^a-z]wa[^a-z]", rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
-    + [rb'"[a-z0-9_.:?\[\]%+ -]*[?%+][a-z0-9_.:?\[\]%+ -]*"[ \t\r\n]*:']
+    + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
+)
+_KEY_CHARS = rb"[a-z0-9_.:?\[\]%+ -]"  # what _JSON_KEY reads as a key
+_KEY_END = rb'"[ \t\r\n]*:'
+OTHER_WORDS = b"|".join(
+    [_OTHER_PLAIN, rb"[^a-z]wa[^a-z]", b'"' + _KEY_CHARS + b"*[?%+]" + _KEY_CHARS + b"*" + _KEY_END]
 )
 # A body with none of these has no key that holds or announces personal data.
 WORDS = b"|".join([*_NAME_ONLY, OTHER_WORDS])
+# OTHER_WORDS inside a JSON key as _JSON_KEY reads one (the word, then key characters
+# up to '":'): a word in a value ("PAID" holds "pai") does not call for the full read.
+OTHER_KEY_WORDS = b"|".join(
+    [
+        b"(?:" + _OTHER_PLAIN + b")" + _KEY_CHARS + b"*" + _KEY_END,
+        rb'[^a-z]wa(?:"[ \t\r\n]*:|[^a-z"]' + _KEY_CHARS + b"*" + _KEY_END + b")",
+        b'"' + _KEY_CHARS + b"*[?%+]" + _KEY_CHARS + b"*" + _KEY_END,
+    ]
+)
 # Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
-_JSON_KEY = re.compile(rb'"([a-z0-9_.:?\[\]%+ -]{1,64})"[ \t\r\n]*:')
+_JSON_KEY = re.compile(b'"(' + _KEY_CHARS + b"{1,64})" + _KEY_END)
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
 _COLON = re.compile(rb"[ \t\r\n]*:")
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
@@ -95,7 +108,7 @@ class FieldProbe:
 
     def __init__(self, user: bytes | None) -> None:
         self._words = compile_dfa(WORDS)
-        self._others = compile_dfa(OTHER_WORDS)
+        self._others = compile_dfa(OTHER_KEY_WORDS)
         self._user = None if user is None else compile_dfa(user)
 
     def may_hold(
@@ -107,7 +120,7 @@ class FieldProbe:
         others_seen: bool | None = None,
     ) -> bool:
         """``probe``: ``text`` as lowered ASCII bytes, "?" for other characters;
-        ``words_seen``/``others_seen``: whether it holds one of WORDS/OTHER_WORDS, when
+        ``words_seen``/``others_seen``: whether it holds one of WORDS/OTHER_KEY_WORDS, when
         the caller knows."""
         if self._user is not None and self._user.search(probe):
             return True

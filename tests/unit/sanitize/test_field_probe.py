@@ -90,11 +90,14 @@ _NAME_VALUES = st.one_of(
         ["Maria da Silva Souza", "JOÃO PEREIRA", "Ana  Souza", "Ana\tSouza", " José Lima ",
          "Camiseta Polo", "alpha 3", "Maria", "Maria Mole", "Ana O'Neil", "Ana-Paula Souza",
          "Sr. Carlos Souza", "Souza, Ana", "Ana \"Souza\"", "Ana\\nSouza", "Conceição Dias",
-         "Ana Souza 2", "", "name", "nome", "Ana name", "Notebook Gamer 15"]
+         "Ana Souza 2", "", "name", "nome", "Ana name", "Notebook Gamer 15", "PAID",
+         "cancelado", "cliente", 'cliente": 1', "wa", "x wa", 'pai":']
     ),
     st.text(alphabet="AaNnMmEeOo SsÃã'-.\t\"\\0", max_size=20),
 )  # fmt: skip
-_NAME_KEYS = st.sampled_from(["name", "nome", "Name", "NOME", "sku", "title", "nome name"])
+_NAME_KEYS = st.sampled_from(
+    ["name", "nome", "Name", "NOME", "sku", "title", "nome name", "status", "wa", "nomePai"]
+)
 _NAME_ITEMS = st.lists(
     st.dictionaries(_NAME_KEYS, st.one_of(_NAME_VALUES, st.integers(0, 99)), max_size=4),
     max_size=5,
@@ -113,3 +116,13 @@ def test_bare_name_shortcut_decides_as_the_full_read(
     shortcut = probe.may_hold(text, _probe(text))
     full = probe.may_hold(text, _probe(text), others_seen=True)
     assert shortcut == full
+
+
+def test_a_personal_word_in_a_value_does_not_call_for_the_full_read() -> None:
+    # "PAID" holds "pai" (father): only a word inside a key calls for reading every key.
+    paid = '{"status": "PAID", "items": [{"name": "Camiseta Polo"}]}'
+    assert re.search(field_probe.OTHER_WORDS, _probe(paid))
+    assert not re.search(field_probe.OTHER_KEY_WORDS, _probe(paid))
+    assert not field_probe.FieldProbe(None).may_hold(paid, _probe(paid))
+    father = '{"status": "PAID", "nome_pai": "Jose Souza"}'
+    assert field_probe.FieldProbe(None).may_hold(father, _probe(father))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 import re
 from typing import TypeVar
 
@@ -133,14 +134,15 @@ class Sanitizer:
         return dataclasses.replace(message, **changes) if changes else message
 
     def _body(self, run: Run, message: HttpMessage, where: str) -> dict[str, object]:
-        encoding = (_header(message.headers, "content-encoding") or "").strip().lower()
+        content_type, encoding = _content_headers(message.headers)
+        encoding = encoding.strip().lower()
         if encoding not in ("", "identity"):
             # Still compressed: the bytes cannot be read, so they cannot be checked.
             return self._drop("content_encoding")
         COLLECTOR_SANITIZE_BYTES.inc(len(message.body))
         body_run = run.child()
         try:
-            changes = self._read_body(body_run, message, where)
+            changes = self._read_body(body_run, message, content_type, where)
         except Exception:
             log.exception("sanitizer failed on a %s body; dropping it", where)
             return self._drop("sanitize_error")
@@ -148,11 +150,13 @@ class Sanitizer:
             run.merge(body_run)
         return changes
 
-    def _read_body(self, run: Run, message: HttpMessage, where: str) -> dict[str, object]:
+    def _read_body(
+        self, run: Run, message: HttpMessage, header: str, where: str
+    ) -> dict[str, object]:
         """Text in its charset, sanitized by format and written back in that charset;
-        binary by its kind (``binary``); anything uncertain dropped with its reason."""
+        binary by its kind (``binary``); anything uncertain dropped with its reason.
+        ``header``: the message's content-type ("" when it has none)."""
         body = message.body
-        header = _header(message.headers, "content-type") or ""
         media_type = header.split(";", 1)[0].strip().lower()
         kind = media.media_kind(media_type)
         if kind == media.UNKNOWN and (image_format(body) or media.is_container(body)):
@@ -219,14 +223,24 @@ class Sanitizer:
         return fresh
 
 
-def _header(headers: tuple[tuple[str, str], ...], lower_name: str) -> str | None:
-    """HttpMessage.header for a lower-case name, lowering only names of its length (a
-    body's two lookups would otherwise lower every header name twice)."""
-    size = len(lower_name)
-    for name, value in headers:
-        if len(name) == size and (name == lower_name or name.lower() == lower_name):
-            return value
-    return None
+_NAME = operator.itemgetter(0)
+
+
+def _content_headers(headers: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """The first content-type and content-encoding values ("" when absent), names
+    compared lowered: found in the names joined and lowered at once (C calls, where a
+    Python loop over 10-30 headers per body showed)."""
+    joined = "\n" + "\n".join(map(_NAME, headers)).lower() + "\n"
+    if joined.count("\n") != len(headers) + 1:  # a name holding a line break
+        return tuple(  # type: ignore[return-value]
+            next((v for n, v in headers if n.lower() == wanted), "")
+            for wanted in ("content-type", "content-encoding")
+        )
+    found = []
+    for wanted in ("\ncontent-type\n", "\ncontent-encoding\n"):
+        at = joined.find(wanted)
+        found.append("" if at < 0 else headers[joined.count("\n", 0, at)][1])
+    return found[0], found[1]
 
 
 def _drop_partial_word(text: str) -> str:

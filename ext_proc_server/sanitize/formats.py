@@ -270,9 +270,12 @@ def sanitize_headers(
     rules = scanner.field_rules
     clean = scanner.clean_headers
     for index, pair in enumerate(headers):
+        name, value = pair
+        # Most headers: a benign name as HTTP/2 writes it (lower case), one set lookup.
+        if name in BENIGN_HEADERS and plain and value.isascii():
+            continue
         if pair in clean:  # a header seen clean before: one lookup
             continue
-        name, value = pair
         lower, kind = _header_kind(rules, name)
         if (
             plain

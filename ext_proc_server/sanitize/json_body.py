@@ -166,12 +166,17 @@ class _JsonEditor:
         path.append("")
         todo = self.todo
         rules = self.run.scanner.field_rules
+        has_rules = bool(rules)
+        builtin_verdict = fields.builtin_verdict
         for key, value in members:
             path[-1] = key
             k = self.k
             if k in todo:
                 self._key(k)
-            cls = fields.field_verdict(rules, place, key, self._parents() if rules else [])
+            if has_rules:
+                cls = fields.field_verdict(rules, place, key, self._parents())
+            else:
+                cls = builtin_verdict(place, key)
             kind = type(value)
             if kind is str:
                 self.k = k + 2

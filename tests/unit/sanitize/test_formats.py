@@ -9,6 +9,7 @@ import json
 import pytest
 
 from ext_proc_server.core.errors import ConfigError
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_BODIES_DROPPED, COLLECTOR_SANITIZATION
 from ext_proc_server.sanitize import json_body
 from tests.unit.sanitize.sanitize_helpers import (
@@ -369,3 +370,37 @@ def test_repeated_values_are_sanitized_every_time() -> None:
         assert dict(request.headers)["x-user"] == "SANITIZED_EMAIL"
         assert dict(request.headers)["accept"] == "text/plain"
         assert counter._value.get() == before + 2
+
+
+def test_every_field_the_sanitizer_does_not_change_is_carried() -> None:
+    # The sanitizer copies the exchange and its messages field by field: a field it
+    # does not sanitize (any added later included) must come out as it went in.
+    request = HttpRequest(
+        method="PUT", path="/users/ana@x.com", query=(("q", "1"),), authority="api.x:8443",
+        scheme="https", headers=(("x-api-key", "k-123456789"),), body=b"plain text",
+        body_truncated=True, trailers=(("grpc-status", "0"),),
+    )  # fmt: skip
+    response = HttpResponse(
+        status=201, headers=(("set-cookie", "s=abc123"),), body=b"ok", body_dropped=False
+    )
+    exchange = Exchange(
+        id="e1", request=request, response=response, namespace="ns", workload="w",
+        captured_at_s=12.5, redactions=frozenset({"request.body"}), extra={"k": [1]},
+    )  # fmt: skip
+    out = sanitizer().sanitize(exchange)
+    assert out.request.path != request.path and out.request.headers != request.headers
+    assert out.response is not None and out.response.headers != response.headers
+    changed = {"request", "response", "sanitized", "redactions"}
+    for field in dataclasses.fields(Exchange):
+        if field.name not in changed:
+            assert getattr(out, field.name) == getattr(exchange, field.name), field.name
+    for before, after, touched in (
+        (request, out.request, {"path", "headers", "body"}),
+        (response, out.response, {"headers"}),
+    ):
+        assert type(after) is type(before)
+        for field in dataclasses.fields(before):
+            if field.name not in touched:
+                assert getattr(after, field.name) == getattr(before, field.name), field.name
+    assert out.sanitized and exchange.redactions < out.redactions
+    assert hash(out) == hash(dataclasses.replace(out))

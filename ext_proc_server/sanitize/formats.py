@@ -196,7 +196,7 @@ def sanitize_path(run: Run, path: str, where: str) -> str:
     changed = False
     plain = not run.scanner.has_custom
     for i, segment in enumerate(segments):
-        if not segment or (plain and _INERT_SEGMENT.fullmatch(segment)):
+        if not segment or (plain and INERT_VALUE.fullmatch(segment)):
             continue
         if SURROGATE.search(segment):
             fresh = run.replace("api_key", segment)
@@ -215,11 +215,17 @@ def sanitize_path(run: Run, path: str, where: str) -> str:
 def sanitize_query(
     run: Run, pairs: tuple[tuple[str, str], ...], where: str
 ) -> tuple[tuple[str, str], ...]:
+    if not pairs:
+        return pairs
     out = []
     changed = False
+    plain = not run.scanner.has_custom
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
-    classes = _flat_classes(run.scanner.field_rules, tuple(names)) if pairs else {}
+    classes = _flat_classes(run.scanner.field_rules, tuple(names))
     for (name, value), decoded_name in zip(pairs, names, strict=True):
+        if plain and decoded_name not in classes and INERT_VALUE.fullmatch(value):
+            out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
+            continue
         decoded = unquote_plus(value)
         cls = _checked(classes.get(decoded_name), decoded)
         if SURROGATE.search(value):
@@ -374,8 +380,14 @@ _OPAQUE = re.compile(
     r"(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F]{8,64}(?:-[0-9a-fA-F]{4,32}){0,5}"
     r"|[0-9]{1,7}|(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?:,[ ]?(?:[0-9]{1,3}\.){3}[0-9]{1,3})*"
 )
-# Path segments no detector can match: words without digits, short numbers (ids).
-_INERT_SEGMENT = re.compile(r"[A-Za-z_-]{1,64}|[0-9]{1,7}")
+# Path segments and query values no detector can match: words without digits, short
+# numbers (ids), and up to 13 word characters holding at most 4 digits (v1, page2,
+# utf8): every numeric class needs 5 or more digits (a CEP, an RG) or a separator this
+# leaves out, an alphanumeric CNPJ 14 characters, the rest "@", "." or a space.
+INERT_VALUE = re.compile(
+    r"[A-Za-z_-]{1,64}|[0-9]{1,7}"
+    r"|(?=[A-Za-z0-9_-]{2,13}\Z)[A-Za-z_-]*(?:[0-9][A-Za-z_-]*){1,4}"
+)
 # Headers whose values have a fixed, harmless format: not scanned (unless the user
 # has patterns of their own).
 BENIGN_HEADERS = frozenset(

@@ -278,10 +278,8 @@ def sanitize_headers(
     plain = not scanner.has_custom  # the user's patterns may match anything
     rules = scanner.field_rules
     clean = scanner.clean_headers
-    for index in _headers_to_read(headers, plain=plain):
+    for index in _headers_to_read(headers, clean, plain=plain):
         pair = headers[index]
-        if pair in clean:  # a header seen clean before: one lookup
-            continue
         name, value = pair
         lower, kind = _header_kind(rules, name)
         if (
@@ -305,14 +303,18 @@ def sanitize_headers(
 _NAME, _VALUE = operator.itemgetter(0), operator.itemgetter(1)
 
 
-def _headers_to_read(headers: tuple[tuple[str, str], ...], *, plain: bool) -> Iterable[int]:
-    """The indexes of the headers that need a look: all but those with a benign name as
-    HTTP/2 writes it (lower case) when every value is ASCII and the user has no patterns
-    (most headers), picked by C calls rather than a Python step per header."""
+def _headers_to_read(
+    headers: tuple[tuple[str, str], ...], clean: dict[tuple[str, str], None], *, plain: bool
+) -> Iterable[int]:
+    """The indexes of the headers that need a look: all but those seen clean before
+    and, when every value is ASCII and the user has no patterns, those with a benign
+    name as HTTP/2 writes it (lower case): most headers, set aside by C calls rather
+    than a Python step each."""
+    unseen = map(operator.not_, map(clean.__contains__, headers))
     if not plain or not "".join(map(_VALUE, headers)).isascii():
-        return range(len(headers))
-    benign = map(BENIGN_HEADERS.__contains__, map(_NAME, headers))
-    return compress(range(len(headers)), map(operator.not_, benign))
+        return compress(range(len(headers)), unseen)
+    named = map(operator.not_, map(BENIGN_HEADERS.__contains__, map(_NAME, headers)))
+    return compress(range(len(headers)), map(operator.and_, named, unseen))
 
 
 def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -39,7 +40,7 @@ from ext_proc_server.mapping.noise import (
     Template,
     canonical_default,
 )
-from ext_proc_server.mapping.shapes import body_shape, shape_digest
+from ext_proc_server.mapping.shapes import response_shape_digest, shape_digest
 
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 
@@ -98,6 +99,17 @@ def combine(request_hash: str, digest: str) -> str:
     return hashlib.sha256(f"{request_hash}:{digest}".encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class DedupKeys:
+    """One exchange's keys. ``shape``: the response's shape digest when the key covers
+    it (the stub's metadata reuses it: the body is parsed once), else ""."""
+
+    dedup_hash: str
+    stub_hash: str
+    normalized: NormalizedRequest
+    shape: str = ""
+
+
 class Deduplicator:
     """Dedup keys and the in-process LRU. Safe to share between threads and
     asyncio tasks: the lock is held only for a dict operation, never across an await."""
@@ -140,8 +152,13 @@ class Deduplicator:
         return key, normalized
 
     def key_parts(self, exchange: Exchange) -> tuple[str, str, NormalizedRequest]:
-        """-> (dedup key, the stub's key, the normalized request). The dedup key is
-        claimed; the stub's key names the stub (the request alone, so a drifted response
+        """-> (dedup key, the stub's key, the normalized request): :meth:`keys` as a tuple."""
+        keys = self.keys(exchange)
+        return keys.dedup_hash, keys.stub_hash, keys.normalized
+
+    def keys(self, exchange: Exchange) -> DedupKeys:
+        """The dedup key, the stub's key, and what they were computed from. The dedup key
+        is claimed; the stub's key names the stub (the request alone, so a drifted response
         replaces its stub; with stateful scenarios, the two are the same)."""
         if not exchange.sanitized:
             raise ValueError("dedup: exchange is not sanitized")
@@ -150,16 +167,16 @@ class Deduplicator:
         response = exchange.response
         if self._config.stateful_scenarios:
             digest = response_digest(response, normalizer=self._normalizer, path=normalized.path)
-            return combine(key, digest), combine(key, digest), normalized
-        return combine(key, self.shape_digest(response, path=normalized.path)), key, normalized
+            both = combine(key, digest)
+            return DedupKeys(both, both, normalized)
+        shape = self.shape_digest(response, path=normalized.path)
+        return DedupKeys(combine(key, shape), key, normalized, shape)
 
     def shape_digest(self, response: HttpResponse | None, *, path: str) -> str:
         """The response's shape digest (``shapes.shape_digest``), noise fields left out."""
         if response is None:
             return shape_digest(0, None)
-        noise = self._normalizer.noise_fields(path)
-        shape = body_shape(response.body, response.content_type, noise=noise)
-        return shape_digest(response.status, shape)
+        return response_shape_digest(response, noise=self._normalizer.noise_fields(path))
 
     def is_new_locally(self, dedup_hash: str) -> bool:
         """Check-and-add in the LRU. A hash seen before counts as a duplicate;

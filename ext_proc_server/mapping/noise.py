@@ -226,7 +226,12 @@ class NoiseNormalizer:
 
     def normalize_string(self, value: str, *, field: str | None = None) -> Normalized:
         """A string value: stable, a whole Hole, or a Template with holes."""
-        first = _DYNAMIC_PART.search(value)
+        # Every dynamic part (UUID, datetime, SANITIZED token) holds a "-" or "SANITIZED":
+        # two C scans spare the regex, which is slow on long text (16 us per 1.6 KB).
+        if "-" not in value and "SANITIZED" not in value:
+            first = None
+        else:
+            first = _DYNAMIC_PART.search(value)
         if first is None:
             # Fast path for the common stable value. A whole UUID, datetime or
             # SANITIZED token always has a dynamic part, an epoch never does.

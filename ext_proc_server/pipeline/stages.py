@@ -41,13 +41,15 @@ class Keyed:
     """A sanitized exchange with its dedup hash. ``normalized``: what the dedup stage
     computed the hash from, when the mapping stage can reuse it (else None). ``host``:
     the canonical destination host, for shard routing ("" = from the authority).
-    ``stub_hash``: what names the stub ("" = the dedup hash)."""
+    ``stub_hash``: what names the stub ("" = the dedup hash). ``shape``: the response's
+    shape digest when the dedup stage computed it ("" = the mapping stage computes it)."""
 
     exchange: Exchange
     dedup_hash: str
     normalized: NormalizedRequest | None = None
     host: str = ""
     stub_hash: str = ""
+    shape: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,17 +188,17 @@ def _sanitized(exchange: Exchange, stages: Stages) -> Exchange | None:
 
 
 class DedupStage:
-    """The dedup hash, with the normalized request handed on to the mapping stage
-    (normalizing is the costliest step after sanitizing: it runs once)."""
+    """The dedup hash, with the normalized request and the response's shape handed on to
+    the mapping stage (each body is parsed once)."""
 
     def __init__(self, deduplicator: Deduplicator) -> None:
         self._deduplicator = deduplicator
         self.is_new_locally: Callable[[str], bool] = deduplicator.is_new_locally
 
     def __call__(self, exchange: Exchange) -> Keyed:
-        dedup_hash, stub_hash, normalized = self._deduplicator.key_parts(exchange)
+        keys = self._deduplicator.keys(exchange)
         host = self._deduplicator.normalizer.canonical_host(exchange)
-        return Keyed(exchange, dedup_hash, normalized, host, stub_hash)
+        return Keyed(exchange, keys.dedup_hash, keys.normalized, host, keys.stub_hash, keys.shape)
 
 
 class MappingStage:
@@ -213,6 +215,7 @@ class MappingStage:
             config=self._config,
             normalizer=self._normalizer,
             normalized=keyed.normalized,
+            shape=keyed.shape,
         )
 
 

@@ -15,7 +15,7 @@ from ext_proc_server.core.queue_entries import (
 MAPPING = {
     "id": "7",
     "request": {"method": "POST", "bodyPatterns": [{"equalToJson": {"p": 1e-7, "q": 1e16}}]},
-    "response": {"status": 200, "body": "olá \u2028 \"x\"\n"},
+    "response": {"status": 200, "body": 'olá \u2028 "x"\n'},
     "metadata": {"mockado": {"captured_at_s": 1700000000.25, "truncated": False, "n": None}},
 }
 

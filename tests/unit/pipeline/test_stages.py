@@ -46,7 +46,7 @@ def test_sanitizer_failure_drops_fail_closed():
         return redis
 
     redis = asyncio.run(go())
-    assert '"/good"' in redis.entries[0]["mapping"]
+    assert b'"/good"' in redis.entries[0]["mapping"]
 
 
 def test_truncated_response_skipped_by_default_and_unencodable_values():

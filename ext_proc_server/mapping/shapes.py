@@ -44,31 +44,45 @@ def json_shape(document: Any, *, noise: Collection[str] = ()) -> Shape:
 
 
 def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
-    # The hot part of a first-seen exchange's drift check: one call per node, the type
-    # found once, paths built by concatenation.
+    # The hot part of a first-seen exchange's drift check. Leaves (most nodes) are added
+    # inline, without a call each; once MAX_SHAPE_PATHS are kept, nothing more is added.
     if len(shape) >= MAX_SHAPE_PATHS:
         return
     if isinstance(node, dict):
-        kind = "object"
+        _put(shape, path, "object")
+        prefix = path + "."
+        for key, value in node.items():
+            name = str(key)
+            if field_key(name) in noise:
+                continue
+            kind = _TYPES.get(type(value))
+            if kind is None:
+                _walk(value, prefix + name, shape, noise)
+            elif len(shape) >= MAX_SHAPE_PATHS:
+                return
+            else:
+                _put(shape, prefix + name, kind)
     elif isinstance(node, list):
-        kind = "array"
+        _put(shape, path, "array")
+        path += "[]"
+        for value in node:
+            kind = _TYPES.get(type(value))
+            if kind is None:
+                _walk(value, path, shape, noise)
+            elif len(shape) >= MAX_SHAPE_PATHS:
+                return
+            else:
+                _put(shape, path, kind)
     else:
-        kind = _TYPES.get(type(node), "other")
+        _put(shape, path, _TYPES.get(type(node), "other"))
+
+
+def _put(shape: Shape, path: str, kind: str) -> None:
     known = shape.get(path)
     if known is None:
         shape[path] = kind
     elif known != kind:
         _add(shape, path, kind)
-    if kind == "object":
-        prefix = path + "."
-        for key, value in node.items():
-            name = str(key)
-            if field_key(name) not in noise:
-                _walk(value, prefix + name, shape, noise)
-    elif kind == "array":
-        path += "[]"
-        for value in node:
-            _walk(value, path, shape, noise)
 
 
 def _add(shape: Shape, path: str, kind: str) -> None:

@@ -16,6 +16,7 @@ Priorities stay within 1..:data:`LOWEST_PRIORITY`.
 from __future__ import annotations
 
 import base64
+import functools
 import threading
 import uuid
 from collections import OrderedDict
@@ -58,6 +59,11 @@ _HOP_BY_HOP = frozenset(
 _DROPPED_RESPONSE_HEADERS = _HOP_BY_HOP | {"content-length", "content-encoding", "date"}
 
 
+# Ids asked for again soon after (the pipeline names the stub, then records its repeats).
+MAPPING_ID_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=MAPPING_ID_CACHE_SIZE)
 def mapping_id(dedup_hash: str) -> str:
     return str(uuid.uuid5(MAPPING_NAMESPACE, dedup_hash))
 

@@ -288,7 +288,9 @@ def _stream(n: int) -> list:
 def _breakdown(count: int = 300) -> dict[str, float]:
     """CPU per exchange of each in-process step, for the same 2 KiB JSON exchanges:
     where ``cpu_us_per_exchange`` goes besides gRPC itself. ``assemble_repeat``: what a
-    repeat of a recorded exchange costs in all (assembly, its key and fingerprint)."""
+    repeat of a recorded exchange costs in all (assembly, its key and fingerprint).
+    ``first_seen``, ``write``, ``pipeline_*``: whole pipeline, real Redis (pipeline_cost)."""
+    from bench.pipeline_cost import first_seen_cost
     from ext_proc_server.capture import CaptureFilter, StreamAssembler, StreamMeta, dispatch
     from ext_proc_server.core.config import CollectorConfig
     from ext_proc_server.core.queue_entries import encode_entry
@@ -323,8 +325,7 @@ def _breakdown(count: int = 300) -> dict[str, float]:
     done = timed("assemble_repeat", lambda m: assemble(m, repeats), streams)
     assert all(d.repeat for d in done), "the recorded exchanges did not repeat"
     clean = timed("sanitize", stages.sanitize, exchanges)
-    # dedup then build_mapping per exchange, as the pipeline calls them (the mapping
-    # reuses the request normalized for the hash).
+    # dedup then build_mapping per exchange, as the pipeline calls them (shared parts).
     clock = time.process_time
     mappings, spent = [], {"dedup_hash": 0.0, "mapping": 0.0}
     for exchange in clean:
@@ -334,9 +335,9 @@ def _breakdown(count: int = 300) -> dict[str, float]:
         mappings.append(stages.build_mapping(keyed))
         spent["dedup_hash"] += hashed - started
         spent["mapping"] += clock() - hashed
-    for name, total_s in spent.items():
-        timings[name] = total_s / len(clean) * 1e6
+    timings.update({name: total_s / len(clean) * 1e6 for name, total_s in spent.items()})
     timed("encode", lambda m: encode_entry(m, host="orders.bench"), mappings)
+    timings.update(first_seen_cost(exchanges))
     return {f"ext_proc.breakdown_{k}_us": round(v, 1) for k, v in timings.items()}
 
 

@@ -22,7 +22,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
+import orjson
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -39,16 +41,37 @@ from ext_proc_server.mapping.noise import (
     Template,
     canonical_default,
 )
-from ext_proc_server.mapping.shapes import body_shape, shape_digest
+from ext_proc_server.mapping.shapes import response_shape_digest, shape_digest
 
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+# Where orjson's text may differ from json's: floats json writes with an exponent
+# (orjson writes 1e-05 as 1e-5 or 0.00001). Found anywhere (even inside a string), json
+# writes the text instead: slower, never different.
+_FLOAT_FORMS = (b"e+", b"e-", b"0.0000")
+# Holes and Templates are dataclasses: through canonical_default, as json does.
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def canonical_json(value: object) -> bytes:
+    """``json.dumps`` with sorted keys, compact, non-ASCII as is, holes as their tokens,
+    in UTF-8: the bytes the dedup key has always hashed (stub ids follow them, so they
+    never change). orjson writes them several times cheaper; json where orjson's text
+    could differ or where orjson refuses a value (an integer past 64 bits, a lone
+    surrogate: json then fails the same way as before)."""
+    try:
+        out = orjson.dumps(value, default=canonical_default, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError
+        out = None
+    if out is None or any(form in out for form in _FLOAT_FORMS):
+        return json.dumps(value, default=canonical_default, **_DUMP).encode()
+    return out
 
 
 def _canonical_body(body: NormalizedBody) -> bytes:
     if body.kind == "json":
-        return json.dumps(body.value, default=canonical_default, **_DUMP).encode()
+        return canonical_json(body.value)
     if body.kind == "form":
-        return json.dumps(_pairs(body.value), default=canonical_default, **_DUMP).encode()
+        return canonical_json(_pairs(body.value))
     if body.kind == "binary":
         return str(body.value).encode("ascii")
     if body.kind == "text":
@@ -64,17 +87,15 @@ def _pairs(pairs: Iterable[tuple[str, object]]) -> list[list[object]]:
 
 def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) -> str:
     """Hex SHA-256 of the normalized request (see the module docstring)."""
-    head = json.dumps(
+    head = canonical_json(
         [
             normalized.method,
             normalized.host,
             list(normalized.segments),
             _pairs(normalized.query),
             normalized.body.kind,
-        ],
-        default=canonical_default,
-        **_DUMP,
-    ).encode()
+        ]
+    )
     digest = hashlib.sha256(head)
     digest.update(b"\x00")
     digest.update(_canonical_body(normalized.body)[:body_limit_bytes])
@@ -96,6 +117,17 @@ def response_digest(
 
 def combine(request_hash: str, digest: str) -> str:
     return hashlib.sha256(f"{request_hash}:{digest}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class DedupKeys:
+    """One exchange's keys. ``shape``: the response's shape digest when the key covers
+    it (the stub's metadata reuses it: the body is parsed once), else ""."""
+
+    dedup_hash: str
+    stub_hash: str
+    normalized: NormalizedRequest
+    shape: str = ""
 
 
 class Deduplicator:
@@ -140,8 +172,13 @@ class Deduplicator:
         return key, normalized
 
     def key_parts(self, exchange: Exchange) -> tuple[str, str, NormalizedRequest]:
-        """-> (dedup key, the stub's key, the normalized request). The dedup key is
-        claimed; the stub's key names the stub (the request alone, so a drifted response
+        """-> (dedup key, the stub's key, the normalized request): :meth:`keys` as a tuple."""
+        keys = self.keys(exchange)
+        return keys.dedup_hash, keys.stub_hash, keys.normalized
+
+    def keys(self, exchange: Exchange) -> DedupKeys:
+        """The dedup key, the stub's key, and what they were computed from. The dedup key
+        is claimed; the stub's key names the stub (the request alone, so a drifted response
         replaces its stub; with stateful scenarios, the two are the same)."""
         if not exchange.sanitized:
             raise ValueError("dedup: exchange is not sanitized")
@@ -150,16 +187,16 @@ class Deduplicator:
         response = exchange.response
         if self._config.stateful_scenarios:
             digest = response_digest(response, normalizer=self._normalizer, path=normalized.path)
-            return combine(key, digest), combine(key, digest), normalized
-        return combine(key, self.shape_digest(response, path=normalized.path)), key, normalized
+            both = combine(key, digest)
+            return DedupKeys(both, both, normalized)
+        shape = self.shape_digest(response, path=normalized.path)
+        return DedupKeys(combine(key, shape), key, normalized, shape)
 
     def shape_digest(self, response: HttpResponse | None, *, path: str) -> str:
         """The response's shape digest (``shapes.shape_digest``), noise fields left out."""
         if response is None:
             return shape_digest(0, None)
-        noise = self._normalizer.noise_fields(path)
-        shape = body_shape(response.body, response.content_type, noise=noise)
-        return shape_digest(response.status, shape)
+        return response_shape_digest(response, noise=self._normalizer.noise_fields(path))
 
     def is_new_locally(self, dedup_hash: str) -> bool:
         """Check-and-add in the LRU. A hash seen before counts as a duplicate;

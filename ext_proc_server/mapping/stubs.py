@@ -16,6 +16,7 @@ Priorities stay within 1..:data:`LOWEST_PRIORITY`.
 from __future__ import annotations
 
 import base64
+import functools
 import threading
 import uuid
 from collections import OrderedDict
@@ -28,7 +29,7 @@ from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
-from ext_proc_server.mapping.shapes import body_shape, shape_digest
+from ext_proc_server.mapping.shapes import response_shape_digest
 from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
 
 # uuid5 namespace of mapping ids: the same dedup hash always gives the same id.
@@ -58,6 +59,11 @@ _HOP_BY_HOP = frozenset(
 _DROPPED_RESPONSE_HEADERS = _HOP_BY_HOP | {"content-length", "content-encoding", "date"}
 
 
+# Ids asked for again soon after (the pipeline names the stub, then records its repeats).
+MAPPING_ID_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=MAPPING_ID_CACHE_SIZE)
 def mapping_id(dedup_hash: str) -> str:
     return str(uuid.uuid5(MAPPING_NAMESPACE, dedup_hash))
 
@@ -117,12 +123,14 @@ def build_mapping(
     normalizer: NoiseNormalizer,
     scenarios: ScenarioTracker | None = None,
     normalized: NormalizedRequest | None = None,
+    shape: str = "",
 ) -> dict[str, Any] | None:
     """The WireMock stub for a sanitized exchange, or None when it is past the stateful
     scenario limit (counted). Raises ValueError for an unsanitized exchange, one without
     a response, or one the rule gives no stub (``faithful.skip_reason``: the caller
     checks and counts that first). ``normalized``: the exchange's request as
-    ``normalizer.normalize_request`` returns it, when the caller already has it."""
+    ``normalizer.normalize_request`` returns it, and ``shape`` the response's shape
+    digest (``DedupKeys.shape``), when the caller already has them."""
     if not exchange.sanitized:
         raise ValueError("mapping: exchange is not sanitized; raw data never becomes a mapping")
     response = exchange.response
@@ -154,21 +162,15 @@ def build_mapping(
     mapping["priority"] = priority
     mapping["request"] = request
     mapping["response"] = response_definition(response)
-    mapping["metadata"] = {
-        "mockado": _metadata(exchange, response, dedup_hash, normalized, normalizer)
-    }
+    if not shape:
+        shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
+    mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
     return mapping
 
 
 def _metadata(
-    exchange: Exchange,
-    response: HttpResponse,
-    dedup_hash: str,
-    normalized: NormalizedRequest,
-    normalizer: NoiseNormalizer,
+    exchange: Exchange, dedup_hash: str, normalized: NormalizedRequest, shape: str
 ) -> dict[str, Any]:
-    noise = normalizer.noise_fields(normalized.path)
-    shape = body_shape(response.body, response.content_type, noise=noise)
     return {
         "namespace": exchange.namespace,
         "workload": exchange.workload,
@@ -177,7 +179,7 @@ def _metadata(
         "truncated": exchange.truncated,
         "host": normalized.host,
         "path_template": path_template(normalized),
-        "shape": shape_digest(response.status, shape),
+        "shape": shape,
         # The stub's lifecycle; the loader carries them over when the stub is replaced
         # and refreshes last_seen from repeats (docs/staleness.md).
         "first_seen": exchange.captured_at_s,

@@ -37,6 +37,7 @@ from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.core.queue_entries import QueueEntry
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.pipeline.retry import RedisRetry
 from ext_proc_server.pipeline.skips import Skipped
@@ -282,7 +283,7 @@ class CapturePipeline:
         prepared = [p for p in prepared if p.entry is not None]
         if not prepared:
             return
-        entries: list[dict[str, str]] = [p.entry for p in prepared if p.entry is not None]
+        entries: list[QueueEntry] = [p.entry for p in prepared if p.entry is not None]
         combined = self._stages.claim_and_enqueue
         if self._dedup_enabled and combined is not None:
             hashes = [p.dedup_hash for p in prepared]

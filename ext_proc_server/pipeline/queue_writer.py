@@ -57,7 +57,7 @@ class ClaimAndEnqueue:
     async def __call__(
         self,
         hashes: Sequence[str],
-        entries: Sequence[Mapping[str, str]],
+        entries: Sequence[Mapping[str, bytes | str]],
         seen: Sequence[tuple[str, str]] = (),
     ) -> list[bool]:
         """-> claimed (and queued) per item; raises QueueError on Redis errors. ``seen``:
@@ -87,7 +87,7 @@ async def enqueue_batch(
     redis: aioredis.Redis,
     *,
     keys: RedisKeys,
-    entries: Sequence[Mapping[str, str]],
+    entries: Sequence[Mapping[str, bytes | str]],
 ) -> None:
     """XADD every entry in one pipelined round trip. The stream is never trimmed:
     trimming would silently drop queued mappings."""

@@ -20,6 +20,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import SanitizeError
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.hosts import host_of
+from ext_proc_server.core.queue_entries import QueueEntry
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping import faithful, stubs
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
@@ -41,13 +42,15 @@ class Keyed:
     """A sanitized exchange with its dedup hash. ``normalized``: what the dedup stage
     computed the hash from, when the mapping stage can reuse it (else None). ``host``:
     the canonical destination host, for shard routing ("" = from the authority).
-    ``stub_hash``: what names the stub ("" = the dedup hash)."""
+    ``stub_hash``: what names the stub ("" = the dedup hash). ``shape``: the response's
+    shape digest when the dedup stage computed it ("" = the mapping stage computes it)."""
 
     exchange: Exchange
     dedup_hash: str
     normalized: NormalizedRequest | None = None
     host: str = ""
     stub_hash: str = ""
+    shape: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ class Prepared:
     duplicate, already queued), and its repeat key when the fast path is on."""
 
     dedup_hash: str
-    entry: dict[str, str] | None
+    entry: QueueEntry | None
     repeat_key: RepeatKey | None = None
     stub_hash: str = ""
 
@@ -78,7 +81,7 @@ class Stages:
     # (hashes) -> claimed?, one per hash; raises on Redis errors.
     claim: Callable[[Sequence[str]], Awaitable[list[bool]]]
     # (entries) -> None; raises on Redis errors.
-    enqueue: Callable[[Sequence[dict[str, str]]], Awaitable[None]]
+    enqueue: Callable[[Sequence[QueueEntry]], Awaitable[None]]
     # Optional: claim and enqueue in one step (one Redis round trip per batch).
     # (hashes, entries) -> claimed-and-queued?, one per item; raises on Redis errors.
     # (hashes, entries, seen) with ``seen`` the repeat claims to set, (name, value) per
@@ -131,9 +134,8 @@ def prepare(
         if mapping is None:
             return None
         host = keyed.host or host_of(clean.request.authority)
+        # Redis needs valid UTF-8: a value that is not (UnicodeEncodeError) cannot be queued.
         entry = queue_entries.encode_entry(mapping, host=host)
-        # Redis needs valid UTF-8; a value that is not cannot be queued.
-        entry[queue_entries.FIELD_MAPPING].encode("utf-8")
     except UnicodeEncodeError:
         _dropped.labels(reason="malformed").inc()
         return None
@@ -186,17 +188,17 @@ def _sanitized(exchange: Exchange, stages: Stages) -> Exchange | None:
 
 
 class DedupStage:
-    """The dedup hash, with the normalized request handed on to the mapping stage
-    (normalizing is the costliest step after sanitizing: it runs once)."""
+    """The dedup hash, with the normalized request and the response's shape handed on to
+    the mapping stage (each body is parsed once)."""
 
     def __init__(self, deduplicator: Deduplicator) -> None:
         self._deduplicator = deduplicator
         self.is_new_locally: Callable[[str], bool] = deduplicator.is_new_locally
 
     def __call__(self, exchange: Exchange) -> Keyed:
-        dedup_hash, stub_hash, normalized = self._deduplicator.key_parts(exchange)
+        keys = self._deduplicator.keys(exchange)
         host = self._deduplicator.normalizer.canonical_host(exchange)
-        return Keyed(exchange, dedup_hash, normalized, host, stub_hash)
+        return Keyed(exchange, keys.dedup_hash, keys.normalized, host, keys.stub_hash, keys.shape)
 
 
 class MappingStage:
@@ -213,6 +215,7 @@ class MappingStage:
             config=self._config,
             normalizer=self._normalizer,
             normalized=keyed.normalized,
+            shape=keyed.shape,
         )
 
 
@@ -236,13 +239,13 @@ class RedisStages:
             self._redis, keys=self._keys, hashes=list(hashes), ttl_s=self._ttl_s
         )
 
-    async def enqueue(self, entries: Sequence[dict[str, str]]) -> None:
+    async def enqueue(self, entries: Sequence[QueueEntry]) -> None:
         await queue_writer.enqueue_batch(self._redis, keys=self._keys, entries=entries)
 
     async def claim_and_enqueue(
         self,
         hashes: Sequence[str],
-        entries: Sequence[dict[str, str]],
+        entries: Sequence[QueueEntry],
         seen: Sequence[tuple[str, str]] = (),
     ) -> list[bool]:
         assert self._script is not None

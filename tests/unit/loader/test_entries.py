@@ -10,7 +10,9 @@ from tests.support.fake_wiremock import mapping
 
 
 def test_parse_entry_keeps_the_mapping_and_host():
-    fields = {k.encode(): v.encode() for k, v in encode_entry(mapping(1), host="api.svc").items()}
+    entry = encode_entry(mapping(1), host="api.svc")
+    # As Redis gives them back: every name and value in bytes.
+    fields = {k.encode(): v if isinstance(v, bytes) else v.encode() for k, v in entry.items()}
     parsed = parse_entry("1-0", fields, deliveries=3)
     assert parsed.mapping == mapping(1)
     assert (parsed.host, parsed.deliveries, parsed.invalid_reason) == ("api.svc", 3, None)

@@ -7,6 +7,8 @@ import threading
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ext_proc_server.core.config import CollectorConfig
@@ -14,7 +16,14 @@ from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
+from ext_proc_server.mapping.dedup import Deduplicator, canonical_json, claim_batch
+from ext_proc_server.mapping.noise import (
+    HOLE_ANY,
+    HOLE_NUMBER,
+    HOLE_STRING,
+    Template,
+    canonical_default,
+)
 
 JSON = (("content-type", "application/json"),)
 
@@ -283,3 +292,38 @@ def test_claim_batch_empty_and_errors() -> None:
         asyncio.run(
             claim_batch(_FakeRedis(fail=True), keys=RedisKeys(queue="q"), hashes=["h"], ttl_s=1)
         )  # type: ignore[arg-type]
+
+
+_HOLES = st.sampled_from(
+    [HOLE_ANY, HOLE_STRING, HOLE_NUMBER, Template(("order-", HOLE_ANY, ".pdf\x00é"))]
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+    _HOLES,
+)
+_TREES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TREES)
+def test_the_canonical_json_is_the_text_json_writes(tree: Any) -> None:
+    # Dedup keys and stub ids follow these bytes: they must not change.
+    want = json.dumps(
+        tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=canonical_default
+    ).encode()
+    assert canonical_json(tree) == want
+
+
+def test_canonical_json_refuses_a_lone_surrogate_as_before() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        canonical_json({"a": "\ud800"})

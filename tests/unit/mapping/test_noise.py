@@ -304,3 +304,14 @@ def test_field_key_cache_stays_bounded() -> None:
     for n in range(FIELD_KEY_CACHE_SIZE + 10):
         assert field_key(f"someField{n}") == f"some_field{n}"
     assert field_key.cache_info().currsize <= FIELD_KEY_CACHE_SIZE
+
+
+def test_long_text_without_a_dash_or_token_stays_stable_and_tokens_in_it_are_found():
+    normalizer = NoiseNormalizer(CollectorConfig())
+    long_text = "x" * 2000
+    assert normalizer.normalize_string(long_text) == long_text
+    assert normalizer.normalize_string("1700000000", field="ts") == HOLE_STRING
+    within = normalizer.normalize_string(long_text + " SANITIZED_EMAIL " + long_text)
+    assert isinstance(within, Template) and HOLE_ANY in within.parts
+    dated = normalizer.normalize_string("at 2024-05-01T10:00:00Z done")
+    assert isinstance(dated, Template) and dated.parts == ("at ", HOLE_ANY, " done")

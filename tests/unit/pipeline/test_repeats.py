@@ -118,7 +118,7 @@ def test_a_request_differing_only_in_a_secret_misses_the_fast_path_and_dedups_af
         assert _repeats("local") == before
         # Deduplicated after sanitizing: one mapping, holding neither token.
         assert len(redis.entries) == 1
-        mapping = redis.entries[0]["mapping"]
+        mapping = redis.entries[0]["mapping"].decode()
         assert TOKEN_A not in mapping and TOKEN_B not in mapping
         # Now both are recorded: each one's repeats take the fast path.
         for token in (TOKEN_A, TOKEN_B):

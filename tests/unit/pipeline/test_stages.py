@@ -46,7 +46,7 @@ def test_sanitizer_failure_drops_fail_closed():
         return redis
 
     redis = asyncio.run(go())
-    assert '"/good"' in redis.entries[0]["mapping"]
+    assert b'"/good"' in redis.entries[0]["mapping"]
 
 
 def test_truncated_response_skipped_by_default_and_unencodable_values():
@@ -176,3 +176,39 @@ def test_undeclared_legacy_text_is_not_guessed_at_but_skipped_and_counted():
     served = decode_entry(item.entry)[0]["response"]
     assert base64.b64decode(served["base64Body"]) == latin
     assert served["headers"]["content-type"] == "text/plain; charset=iso-8859-1"
+
+
+def test_each_response_body_is_parsed_once_for_dedup_and_the_stub(monkeypatch):
+    from ext_proc_server.mapping import shapes
+
+    parsed = []
+    real = shapes.body_shape
+
+    def counting(body, content_type, **kw):
+        parsed.append(body)
+        return real(body, content_type, **kw)
+
+    monkeypatch.setattr(shapes, "body_shape", counting)
+    config = CollectorConfig()
+    wired = default_stages(config, redis=None, keys=RedisKeys(queue="unit"))
+    clean = wired.sanitize(_json_exchange())
+    keyed = wired.dedup(clean)
+    mapping = wired.build_mapping(keyed)
+    assert parsed == [b'{"ok":1}']
+    # The stub holds the shape the dedup key covers, as if computed on its own.
+    shape = Deduplicator(config).shape_digest(clean.response, path=clean.request.path)
+    assert keyed.shape == shape == mapping["metadata"]["mockado"]["shape"]
+    alone = build_mapping(
+        clean, dedup_hash=keyed.stub_hash, config=config, normalizer=NoiseNormalizer(config)
+    )
+    assert alone["metadata"]["mockado"]["shape"] == shape
+
+
+def test_stateful_dedup_leaves_the_shape_to_the_mapping():
+    config = CollectorConfig(stateful_scenarios=True)
+    wired = default_stages(config, redis=None, keys=RedisKeys(queue="unit"))
+    clean = wired.sanitize(_json_exchange())
+    keyed = wired.dedup(clean)
+    assert keyed.shape == ""
+    shape = Deduplicator(config).shape_digest(clean.response, path=clean.request.path)
+    assert wired.build_mapping(keyed)["metadata"]["mockado"]["shape"] == shape

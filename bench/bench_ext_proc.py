@@ -22,6 +22,9 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   against the floor on the same mix.
 * ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
   at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
+* ``ext_proc.stream_repeat_us`` / ``stream_floor_us``: CPU per stream of mockado's
+  servicer on a repeat and of the floor's, in-process on the same replayed Envoy messages
+  (``bench.ext_proc_streams``), and ``stream_repeat_ratio_to_floor``.
 * ``ext_proc.p99_ratio_to_off``: client p99 through the capturing Envoy over the one that
   captures nothing, requests interleaved; ``floor_p99_ratio_to_off`` the same with the floor.
 """
@@ -43,6 +46,7 @@ import redis as redis_sync
 import yaml
 
 from bench.ext_proc_servers import json_body
+from bench.ext_proc_streams import stream_costs
 from bench.loadgen import Conn, Request, open_loop
 from control_plane.local import procs
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
@@ -568,6 +572,7 @@ def _paired_round(parts: dict, floor: dict, ours: list[Request], theirs: list[Re
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
     out: dict[str, float | int | str] = dict(_breakdown())
+    out.update(stream_costs())
 
     def one_worker(parts: dict, client: redis_sync.Redis) -> None:
         out.update(_latency(parts, client, quick=quick))

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 from pathlib import Path
+
+import grpc
 
 from ext_proc_server.capture import protos
 from tests.support.tiny_upstream import serve_json_forever
@@ -41,30 +44,34 @@ def _upstream_main(port: int) -> None:
 FLOOR_KEPT_MESSAGES = 10_000
 
 
+class FloorServicer(protos.ExternalProcessorServicer):
+    """Reads every stream to the response's end_of_stream and keeps the messages in
+    ``kept`` (bounded); ``finished[0]`` counts the finished exchanges."""
+
+    def __init__(self, kept: collections.deque, finished: list[int]) -> None:
+        self._kept = kept
+        self._finished = finished
+
+    async def Process(self, request_iterator, context):
+        while True:
+            message = await context.read()
+            if message is grpc.aio.EOF:
+                return
+            self._kept.append(message)
+            kind = message.WhichOneof("request")
+            if (
+                kind in ("response_headers", "response_body")
+                and getattr(message, kind).end_of_stream
+            ):
+                self._finished[0] += 1
+                return
+
+
 def _floor_main(port: int, count_path: Path) -> None:
-    """Read every stream to the response's end_of_stream, keep the messages (bounded),
-    and write the count of finished exchanges to ``count_path`` twice a second."""
-    import collections
-
-    import grpc
-
+    """Serve :class:`FloorServicer` and write the count of finished exchanges to
+    ``count_path`` twice a second."""
     kept: collections.deque = collections.deque(maxlen=FLOOR_KEPT_MESSAGES)
     finished = [0]
-
-    class Floor(protos.ExternalProcessorServicer):
-        async def Process(self, request_iterator, context):
-            while True:
-                message = await context.read()
-                if message is grpc.aio.EOF:
-                    return
-                kept.append(message)
-                kind = message.WhichOneof("request")
-                if (
-                    kind in ("response_headers", "response_body")
-                    and getattr(message, kind).end_of_stream
-                ):
-                    finished[0] += 1
-                    return
 
     async def main() -> None:
         server = grpc.aio.server(
@@ -73,7 +80,7 @@ def _floor_main(port: int, count_path: Path) -> None:
                 ("grpc.max_concurrent_streams", 64),
             ]
         )
-        protos.add_servicer_to_server(Floor(), server)
+        protos.add_servicer_to_server(FloorServicer(kept, finished), server)
         server.add_insecure_port(f"127.0.0.1:{port}")
         await server.start()
         while True:

@@ -1,5 +1,5 @@
 """The processes around the collector in the ext_proc bench: the upstream it proxies
-to, and the floor (a trivial recording ext_proc server).
+to, and the floor (a trivial recording ext_proc server); and the load it offers.
 
 ``python -m bench.ext_proc_servers --upstream PORT`` or
 ``--floor-collector PORT --floor-count-file PATH``.
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import grpc
 
+from bench.loadgen import Request
 from ext_proc_server.capture import protos
 from tests.support.tiny_upstream import serve_json_forever
 
@@ -30,6 +31,32 @@ def json_body(n: int, *, size: int = 2048) -> bytes:
     raw = json.dumps(record, separators=(",", ":"))
     record["note"] = "x" * max(0, size - len(raw))
     return json.dumps(record, separators=(",", ":")).encode()
+
+
+# -- the load: unique requests, and the repeats mix ---------------------------------------
+
+
+def bench_requests(port: int, *, tag: str, count: int) -> list[Request]:
+    """``count`` unique 2 KiB JSON POSTs to ``port`` (Envoy), paths tagged ``tag``."""
+    return [
+        Request(
+            host="orders.bench",
+            port=port,
+            path=f"/api/{tag}/order{n}?page={n}",
+            method="POST",
+            body=json_body(n),
+            headers=(("content-type", "application/json"),),
+        )
+        for n in range(count)
+    ]
+
+
+def repeats_mix(port: int, *, recorded: int, count: int, tag: str) -> list[Request]:
+    """``count`` requests where 9 in 10 repeat one of the ``recorded`` requests of
+    ``bench_requests(port, tag="rec", ...)`` and 1 in 10 is new."""
+    again = bench_requests(port, tag="rec", count=recorded)
+    fresh = bench_requests(port, tag=tag, count=count // 10 + 1)
+    return [fresh[i // 10] if i % 10 == 0 else again[i % recorded] for i in range(count)]
 
 
 # -- the upstream: tests.support.tiny_upstream, answering the 2 KiB document ---------------

@@ -139,7 +139,9 @@ def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | N
     :func:`_pairs`). None when one of them is not UTF-8."""
     found: dict[str, str] = {}
     for header in header_map.headers:
-        name = header.key.lower()
+        name = header.key
+        if not name.islower():  # Envoy sends lower-case names: no copy then
+            name = name.lower()
         if name in wanted and name not in found:
             value = _decoded(header)
             if value is None:
@@ -399,11 +401,12 @@ class StreamAssembler:
     def _destination_from_attributes(self, message: ProcessingRequest) -> None:
         # An Istio outbound cluster names the destination Service's FQDN; it is sent with
         # the response headers (the route is chosen after the request headers went out).
-        if EXT_PROC_FILTER_NAME not in message.attributes or self._hosts is None:
+        attributes = message.attributes.get(EXT_PROC_FILTER_NAME)
+        if attributes is None or self._hosts is None:
             return
-        fields = message.attributes[EXT_PROC_FILTER_NAME].fields
-        if ATTR_CLUSTER_NAME in fields:
-            fqdn = cluster_fqdn_of(fields[ATTR_CLUSTER_NAME].string_value)
+        cluster = attributes.fields.get(ATTR_CLUSTER_NAME)
+        if cluster is not None:
+            fqdn = cluster_fqdn_of(cluster.string_value)
             if fqdn:
                 self.authority = self._hosts.prefer_cluster_fqdn(self.authority, fqdn)
 

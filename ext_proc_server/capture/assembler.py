@@ -305,11 +305,12 @@ class StreamAssembler:
             return UPGRADE
         if not (self.path.isascii() and authority.isascii()):
             return MALFORMED
-        decision = self._capture_filter.decide(
-            authority=authority, path=self.path, request_id=fields.get("x-request-id")
-        )
-        if not decision.capture:
-            return Finished(drop_reason=decision.reason)
+        if not self._capture_filter.captures_all:
+            decision = self._capture_filter.decide(
+                authority=authority, path=self.path, request_id=fields.get("x-request-id")
+            )
+            if not decision.capture:
+                return Finished(drop_reason=decision.reason)
         if not (self.namespace and self.workload):
             self._workload_from_attributes(message)
         self._limit_bytes = self._body_limit(authority)

@@ -143,6 +143,10 @@ def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | N
         if not name.islower():  # Envoy sends lower-case names: no copy then
             name = name.lower()
         if name in wanted and name not in found:
+            raw = header.raw_value  # the _decoded steps, inline: most headers are wanted
+            if raw and raw.isascii():
+                found[name] = raw.decode("ascii")
+                continue
             value = _decoded(header)
             if value is None:
                 return None

@@ -18,7 +18,13 @@ replica computes the same keys and shares them in Redis (``<queue>:seen:<key>``)
 there can be computed without the key, so no digest of raw data can be brute-forced.
 
 Two levels, like dedup: :class:`RepeatIndex` holds an in-process LRU (checked first, by
-the stream itself), then the pipeline asks Redis for the keys the LRU does not know.
+the stream itself), then the pipeline asks Redis for the keys the LRU does not know. The
+LRU is indexed by the interpreter's own SipHash of the same parts (keyed per process,
+never written anywhere), and a response byte for byte the recorded one is told by the
+same kind of hash before any JSON is parsed: a repeat then costs two SipHash passes
+(2 KiB: 0.8 µs, where a keyed BLAKE2b takes 2.9 µs here). The Secret-keyed digest is
+computed only for Redis, the fingerprint only when a response is recorded or its bytes
+changed.
 Repeats are counted per mapping id (:meth:`RepeatIndex.drain_counts`): the pipeline hands
 the counts of each batch to ``Stages.seen_again``, the hook that refreshes a stub's
 ``last_seen``.

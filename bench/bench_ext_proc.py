@@ -22,6 +22,8 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   against the floor on the same mix.
 * ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
   at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
+* ``ext_proc.stream_repeat_us`` / ``stream_floor_us``: a repeat's stream in-process, and
+  the floor's (``bench.ext_proc_streams``).
 * ``ext_proc.p99_ratio_to_off``: client p99 through the capturing Envoy over the one that
   captures nothing, requests interleaved; ``floor_p99_ratio_to_off`` the same with the floor.
 """
@@ -42,7 +44,8 @@ import psutil
 import redis as redis_sync
 import yaml
 
-from bench.ext_proc_servers import json_body
+from bench.ext_proc_servers import bench_requests, json_body, repeats_mix
+from bench.ext_proc_streams import stream_costs
 from bench.loadgen import Conn, Request, open_loop
 from control_plane.local import procs
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
@@ -153,20 +156,6 @@ def _start_stack(stack: _Stack, *, workers: int | str = 1, floor: bool = False) 
     }
 
 
-def _requests(port: int, *, tag: str, count: int) -> list[Request]:
-    return [
-        Request(
-            host="orders.bench",
-            port=port,
-            path=f"/api/{tag}/order{n}?page={n}",
-            method="POST",
-            body=json_body(n),
-            headers=(("content-type", "application/json"),),
-        )
-        for n in range(count)
-    ]
-
-
 def _wait_stable(
     client: redis_sync.Redis,
     *,
@@ -217,8 +206,8 @@ async def _latency_pair(
     on_conn, off_conn = Conn(on_port), Conn(off_port)
     on_lat: list[float] = []
     off_lat: list[float] = []
-    on_reqs = _requests(on_port, tag="lat", count=count)
-    off_reqs = _requests(off_port, tag="lat", count=count)
+    on_reqs = bench_requests(on_port, tag="lat", count=count)
+    off_reqs = bench_requests(off_port, tag="lat", count=count)
     for i in range(count):
         order = ((on_conn, on_reqs[i], on_lat), (off_conn, off_reqs[i], off_lat))
         for conn, request, sink in order if i % 2 == 0 else reversed(order):
@@ -349,14 +338,6 @@ def _handled(metrics_url: str) -> float:
     )
 
 
-def _mix(port: int, *, recorded: int, count: int, tag: str) -> list[Request]:
-    """``count`` requests where 9 in 10 repeat one of the ``recorded`` requests of
-    ``_requests(port, tag="rec", ...)`` and 1 in 10 is new."""
-    again = _requests(port, tag="rec", count=recorded)
-    fresh = _requests(port, tag=tag, count=count // 10 + 1)
-    return [fresh[i // 10] if i % 10 == 0 else again[i % recorded] for i in range(count)]
-
-
 def _rate_step(
     parts: dict, client: redis_sync.Redis, *, rate: int, requests: list[Request]
 ) -> dict:
@@ -440,7 +421,7 @@ def _unique_steps(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict
     best_rate = 0
     port = parts["envoys"]["on"]
     for rate, duration_s in QUICK_STEPS if quick else STEPS:
-        requests = _requests(port, tag=f"r{rate}", count=int(rate * duration_s))
+        requests = bench_requests(port, tag=f"r{rate}", count=int(rate * duration_s))
         step = _rate_step(parts, client, rate=rate, requests=requests)
         out[f"ext_proc.captured_ratio_at_{rate}"] = round(step["ratio"], 5)
         if step["ok"] != step["count"]:
@@ -460,9 +441,9 @@ def _unique_steps(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict
 
 def _repeats_step(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     port = parts["envoys"]["on"]
-    recorded = _requests(port, tag="rec", count=RECORDED)
+    recorded = bench_requests(port, tag="rec", count=RECORDED)
     _rate_step(parts, client, rate=250, requests=recorded)
-    mix = _mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
+    mix = repeats_mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
                tag="mix")  # fmt: skip
     step = _rate_step(parts, client, rate=1000, requests=mix)
     return {"ext_proc.cpu_us_per_exchange_repeats": round(step["cpu_us_per_exchange"], 1)}
@@ -473,10 +454,10 @@ def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     client p99 over the Envoy that captures nothing (what ext_proc itself adds)."""
     latency = _latency(parts, client, quick=quick)
     port = parts["envoys"]["on"]
-    _floor_step(parts, rate=250, requests=_requests(port, tag="floor-warm", count=500))
-    unique = _requests(port, tag="floor", count=5000 if quick else 10000)
+    _floor_step(parts, rate=250, requests=bench_requests(port, tag="floor-warm", count=500))
+    unique = bench_requests(port, tag="floor", count=5000 if quick else 10000)
     step = _floor_step(parts, rate=1000, requests=unique)
-    mix = _mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
+    mix = repeats_mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
                tag="floor-mix")  # fmt: skip
     mixed = _floor_step(parts, rate=1000, requests=mix)
     return {
@@ -490,8 +471,10 @@ def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
 def _two_workers(parts: dict, client: redis_sync.Redis) -> dict:
     """The same 1,000 rps with `--workers 2` (both cores, shared with everything else)."""
     port = parts["envoys"]["on"]
-    _rate_step(parts, client, rate=250, requests=_requests(port, tag="warm", count=500))
-    step = _rate_step(parts, client, rate=1000, requests=_requests(port, tag="w2", count=10000))
+    _rate_step(parts, client, rate=250, requests=bench_requests(port, tag="warm", count=500))
+    step = _rate_step(
+        parts, client, rate=1000, requests=bench_requests(port, tag="w2", count=10000)
+    )
     return {
         "ext_proc.workers2_captured_ratio_at_1000": round(step["ratio"], 5),
         "ext_proc.workers2_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
@@ -527,7 +510,7 @@ def _paired(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     spread of PAIRED_ROUNDS rounds, unique traffic and the repeats mix."""
     floor = _floor_beside(parts)
     ours_port = parts["envoys"]["on"]
-    _floor_step(floor, rate=250, requests=_requests(floor["port"], tag="warm", count=500))
+    _floor_step(floor, rate=250, requests=bench_requests(floor["port"], tag="warm", count=500))
     count = int(500 * (QUICK_PAIRED_ROUND_S if quick else PAIRED_ROUND_S))
     out: dict[str, float] = {}
     for name, key in (("unique", "cpu_ratio_to_floor"), ("mix", "cpu_ratio_to_floor_repeats")):
@@ -536,10 +519,10 @@ def _paired(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
             tag = f"p{name}{n}"
             if name == "unique":
                 ours, theirs = (
-                    _requests(p, tag=tag, count=count) for p in (ours_port, floor["port"])
+                    bench_requests(p, tag=tag, count=count) for p in (ours_port, floor["port"])
                 )
             else:
-                ours, theirs = (_mix(p, recorded=RECORDED, count=count, tag=tag)
+                ours, theirs = (repeats_mix(p, recorded=RECORDED, count=count, tag=tag)
                                 for p in (ours_port, floor["port"]))  # fmt: skip
             ratios.append(_paired_round(parts, floor, ours, theirs))
         ratios.sort()
@@ -569,6 +552,7 @@ def _paired_round(parts: dict, floor: dict, ours: list[Request], theirs: list[Re
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
     out: dict[str, float | int | str] = dict(_breakdown())
+    out.update(stream_costs())
 
     def one_worker(parts: dict, client: redis_sync.Redis) -> None:
         out.update(_latency(parts, client, quick=quick))

@@ -1,5 +1,5 @@
 """The processes around the collector in the ext_proc bench: the upstream it proxies
-to, and the floor (a trivial recording ext_proc server).
+to, and the floor (a trivial recording ext_proc server); and the load it offers.
 
 ``python -m bench.ext_proc_servers --upstream PORT`` or
 ``--floor-collector PORT --floor-count-file PATH``.
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 from pathlib import Path
 
+import grpc
+
+from bench.loadgen import Request
 from ext_proc_server.capture import protos
 from tests.support.tiny_upstream import serve_json_forever
 
@@ -29,6 +33,32 @@ def json_body(n: int, *, size: int = 2048) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode()
 
 
+# -- the load: unique requests, and the repeats mix ---------------------------------------
+
+
+def bench_requests(port: int, *, tag: str, count: int) -> list[Request]:
+    """``count`` unique 2 KiB JSON POSTs to ``port`` (Envoy), paths tagged ``tag``."""
+    return [
+        Request(
+            host="orders.bench",
+            port=port,
+            path=f"/api/{tag}/order{n}?page={n}",
+            method="POST",
+            body=json_body(n),
+            headers=(("content-type", "application/json"),),
+        )
+        for n in range(count)
+    ]
+
+
+def repeats_mix(port: int, *, recorded: int, count: int, tag: str) -> list[Request]:
+    """``count`` requests where 9 in 10 repeat one of the ``recorded`` requests of
+    ``bench_requests(port, tag="rec", ...)`` and 1 in 10 is new."""
+    again = bench_requests(port, tag="rec", count=recorded)
+    fresh = bench_requests(port, tag=tag, count=count // 10 + 1)
+    return [fresh[i // 10] if i % 10 == 0 else again[i % recorded] for i in range(count)]
+
+
 # -- the upstream: tests.support.tiny_upstream, answering the 2 KiB document ---------------
 
 
@@ -41,30 +71,34 @@ def _upstream_main(port: int) -> None:
 FLOOR_KEPT_MESSAGES = 10_000
 
 
+class FloorServicer(protos.ExternalProcessorServicer):
+    """Reads every stream to the response's end_of_stream and keeps the messages in
+    ``kept`` (bounded); ``finished[0]`` counts the finished exchanges."""
+
+    def __init__(self, kept: collections.deque, finished: list[int]) -> None:
+        self._kept = kept
+        self._finished = finished
+
+    async def Process(self, request_iterator, context):
+        while True:
+            message = await context.read()
+            if message is grpc.aio.EOF:
+                return
+            self._kept.append(message)
+            kind = message.WhichOneof("request")
+            if (
+                kind in ("response_headers", "response_body")
+                and getattr(message, kind).end_of_stream
+            ):
+                self._finished[0] += 1
+                return
+
+
 def _floor_main(port: int, count_path: Path) -> None:
-    """Read every stream to the response's end_of_stream, keep the messages (bounded),
-    and write the count of finished exchanges to ``count_path`` twice a second."""
-    import collections
-
-    import grpc
-
+    """Serve :class:`FloorServicer` and write the count of finished exchanges to
+    ``count_path`` twice a second."""
     kept: collections.deque = collections.deque(maxlen=FLOOR_KEPT_MESSAGES)
     finished = [0]
-
-    class Floor(protos.ExternalProcessorServicer):
-        async def Process(self, request_iterator, context):
-            while True:
-                message = await context.read()
-                if message is grpc.aio.EOF:
-                    return
-                kept.append(message)
-                kind = message.WhichOneof("request")
-                if (
-                    kind in ("response_headers", "response_body")
-                    and getattr(message, kind).end_of_stream
-                ):
-                    finished[0] += 1
-                    return
 
     async def main() -> None:
         server = grpc.aio.server(
@@ -73,7 +107,7 @@ def _floor_main(port: int, count_path: Path) -> None:
                 ("grpc.max_concurrent_streams", 64),
             ]
         )
-        protos.add_servicer_to_server(Floor(), server)
+        protos.add_servicer_to_server(FloorServicer(kept, finished), server)
         server.add_insecure_port(f"127.0.0.1:{port}")
         await server.start()
         while True:

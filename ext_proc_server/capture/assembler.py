@@ -34,7 +34,13 @@ from ext_proc_server.capture.body_limits import (
 )
 from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, REPEAT, UPGRADE, Finished
-from ext_proc_server.capture.protos import HeaderMap, HttpBody, ProcessingRequest, header_pairs
+from ext_proc_server.capture.protos import (
+    HeaderMap,
+    HeaderValue,
+    HttpBody,
+    ProcessingRequest,
+    header_pairs,
+)
 from ext_proc_server.core.config import KIB, CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs
 from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of
@@ -48,7 +54,7 @@ from ext_proc_server.core.names import (
     META_NAMESPACE,
     META_WORKLOAD,
 )
-from ext_proc_server.mapping.repeats import RepeatIndex
+from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
 # Headers describing the wire encoding; they no longer apply to a decoded body.
 _ENCODING_HEADERS = frozenset({"content-encoding", "content-length"})
@@ -106,7 +112,7 @@ def stream_meta(
     )
 
 
-# Header values the assembler reads itself, found in the one pass that decodes the headers.
+# Header values the assembler reads itself (a repeat reads no other).
 _REQUEST_FIELDS = frozenset(
     {
         ":method",
@@ -127,29 +133,66 @@ _RESPONSE_FIELDS = frozenset(
 )
 
 
-def _scan(header_map: HeaderMap, wanted: frozenset[str]) -> tuple[Pairs, dict[str, str]] | None:
-    """One pass over a HeaderMap -> (headers without pseudo-headers, lower-cased names;
-    the first value of each ``wanted`` name). None when a value is not UTF-8. Envoy sends
-    values in raw_value (bytes) since 1.27."""
-    pairs: list[tuple[str, str]] = []
+def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | None:
+    """The first value of each ``wanted`` header (lower-cased names), in one pass that
+    decodes no other value (the other headers are read only for a new exchange:
+    :func:`_pairs`). None when one of them is not UTF-8."""
     found: dict[str, str] = {}
     for header in header_map.headers:
-        raw = header.raw_value
-        if not raw:
-            value = header.value
-        elif raw.isascii():
-            value = raw.decode("ascii")
-        else:
-            try:
-                value = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return None
-        name = header.key.lower()
+        name = header.key
+        if not name.islower():  # Envoy sends lower-case names: no copy then
+            name = name.lower()
         if name in wanted and name not in found:
+            raw = header.raw_value  # the _decoded steps, inline: most headers are wanted
+            if raw and raw.isascii():
+                found[name] = raw.decode("ascii")
+                continue
+            value = _decoded(header)
+            if value is None:
+                return None
             found[name] = value
+    return found
+
+
+def _pairs(header_map: HeaderMap) -> Pairs | None:
+    """The headers without pseudo-headers, lower-cased names; None when a value is not
+    UTF-8."""
+    pairs: list[tuple[str, str]] = []
+    for header in header_map.headers:
+        value = _decoded(header)
+        if value is None:
+            return None
+        name = header.key.lower()
         if name[:1] != ":":
             pairs.append((name, value))
-    return tuple(pairs), found
+    return tuple(pairs)
+
+
+def _decoded(header: HeaderValue) -> str | None:
+    """A header's value; Envoy sends it in raw_value (bytes) since 1.27. None when it is
+    not UTF-8."""
+    raw = header.raw_value
+    if not raw:
+        return header.value
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def query_pairs(query_string: str) -> Pairs:
+    """A query string's (name, value) pairs, as ``parse_qsl(keep_blank_values=True)``
+    gives them; one without percent-escapes or ``+`` (most) needs only a split."""
+    if "%" in query_string or "+" in query_string:
+        return tuple(parse_qsl(query_string, keep_blank_values=True))
+    pairs = []
+    for part in query_string.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((name, value))
+    return tuple(pairs)
 
 
 class StreamAssembler:
@@ -172,12 +215,12 @@ class StreamAssembler:
         "_req_fields",
         "_req_length",
         "_req_trailers",
-        "_request_headers",
+        "_request_map",
         "_resp_body",
         "_resp_fields",
         "_resp_length",
         "_resp_trailers",
-        "_response_headers",
+        "_response_map",
         "_status",
         "authority",
         "captured_at_s",
@@ -204,8 +247,9 @@ class StreamAssembler:
         self._repeats = repeats if repeats is not None and repeats.enabled else None
         self.namespace = meta.namespace
         self.workload = meta.workload
-        self._request_headers: Pairs | None = None
-        self._response_headers: Pairs | None = None
+        # The header maps as received: decoded whole only for a new exchange.
+        self._request_map: HeaderMap | None = None
+        self._response_map: HeaderMap | None = None
         self._req_fields: dict[str, str] = {}
         self._resp_fields: dict[str, str] = {}
         self._req_body: bodies.BodyBuffer | None = None
@@ -231,7 +275,7 @@ class StreamAssembler:
     @property
     def started(self) -> bool:
         """Request headers arrived (the stream counts as one exchange seen)."""
-        return self._request_headers is not None
+        return self._request_map is not None
 
     @property
     def status(self) -> int | None:
@@ -240,15 +284,14 @@ class StreamAssembler:
     # -- phases (see ext_proc_server.capture.phases) ---------------------------------
 
     def on_request_headers(self, message: ProcessingRequest) -> Finished | None:
-        if self._request_headers is not None:
+        if self._request_map is not None:
             return MALFORMED
         http_headers = message.request_headers
-        scanned = _scan(http_headers.headers, _REQUEST_FIELDS)
+        self._request_map = header_map = http_headers.headers
+        fields = _fields(header_map, _REQUEST_FIELDS)
         self.captured_at_s = time.time()
-        if scanned is None:
-            self._request_headers = ()
+        if fields is None:
             return MALFORMED
-        self._request_headers, fields = scanned
         self._req_fields = fields
         method = fields.get(":method", "")
         path = fields.get(":path", "")
@@ -266,24 +309,24 @@ class StreamAssembler:
             return UPGRADE
         if not (self.path.isascii() and authority.isascii()):
             return MALFORMED
-        decision = self._capture_filter.decide(
-            authority=authority, path=self.path, request_id=fields.get("x-request-id")
-        )
-        if not decision.capture:
-            return Finished(drop_reason=decision.reason)
+        if not self._capture_filter.captures_all:
+            decision = self._capture_filter.decide(
+                authority=authority, path=self.path, request_id=fields.get("x-request-id")
+            )
+            if not decision.capture:
+                return Finished(drop_reason=decision.reason)
         if not (self.namespace and self.workload):
             self._workload_from_attributes(message)
         self._limit_bytes = self._body_limit(authority)
         return None
 
     def on_response_headers(self, message: ProcessingRequest) -> Finished | None:
-        if self._request_headers is None or self._response_headers is not None:
+        if self._request_map is None or self._response_map is not None:
             return MALFORMED
         http_headers = message.response_headers
-        scanned = _scan(http_headers.headers, _RESPONSE_FIELDS)
-        if scanned is None:
+        fields = _fields(http_headers.headers, _RESPONSE_FIELDS)
+        if fields is None:
             return MALFORMED
-        pairs, fields = scanned
         try:
             code = int(fields.get(":status", ""))
         except ValueError:
@@ -291,7 +334,7 @@ class StreamAssembler:
         if not 100 <= code <= 599:
             return MALFORMED
         self._status = code
-        self._response_headers = pairs
+        self._response_map = http_headers.headers
         self._resp_fields = fields
         if code == 101:
             return UPGRADE
@@ -304,7 +347,7 @@ class StreamAssembler:
         return None
 
     def on_request_body(self, message: ProcessingRequest) -> Finished | None:
-        if self._request_headers is None:
+        if self._request_map is None:
             return MALFORMED
         body = message.request_body
         if self._req_done:
@@ -315,14 +358,14 @@ class StreamAssembler:
         return None
 
     def on_request_trailers(self, message: ProcessingRequest) -> Finished | None:
-        if self._request_headers is None or self._req_done:
+        if self._request_map is None or self._req_done:
             return MALFORMED
         self._req_trailers = header_pairs(message.request_trailers.trailers)
         self._req_done = True
         return None
 
     def on_response_body(self, message: ProcessingRequest) -> Finished | None:
-        if self._response_headers is None:
+        if self._response_map is None:
             return MALFORMED
         body = message.response_body
         if _add_chunk(self._resp_body_buffer(), body, self._resp_length):
@@ -330,7 +373,7 @@ class StreamAssembler:
         return None
 
     def on_response_trailers(self, message: ProcessingRequest) -> Finished | None:
-        if self._response_headers is None:
+        if self._response_map is None:
             return MALFORMED
         self._resp_trailers = header_pairs(message.response_trailers.trailers)
         return self._finish()
@@ -342,9 +385,9 @@ class StreamAssembler:
     @property
     def phase(self) -> str:
         """Where the stream is, for logs: no request data, only the phase reached."""
-        if self._request_headers is None:
+        if self._request_map is None:
             return "start"
-        if self._response_headers is None:
+        if self._response_map is None:
             return "request" if not self._req_done else "awaiting_response"
         if self._resp_body is None:
             return "response_headers"
@@ -363,11 +406,12 @@ class StreamAssembler:
     def _destination_from_attributes(self, message: ProcessingRequest) -> None:
         # An Istio outbound cluster names the destination Service's FQDN; it is sent with
         # the response headers (the route is chosen after the request headers went out).
-        if EXT_PROC_FILTER_NAME not in message.attributes or self._hosts is None:
+        attributes = message.attributes.get(EXT_PROC_FILTER_NAME)
+        if attributes is None or self._hosts is None:
             return
-        fields = message.attributes[EXT_PROC_FILTER_NAME].fields
-        if ATTR_CLUSTER_NAME in fields:
-            fqdn = cluster_fqdn_of(fields[ATTR_CLUSTER_NAME].string_value)
+        cluster = attributes.fields.get(ATTR_CLUSTER_NAME)
+        if cluster is not None:
+            fqdn = cluster_fqdn_of(cluster.string_value)
             if fqdn:
                 self.authority = self._hosts.prefer_cluster_fqdn(self.authority, fqdn)
 
@@ -395,23 +439,17 @@ class StreamAssembler:
     # -- the exchange ---------------------------------------------------------------
 
     def _finish(self) -> Finished:
-        assert self._request_headers is not None and self._response_headers is not None
+        assert self._request_map is not None and self._response_map is not None
         req_body = self._body(self._req_fields, self._req_body)
         # The response ended before the request did: the request body is partial.
         req_truncated = req_body.truncated or not self._req_done
         resp_body = self._body(self._resp_fields, self._resp_body)
-        query = tuple(parse_qsl(self.query_string, keep_blank_values=True))
-        response = HttpResponse(
-            status=self._status or 0,
-            headers=_without_encoding(self._response_headers, resp_body),
-            body=resp_body.body,
-            body_truncated=resp_body.truncated,
-            body_dropped=bool(resp_body.dropped),
-            body_drop_reason=resp_body.dropped,
-            trailers=self._resp_trailers,
-        )
+        query = query_pairs(self.query_string) if self.query_string else ()
         repeats = self._repeats
+        key = None
         if repeats is not None:
+            flags = resp_body.truncated | (bool(resp_body.dropped) << 1)
+            content_type = _media_type(self._resp_fields.get("content-type"))
             key = repeats.key(
                 method=self.method,
                 host=repeats.canonical_host(self.authority, namespace=self.namespace),
@@ -419,26 +457,46 @@ class StreamAssembler:
                 query=query,
                 body=req_body.body,
                 body_state=body_state(dropped=bool(req_body.dropped), truncated=req_truncated),
-                response=response,
+                response=ResponseFacts(self._status or 0, content_type, resp_body.body, flags),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
-        else:
-            key = None
+        exchange = self._exchange(req_body, req_truncated, resp_body, query)
+        if exchange is None:
+            return MALFORMED
+        return Finished(exchange=exchange, repeat_key=key)
+
+    def _exchange(
+        self, req_body: _Body, req_truncated: bool, resp_body: _Body, query: Pairs
+    ) -> Exchange | None:
+        """The new exchange; None when a header value is not UTF-8."""
+        assert self._request_map is not None and self._response_map is not None
+        request_headers, response_headers = _pairs(self._request_map), _pairs(self._response_map)
+        if request_headers is None or response_headers is None:
+            return None
+        response = HttpResponse(
+            status=self._status or 0,
+            headers=_without_encoding(response_headers, resp_body),
+            body=resp_body.body,
+            body_truncated=resp_body.truncated,
+            body_dropped=bool(resp_body.dropped),
+            body_drop_reason=resp_body.dropped,
+            trailers=self._resp_trailers,
+        )
         request = HttpRequest(
             method=self.method,
             path=self.path,
             query=query,
             authority=self.authority,
             scheme=self._req_fields.get(":scheme", "http"),
-            headers=_without_encoding(self._request_headers, req_body),
+            headers=_without_encoding(request_headers, req_body),
             body=req_body.body,
             body_truncated=req_truncated,
             body_dropped=bool(req_body.dropped),
             body_drop_reason=req_body.dropped,
             trailers=self._req_trailers,
         )
-        exchange = Exchange(
+        return Exchange(
             id=os.urandom(16).hex(),
             request=request,
             response=response,
@@ -446,7 +504,6 @@ class StreamAssembler:
             workload=self.workload,
             captured_at_s=self.captured_at_s,
         )
-        return Finished(exchange=exchange, repeat_key=key)
 
     def _body(self, fields: dict[str, str], buffer: bodies.BodyBuffer | None) -> _Body:
         """A body with its encodings undone and binary handled."""
@@ -465,8 +522,9 @@ class StreamAssembler:
             if decoded.failed:
                 return _Body(b"", truncated, "content_encoding", True)
             body, truncated = decoded.body, decoded.truncated
-        content_type = fields.get("content-type", "").split(";", 1)[0].strip().lower()
-        if self._config.binary_bodies == "skip" and not bodies.is_textual(content_type, body):
+        if self._config.binary_bodies == "skip" and not bodies.is_textual(
+            _media_type(fields.get("content-type")), body
+        ):
             return _Body(b"", truncated, "binary_skipped", bool(codings))
         return _Body(body, truncated, "", bool(codings))
 
@@ -483,6 +541,12 @@ class _Body(NamedTuple):
 def body_state(*, dropped: bool, truncated: bool) -> str:
     """What became of a request body, as the repeat key counts it."""
     return "dropped" if dropped else "truncated" if truncated else ""
+
+
+def _media_type(content_type: str | None) -> str:
+    """The bare, lower-cased media type of a Content-Type value (as
+    ``HttpMessage.content_type`` reads it)."""
+    return content_type.split(";", 1)[0].strip().lower() if content_type else ""
 
 
 def _without_encoding(headers: Pairs, body: _Body) -> Pairs:

@@ -82,6 +82,10 @@ class CaptureFilter:
         self._has_path_rules = bool(config.include_paths or config.exclude_paths)
         self.sample_rate = config.sample_rate
         self._threshold = int(config.sample_rate * _HASH_SPACE)
+        # No rule and no sampling: every stream is captured, nothing to decide.
+        self.captures_all = not (self._has_host_rules or self._has_path_rules) and (
+            config.sample_rate >= 1.0
+        )
 
     def decide(self, *, authority: str, path: str, request_id: str | None) -> Decision:
         """``path`` is the path without its query string."""

@@ -49,6 +49,9 @@ class ExchangeSink(Protocol):
 
     def start(self) -> None: ...
 
+    # Optional: ``repeats``, the sink's RepeatIndex (the repeat fast path), so a stream
+    # ends a repeat of a recorded exchange itself (the capture pipeline has one).
+
     async def stop(self, *, drain_timeout_s: float) -> None:
         """Stop taking exchanges and flush what is held for up to ``drain_timeout_s``."""
         ...
@@ -143,8 +146,8 @@ class CaptureServer:
             maximum_concurrent_rpcs=self._collector.max_concurrent_streams,
             interceptors=self._interceptors or None,
         )
-        # The capture pipeline's repeat index lets a stream end a repeat itself.
-        repeats = sink.repeats if isinstance(sink, CapturePipeline) else None
+        # The sink's repeat index (the capture pipeline's) lets a stream end a repeat itself.
+        repeats = getattr(sink, "repeats", None)
         servicer = ExtProcServicer(config=self._collector, submit=sink.submit, repeats=repeats)
         protos.add_servicer_to_server(servicer, server)
         return server

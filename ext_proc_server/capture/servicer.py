@@ -87,7 +87,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._submit = submit
         # Every stream of one sidecar sends the same metadata: read it once.
         self._metas: dict[tuple[Any, ...], StreamMeta] = {}
-        self._requests: dict[tuple[str, str], Any] = {}
+        self._requests: dict[tuple[str, int | None], Any] = {}
         self._drops: dict[str, Any] = {}
         self._duration = metrics.COLLECTOR_REQUEST_DURATION
         self._truncated = metrics.COLLECTOR_TRUNCATED
@@ -110,7 +110,11 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                     if assembler.started:
                         log.debug("ext_proc: stream closed early (phase %s)", assembler.phase)
                     break
-                result = self._handle(assembler, message)
+                try:
+                    result = dispatch(assembler, message)
+                except Exception:
+                    log.exception("ext_proc: assembling a stream failed")
+                    result = Finished(drop_reason="internal_error")
                 if not message.observability_mode:
                     skip_rest = result is not None and result.exchange is None
                     reply = continue_response(message, skip_rest=skip_rest)
@@ -142,14 +146,6 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             self._metas[metadata] = found
         return found
 
-    @staticmethod
-    def _handle(assembler: StreamAssembler, message: protos.ProcessingRequest) -> Finished | None:
-        try:
-            return dispatch(assembler, message)
-        except Exception:
-            log.exception("ext_proc: assembling a stream failed")
-            return Finished(drop_reason="internal_error")
-
     def _account(self, assembler: StreamAssembler, result: Finished | None, started: float) -> None:
         if not assembler.started:
             # Garbage before any request headers is no exchange, but it is counted.
@@ -157,10 +153,17 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                 metrics.COLLECTOR_DROPPED.labels(reason=result.drop_reason).inc()
             return
         self._duration.observe(time.perf_counter() - started)
-        key = (metrics.method_label(assembler.method), metrics.status_label(assembler.status))
+        # Keyed by the method as sent (bounded: past the cache size, cleared).
+        key = (assembler.method, assembler.status)
         counter = self._requests.get(key)
         if counter is None:
-            counter = self._requests[key] = metrics.COLLECTOR_REQUESTS.labels(*key)
+            if len(self._requests) >= _META_CACHE_SIZE:
+                self._requests.clear()
+            labels = (
+                metrics.method_label(assembler.method),
+                metrics.status_label(assembler.status),
+            )
+            counter = self._requests[key] = metrics.COLLECTOR_REQUESTS.labels(*labels)
         counter.inc()
         if result is None:
             return

@@ -1,10 +1,12 @@
 import gzip
 import itertools
+from urllib.parse import parse_qsl
 
 import pytest
 from google.protobuf import struct_pb2
 
 from ext_proc_server.capture import StreamMeta, dispatch, stream_meta
+from ext_proc_server.capture.assembler import query_pairs
 from ext_proc_server.capture.protos import HttpBody, ProcessingRequest
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.names import (
@@ -275,7 +277,17 @@ def test_binary_bodies_kept_by_default_dropped_with_a_reason_on_skip():
         ([req_headers(eos=True), resp_headers(status="abc")], "malformed"),
         ([req_headers(eos=True), resp_headers(status="999")], "malformed"),
         ([ProcessingRequest()], "malformed"),
-        ([req_headers(extra=(("x-name", b"caf\xe9"),))], "malformed"),
+        # A value that is not UTF-8: one the assembler reads drops at once, any other
+        # when the exchange is built (a repeat reads no other).
+        ([req_headers(extra=(("content-encoding", b"caf\xe9"),))], "malformed"),
+        (
+            [req_headers(eos=True, extra=(("x-name", b"caf\xe9"),)), resp_headers(eos=True)],
+            "malformed",
+        ),
+        (
+            [req_headers(eos=True), resp_headers(eos=True, extra=(("x-name", b"\xff"),))],
+            "malformed",
+        ),
         ([req_headers(extra=(("upgrade", "websocket"), ("connection", "upgrade")))], "upgrade"),
         ([req_headers(method="CONNECT")], "upgrade"),
         ([req_headers(eos=True), resp_headers(status="101")], "upgrade"),
@@ -425,3 +437,11 @@ def test_a_body_limit_rule_may_name_the_service_by_its_full_name():
     ]
     done = [dispatch(asm, m) for m in msgs][-1]
     assert done.exchange.response.body == big and not done.exchange.response.body_truncated
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "a=1", "a=1&b=2&a=3", "a&b=", "=x&&a=b=c", "q=a%20b", "q=a+b", "x=%E2%9C%93&y"],
+)
+def test_query_pairs_are_those_parse_qsl_gives(query):
+    assert query_pairs(query) == tuple(parse_qsl(query, keep_blank_values=True))

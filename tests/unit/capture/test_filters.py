@@ -13,6 +13,14 @@ def decide(cfg: CollectorConfig, authority="api.example", path="/v1/users", requ
 
 def test_no_rules_captures_everything():
     assert decide(CollectorConfig()).capture
+    # The assembler then skips deciding; any rule or sampling makes it decide again.
+    assert CaptureFilter(CollectorConfig()).captures_all
+    for cfg in (
+        CollectorConfig(exclude_hosts=["metrics"]),
+        CollectorConfig(include_paths=["/v1"]),
+        CollectorConfig(sample_rate=0.5),
+    ):
+        assert not CaptureFilter(cfg).captures_all
 
 
 def test_exclude_hosts_fnmatch_ignores_port_and_case():

@@ -200,12 +200,17 @@ function init(args)
   wrong = 0
   asked = {}
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+  -- Every request built once: formatting each one took about a tenth of wrk's CPU.
+  requests = {}
+  for n = 0, items - 1 do
+    requests[n] = wrk.format("GET", prefix .. n .. suffix, {Host = host})
+  end
 end
 
 function request()
   local n = math.random(0, items - 1)
   asked[n] = (asked[n] or 0) + 1
-  return wrk.format("GET", prefix .. n .. suffix, {Host = host})
+  return requests[n]
 end
 
 function response(status, headers, body)

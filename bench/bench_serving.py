@@ -12,8 +12,14 @@ In one run, on the same box:
 3. drive random matching requests at both, then requests that match nothing, with
    ``wrk`` (native: a Python client could not drive the shards past ~7,000 req/s;
    ``serving.loadgen_cpu_share`` shows how much of the box it took);
+4. the ceiling: the same requests at the same topology (launcher, JVM, flags, heap)
+   where each shard holds one stub that answers every request (no matching work at
+   all): what WireMock's HTTP path itself costs, the best any stub store inside
+   WireMock can do
+   (``serving.ceiling_rps``, ``serving.ceiling_rps_ratio_to_stock``).
    Each measurement starts after the same warm-up per JVM: every JVM has served
-   ``WARMUP_REQUESTS_PER_JVM`` requests (``_warm``), as a long-running one has.
+   ``WARMUP_REQUESTS_PER_JVM`` requests and stopped getting cheaper (``_warm``), as
+   a long-running one has.
 
 Throughput is a ratio measured side by side; JVM CPU per request comes from
 the processes' CPU time, so neither depends on how busy the box is.
@@ -44,6 +50,12 @@ WARMUP_WINDOW_S = 4.0
 # cheaper after some 20,000-40,000 requests. Each JVM gets the same count (ten stock
 # shard JVMs, where there is no launcher, warm up ten times as long as one).
 WARMUP_REQUESTS_PER_JVM = 20_000
+# ...and then until its JVM CPU per request stopped falling: the last WARMUP_STEADY_WINDOWS
+# windows each cost at least this share of the cheapest window before them. A count alone
+# measured the launcher mid-compilation (0.26-0.29 ms per request where a steady one
+# costs about 0.1 ms).
+WARMUP_STEADY_WINDOWS = 2
+WARMUP_STEADY_SHARE = 0.9
 
 
 def service_host(i: int) -> str:
@@ -117,6 +129,8 @@ class Setup:
     label: str
     processes: list[procs.ManagedProcess]
     port_for_host: dict[str, int]
+    # Whether a hit's body must name the item asked for (the ceiling's one stub cannot).
+    check_item: bool = True
 
 
 def _targets(setup: Setup, *, stubs_per_service: int, miss: bool) -> list[WrkTarget]:
@@ -128,6 +142,7 @@ def _targets(setup: Setup, *, stubs_per_service: int, miss: bool) -> list[WrkTar
             suffix="?lang=pt",
             items=stubs_per_service,
             expect_status=404 if miss else 200,
+            check_item=setup.check_item,
         )
         for host, port in setup.port_for_host.items()
     ]
@@ -175,16 +190,17 @@ def measure(
 def _warm(
     setup: Setup, targets: list[WrkTarget], *, requests: int, max_s: float, workdir: Path
 ) -> dict[str, float]:
-    """Drive requests in windows until ``requests`` were served, or ``max_s``.
+    """Drive requests in windows until ``requests`` were served and the JVM CPU per
+    request stopped falling (:func:`steady`), or ``max_s``.
 
     A fixed warm-up time favours stock: its one JVM sees every request, while ten
     shards on two cores each see a tenth and compile their hot paths ten times over.
     A shard in a cluster runs warm on its own CPU; this measures that. Reports the
-    warm-up time, the requests served, whether the count was reached, and the JVM
-    CPU per request of the first and last windows (the warm-up curve)."""
+    warm-up time, the requests served, whether it got warm (count reached and steady),
+    and the JVM CPU per request of the first and last windows (the warm-up curve)."""
     costs: list[float] = []
     spent_s, served = 0.0, 0
-    while served < requests and spent_s < max_s:
+    while not (served >= requests and steady(costs)) and spent_s < max_s:
         cpu_before = jvm_cpu_s(setup.processes)
         window = wrk_closed_loop(
             targets, duration_s=WARMUP_WINDOW_S, concurrency=len(targets), workdir=workdir
@@ -195,10 +211,19 @@ def _warm(
     return {
         "warmup_s": spent_s,
         "warmup_requests": served,
-        "warm": int(served >= requests),
+        "warm": int(served >= requests and steady(costs)),
         "warmup_first_window_cpu_ms": round(costs[0] * 1000, 3) if costs else 0.0,
         "warmup_last_window_cpu_ms": round(costs[-1] * 1000, 3) if costs else 0.0,
     }
+
+
+def steady(costs: list[float]) -> bool:
+    """Whether the last ``WARMUP_STEADY_WINDOWS`` windows' CPU per request stopped
+    falling: each costs at least ``WARMUP_STEADY_SHARE`` of the cheapest before them."""
+    if len(costs) <= WARMUP_STEADY_WINDOWS:
+        return False
+    best_before = min(costs[:-WARMUP_STEADY_WINDOWS])
+    return all(c >= WARMUP_STEADY_SHARE * best_before for c in costs[-WARMUP_STEADY_WINDOWS:])
 
 
 def _start_stock(
@@ -209,6 +234,31 @@ def _start_stock(
     started.append(stock.start())
     stock.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=90)
     return stock, port
+
+
+def ceiling_stub() -> dict:
+    """One stub that answers every request with an item-sized JSON body: no URL, method
+    or host to match, nothing to choose between."""
+    body = '{"service":0,"item":0,"name":"item 0","price":"0.90"}'
+    return {
+        "request": {"method": "ANY"},
+        "response": {
+            "status": 200,
+            "headers": {"content-type": "application/json"},
+            "body": body,
+        },
+    }
+
+
+def _start_ceiling(
+    root: Path, hosts: list[str], avoid: set[int], started: list[procs.ManagedProcess]
+) -> tuple[list[procs.ManagedProcess], dict[str, int]]:
+    """mockado's serving topology again (same JVM, launcher, flags and heap), each shard
+    serving ``ceiling_stub`` alone: everything but the stubs is the same."""
+    ceiling_procs, ports, _ = _start_shards(root / "ceiling", hosts, avoid, started)
+    for port in ports.values():
+        import_mappings(f"http://127.0.0.1:{port}", [ceiling_stub()])
+    return ceiling_procs, ports
 
 
 def _start_shards(
@@ -268,6 +318,17 @@ def _ratios(figures: dict[str, float | int | str]) -> None:
     figures["serving.p99_ms"] = figures["serving.sharded.p99_ms"]
     figures["serving.stock_p99_ms"] = figures["serving.stock.p99_ms"]
     figures["serving.loadgen_cpu_share"] = figures["serving.sharded.loadgen_cpu_share"]
+    figures["serving.ceiling_rps"] = figures["serving.ceiling.rps"]
+    figures["serving.ceiling_rps_ratio_to_stock"] = ratio(
+        "serving.ceiling.rps", "serving.stock.rps"
+    )
+    figures["serving.rps_ratio_to_ceiling"] = ratio("serving.sharded.rps", "serving.ceiling.rps")
+    # The same in JVM CPU per request (stock's over each): what the box's load does not move.
+    cpu = "jvm_cpu_ms_per_request"
+    figures["serving.cpu_ratio_to_stock"] = ratio(f"serving.stock.{cpu}", f"serving.sharded.{cpu}")
+    figures["serving.ceiling_cpu_ratio_to_stock"] = ratio(
+        f"serving.stock.{cpu}", f"serving.ceiling.{cpu}"
+    )
 
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
@@ -301,12 +362,20 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
             figures["serving.sharded.jvms"] = len(shard_procs)
             figures["serving.sharded.indexed"] = int(indexed)
             figures["serving.load_client_cpu_s"] = _load(mappings, stock_port, ports)
+            ceiling_procs, ceiling_ports = _start_ceiling(
+                root, list(mappings), {stock_port, *ports.values()}, started
+            )
             setups = [
                 Setup("stock", [stock], dict.fromkeys(mappings, stock_port)),
                 Setup("sharded", shard_procs, ports),
             ]
-            for miss, duration_s, options in ((False, hit_s, hits), (True, miss_s, misses)):
-                for setup in setups:
+            ceiling_setup = Setup("ceiling", ceiling_procs, ceiling_ports, check_item=False)
+            runs = (
+                (False, hit_s, hits, [*setups, ceiling_setup]),
+                (True, miss_s, misses, setups),
+            )
+            for miss, duration_s, options, measured in runs:
+                for setup in measured:
                     connections = 2 if miss and setup.label == "stock" else SERVICES
                     figures.update(
                         measure(setup, duration_s=duration_s, miss=miss, workdir=root,

@@ -12,17 +12,21 @@ In one run, on the same box:
 3. drive random matching requests at both, then requests that match nothing, with
    ``wrk`` (native: a Python client could not drive the shards past ~7,000 req/s;
    ``serving.loadgen_cpu_share`` shows how much of the box it took);
-4. the ceiling: the same requests at the same topology (launcher, JVM, flags, heap)
-   where each shard holds one stub that answers every request (no matching work at
-   all): what WireMock's HTTP path itself costs, the best any stub store inside
-   WireMock can do
-   (``serving.ceiling_rps``, ``serving.ceiling_rps_ratio_to_stock``).
-   Each measurement starts after the same warm-up per JVM: every JVM has served
-   ``WARMUP_REQUESTS_PER_JVM`` requests and stopped getting cheaper (``_warm``), as
-   a long-running one has.
+4. the ceiling: the same matching requests at the same topology (launcher, JVM,
+   flags, heap) where each shard holds one stub that answers every request (no
+   matching work at all): what WireMock's HTTP path itself costs, the best any stub
+   store inside WireMock can do (``serving.ceiling_rps``,
+   ``serving.ceiling_rps_ratio_to_stock``).
 
-Throughput is a ratio measured side by side; JVM CPU per request comes from
-the processes' CPU time, so neither depends on how busy the box is.
+Each measurement starts after the same warm-up per JVM: every JVM has served
+``WARMUP_REQUESTS_PER_JVM`` requests and stopped getting cheaper (``_warm``), as a
+long-running one has.
+
+Throughput is a ratio measured side by side, but it moves with the box's load
+(stock, at milliseconds of CPU a request, loses more to other processes than the
+launcher). JVM CPU per request comes from the processes' CPU time and hardly moves:
+``serving.cpu_ratio_to_stock`` and ``serving.ceiling_cpu_ratio_to_stock`` are the
+figures to trust on a busy box.
 """
 
 from __future__ import annotations

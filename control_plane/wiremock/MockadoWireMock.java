@@ -44,18 +44,15 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import com.github.tomakehurst.wiremock.stubbing.SubEvent;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
-import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -195,10 +192,13 @@ public final class MockadoWireMock {
               ? byPriority
               : Long.compare(b.getInsertionIndex(), a.getInsertionIndex());
         };
+    private static final StubMapping[] NONE = new StubMapping[0];
 
-    private final Map<String, NavigableSet<StubMapping>> byUrl = new ConcurrentHashMap<>();
-    private final Map<String, NavigableSet<StubMapping>> byPath = new ConcurrentHashMap<>();
-    private final NavigableSet<StubMapping> byPattern = new ConcurrentSkipListSet<>(WIREMOCK_ORDER);
+    // Each bucket is an array in WireMock's order, replaced (never changed) by the
+    // synchronized edits: a request reads its buckets without a lock or an iterator.
+    private final Map<String, StubMapping[]> byUrl = new ConcurrentHashMap<>();
+    private final Map<String, StubMapping[]> byPath = new ConcurrentHashMap<>();
+    private volatile StubMapping[] byPattern = NONE;
     private final Map<UUID, StubMapping> filed = new ConcurrentHashMap<>();
     private final StubHits hits;
 
@@ -234,7 +234,7 @@ public final class MockadoWireMock {
       hits.clear();
       byUrl.clear();
       byPath.clear();
-      byPattern.clear();
+      byPattern = NONE;
       filed.clear();
     }
 
@@ -244,33 +244,24 @@ public final class MockadoWireMock {
         Map<String, RequestMatcherExtension> customMatchers,
         Consumer<SubEvent> subEventConsumer) {
       String url = request.getUrl();
-      List<Iterator<StubMapping>> sources = new ArrayList<>(3);
+      StubMapping[] exact = NONE;
+      StubMapping[] path = NONE;
       if (url != null) {
-        addIfPresent(sources, byUrl.get(url));
-        addIfPresent(sources, byPath.get(Urls.getPath(url)));
+        exact = byUrl.getOrDefault(url, NONE);
+        path = byPath.getOrDefault(Urls.getPath(url), NONE);
       }
-      sources.add(byPattern.iterator());
-      Iterator<StubMapping> candidates = new OrderedMerge(sources);
-      // As StubMappingStore's default: every evaluated stub's sub-events, then the matches.
       return StreamSupport.stream(
-              Spliterators.spliteratorUnknownSize(candidates, Spliterator.ORDERED), false)
-          .filter(
-              stub -> {
-                MatchResult result = stub.getRequest().match(request, customMatchers);
-                result.getSubEvents().forEach(subEventConsumer);
-                return result.isExactMatch();
-              });
-    }
-
-    private static void addIfPresent(List<Iterator<StubMapping>> sources, NavigableSet<StubMapping> set) {
-      if (set != null) {
-        sources.add(set.iterator());
-      }
+          new MatchingStubs(request, customMatchers, subEventConsumer, exact, path, byPattern),
+          false);
     }
 
     private void file(StubMapping stub) {
-      NavigableSet<StubMapping> bucket = bucketFor(stub, true);
-      bucket.add(stub);
+      String value = exactUrlValue(stub);
+      if (value == null) {
+        byPattern = with(byPattern, stub);
+      } else {
+        index(stub).merge(value, new StubMapping[] {stub}, (bucket, one) -> with(bucket, stub));
+      }
       filed.put(stub.getId(), stub);
     }
 
@@ -279,26 +270,36 @@ public final class MockadoWireMock {
       if (stub == null) {
         return;
       }
-      NavigableSet<StubMapping> bucket = bucketFor(stub, false);
-      if (bucket != null) {
-        bucket.removeIf(s -> s.getId().equals(id));
-        if (bucket != byPattern && bucket.isEmpty()) {
-          byUrl.remove(exactUrlValue(stub), bucket);
-          byPath.remove(exactUrlValue(stub), bucket);
-        }
+      String value = exactUrlValue(stub);
+      if (value == null) {
+        byPattern = without(byPattern, id);
+      } else {
+        index(stub)
+            .computeIfPresent(
+                value,
+                (k, bucket) -> {
+                  StubMapping[] rest = without(bucket, id);
+                  return rest.length == 0 ? null : rest;
+                });
       }
     }
 
-    private NavigableSet<StubMapping> bucketFor(StubMapping stub, boolean create) {
-      String value = exactUrlValue(stub);
-      if (value == null) {
-        return byPattern;
-      }
-      Map<String, NavigableSet<StubMapping>> index =
-          stub.getRequest().getUrlMatcher().getClass() == UrlPathPattern.class ? byPath : byUrl;
-      return create
-          ? index.computeIfAbsent(value, k -> new ConcurrentSkipListSet<>(WIREMOCK_ORDER))
-          : index.get(value);
+    private Map<String, StubMapping[]> index(StubMapping stub) {
+      return stub.getRequest().getUrlMatcher().getClass() == UrlPathPattern.class ? byPath : byUrl;
+    }
+
+    private static StubMapping[] with(StubMapping[] bucket, StubMapping stub) {
+      int at = Arrays.binarySearch(bucket, stub, WIREMOCK_ORDER);
+      at = at < 0 ? -at - 1 : at;
+      StubMapping[] out = new StubMapping[bucket.length + 1];
+      System.arraycopy(bucket, 0, out, 0, at);
+      out[at] = stub;
+      System.arraycopy(bucket, at, out, at + 1, bucket.length - at);
+      return out;
+    }
+
+    private static StubMapping[] without(StubMapping[] bucket, UUID id) {
+      return Arrays.stream(bucket).filter(s -> !s.getId().equals(id)).toArray(StubMapping[]::new);
     }
 
     /**
@@ -326,46 +327,56 @@ public final class MockadoWireMock {
     }
   }
 
-  /** Merges iterators that are each in WireMock's order into one in that order. */
-  static final class OrderedMerge implements Iterator<StubMapping> {
-    private final List<Iterator<StubMapping>> sources;
-    private final StubMapping[] heads;
+  /**
+   * The stubs matching a request, in WireMock's order: merges buckets that are each in that
+   * order and evaluates each candidate as the stream asks for it (WireMock takes the first).
+   * As StubMappingStore's default: every evaluated stub's sub-events, then the matches.
+   */
+  static final class MatchingStubs extends Spliterators.AbstractSpliterator<StubMapping> {
+    private final Request request;
+    private final Map<String, RequestMatcherExtension> customMatchers;
+    private final Consumer<SubEvent> subEventConsumer;
+    private final StubMapping[][] buckets;
+    private final int[] next;
 
-    OrderedMerge(List<Iterator<StubMapping>> sources) {
-      this.sources = sources;
-      this.heads = new StubMapping[sources.size()];
-      for (int i = 0; i < heads.length; i++) {
-        heads[i] = sources.get(i).hasNext() ? sources.get(i).next() : null;
-      }
+    MatchingStubs(
+        Request request,
+        Map<String, RequestMatcherExtension> customMatchers,
+        Consumer<SubEvent> subEventConsumer,
+        StubMapping[]... buckets) {
+      super(Long.MAX_VALUE, Spliterator.ORDERED | Spliterator.NONNULL);
+      this.request = request;
+      this.customMatchers = customMatchers;
+      this.subEventConsumer = subEventConsumer;
+      this.buckets = buckets;
+      this.next = new int[buckets.length];
     }
 
     @Override
-    public boolean hasNext() {
-      for (StubMapping head : heads) {
-        if (head != null) {
+    public boolean tryAdvance(Consumer<? super StubMapping> action) {
+      for (StubMapping stub = nextCandidate(); stub != null; stub = nextCandidate()) {
+        MatchResult result = stub.getRequest().match(request, customMatchers);
+        result.getSubEvents().forEach(subEventConsumer);
+        if (result.isExactMatch()) {
+          action.accept(stub);
           return true;
         }
       }
       return false;
     }
 
-    @Override
-    public StubMapping next() {
+    private StubMapping nextCandidate() {
       int first = -1;
-      for (int i = 0; i < heads.length; i++) {
-        if (heads[i] != null
+      for (int i = 0; i < buckets.length; i++) {
+        if (next[i] < buckets[i].length
             && (first < 0
-                || IndexedStubMappingStore.WIREMOCK_ORDER.compare(heads[i], heads[first]) < 0)) {
+                || IndexedStubMappingStore.WIREMOCK_ORDER.compare(
+                        buckets[i][next[i]], buckets[first][next[first]])
+                    < 0)) {
           first = i;
         }
       }
-      if (first < 0) {
-        throw new NoSuchElementException();
-      }
-      StubMapping next = heads[first];
-      Iterator<StubMapping> source = sources.get(first);
-      heads[first] = source.hasNext() ? source.next() : null;
-      return next;
+      return first < 0 ? null : buckets[first][next[first]++];
     }
   }
 }

@@ -22,7 +22,7 @@ import grpc
 from ext_proc_server.capture import protos
 from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta, stream_meta
 from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, dispatch
+from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, hooks_of
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange
@@ -31,6 +31,8 @@ from ext_proc_server.mapping.repeats import RepeatIndex
 log = logging.getLogger(__name__)
 
 _META_CACHE_SIZE = 1024
+# Each message's phase hook on the stream's assembler (phases.dispatch, looked up once).
+_ASSEMBLER_HOOKS = hooks_of(StreamAssembler)
 # ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
 _BODY_NONE = 0
 _HEADER_SKIP = 2
@@ -87,6 +89,8 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._submit = submit
         # Every stream of one sidecar sends the same metadata: read it once.
         self._metas: dict[tuple[Any, ...], StreamMeta] = {}
+        self._last_metadata: tuple[Any, ...] | None = None
+        self._last_meta = StreamMeta()
         self._requests: dict[tuple[str, int | None], Any] = {}
         self._drops: dict[str, Any] = {}
         self._duration = metrics.COLLECTOR_REQUEST_DURATION
@@ -102,6 +106,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             repeats=self._repeats,
         )
         result: Finished | None = None
+        hooks = _ASSEMBLER_HOOKS
         try:
             while result is None:
                 message = await context.read()
@@ -111,7 +116,8 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                         log.debug("ext_proc: stream closed early (phase %s)", assembler.phase)
                     break
                 try:
-                    result = dispatch(assembler, message)
+                    hook = hooks.get(message.WhichOneof("request") or "")
+                    result = MALFORMED if hook is None else hook(assembler, message)
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")
                     result = Finished(drop_reason="internal_error")
@@ -138,12 +144,16 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
     def _meta(self, metadata: Any) -> StreamMeta:
         if not isinstance(metadata, tuple):
             metadata = tuple(metadata)
+        if metadata == self._last_metadata:
+            # The same sidecar as the last stream (compared, not hashed: fresh strings).
+            return self._last_meta
         found = self._metas.get(metadata)
         if found is None:
             found = stream_meta(metadata, config=self._config)
             if len(self._metas) >= _META_CACHE_SIZE:
                 self._metas.clear()
             self._metas[metadata] = found
+        self._last_metadata, self._last_meta = metadata, found
         return found
 
     def _account(self, assembler: StreamAssembler, result: Finished | None, started: float) -> None:

@@ -93,10 +93,18 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._last_meta = StreamMeta()
         self._requests: dict[tuple[str, int | None], Any] = {}
         self._drops: dict[str, Any] = {}
+        # Streams in progress (on the event loop only), against the configured bound.
+        self._active = 0
+        self._max_streams = config.max_concurrent_streams
         self._duration = metrics.COLLECTOR_REQUEST_DURATION
         self._truncated = metrics.COLLECTOR_TRUNCATED
 
     async def Process(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
+        if self._active >= self._max_streams:
+            # Past collector.max_concurrent_streams: refused (each stream may hold two
+            # bodies). Counted here, not by grpc.aio's maximum_concurrent_rpcs, which adds
+            # a done-callback to every RPC (about 11k instructions per stream).
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "collector busy")
         started = time.perf_counter()
         assembler = StreamAssembler(
             config=self._config,
@@ -107,6 +115,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         )
         result: Finished | None = None
         hooks = _ASSEMBLER_HOOKS
+        self._active += 1
         try:
             while result is None:
                 message = await context.read()
@@ -139,6 +148,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             if result is None:
                 result = MALFORMED
         finally:
+            self._active -= 1
             self._account(assembler, result, started)
 
     def _meta(self, metadata: Any) -> StreamMeta:

@@ -511,7 +511,8 @@ class StreamAssembler:
             return _Body(b"", bool(buffer and buffer.truncated), "", False)
         body = buffer.value()
         truncated = buffer.truncated
-        codings = bodies.content_codings(fields.get("content-encoding"))
+        encoding = fields.get("content-encoding")
+        codings = bodies.content_codings(encoding) if encoding else []
         if codings:
             decoded = bodies.decode_content(
                 body,

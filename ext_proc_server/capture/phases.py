@@ -19,6 +19,7 @@ Each hook answers, after its message, whether the stream is finished:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,6 +68,15 @@ _HOOKS = {
     "response_body": "on_response_body",
     "response_trailers": "on_response_trailers",
 }
+
+
+Hook = Callable[[Any, ProcessingRequest], "Finished | None"]
+
+
+def hooks_of(handler_type: type) -> dict[str, Hook]:
+    """A handler class's hooks by phase, as plain functions of (handler, message): a loop
+    that handles many streams looks a message's hook up once, with no bound method."""
+    return {kind: getattr(handler_type, name) for kind, name in _HOOKS.items()}
 
 
 def dispatch(handler: PhaseHandler, message: ProcessingRequest) -> Finished | None:

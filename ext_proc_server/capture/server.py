@@ -141,10 +141,9 @@ class CaptureServer:
         )
 
     def _grpc_server(self, sink: ExchangeSink) -> grpc.aio.Server:
+        # No maximum_concurrent_rpcs: the servicer bounds its streams itself, cheaper.
         server = grpc.aio.server(
-            options=server_options(self._collector),
-            maximum_concurrent_rpcs=self._collector.max_concurrent_streams,
-            interceptors=self._interceptors or None,
+            options=server_options(self._collector), interceptors=self._interceptors or None
         )
         # The sink's repeat index (the capture pipeline's) lets a stream end a repeat itself.
         repeats = getattr(sink, "repeats", None)

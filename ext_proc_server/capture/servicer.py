@@ -22,7 +22,7 @@ import grpc
 from ext_proc_server.capture import protos
 from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta, stream_meta
 from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, dispatch
+from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, hooks_of
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange
@@ -31,6 +31,8 @@ from ext_proc_server.mapping.repeats import RepeatIndex
 log = logging.getLogger(__name__)
 
 _META_CACHE_SIZE = 1024
+# Each message's phase hook on the stream's assembler (phases.dispatch, looked up once).
+_ASSEMBLER_HOOKS = hooks_of(StreamAssembler)
 # ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
 _BODY_NONE = 0
 _HEADER_SKIP = 2
@@ -87,12 +89,22 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._submit = submit
         # Every stream of one sidecar sends the same metadata: read it once.
         self._metas: dict[tuple[Any, ...], StreamMeta] = {}
+        self._last_metadata: tuple[Any, ...] | None = None
+        self._last_meta = StreamMeta()
         self._requests: dict[tuple[str, int | None], Any] = {}
         self._drops: dict[str, Any] = {}
+        # Streams in progress (on the event loop only), against the configured bound.
+        self._active = 0
+        self._max_streams = config.max_concurrent_streams
         self._duration = metrics.COLLECTOR_REQUEST_DURATION
         self._truncated = metrics.COLLECTOR_TRUNCATED
 
     async def Process(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
+        if self._active >= self._max_streams:
+            # Past collector.max_concurrent_streams: refused (each stream may hold two
+            # bodies). Counted here, not by grpc.aio's maximum_concurrent_rpcs, which adds
+            # a done-callback to every RPC (about 11k instructions per stream).
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "collector busy")
         started = time.perf_counter()
         assembler = StreamAssembler(
             config=self._config,
@@ -102,6 +114,8 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             repeats=self._repeats,
         )
         result: Finished | None = None
+        hooks = _ASSEMBLER_HOOKS
+        self._active += 1
         try:
             while result is None:
                 message = await context.read()
@@ -111,7 +125,8 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                         log.debug("ext_proc: stream closed early (phase %s)", assembler.phase)
                     break
                 try:
-                    result = dispatch(assembler, message)
+                    hook = hooks.get(message.WhichOneof("request") or "")
+                    result = MALFORMED if hook is None else hook(assembler, message)
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")
                     result = Finished(drop_reason="internal_error")
@@ -133,17 +148,22 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             if result is None:
                 result = MALFORMED
         finally:
+            self._active -= 1
             self._account(assembler, result, started)
 
     def _meta(self, metadata: Any) -> StreamMeta:
         if not isinstance(metadata, tuple):
             metadata = tuple(metadata)
+        if metadata == self._last_metadata:
+            # The same sidecar as the last stream (compared, not hashed: fresh strings).
+            return self._last_meta
         found = self._metas.get(metadata)
         if found is None:
             found = stream_meta(metadata, config=self._config)
             if len(self._metas) >= _META_CACHE_SIZE:
                 self._metas.clear()
             self._metas[metadata] = found
+        self._last_metadata, self._last_meta = metadata, found
         return found
 
     def _account(self, assembler: StreamAssembler, result: Finished | None, started: float) -> None:

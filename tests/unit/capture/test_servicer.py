@@ -3,6 +3,7 @@
 import asyncio
 
 import grpc
+import pytest
 
 from ext_proc_server.capture import ExtProcServicer, dispatch
 from ext_proc_server.capture.protos import ProcessingRequest
@@ -112,3 +113,43 @@ def test_dispatch_hands_each_phase_to_its_hook():
     asm = make()
     assert dispatch(asm, req_headers()) is None
     assert dispatch(asm, ProcessingRequest()).drop_reason == "malformed"
+
+
+def test_streams_past_max_concurrent_streams_are_refused_until_one_ends():
+    servicer = ExtProcServicer(config=CollectorConfig(max_concurrent_streams=1), submit=print)
+
+    class Refused(Exception):
+        pass
+
+    class Held(FakeContext):
+        """A stream that waits for Envoy (blocks on read) until released."""
+
+        def __init__(self, messages):
+            super().__init__(messages)
+            self.release = asyncio.Event()
+            self.aborted = None
+
+        async def read(self):
+            if not self._messages:
+                await self.release.wait()
+            return await super().read()
+
+        async def abort(self, code, details):
+            self.aborted = code
+            raise Refused
+
+    async def go():
+        first = Held([req_headers()])
+        running = asyncio.ensure_future(servicer.Process(iter(()), first))
+        await asyncio.sleep(0)
+        second = Held([req_headers()])
+        with pytest.raises(Refused):
+            await servicer.Process(iter(()), second)
+        assert second.aborted == grpc.StatusCode.RESOURCE_EXHAUSTED and second.reads == 0
+        first.release.set()
+        await running
+        third = FakeContext([req_headers(eos=True), resp_headers(eos=True)])
+        await servicer.Process(iter(()), third)  # the slot is free again
+        assert third.reads == 2
+
+    asyncio.run(go())

@@ -242,3 +242,49 @@ def test_a_recorded_entry_lives_no_longer_than_its_dedup_claim():
     now[0] += 61
     assert dedup.is_new_locally("h")
     assert not dedup.is_new_locally("h")
+
+
+def test_the_key_a_stream_computes_is_the_one_its_exchange_gives():
+    # The stream keys a repeat from the raw parts it read; the pipeline, from the built
+    # exchange (when no key was handed over): both must agree, or repeats would be missed.
+    config = CollectorConfig()
+    repeats = RepeatIndex(config)
+    submitted: list[Exchange] = []
+    servicer = ExtProcServicer(config=config, submit=submitted.append, repeats=repeats)
+
+    class Context:
+        def __init__(self, messages):
+            self._messages = list(messages)
+
+        def invocation_metadata(self):
+            return (("x-mockado-namespace", "payments"),)
+
+        async def read(self):
+            return self._messages.pop(0) if self._messages else grpc.aio.EOF
+
+    stream = [
+        req_headers(path="/accounts/7?b=2&a=1&_=17", authority="api:8080"),
+        req_body(b'{"q":1}', eos=True),
+        resp_headers(extra=(("content-type", "Application/JSON; charset=utf-8"),)),
+        resp_body(b'{"balance":10}', eos=True),
+    ]
+    asyncio.run(servicer.Process(None, Context(stream)))
+    (exchange,) = submitted
+    handed, computed = repeats.key_of(exchange), repeats.key_of(exchange)
+    assert handed is not computed
+    assert handed.local == computed.local and handed.request == computed.request
+    assert handed.exact == computed.exact
+    assert repeats.fingerprint_of(handed) == repeats.fingerprint_of(computed)
+    assert repeats.fingerprint_of(handed) == repeats.fingerprint(exchange.response)
+
+
+def test_a_byte_for_byte_repeat_parses_no_json_and_a_changed_shape_still_misses():
+    repeats = RepeatIndex(CollectorConfig())
+    repeats.remember(repeats.key_of(_exchange()), "stub-1")
+    same = repeats.key_of(_exchange())
+    assert repeats.recorded(same) == "stub-1"
+    assert same.fingerprint is None  # told by the exact hash: no shape was computed
+    values = repeats.key_of(_exchange(body=b'{"balance":99,"owner":"bia"}'))
+    assert repeats.recorded(values) == "stub-1" and values.fingerprint is not None
+    shape = repeats.key_of(_exchange(body=b'{"balance":"10","owner":"ana"}'))
+    assert repeats.recorded(shape) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 
+_KEY = operator.itemgetter(0)
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
 
@@ -161,7 +163,7 @@ class _JsonEditor:
         """``holder``: the key holding this object (or the list it is in)."""
         path = self.path
         places = self.places
-        place = fields.object_place(places[-1], holder, frozenset(key for key, _ in members))
+        place = fields.object_place(places[-1], holder, frozenset(map(_KEY, members)))
         places.append(place)
         path.append("")
         todo = self.todo

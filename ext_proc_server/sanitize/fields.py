@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -354,7 +355,7 @@ def reads_as_name(value: str, *, known: bool) -> bool:
     return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)
 
 
-_DIGITS_DROPPED = str.maketrans("", "", "0123456789")
+_DIGITS_DROPPED = str.maketrans("", "", string.digits)
 
 
 def value_fits(cls: str, value: str) -> bool:

@@ -70,6 +70,8 @@ class _JsonEditor:
 
     def __init__(self, run: Run, text: str, where: str, hits: list[Hit], *, encoded: bool) -> None:
         self.run = run
+        rules = run.scanner.field_rules
+        self.rules = rules if rules else None  # the user's field rules, when there are any
         self.text = text
         self.where = where
         self.plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
@@ -170,15 +172,15 @@ class _JsonEditor:
         places.append(place)
         path.append("")
         todo = self.todo
-        rules = self.run.scanner.field_rules
-        has_rules = bool(rules)
+        gap_hits = self.gap_hits
+        rules = self.rules
         builtin_verdict = fields.builtin_verdict
         for key, value in members:
             path[-1] = key
             k = self.k
             if k in todo:
                 self._key(k)
-            if has_rules:
+            if rules is not None:
                 cls = fields.field_verdict(rules, place, key, self._parents())
             else:
                 cls = builtin_verdict(place, key)
@@ -193,7 +195,8 @@ class _JsonEditor:
                 self._object(value, key)
             elif kind is list:
                 self._array(value, cls, key)  # items inherit the name: "tokens": ["a", "b"]
-            else:
+            elif cls is not None or k + 1 in gap_hits:
+                # A member's number is the first of its gap: one to look at, else none.
                 self._scalar(value, cls)
         path.pop()
         places.pop()

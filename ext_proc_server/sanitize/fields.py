@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -354,13 +355,19 @@ def reads_as_name(value: str, *, known: bool) -> bool:
     return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)
 
 
+_DIGITS_DROPPED = str.maketrans("", "", string.digits)
+
+
 def value_fits(cls: str, value: str) -> bool:
     """Whether a field's value can be of ``cls`` (a phone-named field holding "N/A",
     or a birth date holding "", is left to the shape detectors)."""
     if cls == PHONE:
         return phones.could_be_phone(value)
     if cls == CEP:
-        digits = sum(c.isdigit() for c in value)
+        if value.isascii():  # the digits are what deleting them takes away (C calls)
+            digits = len(value) - len(value.translate(_DIGITS_DROPPED))
+        else:
+            digits = sum(c.isdigit() for c in value)
         return 5 <= digits <= 9
     if cls in (BIRTH_DATE, RG):
         return any(c.isdigit() for c in value)

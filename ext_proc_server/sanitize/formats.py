@@ -189,12 +189,12 @@ def sanitize_xml(run: Run, text: str) -> str:
 
 
 def sanitize_path(run: Run, path: str, where: str) -> str:
-    if run.scanner.known_clean(("path", path)):
+    plain = not run.scanner.has_custom
+    if (plain and INERT_PATH.fullmatch(path)) or run.scanner.known_clean(("path", path)):
         return path
     leading = path.startswith("/")
     segments = (path[1:] if leading else path).split("/")
     changed = False
-    plain = not run.scanner.has_custom
     for i, segment in enumerate(segments):
         if not segment or (plain and INERT_VALUE.fullmatch(segment)):
             continue
@@ -386,10 +386,13 @@ _OPAQUE = re.compile(
 # numbers (ids), and up to 13 word characters holding at most 4 digits (v1, page2,
 # utf8): every numeric class needs 5 or more digits (a CEP, an RG) or a separator this
 # leaves out, an alphanumeric CNPJ 14 characters, the rest "@", "." or a space.
-INERT_VALUE = re.compile(
-    r"[A-Za-z_-]{1,64}|[0-9]{1,7}"
-    r"|(?=[A-Za-z0-9_-]{2,13}\Z)[A-Za-z_-]*(?:[0-9][A-Za-z_-]*){1,4}"
+_INERT = (
+    r"(?:[A-Za-z_-]{1,64}|[0-9]{1,7}"
+    r"|(?=[A-Za-z0-9_-]{2,13}(?![A-Za-z0-9_-]))[A-Za-z_-]*(?:[0-9][A-Za-z_-]*){1,4})"
 )
+INERT_VALUE = re.compile(_INERT)
+# A path made only of such segments (/v1/orders/123456): one regex call, no split.
+INERT_PATH = re.compile(rf"/?{_INERT}?(?:/{_INERT}?)*")
 # Headers whose values have a fixed, harmless format: not scanned (unless the user
 # has patterns of their own).
 BENIGN_HEADERS = frozenset(

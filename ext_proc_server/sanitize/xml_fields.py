@@ -37,20 +37,20 @@ def _elements(text: str) -> list[_Element]:
     elements: list[_Element] = []
     stack: list[int] = []
     opened: dict[int, int] = {}  # element -> where its content starts
-    pos = 0
-    while True:
-        m = _TAG.search(text, pos)
-        if m is None:
-            break
-        token = m.group()
-        if m.group(2) is None:  # CDATA, comment, processing instruction, doctype
-            closing = _SKIP_TO.get(token, ">")
-            end = text.find(closing, m.end())
-            pos = len(text) if end < 0 else end + len(closing)
+    skip_to = 0  # the end of a comment, CDATA section or processing instruction
+    # One finditer: no tag match starting inside a skipped part runs past its end (each
+    # ends at the first ">", and every skipped part ends with one).
+    for m in _TAG.finditer(text):
+        if m.start() < skip_to:
             continue
-        pos = m.end()
-        name = _local(m.group(2))
-        if m.group(1):  # an end tag
+        slash, raw_name, _, self_closing = m.groups()
+        if raw_name is None:  # CDATA, comment, processing instruction, doctype
+            closing = _SKIP_TO.get(m.group(), ">")
+            end = text.find(closing, m.end())
+            skip_to = len(text) if end < 0 else end + len(closing)
+            continue
+        name = raw_name.rpartition(":")[2]
+        if slash:  # an end tag
             if stack and elements[stack[-1]].name == name:
                 index = stack.pop()
                 element = elements[index]
@@ -60,10 +60,10 @@ def _elements(text: str) -> list[_Element]:
         parent = stack[-1] if stack else -1
         if parent >= 0:
             elements[parent].children.append(name)
-        elements.append(_Element(name, parent, (m.start(3), m.end(3))))
-        if not m.group(4):
+        elements.append(_Element(name, parent, m.span(3)))
+        if not self_closing:
             stack.append(len(elements) - 1)
-            opened[len(elements) - 1] = pos
+            opened[len(elements) - 1] = m.end()
     return elements
 
 
@@ -72,13 +72,18 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     elements = _elements(text)
     places: list[fields.Place] = []
     hits: list[Hit] = []
+    has_rules = bool(rules)
     for element in elements:
         parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
         place = fields.object_place(parent_place, element.name, frozenset(element.children))
         places.append(place)
-        parents = _parents(elements, element) if rules else []
+        parents = _parents(elements, element) if has_rules else []
         if element.content is not None:
-            cls = fields.field_verdict(rules, parent_place, element.name, parents)
+            cls = (
+                fields.field_verdict(rules, parent_place, element.name, parents)
+                if has_rules
+                else fields.builtin_verdict(parent_place, element.name)
+            )
             if cls is not None:
                 _add(hits, text, *element.content, cls)
         start, end = element.attributes

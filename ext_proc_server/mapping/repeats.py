@@ -42,6 +42,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
+import orjson
+
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
@@ -135,28 +137,43 @@ def response_facts(response: HttpResponse | None) -> ResponseFacts | None:
 
 def json_shape(body: bytes) -> bytes:
     """The shape of a JSON document: its keys in order and each value's type, not the
-    values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token."""
+    values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token.
+    Parsed with orjson (about 3x cheaper), with json where orjson refuses (NaN, lone
+    surrogates, integers past 64 bits, a BOM, UTF-16): the same document either way, so
+    the same bytes as json alone (the fingerprints in other replicas' claims match)."""
     try:
-        document = json.loads(body)
-    except ValueError:
-        return b"\x00not-json"
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return b"\x00not-json"
     out: list[str] = []
     _walk(document, out)
     return "\x00".join(out).encode("utf-8", "surrogatepass")
 
 
 def _walk(node: object, out: list[str]) -> None:
+    # Scalars (most nodes) are added inline, without a call each.
     kind = type(node)
     if kind is dict:
         out.append("{")
         for key, value in node.items():  # type: ignore[attr-defined]
             out.append(key)
-            _walk(value, out)
+            scalar = _SCALAR_TYPES.get(type(value))
+            if scalar is None:
+                _walk(value, out)
+            else:
+                out.append(scalar)
         out.append("}")
     elif kind is list:
         out.append("[")
         for value in node:  # type: ignore[attr-defined]
-            _walk(value, out)
+            scalar = _SCALAR_TYPES.get(type(value))
+            if scalar is None:
+                _walk(value, out)
+            else:
+                out.append(scalar)
         out.append("]")
     else:
         out.append(_SCALAR_TYPES.get(kind, "?"))

@@ -33,7 +33,6 @@ the counts of each batch to ``Stages.seen_again``, the hook that refreshes a stu
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -46,6 +45,7 @@ from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_ke
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
+from ext_proc_server.mapping.shapes import load_json
 
 KEY_BYTES = 16
 FINGERPRINT_BYTES = 8
@@ -135,9 +135,11 @@ def response_facts(response: HttpResponse | None) -> ResponseFacts | None:
 
 def json_shape(body: bytes) -> bytes:
     """The shape of a JSON document: its keys in order and each value's type, not the
-    values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token."""
+    values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token.
+    Parsed by :func:`~ext_proc_server.mapping.shapes.load_json` (orjson, json where it
+    refuses): the same bytes as json alone, so other replicas' claims still match."""
     try:
-        document = json.loads(body)
+        document = load_json(body)
     except ValueError:
         return b"\x00not-json"
     out: list[str] = []
@@ -146,17 +148,26 @@ def json_shape(body: bytes) -> bytes:
 
 
 def _walk(node: object, out: list[str]) -> None:
+    # Scalars (most nodes) are added inline, without a call each.
     kind = type(node)
     if kind is dict:
         out.append("{")
         for key, value in node.items():  # type: ignore[attr-defined]
             out.append(key)
-            _walk(value, out)
+            scalar = _SCALAR_TYPES.get(type(value))
+            if scalar is None:
+                _walk(value, out)
+            else:
+                out.append(scalar)
         out.append("}")
     elif kind is list:
         out.append("[")
         for value in node:  # type: ignore[attr-defined]
-            _walk(value, out)
+            scalar = _SCALAR_TYPES.get(type(value))
+            if scalar is None:
+                _walk(value, out)
+            else:
+                out.append(scalar)
         out.append("]")
     else:
         out.append(_SCALAR_TYPES.get(kind, "?"))

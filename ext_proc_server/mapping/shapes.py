@@ -97,14 +97,20 @@ def body_shape(body: bytes, content_type: str, *, noise: Collection[str] = ()) -
     if "json" not in content_type or not body:
         return None
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        # orjson refuses what json accepts (NaN, lone surrogates, huge numbers): ask json.
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return None
+        document = load_json(body)
+    except ValueError:
+        return None
     return json_shape(document, noise=noise)
+
+
+def load_json(body: bytes) -> Any:
+    """A JSON document parsed with orjson (about 3x cheaper than json), with json where
+    orjson refuses what json accepts (NaN, lone surrogates, integers past 64 bits, a BOM,
+    UTF-16): the same document either way. Raises ValueError when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 def shape_digest(status: int, shape: Shape | None) -> str:

@@ -225,6 +225,24 @@ def test_json_shape_keeps_keys_and_types_not_values():
     assert json_shape(b'{"a":"say \\"b\\": 1"}') == json_shape(b'{"a":"other"}')
 
 
+def test_json_shape_and_fingerprint_bytes_are_pinned_whichever_parser_reads_the_body():
+    # Other replicas' claims hold these fingerprints: the bytes must not change. Pinned
+    # from json.loads; orjson reads the first document, json the ones orjson refuses.
+    assert json_shape(b'{"a": 1, "b": [true, "x", null, 1.5], "c": {}, "a": "dup"}') == (
+        b"{\x00a\x00s\x00b\x00[\x00b\x00s\x00z\x00n\x00]\x00c\x00{\x00}\x00}"
+    )
+    assert json_shape(b'{"n": NaN, "i": -Infinity}') == b"{\x00n\x00n\x00i\x00n\x00}"
+    assert json_shape(b'{"big": 123456789012345678901234567890}') == b"{\x00big\x00n\x00}"
+    assert json_shape(b'\xef\xbb\xbf{"bom": 1}') == b"{\x00bom\x00n\x00}"
+    assert json_shape(b'{"s": "\\ud800"}') == b"{\x00s\x00s\x00}"
+    assert json_shape('{"u16": [1]}'.encode("utf-16")) == b"{\x00u16\x00[\x00n\x00]\x00}"
+    assert json_shape(b'{"a":') == json_shape(b"\xff") == b"\x00not-json"
+    index = RepeatIndex(CollectorConfig(dedup_key="k" * 32))
+    body = b'{"a": 1, "b": [true, "x", null, 1.5], "c": {}, "a": "dup"}'
+    response = HttpResponse(status=200, headers=JSON, body=body)
+    assert index.fingerprint(response).hex() == "e6f1e6348a41ce9f"
+
+
 def test_a_recorded_entry_lives_no_longer_than_its_dedup_claim():
     now = [1000.0]
     config = CollectorConfig(dedup_ttl_s=60)

@@ -138,12 +138,12 @@ def json_shape(body: bytes) -> bytes:
     values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token.
     Parsed by :func:`~ext_proc_server.mapping.shapes.load_json` (orjson, json where it
     refuses): the same bytes as json alone, so other replicas' claims still match."""
-    try:
-        document = load_json(body)
-    except ValueError:
-        return b"\x00not-json"
     out: list[str] = []
-    _walk(document, out)
+    try:
+        _walk(load_json(body), out)
+    except (ValueError, RecursionError):
+        # Not JSON, or nested past the recursion limit: one token either way.
+        return b"\x00not-json"
     return "\x00".join(out).encode("utf-8", "surrogatepass")
 
 

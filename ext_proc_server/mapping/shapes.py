@@ -98,19 +98,25 @@ def body_shape(body: bytes, content_type: str, *, noise: Collection[str] = ()) -
         return None
     try:
         document = load_json(body)
-    except ValueError:
+        return json_shape(document, noise=noise)
+    except (ValueError, RecursionError):
+        # Nested past Python's recursion limit: no shape, as for a body that is not JSON.
         return None
-    return json_shape(document, noise=noise)
 
 
 def load_json(body: bytes) -> Any:
     """A JSON document parsed with orjson (about 3x cheaper than json), with json where
     orjson refuses what json accepts (NaN, lone surrogates, integers past 64 bits, a BOM,
-    UTF-16): the same document either way. Raises ValueError when it is not JSON."""
+    UTF-16): the same document either way. Raises ValueError when it is not JSON, or
+    nested deeper than json can read (orjson stops at 1,024 levels, json at the recursion
+    limit)."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return json.loads(body)
+        try:
+            return json.loads(body)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deep") from exc
 
 
 def shape_digest(status: int, shape: Shape | None) -> str:

@@ -136,7 +136,8 @@ def prepare(
         host = keyed.host or host_of(clean.request.authority)
         # Redis needs valid UTF-8: a value that is not (UnicodeEncodeError) cannot be queued.
         entry = queue_entries.encode_entry(mapping, host=host)
-    except UnicodeEncodeError:
+    except (UnicodeEncodeError, RecursionError):
+        # A JSON body nested past the recursion limit cannot be normalized or mapped.
         _dropped.labels(reason="malformed").inc()
         return None
     except Exception:

@@ -5,6 +5,7 @@ sanitizing. The real sanitizer, dedup and mapping; Redis in memory."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 
@@ -301,10 +302,8 @@ class SwallowingHook:
 
     async def __call__(self, counts) -> None:
         self.started.set()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self.release.wait()
-        except asyncio.CancelledError:
-            pass
         self.reported.append(dict(counts))
 
 

@@ -25,7 +25,6 @@ Bounds and loss, decided once:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -114,19 +113,16 @@ class CapturePipeline:
         self._stopping = True
         self._wakeup.set()
         if self._reporter is not None:
-            self._reporter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reporter
-            await self._hand_over_repeats()
+            await self._stop_reporter(drain_timeout_s)
         pending: set[asyncio.Task[None]] = set()
         if self._workers:
             _done, pending = await asyncio.wait(self._workers, timeout=drain_timeout_s)
         lost = self.held
         for task in pending:
             task.cancel()  # the worker counts its unwritten batch
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if pending:
+            # Bounded too: redis-py can swallow a cancel, and the retries never end.
+            await asyncio.wait(pending, timeout=drain_timeout_s)
         if self._buffer:
             _dropped.labels(reason="redis_error").inc(len(self._buffer))
         if lost:
@@ -209,9 +205,21 @@ class CapturePipeline:
                 repeats.remember(item.repeat_key, item.mapping_id)
 
     async def _report_repeats(self) -> None:
-        """Hand the repeat counts to ``Stages.seen_again`` once per flush interval."""
-        while True:
+        """Hand the repeat counts to ``Stages.seen_again`` once per flush interval, until
+        stop. It ends on its own: a cancel in the middle of a report would lose the counts
+        taken, and redis-py (8.2) can swallow a cancel, leaving the task running forever."""
+        while not self._stopping:
             await asyncio.sleep(self._flush_interval_s)
+            await self._hand_over_repeats()
+
+    async def _stop_reporter(self, timeout_s: float) -> None:
+        """Let the reporter finish its report, then hand over the rest. Bounded: a
+        report stuck on Redis is cancelled and not waited for."""
+        assert self._reporter is not None
+        _done, pending = await asyncio.wait([self._reporter], timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        if not pending:
             await self._hand_over_repeats()
 
     def _count_duplicates(self, items: Iterable[Prepared]) -> None:

@@ -18,11 +18,22 @@ from tests.support.switch_upstream import switch_upstream
 FIRST = {"id": 7, "name": "Ana", "plan": "gold"}
 # Another shape: "plan" is gone, "tier" is new and "id" became a string.
 CHANGED = {"id": "7", "name": "Ana", "tier": 2}
+# Requests to /api/profile/7: FIRST twice (other values the second time), CHANGED three times.
+CAPTURES = 5
 
 
 def _served(stack, want: dict) -> bool:
     resp = httpx.get(f"{stack.wiremock_url}/api/profile/7", timeout=5)
     return resp.status_code == 200 and set(resp.json()) == set(want)
+
+
+def _counted(stack, captures: int) -> dict | None:
+    """The one recorded stub's lifecycle, once it counts ``captures`` or more."""
+    stubs = httpx.get(f"{stack.wiremock_url}/__admin/mappings", timeout=5).json()
+    recorded = [m for m in stubs["mappings"] if not m["metadata"]["mockado"].get("catch_all")]
+    assert len(recorded) == 1
+    lifecycle = recorded[0]["metadata"]["mockado"]
+    return lifecycle if lifecycle["capture_count"] >= captures else None
 
 
 def _drift(stack, mockado_bin: str, clean_env: dict) -> list[dict]:
@@ -58,12 +69,13 @@ def test_a_changed_response_shape_replaces_the_stub_with_one_drift_record(
         assert record["changes"] == [
             "removed $.plan (string)", "added $.tier (number)", "type $.id: number -> string"
         ]  # fmt: skip
-        # One stub, replaced in place: the catch-all and it.
-        stubs = httpx.get(f"{stack.wiremock_url}/__admin/mappings", timeout=5).json()
-        recorded = [m for m in stubs["mappings"] if not m["metadata"]["mockado"].get("catch_all")]
-        assert len(recorded) == 1
-        lifecycle = recorded[0]["metadata"]["mockado"]
-        assert lifecycle["capture_count"] == 2
+        # One stub, replaced in place: the catch-all and it. It stands for all five
+        # captures: its first one, the repeat with other values, the new shape (the
+        # count goes on) and that one's two repeats. Repeats are stamped late (the
+        # collector's flush_interval, then the loader's stub_refresh_interval_s), so wait
+        # for the count to get there; more than five would be double counting.
+        lifecycle = poll_until(lambda: _counted(stack, CAPTURES), timeout_s=120)
+        assert lifecycle and lifecycle["capture_count"] == CAPTURES, lifecycle
         assert lifecycle["first_seen"] < lifecycle["last_seen"]
         table = subprocess.run(
             [mockado_bin, "drift", "--config", str(stack.state_dir / "mockado.effective.yaml")],
@@ -87,6 +99,8 @@ def _console_shows_the_drift(stack) -> None:
         driver.save_screenshot(str(REPO / "tests" / ".logs" / "console-drift.png"))
         driver.find_element(By.CSS_SELECTOR, "#drift a.stub").click()
         lifecycle = driver.find_element(By.ID, "lifecycle").text
-        assert lifecycle.startswith("First seen") and lifecycle.endswith("2 captures"), lifecycle
+        assert lifecycle.startswith("First seen") and lifecycle.endswith(f"{CAPTURES} captures"), (
+            lifecycle
+        )
         assert "type $.id: number -> string" in driver.find_element(By.ID, "drift").text
         assert '\\"tier\\": 2' in driver.find_element(By.ID, "response").text  # the body as text

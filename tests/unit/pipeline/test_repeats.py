@@ -5,6 +5,7 @@ sanitizing. The real sanitizer, dedup and mapping; Redis in memory."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 
@@ -306,3 +307,64 @@ def test_a_byte_for_byte_repeat_parses_no_json_and_a_changed_shape_still_misses(
     assert repeats.recorded(values) == "stub-1" and values.fingerprint is not None
     shape = repeats.key_of(_exchange(body=b'{"balance":"10","owner":"ana"}'))
     assert repeats.recorded(shape) is None
+
+
+class SwallowingHook:
+    """A repeat report that stays in flight until released, and swallows a cancel
+    on the way, as redis-py 8.2's pipelines can."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.reported: list[dict[str, int]] = []
+
+    async def __call__(self, counts) -> None:
+        self.started.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.release.wait()
+        self.reported.append(dict(counts))
+
+
+async def _report_in_flight(hook: SwallowingHook) -> CapturePipeline:
+    config = CollectorConfig(flush_interval=0.01, async_workers=1)
+    redis = FakeRedis()
+    pipe, _ = _pipeline(config, redis, seen_again=hook)
+    pipe.start()
+    assert pipe.submit(_exchange())
+    await wait_for(lambda: len(redis.entries) == 1 and pipe.held == 0)
+    for _ in range(3):
+        assert pipe.submit(_exchange())
+    await asyncio.wait_for(hook.started.wait(), 10)
+    return pipe
+
+
+async def _stops(stopping: asyncio.Task[None]) -> bool:
+    """stop() returned on its own (asyncio.wait: no cancel that stop() might swallow)."""
+    done, _ = await asyncio.wait([stopping], timeout=10)
+    stopping.cancel()
+    return stopping in done
+
+
+def test_stop_waits_for_a_repeat_report_in_flight_and_returns():
+    hook = SwallowingHook()
+
+    async def go():
+        pipe = await _report_in_flight(hook)
+        stopping = asyncio.create_task(pipe.stop())
+        await asyncio.sleep(0.05)
+        hook.release.set()
+        # A cancelled reporter that swallowed the cancel kept stop() waiting forever.
+        return await _stops(stopping)
+
+    assert asyncio.run(go())
+    assert sum(sum(c.values()) for c in hook.reported) == 3
+
+
+def test_stop_gives_up_on_a_repeat_report_stuck_on_redis():
+    hook = SwallowingHook()
+
+    async def go():
+        pipe = await _report_in_flight(hook)
+        return await _stops(asyncio.create_task(pipe.stop(drain_timeout_s=0.2)))
+
+    assert asyncio.run(go())

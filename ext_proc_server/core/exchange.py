@@ -79,18 +79,25 @@ def evolve(value: T, changes: Mapping[str, object]) -> T:
     (an exchange is copied up to three times per stage, and replace's Python steps per
     field showed): the fields are set on a new instance as ``__init__`` sets them.
     A class with a ``__post_init__`` (or a field outside ``__init__``) goes through
-    ``dataclasses.replace``. Raises TypeError on a name that is not a field, as it does."""
+    ``dataclasses.replace``. A name in ``changes`` that is not a field is ignored, not
+    refused (checking cost measurably per exchange): ``.replace(...)`` checks."""
     copied = _copied_fields(type(value))
     if copied is None:
         return dataclasses.replace(value, **changes)  # type: ignore[type-var]
-    names, known, getter = copied
-    if not changes.keys() <= known:
-        unknown = sorted(changes.keys() - known)
-        raise TypeError(f"{type(value).__name__}: not a field: {', '.join(unknown)}")
+    names, _known, getter = copied
     fresh = object.__new__(type(value))
     fields = map(changes.get, names, getter(value))  # the change, else the old value
     deque(map(object.__setattr__, repeat(fresh), names, fields), maxlen=0)
     return fresh
+
+
+def _checked(value: T, changes: dict[str, Any]) -> T:
+    """``evolve``, refusing a name that is not a field as ``dataclasses.replace`` does."""
+    copied = _copied_fields(type(value))
+    if copied is not None and not changes.keys() <= copied[1]:
+        unknown = sorted(changes.keys() - copied[1])
+        raise TypeError(f"{type(value).__name__}: not a field: {', '.join(unknown)}")
+    return evolve(value, changes)
 
 
 def get_header(headers: Pairs, name: str) -> str | None:
@@ -120,7 +127,7 @@ class HttpMessage:
 
     def replace(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied (see :func:`evolve`)."""
-        return evolve(self, changes)
+        return _checked(self, changes)
 
     @property
     def content_type(self) -> str:
@@ -174,7 +181,7 @@ class Exchange:
 
     def replace(self, **changes: Any) -> Exchange:
         """A copy with ``changes`` applied (see :func:`evolve`)."""
-        return evolve(self, changes)
+        return _checked(self, changes)
 
     # -- public capture format ------------------------------------------------
 

@@ -8,7 +8,6 @@ dropped; the pipeline's workers then write whole batches with the Redis stages.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -149,10 +148,10 @@ def prepare(
 
 def _without_bodies(exchange: Exchange) -> Exchange:
     """The exchange with its bodies emptied; the flags that say why are kept."""
-    request = dataclasses.replace(exchange.request, body=b"")
+    request = exchange.request.replace(body=b"")
     response = exchange.response
     if response is not None:
-        response = dataclasses.replace(response, body=b"")
+        response = response.replace(body=b"")
     return exchange.replace(request=request, response=response)
 
 

@@ -46,7 +46,7 @@ class Run:
     ``charset`` is the body's when it is not UTF-8: replacements are fitted to it.
     """
 
-    __slots__ = ("charset", "counts", "locations", "replacer", "scanner")
+    __slots__ = ("body_bytes", "charset", "counts", "locations", "replacer", "scanner")
 
     def __init__(
         self, scanner: Scanner, replacer: Replacer, charset: Charset | None = None
@@ -57,6 +57,8 @@ class Run:
         # A plain dict: Counter's Python-level __init__/update cost shows per request.
         self.counts: dict[str, int] = {}
         self.locations: set[str] = set()
+        # Body bytes read, added to their metric once per exchange (not once per body).
+        self.body_bytes = 0
 
     def child(self, charset: Charset | None = None) -> Run:
         return Run(self.scanner, self.replacer, charset)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ext_proc_server.core.errors import CaptureError
@@ -8,6 +10,7 @@ from ext_proc_server.core.exchange import (
     Exchange,
     HttpRequest,
     HttpResponse,
+    evolve,
     get_header,
 )
 
@@ -108,3 +111,61 @@ def test_drop_reasons_read_from_records_stay_in_the_vocabulary(part, dropped, re
 def test_the_drop_reasons_are_a_small_fixed_vocabulary():
     assert len(set(BODY_DROP_REASONS)) == len(BODY_DROP_REASONS) <= 12
     assert all(reason.replace("_", "").isalpha() for reason in BODY_DROP_REASONS)
+
+
+def _full_exchange() -> Exchange:
+    request = HttpRequest(
+        method="PUT", path="/u", query=(("q", "1"),), authority="api.x:8443", scheme="https",
+        headers=(("a", "1"),), body=b"text", body_truncated=True, trailers=(("t", "0"),),
+    )  # fmt: skip
+    response = HttpResponse(
+        status=201, headers=(("b", "2"),), body=b"", body_dropped=True,
+        body_drop_reason="binary_skipped",
+    )  # fmt: skip
+    return Exchange(
+        id="e1", request=request, response=response, namespace="ns", workload="w",
+        captured_at_s=12.5, redactions=frozenset({"request.body"}), extra={"k": [1]},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("part", ["exchange", "request", "response"])
+def test_replace_carries_every_field_it_does_not_change(part: str) -> None:
+    # The fast copy sets each field itself: any field (one added later included)
+    # must come out as it went in, exactly as dataclasses.replace would give it.
+    exchange = _full_exchange()
+    value = {"exchange": exchange, "request": exchange.request, "response": exchange.response}[part]
+    first = dataclasses.fields(value)[0].name
+    changed = value.replace(**{first: getattr(value, first)})
+    assert changed == dataclasses.replace(value) and changed is not value
+    assert type(changed) is type(value) and hash(changed) == hash(value)
+    for field in dataclasses.fields(value):
+        assert getattr(changed, field.name) is getattr(value, field.name), field.name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(changed, first, getattr(value, first))
+
+
+def test_replace_changes_only_what_it_is_given() -> None:
+    exchange = _full_exchange()
+    out = exchange.replace(response=None, sanitized=True)
+    assert out.response is None and out.sanitized
+    assert out.request is exchange.request and out.extra is exchange.extra
+    assert exchange.response is not None and not exchange.sanitized
+    request = exchange.request.replace(body=b"")
+    assert request == dataclasses.replace(exchange.request, body=b"")
+    with pytest.raises(TypeError, match="not a field: bogus"):
+        exchange.replace(bogus=1)
+
+
+def test_evolve_falls_back_to_init_when_a_class_checks_itself() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        value: int
+        calls: list[int] = dataclasses.field(default_factory=list)
+
+        def __post_init__(self) -> None:
+            self.calls.append(self.value)
+
+    first = Checked(1)
+    second = evolve(first, {"value": 2})
+    # __post_init__ ran for the copy too, as it would under dataclasses.replace.
+    assert second.value == 2 and second.calls is first.calls and first.calls == [1, 2]

@@ -9,4 +9,5 @@
 * ``names`` - strings the renderer writes and the capture server reads.
 * ``hosts`` - the one place an ``:authority`` becomes a host.
 * ``probes`` - /healthz, /readyz and /metrics for every process.
+* ``tasks`` - :func:`cancel_and_wait`: stop background tasks within a deadline.
 """

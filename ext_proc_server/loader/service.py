@@ -31,6 +31,7 @@ from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import QueueError, WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.core.tasks import cancel_and_wait
 from ext_proc_server.loader.aging import StubAging
 from ext_proc_server.loader.app import serve_app, unmatched_route
 from ext_proc_server.loader.backup import BackupSchedule
@@ -52,6 +53,9 @@ from ext_proc_server.loader.workers import ShardWorkers
 from ext_proc_server.mapping.noise import NoiseNormalizer
 
 log = logging.getLogger(__name__)
+# How long shutdown waits for a cancelled background task (relay, resync, aging, backups,
+# misses) before going on without it.
+TASK_STOP_TIMEOUT_S = 5.0
 
 
 class Loader:
@@ -193,11 +197,11 @@ class Loader:
         try:
             await self._consume()
         finally:
-            for task in (relay, resync, aging, backups, misses):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            stuck = await cancel_and_wait(
+                (relay, resync, aging, backups, misses), timeout_s=TASK_STOP_TIMEOUT_S
+            )
+            if stuck:
+                log.warning("shutdown: %d background tasks did not stop", len(stuck))
         if self.backups is not None:
             await self.backups.write(reason="shutdown")
         await self.stream.leave_group()

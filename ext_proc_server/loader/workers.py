@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from ext_proc_server.core.metrics import LOADER_SHARD_BACKLOG
+from ext_proc_server.core.tasks import cancel_and_wait
 from ext_proc_server.loader.entries import QueueItem
 from ext_proc_server.loader.loading import BatchLoader
 from ext_proc_server.loader.routing import Router
@@ -19,6 +20,8 @@ from ext_proc_server.loader.shards import Shard
 from ext_proc_server.loader.stream import StreamConsumer
 
 log = logging.getLogger(__name__)
+# How long close() waits for a cancelled shard worker before going on without it.
+WORKER_STOP_TIMEOUT_S = 5.0
 
 
 class ShardWorkers:
@@ -81,9 +84,7 @@ class ShardWorkers:
             # Bounded: an import in flight gives up after wiremock_timeout, and a
             # worker waiting out an outage wakes on stop.
             await asyncio.gather(*tasks, return_exceptions=True)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks, timeout_s=WORKER_STOP_TIMEOUT_S)
         for name in self._backlogs:
             self._set_waiting(name, 0)
         self._tasks.clear()

@@ -37,6 +37,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.queue_entries import QueueEntry
+from ext_proc_server.core.tasks import cancel_and_wait
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.pipeline.retry import RedisRetry
 from ext_proc_server.pipeline.skips import Skipped
@@ -118,11 +119,8 @@ class CapturePipeline:
         if self._workers:
             _done, pending = await asyncio.wait(self._workers, timeout=drain_timeout_s)
         lost = self.held
-        for task in pending:
-            task.cancel()  # the worker counts its unwritten batch
-        if pending:
-            # Bounded too: redis-py can swallow a cancel, and the retries never end.
-            await asyncio.wait(pending, timeout=drain_timeout_s)
+        # Cancelled, a worker counts its unwritten batch.
+        await cancel_and_wait(pending, timeout_s=drain_timeout_s)
         if self._buffer:
             _dropped.labels(reason="redis_error").inc(len(self._buffer))
         if lost:
@@ -217,9 +215,9 @@ class CapturePipeline:
         report stuck on Redis is cancelled and not waited for."""
         assert self._reporter is not None
         _done, pending = await asyncio.wait([self._reporter], timeout=timeout_s)
-        for task in pending:
-            task.cancel()
-        if not pending:
+        if pending:
+            await cancel_and_wait(pending, timeout_s=0)
+        else:
             await self._hand_over_repeats()
 
     def _count_duplicates(self, items: Iterable[Prepared]) -> None:

@@ -154,21 +154,24 @@ def test_repeat_counts_per_mapping_reach_the_last_seen_hook():
     assert {key for counts in reported for key in counts} == {mapping_id}
 
 
+class ReplayContext:
+    """A gRPC stream context that replays Envoy's messages, then EOF."""
+
+    def __init__(self, messages):
+        self._messages = list(messages)
+
+    def invocation_metadata(self):
+        return (("x-mockado-namespace", "payments"),)
+
+    async def read(self):
+        return self._messages.pop(0) if self._messages else grpc.aio.EOF
+
+
 def test_the_stream_ends_a_repeat_itself_without_submitting_it():
     config = CollectorConfig()
     repeats = RepeatIndex(config)
     submitted: list[Exchange] = []
     servicer = ExtProcServicer(config=config, submit=submitted.append, repeats=repeats)
-
-    class Context:
-        def __init__(self, messages):
-            self._messages = list(messages)
-
-        def invocation_metadata(self):
-            return (("x-mockado-namespace", "payments"),)
-
-        async def read(self):
-            return self._messages.pop(0) if self._messages else grpc.aio.EOF
 
     body = b'{"balance":10}'
     stream = [
@@ -176,17 +179,19 @@ def test_the_stream_ends_a_repeat_itself_without_submitting_it():
         resp_headers(extra=JSON),
         resp_body(body, eos=True),
     ]
-    asyncio.run(servicer.Process(None, Context(stream)))
+    asyncio.run(servicer.Process(None, ReplayContext(stream)))
     (first,) = submitted
     # The pipeline records it (here: by hand, as after its write).
     repeats.remember(repeats.key_of(first), "mapping-1")
     before = _repeats("local")
-    asyncio.run(servicer.Process(None, Context(stream)))
+    asyncio.run(servicer.Process(None, ReplayContext(stream)))
     assert len(submitted) == 1 and _repeats("local") - before == 1
     assert repeats.drain_counts() == {"mapping-1": 1}
     # Another request (a body): submitted.
     post = req_headers(path="/accounts/7?x=1", method="POST", authority="api:8080")
-    asyncio.run(servicer.Process(None, Context([post, req_body(b"{}", eos=True), *stream[1:]])))
+    asyncio.run(
+        servicer.Process(None, ReplayContext([post, req_body(b"{}", eos=True), *stream[1:]]))
+    )
     assert len(submitted) == 2
 
 
@@ -271,23 +276,13 @@ def test_the_key_a_stream_computes_is_the_one_its_exchange_gives():
     submitted: list[Exchange] = []
     servicer = ExtProcServicer(config=config, submit=submitted.append, repeats=repeats)
 
-    class Context:
-        def __init__(self, messages):
-            self._messages = list(messages)
-
-        def invocation_metadata(self):
-            return (("x-mockado-namespace", "payments"),)
-
-        async def read(self):
-            return self._messages.pop(0) if self._messages else grpc.aio.EOF
-
     stream = [
         req_headers(path="/accounts/7?b=2&a=1&_=17", authority="api:8080"),
         req_body(b'{"q":1}', eos=True),
         resp_headers(extra=(("content-type", "Application/JSON; charset=utf-8"),)),
         resp_body(b'{"balance":10}', eos=True),
     ]
-    asyncio.run(servicer.Process(None, Context(stream)))
+    asyncio.run(servicer.Process(None, ReplayContext(stream)))
     (exchange,) = submitted
     handed, computed = repeats.key_of(exchange), repeats.key_of(exchange)
     assert handed is not computed

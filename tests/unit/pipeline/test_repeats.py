@@ -141,11 +141,7 @@ def test_repeat_counts_per_mapping_reach_the_last_seen_hook():
     async def go():
         redis = FakeRedis()
         pipe, _ = _pipeline(config, redis, seen_again=seen_again)
-        pipe.start()
-        assert pipe.submit(_exchange())
-        await wait_for(lambda: len(redis.entries) == 1 and pipe.held == 0)
-        for _ in range(3):
-            assert pipe.submit(_exchange())
+        await _record_then_repeat(pipe, redis, times=3)
         await wait_for(lambda: sum(sum(c.values()) for c in reported) == 3)
         await pipe.stop()
         return json.loads(redis.entries[0]["mapping"])["id"]
@@ -320,15 +316,20 @@ class SwallowingHook:
         self.reported.append(dict(counts))
 
 
+async def _record_then_repeat(pipe: CapturePipeline, redis: FakeRedis, *, times: int) -> None:
+    """Start the pipeline, record one exchange, then submit ``times`` repeats of it."""
+    pipe.start()
+    assert pipe.submit(_exchange())
+    await wait_for(lambda: len(redis.entries) == 1 and pipe.held == 0)
+    for _ in range(times):
+        assert pipe.submit(_exchange())
+
+
 async def _report_in_flight(hook: SwallowingHook) -> CapturePipeline:
     config = CollectorConfig(flush_interval=0.01, async_workers=1)
     redis = FakeRedis()
     pipe, _ = _pipeline(config, redis, seen_again=hook)
-    pipe.start()
-    assert pipe.submit(_exchange())
-    await wait_for(lambda: len(redis.entries) == 1 and pipe.held == 0)
-    for _ in range(3):
-        assert pipe.submit(_exchange())
+    await _record_then_repeat(pipe, redis, times=3)
     await asyncio.wait_for(hook.started.wait(), 10)
     return pipe
 

@@ -33,12 +33,20 @@ def pod_config_of(files: dict[str, str]) -> MockadoConfig:
     return MockadoConfig.model_validate(yaml.safe_load(configmap["data"]["mockado.yaml"]))
 
 
-def deployments(files: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Every Deployment under deploy/, by name."""
+def rendered_objects(
+    files: dict[str, str], *, under: str, kind: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every rendered object in files under the folder ``under`` (of ``kind``, when
+    given), by name."""
     return {
         d["metadata"]["name"]: d
         for path, text in files.items()
-        if path.startswith("deploy/")
+        if path.startswith(under)
         for d in docs(text)
-        if d["kind"] == "Deployment"
+        if kind is None or d["kind"] == kind
     }
+
+
+def deployments(files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every Deployment under deploy/, by name."""
+    return rendered_objects(files, under="deploy/", kind="Deployment")

@@ -14,7 +14,7 @@ import yaml
 from control_plane.cli import main
 from control_plane.render import render_all, write_files
 from ext_proc_server.core.config import MockadoConfig, load_config
-from tests.unit.control_plane.render.support import docs, files_of
+from tests.unit.control_plane.render.support import docs, files_of, rendered_objects
 
 GOLDEN_CONFIG = Path(__file__).parent / "golden" / "config.yaml"
 
@@ -85,12 +85,7 @@ def test_envoyfilters_apply_after_default_priority_filters() -> None:
 
 
 def monitors(files: dict[str, str]) -> dict[str, dict[str, Any]]:
-    return {
-        d["metadata"]["name"]: d
-        for path, text in files.items()
-        if path.startswith("deploy/monitoring/")
-        for d in docs(text)
-    }
+    return rendered_objects(files, under="deploy/monitoring/")
 
 
 def test_monitors_live_where_prometheus_reads_them() -> None:

@@ -29,6 +29,7 @@ from ext_proc_server.core.config import CollectorConfig, MockadoConfig
 from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.core.stream_load import StreamLoad
 from ext_proc_server.pipeline import CapturePipeline, default_stages
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,14 @@ class ExchangeSink(Protocol):
         ...
 
 
-def default_sink(collector: CollectorConfig, *, redis: Any) -> CapturePipeline:
-    """The capture pipeline: sanitize, dedup, mapping, then the Redis queue."""
+def default_sink(
+    collector: CollectorConfig, *, redis: Any, load: StreamLoad | None = None
+) -> CapturePipeline:
+    """The capture pipeline: sanitize, dedup, mapping, then the Redis queue. ``load``:
+    the servicer's streams in progress, which the pipeline's CPU stages yield to."""
     keys = RedisKeys(queue=collector.redis_queue)
-    return CapturePipeline(collector, stages=default_stages(collector, redis=redis, keys=keys))
+    stages = default_stages(collector, redis=redis, keys=keys)
+    return CapturePipeline(collector, stages=stages, load=load)
 
 
 async def redis_ready(redis: Any) -> dict[str, bool]:
@@ -117,8 +122,10 @@ class CaptureServer:
             timeout_s=collector.redis_timeout_s,
             tls=collector.redis_tls,
         )
-        sink = self._sink = self._sink or default_sink(collector, redis=redis)
-        server = self._grpc_server(sink)
+        # Counted by the servicer, read by the default sink: the streams go first.
+        load = StreamLoad(busy_above=collector.pipeline_pause_streams)
+        sink = self._sink = self._sink or default_sink(collector, redis=redis, load=load)
+        server = self._grpc_server(sink, load)
         self._health = health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health, server)
         await health.set(protos.SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
@@ -140,14 +147,16 @@ class CaptureServer:
             collector.http_port if self._serve_http else "served by the parent",
         )
 
-    def _grpc_server(self, sink: ExchangeSink) -> grpc.aio.Server:
+    def _grpc_server(self, sink: ExchangeSink, load: StreamLoad) -> grpc.aio.Server:
         # No maximum_concurrent_rpcs: the servicer bounds its streams itself, cheaper.
         server = grpc.aio.server(
             options=server_options(self._collector), interceptors=self._interceptors or None
         )
         # The sink's repeat index (the capture pipeline's) lets a stream end a repeat itself.
         repeats = getattr(sink, "repeats", None)
-        servicer = ExtProcServicer(config=self._collector, submit=sink.submit, repeats=repeats)
+        servicer = ExtProcServicer(
+            config=self._collector, submit=sink.submit, repeats=repeats, load=load
+        )
         protos.add_servicer_to_server(servicer, server)
         return server
 

@@ -26,6 +26,7 @@ from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, hook
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.core.stream_load import StreamLoad
 from ext_proc_server.mapping.repeats import RepeatIndex
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,9 @@ def continue_response(
 class ExtProcServicer(protos.ExternalProcessorServicer):
     """``ExternalProcessor.Process``: every finished exchange goes to ``submit``
     (the capture pipeline's, which never blocks). ``repeats``: the repeat fast path's
-    index (the pipeline's), so a repeat of a recorded exchange ends at its stream."""
+    index (the pipeline's), so a repeat of a recorded exchange ends at its stream.
+    ``load``: where the streams in progress are counted (shared with the pipeline, which
+    yields to them; default: counted here only)."""
 
     def __init__(
         self,
@@ -81,6 +84,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         config: CollectorConfig,
         submit: Callable[[Exchange], Any],
         repeats: RepeatIndex | None = None,
+        load: StreamLoad | None = None,
     ) -> None:
         self._config = config
         self._filter = CaptureFilter(config)
@@ -94,13 +98,13 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._requests: dict[tuple[str, int | None], Any] = {}
         self._drops: dict[str, Any] = {}
         # Streams in progress (on the event loop only), against the configured bound.
-        self._active = 0
+        self._load = load or StreamLoad(busy_above=config.pipeline_pause_streams)
         self._max_streams = config.max_concurrent_streams
         self._duration = metrics.COLLECTOR_REQUEST_DURATION
         self._truncated = metrics.COLLECTOR_TRUNCATED
 
     async def Process(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
-        if self._active >= self._max_streams:
+        if self._load.active >= self._max_streams:
             # Past collector.max_concurrent_streams: refused (each stream may hold two
             # bodies). Counted here, not by grpc.aio's maximum_concurrent_rpcs, which adds
             # a done-callback to every RPC (about 11k instructions per stream).
@@ -115,7 +119,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         )
         result: Finished | None = None
         hooks = _ASSEMBLER_HOOKS
-        self._active += 1
+        self._load.stream_started()
         try:
             while result is None:
                 message = await context.read()
@@ -148,7 +152,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             if result is None:
                 result = MALFORMED
         finally:
-            self._active -= 1
+            self._load.stream_ended()
             self._account(assembler, result, started)
 
     def _meta(self, metadata: Any) -> StreamMeta:

@@ -10,4 +10,6 @@
 * ``hosts`` - the one place an ``:authority`` becomes a host.
 * ``probes`` - /healthz, /readyz and /metrics for every process.
 * ``tasks`` - :func:`cancel_and_wait`: stop background tasks within a deadline.
+* ``stream_load`` - :class:`StreamLoad`: the capture streams in progress, which the
+  pipeline's CPU stages yield to.
 """

@@ -20,6 +20,16 @@ Bounds and loss, decided once:
   and nothing accepted is lost while the process lives. On shutdown the buffer is
   flushed best effort for ``drain_timeout_s``; what is still held then is
   counted as ``reason="redis_error"``.
+* What is held is bounded twice: ``buffer_size`` exchanges and ``buffer_bytes``, their
+  bodies plus ``EXCHANGE_OVERHEAD_BYTES`` each (headers and objects); the first bound
+  hit drops.
+
+Streams first: given a :class:`~ext_proc_server.core.stream_load.StreamLoad` (the
+servicer's count of streams in progress), the CPU stages pause while it is busy, so a
+burst past one core's capacity waits here, bounded and counted, rather than in Envoy,
+where its circuit breaker would skip capture uncounted. While paused each worker
+still prepares one exchange every ``PAUSED_SHARE_EVERY_S`` (never starved), and a
+stopping pipeline does not pause (the drain has the loop: no stream is accepted then).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.queue_entries import QueueEntry
+from ext_proc_server.core.stream_load import StreamLoad
 from ext_proc_server.core.tasks import cancel_and_wait
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.pipeline.retry import RedisRetry
@@ -47,19 +58,31 @@ log = logging.getLogger(__name__)
 
 # Longest CPU stretch of the pipeline before it lets the gRPC streams run.
 YIELD_EVERY_S = 0.002
+# While the streams are busy, each worker still prepares one exchange this often.
+PAUSED_SHARE_EVERY_S = 0.01
+# What one held exchange costs besides its bodies (headers, attributes, the objects),
+# for ``buffer_bytes``: 1.6 KiB measured (tracemalloc) for a bench exchange with six
+# request headers; real requests carry more.
+EXCHANGE_OVERHEAD_BYTES = 3 * 1024
 
 _dropped = metrics.COLLECTOR_DROPPED
 
 
 class CapturePipeline:
-    """The bounded buffer between the streams and Redis, and its workers."""
+    """The bounded buffer between the streams and Redis, and its workers. ``load``: the
+    streams in progress, which the CPU stages yield to (None: they never pause)."""
 
-    def __init__(self, config: CollectorConfig, *, stages: Stages) -> None:
+    def __init__(
+        self, config: CollectorConfig, *, stages: Stages, load: StreamLoad | None = None
+    ) -> None:
         self._config = config
         self._stages = stages
+        self._load = load
         self._buffer: deque[Exchange] = deque()
         self._in_flight = 0
+        self._held_bytes = 0
         self._limit = config.buffer_size
+        self._limit_bytes = config.buffer_bytes
         self._batch_size = config.batch_size
         self._flush_interval_s = config.flush_interval
         self._dedup_enabled = config.dedup_enabled
@@ -90,11 +113,22 @@ class CapturePipeline:
     def held(self) -> int:
         return len(self._buffer) + self._in_flight
 
+    @property
+    def held_bytes(self) -> int:
+        """What the held exchanges weigh, as ``buffer_bytes`` counts it."""
+        return self._held_bytes
+
     def submit(self, exchange: Exchange) -> bool:
         """Hand over a finished exchange. Never blocks; False when it was dropped."""
-        if self._stopping or self.held >= self._limit:
+        size = held_size(exchange)
+        if (
+            self._stopping
+            or self.held >= self._limit
+            or self._held_bytes + size > self._limit_bytes
+        ):
             self._drop_buffer_full.inc()
             return False
+        self._held_bytes += size
         self._buffer.append(exchange)
         metrics.COLLECTOR_QUEUE_SIZE.set(self.held)
         if not self._wakeup.is_set():
@@ -127,6 +161,7 @@ class CapturePipeline:
             log.warning("shutdown: %d captures not flushed to Redis", lost)
         self._buffer.clear()
         self._in_flight = 0
+        self._held_bytes = 0
         metrics.COLLECTOR_QUEUE_SIZE.set(0)
 
     # -- workers --------------------------------------------------------------------
@@ -152,6 +187,7 @@ class CapturePipeline:
                 log.exception("pipeline: batch of %d failed", len(batch))
             finally:
                 self._in_flight -= len(batch)
+                self._held_bytes -= sum(map(held_size, batch))
                 metrics.COLLECTOR_QUEUE_SIZE.set(self.held)
 
     async def _take_batch(self) -> list[Exchange] | None:
@@ -253,7 +289,13 @@ class CapturePipeline:
         skipped: list[Skipped] = []
         clock = time.perf_counter
         yield_at = clock() + YIELD_EVERY_S
+        load = self._load
         for exchange, repeat_key in batch:
+            if load is not None and load.busy and not self._stopping:
+                # Streams first: wait for them to drain, but prepare one exchange per
+                # PAUSED_SHARE_EVERY_S anyway (bounded latency, never starved).
+                await load.wait_quiet(PAUSED_SHARE_EVERY_S)
+                yield_at = clock() + YIELD_EVERY_S
             item = prepare(
                 exchange,
                 self._stages,
@@ -323,3 +365,11 @@ class CapturePipeline:
             value = repeats.redis_value(item.repeat_key, item.mapping_id)
             claims.append((repeats.redis_name(item.repeat_key), value))
         return claims
+
+
+def held_size(exchange: Exchange) -> int:
+    """What one held exchange counts against ``buffer_bytes``: its bodies, plus
+    EXCHANGE_OVERHEAD_BYTES."""
+    response = exchange.response
+    bodies = len(exchange.request.body) + (len(response.body) if response is not None else 0)
+    return bodies + EXCHANGE_OVERHEAD_BYTES

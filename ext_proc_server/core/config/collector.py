@@ -130,8 +130,14 @@ class CollectorConfig(ConfigSection):
     async_workers: int = Field(default=2, ge=1, le=64)
     batch_size: int = Field(default=100, ge=1, le=10_000)
     flush_interval: float = Field(default=0.2, gt=0, le=60)
-    # Bound of the in-memory buffer between the gRPC streams and Redis.
-    buffer_size: int = Field(default=10_000, ge=1)
+    # Bounds of the in-memory buffer between the gRPC streams and Redis, per process: held
+    # exchanges, and their bodies plus about 3 KiB each. Past either, captures are dropped
+    # and counted. It absorbs bursts past what one core can prepare (the streams go first).
+    buffer_size: int = Field(default=50_000, ge=1)
+    buffer_bytes: int = Field(default=128 * MIB, ge=MIB)
+    # The first-seen pipeline pauses while more streams than this are in progress (resuming
+    # at half), keeping a minimum share; above what the traffic keeps open when it keeps up.
+    pipeline_pause_streams: int = Field(default=32, ge=1)
     body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
     # Larger (or smaller) limits for given hosts and paths; the first matching rule wins,
     # after the capturing namespace's own (control_plane.namespaces.<ns>.body_limits).

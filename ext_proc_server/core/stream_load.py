@@ -1,0 +1,59 @@
+"""Stream load: the capture streams in progress, shared by the servicer and the pipeline.
+
+One event loop serves the gRPC streams and the first-seen pipeline (sanitize, dedup,
+mapping). Past what one core can do, a stream that waits is lost where nobody counts
+it (Envoy's circuit breaker skips capture), while an exchange that waits in the
+pipeline's buffer is bounded and counted. So the streams go first: the servicer
+counts its streams here, and the pipeline pauses its CPU stages while more than
+``busy_above`` are in progress, resuming once they are down to half of it
+(hysteresis: no flapping around one value).
+
+Streams in progress include those waiting on a slow upstream, which cost nothing;
+``busy_above`` (``collector.pipeline_pause_streams``) should sit above what the
+traffic keeps open when the collector keeps up (requests per second times their
+duration). The pipeline keeps a minimum share while paused, so a wrong guess slows it
+down but never stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class StreamLoad:
+    """Streams in progress on one event loop (``active``), and whether they are many
+    enough that the pipeline should wait (``busy``). Event-loop only: not thread-safe."""
+
+    __slots__ = ("_busy_above", "_quiet", "_quiet_at", "active", "busy")
+
+    def __init__(self, *, busy_above: int) -> None:
+        if busy_above < 1:
+            raise ValueError("busy_above: at least 1")
+        self.active = 0
+        self.busy = False
+        self._busy_above = busy_above
+        self._quiet_at = busy_above // 2
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    def stream_started(self) -> None:
+        self.active += 1
+        if self.active > self._busy_above and not self.busy:
+            self.busy = True
+            self._quiet.clear()
+
+    def stream_ended(self) -> None:
+        self.active -= 1
+        if self.busy and self.active <= self._quiet_at:
+            self.busy = False
+            self._quiet.set()
+
+    async def wait_quiet(self, timeout_s: float) -> bool:
+        """Wait until not busy, at most ``timeout_s``; True when quiet."""
+        if not self.busy:
+            return True
+        try:
+            await asyncio.wait_for(self._quiet.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True

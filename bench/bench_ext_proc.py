@@ -11,6 +11,12 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   sent, every request unique, offered open loop at 1,000 rps for 30 s (quick: 10 s).
   ``ext_proc.max_rate_rps_at_0999``: the highest of the offered steps (250, 500,
   1,000 rps) where the ratio held >= 0.999.
+* ``ext_proc.backlog_peak_at_1000``: the most exchanges the collector held unwritten
+  (``collector_queue_size``, sampled twice a second) during the 1,000 rps run: a burst
+  past one core waits there, bounded (``collector.buffer_size`` / ``buffer_bytes``) and
+  counted, not in Envoy. ``ext_proc.backlog_drain_s_at_1000``: how long after the offered
+  load ended it still held some. ``ext_proc.pipeline_rate_rps_at_1000``: captured over
+  the load's duration plus that drain - the rate one worker sustains end to end.
 * ``ext_proc.added_latency_p50_ms`` / ``_p99_ms``: client latency through the capturing
   Envoy minus the non-capturing one, requests interleaved one by one.
 * ``ext_proc.floor_cpu_us_per_exchange``: the same 1,000 rps through the same Envoy into a
@@ -36,6 +42,7 @@ import json
 import re
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -338,17 +345,49 @@ def _handled(metrics_url: str) -> float:
     )
 
 
+class _Backlog:
+    """``collector_queue_size`` sampled every ``every_s`` in a thread, from ``start``
+    until ``stop``: its peak, and when it was last seen above zero."""
+
+    def __init__(self, metrics_url: str, *, every_s: float = 0.5) -> None:
+        self._url, self._every_s = metrics_url, every_s
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.peak, self.last_held_at = 0.0, 0.0
+
+    def _sample(self) -> None:
+        while not self._done.wait(self._every_s):
+            held = _held(self._url)
+            self.peak = max(self.peak, held)
+            if held:
+                self.last_held_at = time.monotonic()
+
+    def start(self) -> _Backlog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 def _rate_step(
     parts: dict, client: redis_sync.Redis, *, rate: int, requests: list[Request]
 ) -> dict:
     count = len(requests)
     before = client.xlen(QUEUE)
     cpu_before, handled_before = _cpu_s(parts["ext"]), _handled(parts["metrics_url"])
+    backlog = _Backlog(parts["metrics_url"]).start()
     result = asyncio.run(open_loop(requests, rate_rps=rate))
-    captured = (
-        _wait_stable(client, target=before + count, metrics_url=parts["metrics_url"]) - before
+    load_ended = time.monotonic()
+    # A backlog (up to buffer_size) drains after the load: waited for while it shrinks.
+    stable = _wait_stable(
+        client, target=before + count, metrics_url=parts["metrics_url"], timeout_s=60.0
     )
+    captured = stable - before
+    backlog.stop()
     handled = _handled(parts["metrics_url"]) - handled_before
+    drain_s = max(0.0, backlog.last_held_at - load_ended)
     return {
         "count": count,
         "ok": result.ok,
@@ -357,6 +396,8 @@ def _rate_step(
         "elapsed_s": result.elapsed_s,
         "sent": result.sent,
         "cpu_us_per_exchange": (_cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
+        "backlog_peak": backlog.peak,
+        "drain_s": drain_s,
     }
 
 
@@ -435,6 +476,11 @@ def _unique_steps(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict
             out["ext_proc.captured_rate_rps"] = round(step["captured"] / step["elapsed_s"], 1)
             out["ext_proc.offered_rate_rps"] = round(step["sent"] / step["elapsed_s"], 1)
             out["ext_proc.cpu_us_per_exchange"] = round(step["cpu_us_per_exchange"], 1)
+            out["ext_proc.backlog_peak_at_1000"] = step["backlog_peak"]
+            out["ext_proc.backlog_drain_s_at_1000"] = round(step["drain_s"], 1)
+            out["ext_proc.pipeline_rate_rps_at_1000"] = round(
+                step["captured"] / (step["elapsed_s"] + step["drain_s"]), 1
+            )
     out["ext_proc.max_rate_rps_at_0999"] = best_rate
     return out
 

@@ -42,7 +42,6 @@ import json
 import re
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -51,6 +50,7 @@ import psutil
 import redis as redis_sync
 import yaml
 
+from bench.ext_proc_backlog import Backlog, held
 from bench.ext_proc_servers import bench_requests, json_body, repeats_mix
 from bench.ext_proc_streams import stream_costs
 from bench.loadgen import Conn, Request, open_loop
@@ -179,19 +179,12 @@ def _wait_stable(
         length = client.xlen(QUEUE)
         if length >= target:
             return length
-        if length != last or (metrics_url and _held(metrics_url)):
+        if length != last or (metrics_url and held(metrics_url)):
             last, last_change = length, time.monotonic()
         elif time.monotonic() - last_change > 1.5:
             return length
         time.sleep(0.1)
     return client.xlen(QUEUE)
-
-
-def _held(metrics_url: str) -> float:
-    """collector_queue_size: captures the collector accepted but has not written yet."""
-    text = httpx.get(metrics_url, timeout=10).text
-    match = re.search(r"^collector_queue_size ([0-9.e+]+)$", text, re.M)
-    return float(match.group(1)) if match else 0.0
 
 
 def _cpu_s(process: procs.ManagedProcess) -> float:
@@ -345,39 +338,13 @@ def _handled(metrics_url: str) -> float:
     )
 
 
-class _Backlog:
-    """``collector_queue_size`` sampled every ``every_s`` in a thread, from ``start``
-    until ``stop``: its peak, and when it was last seen above zero."""
-
-    def __init__(self, metrics_url: str, *, every_s: float = 0.5) -> None:
-        self._url, self._every_s = metrics_url, every_s
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self.peak, self.last_held_at = 0.0, 0.0
-
-    def _sample(self) -> None:
-        while not self._done.wait(self._every_s):
-            held = _held(self._url)
-            self.peak = max(self.peak, held)
-            if held:
-                self.last_held_at = time.monotonic()
-
-    def start(self) -> _Backlog:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._done.set()
-        self._thread.join()
-
-
 def _rate_step(
     parts: dict, client: redis_sync.Redis, *, rate: int, requests: list[Request]
 ) -> dict:
     count = len(requests)
     before = client.xlen(QUEUE)
     cpu_before, handled_before = _cpu_s(parts["ext"]), _handled(parts["metrics_url"])
-    backlog = _Backlog(parts["metrics_url"]).start()
+    backlog = Backlog(parts["metrics_url"]).start()
     result = asyncio.run(open_loop(requests, rate_rps=rate))
     load_ended = time.monotonic()
     # A backlog (up to buffer_size) drains after the load: waited for while it shrinks.
@@ -589,7 +556,7 @@ def _paired_round(parts: dict, floor: dict, ours: list[Request], theirs: list[Re
     asyncio.run(open_loop(both, rate_rps=1000))
     time.sleep(1.5)  # the floor's count file is rewritten twice a second
     deadline = time.monotonic() + 20
-    while _held(parts["metrics_url"]) and time.monotonic() < deadline:
+    while held(parts["metrics_url"]) and time.monotonic() < deadline:
         time.sleep(0.5)  # mockado's pipeline finishes the new exchanges of this round
     ours_us = (_cpu_s(parts["ext"]) - cpu[0]) / max(_handled(parts["metrics_url"]) - handled[0], 1)
     floor_us = (_cpu_s(floor["ext"]) - cpu[1]) / max(floor_finished() - handled[1], 1)

@@ -28,7 +28,7 @@ Streams first: given a :class:`~ext_proc_server.core.stream_load.StreamLoad` (th
 servicer's count of streams in progress), the CPU stages pause while it is busy, so a
 burst past one core's capacity waits here, bounded and counted, rather than in Envoy,
 where its circuit breaker would skip capture uncounted. While paused each worker
-still prepares one exchange every ``PAUSED_SHARE_EVERY_S`` (never starved), and a
+still prepares one exchange every ``StreamLoad.share_every_s`` (never starved), and a
 stopping pipeline does not pause (the drain has the loop: no stream is accepted then).
 """
 
@@ -58,8 +58,8 @@ log = logging.getLogger(__name__)
 
 # Longest CPU stretch of the pipeline before it lets the gRPC streams run.
 YIELD_EVERY_S = 0.002
-# While the streams are busy, each worker still prepares one exchange this often.
-PAUSED_SHARE_EVERY_S = 0.01
+# A paused worker looks at least this often whether the pipeline is stopping.
+STOP_CHECK_EVERY_S = 0.1
 # What one held exchange costs besides its bodies (headers, attributes, the objects),
 # for ``buffer_bytes``: 1.6 KiB measured (tracemalloc) for a bench exchange with six
 # request headers; real requests carry more.
@@ -292,9 +292,7 @@ class CapturePipeline:
         load = self._load
         for exchange, repeat_key in batch:
             if load is not None and load.busy and not self._stopping:
-                # Streams first: wait for them to drain, but prepare one exchange per
-                # PAUSED_SHARE_EVERY_S anyway (bounded latency, never starved).
-                await load.wait_quiet(PAUSED_SHARE_EVERY_S)
+                await self._yield_to_streams(load)
                 yield_at = clock() + YIELD_EVERY_S
             item = prepare(
                 exchange,
@@ -313,6 +311,18 @@ class CapturePipeline:
                 await asyncio.sleep(0)
                 yield_at = clock() + YIELD_EVERY_S
         return out, skipped
+
+    async def _yield_to_streams(self, load: StreamLoad) -> None:
+        """Streams first: wait while they are busy, at most ``load.share_every_s`` (then
+        one exchange runs anyway: never starved). A stop ends the wait: the drain has
+        the loop then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + load.share_every_s
+        while load.busy and not self._stopping:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await load.wait_quiet(min(left, STOP_CHECK_EVERY_S))
 
     async def _record_skips(self, skipped: list[Skipped]) -> None:
         """Best effort, not retried: collector_stubs_skipped_total has counted them."""

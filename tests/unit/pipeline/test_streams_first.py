@@ -1,0 +1,166 @@
+"""Streams first: the pipeline's CPU stages wait while the servicer's streams are busy,
+keep a minimum share, and never hold up a stop."""
+
+import asyncio
+
+import pytest
+
+from ext_proc_server.core.config import MIB
+from ext_proc_server.core.stream_load import StreamLoad
+from ext_proc_server.pipeline import CapturePipeline
+from tests.unit.pipeline.pipeline_helpers import FakeRedis, cfg, dropped, exchange, stages, wait_for
+
+# No minimum share within a test's life: a paused worker waits for the streams only.
+NO_SHARE_S = 3600.0
+
+
+def counted(redis):
+    """Stages whose sanitize (the first CPU stage) counts its calls."""
+    calls = []
+
+    def sanitize(ex):
+        calls.append(ex.request.path)
+        return ex.replace(sanitized=True)
+
+    return stages(redis, sanitize=sanitize), calls
+
+
+def busy_load(*, streams=3, busy_above=2, share_every_s=NO_SHARE_S):
+    load = StreamLoad(busy_above=busy_above, share_every_s=share_every_s)
+    for _ in range(streams):
+        load.stream_started()
+    assert load.busy
+    return load
+
+
+def test_load_is_busy_above_its_bound_and_quiet_again_only_at_half():
+    load = StreamLoad(busy_above=4)
+    for _ in range(4):
+        load.stream_started()
+    assert not load.busy  # at the bound, not above
+    load.stream_started()
+    assert load.busy and load.active == 5
+    load.stream_ended()
+    load.stream_ended()
+    assert load.busy  # 3: still above half
+    load.stream_ended()
+    assert not load.busy and load.active == 2
+    load.stream_started()
+    assert not load.busy  # no flapping: busy again only past 4
+
+
+def test_waiting_for_quiet_ends_when_the_streams_drain():
+    async def go():
+        load = busy_load(streams=3, busy_above=2)
+        assert not await load.wait_quiet(0.01)  # still busy: the wait times out
+        waiter = asyncio.ensure_future(load.wait_quiet(NO_SHARE_S))
+        await asyncio.sleep(0)
+        load.stream_ended()
+        load.stream_ended()
+        assert await waiter
+
+    asyncio.run(go())
+
+
+def test_the_cpu_stages_wait_while_streams_are_busy_and_resume_when_they_drain():
+    async def go():
+        redis = FakeRedis()
+        wired, calls = counted(redis)
+        load = StreamLoad(busy_above=2, share_every_s=NO_SHARE_S)
+        pipe = CapturePipeline(cfg(), stages=wired, load=load)
+        pipe.start()
+        assert pipe.submit(exchange("/before"))
+        await wait_for(lambda: len(redis.entries) == 1)  # the workers run
+        for _ in range(3):
+            load.stream_started()
+        for n in range(20):
+            assert pipe.submit(exchange(f"/p{n}"))
+        # Many flush intervals: the workers take their batches, then wait for the streams.
+        await asyncio.sleep(0.3)
+        assert calls == ["/before"]
+        assert pipe.held == 20 and len(redis.entries) == 1
+        load.stream_ended()
+        load.stream_ended()  # 1 left: quiet
+        await wait_for(lambda: len(redis.entries) == 21 and pipe.held == 0)
+        assert len(calls) == 21
+        await pipe.stop()
+
+    asyncio.run(go())
+
+
+def test_a_paused_pipeline_keeps_its_minimum_share():
+    async def go():
+        redis = FakeRedis()
+        wired, calls = counted(redis)
+        load = busy_load(share_every_s=0.01)
+        pipe = CapturePipeline(cfg(), stages=wired, load=load)
+        pipe.start()
+        for n in range(10):
+            assert pipe.submit(exchange(f"/p{n}"))
+        await wait_for(lambda: len(redis.entries) == 10)  # the streams never drain
+        assert load.busy and len(calls) == 10
+        await pipe.stop()
+
+    asyncio.run(go())
+
+
+def test_stop_drains_everything_held_even_while_streams_are_busy():
+    async def go():
+        redis = FakeRedis()
+        wired, calls = counted(redis)
+        load = busy_load()
+        pipe = CapturePipeline(cfg(buffer_size=1000), stages=wired, load=load)
+        pipe.start()
+        for n in range(300):
+            assert pipe.submit(exchange(f"/p{n}"))
+        await asyncio.sleep(0.05)  # the workers are waiting for the streams
+        assert calls == []
+        lost_before = dropped("redis_error")
+        await pipe.stop(drain_timeout_s=5.0)
+        return redis, calls, dropped("redis_error") - lost_before
+
+    redis, calls, lost = asyncio.run(go())
+    assert len(calls) == 300 and len(redis.entries) == 300
+    assert lost == 0
+
+
+def test_a_backlog_past_buffer_size_is_dropped_and_counted():
+    async def go():
+        redis = FakeRedis()
+        wired, calls = counted(redis)
+        pipe = CapturePipeline(cfg(buffer_size=10), stages=wired, load=busy_load())
+        pipe.start()
+        before = dropped("buffer_full")
+        accepted = sum(pipe.submit(exchange(f"/p{n}")) for n in range(15))
+        assert accepted == 10 and dropped("buffer_full") - before == 5
+        assert pipe.held == 10 and calls == []
+        await pipe.stop()
+        return redis
+
+    assert len(asyncio.run(go()).entries) == 10  # what was accepted is still written
+
+
+def test_held_bytes_are_bounded_by_buffer_bytes():
+    async def go():
+        redis = FakeRedis()
+        wired, _calls = counted(redis)
+        pipe = CapturePipeline(cfg(buffer_bytes=MIB), stages=wired, load=busy_load())
+        pipe.start()
+        before = dropped("buffer_full")
+        big = b"x" * (300 * 1024)
+        accepted = [pipe.submit(exchange(f"/big{n}", body=big)) for n in range(4)]
+        assert accepted == [True, True, True, False]  # 3 x (300 KiB + overhead) fit in 1 MiB
+        assert dropped("buffer_full") - before == 1
+        assert 900 * 1024 < pipe.held_bytes <= MIB
+        assert pipe.submit(exchange("/small"))  # a small one still fits
+        await pipe.stop()
+        assert pipe.held_bytes == 0
+        return redis
+
+    assert len(asyncio.run(go()).entries) == 4
+
+
+@pytest.mark.parametrize("busy_above", [0, -1])
+def test_a_load_needs_a_positive_bound(busy_above):
+    with pytest.raises(ValueError, match="busy_above"):
+        StreamLoad(busy_above=busy_above)

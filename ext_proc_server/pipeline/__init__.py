@@ -6,6 +6,8 @@
 * :func:`redis_error_kind`, :class:`RedisRetry` - how a failed Redis write is
   named and retried (``retry``).
 * ``queue_writer`` - the producer side of the queue.
+* ``loop_demand`` - :class:`LoopDemand`: how much the event-loop thread wants a CPU, so
+  the pipeline pauses only for streams that keep the loop busy.
 * :class:`Skipped`, :func:`read_skips`, :func:`skipped_hosts` - the per-host record of
   stubs not written because they would not replay faithfully (``skips``).
 """

@@ -28,8 +28,10 @@ Streams first: given a :class:`~ext_proc_server.core.stream_load.StreamLoad` (th
 servicer's count of streams in progress), the CPU stages pause while it is busy, so a
 burst past one core's capacity waits here, bounded and counted, rather than in Envoy,
 where its circuit breaker would skip capture uncounted. While paused each worker
-still prepares one exchange every ``StreamLoad.share_every_s`` (never starved), and a
-stopping pipeline does not pause (the drain has the loop: no stream is accepted then).
+still prepares one exchange every ``StreamLoad.share_every_s`` (never starved); streams
+that leave the event-loop thread mostly idle (under ``LOOP_BUSY_SHARE`` of a check: they
+wait on slow upstreams) do not pause it; and a stopping pipeline does not pause (the
+drain has the loop: no stream is accepted then).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from ext_proc_server.core.queue_entries import QueueEntry
 from ext_proc_server.core.stream_load import StreamLoad
 from ext_proc_server.core.tasks import cancel_and_wait
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
+from ext_proc_server.pipeline.loop_demand import LoopDemand
 from ext_proc_server.pipeline.retry import RedisRetry
 from ext_proc_server.pipeline.skips import Skipped
 from ext_proc_server.pipeline.stages import Prepared, Stages, prepare
@@ -58,8 +61,14 @@ log = logging.getLogger(__name__)
 
 # Longest CPU stretch of the pipeline before it lets the gRPC streams run.
 YIELD_EVERY_S = 0.002
-# A paused worker looks at least this often whether the pipeline is stopping.
-STOP_CHECK_EVERY_S = 0.1
+# A paused worker looks this often whether the streams still keep the loop busy (and
+# whether the pipeline is stopping).
+PAUSE_CHECK_EVERY_S = 0.01
+# Below this share of a check that the event-loop thread ran or waited for a CPU
+# (LoopDemand), the streams in progress are waiting on their upstreams, not on this
+# process: no pause, for IDLE_STREAMS_S (a check costs PAUSE_CHECK_EVERY_S).
+LOOP_BUSY_SHARE = 0.25
+IDLE_STREAMS_S = 0.1
 # What one held exchange costs besides its bodies (headers, attributes, the objects),
 # for ``buffer_bytes``: 1.6 KiB measured (tracemalloc) for a bench exchange with six
 # request headers; real requests carry more.
@@ -81,6 +90,9 @@ class CapturePipeline:
         self._buffer: deque[Exchange] = deque()
         self._in_flight = 0
         self._held_bytes = 0
+        # Until then (time.monotonic), the streams in progress were seen idle: no pause.
+        self._streams_idle_until = 0.0
+        self._loop_demand: LoopDemand | None = None
         self._limit = config.buffer_size
         self._limit_bytes = config.buffer_bytes
         self._batch_size = config.batch_size
@@ -138,6 +150,9 @@ class CapturePipeline:
     # -- lifecycle ------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the workers; on the event loop's thread (LoopDemand reads that thread)."""
+        if self._load is not None:
+            self._loop_demand = LoopDemand()
         for n in range(self._config.async_workers):
             self._workers.append(asyncio.create_task(self._worker(), name=f"pipeline-{n}"))
         if self._stages.seen_again is not None:
@@ -162,6 +177,8 @@ class CapturePipeline:
         self._buffer.clear()
         self._in_flight = 0
         self._held_bytes = 0
+        if self._loop_demand is not None:
+            self._loop_demand.close()
         metrics.COLLECTOR_QUEUE_SIZE.set(0)
 
     # -- workers --------------------------------------------------------------------
@@ -291,7 +308,7 @@ class CapturePipeline:
         yield_at = clock() + YIELD_EVERY_S
         load = self._load
         for exchange, repeat_key in batch:
-            if load is not None and load.busy and not self._stopping:
+            if load is not None and load.busy and not self._stopping and self._may_pause():
                 await self._yield_to_streams(load)
                 yield_at = clock() + YIELD_EVERY_S
             item = prepare(
@@ -312,17 +329,31 @@ class CapturePipeline:
                 yield_at = clock() + YIELD_EVERY_S
         return out, skipped
 
+    def _may_pause(self) -> bool:
+        return time.monotonic() >= self._streams_idle_until
+
     async def _yield_to_streams(self, load: StreamLoad) -> None:
         """Streams first: wait while they are busy, at most ``load.share_every_s`` (then
-        one exchange runs anyway: never starved). A stop ends the wait: the drain has
-        the loop then."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + load.share_every_s
+        one exchange runs anyway: never starved). Many streams that leave the event loop
+        mostly idle are waiting on their upstreams (a stream lasts the whole exchange):
+        waiting for them gains nothing, so the pipeline runs. A stop ends the wait: the
+        drain has the loop then."""
+        demand = self._loop_demand
+        deadline = time.monotonic() + load.share_every_s
         while load.busy and not self._stopping:
-            left = deadline - loop.time()
-            if left <= 0:
+            started = time.monotonic()
+            if started >= deadline:
                 return
-            await load.wait_quiet(min(left, STOP_CHECK_EVERY_S))
+            wanted = demand.seconds() if demand is not None else 0.0
+            if await load.wait_quiet(min(deadline - started, PAUSE_CHECK_EVERY_S)):
+                return
+            if demand is None:
+                continue
+            # What the loop thread ran or waited to run over the wait: the streams' work.
+            busy_share = (demand.seconds() - wanted) / max(time.monotonic() - started, 1e-6)
+            if busy_share < LOOP_BUSY_SHARE:
+                self._streams_idle_until = time.monotonic() + IDLE_STREAMS_S
+                return
 
     async def _record_skips(self, skipped: list[Skipped]) -> None:
         """Best effort, not retried: collector_stubs_skipped_total has counted them."""

@@ -2,12 +2,15 @@
 keep a minimum share, and never hold up a stop."""
 
 import asyncio
+import contextlib
+import time
 
 import pytest
 
 from ext_proc_server.core.config import MIB
 from ext_proc_server.core.stream_load import StreamLoad
 from ext_proc_server.pipeline import CapturePipeline
+from ext_proc_server.pipeline.loop_demand import LoopDemand
 from tests.unit.pipeline.pipeline_helpers import FakeRedis, cfg, dropped, exchange, stages, wait_for
 
 # No minimum share within a test's life: a paused worker waits for the streams only.
@@ -23,6 +26,26 @@ def counted(redis):
         return ex.replace(sanitized=True)
 
     return stages(redis, sanitize=sanitize), calls
+
+
+@contextlib.asynccontextmanager
+async def streams_at_work():
+    """The streams' work: the event-loop thread kept busy, 1 ms of CPU per loop turn."""
+    running = [True]
+
+    async def work():
+        while running[0]:
+            until = time.thread_time() + 0.001
+            while time.thread_time() < until:
+                pass
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(work())
+    try:
+        yield
+    finally:
+        running[0] = False
+        await task
 
 
 def busy_load(*, streams=3, busy_above=2, share_every_s=NO_SHARE_S):
@@ -73,15 +96,16 @@ def test_the_cpu_stages_wait_while_streams_are_busy_and_resume_when_they_drain()
         await wait_for(lambda: len(redis.entries) == 1)  # the workers run
         for _ in range(3):
             load.stream_started()
-        for n in range(20):
-            assert pipe.submit(exchange(f"/p{n}"))
-        # Many flush intervals: the workers take their batches, then wait for the streams.
-        await asyncio.sleep(0.3)
-        assert calls == ["/before"]
-        assert pipe.held == 20 and len(redis.entries) == 1
-        load.stream_ended()
-        load.stream_ended()  # 1 left: quiet
-        await wait_for(lambda: len(redis.entries) == 21 and pipe.held == 0)
+        async with streams_at_work():
+            for n in range(20):
+                assert pipe.submit(exchange(f"/p{n}"))
+            # Many flush intervals: the workers take their batches, then wait.
+            await asyncio.sleep(0.3)
+            assert calls == ["/before"]
+            assert pipe.held == 20 and len(redis.entries) == 1
+            load.stream_ended()
+            load.stream_ended()  # 1 left: quiet
+            await wait_for(lambda: len(redis.entries) == 21 and pipe.held == 0)
         assert len(calls) == 21
         await pipe.stop()
 
@@ -113,15 +137,34 @@ def test_stop_drains_everything_held_even_while_streams_are_busy():
         pipe.start()
         for n in range(300):
             assert pipe.submit(exchange(f"/p{n}"))
-        await asyncio.sleep(0.05)  # the workers are waiting for the streams
-        assert calls == []
         lost_before = dropped("redis_error")
-        await pipe.stop(drain_timeout_s=5.0)
+        async with streams_at_work():
+            await asyncio.sleep(0.05)  # the workers are waiting for the streams
+            assert calls == []
+            await pipe.stop(drain_timeout_s=5.0)
         return redis, calls, dropped("redis_error") - lost_before
 
     redis, calls, lost = asyncio.run(go())
     assert len(calls) == 300 and len(redis.entries) == 300
     assert lost == 0
+
+
+def test_streams_that_leave_the_loop_idle_do_not_hold_the_pipeline():
+    """Many streams in progress, all waiting on a slow upstream: nothing to yield to."""
+
+    async def go():
+        redis = FakeRedis()
+        wired, calls = counted(redis)
+        load = busy_load(streams=50)  # and no minimum share within the test
+        pipe = CapturePipeline(cfg(), stages=wired, load=load)
+        pipe.start()
+        for n in range(30):
+            assert pipe.submit(exchange(f"/p{n}"))
+        await wait_for(lambda: len(redis.entries) == 30)
+        assert load.busy and len(calls) == 30
+        await pipe.stop()
+
+    asyncio.run(go())
 
 
 def test_a_backlog_past_buffer_size_is_dropped_and_counted():
@@ -164,3 +207,16 @@ def test_held_bytes_are_bounded_by_buffer_bytes():
 def test_a_load_needs_a_positive_bound(busy_above):
     with pytest.raises(ValueError, match="busy_above"):
         StreamLoad(busy_above=busy_above)
+
+
+def test_loop_demand_counts_at_least_the_threads_cpu_time():
+    demand = LoopDemand()
+    try:
+        before, cpu = demand.seconds(), time.thread_time()
+        until = cpu + 0.02
+        while time.thread_time() < until:
+            pass
+        spent = time.thread_time() - cpu
+        assert demand.seconds() - before >= spent * 0.9  # schedstat's clock, or CPU time
+    finally:
+        demand.close()

@@ -146,15 +146,17 @@ async def open_loop(
     max_in_flight: int = 512,
     timeout_s: float = 10.0,
 ) -> Result:
-    """Send ``requests`` at a fixed rate, one connection per in-flight request (pooled)."""
+    """Send ``requests`` at a fixed rate, one connection per in-flight request (pooled
+    per port: requests to two servers, interleaved, each reach their own)."""
     result = Result()
-    pool: list[Conn] = []
+    pools: dict[int, list[Conn]] = {}
     in_flight = asyncio.Semaphore(max_in_flight)
     started = time.monotonic()
     tasks = []
 
     async def one(request: Request) -> None:
         async with in_flight:
+            pool = pools.setdefault(request.port, [])
             conn = pool.pop() if pool else Conn(request.port)
             t0 = time.perf_counter()
             try:
@@ -178,8 +180,9 @@ async def open_loop(
         tasks.append(asyncio.ensure_future(one(request)))
     await asyncio.gather(*tasks)
     result.elapsed_s = time.monotonic() - started
-    for conn in pool:
-        conn.close()
+    for pool in pools.values():
+        for conn in pool:
+            conn.close()
     return result
 
 

@@ -8,11 +8,13 @@ counts its streams here, and the pipeline pauses its CPU stages while more than
 ``busy_above`` are in progress, resuming once they are down to half of it
 (hysteresis: no flapping around one value).
 
-Streams in progress include those waiting on a slow upstream, which cost nothing;
-``busy_above`` (``collector.pipeline_pause_streams``) should sit above what the
-traffic keeps open when the collector keeps up (requests per second times their
-duration). The pipeline keeps a minimum share while paused (one exchange per worker
-every ``share_every_s``), so a wrong guess slows it down but never stops it.
+Streams in progress include those waiting on a slow upstream, which cost nothing:
+the pipeline also checks that the event loop is busy before it waits for them
+(``pipeline.loop_demand``), and ``busy_above`` (``collector.pipeline_pause_streams``)
+should sit above what the traffic keeps open when the collector keeps up (requests per
+second times their duration). The pipeline keeps a minimum share while paused (one
+exchange per worker every ``share_every_s``), so a wrong guess slows it down but never
+stops it.
 """
 
 from __future__ import annotations

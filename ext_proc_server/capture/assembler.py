@@ -16,6 +16,7 @@ body limit (twice: request and response) plus the headers Envoy already bounded.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
 from collections.abc import Iterable
@@ -58,6 +59,28 @@ from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
 # Headers describing the wire encoding; they no longer apply to a decoded body.
 _ENCODING_HEADERS = frozenset({"content-encoding", "content-length"})
+
+
+class _ExchangeIds:
+    """Exchange ids: a random prefix per process and a counter, 32 hex digits like 16
+    random bytes, without a getrandom call per exchange. A forked child draws its own."""
+
+    __slots__ = ("_counter", "_prefix")
+
+    def __init__(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count()
+
+    def next_id(self) -> str:
+        return f"{self._prefix}{next(self._counter) & _COUNTER_MASK:016x}"
+
+
+_COUNTER_MASK = (1 << 64) - 1
+_EXCHANGE_IDS = _ExchangeIds()
+os.register_at_fork(after_in_child=_EXCHANGE_IDS.redraw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +163,10 @@ def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | N
     found: dict[str, str] = {}
     for header in header_map.headers:
         name = header.key
-        if not name.islower():  # Envoy sends lower-case names: no copy then
-            name = name.lower()
-        if name in wanted and name not in found:
+        # Envoy sends lower-case names: a wanted one needs no case test.
+        if name not in wanted and (name.islower() or (name := name.lower()) not in wanted):
+            continue
+        if name not in found:
             raw = header.raw_value  # the _decoded steps, inline: most headers are wanted
             if raw and raw.isascii():
                 found[name] = raw.decode("ascii")
@@ -353,7 +377,10 @@ class StreamAssembler:
         if self._req_done:
             # An empty end-of-stream chunk after the body reached its Content-Length.
             return MALFORMED if body.body else None
-        if _add_chunk(self._req_body_buffer(), body, self._req_length):
+        buffer = self._req_body
+        if buffer is None:
+            buffer = self._req_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
+        if _add_chunk(buffer, body, self._req_length):
             self._req_done = True
         return None
 
@@ -368,7 +395,10 @@ class StreamAssembler:
         if self._response_map is None:
             return MALFORMED
         body = message.response_body
-        if _add_chunk(self._resp_body_buffer(), body, self._resp_length):
+        buffer = self._resp_body
+        if buffer is None:
+            buffer = self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
+        if _add_chunk(buffer, body, self._resp_length):
             return self._finish()
         return None
 
@@ -425,16 +455,6 @@ class StreamAssembler:
         hosts = self._hosts
         canonical = hosts.canonical(authority, namespace=self.namespace) if hosts else ""
         return meta.limit_for(authority, self.path, canonical=canonical)
-
-    def _req_body_buffer(self) -> bodies.BodyBuffer:
-        if self._req_body is None:
-            self._req_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
-        return self._req_body
-
-    def _resp_body_buffer(self) -> bodies.BodyBuffer:
-        if self._resp_body is None:
-            self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
-        return self._resp_body
 
     # -- the exchange ---------------------------------------------------------------
 
@@ -497,7 +517,7 @@ class StreamAssembler:
             trailers=self._req_trailers,
         )
         return Exchange(
-            id=os.urandom(16).hex(),
+            id=_EXCHANGE_IDS.next_id(),
             request=request,
             response=response,
             namespace=self.namespace,
@@ -512,6 +532,8 @@ class StreamAssembler:
         body = buffer.value()
         truncated = buffer.truncated
         encoding = fields.get("content-encoding")
+        if not encoding and self._config.binary_bodies != "skip":
+            return _Body(body, truncated, "", False)  # most bodies: nothing to undo or test
         codings = bodies.content_codings(encoding) if encoding else []
         if codings:
             decoded = bodies.decode_content(
@@ -560,7 +582,8 @@ def _add_chunk(buffer: bodies.BodyBuffer, body: HttpBody, length: int) -> bool:
     """Add one body chunk -> whether the body ended: end of stream, or its Content-Length
     reached (Envoy does not always send a separate end-of-stream message)."""
     buffer.add(body.body)
-    return body.end_of_stream or body.end_of_stream_without_message or buffer.seen_bytes == length
+    # The length first: a Python compare, where each flag is a protobuf field read.
+    return buffer.seen_bytes == length or body.end_of_stream or body.end_of_stream_without_message
 
 
 def _content_length(fields: dict[str, str]) -> int:

@@ -245,13 +245,14 @@ class StreamAssembler:
         "_resp_length",
         "_resp_trailers",
         "_response_map",
-        "_status",
         "authority",
         "captured_at_s",
         "method",
         "namespace",
         "path",
         "query_string",
+        "started",
+        "status",
         "workload",
     )
 
@@ -285,7 +286,9 @@ class StreamAssembler:
         # for an end_of_stream message (Envoy does not always send a separate one).
         self._req_length = -1
         self._resp_length = -1
-        self._status: int | None = None
+        # Request headers arrived (the stream counts as one exchange seen).
+        self.started = False
+        self.status: int | None = None
         # Bytes kept per body, decided from the host and path (StreamMeta.limit_for).
         self._limit_bytes = meta.body_limit_bytes
         self.method = ""
@@ -294,17 +297,6 @@ class StreamAssembler:
         self.authority = ""
         self.captured_at_s = 0.0
 
-    # -- what the server asks -------------------------------------------------------
-
-    @property
-    def started(self) -> bool:
-        """Request headers arrived (the stream counts as one exchange seen)."""
-        return self._request_map is not None
-
-    @property
-    def status(self) -> int | None:
-        return self._status
-
     # -- phases (see ext_proc_server.capture.phases) ---------------------------------
 
     def on_request_headers(self, message: ProcessingRequest) -> Finished | None:
@@ -312,6 +304,7 @@ class StreamAssembler:
             return MALFORMED
         http_headers = message.request_headers
         self._request_map = header_map = http_headers.headers
+        self.started = True
         fields = _fields(header_map, _REQUEST_FIELDS)
         self.captured_at_s = time.time()
         if fields is None:
@@ -357,7 +350,7 @@ class StreamAssembler:
             return MALFORMED
         if not 100 <= code <= 599:
             return MALFORMED
-        self._status = code
+        self.status = code
         self._response_map = http_headers.headers
         self._resp_fields = fields
         if code == 101:
@@ -477,7 +470,7 @@ class StreamAssembler:
                 query=query,
                 body=req_body.body,
                 body_state=body_state(dropped=bool(req_body.dropped), truncated=req_truncated),
-                response=ResponseFacts(self._status or 0, content_type, resp_body.body, flags),
+                response=ResponseFacts(self.status or 0, content_type, resp_body.body, flags),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
@@ -495,7 +488,7 @@ class StreamAssembler:
         if request_headers is None or response_headers is None:
             return None
         response = HttpResponse(
-            status=self._status or 0,
+            status=self.status or 0,
             headers=_without_encoding(response_headers, resp_body),
             body=resp_body.body,
             body_truncated=resp_body.truncated,

@@ -334,7 +334,8 @@ class StreamAssembler:
                 return Finished(drop_reason=decision.reason)
         if not (self.namespace and self.workload):
             self._workload_from_attributes(message)
-        self._limit_bytes = self._body_limit(authority)
+        if self._meta.body_limits is not NO_RULES:  # most streams: no rules, the default
+            self._limit_bytes = self._body_limit(authority)
         return None
 
     def on_response_headers(self, message: ProcessingRequest) -> Finished | None:
@@ -469,7 +470,8 @@ class StreamAssembler:
                 path=self.path,
                 query=query,
                 body=req_body.body,
-                body_state=body_state(dropped=bool(req_body.dropped), truncated=req_truncated),
+                # What became of the request body, as RepeatIndex.key_of counts it.
+                body_state="dropped" if req_body.dropped else "truncated" if req_truncated else "",
                 response=ResponseFacts(self.status or 0, content_type, resp_body.body, flags),
             )
             if repeats.recorded(key) is not None:
@@ -554,15 +556,21 @@ class _Body(NamedTuple):
     decoded: bool
 
 
-def body_state(*, dropped: bool, truncated: bool) -> str:
-    """What became of a request body, as the repeat key counts it."""
-    return "dropped" if dropped else "truncated" if truncated else ""
-
-
 def _media_type(content_type: str | None) -> str:
     """The bare, lower-cased media type of a Content-Type value (as
-    ``HttpMessage.content_type`` reads it)."""
-    return content_type.split(";", 1)[0].strip().lower() if content_type else ""
+    ``HttpMessage.content_type`` reads it); a stream's few values are remembered."""
+    if not content_type:
+        return ""
+    found = _MEDIA_TYPES.get(content_type)
+    if found is None:
+        if len(_MEDIA_TYPES) >= _MEDIA_TYPE_CACHE_SIZE:
+            _MEDIA_TYPES.clear()
+        found = _MEDIA_TYPES[content_type] = content_type.split(";", 1)[0].strip().lower()
+    return found
+
+
+_MEDIA_TYPE_CACHE_SIZE = 256
+_MEDIA_TYPES: dict[str, str] = {}
 
 
 def _without_encoding(headers: Pairs, body: _Body) -> Pairs:

@@ -16,8 +16,6 @@ body limit (twice: request and response) plus the headers Envoy already bounded.
 from __future__ import annotations
 
 import contextlib
-import itertools
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from ext_proc_server.capture.body_limits import (
     config_rules,
     metadata_rules,
 )
+from ext_proc_server.capture.exchange_ids import next_exchange_id
 from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, REPEAT, UPGRADE, Finished
 from ext_proc_server.capture.protos import (
@@ -59,28 +58,6 @@ from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
 # Headers describing the wire encoding; they no longer apply to a decoded body.
 _ENCODING_HEADERS = frozenset({"content-encoding", "content-length"})
-
-
-class _ExchangeIds:
-    """Exchange ids: a random prefix per process and a counter, 32 hex digits like 16
-    random bytes, without a getrandom call per exchange. A forked child draws its own."""
-
-    __slots__ = ("_counter", "_prefix")
-
-    def __init__(self) -> None:
-        self.redraw()
-
-    def redraw(self) -> None:
-        self._prefix = os.urandom(8).hex()
-        self._counter = itertools.count()
-
-    def next_id(self) -> str:
-        return f"{self._prefix}{next(self._counter) & _COUNTER_MASK:016x}"
-
-
-_COUNTER_MASK = (1 << 64) - 1
-_EXCHANGE_IDS = _ExchangeIds()
-os.register_at_fork(after_in_child=_EXCHANGE_IDS.redraw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,7 +494,7 @@ class StreamAssembler:
             trailers=self._req_trailers,
         )
         return Exchange(
-            id=_EXCHANGE_IDS.next_id(),
+            id=next_exchange_id(),
             request=request,
             response=response,
             namespace=self.namespace,

@@ -318,7 +318,12 @@ class RepeatIndex:
             same = recorded_exact == exact
             if same:
                 self._recorded.move_to_end(key.local)
-                self._count(mapping_id)
+                # _count, inline: most repeats end here.
+                count = self._counts.get(mapping_id)
+                if count is not None:
+                    self._counts[mapping_id] = count + 1
+                elif len(self._counts) < self._capacity:
+                    self._counts[mapping_id] = 1
         if not same:
             # Other bytes: parse the shape (outside the lock).
             if fingerprint != self.fingerprint_of(key):
@@ -370,7 +375,7 @@ class RepeatIndex:
     # -- repeat counts (the last_seen hook) ---------------------------------------------
 
     def _count(self, mapping_id: str) -> None:
-        # Held under the lock. Bounded: past the LRU's size, ids not counted yet wait for
+        # Held under the lock (inline in recorded: keep both alike). Bounded: past the LRU's size, ids not counted yet wait for
         # the next drain.
         count = self._counts.get(mapping_id)
         if count is not None:

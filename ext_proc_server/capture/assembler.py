@@ -412,12 +412,13 @@ class StreamAssembler:
     def _destination_from_attributes(self, message: ProcessingRequest) -> None:
         # An Istio outbound cluster names the destination Service's FQDN; it is sent with
         # the response headers (the route is chosen after the request headers went out).
-        attributes = message.attributes.get(EXT_PROC_FILTER_NAME)
-        if attributes is None or self._hosts is None:
+        # ``in`` then ``[]``: cheaper than .get on these protobuf maps (measured).
+        attributes = message.attributes
+        if self._hosts is None or EXT_PROC_FILTER_NAME not in attributes:
             return
-        cluster = attributes.fields.get(ATTR_CLUSTER_NAME)
-        if cluster is not None:
-            fqdn = cluster_fqdn_of(cluster.string_value)
+        fields = attributes[EXT_PROC_FILTER_NAME].fields
+        if ATTR_CLUSTER_NAME in fields:
+            fqdn = cluster_fqdn_of(fields[ATTR_CLUSTER_NAME].string_value)
             if fqdn:
                 self.authority = self._hosts.prefer_cluster_fqdn(self.authority, fqdn)
 

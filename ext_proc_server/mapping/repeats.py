@@ -375,8 +375,8 @@ class RepeatIndex:
     # -- repeat counts (the last_seen hook) ---------------------------------------------
 
     def _count(self, mapping_id: str) -> None:
-        # Held under the lock (inline in recorded: keep both alike). Bounded: past the LRU's size, ids not counted yet wait for
-        # the next drain.
+        # Held under the lock (inline in recorded: keep both alike). Bounded: past the
+        # LRU's size, ids not counted yet wait for the next drain.
         count = self._counts.get(mapping_id)
         if count is not None:
             self._counts[mapping_id] = count + 1

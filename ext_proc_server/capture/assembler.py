@@ -16,7 +16,6 @@ body limit (twice: request and response) plus the headers Envoy already bounded.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from ext_proc_server.capture.body_limits import (
     config_rules,
     metadata_rules,
 )
+from ext_proc_server.capture.exchange_ids import next_exchange_id
 from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, REPEAT, UPGRADE, Finished
 from ext_proc_server.capture.protos import (
@@ -140,9 +140,10 @@ def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | N
     found: dict[str, str] = {}
     for header in header_map.headers:
         name = header.key
-        if not name.islower():  # Envoy sends lower-case names: no copy then
-            name = name.lower()
-        if name in wanted and name not in found:
+        # Envoy sends lower-case names: a wanted one needs no case test.
+        if name not in wanted and (name.islower() or (name := name.lower()) not in wanted):
+            continue
+        if name not in found:
             raw = header.raw_value  # the _decoded steps, inline: most headers are wanted
             if raw and raw.isascii():
                 found[name] = raw.decode("ascii")
@@ -159,12 +160,17 @@ def _pairs(header_map: HeaderMap) -> Pairs | None:
     UTF-8."""
     pairs: list[tuple[str, str]] = []
     for header in header_map.headers:
-        value = _decoded(header)
-        if value is None:
-            return None
-        name = header.key.lower()
-        if name[:1] != ":":
-            pairs.append((name, value))
+        name = header.key
+        if name[:1] == ":":
+            continue
+        raw = header.raw_value  # the _decoded steps, inline: one call less per header
+        if raw and raw.isascii():
+            value: str | None = raw.decode("ascii")
+        else:
+            value = _decoded(header)
+            if value is None:
+                return None
+        pairs.append((name if name.islower() else name.lower(), value))
     return tuple(pairs)
 
 
@@ -221,13 +227,14 @@ class StreamAssembler:
         "_resp_length",
         "_resp_trailers",
         "_response_map",
-        "_status",
         "authority",
         "captured_at_s",
         "method",
         "namespace",
         "path",
         "query_string",
+        "started",
+        "status",
         "workload",
     )
 
@@ -261,7 +268,9 @@ class StreamAssembler:
         # for an end_of_stream message (Envoy does not always send a separate one).
         self._req_length = -1
         self._resp_length = -1
-        self._status: int | None = None
+        # Request headers arrived (the stream counts as one exchange seen).
+        self.started = False
+        self.status: int | None = None
         # Bytes kept per body, decided from the host and path (StreamMeta.limit_for).
         self._limit_bytes = meta.body_limit_bytes
         self.method = ""
@@ -270,17 +279,6 @@ class StreamAssembler:
         self.authority = ""
         self.captured_at_s = 0.0
 
-    # -- what the server asks -------------------------------------------------------
-
-    @property
-    def started(self) -> bool:
-        """Request headers arrived (the stream counts as one exchange seen)."""
-        return self._request_map is not None
-
-    @property
-    def status(self) -> int | None:
-        return self._status
-
     # -- phases (see ext_proc_server.capture.phases) ---------------------------------
 
     def on_request_headers(self, message: ProcessingRequest) -> Finished | None:
@@ -288,6 +286,7 @@ class StreamAssembler:
             return MALFORMED
         http_headers = message.request_headers
         self._request_map = header_map = http_headers.headers
+        self.started = True
         fields = _fields(header_map, _REQUEST_FIELDS)
         self.captured_at_s = time.time()
         if fields is None:
@@ -317,7 +316,8 @@ class StreamAssembler:
                 return Finished(drop_reason=decision.reason)
         if not (self.namespace and self.workload):
             self._workload_from_attributes(message)
-        self._limit_bytes = self._body_limit(authority)
+        if self._meta.body_limits is not NO_RULES:  # most streams: no rules, the default
+            self._limit_bytes = self._body_limit(authority)
         return None
 
     def on_response_headers(self, message: ProcessingRequest) -> Finished | None:
@@ -333,7 +333,7 @@ class StreamAssembler:
             return MALFORMED
         if not 100 <= code <= 599:
             return MALFORMED
-        self._status = code
+        self.status = code
         self._response_map = http_headers.headers
         self._resp_fields = fields
         if code == 101:
@@ -353,7 +353,10 @@ class StreamAssembler:
         if self._req_done:
             # An empty end-of-stream chunk after the body reached its Content-Length.
             return MALFORMED if body.body else None
-        if _add_chunk(self._req_body_buffer(), body, self._req_length):
+        buffer = self._req_body
+        if buffer is None:
+            buffer = self._req_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
+        if _add_chunk(buffer, body, self._req_length):
             self._req_done = True
         return None
 
@@ -368,7 +371,10 @@ class StreamAssembler:
         if self._response_map is None:
             return MALFORMED
         body = message.response_body
-        if _add_chunk(self._resp_body_buffer(), body, self._resp_length):
+        buffer = self._resp_body
+        if buffer is None:
+            buffer = self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
+        if _add_chunk(buffer, body, self._resp_length):
             return self._finish()
         return None
 
@@ -406,12 +412,13 @@ class StreamAssembler:
     def _destination_from_attributes(self, message: ProcessingRequest) -> None:
         # An Istio outbound cluster names the destination Service's FQDN; it is sent with
         # the response headers (the route is chosen after the request headers went out).
-        attributes = message.attributes.get(EXT_PROC_FILTER_NAME)
-        if attributes is None or self._hosts is None:
+        # ``in`` then ``[]``: cheaper than .get on these protobuf maps (measured).
+        attributes = message.attributes
+        if self._hosts is None or EXT_PROC_FILTER_NAME not in attributes:
             return
-        cluster = attributes.fields.get(ATTR_CLUSTER_NAME)
-        if cluster is not None:
-            fqdn = cluster_fqdn_of(cluster.string_value)
+        fields = attributes[EXT_PROC_FILTER_NAME].fields
+        if ATTR_CLUSTER_NAME in fields:
+            fqdn = cluster_fqdn_of(fields[ATTR_CLUSTER_NAME].string_value)
             if fqdn:
                 self.authority = self._hosts.prefer_cluster_fqdn(self.authority, fqdn)
 
@@ -425,16 +432,6 @@ class StreamAssembler:
         hosts = self._hosts
         canonical = hosts.canonical(authority, namespace=self.namespace) if hosts else ""
         return meta.limit_for(authority, self.path, canonical=canonical)
-
-    def _req_body_buffer(self) -> bodies.BodyBuffer:
-        if self._req_body is None:
-            self._req_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
-        return self._req_body
-
-    def _resp_body_buffer(self) -> bodies.BodyBuffer:
-        if self._resp_body is None:
-            self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
-        return self._resp_body
 
     # -- the exchange ---------------------------------------------------------------
 
@@ -456,8 +453,9 @@ class StreamAssembler:
                 path=self.path,
                 query=query,
                 body=req_body.body,
-                body_state=body_state(dropped=bool(req_body.dropped), truncated=req_truncated),
-                response=ResponseFacts(self._status or 0, content_type, resp_body.body, flags),
+                # What became of the request body, as RepeatIndex.key_of counts it.
+                body_state="dropped" if req_body.dropped else "truncated" if req_truncated else "",
+                response=ResponseFacts(self.status or 0, content_type, resp_body.body, flags),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
@@ -475,7 +473,7 @@ class StreamAssembler:
         if request_headers is None or response_headers is None:
             return None
         response = HttpResponse(
-            status=self._status or 0,
+            status=self.status or 0,
             headers=_without_encoding(response_headers, resp_body),
             body=resp_body.body,
             body_truncated=resp_body.truncated,
@@ -497,7 +495,7 @@ class StreamAssembler:
             trailers=self._req_trailers,
         )
         return Exchange(
-            id=os.urandom(16).hex(),
+            id=next_exchange_id(),
             request=request,
             response=response,
             namespace=self.namespace,
@@ -512,6 +510,8 @@ class StreamAssembler:
         body = buffer.value()
         truncated = buffer.truncated
         encoding = fields.get("content-encoding")
+        if not encoding and self._config.binary_bodies != "skip":
+            return _Body(body, truncated, "", False)  # most bodies: nothing to undo or test
         codings = bodies.content_codings(encoding) if encoding else []
         if codings:
             decoded = bodies.decode_content(
@@ -539,15 +539,21 @@ class _Body(NamedTuple):
     decoded: bool
 
 
-def body_state(*, dropped: bool, truncated: bool) -> str:
-    """What became of a request body, as the repeat key counts it."""
-    return "dropped" if dropped else "truncated" if truncated else ""
-
-
 def _media_type(content_type: str | None) -> str:
     """The bare, lower-cased media type of a Content-Type value (as
-    ``HttpMessage.content_type`` reads it)."""
-    return content_type.split(";", 1)[0].strip().lower() if content_type else ""
+    ``HttpMessage.content_type`` reads it); a stream's few values are remembered."""
+    if not content_type:
+        return ""
+    found = _MEDIA_TYPES.get(content_type)
+    if found is None:
+        if len(_MEDIA_TYPES) >= _MEDIA_TYPE_CACHE_SIZE:
+            _MEDIA_TYPES.clear()
+        found = _MEDIA_TYPES[content_type] = content_type.split(";", 1)[0].strip().lower()
+    return found
+
+
+_MEDIA_TYPE_CACHE_SIZE = 256
+_MEDIA_TYPES: dict[str, str] = {}
 
 
 def _without_encoding(headers: Pairs, body: _Body) -> Pairs:
@@ -560,7 +566,8 @@ def _add_chunk(buffer: bodies.BodyBuffer, body: HttpBody, length: int) -> bool:
     """Add one body chunk -> whether the body ended: end of stream, or its Content-Length
     reached (Envoy does not always send a separate end-of-stream message)."""
     buffer.add(body.body)
-    return body.end_of_stream or body.end_of_stream_without_message or buffer.seen_bytes == length
+    # The length first: a Python compare, where each flag is a protobuf field read.
+    return buffer.seen_bytes == length or body.end_of_stream or body.end_of_stream_without_message
 
 
 def _content_length(fields: dict[str, str]) -> int:

@@ -35,6 +35,8 @@ _META_CACHE_SIZE = 1024
 # Each message's phase hook on the stream's assembler (phases.dispatch, looked up once).
 _ASSEMBLER_HOOKS = hooks_of(StreamAssembler)
 # ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
+# The end of a stream's messages, looked up once (a module attribute each time otherwise).
+_EOF = grpc.aio.EOF
 _BODY_NONE = 0
 _HEADER_SKIP = 2
 
@@ -123,13 +125,13 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         try:
             while result is None:
                 message = await context.read()
-                if message is grpc.aio.EOF:
+                if message is _EOF:
                     result = assembler.end_of_input()
                     if assembler.started:
                         log.debug("ext_proc: stream closed early (phase %s)", assembler.phase)
                     break
                 try:
-                    hook = hooks.get(message.WhichOneof("request") or "")
+                    hook = hooks.get(message.WhichOneof("request"))
                     result = MALFORMED if hook is None else hook(assembler, message)
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")

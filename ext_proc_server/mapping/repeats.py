@@ -109,6 +109,7 @@ class RepeatKey:
 
     @property
     def exact(self) -> int:
+        # The same tuple RepeatIndex.recorded hashes inline.
         return hash((self.status, self.content_type, self.response_flags, self.response_body))
 
     def __repr__(self) -> str:  # never the digests, the parts nor the response
@@ -305,7 +306,8 @@ class RepeatIndex:
     def recorded(self, key: RepeatKey) -> str | None:
         """The mapping id when ``key`` was recorded with the same fingerprint (a repeat,
         counted), else None."""
-        exact = key.exact
+        # RepeatKey.exact, inline: one call less per repeat.
+        exact = hash((key.status, key.content_type, key.response_flags, key.response_body))
         with self._lock:
             found = self._recorded.get(key.local)
             if found is None:
@@ -316,7 +318,12 @@ class RepeatIndex:
             same = recorded_exact == exact
             if same:
                 self._recorded.move_to_end(key.local)
-                self._count(mapping_id)
+                # _count, inline: most repeats end here.
+                count = self._counts.get(mapping_id)
+                if count is not None:
+                    self._counts[mapping_id] = count + 1
+                elif len(self._counts) < self._capacity:
+                    self._counts[mapping_id] = 1
         if not same:
             # Other bytes: parse the shape (outside the lock).
             if fingerprint != self.fingerprint_of(key):
@@ -368,8 +375,8 @@ class RepeatIndex:
     # -- repeat counts (the last_seen hook) ---------------------------------------------
 
     def _count(self, mapping_id: str) -> None:
-        # Held under the lock. Bounded: past the LRU's size, ids not counted yet wait for
-        # the next drain.
+        # Held under the lock (inline in recorded: keep both alike). Bounded: past the
+        # LRU's size, ids not counted yet wait for the next drain.
         count = self._counts.get(mapping_id)
         if count is not None:
             self._counts[mapping_id] = count + 1

@@ -445,3 +445,43 @@ def test_a_body_limit_rule_may_name_the_service_by_its_full_name():
 )
 def test_query_pairs_are_those_parse_qsl_gives(query):
     assert query_pairs(query) == tuple(parse_qsl(query, keep_blank_values=True))
+
+
+def _one_exchange():
+    return run([req_headers(), req_body(b"{}", eos=True), resp_headers(eos=True)]).exchange
+
+
+def test_exchange_ids_are_unique_32_hex_digits():
+    ids = [_one_exchange().id for _ in range(50)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_a_forked_process_draws_other_exchange_ids():
+    import os
+
+    before = _one_exchange().id
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first id, to the parent
+        os.write(write_end, _one_exchange().id.encode())
+        os._exit(0)
+    os.close(write_end)
+    child_id = os.read(read_end, 64).decode()
+    os.waitpid(pid, 0)
+    after = _one_exchange().id
+    assert len(child_id) == 32
+    # Another random prefix: the child shares no id space with the parent.
+    assert child_id[:16] != before[:16] == after[:16]
+
+
+def test_a_body_at_its_content_length_ends_without_an_end_of_stream_chunk():
+    done = run(
+        [
+            req_headers(),
+            req_body(b"{}", eos=True),
+            resp_headers(extra=(("content-type", "application/json"), ("content-length", "11"))),
+            resp_body(b'{"ok":true}'),
+        ]
+    )
+    assert done.exchange is not None and done.exchange.response.body == b'{"ok":true}'

@@ -54,9 +54,13 @@ LEAVES = st.one_of(st.none(), st.booleans(), INTS, FLOATS, STRINGS)
 
 
 def _record(keys: list[str]) -> st.SearchStrategy:
-    return st.fixed_dictionaries(
-        {k: st.one_of(st.integers(0, 3), st.text(max_size=3)) for k in keys}
+    # Records of one list share keys and often value types; a nested value may differ.
+    value = st.one_of(
+        st.integers(0, 3),
+        st.text(max_size=3),
+        st.dictionaries(st.sampled_from(["x", "y"]), st.integers(0, 1), max_size=2),
     )
+    return st.fixed_dictionaries({k: value for k in keys})
 
 
 RECORDS = st.lists(st.sampled_from(["sku", "qty", "price", "id"]), min_size=1, max_size=3).flatmap(

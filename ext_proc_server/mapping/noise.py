@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-import orjson
-
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import url_host
@@ -356,7 +354,7 @@ class NoiseNormalizer:
                 "form", self._pairs(pairs, fields, redactions, f"{part}.body.form.")
             )
         if "json" in content_type or (not content_type and text.lstrip()[:1] in ("{", "[")):
-            parsed = _parse_json_body(message.body, text)
+            parsed = _parse_json(text)
             if isinstance(parsed, dict | list):
                 if blind:
                     return NormalizedBody("opaque")
@@ -491,32 +489,6 @@ def _parse_json(text: str) -> Any:
         return _DECODER.decode(text)
     except ValueError:
         return None
-
-
-# Digits -> "0", so a run of digits is a run of "0"s.
-_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
-# An integer of 19 digits or more may lie past 64 bits: orjson reads it as a float, json
-# as an int.
-_LONG_DIGIT_RUN = b"0" * 19
-# Past this many brackets a body may be nested deep: json reads it, so a body too deep
-# for the walk still fails where it always has.
-_ORJSON_MAX_BRACKETS = 100
-
-
-def _parse_json_body(body: bytes, text: str) -> Any:
-    """``_parse_json(text)`` (``body``'s UTF-8 text), with orjson (about 3x cheaper) where
-    it reads the same document: strict JSON both, the same floats (correctly rounded),
-    duplicate keys alike (the last value, at the first key's place). json reads what orjson
-    refuses (NaN, lone surrogates, 1e400: refused again by json or read as before), long
-    digit runs and bodies with many brackets."""
-    if body.count(b"[") + body.count(
-        b"{"
-    ) <= _ORJSON_MAX_BRACKETS and _LONG_DIGIT_RUN not in body.translate(_DIGITS):
-        try:
-            return orjson.loads(body)
-        except ValueError:  # orjson.JSONDecodeError
-            pass
-    return _parse_json(text)
 
 
 def _sort_token(value: Normalized) -> str:

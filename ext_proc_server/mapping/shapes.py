@@ -90,14 +90,8 @@ def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
                     if _LEAVES.issuperset(record[1]):
                         records.add(record)
                 _walk(value, path, shape, noise)
-                continue
-            known = shape.get(path)
-            if known is None:
-                shape[path] = kind
-                if len(shape) >= MAX_SHAPE_PATHS:
-                    raise _Full
-            elif known != kind:
-                _add(shape, path, kind)
+            else:
+                _put(shape, path, kind)
     else:
         _put(shape, path, _TYPES.get(type(node), "other"))
 

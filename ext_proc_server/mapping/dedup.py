@@ -62,9 +62,20 @@ def canonical_json(value: object) -> bytes:
         out = orjson.dumps(value, default=canonical_default, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError
         out = None
-    if out is None or any(form in out for form in _FLOAT_FORMS):
+    if out is None or _has_float_form(out):
         return json.dumps(value, default=canonical_default, **_DUMP).encode()
     return out
+
+
+def _has_float_form(out: bytes) -> bool:
+    """Any of ``_FLOAT_FORMS`` in ``out``. A search for two bytes walks the text (about
+    2 ns a byte); one for a single byte is memchr, many times cheaper: each form is looked
+    for only where its rarest byte is."""
+    return (
+        (b"+" in out and b"e+" in out)
+        or (b"-" in out and b"e-" in out)
+        or (b"." in out and b"0.0000" in out)
+    )
 
 
 def _canonical_body(body: NormalizedBody) -> bytes:

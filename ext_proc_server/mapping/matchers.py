@@ -143,8 +143,20 @@ class JsonWalk:
                 return "${json-unit.regex}" + java_regex_escape(node)
             return node
         if isinstance(node, dict):
-            expected = self.expected
-            return {k: expected(v) for k, v in node.items()}
+            # Plain leaves inline, without a call each (most of the nodes).
+            out = {}
+            weight = 0
+            for key, value in node.items():
+                kind = type(value)
+                if (kind is int or kind is float or kind is bool or value is None) or (
+                    kind is str and not value.startswith("${json-unit.")
+                ):
+                    weight += 2
+                    out[key] = value
+                else:
+                    out[key] = self.expected(value)
+            self.weight += weight
+            return out
         if isinstance(node, list):
             self.has_array = True
             expected = self.expected

@@ -86,6 +86,11 @@ _TIME_LIKE_FIELD = re.compile(
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 _FORM = "application/x-www-form-urlencoded"
+# The shortest text a UUID or an ISO datetime (both with a "-") can match:
+# "2024-01-02T03:04", 16 characters. A SANITIZED token holds "SANITIZED".
+_SHORTEST_DYNAMIC = 16
+# What a JSON key is to the normalizer (_json_plain looks each up once per body).
+_PLAIN, _NOISE, _TIME_LIKE = 0, 1, 2
 
 
 # Field names repeat across exchanges (JSON keys, query names): fold each once.
@@ -226,9 +231,10 @@ class NoiseNormalizer:
 
     def normalize_string(self, value: str, *, field: str | None = None) -> Normalized:
         """A string value: stable, a whole Hole, or a Template with holes."""
-        # Every dynamic part (UUID, datetime, SANITIZED token) holds a "-" or "SANITIZED":
-        # two C scans spare the regex, which is slow on long text (16 us per 1.6 KB).
-        if "-" not in value and "SANITIZED" not in value:
+        # Every dynamic part (UUID, datetime, SANITIZED token) holds "SANITIZED" or a "-"
+        # in 16 characters or more: C scans spare the regex, which is slow on long text
+        # (16 us per 1.6 KB).
+        if ("-" not in value or len(value) < _SHORTEST_DYNAMIC) and "SANITIZED" not in value:
             first = None
         else:
             first = _DYNAMIC_PART.search(value)
@@ -401,30 +407,59 @@ class NoiseNormalizer:
             return self._normalize_number(node, field=field)
         return node
 
-    def _json_plain(self, node: Any, field: str | None, fields: frozenset[str]) -> Any:
-        """``_json`` without redacted pointers: no pointer strings to build (the hot path)."""
+    def _json_plain(
+        self,
+        node: Any,
+        field: str | None,
+        fields: frozenset[str],
+        keys: dict[str, int] | None = None,
+    ) -> Any:
+        """``_json`` without redacted pointers: no pointer strings to build (the hot path).
+        ``keys``: what each key seen so far in this body is (_PLAIN, _NOISE or _TIME_LIKE),
+        so a list of records looks its keys up once."""
         if isinstance(node, str):
             return self.normalize_string(node, field=field)
         if isinstance(node, dict):
+            if keys is None:
+                keys = {}
             out = {}
             for key, value in node.items():
+                role = keys.get(key)
+                if role is None:
+                    role = keys[key] = (
+                        _NOISE
+                        if field_key(key) in fields
+                        else _TIME_LIKE
+                        if _is_time_like(key)
+                        else _PLAIN
+                    )
                 kind = type(value)
-                if field_key(key) in fields:
+                if role == _NOISE:
                     out[key] = HOLE_ANY
                 elif kind is str:
-                    out[key] = self.normalize_string(value, field=key)
+                    # normalize_string's stable case inline: no dynamic part can fit.
+                    if ("-" not in value or len(value) < _SHORTEST_DYNAMIC) and (
+                        "SANITIZED" not in value
+                    ):
+                        if role == _TIME_LIKE and _EPOCH.fullmatch(value):
+                            value = HOLE_STRING
+                        out[key] = value
+                    else:
+                        out[key] = self.normalize_string(value, field=key)
                 elif kind is int or kind is float:
                     # Scalars inline (a call per leaf is most of this walk's cost).
-                    if _is_time_like(key):
+                    if role == _TIME_LIKE:
                         value = self._normalize_number(value, field=key)
                     out[key] = value
                 elif kind is bool or value is None:
                     out[key] = value
                 else:
-                    out[key] = self._json_plain(value, key, fields)
+                    out[key] = self._json_plain(value, key, fields, keys)
             return out
         if isinstance(node, list):
-            return [self._json_plain(v, field, fields) for v in node]
+            if keys is None:
+                keys = {}
+            return [self._json_plain(v, field, fields, keys) for v in node]
         if isinstance(node, int | float) and not isinstance(node, bool):
             return self._normalize_number(node, field=field)
         return node

@@ -14,6 +14,7 @@ changed with :func:`shape_changes`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Collection, Mapping
@@ -33,44 +34,62 @@ MAX_CHANGES = 20
 _TYPES = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 Shape = dict[str, str]
+_LEAVES = frozenset(_TYPES)
 
 
 def json_shape(document: Any, *, noise: Collection[str] = ()) -> Shape:
     """Key path -> JSON type of a parsed document; keys in ``noise`` (compared with
     :func:`~ext_proc_server.mapping.noise.field_key`) are left out."""
     shape: Shape = {}
-    _walk(document, "$", shape, noise)
+    with contextlib.suppress(_Full):
+        _walk(document, "$", shape, noise)
     return shape
+
+
+class _Full(Exception):
+    """MAX_SHAPE_PATHS paths are kept: nothing more is added (nor retyped)."""
 
 
 def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
     # The hot part of a first-seen exchange's drift check. Leaves (most nodes) are added
-    # inline, without a call each; once MAX_SHAPE_PATHS are kept, nothing more is added.
-    if len(shape) >= MAX_SHAPE_PATHS:
-        return
+    # inline, without a call each; the walk stops (_Full) once MAX_SHAPE_PATHS are kept.
     if isinstance(node, dict):
         _put(shape, path, "object")
         prefix = path + "."
         for key, value in node.items():
-            name = str(key)
+            name = key if type(key) is str else str(key)
             if field_key(name) in noise:
                 continue
             kind = _TYPES.get(type(value))
             if kind is None:
                 _walk(value, prefix + name, shape, noise)
-            elif len(shape) >= MAX_SHAPE_PATHS:
-                return
-            else:
-                _put(shape, prefix + name, kind)
+                continue
+            name = prefix + name
+            known = shape.get(name)
+            if known is None:
+                shape[name] = kind
+                if len(shape) >= MAX_SHAPE_PATHS:
+                    raise _Full
+            elif known != kind:
+                _add(shape, name, kind)
     elif isinstance(node, list):
         _put(shape, path, "array")
         path += "[]"
+        records = None
         for value in node:
             kind = _TYPES.get(type(value))
             if kind is None:
+                if type(value) is dict:
+                    # An object with the keys and leaf types of one before it in this list
+                    # (records) would add nothing: each of its paths holds its type.
+                    record = (tuple(value), tuple(map(type, value.values())))
+                    if records is None:
+                        records = set()
+                    elif record in records:
+                        continue
+                    if _LEAVES.issuperset(record[1]):
+                        records.add(record)
                 _walk(value, path, shape, noise)
-            elif len(shape) >= MAX_SHAPE_PATHS:
-                return
             else:
                 _put(shape, path, kind)
     else:
@@ -81,6 +100,8 @@ def _put(shape: Shape, path: str, kind: str) -> None:
     known = shape.get(path)
     if known is None:
         shape[path] = kind
+        if len(shape) >= MAX_SHAPE_PATHS:
+            raise _Full
     elif known != kind:
         _add(shape, path, kind)
 

@@ -6,6 +6,8 @@ import base64
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ext_proc_server.mapping import JsonWalk
 from ext_proc_server.mapping.noise import (
@@ -16,6 +18,7 @@ from ext_proc_server.mapping.noise import (
     Template,
     java_regex_escape,
 )
+from tests.unit.mapping.json_strategies import KEYS, LEAVES
 from tests.unit.mapping.mapping_helpers import ANY_OR_ABSENT, UUID, build, json_post, make_exchange
 
 
@@ -233,3 +236,18 @@ def test_an_ipv6_host_is_matched_in_brackets() -> None:
     mapping = build(make_exchange(authority="[::1]:9000"))
     assert mapping is not None
     assert mapping["request"]["host"] == {"equalTo": "[::1]", "caseInsensitive": True}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.one_of(LEAVES, st.sampled_from([HOLE_ANY, HOLE_STRING, HOLE_NUMBER, Template(("o-", HOLE_ANY))])),
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)),
+        max_leaves=30,
+    )
+)  # fmt: skip
+def test_json_walk_agrees_with_the_references_on_any_tree(tree: Any) -> None:
+    walk = JsonWalk()
+    assert walk.expected(tree) == expected_json(tree)
+    assert walk.weight == sum(leaf_weight(leaf) for leaf in leaves(tree))
+    assert walk.has_array == holds_array(tree)

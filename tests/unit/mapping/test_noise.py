@@ -4,6 +4,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ext_proc_server.core.config import CollectorConfig, NoiseRule
 from ext_proc_server.core.exchange import Exchange, HttpRequest
@@ -16,6 +18,7 @@ from ext_proc_server.mapping.noise import (
     field_key,
     java_regex_escape,
 )
+from tests.unit.mapping.json_strategies import json_texts
 
 UUID = "3f2b8c1e-1111-4222-8333-444455556666"
 
@@ -315,3 +318,86 @@ def test_long_text_without_a_dash_or_token_stays_stable_and_tokens_in_it_are_fou
     assert isinstance(within, Template) and HOLE_ANY in within.parts
     dated = normalizer.normalize_string("at 2024-05-01T10:00:00Z done")
     assert isinstance(dated, Template) and dated.parts == ("at ", HOLE_ANY, " done")
+
+
+# -- the inline fast paths against the plain walk ---------------------------------------
+
+_UUID_RE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ISO_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?"
+_DYNAMIC = re.compile(
+    rf"(?<![0-9A-Za-z])(?:{_UUID_RE}|{_ISO_RE}|SANITIZED(?:_[A-Za-z0-9]+)*)(?![0-9A-Za-z])"
+)
+
+
+def plain_normalize_string(normalizer: NoiseNormalizer, value: str, field: str | None):
+    """normalize_string's answer taken from the regex alone (no scan ahead of it)."""
+    if _DYNAMIC.search(value) is None:
+        epoch = re.fullmatch(r"\d{10}(?:\.\d{1,6})?|\d{13}", value)
+        if field is not None and normalizer.is_time_like(field) and epoch:
+            return HOLE_STRING
+        return value
+    if re.fullmatch(r"SANITIZED(?:_[A-Za-z0-9]+)*", value):
+        return HOLE_ANY
+    if re.fullmatch(rf"{_UUID_RE}|{_ISO_RE}|SANITIZED(?:_[A-Za-z0-9]+)*", value):
+        return HOLE_STRING
+    parts: list = []
+    last = 0
+    for match in _DYNAMIC.finditer(value):
+        parts.extend(
+            [value[last : match.start()], HOLE_ANY] if match.start() > last else [HOLE_ANY]
+        )
+        last = match.end()
+    return Template(tuple(parts + ([value[last:]] if last < len(value) else [])))
+
+
+def plain_json(normalizer: NoiseNormalizer, node, field, fields):
+    """The body walk as first written: a call per node."""
+    if isinstance(node, str):
+        return plain_normalize_string(normalizer, node, field)
+    if isinstance(node, dict):
+        return {
+            k: HOLE_ANY if field_key(k) in fields else plain_json(normalizer, v, k, fields)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [plain_json(normalizer, v, field, fields) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if field is not None and normalizer.is_time_like(field):
+        text = repr(node) if isinstance(node, float) else str(node)
+        if re.fullmatch(r"\d{10}(?:\.\d{1,6})?|\d{13}", text):
+            return HOLE_NUMBER
+    return node
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_texts())
+def test_a_json_body_normalizes_as_the_plain_walk_does(text):
+    normalizer = _normalizer()
+    request = HttpRequest(
+        method="POST", path="/p", headers=(("content-type", "application/json"),),
+        body=text.encode(),
+    )  # fmt: skip
+    body = normalizer.normalize_body(request, part="request", path="/p")
+    document = json.loads(text)
+    if isinstance(document, dict | list):
+        assert body.kind == "json"
+        assert body.value == plain_json(normalizer, document, None, normalizer.noise_fields("/p"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(
+            [UUID, f"x-{UUID}", "2024-01-02T03:04", "2024-01-02 03:04Z", "\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0662T\u0660\u0663:\u0660\u0664",
+             "SANITIZED", "a-SANITIZED_X-b", "1700000000", "123-45", "ab-cd-ef-gh-ij-kl"]
+        ),
+    ),
+    st.sampled_from([None, "ts", "name"]),
+)  # fmt: skip
+def test_a_string_normalizes_as_the_regex_alone_says(value, field):
+    normalizer = _normalizer()
+    assert normalizer.normalize_string(value, field=field) == plain_normalize_string(
+        normalizer, value, field
+    )

@@ -4,6 +4,7 @@ test_json_equivalence holds ext_proc_server.sanitize.json_body to, byte for byte
 
 Frozen on purpose: change it only together with a deliberate change of output.
 """
+
 from __future__ import annotations
 
 import json

@@ -55,15 +55,16 @@ _KEYS = st.sampled_from(
      'quo"te', "sla/sh", "til~de", "back\\slash", "tab\tkey", "é", "nome\u00e7", "wa_id"]
 )  # fmt: skip
 _CPF = st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda d: len(set(d)) > 1)
+_WORDS = (
+    "Joana Silva", "Ana Souza", "Maria da Silva", "JOSÉ PEREIRA", "Camiseta Polo Azul",
+    "N/A", "", "SANITIZED_NAME", "SANITIZED_EMAIL", "ana@x.com", "joana1@exemplo.com.br",
+    "ana%40x.com", "ana&#64;x.com", "(11) 91234-5678", "+55 11 91234-5678", "01452-000",
+    "1990-05-17", "17/05/1990", "Rua das Flores, 123", "http://user:pass@host/x",
+    "Bearer abc.def.ghi", "ORD-1234", "x" * 300, "tab\there", 'quo"te', "back\\slash",
+    "emoji 😀", "ção", "\u2028", "line\nbreak", "senha: hunter2", "password=abc123"
+)  # fmt: skip
 _STRINGS = st.one_of(
-    st.sampled_from(
-        ["Joana Silva", "Ana Souza", "Maria da Silva", "JOSÉ PEREIRA", "Camiseta Polo Azul",
-         "N/A", "", "SANITIZED_NAME", "SANITIZED_EMAIL", "ana@x.com", "joana1@exemplo.com.br",
-         "ana%40x.com", "ana&#64;x.com", "(11) 91234-5678", "+55 11 91234-5678", "01452-000",
-         "1990-05-17", "17/05/1990", "Rua das Flores, 123", "http://user:pass@host/x",
-         "Bearer abc.def.ghi", "ORD-1234", "x" * 300, "tab\there", 'quo"te', "back\\slash",
-         "emoji 😀", "ção", "\u2028", "line\nbreak", "senha: hunter2", "password=abc123"]
-    ),
+    st.sampled_from(_WORDS),
     _CPF.map(make_cpf),
     _CPF.map(lambda d: fmt_cpf(make_cpf(d))),
     st.text(max_size=12),
@@ -159,7 +160,9 @@ def test_same_output_as_the_reference_walker(document: object, style: tuple) -> 
     planted=st.one_of(_STRINGS, _NUMBERS),
     at=st.integers(0, 5),
 )
-def test_records_with_one_planted_value(records: list, holder: str, planted: object, at: int) -> None:
+def test_records_with_one_planted_value(
+    records: list, holder: str, planted: object, at: int
+) -> None:
     """Arrays of records alike where one record holds a finding (a skipped record's
     neighbour): the span bookkeeping must stay in step."""
     records[at % len(records)].append(("v", planted))

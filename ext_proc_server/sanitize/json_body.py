@@ -75,7 +75,10 @@ class _JsonEditor:
         self.text = text
         self.where = where
         self.plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
-        self.quotes: list[int] | None = None  # every quote offset, only when needed
+        # The first quote offsets, found only as far as a span needs (most findings
+        # sit early in a body, and splitting all of it cost as much as the walk).
+        self.quotes: list[int] = []
+        self.all_quotes = False  # whether self.quotes holds every quote
         self.spans: dict[int, tuple[int, int]] = {}  # string index -> span, when known
         self.gaps: dict[int, tuple[int, int]] = {}  # gap index -> span, when known
         self.inside: dict[int, list[Hit]] = {}  # string index -> findings within it
@@ -139,14 +142,19 @@ class _JsonEditor:
         """Where string k is, quotes included."""
         span = self.spans.get(k)
         if span is None:
-            quotes = self._quotes()
+            quotes = self._quotes(2 * k + 2)
             span = self.spans[k] = (quotes[2 * k], quotes[2 * k + 1] + 1)
         return span
 
-    def _quotes(self) -> list[int]:
-        if self.quotes is None:
-            self.quotes = positions(self.plain, '"')
-        return self.quotes
+    def _quotes(self, count: int) -> list[int]:
+        """At least the first ``count`` quote offsets (all of them if there are fewer)."""
+        quotes = self.quotes
+        if len(quotes) < count and not self.all_quotes:
+            # Doubling: a walk that needs many spans splits the text O(1) times over.
+            wanted = max(count, 2 * len(quotes) + 32)
+            quotes = self.quotes = positions(self.plain, '"', wanted)
+            self.all_quotes = len(quotes) < wanted
+        return quotes
 
     def edits(self, document: object) -> list[tuple[int, int, str]]:
         kind = type(document)
@@ -295,7 +303,7 @@ class _JsonEditor:
         if self.gap_tokens is None or self.gap_tokens[0] != k:
             bounds = self.gaps.get(k)
             if bounds is None:
-                quotes = self._quotes()
+                quotes = self._quotes(2 * k + 1)
                 low = quotes[2 * k - 1] + 1 if k else 0
                 bounds = (low, quotes[2 * k] if 2 * k < len(quotes) else len(self.text))
             spans = [m.span() for m in _GAP_SCALAR.finditer(self.plain, *bounds)]

@@ -312,7 +312,8 @@ def is_token(value: str) -> bool:
     return value in TOKEN_VALUES or value.startswith("SANITIZED_")
 
 
-def positions(text: str, char: str) -> list[int]:
-    """Offsets of every ``char`` in ``text``, computed from split lengths (no Python loop)."""
-    parts = text.split(char)
+def positions(text: str, char: str, most: int = -1) -> list[int]:
+    """Offsets of every ``char`` in ``text`` (the first ``most`` when that is not -1),
+    computed from split lengths (no Python loop)."""
+    parts = text.split(char, most)
     return list(map(operator.add, accumulate(map(len, parts[:-1])), range(len(parts) - 1)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import operator
 import re
+from bisect import bisect_left
+from itertools import chain
 from typing import Any
 
 from ext_proc_server.sanitize import fields
@@ -12,6 +14,9 @@ from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 
 _KEY = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+# Values the walk reads without descending (anything but an object or array).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
 
@@ -88,6 +93,9 @@ class _JsonEditor:
         if encoded:
             self._index_encoded()
         self.todo = self.alone | self.inside.keys()
+        # What the walk must stop at, by string index: strings to edit, and the string
+        # before each gap with a finding (gap g lies between strings g-1 and g).
+        self.marks = sorted(self.todo.union([gap - 1 for gap in self.gap_hits]))
         self.out: list[tuple[int, int, str]] = []
         self.path: list[str | int] = []
         self.places: list[fields.Place] = [fields.ROOT]
@@ -174,24 +182,21 @@ class _JsonEditor:
 
     def _object(self, members: _Members, holder: str) -> None:
         """``holder``: the key holding this object (or the list it is in)."""
+        keys = tuple(map(_KEY, members))
+        place, verdicts = self._plan(holder, keys)
+        if verdicts is None and self._skipped(members):
+            return
         path = self.path
         places = self.places
-        place = fields.object_place(places[-1], holder, frozenset(map(_KEY, members)))
         places.append(place)
         path.append("")
         todo = self.todo
         gap_hits = self.gap_hits
-        rules = self.rules
-        builtin_verdict = fields.builtin_verdict
-        for key, value in members:
+        for (key, value), cls in zip(members, verdicts or (None,) * len(keys), strict=True):
             path[-1] = key
             k = self.k
             if k in todo:
                 self._key(k)
-            if rules is not None:
-                cls = fields.field_verdict(rules, place, key, self._parents())
-            else:
-                cls = builtin_verdict(place, key)
             kind = type(value)
             if kind is str:
                 self.k = k + 2
@@ -209,10 +214,49 @@ class _JsonEditor:
         path.pop()
         places.pop()
 
-    def _parents(self) -> list[str]:
-        return [p for p in self.path[:-1] if type(p) is str]
+    def _plan(
+        self, holder: str, keys: tuple[str, ...]
+    ) -> tuple[fields.Place, tuple[str | None, ...] | None]:
+        """The place of an object with these keys here, and its members' verdicts
+        (None when every one is None)."""
+        rules = self.rules
+        if rules is None:
+            return fields.object_plan(self.places[-1], holder, keys)
+        place = fields.object_place(self.places[-1], holder, frozenset(keys))
+        parents = [p for p in self.path if type(p) is str]
+        found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
+        return place, found if any(cls is not None for cls in found) else None
+
+    def _skipped(self, members: list[tuple[str, Any]]) -> bool:
+        """Members (of one object or of records alike) none of whose keys names a class:
+        if their values are plain and no finding lies in one of their strings or
+        numbers, the walk only counts their strings (in C) and skips them."""
+        kinds = list(map(type, map(_VALUE, members)))
+        if not _PLAIN.issuperset(kinds):
+            return False
+        k = self.k
+        end = k + len(kinds) + kinds.count(str)
+        marks = self.marks
+        at = bisect_left(marks, k)
+        if at < len(marks) and marks[at] < end:
+            return False
+        self.k = end
+        return True
+
+    def _skipped_records(self, items: list[Any], holder: str) -> bool:
+        """``_skipped`` for a list of objects with the same keys (records of one kind),
+        told from a few C passes over all of them."""
+        if len(set(map(type, items))) != 1 or len(set(map(len, items))) != 1:
+            return False
+        keys = tuple(map(_KEY, items[0]))
+        members = list(chain.from_iterable(items))
+        if list(map(_KEY, members)) != list(keys) * len(items):
+            return False
+        return self._plan(holder, keys)[1] is None and self._skipped(members)
 
     def _array(self, items: list[Any], cls: str | None, holder: str) -> None:
+        if len(items) > 1 and type(items[0]) is _Members and self._skipped_records(items, holder):
+            return
         path = self.path
         path.append(0)
         todo = self.todo

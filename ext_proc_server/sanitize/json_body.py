@@ -35,6 +35,8 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_Members)
 # Same-length mask for escapes, so every '"' left in the copy delimits a string.
 _ESCAPED_CHAR = re.compile(r"\\.")
 # Numbers and literals: all a gap between two strings can hold besides punctuation.
+# Bodies longer than this find their quotes only as far as the spans they need go.
+_STEPPED_CHARS = 1024
 _GAP_SCALAR = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity")
 
 
@@ -158,10 +160,13 @@ class _JsonEditor:
         """At least the first ``count`` quote offsets (all of them if there are fewer)."""
         quotes = self.quotes
         if len(quotes) < count and not self.all_quotes:
-            # Doubling: a walk that needs many spans splits the text O(1) times over.
-            wanted = max(count, 2 * len(quotes) + 32)
-            quotes = self.quotes = positions(self.plain, '"', wanted)
-            self.all_quotes = len(quotes) < wanted
+            # Each quote costs about 1k instructions to find, and each step a good many
+            # more: short bodies take all at once, long ones in doubling steps.
+            have = len(quotes)
+            wanted = max(count - have, have + 16) if len(self.plain) > _STEPPED_CHARS else -1
+            found = positions(self.plain, '"', wanted, quotes[-1] + 1 if quotes else 0)
+            quotes.extend(found)
+            self.all_quotes = wanted < 0 or len(found) < wanted
         return quotes
 
     def edits(self, document: object) -> list[tuple[int, int, str]]:

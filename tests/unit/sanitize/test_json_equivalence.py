@@ -123,11 +123,20 @@ def _render(value: object, ascii_only: bool, separators: tuple[str, str]) -> str
 
 def _sanitized(module: object, text: str, scanner: Scanner, replacer: Replacer) -> tuple:
     run = Run(scanner, replacer)
-    out = module.sanitize_json(run, text, "request.body")  # type: ignore[attr-defined]
+    try:
+        out = module.sanitize_json(run, text, "request.body")  # type: ignore[attr-defined]
+    except Exception as exc:  # the sanitizer drops such a body: both must fail alike
+        return type(exc), str(exc)
     return out, run.counts, run.locations
 
 
 def _assert_same(text: str) -> None:
+    # Padded past 1 KiB too: long bodies find their quotes in steps.
+    _assert_same_text(text)
+    _assert_same_text('{"doc": ' + text + ', "pad": "' + "p" * 1100 + '"}')
+
+
+def _assert_same_text(text: str) -> None:
     for scanner in SCANNERS.values():
         for replacer in REPLACERS.values():
             expected = _sanitized(json_reference, text, scanner, replacer)

@@ -250,6 +250,30 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     return Place(owner, address, phone)
 
 
+# Objects with more keys than this (maps keyed by ids) are planned afresh each time.
+_PLANNED_KEYS_MAX = 64
+
+
+def object_plan(
+    parent: Place, holder: str, keys: tuple[str, ...]
+) -> tuple[Place, tuple[str | None, ...] | None]:
+    """``object_place`` and each member's ``builtin_verdict`` for an object's keys in
+    order (None instead of the verdicts when every one is None): one cached call per
+    object for a walk without the user's rules. Records of one kind share their keys."""
+    if len(keys) > _PLANNED_KEYS_MAX:
+        return _object_plan.__wrapped__(parent, holder, keys)
+    return _object_plan(parent, holder, keys)
+
+
+@functools.lru_cache(maxsize=4096)
+def _object_plan(
+    parent: Place, holder: str, keys: tuple[str, ...]
+) -> tuple[Place, tuple[str | None, ...] | None]:
+    place = object_place(parent, holder, frozenset(keys))
+    verdicts = tuple(builtin_verdict(place, key) for key in keys)
+    return place, verdicts if any(v is not None for v in verdicts) else None
+
+
 def announces_personal(key: str) -> bool:
     """Whether a key makes its object personal (``cpf``, ``customer``, ``dadosCliente``)
     though its own value may not be: a reason to read the body's structure."""

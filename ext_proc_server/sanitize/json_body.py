@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import operator
 import re
+from bisect import bisect_left
+from itertools import chain
 from typing import Any
 
 from ext_proc_server.sanitize import fields
@@ -12,6 +14,9 @@ from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 
 _KEY = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+# Values the walk reads without descending (anything but an object or array).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
 
@@ -30,6 +35,8 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_Members)
 # Same-length mask for escapes, so every '"' left in the copy delimits a string.
 _ESCAPED_CHAR = re.compile(r"\\.")
 # Numbers and literals: all a gap between two strings can hold besides punctuation.
+# Bodies longer than this find their quotes only as far as the spans they need go.
+_STEPPED_CHARS = 1024
 _GAP_SCALAR = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity")
 
 
@@ -75,7 +82,10 @@ class _JsonEditor:
         self.text = text
         self.where = where
         self.plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
-        self.quotes: list[int] | None = None  # every quote offset, only when needed
+        # The first quote offsets, found only as far as a span needs (most findings
+        # sit early in a body, and splitting all of it cost as much as the walk).
+        self.quotes: list[int] = []
+        self.all_quotes = False  # whether self.quotes holds every quote
         self.spans: dict[int, tuple[int, int]] = {}  # string index -> span, when known
         self.gaps: dict[int, tuple[int, int]] = {}  # gap index -> span, when known
         self.inside: dict[int, list[Hit]] = {}  # string index -> findings within it
@@ -85,6 +95,9 @@ class _JsonEditor:
         if encoded:
             self._index_encoded()
         self.todo = self.alone | self.inside.keys()
+        # What the walk must stop at, by string index: strings to edit, and the string
+        # before each gap with a finding (gap g lies between strings g-1 and g).
+        self.marks = sorted(self.todo.union([gap - 1 for gap in self.gap_hits]))
         self.out: list[tuple[int, int, str]] = []
         self.path: list[str | int] = []
         self.places: list[fields.Place] = [fields.ROOT]
@@ -139,14 +152,22 @@ class _JsonEditor:
         """Where string k is, quotes included."""
         span = self.spans.get(k)
         if span is None:
-            quotes = self._quotes()
+            quotes = self._quotes(2 * k + 2)
             span = self.spans[k] = (quotes[2 * k], quotes[2 * k + 1] + 1)
         return span
 
-    def _quotes(self) -> list[int]:
-        if self.quotes is None:
-            self.quotes = positions(self.plain, '"')
-        return self.quotes
+    def _quotes(self, count: int) -> list[int]:
+        """At least the first ``count`` quote offsets (all of them if there are fewer)."""
+        quotes = self.quotes
+        if len(quotes) < count and not self.all_quotes:
+            # Each quote costs about 1k instructions to find, and each step a good many
+            # more: short bodies take all at once, long ones in doubling steps.
+            have = len(quotes)
+            wanted = max(count - have, have + 16) if len(self.plain) > _STEPPED_CHARS else -1
+            found = positions(self.plain, '"', wanted, quotes[-1] + 1 if quotes else 0)
+            quotes.extend(found)
+            self.all_quotes = wanted < 0 or len(found) < wanted
+        return quotes
 
     def edits(self, document: object) -> list[tuple[int, int, str]]:
         kind = type(document)
@@ -166,24 +187,21 @@ class _JsonEditor:
 
     def _object(self, members: _Members, holder: str) -> None:
         """``holder``: the key holding this object (or the list it is in)."""
+        keys = tuple(map(_KEY, members))
+        place, verdicts = self._plan(holder, keys)
+        if verdicts is None and self._skipped(members):
+            return
         path = self.path
         places = self.places
-        place = fields.object_place(places[-1], holder, frozenset(map(_KEY, members)))
         places.append(place)
         path.append("")
         todo = self.todo
         gap_hits = self.gap_hits
-        rules = self.rules
-        builtin_verdict = fields.builtin_verdict
-        for key, value in members:
+        for (key, value), cls in zip(members, verdicts or (None,) * len(keys), strict=True):
             path[-1] = key
             k = self.k
             if k in todo:
                 self._key(k)
-            if rules is not None:
-                cls = fields.field_verdict(rules, place, key, self._parents())
-            else:
-                cls = builtin_verdict(place, key)
             kind = type(value)
             if kind is str:
                 self.k = k + 2
@@ -201,10 +219,49 @@ class _JsonEditor:
         path.pop()
         places.pop()
 
-    def _parents(self) -> list[str]:
-        return [p for p in self.path[:-1] if type(p) is str]
+    def _plan(
+        self, holder: str, keys: tuple[str, ...]
+    ) -> tuple[fields.Place, tuple[str | None, ...] | None]:
+        """The place of an object with these keys here, and its members' verdicts
+        (None when every one is None)."""
+        rules = self.rules
+        if rules is None:
+            return fields.object_plan(self.places[-1], holder, keys)
+        place = fields.object_place(self.places[-1], holder, frozenset(keys))
+        parents = [p for p in self.path if type(p) is str]
+        found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
+        return place, found if any(cls is not None for cls in found) else None
+
+    def _skipped(self, members: list[tuple[str, Any]]) -> bool:
+        """Members (of one object or of records alike) none of whose keys names a class:
+        if their values are plain and no finding lies in one of their strings or
+        numbers, the walk only counts their strings (in C) and skips them."""
+        kinds = list(map(type, map(_VALUE, members)))
+        if not _PLAIN.issuperset(kinds):
+            return False
+        k = self.k
+        end = k + len(kinds) + kinds.count(str)
+        marks = self.marks
+        at = bisect_left(marks, k)
+        if at < len(marks) and marks[at] < end:
+            return False
+        self.k = end
+        return True
+
+    def _skipped_records(self, items: list[Any], holder: str) -> bool:
+        """``_skipped`` for a list of objects with the same keys (records of one kind),
+        told from a few C passes over all of them."""
+        if len(set(map(type, items))) != 1 or len(set(map(len, items))) != 1:
+            return False
+        keys = tuple(map(_KEY, items[0]))
+        members = list(chain.from_iterable(items))
+        if list(map(_KEY, members)) != list(keys) * len(items):
+            return False
+        return self._plan(holder, keys)[1] is None and self._skipped(members)
 
     def _array(self, items: list[Any], cls: str | None, holder: str) -> None:
+        if len(items) > 1 and type(items[0]) is _Members and self._skipped_records(items, holder):
+            return
         path = self.path
         path.append(0)
         todo = self.todo
@@ -295,7 +352,7 @@ class _JsonEditor:
         if self.gap_tokens is None or self.gap_tokens[0] != k:
             bounds = self.gaps.get(k)
             if bounds is None:
-                quotes = self._quotes()
+                quotes = self._quotes(2 * k + 1)
                 low = quotes[2 * k - 1] + 1 if k else 0
                 bounds = (low, quotes[2 * k] if 2 * k < len(quotes) else len(self.text))
             spans = [m.span() for m in _GAP_SCALAR.finditer(self.plain, *bounds)]

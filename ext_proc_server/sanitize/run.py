@@ -312,7 +312,9 @@ def is_token(value: str) -> bool:
     return value in TOKEN_VALUES or value.startswith("SANITIZED_")
 
 
-def positions(text: str, char: str) -> list[int]:
-    """Offsets of every ``char`` in ``text``, computed from split lengths (no Python loop)."""
-    parts = text.split(char)
-    return list(map(operator.add, accumulate(map(len, parts[:-1])), range(len(parts) - 1)))
+def positions(text: str, char: str, most: int = -1, start: int = 0) -> list[int]:
+    """Offsets of every ``char`` in ``text`` from ``start`` on (the first ``most`` when
+    that is not -1), computed from split lengths (no Python loop)."""
+    parts = (text[start:] if start else text).split(char, most)
+    count = len(parts) - 1
+    return list(map(operator.add, accumulate(map(len, parts[:count])), range(start, start + count)))

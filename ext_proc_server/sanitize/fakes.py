@@ -100,7 +100,7 @@ def fake_address(pick: Pick, value: str) -> str:
     keep_any = any(not k for t, k in zip(tokens, kept, strict=True) if t[0].isalpha())
     out = []
     for token, keep in zip(tokens, kept, strict=True):
-        if token.isdigit():
+        if token.isdecimal():
             out.append(fake_digits(pick, "address_number", token))
         elif not token[0].isalpha() or (keep and keep_any) or token in _ORDINALS:
             out.append(token)
@@ -121,12 +121,13 @@ def fake_digits(pick: Pick, label: str, digits: str) -> str:
 
 
 def fake_in_layout(pick: Pick, label: str, value: str) -> str:
-    """Every digit replaced (keyed on all of them), letters and separators kept."""
-    digits = "".join(c for c in value if c.isdigit())
+    """Every decimal digit replaced (keyed on all of them), the rest kept. Decimal, not
+    ``isdigit``: a superscript "²" is a digit that ``int`` cannot read."""
+    digits = "".join(c for c in value if c.isdecimal())
     if not digits:
         return value
     fresh = iter(fake_digits(pick, label, digits))
-    return "".join(next(fresh) if c.isdigit() else c for c in value)
+    return "".join(next(fresh) if c.isdecimal() else c for c in value)
 
 
 _ISO = re.compile(r"(\d{4})([-/.]?)(\d{2})\2(\d{2})(.*)", re.S)

@@ -391,3 +391,14 @@ def test_pseudonyms_are_consistent_across_messages_and_sanitizers() -> None:
     assert request["cliente"]["telefone"][-10:] == response["customer"]["phone"][-10:]
     other_key = _pseudonyms("k-2").sanitize(request_exchange(body=body))
     assert other_key.request.body != first.request.body
+
+
+def test_pseudonyms_of_values_holding_digits_int_cannot_read() -> None:
+    # "²" is a digit to str.isdigit but not to int(): such values were dropped whole.
+    body = {"cliente": {"rg": "²", "cpf_rg": "12.345.678-9²",
+                        "endereco": {"logradouro": "Rua ² 15", "numero": "⁴"}}}  # fmt: skip
+    out = _json(body, sanitize_mode="pseudonyms", pseudonym_key="k-1")["cliente"]
+    assert out["rg"] == "²"  # nothing decimal to replace, nothing personal to keep
+    assert re.fullmatch(r"\d\d\.\d{3}\.\d{3}-\d²", out["cpf_rg"])
+    assert out["cpf_rg"] != "12.345.678-9²"
+    assert "15" not in out["endereco"]["logradouro"]

@@ -128,8 +128,12 @@ def test_a_restarted_shard_gets_its_catch_all_back(
         tmp_path, logs_dir, redis_url=redis_server.url, queue=queue, default_url=shard.url
     )
     try:
-        assert httpx.get(f"{shard.url}/anything", timeout=5).status_code == 404
-        assert any(m.get("priority") == 10_000 for m in shard.mappings())
+        # Installed at start, beside the readiness probe: waited for, not assumed.
+        assert poll_until(
+            lambda: any(m.get("priority") == 10_000 for m in shard.mappings()), timeout_s=15
+        )
+        miss = httpx.get(f"{shard.url}/anything", timeout=5)
+        assert miss.status_code == 404 and miss.json()["error"] == "no recording matched"
         # WireMock restarts empty (API-loaded stubs are not persisted) on the same port.
         shard.process.stop()
         restarted = wiremock_factory(port=shard.port)

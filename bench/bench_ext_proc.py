@@ -28,6 +28,8 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   against the floor on the same mix.
 * ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
   at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
+  ``paired_loop_thread_us_over_floor(_repeats)``: mockado's event-loop thread CPU per
+  exchange minus the floor's (us), where the streams run; steadier than the whole process.
 * ``ext_proc.stream_repeat_us`` / ``stream_floor_us``: a repeat's stream in-process, and
   the floor's (``bench.ext_proc_streams``).
 * ``ext_proc.p99_ratio_to_off``: client p99 through the capturing Envoy over the one that
@@ -48,11 +50,11 @@ import time
 from pathlib import Path
 
 import httpx
-import psutil
 import redis as redis_sync
 import yaml
 
 from bench.ext_proc_backlog import Backlog, held
+from bench.ext_proc_cpu import cpu_s, loop_thread_cpu_s
 from bench.ext_proc_servers import bench_requests, json_body, repeats_mix
 from bench.ext_proc_streams import stream_costs
 from bench.loadgen import Conn, Request, open_loop
@@ -187,19 +189,6 @@ def _wait_stable(
             return length
         time.sleep(0.1)
     return client.xlen(QUEUE)
-
-
-def _cpu_s(process: procs.ManagedProcess) -> float:
-    """CPU seconds of the ext-proc process and its worker processes (--workers N)."""
-    total = 0.0
-    main = psutil.Process(process.pid)
-    for proc in (main, *main.children(recursive=True)):
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 async def _latency_pair(
@@ -345,7 +334,7 @@ def _rate_step(
 ) -> dict:
     count = len(requests)
     before = client.xlen(QUEUE)
-    cpu_before, handled_before = _cpu_s(parts["ext"]), _handled(parts["metrics_url"])
+    cpu_before, handled_before = cpu_s(parts["ext"]), _handled(parts["metrics_url"])
     backlog = Backlog(parts["metrics_url"]).start()
     result = asyncio.run(open_loop(requests, rate_rps=rate))
     load_ended = time.monotonic()
@@ -364,7 +353,7 @@ def _rate_step(
         "ratio": captured / count,
         "elapsed_s": result.elapsed_s,
         "sent": result.sent,
-        "cpu_us_per_exchange": (_cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
+        "cpu_us_per_exchange": (cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
         "backlog_peak": backlog.peak,
         "drain_s": drain_s,
     }
@@ -374,7 +363,7 @@ def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
     def finished() -> int:
         return int(parts["floor_count"].read_text() or 0)
 
-    before, cpu_before = finished(), _cpu_s(parts["ext"])
+    before, cpu_before = finished(), cpu_s(parts["ext"])
     asyncio.run(open_loop(requests, rate_rps=rate))
     deadline, last = time.monotonic() + 10, -1
     while time.monotonic() < deadline and finished() != last:
@@ -383,7 +372,7 @@ def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
     handled = finished() - before
     return {
         "ratio": handled / len(requests),
-        "cpu_us_per_exchange": (_cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
+        "cpu_us_per_exchange": (cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
     }
 
 
@@ -530,7 +519,7 @@ def _paired(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     count = int(500 * (QUICK_PAIRED_ROUND_S if quick else PAIRED_ROUND_S))
     out: dict[str, float] = {}
     for name, key in (("unique", "cpu_ratio_to_floor"), ("mix", "cpu_ratio_to_floor_repeats")):
-        ratios = []
+        rounds: list[tuple[float, float]] = []
         for n in range(PAIRED_ROUNDS):
             tag = f"p{name}{n}"
             if name == "unique":
@@ -540,20 +529,26 @@ def _paired(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
             else:
                 ours, theirs = (repeats_mix(p, recorded=RECORDED, count=count, tag=tag)
                                 for p in (ours_port, floor["port"]))  # fmt: skip
-            ratios.append(_paired_round(parts, floor, ours, theirs))
-        ratios.sort()
+            rounds.append(_paired_round(parts, floor, ours, theirs))
+        ratios, loop_over = (sorted(column) for column in zip(*rounds, strict=True))
         out[f"ext_proc.paired_{key}"] = round(ratios[len(ratios) // 2], 3)
         out[f"ext_proc.paired_{key}_spread"] = round(ratios[-1] - ratios[0], 3)
+        loop_key = "paired_loop_thread_us_over_floor" + ("_repeats" if name == "mix" else "")
+        out[f"ext_proc.{loop_key}"] = round(loop_over[len(loop_over) // 2], 1)
     return out
 
 
-def _paired_round(parts: dict, floor: dict, ours: list[Request], theirs: list[Request]) -> float:
-    """One side-by-side round -> mockado's CPU per exchange / the floor's."""
+def _paired_round(
+    parts: dict, floor: dict, ours: list[Request], theirs: list[Request]
+) -> tuple[float, float]:
+    """One side-by-side round -> mockado's CPU per exchange / the floor's, and its
+    event-loop thread's CPU per exchange minus the floor's (us)."""
 
     def floor_finished() -> int:
         return int(floor["floor_count"].read_text() or 0)
 
-    cpu = (_cpu_s(parts["ext"]), _cpu_s(floor["ext"]))
+    cpu = (cpu_s(parts["ext"]), cpu_s(floor["ext"]))
+    loop = (loop_thread_cpu_s(parts["ext"]), loop_thread_cpu_s(floor["ext"]))
     handled = (_handled(parts["metrics_url"]), floor_finished())
     both = [request for pair in zip(ours, theirs, strict=True) for request in pair]
     asyncio.run(open_loop(both, rate_rps=1000))
@@ -561,9 +556,13 @@ def _paired_round(parts: dict, floor: dict, ours: list[Request], theirs: list[Re
     deadline = time.monotonic() + 20
     while held(parts["metrics_url"]) and time.monotonic() < deadline:
         time.sleep(0.5)  # mockado's pipeline finishes the new exchanges of this round
-    ours_us = (_cpu_s(parts["ext"]) - cpu[0]) / max(_handled(parts["metrics_url"]) - handled[0], 1)
-    floor_us = (_cpu_s(floor["ext"]) - cpu[1]) / max(floor_finished() - handled[1], 1)
-    return ours_us / max(floor_us, 1e-9)
+    ours_n = max(_handled(parts["metrics_url"]) - handled[0], 1)
+    floor_n = max(floor_finished() - handled[1], 1)
+    ours_us = (cpu_s(parts["ext"]) - cpu[0]) / ours_n
+    floor_us = (cpu_s(floor["ext"]) - cpu[1]) / floor_n
+    ours_loop = (loop_thread_cpu_s(parts["ext"]) - loop[0]) / ours_n
+    floor_loop = (loop_thread_cpu_s(floor["ext"]) - loop[1]) / floor_n
+    return ours_us / max(floor_us, 1e-9), (ours_loop - floor_loop) * 1e6
 
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:

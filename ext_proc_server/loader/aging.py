@@ -1,6 +1,6 @@
 """Stub staleness: repeats stamped on the stubs in batches, and stubs nobody sees expired.
 
-Collectors report repeats per mapping id (``queue_writer.report_seen``: the
+Collectors report repeats per mapping id (``queue_writer.ReportSeen``: the
 ``<queue>:last-seen`` and ``<queue>:seen-count`` hashes). Every
 ``loader.stub_refresh_interval_s`` the loader takes both hashes in one transaction and,
 per shard, stamps ``last_seen`` and ``capture_count`` on the stubs its record holds: one

@@ -13,7 +13,7 @@
 """
 
 from ext_proc_server.pipeline.buffer import CapturePipeline
-from ext_proc_server.pipeline.queue_writer import ClaimAndEnqueue, enqueue_batch
+from ext_proc_server.pipeline.queue_writer import ClaimAndEnqueue, ReportSeen, enqueue_batch
 from ext_proc_server.pipeline.retry import RedisRetry, redis_error_kind
 from ext_proc_server.pipeline.skips import HostSkips, Skipped, read_skips, skipped_hosts
 from ext_proc_server.pipeline.stages import (
@@ -37,6 +37,7 @@ __all__ = [
     "Prepared",
     "RedisRetry",
     "RedisStages",
+    "ReportSeen",
     "Skipped",
     "Stages",
     "default_stages",

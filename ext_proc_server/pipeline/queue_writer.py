@@ -119,20 +119,39 @@ async def repeat_claims(
     return values
 
 
-async def report_seen(
-    redis: aioredis.Redis, *, keys: RedisKeys, counts: Mapping[str, int], now_s: float
-) -> None:
-    """Repeats per mapping id, for the loader to stamp ``last_seen`` and ``capture_count``
-    on the stubs (two hashes, one pipelined round trip; the loader takes them)."""
-    if not counts:
-        return
-    try:
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.hset(keys.last_seen, mapping=dict.fromkeys(counts, f"{now_s:.3f}"))
-            for mapping_id, count in counts.items():
-                pipe.hincrby(keys.seen_counts, mapping_id, count)
-            await pipe.execute()
-    except RedisError as exc:
-        raise QueueError(
-            f"redis: reporting {len(counts)} repeated mappings failed ({type(exc).__name__})"
-        ) from exc
+# Repeats per mapping id: stamp last_seen and add to the count, all ids in one command.
+# One HINCRBY per id in a redis-py pipeline cost the collector about 13 us of CPU per id
+# (packing each command, parsing each reply); the script's arguments about 2.5 us.
+# KEYS: last_seen hash, seen_counts hash. ARGV: now, then (mapping id, count) pairs.
+_REPORT_SEEN_LUA = """
+local now = ARGV[1]
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], now)
+  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+return 0
+"""
+
+
+class ReportSeen:
+    """Repeats per mapping id, for the loader to stamp ``last_seen`` and
+    ``capture_count`` on the stubs (two hashes, one round trip, one script call; the
+    loader takes them)."""
+
+    def __init__(self, redis: aioredis.Redis, *, keys: RedisKeys) -> None:
+        self._hashes = [keys.last_seen, keys.seen_counts]
+        self._script = redis.register_script(_REPORT_SEEN_LUA)
+
+    async def __call__(self, counts: Mapping[str, int], *, now_s: float) -> None:
+        """Raises QueueError on Redis errors."""
+        if not counts:
+            return
+        args: list[str | int] = [f"{now_s:.3f}"]
+        for mapping_id, count in counts.items():
+            args += (mapping_id, count)
+        try:
+            await self._script(keys=self._hashes, args=args)
+        except RedisError as exc:
+            raise QueueError(
+                f"redis: reporting {len(counts)} repeated mappings failed ({type(exc).__name__})"
+            ) from exc

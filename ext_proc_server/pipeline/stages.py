@@ -231,6 +231,7 @@ class RedisStages:
             if redis is not None
             else None
         )
+        self._report_seen = queue_writer.ReportSeen(redis, keys=keys) if redis is not None else None
         self._unique = metrics.COLLECTOR_DEDUPLICATION.labels(result="unique")
         self._duplicate = metrics.COLLECTOR_DEDUPLICATION.labels(result="duplicate")
 
@@ -258,9 +259,8 @@ class RedisStages:
         return claimed
 
     async def seen_again(self, counts: Mapping[str, int]) -> None:
-        await queue_writer.report_seen(
-            self._redis, keys=self._keys, counts=counts, now_s=time.time()
-        )
+        assert self._report_seen is not None
+        await self._report_seen(counts, now_s=time.time())
 
     async def record_skips(self, skipped: Sequence[Skipped]) -> None:
         await skips.record_skips(self._redis, keys=self._keys, skipped=skipped)

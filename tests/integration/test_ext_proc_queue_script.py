@@ -2,14 +2,16 @@
 
 import asyncio
 
+import pytest
 from redis import asyncio as aioredis
 
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.queue_entries import decode_entry, encode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.pipeline import CapturePipeline, ClaimAndEnqueue, default_stages
+from ext_proc_server.pipeline import CapturePipeline, ClaimAndEnqueue, ReportSeen, default_stages
 
 
 def test_claim_and_enqueue_queues_each_new_hash_once(redis_server):
@@ -86,3 +88,37 @@ def test_pipeline_writes_through_the_script_and_counts_dedup(redis_server):
     assert sorted(m["request"]["urlPath"] for m in mappings) == ["/items/1", "/items/2", "/items/3"]
     assert after[0] - before[0] == 3
     assert after[1] - before[1] == 3
+
+
+def test_report_seen_stamps_last_seen_and_adds_to_the_counts(redis_server):
+    keys = RedisKeys(queue="test:script:seen")
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
+        try:
+            report = ReportSeen(redis, keys=keys)
+            await report({}, now_s=1.0)  # nothing to report: no write
+            empty = await redis.exists(keys.last_seen, keys.seen_counts)
+            await report({"m1": 3, "m2": 1}, now_s=100.25)
+            await report({"m2": 4, "m3": 2}, now_s=200.5)
+            return empty, await redis.hgetall(keys.last_seen), await redis.hgetall(keys.seen_counts)
+        finally:
+            await redis.delete(keys.last_seen, keys.seen_counts)
+            await redis.aclose()
+
+    empty, last_seen, counts = asyncio.run(go())
+    assert empty == 0
+    assert last_seen == {"m1": "100.250", "m2": "200.500", "m3": "200.500"}
+    assert counts == {"m1": "3", "m2": "5", "m3": "2"}
+
+
+def test_report_seen_names_a_redis_failure():
+    async def go():
+        redis = aioredis.Redis(port=1, socket_connect_timeout=0.2)
+        try:
+            await ReportSeen(redis, keys=RedisKeys(queue="q"))({"m1": 1}, now_s=1.0)
+        finally:
+            await redis.aclose()
+
+    with pytest.raises(QueueError, match="reporting 1 repeated mappings failed"):
+        asyncio.run(go())

@@ -54,13 +54,13 @@ import redis as redis_sync
 import yaml
 
 from bench.ext_proc_backlog import Backlog, held
+from bench.ext_proc_breakdown import breakdown
 from bench.ext_proc_cpu import cpu_s, loop_thread_cpu_s
-from bench.ext_proc_servers import bench_requests, json_body, repeats_mix
+from bench.ext_proc_servers import bench_requests, repeats_mix
 from bench.ext_proc_streams import stream_costs
 from bench.loadgen import Conn, Request, open_loop
 from control_plane.local import procs
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
-from ext_proc_server.capture import protos
 from ext_proc_server.core.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -238,87 +238,6 @@ def _diagnostics(parts: dict) -> dict[str, float]:
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _stream(n: int) -> list:
-    """The ext_proc messages of one bench exchange, as Envoy sends them."""
-    from ext_proc_server.capture import protos
-
-    def headers(pairs: list[tuple[str, str]]) -> protos.HeaderMap:
-        return protos.HeaderMap(
-            headers=[protos.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
-        )
-
-    req = [(":method", "POST"), (":path", f"/api/b/order{n}?page={n}"),
-           (":authority", "orders.bench"), (":scheme", "http"),
-           ("content-type", "application/json"), ("x-request-id", f"id-{n}")]  # fmt: skip
-    resp = [(":status", "200"), ("content-type", "application/json")]
-    return [
-        protos.ProcessingRequest(request_headers=protos.HttpHeaders(headers=headers(req))),
-        protos.ProcessingRequest(
-            request_body=protos.HttpBody(body=json_body(n), end_of_stream=True)
-        ),
-        protos.ProcessingRequest(response_headers=protos.HttpHeaders(headers=headers(resp))),
-        protos.ProcessingRequest(
-            response_body=protos.HttpBody(body=json_body(0), end_of_stream=True)
-        ),
-    ]
-
-
-def _breakdown(count: int = 300) -> dict[str, float]:
-    """CPU per exchange of each in-process step, for the same 2 KiB JSON exchanges:
-    where ``cpu_us_per_exchange`` goes besides gRPC itself. ``assemble_repeat``: what a
-    repeat of a recorded exchange costs in all (assembly, its key and fingerprint).
-    ``first_seen``, ``write``, ``pipeline_*``: whole pipeline, real Redis (pipeline_cost)."""
-    from bench.pipeline_cost import first_seen_cost
-    from ext_proc_server.capture import CaptureFilter, StreamAssembler, StreamMeta, dispatch
-    from ext_proc_server.core.config import CollectorConfig
-    from ext_proc_server.core.queue_entries import encode_entry
-    from ext_proc_server.core.redis_keys import RedisKeys
-    from ext_proc_server.pipeline import default_stages
-
-    config = CollectorConfig()
-    capture_filter, meta = CaptureFilter(config), StreamMeta()
-    stages = default_stages(config, redis=None, keys=RedisKeys(queue=QUEUE))
-    streams = [_stream(n) for n in range(count)]
-    timings: dict[str, float] = {}
-
-    def timed(name: str, fn, items: list) -> list:
-        started = time.process_time()
-        results = [fn(item) for item in items]
-        timings[name] = (time.process_time() - started) / len(items) * 1e6
-        return results
-
-    def assemble(messages: list, repeats=None):
-        assembler = StreamAssembler(
-            config=config, capture_filter=capture_filter, meta=meta, repeats=repeats
-        )
-        for message in messages:
-            done = dispatch(assembler, message)
-        return done
-
-    exchanges = [done.exchange for done in timed("assemble", assemble, streams)]
-    repeats = stages.repeats
-    assert repeats is not None
-    for exchange in exchanges:
-        repeats.remember(repeats.key_of(exchange), "recorded")
-    done = timed("assemble_repeat", lambda m: assemble(m, repeats), streams)
-    assert all(d.repeat for d in done), "the recorded exchanges did not repeat"
-    clean = timed("sanitize", stages.sanitize, exchanges)
-    # dedup then build_mapping per exchange, as the pipeline calls them (shared parts).
-    clock = time.process_time
-    mappings, spent = [], {"dedup_hash": 0.0, "mapping": 0.0}
-    for exchange in clean:
-        started = clock()
-        keyed = stages.dedup(exchange)
-        hashed = clock()
-        mappings.append(stages.build_mapping(keyed))
-        spent["dedup_hash"] += hashed - started
-        spent["mapping"] += clock() - hashed
-    timings.update({name: total_s / len(clean) * 1e6 for name, total_s in spent.items()})
-    timed("encode", lambda m: encode_entry(m, host="orders.bench"), mappings)
-    timings.update(first_seen_cost(exchanges))
-    return {f"ext_proc.breakdown_{k}_us": round(v, 1) for k, v in timings.items()}
 
 
 def _handled(metrics_url: str) -> float:
@@ -566,7 +485,7 @@ def _paired_round(
 
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
-    out: dict[str, float | int | str] = dict(_breakdown())
+    out: dict[str, float | int | str] = dict(breakdown())
     out.update(stream_costs())
 
     def one_worker(parts: dict, client: redis_sync.Redis) -> None:

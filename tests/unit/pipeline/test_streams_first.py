@@ -112,15 +112,22 @@ def test_the_cpu_stages_wait_while_streams_are_busy_and_resume_when_they_drain()
     asyncio.run(go())
 
 
+def running(load: StreamLoad, count: int, **config):
+    """On the running loop: a started pipeline on a FakeRedis yielding to ``load``, its
+    sanitize calls counted, with ``count`` exchanges submitted."""
+    redis = FakeRedis()
+    wired, calls = counted(redis)
+    pipe = CapturePipeline(cfg(**config), stages=wired, load=load)
+    pipe.start()
+    for n in range(count):
+        assert pipe.submit(exchange(f"/p{n}"))
+    return pipe, redis, calls
+
+
 def test_a_paused_pipeline_keeps_its_minimum_share():
     async def go():
-        redis = FakeRedis()
-        wired, calls = counted(redis)
         load = busy_load(share_every_s=0.01)
-        pipe = CapturePipeline(cfg(), stages=wired, load=load)
-        pipe.start()
-        for n in range(10):
-            assert pipe.submit(exchange(f"/p{n}"))
+        pipe, redis, calls = running(load, 10)
         await wait_for(lambda: len(redis.entries) == 10)  # the streams never drain
         assert load.busy and len(calls) == 10
         await pipe.stop()
@@ -130,13 +137,7 @@ def test_a_paused_pipeline_keeps_its_minimum_share():
 
 def test_stop_drains_everything_held_even_while_streams_are_busy():
     async def go():
-        redis = FakeRedis()
-        wired, calls = counted(redis)
-        load = busy_load()
-        pipe = CapturePipeline(cfg(buffer_size=1000), stages=wired, load=load)
-        pipe.start()
-        for n in range(300):
-            assert pipe.submit(exchange(f"/p{n}"))
+        pipe, redis, calls = running(busy_load(), 300, buffer_size=1000)
         lost_before = dropped("redis_error")
         async with streams_at_work():
             await asyncio.sleep(0.05)  # the workers are waiting for the streams
@@ -153,13 +154,8 @@ def test_streams_that_leave_the_loop_idle_do_not_hold_the_pipeline():
     """Many streams in progress, all waiting on a slow upstream: nothing to yield to."""
 
     async def go():
-        redis = FakeRedis()
-        wired, calls = counted(redis)
         load = busy_load(streams=50)  # and no minimum share within the test
-        pipe = CapturePipeline(cfg(), stages=wired, load=load)
-        pipe.start()
-        for n in range(30):
-            assert pipe.submit(exchange(f"/p{n}"))
+        pipe, redis, calls = running(load, 30)
         await wait_for(lambda: len(redis.entries) == 30)
         assert load.busy and len(calls) == 30
         await pipe.stop()

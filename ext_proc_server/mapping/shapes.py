@@ -51,8 +51,8 @@ class _Full(Exception):
 
 
 def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
-    # The hot part of a first-seen exchange's drift check. Leaves (most nodes) are added
-    # inline, without a call each; the walk stops (_Full) once MAX_SHAPE_PATHS are kept.
+    # The hot part of a first-seen exchange's drift check. Leaves are typed without a
+    # recursive call each; the walk stops (_Full) once MAX_SHAPE_PATHS are kept.
     if isinstance(node, dict):
         _put(shape, path, "object")
         prefix = path + "."
@@ -63,15 +63,8 @@ def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
             kind = _TYPES.get(type(value))
             if kind is None:
                 _walk(value, prefix + name, shape, noise)
-                continue
-            name = prefix + name
-            known = shape.get(name)
-            if known is None:
-                shape[name] = kind
-                if len(shape) >= MAX_SHAPE_PATHS:
-                    raise _Full
-            elif known != kind:
-                _add(shape, name, kind)
+            else:
+                _put(shape, prefix + name, kind)
     elif isinstance(node, list):
         _put(shape, path, "array")
         path += "[]"

@@ -32,6 +32,7 @@ figures to trust on a busy box.
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ WARMUP_REQUESTS_PER_JVM = 20_000
 # costs about 0.1 ms).
 WARMUP_STEADY_WINDOWS = 2
 WARMUP_STEADY_SHARE = 0.9
+# Warm hits are measured in rounds, each setup in turn (see interleaved).
+HIT_ROUNDS = 4
+HIT_ROUND_S = 6.0
 
 
 def service_host(i: int) -> str:
@@ -152,6 +156,73 @@ def _targets(setup: Setup, *, stubs_per_service: int, miss: bool) -> list[WrkTar
     ]
 
 
+@dataclass(frozen=True)
+class Window:
+    """One setup driven by wrk for one window: what wrk and the setup's JVMs measured."""
+
+    requests: int
+    ok: int
+    duration_s: float
+    p50_ms: float
+    p99_ms: float
+    jvm_cpu_s: float
+    loadgen_cpu_s: float
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.duration_s
+
+    @property
+    def jvm_cpu_ms_per_request(self) -> float:
+        return self.jvm_cpu_s * 1000 / max(self.ok, 1)
+
+
+def drive(setup: Setup, targets: list[WrkTarget], *, duration_s: float, workdir: Path) -> Window:
+    """Drive ``targets`` (one connection each) for ``duration_s``; the setup's JVM CPU
+    is read around it."""
+    cpu_before = jvm_cpu_s(setup.processes)
+    result = wrk_closed_loop(
+        targets, duration_s=duration_s, concurrency=len(targets), workdir=workdir
+    )
+    return Window(
+        requests=result.requests,
+        ok=result.ok,
+        duration_s=duration_s,
+        p50_ms=result.p50_ms,
+        p99_ms=result.p99_ms,
+        jvm_cpu_s=jvm_cpu_s(setup.processes) - cpu_before,
+        loadgen_cpu_s=result.cpu_s,
+    )
+
+
+def window_figures(label: str, windows: list[Window]) -> dict[str, float]:
+    """One setup's figures over its windows: the median window's rate, latencies and JVM
+    CPU per request; every window's wrong or failed answers; wrk's share of the box
+    and CPU per request over all of them."""
+    cores = os.cpu_count() or 1
+    requests = sum(w.requests for w in windows)
+    loadgen_cpu_s = sum(w.loadgen_cpu_s for w in windows)
+
+    median = statistics.median
+    return {
+        f"serving.{label}.rps": round(median([w.rps for w in windows]), 1),
+        f"serving.{label}.p99_ms": round(median([w.p99_ms for w in windows]), 2),
+        f"serving.{label}.p50_ms": round(median([w.p50_ms for w in windows]), 2),
+        f"serving.{label}.jvm_cpu_ms_per_request": round(
+            median([w.jvm_cpu_ms_per_request for w in windows]), 3
+        ),
+        f"serving.{label}.wrong_or_failed": requests - sum(w.ok for w in windows),
+        # The load generator's share of the box: near 1/cores per wrk thread busy all
+        # the time, a run it may have capped.
+        f"serving.{label}.loadgen_cpu_share": round(
+            loadgen_cpu_s / (sum(w.duration_s for w in windows) * cores), 3
+        ),
+        f"serving.{label}.loadgen_cpu_us_per_request": round(
+            loadgen_cpu_s * 1e6 / max(requests, 1), 1
+        ),
+    }
+
+
 def measure(
     setup: Setup,
     *,
@@ -163,32 +234,52 @@ def measure(
     workdir: Path,
     connections: int = SERVICES,
 ) -> dict[str, float]:
-    """Throughput, latency and JVM CPU per request of one setup, driven by wrk (one
-    connection per destination service, on the first ``connections`` services), after
-    the same warm-up per JVM (see _warm)."""
+    """Throughput, latency and JVM CPU per request of one setup in one window, driven by
+    wrk (one connection per destination service, on the first ``connections``
+    services), after the same warm-up per JVM (see _warm)."""
+    label = setup.label + ("_miss" if miss else "")
+    targets = _targets(setup, stubs_per_service=stubs_per_service, miss=miss)[:connections]
+    warm = warm_up(
+        setup, stubs_per_service=stubs_per_service, miss=miss,
+        warmup_requests_per_jvm=warmup_requests_per_jvm, warmup_max_s=warmup_max_s,
+        workdir=workdir, connections=connections,
+    )  # fmt: skip
+    window = drive(setup, targets, duration_s=duration_s, workdir=workdir)
+    return {**window_figures(label, [window]), **warm}
+
+
+def warm_up(
+    setup: Setup,
+    *,
+    stubs_per_service: int,
+    miss: bool,
+    warmup_requests_per_jvm: int,
+    warmup_max_s: float,
+    workdir: Path,
+    connections: int = SERVICES,
+) -> dict[str, float]:
+    """The same warm-up per JVM (see _warm) -> its figures, ``serving.<label>.warmup_*``."""
     label = setup.label + ("_miss" if miss else "")
     targets = _targets(setup, stubs_per_service=stubs_per_service, miss=miss)[:connections]
     warm = _warm(
         setup, targets, requests=warmup_requests_per_jvm * len(setup.processes),
         max_s=warmup_max_s, workdir=workdir,
     )  # fmt: skip
-    cpu_before = jvm_cpu_s(setup.processes)
-    result = wrk_closed_loop(
-        targets, duration_s=duration_s, concurrency=len(targets), workdir=workdir
-    )
-    cpu_used = jvm_cpu_s(setup.processes) - cpu_before
-    cores = os.cpu_count() or 1
-    return {
-        f"serving.{label}.rps": round(result.rps, 1),
-        f"serving.{label}.p99_ms": round(result.p99_ms, 2),
-        f"serving.{label}.p50_ms": round(result.p50_ms, 2),
-        f"serving.{label}.jvm_cpu_ms_per_request": round(cpu_used * 1000 / max(result.ok, 1), 3),
-        f"serving.{label}.wrong_or_failed": result.requests - result.ok,
-        # The load generator's share of the box: near 1/cores per wrk thread busy all
-        # the time, a run it may have capped.
-        f"serving.{label}.loadgen_cpu_share": round(result.cpu_s / (duration_s * cores), 3),
-        **{f"serving.{label}.{key}": value for key, value in warm.items()},
-    }
+    return {f"serving.{label}.{key}": value for key, value in warm.items()}
+
+
+def interleaved(
+    setups: list[Setup], *, stubs_per_service: int, rounds: int, round_s: float, workdir: Path
+) -> dict[str, list[Window]]:
+    """Each (warm) setup driven for ``round_s`` in turn, ``rounds`` times over: every
+    round sees the box in about the same state for each setup, so a change in the
+    box's speed moves a round's figures together instead of landing in their ratio."""
+    windows: dict[str, list[Window]] = {setup.label: [] for setup in setups}
+    for _ in range(rounds):
+        for setup in setups:
+            targets = _targets(setup, stubs_per_service=stubs_per_service, miss=False)
+            windows[setup.label].append(drive(setup, targets, duration_s=round_s, workdir=workdir))
+    return windows
 
 
 def _warm(
@@ -311,11 +402,45 @@ def _load(mappings: dict[str, list[dict]], stock_port: int, ports: dict[str, int
     return round(time.process_time() - t0, 2)
 
 
+def spread(key: str, values: list[float]) -> dict[str, float]:
+    """A per-round figure: its median under ``key``, its range under ``key_min``/``key_max``."""
+    return {
+        key: round(statistics.median(values), 2),
+        f"{key}_min": round(min(values), 2),
+        f"{key}_max": round(max(values), 2),
+    }
+
+
+def round_ratios(windows: dict[str, list[Window]]) -> dict[str, float]:
+    """The hit ratios, each taken within a round and summarised over the rounds
+    (:func:`spread`): rates of the launcher and the ceiling over stock's and the
+    launcher's over the ceiling's, and stock's JVM CPU per request over theirs (what
+    the box's load hardly moves)."""
+    rounds = list(zip(windows["stock"], windows["sharded"], windows["ceiling"], strict=True))
+
+    def ratio(ours: float, theirs: float) -> float:
+        return ours / max(theirs, 1e-9)
+
+    cpu = "jvm_cpu_ms_per_request"
+    return {
+        **spread("serving.rps_ratio_to_stock", [ratio(s.rps, k.rps) for k, s, _ in rounds]),
+        **spread("serving.ceiling_rps_ratio_to_stock", [ratio(c.rps, k.rps) for k, _, c in rounds]),
+        **spread("serving.rps_ratio_to_ceiling", [ratio(s.rps, c.rps) for _, s, c in rounds]),
+        **spread(
+            "serving.cpu_ratio_to_stock",
+            [ratio(getattr(k, cpu), getattr(s, cpu)) for k, s, _ in rounds],
+        ),
+        **spread(
+            "serving.ceiling_cpu_ratio_to_stock",
+            [ratio(getattr(k, cpu), getattr(c, cpu)) for k, _, c in rounds],
+        ),
+    }
+
+
 def _ratios(figures: dict[str, float | int | str]) -> None:
     def ratio(ours: str, stock: str) -> float:
         return round(float(figures[ours]) / max(float(figures[stock]), 1e-9), 2)
 
-    figures["serving.rps_ratio_to_stock"] = ratio("serving.sharded.rps", "serving.stock.rps")
     figures["serving.miss_rps_ratio_to_stock"] = ratio(
         "serving.sharded_miss.rps", "serving.stock_miss.rps"
     )
@@ -323,28 +448,21 @@ def _ratios(figures: dict[str, float | int | str]) -> None:
     figures["serving.stock_p99_ms"] = figures["serving.stock.p99_ms"]
     figures["serving.loadgen_cpu_share"] = figures["serving.sharded.loadgen_cpu_share"]
     figures["serving.ceiling_rps"] = figures["serving.ceiling.rps"]
-    figures["serving.ceiling_rps_ratio_to_stock"] = ratio(
-        "serving.ceiling.rps", "serving.stock.rps"
-    )
-    figures["serving.rps_ratio_to_ceiling"] = ratio("serving.sharded.rps", "serving.ceiling.rps")
-    # The same in JVM CPU per request (stock's over each): what the box's load does not move.
-    cpu = "jvm_cpu_ms_per_request"
-    figures["serving.cpu_ratio_to_stock"] = ratio(f"serving.stock.{cpu}", f"serving.sharded.{cpu}")
-    figures["serving.ceiling_cpu_ratio_to_stock"] = ratio(
-        f"serving.stock.{cpu}", f"serving.ceiling.{cpu}"
-    )
 
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
     if not wrk_available():
         raise RuntimeError("wrk not found: `make bench` installs it (Debian package wrk)")
     stubs_per_service = 300 if quick else 1000
-    hit_s, miss_s = (4.0, 4.0) if quick else (10.0, 8.0)
+    rounds, round_s = (2, 3.0) if quick else (HIT_ROUNDS, HIT_ROUND_S)
+    miss_s = 4.0 if quick else 8.0
     mappings = generate_mappings(stubs_per_service=stubs_per_service)
     figures: dict[str, float | int | str] = {
         "serving.stubs": stubs_per_service * SERVICES,
         "serving.services": SERVICES,
         "serving.loadgen": "wrk",
+        "serving.rounds": rounds,
+        "serving.round_s": round_s,
     }
     # Warm-up per JVM (see _warm), and a bound on its time for a very slow box. Misses
     # run on JVMs the hits warmed; the miss path gets a short warm-up of its own (stock
@@ -374,17 +492,22 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
                 Setup("sharded", shard_procs, ports),
             ]
             ceiling_setup = Setup("ceiling", ceiling_procs, ceiling_ports, check_item=False)
-            runs = (
-                (False, hit_s, hits, [*setups, ceiling_setup]),
-                (True, miss_s, misses, setups),
-            )
-            for miss, duration_s, options, measured in runs:
-                for setup in measured:
-                    connections = 2 if miss and setup.label == "stock" else SERVICES
-                    figures.update(
-                        measure(setup, duration_s=duration_s, miss=miss, workdir=root,
-                                connections=connections, **options)
-                    )  # fmt: skip
+            hit_setups = [*setups, ceiling_setup]
+            for setup in hit_setups:
+                figures.update(warm_up(setup, miss=False, workdir=root, **hits))
+            windows = interleaved(
+                hit_setups, stubs_per_service=stubs_per_service, rounds=rounds,
+                round_s=round_s, workdir=root,
+            )  # fmt: skip
+            for label, measured in windows.items():
+                figures.update(window_figures(label, measured))
+            figures.update(round_ratios(windows))
+            for setup in setups:
+                connections = 2 if setup.label == "stock" else SERVICES
+                figures.update(
+                    measure(setup, duration_s=miss_s, miss=True, workdir=root,
+                            connections=connections, **misses)
+                )  # fmt: skip
         finally:
             for p in reversed(started):
                 p.stop(timeout_s=10)

@@ -49,13 +49,13 @@ run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock)
 browser: ## The console tests' headless browser: Debian's chromium and chromium-driver
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
-test: install browser ## Run unit and integration tests against real Envoy, Redis, WireMock and a browser
+test: install browser wrk ## Run unit and integration tests against real Envoy, Redis, WireMock and a browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
 test-unit: install ## Run only the unit tests (no network)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/unit
 
-test-integration: install browser ## Run only the integration tests
+test-integration: install browser wrk ## Run only the integration tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration
 
 test-box: install ## Run only the cluster-in-a-box tests, the runbook's included (root: installs docker.io, starts dockerd, builds images)

@@ -22,6 +22,17 @@ Each measurement starts after the same warm-up per JVM: every JVM has served
 ``WARMUP_REQUESTS_PER_JVM`` requests and stopped getting cheaper (``_warm``), as a
 long-running one has.
 
+Hits are then measured in ``HIT_ROUNDS`` interleaved rounds (stock, launcher, ceiling,
+stock, launcher, ceiling...; ``HIT_ROUND_S`` each, every JVM kept running and warm), so
+that the box getting faster or slower moves all three setups of a round alike. Each
+ratio (``serving.rps_ratio_to_stock``, ``ceiling_rps_ratio_to_stock``,
+``rps_ratio_to_ceiling``, ``cpu_ratio_to_stock``, ``ceiling_cpu_ratio_to_stock``) is
+the median of its per-round ratios, with their range in ``<key>_min`` and ``<key>_max``.
+A setup's own figures (``serving.<setup>.rps``, ``p50_ms``, ``p99_ms``,
+``jvm_cpu_ms_per_request``) are the median of its rounds; ``wrong_or_failed`` counts
+every round; ``loadgen_cpu_share`` and ``loadgen_cpu_us_per_request`` (wrk's CPU) cover
+all its rounds. Misses are measured once per setup, as before.
+
 Throughput is a ratio measured side by side, but it moves with the box's load
 (stock, at milliseconds of CPU a request, loses more to other processes than the
 launcher). JVM CPU per request comes from the processes' CPU time and hardly moves:
@@ -63,7 +74,7 @@ WARMUP_STEADY_WINDOWS = 2
 WARMUP_STEADY_SHARE = 0.9
 # Warm hits are measured in rounds, each setup in turn (see interleaved).
 HIT_ROUNDS = 4
-HIT_ROUND_S = 6.0
+HIT_ROUND_S = 5.0
 
 
 def service_host(i: int) -> str:

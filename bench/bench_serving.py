@@ -35,9 +35,10 @@ all its rounds. Misses are measured once per setup, as before.
 
 Throughput is a ratio measured side by side, but it moves with the box's load
 (stock, at milliseconds of CPU a request, loses more to other processes than the
-launcher). JVM CPU per request comes from the processes' CPU time and hardly moves:
-``serving.cpu_ratio_to_stock`` and ``serving.ceiling_cpu_ratio_to_stock`` are the
-figures to trust on a busy box.
+launcher). JVM CPU per request comes from the processes' CPU time and moves much less
+within a run (``serving.cpu_ratio_to_stock`` and ``serving.ceiling_cpu_ratio_to_stock``
+are the figures to trust on a busy box), though stock's own grows with the box's load
+(its scan of every stub shares the caches with the other work): see docs/serving.md.
 """
 
 from __future__ import annotations

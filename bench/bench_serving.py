@@ -22,8 +22,8 @@ Each measurement starts after the same warm-up per JVM: every JVM has served
 ``WARMUP_REQUESTS_PER_JVM`` requests and stopped getting cheaper (``_warm``), as a
 long-running one has.
 
-Hits are then measured in ``HIT_ROUNDS`` interleaved rounds (stock, launcher, ceiling,
-stock, launcher, ceiling...; ``HIT_ROUND_S`` each, every JVM kept running and warm), so
+Hits are then measured in ``HIT_ROUNDS`` interleaved rounds (stock, launcher, ceiling;
+launcher, ceiling, stock; ...; ``HIT_ROUND_S`` each, every JVM kept running and warm), so
 that the box getting faster or slower moves all three setups of a round alike. Each
 ratio (``serving.rps_ratio_to_stock``, ``ceiling_rps_ratio_to_stock``,
 ``rps_ratio_to_ceiling``, ``cpu_ratio_to_stock``, ``ceiling_cpu_ratio_to_stock``) is
@@ -287,8 +287,10 @@ def interleaved(
     round sees the box in about the same state for each setup, so a change in the
     box's speed moves a round's figures together instead of landing in their ratio."""
     windows: dict[str, list[Window]] = {setup.label: [] for setup in setups}
-    for _ in range(rounds):
-        for setup in setups:
+    for round_index in range(rounds):
+        # Each round starts one setup later, so that none always follows the same one.
+        shift = round_index % len(setups)
+        for setup in setups[shift:] + setups[:shift]:
             targets = _targets(setup, stubs_per_service=stubs_per_service, miss=False)
             windows[setup.label].append(drive(setup, targets, duration_s=round_s, workdir=workdir))
     return windows

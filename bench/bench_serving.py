@@ -464,6 +464,34 @@ def _ratios(figures: dict[str, float | int | str]) -> None:
     figures["serving.ceiling_rps"] = figures["serving.ceiling.rps"]
 
 
+def _hits(
+    setups: list[Setup],
+    *,
+    rounds: int,
+    round_s: float,
+    workdir: Path,
+    stubs_per_service: int,
+    warmup_requests_per_jvm: int,
+    warmup_max_s: float,
+) -> dict[str, float]:
+    """Every setup warmed (see _warm), then measured in interleaved rounds: each setup's
+    figures and the per-round ratios."""
+    figures: dict[str, float] = {}
+    for setup in setups:
+        figures.update(
+            warm_up(setup, stubs_per_service=stubs_per_service, miss=False, workdir=workdir,
+                    warmup_requests_per_jvm=warmup_requests_per_jvm, warmup_max_s=warmup_max_s)
+        )  # fmt: skip
+    windows = interleaved(
+        setups, stubs_per_service=stubs_per_service, rounds=rounds, round_s=round_s,
+        workdir=workdir,
+    )  # fmt: skip
+    for label, measured in windows.items():
+        figures.update(window_figures(label, measured))
+    figures.update(round_ratios(windows))
+    return figures
+
+
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
     if not wrk_available():
         raise RuntimeError("wrk not found: `make bench` installs it (Debian package wrk)")
@@ -506,16 +534,10 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
                 Setup("sharded", shard_procs, ports),
             ]
             ceiling_setup = Setup("ceiling", ceiling_procs, ceiling_ports, check_item=False)
-            hit_setups = [*setups, ceiling_setup]
-            for setup in hit_setups:
-                figures.update(warm_up(setup, miss=False, workdir=root, **hits))
-            windows = interleaved(
-                hit_setups, stubs_per_service=stubs_per_service, rounds=rounds,
-                round_s=round_s, workdir=root,
+            figures.update(
+                _hits([*setups, ceiling_setup], rounds=rounds, round_s=round_s, workdir=root,
+                      **hits)
             )  # fmt: skip
-            for label, measured in windows.items():
-                figures.update(window_figures(label, measured))
-            figures.update(round_ratios(windows))
             for setup in setups:
                 connections = 2 if setup.label == "stock" else SERVICES
                 figures.update(

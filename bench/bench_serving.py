@@ -280,6 +280,13 @@ def warm_up(
     return {f"serving.{label}.{key}": value for key, value in warm.items()}
 
 
+def round_order(setups: list[Setup], round_index: int) -> list[Setup]:
+    """The setups in the order round ``round_index`` drives them: each round starts one
+    setup later, so that none always follows the same one."""
+    shift = round_index % len(setups)
+    return setups[shift:] + setups[:shift]
+
+
 def interleaved(
     setups: list[Setup], *, stubs_per_service: int, rounds: int, round_s: float, workdir: Path
 ) -> dict[str, list[Window]]:
@@ -288,9 +295,7 @@ def interleaved(
     box's speed moves a round's figures together instead of landing in their ratio."""
     windows: dict[str, list[Window]] = {setup.label: [] for setup in setups}
     for round_index in range(rounds):
-        # Each round starts one setup later, so that none always follows the same one.
-        shift = round_index % len(setups)
-        for setup in setups[shift:] + setups[:shift]:
+        for setup in round_order(setups, round_index):
             targets = _targets(setup, stubs_per_service=stubs_per_service, miss=False)
             windows[setup.label].append(drive(setup, targets, duration_s=round_s, workdir=workdir))
     return windows

@@ -1,11 +1,13 @@
-"""The serving bench's own logic: when a JVM counts as warm, and the ceiling's stub."""
+"""The serving bench's own logic: when a JVM counts as warm, the ceiling's stub, and the rounds."""
 
 from __future__ import annotations
 
 from bench.bench_serving import (
     WARMUP_STEADY_SHARE,
+    Setup,
     Window,
     ceiling_stub,
+    round_order,
     round_ratios,
     spread,
     steady,
@@ -86,3 +88,14 @@ def test_window_figures_take_the_median_window_and_count_every_failure() -> None
     assert figures["serving.sharded.wrong_or_failed"] == 10
     # 1.5 s of wrk CPU over 6 s on every core; 1.5 s over 610 requests.
     assert figures["serving.sharded.loadgen_cpu_us_per_request"] == round(1.5e6 / 610, 1)
+
+
+def test_each_round_starts_one_setup_later() -> None:
+    setups = [Setup(label, [], {}) for label in ("stock", "sharded", "ceiling")]
+    orders = [[s.label for s in round_order(setups, r)] for r in range(4)]
+    assert orders == [
+        ["stock", "sharded", "ceiling"],
+        ["sharded", "ceiling", "stock"],
+        ["ceiling", "stock", "sharded"],
+        ["stock", "sharded", "ceiling"],
+    ]

@@ -121,6 +121,9 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         )
         result: Finished | None = None
         hooks = _ASSEMBLER_HOOKS
+        # Observability mode is the filter's setting, the same on each message of a
+        # stream: once one says so, the others are not asked (a protobuf field read each).
+        observing = False
         self._load.stream_started()
         try:
             while result is None:
@@ -136,7 +139,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")
                     result = Finished(drop_reason="internal_error")
-                if not message.observability_mode:
+                if not observing and not (observing := message.observability_mode):
                     skip_rest = result is not None and result.exchange is None
                     reply = continue_response(message, skip_rest=skip_rest)
                     if reply is not None:

@@ -25,6 +25,7 @@ from grpc_health.v1.health import aio as health_aio
 from ext_proc_server.capture import protos
 from ext_proc_server.capture.grpc_options import server_credentials, server_options
 from ext_proc_server.capture.servicer import ExtProcServicer
+from ext_proc_server.capture.stream_metrics import FLUSH_EVERY_S, flush_every
 from ext_proc_server.core.config import CollectorConfig, MockadoConfig
 from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.exchange import Exchange
@@ -87,6 +88,8 @@ class CaptureServer:
     * ``interceptors``: ``grpc.aio.ServerInterceptor`` objects around every RPC
       (authentication, tracing, fault injection).
     * ``serve_http``: serve the probe app; False when a supervisor serves it.
+    * ``metrics_every_s``: how often the streams' tallied metrics reach Prometheus (also
+      before each scrape of the probe app, and on stop).
     """
 
     def __init__(
@@ -97,8 +100,10 @@ class CaptureServer:
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
         serve_http: bool = True,
         worker_index: int = 0,
+        metrics_every_s: float = FLUSH_EVERY_S,
     ) -> None:
         self._collector = config.collector
+        self._metrics_every_s = metrics_every_s
         self._sink = sink
         self._interceptors = tuple(interceptors)
         self._serve_http = serve_http
@@ -107,6 +112,8 @@ class CaptureServer:
         self._grpc: grpc.aio.Server | None = None
         self._health: health_aio.HealthServicer | None = None
         self._probes: Any = None
+        self._servicer: ExtProcServicer | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._sink_started = False
         self.grpc_port = 0
 
@@ -133,11 +140,17 @@ class CaptureServer:
         self.grpc_port = self._listen(server, credentials)
         await server.start()
         self._grpc = server
+        self._flusher = asyncio.get_running_loop().create_task(
+            flush_every(self.flush_metrics, self._metrics_every_s)
+        )
         sink.start()
         self._sink_started = True
         if self._serve_http:
             self._probes = await serve_probes(
-                ready_check=lambda: redis_ready(redis), host=BIND_HOST, port=collector.http_port
+                ready_check=lambda: redis_ready(redis),
+                host=BIND_HOST,
+                port=collector.http_port,
+                before_scrape=self.flush_metrics,
             )
         log.info(
             "ext_proc server %d started: grpc port %d (%s), http port %s",
@@ -154,7 +167,7 @@ class CaptureServer:
         )
         # The sink's repeat index (the capture pipeline's) lets a stream end a repeat itself.
         repeats = getattr(sink, "repeats", None)
-        servicer = ExtProcServicer(
+        servicer = self._servicer = ExtProcServicer(
             config=self._collector, submit=sink.submit, repeats=repeats, load=load
         )
         protos.add_servicer_to_server(servicer, server)
@@ -179,12 +192,21 @@ class CaptureServer:
             await self._grpc.stop(grace=SHUTDOWN_GRACE_S)
         if self._sink is not None and self._sink_started:
             await self._sink.stop(drain_timeout_s=DRAIN_TIMEOUT_S)
+        if self._flusher is not None:
+            self._flusher.cancel()
+        # Every stream has ended: its counts reach the metrics (a worker's files) now.
+        self.flush_metrics()
         if self._probes is not None:
             self._probes.should_exit = True
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 await self._redis.aclose()
         log.info("ext_proc server %d stopped", self._worker_index)
+
+    def flush_metrics(self) -> None:
+        """Add the streams' metrics tallied since the last call to Prometheus."""
+        if self._servicer is not None:
+            self._servicer.flush_metrics()
 
     async def run(self, *, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """Start, set ``ready``, serve until ``stop`` is set (or the task is cancelled),

@@ -23,7 +23,7 @@ from ext_proc_server.capture import protos
 from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta, stream_meta
 from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, hooks_of
-from ext_proc_server.core import metrics
+from ext_proc_server.capture.stream_metrics import StreamTally
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.stream_load import StreamLoad
@@ -78,7 +78,9 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
     (the capture pipeline's, which never blocks). ``repeats``: the repeat fast path's
     index (the pipeline's), so a repeat of a recorded exchange ends at its stream.
     ``load``: where the streams in progress are counted (shared with the pipeline, which
-    yields to them; default: counted here only)."""
+    yields to them; default: counted here only). The per-stream metrics reach Prometheus
+    when :meth:`flush_metrics` is called (the server calls it on a timer, before a scrape
+    it serves and on stop)."""
 
     def __init__(
         self,
@@ -97,13 +99,11 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._metas: dict[tuple[Any, ...], StreamMeta] = {}
         self._last_metadata: tuple[Any, ...] | None = None
         self._last_meta = StreamMeta()
-        self._requests: dict[tuple[str, int | None], Any] = {}
-        self._drops: dict[str, Any] = {}
         # Streams in progress (on the event loop only), against the configured bound.
         self._load = load or StreamLoad(busy_above=config.pipeline_pause_streams)
         self._max_streams = config.max_concurrent_streams
-        self._duration = metrics.COLLECTOR_REQUEST_DURATION
-        self._truncated = metrics.COLLECTOR_TRUNCATED
+        # Per-stream metrics, folded into Prometheus by flush_metrics.
+        self._tally = StreamTally()
 
     async def Process(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         if self._load.active >= self._max_streams:
@@ -121,6 +121,9 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         )
         result: Finished | None = None
         hooks = _ASSEMBLER_HOOKS
+        # Observability mode is the filter's setting, the same on each message of a
+        # stream: once one says so, the others are not asked (a protobuf field read each).
+        observing = False
         self._load.stream_started()
         try:
             while result is None:
@@ -136,7 +139,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")
                     result = Finished(drop_reason="internal_error")
-                if not message.observability_mode:
+                if not observing and not (observing := message.observability_mode):
                     skip_rest = result is not None and result.exchange is None
                     reply = continue_response(message, skip_rest=skip_rest)
                     if reply is not None:
@@ -172,38 +175,26 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._last_metadata, self._last_meta = metadata, found
         return found
 
+    def flush_metrics(self) -> None:
+        """Add the streams' tallies to the Prometheus metrics."""
+        self._tally.flush()
+
     def _account(self, assembler: StreamAssembler, result: Finished | None, started: float) -> None:
+        tally = self._tally
         if not assembler.started:
             # Garbage before any request headers is no exchange, but it is counted.
             if result is not None and result.drop_reason not in ("", "incomplete"):
-                metrics.COLLECTOR_DROPPED.labels(reason=result.drop_reason).inc()
+                tally.dropped(result.drop_reason)
             return
-        self._duration.observe(time.perf_counter() - started)
-        # Keyed by the method as sent (bounded: past the cache size, cleared).
-        key = (assembler.method, assembler.status)
-        counter = self._requests.get(key)
-        if counter is None:
-            if len(self._requests) >= _META_CACHE_SIZE:
-                self._requests.clear()
-            labels = (
-                metrics.method_label(assembler.method),
-                metrics.status_label(assembler.status),
-            )
-            counter = self._requests[key] = metrics.COLLECTOR_REQUESTS.labels(*labels)
-        counter.inc()
+        tally.stream(time.perf_counter() - started, assembler.method, assembler.status)
         if result is None:
             return
         if result.exchange is not None:
             if result.exchange.truncated:
-                self._truncated.inc()
+                tally.truncated()
             accepted = self._submit(result.exchange)
             if accepted and result.repeat_key is not None and self._repeats is not None:
                 # Only an exchange the pipeline holds: a dropped one's key is not kept.
                 self._repeats.hand_over(result.exchange, result.repeat_key)
         elif result.drop_reason:
-            drop = self._drops.get(result.drop_reason)
-            if drop is None:
-                drop = self._drops[result.drop_reason] = metrics.COLLECTOR_DROPPED.labels(
-                    reason=result.drop_reason
-                )
-            drop.inc()
+            tally.dropped(result.drop_reason)

@@ -87,6 +87,7 @@ class Supervisor:
         self._listening = [self._context.Event() for _ in range(workers - 1)]
         self._children: list[multiprocessing.process.BaseProcess] = []
         self._own_ready = asyncio.Event()
+        self._own: CaptureServer | None = None
         self._redis: Any = None
 
     def _spawn(self, child: int) -> multiprocessing.process.BaseProcess:
@@ -128,7 +129,7 @@ class Supervisor:
 
     async def _serve_own(self, stop: asyncio.Event) -> None:
         """Worker 0, on this process's event loop (its metrics go to the shared dir)."""
-        server = CaptureServer(self._config, serve_http=False, worker_index=0)
+        server = self._own = CaptureServer(self._config, serve_http=False, worker_index=0)
         tuned = asyncio.get_running_loop().create_task(tune_gc(self._own_ready))
         try:
             await server.run(stop=stop, ready=self._own_ready)
@@ -148,7 +149,10 @@ class Supervisor:
             tls=collector.redis_tls,
         )
         probes = await serve_probes(
-            ready_check=self.ready_check, host=BIND_HOST, port=collector.http_port
+            ready_check=self.ready_check,
+            host=BIND_HOST,
+            port=collector.http_port,
+            before_scrape=self._flush_own,
         )
         log.info(
             "ext_proc supervisor: %d workers, http port %d",
@@ -160,6 +164,12 @@ class Supervisor:
         probes.should_exit = True
         with contextlib.suppress(Exception):
             await self._redis.aclose()
+
+    def _flush_own(self) -> None:
+        # Worker 0 shares this process: its counts are exact in a scrape, the other
+        # workers' at most stream_metrics.FLUSH_EVERY_S old.
+        if self._own is not None:
+            self._own.flush_metrics()
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Restart a worker that exited, until ``stop`` is set."""

@@ -33,8 +33,14 @@ def _registry() -> CollectorRegistry:
 
 
 def build_probe_app(
-    *, ready_check: ReadyCheck, extra_routes: Sequence[BaseRoute] = ()
+    *,
+    ready_check: ReadyCheck,
+    extra_routes: Sequence[BaseRoute] = (),
+    before_scrape: Callable[[], None] | None = None,
 ) -> Starlette:
+    """``before_scrape``: called before each /metrics answer (a server that tallies
+    metrics in batches folds them in, so the scrape is exact)."""
+
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -50,6 +56,8 @@ def build_probe_app(
         )
 
     async def metrics(_: Request) -> Response:
+        if before_scrape is not None:
+            before_scrape()
         return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
@@ -63,7 +71,12 @@ def build_probe_app(
 
 
 async def serve_probes(
-    *, ready_check: ReadyCheck, host: str, port: int, extra_routes: Sequence[BaseRoute] = ()
+    *,
+    ready_check: ReadyCheck,
+    host: str,
+    port: int,
+    extra_routes: Sequence[BaseRoute] = (),
+    before_scrape: Callable[[], None] | None = None,
 ) -> uvicorn.Server:
     """Start the probe app on the running loop; returns the server (call ``should_exit``).
 
@@ -79,7 +92,9 @@ async def serve_probes(
     sock.listen(128)
     sock.setblocking(False)
     config = uvicorn.Config(
-        build_probe_app(ready_check=ready_check, extra_routes=extra_routes),
+        build_probe_app(
+            ready_check=ready_check, extra_routes=extra_routes, before_scrape=before_scrape
+        ),
         log_level="warning",
         access_log=False,
         lifespan="off",

@@ -349,7 +349,12 @@ def test_workers_share_one_port_and_the_parent_aggregates_metrics(
         for n in range(20):
             assert client.get(f"{envoy.url}/echo/w{n}").status_code == 200
     wait_until(lambda: len(ext.captured()) == 20, what="20 mappings")
-    assert ext.metric("collector_requests_total", method="GET", status="2xx") == 20
+    # Worker 0's streams are counted at the scrape, the other's within a second.
+    wait_until(
+        lambda: ext.metric("collector_requests_total", method="GET", status="2xx") == 20,
+        what="20 requests counted",
+        explain=lambda: counters(ext),
+    )
     # The gauge is summed over the live workers, not reported per process.
     assert ext.metric("collector_queue_size") == 0
     assert "collector_queue_size{pid=" not in ext.metrics()

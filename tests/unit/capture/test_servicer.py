@@ -37,6 +37,7 @@ def process(messages, config=None):
     servicer = ExtProcServicer(config=config or CollectorConfig(), submit=submitted.append)
     context = FakeContext(messages)
     asyncio.run(servicer.Process(iter(()), context))
+    servicer.flush_metrics()  # as before a scrape
     return submitted, context
 
 

@@ -27,7 +27,8 @@ computed only for Redis, the fingerprint only when a response is recorded or its
 changed.
 Repeats are counted per mapping id (:meth:`RepeatIndex.drain_counts`): the pipeline hands
 the counts of each batch to ``Stages.seen_again``, the hook that refreshes a stub's
-``last_seen``.
+``last_seen``. The repeats are counted in ints too and reach Prometheus in batches
+(:meth:`RepeatIndex.flush_metrics`), like the streams' metrics.
 """
 
 from __future__ import annotations
@@ -208,10 +209,10 @@ class RepeatIndex:
         self._counts: dict[str, int] = {}
         self._handed: dict[str, RepeatKey] = {}
         self._lock = threading.Lock()
-        self._local_hits = COLLECTOR_REPEATS.labels(level="local")
-        self._redis_hits = COLLECTOR_REPEATS.labels(level="redis")
-        # A repeat is a duplicate found early: every exchange keeps one dedup outcome.
-        self._duplicates = COLLECTOR_DEDUPLICATION.labels(result="duplicate")
+        # Repeats found since the last flush_metrics, by level: plain ints under the lock
+        # (a Prometheus inc takes its own lock, about 6k instructions a repeat each).
+        self._local_hits = 0
+        self._redis_hits = 0
 
     # -- keys -----------------------------------------------------------------------
 
@@ -324,6 +325,7 @@ class RepeatIndex:
                     self._counts[mapping_id] = count + 1
                 elif len(self._counts) < self._capacity:
                     self._counts[mapping_id] = 1
+                self._local_hits += 1
         if not same:
             # Other bytes: parse the shape (outside the lock).
             if fingerprint != self.fingerprint_of(key):
@@ -333,8 +335,7 @@ class RepeatIndex:
                 self._recorded[key.local] = (fingerprint, mapping_id, exact, recorded_at)
                 self._recorded.move_to_end(key.local)
                 self._count(mapping_id)
-        self._local_hits.inc()
-        self._duplicates.inc()
+                self._local_hits += 1
         return mapping_id
 
     def remember(self, key: RepeatKey, mapping_id: str) -> None:
@@ -368,8 +369,7 @@ class RepeatIndex:
         self.remember(key, mapping_id)
         with self._lock:
             self._count(mapping_id)
-        self._redis_hits.inc()
-        self._duplicates.inc()
+            self._redis_hits += 1
         return mapping_id
 
     # -- repeat counts (the last_seen hook) ---------------------------------------------
@@ -388,6 +388,24 @@ class RepeatIndex:
         with self._lock:
             counts, self._counts = self._counts, {}
         return counts
+
+    # -- metrics ----------------------------------------------------------------------
+
+    def flush_metrics(self) -> None:
+        """Add the repeats found since the last call to ``collector_repeats_total`` (by
+        level) and to the duplicates of
+        ``collector_deduplication_operations_total``: a repeat is a
+        duplicate found early, so every exchange keeps one dedup outcome. The capture
+        server calls it with its stream tallies (on a timer, before a scrape, on stop)."""
+        with self._lock:
+            local, redis = self._local_hits, self._redis_hits
+            self._local_hits = self._redis_hits = 0
+        if local:
+            COLLECTOR_REPEATS.labels(level="local").inc(local)
+        if redis:
+            COLLECTOR_REPEATS.labels(level="redis").inc(redis)
+        if local or redis:
+            COLLECTOR_DEDUPLICATION.labels(result="duplicate").inc(local + redis)
 
     def __len__(self) -> int:
         with self._lock:

@@ -55,6 +55,9 @@ _PERSON_RESPONSE = b"mockado-resp"
 # Query parameter names seen (snake-cased once each, for the noise test).
 _FIELD_KEY_CACHE_SIZE = 4096
 _field_key = lru_cache(maxsize=_FIELD_KEY_CACHE_SIZE)(field_key)
+# Request heads (method, host, path, query) kept, and their characters at most.
+_HEAD_CACHE_SIZE = 4096
+_HEAD_CACHE_CHARS = 4 * 1024 * 1024
 # The type of each JSON scalar in a shape.
 _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 
@@ -209,6 +212,11 @@ class RepeatIndex:
         self._counts: dict[str, int] = {}
         self._handed: dict[str, RepeatKey] = {}
         self._lock = threading.Lock()
+        # The head of each request's key by its parts: a repeat's query is not sorted and
+        # filtered again, and its head's hash is kept by the string. Bounded in entries
+        # and in characters (the keys hold about as many again): URLs can be long.
+        self._heads: dict[tuple[str, str, str, str, Pairs], str] = {}
+        self._head_chars = 0
         # Repeats found since the last flush_metrics, by level: plain ints under the lock
         # (a Prometheus inc takes its own lock, about 6k instructions a repeat each).
         self._local_hits = 0
@@ -229,13 +237,28 @@ class RepeatIndex:
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: the canonical host;
         ``body_state``: "", "truncated" or "dropped" (what became of the request body)."""
+        parts = (method, host, path, body_state, query)
+        head = self._heads.get(parts)
+        if head is None:
+            head = self._head(parts)
+        return RepeatKey(self, head, body[: self._body_limit], response)
+
+    def _head(self, parts: tuple[str, str, str, str, Pairs]) -> str:
+        # A pure function of its parts (the normalizer holds no state past construction),
+        # so kept without the lock: a race recomputes or drops an entry, never changes one.
+        method, host, path, body_state, query = parts
         if query:
             noise = self._normalizer.noise_fields(path)
             params = sorted(f"{n}={v}" for n, v in query if _field_key(n) not in noise)
             head = "\x00".join((method, host, path, body_state, "&".join(params)))
         else:
             head = "\x00".join((method, host, path, body_state, ""))
-        return RepeatKey(self, head, body[: self._body_limit], response)
+        if len(self._heads) >= _HEAD_CACHE_SIZE or self._head_chars >= _HEAD_CACHE_CHARS:
+            self._heads.clear()
+            self._head_chars = 0
+        self._heads[parts] = head
+        self._head_chars += len(head)
+        return head
 
     def keyed_digest(self, head: str, body: bytes) -> bytes:
         """The Secret-keyed digest of a repeat key's parts."""

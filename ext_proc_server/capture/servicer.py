@@ -80,7 +80,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
     ``load``: where the streams in progress are counted (shared with the pipeline, which
     yields to them; default: counted here only). The per-stream metrics reach Prometheus
     when :meth:`flush_metrics` is called (the server calls it on a timer, before a scrape
-    it serves and on stop)."""
+    it serves and on stop), with the repeats the index counted."""
 
     def __init__(
         self,
@@ -176,8 +176,11 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         return found
 
     def flush_metrics(self) -> None:
-        """Add the streams' tallies to the Prometheus metrics."""
+        """Add the streams' tallies, and the repeats counted by the index, to the
+        Prometheus metrics."""
         self._tally.flush()
+        if self._repeats is not None:
+            self._repeats.flush_metrics()
 
     def _account(self, assembler: StreamAssembler, result: Finished | None, started: float) -> None:
         tally = self._tally

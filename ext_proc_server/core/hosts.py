@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 # An RFC 1123 label (Kubernetes Service and namespace names), and the same with fnmatch
@@ -25,6 +26,8 @@ _PATTERN_LABEL = re.compile(r"[-a-z0-9*?\[\]!]+")
 # Names the cluster's DNS never resolves through its search path.
 _NEVER_IN_CLUSTER = frozenset({"localhost"})
 _CACHE_SIZE = 4096
+# Envoy cluster names kept (a few per sidecar): each response names one.
+_CLUSTER_CACHE_SIZE = 1024
 
 
 def host_of(authority: str) -> str:
@@ -57,6 +60,7 @@ def port_of(authority: str) -> str:
     return port
 
 
+@lru_cache(maxsize=_CLUSTER_CACHE_SIZE)
 def cluster_fqdn_of(cluster_name: str) -> str:
     """The destination FQDN in an Istio outbound cluster name, else "".
 
@@ -75,7 +79,7 @@ class ClusterHosts:
     exchange's own: ``name.ns`` is a Service only when ``ns`` is one of them.
     """
 
-    __slots__ = ("_cache", "_svc_suffix", "cluster_domain", "namespaces")
+    __slots__ = ("_cache", "_preferred", "_svc_suffix", "cluster_domain", "namespaces")
 
     def __init__(
         self, *, cluster_domain: str = DEFAULT_CLUSTER_DOMAIN, namespaces: Iterable[str] = ()
@@ -84,6 +88,7 @@ class ClusterHosts:
         self.namespaces = frozenset(n.lower() for n in namespaces)
         self._svc_suffix = f".svc.{self.cluster_domain}"
         self._cache: dict[tuple[str, str], str] = {}
+        self._preferred: dict[tuple[str, str], str] = {}
 
     def canonical(self, authority: str, *, namespace: str = "") -> str:
         """The canonical host of an authority seen from ``namespace`` (no port)."""
@@ -139,7 +144,18 @@ class ClusterHosts:
     def prefer_cluster_fqdn(self, authority: str, fqdn: str) -> str:
         """``authority`` with its host replaced by ``fqdn`` (Envoy's destination Service)
         when that is the Service the authority names, or when the authority is an IP; the
-        port is kept. Else ``authority`` unchanged (an egress gateway, a rewritten route)."""
+        port is kept. Else ``authority`` unchanged (an egress gateway, a rewritten route).
+        Kept per (authority, FQDN), as :meth:`canonical`: each response of a mesh asks."""
+        key = (authority, fqdn)
+        found = self._preferred.get(key)
+        if found is None:
+            found = self._prefer_cluster_fqdn(authority, fqdn)
+            if len(self._preferred) >= _CACHE_SIZE:
+                self._preferred.clear()
+            self._preferred[key] = found
+        return found
+
+    def _prefer_cluster_fqdn(self, authority: str, fqdn: str) -> str:
         if not fqdn.endswith(self._svc_suffix):
             return authority
         host = host_of(authority)

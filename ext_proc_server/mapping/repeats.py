@@ -27,7 +27,8 @@ computed only for Redis, the fingerprint only when a response is recorded or its
 changed.
 Repeats are counted per mapping id (:meth:`RepeatIndex.drain_counts`): the pipeline hands
 the counts of each batch to ``Stages.seen_again``, the hook that refreshes a stub's
-``last_seen``.
+``last_seen``. The repeats are counted in ints too and reach Prometheus in batches
+(:meth:`RepeatIndex.flush_metrics`), like the streams' metrics.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ _PERSON_RESPONSE = b"mockado-resp"
 # Query parameter names seen (snake-cased once each, for the noise test).
 _FIELD_KEY_CACHE_SIZE = 4096
 _field_key = lru_cache(maxsize=_FIELD_KEY_CACHE_SIZE)(field_key)
+# Request heads (method, host, path, query) kept, and their characters at most.
+_HEAD_CACHE_SIZE = 4096
+_HEAD_CACHE_CHARS = 4 * 1024 * 1024
 # The type of each JSON scalar in a shape.
 _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 
@@ -208,10 +212,15 @@ class RepeatIndex:
         self._counts: dict[str, int] = {}
         self._handed: dict[str, RepeatKey] = {}
         self._lock = threading.Lock()
-        self._local_hits = COLLECTOR_REPEATS.labels(level="local")
-        self._redis_hits = COLLECTOR_REPEATS.labels(level="redis")
-        # A repeat is a duplicate found early: every exchange keeps one dedup outcome.
-        self._duplicates = COLLECTOR_DEDUPLICATION.labels(result="duplicate")
+        # The head of each request's key by its parts: a repeat's query is not sorted and
+        # filtered again, and its head's hash is kept by the string. Bounded in entries
+        # and in characters (the keys hold about as many again): URLs can be long.
+        self._heads: dict[tuple[str, str, str, str, Pairs], str] = {}
+        self._head_chars = 0
+        # Repeats found since the last flush_metrics, by level: plain ints under the lock
+        # (a Prometheus inc takes its own lock, about 6k instructions a repeat each).
+        self._local_hits = 0
+        self._redis_hits = 0
 
     # -- keys -----------------------------------------------------------------------
 
@@ -228,13 +237,28 @@ class RepeatIndex:
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: the canonical host;
         ``body_state``: "", "truncated" or "dropped" (what became of the request body)."""
+        parts = (method, host, path, body_state, query)
+        head = self._heads.get(parts)
+        if head is None:
+            head = self._head(parts)
+        return RepeatKey(self, head, body[: self._body_limit], response)
+
+    def _head(self, parts: tuple[str, str, str, str, Pairs]) -> str:
+        # A pure function of its parts (the normalizer holds no state past construction),
+        # so kept without the lock: a race recomputes or drops an entry, never changes one.
+        method, host, path, body_state, query = parts
         if query:
             noise = self._normalizer.noise_fields(path)
             params = sorted(f"{n}={v}" for n, v in query if _field_key(n) not in noise)
             head = "\x00".join((method, host, path, body_state, "&".join(params)))
         else:
             head = "\x00".join((method, host, path, body_state, ""))
-        return RepeatKey(self, head, body[: self._body_limit], response)
+        if len(self._heads) >= _HEAD_CACHE_SIZE or self._head_chars >= _HEAD_CACHE_CHARS:
+            self._heads.clear()
+            self._head_chars = 0
+        self._heads[parts] = head
+        self._head_chars += len(head)
+        return head
 
     def keyed_digest(self, head: str, body: bytes) -> bytes:
         """The Secret-keyed digest of a repeat key's parts."""
@@ -324,6 +348,7 @@ class RepeatIndex:
                     self._counts[mapping_id] = count + 1
                 elif len(self._counts) < self._capacity:
                     self._counts[mapping_id] = 1
+                self._local_hits += 1
         if not same:
             # Other bytes: parse the shape (outside the lock).
             if fingerprint != self.fingerprint_of(key):
@@ -333,8 +358,7 @@ class RepeatIndex:
                 self._recorded[key.local] = (fingerprint, mapping_id, exact, recorded_at)
                 self._recorded.move_to_end(key.local)
                 self._count(mapping_id)
-        self._local_hits.inc()
-        self._duplicates.inc()
+                self._local_hits += 1
         return mapping_id
 
     def remember(self, key: RepeatKey, mapping_id: str) -> None:
@@ -368,8 +392,7 @@ class RepeatIndex:
         self.remember(key, mapping_id)
         with self._lock:
             self._count(mapping_id)
-        self._redis_hits.inc()
-        self._duplicates.inc()
+            self._redis_hits += 1
         return mapping_id
 
     # -- repeat counts (the last_seen hook) ---------------------------------------------
@@ -388,6 +411,24 @@ class RepeatIndex:
         with self._lock:
             counts, self._counts = self._counts, {}
         return counts
+
+    # -- metrics ----------------------------------------------------------------------
+
+    def flush_metrics(self) -> None:
+        """Add the repeats found since the last call to ``collector_repeats_total`` (by
+        level) and to the duplicates of
+        ``collector_deduplication_operations_total``: a repeat is a
+        duplicate found early, so every exchange keeps one dedup outcome. The capture
+        server calls it with its stream tallies (on a timer, before a scrape, on stop)."""
+        with self._lock:
+            local, redis = self._local_hits, self._redis_hits
+            self._local_hits = self._redis_hits = 0
+        if local:
+            COLLECTOR_REPEATS.labels(level="local").inc(local)
+        if redis:
+            COLLECTOR_REPEATS.labels(level="redis").inc(redis)
+        if local or redis:
+            COLLECTOR_DEDUPLICATION.labels(result="duplicate").inc(local + redis)
 
     def __len__(self) -> int:
         with self._lock:

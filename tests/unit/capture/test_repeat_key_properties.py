@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ext_proc_server.capture import StreamMeta, dispatch
 from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
 from ext_proc_server.mapping.repeats import RepeatIndex
 from tests.unit.capture.stream_helpers import make, req_body, req_headers, resp_body, resp_headers
 
@@ -59,3 +60,46 @@ def test_the_stream_key_is_the_key_of_its_exchange(
     assert again.request == done.repeat_key.request
     assert again.exact == done.repeat_key.exact
     assert _REPEATS.fingerprint_of(again) == _REPEATS.fingerprint_of(done.repeat_key)
+
+
+# A noise rule on one path prefix: whether a parameter is noise depends on the path.
+_RULED = CollectorConfig(
+    noise_rules=[{"path_prefix": "/v1/", "fields": ["page", "sessionId"]}], dedup_body_limit=16
+)
+_NAMES = st.sampled_from(["page", "q", "requestId", "_", "session-id", "SessionId", "b", "a"])
+_PAIRS = st.lists(st.tuples(_NAMES, st.text(max_size=6)), max_size=5).map(tuple)
+
+
+def _old_head(method, host, path, body_state, query) -> str:
+    """The head the key was computed from before heads were kept: sorted, noise left out."""
+    noise = NoiseNormalizer(_RULED).noise_fields(path)
+    params = sorted(f"{n}={v}" for n, v in query if field_key(n) not in noise)
+    return "\x00".join((method, host, path, body_state, "&".join(params)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    requests=st.lists(
+        st.tuples(
+            st.sampled_from(["GET", "POST"]),
+            st.sampled_from(["api", "api.payments.svc.cluster.local"]),
+            st.sampled_from(["/v1/items", "/v2/items", "/", "/v1/"]) | st.text(max_size=8),
+            st.sampled_from(["", "truncated", "dropped"]),
+            _PAIRS,
+            st.binary(max_size=40),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_a_kept_head_gives_the_key_computed_afresh(requests):
+    index = RepeatIndex(_RULED)
+    # Each request twice (computed, then kept), in order then reversed.
+    for method, host, path, body_state, query, body in [*requests, *reversed(requests)]:
+        key = index.key(
+            method=method, host=host, path=path, query=query, body=body,
+            body_state=body_state, response=None,
+        )  # fmt: skip
+        head = _old_head(method, host, path, body_state, query)
+        assert key.local == hash((head, body[:16]))
+        assert key.request == index.keyed_digest(head, body[:16])

@@ -1,5 +1,6 @@
 """Per-stream metrics are tallied and folded in batches: the same buckets as observe(),
-exact after a scrape, flushed by the timer and on stop."""
+exact after a scrape, flushed by the timer and on stop. The repeat fast path's counts
+(collector_repeats_total and its duplicates) are folded with them."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ext_proc_server.capture.stream_metrics import (
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig, load_config
 from ext_proc_server.core.probes import build_probe_app
+from ext_proc_server.mapping.repeats import RepeatIndex
 from tests.support.capture_seams import RecordingSink
 from tests.unit.capture.stream_helpers import req_body, req_headers, resp_body, resp_headers
 from tests.unit.capture.test_servicer import FakeContext
@@ -202,3 +204,130 @@ def test_a_server_folds_its_last_streams_in_when_it_stops():
     assert len(sink.exchanges) == 1
     assert served == before  # tallied, not yet folded
     assert stopped - before == 1
+
+
+def repeat_counts() -> tuple[float, float]:
+    """``collector_repeats_total{level="local"}`` and the dedup duplicates."""
+    return (
+        value("collector_repeats_total", level="local"),
+        value("collector_deduplication_operations_total", result="duplicate"),
+    )
+
+
+def recorded_servicer() -> tuple[ExtProcServicer, list]:
+    """A servicer with a repeat index in which ``stream("GET", "200")`` is recorded."""
+    config = CollectorConfig()
+    repeats = RepeatIndex(config)
+    submitted: list = []
+    servicer = ExtProcServicer(config=config, submit=submitted.append, repeats=repeats)
+    asyncio.run(servicer.Process(iter(()), FakeContext(stream("GET", "200"))))
+    (first,) = submitted
+    repeats.remember(repeats.key_of(first), "mapping-1")  # as the pipeline does
+    servicer.flush_metrics()
+    return servicer, submitted
+
+
+def test_a_scrape_counts_every_repeat_exactly_once():
+    servicer, submitted = recorded_servicer()
+
+    async def ready() -> dict[str, bool]:
+        return {}
+
+    def scraped(text: str) -> tuple[float, float]:
+        found = {"local": 0.0, "duplicate": 0.0}
+        for line in text.splitlines():
+            if line.startswith('collector_repeats_total{level="local"} '):
+                found["local"] = float(line.rsplit(" ", 1)[1])
+            if line.startswith('collector_deduplication_operations_total{result="duplicate"} '):
+                found["duplicate"] = float(line.rsplit(" ", 1)[1])
+        return found["local"], found["duplicate"]
+
+    async def scenario() -> list[tuple[float, float]]:
+        app = build_probe_app(ready_check=ready, before_scrape=servicer.flush_metrics)
+        transport = httpx.ASGITransport(app=app)
+        seen = []
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+            seen.append(scraped((await client.get("/metrics")).text))
+            for _ in range(7):
+                await servicer.Process(iter(()), FakeContext(stream("GET", "200")))
+            seen.append(repeat_counts())  # tallied, not yet folded
+            seen.append(scraped((await client.get("/metrics")).text))
+            seen.append(scraped((await client.get("/metrics")).text))  # nothing new
+        return seen
+
+    before, tallied, after, again = asyncio.run(scenario())
+    assert len(submitted) == 1  # the repeats ended at their streams
+    assert tallied == before
+    assert after == (before[0] + 7, before[1] + 7)
+    assert again == after
+
+
+def test_repeats_found_in_redis_are_folded_under_their_level():
+    config = CollectorConfig(dedup_key="k" * 32)
+    recorder, other = RepeatIndex(config), RepeatIndex(config)
+    key = recorder.key(
+        method="GET", host="api", path="/a", query=(), body=b"", body_state="", response=None
+    )
+    claim = recorder.redis_value(key, "mapping-1")
+
+    def redis_now() -> float:
+        return value("collector_repeats_total", level="redis")
+
+    before, duplicates = redis_now(), repeat_counts()[1]
+    for _ in range(3):
+        assert other.recorded_in_redis(key, claim) == "mapping-1"
+    assert other.recorded(key) == "mapping-1"  # remembered: local from now on
+    assert (redis_now(), repeat_counts()[1]) == (before, duplicates)
+    other.flush_metrics()
+    assert redis_now() - before == 3
+    assert repeat_counts()[1] - duplicates == 4
+
+
+class RepeatingSink(RecordingSink):
+    """A sink with a repeat index, as the pipeline's: its streams can end as repeats."""
+
+    def __init__(self, config: CollectorConfig) -> None:
+        super().__init__()
+        self.repeats = RepeatIndex(config)
+
+
+def test_a_server_folds_its_last_repeats_in_when_it_stops():
+    port = procs.free_port()
+    config = load_config(
+        None,
+        env={},
+        overrides={"collector.grpc_port": port, "collector.redis_url": "redis://127.0.0.1:9/0"},
+    )
+    sink = RepeatingSink(config.collector)
+    server = CaptureServer(config, sink=sink, serve_http=False, metrics_every_s=3600)
+
+    async def send(channel: grpc.aio.Channel) -> None:
+        call = channel.stream_stream(
+            METHOD,
+            request_serializer=protos.ProcessingRequest.SerializeToString,
+            response_deserializer=protos.ProcessingResponse.FromString,
+        )(iter(stream("GET", "200")))
+        async for _ in call:
+            pass
+
+    async def scenario() -> tuple[tuple[float, float], ...]:
+        await server.start()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            await send(channel)
+            deadline = time.monotonic() + 10
+            while not sink.exchanges and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            sink.repeats.remember(sink.repeats.key_of(sink.exchanges[0]), "mapping-1")
+            server.flush_metrics()  # the first stream's own counts
+            before = repeat_counts()
+            for _ in range(2):
+                await send(channel)
+        # A stream's count is taken before its RPC returns: both are tallied by now.
+        served = repeat_counts()
+        await server.stop()
+        return before, served, repeat_counts()
+
+    before, served, stopped = asyncio.run(scenario())
+    assert len(sink.exchanges) == 1  # the two repeats ended at their streams
+    assert served == before  # tallied, not yet folded
+    assert stopped == (before[0] + 2, before[1] + 2)

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of, host_of, port_of, url_host
 
@@ -121,6 +123,27 @@ def test_envoys_fqdn_replaces_an_alias_or_an_ip_but_not_another_name() -> None:
     assert HOSTS.prefer_cluster_fqdn("example.com", gateway) == "example.com"
     assert HOSTS.prefer_cluster_fqdn("web.shop:80", fqdn) == "web.shop:80"
     assert HOSTS.prefer_cluster_fqdn("api:8080", "example.com") == "api:8080"
+
+
+_AUTHORITIES = st.sampled_from(
+    ["api", "api:8080", "api.payments", "API.Payments:80", "10.1.2.3:8080", "[::1]:80",
+     "example.com", "web.shop:80", "api.payments.svc"]
+) | st.text(max_size=12)  # fmt: skip
+_FQDNS = st.sampled_from(
+    ["api.payments.svc.cluster.local", "web.shop.svc.cluster.local", "example.com",
+     "api.svc.cluster.local", ""]
+) | st.text(max_size=12)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_AUTHORITIES, _FQDNS), min_size=1, max_size=10))
+def test_a_kept_answer_is_the_one_computed_afresh(pairs: list[tuple[str, str]]) -> None:
+    kept = ClusterHosts(namespaces=["payments"])
+    for authority, fqdn in [*pairs, *reversed(pairs)]:
+        fresh = ClusterHosts(namespaces=["payments"])  # nothing kept yet
+        assert kept.prefer_cluster_fqdn(authority, fqdn) == fresh.prefer_cluster_fqdn(
+            authority, fqdn
+        )
 
 
 @pytest.mark.parametrize(

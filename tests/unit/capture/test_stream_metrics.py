@@ -89,6 +89,17 @@ def stream(method: str = "PUT", status: str = "200"):
     ]
 
 
+async def send_stream(channel: grpc.aio.Channel, method: str, status: str) -> None:
+    """One whole exchange's ext_proc stream over gRPC, read to its end."""
+    call = channel.stream_stream(
+        METHOD,
+        request_serializer=protos.ProcessingRequest.SerializeToString,
+        response_deserializer=protos.ProcessingResponse.FromString,
+    )(iter(stream(method, status)))
+    async for _ in call:
+        pass
+
+
 def test_a_scrape_sees_every_stream_finished_before_it():
     servicer = ExtProcServicer(config=CollectorConfig(), submit=lambda exchange: True)
 
@@ -186,13 +197,7 @@ def test_a_server_folds_its_last_streams_in_when_it_stops():
         before = deletes()
         await server.start()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            call = channel.stream_stream(
-                METHOD,
-                request_serializer=protos.ProcessingRequest.SerializeToString,
-                response_deserializer=protos.ProcessingResponse.FromString,
-            )(iter(stream("DELETE", "204")))
-            async for _ in call:
-                pass
+            await send_stream(channel, "DELETE", "204")
         deadline = time.monotonic() + 10
         while not sink.exchanges and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
@@ -301,19 +306,10 @@ def test_a_server_folds_its_last_repeats_in_when_it_stops():
     sink = RepeatingSink(config.collector)
     server = CaptureServer(config, sink=sink, serve_http=False, metrics_every_s=3600)
 
-    async def send(channel: grpc.aio.Channel) -> None:
-        call = channel.stream_stream(
-            METHOD,
-            request_serializer=protos.ProcessingRequest.SerializeToString,
-            response_deserializer=protos.ProcessingResponse.FromString,
-        )(iter(stream("GET", "200")))
-        async for _ in call:
-            pass
-
     async def scenario() -> tuple[tuple[float, float], ...]:
         await server.start()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            await send(channel)
+            await send_stream(channel, "GET", "200")
             deadline = time.monotonic() + 10
             while not sink.exchanges and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
@@ -321,7 +317,7 @@ def test_a_server_folds_its_last_repeats_in_when_it_stops():
             server.flush_metrics()  # the first stream's own counts
             before = repeat_counts()
             for _ in range(2):
-                await send(channel)
+                await send_stream(channel, "GET", "200")
         # A stream's count is taken before its RPC returns: both are tallied by now.
         served = repeat_counts()
         await server.stop()

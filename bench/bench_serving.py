@@ -49,6 +49,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -236,28 +237,22 @@ def window_figures(label: str, windows: list[Window]) -> dict[str, float]:
 
 
 def measure(
-    setup: Setup,
-    *,
-    stubs_per_service: int,
-    duration_s: float,
-    miss: bool,
-    warmup_requests_per_jvm: int,
-    warmup_max_s: float,
-    workdir: Path,
-    connections: int = SERVICES,
+    setup: Setup, *, duration_s: float, workdir: Path, **warm_options: Any
 ) -> dict[str, float]:
     """Throughput, latency and JVM CPU per request of one setup in one window, driven by
-    wrk (one connection per destination service, on the first ``connections``
-    services), after the same warm-up per JVM (see _warm)."""
-    label = setup.label + ("_miss" if miss else "")
-    targets = _targets(setup, stubs_per_service=stubs_per_service, miss=miss)[:connections]
-    warm = warm_up(
-        setup, stubs_per_service=stubs_per_service, miss=miss,
-        warmup_requests_per_jvm=warmup_requests_per_jvm, warmup_max_s=warmup_max_s,
-        workdir=workdir, connections=connections,
-    )  # fmt: skip
-    window = drive(setup, targets, duration_s=duration_s, workdir=workdir)
-    return {**window_figures(label, [window]), **warm}
+    wrk, after :func:`warm_up` (``warm_options``: its keywords)."""
+    warmed = warm_up(setup, workdir=workdir, **warm_options)
+    window = drive(setup, warmed.targets, duration_s=duration_s, workdir=workdir)
+    return {**window_figures(warmed.label, [window]), **warmed.figures}
+
+
+@dataclass(frozen=True)
+class Warmed:
+    """A warm setup's figure label, what drives it, and its warm-up figures."""
+
+    label: str
+    targets: list[WrkTarget]
+    figures: dict[str, float]
 
 
 def warm_up(
@@ -269,15 +264,17 @@ def warm_up(
     warmup_max_s: float,
     workdir: Path,
     connections: int = SERVICES,
-) -> dict[str, float]:
-    """The same warm-up per JVM (see _warm) -> its figures, ``serving.<label>.warmup_*``."""
+) -> Warmed:
+    """The same warm-up per JVM (see _warm), driven by wrk (one connection per destination
+    service, on the first ``connections`` services); figures ``serving.<label>.warmup_*``."""
     label = setup.label + ("_miss" if miss else "")
     targets = _targets(setup, stubs_per_service=stubs_per_service, miss=miss)[:connections]
     warm = _warm(
         setup, targets, requests=warmup_requests_per_jvm * len(setup.processes),
         max_s=warmup_max_s, workdir=workdir,
     )  # fmt: skip
-    return {f"serving.{label}.{key}": value for key, value in warm.items()}
+    figures = {f"serving.{label}.{key}": value for key, value in warm.items()}
+    return Warmed(label, targets, figures)
 
 
 def round_order(setups: list[Setup], round_index: int) -> list[Setup]:
@@ -485,7 +482,8 @@ def _hits(
     for setup in setups:
         figures.update(
             warm_up(setup, stubs_per_service=stubs_per_service, miss=False, workdir=workdir,
-                    warmup_requests_per_jvm=warmup_requests_per_jvm, warmup_max_s=warmup_max_s)
+                    warmup_requests_per_jvm=warmup_requests_per_jvm,
+                    warmup_max_s=warmup_max_s).figures
         )  # fmt: skip
     windows = interleaved(
         setups, stubs_per_service=stubs_per_service, rounds=rounds, round_s=round_s,

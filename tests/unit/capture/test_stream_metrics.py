@@ -179,13 +179,18 @@ def test_the_timer_flushes_again_after_a_failure(caplog):
     assert "folding the stream tallies failed" in caplog.text
 
 
-def test_a_server_folds_its_last_streams_in_when_it_stops():
-    port = procs.free_port()
-    config = load_config(
+def server_config(port: int):
+    """A collector on ``port`` whose Redis is never reached (port 9: nothing listens)."""
+    return load_config(
         None,
         env={},
         overrides={"collector.grpc_port": port, "collector.redis_url": "redis://127.0.0.1:9/0"},
     )
+
+
+def test_a_server_folds_its_last_streams_in_when_it_stops():
+    port = procs.free_port()
+    config = server_config(port)
     sink = RecordingSink()
     # No timer flush during the test: only the stop can add the count.
     server = CaptureServer(config, sink=sink, serve_http=False, metrics_every_s=3600)
@@ -298,11 +303,7 @@ class RepeatingSink(RecordingSink):
 
 def test_a_server_folds_its_last_repeats_in_when_it_stops():
     port = procs.free_port()
-    config = load_config(
-        None,
-        env={},
-        overrides={"collector.grpc_port": port, "collector.redis_url": "redis://127.0.0.1:9/0"},
-    )
+    config = server_config(port)
     sink = RepeatingSink(config.collector)
     server = CaptureServer(config, sink=sink, serve_http=False, metrics_every_s=3600)
 

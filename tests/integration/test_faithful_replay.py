@@ -27,6 +27,7 @@ from control_plane.render import render_sidecar_envoy
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.pipeline import read_skips
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.http_answers import answer
 from tests.support.processes import poll_until
 
 pytestmark = pytest.mark.integration
@@ -84,19 +85,11 @@ class _Upstream(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         content_type, body = RESPONSES[self.path]
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        answer(self, 200, body, content_type)
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(UPLOADED)))
-        self.end_headers()
-        self.wfile.write(UPLOADED)
+        answer(self, 201, UPLOADED)
 
     def log_message(self, *args: object) -> None:
         pass

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.loadgen import WrkResult, WrkTarget, wrk_closed_loop
+from tests.support.http_answers import answer
 
 ITEMS = 50
 
@@ -26,11 +27,7 @@ def _server(*, status: int, item_offset: int) -> ThreadingHTTPServer:
         def do_GET(self) -> None:
             asked = int(re.match(r"/items/(\d+)", self.path).group(1))
             body = f'{{"service":0,"item":{asked + item_offset},"name":"x"}}'.encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            answer(self, status, body)
 
         def log_message(self, *args: object) -> None:
             pass

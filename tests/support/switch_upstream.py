@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.support.http_answers import answer
+
 
 class SwitchUpstream:
     """``answer``: (status, JSON document) served for every GET; ``calls``: paths served."""
@@ -23,11 +25,7 @@ class SwitchUpstream:
                 upstream.calls.append(self.path)
                 status, document = upstream.answer
                 body = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                answer(self, status, body)
 
             def log_message(self, *_args: object) -> None:
                 return None

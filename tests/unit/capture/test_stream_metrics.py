@@ -179,6 +179,13 @@ def test_the_timer_flushes_again_after_a_failure(caplog):
     assert "folding the stream tallies failed" in caplog.text
 
 
+async def captured(sink: RecordingSink) -> None:
+    """Wait (up to 10 s) until the sink holds an exchange."""
+    deadline = time.monotonic() + 10
+    while not sink.exchanges and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
 def server_config(port: int):
     """A collector on ``port`` whose Redis is never reached (port 9: nothing listens)."""
     return load_config(
@@ -203,9 +210,7 @@ def test_a_server_folds_its_last_streams_in_when_it_stops():
         await server.start()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             await send_stream(channel, "DELETE", "204")
-        deadline = time.monotonic() + 10
-        while not sink.exchanges and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        await captured(sink)
         served = deletes()
         await server.stop()
         return before, served, deletes()
@@ -311,9 +316,7 @@ def test_a_server_folds_its_last_repeats_in_when_it_stops():
         await server.start()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             await send_stream(channel, "GET", "200")
-            deadline = time.monotonic() + 10
-            while not sink.exchanges and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+            await captured(sink)
             sink.repeats.remember(sink.repeats.key_of(sink.exchanges[0]), "mapping-1")
             server.flush_metrics()  # the first stream's own counts
             before = repeat_counts()

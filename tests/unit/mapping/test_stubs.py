@@ -7,6 +7,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpResponse
@@ -18,7 +20,12 @@ from ext_proc_server.mapping import (
     build_mapping,
     skip_reason,
 )
-from ext_proc_server.mapping.stubs import LOWEST_PRIORITY, TRUNCATED_HEADER
+from ext_proc_server.mapping.stubs import (
+    LOWEST_PRIORITY,
+    MAPPING_NAMESPACE,
+    TRUNCATED_HEADER,
+    mapping_id,
+)
 from tests.unit.mapping.mapping_helpers import JSON, UUID, build, json_post, make_exchange
 
 
@@ -52,6 +59,18 @@ def test_id_is_a_uuid_derived_from_the_hash() -> None:
     assert one["id"] == one["uuid"] == again["id"]
     assert other["id"] != one["id"]
     assert str(uuid.UUID(one["id"])) == one["id"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text().filter(lambda t: not any("\ud800" <= c <= "\udfff" for c in t)),
+        st.sampled_from(["", "a" * 64, "é:ü"]),
+    )
+)
+def test_the_id_is_the_uuid5_of_the_hash_it_always_was(dedup_hash: str) -> None:
+    # Stub ids must never change: the uuid5 of the hash in the mapping namespace.
+    assert mapping_id(dedup_hash) == str(uuid.uuid5(MAPPING_NAMESPACE, dedup_hash))
 
 
 def test_basic_request_and_metadata() -> None:

@@ -155,6 +155,22 @@ def test_prepare_queues_the_host_without_port_or_brackets():
         assert again.dedup_hash == prepared.dedup_hash
 
 
+def test_a_number_past_a_double_is_its_own_stub_matching_its_exact_text():
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    queued = {}
+    for body in (b'{"a":1e400}', b'{"a":null}'):
+        exchange = _json_exchange()
+        exchange = exchange.replace(request=dataclasses.replace(exchange.request, body=body))
+        prepared = prepare(exchange, wired, dedup_enabled=True)
+        assert isinstance(prepared, Prepared) and prepared.entry is not None
+        queued[body] = (prepared.mapping_id, decode_entry(prepared.entry)[0])
+    (inf_id, inf_stub), (null_id, null_stub) = queued.values()
+    assert inf_id != null_id
+    # Never an equalToJson WireMock would read as {"a":null}: only this text matches.
+    assert inf_stub["request"]["bodyPatterns"] == [{"equalTo": '{"a":1e400}'}]
+    assert null_stub["request"]["bodyPatterns"][0]["equalToJson"] == {"a": None}
+
+
 def test_undeclared_legacy_text_is_not_guessed_at_but_skipped_and_counted():
     wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
     latin = "Descrição: depósito".encode("latin-1")

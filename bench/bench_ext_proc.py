@@ -31,7 +31,9 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   ``paired_loop_thread_us_over_floor(_repeats)``: mockado's event-loop thread CPU per
   exchange minus the floor's (us), where the streams run; steadier than the whole process.
 * ``ext_proc.stream_repeat_us`` / ``stream_floor_us``: a repeat's stream in-process, and
-  the floor's (``bench.ext_proc_streams``).
+  the floor's (``bench.ext_proc_streams``). ``stream_repeat_mesh_us`` /
+  ``stream_floor_mesh_us`` / ``stream_repeat_mesh_ratio_to_floor``: the same requests as
+  Istio sidecars send them (cluster names, short authorities, the workload as an attribute).
 * ``ext_proc.p99_ratio_to_off``: client p99 through the capturing Envoy over the one that
   captures nothing, requests interleaved; ``floor_p99_ratio_to_off`` the same with the floor.
   ``p50_ratio_to_off`` / ``floor_p50_ratio_to_off``: the same at the median, where Envoy's

@@ -5,11 +5,16 @@ replays one stream's messages as Envoy 1.40 sends them in observability mode (se
 and parsed back as grpc.aio's deserializer does), so both pay the same parsing and
 the difference is each servicer's own Python per stream. mockado's streams repeat
 exchanges recorded first (the repeat fast path: no exchange is built, nothing is
-submitted). Rounds alternate mockado and the floor; each figure is the lowest round.
+submitted). Rounds alternate the sides; each figure is the lowest round.
 
-``python -m bench.ext_proc_streams [ours|floor] [rounds]`` runs one side only, for
-``valgrind --tool=callgrind`` (instruction counts: run it with rounds 0 and N and divide
-the difference by N x STREAMS).
+Two sets of the same requests: the bench's Envoy's (cluster ``upstream``, authority
+``orders.bench``, namespace and workload in the gRPC metadata), and the same as Istio
+sidecars send them (:func:`mesh_streams`: outbound and inbound cluster names, short
+authorities made canonical from the namespace, the workload from the node attributes).
+
+``python -m bench.ext_proc_streams [ours|floor|ours_mesh|floor_mesh] [rounds]`` runs one
+side only, for ``valgrind --tool=callgrind`` (instruction counts: run it with rounds 1 and
+N and divide the difference by (N - 1) x STREAMS).
 """
 
 from __future__ import annotations
@@ -18,29 +23,102 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.ext_proc_servers import FloorServicer, json_body
 from ext_proc_server.capture import ExtProcServicer, protos
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.core.names import (
+    ATTR_CLUSTER_NAME,
+    ATTR_NAMESPACE,
+    ATTR_WORKLOAD,
+    META_BODY_LIMIT,
+    META_NAMESPACE,
+    META_WORKLOAD,
+)
 from ext_proc_server.mapping.repeats import RepeatIndex
 
 STREAMS = 300
 ROUNDS = 5
+Metadata = tuple[tuple[str, str], ...]
 # The gRPC metadata the bench's Envoy sends with every stream.
-METADATA = (
+METADATA: Metadata = (
     ("x-forwarded-for", "192.0.2.2"),
-    ("x-mockado-namespace", "local"),
-    ("x-mockado-workload", "mockado-up"),
+    (META_NAMESPACE, "local"),
+    (META_WORKLOAD, "mockado-up"),
     ("x-envoy-internal", "true"),
 )
+# The bench's Envoy's node and addresses (request attributes), and its upstream cluster.
+BENCH_NODE = {
+    ATTR_WORKLOAD: "mockado-up", ATTR_NAMESPACE: "local", "xds.node.id": "mockado-local",
+    "source.address": "127.0.0.1:42966", "destination.address": "127.0.0.1:44397"}  # fmt: skip
+BENCH_CLUSTER = "upstream"
+
+# -- the mesh: web calls orders, both in namespace shop ------------------------------------
+
+MESH_NAMESPACE = "shop"
+MESH_FQDN = f"orders.{MESH_NAMESPACE}.svc.cluster.local"
+# The names a caller in the namespace gives the Service (each made canonical: MESH_FQDN).
+MESH_AUTHORITIES = ("orders", "orders:8080", f"orders.{MESH_NAMESPACE}")
 
 
-def envoy_stream(n: int) -> list[bytes]:
+class Sidecar(NamedTuple):
+    """An Istio sidecar that captures: the gRPC metadata its stream carries (the rendered
+    EnvoyFilter's ``initial_metadata``, no workload: a namespace's filter serves all its
+    workloads, and what Envoy adds), its node as request attributes, and the cluster its
+    route picks (a response attribute)."""
+
+    metadata: Metadata
+    node: dict[str, str]
+    cluster: str
+
+
+def _sidecar(workload: str, pod: str, ip: str, *, direction: str, cluster: str) -> Sidecar:
+    metadata = (
+        ("x-forwarded-for", ip),
+        (META_NAMESPACE, MESH_NAMESPACE),
+        (META_BODY_LIMIT, "8192"),
+        ("x-mockado-direction", direction),
+        ("x-envoy-internal", "true"),
+    )
+    node = {
+        ATTR_WORKLOAD: workload, ATTR_NAMESPACE: MESH_NAMESPACE,
+        "xds.node.id": f"sidecar~{ip}~{pod}.{MESH_NAMESPACE}~{MESH_NAMESPACE}.svc.cluster.local",
+        "source.address": "10.244.1.17:41562",
+        "destination.address": "10.96.14.2:8080" if direction == "outbound" else f"{ip}:8080",
+    }  # fmt: skip
+    return Sidecar(metadata, node, cluster)
+
+
+# The caller's sidecar (outbound: the cluster names the destination's FQDN) and the
+# callee's (inbound: the cluster names only the port).
+OUTBOUND = _sidecar(
+    "web", "web-6d5f8c7b9-x2x7q", "10.244.1.17",
+    direction="outbound", cluster=f"outbound|8080||{MESH_FQDN}")  # fmt: skip
+INBOUND = _sidecar(
+    "orders", "orders-5c8d7f6b4-k2p9z", "10.244.2.9",
+    direction="inbound", cluster="inbound|8080||")  # fmt: skip
+
+
+class Stream(NamedTuple):
+    """One stream's serialized messages and its gRPC metadata."""
+
+    messages: list[bytes]
+    metadata: Metadata
+
+
+def envoy_stream(
+    n: int,
+    *,
+    authority: str = "orders.bench",
+    node: dict[str, str] | None = None,
+    cluster: str = BENCH_CLUSTER,
+) -> list[bytes]:
     """The serialized messages of the bench's exchange ``n`` as Envoy sends them (taken
     from the bench's Envoy): attributes, eight request headers, each body in one chunk at
-    its Content-Length followed by an empty end-of-stream chunk."""
+    its Content-Length followed by an empty end-of-stream chunk. ``authority``, ``node``
+    (request attributes) and ``cluster``: as another Envoy sends them."""
 
     def headers(pairs: list[tuple[str, str]], end: bool = False) -> protos.HttpHeaders:
         values = [protos.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
@@ -52,23 +130,20 @@ def envoy_stream(n: int) -> list[bytes]:
 
     request_id = f"ac033846-388c-4bf6-805f-{n:012d}"
     request, response = json_body(n), json_body(0)
-    req = [(":authority", "orders.bench"), (":path", f"/api/rec/order{n}?page={n}"),
+    req = [(":authority", authority), (":path", f"/api/rec/order{n}?page={n}"),
            (":method", "POST"), (":scheme", "http"), ("content-type", "application/json"),
            ("content-length", str(len(request))), ("x-forwarded-proto", "http"),
            ("x-request-id", request_id)]  # fmt: skip
     resp = [(":status", "200"), ("content-type", "application/json"),
             ("content-length", str(len(response))), ("x-envoy-upstream-service-time", "1")]  # fmt: skip
-    request_attributes = {
-        "xds.node.metadata.WORKLOAD_NAME": "mockado-up", "xds.node.metadata.NAMESPACE": "local",
-        "xds.node.id": "mockado-local", "source.address": "127.0.0.1:42966",
-        "request.id": request_id, "destination.address": "127.0.0.1:44397"}  # fmt: skip
+    request_attributes = {**(BENCH_NODE if node is None else node), "request.id": request_id}
     Request = protos.ProcessingRequest
     messages = [
         Request(request_headers=headers(req), attributes=attributes(request_attributes)),
         Request(request_body=protos.HttpBody(body=request)),
         Request(request_body=protos.HttpBody(end_of_stream=True)),
         Request(
-            response_headers=headers(resp), attributes=attributes({"xds.cluster_name": "upstream"})
+            response_headers=headers(resp), attributes=attributes({ATTR_CLUSTER_NAME: cluster})
         ),
         Request(response_body=protos.HttpBody(body=response)),
         Request(response_body=protos.HttpBody(end_of_stream=True)),
@@ -76,6 +151,24 @@ def envoy_stream(n: int) -> list[bytes]:
     for message in messages:
         message.observability_mode = True
     return [message.SerializeToString() for message in messages]
+
+
+def bench_streams(count: int = STREAMS) -> list[Stream]:
+    """The bench's streams: its Envoy's cluster, authority and metadata."""
+    return [Stream(envoy_stream(n), METADATA) for n in range(count)]
+
+
+def mesh_streams(count: int = STREAMS) -> list[Stream]:
+    """The same requests in an Istio mesh: even ones as the caller's sidecar sends them
+    (:data:`OUTBOUND`), odd ones as the callee's (:data:`INBOUND`), each to one of the
+    Service's short names in turn (:data:`MESH_AUTHORITIES`, every pairing in six)."""
+    streams = []
+    for n in range(count):
+        sidecar = OUTBOUND if n % 2 == 0 else INBOUND
+        authority = MESH_AUTHORITIES[n % len(MESH_AUTHORITIES)]
+        messages = envoy_stream(n, authority=authority, node=sidecar.node, cluster=sidecar.cluster)
+        streams.append(Stream(messages, sidecar.metadata))
+    return streams
 
 
 class ReplayContext:
@@ -104,9 +197,9 @@ class ReplayContext:
         return self._metadata
 
 
-def drive(servicer: Any, messages: list[bytes]) -> None:
+def drive(servicer: Any, messages: list[bytes], metadata: Metadata = METADATA) -> None:
     """Run one ``Process`` call to its end; it never suspends on a replayed stream."""
-    call = servicer.Process(None, ReplayContext(messages, METADATA))
+    call = servicer.Process(None, ReplayContext(messages, metadata))
     try:
         call.send(None)
     except StopIteration:
@@ -114,10 +207,19 @@ def drive(servicer: Any, messages: list[bytes]) -> None:
     raise RuntimeError("a replayed stream suspended")
 
 
-def servicers() -> dict[str, Any]:
-    """mockado's servicer with the bench's streams recorded (so they repeat), and the
-    floor's."""
-    config = CollectorConfig()
+class Recorded(NamedTuple):
+    """mockado's servicer after every stream of a set went through it once and was
+    recorded: ``recorded`` holds those exchanges; ``submitted`` what it submits since
+    (nothing, while every stream repeats)."""
+
+    servicer: ExtProcServicer
+    repeats: RepeatIndex
+    recorded: list[Exchange]
+    submitted: list[Exchange]
+
+
+def recorded_servicer(streams: list[Stream], config: CollectorConfig | None = None) -> Recorded:
+    config = config or CollectorConfig()
     repeats = RepeatIndex(config)
     submitted: list[Exchange] = []
 
@@ -126,48 +228,66 @@ def servicers() -> dict[str, Any]:
         return True
 
     ours = ExtProcServicer(config=config, submit=submit, repeats=repeats)
-    for n in range(STREAMS):
-        drive(ours, envoy_stream(n))
+    for messages, metadata in streams:
+        drive(ours, messages, metadata)
     for exchange in submitted:
         repeats.remember(repeats.key_of(exchange), "recorded")
+    recorded = list(submitted)
     submitted.clear()
-    floor = FloorServicer(deque(maxlen=10_000), [0])
-    return {"ours": (ours, lambda: not submitted), "floor": (floor, lambda: True)}
+    return Recorded(ours, repeats, recorded, submitted)
 
 
-def cpu_us_per_stream(servicer: Any, streams: list[list[bytes]]) -> float:
+# Each side: mockado (its streams recorded first, so they repeat) or the floor, on the
+# bench's streams or the mesh's.
+SIDES = ("ours", "floor", "ours_mesh", "floor_mesh")
+
+
+def side(name: str) -> tuple[Any, list[Stream], Callable[[], bool]]:
+    """-> the side's servicer, its streams, and a check that it handled them as meant."""
+    streams = mesh_streams() if name.endswith("_mesh") else bench_streams()
+    if name.startswith("floor"):
+        return FloorServicer(deque(maxlen=10_000), [0]), streams, lambda: True
+    recorded = recorded_servicer(streams)
+    return recorded.servicer, streams, lambda: not recorded.submitted
+
+
+def cpu_us_per_stream(servicer: Any, streams: list[Stream]) -> float:
     started = time.process_time()
-    for messages in streams:
-        drive(servicer, messages)
+    for messages, metadata in streams:
+        drive(servicer, messages, metadata)
     return (time.process_time() - started) / len(streams) * 1e6
 
 
 def stream_costs(rounds: int = ROUNDS) -> dict[str, float]:
     """-> ``ext_proc.stream_repeat_us`` (mockado, a repeat), ``ext_proc.stream_floor_us``
-    (the floor, the same messages) and their ratio."""
-    streams = [envoy_stream(n) for n in range(STREAMS)]
-    sides = servicers()
+    (the floor, the same messages) and their ratio; the same on the mesh's streams
+    (``ext_proc.stream_repeat_mesh_us``, ``stream_floor_mesh_us``,
+    ``stream_repeat_mesh_ratio_to_floor``)."""
+    sides = {name: side(name) for name in SIDES}
     best: dict[str, float] = {}
     for _ in range(rounds):
-        for name, (servicer, _check) in sides.items():
+        for name, (servicer, streams, _check) in sides.items():
             cost = cpu_us_per_stream(servicer, streams)
             best[name] = min(best.get(name, cost), cost)
-    for name, (_servicer, check) in sides.items():
+    for name, (_servicer, _streams, check) in sides.items():
         if not check():
             raise RuntimeError(f"bench: {name} did not handle the streams as repeats")
     return {
         "ext_proc.stream_repeat_us": round(best["ours"], 1),
         "ext_proc.stream_floor_us": round(best["floor"], 1),
         "ext_proc.stream_repeat_ratio_to_floor": round(best["ours"] / best["floor"], 2),
+        "ext_proc.stream_repeat_mesh_us": round(best["ours_mesh"], 1),
+        "ext_proc.stream_floor_mesh_us": round(best["floor_mesh"], 1),
+        "ext_proc.stream_repeat_mesh_ratio_to_floor": round(
+            best["ours_mesh"] / best["floor_mesh"], 2
+        ),
     }
 
 
 def _one_side(name: str, rounds: int) -> None:
-    streams = [envoy_stream(n) for n in range(STREAMS)]
-    servicer, check = servicers()[name]
-    run: Callable[[Any, list[list[bytes]]], float] = cpu_us_per_stream
+    servicer, streams, check = side(name)
     for _ in range(rounds):
-        run(servicer, streams)
+        cpu_us_per_stream(servicer, streams)
     assert check()
 
 

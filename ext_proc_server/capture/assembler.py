@@ -207,6 +207,8 @@ class StreamAssembler:
     ``hosts`` (optional): the canonical-host rules, for Envoy's destination FQDN.
     ``repeats`` (optional): the repeat fast path; a finished stream whose repeat key was
     already recorded ends as ``Finished(repeat=True)``, without building an Exchange.
+    ``namespace`` and ``workload``: the metadata's, else Envoy's node attributes; a workload
+    from the attributes is read only when an Exchange is built.
     """
 
     __slots__ = (
@@ -215,6 +217,7 @@ class StreamAssembler:
         "_hosts",
         "_limit_bytes",
         "_meta",
+        "_node_message",
         "_repeats",
         "_req_body",
         "_req_done",
@@ -254,6 +257,8 @@ class StreamAssembler:
         self._repeats = repeats if repeats is not None and repeats.enabled else None
         self.namespace = meta.namespace
         self.workload = meta.workload
+        # The request headers' message, while the workload is still to be read from it.
+        self._node_message: ProcessingRequest | None = None
         # The header maps as received: decoded whole only for a new exchange.
         self._request_map: HeaderMap | None = None
         self._response_map: HeaderMap | None = None
@@ -314,8 +319,13 @@ class StreamAssembler:
             )
             if not decision.capture:
                 return Finished(drop_reason=decision.reason)
-        if not (self.namespace and self.workload):
-            self._workload_from_attributes(message)
+        if not self.namespace:
+            # The canonical host (the repeat key) needs it: read now, the workload with it.
+            self._node_from_attributes(message)
+        elif not self.workload:
+            # Only a new exchange names its workload (a repeat never reads it): the rendered
+            # filter sends the namespace, the workload is each sidecar's own attribute.
+            self._node_message = message
         if self._meta.body_limits is not NO_RULES:  # most streams: no rules, the default
             self._limit_bytes = self._body_limit(authority)
         return None
@@ -399,7 +409,7 @@ class StreamAssembler:
             return "response_headers"
         return f"response_body {self._resp_body.seen_bytes}/{self._resp_length} bytes"
 
-    def _workload_from_attributes(self, message: ProcessingRequest) -> None:
+    def _node_from_attributes(self, message: ProcessingRequest) -> None:
         # Istio-style sidecars send their node metadata as request attributes.
         if EXT_PROC_FILTER_NAME not in message.attributes:
             return
@@ -472,6 +482,9 @@ class StreamAssembler:
         request_headers, response_headers = _pairs(self._request_map), _pairs(self._response_map)
         if request_headers is None or response_headers is None:
             return None
+        if self._node_message is not None:
+            self._node_from_attributes(self._node_message)
+            self._node_message = None
         response = HttpResponse(
             status=self.status or 0,
             headers=_without_encoding(response_headers, resp_body),

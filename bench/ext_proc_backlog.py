@@ -22,7 +22,11 @@ def held(metrics_url: str, *, client: httpx.Client | None = None) -> float:
     ``client``: one to reuse (default: a new one for this read)."""
     if client is None:
         with httpx.Client() as own:
-            return held(metrics_url, client=own)
+            return _queue_size(own, metrics_url)
+    return _queue_size(client, metrics_url)
+
+
+def _queue_size(client: httpx.Client, metrics_url: str) -> float:
     match = _QUEUE_SIZE.search(client.get(metrics_url, timeout=10).text)
     return float(match.group(1)) if match else 0.0
 

@@ -23,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from ext_proc_server.capture import protos
+from ext_proc_server.capture.grpc_calls import open_streams_reader, server_ids
 from ext_proc_server.capture.grpc_options import server_credentials, server_options
 from ext_proc_server.capture.servicer import ExtProcServicer
 from ext_proc_server.capture.stream_metrics import FLUSH_EVERY_S, flush_every
@@ -162,9 +163,14 @@ class CaptureServer:
 
     def _grpc_server(self, sink: ExchangeSink, load: StreamLoad) -> grpc.aio.Server:
         # No maximum_concurrent_rpcs: the servicer bounds its streams itself, cheaper.
+        before = server_ids()
         server = grpc.aio.server(
             options=server_options(self._collector), interceptors=self._interceptors or None
         )
+        # Streams waiting in gRPC to be handed over count for the pipeline's pause too.
+        reader = open_streams_reader(before)
+        if reader is not None:
+            load.watch_open_streams(reader)
         # The sink's repeat index (the capture pipeline's) lets a stream end a repeat itself.
         repeats = getattr(sink, "repeats", None)
         servicer = self._servicer = ExtProcServicer(

@@ -308,6 +308,8 @@ class CapturePipeline:
         yield_at = clock() + YIELD_EVERY_S
         load = self._load
         for exchange, repeat_key in batch:
+            if load is not None:
+                load.poll()
             if load is not None and load.busy and not self._stopping and self._may_pause():
                 await self._yield_to_streams(load)
                 yield_at = clock() + YIELD_EVERY_S
@@ -342,6 +344,10 @@ class CapturePipeline:
         deadline = time.monotonic() + load.share_every_s
         while load.busy and not self._stopping:
             started = time.monotonic()
+            # A quiet loop hands the waiting streams over: read their count again.
+            load.poll()
+            if not load.busy:
+                return
             if started >= deadline:
                 return
             wanted = demand.seconds() if demand is not None else 0.0

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ext_proc_server.core.config import MIB
-from ext_proc_server.core.stream_load import StreamLoad
+from ext_proc_server.core.stream_load import POLL_EVERY_S, StreamLoad
 from ext_proc_server.pipeline import CapturePipeline
 from ext_proc_server.pipeline.loop_demand import LoopDemand
 from tests.unit.pipeline.pipeline_helpers import FakeRedis, cfg, dropped, exchange, stages, wait_for
@@ -216,3 +216,72 @@ def test_loop_demand_counts_at_least_the_threads_cpu_time():
         assert demand.seconds() - before >= spent * 0.9  # schedstat's clock, or CPU time
     finally:
         demand.close()
+
+
+class WaitingInGrpc:
+    """The streams open on the gRPC server, as the server's reader reports them: set by
+    the test, counted per read."""
+
+    def __init__(self, count: int | None = 0) -> None:
+        self.count = count
+        self.reads = 0
+
+    def __call__(self) -> int | None:
+        self.reads += 1
+        return self.count
+
+
+def test_streams_waiting_in_grpc_make_the_load_busy_once_polled():
+    load = StreamLoad(busy_above=4)
+    grpc_open = WaitingInGrpc(10)
+    load.poll()  # nothing watched: nothing read
+    assert not load.busy
+    load.watch_open_streams(grpc_open)
+    load.poll()
+    assert grpc_open.reads == 1
+    assert load.busy and load.active == 0 and load.open_streams == 10
+
+
+def test_the_load_is_quiet_only_when_both_counts_are_down_to_half():
+    load = StreamLoad(busy_above=4)
+    load.watch_open_streams(WaitingInGrpc(10))
+    load.poll()
+    for _ in range(3):
+        load.stream_started()
+    for _ in range(3):
+        load.stream_ended()
+    assert load.busy  # gRPC still held 10 at the last read
+
+
+def test_an_unknown_count_of_open_streams_counts_as_none():
+    load = StreamLoad(busy_above=4)
+    load.watch_open_streams(WaitingInGrpc(None))
+    load.poll()
+    assert not load.busy and load.open_streams == 0
+
+
+def test_the_cpu_stages_wait_for_streams_grpc_has_not_handed_over():
+    """No stream in the servicer, but gRPC holds many for it: the pipeline waits until
+    they are handed over, then runs."""
+
+    async def go():
+        grpc_open = WaitingInGrpc(0)
+        load = StreamLoad(busy_above=2, share_every_s=NO_SHARE_S)
+        load.watch_open_streams(grpc_open)
+        pipe, redis, calls = running(load, 0)
+        assert pipe.submit(exchange("/before"))
+        await wait_for(lambda: len(redis.entries) == 1)  # the workers run
+        grpc_open.count = 50
+        await asyncio.sleep(2 * POLL_EVERY_S)  # the count is read again from now on
+        async with streams_at_work():
+            for n in range(20):
+                assert pipe.submit(exchange(f"/p{n}"))
+            await asyncio.sleep(0.3)
+            assert load.active == 0 and load.busy
+            assert calls == ["/before"] and pipe.held == 20
+            grpc_open.count = 1  # handed over and done
+            await wait_for(lambda: len(redis.entries) == 21 and pipe.held == 0)
+        assert len(calls) == 21
+        await pipe.stop()
+
+    asyncio.run(go())

@@ -380,7 +380,9 @@ def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     latency = _latency(parts, client, quick=quick)
     port = parts["envoys"]["on"]
     _floor_step(parts, rate=250, requests=bench_requests(port, tag="floor-warm", count=500))
-    unique = bench_requests(port, tag="floor", count=5000 if quick else 10000)
+    # As long as mockado's 1,000 rps step: both meet the same bursts of the load generator.
+    seconds_at_1000 = dict(QUICK_STEPS if quick else STEPS)[1000]
+    unique = bench_requests(port, tag="floor", count=int(1000 * seconds_at_1000))
     step = _floor_step(parts, rate=1000, requests=unique)
     mix = repeats_mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
                tag="floor-mix")  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from bench.loadgen import Request, open_loop
 
@@ -42,3 +43,36 @@ def test_interleaved_requests_to_two_servers_each_reach_their_own() -> None:
     for port, paths in seen.items():
         assert len(paths) == 20
         assert all(path.startswith(f"/{port}/") for path in paths)
+
+
+def test_no_cyclic_gc_while_the_load_is_offered_and_all_restored_after() -> None:
+    """A full collection in the load generator held back requests and then sent them in a
+    burst: the cyclic GC is off while requests go out (seen from a server in the same
+    process), and back on, with nothing left frozen, once the load is done."""
+
+    async def go() -> list[bool]:
+        enabled_while_serving: list[bool] = []
+
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+            while line := await reader.readline():
+                if line == b"\r\n":
+                    enabled_while_serving.append(gc.isenabled())
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        result = await open_loop(
+            [Request(host="h", port=port, path=f"/{n}") for n in range(10)], rate_rps=200
+        )
+        assert result.ok == 10
+        server.close()
+        return enabled_while_serving
+
+    assert gc.isenabled()
+    frozen_before = gc.get_freeze_count()
+    enabled_while_serving = asyncio.run(go())
+    assert enabled_while_serving == [False] * 10
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen_before

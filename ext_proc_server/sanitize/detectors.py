@@ -22,7 +22,6 @@ from ext_proc_server.sanitize.field_probe import FieldProbe
 from ext_proc_server.sanitize.fields import FieldRules
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.numbers import (
-    ALNUM_CNPJ_PROBE,
     INTERNATIONAL_PROBE,
     RUN_PROBE,
     find_alnum_cnpjs,
@@ -101,7 +100,7 @@ LONG_TEXT_CHARS = 256
 # free text, personal field names): most texts need only one or two of the detectors
 # they gate, or none.
 # The same pass answers the literal checks a long text would otherwise scan for one by
-# one ("//", "eyJ", "basic": ~1k instructions per KiB each) and gates the number searches.
+# one ("//", "eyJ", "basic": ~1k instructions per KiB each) and gates the digit-run search.
 (
     _SECRET_WORDS,
     _PERSONAL_CUES,
@@ -112,8 +111,7 @@ LONG_TEXT_CHARS = 256
     _BASIC,
     _NUMBER_RUN,
     _INTERNATIONAL,
-    _ALNUM_CNPJ,
-) = range(10)
+) = range(9)
 _GATE = WordGate(
     (
         _WORDS_TRIE_BYTES,
@@ -125,7 +123,6 @@ _GATE = WordGate(
         b"basic",
         RUN_PROBE,
         INTERNATIONAL_PROBE,
-        ALNUM_CNPJ_PROBE,
     )
 )
 # One match per form field ("&"-separated) holding a secret-ish word.
@@ -256,8 +253,7 @@ class Scanner:
             runs=_NUMBER_RUN in present,
             international=_INTERNATIONAL in present,
         )
-        if _ALNUM_CNPJ in present:
-            find_alnum_cnpjs(text, raw, hits)
+        find_alnum_cnpjs(text, raw, hits)
         key_seen = self._context(
             text,
             probe,

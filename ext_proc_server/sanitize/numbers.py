@@ -56,12 +56,6 @@ _WINDOW = re.compile(
 # in the search it gates, so that search (a translated copy and scans) is skipped.
 # _NUM_RUN as bytes: digits and separators read the same lowered.
 RUN_PROBE = _NUM_RUN.pattern.encode()
-# Every _ALNUM_SHAPES match ends in two digits (a CNPJ's check digits); [0-9A-Z] is
-# [0-9a-z] once lowered.
-ALNUM_CNPJ_PROBE = (
-    rb"[0-9a-z]{12}[0-9]{2}|[0-9a-z]{2}\.[0-9a-z]{3}\.[0-9a-z]{3}/[0-9a-z]{4}-[0-9]{2}"
-    rb"|[0-9a-z]{8}/[0-9a-z]{4}-[0-9]{2}"
-)
 INTERNATIONAL_PROBE = rb"\+55"
 
 

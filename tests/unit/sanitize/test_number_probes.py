@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.detectors import Scanner
 from ext_proc_server.sanitize.numbers import (
-    ALNUM_CNPJ_PROBE,
     INTERNATIONAL_PROBE,
     RUN_PROBE,
     find_alnum_cnpjs,
@@ -52,8 +51,7 @@ def _probe(text: str) -> bytes:
 @SETTINGS
 @given(_TEXTS)
 @example("CPF 529.982.247-25 e +55 11 91234-5678")
-@example(fmt_cnpj(make_cnpj("12ABC34501DE")))
-@example("ref 12ABC34501DE35 ok")
+@example("+55 4004-1234, 1700000000000")
 def test_a_search_finds_nothing_where_its_probe_finds_nothing(text: str) -> None:
     raw = text.encode("ascii", "replace")
     probe = _probe(text)
@@ -65,10 +63,6 @@ def test_a_search_finds_nothing_where_its_probe_finds_nothing(text: str) -> None
     find_numbers(text, raw, international, runs=False)
     if international:
         assert re.search(INTERNATIONAL_PROBE, probe)
-    alnum: list = []
-    find_alnum_cnpjs(text, raw, alnum)
-    if alnum:
-        assert re.search(ALNUM_CNPJ_PROBE, probe)
 
 
 @SETTINGS

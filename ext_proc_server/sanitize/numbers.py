@@ -51,7 +51,26 @@ _WINDOW = re.compile(
 )
 
 
-def find_numbers(text: str, raw: bytes, hits: list[Hit]) -> None:
+# What the detectors' one RE2 pass over a text's lowered bytes ("?" for non-ASCII, same
+# offsets) looks for on behalf of this module: a text with no match of one finds nothing
+# in the search it gates, so that search (a translated copy and scans) is skipped.
+# _NUM_RUN as bytes: digits and separators read the same lowered.
+RUN_PROBE = _NUM_RUN.pattern.encode()
+INTERNATIONAL_PROBE = rb"\+55"
+
+
+def find_numbers(
+    text: str, raw: bytes, hits: list[Hit], *, runs: bool = True, international: bool = True
+) -> None:
+    """``runs``/``international``: False when the probes above say there is no digit
+    run (RUN_PROBE) or no "+55" (INTERNATIONAL_PROBE) in the text."""
+    if runs:
+        _number_runs(text, raw, hits)
+    if international and "+55" in text:
+        _short_international(text, hits)
+
+
+def _number_runs(text: str, raw: bytes, hits: list[Hit]) -> None:
     size = len(text)
     # Maximal runs of digits and separators long enough to hold a _NUM_RUN match,
     # found with bytes.find in a class-mapped copy instead of trying the regex at
@@ -95,8 +114,6 @@ def find_numbers(text: str, raw: bytes, hits: list[Hit]) -> None:
                 start -= 1
             _numbers_in_window(text, start, min(size, end + 2), hits)
         region_start = next_start
-    if "+55" in text:
-        _short_international(text, hits)
 
 
 def _short_international(text: str, hits: list[Hit]) -> None:
@@ -120,7 +137,7 @@ def find_alnum_cnpjs(text: str, raw: bytes, hits: list[Hit]) -> None:
     mapped = raw.translate(_ALNUM_TABLE)  # 1:1 with text
     size = len(mapped)
     # The separated shapes all contain "/": skip their searches when there is none.
-    shapes = _ALNUM_SHAPES if b"/" in raw else _ALNUM_SHAPES[:1]
+    shapes = _ALNUM_SHAPES if "/" in text else _ALNUM_SHAPES[:1]
     for shape in shapes:
         i = mapped.find(shape)
         while i >= 0:

@@ -88,3 +88,10 @@ def json_texts(documents: st.SearchStrategy = DOCUMENTS) -> st.SearchStrategy[st
         return out
 
     return st.builds(text, documents, st.booleans(), st.booleans(), st.booleans())
+
+
+def json_or_planted(template, *parts: st.SearchStrategy) -> st.SearchStrategy:
+    """Any JSON text, or ``template`` called with one draw of each of ``parts``: a document
+    built around values the plain strategies rarely reach (numbers past a double, lone
+    surrogates)."""
+    return st.one_of(json_texts(), st.builds(template, *parts))

@@ -20,7 +20,7 @@ from ext_proc_server.mapping.noise import (
     field_key,
     java_regex_escape,
 )
-from tests.unit.mapping.json_strategies import json_texts
+from tests.unit.mapping.json_strategies import json_or_planted, json_texts
 
 UUID = "3f2b8c1e-1111-4222-8333-444455556666"
 
@@ -433,8 +433,7 @@ _ODD_STRINGS = st.sampled_from(
 @settings(max_examples=600, deadline=None)
 @given(
     st.one_of(
-        json_texts(),
-        st.builds(
+        json_or_planted(
             lambda raw, odd, text: f'{{"n": {raw}, "s": {odd}, "d": {text}, "n": [{raw}]}}',
             _RAW_NUMBERS,
             _ODD_STRINGS,

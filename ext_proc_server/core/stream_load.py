@@ -45,10 +45,10 @@ class StreamLoad:
 
     __slots__ = (
         "_busy_above",
-        "_open_streams",
         "_polled_at",
         "_quiet",
         "_quiet_at",
+        "_read_open_streams",
         "active",
         "busy",
         "open_streams",
@@ -69,13 +69,13 @@ class StreamLoad:
         self._quiet_at = busy_above // 2
         self._quiet = asyncio.Event()
         self._quiet.set()
-        self._open_streams: Callable[[], int | None] | None = None
+        self._read_open_streams: Callable[[], int | None] | None = None
         self._polled_at = 0.0
 
     def watch_open_streams(self, reader: Callable[[], int | None]) -> None:
         """Also count the streams open on the gRPC server, as ``reader`` returns them
         (None: unknown), read by ``poll``."""
-        self._open_streams = reader
+        self._read_open_streams = reader
 
     def stream_started(self) -> None:
         self.active += 1
@@ -88,13 +88,13 @@ class StreamLoad:
     def poll(self) -> None:
         """Read the streams open on the gRPC server, if watched and last read at least
         ``POLL_EVERY_S`` ago; the pipeline calls it before it decides to run or wait."""
-        if self._open_streams is None:
+        if self._read_open_streams is None:
             return
         now = time.monotonic()
         if now - self._polled_at < POLL_EVERY_S:
             return
         self._polled_at = now
-        count = self._open_streams()
+        count = self._read_open_streams()
         self.open_streams = 0 if count is None else count
         self._update()
 

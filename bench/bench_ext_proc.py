@@ -26,6 +26,10 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
 * ``ext_proc.cpu_ratio_to_floor_repeats``: the same at 1,000 rps on a mix where 9 in 10
   exchanges repeat a request recorded before (the repeat fast path) and 1 in 10 is new,
   against the floor on the same mix.
+* ``ext_proc.capture_only_cpu_ratio_to_floor(_repeats)``: mockado's capture alone (its
+  server, servicer and stream assembly as ``mockado ext-proc`` runs them; a sink that counts
+  each exchange and drops it: no sanitizing, dedup, mapping or Redis) over the floor, the
+  same steps: the share of mockado's excess that is capture, not the pipeline.
 * ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
   at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
   ``paired_loop_thread_us_over_floor(_repeats)``: mockado's event-loop thread CPU per
@@ -86,14 +90,23 @@ class _Stack:
             process.stop(timeout_s=10)
 
 
+# The collectors the bench runs: mockado as users run it, the floor, and mockado's capture
+# alone (its server, servicer and assembly; a sink that counts each exchange and drops it).
+MOCKADO, FLOOR, CAPTURE_ONLY = "mockado", "floor", "capture-only"
+
+
 def _collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int | str,
-                    floor: bool, collector: dict) -> list[str]:  # fmt: skip
-    """The command line of the collector under test: mockado as users run it, or the floor."""
-    if floor:
+                    kind: str, collector: dict) -> list[str]:  # fmt: skip
+    """The command line of the collector under test (``kind``: :data:`MOCKADO`...)."""
+    count_file = ["--floor-count-file", str(work / "floor-count.txt")]
+    if kind == FLOOR:
         return [sys.executable, "-m", "bench.ext_proc_servers", "--floor-collector",
-                str(grpc_port), "--floor-count-file", str(work / "floor-count.txt")]  # fmt: skip
+                str(grpc_port), *count_file]  # fmt: skip
     cfg_path = work / "mockado.yaml"
     cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
+    if kind == CAPTURE_ONLY:
+        return [sys.executable, "-m", "bench.ext_proc_servers", "--capture-only-collector",
+                str(grpc_port), "--config", str(cfg_path), *count_file]  # fmt: skip
     mockado = str(Path(sys.executable).parent / "mockado")
     return [mockado, "ext-proc", "--config", str(cfg_path), "--grpc-port", str(grpc_port),
             "--http-port", str(http_port), "--workers", str(workers)]  # fmt: skip
@@ -125,7 +138,7 @@ def _start_envoys(stack: _Stack, collector: dict, *, upstream_port: int, grpc_po
     return envoys
 
 
-def _start_stack(stack: _Stack, *, workers: int | str = 1, floor: bool = False) -> dict:
+def _start_stack(stack: _Stack, *, workers: int | str = 1, kind: str = MOCKADO) -> dict:
     work = stack.work
     redis_port, upstream_port = procs.free_port(), procs.free_port()
     grpc_port, http_port = procs.free_port(), procs.free_port()
@@ -143,7 +156,7 @@ def _start_stack(stack: _Stack, *, workers: int | str = 1, floor: bool = False) 
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     collector = {"redis_url": redis_url, "redis_queue": QUEUE}
     argv = _collector_argv(work, grpc_port=grpc_port, http_port=http_port, workers=workers,
-                           floor=floor, collector=collector)  # fmt: skip
+                           kind=kind, collector=collector)  # fmt: skip
     ext = stack.start(
         procs.ManagedProcess("ext-proc", argv, log_path=work / "ext-proc.log", cwd=REPO)
     )
@@ -152,7 +165,7 @@ def _start_stack(stack: _Stack, *, workers: int | str = 1, floor: bool = False) 
     upstream.wait_ready(procs.tcp_ready("127.0.0.1", upstream_port), timeout_s=15)
     # /readyz: every worker listens (and Redis answers).
     floor_count = work / "floor-count.txt"
-    if floor:
+    if kind != MOCKADO:
         ext.wait_ready(floor_count.exists, timeout_s=30)
     else:
         ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
@@ -297,10 +310,10 @@ def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
     }
 
 
-def _with_stack(workers: int | str, body, *, floor: bool = False):
+def _with_stack(workers: int | str, body, *, kind: str = MOCKADO):
     stack = _Stack(Path(tempfile.mkdtemp(prefix="mockado-bench-ext-proc-")))
     try:
-        parts = _start_stack(stack, workers=workers, floor=floor)
+        parts = _start_stack(stack, workers=workers, kind=kind)
         client = redis_sync.Redis.from_url(parts["redis_url"])
         try:
             return body(parts, client)
@@ -396,6 +409,24 @@ def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     }
 
 
+def _capture_only(parts: dict, *, quick: bool) -> dict:
+    """mockado's capture alone at the same 1,000 rps, the floor's steps: how much of
+    mockado's CPU over the floor is the capture itself, before any pipeline step."""
+    port = parts["envoys"]["on"]
+    _floor_step(parts, rate=250, requests=bench_requests(port, tag="capture-warm", count=500))
+    seconds_at_1000 = dict(QUICK_STEPS if quick else STEPS)[1000]
+    unique = bench_requests(port, tag="capture", count=int(1000 * seconds_at_1000))
+    step = _floor_step(parts, rate=1000, requests=unique)
+    mix = repeats_mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
+               tag="capture-mix")  # fmt: skip
+    mixed = _floor_step(parts, rate=1000, requests=mix)
+    return {
+        "ext_proc.capture_only_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
+        "ext_proc.capture_only_captured_ratio_at_1000": round(step["ratio"], 5),
+        "ext_proc.capture_only_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
+    }
+
+
 def _two_workers(parts: dict, client: redis_sync.Redis) -> dict:
     """The same 1,000 rps with `--workers 2` (both cores, shared with everything else)."""
     port = parts["envoys"]["on"]
@@ -415,7 +446,7 @@ def _floor_beside(parts: dict) -> dict:
     stack: _Stack = parts["stack"]
     grpc_port = procs.free_port()
     (work := stack.work / "beside").mkdir(exist_ok=True)
-    argv = _collector_argv(work, grpc_port=grpc_port, http_port=0, workers=1, floor=True,
+    argv = _collector_argv(work, grpc_port=grpc_port, http_port=0, workers=1, kind=FLOOR,
                            collector=parts["collector"])  # fmt: skip
     ext = stack.start(procs.ManagedProcess("floor", argv, log_path=work / "floor.log", cwd=REPO))
     beside = _Stack(work)
@@ -500,7 +531,10 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         out.update(_diagnostics(parts))
 
     _with_stack(1, one_worker)
-    out.update(_with_stack(1, lambda parts, client: _floor(parts, client, quick=quick), floor=True))
+    out.update(_with_stack(1, lambda parts, client: _floor(parts, client, quick=quick), kind=FLOOR))
+    out.update(
+        _with_stack(1, lambda parts, _: _capture_only(parts, quick=quick), kind=CAPTURE_ONLY)
+    )
 
     def ratio(ours: str, floor: str) -> float:
         return round(float(out[ours]) / max(float(out[floor]), 1e-9), 2)
@@ -511,6 +545,11 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
     out["ext_proc.cpu_ratio_to_floor_repeats"] = ratio(
         "ext_proc.cpu_us_per_exchange_repeats", "ext_proc.floor_cpu_us_per_exchange_repeats"
     )
+    for suffix in ("", "_repeats"):
+        out[f"ext_proc.capture_only_cpu_ratio_to_floor{suffix}"] = ratio(
+            f"ext_proc.capture_only_cpu_us_per_exchange{suffix}",
+            f"ext_proc.floor_cpu_us_per_exchange{suffix}",
+        )
     if not quick:
         out.update(_with_stack(2, _two_workers))
     return out

@@ -1,8 +1,10 @@
 """The processes around the collector in the ext_proc bench: the upstream it proxies
-to, and the floor (a trivial recording ext_proc server); and the load it offers.
+to, the floor (a trivial recording ext_proc server), mockado's capture alone (its
+servicer and assembly, nothing after); and the load it offers.
 
-``python -m bench.ext_proc_servers --upstream PORT`` or
-``--floor-collector PORT --floor-count-file PATH``.
+``python -m bench.ext_proc_servers --upstream PORT``,
+``--floor-collector PORT --floor-count-file PATH`` or
+``--capture-only-collector PORT --config PATH --floor-count-file PATH``.
 """
 
 from __future__ import annotations
@@ -94,6 +96,12 @@ class FloorServicer(protos.ExternalProcessorServicer):
                 return
 
 
+async def _write_count_forever(count_path: Path, finished: list[int]) -> None:
+    while True:
+        count_path.write_text(str(finished[0]))
+        await asyncio.sleep(0.5)
+
+
 def _floor_main(port: int, count_path: Path) -> None:
     """Serve :class:`FloorServicer` and write the count of finished exchanges to
     ``count_path`` twice a second."""
@@ -110,9 +118,48 @@ def _floor_main(port: int, count_path: Path) -> None:
         protos.add_servicer_to_server(FloorServicer(kept, finished), server)
         server.add_insecure_port(f"127.0.0.1:{port}")
         await server.start()
-        while True:
-            count_path.write_text(str(finished[0]))
-            await asyncio.sleep(0.5)
+        await _write_count_forever(count_path, finished)
+
+    asyncio.run(main())
+
+
+# -- mockado's capture alone: the real server, a sink that counts and drops -------------
+
+
+class CountingSink:
+    """An ``ExchangeSink`` that counts each exchange in ``finished[0]`` and keeps none:
+    what mockado's capture costs before sanitizing, dedup, mapping and Redis."""
+
+    def __init__(self, finished: list[int]) -> None:
+        self._finished = finished
+
+    def submit(self, exchange: object) -> bool:
+        self._finished[0] += 1
+        return True
+
+    def start(self) -> None:
+        pass
+
+    async def stop(self, *, drain_timeout_s: float) -> None:
+        pass
+
+
+def _capture_only_main(port: int, config_path: Path, count_path: Path) -> None:
+    """mockado's ``CaptureServer`` as ``mockado ext-proc`` runs one (same options, GC
+    tuning), its exchanges handed to :class:`CountingSink`."""
+    from ext_proc_server.capture import CaptureServer, run_until_signal
+    from ext_proc_server.core.config import load_config
+
+    config = load_config(config_path, overrides={"collector.grpc_port": port})
+    finished = [0]
+
+    async def main() -> None:
+        server = CaptureServer(config, sink=CountingSink(finished), serve_http=False)
+        writer = asyncio.get_running_loop().create_task(_write_count_forever(count_path, finished))
+        try:
+            await run_until_signal(server)
+        finally:
+            writer.cancel()
 
     asyncio.run(main())
 
@@ -121,9 +168,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", type=int, help="run the bench upstream on this port")
     parser.add_argument("--floor-collector", type=int, help="run the trivial server on this port")
+    parser.add_argument("--capture-only-collector", type=int,
+                        help="run mockado's capture with a counting sink on this port")  # fmt: skip
+    parser.add_argument("--config", type=Path, help="mockado.yaml (--capture-only-collector)")
     parser.add_argument("--floor-count-file", type=Path)
     args = parser.parse_args()
     if args.upstream:
         _upstream_main(args.upstream)
+    elif args.capture_only_collector:
+        _capture_only_main(args.capture_only_collector, args.config, args.floor_count_file)
     else:
         _floor_main(args.floor_collector, args.floor_count_file)

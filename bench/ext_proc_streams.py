@@ -10,7 +10,8 @@ submitted). Rounds alternate the sides; each figure is the lowest round.
 Two sets of the same requests: the bench's Envoy's (cluster ``upstream``, authority
 ``orders.bench``, namespace and workload in the gRPC metadata), and the same as Istio
 sidecars send them (:func:`mesh_streams`: outbound and inbound cluster names, short
-authorities made canonical from the namespace, the workload from the node attributes).
+authorities made canonical from the namespace, the workload from the node attributes,
+and the headers the sidecars add that the capture filter sees: :func:`mesh_headers`).
 
 ``python -m bench.ext_proc_streams [ours|floor|ours_mesh|floor_mesh] [rounds]`` runs one
 side only, for ``valgrind --tool=callgrind`` (instruction counts: run it with rounds 1 and
@@ -19,11 +20,16 @@ N and divide the difference by (N - 1) x STREAMS).
 
 from __future__ import annotations
 
+import base64
+import random
 import sys
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
+
+from google.protobuf import struct_pb2
 
 from bench.ext_proc_servers import FloorServicer, json_body
 from ext_proc_server.capture import ExtProcServicer, protos
@@ -61,44 +67,142 @@ MESH_NAMESPACE = "shop"
 MESH_FQDN = f"orders.{MESH_NAMESPACE}.svc.cluster.local"
 # The names a caller in the namespace gives the Service (each made canonical: MESH_FQDN).
 MESH_AUTHORITIES = ("orders", "orders:8080", f"orders.{MESH_NAMESPACE}")
+Pairs = tuple[tuple[str, str], ...]
+
+
+class Pod(NamedTuple):
+    """A meshed pod: its workload, its name and IP, and its service account."""
+
+    workload: str
+    name: str
+    ip: str
+    service_account: str
+
+    @property
+    def spiffe_id(self) -> str:
+        return f"spiffe://cluster.local/ns/{MESH_NAMESPACE}/sa/{self.service_account}"
+
+    @property
+    def peer_id(self) -> str:
+        """``x-envoy-peer-metadata-id``: the sidecar's node id."""
+        return f"sidecar~{self.ip}~{self.name}.{MESH_NAMESPACE}~{MESH_NAMESPACE}.svc.cluster.local"
+
+
+WEB = Pod("web", "web-6d5f8c7b9-x2x7q", "10.244.1.17", "web")
+ORDERS = Pod("orders", "orders-5c8d7f6b4-k2p9z", "10.244.2.9", "orders")
+
+
+def peer_metadata(pod: Pod) -> str:
+    """``x-envoy-peer-metadata``: base64 of the serialized ``google.protobuf.Struct`` an
+    Istio sidecar (1.22 on, the ``istio.peer_metadata`` filter) sends: the pod, its
+    namespace, workload, cluster, canonical labels, owner and locality."""
+    metadata = struct_pb2.Struct()
+    metadata.update({
+        "NAME": pod.name, "NAMESPACE": MESH_NAMESPACE, "WORKLOAD_NAME": pod.workload,
+        "CLUSTER_ID": "Kubernetes",
+        "LABELS": {"service.istio.io/canonical-name": pod.workload,
+                   "service.istio.io/canonical-revision": "v1",
+                   "app": pod.workload, "version": "v1"},
+        "OWNER": f"kubernetes://apis/apps/v1/namespaces/{MESH_NAMESPACE}/deployments/{pod.workload}",
+        "REGION": "europe-west1", "ZONE": "europe-west1-b"})  # fmt: skip
+    return base64.b64encode(metadata.SerializeToString(deterministic=True)).decode()
+
+
+class Trace(NamedTuple):
+    """One request's trace context and request id, in their real formats (uuid4, B3 and
+    W3C ids: random hex)."""
+
+    request_id: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+
+    @classmethod
+    def of(cls, n: int) -> Trace:
+        rng = random.Random(n)
+        request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        return cls(request_id, *(f"{rng.getrandbits(b):0{b // 4}x}" for b in (128, 64, 64)))
+
+
+def mesh_headers(direction: str, trace: Trace) -> tuple[Pairs, Pairs]:
+    """-> (request, response) headers Istio adds that the capture filter sees, where the
+    rendered EnvoyFilter puts it: just before the router, so after ``istio.metadata_exchange``
+    (first in both chains) on requests and before it on responses.
+
+    Outbound (web's sidecar): the exchange filter has just added web's own peer metadata
+    to the request; the response still carries the one orders' sidecar added (the filter
+    reads and removes it after the capture filter). The app propagates the trace context
+    it received; the router adds the attempt count only after the capture filter.
+
+    Inbound (orders' sidecar): the exchange filter has already removed web's peer
+    metadata from the request, and adds orders' to the response only after the capture
+    filter; the connection manager has set the client certificate (mTLS); the B3 ids,
+    attempt count and decorator are those web's router sent.
+    """
+    # The app's own context, as it propagates it (the sidecars' tracer writes B3 only).
+    w3c = ("traceparent", f"00-{trace.trace_id}-{trace.parent_span_id}-01")
+    baggage = ("baggage", "tenant=acme,channel=web")
+    if direction == "outbound":
+        request = (
+            ("x-envoy-peer-metadata", peer_metadata(WEB)),
+            ("x-envoy-peer-metadata-id", WEB.peer_id),
+            ("x-b3-traceid", trace.trace_id), ("x-b3-spanid", trace.parent_span_id),
+            ("x-b3-sampled", "1"), w3c, baggage,
+        )  # fmt: skip
+        response = (
+            ("server", "istio-envoy"),
+            ("x-envoy-peer-metadata", peer_metadata(ORDERS)),
+            ("x-envoy-peer-metadata-id", ORDERS.peer_id),
+        )
+        return request, response
+    xfcc = f'By={ORDERS.spiffe_id};Hash={_cert_hash(WEB)};Subject="";URI={WEB.spiffe_id}'
+    request = (
+        ("x-forwarded-client-cert", xfcc),
+        ("x-b3-traceid", trace.trace_id), ("x-b3-spanid", trace.span_id),
+        ("x-b3-parentspanid", trace.parent_span_id), ("x-b3-sampled", "1"), w3c, baggage,
+        ("x-envoy-attempt-count", "1"),
+        ("x-envoy-decorator-operation", f"{MESH_FQDN}:8080/*"),
+    )  # fmt: skip
+    return request, ()
+
+
+def _cert_hash(pod: Pod) -> str:
+    """The SHA-256 of the pod's client certificate, as XFCC's ``Hash`` (64 hex)."""
+    return f"{random.Random(pod.name).getrandbits(256):064x}"
 
 
 class Sidecar(NamedTuple):
     """An Istio sidecar that captures: the gRPC metadata its stream carries (the rendered
     EnvoyFilter's ``initial_metadata``, no workload: a namespace's filter serves all its
-    workloads, and what Envoy adds), its node as request attributes, and the cluster its
-    route picks (a response attribute)."""
+    workloads, and what Envoy adds), its node as request attributes, the cluster its
+    route picks (a response attribute), and its direction (which headers it sees)."""
 
     metadata: Metadata
     node: dict[str, str]
     cluster: str
+    direction: str
 
 
-def _sidecar(workload: str, pod: str, ip: str, *, direction: str, cluster: str) -> Sidecar:
+def _sidecar(pod: Pod, *, direction: str, cluster: str) -> Sidecar:
     metadata = (
-        ("x-forwarded-for", ip),
+        ("x-forwarded-for", pod.ip),
         (META_NAMESPACE, MESH_NAMESPACE),
         (META_BODY_LIMIT, "8192"),
         ("x-mockado-direction", direction),
         ("x-envoy-internal", "true"),
     )
     node = {
-        ATTR_WORKLOAD: workload, ATTR_NAMESPACE: MESH_NAMESPACE,
-        "xds.node.id": f"sidecar~{ip}~{pod}.{MESH_NAMESPACE}~{MESH_NAMESPACE}.svc.cluster.local",
-        "source.address": "10.244.1.17:41562",
-        "destination.address": "10.96.14.2:8080" if direction == "outbound" else f"{ip}:8080",
+        ATTR_WORKLOAD: pod.workload, ATTR_NAMESPACE: MESH_NAMESPACE, "xds.node.id": pod.peer_id,
+        "source.address": f"{WEB.ip}:41562",
+        "destination.address": "10.96.14.2:8080" if direction == "outbound" else f"{pod.ip}:8080",
     }  # fmt: skip
-    return Sidecar(metadata, node, cluster)
+    return Sidecar(metadata, node, cluster, direction)
 
 
 # The caller's sidecar (outbound: the cluster names the destination's FQDN) and the
 # callee's (inbound: the cluster names only the port).
-OUTBOUND = _sidecar(
-    "web", "web-6d5f8c7b9-x2x7q", "10.244.1.17",
-    direction="outbound", cluster=f"outbound|8080||{MESH_FQDN}")  # fmt: skip
-INBOUND = _sidecar(
-    "orders", "orders-5c8d7f6b4-k2p9z", "10.244.2.9",
-    direction="inbound", cluster="inbound|8080||")  # fmt: skip
+OUTBOUND = _sidecar(WEB, direction="outbound", cluster=f"outbound|8080||{MESH_FQDN}")
+INBOUND = _sidecar(ORDERS, direction="inbound", cluster="inbound|8080||")
 
 
 class Stream(NamedTuple):
@@ -114,11 +218,15 @@ def envoy_stream(
     authority: str = "orders.bench",
     node: dict[str, str] | None = None,
     cluster: str = BENCH_CLUSTER,
+    request_id: str = "",
+    request_headers: Pairs = (),
+    response_headers: Pairs = (),
 ) -> list[bytes]:
     """The serialized messages of the bench's exchange ``n`` as Envoy sends them (taken
     from the bench's Envoy): attributes, eight request headers, each body in one chunk at
     its Content-Length followed by an empty end-of-stream chunk. ``authority``, ``node``
-    (request attributes) and ``cluster``: as another Envoy sends them."""
+    (request attributes), ``cluster``, ``request_id`` and headers added to the request's
+    and the response's: as another Envoy sends them."""
 
     def headers(pairs: list[tuple[str, str]], end: bool = False) -> protos.HttpHeaders:
         values = [protos.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
@@ -128,14 +236,15 @@ def envoy_stream(
         return {"envoy.filters.http.ext_proc": {"fields": {
             k: {"string_value": v} for k, v in fields.items()}}}  # fmt: skip
 
-    request_id = f"ac033846-388c-4bf6-805f-{n:012d}"
+    request_id = request_id or f"ac033846-388c-4bf6-805f-{n:012d}"
     request, response = json_body(n), json_body(0)
     req = [(":authority", authority), (":path", f"/api/rec/order{n}?page={n}"),
            (":method", "POST"), (":scheme", "http"), ("content-type", "application/json"),
            ("content-length", str(len(request))), ("x-forwarded-proto", "http"),
-           ("x-request-id", request_id)]  # fmt: skip
+           ("x-request-id", request_id), *request_headers]  # fmt: skip
     resp = [(":status", "200"), ("content-type", "application/json"),
-            ("content-length", str(len(response))), ("x-envoy-upstream-service-time", "1")]  # fmt: skip
+            ("content-length", str(len(response))), ("x-envoy-upstream-service-time", "1"),
+            *response_headers]  # fmt: skip
     request_attributes = {**(BENCH_NODE if node is None else node), "request.id": request_id}
     Request = protos.ProcessingRequest
     messages = [
@@ -158,15 +267,22 @@ def bench_streams(count: int = STREAMS) -> list[Stream]:
     return [Stream(envoy_stream(n), METADATA) for n in range(count)]
 
 
-def mesh_streams(count: int = STREAMS) -> list[Stream]:
+def mesh_streams(count: int = STREAMS, *, sidecar_headers: bool = True) -> list[Stream]:
     """The same requests in an Istio mesh: even ones as the caller's sidecar sends them
     (:data:`OUTBOUND`), odd ones as the callee's (:data:`INBOUND`), each to one of the
-    Service's short names in turn (:data:`MESH_AUTHORITIES`, every pairing in six)."""
+    Service's short names in turn (:data:`MESH_AUTHORITIES`, every pairing in six), with
+    the headers the sidecar adds (:func:`mesh_headers`; ``sidecar_headers`` False: none,
+    to see what they cost)."""
     streams = []
     for n in range(count):
         sidecar = OUTBOUND if n % 2 == 0 else INBOUND
         authority = MESH_AUTHORITIES[n % len(MESH_AUTHORITIES)]
-        messages = envoy_stream(n, authority=authority, node=sidecar.node, cluster=sidecar.cluster)
+        trace = Trace.of(n)
+        request, response = mesh_headers(sidecar.direction, trace) if sidecar_headers else ((), ())
+        messages = envoy_stream(
+            n, authority=authority, node=sidecar.node, cluster=sidecar.cluster,
+            request_id=trace.request_id, request_headers=request, response_headers=response,
+        )  # fmt: skip
         streams.append(Stream(messages, sidecar.metadata))
     return streams
 

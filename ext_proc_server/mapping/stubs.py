@@ -57,8 +57,16 @@ _HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
+# One hop's request id, trace context and client identity, as an app or proxy may echo
+# them: a replay is another request, with its own.
+_PER_REQUEST = frozenset(
+    {"x-request-id", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid",
+     "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "baggage", "x-forwarded-client-cert"}
+)  # fmt: skip
 # Bodies are stored decoded and WireMock computes its own length and date.
-_DROPPED_RESPONSE_HEADERS = _HOP_BY_HOP | {"content-length", "content-encoding", "date"}
+_DROPPED_RESPONSE_HEADERS = (
+    _HOP_BY_HOP | _PER_REQUEST | {"content-length", "content-encoding", "date"}
+)
 
 
 # Ids asked for again soon after (the pipeline names the stub, then records its repeats).

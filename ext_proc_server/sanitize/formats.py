@@ -410,7 +410,11 @@ BENIGN_HEADERS = frozenset(
      "access-control-allow-origin", "access-control-allow-methods",
      "access-control-allow-headers", "access-control-max-age",
      "access-control-allow-credentials", "access-control-expose-headers", ":method",
-     ":scheme", ":status", "priority"}
+     ":scheme", ":status", "priority",
+     # Istio's peer metadata (a sidecar's node id; base64 of its labels and names, 300-700
+     # bytes, too long to be remembered clean): no stub keeps it (request headers are not
+     # matched, x-envoy-* response headers are dropped: mapping.stubs).
+     "x-envoy-peer-metadata", "x-envoy-peer-metadata-id"}
 )  # fmt: skip
 
 

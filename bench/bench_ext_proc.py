@@ -387,19 +387,25 @@ def _repeats_step(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict
     return {"ext_proc.cpu_us_per_exchange_repeats": round(step["cpu_us_per_exchange"], 1)}
 
 
+def _counted_steps(parts: dict, *, quick: bool, tag: str) -> tuple[dict, dict]:
+    """A collector that counts its exchanges in a file (the floor, the capture alone) at
+    1,000 rps after a warm-up: unique requests, then the repeats mix. -> both steps."""
+    port = parts["envoys"]["on"]
+    _floor_step(parts, rate=250, requests=bench_requests(port, tag=f"{tag}-warm", count=500))
+    # As long as mockado's 1,000 rps step: both meet the same bursts of the load generator.
+    seconds_at_1000 = dict(QUICK_STEPS if quick else STEPS)[1000]
+    unique = bench_requests(port, tag=tag, count=int(1000 * seconds_at_1000))
+    step = _floor_step(parts, rate=1000, requests=unique)
+    mix = repeats_mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
+               tag=f"{tag}-mix")  # fmt: skip
+    return step, _floor_step(parts, rate=1000, requests=mix)
+
+
 def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     """The floor at the same 1,000 rps: unique requests, then the repeats mix; and its
     client p99 over the Envoy that captures nothing (what ext_proc itself adds)."""
     latency = _latency(parts, client, quick=quick)
-    port = parts["envoys"]["on"]
-    _floor_step(parts, rate=250, requests=bench_requests(port, tag="floor-warm", count=500))
-    # As long as mockado's 1,000 rps step: both meet the same bursts of the load generator.
-    seconds_at_1000 = dict(QUICK_STEPS if quick else STEPS)[1000]
-    unique = bench_requests(port, tag="floor", count=int(1000 * seconds_at_1000))
-    step = _floor_step(parts, rate=1000, requests=unique)
-    mix = repeats_mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
-               tag="floor-mix")  # fmt: skip
-    mixed = _floor_step(parts, rate=1000, requests=mix)
+    step, mixed = _counted_steps(parts, quick=quick, tag="floor")
     return {
         "ext_proc.floor_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
         "ext_proc.floor_captured_ratio_at_1000": round(step["ratio"], 5),
@@ -412,14 +418,7 @@ def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
 def _capture_only(parts: dict, *, quick: bool) -> dict:
     """mockado's capture alone at the same 1,000 rps, the floor's steps: how much of
     mockado's CPU over the floor is the capture itself, before any pipeline step."""
-    port = parts["envoys"]["on"]
-    _floor_step(parts, rate=250, requests=bench_requests(port, tag="capture-warm", count=500))
-    seconds_at_1000 = dict(QUICK_STEPS if quick else STEPS)[1000]
-    unique = bench_requests(port, tag="capture", count=int(1000 * seconds_at_1000))
-    step = _floor_step(parts, rate=1000, requests=unique)
-    mix = repeats_mix(port, recorded=RECORDED, count=int(1000 * (QUICK_MIX_S if quick else MIX_S)),
-               tag="capture-mix")  # fmt: skip
-    mixed = _floor_step(parts, rate=1000, requests=mix)
+    step, mixed = _counted_steps(parts, quick=quick, tag="capture")
     return {
         "ext_proc.capture_only_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
         "ext_proc.capture_only_captured_ratio_at_1000": round(step["ratio"], 5),

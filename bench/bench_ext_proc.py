@@ -30,6 +30,10 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   server, servicer and stream assembly as ``mockado ext-proc`` runs them; a sink that counts
   each exchange and drops it: no sanitizing, dedup, mapping or Redis) over the floor, the
   same steps: the share of mockado's excess that is capture, not the pipeline.
+* ``ext_proc.free_steps_cpu_ratio_to_floor(_repeats)``: mockado with sanitize, dedup and
+  mapping replaced by near-free stand-ins (``bench.ext_proc_free_steps``), everything else
+  as users run it (repeat path, buffer, queue entries, the Redis writes), over the floor,
+  the same steps: what no sanitizer, dedup or mapping, however fast, could go below.
 * ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
   at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
   ``paired_loop_thread_us_over_floor(_repeats)``: mockado's event-loop thread CPU per
@@ -90,9 +94,11 @@ class _Stack:
             process.stop(timeout_s=10)
 
 
-# The collectors the bench runs: mockado as users run it, the floor, and mockado's capture
-# alone (its server, servicer and assembly; a sink that counts each exchange and drops it).
-MOCKADO, FLOOR, CAPTURE_ONLY = "mockado", "floor", "capture-only"
+# The collectors the bench runs: mockado as users run it, the floor, mockado's capture
+# alone (its server, servicer and assembly; a sink that counts each exchange and drops it),
+# and mockado with sanitize, dedup and mapping free (bench.ext_proc_free_steps).
+MOCKADO, FLOOR, CAPTURE_ONLY, FREE_STEPS = "mockado", "floor", "capture-only", "free-steps"
+_COUNTED_FLAGS = {CAPTURE_ONLY: "--capture-only-collector", FREE_STEPS: "--free-steps-collector"}
 
 
 def _collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int | str,
@@ -104,8 +110,8 @@ def _collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int 
                 str(grpc_port), *count_file]  # fmt: skip
     cfg_path = work / "mockado.yaml"
     cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
-    if kind == CAPTURE_ONLY:
-        return [sys.executable, "-m", "bench.ext_proc_servers", "--capture-only-collector",
+    if kind in _COUNTED_FLAGS:
+        return [sys.executable, "-m", "bench.ext_proc_servers", _COUNTED_FLAGS[kind],
                 str(grpc_port), "--config", str(cfg_path), *count_file]  # fmt: skip
     mockado = str(Path(sys.executable).parent / "mockado")
     return [mockado, "ext-proc", "--config", str(cfg_path), "--grpc-port", str(grpc_port),
@@ -415,14 +421,16 @@ def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
     }
 
 
-def _capture_only(parts: dict, *, quick: bool) -> dict:
-    """mockado's capture alone at the same 1,000 rps, the floor's steps: how much of
-    mockado's CPU over the floor is the capture itself, before any pipeline step."""
-    step, mixed = _counted_steps(parts, quick=quick, tag="capture")
+def _counted_collector(parts: dict, *, quick: bool, name: str) -> dict:
+    """A counting collector (``capture_only``: mockado's capture alone; ``free_steps``:
+    mockado with sanitize, dedup and mapping free) at the floor's steps: how much of
+    mockado's CPU over the floor is the capture itself, and the rest of the pipeline."""
+    step, mixed = _counted_steps(parts, quick=quick, tag=name)
+    # Its count settles for a second before the CPU is read: past the pipeline's flush.
     return {
-        "ext_proc.capture_only_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
-        "ext_proc.capture_only_captured_ratio_at_1000": round(step["ratio"], 5),
-        "ext_proc.capture_only_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
+        f"ext_proc.{name}_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
+        f"ext_proc.{name}_captured_ratio_at_1000": round(step["ratio"], 5),
+        f"ext_proc.{name}_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
     }
 
 
@@ -531,9 +539,12 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
 
     _with_stack(1, one_worker)
     out.update(_with_stack(1, lambda parts, client: _floor(parts, client, quick=quick), kind=FLOOR))
-    out.update(
-        _with_stack(1, lambda parts, _: _capture_only(parts, quick=quick), kind=CAPTURE_ONLY)
-    )
+    for kind, name in ((CAPTURE_ONLY, "capture_only"), (FREE_STEPS, "free_steps")):
+
+        def counted(parts: dict, _client: redis_sync.Redis, name: str = name) -> dict:
+            return _counted_collector(parts, quick=quick, name=name)
+
+        out.update(_with_stack(1, counted, kind=kind))
 
     def ratio(ours: str, floor: str) -> float:
         return round(float(out[ours]) / max(float(out[floor]), 1e-9), 2)
@@ -544,11 +555,12 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
     out["ext_proc.cpu_ratio_to_floor_repeats"] = ratio(
         "ext_proc.cpu_us_per_exchange_repeats", "ext_proc.floor_cpu_us_per_exchange_repeats"
     )
-    for suffix in ("", "_repeats"):
-        out[f"ext_proc.capture_only_cpu_ratio_to_floor{suffix}"] = ratio(
-            f"ext_proc.capture_only_cpu_us_per_exchange{suffix}",
-            f"ext_proc.floor_cpu_us_per_exchange{suffix}",
-        )
+    for name in ("capture_only", "free_steps"):
+        for suffix in ("", "_repeats"):
+            out[f"ext_proc.{name}_cpu_ratio_to_floor{suffix}"] = ratio(
+                f"ext_proc.{name}_cpu_us_per_exchange{suffix}",
+                f"ext_proc.floor_cpu_us_per_exchange{suffix}",
+            )
     if not quick:
         out.update(_with_stack(2, _two_workers))
     return out

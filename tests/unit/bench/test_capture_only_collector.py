@@ -8,29 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
 import yaml
 
 from bench.ext_proc_breakdown import bench_stream
 from control_plane.local import procs
-from ext_proc_server.capture import protos
+from tests.support.ext_proc_streams import send_streams
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-async def _send_streams(port: int, streams: list[list]) -> None:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = protos.ExternalProcessorStub(channel)
-        for messages in streams:
-
-            async def requests(messages=messages):
-                for message in messages:
-                    yield message
-
-            call = stub.Process(requests())
-            # Observability mode: the server answers nothing; the call ends when it returns.
-            async for _ in call:
-                pass
 
 
 def _count(path: Path) -> int:
@@ -53,7 +37,7 @@ def test_counts_each_finished_exchange_and_stores_none(tmp_path: Path) -> None:
     try:
         process.wait_ready(lambda: _count(count_file) == 0, timeout_s=30)
         process.wait_ready(procs.tcp_ready("127.0.0.1", grpc_port), timeout_s=30)
-        asyncio.run(_send_streams(grpc_port, [bench_stream(n) for n in range(3)]))
+        asyncio.run(send_streams(grpc_port, [bench_stream(n) for n in range(3)]))
         deadline = time.monotonic() + 10
         while _count(count_file) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)

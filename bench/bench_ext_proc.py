@@ -98,7 +98,10 @@ class _Stack:
 # alone (its server, servicer and assembly; a sink that counts each exchange and drops it),
 # and mockado with sanitize, dedup and mapping free (bench.ext_proc_free_steps).
 MOCKADO, FLOOR, CAPTURE_ONLY, FREE_STEPS = "mockado", "floor", "capture-only", "free-steps"
-_COUNTED_FLAGS = {CAPTURE_ONLY: "--capture-only-collector", FREE_STEPS: "--free-steps-collector"}
+_COUNTED_ARGV = {
+    CAPTURE_ONLY: ("bench.ext_proc_servers", "--capture-only-collector"),
+    FREE_STEPS: ("bench.ext_proc_free_steps", "--free-steps-collector"),
+}
 
 
 def _collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int | str,
@@ -110,9 +113,10 @@ def _collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int 
                 str(grpc_port), *count_file]  # fmt: skip
     cfg_path = work / "mockado.yaml"
     cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
-    if kind in _COUNTED_FLAGS:
-        return [sys.executable, "-m", "bench.ext_proc_servers", _COUNTED_FLAGS[kind],
-                str(grpc_port), "--config", str(cfg_path), *count_file]  # fmt: skip
+    if kind in _COUNTED_ARGV:
+        module, flag = _COUNTED_ARGV[kind]
+        return [sys.executable, "-m", module, flag, str(grpc_port), "--config", str(cfg_path),
+                *count_file]  # fmt: skip
     mockado = str(Path(sys.executable).parent / "mockado")
     return [mockado, "ext-proc", "--config", str(cfg_path), "--grpc-port", str(grpc_port),
             "--http-port", str(http_port), "--workers", str(workers)]  # fmt: skip

@@ -9,12 +9,13 @@ that cost next to nothing: the exchange marked sanitized as it is, a digest of i
 as the dedup hash, and a real stub of a bench exchange (built once at start) with that
 hash as its id, so each queue entry is as large as mockado's own.
 
-``python -m bench.ext_proc_servers --free-steps-collector PORT --config PATH
+``python -m bench.ext_proc_free_steps --free-steps-collector PORT --config PATH
 --floor-count-file PATH``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import dataclasses
 import hashlib
@@ -112,3 +113,12 @@ def free_steps_main(port: int, config_path: Path, count_path: Path) -> None:
             await redis.aclose()
 
     asyncio.run(main())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--free-steps-collector", type=int, required=True, help="gRPC port")
+    parser.add_argument("--config", type=Path, required=True, help="mockado.yaml")
+    parser.add_argument("--floor-count-file", type=Path, required=True)
+    args = parser.parse_args()
+    free_steps_main(args.free_steps_collector, args.config, args.floor_count_file)

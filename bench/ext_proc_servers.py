@@ -3,10 +3,9 @@ to, the floor (a trivial recording ext_proc server), mockado's capture alone (it
 servicer and assembly, nothing after); and the load it offers.
 
 ``python -m bench.ext_proc_servers --upstream PORT``,
-``--floor-collector PORT --floor-count-file PATH``,
-``--capture-only-collector PORT --config PATH --floor-count-file PATH`` or
-``--free-steps-collector PORT --config PATH --floor-count-file PATH``
-(``bench.ext_proc_free_steps``).
+``--floor-collector PORT --floor-count-file PATH`` or
+``--capture-only-collector PORT --config PATH --floor-count-file PATH``
+(and ``bench.ext_proc_free_steps``: mockado with its three steps free).
 """
 
 from __future__ import annotations
@@ -172,18 +171,12 @@ if __name__ == "__main__":
     parser.add_argument("--floor-collector", type=int, help="run the trivial server on this port")
     parser.add_argument("--capture-only-collector", type=int,
                         help="run mockado's capture with a counting sink on this port")  # fmt: skip
-    parser.add_argument("--free-steps-collector", type=int,
-                        help="run mockado with sanitize, dedup and mapping free on this port")  # fmt: skip
-    parser.add_argument("--config", type=Path, help="mockado.yaml (either mockado collector)")
+    parser.add_argument("--config", type=Path, help="mockado.yaml (--capture-only-collector)")
     parser.add_argument("--floor-count-file", type=Path)
     args = parser.parse_args()
     if args.upstream:
         _upstream_main(args.upstream)
     elif args.capture_only_collector:
         _capture_only_main(args.capture_only_collector, args.config, args.floor_count_file)
-    elif args.free_steps_collector:
-        from bench.ext_proc_free_steps import free_steps_main
-
-        free_steps_main(args.free_steps_collector, args.config, args.floor_count_file)
     else:
         _floor_main(args.floor_collector, args.floor_count_file)

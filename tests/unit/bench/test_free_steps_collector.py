@@ -46,7 +46,7 @@ def test_writes_each_new_exchange_as_a_stub_and_counts_repeats(tmp_path: Path) -
         )
     )
     count_file = tmp_path / "count.txt"
-    argv = [sys.executable, "-m", "bench.ext_proc_servers", "--free-steps-collector",
+    argv = [sys.executable, "-m", "bench.ext_proc_free_steps", "--free-steps-collector",
             str(grpc_port), "--config", str(config), "--floor-count-file", str(count_file)]  # fmt: skip
     process = procs.ManagedProcess("free-steps", argv, log_path=tmp_path / "log", cwd=REPO)
     client = redis_sync.Redis(port=redis_port)

@@ -112,19 +112,18 @@ LONG_TEXT_CHARS = 256
     _NUMBER_RUN,
     _INTERNATIONAL,
 ) = range(9)
-_GATE = WordGate(
-    (
-        _WORDS_TRIE_BYTES,
-        personal_text.ANY_CUE,
-        field_probe.WORDS,
-        field_probe.OTHER_KEY_WORDS,
-        b"//",
-        b"eyj",  # lowered "eyJ"
-        b"basic",
-        RUN_PROBE,
-        INTERNATIONAL_PROBE,
-    )
+GATE_PATTERNS = (
+    _WORDS_TRIE_BYTES,
+    personal_text.ANY_CUE,
+    field_probe.WORDS,
+    field_probe.OTHER_KEY_WORDS,
+    b"//",
+    b"eyj",  # lowered "eyJ"
+    b"basic",
+    RUN_PROBE,
+    INTERNATIONAL_PROBE,
 )
+_GATE = WordGate(GATE_PATTERNS)
 # One match per form field ("&"-separated) holding a secret-ish word.
 FIELD_WITH_WORD_DFA = compile_dfa(rb"[^&]*?(?:" + _WORDS_TRIE_BYTES + rb")[^&]*")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -235,11 +234,13 @@ class Scanner:
         # byte-level translate/find/lower run at C speed, far faster than sre scans.
         raw = text.encode("ascii", "replace")
         ascii_only = text.isascii()
-        # Lowered, same length as the text ("?" for non-ASCII): offsets match.
-        probe = (
-            raw.lower() if ascii_only else text.translate(_ASCII_LOWER).encode("ascii", "replace")
-        )
-        present = _GATE.present(probe)
+        # The gate ignores ASCII case: what it finds in the raw bytes is what it would
+        # find in their lowered copy, which is made below only for a detector that reads it.
+        present = _GATE.present(raw)
+        words_seen = _SECRET_WORDS in present
+        cues_seen = _PERSONAL_CUES in present
+        fields_seen = _FIELD_WORDS in present
+        probe = _lowered(text, raw, ascii_only) if words_seen or cues_seen else b""
         if "@" in text:
             self._emails(text, hits)
             if _SLASHES in present:
@@ -259,16 +260,18 @@ class Scanner:
             probe,
             hits,
             ascii_only=ascii_only,
-            words_seen=_SECRET_WORDS in present,
+            words_seen=words_seen,
             basic_seen=_BASIC in present,
         )
-        if _PERSONAL_CUES in present:
+        if cues_seen:
             hits.extend(Hit(*found) for found in personal_text.find_cued_personal(text, probe))
         if keys and not key_seen and not (unless_found and hits):
+            if not probe and (fields_seen or self._fields.reads_any_body):
+                probe = _lowered(text, raw, ascii_only)
             key_seen = self._fields.may_hold(
                 text,
                 probe,
-                words_seen=_FIELD_WORDS in present,
+                words_seen=fields_seen,
                 others_seen=_OTHER_FIELD_WORDS in present,
             )
         return resolve(hits), key_seen
@@ -283,8 +286,9 @@ class Scanner:
         words_seen: bool,
         basic_seen: bool,
     ) -> bool:
-        """Secret-named keys and auth schemes; True when a secret-ish key may be present."""
-        probes = LONG_PROBES if len(probe) >= self._long_text_chars else SHORT_PROBES
+        """Secret-named keys and auth schemes; True when a secret-ish key may be present.
+        ``probe``: the lowered bytes, read only when ``words_seen`` (else empty)."""
+        probes = LONG_PROBES if len(text) >= self._long_text_chars else SHORT_PROBES
         word = probes.words.search(probe) if words_seen else None
         # Where the exact key scans may start: no match of theirs lies before the first
         # match of the looser probe (None: there is none).
@@ -336,8 +340,17 @@ class Scanner:
 
     @staticmethod
     def _emails(text: str, hits: list[Hit]) -> None:
-        for m in _EMAIL_DOMAIN.finditer(text):
-            at = m.start()
+        # Every match starts at an "@": found by str.find (memchr), where sre's own
+        # search steps through the text a character at a time. Same matches as finditer.
+        match, find = _EMAIL_DOMAIN.match, text.find
+        next_at = find("@")
+        while next_at >= 0:
+            at = next_at
+            m = match(text, at)
+            if m is None:
+                next_at = find("@", at + 1)
+                continue
+            next_at = find("@", m.end())
             # The local part: up to 64 address characters back from "@", read as a
             # match on the reversed slice (a C loop), minus leading dots.
             low = at - 64
@@ -429,6 +442,12 @@ class Scanner:
                 elif len(credentials) < 16 or credentials.isalpha():
                     continue  # prose: "Bearer authentication", "token expired"
                 hits.append(Hit(m.start(1), m.end(1), "api_key"))
+
+
+def _lowered(text: str, raw: bytes, ascii_only: bool) -> bytes:
+    """The probe: ``text`` lowered, one byte per character ("?" for non-ASCII), so
+    offsets match; ``raw`` is ``text`` as ASCII bytes."""
+    return raw.lower() if ascii_only else text.translate(_ASCII_LOWER).encode("ascii", "replace")
 
 
 def scheme_prefix_end(value: str) -> int:

@@ -111,6 +111,12 @@ class FieldProbe:
         self._others = compile_dfa(OTHER_KEY_WORDS)
         self._user = None if user is None else compile_dfa(user)
 
+    @property
+    def reads_any_body(self) -> bool:
+        """Whether ``may_hold`` reads the probe even when its words are not seen (the
+        user's rules)."""
+        return self._user is not None
+
     def may_hold(
         self,
         text: str,

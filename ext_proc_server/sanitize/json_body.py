@@ -188,7 +188,10 @@ class _JsonEditor:
     def _object(self, members: _Members, holder: str) -> None:
         """``holder``: the key holding this object (or the list it is in)."""
         keys = tuple(map(_KEY, members))
-        place, verdicts = self._plan(holder, keys)
+        if self.rules is None:  # _plan's usual case, without its frame
+            place, verdicts = fields.object_plan(self.places[-1], holder, keys)
+        else:
+            place, verdicts = self._plan(holder, keys)
         if verdicts is None and self._skipped(members):
             return
         path = self.path

@@ -208,7 +208,7 @@ def _metadata(
 def path_template(normalized: NormalizedRequest) -> str:
     """The path with every dynamic segment (id, UUID, sanitized value) as ``{id}``."""
     return "/" + "/".join(
-        s if isinstance(s, str) and not s.isdigit() else "{id}" for s in normalized.segments
+        [s if isinstance(s, str) and not s.isdigit() else "{id}" for s in normalized.segments]
     )
 
 

@@ -4,6 +4,8 @@
   recording faithfully (else why not).
 * ``noise`` - :class:`NoiseNormalizer`: the dynamic parts of a request, found once
   for the dedup hash and the matchers.
+* ``json_tree`` - reading a JSON body for the normalizer, and ``JsonFacts``: what
+  its one walk of the tree counts, so the matcher need not walk it again.
 * ``dedup`` - :class:`Deduplicator` (hash, in-process LRU), :func:`claim_batch`
   (the Redis claim shared by every replica).
 * ``repeats`` - :class:`RepeatIndex`: the repeat fast path (keyed digests of raw

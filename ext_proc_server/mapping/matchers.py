@@ -8,6 +8,7 @@ specificity, from which the stub's priority follows (see
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from ext_proc_server.mapping.noise import (
@@ -20,6 +21,8 @@ from ext_proc_server.mapping.noise import (
 )
 
 _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
+# Values a matcher takes as they are (given no string starts with "${").
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 _JSON_PLACEHOLDER = {
     "any": "${json-unit.ignore-element}",
     "string": "${json-unit.any-string}",
@@ -55,15 +58,21 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
         specificity += weight
     body = normalized.body
     if body.kind == "json":
-        walk = JsonWalk()
-        matcher: dict[str, Any] = {
-            "equalToJson": walk.expected(body.value),
-            "ignoreExtraElements": True,
-        }
-        if walk.has_array:
+        facts = body.facts
+        if facts is None:
+            walk = JsonWalk()
+            expected, weight, has_array = walk.expected(body.value), walk.weight, walk.has_array
+        else:
+            # What JsonWalk would give, from what the normalizer saw: only the objects and
+            # arrays with a hole below are rebuilt.
+            expected = _with_placeholders(body.value, facts.changed)
+            weight = 2 * (facts.leaves - facts.holes) + facts.holes - facts.any_holes
+            has_array = facts.has_array
+        matcher: dict[str, Any] = {"equalToJson": expected, "ignoreExtraElements": True}
+        if has_array:
             matcher["ignoreArrayOrder"] = True
         pattern["bodyPatterns"] = [matcher]
-        specificity += walk.weight
+        specificity += weight
     elif body.kind == "form" and body.value:
         matchers, weight = _multi_value_matchers(body.value)
         pattern["formParameters"] = matchers
@@ -118,6 +127,33 @@ def _multi_value_matchers(
         out[name] = matcher
         weight += w
     return out, weight
+
+
+def _with_placeholders(node: Any, changed: AbstractSet[int]) -> Any:
+    """``JsonWalk.expected`` of a normalized tree none of whose strings starts with "${":
+    the objects and arrays not in ``changed`` (ids) hold no hole and are kept as they
+    are (the matcher shares them with the tree; neither is modified after)."""
+    # Loops, not comprehensions: those would make a cell of ``changed`` in every call.
+    kind = type(node)
+    if kind is dict:
+        if id(node) not in changed:
+            return node
+        out = {}
+        for key, value in node.items():
+            out[key] = value if type(value) in _PLAIN else _with_placeholders(value, changed)
+        return out
+    if kind is list:
+        if id(node) not in changed:
+            return node
+        items = []
+        for value in node:
+            items.append(value if type(value) in _PLAIN else _with_placeholders(value, changed))
+        return items
+    if kind is Hole:
+        return _JSON_PLACEHOLDER[node.kind]
+    if kind is Template:
+        return "${json-unit.regex}" + node.regex(hole=".+")
+    return node
 
 
 class JsonWalk:

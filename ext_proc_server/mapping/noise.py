@@ -22,20 +22,27 @@ What counts as noise:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
-import json
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-import orjson
-
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import url_host
+from ext_proc_server.mapping.json_tree import (
+    JsonFacts,
+    NonFiniteNumber,
+    Redacted,
+    TreeWalk,
+    json_redactions,
+    no_placeholder_start,
+    parse_json,
+    parse_json_exactly,
+)
 
 # Field names (compared in snake_case, case-insensitively) whose value is always noise.
 DEFAULT_NOISE_FIELDS = frozenset(
@@ -161,6 +168,9 @@ class NormalizedBody:
     # json: False when every float in ``value`` is written by json without an exponent
     # (dedup's canonical text is then orjson's, several times cheaper).
     exponent_floats: bool = True
+    # json: what the walk that built ``value`` saw, so the matcher need not walk it again
+    # (None: the matcher walks it).
+    facts: JsonFacts | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,23 +190,25 @@ class NormalizedRequest:
 
     @property
     def path_is_stable(self) -> bool:
-        return all(isinstance(s, str) for s in self.segments)
+        for segment in self.segments:  # noqa: SIM110 - all() over a generator costs 3x
+            if not isinstance(segment, str):
+                return False
+        return True
 
 
 def java_regex_escape(text: str) -> str:
     """Escape for java.util.regex: a backslash before any ASCII punctuation is
     always literal there; control characters become \\xhh."""
-    out = []
-    for ch in text:
-        if ch.isascii() and ch.isalnum():
-            out.append(ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ch.isascii():
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_JAVA_REGEX_ESCAPES)
+
+
+# java_regex_escape's table (str.translate: one C pass, not a call per character): every
+# ASCII character but a letter or a digit; anything else is kept as it is.
+_JAVA_REGEX_ESCAPES = {
+    code: f"\\x{code:02x}" if code < 0x20 or code == 0x7F else "\\" + chr(code)
+    for code in range(128)
+    if not chr(code).isalnum()
+}
 
 
 def json_pointer_token(key: str) -> str:
@@ -362,13 +374,13 @@ class NoiseNormalizer:
                 "form", self._pairs(pairs, fields, redactions, f"{part}.body.form.")
             )
         if "json" in content_type or (not content_type and text.lstrip()[:1] in ("{", "[")):
-            parsed = _parse_json(text)
+            parsed = parse_json(text)
             if isinstance(parsed, dict | list):
                 if blind:
                     return NormalizedBody("opaque")
                 try:
-                    return self._json_body(parsed, text, fields, _json_redactions(redactions, part))
-                except _NonFinite:
+                    return self._json_body(parsed, text, fields, json_redactions(redactions, part))
+                except NonFiniteNumber:
                     # A number past a double (1e400): WireMock's JSON matcher cannot hold
                     # it, so the body is matched as its exact text, as NaN is.
                     pass
@@ -377,21 +389,22 @@ class NoiseNormalizer:
         return NormalizedBody("text", self.normalize_string(text))
 
     def _json_body(
-        self, parsed: Any, text: str, fields: frozenset[str], redacted: _Redacted
+        self, parsed: Any, text: str, fields: frozenset[str], redacted: Redacted
     ) -> NormalizedBody:
-        """The normalized tree of a parsed JSON document. Raises _NonFinite for a number
+        """The normalized tree of a parsed JSON document. Raises NonFiniteNumber for a number
         past a double."""
-        walk = _Walk()
+        walk = TreeWalk()
         value = self._json_tree(parsed, walk, fields, redacted)
         if walk.exponent_floats:
             # orjson reads an integer past 64 bits as a float (from about 9.2e18, always
             # with an exponent): json's reading instead, which keeps it exact.
-            walk = _Walk()
-            value = self._json_tree(_DECODER.decode(text), walk, fields, redacted)
-        return NormalizedBody("json", value, walk.exponent_floats)
+            walk = TreeWalk()
+            value = self._json_tree(parse_json_exactly(text), walk, fields, redacted)
+        facts = walk.facts() if no_placeholder_start(text) else None
+        return NormalizedBody("json", value, walk.exponent_floats, facts)
 
     def _json_tree(
-        self, parsed: Any, walk: _Walk, fields: frozenset[str], redacted: _Redacted
+        self, parsed: Any, walk: TreeWalk, fields: frozenset[str], redacted: Redacted
     ) -> Any:
         pointers, ancestors = redacted
         if not pointers:
@@ -406,36 +419,54 @@ class NoiseNormalizer:
         fields: frozenset[str],
         pointers: frozenset[str],
         ancestors: frozenset[str],
-        walk: _Walk,
+        walk: TreeWalk,
     ) -> Any:
         if pointer in pointers:
+            walk.hole(any_value=True)
             return HOLE_ANY
         if pointer not in ancestors:
             # No redacted location below this node: no pointers to build.
             return self._json_plain(node, field, fields, walk)
         if isinstance(node, dict):
+            mark = walk.holes
+            walk.leaves += len(node) - 1
             out = {}
             for key, value in node.items():
                 child = f"{pointer}/{json_pointer_token(key)}"
                 if field_key(key) in fields:
+                    walk.hole(any_value=True)
                     out[key] = HOLE_ANY
                 else:
                     out[key] = self._json(value, child, key, fields, pointers, ancestors, walk)
+            walk.ended(out, mark)
             return out
         if isinstance(node, list):
+            mark = walk.array(len(node))
             # Items inherit the field name: "updated": [1700000000, ...] are epochs too.
-            return [
+            items = [
                 self._json(v, f"{pointer}/{i}", field, fields, pointers, ancestors, walk)
                 for i, v in enumerate(node)
             ]
+            walk.ended(items, mark)
+            return items
         return self._json_plain(node, field, fields, walk)
 
-    def _json_plain(self, node: Any, field: str | None, fields: frozenset[str], walk: _Walk) -> Any:
+    # Long because the object loop is inline: a call per leaf was most of this walk's cost.
+    def _json_plain(
+        self, node: Any, field: str | None, fields: frozenset[str], walk: TreeWalk
+    ) -> Any:
         """``_json`` without redacted pointers: no pointer strings to build (the hot path)."""
         if isinstance(node, str):
-            return self.normalize_string(node, field=field)
+            normalized = self.normalize_string(node, field=field)
+            if type(normalized) is not str:
+                walk.hole(any_value=normalized is HOLE_ANY)
+            return normalized
         if isinstance(node, dict):
             keys = walk.roles
+            # TreeWalk's counts inline (its array() and ended() are calls): per object,
+            # not per leaf.
+            mark = walk.holes
+            walk.leaves += len(node) - 1
             out = {}
             for key, value in node.items():
                 role = keys.get(key)
@@ -449,6 +480,7 @@ class NoiseNormalizer:
                     )
                 kind = type(value)
                 if role == _NOISE:
+                    walk.hole(any_value=True)
                     out[key] = HOLE_ANY
                 elif kind is str:
                     # normalize_string's stable case inline: no dynamic part can fit.
@@ -456,10 +488,14 @@ class NoiseNormalizer:
                         "SANITIZED" not in value
                     ):
                         if role == _TIME_LIKE and _EPOCH.fullmatch(value):
+                            walk.hole()
                             value = HOLE_STRING
                         out[key] = value
                     else:
-                        out[key] = self.normalize_string(value, field=key)
+                        value = self.normalize_string(value, field=key)
+                        if type(value) is not str:
+                            walk.hole(any_value=value is HOLE_ANY)
+                        out[key] = value
                 elif kind is int or kind is float:
                     # Scalars inline (a call per leaf is most of this walk's cost).
                     if (
@@ -470,14 +506,18 @@ class NoiseNormalizer:
                         walk.exponent_float(value)
                     if role == _TIME_LIKE:
                         value = self._normalize_number(value, field=key)
+                        if value is HOLE_NUMBER:
+                            walk.hole()
                     out[key] = value
                 elif kind is bool or value is None:
                     out[key] = value
                 else:
                     out[key] = self._json_plain(value, key, fields, walk)
+            if walk.holes != mark:
+                walk.changed.add(id(out))
             return out
         if isinstance(node, list):
-            return [self._json_plain(v, field, fields, walk) for v in node]
+            return self._json_plain_items(node, field, fields, walk)
         if isinstance(node, int | float) and not isinstance(node, bool):
             if (
                 type(node) is float
@@ -485,77 +525,24 @@ class NoiseNormalizer:
                 and not (_PLAIN_FLOAT_MIN <= abs(node) < _PLAIN_FLOAT_END)
             ):
                 walk.exponent_float(node)
-            return self._normalize_number(node, field=field)
+            number = self._normalize_number(node, field=field)
+            if number is HOLE_NUMBER:
+                walk.hole()
+            return number
         return node
 
-
-class _NonFinite(ValueError):
-    """A JSON number past a double (1e400 reads as infinity)."""
-
-
-class _Walk:
-    """One JSON body's walk: what each key seen so far is (_PLAIN, _NOISE or _TIME_LIKE),
-    so a list of records looks its keys up once, and whether a float kept in the tree is
-    one json writes with an exponent."""
-
-    __slots__ = ("exponent_floats", "roles")
-
-    def __init__(self) -> None:
-        self.roles: dict[str, int] = {}
-        self.exponent_floats = False
-
-    def exponent_float(self, value: float) -> None:
-        """``value`` (not 0, outside 1e-4 <= |x| < 1e16) is kept in the tree."""
-        if not math.isfinite(value):
-            raise _NonFinite
-        self.exponent_floats = True
-
-
-# (JSON pointers redacted in a body, their ancestors).
-_Redacted = tuple[frozenset[str], frozenset[str]]
-# Redaction sets recur (the same fields of the same APIs): each is read once.
-REDACTIONS_CACHE_SIZE = 1024
-
-
-@functools.lru_cache(maxsize=REDACTIONS_CACHE_SIZE)
-def _json_redactions(redactions: frozenset[str], part: str) -> _Redacted:
-    """The JSON pointers redacted in ``part``'s body, and their ancestors."""
-    prefix = f"{part}.body.json:"
-    pointers = frozenset(r.removeprefix(prefix) for r in redactions if r.startswith(prefix))
-    return pointers, _ancestors(pointers)
-
-
-def _ancestors(pointers: frozenset[str]) -> frozenset[str]:
-    """Every proper prefix of the JSON pointers ("/a/b" -> "", "/a"): the nodes
-    with a redacted location somewhere below them."""
-    out = set()
-    for pointer in pointers:
-        parts = pointer.split("/")
-        for end in range(1, len(parts)):
-            out.add("/".join(parts[:end]))
-    return frozenset(out)
-
-
-def _reject_constant(_: str) -> Any:  # NaN/Infinity: not JSON, and WireMock rejects them
-    raise ValueError("non-finite number")
-
-
-# One decoder (json.loads with an argument builds one per call).
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def _parse_json(text: str) -> Any:
-    """The document, or None when it is not JSON (NaN and Infinity are not). orjson reads
-    it (about 3x cheaper) as json does, except an integer past 64 bits (see _json_body);
-    json reads what orjson refuses (a lone surrogate, a number past a double)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return _DECODER.decode(text)
-    except ValueError:
-        return None
+    def _json_plain_items(
+        self, node: list[Any], field: str | None, fields: frozenset[str], walk: TreeWalk
+    ) -> list[Any]:
+        """An array's items for ``_json_plain``. A method, not a comprehension there: that
+        made cells of every call's arguments, which the object loop then read through
+        (a tenth of the walk); the frames per level are the same."""
+        mark = walk.array(len(node))
+        items = []
+        for v in node:
+            items.append(self._json_plain(v, field, fields, walk))
+        walk.ended(items, mark)
+        return items
 
 
 def _sort_token(value: Normalized) -> str:

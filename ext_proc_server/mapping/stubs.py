@@ -69,6 +69,9 @@ _DROPPED_RESPONSE_HEADERS = (
 )
 
 
+# Response header names recur on every call: each is looked at once (bounded, as names
+# come from upstreams).
+HEADER_NAME_CACHE_SIZE = 1024
 # Ids asked for again soon after (the pipeline names the stub, then records its repeats).
 MAPPING_ID_CACHE_SIZE = 4096
 
@@ -208,7 +211,7 @@ def _metadata(
 def path_template(normalized: NormalizedRequest) -> str:
     """The path with every dynamic segment (id, UUID, sanitized value) as ``{id}``."""
     return "/" + "/".join(
-        s if isinstance(s, str) and not s.isdigit() else "{id}" for s in normalized.segments
+        [s if isinstance(s, str) and not s.isdigit() else "{id}" for s in normalized.segments]
     )
 
 
@@ -241,21 +244,40 @@ def _scenario(
 
 
 def response_definition(response: HttpResponse) -> dict[str, Any]:
-    headers: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
+    # Each kept header under the name it first came with: its value, or its values in order.
+    headers: dict[str, str | list[str]] = {}
+    first_names: dict[str, str] = {}
     for name, value in response.headers:
-        lower = name.lower()
-        if lower in _DROPPED_RESPONSE_HEADERS or lower.startswith((":", "x-envoy-")):
+        lower = _kept_header(name)
+        if lower is None:
             continue
-        headers.setdefault(names.setdefault(lower, name), []).append(value)
+        first = first_names.get(lower)
+        if first is None:
+            first_names[lower] = name
+            headers[name] = value
+        else:
+            known = headers[first]
+            if type(known) is list:
+                known.append(value)
+            else:
+                headers[first] = [known, value]
     if response.body_truncated:
-        headers[TRUNCATED_HEADER] = ["true"]
+        headers[TRUNCATED_HEADER] = "true"
     out: dict[str, Any] = {"status": response.status}
     if headers:
-        out["headers"] = {k: v[0] if len(v) == 1 else v for k, v in headers.items()}
+        out["headers"] = headers
     if response.body:
         out.update(response_body(response))
     return out
+
+
+@functools.lru_cache(maxsize=HEADER_NAME_CACHE_SIZE)
+def _kept_header(name: str) -> str | None:
+    """A response header's lower-cased name, or None when the stub leaves it out."""
+    lower = name.lower()
+    if lower in _DROPPED_RESPONSE_HEADERS or lower.startswith((":", "x-envoy-")):
+        return None
+    return lower
 
 
 def response_body(response: HttpResponse) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""A JSON body as the noise normalizer reads and walks it: the document (orjson, json
+where orjson refuses), the locations redacted in it, and what one walk of its tree
+counts (:class:`JsonFacts`, which spares the matcher a second walk)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Set as AbstractSet
+from typing import Any, NamedTuple
+
+import orjson
+
+
+class JsonFacts(NamedTuple):
+    """What the normalizer saw while building a JSON tree. ``leaves``: values that are
+    neither objects nor arrays; ``holes``: the Holes and Templates among them, ``any_holes``
+    the "any" Holes among those; ``changed``: the ``id()`` of every object and array of
+    the tree (alive as long as the tree) with a Hole or Template somewhere below. Only
+    given when no string of the tree can start with "${", so every other value stands
+    as it is in a matcher. (A tuple: a frozen dataclass costs more to build than the
+    walk it spares on a small body.)"""
+
+    leaves: int
+    holes: int
+    any_holes: int
+    has_array: bool
+    changed: AbstractSet[int]
+
+
+class NonFiniteNumber(ValueError):
+    """A JSON number past a double (1e400 reads as infinity)."""
+
+
+class TreeWalk:
+    """One JSON body's walk: what each key seen so far is to the normalizer (``roles``),
+    so a list of records looks its keys up once, whether a float kept in the tree is one
+    json writes with an exponent, and the counts of :class:`JsonFacts`."""
+
+    __slots__ = ("any_holes", "changed", "exponent_floats", "has_array", "holes", "leaves", "roles")
+
+    def __init__(self) -> None:
+        self.roles: dict[str, int] = {}
+        self.exponent_floats = False
+        # The root, plus each object's or array's items, less itself.
+        self.leaves = 1
+        self.holes = 0
+        self.any_holes = 0
+        self.has_array = False
+        self.changed: set[int] = set()
+
+    def hole(self, *, any_value: bool = False) -> None:
+        """A Hole (``any_value``: an "any" one) or a Template is put in the tree."""
+        self.holes += 1
+        if any_value:
+            self.any_holes += 1
+
+    def array(self, size: int) -> int:
+        """An array of ``size`` items begins: -> the mark :meth:`ended` takes."""
+        self.leaves += size - 1
+        self.has_array = True
+        return self.holes
+
+    def ended(self, container: object, mark: int) -> None:
+        """``container`` is built: noted when a hole was put in it or below since ``mark``."""
+        if self.holes != mark:
+            self.changed.add(id(container))
+
+    def exponent_float(self, value: float) -> None:
+        """``value`` (not 0, outside 1e-4 <= |x| < 1e16) is kept in the tree."""
+        if not math.isfinite(value):
+            raise NonFiniteNumber
+        self.exponent_floats = True
+
+    def facts(self) -> JsonFacts:
+        return JsonFacts(self.leaves, self.holes, self.any_holes, self.has_array, self.changed)
+
+
+# (JSON pointers redacted in a body, their ancestors).
+Redacted = tuple[frozenset[str], frozenset[str]]
+# Redaction sets recur (the same fields of the same APIs): each is read once.
+REDACTIONS_CACHE_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=REDACTIONS_CACHE_SIZE)
+def json_redactions(redactions: frozenset[str], part: str) -> Redacted:
+    """The JSON pointers redacted in ``part``'s body, and their ancestors."""
+    prefix = f"{part}.body.json:"
+    pointers = frozenset(r.removeprefix(prefix) for r in redactions if r.startswith(prefix))
+    return pointers, _ancestors(pointers)
+
+
+def _ancestors(pointers: frozenset[str]) -> frozenset[str]:
+    """Every proper prefix of the JSON pointers ("/a/b" -> "", "/a"): the nodes
+    with a redacted location somewhere below them."""
+    out = set()
+    for pointer in pointers:
+        parts = pointer.split("/")
+        for end in range(1, len(parts)):
+            out.add("/".join(parts[:end]))
+    return frozenset(out)
+
+
+def no_placeholder_start(text: str) -> bool:
+    """True when no string of the JSON ``text`` can start with "${": it is neither written
+    there nor as escapes of "$" or "{". Single characters first (memchr: the usual body
+    has neither a "$" nor a backslash)."""
+    return ("$" not in text or "${" not in text) and (
+        "\\" not in text or ("\\u0024" not in text and "\\u007" not in text)
+    )
+
+
+def _reject_constant(_: str) -> Any:  # NaN/Infinity: not JSON, and WireMock rejects them
+    raise ValueError("non-finite number")
+
+
+# One decoder (json.loads with an argument builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def parse_json(text: str) -> Any:
+    """The document, or None when it is not JSON (NaN and Infinity are not). orjson reads
+    it (about 3x cheaper) as json does, except an integer past 64 bits (see
+    :func:`parse_json_exactly`); json reads what orjson refuses (a lone surrogate, a number
+    past a double)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return _DECODER.decode(text)
+    except ValueError:
+        return None
+
+
+def parse_json_exactly(text: str) -> Any:
+    """json's reading of a document :func:`parse_json` read: an integer past 64 bits (which
+    orjson reads as a float) stays exact."""
+    return _DECODER.decode(text)

@@ -64,16 +64,8 @@ def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
             kind = _TYPES.get(type(value))
             if kind is None:
                 _walk(value, prefix + name, shape, noise)
-                continue
-            # _put inline: a leaf's first path (a call per leaf was a tenth of the walk).
-            child = prefix + name
-            known = shape.get(child)
-            if known is None:
-                shape[child] = kind
-                if len(shape) >= MAX_SHAPE_PATHS:
-                    raise _Full
-            elif known != kind:
-                _add(shape, child, kind)
+            else:
+                _put(shape, prefix + name, kind)
     elif isinstance(node, list):
         _put(shape, path, "array")
         path += "[]"

@@ -6,8 +6,11 @@ import json
 import operator
 import re
 from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
+
+import orjson
 
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.hits import Hit
@@ -28,7 +31,16 @@ class _Members(list):  # type: ignore[type-arg]
 
     __slots__ = ()
 
+    def items(self) -> _Members:
+        """The pairs, as ``dict.items`` gives them: the walk takes either kind."""
+        return self
 
+    def values(self) -> Iterator[Any]:
+        return map(_VALUE, self)
+
+
+# The two trees an object can parse to: orjson's dicts, the pairs decoder's lists.
+_OBJECTS = (dict, _Members)
 # One decoder for every body: json.loads with a hook builds a new one (and its
 # scanner) per call, which cost as much as decoding a 2 KiB body.
 _DECODER = json.JSONDecoder(object_pairs_hook=_Members)
@@ -49,11 +61,12 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
     encoded = "\\" in text or "%" in text or "&" in text
     if not hits and not key_seen and not encoded:
         return text
+    plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
     try:
-        document = _DECODER.decode(text)
+        document = _parse(text, plain)
     except ValueError:
         return None
-    edits = _JsonEditor(run, text, where, hits, encoded=encoded).edits(document)
+    edits = _JsonEditor(run, text, plain, where, hits, encoded=encoded).edits(document)
     if not edits:
         return text
     out = []
@@ -66,6 +79,32 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
     return "".join(out)
 
 
+def _parse(text: str, plain: str) -> object:
+    """The document's tree: orjson's when it kept every string, else the pairs decoder's.
+
+    orjson is several times cheaper but keeps one member per key, and refuses NaN,
+    Infinity and lone surrogates. A tree that dropped a member dropped its key, so it
+    holds fewer strings than the text's quotes delimit: then the pairs decoder reads it.
+    """
+    try:
+        document = orjson.loads(text)
+        # Serialized again (in C) to count its strings; nesting past orjson's limit
+        # raises, and such a document goes to the pairs decoder too.
+        dumped = orjson.dumps(document)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return _DECODER.decode(text)
+    if b"\\" in dumped:
+        # Only a quote inside a string is escaped: drop escaped backslashes, then
+        # every quote after a backslash is one.
+        dumped = dumped.replace(b"\\\\", b"")
+        quotes = dumped.count(b'"') - dumped.count(b'\\"')
+    else:
+        quotes = dumped.count(b'"')
+    if quotes != plain.count('"'):
+        return _DECODER.decode(text)
+    return document
+
+
 class _JsonEditor:
     """Edits for one parsed document.
 
@@ -75,13 +114,15 @@ class _JsonEditor:
     Walking the tree is far cheaper than tokenizing the text with a regex in Python.
     """
 
-    def __init__(self, run: Run, text: str, where: str, hits: list[Hit], *, encoded: bool) -> None:
+    def __init__(
+        self, run: Run, text: str, plain: str, where: str, hits: list[Hit], *, encoded: bool
+    ) -> None:
         self.run = run
         rules = run.scanner.field_rules
         self.rules = rules if rules else None  # the user's field rules, when there are any
         self.text = text
         self.where = where
-        self.plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
+        self.plain = plain  # the text with escapes masked: every '"' delimits a string
         # The first quote offsets, found only as far as a span needs (most findings
         # sit early in a body, and splitting all of it cost as much as the walk).
         self.quotes: list[int] = []
@@ -171,7 +212,7 @@ class _JsonEditor:
 
     def edits(self, document: object) -> list[tuple[int, int, str]]:
         kind = type(document)
-        if kind is _Members:
+        if kind is dict or kind is _Members:
             self._object(document, "")  # type: ignore[arg-type]
         elif kind is list:
             self._array(document, None, "")  # type: ignore[arg-type]
@@ -185,14 +226,14 @@ class _JsonEditor:
 
     # -- the walk (inlined fast paths: most nodes need nothing) ----------------------
 
-    def _object(self, members: _Members, holder: str) -> None:
+    def _object(self, members: dict[str, Any] | _Members, holder: str) -> None:
         """``holder``: the key holding this object (or the list it is in)."""
-        keys = tuple(map(_KEY, members))
+        keys = tuple(members) if type(members) is dict else tuple(map(_KEY, members))
         if self.rules is None:  # _plan's usual case, without its frame
             place, verdicts = fields.object_plan(self.places[-1], holder, keys)
         else:
             place, verdicts = self._plan(holder, keys)
-        if verdicts is None and self._skipped(members):
+        if verdicts is None and self._skipped(members.values()):
             return
         path = self.path
         places = self.places
@@ -200,7 +241,8 @@ class _JsonEditor:
         path.append("")
         todo = self.todo
         gap_hits = self.gap_hits
-        for (key, value), cls in zip(members, verdicts or (None,) * len(keys), strict=True):
+        pairs = members.items()
+        for (key, value), cls in zip(pairs, verdicts or (None,) * len(keys), strict=True):
             path[-1] = key
             k = self.k
             if k in todo:
@@ -212,7 +254,7 @@ class _JsonEditor:
                     self._string(k + 1, value, cls)
                 continue
             self.k = k + 1
-            if kind is _Members:
+            if kind is dict or kind is _Members:
                 self._object(value, key)
             elif kind is list:
                 self._array(value, cls, key)  # items inherit the name: "tokens": ["a", "b"]
@@ -235,11 +277,11 @@ class _JsonEditor:
         found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
         return place, found if any(cls is not None for cls in found) else None
 
-    def _skipped(self, members: list[tuple[str, Any]]) -> bool:
+    def _skipped(self, values: Iterable[Any]) -> bool:
         """Members (of one object or of records alike) none of whose keys names a class:
         if their values are plain and no finding lies in one of their strings or
         numbers, the walk only counts their strings (in C) and skips them."""
-        kinds = list(map(type, map(_VALUE, members)))
+        kinds = list(map(type, values))
         if not _PLAIN.issuperset(kinds):
             return False
         k = self.k
@@ -256,14 +298,21 @@ class _JsonEditor:
         told from a few C passes over all of them."""
         if len(set(map(type, items))) != 1 or len(set(map(len, items))) != 1:
             return False
-        keys = tuple(map(_KEY, items[0]))
-        members = list(chain.from_iterable(items))
-        if list(map(_KEY, members)) != list(keys) * len(items):
+        if type(items[0]) is dict:  # iterating a dict gives its keys
+            keys = tuple(items[0])
+            names = list(chain.from_iterable(items))
+            values: Iterable[Any] = chain.from_iterable(map(dict.values, items))
+        else:
+            keys = tuple(map(_KEY, items[0]))
+            members = list(chain.from_iterable(items))
+            names = list(map(_KEY, members))
+            values = map(_VALUE, members)
+        if names != list(keys) * len(items):
             return False
-        return self._plan(holder, keys)[1] is None and self._skipped(members)
+        return self._plan(holder, keys)[1] is None and self._skipped(values)
 
     def _array(self, items: list[Any], cls: str | None, holder: str) -> None:
-        if len(items) > 1 and type(items[0]) is _Members and self._skipped_records(items, holder):
+        if len(items) > 1 and type(items[0]) in _OBJECTS and self._skipped_records(items, holder):
             return
         path = self.path
         path.append(0)
@@ -276,7 +325,7 @@ class _JsonEditor:
                 self.k = k + 1
                 if cls is not None or k in todo:
                     self._string(k, item, cls)
-            elif kind is _Members:
+            elif kind is dict or kind is _Members:
                 self._object(item, holder)
             elif kind is list:
                 self._array(item, cls, holder)

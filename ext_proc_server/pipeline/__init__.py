@@ -24,7 +24,9 @@ from ext_proc_server.pipeline.stages import (
     RedisStages,
     Stages,
     default_stages,
+    map_sanitized,
     prepare,
+    sanitize_one,
 )
 
 __all__ = [
@@ -42,8 +44,10 @@ __all__ = [
     "Stages",
     "default_stages",
     "enqueue_batch",
+    "map_sanitized",
     "prepare",
     "read_skips",
     "redis_error_kind",
+    "sanitize_one",
     "skipped_hosts",
 ]

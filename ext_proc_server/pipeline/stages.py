@@ -113,14 +113,39 @@ def prepare(
     local duplicate); ``Skipped`` when the rule gives it no stub (``mapping.faithful``,
     counted); None when it is dropped (counted by reason). Fails closed: an exchange
     the sanitizer cannot clean never goes further. ``mark_truncated``:
-    collector.truncated_responses is "mark"."""
+    collector.truncated_responses is "mark". The two halves, :func:`sanitize_one` and
+    :func:`map_sanitized`, can also run a batch at a time, step by step."""
+    clean = sanitize_one(exchange, stages, mark_truncated=mark_truncated)
+    if clean is None:
+        return None
+    return map_sanitized(
+        clean,
+        stages,
+        dedup_enabled=dedup_enabled,
+        mark_truncated=mark_truncated,
+        repeat_key=repeat_key,
+    )
+
+
+def sanitize_one(exchange: Exchange, stages: Stages, *, mark_truncated: bool) -> Exchange | None:
+    """The sanitized exchange, or None when it is dropped (counted): the first half of
+    :func:`prepare`."""
     if faithful.skip_reason(exchange, mark_truncated=mark_truncated):
         # Known before sanitizing (cut at the limit, dropped while captured): only the
         # parts the record names are sanitized, not a body that will not be kept.
         exchange = _without_bodies(exchange)
-    clean = _sanitized(exchange, stages)
-    if clean is None:
-        return None
+    return _sanitized(exchange, stages)
+
+
+def map_sanitized(
+    clean: Exchange,
+    stages: Stages,
+    *,
+    dedup_enabled: bool,
+    mark_truncated: bool = False,
+    repeat_key: RepeatKey | None = None,
+) -> Prepared | Skipped | None:
+    """Dedup locally and map a sanitized exchange: the second half of :func:`prepare`."""
     try:
         reason = faithful.skip_reason(clean, mark_truncated=mark_truncated)
         if reason:

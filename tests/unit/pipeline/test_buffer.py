@@ -174,3 +174,39 @@ def test_duplicates_found_after_sanitizing_are_reported_as_seen_again():
             totals[stub_id] = totals.get(stub_id, 0) + count
     assert totals == {mapping_id("/a"): 2, mapping_id("/b"): 1}
     assert len(redis.entries) == 1
+
+
+def test_a_batch_is_sanitized_whole_before_any_of_it_is_mapped():
+    """One step at a time over a batch (its code stays in the CPU caches); a dropped
+    exchange leaves the others of its batch to be mapped and written."""
+    steps = []
+
+    def sanitize(ex):
+        steps.append(("sanitize", ex.request.path))
+        if ex.request.path == "/p2":
+            return ex  # not marked sanitized: dropped, counted as unsanitizable
+        return ex.replace(sanitized=True)
+
+    async def go():
+        redis = FakeRedis()
+        wired = stages(redis, sanitize=sanitize)
+        mapped = wired.build_mapping
+        wired = dataclasses.replace(
+            wired,
+            build_mapping=lambda keyed: steps.append(("map", keyed.dedup_hash)) or mapped(keyed),
+        )
+        pipe = CapturePipeline(cfg(batch_size=5, async_workers=1), stages=wired)
+        before = dropped("unsanitizable")
+        for n in range(5):
+            assert pipe.submit(exchange(f"/p{n}"))
+        pipe.start()
+        await wait_for(lambda: len(redis.entries) == 4 and pipe.held == 0)
+        await pipe.stop()
+        assert dropped("unsanitizable") - before == 1
+        return redis
+
+    redis = asyncio.run(go())
+    kinds = [kind for kind, _ in steps]
+    assert kinds == ["sanitize"] * 5 + ["map"] * 4
+    assert [path for kind, path in steps if kind == "map"] == ["/p0", "/p1", "/p3", "/p4"]
+    assert len({e["mapping"] for e in redis.entries}) == 4

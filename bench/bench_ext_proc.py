@@ -38,6 +38,15 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
   ``paired_loop_thread_us_over_floor(_repeats)``: mockado's event-loop thread CPU per
   exchange minus the floor's (us), where the streams run; steadier than the whole process.
+  Median of 3 rounds; ``paired_cpu_ratio_to_floor(_repeats)_spread``: highest - lowest.
+* ``ext_proc.paired_capture_only_cpu_ratio_to_floor(_repeats)`` and
+  ``paired_free_steps_cpu_ratio_to_floor(_repeats)`` (with their ``_spread`` and
+  ``paired_capture_only_loop_thread_us_over_floor(_repeats)`` /
+  ``paired_free_steps_loop_thread_us_over_floor(_repeats)``): the two counted collectors
+  side by side with the floor the same way, in shorter rounds (6 s; quick: 3 s), each
+  counted by its own count (the capture alone: exchanges its sink took; the three steps
+  free: streams seen, repeats included), where their single runs move by a quarter of
+  the floor between runs.
 * ``ext_proc.stream_repeat_us`` / ``stream_floor_us``: a repeat's stream in-process, and
   the floor's (``bench.ext_proc_streams``). ``stream_repeat_mesh_us`` /
   ``stream_floor_mesh_us`` / ``stream_repeat_mesh_ratio_to_floor``: the same requests as
@@ -66,6 +75,7 @@ import yaml
 from bench.ext_proc_backlog import Backlog, held
 from bench.ext_proc_breakdown import breakdown
 from bench.ext_proc_cpu import cpu_s, loop_thread_cpu_s
+from bench.ext_proc_paired import Side, paired_figures, settle
 from bench.ext_proc_servers import bench_requests, repeats_mix
 from bench.ext_proc_streams import stream_costs
 from bench.loadgen import Conn, Request, open_loop
@@ -303,20 +313,36 @@ def _rate_step(
     }
 
 
-def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
-    def finished() -> int:
-        return int(parts["floor_count"].read_text() or 0)
+def _mockado_side(parts: dict) -> Side:
+    """mockado in a side-by-side round: streams from its /metrics, its pipeline's backlog."""
+    url = parts["metrics_url"]
+    return Side(
+        handled=lambda: _handled(url),
+        cpu_s=lambda: cpu_s(parts["ext"]),
+        loop_cpu_s=lambda: loop_thread_cpu_s(parts["ext"]),
+        holds=lambda: held(url) > 0,
+    )
 
-    before, cpu_before = finished(), cpu_s(parts["ext"])
+
+def _counted_side(parts: dict) -> Side:
+    """A collector that writes its count to a file (the floor, the capture alone: the
+    exchanges its sink took; the three steps free: the streams it saw, repeats included)."""
+    return Side(
+        handled=lambda: int(parts["floor_count"].read_text() or 0),
+        cpu_s=lambda: cpu_s(parts["ext"]),
+        loop_cpu_s=lambda: loop_thread_cpu_s(parts["ext"]),
+    )
+
+
+def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
+    side = _counted_side(parts)
+    before, cpu_before = side.handled(), side.cpu_s()
     asyncio.run(open_loop(requests, rate_rps=rate))
-    deadline, last = time.monotonic() + 10, -1
-    while time.monotonic() < deadline and finished() != last:
-        last = finished()
-        time.sleep(1.0)  # the count file is rewritten twice a second
-    handled = finished() - before
+    settle([side], timeout_s=10)
+    handled = side.handled() - before
     return {
         "ratio": handled / len(requests),
-        "cpu_us_per_exchange": (cpu_s(parts["ext"]) - cpu_before) / max(handled, 1) * 1e6,
+        "cpu_us_per_exchange": (side.cpu_s() - cpu_before) / max(handled, 1) * 1e6,
     }
 
 
@@ -398,10 +424,13 @@ def _repeats_step(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict
 
 
 def _counted_steps(parts: dict, *, quick: bool, tag: str) -> tuple[dict, dict]:
-    """A collector that counts its exchanges in a file (the floor, the capture alone) at
-    1,000 rps after a warm-up: unique requests, then the repeats mix. -> both steps."""
+    """A collector that counts its exchanges in a file (the floor, the capture alone, the
+    three steps free) at 1,000 rps after a warm-up: unique requests, then the repeats mix.
+    -> both steps."""
     port = parts["envoys"]["on"]
-    _floor_step(parts, rate=250, requests=bench_requests(port, tag=f"{tag}-warm", count=500))
+    # The warm-up records the requests the mix repeats, as mockado's _repeats_step does:
+    # the repeat fast path (the three steps free have it) skips only what was recorded.
+    _floor_step(parts, rate=250, requests=bench_requests(port, tag="rec", count=RECORDED))
     # As long as mockado's 1,000 rps step: both meet the same bursts of the load generator.
     seconds_at_1000 = dict(QUICK_STEPS if quick else STEPS)[1000]
     unique = bench_requests(port, tag=tag, count=int(1000 * seconds_at_1000))
@@ -427,15 +456,19 @@ def _floor(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
 
 def _counted_collector(parts: dict, *, quick: bool, name: str) -> dict:
     """A counting collector (``capture_only``: mockado's capture alone; ``free_steps``:
-    mockado with sanitize, dedup and mapping free) at the floor's steps: how much of
-    mockado's CPU over the floor is the capture itself, and the rest of the pipeline."""
+    mockado with sanitize, dedup and mapping free) at the floor's steps, then side by side
+    with the floor: how much of mockado's CPU over the floor is the capture itself, and
+    the rest of the pipeline."""
     step, mixed = _counted_steps(parts, quick=quick, tag=name)
     # Its count settles for a second before the CPU is read: past the pipeline's flush.
-    return {
+    out = {
         f"ext_proc.{name}_cpu_us_per_exchange": round(step["cpu_us_per_exchange"], 1),
         f"ext_proc.{name}_captured_ratio_at_1000": round(step["ratio"], 5),
         f"ext_proc.{name}_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
     }
+    round_s = QUICK_COUNTED_PAIRED_ROUND_S if quick else COUNTED_PAIRED_ROUND_S
+    out.update(_paired(parts, _counted_side(parts), round_s=round_s, name=name))
+    return out
 
 
 def _two_workers(parts: dict, client: redis_sync.Redis) -> dict:
@@ -469,65 +502,50 @@ def _floor_beside(parts: dict) -> dict:
     return {"ext": ext, "floor_count": count, "port": envoys["on"][0]}
 
 
-# Side-by-side rounds: mockado and the floor at the same time, 500 rps each.
+# Side-by-side rounds: the collector and the floor at the same time, 500 rps each. The
+# counted collectors' rounds are shorter, keeping the bench's time.
 PAIRED_ROUNDS, PAIRED_ROUND_S, QUICK_PAIRED_ROUND_S = 3, 10.0, 6.0
+COUNTED_PAIRED_ROUND_S, QUICK_COUNTED_PAIRED_ROUND_S = 6.0, 3.0
 
 
-def _paired(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict:
-    """mockado's CPU per exchange over the floor's, both running at once, each behind
-    its own Envoy, requests interleaved one by one (500 rps each): the box's load hits
-    both alike. Needs the ``rec`` requests recorded (``_repeats_step``). Median and
-    spread of PAIRED_ROUNDS rounds, unique traffic and the repeats mix."""
-    floor = _floor_beside(parts)
-    ours_port = parts["envoys"]["on"]
-    _floor_step(floor, rate=250, requests=bench_requests(floor["port"], tag="warm", count=500))
-    count = int(500 * (QUICK_PAIRED_ROUND_S if quick else PAIRED_ROUND_S))
-    out: dict[str, float] = {}
-    for name, key in (("unique", "cpu_ratio_to_floor"), ("mix", "cpu_ratio_to_floor_repeats")):
-        rounds: list[tuple[float, float]] = []
+def _paired(parts: dict, ours: Side, *, round_s: float, name: str = "") -> dict:
+    """The collector under test (``ours``) over the floor, both running at once, each
+    behind its own Envoy, requests interleaved one by one (500 rps each): the box's load
+    hits both alike. Needs the ``rec`` requests recorded (mockado: ``_repeats_step``; a
+    counted collector: ``_counted_steps``). Median and spread of PAIRED_ROUNDS rounds of
+    ``round_s``, unique traffic and the repeats mix; keys ``ext_proc.paired_<name>_...``
+    (mockado: ``name`` empty)."""
+    floor_parts = _floor_beside(parts)
+    ports = parts["envoys"]["on"], floor_parts["port"]
+    warm = bench_requests(floor_parts["port"], tag="warm", count=500)
+    _floor_step(floor_parts, rate=250, requests=warm)
+    count = int(500 * round_s)
+
+    def offers(mix: bool):
         for n in range(PAIRED_ROUNDS):
-            tag = f"p{name}{n}"
-            if name == "unique":
-                ours, theirs = (
-                    bench_requests(p, tag=tag, count=count) for p in (ours_port, floor["port"])
-                )
-            else:
-                ours, theirs = (repeats_mix(p, recorded=RECORDED, count=count, tag=tag)
-                                for p in (ours_port, floor["port"]))  # fmt: skip
-            rounds.append(_paired_round(parts, floor, ours, theirs))
-        ratios, loop_over = (sorted(column) for column in zip(*rounds, strict=True))
-        out[f"ext_proc.paired_{key}"] = round(ratios[len(ratios) // 2], 3)
-        out[f"ext_proc.paired_{key}_spread"] = round(ratios[-1] - ratios[0], 3)
-        loop_key = "paired_loop_thread_us_over_floor" + ("_repeats" if name == "mix" else "")
-        out[f"ext_proc.{loop_key}"] = round(loop_over[len(loop_over) // 2], 1)
+            tag = f"p{'mix' if mix else 'unique'}{n}"
+            ours_requests, floor_requests = (
+                repeats_mix(port, recorded=RECORDED, count=count, tag=tag)
+                if mix
+                else bench_requests(port, tag=tag, count=count)
+                for port in ports
+            )
+            both = [r for pair in zip(ours_requests, floor_requests, strict=True) for r in pair]
+            yield lambda both=both: asyncio.run(open_loop(both, rate_rps=1000))
+
+    prefix = f"ext_proc.paired_{name}_" if name else "ext_proc.paired_"
+    out: dict[str, float] = {}
+    for mix, suffix in ((False, ""), (True, "_repeats")):
+        out.update(
+            paired_figures(
+                ours,
+                _counted_side(floor_parts),
+                offers(mix),
+                ratio_key=f"{prefix}cpu_ratio_to_floor{suffix}",
+                loop_key=f"{prefix}loop_thread_us_over_floor{suffix}",
+            )
+        )
     return out
-
-
-def _paired_round(
-    parts: dict, floor: dict, ours: list[Request], theirs: list[Request]
-) -> tuple[float, float]:
-    """One side-by-side round -> mockado's CPU per exchange / the floor's, and its
-    event-loop thread's CPU per exchange minus the floor's (us)."""
-
-    def floor_finished() -> int:
-        return int(floor["floor_count"].read_text() or 0)
-
-    cpu = (cpu_s(parts["ext"]), cpu_s(floor["ext"]))
-    loop = (loop_thread_cpu_s(parts["ext"]), loop_thread_cpu_s(floor["ext"]))
-    handled = (_handled(parts["metrics_url"]), floor_finished())
-    both = [request for pair in zip(ours, theirs, strict=True) for request in pair]
-    asyncio.run(open_loop(both, rate_rps=1000))
-    time.sleep(1.5)  # the floor's count file is rewritten twice a second
-    deadline = time.monotonic() + 20
-    while held(parts["metrics_url"]) and time.monotonic() < deadline:
-        time.sleep(0.5)  # mockado's pipeline finishes the new exchanges of this round
-    ours_n = max(_handled(parts["metrics_url"]) - handled[0], 1)
-    floor_n = max(floor_finished() - handled[1], 1)
-    ours_us = (cpu_s(parts["ext"]) - cpu[0]) / ours_n
-    floor_us = (cpu_s(floor["ext"]) - cpu[1]) / floor_n
-    ours_loop = (loop_thread_cpu_s(parts["ext"]) - loop[0]) / ours_n
-    floor_loop = (loop_thread_cpu_s(floor["ext"]) - loop[1]) / floor_n
-    return ours_us / max(floor_us, 1e-9), (ours_loop - floor_loop) * 1e6
 
 
 def run(*, quick: bool = False) -> dict[str, float | int | str]:
@@ -538,7 +556,8 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         out.update(_latency(parts, client, quick=quick))
         out.update(_unique_steps(parts, client, quick=quick))
         out.update(_repeats_step(parts, client, quick=quick))
-        out.update(_paired(parts, client, quick=quick))
+        round_s = QUICK_PAIRED_ROUND_S if quick else PAIRED_ROUND_S
+        out.update(_paired(parts, _mockado_side(parts), round_s=round_s))
         out.update(_diagnostics(parts))
 
     _with_stack(1, one_worker)

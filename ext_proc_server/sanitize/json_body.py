@@ -93,6 +93,10 @@ def _parse(text: str, plain: str) -> object:
         dumped = orjson.dumps(document)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return _DECODER.decode(text)
+    # A compact body as orjson writes it (the usual case): a text that is the tree's own
+    # serialization holds no duplicate key, and two memcmp-speed calls replace the counts.
+    if len(dumped) == len(text) and dumped == text.encode():
+        return document
     if b"\\" in dumped:
         # Only a quote inside a string is escaped: drop escaped backslashes, then
         # every quote after a backslash is one.

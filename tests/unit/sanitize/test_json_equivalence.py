@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+import orjson
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -169,6 +170,24 @@ def _assert_same_text(text: str) -> None:
 @example(document=[[1, 2], Raw("52998224725"), Obj([("cpf", 3)])], style=(True, (",", ":")))
 def test_same_output_as_the_reference_walker(document: object, style: tuple) -> None:
     _assert_same(_render(document, *style))
+
+
+@SETTINGS
+@given(document=_DOCUMENTS, ascii_only=st.booleans())
+@example(
+    document=Obj([("cliente", Obj([("nome", "Ana Souza"), ("email", "ana@x.com")])), ("n", 1)]),
+    ascii_only=False,
+)
+def test_orjson_written_text_same_as_the_reference_walker(
+    document: object, ascii_only: bool
+) -> None:
+    """Texts exactly as orjson writes them (compact, one member per key): the parse's
+    fast path takes these, and must read them as the pairs decoder does."""
+    try:
+        text = orjson.dumps(orjson.loads(_render(document, ascii_only, (",", ":")))).decode()
+    except orjson.JSONDecodeError:
+        return  # NaN, Infinity, lone surrogates: orjson never wrote such a text
+    _assert_same(text)
 
 
 @SETTINGS

@@ -20,6 +20,8 @@ _KEY = operator.itemgetter(0)
 _VALUE = operator.itemgetter(1)
 # Values the walk reads without descending (anything but an object or array).
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+# What lies in the gaps between strings: numbers and literals.
+_GAP_VALUES = _PLAIN - {str}
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
 
@@ -265,8 +267,16 @@ class _JsonEditor:
             elif cls is not None or k + 1 in gap_hits:
                 # A member's number is the first of its gap: one to look at, else none.
                 self._scalar(value, cls)
+        if keys and kind in _GAP_VALUES:
+            self._opened_gap()
         path.pop()
         places.pop()
+
+    def _opened_gap(self) -> None:
+        """The last member's number or literal is the first of gap ``self.k``: a value
+        after this object in the same gap ([{"n": 1}, 912345678]) is counted from it,
+        looked at or not."""
+        self.j_gap, self.j = self.k, 0
 
     def _plan(
         self, holder: str, keys: tuple[str, ...]
@@ -295,6 +305,8 @@ class _JsonEditor:
         if at < len(marks) and marks[at] < end:
             return False
         self.k = end
+        if kinds and kinds[-1] in _GAP_VALUES:
+            self._opened_gap()
         return True
 
     def _skipped_records(self, items: list[Any], holder: str) -> bool:

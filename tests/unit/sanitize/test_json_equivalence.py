@@ -168,6 +168,8 @@ def _assert_same_text(text: str) -> None:
     style=(False, (", ", ": ")),
 )
 @example(document=[[1, 2], Raw("52998224725"), Obj([("cpf", 3)])], style=(True, (",", ":")))
+# A phone after an object that ends in a number, in the same gap.
+@example(document=Obj([("telefone", [Obj([("n", 1)]), 912345678])]), style=(True, (", ", ": ")))
 def test_same_output_as_the_reference_walker(document: object, style: tuple) -> None:
     _assert_same(_render(document, *style))
 

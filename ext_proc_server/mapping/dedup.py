@@ -41,7 +41,7 @@ from ext_proc_server.mapping.noise import (
     Template,
     canonical_default,
 )
-from ext_proc_server.mapping.shapes import response_shape_digest, shape_digest
+from ext_proc_server.mapping.shapes import JsonBody, response_shape, shape_digest
 
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 # Holes and Templates are dataclasses: through canonical_default, as json does.
@@ -124,12 +124,14 @@ def combine(request_hash: str, digest: str) -> str:
 @dataclass(frozen=True, slots=True)
 class DedupKeys:
     """One exchange's keys. ``shape``: the response's shape digest when the key covers
-    it (the stub's metadata reuses it: the body is parsed once), else ""."""
+    it (the stub's metadata reuses it: the body is parsed once), else "";
+    ``response_json``: the response's JSON body as read for that shape (None: not read)."""
 
     dedup_hash: str
     stub_hash: str
     normalized: NormalizedRequest
     shape: str = ""
+    response_json: JsonBody | None = None
 
 
 class Deduplicator:
@@ -191,14 +193,20 @@ class Deduplicator:
             digest = response_digest(response, normalizer=self._normalizer, path=normalized.path)
             both = combine(key, digest)
             return DedupKeys(both, both, normalized)
-        shape = self.shape_digest(response, path=normalized.path)
-        return DedupKeys(combine(key, shape), key, normalized, shape)
+        shape, parsed = self.response_shape(response, path=normalized.path)
+        return DedupKeys(combine(key, shape), key, normalized, shape, parsed)
 
     def shape_digest(self, response: HttpResponse | None, *, path: str) -> str:
         """The response's shape digest (``shapes.shape_digest``), noise fields left out."""
+        return self.response_shape(response, path=path)[0]
+
+    def response_shape(
+        self, response: HttpResponse | None, *, path: str
+    ) -> tuple[str, JsonBody | None]:
+        """:meth:`shape_digest`, and the response's JSON body as read for it."""
         if response is None:
-            return shape_digest(0, None)
-        return response_shape_digest(response, noise=self._normalizer.noise_fields(path))
+            return shape_digest(0, None), None
+        return response_shape(response, noise=self._normalizer.noise_fields(path))
 
     def is_new_locally(self, dedup_hash: str) -> bool:
         """Check-and-add in the LRU. A hash seen before counts as a duplicate;

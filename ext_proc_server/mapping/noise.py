@@ -455,7 +455,9 @@ class NoiseNormalizer:
     def _json_plain(
         self, node: Any, field: str | None, fields: frozenset[str], walk: TreeWalk
     ) -> Any:
-        """``_json`` without redacted pointers: no pointer strings to build (the hot path)."""
+        """``_json`` without redacted pointers: no pointer strings to build (the hot path).
+        An object or array with no hole below is returned as it is, not copied: most are
+        (the tree is the caller's, parsed for this walk, and never modified after)."""
         if isinstance(node, str):
             normalized = self.normalize_string(node, field=field)
             if type(normalized) is not str:
@@ -465,9 +467,8 @@ class NoiseNormalizer:
             keys = walk.roles
             # TreeWalk's counts inline (its array() and ended() are calls): per object,
             # not per leaf.
-            mark = walk.holes
             walk.leaves += len(node) - 1
-            out = {}
+            out = None  # the copy, made at the first value that changes
             for key, value in node.items():
                 role = keys.get(key)
                 if role is None:
@@ -481,21 +482,21 @@ class NoiseNormalizer:
                 kind = type(value)
                 if role == _NOISE:
                     walk.hole(any_value=True)
-                    out[key] = HOLE_ANY
+                    value = HOLE_ANY
                 elif kind is str:
                     # normalize_string's stable case inline: no dynamic part can fit.
                     if ("-" not in value or len(value) < _SHORTEST_DYNAMIC) and (
                         "SANITIZED" not in value
                     ):
-                        if role == _TIME_LIKE and _EPOCH.fullmatch(value):
-                            walk.hole()
-                            value = HOLE_STRING
-                        out[key] = value
+                        if role != _TIME_LIKE or not _EPOCH.fullmatch(value):
+                            continue
+                        walk.hole()
+                        value = HOLE_STRING
                     else:
                         value = self.normalize_string(value, field=key)
-                        if type(value) is not str:
-                            walk.hole(any_value=value is HOLE_ANY)
-                        out[key] = value
+                        if type(value) is str:
+                            continue
+                        walk.hole(any_value=value is HOLE_ANY)
                 elif kind is int or kind is float:
                     # Scalars inline (a call per leaf is most of this walk's cost).
                     if (
@@ -504,17 +505,25 @@ class NoiseNormalizer:
                         and not (_PLAIN_FLOAT_MIN <= abs(value) < _PLAIN_FLOAT_END)
                     ):
                         walk.exponent_float(value)
-                    if role == _TIME_LIKE:
-                        value = self._normalize_number(value, field=key)
-                        if value is HOLE_NUMBER:
-                            walk.hole()
-                    out[key] = value
+                    if role != _TIME_LIKE:
+                        continue
+                    value = self._normalize_number(value, field=key)
+                    if value is not HOLE_NUMBER:
+                        continue
+                    walk.hole()
                 elif kind is bool or value is None:
-                    out[key] = value
+                    continue
                 else:
-                    out[key] = self._json_plain(value, key, fields, walk)
-            if walk.holes != mark:
-                walk.changed.add(id(out))
+                    normalized = self._json_plain(value, key, fields, walk)
+                    if normalized is value:
+                        continue
+                    value = normalized
+                if out is None:
+                    out = node.copy()  # keeps the key order; the value is replaced in place
+                out[key] = value
+            if out is None:
+                return node
+            walk.changed.add(id(out))
             return out
         if isinstance(node, list):
             return self._json_plain_items(node, field, fields, walk)
@@ -534,13 +543,19 @@ class NoiseNormalizer:
     def _json_plain_items(
         self, node: list[Any], field: str | None, fields: frozenset[str], walk: TreeWalk
     ) -> list[Any]:
-        """An array's items for ``_json_plain``. A method, not a comprehension there: that
-        made cells of every call's arguments, which the object loop then read through
-        (a tenth of the walk); the frames per level are the same."""
+        """An array's items for ``_json_plain`` (itself when none changes). A method, not a
+        comprehension there: that made cells of every call's arguments, which the object
+        loop then read through (a tenth of the walk); the frames per level are the same."""
         mark = walk.array(len(node))
-        items = []
-        for v in node:
-            items.append(self._json_plain(v, field, fields, walk))
+        items = None  # the copy, made at the first item that changes
+        for index, v in enumerate(node):
+            normalized = self._json_plain(v, field, fields, walk)
+            if normalized is not v:
+                if items is None:
+                    items = node.copy()
+                items[index] = normalized
+        if items is None:
+            return node
         walk.ended(items, mark)
         return items
 

@@ -46,7 +46,7 @@ from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_ke
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
-from ext_proc_server.mapping.shapes import load_json
+from ext_proc_server.mapping.shapes import NOT_JSON, JsonBody, load_json
 
 KEY_BYTES = 16
 FINGERPRINT_BYTES = 8
@@ -60,6 +60,8 @@ _HEAD_CACHE_SIZE = 4096
 _HEAD_CACHE_CHARS = 4 * 1024 * 1024
 # The type of each JSON scalar in a shape.
 _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
+# The shape of a body that is not JSON.
+NOT_JSON_SHAPE = b"\x00not-json"
 
 
 class RepeatKey:
@@ -143,12 +145,24 @@ def json_shape(body: bytes) -> bytes:
     values (``{"a":1,"b":[true,"x"]}`` -> ``{ a n b [ b s ] }``). Not JSON: one token.
     Parsed by :func:`~ext_proc_server.mapping.shapes.load_json` (orjson, json where it
     refuses): the same bytes as json alone, so other replicas' claims still match."""
+    try:
+        document = load_json(body)
+    except (ValueError, RecursionError):
+        return NOT_JSON_SHAPE
+    return document_shape(document)
+
+
+def document_shape(document: object) -> bytes:
+    """:func:`json_shape` of a document :func:`~ext_proc_server.mapping.shapes.load_json`
+    read (:data:`~ext_proc_server.mapping.shapes.NOT_JSON`: the one token)."""
+    if document is NOT_JSON:
+        return NOT_JSON_SHAPE
     out: list[str] = []
     try:
-        _walk(load_json(body), out)
+        _walk(document, out)
     except (ValueError, RecursionError):
-        # Not JSON, or nested past the recursion limit: one token either way.
-        return b"\x00not-json"
+        # Nested past the recursion limit: one token, as for a body that is not JSON.
+        return NOT_JSON_SHAPE
     return "\x00".join(out).encode("utf-8", "surrogatepass")
 
 
@@ -282,7 +296,23 @@ class RepeatIndex:
             return self._fingerprint(-1, "", 0, b"")
         return self._fingerprint(facts.status, facts.content_type, facts.flags, facts.body)
 
+    def fingerprint_from(self, key: RepeatKey, parsed: JsonBody) -> None:
+        """``parsed``: the sanitized response's body as read for its shape. When it is byte
+        for byte the body ``key`` saw (the sanitizer found nothing there), ``key``'s
+        fingerprint is computed from it: the body is not parsed a second time."""
+        if key.fingerprint is not None or parsed.body != key.response_body:
+            return
+        if key.status < 0 or "json" not in key.content_type:
+            return
+        key.fingerprint = self._digest(
+            key.status, key.content_type, key.response_flags, document_shape(parsed.document)
+        )
+
     def _fingerprint(self, status: int, content_type: str, flags: int, body: bytes) -> bytes:
+        shape = json_shape(body) if "json" in content_type and body else None
+        return self._digest(status, content_type, flags, shape)
+
+    def _digest(self, status: int, content_type: str, flags: int, shape: bytes | None) -> bytes:
         digest = hashlib.blake2b(
             key=self._key, digest_size=FINGERPRINT_BYTES, person=_PERSON_RESPONSE
         )
@@ -291,8 +321,8 @@ class RepeatIndex:
         # The same bytes as before ResponseFacts: claims other versions set still match.
         text = f"{status}\x00{content_type}\x00{flags & 1:d}{flags >> 1:d}"
         digest.update(text.encode("utf-8", "surrogateescape"))
-        if "json" in content_type and body:
-            digest.update(json_shape(body))
+        if shape is not None:  # a JSON body's
+            digest.update(shape)
         return digest.digest()
 
     def hand_over(self, exchange: Exchange, key: RepeatKey) -> None:

@@ -14,11 +14,12 @@ changed with :func:`shape_changes`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Collection, Mapping
 from json.encoder import encode_basestring_ascii as _quote
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -107,16 +108,47 @@ def _add(shape: Shape, path: str, kind: str) -> None:
         shape[path] = "|".join(sorted({*known.split("|"), kind}))
 
 
-def body_shape(body: bytes, content_type: str, *, noise: Collection[str] = ()) -> Shape | None:
-    """The shape of a JSON response body, or None when it is not JSON."""
+class JsonBody(NamedTuple):
+    """A JSON body and what :func:`load_json` read in it (:data:`NOT_JSON`: nothing), so
+    another reader of the same bytes need not parse them again."""
+
+    body: bytes
+    document: Any
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+# JsonBody.document of a body that is not JSON (None is JSON's null).
+NOT_JSON: Any = _NotJson()
+
+
+def read_json_body(body: bytes, content_type: str) -> JsonBody | None:
+    """The body as :func:`body_shape` reads it; None when it is not declared JSON or empty."""
     if "json" not in content_type or not body:
         return None
     try:
-        document = load_json(body)
-        return json_shape(document, noise=noise)
+        return JsonBody(body, load_json(body))
     except (ValueError, RecursionError):
         # Nested past Python's recursion limit: no shape, as for a body that is not JSON.
+        return JsonBody(body, NOT_JSON)
+
+
+def parsed_shape(parsed: JsonBody | None, *, noise: Collection[str] = ()) -> Shape | None:
+    """:func:`body_shape` of a body read by :func:`read_json_body`."""
+    if parsed is None or parsed.document is NOT_JSON:
         return None
+    try:
+        return json_shape(parsed.document, noise=noise)
+    except (ValueError, RecursionError):
+        return None
+
+
+def body_shape(body: bytes, content_type: str, *, noise: Collection[str] = ()) -> Shape | None:
+    """The shape of a JSON response body, or None when it is not JSON."""
+    return parsed_shape(read_json_body(body, content_type), noise=noise)
 
 
 def load_json(body: bytes) -> Any:
@@ -137,20 +169,48 @@ def load_json(body: bytes) -> Any:
 
 def shape_digest(status: int, shape: Shape | None) -> str:
     """Hex digest (16 bytes) of a status and a shape: equal shapes, equal digests."""
-    # The text of json.dumps([status, sorted(shape.items())]), built directly (3x cheaper).
     if shape is None:
-        text = f"[{int(status)}, null]"
-    else:
-        # Paths are unique: sorting them sorts the items (string compares, not tuples).
-        pairs = ", ".join([f"[{_quote(path)}, {_quote(shape[path])}]" for path in sorted(shape)])
-        text = f"[{int(status)}, [{pairs}]]"
+        return _digest(f"[{int(status)}, null]")
+    if len(shape) > MAX_REMEMBERED_SHAPE_PATHS or sum(map(len, shape)) > MAX_REMEMBERED_SHAPE_CHARS:
+        return _digest(_shape_text(int(status), shape))
+    return _remembered_digest(int(status), tuple(shape.items()))
+
+
+# Shapes recur (one endpoint answers alike whatever was asked): the digest of each small
+# one is kept, so its text is not sorted, quoted and hashed again (bounded in entries,
+# and in paths and their characters per entry: keys come from upstreams).
+SHAPE_DIGEST_CACHE_SIZE = 1024
+MAX_REMEMBERED_SHAPE_PATHS = 64
+MAX_REMEMBERED_SHAPE_CHARS = 4096
+
+
+@functools.lru_cache(maxsize=SHAPE_DIGEST_CACHE_SIZE)
+def _remembered_digest(status: int, items: tuple[tuple[str, str], ...]) -> str:
+    return _digest(_shape_text(status, dict(items)))
+
+
+def _shape_text(status: int, shape: Shape) -> str:
+    # The text of json.dumps([status, sorted(shape.items())]), built directly (3x cheaper).
+    # Paths are unique: sorting them sorts the items (string compares, not tuples).
+    pairs = ", ".join([f"[{_quote(path)}, {_quote(shape[path])}]" for path in sorted(shape)])
+    return f"[{status}, [{pairs}]]"
+
+
+def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def response_shape_digest(response: HttpResponse, *, noise: Collection[str] = ()) -> str:
     """:func:`shape_digest` of a response: its status and its body's shape."""
-    shape = body_shape(response.body, response.content_type, noise=noise)
-    return shape_digest(response.status, shape)
+    return response_shape(response, noise=noise)[0]
+
+
+def response_shape(
+    response: HttpResponse, *, noise: Collection[str] = ()
+) -> tuple[str, JsonBody | None]:
+    """:func:`response_shape_digest`, and the body as read for it."""
+    parsed = read_json_body(response.body, response.content_type)
+    return shape_digest(response.status, parsed_shape(parsed, noise=noise)), parsed
 
 
 def mapping_shape(mapping: Mapping[str, Any], *, noise: Collection[str] = ()) -> tuple[int, Shape]:

@@ -25,6 +25,7 @@ from ext_proc_server.mapping import faithful, stubs
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
+from ext_proc_server.mapping.shapes import JsonBody
 from ext_proc_server.pipeline import queue_writer, skips
 from ext_proc_server.pipeline.skips import Skipped
 from ext_proc_server.sanitize import Sanitizer
@@ -42,7 +43,8 @@ class Keyed:
     computed the hash from, when the mapping stage can reuse it (else None). ``host``:
     the canonical destination host, for shard routing ("" = from the authority).
     ``stub_hash``: what names the stub ("" = the dedup hash). ``shape``: the response's
-    shape digest when the dedup stage computed it ("" = the mapping stage computes it)."""
+    shape digest when the dedup stage computed it ("" = the mapping stage computes it);
+    ``response_json``: the response's JSON body as read for it (None: not read)."""
 
     exchange: Exchange
     dedup_hash: str
@@ -50,6 +52,7 @@ class Keyed:
     host: str = ""
     stub_hash: str = ""
     shape: str = ""
+    response_json: JsonBody | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,11 @@ def map_sanitized(
         if reason:
             return _skipped(clean, reason, stages)
         keyed = stages.dedup(clean)
+        repeats = stages.repeats
+        if repeat_key is not None and keyed.response_json is not None and repeats is not None:
+            # The repeat fingerprint reads the response the shape was read from, when the
+            # sanitizer left it as it was.
+            repeats.fingerprint_from(repeat_key, keyed.response_json)
         # is_new_locally and claim count collector_deduplication_operations_total.
         if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash):
             return Prepared(keyed.dedup_hash, None, repeat_key, keyed.stub_hash)
@@ -223,7 +231,15 @@ class DedupStage:
     def __call__(self, exchange: Exchange) -> Keyed:
         keys = self._deduplicator.keys(exchange)
         host = self._deduplicator.normalizer.canonical_host(exchange)
-        return Keyed(exchange, keys.dedup_hash, keys.normalized, host, keys.stub_hash, keys.shape)
+        return Keyed(
+            exchange,
+            keys.dedup_hash,
+            keys.normalized,
+            host,
+            keys.stub_hash,
+            keys.shape,
+            keys.response_json,
+        )
 
 
 class MappingStage:

@@ -198,13 +198,13 @@ def test_each_response_body_is_parsed_once_for_dedup_and_the_stub(monkeypatch):
     from ext_proc_server.mapping import shapes
 
     parsed = []
-    real = shapes.body_shape
+    real = shapes.load_json
 
-    def counting(body, content_type, **kw):
+    def counting(body):
         parsed.append(body)
-        return real(body, content_type, **kw)
+        return real(body)
 
-    monkeypatch.setattr(shapes, "body_shape", counting)
+    monkeypatch.setattr(shapes, "load_json", counting)
     config = CollectorConfig()
     wired = default_stages(config, redis=None, keys=RedisKeys(queue="unit"))
     clean = wired.sanitize(_json_exchange())
@@ -228,3 +228,28 @@ def test_stateful_dedup_leaves_the_shape_to_the_mapping():
     assert keyed.shape == ""
     shape = Deduplicator(config).shape_digest(clean.response, path=clean.request.path)
     assert wired.build_mapping(keyed)["metadata"]["mockado"]["shape"] == shape
+
+
+def test_a_response_the_sanitizer_left_as_it_was_is_parsed_once_with_its_fingerprint(
+    monkeypatch,
+):
+    from ext_proc_server.mapping import repeats, shapes
+
+    parsed = []
+    real = shapes.load_json
+
+    def counting(body):
+        parsed.append(body)
+        return real(body)
+
+    monkeypatch.setattr(shapes, "load_json", counting)
+    monkeypatch.setattr(repeats, "load_json", counting)
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    assert wired.repeats is not None
+    raw = _json_exchange()
+    key = wired.repeats.key_of(raw)
+    item = prepare(raw, wired, dedup_enabled=True, repeat_key=key)
+    assert isinstance(item, Prepared) and item.entry is not None
+    fingerprint = wired.repeats.fingerprint_of(key)
+    assert parsed == [b'{"ok":1}']
+    assert fingerprint == wired.repeats.fingerprint(raw.response)

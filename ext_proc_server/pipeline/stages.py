@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from ext_proc_server.core import metrics, queue_entries
 from ext_proc_server.core.config import CollectorConfig
@@ -104,30 +104,26 @@ class Stages:
     record_skips: Callable[[Sequence[Skipped]], Awaitable[None]] | None = None
 
 
+class MapOptions(TypedDict, total=False):
+    """How :func:`map_sanitized` (and :func:`prepare`) treat an exchange."""
+
+    dedup_enabled: Required[bool]
+    mark_truncated: bool  # collector.truncated_responses is "mark"
+    repeat_key: RepeatKey | None  # the exchange's repeat key, when the fast path is on
+
+
 def prepare(
-    exchange: Exchange,
-    stages: Stages,
-    *,
-    dedup_enabled: bool,
-    mark_truncated: bool = False,
-    repeat_key: RepeatKey | None = None,
+    exchange: Exchange, stages: Stages, **options: Unpack[MapOptions]
 ) -> Prepared | Skipped | None:
     """Sanitize, dedup locally and map one exchange -> its queue entry (no entry for a
     local duplicate); ``Skipped`` when the rule gives it no stub (``mapping.faithful``,
     counted); None when it is dropped (counted by reason). Fails closed: an exchange
-    the sanitizer cannot clean never goes further. ``mark_truncated``:
-    collector.truncated_responses is "mark". The two halves, :func:`sanitize_one` and
-    :func:`map_sanitized`, can also run a batch at a time, step by step."""
-    clean = sanitize_one(exchange, stages, mark_truncated=mark_truncated)
+    the sanitizer cannot clean never goes further. The two halves, :func:`sanitize_one`
+    and :func:`map_sanitized`, can also run a batch at a time, step by step."""
+    clean = sanitize_one(exchange, stages, mark_truncated=options.get("mark_truncated", False))
     if clean is None:
         return None
-    return map_sanitized(
-        clean,
-        stages,
-        dedup_enabled=dedup_enabled,
-        mark_truncated=mark_truncated,
-        repeat_key=repeat_key,
-    )
+    return map_sanitized(clean, stages, **options)
 
 
 def sanitize_one(exchange: Exchange, stages: Stages, *, mark_truncated: bool) -> Exchange | None:

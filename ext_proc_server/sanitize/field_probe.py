@@ -29,7 +29,9 @@ _OTHER_PLAIN = b"|".join(
     + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
     + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
 )
-_KEY_CHARS = rb"[a-z0-9_.:?\[\]%+ -]"  # what _JSON_KEY reads as a key
+# What _JSON_KEY reads as a key: anything a key can hold unescaped ("contato/telefone",
+# "$phone"); a body with a backslash is walked whatever the probe says.
+_KEY_CHARS = rb'[^"\\\x00-\x1f]'
 _KEY_END = rb'"[ \t\r\n]*:'
 OTHER_WORDS = b"|".join(
     [_OTHER_PLAIN, rb"[^a-z]wa[^a-z]", b'"' + _KEY_CHARS + b"*[?%+]" + _KEY_CHARS + b"*" + _KEY_END]
@@ -45,11 +47,13 @@ OTHER_KEY_WORDS = b"|".join(
         b'"' + _KEY_CHARS + b"*[?%+]" + _KEY_CHARS + b"*" + _KEY_END,
     ]
 )
-# Keys, read off lowered ASCII bytes: JSON "key":, XML <key, form key=.
-_JSON_KEY = re.compile(b'"(' + _KEY_CHARS + b"{1,64})" + _KEY_END)
-_XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]{0,63})[ \t\r\n/>]")
+# Keys, found in the lowered ASCII bytes and read from the text at the same offsets
+# (case kept: "mobilePhone" is two words, "mobilephone" none): JSON "key":, XML <key,
+# form key=. Any length.
+_JSON_KEY = re.compile(b'"(' + _KEY_CHARS + b"+)" + _KEY_END)
+_XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]*)[ \t\r\n/>]")
 _COLON = re.compile(rb"[ \t\r\n]*:")
-_FORM_KEY = re.compile(rb"(?:^|[&?;\n])([a-z0-9_.\[\]%+?-]{1,64})=")
+_FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
 # The values of bare "name"/"nome" keys that could read as a name (fields.reads_as_name
 # needs letters, "'", "-", "." and at least one space or tab; "?" stands for non-ASCII):
 # a product's "Camiseta 42" or "SKU-1" is refused by sre without a Python step.
@@ -57,11 +61,10 @@ _NAME_LIKE_VALUE = re.compile(rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*"([a-z?\'.-]*[ \t
 
 
 @functools.lru_cache(maxsize=8192)
-def _verdict(raw_key: bytes) -> str | None:
+def _verdict(key: str) -> str | None:
     """ "yes" if the key holds or announces personal data wherever it is, "value" if
     only a name-like value makes it so, None if it never does."""
-    key = raw_key.decode("latin-1")
-    if "?" in key:
+    if "?" in key or not key.isascii():
         return "yes"  # non-ASCII in the name ("endereço"): read the body to be sure
     if "%" in key or "+" in key:
         key = unquote_plus(key)
@@ -79,7 +82,7 @@ def _verdict(raw_key: bytes) -> str | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _keys_verdict(keys: frozenset[bytes]) -> tuple[bytes, ...] | None:
+def _keys_verdict(keys: frozenset[str]) -> tuple[str, ...] | None:
     """None if some key holds or announces personal data, else the keys whose values
     decide. Bodies of one endpoint share their set of keys: it is read once."""
     by_value = []
@@ -93,8 +96,9 @@ def _keys_verdict(keys: frozenset[bytes]) -> tuple[bytes, ...] | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _value_finder(kind: str, raw_key: bytes) -> re.Pattern[bytes]:
-    key = re.escape(raw_key)
+def _value_finder(kind: str, text_key: str) -> re.Pattern[bytes]:
+    # Matched in the probe: the key as the probe holds it.
+    key = re.escape(text_key.encode("ascii", "replace").lower())
     if kind == "json":
         # The string's content too: the probe has the text's quotes and backslashes.
         return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"((?:[^"\\]|\\.)*)"')
@@ -144,9 +148,9 @@ class FieldProbe:
                     fields.reads_as_name(text[m.start(1) : m.end(1)], known=True)
                     for m in _NAME_LIKE_VALUE.finditer(probe)
                 )
-            keys = _json_keys(probe) if others_seen else _json_name_keys(probe)
+            keys = _keys(_JSON_KEY, text, probe) if others_seen else _json_name_keys(text, probe)
         else:
-            keys = (_XML_TAG if kind == "xml" else _FORM_KEY).findall(probe)
+            keys = _keys(_XML_TAG if kind == "xml" else _FORM_KEY, text, probe)
         by_value = _keys_verdict(frozenset(keys))
         if by_value is None:
             return True
@@ -157,8 +161,9 @@ class FieldProbe:
         )
 
 
-def _json_keys(probe: bytes) -> list[bytes]:
-    return _JSON_KEY.findall(probe)
+def _keys(pattern: re.Pattern[bytes], text: str, probe: bytes) -> list[str]:
+    """The keys ``pattern`` finds in the probe, as the text spells them."""
+    return [text[m.start(1) : m.end(1)] for m in pattern.finditer(probe)]
 
 
 def _bare_name_keys(probe: bytes) -> bool:
@@ -169,7 +174,7 @@ def _bare_name_keys(probe: bytes) -> bool:
     )
 
 
-def _json_name_keys(probe: bytes) -> set[bytes]:
+def _json_name_keys(text: str, probe: bytes) -> set[str]:
     """The JSON keys holding "name" or "nome" (a superset of those _JSON_KEY reads):
     a key has no quote, so it runs from the quote before the word to the one after."""
     keys = set()
@@ -181,13 +186,13 @@ def _json_name_keys(probe: bytes) -> set[bytes]:
             if end < 0:
                 break
             start = rfind(b'"', 0, at)
-            if start >= 0 and end - start <= 65 and _COLON.match(probe, end + 1):
-                keys.add(probe[start + 1 : end])
+            if start >= 0 and _COLON.match(probe, end + 1):
+                keys.add(text[start + 1 : end])
             at = find(word, end)
     return keys
 
 
-def _values(text: str, probe: bytes, kind: str, key: bytes) -> list[str]:
+def _values(text: str, probe: bytes, kind: str, key: str) -> list[str]:
     if kind == "json":
         return [text[m.start(1) : m.end(1)] for m in _value_finder(kind, key).finditer(probe)]
     out = []

@@ -1,6 +1,7 @@
-"""Work a first-seen exchange shares or keeps, each giving what the plain computation
-gives: the shape digest remembered per shape, the repeat fingerprint read from the
-shape's parse of the same bytes, and JSON objects without a hole kept as parsed."""
+"""Work a first-seen exchange shares, each giving what the plain computation gives: the
+shape digest remembered per shape, and the repeat fingerprint read from the shape's parse
+of the same bytes. (JSON objects without a hole, kept as parsed, are held to the plain
+walk in test_noise.)"""
 
 from __future__ import annotations
 
@@ -11,11 +12,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.core.config import CollectorConfig, NoiseRule
+from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpResponse
-from ext_proc_server.mapping import NoiseNormalizer, RepeatIndex
-from ext_proc_server.mapping.dedup import canonical_json
-from ext_proc_server.mapping.noise import HOLE_ANY, HOLE_NUMBER, HOLE_STRING, field_key
+from ext_proc_server.mapping import RepeatIndex
 from ext_proc_server.mapping.repeats import response_facts
 from ext_proc_server.mapping.shapes import (
     MAX_REMEMBERED_SHAPE_CHARS,
@@ -25,7 +24,7 @@ from ext_proc_server.mapping.shapes import (
     shape_digest,
 )
 from tests.unit.mapping.json_strategies import DOCUMENTS, json_texts
-from tests.unit.mapping.mapping_helpers import JSON, make_exchange
+from tests.unit.mapping.mapping_helpers import JSON
 
 JSON_TYPE = "application/json"
 
@@ -59,6 +58,19 @@ def test_a_shape_past_the_remembered_size_is_digested_as_well() -> None:
     assert shape_digest(200, long_keys) == _plain_digest(200, long_keys)
 
 
+def _key_for(index: RepeatIndex, response: HttpResponse) -> Any:
+    """The repeat key of a GET / to "api" answered by ``response``."""
+    return index.key(
+        method="GET",
+        host="api",
+        path="/",
+        query=(),
+        body=b"",
+        body_state="",
+        response=response_facts(response),
+    )
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(json_texts(), st.sampled_from(["", "{oops", "NaN", "[" * 1100 + "]" * 1100])),
@@ -77,15 +89,7 @@ def test_the_fingerprint_read_from_the_shapes_parse_is_the_one_read_alone(
         body_truncated=bool(flags & 1),
         body_dropped=bool(flags & 2),
     )
-    key = index.key(
-        method="GET",
-        host="api",
-        path="/",
-        query=(),
-        body=b"",
-        body_state="",
-        response=response_facts(response),
-    )
+    key = _key_for(index, response)
     parsed = read_json_body(body, response.content_type)
     if parsed is not None:
         index.fingerprint_from(key, parsed)
@@ -96,53 +100,9 @@ def test_the_fingerprint_read_from_the_shapes_parse_is_the_one_read_alone(
 def test_other_bytes_leave_the_fingerprint_to_the_raw_body() -> None:
     index = RepeatIndex(CollectorConfig())
     raw = HttpResponse(status=200, headers=JSON, body=b'{"a":"x@y.z"}')
-    key = index.key(
-        method="GET",
-        host="api",
-        path="/",
-        query=(),
-        body=b"",
-        body_state="",
-        response=response_facts(raw),
-    )
+    key = _key_for(index, raw)
     parsed = read_json_body(b'{"a":1}', JSON_TYPE)
     assert parsed is not None
     index.fingerprint_from(key, parsed)
     assert key.fingerprint is None
     assert index.fingerprint_of(key) == index.fingerprint(raw)
-
-
-def _normalized(node: Any, field: str | None, normalizer: NoiseNormalizer, noise: frozenset[str]):
-    """The normalized tree, value by value, without the walk's shortcuts."""
-    if isinstance(node, dict):
-        return {
-            key: HOLE_ANY if field_key(key) in noise else _normalized(value, key, normalizer, noise)
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_normalized(value, field, normalizer, noise) for value in node]
-    if isinstance(node, str):
-        return normalizer.normalize_string(node, field=field)
-    if isinstance(node, int | float) and not isinstance(node, bool):
-        # A time-like field's epoch is the number's own text as a whole string hole.
-        text = repr(node) if isinstance(node, float) else str(node)
-        if field is not None and normalizer.normalize_string(text, field=field) is HOLE_STRING:
-            return HOLE_NUMBER
-    return node
-
-
-@settings(max_examples=400, deadline=None)
-@given(json_texts(), st.booleans())
-def test_the_tree_kept_where_no_hole_is_the_value_by_value_normalization(
-    text: str, noise_rule: bool
-) -> None:
-    rules = [NoiseRule(path_prefix="/", fields=["a", "id"])] if noise_rule else []
-    normalizer = NoiseNormalizer(CollectorConfig(noise_rules=rules))
-    exchange = make_exchange(
-        method="POST", headers=JSON, body=text.encode("utf-8", "surrogatepass")
-    )
-    body = normalizer.normalize_request(exchange).body
-    if body.kind != "json":
-        return
-    expected = _normalized(json.loads(text), None, normalizer, normalizer.noise_fields("/items"))
-    assert canonical_json(body.value) == canonical_json(expected)

@@ -194,7 +194,8 @@ def test_undeclared_legacy_text_is_not_guessed_at_but_skipped_and_counted():
     assert served["headers"]["content-type"] == "text/plain; charset=iso-8859-1"
 
 
-def test_each_response_body_is_parsed_once_for_dedup_and_the_stub(monkeypatch):
+def _count_parses(monkeypatch, *modules) -> list:
+    """The bodies ``load_json`` parses from now on, through any of ``modules``."""
     from ext_proc_server.mapping import shapes
 
     parsed = []
@@ -204,7 +205,15 @@ def test_each_response_body_is_parsed_once_for_dedup_and_the_stub(monkeypatch):
         parsed.append(body)
         return real(body)
 
-    monkeypatch.setattr(shapes, "load_json", counting)
+    for module in modules:
+        monkeypatch.setattr(module, "load_json", counting)
+    return parsed
+
+
+def test_each_response_body_is_parsed_once_for_dedup_and_the_stub(monkeypatch):
+    from ext_proc_server.mapping import shapes
+
+    parsed = _count_parses(monkeypatch, shapes)
     config = CollectorConfig()
     wired = default_stages(config, redis=None, keys=RedisKeys(queue="unit"))
     clean = wired.sanitize(_json_exchange())
@@ -235,15 +244,7 @@ def test_a_response_the_sanitizer_left_as_it_was_is_parsed_once_with_its_fingerp
 ):
     from ext_proc_server.mapping import repeats, shapes
 
-    parsed = []
-    real = shapes.load_json
-
-    def counting(body):
-        parsed.append(body)
-        return real(body)
-
-    monkeypatch.setattr(shapes, "load_json", counting)
-    monkeypatch.setattr(repeats, "load_json", counting)
+    parsed = _count_parses(monkeypatch, shapes, repeats)
     wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
     assert wired.repeats is not None
     raw = _json_exchange()

@@ -8,7 +8,6 @@ phones, keys that hold data, duplicate keys, escapes, unicode, odd number spelli
 
 from __future__ import annotations
 
-import json
 import re
 
 import orjson
@@ -21,6 +20,7 @@ from ext_proc_server.sanitize.fields import FieldRules, compile_rule
 from ext_proc_server.sanitize.pseudonym import Replacer
 from ext_proc_server.sanitize.run import Run
 from tests.unit.sanitize import json_reference
+from tests.unit.sanitize.json_documents import Obj, Raw, render
 from tests.unit.sanitize.sanitize_helpers import fmt_cpf, make_cpf
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -35,14 +35,6 @@ SCANNERS = {
     "custom": Scanner(custom=[(re.compile(r"ORD-[0-9]{4}"), "ORD-XXXX")]),
 }
 REPLACERS = {"tokens": Replacer(key=None), "pseudonyms": Replacer(key=b"k" * 32)}
-
-
-class Raw(str):
-    """A leaf written as is: number spellings json.dumps never produces."""
-
-
-class Obj(list):
-    """An object as (key, value) pairs: duplicate keys allowed."""
 
 
 _KEYS = st.sampled_from(
@@ -110,21 +102,7 @@ _STYLES = st.tuples(st.booleans(), st.sampled_from([(",", ":"), (", ", ": "), ("
 
 
 def _render(value: object, ascii_only: bool, separators: tuple[str, str]) -> str:
-    item, colon = separators
-    if isinstance(value, Raw):
-        return str(value)
-    if isinstance(value, Obj):
-        return (
-            "{"
-            + item.join(
-                json.dumps(k, ensure_ascii=ascii_only) + colon + _render(v, ascii_only, separators)
-                for k, v in value
-            )
-            + "}"
-        )
-    if isinstance(value, list):
-        return "[" + item.join(_render(v, ascii_only, separators) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=ascii_only)
+    return render(value, separators, ascii_only)
 
 
 def _sanitized(module: object, text: str, scanner: Scanner, replacer: Replacer) -> tuple:

@@ -19,6 +19,7 @@ import operator
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.sanitize.json_documents import Obj, Raw, render
 from tests.unit.sanitize.sanitize_helpers import make_cpf, make_jwt, request_exchange, sanitizer
 
 SANITIZER = sanitizer()
@@ -35,14 +36,6 @@ class Planted:
 
     def __repr__(self) -> str:
         return f"Planted({self.value!r})"
-
-
-class Raw(str):
-    """A number written as is: spellings json.dumps never produces."""
-
-
-class Obj(list):
-    """An object as (key, value) pairs: repeated keys allowed."""
 
 
 # Keys that name no class here, and values nothing flags: small numbers, literals,
@@ -236,22 +229,11 @@ def _key(key: str, ascii_only: bool) -> str:
 
 
 def _render(value: object, separators: tuple[str, str], ascii_only: bool) -> str:
-    item, colon = separators
-    if isinstance(value, Planted):
-        value = value.value
-    if isinstance(value, Raw):
-        return str(value)
-    if isinstance(value, Obj):
-        return (
-            "{"
-            + item.join(
-                _key(k, ascii_only) + colon + _render(v, separators, ascii_only) for k, v in value
-            )
-            + "}"
-        )
-    if isinstance(value, list):
-        return "[" + item.join(_render(v, separators, ascii_only) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=ascii_only)
+    return render(value, separators, ascii_only, write_key=_key, leaf=_unplanted)
+
+
+def _unplanted(value: object) -> object:
+    return value.value if isinstance(value, Planted) else value
 
 
 def _expect(original: object, sanitized: object) -> None:

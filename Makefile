@@ -14,7 +14,7 @@ ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help install tools browser run test test-unit test-integration test-box bench wrk render-configs lint format clean
+.PHONY: help install tools browser run test test-unit test-integration test-box bench bench-ab wrk render-configs lint format clean
 
 help: ## Show this help
 	@echo "mockado — real mesh traffic in, safe WireMock mocks out"
@@ -63,6 +63,9 @@ test-box: install ## Run only the cluster-in-a-box tests, the runbook's included
 
 bench: install wrk ## Run every benchmark side by side; writes bench/results.json and bench/results.png
 	$(BIN)/python -m bench.run
+
+bench-ab: install ## Two ext_proc collectors side by side: AB="--b-env KEY=VALUE" or AB="--b-tree DIR"
+	$(BIN)/python -m bench.ext_proc_ab $(AB)
 
 wrk: ## The native load generator of the serving bench (Debian's wrk package)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }

@@ -63,143 +63,29 @@ import argparse
 import asyncio
 import json
 import re
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import redis as redis_sync
-import yaml
 
 from bench.ext_proc_backlog import Backlog, held
 from bench.ext_proc_breakdown import breakdown
-from bench.ext_proc_cpu import cpu_s, loop_thread_cpu_s
+from bench.ext_proc_cpu import cpu_s
 from bench.ext_proc_paired import Side, paired_figures, settle
 from bench.ext_proc_servers import bench_requests, repeats_mix
+from bench.ext_proc_stack import (
+    CAPTURE_ONLY,
+    FLOOR,
+    FREE_STEPS,
+    QUEUE,
+    counted_side,
+    floor_beside,
+    mockado_side,
+    streams_handled,
+    with_stack,
+)
 from bench.ext_proc_streams import stream_costs
 from bench.loadgen import Conn, Request, open_loop
-from control_plane.local import procs
-from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
-from ext_proc_server.core.config import load_config
-
-REPO = Path(__file__).resolve().parent.parent
-QUEUE = "bench:ext_proc"
-
-
-# -- the stack ---------------------------------------------------------------------------
-
-
-class _Stack:
-    def __init__(self, work: Path) -> None:
-        self.work = work
-        self.processes: list[procs.ManagedProcess] = []
-
-    def start(self, process: procs.ManagedProcess) -> procs.ManagedProcess:
-        self.processes.append(process.start())
-        return process
-
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop(timeout_s=10)
-
-
-# The collectors the bench runs: mockado as users run it, the floor, mockado's capture
-# alone (its server, servicer and assembly; a sink that counts each exchange and drops it),
-# and mockado with sanitize, dedup and mapping free (bench.ext_proc_free_steps).
-MOCKADO, FLOOR, CAPTURE_ONLY, FREE_STEPS = "mockado", "floor", "capture-only", "free-steps"
-_COUNTED_ARGV = {
-    CAPTURE_ONLY: ("bench.ext_proc_servers", "--capture-only-collector"),
-    FREE_STEPS: ("bench.ext_proc_free_steps", "--free-steps-collector"),
-}
-
-
-def _collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int | str,
-                    kind: str, collector: dict) -> list[str]:  # fmt: skip
-    """The command line of the collector under test (``kind``: :data:`MOCKADO`...)."""
-    count_file = ["--floor-count-file", str(work / "floor-count.txt")]
-    if kind == FLOOR:
-        return [sys.executable, "-m", "bench.ext_proc_servers", "--floor-collector",
-                str(grpc_port), *count_file]  # fmt: skip
-    cfg_path = work / "mockado.yaml"
-    cfg_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
-    if kind in _COUNTED_ARGV:
-        module, flag = _COUNTED_ARGV[kind]
-        return [sys.executable, "-m", module, flag, str(grpc_port), "--config", str(cfg_path),
-                *count_file]  # fmt: skip
-    mockado = str(Path(sys.executable).parent / "mockado")
-    return [mockado, "ext-proc", "--config", str(cfg_path), "--grpc-port", str(grpc_port),
-            "--http-port", str(http_port), "--workers", str(workers)]  # fmt: skip
-
-
-def _start_envoys(stack: _Stack, collector: dict, *, upstream_port: int, grpc_port: int) -> dict:
-    """The same bootstrap twice: "on" captures every request, "off" none (every path
-    excluded). -> {name: (listen port, admin port)}."""
-    config = load_config(
-        None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
-    )
-    envoys = {}
-    for name, excluded in (("on", ()), ("off", ("/",))):
-        port, admin = procs.free_port(), procs.free_port()
-        path = stack.work / f"envoy-{name}.yaml"
-        envoy = LocalEnvoy(
-            listen_port=port,
-            admin_port=admin,
-            upstream=UpstreamService(host="127.0.0.1", port=upstream_port, http2=False),
-            collector_port=grpc_port,
-            exclude_paths=excluded,
-        )
-        path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
-        process = stack.start(
-            procs.envoy_process(config_path=path, log_path=stack.work / f"envoy-{name}.log")
-        )
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
-        envoys[name] = (port, admin)
-    return envoys
-
-
-def _start_stack(stack: _Stack, *, workers: int | str = 1, kind: str = MOCKADO) -> dict:
-    work = stack.work
-    redis_port, upstream_port = procs.free_port(), procs.free_port()
-    grpc_port, http_port = procs.free_port(), procs.free_port()
-    redis = stack.start(
-        procs.redis_process(port=redis_port, data_dir=work / "redis", log_path=work / "redis.log")
-    )
-    upstream = stack.start(
-        procs.ManagedProcess(
-            "upstream",
-            [sys.executable, "-m", "bench.ext_proc_servers", "--upstream", str(upstream_port)],
-            log_path=work / "upstream.log",
-            cwd=REPO,
-        )
-    )
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    collector = {"redis_url": redis_url, "redis_queue": QUEUE}
-    argv = _collector_argv(work, grpc_port=grpc_port, http_port=http_port, workers=workers,
-                           kind=kind, collector=collector)  # fmt: skip
-    ext = stack.start(
-        procs.ManagedProcess("ext-proc", argv, log_path=work / "ext-proc.log", cwd=REPO)
-    )
-    envoys = _start_envoys(stack, collector, upstream_port=upstream_port, grpc_port=grpc_port)
-    redis.wait_ready(procs.tcp_ready("127.0.0.1", redis_port), timeout_s=15)
-    upstream.wait_ready(procs.tcp_ready("127.0.0.1", upstream_port), timeout_s=15)
-    # /readyz: every worker listens (and Redis answers).
-    floor_count = work / "floor-count.txt"
-    if kind != MOCKADO:
-        ext.wait_ready(floor_count.exists, timeout_s=30)
-    else:
-        ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
-    return {
-        "stack": stack,
-        "upstream_port": upstream_port,
-        "collector": collector,
-        "redis_url": redis_url,
-        "floor_count": floor_count,
-        "ext": ext,
-        "envoys": {name: ports[0] for name, ports in envoys.items()},
-        "admin_on": envoys["on"][1],
-        "metrics_url": f"http://127.0.0.1:{http_port}/metrics",
-    }
 
 
 def _wait_stable(
@@ -275,20 +161,12 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _handled(metrics_url: str) -> float:
-    """Streams the collector saw (collector_requests_total, every label)."""
-    text = httpx.get(metrics_url, timeout=10).text
-    return sum(
-        float(v) for v in re.findall(r"^collector_requests_total\{[^}]*\} ([0-9.e+]+)$", text, re.M)
-    )
-
-
 def _rate_step(
     parts: dict, client: redis_sync.Redis, *, rate: int, requests: list[Request]
 ) -> dict:
     count = len(requests)
     before = client.xlen(QUEUE)
-    cpu_before, handled_before = cpu_s(parts["ext"]), _handled(parts["metrics_url"])
+    cpu_before, handled_before = cpu_s(parts["ext"]), streams_handled(parts["metrics_url"])
     backlog = Backlog(parts["metrics_url"]).start()
     result = asyncio.run(open_loop(requests, rate_rps=rate))
     load_ended = time.monotonic()
@@ -298,7 +176,7 @@ def _rate_step(
     )
     captured = stable - before
     backlog.stop()
-    handled = _handled(parts["metrics_url"]) - handled_before
+    handled = streams_handled(parts["metrics_url"]) - handled_before
     drain_s = max(0.0, backlog.last_held_at - load_ended)
     return {
         "count": count,
@@ -313,29 +191,8 @@ def _rate_step(
     }
 
 
-def _mockado_side(parts: dict) -> Side:
-    """mockado in a side-by-side round: streams from its /metrics, its pipeline's backlog."""
-    url = parts["metrics_url"]
-    return Side(
-        handled=lambda: _handled(url),
-        cpu_s=lambda: cpu_s(parts["ext"]),
-        loop_cpu_s=lambda: loop_thread_cpu_s(parts["ext"]),
-        holds=lambda: held(url) > 0,
-    )
-
-
-def _counted_side(parts: dict) -> Side:
-    """A collector that writes its count to a file (the floor, the capture alone: the
-    exchanges its sink took; the three steps free: the streams it saw, repeats included)."""
-    return Side(
-        handled=lambda: int(parts["floor_count"].read_text() or 0),
-        cpu_s=lambda: cpu_s(parts["ext"]),
-        loop_cpu_s=lambda: loop_thread_cpu_s(parts["ext"]),
-    )
-
-
 def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
-    side = _counted_side(parts)
+    side = counted_side(parts)
     before, cpu_before = side.handled(), side.cpu_s()
     asyncio.run(open_loop(requests, rate_rps=rate))
     settle([side], timeout_s=10)
@@ -344,19 +201,6 @@ def _floor_step(parts: dict, *, rate: int, requests: list[Request]) -> dict:
         "ratio": handled / len(requests),
         "cpu_us_per_exchange": (side.cpu_s() - cpu_before) / max(handled, 1) * 1e6,
     }
-
-
-def _with_stack(workers: int | str, body, *, kind: str = MOCKADO):
-    stack = _Stack(Path(tempfile.mkdtemp(prefix="mockado-bench-ext-proc-")))
-    try:
-        parts = _start_stack(stack, workers=workers, kind=kind)
-        client = redis_sync.Redis.from_url(parts["redis_url"])
-        try:
-            return body(parts, client)
-        finally:
-            client.close()
-    finally:
-        stack.stop()
 
 
 def _latency(parts: dict, client: redis_sync.Redis, *, quick: bool) -> dict[str, float]:
@@ -467,7 +311,7 @@ def _counted_collector(parts: dict, *, quick: bool, name: str) -> dict:
         f"ext_proc.{name}_cpu_us_per_exchange_repeats": round(mixed["cpu_us_per_exchange"], 1),
     }
     round_s = QUICK_COUNTED_PAIRED_ROUND_S if quick else COUNTED_PAIRED_ROUND_S
-    out.update(_paired(parts, _counted_side(parts), round_s=round_s, name=name))
+    out.update(_paired(parts, counted_side(parts), round_s=round_s, name=name))
     return out
 
 
@@ -484,24 +328,6 @@ def _two_workers(parts: dict, client: redis_sync.Redis) -> dict:
     }
 
 
-def _floor_beside(parts: dict) -> dict:
-    """The floor server and its own Envoy, started beside the collector under test (same
-    upstream), for a side-by-side run. -> the parts ``_floor_step`` reads, and its port."""
-    stack: _Stack = parts["stack"]
-    grpc_port = procs.free_port()
-    (work := stack.work / "beside").mkdir(exist_ok=True)
-    argv = _collector_argv(work, grpc_port=grpc_port, http_port=0, workers=1, kind=FLOOR,
-                           collector=parts["collector"])  # fmt: skip
-    ext = stack.start(procs.ManagedProcess("floor", argv, log_path=work / "floor.log", cwd=REPO))
-    beside = _Stack(work)
-    beside.processes = stack.processes  # stopped with the rest
-    envoys = _start_envoys(
-        beside, parts["collector"], upstream_port=parts["upstream_port"], grpc_port=grpc_port
-    )
-    ext.wait_ready((count := work / "floor-count.txt").exists, timeout_s=30)
-    return {"ext": ext, "floor_count": count, "port": envoys["on"][0]}
-
-
 # Side-by-side rounds: the collector and the floor at the same time, 500 rps each. The
 # counted collectors' rounds are shorter, keeping the bench's time.
 PAIRED_ROUNDS, PAIRED_ROUND_S, QUICK_PAIRED_ROUND_S = 3, 10.0, 6.0
@@ -515,7 +341,7 @@ def _paired(parts: dict, ours: Side, *, round_s: float, name: str = "") -> dict:
     counted collector: ``_counted_steps``). Median and spread of PAIRED_ROUNDS rounds of
     ``round_s``, unique traffic and the repeats mix; keys ``ext_proc.paired_<name>_...``
     (mockado: ``name`` empty)."""
-    floor_parts = _floor_beside(parts)
+    floor_parts = floor_beside(parts)
     ports = parts["envoys"]["on"], floor_parts["port"]
     warm = bench_requests(floor_parts["port"], tag="warm", count=500)
     _floor_step(floor_parts, rate=250, requests=warm)
@@ -539,7 +365,7 @@ def _paired(parts: dict, ours: Side, *, round_s: float, name: str = "") -> dict:
         out.update(
             paired_figures(
                 ours,
-                _counted_side(floor_parts),
+                counted_side(floor_parts),
                 offers(mix),
                 ratio_key=f"{prefix}cpu_ratio_to_floor{suffix}",
                 loop_key=f"{prefix}loop_thread_us_over_floor{suffix}",
@@ -557,17 +383,17 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         out.update(_unique_steps(parts, client, quick=quick))
         out.update(_repeats_step(parts, client, quick=quick))
         round_s = QUICK_PAIRED_ROUND_S if quick else PAIRED_ROUND_S
-        out.update(_paired(parts, _mockado_side(parts), round_s=round_s))
+        out.update(_paired(parts, mockado_side(parts), round_s=round_s))
         out.update(_diagnostics(parts))
 
-    _with_stack(1, one_worker)
-    out.update(_with_stack(1, lambda parts, client: _floor(parts, client, quick=quick), kind=FLOOR))
+    with_stack(1, one_worker)
+    out.update(with_stack(1, lambda parts, client: _floor(parts, client, quick=quick), kind=FLOOR))
     for kind, name in ((CAPTURE_ONLY, "capture_only"), (FREE_STEPS, "free_steps")):
 
         def counted(parts: dict, _client: redis_sync.Redis, name: str = name) -> dict:
             return _counted_collector(parts, quick=quick, name=name)
 
-        out.update(_with_stack(1, counted, kind=kind))
+        out.update(with_stack(1, counted, kind=kind))
 
     def ratio(ours: str, floor: str) -> float:
         return round(float(out[ours]) / max(float(out[floor]), 1e-9), 2)
@@ -585,7 +411,7 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
                 f"ext_proc.floor_cpu_us_per_exchange{suffix}",
             )
     if not quick:
-        out.update(_with_stack(2, _two_workers))
+        out.update(with_stack(2, _two_workers))
     return out
 
 

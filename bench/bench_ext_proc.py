@@ -35,7 +35,8 @@ disabled on every route, ``mockado ext-proc`` as users run it, and a real Redis.
   as users run it (repeat path, buffer, queue entries, the Redis writes), over the floor,
   the same steps: what no sanitizer, dedup or mapping, however fast, could go below.
 * ``ext_proc.paired_cpu_ratio_to_floor(_repeats)``: the same, mockado and the floor running
-  at once behind their own Envoys, 500 rps each, so a shared box's load hits both alike.
+  at once behind their own Envoys, 500 rps each, requests interleaved one by one (which
+  side goes first alternates by round), so a shared box's load hits both alike.
   ``paired_loop_thread_us_over_floor(_repeats)``: mockado's event-loop thread CPU per
   exchange minus the floor's (us), where the streams run; steadier than the whole process.
   Median of 3 rounds; ``paired_cpu_ratio_to_floor(_repeats)_spread``: highest - lowest.
@@ -72,7 +73,7 @@ from bench.ext_proc_backlog import Backlog, held
 from bench.ext_proc_breakdown import breakdown
 from bench.ext_proc_cpu import cpu_s
 from bench.ext_proc_paired import Side, paired_figures, settle
-from bench.ext_proc_servers import bench_requests, repeats_mix
+from bench.ext_proc_servers import bench_requests, paired_offers, repeats_mix
 from bench.ext_proc_stack import (
     CAPTURE_ONLY,
     FLOOR,
@@ -347,18 +348,6 @@ def _paired(parts: dict, ours: Side, *, round_s: float, name: str = "") -> dict:
     _floor_step(floor_parts, rate=250, requests=warm)
     count = int(500 * round_s)
 
-    def offers(mix: bool):
-        for n in range(PAIRED_ROUNDS):
-            tag = f"p{'mix' if mix else 'unique'}{n}"
-            ours_requests, floor_requests = (
-                repeats_mix(port, recorded=RECORDED, count=count, tag=tag)
-                if mix
-                else bench_requests(port, tag=tag, count=count)
-                for port in ports
-            )
-            both = [r for pair in zip(ours_requests, floor_requests, strict=True) for r in pair]
-            yield lambda both=both: asyncio.run(open_loop(both, rate_rps=1000))
-
     prefix = f"ext_proc.paired_{name}_" if name else "ext_proc.paired_"
     out: dict[str, float] = {}
     for mix, suffix in ((False, ""), (True, "_repeats")):
@@ -366,7 +355,15 @@ def _paired(parts: dict, ours: Side, *, round_s: float, name: str = "") -> dict:
             paired_figures(
                 ours,
                 counted_side(floor_parts),
-                offers(mix),
+                paired_offers(
+                    ports,
+                    rounds=PAIRED_ROUNDS,
+                    count=count,
+                    mix=mix,
+                    recorded=RECORDED,
+                    tag="p",
+                    send=lambda both: asyncio.run(open_loop(both, rate_rps=1000)),
+                ),
                 ratio_key=f"{prefix}cpu_ratio_to_floor{suffix}",
                 loop_key=f"{prefix}loop_thread_us_over_floor{suffix}",
             )

@@ -22,12 +22,12 @@ import argparse
 import asyncio
 import json
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.ext_proc_paired import Side, paired_figures, settle
-from bench.ext_proc_servers import bench_requests, repeats_mix
+from bench.ext_proc_servers import bench_requests, paired_offers
 from bench.ext_proc_stack import MOCKADO, Stack, counted_side, mockado_side, start_stack
 from bench.loadgen import Request, open_loop
 
@@ -50,34 +50,6 @@ def side_of(parts: dict, kind: str) -> Side:
     """How a round reads this collector: mockado by its /metrics, the others by their
     count file."""
     return mockado_side(parts) if kind == MOCKADO else counted_side(parts)
-
-
-def interleaved(first: Sequence[Request], second: Sequence[Request]) -> list[Request]:
-    """One of ``first``, then one of ``second``, and so on."""
-    return [r for pair in zip(first, second, strict=True) for r in pair]
-
-
-def offers(
-    ports: tuple[int, int],
-    *,
-    rounds: int,
-    count: int,
-    mix: bool,
-    recorded: int,
-    send: Callable[[list[Request]], object],
-) -> Iterator[Callable[[], object]]:
-    """A round's offer at a time: ``count`` requests to each port (A's, B's), interleaved,
-    B's first in even rounds and A's first in odd ones, handed to ``send``."""
-    for n in range(rounds):
-        tag = f"ab-{'mix' if mix else 'unique'}{n}"
-        a, b = (
-            repeats_mix(port, recorded=recorded, count=count, tag=tag)
-            if mix
-            else bench_requests(port, tag=tag, count=count)
-            for port in ports
-        )
-        both = interleaved(b, a) if n % 2 == 0 else interleaved(a, b)
-        yield lambda both=both: send(both)
 
 
 def send_at_rate(requests: list[Request]) -> object:
@@ -105,7 +77,15 @@ def compare(
             paired_figures(
                 side_b,
                 side_a,
-                offers(ports, rounds=rounds, count=count, mix=mix, recorded=recorded, send=send),
+                paired_offers(
+                    (ports[1], ports[0]),  # B's request first in even rounds
+                    rounds=rounds,
+                    count=count,
+                    mix=mix,
+                    recorded=recorded,
+                    tag="ab-",
+                    send=send,
+                ),
                 ratio_key=f"ab.{traffic}_cpu_ratio_b_over_a",
                 loop_key=f"ab.{traffic}_loop_thread_us_b_minus_a",
             )

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import collections
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -60,6 +61,34 @@ def repeats_mix(port: int, *, recorded: int, count: int, tag: str) -> list[Reque
     again = bench_requests(port, tag="rec", count=recorded)
     fresh = bench_requests(port, tag=tag, count=count // 10 + 1)
     return [fresh[i // 10] if i % 10 == 0 else again[i % recorded] for i in range(count)]
+
+
+def paired_offers(
+    ports: tuple[int, int],
+    *,
+    rounds: int,
+    count: int,
+    mix: bool,
+    recorded: int,
+    tag: str,
+    send: Callable[[list[Request]], object],
+) -> Iterator[Callable[[], object]]:
+    """A side-by-side round's offer at a time: ``count`` requests to each of ``ports``
+    (unique, or the repeats mix), interleaved one by one, the first port's first in even
+    rounds and the second's in odd ones, handed to ``send``. Built as each round comes,
+    so one round's requests live at a time."""
+    for n in range(rounds):
+        round_tag = f"{tag}{'mix' if mix else 'unique'}{n}"
+        first, second = (
+            repeats_mix(port, recorded=recorded, count=count, tag=round_tag)
+            if mix
+            else bench_requests(port, tag=round_tag, count=count)
+            for port in ports
+        )
+        if n % 2:
+            first, second = second, first
+        both = [r for pair in zip(first, second, strict=True) for r in pair]
+        yield lambda both=both: send(both)
 
 
 # -- the upstream: tests.support.tiny_upstream, answering the 2 KiB document ---------------

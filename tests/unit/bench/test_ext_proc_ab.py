@@ -1,5 +1,6 @@
-"""``bench.ext_proc_ab``: two collectors side by side. The offers interleave both sides one
-by one and alternate which goes first; the figures are B over A; and on real stacks each
+"""``bench.ext_proc_ab``: two collectors side by side. The rounds' offers
+(``ext_proc_servers.paired_offers``) interleave both sides one by one and alternate which
+goes first; the figures are B over A; and on real stacks each
 side runs with its own environment (B's overrides never reach A)."""
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import redis as redis_sync
 
-from bench.ext_proc_ab import Variant, compare, env_pairs, offers, side_of
+from bench.ext_proc_ab import Variant, compare, env_pairs, side_of
 from bench.ext_proc_paired import Side
+from bench.ext_proc_servers import paired_offers
 from bench.ext_proc_stack import QUEUE, Stack, start_stack
 from bench.loadgen import Request
 
@@ -18,8 +20,14 @@ PORT_A, PORT_B = 41001, 41002
 
 def _rounds(*, rounds: int, count: int, mix: bool) -> list[list[Request]]:
     sent: list[list[Request]] = []
-    for offer in offers(
-        (PORT_A, PORT_B), rounds=rounds, count=count, mix=mix, recorded=5, send=sent.append
+    for offer in paired_offers(
+        (PORT_A, PORT_B),
+        rounds=rounds,
+        count=count,
+        mix=mix,
+        recorded=5,
+        tag="t-",
+        send=sent.append,
     ):
         offer()
     return sent
@@ -29,7 +37,7 @@ def test_offers_interleave_the_sides_one_by_one_and_alternate_the_first() -> Non
     sent = _rounds(rounds=3, count=4, mix=False)
     assert len(sent) == 3
     for n, both in enumerate(sent):
-        first, second = (PORT_B, PORT_A) if n % 2 == 0 else (PORT_A, PORT_B)
+        first, second = (PORT_A, PORT_B) if n % 2 == 0 else (PORT_B, PORT_A)
         assert [r.port for r in both] == [first, second] * 4
         # The same requests on each side, each new within the round and across rounds.
         paths_a = [r.path for r in both if r.port == PORT_A]

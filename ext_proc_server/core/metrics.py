@@ -34,11 +34,20 @@ DROP_REASONS = (
 
 # collector_stubs_skipped_total{reason}: why an exchange got no stub (a stub is written only
 # when it replays the recording faithfully, see docs/mappings.md). The part whose body was
-# cut at the body limit or not kept, then how: "truncated" or one of BODY_DROP_REASONS.
-STUB_SKIP_REASONS = tuple(
-    f"{part}_{cause}"
-    for part in ("request", "response")
-    for cause in ("truncated", *BODY_DROP_REASONS)
+# cut at the body limit or not kept, then how: "truncated" or one of BODY_DROP_REASONS. Or
+# a request no WireMock matcher tells apart from others (see REQUEST_UNMATCHABLE).
+REQUEST_UNMATCHABLE = (
+    "request_path_above_root",  # dot-segments climb above "/": WireMock's Jetty answers 400
+    "request_query_repeats",  # a query value repeated beside others: hasExactly counts no repeats
+    "request_form_repeats",  # the same in a form body
+)
+STUB_SKIP_REASONS = (
+    *(
+        f"{part}_{cause}"
+        for part in ("request", "response")
+        for cause in ("truncated", *BODY_DROP_REASONS)
+    ),
+    *REQUEST_UNMATCHABLE,
 )
 
 SANITIZE_TYPES = (

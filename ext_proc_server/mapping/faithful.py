@@ -8,6 +8,9 @@ gets no stub, and neither does one whose request body was: its matcher could not
 the recorded request from a different one. :func:`skip_reason` says why, as one of
 ``core.metrics.STUB_SKIP_REASONS``; the pipeline counts it and keeps a per-host record.
 
+A request whose path climbs above the root with dot-segments (``/a/../..``, ``/%2e%2e``)
+gets no stub either: WireMock's Jetty refuses it with a 400 before any stub is looked at.
+
 ``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
 limit is then served partial, with ``x-mockado-truncated: true``.
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 from ext_proc_server.core.exchange import Exchange, HttpMessage
 
+PATH_ABOVE_ROOT = "request_path_above_root"
+
 
 def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     """Why ``exchange`` gets no stub, or "" when its stub replays it faithfully.
@@ -23,6 +28,8 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     reason = _message_reason(exchange.request, "request", mark_truncated=False)
     if reason:
         return reason
+    if climbs_above_root(exchange.request.path):
+        return PATH_ABOVE_ROOT
     response = exchange.response
     if response is None:
         return ""
@@ -35,3 +42,21 @@ def _message_reason(message: HttpMessage, part: str, *, mark_truncated: bool) ->
     if message.body_truncated and not mark_truncated:
         return f"{part}_truncated"
     return ""
+
+
+def climbs_above_root(path: str) -> bool:
+    """Whether resolving the dot-segments of ``path`` (``..`` and ``.``, percent-encoded or
+    with ``;parameters`` too) goes above "/", as Jetty resolves them: an empty segment
+    (``//``) counts as one."""
+    if "." not in path and "%2" not in path:
+        return False
+    depth = 0
+    for raw in path.removeprefix("/").split("/"):
+        segment = raw.split(";", 1)[0].lower().replace("%2e", ".")
+        if segment == "..":
+            if depth == 0:
+                return True
+            depth -= 1
+        elif segment != ".":
+            depth += 1
+    return False

@@ -21,6 +21,10 @@ from ext_proc_server.mapping.noise import (
 )
 
 _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
+# An empty value among repeated ones: WireMock 3.13's ``hasExactly`` never pairs
+# ``equalTo: ""`` with the empty value (``?q=1&q=`` would miss its own stub); a regex
+# of the empty string does.
+_EMPTY_AMONG_REPEATS = {"matches": "^$"}
 # Values a matcher takes as they are (given no string starts with "${").
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _JSON_PLACEHOLDER = {
@@ -90,6 +94,33 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     return pattern, specificity
 
 
+def repeat_skip_reason(normalized: NormalizedRequest) -> str:
+    """Why no matcher tells this request from others, or "": a query (or form) name holding
+    one exact value more than once beside another value. WireMock 3.13's ``hasExactly``
+    checks each value against some matcher and the count, not how often each value comes:
+    ``q=1&q=1&q=2`` would also match ``q=1&q=2&q=2``."""
+    if _ambiguous_repeats(normalized.query):
+        return "request_query_repeats"
+    body = normalized.body
+    if body.kind == "form" and body.value and _ambiguous_repeats(body.value):
+        return "request_form_repeats"
+    return ""
+
+
+def _ambiguous_repeats(pairs: tuple[tuple[str, Normalized], ...]) -> bool:
+    """Pairs sorted by name then value (``NormalizedRequest.query``): a repeated exact
+    value sits next to itself."""
+    for at in range(1, len(pairs)):
+        name, value = pairs[at]
+        if (
+            type(value) is str
+            and pairs[at - 1] == (name, value)
+            and any(n == name and v != value for n, v in pairs)
+        ):
+            return True
+    return False
+
+
 def host_matcher(host: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
     """The destination: any name of an in-cluster Service (``aliases``: short name,
     name.namespace, name.namespace.svc, the FQDN; a final dot and a port allowed), else
@@ -122,7 +153,10 @@ def _multi_value_matchers(
             matcher, w = _value_matcher(values[0])
         else:
             parts = [_value_matcher(v) for v in values]
-            matcher = {"hasExactly": [m for m, _ in parts]}
+            matcher = {
+                "hasExactly": [dict(_EMPTY_AMONG_REPEATS) if v == "" else m
+                               for (m, _), v in zip(parts, values, strict=True)]
+            }  # fmt: skip
             w = sum(w for _, w in parts)
         out[name] = matcher
         weight += w

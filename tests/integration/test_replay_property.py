@@ -1,0 +1,475 @@
+"""A mock never answers wrong, checked by generation against a live WireMock 3.13.2.
+
+Each example is a raw request and its response as a capture sees them (varied status,
+bodies in many charsets and forms, odd headers, odd paths and queries). It goes through
+the pipeline's own steps (``default_stages``: sanitize, dedup, build the mapping, the
+queue entry) and then either:
+
+* gets no stub, with a named skip reason; or
+* its stub, imported into WireMock, answers the recorded request with exactly the
+  sanitized response (status, body bytes, every header the stub keeps), and a request
+  that differs in a part the stub matches exactly (method, path, an exact query
+  value) is not matched by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import http.client
+import json
+import random
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, quote_plus, urlencode
+
+import brotli
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prometheus_client import REGISTRY
+
+from ext_proc_server.capture.assembler import query_pairs
+from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.core.metrics import STUB_SKIP_REASONS
+from ext_proc_server.core.queue_entries import decode_entry
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.wiremock_client import WireMockClient
+from ext_proc_server.pipeline import Prepared, Skipped, default_stages, prepare
+from ext_proc_server.sanitize import Sanitizer
+
+pytestmark = pytest.mark.integration
+
+HOST = "shop.svc"
+MATCHED_STUB = "matched-stub-id"
+# Response headers a stub leaves out (WireMock writes its own framing and date; per-hop
+# and per-request values belong to the recorded hop, not to a replay).
+NOT_KEPT = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
+     "date", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-connection",
+     "x-request-id", "traceparent"}
+)  # fmt: skip
+EMPTY_BODY_STATUSES = frozenset({204, 304})
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    pixels = chunk(b"IDAT", zlib.compress(b"\x00\x7f"))
+    return b"\x89PNG\r\n\x1a\n" + header + pixels + chunk(b"IEND", b"")
+
+
+# -- responses ---------------------------------------------------------------------------
+
+TEXTS = [
+    "plain words",
+    "Observação: entregar às 18h — portão 2",
+    "Preços “especial” 10€ • até",
+    "{{now}} {{request.path}} ${user} $1 }} {{",
+    "line one\r\nline two\r\n\r\n",
+    "nul\x00inside\x00",
+    "x" * 5000 + "\n" + "y" * 3000,
+    "back\\slash \\u0000 \\n",
+]
+JSON_BODIES = [
+    {"ok": True, "n": 1},
+    {"template": "{{request.body}}", "price": "$10", "money": "${amount}"},
+    {"nul": "a\u0000b", "crlf": "a\r\nb", "quote": "\"'"},
+    {"name": "São Paulo", "emoji": "\U0001f600", "items": [1, 2.5, None]},
+    [{"id": 1}, {"id": 2}],
+    {"long": "z" * 4000},
+]
+CHARSETS = ["utf-8", "UTF-8", '"utf-8"', "iso-8859-1", "ISO-8859-1", "windows-1252", "utf-16"]
+
+
+@dataclass(frozen=True)
+class Body:
+    content_type: str | None
+    data: bytes
+    content_encoding: str | None = None
+
+
+@st.composite
+def response_bodies(draw: st.DrawFn) -> Body:
+    kind = draw(
+        st.sampled_from(["empty", "json", "json_bom", "text", "binary", "png", "encoded", "html"])
+    )
+    if kind == "empty":
+        return Body(draw(st.sampled_from([None, "application/json", "text/plain"])), b"")
+    if kind in ("json", "json_bom"):
+        value = draw(st.sampled_from(JSON_BODIES))
+        text = json.dumps(value, ensure_ascii=draw(st.booleans()))
+        charset = draw(
+            st.sampled_from(["", "; charset=utf-8", "; Charset=UTF-8", '; charset="utf-8"'])
+        )
+        data = text.encode("utf-8")
+        if kind == "json_bom":
+            data = b"\xef\xbb\xbf" + data
+        return Body(
+            draw(st.sampled_from(["application/json", "application/problem+json"])) + charset, data
+        )
+    if kind in ("text", "html"):
+        text = draw(st.sampled_from(TEXTS))
+        if kind == "html":
+            text = f"<html><body><p>{text}</p></body></html>"
+        charset = draw(st.sampled_from(CHARSETS))
+        try:
+            data = text.encode(charset.strip('"'))
+        except UnicodeEncodeError:
+            charset, data = "utf-8", text.encode("utf-8")
+        media = "text/html" if kind == "html" else "text/plain"
+        declared = draw(st.booleans()) or not charset.lower().strip('"').startswith("utf-8")
+        return Body(f"{media}; charset={charset}" if declared else media, data)
+    if kind == "png":
+        return Body("image/png", _png())
+    if kind == "encoded":
+        plain = json.dumps(draw(st.sampled_from(JSON_BODIES))).encode()
+        coding = draw(st.sampled_from(["gzip", "br"]))
+        data = gzip.compress(plain, mtime=0) if coding == "gzip" else brotli.compress(plain)
+        return Body("application/json", data, coding)
+    seed = draw(st.integers(0, 2**16))
+    data = random.Random(seed).randbytes(draw(st.integers(1, 300)))
+    return Body(draw(st.sampled_from(["application/octet-stream", None])), data)
+
+
+@st.composite
+def responses(draw: st.DrawFn, method: str) -> HttpResponse:
+    status = draw(st.sampled_from([200, 201, 204, 206, 301, 302, 304, 400, 404, 418, 500, 503]))
+    body = draw(response_bodies())
+    data = b"" if status in EMPTY_BODY_STATUSES or method == "HEAD" else body.data
+    headers: list[tuple[str, str]] = []
+    if body.content_type is not None:
+        headers.append((draw(st.sampled_from(["content-type", "Content-Type"])), body.content_type))
+    if body.content_encoding and data:
+        headers.append(("content-encoding", body.content_encoding))
+    if status in (301, 302):
+        headers.append(("location", draw(st.sampled_from(["/next?x=1", "https://shop.svc/a%2Fb"]))))
+    if status == 206:
+        headers.append(("content-range", f"bytes 0-{max(len(data), 1) - 1}/99999"))
+    extras = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    ("set-cookie", "theme=dark; Path=/"),
+                    ("Set-Cookie", "lang=pt; Path=/; HttpOnly"),
+                    ("vary", "Accept-Encoding"),
+                    ("Vary", "Origin"),
+                    ("content-length", "12345"),
+                    ("transfer-encoding", "chunked"),
+                    ("cache-control", "no-store"),
+                    ("x-total-count", "42"),
+                    ("x-request-id", "r-1"),
+                    ("date", "Mon, 01 Jan 2024 00:00:00 GMT"),
+                    ("etag", '"abc"'),
+                    ("content-disposition", 'attachment; filename="a b.txt"'),
+                ]
+            ),
+            max_size=5,
+        )
+    )
+    headers.extend(extras)
+    return HttpResponse(status=status, headers=tuple(headers), body=data)
+
+
+# -- requests ----------------------------------------------------------------------------
+
+SEGMENTS = [
+    "api", "v1", "items", "42", "3f2b8c1e-1111-4222-8333-444455556666", "a;b=1", "..", ".",
+    "", "a.b", ".*", "a+b", "(x)", "$", "%2F", "%20", "a%2Fb", "%C3%A9t%C3%A9", "%5B%5D",
+    "%7B%7D", "%7C", "%5E", "%5C", "a*b", "x?y".replace("?", "%3F"), "~user", "name@host",
+]  # fmt: skip
+QUERY_NAMES = ["q", "tag", "a b", "x/y", "é", "page", "sort"]
+QUERY_VALUES = ["1", "red", "a b", "a+b", "x/y", "é", "", "1,2", "$x", "{{now}}", ".*", "50%"]
+
+
+def _encode(value: str, style: str) -> str:
+    if style == "plus":
+        return quote_plus(value)
+    if style == "pct":
+        return quote(value, safe="")
+    return quote(value, safe="/,$")
+
+
+@st.composite
+def raw_queries(draw: st.DrawFn) -> str:
+    pairs = draw(
+        st.lists(st.tuples(st.sampled_from(QUERY_NAMES), st.sampled_from(QUERY_VALUES)), max_size=4)
+    )
+    if pairs and draw(st.booleans()):
+        pairs.append(pairs[0])  # a repeated parameter, same or other value
+        pairs[-1] = (pairs[0][0], draw(st.sampled_from(QUERY_VALUES)))
+    style = draw(st.sampled_from(["plus", "pct", "lax"]))
+    return "&".join(f"{_encode(n, style)}={_encode(v, style)}" for n, v in pairs)
+
+
+@st.composite
+def request_bodies(draw: st.DrawFn, method: str) -> tuple[tuple[tuple[str, str], ...], bytes]:
+    if method not in ("POST", "PUT", "PATCH"):
+        return (), b""
+    kind = draw(st.sampled_from(["none", "json", "form", "text"]))
+    if kind == "json":
+        value = draw(st.sampled_from([*JSON_BODIES[:4], {"q": ".*", "n": [3, 1]}]))
+        return (("content-type", "application/json"),), json.dumps(value).encode()
+    if kind == "form":
+        query = draw(raw_queries())
+        return (("content-type", "application/x-www-form-urlencoded"),), query.encode()
+    if kind == "text":
+        text = draw(st.sampled_from(TEXTS[:5]))
+        return (("content-type", "text/plain; charset=utf-8"),), text.encode()
+    return (), b""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the capture saw it on the wire, and its exchange."""
+
+    method: str
+    target: str  # path and raw query
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    exchange: Exchange
+
+
+def recording(
+    method: str,
+    target: str,
+    response: HttpResponse,
+    *,
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes = b"",
+) -> Recorded:
+    """A request as sent (``target``: the path and raw query) and the exchange the
+    capture makes of it."""
+    path, _, query = target.partition("?")
+    request = HttpRequest(
+        method=method,
+        path=path,
+        query=query_pairs(query) if query else (),
+        headers=headers,
+        body=body,
+        authority=f"{HOST}:8080",
+    )
+    exchange = Exchange(id="e", request=request, response=response, namespace="shop")
+    return Recorded(method, target, headers, body, exchange)
+
+
+@st.composite
+def recordings(draw: st.DrawFn) -> Recorded:
+    method = draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]))
+    path = "/" + "/".join(draw(st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=4)))
+    query = draw(raw_queries())
+    headers, body = draw(request_bodies(method))
+    response = draw(responses(method))
+    target = f"{path}?{query}" if query else path
+    return recording(method, target, response, headers=headers, body=body)
+
+
+# -- the pipeline and WireMock -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Any:
+    config = CollectorConfig()
+    return config, default_stages(config, redis=None, keys=RedisKeys(queue="replay"))
+
+
+@pytest.fixture(scope="module")
+def wm(wiremock: Any) -> Iterator[Any]:
+    wiremock.reset()
+    yield wiremock
+    wiremock.reset()
+
+
+@dataclass(frozen=True)
+class Served:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def values(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name]
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.values(MATCHED_STUB))
+
+
+def _send(port: int, method: str, target: str, headers: tuple, body: bytes) -> Served:
+    """One request as given, byte for byte (no client normalizes the path)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", HOST)
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        resp = conn.getresponse()
+        data = resp.read()
+        return Served(resp.status, resp.getheaders(), data)
+    finally:
+        conn.close()
+
+
+def _load(url: str, *mappings: dict[str, Any]) -> None:
+    async def load() -> None:
+        async with WireMockClient(url) as client:
+            await client.reset()
+            await client.import_mappings(list(mappings))
+
+    asyncio.run(load())
+
+
+def _kept_headers(response: HttpResponse) -> dict[str, list[str]]:
+    kept: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        lower = name.lower()
+        if lower not in NOT_KEPT:
+            kept.setdefault(lower, []).append(value)
+    return kept
+
+
+def _skips_counted() -> dict[str, float]:
+    return {
+        reason: REGISTRY.get_sample_value("collector_stubs_skipped_total", {"reason": reason})
+        or 0.0
+        for reason in STUB_SKIP_REASONS
+    }
+
+
+def _mapping_of(prepared: Prepared) -> dict[str, Any]:
+    assert prepared.entry is not None
+    mapping, _host = decode_entry(prepared.entry)
+    return mapping
+
+
+def _other_requests(recorded: Recorded, mapping: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Requests differing from the recorded one in a part the stub matches exactly: the
+    method, the path, an exact query value, how often a repeated value is repeated."""
+    yield ("PUT" if recorded.method != "PUT" else "POST"), recorded.target
+    path, _, query = recorded.target.partition("?")
+    yield recorded.method, path.rstrip("/") + "/mockado-other" + ("?" + query if query else "")
+    pairs = list(query_pairs(query)) if query else []
+    for name, matcher in sorted(mapping["request"].get("queryParameters", {}).items()):
+        at = [i for i, (n, _) in enumerate(pairs) if n == name]
+        values = [pairs[i][1] for i in at]
+        changed = None
+        if set(matcher) == {"equalTo"}:
+            changed = {at[0]: "mockado-other"}
+        elif set(matcher) == {"hasExactly"} and all(
+            set(m) == {"equalTo"} or m == {"matches": "^$"} for m in matcher["hasExactly"]
+        ):
+            repeated = [v for v in values if values.count(v) > 1]
+            others = [v for v in values if repeated and v != repeated[0]]
+            if repeated and others:  # the same values, one repeated more often
+                changed = {at[values.index(repeated[0])]: others[0]}
+        if changed:
+            fresh = [(n, changed.get(i, v)) for i, (n, v) in enumerate(pairs)]
+            yield recorded.method, f"{path}?{urlencode(fresh, quote_via=quote)}"
+
+
+def check_replay(recorded: Recorded, pipeline: Any, port: int, url: str) -> None:
+    config, stages = pipeline
+    before = _skips_counted()
+    result = prepare(recorded.exchange, stages, dedup_enabled=False)
+    if isinstance(result, Skipped):
+        assert result.reason in STUB_SKIP_REASONS
+        assert _skips_counted() == {**before, result.reason: before[result.reason] + 1}
+        return
+    if result is None:  # the mapping step skipped it: counted under a named reason
+        counted = _skips_counted()
+        assert sum(counted.values()) == sum(before.values()) + 1, "dropped, no reason counted"
+        return
+    assert isinstance(result, Prepared)
+    mapping = _mapping_of(result)
+    assert "transformers" not in mapping["response"], "recorded bodies are never templates"
+    clean = Sanitizer(config).sanitize(recorded.exchange)
+    assert clean.response is not None
+    _load(url, mapping)
+
+    served = _send(port, recorded.method, recorded.target, recorded.headers, recorded.body)
+    assert served.matched, (
+        f"the recorded request is not matched: {served.status} {mapping['request']}"
+    )
+    assert served.status == clean.response.status
+    expected_body = b"" if recorded.method == "HEAD" else clean.response.body
+    assert served.body == expected_body
+    for name, values in _kept_headers(clean.response).items():
+        assert served.values(name) == values, name
+
+    for method, target in _other_requests(recorded, mapping):
+        other = _send(port, method, target, recorded.headers, recorded.body)
+        assert not other.matched, f"{method} {target} matched the stub of {recorded.target}"
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(recorded=recordings())
+def test_a_stub_replays_its_recording_exactly_or_is_not_written(
+    recorded: Recorded, pipeline: Any, wm: Any
+) -> None:
+    check_replay(recorded, pipeline, wm.port, wm.url)
+
+
+# -- the cases found by the test above, each alone -----------------------------------------
+
+JSON_REPLY = (("content-type", "application/json"),)
+
+
+def _reply(tag: str) -> HttpResponse:
+    return HttpResponse(status=200, headers=JSON_REPLY, body=json.dumps({"recorded": tag}).encode())
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers", "body"),
+    [
+        ("GET", "/search?q=1&q=", (), b""),
+        ("GET", "/search?q=&q=1&page=2", (), b""),
+        ("POST", "/login", (("content-type", "application/x-www-form-urlencoded"),), b"a=&a=1"),
+    ],
+)
+def test_an_empty_value_among_repeated_ones_matches_its_own_stub(
+    method: str, target: str, headers: tuple, body: bytes, pipeline: Any, wm: Any
+) -> None:
+    recorded = recording(method, target, _reply("empty"), headers=headers, body=body)
+    check_replay(recorded, pipeline, wm.port, wm.url)
+
+
+def test_a_value_repeated_beside_others_never_answers_for_another_count(
+    pipeline: Any, wm: Any
+) -> None:
+    """``hasExactly`` would take ``t=a&t=b&t=b`` for ``t=a&t=a&t=b``: neither gets a stub."""
+    first = recording("GET", "/tags?t=a&t=a&t=b", _reply("first"))
+    second = recording("GET", "/tags?t=a&t=b&t=b", _reply("second"))
+    _config, stages = pipeline
+    mappings = []
+    for recorded in (first, second):
+        result = prepare(recorded.exchange, stages, dedup_enabled=False)
+        if isinstance(result, Prepared):
+            mappings.append(_mapping_of(result))
+    _load(wm.url, *mappings)
+    for recorded, own in ((first, b"first"), (second, b"second")):
+        served = _send(wm.port, "GET", recorded.target, (), b"")
+        assert not served.matched or own in served.body, (recorded.target, served.body)
+    for recorded in (first, second):
+        check_replay(recorded, pipeline, wm.port, wm.url)
+
+
+def test_a_path_above_the_root_gets_a_counted_skip_not_a_stub(pipeline: Any, wm: Any) -> None:
+    recorded = recording("GET", "/a/../../b", _reply("above"))
+    _config, stages = pipeline
+    result = prepare(recorded.exchange, stages, dedup_enabled=False)
+    assert isinstance(result, Skipped) and result.reason == "request_path_above_root"
+    # Why: Jetty refuses the path before any stub is looked at.
+    assert _send(wm.port, "GET", recorded.target, (), b"").status == 400

@@ -37,7 +37,7 @@ DROP_REASONS = (
 # cut at the body limit or not kept, then how: "truncated" or one of BODY_DROP_REASONS. Or
 # a request no WireMock matcher tells apart from others (see REQUEST_UNMATCHABLE).
 REQUEST_UNMATCHABLE = (
-    "request_path_above_root",  # dot-segments climb above "/": WireMock's Jetty answers 400
+    "request_path_refused",  # Jetty answers 400: dot-segments above "/", %00, a bad %-escape
     "request_query_repeats",  # a query value repeated beside others: hasExactly counts no repeats
     "request_form_repeats",  # the same in a form body
 )

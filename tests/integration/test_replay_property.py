@@ -77,6 +77,7 @@ TEXTS = [
     "nul\x00inside\x00",
     "x" * 5000 + "\n" + "y" * 3000,
     "back\\slash \\u0000 \\n",
+    "Contato: maria.silva@example.com, CPF 529.982.247-25, até amanhã",
 ]
 JSON_BODIES = [
     {"ok": True, "n": 1},
@@ -85,8 +86,12 @@ JSON_BODIES = [
     {"name": "São Paulo", "emoji": "\U0001f600", "items": [1, 2.5, None]},
     [{"id": 1}, {"id": 2}],
     {"long": "z" * 4000},
+    {"email": "maria.silva@example.com", "card": "4111 1111 1111 1111", "nota": "ação"},
 ]
-CHARSETS = ["utf-8", "UTF-8", '"utf-8"', "iso-8859-1", "ISO-8859-1", "windows-1252", "utf-16"]
+CHARSETS = [
+    "utf-8", "UTF-8", '"utf-8"', "'utf-8'", "utf8", "iso-8859-1", '"ISO-8859-1"', "latin1",
+    "windows-1252", "utf-16", "UTF-16LE", "us-ascii",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,9 @@ class Body:
 @st.composite
 def response_bodies(draw: st.DrawFn) -> Body:
     kind = draw(
-        st.sampled_from(["empty", "json", "json_bom", "text", "binary", "png", "encoded", "html"])
+        st.sampled_from(
+            ["empty", "json", "json_bom", "text", "binary", "png", "encoded", "html", "multipart"]
+        )
     )
     if kind == "empty":
         return Body(draw(st.sampled_from([None, "application/json", "text/plain"])), b"")
@@ -129,6 +136,10 @@ def response_bodies(draw: st.DrawFn) -> Body:
         return Body(f"{media}; charset={charset}" if declared else media, data)
     if kind == "png":
         return Body("image/png", _png())
+    if kind == "multipart":
+        part = draw(st.sampled_from(TEXTS[:5]))
+        data = f"--b1\r\ncontent-type: text/plain\r\n\r\n{part}\r\n--b1--\r\n".encode()
+        return Body('multipart/mixed; boundary="b1"', data)
     if kind == "encoded":
         plain = json.dumps(draw(st.sampled_from(JSON_BODIES))).encode()
         coding = draw(st.sampled_from(["gzip", "br"]))
@@ -169,6 +180,8 @@ def responses(draw: st.DrawFn, method: str) -> HttpResponse:
                     ("date", "Mon, 01 Jan 2024 00:00:00 GMT"),
                     ("etag", '"abc"'),
                     ("content-disposition", 'attachment; filename="a b.txt"'),
+                    ("x-note", "café {{now}} $1"),
+                    ("link", '</a?b=1>; rel="next", </c>; rel="last"'),
                 ]
             ),
             max_size=5,
@@ -183,10 +196,30 @@ def responses(draw: st.DrawFn, method: str) -> HttpResponse:
 SEGMENTS = [
     "api", "v1", "items", "42", "3f2b8c1e-1111-4222-8333-444455556666", "a;b=1", "..", ".",
     "", "a.b", ".*", "a+b", "(x)", "$", "%2F", "%20", "a%2Fb", "%C3%A9t%C3%A9", "%5B%5D",
-    "%7B%7D", "%7C", "%5E", "%5C", "a*b", "x?y".replace("?", "%3F"), "~user", "name@host",
+    "%7B%7D", "%7C", "%5E", "%5C", "%00", "50%", "%zz", "a*b", "x?y".replace("?", "%3F"), "~user", "name@host",
 ]  # fmt: skip
+REQUEST_JSON = [
+    {"q": ".*", "n": [3, 1]},
+    {"q": "${json-unit.any-string}", "r": "${json-unit.ignore}"},
+    {"a(b)": "[x]", "t": "{{request.body}}", "ok": False},
+    {"nested": {"deep": {"v": 1.5}}, "list": [{"x": 1}, {"x": 2}]},
+]
 QUERY_NAMES = ["q", "tag", "a b", "x/y", "é", "page", "sort"]
-QUERY_VALUES = ["1", "red", "a b", "a+b", "x/y", "é", "", "1,2", "$x", "{{now}}", ".*", "50%"]
+QUERY_VALUES = [
+    "maria.silva@example.com",
+    "1",
+    "red",
+    "a b",
+    "a+b",
+    "x/y",
+    "é",
+    "",
+    "1,2",
+    "$x",
+    "{{now}}",
+    ".*",
+    "50%",
+]
 
 
 def _encode(value: str, style: str) -> str:
@@ -215,7 +248,7 @@ def request_bodies(draw: st.DrawFn, method: str) -> tuple[tuple[tuple[str, str],
         return (), b""
     kind = draw(st.sampled_from(["none", "json", "form", "text"]))
     if kind == "json":
-        value = draw(st.sampled_from([*JSON_BODIES[:4], {"q": ".*", "n": [3, 1]}]))
+        value = draw(st.sampled_from([*JSON_BODIES[:4], *REQUEST_JSON]))
         return (("content-type", "application/json"),), json.dumps(value).encode()
     if kind == "form":
         query = draw(raw_queries())
@@ -350,12 +383,16 @@ def _mapping_of(prepared: Prepared) -> dict[str, Any]:
     return mapping
 
 
-def _other_requests(recorded: Recorded, mapping: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def _other_requests(
+    recorded: Recorded, mapping: dict[str, Any]
+) -> Iterator[tuple[str, str, bytes]]:
     """Requests differing from the recorded one in a part the stub matches exactly: the
     method, the path, an exact query value, how often a repeated value is repeated."""
-    yield ("PUT" if recorded.method != "PUT" else "POST"), recorded.target
+    body = recorded.body
+    yield ("PUT" if recorded.method != "PUT" else "POST"), recorded.target, body
     path, _, query = recorded.target.partition("?")
-    yield recorded.method, path.rstrip("/") + "/mockado-other" + ("?" + query if query else "")
+    other_path = path.rstrip("/") + "/mockado-other"
+    yield recorded.method, other_path + ("?" + query if query else ""), body
     pairs = list(query_pairs(query)) if query else []
     for name, matcher in sorted(mapping["request"].get("queryParameters", {}).items()):
         at = [i for i, (n, _) in enumerate(pairs) if n == name]
@@ -372,7 +409,30 @@ def _other_requests(recorded: Recorded, mapping: dict[str, Any]) -> Iterator[tup
                 changed = {at[values.index(repeated[0])]: others[0]}
         if changed:
             fresh = [(n, changed.get(i, v)) for i, (n, v) in enumerate(pairs)]
-            yield recorded.method, f"{path}?{urlencode(fresh, quote_via=quote)}"
+            yield recorded.method, f"{path}?{urlencode(fresh, quote_via=quote)}", body
+    yield from _other_bodies(recorded, mapping)
+
+
+def _other_bodies(recorded: Recorded, mapping: dict[str, Any]) -> Iterator[tuple[str, str, bytes]]:
+    """Bodies differing from the recorded one where the stub matches it exactly."""
+    patterns = mapping["request"].get("bodyPatterns") or []
+    body = recorded.body
+    for pattern in patterns:
+        if "equalTo" in pattern or "binaryEqualTo" in pattern:
+            yield recorded.method, recorded.target, body + b"x"
+        elif (
+            "equalToJson" in pattern
+            and isinstance(json.loads(body), dict)
+            and pattern["equalToJson"]
+        ):
+            yield recorded.method, recorded.target, json.dumps({"mockado": "other"}).encode()
+    form = mapping["request"].get("formParameters") or {}
+    pairs = query_pairs(body.decode()) if form else ()
+    for name, matcher in sorted(form.items()):
+        if set(matcher) == {"equalTo"}:
+            at = next(i for i, (n, _) in enumerate(pairs) if n == name)
+            fresh = [(n, "mockado-other" if i == at else v) for i, (n, v) in enumerate(pairs)]
+            yield recorded.method, recorded.target, urlencode(fresh, quote_via=quote).encode()
 
 
 def check_replay(recorded: Recorded, pipeline: Any, port: int, url: str) -> None:
@@ -404,13 +464,13 @@ def check_replay(recorded: Recorded, pipeline: Any, port: int, url: str) -> None
     for name, values in _kept_headers(clean.response).items():
         assert served.values(name) == values, name
 
-    for method, target in _other_requests(recorded, mapping):
-        other = _send(port, method, target, recorded.headers, recorded.body)
-        assert not other.matched, f"{method} {target} matched the stub of {recorded.target}"
+    for method, target, body in _other_requests(recorded, mapping):
+        other = _send(port, method, target, recorded.headers, body)
+        assert not other.matched, f"{method} {target} {body!r} matched {recorded.target}"
 
 
 @settings(
-    max_examples=150,
+    max_examples=200,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -466,10 +526,13 @@ def test_a_value_repeated_beside_others_never_answers_for_another_count(
         check_replay(recorded, pipeline, wm.port, wm.url)
 
 
-def test_a_path_above_the_root_gets_a_counted_skip_not_a_stub(pipeline: Any, wm: Any) -> None:
-    recorded = recording("GET", "/a/../../b", _reply("above"))
+@pytest.mark.parametrize("target", ["/a/../../b", "/.%2E", "/a%00b", "/files/50%"])
+def test_a_path_jetty_refuses_gets_a_counted_skip_not_a_stub(
+    target: str, pipeline: Any, wm: Any
+) -> None:
+    recorded = recording("GET", target, _reply("refused"))
     _config, stages = pipeline
     result = prepare(recorded.exchange, stages, dedup_enabled=False)
-    assert isinstance(result, Skipped) and result.reason == "request_path_above_root"
+    assert isinstance(result, Skipped) and result.reason == "request_path_refused"
     # Why: Jetty refuses the path before any stub is looked at.
     assert _send(wm.port, "GET", recorded.target, (), b"").status == 400

@@ -38,8 +38,10 @@ DROP_REASONS = (
 # a request no WireMock matcher tells apart from others (see REQUEST_UNMATCHABLE).
 REQUEST_UNMATCHABLE = (
     "request_path_refused",  # Jetty answers 400: dot-segments above "/", %00, a bad %-escape
-    "request_query_repeats",  # a query value repeated beside others: hasExactly counts no repeats
+    "request_query_repeats",  # a query value repeated: hasExactly does not count repeats
     "request_form_repeats",  # the same in a form body
+    "request_query_undecodable",  # a query name or value not UTF-8: both sides read U+FFFD
+    "request_form_undecodable",  # the same in a form body
 )
 STUB_SKIP_REASONS = (
     *(

@@ -94,29 +94,47 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     return pattern, specificity
 
 
-def repeat_skip_reason(normalized: NormalizedRequest) -> str:
-    """Why no matcher tells this request from others, or "": a query (or form) name holding
-    one exact value more than once beside another value. WireMock 3.13's ``hasExactly``
-    checks each value against some matcher and the count, not how often each value comes:
-    ``q=1&q=1&q=2`` would also match ``q=1&q=2&q=2``."""
-    if _ambiguous_repeats(normalized.query):
-        return "request_query_repeats"
+def unmatchable_reason(normalized: NormalizedRequest) -> str:
+    """Why no WireMock matcher tells this request from others, or "". For the query, then
+    a form body:
+
+    * ``undecodable``: a name or value that is not UTF-8 once percent-decoded. The capture
+      and WireMock both read each bad byte as U+FFFD, so ``q=caf%E9`` (ISO-8859-1) would
+      also match ``q=caf%E8``.
+    * ``repeats``: a name holding one value (exact or partly) more than once. WireMock
+      3.13's ``hasExactly`` checks the count and that each matcher finds some value, not
+      that each value is found: ``q=1&q=1`` would also match ``q=1&q=2``, and
+      ``q=1&q=1&q=2`` would match ``q=1&q=2&q=2``.
+    """
     body = normalized.body
-    if body.kind == "form" and body.value and _ambiguous_repeats(body.value):
-        return "request_form_repeats"
+    form = body.value if body.kind == "form" and body.value else ()
+    for part, pairs in (("query", normalized.query), ("form", form)):
+        if _undecodable(pairs):
+            return f"request_{part}_undecodable"
+        if _ambiguous_repeats(pairs):
+            return f"request_{part}_repeats"
     return ""
 
 
-def _ambiguous_repeats(pairs: tuple[tuple[str, Normalized], ...]) -> bool:
-    """Pairs sorted by name then value (``NormalizedRequest.query``): a repeated exact
-    value sits next to itself."""
-    for at in range(1, len(pairs)):
-        name, value = pairs[at]
-        if (
-            type(value) is str
-            and pairs[at - 1] == (name, value)
-            and any(n == name and v != value for n, v in pairs)
+def _undecodable(pairs: tuple[tuple[str, Normalized], ...]) -> bool:
+    for name, value in pairs:
+        if "\ufffd" in name:
+            return True
+        if type(value) is str:
+            if "\ufffd" in value:
+                return True
+        elif isinstance(value, Template) and any(
+            isinstance(p, str) and "\ufffd" in p for p in value.parts
         ):
+            return True
+    return False
+
+
+def _ambiguous_repeats(pairs: tuple[tuple[str, Normalized], ...]) -> bool:
+    """Pairs sorted by name then value (``NormalizedRequest.query``): a repeated value
+    sits next to itself. Holes are left out: their matcher takes any value by design."""
+    for at in range(1, len(pairs)):
+        if pairs[at] == pairs[at - 1] and not isinstance(pairs[at][1], Hole):
             return True
     return False
 

@@ -442,6 +442,23 @@ def _other_literal(path: str, pattern: str | None) -> str | None:
     return None
 
 
+def _other_json(
+    recorded: Recorded, value: dict[str, Any], expected: dict[str, Any]
+) -> Iterator[tuple[str, str, bytes]]:
+    """JSON bodies with one top-level value the stub expects as recorded changed."""
+    if expected:
+        yield recorded.method, recorded.target, json.dumps({"mockado": "other"}).encode()
+    for key, leaf in value.items():
+        wanted = expected.get(key)
+        literal = wanted == leaf or (
+            isinstance(leaf, str) and wanted == "${json-unit.regex}" + java_regex_escape(leaf)
+        )
+        if literal and isinstance(leaf, str | int | float | bool):
+            other = "mockado-other" if isinstance(leaf, str) else [leaf]
+            body = json.dumps({**value, key: other}).encode()
+            yield recorded.method, recorded.target, body
+
+
 _HIGH_ESCAPE = re.compile(r"%([89A-Fa-f][0-9A-Fa-f])")
 
 
@@ -466,12 +483,8 @@ def _other_bodies(recorded: Recorded, mapping: dict[str, Any]) -> Iterator[tuple
     for pattern in patterns:
         if "equalTo" in pattern or "binaryEqualTo" in pattern:
             yield recorded.method, recorded.target, body + b"x"
-        elif (
-            "equalToJson" in pattern
-            and isinstance(json.loads(body), dict)
-            and pattern["equalToJson"]
-        ):
-            yield recorded.method, recorded.target, json.dumps({"mockado": "other"}).encode()
+        elif "equalToJson" in pattern and isinstance(json.loads(body), dict):
+            yield from _other_json(recorded, json.loads(body), pattern["equalToJson"])
     form = mapping["request"].get("formParameters") or {}
     flipped = _other_bytes(body.decode(), form) if form else None
     if flipped is not None:

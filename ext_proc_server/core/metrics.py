@@ -34,11 +34,22 @@ DROP_REASONS = (
 
 # collector_stubs_skipped_total{reason}: why an exchange got no stub (a stub is written only
 # when it replays the recording faithfully, see docs/mappings.md). The part whose body was
-# cut at the body limit or not kept, then how: "truncated" or one of BODY_DROP_REASONS.
-STUB_SKIP_REASONS = tuple(
-    f"{part}_{cause}"
-    for part in ("request", "response")
-    for cause in ("truncated", *BODY_DROP_REASONS)
+# cut at the body limit or not kept, then how: "truncated" or one of BODY_DROP_REASONS. Or
+# a request no WireMock matcher tells apart from others (see REQUEST_UNMATCHABLE).
+REQUEST_UNMATCHABLE = (
+    "request_path_refused",  # Jetty answers 400: dot-segments above "/", %00, a bad %-escape
+    "request_query_repeats",  # a query value repeated: hasExactly does not count repeats
+    "request_form_repeats",  # the same in a form body
+    "request_query_undecodable",  # a query name or value not UTF-8: both sides read U+FFFD
+    "request_form_undecodable",  # the same in a form body
+)
+STUB_SKIP_REASONS = (
+    *(
+        f"{part}_{cause}"
+        for part in ("request", "response")
+        for cause in ("truncated", *BODY_DROP_REASONS)
+    ),
+    *REQUEST_UNMATCHABLE,
 )
 
 SANITIZE_TYPES = (

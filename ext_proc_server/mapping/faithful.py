@@ -8,13 +8,23 @@ gets no stub, and neither does one whose request body was: its matcher could not
 the recorded request from a different one. :func:`skip_reason` says why, as one of
 ``core.metrics.STUB_SKIP_REASONS``; the pipeline counts it and keeps a per-host record.
 
+A request whose path WireMock's Jetty refuses with a 400 before any stub is looked at
+gets no stub either: dot-segments that climb above the root (``/a/../..``, ``/%2e%2e``),
+an encoded NUL (``%00``), a ``%`` not followed by two hex digits.
+
 ``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
 limit is then served partial, with ``x-mockado-truncated: true``.
 """
 
 from __future__ import annotations
 
+import re
+
 from ext_proc_server.core.exchange import Exchange, HttpMessage
+
+PATH_REFUSED = "request_path_refused"
+# An encoded NUL, or a "%" not followed by two hex digits.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
 
 
 def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
@@ -23,6 +33,8 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     reason = _message_reason(exchange.request, "request", mark_truncated=False)
     if reason:
         return reason
+    if path_refused(exchange.request.path):
+        return PATH_REFUSED
     response = exchange.response
     if response is None:
         return ""
@@ -35,3 +47,28 @@ def _message_reason(message: HttpMessage, part: str, *, mark_truncated: bool) ->
     if message.body_truncated and not mark_truncated:
         return f"{part}_truncated"
     return ""
+
+
+def path_refused(path: str) -> bool:
+    """Whether Jetty answers 400 to ``path`` (as sent, percent-encoded) whatever the stubs."""
+    if "%" in path and _BAD_ESCAPE.search(path):
+        return True
+    return _climbs_above_root(path)
+
+
+def _climbs_above_root(path: str) -> bool:
+    """Whether resolving the dot-segments of ``path`` (``..`` and ``.``, percent-encoded or
+    with ``;parameters`` too) goes above "/", as Jetty resolves them: an empty segment
+    (``//``) counts as one."""
+    if "." not in path and "%2" not in path:
+        return False
+    depth = 0
+    for raw in path.removeprefix("/").split("/"):
+        segment = raw.split(";", 1)[0].lower().replace("%2e", ".")
+        if segment == "..":
+            if depth == 0:
+                return True
+            depth -= 1
+        elif segment != ".":
+            depth += 1
+    return False

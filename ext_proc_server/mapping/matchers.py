@@ -21,6 +21,10 @@ from ext_proc_server.mapping.noise import (
 )
 
 _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
+# An empty value among repeated ones: WireMock 3.13's ``hasExactly`` never pairs
+# ``equalTo: ""`` with the empty value (``?q=1&q=`` would miss its own stub); a regex
+# of the empty string does.
+_EMPTY_AMONG_REPEATS = {"matches": "^$"}
 # Values a matcher takes as they are (given no string starts with "${").
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _JSON_PLACEHOLDER = {
@@ -90,6 +94,51 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     return pattern, specificity
 
 
+def unmatchable_reason(normalized: NormalizedRequest) -> str:
+    """Why no WireMock matcher tells this request from others, or "". For the query, then
+    a form body:
+
+    * ``undecodable``: a name or value that is not UTF-8 once percent-decoded. The capture
+      and WireMock both read each bad byte as U+FFFD, so ``q=caf%E9`` (ISO-8859-1) would
+      also match ``q=caf%E8``.
+    * ``repeats``: a name holding one value (exact or partly) more than once. WireMock
+      3.13's ``hasExactly`` checks the count and that each matcher finds some value, not
+      that each value is found: ``q=1&q=1`` would also match ``q=1&q=2``, and
+      ``q=1&q=1&q=2`` would match ``q=1&q=2&q=2``.
+    """
+    body = normalized.body
+    form = body.value if body.kind == "form" and body.value else ()
+    for part, pairs in (("query", normalized.query), ("form", form)):
+        if _undecodable(pairs):
+            return f"request_{part}_undecodable"
+        if _ambiguous_repeats(pairs):
+            return f"request_{part}_repeats"
+    return ""
+
+
+def _undecodable(pairs: tuple[tuple[str, Normalized], ...]) -> bool:
+    for name, value in pairs:
+        if "\ufffd" in name:
+            return True
+        if type(value) is str:
+            if "\ufffd" in value:
+                return True
+        elif isinstance(value, Template) and any(
+            isinstance(p, str) and "\ufffd" in p for p in value.parts
+        ):
+            return True
+    return False
+
+
+def _ambiguous_repeats(pairs: tuple[tuple[str, Normalized], ...]) -> bool:
+    """Pairs sorted by name then value (``NormalizedRequest.query``): a repeated value
+    sits next to itself. Holes are left out: their matcher takes any value by design."""
+    for at in range(1, len(pairs)):
+        if pairs[at] == pairs[at - 1] and not isinstance(pairs[at][1], Hole):
+            return True
+    return False
+
+
 def host_matcher(host: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
     """The destination: any name of an in-cluster Service (``aliases``: short name,
     name.namespace, name.namespace.svc, the FQDN; a final dot and a port allowed), else
@@ -122,7 +171,10 @@ def _multi_value_matchers(
             matcher, w = _value_matcher(values[0])
         else:
             parts = [_value_matcher(v) for v in values]
-            matcher = {"hasExactly": [m for m, _ in parts]}
+            matcher = {
+                "hasExactly": [dict(_EMPTY_AMONG_REPEATS) if v == "" else m
+                               for (m, _), v in zip(parts, values, strict=True)]
+            }  # fmt: skip
             w = sum(w for _, w in parts)
         out[name] = matcher
         weight += w

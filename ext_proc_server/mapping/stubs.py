@@ -25,10 +25,10 @@ from typing import Any
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpResponse
-from ext_proc_server.core.metrics import COLLECTOR_DROPPED
+from ext_proc_server.core.metrics import COLLECTOR_DROPPED, COLLECTOR_STUBS_SKIPPED
 from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.faithful import skip_reason
-from ext_proc_server.mapping.matchers import request_pattern
+from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.shapes import response_shape_digest
 from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
@@ -145,10 +145,11 @@ def build_mapping(
     normalized: NormalizedRequest | None = None,
     shape: str = "",
 ) -> dict[str, Any] | None:
-    """The WireMock stub for a sanitized exchange, or None when it is past the stateful
-    scenario limit (counted). Raises ValueError for an unsanitized exchange, one without
-    a response, or one the rule gives no stub (``faithful.skip_reason``: the caller
-    checks and counts that first). ``normalized``: the exchange's request as
+    """The WireMock stub for a sanitized exchange, or None (counted) when it is past the
+    stateful scenario limit or no matcher tells its request from others
+    (``matchers.unmatchable_reason``). Raises ValueError for an unsanitized exchange, one
+    without a response, or one the rule gives no stub (``faithful.skip_reason``: the
+    caller checks and counts that first). ``normalized``: the exchange's request as
     ``normalizer.normalize_request`` returns it, and ``shape`` the response's shape
     digest (``DedupKeys.shape``), when the caller already has them."""
     if not exchange.sanitized:
@@ -162,6 +163,10 @@ def build_mapping(
 
     if normalized is None:
         normalized = normalizer.normalize_request(exchange)
+    unmatchable = unmatchable_reason(normalized)
+    if unmatchable:
+        COLLECTOR_STUBS_SKIPPED.labels(reason=unmatchable).inc()
+        return None
     request, specificity = request_pattern(normalized)
     priority = 2 + 2 * (_SPECIFICITY_CAP - min(specificity, _SPECIFICITY_CAP))
     mapping: dict[str, Any] = {"id": mapping_id(dedup_hash)}

@@ -21,7 +21,7 @@ from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.hosts import host_of
 from ext_proc_server.core.queue_entries import QueueEntry
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.mapping import faithful, stubs
+from ext_proc_server.mapping import faithful, matchers, stubs
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
@@ -150,6 +150,12 @@ def map_sanitized(
         if reason:
             return _skipped(clean, reason, stages)
         keyed = stages.dedup(clean)
+        if keyed.normalized is not None:
+            # No matcher tells this request from others: skipped here, so the per-host
+            # record says why (build_mapping refuses it too, when handed no normalized).
+            unmatchable = matchers.unmatchable_reason(keyed.normalized)
+            if unmatchable:
+                return _skipped(clean, unmatchable, stages)
         repeats = stages.repeats
         if repeat_key is not None and keyed.response_json is not None and repeats is not None:
             # The repeat fingerprint reads the response the shape was read from, when the

@@ -254,3 +254,22 @@ def test_a_response_the_sanitizer_left_as_it_was_is_parsed_once_with_its_fingerp
     fingerprint = wired.repeats.fingerprint_of(key)
     assert parsed == [b'{"ok":1}']
     assert fingerprint == wired.repeats.fingerprint(raw.response)
+
+
+def test_a_request_no_matcher_tells_apart_is_skipped_with_its_reason_for_the_record():
+    """A value repeated in the query (WireMock's hasExactly does not count repeats) gets no
+    stub, and the pipeline gets a Skipped naming why, counted once, for the host's record."""
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    recorded = _json_exchange()
+    repeated = recorded.replace(
+        request=dataclasses.replace(recorded.request, query=(("t", "a"), ("t", "a"), ("t", "b")))
+    )
+    before = skipped("request_query_repeats")
+    item = prepare(repeated, wired, dedup_enabled=True)
+    assert item == Skipped("api.example", "request_query_repeats", "POST", recorded.request.path)
+    assert skipped("request_query_repeats") == before + 1
+    # Each value once: a stub.
+    distinct = recorded.replace(
+        request=dataclasses.replace(recorded.request, query=(("t", "a"), ("t", "b")))
+    )
+    assert isinstance(prepare(distinct, wired, dedup_enabled=True), Prepared)

@@ -50,6 +50,7 @@ STUB_SKIP_REASONS = (
         for cause in ("truncated", *BODY_DROP_REASONS)
     ),
     *REQUEST_UNMATCHABLE,
+    "response_trailers",  # the response ended in trailers, which no stub can send
 )
 
 SANITIZE_TYPES = (

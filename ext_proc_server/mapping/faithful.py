@@ -10,7 +10,10 @@ the recorded request from a different one. :func:`skip_reason` says why, as one 
 
 A request whose path WireMock's Jetty refuses with a 400 before any stub is looked at
 gets no stub either: dot-segments that climb above the root (``/a/../..``, ``/%2e%2e``),
-an encoded NUL (``%00``), a ``%`` not followed by two hex digits.
+an encoded NUL (``%00``), a ``%`` not followed by two hex digits. Nor does a response
+that ended in trailers (Envoy sends them only when its filter asks for them): a WireMock
+stub cannot send trailers, and a gRPC answer without its ``grpc-status`` is an error. A
+gRPC error answered in headers alone (trailers-only) has no trailers and is kept.
 
 ``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
 limit is then served partial, with ``x-mockado-truncated: true``.
@@ -23,6 +26,7 @@ import re
 from ext_proc_server.core.exchange import Exchange, HttpMessage
 
 PATH_REFUSED = "request_path_refused"
+RESPONSE_TRAILERS = "response_trailers"
 # An encoded NUL, or a "%" not followed by two hex digits.
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
 
@@ -38,7 +42,11 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     response = exchange.response
     if response is None:
         return ""
-    return _message_reason(response, "response", mark_truncated=mark_truncated)
+    reason = _message_reason(response, "response", mark_truncated=mark_truncated)
+    if not reason and response.trailers:
+        # A stub has no trailers to send: a gRPC answer would lose its grpc-status.
+        return RESPONSE_TRAILERS
+    return reason
 
 
 def _message_reason(message: HttpMessage, part: str, *, mark_truncated: bool) -> str:

@@ -20,6 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from control_plane.local import procs
+from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.capture import CaptureServer
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.exchange import Exchange
@@ -185,39 +186,77 @@ def grpc_upstream() -> Iterator[int]:
     thread.join(10)
 
 
-def test_grpc_traffic_is_proxied_and_captured_or_counted(
+async def _health_check(port: int) -> int:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="")
+        )
+        return reply.status
+
+
+def test_grpc_traffic_is_proxied_and_dropped_as_incomplete_without_trailers(
     redis_server, grpc_upstream, envoy_factory, ext_proc_factory
 ):
+    """The rendered filter skips trailers: a gRPC answer's end is never seen by the
+    capture, so the stream is dropped as incomplete when Envoy closes it: counted, never
+    stuck, and the call itself is unaffected."""
     collector = collector_settings(redis_server.url, binary_bodies="base64")
     ext = ext_proc_factory(collector)
     config = make_config(collector)
     envoy = envoy_for(
         envoy_factory, config, upstream_port=grpc_upstream, ext_proc_port=ext.grpc_port
     )
-    rendered = envoy.config_path.read_text()
-    trailers_sent = "response_trailer_mode: SEND" in rendered
+    assert "response_trailer_mode: SKIP" in envoy.config_path.read_text()
+    assert asyncio.run(_health_check(envoy.port)) == health_pb2.HealthCheckResponse.SERVING
+    wait_until(
+        lambda: ext.metric("collector_dropped_total", reason="incomplete") >= 1,
+        what="incomplete drop",
+    )
+    assert ext.captured() == []
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=20) == 0
 
-    async def call() -> int:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
-            reply = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="")
-            )
-            return reply.status
 
-    assert asyncio.run(call()) == health_pb2.HealthCheckResponse.SERVING
-    if trailers_sent:
-        wait_until(lambda: len(ext.captured()) == 1, what="gRPC capture")
-        mapping = ext.captured()[0]
-        assert mapping["request"]["method"] == "POST"
-        assert mapping["response"]["base64Body"]
-    else:
-        # Trailers skipped: the response's end is never seen; the stream is dropped as
-        # incomplete when Envoy closes it - counted, never stuck.
-        wait_until(
-            lambda: ext.metric("collector_dropped_total", reason="incomplete") >= 1,
-            what="incomplete drop",
+def test_a_response_that_ends_in_trailers_gets_no_stub(
+    redis_server, grpc_upstream, envoy_factory, ext_proc_factory
+):
+    """An Envoy of the user's own that sends trailers: the gRPC exchange completes, but no
+    stub can send its grpc-status trailer, so none is written and the skip is counted. A
+    gRPC error answered in headers alone (trailers-only) replays as recorded: it is kept."""
+    collector = collector_settings(redis_server.url, binary_bodies="base64")
+    ext = ext_proc_factory(collector)
+    config = make_config(collector)
+
+    def render(port: int, admin_port: int) -> str:
+        envoy = LocalEnvoy(
+            listen_port=port,
+            admin_port=admin_port,
+            upstream=UpstreamService(host="127.0.0.1", port=grpc_upstream, http2=None),
+            collector_port=ext.grpc_port,
         )
-        assert ext.captured() == []
+        rendered = render_local_envoy(config, envoy)
+        assert rendered.count("response_trailer_mode: SKIP") == 1
+        return rendered.replace("response_trailer_mode: SKIP", "response_trailer_mode: SEND")
+
+    envoy = envoy_factory(render)
+    assert asyncio.run(_health_check(envoy.port)) == health_pb2.HealthCheckResponse.SERVING
+    wait_until(
+        lambda: ext.metric("collector_stubs_skipped_total", reason="response_trailers") == 1,
+        what="trailers skip",
+    )
+
+    async def unknown_method() -> grpc.StatusCode:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as failed:
+                await channel.unary_unary("/unknown.Service/Do")(b"\x0a\x01x")
+            return failed.value.code()
+
+    assert asyncio.run(unknown_method()) == grpc.StatusCode.UNIMPLEMENTED
+    wait_until(lambda: len(ext.captured()) == 1, what="trailers-only capture")
+    (mapping,) = ext.captured()
+    assert mapping["request"]["urlPath"] == "/unknown.Service/Do"
+    assert mapping["response"]["headers"]["grpc-status"] == "12"
+    assert ext.metric("collector_stubs_skipped_total", reason="response_trailers") == 1
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0
 

@@ -153,6 +153,13 @@ def test_truncated_response_marked_only_when_asked() -> None:
             "response_structured_binary",
         ),
         (HttpResponse(status=200, body_dropped=True), {}, "response_unknown"),
+        (
+            HttpResponse(
+                status=200, body=b"\x00\x00\x00\x00\x00", trailers=(("grpc-status", "0"),)
+            ),
+            {},
+            "response_trailers",
+        ),
         (None, {"body_truncated": True}, "request_truncated"),
         (
             None,

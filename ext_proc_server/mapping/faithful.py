@@ -13,7 +13,8 @@ gets no stub either: dot-segments that climb above the root (``/a/../..``, ``/%2
 an encoded NUL (``%00``), a ``%`` not followed by two hex digits. Nor does a response
 that ended in trailers (Envoy sends them only when its filter asks for them): a WireMock
 stub cannot send trailers, and a gRPC answer without its ``grpc-status`` is an error. A
-gRPC error answered in headers alone (trailers-only) has no trailers and is kept.
+gRPC error answered in headers alone (trailers-only) has no trailers: it is kept, its
+``grpc-status`` among the stub's headers.
 
 ``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
 limit is then served partial, with ``x-mockado-truncated: true``.

@@ -222,7 +222,8 @@ def test_a_response_that_ends_in_trailers_gets_no_stub(
 ):
     """An Envoy of the user's own that sends trailers: the gRPC exchange completes, but no
     stub can send its grpc-status trailer, so none is written and the skip is counted. A
-    gRPC error answered in headers alone (trailers-only) replays as recorded: it is kept."""
+    gRPC error answered in headers alone (trailers-only) has no trailers: it is kept, its
+    grpc-status among the stub's headers."""
     collector = collector_settings(redis_server.url, binary_bodies="base64")
     ext = ext_proc_factory(collector)
     config = make_config(collector)

@@ -1,11 +1,10 @@
 """One ext_proc stream -> one captured Exchange.
 
-A ``StreamAssembler`` implements the phase hooks of
-:mod:`ext_proc_server.capture.phases` for one stream: it is handed that
-stream's messages in the order they arrive and says, after each one, whether
-the stream is finished (see :class:`~ext_proc_server.capture.phases.Finished`).
-``end_of_input()`` gives "incomplete" when the stream closes before the
-response ended.
+A ``StreamAssembler`` implements the phase hooks of :mod:`ext_proc_server.capture.phases`
+for one stream: it is handed that stream's messages in the order they arrive and says,
+after each one, whether the stream is finished (see
+:class:`~ext_proc_server.capture.phases.Finished`). ``end_of_input()`` gives "incomplete"
+when the stream closes before the response ended.
 
 The request may still be streaming when the response starts (an upstream may
 answer early), so request body chunks are accepted until the request ends;
@@ -42,7 +41,7 @@ from ext_proc_server.capture.protos import (
     header_pairs,
 )
 from ext_proc_server.core.config import KIB, CollectorConfig
-from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs, varied_request
 from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of
 from ext_proc_server.core.names import (
     ATTR_CLUSTER_NAME,
@@ -112,7 +111,7 @@ def stream_meta(
     )
 
 
-# Header values the assembler reads itself (a repeat reads no other).
+# Header values the assembler reads itself (a repeat reads no other; of Vary, the first line).
 _REQUEST_FIELDS = frozenset(
     {
         ":method",
@@ -129,7 +128,7 @@ _REQUEST_FIELDS = frozenset(
     }
 )
 _RESPONSE_FIELDS = frozenset(
-    {":status", "content-length", "transfer-encoding", "content-encoding", "content-type"}
+    {":status", "content-length", "transfer-encoding", "content-encoding", "content-type", "vary"}
 )
 
 
@@ -466,6 +465,7 @@ class StreamAssembler:
                 # What became of the request body, as RepeatIndex.key_of counts it.
                 body_state="dropped" if req_body.dropped else "truncated" if req_truncated else "",
                 response=ResponseFacts(self.status or 0, content_type, resp_body.body, flags),
+                varied=varied_request(self._resp_fields.get("vary"), self._request_pairs),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
@@ -473,6 +473,11 @@ class StreamAssembler:
         if exchange is None:
             return MALFORMED
         return Finished(exchange=exchange, repeat_key=key)
+
+    def _request_pairs(self) -> Pairs:
+        """The request's headers as its exchange holds them (() when one is not UTF-8)."""
+        assert self._request_map is not None
+        return _pairs(self._request_map) or ()
 
     def _exchange(
         self, req_body: _Body, req_truncated: bool, resp_body: _Body, query: Pairs

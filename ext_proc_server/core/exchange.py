@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import operator
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Self, TypeVar
@@ -109,6 +109,29 @@ def get_header(headers: Pairs, name: str) -> str | None:
     return None
 
 
+# The request headers a response varies on, each with its values.
+Varied = tuple[tuple[str, tuple[str, ...]], ...]
+# Request headers a response's Vary may name that a stub need not match: bodies are
+# stored decoded, which a client of any Accept-Encoding takes.
+_VARY_UNMATCHED = frozenset({"", "*", "accept-encoding"})
+
+
+def varied_request(vary: str | None, request_headers: Callable[[], Pairs]) -> Varied:
+    """The request headers a response's ``Vary`` value names that select what it answers
+    (lower-cased, sorted, each once: those its stub matches as recorded; ``*`` and
+    Accept-Encoding left out), each with the values ``request_headers()`` holds for it, in
+    order (none: not sent). The request's headers are read only when there is a name."""
+    if not vary:
+        return ()
+    names = sorted({name.strip().lower() for name in vary.split(",")} - _VARY_UNMATCHED)
+    if not names:
+        return ()
+    headers = request_headers()
+    return tuple(
+        (name, tuple(value for key, value in headers if key.lower() == name)) for name in names
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpMessage:
     headers: Pairs = ()
@@ -178,6 +201,15 @@ class Exchange:
     @property
     def truncated(self) -> bool:
         return self.request.body_truncated or bool(self.response and self.response.body_truncated)
+
+    @property
+    def varied(self) -> Varied:
+        """The request headers its response varies on (every ``Vary`` line), with their
+        values: :func:`varied_request`."""
+        if self.response is None:
+            return ()
+        lines = [value for key, value in self.response.headers if key.lower() == "vary"]
+        return varied_request(",".join(lines), lambda: self.request.headers) if lines else ()
 
     def replace(self, **changes: Any) -> Exchange:
         """A copy with ``changes`` applied (see :func:`evolve`)."""

@@ -1,8 +1,9 @@
 """Dedup: one mapping per distinct request, however often it was seen.
 
 The key is a SHA-256 over the request *as the mapping will match it*: the
-upper-cased method, the destination host, the path, the sorted query and the
-canonical body (JSON with sorted keys), with noise replaced by fixed tokens
+upper-cased method, the destination host, the path, the sorted query, the
+canonical body (JSON with sorted keys) and the request headers the response varies on
+(``Vary``, when it has one), with noise replaced by fixed tokens
 (see :mod:`ext_proc_server.mapping.noise`). The canonical body counts up to
 ``dedup_body_limit`` bytes. The claimed key also covers the response's shape
 (status, JSON keys and types: :mod:`ext_proc_server.mapping.shapes`), so a known
@@ -101,6 +102,10 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
     digest = hashlib.sha256(head)
     digest.update(b"\x00")
     digest.update(_canonical_body(normalized.body)[:body_limit_bytes])
+    if normalized.varied:
+        # Only with a Vary: every other request keeps the key (and the stub id) it had.
+        varied = [[name, list(values)] for name, values in normalized.varied]
+        digest.update(b"\x00vary\x00" + canonical_json(varied, plain_floats=True))
     return digest.hexdigest()
 
 

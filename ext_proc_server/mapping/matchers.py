@@ -57,8 +57,10 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
                 specificity += 2
         pattern["urlPathPattern"] = "/" + "/".join(parts)
     if normalized.query:
-        matchers, weight = _multi_value_matchers(normalized.query)
-        pattern["queryParameters"] = matchers
+        pattern["queryParameters"], weight = _multi_value_matchers(normalized.query)
+        specificity += weight
+    if normalized.varied:
+        pattern["headers"], weight = _varied_matchers(normalized.varied)
         specificity += weight
     body = normalized.body
     if body.kind == "json":
@@ -156,6 +158,28 @@ def _value_matcher(value: Normalized) -> tuple[dict[str, Any], int]:
     if isinstance(value, Template):
         return {"matches": value.regex(hole=".+")}, 1
     return {"equalTo": value}, 2
+
+
+def _varied_matchers(
+    varied: tuple[tuple[str, tuple[Normalized, ...]], ...],
+) -> tuple[dict[str, Any], int]:
+    """The request headers the response varies on, as recorded: absent when not sent;
+    present with any value when sanitized; else as query values are matched."""
+    out: dict[str, Any] = {}
+    weight = 0
+    for name, values in varied:
+        parts = [
+            ({"matches": ".*"}, 1) if isinstance(v, Hole) else _value_matcher(v) for v in values
+        ]
+        if not parts:
+            out[name], w = {"absent": True}, 2
+        elif len(parts) == 1:
+            out[name], w = parts[0]
+        else:
+            out[name] = {"hasExactly": [m for m, _ in parts]}
+            w = sum(w for _, w in parts)
+        weight += w
+    return out, weight
 
 
 def _multi_value_matchers(

@@ -187,6 +187,9 @@ class NormalizedRequest:
     # Every name of the in-cluster Service ``host`` is (api, api.payments, ...); () for
     # any other host, which matches only itself.
     host_aliases: tuple[str, ...] = ()
+    # The request headers the response varies on (Vary), each with its values (none: not
+    # sent; a sanitized one is a hole): they select what the stub answers.
+    varied: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
 
     @property
     def path_is_stable(self) -> bool:
@@ -309,7 +312,20 @@ class NoiseNormalizer:
             body=self.normalize_body(
                 request, part="request", path=path, redactions=redactions, fields=fields
             ),
+            varied=self._varied(exchange, redactions),
         )
+
+    def _varied(
+        self, exchange: Exchange, redactions: frozenset[str]
+    ) -> tuple[tuple[str, tuple[Normalized, ...]], ...]:
+        out = []
+        for name, values in exchange.varied:
+            if f"request.header.{name}" in redactions:
+                out.append((name, tuple(HOLE_ANY for _ in values)))
+                continue
+            normalized = (self.normalize_string(value) for value in values)
+            out.append((name, tuple(HOLE_ANY if isinstance(v, Hole) else v for v in normalized)))
+        return tuple(out)
 
     def _segments(self, path: str, redactions: frozenset[str]) -> tuple[Normalized, ...]:
         out: list[Normalized] = []

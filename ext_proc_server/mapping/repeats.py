@@ -3,8 +3,8 @@
 Mesh traffic is mostly repeats, and the dedup key (:mod:`ext_proc_server.mapping.dedup`)
 is only known after sanitizing and normalizing. A repeat is recognized earlier by a
 *repeat key*: a keyed BLAKE2b over the method, the canonical host, the path, the query
-(sorted, noise parameters left out) and the first ``dedup_body_limit`` bytes of the
-request body, plus a *response fingerprint*: the status, content type and, for JSON, the
+(sorted, noise parameters left out), the first ``dedup_body_limit`` bytes of the
+request body and, when the response has a ``Vary``, the request headers it names, plus a *response fingerprint*: the status, content type and, for JSON, the
 body's shape (keys and value types, not values). A repeat key seen before with the same
 fingerprint is a repeat: it costs assembly, one hash and the fingerprint, and nothing is
 sanitized, mapped or written. A changed fingerprint takes the full path, so a response
@@ -43,7 +43,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
-from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs
+from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs, Varied
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
 from ext_proc_server.mapping.shapes import NOT_JSON, JsonBody, load_json
@@ -229,7 +229,7 @@ class RepeatIndex:
         # The head of each request's key by its parts: a repeat's query is not sorted and
         # filtered again, and its head's hash is kept by the string. Bounded in entries
         # and in characters (the keys hold about as many again): URLs can be long.
-        self._heads: dict[tuple[str, str, str, str, Pairs], str] = {}
+        self._heads: dict[tuple[str, str, str, str, Pairs, Varied], str] = {}
         self._head_chars = 0
         # Repeats found since the last flush_metrics, by level: plain ints under the lock
         # (a Prometheus inc takes its own lock, about 6k instructions a repeat each).
@@ -248,25 +248,30 @@ class RepeatIndex:
         body: bytes,
         body_state: str,
         response: ResponseFacts | None,
+        varied: Varied = (),
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: the canonical host;
-        ``body_state``: "", "truncated" or "dropped" (what became of the request body)."""
-        parts = (method, host, path, body_state, query)
+        ``body_state``: "", "truncated" or "dropped" (what became of the request body);
+        ``varied``: the request headers the response varies on (``Exchange.varied``)."""
+        parts = (method, host, path, body_state, query, varied)
         head = self._heads.get(parts)
         if head is None:
             head = self._head(parts)
         return RepeatKey(self, head, body[: self._body_limit], response)
 
-    def _head(self, parts: tuple[str, str, str, str, Pairs]) -> str:
+    def _head(self, parts: tuple[str, str, str, str, Pairs, Varied]) -> str:
         # A pure function of its parts (the normalizer holds no state past construction),
         # so kept without the lock: a race recomputes or drops an entry, never changes one.
-        method, host, path, body_state, query = parts
+        method, host, path, body_state, query, varied = parts
         if query:
             noise = self._normalizer.noise_fields(path)
             params = sorted(f"{n}={v}" for n, v in query if _field_key(n) not in noise)
             head = "\x00".join((method, host, path, body_state, "&".join(params)))
         else:
             head = "\x00".join((method, host, path, body_state, ""))
+        if varied:
+            # Only with a Vary: every other request keeps the key it had.
+            head += "\x00vary\x00" + "\x00".join(f"{n}={chr(1).join(v)}" for n, v in varied)
         if len(self._heads) >= _HEAD_CACHE_SIZE or self._head_chars >= _HEAD_CACHE_CHARS:
             self._heads.clear()
             self._head_chars = 0
@@ -350,6 +355,7 @@ class RepeatIndex:
             body=request.body,
             body_state=state,
             response=response_facts(exchange.response),
+            varied=exchange.varied,
         )
 
     def canonical_host(self, authority: str, *, namespace: str) -> str:

@@ -442,3 +442,55 @@ def test_claim_batch_three_replicas_claim_each_hash_once(redis_server: Any) -> N
     results = asyncio.run(run())
     for index in range(len(hashes)):
         assert sum(result[index] for result in results) == 1
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["captured-order", "reversed"])
+def test_a_response_that_varies_answers_only_the_request_headers_it_was_recorded_for(
+    wm: Any, reverse: bool
+) -> None:
+    """``Vary`` names the request headers that chose the response: each recording answers
+    its own values (a sanitized one: any value, but sent), another value gets a clear miss,
+    never the other representation. Accept-Encoding is not matched (bodies are stored
+    decoded)."""
+    vary = (*JSON_CT, ("vary", "Accept, Accept-Encoding"))
+    vary_user = (*JSON_CT, ("Vary", "accept-encoding"), ("vary", "authorization"))
+    recorded = [
+        _exchange(
+            method="GET",
+            path="/catalog",
+            headers=(("accept", "application/json"), ("accept-encoding", "gzip")),
+            response_headers=vary,
+            response_body=_reply("json"),
+        ),
+        _exchange(
+            method="GET",
+            path="/catalog",
+            headers=(("Accept", "text/html"),),
+            response_headers=vary,
+            response_body=_reply("html"),
+        ),
+        _exchange(
+            method="GET", path="/me", response_headers=vary_user, response_body=_reply("anon")
+        ),
+        _exchange(
+            method="GET",
+            path="/me",
+            headers=(("authorization", "Bearer SANITIZED_JWT"),),
+            redactions=frozenset({"request.header.authorization"}),
+            response_headers=vary_user,
+            response_body=_reply("user"),
+        ),
+    ]
+    mappings = _mappings(recorded[::-1] if reverse else recorded)
+    assert len(mappings) == 4
+    _import(wm.url, mappings)
+    url = wm.url
+
+    def answer(path: str, **headers: str) -> str | None:
+        return _recorded(_send(url, "GET", path, headers=headers))
+
+    assert answer("/catalog", Accept="application/json", **{"Accept-Encoding": "br"}) == "json"
+    assert answer("/catalog", Accept="text/html") == "html"
+    assert answer("/catalog", Accept="application/xml") is None
+    assert answer("/me") == "anon"
+    assert answer("/me", Authorization="Bearer another-token") == "user"

@@ -34,18 +34,28 @@ _BODY = st.one_of(st.binary(max_size=3000), st.sampled_from([b'{"a":1}', b"[1,2]
     gzipped=st.booleans(),
     request_ends=st.booleans(),
     content_type=st.sampled_from(["application/json", "Text/Plain; charset=utf-8", ""]),
+    vary=st.sampled_from(["", "Accept", "accept-language, Accept-Encoding", "*", "X-Tenant"]),
+    request_headers=st.lists(
+        st.tuples(
+            st.sampled_from(["accept", "Accept-Language", "x-tenant", "accept-encoding"]),
+            st.sampled_from(["application/json", "pt-BR", "", "a, b"]),
+        ),
+        max_size=3,
+    ),
 )
 def test_the_stream_key_is_the_key_of_its_exchange(
-    query, request, response, limit, gzipped, request_ends, content_type
+    query, request, response, limit, gzipped, request_ends, content_type, vary, request_headers
 ):
     path = "/v1/items" + ("?" + "&".join(f"{n}={v}" for n, v in query) if query else "")
     extra = [("content-type", content_type)] if content_type else []
+    if vary:
+        extra.append(("vary", vary))
     wire = gzip.compress(response) if gzipped else response
     if gzipped:
         extra.append(("content-encoding", "gzip"))
     asm = make(meta=StreamMeta(body_limit_bytes=limit), repeats=_REPEATS)
     messages = [
-        req_headers(path=path),
+        req_headers(path=path, extra=tuple(request_headers)),
         req_body(request, eos=request_ends),
         resp_headers(extra=tuple(extra)),
         resp_body(wire, eos=True),
@@ -103,3 +113,34 @@ def test_a_kept_head_gives_the_key_computed_afresh(requests):
         head = _old_head(method, host, path, body_state, query)
         assert key.local == hash((head, body[:16]))
         assert key.request == index.keyed_digest(head, body[:16])
+
+
+def _vary_key(index: RepeatIndex, *, vary: str, headers: tuple[tuple[str, str], ...]):
+    asm = make(repeats=index)
+    messages = [
+        req_headers(path="/v1/catalog", method="GET", eos=True, extra=headers),
+        resp_headers(extra=(("content-type", "application/json"), ("vary", vary))),
+        resp_body(b'{"title": "x"}', eos=True),
+    ]
+    done = [dispatch(asm, m) for m in messages][-1]
+    assert done is not None and done.repeat_key is not None
+    return done.repeat_key
+
+
+def test_a_request_header_the_response_varies_on_is_part_of_the_key():
+    """Two languages of one page, alike in shape: a Vary on Accept-Language keeps them
+    apart (the second is no repeat of the first); without one, or with a Vary only on
+    Accept-Encoding, the key is the one it always was."""
+    index = RepeatIndex(_CONFIG)
+    pt = (("accept-language", "pt-BR"), ("accept-encoding", "gzip"))
+    en = (("Accept-Language", "en"), ("accept-encoding", "br"))
+    assert _vary_key(index, vary="Accept-Language", headers=pt).local != (
+        _vary_key(index, vary="Accept-Language", headers=en).local
+    )
+    for vary in ("", "Accept-Encoding", "*"):
+        plain = [_vary_key(index, vary=vary, headers=h).local for h in (pt, en, ())]
+        assert plain[0] == plain[1] == plain[2]
+    # Not sent is a value of its own.
+    assert _vary_key(index, vary="Accept-Language", headers=()).local not in {
+        _vary_key(index, vary="Accept-Language", headers=h).local for h in (pt, en)
+    }

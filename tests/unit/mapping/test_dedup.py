@@ -36,6 +36,7 @@ from ext_proc_server.mapping.noise import (
     canonical_default,
 )
 from tests.unit.mapping.json_strategies import KEYS, LEAVES, json_or_planted, json_texts
+from tests.unit.mapping.mapping_helpers import make_exchange
 
 JSON = (("content-type", "application/json"),)
 
@@ -461,3 +462,28 @@ def test_a_body_past_a_double_has_its_own_key_and_an_exact_text_matcher() -> Non
     noisy = dedup.normalizer.normalize_request(_exchange(body=b'{"request_id":1e400,"b":1}'))
     assert noisy.body.kind == "json"
     assert noisy.body.value == {"request_id": HOLE_ANY, "b": 1}
+
+
+def test_a_vary_keeps_each_representation_apart_and_no_other_key_moves() -> None:
+    """The request headers a response varies on join the request's key (and so its stub
+    id): JSON and HTML answers to one URL are two stubs. Without a Vary, or with one on
+    Accept-Encoding or ``*`` only, every key is the one it was."""
+    cfg = CollectorConfig()
+    dedup = Deduplicator(cfg, normalizer=NoiseNormalizer(cfg))
+
+    def keys(vary: str | None, accept: str | None):
+        response = HttpResponse(
+            status=200,
+            headers=(*JSON, *((("Vary", vary),) if vary is not None else ())),
+            body=b'{"a": 1}',
+        )
+        headers = (("accept", accept),) if accept is not None else ()
+        return dedup.keys(make_exchange(headers=headers, response=response))
+
+    plain = keys(None, "application/json")
+    for vary in ("Accept-Encoding", "*", " , accept-encoding"):
+        same = keys(vary, "text/html")
+        assert (same.dedup_hash, same.stub_hash) == (plain.dedup_hash, plain.stub_hash)
+    json_one, html, absent = (keys("Accept", a) for a in ("application/json", "text/html", None))
+    ids = {k.stub_hash or k.dedup_hash for k in (plain, json_one, html, absent)}
+    assert len(ids) == 4

@@ -454,8 +454,9 @@ class StreamAssembler:
         repeats = self._repeats
         key = None
         if repeats is not None:
-            flags = resp_body.truncated | (bool(resp_body.dropped) << 1)
+            flags, status = resp_body.truncated | (bool(resp_body.dropped) << 1), self.status or 0
             content_type = _media_type(self._resp_fields.get("content-type"))
+            vary = self._resp_fields.get("vary")
             key = repeats.key(
                 method=self.method,
                 host=repeats.canonical_host(self.authority, namespace=self.namespace),
@@ -464,8 +465,8 @@ class StreamAssembler:
                 body=req_body.body,
                 # What became of the request body, as RepeatIndex.key_of counts it.
                 body_state="dropped" if req_body.dropped else "truncated" if req_truncated else "",
-                response=ResponseFacts(self.status or 0, content_type, resp_body.body, flags),
-                varied=varied_request(self._resp_fields.get("vary"), self._request_pairs),
+                response=ResponseFacts(status, content_type, resp_body.body, flags),
+                varied=varied_request(vary, self._request_pairs, status=status),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
@@ -476,8 +477,7 @@ class StreamAssembler:
 
     def _request_pairs(self) -> Pairs:
         """The request's headers as its exchange holds them (() when one is not UTF-8)."""
-        assert self._request_map is not None
-        return _pairs(self._request_map) or ()
+        return (_pairs(self._request_map) or ()) if self._request_map is not None else ()
 
     def _exchange(
         self, req_body: _Body, req_truncated: bool, resp_body: _Body, query: Pairs

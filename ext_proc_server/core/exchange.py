@@ -114,21 +114,31 @@ Varied = tuple[tuple[str, tuple[str, ...]], ...]
 # Request headers a response's Vary may name that a stub need not match: bodies are
 # stored decoded, which a client of any Accept-Encoding takes.
 _VARY_UNMATCHED = frozenset({"", "*", "accept-encoding"})
+# Answers chosen by request headers no Vary names: a 304 or 412 answers a conditional
+# request, a 206 or 416 a range request. Served to a request without them, they would be
+# wrong (an empty body for a client with nothing cached, a part of a body).
+_CONDITIONAL = frozenset({"if-match", "if-modified-since", "if-none-match", "if-unmodified-since"})
+_RANGE = frozenset({"if-range", "range"})
+_CHOSEN_BY = {304: _CONDITIONAL, 412: _CONDITIONAL, 206: _RANGE, 416: _RANGE}
 
 
-def varied_request(vary: str | None, request_headers: Callable[[], Pairs]) -> Varied:
-    """The request headers a response's ``Vary`` value names that select what it answers
-    (lower-cased, sorted, each once: those its stub matches as recorded; ``*`` and
-    Accept-Encoding left out), each with the values ``request_headers()`` holds for it, in
-    order (none: not sent). The request's headers are read only when there is a name."""
-    if not vary:
-        return ()
-    names = sorted({name.strip().lower() for name in vary.split(",")} - _VARY_UNMATCHED)
+def varied_request(
+    vary: str | None, request_headers: Callable[[], Pairs], *, status: int
+) -> Varied:
+    """The request headers that chose a response: those its ``Vary`` value names (``*``
+    and Accept-Encoding left out) and, for a 304, 412, 206 or 416, the conditional or range
+    headers. Lower-cased and sorted, each with the values ``request_headers()`` holds for
+    it, in order (none: not sent); its stub matches them as recorded. The request's headers
+    are read only when there is a name."""
+    names = _CHOSEN_BY.get(status, frozenset())
+    if vary:
+        names = names | {name.strip().lower() for name in vary.split(",")}
     if not names:
         return ()
     headers = request_headers()
     return tuple(
-        (name, tuple(value for key, value in headers if key.lower() == name)) for name in names
+        (name, tuple(value for key, value in headers if key.lower() == name))
+        for name in sorted(names - _VARY_UNMATCHED)
     )
 
 
@@ -204,12 +214,13 @@ class Exchange:
 
     @property
     def varied(self) -> Varied:
-        """The request headers its response varies on (every ``Vary`` line), with their
+        """The request headers that chose its response (every ``Vary`` line), with their
         values: :func:`varied_request`."""
-        if self.response is None:
+        response = self.response
+        if response is None:
             return ()
-        lines = [value for key, value in self.response.headers if key.lower() == "vary"]
-        return varied_request(",".join(lines), lambda: self.request.headers) if lines else ()
+        vary = ",".join(value for key, value in response.headers if key.lower() == "vary")
+        return varied_request(vary, lambda: self.request.headers, status=response.status)
 
     def replace(self, **changes: Any) -> Exchange:
         """A copy with ``changes`` applied (see :func:`evolve`)."""

@@ -318,14 +318,14 @@ class NoiseNormalizer:
     def _varied(
         self, exchange: Exchange, redactions: frozenset[str]
     ) -> tuple[tuple[str, tuple[Normalized, ...]], ...]:
-        out = []
-        for name, values in exchange.varied:
-            if f"request.header.{name}" in redactions:
-                out.append((name, tuple(HOLE_ANY for _ in values)))
-                continue
-            normalized = (self.normalize_string(value) for value in values)
-            out.append((name, tuple(HOLE_ANY if isinstance(v, Hole) else v for v in normalized)))
-        return tuple(out)
+        # As sent, not normalized: a value that chose the response is matched exactly
+        # (another ETag or language is a miss, never this answer); a sanitized one is any.
+        return tuple(
+            (name, tuple(HOLE_ANY for _ in values))
+            if f"request.header.{name}" in redactions
+            else (name, values)
+            for name, values in exchange.varied
+        )
 
     def _segments(self, path: str, redactions: frozenset[str]) -> tuple[Normalized, ...]:
         out: list[Normalized] = []

@@ -494,3 +494,43 @@ def test_a_response_that_varies_answers_only_the_request_headers_it_was_recorded
     assert answer("/catalog", Accept="application/xml") is None
     assert answer("/me") == "anon"
     assert answer("/me", Authorization="Bearer another-token") == "user"
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["captured-order", "reversed"])
+def test_a_304_or_206_answers_only_the_conditional_or_range_request_it_was_recorded_for(
+    wm: Any, reverse: bool
+) -> None:
+    """A 304 (nothing in its body) and a 206 (part of one) answer a conditional and a range
+    request: served to a plain request they would be wrong. Each matches its request's
+    conditional or range headers exactly; the plain request keeps its 200, and a request
+    with another ETag or range gets that full 200, as a server may answer."""
+    recorded = [
+        _exchange(method="GET", path="/logo", response_body=_reply("full")),
+        _exchange(
+            method="GET",
+            path="/logo",
+            headers=(("if-none-match", '"v1"'),),
+            status=304,
+            response_headers=(("etag", '"v1"'),),
+        ),
+        _exchange(
+            method="GET",
+            path="/logo",
+            headers=(("range", "bytes=0-3"),),
+            status=206,
+            response_headers=(("content-range", "bytes 0-3/20"),),
+            response_body=b'{"re',
+        ),
+    ]
+    _import(wm.url, _mappings(recorded[::-1] if reverse else recorded))
+
+    def send(**headers: str) -> httpx.Response:
+        return _send(wm.url, "GET", "/logo", headers=headers)
+
+    assert _recorded(send()) == "full"
+    not_modified = send(**{"If-None-Match": '"v1"'})
+    assert (not_modified.status_code, not_modified.content) == (304, b"")
+    assert _recorded(send(**{"If-None-Match": '"v2"'})) == "full"
+    part = send(Range="bytes=0-3")
+    assert (part.status_code, part.content) == (206, b'{"re')
+    assert _recorded(send(Range="bytes=4-7")) == "full"

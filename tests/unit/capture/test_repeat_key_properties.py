@@ -37,14 +37,33 @@ _BODY = st.one_of(st.binary(max_size=3000), st.sampled_from([b'{"a":1}', b"[1,2]
     vary=st.sampled_from(["", "Accept", "accept-language, Accept-Encoding", "*", "X-Tenant"]),
     request_headers=st.lists(
         st.tuples(
-            st.sampled_from(["accept", "Accept-Language", "x-tenant", "accept-encoding"]),
+            st.sampled_from(
+                [
+                    "accept",
+                    "Accept-Language",
+                    "x-tenant",
+                    "accept-encoding",
+                    "if-none-match",
+                    "range",
+                ]
+            ),
             st.sampled_from(["application/json", "pt-BR", "", "a, b"]),
         ),
         max_size=3,
     ),
+    status=st.sampled_from(["200", "304", "206", "412"]),
 )
 def test_the_stream_key_is_the_key_of_its_exchange(
-    query, request, response, limit, gzipped, request_ends, content_type, vary, request_headers
+    query,
+    request,
+    response,
+    limit,
+    gzipped,
+    request_ends,
+    content_type,
+    vary,
+    request_headers,
+    status,
 ):
     path = "/v1/items" + ("?" + "&".join(f"{n}={v}" for n, v in query) if query else "")
     extra = [("content-type", content_type)] if content_type else []
@@ -57,7 +76,7 @@ def test_the_stream_key_is_the_key_of_its_exchange(
     messages = [
         req_headers(path=path, extra=tuple(request_headers)),
         req_body(request, eos=request_ends),
-        resp_headers(extra=tuple(extra)),
+        resp_headers(status=status, extra=tuple(extra)),
         resp_body(wire, eos=True),
     ]
     results = [dispatch(asm, m) for m in messages]
@@ -125,6 +144,26 @@ def _vary_key(index: RepeatIndex, *, vary: str, headers: tuple[tuple[str, str], 
     done = [dispatch(asm, m) for m in messages][-1]
     assert done is not None and done.repeat_key is not None
     return done.repeat_key
+
+
+def test_a_not_modified_answer_is_keyed_by_its_conditional_headers():
+    """A 304 was chosen by If-None-Match: another ETag, or none, is another key; a 200's
+    key does not move with it (nothing but a Vary puts request headers in a key)."""
+    index = RepeatIndex(_CONFIG)
+
+    def key(status: str, etag: str | None):
+        asm = make(repeats=index)
+        extra = (("if-none-match", etag),) if etag else ()
+        messages = [
+            req_headers(path="/logo", method="GET", eos=True, extra=extra),
+            resp_headers(status=status, eos=True, extra=()),
+        ]
+        done = [dispatch(asm, m) for m in messages][-1]
+        assert done is not None and done.repeat_key is not None
+        return done.repeat_key.local
+
+    assert len({key("304", '"v1"'), key("304", '"v2"'), key("304", None)}) == 3
+    assert key("200", '"v1"') == key("200", '"v2"') == key("200", None)
 
 
 def test_a_request_header_the_response_varies_on_is_part_of_the_key():

@@ -127,15 +127,17 @@ def varied_request(
 ) -> Varied:
     """The request headers that chose a response: those its ``Vary`` value names (``*``
     and Accept-Encoding left out) and, for a 304, 412, 206 or 416, the conditional or range
-    headers. Lower-cased and sorted, each with the values ``request_headers()`` holds for
-    it, in order (none: not sent); its stub matches them as recorded. The request's headers
-    are read only when there is a name."""
-    names = _CHOSEN_BY.get(status, frozenset())
-    if vary:
-        names = names | {name.strip().lower() for name in vary.split(",")}
-    if not names:
+    headers the request sent. Lower-cased and sorted, each with the values
+    ``request_headers()`` holds for it, in order (none: not sent); its stub matches them as
+    recorded. The request's headers are read only when there may be a name."""
+    chosen_by = _CHOSEN_BY.get(status)
+    names = {name.strip().lower() for name in vary.split(",")} if vary else set()
+    if not names and chosen_by is None:
         return ()
     headers = request_headers()
+    if chosen_by is not None:
+        # Those the request sent: an answer to a request without any, nothing chose.
+        names.update(key.lower() for key, _ in headers if key.lower() in chosen_by)
     return tuple(
         (name, tuple(value for key, value in headers if key.lower() == name))
         for name in sorted(names - _VARY_UNMATCHED)

@@ -35,6 +35,7 @@ BODY_DROP_REASONS = (
     "charset_undeclared",  # text that is not UTF-8 and declares no charset (nor a BOM)
     "charset_unsupported",  # a declared charset mockado does not decode
     "charset_mismatch",  # bytes that are not valid in the declared charset
+    "charset_unencodable",  # sanitized text its charset cannot write (a lone surrogate)
     "content_encoding",  # still compressed, or a content-encoding that failed to decode
     "sanitize_error",  # the sanitizer failed on it
     "unknown",  # dropped for a reason this version does not know (an older record)

@@ -11,9 +11,10 @@ import html
 import json
 import operator
 import re
+from collections.abc import Callable
 from itertools import accumulate
 from typing import TYPE_CHECKING
-from urllib.parse import quote, quote_plus, unquote, unquote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 from ext_proc_server.sanitize.detectors import Scanner, is_jwt, scheme_prefix_end
 from ext_proc_server.sanitize.hits import Hit
@@ -138,10 +139,13 @@ class Run:
         decoded = word
         if has_json:
             decoded = _json_unescape(decoded)
+        references: dict[str, str] = {}
         if has_entity:
-            decoded = html.unescape(decoded)
+            decoded = _html_unescape(decoded, references)
         if has_percent:
-            decoded = unquote(decoded, errors="replace")
+            # Bytes that are not UTF-8 stay themselves (as surrogate escapes), so they are
+            # written back as they came.
+            decoded = unquote(decoded, errors="surrogateescape")
         fresh = decoded
         hits = self.scanner.find(fresh)
         if hits:
@@ -154,9 +158,11 @@ class Run:
         if fresh == decoded:
             return word
         if has_percent:
-            fresh = quote(fresh, safe=_URL_SAFE)
+            fresh = _quote_word(fresh)
         if has_entity:
             fresh = fresh.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            if references:  # each half pair as its reference was written
+                fresh = SURROGATE.sub(lambda m: references.get(m.group(), m.group()), fresh)
         if has_json:
             fresh = json.dumps(fresh)[1:-1]
         return fresh
@@ -185,14 +191,14 @@ class Run:
             if cleaned == readings[i]:
                 fresh[i] = raws[i]
             elif not _URL_PLAIN.fullmatch(cleaned):  # tokens come back from quote() as is
-                fresh[i] = quote(cleaned, safe=keep)
+                fresh[i] = _requote(raws[i], cleaned, keep, quote)
             if plus and "+" in fresh[i]:
                 again.append(i)
         if again:
-            spaced = [unquote_plus(fresh[i]) for i in again]
+            spaced = [_unquote_lenient(fresh[i].replace("+", " ")) for i in again]
             for i, before, cleaned in zip(again, spaced, self.scrub_many(spaced), strict=True):
                 if cleaned != before:
-                    fresh[i] = quote_plus(cleaned, safe=safe)
+                    fresh[i] = _requote(raws[i], cleaned, safe, quote_plus)
         return fresh
 
     def scrub_many(self, texts: list[str]) -> list[str]:
@@ -285,11 +291,66 @@ def _unquote_many(raws: list[str]) -> list[str]:
     return [_unquote_lenient(raw) for raw in raws]
 
 
+def _requote(raw: str, text: str, safe: str, quoting: Callable[..., str]) -> str:
+    """``text`` percent-encoded as ``raw`` was: a value whose escapes are not UTF-8 was
+    read as latin-1 (_unquote_lenient) and is written back so, its other bytes as they
+    came (a replacement latin-1 cannot hold is written in UTF-8)."""
+    if text.isascii() or _is_utf8_escaped(raw):
+        return quoting(text, safe=safe)
+    try:
+        return quoting(text, safe=safe, encoding="latin-1")
+    except UnicodeEncodeError:
+        return quoting(text, safe=safe)
+
+
+def _is_utf8_escaped(raw: str) -> bool:
+    try:
+        unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _unquote_lenient(raw: str) -> str:
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
         return unquote(raw, encoding="latin-1")
+
+
+def _html_unescape(text: str, references: dict[str, str]) -> str:
+    """html.unescape, but a reference to half a UTF-16 pair ("&#xD800;") decodes to
+    that half, its text kept in ``references`` to be written back as it was
+    (html.unescape gives U+FFFD, which would be written back in its place)."""
+    if "&#" in text:
+
+        def half(m: re.Match[str]) -> str:
+            code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+            if not 0xD800 <= code <= 0xDFFF:
+                return m.group()
+            references.setdefault(chr(code), m.group())
+            return chr(code)
+
+        text = _SURROGATE_REFERENCE.sub(half, text)
+    return html.unescape(text)
+
+
+# Numeric references that may name a surrogate (U+D800 to U+DFFF: 55296 to 57343).
+_SURROGATE_REFERENCE = re.compile(r"&#(?:[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2})|0*(5[5-7][0-9]{3}));")
+# Surrogates that are not bytes escaped by "surrogateescape" (U+DC80 to U+DCFF).
+_HALF_PAIR = re.compile("([\ud800-\udc7f\udd00-\udfff])")
+
+
+def _quote_word(text: str) -> str:
+    """``quote`` for a decoded word: bytes that were not UTF-8 (surrogate escapes) are
+    written back as they came, and half a UTF-16 pair from another escape is left for
+    that escape's own writing ("\\ud83d" by json.dumps)."""
+    if not _HALF_PAIR.search(text):
+        return quote(text, safe=_URL_SAFE, errors="surrogateescape")
+    return "".join(
+        piece if i % 2 else quote(piece, safe=_URL_SAFE, errors="surrogateescape")
+        for i, piece in enumerate(_HALF_PAIR.split(text))
+    )
 
 
 def _json_unescape(text: str) -> str:
@@ -302,10 +363,17 @@ def _json_unescape(text: str) -> str:
 
 
 def quoted_json(text: str) -> str:
-    if not _NEEDS_JSON_ESCAPE.search(text):
-        return f'"{text}"'
-    ascii_only = bool(SURROGATE.search(text))  # lone surrogates cannot be UTF-8 encoded
-    return json.dumps(text, ensure_ascii=ascii_only)
+    """A JSON string literal; non-ASCII is written as it is, but a lone surrogate (half
+    of a UTF-16 pair, from a "\\ud83d" escape) cannot be: it is escaped as it came."""
+    if _NEEDS_JSON_ESCAPE.search(text):
+        text = json.dumps(text, ensure_ascii=False)[1:-1]
+    if not text.isascii() and SURROGATE.search(text):
+        text = SURROGATE.sub(_json_escape, text)
+    return f'"{text}"'
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def is_token(value: str) -> bool:

@@ -36,6 +36,7 @@ M = TypeVar("M", bound=HttpMessage)
 # unfinished last value, back to the previous structural delimiter (spaces are not one).
 _VALUE_END = frozenset("\r\n\"'<>,;&{}[]()=:")
 _MAX_PARTIAL_WORD = 256
+UNENCODABLE = "charset_unencodable"
 
 
 class Sanitizer:
@@ -157,6 +158,13 @@ class Sanitizer:
         body_run = run.child()
         try:
             changes = self._read_body(body_run, message, content_type, where)
+        except UnicodeEncodeError:
+            # The sanitized text holds a character its charset cannot write: a lone
+            # surrogate (half a UTF-16 pair, from an escape such as "\\ud83d" or
+            # "&#xD800;" in a value that was edited), or a decoded character a
+            # one-byte charset lacks. Nothing is known to be wrong with the input.
+            log.info("dropping a %s body: %s", where, UNENCODABLE)
+            return self._drop(UNENCODABLE)
         except Exception:
             log.exception("sanitizer failed on a %s body; dropping it", where)
             return self._drop("sanitize_error")

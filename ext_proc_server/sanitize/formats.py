@@ -12,7 +12,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import compress
-from urllib.parse import unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -23,7 +23,7 @@ from ext_proc_server.sanitize.fields import (
     value_fits,
 )
 from ext_proc_server.sanitize.hits import Hit, resolve
-from ext_proc_server.sanitize.json_body import sanitize_json
+from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
 from ext_proc_server.sanitize.run import (
     SURROGATE,
     Run,
@@ -58,14 +58,19 @@ def sanitize_form(run: Run, text: str, where: str) -> str:
         if cls is None and i not in overlapped and "%" not in fields[i] and "+" not in fields[i]:
             continue
         plan.append((i, raw_name, eq, raw_value, cls))
-    # Every name, and every value not replaced whole, in one batch (one scan per reading).
+    # A value holding a JSON document is edited as one; every name, and every other
+    # value not replaced whole, in one batch (one scan per reading).
+    documents = {p[0]: d for p in plan if p[4] is None and (d := _url_document(run, p[3]))}
     checked = run.scrub_url_values(
-        [p[1] for p in plan] + [p[3] for p in plan if p[4] is None], plus=True
+        [p[1] for p in plan] + [p[3] for p in plan if p[4] is None and p[0] not in documents],
+        plus=True,
     )
     fresh_values = iter(checked[len(plan) :])
     changed = False
     for (i, raw_name, eq, raw_value, cls), fresh_name in zip(plan, checked, strict=False):
-        if cls is None:
+        if i in documents:
+            fresh = documents[i]
+        elif cls is None:
             fresh = next(fresh_values)
         elif (value := unquote_plus(raw_value)) and not is_token(value):
             fresh = quote_plus_lazy(run.whole(resolved(cls), value))
@@ -76,6 +81,20 @@ def sanitize_form(run: Run, text: str, where: str) -> str:
             changed = True
             run.locations.add(f"{where}.form.{_form_name(fresh_name)}")
     return "&".join(fields) if changed else text
+
+
+def _url_document(run: Run, raw: str) -> str | None:
+    """A percent-encoded value holding a JSON document (``q={"telefone": ...}``),
+    sanitized as one and encoded again; None when it holds none."""
+    if "%7B" not in raw and "%5B" not in raw and "%7b" not in raw and "%5b" not in raw:
+        return None
+    value = unquote_plus(raw)
+    fresh = nested_json(run, value)
+    if fresh is None:
+        return None
+    if fresh == value:
+        return raw
+    return quote_plus(fresh) if "+" in raw else quote(fresh, safe="")
 
 
 def _form_name(raw: str) -> str:
@@ -165,7 +184,9 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
             else:
                 run.add_counts(part_run.counts)
         else:
-            fresh = run.scrub(body)
+            fresh = nested_json(run, body)
+            if fresh is None:
+                fresh = run.scrub(body)
         out.append(run.scrub(head) + piece[split_at : split_at + gap] + fresh + tail)
     result = delimiter.join(out)
     if result != text:
@@ -235,7 +256,7 @@ def sanitize_query(
                 run.whole(resolved(cls), decoded) if decoded and not is_token(decoded) else value
             )
         else:
-            fresh = run.scrub_url_value(value, plus=True)
+            fresh = _url_document(run, value) or run.scrub_url_value(value, plus=True)
         if fresh != value:
             changed = True
             run.locations.add(f"{where}.query.{name}")

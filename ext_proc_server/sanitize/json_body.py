@@ -81,6 +81,44 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
     return "".join(out)
 
 
+def sanitize_json_lines(run: Run, text: str, where: str) -> str | None:
+    """JSON Lines (NDJSON): one document per line, each edited as one; None unless
+    every line that is not blank is a document. Replacements are located at ``where``
+    (a pointer would not say which line)."""
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return None
+    lines_run = run.child(run.charset)
+    for i, line in enumerate(lines):
+        if line.strip():
+            fresh = sanitize_json(lines_run, line, where)
+            if fresh is None:
+                return None
+            lines[i] = fresh
+    run.add_counts(lines_run.counts)
+    fresh_text = "\n".join(lines)
+    if fresh_text != text:
+        run.locations.add(where)
+    return fresh_text
+
+
+def nested_json(run: Run, value: str) -> str | None:
+    """A string value that is a JSON document itself (``"payload": "{\\"cpf\\": ...}"``,
+    a form field or query value holding JSON), edited as one, so its keys name what its
+    values are; None when it is not one. Its replacements are located where the string is."""
+    stripped = value.strip()
+    if len(stripped) < 2 or _CLOSING.get(stripped[0]) != stripped[-1]:
+        return None
+    inner = run.child(run.charset)
+    fresh = sanitize_json(inner, value, "")
+    if fresh is not None:
+        run.add_counts(inner.counts)
+    return fresh
+
+
+_CLOSING = {"{": "}", "[": "]"}
+
+
 def _parse(text: str, plain: str) -> object:
     """The document's tree: orjson's when it kept every string, else the pairs decoder's.
 
@@ -445,7 +483,9 @@ def _pointer(path: list[str | int]) -> str:
 def _scrub_json_string(run: Run, token: str) -> str:
     escaped = "\\" in token
     value = json.loads(token) if escaped else token[1:-1]
-    fresh = run.scrub(value)
+    fresh = nested_json(run, value) if escaped else None  # a document's quotes are escaped
+    if fresh is None:
+        fresh = run.scrub(value)
     if fresh == value:
         return token
     return quoted_json(fresh)

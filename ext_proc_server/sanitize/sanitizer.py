@@ -234,6 +234,8 @@ class Sanitizer:
             and text.lstrip()[:1] in ("{", "[")
         ):
             fresh = json_body.sanitize_json(run, text, body_where)
+            if fresh is None and "\n" in text:
+                fresh = json_body.sanitize_json_lines(run, text, body_where)
         elif content_type == "application/x-www-form-urlencoded":
             fresh = formats.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):

@@ -22,7 +22,7 @@ from ext_proc_server.core.metrics import (
     COLLECTOR_SANITIZE_BYTES,
     SANITIZE_TYPES,
 )
-from ext_proc_server.sanitize import binary, charsets, formats, json_body, media
+from ext_proc_server.sanitize import binary, charsets, delimited, formats, json_body, media
 from ext_proc_server.sanitize.detectors import Scanner
 from ext_proc_server.sanitize.fields import FieldRules, compile_rule
 from ext_proc_server.sanitize.images import image_format
@@ -240,6 +240,10 @@ class Sanitizer:
             fresh = formats.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):
             fresh = formats.sanitize_multipart(run, text, content_type_header, body_where)
+        elif content_type in delimited.DELIMITED_TYPES:
+            fresh = delimited.sanitize_delimited(run, text)
+            if fresh is not None and fresh != text:
+                run.locations.add(body_where)
         if fresh is None:  # not parseable as declared (or plain text/XML): every detector
             fresh = formats.sanitize_xml(run, text)
             if fresh != text:

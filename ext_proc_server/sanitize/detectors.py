@@ -34,10 +34,15 @@ from ext_proc_server.sanitize.secret_keys import classify_key
 _B = "0-9A-Za-z_"  # word characters, ASCII only
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}")
 _JWT_EDGE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+# Labels in any script (IDN: "müller.de", "café.com.br") under a top-level domain in one
+# script (ASCII, or none of it); else an ASCII domain that a non-ASCII letter may end
+# (text read as latin-1: "x.com" then "\xed\xa0").
+_ASCII_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_TOP_LABEL = r"(?:[A-Za-z]{2,24}|(?:(?![A-Za-z])[^\W\d_]){2,24})"
 _EMAIL_DOMAIN = re.compile(
-    r"@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24})"
-    r"(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+    rf"@({_LABEL}(?:\.{_LABEL})*\.{_TOP_LABEL}(?![^\W_]|-|\.[^\W_])"
+    rf"|{_ASCII_LABEL}(?:\.{_ASCII_LABEL})*\.[A-Za-z]{{2,24}}(?![A-Za-z0-9-]|\.[A-Za-z0-9]))"
 )
 # logo@2x.png is an asset name, not an address.
 _FILE_EXTENSIONS = frozenset(
@@ -46,7 +51,9 @@ _FILE_EXTENSIONS = frozenset(
 )  # fmt: skip
 # A label that is a scale factor (2x, 3x): labels hold no dots, so "1.5x" spans two.
 _SCALE_LABEL = re.compile(r"(?:^|\.)[0-9]+x(?:\.|$)")
-_LOCAL_REVERSED = re.compile(r"[A-Za-z0-9._%+-]*")
+# The local part: letters and digits in any script ("joão", "conceição"), "_", ".",
+# "%", "+" and "-".
+_LOCAL_REVERSED = re.compile(r"[\w.%+-]*")
 _USERINFO = re.compile(r"//([^\s/@:\"'<>?#]*):([^\s/@\"'<>?#]+)@")
 _USER_ONLY = re.compile(r"//([^\s/@:\"'<>?#]{8,})@(?=[A-Za-z0-9.-]+(?:[:/?#]|$))")
 

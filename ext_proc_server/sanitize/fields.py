@@ -211,7 +211,7 @@ OTHER_PROBE_WORDS = tuple(
         | _NEIGHBOURHOOD_WORDS
         | _COMPLEMENT_WORDS
         | _ADDRESS_WORDS
-        | {"house", "building", "casa", "imovel", "aniversario", "identidade"}
+        | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
     )
 )
 
@@ -308,8 +308,11 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return PHONE
     if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
         return None
-    if words == ("id",) or compact in _LOGIN_NAMES:
+    if words == ("id",):
         return None
+    if compact in _LOGIN_NAMES:
+        # A login ("maria.silva") is kept; "userName": "Maria Silva" is a display name.
+        return None if place.owner == OTHER else MAYBE_NAME
     if _is_birth(words):
         return BIRTH_DATE
     if "rg" in owned or compact in _RG_COMPACT or "identidade" in owned:

@@ -1,0 +1,72 @@
+"""Values planted where earlier rounds did not look: each case failed before its fix
+(a value, or part of it, came out as it went in).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+
+SANITIZER = sanitizer()
+PSEUDONYMS = sanitizer(sanitize_mode="pseudonyms", pseudonym_key="k" * 32)
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _json_out(document: object, s: object = SANITIZER) -> object:
+    body = json.dumps(document, ensure_ascii=False)
+    return json.loads(s.sanitize(request_exchange(body=body)).request.body)  # type: ignore[attr-defined]
+
+
+# -- e-mail addresses in any script ---------------------------------------------------
+# The local part was read as ASCII only: "joão@x.com" became "joãSANITIZED_EMAIL", and
+# "joao_silva@x.com" "joao_SANITIZED_EMAIL". Domains in other scripts were not read.
+
+LOCALS = st.sampled_from(
+    ["joão", "conceição.silva", "joao_silva", "maria-jose", "ana+news", "müller", "zoë.o",
+     "Ñandú", "user_1"]
+)  # fmt: skip
+DOMAINS = st.sampled_from(
+    ["exemplo.com.br", "müller.de", "café.com.br", "açaí.net.br", "mail.exämple.de", "x.io"]
+)
+TEXTS = st.sampled_from(["{}", "e-mail: {}", "<{}>", "({}); ok", "para {}, obrigado"])
+
+
+@SETTINGS
+@given(LOCALS, DOMAINS, TEXTS)
+def test_an_address_in_any_script_is_replaced_whole(local: str, domain: str, text: str) -> None:
+    address = f"{local}@{domain}"
+    out = _json_out({"obs": text.format(address)})
+    assert out == {"obs": text.format("SANITIZED_EMAIL")}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["logo@2x.png", "a@b.c", "x@1.2.3.4", "user@localhost", "preço@", "@menção"],
+)
+def test_what_is_not_an_address_stays(value: str) -> None:
+    assert _json_out({"obs": value}) == {"obs": value}
+
+
+# -- a display name under a login's name --------------------------------------------
+# "username"/"userName"/"x-user-name" were kept whatever they held, as a login is.
+
+
+@pytest.mark.parametrize("key", ["username", "userName", "user_name", "nomeUsuario", "login"])
+def test_a_name_under_a_login_key_is_replaced(key: str) -> None:
+    assert _json_out({key: "Maria Conceição Souza", "id": 3}) == {key: "SANITIZED_NAME", "id": 3}
+
+
+@pytest.mark.parametrize("value", ["maria.souza", "msouza", "maria_souza_1985", "Admin"])
+def test_a_login_stays(value: str) -> None:
+    assert _json_out({"username": value}) == {"username": value}
+
+
+def test_a_name_in_a_user_name_header_is_replaced() -> None:
+    exchange = request_exchange(headers=(("x-user-name", "João Pereira"), ("x-username", "jp")))
+    headers = dict(SANITIZER.sanitize(exchange).request.headers)
+    assert (headers["x-user-name"], headers["x-username"]) == ("SANITIZED_NAME", "jp")

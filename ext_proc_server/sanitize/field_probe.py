@@ -52,6 +52,10 @@ OTHER_KEY_WORDS = b"|".join(
 # form key=. Any length.
 _JSON_KEY = re.compile(b'"(' + _KEY_CHARS + b"+)" + _KEY_END)
 _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]*)[ \t\r\n/>]")
+# Attributes: their names (<pedido telefone="...">), and what an HTML form control's
+# name attribute names (<input name="telefone" value="...">).
+_XML_ATTRIBUTE = re.compile(rb"[ \t\r\n]([a-z_?][a-z0-9_.:?-]*)[ \t\r\n]*=[ \t\r\n]*[\"']")
+_XML_NAMED = re.compile(rb"[ \t\r\n]name[ \t\r\n]*=[ \t\r\n]*[\"']([^\"'<>]+)[\"']")
 _COLON = re.compile(rb"[ \t\r\n]*:")
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
 # The values of bare "name"/"nome" keys that could read as a name (fields.reads_as_name
@@ -151,6 +155,11 @@ class FieldProbe:
             keys = _keys(_JSON_KEY, text, probe) if others_seen else _json_name_keys(text, probe)
         else:
             keys = _keys(_XML_TAG if kind == "xml" else _FORM_KEY, text, probe)
+            if kind == "xml":
+                # An attribute's value is not read by _values: any verdict reads the body.
+                named = _keys(_XML_ATTRIBUTE, text, probe) + _keys(_XML_NAMED, text, probe)
+                if any(_verdict(key) is not None for key in set(named)):
+                    return True
         by_value = _keys_verdict(frozenset(keys))
         if by_value is None:
             return True

@@ -89,11 +89,26 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
         start, end = element.attributes
         if start < end and "=" in text[start:end]:
             own = [*parents, element.name]
+            # An HTML form control names its field in an attribute:
+            # <input name="telefone" value="...">, <textarea name="nome">...</textarea>.
+            named: str | None = None
+            value_span: tuple[int, int] | None = None
             for m in _ATTRIBUTE.finditer(text, start, end):
-                cls = fields.field_verdict(rules, place, _local(m.group(1)), own)
+                group = 2 if m.group(2) is not None else 3
+                attribute = _local(m.group(1))
+                lowered = attribute.lower()
+                if lowered == "name":
+                    named = html.unescape(m.group(group))
+                elif lowered == "value":
+                    value_span = m.span(group)
+                cls = fields.field_verdict(rules, place, attribute, own)
                 if cls is not None:
-                    group = 2 if m.group(2) is not None else 3
                     _add(hits, text, m.start(group), m.end(group), cls)
+            span = value_span or (element.content if element.name.lower() == "textarea" else None)
+            if named and span is not None:
+                cls = fields.field_verdict(rules, parent_place, named, parents)
+                if cls is not None:
+                    _add(hits, text, *span, cls)
     return hits
 
 

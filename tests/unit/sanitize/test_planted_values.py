@@ -70,3 +70,42 @@ def test_a_name_in_a_user_name_header_is_replaced() -> None:
     exchange = request_exchange(headers=(("x-user-name", "João Pereira"), ("x-username", "jp")))
     headers = dict(SANITIZER.sanitize(exchange).request.headers)
     assert (headers["x-user-name"], headers["x-username"]) == ("SANITIZED_NAME", "jp")
+
+
+# -- XML attributes and HTML form controls -------------------------------------------
+# Before a body is read for personal fields, a probe looks for a key naming one; it read
+# XML element names only, so a body whose only personal field was an attribute (or an
+# HTML control's name="...") went out as it came in.
+
+ATTRIBUTE_CASES = [
+    ('<pedido id="1" telefone="912345678"/>', '<pedido id="1" telefone="SANITIZED_PHONE"/>'),
+    ('<pedido nome="João Pereira" id="2"/>', '<pedido nome="SANITIZED_NAME" id="2"/>'),
+    ("<r><item dataNascimento='14/03/1985'/></r>", "<r><item dataNascimento='SANITIZED_DATE'/></r>"),
+    ('<ns:p xmlns:ns="u" ns:celular="11912345678"/>', '<ns:p xmlns:ns="u" ns:celular="SANITIZED_PHONE"/>'),
+    ('<form><input type="text" name="telefone" value="912345678"></form>',
+     '<form><input type="text" name="telefone" value="SANITIZED_PHONE"></form>'),
+    ('<input value="João Pereira" name="cliente[nome]"/><input name="qtd" value="912345678">',
+     '<input value="SANITIZED_NAME" name="cliente[nome]"/><input name="qtd" value="912345678">'),
+    ('<textarea name="endereco">Boa Vista 12</textarea>',
+     '<textarea name="endereco">SANITIZED_ADDRESS</textarea>'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "text/html"])
+@pytest.mark.parametrize(("body", "expected"), ATTRIBUTE_CASES)
+def test_attributes_and_form_controls(body: str, expected: str, content_type: str) -> None:
+    out = SANITIZER.sanitize(request_exchange(body=body, content_type=content_type))
+    assert out.request.body.decode() == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<html><body><p>Pedido <b>42</b></p><input name="q" value="camiseta"></body></html>',
+        '<produto nome="Camiseta Polo" id="912345678"/>',
+        '<input name="produto" value="Tênis Corrida"><input name="quantidade" value="2">',
+    ],
+)
+def test_attributes_naming_nothing_personal_stay(body: str) -> None:
+    out = SANITIZER.sanitize(request_exchange(body=body, content_type="text/html"))
+    assert out.request.body.decode() == body

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 
@@ -108,6 +109,10 @@ def nested_json(run: Run, value: str) -> str | None:
     values are; None when it is not one. Its replacements are located where the string is."""
     stripped = value.strip()
     if len(stripped) < 2 or _CLOSING.get(stripped[0]) != stripped[-1]:
+        return None
+    try:  # sanitize_json returns a text with nothing to find without parsing it
+        _parse(value, _ESCAPED_CHAR.sub("__", value) if "\\" in value else value)
+    except ValueError:
         return None
     inner = run.child(run.charset)
     fresh = sanitize_json(inner, value, "")
@@ -485,7 +490,7 @@ def _scrub_json_string(run: Run, token: str) -> str:
     value = json.loads(token) if escaped else token[1:-1]
     fresh = nested_json(run, value) if escaped else None  # a document's quotes are escaped
     if fresh is None:
-        fresh = run.scrub(value)
+        fresh = sanitize_graphql(run, value) if is_graphql(value) else run.scrub(value)
     if fresh == value:
         return token
     return quoted_json(fresh)

@@ -22,7 +22,15 @@ from ext_proc_server.core.metrics import (
     COLLECTOR_SANITIZE_BYTES,
     SANITIZE_TYPES,
 )
-from ext_proc_server.sanitize import binary, charsets, delimited, formats, json_body, media
+from ext_proc_server.sanitize import (
+    binary,
+    charsets,
+    delimited,
+    formats,
+    graphql,
+    json_body,
+    media,
+)
 from ext_proc_server.sanitize.detectors import Scanner
 from ext_proc_server.sanitize.fields import FieldRules, compile_rule
 from ext_proc_server.sanitize.images import image_format
@@ -229,7 +237,11 @@ class Sanitizer:
             text = _drop_partial_word(text)
         body_where = f"{where}.body"
         fresh: str | None = None
-        if content_type.endswith(("/json", "+json")) or (
+        if content_type == "application/graphql":  # "{ user(...) }" is no JSON
+            fresh = graphql.sanitize_graphql(run, text)
+            if fresh != text:
+                run.locations.add(body_where)
+        elif content_type.endswith(("/json", "+json")) or (
             not content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
             and text.lstrip()[:1] in ("{", "[")
         ):

@@ -109,3 +109,32 @@ def test_attributes_and_form_controls(body: str, expected: str, content_type: st
 def test_attributes_naming_nothing_personal_stay(body: str) -> None:
     out = SANITIZER.sanitize(request_exchange(body=body, content_type="text/html"))
     assert out.request.body.decode() == body
+
+
+# -- GraphQL literal arguments --------------------------------------------------------
+# Only secrets were read from a GraphQL document (senha: "..."): a person's name or a
+# bare phone number written as an argument went out as it came in.
+
+GRAPHQL_CASES = [
+    ('mutation { criarCliente(nome: "João Pereira", telefone: "912345678") { id } }',
+     'mutation { criarCliente(nome: "SANITIZED_NAME", telefone: "SANITIZED_PHONE") { id } }'),
+    ('mutation M { update(input: {cpf: "x", nome: "Ana Lima", celular: 11912345678}) { ok } }',
+     'mutation M { update(input: {cpf: "x", nome: "SANITIZED_NAME", celular: SANITIZED_PHONE}) '
+     "{ ok } }"),
+    ('{ cliente(dataNascimento: "1985-03-14") { id } }',
+     '{ cliente(dataNascimento: "SANITIZED_DATE") { id } }'),
+    ('query { produtos(nome: "Camiseta Polo", first: 912345678) { id nome } }',
+     'query { produtos(nome: "Camiseta Polo", first: 912345678) { id nome } }'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("document", "expected"), GRAPHQL_CASES)
+def test_graphql_arguments_in_a_json_request(document: str, expected: str) -> None:
+    body = {"query": document, "variables": {"id": 3}}
+    assert _json_out(body) == {"query": expected, "variables": {"id": 3}}
+
+
+@pytest.mark.parametrize(("document", "expected"), GRAPHQL_CASES)
+def test_graphql_arguments_in_a_graphql_body(document: str, expected: str) -> None:
+    out = SANITIZER.sanitize(request_exchange(body=document, content_type="application/graphql"))
+    assert out.request.body.decode() == expected

@@ -1,0 +1,58 @@
+"""Personal data in a GraphQL document's literal arguments, by the argument's name:
+``criarCliente(nome: "Ana Lima", telefone: "912345678")``, input objects included
+(``input: {celular: 11912345678}``). Variables are JSON, read as JSON is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ext_proc_server.sanitize.fields import FieldRules, Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.run import Run
+
+# An operation, a fragment or the query shorthand ("{ user(...) { ... } }").
+_DOCUMENT = re.compile(r"\s*(?:query|mutation|subscription|fragment)\b|\s*\{", re.IGNORECASE)
+# name: "string" (or a block string), or name: number.
+_ARGUMENT = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_]*)\s*:\s*"
+    r'(?:"""(.*?)"""|"((?:[^"\\\n]|\\.)*)"|(-?[0-9][0-9.eE+-]*))',
+    re.DOTALL,
+)
+
+
+def is_graphql(text: str) -> bool:
+    """Whether the text may be a GraphQL document holding literal arguments."""
+    return "(" in text and ":" in text and _DOCUMENT.match(text) is not None
+
+
+def sanitize_graphql(run: Run, text: str) -> str:
+    """Every detector, and the personal literal arguments."""
+    arguments = find_graphql_arguments(text, run.scanner.field_rules)
+    if not arguments:
+        return run.scrub(text)
+    return run.scrub(text, resolve([*run.scanner.find(text), *arguments]))
+
+
+def find_graphql_arguments(text: str, rules: FieldRules) -> list[Hit]:
+    """Findings for literal arguments whose names make them personal; the names of a
+    document are read together (``cpf`` next to ``nome`` makes it a person's)."""
+    found = [
+        (m.group(1), next(g for g in (2, 3, 4) if m.group(g) is not None), m)
+        for m in _ARGUMENT.finditer(text)
+    ]
+    if not found:
+        return []
+    classes = flat_classes([name for name, _, _ in found], rules)
+    hits = []
+    for name, group, m in found:
+        cls = classes.get(name)
+        if cls is None:
+            continue
+        value = m.group(group)
+        if not value.strip() or value.startswith("SANITIZED_"):
+            continue
+        if type(cls) is Verdict and not value_fits(cls, value):
+            continue
+        hits.append(Hit(m.start(group), m.end(group), resolved(cls)))
+    return hits

@@ -32,6 +32,7 @@ from ext_proc_server.sanitize.run import (
     quote_plus_lazy,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
+from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
 _PATH_SAFE = "!$&'()*+,;=:@~"
@@ -203,6 +204,9 @@ def sanitize_xml(run: Run, text: str) -> str:
     hits, key_seen = run.scanner.find_with_keys(text)
     if key_seen and "<" in text:
         hits = resolve([*hits, *find_xml_fields(text, run.scanner.field_rules)])
+    in_urls = url_field_hits(run, text)  # href="...?nome=..."
+    if in_urls:
+        hits = with_url_fields(hits, in_urls)
     return run.scrub(text, hits)
 
 
@@ -360,7 +364,7 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     cls = header_class(lower) or _checked(_header_field(run, lower), value)
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)
-    return run.scrub(value)
+    return scrub_with_urls(run, value)  # Referer, Location, Link: their URLs' queries
 
 
 # What a header's name says about its value.

@@ -16,6 +16,7 @@ from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
+from ext_proc_server.sanitize.urls import scrub_with_urls
 
 _KEY = operator.itemgetter(0)
 _VALUE = operator.itemgetter(1)
@@ -490,7 +491,7 @@ def _scrub_json_string(run: Run, token: str) -> str:
     value = json.loads(token) if escaped else token[1:-1]
     fresh = nested_json(run, value) if escaped else None  # a document's quotes are escaped
     if fresh is None:
-        fresh = sanitize_graphql(run, value) if is_graphql(value) else run.scrub(value)
+        fresh = sanitize_graphql(run, value) if is_graphql(value) else scrub_with_urls(run, value)
     if fresh == value:
         return token
     return quoted_json(fresh)

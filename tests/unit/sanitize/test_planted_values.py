@@ -138,3 +138,46 @@ def test_graphql_arguments_in_a_json_request(document: str, expected: str) -> No
 def test_graphql_arguments_in_a_graphql_body(document: str, expected: str) -> None:
     out = SANITIZER.sanitize(request_exchange(body=document, content_type="application/graphql"))
     assert out.request.body.decode() == expected
+
+
+# -- query strings of URLs inside text -------------------------------------------------
+# The request's own query is read by parameter name; a URL in a Referer or Location
+# header, a JSON string or an HTML href was free text, where "nome=" names nothing.
+
+URL_CASES = [
+    ("https://loja.com/c?cpf=1&nome=Jo%C3%A3o+Pereira", "https://loja.com/c?cpf=1&nome=SANITIZED_NAME"),
+    ("/conta?first_name=Maria&last_name=Souza&page=2",
+     "/conta?first_name=SANITIZED_NAME&last_name=SANITIZED_NAME&page=2"),
+    ("https://x.com/cb?nomeCompleto=Ana%20Lima#top", "https://x.com/cb?nomeCompleto=SANITIZED_NAME#top"),
+    ("https://x.com/?telefone=912345678", "https://x.com/?telefone=SANITIZED_PHONE"),
+    ("https://x.com/?produto=Camiseta+Polo&nome=Camiseta", "https://x.com/?produto=Camiseta+Polo&nome=Camiseta"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("url", "expected"), URL_CASES)
+@pytest.mark.parametrize("header", ["referer", "location", "content-location", "x-return-to"])
+def test_url_parameters_in_headers(url: str, expected: str, header: str) -> None:
+    exchange = request_exchange(headers=((header, url),))
+    assert dict(SANITIZER.sanitize(exchange).request.headers)[header] == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), URL_CASES)
+def test_url_parameters_in_json_strings(url: str, expected: str) -> None:
+    assert _json_out({"next": url, "links": [url]}) == {"next": expected, "links": [expected]}
+
+
+@pytest.mark.parametrize(("url", "expected"), URL_CASES)
+def test_url_parameters_in_html(url: str, expected: str) -> None:
+    def page(href: str) -> str:
+        return f'<p><a href="{href.replace("&", "&amp;")}">perfil</a></p>'
+
+    out = SANITIZER.sanitize(request_exchange(body=page(url), content_type="text/html"))
+    assert out.request.body.decode() == page(expected)
+
+
+def test_url_parameters_with_pseudonyms_are_encoded_values() -> None:
+    exchange = request_exchange(headers=(("referer", URL_CASES[0][0]),))
+    referer = dict(PSEUDONYMS.sanitize(exchange).request.headers)["referer"]
+    prefix, _, value = referer.partition("&nome=")
+    assert prefix == "https://loja.com/c?cpf=1"
+    assert value and "Pereira" not in value and " " not in value

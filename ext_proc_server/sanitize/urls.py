@@ -1,0 +1,60 @@
+"""Query strings of URLs inside text (a Referer or Location header, a JSON string such
+as ``"next"``, an HTML ``href``): each parameter read as a field its name names, as the
+request's own query is (``?cpf=...&nome=Jo%C3%A3o+Pereira``).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_plus
+
+from ext_proc_server.sanitize.fields import Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
+
+# A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#").
+_QUERY = re.compile(r"\?([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
+_PARAMETER = re.compile(r"([^&;=]+)=([^&;]*)")
+
+
+def scrub_with_urls(run: Run, text: str) -> str:
+    """``run.scrub``, and the personal parameters of the URLs in the text."""
+    found = url_field_hits(run, text)
+    if not found:
+        return run.scrub(text)
+    return run.scrub(text, with_url_fields(run.scanner.find(text), found))
+
+
+def with_url_fields(hits: list[Hit], in_urls: list[Hit]) -> list[Hit]:
+    """The findings and the URL parameters no finding overlaps (a detector's finding
+    in a parameter's value is replaced as it found it)."""
+    return resolve(
+        [*hits, *(u for u in in_urls if all(h.end <= u.start or h.start >= u.end for h in hits))]
+    )
+
+
+def url_field_hits(run: Run, text: str) -> list[Hit]:
+    """Findings for the parameters whose names make them personal, each replaced by
+    its value's replacement encoded as the URL's other values are."""
+    if "?" not in text or "=" not in text:
+        return []
+    hits = []
+    rules = run.scanner.field_rules
+    for query in _QUERY.finditer(text):
+        parameters = list(_PARAMETER.finditer(text, query.start(1), query.end(1)))
+        names = [unquote_plus(p.group(1)) for p in parameters]
+        classes = flat_classes(names, rules)
+        if not classes:
+            continue
+        for parameter, name in zip(parameters, names, strict=True):
+            cls = classes.get(name)
+            if type(cls) is not Verdict:  # a secret's name: the key=value detector's
+                continue
+            value = unquote_plus(parameter.group(2))
+            if not value or is_token(value):
+                continue
+            if not value_fits(cls, value):
+                continue
+            fresh = quote_plus_lazy(run.replacer(resolved(cls), value))
+            hits.append(Hit(parameter.start(2), parameter.end(2), resolved(cls), fresh))
+    return hits

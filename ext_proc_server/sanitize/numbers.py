@@ -16,13 +16,16 @@ _B = "0-9A-Za-z_"  # word characters, ASCII only
 # Any run of at least 11 digits/separators: every numeric class needs one (shorter
 # phones, 0800123456 and 4004-1234, are found by context: phones.py).
 _NUM_RUN = re.compile(r"[0-9][0-9 .()/-]{9,}[0-9]")
+# CPF and CNPJ may be joined to a word by "_" ("rg_529.982.247-25"), as bare ones are
+# (_underscored_document).
+_D = "0-9A-Za-z"
 _CPF = re.compile(
-    rf"(?<![{_B}.])[0-9]{{3}}(?P<cpf_dot>\.?)[0-9]{{3}}(?P=cpf_dot)[0-9]{{3}}-?[0-9]{{2}}"
-    rf"(?![{_B}]|\.[0-9])"
+    rf"(?<![{_D}.])[0-9]{{3}}(?P<cpf_dot>\.?)[0-9]{{3}}(?P=cpf_dot)[0-9]{{3}}-?[0-9]{{2}}"
+    rf"(?![{_D}]|\.[0-9])"
 )
 _CNPJ = re.compile(
-    rf"(?<![{_B}.])[0-9]{{2}}(?P<cnpj_dot>\.?)[0-9]{{3}}(?P=cnpj_dot)[0-9]{{3}}/?[0-9]{{4}}-?[0-9]{{2}}"
-    rf"(?![{_B}]|\.[0-9])"
+    rf"(?<![{_D}.])[0-9]{{2}}(?P<cnpj_dot>\.?)[0-9]{{3}}(?P=cnpj_dot)[0-9]{{3}}/?[0-9]{{4}}-?[0-9]{{2}}"
+    rf"(?![{_D}]|\.[0-9])"
 )
 _ALNUM_TABLE = bytes.maketrans(
     b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_",
@@ -105,6 +108,9 @@ def _number_runs(text: str, raw: bytes, hits: list[Hit]) -> None:
                         )
                     )
                 ):
+                    cls = _underscored_document(text, start, end)
+                    if cls is not None:
+                        hits.append(Hit(start, end, cls))
                     continue
                 cls = _bare_number_class(value)
                 if cls is not None:
@@ -190,6 +196,23 @@ def _bare_plausible(digits: str) -> bool:
     if size == 15:
         return first in "13" or digits.startswith("2131")
     return 16 <= size <= 19 and first in "23456"
+
+
+def _underscored_document(text: str, start: int, end: int) -> str | None:
+    """ "cpf" or "cnpj" for one joined to a word by "_" ("extrato_52998224725.pdf",
+    "cpf_52998224725"): an underscore joins words in names, not digits of an id."""
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if before != "_" and after != "_":
+        return None
+    if (before not in ("", "_") and before in _BARE_BEFORE) or (
+        after not in ("", "_", ".") and after in _WORD_CHARS
+    ):
+        return None
+    if after == "." and text[end + 1 : end + 2].isdigit():
+        return None
+    cls = _bare_number_class(text[start:end])
+    return cls if cls in ("cpf", "cnpj") else None
 
 
 def _bare_number_class(digits: str) -> str | None:

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import (
+    fmt_cnpj,
+    fmt_cpf,
+    make_cnpj,
+    make_cpf,
+    request_exchange,
+    sanitizer,
+)
 
 SANITIZER = sanitizer()
 PSEUDONYMS = sanitizer(sanitize_mode="pseudonyms", pseudonym_key="k" * 32)
@@ -181,3 +188,36 @@ def test_url_parameters_with_pseudonyms_are_encoded_values() -> None:
     prefix, _, value = referer.partition("&nome=")
     assert prefix == "https://loja.com/c?cpf=1"
     assert value and "Pereira" not in value and " " not in value
+
+
+# -- CPF and CNPJ joined to a word by "_" ---------------------------------------------
+# A word character next to the digits made them part of an id, "_" included:
+# "extrato_52998224725.pdf" (a file name, a Content-Disposition) or "cpf_529.982.247-25"
+# went out as they came.
+
+DOCUMENTS = st.sampled_from(
+    [make_cpf("529982247"), fmt_cpf(make_cpf("529982247")), make_cpf("111444777"),
+     make_cnpj("112223330001"), fmt_cnpj(make_cnpj("112223330001"))]
+)  # fmt: skip
+WORDS = st.sampled_from(["extrato", "cpf", "doc", "rg", "cliente_v2", "x"])
+
+
+@SETTINGS
+@given(DOCUMENTS, WORDS, st.sampled_from(["{w}_{d}", "{d}_{w}", "{w}_{d}.pdf", "{w}_{d}_{w}"]))
+def test_a_document_joined_by_an_underscore(document: str, word: str, shape: str) -> None:
+    text = shape.format(w=word, d=document)
+    expected = shape.format(w=word, d="SANITIZED_DOCUMENT")
+    assert _json_out({"arquivo": text}) == {"arquivo": expected}
+    exchange = request_exchange(
+        headers=(("content-disposition", f'attachment; filename="{text}"'),)
+    )
+    disposition = dict(SANITIZER.sanitize(exchange).request.headers)["content-disposition"]
+    assert disposition == f'attachment; filename="{expected}"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["order_12345678901", "x52998224725_", "_52998224725.5", "v_529.982.247-2", "id_1234567890123"],
+)
+def test_an_id_joined_by_an_underscore_stays(text: str) -> None:
+    assert _json_out({"ref": text}) == {"ref": text}

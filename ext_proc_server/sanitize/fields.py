@@ -154,6 +154,21 @@ _RG_META = frozenset(
     {"orgao", "emissor", "expedidor", "emissora", "uf", "estado", "state", "data", "date",
      "dt", "emissao", "expedicao", "issuer", "issued", "digito"}
 )  # fmt: skip
+# Other identity documents, replaced as an RG is (SANITIZED_DOCUMENT): driving licence,
+# passport, NIS/NIT, CNS (the SUS card), work card, voter's card. Not "pis": NF-e's
+# <PIS>, <vPIS> and "valorPis" are a tax.
+_ID_DOCUMENT_WORDS = frozenset({"cnh", "passaporte", "passport", "nis", "nit", "cns", "ctps"})
+_ID_DOCUMENT_COMPACT = frozenset(
+    {"tituloeleitor", "titulodeeleitor", "tituloeleitoral", "habilitacao",
+     "numerohabilitacao", "carteiradehabilitacao", "driverslicense", "driverlicense",
+     "driverlicence", "driverslicence"}
+)  # fmt: skip
+# What describes such a document rather than numbers it.
+_ID_DOCUMENT_META = frozenset(
+    {"validade", "vencimento", "categoria", "category", "expiry", "expiration", "expires",
+     "emissao", "issued", "orgao", "emissor", "expedidor", "uf", "estado", "state", "data",
+     "date", "dt", "pontos", "points", "zona", "secao", "tipo"}
+)  # fmt: skip
 _RG_COMPACT = frozenset(
     {"identidade", "numeroidentidade", "carteiraidentidade", "carteiradeidentidade",
      "registrogeral", "documentoidentidade", "documentodeidentidade", "idcard"}
@@ -212,6 +227,8 @@ OTHER_PROBE_WORDS = tuple(
         | _COMPLEMENT_WORDS
         | _ADDRESS_WORDS
         | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
+        | _ID_DOCUMENT_WORDS
+        | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
     )
 )
 
@@ -243,15 +260,28 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON
-        if not address and any(
-            set(key_words(m)) & (_STREET_WORDS | _NEIGHBOURHOOD_WORDS | {"xcpl"}) for m in members
-        ):
+        if not address and any(map(_makes_address, members)):
             address = True
     return Place(owner, address, phone)
 
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
 _PLANNED_KEYS_MAX = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _makes_address(member: str) -> bool:
+    """A member only an address has: a street, a neighbourhood, or an address line
+    ("address1", "address_line_2": the object is the address, zip and number included)."""
+    words = set(key_words(member))
+    return bool(
+        words & _ADDRESS_MEMBER_WORDS
+        or (words & _ADDRESS_WORDS and words & _ADDRESS_LINE and not words & _NOT_STREET)
+    )
+
+
+_ADDRESS_MEMBER_WORDS = _STREET_WORDS | _NEIGHBOURHOOD_WORDS | {"xcpl"}
+_ADDRESS_LINE = frozenset({"1", "2", "3", "line", "lines", "linha"})
 
 
 def object_plan(
@@ -317,6 +347,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return BIRTH_DATE
     if "rg" in owned or compact in _RG_COMPACT or "identidade" in owned:
         return None if owned & _RG_META else RG
+    if owned & _ID_DOCUMENT_WORDS or compact in _ID_DOCUMENT_COMPACT:
+        return None if owned & _ID_DOCUMENT_META else RG
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
     if owned & _PHONE_WORDS and not owned & _NOT_PHONE:

@@ -221,3 +221,66 @@ def test_a_document_joined_by_an_underscore(document: str, word: str, shape: str
 )
 def test_an_id_joined_by_an_underscore_stays(text: str) -> None:
     assert _json_out({"ref": text}) == {"ref": text}
+
+
+# -- other identity documents by field name -------------------------------------------
+# Only RG was replaced by its field's name: a driving licence, passport, NIS or voter's
+# card number went out as it came.
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("cnh", "12345678901"), ("numeroCnh", "12345678901"), ("passaporte", "AB123456"),
+     ("passportNumber", "FZ987654"), ("titulo_eleitor", "123456789012"), ("nis", "12345678901"),
+     ("cns", "123456789012345"), ("ctps", "1234567 0012"), ("driversLicense", "X1234567"),
+     ("numeroHabilitacao", "04567891234")],
+)  # fmt: skip
+def test_identity_documents_by_name(key: str, value: str) -> None:
+    document = {"id": 7, "cliente": {key: value, "ativo": True}}
+    expected = {"id": 7, "cliente": {key: "SANITIZED_DOCUMENT", "ativo": True}}
+    assert _json_out(document) == expected
+    assert _json_out({key: value}) == {key: "SANITIZED_DOCUMENT"}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [{"cnh_validade": "2030-01-01", "cnhCategoria": "AB", "cnhUf": "SP"},
+     {"vPIS": 1.65, "valorPis": 2.5, "aliquotaPis": "1.65"},
+     {"passaporte": "N/A"}],
+)  # fmt: skip
+def test_what_describes_a_document_stays(document: dict) -> None:
+    assert _json_out(document) == document
+
+
+def test_nfe_pis_tax_stays() -> None:
+    body = "<imposto><PIS><PISAliq><CST>01</CST><vBC>100.00</vBC><pPIS>1.65</pPIS></PISAliq></PIS></imposto>"
+    out = SANITIZER.sanitize(request_exchange(body=body, content_type="application/xml"))
+    assert out.request.body.decode() == body
+
+
+# -- an object made an address by its address lines -------------------------------------
+# {"shipping": {"address1": ..., "zip": ...}}: the zip code (and number) of an object
+# holding address lines was kept, as no member said it was an address.
+
+
+@pytest.mark.parametrize("holder", ["shipping", "delivery", "entrega", "destino"])
+def test_address_lines_make_an_address(holder: str) -> None:
+    document = {holder: {"address_line_1": "Boa Vista 12", "address2": "ap 3",
+                         "zip": "01452-000", "number": "12", "city": "São Paulo", "method": "pac"}}  # fmt: skip
+    expected = {holder: {"address_line_1": "SANITIZED_ADDRESS", "address2": "SANITIZED_ADDRESS",
+                         "zip": "SANITIZED_CEP", "number": "SANITIZED_ADDRESS",
+                         "city": "São Paulo", "method": "pac"}}  # fmt: skip
+    assert _json_out(document) == expected
+
+
+def test_an_order_next_to_an_address_keeps_its_number() -> None:
+    document = {
+        "order": {"address": {"street": "Boa Vista"}, "number": "PED-123", "zip": "01452000"}
+    }
+    assert _json_out(document) == {
+        "order": {
+            "address": {"street": "SANITIZED_ADDRESS"},
+            "number": "PED-123",
+            "zip": "01452000",
+        }
+    }

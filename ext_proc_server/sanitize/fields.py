@@ -166,8 +166,7 @@ _ID_DOCUMENT_COMPACT = frozenset(
 # What describes such a document rather than numbers it.
 _ID_DOCUMENT_META = frozenset(
     {"validade", "vencimento", "categoria", "category", "expiry", "expiration", "expires",
-     "emissao", "issued", "orgao", "emissor", "expedidor", "uf", "estado", "state", "data",
-     "date", "dt", "pontos", "points", "zona", "secao", "tipo"}
+     "pontos", "points", "zona", "secao", "tipo"}
 )  # fmt: skip
 _RG_COMPACT = frozenset(
     {"identidade", "numeroidentidade", "carteiraidentidade", "carteiradeidentidade",
@@ -301,7 +300,37 @@ def _object_plan(
 ) -> tuple[Place, tuple[str | None, ...] | None]:
     place = object_place(parent, holder, frozenset(keys))
     verdicts = tuple(builtin_verdict(place, key) for key in keys)
+    typed = typed_pair(keys)
+    if typed is not None and verdicts[typed[1]] is None:
+        verdicts = (*verdicts[: typed[1]], TYPED, *verdicts[typed[1] + 1 :])
     return place, verdicts if any(v is not None for v in verdicts) else None
+
+
+# A typed entry: {"tipo": "telefone", "valor": "..."}, {"type": "RG", "number": "..."}:
+# its value is what its type names (TYPED until the type is read: typed_class).
+TYPED = Verdict("typed")
+_TYPE_KEYS = frozenset({"tipo", "type", "kind", "categoria", "category", "tipocontato",
+                        "tipodocumento", "documenttype", "contacttype"})  # fmt: skip
+_TYPED_VALUE_KEYS = frozenset({"valor", "value", "numero", "number", "nro", "num", "conteudo",
+                               "contato", "contact", "dado", "descricao"})  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def typed_pair(keys: tuple[str, ...]) -> tuple[int, int] | None:
+    """The indexes of an entry's type and value members, if it is a typed entry
+    (a few members, one naming a type and one a value)."""
+    compact = [_compact(key_words(key)) for key in keys] if 2 <= len(keys) <= 6 else []
+    types = [i for i, c in enumerate(compact) if c in _TYPE_KEYS]
+    values = [i for i, c in enumerate(compact) if c in _TYPED_VALUE_KEYS]
+    return (types[0], values[0]) if len(types) == 1 == len(values) else None
+
+
+def typed_class(place: Place, kind: object) -> Verdict | None:
+    """The class a typed entry's type names ("telefone", "CELULAR", "RG", "cnh")."""
+    if type(kind) is not str or not kind or len(kind) > 40:
+        return None
+    found = field_class(place, kind)
+    return None if found in (None, MAYBE_NAME, NAME_IF_WORDS) else found
 
 
 def announces_personal(key: str) -> bool:
@@ -348,7 +377,7 @@ def field_class(place: Place, key: str) -> Verdict | None:
     if "rg" in owned or compact in _RG_COMPACT or "identidade" in owned:
         return None if owned & _RG_META else RG
     if owned & _ID_DOCUMENT_WORDS or compact in _ID_DOCUMENT_COMPACT:
-        return None if owned & _ID_DOCUMENT_META else RG
+        return None if owned & (_ID_DOCUMENT_META | _RG_META) else RG
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
     if owned & _PHONE_WORDS and not owned & _NOT_PHONE:

@@ -297,6 +297,8 @@ class _JsonEditor:
             k = self.k
             if k in todo:
                 self._key(k)
+            if cls is fields.TYPED:
+                cls = self._typed(members, keys, place)
             kind = type(value)
             if kind is str:
                 self.k = k + 2
@@ -316,6 +318,17 @@ class _JsonEditor:
         path.pop()
         places.pop()
 
+    @staticmethod
+    def _typed(
+        members: dict[str, Any] | _Members, keys: tuple[str, ...], place: fields.Place
+    ) -> str | None:
+        """The class of a typed entry's value, from its type member's value."""
+        pair = fields.typed_pair(keys)
+        if pair is None:
+            return None
+        kind = members[pair[0]][1] if type(members) is _Members else members[keys[pair[0]]]
+        return fields.typed_class(place, kind)
+
     def _opened_gap(self) -> None:
         """The last member's number or literal is the first of gap ``self.k``: a value
         after this object in the same gap ([{"n": 1}, 912345678]) is counted from it,
@@ -333,6 +346,9 @@ class _JsonEditor:
         place = fields.object_place(self.places[-1], holder, frozenset(keys))
         parents = [p for p in self.path if type(p) is str]
         found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
+        typed = fields.typed_pair(keys)
+        if typed is not None and found[typed[1]] is None:
+            found = (*found[: typed[1]], fields.TYPED, *found[typed[1] + 1 :])
         return place, found if any(cls is not None for cls in found) else None
 
     def _skipped(self, values: Iterable[Any]) -> bool:

@@ -284,3 +284,42 @@ def test_an_order_next_to_an_address_keeps_its_number() -> None:
             "zip": "01452000",
         }
     }
+
+
+# -- typed entries ----------------------------------------------------------------------
+# {"tipo": "telefone", "valor": "912345678"}: the value's class is named by a sibling's
+# value, not by its key; a bare phone number or an RG number there went out as it came.
+
+RULES_SANITIZER = sanitizer(sanitize_fields={"apelido": "name"})
+
+
+@pytest.mark.parametrize("s", [SANITIZER, RULES_SANITIZER])
+@pytest.mark.parametrize(
+    ("entry", "token"),
+    [({"tipo": "CELULAR", "valor": "912345678"}, "SANITIZED_PHONE"),
+     ({"type": "phone", "value": 11912345678}, "SANITIZED_PHONE"),
+     ({"tipo": "whatsapp", "principal": True, "valor": "11 91234-5678"}, "SANITIZED_PHONE"),
+     ({"tipo": "RG", "numero": "123456789", "orgao": "SSP"}, "SANITIZED_DOCUMENT"),
+     ({"tipoDocumento": "CNH", "numero": "12345678901"}, "SANITIZED_DOCUMENT")],
+)  # fmt: skip
+def test_a_typed_entry_is_read_by_its_type(entry: dict, token: str, s: object) -> None:
+    value_key = next(k for k in entry if k in ("valor", "value", "numero"))
+    document = {"cliente": {"id": 1, "contatos": [entry, entry]}}
+    out = _json_out(document, s)
+    assert out["cliente"]["contatos"] == [{**entry, value_key: token}] * 2  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [{"tipo": "site", "valor": "loja.com"}, {"type": "sku", "value": "912345678"},
+     {"type": "pix", "value": 12.5},
+     {"tipo": "telefone", "valor": "N/A"}],
+)  # fmt: skip
+def test_a_typed_entry_naming_nothing_personal_stays(entry: dict) -> None:
+    document = {"cliente": {"contatos": [entry]}}
+    assert _json_out(document) == document
+
+
+def test_a_product_attribute_stays() -> None:
+    document = {"cliente": {"id": 1}, "produto": {"atributos": [{"tipo": "nome", "valor": "Polo"}]}}
+    assert _json_out(document) == document

@@ -87,9 +87,10 @@ def sanitize_json_lines(run: Run, text: str, where: str) -> str | None:
     """JSON Lines (NDJSON): one document per line, each edited as one; None unless
     every line that is not blank is a document. Replacements are located at ``where``
     (a pointer would not say which line)."""
-    lines = text.split("\n")
-    if len(lines) < 2:
+    first = text.lstrip().partition("\n")[0].rstrip()
+    if _CLOSING.get(first[:1]) != first[-1:]:  # a document over many lines, cut or not
         return None
+    lines = text.split("\n")
     lines_run = run.child(run.charset)
     for i, line in enumerate(lines):
         if line.strip():

@@ -5,16 +5,30 @@ request's own query is (``?cpf=...&nome=Jo%C3%A3o+Pereira``).
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote_plus
 
-from ext_proc_server.sanitize.fields import Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.fields import (
+    FieldRules,
+    Verdict,
+    flat_classes,
+    resolved,
+    value_fits,
+)
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 
 # A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#").
 _QUERY = re.compile(r"\?([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
 _PARAMETER = re.compile(r"([^&;=]+)=([^&;]*)")
+
+
+@functools.lru_cache(maxsize=1024)
+def _classes(rules: FieldRules, names: tuple[str, ...]) -> dict[str, str]:
+    """A page's links repeat their parameters: each set is read once (the dict is
+    shared: read it, never change it)."""
+    return flat_classes(names, rules)
 
 
 def scrub_with_urls(run: Run, text: str) -> str:
@@ -42,8 +56,8 @@ def url_field_hits(run: Run, text: str) -> list[Hit]:
     rules = run.scanner.field_rules
     for query in _QUERY.finditer(text):
         parameters = list(_PARAMETER.finditer(text, query.start(1), query.end(1)))
-        names = [unquote_plus(p.group(1)) for p in parameters]
-        classes = flat_classes(names, rules)
+        names = tuple(unquote_plus(p.group(1)) for p in parameters)
+        classes = _classes(rules, names)
         if not classes:
             continue
         for parameter, name in zip(parameters, names, strict=True):

@@ -171,7 +171,11 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
             out.append(run.scrub(piece))
             continue
         head, content = piece[:split_at], piece[split_at + gap :]
-        body, tail = (content[:-2], "\r\n") if content.endswith("\r\n") else (content, "")
+        body, tail = content, ""
+        for ending in ("\r\n", "\n"):  # the line break before the next delimiter
+            if content.endswith(ending):
+                body, tail = content[: -len(ending)], ending
+                break
         name_match = _PART_NAME.search(head)
         cls = _checked(classes.get(name_match.group(1)), body) if name_match else None
         part_type = _PART_TYPE.search(head)

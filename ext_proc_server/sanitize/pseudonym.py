@@ -89,7 +89,13 @@ class Replacer:
             base = self._digits(cls, compact, 8) + "0001"
             return _in_layout(value, base + _stdnum_cnpj.calc_check_digits(base))
         if cls == "phone":
-            return _in_layout(value, self._phone(v.only_digits(value), value))
+            digits = v.only_digits(value)
+            if not digits.isdigit():
+                # "912345678 ramal 2", a trailing ";" or line break: its digits alone are
+                # replaced (_phone would hand back the value as it came).
+                digits = "".join(filter(str.isdigit, value))
+                return _digits_in_layout(value, self._phone(digits, value))
+            return _in_layout(value, self._phone(digits, value))
         if cls == "name":
             return fakes.fake_name(self.pick, value)
         if cls == "birth_date":
@@ -132,6 +138,12 @@ def _in_layout(original: str, chars: str) -> str:
     for ch in original:
         out.append(next(fresh, "0") if ch.isalnum() else ch)
     return "".join(out)
+
+
+def _digits_in_layout(original: str, digits: str) -> str:
+    """Put ``digits`` where ``original`` had digits, keeping everything else."""
+    fresh = iter(digits)
+    return "".join(next(fresh, "0") if ch.isdigit() else ch for ch in original)
 
 
 def cpf_check_digits(base: str) -> str:

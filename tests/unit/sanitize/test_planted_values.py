@@ -323,3 +323,34 @@ def test_a_typed_entry_naming_nothing_personal_stays(entry: dict) -> None:
 def test_a_product_attribute_stays() -> None:
     document = {"cliente": {"id": 1}, "produto": {"atributos": [{"tipo": "nome", "valor": "Polo"}]}}
     assert _json_out(document) == document
+
+
+# -- a phone-named field's value with more than the number ----------------------------
+# With pseudonyms, a value holding a character that is neither a digit nor a separator
+# ("912345678\n" in a multipart part written with bare line breaks, a trailing
+# no-break space) came back as it went in. "912345678 ramal 2" or a list's "912345678;"
+# was not read as a phone at all. A multipart part ending in a bare "\n" lost it.
+
+PHONE_VALUES = ["912345678 ramal 2", "912345678;", "9123-4567\u00a0", "(11) 3456-7890 Ext. 12"]
+
+
+@pytest.mark.parametrize("s", [SANITIZER, PSEUDONYMS])
+@pytest.mark.parametrize("value", PHONE_VALUES)
+def test_a_phone_with_an_extension_or_a_trailing_mark(value: str, s: object) -> None:
+    out = _json_out({"telefone": value, "id": 4}, s)
+    fresh = out["telefone"]  # type: ignore[index]
+    assert out["id"] == 4  # type: ignore[index]
+    number = value.partition(" r")[0].partition(" E")[0].rstrip(";\u00a0")
+    assert number not in fresh and number[-4:] not in fresh
+
+
+@pytest.mark.parametrize("s", [SANITIZER, PSEUDONYMS])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_multipart_part_keeps_its_line_break(s: object, newline: str) -> None:
+    part = f'--b{newline}Content-Disposition: form-data; name="telefone"{newline}{newline}'
+    body = f"{part}912345678{newline}--b--{newline}"
+    out = s.sanitize(  # type: ignore[attr-defined]
+        request_exchange(body=body, content_type="multipart/form-data; boundary=b")
+    ).request.body.decode()
+    assert out.startswith(part) and out.endswith(f"{newline}--b--{newline}")
+    assert "912345678" not in out and len(out.splitlines()) == len(body.splitlines())

@@ -98,15 +98,19 @@ def plausible_run_start(size: int, first: str) -> bool:
 
 def could_be_phone(value: str) -> bool:
     """A phone-named field's value: 8 to 15 digits written as a phone is."""
-    written = _PHONE_CHARS.fullmatch(value.strip())
-    if written is None:
-        return False
+    written = value.strip()
+    if _PHONE_CHARS.fullmatch(written) is None:
+        extended = _EXTENDED_PHONE.fullmatch(written)
+        if extended is None:
+            return False
+        written = extended.group(1)
     # Only ASCII digits are left once its separators go (C calls, no per-character step).
-    return 8 <= len(written.group(1).translate(_SEPARATORS_DROPPED)) <= 15
+    return 8 <= len(written.translate(_SEPARATORS_DROPPED)) <= 15
 
 
+_PHONE_CHARS = re.compile(r"\+?[0-9 ().-]{8,24}")
 # The number, then an extension ("ramal 2", "ext. 12", "x12") or a list's ";" or ",".
-_PHONE_CHARS = re.compile(
+_EXTENDED_PHONE = re.compile(
     r"(\+?[0-9 ().-]{8,24})(?: *(?:ramal|ext|extens[aã]o|r|x)\.? *[0-9]{1,6})?[;,]?",
     re.IGNORECASE,
 )

@@ -457,8 +457,8 @@ def value_fits(cls: str, value: str) -> bool:
         else:
             digits = sum(c.isdigit() for c in value)
         return 5 <= digits <= 9
-    if cls in (BIRTH_DATE, RG):
-        return any(map(str.isdigit, value))
+    if cls in (BIRTH_DATE, RG):  # an identity number has 5 digits and more, "^0.6.0" not
+        return sum(map(str.isdigit, value)) >= (1 if cls == BIRTH_DATE else 5)
     if cls == MAYBE_NAME:
         return reads_as_name(value, known=True)
     if cls == NAME_IF_WORDS:

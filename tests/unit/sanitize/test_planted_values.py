@@ -246,7 +246,9 @@ def test_identity_documents_by_name(key: str, value: str) -> None:
     "document",
     [{"cnh_validade": "2030-01-01", "cnhCategoria": "AB", "cnhUf": "SP"},
      {"vPIS": 1.65, "valorPis": 2.5, "aliquotaPis": "1.65"},
-     {"passaporte": "N/A"}],
+     {"passaporte": "N/A"},
+     # A package manifest's dependencies: versions, not document numbers.
+     {"dependencies": {"passport": "^0.6.0", "passport-local": "1.0.0", "cns": "~1.2"}}],
 )  # fmt: skip
 def test_what_describes_a_document_stays(document: dict) -> None:
     assert _json_out(document) == document

@@ -122,3 +122,62 @@ def test_report_seen_names_a_redis_failure():
 
     with pytest.raises(QueueError, match="reporting 1 repeated mappings failed"):
         asyncio.run(go())
+
+
+def test_a_response_that_drifts_back_is_queued_again_once_across_replicas(redis_server):
+    """200, then a 503 for a while, then the 200 again: each change is queued (the 503
+    replaces the stub, the 200 replaces it back), the repeats of each are not, and two
+    replicas sharing one Redis queue each change once. The claim is one per stub, holding
+    the dedup hash last queued for it."""
+    keys = RedisKeys(queue="test:script:drift-back")
+    config = CollectorConfig(
+        redis_url=redis_server.url, redis_queue=keys.queue, flush_interval=0.01, batch_size=50
+    )
+
+    def exchange(n: int, status: int) -> Exchange:
+        body = b'{"ok":1}' if status == 200 else b'{"error":"unavailable","retry":true}'
+        return Exchange(
+            id=f"{status}-{n}",
+            request=HttpRequest(method="GET", path="/items/7", authority="api.example"),
+            response=HttpResponse(
+                status=status, headers=(("content-type", "application/json"),), body=body
+            ),
+        )
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        try:
+            replicas = [
+                CapturePipeline(config, stages=default_stages(config, redis=redis, keys=keys))
+                for _ in range(2)
+            ]
+            for pipe in replicas:
+                pipe.start()
+            written = []
+            for phase, status in enumerate((200, 503, 200)):
+                # Both replicas see the phase's response, twice each.
+                for pipe in replicas:
+                    for n in range(2):
+                        assert pipe.submit(exchange(10 * phase + n, status))
+                deadline = asyncio.get_running_loop().time() + 10
+                while any(pipe.held for pipe in replicas):
+                    assert asyncio.get_running_loop().time() < deadline
+                    await asyncio.sleep(0.02)
+                written.append(await redis.xlen(keys.stream))
+            for pipe in replicas:
+                await pipe.stop()
+            statuses = [
+                decode_entry(f)[0]["response"]["status"] for _, f in await redis.xrange(keys.stream)
+            ]
+            claims = [key async for key in redis.scan_iter(match=f"{keys.dedup_prefix}*")]
+            return written, statuses, claims
+        finally:
+            await redis.delete(keys.stream)
+            async for key in redis.scan_iter(match=f"{keys.dedup_prefix}*"):
+                await redis.delete(key)
+            await redis.aclose()
+
+    written, statuses, claims = asyncio.run(go())
+    assert written == [1, 2, 3]
+    assert statuses == [200, 503, 200]
+    assert len(claims) == 1

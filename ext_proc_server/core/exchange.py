@@ -121,18 +121,27 @@ _VARY_UNMATCHED = frozenset({"", "*", "accept-encoding"})
 _CONDITIONAL = frozenset({"if-match", "if-modified-since", "if-none-match", "if-unmodified-since"})
 _RANGE = frozenset({"if-range", "range"})
 _CHOSEN_BY = {304: _CONDITIONAL, 412: _CONDITIONAL, 206: _RANGE, 416: _RANGE}
+# A 401 or 407 answers the credentials a request carried. Without any, it answers requests
+# without them (matched absent); with some, whether others are refused cannot be told once
+# they are sanitized: no stub (mapping.faithful).
+CREDENTIAL_HEADERS = {
+    401: frozenset({"authorization", "cookie"}),
+    407: frozenset({"proxy-authorization"}),
+}
 
 
 def varied_request(
     vary: str | None, request_headers: Callable[[], Pairs], *, status: int
 ) -> Varied:
     """The request headers that chose a response: those its ``Vary`` value names (``*``
-    and Accept-Encoding left out) and, for a 304, 412, 206 or 416, the conditional or range
-    headers the request sent. Lower-cased and sorted, each with the values
-    ``request_headers()`` holds for it, in order (none: not sent); its stub matches them as
-    recorded. The request's headers are read only when there may be a name."""
+    and Accept-Encoding left out), for a 304, 412, 206 or 416 the conditional or range
+    headers the request sent, and for a 401 or 407 its credential headers. Lower-cased and
+    sorted, each with the values ``request_headers()`` holds for it, in order (none: not
+    sent); its stub matches them as recorded. The request's headers are read only when
+    there may be a name."""
     chosen_by = _CHOSEN_BY.get(status)
     names = {name.strip().lower() for name in vary.split(",")} if vary else set()
+    names |= CREDENTIAL_HEADERS.get(status, frozenset())
     if not names and chosen_by is None:
         return ()
     headers = request_headers()

@@ -14,7 +14,9 @@ an encoded NUL (``%00``), a ``%`` not followed by two hex digits. Nor does a res
 that ended in trailers (Envoy sends them only when its filter asks for them): a WireMock
 stub cannot send trailers, and a gRPC answer without its ``grpc-status`` is an error. A
 gRPC error answered in headers alone (trailers-only) has no trailers: it is kept, its
-``grpc-status`` among the stub's headers.
+``grpc-status`` among the stub's headers. Nor does a 401 or 407 to a request that carried
+credentials: whether another token would be refused cannot be told once tokens are
+sanitized (an expired token's 401 would answer every canary).
 
 ``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
 limit is then served partial, with ``x-mockado-truncated: true``.
@@ -24,10 +26,11 @@ from __future__ import annotations
 
 import re
 
-from ext_proc_server.core.exchange import Exchange, HttpMessage
+from ext_proc_server.core.exchange import CREDENTIAL_HEADERS, Exchange, HttpMessage
 
 PATH_REFUSED = "request_path_refused"
 RESPONSE_TRAILERS = "response_trailers"
+CREDENTIALS_REFUSED = "response_credentials_refused"
 # An encoded NUL, or a "%" not followed by two hex digits.
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
 
@@ -47,6 +50,13 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     if not reason and response.trailers:
         # A stub has no trailers to send: a gRPC answer would lose its grpc-status.
         return RESPONSE_TRAILERS
+    credentials = CREDENTIAL_HEADERS.get(response.status)
+    if (
+        not reason
+        and credentials
+        and any(k.lower() in credentials for k, _ in exchange.request.headers)
+    ):
+        return CREDENTIALS_REFUSED
     return reason
 
 

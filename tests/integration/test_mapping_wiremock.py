@@ -22,6 +22,7 @@ from ext_proc_server.mapping import (
     ScenarioTracker,
     build_mapping,
     claim_batch,
+    skip_reason,
 )
 from ext_proc_server.mapping.stubs import TRUNCATED_HEADER
 
@@ -534,3 +535,34 @@ def test_a_304_or_206_answers_only_the_conditional_or_range_request_it_was_recor
     part = send(Range="bytes=0-3")
     assert (part.status_code, part.content) == (206, b'{"re')
     assert _recorded(send(Range="bytes=4-7")) == "full"
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["captured-order", "reversed"])
+def test_a_401_answers_only_requests_without_credentials(wm: Any, reverse: bool) -> None:
+    """A 401 to a request without credentials is its own stub, matched to requests without
+    any; a 401 to one that carried a (sanitized) token gets no stub: an expired token's
+    answer would otherwise replace the 200 every canary with a good token should get."""
+    recorded = [
+        _exchange(
+            method="GET",
+            path="/account",
+            headers=(("authorization", "Bearer SANITIZED_JWT"),),
+            redactions=frozenset({"request.header.authorization"}),
+            response_body=_reply("account"),
+        ),
+        _exchange(method="GET", path="/account", status=401, response_body=_reply("login first")),
+    ]
+    expired = _exchange(
+        method="GET",
+        path="/account",
+        headers=(("authorization", "Bearer SANITIZED_JWT"),),
+        redactions=frozenset({"request.header.authorization"}),
+        status=401,
+        response_body=_reply("token expired"),
+    )
+    assert skip_reason(expired) == "response_credentials_refused"
+    _import(wm.url, _mappings(recorded[::-1] if reverse else recorded))
+    with_token = _send(wm.url, "GET", "/account", headers={"Authorization": "Bearer canary"})
+    assert (with_token.status_code, _recorded(with_token)) == (200, "account")
+    without = _send(wm.url, "GET", "/account")
+    assert (without.status_code, _recorded(without)) == (401, "login first")

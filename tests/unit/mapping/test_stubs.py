@@ -160,6 +160,21 @@ def test_truncated_response_marked_only_when_asked() -> None:
             {},
             "response_trailers",
         ),
+        (
+            HttpResponse(status=401),
+            {"headers": (("Authorization", "Bearer x"),)},
+            "response_credentials_refused",
+        ),
+        (
+            HttpResponse(status=401),
+            {"headers": (("cookie", "sid=x"),)},
+            "response_credentials_refused",
+        ),
+        (
+            HttpResponse(status=407),
+            {"headers": (("proxy-authorization", "Basic x"),)},
+            "response_credentials_refused",
+        ),
         (None, {"body_truncated": True}, "request_truncated"),
         (
             None,

@@ -43,14 +43,6 @@ def test_claim_and_enqueue_queues_each_new_hash_once(redis_server):
     assert 0 < ttl <= 60
 
 
-async def _clear(redis: aioredis.Redis, keys: RedisKeys) -> None:
-    """Remove the test's stream and claims, and close the client."""
-    await redis.delete(keys.stream)
-    async for key in redis.scan_iter(match=f"{keys.dedup_prefix}*"):
-        await redis.delete(key)
-    await redis.aclose()
-
-
 def test_pipeline_writes_through_the_script_and_counts_dedup(redis_server):
     keys = RedisKeys(queue="test:script:pipeline")
     config = CollectorConfig(
@@ -87,7 +79,10 @@ def test_pipeline_writes_through_the_script_and_counts_dedup(redis_server):
             mappings = [decode_entry(f)[0] for _, f in await redis.xrange(keys.stream)]
             return before, after, mappings
         finally:
-            await _clear(redis, keys)
+            await redis.delete(keys.stream)
+            async for key in redis.scan_iter(match=f"{keys.dedup_prefix}*"):
+                await redis.delete(key)
+            await redis.aclose()
 
     before, after, mappings = asyncio.run(go())
     assert sorted(m["request"]["urlPath"] for m in mappings) == ["/items/1", "/items/2", "/items/3"]
@@ -177,7 +172,10 @@ def test_a_response_that_drifts_back_is_queued_again_once_across_replicas(redis_
             claims = [key async for key in redis.scan_iter(match=f"{keys.dedup_prefix}*")]
             return written, statuses, claims
         finally:
-            await _clear(redis, keys)
+            await redis.delete(keys.stream)
+            async for key in redis.scan_iter(match=f"{keys.dedup_prefix}*"):
+                await redis.delete(key)
+            await redis.aclose()
 
     written, statuses, claims = asyncio.run(go())
     assert written == [1, 2, 3]

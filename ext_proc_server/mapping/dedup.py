@@ -12,9 +12,7 @@ the stub's id still follows the request alone. With ``stateful_scenarios`` the
 whole response digest is part of the key, so every new response is kept.
 
 Two levels: an in-process LRU (:meth:`Deduplicator.is_new_locally`), then a
-Redis claim shared by every collector replica (:func:`claim_batch`). Both are kept per
-stub, holding the dedup hash last recorded for it: a response that drifts is recorded,
-and so is one that drifts back (a 503 for a minute, then the 200 again).
+Redis ``SET NX`` claim shared by every collector replica (:func:`claim_batch`).
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
 
 import orjson
 from redis import asyncio as aioredis
@@ -156,10 +153,9 @@ class Deduplicator:
         self._config = config
         self._normalizer = normalizer or NoiseNormalizer(config)
         self._capacity = config.dedup_cache_size
-        # stub key -> (the dedup hash last recorded for it, when it entered). An entry
-        # lives no longer than its Redis claim (dedup_ttl_s): a stub removed since
-        # (loader.stub_ttl_s) is then recorded again.
-        self._seen: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        # hash -> when it entered. An entry lives no longer than its Redis claim
+        # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self._max_age_s = config.dedup_ttl_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -217,27 +213,20 @@ class Deduplicator:
             return shape_digest(0, None), None
         return response_shape(response, noise=self._normalizer.noise_fields(path))
 
-    def is_new_locally(self, dedup_hash: str, stub_hash: str = "") -> bool:
-        """Check-and-set in the LRU, by the stub (``stub_hash``; "" = the dedup hash):
-        a duplicate when the stub's last recorded dedup hash is this one. Another one (the
-        response drifted, or drifted back) is new and becomes the stub's. A new one is
-        counted "unique" only once its Redis claim succeeds."""
+    def is_new_locally(self, dedup_hash: str) -> bool:
+        """Check-and-add in the LRU. A hash seen before counts as a duplicate;
+        a new one is counted "unique" only once its Redis claim succeeds."""
         if self._capacity == 0:
             return True
-        stub = stub_hash or dedup_hash
         now = self._clock()
         with self._lock:
-            entered = self._seen.get(stub)
-            if (
-                entered is not None
-                and entered[0] == dedup_hash
-                and now - entered[1] <= (self._max_age_s)
-            ):
-                self._seen.move_to_end(stub)
+            entered = self._seen.get(dedup_hash)
+            if entered is not None and now - entered <= self._max_age_s:
+                self._seen.move_to_end(dedup_hash)
                 found = True
             else:
-                self._seen[stub] = (dedup_hash, now)
-                self._seen.move_to_end(stub)
+                self._seen[dedup_hash] = now
+                self._seen.move_to_end(dedup_hash)
                 if len(self._seen) > self._capacity:
                     self._seen.popitem(last=False)
                 found = False
@@ -245,12 +234,12 @@ class Deduplicator:
             COLLECTOR_DEDUPLICATION.labels(result="duplicate").inc()
         return not found
 
-    def forget(self, stubs: Iterable[str]) -> None:
-        """Drop stub keys (as ``is_new_locally`` took them) from the LRU, e.g. after their
-        claim failed, so a later capture of the same request gets another chance."""
+    def forget(self, hashes: Iterable[str]) -> None:
+        """Drop hashes from the LRU, e.g. after their claim failed, so a later
+        capture of the same request gets another chance."""
         with self._lock:
-            for stub in stubs:
-                self._seen.pop(stub, None)
+            for dedup_hash in hashes:
+                self._seen.pop(dedup_hash, None)
 
     def __len__(self) -> int:
         with self._lock:
@@ -258,35 +247,23 @@ class Deduplicator:
 
 
 async def claim_batch(
-    redis: aioredis.Redis,
-    *,
-    keys: RedisKeys,
-    hashes: Sequence[str],
-    ttl_s: int,
-    stubs: Sequence[str] = (),
+    redis: aioredis.Redis, *, keys: RedisKeys, hashes: Sequence[str], ttl_s: int
 ) -> list[bool]:
-    """Claim each stub (``stubs``; none or "" = the dedup hash) for its dedup hash, in one
-    pipelined round trip: ``SET ... GET`` swaps the stub's claimed hash for this one.
-    True: the stub held another hash or none (new, or its response drifted or drifted
-    back), so this replica queues the mapping ("unique"); False: it held this one already
-    (another replica, or an earlier item of this batch, queued it: "duplicate")."""
+    """Claim each hash with SET NX EX in one pipelined round trip. True: this
+    replica claimed it first and queues the mapping ("unique"); False: another
+    replica (or an earlier item of this batch) did ("duplicate")."""
     if not hashes:
         return []
-    names = [stub or dedup_hash for stub, dedup_hash in zip_longest(stubs, hashes, fillvalue="")]
     try:
         async with redis.pipeline(transaction=False) as pipe:
-            for name, dedup_hash in zip(names, hashes, strict=True):
-                pipe.set(keys.dedup_claim(name), dedup_hash, ex=ttl_s, get=True)
+            for dedup_hash in hashes:
+                pipe.set(keys.dedup_claim(dedup_hash), b"1", nx=True, ex=ttl_s)
             replies = await pipe.execute()
     except RedisError as exc:
         raise QueueError(
             f"redis: dedup claim of {len(hashes)} hashes failed ({type(exc).__name__})"
         ) from exc
-    # The old value as bytes, or str from a client that decodes replies.
-    claimed = [
-        reply not in (dedup_hash, dedup_hash.encode())
-        for reply, dedup_hash in zip(replies, hashes, strict=True)
-    ]
+    claimed = [bool(reply) for reply in replies]
     unique = sum(claimed)
     if unique:
         COLLECTOR_DEDUPLICATION.labels(result="unique").inc(unique)

@@ -395,15 +395,19 @@ class CapturePipeline:
             return
         entries: list[QueueEntry] = [p.entry for p in prepared if p.entry is not None]
         combined = self._stages.claim_and_enqueue
-        hashes, stubs = [p.dedup_hash for p in prepared], [p.stub_hash for p in prepared]
         if self._dedup_enabled and combined is not None:
+            hashes = [p.dedup_hash for p in prepared]
             seen = self._repeat_claims(prepared)
-            claimed = await self._retry.run(lambda: combined(hashes, entries, seen, stubs))
+            if seen:
+                claimed = await self._retry.run(lambda: combined(hashes, entries, seen))
+            else:
+                claimed = await self._retry.run(lambda: combined(hashes, entries))
             metrics.COLLECTOR_ENQUEUED.inc(sum(claimed))
             self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
             return
         if self._dedup_enabled:
-            claimed = await self._retry.run(lambda: self._stages.claim(hashes, stubs))
+            hashes = [p.dedup_hash for p in prepared]
+            claimed = await self._retry.run(lambda: self._stages.claim(hashes))
             self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
             entries = [e for e, ok in zip(entries, claimed, strict=True) if ok]
         if not entries:

@@ -8,7 +8,6 @@ The loader (``ext_proc_server.loader.consumer``) is the consumer side.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import zip_longest
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -17,31 +16,29 @@ from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.queue_entries import FIELD_ENQUEUED_AT, FIELD_HOST, FIELD_MAPPING
 from ext_proc_server.core.redis_keys import RedisKeys
 
-# Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its stub's
-# claim holds its dedup hash already (another replica, or an earlier item, queued it),
-# else XADD, then set the claim to this hash (a response that drifted, or drifted back,
-# is queued again). XADD goes first so a failed XADD never leaves a claim behind (a retry
-# would then call the capture a duplicate and lose it). Then, when given, the item's
-# repeat claim is set: queued now or before, it is recorded.
-# KEYS: stream, the claim per item (by stub), then (optional) repeat claim per item.
-# ARGV: ttl_s, item count, mapping, host, enqueued_at, dedup hash per item, then repeat
-# values.
+# Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its
+# dedup claim exists (another replica, or an earlier item, queued it), else XADD,
+# then set the claim. XADD goes first so a failed XADD never leaves a claim behind
+# (a retry would then call the capture a duplicate and lose it). Then, when given, the
+# item's repeat claim is set: queued now or before, it is recorded.
+# KEYS: stream, claim key per item, then (optional) repeat claim per item.
+# ARGV: ttl_s, item count, mapping, host, enqueued_at per item, then repeat values.
 _CLAIM_AND_ENQUEUE_LUA = f"""
 local n = tonumber(ARGV[2])
 local with_seen = #KEYS > n + 1
 local out = {{}}
 for i = 1, n do
-  local a = 3 + (i - 1) * 4
-  if redis.call('GET', KEYS[1 + i]) ~= ARGV[a + 3] then
+  local a = 3 + (i - 1) * 3
+  if redis.call('EXISTS', KEYS[1 + i]) == 0 then
     redis.call('XADD', KEYS[1], '*', '{FIELD_MAPPING}', ARGV[a], '{FIELD_HOST}', ARGV[a + 1],
                '{FIELD_ENQUEUED_AT}', ARGV[a + 2])
-    redis.call('SET', KEYS[1 + i], ARGV[a + 3], 'EX', ARGV[1])
+    redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1])
     out[i] = 1
   else
     out[i] = 0
   end
   if with_seen then
-    redis.call('SET', KEYS[1 + n + i], ARGV[2 + 4 * n + i], 'EX', ARGV[1])
+    redis.call('SET', KEYS[1 + n + i], ARGV[2 + 3 * n + i], 'EX', ARGV[1])
   end
 end
 return out
@@ -62,21 +59,16 @@ class ClaimAndEnqueue:
         hashes: Sequence[str],
         entries: Sequence[Mapping[str, bytes | str]],
         seen: Sequence[tuple[str, str]] = (),
-        stubs: Sequence[str] = (),
     ) -> list[bool]:
         """-> claimed (and queued) per item; raises QueueError on Redis errors. ``seen``:
-        (name, value) of each item's repeat claim, or () for none. ``stubs``: each item's
-        stub key, whose claim holds its dedup hash (none or "": the dedup hash)."""
+        (name, value) of each item's repeat claim, or () for none."""
         if not hashes:
             return []
         keys = [self._keys.stream]
         args = [self._ttl_s, str(len(hashes))]
-        named = zip_longest(stubs, hashes, entries, fillvalue="")
-        for stub, dedup_hash, entry in named:
-            keys.append(self._keys.dedup_claim(stub or dedup_hash))
-            args += (
-                entry[FIELD_MAPPING], entry[FIELD_HOST], entry[FIELD_ENQUEUED_AT], dedup_hash
-            )  # fmt: skip
+        for dedup_hash, entry in zip(hashes, entries, strict=True):
+            keys.append(self._keys.dedup_claim(dedup_hash))
+            args += (entry[FIELD_MAPPING], entry[FIELD_HOST], entry[FIELD_ENQUEUED_AT])
         if seen:
             if len(seen) != len(hashes):
                 raise ValueError("claim and enqueue: one repeat claim per item")

@@ -77,13 +77,11 @@ class Stages:
 
     sanitize: Callable[[Exchange], Exchange]
     dedup: Callable[[Exchange], Keyed]
-    # (dedup hash, stub key) -> new locally; the stub key "" means the dedup hash.
-    is_new_locally: Callable[[str, str], bool]
+    is_new_locally: Callable[[str], bool]
     # -> the WireMock mapping, or None when skipped on purpose (the stage counted why).
     build_mapping: Callable[[Keyed], dict[str, Any] | None]
     # (hashes) -> claimed?, one per hash; raises on Redis errors.
-    # (dedup hashes, their stub keys) -> claimed per item.
-    claim: Callable[[Sequence[str], Sequence[str]], Awaitable[list[bool]]]
+    claim: Callable[[Sequence[str]], Awaitable[list[bool]]]
     # (entries) -> None; raises on Redis errors.
     enqueue: Callable[[Sequence[QueueEntry]], Awaitable[None]]
     # Optional: claim and enqueue in one step (one Redis round trip per batch).
@@ -164,7 +162,7 @@ def map_sanitized(
             # sanitizer left it as it was.
             repeats.fingerprint_from(repeat_key, keyed.response_json)
         # is_new_locally and claim count collector_deduplication_operations_total.
-        if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash, keyed.stub_hash):
+        if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash):
             return Prepared(keyed.dedup_hash, None, repeat_key, keyed.stub_hash)
         mapping = stages.build_mapping(keyed)
         if mapping is None:
@@ -230,7 +228,7 @@ class DedupStage:
 
     def __init__(self, deduplicator: Deduplicator) -> None:
         self._deduplicator = deduplicator
-        self.is_new_locally: Callable[[str, str], bool] = deduplicator.is_new_locally
+        self.is_new_locally: Callable[[str], bool] = deduplicator.is_new_locally
 
     def __call__(self, exchange: Exchange) -> Keyed:
         keys = self._deduplicator.keys(exchange)
@@ -280,9 +278,9 @@ class RedisStages:
         self._unique = metrics.COLLECTOR_DEDUPLICATION.labels(result="unique")
         self._duplicate = metrics.COLLECTOR_DEDUPLICATION.labels(result="duplicate")
 
-    async def claim(self, hashes: Sequence[str], stubs: Sequence[str] = ()) -> list[bool]:
+    async def claim(self, hashes: Sequence[str]) -> list[bool]:
         return await claim_batch(
-            self._redis, keys=self._keys, hashes=list(hashes), ttl_s=self._ttl_s, stubs=stubs
+            self._redis, keys=self._keys, hashes=list(hashes), ttl_s=self._ttl_s
         )
 
     async def enqueue(self, entries: Sequence[QueueEntry]) -> None:
@@ -293,10 +291,9 @@ class RedisStages:
         hashes: Sequence[str],
         entries: Sequence[QueueEntry],
         seen: Sequence[tuple[str, str]] = (),
-        stubs: Sequence[str] = (),
     ) -> list[bool]:
         assert self._script is not None
-        claimed = await self._script(hashes, entries, seen, stubs)
+        claimed = await self._script(hashes, entries, seen)
         queued = sum(claimed)
         if queued:
             self._unique.inc(queued)

@@ -34,7 +34,7 @@ class FakeRedis:
         self.entries = []
         self.calls = 0
 
-    async def claim(self, hashes, stubs=()):
+    async def claim(self, hashes):
         self.calls += 1
         if self.down:
             raise QueueError("redis: down")
@@ -54,7 +54,7 @@ class FakeRedis:
 def stages(redis, *, sanitize=None, seen=None):
     seen = set() if seen is None else seen
 
-    def is_new(h, stub=""):
+    def is_new(h):
         new = h not in seen
         seen.add(h)
         return new

@@ -31,6 +31,11 @@ class RedisKeys:
         """Items that failed retry_attempts times with a terminal error, with the reason."""
         return f"{self.queue}:dead"
 
+    def stub_state(self, stub_hash: str) -> str:
+        """Whether the stub last queued for a request is an error answer ("e") or not
+        ("o"): a success recorded again after an error replaces it (mapping.dedup)."""
+        return f"{self.queue}:stub-state:{stub_hash}"
+
     def dedup_claim(self, dedup_hash: str) -> str:
         """SET NX with a TTL: the first collector replica to claim a hash queues it."""
         return f"{self.queue}:dedup:{dedup_hash}"

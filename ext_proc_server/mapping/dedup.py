@@ -13,6 +13,11 @@ whole response digest is part of the key, so every new response is kept.
 
 Two levels: an in-process LRU (:meth:`Deduplicator.is_new_locally`), then a
 Redis ``SET NX`` claim shared by every collector replica (:func:`claim_batch`).
+
+An error answer (:func:`is_error_answer`: a 5xx, 408 or 429) does not hold a stub: when a
+request's stub was last queued from one, its success seen again is queued again (a 503
+for a minute, then the 200) though its claim exists. A success never gives way to an
+error already claimed, and successes of two shapes are claimed once each, as before.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ from ext_proc_server.mapping.shapes import JsonBody, response_shape, shape_diges
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 # Holes and Templates are dataclasses: through canonical_default, as json does.
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def is_error_answer(status: int) -> bool:
+    """A 5xx, 408 or 429: an answer a service gives for a while, not one its stub keeps."""
+    return status >= 500 or status in (408, 429)
 
 
 def canonical_json(value: object, *, plain_floats: bool = False) -> bytes:
@@ -156,6 +166,8 @@ class Deduplicator:
         # hash -> when it entered. An entry lives no longer than its Redis claim
         # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
         self._seen: OrderedDict[str, float] = OrderedDict()
+        # stub key -> whether its last queued answer was an error (bounded like _seen).
+        self._stub_errors: dict[str, bool] = {}
         self._max_age_s = config.dedup_ttl_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -213,23 +225,29 @@ class Deduplicator:
             return shape_digest(0, None), None
         return response_shape(response, noise=self._normalizer.noise_fields(path))
 
-    def is_new_locally(self, dedup_hash: str) -> bool:
-        """Check-and-add in the LRU. A hash seen before counts as a duplicate;
-        a new one is counted "unique" only once its Redis claim succeeds."""
+    def is_new_locally(self, dedup_hash: str, stub_hash: str = "", error: bool = False) -> bool:
+        """Check-and-add in the LRU. A hash seen before counts as a duplicate, unless it
+        is a success (``error`` False) of a stub (``stub_hash``) last taken from an error
+        answer; a new one is counted "unique" only once its Redis claim succeeds."""
         if self._capacity == 0:
             return True
         now = self._clock()
         with self._lock:
             entered = self._seen.get(dedup_hash)
-            if entered is not None and now - entered <= self._max_age_s:
+            found = entered is not None and now - entered <= self._max_age_s
+            if found and not error and stub_hash and self._stub_errors.get(stub_hash):
+                found = False  # the success is back: it replaces the error's stub
+            if found:
                 self._seen.move_to_end(dedup_hash)
-                found = True
             else:
                 self._seen[dedup_hash] = now
                 self._seen.move_to_end(dedup_hash)
                 if len(self._seen) > self._capacity:
                     self._seen.popitem(last=False)
-                found = False
+                if stub_hash:
+                    if len(self._stub_errors) >= self._capacity:
+                        self._stub_errors.clear()
+                    self._stub_errors[stub_hash] = error
         if found:
             COLLECTOR_DEDUPLICATION.labels(result="duplicate").inc()
         return not found

@@ -398,10 +398,8 @@ class CapturePipeline:
         if self._dedup_enabled and combined is not None:
             hashes = [p.dedup_hash for p in prepared]
             seen = self._repeat_claims(prepared)
-            if seen:
-                claimed = await self._retry.run(lambda: combined(hashes, entries, seen))
-            else:
-                claimed = await self._retry.run(lambda: combined(hashes, entries))
+            stubs = [(p.stub_hash, p.error) for p in prepared]
+            claimed = await self._retry.run(lambda: combined(hashes, entries, seen, stubs))
             metrics.COLLECTOR_ENQUEUED.inc(sum(claimed))
             self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
             return

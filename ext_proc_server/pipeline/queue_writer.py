@@ -8,6 +8,7 @@ The loader (``ext_proc_server.loader.consumer``) is the consumer side.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import zip_longest
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -16,29 +17,35 @@ from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.queue_entries import FIELD_ENQUEUED_AT, FIELD_HOST, FIELD_MAPPING
 from ext_proc_server.core.redis_keys import RedisKeys
 
-# Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its
-# dedup claim exists (another replica, or an earlier item, queued it), else XADD,
-# then set the claim. XADD goes first so a failed XADD never leaves a claim behind
-# (a retry would then call the capture a duplicate and lose it). Then, when given, the
-# item's repeat claim is set: queued now or before, it is recorded.
-# KEYS: stream, claim key per item, then (optional) repeat claim per item.
-# ARGV: ttl_s, item count, mapping, host, enqueued_at per item, then repeat values.
+# Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its dedup
+# claim exists (another replica, or an earlier item, queued it) unless it is a success
+# ("o") of a stub last queued from an error answer ("e": mapping.dedup), else XADD, then
+# set the claim and the stub's state. XADD goes first so a failed XADD never leaves a
+# claim behind (a retry would then call the capture a duplicate and lose it). Then, when
+# given, the item's repeat claim is set: queued now or before, it is recorded.
+# KEYS: stream, claim key per item, stub state per item, then (optional) repeat claims.
+# ARGV: ttl_s, item count, mapping, host, enqueued_at, state per item, then repeat values.
 _CLAIM_AND_ENQUEUE_LUA = f"""
 local n = tonumber(ARGV[2])
-local with_seen = #KEYS > n + 1
+local with_seen = #KEYS > 2 * n + 1
 local out = {{}}
 for i = 1, n do
-  local a = 3 + (i - 1) * 3
-  if redis.call('EXISTS', KEYS[1 + i]) == 0 then
+  local a = 3 + (i - 1) * 4
+  local new = redis.call('EXISTS', KEYS[1 + i]) == 0
+  if not new and ARGV[a + 3] == 'o' and redis.call('GET', KEYS[1 + n + i]) == 'e' then
+    new = true
+  end
+  if new then
     redis.call('XADD', KEYS[1], '*', '{FIELD_MAPPING}', ARGV[a], '{FIELD_HOST}', ARGV[a + 1],
                '{FIELD_ENQUEUED_AT}', ARGV[a + 2])
     redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1])
+    redis.call('SET', KEYS[1 + n + i], ARGV[a + 3], 'EX', ARGV[1])
     out[i] = 1
   else
     out[i] = 0
   end
   if with_seen then
-    redis.call('SET', KEYS[1 + n + i], ARGV[2 + 3 * n + i], 'EX', ARGV[1])
+    redis.call('SET', KEYS[1 + 2 * n + i], ARGV[2 + 4 * n + i], 'EX', ARGV[1])
   end
 end
 return out
@@ -59,16 +66,24 @@ class ClaimAndEnqueue:
         hashes: Sequence[str],
         entries: Sequence[Mapping[str, bytes | str]],
         seen: Sequence[tuple[str, str]] = (),
+        stubs: Sequence[tuple[str, bool]] = (),
     ) -> list[bool]:
         """-> claimed (and queued) per item; raises QueueError on Redis errors. ``seen``:
-        (name, value) of each item's repeat claim, or () for none."""
+        (name, value) of each item's repeat claim, or () for none. ``stubs``: each item's
+        stub key and whether it is an error answer (none: its dedup hash, not one)."""
         if not hashes:
             return []
         keys = [self._keys.stream]
         args = [self._ttl_s, str(len(hashes))]
-        for dedup_hash, entry in zip(hashes, entries, strict=True):
+        states = []
+        for dedup_hash, entry, (stub, error) in zip_longest(
+            hashes, entries, stubs, fillvalue=("", False)
+        ):
             keys.append(self._keys.dedup_claim(dedup_hash))
-            args += (entry[FIELD_MAPPING], entry[FIELD_HOST], entry[FIELD_ENQUEUED_AT])
+            states.append(self._keys.stub_state(stub or dedup_hash))
+            mapping, host = entry[FIELD_MAPPING], entry[FIELD_HOST]
+            args += (mapping, host, entry[FIELD_ENQUEUED_AT], "e" if error else "o")
+        keys += states
         if seen:
             if len(seen) != len(hashes):
                 raise ValueError("claim and enqueue: one repeat claim per item")

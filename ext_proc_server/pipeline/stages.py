@@ -22,7 +22,7 @@ from ext_proc_server.core.hosts import host_of
 from ext_proc_server.core.queue_entries import QueueEntry
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping import faithful, matchers, stubs
-from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
+from ext_proc_server.mapping.dedup import Deduplicator, claim_batch, is_error_answer
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.mapping.shapes import JsonBody
@@ -64,6 +64,8 @@ class Prepared:
     entry: QueueEntry | None
     repeat_key: RepeatKey | None = None
     stub_hash: str = ""
+    # An error answer (mapping.dedup.is_error_answer): a success seen again replaces it.
+    error: bool = False
 
     @property
     def mapping_id(self) -> str:
@@ -77,7 +79,8 @@ class Stages:
 
     sanitize: Callable[[Exchange], Exchange]
     dedup: Callable[[Exchange], Keyed]
-    is_new_locally: Callable[[str], bool]
+    # (dedup hash, stub key, an error answer) -> new locally.
+    is_new_locally: Callable[[str, str, bool], bool]
     # -> the WireMock mapping, or None when skipped on purpose (the stage counted why).
     build_mapping: Callable[[Keyed], dict[str, Any] | None]
     # (hashes) -> claimed?, one per hash; raises on Redis errors.
@@ -162,8 +165,10 @@ def map_sanitized(
             # sanitizer left it as it was.
             repeats.fingerprint_from(repeat_key, keyed.response_json)
         # is_new_locally and claim count collector_deduplication_operations_total.
-        if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash):
-            return Prepared(keyed.dedup_hash, None, repeat_key, keyed.stub_hash)
+        response = clean.response
+        error = response is not None and is_error_answer(response.status)
+        if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash, keyed.stub_hash, error):
+            return Prepared(keyed.dedup_hash, None, repeat_key, keyed.stub_hash, error)
         mapping = stages.build_mapping(keyed)
         if mapping is None:
             return None
@@ -178,7 +183,7 @@ def map_sanitized(
         _dropped.labels(reason="internal_error").inc()
         log.exception("pipeline: mapping failed")
         return None
-    return Prepared(keyed.dedup_hash, entry, repeat_key, keyed.stub_hash)
+    return Prepared(keyed.dedup_hash, entry, repeat_key, keyed.stub_hash, error)
 
 
 def _without_bodies(exchange: Exchange) -> Exchange:
@@ -228,7 +233,7 @@ class DedupStage:
 
     def __init__(self, deduplicator: Deduplicator) -> None:
         self._deduplicator = deduplicator
-        self.is_new_locally: Callable[[str], bool] = deduplicator.is_new_locally
+        self.is_new_locally: Callable[[str, str, bool], bool] = deduplicator.is_new_locally
 
     def __call__(self, exchange: Exchange) -> Keyed:
         keys = self._deduplicator.keys(exchange)
@@ -291,9 +296,10 @@ class RedisStages:
         hashes: Sequence[str],
         entries: Sequence[QueueEntry],
         seen: Sequence[tuple[str, str]] = (),
+        stubs: Sequence[tuple[str, bool]] = (),
     ) -> list[bool]:
         assert self._script is not None
-        claimed = await self._script(hashes, entries, seen)
+        claimed = await self._script(hashes, entries, seen, stubs)
         queued = sum(claimed)
         if queued:
             self._unique.inc(queued)

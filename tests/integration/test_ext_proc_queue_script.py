@@ -122,3 +122,58 @@ def test_report_seen_names_a_redis_failure():
 
     with pytest.raises(QueueError, match="reporting 1 repeated mappings failed"):
         asyncio.run(go())
+
+
+def test_a_success_back_after_an_error_is_queued_again_once_across_replicas(redis_server):
+    """200, a 503 for a while, the 200 again: the 200 is queued again (it replaces the
+    503's stub), once for two replicas sharing one Redis; the 503 and the 200 seen once
+    more are not, and neither are two success shapes alternating (each queued once)."""
+    keys = RedisKeys(queue="test:script:error-back")
+    config = CollectorConfig(
+        redis_url=redis_server.url, redis_queue=keys.queue, flush_interval=0.01, batch_size=50
+    )
+    bodies = {200: b'{"ok":1}', 503: b'{"error":"unavailable"}', 201: b'{"ok":1,"extra":2}'}
+
+    def exchange(n: int, status: int) -> Exchange:
+        return Exchange(
+            id=f"{status}-{n}",
+            # 201 stands for the second success shape: same request, another answer.
+            request=HttpRequest(method="GET", path="/items/7", authority="api.example"),
+            response=HttpResponse(
+                status=status, headers=(("content-type", "application/json"),), body=bodies[status]
+            ),
+        )
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        try:
+            replicas = [
+                CapturePipeline(config, stages=default_stages(config, redis=redis, keys=keys))
+                for _ in range(2)
+            ]
+            for pipe in replicas:
+                pipe.start()
+            written = []
+            for phase, status in enumerate((200, 503, 200, 503, 200, 201, 200, 201)):
+                for pipe in replicas:  # both replicas see each phase twice
+                    for n in range(2):
+                        assert pipe.submit(exchange(10 * phase + n, status))
+                deadline = asyncio.get_running_loop().time() + 10
+                while any(pipe.held for pipe in replicas):
+                    assert asyncio.get_running_loop().time() < deadline
+                    await asyncio.sleep(0.02)
+                written.append(await redis.xlen(keys.stream))
+            for pipe in replicas:
+                await pipe.stop()
+            entries = await redis.xrange(keys.stream)
+            return written, [decode_entry(f)[0]["response"]["status"] for _, f in entries]
+        finally:
+            await redis.delete(keys.stream)
+            for pattern in (f"{keys.dedup_prefix}*", f"{keys.queue}:stub-state:*"):
+                async for key in redis.scan_iter(match=pattern):
+                    await redis.delete(key)
+            await redis.aclose()
+
+    written, statuses = asyncio.run(go())
+    assert written == [1, 2, 3, 3, 3, 4, 4, 4]
+    assert statuses == [200, 503, 200, 201]

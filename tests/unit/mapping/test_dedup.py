@@ -23,6 +23,7 @@ from ext_proc_server.mapping.dedup import (
     Deduplicator,
     canonical_json,
     claim_batch,
+    is_error_answer,
     request_key_hash,
 )
 from ext_proc_server.mapping.noise import (
@@ -487,3 +488,21 @@ def test_a_vary_keeps_each_representation_apart_and_no_other_key_moves() -> None
     json_one, html, absent = (keys("Accept", a) for a in ("application/json", "text/html", None))
     ids = {k.stub_hash or k.dedup_hash for k in (plain, json_one, html, absent)}
     assert len(ids) == 4
+
+
+def test_a_success_back_after_an_error_answer_is_new_and_nothing_else_comes_back() -> None:
+    """200, a 503 for a while, the 200 again: the 200 replaces the 503's stub. Then the
+    503 again is a duplicate (an error never takes a stub back), and two success shapes
+    of one stub are each new once, as before."""
+    dedup = Deduplicator(CollectorConfig())
+    steps = [
+        ("ok", False), ("err", True), ("err", True), ("ok", False), ("ok", False),
+        ("err", True), ("ok", False), ("ok2", False), ("ok", False),
+    ]  # fmt: skip
+    assert [dedup.is_new_locally(h, "stub", error) for h, error in steps] == [
+        True, True, False, True, False, False, False, True, False,
+    ]  # fmt: skip
+    # Without a stub key (or with errors only), a seen hash is a duplicate, as before.
+    assert [dedup.is_new_locally(h) for h in ("a", "a")] == [True, False]
+    assert is_error_answer(503) and is_error_answer(429) and is_error_answer(408)
+    assert not (is_error_answer(404) or is_error_answer(401) or is_error_answer(200))

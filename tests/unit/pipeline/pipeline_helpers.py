@@ -54,7 +54,7 @@ class FakeRedis:
 def stages(redis, *, sanitize=None, seen=None):
     seen = set() if seen is None else seen
 
-    def is_new(h):
+    def is_new(h, stub="", error=False):
         new = h not in seen
         seen.add(h)
         return new

@@ -124,7 +124,7 @@ def test_combined_claim_and_enqueue_is_one_call_per_batch_and_retried():
         redis = FakeRedis()
         calls = {"n": 0, "fail": 1}
 
-        async def combined(hashes, entries):
+        async def combined(hashes, entries, seen=(), stubs=()):
             calls["n"] += 1
             if calls["fail"]:
                 calls["fail"] -= 1

@@ -76,24 +76,46 @@ def collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int |
             "--http-port", str(http_port), "--workers", str(workers)]  # fmt: skip
 
 
-def start_envoys(stack: Stack, collector: dict, *, upstream_port: int, grpc_port: int) -> dict:
-    """The same bootstrap twice: "on" captures every request, "off" none (every path
-    excluded). -> {name: (listen port, admin port)}."""
+def write_capture_pair(
+    work: Path,
+    collector: Mapping[str, Any],
+    *,
+    upstream_port: int,
+    grpc_port: int,
+    timing_logs: Mapping[str, Path] | None = None,
+) -> dict[str, tuple[Path, int, int]]:
+    """The same bootstrap twice, written under ``work``: "on" captures every request, "off"
+    none (every path excluded); ``collector``: the collector settings both render with;
+    ``timing_logs``: an access log of timings per name. -> {name: (config path, listen
+    port, admin port)}."""
     config = load_config(
         None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
     )
-    envoys = {}
+    written = {}
     for name, excluded in (("on", ()), ("off", ("/",))):
         port, admin = procs.free_port(), procs.free_port()
-        path = stack.work / f"envoy-{name}.yaml"
+        path = work / f"envoy-{name}.yaml"
         envoy = LocalEnvoy(
             listen_port=port,
             admin_port=admin,
             upstream=UpstreamService(host="127.0.0.1", port=upstream_port, http2=False),
             collector_port=grpc_port,
             exclude_paths=excluded,
+            timing_log_path=str(timing_logs[name]) if timing_logs else None,
         )
         path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
+        written[name] = (path, port, admin)
+    return written
+
+
+def start_envoys(stack: Stack, collector: dict, *, upstream_port: int, grpc_port: int) -> dict:
+    """:func:`write_capture_pair`, each started and ready. -> {name: (listen port, admin
+    port)}."""
+    envoys = {}
+    pair = write_capture_pair(
+        stack.work, collector, upstream_port=upstream_port, grpc_port=grpc_port
+    )
+    for name, (path, port, admin) in pair.items():
         process = stack.start(
             procs.envoy_process(config_path=path, log_path=stack.work / f"envoy-{name}.log")
         )

@@ -286,12 +286,18 @@ def check_replay(recorded: Recorded, pipeline: Any, port: int, url: str) -> None
         assert not other.matched, f"{method} {target} {body!r} matched {recorded.target}"
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+def _replayed(examples: int) -> Any:
+    """Hypothesis settings of a replay property: ``examples`` fixed ones (derandomized, as
+    CI reruns them), each against the module's WireMock."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+@_replayed(200)
 @given(recorded=recordings())
 def test_a_stub_replays_its_recording_exactly_or_is_not_written(
     recorded: Recorded, pipeline: Any, wm: Any
@@ -299,12 +305,7 @@ def test_a_stub_replays_its_recording_exactly_or_is_not_written(
     check_replay(recorded, pipeline, wm.port, wm.url)
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@_replayed(100)
 @given(recorded=neighbours())
 def test_among_its_neighbours_a_recording_is_answered_by_its_own_stub(
     recorded: list[Recorded], pipeline: Any, wm: Any

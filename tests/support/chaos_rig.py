@@ -41,10 +41,9 @@ import httpx
 import redis as redis_sync
 import yaml
 
+from bench.ext_proc_stack import write_capture_pair
 from bench.loadgen import Request, Result, open_loop
 from control_plane.local import procs
-from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
-from ext_proc_server.core.config import load_config
 from ext_proc_server.mapping import CATCH_ALL_PRIORITY
 from tests.support import slow_collector
 from tests.support.metrics_text import by_label, scrape, total
@@ -189,24 +188,15 @@ class ChaosRig:
         self.start_collector()
         for index in range(self.loader_count):
             self.start_loader(index)
-        config = load_config(
-            None,
-            env={},
-            overrides={f"collector.{k}": v for k, v in self.settings()["collector"].items()},
-        )
         self.timing_logs = {name: self.work / f"envoy-{name}-timing.log" for name in ("on", "off")}
-        for name, excluded in (("on", ()), ("off", ("/",))):
-            port, admin = procs.free_port(), procs.free_port()
-            path = self.work / f"envoy-{name}.yaml"
-            envoy = LocalEnvoy(
-                listen_port=port,
-                admin_port=admin,
-                upstream=UpstreamService(host="127.0.0.1", port=self.upstream_port, http2=False),
-                collector_port=self.grpc_port,
-                exclude_paths=excluded,
-                timing_log_path=str(self.timing_logs[name]),
-            )
-            path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
+        pair = write_capture_pair(
+            self.work,
+            self.settings()["collector"],
+            upstream_port=self.upstream_port,
+            grpc_port=self.grpc_port,
+            timing_logs=self.timing_logs,
+        )
+        for name, (path, port, admin) in pair.items():
             envoy = self._track(
                 procs.envoy_process(
                     config_path=path,

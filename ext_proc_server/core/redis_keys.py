@@ -31,10 +31,10 @@ class RedisKeys:
         """Items that failed retry_attempts times with a terminal error, with the reason."""
         return f"{self.queue}:dead"
 
-    def stub_state(self, stub_hash: str) -> str:
-        """Whether the stub last queued for a request is an error answer ("e") or not
-        ("o"): a success recorded again after an error replaces it (mapping.dedup)."""
-        return f"{self.queue}:stub-state:{stub_hash}"
+    def stub_state(self, stub_id: str) -> str:
+        """Whether the stub (by its mapping id) was last queued from an error answer ("e")
+        or not ("o"): a success recorded again after an error replaces it (mapping.dedup)."""
+        return f"{self.queue}:stub-state:{stub_id}"
 
     def dedup_claim(self, dedup_hash: str) -> str:
         """SET NX with a TTL: the first collector replica to claim a hash queues it."""

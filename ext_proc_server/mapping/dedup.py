@@ -18,6 +18,8 @@ An error answer (:func:`is_error_answer`: a 5xx, 408 or 429) does not hold a stu
 request's stub was last queued from one, its success seen again is queued again (a 503
 for a minute, then the 200) though its claim exists. A success never gives way to an
 error already claimed, and successes of two shapes are claimed once each, as before.
+A replica that saw only the successes learns of the error from Redis when it reports
+their repeats (:meth:`Deduplicator.held_by_errors`), within a flush interval.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ class Deduplicator:
         # hash -> when it entered. An entry lives no longer than its Redis claim
         # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
         self._seen: OrderedDict[str, float] = OrderedDict()
-        # stub key -> whether its last queued answer was an error (bounded like _seen).
+        # stub id -> whether its last queued answer was an error (bounded like _seen).
         self._stub_errors: dict[str, bool] = {}
         self._max_age_s = config.dedup_ttl_s
         self._clock = clock
@@ -225,17 +227,18 @@ class Deduplicator:
             return shape_digest(0, None), None
         return response_shape(response, noise=self._normalizer.noise_fields(path))
 
-    def is_new_locally(self, dedup_hash: str, stub_hash: str = "", error: bool = False) -> bool:
+    def is_new_locally(self, dedup_hash: str, stub_id: str = "", error: bool = False) -> bool:
         """Check-and-add in the LRU. A hash seen before counts as a duplicate, unless it
-        is a success (``error`` False) of a stub (``stub_hash``) last taken from an error
-        answer; a new one is counted "unique" only once its Redis claim succeeds."""
+        is a success (``error`` False) of a stub (``stub_id``, its mapping id) last taken
+        from an error answer; a new one is counted "unique" only once its Redis claim
+        succeeds."""
         if self._capacity == 0:
             return True
         now = self._clock()
         with self._lock:
             entered = self._seen.get(dedup_hash)
             found = entered is not None and now - entered <= self._max_age_s
-            if found and not error and stub_hash and self._stub_errors.get(stub_hash):
+            if found and not error and stub_id and self._stub_errors.get(stub_id):
                 found = False  # the success is back: it replaces the error's stub
             if found:
                 self._seen.move_to_end(dedup_hash)
@@ -244,13 +247,28 @@ class Deduplicator:
                 self._seen.move_to_end(dedup_hash)
                 if len(self._seen) > self._capacity:
                     self._seen.popitem(last=False)
-                if stub_hash:
-                    if len(self._stub_errors) >= self._capacity:
-                        self._stub_errors.clear()
-                    self._stub_errors[stub_hash] = error
+                if stub_id:
+                    self._mark(stub_id, error)
         if found:
             COLLECTOR_DEDUPLICATION.labels(result="duplicate").inc()
         return not found
+
+    def held_by_errors(self, stub_ids: Iterable[str]) -> list[str]:
+        """Stubs another replica last queued from an error answer: their successes, though
+        seen here before, go to the Redis claim again. -> the ids not known here as such."""
+        newly = []
+        with self._lock:
+            for stub_id in stub_ids:
+                if not self._stub_errors.get(stub_id):
+                    self._mark(stub_id, True)
+                    newly.append(stub_id)
+        return newly
+
+    def _mark(self, stub_id: str, error: bool) -> None:
+        # Under the lock.
+        if len(self._stub_errors) >= self._capacity and stub_id not in self._stub_errors:
+            self._stub_errors.clear()
+        self._stub_errors[stub_id] = error
 
     def forget(self, hashes: Iterable[str]) -> None:
         """Drop hashes from the LRU, e.g. after their claim failed, so a later

@@ -39,7 +39,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -407,6 +407,20 @@ class RepeatIndex:
             self._recorded.move_to_end(key.local)
             if len(self._recorded) > self._capacity:
                 self._recorded.popitem(last=False)
+
+    def forget_mappings(self, mapping_ids: Iterable[str]) -> int:
+        """Forget the recorded keys of these stubs (another replica queued an error answer
+        for them: what this index holds may no longer be what they answer), so their next
+        exchanges take the full path. A scan of the LRU, run only when a stub changes
+        hands. -> how many keys were forgotten."""
+        ids = set(mapping_ids)
+        if not ids:
+            return 0
+        with self._lock:
+            stale = [local for local, entry in self._recorded.items() if entry[1] in ids]
+            for local in stale:
+                del self._recorded[local]
+        return len(stale)
 
     # -- Redis (shared keys only) -----------------------------------------------------
 

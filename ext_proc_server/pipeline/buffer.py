@@ -296,9 +296,12 @@ class CapturePipeline:
         if not counts:
             return
         try:
-            await hook(counts)
+            held = await hook(counts)
         except Exception:
             log.exception("pipeline: reporting %d repeated mappings failed", len(counts))
+            return
+        if held and self._stages.held_by_errors is not None:
+            self._stages.held_by_errors(held)
 
     async def _prepare(
         self, batch: list[tuple[Exchange, RepeatKey | None]]
@@ -398,7 +401,7 @@ class CapturePipeline:
         if self._dedup_enabled and combined is not None:
             hashes = [p.dedup_hash for p in prepared]
             seen = self._repeat_claims(prepared)
-            stubs = [(p.stub_hash, p.error) for p in prepared]
+            stubs = [(p.mapping_id, p.error) for p in prepared]
             claimed = await self._retry.run(lambda: combined(hashes, entries, seen, stubs))
             metrics.COLLECTOR_ENQUEUED.inc(sum(claimed))
             self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)

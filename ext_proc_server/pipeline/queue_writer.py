@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.queue_entries import FIELD_ENQUEUED_AT, FIELD_HOST, FIELD_MAPPING
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.stubs import mapping_id
 
 # Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its dedup
 # claim exists (another replica, or an earlier item, queued it) unless it is a success
@@ -70,7 +71,8 @@ class ClaimAndEnqueue:
     ) -> list[bool]:
         """-> claimed (and queued) per item; raises QueueError on Redis errors. ``seen``:
         (name, value) of each item's repeat claim, or () for none. ``stubs``: each item's
-        stub key and whether it is an error answer (none: its dedup hash, not one)."""
+        stub id (its mapping id) and whether it is an error answer (none: the id of its
+        dedup hash, not one)."""
         if not hashes:
             return []
         keys = [self._keys.stream]
@@ -80,7 +82,7 @@ class ClaimAndEnqueue:
             hashes, entries, stubs, fillvalue=("", False)
         ):
             keys.append(self._keys.dedup_claim(dedup_hash))
-            states.append(self._keys.stub_state(stub or dedup_hash))
+            states.append(self._keys.stub_state(stub or mapping_id(dedup_hash)))
             mapping, host = entry[FIELD_MAPPING], entry[FIELD_HOST]
             args += (mapping, host, entry[FIELD_ENQUEUED_AT], "e" if error else "o")
         keys += states
@@ -137,36 +139,47 @@ async def repeat_claims(
 # Repeats per mapping id: stamp last_seen and add to the count, all ids in one command.
 # One HINCRBY per id in a redis-py pipeline cost the collector about 13 us of CPU per id
 # (packing each command, parsing each reply); the script's arguments about 2.5 us.
-# KEYS: last_seen hash, seen_counts hash. ARGV: now, then (mapping id, count) pairs.
+# Returns the ids whose stub was last queued from an error answer ("e", see
+# _CLAIM_AND_ENQUEUE_LUA): the reporting replica may hold their success as recorded.
+# KEYS: last_seen hash, seen_counts hash, then each id's stub state.
+# ARGV: now, then (mapping id, count) pairs.
 _REPORT_SEEN_LUA = """
 local now = ARGV[1]
+local held = {}
 for i = 2, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], now)
   redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+  if redis.call('GET', KEYS[2 + i / 2]) == 'e' then
+    held[#held + 1] = ARGV[i]
+  end
 end
-return 0
+return held
 """
 
 
 class ReportSeen:
     """Repeats per mapping id, for the loader to stamp ``last_seen`` and
     ``capture_count`` on the stubs (two hashes, one round trip, one script call; the
-    loader takes them)."""
+    loader takes them). Answers which of those stubs were last queued from an error
+    answer, by any replica."""
 
     def __init__(self, redis: aioredis.Redis, *, keys: RedisKeys) -> None:
+        self._keys = keys
         self._hashes = [keys.last_seen, keys.seen_counts]
         self._script = redis.register_script(_REPORT_SEEN_LUA)
 
-    async def __call__(self, counts: Mapping[str, int], *, now_s: float) -> None:
-        """Raises QueueError on Redis errors."""
+    async def __call__(self, counts: Mapping[str, int], *, now_s: float) -> list[str]:
+        """-> the reported ids held by an error answer. Raises QueueError on Redis errors."""
         if not counts:
-            return
+            return []
         args: list[str | int] = [f"{now_s:.3f}"]
-        for mapping_id, count in counts.items():
-            args += (mapping_id, count)
+        for stub_id, count in counts.items():
+            args += (stub_id, count)
+        keys = self._hashes + [self._keys.stub_state(stub_id) for stub_id in counts]
         try:
-            await self._script(keys=self._hashes, args=args)
+            held = await self._script(keys=keys, args=args)
         except RedisError as exc:
             raise QueueError(
                 f"redis: reporting {len(counts)} repeated mappings failed ({type(exc).__name__})"
             ) from exc
+        return [value.decode() if isinstance(value, bytes) else str(value) for value in held]

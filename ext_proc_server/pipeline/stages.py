@@ -79,7 +79,7 @@ class Stages:
 
     sanitize: Callable[[Exchange], Exchange]
     dedup: Callable[[Exchange], Keyed]
-    # (dedup hash, stub key, an error answer) -> new locally.
+    # (dedup hash, stub id, an error answer) -> new locally.
     is_new_locally: Callable[[str, str, bool], bool]
     # -> the WireMock mapping, or None when skipped on purpose (the stage counted why).
     build_mapping: Callable[[Keyed], dict[str, Any] | None]
@@ -97,8 +97,12 @@ class Stages:
     repeats: RepeatIndex | None = None
     seen_in_redis: Callable[[Sequence[str]], Awaitable[list[Any]]] | None = None
     # The last_seen hook: repeats per mapping id since the last call, about once per
-    # flush_interval (None: not reported). Stub lifecycle plugs in here.
-    seen_again: Callable[[Mapping[str, int]], Awaitable[None]] | None = None
+    # flush_interval (None: not reported). Stub lifecycle plugs in here. -> the ids among
+    # them whose stub was last queued from an error answer (by any replica).
+    seen_again: Callable[[Mapping[str, int]], Awaitable[Sequence[str]]] | None = None
+    # (stub ids) -> None: stubs last queued from an error answer; what the LRUs hold as
+    # recorded for them is checked against Redis again (None: not told).
+    held_by_errors: Callable[[Sequence[str]], None] | None = None
     # The canonical destination host of a sanitized exchange, for the skip record (None:
     # the authority's host).
     canonical_host: Callable[[Exchange], str] | None = None
@@ -167,7 +171,8 @@ def map_sanitized(
         # is_new_locally and claim count collector_deduplication_operations_total.
         response = clean.response
         error = response is not None and is_error_answer(response.status)
-        if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash, keyed.stub_hash, error):
+        stub_id = stubs.mapping_id(keyed.stub_hash or keyed.dedup_hash)
+        if dedup_enabled and not stages.is_new_locally(keyed.dedup_hash, stub_id, error):
             return Prepared(keyed.dedup_hash, None, repeat_key, keyed.stub_hash, error)
         mapping = stages.build_mapping(keyed)
         if mapping is None:
@@ -267,6 +272,20 @@ class MappingStage:
         )
 
 
+class ErrorHeldStubs:
+    """Stubs another replica queued from an error answer: their successes are no longer
+    taken as recorded, neither by the dedup LRU nor by the repeat index."""
+
+    def __init__(self, deduplicator: Deduplicator, repeats: RepeatIndex | None) -> None:
+        self._deduplicator = deduplicator
+        self._repeats = repeats
+
+    def __call__(self, stub_ids: Sequence[str]) -> None:
+        newly = self._deduplicator.held_by_errors(stub_ids)
+        if newly and self._repeats is not None:
+            self._repeats.forget_mappings(newly)
+
+
 class RedisStages:
     """The Redis side: dedup claims and XADDs, separately or in one round trip."""
 
@@ -307,9 +326,9 @@ class RedisStages:
             self._duplicate.inc(len(claimed) - queued)
         return claimed
 
-    async def seen_again(self, counts: Mapping[str, int]) -> None:
+    async def seen_again(self, counts: Mapping[str, int]) -> list[str]:
         assert self._report_seen is not None
-        await self._report_seen(counts, now_s=time.time())
+        return await self._report_seen(counts, now_s=time.time())
 
     async def record_skips(self, skipped: Sequence[Skipped]) -> None:
         await skips.record_skips(self._redis, keys=self._keys, skipped=skipped)
@@ -326,7 +345,8 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
     """The real sanitizer, dedup and mapping, wired to one Redis client (None: no
     Redis; the one-round-trip script is then left out)."""
     normalizer = NoiseNormalizer(config)
-    dedup = DedupStage(Deduplicator(config, normalizer=normalizer))
+    deduplicator = Deduplicator(config, normalizer=normalizer)
+    dedup = DedupStage(deduplicator)
     writes = RedisStages(redis, keys=keys, ttl_s=config.dedup_ttl_s)
     repeats = RepeatIndex(config, normalizer=normalizer)
     return Stages(
@@ -340,6 +360,7 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
         repeats=repeats if repeats.enabled else None,
         seen_in_redis=writes.seen_in_redis if writes.has_script and repeats.shared else None,
         seen_again=writes.seen_again if redis is not None else None,
+        held_by_errors=ErrorHeldStubs(deduplicator, repeats if repeats.enabled else None),
         canonical_host=normalizer.canonical_host,
         record_skips=writes.record_skips if redis is not None else None,
     )

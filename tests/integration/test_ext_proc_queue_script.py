@@ -13,6 +13,28 @@ from ext_proc_server.core.queue_entries import decode_entry, encode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.pipeline import CapturePipeline, ClaimAndEnqueue, ReportSeen, default_stages
 
+_BODIES = {200: b'{"ok":1}', 503: b'{"error":"unavailable"}', 201: b'{"ok":1,"extra":2}'}
+
+
+def _answered(n: int, status: int, *, path: str) -> Exchange:
+    """Exchange ``n`` of ``GET path`` answered ``status`` (201 stands for a second
+    success shape: the same request, another answer)."""
+    return Exchange(
+        id=f"{status}-{n}",
+        request=HttpRequest(method="GET", path=path, authority="api.example"),
+        response=HttpResponse(
+            status=status, headers=(("content-type", "application/json"),), body=_BODIES[status]
+        ),
+    )
+
+
+async def _settled(replicas) -> None:
+    """Until no replica holds a capture (at most 10 s)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while any(pipe.held for pipe in replicas):
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.02)
+
 
 def test_claim_and_enqueue_queues_each_new_hash_once(redis_server):
     keys = RedisKeys(queue="test:script:once")
@@ -99,17 +121,23 @@ def test_report_seen_stamps_last_seen_and_adds_to_the_counts(redis_server):
             report = ReportSeen(redis, keys=keys)
             await report({}, now_s=1.0)  # nothing to report: no write
             empty = await redis.exists(keys.last_seen, keys.seen_counts)
-            await report({"m1": 3, "m2": 1}, now_s=100.25)
-            await report({"m2": 4, "m3": 2}, now_s=200.5)
-            return empty, await redis.hgetall(keys.last_seen), await redis.hgetall(keys.seen_counts)
+            held = [await report({"m1": 3, "m2": 1}, now_s=100.25)]
+            await redis.set(keys.stub_state("m2"), "e")
+            await redis.set(keys.stub_state("m3"), "o")
+            held.append(await report({"m2": 4, "m3": 2}, now_s=200.5))
+            last_seen = await redis.hgetall(keys.last_seen)
+            return empty, last_seen, await redis.hgetall(keys.seen_counts), held
         finally:
             await redis.delete(keys.last_seen, keys.seen_counts)
+            await redis.delete(keys.stub_state("m2"), keys.stub_state("m3"))
             await redis.aclose()
 
-    empty, last_seen, counts = asyncio.run(go())
+    empty, last_seen, counts, held = asyncio.run(go())
     assert empty == 0
     assert last_seen == {"m1": "100.250", "m2": "200.500", "m3": "200.500"}
     assert counts == {"m1": "3", "m2": "5", "m3": "2"}
+    # m2's stub was last queued from an error answer, m3's from a success.
+    assert held == [[], ["m2"]]
 
 
 def test_report_seen_names_a_redis_failure():
@@ -132,17 +160,6 @@ def test_a_success_back_after_an_error_is_queued_again_once_across_replicas(redi
     config = CollectorConfig(
         redis_url=redis_server.url, redis_queue=keys.queue, flush_interval=0.01, batch_size=50
     )
-    bodies = {200: b'{"ok":1}', 503: b'{"error":"unavailable"}', 201: b'{"ok":1,"extra":2}'}
-
-    def exchange(n: int, status: int) -> Exchange:
-        return Exchange(
-            id=f"{status}-{n}",
-            # 201 stands for the second success shape: same request, another answer.
-            request=HttpRequest(method="GET", path="/items/7", authority="api.example"),
-            response=HttpResponse(
-                status=status, headers=(("content-type", "application/json"),), body=bodies[status]
-            ),
-        )
 
     async def go():
         redis = aioredis.Redis.from_url(redis_server.url)
@@ -157,11 +174,8 @@ def test_a_success_back_after_an_error_is_queued_again_once_across_replicas(redi
             for phase, status in enumerate((200, 503, 200, 503, 200, 201, 200, 201)):
                 for pipe in replicas:  # both replicas see each phase twice
                     for n in range(2):
-                        assert pipe.submit(exchange(10 * phase + n, status))
-                deadline = asyncio.get_running_loop().time() + 10
-                while any(pipe.held for pipe in replicas):
-                    assert asyncio.get_running_loop().time() < deadline
-                    await asyncio.sleep(0.02)
+                        assert pipe.submit(_answered(10 * phase + n, status, path="/items/7"))
+                await _settled(replicas)
                 written.append(await redis.xlen(keys.stream))
             for pipe in replicas:
                 await pipe.stop()
@@ -177,3 +191,65 @@ def test_a_success_back_after_an_error_is_queued_again_once_across_replicas(redi
     written, statuses = asyncio.run(go())
     assert written == [1, 2, 3, 3, 3, 4, 4, 4]
     assert statuses == [200, 503, 200, 201]
+
+
+def test_a_replica_that_saw_only_the_success_queues_it_again_after_another_s_error(
+    redis_server,
+):
+    """Replica A sees the 200, then a 503 (queued: the stub now answers 503). Replica B saw
+    only the 200, and keeps seeing it as a repeat of a recorded exchange. When B reports
+    those repeats, Redis tells it the stub was last queued from an error answer, and B's
+    next 200 replaces the 503's stub, once; with the repeat claims shared in Redis."""
+    keys = RedisKeys(queue="test:script:error-elsewhere")
+    config = CollectorConfig(
+        redis_url=redis_server.url,
+        redis_queue=keys.queue,
+        flush_interval=0.01,
+        batch_size=50,
+        dedup_key="a-key-every-replica-shares-0123456789",
+    )
+
+    def exchange(n: int, status: int) -> Exchange:
+        return _answered(n, status, path="/items/9")
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        try:
+            a, b = (
+                CapturePipeline(config, stages=default_stages(config, redis=redis, keys=keys))
+                for _ in range(2)
+            )
+            a.start()
+            b.start()
+            for n, pipe in enumerate((a, b, b)):
+                assert pipe.submit(exchange(n, 200))
+                await _settled([a, b])
+            assert await redis.xlen(keys.stream) == 1
+            for n in range(2):
+                assert a.submit(exchange(10 + n, 503))
+                await _settled([a, b])
+            assert await redis.xlen(keys.stream) == 2
+            # B keeps seeing the 200; it learns of the 503 at its next report.
+            deadline = asyncio.get_running_loop().time() + 10
+            n = 20
+            while await redis.xlen(keys.stream) < 3:
+                assert asyncio.get_running_loop().time() < deadline, "the 503 kept the stub"
+                assert b.submit(exchange(n, 200))
+                n += 1
+                await _settled([a, b])
+                await asyncio.sleep(0.03)
+            for m in range(5):  # then both see it as recorded again
+                for pipe in (a, b):
+                    assert pipe.submit(exchange(100 + m, 200))
+                await _settled([a, b])
+                await asyncio.sleep(0.03)
+            await a.stop()
+            await b.stop()
+            entries = await redis.xrange(keys.stream)
+            return [decode_entry(f)[0]["response"]["status"] for _, f in entries]
+        finally:
+            async for key in redis.scan_iter(match=f"{keys.queue}*"):
+                await redis.delete(key)
+            await redis.aclose()
+
+    assert asyncio.run(go()) == [200, 503, 200]

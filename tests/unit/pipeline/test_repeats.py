@@ -267,6 +267,33 @@ def test_a_recorded_entry_lives_no_longer_than_its_dedup_claim():
     assert not dedup.is_new_locally("h")
 
 
+def test_a_stub_held_by_an_error_elsewhere_is_forgotten_by_the_index_and_the_lru():
+    """Another replica queued an error answer for "stub-1": this replica's recorded
+    success of it is no longer a repeat, and its dedup hash goes to Redis again, once."""
+    config = CollectorConfig()
+    repeats, dedup = RepeatIndex(config), Deduplicator(config)
+    key = repeats.key_of(_exchange())
+    other = repeats.key_of(dataclasses.replace(_exchange(), request=HttpRequest(
+        method="GET", path="/accounts/8", authority="api:8080")))  # fmt: skip
+    repeats.remember(key, "stub-1")
+    repeats.remember(other, "stub-2")
+    assert dedup.is_new_locally("h-200", "stub-1") and not dedup.is_new_locally("h-200", "stub-1")
+    assert dedup.held_by_errors(["stub-1", "stub-3"]) == ["stub-1", "stub-3"]
+    assert dedup.held_by_errors(["stub-1"]) == []  # known already: nothing to forget again
+    assert repeats.forget_mappings(["stub-1"]) == 1
+    assert repeats.recorded(repeats.key_of(_exchange())) is None
+    assert repeats.recorded(other) == "stub-2"
+    # The success goes to Redis again, once; an error answer of it stays a duplicate.
+    assert dedup.is_new_locally("h-200", "stub-1")
+    assert not dedup.is_new_locally("h-200", "stub-1")
+    # This replica sees the error answer itself: new once, then a duplicate; and the
+    # success after it goes to Redis again.
+    assert dedup.is_new_locally("h-503", "stub-1", error=True)
+    assert not dedup.is_new_locally("h-503", "stub-1", error=True)
+    assert dedup.held_by_errors(["stub-1"]) == []
+    assert dedup.is_new_locally("h-200", "stub-1")
+
+
 def test_the_key_a_stream_computes_is_the_one_its_exchange_gives():
     # The stream keys a repeat from the raw parts it read; the pipeline, from the built
     # exchange (when no key was handed over): both must agree, or repeats would be missed.

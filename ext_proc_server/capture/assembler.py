@@ -459,7 +459,7 @@ class StreamAssembler:
             vary = self._resp_fields.get("vary")
             key = repeats.key(
                 method=self.method,
-                host=repeats.canonical_host(self.authority, namespace=self.namespace),
+                host=repeats.destination(self.authority, namespace=self.namespace),
                 path=self.path,
                 query=query,
                 body=req_body.body,

@@ -141,9 +141,28 @@ def test_hash_changes_with_stable_values(change: dict[str, Any]) -> None:
     assert dedup.hash(_exchange(**change)) != dedup.hash(_exchange())
 
 
-def test_hash_ignores_authority_port_and_case() -> None:
+def test_hash_ignores_host_case_and_the_default_port() -> None:
     dedup = _dedup()
-    assert dedup.hash(_exchange(authority="Shop.svc:8080")) == dedup.hash(_exchange())
+    plain = dedup.hash(_exchange())
+    assert dedup.hash(_exchange(authority="Shop.svc")) == plain
+    assert dedup.hash(_exchange(authority="shop.svc:80")) == plain
+    # The key a call without a port always had (its stub's id follows it).
+    normalized = NoiseNormalizer(CollectorConfig()).normalize_request(_exchange())
+    want = _reference_key(normalized, body_limit_bytes=CollectorConfig().dedup_body_limit)
+    assert dedup.keys(_exchange(authority="shop.svc:80")).stub_hash == want
+
+
+def test_each_port_of_a_service_has_its_own_key() -> None:
+    """A Service answering one path on two ports (app and admin) records both, each its
+    own stub; a loopback host's port is the local proxy's and is left out."""
+    dedup = _dedup()
+    on_8080 = dedup.hash(_exchange(authority="shop.svc:8080"))
+    assert on_8080 == dedup.hash(_exchange(authority="SHOP.svc.cluster.local:8080"))
+    others = {dedup.hash(_exchange(authority=a)) for a in ("shop.svc:9090", "shop.svc")}
+    assert len({on_8080, *others}) == 3
+    local = dedup.hash(_exchange(authority="localhost:10000"))
+    assert local == dedup.hash(_exchange(authority="localhost:8080"))
+    assert local == dedup.hash(_exchange(authority="localhost"))
 
 
 def test_hash_counts_body_up_to_dedup_body_limit() -> None:

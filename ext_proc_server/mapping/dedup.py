@@ -3,7 +3,8 @@
 The key is a SHA-256 over the request *as the mapping will match it*: the
 upper-cased method, the destination host, the path, the sorted query, the
 canonical body (JSON with sorted keys), the request headers the response varies on
-(``Vary``, when it has one) and the port (when not the default), with noise replaced by fixed tokens
+(``Vary``, a CORS answer's Origin: ``Exchange.varied``, when there are any) and the port
+(when not the default), with noise replaced by fixed tokens
 (see :mod:`ext_proc_server.mapping.noise`). The canonical body counts up to
 ``dedup_body_limit`` bytes. The claimed key also covers the response's shape
 (status, JSON keys and types: :mod:`ext_proc_server.mapping.shapes`), so a known

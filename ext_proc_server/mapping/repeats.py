@@ -4,8 +4,8 @@ Mesh traffic is mostly repeats, and the dedup key (:mod:`ext_proc_server.mapping
 is only known after sanitizing and normalizing. A repeat is recognized earlier by a
 *repeat key*: a keyed BLAKE2b over the method, the canonical host (and the port, when not
 the default), the path, the query (sorted, noise parameters left out), the first
-``dedup_body_limit`` bytes of the request body and, when the response has a ``Vary``, the
-request headers it names, plus
+``dedup_body_limit`` bytes of the request body and, when the response has a ``Vary`` or is
+a CORS answer, the request headers that chose it (``Exchange.varied``), plus
 a *response fingerprint*: the status, content type and, for JSON, the body's shape (keys
 and value types, not values). A repeat key seen before with the same
 fingerprint is a repeat: it costs assembly, one hash and the fingerprint, and nothing is

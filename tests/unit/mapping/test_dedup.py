@@ -165,6 +165,35 @@ def test_each_port_of_a_service_has_its_own_key() -> None:
     assert local == dedup.hash(_exchange(authority="localhost"))
 
 
+def test_a_cors_answer_is_keyed_by_the_origin_it_answered() -> None:
+    """An Allow-Origin naming an origin was chosen by the request's Origin; a preflight's
+    answer by the method and headers asked for too. Without a CORS answer, or with
+    ``*`` outside a preflight, the key is the one it always was."""
+    dedup = _dedup()
+
+    def key(allow_origin: str | None, method: str = "GET", **headers: str) -> str:
+        exchange = _exchange(method=method)
+        assert exchange.response is not None
+        cors = (("access-control-allow-origin", allow_origin),) if allow_origin else ()
+        exchange = exchange.replace(
+            request=exchange.request.replace(headers=(*exchange.request.headers,
+                                                      *headers.items())),
+            response=exchange.response.replace(headers=(*exchange.response.headers, *cors)),
+        )  # fmt: skip
+        return dedup.keys(exchange).stub_hash
+
+    plain = key(None)
+    assert key(None, origin="https://a.example") == plain
+    assert key("*", origin="https://a.example") == plain
+    a = key("https://a.example", origin="https://a.example")
+    b = key("https://b.example", origin="https://b.example")
+    assert len({plain, a, b}) == 3
+    asked = {"access-control-request-method": "POST"}
+    preflight = key("*", "OPTIONS", **asked)
+    assert preflight != key(None, "OPTIONS", **asked) == key(None, "OPTIONS")
+    assert preflight != key("*", "OPTIONS", **{"access-control-request-method": "PUT"})
+
+
 def test_hash_counts_body_up_to_dedup_body_limit() -> None:
     dedup = _dedup(dedup_body_limit=40)
     long_a = {"a": "x" * 100 + "1"}

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.mapping import JsonWalk
 from ext_proc_server.mapping.noise import (
     HOLE_ANY,
@@ -260,6 +261,21 @@ def test_a_loopback_host_matches_any_port(authority: str) -> None:
     mapping = build(make_exchange(authority=authority))
     assert mapping is not None
     assert "port" not in mapping["request"]
+
+
+def test_a_cors_answer_matches_the_origin_and_the_preflight_it_answered() -> None:
+    cors = HttpResponse(status=204, headers=(("Access-Control-Allow-Origin", "https://a.example"),))
+    preflight = (("origin", "https://a.example"), ("access-control-request-method", "POST"))
+    mapping = build(make_exchange(method="OPTIONS", headers=preflight, response=cors))
+    assert mapping is not None
+    assert mapping["request"]["headers"] == {
+        "access-control-request-headers": {"absent": True},
+        "access-control-request-method": {"equalTo": "POST"},
+        "origin": {"equalTo": "https://a.example"},
+    }
+    plain = build(make_exchange(headers=(("origin", "https://a.example"),)))
+    assert plain is not None
+    assert "headers" not in plain["request"]
 
 
 @settings(max_examples=300, deadline=None)

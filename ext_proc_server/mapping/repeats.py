@@ -233,6 +233,7 @@ class RepeatIndex:
         # filtered again, and its head's hash is kept by the string. Bounded in entries
         # and in characters (the keys hold about as many again): URLs can be long.
         self._heads: dict[tuple[str, str, str, str, Pairs, Varied], str] = {}
+        self._destinations: dict[tuple[str, str], str] = {}
         self._head_chars = 0
         # Repeats found since the last flush_metrics, by level: plain ints under the lock
         # (a Prometheus inc takes its own lock, about 6k instructions a repeat each).
@@ -363,10 +364,19 @@ class RepeatIndex:
 
     def destination(self, authority: str, *, namespace: str) -> str:
         """The canonical host, and the port when the dedup key holds it (not the default),
-        so a call to another port of one Service is never taken for a repeat."""
-        host = self._hosts.canonical(authority, namespace=namespace)
-        port = matched_port(authority)
-        return f"{host}\x00{port}" if told_apart(port) else host
+        so a call to another port of one Service is never taken for a repeat. Kept per
+        (authority, namespace), without the lock, as the heads are: every repeat asks."""
+        key = (authority, namespace)
+        found = self._destinations.get(key)
+        if found is None:
+            found = self._hosts.canonical(authority, namespace=namespace)
+            port = matched_port(authority)
+            if told_apart(port):
+                found = f"{found}\x00{port}"
+            if len(self._destinations) >= _HEAD_CACHE_SIZE:
+                self._destinations.clear()
+            self._destinations[key] = found
+        return found
 
     # -- the in-process LRU -----------------------------------------------------------
 

@@ -315,7 +315,7 @@ def _capture(logical: Logical, rng: random.Random, n: int, config: CollectorConf
         response_body = json.dumps(reply).encode()
     else:
         content_type, response_body = logical.respond
-    authority = f"{logical.host}:8080"
+    authority = logical.host  # as the canaries send it: no port
     limit = stream_meta((), config=config).limit_for(authority, path)
     return Exchange(
         id=f"{logical.key}-{n}",

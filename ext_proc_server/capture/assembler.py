@@ -41,7 +41,7 @@ from ext_proc_server.capture.protos import (
     header_pairs,
 )
 from ext_proc_server.core.config import KIB, CollectorConfig
-from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs, varied_request
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs, varied_of
 from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of
 from ext_proc_server.core.names import (
     ATTR_CLUSTER_NAME,
@@ -129,7 +129,7 @@ _REQUEST_FIELDS = frozenset(
 )
 _RESPONSE_FIELDS = frozenset(
     {":status", "content-length", "transfer-encoding", "content-encoding", "content-type", "vary"}
-)
+) | {"access-control-allow-origin"}  # a CORS answer's (varied_of)
 
 
 def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | None:
@@ -456,17 +456,16 @@ class StreamAssembler:
         if repeats is not None:
             flags, status = resp_body.truncated | (bool(resp_body.dropped) << 1), self.status or 0
             content_type = _media_type(self._resp_fields.get("content-type"))
-            vary = self._resp_fields.get("vary")
             key = repeats.key(
                 method=self.method,
-                host=repeats.canonical_host(self.authority, namespace=self.namespace),
+                host=repeats.destination(self.authority, namespace=self.namespace),
                 path=self.path,
                 query=query,
                 body=req_body.body,
                 # What became of the request body, as RepeatIndex.key_of counts it.
                 body_state="dropped" if req_body.dropped else "truncated" if req_truncated else "",
                 response=ResponseFacts(status, content_type, resp_body.body, flags),
-                varied=varied_request(vary, self._request_pairs, status=status),
+                varied=varied_of(self._resp_fields, self._request_pairs, status, self.method),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT

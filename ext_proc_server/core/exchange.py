@@ -128,30 +128,75 @@ CREDENTIAL_HEADERS = {
     401: frozenset({"authorization", "cookie"}),
     407: frozenset({"proxy-authorization"}),
 }
+# The CORS answer header whose value tells a CORS answer (varied_request), and the
+# preflight's request headers.
+ALLOW_ORIGIN_HEADER = "access-control-allow-origin"
+REQUEST_METHOD_HEADER = "access-control-request-method"
+_BY_ORIGIN = frozenset({"origin"})
+_BY_PREFLIGHT = frozenset({REQUEST_METHOD_HEADER, "access-control-request-headers"})
 
 
 def varied_request(
-    vary: str | None, request_headers: Callable[[], Pairs], *, status: int
+    vary: str | None,
+    request_headers: Callable[[], Pairs],
+    *,
+    status: int,
+    allow_origin: str | None = None,
+    method: str = "",
 ) -> Varied:
     """The request headers that chose a response: those its ``Vary`` value names (``*``
     and Accept-Encoding left out), for a 304, 412, 206 or 416 the conditional or range
-    headers the request sent, and for a 401 or 407 its credential headers. Lower-cased and
-    sorted, each with the values ``request_headers()`` holds for it, in order (none: not
-    sent); its stub matches them as recorded. The request's headers are read only when
-    there may be a name."""
+    headers the request sent, for a 401 or 407 its credential headers, and for a CORS
+    answer (``allow_origin``: its Access-Control-Allow-Origin) the CORS request headers.
+    Lower-cased and sorted, each with the values ``request_headers()`` holds for it, in
+    order (none: not sent); its stub matches them as recorded. The request's headers are
+    read only when there may be a name."""
     chosen_by = _CHOSEN_BY.get(status)
     names = {name.strip().lower() for name in vary.split(",")} if vary else set()
     names |= CREDENTIAL_HEADERS.get(status, frozenset())
-    if not names and chosen_by is None:
+    if not names and chosen_by is None and allow_origin is None:
         return ()
     headers = request_headers()
     if chosen_by is not None:
         # Those the request sent: an answer to a request without any, nothing chose.
         names.update(key.lower() for key, _ in headers if key.lower() in chosen_by)
+    if allow_origin is not None:
+        names |= _cors_chosen_by(allow_origin, headers, method=method)
     return tuple(
         (name, tuple(value for key, value in headers if key.lower() == name))
         for name in sorted(names - _VARY_UNMATCHED)
     )
+
+
+def varied_of(
+    response_fields: Mapping[str, str],
+    request_headers: Callable[[], Pairs],
+    status: int,
+    method: str,
+) -> Varied:
+    """:func:`varied_request` of a response known by the first value of each header it
+    reads (lower-cased names): the capture's repeat path, which decodes no other one."""
+    return varied_request(
+        response_fields.get("vary"),
+        request_headers,
+        status=status,
+        allow_origin=response_fields.get(ALLOW_ORIGIN_HEADER),
+        method=method,
+    )
+
+
+def _cors_chosen_by(allow_origin: str, headers: Pairs, *, method: str) -> frozenset[str]:
+    """A CORS answer naming an origin was chosen by the request's Origin, ``Vary: Origin``
+    or not (many servers echo it without one): served to another origin, the browser
+    refuses it. A preflight's answer (OPTIONS with Access-Control-Request-Method; any
+    Allow-Origin, ``*`` too) also by the method and headers it asked for, which servers
+    echo in Access-Control-Allow-Methods and -Headers."""
+    names = _BY_ORIGIN if allow_origin.strip() != "*" else frozenset()
+    if method.upper() == "OPTIONS" and any(
+        key.lower() == REQUEST_METHOD_HEADER for key, _ in headers
+    ):
+        names |= _BY_PREFLIGHT
+    return names
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,13 +271,19 @@ class Exchange:
 
     @property
     def varied(self) -> Varied:
-        """The request headers that chose its response (every ``Vary`` line), with their
-        values: :func:`varied_request`."""
+        """The request headers that chose its response (every ``Vary`` line, a CORS
+        answer's), with their values: :func:`varied_request`."""
         response = self.response
         if response is None:
             return ()
         vary = ",".join(value for key, value in response.headers if key.lower() == "vary")
-        return varied_request(vary, lambda: self.request.headers, status=response.status)
+        return varied_request(
+            vary,
+            lambda: self.request.headers,
+            status=response.status,
+            allow_origin=response.header(ALLOW_ORIGIN_HEADER),
+            method=self.request.method,
+        )
 
     def replace(self, **changes: Any) -> Exchange:
         """A copy with ``changes`` applied (see :func:`evolve`)."""

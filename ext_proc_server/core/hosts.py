@@ -14,11 +14,14 @@ IPs, ``localhost`` and every other name (``example.com``) stay as they are.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
+# Where a Host without a port is sent: mocks are called over plain HTTP (docs/serving.md).
+HTTP_DEFAULT_PORT = 80
 # An RFC 1123 label (Kubernetes Service and namespace names), and the same with fnmatch
 # wildcards for host patterns.
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -58,6 +61,34 @@ def port_of(authority: str) -> str:
     if not sep or not port.isdigit() or (":" in head and not head.endswith("]")):
         return ""
     return port
+
+
+@lru_cache(maxsize=_CACHE_SIZE)  # read for every repeat, from a few authorities
+def matched_port(authority: str) -> int:
+    """The port a stub recorded for ``authority`` matches, as WireMock reads it from Host
+    (Jetty: no port is 80): the authority's own, 80 when it has none. 0 (any port) for a
+    loopback host (``localhost``, 127.0.0.0/8, ``::1``), whose port is the local capture
+    proxy's own and never the one the mocks are called on, and for no authority."""
+    host = host_of(authority)
+    if not host or host == "localhost" or host.endswith(".localhost") or _is_loopback(host):
+        return 0
+    port = port_of(authority)
+    return int(port) if port else HTTP_DEFAULT_PORT
+
+
+def told_apart(port: int) -> bool:
+    """Whether ``port`` (:func:`matched_port`) joins the dedup key, the stub id and the
+    repeat key: any but the default and any port, so their keys stay what they were."""
+    return port not in (0, HTTP_DEFAULT_PORT)
+
+
+def _is_loopback(host: str) -> bool:
+    if not (host[0].isdigit() or ":" in host):
+        return False  # a name: no parse, no exception
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=_CLUSTER_CACHE_SIZE)

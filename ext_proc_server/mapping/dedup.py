@@ -2,8 +2,9 @@
 
 The key is a SHA-256 over the request *as the mapping will match it*: the
 upper-cased method, the destination host, the path, the sorted query, the
-canonical body (JSON with sorted keys) and the request headers the response varies on
-(``Vary``, when it has one), with noise replaced by fixed tokens
+canonical body (JSON with sorted keys), the request headers the response varies on
+(``Vary``, a CORS answer's Origin: ``Exchange.varied``, when there are any) and the port
+(when not the default), with noise replaced by fixed tokens
 (see :mod:`ext_proc_server.mapping.noise`). The canonical body counts up to
 ``dedup_body_limit`` bytes. The claimed key also covers the response's shape
 (status, JSON keys and types: :mod:`ext_proc_server.mapping.shapes`), so a known
@@ -39,6 +40,7 @@ from redis.exceptions import RedisError
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.exchange import Exchange, HttpResponse
+from ext_proc_server.core.hosts import told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping.noise import (
@@ -118,6 +120,9 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
         # Only with a Vary: every other request keeps the key (and the stub id) it had.
         varied = [[name, list(values)] for name, values in normalized.varied]
         digest.update(b"\x00vary\x00" + canonical_json(varied, plain_floats=True))
+    if told_apart(normalized.port):
+        # Only on a port of its own: a call to the default port keeps its key and stub id.
+        digest.update(b"\x00port\x00%d" % normalized.port)
     return digest.hexdigest()
 
 

@@ -39,8 +39,7 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     exact constraint and 1 per typed or partial one; optional ones count 0."""
     pattern: dict[str, Any] = {"method": normalized.method}
     specificity = 0
-    if normalized.host:
-        pattern["host"] = host_matcher(normalized.host, normalized.host_aliases)
+    pattern.update(destination_matchers(normalized))
     if normalized.path_is_stable:
         pattern["urlPath"] = normalized.path
         specificity += 2 * len(normalized.segments)
@@ -139,6 +138,19 @@ def _ambiguous_repeats(pairs: tuple[tuple[str, Normalized], ...]) -> bool:
         if pairs[at] == pairs[at - 1] and not isinstance(pairs[at][1], Hole):
             return True
     return False
+
+
+def destination_matchers(normalized: NormalizedRequest) -> dict[str, Any]:
+    """``host`` and ``port``, each when known. WireMock's host is Host without its port and
+    its port Host's port (80 when there is none), so one Service's ports answer the same
+    path apart (docs/mappings.md "Ports"). The port adds no specificity: two ports never
+    match one request, and priorities stay as they were."""
+    out: dict[str, Any] = {}
+    if normalized.host:
+        out["host"] = host_matcher(normalized.host, normalized.host_aliases)
+    if normalized.port:
+        out["port"] = normalized.port
+    return out
 
 
 def host_matcher(host: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
-from ext_proc_server.core.hosts import url_host
+from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
     NonFiniteNumber,
@@ -105,8 +105,8 @@ _PLAIN, _NOISE, _TIME_LIKE = 0, 1, 2
 _PLAIN_FLOAT_MIN, _PLAIN_FLOAT_END = 1e-4, 1e16
 
 
-# Field names repeat across exchanges (JSON keys, query names): fold each once.
-# Field names recur on every call; the caches are bounded so a client cannot grow them.
+# Field names (JSON keys, query names) recur on every call: each is folded once, in caches
+# bounded so that a client cannot grow them.
 FIELD_KEY_CACHE_SIZE = 8192
 
 
@@ -123,11 +123,9 @@ def _is_time_like(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Hole:
-    """A whole value that is dynamic.
-
-    ``any`` matches any value or none (a noise field, a redacted location);
-    ``string``/``number`` need a value of that JSON type (a UUID, an epoch).
-    """
+    """A whole value that is dynamic. ``any`` matches any value or none (a noise field, a
+    redacted location); ``string``/``number`` need a value of that JSON type (a UUID, an
+    epoch)."""
 
     kind: Literal["any", "string", "number"]
 
@@ -177,7 +175,7 @@ class NormalizedBody:
 class NormalizedRequest:
     method: str
     # The canonical host (core.hosts.ClusterHosts) as WireMock's host matcher compares it:
-    # lower-cased, no port, IPv6 in brackets.
+    # lower-cased, no port (``port``), IPv6 in brackets.
     host: str
     path: str
     segments: tuple[Normalized, ...]
@@ -190,6 +188,8 @@ class NormalizedRequest:
     # The request headers the response varies on (Vary), each with its values (none: not
     # sent; a sanitized one is a hole): they select what the stub answers.
     varied: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
+    # The port the stub matches (core.hosts.matched_port: 80 when none, 0: any).
+    port: int = 0
 
     @property
     def path_is_stable(self) -> bool:
@@ -303,8 +303,7 @@ class NoiseNormalizer:
         host = self.canonical_host(exchange)
         return NormalizedRequest(
             method=request.method.upper(),
-            # WireMock's host matcher compares an IPv6 literal in brackets.
-            host=url_host(host),
+            host=url_host(host),  # as WireMock compares it (NormalizedRequest.host)
             host_aliases=self._hosts.aliases(host),
             path=path,
             segments=self._segments(path, redactions),
@@ -313,6 +312,7 @@ class NoiseNormalizer:
                 request, part="request", path=path, redactions=redactions, fields=fields
             ),
             varied=self._varied(exchange, redactions),
+            port=matched_port(request.authority),
         )
 
     def _varied(

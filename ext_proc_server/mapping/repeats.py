@@ -2,9 +2,10 @@
 
 Mesh traffic is mostly repeats, and the dedup key (:mod:`ext_proc_server.mapping.dedup`)
 is only known after sanitizing and normalizing. A repeat is recognized earlier by a
-*repeat key*: a keyed BLAKE2b over the method, the canonical host, the path, the query
-(sorted, noise parameters left out), the first ``dedup_body_limit`` bytes of the
-request body and, when the response has a ``Vary``, the request headers it names, plus
+*repeat key*: a keyed BLAKE2b over the method, the canonical host (and the port, when not
+the default), the path, the query (sorted, noise parameters left out), the first
+``dedup_body_limit`` bytes of the request body and, when the response has a ``Vary`` or is
+a CORS answer, the request headers that chose it (``Exchange.varied``), plus
 a *response fingerprint*: the status, content type and, for JSON, the body's shape (keys
 and value types, not values). A repeat key seen before with the same
 fingerprint is a repeat: it costs assembly, one hash and the fingerprint, and nothing is
@@ -45,6 +46,7 @@ from typing import NamedTuple
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs, Varied
+from ext_proc_server.core.hosts import matched_port, told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
 from ext_proc_server.mapping.shapes import NOT_JSON, JsonBody, load_json
@@ -231,6 +233,7 @@ class RepeatIndex:
         # filtered again, and its head's hash is kept by the string. Bounded in entries
         # and in characters (the keys hold about as many again): URLs can be long.
         self._heads: dict[tuple[str, str, str, str, Pairs, Varied], str] = {}
+        self._destinations: dict[tuple[str, str], str] = {}
         self._head_chars = 0
         # Repeats found since the last flush_metrics, by level: plain ints under the lock
         # (a Prometheus inc takes its own lock, about 6k instructions a repeat each).
@@ -251,7 +254,7 @@ class RepeatIndex:
         response: ResponseFacts | None,
         varied: Varied = (),
     ) -> RepeatKey:
-        """The repeat key of a raw exchange's parts. ``host``: the canonical host;
+        """The repeat key of a raw exchange's parts. ``host``: :meth:`destination`;
         ``body_state``: "", "truncated" or "dropped" (what became of the request body);
         ``varied``: the request headers the response varies on (``Exchange.varied``)."""
         parts = (method, host, path, body_state, query, varied)
@@ -350,7 +353,7 @@ class RepeatIndex:
         state = "dropped" if request.body_dropped else "truncated" if request.body_truncated else ""
         return self.key(
             method=request.method,
-            host=self._hosts.canonical(request.authority, namespace=exchange.namespace),
+            host=self.destination(request.authority, namespace=exchange.namespace),
             path=request.path,
             query=request.query,
             body=request.body,
@@ -359,8 +362,21 @@ class RepeatIndex:
             varied=exchange.varied,
         )
 
-    def canonical_host(self, authority: str, *, namespace: str) -> str:
-        return self._hosts.canonical(authority, namespace=namespace)
+    def destination(self, authority: str, *, namespace: str) -> str:
+        """The canonical host, and the port when the dedup key holds it (not the default),
+        so a call to another port of one Service is never taken for a repeat. Kept per
+        (authority, namespace), without the lock, as the heads are: every repeat asks."""
+        key = (authority, namespace)
+        found = self._destinations.get(key)
+        if found is None:
+            found = self._hosts.canonical(authority, namespace=namespace)
+            port = matched_port(authority)
+            if told_apart(port):
+                found = f"{found}\x00{port}"
+            if len(self._destinations) >= _HEAD_CACHE_SIZE:
+                self._destinations.clear()
+            self._destinations[key] = found
+        return found
 
     # -- the in-process LRU -----------------------------------------------------------
 

@@ -259,7 +259,7 @@ def recording(
         query=query_pairs(query) if query else (),
         headers=headers,
         body=body,
-        authority=f"{HOST}:8080",
+        authority=HOST,
     )
     exchange = Exchange(id="e", request=request, response=response, namespace="shop")
     return Recorded(method, target, headers, body, exchange)

@@ -123,12 +123,17 @@ def _mapping(authority: str, namespace: str, body: bytes) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("captured_as", "namespace"),
-    [("api", "payments"), ("api.payments:8080", "orders"), ("api.payments.svc.cluster.local", "")],
+    ("captured_as", "namespace", "port"),
+    [
+        ("api", "payments", ""),
+        ("api.payments:8080", "orders", ":8080"),
+        ("api.payments.svc.cluster.local", "", ""),
+    ],
 )
 def test_every_alias_of_a_service_matches_and_another_service_does_not(
-    wiremock, captured_as: str, namespace: str
+    wiremock, captured_as: str, namespace: str, port: str
 ) -> None:
+    """Every name of the Service, on the port it was called on (none: none or :80)."""
     wiremock.reset()
     mapping = _mapping(captured_as, namespace, b'{"service":"api.payments"}')
     external = _mapping("api.payments.example.com", "payments", b'{"service":"external"}')
@@ -140,18 +145,15 @@ def test_every_alias_of_a_service_matches_and_another_service_does_not(
         response = httpx.get(f"{wiremock.url}/balance", headers={"Host": host}, timeout=10)
         return response.json().get("service") if response.status_code == 200 else None
 
-    for alias in (
-        "api",
-        "API:8080",
-        "api.payments",
-        "api.payments:80",
-        "api.payments.svc",
-        "api.payments.svc.cluster.local",
-        "api.payments.svc.cluster.local.:8443",
-    ):
-        assert served(alias) == "api.payments", alias
+    names = ("api", "API", "api.payments", "api.payments.svc", "api.payments.svc.cluster.local",
+             "api.payments.svc.cluster.local.")  # fmt: skip
+    for alias in names:
+        assert served(alias + port) == "api.payments", alias
+        assert served(alias + (port or ":80")) == "api.payments", alias
+        assert served(alias + (":8443" if port else ":8080")) is None, alias
     for other in ("web", "api.orders", "web.payments.svc.cluster.local", "api.payments.svc.x"):
-        assert served(other) is None, other
+        assert served(other + port) is None, other
     # An external host matches only itself.
     assert served("api.payments.example.com") == "external"
-    assert served("API.Payments.Example.com:443") == "external"
+    assert served("API.Payments.Example.com:80") == "external"
+    assert served("api.payments.example.com:443") is None

@@ -13,96 +13,27 @@ import httpx
 import pytest
 from redis import asyncio as aioredis
 
-from ext_proc_server.core.config import CollectorConfig
-from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping import (
-    Deduplicator,
-    NoiseNormalizer,
-    ScenarioTracker,
-    build_mapping,
     claim_batch,
     skip_reason,
 )
 from ext_proc_server.mapping.stubs import TRUNCATED_HEADER
+from tests.integration.wiremock_stubs import (
+    JSON_CT,
+    answered,
+    canary_call,
+    load_stubs,
+    recording,
+    reply,
+    stubs_of,
+)
 
 pytestmark = pytest.mark.integration
 
 UUID_A = "3f2b8c1e-1111-4222-8333-444455556666"
 UUID_B = "9a8b7c6d-2222-4333-8444-555566667777"
-JSON_CT = (("content-type", "application/json"),)
 FORM_CT = (("content-type", "application/x-www-form-urlencoded"),)
-
-
-def _exchange(
-    *,
-    method: str,
-    path: str,
-    host: str = "shop.svc",
-    query: tuple[tuple[str, str], ...] = (),
-    headers: tuple[tuple[str, str], ...] = (),
-    body: bytes = b"",
-    status: int = 200,
-    response_body: bytes = b"",
-    response_headers: tuple[tuple[str, str], ...] = JSON_CT,
-    redactions: frozenset[str] = frozenset(),
-    response_truncated: bool = False,
-) -> Exchange:
-    return Exchange(
-        id="x",
-        sanitized=True,
-        namespace="shop",
-        workload="web",
-        redactions=redactions,
-        request=HttpRequest(
-            method=method,
-            path=path,
-            query=query,
-            headers=headers,
-            body=body,
-            authority=f"{host}:8080",
-        ),
-        response=HttpResponse(
-            status=status,
-            headers=response_headers,
-            body=response_body,
-            body_truncated=response_truncated,
-        ),
-    )
-
-
-def _reply(tag: str) -> bytes:
-    return json.dumps({"recorded": tag}).encode()
-
-
-def _mappings(exchanges: list[Exchange], **config: Any) -> list[dict[str, Any]]:
-    cfg = CollectorConfig(**config)
-    normalizer = NoiseNormalizer(cfg)
-    dedup = Deduplicator(cfg, normalizer=normalizer)
-    tracker = ScenarioTracker()
-    out = []
-    for exchange in exchanges:
-        dedup_hash = dedup.hash(exchange)
-        if not dedup.is_new_locally(dedup_hash):
-            continue
-        mapping = build_mapping(
-            exchange, dedup_hash=dedup_hash, config=cfg, normalizer=normalizer, scenarios=tracker
-        )
-        assert mapping is not None
-        out.append(mapping)
-    return out
-
-
-def _import(url: str, mappings: list[dict[str, Any]]) -> None:
-    resp = httpx.post(
-        f"{url}/__admin/mappings/import",
-        json={
-            "mappings": mappings,
-            "importOptions": {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False},
-        },
-        timeout=30,
-    )
-    assert resp.status_code == 200, resp.text
 
 
 @pytest.fixture
@@ -110,33 +41,6 @@ def wm(wiremock: Any) -> Iterator[Any]:
     wiremock.reset()
     yield wiremock
     wiremock.reset()
-
-
-def _send(
-    url: str,
-    method: str,
-    path: str,
-    *,
-    host: str = "shop.svc",
-    params: list[tuple[str, str]] | None = None,
-    json_body: Any = None,
-    content: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    all_headers = {"Host": host, **(headers or {})}
-    if json_body is not None:
-        content = json.dumps(json_body).encode()
-        all_headers.setdefault("Content-Type", "application/json")
-    # A fresh connection per call: Jetty may keep a connection's first Host casing.
-    return httpx.request(
-        method, url + path, params=params, content=content, headers=all_headers, timeout=10
-    )
-
-
-def _recorded(resp: httpx.Response) -> str | None:
-    if resp.status_code == 404 and "Request was not matched" in resp.text:
-        return None
-    return resp.json().get("recorded")
 
 
 CANARY_HEADERS = {
@@ -149,7 +53,7 @@ CANARY_HEADERS = {
 
 def _variant_recordings() -> list[Any]:
     return [
-        _exchange(
+        recording(
             method="POST",
             path="/orders",
             query=(("store", "12"), ("_", "1700000000000"), ("lang", "en")),
@@ -170,41 +74,41 @@ def _variant_recordings() -> list[Any]:
             ).encode(),
             redactions=frozenset({"request.body.json:/card", "request.header.authorization"}),
             status=201,
-            response_body=_reply("order"),
+            response_body=reply("order"),
         ),
-        _exchange(
+        recording(
             method="GET",
             path=f"/orders/{UUID_A}",
             query=(("expand", "lines"), ("api_key", "SANITIZED_API_KEY")),
             redactions=frozenset({"request.query.api_key"}),
-            response_body=_reply("order-by-id"),
+            response_body=reply("order-by-id"),
         ),
-        _exchange(
+        recording(
             method="GET",
             path="/users/SANITIZED_EMAIL/profile",
             redactions=frozenset({"request.path.1"}),
-            response_body=_reply("profile"),
+            response_body=reply("profile"),
         ),
-        _exchange(
+        recording(
             method="POST",
             path="/login",
             headers=FORM_CT,
             body=b"user=bob&password=SANITIZED_PASSWORD&_csrf=abc",
             redactions=frozenset({"request.body.form.password"}),
-            response_body=_reply("login"),
+            response_body=reply("login"),
         ),
-        _exchange(
+        recording(
             method="POST",
             path="/soap",
             headers=(("content-type", "text/xml"),),
             body=f"<req><id>{UUID_A}</id><op>get</op></req>".encode(),
-            response_body=_reply("soap"),
+            response_body=reply("soap"),
         ),
-        _exchange(
+        recording(
             method="GET",
             path="/tags",
             query=(("t", "a"), ("t", "b")),
-            response_body=_reply("tags"),
+            response_body=reply("tags"),
         ),
     ]
 
@@ -230,31 +134,36 @@ def _canary_variants(url: str) -> list[tuple[str, Any]]:
     return [
         (
             "order",
-            _send(url, "POST", "/orders", params=params, json_body=order, headers=CANARY_HEADERS),
+            canary_call(
+                url, "POST", "/orders", params=params, json_body=order, headers=CANARY_HEADERS
+            ),
         ),
-        ("order", _send(url, "POST", "/orders", params=params[::2], json_body=order)),
-        ("order", _send(url, "POST", "/orders", params=params, json_body={**order, "card": 4111})),
+        ("order", canary_call(url, "POST", "/orders", params=params[::2], json_body=order)),
         (
             "order",
-            _send(url, "POST", "/orders", params=params, json_body={**order, "new_field": 1}),
+            canary_call(url, "POST", "/orders", params=params, json_body={**order, "card": 4111}),
+        ),
+        (
+            "order",
+            canary_call(url, "POST", "/orders", params=params, json_body={**order, "new_field": 1}),
         ),
         (
             "order-by-id",
-            _send(
+            canary_call(
                 url,
                 "GET",
                 f"/orders/{UUID_B}",
                 params=[("api_key", "canary-key"), ("expand", "lines")],
             ),
         ),
-        ("order-by-id", _send(url, "GET", f"/orders/{UUID_B}", params=[("expand", "lines")])),
+        ("order-by-id", canary_call(url, "GET", f"/orders/{UUID_B}", params=[("expand", "lines")])),
         (
             "profile",
-            _send(url, "GET", "/users/someone@example.org/profile", headers=CANARY_HEADERS),
+            canary_call(url, "GET", "/users/someone@example.org/profile", headers=CANARY_HEADERS),
         ),
         (
             "login",
-            _send(
+            canary_call(
                 url,
                 "POST",
                 "/login",
@@ -264,14 +173,16 @@ def _canary_variants(url: str) -> list[tuple[str, Any]]:
         ),
         (
             "soap",
-            _send(
+            canary_call(
                 url, "POST", "/soap", content=f"<req><id>{UUID_B}</id><op>get</op></req>".encode()
             ),
         ),
-        ("tags", _send(url, "GET", "/tags", params=[("t", "b"), ("t", "a")])),
+        ("tags", canary_call(url, "GET", "/tags", params=[("t", "b"), ("t", "a")])),
         (
             "order-by-id",
-            _send(url, "GET", f"/orders/{UUID_B}", host="SHOP.svc", params=[("expand", "lines")]),
+            canary_call(
+                url, "GET", f"/orders/{UUID_B}", host="SHOP.svc", params=[("expand", "lines")]
+            ),
         ),
     ]
 
@@ -280,88 +191,95 @@ def _wrong_requests(url: str) -> list[Any]:
     """Near misses of the recordings: none may get a recorded answer."""
     order, params = ORDER, PARAMS
     return [
-        _send(url, "POST", "/orders", params=[("store", "13"), ("lang", "en")], json_body=order),
-        _send(url, "POST", "/orders", params=params, json_body={**order, "qty": 3}),
-        _send(
+        canary_call(
+            url, "POST", "/orders", params=[("store", "13"), ("lang", "en")], json_body=order
+        ),
+        canary_call(url, "POST", "/orders", params=params, json_body={**order, "qty": 3}),
+        canary_call(
             url,
             "POST",
             "/orders",
             params=params,
             json_body={**order, "customer": {"tier": "silver"}},
         ),
-        _send(url, "POST", "/orders", params=params, json_body={**order, "tags": ["red"]}),
-        _send(url, "GET", f"/orders/{UUID_B}", params=[("expand", "none")]),
-        _send(url, "GET", "/orders/x/y"),
-        _send(url, "GET", "/users/a/b/profile"),
-        _send(
+        canary_call(url, "POST", "/orders", params=params, json_body={**order, "tags": ["red"]}),
+        canary_call(url, "GET", f"/orders/{UUID_B}", params=[("expand", "none")]),
+        canary_call(url, "GET", "/orders/x/y"),
+        canary_call(url, "GET", "/users/a/b/profile"),
+        canary_call(
             url,
             "POST",
             "/login",
             content=b"user=eve&password=x",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         ),
-        _send(url, "POST", "/soap", content=f"<req><id>{UUID_B}</id><op>put</op></req>".encode()),
-        _send(url, "GET", "/tags", params=[("t", "a")]),
-        _send(url, "GET", "/tags", params=[("t", "a"), ("t", "b"), ("t", "c")]),
-        _send(url, "GET", f"/orders/{UUID_B}", host="billing.svc", params=[("expand", "lines")]),
+        canary_call(
+            url, "POST", "/soap", content=f"<req><id>{UUID_B}</id><op>put</op></req>".encode()
+        ),
+        canary_call(url, "GET", "/tags", params=[("t", "a")]),
+        canary_call(url, "GET", "/tags", params=[("t", "a"), ("t", "b"), ("t", "c")]),
+        canary_call(
+            url, "GET", f"/orders/{UUID_B}", host="billing.svc", params=[("expand", "lines")]
+        ),
     ]
 
 
 def test_canary_variants_match_and_wrong_requests_do_not(wm: Any) -> None:
     recorded = _variant_recordings()
-    mappings = _mappings(recorded)
+    mappings = stubs_of(recorded)
     assert len(mappings) == len(recorded)
-    _import(wm.url, mappings)
+    load_stubs(wm.url, mappings)
     canaries = _canary_variants(wm.url)
     for expected, resp in canaries:
-        assert _recorded(resp) == expected, (expected, resp.status_code, resp.text[:300])
+        assert answered(resp) == expected, (expected, resp.status_code, resp.text[:300])
     assert canaries[0][1].status_code == 201
     for resp in _wrong_requests(wm.url):
-        assert _recorded(resp) is None, resp.text[:300]
+        assert answered(resp) is None, resp.text[:300]
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["captured-order", "reversed"])
 def test_cross_host_isolation_and_overlapping_queries(wm: Any, reverse: bool) -> None:
     recorded = [
-        _exchange(method="GET", path="/status", host="payments.svc", response_body=_reply("pay")),
-        _exchange(method="GET", path="/status", host="billing.svc", response_body=_reply("bill")),
-        _exchange(
+        recording(method="GET", path="/status", host="payments.svc", response_body=reply("pay")),
+        recording(method="GET", path="/status", host="billing.svc", response_body=reply("bill")),
+        recording(
             method="GET",
             path="/search",
             query=(("q", "x"), ("page", "2")),
-            response_body=_reply("p2"),
+            response_body=reply("p2"),
         ),
-        _exchange(method="GET", path="/search", query=(("q", "x"),), response_body=_reply("p1")),
-        _exchange(
+        recording(method="GET", path="/search", query=(("q", "x"),), response_body=reply("p1")),
+        recording(
             method="POST",
             path="/find",
             headers=JSON_CT,
             body=b'{"q":"x","limit":5}',
-            response_body=_reply("lim"),
+            response_body=reply("lim"),
         ),
-        _exchange(
+        recording(
             method="POST",
             path="/find",
             headers=JSON_CT,
             body=b'{"q":"x"}',
-            response_body=_reply("nolim"),
+            response_body=reply("nolim"),
         ),
     ]
     # Without priorities the stub added last wins ties: try both orders.
-    _import(wm.url, _mappings(recorded[::-1] if reverse else recorded))
+    load_stubs(wm.url, stubs_of(recorded[::-1] if reverse else recorded))
     url = wm.url
-    assert _recorded(_send(url, "GET", "/status", host="payments.svc")) == "pay"
-    assert _recorded(_send(url, "GET", "/status", host="billing.svc:9000")) == "bill"
-    assert _recorded(_send(url, "GET", "/status", host="other.svc")) is None
-    assert _recorded(_send(url, "GET", "/search", params=[("page", "2"), ("q", "x")])) == "p2"
-    assert _recorded(_send(url, "GET", "/search", params=[("q", "x")])) == "p1"
-    assert _recorded(_send(url, "POST", "/find", json_body={"limit": 5, "q": "x"})) == "lim"
-    assert _recorded(_send(url, "POST", "/find", json_body={"q": "x"})) == "nolim"
+    assert answered(canary_call(url, "GET", "/status", host="payments.svc")) == "pay"
+    assert answered(canary_call(url, "GET", "/status", host="billing.svc:80")) == "bill"
+    assert answered(canary_call(url, "GET", "/status", host="billing.svc:9000")) is None
+    assert answered(canary_call(url, "GET", "/status", host="other.svc")) is None
+    assert answered(canary_call(url, "GET", "/search", params=[("page", "2"), ("q", "x")])) == "p2"
+    assert answered(canary_call(url, "GET", "/search", params=[("q", "x")])) == "p1"
+    assert answered(canary_call(url, "POST", "/find", json_body={"limit": 5, "q": "x"})) == "lim"
+    assert answered(canary_call(url, "POST", "/find", json_body={"q": "x"})) == "nolim"
 
 
 def test_stateful_scenario_replays_responses_in_order(wm: Any) -> None:
     recorded = [
-        _exchange(
+        recording(
             method="GET",
             path="/cart",
             query=(("cb", str(n)),),
@@ -369,28 +287,28 @@ def test_stateful_scenario_replays_responses_in_order(wm: Any) -> None:
         )
         for n, tag in enumerate(["empty", "one", "one", "two"], start=1)
     ]
-    mappings = _mappings(recorded, stateful_scenarios=True)
+    mappings = stubs_of(recorded, stateful_scenarios=True)
     assert len(mappings) == 3
-    _import(wm.url, mappings)
-    seen = [_recorded(_send(wm.url, "GET", "/cart", params=[("cb", "x")])) for _ in range(5)]
+    load_stubs(wm.url, mappings)
+    seen = [answered(canary_call(wm.url, "GET", "/cart", params=[("cb", "x")])) for _ in range(5)]
     assert seen == ["empty", "one", "two", "empty", "one"]
 
 
 def test_response_shapes_and_remove_by_metadata(wm: Any) -> None:
     recorded = [
-        _exchange(
+        recording(
             method="GET",
             path="/big",
             response_body=b'{"recorded": "big", "items": [1, 2',
             response_truncated=True,
         ),
-        _exchange(
+        recording(
             method="GET",
             path="/blob",
             response_headers=(("content-type", "application/octet-stream"),),
             response_body=b"\x89PNG\x00\xff",
         ),
-        _exchange(
+        recording(
             method="GET",
             path="/cookie",
             response_headers=(
@@ -399,19 +317,19 @@ def test_response_shapes_and_remove_by_metadata(wm: Any) -> None:
                 ("set-cookie", "theme=dark"),
                 ("content-length", "999"),
             ),
-            response_body=_reply("cookie"),
+            response_body=reply("cookie"),
         ),
     ]
-    other = _exchange(method="GET", path="/other", response_body=_reply("other"))
+    other = recording(method="GET", path="/other", response_body=reply("other"))
     other = other.replace(namespace="payments")
-    _import(wm.url, [*_mappings(recorded, truncated_responses="mark"), *_mappings([other])])
+    load_stubs(wm.url, [*stubs_of(recorded, truncated_responses="mark"), *stubs_of([other])])
     url = wm.url
-    big = _send(url, "GET", "/big")
+    big = canary_call(url, "GET", "/big")
     assert big.headers[TRUNCATED_HEADER] == "true"
     assert big.text == '{"recorded": "big", "items": [1, 2'
-    blob = _send(url, "GET", "/blob")
+    blob = canary_call(url, "GET", "/blob")
     assert blob.content == b"\x89PNG\x00\xff"
-    cookie = _send(url, "GET", "/cookie")
+    cookie = canary_call(url, "GET", "/cookie")
     assert cookie.headers.get_list("set-cookie") == ["sid=SANITIZED_COOKIE", "theme=dark"]
     assert cookie.json() == {"recorded": "cookie"}
 
@@ -423,7 +341,7 @@ def test_response_shapes_and_remove_by_metadata(wm: Any) -> None:
     assert resp.status_code == 200
     remaining = wm.mappings()
     assert [m["metadata"]["mockado"]["namespace"] for m in remaining] == ["payments"]
-    assert _recorded(_send(url, "GET", "/other")) == "other"
+    assert answered(canary_call(url, "GET", "/other")) == "other"
 
 
 def test_claim_batch_three_replicas_claim_each_hash_once(redis_server: Any) -> None:
@@ -456,39 +374,39 @@ def test_a_response_that_varies_answers_only_the_request_headers_it_was_recorded
     vary = (*JSON_CT, ("vary", "Accept, Accept-Encoding"))
     vary_user = (*JSON_CT, ("Vary", "accept-encoding"), ("vary", "authorization"))
     recorded = [
-        _exchange(
+        recording(
             method="GET",
             path="/catalog",
             headers=(("accept", "application/json"), ("accept-encoding", "gzip")),
             response_headers=vary,
-            response_body=_reply("json"),
+            response_body=reply("json"),
         ),
-        _exchange(
+        recording(
             method="GET",
             path="/catalog",
             headers=(("Accept", "text/html"),),
             response_headers=vary,
-            response_body=_reply("html"),
+            response_body=reply("html"),
         ),
-        _exchange(
-            method="GET", path="/me", response_headers=vary_user, response_body=_reply("anon")
+        recording(
+            method="GET", path="/me", response_headers=vary_user, response_body=reply("anon")
         ),
-        _exchange(
+        recording(
             method="GET",
             path="/me",
             headers=(("authorization", "Bearer SANITIZED_JWT"),),
             redactions=frozenset({"request.header.authorization"}),
             response_headers=vary_user,
-            response_body=_reply("user"),
+            response_body=reply("user"),
         ),
     ]
-    mappings = _mappings(recorded[::-1] if reverse else recorded)
+    mappings = stubs_of(recorded[::-1] if reverse else recorded)
     assert len(mappings) == 4
-    _import(wm.url, mappings)
+    load_stubs(wm.url, mappings)
     url = wm.url
 
     def answer(path: str, **headers: str) -> str | None:
-        return _recorded(_send(url, "GET", path, headers=headers))
+        return answered(canary_call(url, "GET", path, headers=headers))
 
     assert answer("/catalog", Accept="application/json", **{"Accept-Encoding": "br"}) == "json"
     assert answer("/catalog", Accept="text/html") == "html"
@@ -506,15 +424,15 @@ def test_a_304_or_206_answers_only_the_conditional_or_range_request_it_was_recor
     conditional or range headers exactly; the plain request keeps its 200, and a request
     with another ETag or range gets that full 200, as a server may answer."""
     recorded = [
-        _exchange(method="GET", path="/logo", response_body=_reply("full")),
-        _exchange(
+        recording(method="GET", path="/logo", response_body=reply("full")),
+        recording(
             method="GET",
             path="/logo",
             headers=(("if-none-match", '"v1"'),),
             status=304,
             response_headers=(("etag", '"v1"'),),
         ),
-        _exchange(
+        recording(
             method="GET",
             path="/logo",
             headers=(("range", "bytes=0-3"),),
@@ -523,18 +441,18 @@ def test_a_304_or_206_answers_only_the_conditional_or_range_request_it_was_recor
             response_body=b'{"re',
         ),
     ]
-    _import(wm.url, _mappings(recorded[::-1] if reverse else recorded))
+    load_stubs(wm.url, stubs_of(recorded[::-1] if reverse else recorded))
 
     def send(**headers: str) -> httpx.Response:
-        return _send(wm.url, "GET", "/logo", headers=headers)
+        return canary_call(wm.url, "GET", "/logo", headers=headers)
 
-    assert _recorded(send()) == "full"
+    assert answered(send()) == "full"
     not_modified = send(**{"If-None-Match": '"v1"'})
     assert (not_modified.status_code, not_modified.content) == (304, b"")
-    assert _recorded(send(**{"If-None-Match": '"v2"'})) == "full"
+    assert answered(send(**{"If-None-Match": '"v2"'})) == "full"
     part = send(Range="bytes=0-3")
     assert (part.status_code, part.content) == (206, b'{"re')
-    assert _recorded(send(Range="bytes=4-7")) == "full"
+    assert answered(send(Range="bytes=4-7")) == "full"
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["captured-order", "reversed"])
@@ -543,26 +461,26 @@ def test_a_401_answers_only_requests_without_credentials(wm: Any, reverse: bool)
     any; a 401 to one that carried a (sanitized) token gets no stub: an expired token's
     answer would otherwise replace the 200 every canary with a good token should get."""
     recorded = [
-        _exchange(
+        recording(
             method="GET",
             path="/account",
             headers=(("authorization", "Bearer SANITIZED_JWT"),),
             redactions=frozenset({"request.header.authorization"}),
-            response_body=_reply("account"),
+            response_body=reply("account"),
         ),
-        _exchange(method="GET", path="/account", status=401, response_body=_reply("login first")),
+        recording(method="GET", path="/account", status=401, response_body=reply("login first")),
     ]
-    expired = _exchange(
+    expired = recording(
         method="GET",
         path="/account",
         headers=(("authorization", "Bearer SANITIZED_JWT"),),
         redactions=frozenset({"request.header.authorization"}),
         status=401,
-        response_body=_reply("token expired"),
+        response_body=reply("token expired"),
     )
     assert skip_reason(expired) == "response_credentials_refused"
-    _import(wm.url, _mappings(recorded[::-1] if reverse else recorded))
-    with_token = _send(wm.url, "GET", "/account", headers={"Authorization": "Bearer canary"})
-    assert (with_token.status_code, _recorded(with_token)) == (200, "account")
-    without = _send(wm.url, "GET", "/account")
-    assert (without.status_code, _recorded(without)) == (401, "login first")
+    load_stubs(wm.url, stubs_of(recorded[::-1] if reverse else recorded))
+    with_token = canary_call(wm.url, "GET", "/account", headers={"Authorization": "Bearer canary"})
+    assert (with_token.status_code, answered(with_token)) == (200, "account")
+    without = canary_call(wm.url, "GET", "/account")
+    assert (without.status_code, answered(without)) == (401, "login first")

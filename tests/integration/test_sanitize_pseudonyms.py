@@ -47,7 +47,7 @@ def _exchange() -> Exchange:
         request=HttpRequest(
             method="POST",
             path="/v1/clientes",
-            authority="crm.svc:8080",
+            authority="crm.svc",
             headers=json_ct,
             body=json.dumps({"cliente": PERSON, "plano": "premium"}, ensure_ascii=False).encode(),
         ),

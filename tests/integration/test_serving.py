@@ -23,7 +23,7 @@ def recorded_mapping(host: str, path: str, body: str) -> dict:
     normalizer = NoiseNormalizer(config)
     exchange = Exchange(
         id=f"{host}{path}",
-        request=HttpRequest(method="GET", path=path, authority=f"{host}:8080"),
+        request=HttpRequest(method="GET", path=path, authority=host),
         response=HttpResponse(
             status=200, headers=(("content-type", "text/plain"),), body=body.encode()
         ),
@@ -92,7 +92,7 @@ def test_two_shards_isolate_hosts_and_count_misses(
             poll_until(lambda: served(shard_a.url, "users.shop.svc"), timeout_s=20)
             == "users says hi"
         )
-        assert poll_until(lambda: served(shard_b.url, "payments.shop.svc:8080"), timeout_s=20) == (
+        assert poll_until(lambda: served(shard_b.url, "payments.shop.svc:80"), timeout_s=20) == (
             "payments says hi"
         )
         # No single WireMock holds every stub: the users stub is not on the payments shard.

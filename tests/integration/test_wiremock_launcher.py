@@ -67,6 +67,9 @@ STUBS = [
     stub(15, {"method": "GET", "url": "/exact"}, "url /exact"),
     stub(16, {"method": "GET", "urlPattern": "/exact.*"}, "pattern /exact", priority=5),
     stub(17, {"urlPattern": ".*"}, "catch-all", priority=10, status=404),
+    # The port of Host (80 when it names none), as mockado's stubs match it.
+    stub(18, {"method": "GET", "urlPath": "/port", "port": 80}, "port 80"),
+    stub(19, {"method": "GET", "urlPath": "/port", "port": 9090}, "port 9090"),
 ]
 
 REQUESTS: list[tuple[str, str, dict[str, str]]] = [
@@ -89,6 +92,10 @@ REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/exact?x=1", {}),
     ("GET", "/exact/", {}),
     ("GET", "/nothing/here", {}),
+    ("GET", "/port", {"Host": "p.example"}),
+    ("GET", "/port", {"Host": "p.example:80"}),
+    ("GET", "/port", {"Host": "p.example:9090"}),
+    ("GET", "/port", {"Host": "p.example:7070"}),
 ]
 
 
@@ -132,6 +139,9 @@ def test_indexed_stubs_answer_as_stock_wiremock_through_edits_and_removals(stock
         "template orders", "host a", "host b", "post items/1", "encoded path",
         "any url, header", "hot priority 1", "url /exact", "pattern /exact", "catch-all",
     }  # fmt: skip
+    # Host without a port, or with :80, is port 80; another port only its own stub.
+    assert expected[-4:] == [(200, "port 80"), (200, "port 80"), (200, "port 9090"),
+                             (404, "catch-all")]  # fmt: skip
     assert answers(indexed.url) == expected
 
     # Edit a stub's URL and priority, remove another, overwrite a third by import.

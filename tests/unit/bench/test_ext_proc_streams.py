@@ -18,6 +18,7 @@ from bench.ext_proc_streams import (
     stream_costs,
 )
 from ext_proc_server.capture import protos
+from ext_proc_server.core.hosts import port_of
 from ext_proc_server.core.names import ATTR_CLUSTER_NAME, EXT_PROC_FILTER_NAME, META_WORKLOAD
 from ext_proc_server.mapping.repeats import RepeatIndex, response_facts
 
@@ -74,7 +75,11 @@ def test_mesh_streams_are_recorded_under_the_services_fqdn() -> None:
         # The workload comes from the sidecar's node attributes.
         assert exchange.workload in ("web", "orders")
         key = repeats.key_of(exchange)
-        assert key.local == _key_with_host(repeats, exchange, MESH_FQDN).local
+        # Under the FQDN, on the port called (orders:8080 is another port than orders).
+        port = port_of(exchange.request.authority)
+        fqdn = repeats.destination(f"{MESH_FQDN}:{port}" if port else MESH_FQDN, namespace="")
+        assert fqdn.startswith(MESH_FQDN)
+        assert key.local == _key_with_host(repeats, exchange, fqdn).local
         assert key.local != _key_with_host(repeats, exchange, "orders").local
     # Outbound: the authority became the cluster's FQDN (the port kept); inbound: the
     # short name, made canonical from the namespace.

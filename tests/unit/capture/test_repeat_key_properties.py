@@ -35,6 +35,9 @@ _BODY = st.one_of(st.binary(max_size=3000), st.sampled_from([b'{"a":1}', b"[1,2]
     request_ends=st.booleans(),
     content_type=st.sampled_from(["application/json", "Text/Plain; charset=utf-8", ""]),
     vary=st.sampled_from(["", "Accept", "accept-language, Accept-Encoding", "*", "X-Tenant"]),
+    allow_origin=st.sampled_from(["", "*", "https://a.example"]),
+    method=st.sampled_from(["POST", "OPTIONS"]),
+    authority=st.sampled_from(["api.example:8080", "api", "api:80", "localhost:10000"]),
     request_headers=st.lists(
         st.tuples(
             st.sampled_from(
@@ -45,6 +48,9 @@ _BODY = st.one_of(st.binary(max_size=3000), st.sampled_from([b'{"a":1}', b"[1,2]
                     "accept-encoding",
                     "if-none-match",
                     "range",
+                    "Origin",
+                    "access-control-request-method",
+                    "Access-Control-Request-Headers",
                 ]
             ),
             st.sampled_from(["application/json", "pt-BR", "", "a, b"]),
@@ -62,6 +68,9 @@ def test_the_stream_key_is_the_key_of_its_exchange(
     request_ends,
     content_type,
     vary,
+    allow_origin,
+    method,
+    authority,
     request_headers,
     status,
 ):
@@ -69,12 +78,14 @@ def test_the_stream_key_is_the_key_of_its_exchange(
     extra = [("content-type", content_type)] if content_type else []
     if vary:
         extra.append(("vary", vary))
+    if allow_origin:
+        extra.append(("Access-Control-Allow-Origin", allow_origin))
     wire = gzip.compress(response) if gzipped else response
     if gzipped:
         extra.append(("content-encoding", "gzip"))
     asm = make(meta=StreamMeta(body_limit_bytes=limit), repeats=_REPEATS)
     messages = [
-        req_headers(path=path, extra=tuple(request_headers)),
+        req_headers(path=path, method=method, authority=authority, extra=tuple(request_headers)),
         req_body(request, eos=request_ends),
         resp_headers(status=status, extra=tuple(extra)),
         resp_body(wire, eos=True),
@@ -183,3 +194,53 @@ def test_a_request_header_the_response_varies_on_is_part_of_the_key():
     assert _vary_key(index, vary="Accept-Language", headers=()).local not in {
         _vary_key(index, vary="Accept-Language", headers=h).local for h in (pt, en)
     }
+
+
+def _stream_key(index: RepeatIndex, *, authority: str, request=(), response=()):
+    asm = make(repeats=index)
+    messages = [
+        req_headers(path="/status", method="GET", eos=True, authority=authority, extra=request),
+        resp_headers(extra=(("content-type", "application/json"), *response)),
+        resp_body(b'{"up": true}', eos=True),
+    ]
+    done = [dispatch(asm, m) for m in messages][-1]
+    assert done is not None and done.repeat_key is not None
+    return done.repeat_key.local
+
+
+def test_each_port_of_a_service_has_its_own_repeat_key():
+    """The admin port's first answer is no repeat of the app port's: each is recorded.
+    A call without a port (or to :80) keeps the key it always had, and a loopback
+    host's port (the local proxy's) is left out."""
+    index = RepeatIndex(_CONFIG)
+    on_8080 = _stream_key(index, authority="api:8080")
+    assert len({on_8080, _stream_key(index, authority="api:9090"),
+                _stream_key(index, authority="api")}) == 3  # fmt: skip
+    # The head a call without a port always had (a stream here has no namespace).
+    plain = hash((_old_head_plain("GET", "api", "/status"), b""))
+    assert _stream_key(index, authority="api") == _stream_key(index, authority="api:80") == plain
+    local = _stream_key(index, authority="localhost:10000")
+    assert local == _stream_key(index, authority="localhost:8080")
+
+
+def _old_head_plain(method, host, path) -> str:
+    return "\x00".join((method, host, path, "", ""))
+
+
+def test_a_cors_answer_has_a_repeat_key_per_origin():
+    """Another origin's first answer is no repeat: its Allow-Origin differs."""
+    index = RepeatIndex(_CONFIG)
+
+    def key(origin: str, allow_origin: str) -> int:
+        return _stream_key(
+            index,
+            authority="api",
+            request=(("origin", origin),),
+            response=(("access-control-allow-origin", allow_origin),),
+        )
+
+    assert key("https://a.example", "https://a.example") != key(
+        "https://b.example", "https://b.example"
+    )
+    assert key("https://a.example", "*") == key("https://b.example", "*")
+    assert key("https://a.example", "*") == _stream_key(index, authority="api")

@@ -12,6 +12,8 @@ from ext_proc_server.core.exchange import (
     HttpResponse,
     evolve,
     get_header,
+    varied_of,
+    varied_request,
 )
 
 
@@ -169,3 +171,67 @@ def test_evolve_falls_back_to_init_when_a_class_checks_itself() -> None:
     second = evolve(first, {"value": 2})
     # __post_init__ ran for the copy too, as it would under dataclasses.replace.
     assert second.value == 2 and second.calls is first.calls and first.calls == [1, 2]
+
+
+def _cors(
+    allow_origin: str | None, *, method: str = "GET", headers: tuple[tuple[str, str], ...] = ()
+) -> Exchange:
+    response_headers = (("access-control-allow-origin", allow_origin),) if allow_origin else ()
+    return Exchange(
+        id="c",
+        request=HttpRequest(method=method, path="/cart", headers=headers),
+        response=HttpResponse(status=200, headers=(("content-type", "text/plain"),
+                                                   *response_headers)),
+    )  # fmt: skip
+
+
+ORIGIN_A = (("Origin", "https://a.example"),)
+PREFLIGHT = (
+    *ORIGIN_A,
+    ("Access-Control-Request-Method", "POST"),
+    ("access-control-request-headers", "content-type,x-cart"),
+)
+
+
+def test_an_answer_naming_an_origin_varies_on_origin_without_a_vary() -> None:
+    assert _cors("https://a.example", headers=ORIGIN_A).varied == (
+        ("origin", ("https://a.example",)),
+    )
+    assert _cors("null").varied == (("origin", ()),)  # not sent: matched absent
+    # Any origin, or no CORS answer at all: nothing chose it.
+    assert _cors("*", headers=ORIGIN_A).varied == ()
+    assert _cors(None, headers=ORIGIN_A).varied == ()
+
+
+def test_a_preflight_answer_varies_on_the_method_and_headers_it_was_asked_for() -> None:
+    asked = (
+        ("access-control-request-headers", ("content-type,x-cart",)),
+        ("access-control-request-method", ("POST",)),
+    )
+    got = _cors("https://a.example", method="OPTIONS", headers=PREFLIGHT).varied
+    assert got == (*asked, ("origin", ("https://a.example",)))
+    assert _cors(" * ", method="options", headers=PREFLIGHT).varied == asked
+    # Headers not asked for are matched absent.
+    no_headers = _cors("*", method="OPTIONS", headers=PREFLIGHT[:2]).varied
+    assert no_headers == (("access-control-request-headers", ()), asked[1])
+    # An OPTIONS that is no preflight, or a preflight answered without CORS: as before.
+    assert _cors("*", method="OPTIONS", headers=ORIGIN_A).varied == ()
+    assert _cors(None, method="OPTIONS", headers=PREFLIGHT).varied == ()
+
+
+def test_the_repeat_path_reads_the_same_names_from_the_first_values() -> None:
+    exchange = _cors("https://a.example", method="OPTIONS", headers=PREFLIGHT)
+    assert exchange.response is not None
+    fields = {"access-control-allow-origin": "https://a.example", "vary": "Accept"}
+    with_vary = exchange.replace(
+        response=exchange.response.replace(headers=(*exchange.response.headers, ("Vary", "Accept")))
+    )
+    assert varied_of(fields, lambda: PREFLIGHT, 200, "OPTIONS") == with_vary.varied
+    assert varied_of({}, lambda: PREFLIGHT, 200, "OPTIONS") == ()
+
+
+def test_headers_are_not_read_without_a_name_to_read() -> None:
+    def unread() -> tuple[tuple[str, str], ...]:
+        raise AssertionError("request headers read")
+
+    assert varied_request(None, unread, status=200, method="OPTIONS") == ()

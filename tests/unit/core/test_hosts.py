@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of, host_of, port_of, url_host
+from ext_proc_server.core.hosts import (
+    ClusterHosts,
+    cluster_fqdn_of,
+    host_of,
+    matched_port,
+    port_of,
+    told_apart,
+    url_host,
+)
 
 
 @pytest.mark.parametrize(
@@ -152,3 +160,31 @@ def test_a_kept_answer_is_the_one_computed_afresh(pairs: list[tuple[str, str]]) 
 )
 def test_port_of(authority: str, port: str) -> None:
     assert port_of(authority) == port
+
+
+@pytest.mark.parametrize(
+    ("authority", "port"),
+    [
+        ("api", 80),  # Jetty reads a Host without a port as 80
+        ("api:80", 80),
+        ("API.payments:8080", 8080),
+        ("api.payments.svc.cluster.local.:09090", 9090),
+        ("10.0.0.7:8443", 8443),
+        ("[fe80::1]:8443", 8443),
+        ("api:", 80),
+        # Loopback: the local capture proxy's own port, never the one mocks are called on.
+        ("localhost:10000", 0),
+        ("LOCALHOST", 0),
+        ("app.localhost:3000", 0),
+        ("127.0.0.1:3000", 0),
+        ("127.1.2.3", 0),
+        ("[::1]:8080", 0),
+        ("", 0),
+    ],
+)
+def test_the_port_a_stub_matches(authority: str, port: int) -> None:
+    assert matched_port(authority) == port
+
+
+def test_only_a_port_of_its_own_joins_the_keys() -> None:
+    assert [told_apart(p) for p in (0, 80, 8080, 443)] == [False, False, True, True]

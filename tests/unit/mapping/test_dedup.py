@@ -141,9 +141,57 @@ def test_hash_changes_with_stable_values(change: dict[str, Any]) -> None:
     assert dedup.hash(_exchange(**change)) != dedup.hash(_exchange())
 
 
-def test_hash_ignores_authority_port_and_case() -> None:
+def test_hash_ignores_host_case_and_the_default_port() -> None:
     dedup = _dedup()
-    assert dedup.hash(_exchange(authority="Shop.svc:8080")) == dedup.hash(_exchange())
+    plain = dedup.hash(_exchange())
+    assert dedup.hash(_exchange(authority="Shop.svc")) == plain
+    assert dedup.hash(_exchange(authority="shop.svc:80")) == plain
+    # The key a call without a port always had (its stub's id follows it).
+    normalized = NoiseNormalizer(CollectorConfig()).normalize_request(_exchange())
+    want = _reference_key(normalized, body_limit_bytes=CollectorConfig().dedup_body_limit)
+    assert dedup.keys(_exchange(authority="shop.svc:80")).stub_hash == want
+
+
+def test_each_port_of_a_service_has_its_own_key() -> None:
+    """A Service answering one path on two ports (app and admin) records both, each its
+    own stub; a loopback host's port is the local proxy's and is left out."""
+    dedup = _dedup()
+    on_8080 = dedup.hash(_exchange(authority="shop.svc:8080"))
+    assert on_8080 == dedup.hash(_exchange(authority="SHOP.svc.cluster.local:8080"))
+    others = {dedup.hash(_exchange(authority=a)) for a in ("shop.svc:9090", "shop.svc")}
+    assert len({on_8080, *others}) == 3
+    local = dedup.hash(_exchange(authority="localhost:10000"))
+    assert local == dedup.hash(_exchange(authority="localhost:8080"))
+    assert local == dedup.hash(_exchange(authority="localhost"))
+
+
+def test_a_cors_answer_is_keyed_by_the_origin_it_answered() -> None:
+    """An Allow-Origin naming an origin was chosen by the request's Origin; a preflight's
+    answer by the method and headers asked for too. Without a CORS answer, or with
+    ``*`` outside a preflight, the key is the one it always was."""
+    dedup = _dedup()
+
+    def key(allow_origin: str | None, method: str = "GET", **headers: str) -> str:
+        exchange = _exchange(method=method)
+        assert exchange.response is not None
+        cors = (("access-control-allow-origin", allow_origin),) if allow_origin else ()
+        exchange = exchange.replace(
+            request=exchange.request.replace(headers=(*exchange.request.headers,
+                                                      *headers.items())),
+            response=exchange.response.replace(headers=(*exchange.response.headers, *cors)),
+        )  # fmt: skip
+        return dedup.keys(exchange).stub_hash
+
+    plain = key(None)
+    assert key(None, origin="https://a.example") == plain
+    assert key("*", origin="https://a.example") == plain
+    a = key("https://a.example", origin="https://a.example")
+    b = key("https://b.example", origin="https://b.example")
+    assert len({plain, a, b}) == 3
+    asked = {"access-control-request-method": "POST"}
+    preflight = key("*", "OPTIONS", **asked)
+    assert preflight != key(None, "OPTIONS", **asked) == key(None, "OPTIONS")
+    assert preflight != key("*", "OPTIONS", **{"access-control-request-method": "PUT"})
 
 
 def test_hash_counts_body_up_to_dedup_body_limit() -> None:

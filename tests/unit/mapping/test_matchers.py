@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.mapping import JsonWalk
 from ext_proc_server.mapping.noise import (
     HOLE_ANY,
@@ -233,9 +234,48 @@ def test_json_walk_gives_the_expected_value_weight_and_arrays_in_one_pass(tree: 
 
 
 def test_an_ipv6_host_is_matched_in_brackets() -> None:
-    mapping = build(make_exchange(authority="[::1]:9000"))
+    mapping = build(make_exchange(authority="[fe80::1]:9000"))
     assert mapping is not None
-    assert mapping["request"]["host"] == {"equalTo": "[::1]", "caseInsensitive": True}
+    assert mapping["request"]["host"] == {"equalTo": "[fe80::1]", "caseInsensitive": True}
+    assert mapping["request"]["port"] == 9000
+
+
+@pytest.mark.parametrize(
+    ("authority", "port"),
+    [("shop.svc:8080", 8080), ("shop.svc", 80), ("shop.svc:80", 80), ("api.example:9443", 9443)],
+)
+def test_the_port_called_is_matched(authority: str, port: int) -> None:
+    """WireMock reads the port from Host (none: 80): each port of a Service answers its
+    own calls. It adds no specificity, so priorities stay as they were."""
+    mapping = build(make_exchange(authority=authority))
+    assert mapping is not None
+    assert mapping["request"]["port"] == port
+    without = build(make_exchange(authority="localhost:10000"))
+    assert without is not None
+    assert mapping["priority"] == without["priority"]
+
+
+@pytest.mark.parametrize("authority", ["localhost:10000", "127.0.0.1:3000", "[::1]:80", ""])
+def test_a_loopback_host_matches_any_port(authority: str) -> None:
+    """The local stack records through its proxy's port and is served on WireMock's."""
+    mapping = build(make_exchange(authority=authority))
+    assert mapping is not None
+    assert "port" not in mapping["request"]
+
+
+def test_a_cors_answer_matches_the_origin_and_the_preflight_it_answered() -> None:
+    cors = HttpResponse(status=204, headers=(("Access-Control-Allow-Origin", "https://a.example"),))
+    preflight = (("origin", "https://a.example"), ("access-control-request-method", "POST"))
+    mapping = build(make_exchange(method="OPTIONS", headers=preflight, response=cors))
+    assert mapping is not None
+    assert mapping["request"]["headers"] == {
+        "access-control-request-headers": {"absent": True},
+        "access-control-request-method": {"equalTo": "POST"},
+        "origin": {"equalTo": "https://a.example"},
+    }
+    plain = build(make_exchange(headers=(("origin", "https://a.example"),)))
+    assert plain is not None
+    assert "headers" not in plain["request"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpResponse
+from ext_proc_server.core.hosts import port_of
 from ext_proc_server.core.metrics import STUB_SKIP_REASONS
 from ext_proc_server.mapping import (
     Deduplicator,
@@ -112,7 +113,9 @@ def test_every_name_of_a_service_gives_one_host_one_hash_and_one_matcher(
     cfg = CollectorConfig(cluster_namespaces=["payments"])
     normalizer = NoiseNormalizer(cfg)
     exchange = make_exchange(authority=authority).replace(namespace=namespace)
-    reference = make_exchange(authority=fqdn).replace(namespace="elsewhere")
+    port = port_of(authority)  # each port has its own stub, under every name
+    reference = make_exchange(authority=f"{fqdn}:{port}" if port else fqdn)
+    reference = reference.replace(namespace="elsewhere")
     dedup = Deduplicator(cfg, normalizer=normalizer)
     assert dedup.hash(exchange) == dedup.hash(reference)
     mapping = build_mapping(
@@ -122,6 +125,7 @@ def test_every_name_of_a_service_gives_one_host_one_hash_and_one_matcher(
     assert mapping["metadata"]["mockado"]["host"] == fqdn
     pattern = mapping["request"]["host"]["matches"]
     assert "api\\.payments\\.svc\\.cluster\\.local" in pattern and pattern.startswith("(?i)")
+    assert mapping["request"]["port"] == int(port or 80)
 
 
 def test_an_unknown_namespace_leaves_name_dot_name_as_it_is() -> None:

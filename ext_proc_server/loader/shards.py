@@ -142,7 +142,7 @@ def passthrough_stubs(config: MockadoConfig, router: Router) -> list[tuple[str, 
                         shard=shard,
                         host=canonical,
                         aliases=hosts.aliases(canonical),
-                        proxy_base_url=base_url or f"http://{canonical}",
+                        proxy_base_url=base_url or None,
                     ),
                 ),
             )

@@ -91,18 +91,28 @@ def passthrough_id(shard: str, host: str) -> str:
 
 
 def passthrough_mapping(
-    *, shard: str, host: str, aliases: tuple[str, ...] = (), proxy_base_url: str
+    *, shard: str, host: str, aliases: tuple[str, ...] = (), proxy_base_url: str | None = None
 ) -> dict[str, Any]:
-    """Misses of ``host`` (any of its ``aliases``) go to ``proxy_base_url``, the real
-    service or a capturing proxy in front of it; the recorded stubs still win."""
+    """Misses of ``host`` (any of its ``aliases``) go to ``proxy_base_url``, a capturing
+    proxy in front of the services, or by default to the real service on the port the
+    call was made to (a Service's ports answer differently); the recorded stubs still win."""
     stub_id = passthrough_id(shard, host)
+    if proxy_base_url:
+        response: dict[str, Any] = {"proxyBaseUrl": proxy_base_url.rstrip("/")}
+    else:
+        # WireMock reads the port from Host (80 when none) and renders only this URL:
+        # the proxied answer is passed on as it came, never templated.
+        response = {
+            "proxyBaseUrl": f"http://{host}:{{{{request.port}}}}",
+            "transformers": ["response-template"],
+        }
     return {
         "id": stub_id,
         "uuid": stub_id,
         "name": f"mockado pass-through ({shard}, {host})",
         "priority": PASSTHROUGH_PRIORITY,
         "request": {"method": "ANY", "urlPattern": ".*", "host": host_matcher(host, aliases)},
-        "response": {"proxyBaseUrl": proxy_base_url.rstrip("/")},
+        "response": response,
         "metadata": {
             "mockado": {"catch_all": True, "on_miss": "passthrough", "shard": shard, "host": host}
         },

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 import yaml
 
+from ext_proc_server.mapping.catch_all import passthrough_mapping
 from tests.support.processes import poll_until
 from tests.support.switch_upstream import switch_upstream
 
@@ -75,3 +76,32 @@ def test_a_passthrough_miss_gets_the_real_answer_and_the_next_call_is_mocked(sta
         assert miss.status_code == 404
         assert miss.headers["x-mockado-miss"] == "true"
         assert upstream.calls == ["/api/rates"]
+
+
+def test_a_passthrough_miss_reaches_the_port_it_was_made_to(wiremock):
+    """A Service answering on two ports: a miss on each goes to that port of the real
+    service (WireMock reads it from Host), not to port 80; the answer is passed on as it
+    came, template-like text included."""
+    fallback = passthrough_mapping(shard="default", host="127.0.0.1")
+    loaded = httpx.post(f"{wiremock.url}/__admin/mappings", json=fallback, timeout=10)
+    assert loaded.status_code == 201
+    try:
+        with (
+            switch_upstream(200, {"port": "app", "raw": "{{request.port}}"}) as app,
+            switch_upstream(200, {"port": "admin"}) as admin,
+        ):
+            for upstream, name in ((app, "app"), (admin, "admin")):
+                got = httpx.get(
+                    f"{wiremock.url}/status?x=1",
+                    headers={"Host": f"127.0.0.1:{upstream.port}"},
+                    timeout=10,
+                )
+                assert got.status_code == 200
+                assert got.json()["port"] == name
+                assert upstream.calls == ["/status?x=1"]
+            raw = httpx.get(
+                f"{wiremock.url}/raw", headers={"Host": f"127.0.0.1:{app.port}"}, timeout=10
+            )
+            assert raw.json()["raw"] == "{{request.port}}"
+    finally:
+        httpx.delete(f"{wiremock.url}/__admin/mappings/{fallback['id']}", timeout=10)

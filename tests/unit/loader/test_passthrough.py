@@ -36,7 +36,11 @@ def test_each_passthrough_host_gets_one_fallback_on_its_shard_above_the_catch_al
     shard, payments = stubs["api.payments.svc.cluster.local"]
     assert shard == "default"
     assert payments["priority"] == CATCH_ALL_PRIORITY - 1
-    assert payments["response"] == {"proxyBaseUrl": "http://api.payments.svc.cluster.local"}
+    # The real service, on the port the call was made to (Host's; 80 when none).
+    assert payments["response"] == {
+        "proxyBaseUrl": "http://api.payments.svc.cluster.local:{{request.port}}",
+        "transformers": ["response-template"],
+    }
     # Every name of the in-cluster Service, as the recorded stubs match it.
     assert "api\\.payments" in payments["request"]["host"]["matches"]
     assert stubs["partner.example.com"][0] != "default"

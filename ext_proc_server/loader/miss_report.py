@@ -94,7 +94,8 @@ async def read_misses(
     config: MockadoConfig, *, namespace: str | None = None, host: str | None = None
 ) -> list[MissRecord]:
     """The miss report from Redis, most frequent first; ``namespace``/``host`` keep only
-    the misses of that namespace (its canary, or the closest stub's capture) or host."""
+    the misses of that namespace (its canary, or the closest stub's capture) or host
+    (on any of its ports)."""
     redis = connect_redis(config.loader)
     try:
         store = MissStore(
@@ -114,5 +115,5 @@ async def read_misses(
         r
         for r in records
         if (namespace is None or namespace in r.namespaces)
-        and (wanted_host is None or r.host == wanted_host)
+        and (wanted_host is None or wanted_host in (r.host, r.host.rpartition(":")[0]))
     ]

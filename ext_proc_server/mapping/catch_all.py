@@ -78,6 +78,7 @@ def miss_event_template(shard: str) -> str:
         '{"shard":"' + shard + '",'
         f'"method":{{{{{{toJson {request}.method}}}}}},'
         f'"host":{{{{{{toJson {request}.host}}}}}},'
+        f'"port":{{{{{{toJson {request}.port}}}}}},'
         f'"url":{{{{{{toJson {request}.url}}}}}},'
         f'"headers":{{{{{{toJson {request}.headers}}}}}},'
         f'"body":{{{{#if {request}.body}}}}'

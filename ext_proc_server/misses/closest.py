@@ -20,8 +20,8 @@ from ext_proc_server.misses.matching import json_differences, split_path_pattern
 from ext_proc_server.misses.template import MissSample
 
 # How far apart each kind of difference puts a miss and a stub.
-WEIGHTS = {"host": 20, "method": 4, "path": 6, "path segment": 3, "query key": 1,
-           "header": 1, "body field": 1, "body": 2}  # fmt: skip
+WEIGHTS = {"host": 20, "port": 2, "method": 4, "path": 6, "path segment": 3,
+           "query key": 1, "header": 1, "body field": 1, "body": 2}  # fmt: skip
 MAX_DIFFERENCES = 20
 
 
@@ -76,6 +76,7 @@ def compare(miss: MissSample, mapping: Mapping[str, Any]) -> Closest:
     url_kind, url = _url_matcher(request)
     differences = [
         *_host(miss, request.get("host")),
+        *_port(miss, request.get("port")),
         *_method(miss, str(request.get("method") or "ANY")),
         *_path(miss, url_kind, url),
         *_pairs("query key", miss.query, request.get("queryParameters") or {}),
@@ -102,6 +103,12 @@ def _host(miss: MissSample, matcher: Any) -> list[Difference]:
     if matcher is None or value_matches(matcher, [miss.host]):
         return []
     return [Difference("host", "host", "recorded for another host")]
+
+
+def _port(miss: MissSample, port: Any) -> list[Difference]:
+    if not isinstance(port, int) or not port or not miss.port or port == miss.port:
+        return []
+    return [Difference("port", "port", f"port {miss.port}, the stub wants {port}")]
 
 
 def _method(miss: MissSample, method: str) -> list[Difference]:

@@ -35,6 +35,8 @@ class MissEvent:
     headers: Pairs
     body: bytes
     seen_at_s: float
+    # Host's port (WireMock's: 80 when there is none); 0 when the event did not say.
+    port: int = 0
 
     def exchange(self) -> Exchange:
         """The request as the sanitizer takes it (no response: a miss has none)."""
@@ -48,7 +50,7 @@ class MissEvent:
                 headers=self.headers,
                 body=self.body,
                 body_truncated=len(self.body) >= MISS_BODY_LIMIT_CHARS,
-                authority=self.host,
+                authority=self.host if self.port in (0, 80) else f"{self.host}:{self.port}",
             ),
         )
 
@@ -73,7 +75,15 @@ def parse_miss_event(raw: bytes, *, now_s: float | None = None) -> MissEvent:
         headers=_headers(event.get("headers")),
         body=str(event.get("body") or "").encode("utf-8"),
         seen_at_s=time.time() if now_s is None else now_s,
+        port=_port(event.get("port")),
     )
+
+
+def _port(value: Any) -> int:
+    """A TCP port, else 0 (not said)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+        return value
+    return 0
 
 
 def _headers(value: Any) -> Pairs:

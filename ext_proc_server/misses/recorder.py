@@ -164,7 +164,7 @@ class MissRecorder:
         if closest is not None and same_host and closest.namespace:
             namespaces.add(closest.namespace)
         return {
-            "host": sample.host,
+            "host": sample.destination,
             "method": sample.method,
             "path": sample.path,
             "query_keys": list(sample.query_keys),

@@ -46,10 +46,19 @@ class MissSample:
     body_json: Any = None
     body_form: dict[str, list[str]] | None = None
     body_text: str = ""
+    # The port called (80 when Host had none; 0: not known).
+    port: int = 0
 
     @property
-    def key(self) -> tuple[str, str, str, tuple[str, ...]]:
-        return (self.host, self.method, self.path, self.query_keys)
+    def key(self) -> tuple[Any, ...]:
+        key: tuple[Any, ...] = (self.host, self.method, self.path, self.query_keys)
+        # Another port of one Service is another miss; the default port keeps the id it had.
+        return key if self.port in (0, 80) else (*key, self.port)
+
+    @property
+    def destination(self) -> str:
+        """The host, with the port when it is not the default: what the report shows."""
+        return self.host if self.port in (0, 80) else f"{self.host}:{self.port}"
 
     @property
     def miss_id(self) -> str:
@@ -86,6 +95,7 @@ def describe_miss(
         body_json=body_json,
         body_form=body_form,
         body_text=body_text,
+        port=event.port,
     )
 
 

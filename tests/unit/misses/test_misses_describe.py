@@ -21,9 +21,9 @@ SANITIZER = miss_sanitizer(CONFIG)
 NORMALIZER = NoiseNormalizer(CONFIG)
 
 
-def miss(method: str, url: str, *, body: str = "", headers: dict | None = None):
+def miss(method: str, url: str, *, body: str = "", headers: dict | None = None, **extra):
     event = {"shard": "default", "method": method, "host": "api.shop.local", "url": url,
-             "headers": headers or {}, "body": body}  # fmt: skip
+             "headers": headers or {}, "body": body, **extra}  # fmt: skip
     raw = parse_miss_event(json.dumps(event).encode(), now_s=1.0)
     return describe_miss(raw, sanitizer=SANITIZER, normalizer=NORMALIZER)
 
@@ -118,3 +118,22 @@ def test_only_the_catch_all_means_no_closest_stub():
 def test_what_is_not_a_miss_event_is_refused(raw: bytes):
     with pytest.raises(InvalidMissEvent):
         parse_miss_event(raw)
+
+
+def test_a_miss_on_another_port_of_a_service_says_so_and_is_its_own_miss():
+    """WireMock's port is Host's (80 when none): a stub recorded on 9090 is not what a
+    call to 8080 missed, and the report says which port; the default port keeps its id."""
+    stubs = [stub("GET", "urlPath", "/status", port=9090), stub("GET", "urlPath", "/other")]
+    on_8080 = miss("GET", "/status", port=8080)
+    found = closest_stub(on_8080, stubs)
+    assert found is not None and found.stub_id == "GET /status"
+    assert [(d.kind, d.detail) for d in found.differences] == [
+        ("port", "port 8080, the stub wants 9090")
+    ]
+    assert closest_stub(miss("GET", "/status", port=9090), stubs).differences == ()
+    assert on_8080.destination == "api.shop.local:8080"
+    assert miss("GET", "/status", port=80).miss_id == miss("GET", "/status").miss_id
+    assert on_8080.miss_id != miss("GET", "/status", port=9090).miss_id
+    # Not a port: not said.
+    for bad in ("8080", True, 70000, -1):
+        assert miss("GET", "/status", port=bad).port == 0

@@ -195,6 +195,32 @@ def test_an_unfaithful_stub_is_refused(response, request_flags, reason) -> None:
     )
 
 
+@pytest.mark.parametrize(("status", "kept"), [(200, True), (404, True), (204, False)])
+def test_a_head_answer_keeps_the_length_and_coding_of_the_get_body(status: int, kept: bool) -> None:
+    headers = (("content-type", "text/csv"), ("content-length", "5120"),
+               ("content-length", "5120"), ("content-encoding", "gzip"))  # fmt: skip
+    response = HttpResponse(status=status, headers=headers)
+    mapping = build(make_exchange(method="HEAD", response=response))
+    assert mapping is not None
+    expected = {"content-type": "text/csv"}
+    if kept:
+        expected |= {"content-length": "5120", "content-encoding": "gzip"}
+    assert mapping["response"]["headers"] == expected
+    get = build(make_exchange(response=response))
+    assert get is not None and get["response"]["headers"] == {"content-type": "text/csv"}
+
+
+def test_a_header_value_outside_ascii_is_given_as_its_utf8_bytes() -> None:
+    """WireMock writes each character as one ISO-8859-1 byte: its UTF-8 bytes, each as a
+    character, come out as the bytes the upstream sent."""
+    value = 'attachment; filename="relatório €.csv"'
+    response = HttpResponse(status=200, headers=(("content-disposition", value),))
+    mapping = build(make_exchange(response=response))
+    assert mapping is not None
+    served = mapping["response"]["headers"]["content-disposition"]
+    assert served.encode("latin-1") == value.encode("utf-8")
+
+
 def test_response_headers_filtered_and_multi_valued() -> None:
     response = HttpResponse(
         status=201,

@@ -1,0 +1,209 @@
+"""Response headers a client reads, recorded through a real Envoy 1.40 and ``mockado
+ext-proc`` and replayed by a real WireMock 3.13.2, compared with what the client got from
+the upstream:
+
+* a HEAD answer's ``Content-Length`` and ``Content-Encoding`` (the size and coding of the
+  GET's body: WireMock would answer chunked, without a length);
+* header values outside ASCII, sent as UTF-8 (a ``Content-Disposition`` file name):
+  the same bytes, where WireMock writes each character as one ISO-8859-1 byte;
+* digests of the body (``Content-MD5``, ``Digest``, ``Content-Digest``, ``x-goog-hash``,
+  ``x-amz-checksum-*``, which the Cloud Storage and S3 clients check): they match the body
+  the mock serves, sanitized or decoded; one mockado cannot compute gets no stub.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import http.client
+import json
+import struct
+import zlib
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.ext_proc_rig import (
+    collector_settings,
+    counters,
+    envoy_for,
+    make_config,
+    wait_until,
+)
+from tests.support.raw_upstream import RawAnswer, raw_upstream
+
+pytestmark = pytest.mark.integration
+
+CSV = ("id,amount\n" + "".join(f"{n},{n * 3}.50\n" for n in range(200))).encode()
+EXPORT = json.dumps({"rows": [{"sku": f"A-{n:04d}", "qty": n % 7} for n in range(40)]}).encode()
+PACKED = gzip.compress(EXPORT, mtime=0)
+PERSON = b'{"email":"maria.silva@example.com","ok":true}'
+FILE_NAME = 'attachment; filename="relatório ação.csv"'
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _digests(body: bytes) -> tuple[tuple[str, str], ...]:
+    sha256 = _b64(hashlib.sha256(body).digest())
+    md5 = _b64(hashlib.md5(body, usedforsecurity=False).digest())
+    return (
+        ("Content-MD5", md5),
+        ("Digest", f"SHA-256={sha256}"),
+        ("Content-Digest", f"sha-256=:{sha256}:"),
+        ("x-goog-hash", f"md5={md5}"),
+        ("x-amz-checksum-crc32", _b64(struct.pack(">I", zlib.crc32(body)))),
+    )
+
+
+JSON = ("Content-Type", "application/json")
+ANSWERS = {
+    "/reports/q3.csv": RawAnswer(200, (("Content-Type", "text/csv"),), CSV),
+    "/reports/q3.json": RawAnswer(
+        200, (JSON, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")), PACKED
+    ),
+    "/download": RawAnswer(
+        200,
+        (("Content-Type", "text/csv"), ("Content-Disposition", FILE_NAME), ("X-Label", "10€ 😀")),
+        b"a,b\n1,2\n",
+    ),
+    "/objects/person": RawAnswer(200, (JSON, *_digests(PERSON)), PERSON),
+    "/objects/packed": RawAnswer(
+        200, (JSON, ("Content-Encoding", "gzip"), *_digests(PACKED)), PACKED
+    ),
+    "/objects/plain": RawAnswer(200, (JSON, *_digests(EXPORT)), EXPORT),
+    "/objects/odd": RawAnswer(200, (JSON, ("Digest", "UNIXsum=4711")), PERSON),
+}
+GZIP_ACCEPTED = (("Accept-Encoding", "gzip"),)
+# (method, path, request headers)
+REQUESTS = [
+    ("HEAD", "/reports/q3.csv", ()),
+    ("HEAD", "/reports/q3.json", GZIP_ACCEPTED),
+    ("GET", "/download", ()),
+    ("GET", "/objects/person", ()),
+    ("GET", "/objects/packed", GZIP_ACCEPTED),
+    ("GET", "/objects/plain", ()),
+    ("GET", "/objects/odd", ()),
+]
+
+
+def _raw(port: int, method: str, path: str, headers: tuple) -> tuple[int, dict[str, bytes], bytes]:
+    """-> (status, each header's value as bytes on the wire, body as sent)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", "127.0.0.1")
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+        # http.client reads header bytes as ISO-8859-1: encoding back gives the wire bytes.
+        values = {k.lower(): v.encode("latin-1") for k, v in resp.getheaders()}
+        return resp.status, values, body
+    finally:
+        conn.close()
+
+
+def _verified(headers: dict[str, bytes], body: bytes) -> dict[str, bool]:
+    """Each digest header, checked as a client checks it against ``body``."""
+    sha256 = _b64(hashlib.sha256(body).digest()).encode()
+    md5 = _b64(hashlib.md5(body, usedforsecurity=False).digest()).encode()
+    expected = {
+        "content-md5": md5,
+        "digest": b"SHA-256=" + sha256,
+        "content-digest": b"sha-256=:" + sha256 + b":",
+        "x-goog-hash": b"md5=" + md5,
+        "x-amz-checksum-crc32": _b64(struct.pack(">I", zlib.crc32(body))).encode(),
+    }
+    return {name: headers.get(name) == value for name, value in expected.items()}
+
+
+def _record_and_load(redis_server, envoy_factory, ext_proc_factory, wiremock) -> dict:
+    """Each request through Envoy to the upstream -> what the client got; the stubs are
+    then in WireMock."""
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    got: dict[tuple[str, str], Any] = {}
+    with raw_upstream(ANSWERS) as port:
+        envoy = envoy_for(
+            envoy_factory, make_config(collector), upstream_port=port,
+            ext_proc_port=ext.grpc_port, upstream_http2=False,
+        )  # fmt: skip
+        for method, path, headers in REQUESTS:
+            got[(method, path)] = _raw(envoy.port, method, path, headers)
+        wait_until(
+            lambda: len(ext.captured()) == len(REQUESTS) - 1,
+            what="the stubs",
+            explain=lambda: counters(ext) + str([m["request"] for m in ext.captured()]),
+        )
+        skipped = "response_digest_uncomputable"
+        wait_until(
+            lambda: ext.metric("collector_stubs_skipped_total", reason=skipped) == 1,
+            what="the digest mockado cannot compute counted",
+        )
+    wiremock.reset()
+    imported = httpx.post(
+        f"{wiremock.url}/__admin/mappings/import", json={"mappings": ext.captured()}, timeout=30
+    )
+    assert imported.status_code == 200, imported.text
+    return got
+
+
+@pytest.fixture(scope="module")
+def recorded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> dict:
+    return _record_and_load(redis_server, envoy_factory, ext_proc_factory, wiremock)
+
+
+def test_a_head_answer_keeps_the_length_and_coding_of_the_body_it_describes(
+    recorded, wiremock
+) -> None:
+    for path, headers in (("/reports/q3.csv", ()), ("/reports/q3.json", GZIP_ACCEPTED)):
+        status, upstream, body = recorded[("HEAD", path)]
+        assert status == 200 and body == b"" and upstream["content-length"] != b"0"
+        served_status, served, served_body = _raw(wiremock.port, "HEAD", path, headers)
+        assert served_status == 200 and served_body == b""
+        assert "transfer-encoding" not in served, path
+        for name in ("content-length", "content-encoding", "content-type"):
+            assert served.get(name) == upstream.get(name), (path, name)
+    assert recorded[("HEAD", "/reports/q3.csv")][1]["content-length"] == str(len(CSV)).encode()
+
+
+def test_a_header_value_outside_ascii_is_served_as_the_bytes_the_upstream_sent(
+    recorded, wiremock
+) -> None:
+    _status, upstream, _body = recorded[("GET", "/download")]
+    assert upstream["content-disposition"] == FILE_NAME.encode("utf-8")
+    status, served, body = _raw(wiremock.port, "GET", "/download", ())
+    assert status == 200 and body == b"a,b\n1,2\n"
+    for name in ("content-disposition", "x-label"):
+        assert served[name] == upstream[name], name
+
+
+def test_a_digest_of_the_body_matches_the_body_the_mock_serves(recorded, wiremock) -> None:
+    _status, upstream, body = recorded[("GET", "/objects/person")]
+    assert all(_verified(upstream, body).values())
+    status, served, served_body = _raw(wiremock.port, "GET", "/objects/person", ())
+    assert status == 200 and b"maria.silva" not in served_body and b'"ok":true' in served_body
+    assert _verified(served, served_body) == dict.fromkeys(_verified(served, b""), True)
+
+    # Decoded from gzip: the digests were of the compressed bytes, the mock serves the JSON.
+    status, served, served_body = _raw(wiremock.port, "GET", "/objects/packed", ())
+    assert status == 200 and served_body == EXPORT and "content-encoding" not in served
+    assert all(_verified(served, served_body).values())
+
+    # A body served as it came keeps its digests as they came.
+    _status, upstream, body = recorded[("GET", "/objects/plain")]
+    status, served, served_body = _raw(wiremock.port, "GET", "/objects/plain", ())
+    assert served_body == body == EXPORT
+    names = _verified(served, b"").keys()
+    assert {k: served[k] for k in names} == {k: upstream[k] for k in names}
+
+
+def test_a_digest_mockado_cannot_compute_gets_a_clear_miss(recorded, wiremock) -> None:
+    assert recorded[("GET", "/objects/odd")][0] == 200
+    status, served, _body = _raw(wiremock.port, "GET", "/objects/odd", ())
+    assert status == 404 and "matched-stub-id" not in served

@@ -72,6 +72,8 @@ _DROPPED_RESPONSE_HEADERS = (
 # which WireMock sends as given (without them it answers chunked, with no length). Not for
 # a 204, which has no body to describe (Jetty answers a 204 stub with a length with a 500).
 _HEAD_KEPT = frozenset({"content-length", "content-encoding"})
+# A stub with this header is served as it is, never compressed by WireMock's Jetty.
+IDENTITY_CODING = ("content-encoding", "identity")
 
 
 # Response header names recur on every call: each is looked at once (bounded, as names
@@ -261,6 +263,7 @@ def response_definition(response: HttpResponse, *, head: bool = False) -> dict[s
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
     digests = not keeps_recorded_digests(response.status, head=head)
+    digested = False
     for name, value in response.headers:
         lower = _kept_header(name)
         if lower is None and not (head and name.lower() in _HEAD_KEPT):
@@ -268,6 +271,7 @@ def response_definition(response: HttpResponse, *, head: bool = False) -> dict[s
         lower = lower or name.lower()
         if digests and is_digest(lower):
             value = served_digest(lower, value, response.body) or value
+            digested = True
         value = _wire_value(value)
         first = first_names.get(lower)
         if first is not None and lower == "content-length":
@@ -283,6 +287,10 @@ def response_definition(response: HttpResponse, *, head: bool = False) -> dict[s
                 headers[first] = [known, value]
     if response.body_truncated:
         headers[TRUNCATED_HEADER] = "true"
+    if digested and response.body:
+        # WireMock gzips a body for a client that accepts it, and a client that hashes the
+        # bytes as they come (the Cloud Storage one) would hash others than the digest's.
+        headers[IDENTITY_CODING[0]] = IDENTITY_CODING[1]
     out: dict[str, Any] = {"status": response.status}
     if headers:
         out["headers"] = headers

@@ -190,9 +190,16 @@ def test_a_digest_of_the_body_matches_the_body_the_mock_serves(recorded, wiremoc
     assert status == 200 and b"maria.silva" not in served_body and b'"ok":true' in served_body
     assert _verified(served, served_body) == dict.fromkeys(_verified(served, b""), True)
 
+    # A client that accepts gzip and hashes the bytes as they come (the Cloud Storage one)
+    # gets them as the digests say: WireMock does not compress them.
+    status, served, raw_body = _raw(wiremock.port, "GET", "/objects/person", GZIP_ACCEPTED)
+    assert served.get("content-encoding", b"identity") == b"identity"
+    assert raw_body == served_body and all(_verified(served, raw_body).values())
+
     # Decoded from gzip: the digests were of the compressed bytes, the mock serves the JSON.
     status, served, served_body = _raw(wiremock.port, "GET", "/objects/packed", ())
-    assert status == 200 and served_body == EXPORT and "content-encoding" not in served
+    assert status == 200 and served_body == EXPORT
+    assert served.get("content-encoding", b"identity") == b"identity"
     assert all(_verified(served, served_body).values())
 
     # A body served as it came keeps its digests as they came.

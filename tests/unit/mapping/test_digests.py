@@ -95,4 +95,4 @@ def test_answers_without_a_body_or_with_a_part_keep_their_digests() -> None:
 def test_the_stub_serves_the_digest_of_its_body() -> None:
     response = HttpResponse(status=200, headers=(("Content-MD5", "stale=="),), body=BODY)
     mapping = build(make_exchange(response=response))
-    assert mapping["response"]["headers"] == {"Content-MD5": MD5}
+    assert mapping["response"]["headers"] == {"Content-MD5": MD5, "content-encoding": "identity"}

@@ -287,6 +287,10 @@ def response_definition(response: HttpResponse, *, head: bool = False) -> dict[s
                 headers[first] = [known, value]
     if response.body_truncated:
         headers[TRUNCATED_HEADER] = "true"
+    if "grpc-status" in first_names and not response.body and not head:
+        # A gRPC answer in headers alone: WireMock would answer chunked, and a gRPC client
+        # then reads the headers as the start of a stream that ends without a status.
+        headers["content-length"] = "0"
     if digested and response.body:
         # WireMock gzips a body for a client that accepts it, and a client that hashes the
         # bytes as they come (the Cloud Storage one) would hash others than the digest's.

@@ -221,6 +221,19 @@ def test_a_header_value_outside_ascii_is_given_as_its_utf8_bytes() -> None:
     assert served.encode("latin-1") == value.encode("utf-8")
 
 
+def test_a_grpc_answer_in_headers_alone_is_sent_with_a_zero_length() -> None:
+    headers = (("content-type", "application/grpc"), ("grpc-status", "5"))
+    mapping = build(
+        make_exchange(method="POST", response=HttpResponse(status=200, headers=headers))
+    )
+    assert mapping is not None
+    assert mapping["response"]["headers"] == {
+        "content-type": "application/grpc",
+        "grpc-status": "5",
+        "content-length": "0",
+    }
+
+
 def test_response_headers_filtered_and_multi_valued() -> None:
     response = HttpResponse(
         status=201,

@@ -7,9 +7,9 @@ serves the body decoded from its content-encoding and with sanitized values repl
 recorded digest would no longer match it and a client would refuse a right answer. Each
 digest is computed again over the served body (for a body served as it came: the recorded
 value). One mockado cannot compute (another algorithm, an S3 checksum of parts) gets the
-exchange no stub (``faithful.skip_reason``). A body-less answer (HEAD, 304) keeps its
-digests: they describe the body a GET gets. So does a 206's part served as it came (its
-``Repr-Digest`` describes the whole representation).
+exchange no stub (``faithful.skip_reason``). A body-less answer (HEAD, 204, 304) keeps its
+digests: they describe the body a GET gets. So does a 206's part (its ``Repr-Digest``
+describes the whole representation; a part with sanitized values gets no stub).
 """
 
 from __future__ import annotations
@@ -132,14 +132,11 @@ def keeps_recorded_digests(status: int, *, head: bool) -> bool:
     return head or status in _RECORDED_DIGEST_STATUSES
 
 
-def digests_computable(response: HttpResponse, *, head: bool, redactions: frozenset[str]) -> bool:
+def digests_computable(response: HttpResponse, *, head: bool) -> bool:
     """Whether every digest of ``response`` can be served matching its served body (False:
-    no stub). ``head``: it answers a HEAD request; ``redactions``: the exchange's (a 206
-    whose part was sanitized: False). Decided from the headers, never from the body (the
-    pipeline empties the body of an exchange it skips)."""
+    no stub). ``head``: it answers a HEAD request. Decided from the headers, never from the
+    body (the pipeline empties the body of an exchange it skips)."""
     found = [(n.lower(), v) for n, v in response.headers if is_digest(n.lower())]
-    if not found:
+    if not found or keeps_recorded_digests(response.status, head=head):
         return True
-    if keeps_recorded_digests(response.status, head=head):
-        return response.status != 206 or not any(r.startswith("response.body") for r in redactions)
     return all(served_digest(name, value, b"") is not None for name, value in found)

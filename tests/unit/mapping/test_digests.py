@@ -83,11 +83,9 @@ def test_headers_that_are_not_digests() -> None:
 def test_answers_without_a_body_or_with_a_part_keep_their_digests() -> None:
     header = ("digest", "UNIXsum=4711")
     head = HttpResponse(status=200, headers=(header,))
-    assert digests_computable(head, head=True, redactions=frozenset())
+    assert digests_computable(head, head=True)
     part = HttpResponse(status=206, headers=(header, ("content-md5", "x")), body=b"abc")
-    assert digests_computable(part, head=False, redactions=frozenset())
-    sanitized = frozenset({"response.body"})
-    assert not digests_computable(part, head=False, redactions=sanitized)
+    assert digests_computable(part, head=False)
     mapping = build(make_exchange(response=part))
     assert mapping["response"]["headers"]["content-md5"] == "x"
 

@@ -68,10 +68,11 @@ _PER_REQUEST = frozenset(
 _DROPPED_RESPONSE_HEADERS = (
     _HOP_BY_HOP | _PER_REQUEST | {"content-length", "content-encoding", "date"}
 )
-# A HEAD answer has no body: its Content-Length and Content-Encoding are the GET body's,
-# which WireMock sends as given (without them it answers chunked, with no length). Not for
-# a 204, which has no body to describe (Jetty answers a 204 stub with a length with a 500).
-_HEAD_KEPT = frozenset({"content-length", "content-encoding"})
+# A HEAD answer has no body: its Content-Length is the GET body's, which WireMock sends as
+# given (without it WireMock answers chunked, with no length). Not for a 204, which has no
+# body to describe (Jetty answers a 204 stub with a length with a 500), nor for a length of
+# the body compressed: no stub matches Accept-Encoding, and a GET gets it decoded.
+_HEAD_KEPT = frozenset({"content-length"})
 # A stub with this header is served as it is, never compressed by WireMock's Jetty.
 IDENTITY_CODING = ("content-encoding", "identity")
 
@@ -193,8 +194,7 @@ def build_mapping(
 
     mapping["priority"] = priority
     mapping["request"] = request
-    head = exchange.request.method == "HEAD" and response.status != 204
-    mapping["response"] = response_definition(response, head=head)
+    mapping["response"] = response_definition(response, head=exchange.request.method == "HEAD")
     if not shape:
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
@@ -258,15 +258,16 @@ def _scenario(
 
 def response_definition(response: HttpResponse, *, head: bool = False) -> dict[str, Any]:
     """The stub's ``response``: status, kept headers and body. ``head``: it answers a HEAD
-    request, not with a 204 (its length and coding are kept)."""
+    request (its length is kept, see ``_HEAD_KEPT``)."""
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
     digests = not keeps_recorded_digests(response.status, head=head)
     digested = False
+    length_kept = head and _head_length_kept(response)
     for name, value in response.headers:
         lower = _kept_header(name)
-        if lower is None and not (head and name.lower() in _HEAD_KEPT):
+        if lower is None and not (length_kept and name.lower() in _HEAD_KEPT):
             continue
         lower = lower or name.lower()
         if digests and is_digest(lower):
@@ -301,6 +302,14 @@ def response_definition(response: HttpResponse, *, head: bool = False) -> dict[s
     if response.body:
         out.update(response_body(response))
     return out
+
+
+def _head_length_kept(response: HttpResponse) -> bool:
+    """Whether a HEAD answer keeps its Content-Length (``_HEAD_KEPT``)."""
+    if response.status == 204:
+        return False
+    coding = response.header("content-encoding")
+    return coding is None or coding.strip().lower() in ("", "identity")
 
 
 def _wire_value(value: str) -> str:

@@ -52,6 +52,8 @@ STUB_SKIP_REASONS = (
     *REQUEST_UNMATCHABLE,
     "response_trailers",  # the response ended in trailers, which no stub can send
     "response_credentials_refused",  # a 401 or 407 to a request that carried credentials
+    "response_digest_uncomputable",  # a digest of the body that cannot match the served body
+    "response_range_sanitized",  # a 206 part with sanitized values: its Content-Range is off
 )
 
 SANITIZE_TYPES = (

@@ -2,6 +2,8 @@
 
 * ``faithful`` - :func:`skip_reason`: the rule, a stub only when it replays the
   recording faithfully (else why not).
+* ``digests`` - the digests of a body in response headers, computed again over the
+  body a stub serves (or why they cannot be).
 * ``noise`` - :class:`NoiseNormalizer`: the dynamic parts of a request, found once
   for the dedup hash and the matchers.
 * ``json_tree`` - reading a JSON body for the normalizer, and ``JsonFacts``: what

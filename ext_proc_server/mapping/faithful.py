@@ -16,7 +16,12 @@ stub cannot send trailers, and a gRPC answer without its ``grpc-status`` is an e
 gRPC error answered in headers alone (trailers-only) has no trailers: it is kept, its
 ``grpc-status`` among the stub's headers. Nor does a 401 or 407 to a request that carried
 credentials: whether another token would be refused cannot be told once tokens are
-sanitized (an expired token's 401 would answer every canary).
+sanitized (an expired token's 401 would answer every canary). Nor does a response with a
+digest of its body (``Content-MD5``, ``Digest``, ``x-amz-checksum-*``...) that mockado cannot
+compute again over the body the stub serves (``mapping.digests``): a client checking it
+would refuse the answer. Nor does a 206 whose part had values sanitized: its
+``Content-Range`` (or a ``multipart/byteranges`` part's) no longer gives the served bytes'
+offsets and length.
 
 ``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
 limit is then served partial, with ``x-mockado-truncated: true``.
@@ -27,10 +32,13 @@ from __future__ import annotations
 import re
 
 from ext_proc_server.core.exchange import CREDENTIAL_HEADERS, Exchange, HttpMessage
+from ext_proc_server.mapping.digests import digests_computable
 
 PATH_REFUSED = "request_path_refused"
 RESPONSE_TRAILERS = "response_trailers"
 CREDENTIALS_REFUSED = "response_credentials_refused"
+DIGEST_UNCOMPUTABLE = "response_digest_uncomputable"
+RANGE_SANITIZED = "response_range_sanitized"
 # An encoded NUL, or a "%" not followed by two hex digits.
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
 
@@ -57,7 +65,14 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
         and any(k.lower() in credentials for k, _ in exchange.request.headers)
     ):
         return CREDENTIALS_REFUSED
-    return reason
+    if reason:
+        return reason
+    if response.status == 206 and any(r.startswith("response.body") for r in exchange.redactions):
+        # The part's Content-Range gives its offsets and length in the whole.
+        return RANGE_SANITIZED
+    if not digests_computable(response, head=exchange.request.method == "HEAD"):
+        return DIGEST_UNCOMPUTABLE
+    return ""
 
 
 def _message_reason(message: HttpMessage, part: str, *, mark_truncated: bool) -> str:

@@ -27,6 +27,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DROPPED, COLLECTOR_STUBS_SKIPPED
 from ext_proc_server.mapping.dedup import request_key_hash, response_digest
+from ext_proc_server.mapping.digests import is_digest, keeps_recorded_digests, served_digest
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
@@ -67,6 +68,13 @@ _PER_REQUEST = frozenset(
 _DROPPED_RESPONSE_HEADERS = (
     _HOP_BY_HOP | _PER_REQUEST | {"content-length", "content-encoding", "date"}
 )
+# A HEAD answer has no body: its Content-Length is the GET body's, which WireMock sends as
+# given (without it WireMock answers chunked, with no length). Not for a 204, which has no
+# body to describe (Jetty answers a 204 stub with a length with a 500), nor for a length of
+# the body compressed: no stub matches Accept-Encoding, and a GET gets it decoded.
+_HEAD_KEPT = frozenset({"content-length"})
+# A stub with this header is served as it is, never compressed by WireMock's Jetty.
+IDENTITY_CODING = ("content-encoding", "identity")
 
 
 # Response header names recur on every call: each is looked at once (bounded, as names
@@ -186,7 +194,7 @@ def build_mapping(
 
     mapping["priority"] = priority
     mapping["request"] = request
-    mapping["response"] = response_definition(response)
+    mapping["response"] = response_definition(response, head=exchange.request.method == "HEAD")
     if not shape:
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
@@ -248,15 +256,27 @@ def _scenario(
 # -- response -----------------------------------------------------------------
 
 
-def response_definition(response: HttpResponse) -> dict[str, Any]:
+def response_definition(response: HttpResponse, *, head: bool = False) -> dict[str, Any]:
+    """The stub's ``response``: status, kept headers and body. ``head``: it answers a HEAD
+    request (its length is kept, see ``_HEAD_KEPT``)."""
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
+    digests = not keeps_recorded_digests(response.status, head=head)
+    digested = False
+    length_kept = head and _head_length_kept(response)
     for name, value in response.headers:
         lower = _kept_header(name)
-        if lower is None:
+        if lower is None and not (length_kept and name.lower() in _HEAD_KEPT):
             continue
+        lower = lower or name.lower()
+        if digests and is_digest(lower):
+            value = served_digest(lower, value, response.body) or value
+            digested = True
+        value = _wire_value(value)
         first = first_names.get(lower)
+        if first is not None and lower == "content-length":
+            continue  # one length (an upstream may repeat it)
         if first is None:
             first_names[lower] = name
             headers[name] = value
@@ -268,12 +288,35 @@ def response_definition(response: HttpResponse) -> dict[str, Any]:
                 headers[first] = [known, value]
     if response.body_truncated:
         headers[TRUNCATED_HEADER] = "true"
+    if "grpc-status" in first_names and not response.body and not head:
+        # A gRPC answer in headers alone: WireMock would answer chunked, and a gRPC client
+        # then reads the headers as the start of a stream that ends without a status.
+        headers["content-length"] = "0"
+    if digested and response.body:
+        # WireMock gzips a body for a client that accepts it, and a client that hashes the
+        # bytes as they come (the Cloud Storage one) would hash others than the digest's.
+        headers[IDENTITY_CODING[0]] = IDENTITY_CODING[1]
     out: dict[str, Any] = {"status": response.status}
     if headers:
         out["headers"] = headers
     if response.body:
         out.update(response_body(response))
     return out
+
+
+def _head_length_kept(response: HttpResponse) -> bool:
+    """Whether a HEAD answer keeps its Content-Length (``_HEAD_KEPT``)."""
+    if response.status == 204:
+        return False
+    coding = response.header("content-encoding")
+    return coding is None or coding.strip().lower() in ("", "identity")
+
+
+def _wire_value(value: str) -> str:
+    """A header value as WireMock must be given it to send the recorded bytes: it writes
+    each character as one ISO-8859-1 byte (one past U+00FF as a space), and the capture
+    read the bytes as UTF-8."""
+    return value if value.isascii() else value.encode("utf-8").decode("latin-1")
 
 
 @functools.lru_cache(maxsize=HEADER_NAME_CACHE_SIZE)

@@ -199,6 +199,51 @@ def test_an_unfaithful_stub_is_refused(response, request_flags, reason) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("status", "coding", "kept"),
+    [(200, None, True), (404, None, True), (200, "identity", True), (204, None, False),
+     (200, "gzip", False)],
+)  # fmt: skip
+def test_a_head_answer_keeps_the_length_of_the_get_body(
+    status: int, coding: str | None, kept: bool
+) -> None:
+    """Not of a compressed body: no stub matches Accept-Encoding, a GET gets it decoded."""
+    headers = (("content-type", "text/csv"), ("content-length", "5120"), ("content-length", "5120"))
+    if coding:
+        headers += (("content-encoding", coding),)
+    response = HttpResponse(status=status, headers=headers)
+    mapping = build(make_exchange(method="HEAD", response=response))
+    assert mapping is not None
+    expected = {"content-type": "text/csv"} | ({"content-length": "5120"} if kept else {})
+    assert mapping["response"]["headers"] == expected
+    get = build(make_exchange(response=response))
+    assert get is not None and get["response"]["headers"] == {"content-type": "text/csv"}
+
+
+def test_a_header_value_outside_ascii_is_given_as_its_utf8_bytes() -> None:
+    """WireMock writes each character as one ISO-8859-1 byte: its UTF-8 bytes, each as a
+    character, come out as the bytes the upstream sent."""
+    value = 'attachment; filename="relatório €.csv"'
+    response = HttpResponse(status=200, headers=(("content-disposition", value),))
+    mapping = build(make_exchange(response=response))
+    assert mapping is not None
+    served = mapping["response"]["headers"]["content-disposition"]
+    assert served.encode("latin-1") == value.encode("utf-8")
+
+
+def test_a_grpc_answer_in_headers_alone_is_sent_with_a_zero_length() -> None:
+    headers = (("content-type", "application/grpc"), ("grpc-status", "5"))
+    mapping = build(
+        make_exchange(method="POST", response=HttpResponse(status=200, headers=headers))
+    )
+    assert mapping is not None
+    assert mapping["response"]["headers"] == {
+        "content-type": "application/grpc",
+        "grpc-status": "5",
+        "content-length": "0",
+    }
+
+
 def test_response_headers_filtered_and_multi_valued() -> None:
     response = HttpResponse(
         status=201,

@@ -1,0 +1,142 @@
+"""Digests of a response body in its headers, written again over the body a stub serves.
+
+``Content-MD5``, ``Digest`` (RFC 3230), ``Content-Digest`` and ``Repr-Digest`` (RFC 9530),
+``x-goog-hash`` (Cloud Storage) and ``x-amz-checksum-<algorithm>`` (S3) describe the bytes of
+the body, and clients check them (the Cloud Storage and S3 clients do by default). A stub
+serves the body decoded from its content-encoding and with sanitized values replaced, so a
+recorded digest would no longer match it and a client would refuse a right answer. Each
+digest is computed again over the served body (for a body served as it came: the recorded
+value). One mockado cannot compute (another algorithm, an S3 checksum of parts) gets the
+exchange no stub (``faithful.skip_reason``). A body-less answer (HEAD, 204, 304) keeps its
+digests: they describe the body a GET gets. So does a 206's part (its ``Repr-Digest``
+describes the whole representation; a part with sanitized values gets no stub).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import struct
+import zlib
+from collections.abc import Callable
+
+from ext_proc_server.core.exchange import HttpResponse
+
+_AMZ_CHECKSUM = "x-amz-checksum-"
+# x-amz-checksum-type and -mode name how, not a digest.
+_AMZ_NOT_DIGESTS = frozenset({"x-amz-checksum-type", "x-amz-checksum-mode"})
+# Headers holding "algorithm=value" members, and how each writes its value.
+_MEMBER_HEADERS = frozenset({"digest", "x-goog-hash"})
+_STRUCTURED_HEADERS = frozenset({"content-digest", "repr-digest"})
+DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | {"content-md5"}
+_RECORDED_DIGEST_STATUSES = frozenset({204, 206, 304})
+
+
+def _crc_table(reflected_poly: int) -> tuple[int, ...]:
+    table = []
+    for n in range(256):
+        crc = n
+        for _ in range(8):
+            crc = (crc >> 1) ^ reflected_poly if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+@functools.cache
+def _table(reflected_poly: int) -> tuple[int, ...]:
+    return _crc_table(reflected_poly)
+
+
+def _crc(data: bytes, reflected_poly: int, mask: int) -> int:
+    table = _table(reflected_poly)
+    crc = mask
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ mask
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), as Cloud Storage and S3 compute it."""
+    return _crc(data, 0x82F63B78, 0xFFFFFFFF)
+
+
+def crc64nvme(data: bytes) -> int:
+    """CRC-64/NVME, S3's default checksum."""
+    return _crc(data, 0x9A6C9329AC4BC9B5, 0xFFFFFFFFFFFFFFFF)
+
+
+_ALGORITHMS: dict[str, Callable[[bytes], bytes]] = {
+    "md5": lambda b: hashlib.md5(b, usedforsecurity=False).digest(),
+    "sha": lambda b: hashlib.sha1(b, usedforsecurity=False).digest(),
+    "sha1": lambda b: hashlib.sha1(b, usedforsecurity=False).digest(),
+    "sha-256": lambda b: hashlib.sha256(b).digest(),
+    "sha256": lambda b: hashlib.sha256(b).digest(),
+    "sha-512": lambda b: hashlib.sha512(b).digest(),
+    "crc32": lambda b: struct.pack(">I", zlib.crc32(b)),
+    "crc32c": lambda b: struct.pack(">I", crc32c(b)),
+    "crc64nvme": lambda b: struct.pack(">Q", crc64nvme(b)),
+}
+
+
+# Header names recur on every call: each is looked at once (bounded, as names come from
+# upstreams).
+@functools.lru_cache(maxsize=1024)
+def is_digest(lower_name: str) -> bool:
+    """Whether a response header (lower-cased name) is a digest of the body."""
+    if lower_name in DIGEST_HEADERS:
+        return True
+    return lower_name.startswith(_AMZ_CHECKSUM) and lower_name not in _AMZ_NOT_DIGESTS
+
+
+def _encoded(algorithm: str, body: bytes) -> str | None:
+    compute = _ALGORITHMS.get(algorithm.strip().lower())
+    return None if compute is None else base64.b64encode(compute(body)).decode("ascii")
+
+
+def _members(value: str, body: bytes, *, structured: bool) -> str | None:
+    out = []
+    for member in value.split(","):
+        algorithm, sep, recorded = member.strip().partition("=")
+        if not sep or (structured and not _is_byte_sequence(recorded)):
+            return None
+        digest = _encoded(algorithm, body)
+        if digest is None:
+            return None
+        out.append(f"{algorithm.strip()}={f':{digest}:' if structured else digest}")
+    return ", ".join(out)
+
+
+def _is_byte_sequence(value: str) -> bool:
+    """An RFC 8941 byte sequence (``:base64:``) without parameters."""
+    return len(value) >= 2 and value[0] == ":" and value[-1] == ":" and ";" not in value
+
+
+def served_digest(lower_name: str, value: str, body: bytes) -> str | None:
+    """Digest header ``lower_name``'s value computed over ``body``; None when mockado
+    cannot compute it (an algorithm it does not know, an S3 checksum of parts)."""
+    if lower_name == "content-md5":
+        return _encoded("md5", body)
+    if lower_name in _MEMBER_HEADERS:
+        return _members(value, body, structured=False)
+    if lower_name in _STRUCTURED_HEADERS:
+        return _members(value, body, structured=True)
+    if "-" in value.rstrip("="):  # "<checksum>-<parts>": a checksum of checksums
+        return None
+    return _encoded(lower_name.removeprefix(_AMZ_CHECKSUM), body)
+
+
+def keeps_recorded_digests(status: int, *, head: bool) -> bool:
+    """The answers whose digests are served as recorded: those without a body (to HEAD, a
+    204 or 304: they describe a GET's body), and a 206 (its Repr-Digest is the whole's)."""
+    return head or status in _RECORDED_DIGEST_STATUSES
+
+
+def digests_computable(response: HttpResponse, *, head: bool) -> bool:
+    """Whether every digest of ``response`` can be served matching its served body (False:
+    no stub). ``head``: it answers a HEAD request. Decided from the headers, never from the
+    body (the pipeline empties the body of an exchange it skips)."""
+    found = [(n.lower(), v) for n, v in response.headers if is_digest(n.lower())]
+    if not found or keeps_recorded_digests(response.status, head=head):
+        return True
+    return all(served_digest(name, value, b"") is not None for name, value in found)

@@ -1,0 +1,63 @@
+"""An HTTP/1.1 upstream that answers each path with head bytes given as they go on the wire
+(repeated headers, UTF-8 header values, digests, answers to HEAD), for replay tests that
+compare what a client got from it with what it gets from a mock."""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+
+    def wire(self, method: str) -> bytes:
+        """The answer's bytes: header values written as UTF-8, Content-Length from the
+        body (a HEAD answer has the length and no body)."""
+        lines = [f"HTTP/1.1 {self.status} X", *(f"{k}: {v}" for k, v in self.headers)]
+        if self.status not in (204, 304):
+            lines.append(f"Content-Length: {len(self.body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+        return head if method == "HEAD" else head + self.body
+
+
+def _handler(answers: Mapping[str, RawAnswer]) -> type[socketserver.StreamRequestHandler]:
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            while line := self.rfile.readline():
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+                length = 0
+                while (header := self.rfile.readline()) not in (b"\r\n", b""):
+                    name, _, value = header.decode("latin-1").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                self.rfile.read(length)
+                self.wfile.write(answers[target.split("?", 1)[0]].wire(method))
+                self.wfile.flush()
+
+    return Handler
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@contextmanager
+def raw_upstream(answers: Mapping[str, RawAnswer]) -> Iterator[int]:
+    """Serve ``answers`` (path -> answer) on a free port of 127.0.0.1 -> the port."""
+    server = _Server(("127.0.0.1", 0), _handler(answers))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

@@ -21,6 +21,8 @@ import struct
 import zlib
 from collections.abc import Callable
 
+import google_crc32c
+
 from ext_proc_server.core.exchange import HttpResponse
 
 _AMZ_CHECKSUM = "x-amz-checksum-"
@@ -57,12 +59,13 @@ def _crc(data: bytes, reflected_poly: int, mask: int) -> int:
 
 
 def crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), as Cloud Storage and S3 compute it."""
-    return _crc(data, 0x82F63B78, 0xFFFFFFFF)
+    """CRC-32C (Castagnoli), as Cloud Storage and S3 compute it (google-crc32c's C code)."""
+    return google_crc32c.value(data)
 
 
 def crc64nvme(data: bytes) -> int:
-    """CRC-64/NVME, S3's default checksum."""
+    """CRC-64/NVME, S3's default checksum. A Python loop (about 90 ms per MiB; no C
+    implementation on PyPI is small enough to depend on), run once per new stub."""
     return _crc(data, 0x9A6C9329AC4BC9B5, 0xFFFFFFFFFFFFFFFF)
 
 

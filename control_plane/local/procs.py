@@ -338,6 +338,9 @@ def wiremock_process(
             "--root-dir", str(server.root_dir),
             "--disable-banner",
             "--disable-request-logging",
+            # Answers go out as recorded (uncompressed): WireMock's own gzip would rewrite
+            # ETags ("v1--gzip") and drop Content-Length.
+            "--disable-gzip",
             # A pass-through miss reaches the service (or the capturing proxy) with the
             # Host the caller sent, so its capture matches that host.
             "--preserve-host-header",

@@ -81,6 +81,7 @@ ANSWERS = {
         200, (JSON, ("Content-Encoding", "gzip"), *_digests(PACKED)), PACKED
     ),
     "/objects/plain": RawAnswer(200, (JSON, *_digests(EXPORT)), EXPORT),
+    "/objects/tagged": RawAnswer(200, (JSON, ("ETag", '"v1"')), EXPORT),
     "/objects/odd": RawAnswer(200, (JSON, ("Digest", "UNIXsum=4711")), PERSON),
     "/parts/contacts.csv": RawAnswer(
         206,
@@ -107,6 +108,7 @@ REQUESTS = [
     ("GET", "/objects/person", ()),
     ("GET", "/objects/packed", GZIP_ACCEPTED),
     ("GET", "/objects/plain", ()),
+    ("GET", "/objects/tagged", GZIP_ACCEPTED),
     ("GET", "/objects/odd", ()),
     ("GET", "/parts/contacts.csv", (("Range", "bytes=0-"),)),
     ("GET", "/parts/multi", (("Range", "bytes=0-9,17-39"),)),
@@ -263,3 +265,17 @@ def test_a_part_with_sanitized_values_gets_a_clear_miss_and_a_plain_part_replays
                 upstream_status, upstream, upstream_body = recorded[(method, path)]
                 assert (status, body) == (upstream_status, upstream_body) == (206, CSV[:100])
                 assert served["content-range"] == upstream["content-range"]
+
+
+def test_a_client_accepting_gzip_gets_the_recorded_body_and_etag(recorded, wiremock) -> None:
+    """The upstream answered uncompressed; so does the mock. WireMock's own gzip would
+    rewrite the ETag (``"v1--gzip"``: a cache or an If-Match then holds a tag the service
+    never sent)."""
+    status, upstream, body = recorded[("GET", "/objects/tagged")]
+    assert status == 200 and body == EXPORT and "content-encoding" not in upstream
+    served_status, served, served_body = _raw(
+        wiremock.port, "GET", "/objects/tagged", GZIP_ACCEPTED
+    )
+    assert served_status == 200 and served_body == EXPORT
+    assert "content-encoding" not in served
+    assert served.get("etag") == upstream["etag"] == b'"v1"'

@@ -1,4 +1,5 @@
-"""Where mockado's packaged files live, and the source checkout around them."""
+"""Where mockado's packaged files live, the source checkout around them, and the flags
+every WireMock it starts shares."""
 
 from __future__ import annotations
 
@@ -13,3 +14,17 @@ WIREMOCK_LAUNCHER = _PACKAGE_DIR / "wiremock" / "MockadoWireMock.java"
 # The checkout this package was installed from in editable mode (make install): its .venv
 # and .tools hold Envoy and the WireMock jar. Meaningless for a wheel install.
 REPO_ROOT = _PACKAGE_DIR.parent
+
+# Every WireMock mockado starts (the rendered Deployment, `mockado up`) serves with these.
+WIREMOCK_SERVING_FLAGS = (
+    "--disable-banner",
+    # Serving at volume: no per-request log lines.
+    "--disable-request-logging",
+    # Answers go out as recorded (uncompressed): WireMock's own gzip would rewrite ETags
+    # ("v1" -> "v1--gzip") and send other bytes than the stub holds.
+    "--disable-gzip",
+    # Whatever Envoy lets through (60 KiB of request headers by default) reaches the stubs:
+    # Jetty's own buffer answered 414 or 431 from about 32 KiB, before any stub.
+    "--jetty-header-request-size",
+    str(64 * 1024),
+)

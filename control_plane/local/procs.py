@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from control_plane.assets import REPO_ROOT, WIREMOCK_LAUNCHER
+from control_plane.assets import REPO_ROOT, WIREMOCK_LAUNCHER, WIREMOCK_SERVING_FLAGS
 from ext_proc_server.core.errors import StackError
 
 log = logging.getLogger(__name__)
@@ -336,11 +336,7 @@ def wiremock_process(
             "--port", str(server.port),
             "--bind-address", "127.0.0.1",
             "--root-dir", str(server.root_dir),
-            "--disable-banner",
-            "--disable-request-logging",
-            # Answers go out as recorded (uncompressed): WireMock's own gzip would rewrite
-            # ETags ("v1--gzip") and drop Content-Length.
-            "--disable-gzip",
+            *WIREMOCK_SERVING_FLAGS,
             # A pass-through miss reaches the service (or the capturing proxy) with the
             # Host the caller sent, so its capture matches that host.
             "--preserve-host-header",

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from control_plane.assets import WIREMOCK_LAUNCHER
+from control_plane.assets import WIREMOCK_LAUNCHER, WIREMOCK_SERVING_FLAGS
 from control_plane.render.authorization import render_service_accounts
 from control_plane.render.credentials import create_secret_command, remove_secrets, secret_env
 from control_plane.render.environment import render_template
@@ -164,6 +164,7 @@ def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         max_stubs=config.loader.max_stubs,
         heap_is_default=serving.heap_mb is None,
         journal_entries=serving.max_request_journal_entries,
+        serving_flags=WIREMOCK_SERVING_FLAGS,
         placement=placement(
             config, "wiremock", spread_labels=_WIREMOCK_SPREAD, memory_mi=_wiremock_memory(heap_mb)
         ),

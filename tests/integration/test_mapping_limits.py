@@ -1,0 +1,37 @@
+"""What Envoy lets through, WireMock accepts: a recording whose request line or headers
+are long (a search with a long filter, a big cookie) replays through a real WireMock
+3.13.2 started as mockado starts it. Envoy allows 60 KiB of request headers by default
+(``max_request_headers_kb``); Jetty's default buffer answered 414 or 431 from about 32 KiB,
+before any stub was looked at."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.wiremock_stubs import (
+    answered,
+    canary_call,
+    load_stubs,
+    recording,
+    reply,
+    stubs_of,
+)
+
+pytestmark = pytest.mark.integration
+
+# Under Envoy's 60 KiB with the rest of the request's headers.
+LONG_BYTES = 50 * 1024
+
+
+def test_a_request_as_long_as_envoy_allows_is_answered_by_its_stub(wiremock) -> None:
+    long_query = (("filter", "a" * LONG_BYTES),)
+    long_cookie = (("cookie", "session=" + "b" * LONG_BYTES),)
+    recorded = [
+        recording(method="GET", path="/search", query=long_query, response_body=reply("query")),
+        recording(method="GET", path="/profile", headers=long_cookie, response_body=reply("big")),
+    ]
+    load_stubs(wiremock.url, stubs_of(recorded))
+    found = canary_call(wiremock.url, "GET", "/search", params=list(long_query))
+    assert (found.status_code, answered(found)) == (200, "query")
+    profile = canary_call(wiremock.url, "GET", "/profile", headers=dict(long_cookie))
+    assert (profile.status_code, answered(profile)) == (200, "big")

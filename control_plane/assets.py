@@ -23,8 +23,11 @@ WIREMOCK_SERVING_FLAGS = (
     # Answers go out as recorded (uncompressed): WireMock's own gzip would rewrite ETags
     # ("v1" -> "v1--gzip") and send other bytes than the stub holds.
     "--disable-gzip",
-    # Whatever Envoy lets through (60 KiB of request headers by default) reaches the stubs:
-    # Jetty's own buffer answered 414 or 431 from about 32 KiB, before any stub.
+    # Whatever Envoy lets through (60 KiB of headers each way by default) is served: with
+    # Jetty's own buffers a request got 414 or 431 from about 32 KiB, before any stub, and
+    # a stub with as many response headers (a long CSP, many cookies) answered 500.
     "--jetty-header-request-size",
+    str(64 * 1024),
+    "--jetty-header-response-size",
     str(64 * 1024),
 )

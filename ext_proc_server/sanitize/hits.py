@@ -34,6 +34,9 @@ class Hit(NamedTuple):
     cls: str
     # The user's replacement for custom patterns; None for built-in classes.
     fixed: str | None = None
+    # The value is XML or HTML text holding references ("Jo&#227;o", "Ana &amp; Cia"):
+    # read decoded, and its replacement written escaped, so the markup stays well-formed.
+    escaped: bool = False
 
 
 def resolve(hits: list[Hit]) -> list[Hit]:

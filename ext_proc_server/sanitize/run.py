@@ -82,7 +82,11 @@ class Run:
         last = 0
         for hit in hits:
             out.append(text[last : hit.start])
-            out.append(self.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
+            if hit.escaped:
+                value = html.unescape(text[hit.start : hit.end])
+                out.append(html.escape(self.replace(hit.cls, value, hit.fixed)))
+            else:
+                out.append(self.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
             last = hit.end
         out.append(text[last:])
         return "".join(out)

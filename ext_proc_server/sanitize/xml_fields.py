@@ -123,7 +123,8 @@ def _parents(elements: list[_Element], element: _Element) -> list[str]:
 
 def _add(hits: list[Hit], text: str, start: int, end: int, cls: str) -> None:
     raw = text[start:end]
-    if raw.startswith("<![CDATA[") and raw.endswith("]]>"):
+    cdata = raw.startswith("<![CDATA[") and raw.endswith("]]>")
+    if cdata:  # its text is literal: "&amp;" there is five characters
         start, end = start + 9, end - 3
         raw = text[start:end]
     stripped = raw.strip()
@@ -131,7 +132,8 @@ def _add(hits: list[Hit], text: str, start: int, end: int, cls: str) -> None:
         return
     start += len(raw) - len(raw.lstrip())
     end = start + len(stripped)
-    value = html.unescape(stripped) if "&" in stripped else stripped
+    escaped = "&" in stripped and not cdata
+    value = html.unescape(stripped) if escaped else stripped
     if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
         return
-    hits.append(Hit(start, end, fields.resolved(cls)))
+    hits.append(Hit(start, end, fields.resolved(cls), escaped=escaped))

@@ -27,7 +27,7 @@ from ext_proc_server.sanitize.numbers import (
     find_alnum_cnpjs,
     find_numbers,
 )
-from ext_proc_server.sanitize.secret_keys import classify_key
+from ext_proc_server.sanitize.secret_keys import classify_key, is_version_spec
 
 # -- patterns --------------------------------------------------------------------
 
@@ -418,7 +418,11 @@ class Scanner:
                 continue
             start, end = span
             value = text[start:end]
-            if value.lower() in _NOT_VALUES or value.startswith(_TOKEN_PREFIX):
+            if (
+                value.lower() in _NOT_VALUES
+                or value.startswith(_TOKEN_PREFIX)
+                or is_version_spec(value)
+            ):
                 continue
             cut = scheme_prefix_end(value)
             if cut:

@@ -18,6 +18,7 @@ from ext_proc_server.sanitize.fields import (
 )
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
+from ext_proc_server.sanitize.secret_keys import API_KEY, PASSWORD
 
 # A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#").
 _QUERY = re.compile(r"\?([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
@@ -62,8 +63,8 @@ def url_field_hits(run: Run, text: str) -> list[Hit]:
             continue
         for parameter, name in zip(parameters, names, strict=True):
             cls = classes.get(name)
-            if type(cls) is not Verdict:  # a secret's name: the key=value detector's
-                continue
+            if type(cls) is not Verdict or cls in (API_KEY, PASSWORD):
+                continue  # a secret's name: the key=value detector's
             value = unquote_plus(parameter.group(2))
             if not value or is_token(value):
                 continue

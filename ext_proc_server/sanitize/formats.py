@@ -32,6 +32,7 @@ from ext_proc_server.sanitize.run import (
     quote_plus_lazy,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
+from ext_proc_server.sanitize.url_names import JOINED_WORDS, replace_written_name
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
@@ -219,15 +220,22 @@ def sanitize_xml(run: Run, text: str) -> str:
 
 def sanitize_path(run: Run, path: str, where: str) -> str:
     plain = not run.scanner.has_custom
-    if (plain and INERT_PATH.fullmatch(path)) or run.scanner.known_clean(("path", path)):
+    if (
+        plain and INERT_PATH.fullmatch(path) and not JOINED_WORDS.search(path)
+    ) or run.scanner.known_clean(("path", path)):
         return path
     leading = path.startswith("/")
     segments = (path[1:] if leading else path).split("/")
     changed = False
     for i, segment in enumerate(segments):
-        if not segment or (plain and INERT_VALUE.fullmatch(segment)):
+        if not segment:
             continue
-        if SURROGATE.search(segment):
+        named = replace_written_name(run, segment, plus=False)  # /clientes/joao-da-silva
+        if named is not None:
+            fresh = named
+        elif plain and INERT_VALUE.fullmatch(segment):
+            continue
+        elif SURROGATE.search(segment):
             fresh = run.replace("api_key", segment)
         else:
             fresh = run.scrub_url_value(segment, plus=False, safe=_PATH_SAFE)
@@ -252,7 +260,12 @@ def sanitize_query(
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
     classes = _flat_classes(run.scanner.field_rules, tuple(names))
     for (name, value), decoded_name in zip(pairs, names, strict=True):
-        if plain and decoded_name not in classes and INERT_VALUE.fullmatch(value):
+        if (
+            plain
+            and decoded_name not in classes
+            and INERT_VALUE.fullmatch(value)
+            and not JOINED_WORDS.search(value)
+        ):
             out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
             continue
         decoded = unquote_plus(value)
@@ -263,6 +276,8 @@ def sanitize_query(
             fresh = (
                 run.whole(resolved(cls), decoded) if decoded and not is_token(decoded) else value
             )
+        elif (named := replace_written_name(run, value, plus=True)) is not None:
+            fresh = named  # ?q=Maria%20Souza, ?search=ana+paula+costa
         else:
             fresh = _url_document(run, value) or run.scrub_url_value(value, plus=True)
         if fresh != value:

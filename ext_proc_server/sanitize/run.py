@@ -146,6 +146,7 @@ class Run:
         references: dict[str, str] = {}
         if has_entity:
             decoded = _html_unescape(decoded, references)
+        escaped = decoded
         if has_percent:
             # Bytes that are not UTF-8 stay themselves (as surrogate escapes), so they are
             # written back as they came.
@@ -154,8 +155,12 @@ class Run:
         hits = self.scanner.find(fresh)
         if hits:
             fresh = self.apply(fresh, hits)
-        if has_percent and "+" in fresh:  # form encoding: "+" was a space
-            spaced = fresh.replace("+", " ")
+        if has_percent and "+" in fresh:  # form encoding: "+" was a space, "%2B" a "+"
+            spaced = (
+                unquote(escaped.replace("+", " "), errors="surrogateescape")
+                if fresh is decoded
+                else fresh.replace("+", " ")
+            )
             hits = self.scanner.find(spaced)
             if hits:
                 fresh = self.apply(spaced, hits)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import re2
 
-from ext_proc_server.sanitize import field_probe, personal_text
+from ext_proc_server.sanitize import brcode, field_probe, personal_text
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.field_probe import FieldProbe
@@ -262,6 +262,8 @@ class Scanner:
             international=_INTERNATIONAL in present,
         )
         find_alnum_cnpjs(text, raw, hits)
+        if brcode.START in text:  # a PIX code's payload format field
+            hits.extend(brcode.find_codes(text))
         key_seen = self._context(
             text,
             probe,

@@ -9,6 +9,8 @@ from typing import NamedTuple
 # (a field named password), then shapes from the most to the least specific, then
 # personal data read from its context.
 PRIORITY = {
+    # A PIX code is rewritten whole, its key, name and CEP replaced inside it (brcode).
+    "pix_code": -1,
     "custom": 0,
     "password": 1,
     "api_key": 1,

@@ -16,6 +16,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus, unquote
 
+from ext_proc_server.sanitize import brcode
 from ext_proc_server.sanitize.detectors import Scanner, is_jwt, scheme_prefix_end
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.pseudonym import TOKEN_VALUES, Replacer
@@ -73,6 +74,8 @@ class Run:
             self.counts[cls] = self.counts.get(cls, 0) + count
 
     def replace(self, cls: str, value: str, fixed: str | None = None) -> str:
+        if cls == brcode.CLASS:  # counted as the classes replaced inside it
+            return brcode.rewrite(self, value)
         self.counts[cls] = self.counts.get(cls, 0) + 1
         fresh = self.replacer(cls, value, fixed)
         return fresh if self.charset is None else self.charset.fit(fresh)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
     FieldRules,
@@ -189,6 +190,8 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
                 fresh = run.scrub(body)
             else:
                 run.add_counts(part_run.counts)
+        elif _is_table(head, part_type) and (table := sanitize_delimited(run, body)) is not None:
+            fresh = table  # an uploaded CSV: its columns read by their header
         else:
             fresh = nested_json(run, body)
             if fresh is None:
@@ -198,6 +201,16 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
     if result != text:
         run.locations.add(where)
     return result
+
+
+_FILE_NAME = re.compile(r'\bfilename="[^"]*\.(?:csv|tsv)"', re.IGNORECASE)
+
+
+def _is_table(head: str, part_type: re.Match[str] | None) -> bool:
+    """A part holding a CSV or TSV file, by its type or its file name."""
+    if part_type is not None and part_type.group(1).strip().lower() in DELIMITED_TYPES:
+        return True
+    return _FILE_NAME.search(head) is not None
 
 
 def _is_json_type(content_type: str) -> bool:

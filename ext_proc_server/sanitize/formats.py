@@ -219,8 +219,53 @@ def _is_json_type(content_type: str) -> bool:
 
 def sanitize_xml(run: Run, text: str) -> str:
     """XML (or text that may be): every detector, and personal elements by name."""
+    if ("<script" in text or "<SCRIPT" in text) and _HOLE not in text:
+        spans = [m.span(1) for m in _JSON_SCRIPT.finditer(text)]
+        if spans:
+            return _with_json_scripts(run, text, spans)
+    return _sanitize_markup(run, text)
+
+
+# HTML carrying a JSON document in a script element: Next.js's __NEXT_DATA__ (a page's
+# props: the user, the order), JSON-LD, application/json islands.
+_JSON_SCRIPT = re.compile(
+    r"<script\b[^>]*\btype\s*=\s*[\"']?application/(?:[\w.-]+\+)?json[\"']?[^>]*>(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+# HTML values named by a label (<dt>, <th>), not by their element's name.
+_LABELLED = re.compile(r"<(?:dd|td)\b", re.IGNORECASE)
+_HOLE = "\x00"  # no text read holds one (charsets drops such bodies)
+
+
+def _labelled(text: str) -> bool:
+    """Whether markup may hold a <dd> or <td> (C finds first: most texts hold none)."""
+    return ("<d" in text or "<t" in text or "<D" in text or "<T" in text) and bool(
+        _LABELLED.search(text)
+    )
+
+
+def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str:
+    """Each script's document edited as one (its keys name its values); the rest of
+    the page, with a hole where each document was, as any markup."""
+    outside = [
+        text[end:start]
+        for end, start in zip(
+            [0, *(e for _, e in spans)], [s for s, _ in spans] + [len(text)], strict=True
+        )
+    ]
+    pieces = _sanitize_markup(run, _HOLE.join(outside)).split(_HOLE)
+    out = [pieces[0]]
+    for (start, end), after in zip(spans, pieces[1:], strict=True):
+        content = text[start:end]
+        document = nested_json(run, content)
+        out.append(run.scrub(content) if document is None else document)
+        out.append(after)
+    return "".join(out)
+
+
+def _sanitize_markup(run: Run, text: str) -> str:
     hits, key_seen = run.scanner.find_with_keys(text)
-    if key_seen and "<" in text:
+    if "<" in text and (key_seen or _labelled(text)):
         hits = resolve([*hits, *find_xml_fields(text, run.scanner.field_rules)])
     in_urls = url_field_hits(run, text)  # href="...?nome=..."
     if in_urls:

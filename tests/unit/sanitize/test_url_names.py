@@ -20,7 +20,7 @@ import pytest
 from faker import Faker
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
-from tests.unit.sanitize.sanitize_helpers import sanitizer
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
 SANITIZER = sanitizer()
 PSEUDONYMS = sanitizer(sanitize_mode="pseudonyms", pseudonym_key="k-url-names")
@@ -158,3 +158,25 @@ def test_generated_names_in_every_writing_are_names(locale: str) -> None:
             if _request(path).path != "/pessoas/SANITIZED_NAME/pedidos":
                 missed.append(writing)
     assert missed == []
+
+
+def test_a_name_in_the_query_of_a_url_inside_text_is_replaced() -> None:
+    """A Referer or Location header, an HTML link, a JSON "next" URL: their queries are
+    read as the request's own query is."""
+    exchange = request_exchange(
+        headers=(("referer", "https://loja.example.com/busca?q=maria+souza&page=2"),
+                 ("location", "/clientes?termo=Jos%C3%A9%20Pereira&sort=asc")),
+        body='<a href="/busca?s=ana-paula-costa&cor=rose-gold">x</a>'
+        '<a href="/produtos?cat=red-shoes&ordem=grace-period">y</a>',
+        content_type="text/html",
+        response_body='{"next": "/api/busca?nome_busca=Pedro+Henrique+Alves&page=3"}',
+    )  # fmt: skip
+    out = SANITIZER.sanitize(exchange)
+    headers = dict(out.request.headers)
+    assert headers["referer"] == "https://loja.example.com/busca?q=SANITIZED_NAME&page=2"
+    assert headers["location"] == "/clientes?termo=SANITIZED_NAME&sort=asc"
+    assert out.request.body.decode() == (
+        '<a href="/busca?s=SANITIZED_NAME&cor=rose-gold">x</a>'
+        '<a href="/produtos?cat=red-shoes&ordem=grace-period">y</a>'
+    )
+    assert json.loads(out.response.body) == {"next": "/api/busca?nome_busca=SANITIZED_NAME&page=3"}

@@ -318,12 +318,8 @@ def sanitize_query(
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
     classes = _flat_classes(run.scanner.field_rules, tuple(names))
     for (name, value), decoded_name in zip(pairs, names, strict=True):
-        if (
-            plain
-            and decoded_name not in classes
-            and INERT_VALUE.fullmatch(value)
-            and not JOINED_WORDS.search(value)
-        ):
+        inert = plain and decoded_name not in classes and INERT_VALUE.fullmatch(value)
+        if inert and not JOINED_WORDS.search(value):
             out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
             continue
         decoded = unquote_plus(value)
@@ -336,6 +332,8 @@ def sanitize_query(
             )
         elif (named := replace_written_name(run, value, plus=True)) is not None:
             fresh = named  # ?q=Maria%20Souza, ?search=ana+paula+costa
+        elif inert:
+            fresh = value  # sort=created-at: no name, and nothing else to find
         else:
             fresh = _url_document(run, value) or run.scrub_url_value(value, plus=True)
         if fresh != value:

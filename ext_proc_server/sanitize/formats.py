@@ -33,7 +33,7 @@ from ext_proc_server.sanitize.run import (
     quote_plus_lazy,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
-from ext_proc_server.sanitize.url_names import JOINED_WORDS, replace_written_name
+from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
@@ -279,7 +279,7 @@ def _sanitize_markup(run: Run, text: str) -> str:
 def sanitize_path(run: Run, path: str, where: str) -> str:
     plain = not run.scanner.has_custom
     if (
-        plain and INERT_PATH.fullmatch(path) and not JOINED_WORDS.search(path)
+        plain and INERT_PATH.fullmatch(path) and not may_join_words(path)
     ) or run.scanner.known_clean(("path", path)):
         return path
     leading = path.startswith("/")
@@ -319,7 +319,7 @@ def sanitize_query(
     classes = _flat_classes(run.scanner.field_rules, tuple(names))
     for (name, value), decoded_name in zip(pairs, names, strict=True):
         inert = plain and decoded_name not in classes and INERT_VALUE.fullmatch(value)
-        if inert and not JOINED_WORDS.search(value):
+        if inert and not may_join_words(value):
             out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
             continue
         decoded = unquote_plus(value)

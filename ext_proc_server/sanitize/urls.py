@@ -19,7 +19,7 @@ from ext_proc_server.sanitize.fields import (
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 from ext_proc_server.sanitize.secret_keys import API_KEY, PASSWORD
-from ext_proc_server.sanitize.url_names import JOINED_WORDS, reads_as_written_name
+from ext_proc_server.sanitize.url_names import may_join_words, reads_as_written_name
 
 WRITTEN_NAME = Verdict("name")  # a value that reads as a person's name (url_names)
 # A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#").
@@ -63,7 +63,7 @@ def url_field_hits(run: Run, text: str) -> list[Hit]:
         classes = _classes(rules, names)
         for parameter, name in zip(parameters, names, strict=True):
             cls = classes.get(name)
-            if cls is None and JOINED_WORDS.search(parameter.group(2)):
+            if cls is None and may_join_words(parameter.group(2)):
                 cls = WRITTEN_NAME  # ?q=maria+souza: a name in a search
             if type(cls) is not Verdict or cls in (API_KEY, PASSWORD):
                 continue  # a secret's name: the key=value detector's

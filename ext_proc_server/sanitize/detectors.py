@@ -118,7 +118,8 @@ LONG_TEXT_CHARS = 256
     _BASIC,
     _NUMBER_RUN,
     _INTERNATIONAL,
-) = range(9)
+    _PIX_START,
+) = range(10)
 GATE_PATTERNS = (
     _WORDS_TRIE_BYTES,
     personal_text.ANY_CUE,
@@ -129,6 +130,7 @@ GATE_PATTERNS = (
     b"basic",
     RUN_PROBE,
     INTERNATIONAL_PROBE,
+    brcode.START.encode(),  # a PIX code's payload format field
 )
 _GATE = WordGate(GATE_PATTERNS)
 # One match per form field ("&"-separated) holding a secret-ish word.
@@ -262,7 +264,7 @@ class Scanner:
             international=_INTERNATIONAL in present,
         )
         find_alnum_cnpjs(text, raw, hits)
-        if brcode.START in text:  # a PIX code's payload format field
+        if _PIX_START in present:
             hits.extend(brcode.find_codes(text))
         key_seen = self._context(
             text,

@@ -118,8 +118,7 @@ LONG_TEXT_CHARS = 256
     _BASIC,
     _NUMBER_RUN,
     _INTERNATIONAL,
-    _PIX_START,
-) = range(10)
+) = range(9)
 GATE_PATTERNS = (
     _WORDS_TRIE_BYTES,
     personal_text.ANY_CUE,
@@ -130,7 +129,6 @@ GATE_PATTERNS = (
     b"basic",
     RUN_PROBE,
     INTERNATIONAL_PROBE,
-    brcode.START.encode(),  # a PIX code's payload format field
 )
 _GATE = WordGate(GATE_PATTERNS)
 # One match per form field ("&"-separated) holding a secret-ish word.
@@ -264,7 +262,9 @@ class Scanner:
             international=_INTERNATIONAL in present,
         )
         find_alnum_cnpjs(text, raw, hits)
-        if _PIX_START in present:
+        # A PIX code opens with 12 digits or more ("000201" and the next field's tag,
+        # length and first digits): only a text with a digit run can hold one.
+        if _NUMBER_RUN in present and brcode.START in text:
             hits.extend(brcode.find_codes(text))
         key_seen = self._context(
             text,

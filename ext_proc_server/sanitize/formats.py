@@ -247,12 +247,10 @@ def _labelled(text: str) -> bool:
 def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str:
     """Each script's document edited as one (its keys name its values); the rest of
     the page, with a hole where each document was, as any markup."""
-    outside = [
-        text[end:start]
-        for end, start in zip(
-            [0, *(e for _, e in spans)], [s for s, _ in spans] + [len(text)], strict=True
-        )
-    ]
+    bounds = [0, *(bound for span in spans for bound in span), len(text)]
+    outside = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    # A user's pattern matching across a hole would merge two pieces: zip then raises
+    # and the body is dropped, as on any failure.
     pieces = _sanitize_markup(run, _HOLE.join(outside)).split(_HOLE)
     out = [pieces[0]]
     for (start, end), after in zip(spans, pieces[1:], strict=True):

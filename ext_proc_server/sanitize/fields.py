@@ -374,7 +374,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if owned & (_ID_DOCUMENT_META | _RG_META) else RG
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
-    if owned & _PHONE_WORDS and not owned & _NOT_PHONE:
+    # telefone_ddd names a part of a phone; ddd_telefone_1 (BrasilAPI) the whole number.
+    if owned & _PHONE_WORDS and not (owned & _NOT_PHONE and _ends_with_part(words)):
         return PHONE
     if place.phone and owned & _PHONE_NUMBER_WORDS:
         return PHONE
@@ -393,6 +394,10 @@ def field_class(place: Place, key: str) -> Verdict | None:
     if owned <= _PERSON_BLOCK:
         return NAME_IF_WORDS
     return None
+
+
+def _ends_with_part(words: tuple[str, ...]) -> bool:  # the last phone word is a part's
+    return [w in _NOT_PHONE for w in words if w in _NOT_PHONE or w in _PHONE_WORDS][-1]
 
 
 def _name_class(place: Place, qualifiers: set[str]) -> Verdict | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 
 from ext_proc_server.sanitize.fields import FieldRules, Verdict, flat_classes, resolved, value_fits
@@ -56,7 +57,41 @@ def sanitize_delimited(run: Run, text: str) -> str | None:
         if not value or is_token(value) or (type(cls) is Verdict and not value_fits(cls, value)):
             continue
         hits.append(Hit(start, end, resolved(cls)))
-    return run.scrub(text, resolve([*run.scanner.find(text), *hits]))
+    return run.scrub(text, resolve([*_outside(run.scanner.find(text), hits), *hits]))
+
+
+def _outside(found: list[Hit], cells: list[Hit]) -> list[Hit]:
+    """The findings that overlap no replaced cell: the cell is replaced whole, and a
+    finding read from free text may run on into the next cell ("Av. Brasil 1500,Ouro"
+    read as an address and its city)."""
+    starts = [cell.start for cell in cells]  # in text order, apart
+    kept = []
+    for hit in found:
+        at = bisect_right(starts, hit.start) - 1
+        before = cells[at] if at >= 0 else None
+        after = cells[at + 1] if at + 1 < len(cells) else None
+        if (before is None or before.end <= hit.start) and (
+            after is None or hit.end <= after.start
+        ):
+            kept.append(hit)
+    return kept
+
+
+def reads_as_table(text: str) -> bool:
+    """Whether plain text (``text/plain``, a file part) is a table with a header row:
+    its first two lines hold the same delimiter the same number of times."""
+    first = text.find("\n")
+    if first < 0:
+        return False
+    second = text.find("\n", first + 1)
+    header = text[:first].rstrip("\r")
+    delimiter = max(_DELIMITERS, key=header.count)
+    count = header.count(delimiter)
+    if count < 1 or len(header) > 64 * (count + 1):
+        return False
+    cell = _cell(delimiter)
+    row = sum(1 for _ in _cells(cell, text, first + 1, second if second >= 0 else len(text)))
+    return row == count + 1
 
 
 def _columns(rules: FieldRules, names: tuple[str, ...]) -> dict[int, str]:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import re2
 
-from ext_proc_server.sanitize import field_probe, personal_text
+from ext_proc_server.sanitize import brcode, field_probe, personal_text
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.field_probe import FieldProbe
@@ -27,7 +27,7 @@ from ext_proc_server.sanitize.numbers import (
     find_alnum_cnpjs,
     find_numbers,
 )
-from ext_proc_server.sanitize.secret_keys import classify_key
+from ext_proc_server.sanitize.secret_keys import classify_key, is_version_spec
 
 # -- patterns --------------------------------------------------------------------
 
@@ -262,6 +262,10 @@ class Scanner:
             international=_INTERNATIONAL in present,
         )
         find_alnum_cnpjs(text, raw, hits)
+        # A PIX code opens with 12 digits or more ("000201" and the next field's tag,
+        # length and first digits): only a text with a digit run can hold one.
+        if _NUMBER_RUN in present and brcode.START in text:
+            hits.extend(brcode.find_codes(text))
         key_seen = self._context(
             text,
             probe,
@@ -418,7 +422,11 @@ class Scanner:
                 continue
             start, end = span
             value = text[start:end]
-            if value.lower() in _NOT_VALUES or value.startswith(_TOKEN_PREFIX):
+            if (
+                value.lower() in _NOT_VALUES
+                or value.startswith(_TOKEN_PREFIX)
+                or is_version_spec(value)
+            ):
                 continue
             cut = scheme_prefix_end(value)
             if cut:

@@ -19,20 +19,12 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import phones
-from ext_proc_server.sanitize.secret_keys import classify_key, digits_folded
+from ext_proc_server.sanitize import phones, secret_keys
+from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 PERSON = "person"
 OTHER = "other"  # a company, product, plan, bank, store...
-
-
-class Verdict(str):
-    """A class read from a field's name: the value is checked before it is replaced
-    (a phone-named field holding "N/A" is left to the shape detectors). The user's
-    field rules give plain class names, replaced whatever the value."""
-
-    __slots__ = ()
 
 
 # What a field's value is, when it is personal.
@@ -105,7 +97,9 @@ _OTHER_BLOCK = frozenset(
      "clinica", "school", "escola", "instituicao", "institution", "bandeira", "operadora",
      "platform", "plataforma", "channel", "canal", "system", "sistema", "department",
      "departamento", "role", "city", "cidade", "state", "estado", "country", "pais",
-     "terminal", "razao", "fantasia", "employer", "empregador"}
+     "terminal", "razao", "fantasia", "employer", "empregador",
+     # a package manifest's dependency maps (package.json, composer.json): package names
+     "dependencies", "require", "resolutions", "overrides"}
 )  # fmt: skip
 # Object keys that make the object a company's or a person's.
 _COMPANY_MARKERS = frozenset(
@@ -380,7 +374,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if owned & (_ID_DOCUMENT_META | _RG_META) else RG
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
-    if owned & _PHONE_WORDS and not owned & _NOT_PHONE:
+    # telefone_ddd names a part of a phone; ddd_telefone_1 (BrasilAPI) the whole number.
+    if owned & _PHONE_WORDS and not (owned & _NOT_PHONE and _ends_with_part(words)):
         return PHONE
     if place.phone and owned & _PHONE_NUMBER_WORDS:
         return PHONE
@@ -399,6 +394,10 @@ def field_class(place: Place, key: str) -> Verdict | None:
     if owned <= _PERSON_BLOCK:
         return NAME_IF_WORDS
     return None
+
+
+def _ends_with_part(words: tuple[str, ...]) -> bool:  # the last phone word is a part's
+    return [w in _NOT_PHONE for w in words if w in _NOT_PHONE or w in _PHONE_WORDS][-1]
 
 
 def _name_class(place: Place, qualifiers: set[str]) -> Verdict | None:
@@ -461,6 +460,8 @@ def value_fits(cls: str, value: str) -> bool:
         return sum(map(str.isdigit, value)) >= (1 if cls == BIRTH_DATE else 5)
     if cls == MAYBE_NAME:
         return reads_as_name(value, known=True)
+    if cls in (secret_keys.API_KEY, secret_keys.PASSWORD):
+        return not secret_keys.is_version_spec(value)  # "passport-jwt": "4.0.1"
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
     FieldRules,
@@ -32,6 +33,7 @@ from ext_proc_server.sanitize.run import (
     quote_plus_lazy,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
+from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
@@ -188,6 +190,8 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
                 fresh = run.scrub(body)
             else:
                 run.add_counts(part_run.counts)
+        elif _is_table(head, part_type) and (table := sanitize_delimited(run, body)) is not None:
+            fresh = table  # an uploaded CSV: its columns read by their header
         else:
             fresh = nested_json(run, body)
             if fresh is None:
@@ -199,14 +203,67 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
     return result
 
 
+_FILE_NAME = re.compile(r'\bfilename="[^"]*\.(?:csv|tsv)"', re.IGNORECASE)
+
+
+def _is_table(head: str, part_type: re.Match[str] | None) -> bool:
+    """A part holding a CSV or TSV file, by its type or its file name."""
+    if part_type is not None and part_type.group(1).strip().lower() in DELIMITED_TYPES:
+        return True
+    return _FILE_NAME.search(head) is not None
+
+
 def _is_json_type(content_type: str) -> bool:
     return content_type.endswith(("/json", "+json")) or content_type == "application/x-ndjson"
 
 
 def sanitize_xml(run: Run, text: str) -> str:
     """XML (or text that may be): every detector, and personal elements by name."""
+    if ("<script" in text or "<SCRIPT" in text) and _HOLE not in text:
+        spans = [m.span(1) for m in _JSON_SCRIPT.finditer(text)]
+        if spans:
+            return _with_json_scripts(run, text, spans)
+    return _sanitize_markup(run, text)
+
+
+# HTML carrying a JSON document in a script element: Next.js's __NEXT_DATA__ (a page's
+# props: the user, the order), JSON-LD, application/json islands.
+_JSON_SCRIPT = re.compile(
+    r"<script\b[^>]*\btype\s*=\s*[\"']?application/(?:[\w.-]+\+)?json[\"']?[^>]*>(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+# HTML values named by a label (<dt>, <th>), not by their element's name.
+_LABELLED = re.compile(r"<(?:dd|td)\b", re.IGNORECASE)
+_HOLE = "\x00"  # no text read holds one (charsets drops such bodies)
+
+
+def _labelled(text: str) -> bool:
+    """Whether markup may hold a <dd> or <td> (C finds first: most texts hold none)."""
+    return ("<d" in text or "<t" in text or "<D" in text or "<T" in text) and bool(
+        _LABELLED.search(text)
+    )
+
+
+def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str:
+    """Each script's document edited as one (its keys name its values); the rest of
+    the page, with a hole where each document was, as any markup."""
+    bounds = [0, *(bound for span in spans for bound in span), len(text)]
+    outside = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    # A user's pattern matching across a hole would merge two pieces: zip then raises
+    # and the body is dropped, as on any failure.
+    pieces = _sanitize_markup(run, _HOLE.join(outside)).split(_HOLE)
+    out = [pieces[0]]
+    for (start, end), after in zip(spans, pieces[1:], strict=True):
+        content = text[start:end]
+        document = nested_json(run, content)
+        out.append(run.scrub(content) if document is None else document)
+        out.append(after)
+    return "".join(out)
+
+
+def _sanitize_markup(run: Run, text: str) -> str:
     hits, key_seen = run.scanner.find_with_keys(text)
-    if key_seen and "<" in text:
+    if "<" in text and (key_seen or _labelled(text)):
         hits = resolve([*hits, *find_xml_fields(text, run.scanner.field_rules)])
     in_urls = url_field_hits(run, text)  # href="...?nome=..."
     if in_urls:
@@ -219,15 +276,22 @@ def sanitize_xml(run: Run, text: str) -> str:
 
 def sanitize_path(run: Run, path: str, where: str) -> str:
     plain = not run.scanner.has_custom
-    if (plain and INERT_PATH.fullmatch(path)) or run.scanner.known_clean(("path", path)):
+    if (
+        plain and INERT_PATH.fullmatch(path) and not may_join_words(path)
+    ) or run.scanner.known_clean(("path", path)):
         return path
     leading = path.startswith("/")
     segments = (path[1:] if leading else path).split("/")
     changed = False
     for i, segment in enumerate(segments):
-        if not segment or (plain and INERT_VALUE.fullmatch(segment)):
+        if not segment:
             continue
-        if SURROGATE.search(segment):
+        named = replace_written_name(run, segment, plus=False)  # /clientes/joao-da-silva
+        if named is not None:
+            fresh = named
+        elif plain and INERT_VALUE.fullmatch(segment):
+            continue
+        elif SURROGATE.search(segment):
             fresh = run.replace("api_key", segment)
         else:
             fresh = run.scrub_url_value(segment, plus=False, safe=_PATH_SAFE)
@@ -252,7 +316,8 @@ def sanitize_query(
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
     classes = _flat_classes(run.scanner.field_rules, tuple(names))
     for (name, value), decoded_name in zip(pairs, names, strict=True):
-        if plain and decoded_name not in classes and INERT_VALUE.fullmatch(value):
+        inert = plain and decoded_name not in classes and INERT_VALUE.fullmatch(value)
+        if inert and not may_join_words(value):
             out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
             continue
         decoded = unquote_plus(value)
@@ -263,6 +328,10 @@ def sanitize_query(
             fresh = (
                 run.whole(resolved(cls), decoded) if decoded and not is_token(decoded) else value
             )
+        elif (named := replace_written_name(run, value, plus=True)) is not None:
+            fresh = named  # ?q=Maria%20Souza, ?search=ana+paula+costa
+        elif inert:
+            fresh = value  # sort=created-at: no name, and nothing else to find
         else:
             fresh = _url_document(run, value) or run.scrub_url_value(value, plus=True)
         if fresh != value:

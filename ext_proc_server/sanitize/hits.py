@@ -9,6 +9,8 @@ from typing import NamedTuple
 # (a field named password), then shapes from the most to the least specific, then
 # personal data read from its context.
 PRIORITY = {
+    # A PIX code is rewritten whole, its key, name and CEP replaced inside it (brcode).
+    "pix_code": -1,
     "custom": 0,
     "password": 1,
     "api_key": 1,
@@ -34,6 +36,9 @@ class Hit(NamedTuple):
     cls: str
     # The user's replacement for custom patterns; None for built-in classes.
     fixed: str | None = None
+    # The value is XML or HTML text holding references ("Jo&#227;o", "Ana &amp; Cia"):
+    # read decoded, and its replacement written escaped, so the markup stays well-formed.
+    escaped: bool = False
 
 
 def resolve(hits: list[Hit]) -> list[Hit]:

@@ -59,17 +59,17 @@ _WINDOW = re.compile(
 # in the search it gates, so that search (a translated copy and scans) is skipped.
 # _NUM_RUN as bytes: digits and separators read the same lowered.
 RUN_PROBE = _NUM_RUN.pattern.encode()
-INTERNATIONAL_PROBE = rb"\+55"
+INTERNATIONAL_PROBE = rb"\+[1-9]"
 
 
 def find_numbers(
     text: str, raw: bytes, hits: list[Hit], *, runs: bool = True, international: bool = True
 ) -> None:
     """``runs``/``international``: False when the probes above say there is no digit
-    run (RUN_PROBE) or no "+55" (INTERNATIONAL_PROBE) in the text."""
+    run (RUN_PROBE) or no "+" and a digit (INTERNATIONAL_PROBE) in the text."""
     if runs:
         _number_runs(text, raw, hits)
-    if international and "+55" in text:
+    if international and "+" in text:
         _short_international(text, hits)
 
 
@@ -89,8 +89,10 @@ def _number_runs(text: str, raw: bytes, hits: list[Hit]) -> None:
         region = text[region_start:region_end]
         if not region.isdigit():
             region = region.strip(_RUN_SEPARATORS)
-        if region.isdigit() and (
-            (len(region), region[0]) in _IMPLAUSIBLE_BARE or not _bare_plausible(region)
+        if (
+            region.isdigit()
+            and text[region_start - 1 : region_start] != "+"  # +447400123456 is no id
+            and ((len(region), region[0]) in _IMPLAUSIBLE_BARE or not _bare_plausible(region))
         ):
             region_start = next_start
             continue
@@ -123,18 +125,23 @@ def _number_runs(text: str, raw: bytes, hits: list[Hit]) -> None:
 
 
 def _short_international(text: str, hits: list[Hit]) -> None:
-    """+55 and an 8- or 9-digit number (4004, 0800): shorter than any run found above."""
-    at = text.find("+55")
+    """Numbers shorter than any run found above: +55 and an 8- or 9-digit number
+    (4004, 0800), and another country's number of 7 to 10 digits (+3212345678)."""
+    at = text.find("+")
     while at >= 0:
-        m = phones.PHONE_BR.match(text, at)
-        if (
-            m is not None
-            and len(v.only_digits(m.group())) <= 11
-            and phones.br_phone_candidate(m.group())
-            and not any(h.start <= at < h.end for h in hits)
-        ):
+        if text.startswith("+55", at):
+            m = phones.PHONE_BR.match(text, at)
+            found = (
+                m is not None
+                and len(v.only_digits(m.group())) <= 11
+                and phones.br_phone_candidate(m.group())
+            )
+        else:
+            m = phones.PHONE_INTL.match(text, at)
+            found = m is not None and phones.intl_phone(m.group())
+        if found and m is not None and not any(h.start <= at < h.end for h in hits):
             hits.append(Hit(m.start(), m.end(), "phone"))
-        at = text.find("+55", at + 3)
+        at = text.find("+", at + 1)
 
 
 def find_alnum_cnpjs(text: str, raw: bytes, hits: list[Hit]) -> None:
@@ -247,9 +254,10 @@ def _numbers_in_window(text: str, start: int, stop: int, hits: list[Hit]) -> Non
             # (a grouped card already found invalid is not tried again).
             decoy = (m.start(), value) if m.lastgroup == "grouped" else None
             _numbers_each_pattern(text, start, stop, hits, grouped_decoy=decoy)
-            return
+            break
         if kind is not None:
             hits.append(Hit(m.start(), m.end(), kind))
+    # Another country's number may read as a decoy first (+12015550123 as a CPF).
     if text[start] == "+":
         for m in phones.PHONE_INTL.finditer(text, start, stop):
             if phones.intl_phone(m.group()):

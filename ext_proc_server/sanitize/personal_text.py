@@ -69,7 +69,8 @@ _TAIL_PART = rf"(?:{_CEP}|{_COMPLEMENT}|[A-Z]{{2}}\b|{_PLACE})"
 _ADDRESS = re.compile(
     rf"{_STREET_TYPE}[ \t]+{_STREET_WORD}(?:[ \t]+{_STREET_WORD}){{0,6}}?[ \t]*,?[ \t]*"
     r"(?:(?i:n[º°o.]|n[uú]mero)[ \t]*)?\d{1,6}[A-Za-z]?\b"
-    rf"(?:[ \t]*(?:,|-|\u2013|/)?[ \t]*{_TAIL_PART}){{0,6}}"
+    # Spaces only: a tab ends a table's cell, and what follows is another column.
+    rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}}"
 )
 _RG = re.compile(
     r"\b(?:RG|R\.G\.|rg|Rg|(?i:identidade))[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:.\-]?[ \t]*"

@@ -16,6 +16,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus, unquote
 
+from ext_proc_server.sanitize import brcode
 from ext_proc_server.sanitize.detectors import Scanner, is_jwt, scheme_prefix_end
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.pseudonym import TOKEN_VALUES, Replacer
@@ -73,6 +74,8 @@ class Run:
             self.counts[cls] = self.counts.get(cls, 0) + count
 
     def replace(self, cls: str, value: str, fixed: str | None = None) -> str:
+        if cls == brcode.CLASS:  # counted as the classes replaced inside it
+            return brcode.rewrite(self, value)
         self.counts[cls] = self.counts.get(cls, 0) + 1
         fresh = self.replacer(cls, value, fixed)
         return fresh if self.charset is None else self.charset.fit(fresh)
@@ -82,7 +85,11 @@ class Run:
         last = 0
         for hit in hits:
             out.append(text[last : hit.start])
-            out.append(self.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
+            if hit.escaped:
+                value = html.unescape(text[hit.start : hit.end])
+                out.append(html.escape(self.replace(hit.cls, value, hit.fixed)))
+            else:
+                out.append(self.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
             last = hit.end
         out.append(text[last:])
         return "".join(out)
@@ -142,6 +149,7 @@ class Run:
         references: dict[str, str] = {}
         if has_entity:
             decoded = _html_unescape(decoded, references)
+        escaped = decoded
         if has_percent:
             # Bytes that are not UTF-8 stay themselves (as surrogate escapes), so they are
             # written back as they came.
@@ -150,8 +158,12 @@ class Run:
         hits = self.scanner.find(fresh)
         if hits:
             fresh = self.apply(fresh, hits)
-        if has_percent and "+" in fresh:  # form encoding: "+" was a space
-            spaced = fresh.replace("+", " ")
+        if has_percent and "+" in fresh:  # form encoding: "+" was a space, "%2B" a "+"
+            spaced = (
+                unquote(escaped.replace("+", " "), errors="surrogateescape")
+                if fresh is decoded
+                else fresh.replace("+", " ")
+            )
             hits = self.scanner.find(spaced)
             if hits:
                 fresh = self.apply(spaced, hits)

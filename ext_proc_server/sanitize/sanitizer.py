@@ -252,7 +252,9 @@ class Sanitizer:
             fresh = formats.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):
             fresh = formats.sanitize_multipart(run, text, content_type_header, body_where)
-        elif content_type in delimited.DELIMITED_TYPES:
+        elif content_type in delimited.DELIMITED_TYPES or (
+            content_type == "text/plain" and delimited.reads_as_table(text)
+        ):
             fresh = delimited.sanitize_delimited(run, text)
             if fresh is not None and fresh != text:
                 run.locations.add(body_where)

@@ -5,6 +5,20 @@ from __future__ import annotations
 import functools
 import re
 
+
+class Verdict(str):
+    """A class read from a field's name: the value is checked before it is replaced
+    (a phone-named field holding "N/A" is left to the shape detectors; a secret's
+    name holding a dependency's version constraint, ``"passport-jwt": "4.0.1"``, to
+    them too). The user's field rules give plain class names, replaced whatever the
+    value."""
+
+    __slots__ = ()
+
+
+PASSWORD = Verdict("password")
+API_KEY = Verdict("api_key")
+
 # -- field names -----------------------------------------------------------------
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -58,8 +72,8 @@ def digits_folded(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
-def classify_key(name: str) -> str | None:
-    """'password' / 'api_key' when a field of this name holds a secret, else None."""
+def classify_key(name: str) -> Verdict | None:
+    """PASSWORD / API_KEY when a field of this name holds a secret, else None."""
     folded = digits_folded(name)
     if folded != name:
         return classify_key(folded)
@@ -72,15 +86,32 @@ def classify_key(name: str) -> str | None:
     if len(words) > 1 and words[-1] in _META_SUFFIXES:
         return None
     if _PASSWORD_WORDS.intersection(words) or any(p in compact for p in _PASSWORD_PARTS):
-        return "password"
+        return PASSWORD
     if _PIN_WORDS.intersection(words) and "pincode" not in compact:
-        return "password"
+        return PASSWORD
     if _SECRET_WORDS.intersection(words) or compact.endswith(_SECRET_SUFFIXES):
-        return "api_key"
+        return API_KEY
     for i, word in enumerate(words):
         if word in ("key", "keys") and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
-            return "api_key"
+            return API_KEY
     return None
+
+
+# A package manifest's version constraint (npm, composer, PEP 440: "4.0.1", "^3.1.2",
+# ">=4.1.3 <5", "^5.0 || ^4.3", "2.1.*", "==2.8.0"): the dependency map of a
+# package.json names packages ("passport-jwt", "express-session", "firebase/php-jwt")
+# whose names read like secrets. A dot is required and three parts at most, so a PIN, a
+# card code, an IPv4 address or digits grouped by dots are no version.
+_CONSTRAINT = r"(?:[~^]|[<>]=?|={1,3}|~=|!=)?[ \t]*v?\d{1,4}(?:\.(?:\d{1,8}|[xX*])){0,2}"
+_VERSION_SPEC = re.compile(
+    rf"{_CONSTRAINT}(?:-[0-9A-Za-z.]+)?(?:\+[0-9A-Za-z.]+)?"
+    rf"(?:[ \t]*(?:\|\|?|,|[ \t]-[ \t]|[ \t])[ \t]*{_CONSTRAINT}(?:-[0-9A-Za-z.]+)?)*"
+)
+
+
+def is_version_spec(value: str) -> bool:
+    """Whether a value is a dependency's version constraint, never a secret."""
+    return len(value) <= 64 and "." in value and _VERSION_SPEC.fullmatch(value) is not None
 
 
 @functools.lru_cache(maxsize=1024)

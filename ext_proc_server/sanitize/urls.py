@@ -18,7 +18,10 @@ from ext_proc_server.sanitize.fields import (
 )
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
+from ext_proc_server.sanitize.secret_keys import API_KEY, PASSWORD
+from ext_proc_server.sanitize.url_names import may_join_words, reads_as_written_name
 
+WRITTEN_NAME = Verdict("name")  # a value that reads as a person's name (url_names)
 # A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#").
 _QUERY = re.compile(r"\?([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
 _PARAMETER = re.compile(r"([^&;=]+)=([^&;]*)")
@@ -58,16 +61,18 @@ def url_field_hits(run: Run, text: str) -> list[Hit]:
         parameters = list(_PARAMETER.finditer(text, query.start(1), query.end(1)))
         names = tuple(unquote_plus(p.group(1)) for p in parameters)
         classes = _classes(rules, names)
-        if not classes:
-            continue
         for parameter, name in zip(parameters, names, strict=True):
             cls = classes.get(name)
-            if type(cls) is not Verdict:  # a secret's name: the key=value detector's
-                continue
+            if cls is None and may_join_words(parameter.group(2)):
+                cls = WRITTEN_NAME  # ?q=maria+souza: a name in a search
+            if type(cls) is not Verdict or cls in (API_KEY, PASSWORD):
+                continue  # a secret's name: the key=value detector's
             value = unquote_plus(parameter.group(2))
             if not value or is_token(value):
                 continue
-            if not value_fits(cls, value):
+            if not (
+                reads_as_written_name(value) if cls is WRITTEN_NAME else value_fits(cls, value)
+            ):
                 continue
             fresh = quote_plus_lazy(run.replacer(resolved(cls), value))
             hits.append(Hit(parameter.start(2), parameter.end(2), resolved(cls), fresh))

@@ -32,6 +32,8 @@ class WordLists(NamedTuple):
     first_folded: frozenset[str]
     female_folded: frozenset[str]
     last_folded: frozenset[str]
+    # Every word of a last name ("da Rosa" gives "rosa"), particles left out.
+    last_words_folded: frozenset[str]
     states: frozenset[str]  # UF codes, upper case
     street_prefixes_folded: frozenset[str]
 
@@ -64,6 +66,10 @@ def word_lists() -> WordLists:
         | english_first,
         female_folded=frozenset(fold(n) for n in female),
         last_folded=frozenset(fold(n) for n in Person.last_names) | english_last,
+        last_words_folded=frozenset(
+            fold(w) for n in Person.last_names for w in n.split() if not w[0].islower()
+        )
+        | english_last,
         states=frozenset(code for code, _ in Address.estados)
         | frozenset(EnglishAddress.states_abbr),
         street_prefixes_folded=frozenset(fold(p) for p in prefixes),

@@ -73,16 +73,20 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     places: list[fields.Place] = []
     hits: list[Hit] = []
     has_rules = bool(rules)
-    for element in elements:
+    labels = _Labels(text, elements)
+    for index, element in enumerate(elements):
         parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
         place = fields.object_place(parent_place, element.name, frozenset(element.children))
         places.append(place)
         parents = _parents(elements, element) if has_rules else []
         if element.content is not None:
+            # An HTML value's name is its label's text: <dt>Nome</dt><dd>...</dd>, a
+            # table's header cell, or the <th> before it in its row.
+            name = labels.read(index, element) or element.name
             cls = (
-                fields.field_verdict(rules, parent_place, element.name, parents)
+                fields.field_verdict(rules, parent_place, name, parents)
                 if has_rules
-                else fields.builtin_verdict(parent_place, element.name)
+                else fields.builtin_verdict(parent_place, name)
             )
             if cls is not None:
                 _add(hits, text, *element.content, cls)
@@ -112,6 +116,53 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     return hits
 
 
+_LABEL_MAX_CHARS = 40
+
+
+class _Labels:
+    """The labels of HTML values, read in document order: a <dd>'s is the <dt> before
+    it; a <td>'s the <th> before it in its row or, when a row holds only <th> cells,
+    the header cell of its column."""
+
+    def __init__(self, text: str, elements: list[_Element]) -> None:
+        self.text = text
+        self.elements = elements
+        self.last: dict[int, str] = {}  # parent -> the text of its last <dt> or <th>
+        self.columns: dict[int, int] = {}  # row -> the next cell's column
+        self.headers: dict[int, dict[int, str]] = {}  # table -> column -> header text
+
+    def read(self, index: int, element: _Element) -> str | None:
+        name = element.name.lower()
+        if name not in ("dt", "dd", "th", "td"):
+            return None
+        parent = element.parent
+        column = self.columns.get(parent, 0)
+        self.columns[parent] = column + 1
+        if name in ("dt", "th"):
+            label = self._text(element)
+            self.last[parent] = label
+            row = self.elements[parent] if parent >= 0 else None
+            if name == "th" and row is not None and all(c.lower() == "th" for c in row.children):
+                self.headers.setdefault(self._table(parent), {})[column] = label
+            return None
+        label = self.last.pop(parent, "")
+        if not label and name == "td":
+            label = self.headers.get(self._table(parent), {}).get(column, "")
+        return label or None
+
+    def _text(self, element: _Element) -> str:
+        if element.content is None:
+            return ""
+        label = html.unescape(self.text[slice(*element.content)]).strip().rstrip(":")
+        return label if len(label) <= _LABEL_MAX_CHARS else ""
+
+    def _table(self, row: int) -> int:
+        index = row
+        while index >= 0 and self.elements[index].name.lower() != "table":
+            index = self.elements[index].parent
+        return index
+
+
 def _parents(elements: list[_Element], element: _Element) -> list[str]:
     names = []
     index = element.parent
@@ -123,7 +174,8 @@ def _parents(elements: list[_Element], element: _Element) -> list[str]:
 
 def _add(hits: list[Hit], text: str, start: int, end: int, cls: str) -> None:
     raw = text[start:end]
-    if raw.startswith("<![CDATA[") and raw.endswith("]]>"):
+    cdata = raw.startswith("<![CDATA[") and raw.endswith("]]>")
+    if cdata:  # its text is literal: "&amp;" there is five characters
         start, end = start + 9, end - 3
         raw = text[start:end]
     stripped = raw.strip()
@@ -131,7 +183,8 @@ def _add(hits: list[Hit], text: str, start: int, end: int, cls: str) -> None:
         return
     start += len(raw) - len(raw.lstrip())
     end = start + len(stripped)
-    value = html.unescape(stripped) if "&" in stripped else stripped
+    escaped = "&" in stripped and not cdata
+    value = html.unescape(stripped) if escaped else stripped
     if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
         return
-    hits.append(Hit(start, end, fields.resolved(cls)))
+    hits.append(Hit(start, end, fields.resolved(cls), escaped=escaped))

@@ -461,7 +461,7 @@ def value_fits(cls: str, value: str) -> bool:
     if cls == MAYBE_NAME:
         return reads_as_name(value, known=True)
     if cls in (secret_keys.API_KEY, secret_keys.PASSWORD):
-        return not secret_keys.is_version_spec(value)  # "passport-jwt": "4.0.1"
+        return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more

@@ -18,6 +18,12 @@ class Verdict(str):
 
 PASSWORD = Verdict("password")
 API_KEY = Verdict("api_key")
+# The same classes for a name with a word no secret's name is made of: a dependency
+# ("passport-jwt", "password-validator", "jsonwebtoken"), whose version constraint is no
+# secret. A name of secret words alone ("password", "api_key", "user_password") is
+# replaced whatever it holds (equal to the classes above, told apart by identity).
+PACKAGE_PASSWORD = Verdict("password")
+PACKAGE_API_KEY = Verdict("api_key")
 
 # -- field names -----------------------------------------------------------------
 
@@ -43,6 +49,13 @@ _KEY_QUALIFIERS = frozenset(
 _SECRET_SUFFIXES = (
     "token", "tokens", "secret", "apikey", "accesskey", "privatekey", "secretkey",
     "sessionid", "sessid",
+)  # fmt: skip
+# The words a secret's own field name is made of ("new_password", "x_api_key",
+# "db_pass"): with no other word, the field holds the secret whatever it looks like.
+_SECRET_NAME_WORDS = (
+    _PASSWORD_WORDS | _PIN_WORDS | _SECRET_WORDS | _KEY_QUALIFIERS
+    | {"key", "keys", "user", "new", "old", "current", "confirm", "confirmation", "db",
+       "database", "admin", "root", "login", "default", "my", "id", "access", "refresh"}
 )  # fmt: skip
 # A trailing word that makes the field describe a secret rather than hold it.
 _META_SUFFIXES = frozenset(
@@ -85,6 +98,15 @@ def classify_key(name: str) -> Verdict | None:
         return None
     if len(words) > 1 and words[-1] in _META_SUFFIXES:
         return None
+    verdict = _secret_class(words, compact)
+    if verdict is not None and not _SECRET_NAME_WORDS.issuperset(
+        word for word in words if not word.isdigit()
+    ):
+        return PACKAGE_PASSWORD if verdict is PASSWORD else PACKAGE_API_KEY
+    return verdict
+
+
+def _secret_class(words: list[str], compact: str) -> Verdict | None:
     if _PASSWORD_WORDS.intersection(words) or any(p in compact for p in _PASSWORD_PARTS):
         return PASSWORD
     if _PIN_WORDS.intersection(words) and "pincode" not in compact:
@@ -95,6 +117,13 @@ def classify_key(name: str) -> Verdict | None:
         if word in ("key", "keys") and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
             return API_KEY
     return None
+
+
+def is_dependency_version(verdict: str | None, value: str) -> bool:
+    """Whether a secret-named field's value is a dependency's version constraint, no
+    secret: ``"passport-jwt": "4.0.1"``, not ``"password": "1.2.3"`` (a name that may be a
+    dependency's, and :func:`is_version_spec`)."""
+    return (verdict is PACKAGE_PASSWORD or verdict is PACKAGE_API_KEY) and is_version_spec(value)
 
 
 # A package manifest's version constraint (npm, composer, PEP 440: "4.0.1", "^3.1.2",

@@ -1,7 +1,8 @@
 """A package manifest's dependencies are named like secrets ("passport-jwt",
 "jsonwebtoken", "express-session", "firebase/php-jwt", "password-validator") and
-their versions were replaced as secrets. A version constraint is kept under a
-secret's name; anything else there is still replaced."""
+their versions were replaced as secrets. A version constraint is kept under such a
+name; anything else there is still replaced, and so is anything under a name made of
+secret words alone ("password": "1.2.3")."""
 
 from __future__ import annotations
 
@@ -66,10 +67,27 @@ def test_secrets_under_such_names_are_still_replaced(document: dict, token: str)
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
-    [("passport-jwt=4.0.1&jwt=^9.0.2", "application/x-www-form-urlencoded"),
-     ("<dependency><jwt>4.0.1</jwt><password>^5.3.0</password></dependency>", "application/xml"),
+    [("passport-jwt=4.0.1&jsonwebtoken=^9.0.2", "application/x-www-form-urlencoded"),
+     ("<deps><passport-jwt>4.0.1</passport-jwt><password-validator>^5.3.0</password-validator>"
+      "</deps>", "application/xml"),
      ("jsonwebtoken: ^9.0.2\nexpress-session: ~1.17.3\n", "application/yaml")],
 )  # fmt: skip
 def test_versions_in_other_formats_are_kept(body: str, content_type: str) -> None:
     out = SANITIZER.sanitize(request_exchange(body=body, content_type=content_type))
     assert out.request.body.decode() == body
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["password", "senha", "api_key", "apiKey", "x-api-key", "client_secret", "access_token",
+     "new_password", "user_password", "db_pass", "pin", "token", "password_2", "secret"],
+)  # fmt: skip
+def test_a_secret_s_own_field_is_replaced_even_when_it_reads_like_a_version(key):
+    """Only a name with a word no secret's field is named with may be a dependency's."""
+    for body, content_type in (
+        (json.dumps({key: "1.2.3", "note": "x"}), "application/json"),
+        (f"{key}=1.2.3&note=x", "application/x-www-form-urlencoded"),
+        (f"<form><{key}>1.2.3</{key}></form>", "application/xml"),
+    ):
+        out = SANITIZER.sanitize(request_exchange(body=body, content_type=content_type))
+        assert b"1.2.3" not in out.request.body, (key, content_type)

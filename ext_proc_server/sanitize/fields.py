@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from ext_proc_server.sanitize import phones, secret_keys
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
+from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 PERSON = "person"
@@ -294,36 +295,21 @@ def _object_plan(
 ) -> tuple[Place, tuple[str | None, ...] | None]:
     place = object_place(parent, holder, frozenset(keys))
     verdicts = tuple(builtin_verdict(place, key) for key in keys)
-    typed = typed_pair(keys)
-    if typed is not None and verdicts[typed[1]] is None:
-        verdicts = (*verdicts[: typed[1]], TYPED, *verdicts[typed[1] + 1 :])
+    verdicts = with_typed(verdicts, typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
 
 
-# A typed entry: {"tipo": "telefone", "valor": "..."}, {"type": "RG", "number": "..."}:
-# its value is what its type names (TYPED until the type is read: typed_class).
-TYPED = Verdict("typed")
-_TYPE_KEYS = frozenset({"tipo", "type", "kind", "categoria", "category", "tipocontato",
-                        "tipodocumento", "documenttype", "contacttype"})  # fmt: skip
-_TYPED_VALUE_KEYS = frozenset({"valor", "value", "numero", "number", "nro", "num", "conteudo",
-                               "contato", "contact", "dado", "descricao"})  # fmt: skip
-
-
 @functools.lru_cache(maxsize=4096)
-def typed_pair(keys: tuple[str, ...]) -> tuple[int, int] | None:
-    """The indexes of an entry's type and value members, if it is a typed entry
-    (a few members, one naming a type and one a value)."""
-    compact = [_compact(key_words(key)) for key in keys] if 2 <= len(keys) <= 6 else []
-    types = [i for i, c in enumerate(compact) if c in _TYPE_KEYS]
-    values = [i for i, c in enumerate(compact) if c in _TYPED_VALUE_KEYS]
-    return (types[0], values[0]) if len(types) == 1 == len(values) else None
+def typed_pair(keys: tuple[str, ...]) -> tuple[int, tuple[int, ...]] | None:
+    """The type member and value members of a typed entry (typed_entries.typed_members)."""
+    return typed_members([_compact(key_words(key)) for key in keys] if len(keys) <= 6 else [])
 
 
 def typed_class(place: Place, kind: object) -> Verdict | None:
-    """The class a typed entry's type names ("telefone", "CELULAR", "RG", "cnh")."""
-    if type(kind) is not str or not kind or len(kind) > 40:
-        return None
-    found = field_class(place, kind)
+    """The class a typed entry's type names ("telefone", "CELULAR", "RG", "cnh",
+    ["street_number"])."""
+    name = type_field(kind)
+    found = field_class(place, name) if name is not None else None
     return None if found in (None, MAYBE_NAME, NAME_IF_WORDS) else found
 
 

@@ -16,6 +16,7 @@ from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
+from ext_proc_server.sanitize.typed_entries import TYPED, with_typed
 from ext_proc_server.sanitize.urls import scrub_with_urls
 
 _KEY = operator.itemgetter(0)
@@ -298,7 +299,7 @@ class _JsonEditor:
             k = self.k
             if k in todo:
                 self._key(k)
-            if cls is fields.TYPED:
+            if cls is TYPED:
                 cls = self._typed(members, keys, place)
             kind = type(value)
             if kind is str:
@@ -347,9 +348,7 @@ class _JsonEditor:
         place = fields.object_place(self.places[-1], holder, frozenset(keys))
         parents = [p for p in self.path if type(p) is str]
         found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
-        typed = fields.typed_pair(keys)
-        if typed is not None and found[typed[1]] is None:
-            found = (*found[: typed[1]], fields.TYPED, *found[typed[1] + 1 :])
+        found = with_typed(found, fields.typed_pair(keys))
         return place, found if any(cls is not None for cls in found) else None
 
     def _skipped(self, values: Iterable[Any]) -> bool:

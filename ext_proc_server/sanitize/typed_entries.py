@@ -1,0 +1,79 @@
+"""Typed entries: objects whose value is personal or not by what a sibling member names.
+
+``{"tipo": "telefone", "valor": "..."}``, ``{"type": "RG", "number": "..."}``, and
+Google's address components, ``{"long_name": "1578", "short_name": "1578",
+"types": ["street_number"]}``: the value members are what the type member's value names
+(:data:`TYPED` until that value is read), whatever their own names would say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ext_proc_server.sanitize.secret_keys import Verdict
+
+TYPED = Verdict("typed")
+# Field names folded to their compact words (fields.key_words, joined).
+_TYPE_KEYS = frozenset({"tipo", "type", "types", "kind", "categoria", "category", "tipocontato",
+                        "tipodocumento", "documenttype", "contacttype"})  # fmt: skip
+_VALUE_KEYS = frozenset({"valor", "value", "numero", "number", "nro", "num", "conteudo",
+                         "contato", "contact", "dado", "descricao"})  # fmt: skip
+# One value written twice (Google's address components).
+_NAME_PAIR = frozenset({"longname", "shortname"})
+# Google's address component types that locate one address, as the field name that says
+# so; the others (locality, sublocality, administrative areas, country) name a region.
+_COMPONENT_FIELDS = {
+    "street_address": "endereco",
+    "street_number": "street_number",
+    "route": "logradouro",
+    "premise": "endereco",
+    "subpremise": "complemento",
+    "postal_code": "cep",
+    "postal_code_suffix": "cep",
+}
+
+
+def typed_members(compact_keys: Sequence[str]) -> tuple[int, tuple[int, ...]] | None:
+    """The index of an entry's type member and those of its value members, if it is a
+    typed entry: a few members, one naming a type, and one naming a value (or Google's
+    long and short name)."""
+    if not 2 <= len(compact_keys) <= 6:
+        return None
+    types = [i for i, c in enumerate(compact_keys) if c in _TYPE_KEYS]
+    values = [i for i, c in enumerate(compact_keys) if c in _VALUE_KEYS]
+    names = tuple(i for i, c in enumerate(compact_keys) if c in _NAME_PAIR)
+    if len(types) != 1:
+        return None
+    if len(values) == 1 and not names:
+        return types[0], (values[0],)
+    if not values and len(names) == 2:
+        return types[0], names
+    return None
+
+
+def with_typed(
+    verdicts: tuple[str | None, ...], members: tuple[int, tuple[int, ...]] | None
+) -> tuple[str | None, ...]:
+    """``verdicts`` with :data:`TYPED` for each value member of a typed entry. A value
+    member whose own name gave a class keeps it, unless the entry is Google's pair."""
+    if members is None:
+        return verdicts
+    values = members[1]
+    pair = len(values) == 2
+    out = list(verdicts)
+    for at in values:
+        if pair or out[at] is None:
+            out[at] = TYPED
+    return tuple(out)
+
+
+def type_field(kind: object) -> str | None:
+    """The field name a type member's value stands for: the value itself ("telefone",
+    "CELULAR", "RG"), or for a list of Google's types the one that locates an address."""
+    if type(kind) is str:
+        return kind if kind and len(kind) <= 40 else None
+    if type(kind) is list:
+        for item in kind[:8]:
+            if type(item) is str and item in _COMPONENT_FIELDS:
+                return _COMPONENT_FIELDS[item]
+    return None

@@ -24,8 +24,8 @@ IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def _service_url(cp: ControlPlaneConfig, name: str, scheme: str, port: int, suffix: str) -> str:
-    return f"{scheme}://{service_host(cp, name)}:{port}{suffix}"
+def _service_url(config: MockadoConfig, name: str, scheme: str, port: int, suffix: str) -> str:
+    return f"{scheme}://{service_host(config, name)}:{port}{suffix}"
 
 
 def _strip_userinfo(url: str) -> tuple[str, bool]:
@@ -40,9 +40,9 @@ def _in_cluster_urls(config: MockadoConfig, data: dict[str, Any], notes: list[st
     """Local URLs point at the in-cluster services; other URLs lose their credentials."""
     cp = config.control_plane
     in_cluster = {
-        ("collector", "redis_url"): _service_url(cp, "mockado-redis", "redis", 6379, "/0"),
-        ("loader", "redis_url"): _service_url(cp, "mockado-redis", "redis", 6379, "/0"),
-        ("loader", "wiremock_url"): _service_url(cp, "mockado-wiremock", "http", 8080, ""),
+        ("collector", "redis_url"): _service_url(config, "mockado-redis", "redis", 6379, "/0"),
+        ("loader", "redis_url"): _service_url(config, "mockado-redis", "redis", 6379, "/0"),
+        ("loader", "wiremock_url"): _service_url(config, "mockado-wiremock", "http", 8080, ""),
     }
     for section, key in _URL_CONFIG_KEYS:
         url = getattr(getattr(config, section), key)
@@ -106,7 +106,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
     if webhook is None or urlsplit(webhook).hostname in _LOCAL_HOSTS:
         serving = data.setdefault("serving", {})
         serving["unmatched_webhook_url"] = _service_url(
-            cp, "mockado-loader", "http", config.loader.http_port, "/unmatched"
+            config, "mockado-loader", "http", config.loader.http_port, "/unmatched"
         )
         notes.append("serving.unmatched_webhook_url: the loader Service's /unmatched")
     data["loader"]["backup_path"] = IN_CLUSTER_BACKUP_PATH

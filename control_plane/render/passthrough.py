@@ -55,7 +55,9 @@ def service_namespace(host: str, *, cluster_domain: str) -> str | None:
 def _egress_policy(config: MockadoConfig, canary: Canary, routes: Sequence[CanaryRoute]) -> str:
     cp = config.control_plane
     domain = config.collector.cluster_domain
-    namespace_of = {h: service_namespace(h, cluster_domain=domain) for h in (r.host for r in routes)}
+    namespace_of = {
+        h: service_namespace(h, cluster_domain=domain) for h in (r.host for r in routes)
+    }
     return render_template(
         "istio/networkpolicy-wiremock-passthrough.yaml.j2",
         **managed_context(canary.namespace),

@@ -26,11 +26,16 @@ def dns_labels(draw: st.DrawFn, *, max_size: int = 63) -> str:
 def _label_values() -> st.SearchStrategy[str]:
     # Values YAML 1.1 or 1.2 would read as something else than a string when unquoted.
     tricky = ["on", "no", "yes", "off", "true", "0755", "1e3", "null", "1_000", "0x1f"]
-    return st.one_of(st.sampled_from(tricky), st.from_regex(r"[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?", fullmatch=True))
+    return st.one_of(
+        st.sampled_from(tricky),
+        st.from_regex(r"[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?", fullmatch=True),
+    )
 
 
 def labels(*, min_size: int = 0) -> st.SearchStrategy[dict[str, str]]:
-    keys = st.sampled_from(["app", "track", "version", "app.kubernetes.io/name", "example.com/tier"])
+    keys = st.sampled_from(
+        ["app", "track", "version", "app.kubernetes.io/name", "example.com/tier"]
+    )
     return st.dictionaries(keys, _label_values(), min_size=min_size, max_size=2)
 
 
@@ -69,13 +74,23 @@ def _canary(draw: st.DrawFn, namespaces: list[str]) -> dict[str, Any]:
         "hosts": hosts,
         "on_miss": draw(st.sampled_from(["fail", "passthrough"])),
     }
-    per_host = draw(st.dictionaries(st.sampled_from(hosts), st.sampled_from(["fail", "passthrough"]), max_size=2))
+    per_host = draw(
+        st.dictionaries(
+            st.sampled_from(hosts), st.sampled_from(["fail", "passthrough"]), max_size=2
+        )
+    )
     if per_host:
         canary["on_miss_hosts"] = per_host
     return canary
 
 
-_HOST_FILTERS = ["*.shop.svc.cluster.local", "api", "re:.*\\.internal", "vault.internal", "Api.Example.COM"]
+_HOST_FILTERS = [
+    "*.shop.svc.cluster.local",
+    "api",
+    "re:.*\\.internal",
+    "vault.internal",
+    "Api.Example.COM",
+]
 _PATH_FILTERS = ["/healthz", "/api/", "re:/internal/[a-z]+", "re:/v[0-9]+/.*"]
 
 
@@ -130,7 +145,13 @@ def namespace_settings(draw: st.DrawFn, namespaces: list[str]) -> dict[str, Any]
 @st.composite
 def shard_groups(draw: st.DrawFn) -> dict[str, list[str]]:
     names = draw(st.lists(dns_labels(max_size=46), max_size=3, unique=True))
-    patterns = ["payments.*", "*.partner.example.com", "billing-?.internal", "*.shop", "inventory.*.svc.cluster.local"]
+    patterns = [
+        "payments.*",
+        "*.partner.example.com",
+        "billing-?.internal",
+        "*.shop",
+        "inventory.*.svc.cluster.local",
+    ]
     groups: dict[str, list[str]] = {}
     free = list(patterns)
     for name in names:
@@ -147,7 +168,9 @@ def mockado_configs(draw: st.DrawFn) -> dict[str, Any]:
     """A whole config file's data; the loader may still refuse some of it."""
     names = draw(st.lists(dns_labels(), min_size=1, max_size=4, unique=True))
     names = [n for n in names if n != "istio-system"] or ["shop"]
-    mockado_namespace = draw(st.sampled_from(["mockado", "mesh-tools", names[0] + "x"[: 63 - len(names[0])]]))
+    mockado_namespace = draw(
+        st.sampled_from(["mockado", "mesh-tools", names[0] + "x"[: 63 - len(names[0])]])
+    )
     known = [*names, mockado_namespace]
     namespaces = {name: draw(namespace_settings(known)) for name in names}
     cp: dict[str, Any] = {"mockado_namespace": mockado_namespace, "namespaces": namespaces}
@@ -157,7 +180,9 @@ def mockado_configs(draw: st.DrawFn) -> dict[str, Any]:
             settings["enabled"] = False
             settings.pop("debug_tap", None)
     if draw(st.booleans()):
-        cp["collector"] = {"tls": {"enabled": True, "ca_file": "/etc/ca.pem", "verify": draw(st.booleans())}}
+        cp["collector"] = {
+            "tls": {"enabled": True, "ca_file": "/etc/ca.pem", "verify": draw(st.booleans())}
+        }
     cp["trust_domain"] = draw(st.sampled_from(["cluster.local", "mesh.example.com"]))
     collector: dict[str, Any] = {}
     if draw(st.booleans()):

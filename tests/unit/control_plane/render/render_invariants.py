@@ -72,14 +72,23 @@ def name_problems(found: Objects) -> list[str]:
     return problems
 
 
+_LABEL_SET_KEYS = ("labels", "matchLabels", "sourceLabels", "nodeSelector")
+
+
+def _is_label_set(key: str, value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    if key == "selector":  # a Service's selector is labels; a workload's has matchLabels
+        return "matchLabels" not in value and "matchExpressions" not in value
+    return key in _LABEL_SET_KEYS
+
+
 def _label_maps(node: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every label set in a document: metadata labels, matchLabels, selectors."""
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{where}/{key}"
-            if key in ("labels", "matchLabels", "sourceLabels", "nodeSelector") and isinstance(value, dict):
-                yield here, value
-            elif key == "selector" and isinstance(value, dict) and "matchLabels" not in value and "matchExpressions" not in value:
+            if _is_label_set(key, value):
                 yield here, value
             else:
                 yield from _label_maps(value, here)
@@ -95,9 +104,15 @@ def label_problems(found: Objects) -> list[str]:
         for where, labels in _label_maps(doc, f"{doc['kind']}/{doc['metadata']['name']}"):
             for key, value in labels.items():
                 prefix, _, name = str(key).rpartition("/")
-                if (prefix and not _DNS_SUBDOMAIN.fullmatch(prefix)) or not _LABEL_NAME.fullmatch(name):
+                if (prefix and not _DNS_SUBDOMAIN.fullmatch(prefix)) or not _LABEL_NAME.fullmatch(
+                    name
+                ):
                     problems.append(f"{path}: {where}: label key {key!r}")
-                if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
+                if (
+                    not isinstance(value, str)
+                    or len(value) > 63
+                    or not _LABEL_VALUE.fullmatch(value)
+                ):
                     problems.append(f"{path}: {where}: label {key} value {value!r}")
     return problems
 
@@ -167,8 +182,13 @@ def reference_problems(found: Objects, config: MockadoConfig) -> list[str]:
             if route["name"] == "mockado-canary":
                 host = route["route"][0]["destination"]["host"]
                 if host not in services:
-                    problems.append(f"VirtualService {vs['metadata']['name']}: {host} is no rendered Service")
-    accounts = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in _by_kind(found, "ServiceAccount")}
+                    problems.append(
+                        f"VirtualService {vs['metadata']['name']}: {host} is no rendered Service"
+                    )
+    accounts = {
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for d in _by_kind(found, "ServiceAccount")
+    }
     for policy in _by_kind(found, "AuthorizationPolicy"):
         for rule in policy["spec"].get("rules", []):
             for source in rule.get("from", []):
@@ -178,20 +198,28 @@ def reference_problems(found: Objects, config: MockadoConfig) -> list[str]:
                     td, _, rest = p.partition("/ns/")
                     namespace, _, account = rest.partition("/sa/")
                     if td != cp.trust_domain or (namespace, account) not in accounts:
-                        problems.append(f"AuthorizationPolicy {policy['metadata']['name']}: {p} names no rendered ServiceAccount")
+                        problems.append(
+                            f"AuthorizationPolicy {policy['metadata']['name']}: {p} names no rendered ServiceAccount"
+                        )
     pod_names = set()
     for deployment in _by_kind(found, "Deployment"):
         spec = deployment["spec"]["template"]["spec"]
         account = (deployment["metadata"]["namespace"], spec.get("serviceAccountName", "default"))
         if account not in accounts:
-            problems.append(f"Deployment {deployment['metadata']['name']}: ServiceAccount {account} not rendered")
-        pod_names.add(deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"])
+            problems.append(
+                f"Deployment {deployment['metadata']['name']}: ServiceAccount {account} not rendered"
+            )
+        pod_names.add(
+            deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+        )
     for kind in ("AuthorizationPolicy", "Sidecar", "PodDisruptionBudget", "Service"):
         for doc in _by_kind(found, kind):
             selector = _selector(doc)
             name = selector.get("app.kubernetes.io/name")
             if name is not None and name not in pod_names:
-                problems.append(f"{kind} {doc['metadata']['name']} selects {name}, no rendered Deployment")
+                problems.append(
+                    f"{kind} {doc['metadata']['name']} selects {name}, no rendered Deployment"
+                )
     return problems
 
 
@@ -212,7 +240,9 @@ def capture_problems(found: Objects, config: MockadoConfig) -> list[str]:
     hosts = {r["spec"]["host"] for r in rules}
     cluster = f"outbound|{cp.collector.port}||{cp.collector.host}"
     if hosts != {cp.collector.host}:
-        problems.append(f"DestinationRule hosts {hosts} are not the collector's {cp.collector.host}")
+        problems.append(
+            f"DestinationRule hosts {hosts} are not the collector's {cp.collector.host}"
+        )
     for doc in _by_kind(found, "EnvoyFilter"):
         if doc["metadata"]["name"] != "mockado-capture":
             continue
@@ -220,7 +250,9 @@ def capture_problems(found: Objects, config: MockadoConfig) -> list[str]:
         settings = cp.global_ if cp.global_.enabled else cp.namespaces[namespace]
         selector = doc["spec"].get("workloadSelector", {}).get("labels", {})
         if selector != settings.workload_selector:
-            problems.append(f"EnvoyFilter in {namespace}: selects {selector}, not {settings.workload_selector}")
+            problems.append(
+                f"EnvoyFilter in {namespace}: selects {selector}, not {settings.workload_selector}"
+            )
         text = yaml.dump(doc, Dumper=_DUMPER)
         if cluster not in text:
             problems.append(f"EnvoyFilter in {namespace}: does not stream to {cluster}")

@@ -105,7 +105,11 @@ def test_a_namespace_named_like_a_number_or_boolean_stays_a_string(namespace: st
     found = objects(files)
     assert label_problems(found) == []
     assert yaml_problems(files) == []
-    scopes = {doc["metadata"]["labels"]["mockado.io/namespace"] for path, doc in found if path.startswith("istio")}
+    scopes = {
+        doc["metadata"]["labels"]["mockado.io/namespace"]
+        for path, doc in found
+        if path.startswith("istio")
+    }
     assert scopes == {namespace, "mockado"}
 
 

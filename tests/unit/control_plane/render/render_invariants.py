@@ -118,7 +118,7 @@ def label_problems(found: Objects) -> list[str]:
 
 
 def _plain_scalar_problem(node: yaml.ScalarNode) -> str | None:
-    if node.style is not None:
+    if node.style not in (None, ""):  # PyYAML says None for plain, libyaml ""
         return None  # quoted or block: a string for every reader
     value, tag = node.value, node.tag.rsplit(":", 1)[-1]
     if tag == "str" and _YAML12_NOT_STR.fullmatch(value):

@@ -231,6 +231,10 @@ class ControlPlaneConfig(ConfigSection):
                 check_dns_label(name)
             except ValueError as exc:
                 raise KeyedValueError(name, str(exc)) from None
+            if name == info.data.get("mockado_namespace"):
+                # Its sidecars drop the capture filter (envoyfilter-no-capture.yaml): the
+                # collector would capture itself.
+                raise KeyedValueError(name, "mockado's own namespace is never captured")
             if name == info.data.get("root_namespace"):
                 # A filter in the root namespace applies to every sidecar in the mesh.
                 raise KeyedValueError(
@@ -239,3 +243,16 @@ class ControlPlaneConfig(ConfigSection):
                     "with control_plane.global.enabled",
                 )
         return namespaces
+
+    @model_validator(mode="after")
+    def _one_capture_scope(self) -> ControlPlaneConfig:
+        # A root-namespace filter already applies to every namespace: both would insert
+        # two capture filters into the same sidecars.
+        enabled = sorted(name for name, ns in self.namespaces.items() if ns.enabled)
+        if self.global_.enabled and enabled:
+            raise KeyedValueError(
+                "global.enabled",
+                f"also enabled namespaces ({', '.join(enabled)}) would be captured twice; "
+                "disable one of them (enabled: false)",
+            )
+        return self

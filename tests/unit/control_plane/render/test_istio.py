@@ -167,10 +167,10 @@ def test_global_mode_renders_one_filter_in_the_root_namespace() -> None:
     assert policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"] == {}
 
 
-def test_global_and_enabled_namespace_together_is_an_error() -> None:
-    config = make_config({"shop": {}}, **{"global": {"enabled": True}})
-    with pytest.raises(RenderError, match="captured twice"):
-        render_all(config)
+def test_global_and_enabled_namespace_together_is_refused_at_load() -> None:
+    overrides = {"control_plane": {"global": {"enabled": True}, "namespaces": {"shop": {}}}}
+    with pytest.raises(ConfigError, match=r"^control_plane\.global\.enabled: .*captured twice"):
+        load_config(None, env={}, overrides=overrides)
 
 
 @pytest.mark.parametrize("name", ["../etc", "Shop", "a" * 64, "x/y"])

@@ -174,3 +174,30 @@ def test_a_cluster_domain_of_its_own_names_every_in_cluster_host_under_it() -> N
         if "namespaceSelector" in peer and peer["namespaceSelector"].get("matchLabels")
     ]
     assert "payments" in opened
+
+
+@pytest.mark.parametrize(
+    ("control_plane", "error"),
+    [
+        # Renders nothing: a root-namespace filter and a namespace filter in one sidecar.
+        (
+            {"global": {"enabled": True}, "namespaces": {"shop": {"direction": "both"}}},
+            "control_plane.global.enabled: also enabled namespaces (shop) would be captured twice",
+        ),
+        # Silently nothing: envoyfilter-no-capture.yaml drops the filter from these sidecars.
+        (
+            {"namespaces": {"mockado": {}}},
+            "control_plane.namespaces.mockado: mockado's own namespace is never captured",
+        ),
+        (
+            {"mockado_namespace": "mesh-tools", "namespaces": {"mesh-tools": {"enabled": False}}},
+            "control_plane.namespaces.mesh-tools: mockado's own namespace is never captured",
+        ),
+    ],
+)
+def test_what_cannot_render_is_refused_at_load_naming_the_key(
+    control_plane: dict[str, Any], error: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config(None, env={}, overrides={"control_plane": control_plane})
+    assert str(refused.value).startswith(error)

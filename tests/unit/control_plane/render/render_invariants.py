@@ -243,6 +243,9 @@ def capture_problems(found: Objects, config: MockadoConfig) -> list[str]:
         problems.append(
             f"DestinationRule hosts {hosts} are not the collector's {cp.collector.host}"
         )
+    own = cp.collector.host.startswith(f"mockado-collector.{cp.mockado_namespace}.")
+    if own and cp.collector.host not in service_hosts(found, config.collector.cluster_domain):
+        problems.append(f"the collector host {cp.collector.host} is no rendered Service")
     for doc in _by_kind(found, "EnvoyFilter"):
         if doc["metadata"]["name"] != "mockado-capture":
             continue

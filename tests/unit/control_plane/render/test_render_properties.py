@@ -201,3 +201,17 @@ def test_what_cannot_render_is_refused_at_load_naming_the_key(
     with pytest.raises(ConfigError) as refused:
         load_config(None, env={}, overrides={"control_plane": control_plane})
     assert str(refused.value).startswith(error)
+
+
+def test_the_default_collector_host_is_in_the_cluster_domain() -> None:
+    overrides = {
+        "collector": {"cluster_domain": "Corp.Example."},
+        "control_plane": {"mockado_namespace": "mesh-tools", "namespaces": {"shop": {}}},
+    }
+    config = load_config(None, env={}, overrides=overrides)
+    assert config.control_plane.collector.host == "mockado-collector.mesh-tools.svc.corp.example"
+    assert capture_problems(objects(render_all(config)), config) == []
+    # An explicit host is kept as written.
+    overrides["control_plane"]["collector"] = {"host": "collector.example.com"}
+    config = load_config(None, env={}, overrides=overrides)
+    assert config.control_plane.collector.host == "collector.example.com"

@@ -141,6 +141,19 @@ class CollectorService(ConfigSection):
     max_requests: int = Field(default=256, ge=1)
     deferred_close_timeout_s: float = Field(default=1.0, gt=0)
 
+    @field_validator("host")
+    @classmethod
+    def _full_name(cls, value: str) -> str:
+        """Istio names the sidecars' cluster after the Service's lower-case full name
+        (outbound|port||host); any other spelling names a cluster that never exists."""
+        host = value.strip().lower().rstrip(".")
+        if not _ROUTABLE_HOST.fullmatch(host) or len(host) > 253:
+            raise ValueError(
+                "not the collector Service's full name (no scheme, no port: e.g. "
+                "mockado-collector.mockado.svc.cluster.local)"
+            )
+        return host
+
 
 class GlobalCapture(NamespaceConfig):
     enabled: bool = False

@@ -258,6 +258,19 @@ class ControlPlaneConfig(ConfigSection):
         return namespaces
 
     @model_validator(mode="after")
+    def _collector_not_a_short_name(self) -> ControlPlaneConfig:
+        # Istio names the cluster after the FQDN: outbound|port||<short name> never exists.
+        labels = self.collector.host.split(".")
+        namespaces = {self.mockado_namespace, *self.namespaces}
+        if labels[-1] == "svc" or (len(labels) == 2 and labels[1] in namespaces):
+            raise KeyedValueError(
+                "collector.host",
+                "a short name of a Service; write its full name "
+                "(<service>.<namespace>.svc.<cluster domain>), the one Istio's clusters use",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _one_capture_scope(self) -> ControlPlaneConfig:
         # A root-namespace filter already applies to every namespace: both would insert
         # two capture filters into the same sidecars.

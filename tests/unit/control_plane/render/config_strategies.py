@@ -163,6 +163,29 @@ def shard_groups(draw: st.DrawFn) -> dict[str, list[str]]:
     return groups
 
 
+def _collector_service(draw: st.DrawFn, mockado_namespace: str, domain: str) -> dict[str, Any]:
+    """control_plane.collector: the default host or one written by hand, TLS or not."""
+    out: dict[str, Any] = {"port": draw(st.sampled_from([50051, 443, 8443]))}
+    host = draw(
+        st.sampled_from(
+            [
+                None,
+                f"mockado-collector.{mockado_namespace}.svc.{domain}",
+                f"Mockado-Collector.{mockado_namespace}.svc.{domain}.",
+                f"mockado-collector.{mockado_namespace}.svc",
+                f"mockado-collector.{mockado_namespace}",
+                "mockado-collector",
+                f"mockado-collector.{mockado_namespace}.svc.{domain}:50051",
+            ]
+        )
+    )
+    if host is not None:
+        out["host"] = host
+    if draw(st.booleans()):
+        out["tls"] = {"enabled": True, "ca_file": "/etc/ca.pem", "verify": draw(st.booleans())}
+    return out
+
+
 @st.composite
 def mockado_configs(draw: st.DrawFn) -> dict[str, Any]:
     """A whole config file's data; the loader may still refuse some of it."""
@@ -179,16 +202,16 @@ def mockado_configs(draw: st.DrawFn) -> dict[str, Any]:
         for settings in namespaces.values():
             settings["enabled"] = False
             settings.pop("debug_tap", None)
-    if draw(st.booleans()):
-        cp["collector"] = {
-            "tls": {"enabled": True, "ca_file": "/etc/ca.pem", "verify": draw(st.booleans())}
-        }
+    domain = draw(st.sampled_from(["cluster.local", "corp.example"]))
+    cp["collector"] = _collector_service(draw, mockado_namespace, domain)
     cp["trust_domain"] = draw(st.sampled_from(["cluster.local", "mesh.example.com"]))
+    if draw(st.booleans()):
+        cp["prometheus_namespace"] = draw(dns_labels())
     collector: dict[str, Any] = {}
     if draw(st.booleans()):
         collector["cluster_namespaces"] = draw(st.lists(dns_labels(), max_size=2, unique=True))
-    if draw(st.booleans()):
-        collector["cluster_domain"] = "corp.example"
+    if domain != "cluster.local" or draw(st.booleans()):
+        collector["cluster_domain"] = domain
     serving = {"shard_groups": draw(shard_groups())}
     loader: dict[str, Any] = {}
     if draw(st.booleans()):

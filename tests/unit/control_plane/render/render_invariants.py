@@ -243,7 +243,8 @@ def capture_problems(found: Objects, config: MockadoConfig) -> list[str]:
         problems.append(
             f"DestinationRule hosts {hosts} are not the collector's {cp.collector.host}"
         )
-    own = cp.collector.host.startswith(f"mockado-collector.{cp.mockado_namespace}.")
+    labels = cp.collector.host.split(".")
+    own = len(labels) > 1 and labels[1] == cp.mockado_namespace  # a Service mockado renders
     if own and cp.collector.host not in service_hosts(found, config.collector.cluster_domain):
         problems.append(f"the collector host {cp.collector.host} is no rendered Service")
     for doc in _by_kind(found, "EnvoyFilter"):

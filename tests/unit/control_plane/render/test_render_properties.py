@@ -189,6 +189,15 @@ def test_a_cluster_domain_of_its_own_names_every_in_cluster_host_under_it() -> N
             {"namespaces": {"mockado": {}}},
             "control_plane.namespaces.mockado: mockado's own namespace is never captured",
         ),
+        # Silently nothing: Istio has no cluster outbound|50051||mockado-collector.mockado.
+        (
+            {"collector": {"host": "mockado-collector.mockado"}, "namespaces": {"shop": {}}},
+            "control_plane.collector.host: a short name of a Service",
+        ),
+        (
+            {"collector": {"host": "collector.shop.svc"}, "namespaces": {"shop": {}}},
+            "control_plane.collector.host: a short name of a Service",
+        ),
         (
             {"mockado_namespace": "mesh-tools", "namespaces": {"mesh-tools": {"enabled": False}}},
             "control_plane.namespaces.mesh-tools: mockado's own namespace is never captured",

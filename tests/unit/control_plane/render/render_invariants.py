@@ -248,16 +248,49 @@ def capture_problems(found: Objects, config: MockadoConfig) -> list[str]:
     if own and cp.collector.host not in service_hosts(found, config.collector.cluster_domain):
         problems.append(f"the collector host {cp.collector.host} is no rendered Service")
     for doc in _by_kind(found, "EnvoyFilter"):
-        if doc["metadata"]["name"] != "mockado-capture":
+        name, namespace = doc["metadata"]["name"], doc["metadata"]["namespace"]
+        if name not in ("mockado-capture", "mockado-tap"):
             continue
-        namespace = doc["metadata"]["namespace"]
+        # The tap (debug) sees what capture sees: the same workloads.
         settings = cp.global_ if cp.global_.enabled else cp.namespaces[namespace]
         selector = doc["spec"].get("workloadSelector", {}).get("labels", {})
         if selector != settings.workload_selector:
-            problems.append(
-                f"EnvoyFilter in {namespace}: selects {selector}, not {settings.workload_selector}"
-            )
-        text = yaml.dump(doc, Dumper=_DUMPER)
-        if cluster not in text:
+            problems.append(f"{name} in {namespace}: selects {selector}")
+        if name == "mockado-capture" and cluster not in yaml.dump(doc, Dumper=_DUMPER):
             problems.append(f"EnvoyFilter in {namespace}: does not stream to {cluster}")
+    return problems
+
+
+def _mockado_selectors(policy: Doc, mockado_namespace: str) -> list[Doc]:
+    """The pod selectors of a NetworkPolicy that select pods of mockado's namespace."""
+    here = policy["metadata"]["namespace"] == mockado_namespace
+    selectors = [policy["spec"]["podSelector"]] if here else []
+    for rule in [*policy["spec"].get("egress", []), *policy["spec"].get("ingress", [])]:
+        for peer in rule.get("to", rule.get("from", [])):
+            named = peer.get("namespaceSelector", {}).get("matchLabels", {})
+            there = named.get("kubernetes.io/metadata.name")
+            in_mockado = there == mockado_namespace or (here and "namespaceSelector" not in peer)
+            if in_mockado and "podSelector" in peer:
+                selectors.append(peer["podSelector"])
+    return selectors
+
+
+def policy_selector_problems(found: Objects, config: MockadoConfig) -> list[str]:
+    """The NetworkPolicies select mockado's pods by app.kubernetes.io/name: each name they
+    list is a rendered Deployment's pods."""
+    pods = {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+        for d in _by_kind(found, "Deployment")
+    }
+    problems = []
+    for policy in _by_kind(found, "NetworkPolicy"):
+        selectors = _mockado_selectors(policy, config.control_plane.mockado_namespace)
+        for selector in selectors:
+            names = [selector.get("matchLabels", {}).get("app.kubernetes.io/name")]
+            for expression in selector.get("matchExpressions", []):
+                if expression["key"] == "app.kubernetes.io/name":
+                    names += expression["values"]
+            for name in names:
+                if name is not None and name not in pods:
+                    problems.append(f"NetworkPolicy {policy['metadata']['name']}: {name}")
     return problems

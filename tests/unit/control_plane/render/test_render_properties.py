@@ -24,6 +24,7 @@ from .render_invariants import (
     label_problems,
     name_problems,
     objects,
+    policy_selector_problems,
     reference_problems,
     yaml_problems,
 )
@@ -71,6 +72,7 @@ def test_a_loaded_config_renders_objects_that_fit_together(data: dict[str, Any])
         *yaml_problems(files),
         *reference_problems(found, config),
         *capture_problems(found, config),
+        *policy_selector_problems(found, config),
     ]
     assert problems == []
     # Deterministic: the same bytes again, and whatever order the namespaces are listed in.

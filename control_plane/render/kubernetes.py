@@ -16,7 +16,7 @@ from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
 from control_plane.render.sharding import known_namespaces, shard_services, wiremock_heap_mb
 from control_plane.render.workloads import content_checksum, disruption_budget_targets, placement
-from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, redact_url
+from ext_proc_server.core.config import MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
 _URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
@@ -24,8 +24,8 @@ IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def _service_url(cp: ControlPlaneConfig, name: str, scheme: str, port: int, suffix: str) -> str:
-    return f"{scheme}://{service_host(cp, name)}:{port}{suffix}"
+def _service_url(config: MockadoConfig, name: str, scheme: str, port: int, suffix: str) -> str:
+    return f"{scheme}://{service_host(config, name)}:{port}{suffix}"
 
 
 def _strip_userinfo(url: str) -> tuple[str, bool]:
@@ -38,11 +38,10 @@ def _strip_userinfo(url: str) -> tuple[str, bool]:
 
 def _in_cluster_urls(config: MockadoConfig, data: dict[str, Any], notes: list[str]) -> None:
     """Local URLs point at the in-cluster services; other URLs lose their credentials."""
-    cp = config.control_plane
     in_cluster = {
-        ("collector", "redis_url"): _service_url(cp, "mockado-redis", "redis", 6379, "/0"),
-        ("loader", "redis_url"): _service_url(cp, "mockado-redis", "redis", 6379, "/0"),
-        ("loader", "wiremock_url"): _service_url(cp, "mockado-wiremock", "http", 8080, ""),
+        ("collector", "redis_url"): _service_url(config, "mockado-redis", "redis", 6379, "/0"),
+        ("loader", "redis_url"): _service_url(config, "mockado-redis", "redis", 6379, "/0"),
+        ("loader", "wiremock_url"): _service_url(config, "mockado-wiremock", "http", 8080, ""),
     }
     for section, key in _URL_CONFIG_KEYS:
         url = getattr(getattr(config, section), key)
@@ -91,7 +90,6 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
 
     Returns (data, notes): notes name the keys that were changed, never their values.
     """
-    cp = config.control_plane
     # Only keys the user set: the pods apply the same defaults, and the file stays short.
     data = config.model_dump(
         mode="json", by_alias=True, exclude={"control_plane"}, exclude_unset=True
@@ -106,7 +104,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
     if webhook is None or urlsplit(webhook).hostname in _LOCAL_HOSTS:
         serving = data.setdefault("serving", {})
         serving["unmatched_webhook_url"] = _service_url(
-            cp, "mockado-loader", "http", config.loader.http_port, "/unmatched"
+            config, "mockado-loader", "http", config.loader.http_port, "/unmatched"
         )
         notes.append("serving.unmatched_webhook_url: the loader Service's /unmatched")
     data["loader"]["backup_path"] = IN_CLUSTER_BACKUP_PATH

@@ -8,7 +8,7 @@ import re
 
 from control_plane.render.environment import render_template
 from control_plane.render.istio import CaptureTarget, capture_targets
-from control_plane.render.naming import MANAGED_MARKER
+from control_plane.render.naming import MANAGED_MARKER, bounded_name
 from ext_proc_server.core.config import ControlPlaneConfig
 
 MONITORING_DIR = "deploy/monitoring"
@@ -49,7 +49,8 @@ def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
             "k8s/podmonitor-sidecars.yaml.j2",
             **common,
             scope=target.namespace,
-            name=f"mockado-sidecars-{target.key}",
+            # Also its app.kubernetes.io/name label: at most 63 characters.
+            name=bounded_name("mockado-sidecars", target.key),
             capture_namespace=None if target.is_global else target.namespace,
             keep_regex=_keep_regex(cp),
             collector_service=cp.collector.host.partition(".")[0],

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ext_proc_server.core.config import ControlPlaneConfig
+import hashlib
+import json
+
+from ext_proc_server.core.config import MockadoConfig
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "mockado"
@@ -11,6 +14,19 @@ MANAGED_LABELS = f"{MANAGED_MARKER}\napp.kubernetes.io/part-of: mockado"
 # The namespace whose config produced an object (mockado_namespace for deploy/, <ns> for
 # istio/<ns>/, wherever the object itself lives): disabling a namespace prunes by it.
 SCOPE_LABEL = "mockado.io/namespace"
+# A DNS label: the longest name a Service, or a label value, may have.
+MAX_LABEL_LENGTH = 63
+_DIGEST_LENGTH = 8
+
+
+def bounded_name(prefix: str, key: str) -> str:
+    """``<prefix>-<key>`` when it fits a label value (63 characters), else cut with a hash
+    of ``key`` appended: deterministic, and distinct for distinct keys."""
+    name = f"{prefix}-{key}"
+    if len(name) <= MAX_LABEL_LENGTH:
+        return name
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_DIGEST_LENGTH]
+    return f"{name[: MAX_LABEL_LENGTH - _DIGEST_LENGTH - 1].rstrip('-')}-{digest}"
 
 
 def managed_labels(scope: str) -> dict[str, str]:
@@ -24,13 +40,16 @@ def managed_labels(scope: str) -> dict[str, str]:
 
 def managed_context(scope: str) -> dict[str, str]:
     """The template values marking an Istio or policy file as mockado's; ``scope`` is the
-    namespace whose config produced it (its istio/<scope>/ directory)."""
+    namespace whose config produced it (its istio/<scope>/ directory). The namespace is
+    quoted: a name like ``9``, ``1e3`` or ``on`` is a number or a boolean in plain YAML."""
     return {
         "managed_marker": MANAGED_MARKER,
-        "labels": f"{MANAGED_LABELS}\n{SCOPE_LABEL}: {scope}",
+        "labels": f"{MANAGED_LABELS}\n{SCOPE_LABEL}: {json.dumps(scope)}",
     }
 
 
-def service_host(cp: ControlPlaneConfig, service: str) -> str:
-    """A Service of mockado's namespace by its full name."""
-    return f"{service}.{cp.mockado_namespace}.svc.cluster.local"
+def service_host(config: MockadoConfig, service: str) -> str:
+    """A Service of mockado's namespace by its full name, in the cluster's DNS domain
+    (collector.cluster_domain), as the canary hosts routed to it are."""
+    cluster_domain = config.collector.cluster_domain
+    return f"{service}.{config.control_plane.mockado_namespace}.svc.{cluster_domain}"

@@ -23,8 +23,6 @@ from control_plane.render.naming import managed_context
 from control_plane.render.sharding import render_cluster_hosts
 from ext_proc_server.core.config import MockadoConfig
 
-_SERVICE_SUFFIX = ".svc.cluster.local"
-
 
 @dataclass(frozen=True)
 class PassthroughShard:
@@ -44,17 +42,22 @@ def passthrough_routes(config: MockadoConfig, canary: Canary) -> list[CanaryRout
     return [route for route in canary.routes if route.host in wanted]
 
 
-def service_namespace(host: str) -> str | None:
-    """``api.payments.svc.cluster.local`` -> ``payments``; None for a host outside the cluster."""
-    if not host.endswith(_SERVICE_SUFFIX):
+def service_namespace(host: str, *, cluster_domain: str) -> str | None:
+    """``api.payments.svc.<cluster_domain>`` -> ``payments``; None for a host outside the
+    cluster."""
+    suffix = f".svc.{cluster_domain}"
+    if not host.endswith(suffix):
         return None
-    labels = host.removesuffix(_SERVICE_SUFFIX).split(".")
+    labels = host.removesuffix(suffix).split(".")
     return labels[-1] if len(labels) >= 2 else None
 
 
 def _egress_policy(config: MockadoConfig, canary: Canary, routes: Sequence[CanaryRoute]) -> str:
     cp = config.control_plane
-    hosts = [route.host for route in routes]
+    domain = config.collector.cluster_domain
+    namespace_of = {
+        h: service_namespace(h, cluster_domain=domain) for h in (r.host for r in routes)
+    }
     return render_template(
         "istio/networkpolicy-wiremock-passthrough.yaml.j2",
         **managed_context(canary.namespace),
@@ -63,15 +66,15 @@ def _egress_policy(config: MockadoConfig, canary: Canary, routes: Sequence[Canar
         mockado_namespace=cp.mockado_namespace,
         root_namespace=cp.root_namespace,
         services=sorted({route.shard.service for route in routes}),
-        namespaces=sorted({ns for ns in map(service_namespace, hosts) if ns is not None}),
-        external_hosts=sorted(h for h in hosts if service_namespace(h) is None),
+        namespaces=sorted({ns for ns in namespace_of.values() if ns is not None}),
+        external_hosts=sorted(h for h, ns in namespace_of.items() if ns is None),
         loader_http_port=config.loader.http_port,
     )
 
 
 def _sidecars(config: MockadoConfig, shards: Sequence[PassthroughShard]) -> str:
     def egress_host(host: str) -> str:
-        namespace = service_namespace(host)
+        namespace = service_namespace(host, cluster_domain=config.collector.cluster_domain)
         return f"{namespace}/{host}" if namespace is not None else f"*/{host}"
 
     return render_template(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from control_plane.render.naming import service_host
-from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig, cluster_hosts
+from ext_proc_server.core.config import MockadoConfig, cluster_hosts
 from ext_proc_server.core.hosts import ClusterHosts
 
 DEFAULT_SHARD = "default"
@@ -33,20 +33,19 @@ class ShardService:
 
 
 def _shard_service(
-    cp: ControlPlaneConfig, group: str, service: str, patterns: tuple[str, ...]
+    config: MockadoConfig, group: str, service: str, patterns: tuple[str, ...]
 ) -> ShardService:
     return ShardService(
-        group=group, service=service, host=service_host(cp, service), patterns=patterns
+        group=group, service=service, host=service_host(config, service), patterns=patterns
     )
 
 
 def shard_services(config: MockadoConfig) -> list[ShardService]:
     """The default shard first, then one per ``serving.shard_groups`` group, in config order."""
-    cp = config.control_plane
-    out = [_shard_service(cp, DEFAULT_SHARD, WIREMOCK_SERVICE, ())]
+    out = [_shard_service(config, DEFAULT_SHARD, WIREMOCK_SERVICE, ())]
     # The config checked the group names and patterns.
     for group, patterns in config.serving.shard_groups.items():
-        out.append(_shard_service(cp, group, f"{WIREMOCK_SERVICE}-{group}", tuple(patterns)))
+        out.append(_shard_service(config, group, f"{WIREMOCK_SERVICE}-{group}", tuple(patterns)))
     return out
 
 

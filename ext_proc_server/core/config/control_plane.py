@@ -141,6 +141,19 @@ class CollectorService(ConfigSection):
     max_requests: int = Field(default=256, ge=1)
     deferred_close_timeout_s: float = Field(default=1.0, gt=0)
 
+    @field_validator("host")
+    @classmethod
+    def _full_name(cls, value: str) -> str:
+        """Istio names the sidecars' cluster after the Service's lower-case full name
+        (outbound|port||host); any other spelling names a cluster that never exists."""
+        host = value.strip().lower().rstrip(".")
+        if not _ROUTABLE_HOST.fullmatch(host) or len(host) > 253:
+            raise ValueError(
+                "not the collector Service's full name (no scheme, no port: e.g. "
+                "mockado-collector.mockado.svc.cluster.local)"
+            )
+        return host
+
 
 class GlobalCapture(NamespaceConfig):
     enabled: bool = False
@@ -231,6 +244,10 @@ class ControlPlaneConfig(ConfigSection):
                 check_dns_label(name)
             except ValueError as exc:
                 raise KeyedValueError(name, str(exc)) from None
+            if name == info.data.get("mockado_namespace"):
+                # Its sidecars drop the capture filter (envoyfilter-no-capture.yaml): the
+                # collector would capture itself.
+                raise KeyedValueError(name, "mockado's own namespace is never captured")
             if name == info.data.get("root_namespace"):
                 # A filter in the root namespace applies to every sidecar in the mesh.
                 raise KeyedValueError(
@@ -239,3 +256,29 @@ class ControlPlaneConfig(ConfigSection):
                     "with control_plane.global.enabled",
                 )
         return namespaces
+
+    @model_validator(mode="after")
+    def _collector_not_a_short_name(self) -> ControlPlaneConfig:
+        # Istio names the cluster after the FQDN: outbound|port||<short name> never exists.
+        labels = self.collector.host.split(".")
+        namespaces = {self.mockado_namespace, *self.namespaces}
+        if labels[-1] == "svc" or (len(labels) == 2 and labels[1] in namespaces):
+            raise KeyedValueError(
+                "collector.host",
+                "a short name of a Service; write its full name "
+                "(<service>.<namespace>.svc.<cluster domain>), the one Istio's clusters use",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_capture_scope(self) -> ControlPlaneConfig:
+        # A root-namespace filter already applies to every namespace: both would insert
+        # two capture filters into the same sidecars.
+        enabled = sorted(name for name, ns in self.namespaces.items() if ns.enabled)
+        if self.global_.enabled and enabled:
+            raise KeyedValueError(
+                "global.enabled",
+                f"also enabled namespaces ({', '.join(enabled)}) would be captured twice; "
+                "disable one of them (enabled: false)",
+            )
+        return self

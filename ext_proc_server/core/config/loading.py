@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from ext_proc_server.core.config.checks import KeyedValueError
 from ext_proc_server.core.config.collector import CollectorConfig
-from ext_proc_server.core.config.control_plane import ControlPlaneConfig
+from ext_proc_server.core.config.control_plane import COLLECTOR_SERVICE, ControlPlaneConfig
 from ext_proc_server.core.config.loader import LoaderConfig
 from ext_proc_server.core.config.sections import REDACTED, ConfigSection, redact_url
 from ext_proc_server.core.config.serving import ServingConfig
@@ -38,6 +38,24 @@ class MockadoConfig(ConfigSection):
     loader: LoaderConfig = Field(default_factory=LoaderConfig)
     control_plane: ControlPlaneConfig = Field(default_factory=ControlPlaneConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collector_in_cluster_domain(cls, data: Any) -> Any:
+        """Without control_plane.collector.host, sidecars stream to the collector Service by
+        its name in the cluster's DNS domain (collector.cluster_domain), as Istio names it."""
+        collector = data.get("collector") if isinstance(data, dict) else None
+        if not isinstance(collector, dict) or not isinstance(collector.get("cluster_domain"), str):
+            return data
+        cp = data.get("control_plane") or {}
+        target = (cp.get("collector") or {}) if isinstance(cp, dict) else None
+        if not isinstance(target, dict) or "host" in target:
+            return data
+        domain = collector["cluster_domain"].strip().lower().strip(".")
+        default_namespace = ControlPlaneConfig.model_fields["mockado_namespace"].default
+        namespace = cp.get("mockado_namespace", default_namespace)
+        host = f"{COLLECTOR_SERVICE}.{namespace}.svc.{domain}"
+        return {**data, "control_plane": {**cp, "collector": {**target, "host": host}}}
 
 
 def _parse_env_value(raw: str) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from control_plane.render import capture_targets, render_all
+from control_plane.render import capture_targets
 from ext_proc_server.capture import stream_meta
 from ext_proc_server.core.config import (
     COLLECTOR_STREAMS_PER_CONNECTION,
@@ -16,7 +16,7 @@ from ext_proc_server.core.config import (
     MockadoConfig,
     load_config,
 )
-from ext_proc_server.core.errors import ConfigError, RenderError
+from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.names import (
     META_BODY_LIMIT,
     META_BODY_LIMITS,
@@ -167,10 +167,10 @@ def test_global_mode_renders_one_filter_in_the_root_namespace() -> None:
     assert policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"] == {}
 
 
-def test_global_and_enabled_namespace_together_is_an_error() -> None:
-    config = make_config({"shop": {}}, **{"global": {"enabled": True}})
-    with pytest.raises(RenderError, match="captured twice"):
-        render_all(config)
+def test_global_and_enabled_namespace_together_is_refused_at_load() -> None:
+    overrides = {"control_plane": {"global": {"enabled": True}, "namespaces": {"shop": {}}}}
+    with pytest.raises(ConfigError, match=r"^control_plane\.global\.enabled: .*captured twice"):
+        load_config(None, env={}, overrides=overrides)
 
 
 @pytest.mark.parametrize("name", ["../etc", "Shop", "a" * 64, "x/y"])
@@ -180,10 +180,21 @@ def test_namespace_names_must_be_dns_labels(name: str) -> None:
         load_config(None, env={}, overrides={"control_plane.namespaces": {name: {}}})
 
 
-def test_collector_host_must_be_a_full_service_name() -> None:
-    config = make_config({"shop": {}}, collector={"host": "collector"})
-    with pytest.raises(RenderError, match="full name"):
-        render_all(config)
+@pytest.mark.parametrize(
+    "host", ["collector", "collector.mockado:50051", "http://collector.mockado", "*.mockado"]
+)
+def test_collector_host_must_be_a_full_service_name(host: str) -> None:
+    overrides = {"control_plane": {"collector": {"host": host}}}
+    with pytest.raises(ConfigError, match=r"^control_plane\.collector\.host: .*full name"):
+        load_config(None, env={}, overrides=overrides)
+
+
+def test_collector_host_is_read_as_istio_names_its_cluster() -> None:
+    config = make_config({"shop": {}}, collector={"host": " Collector.Mockado.svc.cluster.local. "})
+    assert config.control_plane.collector.host == "collector.mockado.svc.cluster.local"
+    (patch,) = capture_filter(files_of(config)["istio/shop/envoyfilter-capture.yaml"])
+    grpc = ext_proc(patch["patch"]["value"])["grpc_service"]["envoy_grpc"]
+    assert grpc["cluster_name"] == "outbound|50051||collector.mockado.svc.cluster.local"
 
 
 def test_destination_rule_carries_the_circuit_breaker() -> None:

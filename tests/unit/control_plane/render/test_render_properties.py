@@ -20,6 +20,7 @@ from ext_proc_server.core.errors import ConfigError
 
 from .config_strategies import mockado_configs
 from .render_invariants import (
+    canary_problems,
     capture_problems,
     label_problems,
     name_problems,
@@ -72,6 +73,7 @@ def test_a_loaded_config_renders_objects_that_fit_together(data: dict[str, Any])
         *yaml_problems(files),
         *reference_problems(found, config),
         *capture_problems(found, config),
+        *canary_problems(found, config),
         *policy_selector_problems(found, config),
     ]
     assert problems == []

@@ -78,7 +78,9 @@ class CanaryConfig(ConfigSection):
     @field_validator("on_miss_hosts")
     @classmethod
     def _known_hosts(cls, hosts: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        listed = info.data.get("hosts") or []
+        if "hosts" not in info.data:
+            return hosts  # hosts was refused: that error is the one to report
+        listed = info.data["hosts"]
         out: dict[str, str] = {}
         for raw, mode in hosts.items():
             host = raw.strip().lower()

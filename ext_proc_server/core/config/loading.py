@@ -20,6 +20,7 @@ from ext_proc_server.core.config.checks import KeyedValueError
 from ext_proc_server.core.config.collector import CollectorConfig
 from ext_proc_server.core.config.control_plane import COLLECTOR_SERVICE, ControlPlaneConfig
 from ext_proc_server.core.config.loader import LoaderConfig
+from ext_proc_server.core.config.rendered_names import check_canary_services, check_collector_host
 from ext_proc_server.core.config.sections import REDACTED, ConfigSection, redact_url
 from ext_proc_server.core.config.serving import ServingConfig
 from ext_proc_server.core.config.yaml_file import read_yaml_mapping
@@ -57,6 +58,12 @@ class MockadoConfig(ConfigSection):
         host = f"{COLLECTOR_SERVICE}.{namespace}.svc.{domain}"
         return {**data, "control_plane": {**cp, "collector": {**target, "host": host}}}
 
+    @model_validator(mode="after")
+    def _renders_what_it_names(self) -> MockadoConfig:
+        check_collector_host(self.control_plane, self.collector, self.serving)
+        check_canary_services(self.control_plane, self.collector)
+        return self
+
 
 def _parse_env_value(raw: str) -> Any:
     try:
@@ -86,11 +93,13 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
 def _format_errors(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, KeyedValueError):
-            loc, msg = f"{loc}.{cause.subkey}", str(cause)
+            # A check across sections names its whole key.
+            loc, msg = (f"{loc}.{cause.subkey}" if loc else cause.subkey), str(cause)
+        loc = loc or "(root)"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         lines.append(f"{loc}: {msg}")

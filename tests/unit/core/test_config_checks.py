@@ -126,10 +126,10 @@ def test_the_collector_host_follows_the_mockado_namespace():
     explicit = load(
         **{
             "control_plane.mockado_namespace": "mocks",
-            "control_plane.collector": {"host": "c.other.svc.cluster.local"},
+            "control_plane.collector": {"host": "c.mocks.svc.cluster.local"},
         }
     )
-    assert explicit.control_plane.collector.host == "c.other.svc.cluster.local"
+    assert explicit.control_plane.collector.host == "c.mocks.svc.cluster.local"
 
 
 def test_what_the_config_accepts_the_collector_accepts():

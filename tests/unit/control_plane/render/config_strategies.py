@@ -71,6 +71,10 @@ def canary_hosts(draw: st.DrawFn, namespaces: list[str]) -> str:
 
 def _canary(draw: st.DrawFn, namespaces: list[str]) -> dict[str, Any]:
     hosts = draw(st.lists(canary_hosts(namespaces), min_size=1, max_size=4))
+    if namespaces and _mistaken(draw):
+        # One Service under two of its names (the loader refuses it: one route, one on_miss).
+        service = f"{draw(dns_labels())}.{draw(st.sampled_from(namespaces))}"
+        hosts += [service, f"{service}.svc.cluster.local"]
     canary: dict[str, Any] = {
         "workload_labels": draw(labels(min_size=1)),
         "hosts": hosts,
@@ -172,8 +176,24 @@ def _collector_service(draw: st.DrawFn, mockado_namespace: str, domain: str) -> 
     if _mistaken(draw):
         short = [fqdn.rpartition(".svc.")[0], f"{fqdn.rpartition('.svc.')[0]}.svc", f"{fqdn}:50051"]
         host = draw(st.sampled_from(["mockado-collector", *short]))
+    elif _mistaken(draw):
+        # Names that parse but no rendered Service answers: another namespace, another
+        # mockado Service, another DNS domain.
+        other_domain = "corp.example" if domain == "cluster.local" else "cluster.local"
+        host = draw(
+            st.sampled_from(
+                [
+                    f"collector.observability.svc.{domain}",
+                    f"mockado-redis.{mockado_namespace}.svc.{domain}",
+                    f"mockado-wiremock.{mockado_namespace}.svc.{domain}",
+                    f"mockado-collector.{mockado_namespace}.svc.{other_domain}",
+                    "collector.example.com",
+                ]
+            )
+        )
     else:
-        host = draw(st.sampled_from([None, None, fqdn, f" {fqdn.title()}. "]))
+        own = f"capture.{mockado_namespace}.svc.{domain}"
+        host = draw(st.sampled_from([None, None, fqdn, f" {fqdn.title()}. ", own]))
     if host is not None:
         out["host"] = host
     if draw(st.booleans()):

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from control_plane.render import RenderedFile
-from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.config import MockadoConfig, cluster_hosts
 
 Doc = dict[str, Any]
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -243,10 +243,16 @@ def capture_problems(found: Objects, config: MockadoConfig) -> list[str]:
         problems.append(
             f"DestinationRule hosts {hosts} are not the collector's {cp.collector.host}"
         )
-    labels = cp.collector.host.split(".")
-    own = len(labels) > 1 and labels[1] == cp.mockado_namespace  # a Service mockado renders
-    if own and cp.collector.host not in service_hosts(found, config.collector.cluster_domain):
-        problems.append(f"the collector host {cp.collector.host} is no rendered Service")
+    # The Service in front of the collector's pods is the host the sidecars stream to.
+    collector_services = [
+        (path, doc)
+        for path, doc in found
+        if doc["kind"] == "Service"
+        and doc["spec"].get("selector", {}).get("app.kubernetes.io/name") == "mockado-collector"
+    ]
+    rendered = service_hosts(collector_services, config.collector.cluster_domain)
+    if rendered != {cp.collector.host}:
+        problems.append(f"the collector host {cp.collector.host} is not its Service {rendered}")
     for doc in _by_kind(found, "EnvoyFilter"):
         name, namespace = doc["metadata"]["name"], doc["metadata"]["namespace"]
         if name not in ("mockado-capture", "mockado-tap"):
@@ -293,4 +299,35 @@ def policy_selector_problems(found: Objects, config: MockadoConfig) -> list[str]
             for name in names:
                 if name is not None and name not in pods:
                     problems.append(f"NetworkPolicy {policy['metadata']['name']}: {name}")
+    return problems
+
+
+def canary_problems(found: Objects, config: MockadoConfig) -> list[str]:
+    """Each canary host has one route, and that route has one on_miss: every name of one
+    Service the canary lists asks for the same one."""
+    cp = config.control_plane
+    hosts = cluster_hosts(config.collector, namespaces=(*cp.namespaces, cp.mockado_namespace))
+    problems = []
+    for name, settings in cp.namespaces.items():
+        if settings.canary is None:
+            continue
+        routed = Counter(
+            host
+            for vs in _by_kind(found, "VirtualService")
+            if vs["metadata"]["namespace"] == name
+            and vs["metadata"]["name"].startswith("mockado-canary")
+            for host in vs["spec"]["hosts"]
+        )
+        modes: dict[str, set[str]] = {}
+        for host in settings.canary.hosts:
+            mode = settings.canary.on_miss_hosts.get(host, settings.canary.on_miss)
+            modes.setdefault(hosts.canonical(host, namespace=name), set()).add(mode)
+        problems += [
+            f"canary in {name}: {h} asks for on_miss {sorted(m)}"
+            for h, m in modes.items()
+            if len(m) > 1
+        ]
+        problems += [f"canary in {name}: {h} has {n} routes" for h, n in routed.items() if n > 1]
+        if set(routed) != set(modes):
+            problems.append(f"canary in {name}: routes {sorted(routed)}, hosts {sorted(modes)}")
     return problems

@@ -20,6 +20,7 @@ from ext_proc_server.core.errors import ConfigError
 
 from .config_strategies import mockado_configs
 from .render_invariants import (
+    canary_problems,
     capture_problems,
     label_problems,
     name_problems,
@@ -72,6 +73,7 @@ def test_a_loaded_config_renders_objects_that_fit_together(data: dict[str, Any])
         *yaml_problems(files),
         *reference_problems(found, config),
         *capture_problems(found, config),
+        *canary_problems(found, config),
         *policy_selector_problems(found, config),
     ]
     assert problems == []
@@ -226,7 +228,12 @@ def test_the_default_collector_host_is_in_the_cluster_domain() -> None:
     config = load_config(None, env={}, overrides=overrides)
     assert config.control_plane.collector.host == "mockado-collector.mesh-tools.svc.corp.example"
     assert capture_problems(objects(render_all(config)), config) == []
-    # An explicit host is kept as written.
-    overrides["control_plane"]["collector"] = {"host": "collector.example.com"}
+    # An explicit host is kept as Istio names it: the Service rendered under its first label.
+    overrides["control_plane"]["collector"] = {"host": " Capture.Mesh-Tools.svc.corp.example. "}
     config = load_config(None, env={}, overrides=overrides)
-    assert config.control_plane.collector.host == "collector.example.com"
+    assert config.control_plane.collector.host == "capture.mesh-tools.svc.corp.example"
+    assert capture_problems(objects(render_all(config)), config) == []
+    # Anywhere else, the rendered Service would not be the one the sidecars stream to.
+    overrides["control_plane"]["collector"] = {"host": "collector.example.com"}
+    with pytest.raises(ConfigError, match=r"^control_plane\.collector\.host: not a Service"):
+        load_config(None, env={}, overrides=overrides)

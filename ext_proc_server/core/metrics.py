@@ -71,6 +71,7 @@ SANITIZE_TYPES = (
     "address",
     "cep",
     "rg",
+    "geo",
     "custom",
 )
 

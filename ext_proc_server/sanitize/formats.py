@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from ext_proc_server.sanitize import geo
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -46,6 +47,21 @@ _NOT_NAME_BYTES = bytes(
 
 
 def sanitize_form(run: Run, text: str, where: str) -> str:
+    return _coarsened_form(run, _replaced_form(run, text, where), where)
+
+
+def _coarsened_form(run: Run, text: str, where: str) -> str:
+    """Form fields holding a coordinate (``lat=-23.561414``), coarsened."""
+    fields = text.split("&")
+    names = [_form_name(f.partition("=")[0]) for f in fields]
+    coordinates = geo.coarsen_pairs(run, names, lambda i: fields[i].partition("=")[2])
+    for i, fresh in coordinates.items():
+        fields[i] = fields[i].partition("=")[0] + "=" + fresh
+        run.locations.add(f"{where}.form.{names[i]}")
+    return "&".join(fields) if coordinates else text
+
+
+def _replaced_form(run: Run, text: str, where: str) -> str:
     hits, key_seen = run.scanner.find_with_keys(text)
     if not hits and not key_seen and "%" not in text and "+" not in text:
         return text
@@ -315,14 +331,17 @@ def sanitize_query(
     plain = not run.scanner.has_custom
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
     classes = _flat_classes(run.scanner.field_rules, tuple(names))
-    for (name, value), decoded_name in zip(pairs, names, strict=True):
+    coordinates = geo.coarsen_pairs(run, names, lambda i: pairs[i][1])
+    for i, ((name, value), decoded_name) in enumerate(zip(pairs, names, strict=True)):
         inert = plain and decoded_name not in classes and INERT_VALUE.fullmatch(value)
-        if inert and not may_join_words(value):
+        if inert and not may_join_words(value) and i not in coordinates:
             out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
             continue
         decoded = unquote_plus(value)
         cls = _checked(classes.get(decoded_name), decoded)
-        if SURROGATE.search(value):
+        if i in coordinates:
+            fresh = coordinates[i]  # ?lat=-23.561414 -> -23.56
+        elif SURROGATE.search(value):
             fresh = run.replace("api_key", value)
         elif cls is not None:
             fresh = (

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize import fields, geo
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
@@ -58,14 +58,15 @@ _GAP_SCALAR = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null|NaN|-?Infinity")
 
 
 def sanitize_json(run: Run, text: str, where: str) -> str | None:
-    """Edit a JSON document at each sensitive value's span; None if it is not JSON."""
+    """Edit a JSON document at each sensitive value's span, and coarsen its
+    coordinates; None if it is not JSON."""
     # With a finding the document is parsed and every key read anyway: the probe for
     # personal keys would change nothing.
     hits, key_seen = run.scanner.find_with_keys(text, unless_found=True)
     # Three memchr scans: a regex character class over the whole text costs 100x more.
     encoded = "\\" in text or "%" in text or "&" in text
     if not hits and not key_seen and not encoded:
-        return text
+        return geo.coarsen_json(run, text, where)
     plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
     try:
         document = _parse(text, plain)
@@ -73,7 +74,7 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
         return None
     edits = _JsonEditor(run, text, plain, where, hits, encoded=encoded).edits(document)
     if not edits:
-        return text
+        return geo.coarsen_json(run, text, where)
     out = []
     last = 0
     for start, end, fresh in sorted(edits):
@@ -81,7 +82,7 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
         out.append(fresh)
         last = end
     out.append(text[last:])
-    return "".join(out)
+    return geo.coarsen_json(run, "".join(out), where)
 
 
 def sanitize_json_lines(run: Run, text: str, where: str) -> str | None:

@@ -120,6 +120,14 @@ def wiremock(wiremock_factory: Callable[..., WireMockHandle]) -> WireMockHandle:
     return wiremock_factory()
 
 
+@pytest.fixture
+def wm(wiremock: WireMockHandle) -> Iterator[WireMockHandle]:
+    """The shared WireMock, without stubs before and after the test."""
+    wiremock.reset()
+    yield wiremock
+    wiremock.reset()
+
+
 @pytest.fixture(scope="session")
 def upstream(logs_dir: Path, process_registry: _Registry) -> UpstreamHandle:
     """The bundled demo API as a real HTTP upstream (also serves /echo and /blob)."""

@@ -5,7 +5,6 @@ and still tells a different stable value apart."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,13 +22,6 @@ from tests.integration.wiremock_stubs import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def wm(wiremock: Any) -> Iterator[Any]:
-    wiremock.reset()
-    yield wiremock
-    wiremock.reset()
 
 
 def _order(lat: object, lng: object, store: str = "loja-7") -> dict[str, Any]:

@@ -4,7 +4,6 @@ a preflight asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,13 +20,6 @@ from tests.integration.wiremock_stubs import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def wm(wiremock: Any) -> Iterator[Any]:
-    wiremock.reset()
-    yield wiremock
-    wiremock.reset()
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["captured-order", "reversed"])

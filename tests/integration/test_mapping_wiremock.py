@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -34,13 +33,6 @@ pytestmark = pytest.mark.integration
 UUID_A = "3f2b8c1e-1111-4222-8333-444455556666"
 UUID_B = "9a8b7c6d-2222-4333-8444-555566667777"
 FORM_CT = (("content-type", "application/x-www-form-urlencoded"),)
-
-
-@pytest.fixture
-def wm(wiremock: Any) -> Iterator[Any]:
-    wiremock.reset()
-    yield wiremock
-    wiremock.reset()
 
 
 CANARY_HEADERS = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +102,6 @@ def test_pseudonyms_agree_across_request_response_and_processes(
     assert phonenumbers.is_valid_number(phonenumbers.parse(sent["telefone"], "BR"))
     assert sent["endereco"]["cidade"] == "São Paulo"
     assert json.loads(first["response"]["body"])["plano"] == REPLY["plano"]
-
-
-@pytest.fixture
-def wm(wiremock: Any) -> Iterator[Any]:
-    wiremock.reset()
-    yield wiremock
-    wiremock.reset()
 
 
 def _mapping(exchange: Exchange) -> dict[str, Any]:

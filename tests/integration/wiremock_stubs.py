@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 
 from ext_proc_server.core.config import CollectorConfig
-from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, ScenarioTracker, build_mapping
+from tests.unit.mapping.mapping_helpers import make_exchange
 
 JSON_CT = (("content-type", "application/json"),)
 
@@ -29,28 +30,23 @@ def recording(
     redactions: frozenset[str] = frozenset(),
     response_truncated: bool = False,
 ) -> Exchange:
-    return Exchange(
-        id="x",
-        sanitized=True,
-        namespace="shop",
-        workload="web",
+    """A sanitized recording of ``method host path``. ``host`` as the client sent it: a
+    port only when it called one (WireMock reads no port as 80)."""
+    response = HttpResponse(
+        status=status,
+        headers=response_headers,
+        body=response_body,
+        body_truncated=response_truncated,
+    )
+    return make_exchange(
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        body=body,
+        authority=host,
+        response=response,
         redactions=redactions,
-        request=HttpRequest(
-            method=method,
-            path=path,
-            query=query,
-            headers=headers,
-            body=body,
-            # As the client sent it: a port only when it called one (WireMock reads no
-            # port as 80).
-            authority=host,
-        ),
-        response=HttpResponse(
-            status=status,
-            headers=response_headers,
-            body=response_body,
-            body_truncated=response_truncated,
-        ),
     )
 
 

@@ -32,6 +32,7 @@ from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.shapes import response_shape_digest
+from ext_proc_server.sanitize import media
 from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
 
 # uuid5 namespace of mapping ids: the same dedup hash always gives the same id.
@@ -71,8 +72,16 @@ _DROPPED_RESPONSE_HEADERS = (
 # A HEAD answer has no body: its Content-Length is the GET body's, which WireMock sends as
 # given (without it WireMock answers chunked, with no length). Not for a 204, which has no
 # body to describe (Jetty answers a 204 stub with a length with a 500), nor for a length of
-# the body compressed: no stub matches Accept-Encoding, and a GET gets it decoded.
+# the body compressed: no stub matches Accept-Encoding, and a GET gets it decoded. Nor for
+# a body the sanitizer may rewrite (``_LENGTH_STABLE_KINDS``): the GET's stub may serve
+# another length than the upstream's.
 _HEAD_KEPT = frozenset({"content-length"})
+# Media kinds whose body a GET's stub serves byte for byte or not at all: binary the
+# sanitizer keeps only unchanged (fonts, protobuf, gRPC, wasm...) and formats it never
+# keeps (archives, PDF, audio, video). Text, images (their metadata is stripped) and types
+# that say nothing of the bytes (application/octet-stream, often an image; none) are not.
+_LENGTH_STABLE_KINDS = frozenset({media.BINARY, media.STRUCTURED})
+_ANY_BYTES = frozenset({"application/octet-stream"})
 # A stub with this header is served as it is, never compressed by WireMock's Jetty.
 IDENTITY_CODING = ("content-encoding", "identity")
 
@@ -309,7 +318,10 @@ def _head_length_kept(response: HttpResponse) -> bool:
     if response.status == 204:
         return False
     coding = response.header("content-encoding")
-    return coding is None or coding.strip().lower() in ("", "identity")
+    if not (coding is None or coding.strip().lower() in ("", "identity")):
+        return False
+    media_type = response.content_type
+    return media_type not in _ANY_BYTES and media.media_kind(media_type) in _LENGTH_STABLE_KINDS
 
 
 def _wire_value(value: str) -> str:

@@ -3,7 +3,8 @@ ext-proc`` and replayed by a real WireMock 3.13.2, compared with what the client
 the upstream:
 
 * a HEAD answer's ``Content-Length`` (the size of the GET's body: WireMock would answer
-  chunked, without a length), not when it is the size of the body compressed;
+  chunked, without a length), not when it is the size of the body compressed, nor when
+  the GET's mock may serve another size (text with sanitized values);
 * header values outside ASCII, sent as UTF-8 (a ``Content-Disposition`` file name):
   the same bytes, where WireMock writes each character as one ISO-8859-1 byte;
 * digests of the body (``Content-MD5``, ``Digest``, ``Content-Digest``, ``x-goog-hash``,
@@ -42,6 +43,7 @@ PACKED = gzip.compress(EXPORT, mtime=0)
 PERSON = b'{"email":"maria.silva@example.com","ok":true}'
 FILE_NAME = 'attachment; filename="relatório ação.csv"'
 CONTACTS = b"name,email\nMaria,maria.silva@example.com\n"
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 RANGES = (
     b"--P\r\nContent-Type: text/csv\r\nContent-Range: bytes 0-9/900\r\n\r\nname,email"
     b"\r\n--P\r\nContent-Type: text/csv\r\nContent-Range: bytes 17-39/900\r\n\r\n"
@@ -68,6 +70,8 @@ def _digests(body: bytes) -> tuple[tuple[str, str], ...]:
 JSON = ("Content-Type", "application/json")
 ANSWERS = {
     "/reports/q3.csv": RawAnswer(200, (("Content-Type", "text/csv"),), CSV),
+    "/reports/q3.pdf": RawAnswer(200, (("Content-Type", "application/pdf"),), PDF),
+    "/exports/contacts.csv": RawAnswer(200, (("Content-Type", "text/csv"),), CONTACTS),
     "/reports/q3.json": RawAnswer(
         200, (JSON, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")), PACKED
     ),
@@ -103,6 +107,9 @@ GZIP_ACCEPTED = (("Accept-Encoding", "gzip"),)
 # (method, path, request headers)
 REQUESTS = [
     ("HEAD", "/reports/q3.csv", ()),
+    ("HEAD", "/reports/q3.pdf", ()),
+    ("HEAD", "/exports/contacts.csv", ()),
+    ("GET", "/exports/contacts.csv", ()),
     ("HEAD", "/reports/q3.json", GZIP_ACCEPTED),
     ("GET", "/download", ()),
     ("GET", "/objects/person", ()),
@@ -188,12 +195,32 @@ def recorded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> dict:
 
 
 def test_a_head_answer_keeps_the_length_of_the_body_it_describes(recorded, wiremock) -> None:
-    status, upstream, body = recorded[("HEAD", "/reports/q3.csv")]
-    assert status == 200 and body == b"" and upstream["content-length"] == str(len(CSV)).encode()
-    served_status, served, served_body = _raw(wiremock.port, "HEAD", "/reports/q3.csv", ())
+    """A PDF's GET gets no stub or the body as it came: the length holds."""
+    status, upstream, body = recorded[("HEAD", "/reports/q3.pdf")]
+    assert status == 200 and body == b"" and upstream["content-length"] == str(len(PDF)).encode()
+    served_status, served, served_body = _raw(wiremock.port, "HEAD", "/reports/q3.pdf", ())
     assert served_status == 200 and served_body == b"" and "transfer-encoding" not in served
     for name in ("content-length", "content-type"):
         assert served.get(name) == upstream.get(name), name
+
+
+def test_a_head_answer_claims_no_length_the_get_mock_may_not_serve(recorded, wiremock) -> None:
+    """The upstream's size of a text body: the GET's mock serves it with its values
+    sanitized, another size. A client sizing a download or its ranges from the HEAD would
+    be wrong; it gets no length instead, for any text (the HEAD cannot tell which bodies
+    the sanitizer changes)."""
+    status, upstream, _body = recorded[("HEAD", "/exports/contacts.csv")]
+    assert status == 200 and upstream["content-length"] == str(len(CONTACTS)).encode()
+    get_status, _get_upstream, get_body = recorded[("GET", "/exports/contacts.csv")]
+    assert get_status == 200 and get_body == CONTACTS
+    status, _served, served_body = _raw(wiremock.port, "GET", "/exports/contacts.csv", ())
+    assert status == 200 and b"maria.silva" not in served_body
+    assert len(served_body) != len(CONTACTS)
+    for path in ("/exports/contacts.csv", "/reports/q3.csv"):
+        status, served, served_body = _raw(wiremock.port, "HEAD", path, ())
+        assert status == 200 and served_body == b"", path
+        assert served.get("content-type") == b"text/csv", path
+        assert "content-length" not in served, path
 
 
 def test_a_head_answer_of_a_compressed_body_claims_no_coding_or_length(recorded, wiremock) -> None:

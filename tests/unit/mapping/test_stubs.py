@@ -208,16 +208,43 @@ def test_a_head_answer_keeps_the_length_of_the_get_body(
     status: int, coding: str | None, kept: bool
 ) -> None:
     """Not of a compressed body: no stub matches Accept-Encoding, a GET gets it decoded."""
-    headers = (("content-type", "text/csv"), ("content-length", "5120"), ("content-length", "5120"))
+    pdf = ("content-type", "application/pdf")
+    headers = (pdf, ("content-length", "5120"), ("content-length", "5120"))
     if coding:
         headers += (("content-encoding", coding),)
     response = HttpResponse(status=status, headers=headers)
     mapping = build(make_exchange(method="HEAD", response=response))
     assert mapping is not None
-    expected = {"content-type": "text/csv"} | ({"content-length": "5120"} if kept else {})
+    expected = {"content-type": pdf[1]} | ({"content-length": "5120"} if kept else {})
     assert mapping["response"]["headers"] == expected
     get = build(make_exchange(response=response))
-    assert get is not None and get["response"]["headers"] == {"content-type": "text/csv"}
+    assert get is not None and get["response"]["headers"] == {"content-type": pdf[1]}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kept"),
+    [("application/pdf", True), ("application/zip", True), ("video/mp4", True),
+     ("font/woff2", True), ("application/x-protobuf", True), ("application/grpc", True),
+     ("text/csv", False), ("application/json; charset=utf-8", False), ("text/html", False),
+     ("image/png", False), ("image/jpeg", False), ("application/octet-stream", False),
+     ("application/x-unknown", False), (None, False)],
+)  # fmt: skip
+def test_a_head_answer_keeps_its_length_only_when_the_get_serves_the_body_unchanged(
+    content_type: str | None, kept: bool
+) -> None:
+    """The length is the upstream body's; a GET's stub serves text with sanitized values
+    and images without their metadata, another length: a client sizing a download or
+    its ranges from the HEAD would then be wrong."""
+    headers = (("content-length", "5120"),)
+    if content_type:
+        headers = (("content-type", content_type), *headers)
+    response = HttpResponse(status=200, headers=headers)
+    mapping = build(make_exchange(method="HEAD", response=response))
+    assert mapping is not None
+    served = mapping["response"].get("headers", {})
+    assert ("content-length" in served) is kept
+    if kept:
+        assert served["content-length"] == "5120"
 
 
 def test_a_header_value_outside_ascii_is_given_as_its_utf8_bytes() -> None:

@@ -53,6 +53,7 @@ from ext_proc_server.core.names import (
     META_NAMESPACE,
     META_WORKLOAD,
 )
+from ext_proc_server.mapping.faithful import UNDECODABLE_HEADER
 from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
 # Headers describing the wire encoding; they no longer apply to a decoded body.
@@ -135,7 +136,7 @@ _RESPONSE_FIELDS = frozenset(
 def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | None:
     """The first value of each ``wanted`` header (lower-cased names), in one pass that
     decodes no other value (the other headers are read only for a new exchange:
-    :func:`_pairs`). None when one of them is not UTF-8."""
+    :func:`_pairs`). None when a pseudo-header is not UTF-8 (another one is left out)."""
     found: dict[str, str] = {}
     for header in header_map.headers:
         name = header.key
@@ -148,15 +149,16 @@ def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | N
                 found[name] = raw.decode("ascii")
                 continue
             value = _decoded(header)
-            if value is None:
+            if value is not None:
+                found[name] = value
+            elif name[:1] == ":":
                 return None
-            found[name] = value
     return found
 
 
-def _pairs(header_map: HeaderMap) -> Pairs | None:
-    """The headers without pseudo-headers, lower-cased names; None when a value is not
-    UTF-8."""
+def _pairs(header_map: HeaderMap) -> Pairs:
+    """The headers without pseudo-headers, lower-cased names; one whose value is not UTF-8
+    left out, none of its bytes kept, the pairs then led by ``UNDECODABLE_HEADER``."""
     pairs: list[tuple[str, str]] = []
     for header in header_map.headers:
         name = header.key
@@ -168,7 +170,9 @@ def _pairs(header_map: HeaderMap) -> Pairs | None:
         else:
             value = _decoded(header)
             if value is None:
-                return None
+                if pairs[:1] != [UNDECODABLE_HEADER]:
+                    pairs.insert(0, UNDECODABLE_HEADER)
+                continue
         pairs.append((name if name.islower() else name.lower(), value))
     return tuple(pairs)
 
@@ -470,22 +474,18 @@ class StreamAssembler:
             if repeats.recorded(key) is not None:
                 return REPEAT
         exchange = self._exchange(req_body, req_truncated, resp_body, query)
-        if exchange is None:
-            return MALFORMED
         return Finished(exchange=exchange, repeat_key=key)
 
     def _request_pairs(self) -> Pairs:
-        """The request's headers as its exchange holds them (() when one is not UTF-8)."""
-        return (_pairs(self._request_map) or ()) if self._request_map is not None else ()
+        """The request's headers as its exchange holds them."""
+        return _pairs(self._request_map) if self._request_map is not None else ()
 
     def _exchange(
         self, req_body: _Body, req_truncated: bool, resp_body: _Body, query: Pairs
-    ) -> Exchange | None:
-        """The new exchange; None when a header value is not UTF-8."""
+    ) -> Exchange:
+        """The new exchange."""
         assert self._request_map is not None and self._response_map is not None
         request_headers, response_headers = _pairs(self._request_map), _pairs(self._response_map)
-        if request_headers is None or response_headers is None:
-            return None
         if self._node_message is not None:
             self._node_from_attributes(self._node_message)
             self._node_message = None

@@ -23,6 +23,10 @@ would refuse the answer. Nor does a 206 whose part had values sanitized: its
 ``Content-Range`` (or a ``multipart/byteranges`` part's) no longer gives the served bytes'
 offsets and length.
 
+Nor does an exchange with a header value that is not UTF-8 (an ISO-8859-1 file name): the
+capture keeps none of its bytes and marks the message (``UNDECODABLE_HEADER``), and a stub
+without that header is not the recording.
+
 ``collector.truncated_responses: mark`` is the one opt-out: a response cut at the body
 limit is then served partial, with ``x-mockado-truncated: true``.
 """
@@ -34,6 +38,11 @@ import re
 from ext_proc_server.core.exchange import CREDENTIAL_HEADERS, Exchange, HttpMessage
 from ext_proc_server.mapping.digests import digests_computable
 
+# The first header of a message one of whose header values was not UTF-8 (the capture
+# leaves that value out and keeps none of its bytes). A pseudo-header name: no real header
+# has one, and a stub never sends one.
+UNDECODABLE_HEADER = (":mockado-undecodable", "")
+HEADER_UNDECODABLE = "header_undecodable"
 PATH_REFUSED = "request_path_refused"
 RESPONSE_TRAILERS = "response_trailers"
 CREDENTIALS_REFUSED = "response_credentials_refused"
@@ -46,12 +55,20 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
 def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     """Why ``exchange`` gets no stub, or "" when its stub replays it faithfully.
     ``mark_truncated``: collector.truncated_responses is "mark"."""
+    response = exchange.response
+    # A header the capture could not read: the stub would not send it, and a Vary'd one
+    # could not be matched. Before the bodies: their headers may be the unread ones.
+    headers = exchange.request.headers
+    if headers and headers[0] == UNDECODABLE_HEADER:
+        return f"request_{HEADER_UNDECODABLE}"
+    headers = response.headers if response is not None else ()
+    if headers and headers[0] == UNDECODABLE_HEADER:
+        return f"response_{HEADER_UNDECODABLE}"
     reason = _message_reason(exchange.request, "request", mark_truncated=False)
     if reason:
         return reason
     if path_refused(exchange.request.path):
         return PATH_REFUSED
-    response = exchange.response
     if response is None:
         return ""
     reason = _message_reason(response, "response", mark_truncated=mark_truncated)

@@ -2,7 +2,7 @@
 
 A small raw gRPC client plays a broken or hostile Envoy: random message sequences
 (hypothesis), wrong phase order, bytes that are not a ProcessingRequest at all,
-gigantic headers, header values that are not UTF-8, gzip bombs, and bodies declared
+gigantic headers, header values that are not UTF-8 (a counted skip), gzip bombs, and bodies declared
 as JSON that are not JSON. Whatever comes in, the process stays up (same pid, healthy
 over HTTP and gRPC), every stream ends with a gRPC status within its deadline, and
 every stream is counted: each one that carried a message ends in exactly one of
@@ -349,23 +349,35 @@ def test_wrong_phase_order_and_garbage_bytes_are_malformed(collector):
     collector.assert_alive()
 
 
-def test_header_values_that_are_not_utf8_drop_the_capture(collector):
-    cases = [
-        [get_request("/utf8/a", ("x-note", b"caf\xe9")), ok_response(eos=True)],
-        [get_request("/utf8/b", ("authorization", b"\xff\xfe\xfd")), ok_response(eos=True)],
-        [get_request("/utf8/c"), ok_response(("set-cookie", b"sid=\xc3\x28"), eos=True)],
-        [
-            request_headers(
-                [(":method", "GET"), (":path", b"/utf8/\xff"), (":authority", "f")], eos=True
-            ),
-            ok_response(eos=True),
+def test_header_values_that_are_not_utf8_are_counted_skips(collector):
+    """A value left out gets its exchange no stub, counted by reason; a pseudo-header that
+    is not UTF-8 leaves nothing to capture."""
+    skips = {
+        "request_header_undecodable": [
+            [get_request("/utf8/a", ("x-note", b"caf\xe9")), ok_response(eos=True)],
+            [get_request("/utf8/b", ("authorization", b"\xff\xfe\xfd")), ok_response(eos=True)],
         ],
+        "response_header_undecodable": [
+            [get_request("/utf8/c"), ok_response(("set-cookie", b"sid=\xc3\x28"), eos=True)],
+        ],
+    }
+    malformed = [
+        request_headers(
+            [(":method", "GET"), (":path", b"/utf8/\xff"), (":authority", "f")], eos=True
+        ),
+        ok_response(eos=True),
     ]
+    cases = [*(c for found in skips.values() for c in found), malformed]
     before = collector.samples()
     for messages in cases:
         send(collector.ext.grpc_port, messages)
     after = collector.wait_fates(before, len(cases))
-    assert dropped(before, after, "malformed") == len(cases)
+    assert dropped(before, after, "malformed") == 1
+    for reason, found in skips.items():
+        was = by_label(before, "collector_stubs_skipped_total", "reason").get(reason, 0.0)
+        now = by_label(after, "collector_stubs_skipped_total", "reason").get(reason, 0.0)
+        assert now - was == len(found), reason
+    assert total(after, "collector_enqueued_total") == total(before, "collector_enqueued_total")
     assert total(after, "collector_requests_total") - total(
         before, "collector_requests_total"
     ) == len(cases)

@@ -18,12 +18,13 @@ class RawAnswer:
     body: bytes = b""
 
     def wire(self, method: str) -> bytes:
-        """The answer's bytes: header values written as UTF-8, Content-Length from the
-        body (a HEAD answer has the length and no body)."""
+        """The answer's bytes: header values written as UTF-8 (a lone surrogate escape,
+        ``"\\udce9"``, as the one byte it stands for: text in another charset),
+        Content-Length from the body (a HEAD answer has the length and no body)."""
         lines = [f"HTTP/1.1 {self.status} X", *(f"{k}: {v}" for k, v in self.headers)]
         if self.status not in (204, 304):
             lines.append(f"Content-Length: {len(self.body)}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
         return head if method == "HEAD" else head + self.body
 
 

@@ -15,6 +15,7 @@ from ext_proc_server.core.names import (
     ATTR_WORKLOAD,
     EXT_PROC_FILTER_NAME,
 )
+from ext_proc_server.mapping.faithful import UNDECODABLE_HEADER, skip_reason
 from tests.unit.capture.stream_helpers import (
     make,
     req_body,
@@ -277,17 +278,9 @@ def test_binary_bodies_kept_by_default_dropped_with_a_reason_on_skip():
         ([req_headers(eos=True), resp_headers(status="abc")], "malformed"),
         ([req_headers(eos=True), resp_headers(status="999")], "malformed"),
         ([ProcessingRequest()], "malformed"),
-        # A value that is not UTF-8: one the assembler reads drops at once, any other
-        # when the exchange is built (a repeat reads no other).
-        ([req_headers(extra=(("content-encoding", b"caf\xe9"),))], "malformed"),
-        (
-            [req_headers(eos=True, extra=(("x-name", b"caf\xe9"),)), resp_headers(eos=True)],
-            "malformed",
-        ),
-        (
-            [req_headers(eos=True), resp_headers(eos=True, extra=(("x-name", b"\xff"),))],
-            "malformed",
-        ),
+        # A pseudo-header that is not UTF-8 drops at once (any other is a counted skip:
+        # test_a_header_value_that_is_not_utf8_is_left_out_and_marked).
+        ([req_headers(extra=((":path", b"/caf\xe9"),), path=b"/caf\xe9")], "malformed"),
         ([req_headers(extra=(("upgrade", "websocket"), ("connection", "upgrade")))], "upgrade"),
         ([req_headers(method="CONNECT")], "upgrade"),
         ([req_headers(eos=True), resp_headers(status="101")], "upgrade"),
@@ -485,3 +478,25 @@ def test_a_body_at_its_content_length_ends_without_an_end_of_stream_chunk():
         ]
     )
     assert done.exchange is not None and done.exchange.response.body == b'{"ok":true}'
+
+
+@pytest.mark.parametrize("name", ["x-name", "content-encoding", "content-type", "vary"])
+@pytest.mark.parametrize("side", ["request", "response"])
+def test_a_header_value_that_is_not_utf8_is_left_out_and_marked(name, side):
+    """The exchange is built (its skip is counted per host, ``faithful.skip_reason``), the
+    value left out: none of its bytes is kept, the message's headers start with the mark."""
+    bad = ((name, b"caf\xe9 \xff"),)
+    request = req_headers(eos=True, extra=bad if side == "request" else ())
+    response = resp_headers(eos=True, extra=bad if side == "response" else ())
+    done = run([request, response])
+    exchange = done.exchange
+    assert exchange is not None
+    message = exchange.request if side == "request" else exchange.response
+    other = exchange.response if side == "request" else exchange.request
+    assert message.headers[0] == UNDECODABLE_HEADER
+    assert UNDECODABLE_HEADER not in message.headers[1:]
+    assert all("caf" not in value for _, value in message.headers)
+    assert UNDECODABLE_HEADER not in other.headers
+    assert skip_reason(exchange) == f"{side}_header_undecodable"
+    record = repr(exchange.to_record())
+    assert "caf" not in record and "\\xe9" not in record and "\\ufffd" not in record

@@ -1,0 +1,119 @@
+"""A header value that is not UTF-8 (an ISO-8859-1 file name, a name a legacy client
+writes in its own charset), recorded through a real Envoy 1.40 and ``mockado ext-proc``:
+the exchange gets no stub, a counted skip with its per-host record like every other
+reason, and none of the value's bytes reaches Redis or the collector's log."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+
+import httpx
+import pytest
+from redis import asyncio as aioredis
+
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.pipeline import read_skips
+from tests.support.ext_proc_rig import (
+    collector_settings,
+    counters,
+    envoy_for,
+    make_config,
+    wait_until,
+)
+from tests.support.raw_upstream import RawAnswer, raw_upstream
+from tests.support.redis_dump import dump_redis
+
+pytestmark = pytest.mark.integration
+
+CSV = ("Content-Type", "text/csv")
+# "João Gonçalves.csv" in ISO-8859-1: ã and ç as one byte each (surrogate escapes here).
+LATIN1_NAME = 'attachment; filename="Jo\udce3o Gon\udce7alves.csv"'
+ANSWERS = {
+    "/files/named": RawAnswer(200, (CSV, ("Content-Disposition", LATIN1_NAME)), b"a,b\n1,2\n"),
+    "/files/plain": RawAnswer(200, (CSV,), b"a,b\n3,4\n"),
+    "/files/ok": RawAnswer(200, (CSV,), b"a,b\n5,6\n"),
+}
+# (path, request headers as bytes on the wire)
+REQUESTS = [
+    ("/files/named", ()),
+    ("/files/plain", (("X-Customer", b"Jo\xe3o Gon\xe7alves"),)),
+    ("/files/ok", ()),
+]
+SKIPPED = {
+    "/files/named": "response_header_undecodable",
+    "/files/plain": "request_header_undecodable",
+}
+# Parts of the value that must be found nowhere mockado writes.
+RAW_PARTS = (b"Jo\xe3o", b"Gon\xe7", b"alves", b"Jo\\xe3o", b"Jo\xef\xbf\xbdo")
+
+
+def _get(port: int, path: str, headers: tuple) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", "127.0.0.1")
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def _skip_record(redis_url: str, queue: str) -> tuple[dict[str, int], list[str]]:
+    async def read() -> tuple[dict[str, int], list[str]]:
+        redis = aioredis.Redis.from_url(redis_url)
+        try:
+            record = await read_skips(redis, keys=RedisKeys(queue=queue), host="127.0.0.1")
+        finally:
+            await redis.aclose()
+        return record.counts, sorted(entry for _, entry in record.recent)
+
+    return asyncio.run(read())
+
+
+def test_a_header_value_that_is_not_utf8_is_a_counted_skip_recorded_per_host(
+    redis_server, envoy_factory, ext_proc_factory, wiremock
+) -> None:
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    with raw_upstream(ANSWERS) as port:
+        envoy = envoy_for(
+            envoy_factory, make_config(collector), upstream_port=port,
+            ext_proc_port=ext.grpc_port, upstream_http2=False,
+        )  # fmt: skip
+        for path, headers in REQUESTS:
+            status, body = _get(envoy.port, path, headers)
+            assert (status, body) == (200, ANSWERS[path].body), path  # proxied unchanged
+        wait_until(
+            lambda: all(
+                ext.metric("collector_stubs_skipped_total", reason=reason) == 1
+                for reason in SKIPPED.values()
+            ),
+            what="both skips counted",
+            explain=lambda: counters(ext),
+        )
+        wait_until(lambda: len(ext.captured()) == 1, what="the one stub")
+    assert ext.metric("collector_dropped_total", reason="malformed") == 0
+
+    counts, recent = _skip_record(redis_server.url, collector["redis_queue"])
+    assert counts == dict.fromkeys(SKIPPED.values(), 1)
+    assert recent == sorted(f"{reason} GET {path}" for path, reason in SKIPPED.items())
+
+    # None of the value's bytes, raw, escaped or read as U+FFFD, in Redis or the log.
+    stored = "".join(dump_redis(redis_server.url).values()).encode("utf-8", "surrogateescape")
+    logged = ext.process.log_path.read_bytes()
+    for part in RAW_PARTS:
+        assert part not in stored and part not in logged, part
+
+    # The recorded exchange replays; the skipped ones get a clear miss.
+    wiremock.reset()
+    imported = httpx.post(
+        f"{wiremock.url}/__admin/mappings/import", json={"mappings": ext.captured()}, timeout=30
+    )
+    assert imported.status_code == 200, imported.text
+    assert _get(wiremock.port, "/files/ok", ()) == (200, ANSWERS["/files/ok"].body)
+    for path, headers in REQUESTS[:2]:
+        assert _get(wiremock.port, path, headers)[0] == 404, path

@@ -21,9 +21,9 @@ from ext_proc_server.mapping.noise import (
 )
 
 _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
-# An empty value among repeated ones: WireMock 3.13's ``hasExactly`` never pairs
-# ``equalTo: ""`` with the empty value (``?q=1&q=`` would miss its own stub); a regex
-# of the empty string does.
+# An empty value in ``hasExactly``: WireMock 3.13's never pairs ``equalTo: ""`` with the
+# empty value (``?q=1&q=`` or ``?q=`` would miss its own stub); a regex of the empty
+# string does.
 _EMPTY_AMONG_REPEATS = {"matches": "^$"}
 # Values a matcher takes as they are (given no string starts with "${").
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -197,13 +197,15 @@ def _varied_matchers(
 def _multi_value_matchers(
     pairs: tuple[tuple[str, Normalized], ...],
 ) -> tuple[dict[str, Any], int]:
-    """Query or form parameters: one matcher per name; repeated names need
-    exactly the recorded values (in any order)."""
+    """Query or form parameters: one matcher per name, which needs exactly the recorded
+    values (in any order). A single value too: WireMock's plain matcher takes a name
+    given more values when one of them matches, so ``id=1`` would answer ``id=1&id=2``
+    (and ``id=2&id=1``) with one item's answer. A noise name (all holes) takes any."""
     out: dict[str, Any] = {}
     weight = 0
     for name in names_of(pairs):
         values = [v for n, v in pairs if n == name]
-        if len(values) == 1 or all(isinstance(v, Hole) for v in values):
+        if all(isinstance(v, Hole) for v in values):
             matcher, w = _value_matcher(values[0])
         else:
             parts = [_value_matcher(v) for v in values]

@@ -64,8 +64,8 @@ def test_query_noise_and_sanitized_values_are_absent_tolerant() -> None:
     assert mapping["request"]["queryParameters"] == {
         "api_key": ANY_OR_ABSENT,
         "cb": ANY_OR_ABSENT,
-        "q": {"equalTo": "shoes"},
-        "ref": {"matches": r"x\-.+"},
+        "q": {"hasExactly": [{"equalTo": "shoes"}]},
+        "ref": {"hasExactly": [{"matches": r"x\-.+"}]},
     }
 
 
@@ -130,7 +130,7 @@ def test_form_body_uses_form_parameters() -> None:
     assert mapping["request"]["formParameters"] == {
         "_csrf": ANY_OR_ABSENT,
         "password": ANY_OR_ABSENT,
-        "user": {"equalTo": "bob"},
+        "user": {"hasExactly": [{"equalTo": "bob"}]},
     }
     assert "bodyPatterns" not in mapping["request"]
 

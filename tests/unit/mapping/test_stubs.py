@@ -84,7 +84,10 @@ def test_basic_request_and_metadata() -> None:
     assert request["urlPath"] == "/items"
     # An external host matches exactly itself (any case).
     assert request["host"] == {"equalTo": "payments.example.com", "caseInsensitive": True}
-    assert request["queryParameters"] == {"a": {"equalTo": "1"}, "b": {"equalTo": "2"}}
+    assert request["queryParameters"] == {
+        "a": {"hasExactly": [{"equalTo": "1"}]},
+        "b": {"hasExactly": [{"equalTo": "2"}]},
+    }
     assert "headers" not in request
     assert "bodyPatterns" not in request
     meta = mapping["metadata"]["mockado"]

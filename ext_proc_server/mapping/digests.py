@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Callable
 
 import google_crc32c
+from awscrt import checksums as awscrt_checksums
 
 from ext_proc_server.core.exchange import HttpResponse
 
@@ -35,38 +36,15 @@ DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | {"content-md5"}
 _RECORDED_DIGEST_STATUSES = frozenset({204, 206, 304})
 
 
-def _crc_table(reflected_poly: int) -> tuple[int, ...]:
-    table = []
-    for n in range(256):
-        crc = n
-        for _ in range(8):
-            crc = (crc >> 1) ^ reflected_poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-@functools.cache
-def _table(reflected_poly: int) -> tuple[int, ...]:
-    return _crc_table(reflected_poly)
-
-
-def _crc(data: bytes, reflected_poly: int, mask: int) -> int:
-    table = _table(reflected_poly)
-    crc = mask
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ mask
-
-
 def crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli), as Cloud Storage and S3 compute it (google-crc32c's C code)."""
     return google_crc32c.value(data)
 
 
 def crc64nvme(data: bytes) -> int:
-    """CRC-64/NVME, S3's default checksum. A Python loop (about 90 ms per MiB; no C
-    implementation on PyPI is small enough to depend on), run once per new stub."""
-    return _crc(data, 0x9A6C9329AC4BC9B5, 0xFFFFFFFFFFFFFFFF)
+    """CRC-64/NVME, S3's default checksum, by the AWS common runtime's C code (the one the
+    AWS SDKs check it with): about 0.4 ms per MiB, where a Python loop took 90 to 750."""
+    return awscrt_checksums.crc64nvme(data)
 
 
 _ALGORITHMS: dict[str, Callable[[bytes], bytes]] = {

@@ -267,13 +267,16 @@ def _scenario(
 
 def response_definition(response: HttpResponse, *, head: bool = False) -> dict[str, Any]:
     """The stub's ``response``: status, kept headers and body. ``head``: it answers a HEAD
-    request (its length is kept, see ``_HEAD_KEPT``)."""
+    request (its length and digests are kept where the GET's stub serves that body, see
+    ``_HEAD_KEPT``)."""
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
     digests = not keeps_recorded_digests(response.status, head=head)
     digested = False
     length_kept = head and _head_length_kept(response)
+    # A HEAD's digests describe the upstream's body, as its length does: kept only with it.
+    digests_unclaimed = head and not length_kept
     for name, value in response.headers:
         lower = _kept_header(name)
         if lower is None and not (length_kept and name.lower() in _HEAD_KEPT):
@@ -282,6 +285,8 @@ def response_definition(response: HttpResponse, *, head: bool = False) -> dict[s
         if digests and is_digest(lower):
             value = served_digest(lower, value, response.body) or value
             digested = True
+        elif digests_unclaimed and is_digest(lower):
+            continue
         value = _wire_value(value)
         first = first_names.get(lower)
         if first is not None and lower == "content-length":

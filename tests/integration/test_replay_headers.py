@@ -70,8 +70,10 @@ def _digests(body: bytes) -> tuple[tuple[str, str], ...]:
 JSON = ("Content-Type", "application/json")
 ANSWERS = {
     "/reports/q3.csv": RawAnswer(200, (("Content-Type", "text/csv"),), CSV),
-    "/reports/q3.pdf": RawAnswer(200, (("Content-Type", "application/pdf"),), PDF),
-    "/exports/contacts.csv": RawAnswer(200, (("Content-Type", "text/csv"),), CONTACTS),
+    "/reports/q3.pdf": RawAnswer(200, (("Content-Type", "application/pdf"), *_digests(PDF)), PDF),
+    "/exports/contacts.csv": RawAnswer(
+        200, (("Content-Type", "text/csv"), *_digests(CONTACTS)), CONTACTS
+    ),
     "/reports/q3.json": RawAnswer(
         200, (JSON, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")), PACKED
     ),
@@ -202,6 +204,8 @@ def test_a_head_answer_keeps_the_length_of_the_body_it_describes(recorded, wirem
     assert served_status == 200 and served_body == b"" and "transfer-encoding" not in served
     for name in ("content-length", "content-type"):
         assert served.get(name) == upstream.get(name), name
+    # Its digests too: they describe the body a GET gets.
+    assert _verified(served, PDF) == dict.fromkeys(_verified(served, b""), True)
 
 
 def test_a_head_answer_claims_no_length_the_get_mock_may_not_serve(recorded, wiremock) -> None:
@@ -213,14 +217,20 @@ def test_a_head_answer_claims_no_length_the_get_mock_may_not_serve(recorded, wir
     assert status == 200 and upstream["content-length"] == str(len(CONTACTS)).encode()
     get_status, _get_upstream, get_body = recorded[("GET", "/exports/contacts.csv")]
     assert get_status == 200 and get_body == CONTACTS
-    status, _served, served_body = _raw(wiremock.port, "GET", "/exports/contacts.csv", ())
+    status, served_get, served_body = _raw(wiremock.port, "GET", "/exports/contacts.csv", ())
     assert status == 200 and b"maria.silva" not in served_body
     assert len(served_body) != len(CONTACTS)
     for path in ("/exports/contacts.csv", "/reports/q3.csv"):
-        status, served, served_body = _raw(wiremock.port, "HEAD", path, ())
-        assert status == 200 and served_body == b"", path
+        status, served, head_body = _raw(wiremock.port, "HEAD", path, ())
+        assert status == 200 and head_body == b"", path
         assert served.get("content-type") == b"text/csv", path
         assert "content-length" not in served, path
+    # Nor digests of the upstream's bytes: the GET's mock serves others, with their own.
+    _status, upstream, _body = recorded[("HEAD", "/exports/contacts.csv")]
+    assert all(_verified(upstream, CONTACTS).values())
+    _status, served, _body = _raw(wiremock.port, "HEAD", "/exports/contacts.csv", ())
+    assert not set(_verified(served, b"")) & set(served)
+    assert all(_verified(served_get, served_body).values())
 
 
 def test_a_head_answer_of_a_compressed_body_claims_no_coding_or_length(recorded, wiremock) -> None:

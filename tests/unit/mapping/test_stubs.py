@@ -250,6 +250,27 @@ def test_a_head_answer_keeps_its_length_only_when_the_get_serves_the_body_unchan
         assert served["content-length"] == "5120"
 
 
+@pytest.mark.parametrize(
+    ("content_type", "coding", "kept"),
+    [("application/pdf", None, True), ("text/csv", None, False),
+     ("application/json", None, False), ("application/pdf", "gzip", False)],
+)  # fmt: skip
+def test_a_head_answer_keeps_its_digests_only_with_its_length(
+    content_type: str, coding: str | None, kept: bool
+) -> None:
+    """They describe the upstream's bytes; the GET's stub serves text sanitized (and its
+    digests computed again), a compressed body decoded."""
+    digests = (("content-md5", "stale=="), ("x-amz-checksum-crc32", "AAAAAA=="))
+    headers = (("content-type", content_type), ("content-length", "9"), *digests)
+    if coding:
+        headers += (("content-encoding", coding),)
+    response = HttpResponse(status=200, headers=headers)
+    mapping = build(make_exchange(method="HEAD", response=response))
+    assert mapping is not None
+    served = mapping["response"]["headers"]
+    assert {k: served[k] for k, _ in digests if k in served} == (dict(digests) if kept else {})
+
+
 def test_a_header_value_outside_ascii_is_given_as_its_utf8_bytes() -> None:
     """WireMock writes each character as one ISO-8859-1 byte: its UTF-8 bytes, each as a
     character, come out as the bytes the upstream sent."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import binascii
 from typing import Protocol
 
+from ext_proc_server.sanitize import cut_code
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.hits import Hit
 
@@ -39,11 +40,13 @@ Fields = list[tuple[str, str]]
 
 
 def find_codes(text: str) -> list[Hit]:
-    """A finding for each PIX code in ``text``."""
+    """A finding for each PIX code in ``text``, whole or cut short."""
     hits = []
     at = text.find(START)
     while at >= 0:
         read = _read(text, at, stop_at_crc=True)
+        if read is None or not _is_pix(read[0]):
+            read = cut_code.read(text, at)
         if read is None or not _is_pix(read[0]):
             at = text.find(START, at + 1)
             continue
@@ -55,6 +58,10 @@ def find_codes(text: str) -> list[Hit]:
 def rewrite(run: Run, code: str) -> str:
     """``code`` with its personal fields replaced, lengths and CRC written anew."""
     read = _read(code, 0, stop_at_crc=True)
+    if read is None:
+        cut = cut_code.read(code, 0)
+        if cut is not None and cut[1] == len(code):
+            return cut_code.rewrite(run, cut[0], _key_class)
     if read is None or read[1] != len(code):  # not expected: found by the same reading
         return run.replace("api_key", code)
     fields = read[0][:-1]  # the CRC is computed again

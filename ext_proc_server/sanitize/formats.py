@@ -25,6 +25,7 @@ from ext_proc_server.sanitize.fields import (
     value_fits,
 )
 from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.html_scripts import json_spans
 from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
 from ext_proc_server.sanitize.run import (
     SURROGATE,
@@ -236,18 +237,12 @@ def _is_json_type(content_type: str) -> bool:
 def sanitize_xml(run: Run, text: str) -> str:
     """XML (or text that may be): every detector, and personal elements by name."""
     if ("<script" in text or "<SCRIPT" in text) and _HOLE not in text:
-        spans = [m.span(1) for m in _JSON_SCRIPT.finditer(text)]
+        spans = json_spans(text)  # JSON scripts, and JSON a script assigns
         if spans:
             return _with_json_scripts(run, text, spans)
     return _sanitize_markup(run, text)
 
 
-# HTML carrying a JSON document in a script element: Next.js's __NEXT_DATA__ (a page's
-# props: the user, the order), JSON-LD, application/json islands.
-_JSON_SCRIPT = re.compile(
-    r"<script\b[^>]*\btype\s*=\s*[\"']?application/(?:[\w.-]+\+)?json[\"']?[^>]*>(.*?)</script\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
 # HTML values named by a label (<dt>, <th>), not by their element's name.
 _LABELLED = re.compile(r"<(?:dd|td)\b", re.IGNORECASE)
 _HOLE = "\x00"  # no text read holds one (charsets drops such bodies)

@@ -34,7 +34,7 @@ _ALNUM_TABLE = bytes.maketrans(
 _ALNUM_SHAPES = (b"A" * 14, b"AA.AAA.AAA/AAAA-AA", b"AAAAAAAA/AAAA-AA")
 _ALNUM_BEFORE = frozenset(b"Aa.-")
 _ALNUM_AFTER = frozenset(b"Aa")
-_CARD_BARE = re.compile(rf"(?<![{_B}.])[0-9]{{13,19}}(?![{_B}]|\.[0-9])")
+_CARD_BARE = re.compile(rf"(?<![{_B}.])[0-9]{{12,19}}(?![{_B}]|\.[0-9])")
 _CARD_GROUPED = re.compile(
     rf"(?<![{_B}.-])[0-9]{{4,6}}(?P<sep>[ -])[0-9]{{2,6}}(?:(?P=sep)[0-9]{{2,6}}){{1,3}}"
     rf"(?![{_B}-]|\.[0-9])"
@@ -183,7 +183,7 @@ _RUN_MIN = b"0" * 11  # _NUM_RUN's shortest match
 # (length, first digit) of bare runs no class can take, whatever follows: epoch
 # milliseconds (13 digits from "1"), snowflake ids (18-19 from "1")...
 _IMPLAUSIBLE_BARE = frozenset(
-    [(12, c) for c in "12346789"]
+    [(12, c) for c in "1234789"]
     + [(13, c) for c in "1236789"]
     + [(15, c) for c in "0456789"]
     + [(size, c) for size in range(16, 20) for c in "01789"]
@@ -198,6 +198,8 @@ def _bare_plausible(digits: str) -> bool:
     first = digits[0]
     if phones.plausible_run_start(size, first):
         return True
+    if size == 12:
+        return first in "56"  # Maestro (v.card_valid)
     if size == 13:
         return first == "4"
     if size == 15:
@@ -229,7 +231,7 @@ def _bare_number_class(digits: str) -> str | None:
         return "cpf"
     if size == 14 and v.cnpj_valid(digits):
         return "cnpj"
-    if 13 <= size <= 19 and v.card_valid(digits):
+    if 12 <= size <= 19 and v.card_valid(digits):
         return "card"
     return "phone" if phones.bare_phone(digits) else None
 

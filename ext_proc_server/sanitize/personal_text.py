@@ -14,6 +14,7 @@ from typing import NamedTuple
 from ext_proc_server.sanitize import phones
 from ext_proc_server.sanitize.dfa import compile_dfa
 from ext_proc_server.sanitize.fields import reads_as_name
+from ext_proc_server.sanitize.wordlists import fold
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
@@ -66,9 +67,36 @@ _PLACE_WORD = rf"(?:[{_UP}][\w'\u2019]+|\d{{1,3}}[ªº°])"
 _PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PARTICLE}|{_PLACE_WORD})){{0,4}}"
 _CEP = r"(?:(?i:cep):?[ \t]*)?\d{5}-?\d{3}\b"
 _TAIL_PART = rf"(?:{_CEP}|{_COMPLEMENT}|[A-Z]{{2}}\b|{_PLACE})"
-_ADDRESS = re.compile(
+# Places named like streets (Faker's other pt_BR street prefixes: "Vila Souza, 12",
+# "Quadra Pereira, 4", "Condomínio de Moraes, 310"): many are common words too ("Via",
+# "Campo", "Setor", "Vale"), so one counts only as a proper name's start: written
+# capitalised, a capitalised name after it, then a comma (or "nº") and a number that
+# opens no date ("Campo Grande, 15 de março").
+_PLACE_TYPES = (
+    "Aeroporto", "Área", "Campo", "Chácara", "Colônia", "Condomínio", "Conjunto", "Distrito",
+    "Esplanada", "Estação", "Favela", "Fazenda", "Feira", "Jardim", "Lago", "Lagoa",
+    "Loteamento", "Morro", "Núcleo", "Parque", "Passarela", "Pátio", "Praia", "Quadra",
+    "Recanto", "Residencial", "Setor", "Sítio", "Trecho", "Trevo", "Vale", "Vereda", "Via",
+    "Viaduto", "Vila",
+)  # fmt: skip
+# Also written without accents ("Chacara", "Condominio"), but for "Area": English.
+_PLACE_SPELLINGS = [
+    spelling for word in _PLACE_TYPES for spelling in {word, fold(word).capitalize()} - {"Area"}
+]
+_PLACE_TYPE = "(?:" + "|".join(f"{w}|{w.upper()}" for w in sorted(_PLACE_SPELLINGS)) + r")(?![\w])"
+_NUMBER_MARK = r"(?i:n[º°o.]|n[uú]mero)"
+_PLACE_STREET = (
+    rf"{_PLACE_TYPE}[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,5}}"
+    rf"(?:[ \t]*,[ \t]*(?:{_NUMBER_MARK}[ \t]*)?|[ \t]+{_NUMBER_MARK}[ \t]*)"
+    r"\d{1,6}[A-Za-z]?\b(?![ \t]+(?i:de)\b)"
+)
+_TYPED_STREET = (
     rf"{_STREET_TYPE}[ \t]+{_STREET_WORD}(?:[ \t]+{_STREET_WORD}){{0,6}}?[ \t]*,?[ \t]*"
-    r"(?:(?i:n[º°o.]|n[uú]mero)[ \t]*)?\d{1,6}[A-Za-z]?\b"
+    rf"(?:{_NUMBER_MARK}[ \t]*)?\d{{1,6}}[A-Za-z]?\b"
+)
+_ADDRESS = re.compile(
+    rf"(?:{_TYPED_STREET}|{_PLACE_STREET})"
     # Spaces only: a tab ends a table's cell, and what follows is another column.
     rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}}"
 )
@@ -82,6 +110,15 @@ _PHONE_CUE = re.compile(
     r"(?P<v>\+?[0-9(][0-9 ().-]{6,22}[0-9])"
 )
 
+
+def _cue_word(spelling: str) -> bytes:
+    """A spelling as the probe holds it: lowered, "?" for a non-ASCII letter; a word
+    boundary before it when it starts with an ASCII letter."""
+    lowered = "".join(c if c.isascii() else "?" for c in spelling.lower())
+    start = rb"\b" if spelling[0].isascii() else b""
+    return start + re.escape(lowered).encode() + rb"\b"
+
+
 # Where each detector's regex may start, on lowered ASCII bytes ("?" for non-ASCII):
 # RE2 (a DFA: one pass at C speed) finds the cues, and each detector's regex is only
 # matched there, never scanned over the whole text (sre would try it at every byte).
@@ -89,7 +126,8 @@ _CUES = {
     "birth_date": rb"\bd(?:t|ata)[ _.\t]*(?:de[ _\t]*)?nasc|nasc|date[ _\t]*of[ _\t]*birth|birth"
     rb"|born|\bd\.o\.b|\bdob\b|\bdn\b",
     "address": rb"\b(?:rua|avenida|travessa|alameda|pra.a|estrada|rodovia|largo|viela|beco"
-    rb"|ladeira|servid.o|passagem)\b|\b(?:r|av|trav|tv|al|p.a|estr|rod|lgo)\.|\bav\b",
+    rb"|ladeira|servid.o|passagem)\b|\b(?:r|av|trav|tv|al|p.a|estr|rod|lgo)\.|\bav\b"
+    + b"".join(b"|" + _cue_word(w) for w in _PLACE_SPELLINGS),
     "name": rb"\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona|cliente|titular|paciente|nome|m.e"
     rb"|pai)\b|\b(?:benefici|respons|segurad|portador|filh)",
     "rg": rb"\brg\b|\br\.g\.|\bidentidade\b",

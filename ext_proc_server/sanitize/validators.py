@@ -49,9 +49,16 @@ def _all_same(chars: str) -> bool:
     return chars.count(chars[0]) == len(chars)
 
 
+# Maestro's IINs (Mastercard's 50, 56-58 and 6 ranges as issued: 5018, 5020, 5038, 5893,
+# 6304, 6390, 6759, 6761-6763): the only cards of 12 digits. Ids of 12 digits are common
+# (AWS accounts, order numbers), so a 12-digit number is a card only under one of them.
+_MAESTRO_12 = ("5018", "5020", "5038", "56", "57", "58", "5893", "6304", "6390", "6759")
+_MAESTRO_12 += ("6761", "6762", "6763")
+
+
 def card_valid(digits: str) -> bool:
-    """13-19 digits, Luhn-valid, with a length and first digit some issuer uses."""
-    if not 13 <= len(digits) <= 19 or _all_same(digits):
+    """12-19 digits, Luhn-valid, with a length and first digits some issuer uses."""
+    if not 12 <= len(digits) <= 19 or _all_same(digits):
         return False
     if not _issuer_plausible(digits):
         return False
@@ -59,10 +66,12 @@ def card_valid(digits: str) -> bool:
 
 
 def _issuer_plausible(digits: str) -> bool:
-    """Lengths real issuers use: 13 is Visa only, 14 Diners, 15 Amex/JCB/UATP; 16-19 any
-    issuer (major industry 2-6). Rules out EAN-13 barcodes (789...), GTIN-14 and epoch
-    timestamps (1...), whatever their Luhn digit."""
+    """Lengths real issuers use: 12 is Maestro only, 13 Visa only, 14 Diners, 15
+    Amex/JCB/UATP; 16-19 any issuer (major industry 2-6). Rules out EAN-13 barcodes
+    (789...), GTIN-14 and epoch timestamps (1...), whatever their Luhn digit."""
     size, first = len(digits), digits[0]
+    if size == 12:
+        return digits.startswith(_MAESTRO_12)
     if size == 13:
         return first == "4"
     if size == 14:

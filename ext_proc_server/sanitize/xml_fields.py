@@ -27,6 +27,7 @@ class _Element:
     attributes: tuple[int, int]  # the start tag's attribute text
     children: list[str] = field(default_factory=list)
     content: tuple[int, int] | None = None  # text of a leaf element
+    inner: tuple[int, int] | None = None  # what any closed element holds, tags and all
 
 
 def _local(name: str) -> str:
@@ -54,8 +55,9 @@ def _elements(text: str) -> list[_Element]:
             if stack and elements[stack[-1]].name == name:
                 index = stack.pop()
                 element = elements[index]
+                element.inner = (opened[index], m.start())
                 if not element.children:
-                    element.content = (opened[index], m.start())
+                    element.content = element.inner
             continue
         parent = stack[-1] if stack else -1
         if parent >= 0:
@@ -79,10 +81,12 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
         place = fields.object_place(parent_place, element.name, frozenset(element.children))
         places.append(place)
         parents = _parents(elements, element) if has_rules else []
+        # An HTML value's name is its label's text: <dt>Nome</dt><dd>...</dd>, a
+        # table's header cell, or the <th> before it in its row. Every cell is read,
+        # leaf or not, so columns stay counted right.
+        label = labels.read(index, element)
         if element.content is not None:
-            # An HTML value's name is its label's text: <dt>Nome</dt><dd>...</dd>, a
-            # table's header cell, or the <th> before it in its row.
-            name = labels.read(index, element) or element.name
+            name = label or element.name
             cls = (
                 fields.field_verdict(rules, parent_place, name, parents)
                 if has_rules
@@ -117,12 +121,13 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
 
 
 _LABEL_MAX_CHARS = 40
+_MARKUP = re.compile(r"<[^<>]*>")
 
 
 class _Labels:
     """The labels of HTML values, read in document order: a <dd>'s is the <dt> before
-    it; a <td>'s the <th> before it in its row or, when a row holds only <th> cells,
-    the header cell of its column."""
+    it; a <td>'s the <th> before it in its row, or the first <td> of a row of two, or,
+    when a row holds only <th> cells, the header cell of its column."""
 
     def __init__(self, text: str, elements: list[_Element]) -> None:
         self.text = text
@@ -148,12 +153,25 @@ class _Labels:
         label = self.last.pop(parent, "")
         if not label and name == "td":
             label = self.headers.get(self._table(parent), {}).get(column, "")
+        if name == "td" and column == 0 and self._label_row(parent):
+            # A two-column table of <td> cells: the first names the second
+            # (<tr><td>CPF</td><td>...</td></tr>, <td>Nome:</td><td>...</td>).
+            self.last[parent] = self._text(element)
         return label or None
 
+    def _label_row(self, row: int) -> bool:
+        if row < 0:
+            return False
+        cells = self.elements[row].children
+        return len(cells) == 2 and cells[0].lower() == "td" and cells[1].lower() == "td"
+
     def _text(self, element: _Element) -> str:
-        if element.content is None:
+        if element.inner is None:
             return ""
-        label = html.unescape(self.text[slice(*element.content)]).strip().rstrip(":")
+        inner = self.text[slice(*element.inner)]
+        if element.content is None:  # <td><strong>CPF:</strong></td>
+            inner = _MARKUP.sub("", inner)
+        label = html.unescape(inner).strip().rstrip(":").strip()
         return label if len(label) <= _LABEL_MAX_CHARS else ""
 
     def _table(self, row: int) -> int:

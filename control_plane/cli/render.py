@@ -81,12 +81,16 @@ def _check(
     from control_plane import validate
     from control_plane.render import left_over_objects, stale_files
 
+    notes: list[str] = []
     problems = validate.check_rendered(
         files,
         config=config,
         schemas_dir=schemas_dir or validate.default_schemas_dir(),
         sidecar_envoy=sidecar_envoy,
+        notes=notes,
     )
+    for note in notes:
+        sys.stdout.write(f"note: {note}\n")
     version_line, version_ok = validate.envoy_version_report(config, sidecar_envoy)
     if not version_ok:
         problems.append(version_line)

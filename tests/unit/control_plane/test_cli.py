@@ -189,39 +189,41 @@ def test_render_lists_the_objects_a_file_it_rewrites_no_longer_declares(
     tmp_path, capsys, keep_logging
 ):
     # kubectl apply never deletes: a host taken out of a canary keeps its VirtualService
-    # (the canary pods still reach the mocks), and TLS turned off keeps the collector's gRPC
-    # port PERMISSIVE, until someone deletes what render no longer writes.
+    # (the canary pods still reach the mocks), and a shard group taken out keeps its WireMock
+    # running, until someone deletes what render no longer writes.
     hosts = ["api.shop.svc.cluster.local", "pay.example.com"]
     canary = {"workload_labels": {"track": "canary"}, "hosts": hosts}
 
-    def config(canary_hosts: list[str], tls: bool) -> str:
+    def config(canary_hosts: list[str], groups: dict[str, list[str]]) -> str:
         path = tmp_path / "mockado.yaml"
         data = {
+            "serving": {"shard_groups": groups},
             "control_plane": {
-                "namespaces": {"shop": {"canary": {**canary, "hosts": canary_hosts}}},
-                "collector": {"tls": {"enabled": tls, "ca_file": "/etc/ssl/certs/ca.pem"}},
-            }
+                "namespaces": {"shop": {"canary": {**canary, "hosts": canary_hosts}}}
+            },
         }
         path.write_text(yaml.safe_dump(data))
         return str(path)
 
     out = tmp_path / "out"
-    assert main(["render", "--config", config(hosts, True), "--out", str(out)]) == 0
+    assert main(["render", "--config", config(hosts, {"pay": ["pay.*"]}), "--out", str(out)]) == 0
     capsys.readouterr()
-    smaller = config(hosts[:1], False)
+    smaller = config(hosts[:1], {})
     assert main(["render", "--config", smaller, "--out", str(out), "--check"]) == 1
     checked = capsys.readouterr().out
     assert main(["render", "--config", smaller, "--out", str(out)]) == 0
     written = capsys.readouterr().out
     commands = [
         "kubectl delete -n shop virtualservice/mockado-canary-pay-example-com --ignore-not-found",
-        "kubectl delete -n mockado peerauthentication/mockado-collector-tls --ignore-not-found",
+        "kubectl delete -n mockado deployment/mockado-wiremock-pay --ignore-not-found",
+        "kubectl delete -n mockado service/mockado-wiremock-pay --ignore-not-found",
     ]
     for report in (checked, written):
-        assert "2 objects of the files" in report, report
+        assert "objects of the files" in report, report
         for command in commands:
             assert f"  {command}\n" in report, report
     # The objects still rendered are not listed.
     assert "mockado-canary-api-shop" not in written
+    assert "deployment/mockado-wiremock " not in written
     assert main(["render", "--config", smaller, "--out", str(out)]) == 0
     assert "objects of the files" not in capsys.readouterr().out

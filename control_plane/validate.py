@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from control_plane.absent_files import with_stand_ins
 from control_plane.assets import REPO_ROOT
 from control_plane.render import RenderedFile, collector_limits, render_template
 from control_plane.schemas import ISTIO_VERSION, crd_problems, is_istio_kind, istio_schema
@@ -177,11 +178,14 @@ def check_rendered(
     config: MockadoConfig,
     schemas_dir: Path,
     sidecar_envoy: str | None = None,
+    notes: list[str] | None = None,
 ) -> list[str]:
     """Validate every rendered file; an empty list means all passed.
 
     ``sidecar_envoy``: the Envoy binary the EnvoyFilter patches are checked with (default:
     the local one, which also checks envoy_configs/, the local stack's own files).
+    ``notes`` receives each TLS file a bootstrap names that is not on this machine, and
+    what Envoy validated instead (``control_plane.absent_files``).
     """
     files = list(files)
     problems: list[str] = []
@@ -192,7 +196,10 @@ def check_rendered(
         for n, f in enumerate(files):
             if f.kind == "envoy":
                 path = Path(tmp) / f"{n:03d}-{Path(f.path).name}"
-                path.write_text(f.text, encoding="utf-8")
+                text, stood_in = with_stand_ins(f.text)
+                if notes is not None:
+                    notes += [f"{f.path}: {note}" for note in stood_in]
+                path.write_text(text, encoding="utf-8")
                 to_validate.append(path)
                 continue
             if f.kind == "prometheus":

@@ -81,12 +81,16 @@ def _check(
     from control_plane import validate
     from control_plane.render import left_over_objects, stale_files
 
+    notes: list[str] = []
     problems = validate.check_rendered(
         files,
         config=config,
         schemas_dir=schemas_dir or validate.default_schemas_dir(),
         sidecar_envoy=sidecar_envoy,
+        notes=notes,
     )
+    for note in notes:
+        sys.stdout.write(f"note: {note}\n")
     version_line, version_ok = validate.envoy_version_report(config, sidecar_envoy)
     if not version_ok:
         problems.append(version_line)
@@ -98,7 +102,7 @@ def _check(
     left_over = left_over_objects(files, out_root)
     for path in stale:
         sys.stdout.write(f"out of date: {path} (run `mockado render`)\n")
-    _print_objects(left_over, "render would remove")
+    _print_objects(left_over, "render would remove or rewrite")
     ok = not problems and not stale
     sys.stdout.write(f"{len(files)} files checked: {'OK' if ok else 'FAILED'}\n")
     return 0 if ok else 1
@@ -112,7 +116,7 @@ def _print_objects(by_file: Mapping[str, Sequence[RenderedObject]], what: str) -
         return
     sys.stdout.write(
         f"{len(objects)} objects of the files {what} stay in the cluster if they were "
-        "applied; delete them:\n"
+        "applied (kubectl apply never deletes); delete them:\n"
     )
     for obj in objects:
         sys.stdout.write(f"  {obj.delete_command}\n")
@@ -126,7 +130,7 @@ def _write(files: Sequence[RenderedFile], out_root: Path) -> int:
         sys.stdout.write(f"wrote {path}\n")
     for path in summary.removed:
         sys.stdout.write(f"removed {path}\n")
-    _print_objects(summary.removed_objects, "removed")
+    _print_objects(summary.removed_objects, "removed or rewritten")
     sys.stdout.write(
         f"{len(summary.written)} written, {len(summary.unchanged)} unchanged, "
         f"{len(summary.removed)} removed under {out_root}\n"

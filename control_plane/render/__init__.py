@@ -7,7 +7,7 @@ example), ``mock_router``, ``istio`` (capture scopes), ``canary``, ``sharding``,
 """
 
 from control_plane.render.canary import Canary, canaries
-from control_plane.render.clusters import collector_limits
+from control_plane.render.clusters import SYSTEM_CA_FILES, collector_limits
 from control_plane.render.environment import render_template
 from control_plane.render.envoy import (
     LOCAL_COLLECTOR_CLUSTER,
@@ -47,6 +47,7 @@ from control_plane.render.writing import (
 __all__ = [
     "LOCAL_COLLECTOR_CLUSTER",
     "LOCAL_SAMPLE_RUNTIME_KEY",
+    "SYSTEM_CA_FILES",
     "TIMING_LOG_FORMAT",
     "Canary",
     "CaptureTarget",

@@ -95,6 +95,8 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
             **common,
             collector_tls=cp.collector.tls.enabled,
             grpc_port=config.collector.grpc_port,
+            collector_http_port=config.collector.http_port,
+            loader_http_port=config.loader.http_port,
         ),
         mesh_security_path(cp, "authorizationpolicies.yaml"): render_template(
             "istio/authorizationpolicies.yaml.j2",
@@ -114,7 +116,8 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
                 for shard in shard_services(config)
             ],
             loader_http_port=config.loader.http_port,
-            loader_open_paths=loader_open_paths(config),
+            loader_open_paths=list(LOADER_OPEN_PATHS),
+            console_paths=console_paths(config),
             unmatched_path=UNMATCHED_PATH,
         ),
         mesh_security_path(cp, "envoyfilter-no-capture.yaml"): render_template(
@@ -123,11 +126,10 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
     }
 
 
-def loader_open_paths(config: MockadoConfig) -> list[str]:
-    """The loader's paths any caller may GET: metrics and health, and the console when
-    ``loader.console_user`` is set (without credentials it is off: docs/console.md)."""
-    console = CONSOLE_PATHS if config.loader.console_user is not None else ()
-    return [*LOADER_OPEN_PATHS, *console]
+def console_paths(config: MockadoConfig) -> list[str]:
+    """The console's paths, which any mesh identity may GET, when ``loader.console_user`` is
+    set (without credentials it is off: docs/console.md)."""
+    return list(CONSOLE_PATHS) if config.loader.console_user is not None else []
 
 
 def render_service_accounts(config: MockadoConfig, common: dict[str, object]) -> str:

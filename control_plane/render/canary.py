@@ -16,7 +16,12 @@ from control_plane.render.sharding import (
     shard_for_host,
     shard_services,
 )
-from ext_proc_server.core.config import CanaryConfig, ControlPlaneConfig, MockadoConfig
+from ext_proc_server.core.config import (
+    CanaryConfig,
+    ControlPlaneConfig,
+    MockadoConfig,
+    canary_host,
+)
 from ext_proc_server.core.hosts import ClusterHosts
 
 _MAX_OBJECT_NAME = 63
@@ -53,7 +58,7 @@ def _canary(
     namespace: str, canary: CanaryConfig, shards: Sequence[ShardService], hosts: ClusterHosts
 ) -> Canary:
     # The config checked the labels and hosts (lower-cased, full names, each once).
-    canonical = [hosts.canonical(host, namespace=namespace) for host in canary.hosts]
+    canonical = [canary_host(hosts, host, namespace=namespace) for host in canary.hosts]
     return Canary(
         namespace=namespace,
         workload_labels=dict(sorted(canary.workload_labels.items())),

@@ -21,7 +21,7 @@ from control_plane.render.canary import Canary, CanaryRoute, canaries
 from control_plane.render.environment import render_template
 from control_plane.render.naming import managed_context
 from control_plane.render.sharding import render_cluster_hosts
-from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.config import MockadoConfig, canary_host
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def passthrough_routes(config: MockadoConfig, canary: Canary) -> list[CanaryRout
         return []
     cluster = render_cluster_hosts(config)
     wanted = {
-        cluster.canonical(h, namespace=canary.namespace) for h in settings.passthrough_hosts()
+        canary_host(cluster, h, namespace=canary.namespace) for h in settings.passthrough_hosts()
     }
     return [route for route in canary.routes if route.host in wanted]
 

@@ -69,8 +69,16 @@ def objects_in(path: Path) -> list[RenderedObject]:
     """The Kubernetes objects a rendered file declares (none for an Envoy bootstrap):
     removing the file does not remove them from the cluster."""
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError):
+        return objects_of(path.read_text(encoding="utf-8"))
+    except OSError:
+        return []
+
+
+def objects_of(text: str) -> list[RenderedObject]:
+    """The Kubernetes objects a rendered text declares."""
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError:
         return []
     out = []
     for doc in docs:
@@ -85,8 +93,19 @@ class WriteSummary:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    # Per removed file, the objects it declared (still in the cluster if it was applied).
+    # Per removed or rewritten file, the objects it declared and no longer does (still in
+    # the cluster if they were applied: `kubectl apply` never deletes).
     removed_objects: dict[str, list[RenderedObject]] = field(default_factory=dict)
+
+
+def _dropped(f: RenderedFile, out_root: Path) -> list[RenderedObject]:
+    """Objects the file on disk (one mockado rendered) declares and ``f`` no longer does:
+    a canary host or a policy taken out of a file that stays."""
+    target = out_root / f.path
+    if not target.is_file() or not _is_managed(target):
+        return []
+    kept = set(objects_of(f.text))
+    return [obj for obj in objects_in(target) if obj not in kept]
 
 
 def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
@@ -100,6 +119,9 @@ def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
         if _is_current(f, out_root):
             summary.unchanged.append(f.path)
             continue
+        dropped = _dropped(f, out_root)
+        if dropped:
+            summary.removed_objects[f.path] = dropped
         target = out_root / f.path
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
@@ -135,8 +157,15 @@ def stale_files(files: Sequence[RenderedFile], out_root: Path) -> list[str]:
 def left_over_objects(
     files: Sequence[RenderedFile], out_root: Path
 ) -> dict[str, list[RenderedObject]]:
-    """Files a fresh render would remove, with the objects each declares."""
-    return {
-        path.relative_to(out_root).as_posix(): objects_in(path)
-        for path in _left_over(files, out_root)
+    """Files a fresh render would remove, with the objects each declares, and files it would
+    rewrite, with the objects they would no longer declare."""
+    out = {
+        f.path: dropped
+        for f in files
+        if not _is_current(f, out_root) and (dropped := _dropped(f, out_root))
     }
+    out.update(
+        (path.relative_to(out_root).as_posix(), objects_in(path))
+        for path in _left_over(files, out_root)
+    )
+    return out

@@ -24,6 +24,7 @@ from ext_proc_server.core.config.control_plane import (
     ControlPlaneConfig,
     GlobalCapture,
     NamespaceConfig,
+    canary_host,
 )
 from ext_proc_server.core.config.loader import LoaderConfig, ShardRoute
 from ext_proc_server.core.config.loading import (
@@ -67,6 +68,7 @@ __all__ = [
     "ShardRoute",
     "TLSClient",
     "TLSServer",
+    "canary_host",
     "cluster_hosts",
     "decode_body_limits",
     "dedup_key",

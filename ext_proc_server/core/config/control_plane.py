@@ -20,6 +20,7 @@ from ext_proc_server.core.config.checks import (
 )
 from ext_proc_server.core.config.sections import KIB, MIB, ConfigSection, TLSClient
 from ext_proc_server.core.config.workloads import WorkloadsConfig
+from ext_proc_server.core.hosts import ClusterHosts
 
 # A host name Istio can route: lower-case DNS labels, at least one dot (Istio reads a short
 # name relative to the VirtualService's namespace, which is rarely the service meant).
@@ -48,11 +49,13 @@ class CanaryConfig(ConfigSection):
     @field_validator("hosts")
     @classmethod
     def _routable(cls, hosts: list[str]) -> list[str]:
-        """Lower-cased full host names, each once: each becomes a VirtualService host."""
+        """Lower-cased full host names, each once: each becomes a VirtualService host. A
+        final dot (``example.com.``) marks a name outside the cluster, kept as written."""
         out: list[str] = []
         for index, raw in enumerate(hosts):
             host = raw.strip().lower()
-            if not _ROUTABLE_HOST.fullmatch(host) or len(host) > 253:
+            name = host.removesuffix(".")
+            if not _ROUTABLE_HOST.fullmatch(name) or len(name) > 253:
                 raise KeyedValueError(
                     index,
                     "not a full host name (no wildcard, no port, no short name: "
@@ -92,6 +95,15 @@ class CanaryConfig(ConfigSection):
     def passthrough_hosts(self) -> list[str]:
         """The hosts whose misses go to the real service (``on_miss``, per host first)."""
         return [h for h in self.hosts if self.on_miss_hosts.get(h, self.on_miss) == "passthrough"]
+
+
+def canary_host(cluster: ClusterHosts, host: str, *, namespace: str) -> str:
+    """The name a canary host is routed by: a Service's full name (``api.payments`` ->
+    ``api.payments.svc.<domain>`` when ``payments`` is known), or a name with a final dot
+    (outside the cluster) as written, without the dot."""
+    if host.endswith("."):
+        return host.removesuffix(".")
+    return cluster.canonical(host, namespace=namespace)
 
 
 class NamespaceConfig(ConfigSection):

@@ -129,3 +129,101 @@ def test_render_check_reports_invalid_and_out_of_date_files(tmp_path, capsys, ke
     assert re.fullmatch(r"\d+ files checked: FAILED", lines[-1])
     # --check wrote nothing.
     assert "edited: true" in (out / "deploy/redis.yaml").read_text()
+
+
+def _tls_config(tmp_path: Path, tls: dict) -> str:
+    path = tmp_path / "tls.yaml"
+    data = {
+        "control_plane": {
+            "namespaces": {"shop": {"enabled": True}},
+            "collector": {"tls": {"enabled": True, **tls}},
+        }
+    }
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def test_render_check_validates_without_the_tls_files_it_names(tmp_path, capsys, keep_logging):
+    # Where the sidecars mount them, not on the machine that checks the manifests.
+    absent = {
+        "ca_file": "/etc/mockado/tls/ca.pem",
+        "cert_file": "/etc/mockado/tls/tls.crt",
+        "key_file": "/etc/mockado/tls/tls.key",
+    }
+    config = _tls_config(tmp_path, absent)
+    out = tmp_path / "out"
+    assert main(["render", "--config", config, "--out", str(out)]) == 0
+    assert absent["ca_file"] in (out / "envoy_configs/sidecar-example.yaml").read_text()
+    capsys.readouterr()
+    assert main(["render", "--config", config, "--out", str(out), "--check"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\d+ files checked: OK", lines[-1])
+    notes = [line for line in lines if line.startswith("note: envoy_configs/sidecar-example")]
+    assert len(notes) == 2
+    assert "CA /etc/mockado/tls/ca.pem not on this machine: the system bundle" in notes[1]
+    assert notes[0].endswith(
+        "client certificate /etc/mockado/tls/tls.crt, /etc/mockado/tls/tls.key not on this "
+        "machine: left out"
+    )
+
+
+def test_render_check_still_has_envoy_read_the_tls_files_that_are_there(
+    tmp_path, capsys, keep_logging
+):
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("not a certificate\n")
+    config = _tls_config(tmp_path, {"ca_file": str(ca_file)})
+    out = tmp_path / "out"
+    assert main(["render", "--config", config, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["render", "--config", config, "--out", str(out), "--check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(
+        line.startswith("invalid: envoy_configs/sidecar-example.yaml: envoy rejected it")
+        for line in lines
+    )
+    assert not [line for line in lines if line.startswith("note:")]
+
+
+def test_render_lists_the_objects_a_file_it_rewrites_no_longer_declares(
+    tmp_path, capsys, keep_logging
+):
+    # kubectl apply never deletes: a host taken out of a canary keeps its VirtualService
+    # (the canary pods still reach the mocks), and a shard group taken out keeps its WireMock
+    # running, until someone deletes what render no longer writes.
+    hosts = ["api.shop.svc.cluster.local", "pay.example.com"]
+    canary = {"workload_labels": {"track": "canary"}, "hosts": hosts}
+
+    def config(canary_hosts: list[str], groups: dict[str, list[str]]) -> str:
+        path = tmp_path / "mockado.yaml"
+        data = {
+            "serving": {"shard_groups": groups},
+            "control_plane": {
+                "namespaces": {"shop": {"canary": {**canary, "hosts": canary_hosts}}}
+            },
+        }
+        path.write_text(yaml.safe_dump(data))
+        return str(path)
+
+    out = tmp_path / "out"
+    assert main(["render", "--config", config(hosts, {"pay": ["pay.*"]}), "--out", str(out)]) == 0
+    capsys.readouterr()
+    smaller = config(hosts[:1], {})
+    assert main(["render", "--config", smaller, "--out", str(out), "--check"]) == 1
+    checked = capsys.readouterr().out
+    assert main(["render", "--config", smaller, "--out", str(out)]) == 0
+    written = capsys.readouterr().out
+    commands = [
+        "kubectl delete -n shop virtualservice/mockado-canary-pay-example-com --ignore-not-found",
+        "kubectl delete -n mockado deployment/mockado-wiremock-pay --ignore-not-found",
+        "kubectl delete -n mockado service/mockado-wiremock-pay --ignore-not-found",
+    ]
+    for report in (checked, written):
+        assert "objects of the files" in report, report
+        for command in commands:
+            assert f"  {command}\n" in report, report
+    # The objects still rendered are not listed.
+    assert "mockado-canary-api-shop" not in written
+    assert "deployment/mockado-wiremock " not in written
+    assert main(["render", "--config", smaller, "--out", str(out)]) == 0
+    assert "objects of the files" not in capsys.readouterr().out

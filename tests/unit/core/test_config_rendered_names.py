@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from ext_proc_server.core.config import load_config
 from ext_proc_server.core.errors import ConfigError
@@ -142,3 +143,78 @@ def test_on_miss_hosts_still_names_a_host_the_canary_does_not_list() -> None:
         "control_plane.namespaces.legacy.canary.on_miss_hosts.pay.shop: "
         "not one of this canary's hosts"
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "says"),
+    [
+        # payments is no namespace the config knows: the VirtualService would be for the
+        # name api.payments, which no Service has (Istio routes a Service by its full name).
+        ("api.payments", "payments is not a namespace this config knows"),
+        ("httpbin.org", "org is not a namespace this config knows"),
+        # Another DNS domain than the cluster's: a Service name no sidecar routes.
+        ("api.payments.svc.corp.local", "outside the cluster's DNS domain"),
+        ("API.Payments.svc.cluster.locl", "outside the cluster's DNS domain"),
+        # svc in the wrong place: no Service is named like that.
+        ("payments.svc", "not a Service's name"),
+        ("a.b.payments.svc.cluster.local", "not a Service's name"),
+        # A final dot says "outside the cluster", but this is a Service of a known namespace.
+        ("api.shop.", "a final dot marks a host outside the cluster"),
+    ],
+)
+def test_a_canary_host_that_would_route_nothing_is_refused_naming_it(host: str, says: str) -> None:
+    message = error_of(**{"control_plane.namespaces": canary(["api.shop", host])})
+    key, _, reason = message.partition(": ")
+    assert key == "control_plane.namespaces.legacy.canary.hosts.1"
+    assert says in reason
+    assert "\n" not in message
+
+
+def test_the_refusal_of_a_two_label_host_says_both_ways_to_write_it() -> None:
+    message = error_of(**{"control_plane.namespaces": canary(["api.payments"])})
+    assert "write its full name (api.payments.svc.cluster.local)" in message
+    assert "list payments in collector.cluster_namespaces" in message
+    assert "a host outside the cluster ends with a dot (api.payments.)" in message
+    corp = error_of(
+        **{
+            "collector.cluster_domain": "corp.local",
+            "control_plane.namespaces": canary(["api.payments.svc.cluster.local"]),
+        }
+    )
+    assert "(collector.cluster_domain: corp.local)" in corp
+    assert "<service>.<namespace>.svc.corp.local" in corp
+
+
+@pytest.mark.parametrize(
+    ("hosts", "overrides", "routed"),
+    [
+        # A namespace the collector is told about makes api.payments its Service.
+        (
+            ["api.payments"],
+            {"collector.cluster_namespaces": ["payments"]},
+            ["api.payments.svc.cluster.local"],
+        ),
+        # A final dot: a host outside the cluster, routed as written.
+        (["httpbin.org.", "billing.internal."], {}, ["httpbin.org", "billing.internal"]),
+        (["api.payments.svc.cluster.local"], {}, ["api.payments.svc.cluster.local"]),
+        (
+            ["api.payments.svc.corp.local", "api.shop"],
+            {"collector.cluster_domain": "corp.local"},
+            ["api.payments.svc.corp.local", "api.shop.svc.corp.local"],
+        ),
+    ],
+)
+def test_canary_hosts_that_name_a_service_or_an_outside_host_are_routed_by_that_name(
+    hosts: list[str], overrides: dict[str, Any], routed: list[str]
+) -> None:
+    from control_plane.render import render_all
+
+    namespaces = canary(hosts, on_miss_hosts={hosts[0]: "passthrough"})
+    config = load(**{"control_plane.namespaces": namespaces, **overrides})
+    files = {f.path: f.text for f in render_all(config)}
+    services = list(yaml.safe_load_all(files["istio/legacy/virtualservice-canary.yaml"]))
+    assert [vs["spec"]["hosts"] for vs in services if vs] == [[h] for h in routed]
+    # on_miss_hosts names the host as the canary lists it; its pass-through policy names
+    # the routed host.
+    passthrough = files["istio/mockado/sidecar-wiremock-passthrough.yaml"]
+    assert routed[0] in passthrough

@@ -12,10 +12,12 @@ GROUPS = {
 }
 HOSTS = [
     "payments.payments.svc.cluster.local",
-    "billing-1.internal",
+    "billing-1.internal.",  # two labels, outside the cluster: the final dot says so
     "api.partner.example.com",
     "inventory.shop.svc.cluster.local",
 ]
+# The names the canary routes: a Service's full name, or an outside host without its dot.
+ROUTED = [host.removesuffix(".") for host in HOSTS]
 
 
 def config_with(

@@ -105,18 +105,75 @@ def test_every_authorization_policy_of_the_mockado_namespace() -> None:
 
 
 def test_the_console_is_open_in_the_mesh_only_with_credentials() -> None:
-    def loader_get_paths(config: MockadoConfig) -> list[str]:
-        policy = security(files_of(config))["AuthorizationPolicy/mockado-loader"]
-        return rules(policy)[1]["to"][0]["operation"]["paths"]
+    def loader_rules(config: MockadoConfig) -> list[dict[str, Any]]:
+        return rules(security(files_of(config))["AuthorizationPolicy/mockado-loader"])
 
     config = mesh_config()
-    assert loader_get_paths(config) == ["/metrics", "/healthz", "/readyz"]
+    assert len(loader_rules(config)) == 2
     with_console = config.model_copy(
         update={"loader": config.loader.model_copy(update={"console_user": "ops"})}
     )
-    assert loader_get_paths(with_console) == [
-        "/metrics", "/healthz", "/readyz", "/console", "/console/*",
-    ]  # fmt: skip
+    _, metrics, console = loader_rules(with_console)
+    assert metrics["to"][0]["operation"]["paths"] == ["/metrics", "/healthz", "/readyz"]
+    # The port also takes plain text (for Prometheus): the console wants a mesh identity.
+    assert console == {
+        "from": [{"source": {"principals": ["*"]}}],
+        "to": [{"operation": {"ports": ["9091"], "methods": ["GET"],
+                              "paths": ["/console", "/console/*"]}}],
+    }  # fmt: skip
+
+
+def _scraped_ports(files: dict[str, str]) -> dict[str, int]:
+    """Workload -> the container port the ServiceMonitor scrapes (by the Service's port
+    name, its targetPort and the pod's named port), as Prometheus would reach it."""
+    (monitor,) = docs(files["deploy/monitoring/servicemonitor.yaml"])
+    (wanted,) = monitor["spec"]["selector"]["matchExpressions"]
+    names = {e["port"] for e in monitor["spec"]["endpoints"]}
+    out = {}
+    for path in ("deploy/collector.yaml", "deploy/loader.yaml"):
+        objects = {d["kind"]: d for d in docs(files[path])}
+        workload = objects["Deployment"]["metadata"]["name"]
+        assert workload in wanted["values"]
+        targets = {
+            p["targetPort"] for p in objects["Service"]["spec"]["ports"] if p["name"] in names
+        }
+        (container,) = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
+        (out[workload],) = [p["containerPort"] for p in container["ports"] if p["name"] in targets]
+    return out
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_prometheus_outside_the_mesh_can_scrape_what_the_monitors_name(tls: bool) -> None:
+    # mTLS STRICT refuses a caller without a sidecar, as Prometheus usually is: each port
+    # the ServiceMonitor scrapes takes plain text on its own workload, and nothing else does.
+    cp: dict[str, Any] = {"namespaces": {"shop": {}}}
+    if tls:
+        cp["collector"] = {"tls": {"enabled": True, "ca_file": "/ca.pem"}}
+    files = files_of(MockadoConfig.model_validate({"control_plane": cp}))
+    scraped = _scraped_ports(files)
+    assert scraped == {"mockado-collector": 9090, "mockado-loader": 9091}
+    objects = security(files)
+    authentications = {k: v for k, v in objects.items() if k.startswith("PeerAuthentication/")}
+    assert set(authentications) == {
+        "PeerAuthentication/mockado-strict",
+        "PeerAuthentication/mockado-collector",
+        "PeerAuthentication/mockado-loader",
+    }
+    for workload, port in scraped.items():
+        spec = authentications[f"PeerAuthentication/{workload}"]["spec"]
+        assert spec["selector"] == {"matchLabels": {"app.kubernetes.io/name": workload}}
+        assert spec["mtls"] == {"mode": "STRICT"}
+        grpc = {50051: {"mode": "PERMISSIVE"}} if tls and workload == "mockado-collector" else {}
+        assert spec["portLevelMtls"] == {port: {"mode": "PERMISSIVE"}, **grpc}
+        # Without a mesh identity, only the metrics port itself is allowed.
+        open_rules = [
+            r for r in rules(objects[f"AuthorizationPolicy/{workload}"]) if "from" not in r
+        ]
+        for rule in open_rules:
+            (operation,) = rule["to"]
+            assert operation["operation"]["ports"] in ([str(port)], ["50051"] if tls else [])
+    # The plain scrape config names the same container ports (by name).
+    assert "regex: http-metrics" in files["prometheus/scrape.yaml"]
 
 
 def test_a_shard_no_canary_uses_allows_only_the_loader_and_no_scope_means_no_captures() -> None:
@@ -148,8 +205,9 @@ def test_mtls_is_strict_in_the_mockado_namespace_and_it_follows_mockado_namespac
     files = files_of(config)
     assert security(files) == {}
     objects = security(files, "mocks")
-    (strict,) = [v for k, v in objects.items() if k.startswith("PeerAuthentication/")]
+    strict = objects["PeerAuthentication/mockado-strict"]
     assert strict["metadata"]["namespace"] == "mocks"
+    assert "selector" not in strict["spec"]
     assert strict["spec"] == {"mtls": {"mode": "STRICT"}}
     loader = rules(objects["AuthorizationPolicy/mockado-wiremock"])[0]
     assert loader["from"][0]["source"]["principals"] == ["cluster.local/ns/mocks/sa/mockado-loader"]
@@ -163,11 +221,14 @@ def test_collector_tls_opens_only_its_grpc_port_to_tls_and_says_who_authenticate
     files = files_of(config)
     objects = security(files)
     assert objects["PeerAuthentication/mockado-strict"]["spec"] == {"mtls": {"mode": "STRICT"}}
-    port_level = objects["PeerAuthentication/mockado-collector-tls"]["spec"]
+    port_level = objects["PeerAuthentication/mockado-collector"]["spec"]
     assert port_level["selector"] == {
         "matchLabels": {"app.kubernetes.io/name": "mockado-collector"}
     }
-    assert port_level["portLevelMtls"] == {50051: {"mode": "PERMISSIVE"}}
+    assert port_level["portLevelMtls"] == {
+        50051: {"mode": "PERMISSIVE"},
+        9090: {"mode": "PERMISSIVE"},
+    }
     grpc, _ = rules(objects["AuthorizationPolicy/mockado-collector"])
     assert grpc == {"to": [{"operation": {"ports": ["50051"]}}]}
     assert "client_ca_file" in files["istio/mockado/authorizationpolicies.yaml"]

@@ -103,7 +103,10 @@ def test_a_namespace_named_like_a_number_or_boolean_stays_a_string(namespace: st
                     namespace: {
                         "default_deny_egress": True,
                         "debug_tap": True,
-                        "canary": {"workload_labels": {"v": "2"}, "hosts": ["api.shop"]},
+                        "canary": {
+                            "workload_labels": {"v": "2"},
+                            "hosts": ["api.shop.svc.cluster.local"],
+                        },
                     }
                 }
             }

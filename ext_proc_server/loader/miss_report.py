@@ -11,7 +11,7 @@ from typing import Any
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.config import MockadoConfig, canary_host, cluster_hosts
 from ext_proc_server.core.errors import QueueError
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.record import ShardRecord
@@ -34,11 +34,17 @@ READ_CHUNK = 500
 
 
 def canary_namespaces(config: MockadoConfig) -> dict[str, list[str]]:
-    """Host (lower-case) -> the namespaces whose canary calls it."""
+    """Host (lower-case) -> the namespaces whose canary calls it, under every name a miss
+    may carry: the routed name (a Service's full name, an outside host without its final
+    dot) and each shorter name of the Service, since a miss keeps the Host it was called by."""
+    cp = config.control_plane
+    hosts = cluster_hosts(config.collector, namespaces=(*cp.namespaces, cp.mockado_namespace))
     out: dict[str, list[str]] = {}
-    for name, namespace in config.control_plane.namespaces.items():
+    for name, namespace in cp.namespaces.items():
         for host in namespace.canary.hosts if namespace.canary else ():
-            out.setdefault(host.lower(), []).append(name)
+            routed = canary_host(hosts, host, namespace=name)
+            for alias in dict.fromkeys((routed, *hosts.aliases(routed))):
+                out.setdefault(alias, []).append(name)
     return out
 
 

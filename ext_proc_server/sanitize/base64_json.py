@@ -70,6 +70,9 @@ def rewrap(run: Run, text: str, depth: int = 0) -> str:
 def _rewrapped(run: Run, token: str, depth: int) -> str | None:
     """The token with its document sanitized, written as it was; None if it is not
     base64 of a JSON document."""
+    clean_key = ("base64_json", token)
+    if run.scanner.known_clean(clean_key):
+        return token  # a cursor that recurs ({"offset": 10}), an id: decoded once
     raw = token.replace("\\/", "/")
     percent = "%" in raw
     if percent:
@@ -86,14 +89,17 @@ def _rewrapped(run: Run, token: str, depth: int) -> str | None:
         )
         document = data.decode("utf-8")
     except (binascii.Error, ValueError):
+        run.scanner.remember_clean(clean_key)
         return None
     inner = run.child()
     fresh = nested_json(inner, document)
     if fresh is None:
+        run.scanner.remember_clean(clean_key)
         return None
     if depth < _MAX_DEPTH:
         fresh = rewrap(inner, fresh, depth + 1)
     if fresh == document:
+        run.scanner.remember_clean(clean_key)
         return token
     run.add_counts(inner.counts)
     return _encoded(fresh.encode("utf-8"), raw, url=url, percent=percent, slash="\\/" in token)

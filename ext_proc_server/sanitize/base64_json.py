@@ -27,10 +27,14 @@ from ext_proc_server.sanitize.run import Run
 
 # Pairs that open base64 of a JSON document as services write one (see above).
 _OPENINGS = ("ey", "ew", "W3", "Wy", "Ww", "Wz")
-# A token: either alphabet, "/" escaped in JSON ("\/", as PHP writes it) or any of
-# "+", "/", "=" percent-encoded (a query or form value). 16 characters at least: 12
-# bytes, a document too short to hold a value worth finding.
-_TOKEN = re.compile(r"(?:ey|ew|W[3wyz])(?:[A-Za-z0-9+_-]|\\?/|%2[BbFf]){14,}(?:=|%3[Dd]){0,2}")
+# A token: either alphabet, "/" escaped in JSON ("\\/", as PHP writes it) or any of
+# "+", "/", "=" percent-encoded (a query or form value): one character class, a C loop,
+# and the escapes checked once a token is found. 16 characters at least: 12 bytes, a
+# document too short to hold a value worth finding.
+_MIN_CHARS = 16
+_TOKEN = re.compile(r"[eW][w-z0-9+/_-][A-Za-z0-9+/_%\\-]{14,}={0,2}")
+# Where a token written with escapes ends: an escape other than those above.
+_FOREIGN_ESCAPE = re.compile(r"%(?!2[BbFf]|3[Dd])|\\(?!/)")
 # Characters that cannot sit just before a token (it would be the middle of a word
 # or of a longer base64 run), unless they end a percent escape ("%22eyJ...").
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-\\")
@@ -47,24 +51,45 @@ def may_hold(text: str) -> bool:
 def rewrap(run: Run, text: str, depth: int = 0) -> str:
     """``text`` with every base64 JSON document in it sanitized; the same string object
     when none changed."""
-    if not may_hold(text):
+    starts = _token_starts(text)
+    if not starts:
         return text
     out: list[str] = []
     last = 0
-    for m in _TOKEN.finditer(text):
-        start = m.start()
-        if start and text[start - 1] in _WORD and text[start - 3 : start - 2] != "%":
+    seen = 0  # the end of the last token read
+    for start in starts:
+        if start < seen:
+            continue  # inside the token before
+        m = _TOKEN.match(text, start)
+        if m is None:
             continue
-        token = m.group()
+        token = _FOREIGN_ESCAPE.split(m.group(), 1)[0]  # "...fQ%3D%3D%22": up to "%22"
+        seen = start + len(token)
+        if len(token) < _MIN_CHARS:
+            continue
         fresh = _rewrapped(run, token, depth)
         if fresh is not None and fresh != token:
             out.append(text[last:start])
             out.append(fresh)
-            last = m.end()
+            last = seen
     if not out:
         return text
     out.append(text[last:])
     return "".join(out)
+
+
+def _token_starts(text: str) -> list[int]:
+    """Where a token may start: each opening found by C searches (a regex over the
+    whole text cost ten times more), where it does not continue a word or a longer
+    base64 run, unless that run ends a percent escape ("%22eyJ...")."""
+    starts = []
+    for opening in _OPENINGS:
+        at = text.find(opening)
+        while at >= 0:
+            if not at or text[at - 1] not in _WORD or text[at - 3 : at - 2] == "%":
+                starts.append(at)
+            at = text.find(opening, at + 2)
+    return sorted(starts)
 
 
 def _rewrapped(run: Run, token: str, depth: int) -> str | None:

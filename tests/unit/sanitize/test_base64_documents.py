@@ -356,3 +356,19 @@ def test_base64_padding_is_not_a_value(token: str) -> None:
     assert dict(request.headers)["x-content-digest"] == token
     text = _sanitized(body=f"digest {token}\n", content_type="text/plain").body.decode()
     assert text == f"digest {token}\n"
+
+
+def test_a_token_between_percent_encoded_quotes() -> None:
+    person = PEOPLE[3]
+    document = {**_document(person), "nota": "??????>>>>>>"}
+    token = _b64(document)
+    for value in (
+        "%22" + quote(token, safe="") + "%22",  # ?q="eyJ..."
+        quote(json.dumps({"ctx": token}), safe=""),  # ?q={"ctx": "eyJ..."}
+    ):
+        fresh = unquote(dict(_sanitized(query=(("q", value),)).query)["q"])
+        found = re.search(r"ey[A-Za-z0-9+/]+=*", fresh)
+        assert found is not None
+        decoded = _decode(found.group(), url=False)
+        assert _shape(decoded) == _shape(document)
+        _assert_clean(fresh + json.dumps(decoded, ensure_ascii=False), person)

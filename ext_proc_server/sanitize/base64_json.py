@@ -85,8 +85,8 @@ def rewrap(run: Run, text: str, depth: int = 0) -> str:
 
 def _token_starts(text: str) -> list[int]:
     """Where a token may start: each opening found by C searches (a regex over the
-    whole text cost ten times more), where it does not continue a word or a longer
-    base64 run, unless that run ends a percent escape ("%22eyJ...")."""
+    whole text cost more: docs/sanitizer.md), where it does not continue a word or a
+    longer base64 run, unless that run ends a percent escape ("%22eyJ...")."""
     starts = []
     for opening in _OPENINGS if "W" in text else _OPENINGS[:2]:
         at = text.find(opening)

@@ -13,7 +13,7 @@ import contextlib
 import re
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import media
+from ext_proc_server.sanitize import base64_json, media
 from ext_proc_server.sanitize.fields import reads_as_name
 from ext_proc_server.sanitize.images import image_format, strip_metadata
 from ext_proc_server.sanitize.run import Run
@@ -73,7 +73,10 @@ def has_findings(run: Run, body: bytes, messages: list[bytes]) -> bool:
     if strings:
         views.append("\n\n".join(strings))
     probe = run.child()
-    return any(probe.scrub(view) != view for view in views)
+    # A JSON document in base64 (a field holding Pub/Sub or Kafka data) is read decoded.
+    return any(
+        probe.scrub(view) != view or base64_json.rewrap(probe, view) is not view for view in views
+    )
 
 
 def grpc_messages(body: bytes) -> list[bytes] | None:

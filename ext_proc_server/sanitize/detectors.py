@@ -143,7 +143,8 @@ _SCHEME_PREFIX = re.compile(
     r"(?i)(?:bearer|basic|digest|token|negotiate|ntlm|hoba|mutual|dpop|aws4-hmac-sha256)[ \t]+"
 )
 _AUTH_AT = re.compile(r"(?i:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})")
-_NOT_VALUES = frozenset({"", "true", "false", "null", "none", "undefined"})
+# "=" and "==": base64 padding after a run that reads as a key ("...PinQ=="), not a value.
+_NOT_VALUES = frozenset({"", "=", "==", "true", "false", "null", "none", "undefined"})
 _TOKEN_PREFIX = "SANITIZED_"  # noqa: S105 - our own replacement tokens
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from ext_proc_server.sanitize import geo
+from ext_proc_server.sanitize import base64_json, geo
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -288,7 +288,10 @@ def _sanitize_markup(run: Run, text: str) -> str:
 def sanitize_path(run: Run, path: str, where: str) -> str:
     plain = not run.scanner.has_custom
     if (
-        plain and INERT_PATH.fullmatch(path) and not may_join_words(path)
+        plain
+        and INERT_PATH.fullmatch(path)
+        and not may_join_words(path)
+        and not base64_json.may_hold(path)
     ) or run.scanner.known_clean(("path", path)):
         return path
     leading = path.startswith("/")
@@ -300,12 +303,13 @@ def sanitize_path(run: Run, path: str, where: str) -> str:
         named = replace_written_name(run, segment, plus=False)  # /clientes/joao-da-silva
         if named is not None:
             fresh = named
-        elif plain and INERT_VALUE.fullmatch(segment):
+        elif plain and INERT_VALUE.fullmatch(segment) and not base64_json.may_hold(segment):
             continue
         elif SURROGATE.search(segment):
             fresh = run.replace("api_key", segment)
         else:
             fresh = run.scrub_url_value(segment, plus=False, safe=_PATH_SAFE)
+            fresh = base64_json.rewrap(run, fresh)  # /sessions/eyJ...
         if fresh != segment:
             segments[i] = fresh
             changed = True
@@ -329,7 +333,12 @@ def sanitize_query(
     coordinates = geo.coarsen_pairs(run, names, lambda i: pairs[i][1])
     for i, ((name, value), decoded_name) in enumerate(zip(pairs, names, strict=True)):
         inert = plain and decoded_name not in classes and INERT_VALUE.fullmatch(value)
-        if inert and not may_join_words(value) and i not in coordinates:
+        if (
+            inert
+            and not may_join_words(value)
+            and i not in coordinates
+            and not base64_json.may_hold(value)
+        ):
             out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
             continue
         decoded = unquote_plus(value)
@@ -348,6 +357,7 @@ def sanitize_query(
             fresh = value  # sort=created-at: no name, and nothing else to find
         else:
             fresh = _url_document(run, value) or run.scrub_url_value(value, plus=True)
+            fresh = base64_json.rewrap(run, fresh)  # ?state=eyJ... (OAuth, cursors)
         if fresh != value:
             changed = True
             run.locations.add(f"{where}.query.{name}")
@@ -451,7 +461,8 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     cls = header_class(lower) or _checked(_header_field(run, lower), value)
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)
-    return scrub_with_urls(run, value)  # Referer, Location, Link: their URLs' queries
+    # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
+    return base64_json.rewrap(run, scrub_with_urls(run, value))
 
 
 # What a header's name says about its value.

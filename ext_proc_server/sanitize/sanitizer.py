@@ -23,6 +23,7 @@ from ext_proc_server.core.metrics import (
     SANITIZE_TYPES,
 )
 from ext_proc_server.sanitize import (
+    base64_json,
     binary,
     charsets,
     delimited,
@@ -262,7 +263,10 @@ class Sanitizer:
             fresh = formats.sanitize_xml(run, text)
             if fresh != text:
                 run.locations.add(body_where)
-        return fresh
+        wrapped = base64_json.rewrap(run, fresh)  # {"data": "eyJjcGYiOi..."}
+        if wrapped is not fresh:
+            run.locations.add(body_where)
+        return wrapped
 
 
 _NAME = operator.itemgetter(0)

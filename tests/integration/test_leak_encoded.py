@@ -1,0 +1,162 @@
+"""Personal data inside base64 JSON, through a real Envoy and ``mockado ext-proc`` into a
+real Redis: a gateway's user-info header, an OAuth ``state``, a Pub/Sub push body, a
+form field and a gRPC message's string field. Nothing of the person may reach Redis,
+whether written as it was, in the base64 it came in, or in the base64 of the body
+around it; the HTTP stubs must still carry the tokens, decoding to sanitized JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from collections.abc import Iterator
+from concurrent import futures
+
+import grpc
+import httpx
+import pytest
+from faker import Faker
+
+from tests.support.ext_proc_rig import (
+    collector_settings,
+    counters,
+    envoy_for,
+    make_config,
+    wait_until,
+)
+from tests.support.redis_dump import dump_redis
+
+pytestmark = pytest.mark.integration
+
+SERVICE = "loja.Clientes"
+
+
+def _person() -> dict[str, str]:
+    fake = Faker("pt_BR")
+    fake.seed_instance(5121)
+    return {
+        "nome": fake.name(),
+        "cpf": fake.cpf(),
+        "email": fake.email(),
+        "dataNascimento": fake.date_of_birth(minimum_age=18).isoformat(),
+        "celular": "+5511961234567",  # phonenumbers' BR mobile example
+    }
+
+
+PERSON = _person()
+DOCUMENT = {"pedido": 4815, "cliente": PERSON}
+B64 = base64.b64encode(json.dumps(DOCUMENT).encode()).decode()
+B64URL = base64.urlsafe_b64encode(json.dumps(DOCUMENT).encode()).decode().rstrip("=")
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    assert len(payload) < 2**14
+    length = bytes([len(payload) & 0x7F | 0x80, len(payload) >> 7])
+    return bytes([(number << 3) | 2]) + length + payload
+
+
+MESSAGE = _field(1, b"cli-4815") + _field(2, B64.encode())
+FRAMED = b"\x00" + len(MESSAGE).to_bytes(4, "big") + MESSAGE
+
+
+def _forms() -> dict[str, str]:
+    """Every writing of the person a sink could hold."""
+    out = {f"{k}": v for k, v in PERSON.items()}
+    # Whole tokens: their first bytes encode '{"pedido": 4815, ...', nobody's data.
+    out["b64"] = B64
+    out["b64_form"] = urllib.parse.quote(B64, safe="")
+    out["b64url"] = B64URL
+    out["message_b64"] = base64.b64encode(MESSAGE).decode()
+    out["framed_b64"] = base64.b64encode(FRAMED).decode()
+    out["cpf_json"] = json.dumps(PERSON["cpf"])[1:-1]
+    return out
+
+
+def _leaks(sinks: dict[str, str]) -> list[str]:
+    return [f"{n} in {s}" for s, text in sinks.items() for n, v in _forms().items() if v in text]
+
+
+def test_base64_json_in_http_traffic_reaches_redis_sanitized(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    envoy = envoy_for(
+        envoy_factory, make_config(collector), upstream_port=upstream.port,
+        ext_proc_port=ext.grpc_port,
+    )  # fmt: skip
+    pubsub = {
+        "message": {"data": B64, "messageId": "2070443601311540", "attributes": {}},
+        "subscription": "projects/loja/subscriptions/pedidos-push",
+    }
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = [
+            client.get("/echo/perfil", headers={"X-Apigateway-Api-Userinfo": B64URL}),
+            client.get("/echo/callback", params={"state": B64URL, "code": "4/P7q7W91a-oMsCe"}),
+            client.post("/echo/push", json=pubsub),
+            client.post(
+                "/echo/form",
+                content="evento=pedido&payload=" + urllib.parse.quote(B64, safe=""),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+        ]
+    assert [r.status_code for r in sent] == [200] * 4
+    wait_until(lambda: len(ext.captured()) >= 4, what="four stubs", explain=lambda: counters(ext))
+    # Not vacuous: the echoed bodies are in the stubs, their tokens decoding to the
+    # sanitized document.
+    bodies = {stub["request"]["urlPath"]: stub["response"]["body"] for stub in ext.captured()
+              if "body" in stub["response"]}  # fmt: skip
+    pushed = json.loads(bodies["/echo/push"])["message"]["data"]
+    posted = urllib.parse.unquote(bodies["/echo/form"].partition("payload=")[2])
+    for token in (pushed, posted):
+        decoded = json.loads(base64.b64decode(token, validate=True))
+        assert decoded["pedido"] == 4815
+        assert decoded["cliente"]["email"] == "SANITIZED_EMAIL"
+        assert decoded["cliente"]["cpf"] == "SANITIZED_DOCUMENT"
+    leaks = _leaks(dump_redis(redis_server.url))
+    assert leaks == [], leaks
+
+
+def _echo_missing(request: bytes, context: grpc.ServicerContext) -> bytes:
+    context.abort(grpc.StatusCode.NOT_FOUND, "cliente sem cadastro")
+
+
+@pytest.fixture(scope="module")
+def grpc_port() -> Iterator[int]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    handlers = {"Buscar": grpc.unary_unary_rpc_method_handler(_echo_missing)}
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield port
+    server.stop(0)
+
+
+def test_grpc_string_field_holding_base64_json_gets_no_stub(
+    redis_server, grpc_port, envoy_factory, ext_proc_factory
+) -> None:
+    """An error answered in headers alone gets a stub matching its request's body: a
+    request whose string field holds base64 JSON cannot be edited, so it gets none."""
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    envoy = envoy_for(
+        envoy_factory, make_config(collector), upstream_port=grpc_port,
+        ext_proc_port=ext.grpc_port, upstream_http2=True,
+    )  # fmt: skip
+    with (
+        grpc.insecure_channel(f"127.0.0.1:{envoy.port}") as channel,
+        pytest.raises(grpc.RpcError) as error,
+    ):
+        channel.unary_unary(f"/{SERVICE}/Buscar")(MESSAGE, timeout=5)
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+    def skipped() -> bool:
+        return (
+            ext.metric("collector_stubs_skipped_total", reason="request_binary_unsanitizable") >= 1
+        )
+
+    wait_until(skipped, what="the skipped stub", explain=lambda: counters(ext))
+    assert ext.captured() == []
+    leaks = _leaks(dump_redis(redis_server.url))
+    assert leaks == [], leaks

@@ -57,6 +57,14 @@ _XML_TAG = re.compile(rb"<([a-z_?][a-z0-9_.:?-]*)[ \t\r\n/>]")
 _XML_ATTRIBUTE = re.compile(rb"[ \t\r\n]([a-z_?][a-z0-9_.:?-]*)[ \t\r\n]*=[ \t\r\n]*[\"']")
 _XML_NAMED = re.compile(rb"[ \t\r\n]name[ \t\r\n]*=[ \t\r\n]*[\"']([^\"'<>]+)[\"']")
 _COLON = re.compile(rb"[ \t\r\n]*:")
+# A typed entry's type member ({"tipo": "rg", "valor": "..."}) names what its value
+# member holds, as a key would: a superset of typed_entries' type keys, lowered, each
+# with the string it holds. One search (sre skips to each quote): a gate of substring
+# searches for the openings cost more than the search itself.
+_TYPE_MEMBER = re.compile(
+    rb'"((?:tipo|type|kind|categor|document|contact)[a-z_ -]{0,16})"[ \t\r\n]*:'
+    rb'[ \t\r\n]*"([^"\\]{1,40})"'
+)
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
 # The values of bare "name"/"nome" keys that could read as a name (fields.reads_as_name
 # needs letters, "'", "-", "." and at least one space or tab; "?" stands for non-ASCII):
@@ -151,7 +159,7 @@ class FieldProbe:
                 return any(
                     fields.reads_as_name(text[m.start(1) : m.end(1)], known=True)
                     for m in _NAME_LIKE_VALUE.finditer(probe)
-                )
+                ) or _types_personal(probe)
             keys = _keys(_JSON_KEY, text, probe) if others_seen else _json_name_keys(text, probe)
         else:
             keys = _keys(_XML_TAG if kind == "xml" else _FORM_KEY, text, probe)
@@ -167,7 +175,16 @@ class FieldProbe:
             fields.reads_as_name(value, known=True)
             for key in by_value
             for value in _values(text, probe, kind, key)
-        )
+        ) or (kind == "json" and _types_personal(probe))
+
+
+def _types_personal(probe: bytes) -> bool:
+    """Whether a typed entry's type names a personal field (fields.typed_class)."""
+    return any(
+        fields.typed_pair((m.group(1).decode(), "valor")) is not None
+        and fields.typed_class(fields.ROOT, m.group(2).decode()) is not None
+        for m in _TYPE_MEMBER.finditer(probe)
+    )
 
 
 def _keys(pattern: re.Pattern[bytes], text: str, probe: bytes) -> list[str]:

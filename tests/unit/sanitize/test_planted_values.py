@@ -311,6 +311,24 @@ def test_a_typed_entry_is_read_by_its_type(entry: dict, token: str, s: object) -
     assert out["cliente"]["contatos"] == [{**entry, value_key: token}] * 2  # type: ignore[index]
 
 
+# With no key naming anything personal around them ({"documentos": [...]}, a bare list),
+# the body was never read by its structure, and an RG number went out as it came.
+@pytest.mark.parametrize(
+    ("entry", "token"),
+    [({"tipo": "rg", "valor": "123456789"}, "SANITIZED_DOCUMENT"),
+     ({"type": "RG", "number": "123456789", "issuer": "SSP"}, "SANITIZED_DOCUMENT"),
+     ({"tipoDocumento": "CNH", "numero": "12345678901"}, "SANITIZED_DOCUMENT"),
+     ({"tipo_contato": "CELULAR", "valor": "912345678"}, "SANITIZED_PHONE")],
+)  # fmt: skip
+@pytest.mark.parametrize("wrap", ["list", "documentos"])
+def test_a_typed_entry_alone_is_read_by_its_type(entry: dict, token: str, wrap: str) -> None:
+    value_key = next(k for k in entry if k in ("valor", "number", "numero"))
+    document: object = [entry, entry] if wrap == "list" else {"documentos": [entry]}
+    expected = {**entry, value_key: token}
+    out = _json_out(document)
+    assert out == ([expected] * 2 if wrap == "list" else {"documentos": [expected]})
+
+
 @pytest.mark.parametrize(
     "entry",
     [{"tipo": "site", "valor": "loja.com"}, {"type": "sku", "value": "912345678"},

@@ -14,6 +14,12 @@ from control_plane.render.authorization import render_service_accounts
 from control_plane.render.credentials import create_secret_command, remove_secrets, secret_env
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
+from control_plane.render.secret_files import (
+    SECRET_FILES_DIR,
+    SecretFiles,
+    create_files_secret_command,
+    secret_files,
+)
 from control_plane.render.sharding import known_namespaces, shard_services, wiremock_heap_mb
 from control_plane.render.workloads import content_checksum, disruption_budget_targets, placement
 from ext_proc_server.core.config import MockadoConfig, redact_url
@@ -170,7 +176,9 @@ def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
     )
 
 
-def _collector_manifest(config: MockadoConfig, common: dict[str, Any], checksum: str) -> str:
+def _collector_manifest(
+    config: MockadoConfig, common: dict[str, Any], checksum: str, files: SecretFiles
+) -> str:
     cp = config.control_plane
     service_name, _, _ = cp.collector.host.partition(".")
     return render_template(
@@ -186,10 +194,13 @@ def _collector_manifest(config: MockadoConfig, common: dict[str, Any], checksum:
         config_checksum=checksum,
         placement=placement(config, "collector", spread_labels=_name_labels("mockado-collector")),
         credentials=secret_env("collector"),
+        secret_files=files,
     )
 
 
-def _loader_manifest(config: MockadoConfig, common: dict[str, Any], checksum: str) -> str:
+def _loader_manifest(
+    config: MockadoConfig, common: dict[str, Any], checksum: str, files: SecretFiles
+) -> str:
     cp = config.control_plane
     return render_template(
         "k8s/loader.yaml.j2",
@@ -201,6 +212,7 @@ def _loader_manifest(config: MockadoConfig, common: dict[str, Any], checksum: st
         config_checksum=checksum,
         placement=placement(config, "loader", spread_labels=_name_labels("mockado-loader")),
         credentials=secret_env("loader"),
+        secret_files=files,
     )
 
 
@@ -234,6 +246,9 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     config_yaml = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     checksum = content_checksum(config_yaml)
     wiremock_services = [shard.service for shard in shard_services(config)]
+    collector_files = secret_files(config, "collector")
+    loader_files = secret_files(config, "loader")
+    file_keys = sorted({*collector_files.keys, *loader_files.keys})
     return {
         # First in `kubectl apply -f deploy/` (files apply in name order).
         "deploy/00-namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
@@ -244,9 +259,13 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             notes=notes,
             config_yaml=config_yaml,
             create_secret_command=create_secret_command(cp.mockado_namespace),
+            files_directory=SECRET_FILES_DIR,
+            create_files_secret_command=(
+                create_files_secret_command(cp.mockado_namespace, file_keys) if file_keys else ""
+            ),
         ),
-        "deploy/collector.yaml": _collector_manifest(config, common, checksum),
-        "deploy/loader.yaml": _loader_manifest(config, common, checksum),
+        "deploy/collector.yaml": _collector_manifest(config, common, checksum, collector_files),
+        "deploy/loader.yaml": _loader_manifest(config, common, checksum, loader_files),
         "deploy/wiremock.yaml": _wiremock_manifest(config, common),
         "deploy/redis.yaml": _redis_manifest(config, common),
         "deploy/poddisruptionbudgets.yaml": render_template(

@@ -33,6 +33,7 @@ from tests.support.box import (
 )
 from tests.support.paths import REPO
 from tests.support.processes import poll_until
+from tests.support.tls_ca import ThrowawayCA, make_ca
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -355,3 +356,86 @@ def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
                 box.start()
         message = str(caught.value)
         assert f"env {variable}: secretKeyRef mockado-credentials/" in message, message
+
+
+# Where the rendered pods mount Secret mockado-files (docs/security.md).
+FILES_DIR = "/var/run/secrets/mockado"
+DEDUP_KEY = "box-dedup-key-6c0f3a9e71d24b58"
+# Run in the collector's container: the certificate its gRPC port presents, as PEM.
+SERVED_CERTIFICATE = """
+import socket, ssl, sys
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+context.set_alpn_protocols(["h2"])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as raw:
+    with context.wrap_socket(raw) as tls:
+        sys.stdout.write(ssl.DER_cert_to_PEM_cert(tls.getpeercert(binary_form=True)))
+"""
+
+
+@pytest.fixture(scope="module")
+def collector_ca(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayCA:
+    return make_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def rendered_with_files(images: BoxImages, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The collector with gRPC TLS and a shared dedup key: three files it reads at start."""
+    config = box_config(images)
+    config["collector"]["tls"] = {"enabled": True, "cert_file": f"{FILES_DIR}/tls.crt",
+                                  "key_file": f"{FILES_DIR}/tls.key"}  # fmt: skip
+    config["collector"]["dedup_key_file"] = f"{FILES_DIR}/dedup-key"
+    return render(config, tmp_path_factory.mktemp("rendered-files"))
+
+
+def files_secret(ca: ThrowawayCA, *, without: str = "") -> dict[str, str]:
+    """Secret mockado-files as ``kubectl create secret generic --from-file`` makes it."""
+    files = {"tls.crt": ca.server_cert.read_text(), "tls.key": ca.server_key.read_text(),
+             "dedup-key": DEDUP_KEY}  # fmt: skip
+    return {key: value for key, value in files.items() if key != without}
+
+
+def apply_collector(box: Box, rendered: Path) -> None:
+    for name in ("00-namespace", "configmap", "redis", "collector"):
+        box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
+    create_secrets(box)
+
+
+def test_the_collector_reads_its_certificate_from_the_files_secret(
+    images, engine, rendered_with_files, collector_ca, tmp_path
+):
+    with Box(engine, sandbox_image=images.base, run_dir=tmp_path / "box") as box:
+        apply_collector(box, rendered_with_files)
+        box.create_secret_generic("mockado", "mockado-files", files_secret(collector_ca))
+        box.start()
+        collector = next(c for c in box.containers() if c.name == "collector")
+        served = box.ctx.docker.text(
+            "exec", collector.docker_name, "python3", "-c", SERVED_CERTIFICATE, "50051"
+        )
+        box.check_running()
+    # The file holds the chain, leaf first: the port presents the leaf from the Secret.
+    end = "-----END CERTIFICATE-----"
+    leaf = collector_ca.server_cert.read_text().split(end)[0] + end
+    assert served.split() == leaf.split()
+
+
+@pytest.mark.parametrize("missing", ["the-secret", "tls.key"])
+def test_without_its_files_the_collector_is_held_naming_them(
+    missing, images, engine, rendered_with_files, collector_ca, tmp_path
+):
+    with Box(
+        engine, sandbox_image=images.base, run_dir=tmp_path / "box", ready_timeout_s=30
+    ) as box:
+        apply_collector(box, rendered_with_files)
+        if missing != "the-secret":
+            secret = files_secret(collector_ca, without=missing)
+            box.create_secret_generic("mockado", "mockado-files", secret)
+        with pytest.raises(BoxError) as caught:
+            box.start()
+    message = str(caught.value)
+    expected = {
+        "the-secret": "volume secret-files: secret 'mockado-files' does not exist",
+        "tls.key": "volume secret-files: secret 'mockado-files': no key 'tls.key'",
+    }
+    assert expected[missing] in message, message

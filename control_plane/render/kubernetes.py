@@ -26,6 +26,13 @@ from ext_proc_server.core.config import MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
 _URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
+# The TLS settings of each link: the in-cluster services speak plain text (the mesh's mTLS
+# carries it), so a link pointed at one drops them, or the pods refuse their config.
+_TLS_OF_URL = {
+    ("collector", "redis_url"): "redis_tls",
+    ("loader", "redis_url"): "redis_tls",
+    ("loader", "wiremock_url"): "wiremock_tls",
+}
 IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -54,6 +61,12 @@ def _in_cluster_urls(config: MockadoConfig, data: dict[str, Any], notes: list[st
         if urlsplit(url).hostname in _LOCAL_HOSTS:
             data[section][key] = in_cluster[(section, key)]
             notes.append(f"{section}.{key}: points at the in-cluster service")
+            tls = _TLS_OF_URL[(section, key)]
+            if any(data[section].pop(tls, {}).values()):  # on, or naming a file
+                notes.append(
+                    f"{section}.{tls}: dropped: the in-cluster service speaks plain text "
+                    "inside the mesh's mTLS"
+                )
             continue
         stripped, changed = _strip_userinfo(url)
         data[section][key] = stripped
@@ -246,8 +259,8 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     config_yaml = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     checksum = content_checksum(config_yaml)
     wiremock_services = [shard.service for shard in shard_services(config)]
-    collector_files = secret_files(config, "collector")
-    loader_files = secret_files(config, "loader")
+    collector_files = secret_files(data, "collector")
+    loader_files = secret_files(data, "loader")
     file_keys = sorted({*collector_files.keys, *loader_files.keys})
     return {
         # First in `kubectl apply -f deploy/` (files apply in name order).

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
 
 # Names of a Secret and a directory, never values.
@@ -50,10 +49,10 @@ class SecretFiles:
     directory: str = SECRET_FILES_DIR
 
 
-def _value(config: MockadoConfig, path: tuple[str, ...]) -> Any:
-    node: Any = config
+def _value(pod_data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = pod_data
     for name in path:
-        node = getattr(node, name)
+        node = node.get(name) if isinstance(node, dict) else None
     return node
 
 
@@ -74,12 +73,13 @@ def _secret_key(key: str, path: str) -> str:
     return name
 
 
-def secret_files(config: MockadoConfig, component: str) -> SecretFiles:
+def secret_files(pod_data: dict[str, Any], component: str) -> SecretFiles:
     """The Secret keys the ``component`` pod (collector, loader) mounts: one per file its
-    config names. Raises RenderError naming the key of a file the pod could not read."""
+    config (``pod_data``, the pods' mockado.yaml) names. Raises RenderError naming the key
+    of a file the pod could not read."""
     keys = []
     for path in _FILE_KEYS_OF_COMPONENT[component]:
-        value = _value(config, path)
+        value = _value(pod_data, path)
         if value:
             keys.append(_secret_key(".".join(path), value))
     return SecretFiles(keys=tuple(sorted(set(keys))))

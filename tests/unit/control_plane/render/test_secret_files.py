@@ -33,9 +33,23 @@ FILE_KEYS = {
 }
 
 
+# A TLS link's files are read only on a link to a service outside the cluster: a local
+# URL is pointed at the in-cluster service, which speaks plain text (its TLS is dropped).
+OUTSIDE_URLS = {
+    "redis_tls": ("redis_url", "rediss://redis.example.com:6380/0"),
+    "wiremock_tls": ("wiremock_url", "https://wiremock.example.com"),
+}
+
+
 def config_naming(files: dict[str, str]) -> MockadoConfig:
     """A config whose dotted keys name these files (as `mockado render` loads it)."""
-    return load_config(env={}, overrides=files)
+    overrides: dict[str, str] = {}
+    for key in files:
+        section, link, *_ = key.split(".")
+        if link in OUTSIDE_URLS:
+            url_key, url = OUTSIDE_URLS[link]
+            overrides[f"{section}.{url_key}"] = url
+    return load_config(env={}, overrides={**overrides, **files})
 
 
 def pod(manifests: dict[str, str], component: str) -> dict[str, Any]:
@@ -156,3 +170,31 @@ def test_no_file_no_volume_and_no_command() -> None:
     for component in ("collector", "loader"):
         assert secret_volumes(pod(manifests, component)) == []
     assert "mockado-files" not in manifests["deploy/configmap.yaml"]
+
+
+def test_a_local_tls_link_pointed_in_cluster_drops_its_tls_and_its_files() -> None:
+    # `mockado up` with Redis and WireMock over TLS on this machine: the pods talk to the
+    # in-cluster services, which speak plain text; keeping the TLS settings made the
+    # pods refuse their config ("redis_tls.enabled needs a rediss:// URL").
+    tls = {"enabled": True, "ca_file": "/etc/local/ca.pem"}
+    config = load_config(
+        env={},
+        overrides={
+            "collector.redis_url": "rediss://127.0.0.1:6380/0",
+            "collector.redis_tls": tls,
+            "loader.redis_url": "rediss://localhost:6380/0",
+            "loader.redis_tls": tls,
+            "loader.wiremock_url": "https://127.0.0.1:8443",
+            "loader.wiremock_tls": tls,
+        },
+    )
+    manifests = render_k8s_manifests(config)
+    pods = pod_config_of(manifests)
+    assert pods.collector.redis_url.startswith("redis://mockado-redis.")
+    assert not pods.collector.redis_tls.enabled
+    assert not pods.loader.redis_tls.enabled
+    assert not pods.loader.wiremock_tls.enabled
+    assert pods.loader.wiremock_url.startswith("http://mockado-wiremock.")
+    for component in ("collector", "loader"):
+        assert secret_volumes(pod(manifests, component)) == []
+    assert "loader.wiremock_tls: dropped" in manifests["deploy/configmap.yaml"]

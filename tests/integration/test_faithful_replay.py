@@ -10,7 +10,6 @@ answers it with a clear miss, never an empty or cut body.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import struct
@@ -21,14 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from redis import asyncio as aioredis
 
 from control_plane.render import render_sidecar_envoy
-from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.pipeline import read_skips
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 from tests.support.http_answers import answer
 from tests.support.processes import poll_until
+from tests.support.skip_records import skip_record
 
 pytestmark = pytest.mark.integration
 
@@ -130,18 +127,6 @@ def _import(wiremock, mappings: list[dict]) -> None:
     assert imported.status_code == 200, imported.text
 
 
-def _skip_record(redis_url: str, queue: str) -> tuple[dict[str, int], list[str]]:
-    async def read() -> tuple[dict[str, int], list[str]]:
-        redis = aioredis.Redis.from_url(redis_url)
-        try:
-            record = await read_skips(redis, keys=RedisKeys(queue=queue), host="127.0.0.1")
-        finally:
-            await redis.aclose()
-        return record.counts, [entry for _, entry in record.recent]
-
-    return asyncio.run(read())
-
-
 def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
     redis_server, upstream_port, envoy_factory, ext_proc_factory, wiremock
 ) -> None:
@@ -190,7 +175,7 @@ def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
     # No stub: a clear miss, never an empty or cut body; the per-host record says why.
     dump = _served(wiremock.url, "/v1/dump")
     assert dump.status_code == 404 and not dump.content.startswith(b'{\n "items"')
-    assert _skip_record(redis_server.url, ext.queue) == (
+    assert skip_record(redis_server.url, ext.queue) == (
         {"response_truncated": 1},
         ["response_truncated GET /v1/dump"],
     )

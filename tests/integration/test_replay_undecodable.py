@@ -5,15 +5,11 @@ reason, and none of the value's bytes reaches Redis or the collector's log."""
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 
 import httpx
 import pytest
-from redis import asyncio as aioredis
 
-from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.pipeline import read_skips
 from tests.support.ext_proc_rig import (
     collector_settings,
     counters,
@@ -23,6 +19,7 @@ from tests.support.ext_proc_rig import (
 )
 from tests.support.raw_upstream import RawAnswer, raw_upstream
 from tests.support.redis_dump import dump_redis
+from tests.support.skip_records import skip_record
 
 pytestmark = pytest.mark.integration
 
@@ -62,18 +59,6 @@ def _get(port: int, path: str, headers: tuple) -> tuple[int, bytes]:
         conn.close()
 
 
-def _skip_record(redis_url: str, queue: str) -> tuple[dict[str, int], list[str]]:
-    async def read() -> tuple[dict[str, int], list[str]]:
-        redis = aioredis.Redis.from_url(redis_url)
-        try:
-            record = await read_skips(redis, keys=RedisKeys(queue=queue), host="127.0.0.1")
-        finally:
-            await redis.aclose()
-        return record.counts, sorted(entry for _, entry in record.recent)
-
-    return asyncio.run(read())
-
-
 def test_a_header_value_that_is_not_utf8_is_a_counted_skip_recorded_per_host(
     redis_server, envoy_factory, ext_proc_factory, wiremock
 ) -> None:
@@ -98,7 +83,8 @@ def test_a_header_value_that_is_not_utf8_is_a_counted_skip_recorded_per_host(
         wait_until(lambda: len(ext.captured()) == 1, what="the one stub")
     assert ext.metric("collector_dropped_total", reason="malformed") == 0
 
-    counts, recent = _skip_record(redis_server.url, collector["redis_queue"])
+    counts, recent = skip_record(redis_server.url, collector["redis_queue"])
+    recent = sorted(recent)
     assert counts == dict.fromkeys(SKIPPED.values(), 1)
     assert recent == sorted(f"{reason} GET {path}" for path, reason in SKIPPED.items())
 

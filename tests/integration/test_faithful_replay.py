@@ -22,9 +22,10 @@ import httpx
 import pytest
 
 from control_plane.render import render_sidecar_envoy
-from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.ext_proc_rig import collector_settings, make_config, wait_until
 from tests.support.http_answers import answer
 from tests.support.processes import poll_until
+from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.skip_records import skip_record
 
 pytestmark = pytest.mark.integration
@@ -106,27 +107,6 @@ def _served(url: str, path: str) -> httpx.Response:
     return httpx.get(url + path, headers={"Host": "127.0.0.1"}, timeout=10)
 
 
-def _capture(envoy_factory, ext_proc_factory, collector: dict, upstream_port: int) -> tuple:
-    """``mockado ext-proc`` behind Envoy in front of the upstream -> (ext, envoy)."""
-    ext = ext_proc_factory(collector)
-    envoy = envoy_for(
-        envoy_factory,
-        make_config(collector),
-        upstream_port=upstream_port,
-        ext_proc_port=ext.grpc_port,
-        upstream_http2=False,
-    )
-    return ext, envoy
-
-
-def _import(wiremock, mappings: list[dict]) -> None:
-    wiremock.reset()
-    imported = httpx.post(
-        f"{wiremock.url}/__admin/mappings/import", json={"mappings": mappings}, timeout=30
-    )
-    assert imported.status_code == 200, imported.text
-
-
 def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
     redis_server, upstream_port, envoy_factory, ext_proc_factory, wiremock
 ) -> None:
@@ -135,7 +115,7 @@ def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
         redis_server.url,
         body_limits=[{"host": "127.0.0.1", "path": "/v1/export", "bytes": 64 * 1024}],
     )
-    ext, envoy = _capture(envoy_factory, ext_proc_factory, collector, upstream_port)
+    ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, upstream_port)
     with httpx.Client(timeout=10) as client:
         for path, (_, body) in RESPONSES.items():
             proxied = client.get(envoy.url + path)
@@ -148,7 +128,7 @@ def test_each_kind_of_body_is_served_byte_for_byte_or_not_at_all(
     mappings = ext.captured()
     assert "/v1/dump" not in {m["request"].get("urlPath") for m in mappings}
     assert CPF not in json.dumps(mappings) and "Joana" not in json.dumps(mappings)
-    _import(wiremock, mappings)
+    import_into(wiremock, mappings)
 
     png = _served(wiremock.url, "/logo.png")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
@@ -185,7 +165,7 @@ def test_a_binary_request_body_matches_only_its_bytes(
     redis_server, upstream_port, envoy_factory, ext_proc_factory, wiremock
 ) -> None:
     collector = collector_settings(redis_server.url)
-    ext, envoy = _capture(envoy_factory, ext_proc_factory, collector, upstream_port)
+    ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, upstream_port)
     upload = bytes(range(256)) * 4  # not UTF-8
     octets = {"content-type": "application/octet-stream"}
     assert httpx.post(envoy.url + "/upload", content=upload, headers=octets).status_code == 201
@@ -193,7 +173,7 @@ def test_a_binary_request_body_matches_only_its_bytes(
     (mapping,) = ext.captured()
     expected = base64.b64encode(upload).decode("ascii")
     assert mapping["request"]["bodyPatterns"] == [{"binaryEqualTo": expected}]
-    _import(wiremock, [mapping])
+    import_into(wiremock, [mapping])
     headers = {"Host": "127.0.0.1", **octets}
     same = httpx.post(wiremock.url + "/upload", content=upload, headers=headers, timeout=10)
     assert same.status_code == 201 and same.content == UPLOADED

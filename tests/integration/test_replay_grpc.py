@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from concurrent import futures
 
 import grpc
-import httpx
 import pytest
 
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.raw_capture import import_into
 
 pytestmark = pytest.mark.integration
 
@@ -70,11 +70,7 @@ def test_a_grpc_error_in_headers_alone_replays_its_status_and_message(
     wait_until(lambda: len(ext.captured()) == 1, what="the error's stub")
     (mapping,) = ext.captured()
     assert mapping["request"]["urlPath"] == f"/{SERVICE}/Missing"
-    wiremock.reset()
-    imported = httpx.post(
-        f"{wiremock.url}/__admin/mappings/import", json={"mappings": [mapping]}, timeout=30
-    )
-    assert imported.status_code == 200, imported.text
+    import_into(wiremock, [mapping])
 
     # The mock router speaks HTTP/1.1 to WireMock whatever the client spoke.
     router = envoy_for(

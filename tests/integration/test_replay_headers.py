@@ -17,22 +17,19 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import http.client
 import json
 import struct
 import zlib
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.ext_proc_rig import (
     collector_settings,
     counters,
-    envoy_for,
-    make_config,
     wait_until,
 )
+from tests.support.raw_capture import capture_behind_envoy, import_into, raw_request
 from tests.support.raw_upstream import RawAnswer, raw_upstream
 
 pytestmark = pytest.mark.integration
@@ -125,24 +122,6 @@ REQUESTS = [
 ]
 
 
-def _raw(port: int, method: str, path: str, headers: tuple) -> tuple[int, dict[str, bytes], bytes]:
-    """-> (status, each header's value as bytes on the wire, body as sent)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-        conn.putheader("Host", "127.0.0.1")
-        for name, value in headers:
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        body = resp.read()
-        # http.client reads header bytes as ISO-8859-1: encoding back gives the wire bytes.
-        values = {k.lower(): v.encode("latin-1") for k, v in resp.getheaders()}
-        return resp.status, values, body
-    finally:
-        conn.close()
-
-
 def _verified(headers: dict[str, bytes], body: bytes) -> dict[str, bool]:
     """Each digest header, checked as a client checks it against ``body``."""
     sha256 = _b64(hashlib.sha256(body).digest()).encode()
@@ -161,15 +140,11 @@ def _record_and_load(redis_server, envoy_factory, ext_proc_factory, wiremock) ->
     """Each request through Envoy to the upstream -> what the client got; the stubs are
     then in WireMock."""
     collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
     got: dict[tuple[str, str], Any] = {}
     with raw_upstream(ANSWERS) as port:
-        envoy = envoy_for(
-            envoy_factory, make_config(collector), upstream_port=port,
-            ext_proc_port=ext.grpc_port, upstream_http2=False,
-        )  # fmt: skip
+        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
         for method, path, headers in REQUESTS:
-            got[(method, path)] = _raw(envoy.port, method, path, headers)
+            got[(method, path)] = raw_request(envoy.port, method, path, headers=headers)
         wait_until(
             lambda: len(ext.captured()) == len(REQUESTS) - len(SKIPPED),
             what="the stubs",
@@ -183,11 +158,7 @@ def _record_and_load(redis_server, envoy_factory, ext_proc_factory, wiremock) ->
                 ),
                 what=f"{reason} counted",
             )
-    wiremock.reset()
-    imported = httpx.post(
-        f"{wiremock.url}/__admin/mappings/import", json={"mappings": ext.captured()}, timeout=30
-    )
-    assert imported.status_code == 200, imported.text
+    import_into(wiremock, ext.captured())
     return got
 
 
@@ -200,7 +171,7 @@ def test_a_head_answer_keeps_the_length_of_the_body_it_describes(recorded, wirem
     """A PDF's GET gets no stub or the body as it came: the length holds."""
     status, upstream, body = recorded[("HEAD", "/reports/q3.pdf")]
     assert status == 200 and body == b"" and upstream["content-length"] == str(len(PDF)).encode()
-    served_status, served, served_body = _raw(wiremock.port, "HEAD", "/reports/q3.pdf", ())
+    served_status, served, served_body = raw_request(wiremock.port, "HEAD", "/reports/q3.pdf")
     assert served_status == 200 and served_body == b"" and "transfer-encoding" not in served
     for name in ("content-length", "content-type"):
         assert served.get(name) == upstream.get(name), name
@@ -217,18 +188,18 @@ def test_a_head_answer_claims_no_length_the_get_mock_may_not_serve(recorded, wir
     assert status == 200 and upstream["content-length"] == str(len(CONTACTS)).encode()
     get_status, _get_upstream, get_body = recorded[("GET", "/exports/contacts.csv")]
     assert get_status == 200 and get_body == CONTACTS
-    status, served_get, served_body = _raw(wiremock.port, "GET", "/exports/contacts.csv", ())
+    status, served_get, served_body = raw_request(wiremock.port, "GET", "/exports/contacts.csv")
     assert status == 200 and b"maria.silva" not in served_body
     assert len(served_body) != len(CONTACTS)
     for path in ("/exports/contacts.csv", "/reports/q3.csv"):
-        status, served, head_body = _raw(wiremock.port, "HEAD", path, ())
+        status, served, head_body = raw_request(wiremock.port, "HEAD", path)
         assert status == 200 and head_body == b"", path
         assert served.get("content-type") == b"text/csv", path
         assert "content-length" not in served, path
     # Nor digests of the upstream's bytes: the GET's mock serves others, with their own.
     _status, upstream, _body = recorded[("HEAD", "/exports/contacts.csv")]
     assert all(_verified(upstream, CONTACTS).values())
-    _status, served, _body = _raw(wiremock.port, "HEAD", "/exports/contacts.csv", ())
+    _status, served, _body = raw_request(wiremock.port, "HEAD", "/exports/contacts.csv")
     assert not set(_verified(served, b"")) & set(served)
     assert all(_verified(served_get, served_body).values())
 
@@ -238,7 +209,7 @@ def test_a_head_answer_of_a_compressed_body_claims_no_coding_or_length(recorded,
     Accept-Encoding) and whose GET gets the body decoded: left out, never claimed."""
     status, upstream, _body = recorded[("HEAD", "/reports/q3.json")]
     assert status == 200 and upstream["content-encoding"] == b"gzip"
-    served_status, served, served_body = _raw(wiremock.port, "HEAD", "/reports/q3.json", ())
+    served_status, served, served_body = raw_request(wiremock.port, "HEAD", "/reports/q3.json")
     assert served_status == 200 and served_body == b""
     assert "content-encoding" not in served and "content-length" not in served
 
@@ -248,7 +219,7 @@ def test_a_header_value_outside_ascii_is_served_as_the_bytes_the_upstream_sent(
 ) -> None:
     _status, upstream, _body = recorded[("GET", "/download")]
     assert upstream["content-disposition"] == FILE_NAME.encode("utf-8")
-    status, served, body = _raw(wiremock.port, "GET", "/download", ())
+    status, served, body = raw_request(wiremock.port, "GET", "/download")
     assert status == 200 and body == b"a,b\n1,2\n"
     for name in ("content-disposition", "x-label"):
         assert served[name] == upstream[name], name
@@ -257,25 +228,27 @@ def test_a_header_value_outside_ascii_is_served_as_the_bytes_the_upstream_sent(
 def test_a_digest_of_the_body_matches_the_body_the_mock_serves(recorded, wiremock) -> None:
     _status, upstream, body = recorded[("GET", "/objects/person")]
     assert all(_verified(upstream, body).values())
-    status, served, served_body = _raw(wiremock.port, "GET", "/objects/person", ())
+    status, served, served_body = raw_request(wiremock.port, "GET", "/objects/person")
     assert status == 200 and b"maria.silva" not in served_body and b'"ok":true' in served_body
     assert _verified(served, served_body) == dict.fromkeys(_verified(served, b""), True)
 
     # A client that accepts gzip and hashes the bytes as they come (the Cloud Storage one)
     # gets them as the digests say: WireMock does not compress them.
-    status, served, raw_body = _raw(wiremock.port, "GET", "/objects/person", GZIP_ACCEPTED)
+    status, served, raw_body = raw_request(
+        wiremock.port, "GET", "/objects/person", headers=GZIP_ACCEPTED
+    )
     assert served.get("content-encoding", b"identity") == b"identity"
     assert raw_body == served_body and all(_verified(served, raw_body).values())
 
     # Decoded from gzip: the digests were of the compressed bytes, the mock serves the JSON.
-    status, served, served_body = _raw(wiremock.port, "GET", "/objects/packed", ())
+    status, served, served_body = raw_request(wiremock.port, "GET", "/objects/packed")
     assert status == 200 and served_body == EXPORT
     assert served.get("content-encoding", b"identity") == b"identity"
     assert all(_verified(served, served_body).values())
 
     # A body served as it came keeps its digests as they came.
     _status, upstream, body = recorded[("GET", "/objects/plain")]
-    status, served, served_body = _raw(wiremock.port, "GET", "/objects/plain", ())
+    status, served, served_body = raw_request(wiremock.port, "GET", "/objects/plain")
     assert served_body == body == EXPORT
     names = _verified(served, b"").keys()
     assert {k: served[k] for k in names} == {k: upstream[k] for k in names}
@@ -283,7 +256,7 @@ def test_a_digest_of_the_body_matches_the_body_the_mock_serves(recorded, wiremoc
 
 def test_a_digest_mockado_cannot_compute_gets_a_clear_miss(recorded, wiremock) -> None:
     assert recorded[("GET", "/objects/odd")][0] == 200
-    status, served, _body = _raw(wiremock.port, "GET", "/objects/odd", ())
+    status, served, _body = raw_request(wiremock.port, "GET", "/objects/odd")
     assert status == 404 and "matched-stub-id" not in served
 
 
@@ -294,7 +267,7 @@ def test_a_part_with_sanitized_values_gets_a_clear_miss_and_a_plain_part_replays
     part's) would no longer give the served bytes' place in the whole."""
     for method, path, headers in REQUESTS:
         if path.startswith("/parts/"):
-            status, served, body = _raw(wiremock.port, method, path, headers)
+            status, served, body = raw_request(wiremock.port, method, path, headers=headers)
             if path in SKIPPED:
                 assert recorded[(method, path)][0] == 206
                 assert status == 404 and "matched-stub-id" not in served, path
@@ -310,8 +283,8 @@ def test_a_client_accepting_gzip_gets_the_recorded_body_and_etag(recorded, wirem
     never sent)."""
     status, upstream, body = recorded[("GET", "/objects/tagged")]
     assert status == 200 and body == EXPORT and "content-encoding" not in upstream
-    served_status, served, served_body = _raw(
-        wiremock.port, "GET", "/objects/tagged", GZIP_ACCEPTED
+    served_status, served, served_body = raw_request(
+        wiremock.port, "GET", "/objects/tagged", headers=GZIP_ACCEPTED
     )
     assert served_status == 200 and served_body == EXPORT
     assert "content-encoding" not in served

@@ -14,18 +14,14 @@ limit, docs/mappings.md).
 
 from __future__ import annotations
 
-import http.client
-
-import httpx
 import pytest
 
 from tests.support.ext_proc_rig import (
     collector_settings,
     counters,
-    envoy_for,
-    make_config,
     wait_until,
 )
+from tests.support.raw_capture import RawReply, capture_behind_envoy, import_into, raw_request
 from tests.support.raw_upstream import RawAnswer, raw_upstream
 
 pytestmark = pytest.mark.integration
@@ -45,42 +41,26 @@ RECORDED = [
 ]
 
 
-def _send(port: int, method: str, target: str, body: bytes = b"") -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-        conn.putheader("Host", "127.0.0.1")
-        if method == "POST":
-            conn.putheader("Content-Type", FORM)
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body or None)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+def _send(port: int, method: str, target: str, body: bytes = b"") -> RawReply:
+    """A GET, or a POST of a form."""
+    if method != "POST":
+        return raw_request(port, method, target)
+    return raw_request(port, method, target, headers=(("Content-Type", FORM),), body=body)
 
 
 @pytest.fixture(scope="module")
 def loaded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> None:
     collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
     with raw_upstream(ANSWERS) as port:
-        envoy = envoy_for(
-            envoy_factory, make_config(collector), upstream_port=port,
-            ext_proc_port=ext.grpc_port, upstream_http2=False,
-        )  # fmt: skip
+        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
         for method, target, body in RECORDED:
-            assert _send(envoy.port, method, target, body)[0] == 200, target
+            assert _send(envoy.port, method, target, body).status == 200, target
         wait_until(
             lambda: len(ext.captured()) == len(RECORDED),
             what="the stubs",
             explain=lambda: counters(ext),
         )
-    wiremock.reset()
-    imported = httpx.post(
-        f"{wiremock.url}/__admin/mappings/import", json={"mappings": ext.captured()}, timeout=30
-    )
-    assert imported.status_code == 200, imported.text
+    import_into(wiremock, ext.captured())
 
 
 @pytest.mark.parametrize(
@@ -101,7 +81,7 @@ def loaded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> None:
 def test_a_recorded_value_answers_only_requests_with_that_one_value(
     loaded, wiremock, method: str, target: str, body: bytes, answered: bool
 ) -> None:
-    status, served = _send(wiremock.port, method, target, body)
+    status, _headers, served = _send(wiremock.port, method, target, body)
     recorded = ANSWERS[target.split("?", 1)[0]]
     assert (status, served) == (200, recorded.body) if answered else status == 404
 
@@ -109,6 +89,7 @@ def test_a_recorded_value_answers_only_requests_with_that_one_value(
 def test_a_bare_name_and_an_empty_value_share_one_stub(loaded, wiremock) -> None:
     """The limit docs/mappings.md states: both are the empty value to WireMock."""
     for target in ("/feed?compact", "/feed?compact="):
-        assert _send(wiremock.port, "GET", target) == (200, ANSWERS["/feed"].body), target
+        served = _send(wiremock.port, "GET", target)
+        assert (served.status, served.body) == (200, ANSWERS["/feed"].body), target
     for target in ("/feed", "/feed?compact=1", "/feed?compact&compact"):
-        assert _send(wiremock.port, "GET", target)[0] == 404, target
+        assert _send(wiremock.port, "GET", target).status == 404, target

@@ -5,18 +5,14 @@ reason, and none of the value's bytes reaches Redis or the collector's log."""
 
 from __future__ import annotations
 
-import http.client
-
-import httpx
 import pytest
 
 from tests.support.ext_proc_rig import (
     collector_settings,
     counters,
-    envoy_for,
-    make_config,
     wait_until,
 )
+from tests.support.raw_capture import capture_behind_envoy, import_into, raw_request
 from tests.support.raw_upstream import RawAnswer, raw_upstream
 from tests.support.redis_dump import dump_redis
 from tests.support.skip_records import skip_record
@@ -45,32 +41,14 @@ SKIPPED = {
 RAW_PARTS = (b"Jo\xe3o", b"Gon\xe7", b"alves", b"Jo\\xe3o", b"Jo\xef\xbf\xbdo")
 
 
-def _get(port: int, path: str, headers: tuple) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
-        conn.putheader("Host", "127.0.0.1")
-        for name, value in headers:
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
-
-
 def test_a_header_value_that_is_not_utf8_is_a_counted_skip_recorded_per_host(
     redis_server, envoy_factory, ext_proc_factory, wiremock
 ) -> None:
     collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
     with raw_upstream(ANSWERS) as port:
-        envoy = envoy_for(
-            envoy_factory, make_config(collector), upstream_port=port,
-            ext_proc_port=ext.grpc_port, upstream_http2=False,
-        )  # fmt: skip
+        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
         for path, headers in REQUESTS:
-            status, body = _get(envoy.port, path, headers)
+            status, _headers, body = raw_request(envoy.port, "GET", path, headers=headers)
             assert (status, body) == (200, ANSWERS[path].body), path  # proxied unchanged
         wait_until(
             lambda: all(
@@ -95,11 +73,8 @@ def test_a_header_value_that_is_not_utf8_is_a_counted_skip_recorded_per_host(
         assert part not in stored and part not in logged, part
 
     # The recorded exchange replays; the skipped ones get a clear miss.
-    wiremock.reset()
-    imported = httpx.post(
-        f"{wiremock.url}/__admin/mappings/import", json={"mappings": ext.captured()}, timeout=30
-    )
-    assert imported.status_code == 200, imported.text
-    assert _get(wiremock.port, "/files/ok", ()) == (200, ANSWERS["/files/ok"].body)
+    import_into(wiremock, ext.captured())
+    served = raw_request(wiremock.port, "GET", "/files/ok")
+    assert (served.status, served.body) == (200, ANSWERS["/files/ok"].body)
     for path, headers in REQUESTS[:2]:
-        assert _get(wiremock.port, path, headers)[0] == 404, path
+        assert raw_request(wiremock.port, "GET", path, headers=headers).status == 404, path

@@ -387,7 +387,9 @@ class StreamAssembler:
         buffer = self._resp_body
         if buffer is None:
             buffer = self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
-        if _add_chunk(buffer, body, self._resp_length):
+        # Past the body limit nothing more is kept: the exchange is decided now, so an
+        # endless response (server-sent events, a log tail) does not hold its stream.
+        if _add_chunk(buffer, body, self._resp_length) or buffer.truncated:
             return self._finish()
         return None
 

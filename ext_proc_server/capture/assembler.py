@@ -539,8 +539,8 @@ class StreamAssembler:
                 max_bytes=self._config.max_decompressed_bytes,
                 input_truncated=truncated,
             )
-            if decoded.failed:
-                return _Body(b"", truncated, "content_encoding", True)
+            if decoded.dropped:
+                return _Body(b"", truncated, decoded.dropped, True)
             body, truncated = decoded.body, decoded.truncated
         if self._config.binary_bodies == "skip" and not bodies.is_textual(
             _media_type(fields.get("content-type")), body

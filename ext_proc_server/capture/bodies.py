@@ -6,8 +6,9 @@ Three rules keep memory bounded and the output safe:
   remembers that more came (``truncated``).
 * ``decode_content`` decodes gzip, deflate (zlib-wrapped or raw) and brotli with a
   hard cap on the decoded size, so a compression bomb costs at most
-  ``max_bytes`` of memory. A truncated compressed body decodes as far as it goes.
-  A body that cannot be decoded is dropped: raw compressed bytes are never kept.
+  ``max_bytes`` of memory; a body that decodes past it is not kept. A truncated
+  compressed body decodes as far as it goes. A body that cannot be decoded is
+  dropped: raw compressed bytes are never kept.
 * ``is_textual`` tells text (kept) from binary (kept only with binary_bodies=base64).
 """
 
@@ -72,13 +73,19 @@ class BodyBuffer:
         return b"".join(self._chunks)
 
 
+# Why a decoded body is not kept (core.exchange.BODY_DROP_REASONS).
+UNDECODABLE = "content_encoding"
+TOO_LARGE = "decoded_too_large"
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     body: bytes
-    # The decoded body stops early: the input was truncated or the decoded size hit the cap.
+    # The decoded body stops early: the compressed input was truncated.
     truncated: bool = False
-    # Decoding failed (unknown encoding, corrupt data): the body must not be kept.
-    failed: bool = False
+    # Why the body must not be kept ("" when it may): a coding that is unknown or failed
+    # (UNDECODABLE), or a decoded size past the cap (TOO_LARGE).
+    dropped: str = ""
 
 
 def content_codings(header_value: str | None) -> list[str]:
@@ -116,13 +123,17 @@ def decode_content(
             elif coding == "br":
                 data, complete = _unbrotli(data, max_bytes=max_bytes)
             else:
-                return Decoded(b"", truncated=truncated, failed=True)
+                return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
         except (zlib.error, brotli.error):
-            return Decoded(b"", truncated=truncated, failed=True)
+            return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
         if not complete:
-            if not truncated and len(data) < max_bytes:
+            if len(data) >= max_bytes:
+                # A compression bomb, or a body larger than the cap: either way, what
+                # was decoded is not the body.
+                return Decoded(b"", truncated=truncated, dropped=TOO_LARGE)
+            if not truncated:
                 # The stream ended before the compressed data did, though nothing cut it.
-                return Decoded(b"", truncated=truncated, failed=True)
+                return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
             truncated = True
     return Decoded(data, truncated=truncated)
 

@@ -387,8 +387,7 @@ class StreamAssembler:
         buffer = self._resp_body
         if buffer is None:
             buffer = self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
-        # Past the body limit nothing more is kept: the exchange is decided now, so an
-        # endless response (server-sent events, a log tail) does not hold its stream.
+        # Past the body limit nothing more is kept: decided now, not held (endless SSE).
         if _add_chunk(buffer, body, self._resp_length) or buffer.truncated:
             return self._finish()
         return None

@@ -132,6 +132,22 @@ class EventStream:
         self.thread.join(10)
 
 
+def assert_still_flowing(streams: list[EventStream]) -> None:
+    """The clients still get every event, in order, none lost or repeated."""
+    marks = [len(s.data) for s in streams]
+    wait_until(
+        lambda: all(
+            len(s.data) > mark + 4 * BODY_LIMIT_BYTES
+            for s, mark in zip(streams, marks, strict=True)
+        ),
+        what="the event streams still flowing",
+    )
+    for stream in streams:
+        assert stream.failed is None
+        received = stream.events()
+        assert received == [event(n) for n in range(len(received))]
+
+
 def test_endless_responses_do_not_hold_capture_from_other_traffic(
     redis_server, envoy_factory, ext_proc_factory
 ) -> None:
@@ -176,19 +192,7 @@ def test_endless_responses_do_not_hold_capture_from_other_traffic(
         # Envoy refused no capture stream.
         stats = httpx.get(f"{envoy.admin_url}/stats?filter=mockado_collector", timeout=5).text
         assert "upstream_rq_pending_overflow: 0" in stats, stats
-        # The clients still get every event, in order, none lost or repeated.
-        marks = [len(s.data) for s in streams]
-        wait_until(
-            lambda: all(
-                len(s.data) > mark + 4 * BODY_LIMIT_BYTES
-                for s, mark in zip(streams, marks, strict=True)
-            ),
-            what="the event streams still flowing",
-        )
-        for stream in streams:
-            assert stream.failed is None
-            received = stream.events()
-            assert received == [event(n) for n in range(len(received))]
+        assert_still_flowing(streams)
     counts, recent = skip_record(redis_server.url, collector["redis_queue"], host="events.test")
     assert counts == {"response_truncated": STREAMS}
     assert recent == ["response_truncated GET /events"]  # one entry per request

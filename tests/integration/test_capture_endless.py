@@ -148,8 +148,9 @@ def assert_still_flowing(streams: list[EventStream]) -> None:
         assert received == [event(n) for n in range(len(received))]
 
 
+@pytest.mark.parametrize("capture_mode", ["observability", "blocking"])
 def test_endless_responses_do_not_hold_capture_from_other_traffic(
-    redis_server, envoy_factory, ext_proc_factory
+    capture_mode, redis_server, envoy_factory, ext_proc_factory
 ) -> None:
     collector = collector_settings(redis_server.url, body_limit_bytes=BODY_LIMIT_BYTES)
     ext = ext_proc_factory(collector)
@@ -161,6 +162,7 @@ def test_endless_responses_do_not_hold_capture_from_other_traffic(
             upstream_port=port,
             ext_proc_port=ext.grpc_port,
             upstream_http2=False,
+            capture_mode=capture_mode,
         )
         streams = [EventStream(envoy.port) for _ in range(STREAMS)]
         for stream in streams:

@@ -10,12 +10,18 @@ Three rules keep memory bounded and the output safe:
   compressed body decodes as far as it goes. A body that cannot be decoded is
   dropped: raw compressed bytes are never kept.
 * ``is_textual`` tells text (kept) from binary (kept only with binary_bodies=base64).
+* A request body is kept only in a coding a stub can match
+  (``matchable_request_codings``).
+
+``Body`` is a captured body as the exchange holds it; ``media_type`` reads a
+Content-Type's bare media type.
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import brotli
 
@@ -76,6 +82,26 @@ class BodyBuffer:
 # Why a decoded body is not kept (core.exchange.BODY_DROP_REASONS).
 UNDECODABLE = "content_encoding"
 TOO_LARGE = "decoded_too_large"
+# The request codings WireMock undoes before it matches a body: a single gzip.
+_MATCHABLE_REQUEST_CODINGS = (["gzip"], ["x-gzip"])
+
+
+class Body(NamedTuple):
+    """A captured body, as the exchange holds it."""
+
+    body: bytes
+    truncated: bool
+    # Why the body was not kept (a BODY_DROP_REASONS value), "" when it was.
+    dropped: str
+    # Content codings were undone: the encoding headers no longer apply.
+    decoded: bool
+
+
+def matchable_request_codings(codings: list[str]) -> bool:
+    """Whether a stub can match a request body sent with ``codings`` (content_codings):
+    WireMock decodes a single gzip before matching, and nothing else (br, deflate, gzip
+    twice), so a matcher on the decoded body would never match such a request."""
+    return codings in _MATCHABLE_REQUEST_CODINGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,3 +235,20 @@ def is_textual(content_type: str, body: bytes) -> bool:
     if content_type.startswith("application/grpc"):
         return False
     return any(marker in content_type for marker in _TEXT_TYPE_MARKERS)
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare, lower-cased media type of a Content-Type value (as
+    ``HttpMessage.content_type`` reads it); a stream's few values are remembered."""
+    if not content_type:
+        return ""
+    found = _MEDIA_TYPES.get(content_type)
+    if found is None:
+        if len(_MEDIA_TYPES) >= _MEDIA_TYPE_CACHE_SIZE:
+            _MEDIA_TYPES.clear()
+        found = _MEDIA_TYPES[content_type] = content_type.split(";", 1)[0].strip().lower()
+    return found
+
+
+_MEDIA_TYPE_CACHE_SIZE = 256
+_MEDIA_TYPES: dict[str, str] = {}

@@ -163,3 +163,61 @@ def test_compression_bombs_cost_no_more_than_the_decompression_limit(
     assert ext.metric("collector_stubs_skipped_total", reason="response_decoded_too_large") == 6
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0
+
+
+ORDER = b'{"order":{"sku":"A-1","qty":2}}'
+# Request codings: WireMock undoes a single gzip before matching a body, nothing else.
+MATCHED = {
+    "/orders/gzip": ("gzip", gzip.compress(ORDER)),
+    "/orders/gzip-upper": ("GZIP", gzip.compress(ORDER)),
+    "/orders/x-gzip": ("x-gzip", gzip.compress(ORDER)),
+    "/orders/identity": ("identity", ORDER),
+}
+UNMATCHABLE = {
+    "/orders/br": ("br", brotli.compress(ORDER)),
+    "/orders/deflate": ("deflate", zlib.compress(ORDER)),
+    "/orders/deflate-raw": ("deflate", raw_deflate(ORDER)),
+    "/orders/gzip-twice": ("gzip, gzip", gzip.compress(gzip.compress(ORDER))),
+}
+CREATED = RawAnswer(201, (JSON,), b'{"id":7}')
+
+
+def test_a_compressed_request_body_gets_a_stub_only_when_wiremock_can_match_it(
+    redis_server, envoy_factory, ext_proc_factory, wiremock
+) -> None:
+    """A stub matching the decoded body of a br or deflate request would never match:
+    WireMock compares the bytes as sent. Such a request gets no stub, a counted
+    ``request_content_encoding`` skip, and the replayed client a clear miss."""
+    requests = MATCHED | UNMATCHABLE
+    collector = collector_settings(redis_server.url)
+    with raw_upstream(dict.fromkeys(requests, CREATED)) as port:
+        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
+
+        def post(port: int, path: str):
+            coding, body = requests[path]
+            headers = (JSON, ("Content-Encoding", coding))
+            return raw_request(port, "POST", path, headers=headers, body=body)
+
+        for path in requests:
+            reply = post(envoy.port, path)
+            assert (reply.status, reply.body) == (201, CREATED.body), path  # untouched
+        wait_until(
+            lambda: (
+                len(ext.captured()) == len(MATCHED)
+                and ext.metric("collector_stubs_skipped_total", reason="request_content_encoding")
+                == len(UNMATCHABLE)
+            ),
+            what="every request decided",
+            explain=lambda: counters(ext),
+        )
+    counts, recent = skip_record(redis_server.url, collector["redis_queue"])
+    assert counts == {"request_content_encoding": len(UNMATCHABLE)}
+    assert sorted(recent) == sorted(f"request_content_encoding POST {p}" for p in UNMATCHABLE)
+    import_into(wiremock, ext.captured())
+    for path in MATCHED:
+        served = post(wiremock.port, path)
+        assert (served.status, served.body) == (201, CREATED.body), path
+    for path in UNMATCHABLE:
+        assert post(wiremock.port, path).status == 404, path
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=20) == 0

@@ -82,6 +82,10 @@ class BodyBuffer:
 # Why a decoded body is not kept (core.exchange.BODY_DROP_REASONS).
 UNDECODABLE = "content_encoding"
 TOO_LARGE = "decoded_too_large"
+# More codings than this on one body are refused, not undone one by one: thousands of
+# "gzip" layers fit in a header and a small body, and each costs a decompression on the
+# event loop. curl refuses more than 5 as well (CVE-2022-32206).
+MAX_CODINGS = 5
 # The request codings WireMock undoes before it matches a body: a single gzip.
 _MATCHABLE_REQUEST_CODINGS = (["gzip"], ["x-gzip"])
 
@@ -137,6 +141,8 @@ def decode_content(
     truncated = input_truncated
     if not body:
         return Decoded(b"", truncated=truncated)
+    if len(codings) > MAX_CODINGS:
+        return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
     data = body
     for coding in reversed(codings):
         try:

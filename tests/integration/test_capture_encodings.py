@@ -4,10 +4,12 @@ ext-proc``, replayed by a real WireMock 3.13.2.
 Whatever the coding says, the client gets the upstream's bytes untouched. The capture
 decodes gzip (stacked, concatenated members, any case), deflate (zlib-wrapped or raw)
 and br, and the stub serves the decoded body; a body it cannot decode (zstd, an unknown
-coding, plain bytes said to be gzip, a cut or padded stream) gets no stub, a counted
-``response_content_encoding`` skip recorded for its host: never a wrongly decoded body,
-never the compressed bytes. A compression bomb costs no more than
-``collector.max_decompressed_bytes``.
+coding, plain bytes said to be gzip, a stream cut short or followed by garbage, more
+than 5 codings) gets no stub, a counted ``response_content_encoding`` skip recorded for
+its host: never a wrongly decoded body, never the compressed bytes. A compression bomb
+costs no more than ``collector.max_decompressed_bytes`` and is counted as
+``decoded_too_large``. A request body gets a stub only in a coding WireMock undoes
+before matching (a single gzip).
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ def raw_deflate(body: bytes) -> bytes:
     return compressor.compress(body) + compressor.flush()
 
 
+def layered(layers: int) -> bytes:
+    body = PLAIN
+    for _ in range(layers):
+        body = gzip.compress(body, 1)
+    return body
+
+
 GZ = gzip.compress(PLAIN)
 DECODED = {
     "/gzip": encoded("gzip", GZ),
@@ -70,6 +79,8 @@ UNDECODABLE = {
     "/gzip-trailing-garbage": encoded("gzip", GZ + b"<html>oops</html>"),
     "/br-said-gzip": encoded("gzip", brotli.compress(PLAIN)),
     "/stacked-once": encoded("gzip, gzip", GZ),
+    # Each layer a decompression on the collector's event loop: past 5, none is tried.
+    "/gzip-300-layers": encoded(", ".join(["gzip"] * 300), layered(300)),
 }
 
 

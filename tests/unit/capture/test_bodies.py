@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.capture.bodies import BodyBuffer, content_codings, decode_content, is_textual
+from ext_proc_server.capture.bodies import (
+    MAX_CODINGS,
+    BodyBuffer,
+    content_codings,
+    decode_content,
+    is_textual,
+)
 
 TEXT = b'{"name": "joana", "items": [' + b'"abcdefgh",' * 2000 + b'"end"]}'
 
@@ -215,3 +221,20 @@ def test_empty_body_with_coding_is_empty_not_failed():
 )
 def test_is_textual(content_type, body, expected):
     assert is_textual(content_type, body) is expected
+
+
+def test_more_codings_than_a_client_undoes_are_refused_not_decoded():
+    """Layers of gzip fit by the thousand in a header and a small body, each a
+    decompression on the event loop: past MAX_CODINGS (curl's own limit) the body is
+    not decoded at all."""
+    body = b'{"a":1}'
+    for _ in range(MAX_CODINGS):
+        body = gzip.compress(body)
+    out = decode_content(body, codings=["gzip"] * MAX_CODINGS, max_bytes=1 << 20)
+    assert (out.body, out.dropped) == (b'{"a":1}', "")
+    for layers in (MAX_CODINGS + 1, 2000):
+        body = b'{"a":1}'
+        for _ in range(layers):
+            body = gzip.compress(body, 1)
+        out = decode_content(body, codings=["gzip"] * layers, max_bytes=1 << 20)
+        assert (out.body, out.dropped) == (b"", "content_encoding")

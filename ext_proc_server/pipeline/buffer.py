@@ -22,8 +22,8 @@ Bounds and loss, decided once:
   flushed best effort for ``drain_timeout_s``; what is still held then is
   counted as ``reason="redis_error"``.
 * What is held is bounded twice: ``buffer_size`` exchanges and ``buffer_bytes``, their
-  bodies plus ``EXCHANGE_OVERHEAD_BYTES`` each (headers and objects); the first bound
-  hit drops.
+  bodies, headers, query and trailers plus ``EXCHANGE_OVERHEAD_BYTES`` each
+  (``held_size``); the first bound hit drops.
 
 Streams first: given a :class:`~ext_proc_server.core.stream_load.StreamLoad` (the
 servicer's count of streams in progress), the CPU stages pause while it is busy, so a

@@ -18,10 +18,10 @@ import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from ext_proc_server.capture import bodies
+from ext_proc_server.capture.bodies import Body, media_type
 from ext_proc_server.capture.body_limits import (
     BODY_LIMIT_MAX_BYTES,
     BODY_LIMIT_MIN_BYTES,
@@ -387,7 +387,8 @@ class StreamAssembler:
         buffer = self._resp_body
         if buffer is None:
             buffer = self._resp_body = bodies.BodyBuffer(limit_bytes=self._limit_bytes)
-        if _add_chunk(buffer, body, self._resp_length):
+        # Past the body limit nothing more is kept: decided now, not held (endless SSE).
+        if _add_chunk(buffer, body, self._resp_length) or buffer.truncated:
             return self._finish()
         return None
 
@@ -450,7 +451,7 @@ class StreamAssembler:
 
     def _finish(self) -> Finished:
         assert self._request_map is not None and self._response_map is not None
-        req_body = self._body(self._req_fields, self._req_body)
+        req_body = self._body(self._req_fields, self._req_body, request=True)
         # The response ended before the request did: the request body is partial.
         req_truncated = req_body.truncated or not self._req_done
         resp_body = self._body(self._resp_fields, self._resp_body)
@@ -459,7 +460,7 @@ class StreamAssembler:
         key = None
         if repeats is not None:
             flags, status = resp_body.truncated | (bool(resp_body.dropped) << 1), self.status or 0
-            content_type = _media_type(self._resp_fields.get("content-type"))
+            content_type = media_type(self._resp_fields.get("content-type"))
             key = repeats.key(
                 method=self.method,
                 host=repeats.destination(self.authority, namespace=self.namespace),
@@ -481,7 +482,7 @@ class StreamAssembler:
         return _pairs(self._request_map) if self._request_map is not None else ()
 
     def _exchange(
-        self, req_body: _Body, req_truncated: bool, resp_body: _Body, query: Pairs
+        self, req_body: Body, req_truncated: bool, resp_body: Body, query: Pairs
     ) -> Exchange:
         """The new exchange."""
         assert self._request_map is not None and self._response_map is not None
@@ -520,16 +521,20 @@ class StreamAssembler:
             captured_at_s=self.captured_at_s,
         )
 
-    def _body(self, fields: dict[str, str], buffer: bodies.BodyBuffer | None) -> _Body:
+    def _body(
+        self, fields: dict[str, str], buffer: bodies.BodyBuffer | None, *, request: bool = False
+    ) -> Body:
         """A body with its encodings undone and binary handled."""
         if buffer is None or buffer.size == 0:
-            return _Body(b"", bool(buffer and buffer.truncated), "", False)
+            return Body(b"", bool(buffer and buffer.truncated), "", False)
         body = buffer.value()
         truncated = buffer.truncated
         encoding = fields.get("content-encoding")
         if not encoding and self._config.binary_bodies != "skip":
-            return _Body(body, truncated, "", False)  # most bodies: nothing to undo or test
+            return Body(body, truncated, "", False)  # most bodies: nothing to undo or test
         codings = bodies.content_codings(encoding) if encoding else []
+        if request and codings and not bodies.matchable_request_codings(codings):
+            return Body(b"", truncated, bodies.UNDECODABLE, True)
         if codings:
             decoded = bodies.decode_content(
                 body,
@@ -537,43 +542,17 @@ class StreamAssembler:
                 max_bytes=self._config.max_decompressed_bytes,
                 input_truncated=truncated,
             )
-            if decoded.failed:
-                return _Body(b"", truncated, "content_encoding", True)
+            if decoded.dropped:
+                return Body(b"", truncated, decoded.dropped, True)
             body, truncated = decoded.body, decoded.truncated
         if self._config.binary_bodies == "skip" and not bodies.is_textual(
-            _media_type(fields.get("content-type")), body
+            media_type(fields.get("content-type")), body
         ):
-            return _Body(b"", truncated, "binary_skipped", bool(codings))
-        return _Body(body, truncated, "", bool(codings))
+            return Body(b"", truncated, "binary_skipped", bool(codings))
+        return Body(body, truncated, "", bool(codings))
 
 
-class _Body(NamedTuple):
-    body: bytes
-    truncated: bool
-    # Why the body was not kept (a BODY_DROP_REASONS value), "" when it was.
-    dropped: str
-    # Content codings were undone: the encoding headers no longer apply.
-    decoded: bool
-
-
-def _media_type(content_type: str | None) -> str:
-    """The bare, lower-cased media type of a Content-Type value (as
-    ``HttpMessage.content_type`` reads it); a stream's few values are remembered."""
-    if not content_type:
-        return ""
-    found = _MEDIA_TYPES.get(content_type)
-    if found is None:
-        if len(_MEDIA_TYPES) >= _MEDIA_TYPE_CACHE_SIZE:
-            _MEDIA_TYPES.clear()
-        found = _MEDIA_TYPES[content_type] = content_type.split(";", 1)[0].strip().lower()
-    return found
-
-
-_MEDIA_TYPE_CACHE_SIZE = 256
-_MEDIA_TYPES: dict[str, str] = {}
-
-
-def _without_encoding(headers: Pairs, body: _Body) -> Pairs:
+def _without_encoding(headers: Pairs, body: Body) -> Pairs:
     if not body.decoded:
         return headers
     return tuple(pair for pair in headers if pair[0] not in _ENCODING_HEADERS)

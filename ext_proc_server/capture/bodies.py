@@ -6,15 +6,22 @@ Three rules keep memory bounded and the output safe:
   remembers that more came (``truncated``).
 * ``decode_content`` decodes gzip, deflate (zlib-wrapped or raw) and brotli with a
   hard cap on the decoded size, so a compression bomb costs at most
-  ``max_bytes`` of memory. A truncated compressed body decodes as far as it goes.
-  A body that cannot be decoded is dropped: raw compressed bytes are never kept.
+  ``max_bytes`` of memory; a body that decodes past it is not kept. A truncated
+  compressed body decodes as far as it goes. A body that cannot be decoded is
+  dropped: raw compressed bytes are never kept.
 * ``is_textual`` tells text (kept) from binary (kept only with binary_bodies=base64).
+* A request body is kept only in a coding a stub can match
+  (``matchable_request_codings``).
+
+``Body`` is a captured body as the exchange holds it; ``media_type`` reads a
+Content-Type's bare media type.
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import brotli
 
@@ -72,13 +79,43 @@ class BodyBuffer:
         return b"".join(self._chunks)
 
 
+# Why a decoded body is not kept (core.exchange.BODY_DROP_REASONS).
+UNDECODABLE = "content_encoding"
+TOO_LARGE = "decoded_too_large"
+# More codings than this on one body are refused, not undone one by one: thousands of
+# "gzip" layers fit in a header and a small body, and each costs a decompression on the
+# event loop. curl refuses more than 5 as well (CVE-2022-32206).
+MAX_CODINGS = 5
+# The request codings WireMock undoes before it matches a body: a single gzip.
+_MATCHABLE_REQUEST_CODINGS = (["gzip"], ["x-gzip"])
+
+
+class Body(NamedTuple):
+    """A captured body, as the exchange holds it."""
+
+    body: bytes
+    truncated: bool
+    # Why the body was not kept (a BODY_DROP_REASONS value), "" when it was.
+    dropped: str
+    # Content codings were undone: the encoding headers no longer apply.
+    decoded: bool
+
+
+def matchable_request_codings(codings: list[str]) -> bool:
+    """Whether a stub can match a request body sent with ``codings`` (content_codings):
+    WireMock decodes a single gzip before matching, and nothing else (br, deflate, gzip
+    twice), so a matcher on the decoded body would never match such a request."""
+    return codings in _MATCHABLE_REQUEST_CODINGS
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     body: bytes
-    # The decoded body stops early: the input was truncated or the decoded size hit the cap.
+    # The decoded body stops early: the compressed input was truncated.
     truncated: bool = False
-    # Decoding failed (unknown encoding, corrupt data): the body must not be kept.
-    failed: bool = False
+    # Why the body must not be kept ("" when it may): a coding that is unknown or failed
+    # (UNDECODABLE), or a decoded size past the cap (TOO_LARGE).
+    dropped: str = ""
 
 
 def content_codings(header_value: str | None) -> list[str]:
@@ -104,6 +141,8 @@ def decode_content(
     truncated = input_truncated
     if not body:
         return Decoded(b"", truncated=truncated)
+    if len(codings) > MAX_CODINGS:
+        return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
     data = body
     for coding in reversed(codings):
         try:
@@ -116,13 +155,17 @@ def decode_content(
             elif coding == "br":
                 data, complete = _unbrotli(data, max_bytes=max_bytes)
             else:
-                return Decoded(b"", truncated=truncated, failed=True)
+                return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
         except (zlib.error, brotli.error):
-            return Decoded(b"", truncated=truncated, failed=True)
+            return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
         if not complete:
-            if not truncated and len(data) < max_bytes:
+            if len(data) >= max_bytes:
+                # A compression bomb, or a body larger than the cap: either way, what
+                # was decoded is not the body.
+                return Decoded(b"", truncated=truncated, dropped=TOO_LARGE)
+            if not truncated:
                 # The stream ended before the compressed data did, though nothing cut it.
-                return Decoded(b"", truncated=truncated, failed=True)
+                return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
             truncated = True
     return Decoded(data, truncated=truncated)
 
@@ -198,3 +241,20 @@ def is_textual(content_type: str, body: bytes) -> bool:
     if content_type.startswith("application/grpc"):
         return False
     return any(marker in content_type for marker in _TEXT_TYPE_MARKERS)
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare, lower-cased media type of a Content-Type value (as
+    ``HttpMessage.content_type`` reads it); a stream's few values are remembered."""
+    if not content_type:
+        return ""
+    found = _MEDIA_TYPES.get(content_type)
+    if found is None:
+        if len(_MEDIA_TYPES) >= _MEDIA_TYPE_CACHE_SIZE:
+            _MEDIA_TYPES.clear()
+        found = _MEDIA_TYPES[content_type] = content_type.split(";", 1)[0].strip().lower()
+    return found
+
+
+_MEDIA_TYPE_CACHE_SIZE = 256
+_MEDIA_TYPES: dict[str, str] = {}

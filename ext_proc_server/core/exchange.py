@@ -37,6 +37,7 @@ BODY_DROP_REASONS = (
     "charset_mismatch",  # bytes that are not valid in the declared charset
     "charset_unencodable",  # sanitized text its charset cannot write (a lone surrogate)
     "content_encoding",  # still compressed, or a content-encoding that failed to decode
+    "decoded_too_large",  # decoding passed collector.max_decompressed_bytes (a bomb)
     "sanitize_error",  # the sanitizer failed on it
     "unknown",  # dropped for a reason this version does not know (an older record)
 )

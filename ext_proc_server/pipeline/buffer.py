@@ -22,8 +22,8 @@ Bounds and loss, decided once:
   flushed best effort for ``drain_timeout_s``; what is still held then is
   counted as ``reason="redis_error"``.
 * What is held is bounded twice: ``buffer_size`` exchanges and ``buffer_bytes``, their
-  bodies plus ``EXCHANGE_OVERHEAD_BYTES`` each (headers and objects); the first bound
-  hit drops.
+  bodies, headers, query and trailers plus ``EXCHANGE_OVERHEAD_BYTES`` each
+  (``held_size``); the first bound hit drops.
 
 Streams first: given a :class:`~ext_proc_server.core.stream_load.StreamLoad` (the
 servicer's count of streams in progress), the CPU stages pause while it is busy, so a
@@ -42,13 +42,14 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable
+from itertools import chain
 
 from redis.exceptions import RedisError
 
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import QueueError
-from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.core.exchange import Exchange, Pairs
 from ext_proc_server.core.queue_entries import QueueEntry
 from ext_proc_server.core.stream_load import StreamLoad
 from ext_proc_server.core.tasks import cancel_and_wait
@@ -70,10 +71,11 @@ PAUSE_CHECK_EVERY_S = 0.01
 # process: no pause, for IDLE_STREAMS_S (a check costs PAUSE_CHECK_EVERY_S).
 LOOP_BUSY_SHARE = 0.25
 IDLE_STREAMS_S = 0.1
-# What one held exchange costs besides its bodies (headers, attributes, the objects),
-# for ``buffer_bytes``: 1.6 KiB measured (tracemalloc) for a bench exchange with six
-# request headers; real requests carry more.
+# What one held exchange costs besides its bodies and its header, query and trailer
+# pairs (the exchange, its two messages and their objects), for ``buffer_bytes``.
 EXCHANGE_OVERHEAD_BYTES = 3 * 1024
+# What one (name, value) pair costs besides its text: a tuple and two str objects.
+PAIR_OVERHEAD_BYTES = 160
 
 _dropped = metrics.COLLECTOR_DROPPED
 
@@ -89,6 +91,8 @@ class CapturePipeline:
         self._stages = stages
         self._load = load
         self._buffer: deque[Exchange] = deque()
+        # What each buffered exchange counts against buffer_bytes (held_size), in order.
+        self._sizes: deque[int] = deque()
         self._in_flight = 0
         self._held_bytes = 0
         # Until then (time.monotonic), the streams in progress were seen idle: no pause.
@@ -143,6 +147,7 @@ class CapturePipeline:
             return False
         self._held_bytes += size
         self._buffer.append(exchange)
+        self._sizes.append(size)
         metrics.COLLECTOR_QUEUE_SIZE.set(self.held)
         if not self._wakeup.is_set():
             self._wakeup.set()
@@ -176,6 +181,7 @@ class CapturePipeline:
         if lost:
             log.warning("shutdown: %d captures not flushed to Redis", lost)
         self._buffer.clear()
+        self._sizes.clear()
         self._in_flight = 0
         self._held_bytes = 0
         if self._loop_demand is not None:
@@ -186,9 +192,10 @@ class CapturePipeline:
 
     async def _worker(self) -> None:
         while True:
-            batch = await self._take_batch()
-            if batch is None:
+            taken = await self._take_batch()
+            if taken is None:
                 return
+            batch, batch_bytes = taken
             self._in_flight += len(batch)
             try:
                 fresh = await self._skip_repeats(batch)
@@ -205,10 +212,11 @@ class CapturePipeline:
                 log.exception("pipeline: batch of %d failed", len(batch))
             finally:
                 self._in_flight -= len(batch)
-                self._held_bytes -= sum(map(held_size, batch))
+                self._held_bytes -= batch_bytes
                 metrics.COLLECTOR_QUEUE_SIZE.set(self.held)
 
-    async def _take_batch(self) -> list[Exchange] | None:
+    async def _take_batch(self) -> tuple[list[Exchange], int] | None:
+        """The next batch and what it counts against buffer_bytes; None once stopped."""
         while not self._buffer:
             if self._stopping:
                 return None
@@ -218,8 +226,10 @@ class CapturePipeline:
             # Let a batch fill for a moment: fewer, larger Redis round trips.
             await asyncio.sleep(self._flush_interval_s)
         take = min(self._batch_size, len(self._buffer))
+        if not take:
+            return await self._take_batch()
         batch = [self._buffer.popleft() for _ in range(take)]
-        return batch or await self._take_batch()
+        return batch, sum(self._sizes.popleft() for _ in range(take))
 
     async def _skip_repeats(self, batch: list[Exchange]) -> list[tuple[Exchange, RepeatKey | None]]:
         """The fast path for exchanges the streams could not decide: the in-process LRU
@@ -431,8 +441,21 @@ class CapturePipeline:
 
 
 def held_size(exchange: Exchange) -> int:
-    """What one held exchange counts against ``buffer_bytes``: its bodies, plus
+    """What one held exchange counts against ``buffer_bytes``: its bodies, its path, its
+    header, query and trailer pairs (their text plus PAIR_OVERHEAD_BYTES each), plus
     EXCHANGE_OVERHEAD_BYTES."""
-    response = exchange.response
-    bodies = len(exchange.request.body) + (len(response.body) if response is not None else 0)
-    return bodies + EXCHANGE_OVERHEAD_BYTES
+    request, response = exchange.request, exchange.response
+    size = EXCHANGE_OVERHEAD_BYTES + len(request.body) + len(request.path)
+    size += _pairs_size(request.headers) + _pairs_size(request.query)
+    if request.trailers:
+        size += _pairs_size(request.trailers)
+    if response is not None:
+        size += len(response.body) + _pairs_size(response.headers)
+        if response.trailers:
+            size += _pairs_size(response.trailers)
+    return size
+
+
+def _pairs_size(pairs: Pairs) -> int:
+    """The text of ``pairs`` plus PAIR_OVERHEAD_BYTES each (the tuple and its two str)."""
+    return len("".join(chain.from_iterable(pairs))) + PAIR_OVERHEAD_BYTES * len(pairs)

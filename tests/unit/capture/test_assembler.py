@@ -1,7 +1,9 @@
 import gzip
 import itertools
+import zlib
 from urllib.parse import parse_qsl
 
+import brotli
 import pytest
 from google.protobuf import struct_pb2
 
@@ -362,15 +364,36 @@ def test_content_length_counts_bytes_past_the_body_limit():
     big = b"x" * 3000
     done = run(
         [
-            req_headers(method="GET", eos=True),
-            resp_headers(extra=(("content-type", "text/plain"), ("content-length", "3000"))),
-            resp_body(big[:2000]),
-            resp_body(big[2000:]),
+            req_headers(extra=(("content-type", "text/plain"), ("content-length", "3000"))),
+            req_body(big[:2000]),
+            req_body(big[2000:]),
+            resp_headers(eos=True),
         ],
         config=cfg,
         meta=StreamMeta(body_limit_bytes=1024),
     )
-    assert done.exchange.response.body == big[:1024] and done.exchange.response.body_truncated
+    assert done.exchange.request.body == big[:1024] and done.exchange.request.body_truncated
+
+
+@pytest.mark.parametrize("content_length", [None, "1000000"])
+def test_a_response_past_the_body_limit_is_decided_at_once(content_length):
+    """An endless response (server-sent events, a log tail) or a long download ends its
+    stream as soon as nothing more of it is kept, not when it ends."""
+    cfg = CollectorConfig(body_limit_bytes=1024)
+    extra = [("content-type", "text/event-stream")]
+    if content_length:
+        extra.append(("content-length", content_length))
+    asm = make(config=cfg, meta=StreamMeta(body_limit_bytes=1024))
+    assert dispatch(asm, req_headers(method="GET", eos=True)) is None
+    assert dispatch(asm, resp_headers(extra=tuple(extra))) is None
+    event = b"data: " + b"e" * 248 + b"\n\n"  # 256 bytes
+    results = [dispatch(asm, resp_body(event)) for _ in range(5)]
+    assert results[:4] == [None] * 4  # 1,024 bytes kept, none past them yet
+    done = results[4]
+    assert done is not None and done.exchange is not None
+    response = done.exchange.response
+    assert response.body_truncated and len(response.body) == 1024
+    assert skip_reason(done.exchange) == "response_truncated"
 
 
 def test_empty_end_of_stream_chunk_after_content_length_is_accepted():
@@ -500,3 +523,35 @@ def test_a_header_value_that_is_not_utf8_is_left_out_and_marked(name, side):
     assert skip_reason(exchange) == f"{side}_header_undecodable"
     record = repr(exchange.to_record())
     assert "caf" not in record and "\\xe9" not in record and "\\ufffd" not in record
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode", "kept"),
+    [
+        ("gzip", gzip.compress, True),
+        ("X-GZIP", gzip.compress, True),
+        ("identity", lambda d: d, True),
+        ("br", brotli.compress, False),
+        ("deflate", zlib.compress, False),
+        ("gzip, gzip", lambda d: gzip.compress(gzip.compress(d)), False),
+    ],
+)
+def test_a_request_body_is_kept_only_in_a_coding_a_stub_can_match(coding, encode, kept):
+    """WireMock undoes a single gzip of a request body before matching, nothing else: a
+    matcher on the decoded body of any other coding would never match the request."""
+    payload = b'{"order":{"sku":"A-1","qty":2}}'
+    done = run(
+        [
+            req_headers(extra=(("content-encoding", coding),)),
+            req_body(encode(payload), eos=True),
+            resp_headers(eos=True),
+        ]
+    )
+    request = done.exchange.request
+    assert request.header("content-encoding") is None or coding == "identity"
+    if kept:
+        assert (request.body, request.body_dropped) == (payload, False)
+        assert skip_reason(done.exchange) == ""
+    else:
+        assert (request.body, request.body_drop_reason) == (b"", "content_encoding")
+        assert skip_reason(done.exchange) == "request_content_encoding"

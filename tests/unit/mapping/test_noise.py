@@ -182,6 +182,14 @@ def test_form_body_fields() -> None:
         ({"body": "ação".encode("latin-1")}, "binary"),
         (
             {"body": b"--b\r\n", "headers": (("content-type", "multipart/form-data; boundary=b"),)},
+            "multipart",
+        ),
+        (
+            {"body": b"--b\r\n", "headers": (("content-type", "multipart/form-data"),)},
+            "opaque",
+        ),
+        (
+            {"body": b"--b\r\n\xff", "headers": (("content-type", "multipart/mixed; boundary=b"),)},
             "opaque",
         ),
         ({"body": b""}, "none"),

@@ -89,7 +89,8 @@ def test_basic_request_and_metadata() -> None:
         "b": {"hasExactly": [{"equalTo": "2"}]},
     }
     assert "headers" not in request
-    assert "bodyPatterns" not in request
+    # No body: a request that sends one is another request.
+    assert request["bodyPatterns"] == [{"absent": True}]
     meta = mapping["metadata"]["mockado"]
     assert meta["namespace"] == "shop"
     assert meta["workload"] == "web"

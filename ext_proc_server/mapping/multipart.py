@@ -1,0 +1,46 @@
+"""A multipart request body, matched whatever boundary the next call draws.
+
+A client draws a new boundary for every call, so the recorded bytes never come again;
+what must come again is everything between the boundaries. The body is kept as the
+text between its boundaries, and its matcher is a regex in which the first boundary is
+any boundary (RFC 2046: 1 to 70 of its characters) and every later one the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# RFC 2046 "bchars": what a boundary may hold (a space, but not last).
+_BOUNDARY_CHARS = r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]"
+
+
+def boundary_of(content_type: str) -> str:
+    """The ``boundary`` parameter of a multipart Content-Type header, or ""."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "boundary":
+            return value.strip().strip('"')
+    return ""
+
+
+def split_at_boundary(text: str, boundary: str) -> tuple[str, ...]:
+    """The text between the occurrences of ``boundary`` in a body (at least two parts), or
+    () when the body holds no delimiter line of it."""
+    if not boundary or f"--{boundary}" not in text:
+        return ()
+    return tuple(text.split(boundary))
+
+
+def body_regex(parts: tuple[str, ...], part_regex: Callable[[str], str]) -> str:
+    """The Java regex of a body whose ``parts`` sat between boundaries: ``part_regex``
+    gives each part's; the first boundary is any, every later one the same."""
+    first, *rest = parts
+    return "(?s)" + part_regex(first) + f"({_BOUNDARY_CHARS})" + r"\1".join(map(part_regex, rest))
+
+
+def content_type_regex(content_type: str, escape: Callable[[str], str]) -> str:
+    """The Java regex of a multipart Content-Type header with any boundary in place of the
+    recorded one (``escape``: a literal's regex)."""
+    boundary = boundary_of(content_type)
+    before, _, after = content_type.partition(boundary)
+    return "(?i)" + escape(before) + _BOUNDARY_CHARS + escape(after)

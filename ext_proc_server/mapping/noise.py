@@ -36,13 +36,16 @@ from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
-    NonFiniteNumber,
     Redacted,
+    RepeatedKey,
+    TextOnlyJson,
     TreeWalk,
+    json_pointer_token,
     json_redactions,
     no_placeholder_start,
     parse_json,
     parse_json_exactly,
+    repeats_a_key,
 )
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
 
@@ -163,8 +166,7 @@ class NormalizedBody:
     # without its boundary, or redacted at unknown places).
     kind: BodyKind
     # json: a tree of dict/list/scalars/Hole/Template; form: pairs; text: str or Template;
-    # binary: the bytes in base64; multipart: the text between its boundaries, each
-    # normalized as a string.
+    # binary: the bytes in base64; multipart: the normalized texts between its boundaries.
     value: Any = None
     # json: False when every float in ``value`` is written by json without an exponent
     # (dedup's canonical text is then orjson's, several times cheaper).
@@ -193,8 +195,7 @@ class NormalizedRequest:
     varied: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
     # The port the stub matches (core.hosts.matched_port: 80 when none, 0: any).
     port: int = 0
-    # The Content-Type a request with a body sent, as sent ("" when none or no body): a
-    # server reads the body by it (and refuses one it does not take, 415).
+    # A request body's Content-Type as sent ("" for none): a server reads the body by it.
     content_type: str = ""
 
     @property
@@ -203,10 +204,6 @@ class NormalizedRequest:
             if not isinstance(segment, str):
                 return False
         return True
-
-
-def json_pointer_token(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 class NoiseNormalizer:
@@ -393,20 +390,21 @@ class NoiseNormalizer:
                 if blind:
                     return NormalizedBody("opaque")
                 try:
-                    return self._json_body(parsed, text, fields, json_redactions(redactions, part))
-                except NonFiniteNumber:
-                    # A number past a double (1e400): WireMock's JSON matcher cannot hold
-                    # it, so the body is matched as its exact text, as NaN is.
+                    redacted = json_redactions(redactions, part)
+                    return self._json_body(parsed, text, fields, redacted, part == "request")
+                except TextOnlyJson:
+                    # A number past a double (1e400) or a key given twice (json_tree): the
+                    # body is matched as its exact text, as NaN is.
                     pass
         if blind:
             return NormalizedBody("opaque")
         return NormalizedBody("text", self.normalize_string(text))
 
     def _json_body(
-        self, parsed: Any, text: str, fields: frozenset[str], redacted: Redacted
+        self, parsed: Any, text: str, fields: frozenset[str], redacted: Redacted, request: bool
     ) -> NormalizedBody:
-        """The normalized tree of a parsed JSON document. Raises NonFiniteNumber for a number
-        past a double."""
+        """The normalized tree of a parsed JSON document. Raises TextOnlyJson for a number
+        past a double, or in a ``request`` for a key given twice."""
         walk = TreeWalk()
         value = self._json_tree(parsed, walk, fields, redacted)
         if walk.exponent_floats:
@@ -414,6 +412,8 @@ class NoiseNormalizer:
             # with an exponent): json's reading instead, which keeps it exact.
             walk = TreeWalk()
             value = self._json_tree(parse_json_exactly(text), walk, fields, redacted)
+        if request and repeats_a_key(text, walk.keys):
+            raise RepeatedKey
         facts = walk.facts() if no_placeholder_start(text) else None
         return NormalizedBody("json", value, walk.exponent_floats, facts)
 
@@ -444,6 +444,7 @@ class NoiseNormalizer:
         if isinstance(node, dict):
             mark = walk.holes
             walk.leaves += len(node) - 1
+            walk.keys += len(node)
             out = {}
             for key, value in node.items():
                 child = f"{pointer}/{json_pointer_token(key)}"
@@ -482,6 +483,7 @@ class NoiseNormalizer:
             # TreeWalk's counts inline (its array() and ended() are calls): per object,
             # not per leaf.
             walk.leaves += len(node) - 1
+            walk.keys += len(node)
             out = None  # the copy, made at the first value that changes
             for key, value in node.items():
                 role = keys.get(key)

@@ -10,7 +10,9 @@ clear miss, never the recording:
 * a body where the recording had none (``POST /search`` with a filter);
 * the same bytes under another Content-Type (a server refuses one it does not take, 415,
   or reads the body otherwise);
-* another multipart body: only the boundary, a new one every call, is free.
+* another multipart body: only the boundary, a new one every call, is free;
+* a JSON body that gives a key twice: servers read it apart (the first value, the last,
+  or a 400), WireMock reads the last; only the recorded text answers.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ ANSWERS = {
     "/orders": RawAnswer(201, (JSON,), b'{"order":"o-1","status":"created"}'),
     "/uploads": RawAnswer(201, (JSON,), b'{"rows":2}'),
     "/imports": RawAnswer(202, (JSON,), b'{"import":"i-9"}'),
+    # As serde or gson answer a key given twice.
+    "/transfers": RawAnswer(400, (JSON,), b'{"error":"duplicate field amount"}'),
 }
+TWICE = b'{"amount":100,"to":"acct-9","amount":1}'
 # A multipart body that does not name its boundary: no matcher tells it from another.
 UNBOUNDED = (("Content-Type", "multipart/form-data"),)
 SKIPPED = {"/imports": "request_body_unmatchable"}
@@ -65,6 +70,7 @@ RECORDED = [
     ("POST", "/orders", (JSON,), b'{"sku":"A-1","qty":2}'),
     ("POST", "/uploads", (UPLOAD[0],), UPLOAD[1]),
     ("POST", "/imports", UNBOUNDED, UPLOAD[1]),
+    ("POST", "/transfers", (JSON,), TWICE),
 ]
 
 
@@ -230,3 +236,17 @@ def test_a_multipart_body_without_its_boundary_gets_a_clear_miss(loaded, wiremoc
     for header, body in (UPLOAD, _multipart("----formdata-90c2b6e1", b"other,file\n")):
         reply = _replay(wiremock.port, "POST", "/imports", (header,), body)
         assert _answered(reply, "/imports") is False
+
+
+@pytest.mark.parametrize(
+    ("body", "answered"),
+    [
+        (TWICE, True),
+        (b'{"amount":1,"to":"acct-9"}', False),  # what WireMock's JSON matcher reads
+        (b'{"to":"acct-9","amount":100,"amount":1}', False),
+        (b'{"amount":100,"to":"acct-9"}', False),
+    ],
+)
+def test_a_key_given_twice_answers_only_its_own_text(loaded, wiremock, body, answered) -> None:
+    reply = _replay(wiremock.port, "POST", "/transfers", (JSON,), body)
+    assert _answered(reply, "/transfers") is answered

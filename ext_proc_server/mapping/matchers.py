@@ -31,8 +31,10 @@ _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
 _EMPTY_AMONG_REPEATS = {"matches": "^$"}
 # Values a matcher takes as they are (given no string starts with "${").
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+# "any": any value, but the field sent (``ignore-element`` also took it absent, and a
+# canary that leaves out a card or an idempotency key got the answer of one that sent it).
 _JSON_PLACEHOLDER = {
-    "any": "${json-unit.ignore-element}",
+    "any": "${json-unit.ignore}",
     "string": "${json-unit.any-string}",
     "number": "${json-unit.any-number}",
 }
@@ -90,7 +92,7 @@ def _body_matchers(body: NormalizedBody) -> tuple[dict[str, Any], int]:
             # What JsonWalk would give, from what the normalizer saw: only the objects and
             # arrays with a hole below are rebuilt.
             expected = _with_placeholders(body.value, facts.changed)
-            weight = 2 * (facts.leaves - facts.holes) + facts.holes - facts.any_holes
+            weight = 2 * (facts.leaves - facts.holes) + facts.holes
             has_array = facts.has_array
         patterns: list[dict[str, Any]] = [{"equalToJson": expected, "ignoreExtraElements": True}]
         if has_array:
@@ -319,8 +321,8 @@ def _with_placeholders(node: Any, changed: AbstractSet[int]) -> Any:
 class JsonWalk:
     """One pass over a normalized JSON tree: the expected value of ``equalToJson``
     (holes and templates as json-unit placeholders), the summed leaf weights (2 per
-    exact value, 1 per typed or partial one, 0 for an "any" hole) and whether it
-    holds an array."""
+    exact value, 1 per hole or template: each must be there) and whether it holds an
+    array."""
 
     __slots__ = ("has_array", "weight")
 
@@ -358,8 +360,7 @@ class JsonWalk:
             expected = self.expected
             return [expected(v) for v in node]
         if isinstance(node, Hole):
-            if node.kind != "any":
-                self.weight += 1
+            self.weight += 1
             return _JSON_PLACEHOLDER[node.kind]
         if isinstance(node, Template):
             self.weight += 1

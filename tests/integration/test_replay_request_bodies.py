@@ -12,7 +12,9 @@ clear miss, never the recording:
   or reads the body otherwise);
 * another multipart body: only the boundary, a new one every call, is free;
 * a JSON body that gives a key twice: servers read it apart (the first value, the last,
-  or a 400), WireMock reads the last; only the recorded text answers.
+  or a 400), WireMock reads the last; only the recorded text answers;
+* a JSON body without a field whose value is sanitized or noise (a card number, an
+  idempotency key): any value answers, none does not.
 """
 
 from __future__ import annotations
@@ -54,8 +56,10 @@ ANSWERS = {
     "/imports": RawAnswer(202, (JSON,), b'{"import":"i-9"}'),
     # As serde or gson answer a key given twice.
     "/transfers": RawAnswer(400, (JSON,), b'{"error":"duplicate field amount"}'),
+    "/payments": RawAnswer(201, (JSON,), b'{"payment":"p-1","status":"captured"}'),
 }
 TWICE = b'{"amount":100,"to":"acct-9","amount":1}'
+PAYMENT = b'{"amount":10,"card":"4111 1111 1111 1111","idempotency_key":"k-7f3a"}'
 # A multipart body that does not name its boundary: no matcher tells it from another.
 UNBOUNDED = (("Content-Type", "multipart/form-data"),)
 SKIPPED = {"/imports": "request_body_unmatchable"}
@@ -71,6 +75,7 @@ RECORDED = [
     ("POST", "/uploads", (UPLOAD[0],), UPLOAD[1]),
     ("POST", "/imports", UNBOUNDED, UPLOAD[1]),
     ("POST", "/transfers", (JSON,), TWICE),
+    ("POST", "/payments", (JSON,), PAYMENT),
 ]
 
 
@@ -250,3 +255,20 @@ def test_a_multipart_body_without_its_boundary_gets_a_clear_miss(loaded, wiremoc
 def test_a_key_given_twice_answers_only_its_own_text(loaded, wiremock, body, answered) -> None:
     reply = _replay(wiremock.port, "POST", "/transfers", (JSON,), body)
     assert _answered(reply, "/transfers") is answered
+
+
+@pytest.mark.parametrize(
+    ("body", "answered"),
+    [
+        (PAYMENT, True),
+        (b'{"amount":10,"card":"5555 4444 3333 2222","idempotency_key":"k-0b21"}', True),
+        (b'{"amount":10,"idempotency_key":"k-0b21"}', False),  # no card: refused upstream
+        (b'{"amount":10,"card":"5555 4444 3333 2222"}', False),  # no idempotency key
+        (b'{"amount":11,"card":"5555 4444 3333 2222","idempotency_key":"k-0b21"}', False),
+    ],
+)
+def test_a_sanitized_or_noise_field_takes_any_value_but_must_be_sent(
+    loaded, wiremock, body: bytes, answered: bool
+) -> None:
+    reply = _replay(wiremock.port, "POST", "/payments", (JSON,), body)
+    assert _answered(reply, "/payments") is answered

@@ -45,6 +45,8 @@ def _multipart(boundary: str, csv: bytes, *, extra: bytes = b"") -> tuple[tuple[
 
 STOCK = b"sku,qty\nA-1,3\nB-2,5\n"
 UPLOAD = _multipart("----formdata-7d1f0a2c", STOCK)
+CONTACTS = b"email,plan\nmaria.silva@example.com,gold\n"
+CONTACTS_UPLOAD = _multipart("----formdata-5e0c11aa", CONTACTS)
 ANSWERS = {
     "/carts/lookup": RawAnswer(200, (JSON,), b'{"items":[{"id":101,"name":"caneca"}]}'),
     "/docs/7": RawAnswer(200, (JSON,), b'{"a":["y"]}'),
@@ -54,6 +56,7 @@ ANSWERS = {
     "/orders": RawAnswer(201, (JSON,), b'{"order":"o-1","status":"created"}'),
     "/uploads": RawAnswer(201, (JSON,), b'{"rows":2}'),
     "/imports": RawAnswer(202, (JSON,), b'{"import":"i-9"}'),
+    "/contacts/import": RawAnswer(201, (JSON,), b'{"imported":1}'),
     # As serde or gson answer a key given twice.
     "/transfers": RawAnswer(400, (JSON,), b'{"error":"duplicate field amount"}'),
     "/payments": RawAnswer(201, (JSON,), b'{"payment":"p-1","status":"captured"}'),
@@ -74,6 +77,7 @@ RECORDED = [
     ("POST", "/orders", (JSON,), b'{"sku":"A-1","qty":2}'),
     ("POST", "/uploads", (UPLOAD[0],), UPLOAD[1]),
     ("POST", "/imports", UNBOUNDED, UPLOAD[1]),
+    ("POST", "/contacts/import", (CONTACTS_UPLOAD[0],), CONTACTS_UPLOAD[1]),
     ("POST", "/transfers", (JSON,), TWICE),
     ("POST", "/payments", (JSON,), PAYMENT),
 ]
@@ -272,3 +276,20 @@ def test_a_sanitized_or_noise_field_takes_any_value_but_must_be_sent(
 ) -> None:
     reply = _replay(wiremock.port, "POST", "/payments", (JSON,), body)
     assert _answered(reply, "/payments") is answered
+
+
+@pytest.mark.parametrize(
+    ("csv", "answered"),
+    [
+        (CONTACTS, True),
+        (b"email,plan\njoao.souza@example.org,gold\n", True),  # its own person, sanitized
+        (b"email,plan\njoao.souza@example.org,free\n", False),
+        (b"email,plan\njoao.souza@example.org,gold\nana@example.org,gold\n", False),
+    ],
+)
+def test_a_sanitized_value_in_a_multipart_part_takes_any_value_on_its_line(
+    loaded, wiremock, csv: bytes, answered: bool
+) -> None:
+    header, body = _multipart("----formdata-c4d2e9f0", csv)
+    reply = _replay(wiremock.port, "POST", "/contacts/import", (header,), body)
+    assert _answered(reply, "/contacts/import") is answered

@@ -22,8 +22,10 @@ from ext_proc_server.mapping.noise import (
     names_of,
 )
 
-# A dynamic value inside a multipart body.
-_IN_LINE = r"[^\r\n]+?"
+# A dynamic value (a UUID, a sanitized email or name) inside a text or multipart body: it
+# stays on its line and inside its element or quotes, so it cannot take in a second
+# <id> element or another part the recording did not have.
+_IN_VALUE = r'[^\r\n<>"]+?'
 _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
 # An empty value in ``hasExactly``: WireMock 3.13's never pairs ``equalTo: ""`` with the
 # empty value (``?q=1&q=`` or ``?q=`` would miss its own stub); a regex of the empty
@@ -110,7 +112,7 @@ def _body_matchers(body: NormalizedBody) -> tuple[dict[str, Any], int]:
         return {"bodyPatterns": [{"binaryEqualTo": body.value}]}, 2
     if body.kind == "text":
         if isinstance(body.value, Template):
-            return {"bodyPatterns": [{"matches": "(?s)" + body.value.regex(hole=".+?")}]}, 1
+            return {"bodyPatterns": [{"matches": "(?s)" + body.value.regex(hole=_IN_VALUE)}]}, 1
         return {"bodyPatterns": [{"equalTo": body.value}]}, 2
     if body.kind == "multipart":
         return {"bodyPatterns": [{"matches": body_regex(body.value, _part_regex)}]}, 1
@@ -120,12 +122,11 @@ def _body_matchers(body: NormalizedBody) -> tuple[dict[str, Any], int]:
 
 
 def _part_regex(value: Normalized) -> str:
-    """The text between two boundaries. A dynamic value (an email, an id) stays on its line,
-    so a hole cannot take in a part the recording did not have."""
+    """The text between two boundaries, its dynamic values as ``_IN_VALUE``."""
     if isinstance(value, Template):
-        return value.regex(hole=_IN_LINE)
+        return value.regex(hole=_IN_VALUE)
     if isinstance(value, Hole):
-        return _IN_LINE
+        return _IN_VALUE
     return java_regex_escape(value)
 
 

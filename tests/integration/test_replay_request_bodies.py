@@ -30,6 +30,15 @@ pytestmark = pytest.mark.integration
 JSON = ("Content-Type", "application/json")
 PATCH = ("Content-Type", "application/json-patch+json")
 TEXT = ("Content-Type", "text/plain")
+XML = ("Content-Type", "text/xml")
+
+
+def _orders(*customers: str) -> bytes:
+    return (
+        b"<getOrders>"
+        + b"".join(f"<customer>{c}</customer>".encode() for c in customers)
+        + (b"</getOrders>")
+    )
 
 
 def _multipart(boundary: str, csv: bytes, *, extra: bytes = b"") -> tuple[tuple[str, str], bytes]:
@@ -57,6 +66,9 @@ ANSWERS = {
     "/uploads": RawAnswer(201, (JSON,), b'{"rows":2}'),
     "/imports": RawAnswer(202, (JSON,), b'{"import":"i-9"}'),
     "/contacts/import": RawAnswer(201, (JSON,), b'{"imported":1}'),
+    "/soap/orders": RawAnswer(
+        200, (("Content-Type", "text/xml"),), b"<orders><o id='1'/></orders>"
+    ),
     # As serde or gson answer a key given twice.
     "/transfers": RawAnswer(400, (JSON,), b'{"error":"duplicate field amount"}'),
     "/payments": RawAnswer(201, (JSON,), b'{"payment":"p-1","status":"captured"}'),
@@ -78,6 +90,7 @@ RECORDED = [
     ("POST", "/uploads", (UPLOAD[0],), UPLOAD[1]),
     ("POST", "/imports", UNBOUNDED, UPLOAD[1]),
     ("POST", "/contacts/import", (CONTACTS_UPLOAD[0],), CONTACTS_UPLOAD[1]),
+    ("POST", "/soap/orders", (XML,), _orders("maria.silva@example.com")),
     ("POST", "/transfers", (JSON,), TWICE),
     ("POST", "/payments", (JSON,), PAYMENT),
 ]
@@ -293,3 +306,19 @@ def test_a_sanitized_value_in_a_multipart_part_takes_any_value_on_its_line(
     header, body = _multipart("----formdata-c4d2e9f0", csv)
     reply = _replay(wiremock.port, "POST", "/contacts/import", (header,), body)
     assert _answered(reply, "/contacts/import") is answered
+
+
+@pytest.mark.parametrize(
+    ("body", "answered"),
+    [
+        (_orders("maria.silva@example.com"), True),
+        (_orders("joao.souza@example.org"), True),  # its own customer, sanitized
+        (_orders("joao.souza@example.org", "ana@example.org"), False),  # two customers
+        (_orders('x"/><admin>1</admin><customer>y'), False),
+    ],
+)
+def test_a_sanitized_value_in_a_text_body_stays_inside_its_element(
+    loaded, wiremock, body: bytes, answered: bool
+) -> None:
+    reply = _replay(wiremock.port, "POST", "/soap/orders", (XML,), body)
+    assert _answered(reply, "/soap/orders") is answered

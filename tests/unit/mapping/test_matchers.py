@@ -278,7 +278,7 @@ def test_text_body_equal_or_pattern() -> None:
     )
     assert xml is not None
     assert xml["request"]["bodyPatterns"] == [
-        {"matches": "(?s)\\<r\\ id\\=\\'.+?\\'\\>x\\<\\/r\\>"}
+        {"matches": "(?s)\\<r\\ id\\=\\'[^\\r\\n<>\"]+?\\'\\>x\\<\\/r\\>"}
     ]
 
 

@@ -417,3 +417,28 @@ def test_json_walk_agrees_with_the_references_on_any_tree(tree: Any) -> None:
     assert walk.expected(tree) == expected_json(tree)
     assert walk.weight == sum(leaf_weight(leaf) for leaf in leaves(tree))
     assert walk.has_array == holds_array(tree)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "boundary"),
+    [
+        ("multipart/form-data; boundary=form", "form"),  # also a word of the type
+        ('multipart/form-data; BOUNDARY="b"; charset=utf-8', "b"),  # quoted, one letter
+    ],
+)
+def test_a_boundary_is_free_only_where_it_stands(content_type: str, boundary: str) -> None:
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="about"\r\n\r\nbob\r\n--{boundary}--\r\n'
+    mapping = build(
+        make_exchange(method="POST", headers=(("content-type", content_type),), body=body.encode())
+    )
+    assert mapping is not None
+    [pattern] = mapping["request"]["bodyPatterns"]
+    fresh = "----7d2a90c1"
+    assert re.fullmatch(pattern["matches"], body.replace(f"--{boundary}", f"--{fresh}"))
+    assert not re.fullmatch(pattern["matches"], body.replace("bob", "eve"))
+    header = mapping["request"]["headers"]["Content-Type"]["matches"]
+    assert re.fullmatch(
+        header,
+        content_type.replace(f"={boundary}", f"={fresh}", 1).replace(f'"{boundary}"', f'"{fresh}"'),
+    )
+    assert not re.fullmatch(header, content_type.replace("form-data", "mixed"))

@@ -93,7 +93,18 @@ def _canonical_body(body: NormalizedBody) -> bytes:
     if body.kind == "text":
         value = body.value
         return (value.token() if isinstance(value, Template) else value).encode()
+    if body.kind == "multipart":
+        # The parts between the boundaries, not the boundary drawn for the call.
+        return "\x00b".join(_text_token(part) for part in body.value).encode()
     return b""
+
+
+def _text_token(value: object) -> str:
+    if isinstance(value, Template):
+        return value.token()
+    if isinstance(value, Hole):
+        return f"\x00{value.kind}"
+    return str(value)
 
 
 def _pairs(pairs: Iterable[tuple[str, object]]) -> list[list[object]]:

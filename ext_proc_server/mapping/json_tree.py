@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
@@ -29,8 +30,17 @@ class JsonFacts(NamedTuple):
     changed: AbstractSet[int]
 
 
-class NonFiniteNumber(ValueError):
+class TextOnlyJson(ValueError):
+    """A JSON body WireMock's JSON matcher cannot stand for: it is matched as its text."""
+
+
+class NonFiniteNumber(TextOnlyJson):
     """A JSON number past a double (1e400 reads as infinity)."""
+
+
+class RepeatedKey(TextOnlyJson):
+    """An object gives one key twice: servers read it apart (the first value, the last,
+    or a 400), and WireMock's matcher reads the last."""
 
 
 class TreeWalk:
@@ -38,13 +48,24 @@ class TreeWalk:
     so a list of records looks its keys up once, whether a float kept in the tree is one
     json writes with an exponent, and the counts of :class:`JsonFacts`."""
 
-    __slots__ = ("any_holes", "changed", "exponent_floats", "has_array", "holes", "leaves", "roles")
+    __slots__ = (
+        "any_holes",
+        "changed",
+        "exponent_floats",
+        "has_array",
+        "holes",
+        "keys",
+        "leaves",
+        "roles",
+    )
 
     def __init__(self) -> None:
         self.roles: dict[str, int] = {}
         self.exponent_floats = False
         # The root, plus each object's or array's items, less itself.
         self.leaves = 1
+        # The members of every object, as parsed (a key given twice counts once).
+        self.keys = 0
         self.holes = 0
         self.any_holes = 0
         self.has_array = False
@@ -111,12 +132,46 @@ def no_placeholder_start(text: str) -> bool:
     )
 
 
+# A key's end: its closing quote, then a colon (a string holding one matches too).
+_KEY_END = re.compile(r'"\s*:')
+
+
+def repeats_a_key(text: str, keys: int) -> bool:
+    """Whether an object of the JSON ``text`` gives one key twice (``{"a": 1, "a": 2}``),
+    given ``keys``, the members its parsed objects hold. Servers read such a body apart
+    (the first value, the last, or a 400), and WireMock reads the last. Counting the
+    key ends of the text settles most bodies: each key has one, and it cannot be fewer
+    than the members; only a string that holds one (JSON inside a string) needs a
+    parse. (A key end is counted as '":' unless a quote is followed by a space: no
+    writer puts a tab or a line break between a key and its colon.)"""
+    ends = len(_KEY_END.findall(text)) if '" ' in text else text.count('":')
+    if ends == keys:
+        return False
+    try:
+        _PAIRS_DECODER.decode(text)
+    except RepeatedKey:
+        return True
+    return False
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise RepeatedKey
+    return out
+
+
+def json_pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
 def _reject_constant(_: str) -> Any:  # NaN/Infinity: not JSON, and WireMock rejects them
     raise ValueError("non-finite number")
 
 
 # One decoder (json.loads with an argument builds one per call).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_unique_pairs)
 
 
 def parse_json(text: str) -> Any:

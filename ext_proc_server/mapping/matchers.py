@@ -11,15 +11,21 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from ext_proc_server.mapping.java_regex import java_regex_escape
+from ext_proc_server.mapping.multipart import body_regex, content_type_regex
 from ext_proc_server.mapping.noise import (
     Hole,
     Normalized,
+    NormalizedBody,
     NormalizedRequest,
     Template,
-    java_regex_escape,
     names_of,
 )
 
+# A dynamic value (a UUID, a sanitized email or name) inside a text or multipart body: it
+# stays on its line and inside its element or quotes, so it cannot take in a second
+# <id> element or another part the recording did not have.
+_IN_VALUE = r'[^\r\n<>"]+?'
 _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
 # An empty value in ``hasExactly``: WireMock 3.13's never pairs ``equalTo: ""`` with the
 # empty value (``?q=1&q=`` or ``?q=`` would miss its own stub); a regex of the empty
@@ -27,8 +33,10 @@ _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
 _EMPTY_AMONG_REPEATS = {"matches": "^$"}
 # Values a matcher takes as they are (given no string starts with "${").
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+# "any": any value, but the field sent (``ignore-element`` also took it absent, and a
+# canary that leaves out a card or an idempotency key got the answer of one that sent it).
 _JSON_PLACEHOLDER = {
-    "any": "${json-unit.ignore-element}",
+    "any": "${json-unit.ignore}",
     "string": "${json-unit.any-string}",
     "number": "${json-unit.any-number}",
 }
@@ -61,7 +69,22 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     if normalized.varied:
         pattern["headers"], weight = _varied_matchers(normalized.varied)
         specificity += weight
-    body = normalized.body
+    body_matchers, weight = _body_matchers(normalized.body)
+    pattern.update(body_matchers)
+    specificity += weight
+    if normalized.body.kind != "none":
+        headers = pattern.setdefault("headers", {})
+        if "content-type" not in {name.lower() for name in headers}:
+            headers["Content-Type"] = _content_type_matcher(
+                normalized.body, normalized.content_type
+            )
+    return pattern, specificity
+
+
+def _body_matchers(body: NormalizedBody) -> tuple[dict[str, Any], int]:
+    """The body's matchers (``bodyPatterns`` or ``formParameters``) and their weight. No
+    body matches only requests without one: a recording of ``POST /search`` with no body
+    (everything) says nothing of one that sends a filter."""
     if body.kind == "json":
         facts = body.facts
         if facts is None:
@@ -71,33 +94,57 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
             # What JsonWalk would give, from what the normalizer saw: only the objects and
             # arrays with a hole below are rebuilt.
             expected = _with_placeholders(body.value, facts.changed)
-            weight = 2 * (facts.leaves - facts.holes) + facts.holes - facts.any_holes
+            weight = 2 * (facts.leaves - facts.holes) + facts.holes
             has_array = facts.has_array
-        matcher: dict[str, Any] = {"equalToJson": expected, "ignoreExtraElements": True}
+        patterns: list[dict[str, Any]] = [{"equalToJson": expected, "ignoreExtraElements": True}]
         if has_array:
-            matcher["ignoreArrayOrder"] = True
-        pattern["bodyPatterns"] = [matcher]
-        specificity += weight
-    elif body.kind == "form" and body.value:
+            # ignoreExtraElements also takes extra array items ({"ids": [1]} would answer
+            # {"ids": [1, 2]}); the schema holds each array to its recorded length. Items
+            # are compared in order: an order may mean something (a patch, a route, a sort).
+            patterns.append(
+                {"matchesJsonSchema": array_lengths_schema(expected), "schemaVersion": "V202012"}
+            )
+        return {"bodyPatterns": patterns}, weight
+    if body.kind == "form" and body.value:
         matchers, weight = _multi_value_matchers(body.value)
-        pattern["formParameters"] = matchers
-        specificity += weight
-    elif body.kind == "binary":
-        pattern["bodyPatterns"] = [{"binaryEqualTo": body.value}]
-        specificity += 2
-    elif body.kind == "text":
+        return {"formParameters": matchers}, weight
+    if body.kind == "binary":
+        return {"bodyPatterns": [{"binaryEqualTo": body.value}]}, 2
+    if body.kind == "text":
         if isinstance(body.value, Template):
-            pattern["bodyPatterns"] = [{"matches": "(?s)" + body.value.regex(hole=".+?")}]
-            specificity += 1
-        else:
-            pattern["bodyPatterns"] = [{"equalTo": body.value}]
-            specificity += 2
-    return pattern, specificity
+            return {"bodyPatterns": [{"matches": "(?s)" + body.value.regex(hole=_IN_VALUE)}]}, 1
+        return {"bodyPatterns": [{"equalTo": body.value}]}, 2
+    if body.kind == "multipart":
+        return {"bodyPatterns": [{"matches": body_regex(body.value, _part_regex)}]}, 1
+    if body.kind == "none":
+        return {"bodyPatterns": [{"absent": True}]}, 0
+    return {}, 0
+
+
+def _part_regex(value: Normalized) -> str:
+    """The text between two boundaries, its dynamic values as ``_IN_VALUE``."""
+    if isinstance(value, Template):
+        return value.regex(hole=_IN_VALUE)
+    if isinstance(value, Hole):
+        return _IN_VALUE
+    return java_regex_escape(value)
+
+
+def _content_type_matcher(body: NormalizedBody, content_type: str) -> dict[str, Any]:
+    """The recorded Content-Type of a request with a body: the same body sent as
+    ``text/plain`` or without a type may be refused (415) or read otherwise. A multipart
+    type's boundary is any (a new one every call)."""
+    if not content_type:
+        return {"absent": True}
+    if body.kind == "multipart":
+        return {"matches": content_type_regex(content_type, java_regex_escape)}
+    return {"equalTo": content_type, "caseInsensitive": True}
 
 
 def unmatchable_reason(normalized: NormalizedRequest) -> str:
-    """Why no WireMock matcher tells this request from others, or "". For the query, then
-    a form body:
+    """Why no WireMock matcher tells this request from others, or "". ``body_unmatchable``:
+    a body redacted at places nothing marks (pseudonyms in free text), or a multipart body
+    without its boundary. Then for the query, and a form body:
 
     * ``undecodable``: a name or value that is not UTF-8 once percent-decoded. The capture
       and WireMock both read each bad byte as U+FFFD, so ``q=caf%E9`` (ISO-8859-1) would
@@ -108,6 +155,9 @@ def unmatchable_reason(normalized: NormalizedRequest) -> str:
       ``q=1&q=1&q=2`` would match ``q=1&q=2&q=2``.
     """
     body = normalized.body
+    if body.kind == "opaque":
+        # Any body would match: another upload, another search.
+        return "request_body_unmatchable"
     form = body.value if body.kind == "form" and body.value else ()
     for part, pairs in (("query", normalized.query), ("form", form)):
         if _undecodable(pairs):
@@ -219,6 +269,29 @@ def _multi_value_matchers(
     return out, weight
 
 
+def array_lengths_schema(node: Any) -> Any:
+    """A JSON Schema (2020-12) that holds each array of the JSON value ``node`` to its
+    length and says nothing else (``True``: any value)."""
+    kind = type(node)
+    if kind is dict:
+        properties = {}
+        for key, value in node.items():
+            if type(value) is dict or type(value) is list:
+                schema = array_lengths_schema(value)
+                if schema is not True:
+                    properties[key] = schema
+        return {"properties": properties} if properties else True
+    if kind is list:
+        out: dict[str, Any] = {"minItems": len(node), "maxItems": len(node)}
+        items = [
+            array_lengths_schema(v) if type(v) is dict or type(v) is list else True for v in node
+        ]
+        if any(schema is not True for schema in items):
+            out["prefixItems"] = items
+        return out
+    return True
+
+
 def _with_placeholders(node: Any, changed: AbstractSet[int]) -> Any:
     """``JsonWalk.expected`` of a normalized tree none of whose strings starts with "${":
     the objects and arrays not in ``changed`` (ids) hold no hole and are kept as they
@@ -249,8 +322,8 @@ def _with_placeholders(node: Any, changed: AbstractSet[int]) -> Any:
 class JsonWalk:
     """One pass over a normalized JSON tree: the expected value of ``equalToJson``
     (holes and templates as json-unit placeholders), the summed leaf weights (2 per
-    exact value, 1 per typed or partial one, 0 for an "any" hole) and whether it
-    holds an array."""
+    exact value, 1 per hole or template: each must be there) and whether it holds an
+    array."""
 
     __slots__ = ("has_array", "weight")
 
@@ -288,8 +361,7 @@ class JsonWalk:
             expected = self.expected
             return [expected(v) for v in node]
         if isinstance(node, Hole):
-            if node.kind != "any":
-                self.weight += 1
+            self.weight += 1
             return _JSON_PLACEHOLDER[node.kind]
         if isinstance(node, Template):
             self.weight += 1

@@ -33,16 +33,21 @@ from urllib.parse import parse_qsl
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
+from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
-    NonFiniteNumber,
     Redacted,
+    RepeatedKey,
+    TextOnlyJson,
     TreeWalk,
+    json_pointer_token,
     json_redactions,
     no_placeholder_start,
     parse_json,
     parse_json_exactly,
+    repeats_a_key,
 )
+from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
 
 # Field names (compared in snake_case, case-insensitively) whose value is always noise.
 DEFAULT_NOISE_FIELDS = frozenset(
@@ -151,17 +156,17 @@ class Template:
 
 
 Normalized = str | Hole | Template
-BodyKind = Literal["none", "json", "form", "text", "binary", "opaque"]
+BodyKind = Literal["none", "json", "form", "text", "binary", "multipart", "opaque"]
 
 
 @dataclass(frozen=True, slots=True)
 class NormalizedBody:
     # none: no body; binary: bytes that are not UTF-8 (matched exactly); opaque: a body
-    # no matcher can safely describe (truncated, dropped, multipart, or redacted at
-    # unknown places).
+    # no matcher can safely describe (truncated, dropped, a multipart response or one
+    # without its boundary, or redacted at unknown places).
     kind: BodyKind
     # json: a tree of dict/list/scalars/Hole/Template; form: pairs; text: str or Template;
-    # binary: the bytes in base64.
+    # binary: the bytes in base64; multipart: the normalized texts between its boundaries.
     value: Any = None
     # json: False when every float in ``value`` is written by json without an exponent
     # (dedup's canonical text is then orjson's, several times cheaper).
@@ -190,6 +195,8 @@ class NormalizedRequest:
     varied: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
     # The port the stub matches (core.hosts.matched_port: 80 when none, 0: any).
     port: int = 0
+    # A request body's Content-Type as sent ("" for none): a server reads the body by it.
+    content_type: str = ""
 
     @property
     def path_is_stable(self) -> bool:
@@ -197,25 +204,6 @@ class NormalizedRequest:
             if not isinstance(segment, str):
                 return False
         return True
-
-
-def java_regex_escape(text: str) -> str:
-    """Escape for java.util.regex: a backslash before any ASCII punctuation is
-    always literal there; control characters become \\xhh."""
-    return text.translate(_JAVA_REGEX_ESCAPES)
-
-
-# java_regex_escape's table (str.translate: one C pass, not a call per character): every
-# ASCII character but a letter or a digit; anything else is kept as it is.
-_JAVA_REGEX_ESCAPES = {
-    code: f"\\x{code:02x}" if code < 0x20 or code == 0x7F else "\\" + chr(code)
-    for code in range(128)
-    if not chr(code).isalnum()
-}
-
-
-def json_pointer_token(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 class NoiseNormalizer:
@@ -313,6 +301,7 @@ class NoiseNormalizer:
             ),
             varied=self._varied(exchange, redactions),
             port=matched_port(request.authority),
+            content_type=(request.header("content-type") or "") if request.body else "",
         )
 
     def _varied(
@@ -370,18 +359,24 @@ class NoiseNormalizer:
         if fields is None:
             fields = self.noise_fields(path)
         content_type = message.content_type
-        if content_type.startswith("multipart/"):
-            # Boundaries are random per call: nothing stable to match on.
-            return NormalizedBody("opaque")
+        multipart = content_type.startswith("multipart/")
         try:
             text = message.body.decode("utf-8")
         except UnicodeDecodeError:
             # Binary, or text in another charset: only these exact bytes match.
+            if multipart:
+                return NormalizedBody("opaque")
             return NormalizedBody("binary", base64.b64encode(message.body).decode("ascii"))
         # Redacted somewhere unknown and nothing marks where: no safe matcher.
         blind = f"{part}.body" in redactions and (
             self._pseudonyms or not _SANITIZED_ANY.search(text)
         )
+        if multipart:
+            # A new boundary every call: what lies between the boundaries is matched.
+            parts = split_at_boundary(text, boundary_of(message.header("content-type") or ""))
+            if blind or not parts or part == "response":
+                return NormalizedBody("opaque")
+            return NormalizedBody("multipart", tuple(map(self.normalize_string, parts)))
         if content_type == _FORM:
             if blind:
                 return NormalizedBody("opaque")
@@ -395,20 +390,21 @@ class NoiseNormalizer:
                 if blind:
                     return NormalizedBody("opaque")
                 try:
-                    return self._json_body(parsed, text, fields, json_redactions(redactions, part))
-                except NonFiniteNumber:
-                    # A number past a double (1e400): WireMock's JSON matcher cannot hold
-                    # it, so the body is matched as its exact text, as NaN is.
+                    redacted = json_redactions(redactions, part)
+                    return self._json_body(parsed, text, fields, redacted, part == "request")
+                except TextOnlyJson:
+                    # A number past a double (1e400) or a key given twice (json_tree): the
+                    # body is matched as its exact text, as NaN is.
                     pass
         if blind:
             return NormalizedBody("opaque")
         return NormalizedBody("text", self.normalize_string(text))
 
     def _json_body(
-        self, parsed: Any, text: str, fields: frozenset[str], redacted: Redacted
+        self, parsed: Any, text: str, fields: frozenset[str], redacted: Redacted, request: bool
     ) -> NormalizedBody:
-        """The normalized tree of a parsed JSON document. Raises NonFiniteNumber for a number
-        past a double."""
+        """The normalized tree of a parsed JSON document. Raises TextOnlyJson for a number
+        past a double, or in a ``request`` for a key given twice."""
         walk = TreeWalk()
         value = self._json_tree(parsed, walk, fields, redacted)
         if walk.exponent_floats:
@@ -416,6 +412,8 @@ class NoiseNormalizer:
             # with an exponent): json's reading instead, which keeps it exact.
             walk = TreeWalk()
             value = self._json_tree(parse_json_exactly(text), walk, fields, redacted)
+        if request and repeats_a_key(text, walk.keys):
+            raise RepeatedKey
         facts = walk.facts() if no_placeholder_start(text) else None
         return NormalizedBody("json", value, walk.exponent_floats, facts)
 
@@ -446,6 +444,7 @@ class NoiseNormalizer:
         if isinstance(node, dict):
             mark = walk.holes
             walk.leaves += len(node) - 1
+            walk.keys += len(node)
             out = {}
             for key, value in node.items():
                 child = f"{pointer}/{json_pointer_token(key)}"
@@ -484,6 +483,7 @@ class NoiseNormalizer:
             # TreeWalk's counts inline (its array() and ended() are calls): per object,
             # not per leaf.
             walk.leaves += len(node) - 1
+            walk.keys += len(node)
             out = None  # the copy, made at the first value that changes
             for key, value in node.items():
                 role = keys.get(key)

@@ -179,6 +179,6 @@ def _body(miss: MissSample, request: Mapping[str, Any]) -> list[Difference]:
                     Difference("body field", pointer, detail)
                     for pointer, detail in json_differences(expected, miss.body_json)
                 ]
-        elif not value_matches(pattern, [miss.body_text]):
+        elif not value_matches(pattern, [miss.body_text] if miss.body_text else []):
             out.append(Difference("body", "body", "a different body"))
     return out

@@ -112,12 +112,19 @@ ORDER = {
     "created_at": 1800000000,
     "requestId": "zzz",
     "customer": {"tier": "gold", "email": "canary@example.org"},
-    "tags": ["sale", "red"],
+    "tags": ["red", "sale"],
     "price": 19.50,
     "qty": 2,
     "item": "shoe",
 }
 PARAMS = [("lang", "en"), ("_", "1800000000000"), ("store", "12")]
+
+
+XML_CT = {"Content-Type": "text/xml"}
+
+
+def _soap(request_id: str, op: str) -> bytes:
+    return f"<req><id>{request_id}</id><op>{op}</op></req>".encode()
 
 
 def _canary_variants(url: str) -> list[tuple[str, Any]]:
@@ -165,9 +172,7 @@ def _canary_variants(url: str) -> list[tuple[str, Any]]:
         ),
         (
             "soap",
-            canary_call(
-                url, "POST", "/soap", content=f"<req><id>{UUID_B}</id><op>get</op></req>".encode()
-            ),
+            canary_call(url, "POST", "/soap", content=_soap(UUID_B, "get"), headers=XML_CT),
         ),
         ("tags", canary_call(url, "GET", "/tags", params=[("t", "b"), ("t", "a")])),
         (
@@ -195,6 +200,13 @@ def _wrong_requests(url: str) -> list[Any]:
             json_body={**order, "customer": {"tier": "silver"}},
         ),
         canary_call(url, "POST", "/orders", params=params, json_body={**order, "tags": ["red"]}),
+        # Items in another order, or one more: a list may mean its order, and its length.
+        canary_call(
+            url, "POST", "/orders", params=params, json_body={**order, "tags": ["sale", "red"]}
+        ),
+        canary_call(
+            url, "POST", "/orders", params=params, json_body={**order, "tags": ["red", "sale", "x"]}
+        ),
         canary_call(url, "GET", f"/orders/{UUID_B}", params=[("expand", "none")]),
         canary_call(url, "GET", "/orders/x/y"),
         canary_call(url, "GET", "/users/a/b/profile"),

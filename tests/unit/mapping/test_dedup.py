@@ -554,3 +554,21 @@ def test_a_success_back_after_an_error_answer_is_new_and_nothing_else_comes_back
     assert [dedup.is_new_locally(h) for h in ("a", "a")] == [True, False]
     assert is_error_answer(503) and is_error_answer(429) and is_error_answer(408)
     assert not (is_error_answer(404) or is_error_answer(401) or is_error_answer(200))
+
+
+def test_a_multipart_upload_keys_by_its_parts_not_its_boundary() -> None:
+    """Each call draws a boundary: the same upload is one stub; another file is another."""
+    cfg = CollectorConfig()
+    dedup = Deduplicator(cfg, normalizer=NoiseNormalizer(cfg))
+
+    def upload(boundary: str, content: bytes) -> str:
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n'.encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        header = ("content-type", f"multipart/form-data; boundary={boundary}")
+        return dedup.hash(make_exchange(method="POST", headers=(header,), body=body))
+
+    assert upload("a1", b"sku,qty") == upload("----b2", b"sku,qty")
+    assert upload("a1", b"sku,qty") != upload("a1", b"sku,qtd")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.mapping import JsonWalk
+from ext_proc_server.mapping.matchers import array_lengths_schema
 from ext_proc_server.mapping.noise import (
     HOLE_ANY,
     HOLE_NUMBER,
@@ -20,7 +23,14 @@ from ext_proc_server.mapping.noise import (
     java_regex_escape,
 )
 from tests.unit.mapping.json_strategies import KEYS, LEAVES
-from tests.unit.mapping.mapping_helpers import ANY_OR_ABSENT, UUID, build, json_post, make_exchange
+from tests.unit.mapping.mapping_helpers import (
+    ANY_OR_ABSENT,
+    JSON,
+    UUID,
+    build,
+    json_post,
+    make_exchange,
+)
 
 
 def test_no_host_matcher_without_authority() -> None:
@@ -93,9 +103,19 @@ def test_json_body_matcher_with_numbers_arrays_nested_and_placeholders() -> None
     }
     mapping = build(json_post(payload))
     assert mapping is not None
-    [matcher] = mapping["request"]["bodyPatterns"]
+    matcher, lengths = mapping["request"]["bodyPatterns"]
     assert matcher["ignoreExtraElements"] is True
-    assert matcher["ignoreArrayOrder"] is True
+    # Items in order, each array at its recorded length.
+    assert "ignoreArrayOrder" not in matcher
+    assert lengths == {
+        "matchesJsonSchema": {
+            "properties": {
+                "tags": {"minItems": 2, "maxItems": 2},
+                "lines": {"minItems": 1, "maxItems": 1},
+            }
+        },
+        "schemaVersion": "V202012",
+    }
     assert matcher["equalToJson"] == {
         "qty": 2,
         "price": 10.25,
@@ -103,19 +123,127 @@ def test_json_body_matcher_with_numbers_arrays_nested_and_placeholders() -> None
         "ok": False,
         "tags": ["a", "b"],
         "lines": [{"sku": "A", "updated_at": "${json-unit.any-number}"}],
-        "nonce": "${json-unit.ignore-element}",
+        "nonce": "${json-unit.ignore}",
         "id": "${json-unit.any-string}",
-        "card": "${json-unit.ignore-element}",
+        "card": "${json-unit.ignore}",
         "note": "${json-unit.regex}ref\\-.+",
         "literal": "${json-unit.regex}\\$\\{json\\-unit\\.any\\-string\\}",
     }
     assert "enablePlaceholders" not in matcher
 
 
-def test_json_without_arrays_does_not_ignore_array_order() -> None:
+def test_json_without_arrays_has_no_length_schema() -> None:
     mapping = build(json_post({"a": {"b": 1}}))
     assert mapping is not None
-    assert "ignoreArrayOrder" not in mapping["request"]["bodyPatterns"][0]
+    assert mapping["request"]["bodyPatterns"] == [
+        {"equalToJson": {"a": {"b": 1}}, "ignoreExtraElements": True}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "schema"),
+    [
+        ({"a": 1}, True),
+        ([], {"minItems": 0, "maxItems": 0}),
+        ([1, {"x": [2, 3]}], {"minItems": 2, "maxItems": 2,
+                              "prefixItems": [True, {"properties": {"x": {"minItems": 2, "maxItems": 2}}}]}),
+        ({"a": {"b": []}, "c": {"d": 1}}, {"properties": {"a": {"properties": {"b": {"minItems": 0, "maxItems": 0}}}}}),
+        ([[[1]]], {"minItems": 1, "maxItems": 1,
+                   "prefixItems": [{"minItems": 1, "maxItems": 1, "prefixItems": [{"minItems": 1, "maxItems": 1}]}]}),
+    ],
+)  # fmt: skip
+def test_array_lengths_schema_holds_each_array_and_nothing_else(value: Any, schema: Any) -> None:
+    assert array_lengths_schema(value) == schema
+
+
+@pytest.mark.parametrize(
+    ("recorded", "accepted", "refused"),
+    [
+        ({"ids": [1]}, {"ids": [1], "extra": True}, {"ids": [1, 2]}),
+        ([[1, 2], [3]], [[1, 2], [3]], [[1, 2], [3, 4]]),
+        ([[1, 2], [3]], [[2, 1], [3]], [[1, 2], [3], []]),
+        ({"o": {"l": []}}, {"o": {"l": [], "m": [1]}}, {"o": {"l": [0]}}),
+    ],
+)
+def test_array_lengths_schema_against_a_json_schema_validator(
+    recorded: Any, accepted: Any, refused: Any
+) -> None:
+    """Checked with an independent JSON Schema 2020-12 validator (WireMock's own is checked
+    in tests/integration/test_replay_request_bodies.py). Values are equalToJson's part."""
+    validator = jsonschema.Draft202012Validator(array_lengths_schema(recorded))
+    assert validator.is_valid(accepted)
+    assert not validator.is_valid(refused)
+
+
+def test_a_request_without_a_body_matches_only_requests_without_one() -> None:
+    mapping = build(make_exchange(method="POST", path="/search"))
+    assert mapping is not None
+    assert mapping["request"]["bodyPatterns"] == [{"absent": True}]
+    assert "headers" not in mapping["request"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "matcher"),
+    [
+        ((("Content-Type", "application/json"),), {"equalTo": "application/json", "caseInsensitive": True}),
+        ((), {"absent": True}),
+    ],
+)  # fmt: skip
+def test_a_body_is_matched_under_its_content_type(headers: tuple, matcher: dict) -> None:
+    mapping = build(make_exchange(method="POST", headers=headers, body=b'{"a":1}'))
+    assert mapping is not None
+    assert mapping["request"]["headers"] == {"Content-Type": matcher}
+
+
+def test_a_varied_content_type_is_matched_once() -> None:
+    response = HttpResponse(status=200, headers=(*JSON, ("vary", "Content-Type")), body=b"{}")
+    mapping = build(make_exchange(method="POST", headers=JSON, body=b'{"a":1}', response=response))
+    assert mapping is not None
+    assert mapping["request"]["headers"] == {"content-type": {"equalTo": "application/json"}}
+
+
+MULTIPART_BODY = (
+    b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nfrom SANITIZED_EMAIL\r\n'
+    b"--XyZ--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "matches"),
+    [
+        (MULTIPART_BODY.replace(b"XyZ", b"----other-7f"), True),
+        (MULTIPART_BODY.replace(b"SANITIZED_EMAIL", b"ana@example.com"), True),
+        (MULTIPART_BODY.replace(b"from", b"to"), False),
+        # The boundaries must be one.
+        (MULTIPART_BODY.replace(b"--XyZ--", b"--AbC--"), False),
+        # A dynamic value stays on its line: it cannot take in another part.
+        (MULTIPART_BODY.replace(b"SANITIZED_EMAIL\r\n", b"x\r\n--XyZ\r\n\r\nmore\r\n"), False),
+    ],
+)
+def test_a_multipart_body_is_matched_under_any_boundary(body: bytes, matches: bool) -> None:
+    header = ("content-type", "multipart/form-data; boundary=XyZ")
+    mapping = build(make_exchange(method="POST", headers=(header,), body=MULTIPART_BODY))
+    assert mapping is not None
+    [pattern] = mapping["request"]["bodyPatterns"]
+    # Java and Python read these regexes alike (escapes, \\1, a lazy class).
+    assert bool(re.fullmatch(pattern["matches"], body.decode())) is matches
+    content_type = mapping["request"]["headers"]["Content-Type"]["matches"]
+    assert re.fullmatch(content_type, "multipart/form-data; boundary=----other-7f")
+    assert not re.fullmatch(content_type, "multipart/mixed; boundary=XyZ")
+
+
+@pytest.mark.parametrize(
+    ("headers", "redactions"),
+    [
+        ((("content-type", "multipart/form-data"),), frozenset()),  # no boundary
+        ((("content-type", "text/plain"),), frozenset({"request.body"})),  # redacted blind
+    ],
+)
+def test_a_body_no_matcher_can_describe_gets_no_stub(headers: tuple, redactions: frozenset) -> None:
+    exchange = make_exchange(
+        method="POST", headers=headers, body=b"<p>x1 y2</p>", redactions=redactions
+    )
+    assert build(exchange) is None
 
 
 def test_form_body_uses_form_parameters() -> None:
@@ -150,7 +278,7 @@ def test_text_body_equal_or_pattern() -> None:
     )
     assert xml is not None
     assert xml["request"]["bodyPatterns"] == [
-        {"matches": "(?s)\\<r\\ id\\=\\'.+?\\'\\>x\\<\\/r\\>"}
+        {"matches": "(?s)\\<r\\ id\\=\\'[^\\r\\n<>\"]+?\\'\\>x\\<\\/r\\>"}
     ]
 
 
@@ -176,7 +304,7 @@ def test_binary_request_body_matches_only_its_bytes() -> None:
 
 # Independent references for the one-pass walk: expected value, leaf weights, arrays.
 PLACEHOLDERS = {
-    "any": "${json-unit.ignore-element}",
+    "any": "${json-unit.ignore}",
     "string": "${json-unit.any-string}",
     "number": "${json-unit.any-number}",
 }
@@ -205,9 +333,7 @@ def leaves(node: Any) -> list[Any]:
 
 
 def leaf_weight(leaf: Any) -> int:
-    if isinstance(leaf, Hole):
-        return 0 if leaf.kind == "any" else 1
-    return 1 if isinstance(leaf, Template) else 2
+    return 1 if isinstance(leaf, Hole | Template) else 2
 
 
 def holds_array(node: Any) -> bool:
@@ -291,3 +417,28 @@ def test_json_walk_agrees_with_the_references_on_any_tree(tree: Any) -> None:
     assert walk.expected(tree) == expected_json(tree)
     assert walk.weight == sum(leaf_weight(leaf) for leaf in leaves(tree))
     assert walk.has_array == holds_array(tree)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "boundary"),
+    [
+        ("multipart/form-data; boundary=form", "form"),  # also a word of the type
+        ('multipart/form-data; BOUNDARY="b"; charset=utf-8', "b"),  # quoted, one letter
+    ],
+)
+def test_a_boundary_is_free_only_where_it_stands(content_type: str, boundary: str) -> None:
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="about"\r\n\r\nbob\r\n--{boundary}--\r\n'
+    mapping = build(
+        make_exchange(method="POST", headers=(("content-type", content_type),), body=body.encode())
+    )
+    assert mapping is not None
+    [pattern] = mapping["request"]["bodyPatterns"]
+    fresh = "----7d2a90c1"
+    assert re.fullmatch(pattern["matches"], body.replace(f"--{boundary}", f"--{fresh}"))
+    assert not re.fullmatch(pattern["matches"], body.replace("bob", "eve"))
+    header = mapping["request"]["headers"]["Content-Type"]["matches"]
+    assert re.fullmatch(
+        header,
+        content_type.replace(f"={boundary}", f"={fresh}", 1).replace(f'"{boundary}"', f'"{fresh}"'),
+    )
+    assert not re.fullmatch(header, content_type.replace("form-data", "mixed"))

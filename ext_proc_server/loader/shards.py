@@ -102,8 +102,9 @@ def build_shards(
     clients: Mapping[str, WireMockClient],
     router: Router,
 ) -> dict[str, Shard]:
-    """One Shard per WireMock URL (see ``routing.shard_urls``); ``clients`` replaces the
-    client of the shards it names (an in-process WireMock, for instance)."""
+    """One Shard per WireMock URL (see ``routing.shard_urls``, or a part of it);
+    ``clients`` replaces the client of the shards it names (an in-process WireMock, for
+    instance)."""
     loader = config.loader
     notify_url = (
         config.serving.unmatched_webhook_url
@@ -118,7 +119,8 @@ def build_shards(
         for name, url in urls.items()
     }
     for name, stub in passthrough_stubs(config, router):
-        shards[name].passthroughs.append(stub)
+        if name in shards:
+            shards[name].passthroughs.append(stub)
     return shards
 
 

@@ -415,7 +415,11 @@ def test_the_collector_reads_its_certificate_from_the_files_secret(
         served = box.ctx.docker.text(
             "exec", collector.docker_name, "python3", "-c", SERVED_CERTIFICATE, "50051"
         )
+        # The key and certificate files: the pod's group reads them, nobody else does.
+        files = [f"{FILES_DIR}/{key}" for key in files_secret(collector_ca)]
+        modes = box.ctx.docker.text("exec", collector.docker_name, "stat", "-c", "%a %u:%g", *files)
         box.check_running()
+    assert modes.splitlines() == ["440 0:1000"] * len(files), modes
     # The file holds the chain, leaf first: the port presents the leaf from the Secret.
     end = "-----END CERTIFICATE-----"
     leaf = collector_ca.server_cert.read_text().split(end)[0] + end

@@ -4,6 +4,7 @@ shards, Redis and their policies."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -43,6 +44,13 @@ IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # The keeper beside each WireMock (`mockado keep-shard`): its probe port, and its sizing
 # (one Python process idling between checks; a reload streams the record in batches).
+# How long a stopping collector takes at most: its streams' grace, its flush to Redis and
+# the supervisor's own slack (ext_proc_server.capture: SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5),
+# plus a margin. Its sidecar carries its calls that long; the pod's grace period is longer.
+COLLECTOR_STOP_S = 20
+# A stopping loader: the import in flight (loader.wiremock_timeout), then handing back and
+# acknowledging in Redis, stopping its tasks and a last backup.
+LOADER_STOP_MARGIN_S = 10
 KEEPER_PORT = 9092
 KEEPER_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"},
                     "limits": {"cpu": "500m", "memory": "192Mi"}}  # fmt: skip
@@ -240,10 +248,16 @@ def _collector_manifest(
         min_replicas=cp.workloads.collector.min_replicas,
         max_replicas=cp.workloads.collector.max_replicas,
         config_checksum=checksum,
+        stop_s=COLLECTOR_STOP_S,
         placement=placement(config, "collector", spread_labels=_name_labels("mockado-collector")),
         credentials=secret_env("collector"),
         secret_files=files,
     )
+
+
+def loader_stop_s(config: MockadoConfig) -> int:
+    """How long a stopping loader may take (its sidecar's drain)."""
+    return math.ceil(config.loader.wiremock_timeout) + LOADER_STOP_MARGIN_S
 
 
 def _loader_manifest(
@@ -258,6 +272,7 @@ def _loader_manifest(
         backup_path=IN_CLUSTER_BACKUP_PATH,
         replicas=cp.workloads.loader.replicas,
         config_checksum=checksum,
+        stop_s=loader_stop_s(config),
         placement=placement(config, "loader", spread_labels=_name_labels("mockado-loader")),
         credentials=secret_env("loader"),
         secret_files=files,

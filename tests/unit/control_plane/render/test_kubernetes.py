@@ -3,6 +3,7 @@ WireMock Deployment per shard, and the network policies; read back as data."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ import yaml
 
 from control_plane.assets import WIREMOCK_LAUNCHER
 from control_plane.render import pod_config, render_k8s_manifests
+from ext_proc_server.capture.server import DRAIN_TIMEOUT_S, SHUTDOWN_GRACE_S
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
 from ext_proc_server.loader import shard_urls
+from ext_proc_server.loader.service import TASK_STOP_TIMEOUT_S
 from tests.unit.control_plane.render.shards import config_with
 from tests.unit.control_plane.render.support import docs, files_of, pod_config_of
 
@@ -207,6 +210,24 @@ def test_each_wiremock_pod_is_ready_only_through_its_keeper_of_a_shard_the_loade
         config_volume = next(v for v in pod["volumes"] if v["name"] == mounts["/etc/mockado"])
         assert config_volume["configMap"] == {"name": "mockado-config"}
     assert sorted(kept) == sorted(loader_shards)
+
+
+def test_the_collector_and_loader_sidecars_outlast_their_shutdown() -> None:
+    """Istio ends a stopping pod's sidecar after 5 s by default: what the collector accepted,
+    or the loader's import in flight, would then never reach Redis."""
+    config = MockadoConfig.model_validate({"loader": {"wiremock_timeout": 25}})
+    files = files_of(config)
+    # The capture supervisor waits for its workers this long at most.
+    collector_stop_s = SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5
+    for name, stop_s in (("collector", collector_stop_s), ("loader", 25 + TASK_STOP_TIMEOUT_S)):
+        deployment = next(
+            d for d in docs(files[f"deploy/{name}.yaml"]) if d["kind"] == "Deployment"
+        )
+        template = deployment["spec"]["template"]
+        proxy = json.loads(template["metadata"]["annotations"]["proxy.istio.io/config"])
+        assert proxy["holdApplicationUntilProxyStarts"] is True
+        drain_s = int(proxy["terminationDrainDuration"].removesuffix("s"))
+        assert stop_s < drain_s < template["spec"]["terminationGracePeriodSeconds"], name
 
 
 def test_configmap_routes_each_group_to_its_service_in_order() -> None:

@@ -70,6 +70,8 @@ class ShardKeeper:
         self.redis = redis or connect_redis(cfg)
         clients = {shard: client} if client is not None else {}
         self.shard = build_shards(config, {shard: wiremock_url}, clients, Router(routes))[shard]
+        # Both containers start together: WireMock's JVM answers a few seconds later.
+        self.shard.mark_starting()
         self.interval_s = cfg.resync_check_interval_s
         self.resync = ShardResync(
             shards={shard: self.shard},

@@ -85,6 +85,13 @@ class Shard:
                 self.name, exc, held,
             )  # fmt: skip
 
+    def mark_starting(self) -> None:
+        """A WireMock starting beside us (its pod just started): it not answering yet is
+        expected, not an outage to log; its first answer is logged with the wait."""
+        self.available = False
+        self.down_since = time.monotonic()
+        self.down_because = "wiremock_unavailable"
+
     def mark_up(self) -> bool:
         """WireMock answered. -> True when it was down until now."""
         if self.available:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -81,6 +82,24 @@ def test_a_wiremock_restarted_in_its_pod_is_not_ready_until_it_holds_the_shard_a
     del redis.locks[KEYS.resync_lock("orders")]
     assert check(keeper) == "reloaded"
     assert keeper.ready is True and len(wiremock.recorded) == 5
+
+
+def test_a_wiremock_still_starting_beside_it_is_no_outage_in_the_log(caplog):
+    redis, wiremock = FakeRedis(), FakeWireMock()
+    recorded(redis, 2)
+    keeper = keeper_on(redis, wiremock)
+    wiremock.down_for = 3
+    with caplog.at_level(logging.INFO, logger="ext_proc_server.loader"):
+        assert [check(keeper) for _ in range(4)] == ["down", "down", "down", "reloaded"]
+    assert not [
+        r for r in caplog.records if r.levelno >= logging.WARNING and "unavailable" in r.message
+    ]
+    assert any("wiremock shard orders back after" in r.message for r in caplog.records)
+    # Once it answered, losing it is an outage again.
+    wiremock.down_for = 1
+    with caplog.at_level(logging.WARNING, logger="ext_proc_server.loader"):
+        assert check(keeper) == "down"
+    assert any("wiremock shard orders unavailable" in r.message for r in caplog.records)
 
 
 def test_a_serving_wiremock_that_lags_its_record_stays_ready():

@@ -106,6 +106,11 @@ def test_wiremock_and_redis_flags() -> None:
     assert args[args.index("--maxmemory") + 1] == "1gb"
     assert args[args.index("--maxmemory-policy") + 1] == "noeviction"
     assert "allkeys-lru would silently evict" in files["deploy/redis.yaml"]
+    # Ready when it answers PING (with the password), not when its port opens.
+    ping = redis["readinessProbe"]["exec"]["command"]
+    assert ping[:2] == ["sh", "-c"] and 'REDISCLI_AUTH="$REDIS_PASSWORD"' in ping[2]
+    assert ping[2].endswith("ping | grep -qx PONG")
+    assert redis["livenessProbe"] == {"tcpSocket": {"port": "redis"}, "periodSeconds": 10}
 
 
 def test_wiremock_pods_run_the_indexed_launcher_or_stock_wiremock() -> None:

@@ -17,6 +17,7 @@ from control_plane.cli import (
     demo_api,
     drift,
     ext_proc,
+    keep_shard,
     loader,
     misses,
     render,
@@ -27,7 +28,9 @@ from control_plane.cli import (
 from control_plane.cli.options import add_command
 from ext_proc_server.core.errors import MockadoError
 
-COMMANDS = (up, ext_proc, loader, misses, drift, restore, sanitize, render, config, demo_api)
+COMMANDS = (
+    up, ext_proc, loader, keep_shard, misses, drift, restore, sanitize, render, config, demo_api,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,8 @@ shards, Redis and their policies."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -11,7 +13,12 @@ import yaml
 
 from control_plane.assets import WIREMOCK_LAUNCHER, WIREMOCK_SERVING_FLAGS
 from control_plane.render.authorization import render_service_accounts
-from control_plane.render.credentials import create_secret_command, remove_secrets, secret_env
+from control_plane.render.credentials import (
+    SecretEnv,
+    create_secret_command,
+    remove_secrets,
+    secret_env,
+)
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
 from control_plane.render.secret_files import (
@@ -35,6 +42,29 @@ _TLS_OF_URL = {
 }
 IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# The keeper beside each WireMock (`mockado keep-shard`): its probe port, and its sizing
+# (one Python process idling between checks; a reload streams the record in batches).
+# How long a stopping collector takes at most: its streams' grace, its flush to Redis and
+# the supervisor's own slack (ext_proc_server.capture: SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5),
+# plus a margin. Its sidecar carries its calls that long; the pod's grace period is longer.
+COLLECTOR_STOP_S = 20
+# A stopping loader: the import in flight (loader.wiremock_timeout), then handing back and
+# acknowledging in Redis, stopping its tasks and a last backup.
+LOADER_STOP_MARGIN_S = 10
+KEEPER_PORT = 9092
+KEEPER_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"},
+                    "limits": {"cpu": "500m", "memory": "192Mi"}}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Keeper:
+    """The keeper container of every WireMock pod."""
+
+    image: str
+    port: int
+    credentials: list[SecretEnv]
+    secret_files: SecretFiles
+    resources: dict[str, dict[str, str]]
 
 
 def _service_url(config: MockadoConfig, name: str, scheme: str, port: int, suffix: str) -> str:
@@ -162,10 +192,20 @@ def _check_fixed_ports(config: MockadoConfig) -> None:
         raise RenderError("loader.http_port: a fixed port is needed in Kubernetes")
 
 
-def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
+def _wiremock_manifest(
+    config: MockadoConfig, common: dict[str, Any], config_yaml: str, files: SecretFiles
+) -> str:
     serving = config.serving
     heap_mb = wiremock_heap_mb(config)
     launcher_source = WIREMOCK_LAUNCHER.read_text(encoding="utf-8") if serving.indexed_stubs else ""
+    keeper = Keeper(
+        image=config.control_plane.image,
+        port=KEEPER_PORT,
+        # The keeper reads the loader's section: its Redis, queue and WireMock credentials.
+        credentials=secret_env("loader"),
+        secret_files=files,
+        resources=KEEPER_RESOURCES,
+    )
     return render_template(
         "k8s/wiremock.yaml.j2",
         **common,
@@ -175,7 +215,10 @@ def _wiremock_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         jdk_image=serving.jdk_image,
         launcher_name=WIREMOCK_LAUNCHER.name,
         launcher_source=launcher_source,
-        launcher_checksum=content_checksum(launcher_source),
+        # The launcher's source and the keeper's config: a change rolls the shards (safely:
+        # a new pod takes no call before it holds its shard).
+        config_checksum=content_checksum(config_yaml, launcher_source),
+        keeper=keeper,
         shards=shard_services(config),
         heap_mb=heap_mb,
         max_stubs=config.loader.max_stubs,
@@ -205,10 +248,16 @@ def _collector_manifest(
         min_replicas=cp.workloads.collector.min_replicas,
         max_replicas=cp.workloads.collector.max_replicas,
         config_checksum=checksum,
+        stop_s=COLLECTOR_STOP_S,
         placement=placement(config, "collector", spread_labels=_name_labels("mockado-collector")),
         credentials=secret_env("collector"),
         secret_files=files,
     )
+
+
+def loader_stop_s(config: MockadoConfig) -> int:
+    """How long a stopping loader may take (its sidecar's drain)."""
+    return math.ceil(config.loader.wiremock_timeout) + LOADER_STOP_MARGIN_S
 
 
 def _loader_manifest(
@@ -223,6 +272,7 @@ def _loader_manifest(
         backup_path=IN_CLUSTER_BACKUP_PATH,
         replicas=cp.workloads.loader.replicas,
         config_checksum=checksum,
+        stop_s=loader_stop_s(config),
         placement=placement(config, "loader", spread_labels=_name_labels("mockado-loader")),
         credentials=secret_env("loader"),
         secret_files=files,
@@ -279,7 +329,7 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
         ),
         "deploy/collector.yaml": _collector_manifest(config, common, checksum, collector_files),
         "deploy/loader.yaml": _loader_manifest(config, common, checksum, loader_files),
-        "deploy/wiremock.yaml": _wiremock_manifest(config, common),
+        "deploy/wiremock.yaml": _wiremock_manifest(config, common, config_yaml, loader_files),
         "deploy/redis.yaml": _redis_manifest(config, common),
         "deploy/poddisruptionbudgets.yaml": render_template(
             "k8s/poddisruptionbudgets.yaml.j2",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import time
 
@@ -51,6 +52,17 @@ def reload_lock_ttl_s(wiremock_timeout_s: float) -> float:
 
 class ReloadCut(Exception):
     """A reload stopped early: the loader is stopping, or another replica took over."""
+
+
+class Holding(enum.Enum):
+    """What one check found, and did, about a shard."""
+
+    WHOLE = "whole"  # it holds its record and its fallbacks
+    RELOADED = "reloaded"  # it had lost stubs, and this check put them back
+    EMPTIED = "emptied"  # a new WireMock (no catch-all), not reloaded by this check
+    SHORT = "short"  # it lost some stubs, not put back by this check
+    DOWN = "down"  # WireMock did not answer (or refused the credentials)
+    UNKNOWN = "unknown"  # Redis did not answer: the record could not be read
 
 
 class ShardResync:
@@ -85,22 +97,31 @@ class ShardResync:
 
     async def check(self, shard: Shard) -> bool:
         """Reload the shard if it lost stubs. -> True when this call reloaded it."""
+        return await self.holding(shard) is Holding.RELOADED
+
+    async def holding(self, shard: Shard) -> Holding:
+        """One check of the shard, reloading it if it lost stubs. -> what it found."""
         try:
             lost = await self._lost(shard)
             shard.mark_up()
             if lost is None:
-                return False
-            return await self._reload(shard, reason=lost)
+                return Holding.WHOLE
+            reason, emptied = lost
+            if await self._reload(shard, reason=reason):
+                return Holding.RELOADED
+            return Holding.EMPTIED if emptied else Holding.SHORT
         except WireMockError as exc:
             # Counted and logged once per outage; the next round checks again.
             shard.mark_down(exc)
+            return Holding.DOWN
         except RedisError as exc:
             # The pump logs Redis outages; the next round checks again.
             log.debug("shard %s: resync check skipped (%s)", shard.name, type(exc).__name__)
-        return False
+            return Holding.UNKNOWN
 
-    async def _lost(self, shard: Shard) -> str | None:
-        """-> what the shard lost (counts only), or None when it holds its record."""
+    async def _lost(self, shard: Shard) -> tuple[str, bool] | None:
+        """-> (what the shard lost, counts only; whether it is a new WireMock), or None
+        when it holds its record."""
         # The record first: an item is recorded only after it landed, so a count read
         # after it includes every recorded stub WireMock still holds.
         recorded = await self._record.size(shard.name)
@@ -108,11 +129,11 @@ class ShardResync:
         if shard.catch_all is not None and not await shard.client.has_mapping(
             shard.catch_all["id"]
         ):
-            return f"a new wiremock (no catch-all), {recorded} stubs recorded"
+            return f"a new wiremock (no catch-all), {recorded} stubs recorded", True
         recorded += len(shard.fallbacks)
         held = await shard.client.count_stubs()
         if held < recorded:
-            return f"holds {held} of {recorded} stubs"
+            return f"holds {held} of {recorded} stubs", False
         return None
 
     async def _reload(self, shard: Shard, *, reason: str) -> bool:

@@ -85,6 +85,13 @@ class Shard:
                 self.name, exc, held,
             )  # fmt: skip
 
+    def mark_starting(self) -> None:
+        """A WireMock starting beside us (its pod just started): it not answering yet is
+        expected, not an outage to log; its first answer is logged with the wait."""
+        self.available = False
+        self.down_since = time.monotonic()
+        self.down_because = "wiremock_unavailable"
+
     def mark_up(self) -> bool:
         """WireMock answered. -> True when it was down until now."""
         if self.available:
@@ -102,8 +109,9 @@ def build_shards(
     clients: Mapping[str, WireMockClient],
     router: Router,
 ) -> dict[str, Shard]:
-    """One Shard per WireMock URL (see ``routing.shard_urls``); ``clients`` replaces the
-    client of the shards it names (an in-process WireMock, for instance)."""
+    """One Shard per WireMock URL (see ``routing.shard_urls``, or a part of it);
+    ``clients`` replaces the client of the shards it names (an in-process WireMock, for
+    instance)."""
     loader = config.loader
     notify_url = (
         config.serving.unmatched_webhook_url
@@ -118,7 +126,8 @@ def build_shards(
         for name, url in urls.items()
     }
     for name, stub in passthrough_stubs(config, router):
-        shards[name].passthroughs.append(stub)
+        if name in shards:
+            shards[name].passthroughs.append(stub)
     return shards
 
 

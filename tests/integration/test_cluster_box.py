@@ -16,12 +16,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ext_proc_server.core.queue_entries import encode_entry
 from tests.support.box import (
     Box,
     BoxError,
@@ -413,7 +415,11 @@ def test_the_collector_reads_its_certificate_from_the_files_secret(
         served = box.ctx.docker.text(
             "exec", collector.docker_name, "python3", "-c", SERVED_CERTIFICATE, "50051"
         )
+        # The key and certificate files: the pod's group reads them, nobody else does.
+        files = [f"{FILES_DIR}/{key}" for key in files_secret(collector_ca)]
+        modes = box.ctx.docker.text("exec", collector.docker_name, "stat", "-c", "%a %u:%g", *files)
         box.check_running()
+    assert modes.splitlines() == ["440 0:1000"] * len(files), modes
     # The file holds the chain, leaf first: the port presents the leaf from the Secret.
     end = "-----END CERTIFICATE-----"
     leaf = collector_ca.server_cert.read_text().split(end)[0] + end
@@ -439,3 +445,56 @@ def test_without_its_files_the_collector_is_held_naming_them(
         "tls.key": "volume secret-files: secret 'mockado-files': no key 'tls.key'",
     }
     assert expected[missing] in message, message
+
+
+SHOP_SHARD = "http://mockado-wiremock-shop.mockado.svc.cluster.local:8080"
+KEPT = {"id": "3d0f5c1e-8a4b-4c2d-9e7f-0b1a2c3d4e5f",
+        "request": {"method": "GET", "url": "/api/orders/7"},
+        "response": {"status": 200, "body": "order 7, recorded"}}  # fmt: skip
+
+
+def resp(*words: str | bytes) -> bytes:
+    """One Redis command in RESP, as a client library sends it."""
+    parts = [w.encode() if isinstance(w, str) else w for w in words]
+    return f"*{len(parts)}\r\n".encode() + b"".join(
+        b"$%d\r\n%s\r\n" % (len(part), part) for part in parts
+    )
+
+
+def queue_mapping(box: Box, mapping: dict, *, host: str) -> None:
+    """XADD the mapping to the loader's queue, as a collector does."""
+    fields = [word for pair in encode_entry(mapping, host=host).items() for word in pair]
+    data = resp("AUTH", CREDENTIALS["redis-password"]) + resp(
+        "XADD", "mockado:mappings", "*", *fields
+    )
+    reply = box.tcp(REDIS, 6379, data + resp("QUIT"), namespace="mockado")
+    assert reply.startswith("+OK\r\n$"), reply
+
+
+def test_a_new_wiremock_pod_is_ready_only_once_it_holds_its_shard(
+    images, engine, rendered, tmp_path
+):
+    """A rollout or an eviction starts a new WireMock pod, empty: it must take no canary
+    call before its stubs are back, even with no loader running to put them back."""
+    with Box(engine, sandbox_image=images.base, run_dir=tmp_path / "box") as box:
+        for name in ("00-namespace", "configmap", "redis", "loader", "wiremock"):
+            box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
+        create_secrets(box)
+        box.start()
+        queue_mapping(box, KEPT, host=CAPTURED_HOST)
+
+        def served():
+            reply = box.http("GET", f"{SHOP_SHARD}/api/orders/7", namespace="mockado")
+            return reply if reply.status == 200 else None
+
+        assert poll_until(served, timeout_s=90, interval_s=1.0), box.tail_logs()
+        box.delete_pod("mockado", "mockado-loader")
+        started = time.monotonic()
+        pod = box.replace_pod("mockado", "mockado-wiremock-shop")
+        box.wait_ready(pod)
+        ready_s = time.monotonic() - started
+        # The first call once the new pod is Ready already gets the recording.
+        first = box.http("GET", f"{SHOP_SHARD}/api/orders/7", namespace="mockado")
+        assert (first.status, first.body) == (200, "order 7, recorded"), box.tail_logs()
+        box.check_running()
+    print(f"the new WireMock pod was Ready, holding its shard, {ready_s:.1f} s after it started")

@@ -213,3 +213,21 @@ spec:
     }
     with pytest.raises(BoxError, match="no Service mockado/collector with port 9"):
         outbound_cluster(manifests, "outbound|9||collector.mockado.svc.cluster.local")
+
+
+def test_with_an_fs_group_secret_files_belong_to_it_and_its_members_read_them(tmp_path):
+    """The kubelet's rule for a read-only volume under fsGroup: group fsGroup, mode | 0440."""
+    pod = {"securityContext": {"fsGroup": 1000}, "volumes": [
+        {"name": "files", "secret": {"secretName": "s", "defaultMode": 0o400}},
+        {"name": "open", "secret": {"secretName": "s"}},
+    ]}  # fmt: skip
+    volumes = materialize(pod, pod_dir=tmp_path, configmap={}.get, secret={"s": {"k": b"v"}}.get)
+    locked, open_ = (volumes[name].host / "k" for name in ("files", "open"))
+    assert (stat.S_IMODE(locked.stat().st_mode), locked.stat().st_gid) == (0o440, 1000)
+    assert (stat.S_IMODE(open_.stat().st_mode), open_.stat().st_gid) == (0o644, 1000)
+    alone = materialize(
+        {"volumes": pod["volumes"][:1]}, pod_dir=tmp_path / "alone", configmap={}.get,
+        secret={"s": {"k": b"v"}}.get,
+    )  # fmt: skip
+    key = alone["files"].host / "k"
+    assert (stat.S_IMODE(key.stat().st_mode), key.stat().st_gid) == (0o400, 0)

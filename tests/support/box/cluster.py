@@ -7,6 +7,9 @@
         reply = box.http("GET", "http://svc.ns.svc.cluster.local/path", namespace="ns")
         text = box.tcp("redis.ns.svc.cluster.local", 6379, b"PING\r\n", namespace="ns")
         box.check_running()              # nothing crashed since
+        box.delete_pod("ns", "loader")   # its pod gone (scaled to zero)
+        pod = box.replace_pod("ns", "wiremock")  # a new pod (a rollout, an eviction)
+        box.wait_ready(pod)
 
 One docker network per box; one replica per Deployment/StatefulSet (enough to prove
 each pod starts and serves). HPAs, NetworkPolicies and Istio resources are kept but not
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +30,14 @@ from typing import Any
 from tests.support.box.engine import BOX_LABEL, Docker
 from tests.support.box.errors import BoxError
 from tests.support.box.manifests import Manifests, secret_generic
-from tests.support.box.pods import BoxContext, Pod, start_pod, start_sandbox
+from tests.support.box.pods import (
+    BoxContext,
+    Pod,
+    pod_containers,
+    pod_dir,
+    start_pod,
+    start_sandbox,
+)
 from tests.support.box.probes import Watched, check_running, wait_ready
 from tests.support.box.services import ServiceProxy, namespace_env, start_service, wait_serving
 
@@ -115,6 +126,35 @@ class Box:
             )
             self.pods = list(started)
         wait_ready(self.ctx.docker, self.containers(), timeout_s=self.ready_timeout_s)
+
+    def pod(self, namespace: str, workload: str) -> Pod:
+        found = [
+            p for p in self.pods if (p.workload.namespace, p.workload.name) == (namespace, workload)
+        ]
+        if not found:
+            raise BoxError(f"no pod of {namespace}/{workload} runs")
+        return found[0]
+
+    def delete_pod(self, namespace: str, workload: str) -> None:
+        """Remove the workload's pod: its containers stop at once (no restart follows)."""
+        pod = self.pod(namespace, workload)
+        self.ctx.docker.remove(pod_containers(pod))
+        self.pods.remove(pod)
+
+    def replace_pod(self, namespace: str, workload: str) -> Pod:
+        """A new pod for the workload, as a rollout or an eviction makes one: the old pod
+        goes, the new one (same name, new emptyDirs) starts; not waited on (``wait_ready``).
+        The Services reach it under the same name."""
+        pod = self.pod(namespace, workload)
+        self.delete_pod(namespace, workload)
+        shutil.rmtree(pod_dir(self.ctx, pod.workload), ignore_errors=True)
+        new = start_pod(self.ctx, pod.workload, service_env=namespace_env(self.services, namespace))
+        self.pods.append(new)
+        return new
+
+    def wait_ready(self, pod: Pod) -> None:
+        """Until every container of the pod is Ready (BoxError as for ``start``)."""
+        wait_ready(self.ctx.docker, pod.containers, timeout_s=self.ready_timeout_s)
 
     def containers(self) -> list[Watched]:
         return [c for pod in self.pods for c in pod.containers]

@@ -83,6 +83,19 @@ def sandbox_name(ctx: BoxContext, workload: Workload) -> str:
     return ctx.docker_name(workload.namespace, workload.pod_name)
 
 
+def pod_dir(ctx: BoxContext, workload: Workload) -> Path:
+    """Where the pod's volumes live on this machine."""
+    return ctx.run_dir / "pods" / f"{workload.namespace}-{workload.pod_name}"
+
+
+def pod_containers(pod: Pod) -> list[str]:
+    """The docker names of every container of the pod, init containers and sandbox too."""
+    spec = pod.workload.pod_spec
+    names = [f"{pod.sandbox}-{c['name']}"
+             for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]]  # fmt: skip
+    return [*names, pod.sandbox]
+
+
 def container_ip(ctx: BoxContext, name: str) -> str:
     """The container's address on the box network."""
     network = f'(index .NetworkSettings.Networks "{ctx.network}")'
@@ -142,7 +155,7 @@ def _pod_inputs(ctx: BoxContext, pod: Pod, service_env: Mapping[str, str]) -> Po
     ns, spec = pod.workload.namespace, pod.workload.pod_spec
     volumes = materialize(
         spec,
-        pod_dir=ctx.run_dir / "pods" / f"{ns}-{pod.name}",
+        pod_dir=pod_dir(ctx, pod.workload),
         configmap=lambda name: ctx.manifests.configmap_data(ns, name),
         secret=lambda name: ctx.manifests.secret_data(ns, name),
     )

@@ -1,7 +1,8 @@
 """Pod volumes on the host, mounted the way the kubelet would mount them.
 
 ConfigMap and Secret volumes become directories of files (``items`` pick and rename
-keys; ``defaultMode``/``mode`` apply) mounted read-only; ``emptyDir`` is an empty
+keys; ``defaultMode``/``mode`` apply; with an fsGroup the files belong to that group, which
+may read them, as the kubelet sets them) mounted read-only; ``emptyDir`` is an empty
 directory (mode 0777, group fsGroup with setgid when the pod sets one) shared by the
 pod's containers; a ``persistentVolumeClaim`` behaves like an ``emptyDir`` here.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from tests.support.box.errors import BoxError
 
 DEFAULT_MODE = 0o644
+READ_ONLY_GROUP_MODE = 0o440
 EMPTY_DIR_MODE = 0o777
 DataLookup = Callable[[str], Mapping[str, bytes] | None]
 
@@ -57,7 +59,9 @@ def materialize(
             source = spec[kind]
             ref = source.get("name") or source.get("secretName")
             data = (configmap if kind == "configMap" else secret)(ref)
-            _write_keys(host, data, source, what=f"volume {name}: {kind} {ref!r}")
+            _write_keys(
+                host, data, source, fs_group=fs_group, what=f"volume {name}: {kind} {ref!r}"
+            )
             volumes[name] = Volume(name, host, read_only=True)
         elif "emptyDir" in spec or "persistentVolumeClaim" in spec:
             _shared_dir(host, fs_group)
@@ -99,7 +103,12 @@ def _sub_path(volume: Volume, sub_path: str, *, where: str) -> Path:
 
 
 def _write_keys(
-    host: Path, data: Mapping[str, bytes] | None, source: Mapping[str, Any], *, what: str
+    host: Path,
+    data: Mapping[str, bytes] | None,
+    source: Mapping[str, Any],
+    *,
+    fs_group: int | None,
+    what: str,
 ) -> None:
     if data is None:
         if source.get("optional"):
@@ -120,6 +129,10 @@ def _write_keys(
         target = host / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data[key])
+        if fs_group is not None:
+            # The kubelet's ownership rule for a read-only volume: the fsGroup, which reads.
+            os.chown(target, 0, int(fs_group))
+            file_mode |= READ_ONLY_GROUP_MODE
         target.chmod(file_mode)
 
 

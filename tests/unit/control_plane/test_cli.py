@@ -12,6 +12,7 @@ SUBCOMMANDS = [
     "up",
     "ext-proc",
     "loader",
+    "keep-shard",
     "misses",
     "drift",
     "restore",

@@ -83,15 +83,16 @@ def test_every_authorization_policy_of_the_mockado_namespace() -> None:
     assert rules(policies["mockado-wiremock"]) == [loader_rule, canary_rule("legacy")]
     assert rules(policies["mockado-wiremock-payments"]) == [loader_rule, canary_rule("legacy")]
     assert rules(policies["mockado-wiremock-partners"]) == [loader_rule, canary_rule("beta")]
+    shards = [f"cluster.local/ns/mockado/sa/{name}" for name in
+              ("mockado-wiremock", "mockado-wiremock-payments", "mockado-wiremock-partners")]  # fmt: skip
+    # Redis: the producer, the consumer, and each shard's keeper (it reads the shard's record).
     assert rules(policies["mockado-redis"]) == [
         {
-            "from": [{"source": {"principals": [COLLECTOR, LOADER]}}],
+            "from": [{"source": {"principals": [COLLECTOR, LOADER, *shards]}}],
             "to": [{"operation": {"ports": ["6379"]}}],
         }
     ]
     # WireMock's unmatched-request webhook only from the shards; metrics and health for all.
-    shards = [f"cluster.local/ns/mockado/sa/{name}" for name in
-              ("mockado-wiremock", "mockado-wiremock-payments", "mockado-wiremock-partners")]  # fmt: skip
     assert rules(policies["mockado-loader"]) == [
         {
             "from": [{"source": {"principals": shards}}],
@@ -195,6 +196,7 @@ def test_global_capture_accepts_any_mesh_identity_and_the_trust_domain_is_config
     assert redis["from"][0]["source"]["principals"] == [
         "corp.example/ns/mockado/sa/mockado-collector",
         "corp.example/ns/mockado/sa/mockado-loader",
+        "corp.example/ns/mockado/sa/mockado-wiremock",
     ]
 
 

@@ -116,7 +116,11 @@ def test_every_credential_reference_names_a_key_of_the_credentials_secret() -> N
     assert set(found) == {"mockado-collector", "mockado-loader", "mockado-redis",
                           "mockado-wiremock", "mockado-wiremock-pay"}  # fmt: skip
     for name, doc in found.items():
-        (container,) = doc["spec"]["template"]["spec"]["containers"]
+        container, *keeper = doc["spec"]["template"]["spec"]["containers"]
+        if keeper:
+            # Beside WireMock, its keeper reads the shard's record as the loader does.
+            assert [c["name"] for c in keeper] == ["keeper"], name
+            assert _env_refs(keeper[0]) == EXPECTED_ENV["mockado-loader"], name
         expected = EXPECTED_ENV["wiremock" if name.startswith("mockado-wiremock") else name]
         assert _env_refs(container) == expected, name
         # The kubelet expands $(VAR) only for variables the container defines.

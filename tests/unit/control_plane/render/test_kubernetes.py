@@ -3,6 +3,7 @@ WireMock Deployment per shard, and the network policies; read back as data."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ import yaml
 
 from control_plane.assets import WIREMOCK_LAUNCHER
 from control_plane.render import pod_config, render_k8s_manifests
+from ext_proc_server.capture.server import DRAIN_TIMEOUT_S, SHUTDOWN_GRACE_S
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
 from ext_proc_server.loader import shard_urls
+from ext_proc_server.loader.service import TASK_STOP_TIMEOUT_S
 from tests.unit.control_plane.render.shards import config_with
 from tests.unit.control_plane.render.support import docs, files_of, pod_config_of
 
@@ -43,15 +46,16 @@ def test_every_pod_is_hardened() -> None:
     for pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] == 1000
+        mounts = set()
         for container in pod["containers"]:
             sc = container["securityContext"]
             assert sc["readOnlyRootFilesystem"] is True
             assert sc["allowPrivilegeEscalation"] is False
             assert sc["capabilities"] == {"drop": ["ALL"]}
             assert container["resources"]["limits"]
-            mounts = {m["name"] for m in container["volumeMounts"]}
-            empty_dirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
-            assert empty_dirs <= mounts
+            mounts |= {m["name"] for m in container["volumeMounts"]}
+        # Every writable volume is some container's.
+        assert {v["name"] for v in pod["volumes"] if "emptyDir" in v} <= mounts
 
 
 def test_collector_deployment_service_and_hpa() -> None:
@@ -102,6 +106,11 @@ def test_wiremock_and_redis_flags() -> None:
     assert args[args.index("--maxmemory") + 1] == "1gb"
     assert args[args.index("--maxmemory-policy") + 1] == "noeviction"
     assert "allkeys-lru would silently evict" in files["deploy/redis.yaml"]
+    # Ready when it answers PING (with the password), not when its port opens.
+    ping = redis["readinessProbe"]["exec"]["command"]
+    assert ping[:2] == ["sh", "-c"] and 'REDISCLI_AUTH="$REDIS_PASSWORD"' in ping[2]
+    assert ping[2].endswith("ping | grep -qx PONG")
+    assert redis["livenessProbe"] == {"tcpSocket": {"port": "redis"}, "periodSeconds": 10}
 
 
 def test_wiremock_pods_run_the_indexed_launcher_or_stock_wiremock() -> None:
@@ -116,7 +125,7 @@ def test_wiremock_pods_run_the_indexed_launcher_or_stock_wiremock() -> None:
     assert copy_jar["command"] == [
         "cp", "/var/wiremock/lib/wiremock-standalone.jar", "/opt/wiremock/wiremock-standalone.jar"
     ]  # fmt: skip
-    [wiremock] = pod["containers"]
+    wiremock, _keeper = pod["containers"]
     assert wiremock["image"] == "eclipse-temurin:17-jdk"
     command = wiremock["command"]
     assert command[command.index("-cp") + 1] == "/opt/wiremock/wiremock-standalone.jar"
@@ -134,7 +143,7 @@ def test_wiremock_pods_run_the_indexed_launcher_or_stock_wiremock() -> None:
     assert [d["kind"] for d in stock_docs] == ["Deployment", "Service"]
     pod = stock_docs[0]["spec"]["template"]["spec"]
     assert "initContainers" not in pod
-    [wiremock] = pod["containers"]
+    wiremock, _keeper = pod["containers"]
     assert wiremock["image"] == "wiremock/wiremock:3.13.2"
     assert wiremock["command"][4:6] == ["-jar", "/var/wiremock/lib/wiremock-standalone.jar"]
 
@@ -180,6 +189,50 @@ def test_every_shard_gets_the_serving_flags() -> None:
         assert command[command.index("--max-request-journal-entries") + 1] == "50"
         assert "--no-request-journal" not in command
         assert command[1] == "-Xmx300m"
+
+
+def test_each_wiremock_pod_is_ready_only_through_its_keeper_of_a_shard_the_loader_has() -> None:
+    files = files_of(config_with())
+    loader_shards, _ = shard_urls(pod_config_of(files))
+    kept = []
+    for doc in docs(files["deploy/wiremock.yaml"]):
+        if doc["kind"] != "Deployment":
+            continue
+        # The old pod serves until the new one holds the shard.
+        assert doc["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+        pod = doc["spec"]["template"]["spec"]
+        keeper = next(c for c in pod["containers"] if c["name"] == "keeper")
+        args = keeper["args"]
+        assert args[:1] == ["keep-shard"]
+        assert args[args.index("--wiremock-url") + 1] == "http://127.0.0.1:8080"
+        kept.append(args[args.index("--shard") + 1])
+        port = int(args[args.index("--http-port") + 1])
+        assert {"name": "http-keeper", "containerPort": port, "protocol": "TCP"} in keeper["ports"]
+        assert keeper["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http-keeper"}
+        env = {e["name"] for e in keeper["env"]}
+        assert {"MOCKADO_LOADER__REDIS_PASSWORD", "MOCKADO_LOADER__WIREMOCK_ADMIN_PASSWORD"} <= env
+        mounts = {m["mountPath"]: m["name"] for m in keeper["volumeMounts"]}
+        config_volume = next(v for v in pod["volumes"] if v["name"] == mounts["/etc/mockado"])
+        assert config_volume["configMap"] == {"name": "mockado-config"}
+    assert sorted(kept) == sorted(loader_shards)
+
+
+def test_the_collector_and_loader_sidecars_outlast_their_shutdown() -> None:
+    """Istio ends a stopping pod's sidecar after 5 s by default: what the collector accepted,
+    or the loader's import in flight, would then never reach Redis."""
+    config = MockadoConfig.model_validate({"loader": {"wiremock_timeout": 25}})
+    files = files_of(config)
+    # The capture supervisor waits for its workers this long at most.
+    collector_stop_s = SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5
+    for name, stop_s in (("collector", collector_stop_s), ("loader", 25 + TASK_STOP_TIMEOUT_S)):
+        deployment = next(
+            d for d in docs(files[f"deploy/{name}.yaml"]) if d["kind"] == "Deployment"
+        )
+        template = deployment["spec"]["template"]
+        proxy = json.loads(template["metadata"]["annotations"]["proxy.istio.io/config"])
+        assert proxy["holdApplicationUntilProxyStarts"] is True
+        drain_s = int(proxy["terminationDrainDuration"].removesuffix("s"))
+        assert stop_s < drain_s < template["spec"]["terminationGracePeriodSeconds"], name
 
 
 def test_configmap_routes_each_group_to_its_service_in_order() -> None:
@@ -234,8 +287,13 @@ def test_network_policies() -> None:
     )
     files = files_of(config)
     policies = {d["metadata"]["name"]: d for d in docs(files["deploy/networkpolicies.yaml"])}
-    redis_from = policies["mockado-redis"]["spec"]["ingress"][0]["from"][0]["podSelector"]
-    assert redis_from["matchExpressions"][0]["values"] == ["mockado-collector", "mockado-loader"]
+    redis_from = [f["podSelector"] for f in policies["mockado-redis"]["spec"]["ingress"][0]["from"]]
+    assert redis_from[0]["matchExpressions"][0]["values"] == ["mockado-collector", "mockado-loader"]
+    # Every WireMock shard too: its keeper reads the shard's record.
+    assert redis_from[1]["matchLabels"] == {
+        "app.kubernetes.io/component": "wiremock",
+        "app.kubernetes.io/part-of": "mockado",
+    }
     # The base WireMock policy covers every shard and lets only the loader in.
     wiremock = policies["mockado-wiremock"]["spec"]
     assert wiremock["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "wiremock"

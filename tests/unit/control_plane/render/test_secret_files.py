@@ -76,6 +76,8 @@ def test_each_file_key_mounts_its_file_in_its_pod_only(key: str) -> None:
             "secret": {
                 "secretName": "mockado-files",
                 "optional": False,
+                # Private keys among them: the pod's group reads them, nobody else.
+                "defaultMode": 0o440,
                 "items": [{"key": "the-file.pem", "path": "the-file.pem"}],
             },
         }

@@ -1,0 +1,147 @@
+"""Keeping one WireMock pod whole: ``mockado keep-shard`` runs beside WireMock in its pod
+and answers ready only once that WireMock holds its shard.
+
+WireMock keeps stubs in memory, so a new pod (a rollout, a restart, a scale-up) starts
+empty, and its port opens long before the loader notices and reloads it: ready on the
+port alone, it would take canary calls and miss every one. The keeper talks to the
+WireMock of its own pod (127.0.0.1), never through the shard's Service, which routes only
+to Ready pods and so could never reach a pod waiting for its stubs. Every
+``loader.resync_check_interval_s`` it runs the loader's resync check (``resync.py``) on
+that WireMock: a new WireMock gets its fallbacks and its record back, lost stubs are put
+back.
+
+``/readyz`` answers 200 once a check found the WireMock whole or reloaded it, and 503
+while it is new (restarted in the pod) or does not answer. A WireMock that only lags its
+record (the next round puts the stubs back) stays Ready: taking the only pod of a shard
+out for a few stubs would turn every canary call into an error. When Redis does not
+answer, nothing changes: a pod that serves keeps serving, one that waits keeps waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from redis import asyncio as aioredis
+
+from ext_proc_server.core.config import MockadoConfig
+from ext_proc_server.core.errors import ConfigError
+from ext_proc_server.core.probes import serve_probes
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.record import ShardRecord
+from ext_proc_server.loader.resync import Holding, ShardResync, reload_lock_ttl_s
+from ext_proc_server.loader.routing import Router, shard_urls
+from ext_proc_server.loader.shards import build_shards
+from ext_proc_server.loader.stream import connect_redis
+from ext_proc_server.loader.wiremock_client import WireMockClient
+
+log = logging.getLogger(__name__)
+BIND_HOST = "0.0.0.0"
+START_TIMEOUT_S = 15.0
+# What a check found -> Ready or not; the others leave the state as it was.
+_READY_AFTER = {Holding.WHOLE: True, Holding.RELOADED: True,
+                Holding.EMPTIED: False, Holding.DOWN: False}  # fmt: skip
+
+
+class ShardKeeper:
+    """Keeps the WireMock at ``wiremock_url`` holding shard ``shard``'s record.
+    ``await run(stop)``; ``ready`` says whether it holds it; ``await aclose()`` after.
+
+    ``redis`` and ``client`` replace what the config would build."""
+
+    def __init__(
+        self,
+        config: MockadoConfig,
+        *,
+        shard: str,
+        wiremock_url: str,
+        redis: aioredis.Redis | None = None,
+        client: WireMockClient | None = None,
+    ) -> None:
+        cfg = config.loader
+        urls, routes = shard_urls(config)
+        if shard not in urls:
+            raise ConfigError(
+                f"--shard {shard!r}: not one of the loader's shards ({', '.join(sorted(urls))})"
+            )
+        self._stopping = asyncio.Event()
+        self.redis = redis or connect_redis(cfg)
+        clients = {shard: client} if client is not None else {}
+        self.shard = build_shards(config, {shard: wiremock_url}, clients, Router(routes))[shard]
+        # Both containers start together: WireMock's JVM answers a few seconds later.
+        self.shard.mark_starting()
+        self.interval_s = cfg.resync_check_interval_s
+        self.resync = ShardResync(
+            shards={shard: self.shard},
+            record=ShardRecord(
+                self.redis,
+                keys=RedisKeys(queue=cfg.redis_queue),
+                lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
+            ),
+            interval_s=self.interval_s,
+            batch_size=cfg.redis_batch_size,
+            stop=self._stopping,
+        )
+        self.ready = False
+
+    async def check(self) -> Holding:
+        """One round: check (and reload) the WireMock, then update ``ready``."""
+        holding = await self.resync.holding(self.shard)
+        ready = _READY_AFTER.get(holding, self.ready)
+        if ready != self.ready:
+            log.log(
+                logging.INFO if ready else logging.WARNING,
+                "shard %s: wiremock %s; %s",
+                self.shard.name, holding.value, "ready" if ready else "not ready",
+            )  # fmt: skip
+        self.ready = ready
+        return holding
+
+    async def ready_check(self) -> dict[str, bool]:
+        return {"shard_loaded": self.ready}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check at once, then every ``interval_s``, until ``stop`` is set."""
+        log.info("keeping shard %s on %s", self.shard.name, self.shard.client.display_url)
+        # A stop cuts a reload short too (between two batches).
+        relay = asyncio.create_task(self._stop_on(stop))
+        try:
+            while not self._stopping.is_set():
+                await self.check()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
+        finally:
+            relay.cancel()
+
+    async def _stop_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._stopping.set()
+
+    async def aclose(self) -> None:
+        await self.shard.client.aclose()
+        await self.redis.aclose()
+
+
+async def _main(config: MockadoConfig, *, shard: str, wiremock_url: str) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    keeper = ShardKeeper(config, shard=shard, wiremock_url=wiremock_url)
+    server = await asyncio.wait_for(
+        serve_probes(ready_check=keeper.ready_check, host=BIND_HOST, port=config.loader.http_port),
+        timeout=START_TIMEOUT_S,
+    )
+    try:
+        await keeper.run(stop)
+    finally:
+        server.should_exit = True
+        await keeper.aclose()
+    return 0
+
+
+def keeper_main(config: MockadoConfig, *, shard: str, wiremock_url: str) -> int:
+    """``mockado keep-shard``: blocks until SIGTERM/SIGINT. -> exit code."""
+    return asyncio.run(_main(config, shard=shard, wiremock_url=wiremock_url))

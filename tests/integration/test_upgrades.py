@@ -10,6 +10,7 @@ so the collector never gets the exchange.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import re
@@ -29,8 +30,16 @@ from websockets.sync.server import Server, ServerConnection, serve
 
 from control_plane.local import procs
 from control_plane.render import render_sidecar_envoy
+from ext_proc_server.capture import protos
 from tests.support import slow_collector
-from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.ext_proc_rig import (
+    collector_settings,
+    counters,
+    envoy_for,
+    make_config,
+    wait_until,
+)
+from tests.support.ext_proc_streams import send_streams
 
 pytestmark = pytest.mark.integration
 
@@ -111,43 +120,45 @@ def _assert_session_passed(session: Session) -> None:
     assert session.close_code == 1000
 
 
-def _collector(kind: str, request, redis_url: str) -> int:
-    """The gRPC port of a collector that is up, slow (each message read 0.2 s late) or dead."""
-    settings = collector_settings(redis_url)
-    if kind == "dead":
-        return procs.free_port()  # nothing listens there
-    if kind == "slow":
-        tmp_path = request.getfixturevalue("tmp_path")
+@pytest.fixture
+def collector_port(
+    request, redis_server, ext_proc_factory, tmp_path, logs_dir, clean_env, process_registry
+) -> Iterator[int]:
+    """The gRPC port of a collector that is up, slow (each message read 0.2 s late) or dead
+    (``request.param``)."""
+    settings = collector_settings(redis_server.url)
+    if request.param == "dead":
+        yield procs.free_port()  # nothing listens there
+        return
+    if request.param == "slow":
         ext = slow_collector.start(
             settings,
             work=tmp_path,
-            log_path=request.getfixturevalue("logs_dir")
-            / f"ext-proc-slow-{settings['grpc_port']}.log",
-            env=request.getfixturevalue("clean_env"),
-            started=request.getfixturevalue("process_registry").add,
+            log_path=logs_dir / f"ext-proc-slow-{settings['grpc_port']}.log",
+            env=clean_env,
+            started=process_registry.add,
         )
     else:
-        ext = request.getfixturevalue("ext_proc_factory")(settings)
-    return ext.grpc_port
+        ext = ext_proc_factory(settings)
+    yield ext.grpc_port
+    ext.process.stop()
 
 
-@pytest.mark.parametrize("collector_state", ["up", "slow", "dead"])
+@pytest.mark.parametrize("collector_port", ["up", "slow", "dead"], indirect=True)
 @pytest.mark.parametrize("capture_mode", ["observability", "blocking"])
 def test_websocket_passes_the_local_proxy_untouched_by_capture(
     capture_mode: str,
-    collector_state: str,
-    request,
+    collector_port: int,
     redis_server,
     ws_upstream: int,
     envoy_factory: Callable,
 ) -> None:
-    grpc_port = _collector(collector_state, request, redis_server.url)
     config = make_config(collector_settings(redis_server.url))
     envoy = envoy_for(
         envoy_factory,
         config,
         upstream_port=ws_upstream,
-        ext_proc_port=grpc_port,
+        ext_proc_port=collector_port,
         upstream_http2=False,
         capture_mode=capture_mode,
     )
@@ -269,4 +280,71 @@ def test_http2_websocket_reaches_an_http1_upstream_uncaptured(
     assert frame == bytes([0x81, len(b"over h2")]) + b"over h2"
     assert _stat(envoy.admin_url, "ext_proc.mockado.streams_started") == 0
     envoy.process.stop()
+    ext.process.stop()
+
+
+def _headers(
+    pairs: list[tuple[str, str]], *, response: bool, end: bool
+) -> protos.ProcessingRequest:
+    headers = protos.HttpHeaders(
+        headers=protos.HeaderMap(
+            headers=[protos.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
+        ),
+        end_of_stream=end,
+    )
+    if response:
+        return protos.ProcessingRequest(response_headers=headers, observability_mode=True)
+    return protos.ProcessingRequest(request_headers=headers, observability_mode=True)
+
+
+def _body(data: bytes, *, response: bool, end: bool) -> protos.ProcessingRequest:
+    body = protos.HttpBody(body=data, end_of_stream=end)
+    if response:
+        return protos.ProcessingRequest(response_body=body, observability_mode=True)
+    return protos.ProcessingRequest(request_body=body, observability_mode=True)
+
+
+def _request_headers(path: str, *, upgrade: bool) -> protos.ProcessingRequest:
+    request = [(":method", "GET"), (":path", path), (":authority", "chat.example"),
+               (":scheme", "http"), ("x-request-id", os.urandom(8).hex())]  # fmt: skip
+    if upgrade:
+        request += [("connection", "upgrade"), ("upgrade", "websocket")]
+    return _headers(request, response=False, end=False)
+
+
+def _response_headers(status: str) -> protos.ProcessingRequest:
+    return _headers([(":status", status), ("content-type", "text/plain")], response=True, end=False)
+
+
+def test_a_101_that_reaches_the_collector_is_never_recorded(redis_server, ext_proc_factory) -> None:
+    ext = ext_proc_factory(collector_settings(redis_server.url))
+    # Each stream as far as an Envoy that does not skip upgrades sends it before the
+    # collector decides and hangs up (the bodies of a 101 would be WebSocket frames).
+    streams = [
+        [_request_headers("/chat", upgrade=True)],
+        # A 101 to a request without an upgrade header: still no protocol a stub can speak.
+        [
+            _request_headers("/chat", upgrade=False),
+            _body(_client_frame(b"hello"), response=False, end=True),
+            _response_headers("101"),
+        ],
+        [
+            _request_headers("/control", upgrade=False),
+            _body(b"", response=False, end=True),
+            _response_headers("200"),
+            _body(b"control", response=True, end=True),
+        ],
+    ]
+    asyncio.run(send_streams(ext.grpc_port, streams))
+    wait_until(
+        lambda: len(ext.captured()) == 1,
+        what="the control exchange recorded",
+        explain=lambda: counters(ext),
+    )
+    wait_until(
+        lambda: ext.metric("collector_dropped_total", reason="upgrade") == 2,
+        what="both 101 exchanges dropped as upgrades",
+    )
+    (mapping,) = ext.captured()
+    assert mapping["response"]["status"] == 200
     ext.process.stop()

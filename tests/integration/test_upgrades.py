@@ -244,7 +244,8 @@ def _h2_websocket_echo(port: int, payload: bytes) -> tuple[str, bytes]:
                         (":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"),
                         (":path", "/chat"), (":authority", f"127.0.0.1:{port}"),
                         ("sec-websocket-version", "13"),
-                        # An HTTP/1.1 upstream checks the key Envoy passes on.
+                        # Envoy adds no key when it makes this an HTTP/1.1 Upgrade, and an
+                        # RFC 6455 server requires one (without it: 400).
                         ("sec-websocket-key", base64.b64encode(os.urandom(16)).decode()),
                     ])  # fmt: skip
                 elif isinstance(event, h2.events.ResponseReceived):

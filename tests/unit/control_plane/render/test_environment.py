@@ -23,5 +23,6 @@ def test_hostile_values_cannot_break_the_yaml() -> None:
     )
     doc = yaml.safe_load(files_of(config)["istio/shop/envoyfilter-capture.yaml"])
     (patch,) = [p for p in doc["spec"]["configPatches"] if p["applyTo"] == "HTTP_FILTER"]
-    first = patch["patch"]["value"]["typed_config"]["xds_matcher"]["matcher_list"]["matchers"][0]
-    assert first["predicate"]["single_predicate"]["value_match"] == {"prefix": nasty}
+    matchers = patch["patch"]["value"]["typed_config"]["xds_matcher"]["matcher_list"]["matchers"]
+    excluded = matchers[1]  # after the upgrade rule
+    assert excluded["predicate"]["single_predicate"]["value_match"] == {"prefix": nasty}

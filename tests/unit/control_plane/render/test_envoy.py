@@ -104,7 +104,8 @@ def test_local_envoy_failure_mode_follows_config() -> None:
 
 
 def test_local_envoy_sampling_wraps_filter_in_a_runtime_fraction_matcher() -> None:
-    assert "xds_matcher" not in hcm(local())["http_filters"][0]["typed_config"]
+    unsampled = hcm(local())["http_filters"][0]["typed_config"]["xds_matcher"]
+    assert len(unsampled["matcher_list"]["matchers"]) == 1  # upgrades only
     typed = hcm(local(sample_percent=10))["http_filters"][0]["typed_config"]
     matcher = typed["xds_matcher"]["matcher_list"]["matchers"][-1]
     custom = matcher["predicate"]["not_matcher"]["single_predicate"]
@@ -226,3 +227,13 @@ def test_sidecar_example_uses_the_istio_cluster_name_pointed_where_asked() -> No
         render_sidecar_envoy(config, direction="sideways")
     with pytest.raises(RenderError, match="not configured"):
         render_sidecar_envoy(config, namespace="elsewhere")
+
+
+def test_local_envoy_proxies_websockets_and_never_captures_an_upgrade() -> None:
+    config = hcm(local())
+    assert config["upgrade_configs"] == [{"upgrade_type": "websocket"}]
+    assert config["http2_protocol_options"] == {"allow_connect": True}
+    first = config["http_filters"][0]["typed_config"]["xds_matcher"]["matcher_list"]["matchers"][0]
+    predicate = first["predicate"]["single_predicate"]
+    assert predicate["input"]["typed_config"]["header_name"] == "upgrade"
+    assert first["on_match"]["action"]["typed_config"]["@type"].endswith("SkipFilter")

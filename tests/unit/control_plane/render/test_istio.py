@@ -117,7 +117,8 @@ def test_namespace_filters_become_skip_rules_in_order() -> None:
     )
     (patch,) = capture_filter(files_of(config)["istio/shop/envoyfilter-capture.yaml"])
     matchers = patch["patch"]["value"]["typed_config"]["xds_matcher"]["matcher_list"]["matchers"]
-    exclude_path, exclude_host, include_paths, include_hosts, sample = matchers
+    upgrade, exclude_path, exclude_host, include_paths, include_hosts, sample = matchers
+    assert upgrade["predicate"]["single_predicate"]["input"]["name"] == "upgrade"
     assert exclude_path["predicate"]["single_predicate"]["value_match"] == {"prefix": "/healthz"}
     assert exclude_host["predicate"]["single_predicate"]["input"]["name"] == ":authority"
     ors = include_paths["predicate"]["not_matcher"]["or_matcher"]["predicate"]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from ext_proc_server.sanitize import base64_json, geo
+from ext_proc_server.sanitize import base64_json, geo, js_literals
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -267,6 +267,8 @@ def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str
     for (start, end), after in zip(spans, pieces[1:], strict=True):
         content = text[start:end]
         document = nested_json(run, content)
+        if document is None:  # a JavaScript literal, or Nuxt's state
+            document = js_literals.sanitize_literal(run, content)
         out.append(run.scrub(content) if document is None else document)
         out.append(after)
     return "".join(out)

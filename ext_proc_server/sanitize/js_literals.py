@@ -131,30 +131,41 @@ def literal_end(text: str, start: int, end: int) -> int | None:
         reader.value(())
     except _Unreadable:
         return None
+    _remember(text, start, reader.pos, [v for v in reader.values if not v.reference])
     return reader.pos
 
 
 def nuxt_end(text: str, start: int, end: int) -> int | None:
     """Where Nuxt's state function call opening at ``start`` ends, or None."""
     found = _nuxt_values(text, start, end)
-    return None if found is None else found[1]
+    if found is None:
+        return None
+    _remember(text, start, found[1], found[0])
+    return found[1]
+
+
+# Literals read while their ends were found, by their text, for sanitize_literal to
+# take instead of reading them again (a page's state is read once, not twice).
+_READ: dict[str, list[_Value]] = {}
+_READ_MAX = 64
+
+
+def _remember(text: str, start: int, end: int, values: list[_Value]) -> None:
+    if len(_READ) >= _READ_MAX:
+        _READ.clear()
+    _READ[text[start:end]] = [
+        _Value(v.path, v.start - start, v.end - start, v.reference) for v in values
+    ]
 
 
 def sanitize_literal(run: Run, literal: str) -> str | None:
     """The literal (or Nuxt's call) with its named values replaced, every detector's
     findings too; None when it is not one this reader knows."""
-    if _NUXT_OPEN.match(literal):
-        found = _nuxt_values(literal, 0, len(literal))
-        if found is None:
+    values = _READ.pop(literal, None)
+    if values is None:
+        values = _read(literal)
+        if values is None:
             return None
-        values = found[0]
-    else:
-        reader = _Reader(literal, 0, len(literal))
-        try:
-            reader.value(())
-        except _Unreadable:
-            return None
-        values = [v for v in reader.values if not v.reference]
     siblings: dict[tuple[str, ...], set[str]] = {}
     for value in values:
         siblings.setdefault(value.path[:-1], set()).add(value.path[-1] if value.path else "")
@@ -172,6 +183,19 @@ def sanitize_literal(run: Run, literal: str) -> str | None:
             continue
         hits.append(Hit(value.start, value.end, fields.resolved(cls)))
     return run.scrub(literal, resolve([*run.scanner.find(literal), *hits]))
+
+
+def _read(literal: str) -> list[_Value] | None:
+    """The string values of a literal (or of Nuxt's call's arguments), or None."""
+    if _NUXT_OPEN.match(literal):
+        found = _nuxt_values(literal, 0, len(literal))
+        return None if found is None else found[0]
+    reader = _Reader(literal, 0, len(literal))
+    try:
+        reader.value(())
+    except _Unreadable:
+        return None
+    return [v for v in reader.values if not v.reference]
 
 
 def _nuxt_values(text: str, start: int, end: int) -> tuple[list[_Value], int] | None:

@@ -309,6 +309,20 @@ def multipart_form(p: Person) -> tuple[str, str, list[str]]:
                                                            p.cep]  # fmt: skip
 
 
+def multipart_vcard(p: Person) -> tuple[str, str, list[str]]:
+    """A contact card uploaded in a form, as phones share one (vCard 3.0, grouped TEL)."""
+    card = (
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{p.name}\r\nN:{p.last};{p.first};;;\r\n"
+        f"item1.TEL;type=CELL:{p.phone}\r\nBDAY:{p.birth}\r\nEND:VCARD\r\n"
+    )
+    body = (
+        '--b0undary\r\nContent-Disposition: form-data; name="contato"; filename="contato.vcf"'
+        f"\r\nContent-Type: text/x-vcard\r\n\r\n{card}\r\n--b0undary--\r\n"
+    )
+    return "multipart/form-data; boundary=b0undary", body, [p.name, p.first, p.last, p.phone,
+                                                           p.birth]  # fmt: skip
+
+
 BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "vcard": vcard,
     "icalendar": icalendar,
@@ -331,4 +345,5 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "openid_userinfo": openid_userinfo,
     "keycloak_users": keycloak_users,
     "multipart_form": multipart_form,
+    "multipart_vcard": multipart_vcard,
 }

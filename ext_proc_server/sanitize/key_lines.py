@@ -65,7 +65,7 @@ _PERSON_RECORD_NAMES = {
     "pager": "telefone",
     "facsimiletelephonenumber": "telefone",
 }
-_PERSON_PLACE = fields.object_place(fields.ROOT, "contato", frozenset())
+PERSON_PLACE = fields.object_place(fields.ROOT, "contato", frozenset())
 _PLAIN_KEY_LINE = re.compile(r"[A-Za-z_][\w.\-]*[ \t]*[=:]")
 _COMMENTS = ("#", ";", "!", "[")
 _HEAD_CHARS = 1024
@@ -133,8 +133,8 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     for item in found:
         key = item.path[-1]
         if person_record:
-            key = _PERSON_RECORD_NAMES.get(key.lower(), key)
-            place = _PERSON_PLACE
+            key = person_record_field(key)
+            place = PERSON_PLACE
         else:
             place = place_of(item.path[:-1], siblings)
         cls = fields.field_verdict(rules, place, key, list(item.path[:-1]))
@@ -153,6 +153,11 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     found_hits = resolve([*run.scanner.find(text), *hits])
     in_urls = url_field_hits(run, text)  # "url: https://...?cpf=...&nome=..."
     return run.scrub(text, with_url_fields(found_hits, in_urls) if in_urls else found_hits)
+
+
+def person_record_field(name: str) -> str:
+    """The field a vCard, jCard or LDIF property names (``fn``: a full name)."""
+    return _PERSON_RECORD_NAMES.get(name.lower(), name)
 
 
 def _person_record(text: str) -> bool:

@@ -30,6 +30,7 @@ from ext_proc_server.sanitize import (
     delimited,
     formats,
     graphql,
+    jcard,
     json_body,
     key_lines,
     media,
@@ -259,6 +260,11 @@ class Sanitizer:
             fresh = json_body.sanitize_json(run, text, body_where)
             if fresh is None and "\n" in text:
                 fresh = json_body.sanitize_json_lines(run, text, body_where)
+            if fresh is not None and content_type in jcard.JCARD_TYPES:  # RDAP's vcardArray
+                carded = jcard.sanitize_jcard(run, fresh)
+                if carded is not fresh:
+                    run.locations.add(body_where)
+                fresh = carded
         elif content_type == "application/x-www-form-urlencoded":
             fresh = formats.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):

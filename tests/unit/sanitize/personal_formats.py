@@ -323,6 +323,23 @@ def multipart_vcard(p: Person) -> tuple[str, str, list[str]]:
                                                            p.birth]  # fmt: skip
 
 
+def rdap_entity(p: Person) -> tuple[str, str, list[str]]:
+    """An RDAP entity (RFC 9083) with its jCard (RFC 7095), as a registry answers for a
+    domain's registrant."""
+    card = [
+        ["version", {}, "text", "4.0"],
+        ["fn", {}, "text", p.name],
+        ["n", {}, "text", [p.last, p.first, "", "", ""]],
+        ["email", {}, "text", p.email],
+        ["tel", {"type": ["voice", "cell"]}, "uri", "tel:" + p.phone.replace(" ", "-")],
+        ["adr", {}, "text", ["", "", f"{p.street}, {p.number}", p.city, "SP", p.cep, "BR"]],
+    ]
+    document = {"objectClassName": "entity", "handle": "MASOU12", "roles": ["registrant"],
+                "vcardArray": ["vcard", card]}  # fmt: skip
+    return "application/rdap+json", json.dumps(document, ensure_ascii=False), [
+        p.name, p.first, p.last, p.email, p.phone, p.street, p.cep]  # fmt: skip
+
+
 BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "vcard": vcard,
     "icalendar": icalendar,
@@ -346,4 +363,5 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "keycloak_users": keycloak_users,
     "multipart_form": multipart_form,
     "multipart_vcard": multipart_vcard,
+    "rdap_entity": rdap_entity,
 }

@@ -73,6 +73,11 @@ def test_formats_keep_their_shape() -> None:
     assert "SUMMARY:Consulta" in text
     _, text = _one("toml")
     assert 'nome = "SANITIZED_NAME"' in text and "pedido = 4815" in text
+    _, text = _one("rdap_entity")
+    card = json.loads(text)["vcardArray"][1]
+    assert card[1] == ["fn", {}, "text", "SANITIZED_NAME"]
+    assert card[5][3][2:] == ["SANITIZED_ADDRESS", card[5][3][3], "SP", "SANITIZED_CEP", "BR"]
+    assert card[5][3][3] not in ("", "SANITIZED_ADDRESS")  # the city stays
     _, text = _one("properties")
     assert "cliente.nome=SANITIZED_NAME\n" in text and "# cadastro\n" in text
 

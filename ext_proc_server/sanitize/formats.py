@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from ext_proc_server.sanitize import base64_json, geo, js_literals, key_lines
+from ext_proc_server.sanitize import base64_json, devalue, geo, js_literals, key_lines
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -283,8 +283,11 @@ def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str
     out = [pieces[0]]
     for (start, end), after in zip(spans, pieces[1:], strict=True):
         content = text[start:end]
-        document = nested_json(run, content)
-        if document is None:  # a JavaScript literal, or Nuxt's state
+        if devalue.is_payload(content):  # Nuxt 3's state: values under indexes
+            document = devalue.sanitize_payload(run, content)
+        else:
+            document = nested_json(run, content)
+        if document is None:  # a JavaScript literal, or Nuxt 2's state
             document = js_literals.sanitize_literal(run, content)
         out.append(run.scrub(content) if document is None else document)
         out.append(after)

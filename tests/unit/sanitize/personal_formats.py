@@ -340,6 +340,19 @@ def rdap_entity(p: Person) -> tuple[str, str, list[str]]:
         p.name, p.first, p.last, p.email, p.phone, p.street, p.cep]  # fmt: skip
 
 
+def nuxt3_payload(p: Person) -> tuple[str, str, list[str]]:
+    """Nuxt 3's state as devalue writes it: one flat array, objects holding indexes."""
+    payload = [["ShallowReactive", 1], {"data": 2, "state": 10}, {"cliente": 3},
+               {"nome": 4, "cpf": 5, "nascimento": 6, "telefones": 7, "plano": 9}, p.name,
+               p.cpf, p.birth, [8], p.phone, "Ouro", {"carrinho": 11}, 3]  # fmt: skip
+    body = (
+        '<html><body><div id="__nuxt"></div><script type="application/json" '
+        f'id="__NUXT_DATA__" data-ssr="true">{json.dumps(payload, ensure_ascii=False)}'
+        "</script></body></html>"
+    )
+    return "text/html; charset=utf-8", body, [p.name, p.cpf, p.birth, p.phone]
+
+
 BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "vcard": vcard,
     "icalendar": icalendar,
@@ -364,4 +377,5 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "multipart_form": multipart_form,
     "multipart_vcard": multipart_vcard,
     "rdap_entity": rdap_entity,
+    "nuxt3_payload": nuxt3_payload,
 }

@@ -110,6 +110,11 @@ def test_scripts_stay_code() -> None:
     assert "nome: 'SANITIZED_NAME'" in text and "plano: {nome: 'Ouro'}" in text
     _, text = _one("nuxt_state")
     assert re.search(r'\("SANITIZED_NAME","SANITIZED_DOCUMENT","SANITIZED_EMAIL","Ouro"\)\)', text)
+    _, text = _one("nuxt3_payload")
+    payload = json.loads(text.split('data-ssr="true">')[1].split("</script>")[0])
+    assert payload[3] == {"nome": 4, "cpf": 5, "nascimento": 6, "telefones": 7, "plano": 9}
+    assert payload[4:10] == ["SANITIZED_NAME", "SANITIZED_DOCUMENT", "SANITIZED_DATE", [8],
+                             "SANITIZED_PHONE", "Ouro"]  # fmt: skip
     _, text = _one("marked_up_cells")
     assert "<td><span>SANITIZED_NAME</span></td>" in text
     assert "<td><span>Ouro</span></td>" in text
@@ -139,7 +144,9 @@ CLEAN = {
     "<tr><td>Nome</td><td><b>Camiseta Polo</b></td></tr></table>"
     "<script>var produto = {nome: 'Camiseta Polo', preco: 59.9, tags: ['azul']};"
     "window.__NUXT__=(function(a,b){return {data:[{produto:{nome:a,sku:b}}]}}"
-    '("Camiseta Polo","ABC-1"));</script>',
+    '("Camiseta Polo","ABC-1"));</script>'
+    '<script type="application/json" id="__NUXT_DATA__">[["ShallowReactive",1],'
+    '{"data":2},{"produto":3},{"nome":4,"sku":5},"Camiseta Polo","ABC-1"]</script>',
 }
 
 

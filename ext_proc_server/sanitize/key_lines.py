@@ -12,6 +12,8 @@ data there (and nowhere else: ``n: 3`` in YAML is a number).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import NamedTuple
 
@@ -122,9 +124,12 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     """The text with every detector's findings and its named values replaced; None
     when no line names a value."""
     person_record = _person_record(text)
+    given = text
+    if person_record and "::" in text:
+        text = _encoded_values(run, text)
     found = _fields(text)
     if not found:
-        return None
+        return None if text is given else run.scrub(text)
     siblings: dict[tuple[str, ...], set[str]] = {}
     for item in found:
         siblings.setdefault(item.path[:-1], set()).add(item.path[-1])
@@ -149,10 +154,46 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     if person_record:
         hits.extend(_common_names(text))
     if not hits:
-        return None
+        return None if text is given else run.scrub(text)
     found_hits = resolve([*run.scanner.find(text), *hits])
     in_urls = url_field_hits(run, text)  # "url: https://...?cpf=...&nome=..."
     return run.scrub(text, with_url_fields(found_hits, in_urls) if in_urls else found_hits)
+
+
+def _encoded_values(run: Run, text: str) -> str:
+    """LDIF's values in base64 (``cn:: TWFyaWEgQ29uY2Vpw6fDo28=``, as LDIF writes any
+    value that is not plain ASCII: most names with accents) read decoded, as the field
+    their key names or as text, and written back in base64."""
+    out = []
+    last = 0
+    for m in _LINE.finditer(text):
+        if m.group("sep") != "::":
+            continue
+        raw = m.group("value").strip()
+        try:
+            decoded = base64.b64decode(raw, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        field = person_record_field(m.group("key"))
+        cls = fields.field_verdict(run.scanner.field_rules, PERSON_PLACE, field, [])
+        if cls is not None and (type(cls) is not fields.Verdict or fields.value_fits(cls, decoded)):
+            fresh = run.replace(fields.resolved(cls), decoded)
+        elif field.lower() == "dn":  # "cn=Maria Conceição,ou=clientes,..."
+            fresh = run.scrub(_DN_COMMON_NAME.sub(lambda cn: _common_name(run, cn), decoded))
+        else:
+            fresh = run.scrub(decoded)
+        if fresh != decoded:
+            start = m.start("value") + m.group("value").index(raw)
+            out += (text[last:start], base64.b64encode(fresh.encode("utf-8")).decode("ascii"))
+            last = start + len(raw)
+    return "".join([*out, text[last:]]) if out else text
+
+
+def _common_name(run: Run, cn: re.Match[str]) -> str:
+    value = cn.group(1)
+    if not value.strip() or is_token(value):
+        return cn.group()
+    return cn.group()[: cn.start(1) - cn.start()] + run.replace("name", value)
 
 
 def person_record_field(name: str) -> str:
@@ -205,7 +246,7 @@ def _fields(text: str) -> list[_Field]:
             if m.group("sep") == ":" and not raw.strip():
                 stack.append((indent, key))  # a mapping opens
             continue
-        if m.group("sep") == "::":  # LDIF: base64, left to the detectors
+        if m.group("sep") == "::":  # LDIF's base64: read decoded before (_encoded_values)
             continue
         out.append(_Field(start, end, path))
     return out

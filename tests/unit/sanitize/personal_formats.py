@@ -353,6 +353,18 @@ def nuxt3_payload(p: Person) -> tuple[str, str, list[str]]:
     return "text/html; charset=utf-8", body, [p.name, p.cpf, p.birth, p.phone]
 
 
+def ldif_base64(p: Person) -> tuple[str, str, list[str]]:
+    """An entry as ldapsearch writes one: values that are not plain ASCII (a name with
+    an accent) in base64 after "::"."""
+    name = p.name.replace("a", "ã", 1)
+    body = (
+        f"dn:: {_b64(f'cn={name},ou=clientes,dc=loja,dc=example')}\n"
+        f"objectClass: inetOrgPerson\ncn:: {_b64(name)}\nsn:: {_b64(p.last + 'ç')}\n"
+        f"description:: {_b64(f'Cliente {name}, CPF {p.cpf}')}\n"
+    )
+    return "text/plain", body, [name, p.last + "ç", p.cpf, _b64(name), _b64(p.last + "ç")]
+
+
 BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "vcard": vcard,
     "icalendar": icalendar,
@@ -378,4 +390,5 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "multipart_vcard": multipart_vcard,
     "rdap_entity": rdap_entity,
     "nuxt3_payload": nuxt3_payload,
+    "ldif_base64": ldif_base64,
 }

@@ -131,6 +131,8 @@ _AMBIGUOUS_NAME_QUALIFIERS = frozenset(
     {"x", "display", "exibicao", "short", "curto", "preferred", "preferido", "completo",
      "complete", "full", "de", "da", "do", "the", "of", "1", "2"}
 )  # fmt: skip
+# A name's part written alone: a person's name only in a person's object.
+_NAME_PART_ALONE = frozenset({"given", "family", "formatted"})
 _LOGIN_NAMES = frozenset({"username", "usernames", "nomeusuario", "nomedeusuario", "login"})
 _PLACE_WORDS = frozenset(
     {"city", "cidade", "localidade", "municipio", "mun", "state", "estado", "uf", "country",
@@ -360,6 +362,9 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if owned & (_ID_DOCUMENT_META | _RG_META) else RG
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
+    in_part = place.address or place.phone
+    if compact in _NAME_PART_ALONE and place.owner == PERSON and not in_part:
+        return NAME  # FHIR's HumanName (given, family), SCIM's name.formatted
     # telefone_ddd names a part of a phone; ddd_telefone_1 (BrasilAPI) the whole number.
     if owned & _PHONE_WORDS and not (owned & _NOT_PHONE and _ends_with_part(words)):
         return PHONE

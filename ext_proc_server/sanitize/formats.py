@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from ext_proc_server.sanitize import base64_json, geo
+from ext_proc_server.sanitize import base64_json, devalue, geo, js_literals, key_lines
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -209,6 +209,11 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
                 run.add_counts(part_run.counts)
         elif _is_table(head, part_type) and (table := sanitize_delimited(run, body)) is not None:
             fresh = table  # an uploaded CSV: its columns read by their header
+        elif (
+            _is_key_lines(head, part_type, body)
+            and (lines := key_lines.sanitize_key_lines(run, body)) is not None
+        ):
+            fresh = lines  # an uploaded vCard, calendar, YAML...: values read by key
         else:
             fresh = nested_json(run, body)
             if fresh is None:
@@ -228,6 +233,18 @@ def _is_table(head: str, part_type: re.Match[str] | None) -> bool:
     if part_type is not None and part_type.group(1).strip().lower() in DELIMITED_TYPES:
         return True
     return _FILE_NAME.search(head) is not None
+
+
+_KEY_LINES_FILE = re.compile(
+    r'\bfilename="[^"]*\.(?:vcf|vcard|ics|ldif|ya?ml|toml|properties)"', re.IGNORECASE
+)
+
+
+def _is_key_lines(head: str, part_type: re.Match[str] | None, body: str) -> bool:
+    """A part holding key lines (a vCard, a calendar, YAML...), by its type, its file
+    name or its first lines."""
+    media_type = part_type.group(1).strip().lower() if part_type else "text/plain"
+    return key_lines.is_key_lines(media_type, body) or _KEY_LINES_FILE.search(head) is not None
 
 
 def _is_json_type(content_type: str) -> bool:
@@ -266,7 +283,12 @@ def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str
     out = [pieces[0]]
     for (start, end), after in zip(spans, pieces[1:], strict=True):
         content = text[start:end]
-        document = nested_json(run, content)
+        if devalue.is_payload(content):  # Nuxt 3's state: values under indexes
+            document = devalue.sanitize_payload(run, content)
+        else:
+            document = nested_json(run, content)
+        if document is None:  # a JavaScript literal, or Nuxt 2's state
+            document = js_literals.sanitize_literal(run, content)
         out.append(run.scrub(content) if document is None else document)
         out.append(after)
     return "".join(out)

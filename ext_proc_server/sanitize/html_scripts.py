@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import re
 
+from ext_proc_server.sanitize import js_literals
+
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _JSON_TYPE = re.compile(r"\btype\s*=\s*[\"']?application/(?:[\w.-]+\+)?json\b", re.IGNORECASE)
 # What only runs as code: a script of another type (a template, text/plain) is no JS.
@@ -28,7 +30,7 @@ _TYPED = re.compile(r"\btype\s*=", re.IGNORECASE)
 _NAME = r"[A-Za-z_$][\w$]*"
 _ASSIGNED = re.compile(
     rf"(?:\b(?:var|let|const)\s+{_NAME}|{_NAME}(?:\s*\.\s*{_NAME}|\[\s*[\"'][^\"'\n]{{1,80}}[\"']\s*\])*)"
-    r"\s*=(?![=>])\s*(?=[\[{])"
+    r"\s*=(?![=>])\s*(?=[\[{(])"
 )
 _DECODER = json.JSONDecoder()
 
@@ -57,9 +59,16 @@ def _assigned(text: str, start: int, end: int) -> list[tuple[int, int]]:
         literal = m.end()
         try:
             _, literal_end = _DECODER.raw_decode(script, literal)
-        except ValueError:  # JavaScript, not JSON: read as text
-            at = literal + 1
-            continue
+        except ValueError:  # JavaScript: a literal of its own, Nuxt's state, or code
+            found = (
+                js_literals.nuxt_end(script, literal, len(script))
+                if script.startswith("(", literal)
+                else js_literals.literal_end(script, literal, len(script))
+            )
+            if found is None:
+                at = literal + 1
+                continue
+            literal_end = found
         spans.append((start + literal, start + literal_end))
         at = literal_end
     return spans

@@ -57,7 +57,9 @@ _BINARY = frozenset(
     }
 )  # fmt: skip
 # Text subtypes: application/json, application/vnd.api+json, application/x-amz-json-1.1...
-_TEXT_WORDS = re.compile(r"json|xml|yaml|csv|html|javascript|ecmascript|graphql|form-urlencoded")
+_TEXT_WORDS = re.compile(
+    r"json|xml|yaml|toml|ldif|csv|html|javascript|ecmascript|graphql|form-urlencoded"
+)
 # Magic numbers of compressed or container formats (read where no media type says).
 _CONTAINER_MAGIC = (
     b"%PDF-", b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00",

@@ -24,12 +24,15 @@ from ext_proc_server.core.metrics import (
 )
 from ext_proc_server.sanitize import (
     base64_json,
+    base64_text,
     binary,
     charsets,
     delimited,
     formats,
     graphql,
+    jcard,
     json_body,
+    key_lines,
     media,
 )
 from ext_proc_server.sanitize.detectors import Scanner
@@ -242,6 +245,14 @@ class Sanitizer:
             fresh = graphql.sanitize_graphql(run, text)
             if fresh != text:
                 run.locations.add(body_where)
+        elif content_type == key_lines.EVENT_STREAM:
+            fresh = key_lines.sanitize_event_stream(run, text)
+            if fresh != text:
+                run.locations.add(body_where)
+        elif key_lines.is_key_lines(content_type, text):  # before JSON: TOML opens with "["
+            fresh = key_lines.sanitize_key_lines(run, text)
+            if fresh is not None and fresh != text:
+                run.locations.add(body_where)
         elif content_type.endswith(("/json", "+json")) or (
             not content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
             and text.lstrip()[:1] in ("{", "[")
@@ -249,6 +260,11 @@ class Sanitizer:
             fresh = json_body.sanitize_json(run, text, body_where)
             if fresh is None and "\n" in text:
                 fresh = json_body.sanitize_json_lines(run, text, body_where)
+            if fresh is not None and content_type in jcard.JCARD_TYPES:  # RDAP's vcardArray
+                carded = jcard.sanitize_jcard(run, fresh)
+                if carded is not fresh:
+                    run.locations.add(body_where)
+                fresh = carded
         elif content_type == "application/x-www-form-urlencoded":
             fresh = formats.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):
@@ -264,6 +280,7 @@ class Sanitizer:
             if fresh != text:
                 run.locations.add(body_where)
         wrapped = base64_json.rewrap(run, fresh)  # {"data": "eyJjcGYiOi..."}
+        wrapped = base64_text.rewrap(run, wrapped)  # a Secret's "cpf": "NTI5Ljk4..."
         if wrapped is not fresh:
             run.locations.add(body_where)
         return wrapped

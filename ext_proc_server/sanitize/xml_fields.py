@@ -94,6 +94,11 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
             )
             if cls is not None:
                 _add(hits, text, *element.content, cls)
+        elif label and element.inner is not None:
+            # A value cell holding markup: <td><span>Maria Souza</span></td>.
+            _add_marked_up(
+                hits, text, element.inner, fields.field_verdict(rules, parent_place, label, parents)
+            )
         start, end = element.attributes
         if start < end and "=" in text[start:end]:
             own = [*parents, element.name]
@@ -179,6 +184,37 @@ class _Labels:
         while index >= 0 and self.elements[index].name.lower() != "table":
             index = self.elements[index].parent
         return index
+
+
+# Markup a value cell may hold around its text (not a nested table or list).
+_INLINE_ONLY = re.compile(r"<(?:table|tr|td|th|ul|ol|li|dl|div|p|script|style)\b", re.IGNORECASE)
+_VALUE_MAX_CHARS = 200
+
+
+def _add_marked_up(hits: list[Hit], text: str, inner: tuple[int, int], cls: str | None) -> None:
+    """A labelled cell's text runs, read as one value (``<b>Maria</b> <i>Souza</i>``
+    is one name): each run is replaced when the whole fits the label's class."""
+    if cls is None:
+        return
+    start, end = inner
+    content = text[start:end]
+    if _INLINE_ONLY.search(content):
+        return
+    runs = []
+    at = start
+    for tag in _MARKUP.finditer(text, start, end):
+        if text[at : tag.start()].strip():
+            runs.append((at, tag.start()))
+        at = tag.end()
+    if text[at:end].strip():
+        runs.append((at, end))
+    value = html.unescape(" ".join(text[a:b].strip() for a, b in runs)).strip()
+    if not value or len(value) > _VALUE_MAX_CHARS:
+        return
+    if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
+        return
+    for a, b in runs:
+        _add(hits, text, a, b, fields.resolved(cls))
 
 
 def _parents(elements: list[_Element], element: _Element) -> list[str]:

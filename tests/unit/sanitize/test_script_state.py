@@ -82,7 +82,8 @@ def test_state_assigned_in_a_script_is_sanitized_by_its_keys(shape: str, sanitiz
 
 # Scripts that are not JSON state, or hold nothing personal: the page comes back as it was.
 KEPT = [
-    "<script>var data = {nome: 'Maria Souza'};</script>",  # a JavaScript literal, not JSON
+    "<script>var data = {nome: 'Camiseta Polo', plano: {nome: 'Ouro'}};</script>",
+    "<script>var data = {nome: f('Maria Souza')};</script>",  # code: read as text
     '<script>window.config = {"plano": "Ouro", "versao": "1.2.3"};</script>',
     "<script>if (a == {}) { b = [1, 2]; }</script>",
     "<script>const f = (x) => {return x;};</script>",

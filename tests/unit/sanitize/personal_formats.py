@@ -1,0 +1,394 @@
+"""A person from Faker's pt_BR providers, written in the formats real services send:
+vCard, iCalendar, LDIF, YAML, TOML, ``.properties``, a Kubernetes Secret, base64 text
+(in JSON, wrapped in MIME lines, after a byte order mark), HTML cells holding markup,
+JavaScript literals and Nuxt's state. Each builder returns (content type, body) and
+the values it plants; ``leaked`` finds any of them (also as bare digits and folded)
+in a text."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from faker import Faker
+
+# phonenumbers' example of a Brazilian mobile (metadata of region BR, type MOBILE).
+MOBILE_EXAMPLE = "+55 11 96123-4567"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    first: str
+    last: str
+    cpf: str
+    email: str
+    phone: str
+    birth: str  # ISO
+    street: str
+    number: str
+    cep: str
+    city: str
+
+
+def person(fake: Faker) -> Person:
+    first, last = fake.first_name(), fake.last_name()
+    return Person(
+        name=f"{first} {fake.last_name()} {last}",
+        first=first,
+        last=last,
+        cpf=fake.cpf(),
+        email=fake.free_email(),
+        phone=fake.cellphone_number(),
+        birth=fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
+        street=fake.street_name(),
+        number=fake.building_number(),
+        cep=fake.postcode(),
+        city=fake.random_element(("Campinas", "Curitiba", "Recife", "Belém", "Manaus")),
+    )
+
+
+def leaked(text: str, planted: list[str]) -> list[str]:
+    """The planted values found in ``text``: as written, case-folded, or (numbers of
+    8 digits or more) as their bare digits."""
+    folded = text.casefold()
+    bare = re.sub(r"\D", "", text)
+    out = []
+    for value in planted:
+        digits = re.sub(r"\D", "", value)
+        word = re.compile(rf"(?<!\w){re.escape(value.casefold())}(?!\w)")
+        number = len(digits) >= 8 and 2 * len(digits) >= len(value)  # a CPF, a phone
+        if (
+            (len(value) >= 6 and value in text)
+            or word.search(folded)
+            or (number and digits in bare)
+        ):
+            out.append(value)
+    return out
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def vcard(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\n"
+        f"FN:{p.name}\r\nN:{p.last};{p.first};;;\r\n"
+        f"TEL;TYPE=cell:{p.phone}\r\nEMAIL;TYPE=home:{p.email}\r\n"
+        f"ADR;TYPE=home:;;{p.street}, {p.number};{p.city};SP;{p.cep};Brasil\r\n"
+        f"BDAY:{p.birth.replace('-', '')}\r\nORG:Loja Exemplo\r\nEND:VCARD\r\n"
+    )
+    return "text/vcard", body, [p.name, p.first, p.last, p.phone, p.email, p.street, p.cep,
+                                p.birth.replace("-", "")]  # fmt: skip
+
+
+def icalendar(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Clinica//Agenda//PT\r\nBEGIN:VEVENT\r\n"
+        "UID:consulta-4815@clinica.example\r\nDTSTART:20270110T140000Z\r\nSUMMARY:Consulta\r\n"
+        "ORGANIZER;CN=Agenda:mailto:agenda@clinica.example\r\n"
+        f"ATTENDEE;CN={p.name};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:{p.email}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return "text/calendar", body, [p.name, p.email]
+
+
+def ldif(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        f"dn: cn={p.name},ou=clientes,dc=loja,dc=example\nobjectClass: inetOrgPerson\n"
+        f"cn: {p.name}\ngivenName: {p.first}\nsn: {p.last}\nmail: {p.email}\n"
+        f"telephoneNumber: {p.phone}\nstreet: {p.street}, {p.number}\npostalCode: {p.cep}\n"
+        f"l: {p.city}\n"
+    )
+    return "text/plain", body, [p.name, p.first, p.last, p.email, p.phone, p.street, p.cep]
+
+
+def yaml_doc(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        f"pedido: 4815\ncliente:\n  nome: {p.name}\n  cpf: '{p.cpf}'\n  email: {p.email}\n"
+        f'  celular: "{p.phone}"\n  data_nascimento: {p.birth}\n  endereco:\n'
+        f"    logradouro: {p.street}\n    numero: '{p.number}'\n    cep: '{p.cep}'\n"
+        f"    cidade: {p.city}\n"
+    )
+    return "application/yaml", body, [p.name, p.cpf, p.email, p.phone, p.birth, p.street, p.cep]
+
+
+def toml_doc(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        f'pedido = 4815\n\n[cliente]\nnome = "{p.name}"\ncpf = "{p.cpf}"\nemail = "{p.email}"\n'
+        f'telefone = "{p.phone}"\ndata_nascimento = {p.birth}\n\n[cliente.endereco]\n'
+        f'logradouro = "{p.street}"\ncep = "{p.cep}"\ncidade = "{p.city}"\n'
+    )
+    return "application/toml", body, [p.name, p.cpf, p.email, p.phone, p.birth, p.street, p.cep]
+
+
+def properties(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        f"# cadastro\ncliente.nome={p.name}\ncliente.cpf={p.cpf}\ncliente.email={p.email}\n"
+        f"cliente.telefone={p.phone}\ncliente.dataNascimento={p.birth}\n"
+        f"cliente.endereco.logradouro={p.street}\ncliente.endereco.cep={p.cep}\n"
+    )
+    return "text/x-java-properties", body, [p.name, p.cpf, p.email, p.phone, p.birth, p.street,
+                                            p.cep]  # fmt: skip
+
+
+def k8s_secret(p: Person) -> tuple[str, str, list[str]]:
+    document = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "cliente-4815", "namespace": "loja"},
+        "type": "Opaque",
+        "data": {"responsavel": _b64(p.name), "documento": _b64(p.cpf), "contato": _b64(p.email)},
+    }
+    return "application/json", json.dumps(document), [p.name, p.cpf, p.email, _b64(p.name),
+                                                      _b64(p.cpf), _b64(p.email)]  # fmt: skip
+
+
+def base64_csv(p: Person) -> tuple[str, str, list[str]]:
+    table = (
+        "Nome Completo,CPF,E-mail,Data de Nascimento,Endereço\r\n"
+        f'"{p.name}",{p.cpf},{p.email},{p.birth},"{p.street}, {p.number}"\r\n'
+    )
+    # As a browser's FileReader.readAsDataURL hands a file to an upload form's script.
+    document = {"arquivo": "clientes.csv", "conteudo": "data:text/csv;base64," + _b64(table)}
+    return "application/json", json.dumps(document), [p.name, p.cpf, p.email, p.birth, p.street,
+                                                      _b64(table)]  # fmt: skip
+
+
+def mime_base64(p: Person) -> tuple[str, str, list[str]]:
+    """A message with a text part in base64, wrapped at 76 characters (RFC 2045)."""
+    text = (
+        f"Olá! Confirmamos o cadastro de {p.email}, CPF {p.cpf}.\r\n"
+        "Qualquer dúvida, responda esta mensagem. Equipe da loja.\r\n"
+    )
+    encoded = _b64(text)
+    wrapped = "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    body = (
+        "--b0undary\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{wrapped}\r\n--b0undary--\r\n"
+    )
+    return "multipart/mixed; boundary=b0undary", body, [p.email, p.cpf, encoded[:76]]
+
+
+def bom_base64_json(p: Person) -> tuple[str, str, list[str]]:
+    document = "\ufeff" + json.dumps({"cliente": {"nome": p.name, "cpf": p.cpf}})
+    token = _b64(document)
+    return "application/json", json.dumps({"payload": token}), [p.name, p.cpf, token]
+
+
+def marked_up_cells(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        "<html><body><table>"
+        f"<tr><td>Nome</td><td><span>{p.name}</span></td></tr>"
+        f"<tr><td><strong>Data de nascimento:</strong></td><td><b>{p.birth}</b></td></tr>"
+        f'<tr><th>Endereço</th><td><span class="v">{p.street}</span>, {p.number}</td></tr>'
+        "<tr><td>Plano</td><td><span>Ouro</span></td></tr>"
+        "</table></body></html>"
+    )
+    return "text/html; charset=utf-8", body, [p.name, p.birth, p.street]
+
+
+def js_object(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        "<html><head><script>\nvar cliente = {nome: '"
+        f"{p.name}', cpf: '{p.cpf}', contato: {{email: '{p.email}', celular: \"{p.phone}\"}},"
+        " plano: {nome: 'Ouro'}, ativo: true};\n</script></head><body></body></html>"
+    )
+    return "text/html; charset=utf-8", body, [p.name, p.cpf, p.email, p.phone]
+
+
+def nuxt_state(p: Person) -> tuple[str, str, list[str]]:
+    body = (
+        '<html><body><div id="__nuxt"></div><script>window.__NUXT__=(function(a,b,c,d){'
+        'return {layout:"default",data:[{cliente:{nome:a,cpf:b,email:c,plano:d}}],'
+        'fetch:{},error:null,serverRendered:true,routePath:"\\u002Fconta"}}'
+        f'("{p.name}","{p.cpf}","{p.email}","Ouro"));</script></body></html>'
+    )
+    return "text/html; charset=utf-8", body, [p.name, p.cpf, p.email]
+
+
+def event_stream(p: Person) -> tuple[str, str, list[str]]:
+    document = {"tipo": "cadastro", "cliente": {"nome": p.name, "celular": p.phone},
+                "nome_mae": p.first + " " + p.last}  # fmt: skip
+    body = f"event: cliente\nid: 7\ndata: {json.dumps(document, ensure_ascii=False)}\n\n"
+    return "text/event-stream", body, [p.name, p.phone, p.first + " " + p.last]
+
+
+def ndjson(p: Person) -> tuple[str, str, list[str]]:
+    rows = [{"pedido": 1}, {"cliente": {"nome": p.name, "cpf": p.cpf, "nascimento": p.birth}}]
+    body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return "application/x-ndjson", body, [p.name, p.cpf, p.birth]
+
+
+def fhir_patient(p: Person) -> tuple[str, str, list[str]]:
+    """HL7 FHIR R4 Patient, as Brazil's RNDS profiles write one."""
+    document = {
+        "resourceType": "Patient",
+        "id": "example",
+        "identifier": [{"system": "https://saude.gov.br/fhir/sid/cpf", "value": p.cpf}],
+        "name": [{"use": "official", "family": p.last, "given": [p.first]}],
+        "telecom": [{"system": "phone", "value": p.phone, "use": "mobile"},
+                    {"system": "email", "value": p.email}],
+        "gender": "female",
+        "birthDate": p.birth,
+        "address": [{"use": "home", "line": [f"{p.street}, {p.number}"], "city": p.city,
+                     "postalCode": p.cep, "country": "BR"}],
+    }  # fmt: skip
+    return "application/fhir+json", json.dumps(document, ensure_ascii=False), [
+        p.cpf, p.last, p.first, p.phone, p.email, p.birth, p.street, p.cep]  # fmt: skip
+
+
+def scim_user(p: Person) -> tuple[str, str, list[str]]:
+    """RFC 7643's User resource."""
+    document = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "2819c223-7f76-453a-919d-413861904646",
+        "userName": p.email,
+        "name": {"formatted": p.name, "familyName": p.last, "givenName": p.first},
+        "displayName": p.name,
+        "emails": [{"value": p.email, "type": "work", "primary": True}],
+        "phoneNumbers": [{"value": p.phone, "type": "mobile"}],
+        "addresses": [{"type": "home", "streetAddress": f"{p.street}, {p.number}",
+                       "postalCode": p.cep, "locality": p.city, "country": "BR"}],
+    }  # fmt: skip
+    return "application/scim+json", json.dumps(document, ensure_ascii=False), [
+        p.name, p.last, p.first, p.email, p.phone, p.street, p.cep]  # fmt: skip
+
+
+def schema_person(p: Person) -> tuple[str, str, list[str]]:
+    document = {
+        "@context": "https://schema.org", "@type": "Person", "name": p.name,
+        "givenName": p.first, "familyName": p.last, "email": p.email, "telephone": p.phone,
+        "birthDate": p.birth,
+        "address": {"@type": "PostalAddress", "streetAddress": f"{p.street}, {p.number}",
+                    "postalCode": p.cep, "addressLocality": p.city},
+    }  # fmt: skip
+    return "application/ld+json", json.dumps(document, ensure_ascii=False), [
+        p.name, p.first, p.last, p.email, p.phone, p.birth, p.street, p.cep]  # fmt: skip
+
+
+def openid_userinfo(p: Person) -> tuple[str, str, list[str]]:
+    """OpenID Connect Core's standard claims."""
+    document = {
+        "sub": "248289761001", "name": p.name, "given_name": p.first, "family_name": p.last,
+        "preferred_username": "cliente4815", "email": p.email, "email_verified": True,
+        "birthdate": p.birth, "phone_number": p.phone,
+        "address": {"street_address": f"{p.street}, {p.number}", "postal_code": p.cep,
+                    "locality": p.city, "country": "BR"},
+    }  # fmt: skip
+    return "application/json", json.dumps(document, ensure_ascii=False), [
+        p.name, p.first, p.last, p.email, p.birth, p.phone, p.street, p.cep]  # fmt: skip
+
+
+def keycloak_users(p: Person) -> tuple[str, str, list[str]]:
+    """Keycloak's admin API, GET /admin/realms/{realm}/users."""
+    document = [{
+        "id": "af3c2a0e-1d2b-4f5e-9a7b-0c1d2e3f4a5b", "username": "cliente4815",
+        "enabled": True, "firstName": p.first, "lastName": p.last, "email": p.email,
+        "attributes": {"cpf": [p.cpf], "phoneNumber": [p.phone], "birthdate": [p.birth]},
+    }]  # fmt: skip
+    return "application/json", json.dumps(document, ensure_ascii=False), [
+        p.first, p.last, p.email, p.cpf, p.phone, p.birth]  # fmt: skip
+
+
+def multipart_form(p: Person) -> tuple[str, str, list[str]]:
+    table = (
+        "Nome Completo;CPF;Data de Nascimento;Endereço;CEP\r\n"
+        f"{p.name};{p.cpf};{p.birth};{p.street}, {p.number};{p.cep}\r\n"
+    )
+    body = (
+        '--b0undary\r\nContent-Disposition: form-data; name="nome_completo"\r\n\r\n'
+        f'{p.name}\r\n--b0undary\r\nContent-Disposition: form-data; name="arquivo"; '
+        f'filename="clientes.csv"\r\nContent-Type: text/csv\r\n\r\n{table}\r\n--b0undary--\r\n'
+    )
+    return "multipart/form-data; boundary=b0undary", body, [p.name, p.cpf, p.birth, p.street,
+                                                           p.cep]  # fmt: skip
+
+
+def multipart_vcard(p: Person) -> tuple[str, str, list[str]]:
+    """A contact card uploaded in a form, as phones share one (vCard 3.0, grouped TEL)."""
+    card = (
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{p.name}\r\nN:{p.last};{p.first};;;\r\n"
+        f"item1.TEL;type=CELL:{p.phone}\r\nBDAY:{p.birth}\r\nEND:VCARD\r\n"
+    )
+    body = (
+        '--b0undary\r\nContent-Disposition: form-data; name="contato"; filename="contato.vcf"'
+        f"\r\nContent-Type: text/x-vcard\r\n\r\n{card}\r\n--b0undary--\r\n"
+    )
+    return "multipart/form-data; boundary=b0undary", body, [p.name, p.first, p.last, p.phone,
+                                                           p.birth]  # fmt: skip
+
+
+def rdap_entity(p: Person) -> tuple[str, str, list[str]]:
+    """An RDAP entity (RFC 9083) with its jCard (RFC 7095), as a registry answers for a
+    domain's registrant."""
+    card = [
+        ["version", {}, "text", "4.0"],
+        ["fn", {}, "text", p.name],
+        ["n", {}, "text", [p.last, p.first, "", "", ""]],
+        ["email", {}, "text", p.email],
+        ["tel", {"type": ["voice", "cell"]}, "uri", "tel:" + p.phone.replace(" ", "-")],
+        ["adr", {}, "text", ["", "", f"{p.street}, {p.number}", p.city, "SP", p.cep, "BR"]],
+    ]
+    document = {"objectClassName": "entity", "handle": "MASOU12", "roles": ["registrant"],
+                "vcardArray": ["vcard", card]}  # fmt: skip
+    return "application/rdap+json", json.dumps(document, ensure_ascii=False), [
+        p.name, p.first, p.last, p.email, p.phone, p.street, p.cep]  # fmt: skip
+
+
+def nuxt3_payload(p: Person) -> tuple[str, str, list[str]]:
+    """Nuxt 3's state as devalue writes it: one flat array, objects holding indexes."""
+    payload = [["ShallowReactive", 1], {"data": 2, "state": 10}, {"cliente": 3},
+               {"nome": 4, "cpf": 5, "nascimento": 6, "telefones": 7, "plano": 9}, p.name,
+               p.cpf, p.birth, [8], p.phone, "Ouro", {"carrinho": 11}, 3]  # fmt: skip
+    body = (
+        '<html><body><div id="__nuxt"></div><script type="application/json" '
+        f'id="__NUXT_DATA__" data-ssr="true">{json.dumps(payload, ensure_ascii=False)}'
+        "</script></body></html>"
+    )
+    return "text/html; charset=utf-8", body, [p.name, p.cpf, p.birth, p.phone]
+
+
+def ldif_base64(p: Person) -> tuple[str, str, list[str]]:
+    """An entry as ldapsearch writes one: values that are not plain ASCII (a name with
+    an accent) in base64 after "::"."""
+    name = p.name.replace("a", "ã", 1)
+    body = (
+        f"dn:: {_b64(f'cn={name},ou=clientes,dc=loja,dc=example')}\n"
+        f"objectClass: inetOrgPerson\ncn:: {_b64(name)}\nsn:: {_b64(p.last + 'ç')}\n"
+        f"description:: {_b64(f'Cliente {name}, CPF {p.cpf}')}\n"
+    )
+    return "text/plain", body, [name, p.last + "ç", p.cpf, _b64(name), _b64(p.last + "ç")]
+
+
+BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
+    "vcard": vcard,
+    "icalendar": icalendar,
+    "ldif": ldif,
+    "yaml": yaml_doc,
+    "toml": toml_doc,
+    "properties": properties,
+    "k8s_secret": k8s_secret,
+    "base64_csv": base64_csv,
+    "mime_base64": mime_base64,
+    "bom_base64_json": bom_base64_json,
+    "marked_up_cells": marked_up_cells,
+    "js_object": js_object,
+    "nuxt_state": nuxt_state,
+    "event_stream": event_stream,
+    "ndjson": ndjson,
+    "fhir_patient": fhir_patient,
+    "scim_user": scim_user,
+    "schema_person": schema_person,
+    "openid_userinfo": openid_userinfo,
+    "keycloak_users": keycloak_users,
+    "multipart_form": multipart_form,
+    "multipart_vcard": multipart_vcard,
+    "rdap_entity": rdap_entity,
+    "nuxt3_payload": nuxt3_payload,
+    "ldif_base64": ldif_base64,
+}

@@ -1,0 +1,223 @@
+"""People in the formats real services send, beyond JSON, forms, CSV and XML: vCard,
+iCalendar, LDIF, YAML, TOML, ``.properties``, base64 text (a Kubernetes Secret's
+``data``, a CSV in a JSON field, a MIME part in 76-character lines, a document after a
+byte order mark), HTML cells holding markup, JavaScript literals and Nuxt's state.
+Each went out with the person's name (and in base64, everything) until these readers.
+
+Property tests over Faker pt_BR people: no planted value may come back, as written,
+case-folded or as bare digits; documents with nobody in them come back byte for byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+import yaml
+from faker import Faker
+
+from tests.unit.sanitize.personal_formats import BUILDERS, leaked, person
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+
+SANITIZER = sanitizer()
+PSEUDONYMS = sanitizer(sanitize_mode="pseudonyms", pseudonym_key="k" * 32)
+PEOPLE_PER_FORMAT = 40
+
+
+def _sanitized(sanitizer_, content_type: str, body: str) -> list[str]:
+    out = sanitizer_.sanitize(
+        request_exchange(body=body, content_type=content_type, response_body=body)
+    )
+    texts = []
+    for message in (out.request, out.response):
+        assert not message.body_dropped, message.body_drop_reason
+        texts.append(message.body.decode("utf-8"))
+    return texts
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+@pytest.mark.parametrize("mode", ["tokens", "pseudonyms"])
+def test_no_planted_value_comes_back(name: str, mode: str) -> None:
+    fake = Faker("pt_BR")
+    fake.seed_instance(sum(map(ord, name)))
+    sanitizer_ = SANITIZER if mode == "tokens" else PSEUDONYMS
+    for _ in range(PEOPLE_PER_FORMAT):
+        content_type, body, planted = BUILDERS[name](person(fake))
+        if mode == "pseudonyms":  # a fake surname may be a planted one: whole names only
+            planted = [value for value in planted if not value.isalpha()]
+        for text in _sanitized(sanitizer_, content_type, body):
+            assert leaked(text, planted) == [], text
+
+
+def _one(name: str) -> tuple[str, str]:
+    fake = Faker("pt_BR")
+    fake.seed_instance(7)
+    content_type, body, _ = BUILDERS[name](person(fake))
+    return content_type, _sanitized(SANITIZER, content_type, body)[1]
+
+
+def test_formats_keep_their_shape() -> None:
+    """What is not a person's stays, and each format still reads as itself."""
+    _, text = _one("yaml")
+    document = yaml.safe_load(text)
+    assert document["pedido"] == 4815
+    assert document["cliente"]["nome"] == "SANITIZED_NAME"
+    assert document["cliente"]["endereco"]["cidade"] not in ("", "SANITIZED_ADDRESS")
+    _, text = _one("vcard")
+    assert "ORG:Loja Exemplo\r\n" in text and "FN:SANITIZED_NAME\r\n" in text
+    assert "BDAY:SANITIZED_DATE\r\n" in text and "TEL;TYPE=cell:SANITIZED_PHONE\r\n" in text
+    _, text = _one("icalendar")
+    assert "ATTENDEE;CN=SANITIZED_NAME;ROLE=REQ-PARTICIPANT" in text
+    assert "SUMMARY:Consulta" in text
+    _, text = _one("toml")
+    assert 'nome = "SANITIZED_NAME"' in text and "pedido = 4815" in text
+    _, text = _one("rdap_entity")
+    card = json.loads(text)["vcardArray"][1]
+    assert card[1] == ["fn", {}, "text", "SANITIZED_NAME"]
+    assert card[5][3][2:] == ["SANITIZED_ADDRESS", card[5][3][3], "SP", "SANITIZED_CEP", "BR"]
+    assert card[5][3][3] not in ("", "SANITIZED_ADDRESS")  # the city stays
+    _, text = _one("properties")
+    assert "cliente.nome=SANITIZED_NAME\n" in text and "# cadastro\n" in text
+
+
+def test_base64_text_is_written_back_as_base64() -> None:
+    _, text = _one("k8s_secret")
+    data = json.loads(text)["data"]
+    assert base64.b64decode(data["responsavel"]).decode() == "SANITIZED_NAME"
+    assert base64.b64decode(data["documento"]).decode() == "SANITIZED_DOCUMENT"
+    assert base64.b64decode(data["contato"]).decode() == "SANITIZED_EMAIL"
+    _, text = _one("base64_csv")
+    uri = json.loads(text)["conteudo"]
+    assert uri.startswith("data:text/csv;base64,")
+    table = base64.b64decode(uri.partition(",")[2]).decode()
+    assert table.startswith("Nome Completo,CPF,E-mail,Data de Nascimento,Endereço\r\n")
+    assert "SANITIZED_NAME" in table and "SANITIZED_DOCUMENT" in table
+    _, text = _one("bom_base64_json")
+    document = base64.b64decode(json.loads(text)["payload"]).decode()
+    assert document.startswith("\ufeff")
+    assert json.loads(document[1:])["cliente"]["nome"] == "SANITIZED_NAME"
+    _, text = _one("mime_base64")
+    lines = text.split("\r\n\r\n", 1)[1].split("\r\n--b0undary--")[0].split("\r\n")
+    assert {len(line) for line in lines[:-1]} == {76}
+    decoded = base64.b64decode("".join(lines)).decode()
+    assert "SANITIZED_EMAIL" in decoded and "Equipe da loja." in decoded
+
+
+def test_scripts_stay_code() -> None:
+    _, text = _one("js_object")
+    assert "nome: 'SANITIZED_NAME'" in text and "plano: {nome: 'Ouro'}" in text
+    _, text = _one("nuxt_state")
+    assert re.search(r'\("SANITIZED_NAME","SANITIZED_DOCUMENT","SANITIZED_EMAIL","Ouro"\)\)', text)
+    _, text = _one("nuxt3_payload")
+    payload = json.loads(text.split('data-ssr="true">')[1].split("</script>")[0])
+    assert payload[3] == {"nome": 4, "cpf": 5, "nascimento": 6, "telefones": 7, "plano": 9}
+    assert payload[4:10] == ["SANITIZED_NAME", "SANITIZED_DOCUMENT", "SANITIZED_DATE", [8],
+                             "SANITIZED_PHONE", "Ouro"]  # fmt: skip
+    _, text = _one("marked_up_cells")
+    assert "<td><span>SANITIZED_NAME</span></td>" in text
+    assert "<td><span>Ouro</span></td>" in text
+
+
+CLEAN = {
+    "text/vcard": "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:org\r\nFN:Loja Exemplo\r\nORG:Loja Exemplo\r\n"
+    "URL:https://loja.example\r\nEND:VCARD\r\n",
+    "application/yaml": "servico:\n  nome: pedidos-api\n  porta: 8080\n  n: 3\n  tags:\n"
+    "    - name: pagamentos\n  imagem: registry.example/pedidos:1.4.2\n",
+    "application/toml": '[package]\nname = "pedidos"\nversion = "1.4.2"\n[dependencies]\n'
+    'serde = "1.0"\n',
+    "text/x-java-properties": "server.port=8080\napp.name=Pedidos\nspring.datasource.url="
+    "jdbc:postgresql://db:5432/pedidos\n",
+    "application/json": json.dumps(
+        {
+            "kind": "Secret",
+            "data": {"tls.crt": base64.b64encode(bytes(range(200))).decode(), "replicas": "Mw=="},
+            "sha256": base64.b64encode(bytes(range(32, 64))).decode(),
+            "png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+            "id": "dXNlci00ODE1",
+            "content": base64.b64encode(b"id,sku,preco\n1,ABC-1,10.00\n").decode(),
+            "encoding": "base64",
+        }
+    ),
+    "text/html": "<table><tr><td>Produto</td><td><span>Camiseta Azul</span></td></tr>"
+    "<tr><td>Nome</td><td><b>Camiseta Polo</b></td></tr></table>"
+    "<script>var produto = {nome: 'Camiseta Polo', preco: 59.9, tags: ['azul']};"
+    "window.__NUXT__=(function(a,b){return {data:[{produto:{nome:a,sku:b}}]}}"
+    '("Camiseta Polo","ABC-1"));</script>'
+    '<script type="application/json" id="__NUXT_DATA__">[["ShallowReactive",1],'
+    '{"data":2},{"produto":3},{"nome":4,"sku":5},"Camiseta Polo","ABC-1"]</script>',
+}
+
+
+@pytest.mark.parametrize("content_type", sorted(CLEAN))
+def test_documents_with_nobody_in_them_come_back_byte_for_byte(content_type: str) -> None:
+    body = CLEAN[content_type]
+    out = SANITIZER.sanitize(request_exchange(body=body, content_type=content_type))
+    assert out.request.body.decode() == body
+
+
+def test_github_contents_wrapped_in_escaped_lines() -> None:
+    """GitHub's contents API: a file in base64, lines of 60 joined by "\\n" escapes."""
+    fake = Faker("pt_BR")
+    fake.seed_instance(60)
+    p = person(fake)
+    csv_text = "nome,cpf,email\n" + f"{p.name},{p.cpf},{p.email}\n" * 3
+    encoded = base64.b64encode(csv_text.encode()).decode()
+    wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
+    body = json.dumps({"name": "clientes.csv", "encoding": "base64", "content": wrapped})
+    text = _sanitized(SANITIZER, "application/json", body)[1]
+    content = json.loads(text)["content"]
+    assert {len(line) for line in content.split("\n")[:-2]} == {60}
+    decoded = base64.b64decode(content.replace("\n", "")).decode()
+    assert leaked(decoded, [p.name, p.cpf, p.email]) == []
+    assert decoded.startswith("nome,cpf,email\nSANITIZED_NAME,SANITIZED_DOCUMENT,")
+
+
+@pytest.mark.parametrize("value_of", [lambda p: p.cpf.replace(".", "").replace("-", ""),
+                                      lambda p: p.email, lambda p: p.phone])  # fmt: skip
+def test_padded_base64_of_one_value_anywhere(value_of) -> None:
+    """No word says base64: a padded token is decoded all the same."""
+    fake = Faker("pt_BR")
+    fake.seed_instance(61)
+    for _ in range(20):
+        value = value_of(person(fake))
+        token = base64.b64encode(value.encode()).decode()
+        if not token.endswith("="):
+            continue
+        body = json.dumps({"id": 4815, "ref": token})
+        text = _sanitized(SANITIZER, "application/json", body)[1]
+        assert token not in text
+        assert leaked(base64.b64decode(json.loads(text)["ref"]).decode(), [value]) == []
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["var x = {" + "a: {" * 500 + "}" * 500 + "};",
+     "var x = " + "[" * 500 + "]" * 500 + ";",
+     "var x = {a: 1" + ", b: 'x'" * 30000 + "};",
+     "var a = {b: function(){ return {c: 1} }, d: /\\{/g};",
+     'window.__NUXT__=(function(a){return {x:a}}(void 0,!0,"Ouro",[1,{b:2}]));'],
+)  # fmt: skip
+def test_scripts_past_what_is_read_are_kept(script: str) -> None:
+    """Code, deep nesting and long literals: read as text, never a dropped body."""
+    page = f"<html><script>{script}</script></html>"
+    out = SANITIZER.sanitize(request_exchange(body=page, content_type="text/html"))
+    assert not out.request.body_dropped
+    assert out.request.body.decode() == page
+
+
+def test_key_lines_keep_reading_urls_and_plain_text() -> None:
+    """A URL in a value still has its parameters read; plain text of key lines is
+    read as such, prose is not."""
+    body = "cliente:\n  site: https://x.example/c?nome=Ana+Lima&cpf=52998224725\n  nome: Ana Lima\n"
+    text = _sanitized(SANITIZER, "application/yaml", body)[1]
+    assert text == (
+        "cliente:\n  site: https://x.example/c?nome=SANITIZED_NAME&cpf=SANITIZED_DOCUMENT\n"
+        "  nome: SANITIZED_NAME\n"
+    )
+    properties = "# exportado\ncliente.nome=Ana Lima\ncliente.plano=Ouro\n"
+    text = _sanitized(SANITIZER, "text/plain", properties)[1]
+    assert text == "# exportado\ncliente.nome=SANITIZED_NAME\ncliente.plano=Ouro\n"
+    prose = "Obrigado pela compra!\nSeu pedido 4815 chega amanhã.\n"
+    assert _sanitized(SANITIZER, "text/plain", prose)[1] == prose

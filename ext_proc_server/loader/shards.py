@@ -15,6 +15,7 @@ from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_STUB_COUNT
 from ext_proc_server.loader.routing import Router
 from ext_proc_server.loader.wiremock_client import WireMockAuthError, WireMockClient, client_for
+from ext_proc_server.mapping import old_scale_batches
 from ext_proc_server.mapping.catch_all import catch_all_mapping, passthrough_mapping
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class Shard:
             await self.client.import_mappings(missing)
             self.known_ids.update(m["id"] for m in missing)
             mappings.extend(missing)
+        for batch in old_scale_batches(mappings):
+            await self.client.import_mappings(batch)  # moved to the current priority scale
         self.set_count(len(mappings))
         now = time.monotonic()
         self.last_seed_at = self.last_count_at = now

@@ -22,6 +22,7 @@ import httpx
 from ext_proc_server.core.config import LoaderConfig, TLSClient, redact_url
 from ext_proc_server.core.errors import WireMockError
 from ext_proc_server.core.metrics import LOADER_WIREMOCK_DURATION
+from ext_proc_server.mapping import encoded_on_current_scale
 
 IMPORT_OPTIONS = {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False}
 _IMPORT_OPTIONS_JSON = json.dumps(IMPORT_OPTIONS, separators=(",", ":"))
@@ -184,8 +185,11 @@ class WireMockClient:
 
     async def import_encoded(self, encoded: Sequence[str]) -> None:
         """:meth:`import_mappings` for mappings already encoded as JSON objects (the
-        loader passes the queue's text through instead of parsing and re-encoding it)."""
-        body = f'{{"mappings":[{",".join(encoded)}],"importOptions":{_IMPORT_OPTIONS_JSON}}}'
+        loader passes the queue's text through instead of parsing and re-encoding it).
+        Every import comes here: a stub written on an older priority scale is moved to
+        the current one (``mapping.priority``)."""
+        mappings = ",".join(map(encoded_on_current_scale, encoded))
+        body = f'{{"mappings":[{mappings}],"importOptions":{_IMPORT_OPTIONS_JSON}}}'
         await self._request(
             "POST",
             "/__admin/mappings/import",

@@ -13,6 +13,8 @@
 * ``repeats`` - :class:`RepeatIndex`: the repeat fast path (keyed digests of raw
   exchanges, the in-process LRU of recorded ones, repeat counts per mapping).
 * ``matchers`` - :func:`request_pattern`: WireMock request matchers and specificity.
+* ``priority`` - :func:`stub_priority`: a stub's priority from its specificity, and
+  :func:`on_current_scale`: a stub written on the older scale, moved to this one.
 * ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).
 * ``catch_all`` - :func:`catch_all_mapping`: the lowest-priority stub of each shard.
 """
@@ -22,6 +24,12 @@ from ext_proc_server.mapping.dedup import Deduplicator, claim_batch
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import JsonWalk, request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.mapping.priority import (
+    encoded_on_current_scale,
+    old_scale_batches,
+    on_current_scale,
+    stub_priority,
+)
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.mapping.stubs import ScenarioTracker, build_mapping
 
@@ -37,6 +45,10 @@ __all__ = [
     "build_mapping",
     "catch_all_mapping",
     "claim_batch",
+    "encoded_on_current_scale",
+    "old_scale_batches",
+    "on_current_scale",
     "request_pattern",
     "skip_reason",
+    "stub_priority",
 ]

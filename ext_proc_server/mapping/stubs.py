@@ -9,8 +9,8 @@ Overlapping stubs: query parameters, form fields and JSON bodies
 (``ignoreExtraElements``) all accept extra values, so ``/search?q=x`` also
 matches ``/search?q=x&page=2``. Each stub's ``priority`` therefore follows its
 specificity (more exact constraints = a lower number = tried first), so a
-request always gets the response recorded for itself when one exists.
-Priorities stay within 1..:data:`LOWEST_PRIORITY`.
+request always gets the response recorded for itself when one exists
+(:mod:`ext_proc_server.mapping.priority`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ext_proc_server.mapping.digests import is_digest, keeps_recorded_digests, s
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
 from ext_proc_server.mapping.shapes import response_shape_digest
 from ext_proc_server.sanitize import media
 from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
@@ -39,10 +40,6 @@ from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
 MAPPING_NAMESPACE = uuid.UUID("6d6f636b-6164-6f00-6d61-7070696e6773")
 _NAMESPACE_BYTES = MAPPING_NAMESPACE.bytes
 TRUNCATED_HEADER = "x-mockado-truncated"
-# Specificity past this stops raising priority.
-_SPECIFICITY_CAP = 49
-# Recorded stubs use 1..100; the catch-all (mapping_catch_all) sits far below.
-LOWEST_PRIORITY = 2 + 2 * _SPECIFICITY_CAP
 # Distinct responses replayed per request key in stateful mode.
 MAX_SCENARIO_STATES = 32
 
@@ -185,7 +182,7 @@ def build_mapping(
         COLLECTOR_STUBS_SKIPPED.labels(reason=unmatchable).inc()
         return None
     request, specificity = request_pattern(normalized)
-    priority = 2 + 2 * (_SPECIFICITY_CAP - min(specificity, _SPECIFICITY_CAP))
+    later_state = False
     mapping: dict[str, Any] = {"id": mapping_id(dedup_hash)}
     mapping["uuid"] = mapping["id"]
 
@@ -198,10 +195,10 @@ def build_mapping(
             COLLECTOR_DROPPED.labels(reason="scenario_limit").inc()
             return None
         mapping.update(scenario)
-        if "requiredScenarioState" in scenario:
-            priority -= 1  # a later response wins over the first one in its state
+        # A later response wins over the first one in its state.
+        later_state = "requiredScenarioState" in scenario
 
-    mapping["priority"] = priority
+    mapping["priority"] = stub_priority(specificity, later_state=later_state)
     mapping["request"] = request
     mapping["response"] = response_definition(response, head=exchange.request.method == "HEAD")
     if not shape:
@@ -222,6 +219,7 @@ def _metadata(
         "host": normalized.host,
         "path_template": path_template(normalized),
         "shape": shape,
+        SCALE_KEY: PRIORITY_SCALE,
         # The stub's lifecycle; the loader carries them over when the stub is replaced
         # and refreshes last_seen from repeats (docs/staleness.md).
         "first_seen": exchange.captured_at_s,

@@ -21,8 +21,8 @@ from ext_proc_server.mapping import (
     build_mapping,
     skip_reason,
 )
+from ext_proc_server.mapping.priority import LOWEST_PRIORITY
 from ext_proc_server.mapping.stubs import (
-    LOWEST_PRIORITY,
     MAPPING_NAMESPACE,
     TRUNCATED_HEADER,
     mapping_id,

@@ -15,6 +15,7 @@ from itertools import compress
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from ext_proc_server.sanitize import base64_json, devalue, geo, js_literals, key_lines
+from ext_proc_server.sanitize.challenges import CHALLENGE_HEADERS, sanitize_challenge
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -480,6 +481,8 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     if lower == "set-cookie":
         first, sep, attributes = value.partition(";")
         return _cookie_pair(run, first) + sep + run.scrub(attributes)
+    if lower in CHALLENGE_HEADERS:
+        return sanitize_challenge(run, value)
     cls = header_class(lower) or _checked(_header_field(run, lower), value)
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)

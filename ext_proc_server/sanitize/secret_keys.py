@@ -143,11 +143,16 @@ def is_version_spec(value: str) -> bool:
     return len(value) <= 64 and "." in value and _VERSION_SPEC.fullmatch(value) is not None
 
 
+_CHALLENGE_HEADERS = frozenset({"www-authenticate", "proxy-authenticate"})
+
+
 @functools.lru_cache(maxsize=1024)
 def header_class(lower_name: str) -> str | None:
     """Header rule of the spec: a name containing key, token, secret or auth is secret."""
     if lower_name in ("cookie", "set-cookie"):
         return "cookie"
+    if lower_name in _CHALLENGE_HEADERS:
+        return None  # a server's challenge, read by its parts (sanitize.challenges)
     if any(part in lower_name for part in ("key", "token", "secret", "auth")):
         return "api_key"
     return classify_key(lower_name)

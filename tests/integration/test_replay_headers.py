@@ -39,6 +39,11 @@ EXPORT = json.dumps({"rows": [{"sku": f"A-{n:04d}", "qty": n % 7} for n in range
 PACKED = gzip.compress(EXPORT, mtime=0)
 PERSON = b'{"email":"maria.silva@example.com","ok":true}'
 FILE_NAME = 'attachment; filename="relatório ação.csv"'
+# A registry's challenge: a client reads the token service and scope from it.
+CHALLENGE = (
+    'Bearer realm="https://auth.registry.example/token",service="registry.example",'
+    'scope="repository:shop/api:pull"'
+)
 CONTACTS = b"name,email\nMaria,maria.silva@example.com\n"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 RANGES = (
@@ -80,6 +85,9 @@ ANSWERS = {
         b"a,b\n1,2\n",
     ),
     "/objects/person": RawAnswer(200, (JSON, *_digests(PERSON)), PERSON),
+    "/v2/": RawAnswer(
+        401, (JSON, ("WWW-Authenticate", CHALLENGE)), b'{"errors":[{"code":"UNAUTHORIZED"}]}'
+    ),
     "/objects/packed": RawAnswer(
         200, (JSON, ("Content-Encoding", "gzip"), *_digests(PACKED)), PACKED
     ),
@@ -112,6 +120,7 @@ REQUESTS = [
     ("HEAD", "/reports/q3.json", GZIP_ACCEPTED),
     ("GET", "/download", ()),
     ("GET", "/objects/person", ()),
+    ("GET", "/v2/", ()),
     ("GET", "/objects/packed", GZIP_ACCEPTED),
     ("GET", "/objects/plain", ()),
     ("GET", "/objects/tagged", GZIP_ACCEPTED),
@@ -223,6 +232,14 @@ def test_a_header_value_outside_ascii_is_served_as_the_bytes_the_upstream_sent(
     assert status == 200 and body == b"a,b\n1,2\n"
     for name in ("content-disposition", "x-label"):
         assert served[name] == upstream[name], name
+
+
+def test_a_challenge_is_served_as_the_server_wrote_it(recorded, wiremock) -> None:
+    status, upstream, body = recorded[("GET", "/v2/")]
+    assert status == 401 and upstream["www-authenticate"] == CHALLENGE.encode()
+    served = raw_request(wiremock.port, "GET", "/v2/")
+    assert (served.status, served.body) == (401, body)
+    assert served.headers["www-authenticate"] == upstream["www-authenticate"]
 
 
 def test_a_digest_of_the_body_matches_the_body_the_mock_serves(recorded, wiremock) -> None:

@@ -131,7 +131,7 @@ class CollectorConfig(ConfigSection):
     batch_size: int = Field(default=100, ge=1, le=10_000)
     flush_interval: float = Field(default=0.2, gt=0, le=60)
     # Bounds of the in-memory buffer between the gRPC streams and Redis, per process: held
-    # exchanges, and their bodies plus about 3 KiB each. Past either, captures are dropped
+    # exchanges, and their bodies and headers. Past either, captures are dropped
     # and counted. It absorbs bursts past what one core can prepare (the streams go first).
     buffer_size: int = Field(default=50_000, ge=1)
     buffer_bytes: int = Field(default=128 * MIB, ge=MIB)
@@ -142,7 +142,9 @@ class CollectorConfig(ConfigSection):
     # Larger (or smaller) limits for given hosts and paths; the first matching rule wins,
     # after the capturing namespace's own (control_plane.namespaces.<ns>.body_limits).
     body_limits: list[BodyLimit] = Field(default_factory=list, max_length=MAX_BODY_LIMIT_RULES)
-    max_decompressed_bytes: int = Field(default=1 * MIB, ge=KIB)
+    # What a compressed body may decode to before it is dropped (decoded_too_large): each
+    # stream may hold this much, so it is bounded like the body limit.
+    max_decompressed_bytes: int = Field(default=1 * MIB, ge=KIB, le=16 * MIB)
     # Binary bodies are kept (images without their metadata, other binary only when no
     # detector finds anything in it) and served as base64Body; "skip" drops them.
     binary_bodies: Literal["skip", "base64"] = "base64"

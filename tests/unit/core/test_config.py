@@ -45,6 +45,10 @@ def test_env_list_values_are_parsed_as_yaml():
         ({"MOCKADO_COLLECTOR__REDIS_URL": "http://x"}, "collector.redis_url: invalid URL"),
         ({"MOCKADO_COLLECTOR__BODY_LIMIT_BYTES": "100"}, "collector.body_limit_bytes:"),
         ({"MOCKADO_COLLECTOR__BODY_LIMIT_BYTES": "2000000"}, "collector.body_limit_bytes:"),
+        (
+            {"MOCKADO_COLLECTOR__MAX_DECOMPRESSED_BYTES": str(1 << 30)},
+            "collector.max_decompressed_bytes:",
+        ),
         ({"MOCKADO_LOADER__WIREMOCK_URL": "ftp://x"}, "loader.wiremock_url: invalid URL"),
         ({"MOCKADO_LOADER__RETRY_ATTEMPTS": "many"}, "loader.retry_attempts:"),
         ({"MOCKADO_COLLECTOR__SANITIZE_MODE": "off"}, "collector.sanitize_mode:"),

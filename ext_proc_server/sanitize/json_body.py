@@ -490,10 +490,10 @@ class _JsonEditor:
 
     def _edit(self, start: int, end: int, fresh: str, path: list[str | int]) -> None:
         self.out.append((start, end, fresh))
-        self.run.locations.add(f"{self.where}.json:{_pointer(path)}")
+        self.run.locations.add(f"{self.where}.json:{json_pointer(path)}")
 
 
-def _pointer(path: list[str | int]) -> str:
+def json_pointer(path: list[str | int]) -> str:
     if not path:
         return ""
     joined = "/".join(map(str, path))

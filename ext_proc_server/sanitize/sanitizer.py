@@ -35,6 +35,7 @@ from ext_proc_server.sanitize import (
     key_lines,
     media,
 )
+from ext_proc_server.sanitize.changed_places import changed_places
 from ext_proc_server.sanitize.detectors import Scanner
 from ext_proc_server.sanitize.fields import FieldRules, compile_rule
 from ext_proc_server.sanitize.images import image_format
@@ -282,7 +283,9 @@ class Sanitizer:
         wrapped = base64_json.rewrap(run, fresh)  # {"data": "eyJjcGYiOi..."}
         wrapped = base64_text.rewrap(run, wrapped)  # a Secret's "cpf": "NTI5Ljk4..."
         if wrapped is not fresh:
-            run.locations.add(body_where)
+            run.locations.update(
+                changed_places(fresh, wrapped, content_type=content_type, where=body_where)
+            )
         return wrapped
 
 

@@ -9,9 +9,7 @@ the collector's log; the stubs must still hold each body, sanitized.
 
 from __future__ import annotations
 
-import ast
 import json
-import re
 
 import httpx
 import pytest
@@ -30,20 +28,10 @@ from tests.unit.sanitize.personal_formats import BUILDERS, leaked, person
 pytestmark = pytest.mark.integration
 
 
-_BYTES_LITERAL = re.compile(r"b'(?:[^'\\]|\\.)*'" + r'|b"(?:[^"\\]|\\.)*"')
-
-
-def _redis_texts(url: str) -> dict[str, str]:
-    """Each key's dump, and its bytes read back as UTF-8 (the dump is a repr, which
-    escapes every non-ASCII byte)."""
-    out = {}
-    for key, dumped in dump_redis(url).items():
-        out[key] = dumped
-        found = _BYTES_LITERAL.findall(dumped)
-        out[f"{key} (decoded)"] = "\n".join(
-            ast.literal_eval(literal).decode("utf-8", "replace") for literal in found
-        )
-    return out
+# Request bodies of text whose only change is inside a base64 block: no marker shows
+# where a value was replaced, so no matcher could tell another request from this one,
+# and they get no stub (docs/mappings.md, request_body_unmatchable).
+UNMATCHABLE = {"mime_base64", "ldif_base64"}
 
 
 def test_personal_formats_reach_redis_sanitized(
@@ -66,21 +54,28 @@ def test_personal_formats_reach_redis_sanitized(
                                headers={"Content-Type": content_type})  # fmt: skip
             assert sent.status_code == 200
             assert sent.text == body  # the proxied answer is the person's, untouched
+    mockable = sorted(set(BUILDERS) - UNMATCHABLE)
     wait_until(
-        lambda: len(ext.captured()) >= len(BUILDERS),
-        what="a stub per format",
-        explain=lambda: counters(ext),
+        lambda: (
+            len(ext.captured()) >= len(mockable)
+            and ext.metric("collector_stubs_skipped_total", reason="request_body_unmatchable")
+            == len(UNMATCHABLE)
+        ),
+        what="a stub per mockable format, the others counted",
+        explain=lambda: (
+            counters(ext) + str(sorted(s["request"]["urlPath"] for s in ext.captured()))
+        ),
     )
     stubs = ext.captured()
     # Not vacuous: every format's request and response bodies are in its stub, sanitized.
     by_path = {stub["request"]["urlPath"]: stub for stub in stubs}
-    assert sorted(by_path) == sorted(f"/echo/{name}" for name in BUILDERS)
+    assert sorted(by_path) == [f"/echo/{name}" for name in mockable]
     for path, stub in by_path.items():
         assert stub["response"].get("body"), path
     assert "FN:SANITIZED_NAME" in by_path["/echo/vcard"]["response"]["body"]
     assert "nome: SANITIZED_NAME" in by_path["/echo/yaml"]["response"]["body"]
     sinks = {"stubs": json.dumps(stubs, ensure_ascii=False)}
-    sinks.update(_redis_texts(redis_server.url))
+    sinks.update(dump_redis(redis_server.url))
     sinks["ext-proc log"] = ext.process.log_text()
     leaks = {sink: found for sink, text in sinks.items() if (found := leaked(text, planted))}
     assert leaks == {}, leaks

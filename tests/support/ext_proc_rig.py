@@ -126,6 +126,7 @@ def counters(ext: ExtProcProcess) -> str:
         "collector_dropped_total",
         "collector_dedup",
         "collector_enq",
+        "collector_stubs_skipped",
     )
     lines = [line for line in ext.metrics().splitlines() if line.startswith(wanted)]
     return f"captured={len(ext.captured())} " + "; ".join(lines)

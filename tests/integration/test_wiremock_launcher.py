@@ -213,7 +213,8 @@ def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
     docs = list(yaml.safe_load_all(render_k8s_manifests(MockadoConfig())["deploy/wiremock.yaml"]))
     launcher = next(d for d in docs if d["kind"] == "ConfigMap")
     pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
-    [wiremock] = pod["containers"]
+    # The keeper beside it (mockado keep-shard) is run by the cluster-box tests.
+    wiremock = next(c for c in pod["containers"] if c["name"] == "wiremock")
     [copy_jar] = pod["initContainers"]
     local = {m["mountPath"]: tmp_path / m["name"] for m in wiremock["volumeMounts"]}
     for path in local.values():

@@ -50,7 +50,7 @@ SOAP_REGEX = "(?s)" + java_regex_escape("<getOrders><customer>") + ".+?"
 SOAP_REGEX += java_regex_escape("</customer></getOrders>")
 # Another file than the one recorded, as a browser's form sends it.
 UPLOAD = (
-    "--b7\r\nContent-Disposition: form-data; name=\"file\"; filename=\"boleto-8812.pdf\"\r\n"
+    '--b7\r\nContent-Disposition: form-data; name="file"; filename="boleto-8812.pdf"\r\n'
     "Content-Type: application/pdf\r\n\r\n%PDF-1.7 boleto 8812\r\n--b7--\r\n"
 )
 OLD = [

@@ -28,7 +28,6 @@ from ext_proc_server.mapping.matchers import JsonWalk, request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import (
     encoded_on_current_scale,
-    old_scale_batches,
     on_current_scale,
     stub_priority,
 )
@@ -56,7 +55,6 @@ __all__ = [
     "claim_batch",
     "encoded_on_current_format",
     "encoded_on_current_scale",
-    "old_scale_batches",
     "old_stubs",
     "on_current_format",
     "on_current_scale",

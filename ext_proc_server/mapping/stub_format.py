@@ -31,7 +31,6 @@ from typing import Any
 from ext_proc_server.mapping.matchers import array_lengths_schema
 from ext_proc_server.mapping.priority import (
     PRIORITY_SCALE,
-    RESCALE_BATCH_SIZE,
     SCALE_KEY,
     on_current_scale,
 )
@@ -45,6 +44,8 @@ _IGNORE = "${json-unit.ignore}"
 _IN_VALUE = r'[^\r\n<>"]+?'
 _OLD_WILDCARDS = (".+?", r"[^\r\n]+?")
 _BODY_MATCHER_KEYS = ("bodyPatterns", "formParameters", "multipartPatterns")
+# Old stubs a WireMock already holds are imported again this many at a time.
+REIMPORT_BATCH_SIZE = 500
 
 
 def on_old_format(mapping: Any) -> bool:
@@ -109,7 +110,7 @@ class OldStubs:
     retired: list[tuple[str, str]] = field(default_factory=list)
 
 
-def old_stubs(mappings: Iterable[Any], *, size: int = RESCALE_BATCH_SIZE) -> OldStubs:
+def old_stubs(mappings: Iterable[Any], *, size: int = REIMPORT_BATCH_SIZE) -> OldStubs:
     """The stubs of ``mappings`` written on the old format (:func:`on_old_format`)."""
     kept: list[dict[str, Any]] = []
     out = OldStubs()

@@ -63,7 +63,7 @@ def retire_reason(mapping: dict[str, Any]) -> str:
     request = mapping.get("request")
     if not isinstance(request, dict):
         return ""  # WireMock refuses it on import
-    if any(key in request for key in _BODY_MATCHER_KEYS) or _has_content_type(request):
+    if any(key in request for key in _BODY_MATCHER_KEYS) or _empty_form(request):
         return ""
     method = str(request.get("method") or "ANY").upper()
     return "" if method in _BODILESS_METHODS else RETIRED_BODY_UNKNOWN
@@ -127,12 +127,22 @@ def old_stubs(mappings: Iterable[Any], *, size: int = REIMPORT_BATCH_SIZE) -> Ol
     return out
 
 
-def _has_content_type(request: dict[str, Any]) -> bool:
-    """A Content-Type matcher: written for a request with a body (since bodies matched it)."""
+def _empty_form(request: dict[str, Any]) -> bool:
+    """The one body written without a body matcher since bodies matched their type: a
+    form without fields, its Content-Type matched in any case (a ``Vary: Content-Type``
+    matcher is written without ``caseInsensitive``)."""
     headers = request.get("headers")
-    return isinstance(headers, dict) and any(
-        isinstance(name, str) and name.lower() == "content-type" for name in headers
-    )
+    if not isinstance(headers, dict):
+        return False
+    for name, matcher in headers.items():
+        if isinstance(name, str) and name.lower() == "content-type" and isinstance(matcher, dict):
+            value = matcher.get("equalTo")
+            return (
+                matcher.get("caseInsensitive") is True
+                and isinstance(value, str)
+                and ("x-www-form-urlencoded" in value.lower())
+            )
+    return False
 
 
 def _narrowed_request(request: dict[str, Any]) -> dict[str, Any]:
@@ -149,8 +159,8 @@ def _narrowed_request(request: dict[str, Any]) -> dict[str, Any]:
                         narrowed.append({"matchesJsonSchema": schema, "schemaVersion": "V202012"})
                     break
         return {**request, "bodyPatterns": narrowed}
-    if _has_content_type(request):
-        return request  # a body no pattern describes (an empty form), as written today
+    if _empty_form(request):
+        return request  # as written today
     return {**request, "bodyPatterns": [{"absent": True}]}
 
 

@@ -153,9 +153,21 @@ def test_a_post_without_a_body_matcher_is_retired() -> None:
         assert on_current_format(stub) == (None, RETIRED_BODY_UNKNOWN)
 
 
-def test_a_body_with_a_content_type_matcher_and_no_pattern_is_kept_as_is() -> None:
-    request = {"method": "POST", "urlPath": "/f", "headers": {"Content-Type": {"equalTo": "x"}}}
-    assert upgraded(old_stub(request))["request"] == request
+def test_a_form_without_fields_is_kept_as_today_writes_it() -> None:
+    form = (("content-type", "application/x-www-form-urlencoded"),)
+    today = build(make_exchange(method="POST", body=b"&", headers=form))
+    assert today is not None and "bodyPatterns" not in today["request"]
+    # Written between the Content-Type matcher and the priority scale: no scale yet.
+    stub = old_stub(today["request"])
+    assert upgraded(stub)["request"] == today["request"]
+
+
+def test_a_content_type_a_response_varied_on_says_nothing_of_the_body() -> None:
+    vary = {"Content-Type": {"equalTo": "application/json"}}
+    get = old_stub({"method": "GET", "urlPath": "/items", "headers": vary})
+    assert upgraded(get)["request"]["bodyPatterns"] == [{"absent": True}]
+    post = old_stub({"method": "POST", "urlPath": "/items", "headers": vary})
+    assert on_current_format(post) == (None, RETIRED_BODY_UNKNOWN)
 
 
 def test_form_and_binary_bodies_keep_their_matchers() -> None:

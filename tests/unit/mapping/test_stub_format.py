@@ -258,7 +258,8 @@ def test_a_narrowed_text_wildcard_never_matches_what_the_old_one_did_not(
     assert re.fullmatch(new, plain)
 
 
-@given(document=DOCUMENTS)
+# A recorded JSON body is an object or an array (a string there is JSON text).
+@given(document=DOCUMENTS.filter(lambda d: isinstance(d, dict | list)))
 def test_the_json_matcher_is_kept_and_a_length_schema_added_only_for_arrays(
     document: object,
 ) -> None:

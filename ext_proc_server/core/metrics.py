@@ -242,6 +242,12 @@ LOADER_STUBS_REJECTED = Counter(
     "Mappings refused because the shard reached max_stubs.",
     ["shard"],
 )
+LOADER_STUBS_RETIRED = Counter(
+    "wiremock_loader_stubs_retired",
+    "Stubs written by an earlier version that could not be narrowed to the current "
+    "matchers, so not imported (or removed from WireMock), by reason: old_stub_body_unknown.",
+    ["reason"],
+)
 LOADER_RECORD_SIZE = Gauge(
     "wiremock_loader_record_size",
     "Mappings in a shard's record in Redis: what its WireMock should hold (catch-all aside).",

@@ -168,8 +168,13 @@ class ShardResync:
             await shard.client.import_mappings(shard.fallbacks)
             shard.known_ids.update(m["id"] for m in shard.fallbacks)
 
+        retired: list[str] = []
+
         async def send(chunk: list[tuple[str, str]]) -> None:
-            await shard.client.import_encoded([mapping_json for _, mapping_json in chunk])
+            left_out = await shard.client.import_encoded(
+                [mapping_json for _, mapping_json in chunk]
+            )
+            retired.extend(chunk[at][0] for at in left_out)  # old stubs, counted by the client
 
         reloaded = 0
         refused: list[str] = []
@@ -188,4 +193,8 @@ class ShardResync:
         if refused:
             LOADER_ERRORS.labels(error_type="wiremock_rejected").inc(len(refused))
             await self._record.remove(shard.name, refused)
+        if retired:
+            # Not faithful: out of the record too, or every check would reload the shard.
+            shard.known_ids.difference_update(retired)
+            await self._record.remove(shard.name, retired)
         return reloaded, len(refused)

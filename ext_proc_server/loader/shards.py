@@ -12,10 +12,10 @@ from typing import Any
 
 from ext_proc_server.core.config import MockadoConfig, cluster_hosts
 from ext_proc_server.core.errors import WireMockError
-from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_STUB_COUNT
+from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_STUB_COUNT, LOADER_STUBS_RETIRED
 from ext_proc_server.loader.routing import Router
 from ext_proc_server.loader.wiremock_client import WireMockAuthError, WireMockClient, client_for
-from ext_proc_server.mapping import old_scale_batches
+from ext_proc_server.mapping import old_stubs
 from ext_proc_server.mapping.catch_all import catch_all_mapping, passthrough_mapping
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,15 @@ class Shard:
             await self.client.import_mappings(missing)
             self.known_ids.update(m["id"] for m in missing)
             mappings.extend(missing)
-        for batch in old_scale_batches(mappings):
-            await self.client.import_mappings(batch)  # moved to the current priority scale
-        self.set_count(len(mappings))
+        old = old_stubs(mappings)
+        for batch in old.batches:
+            await self.client.import_mappings(batch)  # narrowed to the current format
+        for stub_id, reason in old.retired:
+            # Written by an earlier version and not faithful: a miss, not a wrong answer.
+            await self.client.delete_mapping(stub_id)
+            LOADER_STUBS_RETIRED.labels(reason=reason).inc()
+            self.known_ids.discard(stub_id)
+        self.set_count(len(mappings) - len(old.retired))
         now = time.monotonic()
         self.last_seed_at = self.last_count_at = now
         self.seeded = True

@@ -21,8 +21,8 @@ import httpx
 
 from ext_proc_server.core.config import LoaderConfig, TLSClient, redact_url
 from ext_proc_server.core.errors import WireMockError
-from ext_proc_server.core.metrics import LOADER_WIREMOCK_DURATION
-from ext_proc_server.mapping import encoded_on_current_scale
+from ext_proc_server.core.metrics import LOADER_STUBS_RETIRED, LOADER_WIREMOCK_DURATION
+from ext_proc_server.mapping import encoded_on_current_format
 
 IMPORT_OPTIONS = {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False}
 _IMPORT_OPTIONS_JSON = json.dumps(IMPORT_OPTIONS, separators=(",", ":"))
@@ -183,12 +183,24 @@ class WireMockClient:
         """
         await self.import_encoded([encode_mapping(m) for m in mappings])
 
-    async def import_encoded(self, encoded: Sequence[str]) -> None:
+    async def import_encoded(self, encoded: Sequence[str]) -> list[int]:
         """:meth:`import_mappings` for mappings already encoded as JSON objects (the
         loader passes the queue's text through instead of parsing and re-encoding it).
-        Every import comes here: a stub written on an older priority scale is moved to
-        the current one (``mapping.priority``)."""
-        mappings = ",".join(map(encoded_on_current_scale, encoded))
+        Every import comes here: a stub written by an earlier version is narrowed to the
+        current matchers and priority scale, or left out and counted when it cannot be
+        (``mapping.stub_format``). -> the positions in ``encoded`` left out."""
+        kept: list[str] = []
+        left_out: list[int] = []
+        for at, text in enumerate(encoded):
+            upgraded, reason = encoded_on_current_format(text)
+            if upgraded is None:
+                LOADER_STUBS_RETIRED.labels(reason=reason).inc()
+                left_out.append(at)
+            else:
+                kept.append(upgraded)
+        if not kept:
+            return left_out
+        mappings = ",".join(kept)
         body = f'{{"mappings":[{mappings}],"importOptions":{_IMPORT_OPTIONS_JSON}}}'
         await self._request(
             "POST",
@@ -196,6 +208,7 @@ class WireMockClient:
             operation=f"import of {len(encoded)}",
             content=body.encode(),
         )
+        return left_out
 
     async def list_mappings(self) -> list[dict[str, Any]]:
         """Every stub WireMock holds (GET /__admin/mappings)."""

@@ -15,6 +15,8 @@
 * ``matchers`` - :func:`request_pattern`: WireMock request matchers and specificity.
 * ``priority`` - :func:`stub_priority`: a stub's priority from its specificity, and
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.
+* ``stub_format`` - :func:`on_current_format`: a stub written by an earlier version,
+  narrowed to today's matchers (and moved to this scale), or retired when it cannot be.
 * ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).
 * ``catch_all`` - :func:`catch_all_mapping`: the lowest-priority stub of each shard.
 """
@@ -26,11 +28,16 @@ from ext_proc_server.mapping.matchers import JsonWalk, request_pattern
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import (
     encoded_on_current_scale,
-    old_scale_batches,
     on_current_scale,
     stub_priority,
 )
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
+from ext_proc_server.mapping.stub_format import (
+    OldStubs,
+    encoded_on_current_format,
+    old_stubs,
+    on_current_format,
+)
 from ext_proc_server.mapping.stubs import ScenarioTracker, build_mapping
 
 __all__ = [
@@ -39,14 +46,17 @@ __all__ = [
     "JsonWalk",
     "NoiseNormalizer",
     "NormalizedRequest",
+    "OldStubs",
     "RepeatIndex",
     "RepeatKey",
     "ScenarioTracker",
     "build_mapping",
     "catch_all_mapping",
     "claim_batch",
+    "encoded_on_current_format",
     "encoded_on_current_scale",
-    "old_scale_batches",
+    "old_stubs",
+    "on_current_format",
     "on_current_scale",
     "request_pattern",
     "skip_reason",

@@ -15,7 +15,6 @@ capture of its request replaces it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 # metadata.mockado.priority_scale of a stub written on this scale.
@@ -28,8 +27,6 @@ LOWEST_PRIORITY = 2 + 2 * SPECIFICITY_CAP
 # The scale of stubs without a priority_scale.
 OLD_SPECIFICITY_CAP = 49
 OLD_LOWEST_PRIORITY = 2 + 2 * OLD_SPECIFICITY_CAP
-# Old-scale stubs a WireMock already holds are imported again this many at a time.
-RESCALE_BATCH_SIZE = 500
 
 
 def stub_priority(specificity: int, *, later_state: bool = False) -> int:
@@ -50,15 +47,6 @@ def on_old_scale(mapping: Any) -> bool:
         return False
     priority = mapping.get("priority")
     return type(priority) is int and 1 <= priority <= OLD_LOWEST_PRIORITY
-
-
-def old_scale_batches(
-    mappings: Iterable[Any], *, size: int = RESCALE_BATCH_SIZE
-) -> list[list[dict[str, Any]]]:
-    """The stubs of ``mappings`` written on the old scale (``on_old_scale``), in batches
-    of at most ``size`` to import again."""
-    old = [m for m in mappings if on_old_scale(m)]
-    return [old[start : start + size] for start in range(0, len(old), max(1, size))]
 
 
 def on_current_scale(mapping: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from ext_proc_server.mapping import (
     ScenarioTracker,
     build_mapping,
     encoded_on_current_scale,
-    old_scale_batches,
+    old_stubs,
     on_current_scale,
     stub_priority,
 )
@@ -152,14 +152,14 @@ def test_what_is_not_an_old_recorded_stub_is_left_alone() -> None:
     future["metadata"]["mockado"][SCALE_KEY] = PRIORITY_SCALE + 1
     for mapping in (catch_all, foreign, beyond, future, {**_old_stub(3), "priority": True}):
         assert on_current_scale(mapping) is mapping
-    assert old_scale_batches([catch_all, foreign, beyond, future]) == []
+    assert old_stubs([catch_all, foreign, future]).batches == []
 
 
 def test_old_stubs_are_batched_for_import() -> None:
     stubs = [_old_stub(s % 50) for s in range(7)]
-    batches = old_scale_batches([*stubs, {"id": "other"}], size=3)
+    batches = old_stubs([*stubs, {"id": "other"}], size=3).batches
     assert [len(b) for b in batches] == [3, 3, 1]
-    assert [m for b in batches for m in b] == stubs
+    assert [m["id"] for b in batches for m in b] == [m["id"] for m in stubs]
 
 
 def test_encoded_stubs_are_moved_and_others_pass_as_given() -> None:

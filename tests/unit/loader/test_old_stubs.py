@@ -1,0 +1,105 @@
+"""Stubs written by earlier versions, as the loader meets them: in an import, in a
+shard's record, and in a WireMock that already holds them when the loader starts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader import DEFAULT_SHARD
+from ext_proc_server.loader.shards import Shard
+from tests.support.fake_wiremock import FakeWireMock
+from tests.support.loader_rig import FakeRedis, fake_loader, metric, queued
+
+KEYS = RedisKeys(queue="mockado:mappings")
+RETIRED = "wiremock_loader_stubs_retired_total"
+REASON = "old_stub_body_unknown"
+
+
+def old_stub(stub_id: str, method: str, **request: object) -> dict:
+    """A stub as earlier versions wrote it: no priority_scale in its metadata."""
+    return {
+        "id": stub_id,
+        "priority": 40,
+        "request": {"method": method, "urlPath": f"/{stub_id}", **request},
+        "response": {"status": 200, "body": stub_id},
+        "metadata": {"mockado": {"hash": stub_id, "first_seen": 1.0}},
+    }
+
+
+UPLOAD = old_stub("upload", "POST")  # an old multipart upload: no body matcher
+LISTING = old_stub("listing", "GET")
+SEARCH = old_stub(
+    "search",
+    "POST",
+    bodyPatterns=[
+        {"equalToJson": {"ids": [1]}, "ignoreArrayOrder": True, "ignoreExtraElements": True}
+    ],
+)
+
+
+def test_an_import_leaves_out_old_stubs_it_cannot_narrow_and_counts_them() -> None:
+    wiremock = FakeWireMock()
+    before = metric(RETIRED, reason=REASON)
+
+    async def run() -> list[int]:
+        async with wiremock.client() as client:
+            return await client.import_encoded([json.dumps(m) for m in (LISTING, UPLOAD, SEARCH)])
+
+    assert asyncio.run(run()) == [1]
+    assert set(wiremock.stubs) == {"listing", "search"}
+    assert wiremock.stubs["listing"]["request"]["bodyPatterns"] == [{"absent": True}]
+    assert "ignoreArrayOrder" not in json.dumps(wiremock.stubs["search"])
+    assert metric(RETIRED, reason=REASON) == before + 1
+
+
+def test_an_import_of_only_retired_stubs_sends_nothing() -> None:
+    wiremock = FakeWireMock()
+
+    async def run() -> list[int]:
+        async with wiremock.client() as client:
+            return await client.import_encoded([json.dumps(UPLOAD)])
+
+    assert asyncio.run(run()) == [0]
+    assert wiremock.imports == 0
+
+
+def test_the_seed_narrows_old_stubs_a_wiremock_holds_and_removes_the_unfaithful() -> None:
+    wiremock = FakeWireMock()
+    wiremock.stubs.update({m["id"]: m for m in (LISTING, UPLOAD, SEARCH)})
+    before = metric(RETIRED, reason=REASON)
+
+    async def start() -> Shard:
+        async with wiremock.client() as client:
+            shard = Shard(name="default", client=client)
+            await shard.seed()
+            return shard
+
+    shard = asyncio.run(start())
+    assert set(wiremock.stubs) == {"listing", "search"}
+    assert wiremock.stubs["search"]["metadata"]["mockado"]["priority_scale"] == 2
+    assert "upload" not in shard.known_ids
+    assert shard.stub_count == 2
+    assert metric(RETIRED, reason=REASON) == before + 1
+
+
+def test_a_retired_stub_leaves_the_record_so_the_shard_is_reloaded_once() -> None:
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    loader = fake_loader(redis, wiremock)
+    shard = loader.shards[DEFAULT_SHARD]
+
+    async def load() -> None:
+        await shard.seed()
+        await loader.batches.load_batch([queued(n) for n in range(3)])
+
+    asyncio.run(load())
+    record = redis.hashes[KEYS.shard_record(DEFAULT_SHARD)]
+    # A record kept from an earlier version holds an old upload stub.
+    record["upload"] = json.dumps(UPLOAD)
+    wiremock.restart()
+    assert asyncio.run(loader.resync.check(shard)) is True
+    assert "upload" not in record and len(record) == 3
+    assert "upload" not in wiremock.stubs
+    # It holds its record now: the next check reloads nothing.
+    assert asyncio.run(loader.resync.check(shard)) is False

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from control_plane.cli.options import Command, load, setup_logs
+from control_plane.cli.options import Command, add_port_options, load, port_overrides, setup_logs
 
+PORTS = {"grpc": "collector.grpc_port", "http": "collector.http_port"}
 COMMAND = Command(
     name="ext-proc",
     help="run the Envoy ext_proc capture server",
@@ -23,12 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="processes on one port (SO_REUSEPORT); auto: one per available CPU "
         "(cgroup quota and CPU affinity)",
     )
-    parser.add_argument(
-        "--grpc-port", type=int, metavar="PORT", help="overrides collector.grpc_port"
-    )
-    parser.add_argument(
-        "--http-port", type=int, metavar="PORT", help="overrides collector.http_port"
-    )
+    add_port_options(parser, PORTS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,11 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     setup_logs(args, "ext-proc")
     workers = worker_count(args.workers)
-    overrides = {}
-    if args.grpc_port is not None:
-        overrides["collector.grpc_port"] = args.grpc_port
-    if args.http_port is not None:
-        overrides["collector.http_port"] = args.http_port
+    overrides = port_overrides(args, PORTS)
     # Before prometheus_client is imported: every worker's metrics go to one directory.
     with multiprocess_metrics(workers):
         from ext_proc_server.capture import main

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from control_plane.cli.options import Command, load, setup_logs
+from control_plane.cli.options import Command, add_port_options, load, port_overrides, setup_logs
 
+PORTS = {"http": "loader.http_port"}
 COMMAND = Command(
     name="keep-shard",
     help="keep one WireMock holding its shard's stubs; ready only once it does",
@@ -24,14 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wiremock-url", required=True, metavar="URL", help="the WireMock to keep (its own pod's)"
     )
-    parser.add_argument("--http-port", type=int, metavar="PORT", help="overrides loader.http_port")
+    add_port_options(parser, PORTS)
 
 
 def run(args: argparse.Namespace) -> int:
     from ext_proc_server.loader import keeper_main
 
     setup_logs(args, "keeper")
-    overrides = {}
-    if args.http_port is not None:
-        overrides["loader.http_port"] = args.http_port
+    overrides = port_overrides(args, PORTS)
     return keeper_main(load(args, overrides), shard=args.shard, wiremock_url=args.wiremock_url)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from control_plane.cli.options import Command, load, setup_logs
+from control_plane.cli.options import Command, add_port_options, load, port_overrides, setup_logs
 
+PORTS = {"http": "loader.http_port"}
 COMMAND = Command(
     name="loader",
     help="move queued mappings from Redis into WireMock",
@@ -16,14 +17,12 @@ COMMAND = Command(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--http-port", type=int, metavar="PORT", help="overrides loader.http_port")
+    add_port_options(parser, PORTS)
 
 
 def run(args: argparse.Namespace) -> int:
     from ext_proc_server.loader import main
 
     setup_logs(args, "loader")
-    overrides = {}
-    if args.http_port is not None:
-        overrides["loader.http_port"] = args.http_port
+    overrides = port_overrides(args, PORTS)
     return main(load(args, overrides))

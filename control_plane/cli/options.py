@@ -75,3 +75,15 @@ def setup_logs(args: argparse.Namespace, component: str) -> None:
     from ext_proc_server.core.logs import setup_logging
 
     setup_logging(component=component, log_format=args.log_format, level=args.log_level)
+
+
+def add_port_options(parser: argparse.ArgumentParser, ports: dict[str, str]) -> None:
+    """A ``--<name>-port`` option per config key in ``ports`` ({"http": "loader.http_port"})."""
+    for name, key in ports.items():
+        parser.add_argument(f"--{name}-port", type=int, metavar="PORT", help=f"overrides {key}")
+
+
+def port_overrides(args: argparse.Namespace, ports: dict[str, str]) -> dict[str, Any]:
+    """The config overrides of the ``--<name>-port`` options given (see add_port_options)."""
+    given = {key: getattr(args, f"{name}_port") for name, key in ports.items()}
+    return {key: port for key, port in given.items() if port is not None}

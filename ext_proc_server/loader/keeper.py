@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
 from redis import asyncio as aioredis
 
@@ -30,6 +29,7 @@ from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.probes import serve_probes
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.core.tasks import run_until_stopped, stop_on_signals
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.resync import Holding, ShardResync, reload_lock_ttl_s
 from ext_proc_server.loader.routing import Router, shard_urls
@@ -125,21 +125,13 @@ class ShardKeeper:
 
 
 async def _main(config: MockadoConfig, *, shard: str, wiremock_url: str) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    stop = stop_on_signals()
     keeper = ShardKeeper(config, shard=shard, wiremock_url=wiremock_url)
     server = await asyncio.wait_for(
         serve_probes(ready_check=keeper.ready_check, host=BIND_HOST, port=config.loader.http_port),
         timeout=START_TIMEOUT_S,
     )
-    try:
-        await keeper.run(stop)
-    finally:
-        server.should_exit = True
-        await keeper.aclose()
-    return 0
+    return await run_until_stopped(keeper, server, stop)
 
 
 def keeper_main(config: MockadoConfig, *, shard: str, wiremock_url: str) -> int:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -31,7 +30,7 @@ from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import QueueError, WireMockError
 from ext_proc_server.core.metrics import LOADER_ERRORS
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.core.tasks import cancel_and_wait
+from ext_proc_server.core.tasks import cancel_and_wait, run_until_stopped, stop_on_signals
 from ext_proc_server.loader.aging import StubAging
 from ext_proc_server.loader.app import serve_app, unmatched_route
 from ext_proc_server.loader.backup import BackupSchedule
@@ -273,22 +272,14 @@ class Loader:
 
 
 async def _main(config: MockadoConfig) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    stop = stop_on_signals()
     loader = Loader(config)
     server = await serve_app(
         ready_check=loader.ready_check,
         port=config.loader.http_port,
         routes=[unmatched_route(loader.misses), *loader.console_routes],
     )
-    try:
-        await loader.run(stop)
-    finally:
-        server.should_exit = True
-        await loader.aclose()
-    return 0
+    return await run_until_stopped(loader, server, stop)
 
 
 def main(config: MockadoConfig) -> int:

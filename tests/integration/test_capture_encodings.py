@@ -15,14 +15,14 @@ before matching (a single gzip).
 from __future__ import annotations
 
 import gzip
-import struct
 import zlib
 
 import brotli
 import psutil
 import pytest
 
-from tests.support.ext_proc_rig import collector_settings, counters, wait_until
+from tests.support.compression_bombs import gzip_bomb
+from tests.support.ext_proc_rig import collector_settings, counters, wait_for_stubs, wait_until
 from tests.support.raw_capture import capture_behind_envoy, import_into, raw_request
 from tests.support.raw_upstream import RawAnswer, raw_upstream
 from tests.support.skip_records import skip_record
@@ -98,14 +98,11 @@ def test_each_coding_reaches_the_client_untouched_and_gets_a_faithful_stub_or_a_
                 reply.headers["content-encoding"]
                 == dict(answer.headers)["Content-Encoding"].encode()
             ), path
-        wait_until(
-            lambda: (
-                len(ext.captured()) == len(DECODED)
-                and ext.metric("collector_stubs_skipped_total", reason="response_content_encoding")
-                == len(UNDECODABLE)
-            ),
+        wait_for_stubs(
+            ext,
+            len(DECODED),
+            skipped={"response_content_encoding": len(UNDECODABLE)},
             what="every exchange decided",
-            explain=lambda: counters(ext),
         )
     counts, recent = skip_record(redis_server.url, collector["redis_queue"])
     assert counts == {"response_content_encoding": len(UNDECODABLE)}
@@ -125,28 +122,13 @@ def test_each_coding_reaches_the_client_untouched_and_gets_a_faithful_stub_or_a_
     assert ext.process.stop(timeout_s=20) == 0
 
 
-def gzip_of_zeros(expanded_bytes: int) -> bytes:
-    """A valid gzip stream of ``expanded_bytes`` zero bytes, built without inflating:
-    every 1 MiB compresses to the same block once the dictionary is reset."""
-    chunk = bytes(MIB)
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
-    final = zlib.compressobj(9, zlib.DEFLATED, -15).flush()
-    crc = 0
-    for _ in range(expanded_bytes // MIB):
-        crc = zlib.crc32(chunk, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    trailer = struct.pack("<II", crc, expanded_bytes & 0xFFFFFFFF)
-    return header + block * (expanded_bytes // MIB) + final + trailer
-
-
 def test_compression_bombs_cost_no_more_than_the_decompression_limit(
     redis_server, envoy_factory, ext_proc_factory
 ) -> None:
     """1 GiB of zeros in a few KiB (gzip twice, or br): the client gets the bytes as
     sent, the capture decodes at most ``max_decompressed_bytes`` of it, writes no stub,
     and counts each."""
-    stacked = gzip.compress(gzip_of_zeros(1 << 30), 9)
+    stacked = gzip.compress(gzip_bomb(1 << 30, fill=b"\0"), 9)
     assert len(stacked) < 8 * 1024  # within the default body limit: nothing cut on the wire
     bombs = {
         "/bomb-gzip-gzip": encoded("gzip, gzip", stacked),
@@ -212,14 +194,11 @@ def test_a_compressed_request_body_gets_a_stub_only_when_wiremock_can_match_it(
         for path in requests:
             reply = post(envoy.port, path)
             assert (reply.status, reply.body) == (201, CREATED.body), path  # untouched
-        wait_until(
-            lambda: (
-                len(ext.captured()) == len(MATCHED)
-                and ext.metric("collector_stubs_skipped_total", reason="request_content_encoding")
-                == len(UNMATCHABLE)
-            ),
+        wait_for_stubs(
+            ext,
+            len(MATCHED),
+            skipped={"request_content_encoding": len(UNMATCHABLE)},
             what="every request decided",
-            explain=lambda: counters(ext),
         )
     counts, recent = skip_record(redis_server.url, collector["redis_queue"])
     assert counts == {"request_content_encoding": len(UNMATCHABLE)}

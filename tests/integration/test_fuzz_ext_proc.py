@@ -13,8 +13,6 @@ or ``collector_dropped_total{reason}``.
 from __future__ import annotations
 
 import asyncio
-import struct
-import zlib
 from collections.abc import Iterable, Sequence
 
 import grpc
@@ -26,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.capture import protos
+from tests.support.compression_bombs import gzip_bomb
 from tests.support.ext_proc_rig import ExtProcProcess, collector_settings, counters, wait_until
 from tests.support.metrics_text import by_label, scrape, total
 
@@ -142,23 +141,6 @@ def get_request(path: str, *extra: tuple[str, str | bytes], eos: bool = True) ->
 
 def ok_response(*extra: tuple[str, str | bytes], eos: bool = False) -> Message:
     return response_headers([(":status", "200"), *extra], eos=eos)
-
-
-def gzip_bomb(*, expanded_bytes: int = 1 << 30) -> bytes:
-    """A valid gzip stream of ~1 MB that inflates to ``expanded_bytes`` of "a".
-
-    Every 1 MiB of input compresses to the same deflate block once the dictionary is
-    reset (Z_FULL_FLUSH), so the block is built once and repeated."""
-    chunk = b"a" * MIB
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
-    final = zlib.compressobj(9, zlib.DEFLATED, -15).flush()
-    crc = 0
-    for _ in range(expanded_bytes // MIB):
-        crc = zlib.crc32(chunk, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    trailer = struct.pack("<II", crc, expanded_bytes & 0xFFFFFFFF)
-    return header + block * (expanded_bytes // MIB) + final + trailer
 
 
 # -- the collector under test ------------------------------------------------------------------

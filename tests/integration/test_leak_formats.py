@@ -17,10 +17,9 @@ from faker import Faker
 
 from tests.support.ext_proc_rig import (
     collector_settings,
-    counters,
     envoy_for,
     make_config,
-    wait_until,
+    wait_for_stubs,
 )
 from tests.support.redis_dump import dump_redis
 from tests.unit.sanitize.personal_formats import BUILDERS, leaked, person
@@ -55,18 +54,12 @@ def test_personal_formats_reach_redis_sanitized(
             assert sent.status_code == 200
             assert sent.text == body  # the proxied answer is the person's, untouched
     mockable = sorted(set(BUILDERS) - UNMATCHABLE)
-    wait_until(
-        lambda: (
-            len(ext.captured()) >= len(mockable)
-            and ext.metric("collector_stubs_skipped_total", reason="request_body_unmatchable")
-            == len(UNMATCHABLE)
-        ),
+    stubs = wait_for_stubs(
+        ext,
+        len(mockable),
+        skipped={"request_body_unmatchable": len(UNMATCHABLE)},
         what="a stub per mockable format, the others counted",
-        explain=lambda: (
-            counters(ext) + str(sorted(s["request"]["urlPath"] for s in ext.captured()))
-        ),
     )
-    stubs = ext.captured()
     # Not vacuous: every format's request and response bodies are in its stub, sanitized.
     by_path = {stub["request"]["urlPath"]: stub for stub in stubs}
     assert sorted(by_path) == [f"/echo/{name}" for name in mockable]

@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import redis as redis_sync
@@ -130,3 +131,23 @@ def counters(ext: ExtProcProcess) -> str:
     )
     lines = [line for line in ext.metrics().splitlines() if line.startswith(wanted)]
     return f"captured={len(ext.captured())} " + "; ".join(lines)
+
+
+def wait_for_stubs(
+    ext: ExtProcProcess, stubs: int, *, skipped: dict[str, int], what: str
+) -> list[dict[str, Any]]:
+    """Wait until ``ext`` has written ``stubs`` stubs and counted each reason of
+    ``skipped`` (reason -> skips) -> the stubs."""
+
+    def decided() -> bool:
+        counted = all(
+            ext.metric("collector_stubs_skipped_total", reason=reason) == count
+            for reason, count in skipped.items()
+        )
+        return counted and len(ext.captured()) == stubs
+
+    def explain() -> str:
+        return counters(ext) + str(sorted(str(s["request"].get("urlPath")) for s in ext.captured()))
+
+    wait_until(decided, what=what, explain=explain)
+    return ext.captured()

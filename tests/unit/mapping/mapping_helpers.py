@@ -59,5 +59,23 @@ def build(exchange: Exchange, **config: Any) -> dict[str, Any] | None:
     )
 
 
+def build_in_scenarios(exchanges: list[Exchange]) -> list[dict[str, Any] | None]:
+    """The stubs of ``exchanges`` recorded in order by one collector in stateful mode."""
+    cfg = CollectorConfig(stateful_scenarios=True)
+    normalizer = NoiseNormalizer(cfg)
+    dedup = Deduplicator(cfg, normalizer=normalizer)
+    tracker = ScenarioTracker()
+    return [
+        build_mapping(
+            exchange,
+            dedup_hash=dedup.hash(exchange),
+            config=cfg,
+            normalizer=normalizer,
+            scenarios=tracker,
+        )
+        for exchange in exchanges
+    ]
+
+
 def json_post(payload: Any, **kw: Any) -> Exchange:
     return make_exchange(method="POST", headers=JSON, body=json.dumps(payload).encode(), **kw)

@@ -7,14 +7,9 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.mapping import (
     CATCH_ALL_PRIORITY,
-    Deduplicator,
-    NoiseNormalizer,
-    ScenarioTracker,
-    build_mapping,
     encoded_on_current_scale,
     old_stubs,
     on_current_scale,
@@ -29,7 +24,13 @@ from ext_proc_server.mapping.priority import (
     SCALE_KEY,
     SPECIFICITY_CAP,
 )
-from tests.unit.mapping.mapping_helpers import JSON, build, json_post, make_exchange
+from tests.unit.mapping.mapping_helpers import (
+    JSON,
+    build,
+    build_in_scenarios,
+    json_post,
+    make_exchange,
+)
 
 
 def _old_priority(specificity: int, *, later_state: bool = False) -> int:
@@ -71,23 +72,8 @@ def test_built_stubs_carry_the_scale_and_stay_above_the_fallbacks() -> None:
 
 
 def test_a_later_scenario_state_wins_over_the_first_past_the_old_cap() -> None:
-    cfg = CollectorConfig(stateful_scenarios=True)
-    normalizer = NoiseNormalizer(cfg)
-    dedup = Deduplicator(cfg, normalizer=normalizer)
-    tracker = ScenarioTracker()
-    mappings = []
-    for answer in (b'{"n":1}', b'{"n":2}'):
-        response = HttpResponse(status=200, headers=JSON, body=answer)
-        exchange = json_post(_page(40, cursor=True), response=response)
-        mappings.append(
-            build_mapping(
-                exchange,
-                dedup_hash=dedup.hash(exchange),
-                config=cfg,
-                normalizer=normalizer,
-                scenarios=tracker,
-            )
-        )
+    answers = (HttpResponse(status=200, headers=JSON, body=b) for b in (b'{"n":1}', b'{"n":2}'))
+    mappings = build_in_scenarios([json_post(_page(40, cursor=True), response=r) for r in answers])
     first, second = mappings
     assert first and second and second["requiredScenarioState"] == "state-2"
     assert second["priority"] == first["priority"] - 1

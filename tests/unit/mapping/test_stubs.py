@@ -27,7 +27,14 @@ from ext_proc_server.mapping.stubs import (
     TRUNCATED_HEADER,
     mapping_id,
 )
-from tests.unit.mapping.mapping_helpers import JSON, UUID, build, json_post, make_exchange
+from tests.unit.mapping.mapping_helpers import (
+    JSON,
+    UUID,
+    build,
+    build_in_scenarios,
+    json_post,
+    make_exchange,
+)
 
 
 def test_refuses_unsanitized_exchange() -> None:
@@ -382,22 +389,10 @@ def test_more_specific_stubs_get_a_lower_priority_number() -> None:
 
 
 def test_stateful_scenarios_replay_in_order() -> None:
-    cfg = CollectorConfig(stateful_scenarios=True)
-    normalizer = NoiseNormalizer(cfg)
-    dedup = Deduplicator(cfg, normalizer=normalizer)
-    tracker = ScenarioTracker()
-    mappings = []
-    for body in (b'{"n":1}', b'{"n":2}', b'{"n":1}', b'{"n":3}'):
-        exchange = make_exchange(response=HttpResponse(status=200, headers=JSON, body=body))
-        mappings.append(
-            build_mapping(
-                exchange,
-                dedup_hash=dedup.hash(exchange),
-                config=cfg,
-                normalizer=normalizer,
-                scenarios=tracker,
-            )
-        )
+    bodies = (b'{"n":1}', b'{"n":2}', b'{"n":1}', b'{"n":3}')
+    mappings = build_in_scenarios(
+        [make_exchange(response=HttpResponse(status=200, headers=JSON, body=b)) for b in bodies]
+    )
     first, second, first_again, third = mappings
     assert first and second and first_again and third
     assert first["id"] == first_again["id"]

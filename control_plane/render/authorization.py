@@ -22,7 +22,7 @@ from control_plane.render.canary import canaries
 from control_plane.render.environment import render_template
 from control_plane.render.istio import capture_targets
 from control_plane.render.naming import managed_context
-from control_plane.render.sharding import WIREMOCK_PORT, shard_services
+from control_plane.render.sharding import WIREMOCK_PORT, in_cluster_shards
 from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig
 from ext_proc_server.core.names import EXT_PROC_FILTER_NAME
 
@@ -54,7 +54,7 @@ def principal(cp: ControlPlaneConfig, namespace: str, account: str) -> str:
 
 def service_accounts(config: MockadoConfig) -> list[str]:
     """One ServiceAccount per workload: the collector, loader, Redis and each WireMock shard."""
-    shards = [shard.service for shard in shard_services(config)]
+    shards = [shard.service for shard in in_cluster_shards(config)]
     return [COLLECTOR_ACCOUNT, LOADER_ACCOUNT, REDIS_ACCOUNT, *shards]
 
 
@@ -76,7 +76,7 @@ def shard_policies(config: MockadoConfig) -> list[ShardPolicy]:
             users.setdefault(route.shard.service, set()).add(canary.namespace)
     return [
         ShardPolicy(shard.service, tuple(sorted(users.get(shard.service, ()))))
-        for shard in shard_services(config)
+        for shard in in_cluster_shards(config)
     ]
 
 
@@ -113,7 +113,7 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
             redis_port=REDIS_PORT,
             wiremock_principals=[
                 principal(cp, cp.mockado_namespace, shard.service)
-                for shard in shard_services(config)
+                for shard in in_cluster_shards(config)
             ],
             loader_http_port=config.loader.http_port,
             loader_open_paths=list(LOADER_OPEN_PATHS),

@@ -12,6 +12,7 @@ from control_plane.render.naming import managed_context
 from control_plane.render.sharding import (
     WIREMOCK_PORT,
     ShardService,
+    default_shard_in_cluster,
     render_cluster_hosts,
     shard_for_host,
     shard_services,
@@ -22,6 +23,7 @@ from ext_proc_server.core.config import (
     MockadoConfig,
     canary_host,
 )
+from ext_proc_server.core.errors import RenderError
 from ext_proc_server.core.hosts import ClusterHosts
 
 _MAX_OBJECT_NAME = 63
@@ -47,11 +49,28 @@ def canaries(config: MockadoConfig) -> list[Canary]:
     cp = config.control_plane
     shards = shard_services(config)
     hosts = render_cluster_hosts(config)
-    return [
+    found = [
         _canary(namespace, cp.namespaces[namespace].canary, shards, hosts)
         for namespace in sorted(cp.namespaces)
         if cp.namespaces[namespace].canary is not None
     ]
+    if not default_shard_in_cluster(config):
+        for canary in found:
+            _check_in_cluster(canary, default=shards[0])
+    return found
+
+
+def _check_in_cluster(canary: Canary, *, default: ShardService) -> None:
+    # The mesh routes a canary's calls to a Service of mockado's namespace; the default
+    # shard is then the user's own WireMock, which render knows nothing of.
+    for route in canary.routes:
+        if route.shard == default:
+            raise RenderError(
+                f"control_plane.namespaces.{canary.namespace}.canary.hosts: {route.host} is "
+                "served by the default shard, the WireMock loader.wiremock_url names "
+                "(not a rendered one); canaries call only the rendered WireMock shards: "
+                "give the host a serving.shard_groups group"
+            )
 
 
 def _canary(

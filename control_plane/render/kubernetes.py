@@ -27,7 +27,14 @@ from control_plane.render.secret_files import (
     create_files_secret_command,
     secret_files,
 )
-from control_plane.render.sharding import known_namespaces, shard_services, wiremock_heap_mb
+from control_plane.render.sharding import (
+    LOCAL_HOSTS,
+    default_shard_in_cluster,
+    in_cluster_shards,
+    known_namespaces,
+    shard_services,
+    wiremock_heap_mb,
+)
 from control_plane.render.workloads import content_checksum, disruption_budget_targets, placement
 from ext_proc_server.core.config import MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
@@ -41,7 +48,6 @@ _TLS_OF_URL = {
     ("loader", "wiremock_url"): "wiremock_tls",
 }
 IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
-_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # The keeper beside each WireMock (`mockado keep-shard`): its probe port, and its sizing
 # (one Python process idling between checks; a reload streams the record in batches).
 # How long a stopping collector takes at most: its streams' grace, its flush to Redis and
@@ -88,7 +94,7 @@ def _in_cluster_urls(config: MockadoConfig, data: dict[str, Any], notes: list[st
     }
     for section, key in _URL_CONFIG_KEYS:
         url = getattr(getattr(config, section), key)
-        if urlsplit(url).hostname in _LOCAL_HOSTS:
+        if urlsplit(url).hostname in LOCAL_HOSTS:
             data[section][key] = in_cluster[(section, key)]
             notes.append(f"{section}.{key}: points at the in-cluster service")
             tls = _TLS_OF_URL[(section, key)]
@@ -124,7 +130,7 @@ def _shard_routes(config: MockadoConfig, data: dict[str, Any], notes: list[str])
         ]
         notes.append("loader.shards: one route per serving.shard_groups pattern")
     for n, shard in enumerate(data["loader"].get("shards", [])):
-        if urlsplit(shard["wiremock_url"]).hostname in _LOCAL_HOSTS:
+        if urlsplit(shard["wiremock_url"]).hostname in LOCAL_HOSTS:
             raise RenderError(
                 f"loader.shards[{n}].wiremock_url: points at this machine; in Kubernetes "
                 "use serving.shard_groups (one WireMock Deployment per group)"
@@ -150,7 +156,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
     _in_cluster_urls(config, data, notes)
     _shard_routes(config, data, notes)
     webhook = config.serving.unmatched_webhook_url
-    if webhook is None or urlsplit(webhook).hostname in _LOCAL_HOSTS:
+    if webhook is None or urlsplit(webhook).hostname in LOCAL_HOSTS:
         serving = data.setdefault("serving", {})
         serving["unmatched_webhook_url"] = _service_url(
             config, "mockado-loader", "http", config.loader.http_port, "/unmatched"
@@ -219,7 +225,8 @@ def _wiremock_manifest(
         # a new pod takes no call before it holds its shard).
         config_checksum=content_checksum(config_yaml, launcher_source),
         keeper=keeper,
-        shards=shard_services(config),
+        shards=in_cluster_shards(config),
+        default_outside=not default_shard_in_cluster(config),
         heap_mb=heap_mb,
         max_stubs=config.loader.max_stubs,
         heap_is_default=serving.heap_mb is None,
@@ -308,11 +315,11 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
     data, notes = pod_config(config)
     config_yaml = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     checksum = content_checksum(config_yaml)
-    wiremock_services = [shard.service for shard in shard_services(config)]
+    wiremock_services = [shard.service for shard in in_cluster_shards(config)]
     collector_files = secret_files(data, "collector")
     loader_files = secret_files(data, "loader")
     file_keys = sorted({*collector_files.keys, *loader_files.keys})
-    return {
+    manifests = {
         # First in `kubectl apply -f deploy/` (files apply in name order).
         "deploy/00-namespace.yaml": render_template("k8s/namespace.yaml.j2", **common),
         "deploy/serviceaccounts.yaml": render_service_accounts(config, common),
@@ -343,3 +350,7 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             loader_http_port=config.loader.http_port,
         ),
     }
+    if not wiremock_services:
+        # Every shard is outside (the default one, and no shard_groups): no WireMock here.
+        del manifests["deploy/wiremock.yaml"]
+    return manifests

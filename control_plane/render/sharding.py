@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from control_plane.render.naming import service_host
 from ext_proc_server.core.config import MockadoConfig, cluster_hosts
@@ -14,6 +15,8 @@ from ext_proc_server.core.hosts import ClusterHosts
 DEFAULT_SHARD = "default"
 WIREMOCK_SERVICE = "mockado-wiremock"
 WIREMOCK_PORT = 8080
+# Hosts of a URL meant for this machine: render points them at the in-cluster Service.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # "mockado-wiremock-" + group must stay a DNS label (63 characters).
 _MAX_GROUP_NAME = 63 - len(WIREMOCK_SERVICE) - 1
 
@@ -47,6 +50,26 @@ def shard_services(config: MockadoConfig) -> list[ShardService]:
     for group, patterns in config.serving.shard_groups.items():
         out.append(_shard_service(config, group, f"{WIREMOCK_SERVICE}-{group}", tuple(patterns)))
     return out
+
+
+def default_shard_in_cluster(config: MockadoConfig) -> bool:
+    """Whether the default shard is the rendered ``mockado-wiremock``: ``loader.wiremock_url``
+    is local (render points it there) or names that Service. Any other URL is a WireMock
+    the user runs elsewhere (outside the cluster, or another namespace's): the loader loads
+    and keeps it itself, and render runs no WireMock of its own for it."""
+    host = (urlsplit(config.loader.wiremock_url).hostname or "").lower().rstrip(".")
+    namespace = config.control_plane.mockado_namespace
+    full = service_host(config, WIREMOCK_SERVICE)
+    names = {WIREMOCK_SERVICE, f"{WIREMOCK_SERVICE}.{namespace}",
+             f"{WIREMOCK_SERVICE}.{namespace}.svc", full}  # fmt: skip
+    return host in LOCAL_HOSTS or host in names
+
+
+def in_cluster_shards(config: MockadoConfig) -> list[ShardService]:
+    """The shards render runs as WireMock Deployments (each with its keeper): every group's,
+    and the default one unless it is outside (``default_shard_in_cluster``)."""
+    shards = shard_services(config)
+    return shards if default_shard_in_cluster(config) else shards[1:]
 
 
 def known_namespaces(config: MockadoConfig) -> list[str]:

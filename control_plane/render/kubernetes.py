@@ -60,6 +60,9 @@ LOADER_STOP_MARGIN_S = 10
 KEEPER_PORT = 9092
 KEEPER_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"},
                     "limits": {"cpu": "500m", "memory": "192Mi"}}  # fmt: skip
+# The init container copying WireMock's jar out of its image (indexed stubs).
+JAR_COPY_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"},
+                      "limits": {"cpu": "200m", "memory": "64Mi"}}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ def _wiremock_manifest(
         **common,
         image=serving.wiremock_image,
         jar_path=serving.wiremock_jar_path,
+        jar_copy_resources=JAR_COPY_RESOURCES,
         indexed=serving.indexed_stubs,
         jdk_image=serving.jdk_image,
         launcher_name=WIREMOCK_LAUNCHER.name,
@@ -293,6 +297,7 @@ def _redis_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         **common,
         image=cp.redis_image,
         maxmemory=cp.redis_maxmemory,
+        persistence=cp.redis_persistence,
         placement=placement(
             config,
             "redis",

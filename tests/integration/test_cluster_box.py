@@ -498,3 +498,24 @@ def test_a_new_wiremock_pod_is_ready_only_once_it_holds_its_shard(
         assert (first.status, first.body) == (200, "order 7, recorded"), box.tail_logs()
         box.check_running()
     print(f"the new WireMock pod was Ready, holding its shard, {ready_s:.1f} s after it started")
+
+
+@pytest.mark.parametrize("persistence", [False, True], ids=["empty-dir", "claim"])
+def test_a_new_redis_pod_keeps_the_queue_only_on_a_claim(persistence, images, engine, tmp_path):
+    """A rollout or an eviction replaces the Redis pod: on the default emptyDir the queue
+    (and each shard's record, the claims) is gone; with control_plane.redis_persistence
+    the new pod loads it back from the claim."""
+    config = box_config(images)
+    config["control_plane"]["redis_persistence"] = {"enabled": persistence, "size": "1Gi"}
+    rendered = render(config, tmp_path / "rendered")
+    with Box(engine, sandbox_image=images.base, run_dir=tmp_path / "box") as box:
+        for name in ("00-namespace", "configmap", "redis"):
+            box.apply_yaml((rendered / "deploy" / f"{name}.yaml").read_text())
+        create_secrets(box)
+        box.start()
+        queue_mapping(box, KEPT, host=CAPTURED_HOST)
+        box.wait_ready(box.replace_pod("mockado", "mockado-redis"))
+        data = resp("AUTH", CREDENTIALS["redis-password"]) + resp("XLEN", "mockado:mappings")
+        reply = box.tcp(REDIS, 6379, data + resp("QUIT"), namespace="mockado")
+        box.check_running()
+    assert reply.startswith(f"+OK\r\n:{1 if persistence else 0}\r\n"), reply

@@ -155,8 +155,9 @@ def test_configmap_items_and_sub_paths_mount_the_chosen_keys(tmp_path):
         {"name": "scratch", "emptyDir": {}},
     ]}  # fmt: skip
     volumes = materialize(
-        pod, pod_dir=tmp_path, configmap={"cfg": {"a": b"A", "b": b"B"}}.get, secret={}.get
-    )
+        pod, pod_dir=tmp_path, configmap={"cfg": {"a": b"A", "b": b"B"}}.get, secret={}.get,
+        claim={}.get,
+    )  # fmt: skip
     assert (volumes["config"].host / "dir/a.yaml").read_bytes() == b"A"
     assert not (volumes["config"].host / "b").exists()
     assert stat.S_IMODE((volumes["config"].host / "dir/a.yaml").stat().st_mode) == 0o600
@@ -173,7 +174,7 @@ def test_configmap_items_and_sub_paths_mount_the_chosen_keys(tmp_path):
 def test_a_mount_of_an_undeclared_volume_or_a_missing_key_fails(tmp_path):
     with pytest.raises(BoxError, match="no key 'missing'"):
         materialize({"volumes": [{"name": "v", "configMap": {"name": "cfg", "items": [{"key": "missing", "path": "x"}]}}]},
-                    pod_dir=tmp_path, configmap={"cfg": {}}.get, secret={}.get)  # fmt: skip
+                    pod_dir=tmp_path, configmap={"cfg": {}}.get, secret={}.get, claim={}.get)  # fmt: skip
     with pytest.raises(BoxError, match="the pod has no such volume"):
         mounts({"name": "c", "volumeMounts": [{"name": "nope", "mountPath": "/x"}]}, {})
 
@@ -221,13 +222,36 @@ def test_with_an_fs_group_secret_files_belong_to_it_and_its_members_read_them(tm
         {"name": "files", "secret": {"secretName": "s", "defaultMode": 0o400}},
         {"name": "open", "secret": {"secretName": "s"}},
     ]}  # fmt: skip
-    volumes = materialize(pod, pod_dir=tmp_path, configmap={}.get, secret={"s": {"k": b"v"}}.get)
+    volumes = materialize(pod, pod_dir=tmp_path, configmap={}.get,
+                          secret={"s": {"k": b"v"}}.get, claim={}.get)  # fmt: skip
     locked, open_ = (volumes[name].host / "k" for name in ("files", "open"))
     assert (stat.S_IMODE(locked.stat().st_mode), locked.stat().st_gid) == (0o440, 1000)
     assert (stat.S_IMODE(open_.stat().st_mode), open_.stat().st_gid) == (0o644, 1000)
     alone = materialize(
         {"volumes": pod["volumes"][:1]}, pod_dir=tmp_path / "alone", configmap={}.get,
-        secret={"s": {"k": b"v"}}.get,
+        secret={"s": {"k": b"v"}}.get, claim={}.get,
     )  # fmt: skip
     key = alone["files"].host / "k"
     assert (stat.S_IMODE(key.stat().st_mode), key.stat().st_gid) == (0o400, 0)
+
+
+def test_a_claim_outlives_the_pod_and_a_missing_one_holds_the_pod(tmp_path):
+    """What one pod wrote on a PersistentVolumeClaim, the next pod mounting it finds; a pod
+    of an emptyDir starts empty; a claim never applied keeps the pod Pending."""
+    pod = {"securityContext": {"fsGroup": 1000}, "volumes": [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "data"}},
+        {"name": "scratch", "emptyDir": {}},
+    ]}  # fmt: skip
+    claims = {"data": tmp_path / "claims" / "data"}
+    first = materialize(pod, pod_dir=tmp_path / "pod-1", configmap={}.get, secret={}.get,
+                        claim=claims.get)  # fmt: skip
+    assert (first["data"].read_only, first["data"].host.stat().st_gid) == (False, 1000)
+    (first["data"].host / "appendonly.aof").write_bytes(b"kept")
+    (first["scratch"].host / "tmp").write_bytes(b"gone")
+    second = materialize(pod, pod_dir=tmp_path / "pod-2", configmap={}.get, secret={}.get,
+                         claim=claims.get)  # fmt: skip
+    assert (second["data"].host / "appendonly.aof").read_bytes() == b"kept"
+    assert list(second["scratch"].host.iterdir()) == []
+    with pytest.raises(BoxError, match="persistentvolumeclaim 'data' not found"):
+        materialize(pod, pod_dir=tmp_path / "pod-3", configmap={}.get, secret={}.get,
+                    claim={}.get)  # fmt: skip

@@ -15,10 +15,12 @@ GOLDEN_CONFIG = REPO / "tests/unit/control_plane/render/golden/config.yaml"
 
 SECTIONS = [
     "Install",
+    "Keep Redis's data across a new pod",
     "Enable a namespace",
     "Disable a namespace",
     "Upgrade",
     "Roll back",
+    "Rotate certificates and credentials",
     "Uninstall",
 ]
 

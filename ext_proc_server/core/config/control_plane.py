@@ -19,7 +19,7 @@ from ext_proc_server.core.config.checks import (
     check_path_filters,
 )
 from ext_proc_server.core.config.sections import KIB, MIB, ConfigSection, TLSClient
-from ext_proc_server.core.config.workloads import WorkloadsConfig
+from ext_proc_server.core.config.workloads import WorkloadsConfig, memory_bytes
 from ext_proc_server.core.hosts import ClusterHosts
 
 # A host name Istio can route: lower-case DNS labels, at least one dot (Istio reads a short
@@ -189,6 +189,29 @@ class GlobalCapture(NamespaceConfig):
         return deny
 
 
+class RedisPersistence(ConfigSection):
+    """Where the rendered Redis keeps its append-only file. Off: an emptyDir, gone with the
+    pod (the queue, each shard's stub record, the claims); on: a PersistentVolumeClaim."""
+
+    enabled: bool = False
+    # The claim's request: room for the append-only file and its rewrite (2 x maxmemory).
+    size: str = "4Gi"
+    # The cluster's default StorageClass when unset.
+    storage_class: str | None = None
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if memory_bytes(value) <= 0:
+            raise ValueError("must be more than 0")
+        return value
+
+    @field_validator("storage_class")
+    @classmethod
+    def _storage_class(cls, name: str | None) -> str | None:
+        return None if name is None else check_dns_subdomain(name)
+
+
 class ControlPlaneConfig(ConfigSection):
     root_namespace: str = "istio-system"
     mockado_namespace: str = "mockado"
@@ -200,6 +223,8 @@ class ControlPlaneConfig(ConfigSection):
     redis_image: str = "redis:7.4-alpine"
     # Redis maxmemory ("1gb", "512mb"); past it writes fail (noeviction), nothing is evicted.
     redis_maxmemory: str = Field(default="1gb", pattern=r"^[1-9][0-9]*(kb|mb|gb)$")
+    # Redis's data across pod replacement (a PersistentVolumeClaim), off by default.
+    redis_persistence: RedisPersistence = Field(default_factory=RedisPersistence)
     # Sizing and scheduling of each rendered Deployment (deploy/).
     workloads: WorkloadsConfig = Field(default_factory=WorkloadsConfig)
     # Secrets (in mockado_namespace) the kubelet pulls every image with.

@@ -88,6 +88,14 @@ def pod_dir(ctx: BoxContext, workload: Workload) -> Path:
     return ctx.run_dir / "pods" / f"{workload.namespace}-{workload.pod_name}"
 
 
+def claim_dir(ctx: BoxContext, namespace: str, claim: str) -> Path | None:
+    """Where a PersistentVolumeClaim's volume lives (it outlives every pod), or None when
+    no such claim was applied."""
+    if ctx.manifests.get("PersistentVolumeClaim", namespace, claim) is None:
+        return None
+    return ctx.run_dir / "claims" / f"{namespace}-{claim}"
+
+
 def pod_containers(pod: Pod) -> list[str]:
     """The docker names of every container of the pod, init containers and sandbox too."""
     spec = pod.workload.pod_spec
@@ -158,6 +166,7 @@ def _pod_inputs(ctx: BoxContext, pod: Pod, service_env: Mapping[str, str]) -> Po
         pod_dir=pod_dir(ctx, pod.workload),
         configmap=lambda name: ctx.manifests.configmap_data(ns, name),
         secret=lambda name: ctx.manifests.secret_data(ns, name),
+        claim=lambda name: claim_dir(ctx, ns, name),
     )
     sources = EnvSources(
         configmap=lambda name: decoded(ctx.manifests.configmap_data(ns, name)),

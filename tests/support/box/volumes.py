@@ -4,7 +4,8 @@ ConfigMap and Secret volumes become directories of files (``items`` pick and ren
 keys; ``defaultMode``/``mode`` apply; with an fsGroup the files belong to that group, which
 may read them, as the kubelet sets them) mounted read-only; ``emptyDir`` is an empty
 directory (mode 0777, group fsGroup with setgid when the pod sets one) shared by the
-pod's containers; a ``persistentVolumeClaim`` behaves like an ``emptyDir`` here.
+pod's containers; a ``persistentVolumeClaim`` is a directory of the claim's own, outside
+the pod's, so what a pod wrote there is what the next pod mounting the claim finds.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ DEFAULT_MODE = 0o644
 READ_ONLY_GROUP_MODE = 0o440
 EMPTY_DIR_MODE = 0o777
 DataLookup = Callable[[str], Mapping[str, bytes] | None]
+# A claim's name -> its directory on this machine, or None when no such claim was applied.
+ClaimLookup = Callable[[str], Path | None]
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,17 @@ def materialize(
     pod_dir: Path,
     configmap: DataLookup,
     secret: DataLookup,
+    claim: ClaimLookup,
 ) -> dict[str, Volume]:
-    """Create every volume of the pod under pod_dir; returns them by name."""
+    """Create every volume of the pod under pod_dir (a claim's in its own place); returns
+    them by name."""
     fs_group = (pod_spec.get("securityContext") or {}).get("fsGroup")
     volumes: dict[str, Volume] = {}
     for spec in pod_spec.get("volumes") or []:
         name = spec["name"]
+        if "persistentVolumeClaim" in spec:
+            volumes[name] = _claim_volume(name, spec["persistentVolumeClaim"], claim, fs_group)
+            continue
         host = pod_dir / "volumes" / name
         host.mkdir(parents=True)
         if "configMap" in spec or "secret" in spec:
@@ -63,13 +71,29 @@ def materialize(
                 host, data, source, fs_group=fs_group, what=f"volume {name}: {kind} {ref!r}"
             )
             volumes[name] = Volume(name, host, read_only=True)
-        elif "emptyDir" in spec or "persistentVolumeClaim" in spec:
+        elif "emptyDir" in spec:
             _shared_dir(host, fs_group)
             volumes[name] = Volume(name, host, read_only=False)
         else:
             kinds = sorted(k for k in spec if k != "name")
             raise BoxError(f"volume {name}: {kinds} is not supported by the box")
     return volumes
+
+
+def _claim_volume(
+    name: str, source: Mapping[str, Any], claim: ClaimLookup, fs_group: int | None
+) -> Volume:
+    host = claim(source["claimName"])
+    if host is None:
+        # The kubelet never starts such a pod: it stays Pending with this event.
+        raise BoxError(
+            f"volume {name}: persistentvolumeclaim {source['claimName']!r} not found (Pending)"
+        )
+    if not host.exists():
+        # A new claim's volume: empty, writable by the pod's fsGroup, as a provisioner makes it.
+        host.mkdir(parents=True)
+        _shared_dir(host, fs_group)
+    return Volume(name, host, read_only=bool(source.get("readOnly")))
 
 
 def mounts(container: Mapping[str, Any], volumes: Mapping[str, Volume]) -> list[Mount]:

@@ -33,7 +33,7 @@ def outside_config(**kw) -> MockadoConfig:
 def kept_shards(files: dict[str, str]) -> list[str]:
     """The --shard of every keeper container of the rendered WireMock pods."""
     kept = []
-    for name, doc in deployments(files).items():
+    for doc in deployments(files).values():
         for container in doc["spec"]["template"]["spec"]["containers"]:
             if container["name"] == "keeper":
                 kept.append(container["args"][container["args"].index("--shard") + 1])

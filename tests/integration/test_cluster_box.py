@@ -519,3 +519,71 @@ def test_a_new_redis_pod_keeps_the_queue_only_on_a_claim(persistence, images, en
         reply = box.tcp(REDIS, 6379, data + resp("QUIT"), namespace="mockado")
         box.check_running()
     assert reply.startswith(f"+OK\r\n:{1 if persistence else 0}\r\n"), reply
+
+
+# The user's own WireMock, in a namespace of theirs: what loader.wiremock_url names.
+USERS_WIREMOCK = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: mocks}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: wiremock, namespace: mocks}
+spec:
+  selector: {matchLabels: {app: wiremock}}
+  template:
+    metadata: {labels: {app: wiremock}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000}
+      containers:
+      - name: wiremock
+        image: {image}
+        command: [java, -jar, {jar}, --port, "8080", --root-dir, /tmp/wiremock]
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {tcpSocket: {port: http}, periodSeconds: 2}
+        volumeMounts: [{name: tmp, mountPath: /tmp}]
+      volumes: [{name: tmp, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: wiremock, namespace: mocks}
+spec:
+  selector: {app: wiremock}
+  ports: [{name: http, port: 8080, targetPort: http}]
+"""
+USERS_WIREMOCK_URL = "http://wiremock.mocks.svc.cluster.local:8080"
+
+
+def test_an_outside_default_shard_is_loaded_by_the_loader_and_never_copied_in(
+    images, engine, tmp_path
+):
+    """loader.wiremock_url names the user's WireMock: the loader loads it; no in-cluster
+    default WireMock (nor its keeper) runs to hold a copy the canaries would be sent to."""
+    config = box_config(images)
+    config["loader"]["wiremock_url"] = USERS_WIREMOCK_URL
+    rendered = render(config, tmp_path / "rendered")
+    users = USERS_WIREMOCK.replace("{image}", images.wiremock).replace(
+        "{jar}", config["serving"]["wiremock_jar_path"]
+    )
+    with Box(engine, sandbox_image=images.base, run_dir=tmp_path / "box") as box:
+        box.apply_dir(rendered / "deploy")
+        create_secrets(box)
+        box.apply_yaml(users)
+        box.start()
+        started = {f"{p.workload.namespace}/{p.workload.name}" for p in box.pods}
+        kept = [c.argv[c.argv.index("--shard") + 1] for c in box.containers() if c.name == "keeper"]
+        # A host no shard group claims: the default shard's.
+        queue_mapping(box, KEPT, host="orders.example.com")
+
+        def served():
+            reply = box.http("GET", f"{USERS_WIREMOCK_URL}/api/orders/7", namespace="mocks")
+            return reply if reply.status == 200 else None
+
+        loaded = poll_until(served, timeout_s=90, interval_s=1.0)
+        box.check_running()
+        logs = box.tail_logs()
+    assert "mockado/mockado-wiremock" not in started
+    assert {"mockado/mockado-loader", "mockado/mockado-wiremock-shop", "mocks/wiremock"} <= started
+    assert kept == ["shop"]
+    assert loaded and loaded.body == "order 7, recorded", logs

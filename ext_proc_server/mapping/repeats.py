@@ -222,7 +222,7 @@ class RepeatIndex:
         self.enabled = config.dedup_enabled and not config.stateful_scenarios and self._capacity > 0
         # repeat key (local) -> (fingerprint, mapping id, exact hash of the last response
         # seen, when it was recorded). An entry lives no longer than the dedup claim
-        # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
+        # (dedup_ttl_s), and no longer than its stub (mapping.removals).
         self._recorded: OrderedDict[int, tuple[bytes, str, int, float]] = OrderedDict()
         self._max_age_s = config.dedup_ttl_s
         self._clock = clock
@@ -426,9 +426,9 @@ class RepeatIndex:
 
     def forget_mappings(self, mapping_ids: Iterable[str]) -> int:
         """Forget the recorded keys of these stubs (another replica queued an error answer
-        for them: what this index holds may no longer be what they answer), so their next
-        exchanges take the full path. A scan of the LRU, run only when a stub changes
-        hands. -> how many keys were forgotten."""
+        for them: what this index holds may no longer be what they answer; or the loader
+        removed them: mapping.removals), so their next exchanges take the full path. A scan
+        of the LRU, run only when a stub changes hands. -> how many keys were forgotten."""
         ids = set(mapping_ids)
         if not ids:
             return 0
@@ -437,6 +437,11 @@ class RepeatIndex:
             for local in stale:
                 del self._recorded[local]
         return len(stale)
+
+    def forget_all(self) -> None:
+        """Forget every recorded key (what removed stubs the LRU holds is not known)."""
+        with self._lock:
+            self._recorded.clear()
 
     # -- Redis (shared keys only) -----------------------------------------------------
 

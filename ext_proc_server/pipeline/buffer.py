@@ -161,7 +161,7 @@ class CapturePipeline:
             self._loop_demand = LoopDemand()
         for n in range(self._config.async_workers):
             self._workers.append(asyncio.create_task(self._worker(), name=f"pipeline-{n}"))
-        if self._stages.seen_again is not None:
+        if self._stages.seen_again is not None or self._stages.forget_removed is not None:
             self._reporter = asyncio.create_task(self._report_repeats(), name="pipeline-repeats")
 
     async def stop(self, *, drain_timeout_s: float = 5.0) -> None:
@@ -273,6 +273,18 @@ class CapturePipeline:
         while not self._stopping:
             await asyncio.sleep(self._flush_interval_s)
             await self._hand_over_repeats()
+            await self._forget_removed()
+
+    async def _forget_removed(self) -> None:
+        """Stubs the loader removed are no longer taken as recorded (``Stages.forget_removed``).
+        A failed read is tried again at the next turn."""
+        forget = self._stages.forget_removed
+        if forget is None:
+            return
+        try:
+            await forget()
+        except (QueueError, RedisError, OSError) as exc:
+            log.debug("pipeline: removed stubs not read (%s)", type(exc).__name__)
 
     async def _stop_reporter(self, timeout_s: float) -> None:
         """Let the reporter finish its report, then hand over the rest. Bounded: a

@@ -267,8 +267,9 @@ class CapturePipeline:
                 repeats.remember(item.repeat_key, item.mapping_id)
 
     async def _report_repeats(self) -> None:
-        """Hand the repeat counts to ``Stages.seen_again`` once per flush interval, until
-        stop. It ends on its own: a cancel in the middle of a report would lose the counts
+        """Hand the repeat counts to ``Stages.seen_again`` and follow the stubs the loader
+        removed (``Stages.forget_removed``) once per flush interval, until stop. It ends
+        on its own: a cancel in the middle of a report would lose the counts
         taken, and redis-py (8.2) can swallow a cancel, leaving the task running forever."""
         while not self._stopping:
             await asyncio.sleep(self._flush_interval_s)

@@ -1,10 +1,12 @@
 """Claims of a stub the loader removed, against a real Redis: the dedup and repeat claims
-stop saying "already recorded" for every replica, and a replica's in-process memory of
-the stub goes within a read of the log of removed stubs."""
+stop saying "already recorded" for every replica, a replica's in-process memory of the
+stub goes within a read of the log of removed stubs, and a stub retired when its repeats
+are stamped lets go of its claims."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 from redis import asyncio as aioredis
 
@@ -12,10 +14,13 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.core.queue_entries import decode_entry, encode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.aging import StubAging
 from ext_proc_server.loader.claims import release_claims
+from ext_proc_server.loader.shards import Shard
 from ext_proc_server.mapping.removals import READ_EVERY_S
 from ext_proc_server.pipeline import CapturePipeline, ClaimAndEnqueue, default_stages
 from ext_proc_server.pipeline.queue_writer import RepeatClaims
+from tests.support.fake_wiremock import FakeWireMock
 
 SECRET = "sk_live_51HqQ7a2eZvKYlo2C9xW3"
 
@@ -120,3 +125,45 @@ def test_every_replica_records_a_removed_stub_again_at_its_next_capture(redis_se
     assert written == [1, 1, 1, 2, 2, 2]
     # Nothing raw in Redis: the secret was sanitized, the log holds mapping ids.
     assert not any(SECRET.encode() in value for value in values if value)
+
+
+def test_an_old_stub_retired_when_its_repeats_are_stamped_releases_its_claims(redis_server):
+    """The loader stamps a recorded stub's repeats by importing it again: an old-format
+    stub that cannot be made faithful is retired there, out of the record, its claims
+    let go; the others are stamped."""
+    keys = RedisKeys(queue="test:released:aging")
+    wiremock = FakeWireMock()
+    current = {"id": "listing", "request": {"method": "GET", "urlPath": "/listing"},
+               "response": {"status": 200},
+               "metadata": {"mockado": {"priority_scale": 2, "first_seen": 1.0}}}  # fmt: skip
+    upload = {"id": "upload", "request": {"method": "POST", "urlPath": "/upload"},
+              "response": {"status": 200}, "metadata": {"mockado": {"first_seen": 1.0}}}  # fmt: skip
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        try:
+            record = keys.shard_record("default")
+            await redis.hset(record, mapping={m["id"]: json.dumps(m) for m in (current, upload)})
+            await redis.hset(keys.last_seen, mapping={"listing": "5.0", "upload": "5.0"})
+            for stub_id in ("listing", "upload"):
+                await redis.set(keys.stub_state(stub_id), "o")
+            async with wiremock.client() as client:
+                aging = StubAging(
+                    redis, keys=keys, shards={"default": Shard(name="default", client=client)},
+                    ttl_s=None, interval_s=1.0, batch_size=10, stop=asyncio.Event(),
+                )  # fmt: skip
+                stamped = await aging.stamp_repeats()
+            states = [await redis.exists(keys.stub_state(i)) for i in ("listing", "upload")]
+            log = [fields for _, fields in await redis.xrange(keys.removed_stubs)]
+            indexed = await redis.zrange(keys.seen_index("default"), 0, -1)
+            return stamped, sorted(await redis.hkeys(record)), states, log, indexed
+        finally:
+            await _drop(redis, keys)
+            await redis.aclose()
+
+    stamped, recorded, states, log, indexed = asyncio.run(go())
+    assert stamped == 1
+    assert recorded == [b"listing"] and indexed == [b"listing"]
+    assert set(wiremock.recorded) == {"listing"}
+    assert states == [1, 0]
+    assert log == [{b"ids": b"upload"}]

@@ -131,8 +131,8 @@ local out = {}
 for i = 1, #KEYS do
   local value = redis.call('GET', KEYS[i])
   if value then
-    local stub = string.match(value, ':(.*)$')
-    if not stub or redis.call('EXISTS', ARGV[1] .. stub) == 0 then
+    local at = string.find(value, ':', 1, true)
+    if not at or redis.call('EXISTS', ARGV[1] .. string.sub(value, at + 1)) == 0 then
       value = false
     end
   end

@@ -200,8 +200,9 @@ class CapturePipeline:
             try:
                 fresh = await self._skip_repeats(batch)
                 prepared, skipped = await self._prepare(fresh)
+                since = self._stages.repeats.forgets if self._stages.repeats else None
                 await self._write(prepared)
-                self._remember(prepared)
+                self._remember(prepared, since)
                 await self._record_skips(skipped)
             except asyncio.CancelledError:
                 # Stopped past the drain deadline while Redis refused this batch.
@@ -246,6 +247,7 @@ class CapturePipeline:
         lookup = self._stages.seen_in_redis
         if not keyed or lookup is None:
             return keyed
+        since = repeats.forgets
         try:
             values = await lookup([repeats.redis_name(key) for _, key in keyed])
         except (QueueError, RedisError, OSError):
@@ -253,18 +255,19 @@ class CapturePipeline:
         return [
             (exchange, key)
             for (exchange, key), value in zip(keyed, values, strict=True)
-            if repeats.recorded_in_redis(key, value) is None
+            if repeats.recorded_in_redis(key, value, since=since) is None
         ]
 
-    def _remember(self, prepared: list[Prepared]) -> None:
+    def _remember(self, prepared: list[Prepared], since: int | None) -> None:
         """Every item written (queued now, or already queued) is recorded: its repeats
-        take the fast path from now on."""
+        take the fast path from now on (unless a stub was forgotten during the write:
+        ``since``, ``RepeatIndex.forgets`` before it)."""
         repeats = self._stages.repeats
         if repeats is None:
             return
         for item in prepared:
             if item.repeat_key is not None:
-                repeats.remember(item.repeat_key, item.mapping_id)
+                repeats.remember(item.repeat_key, item.mapping_id, since=since)
 
     async def _report_repeats(self) -> None:
         """Hand the repeat counts to ``Stages.seen_again`` and follow the stubs the loader

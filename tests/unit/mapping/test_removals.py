@@ -144,3 +144,19 @@ def test_the_dedup_lru_forgets_every_hash_of_a_stub() -> None:
     assert dedup.forget_stubs({"a"}) == 2
     assert dedup.is_new_locally("a-200", "a") and dedup.is_new_locally("a-201", "a")
     assert not dedup.is_new_locally("b-200", "b")
+
+
+def test_an_answer_from_redis_that_a_forget_overtook_is_not_remembered() -> None:
+    """Redis said "recorded" before the loader removed the stub, and the collector read
+    the removal before it handled that answer: the answer is not trusted."""
+    repeats = RepeatIndex(CollectorConfig(dedup_key="k" * 32))
+    key = repeats.key_of(_exchange("/p1"))
+    value = repeats.redis_value(key, "stub-1")
+    since = repeats.forgets
+    repeats.forget_mappings({"stub-1"})
+    assert repeats.recorded_in_redis(key, value, since=since) is None
+    assert not repeats.remember(key, "stub-1", since=since)
+    assert repeats.recorded(key) is None
+    # Asked again after the forget: remembered.
+    assert repeats.recorded_in_redis(key, value, since=repeats.forgets) == "stub-1"
+    assert repeats.recorded(repeats.key_of(_exchange("/p1"))) == "stub-1"

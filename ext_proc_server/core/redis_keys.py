@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LOADER_GROUP = "mockado-loaders"
+# How long the log of removed stubs keeps an entry: a collector that could not read it
+# for longer forgets every stub it holds as recorded (mapping.removals).
+REMOVED_STUBS_KEPT_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,22 @@ class RedisKeys:
 
     def stub_state(self, stub_id: str) -> str:
         """Whether the stub (by its mapping id) was last queued from an error answer ("e")
-        or not ("o"): a success recorded again after an error replaces it (mapping.dedup)."""
+        or not ("o"): a success recorded again after an error replaces it (mapping.dedup).
+        Also what keeps the stub's claims: a dedup or repeat claim counts only while its
+        stub's state exists, and the loader deletes it when it removes the stub."""
         return f"{self.queue}:stub-state:{stub_id}"
+
+    @property
+    def stub_state_prefix(self) -> str:
+        """:meth:`stub_state` without the id (a script appends the id it read)."""
+        return f"{self.queue}:stub-state:"
+
+    @property
+    def removed_stubs(self) -> str:
+        """A stream of the stubs the loader removed (retired, expired, refused): one entry
+        per removal, field ``ids`` the space-separated mapping ids, trimmed past
+        :data:`REMOVED_STUBS_KEPT_S`. Collectors follow it to forget those stubs."""
+        return f"{self.queue}:removed"
 
     def dedup_claim(self, dedup_hash: str) -> str:
         """SET NX with a TTL: the first collector replica to claim a hash queues it."""

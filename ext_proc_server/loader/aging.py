@@ -7,7 +7,8 @@ per shard, stamps ``last_seen`` and ``capture_count`` on the stubs its record ho
 ``HMGET``, one WireMock import and one Redis transaction per batch. Each shard's seen
 index (a sorted set scored by ``last_seen``) then names the stubs past
 ``loader.stub_ttl_s`` without reading a single mapping; they are deleted from WireMock,
-then from the record and the index, so no later backup or reload has them.
+then from the record and the index, so no later backup or reload has them, and their
+claims are released (``claims.py``): their next capture records them again.
 
 Everything runs under the shard's lock, so an import of a newer stub (drift) never
 interleaves with a stamp or a removal of the same stub.
@@ -28,6 +29,7 @@ from redis.exceptions import RedisError
 from ext_proc_server.core.errors import QueueError, WireMockError
 from ext_proc_server.core.metrics import LOADER_STUBS_EXPIRED
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.claims import release_claims
 from ext_proc_server.loader.drift import mockado_metadata, stub_lifecycle
 from ext_proc_server.loader.entries import as_text
 from ext_proc_server.loader.shards import Shard
@@ -138,11 +140,21 @@ class StubAging:
                 index[mapping_id] = meta["last_seen"]
             if not stamped:
                 return 0
-            await shard.client.import_encoded(list(stamped.values()))
+            left_out = await shard.client.import_encoded(list(stamped.values()))
+            # Old-format stubs that cannot be made faithful: retired (counted by the client).
+            retired = [list(stamped)[at] for at in left_out]
+            for mapping_id in retired:
+                del stamped[mapping_id], index[mapping_id]
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(record, mapping=stamped)
-                pipe.zadd(self._keys.seen_index(shard.name), index)
+                if stamped:
+                    pipe.hset(record, mapping=stamped)
+                    pipe.zadd(self._keys.seen_index(shard.name), index)
+                if retired:
+                    pipe.hdel(record, *retired)
+                    pipe.zrem(self._keys.seen_index(shard.name), *retired)
+                    release_claims(pipe, keys=self._keys, mapping_ids=retired)
                 await pipe.execute()
+            shard.known_ids.difference_update(retired)
         return len(stamped)
 
     # -- expiry ----------------------------------------------------------------------
@@ -172,6 +184,7 @@ class StubAging:
                 async with self._redis.pipeline(transaction=True) as pipe:
                     pipe.hdel(self._keys.shard_record(shard.name), *ids)
                     pipe.zrem(index, *ids)
+                    release_claims(pipe, keys=self._keys, mapping_ids=ids)
                     await pipe.execute()
                 shard.known_ids.difference_update(ids)
                 shard.set_count(max(0, shard.stub_count - len(ids)))

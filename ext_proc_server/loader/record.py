@@ -5,7 +5,8 @@ as it was imported. ``StreamConsumer.ack`` writes it in the transaction that
 acknowledges landed items, so it holds every acked stub and nothing WireMock refused;
 a replay or an overwrite (same id) replaces the entry. The shard's catch-all is not in
 it: the loader builds that from its config. This module reads the record back to
-reload a WireMock that lost its stubs (``resync.py``).
+reload a WireMock that lost its stubs (``resync.py``), and drops stubs from it for good
+(their claims released: ``claims.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from redis import asyncio as aioredis
 from redis.asyncio.lock import Lock
 
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.claims import release_claims
 from ext_proc_server.loader.entries import as_text
 
 
@@ -51,8 +53,15 @@ class ShardRecord:
                 return
 
     async def remove(self, shard: str, mapping_ids: Collection[str]) -> None:
-        if mapping_ids:
-            await self._redis.hdel(self._keys.shard_record(shard), *mapping_ids)
+        """Drop stubs from the record for good: their claims go with them, so a capture of
+        their requests records them again (``claims``)."""
+        if not mapping_ids:
+            return
+        ids = list(mapping_ids)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._keys.shard_record(shard), *ids)
+            release_claims(pipe, keys=self._keys, mapping_ids=ids)
+            await pipe.execute()
 
     def reload_lock(self, shard: str) -> Lock:
         """A lock one replica holds while it reloads the shard: ``await acquire()`` answers

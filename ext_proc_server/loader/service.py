@@ -86,7 +86,12 @@ class Loader:
             claim_timeout_s=cfg.claim_timeout_s,
         )
         self.router = Router(routes)
-        self.shards = build_shards(config, urls, clients or {}, self.router)
+        record = ShardRecord(
+            self.stream.redis,
+            keys=self.stream.keys,
+            lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
+        )
+        self.shards = build_shards(config, urls, clients or {}, self.router, forget=record.remove)
         self.retry = Retry(
             stop=self._stopping,
             stream=self.stream,
@@ -118,11 +123,6 @@ class Loader:
             batch_size=cfg.redis_batch_size,
         )
         self.housekeeping = Housekeeping(stream=self.stream)
-        record = ShardRecord(
-            self.stream.redis,
-            keys=self.stream.keys,
-            lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
-        )
         self.resync = ShardResync(
             shards=self.shards,
             record=record,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,9 @@ class Shard:
     catch_all: dict[str, Any] | None = None
     # Just above it: the hosts whose misses go to the real service (on_miss: passthrough).
     passthroughs: list[dict[str, Any]] = field(default_factory=list)
+    # (shard, ids) -> drop stubs removed for good from the record, their claims released
+    # (``ShardRecord.remove``; None: the record is left to the next resync).
+    forget: Callable[[str, Collection[str]], Awaitable[None]] | None = None
 
     @property
     def fallbacks(self) -> list[dict[str, Any]]:
@@ -72,6 +75,9 @@ class Shard:
             await self.client.delete_mapping(stub_id)
             LOADER_STUBS_RETIRED.labels(reason=reason).inc()
             self.known_ids.discard(stub_id)
+        if old.retired and self.forget is not None:
+            # Its next capture records it again, on today's format.
+            await self.forget(self.name, [stub_id for stub_id, _ in old.retired])
         self.set_count(len(mappings) - len(old.retired))
         now = time.monotonic()
         self.last_seed_at = self.last_count_at = now
@@ -117,10 +123,12 @@ def build_shards(
     urls: Mapping[str, str],
     clients: Mapping[str, WireMockClient],
     router: Router,
+    *,
+    forget: Callable[[str, Collection[str]], Awaitable[None]] | None = None,
 ) -> dict[str, Shard]:
     """One Shard per WireMock URL (see ``routing.shard_urls``, or a part of it);
     ``clients`` replaces the client of the shards it names (an in-process WireMock, for
-    instance)."""
+    instance); ``forget``: :attr:`Shard.forget`."""
     loader = config.loader
     notify_url = (
         config.serving.unmatched_webhook_url
@@ -131,6 +139,7 @@ def build_shards(
             name=name,
             client=clients.get(name) or client_for(loader, url),
             catch_all=catch_all_mapping(shard=name, notify_url=notify_url),
+            forget=forget,
         )
         for name, url in urls.items()
     }

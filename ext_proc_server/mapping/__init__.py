@@ -12,6 +12,8 @@
   (the Redis claim shared by every replica).
 * ``repeats`` - :class:`RepeatIndex`: the repeat fast path (keyed digests of raw
   exchanges, the in-process LRU of recorded ones, repeat counts per mapping).
+* ``removals`` - :class:`RemovedStubs`: the stubs the loader removed, forgotten by both
+  in-process LRUs so their next capture records them again.
 * ``matchers`` - :func:`request_pattern`: WireMock request matchers and specificity.
 * ``priority`` - :func:`stub_priority`: a stub's priority from its specificity, and
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.

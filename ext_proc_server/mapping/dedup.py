@@ -30,7 +30,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -181,9 +181,9 @@ class Deduplicator:
         self._config = config
         self._normalizer = normalizer or NoiseNormalizer(config)
         self._capacity = config.dedup_cache_size
-        # hash -> when it entered. An entry lives no longer than its Redis claim
-        # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        # hash -> (when it entered, its stub's id). An entry lives no longer than its Redis
+        # claim (dedup_ttl_s), and no longer than its stub (mapping.removals).
+        self._seen: OrderedDict[str, tuple[float, str]] = OrderedDict()
         # stub id -> whether its last queued answer was an error (bounded like _seen).
         self._stub_errors: dict[str, bool] = {}
         self._max_age_s = config.dedup_ttl_s
@@ -252,14 +252,14 @@ class Deduplicator:
             return True
         now = self._clock()
         with self._lock:
-            entered = self._seen.get(dedup_hash)
-            found = entered is not None and now - entered <= self._max_age_s
+            entry = self._seen.get(dedup_hash)
+            found = entry is not None and now - entry[0] <= self._max_age_s
             if found and not error and stub_id and self._stub_errors.get(stub_id):
                 found = False  # the success is back: it replaces the error's stub
             if found:
                 self._seen.move_to_end(dedup_hash)
             else:
-                self._seen[dedup_hash] = now
+                self._seen[dedup_hash] = (now, stub_id)
                 self._seen.move_to_end(dedup_hash)
                 if len(self._seen) > self._capacity:
                     self._seen.popitem(last=False)
@@ -292,6 +292,22 @@ class Deduplicator:
         with self._lock:
             for dedup_hash in hashes:
                 self._seen.pop(dedup_hash, None)
+
+    def forget_stubs(self, stub_ids: Collection[str]) -> int:
+        """Drop every hash of these stubs (the loader removed them): their next capture is
+        claimed again. A scan of the LRU, run only when stubs were removed. -> dropped."""
+        with self._lock:
+            stale = [h for h, (_, stub_id) in self._seen.items() if stub_id in stub_ids]
+            for dedup_hash in stale:
+                del self._seen[dedup_hash]
+            for stub_id in stub_ids:
+                self._stub_errors.pop(stub_id, None)
+        return len(stale)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._seen.clear()
+            self._stub_errors.clear()
 
     def __len__(self) -> int:
         with self._lock:

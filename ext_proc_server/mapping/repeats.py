@@ -222,11 +222,14 @@ class RepeatIndex:
         self.enabled = config.dedup_enabled and not config.stateful_scenarios and self._capacity > 0
         # repeat key (local) -> (fingerprint, mapping id, exact hash of the last response
         # seen, when it was recorded). An entry lives no longer than the dedup claim
-        # (dedup_ttl_s): a stub removed since (loader.stub_ttl_s) is then recorded again.
+        # (dedup_ttl_s), and no longer than its stub (mapping.removals).
         self._recorded: OrderedDict[int, tuple[bytes, str, int, float]] = OrderedDict()
         self._max_age_s = config.dedup_ttl_s
         self._clock = clock
         self._counts: dict[str, int] = {}
+        # How many times recorded keys were forgotten: a read of Redis that a forget
+        # overtook is not remembered (see forgets).
+        self._forgets = 0
         self._handed: dict[str, RepeatKey] = {}
         self._lock = threading.Lock()
         # The head of each request's key by its parts: a repeat's query is not sorted and
@@ -414,29 +417,49 @@ class RepeatIndex:
                 self._local_hits += 1
         return mapping_id
 
-    def remember(self, key: RepeatKey, mapping_id: str) -> None:
-        """``key`` is recorded (queued, or found already queued) as ``mapping_id``."""
+    @property
+    def forgets(self) -> int:
+        """Changes whenever recorded keys are forgotten. Read before asking Redis, and
+        handed to :meth:`remember` or :meth:`recorded_in_redis` with the answer: a stub
+        forgotten meanwhile (removed by the loader after Redis answered) is then not
+        remembered from that answer."""
+        return self._forgets
+
+    def remember(self, key: RepeatKey, mapping_id: str, *, since: int | None = None) -> bool:
+        """``key`` is recorded (queued, or found already queued) as ``mapping_id``.
+        ``since``: :attr:`forgets` when Redis was asked. -> False: not remembered (keys
+        were forgotten since)."""
         fingerprint, exact = self.fingerprint_of(key), key.exact
         now = self._clock()
         with self._lock:
+            if since is not None and since != self._forgets:
+                return False
             self._recorded[key.local] = (fingerprint, mapping_id, exact, now)
             self._recorded.move_to_end(key.local)
             if len(self._recorded) > self._capacity:
                 self._recorded.popitem(last=False)
+        return True
 
     def forget_mappings(self, mapping_ids: Iterable[str]) -> int:
         """Forget the recorded keys of these stubs (another replica queued an error answer
-        for them: what this index holds may no longer be what they answer), so their next
-        exchanges take the full path. A scan of the LRU, run only when a stub changes
-        hands. -> how many keys were forgotten."""
+        for them: what this index holds may no longer be what they answer; or the loader
+        removed them: mapping.removals), so their next exchanges take the full path. A scan
+        of the LRU, run only when a stub changes hands. -> how many keys were forgotten."""
         ids = set(mapping_ids)
         if not ids:
             return 0
         with self._lock:
+            self._forgets += 1
             stale = [local for local, entry in self._recorded.items() if entry[1] in ids]
             for local in stale:
                 del self._recorded[local]
         return len(stale)
+
+    def forget_all(self) -> None:
+        """Forget every recorded key (what removed stubs the LRU holds is not known)."""
+        with self._lock:
+            self._forgets += 1
+            self._recorded.clear()
 
     # -- Redis (shared keys only) -----------------------------------------------------
 
@@ -447,16 +470,20 @@ class RepeatIndex:
     def redis_value(self, key: RepeatKey, mapping_id: str) -> str:
         return f"{self.fingerprint_of(key).hex()}:{mapping_id}"
 
-    def recorded_in_redis(self, key: RepeatKey, value: str | bytes | None) -> str | None:
+    def recorded_in_redis(
+        self, key: RepeatKey, value: str | bytes | None, *, since: int | None = None
+    ) -> str | None:
         """The mapping id when another replica recorded ``key`` with this fingerprint
-        (remembered locally and counted), else None."""
+        (remembered locally and counted), else None; None too when keys were forgotten
+        since Redis was asked (``since``: :attr:`forgets` then): the full path decides."""
         if value is None:
             return None
         text = value.decode() if isinstance(value, bytes) else value
         fingerprint, _, mapping_id = text.partition(":")
         if not mapping_id or fingerprint != self.fingerprint_of(key).hex():
             return None
-        self.remember(key, mapping_id)
+        if not self.remember(key, mapping_id, since=since):
+            return None
         with self._lock:
             self._count(mapping_id)
             self._redis_hits += 1

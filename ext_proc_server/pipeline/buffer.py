@@ -161,7 +161,7 @@ class CapturePipeline:
             self._loop_demand = LoopDemand()
         for n in range(self._config.async_workers):
             self._workers.append(asyncio.create_task(self._worker(), name=f"pipeline-{n}"))
-        if self._stages.seen_again is not None:
+        if self._stages.seen_again is not None or self._stages.forget_removed is not None:
             self._reporter = asyncio.create_task(self._report_repeats(), name="pipeline-repeats")
 
     async def stop(self, *, drain_timeout_s: float = 5.0) -> None:
@@ -200,8 +200,9 @@ class CapturePipeline:
             try:
                 fresh = await self._skip_repeats(batch)
                 prepared, skipped = await self._prepare(fresh)
+                since = self._stages.repeats.forgets if self._stages.repeats else None
                 await self._write(prepared)
-                self._remember(prepared)
+                self._remember(prepared, since)
                 await self._record_skips(skipped)
             except asyncio.CancelledError:
                 # Stopped past the drain deadline while Redis refused this batch.
@@ -246,6 +247,7 @@ class CapturePipeline:
         lookup = self._stages.seen_in_redis
         if not keyed or lookup is None:
             return keyed
+        since = repeats.forgets
         try:
             values = await lookup([repeats.redis_name(key) for _, key in keyed])
         except (QueueError, RedisError, OSError):
@@ -253,26 +255,40 @@ class CapturePipeline:
         return [
             (exchange, key)
             for (exchange, key), value in zip(keyed, values, strict=True)
-            if repeats.recorded_in_redis(key, value) is None
+            if repeats.recorded_in_redis(key, value, since=since) is None
         ]
 
-    def _remember(self, prepared: list[Prepared]) -> None:
+    def _remember(self, prepared: list[Prepared], since: int | None) -> None:
         """Every item written (queued now, or already queued) is recorded: its repeats
-        take the fast path from now on."""
+        take the fast path from now on (unless a stub was forgotten during the write:
+        ``since``, ``RepeatIndex.forgets`` before it)."""
         repeats = self._stages.repeats
         if repeats is None:
             return
         for item in prepared:
             if item.repeat_key is not None:
-                repeats.remember(item.repeat_key, item.mapping_id)
+                repeats.remember(item.repeat_key, item.mapping_id, since=since)
 
     async def _report_repeats(self) -> None:
-        """Hand the repeat counts to ``Stages.seen_again`` once per flush interval, until
-        stop. It ends on its own: a cancel in the middle of a report would lose the counts
+        """Hand the repeat counts to ``Stages.seen_again`` and follow the stubs the loader
+        removed (``Stages.forget_removed``) once per flush interval, until stop. It ends
+        on its own: a cancel in the middle of a report would lose the counts
         taken, and redis-py (8.2) can swallow a cancel, leaving the task running forever."""
         while not self._stopping:
             await asyncio.sleep(self._flush_interval_s)
             await self._hand_over_repeats()
+            await self._forget_removed()
+
+    async def _forget_removed(self) -> None:
+        """Stubs the loader removed are no longer taken as recorded (``Stages.forget_removed``).
+        A failed read is tried again at the next turn."""
+        forget = self._stages.forget_removed
+        if forget is None:
+            return
+        try:
+            await forget()
+        except (QueueError, RedisError, OSError) as exc:
+            log.debug("pipeline: removed stubs not read (%s)", type(exc).__name__)
 
     async def _stop_reporter(self, timeout_s: float) -> None:
         """Let the reporter finish its report, then hand over the rest. Bounded: a

@@ -20,8 +20,9 @@ from ext_proc_server.mapping.stubs import mapping_id
 
 # Claim-then-XADD for a whole batch in one round trip. Per item: skip it when its dedup
 # claim exists (another replica, or an earlier item, queued it) unless it is a success
-# ("o") of a stub last queued from an error answer ("e": mapping.dedup), else XADD, then
-# set the claim and the stub's state. XADD goes first so a failed XADD never leaves a
+# ("o") of a stub last queued from an error answer ("e": mapping.dedup), or its stub has
+# no state (the loader removed the stub: it is recorded again), else XADD, then set the
+# claim and the stub's state. XADD goes first so a failed XADD never leaves a
 # claim behind (a retry would then call the capture a duplicate and lose it). Then, when
 # given, the item's repeat claim is set: queued now or before, it is recorded.
 # KEYS: stream, claim key per item, stub state per item, then (optional) repeat claims.
@@ -33,8 +34,9 @@ local out = {{}}
 for i = 1, n do
   local a = 3 + (i - 1) * 4
   local new = redis.call('EXISTS', KEYS[1 + i]) == 0
-  if not new and ARGV[a + 3] == 'o' and redis.call('GET', KEYS[1 + n + i]) == 'e' then
-    new = true
+  if not new then
+    local state = redis.call('GET', KEYS[1 + n + i])
+    new = not state or (ARGV[a + 3] == 'o' and state == 'e')
   end
   if new then
     redis.call('XADD', KEYS[1], '*', '{FIELD_MAPPING}', ARGV[a], '{FIELD_HOST}', ARGV[a + 1],
@@ -121,19 +123,44 @@ async def enqueue_batch(
         ) from exc
 
 
-async def repeat_claims(
-    redis: aioredis.Redis, *, keys: RedisKeys, names: Sequence[str]
-) -> list[bytes | None]:
-    """The values of the repeat claims ``names`` (None where absent), in one MGET."""
-    if not names:
-        return []
-    try:
-        values: list[bytes | None] = await redis.mget([keys.repeat_claim(n) for n in names])
-    except RedisError as exc:
-        raise QueueError(
-            f"redis: lookup of {len(names)} repeat claims failed ({type(exc).__name__})"
-        ) from exc
-    return values
+# The repeat claims of a batch, each only while its stub has a state: the loader deletes
+# a removed stub's state, so its claims no longer say it is recorded.
+# KEYS: the repeat claims. ARGV: the stub states' prefix. A value is "fingerprint:id".
+_REPEAT_CLAIMS_LUA = """
+local out = {}
+for i = 1, #KEYS do
+  local value = redis.call('GET', KEYS[i])
+  if value then
+    local at = string.find(value, ':', 1, true)
+    if not at or redis.call('EXISTS', ARGV[1] .. string.sub(value, at + 1)) == 0 then
+      value = false
+    end
+  end
+  out[i] = value
+end
+return out
+"""
+
+
+class RepeatClaims:
+    """The values of repeat claims (None where absent, or where the loader removed the
+    stub since), in one round trip."""
+
+    def __init__(self, redis: aioredis.Redis, *, keys: RedisKeys) -> None:
+        self._keys = keys
+        self._script = redis.register_script(_REPEAT_CLAIMS_LUA)
+
+    async def __call__(self, names: Sequence[str]) -> list[bytes | None]:
+        if not names:
+            return []
+        claims = [self._keys.repeat_claim(n) for n in names]
+        try:
+            values = await self._script(keys=claims, args=[self._keys.stub_state_prefix])
+        except RedisError as exc:
+            raise QueueError(
+                f"redis: lookup of {len(names)} repeat claims failed ({type(exc).__name__})"
+            ) from exc
+        return [value or None for value in values]
 
 
 # Repeats per mapping id: stamp last_seen and add to the count, all ids in one command.

@@ -24,6 +24,7 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping import faithful, matchers, stubs
 from ext_proc_server.mapping.dedup import Deduplicator, claim_batch, is_error_answer
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
+from ext_proc_server.mapping.removals import RemovedStubs
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.mapping.shapes import JsonBody
 from ext_proc_server.pipeline import queue_writer, skips
@@ -103,6 +104,9 @@ class Stages:
     # (stub ids) -> None: stubs last queued from an error answer; what the LRUs hold as
     # recorded for them is checked against Redis again (None: not told).
     held_by_errors: Callable[[Sequence[str]], None] | None = None
+    # () -> None: forget, in the in-process LRUs, the stubs the loader removed since the
+    # last call (about once per flush_interval; None: not followed).
+    forget_removed: Callable[[], Awaitable[None]] | None = None
     # The canonical destination host of a sanitized exchange, for the skip record (None:
     # the authority's host).
     canonical_host: Callable[[Exchange], str] | None = None
@@ -299,6 +303,9 @@ class RedisStages:
             else None
         )
         self._report_seen = queue_writer.ReportSeen(redis, keys=keys) if redis is not None else None
+        self._repeat_claims = (
+            queue_writer.RepeatClaims(redis, keys=keys) if redis is not None else None
+        )
         self._unique = metrics.COLLECTOR_DEDUPLICATION.labels(result="unique")
         self._duplicate = metrics.COLLECTOR_DEDUPLICATION.labels(result="duplicate")
 
@@ -334,7 +341,8 @@ class RedisStages:
         await skips.record_skips(self._redis, keys=self._keys, skipped=skipped)
 
     async def seen_in_redis(self, names: Sequence[str]) -> list[Any]:
-        return await queue_writer.repeat_claims(self._redis, keys=self._keys, names=names)
+        assert self._repeat_claims is not None
+        return await self._repeat_claims(names)
 
     @property
     def has_script(self) -> bool:
@@ -361,6 +369,11 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
         seen_in_redis=writes.seen_in_redis if writes.has_script and repeats.shared else None,
         seen_again=writes.seen_again if redis is not None else None,
         held_by_errors=ErrorHeldStubs(deduplicator, repeats if repeats.enabled else None),
+        forget_removed=(
+            RemovedStubs(redis, keys=keys, deduplicator=deduplicator, repeats=repeats)
+            if redis is not None
+            else None
+        ),
         canonical_host=normalizer.canonical_host,
         record_skips=writes.record_skips if redis is not None else None,
     )

@@ -154,8 +154,14 @@ class _Pipe:
     def xdel(self, _stream, *ids):
         self.calls.append(("del", ids))
 
-    def xadd(self, stream, fields):
+    def xadd(self, stream, fields, **_trim):
         self.calls.append(("add", (stream, fields)))
+
+    def hdel(self, key, *fields):
+        self.calls.append(("hdel", (key, fields)))
+
+    def delete(self, *keys):
+        self.calls.append(("delete", keys))
 
     def hset(self, key, mapping):
         self.calls.append(("hset", (key, mapping)))
@@ -187,6 +193,12 @@ class _Pipe:
             elif op == "ltrim":
                 key, start, end = args
                 self.redis.lists[key] = self.redis.lists.get(key, [])[start : end + 1]
+            elif op == "hdel":
+                key, fields = args
+                for name in fields:
+                    self.redis.hashes.get(key, {}).pop(name, None)
+            elif op == "delete":
+                self.redis.dropped_keys.extend(args)
             else:
                 self.redis.added.append(args)
         return [1] * len(self.calls)
@@ -221,8 +233,9 @@ class FakeLock:
 
 class FakeRedis:
     """The Redis calls a loader makes while loading, recorded: acks, deletes, dead letters
-    (``added``), hand-backs (``released``: entry id -> idle ms), the shard records
-    (``hashes``) and reload locks (``locks``). A transaction or a read raises ``failure``
+    (``added``, and the log of removed stubs), hand-backs (``released``: entry id -> idle
+    ms), the shard records (``hashes``), keys deleted (``dropped_keys``) and reload locks
+    (``locks``). A transaction or a read raises ``failure``
     when it is set."""
 
     def __init__(self) -> None:
@@ -238,6 +251,8 @@ class FakeRedis:
         self.locks: dict[str, str] = {}
         self.lock_attempts = 0
         self.lock_acquisitions = 0
+        # Keys deleted in a transaction (the stub states of removed stubs).
+        self.dropped_keys: list[str] = []
 
     def pipeline(self, transaction: bool = True) -> _Pipe:
         return _Pipe(self)

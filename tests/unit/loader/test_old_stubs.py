@@ -103,3 +103,40 @@ def test_a_retired_stub_leaves_the_record_so_the_shard_is_reloaded_once() -> Non
     assert "upload" not in wiremock.stubs
     # It holds its record now: the next check reloads nothing.
     assert asyncio.run(loader.resync.check(shard)) is False
+
+
+def _removed_ids(redis: FakeRedis) -> list[str]:
+    """The ids the loader appended to the log of removed stubs."""
+    return [
+        stub_id
+        for stream, fields in redis.added
+        if stream == KEYS.removed_stubs
+        for stub_id in fields["ids"].split()
+    ]
+
+
+def test_a_stub_retired_at_seed_leaves_the_record_and_releases_its_claims() -> None:
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    wiremock.stubs.update({m["id"]: m for m in (LISTING, UPLOAD, SEARCH)})
+    loader = fake_loader(redis, wiremock)
+    shard = loader.shards[DEFAULT_SHARD]
+    record = redis.hashes.setdefault(KEYS.shard_record(DEFAULT_SHARD), {})
+    record.update({m["id"]: json.dumps(m) for m in (LISTING, UPLOAD, SEARCH)})
+
+    asyncio.run(shard.seed())
+    assert "upload" not in wiremock.stubs and "upload" not in record
+    # Its request is recorded again at its next capture, on today's format.
+    assert redis.dropped_keys == [KEYS.stub_state("upload")]
+    assert _removed_ids(redis) == ["upload"]
+
+
+def test_a_stub_retired_on_reload_releases_its_claims() -> None:
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    loader = fake_loader(redis, wiremock)
+    shard = loader.shards[DEFAULT_SHARD]
+    asyncio.run(shard.seed())
+    redis.hashes[KEYS.shard_record(DEFAULT_SHARD)] = {"upload": json.dumps(UPLOAD)}
+    wiremock.restart()
+    assert asyncio.run(loader.resync.check(shard)) is True
+    assert redis.dropped_keys == [KEYS.stub_state("upload")]
+    assert _removed_ids(redis) == ["upload"]

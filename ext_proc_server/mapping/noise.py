@@ -37,15 +37,14 @@ from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
     Redacted,
-    RepeatedKey,
     TextOnlyJson,
     TreeWalk,
+    check_request_text,
     json_pointer_token,
     json_redactions,
     no_placeholder_start,
     parse_json,
     parse_json_exactly,
-    repeats_a_key,
 )
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
 
@@ -393,8 +392,8 @@ class NoiseNormalizer:
                     redacted = json_redactions(redactions, part)
                     return self._json_body(parsed, text, fields, redacted, part == "request")
                 except TextOnlyJson:
-                    # A number past a double (1e400) or a key given twice (json_tree): the
-                    # body is matched as its exact text, as NaN is.
+                    # A number past a double or not held by one, a key given twice
+                    # (json_tree): the body is matched as its exact text, as NaN is.
                     pass
         if blind:
             return NormalizedBody("opaque")
@@ -404,7 +403,8 @@ class NoiseNormalizer:
         self, parsed: Any, text: str, fields: frozenset[str], redacted: Redacted, request: bool
     ) -> NormalizedBody:
         """The normalized tree of a parsed JSON document. Raises TextOnlyJson for a number
-        past a double, or in a ``request`` for a key given twice."""
+        past a double, or in a ``request`` for a key given twice or a number a double does
+        not hold."""
         walk = TreeWalk()
         value = self._json_tree(parsed, walk, fields, redacted)
         if walk.exponent_floats:
@@ -412,8 +412,8 @@ class NoiseNormalizer:
             # with an exponent): json's reading instead, which keeps it exact.
             walk = TreeWalk()
             value = self._json_tree(parse_json_exactly(text), walk, fields, redacted)
-        if request and repeats_a_key(text, walk.keys):
-            raise RepeatedKey
+        if request:
+            check_request_text(text, walk.keys)
         facts = walk.facts() if no_placeholder_start(text) else None
         return NormalizedBody("json", value, walk.exponent_floats, facts)
 

@@ -179,11 +179,18 @@ def _reject_constant(_: str) -> Any:  # NaN/Infinity: not JSON, and WireMock rej
 
 # One decoder (json.loads with an argument builds one per call).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-# 16 digits (and dots) in a row, or an exponent of 3 digits: a number with fewer
-# significant digits reads back from a double as the same decimal value (a double holds 15
-# for certain), unless it is past a double's range (1e-400 reads as 0.0, 4.123e-320 as
-# 4.123e-320's nearest subnormal).
-_LONG_NUMBER = re.compile(r"[0-9.]{16}|[eE][+-]?[0-9]{3}")
+# A number with fewer than 16 significant digits reads back from a double as the same
+# decimal value (a double holds 15 for certain), unless it is past a double's range
+# (1e-400 reads as 0.0, 4.123e-320 as its nearest subnormal): only a text with 16 digits
+# (and dots) in a row, or an exponent of 3 digits, is read again. Its bytes are mapped to
+# "0" (a digit, a dot), "e", "-" (a sign) or " ", then searched for those (a regex took
+# 10x as long).
+_NUMBER_CHARS = bytes(
+    ord("0") if b in b"0123456789." else ord("e") if b in b"eE" else ord("-") if b in b"+-"
+    else ord(" ")
+    for b in range(256)
+)  # fmt: skip
+_SIXTEEN_DIGITS, _EXPONENT, _NEGATIVE_EXPONENT = b"0" * 16, b"0e000", b"0e-000"
 
 
 def _exact_float(token: str) -> float:
@@ -204,7 +211,8 @@ def check_request_text(text: str, keys: int) -> None:
     of 3 digits is parsed again)."""
     if repeats_a_key(text, keys):
         raise RepeatedKey
-    if _LONG_NUMBER.search(text) is not None:
+    mapped = text.encode("utf-8", "surrogatepass").translate(_NUMBER_CHARS)
+    if _SIXTEEN_DIGITS in mapped or _EXPONENT in mapped or _NEGATIVE_EXPONENT in mapped:
         _EXACT_DECODER.decode(text)
 
 

@@ -26,11 +26,11 @@ from typing import Any
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DROPPED, COLLECTOR_STUBS_SKIPPED
-from ext_proc_server.mapping.cookies import answered_at_s, with_lifetime
 from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.digests import is_digest, keeps_recorded_digests, served_digest
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
+from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lifetime
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
 from ext_proc_server.mapping.shapes import response_shape_digest
@@ -271,8 +271,8 @@ def response_definition(
 ) -> dict[str, Any]:
     """The stub's ``response``: status, kept headers and body. ``head``: it answers a HEAD
     request (its length and digests are kept where the GET's stub serves that body, see
-    ``_HEAD_KEPT``). ``captured_at_s``: when it was captured, for a cookie's lifetime when
-    the response has no ``Date`` (``mapping.cookies``)."""
+    ``_HEAD_KEPT``). ``captured_at_s``: when it was captured, to serve the moments its
+    headers name as durations when it has no ``Date`` (``mapping.moments``)."""
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
@@ -293,6 +293,8 @@ def response_definition(
             continue
         elif lower == "set-cookie":
             value = with_lifetime(value, answered_at_s(response.header("date"), captured_at_s))
+        elif lower == "retry-after":
+            value = retry_delay(value, answered_at_s(response.header("date"), captured_at_s))
         value = _wire_value(value)
         first = first_names.get(lower)
         if first is not None and lower == "content-length":

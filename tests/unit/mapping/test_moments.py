@@ -1,4 +1,5 @@
-"""A recorded Set-Cookie keeps its lifetime, not its moment, when its stub answers later."""
+"""Moments a recorded response names (a cookie's Expires, a Retry-After date) keep their
+distance from the answer, not their date, when its stub answers later."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import HttpResponse
-from ext_proc_server.mapping.cookies import answered_at_s, with_lifetime
+from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lifetime
 from ext_proc_server.mapping.stubs import response_definition
 
 ANSWERED_S = 1_764_950_400.0  # a whole second, as Date and Expires give them
@@ -101,3 +102,22 @@ def test_the_stub_sets_each_cookie_for_the_lifetime_the_upstream_gave() -> None:
     served = response_definition(undated, captured_at_s=ANSWERED_S + 600)
     assert served["headers"]["Set-Cookie"][0].endswith("; Path=/; Max-Age=3000")
     assert response_definition(undated)["headers"]["Set-Cookie"][0].endswith("; Path=/;")
+
+
+@settings(max_examples=200, deadline=None)
+@given(lifetime_s=st.integers(min_value=-86_400, max_value=400 * 86_400))
+def test_a_retry_date_becomes_the_seconds_it_was_from_the_answer(lifetime_s: int) -> None:
+    date = http_date(ANSWERED_S + lifetime_s)
+    assert retry_delay(date, ANSWERED_S) == str(max(0, lifetime_s))
+    assert retry_delay(f" {date} ", ANSWERED_S) == str(max(0, lifetime_s))
+
+
+def test_a_retry_in_seconds_or_unread_is_served_as_recorded() -> None:
+    for value in ("120", " 0 ", "soon", ""):
+        assert retry_delay(value, ANSWERED_S) == value
+    date = http_date(ANSWERED_S + 60)
+    assert retry_delay(date, None) == date
+    response = HttpResponse(
+        status=503, headers=(("Date", http_date(ANSWERED_S)), ("Retry-After", date))
+    )
+    assert response_definition(response)["headers"] == {"Retry-After": "60"}

@@ -1,12 +1,13 @@
-"""Cookies a mock sets, recorded through a real Envoy 1.40 and ``mockado ext-proc`` and
-replayed later by a real WireMock 3.13.2.
+"""Moments a mock's answer names, recorded through a real Envoy 1.40 and ``mockado
+ext-proc`` and replayed later by a real WireMock 3.13.2.
 
-A ``Set-Cookie`` with ``Expires`` names a moment on the upstream's clock. Replayed after
-that moment (a stub lives for days), the cookie is dead on arrival: a client's jar drops
-it, and the canary that logged in against the mock is logged out on its next call. The
-upstream here answers with a ``Date`` two days old, as a recording made two days ago: the
-mock's cookie must live as long as the upstream's did (``Expires`` minus ``Date``), and a
-cookie the upstream cleared must still be cleared.
+A ``Set-Cookie`` with ``Expires`` and a ``Retry-After`` date name moments on the upstream's
+clock. Replayed after them (a stub lives for days), the cookie is dead on arrival (a
+client's jar drops it, and the canary that logged in against the mock is logged out on
+its next call), and the client told to wait two minutes retries at once. The upstream
+here answers with a ``Date`` two days old, as a recording made two days ago: the mock's
+cookie must live as long as the upstream's did (``Expires`` minus ``Date``), a cookie the
+upstream cleared must still be cleared, and the wait must be the upstream's.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ JSON = ("Content-Type", "application/json")
 # How long before the replay the upstream answered, and how long its session lasted.
 RECORDED_AGO_S = 2 * 86_400
 SESSION_S = 3_600
+RETRY_S = 120
 CLEARED = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
@@ -51,6 +53,11 @@ def _answers(answered_s: float) -> dict[str, RawAnswer]:
         ),
         "/logout": RawAnswer(
             200, (JSON, date, ("Set-Cookie", f"sid=; Expires={CLEARED}; Path=/")), b"{}"
+        ),
+        "/busy": RawAnswer(
+            503,
+            (JSON, date, ("Retry-After", _http_date(answered_s + RETRY_S))),
+            b'{"error":"busy"}',
         ),
     }
 
@@ -124,3 +131,22 @@ def test_a_cookie_the_upstream_cleared_is_still_cleared(recorded, wiremock) -> N
         served = client.get("/logout")
         assert served.status_code == 200
         assert {cookie.name for cookie in client.cookies.jar} == {"theme"}
+
+
+def _wait_s(reply: httpx.Response, now_s: float) -> float:
+    """How long a client waits before it retries, as RFC 9110 reads Retry-After: seconds,
+    or a date (from the answer's Date when it has one, else from now)."""
+    value = reply.headers["retry-after"]
+    if value.isdigit():
+        return float(value)
+    date = reply.headers.get("date")
+    return http2time(value) - (http2time(date) if date else now_s)
+
+
+def test_a_client_told_to_wait_by_the_mock_waits_as_long(recorded, wiremock) -> None:
+    upstream = recorded["/busy"]
+    assert upstream.status_code == 503 and _wait_s(upstream, time.time()) == RETRY_S
+    now_s = time.time()
+    served = httpx.get(f"{wiremock.url}/busy")
+    assert (served.status_code, served.json()) == (503, {"error": "busy"})
+    assert _wait_s(served, now_s) == RETRY_S

@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
-from ext_proc_server.mapping.credentials import with_credentials
+from ext_proc_server.mapping.chosen_by import with_choices
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
@@ -188,7 +188,7 @@ class NormalizedRequest:
     # Every name of the in-cluster Service ``host`` is (api, api.payments, ...); () for
     # any other host, which matches only itself.
     host_aliases: tuple[str, ...] = ()
-    # The request headers that chose the response (Vary...; mapping.credentials), each
+    # The request headers that chose the response (Vary...; mapping.chosen_by), each
     # with its values (none: not sent; a sanitized one is a hole).
     varied: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
     # The port the stub matches (core.hosts.matched_port: 80 when none, 0: any).
@@ -306,14 +306,14 @@ class NoiseNormalizer:
         self, exchange: Exchange, redactions: frozenset[str]
     ) -> tuple[tuple[str, tuple[Normalized, ...]], ...]:
         # As sent: a value that chose the response is matched exactly (another ETag or
-        # language is a miss); a sanitized one is any; credentials sent, present.
+        # language is a miss); a sanitized one is any; see mapping.chosen_by.
         varied = tuple(
             (name, tuple(HOLE_ANY for _ in values))
             if f"request.header.{name}" in redactions
             else (name, values)
             for name, values in exchange.varied
         )
-        return with_credentials(varied, exchange.request, HOLE_ANY)
+        return with_choices(varied, exchange.request, HOLE_ANY)
 
     def _segments(self, path: str, redactions: frozenset[str]) -> tuple[Normalized, ...]:
         out: list[Normalized] = []

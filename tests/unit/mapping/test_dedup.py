@@ -127,7 +127,7 @@ def test_hash_ignores_noise_and_headers() -> None:
         )
     )
     assert dedup.hash(one) == dedup.hash(two)
-    # Credentials sent or not: another request (mapping.credentials).
+    # Credentials sent or not: another request (mapping.chosen_by).
     anonymous = one.replace(request=dataclasses.replace(one.request, headers=JSON))
     assert dedup.hash(anonymous) != dedup.hash(one)
 

@@ -1,4 +1,5 @@
-"""A response to a request that carried credentials answers only requests that carry some."""
+"""Request headers that choose an answer whatever its Vary says: Authorization (present)
+and Prefer (as sent)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,37 @@ def test_the_credentials_sort_among_the_varied_headers() -> None:
     assert mapping is not None
     assert list(mapping["request"]["headers"]) == ["accept", "authorization", "x-tenant"]
     assert mapping["priority"] == stub_priority(2 + 2 + 1 + 2)  # path, accept, token, tenant
+
+
+PREFERENCES = st.lists(
+    st.sampled_from(["return=representation", "return=minimal", "count=exact", "tx=rollback"]),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(PREFERENCES, st.sampled_from(["Prefer", "prefer"]), st.booleans())
+def test_a_request_that_states_preferences_is_matched_with_them(
+    preferences: list[str], name: str, token: bool
+) -> None:
+    headers = tuple((name, value) for value in preferences) + ((TOKEN,) if token else ())
+    mapping = build(make_exchange(headers=headers, redactions=REDACTED if token else frozenset()))
+    assert mapping is not None
+    matchers = mapping["request"]["headers"]
+    if len(preferences) == 1:
+        assert matchers["prefer"] == {"equalTo": preferences[0]}
+    else:
+        assert matchers["prefer"] == {"hasExactly": [{"equalTo": v} for v in preferences]}
+    assert list(matchers) == (["authorization", "prefer"] if token else ["prefer"])
+    without = build(make_exchange(headers=(TOKEN,) if token else (), redactions=REDACTED))
+    assert without is not None
+    assert "prefer" not in without["request"].get("headers", {})
+    assert mapping["id"] != without["id"] and mapping["priority"] < without["priority"]
+
+
+def test_a_response_that_varies_on_prefer_keeps_its_matcher() -> None:
+    vary = HttpResponse(status=200, headers=(*JSON, ("Vary", "Prefer")), body=b"{}")
+    mapping = build(make_exchange(response=vary))
+    assert mapping is not None
+    assert mapping["request"]["headers"] == {"prefer": {"absent": True}}

@@ -1,21 +1,19 @@
 """Noise normalization: values that change on every call, found once for both
 the dedup hash and the WireMock matchers.
 
-A canary sends fresh request ids, timestamps, nonces and its own credentials,
-never the sanitized placeholder a capture stored. Every such value becomes a
-:class:`Hole` (the whole value is dynamic) or a :class:`Template` (a string with
-dynamic parts, such as ``order-<uuid>``). The dedup hash serializes holes as
-fixed tokens, so 1,000 calls that differ only by noise hash alike; the mapping
-turns the same holes into tolerant matchers, so the canary's call matches.
+A canary sends fresh request ids, timestamps, nonces and its own credentials, never the
+sanitized placeholder a capture stored. Every such value becomes a :class:`Hole` (the whole
+value is dynamic) or a :class:`Template` (a string with dynamic parts, such as
+``order-<uuid>``). The dedup hash serializes holes as fixed tokens, so 1,000 calls that
+differ only by noise hash alike; the mapping makes them tolerant matchers: a canary matches.
 
 What counts as noise:
 
-* by value, anywhere: UUIDs, ISO-8601 datetimes (with a time part), and the
-  sanitizer's ``SANITIZED_*`` tokens;
+* by value, anywhere: UUIDs, ISO-8601 datetimes (with a time part), ``SANITIZED_*``;
 * by value in a time-like field (``ts``, ``timestamp``, ``time``, ``date``,
   ``*_at``/``*At``, ``created``, ``updated`` ...): 10- or 13-digit epochs;
-* by field name: :data:`DEFAULT_NOISE_FIELDS` plus ``collector.noise_rules``
-  (a JSON key, query parameter or form field whose value is always noise);
+* by field name: :data:`DEFAULT_NOISE_FIELDS` plus ``collector.noise_rules`` (a JSON
+  key, query parameter or form field whose value is always noise);
 * by location: every place listed in ``Exchange.redactions``.
 """
 
@@ -33,19 +31,19 @@ from urllib.parse import parse_qsl
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
+from ext_proc_server.mapping.chosen_by import with_choices
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
     Redacted,
-    RepeatedKey,
     TextOnlyJson,
     TreeWalk,
+    check_request_text,
     json_pointer_token,
     json_redactions,
     no_placeholder_start,
     parse_json,
     parse_json_exactly,
-    repeats_a_key,
 )
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
 
@@ -190,8 +188,8 @@ class NormalizedRequest:
     # Every name of the in-cluster Service ``host`` is (api, api.payments, ...); () for
     # any other host, which matches only itself.
     host_aliases: tuple[str, ...] = ()
-    # The request headers the response varies on (Vary), each with its values (none: not
-    # sent; a sanitized one is a hole): they select what the stub answers.
+    # The request headers that chose the response (Vary...; mapping.chosen_by), each
+    # with its values (none: not sent; a sanitized one is a hole).
     varied: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
     # The port the stub matches (core.hosts.matched_port: 80 when none, 0: any).
     port: int = 0
@@ -307,14 +305,15 @@ class NoiseNormalizer:
     def _varied(
         self, exchange: Exchange, redactions: frozenset[str]
     ) -> tuple[tuple[str, tuple[Normalized, ...]], ...]:
-        # As sent, not normalized: a value that chose the response is matched exactly
-        # (another ETag or language is a miss, never this answer); a sanitized one is any.
-        return tuple(
+        # As sent: a value that chose the response is matched exactly (another ETag or
+        # language is a miss); a sanitized one is any; see mapping.chosen_by.
+        varied = tuple(
             (name, tuple(HOLE_ANY for _ in values))
             if f"request.header.{name}" in redactions
             else (name, values)
             for name, values in exchange.varied
         )
+        return with_choices(varied, exchange.request, HOLE_ANY)
 
     def _segments(self, path: str, redactions: frozenset[str]) -> tuple[Normalized, ...]:
         out: list[Normalized] = []
@@ -393,8 +392,8 @@ class NoiseNormalizer:
                     redacted = json_redactions(redactions, part)
                     return self._json_body(parsed, text, fields, redacted, part == "request")
                 except TextOnlyJson:
-                    # A number past a double (1e400) or a key given twice (json_tree): the
-                    # body is matched as its exact text, as NaN is.
+                    # A number past a double or not held by one, a key given twice
+                    # (json_tree): the body is matched as its exact text, as NaN is.
                     pass
         if blind:
             return NormalizedBody("opaque")
@@ -404,7 +403,8 @@ class NoiseNormalizer:
         self, parsed: Any, text: str, fields: frozenset[str], redacted: Redacted, request: bool
     ) -> NormalizedBody:
         """The normalized tree of a parsed JSON document. Raises TextOnlyJson for a number
-        past a double, or in a ``request`` for a key given twice."""
+        past a double, or in a ``request`` for a key given twice or a number a double does
+        not hold."""
         walk = TreeWalk()
         value = self._json_tree(parsed, walk, fields, redacted)
         if walk.exponent_floats:
@@ -412,8 +412,8 @@ class NoiseNormalizer:
             # with an exponent): json's reading instead, which keeps it exact.
             walk = TreeWalk()
             value = self._json_tree(parse_json_exactly(text), walk, fields, redacted)
-        if request and repeats_a_key(text, walk.keys):
-            raise RepeatedKey
+        if request:
+            check_request_text(text, walk.keys)
         facts = walk.facts() if no_placeholder_start(text) else None
         return NormalizedBody("json", value, walk.exponent_floats, facts)
 

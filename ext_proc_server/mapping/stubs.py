@@ -30,6 +30,7 @@ from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.digests import is_digest, keeps_recorded_digests, served_digest
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
+from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lifetime
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
 from ext_proc_server.mapping.shapes import response_shape_digest
@@ -200,7 +201,9 @@ def build_mapping(
 
     mapping["priority"] = stub_priority(specificity, later_state=later_state)
     mapping["request"] = request
-    mapping["response"] = response_definition(response, head=exchange.request.method == "HEAD")
+    mapping["response"] = response_definition(
+        response, head=exchange.request.method == "HEAD", captured_at_s=exchange.captured_at_s
+    )
     if not shape:
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
@@ -263,10 +266,13 @@ def _scenario(
 # -- response -----------------------------------------------------------------
 
 
-def response_definition(response: HttpResponse, *, head: bool = False) -> dict[str, Any]:
+def response_definition(
+    response: HttpResponse, *, head: bool = False, captured_at_s: float = 0.0
+) -> dict[str, Any]:
     """The stub's ``response``: status, kept headers and body. ``head``: it answers a HEAD
     request (its length and digests are kept where the GET's stub serves that body, see
-    ``_HEAD_KEPT``)."""
+    ``_HEAD_KEPT``). ``captured_at_s``: when it was captured, to serve the moments its
+    headers name as durations when it has no ``Date`` (``mapping.moments``)."""
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
@@ -285,6 +291,10 @@ def response_definition(response: HttpResponse, *, head: bool = False) -> dict[s
             digested = True
         elif digests_unclaimed and is_digest(lower):
             continue
+        elif lower == "set-cookie":
+            value = with_lifetime(value, answered_at_s(response.header("date"), captured_at_s))
+        elif lower == "retry-after":
+            value = retry_delay(value, answered_at_s(response.header("date"), captured_at_s))
         value = _wire_value(value)
         first = first_names.get(lower)
         if first is not None and lower == "content-length":

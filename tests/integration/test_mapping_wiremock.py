@@ -130,22 +130,15 @@ def _soap(request_id: str, op: str) -> bytes:
 def _canary_variants(url: str) -> list[tuple[str, Any]]:
     """Requests a canary may send for each recording: each must get that recording."""
     order, params = ORDER, PARAMS
+
+    def post_order(**kw: Any) -> Any:  # with the canary's own token, as its client sends
+        return canary_call(url, "POST", "/orders", headers=CANARY_HEADERS, **kw)
+
     return [
-        (
-            "order",
-            canary_call(
-                url, "POST", "/orders", params=params, json_body=order, headers=CANARY_HEADERS
-            ),
-        ),
-        ("order", canary_call(url, "POST", "/orders", params=params[::2], json_body=order)),
-        (
-            "order",
-            canary_call(url, "POST", "/orders", params=params, json_body={**order, "card": 4111}),
-        ),
-        (
-            "order",
-            canary_call(url, "POST", "/orders", params=params, json_body={**order, "new_field": 1}),
-        ),
+        ("order", post_order(params=params, json_body=order)),
+        ("order", post_order(params=params[::2], json_body=order)),
+        ("order", post_order(params=params, json_body={**order, "card": 4111})),
+        ("order", post_order(params=params, json_body={**order, "new_field": 1})),
         (
             "order-by-id",
             canary_call(
@@ -188,6 +181,8 @@ def _wrong_requests(url: str) -> list[Any]:
     """Near misses of the recordings: none may get a recorded answer."""
     order, params = ORDER, PARAMS
     return [
+        # Recorded with a token: a request without one is refused by the service.
+        canary_call(url, "POST", "/orders", params=params, json_body=order),
         canary_call(
             url, "POST", "/orders", params=[("store", "13"), ("lang", "en")], json_body=order
         ),

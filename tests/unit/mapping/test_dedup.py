@@ -106,6 +106,11 @@ def test_hash_ignores_noise_and_headers() -> None:
             "id": "3f2b8c1e-1111-4222-8333-444455556666",
         },
     )
+    one = one.replace(
+        request=dataclasses.replace(
+            one.request, headers=(*JSON, ("authorization", "Bearer one"), ("x-request-id", "a"))
+        )
+    )
     two = _exchange(
         query=(("b", "2"), ("a", "1"), ("_", "222")),
         body={
@@ -122,6 +127,9 @@ def test_hash_ignores_noise_and_headers() -> None:
         )
     )
     assert dedup.hash(one) == dedup.hash(two)
+    # Credentials sent or not: another request (mapping.chosen_by).
+    anonymous = one.replace(request=dataclasses.replace(one.request, headers=JSON))
+    assert dedup.hash(anonymous) != dedup.hash(one)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,54 @@
+"""Request headers that choose an answer whatever its ``Vary`` says: a stub of a request
+that sent them answers only requests that send them too.
+
+* ``Authorization``, present (any value). Credentials are sanitized, so a stub cannot tell
+  one token from another, and a canary sends its own. But a request without any is
+  another request: the upstream answers it 401 (or a login redirect), and a stub that
+  served it the recorded 200 would hide a client that lost its token, the regression a
+  canary is there to catch.
+* ``Prefer`` (RFC 7240), as sent. A client sends it to choose the answer:
+  ``return=representation`` or ``return=minimal`` (PostgREST, OData: the created row, or
+  nothing), ``count=exact`` (a total in ``Content-Range``), ``odata.maxpagesize``. Servers
+  seldom name it in ``Vary``, and a client that asked for the row got the empty answer.
+
+Each is added unless the response already chose by it (``Vary``, a 401's absent
+``Authorization``: ``Exchange.varied``), and joins the request's key as a ``Vary``'d header
+does: a request without it records its own stub, which answers everyone (as before), and
+one with it prefers its own (more constraints, a lower priority number).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ext_proc_server.core.exchange import HttpRequest
+
+# A Cookie may carry anything (consent, analytics), and a key in another header is named by
+# each API as it likes: only Authorization says a request is authenticated.
+CREDENTIAL_HEADER = "authorization"
+PREFER_HEADER = "prefer"
+
+
+def with_choices(varied: tuple[tuple[str, Any], ...], request: HttpRequest, hole: Any):
+    """``varied`` (the normalized headers that chose the response, sorted by name) with
+    the request's ``Authorization`` as ``(hole,)`` (any value, but sent) and its ``Prefer``
+    values as sent, each when the request sent it and ``varied`` does not hold it."""
+    credentials = False
+    prefer: list[str] = []
+    for name, value in request.headers:
+        lower = name.lower()
+        if lower == CREDENTIAL_HEADER:
+            credentials = True
+        elif lower == PREFER_HEADER:
+            prefer.append(value)
+    if not credentials and not prefer:
+        return varied
+    held = {name for name, _ in varied}
+    added = list(varied)
+    if credentials and CREDENTIAL_HEADER not in held:
+        added.append((CREDENTIAL_HEADER, (hole,)))
+    if prefer and PREFER_HEADER not in held:
+        added.append((PREFER_HEADER, tuple(prefer)))
+    if len(added) == len(varied):
+        return varied
+    return tuple(sorted(added, key=lambda item: item[0]))

@@ -29,6 +29,8 @@ DROP_REASONS = (
     "unsanitizable",  # a body that could not be sanitized with certainty
     "scenario_limit",  # stateful_scenarios: a request saw more distinct responses than replayed
     "upgrade",  # websocket or other protocol upgrade
+    "grpc_body",  # a gRPC answer with messages: it ends in trailers, which no stub can send
+    "envoy_local_reply",  # a 4xx Envoy answered itself (its codec refused the request, no route)
     "internal_error",  # a bug: counted, never crashes the stream
 )
 

@@ -25,6 +25,8 @@ from tests.support.ext_proc_rig import (
     wait_for_stubs,
 )
 from tests.support.h2_requests import h2_request
+from tests.support.h2_upstream import BODY as UPSTREAM_BODY
+from tests.support.h2_upstream import h2_trailers_upstream
 from tests.support.raw_capture import import_into
 
 pytestmark = pytest.mark.integration
@@ -118,5 +120,25 @@ def test_an_http2_request_ending_in_trailers_is_recorded_whole_and_replays(
     assert chunked_with_trailers(wiremock.port, "/v1/orders", b'{"order":"B-2"}').startswith(
         b"HTTP/1.1 404"
     )
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=20) == 0
+
+
+def test_an_http2_response_ending_in_trailers_is_decided_there_and_gets_no_stub(
+    redis_server, envoy_factory, ext_proc_factory
+) -> None:
+    """No stub can send trailers; the capture sees them arrive, so the exchange is decided
+    as it ends (a counted ``response_trailers`` skip), not held until Envoy closes it."""
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    with h2_trailers_upstream() as port:
+        envoy = envoy_for(
+            envoy_factory, make_config(collector), upstream_port=port,
+            ext_proc_port=ext.grpc_port, upstream_http2=True,
+        )  # fmt: skip
+        reply = h2_request(envoy.port, "GET", "/v1/report", authority="reports.test")
+        assert (reply.status, reply.body) == (200, UPSTREAM_BODY)
+        wait_for_stubs(ext, 0, skipped={"response_trailers": 1}, what="the trailers skip")
+    assert ext.metric("collector_dropped_total", reason="incomplete") == 0, counters(ext)
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0

@@ -21,6 +21,7 @@ KNOWN_METHODS = frozenset(
 DROP_REASONS = (
     "buffer_full",  # the in-memory buffer between streams and Redis was full
     "redis_error",  # Redis refused or was unreachable after the buffer filled
+    "shutdown",  # accepted, but Redis had not taken it when the stop's drain bound ran out
     "malformed",  # out-of-order or malformed ext_proc messages
     "incomplete",  # the stream ended before the response (client went away)
     "not_sampled",  # sample_rate said no

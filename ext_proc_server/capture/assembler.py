@@ -356,23 +356,23 @@ class StreamAssembler:
         if not 100 <= code <= 599:
             return MALFORMED
         if self._request_map is None:
-            # Only Envoy answers a request whose headers never reached the filter: its
-            # codec refused them (400 for a NUL, 431 for too many). Not the upstream's.
+            # Only Envoy answers a request it never passed on (its codec refused the head).
             return ENVOY_LOCAL_REPLY
         self.status = code
         self._response_map = http_headers.headers
         self._resp_fields = fields
         if code == 101:
             return UPGRADE
-        if 400 <= code < 500 and local_reply(message):
-            # Envoy's own 4xx (no route, a body its codec refused): a stub would answer it
-            # for the upstream. Its own 5xx (the upstream reset or timed out) is recorded.
+        grpc = is_grpc(fields.get("content-type"))
+        if (400 <= code < 500 or grpc) and local_reply(message):
+            # Envoy's own 4xx or gRPC error: a stub would answer for the upstream (a gRPC
+            # one for good: no success replaces it). Its 5xx is an error answer, recorded.
             return ENVOY_LOCAL_REPLY
         if self._hosts is not None:
             self._destination_from_attributes(message)
         if http_headers.end_of_stream:
             return self._finish()
-        if is_grpc(fields.get("content-type")):
+        if grpc:
             # Its messages end in trailers, which no stub sends (a trailers-only answer ended
             # above): decided now, so a server stream (watch, subscribe) holds no stream.
             return GRPC_BODY

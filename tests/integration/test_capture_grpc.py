@@ -19,6 +19,7 @@ import grpc
 import httpx
 import pytest
 
+from control_plane.local import procs
 from tests.support.ext_proc_rig import (
     collector_settings,
     counters,
@@ -129,5 +130,36 @@ def test_endless_grpc_server_streams_hold_no_capture_stream(
             watcher.close()
         channel.close()
     assert ext.metric("collector_dropped_total", reason="incomplete") == 0
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=20) == 0
+
+
+def test_envoy_own_grpc_error_is_never_recorded(
+    redis_server, envoy_factory, ext_proc_factory
+) -> None:
+    """An upstream nobody listens on: Envoy answers the call itself, UNAVAILABLE in headers
+    alone. A stub of it would answer every later call so, and no success of a call with
+    messages would ever replace it: counted as Envoy's own answer, never recorded."""
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    envoy = envoy_for(
+        envoy_factory, make_config(collector), upstream_port=procs.free_port(),
+        ext_proc_port=ext.grpc_port, upstream_http2=True,
+    )  # fmt: skip
+    with (
+        grpc.insecure_channel(f"127.0.0.1:{envoy.port}") as channel,
+        pytest.raises(grpc.RpcError) as failed,
+    ):
+        channel.unary_unary(f"/{SERVICE}/Get")(b"", timeout=5)
+    assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
+    wait_until(
+        lambda: bool(
+            ext.captured() or ext.metric("collector_dropped_total", reason="envoy_local_reply")
+        ),
+        what="Envoy's own answer decided",
+        explain=lambda: counters(ext),
+    )
+    assert ext.captured() == []
+    assert ext.metric("collector_dropped_total", reason="envoy_local_reply") == 1
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0

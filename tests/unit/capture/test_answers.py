@@ -71,3 +71,18 @@ def test_envoy_own_4xx_is_dropped_and_the_upstream_answers_kept(status, details,
     done = run([req_headers(eos=True), _with_details(resp_headers(status, eos=True), details)])
     assert done.drop_reason == reason
     assert (done.exchange is None) == bool(reason)
+
+
+def test_envoy_own_grpc_error_is_dropped_and_the_upstream_one_kept():
+    grpc_error = (("content-type", "application/grpc"), ("grpc-status", "14"))
+    for details, reason in (
+        ("upstream_reset_before_response_started{remote_reset}", "envoy_local_reply"),
+        ("via_upstream", ""),
+    ):
+        done = run(
+            [
+                req_headers(eos=True),
+                _with_details(resp_headers(extra=grpc_error, eos=True), details),
+            ]
+        )
+        assert done.drop_reason == reason

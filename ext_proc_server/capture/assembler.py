@@ -373,8 +373,7 @@ class StreamAssembler:
         if http_headers.end_of_stream:
             return self._finish()
         if grpc:
-            # Its messages end in trailers, which no stub sends (a trailers-only answer ended
-            # above): decided now, so a server stream (watch, subscribe) holds no stream.
+            # Ends in trailers, which no stub sends: decided now, held by no server stream.
             return GRPC_BODY
         if self.method != "HEAD" and code not in (204, 304):
             self._resp_length = _content_length(fields)
@@ -395,8 +394,9 @@ class StreamAssembler:
         return None
 
     def on_request_trailers(self, message: ProcessingRequest) -> Finished | None:
-        # A body may have reached its Content-Length before its trailers came.
-        if self._request_map is None or self._req_trailers:
+        # A body done by its Content-Length may still end in trailers, not one that ended.
+        ended = self._req_done and self._req_length < 0
+        if self._request_map is None or self._req_trailers or ended:
             return MALFORMED
         self._req_trailers = header_pairs(message.request_trailers.trailers)
         self._req_done = True

@@ -272,6 +272,7 @@ def test_binary_bodies_kept_by_default_dropped_with_a_reason_on_skip():
         ([req_headers(), req_headers()], "malformed"),
         ([req_headers(eos=True), resp_body(b"x")], "malformed"),
         ([req_headers(eos=True), req_body(b"late")], "malformed"),
+        ([req_headers(eos=True), req_trailers([("x-checksum", "a")])], "malformed"),
         ([req_headers(eos=True), resp_headers(), resp_headers()], "malformed"),
         ([req_headers(eos=True), resp_headers(status="abc")], "malformed"),
         ([req_headers(eos=True), resp_headers(status="999")], "malformed"),

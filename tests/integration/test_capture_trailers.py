@@ -89,9 +89,10 @@ def chunked_with_trailers(port: int, path: str, body: bytes) -> bytes:
     return reply
 
 
+@pytest.mark.parametrize("capture_mode", ["observability", "blocking"])
 @pytest.mark.parametrize("with_length", [False, True], ids=["streamed", "content-length"])
 def test_an_http2_request_ending_in_trailers_is_recorded_whole_and_replays(
-    with_length, redis_server, envoy_factory, ext_proc_factory, wiremock
+    with_length, capture_mode, redis_server, envoy_factory, ext_proc_factory, wiremock
 ) -> None:
     collector = collector_settings(redis_server.url)
     ext = ext_proc_factory(collector)
@@ -101,7 +102,7 @@ def test_an_http2_request_ending_in_trailers_is_recorded_whole_and_replays(
     with orders_upstream() as port:
         envoy = envoy_for(
             envoy_factory, make_config(collector), upstream_port=port,
-            ext_proc_port=ext.grpc_port, upstream_http2=False,
+            ext_proc_port=ext.grpc_port, upstream_http2=False, capture_mode=capture_mode,
         )  # fmt: skip
         reply = h2_request(
             envoy.port, "POST", "/v1/orders", authority="orders.test",

@@ -53,7 +53,7 @@ IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 # How long a stopping collector takes at most: its streams' grace, its flush to Redis and
 # the supervisor's own slack (ext_proc_server.capture: SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5),
 # plus a margin. Its sidecar carries its calls that long; the pod's grace period is longer.
-COLLECTOR_STOP_S = 20
+COLLECTOR_STOP_S = 40
 # A stopping loader: the import in flight (loader.wiremock_timeout), then handing back and
 # acknowledging in Redis, stopping its tasks and a last backup.
 LOADER_STOP_MARGIN_S = 10

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from ext_proc_server.capture import bodies
+from ext_proc_server.capture.answers import is_grpc, local_reply
 from ext_proc_server.capture.bodies import Body, media_type
 from ext_proc_server.capture.body_limits import (
     BODY_LIMIT_MAX_BYTES,
@@ -32,7 +33,15 @@ from ext_proc_server.capture.body_limits import (
 )
 from ext_proc_server.capture.exchange_ids import next_exchange_id
 from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, REPEAT, UPGRADE, Finished
+from ext_proc_server.capture.phases import (
+    ENVOY_LOCAL_REPLY,
+    GRPC_BODY,
+    INCOMPLETE,
+    MALFORMED,
+    REPEAT,
+    UPGRADE,
+    Finished,
+)
 from ext_proc_server.capture.protos import (
     HeaderMap,
     HeaderValue,
@@ -334,7 +343,7 @@ class StreamAssembler:
         return None
 
     def on_response_headers(self, message: ProcessingRequest) -> Finished | None:
-        if self._request_map is None or self._response_map is not None:
+        if self._response_map is not None:
             return MALFORMED
         http_headers = message.response_headers
         fields = _fields(http_headers.headers, _RESPONSE_FIELDS)
@@ -346,15 +355,26 @@ class StreamAssembler:
             return MALFORMED
         if not 100 <= code <= 599:
             return MALFORMED
+        if self._request_map is None:
+            # Only Envoy answers a request it never passed on (its codec refused the head).
+            return ENVOY_LOCAL_REPLY
         self.status = code
         self._response_map = http_headers.headers
         self._resp_fields = fields
         if code == 101:
             return UPGRADE
+        grpc = is_grpc(fields.get("content-type"))
+        if (400 <= code < 500 or grpc) and local_reply(message):
+            # Envoy's own 4xx or gRPC error: a stub would answer for the upstream (a gRPC
+            # one for good: no success replaces it). Its 5xx is an error answer, recorded.
+            return ENVOY_LOCAL_REPLY
         if self._hosts is not None:
             self._destination_from_attributes(message)
         if http_headers.end_of_stream:
             return self._finish()
+        if grpc:
+            # Ends in trailers, which no stub sends: decided now, held by no server stream.
+            return GRPC_BODY
         if self.method != "HEAD" and code not in (204, 304):
             self._resp_length = _content_length(fields)
         return None
@@ -374,7 +394,9 @@ class StreamAssembler:
         return None
 
     def on_request_trailers(self, message: ProcessingRequest) -> Finished | None:
-        if self._request_map is None or self._req_done:
+        # A body done by its Content-Length may still end in trailers, not one that ended.
+        ended = self._req_done and self._req_length < 0
+        if self._request_map is None or self._req_trailers or ended:
             return MALFORMED
         self._req_trailers = header_pairs(message.request_trailers.trailers)
         self._req_done = True

@@ -11,8 +11,8 @@ Each hook answers, after its message, whether the stream is finished:
 * ``None``: keep reading.
 * ``Finished(exchange=...)``: the response ended; capture this exchange.
 * ``Finished(drop_reason=...)``: stop now and capture nothing (a
-  ``collector_dropped_total`` reason: filtered, not_sampled, upgrade, malformed,
-  incomplete).
+  ``collector_dropped_total`` reason: filtered, not_sampled, upgrade, grpc_body,
+  envoy_local_reply, malformed, incomplete).
 * ``Finished(repeat=True)``: the response ended and the exchange repeats one already
   recorded (the repeat fast path, :mod:`ext_proc_server.mapping.repeats`).
 """
@@ -40,6 +40,8 @@ class Finished:
 MALFORMED = Finished(drop_reason="malformed")
 INCOMPLETE = Finished(drop_reason="incomplete")
 UPGRADE = Finished(drop_reason="upgrade")
+GRPC_BODY = Finished(drop_reason="grpc_body")
+ENVOY_LOCAL_REPLY = Finished(drop_reason="envoy_local_reply")
 REPEAT = Finished(repeat=True)
 
 

@@ -37,7 +37,10 @@ from ext_proc_server.pipeline import CapturePipeline, default_stages
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 5.0
-DRAIN_TIMEOUT_S = 5.0
+# How long a stopping server keeps writing what it accepted to Redis: long enough to ride
+# out a slow or briefly hung Redis (a failover takes 10-20 s), not forever (a dead one).
+# The rendered pod's grace period follows it (control_plane.render.kubernetes).
+DRAIN_TIMEOUT_S = 25.0
 BIND_HOST = "0.0.0.0"
 # gc.set_threshold once serving (defaults: 700, 10, 10).
 GC_THRESHOLDS = (20_000, 20, 20)

@@ -21,6 +21,7 @@ KNOWN_METHODS = frozenset(
 DROP_REASONS = (
     "buffer_full",  # the in-memory buffer between streams and Redis was full
     "redis_error",  # Redis refused or was unreachable after the buffer filled
+    "shutdown",  # accepted, but Redis had not taken it when the stop's drain bound ran out
     "malformed",  # out-of-order or malformed ext_proc messages
     "incomplete",  # the stream ended before the response (client went away)
     "not_sampled",  # sample_rate said no
@@ -29,6 +30,8 @@ DROP_REASONS = (
     "unsanitizable",  # a body that could not be sanitized with certainty
     "scenario_limit",  # stateful_scenarios: a request saw more distinct responses than replayed
     "upgrade",  # websocket or other protocol upgrade
+    "grpc_body",  # a gRPC answer with messages: it ends in trailers, which no stub can send
+    "envoy_local_reply",  # a 4xx Envoy answered itself (its codec refused the request, no route)
     "internal_error",  # a bug: counted, never crashes the stream
 )
 

@@ -16,6 +16,9 @@ ATTR_WORKLOAD = "xds.node.metadata.WORKLOAD_NAME"
 # The upstream cluster; in Istio "outbound|<port>|<subset>|<destination FQDN>". Known only
 # once the route is chosen, so it is asked for as a response attribute.
 ATTR_CLUSTER_NAME = "xds.cluster_name"
+# Why Envoy sent its response: "via_upstream" for the upstream's, else Envoy's own reason
+# (a local reply: "http1.codec_error", "route_not_found", "upstream_reset_before_...").
+ATTR_RESPONSE_DETAILS = "response.code_details"
 # Attributes Envoy evaluates per request and sends in ProcessingRequest.attributes. In
 # Istio, the node id is "sidecar~<pod ip>~<pod>.<namespace>~<namespace>.svc.cluster.local"
 # and the node metadata carries WORKLOAD_NAME and NAMESPACE, so these name the workload.
@@ -28,4 +31,4 @@ REQUEST_ATTRIBUTES = (
     ATTR_NAMESPACE,
 )
 # Attributes Envoy sends with the response headers.
-RESPONSE_ATTRIBUTES = (ATTR_CLUSTER_NAME,)
+RESPONSE_ATTRIBUTES = (ATTR_CLUSTER_NAME, ATTR_RESPONSE_DETAILS)

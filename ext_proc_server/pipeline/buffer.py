@@ -20,7 +20,7 @@ Bounds and loss, decided once:
   until Redis accepts it, so when Redis comes back, flushing resumes on its own
   and nothing accepted is lost while the process lives. On shutdown the buffer is
   flushed best effort for ``drain_timeout_s``; what is still held then is
-  counted as ``reason="redis_error"``.
+  counted as ``reason="shutdown"``.
 * What is held is bounded twice: ``buffer_size`` exchanges and ``buffer_bytes``, their
   bodies, headers, query and trailers plus ``EXCHANGE_OVERHEAD_BYTES`` each
   (``held_size``); the first bound hit drops.
@@ -177,9 +177,9 @@ class CapturePipeline:
         # Cancelled, a worker counts its unwritten batch.
         await cancel_and_wait(pending, timeout_s=drain_timeout_s)
         if self._buffer:
-            _dropped.labels(reason="redis_error").inc(len(self._buffer))
+            _dropped.labels(reason="shutdown").inc(len(self._buffer))
         if lost:
-            log.warning("shutdown: %d captures not flushed to Redis", lost)
+            log.warning("shutdown: %d captures not flushed to Redis (reason=shutdown)", lost)
         self._buffer.clear()
         self._sizes.clear()
         self._in_flight = 0
@@ -206,7 +206,7 @@ class CapturePipeline:
                 await self._record_skips(skipped)
             except asyncio.CancelledError:
                 # Stopped past the drain deadline while Redis refused this batch.
-                _dropped.labels(reason="redis_error").inc(len(batch))
+                _dropped.labels(reason="shutdown").inc(len(batch))
                 raise
             except Exception:
                 _dropped.labels(reason="internal_error").inc(len(batch))

@@ -4,7 +4,9 @@ and ``mockado ext-proc``: what the client gets, what reaches the capture, what i
 A head Envoy's codec refuses (NUL or another control byte in a value, two different
 ``Content-Length``, more than 60 KiB or 100 headers) never reaches the upstream nor the
 capture's request phase: only Envoy's own 4xx goes through the filter, and the capture
-counts the stream (``reason="malformed"``) without writing anything. A value with
+counts the stream (``reason="envoy_local_reply"``) without writing anything. Nor does a
+4xx Envoy gives itself once the request reached the capture (a chunked body its codec
+refuses halfway): a stub of it would answer for the upstream. A value with
 obs-text (a byte past ASCII that is not UTF-8) is valid HTTP: proxied, and its exchange a
 counted ``request_header_undecodable`` skip. An upstream that resets before answering
 gets the client Envoy's 503, recorded like any answer: an error answer.
@@ -65,7 +67,9 @@ def test_heads_envoy_refuses_are_counted_and_never_captured(
         for what, (head, status) in REFUSED.items():
             assert status_of(exchange(envoy.port, head, b"{}")) == status, what
         wait_until(
-            lambda: ext.metric("collector_dropped_total", reason="malformed") == len(REFUSED),
+            lambda: (
+                ext.metric("collector_dropped_total", reason="envoy_local_reply") == len(REFUSED)
+            ),
             what="each refused head counted",
             explain=lambda: counters(ext),
         )
@@ -84,6 +88,33 @@ def test_heads_envoy_refuses_are_counted_and_never_captured(
     # Only the obs-text exchange was an exchange: the refused ones never started one.
     assert total(samples, "collector_requests_total") == 1
     assert total(samples, "collector_dropped_total") == len(REFUSED)
+    assert ext.captured() == []
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=20) == 0
+
+
+def test_a_body_envoy_refuses_halfway_is_envoy_own_answer_never_recorded(
+    redis_server, envoy_factory, ext_proc_factory
+) -> None:
+    collector = collector_settings(redis_server.url)
+    with raw_upstream({"/ok": ANSWER}) as port:
+        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
+        head = b"POST /ok HTTP/1.1\r\nHost: refused.test\r\nTransfer-Encoding: chunked\r\n"
+        with socket.create_connection(("127.0.0.1", envoy.port), timeout=10) as sock:
+            # Its head goes through (and reaches the capture) before the codec reads on.
+            sock.sendall(head + b"\r\n5\r\nabcde\r\nnot-a-size\r\n")
+            reply = sock.recv(65536)
+        assert status_of(reply) == 400
+        wait_until(
+            lambda: ext.metric("collector_dropped_total", reason="envoy_local_reply") == 1,
+            what="Envoy's own 400 counted",
+            explain=lambda: counters(ext),
+        )
+    samples = scrape(f"http://127.0.0.1:{ext.http_port}/metrics")
+    # The request reached the capture (an exchange seen), and nothing was written of it.
+    assert total(samples, "collector_requests_total") == 1
+    assert total(samples, "collector_stubs_skipped_total") == 0
+    assert total(samples, "collector_dropped_total") == 1
     assert ext.captured() == []
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0

@@ -20,7 +20,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from control_plane.local import procs
-from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.capture import CaptureServer
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.exchange import Exchange
@@ -194,56 +193,43 @@ async def _health_check(port: int) -> int:
         return reply.status
 
 
-def test_grpc_traffic_is_proxied_and_dropped_as_incomplete_without_trailers(
+def test_grpc_traffic_is_proxied_and_its_answer_dropped_at_its_headers(
     redis_server, grpc_upstream, envoy_factory, ext_proc_factory
 ):
-    """The rendered filter skips trailers: a gRPC answer's end is never seen by the
-    capture, so the stream is dropped as incomplete when Envoy closes it: counted, never
-    stuck, and the call itself is unaffected."""
+    """A gRPC answer with a message ends in trailers, which no stub can send: the capture
+    drops it at its response headers (``grpc_body``), never waiting for its end; the call
+    itself is unaffected."""
     collector = collector_settings(redis_server.url, binary_bodies="base64")
     ext = ext_proc_factory(collector)
     config = make_config(collector)
     envoy = envoy_for(
         envoy_factory, config, upstream_port=grpc_upstream, ext_proc_port=ext.grpc_port
     )
-    assert "response_trailer_mode: SKIP" in envoy.config_path.read_text()
+    assert "response_trailer_mode: SEND" in envoy.config_path.read_text()
     assert asyncio.run(_health_check(envoy.port)) == health_pb2.HealthCheckResponse.SERVING
     wait_until(
-        lambda: ext.metric("collector_dropped_total", reason="incomplete") >= 1,
-        what="incomplete drop",
+        lambda: ext.metric("collector_dropped_total", reason="grpc_body") == 1,
+        what="the answer dropped",
+        explain=lambda: counters(ext),
     )
     assert ext.captured() == []
+    assert ext.metric("collector_dropped_total", reason="incomplete") == 0
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0
 
 
-def test_a_response_that_ends_in_trailers_gets_no_stub(
+def test_a_grpc_error_in_headers_alone_is_recorded(
     redis_server, grpc_upstream, envoy_factory, ext_proc_factory
 ):
-    """An Envoy of the user's own that sends trailers: the gRPC exchange completes, but no
-    stub can send its grpc-status trailer, so none is written and the skip is counted. A
-    gRPC error answered in headers alone (trailers-only) has no trailers: it is kept, its
-    grpc-status among the stub's headers."""
+    """A gRPC error answered in headers alone (trailers-only) has no trailers: it is kept,
+    its grpc-status among the stub's headers (an answer with messages is not:
+    ``grpc_body``, above; one of another protocol that ends in trailers is a counted
+    ``response_trailers`` skip, test_capture_trailers)."""
     collector = collector_settings(redis_server.url, binary_bodies="base64")
     ext = ext_proc_factory(collector)
     config = make_config(collector)
-
-    def render(port: int, admin_port: int) -> str:
-        envoy = LocalEnvoy(
-            listen_port=port,
-            admin_port=admin_port,
-            upstream=UpstreamService(host="127.0.0.1", port=grpc_upstream, http2=None),
-            collector_port=ext.grpc_port,
-        )
-        rendered = render_local_envoy(config, envoy)
-        assert rendered.count("response_trailer_mode: SKIP") == 1
-        return rendered.replace("response_trailer_mode: SKIP", "response_trailer_mode: SEND")
-
-    envoy = envoy_factory(render)
-    assert asyncio.run(_health_check(envoy.port)) == health_pb2.HealthCheckResponse.SERVING
-    wait_until(
-        lambda: ext.metric("collector_stubs_skipped_total", reason="response_trailers") == 1,
-        what="trailers skip",
+    envoy = envoy_for(
+        envoy_factory, config, upstream_port=grpc_upstream, ext_proc_port=ext.grpc_port
     )
 
     async def unknown_method() -> grpc.StatusCode:
@@ -257,7 +243,7 @@ def test_a_response_that_ends_in_trailers_gets_no_stub(
     (mapping,) = ext.captured()
     assert mapping["request"]["urlPath"] == "/unknown.Service/Do"
     assert mapping["response"]["headers"]["grpc-status"] == "12"
-    assert ext.metric("collector_stubs_skipped_total", reason="response_trailers") == 1
+    assert ext.metric("collector_stubs_skipped_total", reason="response_trailers") == 0
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0
 

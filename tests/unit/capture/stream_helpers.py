@@ -1,6 +1,6 @@
 """ProcessingRequest messages and assemblers for the capture tests."""
 
-from ext_proc_server.capture import CaptureFilter, StreamAssembler, StreamMeta
+from ext_proc_server.capture import CaptureFilter, StreamAssembler, StreamMeta, dispatch
 from ext_proc_server.capture.protos import (
     HeaderMap,
     HeaderValue,
@@ -75,3 +75,12 @@ def make(config=None, meta=None, repeats=None):
         hosts=cluster_hosts(config),
         repeats=repeats,
     )
+
+
+def run(messages, **kw):
+    """Hand ``messages`` to a new assembler (``make(**kw)``) -> the last one's result; every
+    earlier one must leave the stream open."""
+    asm = make(**kw)
+    results = [dispatch(asm, m) for m in messages]
+    assert all(r is None for r in results[:-1]), results
+    return results[-1]

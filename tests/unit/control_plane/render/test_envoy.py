@@ -64,7 +64,9 @@ def test_local_envoy_puts_ext_proc_before_router_with_config_values() -> None:
     assert proc["deferred_close_timeout"] == "2.5s"
     mode = proc["processing_mode"]
     assert (mode["request_body_mode"], mode["response_body_mode"]) == ("STREAMED", "STREAMED")
-    assert (mode["request_trailer_mode"], mode["response_trailer_mode"]) == ("SKIP", "SKIP")
+    # Trailers are how the capture sees an HTTP/2 message end when its last frame is trailers.
+    assert (mode["request_trailer_mode"], mode["response_trailer_mode"]) == ("SEND", "SEND")
+    assert "response.code_details" in proc["response_attributes"]
     assert "xds.node.metadata.WORKLOAD_NAME" in proc["request_attributes"]
     metadata = {m["key"]: m["value"] for m in proc["grpc_service"]["initial_metadata"]}
     assert (metadata[META_NAMESPACE], metadata[META_WORKLOAD]) == ("local", "mockado-up")

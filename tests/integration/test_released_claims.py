@@ -17,6 +17,7 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.aging import StubAging
 from ext_proc_server.loader.claims import release_claims
 from ext_proc_server.loader.shards import Shard
+from ext_proc_server.mapping.dedup import claim_batch
 from ext_proc_server.mapping.removals import READ_EVERY_S
 from ext_proc_server.pipeline import CapturePipeline, ClaimAndEnqueue, default_stages
 from ext_proc_server.pipeline.queue_writer import RepeatClaims
@@ -49,6 +50,48 @@ async def _release(redis: aioredis.Redis, keys: RedisKeys, stub_id: str) -> None
 async def _drop(redis: aioredis.Redis, keys: RedisKeys) -> None:
     async for key in redis.scan_iter(match=f"{keys.queue}:*"):
         await redis.delete(key)
+
+
+def test_the_claims_without_the_script_hold_a_stub_only_while_it_exists(redis_server):
+    keys = RedisKeys(queue="test:released:claims")
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+
+        async def claim(dedup_hash: str, stub: str, *, error: bool = False) -> bool:
+            stubs = [(stub, error)]
+            return (
+                await claim_batch(redis, keys=keys, hashes=[dedup_hash], ttl_s=60, stubs=stubs)
+            )[0]
+
+        try:
+            out = [await claim("h1", "stub-1"), await claim("h1", "stub-1")]
+            ttl = (
+                await redis.ttl(keys.dedup_claim("h1")),
+                await redis.ttl(keys.stub_state("stub-1")),
+            )
+            await _release(redis, keys, "stub-1")
+            out += [await claim("h1", "stub-1"), await claim("h1", "stub-1")]
+            # An error answer holds no stub: its success is claimed again, once.
+            out += [await claim("h2", "stub-2", error=True), await claim("h2", "stub-2")]
+            out += [await claim("h2", "stub-2"), await claim("h2", "stub-2", error=True)]
+            # One batch: the second item of a hash is a duplicate of the first.
+            both = await claim_batch(
+                redis, keys=keys, hashes=["h3", "h3"], ttl_s=60,
+                stubs=[("stub-3", False), ("stub-3", False)],
+            )  # fmt: skip
+            return out, ttl, both
+        finally:
+            await _drop(redis, keys)
+            await redis.aclose()
+
+    out, ttl, both = asyncio.run(go())
+    assert out[:2] == [True, False]
+    assert all(0 < left <= 60 for left in ttl)
+    # Released: the next capture is claimed (and queued) again, once.
+    assert out[2:4] == [True, False]
+    assert out[4:] == [True, True, False, False]
+    assert both == [True, False]
 
 
 def test_a_released_stub_s_claims_no_longer_hold_it(redis_server):

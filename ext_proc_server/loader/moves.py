@@ -8,7 +8,8 @@ shard the config no longer names, is read; a stub is routed by the host it was
 captured for (``metadata.mockado.host``: a stub without one stays), and the ones that
 belong elsewhere now move, in batches of ``redis_batch_size``:
 
-1. imported into their new shard's WireMock (OVERWRITE: a repeat is harmless);
+1. imported into their new shard's WireMock (OVERWRITE: a repeat is harmless), unless
+   the new shard recorded the stub meanwhile (a newer capture, kept as it is);
 2. in one transaction, written to the new shard's record and seen index and dropped
    from the old shard's: the stub still exists, so its claims stay;
 3. deleted from the old shard's WireMock.
@@ -127,14 +128,14 @@ class ShardMoves:
     async def _move_from(self, name: str) -> int:
         """Move the stubs of shard ``name``'s record that are routed elsewhere. -> moved."""
         staying = self._staying.setdefault(name, set())
-        leaving: dict[str, list[tuple[str, str]]] = {}
+        leaving: dict[str, list[str]] = {}
         async for mapping_id, mapping_json in self._unchecked(name, staying):
             host = stub_host(mapping_json)
             target = self._router.shard_for(host) if host is not None else name
             if target == name or target not in self._shards:
                 staying.add(mapping_id)
             else:
-                leaving.setdefault(target, []).append((mapping_id, mapping_json))
+                leaving.setdefault(target, []).append(mapping_id)
         moved = 0
         for target, stubs in leaving.items():
             try:
@@ -162,7 +163,7 @@ class ShardMoves:
                 if raw is not None:  # removed meanwhile
                     yield mapping_id, as_text(raw)
 
-    async def _move(self, name: str, target: Shard, stubs: Sequence[tuple[str, str]]) -> int:
+    async def _move(self, name: str, target: Shard, stubs: Sequence[str]) -> int:
         """Stubs of ``name``'s record into ``target``, batch by batch, under the old
         shard's reload lock. -> moved (0 while another replica reloads the old shard)."""
         lock = self._record.reload_lock(name)
@@ -183,33 +184,54 @@ class ShardMoves:
                 await lock.release()
         return moved
 
-    async def _move_batch(self, name: str, target: Shard, stubs: Sequence[tuple[str, str]]) -> int:
+    async def _move_batch(self, name: str, target: Shard, ids: Sequence[str]) -> int:
         source = self._shards.get(name)
         async with contextlib.AsyncExitStack() as held:
             if source is not None:
                 await held.enter_async_context(source.lock)
             await held.enter_async_context(target.lock)
-            ids = [mapping_id for mapping_id, _ in stubs]
-            left_out = set(await target.client.import_encoded([text for _, text in stubs]))
-            target.mark_up()
-            kept = {
-                mapping_id: text
-                for at, (mapping_id, text) in enumerate(stubs)
-                if at not in left_out
-            }
-            retired = [stubs[at][0] for at in sorted(left_out)]
-            await self._commit(name, target.name, ids, kept, retired)
+            stubs, newer = await self._still_to_move(name, target.name, ids)
+            left_out: set[int] = set()
+            if stubs:
+                left_out = set(await target.client.import_encoded(list(stubs.values())))
+                target.mark_up()
+            retired = [mapping_id for at, mapping_id in enumerate(stubs) if at in left_out]
+            kept = {k: v for k, v in stubs.items() if k not in retired}
+            leaving = [*stubs, *newer]
+            await self._commit(name, target.name, leaving, kept, retired)
             target.known_ids.update(kept)
             target.set_count(target.stub_count + len(kept))
             if source is not None:
-                await self._delete(source, ids)
-        LOADER_STUBS_MOVED.labels(shard=target.name).inc(len(kept))
-        return len(kept)
+                await self._delete(source, leaving)
+        moved = len(kept) + len(newer)
+        LOADER_STUBS_MOVED.labels(shard=target.name).inc(moved)
+        return moved
+
+    async def _still_to_move(
+        self, name: str, target: str, ids: Sequence[str]
+    ) -> tuple[dict[str, str], list[str]]:
+        """Read again under the locks. -> (id -> the old record's JSON, for the stubs to
+        import; ids the new shard recorded meanwhile, a newer capture: only dropped from
+        the old shard). A stub gone from the old record meanwhile (expired) is neither."""
+        old = await self._redis.hmget(self._keys.shard_record(name), list(ids))
+        new = await self._redis.hmget(self._keys.shard_record(target), list(ids))
+        stubs: dict[str, str] = {}
+        newer: list[str] = []
+        for mapping_id, was, now in zip(ids, old, new, strict=True):
+            if was is None:
+                continue
+            if now is None:
+                stubs[mapping_id] = as_text(was)
+            else:
+                newer.append(mapping_id)
+        return stubs, newer
 
     async def _commit(
         self, name: str, target: str, ids: list[str], kept: dict[str, str], retired: list[str]
     ) -> None:
         """Out of the old record and seen index, into the new ones, in one transaction."""
+        if not ids:
+            return
         old_index = self._keys.seen_index(name)
         scores = await self._redis.zmscore(old_index, ids)
         seen = {

@@ -129,3 +129,22 @@ def test_stub_host_reads_the_captured_host() -> None:
     assert stub_host(json.dumps(queued(1).mapping)) is None
     assert stub_host("not json") is None
     assert stub_host("[1]") is None
+
+
+def test_a_newer_capture_on_the_new_shard_is_not_replaced_by_the_moved_stub() -> None:
+    redis, default, orders = FakeRedis(), FakeWireMock(), FakeWireMock()
+    _loaded_on_one_shard(redis, default)
+    loader = fake_loader(redis, default, orders=orders)
+    newer = captured(2, "orders")
+    assert newer.mapping is not None
+    newer.mapping["response"]["body"] = "item 2, captured again"
+    # The new routing landed a newer capture of stub 2 before the move ran.
+    asyncio.run(loader.batches.load_batch([newer]))
+
+    assert asyncio.run(loader.moves.move_all()) == 2
+    assert orders.recorded[_ids(2)]["response"]["body"] == "item 2, captured again"
+    recorded = json.loads(redis.hashes[KEYS.shard_record(ORDERS_SHARD)][_ids(2)])
+    assert recorded["response"]["body"] == "item 2, captured again"
+    assert set(orders.recorded) == {_ids(2), _ids(3)}
+    assert set(default.recorded) == {_ids(1)}
+    assert set(redis.hashes[KEYS.shard_record(DEFAULT_SHARD)]) == {_ids(1)}

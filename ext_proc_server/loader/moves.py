@@ -15,7 +15,8 @@ belong elsewhere now move, in batches of ``redis_batch_size``:
 3. deleted from the old shard's WireMock.
 
 A stub is in one record at every moment, so nothing is lost: while the new shard does
-not answer, the stubs stay where they are and the next check moves them. A stub the
+not answer, the stubs stay where they are and checks come every
+``MOVE_RETRY_INTERVAL_S`` until they have moved. A stub the
 old WireMock could not delete is one no route sends its host to any more, and a
 restarted old WireMock does not get it back (its record no longer holds it). An old
 stub that cannot be made faithful is retired on the way (left out of the import, its
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 # A config change needs a restart; a later check catches what a replica still running
 # the old routing recorded on the old shard meanwhile (a rollout).
 MOVE_CHECK_INTERVAL_S = 30.0
+# While stubs wait for their new shard (its WireMock does not answer yet, a new pod
+# starting), or for another replica's reload of the old one, they are tried this often.
+MOVE_RETRY_INTERVAL_S = 2.0
 
 
 def stub_host(mapping_json: str) -> str | None:
@@ -91,6 +95,8 @@ class ShardMoves:
         self._staying: dict[str, set[str]] = {}
         # Records of shards the config no longer names: looked for once, at the first check.
         self._orphans: list[str] | None = None
+        # Stubs left to move by the last check (their new shard did not answer...).
+        self._waiting = False
 
     async def run(self) -> None:
         while not self._stop.is_set():
@@ -99,13 +105,16 @@ class ShardMoves:
             except (RedisError, WireMockError) as exc:
                 # The pump and resync report outages; the next round tries again.
                 log.debug("stub moves skipped (%s)", type(exc).__name__)
+                self._waiting = True
+            wait_s = MOVE_RETRY_INTERVAL_S if self._waiting else self._interval_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self._interval_s)
+                await asyncio.wait_for(self._stop.wait(), timeout=min(wait_s, self._interval_s))
 
     async def move_all(self) -> int:
         """Move every recorded stub whose host is routed to another shard. -> moved."""
         if self._orphans is None:
             self._orphans = await self._unnamed_records()
+        self._waiting = False
         moved = 0
         for name in [*self._shards, *self._orphans]:
             moved += await self._move_from(name)
@@ -143,6 +152,7 @@ class ShardMoves:
             except WireMockError as exc:
                 # The new shard does not answer: the stubs stay, the next check moves them.
                 self._shards[target].mark_down(exc)
+                self._waiting = True
         if moved:
             log.warning(
                 "shard %s: moved %d stubs to the shards their hosts are routed to now",
@@ -168,6 +178,7 @@ class ShardMoves:
         shard's reload lock. -> moved (0 while another replica reloads the old shard)."""
         lock = self._record.reload_lock(name)
         if not await lock.acquire():
+            self._waiting = True
             return 0  # the next check moves them
         moved = 0
         try:
@@ -178,7 +189,7 @@ class ShardMoves:
                 moved += await self._move_batch(name, target, batch)
                 await lock.reacquire()
         except LockError:
-            pass  # held too long: the next check carries on
+            self._waiting = True  # held too long: the next check carries on
         finally:
             with contextlib.suppress(LockError, RedisError):
                 await lock.release()

@@ -13,7 +13,9 @@ the stub's id still follows the request alone. With ``stateful_scenarios`` the
 whole response digest is part of the key, so every new response is kept.
 
 Two levels: an in-process LRU (:meth:`Deduplicator.is_new_locally`), then a
-Redis ``SET NX`` claim shared by every collector replica (:func:`claim_batch`).
+Redis claim shared by every collector replica, with a TTL, that counts only while its
+stub's state exists (:func:`claim_batch`, or with the XADD in one script:
+``pipeline.queue_writer.ClaimAndEnqueue``).
 
 An error answer (:func:`is_error_answer`: a 5xx, 408 or 429) does not hold a stub: when a
 request's stub was last queued from one, its success seen again is queued again (a 503

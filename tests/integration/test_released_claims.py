@@ -6,6 +6,7 @@ are stamped lets go of its claims."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 from redis import asyncio as aioredis
@@ -168,6 +169,40 @@ def test_every_replica_records_a_removed_stub_again_at_its_next_capture(redis_se
     assert written == [1, 1, 1, 2, 2, 2]
     # Nothing raw in Redis: the secret was sanitized, the log holds mapping ids.
     assert not any(SECRET.encode() in value for value in values if value)
+
+
+def test_without_the_script_a_removed_stub_is_recorded_again_at_its_next_capture(redis_server):
+    """The two-round-trip path (claims, then XADDs) lets go of a removed stub as the
+    one-round-trip script does."""
+    keys = RedisKeys(queue="test:released:two-trips")
+    config = CollectorConfig(
+        redis_url=redis_server.url, redis_queue=keys.queue, flush_interval=0.01, batch_size=50
+    )
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        stages = default_stages(config, redis=redis, keys=keys)
+        pipe = CapturePipeline(config, stages=dataclasses.replace(stages, claim_and_enqueue=None))
+        try:
+            pipe.start()
+            written = []
+            for n, turn in enumerate(("capture", "capture", "release", "capture", "capture")):
+                if turn == "release":
+                    stub_id = decode_entry((await redis.xrange(keys.stream))[0][1])[0]["id"]
+                    await _release(redis, keys, stub_id)
+                    await asyncio.sleep(READ_EVERY_S + 1.0)  # one read of the log, at least
+                    continue
+                assert pipe.submit(_exchange(n))
+                while pipe.held:
+                    await asyncio.sleep(0.01)
+                written.append(await redis.xlen(keys.stream))
+            return written
+        finally:
+            await pipe.stop()
+            await _drop(redis, keys)
+            await redis.aclose()
+
+    assert asyncio.run(go()) == [1, 1, 2, 2]
 
 
 def test_an_old_stub_retired_when_its_repeats_are_stamped_releases_its_claims(redis_server):

@@ -251,6 +251,12 @@ LOADER_STUBS_RETIRED = Counter(
     "matchers, so not imported (or removed from WireMock), by reason: old_stub_body_unknown.",
     ["reason"],
 )
+LOADER_STUBS_MOVED = Counter(
+    "wiremock_loader_stubs_moved",
+    "Recorded stubs moved to the shard their host is routed to now (after a change of "
+    "loader.shards), by the shard they moved to.",
+    ["shard"],
+)
 LOADER_RECORD_SIZE = Gauge(
     "wiremock_loader_record_size",
     "Mappings in a shard's record in Redis: what its WireMock should hold (catch-all aside).",

@@ -99,7 +99,7 @@ class BatchLoader:
             while stack:
                 chunk = stack.pop()
                 try:
-                    await self._import(shard, chunk, rest=stack)
+                    left_out = await self._import(shard, chunk, rest=stack)
                 except Stopped:
                     left = [i for part in [chunk, *stack] for i in part]
                     if self._lifecycle is not None:
@@ -113,14 +113,15 @@ class BatchLoader:
                     else:
                         stack.extend(reversed(split_refused(chunk, exc.item_index)))
                     continue
-                await self._landed(shard, chunk)
+                await self._landed(shard, chunk, left_out=left_out)
 
     async def _import(
         self, shard: Shard, chunk: list[QueueItem], *, rest: list[list[QueueItem]]
-    ) -> None:
-        """Import until WireMock answers. Refusals raise; outages wait (no budget used)."""
+    ) -> list[int]:
+        """Import until WireMock answers. Refusals raise; outages wait (no budget used).
+        -> the positions in ``chunk`` left out (old stubs that cannot be made faithful)."""
         encoded = [i.mapping_json() for i in chunk]
-        await self._retry.through_outages(
+        left_out = await self._retry.through_outages(
             shard,
             lambda: shard.client.import_encoded(encoded),
             held=len(chunk) + sum(len(part) for part in rest),
@@ -129,20 +130,27 @@ class BatchLoader:
             # WireMock may have restarted empty: re-learn what it holds.
             with contextlib.suppress(WireMockError):
                 await shard.seed()
+        return left_out
 
-    async def _landed(self, shard: Shard, chunk: list[QueueItem]) -> None:
+    async def _landed(self, shard: Shard, chunk: list[QueueItem], *, left_out: list[int]) -> None:
+        """Ack the chunk. What WireMock took goes to the record; an item left out (an old
+        stub retired by the import) is acked without it, its claims released at once."""
+        skipped = set(left_out)
+        retired = [chunk[at] for at in sorted(skipped)]
+        landed = [item for at, item in enumerate(chunk) if at not in skipped]
         lifecycle, drifts = self._lifecycle, list[DriftRecord]()
         if lifecycle is None:
-            await self._stream.ack(chunk, landed_on=shard.name)
+            await self._stream.ack(landed, landed_on=shard.name, retired=retired)
         else:
+            lifecycle.forget(retired)
 
             def also(pipe: object) -> None:
-                drifts.extend(lifecycle.on_landed(pipe, shard=shard.name, items=chunk))
+                drifts.extend(lifecycle.on_landed(pipe, shard=shard.name, items=landed))
 
-            await self._stream.ack(chunk, landed_on=shard.name, also=also)
+            await self._stream.ack(landed, landed_on=shard.name, also=also, retired=retired)
             lifecycle.count(drifts)
-        LOADER_PROCESSED.labels(status="loaded").inc(len(chunk))
-        new_ids = {i.mapping_id for i in chunk} - shard.known_ids
+        LOADER_PROCESSED.labels(status="loaded").inc(len(landed))
+        new_ids = {i.mapping_id for i in landed} - shard.known_ids
         shard.known_ids |= new_ids
         now = time.monotonic()
         if now - shard.last_count_at >= COUNT_REFRESH_INTERVAL_S:

@@ -41,6 +41,7 @@ from ext_proc_server.loader.housekeeping import Housekeeping
 from ext_proc_server.loader.lifecycle import StubLifecycle
 from ext_proc_server.loader.loading import BatchLoader
 from ext_proc_server.loader.miss_report import build_miss_recorder
+from ext_proc_server.loader.moves import ShardMoves
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.resync import ShardResync, reload_lock_ttl_s
 from ext_proc_server.loader.retry import Retry
@@ -52,8 +53,8 @@ from ext_proc_server.loader.workers import ShardWorkers
 from ext_proc_server.mapping.noise import NoiseNormalizer
 
 log = logging.getLogger(__name__)
-# How long shutdown waits for a cancelled background task (relay, resync, aging, backups,
-# misses) before going on without it.
+# How long shutdown waits for a cancelled background task (relay, resync, moves, aging,
+# backups, misses) before going on without it.
 TASK_STOP_TIMEOUT_S = 5.0
 
 
@@ -130,6 +131,11 @@ class Loader:
             batch_size=cfg.redis_batch_size,
             stop=self._stopping,
         )
+        # Stubs whose host the routing now sends to another shard move there.
+        self.moves = ShardMoves(
+            self.stream.redis, keys=self.stream.keys, shards=self.shards, router=self.router,
+            record=record, batch_size=cfg.redis_batch_size, stop=self._stopping,
+        )  # fmt: skip
         self.aging = StubAging(
             self.stream.redis,
             keys=self.stream.keys,
@@ -190,6 +196,7 @@ class Loader:
         log.info("loader started: %s", self.describe())
         relay = asyncio.create_task(self._stop_on(stop))
         resync = asyncio.create_task(self.resync.run())
+        moves = asyncio.create_task(self.moves.run())
         aging = asyncio.create_task(self.aging.run())
         backups = asyncio.create_task(self.backups.run(self._stopping)) if self.backups else None
         misses = asyncio.create_task(self.misses.run(self._stopping)) if self.misses else None
@@ -197,7 +204,7 @@ class Loader:
             await self._consume()
         finally:
             stuck = await cancel_and_wait(
-                (relay, resync, aging, backups, misses), timeout_s=TASK_STOP_TIMEOUT_S
+                (relay, resync, moves, aging, backups, misses), timeout_s=TASK_STOP_TIMEOUT_S
             )
             if stuck:
                 log.warning("shutdown: %d background tasks did not stop", len(stuck))

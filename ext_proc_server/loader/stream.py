@@ -31,6 +31,7 @@ from ext_proc_server.core.metrics import (
 from ext_proc_server.core.queue_entries import FIELD_ENQUEUED_AT
 from ext_proc_server.core.redis_client import make_redis
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader.claims import release_claims
 from ext_proc_server.loader.entries import QueueItem, as_text, entry_time_s, parse_entry
 
 log = logging.getLogger(__name__)
@@ -233,23 +234,28 @@ class StreamConsumer:
         *,
         landed_on: str | None = None,
         also: Callable[[Any], object] | None = None,
+        retired: Sequence[QueueItem] = (),
     ) -> None:
         """XACK and XDEL in one transaction: acknowledged entries leave the stream.
 
         ``landed_on``: the shard whose WireMock accepted the items. The same transaction
         then writes them to its record (id -> the JSON imported; a replay replaces), so
         the record holds every acked stub and nothing WireMock refused. ``also(pipe)``
-        queues more writes in that transaction (the stubs' lifecycle and drift)."""
-        ids = [i.entry_id for i in items]
+        queues more writes in that transaction (the stubs' lifecycle and drift).
+        ``retired``: items acked too, but left out of the import (old stubs that cannot
+        be made faithful): never recorded, their claims released (``claims``)."""
+        ids = [i.entry_id for i in [*items, *retired]]
         if not ids:
             return
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xack(self.keys.stream, self.keys.group, *ids)
             pipe.xdel(self.keys.stream, *ids)
-            if landed_on is not None:
+            if landed_on is not None and items:
                 # In batch order: of two items with one id, the later one is what WireMock kept.
                 landed = {i.mapping_id: i.mapping_json() for i in items}
                 pipe.hset(self.keys.shard_record(landed_on), mapping=landed)
+            if retired:
+                release_claims(pipe, keys=self.keys, mapping_ids=[i.mapping_id for i in retired])
             if also is not None:
                 also(pipe)
             await pipe.execute()

@@ -13,7 +13,9 @@ the stub's id still follows the request alone. With ``stateful_scenarios`` the
 whole response digest is part of the key, so every new response is kept.
 
 Two levels: an in-process LRU (:meth:`Deduplicator.is_new_locally`), then a
-Redis ``SET NX`` claim shared by every collector replica (:func:`claim_batch`).
+Redis claim shared by every collector replica, with a TTL, that counts only while its
+stub's state exists (:func:`claim_batch`, or with the XADD in one script:
+``pipeline.queue_writer.ClaimAndEnqueue``).
 
 An error answer (:func:`is_error_answer`: a 5xx, 408 or 429) does not hold a stub: when a
 request's stub was last queued from one, its success seen again is queued again (a 503
@@ -314,19 +316,56 @@ class Deduplicator:
             return len(self._seen)
 
 
+# The claims of a batch, as ClaimAndEnqueue (pipeline.queue_writer) takes them, without
+# the XADD: a hash whose claim exists is a duplicate only while its stub has a state (the
+# loader deletes a removed stub's state) and unless it is a success ("o") of a stub last
+# claimed from an error answer ("e"); a claimed hash sets its claim and its stub's state.
+# KEYS: claim per item, then stub state per item. ARGV: ttl_s, then "e" or "o" per item.
+_CLAIM_LUA = """
+local n = #KEYS / 2
+local out = {}
+for i = 1, n do
+  local new = redis.call('EXISTS', KEYS[i]) == 0
+  if not new then
+    local state = redis.call('GET', KEYS[n + i])
+    new = not state or (ARGV[1 + i] == 'o' and state == 'e')
+  end
+  if new then
+    redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
+    redis.call('SET', KEYS[n + i], ARGV[1 + i], 'EX', ARGV[1])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+"""
+
+
 async def claim_batch(
-    redis: aioredis.Redis, *, keys: RedisKeys, hashes: Sequence[str], ttl_s: int
+    redis: aioredis.Redis,
+    *,
+    keys: RedisKeys,
+    hashes: Sequence[str],
+    ttl_s: int,
+    stubs: Sequence[tuple[str, bool]],
 ) -> list[bool]:
-    """Claim each hash with SET NX EX in one pipelined round trip. True: this
-    replica claimed it first and queues the mapping ("unique"); False: another
-    replica (or an earlier item of this batch) did ("duplicate")."""
+    """Claim each hash in one round trip (a script). True: this replica claimed it first
+    and queues the mapping ("unique"); False: another replica (or an earlier item of this
+    batch) did ("duplicate"). ``stubs``: each item's stub id (its mapping id) and whether
+    it is an error answer. A claim counts only while its stub's state exists, as in the
+    one-round-trip path (``pipeline.queue_writer.ClaimAndEnqueue``)."""
     if not hashes:
         return []
+    if len(stubs) != len(hashes):
+        raise ValueError("dedup claim: one stub per hash")
+    states = [keys.stub_state(stub) for stub, _ in stubs]
+    flags = ["e" if error else "o" for _, error in stubs]
+    claims = [keys.dedup_claim(dedup_hash) for dedup_hash in hashes]
     try:
-        async with redis.pipeline(transaction=False) as pipe:
-            for dedup_hash in hashes:
-                pipe.set(keys.dedup_claim(dedup_hash), b"1", nx=True, ex=ttl_s)
-            replies = await pipe.execute()
+        replies = await redis.register_script(_CLAIM_LUA)(
+            keys=[*claims, *states], args=[str(ttl_s), *flags]
+        )
     except RedisError as exc:
         raise QueueError(
             f"redis: dedup claim of {len(hashes)} hashes failed ({type(exc).__name__})"

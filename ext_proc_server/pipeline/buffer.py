@@ -434,7 +434,8 @@ class CapturePipeline:
             return
         if self._dedup_enabled:
             hashes = [p.dedup_hash for p in prepared]
-            claimed = await self._retry.run(lambda: self._stages.claim(hashes))
+            stubs = [(p.mapping_id, p.error) for p in prepared]
+            claimed = await self._retry.run(lambda: self._stages.claim(hashes, stubs))
             self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
             entries = [e for e, ok in zip(entries, claimed, strict=True) if ok]
         if not entries:

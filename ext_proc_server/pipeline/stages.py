@@ -84,8 +84,10 @@ class Stages:
     is_new_locally: Callable[[str, str, bool], bool]
     # -> the WireMock mapping, or None when skipped on purpose (the stage counted why).
     build_mapping: Callable[[Keyed], dict[str, Any] | None]
-    # (hashes) -> claimed?, one per hash; raises on Redis errors.
-    claim: Callable[[Sequence[str]], Awaitable[list[bool]]]
+    # (hashes, stubs) -> claimed?, one per hash; raises on Redis errors. ``stubs``: each
+    # item's stub id and whether it is an error answer (a claim counts while its stub's
+    # state exists, as in claim_and_enqueue).
+    claim: Callable[[Sequence[str], Sequence[tuple[str, bool]]], Awaitable[list[bool]]]
     # (entries) -> None; raises on Redis errors.
     enqueue: Callable[[Sequence[QueueEntry]], Awaitable[None]]
     # Optional: claim and enqueue in one step (one Redis round trip per batch).
@@ -309,9 +311,9 @@ class RedisStages:
         self._unique = metrics.COLLECTOR_DEDUPLICATION.labels(result="unique")
         self._duplicate = metrics.COLLECTOR_DEDUPLICATION.labels(result="duplicate")
 
-    async def claim(self, hashes: Sequence[str]) -> list[bool]:
+    async def claim(self, hashes: Sequence[str], stubs: Sequence[tuple[str, bool]]) -> list[bool]:
         return await claim_batch(
-            self._redis, keys=self._keys, hashes=list(hashes), ttl_s=self._ttl_s
+            self._redis, keys=self._keys, hashes=list(hashes), ttl_s=self._ttl_s, stubs=stubs
         )
 
     async def enqueue(self, entries: Sequence[QueueEntry]) -> None:

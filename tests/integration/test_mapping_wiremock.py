@@ -346,12 +346,13 @@ def test_response_shapes_and_remove_by_metadata(wm: Any) -> None:
 def test_claim_batch_three_replicas_claim_each_hash_once(redis_server: Any) -> None:
     keys = RedisKeys(queue="test-mapping-claims")
     hashes = [base64.b16encode(bytes([i]) * 8).decode().lower() for i in range(50)]
+    stubs = [(f"stub-{h}", False) for h in hashes]
 
     async def run() -> list[list[bool]]:
         clients = [aioredis.Redis.from_url(redis_server.url) for _ in range(3)]
         try:
             return await asyncio.gather(
-                *(claim_batch(c, keys=keys, hashes=hashes, ttl_s=30) for c in clients)
+                *(claim_batch(c, keys=keys, hashes=hashes, ttl_s=30, stubs=stubs) for c in clients)
             )
         finally:
             for client in clients:

@@ -6,6 +6,7 @@ are stamped lets go of its claims."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 from redis import asyncio as aioredis
@@ -17,6 +18,7 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.aging import StubAging
 from ext_proc_server.loader.claims import release_claims
 from ext_proc_server.loader.shards import Shard
+from ext_proc_server.mapping.dedup import claim_batch
 from ext_proc_server.mapping.removals import READ_EVERY_S
 from ext_proc_server.pipeline import CapturePipeline, ClaimAndEnqueue, default_stages
 from ext_proc_server.pipeline.queue_writer import RepeatClaims
@@ -49,6 +51,48 @@ async def _release(redis: aioredis.Redis, keys: RedisKeys, stub_id: str) -> None
 async def _drop(redis: aioredis.Redis, keys: RedisKeys) -> None:
     async for key in redis.scan_iter(match=f"{keys.queue}:*"):
         await redis.delete(key)
+
+
+def test_the_claims_without_the_script_hold_a_stub_only_while_it_exists(redis_server):
+    keys = RedisKeys(queue="test:released:claims")
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+
+        async def claim(dedup_hash: str, stub: str, *, error: bool = False) -> bool:
+            stubs = [(stub, error)]
+            return (
+                await claim_batch(redis, keys=keys, hashes=[dedup_hash], ttl_s=60, stubs=stubs)
+            )[0]
+
+        try:
+            out = [await claim("h1", "stub-1"), await claim("h1", "stub-1")]
+            ttl = (
+                await redis.ttl(keys.dedup_claim("h1")),
+                await redis.ttl(keys.stub_state("stub-1")),
+            )
+            await _release(redis, keys, "stub-1")
+            out += [await claim("h1", "stub-1"), await claim("h1", "stub-1")]
+            # An error answer holds no stub: its success is claimed again, once.
+            out += [await claim("h2", "stub-2", error=True), await claim("h2", "stub-2")]
+            out += [await claim("h2", "stub-2"), await claim("h2", "stub-2", error=True)]
+            # One batch: the second item of a hash is a duplicate of the first.
+            both = await claim_batch(
+                redis, keys=keys, hashes=["h3", "h3"], ttl_s=60,
+                stubs=[("stub-3", False), ("stub-3", False)],
+            )  # fmt: skip
+            return out, ttl, both
+        finally:
+            await _drop(redis, keys)
+            await redis.aclose()
+
+    out, ttl, both = asyncio.run(go())
+    assert out[:2] == [True, False]
+    assert all(0 < left <= 60 for left in ttl)
+    # Released: the next capture is claimed (and queued) again, once.
+    assert out[2:4] == [True, False]
+    assert out[4:] == [True, True, False, False]
+    assert both == [True, False]
 
 
 def test_a_released_stub_s_claims_no_longer_hold_it(redis_server):
@@ -125,6 +169,40 @@ def test_every_replica_records_a_removed_stub_again_at_its_next_capture(redis_se
     assert written == [1, 1, 1, 2, 2, 2]
     # Nothing raw in Redis: the secret was sanitized, the log holds mapping ids.
     assert not any(SECRET.encode() in value for value in values if value)
+
+
+def test_without_the_script_a_removed_stub_is_recorded_again_at_its_next_capture(redis_server):
+    """The two-round-trip path (claims, then XADDs) lets go of a removed stub as the
+    one-round-trip script does."""
+    keys = RedisKeys(queue="test:released:two-trips")
+    config = CollectorConfig(
+        redis_url=redis_server.url, redis_queue=keys.queue, flush_interval=0.01, batch_size=50
+    )
+
+    async def go():
+        redis = aioredis.Redis.from_url(redis_server.url)
+        stages = default_stages(config, redis=redis, keys=keys)
+        pipe = CapturePipeline(config, stages=dataclasses.replace(stages, claim_and_enqueue=None))
+        try:
+            pipe.start()
+            written = []
+            for n, turn in enumerate(("capture", "capture", "release", "capture", "capture")):
+                if turn == "release":
+                    stub_id = decode_entry((await redis.xrange(keys.stream))[0][1])[0]["id"]
+                    await _release(redis, keys, stub_id)
+                    await asyncio.sleep(READ_EVERY_S + 1.0)  # one read of the log, at least
+                    continue
+                assert pipe.submit(_exchange(n))
+                while pipe.held:
+                    await asyncio.sleep(0.01)
+                written.append(await redis.xlen(keys.stream))
+            return written
+        finally:
+            await pipe.stop()
+            await _drop(redis, keys)
+            await redis.aclose()
+
+    assert asyncio.run(go()) == [1, 1, 2, 2]
 
 
 def test_an_old_stub_retired_when_its_repeats_are_stamped_releases_its_claims(redis_server):

@@ -4,6 +4,7 @@ in-process fakes (FakeRedis, FakeWireMock) for unit tests."""
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import threading
 import time
 import uuid
@@ -169,6 +170,9 @@ class _Pipe:
     def zadd(self, key, mapping):
         self.calls.append(("zadd", (key, mapping)))
 
+    def zrem(self, key, *members):
+        self.calls.append(("hdel", (key, members)))
+
     def lpush(self, key, *values):
         self.calls.append(("lpush", (key, values)))
 
@@ -277,6 +281,19 @@ class FakeRedis:
     async def hdel(self, key, *fields):
         held = self.hashes.get(key, {})
         return sum(held.pop(f, None) is not None for f in fields)
+
+    async def hkeys(self, key):
+        return [k.encode() for k in self.hashes.get(key, {})]
+
+    async def zmscore(self, key, members):
+        held = self.hashes.get(key, {})
+        return [held.get(m) for m in members]
+
+    async def scan_iter(self, match=None, count=None):
+        """Keys of non-empty hashes (records, seen indexes) matching ``match``."""
+        for key in [k for k, held in self.hashes.items() if held]:
+            if match is None or fnmatch.fnmatchcase(key, match):
+                yield key.encode()
 
     def lock(self, name, timeout=None, blocking=True):
         assert not blocking, "a replica that finds the shard being reloaded carries on"

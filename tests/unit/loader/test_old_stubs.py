@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.loader import DEFAULT_SHARD
+from ext_proc_server.loader import DEFAULT_SHARD, QueueItem
 from ext_proc_server.loader.shards import Shard
 from tests.support.fake_wiremock import FakeWireMock
 from tests.support.loader_rig import FakeRedis, fake_loader, metric, queued
@@ -140,3 +140,23 @@ def test_a_stub_retired_on_reload_releases_its_claims() -> None:
     assert asyncio.run(loader.resync.check(shard)) is True
     assert redis.dropped_keys == [KEYS.stub_state("upload")]
     assert _removed_ids(redis) == ["upload"]
+
+
+def test_an_old_queued_stub_left_out_of_the_import_releases_its_claims_at_once() -> None:
+    wiremock, redis = FakeWireMock(), FakeRedis()
+    loader = fake_loader(redis, wiremock)
+    items = [queued(1), QueueItem("2-0", 1, host="api", mapping=UPLOAD), queued(3)]
+
+    async def load() -> None:
+        await loader.shards[DEFAULT_SHARD].seed()
+        await loader.batches.load_batch(items)
+
+    asyncio.run(load())
+    assert set(redis.acked) == {"1-0", "2-0", "3-0"}
+    record = redis.hashes[KEYS.shard_record(DEFAULT_SHARD)]
+    # Never recorded, so no resync check has to find it; its request is recorded again.
+    assert "upload" not in record and len(record) == 2
+    assert "upload" not in redis.hashes.get(KEYS.seen_index(DEFAULT_SHARD), {})
+    assert redis.dropped_keys == [KEYS.stub_state("upload")]
+    assert _removed_ids(redis) == ["upload"]
+    assert "upload" not in loader.shards[DEFAULT_SHARD].known_ids

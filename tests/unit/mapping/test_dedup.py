@@ -295,73 +295,25 @@ def test_lru_bounded_under_threads() -> None:
     assert len(dedup) == 50
 
 
-class _FakePipeline:
-    """Just enough of redis.asyncio's pipeline: SET NX semantics over a dict."""
+class _FailingRedis:
+    """A Redis whose scripts fail, as a connection error does."""
 
-    def __init__(self, store: dict[str, bytes], fail: bool) -> None:
-        self.store = store
-        self.fail = fail
-        self.commands: list[tuple[str, bytes, bool, int]] = []
-
-    async def __aenter__(self) -> _FakePipeline:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    def set(self, key: str, value: bytes, *, nx: bool, ex: int) -> None:
-        self.commands.append((key, value, nx, ex))
-
-    async def execute(self) -> list[bool | None]:
-        if self.fail:
+    def register_script(self, _script: str):
+        async def run(**_args: object) -> list[int]:
             raise RedisConnectionError("down")
-        out: list[bool | None] = []
-        for key, value, _nx, _ex in self.commands:
-            if key in self.store:
-                out.append(None)
-            else:
-                self.store[key] = value
-                out.append(True)
-        return out
 
-
-class _FakeRedis:
-    def __init__(self, *, fail: bool = False) -> None:
-        self.store: dict[str, bytes] = {}
-        self.fail = fail
-        self.pipelines: list[_FakePipeline] = []
-
-    def pipeline(self, *, transaction: bool) -> _FakePipeline:
-        assert transaction is False
-        pipe = _FakePipeline(self.store, self.fail)
-        self.pipelines.append(pipe)
-        return pipe
-
-
-def test_claim_batch_one_round_trip_with_nx_and_ttl() -> None:
-    redis = _FakeRedis()
-    keys = RedisKeys(queue="q")
-    unique_before, dup_before = _count("unique"), _count("duplicate")
-    result = asyncio.run(
-        claim_batch(redis, keys=keys, hashes=["h1", "h2", "h1"], ttl_s=60)  # type: ignore[arg-type]
-    )
-    assert result == [True, True, False]
-    assert len(redis.pipelines) == 1
-    assert redis.pipelines[0].commands[0] == ("q:dedup:h1", b"1", True, 60)
-    assert _count("unique") == unique_before + 2
-    assert _count("duplicate") == dup_before + 1
-    again = asyncio.run(claim_batch(redis, keys=keys, hashes=["h2", "h3"], ttl_s=60))  # type: ignore[arg-type]
-    assert again == [False, True]
+        return run
 
 
 def test_claim_batch_empty_and_errors() -> None:
-    assert (
-        asyncio.run(claim_batch(_FakeRedis(), keys=RedisKeys(queue="q"), hashes=[], ttl_s=1)) == []
-    )  # type: ignore[arg-type]
+    keys = RedisKeys(queue="q")
+    assert asyncio.run(claim_batch(_FailingRedis(), keys=keys, hashes=[], ttl_s=1, stubs=[])) == []  # type: ignore[arg-type]
     with pytest.raises(QueueError, match="dedup claim of 1 hashes"):
         asyncio.run(
-            claim_batch(_FakeRedis(fail=True), keys=RedisKeys(queue="q"), hashes=["h"], ttl_s=1)
-        )  # type: ignore[arg-type]
+            claim_batch(_FailingRedis(), keys=keys, hashes=["h"], ttl_s=1, stubs=[("s", False)])  # type: ignore[arg-type]
+        )
+    with pytest.raises(ValueError, match="one stub per hash"):
+        asyncio.run(claim_batch(_FailingRedis(), keys=keys, hashes=["h"], ttl_s=1, stubs=[]))  # type: ignore[arg-type]
 
 
 _HOLES = st.sampled_from(

@@ -34,7 +34,7 @@ class FakeRedis:
         self.entries = []
         self.calls = 0
 
-    async def claim(self, hashes):
+    async def claim(self, hashes, stubs=()):
         self.calls += 1
         if self.down:
             raise QueueError("redis: down")

@@ -29,6 +29,17 @@ _DECODER = json.JSONDecoder()
 _ADDRESS_COMPONENTS = {0: "address", 1: "address", 2: "address", 5: "cep"}
 
 
+# RDAP's member holding an entity's jCard (RFC 9083 5.1): RDAP is often served as
+# plain application/json.
+_RDAP_MEMBER = '"vcardArray"'
+
+
+def may_hold(content_type: str, text: str) -> bool:
+    """Whether a JSON body of this type may hold jCard: one of its types, or RDAP's
+    member (one substring search of the body)."""
+    return content_type in JCARD_TYPES or _RDAP_MEMBER in text
+
+
 def _component_class(field: str, index: int, cls: str) -> str | None:
     if field != "endereco":
         return cls

@@ -23,6 +23,7 @@ from ext_proc_server.sanitize import (
     key_lines,
 )
 from ext_proc_server.sanitize.challenges import CHALLENGE_HEADERS, sanitize_challenge
+from ext_proc_server.sanitize.client_certs import CLIENT_CERT_HEADER, sanitize_client_cert
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import is_jwt
 from ext_proc_server.sanitize.fields import (
@@ -376,6 +377,8 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return _cookie_pair(run, first) + sep + run.scrub(attributes)
     if lower in CHALLENGE_HEADERS:
         return sanitize_challenge(run, value)
+    if lower == CLIENT_CERT_HEADER:
+        return sanitize_client_cert(run, value)
     cls = header_class(lower) or checked(_header_field(run, lower), value)
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)

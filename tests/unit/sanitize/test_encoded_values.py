@@ -184,3 +184,25 @@ def test_digest_challenge_with_an_email_realm_stays_a_challenge() -> None:
         assert params["qop"] == "auth, auth-int"
         assert fresh.split('realm="', 1)[1].split('"', 1)[1] == challenge.split(
             'realm="suporte.loja@gmail.com"', 1)[1]  # fmt: skip
+
+
+def test_client_certificate_of_a_person_in_xfcc() -> None:
+    """Envoy's X-Forwarded-Client-Cert for an ICP-Brasil e-CPF: the subject's name and
+    CPF are replaced, and the certificate that holds them; a service's stays."""
+    cert = (
+        "-----BEGIN%20CERTIFICATE-----%0AMIIDajCCAlKgAwIBAgIUb3Jk%0A-----END%20CERTIFICATE-----%0A"
+    )
+    by = "By=spiffe://cluster.local/ns/loja/sa/pedidos;Hash=468ed33be74eee6556d90c0149c1309e"
+    for p in _people(74):
+        cpf = re.sub(r"\D", "", p.cpf)
+        subject = f'Subject="CN={p.name.upper()}:{cpf},OU=Pessoa Fisica A3,O=ICP-Brasil,C=BR"'
+        value = f'{by};Cert="{cert}";{subject};URI=spiffe://cluster.local/ns/loja/sa/web'
+        out = SANITIZER.sanitize(request_exchange(headers=(("x-forwarded-client-cert", value),)))
+        fresh = get_header(out.request.headers, "x-forwarded-client-cert")
+        assert fresh == (
+            f'{by};Cert="SANITIZED_HEADER";Subject="CN=SANITIZED_NAME:SANITIZED_DOCUMENT,'
+            'OU=Pessoa Fisica A3,O=ICP-Brasil,C=BR";URI=spiffe://cluster.local/ns/loja/sa/web'
+        )
+    service = f'{by};Cert="{cert}";Subject="CN=pedidos-api,O=Loja";URI=spiffe://cluster.local/x'
+    out = SANITIZER.sanitize(request_exchange(headers=(("x-forwarded-client-cert", service),)))
+    assert get_header(out.request.headers, "x-forwarded-client-cert") == service

@@ -320,3 +320,18 @@ def test_echoed_variables_and_twice_encoded_json() -> None:
     inner = json.loads(json.loads(json.loads(text)["payload"]))
     assert inner == {"cliente": {"nome": "SANITIZED_NAME", "cpf": "SANITIZED_DOCUMENT",
                                  "nascimento": "SANITIZED_DATE"}}  # fmt: skip
+
+
+def test_json_parse_literal_keeps_its_quote_and_stays_inside_its_script() -> None:
+    """Double quotes, JavaScript's own escapes (a surrogate pair, "\\/"), and a value
+    holding "</script>": the literal is written back so it still closes where it did."""
+    state = '{\\"cliente\\": {\\"nome\\": \\"Maria Souza\\", \\"cpf\\": \\"529.982.247-25\\", '
+    state += '\\"obs\\": \\"\\ud83d\\ude00 <\\/script><b>\\"}}'
+    page = f'<html><script>window.s = JSON.parse("{state}");</script><p>fim</p></html>'
+    text = _sanitized(SANITIZER, "text/html", page)[1]
+    script = text.split("<script>")[1].split("</script>")[0]
+    literal = script.split("JSON.parse(")[1].rsplit(");", 1)[0]
+    assert literal[0] == literal[-1] == '"' and text.endswith("</script><p>fim</p></html>")
+    document = json.loads(json.loads(literal.replace("<\\/", "</")))
+    assert document == {"cliente": {"nome": "SANITIZED_NAME", "cpf": "SANITIZED_DOCUMENT",
+                                    "obs": "\U0001f600 </script><b>"}}  # fmt: skip

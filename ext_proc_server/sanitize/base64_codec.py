@@ -12,6 +12,8 @@ import re
 from typing import NamedTuple
 
 _TOKEN = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+# The same, "+", "/" and "=" percent-escaped or not: a value's shape, told by one regex.
+_SHAPE = re.compile(r"(?:[A-Za-z0-9+/_-]|%2[BbFf])+(?:={0,2}|(?:%3[Dd]){1,2})")
 _URL_ALPHABET = str.maketrans("-_", "+/")
 _PERCENT = (("%2B", "+"), ("%2b", "+"), ("%2F", "/"), ("%2f", "/"), ("%3D", "="), ("%3d", "="))
 # base64 of text mixes cases and digits well before this many characters.
@@ -24,6 +26,11 @@ class Form(NamedTuple):
     url: bool  # "-_" rather than "+/"
     padded: bool
     percent: bool  # "+", "/", "=" written as "%2B", "%2F", "%3D"
+
+
+def may_be_token(value: str) -> bool:
+    """Whether a whole value is written in base64's characters (before ``read``)."""
+    return _SHAPE.fullmatch(value) is not None
 
 
 def read(value: str, *, min_chars: int) -> tuple[bytes, Form] | None:

@@ -26,7 +26,7 @@ from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run
 
 # Pairs that open base64 of a JSON document as services write one (see above).
-_OPENINGS = ("ey", "ew", "W3", "Wy", "Ww", "Wz")
+OPENINGS = ("ey", "ew", "W3", "Wy", "Ww", "Wz")
 # A token: either alphabet, "/" escaped in JSON ("\\/", as PHP writes it) or any of
 # "+", "/", "=" percent-encoded (a query or form value): one character class, a C loop,
 # and the escapes checked once a token is found. 16 characters at least: 12 bytes, a
@@ -87,7 +87,7 @@ def _token_starts(text: str) -> list[int]:
     whole text cost more: docs/sanitizer.md), where it does not continue a word or a
     longer base64 run, unless that run ends a percent escape ("%22eyJ...")."""
     starts = []
-    for opening in _OPENINGS if "W" in text else _OPENINGS[:2]:
+    for opening in OPENINGS if "W" in text else OPENINGS[:2]:
         at = text.find(opening)
         while at >= 0:
             if not at or text[at - 1] not in _WORD or text[at - 3 : at - 2] == "%":

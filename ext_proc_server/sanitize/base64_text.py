@@ -21,7 +21,7 @@ import binascii
 import re
 import zlib
 
-from ext_proc_server.sanitize import base64_codec, delimited, fields
+from ext_proc_server.sanitize import base64_codec, base64_json, delimited, fields
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run
@@ -238,8 +238,10 @@ def rewrap_value(run: Run, value: str, name: str = "") -> str:
     document, an XML assertion, ``name;cpf;e-mail``), sanitized and written back as it
     came (alphabet, padding, percent-escapes); ``value`` itself when it is none or
     nothing in it changed. ``name``: the parameter's, lowered (SAML's deflated ones)."""
-    if len(value) < _VALUE_MIN_CHARS:
-        return value
+    if len(value) < _VALUE_MIN_CHARS or not base64_codec.may_be_token(value):
+        return value  # a user agent, a URL, prose: no decoding, nothing remembered
+    if value.startswith(base64_json.OPENINGS):
+        return value  # base64 of JSON, read by base64_json (a cursor is not decoded twice)
     clean_key = ("base64_value", value)
     if run.scanner.known_clean(clean_key):
         return value

@@ -35,9 +35,11 @@ _RDAP_MEMBER = '"vcardArray"'
 
 
 def may_hold(content_type: str, text: str) -> bool:
-    """Whether a JSON body of this type may hold jCard: one of its types, or RDAP's
-    member (one substring search of the body)."""
-    return content_type in JCARD_TYPES or _RDAP_MEMBER in text
+    """Whether a JSON body (as it came: a token holds an "A") of this type may hold
+    jCard: one of its types, or RDAP's member. A capital "A" is looked for first, by
+    memchr: a search for the member cost about 2.4 k instructions per 2 KiB body, and
+    most JSON bodies hold no "A"."""
+    return content_type in JCARD_TYPES or ("A" in text and _RDAP_MEMBER in text)
 
 
 def _component_class(field: str, index: int, cls: str) -> str | None:

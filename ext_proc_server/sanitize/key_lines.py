@@ -185,13 +185,14 @@ def _refolded(text: str, fresh: str) -> str:
     lines = _LINE_ENDS.split(fresh)
     if len(lines) != len(groups):
         return fresh  # unfolded is as valid: only longer lines
+    brk = "\r\n" if "\r\n" in text else "\n"
     out = []
     for group, line in zip(groups, lines, strict=True):
-        out.append(group if _FOLD.sub("", group) == line else _fold(line))
+        out.append(group if _FOLD.sub("", group) == line else _fold(line, brk))
     return "".join(out)
 
 
-def _fold(line: str) -> str:
+def _fold(line: str, brk: str) -> str:
     content = line.rstrip("\r\n")
     ending = line[len(content) :]
     pieces = []
@@ -205,7 +206,7 @@ def _fold(line: str) -> str:
         piece.append(char)
         octets += size
     pieces.append("".join(piece))
-    return (ending or "\r\n").join(pieces) + ending if len(pieces) > 1 else line
+    return brk.join(pieces) + ending if len(pieces) > 1 else line
 
 
 def _encoded_values(run: Run, text: str) -> str:
@@ -337,7 +338,7 @@ def _items(
     stack: list[tuple[int, str]],
     block: int,
 ) -> list[_Field]:
-    """The scalar items of YAML lists between ``start`` and ``end``, each read as the
+    """The scalar items of YAML lists in ``span`` of the text, each read as the
     field its list's key names (as a JSON array's strings are); the list's key is the
     innermost open mapping at the item's indent or less (``nomes:`` then ``- …`` at
     the same indent is YAML too). Lines of a block scalar (indented past ``block``,

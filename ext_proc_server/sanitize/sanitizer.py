@@ -262,7 +262,7 @@ class Sanitizer:
             fresh = json_body.sanitize_json(run, text, body_where)
             if fresh is None and "\n" in text:
                 fresh = json_body.sanitize_json_lines(run, text, body_where)
-            if fresh is not None and jcard.may_hold(content_type, fresh):  # RDAP's vcardArray
+            if fresh is not None and jcard.may_hold(content_type, text):  # RDAP's vcardArray
                 carded = jcard.sanitize_jcard(run, fresh)
                 if carded is not fresh:
                     run.locations.add(body_where)

@@ -19,14 +19,14 @@ break, ``[{``, ``["``, ``[`` and a space or a line break, ``[`` and a digit: ``e
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 
+from ext_proc_server.sanitize import base64_codec
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run
 
 # Pairs that open base64 of a JSON document as services write one (see above).
-_OPENINGS = ("ey", "ew", "W3", "Wy", "Ww", "Wz")
+OPENINGS = ("ey", "ew", "W3", "Wy", "Ww", "Wz")
 # A token: either alphabet, "/" escaped in JSON ("\\/", as PHP writes it) or any of
 # "+", "/", "=" percent-encoded (a query or form value): one character class, a C loop,
 # and the escapes checked once a token is found. 16 characters at least: 12 bytes, a
@@ -38,7 +38,6 @@ _FOREIGN_ESCAPE = re.compile(r"%(?!2[BbFf]|3[Dd])|\\(?!/)")
 # Characters that cannot sit just before a token (it would be the middle of a word
 # or of a longer base64 run), unless they end a percent escape ("%22eyJ...").
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-\\")
-_URL_ALPHABET = str.maketrans("-_", "+/")
 _MAX_DEPTH = 4  # a document inside a document inside ...: deeper ones are not decoded
 _PERCENT = (("%2B", "+"), ("%2b", "+"), ("%2F", "/"), ("%2f", "/"), ("%3D", "="), ("%3d", "="))
 
@@ -88,7 +87,7 @@ def _token_starts(text: str) -> list[int]:
     whole text cost more: docs/sanitizer.md), where it does not continue a word or a
     longer base64 run, unless that run ends a percent escape ("%22eyJ...")."""
     starts = []
-    for opening in _OPENINGS if "W" in text else _OPENINGS[:2]:
+    for opening in OPENINGS if "W" in text else OPENINGS[:2]:
         at = text.find(opening)
         while at >= 0:
             if not at or text[at - 1] not in _WORD or text[at - 3 : at - 2] == "%":
@@ -112,13 +111,12 @@ def _rewrapped(run: Run, token: str, depth: int) -> str | None:
     url = "-" in body or "_" in body
     if url and ("+" in body or "/" in body):
         return None  # two alphabets: not one token
+    data = base64_codec.decoded(body, url=url)
     try:
-        data = base64.b64decode(
-            (body.translate(_URL_ALPHABET) if url else body) + "=" * (-len(body) % 4),
-            validate=True,
-        )
-        document = data.decode("utf-8")
-    except (binascii.Error, ValueError):
+        document = None if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
+        document = None
+    if document is None:
         run.scanner.remember_clean(clean_key)
         return None
     inner = run.child()

@@ -19,10 +19,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import zlib
 
-from ext_proc_server.sanitize import delimited, fields
+from ext_proc_server.sanitize import base64_codec, base64_json, delimited, fields
+from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run
+from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 _BOM = "\ufeff"
@@ -189,10 +192,15 @@ def _sanitized(run: Run, document: str, key: str | None) -> str:
             type(cls) is not fields.Verdict or fields.value_fits(cls, document)
         ):
             return run.whole(fields.resolved(cls), document)
-    if document.lstrip()[:1] in ("{", "["):
+    opening = document.lstrip()[:1]
+    if opening in ("{", "["):
         fresh = nested_json(run, document)
         if fresh is not None:
             return fresh
+    if opening == "<":  # a SAML assertion, a SOAP message: elements read by name
+        hits, _ = run.scanner.find_with_keys(document)
+        named = find_xml_fields(document, run.scanner.field_rules)
+        return run.scrub(document, resolve([*hits, *named]))
     if delimited.reads_as_table(document):
         table = delimited.sanitize_delimited(run, document)
         if table is not None:
@@ -215,3 +223,54 @@ def _wrapped(encoded: str, token: str, breaks: list[str]) -> str:
     lines = [encoded[i : i + width] for i in range(0, len(encoded), width)]
     brk = breaks[0]
     return brk.join(lines)
+
+
+# A whole header, query or form value: 16 characters at least (12 bytes), as for JSON.
+_VALUE_MIN_CHARS = 16
+# SAML's HTTP-Redirect binding deflates its message before base64 (SAML Bindings 3.4.4);
+# what one may inflate to (a bomb stops there and is left to the other detectors).
+_DEFLATED_NAMES = frozenset({"samlrequest", "samlresponse"})
+_MAX_INFLATED_BYTES = 1 << 20
+
+
+def rewrap_value(run: Run, value: str, name: str = "") -> str:
+    """A header, query or form value that is base64 or base64url of text (a JSON
+    document, an XML assertion, ``name;cpf;e-mail``), sanitized and written back as it
+    came (alphabet, padding, percent-escapes); ``value`` itself when it is none or
+    nothing in it changed. ``name``: the parameter's, lowered (SAML's deflated ones)."""
+    if len(value) < _VALUE_MIN_CHARS or not base64_codec.may_be_token(value):
+        return value  # a user agent, a URL, prose: no decoding, nothing remembered
+    if value.startswith(base64_json.OPENINGS):
+        return value  # base64 of JSON, read by base64_json (a cursor is not decoded twice)
+    clean_key = ("base64_value", value)
+    if run.scanner.known_clean(clean_key):
+        return value
+    found = base64_codec.read(value, min_chars=_VALUE_MIN_CHARS)
+    deflated = False
+    text = None if found is None else base64_codec.text_of(found[0])
+    if found is not None and text is None and name in _DEFLATED_NAMES:
+        text = _inflated(found[0])
+        deflated = text is not None
+    if found is None or text is None:
+        run.scanner.remember_clean(clean_key)
+        return value
+    fresh = _sanitized(run, text, None)
+    if fresh == text:
+        run.scanner.remember_clean(clean_key)
+        return value
+    data = fresh.encode("utf-8")
+    if deflated:
+        packer = zlib.compressobj(wbits=-15)
+        data = packer.compress(data) + packer.flush()
+    return base64_codec.write(data, found[1])
+
+
+def _inflated(data: bytes) -> str | None:
+    unpacker = zlib.decompressobj(wbits=-15)
+    try:
+        inflated = unpacker.decompress(data, _MAX_INFLATED_BYTES)
+    except zlib.error:
+        return None
+    if unpacker.unconsumed_tail or not unpacker.eof:
+        return None
+    return base64_codec.text_of(inflated)

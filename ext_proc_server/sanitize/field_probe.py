@@ -69,7 +69,9 @@ _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
 # The values of bare "name"/"nome" keys that could read as a name (fields.reads_as_name
 # needs letters, "'", "-", "." and at least one space or tab; "?" stands for non-ASCII):
 # a product's "Camiseta 42" or "SKU-1" is refused by sre without a Python step.
-_NAME_LIKE_VALUE = re.compile(rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*"([a-z?\'.-]*[ \t][a-z?\'. \t-]*)"')
+_NAME_LIKE_VALUE = re.compile(
+    rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*(?:\[[ \t\r\n]*)?"([a-z?\'.-]*[ \t][a-z?\'. \t-]*)"'
+)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -113,7 +115,10 @@ def _value_finder(kind: str, text_key: str) -> re.Pattern[bytes]:
     key = re.escape(text_key.encode("ascii", "replace").lower())
     if kind == "json":
         # The string's content too: the probe has the text's quotes and backslashes.
-        return re.compile(rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*"((?:[^"\\]|\\.)*)"')
+        # A list's first item too ("nomes": ["Maria Souza", ...]: the walk reads them all).
+        return re.compile(
+            rb'"' + key + rb'"[ \t\r\n]*:[ \t\r\n]*(?:\[[ \t\r\n]*)?"((?:[^"\\]|\\.)*)"'
+        )
     if kind == "xml":
         return re.compile(rb"<" + key + rb"(?:[ \t\r\n][^>]*)?>")
     return re.compile(rb"(?:^|[&?;\n])" + key + rb"=")

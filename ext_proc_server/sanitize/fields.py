@@ -79,7 +79,9 @@ _PERSON_BLOCK = frozenset(
      "perfil", "applicant", "candidato", "proponente", "signer", "signatario", "socio",
      "socios", "avalista", "fiador", "individual", "cidadao", "citizen", "morador",
      "resident", "tenant", "inquilino", "locatario", "hospede", "guest", "traveler",
-     "viajante"}
+     "viajante", "responsaveis", "pacientes", "alunos", "funcionarios", "colaboradores",
+     "membros", "segurados", "compradores", "pagadores", "destinatarios", "passageiros",
+     "motoristas", "hospedes", "moradores", "signatarios", "patients", "students"}
 )  # fmt: skip
 _OTHER_BLOCK = frozenset(
     {"company", "companies", "empresa", "empresas", "emit", "emitente", "merchant",

@@ -9,31 +9,36 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import compress
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
-from ext_proc_server.sanitize import base64_json, devalue, geo, js_literals, key_lines
+from ext_proc_server.sanitize import (
+    base64_json,
+    base64_text,
+    devalue,
+    geo,
+    js_literals,
+    js_strings,
+    key_lines,
+)
 from ext_proc_server.sanitize.challenges import CHALLENGE_HEADERS, sanitize_challenge
+from ext_proc_server.sanitize.client_certs import CLIENT_CERT_HEADER, sanitize_client_cert
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
-from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA, is_jwt
+from ext_proc_server.sanitize.detectors import is_jwt
 from ext_proc_server.sanitize.fields import (
     FieldRules,
-    Verdict,
     flat_classes,
     resolved,
-    value_fits,
 )
-from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_lenient, url_document
+from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
 from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
 from ext_proc_server.sanitize.run import (
     SURROGATE,
     Run,
     is_token,
-    positions,
-    quote_plus_lazy,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
 from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
@@ -41,126 +46,7 @@ from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
 _PATH_SAFE = "!$&'()*+,;=:@~"
-# Everything classify_key ignores in a name (kept: "&" between form fields, "=").
-_NOT_NAME_BYTES = bytes(
-    b for b in range(256) if chr(b) not in "abcdefghijklmnopqrstuvwxyz0123456789&="
-)
-# -- form, multipart, text -----------------------------------------------------------
-
-
-def sanitize_form(run: Run, text: str, where: str) -> str:
-    return _coarsened_form(run, _replaced_form(run, text, where), where)
-
-
-def _coarsened_form(run: Run, text: str, where: str) -> str:
-    """Form fields holding a coordinate (``lat=-23.561414``), coarsened."""
-    fields = text.split("&")
-    names = [_form_name(f.partition("=")[0]) for f in fields]
-    coordinates = geo.coarsen_pairs(run, names, lambda i: fields[i].partition("=")[2])
-    for i, fresh in coordinates.items():
-        fields[i] = fields[i].partition("=")[0] + "=" + fresh
-        run.locations.add(f"{where}.form.{names[i]}")
-    return "&".join(fields) if coordinates else text
-
-
-def _replaced_form(run: Run, text: str, where: str) -> str:
-    hits, key_seen = run.scanner.find_with_keys(text)
-    if not hits and not key_seen and "%" not in text and "+" not in text:
-        return text
-    fields = text.split("&")
-    todo, overlapped = _form_fields_to_check(text, hits, key_seen=key_seen)
-    names = [_form_name(f.partition("=")[0]) for f in fields]
-    classes = _flat_classes(run.scanner.field_rules, tuple(names)) if key_seen or todo else {}
-    todo.update(i for i, name in enumerate(names) if name in classes)
-    plan = []
-    for i in sorted(todo):
-        raw_name, eq, raw_value = fields[i].partition("=")
-        cls = _checked(classes.get(names[i]), unquote_plus(raw_value))
-        if cls is None and i not in overlapped and "%" not in fields[i] and "+" not in fields[i]:
-            continue
-        plan.append((i, raw_name, eq, raw_value, cls))
-    # A value holding a JSON document is edited as one; every name, and every other
-    # value not replaced whole, in one batch (one scan per reading).
-    documents = {p[0]: d for p in plan if p[4] is None and (d := _url_document(run, p[3]))}
-    checked = run.scrub_url_values(
-        [p[1] for p in plan] + [p[3] for p in plan if p[4] is None and p[0] not in documents],
-        plus=True,
-    )
-    fresh_values = iter(checked[len(plan) :])
-    changed = False
-    for (i, raw_name, eq, raw_value, cls), fresh_name in zip(plan, checked, strict=False):
-        if i in documents:
-            fresh = documents[i]
-        elif cls is None:
-            fresh = next(fresh_values)
-        elif (value := unquote_plus(raw_value)) and not is_token(value):
-            fresh = quote_plus_lazy(run.whole(resolved(cls), value))
-        else:
-            fresh = raw_value
-        if fresh != raw_value or fresh_name != raw_name:
-            fields[i] = fresh_name + eq + fresh
-            changed = True
-            run.locations.add(f"{where}.form.{_form_name(fresh_name)}")
-    return "&".join(fields) if changed else text
-
-
-def _url_document(run: Run, raw: str) -> str | None:
-    """A percent-encoded value holding a JSON document (``q={"telefone": ...}``),
-    sanitized as one and encoded again; None when it holds none."""
-    if "%7B" not in raw and "%5B" not in raw and "%7b" not in raw and "%5b" not in raw:
-        return None
-    value = unquote_plus(raw)
-    fresh = nested_json(run, value)
-    if fresh is None:
-        return None
-    if fresh == value:
-        return raw
-    return quote_plus(fresh) if "+" in raw else quote(fresh, safe="")
-
-
-def _form_name(raw: str) -> str:
-    return unquote_plus(raw) if "%" in raw or "+" in raw else raw
-
-
-def _checked(cls: str | None, value: str) -> str | None:
-    """A class read from a name, if the value fits it (see fields.Verdict)."""
-    if type(cls) is Verdict and not value_fits(cls, value):
-        return None
-    return cls
-
-
-def _form_fields_to_check(
-    text: str, hits: list[Hit], *, key_seen: bool
-) -> tuple[set[int], set[int]]:
-    """Indexes of the fields that may change (every other one is left untouched), and
-    of those a finding overlaps.
-
-    Those are the fields with an encoded byte ("%", "+"), those a finding overlaps,
-    and, when a secret-ish key may be present, those whose name may classify.
-    """
-    ampersands = positions(text, "&")
-    overlapped: set[int] = set()
-    for hit in hits:
-        first = bisect_left(ampersands, hit.start)
-        overlapped.update(range(first, bisect_left(ampersands, hit.end - 1) + 1))
-    todo = set(overlapped)
-    for marker in "%+":
-        at = text.find(marker)
-        while at >= 0:
-            field = bisect_left(ampersands, at)
-            todo.add(field)
-            at = -1 if field == len(ampersands) else text.find(marker, ampersands[field])
-    if key_seen:
-        # classify_key reads a name as its ASCII letters and digits, so a secret name
-        # shows one of the secret-ish words once everything else is deleted ("&" kept
-        # to tell fields apart).
-        compact = text.encode("ascii", "replace").lower().translate(None, _NOT_NAME_BYTES)
-        field = counted_to = 0
-        for match in FIELD_WITH_WORD_DFA.finditer(compact):
-            field += compact.count(b"&", counted_to, match.start())
-            counted_to = match.start()
-            todo.add(field)
-    return todo, overlapped
+# -- multipart, text -------------------------------------------------------------
 
 
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
@@ -197,7 +83,7 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
                 body, tail = content[: -len(ending)], ending
                 break
         name_match = _PART_NAME.search(head)
-        cls = _checked(classes.get(name_match.group(1)), body) if name_match else None
+        cls = checked(classes.get(name_match.group(1)), body) if name_match else None
         part_type = _PART_TYPE.search(head)
         if cls is not None and body and not is_token(body):
             fresh = run.whole(resolved(cls), body)
@@ -286,6 +172,8 @@ def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str
         content = text[start:end]
         if devalue.is_payload(content):  # Nuxt 3's state: values under indexes
             document = devalue.sanitize_payload(run, content)
+        elif js_strings.is_literal(content):  # JSON.parse('{"cliente": ...}')
+            document = js_strings.sanitize_parsed(run, content)
         else:
             document = nested_json(run, content)
         if document is None:  # a JavaScript literal, or Nuxt 2's state
@@ -352,7 +240,7 @@ def sanitize_query(
     changed = False
     plain = not run.scanner.has_custom
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
-    classes = _flat_classes(run.scanner.field_rules, tuple(names))
+    classes = cached_classes(run.scanner.field_rules, tuple(names))
     coordinates = geo.coarsen_pairs(run, names, lambda i: pairs[i][1])
     for i, ((name, value), decoded_name) in enumerate(zip(pairs, names, strict=True)):
         inert = plain and decoded_name not in classes and INERT_VALUE.fullmatch(value)
@@ -362,10 +250,14 @@ def sanitize_query(
             and i not in coordinates
             and not base64_json.may_hold(value)
         ):
-            out.append((name, value))  # page=2, size=20: nothing to find, nothing to decode
+            fresh = base64_text.rewrap_value(run, value)  # base64url of text, no digit
+            if fresh != value:
+                changed = True
+                run.locations.add(f"{where}.query.{name}")
+            out.append((name, fresh))  # page=2, size=20: nothing to find, nothing to decode
             continue
-        decoded = unquote_plus(value)
-        cls = _checked(classes.get(decoded_name), decoded)
+        decoded = unquote_lenient(value)
+        cls = checked(classes.get(decoded_name), decoded)
         if i in coordinates:
             fresh = coordinates[i]  # ?lat=-23.561414 -> -23.56
         elif SURROGATE.search(value):
@@ -379,8 +271,10 @@ def sanitize_query(
         elif inert:
             fresh = value  # sort=created-at: no name, and nothing else to find
         else:
-            fresh = _url_document(run, value) or run.scrub_url_value(value, plus=True)
+            fresh = url_document(run, value) or run.scrub_url_value(value, plus=True)
             fresh = base64_json.rewrap(run, fresh)  # ?state=eyJ... (OAuth, cursors)
+            if fresh == value:  # ?state=<base64url of text>, ?SAMLRequest=<deflated XML>
+                fresh = base64_text.rewrap_value(run, value, decoded_name.lower())
         if fresh != value:
             changed = True
             run.locations.add(f"{where}.query.{name}")
@@ -483,11 +377,16 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return _cookie_pair(run, first) + sep + run.scrub(attributes)
     if lower in CHALLENGE_HEADERS:
         return sanitize_challenge(run, value)
-    cls = header_class(lower) or _checked(_header_field(run, lower), value)
+    if lower == CLIENT_CERT_HEADER:
+        return sanitize_client_cert(run, value)
+    cls = header_class(lower) or checked(_header_field(run, lower), value)
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)
     # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
-    return base64_json.rewrap(run, scrub_with_urls(run, value))
+    fresh = base64_json.rewrap(run, scrub_with_urls(run, value))
+    if fresh is value:  # X-User: base64 of "name;cpf", of XML...
+        return base64_text.rewrap_value(run, value)
+    return fresh
 
 
 # What a header's name says about its value.
@@ -509,13 +408,6 @@ def _header_kind(rules: FieldRules, name: str) -> tuple[str, int]:
 def _header_field(run: Run, lower: str) -> str | None:
     """A header named like a personal field (x-customer-name) or by the user's rules."""
     return _header_field_class(run.scanner.field_rules, lower)
-
-
-@functools.lru_cache(maxsize=2048)
-def _flat_classes(rules: FieldRules, names: tuple[str, ...]) -> dict[str, str]:
-    """Forms and query strings recur with the same names: their classes are remembered
-    (the dict is shared: read it, never change it)."""
-    return flat_classes(names, rules)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 
-from ext_proc_server.sanitize import js_literals
+from ext_proc_server.sanitize import js_literals, js_strings
 
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _JSON_TYPE = re.compile(r"\btype\s*=\s*[\"']?application/(?:[\w.-]+\+)?json\b", re.IGNORECASE)
@@ -43,8 +43,10 @@ def json_spans(text: str) -> list[tuple[int, int]]:
         if _JSON_TYPE.search(attributes):
             spans.append(script.span(2))
         elif not _TYPED.search(attributes) or _CODE_TYPE.search(attributes):
-            if "=" in script.group(2):
-                spans.extend(_assigned(text, *script.span(2)))
+            found = _assigned(text, *script.span(2)) if "=" in script.group(2) else []
+            if "JSON" in script.group(2):  # JSON.parse('{"cliente": ...}')
+                found = _apart([*found, *js_strings.parsed_spans(text, *script.span(2))])
+            spans.extend(found)
         elif _is_json(script.group(2)):  # Magento's text/x-magento-init, other islands
             spans.append(script.span(2))
     return spans
@@ -72,6 +74,15 @@ def _assigned(text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans.append((start + literal, start + literal_end))
         at = literal_end
     return spans
+
+
+def _apart(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """In order, each that does not overlap the one kept before it."""
+    out: list[tuple[int, int]] = []
+    for span in sorted(spans):
+        if not out or span[0] >= out[-1][1]:
+            out.append(span)
+    return out
 
 
 def _is_json(content: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ext_proc_server.sanitize import fields, geo
+from ext_proc_server.sanitize import base64_codec, fields, geo, text_pairs
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
@@ -430,7 +430,7 @@ class _JsonEditor:
         if cls is not None:
             if not value or is_token(value):
                 return
-            fresh = quoted_json(self.run.whole(fields.resolved(cls), value))
+            fresh = quoted_json(_whole(self.run, fields.resolved(cls), value))
         elif k in self.alone:
             fresh = _scrub_json_string(self.run, token)
         else:
@@ -493,6 +493,20 @@ class _JsonEditor:
         self.run.locations.add(f"{self.where}.json:{json_pointer(path)}")
 
 
+_BASE64_MIN_CHARS = 8  # "QW5hIExp": six bytes of text
+
+
+def _whole(run: Run, cls: str, value: str) -> str:
+    """A value its key names, replaced whole; one written in base64 (a Kubernetes
+    Secret's ``data``: ``"nome": "TWFyaWEgU291emE="``) replaced decoded and written
+    back in base64, so the document still decodes."""
+    if " " not in value and (value.endswith("=") or len(value) % 4 == 0):
+        found = base64_codec.read_text(value, min_chars=_BASE64_MIN_CHARS)
+        if found is not None and not is_token(found[0]):
+            return base64_codec.write(run.whole(cls, found[0]).encode("utf-8"), found[1])
+    return run.whole(cls, value)
+
+
 def json_pointer(path: list[str | int]) -> str:
     if not path:
         return ""
@@ -507,8 +521,27 @@ def _scrub_json_string(run: Run, token: str) -> str:
     escaped = "\\" in token
     value = json.loads(token) if escaped else token[1:-1]
     fresh = nested_json(run, value) if escaped else None  # a document's quotes are escaped
+    if fresh is None and escaped and value[:1] == '"' and value[-1:] == '"' and len(value) > 1:
+        fresh = _double_encoded(run, value)  # "\"{\\\"cpf\\\": ...}\"": JSON in JSON in JSON
     if fresh is None:
+        if escaped and text_pairs.may_hold(value):  # {"message": "… value {\"nome\": …}"}
+            hits = text_pairs.pair_hits(run, value)
+            if hits:
+                value_before, value = value, run.apply(value, hits)
+                fresh = scrub_with_urls(run, value)
+                return quoted_json(fresh) if fresh != value_before else token
         fresh = sanitize_graphql(run, value) if is_graphql(value) else scrub_with_urls(run, value)
     if fresh == value:
         return token
     return quoted_json(fresh)
+
+
+def _double_encoded(run: Run, value: str) -> str | None:
+    """A string whose value is itself a JSON string (an encoder run twice), read as
+    that string is; None when it is not one."""
+    try:
+        json.loads(value)
+    except ValueError:
+        return None
+    fresh = _scrub_json_string(run, value)
+    return None if fresh == value else fresh

@@ -21,7 +21,7 @@ from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run, is_token
-from ext_proc_server.sanitize.urls import url_field_hits, with_url_fields
+from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
 
 LINE_TYPES = frozenset(
     {
@@ -124,6 +124,12 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     """The text with every detector's findings and its named values replaced; None
     when no line names a value."""
     person_record = _person_record(text)
+    if person_record and ("\n " in text or "\n\t" in text) and _FOLD.search(text):
+        unfolded = _FOLD.sub("", text)
+        fresh = sanitize_key_lines(run, unfolded)
+        if fresh is None:  # no line names a value: read as text, but still unfolded
+            fresh = scrub_with_urls(run, unfolded)
+        return _refolded(text, fresh)
     given = text
     if person_record and "::" in text:
         text = _encoded_values(run, text)
@@ -158,6 +164,49 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     found_hits = resolve([*run.scanner.find(text), *hits])
     in_urls = url_field_hits(run, text)  # "url: https://...?cpf=...&nome=..."
     return run.scrub(text, with_url_fields(found_hits, in_urls) if in_urls else found_hits)
+
+
+# A folded line (vCard, iCalendar, LDIF): a line break then one space or tab continues
+# the line before, anywhere, even inside a word or a UTF-8 character's bytes' place.
+_FOLD = re.compile(r"\r?\n[ \t]")
+_LINE_ENDS = re.compile(r"(?<=\n)")
+_FOLD_OCTETS = 75  # RFC 6350 3.2, RFC 5545 3.1: lines of at most 75 octets
+
+
+def _refolded(text: str, fresh: str) -> str:
+    """``fresh`` (``text`` unfolded, then sanitized) folded again: each line as it was
+    when nothing in it changed, else folded anew at 75 octets."""
+    groups: list[str] = []
+    for line in _LINE_ENDS.split(text):
+        if groups and line[:1] in (" ", "\t"):
+            groups[-1] += line
+        else:
+            groups.append(line)
+    lines = _LINE_ENDS.split(fresh)
+    if len(lines) != len(groups):
+        return fresh  # unfolded is as valid: only longer lines
+    brk = "\r\n" if "\r\n" in text else "\n"
+    out = []
+    for group, line in zip(groups, lines, strict=True):
+        out.append(group if _FOLD.sub("", group) == line else _fold(line, brk))
+    return "".join(out)
+
+
+def _fold(line: str, brk: str) -> str:
+    content = line.rstrip("\r\n")
+    ending = line[len(content) :]
+    pieces = []
+    piece: list[str] = []
+    octets = 0
+    for char in content:
+        size = len(char.encode("utf-8"))
+        if octets + size > _FOLD_OCTETS:
+            pieces.append("".join(piece))
+            piece, octets = [" "], 1
+        piece.append(char)
+        octets += size
+    pieces.append("".join(piece))
+    return brk.join(pieces) + ending if len(pieces) > 1 else line
 
 
 def _encoded_values(run: Run, text: str) -> str:
@@ -226,8 +275,11 @@ def _fields(text: str) -> list[_Field]:
     stack: list[tuple[int, str]] = []  # YAML: (indent, key) of each open mapping
     section: tuple[str, ...] = ()
     line_start = 0
+    block = -1  # the indent of the key before, when its value is a block scalar ("|")
     for m in _LINE.finditer(text):
         between = text[line_start : m.start()]
+        if "-" in between:  # a YAML list's items: "nomes:" then "  - Maria Souza"
+            out.extend(_items(text, (line_start, m.start()), section, stack, block))
         line_start = m.end()
         for line in between.splitlines():
             sectioned = _SECTION.fullmatch(line)
@@ -242,13 +294,66 @@ def _fields(text: str) -> list[_Field]:
         path = (*section, *(k for _, k in stack), *dotted)
         raw = m.group("value")
         start, end = _value_span(raw, m.start("value"))
-        if start == end or raw.strip() in _YAML_BLOCK:
+        block = indent if raw.strip() in _YAML_BLOCK else -1
+        if start == end or block >= 0:
             if m.group("sep") == ":" and not raw.strip():
                 stack.append((indent, key))  # a mapping opens
             continue
         if m.group("sep") == "::":  # LDIF's base64: read decoded before (_encoded_values)
             continue
+        if text[start] == "[" and text[end - 1] == "]":  # YAML's flow list: [Ana, Rui]
+            out.extend(_flow_items(text, start, end, path))
+            continue
         out.append(_Field(start, end, path))
+    if "-" in text[line_start:]:
+        out.extend(_items(text, (line_start, len(text)), section, stack, block))
+    return out
+
+
+_FLOW_ITEM = re.compile(r"[^,\[\]{}\"']+")
+_FLOW_PLAIN = re.compile(r"[^\[\]{}\"'\r\n]*")
+
+
+def _flow_items(text: str, start: int, end: int, path: tuple[str, ...]) -> list[_Field]:
+    """A flow list's plain items (``[Maria Souza, Ana Lima]``), each read as the
+    field its key names; a list holding quotes, mappings or lists is read as text."""
+    if not _FLOW_PLAIN.fullmatch(text, start + 1, end - 1):
+        return []
+    out = []
+    for m in _FLOW_ITEM.finditer(text, start + 1, end - 1):
+        item_start, item_end = _value_span(m.group(), m.start())
+        if item_start < item_end:
+            out.append(_Field(item_start, item_end, path))
+    return out
+
+
+# A YAML block sequence's item holding a scalar (``- Maria Souza``, ``- "Ana"``).
+_ITEM = re.compile(r"^(?P<indent>[ \t]*)-[ \t]+(?P<value>[^\r\n]*)", re.MULTILINE)
+
+
+def _items(
+    text: str,
+    span: tuple[int, int],
+    section: tuple[str, ...],
+    stack: list[tuple[int, str]],
+    block: int,
+) -> list[_Field]:
+    """The scalar items of YAML lists in ``span`` of the text, each read as the
+    field its list's key names (as a JSON array's strings are); the list's key is the
+    innermost open mapping at the item's indent or less (``nomes:`` then ``- …`` at
+    the same indent is YAML too). Lines of a block scalar (indented past ``block``,
+    when it is not -1) are text, not items."""
+    out = []
+    for m in _ITEM.finditer(text, *span):
+        indent = len(m.group("indent"))
+        if 0 <= block < indent:
+            continue
+        owners = [key for level, key in stack if level <= indent]
+        if not owners:
+            continue
+        item_start, item_end = _value_span(m.group("value"), m.start("value"))
+        if item_start < item_end:
+            out.append(_Field(item_start, item_end, (*section, *owners)))
     return out
 
 

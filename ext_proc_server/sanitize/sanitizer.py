@@ -29,6 +29,7 @@ from ext_proc_server.sanitize import (
     charsets,
     delimited,
     formats,
+    forms,
     graphql,
     jcard,
     json_body,
@@ -261,13 +262,13 @@ class Sanitizer:
             fresh = json_body.sanitize_json(run, text, body_where)
             if fresh is None and "\n" in text:
                 fresh = json_body.sanitize_json_lines(run, text, body_where)
-            if fresh is not None and content_type in jcard.JCARD_TYPES:  # RDAP's vcardArray
+            if fresh is not None and jcard.may_hold(content_type, text):  # RDAP's vcardArray
                 carded = jcard.sanitize_jcard(run, fresh)
                 if carded is not fresh:
                     run.locations.add(body_where)
                 fresh = carded
         elif content_type == "application/x-www-form-urlencoded":
-            fresh = formats.sanitize_form(run, text, body_where)
+            fresh = forms.sanitize_form(run, text, body_where)
         elif content_type.startswith("multipart/"):
             fresh = formats.sanitize_multipart(run, text, content_type_header, body_where)
         elif content_type in delimited.DELIMITED_TYPES or (

@@ -87,6 +87,10 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
         label = labels.read(index, element)
         if element.content is not None:
             name = label or element.name
+            if name == "AttributeValue" and element.parent >= 0:  # SAML: the Attribute's
+                named = _saml_attribute(text, elements[element.parent])
+                if named is not None:
+                    name, parent_place = named, _SUBJECT
             cls = (
                 fields.field_verdict(rules, parent_place, name, parents)
                 if has_rules
@@ -123,6 +127,41 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                 if cls is not None:
                     _add(hits, text, *span, cls)
     return hits
+
+
+# A SAML assertion is about its subject, a person: its attributes are that person's.
+_SUBJECT = fields.object_place(fields.ROOT, "contato", frozenset())
+# Attribute names written as LDAP's OIDs (SAML's "urn:oid:" name format, as Shibboleth,
+# gov.br and most identity providers send them), and LDAP's short names, as the
+# fields they are.
+_SAML_NAMES = {
+    "2.5.4.3": "nomeCompleto", "cn": "nomeCompleto", "2.5.4.4": "sobrenome",
+    "sn": "sobrenome", "2.5.4.42": "givenName", "2.16.840.1.113730.3.1.241": "displayName",
+    "2.5.4.20": "telefone", "telephonenumber": "telefone", "0.9.2342.19200300.100.1.41": "celular",
+    "2.5.4.9": "street", "2.5.4.16": "endereco", "postaladdress": "endereco",
+    "2.5.4.17": "postalCode", "0.9.2342.19200300.100.1.3": "email",
+}  # fmt: skip
+
+
+def _saml_attribute(text: str, attribute: _Element) -> str | None:
+    """The field a SAML ``<Attribute Name="..." FriendlyName="...">`` names: its
+    friendly name, else its name's last part (``urn:oid:2.5.4.42``, a claim URI's
+    ``.../claims/givenname``)."""
+    if attribute.name != "Attribute":
+        return None
+    names = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _ATTRIBUTE.finditer(text, *attribute.attributes)
+    }
+    raw = names.get("friendlyname") or names.get("name")
+    if not raw:
+        return None
+    last = raw.rstrip("/").rpartition("/")[2]
+    if last.startswith("urn:oid:"):
+        last = last[8:]
+    elif last.startswith("urn:"):
+        last = last.rpartition(":")[2]
+    return _SAML_NAMES.get(last.lower(), last)
 
 
 _LABEL_MAX_CHARS = 40

@@ -3,13 +3,19 @@ real Redis: a gateway's user-info header, an OAuth ``state``, a Pub/Sub push bod
 form field and a gRPC message's string field. Nothing of the person may reach Redis,
 whether written as it was, in the base64 it came in, or in the base64 of the body
 around it; the HTTP stubs must still carry the tokens, decoding to sanitized JSON.
+Base64 of text too: XML in a custom header, an OAuth ``state`` of text, SAML's
+deflated ``SAMLRequest`` and posted ``SAMLResponse``, read in every base64 run the
+sinks hold once decoded.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
 import urllib.parse
+import zlib
 from collections.abc import Iterator
 from concurrent import futures
 
@@ -26,6 +32,7 @@ from tests.support.ext_proc_rig import (
     wait_until,
 )
 from tests.support.redis_dump import dump_redis
+from tests.unit.sanitize.personal_formats import leaked, person, saml_assertion
 
 pytestmark = pytest.mark.integration
 
@@ -160,3 +167,92 @@ def test_grpc_string_field_holding_base64_json_gets_no_stub(
     assert ext.captured() == []
     leaks = _leaks(dump_redis(redis_server.url))
     assert leaks == [], leaks
+
+
+def _deflated(text: str) -> bytes:
+    packer = zlib.compressobj(wbits=-15)
+    return packer.compress(text.encode()) + packer.flush()
+
+
+_RUN = re.compile(r"[A-Za-z0-9+/_%-]{24,}={0,2}")
+
+
+def _decoded_runs(text: str) -> list[str]:
+    """Every run of base64 (or base64url, percent-escaped or not) in ``text`` that
+    decodes to text, or to deflated text: what a sink would hand anyone who decodes it."""
+    out = []
+    for m in _RUN.finditer(text):
+        token = urllib.parse.unquote(m.group()).rstrip("=")
+        url = "-" in token or "_" in token
+        try:
+            data = (base64.urlsafe_b64decode if url else base64.b64decode)(
+                token + "=" * (-len(token) % 4)
+            )
+        except (binascii.Error, ValueError):
+            continue
+        for reading in (data, None):
+            if reading is None:
+                try:
+                    reading = zlib.decompress(data, -15)
+                except zlib.error:
+                    continue
+            try:
+                out.append(reading.decode("utf-8"))
+                break
+            except UnicodeDecodeError:
+                continue
+    return out
+
+
+def test_base64_text_in_headers_queries_and_forms_reaches_redis_sanitized(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    envoy = envoy_for(
+        envoy_factory, make_config(collector), upstream_port=upstream.port,
+        ext_proc_port=ext.grpc_port,
+    )  # fmt: skip
+    fake = Faker("pt_BR")
+    fake.seed_instance(5122)
+    p = person(fake)
+    context = (f"<cliente><nome>{p.name}</nome><cpf>{p.cpf}</cpf><email>{p.email}</email>"
+               f"<celular>{p.phone}</celular></cliente>")  # fmt: skip
+    tokens = {
+        "header": base64.b64encode(context.encode()).decode(),
+        "state": base64.urlsafe_b64encode(f"return_to=/conta;cpf={p.cpf};email={p.email}".encode())
+        .decode()
+        .rstrip("="),
+        "redirect": urllib.parse.quote(
+            base64.b64encode(_deflated(saml_assertion(p))).decode(), safe=""
+        ),
+        "post": urllib.parse.quote(base64.b64encode(saml_assertion(p).encode()).decode(), safe=""),
+    }
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = [
+            client.get("/echo/perfil", headers={"X-User-Context": tokens["header"]}),
+            client.get("/echo/callback", params={"state": tokens["state"], "code": "4/P7q7W9"}),
+            client.get(f"/echo/sso?SAMLRequest={tokens['redirect']}&RelayState=pedidos"),
+            client.post(
+                "/echo/acs",
+                content=f"SAMLResponse={tokens['post']}&RelayState=%2Fconta",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+        ]
+    assert [r.status_code for r in sent] == [200] * 4
+    wait_until(lambda: len(ext.captured()) >= 4, what="four stubs", explain=lambda: counters(ext))
+    # Not vacuous: the posted assertion is in its stub, still base64 of the document.
+    bodies = {stub["request"]["urlPath"]: stub["response"]["body"] for stub in ext.captured()
+              if "body" in stub["response"]}  # fmt: skip
+    posted = urllib.parse.unquote(bodies["/echo/acs"].partition("SAMLResponse=")[2].split("&")[0])
+    assertion = base64.b64decode(posted, validate=True).decode()
+    assert "<saml:NameID" in assertion and "SANITIZED_EMAIL</saml:NameID>" in assertion
+    planted = [p.name, p.first, p.last, p.cpf, p.email, p.phone, p.birth, *tokens.values()]
+    sinks = {"stubs": json.dumps(ext.captured(), ensure_ascii=False)}
+    sinks.update(dump_redis(redis_server.url))
+    sinks["ext-proc log"] = ext.process.log_text()
+    sinks.update({f"decoded in {sink}": "\n".join(_decoded_runs(text))
+                  for sink, text in list(sinks.items())})  # fmt: skip
+    assert "SANITIZED_DOCUMENT" in sinks["decoded in stubs"]
+    leaks = {sink: found for sink, text in sinks.items() if (found := leaked(text, planted))}
+    assert leaks == {}, leaks

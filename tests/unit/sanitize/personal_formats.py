@@ -1,9 +1,11 @@
 """A person from Faker's pt_BR providers, written in the formats real services send:
 vCard, iCalendar, LDIF, YAML, TOML, ``.properties``, a Kubernetes Secret, base64 text
 (in JSON, wrapped in MIME lines, after a byte order mark), HTML cells holding markup,
-JavaScript literals and Nuxt's state. Each builder returns (content type, body) and
-the values it plants; ``leaked`` finds any of them (also as bare digits and folded)
-in a text."""
+JavaScript literals and Nuxt's state; YAML lists, folded vCard lines, ``JSON.parse``
+state, RDAP as plain JSON, a Secret's person-named values, a SAML assertion posted in
+a form, a GraphQL error echoing its variables, JSON encoded twice. Each builder
+returns (content type, body) and the values it plants; ``leaked`` finds any of them
+(also as bare digits and folded) in a text."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from faker import Faker
 
@@ -365,6 +368,123 @@ def ldif_base64(p: Person) -> tuple[str, str, list[str]]:
     return "text/plain", body, [name, p.last + "ç", p.cpf, _b64(name), _b64(p.last + "ç")]
 
 
+def yaml_lists(p: Person) -> tuple[str, str, list[str]]:
+    """Names as a YAML list's items, in block and in flow style."""
+    other = f"{p.first} {p.last}"
+    body = (
+        f"pedido: 4815\nclientes:\n  - {p.name}\n  - {other}\nresponsaveis:\n- {p.name}\n"
+        f"nomes: [{p.name}, {other}]\ntags:\n  - atacado\n  - frete gratis\n"
+    )
+    return "application/yaml", body, [p.name, other]
+
+
+def fold_at(line: str, cut: int) -> str:
+    """A vCard content line folded once after ``cut`` characters (RFC 6350 3.2)."""
+    return line[:cut] + "\r\n " + line[cut:]
+
+
+def vcard_folded(p: Person) -> tuple[str, str, list[str]]:
+    """Lines folded inside their values, as writers fold at 75 octets wherever that falls."""
+    name = f"FN:{p.name}"
+    note = f"NOTE:Cliente desde 2020. CPF {p.cpf}\\, e-mail {p.email}."
+    body = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\n"
+        f"{fold_at(name, 3 + len(p.name) // 2)}\r\n"
+        f"{fold_at(f'N:{p.last};{p.first};;;', 2 + len(p.last) // 2)}\r\n"
+        f"{fold_at(f'EMAIL;TYPE=home:{p.email}', 16 + len(p.email) // 2)}\r\n"
+        f"{fold_at(note, note.index(p.cpf) + 6)}\r\n"
+        f"{fold_at(f'TEL;TYPE=cell:{p.phone}', 18)}\r\nORG:Loja Exemplo\r\nEND:VCARD\r\n"
+    )
+    return "text/vcard", body, [p.name, p.first, p.last, p.email, p.cpf, p.phone]
+
+
+def json_parse_state(p: Person) -> tuple[str, str, list[str]]:
+    """State handed to ``JSON.parse`` as a single-quoted string (Apollo's, Vue's SSR)."""
+    state = {"cliente": {"nome": p.name, "cpf": p.cpf, "nascimento": p.birth,
+                         "celular": p.phone}, "plano": {"nome": "Ouro"}}  # fmt: skip
+    literal = json.dumps(state, ensure_ascii=False).replace("\\", "\\\\").replace("'", "\\'")
+    body = (
+        "<html><head><script>window.__APOLLO_STATE__ = JSON.parse("
+        f"'{literal}');</script></head><body></body></html>"
+    )
+    return "text/html; charset=utf-8", body, [p.name, p.cpf, p.birth, p.phone]
+
+
+def rdap_plain_json(p: Person) -> tuple[str, str, list[str]]:
+    """An RDAP entity served as application/json, as many registries serve it."""
+    _, body, planted = rdap_entity(p)
+    return "application/json", body, planted
+
+
+def k8s_secret_person(p: Person) -> tuple[str, str, list[str]]:
+    """A Secret whose data keys name a person's fields."""
+    data = {"nome": _b64(p.name), "cpf": _b64(p.cpf), "dataNascimento": _b64(p.birth),
+            "email": _b64(p.email)}  # fmt: skip
+    document = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                "metadata": {"name": "titular-4815"}, "data": data}  # fmt: skip
+    return "application/json", json.dumps(document), [p.name, p.cpf, p.birth, p.email,
+                                                      *data.values()]  # fmt: skip
+
+
+def saml_assertion(p: Person) -> str:
+    """A SAML 2.0 response naming its subject: attributes by OID (with a friendly name
+    or not), by a claim URI, by a plain name."""
+    attributes = [
+        ('Name="urn:oid:2.5.4.42" FriendlyName="givenName"', p.first),
+        ('Name="urn:oid:2.5.4.4"', p.last),
+        ('Name="http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"', p.name),
+        ('Name="urn:oid:2.16.840.1.113730.3.1.241"', p.name),
+        ('Name="cpf"', p.cpf),
+        ('Name="urn:oid:2.5.4.20" FriendlyName="telephoneNumber"', p.phone),
+        ('Name="data_nascimento"', p.birth),
+    ]
+    statements = "".join(
+        f"<saml:Attribute {names}><saml:AttributeValue>{value}</saml:AttributeValue>"
+        "</saml:Attribute>"
+        for names, value in attributes
+    )
+    return (
+        '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_8e8dc5f6" Version="2.0">'
+        "<saml:Issuer>https://idp.loja.example</saml:Issuer><saml:Assertion><saml:Subject>"
+        '<saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">'
+        f"{p.email}</saml:NameID></saml:Subject><saml:AttributeStatement>{statements}"
+        "</saml:AttributeStatement></saml:Assertion></samlp:Response>"
+    )
+
+
+def saml_post(p: Person) -> tuple[str, str, list[str]]:
+    """SAML's HTTP-POST binding: the response in base64 in a form field."""
+    token = quote(_b64(saml_assertion(p)), safe="")
+    body = f"SAMLResponse={token}&RelayState=%2Fconta%2Fpedidos"
+    return "application/x-www-form-urlencoded", body, [token]
+
+
+def graphql_error(p: Person) -> tuple[str, str, list[str]]:
+    """graphql-js refusing a variable: the message echoes the value it got."""
+    message = (
+        f'Variable "$input" got invalid value {{ nome: "{p.name}", cpf: "{p.cpf}", '
+        f'celular: "{p.phone}" }}; Field "email" of required type "String!" was not provided.'
+    )
+    document = {"errors": [{"message": message, "locations": [{"line": 1, "column": 16}],
+                            "extensions": {"code": "BAD_USER_INPUT"}}], "data": None}  # fmt: skip
+    return "application/json", json.dumps(document, ensure_ascii=False), [p.name, p.cpf, p.phone]
+
+
+def double_encoded(p: Person) -> tuple[str, str, list[str]]:
+    """A JSON document in a string encoded twice (an encoder run on its own output)."""
+    inner = json.dumps({"cliente": {"nome": p.name, "cpf": p.cpf, "nascimento": p.birth}},
+                       ensure_ascii=False)  # fmt: skip
+    document = {"evento": "cadastro", "payload": json.dumps(inner, ensure_ascii=False)}
+    return "application/json", json.dumps(document, ensure_ascii=False), [p.name, p.cpf, p.birth]
+
+
+def json_name_lists(p: Person) -> tuple[str, str, list[str]]:
+    other = f"{p.first} {p.last}"
+    document = {"pedido": 4815, "nomes": [p.name, other], "responsaveis": [p.name]}
+    return "application/json", json.dumps(document, ensure_ascii=False), [p.name, other]
+
+
 BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "vcard": vcard,
     "icalendar": icalendar,
@@ -391,4 +511,13 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "rdap_entity": rdap_entity,
     "nuxt3_payload": nuxt3_payload,
     "ldif_base64": ldif_base64,
+    "yaml_lists": yaml_lists,
+    "vcard_folded": vcard_folded,
+    "json_parse_state": json_parse_state,
+    "rdap_plain_json": rdap_plain_json,
+    "k8s_secret_person": k8s_secret_person,
+    "saml_post": saml_post,
+    "graphql_error": graphql_error,
+    "double_encoded": double_encoded,
+    "json_name_lists": json_name_lists,
 }

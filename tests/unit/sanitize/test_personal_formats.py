@@ -221,3 +221,117 @@ def test_key_lines_keep_reading_urls_and_plain_text() -> None:
     assert text == "# exportado\ncliente.nome=SANITIZED_NAME\ncliente.plano=Ouro\n"
     prose = "Obrigado pela compra!\nSeu pedido 4815 chega amanhã.\n"
     assert _sanitized(SANITIZER, "text/plain", prose)[1] == prose
+
+
+def test_secret_values_under_a_persons_keys_stay_base64() -> None:
+    """A Secret whose keys name a person's fields: each value replaced as what it
+    decodes to and written back in base64 (before: "SANITIZED_NAME", which no
+    consumer of the Secret could decode)."""
+    _, text = _one("k8s_secret_person")
+    data = json.loads(text)["data"]
+    decoded = {key: base64.b64decode(value, validate=True).decode() for key, value in data.items()}
+    assert decoded == {"nome": "SANITIZED_NAME", "cpf": "SANITIZED_DOCUMENT",
+                       "dataNascimento": "SANITIZED_DATE", "email": "SANITIZED_EMAIL"}  # fmt: skip
+
+
+def _unfolded(text: str) -> str:
+    return re.sub(r"\r\n[ \t]", "", text)
+
+
+def test_folded_lines_are_read_unfolded_and_folded_again() -> None:
+    fake = Faker("pt_BR")
+    fake.seed_instance(62)
+    for _ in range(PEOPLE_PER_FORMAT):
+        p = person(fake)
+        content_type, body, planted = BUILDERS["vcard_folded"](p)
+        text = _sanitized(SANITIZER, content_type, body)[1]
+        assert leaked(_unfolded(text), planted) == [], text
+        lines = _unfolded(text).split("\r\n")
+        assert "FN:SANITIZED_NAME" in lines and "N:SANITIZED_NAME" in lines
+        assert "EMAIL;TYPE=home:SANITIZED_EMAIL" in lines
+        assert "TEL;TYPE=cell:SANITIZED_PHONE" in lines
+        assert "NOTE:Cliente desde 2020. CPF SANITIZED_DOCUMENT\\, e-mail SANITIZED_EMAIL." in lines
+        assert text.endswith("\r\nORG:Loja Exemplo\r\nEND:VCARD\r\n")
+        assert max(len(line.encode()) for line in text.split("\r\n")) <= 75
+
+
+def test_a_long_changed_line_is_folded_at_75_octets() -> None:
+    note = "NOTE:" + "Observação longa do atendimento, " * 3 + "CPF 529.982.247-25 no cadastro."
+    cut = note.index("529") + 5  # the fold splits the CPF
+    body = f"BEGIN:VCARD\r\nVERSION:4.0\r\n{note[:cut]}\r\n {note[cut:]}\r\nEND:VCARD\r\n"
+    text = _sanitized(SANITIZER, "text/vcard", body)[1]
+    assert _unfolded(text) == _unfolded(body).replace("529.982.247-25", "SANITIZED_DOCUMENT")
+    octets = [len(line.encode()) for line in text.split("\r\n")]
+    assert octets[2] in (74, 75) and max(octets) <= 75  # never inside a character's bytes
+
+
+def test_lists_stay_lists() -> None:
+    _, text = _one("yaml_lists")
+    document = yaml.safe_load(text)
+    assert document["clientes"] == ["SANITIZED_NAME"] * 2
+    assert document["responsaveis"] == ["SANITIZED_NAME"]
+    assert document["nomes"] == ["SANITIZED_NAME"] * 2
+    assert document["tags"] == ["atacado", "frete gratis"] and document["pedido"] == 4815
+    _, text = _one("json_name_lists")
+    assert json.loads(text)["nomes"] == ["SANITIZED_NAME"] * 2
+
+
+def test_yaml_block_text_is_no_list() -> None:
+    """Lines of a block scalar that start with "- " are text, not a list's items."""
+    body = (
+        "cliente:\n  observacao: |\n    - Entregar na portaria\n    - Ligar antes\n  plano: Ouro\n"
+    )
+    assert _sanitized(SANITIZER, "application/yaml", body)[1] == body
+
+
+def test_json_parse_state_is_still_a_string_of_json() -> None:
+    _, text = _one("json_parse_state")
+    literal = text.split("JSON.parse('")[1].split("');</script>")[0]
+    state = json.loads(re.sub(r"\\(.)", r"\1", literal))
+    assert state == {"cliente": {"nome": "SANITIZED_NAME", "cpf": "SANITIZED_DOCUMENT",
+                                 "nascimento": "SANITIZED_DATE", "celular": "SANITIZED_PHONE"},
+                     "plano": {"nome": "Ouro"}}  # fmt: skip
+
+
+def test_saml_response_is_still_base64_of_the_assertion() -> None:
+    import xml.etree.ElementTree as ET
+    from urllib.parse import parse_qs
+
+    _, text = _one("saml_post")
+    form = parse_qs(text)
+    assert form["RelayState"] == ["/conta/pedidos"]
+    root = ET.fromstring(base64.b64decode(form["SAMLResponse"][0], validate=True))
+    ns = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion"}
+    assert root.find("saml:Issuer", ns).text == "https://idp.loja.example"
+    assert root.find(".//saml:NameID", ns).text == "SANITIZED_EMAIL"
+    values = [v.text for v in root.iterfind(".//saml:AttributeValue", ns)]
+    assert values == ["SANITIZED_NAME"] * 4 + ["SANITIZED_DOCUMENT", "SANITIZED_PHONE",
+                                               "SANITIZED_DATE"]  # fmt: skip
+
+
+def test_echoed_variables_and_twice_encoded_json() -> None:
+    _, text = _one("graphql_error")
+    message = json.loads(text)["errors"][0]["message"]
+    assert message == (
+        'Variable "$input" got invalid value { nome: "SANITIZED_NAME", cpf: "SANITIZED_DOCUMENT", '
+        'celular: "SANITIZED_PHONE" }; Field "email" of required type "String!" was not provided.'
+    )
+    _, text = _one("double_encoded")
+    inner = json.loads(json.loads(json.loads(text)["payload"]))
+    assert inner == {"cliente": {"nome": "SANITIZED_NAME", "cpf": "SANITIZED_DOCUMENT",
+                                 "nascimento": "SANITIZED_DATE"}}  # fmt: skip
+
+
+def test_json_parse_literal_keeps_its_quote_and_stays_inside_its_script() -> None:
+    """Double quotes, JavaScript's own escapes (a surrogate pair, "\\/"), and a value
+    holding "</script>": the literal is written back so it still closes where it did."""
+    state = '{\\"cliente\\": {\\"nome\\": \\"Maria Souza\\", \\"cpf\\": \\"529.982.247-25\\", '
+    state += '\\"obs\\": \\"\\ud83d\\ude00 <\\/script><b>\\"}}'
+    page = f'<html><script>window.s = JSON.parse("{state}");</script><p>fim</p></html>'
+    text = _sanitized(SANITIZER, "text/html", page)[1]
+    script = text.split("<script>")[1].split("</script>")[0]
+    literal = script.split("JSON.parse(")[1].rsplit(");", 1)[0]
+    assert literal[0] == literal[-1] == '"' and text.endswith("</script><p>fim</p></html>")
+    document = json.loads(json.loads(literal.replace("<\\/", "</")))
+    assert document == {"cliente": {"nome": "SANITIZED_NAME", "cpf": "SANITIZED_DOCUMENT",
+                                    "obs": "\U0001f600 </script><b>"}}  # fmt: skip

@@ -33,6 +33,12 @@ from ext_proc_server.capture.body_limits import (
 )
 from ext_proc_server.capture.exchange_ids import next_exchange_id
 from ext_proc_server.capture.filters import CaptureFilter
+from ext_proc_server.capture.header_fields import (
+    REQUEST_FIELDS,
+    RESPONSE_FIELDS,
+    decoded_pairs,
+    wanted_fields,
+)
 from ext_proc_server.capture.phases import (
     ENVOY_LOCAL_REPLY,
     GRPC_BODY,
@@ -44,7 +50,6 @@ from ext_proc_server.capture.phases import (
 )
 from ext_proc_server.capture.protos import (
     HeaderMap,
-    HeaderValue,
     HttpBody,
     ProcessingRequest,
     header_pairs,
@@ -62,7 +67,7 @@ from ext_proc_server.core.names import (
     META_NAMESPACE,
     META_WORKLOAD,
 )
-from ext_proc_server.mapping.faithful import UNDECODABLE_HEADER
+from ext_proc_server.mapping.chosen_by import CREDENTIAL_HEADER, PREFER_HEADER
 from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
 # Headers describing the wire encoding; they no longer apply to a decoded body.
@@ -119,85 +124,6 @@ def stream_meta(
     return StreamMeta(
         namespace=namespace, workload=workload, body_limit_bytes=limit, body_limits=rules
     )
-
-
-# Header values the assembler reads itself (a repeat reads no other; of Vary, the first line).
-_REQUEST_FIELDS = frozenset(
-    {
-        ":method",
-        ":path",
-        ":authority",
-        ":scheme",
-        "host",
-        "upgrade",
-        "content-length",
-        "transfer-encoding",
-        "content-encoding",
-        "content-type",
-        "x-request-id",
-    }
-)
-_RESPONSE_FIELDS = frozenset(
-    {":status", "content-length", "transfer-encoding", "content-encoding", "content-type", "vary"}
-) | {"access-control-allow-origin"}  # a CORS answer's (varied_of)
-
-
-def _fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | None:
-    """The first value of each ``wanted`` header (lower-cased names), in one pass that
-    decodes no other value (the other headers are read only for a new exchange:
-    :func:`_pairs`). None when a pseudo-header is not UTF-8 (another one is left out)."""
-    found: dict[str, str] = {}
-    for header in header_map.headers:
-        name = header.key
-        # Envoy sends lower-case names: a wanted one needs no case test.
-        if name not in wanted and (name.islower() or (name := name.lower()) not in wanted):
-            continue
-        if name not in found:
-            raw = header.raw_value  # the _decoded steps, inline: most headers are wanted
-            if raw and raw.isascii():
-                found[name] = raw.decode("ascii")
-                continue
-            value = _decoded(header)
-            if value is not None:
-                found[name] = value
-            elif name[:1] == ":":
-                return None
-    return found
-
-
-def _pairs(header_map: HeaderMap) -> Pairs:
-    """The headers without pseudo-headers, lower-cased names; one whose value is not UTF-8
-    left out, none of its bytes kept, the pairs then led by ``UNDECODABLE_HEADER``."""
-    pairs: list[tuple[str, str]] = []
-    for header in header_map.headers:
-        name = header.key
-        if name[:1] == ":":
-            continue
-        raw = header.raw_value  # the _decoded steps, inline: one call less per header
-        if raw and raw.isascii():
-            value: str | None = raw.decode("ascii")
-        else:
-            value = _decoded(header)
-            if value is None:
-                if pairs[:1] != [UNDECODABLE_HEADER]:
-                    pairs.insert(0, UNDECODABLE_HEADER)
-                continue
-        pairs.append((name if name.islower() else name.lower(), value))
-    return tuple(pairs)
-
-
-def _decoded(header: HeaderValue) -> str | None:
-    """A header's value; Envoy sends it in raw_value (bytes) since 1.27. None when it is
-    not UTF-8."""
-    raw = header.raw_value
-    if not raw:
-        return header.value
-    if raw.isascii():
-        return raw.decode("ascii")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def query_pairs(query_string: str) -> Pairs:
@@ -304,7 +230,7 @@ class StreamAssembler:
         http_headers = message.request_headers
         self._request_map = header_map = http_headers.headers
         self.started = True
-        fields = _fields(header_map, _REQUEST_FIELDS)
+        fields = wanted_fields(header_map, REQUEST_FIELDS)
         self.captured_at_s = time.time()
         if fields is None:
             return MALFORMED
@@ -346,7 +272,7 @@ class StreamAssembler:
         if self._response_map is not None:
             return MALFORMED
         http_headers = message.response_headers
-        fields = _fields(http_headers.headers, _RESPONSE_FIELDS)
+        fields = wanted_fields(http_headers.headers, RESPONSE_FIELDS)
         if fields is None:
             return MALFORMED
         try:
@@ -481,6 +407,7 @@ class StreamAssembler:
         repeats = self._repeats
         key = None
         if repeats is not None:
+            fields = self._req_fields
             flags, status = resp_body.truncated | (bool(resp_body.dropped) << 1), self.status or 0
             content_type = media_type(self._resp_fields.get("content-type"))
             key = repeats.key(
@@ -493,6 +420,9 @@ class StreamAssembler:
                 body_state="dropped" if req_body.dropped else "truncated" if req_truncated else "",
                 response=ResponseFacts(status, content_type, resp_body.body, flags),
                 varied=varied_of(self._resp_fields, self._request_pairs, status, self.method),
+                credentials=CREDENTIAL_HEADER in fields,
+                prefer=fields.get(PREFER_HEADER),
+                content_type=fields.get("content-type", ""),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
@@ -501,14 +431,15 @@ class StreamAssembler:
 
     def _request_pairs(self) -> Pairs:
         """The request's headers as its exchange holds them."""
-        return _pairs(self._request_map) if self._request_map is not None else ()
+        return decoded_pairs(self._request_map) if self._request_map is not None else ()
 
     def _exchange(
         self, req_body: Body, req_truncated: bool, resp_body: Body, query: Pairs
     ) -> Exchange:
         """The new exchange."""
         assert self._request_map is not None and self._response_map is not None
-        request_headers, response_headers = _pairs(self._request_map), _pairs(self._response_map)
+        request_headers = decoded_pairs(self._request_map)
+        response_headers = decoded_pairs(self._response_map)
         if self._node_message is not None:
             self._node_from_attributes(self._node_message)
             self._node_message = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ext_proc_server.core.exchange import HttpRequest
+from ext_proc_server.core.exchange import HttpRequest, Pairs
 
 # A Cookie may carry anything (consent, analytics), and a key in another header is named by
 # each API as it likes: only Authorization says a request is authenticated.
@@ -29,18 +29,25 @@ CREDENTIAL_HEADER = "authorization"
 PREFER_HEADER = "prefer"
 
 
-def with_choices(varied: tuple[tuple[str, Any], ...], request: HttpRequest, hole: Any):
-    """``varied`` (the normalized headers that chose the response, sorted by name) with
-    the request's ``Authorization`` as ``(hole,)`` (any value, but sent) and its ``Prefer``
-    values as sent, each when the request sent it and ``varied`` does not hold it."""
+def request_choices(headers: Pairs) -> tuple[bool, tuple[str, ...]]:
+    """-> (whether ``headers`` hold ``Authorization``, their ``Prefer`` values in order):
+    what :func:`with_choices` adds, and what the repeat key holds of them."""
     credentials = False
     prefer: list[str] = []
-    for name, value in request.headers:
+    for name, value in headers:
         lower = name.lower()
         if lower == CREDENTIAL_HEADER:
             credentials = True
         elif lower == PREFER_HEADER:
             prefer.append(value)
+    return credentials, tuple(prefer)
+
+
+def with_choices(varied: tuple[tuple[str, Any], ...], request: HttpRequest, hole: Any):
+    """``varied`` (the normalized headers that chose the response, sorted by name) with
+    the request's ``Authorization`` as ``(hole,)`` (any value, but sent) and its ``Prefer``
+    values as sent, each when the request sent it and ``varied`` does not hold it."""
+    credentials, prefer = request_choices(request.headers)
     if not credentials and not prefer:
         return varied
     held = {name for name, _ in varied}

@@ -3,9 +3,13 @@
 Mesh traffic is mostly repeats, and the dedup key (:mod:`ext_proc_server.mapping.dedup`)
 is only known after sanitizing and normalizing. A repeat is recognized earlier by a
 *repeat key*: a keyed BLAKE2b over the method, the canonical host (and the port, when not
-the default), the path, the query (sorted, noise parameters left out), the first
-``dedup_body_limit`` bytes of the request body and, when the response has a ``Vary`` or is
-a CORS answer, the request headers that chose it (``Exchange.varied``), plus
+the default), the path, the query (sorted, noise parameters left out), the request body
+(whole: the dedup key's ``dedup_body_limit`` counts bytes of the canonical body, which a
+raw byte past it may change), when the response has a ``Vary`` or is a CORS answer the
+request headers that chose it (``Exchange.varied``), and what else chooses a stub (each
+only when sent): ``Authorization``'s presence and ``Prefer`` as sent
+(:mod:`~ext_proc_server.mapping.chosen_by`), a body's ``Content-Type``. Whatever tells two
+dedup keys apart tells their repeat keys apart; plus
 a *response fingerprint*: the status, content type and, for JSON, the body's shape (keys
 and value types, not values). A repeat key seen before with the same
 fingerprint is a repeat: it costs assembly, one hash and the fingerprint, and nothing is
@@ -48,6 +52,7 @@ from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_ke
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs, Varied
 from ext_proc_server.core.hosts import matched_port, told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
+from ext_proc_server.mapping.chosen_by import request_choices
 from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
 from ext_proc_server.mapping.shapes import NOT_JSON, JsonBody, load_json
 
@@ -65,6 +70,29 @@ _HEAD_CACHE_CHARS = 4 * 1024 * 1024
 _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 # The shape of a body that is not JSON.
 NOT_JSON_SHAPE = b"\x00not-json"
+# What a request's head is computed from (RepeatIndex.key).
+_HeadParts = tuple[str, str, str, str, Pairs, Varied, bool, str | None, str]
+# Characters the plain texts of a query and of Vary'd values use as separators.
+_SEPARATORS = ("&", "\x00", "\x01", "\x02")
+
+
+def _query_text(query: Pairs, noise: frozenset[str]) -> str:
+    """The query's parameters sorted, noise left out, as ``n=v`` joined by ``&``; when a
+    decoded name holds ``=`` or a name or value a separator (``a%3Db=c`` is not ``a=b=c``),
+    their repr instead, marked by a leading \\x02 the plain text never holds."""
+    kept = [(n, v) for n, v in query if _field_key(n) not in noise]
+    for name, value in kept:
+        if "=" in name or any(c in name or c in value for c in _SEPARATORS):
+            return "\x02" + repr(sorted(kept))
+    return "&".join(sorted([f"{n}={v}" for n, v in kept]))
+
+
+def _varied_text(name: str, values: tuple[str, ...]) -> str:
+    """A Vary'd header as ``name=values`` joined by \\x01; sent once empty (not the same as
+    not sent) or holding a separator: its repr instead, marked by a leading \\x02."""
+    if values == ("",) or "=" in name or any(c in v for v in values for c in _SEPARATORS):
+        return "\x02" + repr((name, values))
+    return f"{name}={chr(1).join(values)}"
 
 
 class RepeatKey:
@@ -217,7 +245,6 @@ class RepeatIndex:
             self._key = hashlib.sha512(self._key).digest()
         self._normalizer = normalizer or NoiseNormalizer(config)
         self._hosts = cluster_hosts(config)
-        self._body_limit = config.dedup_body_limit
         self._capacity = config.dedup_cache_size
         self.enabled = config.dedup_enabled and not config.stateful_scenarios and self._capacity > 0
         # repeat key (local) -> (fingerprint, mapping id, exact hash of the last response
@@ -235,7 +262,7 @@ class RepeatIndex:
         # The head of each request's key by its parts: a repeat's query is not sorted and
         # filtered again, and its head's hash is kept by the string. Bounded in entries
         # and in characters (the keys hold about as many again): URLs can be long.
-        self._heads: dict[tuple[str, str, str, str, Pairs, Varied], str] = {}
+        self._heads: dict[_HeadParts, str] = {}
         self._destinations: dict[tuple[str, str], str] = {}
         self._head_chars = 0
         # Repeats found since the last flush_metrics, by level: plain ints under the lock
@@ -256,29 +283,46 @@ class RepeatIndex:
         body_state: str,
         response: ResponseFacts | None,
         varied: Varied = (),
+        credentials: bool = False,
+        prefer: str | None = None,
+        content_type: str = "",
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: :meth:`destination`;
         ``body_state``: "", "truncated" or "dropped" (what became of the request body);
-        ``varied``: the request headers the response varies on (``Exchange.varied``)."""
-        parts = (method, host, path, body_state, query, varied)
+        ``varied``: the request headers the response varies on (``Exchange.varied``);
+        ``credentials``: the request carried ``Authorization``; ``prefer``: its ``Prefer``
+        values joined by NUL (None: not sent); ``content_type``: its first
+        ``Content-Type`` as sent (counted only with a body). What chooses a stub beside
+        the Vary'd headers (mapping.chosen_by, the Content-Type matcher)."""
+        if not body and not body_state:
+            content_type = ""  # no body: its stub matches no Content-Type
+        parts = (method, host, path, body_state, query, varied, credentials, prefer, content_type)
         head = self._heads.get(parts)
         if head is None:
             head = self._head(parts)
-        return RepeatKey(self, head, body[: self._body_limit], response)
+        # The whole body past the dedup limit: the dedup key counts that many bytes of the
+        # canonical body (sorted keys), which another raw byte past them may change.
+        return RepeatKey(self, head, body, response)
 
-    def _head(self, parts: tuple[str, str, str, str, Pairs, Varied]) -> str:
+    def _head(self, parts: _HeadParts) -> str:
         # A pure function of its parts (the normalizer holds no state past construction),
         # so kept without the lock: a race recomputes or drops an entry, never changes one.
-        method, host, path, body_state, query, varied = parts
+        method, host, path, body_state, query, varied, credentials, prefer, content_type = parts
         if query:
             noise = self._normalizer.noise_fields(path)
-            params = sorted(f"{n}={v}" for n, v in query if _field_key(n) not in noise)
-            head = "\x00".join((method, host, path, body_state, "&".join(params)))
+            head = "\x00".join((method, host, path, body_state, _query_text(query, noise)))
         else:
             head = "\x00".join((method, host, path, body_state, ""))
         if varied:
             # Only with a Vary: every other request keeps the key it had.
-            head += "\x00vary\x00" + "\x00".join(f"{n}={chr(1).join(v)}" for n, v in varied)
+            head += "\x00vary\x00" + "\x00".join(_varied_text(n, v) for n, v in varied)
+        # Each only when sent: every other request keeps the key it had. repr: unambiguous.
+        if credentials:
+            head += "\x00authorization"
+        if prefer is not None:
+            head += f"\x00prefer\x00{prefer!r}"
+        if content_type:
+            head += f"\x00content-type\x00{content_type!r}"
         if len(self._heads) >= _HEAD_CACHE_SIZE or self._head_chars >= _HEAD_CACHE_CHARS:
             self._heads.clear()
             self._head_chars = 0
@@ -354,6 +398,7 @@ class RepeatIndex:
             return handed
         request = exchange.request
         state = "dropped" if request.body_dropped else "truncated" if request.body_truncated else ""
+        credentials, prefer = request_choices(request.headers)
         return self.key(
             method=request.method,
             host=self.destination(request.authority, namespace=exchange.namespace),
@@ -363,6 +408,9 @@ class RepeatIndex:
             body_state=state,
             response=response_facts(exchange.response),
             varied=exchange.varied,
+            credentials=credentials,
+            prefer="\x00".join(prefer) if prefer else None,
+            content_type=request.header("content-type") or "",
         )
 
     def destination(self, authority: str, *, namespace: str) -> str:

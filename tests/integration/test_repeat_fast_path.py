@@ -56,6 +56,8 @@ def _raw_exchange(url: str, token: str, response: httpx.Response) -> Exchange:
             path=parts.path,
             query=tuple(urllib.parse.parse_qsl(parts.query)),
             authority=parts.netloc,
+            # As sent: a body's Content-Type is part of the repeat key.
+            headers=(("content-type", "application/json"),),
             body=BODY,
         ),
         response=HttpResponse(

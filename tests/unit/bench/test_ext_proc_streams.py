@@ -35,6 +35,7 @@ def _key_with_host(repeats: RepeatIndex, exchange, host: str):
         body=request.body,
         body_state="",
         response=response_facts(exchange.response),
+        content_type=request.header("content-type") or "",
     )
 
 

@@ -15,6 +15,8 @@ from ext_proc_server.core.hosts import ClusterHosts
 DEFAULT_SHARD = "default"
 WIREMOCK_SERVICE = "mockado-wiremock"
 WIREMOCK_PORT = 8080
+# The keeper beside each WireMock (`mockado keep-shard`): probes and /metrics.
+KEEPER_PORT = 9092
 # Hosts of a URL meant for this machine: render points them at the in-cluster Service.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # "mockado-wiremock-" + group must stay a DNS label (63 characters).

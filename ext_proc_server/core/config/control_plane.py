@@ -212,6 +212,29 @@ class RedisPersistence(ConfigSection):
         return None if name is None else check_dns_subdomain(name)
 
 
+class MetricsScraper(ConfigSection):
+    """Who scrapes mockado's metrics ports: the rendered NetworkPolicies let only these pods
+    in (besides the kubelet's probes). The default matches the Prometheus Operator's pods."""
+
+    # Its namespace; default control_plane.prometheus_namespace, else mockado_namespace.
+    namespace: str | None = None
+    pod_labels: dict[str, str] = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "prometheus"}
+    )
+
+    _namespace = field_validator("namespace")(
+        classmethod(lambda cls, v: None if v is None else check_dns_label(v))
+    )
+
+    @field_validator("pod_labels")
+    @classmethod
+    def _pod_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        if not labels:
+            # An empty selector is every pod of the namespace: name the scraper.
+            raise ValueError("name at least one label of the scraper's pods")
+        return check_labels(labels)
+
+
 class ControlPlaneConfig(ConfigSection):
     root_namespace: str = "istio-system"
     mockado_namespace: str = "mockado"
@@ -232,6 +255,8 @@ class ControlPlaneConfig(ConfigSection):
     # Where the Prometheus Operator looks for ServiceMonitors/PodMonitors; default
     # mockado_namespace (deploy/monitoring/*.yaml).
     prometheus_namespace: str | None = None
+    # The pods that scrape every metrics port (NetworkPolicy); see MetricsScraper.
+    metrics_scraper: MetricsScraper = Field(default_factory=MetricsScraper)
     # The Envoy minor version of the mesh's sidecars ("1.37"): `render --check --envoy BIN`
     # requires BIN to be it; with the bundled Envoy, --check says when the versions differ.
     envoy_version: str = Field(default=ENVOY_VERSION, pattern=r"^1\.[0-9]{2}$")
@@ -253,6 +278,10 @@ class ControlPlaneConfig(ConfigSection):
     @classmethod
     def _prometheus_namespace(cls, name: str | None) -> str | None:
         return None if name is None else check_dns_label(name)
+
+    def scraper_namespace(self) -> str:
+        """The namespace of the pods that scrape mockado's metrics ports."""
+        return self.metrics_scraper.namespace or self.prometheus_namespace or self.mockado_namespace
 
     @field_validator("image_pull_secrets")
     @classmethod

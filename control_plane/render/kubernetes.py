@@ -37,7 +37,7 @@ from control_plane.render.sharding import (
     wiremock_heap_mb,
 )
 from control_plane.render.workloads import content_checksum, disruption_budget_targets, placement
-from ext_proc_server.core.config import MockadoConfig, redact_url
+from ext_proc_server.core.config import REDIS_DISK_FACTOR, MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
 _URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
@@ -299,6 +299,8 @@ def _redis_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         image=cp.redis_image,
         maxmemory=cp.redis_maxmemory,
         persistence=cp.redis_persistence,
+        disk_size=cp.redis_disk_size(),
+        disk_factor=REDIS_DISK_FACTOR,
         placement=placement(
             config,
             "redis",

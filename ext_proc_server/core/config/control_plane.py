@@ -31,6 +31,15 @@ OnMiss = Literal["fail", "passthrough"]
 # docs/runbook.md has the matrix).
 ENVOY_VERSION = "1.37"
 CLUSTER_DOMAIN = "cluster.local"
+# Room Redis's data directory needs, in redis_maxmemory: the append-only file grows to twice
+# its base before Redis rewrites it (auto-aof-rewrite-percentage 100), the rewrite writes a
+# new base (up to the data, so up to maxmemory) beside them, and writes go on meanwhile.
+# Past an emptyDir's sizeLimit the kubelet evicts the pod; past a claim, writes fail.
+REDIS_DISK_FACTOR = 4
+# And never less than this: the file grows to auto-aof-rewrite-min-size (64mb) before any
+# rewrite, however small the data.
+REDIS_DISK_MIN_MIB = 256
+_REDIS_UNITS = {"kb": 2**10, "mb": 2**20, "gb": 2**30}  # redis-server's units: powers of 2
 
 
 class CanaryConfig(ConfigSection):
@@ -189,20 +198,33 @@ class GlobalCapture(NamespaceConfig):
         return deny
 
 
+def redis_maxmemory_bytes(maxmemory: str) -> int:
+    """ "1gb" -> 1073741824 (redis-server reads kb, mb and gb as powers of 2)."""
+    return int(maxmemory[:-2]) * _REDIS_UNITS[maxmemory[-2:]]
+
+
+def redis_disk_quantity(maxmemory: str) -> str:
+    """The room Redis's data directory needs (REDIS_DISK_FACTOR x maxmemory, at least
+    REDIS_DISK_MIN_MIB), as a Kubernetes quantity: "4Gi", or MiB rounded up ("1600Mi")."""
+    mib = max(REDIS_DISK_MIN_MIB, -(-REDIS_DISK_FACTOR * redis_maxmemory_bytes(maxmemory) // 2**20))
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
 class RedisPersistence(ConfigSection):
     """Where the rendered Redis keeps its append-only file. Off: an emptyDir, gone with the
     pod (the queue, each shard's stub record, the claims); on: a PersistentVolumeClaim."""
 
     enabled: bool = False
-    # The claim's request: room for the append-only file and its rewrite (2 x maxmemory).
-    size: str = "4Gi"
+    # The claim's request; unset: REDIS_DISK_FACTOR x redis_maxmemory (as the emptyDir's
+    # sizeLimit). Less is refused at load.
+    size: str | None = None
     # The cluster's default StorageClass when unset.
     storage_class: str | None = None
 
     @field_validator("size")
     @classmethod
-    def _size(cls, value: str) -> str:
-        if memory_bytes(value) <= 0:
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and memory_bytes(value) <= 0:
             raise ValueError("must be more than 0")
         return value
 
@@ -278,6 +300,24 @@ class ControlPlaneConfig(ConfigSection):
     @classmethod
     def _prometheus_namespace(cls, name: str | None) -> str | None:
         return None if name is None else check_dns_label(name)
+
+    def redis_disk_size(self) -> str:
+        """The rendered Redis's data volume: the claim's request, or the emptyDir's
+        sizeLimit (redis_persistence.size when set, else derived from redis_maxmemory)."""
+        return self.redis_persistence.size or redis_disk_quantity(self.redis_maxmemory)
+
+    @model_validator(mode="after")
+    def _redis_disk_holds_a_rewrite(self) -> ControlPlaneConfig:
+        size = self.redis_persistence.size
+        needed = redis_disk_quantity(self.redis_maxmemory)
+        if size is not None and memory_bytes(size) < memory_bytes(needed):
+            raise KeyedValueError(
+                "redis_persistence.size",
+                f"{size} is less than {REDIS_DISK_FACTOR} x redis_maxmemory "
+                f"({self.redis_maxmemory}) = {needed}: an append-only-file rewrite could fill "
+                "it; raise it (or leave it unset: derived), or lower redis_maxmemory",
+            )
+        return self
 
     def scraper_namespace(self) -> str:
         """The namespace of the pods that scrape mockado's metrics ports."""

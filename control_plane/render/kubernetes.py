@@ -34,6 +34,7 @@ from control_plane.render.sharding import (
     in_cluster_shards,
     known_namespaces,
     shard_services,
+    uncounted_miss_warnings,
     wiremock_heap_mb,
 )
 from control_plane.render.workloads import content_checksum, disruption_budget_targets, placement
@@ -166,6 +167,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
             config, "mockado-loader", "http", config.loader.http_port, "/unmatched"
         )
         notes.append("serving.unmatched_webhook_url: the loader Service's /unmatched")
+    notes += [f"warning: {warning}" for warning in uncounted_miss_warnings(config)]
     data["loader"]["backup_path"] = IN_CLUSTER_BACKUP_PATH
     # "api.payments" is a Service when payments is known: the pods learn every namespace
     # this config names, so capture, the loader and the canaries agree on one host.

@@ -34,7 +34,6 @@ class FollowingSSLContext(RedisSSLContext):
         state = self.watch.changed()
         if state is not None:
             # redis-py caches contexts by the files' signatures: a new one loads them again.
-            log.info("redis tls files changed; new connections use them")
             self.context = None
             self.watch.seen(state)
         return super().get()
@@ -75,6 +74,7 @@ class FollowingConnectionPool(ConnectionPool):
         state = self.watch.changed()
         if state is not None:
             self.watch.seen(state)
+            log.info("redis tls files changed; idle connections closed, new ones use them")
             await self.disconnect(inuse_connections=False)
         return await super().get_connection(*args, **kwargs)
 

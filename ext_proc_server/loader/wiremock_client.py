@@ -126,7 +126,8 @@ class WireMockClient:
         self._tls = tls
         self._transport = transport
         self._auth = auth
-        self._watch = FileWatch(tls_files(tls))
+        # A transport handed in makes its own connections (httpx ignores ``verify`` then).
+        self._watch = FileWatch(tls_files(tls) if transport is None else [])
         self._http = self._new_http()
         # Clients replaced after a rotation, closed once no request runs on them.
         self._retired: list[httpx.AsyncClient] = []

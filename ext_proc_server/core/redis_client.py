@@ -18,7 +18,7 @@ from redis import asyncio as aioredis
 from redis.asyncio.connection import ConnectionPool, RedisSSLContext, SSLConnection
 
 from ext_proc_server.core.config import TLSClient
-from ext_proc_server.core.file_watch import FileWatch, tls_files
+from ext_proc_server.core.file_watch import FileWatch
 
 log = logging.getLogger(__name__)
 
@@ -104,5 +104,9 @@ def make_redis(
             kwargs["ssl_certfile"] = tls.cert_file
         if tls.key_file:
             kwargs["ssl_keyfile"] = tls.key_file
-    pool = FollowingConnectionPool.from_url(url, watched=tls_files(tls), **kwargs)
+    # The files the connections read (the pool closes idle ones when one changed).
+    watched = [
+        str(kwargs[k]) for k in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile") if k in kwargs
+    ]
+    pool = FollowingConnectionPool.from_url(url, watched=watched, **kwargs)
     return aioredis.Redis.from_pool(pool)

@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Returns 0, or 1 when --check finds problems."""
-    from control_plane.render import listing, render_all
+    from control_plane.render import listing, render_all, uncounted_miss_warnings
 
     setup_logs(args, "render")
     config = load(args)
@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(listing(config))
         return 0
     files = render_all(config)
+    for warning in uncounted_miss_warnings(config):
+        sys.stderr.write(f"warning: {warning}\n")
     if args.check:
         schemas_dir = Path(args.schemas_dir) if args.schemas_dir else None
         return _check(

@@ -33,6 +33,7 @@ from control_plane.render.sharding import (
     ShardService,
     shard_for_host,
     shard_services,
+    uncounted_miss_warnings,
     wiremock_heap_mb,
 )
 from control_plane.render.writing import (
@@ -77,6 +78,7 @@ __all__ = [
     "shard_for_host",
     "shard_services",
     "stale_files",
+    "uncounted_miss_warnings",
     "wiremock_heap_mb",
     "write_files",
 ]

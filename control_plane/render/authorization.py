@@ -22,7 +22,7 @@ from control_plane.render.canary import canaries
 from control_plane.render.environment import render_template
 from control_plane.render.istio import capture_targets
 from control_plane.render.naming import managed_context
-from control_plane.render.sharding import WIREMOCK_PORT, in_cluster_shards
+from control_plane.render.sharding import KEEPER_PORT, WIREMOCK_PORT, in_cluster_shards
 from ext_proc_server.core.config import ControlPlaneConfig, MockadoConfig
 from ext_proc_server.core.names import EXT_PROC_FILTER_NAME
 
@@ -97,6 +97,8 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
             grpc_port=config.collector.grpc_port,
             collector_http_port=config.collector.http_port,
             loader_http_port=config.loader.http_port,
+            keeper_port=KEEPER_PORT,
+            wiremock_in_cluster=bool(in_cluster_shards(config)),
         ),
         mesh_security_path(cp, "authorizationpolicies.yaml"): render_template(
             "istio/authorizationpolicies.yaml.j2",
@@ -109,6 +111,7 @@ def render_mesh_security(config: MockadoConfig) -> dict[str, str]:
             collector_http_port=config.collector.http_port,
             shards=shard_policies(config),
             wiremock_port=WIREMOCK_PORT,
+            keeper_port=KEEPER_PORT,
             admin_paths=list(ADMIN_PATHS),
             redis_port=REDIS_PORT,
             wiremock_principals=[

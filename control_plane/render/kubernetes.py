@@ -28,15 +28,17 @@ from control_plane.render.secret_files import (
     secret_files,
 )
 from control_plane.render.sharding import (
+    KEEPER_PORT,
     LOCAL_HOSTS,
     default_shard_in_cluster,
     in_cluster_shards,
     known_namespaces,
     shard_services,
+    uncounted_miss_warnings,
     wiremock_heap_mb,
 )
 from control_plane.render.workloads import content_checksum, disruption_budget_targets, placement
-from ext_proc_server.core.config import MockadoConfig, redact_url
+from ext_proc_server.core.config import REDIS_DISK_FACTOR, MockadoConfig, redact_url
 from ext_proc_server.core.errors import RenderError
 
 _URL_CONFIG_KEYS = (("collector", "redis_url"), ("loader", "redis_url"), ("loader", "wiremock_url"))
@@ -48,8 +50,9 @@ _TLS_OF_URL = {
     ("loader", "wiremock_url"): "wiremock_tls",
 }
 IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
-# The keeper beside each WireMock (`mockado keep-shard`): its probe port, and its sizing
-# (one Python process idling between checks; a reload streams the record in batches).
+# The keeper beside each WireMock (`mockado keep-shard`, its port: sharding.KEEPER_PORT):
+# its sizing (one Python process idling between checks; a reload streams the record in
+# batches).
 # How long a stopping collector takes at most: its streams' grace, its flush to Redis and
 # the supervisor's own slack (ext_proc_server.capture: SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5),
 # plus a margin. Its sidecar carries its calls that long; the pod's grace period is longer.
@@ -57,7 +60,6 @@ COLLECTOR_STOP_S = 40
 # A stopping loader: the import in flight (loader.wiremock_timeout), then handing back and
 # acknowledging in Redis, stopping its tasks and a last backup.
 LOADER_STOP_MARGIN_S = 10
-KEEPER_PORT = 9092
 KEEPER_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"},
                     "limits": {"cpu": "500m", "memory": "192Mi"}}  # fmt: skip
 # The init container copying WireMock's jar out of its image (indexed stubs).
@@ -165,6 +167,7 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
             config, "mockado-loader", "http", config.loader.http_port, "/unmatched"
         )
         notes.append("serving.unmatched_webhook_url: the loader Service's /unmatched")
+    notes += [f"warning: {warning}" for warning in uncounted_miss_warnings(config)]
     data["loader"]["backup_path"] = IN_CLUSTER_BACKUP_PATH
     # "api.payments" is a Service when payments is known: the pods learn every namespace
     # this config names, so capture, the loader and the canaries agree on one host.
@@ -298,6 +301,8 @@ def _redis_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         image=cp.redis_image,
         maxmemory=cp.redis_maxmemory,
         persistence=cp.redis_persistence,
+        disk_size=cp.redis_disk_size(),
+        disk_factor=REDIS_DISK_FACTOR,
         placement=placement(
             config,
             "redis",
@@ -353,6 +358,9 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             **common,
             collector_http_port=config.collector.http_port,
             loader_http_port=config.loader.http_port,
+            keeper_port=KEEPER_PORT,
+            scraper_namespace=config.control_plane.scraper_namespace(),
+            scraper_labels=config.control_plane.metrics_scraper.pod_labels,
         ),
     }
     if not wiremock_services:

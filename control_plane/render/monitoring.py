@@ -1,6 +1,7 @@
-"""What Prometheus scrapes: the collector's and loader's metrics, and the sidecars' ext_proc
-and collector-cluster stats. Prometheus Operator monitors (deploy/monitoring/), in the
-namespace Prometheus reads, or scrape jobs for a plain Prometheus (prometheus/)."""
+"""What Prometheus scrapes: the collector's, the loader's and the WireMock keepers' metrics,
+and the sidecars' ext_proc and collector-cluster stats. Prometheus Operator monitors
+(deploy/monitoring/), in the namespace Prometheus reads, or scrape jobs for a plain
+Prometheus (prometheus/)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ def podmonitor_path(target: CaptureTarget) -> str:
 
 
 def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
-    """deploy/monitoring/<file>.yaml -> text: the ServiceMonitor, and one PodMonitor per
-    capture scope (labelled with its namespace: disabling it prunes its monitor too)."""
+    """deploy/monitoring/<file>.yaml -> text: the ServiceMonitor, the keepers' PodMonitor,
+    and one PodMonitor per capture scope (labelled with its namespace: disabling it prunes
+    its monitor too)."""
     common = {
         "managed_marker": MANAGED_MARKER,
         "namespace": prometheus_namespace(cp),
@@ -42,7 +44,10 @@ def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
     out = {
         f"{MONITORING_DIR}/servicemonitor.yaml": render_template(
             "k8s/servicemonitor.yaml.j2", **common, scope=cp.mockado_namespace
-        )
+        ),
+        f"{MONITORING_DIR}/wiremock-keepers.yaml": render_template(
+            "k8s/podmonitor-keepers.yaml.j2", **common, scope=cp.mockado_namespace
+        ),
     }
     for target in capture_targets(cp):
         out[podmonitor_path(target)] = render_template(

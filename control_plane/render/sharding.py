@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from control_plane.render.naming import service_host
-from ext_proc_server.core.config import MockadoConfig, cluster_hosts
+from ext_proc_server.core.config import MockadoConfig, cluster_hosts, redact_url
 from ext_proc_server.core.hosts import ClusterHosts
 
 DEFAULT_SHARD = "default"
 WIREMOCK_SERVICE = "mockado-wiremock"
 WIREMOCK_PORT = 8080
+# The keeper beside each WireMock (`mockado keep-shard`): probes and /metrics.
+KEEPER_PORT = 9092
 # Hosts of a URL meant for this machine: render points them at the in-cluster Service.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # "mockado-wiremock-" + group must stay a DNS label (63 characters).
@@ -70,6 +72,33 @@ def in_cluster_shards(config: MockadoConfig) -> list[ShardService]:
     and the default one unless it is outside (``default_shard_in_cluster``)."""
     shards = shard_services(config)
     return shards if default_shard_in_cluster(config) else shards[1:]
+
+
+def outside_shard_urls(config: MockadoConfig) -> list[str]:
+    """The WireMocks the loader loads that render does not run (the user's own, outside the
+    cluster or in another namespace), credentials left out."""
+    urls = [] if default_shard_in_cluster(config) else [config.loader.wiremock_url]
+    if not config.serving.shard_groups:
+        urls += [route.wiremock_url for route in config.loader.shards]
+    return list(dict.fromkeys(redact_url(url) for url in urls))
+
+
+def uncounted_miss_warnings(config: MockadoConfig) -> list[str]:
+    """What an operator is told about misses on the WireMocks render does not run: their
+    catch-all reports each miss to the loader Service's /unmatched, which only the rendered
+    WireMock pods may call (NetworkPolicy, AuthorizationPolicy) and which a WireMock outside
+    the cluster cannot even resolve. Nothing when serving.unmatched_webhook_url names
+    another address (the user's own arrangement)."""
+    webhook = config.serving.unmatched_webhook_url
+    if webhook is not None and urlsplit(webhook).hostname not in LOCAL_HOSTS:
+        return []
+    return [
+        f"misses on the WireMock at {url} are not counted: its catch-all still answers them, "
+        "but reports each to the loader Service's /unmatched, which only the WireMock pods "
+        "render runs may call; `mockado misses`, the console and "
+        "mockado_serving_unmatched_requests_total leave them out (docs/loader.md)"
+        for url in outside_shard_urls(config)
+    ]
 
 
 def known_namespaces(config: MockadoConfig) -> list[str]:

@@ -17,10 +17,10 @@ out for a few stubs would turn every canary call into an error. When Redis does 
 answer, nothing changes: a pod that serves keeps serving, one that waits keeps waiting.
 
 The TLS files the ``loader`` section names (``redis_tls``, ``wiremock_tls``: in Kubernetes a
-Secret volume, which the kubelet updates in place when the Secret changes) are read when
-the clients are made; before each check the keeper looks at them again and, when one
-changed (a rotated certificate, a new CA), makes new clients, so a rotation needs no
-restart of the pod.
+Secret volume, which the kubelet updates in place when the Secret changes) are followed by
+the clients themselves (``core.redis_client``, ``wiremock_client``): when one changed (a
+rotated certificate, a new CA), the next connection uses it, so a rotation needs no restart
+of the pod.
 """
 
 from __future__ import annotations
@@ -28,12 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import ssl
 
 from redis import asyncio as aioredis
 
-from ext_proc_server.core.config import LoaderConfig, MockadoConfig
+from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.probes import serve_probes
 from ext_proc_server.core.redis_keys import RedisKeys
@@ -43,7 +41,7 @@ from ext_proc_server.loader.resync import Holding, ShardResync, reload_lock_ttl_
 from ext_proc_server.loader.routing import Router, shard_urls
 from ext_proc_server.loader.shards import build_shards
 from ext_proc_server.loader.stream import connect_redis
-from ext_proc_server.loader.wiremock_client import WireMockClient, client_for
+from ext_proc_server.loader.wiremock_client import WireMockClient
 
 log = logging.getLogger(__name__)
 BIND_HOST = "0.0.0.0"
@@ -51,34 +49,6 @@ START_TIMEOUT_S = 15.0
 # What a check found -> Ready or not; the others leave the state as it was.
 _READY_AFTER = {Holding.WHOLE: True, Holding.RELOADED: True,
                 Holding.EMPTIED: False, Holding.DOWN: False}  # fmt: skip
-
-
-FileState = tuple[tuple[str, int, int, int] | tuple[str], ...]
-
-
-def tls_files(cfg: LoaderConfig) -> list[str]:
-    """The certificate and key files the keeper's clients read (Redis's, WireMock's)."""
-    return [
-        path
-        for tls in (cfg.redis_tls, cfg.wiremock_tls)
-        if tls.enabled
-        for path in (tls.ca_file, tls.cert_file, tls.key_file)
-        if path
-    ]
-
-
-def file_state(paths: list[str]) -> FileState:
-    """What tells a changed file: the inode, size and mtime of what each path leads to
-    (the kubelet swaps a Secret volume's files by a symlink, so the inode changes)."""
-    found: list[tuple[str, int, int, int] | tuple[str]] = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-        except OSError:
-            found.append((path,))  # missing for now: its return is a change too
-            continue
-        found.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
-    return tuple(found)
 
 
 class ShardKeeper:
@@ -104,10 +74,6 @@ class ShardKeeper:
             )
         self._stopping = asyncio.Event()
         self._cfg = cfg
-        self._wiremock_url = wiremock_url
-        # Clients handed in are the caller's: never replaced.
-        self._files = tls_files(cfg) if redis is None and client is None else []
-        self._files_seen = file_state(self._files)
         self.redis = redis or connect_redis(cfg)
         clients = {shard: client} if client is not None else {}
         self.shard = build_shards(config, {shard: wiremock_url}, clients, Router(routes))[shard]
@@ -131,30 +97,8 @@ class ShardKeeper:
             stop=self._stopping,
         )
 
-    async def _follow_tls_files(self) -> None:
-        """New clients when a TLS file changed since the current ones read them."""
-        state = file_state(self._files)
-        if state == self._files_seen:
-            return
-        try:
-            client = client_for(self._cfg, self._wiremock_url)
-        except (OSError, ssl.SSLError) as exc:
-            # Half-written or unreadable: the current clients go on; the next round retries.
-            log.warning("shard %s: tls files changed but unreadable (%s); next check retries",
-                        self.shard.name, type(exc).__name__)  # fmt: skip
-            return
-        log.info("shard %s: tls files changed; new redis and wiremock clients", self.shard.name)
-        old_redis, old_client = self.redis, self.shard.client
-        self.redis = connect_redis(self._cfg)
-        self.shard.client = client
-        self.resync = self._resync()
-        self._files_seen = state
-        await old_client.aclose()
-        await old_redis.aclose()
-
     async def check(self) -> Holding:
         """One round: check (and reload) the WireMock, then update ``ready``."""
-        await self._follow_tls_files()
         holding = await self.resync.holding(self.shard)
         ready = _READY_AFTER.get(holding, self.ready)
         if ready != self.ready:

@@ -7,11 +7,16 @@ down (connect error, timeout, 5xx). A 401/403 is :class:`WireMockAuthError`: the
 admin API refused the loader's credentials, which is no mapping's fault, so it is
 not terminal (held items wait for the fix, nothing is dead-lettered). Messages name
 the operation and the status, never WireMock's error detail: it quotes the mapping back.
+
+With ``tls`` on, the client reads its certificate files again when they changed (a
+rotated Secret volume, ``core.file_watch``) before its next request: new connections use
+them, with no restart; requests in flight finish on the old connections, closed after.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,12 +26,14 @@ import httpx
 
 from ext_proc_server.core.config import LoaderConfig, TLSClient, redact_url
 from ext_proc_server.core.errors import WireMockError
+from ext_proc_server.core.file_watch import FileWatch, tls_files
 from ext_proc_server.core.metrics import LOADER_STUBS_RETIRED, LOADER_WIREMOCK_DURATION
 from ext_proc_server.mapping import encoded_on_current_format
 
 IMPORT_OPTIONS = {"duplicatePolicy": "OVERWRITE", "deleteAllNotInImport": False}
 _IMPORT_OPTIONS_JSON = json.dumps(IMPORT_OPTIONS, separators=(",", ":"))
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # The admin API refused the credentials (WireMock answers 401; a proxy in front may say 403).
 AUTH_REFUSED_STATUSES = (401, 403)
 
@@ -115,17 +122,52 @@ class WireMockClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.display_url = redact_url(self.base_url)
-        self._http = httpx.AsyncClient(
+        self._timeout_s = timeout_s
+        self._tls = tls
+        self._transport = transport
+        self._auth = auth
+        # A transport handed in makes its own connections (httpx ignores ``verify`` then).
+        self._watch = FileWatch(tls_files(tls) if transport is None else [])
+        self._http = self._new_http()
+        # Clients replaced after a rotation, closed once no request runs on them.
+        self._retired: list[httpx.AsyncClient] = []
+        self._in_flight = 0
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=self.base_url,
-            timeout=timeout_s,
-            verify=_verify(tls),
-            transport=transport,
+            timeout=self._timeout_s,
+            verify=_verify(self._tls),
+            transport=self._transport,
             # HTTP Basic on every admin call (WireMock's --admin-api-basic-auth).
-            auth=httpx.BasicAuth(*auth) if auth else None,
+            auth=httpx.BasicAuth(*self._auth) if self._auth else None,
             # Several shards and a prefetching loader share few connections.
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
             headers={"content-type": "application/json"},
         )
+
+    def _follow_tls_files(self) -> None:
+        """A new HTTP client when a TLS file changed since the current one read them."""
+        state = self._watch.changed()
+        if state is None:
+            return
+        try:
+            fresh = self._new_http()
+        except (OSError, ssl.SSLError) as exc:
+            # Half-written or unreadable: the current client goes on; the next request retries.
+            log.warning("wiremock %s: tls files changed but unreadable (%s); retrying",
+                        self.display_url, type(exc).__name__)  # fmt: skip
+            return
+        log.info("wiremock %s: tls files changed; new connections use them", self.display_url)
+        self._retired.append(self._http)
+        self._http = fresh
+        self._watch.seen(state)
+
+    async def _close_retired(self) -> None:
+        if self._in_flight == 0:
+            retired, self._retired = self._retired, []
+            for http in retired:
+                await http.aclose()
 
     async def __aenter__(self) -> WireMockClient:
         return self
@@ -135,12 +177,17 @@ class WireMockClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        for http in self._retired:
+            await http.aclose()
+        self._retired = []
 
     async def _request(
         self, method: str, path: str, *, operation: str, content: bytes | None = None,
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:  # fmt: skip
+        self._follow_tls_files()
         started = time.perf_counter()
+        self._in_flight += 1
         try:
             response = await self._http.request(method, path, content=content, params=params)
         except httpx.TimeoutException as exc:
@@ -151,6 +198,8 @@ class WireMockClient:
             ) from exc
         finally:
             LOADER_WIREMOCK_DURATION.observe(time.perf_counter() - started)
+            self._in_flight -= 1
+            await self._close_retired()
         if response.status_code in AUTH_REFUSED_STATUSES:
             raise WireMockAuthError(
                 f"wiremock {operation}: HTTP {response.status_code}, the admin API refused the "

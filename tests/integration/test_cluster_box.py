@@ -506,6 +506,8 @@ def test_a_new_redis_pod_keeps_the_queue_only_on_a_claim(persistence, images, en
     (and each shard's record, the claims) is gone; with control_plane.redis_persistence
     the new pod loads it back from the claim."""
     config = box_config(images)
+    # A claim of 1Gi holds a Redis of at most 256mb (REDIS_DISK_FACTOR).
+    config["control_plane"]["redis_maxmemory"] = "256mb"
     config["control_plane"]["redis_persistence"] = {"enabled": persistence, "size": "1Gi"}
     rendered = render(config, tmp_path / "rendered")
     with Box(engine, sandbox_image=images.base, run_dir=tmp_path / "box") as box:

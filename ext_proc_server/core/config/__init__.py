@@ -19,6 +19,7 @@ from ext_proc_server.core.config.collector import (
     pseudonym_key,
 )
 from ext_proc_server.core.config.control_plane import (
+    REDIS_DISK_FACTOR,
     CanaryConfig,
     CollectorService,
     ControlPlaneConfig,
@@ -52,6 +53,7 @@ __all__ = [
     "MAX_BODY_LIMIT_RULES",
     "MIB",
     "REDACTED",
+    "REDIS_DISK_FACTOR",
     "BodyLimit",
     "CanaryConfig",
     "CollectorConfig",

@@ -31,6 +31,15 @@ OnMiss = Literal["fail", "passthrough"]
 # docs/runbook.md has the matrix).
 ENVOY_VERSION = "1.37"
 CLUSTER_DOMAIN = "cluster.local"
+# Room Redis's data directory needs, in redis_maxmemory: the append-only file grows to twice
+# its base before Redis rewrites it (auto-aof-rewrite-percentage 100), the rewrite writes a
+# new base (up to the data, so up to maxmemory) beside them, and writes go on meanwhile.
+# Past an emptyDir's sizeLimit the kubelet evicts the pod; past a claim, writes fail.
+REDIS_DISK_FACTOR = 4
+# And never less than this: the file grows to auto-aof-rewrite-min-size (64mb) before any
+# rewrite, however small the data.
+REDIS_DISK_MIN_MIB = 256
+_REDIS_UNITS = {"kb": 2**10, "mb": 2**20, "gb": 2**30}  # redis-server's units: powers of 2
 
 
 class CanaryConfig(ConfigSection):
@@ -189,20 +198,33 @@ class GlobalCapture(NamespaceConfig):
         return deny
 
 
+def redis_maxmemory_bytes(maxmemory: str) -> int:
+    """ "1gb" -> 1073741824 (redis-server reads kb, mb and gb as powers of 2)."""
+    return int(maxmemory[:-2]) * _REDIS_UNITS[maxmemory[-2:]]
+
+
+def redis_disk_quantity(maxmemory: str) -> str:
+    """The room Redis's data directory needs (REDIS_DISK_FACTOR x maxmemory, at least
+    REDIS_DISK_MIN_MIB), as a Kubernetes quantity: "4Gi", or MiB rounded up ("1600Mi")."""
+    mib = max(REDIS_DISK_MIN_MIB, -(-REDIS_DISK_FACTOR * redis_maxmemory_bytes(maxmemory) // 2**20))
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
 class RedisPersistence(ConfigSection):
     """Where the rendered Redis keeps its append-only file. Off: an emptyDir, gone with the
     pod (the queue, each shard's stub record, the claims); on: a PersistentVolumeClaim."""
 
     enabled: bool = False
-    # The claim's request: room for the append-only file and its rewrite (2 x maxmemory).
-    size: str = "4Gi"
+    # The claim's request; unset: REDIS_DISK_FACTOR x redis_maxmemory (as the emptyDir's
+    # sizeLimit). Less is refused at load.
+    size: str | None = None
     # The cluster's default StorageClass when unset.
     storage_class: str | None = None
 
     @field_validator("size")
     @classmethod
-    def _size(cls, value: str) -> str:
-        if memory_bytes(value) <= 0:
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and memory_bytes(value) <= 0:
             raise ValueError("must be more than 0")
         return value
 
@@ -210,6 +232,29 @@ class RedisPersistence(ConfigSection):
     @classmethod
     def _storage_class(cls, name: str | None) -> str | None:
         return None if name is None else check_dns_subdomain(name)
+
+
+class MetricsScraper(ConfigSection):
+    """Who scrapes mockado's metrics ports: the rendered NetworkPolicies let only these pods
+    in (besides the kubelet's probes). The default matches the Prometheus Operator's pods."""
+
+    # Its namespace; default control_plane.prometheus_namespace, else mockado_namespace.
+    namespace: str | None = None
+    pod_labels: dict[str, str] = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "prometheus"}
+    )
+
+    _namespace = field_validator("namespace")(
+        classmethod(lambda cls, v: None if v is None else check_dns_label(v))
+    )
+
+    @field_validator("pod_labels")
+    @classmethod
+    def _pod_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        if not labels:
+            # An empty selector is every pod of the namespace: name the scraper.
+            raise ValueError("name at least one label of the scraper's pods")
+        return check_labels(labels)
 
 
 class ControlPlaneConfig(ConfigSection):
@@ -232,6 +277,8 @@ class ControlPlaneConfig(ConfigSection):
     # Where the Prometheus Operator looks for ServiceMonitors/PodMonitors; default
     # mockado_namespace (deploy/monitoring/*.yaml).
     prometheus_namespace: str | None = None
+    # The pods that scrape every metrics port (NetworkPolicy); see MetricsScraper.
+    metrics_scraper: MetricsScraper = Field(default_factory=MetricsScraper)
     # The Envoy minor version of the mesh's sidecars ("1.37"): `render --check --envoy BIN`
     # requires BIN to be it; with the bundled Envoy, --check says when the versions differ.
     envoy_version: str = Field(default=ENVOY_VERSION, pattern=r"^1\.[0-9]{2}$")
@@ -253,6 +300,28 @@ class ControlPlaneConfig(ConfigSection):
     @classmethod
     def _prometheus_namespace(cls, name: str | None) -> str | None:
         return None if name is None else check_dns_label(name)
+
+    def redis_disk_size(self) -> str:
+        """The rendered Redis's data volume: the claim's request, or the emptyDir's
+        sizeLimit (redis_persistence.size when set, else derived from redis_maxmemory)."""
+        return self.redis_persistence.size or redis_disk_quantity(self.redis_maxmemory)
+
+    @model_validator(mode="after")
+    def _redis_disk_holds_a_rewrite(self) -> ControlPlaneConfig:
+        size = self.redis_persistence.size
+        needed = redis_disk_quantity(self.redis_maxmemory)
+        if size is not None and memory_bytes(size) < memory_bytes(needed):
+            raise KeyedValueError(
+                "redis_persistence.size",
+                f"{size} is less than {REDIS_DISK_FACTOR} x redis_maxmemory "
+                f"({self.redis_maxmemory}) = {needed}: an append-only-file rewrite could fill "
+                "it; raise it (or leave it unset: derived), or lower redis_maxmemory",
+            )
+        return self
+
+    def scraper_namespace(self) -> str:
+        """The namespace of the pods that scrape mockado's metrics ports."""
+        return self.metrics_scraper.namespace or self.prometheus_namespace or self.mockado_namespace
 
     @field_validator("image_pull_secrets")
     @classmethod

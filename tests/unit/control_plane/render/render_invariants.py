@@ -267,8 +267,9 @@ def capture_problems(found: Objects, config: MockadoConfig) -> list[str]:
     return problems
 
 
-def _mockado_selectors(policy: Doc, mockado_namespace: str) -> list[Doc]:
-    """The pod selectors of a NetworkPolicy that select pods of mockado's namespace."""
+def _mockado_selectors(policy: Doc, mockado_namespace: str, scraper: Doc) -> list[Doc]:
+    """The pod selectors of a NetworkPolicy that select pods of mockado's namespace (but
+    the metrics scraper's, which may run there: ``scraper`` is its selector)."""
     here = policy["metadata"]["namespace"] == mockado_namespace
     selectors = [policy["spec"]["podSelector"]] if here else []
     for rule in [*policy["spec"].get("egress", []), *policy["spec"].get("ingress", [])]:
@@ -276,7 +277,7 @@ def _mockado_selectors(policy: Doc, mockado_namespace: str) -> list[Doc]:
             named = peer.get("namespaceSelector", {}).get("matchLabels", {})
             there = named.get("kubernetes.io/metadata.name")
             in_mockado = there == mockado_namespace or (here and "namespaceSelector" not in peer)
-            if in_mockado and "podSelector" in peer:
+            if in_mockado and "podSelector" in peer and peer["podSelector"] != scraper:
                 selectors.append(peer["podSelector"])
     return selectors
 
@@ -290,7 +291,9 @@ def policy_selector_problems(found: Objects, config: MockadoConfig) -> list[str]
     }
     problems = []
     for policy in _by_kind(found, "NetworkPolicy"):
-        selectors = _mockado_selectors(policy, config.control_plane.mockado_namespace)
+        cp = config.control_plane
+        scraper = {"matchLabels": cp.metrics_scraper.pod_labels}
+        selectors = _mockado_selectors(policy, cp.mockado_namespace, scraper)
         for selector in selectors:
             names = [selector.get("matchLabels", {}).get("app.kubernetes.io/name")]
             for expression in selector.get("matchExpressions", []):

@@ -79,10 +79,17 @@ def test_every_authorization_policy_of_the_mockado_namespace() -> None:
             "to": [{"operation": {"ports": ["8080"], "notPaths": ADMIN}}],
         }
 
+    # The keeper's metrics and health (plain text too, for Prometheus).
+    keeper_rule = {"to": [{"operation": {"ports": ["9092"], "methods": ["GET"],
+                                         "paths": ["/metrics", "/healthz", "/readyz"]}}]}  # fmt: skip
     # /__admin only for the loader; each shard's canary namespaces on every other path.
-    assert rules(policies["mockado-wiremock"]) == [loader_rule, canary_rule("legacy")]
-    assert rules(policies["mockado-wiremock-payments"]) == [loader_rule, canary_rule("legacy")]
-    assert rules(policies["mockado-wiremock-partners"]) == [loader_rule, canary_rule("beta")]
+    assert rules(policies["mockado-wiremock"]) == [loader_rule, keeper_rule, canary_rule("legacy")]
+    assert rules(policies["mockado-wiremock-payments"]) == [
+        loader_rule, keeper_rule, canary_rule("legacy")
+    ]  # fmt: skip
+    assert rules(policies["mockado-wiremock-partners"]) == [
+        loader_rule, keeper_rule, canary_rule("beta")
+    ]  # fmt: skip
     shards = [f"cluster.local/ns/mockado/sa/{name}" for name in
               ("mockado-wiremock", "mockado-wiremock-payments", "mockado-wiremock-partners")]  # fmt: skip
     # Redis: the producer, the consumer, and each shard's keeper (it reads the shard's record).
@@ -159,7 +166,11 @@ def test_prometheus_outside_the_mesh_can_scrape_what_the_monitors_name(tls: bool
         "PeerAuthentication/mockado-strict",
         "PeerAuthentication/mockado-collector",
         "PeerAuthentication/mockado-loader",
+        "PeerAuthentication/mockado-wiremock-keepers",
     }
+    # The keeper beside each WireMock (its metrics port: test_metrics_ports.py).
+    keepers = authentications["PeerAuthentication/mockado-wiremock-keepers"]["spec"]
+    assert keepers["portLevelMtls"] == {9092: {"mode": "PERMISSIVE"}}
     for workload, port in scraped.items():
         spec = authentications[f"PeerAuthentication/{workload}"]["spec"]
         assert spec["selector"] == {"matchLabels": {"app.kubernetes.io/name": workload}}
@@ -179,8 +190,9 @@ def test_prometheus_outside_the_mesh_can_scrape_what_the_monitors_name(tls: bool
 
 def test_a_shard_no_canary_uses_allows_only_the_loader_and_no_scope_means_no_captures() -> None:
     policies = security(files_of(config_with(namespaces={})))
-    (only,) = rules(policies["AuthorizationPolicy/mockado-wiremock-partners"])
+    only, keeper = rules(policies["AuthorizationPolicy/mockado-wiremock-partners"])
     assert only["from"] == [{"source": {"principals": [LOADER]}}]
+    assert "from" not in keeper and keeper["to"][0]["operation"]["ports"] == ["9092"]
     assert rules(policies["AuthorizationPolicy/mockado-collector"]) == [METRICS_RULE]
 
 

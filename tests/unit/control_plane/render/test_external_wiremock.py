@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from control_plane import validate
+from control_plane.cli import main
 from control_plane.render import render_all
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
@@ -102,3 +103,33 @@ def test_the_wiremock_file_says_where_the_default_shard_is() -> None:
     assert [d["metadata"]["name"] for d in docs(text) if d["kind"] == "Deployment"] == [
         f"mockado-wiremock-{group}" for group in GROUPS
     ]
+
+
+def configmap_header(files: dict[str, str]) -> str:
+    return "".join(line for line in files["deploy/configmap.yaml"].splitlines(True)
+                   if line.startswith("#"))  # fmt: skip
+
+
+def test_render_warns_that_misses_on_an_outside_wiremock_are_not_counted(tmp_path, capsys):
+    # Its catch-all reports each miss to the loader Service, which it cannot reach (and
+    # only the rendered WireMock pods may call): the operator is told, and where to read.
+    path = tmp_path / "mockado.yaml"
+    path.write_text(f"loader:\n  wiremock_url: {OUTSIDE}\n", encoding="utf-8")
+    assert main(["render", "--config", str(path), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: misses on the WireMock at {OUTSIDE} are not counted" in err
+    assert "`mockado misses`" in err and "docs/loader.md" in err
+    header = configmap_header(files_of(outside_config()))
+    assert f"# warning: misses on the WireMock at {OUTSIDE} are not counted" in header
+    # None for the shards render runs, nor when the webhook names the user's own address.
+    in_cluster = config_with(namespaces=CANARY)
+    assert "warning:" not in configmap_header(files_of(in_cluster))
+    own = outside_config(serving={"unmatched_webhook_url": "https://loader.example.com/unmatched"})
+    assert "warning:" not in configmap_header(files_of(own))
+
+
+def test_each_outside_shard_route_is_warned_about_once() -> None:
+    routes = [{"host": "*.partner.example.com", "wiremock_url": "http://wm.example.com:8080"},
+              {"host": "*.other.example.com", "wiremock_url": "http://wm.example.com:8080"}]  # fmt: skip
+    header = configmap_header(files_of(config_with(groups={}, loader={"shards": routes})))
+    assert header.count("misses on the WireMock at http://wm.example.com:8080") == 1

@@ -207,8 +207,8 @@ def test_each_wiremock_pod_is_ready_only_through_its_keeper_of_a_shard_the_loade
         assert args[args.index("--wiremock-url") + 1] == "http://127.0.0.1:8080"
         kept.append(args[args.index("--shard") + 1])
         port = int(args[args.index("--http-port") + 1])
-        assert {"name": "http-keeper", "containerPort": port, "protocol": "TCP"} in keeper["ports"]
-        assert keeper["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http-keeper"}
+        assert {"name": "http-metrics", "containerPort": port, "protocol": "TCP"} in keeper["ports"]
+        assert keeper["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http-metrics"}
         env = {e["name"] for e in keeper["env"]}
         assert {"MOCKADO_LOADER__REDIS_PASSWORD", "MOCKADO_LOADER__WIREMOCK_ADMIN_PASSWORD"} <= env
         mounts = {m["mountPath"]: m["name"] for m in keeper["volumeMounts"]}
@@ -300,6 +300,16 @@ def test_network_policies() -> None:
     assert wiremock["ingress"][0]["from"] == [
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "mockado-loader"}}}
     ]
+    # Metrics ports: only the scraper (Prometheus's pods in prometheus_namespace, by default
+    # mockado's), nobody else; the keeper's beside each WireMock too.
+    scraper = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mockado"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+    }
+    assert wiremock["ingress"][1] == {
+        "from": [scraper],
+        "ports": [{"protocol": "TCP", "port": 9092}],
+    }
     # Canary access lives with the canary namespace's files.
     assert "canary-ns" not in files["deploy/networkpolicies.yaml"]
     canary = yaml.safe_load(files["istio/canary-ns/networkpolicy-wiremock-canary.yaml"])
@@ -311,8 +321,13 @@ def test_network_policies() -> None:
     assert source["podSelector"]["matchLabels"] == {"track": "canary"}
     # The collector's base policy opens only metrics; the gRPC port per capture namespace.
     assert policies["mockado-collector-metrics"]["spec"]["ingress"] == [
-        {"ports": [{"protocol": "TCP", "port": 9090}]}
+        {"from": [scraper], "ports": [{"protocol": "TCP", "port": 9090}]}
     ]
+    # The loader's: the scraper, and the WireMock shards' misses webhook.
+    assert policies["mockado-loader"]["spec"]["ingress"] == [
+        {"from": [scraper, {"podSelector": {"matchLabels": redis_from[1]["matchLabels"]}}],
+         "ports": [{"protocol": "TCP", "port": 9091}]}
+    ]  # fmt: skip
     grpc = yaml.safe_load(files["istio/shop/networkpolicy-collector.yaml"])["spec"]["ingress"][0]
     assert grpc["from"][0]["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "shop"

@@ -90,7 +90,8 @@ def monitors(files: dict[str, str]) -> dict[str, dict[str, Any]]:
 
 def test_monitors_live_where_prometheus_reads_them() -> None:
     default = monitors(files_of(config_of(namespaces={"shop": {}, "payments": {}})))
-    assert set(default) == {"mockado", "mockado-sidecars-shop", "mockado-sidecars-payments"}
+    assert set(default) == {"mockado", "mockado-wiremock-keepers", "mockado-sidecars-shop",
+                            "mockado-sidecars-payments"}  # fmt: skip
     assert {m["metadata"]["namespace"] for m in default.values()} == {"mockado"}
     chosen = monitors(
         files_of(
@@ -101,7 +102,7 @@ def test_monitors_live_where_prometheus_reads_them() -> None:
             )
         )
     )
-    assert set(chosen) == {"mockado", "mockado-sidecars-shop"}
+    assert set(chosen) == {"mockado", "mockado-wiremock-keepers", "mockado-sidecars-shop"}
     service = chosen["mockado"]
     assert service["kind"] == "ServiceMonitor"
     assert service["metadata"]["namespace"] == "monitoring"
@@ -109,6 +110,11 @@ def test_monitors_live_where_prometheus_reads_them() -> None:
     assert service["spec"]["endpoints"][0]["port"] == "http-metrics"
     selected = service["spec"]["selector"]["matchExpressions"][0]["values"]
     assert selected == ["mockado-collector", "mockado-loader"]
+    keepers = chosen["mockado-wiremock-keepers"]
+    assert keepers["kind"] == "PodMonitor"
+    assert keepers["metadata"]["namespace"] == "monitoring"
+    assert keepers["spec"]["namespaceSelector"] == {"matchNames": ["mocks"]}
+    assert keepers["spec"]["podMetricsEndpoints"][0]["port"] == "http-metrics"
     pods = chosen["mockado-sidecars-shop"]
     assert pods["kind"] == "PodMonitor"
     assert pods["metadata"]["namespace"] == "monitoring"
@@ -176,8 +182,9 @@ def scrape_jobs(config: MockadoConfig) -> dict[str, dict[str, Any]]:
 def test_the_plain_prometheus_scrape_config_follows_the_mockado_namespace() -> None:
     config = config_of(mockado_namespace="mocks", namespaces={"shop": {}})
     jobs = scrape_jobs(config)
-    assert set(jobs) == {"mockado-collector", "mockado-loader", "mockado-sidecars"}
-    for name in ("mockado-collector", "mockado-loader"):
+    assert set(jobs) == {"mockado-collector", "mockado-loader", "mockado-wiremock-keepers",
+                         "mockado-sidecars"}  # fmt: skip
+    for name in ("mockado-collector", "mockado-loader", "mockado-wiremock-keepers"):
         assert jobs[name]["kubernetes_sd_configs"] == [
             {"role": "pod", "namespaces": {"names": ["mocks"]}}
         ]

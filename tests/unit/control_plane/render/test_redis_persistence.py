@@ -15,9 +15,16 @@ from ext_proc_server.core.errors import ConfigError
 from tests.unit.control_plane.render.support import deployments, files_of, rendered_objects
 
 
-def config_of(**persistence: Any) -> MockadoConfig:
-    data = {"control_plane": {"redis_persistence": persistence}} if persistence else {}
-    return MockadoConfig.model_validate(data)
+def config_of(maxmemory: str | None = None, **persistence: Any) -> MockadoConfig:
+    cp: dict[str, Any] = {"redis_persistence": persistence} if persistence else {}
+    if maxmemory is not None:
+        cp["redis_maxmemory"] = maxmemory
+    return MockadoConfig.model_validate({"control_plane": cp} if cp else {})
+
+
+def claim_size(files: dict[str, str]) -> str:
+    claims = rendered_objects(files, under="deploy/", kind="PersistentVolumeClaim")
+    return claims["mockado-redis-data"]["spec"]["resources"]["requests"]["storage"]
 
 
 def data_volume(files: dict[str, str]) -> dict[str, Any]:
@@ -77,6 +84,9 @@ def test_without_a_storage_class_the_claim_takes_the_cluster_default() -> None:
         ({"storage_class": "Fast_SSD"}, "control_plane.redis_persistence.storage_class",
          "not a valid Kubernetes name"),
         ({"enable": True}, "control_plane.redis_persistence.enable", ""),
+        # Less than REDIS_DISK_FACTOR x redis_maxmemory (1gb): a rewrite could fill it.
+        ({"enabled": True, "size": "2Gi"}, "control_plane.redis_persistence.size",
+         "less than 4 x redis_maxmemory (1gb) = 4Gi"),
     ],
 )  # fmt: skip
 def test_bad_persistence_values_name_their_key(tmp_path, persistence, key, message) -> None:
@@ -87,3 +97,28 @@ def test_bad_persistence_values_name_their_key(tmp_path, persistence, key, messa
         load_config(path, env={})
     text = str(caught.value)
     assert key in text and message in text, text
+
+
+@pytest.mark.parametrize(
+    ("maxmemory", "disk"),
+    [("1gb", "4Gi"), ("512mb", "2Gi"), ("3gb", "12Gi"), ("300mb", "1200Mi"), ("10mb", "256Mi")],
+)
+def test_the_data_volume_follows_redis_maxmemory(maxmemory: str, disk: str) -> None:
+    # The emptyDir's sizeLimit: past it the kubelet evicts the pod, so it holds the
+    # append-only file and its rewrite (REDIS_DISK_FACTOR x maxmemory, at least 256Mi).
+    files = files_of(config_of(maxmemory))
+    assert data_volume(files) == {"name": "data", "emptyDir": {"sizeLimit": disk}}
+    redis = deployments(files)["mockado-redis"]["spec"]["template"]["spec"]["containers"][0]
+    assert redis["command"][redis["command"].index("--maxmemory") + 1] == maxmemory
+    # The claim's default size too.
+    assert claim_size(files_of(config_of(maxmemory, enabled=True))) == disk
+
+
+def test_a_claim_at_least_the_derived_size_is_kept_as_set() -> None:
+    assert claim_size(files_of(config_of("1gb", enabled=True, size="4Gi"))) == "4Gi"
+    assert claim_size(files_of(config_of("1gb", enabled=True, size="20Gi"))) == "20Gi"
+    # Lowering maxmemory under a set size is fine; raising it past the size is refused.
+    assert claim_size(files_of(config_of("512mb", enabled=True, size="3Gi"))) == "3Gi"
+    with pytest.raises(ConfigError, match=r"control_plane\.redis_persistence\.size: 3Gi"):
+        load_config(env={}, overrides={"control_plane.redis_maxmemory": "1gb",
+                                       "control_plane.redis_persistence.size": "3Gi"})  # fmt: skip

@@ -1,0 +1,204 @@
+"""mockado's clients follow their rotated TLS files (Secret ``mockado-files``, which the
+kubelet updates in place): after Redis (or WireMock) presents a certificate from a new CA
+and the mounted CA file is swapped, a WireMock pod's keeper still reloads its WireMock, the
+loader still moves the queue into WireMock, and any Redis client mockado makes (the
+collector's too) reconnects, with no restart.
+
+Real TLS Redis and WireMock; the mount is laid out as the kubelet lays out a Secret volume
+(``..data`` -> a timestamped directory, each file a symlink through it), and rotated the
+way it rotates one: a new directory, then ``..data`` swapped atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from control_plane.local import procs
+from ext_proc_server.core.config import MockadoConfig, TLSClient
+from ext_proc_server.core.queue_entries import encode_entry
+from ext_proc_server.core.redis_client import make_redis
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader import ShardKeeper
+from ext_proc_server.loader.resync import Holding
+from tests.support.loader_rig import LoaderThread, config_for, wait_for
+from tests.support.loader_rig import stub as queued_stub
+from tests.support.processes import RedisHandle, WireMockHandle
+from tests.support.secret_volume import present_new_redis_certificate, publish, redis_tls_args
+from tests.support.tls_ca import ThrowawayCA, make_ca
+
+pytestmark = pytest.mark.integration
+
+SHARD = "default"
+CA_KEY = "redis-ca.pem"
+
+
+def stub(n: int) -> dict:
+    return {"id": str(uuid.UUID(int=n)), "request": {"method": "GET", "url": f"/kept/{n}"},
+            "response": {"status": 200, "body": f"kept {n}"}}  # fmt: skip
+
+
+def recorded_urls(wm: WireMockHandle) -> set[str]:
+    return {m["request"].get("url") for m in wm.mappings()} - {None}
+
+
+@pytest.fixture
+def cas(tmp_path: Path) -> tuple[ThrowawayCA, ThrowawayCA]:
+    return make_ca(tmp_path / "old"), make_ca(tmp_path / "new", name="the rotated CA")
+
+
+@pytest.fixture
+def tls_redis(
+    redis_factory: Callable[..., RedisHandle], cas: tuple[ThrowawayCA, ThrowawayCA]
+) -> RedisHandle:
+    port = procs.free_port()
+    return redis_factory(port=port, extra_args=redis_tls_args(port, cas[0]))
+
+
+def test_the_keeper_reloads_its_wiremock_after_the_redis_ca_rotates(
+    tls_redis: RedisHandle, wm: WireMockHandle, cas, tmp_path: Path
+) -> None:
+    old, new = cas
+    mount = tmp_path / "secret-files"
+    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
+    queue = f"mockado:rotation:{uuid.uuid4().hex[:8]}"
+    url = f"rediss://127.0.0.1:{tls_redis.port}/0"
+    admin = redis.Redis.from_url(url, ssl_ca_certs=str(old.ca_file))
+    record = RedisKeys(queue=queue).shard_record(SHARD)
+    admin.hset(record, mapping={m["id"]: json.dumps(m) for m in map(stub, range(3))})
+    config = MockadoConfig.model_validate({"loader": {
+        "redis_url": url, "redis_tls": {"enabled": True, "ca_file": str(mount / CA_KEY)},
+        "redis_queue": queue, "wiremock_url": wm.url,
+    }})  # fmt: skip
+    expected = {f"/kept/{n}" for n in range(3)}
+
+    async def scenario() -> tuple[Holding, Holding, Holding, bool]:
+        keeper = ShardKeeper(config, shard=SHARD, wiremock_url=wm.url)
+        try:
+            first = await keeper.check()
+            redis_before = keeper.redis
+            unchanged = await keeper.check()
+            same_clients = keeper.redis is redis_before
+            # The rotation: Redis presents a certificate of the new CA from now on (to new
+            # connections: the keeper's are cut), the Secret volume gets the new CA file.
+            present_new_redis_certificate(admin, new)
+            publish(mount, {CA_KEY: new.ca_file.read_bytes()})
+            # Then this pod's WireMock restarts, empty.
+            httpx.post(f"{wm.url}/__admin/reset", timeout=10).raise_for_status()
+            after = await keeper.check()
+            return first, unchanged, after, same_clients and keeper.ready
+        finally:
+            await keeper.aclose()
+
+    first, unchanged, after, still_ready = asyncio.run(scenario())
+    assert (first, unchanged) == (Holding.RELOADED, Holding.WHOLE)
+    assert after == Holding.RELOADED, "the keeper could not read its record after the rotation"
+    assert recorded_urls(wm) >= expected
+    assert still_ready
+
+
+def rediss_url(handle: RedisHandle) -> str:
+    return f"rediss://127.0.0.1:{handle.port}/0"
+
+
+def test_a_redis_client_reconnects_with_the_rotated_ca_file(tls_redis: RedisHandle, cas, tmp_path):
+    """What the collector, the loader and the keeper connect with (``make_redis``)."""
+    old, new = cas
+    mount = tmp_path / "secret-files"
+    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
+    tls = TLSClient(enabled=True, ca_file=str(mount / CA_KEY))
+    admin = redis.Redis.from_url(rediss_url(tls_redis), ssl_ca_certs=str(old.ca_file))
+
+    async def scenario() -> tuple[bool, bytes | None]:
+        client = make_redis(rediss_url(tls_redis), tls=tls, timeout_s=5.0)
+        try:
+            before = await client.set("rotation", "before")
+            present_new_redis_certificate(admin, new)
+            publish(mount, {CA_KEY: new.ca_file.read_bytes()})
+            await client.set("rotation", "after")
+            return bool(before), await client.get("rotation")
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(scenario()) == (True, b"after")
+
+
+def test_the_loader_goes_on_after_the_redis_ca_rotates(
+    tls_redis: RedisHandle, wm: WireMockHandle, cas, tmp_path: Path
+) -> None:
+    old, new = cas
+    mount = tmp_path / "secret-files"
+    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
+    queue = f"mockado:rotation:{uuid.uuid4().hex[:8]}"
+    first, second = (queued_stub(n, run=queue) for n in range(2))
+    config = config_for(rediss_url(tls_redis), wm.url, queue,
+                        redis_tls={"enabled": True, "ca_file": str(mount / CA_KEY)})  # fmt: skip
+    admin = redis.Redis.from_url(rediss_url(tls_redis), ssl_ca_certs=str(old.ca_file))
+    ids = lambda: {m["id"] for m in wm.mappings()}  # noqa: E731
+    with LoaderThread(config):
+        admin.xadd(queue, encode_entry(first, host="api"))
+        wait_for(lambda: first["id"] in ids(), timeout_s=30, what="the first stub loaded")
+        present_new_redis_certificate(admin, new)
+        publish(mount, {CA_KEY: new.ca_file.read_bytes()})
+        rotated = redis.Redis.from_url(rediss_url(tls_redis), ssl_ca_certs=str(new.ca_file))
+        rotated.xadd(queue, encode_entry(second, host="api"))
+        wait_for(lambda: second["id"] in ids(), timeout_s=30,
+                 what="a stub queued after the rotation loaded")  # fmt: skip
+        wait_for(lambda: rotated.xlen(queue) == 0, timeout_s=30, what="the queue acked")
+
+
+def start_https_wiremock(
+    factory: Callable[..., WireMockHandle], ca: ThrowawayCA, *, port: int, https_port: int
+) -> tuple[WireMockHandle, str]:
+    """WireMock with its admin API on https too, presenting ``ca``'s certificate. -> its
+    handle and https base URL."""
+    wm = factory(port=port, extra_args=(
+        "--https-port", str(https_port), "--https-keystore", str(ca.server_p12),
+        "--keystore-type", "PKCS12", "--keystore-password", ca.keystore_password,
+        "--key-manager-password", ca.keystore_password,
+    ))  # fmt: skip
+    https_url = f"https://127.0.0.1:{https_port}"
+    wm.process.wait_ready(lambda: https_ids(https_url, ca) is not None, timeout_s=60)
+    return wm, https_url
+
+
+def https_ids(https_url: str, ca: ThrowawayCA) -> set[str]:
+    trusting = ssl.create_default_context(cafile=str(ca.ca_file))
+    resp = httpx.get(f"{https_url}/__admin/mappings", verify=trusting, timeout=30)
+    resp.raise_for_status()
+    return {m["id"] for m in resp.json()["mappings"]}
+
+
+def test_the_loader_goes_on_after_the_wiremock_ca_rotates(
+    wiremock_factory: Callable[..., WireMockHandle], redis_server: RedisHandle, cas, tmp_path
+) -> None:
+    old, new = cas
+    mount = tmp_path / "secret-files"
+    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
+    port, https_port = procs.free_port(), procs.free_port()
+    wm, https_url = start_https_wiremock(wiremock_factory, old, port=port, https_port=https_port)
+    queue = f"mockado:rotation:{uuid.uuid4().hex[:8]}"
+    first, second = (queued_stub(n, run=queue) for n in range(2))
+    config = config_for(redis_server.url, https_url, queue,
+                        wiremock_tls={"enabled": True, "ca_file": str(mount / CA_KEY)})  # fmt: skip
+    admin = redis.Redis.from_url(redis_server.url)
+    with LoaderThread(config):
+        admin.xadd(queue, encode_entry(first, host="api"))
+        wait_for(lambda: first["id"] in https_ids(https_url, old), timeout_s=30,
+                 what="the first stub loaded")  # fmt: skip
+        # The rotation: WireMock restarts with a certificate of the new CA, the Secret
+        # volume gets the new CA file.
+        wm.process.stop()
+        publish(mount, {CA_KEY: new.ca_file.read_bytes()})
+        start_https_wiremock(wiremock_factory, new, port=port, https_port=https_port)
+        admin.xadd(queue, encode_entry(second, host="api"))
+        wait_for(lambda: second["id"] in https_ids(https_url, new), timeout_s=30,
+                 what="a stub queued after the rotation loaded")  # fmt: skip

@@ -133,6 +133,9 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
         # Only with a Vary: every other request keeps the key (and the stub id) it had.
         varied = [[name, list(values)] for name, values in normalized.varied]
         digest.update(b"\x00vary\x00" + canonical_json(varied, plain_floats=True))
+    if normalized.accepted:
+        # Only when Accept listed the answer's type: every other request keeps its key.
+        digest.update(b"\x00accept\x00" + normalized.accepted.encode())
     if told_apart(normalized.port):
         # Only on a port of its own: a call to the default port keeps its key and stub id.
         digest.update(b"\x00port\x00%d" % normalized.port)

@@ -8,9 +8,11 @@ specificity, from which the stub's priority follows (see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from ext_proc_server.mapping.accepts import ACCEPT_HEADER, accept_matcher
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.multipart import body_regex, content_type_regex
 from ext_proc_server.mapping.noise import (
@@ -19,7 +21,6 @@ from ext_proc_server.mapping.noise import (
     NormalizedBody,
     NormalizedRequest,
     Template,
-    names_of,
 )
 
 # A dynamic value (a UUID, a sanitized email or name) inside a text or multipart body: it
@@ -69,6 +70,9 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     if normalized.varied:
         pattern["headers"], weight = _varied_matchers(normalized.varied)
         specificity += weight
+    if normalized.accepted:
+        pattern.setdefault("headers", {})[ACCEPT_HEADER] = accept_matcher(normalized.accepted)
+        specificity += 1
     body_matchers, weight = _body_matchers(normalized.body)
     pattern.update(body_matchers)
     specificity += weight
@@ -368,3 +372,10 @@ class JsonWalk:
             return "${json-unit.regex}" + node.regex(hole=".+")
         self.weight += 2
         return node
+
+
+def names_of(pairs: Iterable[tuple[str, Normalized]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for name, _ in pairs:
+        seen.setdefault(name, None)
+    return list(seen)

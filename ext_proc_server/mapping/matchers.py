@@ -22,6 +22,7 @@ from ext_proc_server.mapping.noise import (
     NormalizedRequest,
     Template,
 )
+from ext_proc_server.mapping.query_order import url_pattern
 
 # A dynamic value (a UUID, a sanitized email or name) inside a text or multipart body: it
 # stays on its line and inside its element or quotes, so it cannot take in a second
@@ -67,6 +68,12 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     if normalized.query:
         pattern["queryParameters"], weight = _multi_value_matchers(normalized.query)
         specificity += weight
+    if normalized.query_order:
+        # The values' order too (no query matcher holds it): the raw URL's, as sent.
+        path = pattern.pop("urlPath", None)
+        path_regex = java_regex_escape(path) if path is not None else pattern.pop("urlPathPattern")
+        pattern["urlPattern"] = url_pattern(path_regex, normalized.query_order)
+        specificity += 1
     if normalized.varied:
         pattern["headers"], weight = _varied_matchers(normalized.varied)
         specificity += weight

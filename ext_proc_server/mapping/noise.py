@@ -46,6 +46,7 @@ from ext_proc_server.mapping.json_tree import (
     parse_json_exactly,
 )
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
+from ext_proc_server.mapping.query_order import sent_order
 
 # Field names (compared in snake_case, case-insensitively) whose value is always noise.
 DEFAULT_NOISE_FIELDS = frozenset(
@@ -197,6 +198,8 @@ class NormalizedRequest:
     content_type: str = ""
     # The response's media type when the request's Accept lists it (mapping.accepts).
     accepted: str = ""
+    # Names given different stable values, with them in the order sent (mapping.query_order).
+    query_order: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def path_is_stable(self) -> bool:
@@ -295,7 +298,8 @@ class NoiseNormalizer:
             host_aliases=self._hosts.aliases(host),
             path=path,
             segments=self._segments(path, redactions),
-            query=self._pairs(request.query, fields, redactions, "request.query."),
+            query=(query := self._pairs(request.query, fields, redactions, "request.query.")),
+            query_order=sent_order(request.query, query),
             body=self.normalize_body(
                 request, part="request", path=path, redactions=redactions, fields=fields
             ),

@@ -71,7 +71,11 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     if normalized.query_order:
         # The values' order too (no query matcher holds it): the raw URL's, as sent.
         path = pattern.pop("urlPath", None)
-        path_regex = java_regex_escape(path) if path is not None else pattern.pop("urlPathPattern")
+        path_regex = (
+            "/".join(java_regex_escape(part) for part in path.split("/"))
+            if path is not None
+            else pattern.pop("urlPathPattern")
+        )  # "/" unescaped, as in urlPathPattern
         pattern["urlPattern"] = url_pattern(path_regex, normalized.query_order)
         specificity += 1
     if normalized.varied:

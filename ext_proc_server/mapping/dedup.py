@@ -53,6 +53,7 @@ from ext_proc_server.mapping.noise import (
     Template,
     canonical_default,
 )
+from ext_proc_server.mapping.query_order import out_of_sorted_order
 from ext_proc_server.mapping.shapes import JsonBody, response_shape, shape_digest
 
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
@@ -133,6 +134,13 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
         # Only with a Vary: every other request keeps the key (and the stub id) it had.
         varied = [[name, list(values)] for name, values in normalized.varied]
         digest.update(b"\x00vary\x00" + canonical_json(varied, plain_floats=True))
+    reordered = out_of_sorted_order(normalized.query_order)
+    if reordered:
+        # Only in another order than sorted: every other request keeps its key.
+        digest.update(b"\x00order\x00" + canonical_json(reordered, plain_floats=True))
+    if normalized.accepted:
+        # Only when Accept listed the answer's type: every other request keeps its key.
+        digest.update(b"\x00accept\x00" + normalized.accepted.encode())
     if told_apart(normalized.port):
         # Only on a port of its own: a call to the default port keeps its key and stub id.
         digest.update(b"\x00port\x00%d" % normalized.port)

@@ -8,9 +8,11 @@ specificity, from which the stub's priority follows (see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from ext_proc_server.mapping.accepts import ACCEPT_HEADER, accept_matcher
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.multipart import body_regex, content_type_regex
 from ext_proc_server.mapping.noise import (
@@ -19,8 +21,8 @@ from ext_proc_server.mapping.noise import (
     NormalizedBody,
     NormalizedRequest,
     Template,
-    names_of,
 )
+from ext_proc_server.mapping.query_order import url_pattern
 
 # A dynamic value (a UUID, a sanitized email or name) inside a text or multipart body: it
 # stays on its line and inside its element or quotes, so it cannot take in a second
@@ -66,9 +68,22 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     if normalized.query:
         pattern["queryParameters"], weight = _multi_value_matchers(normalized.query)
         specificity += weight
+    if normalized.query_order:
+        # The values' order too (no query matcher holds it): the raw URL's, as sent.
+        path = pattern.pop("urlPath", None)
+        path_regex = (
+            "/".join(java_regex_escape(part) for part in path.split("/"))
+            if path is not None
+            else pattern.pop("urlPathPattern")
+        )  # "/" unescaped, as in urlPathPattern
+        pattern["urlPattern"] = url_pattern(path_regex, normalized.query_order)
+        specificity += 1
     if normalized.varied:
         pattern["headers"], weight = _varied_matchers(normalized.varied)
         specificity += weight
+    if normalized.accepted:
+        pattern.setdefault("headers", {})[ACCEPT_HEADER] = accept_matcher(normalized.accepted)
+        specificity += 1
     body_matchers, weight = _body_matchers(normalized.body)
     pattern.update(body_matchers)
     specificity += weight
@@ -368,3 +383,10 @@ class JsonWalk:
             return "${json-unit.regex}" + node.regex(hole=".+")
         self.weight += 2
         return node
+
+
+def names_of(pairs: Iterable[tuple[str, Normalized]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for name, _ in pairs:
+        seen.setdefault(name, None)
+    return list(seen)

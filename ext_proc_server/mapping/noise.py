@@ -23,7 +23,6 @@ import base64
 import dataclasses
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -31,6 +30,7 @@ from urllib.parse import parse_qsl
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
+from ext_proc_server.mapping.accepts import accepted_type
 from ext_proc_server.mapping.chosen_by import with_choices
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
@@ -46,6 +46,7 @@ from ext_proc_server.mapping.json_tree import (
     parse_json_exactly,
 )
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
+from ext_proc_server.mapping.query_order import sent_order
 
 # Field names (compared in snake_case, case-insensitively) whose value is always noise.
 DEFAULT_NOISE_FIELDS = frozenset(
@@ -195,6 +196,10 @@ class NormalizedRequest:
     port: int = 0
     # A request body's Content-Type as sent ("" for none): a server reads the body by it.
     content_type: str = ""
+    # The response's media type when the request's Accept lists it (mapping.accepts).
+    accepted: str = ""
+    # Names given different stable values, with them in the order sent (mapping.query_order).
+    query_order: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def path_is_stable(self) -> bool:
@@ -293,13 +298,15 @@ class NoiseNormalizer:
             host_aliases=self._hosts.aliases(host),
             path=path,
             segments=self._segments(path, redactions),
-            query=self._pairs(request.query, fields, redactions, "request.query."),
+            query=(query := self._pairs(request.query, fields, redactions, "request.query.")),
+            query_order=sent_order(request.query, query),
             body=self.normalize_body(
                 request, part="request", path=path, redactions=redactions, fields=fields
             ),
-            varied=self._varied(exchange, redactions),
+            varied=(varied := self._varied(exchange, redactions)),
             port=matched_port(request.authority),
             content_type=(request.header("content-type") or "") if request.body else "",
+            accepted=accepted_type(exchange, frozenset(name for name, _ in varied)),
         )
 
     def _varied(
@@ -591,10 +598,3 @@ def canonical_default(value: Any) -> Any:
     if isinstance(value, Template):
         return value.token()
     raise TypeError(type(value).__name__)
-
-
-def names_of(pairs: Iterable[tuple[str, Normalized]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for name, _ in pairs:
-        seen.setdefault(name, None)
-    return list(seen)

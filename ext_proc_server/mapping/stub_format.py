@@ -13,6 +13,8 @@ replaces it, so each import rewrites an old one, once, from what it holds:
   value's, ``[^\\r\\n<>"]+?``.
 * no body matcher, for a method whose requests carry no body (GET, HEAD, DELETE,
   OPTIONS, TRACE): ``bodyPatterns: [{"absent": true}]``.
+* a ``Set-Cookie`` with ``Expires`` and no ``Max-Age`` (written before cookies got one,
+  on any scale): ``Max-Age`` from the stub's recorded answer (``mapping.cookie_lifetimes``).
 
 Each rewrite only narrows what the stub matches: the upgraded stub never answers a
 request the old one did not. A stub it cannot make faithful is retired instead (a miss
@@ -28,6 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ext_proc_server.mapping.cookie_lifetimes import (
+    cookies_without_lifetime,
+    with_cookie_lifetimes,
+)
 from ext_proc_server.mapping.matchers import array_lengths_schema
 from ext_proc_server.mapping.priority import (
     PRIORITY_SCALE,
@@ -49,17 +55,36 @@ REIMPORT_BATCH_SIZE = 500
 
 
 def on_old_format(mapping: Any) -> bool:
-    """Whether this is a recorded stub written before today's matchers: a
-    ``metadata.mockado`` without ``priority_scale`` (a catch-all or pass-through aside)."""
+    """Whether this is a recorded stub written by an earlier version: before today's
+    matchers (:func:`before_current_matchers`), or serving a ``Set-Cookie`` by its
+    ``Expires`` alone (``mapping.cookie_lifetimes``)."""
+    return before_current_matchers(mapping) or (
+        _recorded(mapping) and cookies_without_lifetime(mapping)
+    )
+
+
+def before_current_matchers(mapping: Any) -> bool:
+    """A ``metadata.mockado`` without ``priority_scale`` (a catch-all or pass-through
+    aside)."""
+    mockado = _recorded(mapping)
+    return mockado is not None and SCALE_KEY not in mockado
+
+
+def _recorded(mapping: Any) -> dict[str, Any] | None:
+    """A recorded stub's ``metadata.mockado``, or None."""
     if not isinstance(mapping, dict):
-        return False
+        return None
     metadata = mapping.get("metadata")
     mockado = metadata.get("mockado") if isinstance(metadata, dict) else None
-    return isinstance(mockado, dict) and SCALE_KEY not in mockado and "catch_all" not in mockado
+    if not isinstance(mockado, dict) or "catch_all" in mockado:
+        return None
+    return mockado
 
 
 def retire_reason(mapping: dict[str, Any]) -> str:
     """Why an old-format stub cannot be made faithful, or ""."""
+    if not before_current_matchers(mapping):
+        return ""  # only its cookies are old
     request = mapping.get("request")
     if not isinstance(request, dict):
         return ""  # WireMock refuses it on import
@@ -77,13 +102,15 @@ def on_current_format(mapping: dict[str, Any]) -> tuple[dict[str, Any] | None, s
     reason = retire_reason(mapping)
     if reason:
         return None, reason
+    if not before_current_matchers(mapping):
+        return with_cookie_lifetimes(mapping), ""
     upgraded = on_current_scale(mapping)
     request = upgraded.get("request")
     if isinstance(request, dict):
         upgraded = {**upgraded, "request": _narrowed_request(request)}
     metadata = upgraded["metadata"]
     mockado = {**metadata["mockado"], SCALE_KEY: PRIORITY_SCALE}
-    return {**upgraded, "metadata": {**metadata, "mockado": mockado}}, ""
+    return with_cookie_lifetimes({**upgraded, "metadata": {**metadata, "mockado": mockado}}), ""
 
 
 def encoded_on_current_format(encoded: str) -> tuple[str | None, str]:

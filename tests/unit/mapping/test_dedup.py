@@ -489,13 +489,37 @@ def test_a_vary_keeps_each_representation_apart_and_no_other_key_moves() -> None
         headers = (("accept", accept),) if accept is not None else ()
         return dedup.keys(make_exchange(headers=headers, response=response))
 
-    plain = keys(None, "application/json")
+    plain = keys(None, "text/html")  # lists not the answer's type (accepts: below)
     for vary in ("Accept-Encoding", "*", " , accept-encoding"):
         same = keys(vary, "text/html")
         assert (same.dedup_hash, same.stub_hash) == (plain.dedup_hash, plain.stub_hash)
     json_one, html, absent = (keys("Accept", a) for a in ("application/json", "text/html", None))
     ids = {k.stub_hash or k.dedup_hash for k in (plain, json_one, html, absent)}
     assert len(ids) == 4
+
+
+def test_an_accept_listing_the_answers_type_joins_the_key_and_no_other_key_moves() -> None:
+    """Without Vary, an Accept that lists the answer's media type keeps the JSON and the
+    XML answer of one URL apart (mapping.accepts); any Accept listing it gives one key.
+    None, ``*/*`` or one that lists another type keeps the key it had."""
+    cfg = CollectorConfig()
+    dedup = Deduplicator(cfg, normalizer=NoiseNormalizer(cfg))
+
+    def request_key(accept: str | None, content_type: str) -> str:
+        response = HttpResponse(
+            status=200, headers=(("Content-Type", content_type),), body=b"<a>1</a>"
+        )
+        headers = (("Accept", accept),) if accept is not None else ()
+        return dedup.key_parts(make_exchange(headers=headers, response=response))[0]
+
+    plain = request_key(None, "application/json")
+    for accept in ("*/*", "text/html", "application/*"):
+        assert request_key(accept, "application/json") == plain
+    as_json = request_key("application/json", "application/json")
+    assert as_json == request_key("application/json, text/plain, */*", "application/json")
+    assert as_json == request_key("Application/JSON;q=0.9", "application/json; charset=utf-8")
+    as_xml = request_key("application/xml", "application/xml;charset=UTF-8")
+    assert len({plain, as_json, as_xml}) == 3
 
 
 def test_a_success_back_after_an_error_answer_is_new_and_nothing_else_comes_back() -> None:

@@ -1,0 +1,45 @@
+"""A response chosen by the request's ``Accept`` without ``Vary: Accept``.
+
+Spring MVC with ``jackson-dataformat-xml`` on its classpath answers one path in JSON for
+``Accept: application/json`` and in XML for ``Accept: application/xml``, and names neither
+in ``Vary``: one stub held both, and the one recorded last answered both. So when the
+request listed the response's media type in its ``Accept`` (``*/*`` alone lists none), its
+stub answers only requests that list that type too, whatever else they list (axios sends
+``application/json, text/plain, */*``), and the type joins the request's key: each
+representation is its own stub. A request that lists no type (none, ``*/*``) keeps a stub
+without the matcher, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ext_proc_server.core.exchange import Exchange
+from ext_proc_server.mapping.java_regex import java_regex_escape
+
+ACCEPT_HEADER = "accept"
+
+
+def accepted_type(exchange: Exchange, varied_names: frozenset[str]) -> str:
+    """The response's media type (lower-cased, no parameters) when the request's Accept
+    lists it and the response does not already vary on Accept, else ""."""
+    response = exchange.response
+    if response is None or ACCEPT_HEADER in varied_names:
+        return ""
+    media_type = response.content_type
+    if not media_type or "/" not in media_type:
+        return ""
+    for name, value in exchange.request.headers:
+        if name.lower() == ACCEPT_HEADER and media_type in _listed(value):
+            return media_type
+    return ""
+
+
+def _listed(accept: str) -> set[str]:
+    return {item.split(";", 1)[0].strip().lower() for item in accept.split(",")}
+
+
+def accept_matcher(media_type: str) -> dict[str, Any]:
+    """An Accept that lists ``media_type`` (any case, with parameters, among others)."""
+    listed = java_regex_escape(media_type)
+    return {"matches": rf"(?i)(?:.*,)?[ \t]*{listed}[ \t]*(?:[;,].*)?"}

@@ -62,7 +62,8 @@ _COLON = re.compile(rb"[ \t\r\n]*:")
 # with the string it holds. One search (sre skips to each quote): a gate of substring
 # searches for the openings cost more than the search itself.
 _TYPE_MEMBER = re.compile(
-    rb'"((?:tipo|type|kind|categor|document|contact)[a-z_ -]{0,16})"[ \t\r\n]*:'
+    rb'"((?:tipo|type|kind|categor|document|contact)[a-z_ -]{0,16}'
+    rb'|name|nome|key|chave|field|campo|label)"[ \t\r\n]*:'
     rb'[ \t\r\n]*"([^"\\]{1,40})"'
 )
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
@@ -187,7 +188,10 @@ def _types_personal(probe: bytes) -> bool:
     """Whether a typed entry's type names a personal field (fields.typed_class)."""
     return any(
         fields.typed_pair((m.group(1).decode(), "valor")) is not None
-        and fields.typed_class(fields.ROOT, m.group(2).decode()) is not None
+        and fields.typed_class(
+            fields.ROOT, m.group(2).decode(), pair=fields.is_pair((m.group(1).decode(), "valor"))
+        )
+        is not None
         for m in _TYPE_MEMBER.finditer(probe)
     )
 

@@ -21,7 +21,12 @@ from typing import NamedTuple
 
 from ext_proc_server.sanitize import phones, secret_keys
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
-from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
+from ext_proc_server.sanitize.typed_entries import (
+    is_pair_name,
+    type_field,
+    typed_members,
+    with_typed,
+)
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 PERSON = "person"
@@ -309,12 +314,23 @@ def typed_pair(keys: tuple[str, ...]) -> tuple[int, tuple[int, ...]] | None:
     return typed_members([_compact(key_words(key)) for key in keys] if len(keys) <= 6 else [])
 
 
-def typed_class(place: Place, kind: object) -> Verdict | None:
+def typed_class(place: Place, kind: object, *, pair: bool = False) -> Verdict | None:
     """The class a typed entry's type names ("telefone", "CELULAR", "RG", "cnh",
-    ["street_number"])."""
+    ["street_number"]). A type naming a name only maybe ("tipo": "nome" of a product's
+    attribute) names none; a pair's name naming one ({"name": "nome", "value": ...},
+    Pix's {"nome": "Cliente", ...}) says the value is one when it reads as words."""
     name = type_field(kind)
     found = field_class(place, name) if name is not None else None
-    return None if found in (None, MAYBE_NAME, NAME_IF_WORDS) else found
+    if found in (MAYBE_NAME, NAME_IF_WORDS):
+        return NAME_IF_WORDS if pair else None
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def is_pair(keys: tuple[str, ...]) -> bool:
+    """Whether a typed entry is a name/value pair (typed_entries.is_pair_name)."""
+    found = typed_pair(keys)
+    return found is not None and is_pair_name(_compact(key_words(keys[found[0]])))
 
 
 def announces_personal(key: str) -> bool:

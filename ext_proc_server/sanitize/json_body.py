@@ -330,7 +330,7 @@ class _JsonEditor:
         if pair is None:
             return None
         kind = members[pair[0]][1] if type(members) is _Members else members[keys[pair[0]]]
-        return fields.typed_class(place, kind)
+        return fields.typed_class(place, kind, pair=fields.is_pair(keys))
 
     def _opened_gap(self) -> None:
         """The last member's number or literal is the first of gap ``self.k``: a value

@@ -17,7 +17,8 @@ from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 # Pairs, and nothing else: a name of word characters (brackets and dots as a form's),
 # "=", a value up to "&" or a line break; separated by "&", ";" or line breaks.
 _NAME = r"[A-Za-z_][\w.\[\]-]{0,63}"
-_FORM_TEXT = re.compile(rf"{_NAME}=[^&;=\r\n]*(?:(?:&|;|\r?\n){_NAME}=[^&;=\r\n]*)+|{_NAME}=[^&;=\r\n]+")
+_VALUE = r"[^&;=\r\n]*"
+_FORM_TEXT = re.compile(rf"{_NAME}={_VALUE}(?:(?:&|;|\r?\n){_NAME}={_VALUE})+|{_NAME}=[^&;=\r\n]+")
 _PAIR = re.compile(rf"({_NAME})=([^&;=\r\n]*)")
 
 
@@ -39,7 +40,6 @@ def form_text_hits(run: Run, text: str) -> list[Hit]:
         if is_token(value) or not value_fits(cls, value):
             continue
         fresh = run.replacer(resolved(cls), value)
-        hits.append(
-            Hit(pair.start(2), pair.end(2), resolved(cls), quote_plus_lazy(fresh) if encoded else fresh)
-        )
+        fresh = quote_plus_lazy(fresh) if encoded else fresh
+        hits.append(Hit(pair.start(2), pair.end(2), resolved(cls), fresh))
     return hits

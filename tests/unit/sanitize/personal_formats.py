@@ -563,6 +563,18 @@ def pod_env(p: Person) -> tuple[str, str, list[str]]:
     return "application/json", json.dumps(document, ensure_ascii=False), [p.name, p.email, p.cpf]
 
 
+def pod_env_yaml(p: Person) -> tuple[str, str, list[str]]:
+    """The same Pod as its manifest: ``- name: USER_NAME`` then ``value: ...``."""
+    body = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: relatorio-4815\nspec:\n  containers:\n"
+        "  - name: app\n    image: loja/relatorio:1.4\n    env:\n    - name: LOG_LEVEL\n"
+        f"      value: info\n    - name: USER_NAME\n      value: {p.name}\n"
+        f"    - name: CLIENTE_CPF\n      value: '{p.cpf}'\n    - name: USER_PHONE\n"
+        f'      value: "{p.phone}"\n'
+    )
+    return "application/yaml", body, [p.name, p.cpf, p.phone]
+
+
 def base64_form_pairs(p: Person) -> tuple[str, str, list[str]]:
     """A form field holding base64url of ``name=value`` text (a gateway's user context)."""
     pairs = f"nome={p.name}&cpf={p.cpf}&email={p.email}&pedido=4815"
@@ -615,5 +627,6 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "pix_info_adicionais": pix_info_adicionais,
     "key_value_arrays": key_value_arrays,
     "pod_env": pod_env,
+    "pod_env_yaml": pod_env_yaml,
     "base64_form_pairs": base64_form_pairs,
 }

@@ -14,6 +14,7 @@ from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.dfa import compile_dfa
+from ext_proc_server.sanitize.name_pairs import is_pair
 
 # Any word other than "name"/"nome" that can make a key (the last part of a path, at
 # the root) hold or announce personal data, read from field_class and
@@ -189,7 +190,7 @@ def _types_personal(probe: bytes) -> bool:
     return any(
         fields.typed_pair((m.group(1).decode(), "valor")) is not None
         and fields.typed_class(
-            fields.ROOT, m.group(2).decode(), pair=fields.is_pair((m.group(1).decode(), "valor"))
+            fields.ROOT, m.group(2).decode(), pair=is_pair((m.group(1).decode(), "valor"))
         )
         is not None
         for m in _TYPE_MEMBER.finditer(probe)

@@ -21,12 +21,7 @@ from typing import NamedTuple
 
 from ext_proc_server.sanitize import phones, secret_keys
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
-from ext_proc_server.sanitize.typed_entries import (
-    is_pair_name,
-    type_field,
-    typed_members,
-    with_typed,
-)
+from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 PERSON = "person"
@@ -324,13 +319,6 @@ def typed_class(place: Place, kind: object, *, pair: bool = False) -> Verdict | 
     if found in (MAYBE_NAME, NAME_IF_WORDS):
         return NAME_IF_WORDS if pair else None
     return found
-
-
-@functools.lru_cache(maxsize=4096)
-def is_pair(keys: tuple[str, ...]) -> bool:
-    """Whether a typed entry is a name/value pair (typed_entries.is_pair_name)."""
-    found = typed_pair(keys)
-    return found is not None and is_pair_name(_compact(key_words(keys[found[0]])))
 
 
 def announces_personal(key: str) -> bool:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_body import nested_json
+from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.run import Run, is_token
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
 
@@ -173,7 +174,7 @@ def _pair_class(text: str, before: _Field, item: _Field, place: fields.Place) ->
     then ``value: ...``), from the name on the line before; None when it is none."""
     if before.path[:-1] != item.path[:-1]:
         return None
-    if not fields.is_pair((before.path[-1], item.path[-1])):
+    if not is_pair((before.path[-1], item.path[-1])):
         return None
     return fields.typed_class(place, text[before.start : before.end], pair=True)
 

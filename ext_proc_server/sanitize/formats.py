@@ -245,8 +245,10 @@ def sanitize_query(
     classes = cached_classes(run.scanner.field_rules, tuple(names))
     coordinates = geo.coarsen_pairs(run, names, lambda i: pairs[i][1])
     for i, ((name, value), decoded_name) in enumerate(zip(pairs, names, strict=True)):
-        layered = sanitize_layers(  # ?nome=Maria%2520Souza: encoded twice
-            run, value, lambda inner, n=name: _query_layer(run, n, inner, where)
+        layered = (  # ?nome=Maria%2520Souza: encoded twice ("%25", a C search, first)
+            sanitize_layers(run, value, lambda inner, n=name: _query_layer(run, n, inner, where))
+            if "%25" in value
+            else None
         )
         if layered is not None:
             if layered != value:

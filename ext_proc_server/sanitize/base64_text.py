@@ -22,9 +22,11 @@ import re
 import zlib
 
 from ext_proc_server.sanitize import base64_codec, base64_json, delimited, fields
+from ext_proc_server.sanitize.form_text import form_text_hits
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run
+from ext_proc_server.sanitize.urls import with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
@@ -185,7 +187,7 @@ def _rewritten(run: Run, text: str, start: int, end: int) -> str | None:
 
 def _sanitized(run: Run, document: str, key: str | None) -> str:
     """The decoded text sanitized as what it is: a JSON document, a table with a
-    header row, the value of a field its key names, or text."""
+    header row, ``name=value`` pairs, the value of a field its key names, or text."""
     if key is not None:
         cls = fields.builtin_verdict(fields.ROOT, key)
         if cls is not None and (
@@ -205,6 +207,9 @@ def _sanitized(run: Run, document: str, key: str | None) -> str:
         table = delimited.sanitize_delimited(run, document)
         if table is not None:
             return table
+    in_pairs = form_text_hits(run, document)  # "nome=Maria Souza&cpf=...": read by name
+    if in_pairs:
+        return run.scrub(document, with_url_fields(run.scanner.find(document), in_pairs))
     return run.scrub(document)
 
 

@@ -14,6 +14,7 @@ from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.dfa import compile_dfa
+from ext_proc_server.sanitize.name_pairs import is_pair
 
 # Any word other than "name"/"nome" that can make a key (the last part of a path, at
 # the root) hold or announce personal data, read from field_class and
@@ -62,7 +63,8 @@ _COLON = re.compile(rb"[ \t\r\n]*:")
 # with the string it holds. One search (sre skips to each quote): a gate of substring
 # searches for the openings cost more than the search itself.
 _TYPE_MEMBER = re.compile(
-    rb'"((?:tipo|type|kind|categor|document|contact)[a-z_ -]{0,16})"[ \t\r\n]*:'
+    rb'"((?:tipo|type|kind|categor|document|contact)[a-z_ -]{0,16}'
+    rb'|name|nome|key|chave|field|campo|label)"[ \t\r\n]*:'
     rb'[ \t\r\n]*"([^"\\]{1,40})"'
 )
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
@@ -187,7 +189,10 @@ def _types_personal(probe: bytes) -> bool:
     """Whether a typed entry's type names a personal field (fields.typed_class)."""
     return any(
         fields.typed_pair((m.group(1).decode(), "valor")) is not None
-        and fields.typed_class(fields.ROOT, m.group(2).decode()) is not None
+        and fields.typed_class(
+            fields.ROOT, m.group(2).decode(), pair=is_pair((m.group(1).decode(), "valor"))
+        )
+        is not None
         for m in _TYPE_MEMBER.finditer(probe)
     )
 

@@ -309,12 +309,16 @@ def typed_pair(keys: tuple[str, ...]) -> tuple[int, tuple[int, ...]] | None:
     return typed_members([_compact(key_words(key)) for key in keys] if len(keys) <= 6 else [])
 
 
-def typed_class(place: Place, kind: object) -> Verdict | None:
+def typed_class(place: Place, kind: object, *, pair: bool = False) -> Verdict | None:
     """The class a typed entry's type names ("telefone", "CELULAR", "RG", "cnh",
-    ["street_number"])."""
+    ["street_number"]). A type naming a name only maybe ("tipo": "nome" of a product's
+    attribute) names none; a pair's name naming one ({"name": "nome", "value": ...},
+    Pix's {"nome": "Cliente", ...}) says the value is one when it reads as words."""
     name = type_field(kind)
     found = field_class(place, name) if name is not None else None
-    return None if found in (None, MAYBE_NAME, NAME_IF_WORDS) else found
+    if found in (MAYBE_NAME, NAME_IF_WORDS):
+        return NAME_IF_WORDS if pair else None
+    return found
 
 
 def announces_personal(key: str) -> bool:

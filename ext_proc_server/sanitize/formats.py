@@ -11,7 +11,7 @@ import operator
 import re
 from collections.abc import Iterable
 from itertools import compress
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from ext_proc_server.sanitize import (
     base64_json,
@@ -35,6 +35,7 @@ from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_leni
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
 from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
+from ext_proc_server.sanitize.layered_values import sanitize_layers
 from ext_proc_server.sanitize.run import (
     SURROGATE,
     Run,
@@ -43,6 +44,7 @@ from ext_proc_server.sanitize.run import (
 from ext_proc_server.sanitize.secret_keys import header_class
 from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
+from ext_proc_server.sanitize.user_headers import names_person
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
 _PATH_SAFE = "!$&'()*+,;=:@~"
@@ -243,6 +245,17 @@ def sanitize_query(
     classes = cached_classes(run.scanner.field_rules, tuple(names))
     coordinates = geo.coarsen_pairs(run, names, lambda i: pairs[i][1])
     for i, ((name, value), decoded_name) in enumerate(zip(pairs, names, strict=True)):
+        layered = (  # ?nome=Maria%2520Souza: encoded twice ("%25", a C search, first)
+            sanitize_layers(run, value, lambda inner, n=name: _query_layer(run, n, inner, where))
+            if "%25" in value
+            else None
+        )
+        if layered is not None:
+            if layered != value:
+                changed = True
+                run.locations.add(f"{where}.query.{name}")
+            out.append((name, layered))
+            continue
         inert = plain and decoded_name not in classes and INERT_VALUE.fullmatch(value)
         if (
             inert
@@ -280,6 +293,15 @@ def sanitize_query(
             run.locations.add(f"{where}.query.{name}")
         out.append((name, fresh))
     return tuple(out) if changed else pairs
+
+
+def _query_layer(run: Run, name: str, inner: str, where: str) -> str:
+    """A query value's innermost layer sanitized, encoded once (a value replaced by its
+    field's class comes back as written: a pseudonym's space is encoded here)."""
+    fresh = sanitize_query(run, ((name, inner),), where)[0][1]
+    if fresh != inner and (" " in fresh or not fresh.isascii()):
+        return quote_plus(fresh)
+    return fresh
 
 
 def sanitize_query_string(run: Run, query: str, where: str) -> str:
@@ -382,6 +404,8 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     cls = header_class(lower) or checked(_header_field(run, lower), value)
     if cls is not None:
         return value if is_token(value) else run.whole(resolved(cls), value)
+    if names_person(lower, value):  # X-Remote-User: Maria Souza
+        return run.whole("name", value)
     # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
     fresh = base64_json.rewrap(run, scrub_with_urls(run, value))
     if fresh is value:  # X-User: base64 of "name;cpf", of XML...

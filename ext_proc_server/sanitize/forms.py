@@ -9,7 +9,7 @@ import functools
 from bisect import bisect_left
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from ext_proc_server.sanitize import base64_text, geo
+from ext_proc_server.sanitize import base64_text, geo, layered_values
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA
 from ext_proc_server.sanitize.fields import FieldRules, Verdict, flat_classes, resolved, value_fits
 from ext_proc_server.sanitize.hits import Hit
@@ -23,8 +23,30 @@ _NOT_NAME_BYTES = bytes(
 
 
 def sanitize_form(run: Run, text: str, where: str) -> str:
+    text = _layered_fields(run, text, where)
     replaced = _base64_fields(run, _replaced_form(run, text, where), where)
     return _coarsened_form(run, replaced, where)
+
+
+def _layered_fields(run: Run, text: str, where: str) -> str:
+    """Fields whose value is percent-encoded twice or more (``nome=Maria%2520Souza``),
+    each read through its layers as a form of that one field."""
+    if "%25" not in text:
+        return text
+    fields = text.split("&")
+    changed = False
+    for i, field in enumerate(fields):
+        raw_name, eq, raw_value = field.partition("=")
+        fresh = layered_values.sanitize_layers(
+            run,
+            raw_value,
+            lambda inner, n=raw_name: _replaced_form(run, n + "=" + inner, where)[len(n) + 1 :],
+        )
+        if fresh is not None and fresh != raw_value:
+            fields[i] = raw_name + eq + fresh
+            changed = True
+            run.locations.add(f"{where}.form.{_form_name(raw_name)}")
+    return "&".join(fields) if changed else text
 
 
 def _base64_fields(run: Run, text: str, where: str) -> str:

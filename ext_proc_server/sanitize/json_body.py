@@ -15,6 +15,7 @@ import orjson
 from ext_proc_server.sanitize import base64_codec, fields, geo, text_pairs
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 from ext_proc_server.sanitize.typed_entries import TYPED, with_typed
 from ext_proc_server.sanitize.urls import scrub_with_urls
@@ -330,7 +331,7 @@ class _JsonEditor:
         if pair is None:
             return None
         kind = members[pair[0]][1] if type(members) is _Members else members[keys[pair[0]]]
-        return fields.typed_class(place, kind)
+        return fields.typed_class(place, kind, pair=is_pair(keys))
 
     def _opened_gap(self) -> None:
         """The last member's number or literal is the first of gap ``self.k``: a value

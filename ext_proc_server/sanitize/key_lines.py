@@ -20,6 +20,7 @@ from typing import NamedTuple
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_body import nested_json
+from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.run import Run, is_token
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
 
@@ -141,7 +142,7 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
         siblings.setdefault(item.path[:-1], set()).add(item.path[-1])
     rules = run.scanner.field_rules
     hits: list[Hit] = []
-    for item in found:
+    for i, item in enumerate(found):
         key = item.path[-1]
         if person_record:
             key = person_record_field(key)
@@ -149,6 +150,8 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
         else:
             place = place_of(item.path[:-1], siblings)
         cls = fields.field_verdict(rules, place, key, list(item.path[:-1]))
+        if cls is None and i and not person_record:  # "- name: USER_NAME" / "  value: ..."
+            cls = _pair_class(text, found[i - 1], item, place)
         if cls is None:
             continue
         value = text[item.start : item.end]
@@ -164,6 +167,16 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     found_hits = resolve([*run.scanner.find(text), *hits])
     in_urls = url_field_hits(run, text)  # "url: https://...?cpf=...&nome=..."
     return run.scrub(text, with_url_fields(found_hits, in_urls) if in_urls else found_hits)
+
+
+def _pair_class(text: str, before: _Field, item: _Field, place: fields.Place) -> str | None:
+    """The class of a name/value pair's value (a Pod's ``env``, YAML's ``- name: ...``
+    then ``value: ...``), from the name on the line before; None when it is none."""
+    if before.path[:-1] != item.path[:-1]:
+        return None
+    if not is_pair((before.path[-1], item.path[-1])):
+        return None
+    return fields.typed_class(place, text[before.start : before.end], pair=True)
 
 
 # A folded line (vCard, iCalendar, LDIF): a line break then one space or tab continues

@@ -4,6 +4,11 @@
 Google's address components, ``{"long_name": "1578", "short_name": "1578",
 "types": ["street_number"]}``: the value members are what the type member's value names
 (:data:`TYPED` until that value is read), whatever their own names would say.
+
+Name/value pairs are typed entries too, their name member saying what the value is:
+HAR's ``{"name": "nome", "value": "..."}``, Pix's ``infoAdicionais`` ``{"nome":
+"Cliente", "valor": "..."}``, ``{"key": "cpf", "value": ...}``, ``{"field": "email",
+"value": ...}``, a Kubernetes container's ``env`` ``{"name": "USER_NAME", "value": ...}``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ _TYPE_KEYS = frozenset({"tipo", "type", "types", "kind", "categoria", "category"
                         "tipodocumento", "documenttype", "contacttype"})  # fmt: skip
 _VALUE_KEYS = frozenset({"valor", "value", "numero", "number", "nro", "num", "conteudo",
                          "contato", "contact", "dado", "descricao"})  # fmt: skip
+# A pair's name member: what its value member is.
+_PAIR_NAME_KEYS = frozenset({"name", "nome", "key", "chave", "field", "campo", "fieldname",
+                             "nomecampo", "attribute", "atributo", "label", "rotulo"})  # fmt: skip
+# A pair has its name, its value and a comment at most (HAR's): a bigger object with a
+# "chave" and a "valor" (a Pix charge: its key, its amount) is a record, not a pair.
+_PAIR_MAX_MEMBERS = 3
 # One value written twice (Google's address components).
 _NAME_PAIR = frozenset({"longname", "shortname"})
 # Google's address component types that locate one address, as the field name that says
@@ -36,12 +47,15 @@ _COMPONENT_FIELDS = {
 def typed_members(compact_keys: Sequence[str]) -> tuple[int, tuple[int, ...]] | None:
     """The index of an entry's type member and those of its value members, if it is a
     typed entry: a few members, one naming a type, and one naming a value (or Google's
-    long and short name)."""
+    long and short name); or a name/value pair, whose name member stands for the type."""
     if not 2 <= len(compact_keys) <= 6:
         return None
     types = [i for i, c in enumerate(compact_keys) if c in _TYPE_KEYS]
     values = [i for i, c in enumerate(compact_keys) if c in _VALUE_KEYS]
     names = tuple(i for i, c in enumerate(compact_keys) if c in _NAME_PAIR)
+    if not types and len(values) == 1 and len(compact_keys) <= _PAIR_MAX_MEMBERS:
+        named = [i for i, c in enumerate(compact_keys) if c in _PAIR_NAME_KEYS]
+        return (named[0], (values[0],)) if len(named) == 1 else None
     if len(types) != 1:
         return None
     if len(values) == 1 and not names:
@@ -49,6 +63,11 @@ def typed_members(compact_keys: Sequence[str]) -> tuple[int, tuple[int, ...]] | 
     if not values and len(names) == 2:
         return types[0], names
     return None
+
+
+def is_pair_name(compact_key: str) -> bool:
+    """Whether a typed entry's type member is a pair's name (``name``, ``key``...)."""
+    return compact_key in _PAIR_NAME_KEYS
 
 
 def with_typed(

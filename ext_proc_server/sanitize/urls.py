@@ -17,6 +17,7 @@ from ext_proc_server.sanitize.fields import (
     value_fits,
 )
 from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.percent_layers import peeled_all, wrapped_again
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 from ext_proc_server.sanitize.secret_keys import API_KEY, PASSWORD
 from ext_proc_server.sanitize.url_names import may_join_words, reads_as_written_name
@@ -63,17 +64,18 @@ def url_field_hits(run: Run, text: str) -> list[Hit]:
         classes = _classes(rules, names)
         for parameter, name in zip(parameters, names, strict=True):
             cls = classes.get(name)
-            if cls is None and may_join_words(parameter.group(2)):
+            raw = parameter.group(2)
+            if cls is None and (may_join_words(raw) or "%25" in raw):
                 cls = WRITTEN_NAME  # ?q=maria+souza: a name in a search
             if type(cls) is not Verdict or cls in (API_KEY, PASSWORD):
                 continue  # a secret's name: the key=value detector's
-            value = unquote_plus(parameter.group(2))
+            value, layers = peeled_all(raw)  # Maria%2520Souza: encoded twice
             if not value or is_token(value):
                 continue
             if not (
                 reads_as_written_name(value) if cls is WRITTEN_NAME else value_fits(cls, value)
             ):
                 continue
-            fresh = quote_plus_lazy(run.replacer(resolved(cls), value))
+            fresh = wrapped_again(quote_plus_lazy(run.replacer(resolved(cls), value)), layers)
             hits.append(Hit(parameter.start(2), parameter.end(2), resolved(cls), fresh))
     return hits

@@ -3,7 +3,10 @@ vCard, iCalendar, LDIF, YAML, TOML, ``.properties``, a Kubernetes Secret, base64
 (in JSON, wrapped in MIME lines, after a byte order mark), HTML cells holding markup,
 JavaScript literals and Nuxt's state; YAML lists, folded vCard lines, ``JSON.parse``
 state, RDAP as plain JSON, a Secret's person-named values, a SAML assertion posted in
-a form, a GraphQL error echoing its variables, JSON encoded twice. Each builder
+a form, a GraphQL error echoing its variables, JSON encoded twice; values
+percent-encoded twice (a form's, a ``redirect_uri``'s query), name/value pairs (HAR,
+Pix's ``infoAdicionais``, key/value arrays, a Pod's ``env``) and base64 of
+``name=value`` text. Each builder
 returns (content type, body) and the values it plants; ``leaked`` finds any of them
 (also as bare digits and folded) in a text."""
 
@@ -11,66 +14,15 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
-from faker import Faker
+from tests.unit.sanitize.people import Person, leaked, person
+
+__all__ = ["BUILDERS", "MOBILE_EXAMPLE", "Person", "leaked", "person", "saml_assertion", "twice"]
 
 # phonenumbers' example of a Brazilian mobile (metadata of region BR, type MOBILE).
 MOBILE_EXAMPLE = "+55 11 96123-4567"
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    first: str
-    last: str
-    cpf: str
-    email: str
-    phone: str
-    birth: str  # ISO
-    street: str
-    number: str
-    cep: str
-    city: str
-
-
-def person(fake: Faker) -> Person:
-    first, last = fake.first_name(), fake.last_name()
-    return Person(
-        name=f"{first} {fake.last_name()} {last}",
-        first=first,
-        last=last,
-        cpf=fake.cpf(),
-        email=fake.free_email(),
-        phone=fake.cellphone_number(),
-        birth=fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
-        street=fake.street_name(),
-        number=fake.building_number(),
-        cep=fake.postcode(),
-        city=fake.random_element(("Campinas", "Curitiba", "Recife", "Belém", "Manaus")),
-    )
-
-
-def leaked(text: str, planted: list[str]) -> list[str]:
-    """The planted values found in ``text``: as written, case-folded, or (numbers of
-    8 digits or more) as their bare digits."""
-    folded = text.casefold()
-    bare = re.sub(r"\D", "", text)
-    out = []
-    for value in planted:
-        digits = re.sub(r"\D", "", value)
-        word = re.compile(rf"(?<!\w){re.escape(value.casefold())}(?!\w)")
-        number = len(digits) >= 8 and 2 * len(digits) >= len(value)  # a CPF, a phone
-        if (
-            (len(value) >= 6 and value in text)
-            or word.search(folded)
-            or (number and digits in bare)
-        ):
-            out.append(value)
-    return out
 
 
 def _b64(text: str) -> str:
@@ -485,6 +437,104 @@ def json_name_lists(p: Person) -> tuple[str, str, list[str]]:
     return "application/json", json.dumps(document, ensure_ascii=False), [p.name, other]
 
 
+def twice(text: str) -> str:
+    """``text`` percent-encoded twice, as a form encoder run on its own output writes it."""
+    return quote(quote(text, safe=""), safe="")
+
+
+def _encodings(value: str) -> list[str]:
+    return [value, quote(value, safe=""), quote_plus(value), twice(value)]
+
+
+def form_encoded_twice(p: Person) -> tuple[str, str, list[str]]:
+    """A form whose values were encoded twice, and a ``return_to`` whose own query was."""
+    back = (
+        f"https://loja.example/retorno?cliente={quote(p.name)}&email={quote(p.email)}&pedido=4815"
+    )
+    body = f"pedido=4815&nome={twice(p.name)}&email={twice(p.email)}&return_to={twice(back)}"
+    return "application/x-www-form-urlencoded", body, [
+        *_encodings(p.name), *_encodings(p.email)]  # fmt: skip
+
+
+def redirect_encoded_twice(p: Person) -> tuple[str, str, list[str]]:
+    """URLs in JSON whose query values were encoded twice (``?nome=Maria%2520Souza``)."""
+    searched = f"{p.first} {p.last}"  # a search names no field: two listed words
+    document = {
+        "redirect_uri": f"https://loja.example/cb?nome={twice(p.name)}&pedido=4815",
+        "next": f"/busca?q={twice(searched)}&pagina=2",
+    }
+    return "application/json", json.dumps(document), [*_encodings(p.name), *_encodings(searched)]
+
+
+def har_entries(p: Person) -> tuple[str, str, list[str]]:
+    """A HAR file's request: query, form and header fields as name/value pairs."""
+    request = {
+        "method": "POST", "url": "https://loja.example/cadastro?origem=app",
+        "headers": [{"name": "Content-Type", "value": "application/x-www-form-urlencoded"}],
+        "queryString": [{"name": "origem", "value": "app"}, {"name": "nome", "value": p.name}],
+        "postData": {"mimeType": "application/x-www-form-urlencoded", "params": [
+            {"name": "nome_completo", "value": p.name}, {"name": "cpf", "value": p.cpf},
+            {"name": "celular", "value": p.phone}, {"name": "email", "value": p.email}]},
+    }  # fmt: skip
+    document = {"log": {"version": "1.2", "entries": [{"request": request}]}}
+    return "application/json", json.dumps(document, ensure_ascii=False), [
+        p.name, p.cpf, p.phone, p.email]  # fmt: skip
+
+
+def pix_info_adicionais(p: Person) -> tuple[str, str, list[str]]:
+    """A Pix charge (BCB's API) naming its payer in ``infoAdicionais``."""
+    document = {
+        "calendario": {"expiracao": 3600}, "valor": {"original": "123.45"},
+        "chave": "7d9f0335-8dcc-4054-9bf9-0dbd61d36906",
+        "solicitacaoPagador": "Pedido 4815",
+        "infoAdicionais": [{"nome": "Cliente", "valor": p.name},
+                           {"nome": "Pedido", "valor": "4815"}],
+    }  # fmt: skip
+    return "application/json", json.dumps(document, ensure_ascii=False), [p.name]
+
+
+def key_value_arrays(p: Person) -> tuple[str, str, list[str]]:
+    """Custom fields as key/value and field/value pairs (CRMs, form builders)."""
+    document = {"contato": 4815, "campos": [
+        {"key": "nome_completo", "value": p.name}, {"key": "cpf", "value": p.cpf},
+        {"field": "email", "value": p.email}, {"field": "telefone", "value": p.phone}]}  # fmt: skip
+    return "application/json", json.dumps(document, ensure_ascii=False), [
+        p.name, p.cpf, p.email, p.phone]  # fmt: skip
+
+
+def pod_env(p: Person) -> tuple[str, str, list[str]]:
+    """A Pod (``kubectl get pod -o json``) whose container's env names a person."""
+    env = [{"name": "LOG_LEVEL", "value": "info"}, {"name": "USER_NAME", "value": p.name},
+           {"name": "USER_EMAIL", "value": p.email}, {"name": "CLIENTE_CPF", "value": p.cpf}]  # fmt: skip
+    document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "relatorio-4815"},
+                "spec": {"containers": [{"name": "app", "image": "loja/relatorio:1.4",
+                                         "env": env}]}}  # fmt: skip
+    return "application/json", json.dumps(document, ensure_ascii=False), [p.name, p.email, p.cpf]
+
+
+def pod_env_yaml(p: Person) -> tuple[str, str, list[str]]:
+    """The same Pod as its manifest: ``- name: USER_NAME`` then ``value: ...``."""
+    body = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: relatorio-4815\nspec:\n  containers:\n"
+        "  - name: app\n    image: loja/relatorio:1.4\n    env:\n    - name: LOG_LEVEL\n"
+        f"      value: info\n    - name: USER_NAME\n      value: {p.name}\n"
+        f"    - name: CLIENTE_CPF\n      value: '{p.cpf}'\n    - name: USER_PHONE\n"
+        f'      value: "{p.phone}"\n'
+    )
+    return "application/yaml", body, [p.name, p.cpf, p.phone]
+
+
+def base64_form_pairs(p: Person) -> tuple[str, str, list[str]]:
+    """A form field holding base64url of ``name=value`` text (a gateway's user context)."""
+    pairs = f"nome={p.name}&cpf={p.cpf}&email={p.email}&pedido=4815"
+    token = base64.urlsafe_b64encode(pairs.encode()).decode().rstrip("=")
+    body = f"evento=pedido&contexto={token}"
+    # The token's opening as long as it encodes "nome=" and the name (whole 3-byte groups).
+    named = f"nome={p.name}".encode()
+    opening = base64.urlsafe_b64encode(named[: len(named) // 3 * 3]).decode()
+    return "application/x-www-form-urlencoded", body, [opening]
+
+
 BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "vcard": vcard,
     "icalendar": icalendar,
@@ -520,4 +570,12 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "graphql_error": graphql_error,
     "double_encoded": double_encoded,
     "json_name_lists": json_name_lists,
+    "form_encoded_twice": form_encoded_twice,
+    "redirect_encoded_twice": redirect_encoded_twice,
+    "har_entries": har_entries,
+    "pix_info_adicionais": pix_info_adicionais,
+    "key_value_arrays": key_value_arrays,
+    "pod_env": pod_env,
+    "pod_env_yaml": pod_env_yaml,
+    "base64_form_pairs": base64_form_pairs,
 }

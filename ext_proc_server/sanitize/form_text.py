@@ -1,0 +1,45 @@
+"""Text of ``name=value`` pairs (``nome=Maria Souza&cpf=...``), as a gateway writes a
+user's context into base64: each value read by its name, as a form's field is.
+
+Values may be percent-encoded or written as they are (a space in a name); a value
+replaced comes back encoded as it came.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_plus
+
+from ext_proc_server.sanitize.fields import Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
+
+# Pairs, and nothing else: a name of word characters (brackets and dots as a form's),
+# "=", a value up to "&" or a line break; separated by "&", ";" or line breaks.
+_NAME = r"[A-Za-z_][\w.\[\]-]{0,63}"
+_VALUE = r"[^&;=\r\n]*"
+_FORM_TEXT = re.compile(rf"{_NAME}={_VALUE}(?:(?:&|;|\r?\n){_NAME}={_VALUE})+|{_NAME}=[^&;=\r\n]+")
+_PAIR = re.compile(rf"({_NAME})=([^&;=\r\n]*)")
+
+
+def form_text_hits(run: Run, text: str) -> list[Hit]:
+    """Findings for the values whose names make them personal, in a text that is only
+    ``name=value`` pairs; none for any other text."""
+    if "=" not in text or not _FORM_TEXT.fullmatch(text.strip()):
+        return []
+    pairs = list(_PAIR.finditer(text))
+    classes = flat_classes([p.group(1) for p in pairs], run.scanner.field_rules)
+    hits = []
+    for pair in pairs:
+        cls = classes.get(pair.group(1))
+        raw = pair.group(2)
+        if type(cls) is not Verdict or not raw.strip():
+            continue
+        encoded = "%" in raw or "+" in raw
+        value = unquote_plus(raw) if encoded else raw
+        if is_token(value) or not value_fits(cls, value):
+            continue
+        fresh = run.replacer(resolved(cls), value)
+        fresh = quote_plus_lazy(fresh) if encoded else fresh
+        hits.append(Hit(pair.start(2), pair.end(2), resolved(cls), fresh))
+    return hits

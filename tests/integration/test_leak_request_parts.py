@@ -1,0 +1,80 @@
+"""A person in the request line and headers, where nothing but a layer hides one,
+through a real Envoy to an upstream that echoes, captured by ``mockado ext-proc`` into a
+real Redis: query values percent-encoded twice (a name, a ``return_to`` whose own query
+was encoded before it), a proxy's user headers holding a display name (oauth2-proxy,
+Apache, Azure App Service), base64 of ``name=value`` text in a header and a query. No
+planted value, in any encoding, may reach Redis, the stubs or the collector's log; each
+request still gets its stub.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import unicodedata
+from urllib.parse import quote
+
+import httpx
+import pytest
+from faker import Faker
+
+from tests.support.ext_proc_rig import (
+    collector_settings,
+    envoy_for,
+    make_config,
+    wait_for_stubs,
+)
+from tests.support.redis_dump import dump_redis
+from tests.unit.sanitize.personal_formats import leaked, person, twice
+
+pytestmark = pytest.mark.integration
+
+USER_HEADERS = ("X-Remote-User", "Remote-User", "X-Forwarded-User",
+                "X-Forwarded-Preferred-Username", "X-MS-Client-Principal-Name")  # fmt: skip
+
+
+def _ascii(text: str) -> str:
+    """``text`` without its accents: a header's value is ASCII."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _encodings(value: str) -> list[str]:
+    return [value, quote(value, safe=""), quote(value), twice(value)]
+
+
+def test_request_parts_reach_redis_sanitized(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    collector = collector_settings(redis_server.url)
+    ext = ext_proc_factory(collector)
+    envoy = envoy_for(
+        envoy_factory, make_config(collector), upstream_port=upstream.port,
+        ext_proc_port=ext.grpc_port,
+    )  # fmt: skip
+    fake = Faker("pt_BR")
+    fake.seed_instance(20261206)
+    p, other = person(fake), person(fake)
+    searched = f"{p.first} {p.last}"
+    back = f"https://loja.example/cb?nome={quote(other.name)}&pedido=4815"
+    pairs = f"nome={other.name}&cpf={other.cpf}&pedido=4815"
+    token = base64.urlsafe_b64encode(pairs.encode()).decode().rstrip("=")
+    named = f"nome={other.name}".encode()
+    planted = [*_encodings(p.name), _ascii(p.name), *_encodings(searched), *_encodings(other.name),
+               other.cpf, base64.urlsafe_b64encode(named[: len(named) // 3 * 3]).decode()]  # fmt: skip
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = [
+            client.get(f"/echo/busca?nome={twice(p.name)}&q={twice(searched)}&pagina=2"),
+            client.get(f"/echo/login?return_to={twice(back)}&pedido=4815"),
+            client.get("/echo/perfil", headers={name: _ascii(p.name) for name in USER_HEADERS}),
+            client.get(f"/echo/contexto?ctx={token}", headers={"X-User-Context": token}),
+        ]
+    assert [r.status_code for r in sent] == [200] * 4
+    stubs = wait_for_stubs(ext, 4, skipped={}, what="a stub per request")
+    # Not vacuous: each request is in its stub.
+    paths = sorted(stub["request"]["urlPath"] for stub in stubs)
+    assert paths == ["/echo/busca", "/echo/contexto", "/echo/login", "/echo/perfil"]
+    sinks = {"stubs": json.dumps(stubs, ensure_ascii=False)}
+    sinks.update(dump_redis(redis_server.url))
+    sinks["ext-proc log"] = ext.process.log_text()
+    leaks = {sink: found for sink, text in sinks.items() if (found := leaked(text, planted))}
+    assert leaks == {}, leaks

@@ -67,6 +67,7 @@ from ext_proc_server.core.names import (
     META_NAMESPACE,
     META_WORKLOAD,
 )
+from ext_proc_server.mapping.accepts import ACCEPT_HEADER
 from ext_proc_server.mapping.chosen_by import CREDENTIAL_HEADER, PREFER_HEADER
 from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
@@ -423,6 +424,7 @@ class StreamAssembler:
                 credentials=CREDENTIAL_HEADER in fields,
                 prefer=fields.get(PREFER_HEADER),
                 content_type=fields.get("content-type", ""),
+                accept=fields.get(ACCEPT_HEADER, ""),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ext_proc_server.capture.protos import HeaderMap, HeaderValue
 from ext_proc_server.core.exchange import Pairs
+from ext_proc_server.mapping.accepts import ACCEPT_HEADER
 from ext_proc_server.mapping.chosen_by import CREDENTIAL_HEADER, PREFER_HEADER
 from ext_proc_server.mapping.faithful import UNDECODABLE_HEADER
 
@@ -24,14 +25,16 @@ REQUEST_FIELDS = frozenset(
         "x-request-id",
         CREDENTIAL_HEADER,  # the repeat key's (mapping.chosen_by)
         PREFER_HEADER,
+        ACCEPT_HEADER,  # the repeat key's (mapping.accepts)
     }
 )
 RESPONSE_FIELDS = frozenset(
     {":status", "content-length", "transfer-encoding", "content-encoding", "content-type", "vary"}
 ) | {"access-control-allow-origin"}  # a CORS answer's (varied_of)
 # Of these, the ones read whole when sent more than once, and how their values are joined:
-# every Vary line (as Exchange.varied), every Prefer (the repeat key's NUL-joined values).
-_JOINED = {"vary": ",", PREFER_HEADER: "\x00"}
+# every Vary line (as Exchange.varied), every Prefer (the repeat key's NUL-joined values),
+# every Accept (each lists types: joined, one list).
+_JOINED = {"vary": ",", PREFER_HEADER: "\x00", ACCEPT_HEADER: ","}
 
 
 def wanted_fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | None:

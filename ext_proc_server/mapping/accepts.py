@@ -35,6 +35,15 @@ def accepted_type(exchange: Exchange, varied_names: frozenset[str]) -> str:
     return ""
 
 
+def listed_type(accept: str, media_type: str) -> str:
+    """``media_type`` (bare, lower-cased) when ``accept`` (every Accept value, joined by
+    ",") lists it, else "": :func:`accepted_type` of a stream that has not built its
+    exchange (the repeat key), the Vary test left to the caller."""
+    if "/" in media_type and media_type in _listed(accept):
+        return media_type
+    return ""
+
+
 def _listed(accept: str) -> set[str]:
     return {item.split(";", 1)[0].strip().lower() for item in accept.split(",")}
 

@@ -52,6 +52,7 @@ from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_ke
 from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs, Varied
 from ext_proc_server.core.hosts import matched_port, told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
+from ext_proc_server.mapping.accepts import ACCEPT_HEADER, listed_type
 from ext_proc_server.mapping.chosen_by import request_choices
 from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
 from ext_proc_server.mapping.shapes import NOT_JSON, JsonBody, load_json
@@ -71,7 +72,7 @@ _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 # The shape of a body that is not JSON.
 NOT_JSON_SHAPE = b"\x00not-json"
 # What a request's head is computed from (RepeatIndex.key).
-_HeadParts = tuple[str, str, str, str, Pairs, Varied, bool, str | None, str]
+_HeadParts = tuple[str, str, str, str, Pairs, Varied, bool, str | None, str, str, str]
 # Characters the plain texts of a query and of Vary'd values use as separators.
 _SEPARATORS = ("&", "\x00", "\x01", "\x02")
 
@@ -85,6 +86,20 @@ def _query_text(query: Pairs, noise: frozenset[str]) -> str:
         if "=" in name or any(c in name or c in value for c in _SEPARATORS):
             return "\x02" + repr(sorted(kept))
     return "&".join(sorted([f"{n}={v}" for n, v in kept]))
+
+
+def _order_text(query: Pairs, noise: frozenset[str]) -> str:
+    """The names given more than one value in another order than sorted, with them in
+    the order sent (their repr), else "": the sorted text above holds no order, the
+    dedup key does (mapping.query_order)."""
+    values_of: dict[str, list[str]] = {}
+    for name, value in query:
+        if _field_key(name) not in noise:
+            values_of.setdefault(name, []).append(value)
+    if len(values_of) == len(query):
+        return ""  # each name once: most queries
+    reordered = [(n, vs) for n, vs in values_of.items() if len(vs) > 1 and vs != sorted(vs)]
+    return repr(reordered) if reordered else ""
 
 
 def _varied_text(name: str, values: tuple[str, ...]) -> str:
@@ -286,17 +301,24 @@ class RepeatIndex:
         credentials: bool = False,
         prefer: str | None = None,
         content_type: str = "",
+        accept: str = "",
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: :meth:`destination`;
         ``body_state``: "", "truncated" or "dropped" (what became of the request body);
         ``varied``: the request headers the response varies on (``Exchange.varied``);
         ``credentials``: the request carried ``Authorization``; ``prefer``: its ``Prefer``
         values joined by NUL (None: not sent); ``content_type``: its first
-        ``Content-Type`` as sent (counted only with a body). What chooses a stub beside
-        the Vary'd headers (mapping.chosen_by, the Content-Type matcher)."""
+        ``Content-Type`` as sent (counted only with a body); ``accept``: its ``Accept``
+        values joined by "," ("": none). What chooses a stub beside the Vary'd headers
+        (mapping.chosen_by, the Content-Type matcher, mapping.accepts)."""
         if not body and not body_state:
             content_type = ""  # no body: its stub matches no Content-Type
-        parts = (method, host, path, body_state, query, varied, credentials, prefer, content_type)
+        # The response's media type only with an Accept (mapping.accepts reads both).
+        answered = response.content_type if accept and response is not None else ""
+        parts = (
+            method, host, path, body_state, query, varied, credentials, prefer, content_type,
+            accept, answered,
+        )  # fmt: skip
         head = self._heads.get(parts)
         if head is None:
             head = self._head(parts)
@@ -307,10 +329,15 @@ class RepeatIndex:
     def _head(self, parts: _HeadParts) -> str:
         # A pure function of its parts (the normalizer holds no state past construction),
         # so kept without the lock: a race recomputes or drops an entry, never changes one.
-        method, host, path, body_state, query, varied, credentials, prefer, content_type = parts
+        (method, host, path, body_state, query, varied, credentials, prefer, content_type,
+         accept, answered) = parts  # fmt: skip
         if query:
             noise = self._normalizer.noise_fields(path)
             head = "\x00".join((method, host, path, body_state, _query_text(query, noise)))
+            order = _order_text(query, noise)
+            if order:
+                # Only in another order than sorted: every other request keeps its key.
+                head += f"\x00order\x00{order}"
         else:
             head = "\x00".join((method, host, path, body_state, ""))
         if varied:
@@ -323,6 +350,10 @@ class RepeatIndex:
             head += f"\x00prefer\x00{prefer!r}"
         if content_type:
             head += f"\x00content-type\x00{content_type!r}"
+        if answered and not any(name == ACCEPT_HEADER for name, _ in varied):
+            accepted = listed_type(accept, answered)
+            if accepted:  # Only when Accept listed the answer's type, as the dedup key.
+                head += f"\x00accept\x00{accepted!r}"
         if len(self._heads) >= _HEAD_CACHE_SIZE or self._head_chars >= _HEAD_CACHE_CHARS:
             self._heads.clear()
             self._head_chars = 0
@@ -411,6 +442,7 @@ class RepeatIndex:
             credentials=credentials,
             prefer="\x00".join(prefer) if prefer else None,
             content_type=request.header("content-type") or "",
+            accept=",".join(v for n, v in request.headers if n.lower() == ACCEPT_HEADER),
         )
 
     def destination(self, authority: str, *, namespace: str) -> str:

@@ -3,7 +3,9 @@ repeat of a recorded exchange, sanitizing and deduplicating it would have found 
 exchange's dedup key. (It may be more careful: another token is another repeat key, and
 the same dedup key after sanitizing.) Each pair of raw exchanges differs in a few of the
 request's parts that choose a stub: Authorization, Prefer, Content-Type, the headers a
-Vary names (on one line or two), an ambiguous query, a body past the dedup limit."""
+Vary names (on one line or two), an ambiguous query, a query name's values in another
+order, an Accept that lists the answer's type or not (answers of several types), a body
+past the dedup limit."""
 
 from __future__ import annotations
 
@@ -28,7 +30,18 @@ _FILLER = "x" * 24
 # Each part's choices. A pair's B is its A with some parts drawn again.
 _PARTS = {
     "method": ["GET", "POST"],
-    "query": ["", "a=b=c", "a%3Db=c", "x=1%26y%3D2", "x=1&y=2"],
+    "query": [
+        "",
+        "a=b=c",
+        "a%3Db=c",
+        "x=1%26y%3D2",
+        "x=1&y=2",
+        "s=a&s=b",
+        "s=b&s=a",
+        "s=b&x=1&s=a",
+        "x=1&s=b&s=a",
+        "s=b&s=a&s=b",
+    ],
     "authorization": [None, "Bearer tok-a", "Bearer tok-b"],
     "prefer": [
         (),
@@ -40,6 +53,16 @@ _PARTS = {
     ],
     "content_type": [None, "application/json", "text/plain", "application/json; charset=utf-8"],
     "accept_language": [None, "pt-BR", "", "en"],
+    "accept": [
+        None,
+        "application/json",
+        "application/xml",
+        "application/json, text/plain, */*",
+        "*/*",
+        "text/html;q=0.9, Application/XML",
+        ("application/json", "application/xml"),  # two lines
+    ],
+    "answer_type": ["application/json", "application/xml", "Application/XML; charset=utf-8"],
     "vary": [(), ("Accept-Language",), ("Accept", "Accept-Language"), ("Accept",)],
     "body": [
         b"",
@@ -63,11 +86,14 @@ def _messages(request: dict) -> list[ProcessingRequest]:
     headers += [("prefer", value) for value in request["prefer"]]
     if request["content_type"] is not None:
         headers.append(("content-type", request["content_type"]))
-    headers.append(("accept", "application/json"))
+    accept = request["accept"]
+    headers += [
+        ("accept", value) for value in ((accept,) if isinstance(accept, str) else accept or ())
+    ]
     if request["accept_language"] is not None:
         headers.append(("accept-language", request["accept_language"]))
     body = request["body"]
-    response = [("content-type", "application/json"), *(("vary", v) for v in request["vary"])]
+    response = [("content-type", request["answer_type"]), *(("vary", v) for v in request["vary"])]
     head = ProcessingRequest(
         request_headers=HttpHeaders(headers=hmap(headers), end_of_stream=not body),
         observability_mode=True,
@@ -122,6 +148,10 @@ def _case(**changes) -> dict:
 @example(**{**_case(), "first": {**_BASE, "vary": ("Accept-Language",), "accept_language": ""},
             "redrawn": {**_BASE, "vary": ("Accept-Language",)},
             "changed": {"accept_language"}})  # fmt: skip
+@example(**_case(accept=None) | {"first": {**_BASE, "accept": "application/json"}})
+@example(**_case(accept="*/*") | {"first": {**_BASE, "accept": ("application/json", "text/xml")}})
+@example(**_case(query="s=b&s=a") | {"first": {**_BASE, "query": "s=a&s=b"}})
+@example(**_case(query="x=1&s=b&s=a") | {"first": {**_BASE, "query": "s=a&x=1&s=b"}})
 @given(
     first=_REQUESTS,
     redrawn=st.fixed_dictionaries(

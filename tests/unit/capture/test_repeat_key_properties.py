@@ -153,8 +153,18 @@ def test_a_kept_head_gives_the_key_computed_afresh(requests):
 
 
 def _plain(query) -> bool:
-    """No name holding "=", nothing holding a separator: the query's text is unambiguous."""
+    """No name holding "=", nothing holding a separator: the query's text is unambiguous;
+    each name's values in sorted order (another order joins the key)."""
+    if any(list(vs) != sorted(vs) for vs in _values_of(query).values()):
+        return False
     return not any("=" in n or any(c in n + v for c in "&\x00\x01\x02") for n, v in query)
+
+
+def _values_of(query) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for name, value in query:
+        values.setdefault(name, []).append(value)
+    return values
 
 
 def _vary_key(index: RepeatIndex, *, vary: str, headers: tuple[tuple[str, str], ...]):

@@ -3,10 +3,11 @@
 The key is a SHA-256 over the request *as the mapping will match it*: the
 upper-cased method, the destination host, the path, the sorted query, the
 canonical body (JSON with sorted keys), the request headers the response varies on
-(``Vary``, a CORS answer's Origin: ``Exchange.varied``, when there are any) and the port
-(when not the default), with noise replaced by fixed tokens
-(see :mod:`ext_proc_server.mapping.noise`). The canonical body counts up to
-``dedup_body_limit`` bytes. The claimed key also covers the response's shape
+(``Vary``, a CORS answer's Origin: ``Exchange.varied``, when there are any), a body's
+Content-Type as its stub matches it (when not the usual one of its kind:
+:func:`matched_content_type`) and the port (when not the default), with noise
+replaced by fixed tokens (see :mod:`ext_proc_server.mapping.noise`). The canonical body
+counts up to ``dedup_body_limit`` bytes. The claimed key also covers the response's shape
 (status, JSON keys and types: :mod:`ext_proc_server.mapping.shapes`), so a known
 request whose response changed shape is let through and replaces its stub (drift);
 the stub's id still follows the request alone. With ``stateful_scenarios`` the
@@ -45,6 +46,7 @@ from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.core.hosts import told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION
 from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.mapping.multipart import content_type_regex
 from ext_proc_server.mapping.noise import (
     Hole,
     NoiseNormalizer,
@@ -83,6 +85,31 @@ def canonical_json(value: object, *, plain_floats: bool = False) -> bytes:
         except TypeError:  # orjson.JSONEncodeError
             pass
     return json.dumps(value, default=canonical_default, **_DUMP).encode()
+
+
+# The Content-Type most requests send with each kind of body: their keys leave it out, as
+# before the Content-Type joined the key (their stub ids do not move).
+_USUAL_CONTENT_TYPES = {
+    "json": "application/json",
+    "form": "application/x-www-form-urlencoded",
+    "text": "text/plain",
+    "binary": "application/octet-stream",
+    "multipart": content_type_regex("multipart/form-data; boundary=-", str).lower(),
+}
+
+
+def matched_content_type(body_kind: str, content_type: str) -> str | None:
+    """A request body's Content-Type as its stub matches it (mapping.matchers: ignoring
+    case, a multipart boundary any; "" matches none sent), or None when it is the usual
+    one of ``body_kind`` or there is no body (no matcher): ``application/json`` and
+    ``application/json; charset=utf-8`` are two stubs, and two keys."""
+    if body_kind == "none":
+        return None
+    if body_kind == "multipart":
+        matched = content_type_regex(content_type, str).lower()
+    else:
+        matched = content_type.lower()
+    return None if matched == _USUAL_CONTENT_TYPES.get(body_kind) else matched
 
 
 def _canonical_body(body: NormalizedBody) -> bytes:
@@ -141,6 +168,10 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
     if normalized.accepted:
         # Only when Accept listed the answer's type: every other request keeps its key.
         digest.update(b"\x00accept\x00" + normalized.accepted.encode())
+    content_type = matched_content_type(normalized.body.kind, normalized.content_type)
+    if content_type is not None:
+        # Only when not the usual type of its body: every other request keeps its key.
+        digest.update(b"\x00content-type\x00" + content_type.encode("utf-8", "surrogateescape"))
     if told_apart(normalized.port):
         # Only on a port of its own: a call to the default port keeps its key and stub id.
         digest.update(b"\x00port\x00%d" % normalized.port)

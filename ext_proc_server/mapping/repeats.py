@@ -45,7 +45,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import NamedTuple
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
@@ -54,16 +53,14 @@ from ext_proc_server.core.hosts import matched_port, told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER, listed_type
 from ext_proc_server.mapping.chosen_by import request_choices
-from ext_proc_server.mapping.noise import NoiseNormalizer, field_key
+from ext_proc_server.mapping.noise import NoiseNormalizer
+from ext_proc_server.mapping.repeat_texts import order_text, query_text, varied_text
 from ext_proc_server.mapping.shapes import NOT_JSON, JsonBody, load_json
 
 KEY_BYTES = 16
 FINGERPRINT_BYTES = 8
 _PERSON_REQUEST = b"mockado-req"
 _PERSON_RESPONSE = b"mockado-resp"
-# Query parameter names seen (snake-cased once each, for the noise test).
-_FIELD_KEY_CACHE_SIZE = 4096
-_field_key = lru_cache(maxsize=_FIELD_KEY_CACHE_SIZE)(field_key)
 # Request heads (method, host, path, query) kept, and their characters at most.
 _HEAD_CACHE_SIZE = 4096
 _HEAD_CACHE_CHARS = 4 * 1024 * 1024
@@ -73,41 +70,6 @@ _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 NOT_JSON_SHAPE = b"\x00not-json"
 # What a request's head is computed from (RepeatIndex.key).
 _HeadParts = tuple[str, str, str, str, Pairs, Varied, bool, str | None, str, str, str]
-# Characters the plain texts of a query and of Vary'd values use as separators.
-_SEPARATORS = ("&", "\x00", "\x01", "\x02")
-
-
-def _query_text(query: Pairs, noise: frozenset[str]) -> str:
-    """The query's parameters sorted, noise left out, as ``n=v`` joined by ``&``; when a
-    decoded name holds ``=`` or a name or value a separator (``a%3Db=c`` is not ``a=b=c``),
-    their repr instead, marked by a leading \\x02 the plain text never holds."""
-    kept = [(n, v) for n, v in query if _field_key(n) not in noise]
-    for name, value in kept:
-        if "=" in name or any(c in name or c in value for c in _SEPARATORS):
-            return "\x02" + repr(sorted(kept))
-    return "&".join(sorted([f"{n}={v}" for n, v in kept]))
-
-
-def _order_text(query: Pairs, noise: frozenset[str]) -> str:
-    """The names given more than one value in another order than sorted, with them in
-    the order sent (their repr), else "": the sorted text above holds no order, the
-    dedup key does (mapping.query_order)."""
-    values_of: dict[str, list[str]] = {}
-    for name, value in query:
-        if _field_key(name) not in noise:
-            values_of.setdefault(name, []).append(value)
-    if len(values_of) == len(query):
-        return ""  # each name once: most queries
-    reordered = [(n, vs) for n, vs in values_of.items() if len(vs) > 1 and vs != sorted(vs)]
-    return repr(reordered) if reordered else ""
-
-
-def _varied_text(name: str, values: tuple[str, ...]) -> str:
-    """A Vary'd header as ``name=values`` joined by \\x01; sent once empty (not the same as
-    not sent) or holding a separator: its repr instead, marked by a leading \\x02."""
-    if values == ("",) or "=" in name or any(c in v for v in values for c in _SEPARATORS):
-        return "\x02" + repr((name, values))
-    return f"{name}={chr(1).join(values)}"
 
 
 class RepeatKey:
@@ -333,8 +295,8 @@ class RepeatIndex:
          accept, answered) = parts  # fmt: skip
         if query:
             noise = self._normalizer.noise_fields(path)
-            head = "\x00".join((method, host, path, body_state, _query_text(query, noise)))
-            order = _order_text(query, noise)
+            head = "\x00".join((method, host, path, body_state, query_text(query, noise)))
+            order = order_text(query, noise)
             if order:
                 # Only in another order than sorted: every other request keeps its key.
                 head += f"\x00order\x00{order}"
@@ -342,7 +304,7 @@ class RepeatIndex:
             head = "\x00".join((method, host, path, body_state, ""))
         if varied:
             # Only with a Vary: every other request keeps the key it had.
-            head += "\x00vary\x00" + "\x00".join(_varied_text(n, v) for n, v in varied)
+            head += "\x00vary\x00" + "\x00".join(varied_text(n, v) for n, v in varied)
         # Each only when sent: every other request keeps the key it had. repr: unambiguous.
         if credentials:
             head += "\x00authorization"

@@ -24,6 +24,7 @@ from ext_proc_server.mapping.dedup import (
     canonical_json,
     claim_batch,
     is_error_answer,
+    matched_content_type,
     request_key_hash,
 )
 from ext_proc_server.mapping.noise import (
@@ -407,6 +408,9 @@ def _reference_key(normalized: NormalizedRequest, *, body_limit_bytes: int) -> s
     digest = hashlib.sha256(dump([*head, pairs(normalized.query), body.kind]))
     digest.update(b"\x00")
     digest.update(text[:body_limit_bytes])
+    content_type = matched_content_type(body.kind, normalized.content_type)
+    if content_type is not None:  # not the usual type of its body (a JSON scalar's)
+        digest.update(b"\x00content-type\x00" + content_type.encode())
     return digest.hexdigest()
 
 

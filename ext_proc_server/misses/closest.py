@@ -120,7 +120,7 @@ def _method(miss: MissSample, method: str) -> list[Difference]:
 def _path(miss: MissSample, kind: str, url: str) -> list[Difference]:
     if kind == "any":
         return []
-    path = url.split("?", 1)[0]
+    path = _path_part(kind, url)
     if kind in ("url", "urlPath"):
         wanted = [re.escape(s) for s in path.removeprefix("/").split("/")]
         shown = path.removeprefix("/").split("/")
@@ -140,6 +140,25 @@ def _path(miss: MissSample, kind: str, url: str) -> list[Difference]:
             detail = f"/{template[index]}, the stub has /{shown[index]}"
             out.append(Difference("path segment", str(index + 1), detail))
     return out
+
+
+def _path_part(kind: str, url: str) -> str:
+    """The path of a URL matcher: a ``url`` ends at its "?", a ``urlPattern`` at its first
+    escaped "\\?" (mapping.query_order's ordered query; a "?" elsewhere is regex syntax,
+    as in "(?:"), a path matcher holds no query."""
+    if kind == "url":
+        return url.split("?", 1)[0]
+    if kind != "urlPattern":
+        return url
+    escaped = False
+    for index, char in enumerate(url):
+        if escaped:
+            if char == "?":
+                return url[: index - 1]
+            escaped = False
+        elif char == "\\":
+            escaped = True
+    return url
 
 
 def _fullmatch(regex: str, value: str) -> bool:

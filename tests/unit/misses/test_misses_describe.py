@@ -7,6 +7,8 @@ import json
 import pytest
 
 from ext_proc_server.core.config import CollectorConfig
+from ext_proc_server.mapping import build_mapping
+from ext_proc_server.mapping.dedup import Deduplicator
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.misses import (
     InvalidMissEvent,
@@ -15,8 +17,10 @@ from ext_proc_server.misses import (
     miss_sanitizer,
     parse_miss_event,
 )
+from tests.unit.mapping.mapping_helpers import make_exchange
 
 CONFIG = CollectorConfig()
+DEDUP = Deduplicator(CONFIG)
 SANITIZER = miss_sanitizer(CONFIG)
 NORMALIZER = NoiseNormalizer(CONFIG)
 
@@ -99,6 +103,26 @@ def test_the_closest_stub_and_what_differs():
     assert found is not None and found.stub_id == "POST /api/orders"
     assert [(d.kind, d.name) for d in found.differences] == [("body field", "/item")]
     assert "pen" not in json.dumps(found.as_dict())
+
+
+@pytest.mark.parametrize("path", ["/api/items", "/api/users/42/orders", "/api/a.b(c)/list"])
+def test_a_stub_held_to_its_query_order_has_no_path_difference(path: str):
+    """An ordered query's stub matches the raw URL (``urlPattern``, mapping.query_order):
+    the other order is a miss whose closest stub is that one, its path no difference."""
+    exchange = make_exchange(
+        path=path, query=(("sort", "name"), ("sort", "date")), authority="api.shop.local"
+    )
+    key, normalized = DEDUP.hash_normalized(exchange)
+    recorded = build_mapping(
+        exchange, dedup_hash=key, config=CONFIG, normalizer=DEDUP.normalizer,
+        normalized=normalized,
+    )  # fmt: skip
+    assert recorded is not None and "urlPattern" in recorded["request"]
+    # One segment off: a path difference (6), where the recorded stub's order is none.
+    other_path = stub("GET", "urlPath", f"{path}/x", host={"equalTo": "api.shop.local"})
+    found = closest_stub(miss("GET", f"{path}?sort=date&sort=name"), [other_path, recorded])
+    assert found is not None and found.stub_id == recorded["id"]
+    assert not [d for d in found.differences if d.kind.startswith("path")], found.differences
 
 
 def test_only_the_catch_all_means_no_closest_stub():

@@ -46,15 +46,23 @@ def raw_request(
         conn.close()
 
 
-def capture_behind_envoy(envoy_factory, ext_proc_factory, collector: dict, upstream_port: int):
-    """``mockado ext-proc`` behind Envoy in front of the upstream (HTTP/1.1) -> (ext, envoy)."""
+def capture_behind_envoy(
+    envoy_factory,
+    ext_proc_factory,
+    collector: dict,
+    upstream_port: int,
+    *,
+    upstream_http2: bool | None = False,
+):
+    """``mockado ext-proc`` behind Envoy in front of the upstream (HTTP/1.1; None: the
+    client's protocol) -> (ext, envoy)."""
     ext = ext_proc_factory(collector)
     envoy = envoy_for(
         envoy_factory,
         make_config(collector),
         upstream_port=upstream_port,
         ext_proc_port=ext.grpc_port,
-        upstream_http2=False,
+        upstream_http2=upstream_http2,
     )
     return ext, envoy
 

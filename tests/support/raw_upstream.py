@@ -5,10 +5,11 @@ compare what a client got from it with what it gets from a mock."""
 from __future__ import annotations
 
 import socketserver
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from tests.support.serving import serving
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,5 @@ class _Server(socketserver.ThreadingTCPServer):
 @contextmanager
 def raw_upstream(answers: Mapping[str, RawAnswer]) -> Iterator[int]:
     """Serve ``answers`` (path -> answer) on a free port of 127.0.0.1 -> the port."""
-    server = _Server(("127.0.0.1", 0), _handler(answers))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(_Server(("127.0.0.1", 0), _handler(answers))) as port:
+        yield port

@@ -22,7 +22,6 @@ from concurrent import futures
 import grpc
 import httpx
 import pytest
-from faker import Faker
 
 from tests.support.ext_proc_rig import (
     capture_sinks,
@@ -30,9 +29,9 @@ from tests.support.ext_proc_rig import (
     counters,
     wait_until,
 )
-from tests.support.raw_capture import capture_behind_envoy
+from tests.support.raw_capture import capture_behind_envoy, capture_echoes
 from tests.support.redis_dump import dump_redis
-from tests.unit.sanitize.personal_formats import leaked, person, saml_assertion
+from tests.unit.sanitize.personal_formats import leaked, person, saml_assertion, seeded_faker
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +39,7 @@ SERVICE = "loja.Clientes"
 
 
 def _person() -> dict[str, str]:
-    fake = Faker("pt_BR")
-    fake.seed_instance(5121)
+    fake = seeded_faker(5121)
     return {
         "nome": fake.name(),
         "cpf": fake.cpf(),
@@ -87,9 +85,7 @@ def _leaks(sinks: dict[str, str]) -> list[str]:
 def test_base64_json_in_http_traffic_reaches_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory,
-                                      collector_settings(redis_server.url), upstream.port,
-                                      upstream_http2=None)  # fmt: skip
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
     pubsub = {
         "message": {"data": B64, "messageId": "2070443601311540", "attributes": {}},
         "subscription": "projects/loja/subscriptions/pedidos-push",
@@ -201,11 +197,8 @@ def _decoded_runs(text: str) -> list[str]:
 def test_base64_text_in_headers_queries_and_forms_reaches_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory,
-                                      collector_settings(redis_server.url), upstream.port,
-                                      upstream_http2=None)  # fmt: skip
-    fake = Faker("pt_BR")
-    fake.seed_instance(5122)
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(5122)
     p = person(fake)
     context = (f"<cliente><nome>{p.name}</nome><cpf>{p.cpf}</cpf><email>{p.email}</email>"
                f"<celular>{p.phone}</celular></cliente>")  # fmt: skip

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from faker import Faker
 
-from tests.support.ext_proc_rig import capture_sinks, collector_settings, wait_for_stubs
-from tests.support.raw_capture import capture_behind_envoy
-from tests.unit.sanitize.personal_formats import BUILDERS, leaked, person
+from tests.support.ext_proc_rig import capture_sinks, wait_for_stubs
+from tests.support.raw_capture import capture_echoes
+from tests.unit.sanitize.personal_formats import BUILDERS, leaked, person, seeded_faker
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +28,8 @@ UNMATCHABLE = {"mime_base64", "ldif_base64"}
 def test_personal_formats_reach_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory,
-                                      collector_settings(redis_server.url), upstream.port,
-                                      upstream_http2=None)  # fmt: skip
-    fake = Faker("pt_BR")
-    fake.seed_instance(20261205)
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(20261205)
     planted: list[str] = []
     with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
         for name, build in sorted(BUILDERS.items()):

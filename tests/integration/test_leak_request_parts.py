@@ -15,11 +15,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from faker import Faker
 
-from tests.support.ext_proc_rig import capture_sinks, collector_settings, wait_for_stubs
-from tests.support.raw_capture import capture_behind_envoy
-from tests.unit.sanitize.personal_formats import leaked, person, twice
+from tests.support.ext_proc_rig import capture_sinks, wait_for_stubs
+from tests.support.raw_capture import capture_echoes
+from tests.unit.sanitize.personal_formats import leaked, person, seeded_faker, twice
 
 pytestmark = pytest.mark.integration
 
@@ -39,11 +38,8 @@ def _encodings(value: str) -> list[str]:
 def test_request_parts_reach_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory,
-                                      collector_settings(redis_server.url), upstream.port,
-                                      upstream_http2=None)  # fmt: skip
-    fake = Faker("pt_BR")
-    fake.seed_instance(20261206)
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(20261206)
     p, other = person(fake), person(fake)
     searched = f"{p.first} {p.last}"
     back = f"https://loja.example/cb?nome={quote(other.name)}&pedido=4815"

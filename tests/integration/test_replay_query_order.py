@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
 from tests.support.raw_capture import RawReply, capture_behind_envoy, import_into, raw_request
-from tests.support.raw_upstream import RawAnswer, raw_upstream
+from tests.support.raw_upstream import RawAnswer, raw_upstream, served_answer
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +43,7 @@ def loaded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> None:
 
 
 def _answer(reply: RawReply) -> RawAnswer | None:
-    """The recording the mock served, or None for a clear miss."""
-    for recorded in (BY_NAME, BY_DATE, TAGGED):
-        if (reply.status, reply.body) == (recorded.status, recorded.body):
-            return recorded
-    assert reply.status == 404 and "matched-stub-id" not in reply.headers, reply
-    return None
+    return served_answer(reply, (BY_NAME, BY_DATE, TAGGED))
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from tests.support.ext_proc_rig import envoy_for, make_config
+from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config
 
 
 class RawReply(NamedTuple):
@@ -65,6 +65,15 @@ def capture_behind_envoy(
         upstream_http2=upstream_http2,
     )
     return ext, envoy
+
+
+def capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory):
+    """``mockado ext-proc`` writing to ``redis_server``, behind Envoy in front of the
+    echoing demo upstream (in the client's protocol) -> (ext, envoy)."""
+    collector = collector_settings(redis_server.url)
+    return capture_behind_envoy(
+        envoy_factory, ext_proc_factory, collector, upstream.port, upstream_http2=None
+    )
 
 
 def import_into(wiremock: Any, mappings: list[dict[str, Any]]) -> None:

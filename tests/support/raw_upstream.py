@@ -5,11 +5,15 @@ compare what a client got from it with what it gets from a mock."""
 from __future__ import annotations
 
 import socketserver
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tests.support.serving import serving
+
+if TYPE_CHECKING:
+    from tests.support.raw_capture import RawReply
 
 
 @dataclass(frozen=True)
@@ -56,3 +60,13 @@ def raw_upstream(answers: Mapping[str, RawAnswer]) -> Iterator[int]:
     """Serve ``answers`` (path -> answer) on a free port of 127.0.0.1 -> the port."""
     with serving(_Server(("127.0.0.1", 0), _handler(answers))) as port:
         yield port
+
+
+def served_answer(reply: RawReply, recorded: Iterable[RawAnswer]) -> RawAnswer | None:
+    """The recording a mock served (status and body), or None for a clear miss; never
+    another answer."""
+    for answer in recorded:
+        if (reply.status, reply.body) == (answer.status, answer.body):
+            return answer
+    assert reply.status == 404 and "matched-stub-id" not in reply.headers, reply
+    return None

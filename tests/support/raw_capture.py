@@ -54,8 +54,8 @@ def capture_behind_envoy(
     *,
     upstream_http2: bool | None = False,
 ):
-    """``mockado ext-proc`` behind Envoy in front of the upstream (HTTP/1.1; None: the
-    client's protocol) -> (ext, envoy)."""
+    """``mockado ext-proc`` behind Envoy in front of the upstream, spoken to in HTTP/1.1
+    (``upstream_http2``: True HTTP/2, None the client's protocol) -> (ext, envoy)."""
     ext = ext_proc_factory(collector)
     envoy = envoy_for(
         envoy_factory,

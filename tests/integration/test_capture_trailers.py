@@ -10,7 +10,6 @@ cut short, and its stub answers the same request (trailers and all) as the upstr
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +27,7 @@ from tests.support.h2_requests import h2_request
 from tests.support.h2_upstream import BODY as UPSTREAM_BODY
 from tests.support.h2_upstream import h2_trailers_upstream
 from tests.support.raw_capture import import_into
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.integration
 
@@ -62,15 +62,8 @@ class _Orders(BaseHTTPRequestHandler):
 
 @contextmanager
 def orders_upstream() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Orders)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Orders)) as port:
+        yield port
 
 
 def chunked_with_trailers(port: int, path: str, body: bytes) -> bytes:

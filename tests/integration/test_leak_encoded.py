@@ -22,17 +22,16 @@ from concurrent import futures
 import grpc
 import httpx
 import pytest
-from faker import Faker
 
 from tests.support.ext_proc_rig import (
+    capture_sinks,
     collector_settings,
     counters,
-    envoy_for,
-    make_config,
     wait_until,
 )
+from tests.support.raw_capture import capture_behind_envoy, capture_echoes
 from tests.support.redis_dump import dump_redis
-from tests.unit.sanitize.personal_formats import leaked, person, saml_assertion
+from tests.unit.sanitize.personal_formats import leaked, person, saml_assertion, seeded_faker
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +39,7 @@ SERVICE = "loja.Clientes"
 
 
 def _person() -> dict[str, str]:
-    fake = Faker("pt_BR")
-    fake.seed_instance(5121)
+    fake = seeded_faker(5121)
     return {
         "nome": fake.name(),
         "cpf": fake.cpf(),
@@ -87,12 +85,7 @@ def _leaks(sinks: dict[str, str]) -> list[str]:
 def test_base64_json_in_http_traffic_reaches_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
-    envoy = envoy_for(
-        envoy_factory, make_config(collector), upstream_port=upstream.port,
-        ext_proc_port=ext.grpc_port,
-    )  # fmt: skip
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
     pubsub = {
         "message": {"data": B64, "messageId": "2070443601311540", "attributes": {}},
         "subscription": "projects/loja/subscriptions/pedidos-push",
@@ -145,12 +138,9 @@ def test_grpc_string_field_holding_base64_json_gets_no_stub(
 ) -> None:
     """An error answered in headers alone gets a stub matching its request's body: a
     request whose string field holds base64 JSON cannot be edited, so it gets none."""
-    collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
-    envoy = envoy_for(
-        envoy_factory, make_config(collector), upstream_port=grpc_port,
-        ext_proc_port=ext.grpc_port, upstream_http2=True,
-    )  # fmt: skip
+    ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory,
+                                      collector_settings(redis_server.url), grpc_port,
+                                      upstream_http2=True)  # fmt: skip
     with (
         grpc.insecure_channel(f"127.0.0.1:{envoy.port}") as channel,
         pytest.raises(grpc.RpcError) as error,
@@ -207,14 +197,8 @@ def _decoded_runs(text: str) -> list[str]:
 def test_base64_text_in_headers_queries_and_forms_reaches_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
-    envoy = envoy_for(
-        envoy_factory, make_config(collector), upstream_port=upstream.port,
-        ext_proc_port=ext.grpc_port,
-    )  # fmt: skip
-    fake = Faker("pt_BR")
-    fake.seed_instance(5122)
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(5122)
     p = person(fake)
     context = (f"<cliente><nome>{p.name}</nome><cpf>{p.cpf}</cpf><email>{p.email}</email>"
                f"<celular>{p.phone}</celular></cliente>")  # fmt: skip
@@ -248,9 +232,7 @@ def test_base64_text_in_headers_queries_and_forms_reaches_redis_sanitized(
     assertion = base64.b64decode(posted, validate=True).decode()
     assert "<saml:NameID" in assertion and "SANITIZED_EMAIL</saml:NameID>" in assertion
     planted = [p.name, p.first, p.last, p.cpf, p.email, p.phone, p.birth, *tokens.values()]
-    sinks = {"stubs": json.dumps(ext.captured(), ensure_ascii=False)}
-    sinks.update(dump_redis(redis_server.url))
-    sinks["ext-proc log"] = ext.process.log_text()
+    sinks = capture_sinks(ext, ext.captured())
     sinks.update({f"decoded in {sink}": "\n".join(_decoded_runs(text))
                   for sink, text in list(sinks.items())})  # fmt: skip
     assert "SANITIZED_DOCUMENT" in sinks["decoded in stubs"]

@@ -9,20 +9,12 @@ the collector's log; the stubs must still hold each body, sanitized.
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
-from faker import Faker
 
-from tests.support.ext_proc_rig import (
-    collector_settings,
-    envoy_for,
-    make_config,
-    wait_for_stubs,
-)
-from tests.support.redis_dump import dump_redis
-from tests.unit.sanitize.personal_formats import BUILDERS, leaked, person
+from tests.support.ext_proc_rig import capture_sinks, wait_for_stubs
+from tests.support.raw_capture import capture_echoes
+from tests.unit.sanitize.personal_formats import BUILDERS, leaked, person, seeded_faker
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +28,8 @@ UNMATCHABLE = {"mime_base64", "ldif_base64"}
 def test_personal_formats_reach_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
-    envoy = envoy_for(
-        envoy_factory, make_config(collector), upstream_port=upstream.port,
-        ext_proc_port=ext.grpc_port,
-    )  # fmt: skip
-    fake = Faker("pt_BR")
-    fake.seed_instance(20261205)
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(20261205)
     planted: list[str] = []
     with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
         for name, build in sorted(BUILDERS.items()):
@@ -67,8 +53,6 @@ def test_personal_formats_reach_redis_sanitized(
         assert stub["response"].get("body"), path
     assert "FN:SANITIZED_NAME" in by_path["/echo/vcard"]["response"]["body"]
     assert "nome: SANITIZED_NAME" in by_path["/echo/yaml"]["response"]["body"]
-    sinks = {"stubs": json.dumps(stubs, ensure_ascii=False)}
-    sinks.update(dump_redis(redis_server.url))
-    sinks["ext-proc log"] = ext.process.log_text()
-    leaks = {sink: found for sink, text in sinks.items() if (found := leaked(text, planted))}
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, planted))}  # fmt: skip
     assert leaks == {}, leaks

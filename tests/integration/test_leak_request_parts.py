@@ -10,22 +10,15 @@ request still gets its stub.
 from __future__ import annotations
 
 import base64
-import json
 import unicodedata
 from urllib.parse import quote
 
 import httpx
 import pytest
-from faker import Faker
 
-from tests.support.ext_proc_rig import (
-    collector_settings,
-    envoy_for,
-    make_config,
-    wait_for_stubs,
-)
-from tests.support.redis_dump import dump_redis
-from tests.unit.sanitize.personal_formats import leaked, person, twice
+from tests.support.ext_proc_rig import capture_sinks, wait_for_stubs
+from tests.support.raw_capture import capture_echoes
+from tests.unit.sanitize.personal_formats import leaked, person, seeded_faker, twice
 
 pytestmark = pytest.mark.integration
 
@@ -45,14 +38,8 @@ def _encodings(value: str) -> list[str]:
 def test_request_parts_reach_redis_sanitized(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ) -> None:
-    collector = collector_settings(redis_server.url)
-    ext = ext_proc_factory(collector)
-    envoy = envoy_for(
-        envoy_factory, make_config(collector), upstream_port=upstream.port,
-        ext_proc_port=ext.grpc_port,
-    )  # fmt: skip
-    fake = Faker("pt_BR")
-    fake.seed_instance(20261206)
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(20261206)
     p, other = person(fake), person(fake)
     searched = f"{p.first} {p.last}"
     back = f"https://loja.example/cb?nome={quote(other.name)}&pedido=4815"
@@ -73,8 +60,6 @@ def test_request_parts_reach_redis_sanitized(
     # Not vacuous: each request is in its stub.
     paths = sorted(stub["request"]["urlPath"] for stub in stubs)
     assert paths == ["/echo/busca", "/echo/contexto", "/echo/login", "/echo/perfil"]
-    sinks = {"stubs": json.dumps(stubs, ensure_ascii=False)}
-    sinks.update(dump_redis(redis_server.url))
-    sinks["ext-proc log"] = ext.process.log_text()
-    leaks = {sink: found for sink, text in sinks.items() if (found := leaked(text, planted))}
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, planted))}  # fmt: skip
     assert leaks == {}, leaks

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
-from tests.support.raw_capture import RawReply, capture_behind_envoy, import_into, raw_request
-from tests.support.raw_upstream import RawAnswer, raw_upstream
+from tests.support.raw_capture import RawReply, import_into, raw_request
+from tests.support.raw_upstream import RawAnswer, record_calls, served_answer
 
 pytestmark = pytest.mark.integration
 
@@ -33,22 +32,14 @@ RECORDINGS = (("application/json", AS_JSON), ("application/xml", AS_XML))
 def loaded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> None:
     stubs: list[dict] = []
     for accept, answer in RECORDINGS:
-        collector = collector_settings(redis_server.url)
-        with raw_upstream({"/orders/7": answer}) as port:
-            ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
-            got = raw_request(envoy.port, "GET", "/orders/7", headers=(("Accept", accept),))
-            assert (got.status, got.body) == (answer.status, answer.body)
-            stubs += wait_for_stubs(ext, 1, skipped={}, what="the stub")
+        call = ("GET", "/orders/7", (("Accept", accept),), None)
+        stubs += record_calls(envoy_factory, ext_proc_factory, redis_server.url,
+                              {"/orders/7": answer}, [call])  # fmt: skip
     import_into(wiremock, stubs)
 
 
 def _answer(reply: RawReply) -> RawAnswer | None:
-    """The recording the mock served, or None for a clear miss."""
-    for recorded in (AS_JSON, AS_XML):
-        if (reply.status, reply.body) == (recorded.status, recorded.body):
-            return recorded
-    assert reply.status == 404 and "matched-stub-id" not in reply.headers, reply
-    return None
+    return served_answer(reply, (AS_JSON, AS_XML))
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
-from tests.support.raw_capture import RawReply, capture_behind_envoy, import_into, raw_request
-from tests.support.raw_upstream import RawAnswer, raw_upstream
+from tests.support.raw_capture import RawReply, import_into, raw_request
+from tests.support.raw_upstream import RawAnswer, record_calls, served_answer
 
 pytestmark = pytest.mark.integration
 
@@ -43,24 +42,14 @@ RECORDED = [
 def loaded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> None:
     stubs: list[dict] = []
     for upstream in (WITH_TOKEN, WITHOUT_TOKEN):
-        collector = collector_settings(redis_server.url)
-        calls = [(path, headers) for answers, path, headers in RECORDED if answers is upstream]
-        with raw_upstream(upstream) as port:
-            ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
-            for path, headers in calls:
-                got = raw_request(envoy.port, "GET", path, headers=headers)
-                assert got.status == upstream[path].status, path
-            stubs += wait_for_stubs(ext, len(calls), skipped={}, what="the stubs")
+        calls = [("GET", path, headers, None) for answers, path, headers in RECORDED
+                 if answers is upstream]  # fmt: skip
+        stubs += record_calls(envoy_factory, ext_proc_factory, redis_server.url, upstream, calls)
     import_into(wiremock, stubs)
 
 
 def _answer(reply: RawReply) -> RawAnswer | None:
-    """The recording the mock served (status and body), or None for a clear miss."""
-    for recorded in (ACCOUNT, CATALOG, LOGIN_FIRST):
-        if (reply.status, reply.body) == (recorded.status, recorded.body):
-            return recorded
-    assert reply.status == 404 and "matched-stub-id" not in reply.headers, reply
-    return None
+    return served_answer(reply, (ACCOUNT, CATALOG, LOGIN_FIRST))
 
 
 @pytest.mark.parametrize(

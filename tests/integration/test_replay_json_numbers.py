@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
-from tests.support.raw_capture import RawReply, capture_behind_envoy, import_into, raw_request
-from tests.support.raw_upstream import RawAnswer, raw_upstream
+from tests.support.raw_capture import RawReply, import_into, raw_request
+from tests.support.raw_upstream import RawAnswer, record_calls, served_answer
 
 pytestmark = pytest.mark.integration
 
@@ -36,23 +35,14 @@ RECORDED = [
 
 @pytest.fixture(scope="module")
 def loaded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> None:
-    collector = collector_settings(redis_server.url)
-    with raw_upstream(ANSWERS) as port:
-        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
-        for path, body in RECORDED:
-            got = raw_request(envoy.port, "POST", path, headers=(JSON,), body=body)
-            assert got.status == ANSWERS[path].status, path
-        stubs = wait_for_stubs(ext, len(RECORDED), skipped={}, what="the number stubs")
-    import_into(wiremock, stubs)
+    calls = [("POST", path, (JSON,), body) for path, body in RECORDED]
+    import_into(wiremock, record_calls(envoy_factory, ext_proc_factory, redis_server.url,
+                                       ANSWERS, calls))  # fmt: skip
 
 
 def _answered(reply: RawReply, path: str) -> bool:
-    """The recording of ``path`` (status and body), or a clear miss; never another answer."""
-    recorded = ANSWERS[path]
-    if (reply.status, reply.body) == (recorded.status, recorded.body):
-        return True
-    assert reply.status == 404 and "matched-stub-id" not in reply.headers, reply
-    return False
+    """The recording of ``path``, or a clear miss; never another answer."""
+    return served_answer(reply, [ANSWERS[path]]) is not None
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,18 @@ def cas(tmp_path: Path) -> tuple[ThrowawayCA, ThrowawayCA]:
 
 
 @pytest.fixture
+def mount(tmp_path: Path, cas: tuple[ThrowawayCA, ThrowawayCA]) -> Path:
+    """The Secret volume, holding the old CA file."""
+    path = tmp_path / "secret-files"
+    publish(path, {CA_KEY: cas[0].ca_file.read_bytes()})
+    return path
+
+
+def rotation_queue() -> str:
+    return f"mockado:rotation:{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
 def tls_redis(
     redis_factory: Callable[..., RedisHandle], cas: tuple[ThrowawayCA, ThrowawayCA]
 ) -> RedisHandle:
@@ -64,12 +76,10 @@ def tls_redis(
 
 
 def test_the_keeper_reloads_its_wiremock_after_the_redis_ca_rotates(
-    tls_redis: RedisHandle, wm: WireMockHandle, cas, tmp_path: Path
+    tls_redis: RedisHandle, wm: WireMockHandle, cas, mount: Path
 ) -> None:
     old, new = cas
-    mount = tmp_path / "secret-files"
-    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
-    queue = f"mockado:rotation:{uuid.uuid4().hex[:8]}"
+    queue = rotation_queue()
     url = f"rediss://127.0.0.1:{tls_redis.port}/0"
     admin = redis.Redis.from_url(url, ssl_ca_certs=str(old.ca_file))
     record = RedisKeys(queue=queue).shard_record(SHARD)
@@ -109,11 +119,9 @@ def rediss_url(handle: RedisHandle) -> str:
     return f"rediss://127.0.0.1:{handle.port}/0"
 
 
-def test_a_redis_client_reconnects_with_the_rotated_ca_file(tls_redis: RedisHandle, cas, tmp_path):
+def test_a_redis_client_reconnects_with_the_rotated_ca_file(tls_redis: RedisHandle, cas, mount):
     """What the collector, the loader and the keeper connect with (``make_redis``)."""
     old, new = cas
-    mount = tmp_path / "secret-files"
-    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
     tls = TLSClient(enabled=True, ca_file=str(mount / CA_KEY))
     admin = redis.Redis.from_url(rediss_url(tls_redis), ssl_ca_certs=str(old.ca_file))
 
@@ -132,12 +140,10 @@ def test_a_redis_client_reconnects_with_the_rotated_ca_file(tls_redis: RedisHand
 
 
 def test_the_loader_goes_on_after_the_redis_ca_rotates(
-    tls_redis: RedisHandle, wm: WireMockHandle, cas, tmp_path: Path
+    tls_redis: RedisHandle, wm: WireMockHandle, cas, mount: Path
 ) -> None:
     old, new = cas
-    mount = tmp_path / "secret-files"
-    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
-    queue = f"mockado:rotation:{uuid.uuid4().hex[:8]}"
+    queue = rotation_queue()
     first, second = (queued_stub(n, run=queue) for n in range(2))
     config = config_for(rediss_url(tls_redis), wm.url, queue,
                         redis_tls={"enabled": True, "ca_file": str(mount / CA_KEY)})  # fmt: skip
@@ -178,14 +184,12 @@ def https_ids(https_url: str, ca: ThrowawayCA) -> set[str]:
 
 
 def test_the_loader_goes_on_after_the_wiremock_ca_rotates(
-    wiremock_factory: Callable[..., WireMockHandle], redis_server: RedisHandle, cas, tmp_path
+    wiremock_factory: Callable[..., WireMockHandle], redis_server: RedisHandle, cas, mount
 ) -> None:
     old, new = cas
-    mount = tmp_path / "secret-files"
-    publish(mount, {CA_KEY: old.ca_file.read_bytes()})
     port, https_port = procs.free_port(), procs.free_port()
     wm, https_url = start_https_wiremock(wiremock_factory, old, port=port, https_port=https_port)
-    queue = f"mockado:rotation:{uuid.uuid4().hex[:8]}"
+    queue = rotation_queue()
     first, second = (queued_stub(n, run=queue) for n in range(2))
     config = config_for(redis_server.url, https_url, queue,
                         wiremock_tls={"enabled": True, "ca_file": str(mount / CA_KEY)})  # fmt: skip

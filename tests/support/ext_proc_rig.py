@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -15,6 +16,7 @@ from control_plane.local import procs
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.queue_entries import decode_entry
+from tests.support.redis_dump import dump_redis
 
 
 def collector_settings(redis_url: str, **extra: object) -> dict:
@@ -151,3 +153,12 @@ def wait_for_stubs(
 
     wait_until(decided, what=what, explain=explain)
     return ext.captured()
+
+
+def capture_sinks(ext: ExtProcProcess, stubs: list[dict[str, Any]]) -> dict[str, str]:
+    """Every place a capture leaves text, as text: the stubs, each Redis key, the
+    collector's log (sink name -> text)."""
+    sinks = {"stubs": json.dumps(stubs, ensure_ascii=False)}
+    sinks.update(dump_redis(ext.redis_url))
+    sinks["ext-proc log"] = ext.process.log_text()
+    return sinks

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import socket
 import socketserver
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import h2.config
 import h2.connection
 import h2.events
+
+from tests.support.serving import serving
 
 BODY = b'{"report":"ready"}'
 TRAILERS = (("x-checksum", "sha256=9a0e"),)
@@ -45,12 +46,5 @@ class _Server(socketserver.ThreadingTCPServer):
 @contextmanager
 def h2_trailers_upstream() -> Iterator[int]:
     """-> its port; every request is answered BODY, then TRAILERS."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(_Server(("127.0.0.1", 0), _Handler)) as port:
+        yield port

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from tests.support.ext_proc_rig import envoy_for, make_config
+from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config
 
 
 class RawReply(NamedTuple):
@@ -46,17 +46,34 @@ def raw_request(
         conn.close()
 
 
-def capture_behind_envoy(envoy_factory, ext_proc_factory, collector: dict, upstream_port: int):
-    """``mockado ext-proc`` behind Envoy in front of the upstream (HTTP/1.1) -> (ext, envoy)."""
+def capture_behind_envoy(
+    envoy_factory,
+    ext_proc_factory,
+    collector: dict,
+    upstream_port: int,
+    *,
+    upstream_http2: bool | None = False,
+):
+    """``mockado ext-proc`` behind Envoy in front of the upstream, spoken to in HTTP/1.1
+    (``upstream_http2``: True HTTP/2, None the client's protocol) -> (ext, envoy)."""
     ext = ext_proc_factory(collector)
     envoy = envoy_for(
         envoy_factory,
         make_config(collector),
         upstream_port=upstream_port,
         ext_proc_port=ext.grpc_port,
-        upstream_http2=False,
+        upstream_http2=upstream_http2,
     )
     return ext, envoy
+
+
+def capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory):
+    """``mockado ext-proc`` writing to ``redis_server``, behind Envoy in front of the
+    echoing demo upstream (in the client's protocol) -> (ext, envoy)."""
+    collector = collector_settings(redis_server.url)
+    return capture_behind_envoy(
+        envoy_factory, ext_proc_factory, collector, upstream.port, upstream_http2=None
+    )
 
 
 def import_into(wiremock: Any, mappings: list[dict[str, Any]]) -> None:

@@ -5,10 +5,16 @@ compare what a client got from it with what it gets from a mock."""
 from __future__ import annotations
 
 import socketserver
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
+from tests.support.raw_capture import RawReply, capture_behind_envoy, raw_request
+from tests.support.serving import serving
+
+# A call as a service's client sent it: method, target, headers, body (None: no body).
+RawCall = tuple[str, str, tuple[tuple[str, str], ...], bytes | None]
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,31 @@ class _Server(socketserver.ThreadingTCPServer):
 @contextmanager
 def raw_upstream(answers: Mapping[str, RawAnswer]) -> Iterator[int]:
     """Serve ``answers`` (path -> answer) on a free port of 127.0.0.1 -> the port."""
-    server = _Server(("127.0.0.1", 0), _handler(answers))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(_Server(("127.0.0.1", 0), _handler(answers))) as port:
+        yield port
+
+
+def record_calls(
+    envoy_factory, ext_proc_factory, redis_url: str, answers: Mapping[str, RawAnswer],
+    calls: list[RawCall],
+) -> list[dict]:  # fmt: skip
+    """Each call sent through Envoy and ``mockado ext-proc`` (to ``redis_url``) to an upstream
+    answering ``answers``, and answered as recorded -> the stubs, one per call."""
+    collector = collector_settings(redis_url)
+    with raw_upstream(answers) as port:
+        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
+        for method, target, headers, body in calls:
+            got = raw_request(envoy.port, method, target, headers=headers, body=body)
+            recorded = answers[target.split("?", 1)[0]]
+            assert (got.status, got.body) == (recorded.status, recorded.body), target
+        return wait_for_stubs(ext, len(calls), skipped={}, what="a stub per call")
+
+
+def served_answer(reply: RawReply, recorded: Iterable[RawAnswer]) -> RawAnswer | None:
+    """The recording a mock served (status and body), or None for a clear miss; never
+    another answer."""
+    for answer in recorded:
+        if (reply.status, reply.body) == (answer.status, answer.body):
+            return answer
+    assert reply.status == 404 and "matched-stub-id" not in reply.headers, reply
+    return None

@@ -23,6 +23,13 @@ class Person:
     city: str
 
 
+def seeded_faker(seed: int) -> Faker:
+    """Faker's pt_BR providers, seeded: the same people on every run."""
+    fake = Faker("pt_BR")
+    fake.seed_instance(seed)
+    return fake
+
+
 def person(fake: Faker) -> Person:
     first, last = fake.first_name(), fake.last_name()
     return Person(

@@ -17,9 +17,18 @@ import json
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
-from tests.unit.sanitize.people import Person, leaked, person
+from tests.unit.sanitize.people import Person, leaked, person, seeded_faker
 
-__all__ = ["BUILDERS", "MOBILE_EXAMPLE", "Person", "leaked", "person", "saml_assertion", "twice"]
+__all__ = [
+    "BUILDERS",
+    "MOBILE_EXAMPLE",
+    "Person",
+    "leaked",
+    "person",
+    "saml_assertion",
+    "seeded_faker",
+    "twice",
+]
 
 # phonenumbers' example of a Brazilian mobile (metadata of region BR, type MOBILE).
 MOBILE_EXAMPLE = "+55 11 96123-4567"

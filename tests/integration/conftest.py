@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import yaml
 
 from control_plane.local import procs
@@ -82,6 +83,14 @@ def redis_factory(
 @pytest.fixture(scope="session")
 def redis_server(redis_factory: Callable[..., RedisHandle]) -> RedisHandle:
     return redis_factory()
+
+
+@pytest.fixture
+def rclient(redis_server: RedisHandle) -> Iterator[redis.Redis]:
+    """A client of the session's Redis, closed after the test."""
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from concurrent import futures
 
 import grpc
 import httpx
@@ -27,6 +26,7 @@ from tests.support.ext_proc_rig import (
     make_config,
     wait_until,
 )
+from tests.support.grpc_upstream import grpc_upstream
 
 pytestmark = pytest.mark.integration
 
@@ -50,16 +50,12 @@ def _get(request: bytes, context: grpc.ServicerContext) -> bytes:
 def grpc_port() -> Iterator[int]:
     """``Watch``: an endless server stream; ``Get``: one message; any other method: the
     server's trailers-only UNIMPLEMENTED."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=STREAMS + 4))
     handlers = {
         "Watch": grpc.unary_stream_rpc_method_handler(_watch),
         "Get": grpc.unary_unary_rpc_method_handler(_get),
     }
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield port
-    server.stop(0)
+    with grpc_upstream(SERVICE, handlers, workers=STREAMS + 4) as port:
+        yield port
 
 
 class Watcher:

@@ -17,7 +17,6 @@ import re
 import urllib.parse
 import zlib
 from collections.abc import Iterator
-from concurrent import futures
 
 import grpc
 import httpx
@@ -29,6 +28,7 @@ from tests.support.ext_proc_rig import (
     counters,
     wait_until,
 )
+from tests.support.grpc_upstream import grpc_upstream
 from tests.support.raw_capture import capture_behind_envoy, capture_echoes
 from tests.support.redis_dump import dump_redis
 from tests.unit.sanitize.personal_formats import leaked, person, saml_assertion, seeded_faker
@@ -124,13 +124,9 @@ def _echo_missing(request: bytes, context: grpc.ServicerContext) -> bytes:
 
 @pytest.fixture(scope="module")
 def grpc_port() -> Iterator[int]:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     handlers = {"Buscar": grpc.unary_unary_rpc_method_handler(_echo_missing)}
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield port
-    server.stop(0)
+    with grpc_upstream(SERVICE, handlers) as port:
+        yield port
 
 
 def test_grpc_string_field_holding_base64_json_gets_no_stub(

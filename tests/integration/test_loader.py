@@ -6,7 +6,6 @@ import asyncio
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -35,13 +34,6 @@ ERRORS = "wiremock_loader_mappings_errors_total"
 @pytest.fixture
 def queue() -> str:
     return f"test-loader-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def rclient(redis_server) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
-    yield client
-    client.close()
 
 
 def test_wiremock_restart_mid_load_loses_nothing_and_duplicates_nothing(

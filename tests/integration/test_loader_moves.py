@@ -5,11 +5,9 @@ WireMocks, and nothing done by hand."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
-import redis
 
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import DEFAULT_SHARD
@@ -32,13 +30,6 @@ ORDERS_SHARD = "shard-1"
 @pytest.fixture
 def queue() -> str:
     return f"test-moves-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def rclient(redis_server) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
-    yield client
-    client.close()
 
 
 def captured(n: int, *, run: str, host: str) -> dict:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from control_plane.local import procs
 from ext_proc_server.core.redis_keys import RedisKeys
@@ -39,13 +38,6 @@ USER, PASSWORD = "mockado", "s3cr3t #1"
 @pytest.fixture
 def queue() -> str:
     return f"test-resync-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def rclient(redis_server) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
-    yield client
-    client.close()
 
 
 def expected(mappings: list[dict]) -> dict[str, dict]:

@@ -9,12 +9,12 @@ send: it gets no stub and the client a clear miss.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent import futures
 
 import grpc
 import pytest
 
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.grpc_upstream import grpc_upstream
 from tests.support.raw_capture import import_into
 
 pytestmark = pytest.mark.integration
@@ -33,16 +33,12 @@ def _missing(request: bytes, context: grpc.ServicerContext) -> bytes:
 
 @pytest.fixture(scope="module")
 def grpc_port() -> Iterator[int]:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     handlers = {
         "Get": grpc.unary_unary_rpc_method_handler(_get),
         "Missing": grpc.unary_unary_rpc_method_handler(_missing),
     }
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield port
-    server.stop(0)
+    with grpc_upstream(SERVICE, handlers) as port:
+        yield port
 
 
 def _call(target: str, method: str) -> tuple[grpc.StatusCode, str | bytes]:

@@ -351,6 +351,11 @@ class StreamAssembler:
         """The stream closed before the response ended."""
         return INCOMPLETE
 
+    def grpc_call(self) -> bool:
+        """Whether the request is a gRPC call (its content type), so its answer can only
+        be recorded when it comes in headers alone."""
+        return is_grpc(self._req_fields.get("content-type"))
+
     @property
     def phase(self) -> str:
         """Where the stream is, for logs: no request data, only the phase reached."""

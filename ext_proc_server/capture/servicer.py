@@ -7,6 +7,12 @@ mode (an empty CONTINUE), submits the assembled exchange and returns as soon as
 nothing more is needed - the response ended, or the stream is not captured.
 Returning closes the RPC; a server that only read until Envoy closed would hold
 each stream for ``deferred_close_timeout``.
+
+A gRPC call's answer is recorded only when it comes in headers alone (an error,
+trailers-only); one with messages is decided at its headers. So a gRPC call waits for
+its answer's headers at most ``collector.grpc_answer_wait_s``: a long poll, or a
+server stream that sends nothing until its first message, would otherwise hold its
+capture stream for its whole life, one of the few Envoy may open at a time.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ log = logging.getLogger(__name__)
 _META_CACHE_SIZE = 1024
 # Each message's phase hook on the stream's assembler (phases.dispatch, looked up once).
 _ASSEMBLER_HOOKS = hooks_of(StreamAssembler)
+_ON_REQUEST_HEADERS = _ASSEMBLER_HOOKS["request_headers"]
+# A gRPC call whose answer did not begin within collector.grpc_answer_wait_s.
+GRPC_ANSWER_LATE = Finished(drop_reason="grpc_answer_late")
 # ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
 # The end of a stream's messages, looked up once (a module attribute each time otherwise).
 _EOF = grpc.aio.EOF
@@ -102,6 +111,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         # Streams in progress (on the event loop only), against the configured bound.
         self._load = load or StreamLoad(busy_above=config.pipeline_pause_streams)
         self._max_streams = config.max_concurrent_streams
+        self._grpc_answer_wait_s = config.grpc_answer_wait_s
         # Per-stream metrics, folded into Prometheus by flush_metrics.
         self._tally = StreamTally()
 
@@ -124,10 +134,20 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         # Observability mode is the filter's setting, the same on each message of a
         # stream: once one says so, the others are not asked (a protobuf field read each).
         observing = False
+        # A gRPC call's deadline for its answer's headers (loop time), while it waits.
+        answer_by: float | None = None
         self._load.stream_started()
         try:
             while result is None:
-                message = await context.read()
+                if answer_by is None:
+                    message = await context.read()
+                else:
+                    try:
+                        async with asyncio.timeout_at(answer_by):
+                            message = await context.read()
+                    except TimeoutError:
+                        result = GRPC_ANSWER_LATE
+                        break
                 if message is _EOF:
                     result = assembler.end_of_input()
                     if assembler.started:
@@ -136,6 +156,11 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                 try:
                     hook = hooks.get(message.WhichOneof("request"))
                     result = MALFORMED if hook is None else hook(assembler, message)
+                    if answer_by is not None:
+                        if assembler.status is not None:
+                            answer_by = None
+                    elif hook is _ON_REQUEST_HEADERS and result is None and assembler.grpc_call():
+                        answer_by = asyncio.get_running_loop().time() + self._grpc_answer_wait_s
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")
                     result = Finished(drop_reason="internal_error")

@@ -31,6 +31,7 @@ DROP_REASONS = (
     "scenario_limit",  # stateful_scenarios: a request saw more distinct responses than replayed
     "upgrade",  # websocket or other protocol upgrade
     "grpc_body",  # a gRPC answer with messages: it ends in trailers, which no stub can send
+    "grpc_answer_late",  # a gRPC call unanswered after collector.grpc_answer_wait_s
     "envoy_local_reply",  # a 4xx Envoy answered itself (its codec refused the request, no route)
     "internal_error",  # a bug: counted, never crashes the stream
 )

@@ -138,6 +138,10 @@ class CollectorConfig(ConfigSection):
     # The first-seen pipeline pauses while more streams than this are in progress (resuming
     # at half), keeping a minimum share; above what the traffic keeps open when it keeps up.
     pipeline_pause_streams: int = Field(default=32, ge=1)
+    # A gRPC call whose answer has not begun this long after its request headers (a long
+    # poll, a stream waiting for its first message) is decided then (grpc_answer_late), so
+    # it holds no capture stream; an answer in headers alone sooner is still recorded.
+    grpc_answer_wait_s: float = Field(default=10.0, gt=0, le=3600)
     body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
     # Larger (or smaller) limits for given hosts and paths; the first matching rule wins,
     # after the capturing namespace's own (control_plane.namespaces.<ns>.body_limits).

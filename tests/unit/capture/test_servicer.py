@@ -6,10 +6,17 @@ import grpc
 import pytest
 
 from ext_proc_server.capture import ExtProcServicer, dispatch
-from ext_proc_server.capture.protos import ProcessingRequest
+from ext_proc_server.capture.protos import HttpHeaders, ProcessingRequest
 from ext_proc_server.core import metrics
 from ext_proc_server.core.config import CollectorConfig
-from tests.unit.capture.stream_helpers import make, req_body, req_headers, resp_body, resp_headers
+from tests.unit.capture.stream_helpers import (
+    hmap,
+    make,
+    req_body,
+    req_headers,
+    resp_body,
+    resp_headers,
+)
 
 
 class FakeContext:
@@ -154,3 +161,51 @@ def test_streams_past_max_concurrent_streams_are_refused_until_one_ends():
         assert third.reads == 2
 
     asyncio.run(go())
+
+
+class WaitingContext(FakeContext):
+    """A stream whose next message does not come: after ``messages``, a read waits until
+    it is cancelled (a gRPC call whose server has not answered)."""
+
+    async def read(self):
+        if self._messages:
+            return await super().read()
+        self.reads += 1
+        await asyncio.Event().wait()
+
+
+def grpc_call_headers() -> ProcessingRequest:
+    pairs = [(":method", "POST"), (":path", "/shop.Inbox/Poll"), (":authority", "inbox"),
+             (":scheme", "http"), ("content-type", "application/grpc"), ("te", "trailers")]  # fmt: skip
+    return ProcessingRequest(
+        request_headers=HttpHeaders(headers=hmap(pairs)), observability_mode=True
+    )
+
+
+def serve(context, config):
+    submitted = []
+    servicer = ExtProcServicer(config=config, submit=submitted.append)
+    asyncio.run(asyncio.wait_for(servicer.Process(iter(()), context), timeout=30))
+    servicer.flush_metrics()
+    return submitted
+
+
+def test_a_grpc_call_unanswered_past_the_wait_is_decided_and_counted():
+    before = dropped("grpc_answer_late")
+    config = CollectorConfig(grpc_answer_wait_s=0.05)
+    context = WaitingContext([grpc_call_headers(), req_body(b"\0\0\0\0\0", eos=True)])
+    assert serve(context, config) == []
+    assert dropped("grpc_answer_late") == before + 1
+
+
+def test_a_grpc_error_in_headers_alone_within_the_wait_is_recorded():
+    before = dropped("grpc_answer_late")
+    config = CollectorConfig(grpc_answer_wait_s=30)
+    answer = resp_headers(
+        eos=True, extra=(("content-type", "application/grpc"), ("grpc-status", "5"))
+    )
+    context = WaitingContext([grpc_call_headers(), req_body(b"\0\0\0\0\0", eos=True), answer])
+    [exchange] = serve(context, config)
+    assert exchange.response.status == 200
+    assert ("grpc-status", "5") in exchange.response.headers
+    assert dropped("grpc_answer_late") == before

@@ -35,6 +35,8 @@ BROKEN_MAPPINGS_DIR = "mappings-broken"
 # Separates the servers of one launcher JVM on its command line.
 NEXT_WIREMOCK_SERVER = "--next-server"
 _PR_SET_PDEATHSIG = 1
+# How long a child gets to stop after SIGTERM unless it says otherwise.
+DEFAULT_STOP_TIMEOUT_S = 10.0
 
 
 def free_port(host: str = "127.0.0.1", *, avoid: Collection[int] = ()) -> int:
@@ -139,12 +141,15 @@ class ManagedProcess:
         log_path: Path,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S,
     ) -> None:
         self.name = name
         self.argv = [str(a) for a in argv]
         self.log_path = Path(log_path)
         self.env = dict(os.environ if env is None else env)
         self.cwd = cwd
+        # How long stop() lets SIGTERM work: as long as the process's own graceful stop.
+        self.stop_timeout_s = stop_timeout_s
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ManagedProcess:
@@ -213,10 +218,13 @@ class ManagedProcess:
         if self.proc is not None:
             self.proc.wait(timeout=10)
 
-    def stop(self, *, timeout_s: float = 10.0) -> int | None:
-        """SIGTERM the process group, then SIGKILL after timeout_s."""
+    def stop(self, *, timeout_s: float | None = None) -> int | None:
+        """SIGTERM the process group, then SIGKILL after ``timeout_s`` (default: the
+        process's ``stop_timeout_s``)."""
         if self.proc is None:
             return None
+        if timeout_s is None:
+            timeout_s = self.stop_timeout_s
         if self.proc.poll() is None:
             self.signal(signal.SIGCONT)  # a stopped process can't handle SIGTERM
             self.signal(signal.SIGTERM)

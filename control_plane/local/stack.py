@@ -332,7 +332,11 @@ class Stack:
         return {**self._child_env(), **url_secrets}
 
     def _start_collector_and_loader(self, env: dict[str, str], ports: ChildPorts) -> None:
+        # Stopped no sooner than its own stop ends: its drain writes what it accepted.
+        from ext_proc_server.capture.server import STOP_TIMEOUT_S
+
         ext_proc = self._mockado("ext-proc", ["ext-proc"], env)
+        ext_proc.stop_timeout_s = STOP_TIMEOUT_S
         self._start(ext_proc, procs.http_ready(f"http://127.0.0.1:{ports.collector_http}/readyz"))
         loader = self._mockado("loader", ["loader"], env)
         self._start(loader, procs.http_ready(f"http://127.0.0.1:{ports.loader_http}/readyz"))
@@ -390,8 +394,10 @@ class Stack:
                 part.check_alive()
 
     def stop(self) -> None:
+        """Stop every part, the last started first (Envoy, so no new captures come),
+        each given as long as its own graceful stop takes (the collector's drain)."""
         for part in reversed(self.parts):
-            part.stop(timeout_s=10)
+            part.stop()
 
 
 def shared_jvm_heap_mb(per_shard_mb: int, *, shards: int) -> int:

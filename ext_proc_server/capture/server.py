@@ -41,6 +41,10 @@ SHUTDOWN_GRACE_S = 5.0
 # out a slow or briefly hung Redis (a failover takes 10-20 s), not forever (a dead one).
 # The rendered pod's grace period follows it (control_plane.render.kubernetes).
 DRAIN_TIMEOUT_S = 25.0
+# The most a capture process takes to stop after SIGTERM: its streams' grace, the drain,
+# and a little to exit. Whatever stops one (the supervisor, `mockado up`) waits this long
+# before it kills it, or what the drain was writing is lost.
+STOP_TIMEOUT_S = SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5.0
 BIND_HOST = "0.0.0.0"
 # gc.set_threshold once serving (defaults: 700, 10, 10).
 GC_THRESHOLDS = (20_000, 20, 20)

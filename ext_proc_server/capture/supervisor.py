@@ -20,8 +20,7 @@ from typing import Any
 
 from ext_proc_server.capture.server import (
     BIND_HOST,
-    DRAIN_TIMEOUT_S,
-    SHUTDOWN_GRACE_S,
+    STOP_TIMEOUT_S,
     CaptureServer,
     redis_ready,
     run_until_signal,
@@ -195,7 +194,7 @@ class Supervisor:
             if child.is_alive() and child.pid is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child.pid, signal.SIGTERM)
-        deadline = time.monotonic() + SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5
+        deadline = time.monotonic() + STOP_TIMEOUT_S
         for child in self._children:
             await asyncio.to_thread(child.join, max(0.1, deadline - time.monotonic()))
             if child.is_alive():

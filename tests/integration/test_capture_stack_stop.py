@@ -1,0 +1,83 @@
+"""``mockado up`` stopped (Ctrl-C) while Redis is slow: what the collector accepted is
+still written.
+
+The collector flushes what it holds for up to ``DRAIN_TIMEOUT_S`` when it is stopped.
+The local stack used to give every part 10 s before it killed it, so a Redis that hung
+through those 10 s lost every capture the collector held. It now waits as long as the
+collector's own stop takes (``STOP_TIMEOUT_S``).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import httpx
+import pytest
+import redis as redis_sync
+
+from ext_proc_server.capture.server import STOP_TIMEOUT_S
+from ext_proc_server.core.queue_entries import decode_entry
+from tests.support.ext_proc_rig import wait_until
+from tests.support.metrics_text import scrape, total
+
+pytestmark = pytest.mark.integration
+
+HELD = 20
+# Redis stays hung this long after Ctrl-C: past the 10 s the stack once gave the collector
+# (after Envoy's and the loader's stops, themselves at most 10 s with Redis hung), within
+# the collector's own stop.
+HUNG_AFTER_STOP_S = 22.0
+
+
+def queued_paths(redis_url: str, queue: str) -> list[str]:
+    client = redis_sync.Redis.from_url(redis_url)
+    try:
+        entries = client.xrange(queue)
+    finally:
+        client.close()
+    return [decode_entry(fields)[0]["request"].get("urlPath", "") for _id, fields in entries]
+
+
+def test_ctrl_c_waits_for_the_collector_to_write_what_it_accepted(
+    redis_factory, stack_factory
+) -> None:
+    redis = redis_factory()
+    stack = stack_factory(env={"REDIS_URL": redis.url})
+    queue = stack.effective_config["collector"]["redis_queue"]
+    collector_metrics = stack.summary_url("metrics")[0]
+
+    def enqueued() -> float:
+        return total(scrape(collector_metrics), "collector_enqueued_total")
+
+    def queue_size() -> float:
+        return total(scrape(collector_metrics), "collector_queue_size")
+
+    # Envoy's first connection to the collector may miss its 0.25 s connect timeout.
+    sent = iter(range(1000))
+    wait_until(
+        lambda: (
+            httpx.get(f"{stack.proxy_url}/echo/warm-{next(sent)}", timeout=10).is_success
+            and enqueued() > 0
+        ),
+        timeout_s=30,
+        what="a first capture written",
+    )
+    wait_until(lambda: queue_size() == 0, what="every warm-up capture written")
+    redis.process.pause()
+    try:
+        for n in range(HELD):
+            reply = httpx.get(f"{stack.proxy_url}/echo/held-{n}", timeout=10)
+            assert reply.status_code == 200
+        wait_until(
+            lambda: queue_size() == HELD,
+            what="every exchange held by the collector",
+            explain=lambda: httpx.get(collector_metrics, timeout=5).text,
+        )
+        stack.process.send_signal(signal.SIGINT)
+        time.sleep(HUNG_AFTER_STOP_S)
+    finally:
+        redis.process.resume()
+    assert stack.process.wait(timeout=STOP_TIMEOUT_S + 30) == 0
+    held = sorted(p for p in queued_paths(redis.url, queue) if p.startswith("/echo/held-"))
+    assert held == sorted(f"/echo/held-{n}" for n in range(HELD))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,9 @@ import grpc
 
 from ext_proc_server.core.config import COLLECTOR_STREAMS_PER_CONNECTION, MIB, CollectorConfig
 from ext_proc_server.core.errors import ConfigError
+from ext_proc_server.core.file_watch import FileState, FileWatch, file_state
+
+log = logging.getLogger(__name__)
 
 # Envoy sends body chunks of up to about 1 MiB; gRPC's default cap is 4 MiB.
 MAX_RECEIVE_MESSAGE_BYTES = 16 * MIB
@@ -32,21 +37,71 @@ def server_options(config: CollectorConfig) -> list[tuple[str, Any]]:
 
 
 def server_credentials(config: CollectorConfig) -> grpc.ServerCredentials | None:
-    """TLS (optionally mutual) from ``collector.tls``, or None for plaintext.
+    """TLS (optionally mutual) from ``collector.tls``, or None for plaintext. The files
+    are read again when they change (a rotated Secret volume): each new connection's
+    handshake uses what they hold then, and connections already open keep theirs.
     Raises ConfigError naming the key when a certificate is missing or unreadable."""
     tls = config.tls
     if not tls.enabled:
         return None
     if not (tls.cert_file and tls.key_file):
         raise ConfigError("collector.tls: cert_file and key_file are required when enabled")
+    certificates = RotatingCertificates(tls.cert_file, tls.key_file, tls.client_ca_file)
     try:
-        key = Path(tls.key_file).read_bytes()
-        cert = Path(tls.cert_file).read_bytes()
-        client_ca = Path(tls.client_ca_file).read_bytes() if tls.client_ca_file else None
+        initial = certificates.read()
     except OSError as exc:
         raise ConfigError(
             f"collector.tls: cannot read a certificate file ({exc.strerror})"
         ) from exc
-    return grpc.ssl_server_credentials(
-        [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    return grpc.dynamic_ssl_server_credentials(
+        initial, certificates.fetch, require_client_authentication=bool(tls.client_ca_file)
     )
+
+
+class RotatingCertificates:
+    """The server's certificate, key and client CA files, read again when they change.
+
+    gRPC calls :meth:`fetch` before each TLS handshake (on one of its own threads): it
+    answers None while the files are as last read (a few ``stat`` calls), else their new
+    contents. A file caught halfway through a rotation that is not atomic (one written
+    before the other, a key that is not the certificate's) is not taken: the last good
+    pair stays until the files agree again, so a handshake never gets a broken pair."""
+
+    def __init__(self, cert_file: str, key_file: str, client_ca_file: str | None) -> None:
+        self._cert_file = cert_file
+        self._key_file = key_file
+        self._client_ca_file = client_ca_file
+        paths = [cert_file, key_file] + ([client_ca_file] if client_ca_file else [])
+        self._watch = FileWatch(paths)
+        # The files' state last found not to load: not tried (nor logged) again.
+        self._refused: FileState | None = None
+
+    def read(self) -> grpc.ServerCertificateConfiguration:
+        """What the files hold now, as gRPC takes it. Raises OSError."""
+        key = Path(self._key_file).read_bytes()
+        cert = Path(self._cert_file).read_bytes()
+        client_ca = Path(self._client_ca_file).read_bytes() if self._client_ca_file else None
+        return grpc.ssl_server_certificate_configuration([(key, cert)], client_ca)
+
+    def fetch(self) -> grpc.ServerCertificateConfiguration | None:
+        """The new configuration when the files changed since last read, else None."""
+        state = self._watch.changed()
+        if state is None or state == self._refused:
+            return None
+        try:
+            _check_pair(self._cert_file, self._key_file)
+            configuration = self.read()
+        except (OSError, ssl.SSLError):
+            self._refused = state
+            log.warning("collector.tls: the certificate files changed but do not load yet")
+            return None
+        if file_state(self._watch.paths) != state:
+            return None  # changed again while read: the next handshake reads them again
+        self._watch.seen(state)
+        log.info("collector.tls: the certificate files changed; new connections use them")
+        return configuration
+
+
+def _check_pair(cert_file: str, key_file: str) -> None:
+    """Raise ssl.SSLError unless the key is the certificate's (both well-formed)."""
+    ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert_file, key_file)

@@ -13,7 +13,6 @@ import asyncio
 import re
 import signal
 import ssl
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from ext_proc_server.core.errors import StackError
 from ext_proc_server.core.queue_entries import decode_entry, encode_entry
 from ext_proc_server.core.redis_client import make_redis
 from ext_proc_server.core.redis_keys import RedisKeys
+from tests.support import ext_proc_rig
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 from tests.support.loader_rig import LoaderThread, config_for, metric, stub, wait_for
 from tests.support.processes import RedisHandle, WireMockHandle
@@ -179,26 +179,8 @@ def captured_paths(tls_redis: RedisHandle, ca: ThrowawayCA, queue: str) -> set[s
 
 
 def capture_lands(envoy, tls_redis: RedisHandle, ca: ThrowawayCA, queue: str) -> list[str]:
-    """Send until one capture reaches Redis. -> the paths sent.
-
-    The collector cluster's connect timeout is 0.25 s (a dead collector must not delay
-    traffic), so on a loaded machine Envoy's first TLS handshake can miss it and that one
-    capture is skipped by design; once connected, the HTTP/2 connection is reused.
-    """
-    tag = uuid.uuid4().hex[:8]
-    sent: list[str] = []
-
-    def one_more() -> bool:
-        path = f"/echo/warm-{tag}-{len(sent)}"
-        sent.append(path)
-        assert httpx.post(f"{envoy.url}{path}", json={}, timeout=10).status_code == 200
-        if set(sent) & captured_paths(tls_redis, ca, queue):
-            return True
-        time.sleep(0.3)
-        return bool(set(sent) & captured_paths(tls_redis, ca, queue))
-
-    wait_until(one_more, timeout_s=30, what="a first capture through Envoy over TLS")
-    return sent
+    """Send until one capture reaches Redis. -> the paths sent."""
+    return ext_proc_rig.capture_lands(envoy.url, lambda: captured_paths(tls_redis, ca, queue))
 
 
 def test_envoy_captures_to_the_collector_over_grpc_tls(

@@ -162,3 +162,28 @@ def capture_sinks(ext: ExtProcProcess, stubs: list[dict[str, Any]]) -> dict[str,
     sinks.update(dump_redis(ext.redis_url))
     sinks["ext-proc log"] = ext.process.log_text()
     return sinks
+
+
+def capture_lands(envoy_url: str, captured_paths: Callable[[], set[str]]) -> list[str]:
+    """Send until one capture is recorded (``captured_paths``: the paths recorded so far)
+    -> the paths sent.
+
+    The collector cluster's connect timeout is 0.25 s (a dead collector must not delay
+    traffic), so on a loaded machine Envoy's first connection (a TLS handshake) can miss
+    it and that one capture is skipped by design; once connected, the HTTP/2 connection
+    is reused.
+    """
+    tag = uuid.uuid4().hex[:8]
+    sent: list[str] = []
+
+    def one_more() -> bool:
+        path = f"/echo/warm-{tag}-{len(sent)}"
+        sent.append(path)
+        assert httpx.post(f"{envoy_url}{path}", json={}, timeout=10).status_code == 200
+        if set(sent) & captured_paths():
+            return True
+        time.sleep(0.3)
+        return bool(set(sent) & captured_paths())
+
+    wait_until(one_more, timeout_s=30, what="a first capture through Envoy")
+    return sent

@@ -82,6 +82,15 @@ def continue_response(
     return _CONTINUE.get(kind or "")
 
 
+async def _read_by(context: grpc.aio.ServicerContext, deadline: float) -> Any:
+    """The stream's next message, or None when none came by ``deadline`` (loop time)."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await context.read()
+    except TimeoutError:
+        return None
+
+
 class ExtProcServicer(protos.ExternalProcessorServicer):
     """``ExternalProcessor.Process``: every finished exchange goes to ``submit``
     (the capture pipeline's, which never blocks). ``repeats``: the repeat fast path's
@@ -115,6 +124,8 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         # Per-stream metrics, folded into Prometheus by flush_metrics.
         self._tally = StreamTally()
 
+    # Every message of every stream runs this loop: it stays in one frame.
+    # Long because a call per message (phases, blocking answers, gRPC waits) costs each one.
     async def Process(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         if self._load.active >= self._max_streams:
             # Past collector.max_concurrent_streams: refused (each stream may hold two
@@ -141,13 +152,9 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             while result is None:
                 if answer_by is None:
                     message = await context.read()
-                else:
-                    try:
-                        async with asyncio.timeout_at(answer_by):
-                            message = await context.read()
-                    except TimeoutError:
-                        result = GRPC_ANSWER_LATE
-                        break
+                elif (message := await _read_by(context, answer_by)) is None:
+                    result = GRPC_ANSWER_LATE
+                    break
                 if message is _EOF:
                     result = assembler.end_of_input()
                     if assembler.started:

@@ -252,6 +252,19 @@ LOADER_STUBS_RETIRED = Counter(
     "matchers, so not imported (or removed from WireMock), by reason: old_stub_body_unknown.",
     ["reason"],
 )
+LOADER_CLAIMS_RELEASED = Counter(
+    "wiremock_loader_claims_released",
+    "Claims of requests the loader did not record, let go so that their next capture is "
+    "recorded: budget_room (the shard has room again), dead_letter_hold (the hold after a "
+    "dead-letter is over).",
+    ["reason"],
+)
+LOADER_MOVES_WAITING = Gauge(
+    "wiremock_loader_moves_waiting",
+    "Recorded stubs routed to the shard that wait in another shard's record because the "
+    "shard is at max_stubs.",
+    ["shard"],
+)
 LOADER_STUBS_MOVED = Counter(
     "wiremock_loader_stubs_moved",
     "Recorded stubs moved to the shard their host is routed to now (after a change of "

@@ -53,6 +53,17 @@ class RedisKeys:
         :data:`REMOVED_STUBS_KEPT_S`. Collectors follow it to forget those stubs."""
         return f"{self.queue}:removed"
 
+    def refused_stubs(self, shard: str) -> str:
+        """A sorted set per shard: ids of new stubs the stub budget refused, scored by the
+        first refusal. Their claims hold until the shard has room (loader.held_claims)."""
+        return f"{self.queue}:refused:{shard}"
+
+    @property
+    def dead_lettered_stubs(self) -> str:
+        """A sorted set: ids of dead-lettered stubs, scored by when their claims are
+        released (loader.held_claims)."""
+        return f"{self.queue}:dead-held"
+
     def dedup_claim(self, dedup_hash: str) -> str:
         """SET NX with a TTL: the first collector replica to claim a hash queues it."""
         return f"{self.queue}:dedup:{dedup_hash}"

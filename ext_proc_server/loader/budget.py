@@ -1,7 +1,8 @@
 """The per-shard stub budget (``loader.max_stubs``): WireMock slows down as its store grows.
 
 A mapping whose id the shard does not hold yet is refused once the shard is full;
-refused items are acknowledged and counted (a deliberate drop). Overwrites always pass.
+refused items are acknowledged and counted (a deliberate drop), and their claims held
+until the shard has room (``held_claims``). Overwrites always pass.
 The count covers every stub WireMock holds, the catch-all included: that is what it
 pays for.
 """
@@ -13,6 +14,7 @@ import time
 
 from ext_proc_server.core.metrics import LOADER_PROCESSED, LOADER_STUBS_REJECTED
 from ext_proc_server.loader.entries import QueueItem
+from ext_proc_server.loader.held_claims import hold_refused
 from ext_proc_server.loader.retry import Retry
 from ext_proc_server.loader.shards import Shard
 from ext_proc_server.loader.stream import StreamConsumer
@@ -57,7 +59,14 @@ class StubBudget:
             else:
                 rejected.append(item)
         if rejected:
-            await self._stream.ack(rejected)
+            # Their claims hold until the shard has room (held_claims): no flood meanwhile.
+            refused = [i.mapping_id for i in rejected]
+            keys, now_s = self._stream.keys, time.time()
+
+            def hold(pipe: object) -> None:
+                hold_refused(pipe, keys=keys, shard=shard.name, mapping_ids=refused, now_s=now_s)
+
+            await self._stream.ack(rejected, also=hold)
             LOADER_STUBS_REJECTED.labels(shard=shard.name).inc(len(rejected))
             LOADER_PROCESSED.labels(status="rejected_budget").inc(len(rejected))
             self._note_rejections(shard, len(rejected))

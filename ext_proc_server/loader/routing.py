@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 
@@ -49,6 +51,11 @@ class Router:
         self._routes = list(routes)
         self._cache: dict[str, str] = {}
         self._cache_size = cache_size
+
+    @property
+    def fingerprint(self) -> str:
+        """Names this routing (10 hex digits): replicas sharing it route every host alike."""
+        return hashlib.sha256(json.dumps(self._routes).encode()).hexdigest()[:10]
 
     def shard_for(self, host: str) -> str:
         found = self._cache.get(host)

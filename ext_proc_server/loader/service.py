@@ -37,6 +37,7 @@ from ext_proc_server.loader.backup import BackupSchedule
 from ext_proc_server.loader.budget import StubBudget
 from ext_proc_server.loader.console_data import console_routes
 from ext_proc_server.loader.entries import QueueItem
+from ext_proc_server.loader.held_claims import HeldClaims
 from ext_proc_server.loader.housekeeping import Housekeeping
 from ext_proc_server.loader.lifecycle import StubLifecycle
 from ext_proc_server.loader.loading import BatchLoader
@@ -78,15 +79,15 @@ class Loader:
         # The one stop every part that waits watches; set by run()'s stop or by stop().
         self._stopping = asyncio.Event()
         urls, routes = shard_urls(config)
+        self.router = Router(routes)
         # The parts, each handed the parts it works with.
         self.stream = StreamConsumer(
             redis or connect_redis(cfg),
             keys=RedisKeys(queue=cfg.redis_queue),
-            name=consumer or consumer_name(),
+            name=consumer or consumer_name(self.router.fingerprint),
             batch_size=cfg.redis_batch_size,
             claim_timeout_s=cfg.claim_timeout_s,
         )
-        self.router = Router(routes)
         record = ShardRecord(
             self.stream.redis,
             keys=self.stream.keys,
@@ -135,6 +136,11 @@ class Loader:
         self.moves = ShardMoves(
             self.stream.redis, keys=self.stream.keys, shards=self.shards, router=self.router,
             record=record, batch_size=cfg.redis_batch_size, stop=self._stopping,
+        )  # fmt: skip
+        # Claims of refused and dead-lettered requests, let go when they can land.
+        self.held_claims = HeldClaims(
+            self.stream.redis, keys=self.stream.keys, shards=self.shards,
+            max_stubs=cfg.max_stubs, stop=self._stopping,
         )  # fmt: skip
         self.aging = StubAging(
             self.stream.redis,
@@ -198,13 +204,14 @@ class Loader:
         resync = asyncio.create_task(self.resync.run())
         moves = asyncio.create_task(self.moves.run())
         aging = asyncio.create_task(self.aging.run())
+        held = asyncio.create_task(self.held_claims.run())
         backups = asyncio.create_task(self.backups.run(self._stopping)) if self.backups else None
         misses = asyncio.create_task(self.misses.run(self._stopping)) if self.misses else None
         try:
             await self._consume()
         finally:
             stuck = await cancel_and_wait(
-                (relay, resync, moves, aging, backups, misses), timeout_s=TASK_STOP_TIMEOUT_S
+                (relay, resync, moves, aging, held, backups, misses), timeout_s=TASK_STOP_TIMEOUT_S
             )
             if stuck:
                 log.warning("shutdown: %d background tasks did not stop", len(stuck))

@@ -33,6 +33,7 @@ from ext_proc_server.core.redis_client import make_redis
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.claims import release_claims
 from ext_proc_server.loader.entries import QueueItem, as_text, entry_time_s, parse_entry
+from ext_proc_server.loader.held_claims import hold_dead_lettered
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,22 @@ def connect_redis(config: LoaderConfig) -> aioredis.Redis:
     )
 
 
-def consumer_name() -> str:
-    """hostname-pid-random: unique per process, recognisable in XINFO CONSUMERS."""
-    return f"{socket.gethostname()}-{os.getpid()}-{random.getrandbits(24):06x}"
+# Between a consumer's name and the fingerprint of its routing.
+ROUTING_MARK = "~"
+
+
+def consumer_name(routing: str = "") -> str:
+    """hostname-pid-random: unique per process, recognisable in XINFO CONSUMERS; then
+    ``~`` and the fingerprint of the loader's routing (``Router.fingerprint``), so that
+    replicas see whether another one routes differently (``moves``)."""
+    name = f"{socket.gethostname()}-{os.getpid()}-{random.getrandbits(24):06x}"
+    return f"{name}{ROUTING_MARK}{routing}" if routing else name
+
+
+def consumer_routing(name: str) -> str | None:
+    """The routing fingerprint a consumer's name carries (None: none, an older version)."""
+    _, mark, routing = name.rpartition(ROUTING_MARK)
+    return routing if mark and routing else None
 
 
 class StreamConsumer:
@@ -266,6 +280,7 @@ class StreamConsumer:
         self, item: QueueItem, *, error_type: str, reason: str, status_code: int | None = None
     ) -> None:
         """XADD to the dead-letter stream and ack, in one transaction: never lost, never twice."""
+        now_s = time.time()
         entry: dict[str, str] = {
             "source_id": item.entry_id,
             "error_type": error_type,
@@ -273,7 +288,7 @@ class StreamConsumer:
             "status_code": "" if status_code is None else str(status_code),
             "deliveries": str(item.deliveries),
             "host": item.host,
-            "dead_lettered_at_s": f"{time.time():.3f}",
+            "dead_lettered_at_s": f"{now_s:.3f}",
         }
         if item.mapping is not None:
             # The mapping was sanitized before it was queued; an undecodable entry's raw
@@ -281,6 +296,9 @@ class StreamConsumer:
             entry["mapping"] = item.mapping_json()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.keys.dead_letter, entry)
+            if item.mapping is not None:
+                # Its request is recorded again once the hold is over (held_claims).
+                hold_dead_lettered(pipe, keys=self.keys, mapping_id=item.mapping_id, now_s=now_s)
             pipe.xack(self.keys.stream, self.keys.group, item.entry_id)
             pipe.xdel(self.keys.stream, item.entry_id)
             await pipe.execute()

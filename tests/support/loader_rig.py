@@ -167,8 +167,11 @@ class _Pipe:
     def hset(self, key, mapping):
         self.calls.append(("hset", (key, mapping)))
 
-    def zadd(self, key, mapping):
-        self.calls.append(("zadd", (key, mapping)))
+    def zadd(self, key, mapping, nx=False):
+        self.calls.append(("zadd_nx" if nx else "zadd", (key, mapping)))
+
+    def zremrangebyrank(self, key, start, end):
+        self.calls.append(("trim", (key, start, end)))
 
     def zrem(self, key, *members):
         self.calls.append(("hdel", (key, members)))
@@ -191,6 +194,12 @@ class _Pipe:
             elif op in ("hset", "zadd"):
                 key, mapping = args
                 self.redis.hashes.setdefault(key, {}).update(mapping)
+            elif op == "zadd_nx":
+                key, mapping = args
+                held = self.redis.hashes.setdefault(key, {})
+                held.update({k: v for k, v in mapping.items() if k not in held})
+            elif op == "trim":
+                pass  # sorted sets here stay far below their caps
             elif op == "lpush":
                 key, values = args
                 self.redis.lists[key] = [*reversed(values), *self.redis.lists.get(key, [])]
@@ -255,6 +264,8 @@ class FakeRedis:
         self.locks: dict[str, str] = {}
         self.lock_attempts = 0
         self.lock_acquisitions = 0
+        # Names of the loaders in the consumer group (XINFO CONSUMERS).
+        self.consumers: list[str] = []
         # Keys deleted in a transaction (the stub states of removed stubs).
         self.dropped_keys: list[str] = []
 
@@ -294,6 +305,10 @@ class FakeRedis:
         for key in [k for k, held in self.hashes.items() if held]:
             if match is None or fnmatch.fnmatchcase(key, match):
                 yield key.encode()
+
+    async def xinfo_consumers(self, _stream, _group):
+        """The consumer group's members: ``consumers`` (names), nothing pending."""
+        return [{"name": name.encode(), "pending": 0, "idle": 0} for name in self.consumers]
 
     def lock(self, name, timeout=None, blocking=True):
         assert not blocking, "a replica that finds the shard being reloaded carries on"

@@ -21,8 +21,14 @@ old WireMock could not delete is one no route sends its host to any more, and a
 restarted old WireMock does not get it back (its record no longer holds it). An old
 stub that cannot be made faithful is retired on the way (left out of the import, its
 claims released). Both shards' locks are held over a batch, and the old shard's reload
-lock, so no reload or expiry of the old shard interleaves with a move. A stub already
-checked (it stays) is not read again: a later check reads only new record entries.
+lock, so no reload or expiry of the old shard interleaves with a move. Moved stubs count
+against the new shard's ``max_stubs``: those that do not fit wait where they are (counted)
+until it has room.
+
+A stub already checked is not read again, and once every loader of the group routes alike
+(each consumer name carries its routing's fingerprint: ``stream.consumer_name``) no record
+is read at all: only a replica of another routing (a rollout) records stubs on the wrong
+shard, so records are read while one is in the group, and once more after it left.
 """
 
 from __future__ import annotations
@@ -34,10 +40,10 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from redis import asyncio as aioredis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import LockError, RedisError, ResponseError
 
 from ext_proc_server.core.errors import WireMockError
-from ext_proc_server.core.metrics import LOADER_STUBS_MOVED
+from ext_proc_server.core.metrics import LOADER_MOVES_WAITING, LOADER_STUBS_MOVED
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader.claims import release_claims
 from ext_proc_server.loader.drift import mockado_metadata
@@ -45,6 +51,7 @@ from ext_proc_server.loader.entries import as_text
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.routing import Router
 from ext_proc_server.loader.shards import Shard
+from ext_proc_server.loader.stream import consumer_routing
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +75,7 @@ def stub_host(mapping_json: str) -> str | None:
 
 class ShardMoves:
     """``await run()`` until ``stop``; ``await move_all()`` is one check of every record.
-    -> stubs moved."""
+    -> stubs moved. ``consumer``: this loader's name in the consumer group."""
 
     def __init__(
         self,
@@ -80,6 +87,8 @@ class ShardMoves:
         keys: RedisKeys,
         batch_size: int,
         stop: asyncio.Event,
+        consumer: str,
+        max_stubs: int,
         interval_s: float = MOVE_CHECK_INTERVAL_S,
     ) -> None:
         self._redis = redis
@@ -89,14 +98,22 @@ class ShardMoves:
         self._record = record
         self._batch_size = batch_size
         self._stop = stop
+        self._consumer = consumer
+        self._max_stubs = max_stubs
         self._interval_s = interval_s
         # Per recorded shard, the ids checked and staying (the routing does not change
         # while the loader runs, and a stub's id follows its request, host included).
         self._staying: dict[str, set[str]] = {}
+        # Per recorded shard, the ids checked and leaving but not moved yet -> their shard.
+        self._leaving: dict[str, dict[str, str]] = {}
         # Records of shards the config no longer names: looked for once, at the first check.
         self._orphans: list[str] | None = None
         # Stubs left to move by the last check (their new shard did not answer...).
         self._waiting = False
+        # Whether the last check saw a replica routing otherwise (or of unknown routing).
+        self._others_seen = True
+        # Per shard, stubs routed to it that wait in another record for room.
+        self._over_budget: dict[str, int] = {}
 
     async def run(self) -> None:
         while not self._stop.is_set():
@@ -112,17 +129,48 @@ class ShardMoves:
 
     async def move_all(self) -> int:
         """Move every recorded stub whose host is routed to another shard. -> moved."""
+        first = self._orphans is None
         if self._orphans is None:
             self._orphans = await self._unnamed_records()
+        # Once every replica routes alike, only this loader's own routing wrote the records
+        # since the last read: no need to read them again (a replica of another routing,
+        # or of a version that does not say, has them read at every check, and once more
+        # after it left).
+        others = await self._others_route_otherwise()
+        read = first or others or self._others_seen
+        self._others_seen = others
         self._waiting = False
+        self._over_budget = {}
         moved = 0
         for name in [*self._shards, *self._orphans]:
-            moved += await self._move_from(name)
+            moved += await self._move_from(name, read=read)
         if self._orphans:
             # A record emptied by its moves is gone from Redis.
             held = [name for name in self._orphans if await self._record.size(name)]
             self._orphans = held
+        for name in self._shards:
+            over = self._over_budget.get(name, 0)
+            LOADER_MOVES_WAITING.labels(shard=name).set(over)
+            if over:
+                log.warning(
+                    "shard %s is at max_stubs=%d: %d stubs routed to it wait in the record "
+                    "of the shard they were on until it has room", name, self._max_stubs, over,
+                )  # fmt: skip
         return moved
+
+    async def _others_route_otherwise(self) -> bool:
+        """Whether a loader of the group routes otherwise, or does not say (XINFO CONSUMERS:
+        a few hundred bytes, whatever the records hold)."""
+        try:
+            consumers = await self._redis.xinfo_consumers(self._keys.stream, self._keys.group)
+        except ResponseError:
+            return True  # no group yet: nothing known of the others
+        mine = self._router.fingerprint
+        return any(
+            consumer_routing(as_text(info["name"])) != mine
+            for info in consumers
+            if as_text(info["name"]) != self._consumer
+        )
 
     async def _unnamed_records(self) -> list[str]:
         """Shards with a record that the config does not name (renamed or dropped)."""
@@ -134,25 +182,34 @@ class ShardMoves:
                 found.append(name)
         return sorted(found)
 
-    async def _move_from(self, name: str) -> int:
-        """Move the stubs of shard ``name``'s record that are routed elsewhere. -> moved."""
+    async def _move_from(self, name: str, *, read: bool) -> int:
+        """Move the stubs of shard ``name``'s record that are routed elsewhere; ``read``:
+        read the entries recorded since the last read first. -> moved."""
         staying = self._staying.setdefault(name, set())
-        leaving: dict[str, list[str]] = {}
-        async for mapping_id, mapping_json in self._unchecked(name, staying):
-            host = stub_host(mapping_json)
-            target = self._router.shard_for(host) if host is not None else name
-            if target == name or target not in self._shards:
-                staying.add(mapping_id)
-            else:
-                leaving.setdefault(target, []).append(mapping_id)
+        leaving = self._leaving.setdefault(name, {})
+        if read:
+            async for mapping_id, mapping_json in self._unchecked(name, staying, leaving):
+                host = stub_host(mapping_json)
+                target = self._router.shard_for(host) if host is not None else name
+                if target == name or target not in self._shards:
+                    staying.add(mapping_id)
+                else:
+                    leaving[mapping_id] = target
+        by_target: dict[str, list[str]] = {}
+        for mapping_id, target in leaving.items():
+            by_target.setdefault(target, []).append(mapping_id)
         moved = 0
-        for target, stubs in leaving.items():
+        for target, stubs in by_target.items():
             try:
-                moved += await self._move(name, self._shards[target], stubs)
+                done = await self._move(name, self._shards[target], stubs)
             except WireMockError as exc:
                 # The new shard does not answer: the stubs stay, the next check moves them.
                 self._shards[target].mark_down(exc)
                 self._waiting = True
+                continue
+            moved += len(done)
+            for mapping_id in done:
+                leaving.pop(mapping_id, None)
         if moved:
             log.warning(
                 "shard %s: moved %d stubs to the shards their hosts are routed to now",
@@ -160,48 +217,57 @@ class ShardMoves:
             )  # fmt: skip
         return moved
 
-    async def _unchecked(self, name: str, staying: set[str]) -> AsyncIterator[tuple[str, str]]:
+    async def _unchecked(
+        self, name: str, staying: set[str], leaving: dict[str, str]
+    ) -> AsyncIterator[tuple[str, str]]:
         """The record's entries not already checked: ids first (HKEYS), then the new
         entries' JSON (HMGET), so a later check reads only what was recorded since."""
         key = self._keys.shard_record(name)
         ids = [as_text(raw) for raw in await self._redis.hkeys(key)]
         staying.intersection_update(ids)
-        fresh = [mapping_id for mapping_id in ids if mapping_id not in staying]
+        present = set(ids)
+        for gone in [mapping_id for mapping_id in leaving if mapping_id not in present]:
+            del leaving[gone]
+        fresh = [i for i in ids if i not in staying and i not in leaving]
         for start in range(0, len(fresh), self._batch_size):
             chunk = fresh[start : start + self._batch_size]
             for mapping_id, raw in zip(chunk, await self._redis.hmget(key, chunk), strict=True):
                 if raw is not None:  # removed meanwhile
                     yield mapping_id, as_text(raw)
 
-    async def _move(self, name: str, target: Shard, stubs: Sequence[str]) -> int:
+    async def _move(self, name: str, target: Shard, stubs: Sequence[str]) -> set[str]:
         """Stubs of ``name``'s record into ``target``, batch by batch, under the old
-        shard's reload lock. -> moved (0 while another replica reloads the old shard)."""
+        shard's reload lock. -> the ids done with (none while another replica reloads the
+        old shard; not those waiting for room on ``target``)."""
         lock = self._record.reload_lock(name)
         if not await lock.acquire():
             self._waiting = True
-            return 0  # the next check moves them
-        moved = 0
+            return set()  # the next check moves them
+        done: set[str] = set()
         try:
             for start in range(0, len(stubs), self._batch_size):
                 if self._stop.is_set():
                     break
                 batch = stubs[start : start + self._batch_size]
-                moved += await self._move_batch(name, target, batch)
+                done |= await self._move_batch(name, target, batch)
                 await lock.reacquire()
         except LockError:
             self._waiting = True  # held too long: the next check carries on
         finally:
             with contextlib.suppress(LockError, RedisError):
                 await lock.release()
-        return moved
+        return done
 
-    async def _move_batch(self, name: str, target: Shard, ids: Sequence[str]) -> int:
+    async def _move_batch(self, name: str, target: Shard, ids: Sequence[str]) -> set[str]:
+        """-> the ids done with: moved, retired, or gone from the old record meanwhile."""
         source = self._shards.get(name)
         async with contextlib.AsyncExitStack() as held:
             if source is not None:
                 await held.enter_async_context(source.lock)
             await held.enter_async_context(target.lock)
             stubs, newer = await self._still_to_move(name, target.name, ids)
+            gone = set(ids) - set(stubs) - set(newer)
+            stubs = await self._fitting(target, stubs)
             left_out: set[int] = set()
             if stubs:
                 left_out = set(await target.client.import_encoded(list(stubs.values())))
@@ -210,13 +276,28 @@ class ShardMoves:
             kept = {k: v for k, v in stubs.items() if k not in retired}
             leaving = [*stubs, *newer]
             await self._commit(name, target.name, leaving, kept, retired)
+            added = [mapping_id for mapping_id in kept if mapping_id not in target.known_ids]
             target.known_ids.update(kept)
-            target.set_count(target.stub_count + len(kept))
+            target.set_count(target.stub_count + len(added))
             if source is not None:
                 await self._delete(source, leaving)
         moved = len(kept) + len(newer)
         LOADER_STUBS_MOVED.labels(shard=target.name).inc(moved)
-        return moved
+        return {*leaving, *gone}
+
+    async def _fitting(self, target: Shard, stubs: dict[str, str]) -> dict[str, str]:
+        """The stubs ``target``'s budget (``max_stubs``) has room for, in order; a stub its
+        WireMock holds already takes none. The others stay where they are and are
+        counted (they move once the shard has room: refusing them would lose them)."""
+        new = [mapping_id for mapping_id in stubs if mapping_id not in target.known_ids]
+        if not new:
+            return stubs
+        target.set_count(await target.client.count_stubs())
+        room = max(0, self._max_stubs - target.stub_count)
+        over = set(new[room:])
+        if over:
+            self._over_budget[target.name] = self._over_budget.get(target.name, 0) + len(over)
+        return {k: v for k, v in stubs.items() if k not in over}
 
     async def _still_to_move(
         self, name: str, target: str, ids: Sequence[str]

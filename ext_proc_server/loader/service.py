@@ -136,6 +136,7 @@ class Loader:
         self.moves = ShardMoves(
             self.stream.redis, keys=self.stream.keys, shards=self.shards, router=self.router,
             record=record, batch_size=cfg.redis_batch_size, stop=self._stopping,
+            consumer=self.stream.name, max_stubs=cfg.max_stubs,
         )  # fmt: skip
         # Claims of refused and dead-lettered requests, let go when they can land.
         self.held_claims = HeldClaims(

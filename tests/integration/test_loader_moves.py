@@ -4,19 +4,22 @@ WireMocks, and nothing done by hand."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 
 import httpx
 import pytest
 
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.loader import DEFAULT_SHARD
+from ext_proc_server.loader import DEFAULT_SHARD, Loader
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY
 from tests.support.loader_rig import (
     LoaderThread,
     config_for,
     enqueue,
     ids_in,
+    metric,
     queue_done,
     stub,
     wait_for,
@@ -96,3 +99,98 @@ def test_a_host_moved_to_another_shard_is_served_there_after_a_restart(
             what="the new shard reloaded",
         )
     assert sorted(ids_in(first.url)) == sorted(m["id"] for m in api)
+
+
+def test_stubs_moved_to_a_full_shard_wait_in_their_old_record_until_it_has_room(
+    redis_server, wiremock_factory, rclient, queue
+):
+    first, second = wiremock_factory(), wiremock_factory()
+    orders = [captured(i, run=f"{queue}-orders", host="orders.shop") for i in range(10)]
+    enqueue(redis_server.url, queue, orders, host="orders.shop")
+    keys = RedisKeys(queue=queue)
+    with LoaderThread(config_for(redis_server.url, first.url, queue, redis_batch_size=4)):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+
+    # "orders.*" gets a shard of its own, with room for five stubs beside its catch-all.
+    routes = [{"host": "orders.*", "wiremock_url": second.url}]
+    config = config_for(
+        redis_server.url, first.url, queue, redis_batch_size=4, max_stubs=6, shards=routes
+    )
+    with LoaderThread(config):
+        wait_for(
+            lambda: metric("wiremock_loader_moves_waiting", shard=ORDERS_SHARD) == 5,
+            timeout_s=30, what="five stubs waiting for room",
+        )  # fmt: skip
+    moved = {k.decode() for k in rclient.hkeys(keys.shard_record(ORDERS_SHARD))}
+    assert len(moved) == 5
+    assert set(ids_in(second.url)) == moved
+    # Nothing lost: the others wait in the old shard's record (and its WireMock).
+    left = {k.decode() for k in rclient.hkeys(keys.shard_record(DEFAULT_SHARD))}
+    assert left == {m["id"] for m in orders} - moved
+    assert set(ids_in(first.url)) == left
+
+    # Room for all of them: the rest move.
+    config = config_for(
+        redis_server.url, first.url, queue, redis_batch_size=4, max_stubs=20, shards=routes
+    )
+    with LoaderThread(config):
+        wait_for(lambda: len(ids_in(second.url)) == 10, timeout_s=30, what="the rest moved")
+    assert rclient.hlen(keys.shard_record(DEFAULT_SHARD)) == 0
+
+
+def _hkeys_calls(rclient) -> int:
+    return int(rclient.info("commandstats").get("cmdstat_hkeys", {}).get("calls", 0))
+
+
+def test_records_are_read_again_only_while_a_replica_routes_otherwise(
+    redis_server, wiremock_factory, rclient, queue
+):
+    """Once every loader routes alike, a check reads no record (no HKEYS); while one
+    routes otherwise (a rollout) each check reads what was recorded since, and once more
+    after it left."""
+    first, second = wiremock_factory(), wiremock_factory()
+    api = [captured(i, run=f"{queue}-api", host="api.shop") for i in range(20)]
+    late = captured(0, run=f"{queue}-late", host="orders.shop")
+    keys = RedisKeys(queue=queue)
+    config = config_for(
+        redis_server.url, first.url, queue,
+        shards=[{"host": "orders.*", "wiremock_url": second.url}],
+    )  # fmt: skip
+
+    async def go() -> tuple[list[int], list[int]]:
+        loader = Loader(config)
+        try:
+            await loader.stream.join()
+            await loader.stream.fetch(block_ms=None)  # joins the group as a consumer
+            for shard in loader.shards.values():
+                await shard.seed()
+            rclient.hset(keys.shard_record(DEFAULT_SHARD),
+                         mapping={m["id"]: json.dumps(m) for m in api})  # fmt: skip
+            reads, moved = [], []
+
+            async def check() -> None:
+                before = _hkeys_calls(rclient)
+                moved.append(await loader.moves.move_all())
+                reads.append(_hkeys_calls(rclient) - before)
+
+            await check()  # the first check reads every record
+            await check()  # every loader routes alike: nothing read
+            # A replica still on the old routing joins and records an orders stub on the
+            # default shard.
+            rclient.xgroup_createconsumer(queue, keys.group, "old-1-abcdef~0123456789")
+            rclient.hset(keys.shard_record(DEFAULT_SHARD), late["id"], json.dumps(late))
+            await check()
+            rclient.xgroup_delconsumer(queue, keys.group, "old-1-abcdef~0123456789")
+            await check()  # once more after it left
+            await check()
+            # A replica of a version that does not say its routing.
+            rclient.xgroup_createconsumer(queue, keys.group, "older-2-abcdef")
+            await check()
+            return reads, moved
+        finally:
+            await loader.aclose()
+
+    reads, moved = asyncio.run(go())
+    assert reads == [2, 0, 2, 2, 0, 2]  # both shards' records, when read
+    assert moved == [0, 0, 1, 0, 0, 0]
+    assert ids_in(second.url) == [late["id"]]

@@ -265,6 +265,17 @@ LOADER_MOVES_WAITING = Gauge(
     "shard is at max_stubs.",
     ["shard"],
 )
+KEEPER_READY = Gauge(
+    "mockado_keeper_ready",
+    "1 while the keeper's WireMock holds its shard (the pod is Ready), else 0.",
+    ["shard"],
+)
+KEEPER_STUBS_TAKEN = Counter(
+    "mockado_keeper_stubs_taken",
+    "Stubs routed to the keeper's shard that other shards' records still held, copied into "
+    "its WireMock before it became Ready (a new shard, a host moved to it).",
+    ["shard"],
+)
 LOADER_STUBS_MOVED = Counter(
     "wiremock_loader_stubs_moved",
     "Recorded stubs moved to the shard their host is routed to now (after a change of "

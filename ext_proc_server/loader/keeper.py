@@ -16,6 +16,13 @@ record (the next round puts the stubs back) stays Ready: taking the only pod of 
 out for a few stubs would turn every canary call into an error. When Redis does not
 answer, nothing changes: a pod that serves keeps serving, one that waits keeps waiting.
 
+Before it turns Ready, the keeper also copies in the stubs that other shards' records hold
+for hosts routed to its shard (a new shard, a host moved to it): the loader moves those only
+once it can reach the shard, through its Service, so only once the pod is Ready; ready
+without them, the pod would miss every call to those hosts until then. They count against
+``max_stubs``; the loader's move (``moves``) then writes them to the shard's record and
+deletes them from the old shard.
+
 The TLS files the ``loader`` section names (``redis_tls``, ``wiremock_tls``: in Kubernetes a
 Secret volume, which the kubelet updates in place when the Secret changes) are followed by
 the clients themselves (``core.redis_client``, ``wiremock_client``): when one changed (a
@@ -30,12 +37,15 @@ import contextlib
 import logging
 
 from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 
 from ext_proc_server.core.config import MockadoConfig
-from ext_proc_server.core.errors import ConfigError
+from ext_proc_server.core.errors import ConfigError, WireMockError
+from ext_proc_server.core.metrics import KEEPER_READY, KEEPER_STUBS_TAKEN
 from ext_proc_server.core.probes import serve_probes
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.core.tasks import run_until_stopped, stop_on_signals
+from ext_proc_server.loader.moves import stubs_routed_to
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.resync import Holding, ShardResync, reload_lock_ttl_s
 from ext_proc_server.loader.routing import Router, shard_urls
@@ -76,22 +86,25 @@ class ShardKeeper:
         self._cfg = cfg
         self.redis = redis or connect_redis(cfg)
         clients = {shard: client} if client is not None else {}
-        self.shard = build_shards(config, {shard: wiremock_url}, clients, Router(routes))[shard]
+        self._router = Router(routes)
+        self.shard = build_shards(config, {shard: wiremock_url}, clients, self._router)[shard]
         # Both containers start together: WireMock's JVM answers a few seconds later.
         self.shard.mark_starting()
         self.interval_s = cfg.resync_check_interval_s
+        self._record = ShardRecord(
+            self.redis,
+            keys=RedisKeys(queue=cfg.redis_queue),
+            lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
+        )
         self.resync = self._resync()
         self.ready = False
+        KEEPER_READY.labels(shard=shard).set(0)
 
     def _resync(self) -> ShardResync:
         cfg = self._cfg
         return ShardResync(
             shards={self.shard.name: self.shard},
-            record=ShardRecord(
-                self.redis,
-                keys=RedisKeys(queue=cfg.redis_queue),
-                lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
-            ),
+            record=self._record,
             interval_s=self.interval_s,
             batch_size=cfg.redis_batch_size,
             stop=self._stopping,
@@ -101,6 +114,8 @@ class ShardKeeper:
         """One round: check (and reload) the WireMock, then update ``ready``."""
         holding = await self.resync.holding(self.shard)
         ready = _READY_AFTER.get(holding, self.ready)
+        if ready and not self.ready:
+            ready = await self._take_incoming()
         if ready != self.ready:
             log.log(
                 logging.INFO if ready else logging.WARNING,
@@ -108,7 +123,40 @@ class ShardKeeper:
                 self.shard.name, holding.value, "ready" if ready else "not ready",
             )  # fmt: skip
         self.ready = ready
+        KEEPER_READY.labels(shard=self.shard.name).set(int(ready))
         return holding
+
+    async def _take_incoming(self) -> bool:
+        """Copy into the WireMock the stubs other records hold for hosts routed to this
+        shard, as many as ``max_stubs`` leaves room for. -> whether that was done."""
+        shard, cfg = self.shard, self._cfg
+        try:
+            room = cfg.max_stubs - await shard.client.count_stubs()
+            taken = waiting = 0
+            incoming = stubs_routed_to(
+                shard.name, redis=self.redis, keys=RedisKeys(queue=cfg.redis_queue),
+                record=self._record, router=self._router, batch_size=cfg.redis_batch_size,
+            )  # fmt: skip
+            async for chunk in incoming:
+                fitting = chunk[: max(0, room - taken)]
+                if fitting:
+                    await shard.client.import_encoded(fitting)
+                taken += len(fitting)
+                waiting += len(chunk) - len(fitting)
+        except (RedisError, WireMockError) as exc:
+            log.warning(
+                "shard %s: stubs routed here from other shards not copied (%s); not ready",
+                shard.name, type(exc).__name__,
+            )  # fmt: skip
+            return False
+        if taken or waiting:
+            KEEPER_STUBS_TAKEN.labels(shard=shard.name).inc(taken)
+            log.info(
+                "shard %s: copied %d stubs routed here from other shards' records (%d more "
+                "wait for room, max_stubs=%d); the loader moves them here",
+                shard.name, taken, waiting, cfg.max_stubs,
+            )  # fmt: skip
+        return True
 
     async def ready_check(self) -> dict[str, bool]:
         return {"shard_loaded": self.ready}

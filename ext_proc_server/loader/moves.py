@@ -73,6 +73,37 @@ def stub_host(mapping_json: str) -> str | None:
     return host if isinstance(host, str) and host else None
 
 
+async def recorded_shards(redis: aioredis.Redis, keys: RedisKeys) -> list[str]:
+    """Every shard with a record in Redis, named by the config or not (a ``SCAN``)."""
+    prefix = keys.shard_record("")
+    found: set[str] = set()
+    async for raw in redis.scan_iter(match=f"{prefix}*", count=1000):
+        name = as_text(raw)[len(prefix) :]
+        if name and ":" not in name:
+            found.add(name)
+    return sorted(found)
+
+
+async def stubs_routed_to(
+    shard: str, *, redis: aioredis.Redis, keys: RedisKeys, record: ShardRecord, router: Router,
+    batch_size: int,
+) -> AsyncIterator[list[str]]:  # fmt: skip
+    """The JSON of the stubs other shards' records hold that the routing sends to
+    ``shard`` (a new shard's, before a loader moved them), in chunks of about
+    ``batch_size``: every other record is read once."""
+    for name in await recorded_shards(redis, keys):
+        if name == shard:
+            continue
+        async for chunk in record.chunks(name, size=batch_size):
+            found = [
+                mapping_json
+                for _, mapping_json in chunk
+                if (host := stub_host(mapping_json)) is not None and router.shard_for(host) == shard
+            ]
+            if found:
+                yield found
+
+
 class ShardMoves:
     """``await run()`` until ``stop``; ``await move_all()`` is one check of every record.
     -> stubs moved. ``consumer``: this loader's name in the consumer group."""
@@ -174,13 +205,8 @@ class ShardMoves:
 
     async def _unnamed_records(self) -> list[str]:
         """Shards with a record that the config does not name (renamed or dropped)."""
-        prefix = self._keys.shard_record("")
-        found: list[str] = []
-        async for raw in self._redis.scan_iter(match=f"{prefix}*", count=1000):
-            name = as_text(raw)[len(prefix) :]
-            if name and name not in self._shards and ":" not in name:
-                found.append(name)
-        return sorted(found)
+        names = await recorded_shards(self._redis, self._keys)
+        return [name for name in names if name not in self._shards]
 
     async def _move_from(self, name: str, *, read: bool) -> int:
         """Move the stubs of shard ``name``'s record that are routed elsewhere; ``read``:

@@ -1,0 +1,104 @@
+"""A new shard's keeper, with real Redis and two real WireMocks: its pod turns Ready only
+once its WireMock holds the stubs other shards' records keep for its hosts, since the
+loader can move them only through the shard's Service (Ready pods only)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from ext_proc_server.core.redis_keys import RedisKeys
+from ext_proc_server.loader import DEFAULT_SHARD, ShardKeeper
+from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY
+from tests.support.loader_rig import (
+    LoaderThread,
+    config_for,
+    enqueue,
+    ids_in,
+    metric,
+    queue_done,
+    stub,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+ORDERS_SHARD = "shard-1"
+
+
+def captured(n: int, *, run: str, host: str) -> dict:
+    mapping = stub(n, run=run)
+    mapping["metadata"] = {"mockado": {"host": host, SCALE_KEY: PRIORITY_SCALE}}
+    return mapping
+
+
+def test_a_new_shard_is_ready_only_once_it_holds_the_stubs_of_its_hosts(
+    redis_server, wiremock_factory, rclient
+):
+    queue = f"test-keeper-{uuid.uuid4().hex[:8]}"
+    keys = RedisKeys(queue=queue)
+    first, second = wiremock_factory(), wiremock_factory()
+    api = [captured(i, run=f"{queue}-api", host="api.shop") for i in range(5)]
+    orders = [captured(i, run=f"{queue}-orders", host="orders.shop") for i in range(12)]
+    enqueue(redis_server.url, queue, api, host="api.shop")
+    enqueue(redis_server.url, queue, orders, host="orders.shop")
+    with LoaderThread(config_for(redis_server.url, first.url, queue)):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+
+    # "orders.*" gets a shard of its own: its pod starts (no loader can reach it yet).
+    routes = [{"host": "orders.*", "wiremock_url": second.url}]
+    config = config_for(redis_server.url, first.url, queue, shards=routes)
+
+    async def keep() -> tuple[bool, str, list[str]]:
+        keeper = ShardKeeper(config, shard=ORDERS_SHARD, wiremock_url=second.url)
+        try:
+            holding = await keeper.check()
+            return keeper.ready, holding.value, ids_in(second.url)
+        finally:
+            await keeper.aclose()
+
+    before = metric("mockado_keeper_stubs_taken_total", shard=ORDERS_SHARD)
+    ready, holding, held = asyncio.run(keep())
+    assert holding == "reloaded"  # its catch-all; its own record is empty
+    assert ready is True
+    assert sorted(held) == sorted(m["id"] for m in orders)
+    assert metric("mockado_keeper_stubs_taken_total", shard=ORDERS_SHARD) == before + 12
+    assert metric("mockado_keeper_ready", shard=ORDERS_SHARD) == 1
+    # Copies only: the records are the loader's to change.
+    assert rclient.hlen(keys.shard_record(DEFAULT_SHARD)) == 17
+
+    # The loader on the new routing moves them: into the new shard's record, out of the
+    # old shard's WireMock.
+    with LoaderThread(config):
+        wait_for(
+            lambda: sorted(ids_in(first.url)) == sorted(m["id"] for m in api),
+            timeout_s=30, what="orders stubs gone from the old shard",
+        )  # fmt: skip
+    recorded = {k.decode() for k in rclient.hkeys(keys.shard_record(ORDERS_SHARD))}
+    assert recorded == {m["id"] for m in orders}
+    assert sorted(ids_in(second.url)) == sorted(m["id"] for m in orders)
+
+
+def test_a_new_shard_takes_no_more_stubs_than_its_budget(redis_server, wiremock_factory, rclient):
+    queue = f"test-keeper-{uuid.uuid4().hex[:8]}"
+    first, second = wiremock_factory(), wiremock_factory()
+    orders = [captured(i, run=f"{queue}-orders", host="orders.shop") for i in range(8)]
+    enqueue(redis_server.url, queue, orders, host="orders.shop")
+    with LoaderThread(config_for(redis_server.url, first.url, queue)):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+    routes = [{"host": "orders.*", "wiremock_url": second.url}]
+    # Room for five beside the catch-all.
+    config = config_for(redis_server.url, first.url, queue, shards=routes, max_stubs=6)
+
+    async def keep() -> bool:
+        keeper = ShardKeeper(config, shard=ORDERS_SHARD, wiremock_url=second.url)
+        try:
+            await keeper.check()
+            return keeper.ready
+        finally:
+            await keeper.aclose()
+
+    assert asyncio.run(keep()) is True
+    assert len(ids_in(second.url)) == 5

@@ -69,3 +69,14 @@ def test_the_seed_metrics_are_on_the_dashboard():
         "wiremock_loader_stub_count",
     ):
         assert name in used, name
+
+
+def test_the_keepers_and_the_held_claims_are_on_the_dashboard():
+    used = dashboard_metric_names()
+    for name in (
+        "mockado_keeper_ready",
+        "mockado_keeper_stubs_taken_total",
+        "wiremock_loader_moves_waiting",
+        "wiremock_loader_claims_released_total",
+    ):
+        assert name in used, name

@@ -150,6 +150,13 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
 
     Returns (data, notes): notes name the keys that were changed, never their values.
     """
+    if config.loader.console_open_on_loopback:
+        # In a pod the loopback is every container's and kubectl port-forward's, and a
+        # sidecar may relay its callers from it: the console would ask no one.
+        raise RenderError(
+            "loader.console_open_on_loopback: only for `mockado up`; in Kubernetes set "
+            "loader.console_user (and console_password from a Secret) instead"
+        )
     # Only keys the user set: the pods apply the same defaults, and the file stays short.
     data = config.model_dump(
         mode="json", by_alias=True, exclude={"control_plane"}, exclude_unset=True

@@ -355,3 +355,15 @@ def test_pod_config_has_no_secrets_and_in_cluster_urls() -> None:
     assert "control_plane" not in data
     assert any("MOCKADO_COLLECTOR__REDIS_URL" in n for n in notes)
     assert all("hunter2" not in n for n in notes)
+
+
+def test_a_console_open_on_the_loopback_is_refused_in_kubernetes() -> None:
+    """In a pod the loopback is shared (containers, kubectl port-forward, a sidecar relaying
+    its callers): a console open there would ask nobody for credentials."""
+    config = MockadoConfig.model_validate(
+        {"control_plane": {"namespaces": {}}, "loader": {"console_open_on_loopback": True}}
+    )
+    with pytest.raises(RenderError, match=r"loader\.console_open_on_loopback"):
+        pod_config(config)
+    with pytest.raises(RenderError, match=r"loader\.console_open_on_loopback"):
+        render_k8s_manifests(config)

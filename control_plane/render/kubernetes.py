@@ -54,7 +54,7 @@ IN_CLUSTER_BACKUP_PATH = "/var/lib/mockado/backups"
 # its sizing (one Python process idling between checks; a reload streams the record in
 # batches).
 # How long a stopping collector takes at most: its streams' grace, its flush to Redis and
-# the supervisor's own slack (ext_proc_server.capture: SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5),
+# the supervisor's own slack (ext_proc_server.capture.server.STOP_TIMEOUT_S),
 # plus a margin. Its sidecar carries its calls that long; the pod's grace period is longer.
 COLLECTOR_STOP_S = 40
 # A stopping loader: the import in flight (loader.wiremock_timeout), then handing back and

@@ -11,7 +11,7 @@ import yaml
 
 from control_plane.assets import WIREMOCK_LAUNCHER
 from control_plane.render import pod_config, render_k8s_manifests
-from ext_proc_server.capture.server import DRAIN_TIMEOUT_S, SHUTDOWN_GRACE_S
+from ext_proc_server.capture.server import STOP_TIMEOUT_S
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
 from ext_proc_server.loader import shard_urls
@@ -223,8 +223,7 @@ def test_the_collector_and_loader_sidecars_outlast_their_shutdown() -> None:
     config = MockadoConfig.model_validate({"loader": {"wiremock_timeout": 25}})
     files = files_of(config)
     # The capture supervisor waits for its workers this long at most.
-    collector_stop_s = SHUTDOWN_GRACE_S + DRAIN_TIMEOUT_S + 5
-    for name, stop_s in (("collector", collector_stop_s), ("loader", 25 + TASK_STOP_TIMEOUT_S)):
+    for name, stop_s in (("collector", STOP_TIMEOUT_S), ("loader", 25 + TASK_STOP_TIMEOUT_S)):
         deployment = next(
             d for d in docs(files[f"deploy/{name}.yaml"]) if d["kind"] == "Deployment"
         )

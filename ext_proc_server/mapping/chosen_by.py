@@ -36,6 +36,7 @@ PREFER_HEADER = "prefer"
 OPERATION_HEADERS = frozenset(
     {"x-amz-target", "soapaction", "x-http-method-override", "x-http-method", "x-method-override"}
 )
+_CHOOSING = OPERATION_HEADERS | {CREDENTIAL_HEADER, PREFER_HEADER}
 
 
 def request_choices(headers: Pairs) -> tuple[bool, tuple[str, ...]]:
@@ -60,7 +61,7 @@ def with_choices(varied: tuple[tuple[str, Any], ...], request: HttpRequest, hole
     sent: dict[str, list[str]] = {}
     for name, value in request.headers:
         lower = name.lower()
-        if lower == CREDENTIAL_HEADER or lower == PREFER_HEADER or lower in OPERATION_HEADERS:
+        if lower in _CHOOSING:
             sent.setdefault(lower, []).append(value)
     if not sent:
         return varied

@@ -45,39 +45,10 @@ from ext_proc_server.mapping.json_tree import (
     parse_json,
     parse_json_exactly,
 )
+from ext_proc_server.mapping.languages import chosen_languages
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
+from ext_proc_server.mapping.noise_fields import DEFAULT_NOISE_FIELDS
 from ext_proc_server.mapping.query_order import sent_order
-
-# Field names (compared in snake_case, case-insensitively) whose value is always noise.
-DEFAULT_NOISE_FIELDS = frozenset(
-    {
-        "request_id",
-        "x_request_id",
-        "trace_id",
-        "x_trace_id",
-        "traceparent",
-        "tracestate",
-        "span_id",
-        "parent_span_id",
-        "correlation_id",
-        "x_correlation_id",
-        "x_amzn_trace_id",
-        "x_b3_traceid",
-        "x_b3_spanid",
-        "idempotency_key",
-        "nonce",
-        "csrf_token",
-        "_csrf",
-        "xsrf_token",
-        "_ts",
-        # Cache-busters.
-        "_",
-        "cb",
-        "_cb",
-        "cachebuster",
-        "cache_buster",
-    }
-)
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ISO_DATETIME = (
@@ -200,6 +171,8 @@ class NormalizedRequest:
     accepted: str = ""
     # Names given different stable values, with them in the order sent (mapping.query_order).
     query_order: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Accept-Language as sent to an answer stating its language ((): none); mapping.languages.
+    languages: tuple[Normalized, ...] | None = None
 
     @property
     def path_is_stable(self) -> bool:
@@ -306,7 +279,8 @@ class NoiseNormalizer:
             varied=(varied := self._varied(exchange, redactions)),
             port=matched_port(request.authority),
             content_type=(request.header("content-type") or "") if request.body else "",
-            accepted=accepted_type(exchange, frozenset(name for name, _ in varied)),
+            accepted=accepted_type(exchange, varied_names := frozenset(n for n, _ in varied)),
+            languages=chosen_languages(exchange, varied_names, HOLE_ANY),
         )
 
     def _varied(

@@ -120,5 +120,6 @@ def test_each_operation_named_in_a_header_is_its_own_stub(
     assert mapping["id"] != plain["id"] and mapping["priority"] < plain["priority"]
     another = build(make_exchange(method="POST", headers=(*others, *JSON, other), body=body))
     assert another is not None
-    assert (another["id"] == mapping["id"]) == (other[0].lower() == name and other[1] == operation[1])
-
+    assert (another["id"] == mapping["id"]) == (
+        other[0].lower() == name and other[1] == operation[1]
+    )

@@ -8,16 +8,24 @@ stub answers only requests that list that type too, whatever else they list (axi
 ``application/json, text/plain, */*``), and the type joins the request's key: each
 representation is its own stub. A request that lists no type (none, ``*/*``) keeps a stub
 without the matcher, as before.
+
+A type given ``q=0`` is refused, not listed (RFC 9110 12.4.2): ``application/json;q=0,
+application/xml`` asks for anything but JSON, and a server answers it XML or 406. Neither a
+recording lists it, nor a stub's matcher takes it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.mapping.java_regex import java_regex_escape
 
 ACCEPT_HEADER = "accept"
+# A media range's parameters (up to the next ",") holding a zero weight: q=0, 0.0 to 0.000.
+_REFUSED_REGEX = r"(?:;[^,;]*)*;[ \t]*q[ \t]*=[ \t]*0(?:\.0{0,3})?[ \t]*(?:[;,]|$)"
+_REFUSED = re.compile(_REFUSED_REGEX, re.IGNORECASE)
 
 
 def accepted_type(exchange: Exchange, varied_names: frozenset[str]) -> str:
@@ -45,10 +53,16 @@ def listed_type(accept: str, media_type: str) -> str:
 
 
 def _listed(accept: str) -> set[str]:
-    return {item.split(";", 1)[0].strip().lower() for item in accept.split(",")}
+    listed = set()
+    for item in accept.split(","):
+        media_type, _, parameters = item.partition(";")
+        if not (parameters and _REFUSED.match(";" + parameters)):
+            listed.add(media_type.strip().lower())
+    return listed
 
 
 def accept_matcher(media_type: str) -> dict[str, Any]:
-    """An Accept that lists ``media_type`` (any case, with parameters, among others)."""
+    """An Accept that lists ``media_type`` (any case, with parameters, among others), not
+    with ``q=0``."""
     listed = java_regex_escape(media_type)
-    return {"matches": rf"(?i)(?:.*,)?[ \t]*{listed}[ \t]*(?:[;,].*)?"}
+    return {"matches": rf"(?i)(?:.*,)?[ \t]*{listed}[ \t]*(?!{_REFUSED_REGEX})(?:[;,].*)?"}

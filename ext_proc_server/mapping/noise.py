@@ -144,6 +144,9 @@ class NormalizedBody:
     # json: what the walk that built ``value`` saw, so the matcher need not walk it again
     # (None: the matcher walks it).
     facts: JsonFacts | None = dataclasses.field(default=None, compare=False, repr=False)
+    # form: the names given different stable values, with them in the order sent
+    # (mapping.query_order).
+    order: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,9 +364,8 @@ class NoiseNormalizer:
             if blind:
                 return NormalizedBody("opaque")
             pairs = tuple(parse_qsl(text, keep_blank_values=True))
-            return NormalizedBody(
-                "form", self._pairs(pairs, fields, redactions, f"{part}.body.form.")
-            )
+            normalized = self._pairs(pairs, fields, redactions, f"{part}.body.form.")
+            return NormalizedBody("form", normalized, order=sent_order(pairs, normalized))
         if "json" in content_type or (not content_type and text.lstrip()[:1] in ("{", "[")):
             parsed = parse_json(text)
             if isinstance(parsed, dict | list):

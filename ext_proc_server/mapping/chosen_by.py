@@ -15,6 +15,10 @@ that sent them answers only requests that send them too.
   same body), ``SOAPAction`` (SOAP 1.1), and the method a ``POST`` stands for
   (``X-HTTP-Method-Override``, ``X-HTTP-Method``, ``X-Method-Override``: Google APIs,
   Express's method-override, OData). Another operation is another answer.
+* The account and the API version a call is made for, as sent: ``Stripe-Account`` (a
+  Connect platform calls ``GET /v1/balance`` for each connected account alike),
+  ``Stripe-Version``, ``X-GitHub-Api-Version``, ``x-ms-version`` (Azure Storage),
+  ``Notion-Version``: another account's data, another version's shape.
 
 Each is added unless the response already chose by it (``Vary``, a 401's absent
 ``Authorization``: ``Exchange.varied``), and joins the request's key as a ``Vary``'d header
@@ -36,7 +40,11 @@ PREFER_HEADER = "prefer"
 OPERATION_HEADERS = frozenset(
     {"x-amz-target", "soapaction", "x-http-method-override", "x-http-method", "x-method-override"}
 )
-_CHOOSING = OPERATION_HEADERS | {CREDENTIAL_HEADER, PREFER_HEADER}
+# Headers that name the account or the API version a call is made for.
+SCOPE_HEADERS = frozenset(
+    {"stripe-account", "stripe-version", "x-github-api-version", "x-ms-version", "notion-version"}
+)
+_CHOOSING = OPERATION_HEADERS | SCOPE_HEADERS | {CREDENTIAL_HEADER, PREFER_HEADER}
 
 
 def request_choices(headers: Pairs) -> tuple[bool, tuple[str, ...]]:
@@ -55,8 +63,8 @@ def request_choices(headers: Pairs) -> tuple[bool, tuple[str, ...]]:
 
 def with_choices(varied: tuple[tuple[str, Any], ...], request: HttpRequest, hole: Any):
     """``varied`` (the normalized headers that chose the response, sorted by name) with
-    the request's ``Authorization`` as ``(hole,)`` (any value, but sent), its ``Prefer``
-    and operation headers with their values as sent, each when the request sent it and
+    the request's ``Authorization`` as ``(hole,)`` (any value, but sent), its ``Prefer``,
+    operation and scope headers with their values as sent, each when the request sent it and
     ``varied`` does not hold it."""
     sent: dict[str, list[str]] = {}
     for name, value in request.headers:

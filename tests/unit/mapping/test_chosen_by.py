@@ -1,5 +1,5 @@
 """Request headers that choose an answer whatever its Vary says: Authorization (present),
-Prefer and the operation headers (as sent)."""
+Prefer, the operation, account and version headers (as sent)."""
 
 from __future__ import annotations
 
@@ -100,13 +100,18 @@ OPERATIONS = st.sampled_from(
         ("X-HTTP-Method-Override", "DELETE"),
         ("X-HTTP-Method", "MERGE"),
         ("X-Method-Override", "PATCH"),
+        ("Stripe-Account", "acct_1OaA8uLkdIwHu7ix"),
+        ("Stripe-Version", "2024-06-20"),
+        ("X-GitHub-Api-Version", "2022-11-28"),
+        ("x-ms-version", "2021-08-06"),
+        ("Notion-Version", "2022-06-28"),
     ]
 )
 
 
 @settings(max_examples=100, deadline=None)
 @given(OPERATIONS, OPERATIONS, OTHER_HEADERS)
-def test_each_operation_named_in_a_header_is_its_own_stub(
+def test_each_operation_account_or_version_named_in_a_header_is_its_own_stub(
     operation: tuple[str, str], other: tuple[str, str], others: list[tuple[str, str]]
 ) -> None:
     body = b'{"TableName":"orders"}'

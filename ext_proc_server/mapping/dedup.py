@@ -171,10 +171,11 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
     if normalized.accepted:
         # Only when Accept listed the answer's type: every other request keeps its key.
         digest.update(b"\x00accept\x00" + normalized.accepted.encode())
-    if normalized.languages:
-        # Only when sent, to an answer that states its language (mapping.languages).
-        languages = canonical_json(list(normalized.languages), plain_floats=True)
-        digest.update(b"\x00accept-language\x00" + languages)
+    if normalized.answer_choices:
+        # Only those sent: a request that sent none keeps its key (mapping.answer_choices).
+        sent = [[name, list(values)] for name, values in normalized.answer_choices if values]
+        if sent:
+            digest.update(b"\x00answer-choices\x00" + canonical_json(sent, plain_floats=True))
     content_type = matched_content_type(normalized.body.kind, normalized.content_type)
     if content_type is not None:
         # Only when not the usual type of its body: every other request keeps its key.

@@ -14,7 +14,6 @@ from typing import Any
 
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER, accept_matcher
 from ext_proc_server.mapping.java_regex import java_regex_escape
-from ext_proc_server.mapping.languages import ACCEPT_LANGUAGE_HEADER
 from ext_proc_server.mapping.multipart import body_regex, content_type_regex
 from ext_proc_server.mapping.noise import (
     Hole,
@@ -85,9 +84,9 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     if normalized.accepted:
         pattern.setdefault("headers", {})[ACCEPT_HEADER] = accept_matcher(normalized.accepted)
         specificity += 1
-    if normalized.languages is not None:
-        languages, weight = _varied_matchers(((ACCEPT_LANGUAGE_HEADER, normalized.languages),))
-        pattern.setdefault("headers", {}).update(languages)
+    if normalized.answer_choices:
+        chosen, weight = _varied_matchers(normalized.answer_choices)
+        pattern.setdefault("headers", {}).update(chosen)
         specificity += weight
     body_matchers, weight = _body_matchers(normalized.body)
     pattern.update(body_matchers)

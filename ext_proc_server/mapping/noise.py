@@ -31,6 +31,7 @@ from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.accepts import accepted_type
+from ext_proc_server.mapping.answer_choices import answer_choices
 from ext_proc_server.mapping.chosen_by import with_choices
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
@@ -45,7 +46,6 @@ from ext_proc_server.mapping.json_tree import (
     parse_json,
     parse_json_exactly,
 )
-from ext_proc_server.mapping.languages import chosen_languages
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
 from ext_proc_server.mapping.noise_fields import DEFAULT_NOISE_FIELDS
 from ext_proc_server.mapping.query_order import sent_order
@@ -174,8 +174,8 @@ class NormalizedRequest:
     accepted: str = ""
     # Names given different stable values, with them in the order sent (mapping.query_order).
     query_order: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # Accept-Language as sent to an answer stating its language ((): none); mapping.languages.
-    languages: tuple[Normalized, ...] | None = None
+    # Headers the answer shows it was chosen by, as sent ((): none); mapping.answer_choices.
+    answer_choices: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
 
     @property
     def path_is_stable(self) -> bool:
@@ -283,7 +283,7 @@ class NoiseNormalizer:
             port=matched_port(request.authority),
             content_type=(request.header("content-type") or "") if request.body else "",
             accepted=accepted_type(exchange, varied_names := frozenset(n for n, _ in varied)),
-            languages=chosen_languages(exchange, varied_names, HOLE_ANY),
+            answer_choices=answer_choices(exchange, varied_names, HOLE_ANY),
         )
 
     def _varied(

@@ -1,5 +1,6 @@
-"""An answer that states its language (Content-Language) without Vary: its stub matches
-the request's Accept-Language as sent, absent when not sent (mapping.languages)."""
+"""Request headers an answer shows it was chosen by, without a Vary: an answer that states
+its language (Content-Language) matches the request's Accept-Language, an event stream its
+Last-Event-ID, as sent, absent when not sent (mapping.answer_choices)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,35 @@ def test_a_sanitized_accept_language_is_matched_sent_with_any_value() -> None:
     )
     assert mapping is not None
     assert mapping["request"]["headers"]["accept-language"] == {"matches": ".*"}
+
+
+EVENT_IDS = st.lists(st.sampled_from(["1", "42", "evt-7", ""]), max_size=1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    EVENT_IDS,
+    EVENT_IDS,
+    OTHER_HEADERS,
+    st.sampled_from(["text/event-stream", "Text/Event-Stream; charset=utf-8"]),
+)
+def test_an_event_stream_answers_only_the_last_event_id_it_was_resumed_from(
+    ids: list[str], others_sent: list[str], others: list[tuple[str, str]], media_type: str
+) -> None:
+    stream = HttpResponse(
+        status=200, headers=(("Content-Type", media_type),), body=b"id: 43\ndata: x\n\n"
+    )
+
+    def stub(sent: list[str], response: HttpResponse = stream) -> dict:
+        headers = (*others, *(("Last-Event-ID", value) for value in sent))
+        mapping = build(make_exchange(headers=headers, response=response))
+        assert mapping is not None
+        return mapping
+
+    mapping = stub(ids)
+    matcher = mapping["request"]["headers"]["last-event-id"]
+    assert matcher == ({"equalTo": ids[0]} if ids else {"absent": True})
+    assert (stub(others_sent)["id"] == mapping["id"]) == (others_sent == ids)
+    # Another type of answer is not resumed: the header is not matched.
+    text = HttpResponse(status=200, headers=(("Content-Type", "text/plain"),), body=b"x")
+    assert "last-event-id" not in stub(ids, text)["request"].get("headers", {})

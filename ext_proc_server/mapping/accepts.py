@@ -38,7 +38,7 @@ def accepted_type(exchange: Exchange, varied_names: frozenset[str]) -> str:
     if not media_type or "/" not in media_type:
         return ""
     for name, value in exchange.request.headers:
-        if name.lower() == ACCEPT_HEADER and media_type in _listed(value):
+        if name.lower() == ACCEPT_HEADER and _lists(value, media_type):
             return media_type
     return ""
 
@@ -47,18 +47,20 @@ def listed_type(accept: str, media_type: str) -> str:
     """``media_type`` (bare, lower-cased) when ``accept`` (every Accept value, joined by
     ",") lists it, else "": :func:`accepted_type` of a stream that has not built its
     exchange (the repeat key), the Vary test left to the caller."""
-    if "/" in media_type and media_type in _listed(accept):
+    if "/" in media_type and _lists(accept, media_type):
         return media_type
     return ""
 
 
-def _listed(accept: str) -> set[str]:
-    listed = set()
+def _lists(accept: str, media_type: str) -> bool:
+    """Whether ``accept`` lists ``media_type`` (bare, lower-cased) with a weight above 0."""
     for item in accept.split(","):
-        media_type, _, parameters = item.partition(";")
-        if not (parameters and _REFUSED.match(";" + parameters)):
-            listed.add(media_type.strip().lower())
-    return listed
+        listed, _, parameters = item.partition(";")
+        if listed.strip().lower() == media_type and not (
+            parameters and _REFUSED.match(";" + parameters)
+        ):
+            return True
+    return False
 
 
 def accept_matcher(media_type: str) -> dict[str, Any]:

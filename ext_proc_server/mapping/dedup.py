@@ -165,9 +165,10 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
     if reordered:
         # Only in another order than sorted: every other request keeps its key.
         digest.update(b"\x00order\x00" + canonical_json(reordered, plain_floats=True))
-    reordered = out_of_sorted_order(normalized.body.order)
-    if reordered:  # a form's fields, likewise
-        digest.update(b"\x00form-order\x00" + canonical_json(reordered, plain_floats=True))
+    if normalized.body.order:  # a form's fields, likewise
+        reordered = out_of_sorted_order(normalized.body.order)
+        if reordered:
+            digest.update(b"\x00form-order\x00" + canonical_json(reordered, plain_floats=True))
     if normalized.accepted:
         # Only when Accept listed the answer's type: every other request keeps its key.
         digest.update(b"\x00accept\x00" + normalized.accepted.encode())

@@ -10,6 +10,15 @@ that sent them answers only requests that send them too.
   ``return=representation`` or ``return=minimal`` (PostgREST, OData: the created row, or
   nothing), ``count=exact`` (a total in ``Content-Range``), ``odata.maxpagesize``. Servers
   seldom name it in ``Vary``, and a client that asked for the row got the empty answer.
+* The operation, as sent: ``X-Amz-Target`` (AWS JSON APIs take every call as ``POST /``
+  and name the operation there: DynamoDB's ``DescribeTable`` and ``DeleteTable`` send the
+  same body), ``SOAPAction`` (SOAP 1.1), and the method a ``POST`` stands for
+  (``X-HTTP-Method-Override``, ``X-HTTP-Method``, ``X-Method-Override``: Google APIs,
+  Express's method-override, OData). Another operation is another answer.
+* The account and the API version a call is made for, as sent: ``Stripe-Account`` (a
+  Connect platform calls ``GET /v1/balance`` for each connected account alike),
+  ``Stripe-Version``, ``X-GitHub-Api-Version``, ``x-ms-version`` (Azure Storage),
+  ``Notion-Version``: another account's data, another version's shape.
 
 Each is added unless the response already chose by it (``Vary``, a 401's absent
 ``Authorization``: ``Exchange.varied``), and joins the request's key as a ``Vary``'d header
@@ -27,6 +36,15 @@ from ext_proc_server.core.exchange import HttpRequest, Pairs
 # each API as it likes: only Authorization says a request is authenticated.
 CREDENTIAL_HEADER = "authorization"
 PREFER_HEADER = "prefer"
+# Headers that name the operation a request asks for, beside its method and path.
+OPERATION_HEADERS = frozenset(
+    {"x-amz-target", "soapaction", "x-http-method-override", "x-http-method", "x-method-override"}
+)
+# Headers that name the account or the API version a call is made for.
+SCOPE_HEADERS = frozenset(
+    {"stripe-account", "stripe-version", "x-github-api-version", "x-ms-version", "notion-version"}
+)
+_CHOOSING = OPERATION_HEADERS | SCOPE_HEADERS | {CREDENTIAL_HEADER, PREFER_HEADER}
 
 
 def request_choices(headers: Pairs) -> tuple[bool, tuple[str, ...]]:
@@ -45,17 +63,21 @@ def request_choices(headers: Pairs) -> tuple[bool, tuple[str, ...]]:
 
 def with_choices(varied: tuple[tuple[str, Any], ...], request: HttpRequest, hole: Any):
     """``varied`` (the normalized headers that chose the response, sorted by name) with
-    the request's ``Authorization`` as ``(hole,)`` (any value, but sent) and its ``Prefer``
-    values as sent, each when the request sent it and ``varied`` does not hold it."""
-    credentials, prefer = request_choices(request.headers)
-    if not credentials and not prefer:
+    the request's ``Authorization`` as ``(hole,)`` (any value, but sent), its ``Prefer``,
+    operation and scope headers with their values as sent, each when the request sent it and
+    ``varied`` does not hold it."""
+    sent: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        lower = name.lower()
+        if lower in _CHOOSING:
+            sent.setdefault(lower, []).append(value)
+    if not sent:
         return varied
     held = {name for name, _ in varied}
     added = list(varied)
-    if credentials and CREDENTIAL_HEADER not in held:
-        added.append((CREDENTIAL_HEADER, (hole,)))
-    if prefer and PREFER_HEADER not in held:
-        added.append((PREFER_HEADER, tuple(prefer)))
+    for name, values in sent.items():
+        if name not in held:
+            added.append((name, (hole,) if name == CREDENTIAL_HEADER else tuple(values)))
     if len(added) == len(varied):
         return varied
     return tuple(sorted(added, key=lambda item: item[0]))

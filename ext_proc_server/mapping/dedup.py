@@ -165,9 +165,18 @@ def request_key_hash(normalized: NormalizedRequest, *, body_limit_bytes: int) ->
     if reordered:
         # Only in another order than sorted: every other request keeps its key.
         digest.update(b"\x00order\x00" + canonical_json(reordered, plain_floats=True))
+    if normalized.body.order:  # a form's fields, likewise
+        reordered = out_of_sorted_order(normalized.body.order)
+        if reordered:
+            digest.update(b"\x00form-order\x00" + canonical_json(reordered, plain_floats=True))
     if normalized.accepted:
         # Only when Accept listed the answer's type: every other request keeps its key.
         digest.update(b"\x00accept\x00" + normalized.accepted.encode())
+    if normalized.answer_choices:
+        # Only those sent: a request that sent none keeps its key (mapping.answer_choices).
+        sent = [[name, list(values)] for name, values in normalized.answer_choices if values]
+        if sent:
+            digest.update(b"\x00answer-choices\x00" + canonical_json(sent, plain_floats=True))
     content_type = matched_content_type(normalized.body.kind, normalized.content_type)
     if content_type is not None:
         # Only when not the usual type of its body: every other request keeps its key.

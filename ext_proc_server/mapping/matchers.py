@@ -22,7 +22,7 @@ from ext_proc_server.mapping.noise import (
     NormalizedRequest,
     Template,
 )
-from ext_proc_server.mapping.query_order import url_pattern
+from ext_proc_server.mapping.query_order import form_pattern, url_pattern
 
 # A dynamic value (a UUID, a sanitized email or name) inside a text or multipart body: it
 # stays on its line and inside its element or quotes, so it cannot take in a second
@@ -84,6 +84,10 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
     if normalized.accepted:
         pattern.setdefault("headers", {})[ACCEPT_HEADER] = accept_matcher(normalized.accepted)
         specificity += 1
+    if normalized.answer_choices:
+        chosen, weight = _varied_matchers(normalized.answer_choices)
+        pattern.setdefault("headers", {}).update(chosen)
+        specificity += weight
     body_matchers, weight = _body_matchers(normalized.body)
     pattern.update(body_matchers)
     specificity += weight
@@ -122,6 +126,10 @@ def _body_matchers(body: NormalizedBody) -> tuple[dict[str, Any], int]:
         return {"bodyPatterns": patterns}, weight
     if body.kind == "form" and body.value:
         matchers, weight = _multi_value_matchers(body.value)
+        if body.order:
+            # The values' order too, as for a query (formParameters does not hold it).
+            pattern = {"matches": form_pattern(body.order)}
+            return {"formParameters": matchers, "bodyPatterns": [pattern]}, weight + 1
         return {"formParameters": matchers}, weight
     if body.kind == "binary":
         return {"bodyPatterns": [{"binaryEqualTo": body.value}]}, 2

@@ -31,6 +31,7 @@ from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.accepts import accepted_type
+from ext_proc_server.mapping.answer_choices import answer_choices
 from ext_proc_server.mapping.chosen_by import with_choices
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
@@ -46,38 +47,8 @@ from ext_proc_server.mapping.json_tree import (
     parse_json_exactly,
 )
 from ext_proc_server.mapping.multipart import boundary_of, split_at_boundary
+from ext_proc_server.mapping.noise_fields import DEFAULT_NOISE_FIELDS
 from ext_proc_server.mapping.query_order import sent_order
-
-# Field names (compared in snake_case, case-insensitively) whose value is always noise.
-DEFAULT_NOISE_FIELDS = frozenset(
-    {
-        "request_id",
-        "x_request_id",
-        "trace_id",
-        "x_trace_id",
-        "traceparent",
-        "tracestate",
-        "span_id",
-        "parent_span_id",
-        "correlation_id",
-        "x_correlation_id",
-        "x_amzn_trace_id",
-        "x_b3_traceid",
-        "x_b3_spanid",
-        "idempotency_key",
-        "nonce",
-        "csrf_token",
-        "_csrf",
-        "xsrf_token",
-        "_ts",
-        # Cache-busters.
-        "_",
-        "cb",
-        "_cb",
-        "cachebuster",
-        "cache_buster",
-    }
-)
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ISO_DATETIME = (
@@ -173,6 +144,9 @@ class NormalizedBody:
     # json: what the walk that built ``value`` saw, so the matcher need not walk it again
     # (None: the matcher walks it).
     facts: JsonFacts | None = dataclasses.field(default=None, compare=False, repr=False)
+    # form: the names given different stable values, with them in the order sent
+    # (mapping.query_order).
+    order: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +174,8 @@ class NormalizedRequest:
     accepted: str = ""
     # Names given different stable values, with them in the order sent (mapping.query_order).
     query_order: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Headers the answer shows it was chosen by, as sent ((): none); mapping.answer_choices.
+    answer_choices: tuple[tuple[str, tuple[Normalized, ...]], ...] = ()
 
     @property
     def path_is_stable(self) -> bool:
@@ -306,7 +282,8 @@ class NoiseNormalizer:
             varied=(varied := self._varied(exchange, redactions)),
             port=matched_port(request.authority),
             content_type=(request.header("content-type") or "") if request.body else "",
-            accepted=accepted_type(exchange, frozenset(name for name, _ in varied)),
+            accepted=accepted_type(exchange, varied_names := frozenset(n for n, _ in varied)),
+            answer_choices=answer_choices(exchange, varied_names, HOLE_ANY),
         )
 
     def _varied(
@@ -387,9 +364,8 @@ class NoiseNormalizer:
             if blind:
                 return NormalizedBody("opaque")
             pairs = tuple(parse_qsl(text, keep_blank_values=True))
-            return NormalizedBody(
-                "form", self._pairs(pairs, fields, redactions, f"{part}.body.form.")
-            )
+            normalized = self._pairs(pairs, fields, redactions, f"{part}.body.form.")
+            return NormalizedBody("form", normalized, order=sent_order(pairs, normalized))
         if "json" in content_type or (not content_type and text.lstrip()[:1] in ("{", "[")):
             parsed = parse_json(text)
             if isinstance(parsed, dict | list):

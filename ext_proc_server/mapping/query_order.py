@@ -8,6 +8,11 @@ all stable, is held to them in the order sent by the stub's ``urlPattern`` (the 
 WireMock sees: a lookahead per name, each value in any of its percent-encodings), beside
 its ``hasExactly``. An order other than the sorted one joins the request's key: each order
 is its own stub, and every other request keeps the key it had.
+
+A form body (``application/x-www-form-urlencoded``) has the query's syntax, and a server
+reads a field's values in order alike (``ids=3&ids=1`` bound to a list, ``tags[]=x&tags[]=y``):
+its fields are held the same way, by a ``matches`` body pattern beside its
+``formParameters``, and an order other than sorted joins the key.
 """
 
 from __future__ import annotations
@@ -51,12 +56,22 @@ def out_of_sorted_order(order: tuple[tuple[str, tuple[str, ...]], ...]) -> list[
 def url_pattern(path_regex: str, order: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     """A ``urlPattern``: the path as ``path_regex`` matches it, then a query holding each
     name's values in ``order``, any other parameters around and between them."""
+    return f"{path_regex}\\?{_in_order(order)}.*"
+
+
+def form_pattern(order: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """A form body (``application/x-www-form-urlencoded``, a query's syntax) holding each
+    name's values in ``order``, any other fields around and between them."""
+    return f"(?s){_in_order(order)}.*"
+
+
+def _in_order(order: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     lookaheads = []
     for name, values in order:
         encoded_name = _encoded(name)
         sequence = "&".join(f"{_SKIP}{encoded_name}={_encoded(value)}" for value in values)
         lookaheads.append(f"(?={sequence}(?:&|$))")
-    return f"{path_regex}\\?{''.join(lookaheads)}.*"
+    return "".join(lookaheads)
 
 
 def _encoded(text: str) -> str:

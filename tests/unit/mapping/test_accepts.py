@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import HttpResponse
 from tests.unit.mapping.mapping_helpers import build, make_exchange
@@ -60,3 +62,26 @@ def test_the_stub_of_an_accept_listing_its_type_is_preferred() -> None:
     listed, plain = mapping("application/xml"), mapping(None)
     assert listed["priority"] < plain["priority"]
     assert listed["id"] != plain["id"]
+
+
+ZERO_WEIGHTS = st.sampled_from(["q=0", "Q=0", "q=0.0", "q = 0.000", "q=0.00"])
+OTHER_PARAMETERS = st.lists(st.sampled_from(["charset=utf-8", "level=1", "v=2"]), max_size=2)
+OTHERS = st.lists(st.sampled_from(["text/html", "application/json", "*/*;q=0.1"]), max_size=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ZERO_WEIGHTS, OTHER_PARAMETERS, OTHERS, OTHERS, st.sampled_from([";", " ; "]))
+def test_a_type_given_a_zero_weight_is_refused_not_listed(
+    weight: str, parameters: list[str], before: list[str], after: list[str], separator: str
+) -> None:
+    refused = separator.join(["application/xml", *parameters, weight])
+    accept = ", ".join([*before, refused, *after])
+    # A recording that refused the answer's type (the server ignored it) lists nothing.
+    assert _accept_matcher(accept) is None
+    matcher = _accept_matcher("application/xml")
+    assert matcher is not None
+    regex = re.compile(matcher["matches"])
+    assert not regex.fullmatch(accept), accept
+    # The same list with a weight above zero lists it.
+    weighted = ", ".join([*before, refused.replace(weight, "q=0.5"), *after])
+    assert regex.fullmatch(weighted), weighted

@@ -1,5 +1,5 @@
-"""Request headers that choose an answer whatever its Vary says: Authorization (present)
-and Prefer (as sent)."""
+"""Request headers that choose an answer whatever its Vary says: Authorization (present),
+Prefer, the operation, account and version headers (as sent)."""
 
 from __future__ import annotations
 
@@ -90,3 +90,41 @@ def test_a_response_that_varies_on_prefer_keeps_its_matcher() -> None:
     mapping = build(make_exchange(response=vary))
     assert mapping is not None
     assert mapping["request"]["headers"] == {"prefer": {"absent": True}}
+
+
+OPERATIONS = st.sampled_from(
+    [
+        ("X-Amz-Target", "DynamoDB_20120810.DescribeTable"),
+        ("x-amz-target", "secretsmanager.GetSecretValue"),
+        ("SOAPAction", '"http://tempuri.org/GetOrder"'),
+        ("X-HTTP-Method-Override", "DELETE"),
+        ("X-HTTP-Method", "MERGE"),
+        ("X-Method-Override", "PATCH"),
+        ("Stripe-Account", "acct_1OaA8uLkdIwHu7ix"),
+        ("Stripe-Version", "2024-06-20"),
+        ("X-GitHub-Api-Version", "2022-11-28"),
+        ("x-ms-version", "2021-08-06"),
+        ("Notion-Version", "2022-06-28"),
+    ]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(OPERATIONS, OPERATIONS, OTHER_HEADERS)
+def test_each_operation_account_or_version_named_in_a_header_is_its_own_stub(
+    operation: tuple[str, str], other: tuple[str, str], others: list[tuple[str, str]]
+) -> None:
+    body = b'{"TableName":"orders"}'
+    mapping = build(make_exchange(method="POST", headers=(*others, *JSON, operation), body=body))
+    assert mapping is not None
+    name = operation[0].lower()
+    assert mapping["request"]["headers"][name] == {"equalTo": operation[1]}
+    plain = build(make_exchange(method="POST", headers=(*others, *JSON), body=body))
+    assert plain is not None
+    assert name not in plain["request"].get("headers", {})
+    assert mapping["id"] != plain["id"] and mapping["priority"] < plain["priority"]
+    another = build(make_exchange(method="POST", headers=(*others, *JSON, other), body=body))
+    assert another is not None
+    assert (another["id"] == mapping["id"]) == (
+        other[0].lower() == name and other[1] == operation[1]
+    )

@@ -80,3 +80,37 @@ def test_only_another_order_than_sorted_joins_the_key() -> None:
     assert key((("sort", "name"), ("page", "1"), ("sort", "date"))) != key(
         (("page", "1"), *SORTS[::-1])
     )
+
+
+FORM = (("Content-Type", "application/x-www-form-urlencoded"),)
+
+
+def _form(body: str) -> tuple[str, dict]:
+    """-> (the stub's key, its request) of a form POST of ``body``."""
+    cfg = CollectorConfig()
+    normalizer = NoiseNormalizer(cfg)
+    exchange = make_exchange(method="POST", headers=FORM, body=body.encode())
+    mapping = build(exchange)
+    assert mapping is not None
+    return Deduplicator(cfg, normalizer=normalizer).key_parts(exchange)[1], mapping["request"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=3, unique=True),
+    st.sampled_from(["", "page=2&", "a=&"]),
+)
+def test_a_form_fields_values_are_held_to_the_order_sent(values: list[str], before: str) -> None:
+    sent = before + "&".join(f"tag={quote_plus(v)}" for v in values)
+    key, request = _form(sent)
+    (pattern,) = request["bodyPatterns"]
+    regex = re.compile(pattern["matches"])
+    for encode in (quote_plus, lambda v: quote(v, safe="")):
+        body = "&".join(f"tag={encode(v)}" for v in values) + "&x=1"
+        assert regex.fullmatch(body), body
+    reversed_body = before + "&".join(f"tag={quote_plus(v)}" for v in reversed(values))
+    assert not regex.fullmatch(reversed_body)
+    assert len(request["formParameters"]["tag"]["hasExactly"]) == len(values)
+    reversed_key, reversed_request = _form(reversed_body)
+    assert reversed_key != key
+    assert reversed_request["formParameters"] == request["formParameters"]

@@ -3,6 +3,7 @@ find where and how to authenticate. Only what is sensitive in them is replaced."
 
 from __future__ import annotations
 
+import re
 from urllib.request import parse_http_list, parse_keqv_list
 
 import pytest
@@ -95,7 +96,12 @@ _FAKE = Faker("pt_BR")
 _TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=12).filter(
     lambda name: classify_key(name) is None
 )
-_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz /:.", min_size=0, max_size=30)
+# Words with no "otp:"-style label: a secret's name followed by ":" makes what follows a
+# secret in any text, which is right, and not what this test plants.
+_LABEL = re.compile(r"([a-z_.-]+) *:")
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz /:.", min_size=0, max_size=30).filter(
+    lambda words: all(classify_key(m.group(1)) is None for m in _LABEL.finditer(words))
+)
 
 
 @settings(max_examples=150, deadline=None)

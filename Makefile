@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 WIREMOCK_VERSION := 3.13.2
 TOOLS := .tools
 WIREMOCK_JAR := $(TOOLS)/npm/node_modules/wiremock/build/wiremock-standalone-$(WIREMOCK_VERSION).jar
+# GitHub's REST API description with its examples: the tests' corpus of real API payloads.
+OCTOKIT_OPENAPI_VERSION := 23.0.2
+OCTOKIT_OPENAPI := $(TOOLS)/npm/node_modules/@octokit/openapi/generated/api.github.com.json
 STAMP := $(VENV)/.installed
 # JSON Schemas of the rendered Istio objects, generated from an npm model package.
 ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
@@ -35,13 +38,17 @@ $(WIREMOCK_JAR):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm wiremock@$(WIREMOCK_VERSION)
 	@test -f $@
 
+$(OCTOKIT_OPENAPI): $(WIREMOCK_JAR)
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm @octokit/openapi@$(OCTOKIT_OPENAPI_VERSION)
+	@test -f $@
+
 $(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/istio.py
 	$(BIN)/python -m control_plane.schemas $(TOOLS) >/dev/null
 	@touch $@
 
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) ## Fetch WireMock 3.13.2 and the Istio schemas (npm) into .tools/
+tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) ## Fetch WireMock 3.13.2, the Istio schemas and GitHub's OpenAPI examples (npm) into .tools/
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

@@ -90,11 +90,11 @@ def _verdict(key: str) -> str | None:
     if not last:
         return None
     found = fields.field_class(fields.ROOT, last)
+    if fields.announces_personal(last):
+        return "yes"  # before a login's "value": SCIM's userName makes its object a person's
     if found == fields.MAYBE_NAME:
         return "value"
-    if found is not None or fields.announces_personal(last):
-        return "yes"
-    return None
+    return "yes" if found is not None else None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -81,7 +81,8 @@ _PERSON_BLOCK = frozenset(
      "resident", "tenant", "inquilino", "locatario", "hospede", "guest", "traveler",
      "viajante", "responsaveis", "pacientes", "alunos", "funcionarios", "colaboradores",
      "membros", "segurados", "compradores", "pagadores", "destinatarios", "passageiros",
-     "motoristas", "hospedes", "moradores", "signatarios", "patients", "students"}
+     "motoristas", "hospedes", "moradores", "signatarios", "patients", "students",
+     "author", "committer", "tagger"}  # git's people (a commit's, a tag's)
 )  # fmt: skip
 _OTHER_BLOCK = frozenset(
     {"company", "companies", "empresa", "empresas", "emit", "emitente", "merchant",
@@ -114,7 +115,8 @@ _PERSON_MARKERS = frozenset(
     {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
      "nationality", "profissao", "occupation", "nomesocial", "socialname", "givenname",
-     "familyname", "nomemae", "nomedamae", "mothername", "nomepai", "fathername"}
+     "familyname", "nomemae", "nomedamae", "mothername", "nomepai", "fathername",
+     "username", "hireable", "gravatarid"}  # accounts: SCIM's, GitHub's profiles
 )  # fmt: skip
 _NAME_WORDS = frozenset({"name", "names", "nome", "nomes"})
 # Parts of a compacted name that are a person's name whatever the context.

@@ -39,6 +39,7 @@ from ext_proc_server.sanitize.layered_values import sanitize_layers
 from ext_proc_server.sanitize.run import (
     SURROGATE,
     Run,
+    encode_query_value,
     is_token,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
@@ -276,8 +277,10 @@ def sanitize_query(
         elif SURROGATE.search(value):
             fresh = run.replace("api_key", value)
         elif cls is not None:
-            fresh = (
-                run.whole(resolved(cls), decoded) if decoded and not is_token(decoded) else value
+            fresh = (  # ?nome=Maria%20Souza: a pseudonym's space is encoded again
+                encode_query_value(value, run.whole(resolved(cls), decoded))
+                if decoded and not is_token(decoded)
+                else value
             )
         elif (named := replace_written_name(run, value, plus=True)) is not None:
             fresh = named  # ?q=Maria%20Souza, ?search=ana+paula+costa

@@ -19,7 +19,7 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import phones, secret_keys
+from ext_proc_server.sanitize import phones, secret_keys, validators
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -39,6 +39,9 @@ PHONE = Verdict("phone")
 MAYBE_NAME = Verdict("name?")
 # A name only if the value is two or more words of letters ("titular": "Ana Souza").
 NAME_IF_WORDS = Verdict("name??")
+# An identity number only when a document's check digits say so: "pis" also names
+# NF-e's tax (<PIS>, "valorPis": an amount), so a PIS/PASEP/NIS number must be one.
+CHECKED_DOCUMENT = Verdict("rg?")
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
 
@@ -160,8 +163,11 @@ _ID_DOCUMENT_WORDS = frozenset({"cnh", "passaporte", "passport", "nis", "nit", "
 _ID_DOCUMENT_COMPACT = frozenset(
     {"tituloeleitor", "titulodeeleitor", "tituloeleitoral", "habilitacao",
      "numerohabilitacao", "carteiradehabilitacao", "driverslicense", "driverlicense",
-     "driverlicence", "driverslicence"}
+     "driverlicence", "driverslicence", "cartaosus", "numerocartaosus", "numerosus",
+     "carteirasus"}
 )  # fmt: skip
+# PIS/PASEP, the same number as the NIS (checked: see CHECKED_DOCUMENT).
+_PIS_WORDS = frozenset({"pis", "pasep"})
 # What describes such a document rather than numbers it.
 _ID_DOCUMENT_META = frozenset(
     {"validade", "vencimento", "categoria", "category", "expiry", "expiration", "expires",
@@ -226,6 +232,8 @@ OTHER_PROBE_WORDS = tuple(
         | _ADDRESS_WORDS
         | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
         | _ID_DOCUMENT_WORDS
+        | _PIS_WORDS
+        | {"sus"}
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
     )
 )
@@ -366,6 +374,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if owned & _RG_META else RG
     if owned & _ID_DOCUMENT_WORDS or compact in _ID_DOCUMENT_COMPACT:
         return None if owned & (_ID_DOCUMENT_META | _RG_META) else RG
+    if owned & _PIS_WORDS:
+        return None if owned & (_ID_DOCUMENT_META | _RG_META) else CHECKED_DOCUMENT
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
     in_part = place.address or place.phone
@@ -461,12 +471,16 @@ def value_fits(cls: str, value: str) -> bool:
         return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
+    if cls == CHECKED_DOCUMENT:
+        return validators.pis_valid(validators.only_digits(value))
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more
 
 
 def resolved(cls: str) -> str:
     """The replacement class of a verdict (a plain str)."""
-    return "name" if cls in (MAYBE_NAME, NAME_IF_WORDS) else str(cls)
+    if cls in (MAYBE_NAME, NAME_IF_WORDS):
+        return "name"
+    return RG if cls == CHECKED_DOCUMENT else str(cls)
 
 
 # -- the user's field rules --------------------------------------------------------

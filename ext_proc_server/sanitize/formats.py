@@ -31,6 +31,7 @@ from ext_proc_server.sanitize.fields import (
     flat_classes,
     resolved,
 )
+from ext_proc_server.sanitize.file_names import replace_file_names
 from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_lenient, url_document
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
@@ -108,7 +109,8 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
             fresh = nested_json(run, body)
             if fresh is None:
                 fresh = run.scrub(body)
-        out.append(run.scrub(head) + piece[split_at : split_at + gap] + fresh + tail)
+        head = replace_file_names(run, run.scrub(head))  # filename="cv-maria-souza.pdf"
+        out.append(head + piece[split_at : split_at + gap] + fresh + tail)
     result = delimiter.join(out)
     if result != text:
         run.locations.add(where)
@@ -409,6 +411,8 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return value if is_token(value) else run.whole(resolved(cls), value)
     if names_person(lower, value):  # X-Remote-User: Maria Souza
         return run.whole("name", value)
+    if lower == "content-disposition":  # attachment; filename="extrato-maria-souza.pdf"
+        value = replace_file_names(run, value)
     # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
     fresh = base64_json.rewrap(run, scrub_with_urls(run, value))
     if fresh is value:  # X-User: base64 of "name;cpf", of XML...

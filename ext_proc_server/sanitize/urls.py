@@ -1,6 +1,7 @@
 """Query strings of URLs inside text (a Referer or Location header, a JSON string such
-as ``"next"``, an HTML ``href``): each parameter read as a field its name names, as the
-request's own query is (``?cpf=...&nome=Jo%C3%A3o+Pereira``).
+as ``"next"``, an HTML ``href``), and fragments written as one (``#nome=...&cpf=...``):
+each parameter read as a field its name names, as the request's own query is
+(``?cpf=...&nome=Jo%C3%A3o+Pereira``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from ext_proc_server.sanitize.secret_keys import API_KEY, PASSWORD
 from ext_proc_server.sanitize.url_names import may_join_words, reads_as_written_name
 
 WRITTEN_NAME = Verdict("name")  # a value that reads as a person's name (url_names)
-# A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#").
-_QUERY = re.compile(r"\?([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
+# A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#");
+# or a fragment of parameters, as OAuth's implicit flow and single-page apps write
+# them ("#access_token=…&state=…", "#nome=…").
+_QUERY = re.compile(r"[?#]([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
 _PARAMETER = re.compile(r"([^&;=]+)=([^&;]*)")
 
 
@@ -54,7 +57,7 @@ def with_url_fields(hits: list[Hit], in_urls: list[Hit]) -> list[Hit]:
 def url_field_hits(run: Run, text: str) -> list[Hit]:
     """Findings for the parameters whose names make them personal, each replaced by
     its value's replacement encoded as the URL's other values are."""
-    if "?" not in text or "=" not in text:
+    if "=" not in text or ("?" not in text and "#" not in text):
         return []
     hits = []
     rules = run.scanner.field_rules

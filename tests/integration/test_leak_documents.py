@@ -1,0 +1,134 @@
+"""Identity numbers, long names, fragments and file names through a real Envoy to an
+upstream that echoes, captured by ``mockado ext-proc`` into a real Redis: a name of
+seven words in a path and a search, PIS/PASEP, SUS card, driving licence and voter's
+card numbers by field name and after their names in text, a person in a Referer's
+fragment, and a name in an uploaded file's name (a multipart part's and a
+``Content-Disposition`` header's). No planted value may reach Redis, the stubs or the
+collector's log; each request still gets its stub. In pseudonyms mode a name in a
+percent-encoded query comes back percent-encoded, and WireMock answers the request.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from urllib.parse import quote, unquote
+
+import httpx
+import pytest
+
+from tests.support.ext_proc_rig import capture_sinks, collector_settings, wait_for_stubs
+from tests.support.raw_capture import capture_behind_envoy, capture_echoes, import_into
+from tests.unit.sanitize.personal_formats import leaked, person, seeded_faker
+from tests.unit.sanitize.test_id_documents import CNH, CNS, PIS, VOTER_ID
+
+pytestmark = pytest.mark.integration
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def test_documents_long_names_and_file_names_reach_redis_sanitized(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(20261207)
+    p, other = person(fake), person(fake)
+    long_name = f"{p.first} Aparecida {p.last} dos Santos Oliveira {p.last}"
+    record = {"cliente": {"nome": other.name, "pis": PIS[0], "pisPasep": PIS[1],
+                          "cartaoSus": CNS[0], "numeroCartaoSus": CNS[1]}}  # fmt: skip
+    report = (f"Paciente {other.name}, CNS {CNS[1]}, CNH {CNH[0]}, "
+              f"título de eleitor {VOTER_ID[0]}, NIS {PIS[1]}.")  # fmt: skip
+    upload = (
+        '--b\r\nContent-Disposition: form-data; name="arquivo"; '
+        f'filename="curriculo-{_slug(long_name)}.txt"\r\nContent-Type: text/plain\r\n\r\n'
+        "experiencia: 10 anos\r\n--b--\r\n"
+    )
+    disposition = f"attachment; filename*=UTF-8''Contrato%20{quote(other.name)}.pdf"
+    planted = [long_name, _slug(long_name), quote(long_name), other.name, quote(other.name),
+               *PIS, *CNS, CNH[0], VOTER_ID[0], p.cpf]  # fmt: skip
+    referer = f"https://loja.example/conta#nome={quote(other.name)}&cpf={p.cpf}"
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = [
+            client.get(f"/echo/pessoas/{_slug(long_name)}?q={quote(long_name)}&pagina=2"),
+            client.get("/echo/conta", headers={"Referer": referer}),
+            client.post("/echo/cadastro", json=record),
+            client.post(
+                "/echo/laudo",
+                content=report.encode(),
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+            ),
+            client.post(
+                "/echo/upload",
+                content=upload.encode(),
+                headers={"Content-Type": "multipart/form-data; boundary=b"},
+            ),
+            client.put(
+                "/echo/arquivo",
+                content=b"%PDF-",
+                headers={"Content-Type": "text/plain", "Content-Disposition": disposition},
+            ),
+        ]
+    assert [r.status_code for r in sent] == [200] * 6
+    stubs = wait_for_stubs(ext, 6, skipped={}, what="a stub per request")
+    paths = sorted(str(s["request"].get("urlPath") or s["request"].get("urlPathPattern"))
+                   for s in stubs)  # fmt: skip
+    assert len(paths) == 6 and "/echo/laudo" in paths and "/echo/upload" in paths, paths
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, planted))}  # fmt: skip
+    assert leaks == {}, leaks
+
+
+def test_a_pseudonym_in_an_encoded_query_is_encoded_and_replays(
+    redis_server, upstream, envoy_factory, ext_proc_factory, wm
+) -> None:
+    collector = collector_settings(
+        redis_server.url, sanitize_mode="pseudonyms", pseudonym_key="leak-documents-key"
+    )
+    ext, envoy = capture_behind_envoy(
+        envoy_factory, ext_proc_factory, collector, upstream.port, upstream_http2=None
+    )
+    target = ("/echo/busca?nome=Jo%C3%A3o%20Concei%C3%A7%C3%A3o%20Ara%C3%BAjo"
+              "&endereco=Rua%20das%20Ac%C3%A1cias%2C%20120&pagina=2")  # fmt: skip
+    sent = httpx.get(f"http://127.0.0.1:{envoy.port}{target}", timeout=10)
+    assert sent.status_code == 200
+    stubs = wait_for_stubs(ext, 1, skipped={}, what="the search's stub")
+    text = json.dumps(stubs, ensure_ascii=False)
+    assert leaked(text, ["João Conceição Araújo", "Acácias", "Concei%C3%A7%C3%A3o"]) == []
+    for sink, found in capture_sinks(ext, stubs).items():
+        assert leaked(found, ["João Conceição Araújo", "Acácias"]) == [], sink
+    import_into(wm, stubs)
+    replayed = httpx.get(f"{wm.url}{target}", timeout=10)
+    assert replayed.status_code == 200, replayed.text
+
+
+def test_mockado_sanitize_writes_a_query_pseudonym_encoded(
+    mockado_bin: str, clean_env: dict[str, str], tmp_path
+) -> None:
+    """The capture record ``mockado sanitize`` writes holds each query value as sent:
+    percent-encoded. A pseudonym went out decoded (``Lorenzo Pastor``, a raw "ç")."""
+    config = tmp_path / "mockado.yaml"
+    config.write_text("collector:\n  sanitize_mode: pseudonyms\n")
+    query = {"nome": ["Jo%C3%A3o%20Concei%C3%A7%C3%A3o%20Ara%C3%BAjo"],
+             "endereco": ["Rua%20das%20Ac%C3%A1cias%2C%20120"], "pagina": ["2"]}  # fmt: skip
+    record = {"id": "q-1", "request": {"method": "GET", "path": "/busca", "query": query,
+                                       "headers": {}, "body": ""}}  # fmt: skip
+    done = subprocess.run(
+        [mockado_bin, "sanitize", "--config", str(config)],
+        input=json.dumps(record) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean_env, "MOCKADO_COLLECTOR__PSEUDONYM_KEY": "leak-documents-key"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    written = json.loads(done.stdout)["request"]["query"]
+    assert written["pagina"] == ["2"]
+    for name in ("nome", "endereco"):
+        (value,) = written[name]
+        assert value != query[name][0]
+        assert value.isascii() and " " not in value and "," not in value, (name, value)
+        assert "%20" in value  # spaces written as the value wrote them
+        assert leaked(unquote(value), ["João Conceição Araújo", "Acácias"]) == []

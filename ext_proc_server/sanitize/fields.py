@@ -20,6 +20,12 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import phones, secret_keys, validators
+from ext_proc_server.sanitize.document_names import (
+    CHECKED,
+    DOCUMENT,
+    DOCUMENT_WORDS,
+    document_kind,
+)
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -152,31 +158,6 @@ _META_LAST = frozenset(
      "policy", "changed", "updated", "created", "source", "key", "hash", "ref", "url",
      "visible", "visivel", "optin", "consent", "match", "score", "privacy", "masked"}
 )  # fmt: skip
-_RG_META = frozenset(
-    {"orgao", "emissor", "expedidor", "emissora", "uf", "estado", "state", "data", "date",
-     "dt", "emissao", "expedicao", "issuer", "issued", "digito"}
-)  # fmt: skip
-# Other identity documents, replaced as an RG is (SANITIZED_DOCUMENT): driving licence,
-# passport, NIS/NIT, CNS (the SUS card), work card, voter's card. Not "pis": NF-e's
-# <PIS>, <vPIS> and "valorPis" are a tax.
-_ID_DOCUMENT_WORDS = frozenset({"cnh", "passaporte", "passport", "nis", "nit", "cns", "ctps"})
-_ID_DOCUMENT_COMPACT = frozenset(
-    {"tituloeleitor", "titulodeeleitor", "tituloeleitoral", "habilitacao",
-     "numerohabilitacao", "carteiradehabilitacao", "driverslicense", "driverlicense",
-     "driverlicence", "driverslicence", "cartaosus", "numerocartaosus", "numerosus",
-     "carteirasus"}
-)  # fmt: skip
-# PIS/PASEP, the same number as the NIS (checked: see CHECKED_DOCUMENT).
-_PIS_WORDS = frozenset({"pis", "pasep"})
-# What describes such a document rather than numbers it.
-_ID_DOCUMENT_META = frozenset(
-    {"validade", "vencimento", "categoria", "category", "expiry", "expiration", "expires",
-     "pontos", "points", "zona", "secao", "tipo"}
-)  # fmt: skip
-_RG_COMPACT = frozenset(
-    {"identidade", "numeroidentidade", "carteiraidentidade", "carteiradeidentidade",
-     "registrogeral", "documentoidentidade", "documentodeidentidade", "idcard"}
-)  # fmt: skip
 _ADDRESS_WORDS = frozenset(
     {"address", "addresses", "endereco", "enderecos", "ender", "morada", "domicilio",
      "residencia"}
@@ -231,9 +212,7 @@ OTHER_PROBE_WORDS = tuple(
         | _COMPLEMENT_WORDS
         | _ADDRESS_WORDS
         | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
-        | _ID_DOCUMENT_WORDS
-        | _PIS_WORDS
-        | {"sus"}
+        | DOCUMENT_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
     )
 )
@@ -370,12 +349,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if place.owner == OTHER else MAYBE_NAME
     if _is_birth(words):
         return BIRTH_DATE
-    if "rg" in owned or compact in _RG_COMPACT or "identidade" in owned:
-        return None if owned & _RG_META else RG
-    if owned & _ID_DOCUMENT_WORDS or compact in _ID_DOCUMENT_COMPACT:
-        return None if owned & (_ID_DOCUMENT_META | _RG_META) else RG
-    if owned & _PIS_WORDS:
-        return None if owned & (_ID_DOCUMENT_META | _RG_META) else CHECKED_DOCUMENT
+    if (document := document_kind(owned, compact)) is not None:
+        return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT}.get(document)
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
     in_part = place.address or place.phone

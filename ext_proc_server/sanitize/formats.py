@@ -279,11 +279,8 @@ def sanitize_query(
         elif SURROGATE.search(value):
             fresh = run.replace("api_key", value)
         elif cls is not None:
-            fresh = (  # ?nome=Maria%20Souza: a pseudonym's space is encoded again
-                encode_query_value(value, run.whole(resolved(cls), decoded))
-                if decoded and not is_token(decoded)
-                else value
-            )
+            keep = not decoded or is_token(decoded)  # else a pseudonym is encoded again
+            fresh = value if keep else encode_query_value(value, run.whole(resolved(cls), decoded))
         elif (named := replace_written_name(run, value, plus=True)) is not None:
             fresh = named  # ?q=Maria%20Souza, ?search=ana+paula+costa
         elif inert:

@@ -19,7 +19,7 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import phones, secret_keys, validators
+from ext_proc_server.sanitize import ip_addresses, phones, secret_keys, validators
 from ext_proc_server.sanitize.document_names import (
     CHECKED,
     DOCUMENT,
@@ -48,6 +48,10 @@ NAME_IF_WORDS = Verdict("name??")
 # An identity number only when a document's check digits say so: "pis" also names
 # NF-e's tax (<PIS>, "valorPis": an amount), so a PIS/PASEP/NIS number must be one.
 CHECKED_DOCUMENT = Verdict("rg?")
+# A client's IP address (coarsened, not replaced: see ip_addresses).
+IP = Verdict("ip")
+_IP_WORDS = frozenset({"ip", "ipv4", "ipv6"})
+_IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
 
@@ -344,6 +348,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None
     if words == ("id",):
         return None
+    if owned & _IP_WORDS or compact in _IP_COMPACT:  # clientIp, ip_address, remote_addr
+        return IP
     if compact in _LOGIN_NAMES:
         # A login ("maria.silva") is kept; "userName": "Maria Silva" is a display name.
         return None if place.owner == OTHER else MAYBE_NAME
@@ -448,6 +454,8 @@ def value_fits(cls: str, value: str) -> bool:
         return reads_as_name(value, known=False)
     if cls == CHECKED_DOCUMENT:
         return validators.pis_valid(validators.only_digits(value))
+    if cls == IP:
+        return ip_addresses.coarsened(value) is not None
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more
 
 

@@ -18,6 +18,7 @@ from ext_proc_server.sanitize import (
     base64_text,
     devalue,
     geo,
+    ip_addresses,
     js_literals,
     js_strings,
     key_lines,
@@ -408,6 +409,8 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return value if is_token(value) else run.whole(resolved(cls), value)
     if names_person(lower, value):  # X-Remote-User: Maria Souza
         return run.whole("name", value)
+    if lower in ip_addresses.HEADERS:  # X-Forwarded-For: 189.45.12.200, 10.1.2.3
+        return ip_addresses.coarsen_listed(run, value)
     if lower == "content-disposition":  # attachment; filename="extrato-maria-souza.pdf"
         value = replace_file_names(run, value)
     # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
@@ -429,7 +432,11 @@ def _header_kind(rules: FieldRules, name: str) -> tuple[str, int]:
     lower = name.lower()
     if lower in BENIGN_HEADERS:
         return lower, _BENIGN
-    named = header_class(lower) is not None or _header_field_class(rules, lower) is not None
+    named = (
+        header_class(lower) is not None
+        or _header_field_class(rules, lower) is not None
+        or lower in ip_addresses.HEADERS  # X-Forwarded-For: digits and dots, read all the same
+    )
     return lower, _NAMED if named else _UNNAMED
 
 

@@ -14,7 +14,7 @@ import json
 
 from stdnum.br import cnpj as _stdnum_cnpj
 
-from ext_proc_server.sanitize import fakes, phones
+from ext_proc_server.sanitize import fakes, ip_addresses, phones
 from ext_proc_server.sanitize import validators as v
 
 TOKENS = {
@@ -55,6 +55,8 @@ class Replacer:
     def __call__(self, cls: str, value: str, fixed: str | None = None) -> str:
         if fixed is not None:
             return fixed
+        if cls == ip_addresses.CLASS:  # coarsened in both modes, as coordinates are
+            return ip_addresses.coarsened(value) or value
         if cls not in TOKENS and cls in self._custom:
             return self._custom[cls]
         if self._key is None:

@@ -1,0 +1,58 @@
+"""A client's IP address: personal data under the LGPD (it points at a subscriber), so a
+public one is coarsened as analytics tools anonymise them: an IPv4 address keeps its
+/24 (``189.45.12.200`` -> ``189.45.12.0``), an IPv6 one its /48
+(``2804:14c:5b70:8015::1`` -> ``2804:14c:5b70::``). The value stays an address of the
+same family, a mock still answers for the same network; a private, loopback or
+documentation address (a service's, not a person's) stays as it is. Counted as class
+``ip``, in both modes.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ext_proc_server.sanitize.run import Run
+
+CLASS = "ip"
+_V4_PREFIX = 24
+_V6_PREFIX = 48
+
+
+@functools.lru_cache(maxsize=2048)
+def coarsened(value: str) -> str | None:
+    """``value`` (an address, as written) coarsened; None when it is no public address
+    or already coarse."""
+    text = value.strip()
+    if not 2 <= len(text) <= 45 or not (text[0].isalnum() or text[0] == ":"):
+        return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if not address.is_global or address.is_multicast:
+        return None
+    prefix = _V4_PREFIX if address.version == 4 else _V6_PREFIX
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    fresh = str(network.network_address)
+    return None if fresh == text else value.replace(text, fresh)
+
+
+# Headers that carry the client's address (a proxy's, Envoy's, a CDN's).
+HEADERS = frozenset(
+    {"x-forwarded-for", "x-real-ip", "true-client-ip", "cf-connecting-ip", "x-client-ip",
+     "x-cluster-client-ip", "fastly-client-ip", "x-envoy-external-address", "forwarded",
+     "x-original-forwarded-for"}
+)  # fmt: skip
+_ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]+")
+
+
+def coarsen_listed(run: Run, value: str) -> str:
+    """Each public address in a header's list (``189.45.12.200, 10.1.2.3``, RFC 7239's
+    ``for=189.45.12.200;proto=https``) coarsened, the rest as it came."""
+    return _ADDRESS_LIKE.sub(
+        lambda m: run.replace(CLASS, m.group()) if coarsened(m.group()) else m.group(), value
+    )

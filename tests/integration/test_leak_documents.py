@@ -115,3 +115,40 @@ def test_mockado_sanitize_writes_a_query_pseudonym_encoded(
         assert value.isascii() and " " not in value and "," not in value, (name, value)
         assert "%20" in value  # spaces written as the value wrote them
         assert leaked(unquote(value), ["João Conceição Araújo", "Acácias"]) == []
+
+
+def test_logs_and_client_addresses_reach_redis_sanitized(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    """A log tail as ``text/plain`` (logfmt pairs, a JSON line) and a client's public
+    address in a login event and in ``X-Forwarded-For``."""
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    p = person(seeded_faker(20261209))
+    address = "189.45.12.200"
+    log = (
+        f"2026-12-06T05:00:00Z INFO cadastro nome={p.name} cpf={p.cpf} ip={address}\n"
+        f'2026-12-06T05:00:01Z WARN user="{p.name}" celular="{p.phone}"\n'
+        + json.dumps({"msg": "login", "cliente": {"nome": p.name, "cep": p.cep}}) + "\n"
+    )  # fmt: skip
+    event = {
+        "evento": "login",
+        "ip": address,
+        "dispositivo": {"ipAddress": "2804:14c:5b70:8015::1"},
+    }
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = [
+            client.post(
+                "/echo/logs",
+                content=log.encode(),
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+            ),
+            client.post("/echo/eventos", json=event, headers={"X-Forwarded-For": address}),
+        ]
+    assert [r.status_code for r in sent] == [200, 200]
+    stubs = wait_for_stubs(ext, 2, skipped={}, what="a stub per request")
+    planted = [p.name, p.cpf, p.phone, p.cep, address, "2804:14c:5b70:8015"]
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, planted))}  # fmt: skip
+    assert leaks == {}, leaks
+    # Coarsened, not removed: the network is still there.
+    assert "189.45.12.0" in json.dumps(stubs)

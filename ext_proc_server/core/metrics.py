@@ -78,6 +78,7 @@ SANITIZE_TYPES = (
     "cep",
     "rg",
     "geo",
+    "ip",
     "custom",
 )
 

@@ -30,7 +30,7 @@ _OTHER_PLAIN = b"|".join(
     + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
     + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
     # An IP address's key: "ip", "ipv4", "ip_address", "remote_addr"; not "description".
-    + [rb"ip(?:v[46]|addr|[_ .-])", rb"(?:remote|client)[ _-]*addr"]
+    + [rb"ip(?:v|addr|[_ .-])", rb"(?:remote|client)[ _-]*addr"]
 )
 # What _JSON_KEY reads as a key: anything a key can hold unescaped ("contato/telefone",
 # "$phone"); a body with a backslash is walked whatever the probe says.

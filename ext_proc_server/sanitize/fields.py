@@ -50,7 +50,7 @@ NAME_IF_WORDS = Verdict("name??")
 CHECKED_DOCUMENT = Verdict("rg?")
 # A client's IP address (coarsened, not replaced: see ip_addresses).
 IP = Verdict("ip")
-_IP_WORDS = frozenset({"ip", "ipv4", "ipv6"})
+_IP_WORDS = frozenset({"ip", "ipv"})  # ipv4, ipv6: "ipv" then digits
 _IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 

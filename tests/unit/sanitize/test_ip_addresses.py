@@ -11,6 +11,7 @@ import json
 
 import pytest
 from faker import Faker
+from prometheus_client import REGISTRY
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
@@ -74,3 +75,15 @@ def test_other_values_stay(value: str) -> None:
     out = SANITIZER.sanitize(request_exchange(body=json.dumps(document)))
     assert json.loads(out.request.body) == {**document, "client_ip": "189.45.12.0"}
     assert out.redactions == {"request.body.json:/client_ip"}
+
+
+def _ip_count() -> float:
+    labels = {"type": "ip"}
+    return REGISTRY.get_sample_value("collector_sanitization_operations_total", labels) or 0.0
+
+
+def test_each_coarsened_address_counts_as_ip() -> None:
+    before = _ip_count()
+    document = {"ip": "189.45.12.200", "device": {"ipv6": "2804:14c:5b70:8015::1"}}
+    SANITIZER.sanitize(request_exchange(body=json.dumps(document)))
+    assert _ip_count() == before + 2

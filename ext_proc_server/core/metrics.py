@@ -79,6 +79,7 @@ SANITIZE_TYPES = (
     "rg",
     "geo",
     "ip",
+    "plate",
     "custom",
 )
 

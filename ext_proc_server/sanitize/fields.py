@@ -19,7 +19,7 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import ip_addresses, phones, secret_keys, validators
+from ext_proc_server.sanitize import ip_addresses, phones, plates, secret_keys, validators
 from ext_proc_server.sanitize.document_names import (
     CHECKED,
     DOCUMENT,
@@ -51,6 +51,11 @@ CHECKED_DOCUMENT = Verdict("rg?")
 # A client's IP address (coarsened, not replaced: see ip_addresses).
 IP = Verdict("ip")
 _IP_WORDS = frozenset({"ip", "ipv"})  # ipv4, ipv6: "ipv" then digits
+PLATE = Verdict(plates.CLASS)
+_PLATE_COMPACT = frozenset(
+    {"placa", "plate", "licenseplate", "placaveiculo", "placadoveiculo", "vehicleplate",
+     "numberplate", "platenumber", "numeroplaca"}
+)  # fmt: skip
 _IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
@@ -217,6 +222,7 @@ OTHER_PROBE_WORDS = tuple(
         | _ADDRESS_WORDS
         | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
         | DOCUMENT_WORDS
+        | {"placa", "plate"}
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
     )
 )
@@ -350,6 +356,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None
     if owned & _IP_WORDS or compact in _IP_COMPACT:  # clientIp, ip_address, remote_addr
         return IP
+    if compact in _PLATE_COMPACT:
+        return PLATE
     if compact in _LOGIN_NAMES:
         # A login ("maria.silva") is kept; "userName": "Maria Silva" is a display name.
         return None if place.owner == OTHER else MAYBE_NAME
@@ -454,6 +462,8 @@ def value_fits(cls: str, value: str) -> bool:
         return reads_as_name(value, known=False)
     if cls == CHECKED_DOCUMENT:
         return validators.pis_valid(validators.only_digits(value))
+    if cls == PLATE:
+        return plates.is_plate(value)
     if cls == IP:
         return ip_addresses.coarsened(value) is not None
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more

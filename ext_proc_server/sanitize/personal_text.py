@@ -114,6 +114,10 @@ _ID_DOCUMENT = re.compile(
     r"[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:.\-=]?[ \t]*"
     r"(?P<v>\d(?:[ .\-/]?\d){10,14})(?!\d)"
 )
+_PLATE = re.compile(
+    r"(?i:\bplaca)(?:[ \t]+(?:do[ \t]+)?ve[ií]culo)?[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:\-=]?[ \t]*"
+    r"(?P<v>[A-Za-z]{3}-?[0-9][A-Za-z0-9][0-9]{2})\b"
+)
 _ID_CHECKS = {
     11: (validators.pis_valid, validators.cnh_valid),
     12: (validators.voter_id_valid,),
@@ -146,6 +150,7 @@ _CUES = {
     "name": rb"\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona|cliente|titular|paciente|nome|m.e"
     rb"|pai)\b|\b(?:benefici|respons|segurad|portador|filh)",
     "rg": rb"\brg\b|\br\.g\.|\bidentidade\b",
+    "plate": rb"\bplaca\b",
     "id_document": rb"\b(?:cnh|pis|pasep|nis|nit|cns|t.tulo|cart.o|habilita..o)\b",
     "phone": rb"\b(?:tel|telefone|fone|celular|cel|whatsapp|whats|zap|wpp|ligue|ligar|phone"
     rb"|mobile|fax|contato|sac)\b",
@@ -156,6 +161,7 @@ _DETECTORS = {
     "name": (_NAME_AFTER, "v"),
     "rg": (_RG, "v"),
     "id_document": (_ID_DOCUMENT, "v"),
+    "plate": (_PLATE, "v"),
     "phone": (_PHONE_CUE, "v"),
 }
 

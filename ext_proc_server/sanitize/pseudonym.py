@@ -14,7 +14,7 @@ import json
 
 from stdnum.br import cnpj as _stdnum_cnpj
 
-from ext_proc_server.sanitize import fakes, ip_addresses, phones
+from ext_proc_server.sanitize import fakes, ip_addresses, phones, plates
 from ext_proc_server.sanitize import validators as v
 
 TOKENS = {
@@ -32,6 +32,7 @@ TOKENS = {
     "address": "SANITIZED_ADDRESS",
     "cep": "SANITIZED_CEP",
     "rg": "SANITIZED_DOCUMENT",
+    plates.CLASS: "SANITIZED_PLATE",
 }
 TOKEN_VALUES = frozenset(TOKENS.values())
 _HEX_CHARS = 12
@@ -104,6 +105,8 @@ class Replacer:
             return fakes.fake_date(self.pick, value)
         if cls == "address":
             return fakes.fake_address(self.pick, value)
+        if cls == plates.CLASS:
+            return plates.fake_plate(self.pick, value)
         if cls in ("cep", "rg"):
             return fakes.fake_in_layout(self.pick, cls, value)
         if cls == "jwt":

@@ -64,6 +64,7 @@ class Place(NamedTuple):
     owner: str | None = None  # PERSON, OTHER or None (unknown)
     address: bool = False
     phone: bool = False
+    document: bool = False  # an identity document's object: "passport": {"number": ...}
 
 
 ROOT = Place()
@@ -190,7 +191,9 @@ _NUMBER_COMPACT = frozenset(
      "numeroendereco", "numeroimovel", "numerologradouro"}
 )  # fmt: skip
 _CEP_WORDS = frozenset({"cep", "zip", "zipcode", "postal", "postcode", "postalcode"})
-_CEP_COMPACT = frozenset({"zipcode", "postalcode", "codigopostal", "codpostal", "cepcode"})
+_CEP_COMPACT = frozenset(
+    {"zipcode", "postalcode", "postcode", "codigopostal", "codpostal", "cepcode"}
+)
 _PHONE_WORDS = frozenset(
     {"phone", "phones", "telefone", "telefones", "fone", "fones", "tel", "telephone",
      "celular", "celulares", "cel", "mobile", "cellphone", "whatsapp", "whats", "msisdn",
@@ -248,6 +251,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         address = True
     if owned & _PHONE_WORDS:
         phone = True
+    document = bool(words) and document_kind(owned, _compact(words)) == DOCUMENT
     if members:
         marks = {_compact(key_words(m)) for m in members}
         if not said:
@@ -257,7 +261,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
                 owner = PERSON
         if not address and any(map(_makes_address, members)):
             address = True
-    return Place(owner, address, phone)
+    return Place(owner, address, phone, document)
 
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
@@ -365,6 +369,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return BIRTH_DATE
     if (document := document_kind(owned, compact)) is not None:
         return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT}.get(document)
+    if place.document and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
+        return RG  # Open Finance's "passport": {"number": ..., "country": ...}
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
     in_part = place.address or place.phone

@@ -102,3 +102,23 @@ def test_pseudonyms_keep_the_layout() -> None:
         c.isdigit() for c in written
     ]
     assert out["cartaoSus"] != CNS[0] and out["cartaoSus"].isdigit() and len(out["cartaoSus"]) == 15
+
+
+def test_open_finance_personal_identification() -> None:
+    """Open Finance Brasil's customer identification (``/customers/v2/personal/
+    identifications``): a passport's number sits in an object the document names, and
+    the address's ``postCode``. Both went out."""
+    person = {"civilName": "Maria Aparecida Souza", "birthDate": "1985-03-14",
+              "documents": {"cpfNumber": "52998224725",
+                            "passport": {"number": "FZ123456", "country": "BRA",
+                                         "expirationDate": "2030-01-01"}},
+              "postalAddresses": [{"isMain": True, "address": "Av Naburo Ykesaki, 1270",
+                                   "townName": "Marília", "postCode": "17500001",
+                                   "country": "Brasil"}]}  # fmt: skip
+    out = _body({"data": [person]})["data"][0]
+    assert out["documents"]["passport"] == {"number": "SANITIZED_DOCUMENT", "country": "BRA",
+                                            "expirationDate": "2030-01-01"}  # fmt: skip
+    assert out["postalAddresses"][0] == {"isMain": True, "address": "SANITIZED_ADDRESS",
+                                         "townName": "Marília", "postCode": "SANITIZED_CEP",
+                                         "country": "Brasil"}  # fmt: skip
+    assert _body({"pedido": {"number": "481516"}}) == {"pedido": {"number": "481516"}}

@@ -80,6 +80,7 @@ SANITIZE_TYPES = (
     "geo",
     "ip",
     "plate",
+    "bank_account",
     "custom",
 )
 

@@ -56,6 +56,17 @@ _PLATE_COMPACT = frozenset(
     {"placa", "plate", "licenseplate", "placaveiculo", "placadoveiculo", "vehicleplate",
      "numberplate", "platenumber", "numeroplaca"}
 )  # fmt: skip
+BANK_ACCOUNT = Verdict("bank_account")
+_ACCOUNT_FIELDS = frozenset(
+    {"conta", "numeroconta", "numerodaconta", "contacorrente", "contapoupanca",
+     "contabancaria", "accountnumber", "bankaccountnumber", "contadeposito", "nconta"}
+)  # fmt: skip
+_ACCOUNT_OBJECTS = frozenset({"contabancaria", "bankaccount", "dadosbancarios", "contacorrente"})
+# Not "branch": a CI build's {"branch": "main", "number": 1234}.
+_BRANCH_MARKS = frozenset({"branchcode", "agencia", "codigoagencia", "numeroagencia"})
+# Digits (at most one group of thousands: "12.345-6"), a check digit after "-" or not;
+# a chart of accounts' "1.1.01.001" is no account number.
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{1,15}(?:\.[0-9]{3})?(?:-?[0-9Xx])?")
 _IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
@@ -64,7 +75,9 @@ class Place(NamedTuple):
     owner: str | None = None  # PERSON, OTHER or None (unknown)
     address: bool = False
     phone: bool = False
-    document: bool = False  # an identity document's object: "passport": {"number": ...}
+    # What an object's "number" is: an identity document's ("passport": {"number": …}),
+    # a bank account's (Open Finance: {"branchCode": …, "number": …}), or None.
+    numbered: str | None = None
 
 
 ROOT = Place()
@@ -225,7 +238,9 @@ OTHER_PROBE_WORDS = tuple(
         | _ADDRESS_WORDS
         | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
         | DOCUMENT_WORDS
-        | {"placa", "plate"}
+        | {"placa", "plate", "conta", "accountnumber", "account_number", "bank_account"}
+        | _ACCOUNT_OBJECTS
+        | _BRANCH_MARKS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
     )
 )
@@ -251,7 +266,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         address = True
     if owned & _PHONE_WORDS:
         phone = True
-    document = bool(words) and document_kind(owned, _compact(words)) == DOCUMENT
+    numbered = _numbered(words, owned, members)
     if members:
         marks = {_compact(key_words(m)) for m in members}
         if not said:
@@ -261,7 +276,16 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
                 owner = PERSON
         if not address and any(map(_makes_address, members)):
             address = True
-    return Place(owner, address, phone, document)
+    return Place(owner, address, phone, numbered)
+
+
+def _numbered(words: tuple[str, ...], owned: set[str], members: frozenset[str]) -> str | None:
+    if words and document_kind(owned, _compact(words)) == DOCUMENT:
+        return RG
+    if _compact(words) in _ACCOUNT_OBJECTS:
+        return BANK_ACCOUNT
+    marks = {_compact(key_words(m)) for m in members} if len(members) <= 12 else set()
+    return BANK_ACCOUNT if marks & _BRANCH_MARKS and marks & _PHONE_NUMBER_WORDS else None
 
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
@@ -324,11 +348,18 @@ def typed_class(place: Place, kind: object, *, pair: bool = False) -> Verdict | 
 
 def announces_personal(key: str) -> bool:
     """Whether a key makes its object personal (``cpf``, ``customer``, ``dadosCliente``)
-    though its own value may not be: a reason to read the body's structure."""
+    though its own value may not be, or makes a sibling personal (``branchCode`` beside
+    an account's ``number``): a reason to read the body's structure."""
     words = key_words(key)
     if not words:
         return False
-    return _compact(words) in _PERSON_MARKERS or words[-1] in _PERSON_BLOCK
+    compact = _compact(words)
+    return (
+        compact in _PERSON_MARKERS
+        or words[-1] in _PERSON_BLOCK
+        or compact in _BRANCH_MARKS
+        or compact in _ACCOUNT_OBJECTS
+    )
 
 
 def _is_birth(words: tuple[str, ...]) -> bool:
@@ -362,6 +393,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return IP
     if compact in _PLATE_COMPACT:
         return PLATE
+    if compact in _ACCOUNT_FIELDS:  # a bank account's number, a person's or a company's
+        return BANK_ACCOUNT
     if compact in _LOGIN_NAMES:
         # A login ("maria.silva") is kept; "userName": "Maria Silva" is a display name.
         return None if place.owner == OTHER else MAYBE_NAME
@@ -369,8 +402,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return BIRTH_DATE
     if (document := document_kind(owned, compact)) is not None:
         return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT}.get(document)
-    if place.document and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
-        return RG  # Open Finance's "passport": {"number": ..., "country": ...}
+    if place.numbered and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
+        return RG if place.numbered == RG else BANK_ACCOUNT  # "passport": {"number": …}
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
     in_part = place.address or place.phone
@@ -468,6 +501,9 @@ def value_fits(cls: str, value: str) -> bool:
         return reads_as_name(value, known=False)
     if cls == CHECKED_DOCUMENT:
         return validators.pis_valid(validators.only_digits(value))
+    if cls == BANK_ACCOUNT:
+        plain = value.strip()
+        return _ACCOUNT_NUMBER.fullmatch(plain) is not None and sum(map(str.isdigit, plain)) >= 4
     if cls == PLATE:
         return plates.is_plate(value)
     if cls == IP:

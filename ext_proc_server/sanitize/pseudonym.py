@@ -33,6 +33,7 @@ TOKENS = {
     "cep": "SANITIZED_CEP",
     "rg": "SANITIZED_DOCUMENT",
     plates.CLASS: "SANITIZED_PLATE",
+    "bank_account": "SANITIZED_ACCOUNT",
 }
 TOKEN_VALUES = frozenset(TOKENS.values())
 _HEX_CHARS = 12
@@ -107,7 +108,7 @@ class Replacer:
             return fakes.fake_address(self.pick, value)
         if cls == plates.CLASS:
             return plates.fake_plate(self.pick, value)
-        if cls in ("cep", "rg"):
+        if cls in ("cep", "rg", "bank_account"):
             return fakes.fake_in_layout(self.pick, cls, value)
         if cls == "jwt":
             header = _b64url(b'{"alg":"none","typ":"JWT"}')

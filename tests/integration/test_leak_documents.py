@@ -152,3 +152,38 @@ def test_logs_and_client_addresses_reach_redis_sanitized(
     assert leaks == {}, leaks
     # Coarsened, not removed: the network is still there.
     assert "189.45.12.0" in json.dumps(stubs)
+
+
+def test_accounts_plates_and_passports_reach_redis_sanitized(
+    redis_server, upstream, envoy_factory, ext_proc_factory, wm
+) -> None:
+    """Open Finance Brasil's shapes (a customer's identification, an account), a
+    vehicle's plate and a payee's bank account, echoed as the response too."""
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    fake = seeded_faker(20261210)
+    p, plate = person(fake), fake.license_plate()
+    identification = {"data": [{"civilName": p.name, "birthDate": p.birth,
+                                "documents": {"cpfNumber": p.cpf,
+                                              "passport": {"number": "FZ482913", "country": "BRA"}},
+                                "postalAddresses": [{"address": f"{p.street}, {p.number}",
+                                                     "townName": p.city, "postCode": p.cep}]}]}  # fmt: skip
+    account = {"data": {"compeCode": "001", "branchCode": "6272", "number": "94088392",
+                        "checkDigit": "4", "type": "CONTA_DEPOSITO_A_VISTA"}}  # fmt: skip
+    transfer = {"favorecido": {"nome": p.name, "agencia": "0001", "contaCorrente": "73591846-2"},
+                "veiculo": {"placa": plate, "modelo": "Gol"}, "valor": "129.90"}  # fmt: skip
+    bodies = {"/echo/open-banking/customers/v2/personal/identifications": identification,
+              "/echo/open-banking/accounts/v2/accounts": account, "/echo/transferencias": transfer}  # fmt: skip
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = [client.post(path, json=body) for path, body in bodies.items()]
+    assert [r.status_code for r in sent] == [200] * 3
+    stubs = wait_for_stubs(ext, 3, skipped={}, what="a stub per request")
+    planted = [p.name, p.cpf, p.street, p.cep, "FZ482913", "94088392", "73591846", plate]
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, planted))}  # fmt: skip
+    assert leaks == {}, leaks
+    # The places replaced match any value: WireMock answers each request from its stub.
+    import_into(wm, stubs)
+    with httpx.Client(base_url=wm.url, timeout=10) as client:
+        replayed = [client.post(path, json=body) for path, body in bodies.items()]
+    assert [r.status_code for r in replayed] == [200] * 3, [r.text for r in replayed]
+    assert replayed[1].json()["data"]["branchCode"] == "6272"

@@ -46,7 +46,12 @@ from ext_proc_server.sanitize.run import (
 )
 from ext_proc_server.sanitize.secret_keys import header_class
 from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
-from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
+from ext_proc_server.sanitize.urls import (
+    path_name_hits,
+    scrub_with_urls,
+    url_field_hits,
+    with_url_fields,
+)
 from ext_proc_server.sanitize.user_headers import names_person
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
@@ -411,6 +416,8 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return run.whole("name", value)
     if lower in ip_addresses.HEADERS:  # X-Forwarded-For: 189.45.12.200, 10.1.2.3
         return ip_addresses.coarsen_listed(run, value)
+    if lower in _URL_HEADERS and (named := path_name_hits(run, value)):
+        value = run.scrub(value, named)  # Location: /clientes/maria-souza
     if lower == "content-disposition":  # attachment; filename="extrato-maria-souza.pdf"
         value = replace_file_names(run, value)
     # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
@@ -419,6 +426,9 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return base64_text.rewrap_value(run, value)
     return fresh
 
+
+# Headers holding a URL whose path may name a person.
+_URL_HEADERS = frozenset({"location", "content-location", "referer", "link"})
 
 # What a header's name says about its value.
 _BENIGN, _NAMED, _UNNAMED = 0, 1, 2

@@ -1,8 +1,10 @@
 """A log as text (``text/plain``): ``key=value`` pairs (logfmt, as Go's slog, logrus
-and Heroku write them: ``nome=Maria Souza cpf=…``, ``user="Maria Souza"``) and JSON
-objects, one a line, between plain lines. No cue comes before such a name, so the
-detectors alone let it through; each pair's value is read here as the field its key
-names (a dotted key by its last part: ``user.name``), and each JSON line by its keys.
+and Heroku write them: ``nome=Maria Souza cpf=…``, ``user="Maria Souza"``), JSON
+objects, one a line, and access log lines (``"GET /clientes/maria-souza HTTP/1.1"``:
+a name in a URL's path, read as the request's own), between plain lines. No cue comes
+before such a name, so the detectors alone let it through; each pair's value is read
+here as the field its key names (a dotted key by its last part: ``user.name``), and
+each JSON line by its keys.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import re
 
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.formats import sanitize_xml
-from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_body import sanitize_json
 from ext_proc_server.sanitize.run import Run, is_token
-from ext_proc_server.sanitize.urls import url_field_hits, with_url_fields
+from ext_proc_server.sanitize.urls import path_name_hits, url_field_hits, with_url_fields
 
 _KEY = r"[A-Za-z_][\w.-]{0,40}"
 # A value quoted, or bare up to the next pair or the end of the line; never a query
@@ -34,8 +36,11 @@ def sanitize_log_text(run: Run, text: str) -> str | None:
     read: dict[int, str] = {}
     for i, line in enumerate(lines):
         fresh = _json_line(run, line) if line.lstrip().startswith("{") else None
-        if fresh is None and "=" in line and (pairs := _pair_hits(run, line)):
-            hits = with_url_fields(run.scanner.find(line), url_field_hits(run, line))
+        pairs = _pair_hits(run, line) if fresh is None and "=" in line else []
+        named = path_name_hits(run, line) if fresh is None else []  # GET /clientes/ana-lima
+        if pairs or named:
+            in_urls = resolve([*url_field_hits(run, line), *named])
+            hits = with_url_fields(run.scanner.find(line), in_urls)
             fresh = run.scrub(line, with_url_fields(hits, pairs))
         if fresh is not None:
             read[i] = fresh

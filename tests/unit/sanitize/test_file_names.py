@@ -61,3 +61,22 @@ def test_fragments_of_parameters() -> None:
         _header("Location", "/cb#state=xyz&q=ana+paula+costa") == "/cb#state=xyz&q=SANITIZED_NAME"
     )
     assert _header("Location", "/docs#section-2") == "/docs#section-2"
+
+
+def test_names_in_the_paths_of_urls_in_headers_and_access_logs() -> None:
+    """A ``Location``, ``Referer`` or ``Link`` pointing at a person's page, and an access
+    log's request line: the request's own path was read, these were not."""
+    assert _header("Location", "/clientes/maria-souza") == "/clientes/SANITIZED_NAME"
+    assert _header("Referer", "https://loja.example/clientes/joao-da-silva/editar?aba=2") == (
+        "https://loja.example/clientes/SANITIZED_NAME/editar?aba=2"
+    )
+    assert _header("Link", '</clientes/ana-paula-costa/pedidos?page=2>; rel="next"') == (
+        '</clientes/SANITIZED_NAME/pedidos?page=2>; rel="next"'
+    )
+    assert _header("Content-Location", "/produtos/red-shoes") == "/produtos/red-shoes"
+    log = (
+        '127.0.0.1 - - [06/Dec/2026:05:00:00 +0000] "GET /clientes/maria-aparecida-souza/pedidos'
+        ' HTTP/1.1" 200 12 "https://loja.example/order-items" "curl/8.5"\n'
+    )
+    out = SANITIZER.sanitize(request_exchange(body=log, content_type="text/plain"))
+    assert out.request.body.decode() == log.replace("maria-aparecida-souza", "SANITIZED_NAME")

@@ -47,8 +47,10 @@ def test_documents_long_names_and_file_names_reach_redis_sanitized(
     )
     disposition = f"attachment; filename*=UTF-8''Contrato%20{quote(other.name)}.pdf"
     planted = [long_name, _slug(long_name), quote(long_name), other.name, quote(other.name),
+               _slug(other.name),
                *PIS, *CNS, CNH[0], VOTER_ID[0], p.cpf]  # fmt: skip
-    referer = f"https://loja.example/conta#nome={quote(other.name)}&cpf={p.cpf}"
+    referer = (f"https://loja.example/clientes/{_slug(other.name)}/conta"
+               f"#nome={quote(other.name)}&cpf={p.cpf}")  # fmt: skip
     with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
         sent = [
             client.get(f"/echo/pessoas/{_slug(long_name)}?q={quote(long_name)}&pagina=2"),
@@ -128,6 +130,7 @@ def test_logs_and_client_addresses_reach_redis_sanitized(
     log = (
         f"2026-12-06T05:00:00Z INFO cadastro nome={p.name} cpf={p.cpf} ip={address}\n"
         f'2026-12-06T05:00:01Z WARN user="{p.name}" celular="{p.phone}"\n'
+        f'127.0.0.1 - - [06/Dec/2026:05:00:02 +0000] "GET /clientes/{_slug(p.name)} HTTP/1.1" 200\n'
         + json.dumps({"msg": "login", "cliente": {"nome": p.name, "cep": p.cep}}) + "\n"
     )  # fmt: skip
     event = {
@@ -146,7 +149,7 @@ def test_logs_and_client_addresses_reach_redis_sanitized(
         ]
     assert [r.status_code for r in sent] == [200, 200]
     stubs = wait_for_stubs(ext, 2, skipped={}, what="a stub per request")
-    planted = [p.name, p.cpf, p.phone, p.cep, address, "2804:14c:5b70:8015"]
+    planted = [p.name, p.cpf, p.phone, p.cep, address, "2804:14c:5b70:8015", _slug(p.name)]
     leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
              if (found := leaked(text, planted))}  # fmt: skip
     assert leaks == {}, leaks

@@ -19,13 +19,9 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import ip_addresses, phones, plates, secret_keys, validators
-from ext_proc_server.sanitize.document_names import (
-    CHECKED,
-    DOCUMENT,
-    DOCUMENT_WORDS,
-    document_kind,
-)
+from ext_proc_server.sanitize import identifier_names as ids
+from ext_proc_server.sanitize import phones, secret_keys
+from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -45,29 +41,10 @@ PHONE = Verdict("phone")
 MAYBE_NAME = Verdict("name?")
 # A name only if the value is two or more words of letters ("titular": "Ana Souza").
 NAME_IF_WORDS = Verdict("name??")
-# An identity number only when a document's check digits say so: "pis" also names
-# NF-e's tax (<PIS>, "valorPis": an amount), so a PIS/PASEP/NIS number must be one.
-CHECKED_DOCUMENT = Verdict("rg?")
-# A client's IP address (coarsened, not replaced: see ip_addresses).
-IP = Verdict("ip")
-_IP_WORDS = frozenset({"ip", "ipv"})  # ipv4, ipv6: "ipv" then digits
-PLATE = Verdict(plates.CLASS)
-_PLATE_COMPACT = frozenset(
-    {"placa", "plate", "licenseplate", "placaveiculo", "placadoveiculo", "vehicleplate",
-     "numberplate", "platenumber", "numeroplaca"}
-)  # fmt: skip
-BANK_ACCOUNT = Verdict("bank_account")
-_ACCOUNT_FIELDS = frozenset(
-    {"conta", "numeroconta", "numerodaconta", "contacorrente", "contapoupanca",
-     "contabancaria", "accountnumber", "bankaccountnumber", "contadeposito", "nconta"}
-)  # fmt: skip
-_ACCOUNT_OBJECTS = frozenset({"contabancaria", "bankaccount", "dadosbancarios", "contacorrente"})
-# Not "branch": a CI build's {"branch": "main", "number": 1234}.
-_BRANCH_MARKS = frozenset({"branchcode", "agencia", "codigoagencia", "numeroagencia"})
-# Digits (at most one group of thousands: "12.345-6"), a check digit after "-" or not;
-# a chart of accounts' "1.1.01.001" is no account number.
-_ACCOUNT_NUMBER = re.compile(r"[0-9]{1,15}(?:\.[0-9]{3})?(?:-?[0-9Xx])?")
-_IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
+# A PIS/PASEP number only when its check digit says so ("pis" also names NF-e's tax);
+# a client's IP address, a plate, a bank account (identifier_names).
+CHECKED_DOCUMENT = Verdict(ids.CHECKED_DOCUMENT)
+IP, PLATE, BANK_ACCOUNT = Verdict(ids.IP), Verdict(ids.PLATE), Verdict(ids.BANK_ACCOUNT)
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
 
@@ -75,9 +52,7 @@ class Place(NamedTuple):
     owner: str | None = None  # PERSON, OTHER or None (unknown)
     address: bool = False
     phone: bool = False
-    # What an object's "number" is: an identity document's ("passport": {"number": …}),
-    # a bank account's (Open Finance: {"branchCode": …, "number": …}), or None.
-    numbered: str | None = None
+    numbered: str | None = None  # what its "number" is (object_place): RG, BANK_ACCOUNT
 
 
 ROOT = Place()
@@ -203,10 +178,8 @@ _NUMBER_COMPACT = frozenset(
     {"housenumber", "streetnumber", "buildingnumber", "numeroresidencia", "numerocasa",
      "numeroendereco", "numeroimovel", "numerologradouro"}
 )  # fmt: skip
-_CEP_WORDS = frozenset({"cep", "zip", "zipcode", "postal", "postcode", "postalcode"})
-_CEP_COMPACT = frozenset(
-    {"zipcode", "postalcode", "postcode", "codigopostal", "codpostal", "cepcode"}
-)
+_CEP_WORDS = frozenset({"cep", "zip", "zipcode", "postal", "postcode", "postalcode", "cepcode"})
+_CEP_COMPACT = frozenset({"zipcode", "postalcode", "postcode", "codigopostal", "codpostal"})
 _PHONE_WORDS = frozenset(
     {"phone", "phones", "telefone", "telefones", "fone", "fones", "tel", "telephone",
      "celular", "celulares", "cel", "mobile", "cellphone", "whatsapp", "whats", "msisdn",
@@ -238,9 +211,7 @@ OTHER_PROBE_WORDS = tuple(
         | _ADDRESS_WORDS
         | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
         | DOCUMENT_WORDS
-        | {"placa", "plate", "conta", "accountnumber", "account_number", "bank_account"}
-        | _ACCOUNT_OBJECTS
-        | _BRANCH_MARKS
+        | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
     )
 )
@@ -266,9 +237,13 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         address = True
     if owned & _PHONE_WORDS:
         phone = True
-    numbered = _numbered(words, owned, members)
+    # What its "number" is: an identity document's ("passport": {"number": …}), a bank
+    # account's (Open Finance: {"branchCode": …, "number": …}).
+    numbered = RG if words and document_kind(owned, _compact(words)) == DOCUMENT else None
     if members:
         marks = {_compact(key_words(m)) for m in members}
+        if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
+            numbered = BANK_ACCOUNT
         if not said:
             if marks & _COMPANY_MARKERS:
                 owner = OTHER
@@ -277,15 +252,6 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if not address and any(map(_makes_address, members)):
             address = True
     return Place(owner, address, phone, numbered)
-
-
-def _numbered(words: tuple[str, ...], owned: set[str], members: frozenset[str]) -> str | None:
-    if words and document_kind(owned, _compact(words)) == DOCUMENT:
-        return RG
-    if _compact(words) in _ACCOUNT_OBJECTS:
-        return BANK_ACCOUNT
-    marks = {_compact(key_words(m)) for m in members} if len(members) <= 12 else set()
-    return BANK_ACCOUNT if marks & _BRANCH_MARKS and marks & _PHONE_NUMBER_WORDS else None
 
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
@@ -355,10 +321,7 @@ def announces_personal(key: str) -> bool:
         return False
     compact = _compact(words)
     return (
-        compact in _PERSON_MARKERS
-        or words[-1] in _PERSON_BLOCK
-        or compact in _BRANCH_MARKS
-        or compact in _ACCOUNT_OBJECTS
+        compact in _PERSON_MARKERS or words[-1] in _PERSON_BLOCK or ids.announces_account(compact)
     )
 
 
@@ -389,12 +352,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None
     if words == ("id",):
         return None
-    if owned & _IP_WORDS or compact in _IP_COMPACT:  # clientIp, ip_address, remote_addr
-        return IP
-    if compact in _PLATE_COMPACT:
-        return PLATE
-    if compact in _ACCOUNT_FIELDS:  # a bank account's number, a person's or a company's
-        return BANK_ACCOUNT
+    if (identifier := ids.identifier_class(owned, compact)) is not None:
+        return Verdict(identifier)  # clientIp, placa, numeroConta
     if compact in _LOGIN_NAMES:
         # A login ("maria.silva") is kept; "userName": "Maria Silva" is a display name.
         return None if place.owner == OTHER else MAYBE_NAME
@@ -499,15 +458,8 @@ def value_fits(cls: str, value: str) -> bool:
         return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
-    if cls == CHECKED_DOCUMENT:
-        return validators.pis_valid(validators.only_digits(value))
-    if cls == BANK_ACCOUNT:
-        plain = value.strip()
-        return _ACCOUNT_NUMBER.fullmatch(plain) is not None and sum(map(str.isdigit, plain)) >= 4
-    if cls == PLATE:
-        return plates.is_plate(value)
-    if cls == IP:
-        return ip_addresses.coarsened(value) is not None
+    if (fits := ids.identifier_fits(cls, value)) is not None:
+        return fits
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more
 
 

@@ -415,7 +415,7 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     if names_person(lower, value):  # X-Remote-User: Maria Souza
         return run.whole("name", value)
     if lower in ip_addresses.HEADERS:  # X-Forwarded-For: 189.45.12.200, 10.1.2.3
-        return ip_addresses.coarsen_listed(run, value)
+        return ip_addresses.ADDRESS_LIKE.sub(lambda m: _coarsened_address(run, m.group()), value)
     if lower in _URL_HEADERS and (named := path_name_hits(run, value)):
         value = run.scrub(value, named)  # Location: /clientes/maria-souza
     if lower == "content-disposition":  # attachment; filename="extrato-maria-souza.pdf"
@@ -425,6 +425,11 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
     if fresh is value:  # X-User: base64 of "name;cpf", of XML...
         return base64_text.rewrap_value(run, value)
     return fresh
+
+
+def _coarsened_address(run: Run, text: str) -> str:
+    """A public address in a header's list coarsened (and counted), anything else kept."""
+    return run.replace(ip_addresses.CLASS, text) if ip_addresses.coarsened(text) else text
 
 
 # Headers holding a URL whose path may name a person.

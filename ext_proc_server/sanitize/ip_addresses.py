@@ -12,10 +12,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ext_proc_server.sanitize.run import Run
 
 CLASS = "ip"
 _V4_PREFIX = 24
@@ -41,18 +37,11 @@ def coarsened(value: str) -> str | None:
     return None if fresh == text else value.replace(text, fresh)
 
 
+# A run of what an address is written with, in a header's list.
+ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]+")
 # Headers that carry the client's address (a proxy's, Envoy's, a CDN's).
 HEADERS = frozenset(
     {"x-forwarded-for", "x-real-ip", "true-client-ip", "cf-connecting-ip", "x-client-ip",
      "x-cluster-client-ip", "fastly-client-ip", "x-envoy-external-address", "forwarded",
      "x-original-forwarded-for"}
 )  # fmt: skip
-_ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]+")
-
-
-def coarsen_listed(run: Run, value: str) -> str:
-    """Each public address in a header's list (``189.45.12.200, 10.1.2.3``, RFC 7239's
-    ``for=189.45.12.200;proto=https``) coarsened, the rest as it came."""
-    return _ADDRESS_LIKE.sub(
-        lambda m: run.replace(CLASS, m.group()) if coarsened(m.group()) else m.group(), value
-    )

@@ -231,6 +231,7 @@ class Sanitizer:
             self._dropped_unsanitizable.inc()
         return {"body": b"", "body_dropped": True, "body_drop_reason": reason}
 
+    # Long because it is the one dispatch over the body's formats, two lines a format.
     def _body_text(
         self,
         run: Run,

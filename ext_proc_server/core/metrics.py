@@ -79,6 +79,9 @@ SANITIZE_TYPES = (
     "cep",
     "rg",
     "geo",
+    "ip",
+    "plate",
+    "bank_account",
     "custom",
 )
 

@@ -29,14 +29,17 @@ _OTHER_PLAIN = b"|".join(
     [re.escape(w.encode()) for w in fields.PROBE_WORDS if w.encode() not in _NAME_ONLY]
     + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
     + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
+    # An IP address's key: "ip", "ipv4", "ip_address", "remote_addr"; not "description".
+    + [rb"ip(?:v|addr|[_ .-])", rb"(?:remote|client)[ _-]*addr"]
 )
 # What _JSON_KEY reads as a key: anything a key can hold unescaped ("contato/telefone",
 # "$phone"); a body with a backslash is walked whatever the probe says.
 _KEY_CHARS = rb'[^"\\\x00-\x1f]'
 _KEY_END = rb'"[ \t\r\n]*:'
 OTHER_WORDS = b"|".join(
-    [_OTHER_PLAIN, rb"[^a-z]wa[^a-z]", b'"' + _KEY_CHARS + b"*[?%+]" + _KEY_CHARS + b"*" + _KEY_END]
-)
+    [_OTHER_PLAIN, rb"[^a-z]wa[^a-z]", rb'ip"', rb"ip=",
+     b'"' + _KEY_CHARS + b"*[?%+]" + _KEY_CHARS + b"*" + _KEY_END]
+)  # fmt: skip
 # A body with none of these has no key that holds or announces personal data.
 WORDS = b"|".join([*_NAME_ONLY, OTHER_WORDS])
 # OTHER_WORDS inside a JSON key as _JSON_KEY reads one (the word, then key characters
@@ -45,6 +48,7 @@ OTHER_KEY_WORDS = b"|".join(
     [
         b"(?:" + _OTHER_PLAIN + b")" + _KEY_CHARS + b"*" + _KEY_END,
         rb'[^a-z]wa(?:"[ \t\r\n]*:|[^a-z"]' + _KEY_CHARS + b"*" + _KEY_END + b")",
+        b"ip" + _KEY_END,  # "clientIp":, "ip":
         b'"' + _KEY_CHARS + b"*[?%+]" + _KEY_CHARS + b"*" + _KEY_END,
     ]
 )

@@ -19,7 +19,9 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize import phones, secret_keys
+from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -39,6 +41,10 @@ PHONE = Verdict("phone")
 MAYBE_NAME = Verdict("name?")
 # A name only if the value is two or more words of letters ("titular": "Ana Souza").
 NAME_IF_WORDS = Verdict("name??")
+# A PIS/PASEP number only when its check digit says so ("pis" also names NF-e's tax);
+# a client's IP address, a plate, a bank account (identifier_names).
+CHECKED_DOCUMENT = Verdict(ids.CHECKED_DOCUMENT)
+IP, PLATE, BANK_ACCOUNT = Verdict(ids.IP), Verdict(ids.PLATE), Verdict(ids.BANK_ACCOUNT)
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
 
@@ -46,6 +52,7 @@ class Place(NamedTuple):
     owner: str | None = None  # PERSON, OTHER or None (unknown)
     address: bool = False
     phone: bool = False
+    numbered: str | None = None  # what its "number" is (object_place): RG, BANK_ACCOUNT
 
 
 ROOT = Place()
@@ -151,28 +158,6 @@ _META_LAST = frozenset(
      "policy", "changed", "updated", "created", "source", "key", "hash", "ref", "url",
      "visible", "visivel", "optin", "consent", "match", "score", "privacy", "masked"}
 )  # fmt: skip
-_RG_META = frozenset(
-    {"orgao", "emissor", "expedidor", "emissora", "uf", "estado", "state", "data", "date",
-     "dt", "emissao", "expedicao", "issuer", "issued", "digito"}
-)  # fmt: skip
-# Other identity documents, replaced as an RG is (SANITIZED_DOCUMENT): driving licence,
-# passport, NIS/NIT, CNS (the SUS card), work card, voter's card. Not "pis": NF-e's
-# <PIS>, <vPIS> and "valorPis" are a tax.
-_ID_DOCUMENT_WORDS = frozenset({"cnh", "passaporte", "passport", "nis", "nit", "cns", "ctps"})
-_ID_DOCUMENT_COMPACT = frozenset(
-    {"tituloeleitor", "titulodeeleitor", "tituloeleitoral", "habilitacao",
-     "numerohabilitacao", "carteiradehabilitacao", "driverslicense", "driverlicense",
-     "driverlicence", "driverslicence"}
-)  # fmt: skip
-# What describes such a document rather than numbers it.
-_ID_DOCUMENT_META = frozenset(
-    {"validade", "vencimento", "categoria", "category", "expiry", "expiration", "expires",
-     "pontos", "points", "zona", "secao", "tipo"}
-)  # fmt: skip
-_RG_COMPACT = frozenset(
-    {"identidade", "numeroidentidade", "carteiraidentidade", "carteiradeidentidade",
-     "registrogeral", "documentoidentidade", "documentodeidentidade", "idcard"}
-)  # fmt: skip
 _ADDRESS_WORDS = frozenset(
     {"address", "addresses", "endereco", "enderecos", "ender", "morada", "domicilio",
      "residencia"}
@@ -195,8 +180,8 @@ _NUMBER_COMPACT = frozenset(
     {"housenumber", "streetnumber", "buildingnumber", "numeroresidencia", "numerocasa",
      "numeroendereco", "numeroimovel", "numerologradouro"}
 )  # fmt: skip
-_CEP_WORDS = frozenset({"cep", "zip", "zipcode", "postal", "postcode", "postalcode"})
-_CEP_COMPACT = frozenset({"zipcode", "postalcode", "codigopostal", "codpostal", "cepcode"})
+_CEP_WORDS = frozenset({"cep", "zip", "zipcode", "postal", "postcode", "postalcode", "cepcode"})
+_CEP_COMPACT = frozenset({"zipcode", "postalcode", "postcode", "codigopostal", "codpostal"})
 _PHONE_WORDS = frozenset(
     {"phone", "phones", "telefone", "telefones", "fone", "fones", "tel", "telephone",
      "celular", "celulares", "cel", "mobile", "cellphone", "whatsapp", "whats", "msisdn",
@@ -227,7 +212,8 @@ OTHER_PROBE_WORDS = tuple(
         | _COMPLEMENT_WORDS
         | _ADDRESS_WORDS
         | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
-        | _ID_DOCUMENT_WORDS
+        | DOCUMENT_WORDS
+        | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
     )
 )
@@ -253,8 +239,13 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         address = True
     if owned & _PHONE_WORDS:
         phone = True
+    # What its "number" is: an identity document's ("passport": {"number": …}), a bank
+    # account's (Open Finance: {"branchCode": …, "number": …}).
+    numbered = RG if words and document_kind(owned, _compact(words)) == DOCUMENT else None
     if members:
         marks = {_compact(key_words(m)) for m in members}
+        if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
+            numbered = BANK_ACCOUNT
         if not said:
             if marks & _COMPANY_MARKERS:
                 owner = OTHER
@@ -262,7 +253,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
                 owner = PERSON
         if not address and any(map(_makes_address, members)):
             address = True
-    return Place(owner, address, phone)
+    return Place(owner, address, phone, numbered)
 
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
@@ -325,11 +316,15 @@ def typed_class(place: Place, kind: object, *, pair: bool = False) -> Verdict | 
 
 def announces_personal(key: str) -> bool:
     """Whether a key makes its object personal (``cpf``, ``customer``, ``dadosCliente``)
-    though its own value may not be: a reason to read the body's structure."""
+    though its own value may not be, or makes a sibling personal (``branchCode`` beside
+    an account's ``number``): a reason to read the body's structure."""
     words = key_words(key)
     if not words:
         return False
-    return _compact(words) in _PERSON_MARKERS or words[-1] in _PERSON_BLOCK
+    compact = _compact(words)
+    return (
+        compact in _PERSON_MARKERS or words[-1] in _PERSON_BLOCK or ids.announces_account(compact)
+    )
 
 
 def _is_birth(words: tuple[str, ...]) -> bool:
@@ -359,15 +354,17 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None
     if words == ("id",):
         return None
+    if (identifier := ids.identifier_class(owned, compact)) is not None:
+        return Verdict(identifier)  # clientIp, placa, numeroConta
     if compact in _LOGIN_NAMES:
         # A login ("maria.silva") is kept; "userName": "Maria Silva" is a display name.
         return None if place.owner == OTHER else MAYBE_NAME
     if _is_birth(words):
         return BIRTH_DATE
-    if "rg" in owned or compact in _RG_COMPACT or "identidade" in owned:
-        return None if owned & _RG_META else RG
-    if owned & _ID_DOCUMENT_WORDS or compact in _ID_DOCUMENT_COMPACT:
-        return None if owned & (_ID_DOCUMENT_META | _RG_META) else RG
+    if (document := document_kind(owned, compact)) is not None:
+        return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT}.get(document)
+    if place.numbered and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
+        return RG if place.numbered == RG else BANK_ACCOUNT  # "passport": {"number": …}
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
     in_part = place.address or place.phone
@@ -463,12 +460,16 @@ def value_fits(cls: str, value: str) -> bool:
         return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
+    if (fits := ids.identifier_fits(cls, value)) is not None:
+        return fits
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more
 
 
 def resolved(cls: str) -> str:
     """The replacement class of a verdict (a plain str)."""
-    return "name" if cls in (MAYBE_NAME, NAME_IF_WORDS) else str(cls)
+    if cls in (MAYBE_NAME, NAME_IF_WORDS):
+        return "name"
+    return RG if cls == CHECKED_DOCUMENT else str(cls)
 
 
 # -- the user's field rules --------------------------------------------------------

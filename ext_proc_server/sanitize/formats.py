@@ -18,6 +18,7 @@ from ext_proc_server.sanitize import (
     base64_text,
     devalue,
     geo,
+    ip_addresses,
     js_literals,
     js_strings,
     key_lines,
@@ -31,6 +32,7 @@ from ext_proc_server.sanitize.fields import (
     flat_classes,
     resolved,
 )
+from ext_proc_server.sanitize.file_names import replace_file_names
 from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_lenient, url_document
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
@@ -39,11 +41,17 @@ from ext_proc_server.sanitize.layered_values import sanitize_layers
 from ext_proc_server.sanitize.run import (
     SURROGATE,
     Run,
+    encode_query_value,
     is_token,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
 from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
-from ext_proc_server.sanitize.urls import scrub_with_urls, url_field_hits, with_url_fields
+from ext_proc_server.sanitize.urls import (
+    path_name_hits,
+    scrub_with_urls,
+    url_field_hits,
+    with_url_fields,
+)
 from ext_proc_server.sanitize.user_headers import names_person
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
@@ -107,7 +115,8 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
             fresh = nested_json(run, body)
             if fresh is None:
                 fresh = run.scrub(body)
-        out.append(run.scrub(head) + piece[split_at : split_at + gap] + fresh + tail)
+        head = replace_file_names(run, run.scrub(head))  # filename="cv-maria-souza.pdf"
+        out.append(head + piece[split_at : split_at + gap] + fresh + tail)
     result = delimiter.join(out)
     if result != text:
         run.locations.add(where)
@@ -276,9 +285,8 @@ def sanitize_query(
         elif SURROGATE.search(value):
             fresh = run.replace("api_key", value)
         elif cls is not None:
-            fresh = (
-                run.whole(resolved(cls), decoded) if decoded and not is_token(decoded) else value
-            )
+            keep = not decoded or is_token(decoded)  # else a pseudonym is encoded again
+            fresh = value if keep else encode_query_value(value, run.whole(resolved(cls), decoded))
         elif (named := replace_written_name(run, value, plus=True)) is not None:
             fresh = named  # ?q=Maria%20Souza, ?search=ana+paula+costa
         elif inert:
@@ -406,12 +414,26 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return value if is_token(value) else run.whole(resolved(cls), value)
     if names_person(lower, value):  # X-Remote-User: Maria Souza
         return run.whole("name", value)
+    if lower in ip_addresses.HEADERS:  # X-Forwarded-For: 189.45.12.200, 10.1.2.3
+        return ip_addresses.ADDRESS_LIKE.sub(lambda m: _coarsened_address(run, m.group()), value)
+    if lower in _URL_HEADERS and (named := path_name_hits(run, value)):
+        value = run.scrub(value, named)  # Location: /clientes/maria-souza
+    if lower == "content-disposition":  # attachment; filename="extrato-maria-souza.pdf"
+        value = replace_file_names(run, value)
     # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
     fresh = base64_json.rewrap(run, scrub_with_urls(run, value))
     if fresh is value:  # X-User: base64 of "name;cpf", of XML...
         return base64_text.rewrap_value(run, value)
     return fresh
 
+
+def _coarsened_address(run: Run, text: str) -> str:
+    """A public address in a header's list coarsened (and counted), anything else kept."""
+    return run.replace(ip_addresses.CLASS, text) if ip_addresses.coarsened(text) else text
+
+
+# Headers holding a URL whose path may name a person.
+_URL_HEADERS = frozenset({"location", "content-location", "referer", "link"})
 
 # What a header's name says about its value.
 _BENIGN, _NAMED, _UNNAMED = 0, 1, 2
@@ -425,7 +447,11 @@ def _header_kind(rules: FieldRules, name: str) -> tuple[str, int]:
     lower = name.lower()
     if lower in BENIGN_HEADERS:
         return lower, _BENIGN
-    named = header_class(lower) is not None or _header_field_class(rules, lower) is not None
+    named = (
+        header_class(lower) is not None
+        or _header_field_class(rules, lower) is not None
+        or lower in ip_addresses.HEADERS  # X-Forwarded-For: digits and dots, read all the same
+    )
     return lower, _NAMED if named else _UNNAMED
 
 

@@ -1,6 +1,6 @@
 """Personal data in free text, found by its context: "nascida em 14/03/1985", "mora na
 Av. Paulista 1000", "Rua das Flores, 123, apto 45 - Jardim Paulista", "cliente Maria da
-Silva", "Sra. Souza", "RG 12.345.678-9", "tel 4004-1234".
+Silva", "Sra. Souza", "RG 12.345.678-9", "CNH 53818602560", "tel 4004-1234".
 
 A lowered-bytes probe (RE2 for long texts) rules the detectors out for most texts before
 any of their regexes runs.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import phones
+from ext_proc_server.sanitize import phones, validators
 from ext_proc_server.sanitize.dfa import compile_dfa
 from ext_proc_server.sanitize.fields import reads_as_name
 from ext_proc_server.sanitize.wordlists import fold
@@ -104,6 +104,25 @@ _RG = re.compile(
     r"\b(?:RG|R\.G\.|rg|Rg|(?i:identidade))[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:.\-]?[ \t]*"
     r"(?P<v>(?:[A-Z]{2}[- ]?)?\d{1,2}\.?\d{3}\.?\d{3}(?:-?[\dXx])?|\d{5,10}(?:-[\dXx])?)\b"
 )
+# Other identity documents after their name: a driving licence, PIS/PASEP/NIS/NIT, the
+# SUS card, a voter's card. The number must pass one of their check digits (each
+# accepts one number in 10 to 300: a cue and a checksum together are a document).
+_ID_DOCUMENT = re.compile(
+    r"(?i:\b(?:cnh|pis(?:[ \t]*/[ \t]*pasep)?|pasep|nis|nit|cns"
+    r"|t[ií]tulo(?:[ \t]+de)?[ \t]+eleitor(?:al)?|cart[aã]o[ \t]+(?:do[ \t]+)?sus"
+    r"|cart[aã]o[ \t]+nacional[ \t]+de[ \t]+sa[uú]de|habilita[cç][aã]o))\b"
+    r"[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:.\-=]?[ \t]*"
+    r"(?P<v>\d(?:[ .\-/]?\d){10,14})(?!\d)"
+)
+_PLATE = re.compile(
+    r"(?i:\bplaca)(?:[ \t]+(?:do[ \t]+)?ve[ií]culo)?[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:\-=]?[ \t]*"
+    r"(?P<v>[A-Za-z]{3}-?[0-9][A-Za-z0-9][0-9]{2})\b"
+)
+_ID_CHECKS = {
+    11: (validators.pis_valid, validators.cnh_valid),
+    12: (validators.voter_id_valid,),
+    15: (validators.cns_valid,),
+}
 _PHONE_CUE = re.compile(
     r"(?i:\b(?:tel|telefone|fone|celular|cel|whatsapp|whats|zap|wpp|ligue(?:[ \t]+para)?"
     r"|ligar[ \t]+para|phone|mobile|fax|contato|sac)\b)\.?[ \t]*[:=\-\u2013]?[ \t]*"
@@ -131,6 +150,8 @@ _CUES = {
     "name": rb"\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona|cliente|titular|paciente|nome|m.e"
     rb"|pai)\b|\b(?:benefici|respons|segurad|portador|filh)",
     "rg": rb"\brg\b|\br\.g\.|\bidentidade\b",
+    "plate": rb"\bplaca\b",
+    "id_document": rb"\b(?:cnh|pis|pasep|nis|nit|cns|t.tulo|cart.o|habilita..o)\b",
     "phone": rb"\b(?:tel|telefone|fone|celular|cel|whatsapp|whats|zap|wpp|ligue|ligar|phone"
     rb"|mobile|fax|contato|sac)\b",
 }
@@ -139,6 +160,8 @@ _DETECTORS = {
     "address": (_ADDRESS, 0),
     "name": (_NAME_AFTER, "v"),
     "rg": (_RG, "v"),
+    "id_document": (_ID_DOCUMENT, "v"),
+    "plate": (_PLATE, "v"),
     "phone": (_PHONE_CUE, "v"),
 }
 
@@ -176,9 +199,12 @@ def find_cued_personal(text: str, probe: bytes) -> list[Finding]:
                 continue
             m = pattern.match(text, at)
             if m is not None and _accepted(cls, m):
-                found.append(Finding(m.start(group), m.end(group), cls))
+                found.append(Finding(m.start(group), m.end(group), _CLASSES.get(cls, cls)))
                 done_to = m.end()
     return found
+
+
+_CLASSES = {"id_document": "rg"}  # replaced as an RG is: SANITIZED_DOCUMENT
 
 
 def _accepted(cls: str, m: re.Match[str]) -> bool:
@@ -186,4 +212,7 @@ def _accepted(cls: str, m: re.Match[str]) -> bool:
         return bool(m.group("honorific")) or reads_as_name(m.group("v"), known=True)
     if cls == "phone":
         return phones.could_be_phone(m.group("v"))
+    if cls == "id_document":
+        digits = validators.only_digits(m.group("v"))
+        return any(valid(digits) for valid in _ID_CHECKS.get(len(digits), ()))
     return True

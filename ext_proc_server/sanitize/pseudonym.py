@@ -14,7 +14,7 @@ import json
 
 from stdnum.br import cnpj as _stdnum_cnpj
 
-from ext_proc_server.sanitize import fakes, phones
+from ext_proc_server.sanitize import fakes, ip_addresses, phones, plates
 from ext_proc_server.sanitize import validators as v
 
 TOKENS = {
@@ -32,6 +32,8 @@ TOKENS = {
     "address": "SANITIZED_ADDRESS",
     "cep": "SANITIZED_CEP",
     "rg": "SANITIZED_DOCUMENT",
+    plates.CLASS: "SANITIZED_PLATE",
+    "bank_account": "SANITIZED_ACCOUNT",
 }
 TOKEN_VALUES = frozenset(TOKENS.values())
 _HEX_CHARS = 12
@@ -55,6 +57,8 @@ class Replacer:
     def __call__(self, cls: str, value: str, fixed: str | None = None) -> str:
         if fixed is not None:
             return fixed
+        if cls == ip_addresses.CLASS:  # coarsened in both modes, as coordinates are
+            return ip_addresses.coarsened(value) or value
         if cls not in TOKENS and cls in self._custom:
             return self._custom[cls]
         if self._key is None:
@@ -102,7 +106,9 @@ class Replacer:
             return fakes.fake_date(self.pick, value)
         if cls == "address":
             return fakes.fake_address(self.pick, value)
-        if cls in ("cep", "rg"):
+        if cls == plates.CLASS:
+            return plates.fake_plate(self.pick, value)
+        if cls in ("cep", "rg", "bank_account"):
             return fakes.fake_in_layout(self.pick, cls, value)
         if cls == "jwt":
             header = _b64url(b'{"alg":"none","typ":"JWT"}')

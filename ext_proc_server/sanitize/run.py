@@ -303,6 +303,21 @@ def _unquote_many(raws: list[str]) -> list[str]:
     return [_unquote_lenient(raw) for raw in raws]
 
 
+# Characters a query value may hold unescaped (RFC 3986 "pchar" and "?", less the
+# separators "&", "=", "+" and "#").
+_QUERY_RAW = frozenset("/:@!$'()*,;~?")
+
+
+def encode_query_value(raw: str, text: str) -> str:
+    """``text``, a replacement of the query or form value ``raw``, percent-encoded as
+    ``raw`` was: a space as "%20" when ``raw`` wrote one so (else "+"), the characters
+    ``raw`` left unescaped left so, latin-1 escapes kept. Our tokens come back as is."""
+    if _URL_PLAIN.fullmatch(text):
+        return text
+    quoting = quote if "%20" in raw and "+" not in raw else quote_plus
+    return _requote(raw, text, "".join(_QUERY_RAW.intersection(raw)), quoting)
+
+
 def _requote(raw: str, text: str, safe: str, quoting: Callable[..., str]) -> str:
     """``text`` percent-encoded as ``raw`` was: a value whose escapes are not UTF-8 was
     read as latin-1 (_unquote_lenient) and is written back so, its other bytes as they

@@ -34,6 +34,7 @@ from ext_proc_server.sanitize import (
     jcard,
     json_body,
     key_lines,
+    log_text,
     media,
 )
 from ext_proc_server.sanitize.changed_places import changed_places
@@ -230,6 +231,7 @@ class Sanitizer:
             self._dropped_unsanitizable.inc()
         return {"body": b"", "body_dropped": True, "body_drop_reason": reason}
 
+    # Long because it is the one dispatch over the body's formats, two lines a format.
     def _body_text(
         self,
         run: Run,
@@ -275,6 +277,10 @@ class Sanitizer:
             content_type == "text/plain" and delimited.reads_as_table(text)
         ):
             fresh = delimited.sanitize_delimited(run, text)
+            if fresh is not None and fresh != text:
+                run.locations.add(body_where)
+        if fresh is None and content_type == "text/plain":  # a log: key=value, JSON lines
+            fresh = log_text.sanitize_log_text(run, text)
             if fresh is not None and fresh != text:
                 run.locations.add(body_where)
         if fresh is None:  # not parseable as declared (or plain text/XML): every detector

@@ -2,7 +2,7 @@
 (``/clientes/joao-da-silva``, ``/users/maria.souza/orders``) or a query value
 (``?q=Maria%20Souza``, ``?search=ana+paula+costa``).
 
-Only its words can tell it: two to five words of letters, joined by ``-``, ``.``,
+Only its words can tell it: two to ten words of letters, joined by ``-``, ``.``,
 ``_``, ``+`` or spaces, whose first word is a known first name and whose last word a
 known last name or a word of one ("rosa" of "da Rosa"; Faker's pt_BR and en_US
 lists), each word between them a first name, a last name, a particle (``da``,
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote, unquote_plus
 
-from ext_proc_server.sanitize.run import Run, quote_plus_lazy
+from ext_proc_server.sanitize.run import Run, encode_query_value
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # Two words joined (a letter or an escaped byte on each side): the cheap test that
@@ -40,6 +40,8 @@ def may_join_words(text: str) -> bool:
 _SEPARATORS = re.compile(r"[-._+ \t]+")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
 _PATH_SAFE = "!$&'()*+,;=:@~"
+# Brazilian names run long: "Maria Aparecida da Silva dos Santos Oliveira" is seven.
+MAX_NAME_WORDS = 10
 
 
 def reads_as_written_name(text: str) -> bool:
@@ -47,7 +49,7 @@ def reads_as_written_name(text: str) -> bool:
     if "_" in text and text.isupper():  # an enum constant: DIAMOND_SMALL
         return False
     words = _SEPARATORS.split(text.strip(" \t-._+"))
-    if not 2 <= len(words) <= 5:
+    if not 2 <= len(words) <= MAX_NAME_WORDS:
         return False
     lists = word_lists()
     first, last = fold(words[0]), fold(words[-1])
@@ -82,5 +84,5 @@ def replace_written_name(run: Run, raw: str, *, plus: bool) -> str | None:
         return None
     fresh = run.replace("name", text)
     if plus:
-        return quote_plus_lazy(fresh)
+        return encode_query_value(raw, fresh)
     return fresh if fresh.isascii() and "%" not in raw else quote(fresh, safe=_PATH_SAFE)

@@ -1,6 +1,7 @@
 """Query strings of URLs inside text (a Referer or Location header, a JSON string such
-as ``"next"``, an HTML ``href``): each parameter read as a field its name names, as the
-request's own query is (``?cpf=...&nome=Jo%C3%A3o+Pereira``).
+as ``"next"``, an HTML ``href``), and fragments written as one (``#nome=...&cpf=...``):
+each parameter read as a field its name names, as the request's own query is
+(``?cpf=...&nome=Jo%C3%A3o+Pereira``).
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.percent_layers import peeled_all, wrapped_again
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 from ext_proc_server.sanitize.secret_keys import API_KEY, PASSWORD
-from ext_proc_server.sanitize.url_names import may_join_words, reads_as_written_name
+from ext_proc_server.sanitize.url_names import (
+    may_join_words,
+    reads_as_written_name,
+    replace_written_name,
+)
 
 WRITTEN_NAME = Verdict("name")  # a value that reads as a person's name (url_names)
-# A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#").
-_QUERY = re.compile(r"\?([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
+# A query string: from "?" to the end of the URL (a space, a quote, "<", ">" or "#");
+# or a fragment of parameters, as OAuth's implicit flow and single-page apps write
+# them ("#access_token=…&state=…", "#nome=…").
+_QUERY = re.compile(r"[?#]([^\s\"'<>#?=&]+=[^\s\"'<>#]*)")
 _PARAMETER = re.compile(r"([^&;=]+)=([^&;]*)")
 
 
@@ -33,6 +40,28 @@ def _classes(rules: FieldRules, names: tuple[str, ...]) -> dict[str, str]:
     """A page's links repeat their parameters: each set is read once (the dict is
     shared: read it, never change it)."""
     return flat_classes(names, rules)
+
+
+# A URL's path, or a path alone: after the authority, or where a word can start.
+_PATH = re.compile(r"(?:https?://[^/\s\"'<>?#]+|(?<![^\s\"'(<=]))(/[^\s\"'<>?#]+)")
+
+
+def path_name_hits(run: Run, text: str) -> list[Hit]:
+    """Findings for the path segments of the URLs in ``text`` that are a person's name
+    (``Location: /clientes/maria-souza``, a ``Referer``, an access log's request line),
+    each replaced as the request's own path segment is (url_names)."""
+    if "/" not in text or not may_join_words(text):
+        return []
+    hits = []
+    for path in _PATH.finditer(text):
+        at = path.start(1)
+        for segment in path.group(1).split("/"):
+            if segment and may_join_words(segment):
+                fresh = replace_written_name(run, segment, plus=False)
+                if fresh is not None:
+                    hits.append(Hit(at, at + len(segment), "name", fresh))
+            at += len(segment) + 1
+    return hits
 
 
 def scrub_with_urls(run: Run, text: str) -> str:
@@ -54,7 +83,7 @@ def with_url_fields(hits: list[Hit], in_urls: list[Hit]) -> list[Hit]:
 def url_field_hits(run: Run, text: str) -> list[Hit]:
     """Findings for the parameters whose names make them personal, each replaced by
     its value's replacement encoded as the URL's other values are."""
-    if "?" not in text or "=" not in text:
+    if "=" not in text or ("?" not in text and "#" not in text):
         return []
     hits = []
     rules = run.scanner.field_rules

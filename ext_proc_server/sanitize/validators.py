@@ -108,6 +108,70 @@ def cnpj_valid(compact: str) -> bool:
     return bool(_stdnum_cnpj.is_valid(compact))
 
 
+def _plain_digits(digits: str, length: int) -> bool:
+    return len(digits) == length and digits.isascii() and digits.isdigit() and not _all_same(digits)
+
+
+_PIS_WEIGHTS = (3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def pis_valid(digits: str) -> bool:
+    """PIS/PASEP, NIS and NIT (one numbering, Caixa's): 11 digits, the last a check
+    digit of the ten before (weights 3, 2, 9…2, modulo 11)."""
+    if not _plain_digits(digits, 11):
+        return False
+    rest = 11 - sum(map(operator.mul, _PIS_WEIGHTS, map(int, digits))) % 11
+    return int(digits[10]) == (0 if rest >= 10 else rest)
+
+
+def cns_valid(digits: str) -> bool:
+    """The Cartão Nacional de Saúde (SUS): 15 digits opening with 1, 2, 7, 8 or 9, whose
+    sum weighted 15 down to 1 is a multiple of 11 (Ministério da Saúde's rule)."""
+    if not _plain_digits(digits, 15) or digits[0] not in "12789":
+        return False
+    return sum(map(operator.mul, range(15, 0, -1), map(int, digits))) % 11 == 0
+
+
+def cnh_valid(digits: str) -> bool:
+    """A driving licence's registration number (RENACH): 11 digits, two check digits
+    of the nine before, modulo 11; a first remainder of 10 is 0 and takes 2 off the
+    second. Published validators differ on a second digit that goes below 0 (0, or
+    that plus 11): both are read as valid."""
+    if not _plain_digits(digits, 11):
+        return False
+    body = list(map(int, digits[:9]))
+    first = sum(map(operator.mul, range(9, 0, -1), body)) % 11
+    carry = 0
+    if first >= 10:
+        first, carry = 0, 2
+    if int(digits[9]) != first:
+        return False
+    rest = sum(map(operator.mul, range(1, 10), body)) % 11
+    seconds = {0 if rest >= 10 else rest - carry, (rest - carry) % 11 % 10}
+    return int(digits[10]) in seconds
+
+
+def voter_id_valid(digits: str) -> bool:
+    """A título de eleitor: 12 digits, a sequence of 8, the state's code (01-28) and
+    two check digits modulo 11 (10 is 0). For São Paulo and Minas Gerais (01, 02) the
+    TSE writes a 0 as 1; validators that skip that rule are followed too."""
+    if not _plain_digits(digits, 12):
+        return False
+    state = int(digits[8:10])
+    if not 1 <= state <= 28:
+        return False
+    values = list(map(int, digits))
+    first = sum(map(operator.mul, range(2, 10), values[:8])) % 11 % 10
+    second = (values[8] * 7 + values[9] * 8 + first * 9) % 11 % 10
+    if values[10:] == [first, second]:
+        return True
+    if state > 2:
+        return False
+    first = first or 1
+    second = (values[8] * 7 + values[9] * 8 + first * 9) % 11 % 10
+    return values[10:] == [first, second or 1]
+
+
 def jwt_valid(token: str) -> bool:
     """A JWT's first part base64url-decodes to a JSON object naming an "alg"."""
     header = token.split(".", 1)[0]

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
+from tests.unit.sanitize.document_formats import MORE_BUILDERS
 from tests.unit.sanitize.people import Person, leaked, person, seeded_faker
 
 __all__ = [
@@ -587,4 +588,5 @@ BUILDERS: dict[str, Callable[[Person], tuple[str, str, list[str]]]] = {
     "pod_env": pod_env,
     "pod_env_yaml": pod_env_yaml,
     "base64_form_pairs": base64_form_pairs,
+    **MORE_BUILDERS,
 }

@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 import botocore
 import pytest
@@ -180,3 +180,41 @@ def test_a_name_in_the_query_of_a_url_inside_text_is_replaced() -> None:
         '<a href="/produtos?cat=red-shoes&ordem=grace-period">y</a>'
     )
     assert json.loads(out.response.body) == {"next": "/api/busca?nome_busca=SANITIZED_NAME&page=3"}
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en_US"])
+def test_long_names_are_names(locale: str) -> None:
+    """Names of six to ten words (two given names, particles, three surnames: as
+    Brazilian registries write them) went out whole: only five words were read."""
+    fake = Faker(locale)
+    fake.seed_instance(23)
+    surnames = [w for w in (fake.last_name() for _ in range(400)) if " " not in w]
+    missed = []
+    for i in range(200):
+        given = [fake.first_name().split()[0], fake.first_name().split()[0]]
+        family = surnames[i % 97 : i % 97 + 3 + i % 3]  # three to five surnames
+        full = " ".join([*given, family[0], "dos", *family[1:]])  # six to eight words
+        for writing in (_slug(full), full.replace(" ", "+"), full):
+            encoded = quote(writing, safe="+")
+            request = _request(f"/pessoas/{encoded}", (("q", encoded),))
+            if request.path != "/pessoas/SANITIZED_NAME" or request.query[0][1] != "SANITIZED_NAME":
+                missed.append(writing)
+    assert missed == []
+
+
+def test_pseudonyms_in_a_query_are_encoded_as_the_value_was() -> None:
+    """A named query value replaced by a pseudonym went out decoded: a space, a comma or
+    a "ç" raw in the URL (``?nome=Lorenzo Pastor``), which no client sends and WireMock's
+    URL matchers never see."""
+    query = (("nome", "Jo%C3%A3o%20Concei%C3%A7%C3%A3o"), ("endereco", "Rua+das+Flores%2C+123"),
+             ("nascimento", "14/03/1985"), ("q", "Maria%20Aparecida%20Souza"), ("page", "2"))  # fmt: skip
+    request = HttpRequest(method="GET", path="/clientes", query=query)
+    out = PSEUDONYMS.sanitize(Exchange(id="t", request=request)).request.query
+    for (name, raw), (_, fresh) in zip(query[:4], out[:4], strict=True):
+        assert fresh != raw
+        assert re.fullmatch(r"[A-Za-z0-9_.~%+/-]+", fresh), (name, fresh)
+        assert "%20" in fresh if "%20" in raw else " " not in unquote_plus(fresh) or "+" in fresh
+        decoded = unquote_plus(fresh)
+        assert decoded == decoded.strip() and "Maria" not in decoded and "Jo" not in decoded[:2]
+    assert out[2][1].count("/") == 2  # a date keeps its unescaped slashes
+    assert out[4] == ("page", "2")

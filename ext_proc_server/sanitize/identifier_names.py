@@ -1,0 +1,82 @@
+"""What a field's name says of an identifier that points at a person without naming
+one: a client's IP address, a vehicle's plate, a bank account's number (its own field,
+or the ``number`` of an account's object), and whether a value has that identifier's
+shape. Read by fields.field_class and fields.value_fits."""
+
+from __future__ import annotations
+
+import re
+
+from ext_proc_server.sanitize import ip_addresses, plates, validators
+
+IP = ip_addresses.CLASS
+PLATE = plates.CLASS
+BANK_ACCOUNT = "bank_account"
+# An identity number only when its check digit says so (PIS/PASEP: document_names).
+CHECKED_DOCUMENT = "rg?"
+
+_IP_WORDS = frozenset({"ip", "ipv"})  # ipv4, ipv6: "ipv" then digits
+_IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
+_PLATE_COMPACT = frozenset(
+    {"placa", "plate", "licenseplate", "placaveiculo", "placadoveiculo", "vehicleplate",
+     "numberplate", "platenumber", "numeroplaca"}
+)  # fmt: skip
+_ACCOUNT_FIELDS = frozenset(
+    {"conta", "numeroconta", "numerodaconta", "contacorrente", "contapoupanca",
+     "contabancaria", "accountnumber", "bankaccountnumber", "contadeposito", "nconta"}
+)  # fmt: skip
+_ACCOUNT_OBJECTS = frozenset({"contabancaria", "bankaccount", "dadosbancarios", "contacorrente"})
+# Not "branch": a CI build's {"branch": "main", "number": 1234}.
+_BRANCH_MARKS = frozenset({"branchcode", "agencia", "codigoagencia", "numeroagencia"})
+# Digits (at most one group of thousands: "12.345-6"), a check digit after "-" or not;
+# a chart of accounts' "1.1.01.001" is no account number.
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{1,15}(?:\.[0-9]{3})?(?:-?[0-9Xx])?")
+_MIN_ACCOUNT_DIGITS = 4
+
+# Words of the names above, for the body probe.
+PROBE_WORDS = frozenset(
+    {"placa", "plate", "conta", "accountnumber", "account_number", "bank_account"}
+    | _ACCOUNT_OBJECTS
+    | _BRANCH_MARKS
+)
+
+
+def identifier_class(owned: set[str], compact: str) -> str | None:
+    """IP, PLATE or BANK_ACCOUNT for a field's words (and their compact form)."""
+    if owned & _IP_WORDS or compact in _IP_COMPACT:  # clientIp, ip_address, remote_addr
+        return IP
+    if compact in _PLATE_COMPACT:
+        return PLATE
+    if compact in _ACCOUNT_FIELDS:  # a bank account's number, a person's or a company's
+        return BANK_ACCOUNT
+    return None
+
+
+def account_object(compact: str, member_marks: set[str], number_words: frozenset[str]) -> bool:
+    """Whether an object (held by ``compact``, with members of those compact names)
+    is a bank account's, so its ``number`` is the account's."""
+    if compact in _ACCOUNT_OBJECTS:
+        return True
+    return bool(member_marks & _BRANCH_MARKS and member_marks & number_words)
+
+
+def announces_account(compact: str) -> bool:
+    """Whether a key makes a sibling ``number`` an account's (a reason to read the body)."""
+    return compact in _BRANCH_MARKS or compact in _ACCOUNT_OBJECTS
+
+
+def identifier_fits(cls: str, value: str) -> bool | None:
+    """Whether ``value`` has the shape of the identifier ``cls``; None for other classes."""
+    if cls == CHECKED_DOCUMENT:
+        return validators.pis_valid(validators.only_digits(value))
+    if cls == BANK_ACCOUNT:
+        plain = value.strip()
+        return (
+            _ACCOUNT_NUMBER.fullmatch(plain) is not None
+            and sum(map(str.isdigit, plain)) >= _MIN_ACCOUNT_DIGITS
+        )
+    if cls == PLATE:
+        return plates.is_plate(value)
+    if cls == IP:
+        return ip_addresses.coarsened(value) is not None
+    return None

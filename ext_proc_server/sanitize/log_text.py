@@ -1,0 +1,86 @@
+"""A log as text (``text/plain``): ``key=value`` pairs (logfmt, as Go's slog, logrus
+and Heroku write them: ``nome=Maria Souza cpf=…``, ``user="Maria Souza"``), JSON
+objects, one a line, and access log lines (``"GET /clientes/maria-souza HTTP/1.1"``:
+a name in a URL's path, read as the request's own), between plain lines. No cue comes
+before such a name, so the detectors alone let it through; each pair's value is read
+here as the field its key names (a dotted key by its last part: ``user.name``), and
+each JSON line by its keys.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.formats import sanitize_xml
+from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.json_body import sanitize_json
+from ext_proc_server.sanitize.run import Run, is_token
+from ext_proc_server.sanitize.urls import path_name_hits, url_field_hits, with_url_fields
+
+_KEY = r"[A-Za-z_][\w.-]{0,40}"
+# A value quoted, or bare up to the next pair or the end of the line; never a query
+# string's ("?nome=…&…": the URL readers').
+_PAIR = re.compile(
+    rf"(?<![\w.&?;/%-])(?P<key>{_KEY})="
+    r"(?:\"(?P<quoted>(?:[^\"\\\r\n]|\\.){1,200})\""
+    rf"|(?P<bare>[^\s\"=&][^\r\n=&\"]{{0,200}}?))(?=[ \t]+{_KEY}=|[ \t]*(?:\r?\n|$))",
+    re.MULTILINE,
+)
+
+
+def sanitize_log_text(run: Run, text: str) -> str | None:
+    """``text`` with its pairs and JSON lines read by their keys; None when it holds
+    none naming anything (then it is read as any text is)."""
+    lines = text.splitlines(keepends=True)
+    read: dict[int, str] = {}
+    for i, line in enumerate(lines):
+        fresh = _json_line(run, line) if line.lstrip().startswith("{") else None
+        pairs = _pair_hits(run, line) if fresh is None and "=" in line else []
+        named = path_name_hits(run, line) if fresh is None else []  # GET /clientes/ana-lima
+        if pairs or named:
+            in_urls = resolve([*url_field_hits(run, line), *named])
+            hits = with_url_fields(run.scanner.find(line), in_urls)
+            fresh = run.scrub(line, with_url_fields(hits, pairs))
+        if fresh is not None:
+            read[i] = fresh
+    if not read:
+        return None
+    # The other lines are read as any text is.
+    return "".join(
+        read[i] if i in read else sanitize_xml(run, line) for i, line in enumerate(lines)
+    )
+
+
+def _json_line(run: Run, line: str) -> str | None:
+    body = line.rstrip("\r\n")
+    if not body.rstrip().endswith("}"):
+        return None
+    part = run.child()  # its JSON pointers are the line's: not kept
+    fresh = sanitize_json(part, body, "")
+    if fresh is None or fresh == body:
+        return None
+    run.add_counts(part.counts)
+    return fresh + line[len(body) :]
+
+
+def _pair_hits(run: Run, line: str) -> list[Hit]:
+    pairs = list(_PAIR.finditer(line))
+    if not pairs:
+        return []
+    keys = [m.group("key").rpartition(".")[2] for m in pairs]
+    place = fields.object_place(fields.ROOT, "", frozenset(keys))
+    rules = run.scanner.field_rules
+    hits = []
+    for m, key in zip(pairs, keys, strict=True):
+        parents = m.group("key").split(".")[:-1]
+        cls = fields.field_verdict(rules, place, key, parents)
+        group = "quoted" if m.group("quoted") is not None else "bare"
+        value = m.group(group).rstrip()
+        if cls is None or not value or "\\" in value or is_token(value):
+            continue
+        if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
+            continue
+        start = m.start(group)
+        hits.append(Hit(start, start + len(value), fields.resolved(cls)))
+    return hits

@@ -18,7 +18,6 @@ import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
 
 from ext_proc_server.capture import bodies
 from ext_proc_server.capture.answers import is_grpc, local_reply
@@ -55,7 +54,14 @@ from ext_proc_server.capture.protos import (
     header_pairs,
 )
 from ext_proc_server.core.config import KIB, CollectorConfig
-from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse, Pairs, varied_of
+from ext_proc_server.core.exchange import (
+    Exchange,
+    HttpRequest,
+    HttpResponse,
+    Pairs,
+    query_pairs,
+    varied_of,
+)
 from ext_proc_server.core.hosts import ClusterHosts, cluster_fqdn_of
 from ext_proc_server.core.names import (
     ATTR_CLUSTER_NAME,
@@ -125,19 +131,6 @@ def stream_meta(
     return StreamMeta(
         namespace=namespace, workload=workload, body_limit_bytes=limit, body_limits=rules
     )
-
-
-def query_pairs(query_string: str) -> Pairs:
-    """A query string's (name, value) pairs, as ``parse_qsl(keep_blank_values=True)``
-    gives them; one without percent-escapes or ``+`` (most) needs only a split."""
-    if "%" in query_string or "+" in query_string:
-        return tuple(parse_qsl(query_string, keep_blank_values=True))
-    pairs = []
-    for part in query_string.split("&"):
-        if part:
-            name, _, value = part.partition("=")
-            pairs.append((name, value))
-    return tuple(pairs)
 
 
 class StreamAssembler:
@@ -409,7 +402,6 @@ class StreamAssembler:
         # The response ended before the request did: the request body is partial.
         req_truncated = req_body.truncated or not self._req_done
         resp_body = self._body(self._resp_fields, self._resp_body)
-        query = query_pairs(self.query_string) if self.query_string else ()
         repeats = self._repeats
         key = None
         if repeats is not None:
@@ -420,7 +412,8 @@ class StreamAssembler:
                 method=self.method,
                 host=repeats.destination(self.authority, namespace=self.namespace),
                 path=self.path,
-                query=query,
+                # As sent: a repeat's query is not split (the head is kept by it).
+                query=self.query_string,
                 body=req_body.body,
                 # What became of the request body, as RepeatIndex.key_of counts it.
                 body_state="dropped" if req_body.dropped else "truncated" if req_truncated else "",
@@ -433,6 +426,7 @@ class StreamAssembler:
             )
             if repeats.recorded(key) is not None:
                 return REPEAT
+        query = query_pairs(self.query_string) if self.query_string else ()
         exchange = self._exchange(req_body, req_truncated, resp_body, query)
         return Finished(exchange=exchange, repeat_key=key)
 

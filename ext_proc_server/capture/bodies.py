@@ -45,12 +45,13 @@ _TEXT_TYPE_MARKERS = (
 class BodyBuffer:
     """Collects the chunks of one body, keeping at most ``limit_bytes``."""
 
-    __slots__ = ("_chunks", "_size", "limit_bytes", "seen_bytes", "truncated")
+    __slots__ = ("_chunks", "limit_bytes", "seen_bytes", "size", "truncated")
 
     def __init__(self, *, limit_bytes: int) -> None:
         self.limit_bytes = limit_bytes
         self._chunks: list[bytes] = []
-        self._size = 0
+        # Bytes kept (an attribute, not a property: read per body of every stream).
+        self.size = 0
         # Every byte that arrived, kept or not (compared with Content-Length).
         self.seen_bytes = 0
         self.truncated = False
@@ -59,7 +60,7 @@ class BodyBuffer:
         if not chunk:
             return
         self.seen_bytes += len(chunk)
-        room = self.limit_bytes - self._size
+        room = self.limit_bytes - self.size
         if room <= 0:
             self.truncated = True
             return
@@ -67,11 +68,7 @@ class BodyBuffer:
             chunk = chunk[:room]
             self.truncated = True
         self._chunks.append(chunk)
-        self._size += len(chunk)
-
-    @property
-    def size(self) -> int:
-        return self._size
+        self.size += len(chunk)
 
     def value(self) -> bytes:
         if len(self._chunks) == 1:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Self, TypeVar
+from urllib.parse import parse_qsl
 
 from ext_proc_server.core.errors import CaptureError
 
@@ -53,6 +54,19 @@ def pairs_from_mapping(values: Mapping[str, Iterable[str] | str]) -> Pairs:
         else:
             out.extend((str(name), str(v)) for v in vals)
     return tuple(out)
+
+
+def query_pairs(query_string: str) -> Pairs:
+    """A query string's (name, value) pairs, as ``parse_qsl(keep_blank_values=True)``
+    gives them; one without percent-escapes or ``+`` (most) needs only a split."""
+    if "%" in query_string or "+" in query_string:
+        return tuple(parse_qsl(query_string, keep_blank_values=True))
+    pairs = []
+    for part in query_string.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((name, value))
+    return tuple(pairs)
 
 
 def pairs_to_mapping(pairs: Pairs) -> dict[str, list[str]]:
@@ -129,6 +143,8 @@ CREDENTIAL_HEADERS = {
     401: frozenset({"authorization", "cookie"}),
     407: frozenset({"proxy-authorization"}),
 }
+# The statuses chosen by request headers whatever the answer's Vary says.
+_CHOSEN_BY_STATUSES = frozenset(_CHOSEN_BY) | frozenset(CREDENTIAL_HEADERS)
 # The CORS answer header whose value tells a CORS answer (varied_request), and the
 # preflight's request headers.
 ALLOW_ORIGIN_HEADER = "access-control-allow-origin"
@@ -177,6 +193,12 @@ def varied_of(
 ) -> Varied:
     """:func:`varied_request` of a response known by the first value of each header it
     reads (lower-cased names): the capture's repeat path, which decodes no other one."""
+    if (
+        "vary" not in response_fields
+        and ALLOW_ORIGIN_HEADER not in response_fields
+        and status not in _CHOSEN_BY_STATUSES
+    ):
+        return ()  # most answers: no name to look for (varied_request's first test)
     return varied_request(
         response_fields.get("vary"),
         request_headers,

@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts, dedup_key
-from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs, Varied
+from ext_proc_server.core.exchange import Exchange, HttpResponse, Pairs, Varied, query_pairs
 from ext_proc_server.core.hosts import matched_port, told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER, listed_type
@@ -69,7 +69,7 @@ _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 # The shape of a body that is not JSON.
 NOT_JSON_SHAPE = b"\x00not-json"
 # What a request's head is computed from (RepeatIndex.key).
-_HeadParts = tuple[str, str, str, str, Pairs, Varied, bool, str | None, str, str, str]
+_HeadParts = tuple[str, str, str, str, Pairs | str, Varied, bool, str | None, str, str, str]
 
 
 class RepeatKey:
@@ -255,7 +255,7 @@ class RepeatIndex:
         method: str,
         host: str,
         path: str,
-        query: Pairs,
+        query: Pairs | str,
         body: bytes,
         body_state: str,
         response: ResponseFacts | None,
@@ -266,6 +266,8 @@ class RepeatIndex:
         accept: str = "",
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: :meth:`destination`;
+        ``query``: its pairs, or the query string as sent (split only when its head is
+        not kept: a repeat's query is not split);
         ``body_state``: "", "truncated" or "dropped" (what became of the request body);
         ``varied``: the request headers the response varies on (``Exchange.varied``);
         ``credentials``: the request carried ``Authorization``; ``prefer``: its ``Prefer``
@@ -293,6 +295,8 @@ class RepeatIndex:
         # so kept without the lock: a race recomputes or drops an entry, never changes one.
         (method, host, path, body_state, query, varied, credentials, prefer, content_type,
          accept, answered) = parts  # fmt: skip
+        if isinstance(query, str):
+            query = query_pairs(query)
         if query:
             noise = self._normalizer.noise_fields(path)
             head = "\x00".join((method, host, path, body_state, query_text(query, noise)))

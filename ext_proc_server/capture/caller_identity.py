@@ -1,0 +1,139 @@
+"""Which namespace a capture stream's caller may capture for: its mesh identity's.
+
+A stream names its namespace itself (``x-mockado-namespace``, or Envoy's node metadata),
+so any workload that reaches the gRPC port could record stubs in another namespace's name.
+The caller's identity does not come from the caller: it is the SPIFFE ID
+(``spiffe://<trust domain>/ns/<namespace>/sa/<account>``) of the certificate it presented,
+seen either by the collector's own TLS (``collector.tls.client_ca_file``) or by the
+collector's sidecar, which passes it on in ``x-forwarded-client-cert``
+(``collector.caller_identity.forwarded_by_sidecar``). A workload shares its network with
+its own sidecar, so it can always capture for its own namespace; it cannot claim another.
+
+A refused stream is answered as any other (capture fails open) and counted:
+``caller_namespace`` (it claimed another namespace) or ``caller_unidentified``
+(``collector.caller_identity.required`` and no identity came with it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ext_proc_server.capture.phases import Finished
+from ext_proc_server.core.config import CollectorConfig
+
+XFCC_HEADER = "x-forwarded-client-cert"
+# gRPC's auth context: the peer certificate's SPIFFE ID (when it has one spiffe:// URI SAN),
+# and its URI SANs.
+_PEER_SPIFFE_ID = "peer_spiffe_id"
+_PEER_URIS = "peer_uri"
+CALLER_NAMESPACE = Finished(drop_reason="caller_namespace")
+CALLER_UNIDENTIFIED = Finished(drop_reason="caller_unidentified")
+# Distinct header values remembered (a sidecar sends the same one on every stream).
+_CACHE_SIZE = 1024
+
+
+def spiffe_namespace(uri: str) -> str | None:
+    """The namespace of ``spiffe://<td>/ns/<namespace>/sa/<account>``, else None."""
+    if not uri.startswith("spiffe://"):
+        return None
+    parts = uri[len("spiffe://") :].split("/")
+    if len(parts) != 5 or parts[1] != "ns" or parts[3] != "sa" or not all(parts):
+        return None
+    return parts[2]
+
+
+def _split_unquoted(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` outside double quotes (XFCC quotes values that
+    hold ``,``, ``;`` or ``=``; ``\\"`` escapes a quote)."""
+    parts, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def xfcc_namespace(header: str) -> str | None:
+    """The namespace of the client certificate in the LAST element of an
+    ``x-forwarded-client-cert`` value: the one the nearest proxy (the collector's own
+    sidecar) appended; earlier ones came with the request. None when that element has
+    no SPIFFE URI, or more than one namespace."""
+    last = _split_unquoted(header, ",")[-1]
+    found: set[str] = set()
+    for pair in _split_unquoted(last, ";"):
+        key, _, value = pair.strip().partition("=")
+        if key.lower() != "uri":
+            continue
+        namespace = spiffe_namespace(value.strip().strip('"'))
+        if namespace is not None:
+            found.add(namespace)
+    return found.pop() if len(found) == 1 else None
+
+
+def peer_namespace(auth_context: dict[str, list[bytes]]) -> str | None:
+    """The namespace of the TLS peer certificate's SPIFFE ID, else None."""
+    uris = auth_context.get(_PEER_SPIFFE_ID) or auth_context.get(_PEER_URIS) or ()
+    found = {ns for uri in uris if (ns := spiffe_namespace(uri.decode(errors="replace")))}
+    return found.pop() if len(found) == 1 else None
+
+
+class CallerCheck:
+    """Decides, at a stream's request headers, whether its claimed namespace is its
+    caller's. Built from ``collector.caller_identity`` and ``collector.tls``; see
+    :func:`caller_check` (None when nothing is checked)."""
+
+    def __init__(self, *, from_header: bool, from_peer: bool, required: bool) -> None:
+        self._from_header = from_header
+        self._from_peer = from_peer
+        self._required = required
+        self._namespaces: dict[str, str | None] = {}
+
+    def refusal(
+        self, metadata: tuple[Any, ...], context: Any, claimed: str
+    ) -> tuple[Finished | None, str]:
+        """(None, the stream's namespace) when it may be captured, else (the refusal,
+        ``claimed``). A stream that names no namespace takes its caller's."""
+        caller = self.caller_namespace(metadata, context)
+        if caller is None:
+            return (CALLER_UNIDENTIFIED if self._required else None), claimed
+        if claimed and claimed != caller:
+            return CALLER_NAMESPACE, claimed
+        return None, caller
+
+    def caller_namespace(self, metadata: tuple[Any, ...], context: Any) -> str | None:
+        """The caller's namespace from its identity, or None when none came with it."""
+        if self._from_peer:
+            namespace = peer_namespace(context.auth_context() or {})
+            if namespace is not None:
+                return namespace
+        if not self._from_header:
+            return None
+        header = next((v for k, v in metadata if k == XFCC_HEADER and isinstance(v, str)), None)
+        if header is None:
+            return None
+        if header not in self._namespaces:
+            if len(self._namespaces) >= _CACHE_SIZE:
+                self._namespaces.clear()
+            self._namespaces[header] = xfcc_namespace(header)
+        return self._namespaces[header]
+
+
+def caller_check(config: CollectorConfig) -> CallerCheck | None:
+    """The check ``config`` asks for, or None when no identity can be known and none is
+    required (a collector without mutual TLS or a sidecar in front)."""
+    identity = config.caller_identity
+    from_peer = config.tls.enabled and bool(config.tls.client_ca_file)
+    if not (identity.forwarded_by_sidecar or from_peer or identity.required):
+        return None
+    return CallerCheck(
+        from_header=identity.forwarded_by_sidecar, from_peer=from_peer, required=identity.required
+    )

@@ -16,6 +16,7 @@ A refused stream is answered as any other (capture fails open) and counted:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ext_proc_server.capture.phases import Finished
@@ -28,6 +29,11 @@ _PEER_SPIFFE_ID = "peer_spiffe_id"
 _PEER_URIS = "peer_uri"
 CALLER_NAMESPACE = Finished(drop_reason="caller_namespace")
 CALLER_UNIDENTIFIED = Finished(drop_reason="caller_unidentified")
+# An x-forwarded-client-cert element (elements are separated by ","), and its key=value
+# pairs (separated by ";"): Envoy quotes a value that holds one of ",;=" (\" escapes a quote).
+_QUOTED = r'"(?:\\.|[^"\\])*"'
+_XFCC_ELEMENT = re.compile(rf'(?:{_QUOTED}|[^,"])+')
+_XFCC_PAIR = re.compile(rf"([^;=\s]+)=({_QUOTED}|[^;]*)")
 # Distinct header values remembered (a sidecar sends the same one on every stream).
 _CACHE_SIZE = 1024
 
@@ -42,40 +48,19 @@ def spiffe_namespace(uri: str) -> str | None:
     return parts[2]
 
 
-def _split_unquoted(text: str, separator: str) -> list[str]:
-    """``text`` split at ``separator`` outside double quotes (XFCC quotes values that
-    hold ``,``, ``;`` or ``=``; ``\\"`` escapes a quote)."""
-    parts, current, quoted, escaped = [], [], False, False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == separator and not quoted:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
 def xfcc_namespace(header: str) -> str | None:
     """The namespace of the client certificate in the LAST element of an
     ``x-forwarded-client-cert`` value: the one the nearest proxy (the collector's own
     sidecar) appended; earlier ones came with the request. None when that element has
     no SPIFFE URI, or more than one namespace."""
-    last = _split_unquoted(header, ",")[-1]
-    found: set[str] = set()
-    for pair in _split_unquoted(last, ";"):
-        key, _, value = pair.strip().partition("=")
-        if key.lower() != "uri":
-            continue
-        namespace = spiffe_namespace(value.strip().strip('"'))
-        if namespace is not None:
-            found.add(namespace)
+    elements = _XFCC_ELEMENT.findall(header)
+    if not elements:
+        return None
+    found = {
+        namespace
+        for key, value in _XFCC_PAIR.findall(elements[-1])
+        if key.lower() == "uri" and (namespace := spiffe_namespace(value.strip('"')))
+    }
     return found.pop() if len(found) == 1 else None
 
 

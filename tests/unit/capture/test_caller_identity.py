@@ -50,6 +50,8 @@ def test_the_last_xfcc_element_is_the_callers_earlier_ones_came_with_the_request
     assert xfcc_namespace(sidecar_xfcc(BILLING)) == "billing"
     # A quoted value holding "," and ";" does not split the element.
     assert xfcc_namespace(f'{forged},Subject="CN=a,O=b;c";URI={SHOP}') == "shop"
+    # Nor does a quoted value that looks like a URI pair.
+    assert xfcc_namespace(f'Subject="CN=x;URI={BILLING}";URI={SHOP}') == "shop"
 
 
 def test_an_xfcc_element_without_one_namespace_names_none():

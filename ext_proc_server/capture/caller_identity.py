@@ -102,8 +102,9 @@ class CallerCheck:
                 return namespace
         if not self._from_header:
             return None
-        header = next((v for k, v in metadata if k == XFCC_HEADER and isinstance(v, str)), None)
-        if header is None:
+        headers = [v for k, v in metadata if k == XFCC_HEADER]
+        # One value, joined by the sidecar; more than one: which is the sidecar's is unknown.
+        if len(headers) != 1 or not isinstance(header := headers[0], str):
             return None
         if header not in self._namespaces:
             if len(self._namespaces) >= _CACHE_SIZE:

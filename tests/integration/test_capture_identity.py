@@ -24,7 +24,7 @@ from tests.support.ext_proc_rig import (
     make_config,
     wait_until,
 )
-from tests.support.ext_proc_streams import send_streams
+from tests.support.ext_proc_streams import send_blocking_stream
 from tests.support.tls_ca import ThrowawayCA, make_ca
 from tests.unit.capture.stream_helpers import req_headers, resp_body, resp_headers
 
@@ -45,11 +45,21 @@ def client_credentials(ca: ThrowawayCA) -> grpc.ChannelCredentials:
 
 
 def exchange(path: str) -> list:
-    return [
+    """One exchange as a sidecar in blocking mode sends it (each message answered)."""
+    messages = [
         req_headers(path=path, method="GET", eos=True, authority="payments.billing"),
         resp_headers(),
         resp_body(b'{"paid": true}', eos=True),
     ]
+    for message in messages:
+        message.observability_mode = False
+    return messages
+
+
+def send(port: int, path: str, metadata: list, credentials=None) -> None:
+    asyncio.run(
+        send_blocking_stream(port, exchange(path), credentials=credentials, metadata=metadata)
+    )
 
 
 def recorded(ext) -> dict[str, str]:
@@ -147,10 +157,8 @@ def forge_and_capture(ext, *, port: int, ca: ThrowawayCA, envoy, run: str) -> No
     forged = [("x-mockado-namespace", "billing"), ("x-forwarded-client-cert", FORGED_XFCC)]
     own = [("x-mockado-namespace", "local")]
     credentials = client_credentials(ca)
-    asyncio.run(send_streams(port, [exchange(f"/forged-{run}")], credentials=credentials,
-                             metadata=forged))  # fmt: skip
-    asyncio.run(send_streams(port, [exchange(f"/own-{run}")], credentials=credentials,
-                             metadata=own))  # fmt: skip
+    send(port, f"/forged-{run}", forged, credentials)
+    send(port, f"/own-{run}", own, credentials)
     resp = httpx.post(f"{envoy.url}/echo/genuine-{run}", json={"n": 1}, timeout=10)
     assert resp.status_code == 200 and resp.json() == {"n": 1}
     wanted = {f"/own-{run}", f"/echo/genuine-{run}"}
@@ -186,15 +194,32 @@ def test_behind_a_sidecar_a_stream_claiming_another_namespace_is_refused(
     run = uuid.uuid4().hex[:8]
     forge_and_capture(ext, port=sidecar.port, ca=ca, envoy=envoy, run=run)
     assert_only_the_forgery_refused(ext, run)
-    # A stream that reaches the collector without the sidecar brings no identity.
-    asyncio.run(send_streams(ext.grpc_port, [exchange(f"/direct-{run}")],
-                             metadata=[("x-mockado-namespace", "local")]))  # fmt: skip
+    # Two forged headers: whatever the sidecar makes of them, the stream is not recorded.
+    two = [("x-mockado-namespace", "billing"), ("x-forwarded-client-cert", FORGED_XFCC),
+           ("x-forwarded-client-cert", FORGED_XFCC)]  # fmt: skip
+    send(sidecar.port, f"/two-{run}", two, client_credentials(ca))
     wait_until(
-        lambda: ext.metric("collector_dropped_total", reason="caller_unidentified") == 1,
+        lambda: (
+            ext.metric("collector_dropped_total", reason="caller_namespace")
+            + ext.metric("collector_dropped_total", reason="caller_unidentified")
+            == 2
+        ),
+        what="the stream with two forged headers refused",
+        explain=lambda: counters(ext),
+    )
+    # A stream that reaches the collector without the sidecar brings no identity.
+    send(ext.grpc_port, f"/direct-{run}", [("x-mockado-namespace", "local")])
+    wait_until(
+        lambda: (
+            ext.metric("collector_dropped_total", reason="caller_namespace")
+            + ext.metric("collector_dropped_total", reason="caller_unidentified")
+            == 3
+        ),
         what="the stream without an identity refused",
         explain=lambda: counters(ext),
     )
-    assert f"/direct-{run}" not in recorded(ext)
+    assert ext.metric("collector_dropped_total", reason="caller_unidentified") >= 1
+    assert not {f"/direct-{run}", f"/two-{run}"} & recorded(ext).keys()
     for process in (envoy.process, sidecar.process, ext.process):
         process.stop()
 

@@ -114,6 +114,19 @@ def test_a_stream_without_an_identity_is_refused_when_one_is_required():
     assert dropped("caller_unidentified") == before + 1
 
 
+def test_two_xfcc_headers_name_no_identity():
+    # Which one the sidecar wrote is unknown: neither is believed.
+    config = identity_config(**BEHIND_SIDECAR)
+    before = dropped("caller_unidentified")
+    two = (
+        ("x-mockado-namespace", "billing"),
+        ("x-forwarded-client-cert", sidecar_xfcc(SHOP)),
+        ("x-forwarded-client-cert", sidecar_xfcc(BILLING)),
+    )
+    assert stream(config, two) == []
+    assert dropped("caller_unidentified") == before + 1
+
+
 def test_without_a_sidecar_in_front_the_header_is_not_believed():
     # A collector reached directly: whoever connects writes the header.
     assert caller_check(CollectorConfig()) is None

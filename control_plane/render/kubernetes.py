@@ -179,6 +179,14 @@ def pod_config(config: MockadoConfig) -> tuple[dict[str, Any], list[str]]:
     # "api.payments" is a Service when payments is known: the pods learn every namespace
     # this config names, so capture, the loader and the canaries agree on one host.
     data["collector"]["cluster_namespaces"] = known_namespaces(config)
+    # The collector's sidecar appends each caller's mesh identity to x-forwarded-client-cert
+    # (mTLS STRICT on the gRPC port); not when the sidecars' own TLS passes it through.
+    if "caller_identity" not in data["collector"]:
+        mesh_identity = not config.control_plane.collector.tls.enabled
+        data["collector"]["caller_identity"] = {
+            "forwarded_by_sidecar": mesh_identity,
+            "required": mesh_identity,
+        }
     return data, notes
 
 

@@ -27,6 +27,7 @@ import grpc
 
 from ext_proc_server.capture import protos
 from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta, stream_meta
+from ext_proc_server.capture.caller_identity import caller_check
 from ext_proc_server.capture.filters import CaptureFilter
 from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, hooks_of
 from ext_proc_server.capture.stream_metrics import StreamTally
@@ -121,6 +122,8 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._load = load or StreamLoad(busy_above=config.pipeline_pause_streams)
         self._max_streams = config.max_concurrent_streams
         self._grpc_answer_wait_s = config.grpc_answer_wait_s
+        # Whose namespace a stream may capture for (None: no identity to check against).
+        self._callers = caller_check(config)
         # Per-stream metrics, folded into Prometheus by flush_metrics.
         self._tally = StreamTally()
 
@@ -133,10 +136,11 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
             # a done-callback to every RPC (about 11k instructions per stream).
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "collector busy")
         started = time.perf_counter()
+        metadata = context.invocation_metadata() or ()
         assembler = StreamAssembler(
             config=self._config,
             capture_filter=self._filter,
-            meta=self._meta(context.invocation_metadata() or ()),
+            meta=self._meta(metadata),
             hosts=self._hosts,
             repeats=self._repeats,
         )
@@ -166,8 +170,14 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                     if answer_by is not None:
                         if assembler.status is not None:
                             answer_by = None
-                    elif hook is _ON_REQUEST_HEADERS and result is None and assembler.grpc_call():
-                        answer_by = asyncio.get_running_loop().time() + self._grpc_answer_wait_s
+                    elif hook is _ON_REQUEST_HEADERS and result is None:
+                        # The stream's namespace is known from here on: is it its caller's?
+                        if self._callers is not None:
+                            result, assembler.namespace = self._callers.refusal(
+                                metadata, context, assembler.namespace
+                            )
+                        if result is None and assembler.grpc_call():
+                            answer_by = asyncio.get_running_loop().time() + self._grpc_answer_wait_s
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")
                     result = Finished(drop_reason="internal_error")

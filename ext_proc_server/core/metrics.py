@@ -33,6 +33,8 @@ DROP_REASONS = (
     "grpc_body",  # a gRPC answer with messages: it ends in trailers, which no stub can send
     "grpc_answer_late",  # a gRPC call unanswered after collector.grpc_answer_wait_s
     "envoy_local_reply",  # a 4xx Envoy answered itself (its codec refused the request, no route)
+    "caller_namespace",  # the stream claimed a namespace other than its caller's mesh identity's
+    "caller_unidentified",  # caller_identity.required, and the stream came with no identity
     "internal_error",  # a bug: counted, never crashes the stream
 )
 

@@ -59,6 +59,7 @@ def _issue(
     issuer_key: ec.EllipticCurvePrivateKey,
     usage: x509.ObjectIdentifier | None,
     server: bool = False,
+    uri: str | None = None,
 ) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     builder = (
@@ -98,11 +99,18 @@ def _issue(
             ),
             critical=False,
         )
+    elif uri is not None:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri)]), critical=False
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def make_ca(directory: Path, *, name: str = "mockado test CA") -> ThrowawayCA:
-    """A fresh CA with a server and a client certificate, written under ``directory``."""
+def make_ca(
+    directory: Path, *, name: str = "mockado test CA", client_uri: str | None = None
+) -> ThrowawayCA:
+    """A fresh CA with a server and a client certificate, written under ``directory``.
+    ``client_uri``: a URI SAN of the client certificate (a mesh identity, SPIFFE ID)."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _issue(
@@ -124,6 +132,7 @@ def make_ca(directory: Path, *, name: str = "mockado test CA") -> ThrowawayCA:
         issuer=ca_cert,
         issuer_key=ca_key,
         usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+        uri=client_uri,
     )
     out = ThrowawayCA(
         ca_file=directory / "ca.pem",

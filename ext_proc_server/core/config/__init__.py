@@ -11,6 +11,7 @@ from ext_proc_server.core.config.body_limits import (
 )
 from ext_proc_server.core.config.collector import (
     COLLECTOR_STREAMS_PER_CONNECTION,
+    CallerIdentity,
     CollectorConfig,
     NoiseRule,
     SanitizePattern,
@@ -55,6 +56,7 @@ __all__ = [
     "REDACTED",
     "REDIS_DISK_FACTOR",
     "BodyLimit",
+    "CallerIdentity",
     "CanaryConfig",
     "CollectorConfig",
     "CollectorService",

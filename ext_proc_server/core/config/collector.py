@@ -93,6 +93,18 @@ class NoiseRule(ConfigSection):
     fields: list[str] = Field(default_factory=list)
 
 
+class CallerIdentity(ConfigSection):
+    """Whose captures a stream may carry: its caller's mesh identity names its namespace
+    (docs/security.md, "Captures in another namespace's name")."""
+
+    # The collector runs behind a sidecar that appends the caller's certificate to
+    # x-forwarded-client-cert (Istio's inbound default): its last element is trusted.
+    # Never set it without one: a caller could then write the header itself.
+    forwarded_by_sidecar: bool = False
+    # Refuse (counted, caller_unidentified) a stream that comes with no identity.
+    required: bool = False
+
+
 class CollectorConfig(ConfigSection):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     grpc_max_workers: int = Field(default=10, ge=1, le=1024)
@@ -163,6 +175,7 @@ class CollectorConfig(ConfigSection):
     sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     stateful_scenarios: bool = False
     tls: TLSServer = Field(default_factory=TLSServer)
+    caller_identity: CallerIdentity = Field(default_factory=CallerIdentity)
     redis_tls: TLSClient = Field(default_factory=TLSClient)
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
@@ -197,6 +210,18 @@ class CollectorConfig(ConfigSection):
     @model_validator(mode="after")
     def _tls_needs_tls_url(self) -> CollectorConfig:
         check_tls_scheme(self.redis_url, self.redis_tls, key="redis_tls", scheme="rediss")
+        return self
+
+    @model_validator(mode="after")
+    def _identity_has_a_source(self) -> CollectorConfig:
+        identity = self.caller_identity
+        mutual_tls = self.tls.enabled and bool(self.tls.client_ca_file)
+        if identity.required and not (identity.forwarded_by_sidecar or mutual_tls):
+            raise ValueError(
+                "caller_identity.required: no identity can come (set"
+                " caller_identity.forwarded_by_sidecar or tls.client_ca_file), every capture"
+                " would be refused"
+            )
         return self
 
     @field_validator("sanitize_fields")

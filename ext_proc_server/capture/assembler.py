@@ -75,6 +75,7 @@ from ext_proc_server.core.names import (
 )
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER
 from ext_proc_server.mapping.chosen_by import CREDENTIAL_HEADER, PREFER_HEADER
+from ext_proc_server.mapping.repeat_texts import CONTENT_LANGUAGE_HEADER, chosen_values
 from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
 # Headers describing the wire encoding; they no longer apply to a decoded body.
@@ -423,6 +424,7 @@ class StreamAssembler:
                 prefer=fields.get(PREFER_HEADER),
                 content_type=fields.get("content-type", ""),
                 accept=fields.get(ACCEPT_HEADER, ""),
+                chosen=chosen_values(fields, self._resp_fields.get(CONTENT_LANGUAGE_HEADER)),
             )
             if repeats.recorded(key) is not None:
                 return REPEAT

@@ -8,6 +8,12 @@ from ext_proc_server.core.exchange import Pairs
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER
 from ext_proc_server.mapping.chosen_by import CREDENTIAL_HEADER, PREFER_HEADER
 from ext_proc_server.mapping.faithful import UNDECODABLE_HEADER
+from ext_proc_server.mapping.repeat_texts import (
+    CHOSEN_HEADERS,
+    CHOSEN_JOINER,
+    CONTENT_LANGUAGE_HEADER,
+    CONTENT_LANGUAGE_JOINER,
+)
 
 # Header values the assembler reads itself (a repeat reads no other).
 REQUEST_FIELDS = frozenset(
@@ -26,15 +32,24 @@ REQUEST_FIELDS = frozenset(
         CREDENTIAL_HEADER,  # the repeat key's (mapping.chosen_by)
         PREFER_HEADER,
         ACCEPT_HEADER,  # the repeat key's (mapping.accepts)
+        *CHOSEN_HEADERS,  # the repeat key's (mapping.repeat_texts.chosen_values)
     }
 )
 RESPONSE_FIELDS = frozenset(
     {":status", "content-length", "transfer-encoding", "content-encoding", "content-type", "vary"}
-) | {"access-control-allow-origin"}  # a CORS answer's (varied_of)
+) | {
+    "access-control-allow-origin",  # a CORS answer's (varied_of)
+    CONTENT_LANGUAGE_HEADER,  # the repeat key's (mapping.repeat_texts.chosen_values)
+}
 # Of these, the ones read whole when sent more than once, and how their values are joined:
 # every Vary line (as Exchange.varied), every Prefer (the repeat key's NUL-joined values),
-# every Accept (each lists types: joined, one list).
-_JOINED = {"vary": ",", PREFER_HEADER: "\x00", ACCEPT_HEADER: ","}
+# every Accept (each lists types: joined, one list), every value of a header the repeat key
+# holds as sent and every Content-Language line (mapping.repeat_texts.chosen_values).
+_JOINED = (
+    {"vary": ",", PREFER_HEADER: "\x00", ACCEPT_HEADER: ","}
+    | {name: CHOSEN_JOINER for name in CHOSEN_HEADERS}
+    | {CONTENT_LANGUAGE_HEADER: CONTENT_LANGUAGE_JOINER}
+)
 
 
 def wanted_fields(header_map: HeaderMap, wanted: frozenset[str]) -> dict[str, str] | None:

@@ -7,8 +7,10 @@ the default), the path, the query (sorted, noise parameters left out), the reque
 (whole: the dedup key's ``dedup_body_limit`` counts bytes of the canonical body, which a
 raw byte past it may change), when the response has a ``Vary`` or is a CORS answer the
 request headers that chose it (``Exchange.varied``), and what else chooses a stub (each
-only when sent): ``Authorization``'s presence and ``Prefer`` as sent
-(:mod:`~ext_proc_server.mapping.chosen_by`), a body's ``Content-Type``. Whatever tells two
+only when sent): ``Authorization``'s presence, ``Prefer`` and the headers naming the
+operation, account or API version as sent (:mod:`~ext_proc_server.mapping.chosen_by`), a
+body's ``Content-Type``, ``Accept-Language`` to an answer stating its ``Content-Language``
+and ``Last-Event-ID`` (:mod:`~ext_proc_server.mapping.answer_choices`). Whatever tells two
 dedup keys apart tells their repeat keys apart; plus
 a *response fingerprint*: the status, content type and, for JSON, the body's shape (keys
 and value types, not values). A repeat key seen before with the same
@@ -54,7 +56,14 @@ from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPE
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER, listed_type
 from ext_proc_server.mapping.chosen_by import request_choices
 from ext_proc_server.mapping.noise import NoiseNormalizer
-from ext_proc_server.mapping.repeat_texts import order_text, query_text, varied_text
+from ext_proc_server.mapping.repeat_texts import (
+    Chosen,
+    chosen_of,
+    chosen_text,
+    order_text,
+    query_text,
+    varied_text,
+)
 from ext_proc_server.mapping.shapes import NOT_JSON, JsonBody, load_json
 
 KEY_BYTES = 16
@@ -69,7 +78,7 @@ _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 # The shape of a body that is not JSON.
 NOT_JSON_SHAPE = b"\x00not-json"
 # What a request's head is computed from (RepeatIndex.key).
-_HeadParts = tuple[str, str, str, str, Pairs | str, Varied, bool, str | None, str, str, str]
+_HeadParts = tuple[str, str, str, str, Pairs | str, Varied, bool, str | None, str, str, str, Chosen]
 
 
 class RepeatKey:
@@ -264,6 +273,7 @@ class RepeatIndex:
         prefer: str | None = None,
         content_type: str = "",
         accept: str = "",
+        chosen: Chosen = (),
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: :meth:`destination`;
         ``query``: its pairs, or the query string as sent (split only when its head is
@@ -273,15 +283,17 @@ class RepeatIndex:
         ``credentials``: the request carried ``Authorization``; ``prefer``: its ``Prefer``
         values joined by NUL (None: not sent); ``content_type``: its first
         ``Content-Type`` as sent (counted only with a body); ``accept``: its ``Accept``
-        values joined by "," ("": none). What chooses a stub beside the Vary'd headers
-        (mapping.chosen_by, the Content-Type matcher, mapping.accepts)."""
+        values joined by "," ("": none); ``chosen``: the headers that choose a stub as
+        sent (mapping.repeat_texts.chosen_values). What chooses a stub beside the Vary'd
+        headers (mapping.chosen_by, the Content-Type matcher, mapping.accepts,
+        mapping.answer_choices)."""
         if not body and not body_state:
             content_type = ""  # no body: its stub matches no Content-Type
         # The response's media type only with an Accept (mapping.accepts reads both).
         answered = response.content_type if accept and response is not None else ""
         parts = (
             method, host, path, body_state, query, varied, credentials, prefer, content_type,
-            accept, answered,
+            accept, answered, chosen,
         )  # fmt: skip
         head = self._heads.get(parts)
         if head is None:
@@ -294,7 +306,7 @@ class RepeatIndex:
         # A pure function of its parts (the normalizer holds no state past construction),
         # so kept without the lock: a race recomputes or drops an entry, never changes one.
         (method, host, path, body_state, query, varied, credentials, prefer, content_type,
-         accept, answered) = parts  # fmt: skip
+         accept, answered, chosen) = parts  # fmt: skip
         if isinstance(query, str):
             query = query_pairs(query)
         if query:
@@ -320,6 +332,8 @@ class RepeatIndex:
             accepted = listed_type(accept, answered)
             if accepted:  # Only when Accept listed the answer's type, as the dedup key.
                 head += f"\x00accept\x00{accepted!r}"
+        if chosen:
+            head += chosen_text(chosen)
         if len(self._heads) >= _HEAD_CACHE_SIZE or self._head_chars >= _HEAD_CACHE_CHARS:
             self._heads.clear()
             self._head_chars = 0
@@ -396,6 +410,7 @@ class RepeatIndex:
         request = exchange.request
         state = "dropped" if request.body_dropped else "truncated" if request.body_truncated else ""
         credentials, prefer = request_choices(request.headers)
+        response = exchange.response
         return self.key(
             method=request.method,
             host=self.destination(request.authority, namespace=exchange.namespace),
@@ -409,6 +424,7 @@ class RepeatIndex:
             prefer="\x00".join(prefer) if prefer else None,
             content_type=request.header("content-type") or "",
             accept=",".join(v for n, v in request.headers if n.lower() == ACCEPT_HEADER),
+            chosen=chosen_of(request.headers, response.headers if response is not None else ()),
         )
 
     def destination(self, authority: str, *, namespace: str) -> str:

@@ -5,7 +5,9 @@ the same dedup key after sanitizing.) Each pair of raw exchanges differs in a fe
 request's parts that choose a stub: Authorization, Prefer, Content-Type, the headers a
 Vary names (on one line or two), an ambiguous query, a query name's values in another
 order, an Accept that lists the answer's type or not (answers of several types), a body
-past the dedup limit."""
+past the dedup limit, the headers naming the operation, account or API version, an
+Accept-Language to an answer stating its Content-Language, a Last-Event-ID to an event
+stream."""
 
 from __future__ import annotations
 
@@ -62,7 +64,30 @@ _PARTS = {
         "text/html;q=0.9, Application/XML",
         ("application/json", "application/xml"),  # two lines
     ],
-    "answer_type": ["application/json", "application/xml", "Application/XML; charset=utf-8"],
+    "answer_type": [
+        "application/json",
+        "application/xml",
+        "Application/XML; charset=utf-8",
+        "text/event-stream",
+    ],
+    "content_language": [None, "en", "pt-BR", "", ("", "en")],
+    # Headers naming the operation, the account or the API version (mapping.chosen_by).
+    "named": [
+        (),
+        (("X-Amz-Target", "DynamoDB_20120810.DescribeTable"),),
+        (("x-amz-target", "DynamoDB_20120810.DeleteTable"),),
+        (("Stripe-Account", "acct_A"),),
+        (("stripe-account", "acct_B"),),
+        (("stripe-account", "acct_A"), ("Stripe-Version", "2024-06-20")),
+        (("SOAPAction", '"urn:GetOrder"'),),
+        (("X-HTTP-Method-Override", "DELETE"),),
+        (("x-http-method", "PATCH"), ("x-method-override", "PUT")),
+        (("X-GitHub-Api-Version", "2022-11-28"),),
+        (("x-ms-version", "2021-08-06"), ("Notion-Version", "2022-06-28")),
+        (("stripe-version", "a"), ("stripe-version", "b")),
+        (("stripe-version", "a, b"),),
+    ],
+    "last_event_id": [None, "41", "42", ""],
     "vary": [(), ("Accept-Language",), ("Accept", "Accept-Language"), ("Accept",)],
     "body": [
         b"",
@@ -92,8 +117,16 @@ def _messages(request: dict) -> list[ProcessingRequest]:
     ]
     if request["accept_language"] is not None:
         headers.append(("accept-language", request["accept_language"]))
+    headers += list(request["named"])
+    if request["last_event_id"] is not None:
+        headers.append(("last-event-id", request["last_event_id"]))
     body = request["body"]
     response = [("content-type", request["answer_type"]), *(("vary", v) for v in request["vary"])]
+    language = request["content_language"]
+    response += [
+        ("content-language", value)
+        for value in ((language,) if isinstance(language, str) else language or ())
+    ]
     head = ProcessingRequest(
         request_headers=HttpHeaders(headers=hmap(headers), end_of_stream=not body),
         observability_mode=True,
@@ -151,6 +184,19 @@ def _case(**changes) -> dict:
 @example(**_case(accept=None) | {"first": {**_BASE, "accept": "application/json"}})
 @example(**_case(accept="*/*") | {"first": {**_BASE, "accept": ("application/json", "text/xml")}})
 @example(**_case(query="s=b&s=a") | {"first": {**_BASE, "query": "s=a&s=b"}})
+@example(**_case(named=_PARTS["named"][2]) | {"first": {**_BASE, "named": _PARTS["named"][1]}})
+@example(**_case(named=_PARTS["named"][4]) | {"first": {**_BASE, "named": _PARTS["named"][3]}})
+@example(**_case(named=_PARTS["named"][1]))  # an operation named after a plain POST's
+@example(**_case(named=_PARTS["named"][12]) | {"first": {**_BASE, "named": _PARTS["named"][11]}})
+@example(**{**_case(), "first": {**_BASE, "content_language": "en", "accept_language": "en"},
+            "redrawn": {**_BASE, "content_language": "en", "accept_language": "pt-BR"},
+            "changed": {"accept_language"}})  # fmt: skip
+@example(**{**_case(), "first": {**_BASE, "content_language": ("", "en")},
+            "redrawn": {**_BASE, "content_language": ("", "en"), "accept_language": "en"},
+            "changed": {"accept_language"}})  # fmt: skip
+@example(**{**_case(), "first": {**_BASE, "answer_type": "text/event-stream"},
+            "redrawn": {**_BASE, "answer_type": "text/event-stream", "last_event_id": "41"},
+            "changed": {"last_event_id"}})  # fmt: skip
 @example(**_case(query="x=1&s=b&s=a") | {"first": {**_BASE, "query": "s=a&x=1&s=b"}})
 @given(
     first=_REQUESTS,

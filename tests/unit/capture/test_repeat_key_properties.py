@@ -57,6 +57,9 @@ _BODY = st.one_of(st.binary(max_size=3000), st.sampled_from([b'{"a":1}', b"[1,2]
                     "Access-Control-Request-Headers",
                     "Authorization",
                     "prefer",
+                    "X-Amz-Target",
+                    "stripe-account",
+                    "Last-Event-ID",
                 ]
             ),
             st.sampled_from(["application/json", "pt-BR", "", "a, b"]),
@@ -64,6 +67,8 @@ _BODY = st.one_of(st.binary(max_size=3000), st.sampled_from([b'{"a":1}', b"[1,2]
         max_size=3,
     ),
     status=st.sampled_from(["200", "304", "206", "412"]),
+    # Each a Content-Language line.
+    content_language=st.lists(st.sampled_from(["en", "", " ", "pt-BR, en"]), max_size=2),
 )
 def test_the_stream_key_is_the_key_of_its_exchange(
     query,
@@ -79,10 +84,12 @@ def test_the_stream_key_is_the_key_of_its_exchange(
     authority,
     request_headers,
     status,
+    content_language,
 ):
     path = "/v1/items" + ("?" + "&".join(f"{n}={v}" for n, v in query) if query else "")
     extra = [("content-type", content_type)] if content_type else []
     extra += [("vary", line) for line in vary]
+    extra += [("Content-Language", line) for line in content_language]
     if allow_origin:
         extra.append(("Access-Control-Allow-Origin", allow_origin))
     wire = gzip.compress(response) if gzipped else response

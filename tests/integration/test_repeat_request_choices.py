@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.ext_proc_rig import collector_settings, counters, wait_until
-from tests.support.raw_capture import RawReply, capture_behind_envoy, import_into, raw_request
-from tests.support.raw_upstream import RawAnswer, raw_upstream
+from tests.support.raw_capture import RawReply, import_into, raw_request
+from tests.support.raw_upstream import RawAnswer, record_in_turn
 
 pytestmark = pytest.mark.integration
 
@@ -37,23 +36,8 @@ CALLS = [
 
 @pytest.fixture(scope="module")
 def recorded(redis_server, envoy_factory, ext_proc_factory, wiremock) -> dict[str, float]:
-    answers: dict[str, RawAnswer] = {}
-    with raw_upstream(answers) as port:
-        collector = collector_settings(redis_server.url)
-        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
-        for at, (path, headers, answer) in enumerate(CALLS, start=1):
-            answers[path] = answer  # read by the upstream as each call comes
-            got = raw_request(envoy.port, "GET", path, headers=headers)
-            assert (got.status, got.body) == (answer.status, answer.body), path
-
-            def decided(count: int = at) -> bool:
-                repeats = ext.metric("collector_repeats_total", level="local")
-                return len(ext.captured()) + repeats == count
-
-            # Each call decided (written, or a repeat) before the next one.
-            wait_until(decided, what=f"call {at} decided", explain=lambda: counters(ext))
-        repeats = ext.metric("collector_repeats_total", level="local")
-        stubs = ext.captured()
+    calls = [("GET", path, headers, answer) for path, headers, answer in CALLS]
+    repeats, stubs = record_in_turn(envoy_factory, ext_proc_factory, redis_server.url, calls)
     import_into(wiremock, stubs)
     return {"repeats": repeats, "stubs": len(stubs)}
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
+from tests.support.ext_proc_rig import collector_settings, counters, wait_for_stubs, wait_until
 from tests.support.raw_capture import RawReply, capture_behind_envoy, raw_request
 from tests.support.serving import serving
 
@@ -77,6 +77,34 @@ def record_calls(
             recorded = answers[target.split("?", 1)[0]]
             assert (got.status, got.body) == (recorded.status, recorded.body), target
         return wait_for_stubs(ext, len(calls), skipped={}, what="a stub per call")
+
+
+# A call and what the upstream answers it: method, path, request headers, answer.
+AnsweredCall = tuple[str, str, tuple[tuple[str, str], ...], RawAnswer]
+
+
+def record_in_turn(
+    envoy_factory, ext_proc_factory, redis_url: str, calls: list[AnsweredCall]
+) -> tuple[float, list[dict]]:
+    """Each call sent through Envoy and one ``mockado ext-proc`` (to ``redis_url``), its
+    path answered as the call says, and decided (written, or a repeat) before the next one
+    -> (the collector's repeats, the stubs written). A POST sends an empty body."""
+    answers: dict[str, RawAnswer] = {}
+    with raw_upstream(answers) as port:
+        collector = collector_settings(redis_url)
+        ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
+        for at, (method, path, headers, answer) in enumerate(calls, start=1):
+            answers[path] = answer  # read by the upstream as each call comes
+            body = b"" if method == "POST" else None
+            got = raw_request(envoy.port, method, path, headers=headers, body=body)
+            assert (got.status, got.body) == (answer.status, answer.body), path
+
+            def decided(count: int = at) -> bool:
+                repeats = ext.metric("collector_repeats_total", level="local")
+                return len(ext.captured()) + repeats == count
+
+            wait_until(decided, what=f"call {at} decided", explain=lambda: counters(ext))
+        return ext.metric("collector_repeats_total", level="local"), ext.captured()
 
 
 def served_answer(reply: RawReply, recorded: Iterable[RawAnswer]) -> RawAnswer | None:

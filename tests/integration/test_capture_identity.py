@@ -170,6 +170,13 @@ def forge_and_capture(ext, *, port: int, ca: ThrowawayCA, envoy, run: str) -> No
     )
 
 
+def refused(ext) -> float:
+    """Streams the collector refused for their caller's identity."""
+    return ext.metric("collector_dropped_total", reason="caller_namespace") + ext.metric(
+        "collector_dropped_total", reason="caller_unidentified"
+    )
+
+
 def assert_only_the_forgery_refused(ext, run: str) -> None:
     paths = recorded(ext)
     assert f"/forged-{run}" not in paths
@@ -199,22 +206,14 @@ def test_behind_a_sidecar_a_stream_claiming_another_namespace_is_refused(
            ("x-forwarded-client-cert", FORGED_XFCC)]  # fmt: skip
     send(sidecar.port, f"/two-{run}", two, client_credentials(ca))
     wait_until(
-        lambda: (
-            ext.metric("collector_dropped_total", reason="caller_namespace")
-            + ext.metric("collector_dropped_total", reason="caller_unidentified")
-            == 2
-        ),
+        lambda: refused(ext) == 2,
         what="the stream with two forged headers refused",
         explain=lambda: counters(ext),
     )
     # A stream that reaches the collector without the sidecar brings no identity.
     send(ext.grpc_port, f"/direct-{run}", [("x-mockado-namespace", "local")])
     wait_until(
-        lambda: (
-            ext.metric("collector_dropped_total", reason="caller_namespace")
-            + ext.metric("collector_dropped_total", reason="caller_unidentified")
-            == 3
-        ),
+        lambda: refused(ext) == 3,
         what="the stream without an identity refused",
         explain=lambda: counters(ext),
     )

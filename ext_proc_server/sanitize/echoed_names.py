@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring_ascii
 
 from ext_proc_server.sanitize.run import Run
 
@@ -22,6 +23,8 @@ _MIN_CHARS = 6
 def replace_echoed(run: Run, text: str) -> str:
     """``text`` with each name of ``run.names_seen`` replaced where it stands as whole
     words (any casing), as the name itself was."""
+    if not run.names_seen:  # most exchanges: no name replaced
+        return text
     names = [
         name.strip()
         for name in run.names_seen
@@ -30,7 +33,7 @@ def replace_echoed(run: Run, text: str) -> str:
     if not names:
         return text
     if "\\u" in text:  # JSON written in ASCII: "Jo\u00e3o Silva"
-        names += [escaped for name in names if (escaped := _ascii_json(name)) != name]
+        names += [_ascii_json(name) for name in names if not name.isascii()]
     lowered = text.lower()
     present = [name for name in names if name.lower() in lowered]
     if not present:
@@ -44,7 +47,7 @@ def replace_echoed(run: Run, text: str) -> str:
 
 
 def _ascii_json(name: str) -> str:
-    return json.dumps(name)[1:-1]
+    return encode_basestring_ascii(name)[1:-1]
 
 
 def _replaced(run: Run, written: str) -> str:

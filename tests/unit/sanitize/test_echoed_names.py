@@ -52,7 +52,10 @@ def test_a_pseudonym_is_the_one_the_field_got_and_escapes_are_read() -> None:
         assert body == {"detail": f"Cadastro de {fake} recusado", "titular": "Joãozinho"}
 
 
-def test_a_word_of_the_name_alone_or_inside_another_word_stays() -> None:
+def test_only_the_whole_name_is_replaced() -> None:
     request = {"nome": "Ana Souza"}
-    response = {"msg": "Ana e Souza; Ana Souzana; SANTANA SOUZA", "cidade": "Souza"}
-    assert _exchange(request, response)[1] == response
+    response = {"msg": "Ana Souza: Ana e Souza; Ana Souzana; SANTANA SOUZA", "cidade": "Souza"}
+    assert _exchange(request, response)[1] == {
+        **response,
+        "msg": "SANITIZED_NAME: Ana e Souza; Ana Souzana; SANTANA SOUZA",
+    }

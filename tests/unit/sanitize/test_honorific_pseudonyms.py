@@ -22,8 +22,6 @@ def test_titles_are_kept_and_the_name_is_faked_as_without_them() -> None:
         fresh = _body({"nome": f"{title} João Silva"})["nome"]
         assert fresh == f"{title} {bare}", title
     assert _body({"cliente": {"nome": "SRA. MARIA SOUZA"}})["cliente"]["nome"].startswith("SRA. ")
-
-
-def test_a_title_word_after_the_first_name_is_a_name() -> None:
+    # Only before the name: after a first name, a title's word is a surname.
     fresh = _body({"nome": "Maria Dona"})["nome"]
     assert fresh.split()[1] != "Dona" and fresh.split()[0] != "Maria"

@@ -19,6 +19,12 @@ Pick = Callable[[str, str, int], int]
 
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
 _ORDINALS = frozenset({"ª", "º"})
+# A title before a name is no part of it: "Sr. João Silva" keeps its "Sr." (a fake
+# first name in its place left "Danilo. Rafael Novais").
+_HONORIFICS = frozenset(
+    {"sr", "sra", "srta", "dr", "dra", "prof", "profa", "senhor", "senhora", "dona", "mr",
+     "mrs", "ms", "miss"}
+)  # fmt: skip
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+|\s+|.", re.S)
 
 
@@ -58,7 +64,7 @@ def fake_name(pick: Pick, value: str) -> str:
             out.append(token)
             continue
         folded = fold(token)
-        if folded in _PARTICLES:
+        if folded in _PARTICLES or (not first_done and folded in _HONORIFICS):
             out.append(token)
             continue
         if len(token) == 1:  # an initial

@@ -46,12 +46,7 @@ from ext_proc_server.sanitize.run import (
 )
 from ext_proc_server.sanitize.secret_keys import header_class
 from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
-from ext_proc_server.sanitize.urls import (
-    path_name_hits,
-    scrub_with_urls,
-    url_field_hits,
-    with_url_fields,
-)
+from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
 from ext_proc_server.sanitize.user_headers import names_person
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
@@ -198,7 +193,7 @@ def _sanitize_markup(run: Run, text: str) -> str:
     hits, key_seen = run.scanner.find_with_keys(text)
     if "<" in text and (key_seen or _labelled(text)):
         hits = resolve([*hits, *find_xml_fields(text, run.scanner.field_rules)])
-    in_urls = url_field_hits(run, text)  # href="...?nome=..."
+    in_urls = url_hits(run, text)  # href="...?nome=...", href="/clientes/maria-souza"
     if in_urls:
         hits = with_url_fields(hits, in_urls)
     return run.scrub(text, hits)
@@ -416,12 +411,11 @@ def _header_value(run: Run, lower: str, value: str, where: str | None) -> str:
         return run.whole("name", value)
     if lower in ip_addresses.HEADERS:  # X-Forwarded-For: 189.45.12.200, 10.1.2.3
         return ip_addresses.ADDRESS_LIKE.sub(lambda m: _coarsened_address(run, m.group()), value)
-    if lower in _URL_HEADERS and (named := path_name_hits(run, value)):
-        value = run.scrub(value, named)  # Location: /clientes/maria-souza
     if lower == "content-disposition":  # attachment; filename="extrato-maria-souza.pdf"
         value = replace_file_names(run, value)
     # Referer, Location, Link: their URLs' queries; X-Apigateway-Api-Userinfo: eyJ...
-    fresh = base64_json.rewrap(run, scrub_with_urls(run, value))
+    # Location: /clientes/maria-souza (the paths of other headers' values are not read)
+    fresh = base64_json.rewrap(run, scrub_with_urls(run, value, paths=lower in _URL_HEADERS))
     if fresh is value:  # X-User: base64 of "name;cpf", of XML...
         return base64_text.rewrap_value(run, value)
     return fresh

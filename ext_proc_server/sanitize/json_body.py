@@ -18,7 +18,7 @@ from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 from ext_proc_server.sanitize.typed_entries import TYPED, with_typed
-from ext_proc_server.sanitize.urls import scrub_with_urls
+from ext_proc_server.sanitize.urls import path_name_hits, scrub_with_urls, with_url_fields
 
 _KEY = operator.itemgetter(0)
 _VALUE = operator.itemgetter(1)
@@ -64,6 +64,9 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
     # With a finding the document is parsed and every key read anyway: the probe for
     # personal keys would change nothing.
     hits, key_seen = run.scanner.find_with_keys(text, unless_found=True)
+    named = path_name_hits(run, text)  # "href": "https://…/clientes/maria-souza"
+    if named:
+        hits = with_url_fields(hits, named)
     # Three memchr scans: a regex character class over the whole text costs 100x more.
     encoded = "\\" in text or "%" in text or "&" in text
     if not hits and not key_seen and not encoded:

@@ -48,14 +48,29 @@ class Run:
     ``charset`` is the body's when it is not UTF-8: replacements are fitted to it.
     """
 
-    __slots__ = ("body_bytes", "charset", "counts", "locations", "replacer", "scanner")
+    __slots__ = (
+        "body_bytes",
+        "charset",
+        "counts",
+        "locations",
+        "names_seen",
+        "replacer",
+        "scanner",
+    )
 
     def __init__(
-        self, scanner: Scanner, replacer: Replacer, charset: Charset | None = None
+        self,
+        scanner: Scanner,
+        replacer: Replacer,
+        charset: Charset | None = None,
+        names_seen: set[str] | None = None,
     ) -> None:
         self.scanner = scanner
         self.replacer = replacer
         self.charset = charset
+        # The names replaced so far in this exchange (shared with its child runs): a
+        # body that repeats one in prose has it replaced too (echoed_names).
+        self.names_seen: set[str] = set() if names_seen is None else names_seen
         # A plain dict: Counter's Python-level __init__/update cost shows per request.
         self.counts: dict[str, int] = {}
         self.locations: set[str] = set()
@@ -63,7 +78,7 @@ class Run:
         self.body_bytes = 0
 
     def child(self, charset: Charset | None = None) -> Run:
-        return Run(self.scanner, self.replacer, charset)
+        return Run(self.scanner, self.replacer, charset, self.names_seen)
 
     def merge(self, other: Run) -> None:
         self.add_counts(other.counts)
@@ -77,6 +92,8 @@ class Run:
         if cls == brcode.CLASS:  # counted as the classes replaced inside it
             return brcode.rewrite(self, value)
         self.counts[cls] = self.counts.get(cls, 0) + 1
+        if cls == "name" and " " in value:
+            self.names_seen.add(value)
         fresh = self.replacer(cls, value, fixed)
         return fresh if self.charset is None else self.charset.fit(fresh)
 

@@ -39,6 +39,7 @@ from ext_proc_server.sanitize import (
 )
 from ext_proc_server.sanitize.changed_places import changed_places
 from ext_proc_server.sanitize.detectors import Scanner
+from ext_proc_server.sanitize.echoed_names import replace_echoed
 from ext_proc_server.sanitize.fields import FieldRules, compile_rule
 from ext_proc_server.sanitize.images import image_format
 from ext_proc_server.sanitize.pseudonym import Replacer
@@ -287,6 +288,12 @@ class Sanitizer:
             fresh = formats.sanitize_xml(run, text)
             if fresh != text:
                 run.locations.add(body_where)
+        echoed = replace_echoed(run, fresh)  # "… de Maria Souza não confere"
+        if echoed is not fresh:
+            run.locations.update(
+                changed_places(fresh, echoed, content_type=content_type, where=body_where)
+            )
+            fresh = echoed
         wrapped = base64_json.rewrap(run, fresh)  # {"data": "eyJjcGYiOi..."}
         wrapped = base64_text.rewrap(run, wrapped)  # a Secret's "cpf": "NTI5Ljk4..."
         if wrapped is not fresh:

@@ -64,12 +64,22 @@ def path_name_hits(run: Run, text: str) -> list[Hit]:
     return hits
 
 
-def scrub_with_urls(run: Run, text: str) -> str:
-    """``run.scrub``, and the personal parameters of the URLs in the text."""
-    found = url_field_hits(run, text)
+def scrub_with_urls(run: Run, text: str, *, paths: bool = True) -> str:
+    """``run.scrub``, and the personal parameters of the URLs in the text; with
+    ``paths``, their path segments that are a person's name too (a HAL link's
+    ``"href": "/clientes/maria-souza"``, a JSON string's URL)."""
+    found = url_hits(run, text) if paths else url_field_hits(run, text)
     if not found:
         return run.scrub(text)
     return run.scrub(text, with_url_fields(run.scanner.find(text), found))
+
+
+def url_hits(run: Run, text: str) -> list[Hit]:
+    """The URLs' personal parameters (url_field_hits) and the path segments that are a
+    person's name (path_name_hits)."""
+    named = path_name_hits(run, text)
+    in_query = url_field_hits(run, text)
+    return resolve([*in_query, *named]) if named and in_query else named or in_query
 
 
 def with_url_fields(hits: list[Hit], in_urls: list[Hit]) -> list[Hit]:

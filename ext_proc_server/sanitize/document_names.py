@@ -14,14 +14,15 @@ RG_META = frozenset(
      "dt", "emissao", "expedicao", "issuer", "issued", "digito"}
 )  # fmt: skip
 # Other identity documents, replaced as an RG is (SANITIZED_DOCUMENT): driving licence,
-# passport, NIS/NIT, CNS (the SUS card), work card, voter's card. Not "pis": NF-e's
-# <PIS>, <vPIS> and "valorPis" are a tax.
-_ID_WORDS = frozenset({"cnh", "passaporte", "passport", "nis", "nit", "cns", "ctps"})
+# passport, NIS/NIT, CNS (the SUS card), work card, voter's card; a foreign customer's
+# national number (a US SSN: Plaid's and Stripe's identity answers; a UK National
+# Insurance number). Not "pis": NF-e's <PIS>, <vPIS> and "valorPis" are a tax.
+_ID_WORDS = frozenset({"cnh", "passaporte", "passport", "nis", "nit", "cns", "ctps", "ssn"})
 _ID_COMPACT = frozenset(
     {"tituloeleitor", "titulodeeleitor", "tituloeleitoral", "habilitacao",
      "numerohabilitacao", "carteiradehabilitacao", "driverslicense", "driverlicense",
      "driverlicence", "driverslicence", "cartaosus", "numerocartaosus", "numerosus",
-     "carteirasus"}
+     "carteirasus", "socialsecuritynumber", "socialsecurityno", "nationalinsurancenumber"}
 )  # fmt: skip
 # PIS/PASEP, the same number as the NIS (checked: see CHECKED_DOCUMENT).
 _PIS_WORDS = frozenset({"pis", "pasep"})

@@ -122,3 +122,12 @@ def test_open_finance_personal_identification() -> None:
                                          "townName": "Marília", "postCode": "SANITIZED_CEP",
                                          "country": "Brasil"}  # fmt: skip
     assert _body({"pedido": {"number": "481516"}}) == {"pedido": {"number": "481516"}}
+
+
+def test_a_foreign_customers_national_number_is_replaced() -> None:
+    """Plaid's identity answer (``/credit/relay/get``) holds a US owner's SSN beside their
+    names; it went out."""
+    owner = {"ssn": "123-45-6789", "social_security_number": "078-05-1120",
+             "socialSecurityNumber": "219-09-9999", "nationalInsuranceNumber": "QQ123456C"}  # fmt: skip
+    out = _body({"owners": [owner]})["owners"][0]
+    assert out == dict.fromkeys(owner, "SANITIZED_DOCUMENT")

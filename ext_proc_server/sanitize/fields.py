@@ -89,7 +89,7 @@ _PERSON_BLOCK = frozenset(
      "viajante", "responsaveis", "pacientes", "alunos", "funcionarios", "colaboradores",
      "membros", "segurados", "compradores", "pagadores", "destinatarios", "passageiros",
      "motoristas", "hospedes", "moradores", "signatarios", "patients", "students",
-     "author", "committer", "tagger"}  # git's people (a commit's, a tag's)
+     "owners", "holders", "author", "committer", "tagger"}  # git's: a commit's, a tag's
 )  # fmt: skip
 _OTHER_BLOCK = frozenset(
     {"company", "companies", "empresa", "empresas", "emit", "emitente", "merchant",
@@ -123,7 +123,7 @@ _PERSON_MARKERS = frozenset(
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
      "nationality", "profissao", "occupation", "nomesocial", "socialname", "givenname",
      "familyname", "nomemae", "nomedamae", "mothername", "nomepai", "fathername",
-     "username", "hireable", "gravatarid"}  # accounts: SCIM's, GitHub's profiles
+     "username", "hireable", "gravatarid", "ssn"}  # SCIM's, GitHub's profiles; US ids
 )  # fmt: skip
 _NAME_WORDS = frozenset({"name", "names", "nome", "nomes"})
 # Parts of a compacted name that are a person's name whatever the context.

@@ -131,3 +131,14 @@ def test_a_foreign_customers_national_number_is_replaced() -> None:
              "socialSecurityNumber": "219-09-9999", "nationalInsuranceNumber": "QQ123456C"}  # fmt: skip
     out = _body({"owners": [owner]})["owners"][0]
     assert out == dict.fromkeys(owner, "SANITIZED_DOCUMENT")
+
+
+def test_an_account_owners_names_are_replaced() -> None:
+    """Plaid's identity answer lists each owner's ``names``; they went out beside the
+    replaced SSN and e-mail."""
+    owner = {"names": ["Alberta Bobbeth Charleson"], "ssn": "123-45-6789",
+             "emails": [{"data": "accountholder0@example.com", "primary": True}]}  # fmt: skip
+    out = _body({"accounts": [{"owners": [owner]}]})["accounts"][0]["owners"][0]
+    assert out["names"] == ["SANITIZED_NAME"]
+    assert out["ssn"] == "SANITIZED_DOCUMENT"
+    assert _body({"product": {"names": ["Caneca Azul"]}}) == {"product": {"names": ["Caneca Azul"]}}

@@ -106,6 +106,9 @@ def box_config(images: BoxImages) -> dict:
     """mockado.example.yaml as a user would adapt it: their images, namespaces and shards."""
     config = yaml.safe_load((REPO / "mockado.example.yaml").read_text(encoding="utf-8"))
     config["collector"]["sanitize_mode"] = "pseudonyms"  # the key comes from the Secret
+    # No sidecar stands in front of the box's collector (Istio's appends each caller's mesh
+    # identity to x-forwarded-client-cert): as a user without one would, turn the check off.
+    config["collector"]["caller_identity"] = {"forwarded_by_sidecar": False, "required": False}
     config["control_plane"].update(
         image=images.mockado,
         redis_image=images.redis,

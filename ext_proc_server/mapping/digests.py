@@ -1,14 +1,15 @@
 """Digests of a response body in its headers, written again over the body a stub serves.
 
 ``Content-MD5``, ``Digest`` (RFC 3230), ``Content-Digest`` and ``Repr-Digest`` (RFC 9530),
-``x-goog-hash`` (Cloud Storage) and ``x-amz-checksum-<algorithm>`` (S3) describe the bytes of
-the body, and clients check them (the Cloud Storage and S3 clients do by default). A stub
+``x-goog-hash`` (Cloud Storage), ``x-amz-checksum-<algorithm>`` (S3) and ``x-amz-crc32``
+(DynamoDB: the CRC-32 of the body in decimal) describe the bytes of the body, and clients
+check them (the Cloud Storage, S3 and DynamoDB clients do by default). A stub
 serves the body decoded from its content-encoding and with sanitized values replaced, so a
 recorded digest would no longer match it and a client would refuse a right answer. Each
 digest is computed again over the served body (for a body served as it came: the recorded
 value). One mockado cannot compute (another algorithm, an S3 checksum of parts) gets the
-exchange no stub (``faithful.skip_reason``). A body-less answer (HEAD, 204, 304) keeps its
-digests: they describe the body a GET gets (a HEAD's only where its GET's stub serves that
+exchange no stub (``faithful.skip_reason``). A body-less answer (HEAD, 204, 304, an empty
+body) keeps its digests: they describe the body a GET gets or the one a PUT sent (a HEAD's only where its GET's stub serves that
 body unchanged, as with its length: ``stubs.response_definition``). So does a 206's part
 (its ``Repr-Digest`` describes the whole representation; a part with sanitized values gets
 no stub).
@@ -29,12 +30,14 @@ from awscrt import checksums as awscrt_checksums
 from ext_proc_server.core.exchange import HttpResponse
 
 _AMZ_CHECKSUM = "x-amz-checksum-"
+# DynamoDB's: botocore refuses an answer whose body does not give it (``ChecksumError``).
+_AMZ_CRC32 = "x-amz-crc32"
 # x-amz-checksum-type and -mode name how, not a digest.
 _AMZ_NOT_DIGESTS = frozenset({"x-amz-checksum-type", "x-amz-checksum-mode"})
 # Headers holding "algorithm=value" members, and how each writes its value.
 _MEMBER_HEADERS = frozenset({"digest", "x-goog-hash"})
 _STRUCTURED_HEADERS = frozenset({"content-digest", "repr-digest"})
-DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | {"content-md5"}
+DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | {"content-md5", _AMZ_CRC32}
 _RECORDED_DIGEST_STATUSES = frozenset({204, 206, 304})
 
 
@@ -100,6 +103,8 @@ def served_digest(lower_name: str, value: str, body: bytes) -> str | None:
     cannot compute it (an algorithm it does not know, an S3 checksum of parts)."""
     if lower_name == "content-md5":
         return _encoded("md5", body)
+    if lower_name == _AMZ_CRC32:
+        return str(zlib.crc32(body))
     if lower_name in _MEMBER_HEADERS:
         return _members(value, body, structured=False)
     if lower_name in _STRUCTURED_HEADERS:
@@ -109,10 +114,12 @@ def served_digest(lower_name: str, value: str, body: bytes) -> str | None:
     return _encoded(lower_name.removeprefix(_AMZ_CHECKSUM), body)
 
 
-def keeps_recorded_digests(status: int, *, head: bool) -> bool:
+def keeps_recorded_digests(status: int, *, head: bool, empty: bool = False) -> bool:
     """The answers whose digests are served as recorded: those without a body (to HEAD, a
-    204 or 304: they describe a GET's body), and a 206 (its Repr-Digest is the whole's)."""
-    return head or status in _RECORDED_DIGEST_STATUSES
+    204 or 304: they describe a GET's body; an empty body: S3 answers a PutObject with the
+    checksum of the object it stored), and a 206 (its Repr-Digest is the whole's). ``empty``:
+    the served body is empty (``digests_computable`` does not know: it never reads the body)."""
+    return head or empty or status in _RECORDED_DIGEST_STATUSES
 
 
 def digests_computable(response: HttpResponse, *, head: bool) -> bool:

@@ -276,7 +276,9 @@ def response_definition(
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
-    digests = not keeps_recorded_digests(response.status, head=head)
+    digests = not keeps_recorded_digests(
+        response.status, head=head, empty=not response.body
+    )
     digested = False
     length_kept = head and _head_length_kept(response)
     # A HEAD's digests describe the upstream's body, as its length does: kept only with it.
@@ -314,6 +316,10 @@ def response_definition(
         # A gRPC answer in headers alone: WireMock would answer chunked, and a gRPC client
         # then reads the headers as the start of a stream that ends without a status.
         headers["content-length"] = "0"
+    if response.body and not head and response.header("content-length") is not None:
+        # WireMock answers a body chunked, without a length: the served body's own length,
+        # as the upstream sized its answer (boto3 reads S3's ContentLength from it).
+        headers["content-length"] = str(len(response.body))
     if digested and response.body:
         # WireMock gzips a body for a client that accepts it, and a client that hashes the
         # bytes as they come (the Cloud Storage one) would hash others than the digest's.

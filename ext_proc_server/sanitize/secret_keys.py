@@ -64,7 +64,7 @@ _META_SUFFIXES = frozenset(
      "policy", "policies", "rule", "rules", "strength", "required", "enabled", "changed",
      "updated", "created", "reset", "method", "methods", "mode", "scheme", "provider",
      "status", "name", "format", "version", "algorithm", "alg", "kind", "label", "valid",
-     "validity", "lifetime", "age", "set", "mask"}
+     "validity", "lifetime", "duration", "age", "set", "mask"}
 )  # fmt: skip
 # Pagination cursors are opaque but must survive for mocks to page correctly.
 _PAGINATION_WORDS = frozenset(

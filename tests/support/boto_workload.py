@@ -1,0 +1,267 @@
+"""A boto3 workload across the AWS protocols, run once against a real server (recorded)
+and once against a mock (replayed), each call's parsed result compared.
+
+Protocols: JSON 1.0 (DynamoDB: ``X-Amz-Target``, the ``x-amz-crc32`` botocore checks),
+JSON (SQS), REST-XML (S3: flexible checksums, ranges, conditions, keys with spaces and
+accents), query (STS, SNS, IAM: form POSTs) and REST-JSON (Lambda), with paginators. Every
+call carries its own ``amz-sdk-invocation-id``, ``X-Amz-Date`` and SigV4 signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import re
+import struct
+import zlib
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.response import StreamingBody
+
+REGION = "us-east-1"
+# A customer's address in the data: the sanitizer replaces it, and only it may differ.
+EMAIL = "maria.silva@example.com"
+BUCKET = "mockado-boto"
+TABLE = "orders"
+QUEUE = "orders-events"
+KEYS = ("notes/a.txt", "notes/contact.txt", "notes/b c.txt", "notes/relatório ção.txt", "notes/d.json", "img/e.bin")
+BODIES = {
+    "notes/a.txt": b"first note\n",
+    "notes/contact.txt": f"call back {EMAIL} today\n".encode(),
+    "notes/b c.txt": b"a key with a space\n",
+    "notes/relatório ção.txt": "relatório de junho: três itens\n".encode(),
+    "notes/d.json": b'{"order": 7, "status": "paid", "items": [1, 2, 3]}',
+    "img/e.bin": bytes(range(256)) * 4,
+}
+ROLE = "arn:aws:iam::123456789012:role/runner"
+ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
+
+
+def clients(endpoint: str, *, access_key: str) -> dict[str, Any]:
+    """A fresh client per service for ``endpoint``, signing with ``access_key``; one
+    attempt each, so a refused answer (a checksum) shows as it is."""
+    session = boto3.session.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=f"{access_key}-secret",
+        region_name=REGION,
+    )  # fmt: skip
+    config = Config(retries={"mode": "legacy", "max_attempts": 0})
+    names = ("dynamodb", "sqs", "s3", "sts", "sns", "iam", "lambda")
+    return {n: session.client(n, endpoint_url=endpoint, config=config) for n in names}
+
+
+def _plain(value: Any) -> Any:
+    """A parsed result as comparable data: bodies read, dates as text, metadata left out."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, StreamingBody):
+        return value.read()
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("handler.py", date_time=(2026, 1, 1, 0, 0, 0))
+        archive.writestr(info, "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+Step = Callable[[dict[str, Any], dict[str, Any]], Any]
+
+
+def _ddb_steps() -> list[tuple[str, Step]]:
+    def item(n: int) -> dict:
+        return {"pk": {"S": f"order-{n}"}, "total": {"N": str(n * 10)},
+                "buyer": {"S": EMAIL if n % 2 else f"n{n}"}}  # fmt: skip
+
+    steps: list[tuple[str, Step]] = [
+        ("dynamodb.create_table", lambda c, s: c["dynamodb"].create_table(
+            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])),
+        ("dynamodb.describe_table", lambda c, s: c["dynamodb"].describe_table(TableName=TABLE)),
+    ]  # fmt: skip
+    for n in range(1, 6):
+        steps.append((f"dynamodb.put_item.{n}", lambda c, s, n=n: c["dynamodb"].put_item(
+            TableName=TABLE, Item=item(n))))  # fmt: skip
+    steps += [
+        ("dynamodb.get_item", lambda c, s: c["dynamodb"].get_item(
+            TableName=TABLE, Key={"pk": {"S": "order-3"}})),
+        ("dynamodb.query", lambda c, s: c["dynamodb"].query(
+            TableName=TABLE, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "order-2"}})),
+        ("dynamodb.scan.pages", lambda c, s: list(c["dynamodb"].get_paginator("scan").paginate(
+            TableName=TABLE, PaginationConfig={"PageSize": 2}))),
+        ("dynamodb.get_item.missing", lambda c, s: c["dynamodb"].get_item(
+            TableName=TABLE, Key={"pk": {"S": "order-99"}})),
+    ]  # fmt: skip
+    return steps
+
+
+def _sqs_steps() -> list[tuple[str, Step]]:
+    def create(c: dict, s: dict) -> Any:
+        answer = c["sqs"].create_queue(QueueName=QUEUE)
+        s["queue_url"] = answer["QueueUrl"]
+        return answer
+
+    def send(c: dict, s: dict) -> Any:
+        body = f'{{"order": 7, "buyer": "{EMAIL}"}}'
+        return c["sqs"].send_message(QueueUrl=s["queue_url"], MessageBody=body)
+
+    return [
+        ("sqs.create_queue", create),
+        ("sqs.get_queue_attributes", lambda c, s: c["sqs"].get_queue_attributes(
+            QueueUrl=s["queue_url"], AttributeNames=["QueueArn", "VisibilityTimeout"])),
+        ("sqs.send_message", send),
+        ("sqs.receive_message", lambda c, s: c["sqs"].receive_message(
+            QueueUrl=s["queue_url"], MaxNumberOfMessages=1)),
+        ("sqs.list_queues.pages", lambda c, s: list(
+            c["sqs"].get_paginator("list_queues").paginate(QueueNamePrefix="orders"))),
+    ]  # fmt: skip
+
+
+def _s3_steps() -> list[tuple[str, Step]]:
+    s3 = "s3"
+    steps: list[tuple[str, Step]] = [
+        ("s3.create_bucket", lambda c, s: c[s3].create_bucket(Bucket=BUCKET)),
+    ]
+    for key in KEYS:
+        steps.append((f"s3.put_object {key}", lambda c, s, key=key: c[s3].put_object(
+            Bucket=BUCKET, Key=key, Body=BODIES[key])))  # fmt: skip
+    for key in KEYS:
+        steps.append((f"s3.get_object {key}", lambda c, s, key=key: c[s3].get_object(
+            Bucket=BUCKET, Key=key)))  # fmt: skip
+
+    def etag(c: dict, s: dict) -> Any:
+        answer = c[s3].head_object(Bucket=BUCKET, Key="notes/a.txt")
+        s["etag"] = answer["ETag"]
+        return answer
+
+    steps += [
+        ("s3.head_object", etag),
+        ("s3.get_object.range", lambda c, s: c[s3].get_object(
+            Bucket=BUCKET, Key="notes/d.json", Range="bytes=0-9")),
+        ("s3.get_object.if_none_match", lambda c, s: c[s3].get_object(
+            Bucket=BUCKET, Key="notes/a.txt", IfNoneMatch=s["etag"])),
+        ("s3.get_object.missing", lambda c, s: c[s3].get_object(Bucket=BUCKET, Key="nope")),
+        ("s3.list_objects_v2.pages", lambda c, s: list(
+            c[s3].get_paginator("list_objects_v2").paginate(
+                Bucket=BUCKET, Prefix="notes/", PaginationConfig={"PageSize": 2}))),
+        ("s3.list_objects", lambda c, s: c[s3].list_objects(Bucket=BUCKET, Delimiter="/")),
+    ]  # fmt: skip
+    return steps
+
+
+def _query_steps() -> list[tuple[str, Step]]:
+    def topic(c: dict, s: dict) -> Any:
+        answer = c["sns"].create_topic(Name="orders")
+        s["topic"] = answer["TopicArn"]
+        return answer
+
+    return [
+        ("sts.get_caller_identity", lambda c, s: c["sts"].get_caller_identity()),
+        ("sns.create_topic", topic),
+        ("sns.publish", lambda c, s: c["sns"].publish(TopicArn=s["topic"], Message="paid")),
+        ("sns.list_topics.pages", lambda c, s: list(
+            c["sns"].get_paginator("list_topics").paginate())),
+        ("iam.create_role", lambda c, s: c["iam"].create_role(
+            RoleName="runner", AssumeRolePolicyDocument=ROLE_POLICY)),
+    ]  # fmt: skip
+
+
+def _lambda_steps() -> list[tuple[str, Step]]:
+    return [
+        ("lambda.create_function", lambda c, s: c["lambda"].create_function(
+            FunctionName="on-order", Runtime="python3.12", Role=ROLE,
+            Handler="handler.handler", Code={"ZipFile": _zip()})),
+        ("lambda.get_function_configuration", lambda c, s: c["lambda"].get_function_configuration(
+            FunctionName="on-order")),
+        ("lambda.list_functions.pages", lambda c, s: list(
+            c["lambda"].get_paginator("list_functions").paginate())),
+    ]  # fmt: skip
+
+
+def steps() -> list[tuple[str, Step]]:
+    """The workload in order: (name, step(clients, state) -> parsed result)."""
+    return [*_ddb_steps(), *_sqs_steps(), *_s3_steps(), *_query_steps(), *_lambda_steps()]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A call's parsed result, or the error botocore raised: its kind, code and status."""
+
+    result: Any = None
+    error: str | None = None
+    status: int | None = None
+    from_stub: bool = True  # False: an answer no stub gave (WireMock's miss)
+
+    @property
+    def missed(self) -> bool:
+        return self.error is not None and self.status == 404 and not self.from_stub
+
+
+def run(steps_: list[tuple[str, Step]], client_set: dict[str, Any]) -> dict[str, Outcome]:
+    """Each step in order -> name -> its outcome."""
+    state: dict[str, Any] = {}
+    outcomes: dict[str, Outcome] = {}
+    for name, step in steps_:
+        try:
+            outcomes[name] = Outcome(result=_plain(step(client_set, state)))
+        except ClientError as exc:
+            meta = exc.response.get("ResponseMetadata", {})
+            headers = meta.get("HTTPHeaders", {})
+            outcomes[name] = Outcome(
+                error=f"ClientError {exc.response.get('Error', {}).get('Code')}",
+                status=meta.get("HTTPStatusCode"),
+                from_stub="matched-stub-id" in headers,
+            )
+        except (BotoCoreError, ValueError) as exc:  # ValueError: a body botocore cannot parse
+            outcomes[name] = Outcome(error=f"{type(exc).__name__}: {exc}")
+    return outcomes
+
+
+def agrees(recorded: Any, replayed: Any) -> bool:
+    """Whether a replayed result is the recorded one, apart from the customer's address
+    (sanitized: any other text in its place). An object whose body was sanitized must give
+    the served body's own length and checksum (an S3 object's)."""
+    if isinstance(recorded, dict) and isinstance(replayed, dict):
+        if recorded.keys() != replayed.keys():
+            return False
+        body = recorded.get("Body")
+        if isinstance(body, bytes) and body != replayed["Body"] and agrees(body, replayed["Body"]):
+            return _describes_body(replayed) and agrees(
+                _without_body_facts(recorded), _without_body_facts(replayed)
+            )
+        return all(agrees(v, replayed[k]) for k, v in recorded.items())
+    if isinstance(recorded, list) and isinstance(replayed, list):
+        return len(recorded) == len(replayed) and all(map(agrees, recorded, replayed))
+    if isinstance(recorded, bytes) and isinstance(replayed, bytes):
+        return agrees(recorded.decode("latin-1"), replayed.decode("latin-1"))
+    if isinstance(recorded, str) and isinstance(replayed, str) and EMAIL in recorded:
+        pattern = "[^ \"]+?".join(map(re.escape, recorded.split(EMAIL)))
+        return EMAIL not in replayed and re.fullmatch(pattern, replayed) is not None
+    return recorded == replayed
+
+
+_BODY_FACTS = ("Body", "ContentLength", "ChecksumCRC32")
+
+
+def _describes_body(result: dict) -> bool:
+    body = result["Body"]
+    crc = base64.b64encode(struct.pack(">I", zlib.crc32(body))).decode()
+    return result.get("ContentLength") == len(body) and result.get("ChecksumCRC32") in (None, crc)
+
+
+def _without_body_facts(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k not in _BODY_FACTS}

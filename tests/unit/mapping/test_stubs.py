@@ -329,6 +329,8 @@ def test_response_headers_filtered_and_multi_valued() -> None:
             "Content-Type": "application/json",
             "Set-Cookie": ["sid=SANITIZED_COOKIE", "theme=dark"],
             "X-Custom": "v",
+            # The served (decoded) body's own length: WireMock would answer chunked.
+            "content-length": "9",
         },
         "body": '{"id": 1}',
     }

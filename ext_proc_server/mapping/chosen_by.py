@@ -14,7 +14,10 @@ that sent them answers only requests that send them too.
   and name the operation there: DynamoDB's ``DescribeTable`` and ``DeleteTable`` send the
   same body), ``SOAPAction`` (SOAP 1.1), and the method a ``POST`` stands for
   (``X-HTTP-Method-Override``, ``X-HTTP-Method``, ``X-Method-Override``: Google APIs,
-  Express's method-override, OData). Another operation is another answer.
+  Express's method-override, OData). Another operation is another answer. So is another
+  source of S3's copies (``x-amz-copy-source``, ``-range``): ``CopyObject`` and
+  ``UploadPartCopy`` are a ``PUT`` of the destination without a body, and their answer
+  gives the ETag and checksum of the source copied.
 * ``X-Requested-With``, as sent: Rails' ``request.xhr?`` and Laravel's ``ajax()`` answer
   a script's call with JSON (a 422 naming the invalid fields) and a browser's form with a
   redirect, on the same method, path and body.
@@ -48,6 +51,8 @@ OPERATION_HEADERS = frozenset(
         "x-http-method",
         "x-method-override",
         "x-requested-with",
+        "x-amz-copy-source",
+        "x-amz-copy-source-range",
     }
 )
 # Headers that name the account or the API version a call is made for.

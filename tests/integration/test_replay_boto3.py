@@ -16,15 +16,15 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+import httpx
 import pytest
 
 from control_plane.local import procs
 from tests.support import boto_workload
 from tests.support.boto_workload import Outcome
 from tests.support.ext_proc_rig import collector_settings, counters, wait_until
-from tests.support.metrics_text import scrape, total
+from tests.support.metrics_text import by_label, scrape, total
 from tests.support.raw_capture import capture_behind_envoy, import_into
 
 pytestmark = pytest.mark.integration
@@ -44,16 +44,15 @@ def moto_port(logs_dir: Path) -> Iterator[int]:
         process.stop()
 
 
-class _Sent:
-    """Counts the HTTP requests a set of clients sends (a paginator sends several)."""
-
-    def __init__(self, client_set: dict[str, Any]) -> None:
-        self.count = 0
-        for client in client_set.values():
-            client.meta.events.register("before-send", self._one)
-
-    def _one(self, **_: object) -> None:
-        self.count += 1
+def _requests_proxied(envoy) -> int:
+    """The requests Envoy took (a paginator sends several; a presigned URL is read by
+    another client; an S3 upload's 100 Continue is not another request)."""
+    stats = httpx.get(f"{envoy.admin_url}/stats?filter=downstream_rq_total", timeout=5)
+    return sum(
+        int(line.rsplit(" ", 1)[1])
+        for line in stats.text.splitlines()
+        if line.startswith("http.mockado_ingress.downstream_rq_total:")
+    )
 
 
 # Every way the collector decides a call: a stub, a duplicate, a repeat, a counted skip.
@@ -67,20 +66,24 @@ _DECISIONS = (
 
 @pytest.fixture(scope="module")
 def recorded(moto_port, redis_server, envoy_factory, ext_proc_factory):
-    """The workload run through Envoy to moto -> (outcomes, stubs, requests sent)."""
+    """The workload run through Envoy to moto -> (outcomes, stubs, requests sent, stubs
+    skipped by reason)."""
     collector = collector_settings(redis_server.url)
     ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, moto_port)
     client_set = boto_workload.clients(envoy.url, access_key="AKIARECORDED00000001")
-    sent = _Sent(client_set)
     outcomes = boto_workload.run(boto_workload.steps(), client_set)
+    sent = _requests_proxied(envoy)
     assert all(o.error is None or o.status for o in outcomes.values()), outcomes
 
     def decided() -> bool:
         samples = scrape(f"http://127.0.0.1:{ext.http_port}/metrics")
-        return sum(total(samples, name, **labels) for name, labels in _DECISIONS) >= sent.count
+        return sum(total(samples, name, **labels) for name, labels in _DECISIONS) >= sent
 
-    wait_until(decided, timeout_s=30, what="every call decided", explain=lambda: counters(ext))
-    return outcomes, ext.captured(), sent.count
+    wait_until(decided, timeout_s=30, what=f"every one of {sent} calls decided",
+               explain=lambda: counters(ext))  # fmt: skip
+    skipped = by_label(scrape(f"http://127.0.0.1:{ext.http_port}/metrics"),
+                       "collector_stubs_skipped_total", "reason")  # fmt: skip
+    return outcomes, ext.captured(), sent, {k: v for k, v in skipped.items() if v}
 
 
 def _as_documented(recorded: Outcome, replayed: Outcome) -> Outcome:
@@ -116,12 +119,20 @@ def _verdicts(recorded: dict[str, Outcome], replayed: dict[str, Outcome]):
 
 
 def test_boto3_workload_replays_right_or_misses(recorded, wiremock):
-    outcomes, stubs, sent = recorded
+    outcomes, stubs, sent, skipped = recorded
     import_into(wiremock, stubs)
     client_set = boto_workload.clients(wiremock.url, access_key="AKIAREPLAYED00000002")
     right, misses, wrong = _verdicts(outcomes, boto_workload.run(boto_workload.steps(), client_set))
-    report = f"{sent} requests, {len(stubs)} stubs; calls: {len(right)} right, misses {misses}"
-    assert not wrong, f"{report}; wrong: {wrong}"
-    # Every call was recorded faithfully, so each replays: a miss is a matcher that no
-    # longer takes a fresh client's request.
-    assert right == list(outcomes), report
+    report = (
+        f"{sent} requests, {len(stubs)} stubs, skipped {skipped}; "
+        f"calls: {len(right)} right, misses {misses}"
+    )
+    assert not wrong, f"{report}; wrong: " + "; ".join(
+        f"{name}: {was} -> {now}" for name, was, now in wrong
+    )
+    # botocore's upload as it goes to S3 over TLS sends its body aws-chunked (the checksum
+    # in a trailer), a coding the capture does not undo: no stub, a counted skip, and a
+    # clear miss. Every other call was recorded faithfully and replays.
+    assert skipped == {"request_content_encoding": 1}, report
+    assert misses == ["s3.put_object.aws_chunked"], report
+    assert right == [name for name in outcomes if name not in misses], report

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import httpx
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
@@ -40,6 +41,7 @@ BODIES = {
     "notes/d.json": b'{"order": 7, "status": "paid", "items": [1, 2, 3]}',
     "img/e.bin": bytes(range(256)) * 4,
 }
+CHUNKED = "notes/chunked.txt"
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
 
@@ -149,6 +151,8 @@ def _s3_steps() -> list[tuple[str, Step]]:
         return answer
 
     steps += [
+        ("s3.put_object.aws_chunked", _put_chunked),
+        ("s3.get_object.aws_chunked", lambda c, s: c[s3].get_object(Bucket=BUCKET, Key=CHUNKED)),
         ("s3.head_object", etag),
         ("s3.get_object.range", lambda c, s: c[s3].get_object(
             Bucket=BUCKET, Key="notes/d.json", Range="bytes=0-9")),
@@ -159,8 +163,48 @@ def _s3_steps() -> list[tuple[str, Step]]:
             c[s3].get_paginator("list_objects_v2").paginate(
                 Bucket=BUCKET, Prefix="notes/", PaginationConfig={"PageSize": 2}))),
         ("s3.list_objects", lambda c, s: c[s3].list_objects(Bucket=BUCKET, Delimiter="/")),
+        # One destination written from two sources: the same PUT but for x-amz-copy-source.
+        ("s3.copy_object a", lambda c, s: c[s3].copy_object(
+            Bucket=BUCKET, Key="copies/latest.txt", CopySource=f"{BUCKET}/notes/a.txt")),
+        ("s3.copy_object b", lambda c, s: c[s3].copy_object(
+            Bucket=BUCKET, Key="copies/latest.txt", CopySource=f"{BUCKET}/notes/b c.txt")),
+        ("s3.presigned_get", _presigned_get),
     ]  # fmt: skip
     return steps
+
+
+def _as_over_tls(params: dict, **_: object) -> None:
+    """The checksum as botocore sends it to S3 over TLS: in a trailer of an ``aws-chunked``
+    body (over plain HTTP it sends a header instead)."""
+    algorithm = params["context"].get("checksum", {}).get("request_algorithm")
+    if isinstance(algorithm, dict):
+        algorithm["in"] = "trailer"
+
+
+def _put_chunked(c: dict, s: dict) -> Any:
+    c["s3"].meta.events.register(
+        "before-call.s3.PutObject", _as_over_tls, unique_id="mockado-aws-chunked"
+    )
+    try:
+        return c["s3"].put_object(Bucket=BUCKET, Key=CHUNKED, Body=BODIES["notes/a.txt"] * 3)
+    finally:
+        c["s3"].meta.events.unregister("before-call.s3.PutObject", unique_id="mockado-aws-chunked")
+
+
+def _presigned_get(c: dict, s: dict) -> Any:
+    """An object read by another client through a presigned URL: its signature, date and
+    credential are in the query."""
+    url = c["s3"].generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": "notes/d.json"}, ExpiresIn=300
+    )
+    reply = httpx.get(url, timeout=10)
+    if reply.status_code != 200:
+        raise ClientError(
+            {"Error": {"Code": str(reply.status_code)}, "ResponseMetadata": {
+                "HTTPStatusCode": reply.status_code, "HTTPHeaders": dict(reply.headers)}},
+            "PresignedGet",
+        )  # fmt: skip
+    return {"Body": reply.content, "ContentType": reply.headers.get("content-type")}
 
 
 def _query_steps() -> list[tuple[str, Step]]:

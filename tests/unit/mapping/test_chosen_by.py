@@ -105,6 +105,8 @@ OPERATIONS = st.sampled_from(
         ("X-GitHub-Api-Version", "2022-11-28"),
         ("x-ms-version", "2021-08-06"),
         ("Notion-Version", "2022-06-28"),
+        ("x-amz-copy-source", "orders/notes/b%20c.txt"),
+        ("X-Amz-Copy-Source-Range", "bytes=0-5242879"),
     ]
 )
 
@@ -128,3 +130,18 @@ def test_each_operation_account_or_version_named_in_a_header_is_its_own_stub(
     assert (another["id"] == mapping["id"]) == (
         other[0].lower() == name and other[1] == operation[1]
     )
+
+
+def test_an_s3_copy_is_chosen_by_its_source() -> None:
+    """CopyObject is a PUT of the destination without a body: the source alone tells two
+    copies apart, and the answer gives the source's ETag."""
+    copies = [
+        build(make_exchange(method="PUT", path="/bucket/copies/latest.txt",
+                            headers=(("x-amz-copy-source", source),)))
+        for source in ("bucket/notes/a.txt", "bucket/notes/b%20c.txt")
+    ]  # fmt: skip
+    assert copies[0] is not None and copies[1] is not None
+    assert copies[0]["id"] != copies[1]["id"]
+    assert copies[1]["request"]["headers"]["x-amz-copy-source"] == {
+        "equalTo": "bucket/notes/b%20c.txt"
+    }

@@ -9,8 +9,9 @@ recorded digest would no longer match it and a client would refuse a right answe
 digest is computed again over the served body (for a body served as it came: the recorded
 value). One mockado cannot compute (another algorithm, an S3 checksum of parts) gets the
 exchange no stub (``faithful.skip_reason``). A body-less answer (HEAD, 204, 304, an empty
-body) keeps its digests: they describe the body a GET gets or the one a PUT sent (a HEAD's only where its GET's stub serves that
-body unchanged, as with its length: ``stubs.response_definition``). So does a 206's part
+body) keeps its digests: they describe the body a GET gets, or the object a PUT stored (a
+HEAD's only where its GET's stub serves that body unchanged, as with its length:
+``stubs.response_definition``). So does a 206's part
 (its ``Repr-Digest`` describes the whole representation; a part with sanitized values gets
 no stub).
 """

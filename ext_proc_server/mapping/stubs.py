@@ -276,9 +276,7 @@ def response_definition(
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
-    digests = not keeps_recorded_digests(
-        response.status, head=head, empty=not response.body
-    )
+    digests = not keeps_recorded_digests(response.status, head=head, empty=not response.body)
     digested = False
     length_kept = head and _head_length_kept(response)
     # A HEAD's digests describe the upstream's body, as its length does: kept only with it.
@@ -312,14 +310,9 @@ def response_definition(
                 headers[first] = [known, value]
     if response.body_truncated:
         headers[TRUNCATED_HEADER] = "true"
-    if "grpc-status" in first_names and not response.body and not head:
-        # A gRPC answer in headers alone: WireMock would answer chunked, and a gRPC client
-        # then reads the headers as the start of a stream that ends without a status.
-        headers["content-length"] = "0"
-    if response.body and not head and response.header("content-length") is not None:
-        # WireMock answers a body chunked, without a length: the served body's own length,
-        # as the upstream sized its answer (boto3 reads S3's ContentLength from it).
-        headers["content-length"] = str(len(response.body))
+    length = _served_length(response, head=head, grpc="grpc-status" in first_names)
+    if length is not None:
+        headers["content-length"] = length
     if digested and response.body:
         # WireMock gzips a body for a client that accepts it, and a client that hashes the
         # bytes as they come (the Cloud Storage one) would hash others than the digest's.
@@ -330,6 +323,20 @@ def response_definition(
     if response.body:
         out.update(response_body(response))
     return out
+
+
+def _served_length(response: HttpResponse, *, head: bool, grpc: bool) -> str | None:
+    """The Content-Length a stub states (WireMock otherwise answers chunked): the served
+    body's own, where the upstream sized its answer (boto3 reads S3's ContentLength from
+    it); 0 for a gRPC answer in headers alone, which a gRPC client otherwise reads as the
+    start of a stream that ends without a status."""
+    if head:
+        return None
+    if grpc and not response.body:
+        return "0"
+    if response.body and response.header("content-length") is not None:
+        return str(len(response.body))
+    return None
 
 
 def _head_length_kept(response: HttpResponse) -> bool:

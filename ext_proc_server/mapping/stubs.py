@@ -30,6 +30,7 @@ from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.digests import is_digest, keeps_recorded_digests, served_digest
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
+from ext_proc_server.mapping.message_digests import with_message_digests
 from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lifetime
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
@@ -202,7 +203,9 @@ def build_mapping(
     mapping["priority"] = stub_priority(specificity, later_state=later_state)
     mapping["request"] = request
     mapping["response"] = response_definition(
-        response, head=exchange.request.method == "HEAD", captured_at_s=exchange.captured_at_s
+        with_message_digests(response),
+        head=exchange.request.method == "HEAD",
+        captured_at_s=exchange.captured_at_s,
     )
     if not shape:
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))

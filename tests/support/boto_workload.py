@@ -113,6 +113,9 @@ def _ddb_steps() -> list[tuple[str, Step]]:
             ExpressionAttributeValues={":pk": {"S": "order-2"}})),
         ("dynamodb.scan.pages", lambda c, s: list(c["dynamodb"].get_paginator("scan").paginate(
             TableName=TABLE, PaginationConfig={"PageSize": 2}))),
+        # botocore fills in ClientRequestToken, a new UUID on every call.
+        ("dynamodb.transact_write_items", lambda c, s: c["dynamodb"].transact_write_items(
+            TransactItems=[{"Put": {"TableName": TABLE, "Item": item(6)}}])),
         ("dynamodb.get_item.missing", lambda c, s: c["dynamodb"].get_item(
             TableName=TABLE, Key={"pk": {"S": "order-99"}})),
     ]  # fmt: skip
@@ -177,6 +180,8 @@ def _s3_steps() -> list[tuple[str, Step]]:
         ("s3.copy_object b", lambda c, s: c[s3].copy_object(
             Bucket=BUCKET, Key="copies/latest.txt", CopySource=f"{BUCKET}/notes/b c.txt")),
         ("s3.presigned_get", _presigned_get),
+        ("s3.delete_objects", lambda c, s: c[s3].delete_objects(Bucket=BUCKET, Delete={
+            "Objects": [{"Key": "copies/latest.txt"}, {"Key": "notes/b c.txt"}]})),
     ]  # fmt: skip
     return steps
 
@@ -223,6 +228,8 @@ def _query_steps() -> list[tuple[str, Step]]:
 
     return [
         ("sts.get_caller_identity", lambda c, s: c["sts"].get_caller_identity()),
+        ("sts.assume_role", lambda c, s: c["sts"].assume_role(
+            RoleArn=ROLE, RoleSessionName="worker", DurationSeconds=900)),
         ("sns.create_topic", topic),
         ("sns.publish", lambda c, s: c["sns"].publish(TopicArn=s["topic"], Message="paid")),
         ("sns.list_topics.pages", lambda c, s: list(
@@ -285,7 +292,7 @@ def run(steps_: list[tuple[str, Step]], client_set: dict[str, Any]) -> dict[str,
 
 def agrees(recorded: Any, replayed: Any) -> bool:
     """Whether a replayed result is the recorded one, apart from the customer's address
-    (sanitized: any other text in its place). An object whose body was sanitized must give
+    (sanitized: any other text in its place) and secrets (a sanitizer token in their place). An object whose body was sanitized must give
     the served body's own length and checksum (an S3 object's)."""
     if isinstance(recorded, dict) and isinstance(replayed, dict):
         if recorded.keys() != replayed.keys() or not _md5_gives_body(replayed):
@@ -302,10 +309,16 @@ def agrees(recorded: Any, replayed: Any) -> bool:
         return len(recorded) == len(replayed) and all(map(agrees, recorded, replayed))
     if isinstance(recorded, bytes) and isinstance(replayed, bytes):
         return agrees(recorded.decode("latin-1"), replayed.decode("latin-1"))
+    if isinstance(recorded, str) and isinstance(replayed, str) and _TOKEN.fullmatch(replayed):
+        return True  # a secret (STS's credentials) replaced whole
     if isinstance(recorded, str) and isinstance(replayed, str) and EMAIL in recorded:
         pattern = '[^ "]+?'.join(map(re.escape, recorded.split(EMAIL)))
         return EMAIL not in replayed and re.fullmatch(pattern, replayed) is not None
     return recorded == replayed
+
+
+# The sanitizer's stand-in for a secret.
+_TOKEN = re.compile(r"SANITIZED_[A-Z_]+")
 
 
 def _md5_gives_body(result: dict) -> bool:

@@ -13,6 +13,11 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.mapping import Deduplicator, NoiseNormalizer
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
+# U+FFFD is what an undecodable byte reads as: such a value gets no stub, by design.
+VALUES = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\ufffd"), min_size=1, max_size=6
+)
+
 SORTS = (("sort", "name"), ("sort", "date"))
 
 
@@ -57,7 +62,7 @@ def test_one_value_the_same_value_or_noise_values_keep_the_plain_matchers() -> N
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=3, unique=True))
+@given(st.lists(VALUES, min_size=2, max_size=3, unique=True))
 def test_each_value_matches_in_any_of_its_encodings(values: list[str]) -> None:
     request = _request(tuple(("q", v) for v in values))
     regex = re.compile(request["urlPattern"])
@@ -97,7 +102,7 @@ def _form(body: str) -> tuple[str, dict]:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=3, unique=True),
+    st.lists(VALUES, min_size=2, max_size=3, unique=True),
     st.sampled_from(["", "page=2&", "a=&"]),
 )
 def test_a_form_fields_values_are_held_to_the_order_sent(values: list[str], before: str) -> None:

@@ -40,7 +40,7 @@ from ext_proc_server.sanitize import (
 from ext_proc_server.sanitize.changed_places import changed_places
 from ext_proc_server.sanitize.detectors import Scanner
 from ext_proc_server.sanitize.echoed_names import replace_echoed
-from ext_proc_server.sanitize.fields import FieldRules, compile_rule
+from ext_proc_server.sanitize.field_names import FieldRules, compile_rule
 from ext_proc_server.sanitize.images import image_format
 from ext_proc_server.sanitize.pseudonym import Replacer
 from ext_proc_server.sanitize.run import Run

@@ -19,6 +19,7 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize import phones, secret_keys
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
@@ -45,6 +46,7 @@ NAME_IF_WORDS = Verdict("name??")
 # A PIS/PASEP number only when its check digit says so ("pis" also names NF-e's tax);
 # a client's IP address, a plate, a bank account (identifier_names).
 CHECKED_DOCUMENT = Verdict(ids.CHECKED_DOCUMENT)
+HELD_DOCUMENT = Verdict(ids.HELD_DOCUMENT)  # a person's "document": not a CPF or CNPJ
 IP, PLATE, BANK_ACCOUNT = Verdict(ids.IP), Verdict(ids.PLATE), Verdict(ids.BANK_ACCOUNT)
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
 
@@ -339,6 +341,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
     compact = _compact(words)
     if compact in ("waid", "msisdn"):  # WhatsApp's id is the phone number
         return PHONE
+    if compact in docs.NATIONAL_ID_NAMES:  # its last word is no mere "id"
+        return RG
     if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
         return None
     if words == ("id",):
@@ -350,8 +354,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if place.owner == OTHER else MAYBE_NAME
     if _is_birth(words):
         return BIRTH_DATE
-    if (document := document_kind(owned, compact)) is not None:
-        return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT}.get(document)
+    if (document := document_kind(owned, compact, person=place.owner == PERSON)) is not None:
+        return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT, docs.HELD: HELD_DOCUMENT}.get(document)
     if place.numbered and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
         return RG if place.numbered == RG else BANK_ACCOUNT  # "passport": {"number": …}
     if any(part in compact for part in _PERSON_NAME_PARTS):
@@ -458,7 +462,7 @@ def resolved(cls: str) -> str:
     """The replacement class of a verdict (a plain str)."""
     if cls in (MAYBE_NAME, NAME_IF_WORDS):
         return "name"
-    return RG if cls == CHECKED_DOCUMENT else str(cls)
+    return RG if cls in (CHECKED_DOCUMENT, HELD_DOCUMENT) else str(cls)
 
 
 # -- flat field lists (forms, query strings, multipart parts, headers) -----------------

@@ -14,6 +14,10 @@ PLATE = plates.CLASS
 BANK_ACCOUNT = "bank_account"
 # An identity number only when its check digit says so (PIS/PASEP: document_names).
 CHECKED_DOCUMENT = "rg?"
+# A person's identity number under a generic name ("document"), unless the value is a
+# CPF or CNPJ: those the shape detectors name (and a pseudonym keeps valid).
+HELD_DOCUMENT = "rg+"
+_MIN_DOCUMENT_DIGITS = 5
 
 _IP_WORDS = frozenset({"ip", "ipv"})  # ipv4, ipv6: "ipv" then digits
 _IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
@@ -69,6 +73,11 @@ def identifier_fits(cls: str, value: str) -> bool | None:
     """Whether ``value`` has the shape of the identifier ``cls``; None for other classes."""
     if cls == CHECKED_DOCUMENT:
         return validators.pis_valid(validators.only_digits(value))
+    if cls == HELD_DOCUMENT:
+        digits = validators.only_digits(value)
+        return len(digits) >= _MIN_DOCUMENT_DIGITS and not (
+            validators.cpf_valid(digits) or validators.cnpj_valid(digits)
+        )
     if cls == BANK_ACCOUNT:
         plain = value.strip()
         return (

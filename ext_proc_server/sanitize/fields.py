@@ -47,8 +47,14 @@ NAME_IF_WORDS = Verdict("name??")
 # a client's IP address, a plate, a bank account (identifier_names).
 CHECKED_DOCUMENT = Verdict(ids.CHECKED_DOCUMENT)
 HELD_DOCUMENT = Verdict(ids.HELD_DOCUMENT)  # a person's "document": not a CPF or CNPJ
+PIX_KEY = Verdict(ids.PIX_KEY)  # a bank account's, when it is a UUID
 IP, PLATE, BANK_ACCOUNT = Verdict(ids.IP), Verdict(ids.PLATE), Verdict(ids.BANK_ACCOUNT)
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
+# Names whose last word ("id", "key") would make them describe a value, and what they hold.
+_LAST_WORD_NAMES = {
+    **dict.fromkeys(docs.NATIONAL_ID_NAMES, RG),
+    **dict.fromkeys(ids.PIX_KEY_NAMES, PIX_KEY),
+}
 
 
 class Place(NamedTuple):
@@ -341,8 +347,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
     compact = _compact(words)
     if compact in ("waid", "msisdn"):  # WhatsApp's id is the phone number
         return PHONE
-    if compact in docs.NATIONAL_ID_NAMES:  # its last word is no mere "id"
-        return RG
+    if compact in _LAST_WORD_NAMES:  # national_id, pixKey: the last word is no mere "id"
+        return _LAST_WORD_NAMES[compact]
     if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
         return None
     if words == ("id",):
@@ -462,6 +468,8 @@ def resolved(cls: str) -> str:
     """The replacement class of a verdict (a plain str)."""
     if cls in (MAYBE_NAME, NAME_IF_WORDS):
         return "name"
+    if cls == PIX_KEY:
+        return BANK_ACCOUNT
     return RG if cls in (CHECKED_DOCUMENT, HELD_DOCUMENT) else str(cls)
 
 

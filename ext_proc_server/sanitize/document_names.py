@@ -34,13 +34,13 @@ _ID_COMPACT = frozenset(
 )  # fmt: skip
 # A national identity number whose name ends in "id", a word that otherwise makes a
 # field describe a value ("national_id": Truora's background checks, Colombia's cédula).
-NATIONAL_ID_NAMES = frozenset({"nationalid", "nationalidentity", "personalid"})
+NATIONAL_ID_NAMES = frozenset({"nationalid", "nationalidentity"})
 # Names that say "document" and no more: a person's identity document in a person's
 # record (VTEX's clientProfileData {"document": …, "documentType": "dni"}), anything
 # elsewhere (a bank slip's "numeroDocumento" is its own number).
 _HELD_COMPACT = frozenset(
     {"document", "documento", "documentnumber", "numerodocumento", "numerododocumento",
-     "docnumber", "numerodoc", "documentid"}
+     "docnumber", "numerodoc"}
 )  # fmt: skip
 # PIS/PASEP, the same number as the NIS (checked: see CHECKED_DOCUMENT).
 _PIS_WORDS = frozenset({"pis", "pasep"})

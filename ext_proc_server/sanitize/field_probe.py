@@ -28,7 +28,7 @@ _NAME_ONLY = (b"name", b"nome")
 _OTHER_PLAIN = b"|".join(
     [re.escape(w.encode()) for w in fields.PROBE_WORDS if w.encode() not in _NAME_ONLY]
     + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
-    + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"registro[ _-]*geral"]
+    + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"id[ _-]*number", rb"registro[ _-]*geral"]
     # An IP address's key: "ip", "ipv4", "ip_address", "remote_addr"; not "description".
     + [rb"ip(?:v|addr|[_ .-])", rb"(?:remote|client)[ _-]*addr"]
 )

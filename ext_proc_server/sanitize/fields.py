@@ -19,9 +19,11 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize import phones, secret_keys
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
+from ext_proc_server.sanitize.field_names import FieldRules, key_words
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -44,8 +46,15 @@ NAME_IF_WORDS = Verdict("name??")
 # A PIS/PASEP number only when its check digit says so ("pis" also names NF-e's tax);
 # a client's IP address, a plate, a bank account (identifier_names).
 CHECKED_DOCUMENT = Verdict(ids.CHECKED_DOCUMENT)
+HELD_DOCUMENT = Verdict(ids.HELD_DOCUMENT)  # a person's "document": not a CPF or CNPJ
+PIX_KEY = Verdict(ids.PIX_KEY)  # a bank account's, when it is a UUID
 IP, PLATE, BANK_ACCOUNT = Verdict(ids.IP), Verdict(ids.PLATE), Verdict(ids.BANK_ACCOUNT)
 PERSONAL_CLASSES = ("name", "birth_date", "address", "cep", "rg")
+# Names whose last word ("id", "key") would make them describe a value, and what they hold.
+_LAST_WORD_NAMES = {
+    **dict.fromkeys(docs.NATIONAL_ID_NAMES, RG),
+    **dict.fromkeys(ids.PIX_KEY_NAMES, PIX_KEY),
+}
 
 
 class Place(NamedTuple):
@@ -56,18 +65,6 @@ class Place(NamedTuple):
 
 
 ROOT = Place()
-
-_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-
-
-@functools.lru_cache(maxsize=8192)
-def key_words(name: str) -> tuple[str, ...]:
-    """The lower-case words of a field name; NF-e's "x" prefix (xNome, xLgr) dropped."""
-    plain = name if name.isascii() else fold(name)
-    words = tuple(w.lower() for w in _WORD.findall(plain))
-    if len(words) > 1 and words[0] == "x":
-        return words[1:]
-    return words
 
 
 # -- vocabulary (folded words) ---------------------------------------------------
@@ -350,6 +347,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
     compact = _compact(words)
     if compact in ("waid", "msisdn"):  # WhatsApp's id is the phone number
         return PHONE
+    if compact in _LAST_WORD_NAMES:  # national_id, pixKey: the last word is no mere "id"
+        return _LAST_WORD_NAMES[compact]
     if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
         return None
     if words == ("id",):
@@ -361,8 +360,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if place.owner == OTHER else MAYBE_NAME
     if _is_birth(words):
         return BIRTH_DATE
-    if (document := document_kind(owned, compact)) is not None:
-        return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT}.get(document)
+    if (document := document_kind(owned, compact, person=place.owner == PERSON)) is not None:
+        return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT, docs.HELD: HELD_DOCUMENT}.get(document)
     if place.numbered and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
         return RG if place.numbered == RG else BANK_ACCOUNT  # "passport": {"number": …}
     if any(part in compact for part in _PERSON_NAME_PARTS):
@@ -469,85 +468,9 @@ def resolved(cls: str) -> str:
     """The replacement class of a verdict (a plain str)."""
     if cls in (MAYBE_NAME, NAME_IF_WORDS):
         return "name"
-    return RG if cls == CHECKED_DOCUMENT else str(cls)
-
-
-# -- the user's field rules --------------------------------------------------------
-
-
-class FieldRule(NamedTuple):
-    segments: tuple[re.Pattern[str], ...]  # parents first, the field last
-    cls: str  # a built-in class or the name of one of the user's sanitize_patterns
-
-
-def folded_name(name: str) -> str:
-    """A field name as rules compare it: folded, letters and digits only."""
-    return "".join(key_words(name))
-
-
-def compile_rule(pattern: str, cls: str) -> FieldRule:
-    """``cliente.apelido``: a field ``apelido`` directly inside ``cliente``; ``*`` and
-    ``?`` are wildcards within one name."""
-    segments = []
-    for segment in pattern.split("."):
-        parts = re.split(r"([*?])", segment)
-        regex = "".join(
-            ".*" if p == "*" else "." if p == "?" else re.escape(folded_name(p)) for p in parts
-        )
-        segments.append(re.compile(regex))
-    return FieldRule(tuple(segments), cls)
-
-
-class FieldRules:
-    """The user's ``collector.sanitize_fields``, matched against a field's path."""
-
-    def __init__(self, rules: Iterable[FieldRule]) -> None:
-        self._rules = tuple(rules)
-
-    def __bool__(self) -> bool:
-        return bool(self._rules)
-
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one instance per Sanitizer
-    def _for_field(self, name: str) -> tuple[FieldRule, ...]:
-        folded = folded_name(name)
-        return tuple(r for r in self._rules if r.segments[-1].fullmatch(folded))
-
-    def match(self, name: str, parents: Iterable[str]) -> FieldRule | None:
-        """The first rule naming this field (its parents, nearest last)."""
-        if not self._rules:
-            return None
-        candidates = self._for_field(name)
-        if not candidates:
-            return None
-        folded_parents: list[str] | None = None
-        for rule in candidates:
-            if len(rule.segments) == 1:
-                return rule
-            if folded_parents is None:
-                folded_parents = [folded_name(p) for p in parents]
-            wanted = rule.segments[:-1]
-            if len(folded_parents) >= len(wanted) and all(
-                w.fullmatch(p) for w, p in zip(wanted, folded_parents[-len(wanted) :], strict=True)
-            ):
-                return rule
-        return None
-
-    def probe_pattern(self) -> bytes | None:
-        """A regex over a body's lowered ASCII bytes ("?" for non-ASCII) that finds
-        every field some rule may name, whatever its separators (over-approximate)."""
-        if not self._rules:
-            return None
-        alternatives = []
-        for rule in self._rules:
-            chars = []
-            for piece in re.split(r"(\.\*|\.)", rule.segments[-1].pattern):
-                if piece in (".*", "."):
-                    chars.append(rb"[a-z0-9_.?-]*")
-                    continue
-                for ch in piece.replace("\\", ""):
-                    chars.append(b"[" + re.escape(ch).encode() + rb"?][_.-]?")
-            alternatives.append(b"".join(chars))
-        return b"(?:" + b"|".join(alternatives) + b")"
+    if cls == PIX_KEY:
+        return BANK_ACCOUNT
+    return RG if cls in (CHECKED_DOCUMENT, HELD_DOCUMENT) else str(cls)
 
 
 # -- flat field lists (forms, query strings, multipart parts, headers) -----------------

@@ -1,7 +1,7 @@
 """What a field's name says of an identifier that points at a person without naming
 one: a client's IP address, a vehicle's plate, a bank account's number (its own field,
-or the ``number`` of an account's object), and whether a value has that identifier's
-shape. Read by fields.field_class and fields.value_fits."""
+or the ``number`` of an account's object) or its Pix random key, and whether a value
+has that identifier's shape. Read by fields.field_class and fields.value_fits."""
 
 from __future__ import annotations
 
@@ -14,6 +14,18 @@ PLATE = plates.CLASS
 BANK_ACCOUNT = "bank_account"
 # An identity number only when its check digit says so (PIS/PASEP: document_names).
 CHECKED_DOCUMENT = "rg?"
+# A person's identity number under a generic name ("document"), unless the value is a
+# CPF or CNPJ: those the shape detectors name (and a pseudonym keeps valid).
+HELD_DOCUMENT = "rg+"
+_MIN_DOCUMENT_DIGITS = 5
+# A Pix random key (chave aleatória, "EVP"): a UUID the central bank's directory maps
+# to one bank account, replaced as the account's number is. Only a UUID: a key that is
+# a CPF, an e-mail or a phone is found by its shape, and NF-e's 44-digit "chave" (an
+# access key) is no Pix key. Names whose last word ("key") would otherwise make them
+# describe a value.
+PIX_KEY = "bank_account?"
+PIX_KEY_NAMES = frozenset({"chave", "chavepix", "pixkey", "chavealeatoria", "pixrandomkey"})
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 _IP_WORDS = frozenset({"ip", "ipv"})  # ipv4, ipv6: "ipv" then digits
 _IP_COMPACT = frozenset({"remoteaddr", "remoteaddress", "clientaddr", "clientaddress"})
@@ -35,7 +47,7 @@ _MIN_ACCOUNT_DIGITS = 4
 
 # Words of the names above, for the body probe.
 PROBE_WORDS = frozenset(
-    {"placa", "plate", "conta", "accountnumber", "account_number", "bank_account"}
+    {"placa", "plate", "conta", "accountnumber", "account_number", "bank_account", "chave", "pix"}
     | _ACCOUNT_OBJECTS
     | _BRANCH_MARKS
 )
@@ -65,10 +77,21 @@ def announces_account(compact: str) -> bool:
     return compact in _BRANCH_MARKS or compact in _ACCOUNT_OBJECTS
 
 
+def is_uuid(value: str) -> bool:
+    return _UUID.fullmatch(value.strip()) is not None
+
+
 def identifier_fits(cls: str, value: str) -> bool | None:
     """Whether ``value`` has the shape of the identifier ``cls``; None for other classes."""
     if cls == CHECKED_DOCUMENT:
         return validators.pis_valid(validators.only_digits(value))
+    if cls == PIX_KEY:
+        return is_uuid(value)
+    if cls == HELD_DOCUMENT:
+        digits = validators.only_digits(value)
+        return len(digits) >= _MIN_DOCUMENT_DIGITS and not (
+            validators.cpf_valid(digits) or validators.cnpj_valid(digits)
+        )
     if cls == BANK_ACCOUNT:
         plain = value.strip()
         return (

@@ -114,8 +114,12 @@ _ID_DOCUMENT = re.compile(
     r"[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:.\-=]?[ \t]*"
     r"(?P<v>\d(?:[ .\-/]?\d){10,14})(?!\d)"
 )
+# A word may say which plate it is: "placa antiga ABC-1234" (the grey one before
+# Mercosul's), "placa nova BRA2E19"; the plate's shape must follow all the same.
 _PLATE = re.compile(
-    r"(?i:\bplaca)(?:[ \t]+(?:do[ \t]+)?ve[ií]culo)?[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:\-=]?[ \t]*"
+    r"(?i:\bplaca)(?:[ \t]+(?:do[ \t]+)?ve[ií]culo)?"
+    r"(?:[ \t]+(?i:antiga|anterior|nova|atual|mercosul|original|cinza))?"
+    r"[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:\-=]?[ \t]*"
     r"(?P<v>[A-Za-z]{3}-?[0-9][A-Za-z0-9][0-9]{2})\b"
 )
 _ID_CHECKS = {

@@ -16,6 +16,7 @@ from stdnum.br import cnpj as _stdnum_cnpj
 
 from ext_proc_server.sanitize import fakes, ip_addresses, phones, plates
 from ext_proc_server.sanitize import validators as v
+from ext_proc_server.sanitize.identifier_names import is_uuid
 
 TOKENS = {
     "jwt": "SANITIZED_JWT",
@@ -108,6 +109,8 @@ class Replacer:
             return fakes.fake_address(self.pick, value)
         if cls == plates.CLASS:
             return plates.fake_plate(self.pick, value)
+        if cls == "bank_account" and is_uuid(value):  # a Pix random key: another one
+            return self._uuid(cls, value)
         if cls in ("cep", "rg", "bank_account"):
             return fakes.fake_in_layout(self.pick, cls, value)
         if cls == "jwt":
@@ -115,6 +118,15 @@ class Replacer:
             claims = {"sub": f"pseudonym-{self._digest(cls, value).hex()[:_HEX_CHARS]}"}
             return f"{header}.{_b64url(json.dumps(claims).encode())}."
         return f"{TOKENS[cls]}_{self._digest(cls, value).hex()[:_HEX_CHARS]}"
+
+    def _uuid(self, cls: str, value: str) -> str:
+        """A version 4 UUID in the value's case and spacing, keyed on the value."""
+        fresh = list(self._digest(cls, value.strip().lower()).hex()[:32])
+        fresh[12] = "4"
+        fresh[16] = "89ab"[int(fresh[16], 16) & 3]
+        text = "".join(fresh)
+        text = text.upper() if value.strip().isupper() else text
+        return _in_layout(value, text)
 
     def _phone(self, digits: str, value: str) -> str:
         """Country, trunk, carrier and area code kept (useful for routing mocks) and the

@@ -40,9 +40,10 @@ from ext_proc_server.sanitize import (
 from ext_proc_server.sanitize.changed_places import changed_places
 from ext_proc_server.sanitize.detectors import Scanner
 from ext_proc_server.sanitize.echoed_names import replace_echoed
-from ext_proc_server.sanitize.fields import FieldRules, compile_rule
+from ext_proc_server.sanitize.field_names import FieldRules, compile_rule
 from ext_proc_server.sanitize.images import image_format
 from ext_proc_server.sanitize.pseudonym import Replacer
+from ext_proc_server.sanitize.request_echoes import echo_in_request
 from ext_proc_server.sanitize.run import Run
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class Sanitizer:
             response = exchange.response
             if response is not None:
                 response = self._message(run, response, "response")
+            request = echo_in_request(run, request)  # ?q=<a name the answer holds>
         except MockadoError:
             raise
         except Exception as exc:

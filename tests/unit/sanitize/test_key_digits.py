@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize import fields, secret_keys
-from ext_proc_server.sanitize.fields import FieldRules, compile_rule, flat_classes
+from ext_proc_server.sanitize.field_names import FieldRules, compile_rule
+from ext_proc_server.sanitize.fields import flat_classes
 
 _SOURCES = inspect.getsource(fields) + inspect.getsource(secret_keys)
 # Every word the rules compare keys with, read from their source.

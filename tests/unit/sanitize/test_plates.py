@@ -54,3 +54,17 @@ def test_plates_after_placa_in_text() -> None:
         "Veículo placa SANITIZED_PLATE; placa do veículo: SANITIZED_PLATE. "
         "Placa de vídeo RTX 4090, placa mãe B550."
     )
+
+
+def test_a_plate_after_a_word_saying_which() -> None:
+    """``placa antiga ABC-1234`` (the grey plate before Mercosul's) went out: a word
+    between the cue and the plate stopped the match. The shape must still follow."""
+    text = (
+        "Transferência: placa antiga ABC-1234, placa nova: BRA2E19, placa do veículo "
+        "anterior xyz9876. Placa antiga de 1990; placa nova RTX 4090."
+    )
+    out = SANITIZER.sanitize(request_exchange(body=text, content_type="text/plain"))
+    assert out.request.body.decode() == (
+        "Transferência: placa antiga SANITIZED_PLATE, placa nova: SANITIZED_PLATE, placa do "
+        "veículo anterior SANITIZED_PLATE. Placa antiga de 1990; placa nova RTX 4090."
+    )

@@ -1,0 +1,99 @@
+"""Field names read as words, and the user's rules that name fields
+(``collector.sanitize_fields``): both compare names in any casing or separator and
+without accents."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from ext_proc_server.sanitize.wordlists import fold
+
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def key_words(name: str) -> tuple[str, ...]:
+    """The lower-case words of a field name; NF-e's "x" prefix (xNome, xLgr) dropped."""
+    plain = name if name.isascii() else fold(name)
+    words = tuple(w.lower() for w in _WORD.findall(plain))
+    if len(words) > 1 and words[0] == "x":
+        return words[1:]
+    return words
+
+
+class FieldRule(NamedTuple):
+    segments: tuple[re.Pattern[str], ...]  # parents first, the field last
+    cls: str  # a built-in class or the name of one of the user's sanitize_patterns
+
+
+def folded_name(name: str) -> str:
+    """A field name as rules compare it: folded, letters and digits only."""
+    return "".join(key_words(name))
+
+
+def compile_rule(pattern: str, cls: str) -> FieldRule:
+    """``cliente.apelido``: a field ``apelido`` directly inside ``cliente``; ``*`` and
+    ``?`` are wildcards within one name."""
+    segments = []
+    for segment in pattern.split("."):
+        parts = re.split(r"([*?])", segment)
+        regex = "".join(
+            ".*" if p == "*" else "." if p == "?" else re.escape(folded_name(p)) for p in parts
+        )
+        segments.append(re.compile(regex))
+    return FieldRule(tuple(segments), cls)
+
+
+class FieldRules:
+    """The user's ``collector.sanitize_fields``, matched against a field's path."""
+
+    def __init__(self, rules: Iterable[FieldRule]) -> None:
+        self._rules = tuple(rules)
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one instance per Sanitizer
+    def _for_field(self, name: str) -> tuple[FieldRule, ...]:
+        folded = folded_name(name)
+        return tuple(r for r in self._rules if r.segments[-1].fullmatch(folded))
+
+    def match(self, name: str, parents: Iterable[str]) -> FieldRule | None:
+        """The first rule naming this field (its parents, nearest last)."""
+        if not self._rules:
+            return None
+        candidates = self._for_field(name)
+        if not candidates:
+            return None
+        folded_parents: list[str] | None = None
+        for rule in candidates:
+            if len(rule.segments) == 1:
+                return rule
+            if folded_parents is None:
+                folded_parents = [folded_name(p) for p in parents]
+            wanted = rule.segments[:-1]
+            if len(folded_parents) >= len(wanted) and all(
+                w.fullmatch(p) for w, p in zip(wanted, folded_parents[-len(wanted) :], strict=True)
+            ):
+                return rule
+        return None
+
+    def probe_pattern(self) -> bytes | None:
+        """A regex over a body's lowered ASCII bytes ("?" for non-ASCII) that finds
+        every field some rule may name, whatever its separators (over-approximate)."""
+        if not self._rules:
+            return None
+        alternatives = []
+        for rule in self._rules:
+            chars = []
+            for piece in re.split(r"(\.\*|\.)", rule.segments[-1].pattern):
+                if piece in (".*", "."):
+                    chars.append(rb"[a-z0-9_.?-]*")
+                    continue
+                for ch in piece.replace("\\", ""):
+                    chars.append(b"[" + re.escape(ch).encode() + rb"?][_.-]?")
+            alternatives.append(b"".join(chars))
+        return b"(?:" + b"|".join(alternatives) + b")"

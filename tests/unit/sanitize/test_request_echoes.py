@@ -1,0 +1,106 @@
+"""A name the request does not mark but the rest of the exchange does: the answer's
+``"name": "…"`` under a person's key, or the request's own body, read after its query.
+The request's query (``?q=Zuleica Brandemburgo``) and prose went out; they are read
+again once the whole exchange is, and the stub still matches its request."""
+
+from __future__ import annotations
+
+import json
+
+from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
+from tests.unit.sanitize.sanitize_helpers import sanitizer
+
+SANITIZER = sanitizer()
+PSEUDONYMS = sanitizer(sanitize_mode="pseudonyms", pseudonym_key="k-request-echoes")
+# A name in neither name list: only its field says it is one.
+NAME = "Zuleica Brandemburgo"
+
+
+def _exchange(
+    *,
+    query: tuple[tuple[str, str], ...] = (),
+    body: str = "",
+    content_type: str = "application/json",
+    answer: object = None,
+) -> Exchange:
+    return Exchange(
+        id="t",
+        request=HttpRequest(
+            method="POST",
+            path="/api/clientes/busca",
+            query=query,
+            authority="api.example.com",
+            headers=(("content-type", content_type),),
+            body=body.encode(),
+        ),
+        response=HttpResponse(
+            status=200,
+            headers=(("content-type", "application/json"),),
+            body=json.dumps(answer).encode() if answer is not None else b"",
+        ),
+    )
+
+
+def test_a_name_the_answer_reveals_in_the_query_and_prose() -> None:
+    exchange = _exchange(
+        query=(("q", NAME), ("page", "1")),
+        body=f"Cadastro de {NAME} conferido; {NAME.split()[0]} ligou ontem.",
+        content_type="text/plain",
+        answer={"customer": {"name": NAME, "id": 7}},
+    )
+    out = SANITIZER.sanitize(exchange)
+    assert out.request.query == (("q", "SANITIZED_NAME"), ("page", "1"))
+    assert out.request.body.decode() == "Cadastro de SANITIZED_NAME conferido; Zuleica ligou ontem."
+    assert json.loads(out.response.body) == {"customer": {"name": "SANITIZED_NAME", "id": 7}}
+    # The stub matches any value where the request was edited, and only there.
+    assert {"request.query.q", "request.body"} <= out.redactions
+    assert not any(place.startswith("request.query.page") for place in out.redactions)
+
+
+def test_a_json_requests_free_text_field() -> None:
+    exchange = _exchange(
+        body=json.dumps({"nota": f"ligar para {NAME} amanhã", "prioridade": 2}),
+        answer={"data": {"owner": {"full_name": NAME}}},
+    )
+    out = SANITIZER.sanitize(exchange)
+    assert json.loads(out.request.body) == {
+        "nota": "ligar para SANITIZED_NAME amanhã",
+        "prioridade": 2,
+    }
+    assert "request.body.json:/nota" in out.redactions
+
+
+def test_a_name_of_the_requests_body_in_its_query() -> None:
+    """The query is read before the body that names the person."""
+    exchange = _exchange(
+        query=(("busca", NAME),),
+        body=json.dumps({"cliente": {"nome": NAME, "cidade": "Pelotas"}}),
+        answer={"ok": True},
+    )
+    out = SANITIZER.sanitize(exchange)
+    assert out.request.query == (("busca", "SANITIZED_NAME"),)
+
+
+def test_one_pseudonym_everywhere() -> None:
+    exchange = _exchange(
+        query=(("q", NAME),),
+        body=json.dumps({"nota": f"cadastro de {NAME}"}),
+        answer={"customer": {"name": NAME}},
+    )
+    out = PSEUDONYMS.sanitize(exchange)
+    fake = json.loads(out.response.body)["customer"]["name"]
+    assert fake != NAME and out.request.query == (("q", fake),)
+    assert json.loads(out.request.body) == {"nota": f"cadastro de {fake}"}
+
+
+def test_nothing_else_changes() -> None:
+    """No name replaced, or one word of a name: the request stays as it came."""
+    for answer in ({"product": {"name": NAME}}, {"customer": {"first_name": "Zuleica"}}):
+        exchange = _exchange(
+            query=(("q", NAME),),
+            body=f"cadastro de {NAME}",
+            content_type="text/plain",
+            answer=answer,
+        )
+        out = SANITIZER.sanitize(exchange)
+        assert out.request == exchange.request, answer

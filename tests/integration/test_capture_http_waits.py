@@ -13,6 +13,7 @@ decides an answer that has not begun ``collector.answer_wait_s`` after its reque
 
 from __future__ import annotations
 
+import re
 import socket
 import socketserver
 import threading
@@ -184,6 +185,12 @@ def test_long_polls_and_trickling_answers_free_their_capture_streams(
         )
         stats = httpx.get(f"{envoy.admin_url}/stats?filter=mockado_collector", timeout=5).text
         assert "upstream_rq_pending_overflow: 0" in stats, stats
+        if capture_mode == "observability":
+            # Envoy saw each capture stream the collector ended early close, not fail.
+            ext_proc = httpx.get(f"{envoy.admin_url}/stats?filter=ext_proc", timeout=5).text
+            assert "streams_failed: 0" in ext_proc, ext_proc
+            closed = re.search(r"server_half_closed: (\d+)", ext_proc)
+            assert closed is not None and int(closed.group(1)) >= STREAMS, ext_proc
         # The slow answers were never touched: each client gets its whole answer.
         trickled = [len(call.data) for call in trickles]
         upstream.released.set()  # type: ignore[attr-defined]

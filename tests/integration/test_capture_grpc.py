@@ -116,6 +116,29 @@ def call_until_decided(ext, call, decided, *, what: str) -> int:
     raise AssertionError(f"{what}: given up by Envoy 5 times: {counters(ext)}")
 
 
+def record_missing_calls(ext, channel: grpc.Channel) -> int:
+    """Call five methods the upstream does not have (trailers-only UNIMPLEMENTED), each
+    until recorded -> the calls made again (see call_until_decided)."""
+
+    def recorded() -> list[str]:
+        return sorted(m["request"]["urlPath"] for m in ext.captured())
+
+    again = 0
+    for n in range(5):
+
+        def missing(n: int = n) -> None:
+            with pytest.raises(grpc.RpcError) as refused:
+                channel.unary_unary(f"/{SERVICE}/Missing{n}")(b"", timeout=5)
+            assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+        again += call_until_decided(
+            ext, missing, lambda n=n: f"/{SERVICE}/Missing{n}" in recorded(),
+            what=f"the trailers-only answer {n} recorded",
+        )  # fmt: skip
+    assert recorded() == [f"/{SERVICE}/Missing{n}" for n in range(5)]
+    return again
+
+
 @pytest.mark.parametrize("capture_mode", ["observability", "blocking"])
 def test_endless_grpc_server_streams_hold_no_capture_stream(
     capture_mode, redis_server, grpc_port, envoy_factory, ext_proc_factory
@@ -155,22 +178,8 @@ def test_endless_grpc_server_streams_hold_no_capture_stream(
             what="the answer with a message decided",
         )  # fmt: skip
 
-        def recorded() -> list[str]:
-            return sorted(m["request"]["urlPath"] for m in ext.captured())
-
         # Trailers-only errors beside the open watches: each recorded, none refused capture.
-        for n in range(5):
-
-            def missing(n: int = n) -> None:
-                with pytest.raises(grpc.RpcError) as refused:
-                    channel.unary_unary(f"/{SERVICE}/Missing{n}")(b"", timeout=5)
-                assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
-
-            again += call_until_decided(
-                ext, missing, lambda n=n: f"/{SERVICE}/Missing{n}" in recorded(),
-                what=f"the trailers-only answer {n} recorded",
-            )  # fmt: skip
-        assert recorded() == [f"/{SERVICE}/Missing{n}" for n in range(5)]
+        again += record_missing_calls(ext, channel)
         stats = httpx.get(f"{envoy.admin_url}/stats?filter=mockado_collector", timeout=5).text
         assert "upstream_rq_pending_overflow: 0" in stats, stats
         marks = [w.received for w in watchers]

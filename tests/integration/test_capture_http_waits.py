@@ -138,6 +138,21 @@ class SlowCall:
         self.thread.join(10)
 
 
+def assert_answered_whole(upstream, polls: list[SlowCall], trickles: list[SlowCall]) -> None:
+    """Let the slow answers end: each client gets its whole answer, every byte sent."""
+    trickled = [len(call.data) for call in trickles]
+    upstream.released.set()
+    for call in polls + trickles:
+        call.thread.join(10)
+    assert [(c.body(), c.failed) for c in polls] == [(POLL_ANSWER, None)] * len(polls)
+    for call, before in zip(trickles, trickled, strict=True):
+        body = call.body()
+        assert call.failed is None and body.endswith(JSON), body
+        # Every byte the upstream sent, none lost after the capture stream closed.
+        assert body == PIECE * (len(body) - len(JSON)) + JSON
+        assert len(call.data) > before
+
+
 @pytest.mark.parametrize("capture_mode", ["observability", "blocking"])
 def test_long_polls_and_trickling_answers_free_their_capture_streams(
     capture_mode, redis_server, envoy_factory, ext_proc_factory
@@ -192,17 +207,7 @@ def test_long_polls_and_trickling_answers_free_their_capture_streams(
             closed = re.search(r"server_half_closed: (\d+)", ext_proc)
             assert closed is not None and int(closed.group(1)) >= STREAMS, ext_proc
         # The slow answers were never touched: each client gets its whole answer.
-        trickled = [len(call.data) for call in trickles]
-        upstream.released.set()  # type: ignore[attr-defined]
-        for call in polls + trickles:
-            call.thread.join(10)
-        assert [(c.body(), c.failed) for c in polls] == [(POLL_ANSWER, None)] * POLLS
-        for call, before in zip(trickles, trickled, strict=True):
-            body = call.body()
-            assert call.failed is None and body.endswith(JSON), body
-            # Every byte the upstream sent, none lost after the capture stream closed.
-            assert body == PIECE * (len(body) - len(JSON)) + JSON
-            assert len(call.data) > before
+        assert_answered_whole(upstream, polls, trickles)
     assert ext.metric("collector_dropped_total", reason="answer_late") == POLLS
     assert ext.metric("collector_dropped_total", reason="answer_body_late") == TRICKLES
     assert recorded() == paths  # the slow answers decided late were never recorded

@@ -20,9 +20,10 @@ import math
 class AnswerWaits:
     """Deadlines of the streams in progress, on one event loop.
 
-    ``start(task, wait_s)`` gives ``task`` a deadline ``wait_s`` from now and returns its
-    slot; ``end(task, slot)`` takes it away (always, as the stream ends). At its deadline a
-    task is cancelled and :meth:`expired` then tells that cancellation from any other.
+    ``start(task, wait_s)`` gives ``task`` (:meth:`task`) a deadline ``wait_s`` from now
+    and returns its slot; ``end(task, slot)`` takes it away (always, as the stream ends).
+    At its deadline a task is cancelled and :meth:`expired` then tells that cancellation
+    from any other.
     """
 
     __slots__ = ("_expired", "_slots")
@@ -31,6 +32,14 @@ class AnswerWaits:
         # Whole seconds of loop time -> the tasks due then (a dict: ordered, O(1) removal).
         self._slots: dict[int, dict[asyncio.Task, None]] = {}
         self._expired: set[asyncio.Task] = set()
+
+    def task(self) -> asyncio.Task | None:
+        """The stream's task, to be given a deadline: the running one, or None when the
+        stream is driven by hand outside an event loop (no timer could cancel it)."""
+        try:
+            return asyncio.current_task()
+        except RuntimeError:
+            return None
 
     def start(self, task: asyncio.Task, wait_s: float) -> int:
         loop = asyncio.get_running_loop()

@@ -188,8 +188,7 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                             result, assembler.namespace = self._callers.refusal(
                                 metadata, context, assembler.namespace
                             )
-                        if result is None:
-                            task = asyncio.current_task()
+                        if result is None and (task := waits.task()) is not None:
                             wait_s = self._answer_wait_s
                             if assembler.grpc_call():
                                 late, wait_s = GRPC_ANSWER_LATE, self._grpc_answer_wait_s

@@ -11,7 +11,8 @@ COMMAND = Command(
     name="up",
     help="start the local stack: Envoy, ext_proc server, Redis, loader, WireMock",
     description="Start the local stack as child processes and print where everything is. "
-    "Ctrl-C or SIGTERM stops every child.",
+    "Ctrl-C or SIGTERM stops every child, the collector once it has written what it "
+    "captured; a second Ctrl-C kills every child at once.",
     example="mockado up --upstream http://127.0.0.1:3000 --proxy-port 10000 --wiremock-port 8080",
 )
 

@@ -7,6 +7,10 @@ the ext_proc server, the loader, an upstream (the bundled demo API unless
 by the control plane. It prints one summary once every part is ready, stops
 every child on Ctrl-C or SIGTERM, and exits non-zero with a one-line error
 naming the part and its log when a part fails.
+
+A stop waits for each part's graceful stop, the collector's up to its
+``STOP_TIMEOUT_S`` while it writes what it captured; a second Ctrl-C (or SIGTERM)
+kills every child at once, and what the collector had not yet written is lost.
 """
 
 from __future__ import annotations
@@ -180,6 +184,8 @@ class Stack:
     parts: list[procs.ManagedProcess] = field(default_factory=list)
     # Ports given out or promised in this run (see start).
     _taken: set[int] = field(default_factory=set, init=False, repr=False)
+    # Set by force_stop: every part was killed, none is started any more.
+    forced: bool = field(default=False, init=False)
 
     def _free_port(self) -> int:
         port = procs.free_port(avoid=self._taken)
@@ -197,7 +203,11 @@ class Stack:
     def _start(
         self, process: procs.ManagedProcess, check, *, timeout_s: float = _READY_TIMEOUT_S
     ) -> None:
+        if self.forced:
+            raise StackError(f"{process.name}: not started (stopped at once)")
         self.parts.append(process.start())
+        if self.forced:  # killed while it started: this one too
+            process.signal(signal.SIGKILL)
         process.wait_ready(check, timeout_s=timeout_s)
 
     def _mockado(self, name: str, args: list[str], env: dict[str, str]) -> procs.ManagedProcess:
@@ -395,9 +405,18 @@ class Stack:
 
     def stop(self) -> None:
         """Stop every part, the last started first (Envoy, so no new captures come),
-        each given as long as its own graceful stop takes (the collector's drain)."""
+        each given as long as its own graceful stop takes (the collector's drain), unless
+        :meth:`force_stop` kills them meanwhile."""
         for part in reversed(self.parts):
             part.stop()
+
+    def force_stop(self) -> None:
+        """Kill every part at once, from a signal handler while :meth:`start` or
+        :meth:`stop` runs: a stop in progress then finds each part gone instead of
+        waiting for it, and no part is started any more."""
+        self.forced = True
+        for part in self.parts:
+            part.signal(signal.SIGKILL)
 
 
 def shared_jvm_heap_mb(per_shard_mb: int, *, shards: int) -> int:
@@ -422,26 +441,49 @@ def summary_text(where: dict[str, str]) -> str:
     )
 
 
+STOPPING_TEXT = (
+    "mockado: stopping; the collector first writes what it captured "
+    "(up to {timeout_s:.0f} s when Redis is slow). Press Ctrl-C again to stop at once."
+)
+FORCED_TEXT = (
+    "mockado: stopped at once (every part killed); captures the collector had not yet "
+    "written to Redis are lost."
+)
+# The exit status of a stop forced by a second Ctrl-C (128 + SIGINT, as a shell reports it).
+FORCED_EXIT = 130
+
+
 def run_stack(config: MockadoConfig, *, options: StackOptions) -> int:
+    from ext_proc_server.capture.server import STOP_TIMEOUT_S
+
     stack = Stack(config=config, options=options)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            stack.force_stop()  # the second Ctrl-C: nothing more is waited for
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
     try:
-        where = stack.start()
-        if stop.is_set():
-            return 0
-        print(summary_text(where), flush=True)
-        stack.watch(stop)
-        print("mockado: stopping", flush=True)
-        return 0
-    except StackError as exc:
-        print(f"mockado up: {exc}", file=sys.stderr, flush=True)
-        return 1
+        try:
+            where = stack.start()
+            if not stop.is_set():
+                print(summary_text(where), flush=True)
+                stack.watch(stop)
+        except StackError as exc:
+            status = 1
+            if not stack.forced:  # a part killed by the forced stop is no failure
+                print(f"mockado up: {exc}", file=sys.stderr, flush=True)
+        stop.set()  # from here on, a Ctrl-C forces
+        if not stack.forced:
+            print(STOPPING_TEXT.format(timeout_s=STOP_TIMEOUT_S), flush=True)
     finally:
         stack.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if stack.forced:
+        print(FORCED_TEXT, flush=True)
+        return FORCED_EXIT
+    return status

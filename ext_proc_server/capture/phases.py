@@ -12,7 +12,8 @@ Each hook answers, after its message, whether the stream is finished:
 * ``Finished(exchange=...)``: the response ended; capture this exchange.
 * ``Finished(drop_reason=...)``: stop now and capture nothing (a
   ``collector_dropped_total`` reason: filtered, not_sampled, upgrade, grpc_body,
-  envoy_local_reply, malformed, incomplete).
+  envoy_local_reply, malformed, incomplete; the servicer's answer_late,
+  answer_body_late and grpc_answer_late).
 * ``Finished(repeat=True)``: the response ended and the exchange repeats one already
   recorded (the repeat fast path, :mod:`ext_proc_server.mapping.repeats`).
 """
@@ -42,6 +43,11 @@ INCOMPLETE = Finished(drop_reason="incomplete")
 UPGRADE = Finished(drop_reason="upgrade")
 GRPC_BODY = Finished(drop_reason="grpc_body")
 ENVOY_LOCAL_REPLY = Finished(drop_reason="envoy_local_reply")
+# Past the stream's wait (collector.answer_wait_s, grpc_answer_wait_s): the answer had not
+# begun, or its body had not ended. The capture stream closes; the exchange goes on.
+ANSWER_LATE = Finished(drop_reason="answer_late")
+ANSWER_BODY_LATE = Finished(drop_reason="answer_body_late")
+GRPC_ANSWER_LATE = Finished(drop_reason="grpc_answer_late")
 REPEAT = Finished(repeat=True)
 
 

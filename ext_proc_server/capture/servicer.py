@@ -8,11 +8,15 @@ nothing more is needed - the response ended, or the stream is not captured.
 Returning closes the RPC; a server that only read until Envoy closed would hold
 each stream for ``deferred_close_timeout``.
 
-A gRPC call's answer is recorded only when it comes in headers alone (an error,
-trailers-only); one with messages is decided at its headers. So a gRPC call waits for
-its answer's headers at most ``collector.grpc_answer_wait_s``: a long poll, or a
-server stream that sends nothing until its first message, would otherwise hold its
-capture stream for its whole life, one of the few Envoy may open at a time.
+A stream waits for its answer at most so long (:mod:`~ext_proc_server.capture.answer_waits`):
+a long poll, a blocking query, a slow request body or an answer whose body trickles would
+otherwise hold its capture stream for its whole life, one of the few Envoy may open at a
+time. An HTTP answer must begin within ``collector.answer_wait_s`` of the request headers
+(else ``answer_late``) and end within as long again after its own headers
+(``answer_body_late``). A gRPC call's answer is recorded only when it comes in headers
+alone (an error, trailers-only); one with messages is decided at its headers, so a gRPC
+call waits for its answer's headers ``collector.grpc_answer_wait_s`` (``grpc_answer_late``).
+The proxied exchange is never touched: only its capture stream closes.
 """
 
 from __future__ import annotations
@@ -26,10 +30,19 @@ from typing import Any
 import grpc
 
 from ext_proc_server.capture import protos
+from ext_proc_server.capture.answer_waits import AnswerWaits
 from ext_proc_server.capture.assembler import StreamAssembler, StreamMeta, stream_meta
 from ext_proc_server.capture.caller_identity import caller_check
 from ext_proc_server.capture.filters import CaptureFilter
-from ext_proc_server.capture.phases import INCOMPLETE, MALFORMED, Finished, hooks_of
+from ext_proc_server.capture.phases import (
+    ANSWER_BODY_LATE,
+    ANSWER_LATE,
+    GRPC_ANSWER_LATE,
+    INCOMPLETE,
+    MALFORMED,
+    Finished,
+    hooks_of,
+)
 from ext_proc_server.capture.stream_metrics import StreamTally
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
 from ext_proc_server.core.exchange import Exchange
@@ -42,8 +55,6 @@ _META_CACHE_SIZE = 1024
 # Each message's phase hook on the stream's assembler (phases.dispatch, looked up once).
 _ASSEMBLER_HOOKS = hooks_of(StreamAssembler)
 _ON_REQUEST_HEADERS = _ASSEMBLER_HOOKS["request_headers"]
-# A gRPC call whose answer did not begin within collector.grpc_answer_wait_s.
-GRPC_ANSWER_LATE = Finished(drop_reason="grpc_answer_late")
 # ProcessingMode enum values (envoy.extensions.filters.http.ext_proc.v3).
 # The end of a stream's messages, looked up once (a module attribute each time otherwise).
 _EOF = grpc.aio.EOF
@@ -83,15 +94,6 @@ def continue_response(
     return _CONTINUE.get(kind or "")
 
 
-async def _read_by(context: grpc.aio.ServicerContext, deadline: float) -> Any:
-    """The stream's next message, or None when none came by ``deadline`` (loop time)."""
-    try:
-        async with asyncio.timeout_at(deadline):
-            return await context.read()
-    except TimeoutError:
-        return None
-
-
 class ExtProcServicer(protos.ExternalProcessorServicer):
     """``ExternalProcessor.Process``: every finished exchange goes to ``submit``
     (the capture pipeline's, which never blocks). ``repeats``: the repeat fast path's
@@ -122,13 +124,16 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         self._load = load or StreamLoad(busy_above=config.pipeline_pause_streams)
         self._max_streams = config.max_concurrent_streams
         self._grpc_answer_wait_s = config.grpc_answer_wait_s
+        self._answer_wait_s = config.answer_wait_s
+        # Each stream's deadline for its answer (cancelled past it, decided late).
+        self._waits = AnswerWaits()
         # Whose namespace a stream may capture for (None: no identity to check against).
         self._callers = caller_check(config)
         # Per-stream metrics, folded into Prometheus by flush_metrics.
         self._tally = StreamTally()
 
     # Every message of every stream runs this loop: it stays in one frame.
-    # Long because a call per message (phases, blocking answers, gRPC waits) costs each one.
+    # Long because a call per message (phases, blocking answers, deadlines) costs each one.
     async def Process(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         if self._load.active >= self._max_streams:
             # Past collector.max_concurrent_streams: refused (each stream may hold two
@@ -146,19 +151,19 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         )
         result: Finished | None = None
         hooks = _ASSEMBLER_HOOKS
+        waits = self._waits
         # Observability mode is the filter's setting, the same on each message of a
         # stream: once one says so, the others are not asked (a protobuf field read each).
         observing = False
-        # A gRPC call's deadline for its answer's headers (loop time), while it waits.
-        answer_by: float | None = None
+        # From the request headers on, the stream has a deadline (its task and slot in
+        # waits) and what it is decided as if it passes: the answer late, or its body.
+        task: asyncio.Task | None = None
+        slot = 0
+        late = ANSWER_LATE
         self._load.stream_started()
         try:
             while result is None:
-                if answer_by is None:
-                    message = await context.read()
-                elif (message := await _read_by(context, answer_by)) is None:
-                    result = GRPC_ANSWER_LATE
-                    break
+                message = await context.read()
                 if message is _EOF:
                     result = assembler.end_of_input()
                     if assembler.started:
@@ -167,17 +172,27 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                 try:
                     hook = hooks.get(message.WhichOneof("request"))
                     result = MALFORMED if hook is None else hook(assembler, message)
-                    if answer_by is not None:
-                        if assembler.status is not None:
-                            answer_by = None
+                    if task is not None:
+                        if (
+                            late is not ANSWER_BODY_LATE
+                            and assembler.status is not None
+                            and result is None
+                        ):
+                            # The answer began: its body has as long again to end.
+                            late = ANSWER_BODY_LATE
+                            waits.end(task, slot)
+                            slot = waits.start(task, self._answer_wait_s)
                     elif hook is _ON_REQUEST_HEADERS and result is None:
                         # The stream's namespace is known from here on: is it its caller's?
                         if self._callers is not None:
                             result, assembler.namespace = self._callers.refusal(
                                 metadata, context, assembler.namespace
                             )
-                        if result is None and assembler.grpc_call():
-                            answer_by = asyncio.get_running_loop().time() + self._grpc_answer_wait_s
+                        if result is None and (task := waits.task()) is not None:
+                            wait_s = self._answer_wait_s
+                            if assembler.grpc_call():
+                                late, wait_s = GRPC_ANSWER_LATE, self._grpc_answer_wait_s
+                            slot = waits.start(task, wait_s)
                 except Exception:
                     log.exception("ext_proc: assembling a stream failed")
                     result = Finished(drop_reason="internal_error")
@@ -187,18 +202,27 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
                     if reply is not None:
                         await context.write(reply)
         except asyncio.CancelledError:
-            # Envoy reset the stream or the server is shutting down. In blocking mode Envoy
-            # may reset as soon as it has the last reply: a finished exchange stays captured.
-            if result is None:
-                result = INCOMPLETE
-                if assembler.started:
-                    log.debug("ext_proc: stream reset (phase %s)", assembler.phase)
-            raise
+            if task is not None and waits.expired(task) and task.uncancel() == 0:
+                # Its deadline passed (and nothing else cancelled it): decided now, the
+                # capture stream closes while the exchange goes on.
+                if result is None:
+                    result = late
+            else:
+                # Envoy reset the stream or the server is shutting down. In blocking mode
+                # Envoy may reset as soon as it has the last reply: a finished exchange
+                # stays captured.
+                if result is None:
+                    result = INCOMPLETE
+                    if assembler.started:
+                        log.debug("ext_proc: stream reset (phase %s)", assembler.phase)
+                raise
         except (grpc.RpcError, protos.DecodeError):
             # The stream broke, or a message was not a ProcessingRequest at all.
             if result is None:
                 result = MALFORMED
         finally:
+            if task is not None:
+                waits.end(task, slot)
             self._load.stream_ended()
             self._account(assembler, result, started)
 

@@ -32,6 +32,8 @@ DROP_REASONS = (
     "upgrade",  # websocket or other protocol upgrade
     "grpc_body",  # a gRPC answer with messages: it ends in trailers, which no stub can send
     "grpc_answer_late",  # a gRPC call unanswered after collector.grpc_answer_wait_s
+    "answer_late",  # an HTTP answer not begun collector.answer_wait_s after its request
+    "answer_body_late",  # an answer's body not ended collector.answer_wait_s after its headers
     "envoy_local_reply",  # a 4xx Envoy answered itself (its codec refused the request, no route)
     "caller_namespace",  # the stream claimed a namespace other than its caller's mesh identity's
     "caller_unidentified",  # caller_identity.required, and the stream came with no identity

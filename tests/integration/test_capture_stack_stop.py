@@ -13,6 +13,7 @@ import signal
 import time
 
 import httpx
+import psutil
 import pytest
 import redis as redis_sync
 
@@ -81,3 +82,52 @@ def test_ctrl_c_waits_for_the_collector_to_write_what_it_accepted(
     assert stack.process.wait(timeout=STOP_TIMEOUT_S + 30) == 0
     held = sorted(p for p in queued_paths(redis.url, queue) if p.startswith("/echo/held-"))
     assert held == sorted(f"/echo/held-{n}" for n in range(HELD))
+
+
+def test_a_second_ctrl_c_stops_every_part_at_once(redis_factory, stack_factory) -> None:
+    """The first Ctrl-C waits for the collector, hung on Redis, and says a second one
+    forces; the second kills every part at once and says what is lost."""
+    redis = redis_factory()
+    stack = stack_factory(env={"REDIS_URL": redis.url})
+    queue = stack.effective_config["collector"]["redis_queue"]
+    collector_metrics = stack.summary_url("metrics")[0]
+
+    def enqueued() -> float:
+        return total(scrape(collector_metrics), "collector_enqueued_total")
+
+    sent = iter(range(1000))
+    wait_until(
+        lambda: (
+            httpx.get(f"{stack.proxy_url}/echo/warm-{next(sent)}", timeout=10).is_success
+            and enqueued() > 0
+        ),
+        timeout_s=30,
+        what="a first capture written",
+    )
+    redis.process.pause()
+    try:
+        for n in range(HELD):
+            assert httpx.get(f"{stack.proxy_url}/echo/held-{n}", timeout=10).status_code == 200
+        wait_until(
+            lambda: total(scrape(collector_metrics), "collector_queue_size") == HELD,
+            what="every exchange held by the collector",
+        )
+        collector = next(p for p in stack.children if "ext-proc" in " ".join(p.cmdline()))
+        stack.process.send_signal(signal.SIGINT)
+        # Still stopping well after the first: the collector waits for Redis to drain.
+        time.sleep(3)
+        assert stack.process.poll() is None and collector.is_running()
+        stack.process.send_signal(signal.SIGINT)
+        # At once: the collector's own stop would go on while Redis hangs (STOP_TIMEOUT_S).
+        assert stack.process.wait(timeout=15) == 130
+        output = stack.process.stdout.read()
+        _, alive = psutil.wait_procs(stack.children, timeout=5)
+        assert alive == [], f"left behind: {[p.pid for p in alive]}"
+    finally:
+        redis.process.resume()
+    assert "Press Ctrl-C again to stop at once" in output, output
+    assert "captures the collector had not yet written to Redis are lost" in output, output
+    # What it said is lost is lost: of the held exchanges, at most the batch already sent
+    # to the hung Redis arrived (the graceful stop writes all of them, the test above).
+    held = [p for p in queued_paths(redis.url, queue) if p.startswith("/echo/held-")]
+    assert len(held) < HELD, held

@@ -154,6 +154,11 @@ class CollectorConfig(ConfigSection):
     # poll, a stream waiting for its first message) is decided then (grpc_answer_late), so
     # it holds no capture stream; an answer in headers alone sooner is still recorded.
     grpc_answer_wait_s: float = Field(default=10.0, gt=0, le=3600)
+    # Any other answer must begin this long after its request headers (answer_late: a long
+    # poll, a blocking query, a slow upload) and end this long after its own headers
+    # (answer_body_late: a body that trickles), so no exchange holds a capture stream for
+    # longer than twice this; a slow API answered within it is still recorded.
+    answer_wait_s: float = Field(default=30.0, gt=0, le=3600)
     body_limit_bytes: int = Field(default=8 * KIB, ge=KIB, le=MIB)
     # Larger (or smaller) limits for given hosts and paths; the first matching rule wins,
     # after the capturing namespace's own (control_plane.namespaces.<ns>.body_limits).

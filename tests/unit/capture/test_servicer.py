@@ -209,3 +209,86 @@ def test_a_grpc_error_in_headers_alone_within_the_wait_is_recorded():
     assert exchange.response.status == 200
     assert ("grpc-status", "5") in exchange.response.headers
     assert dropped("grpc_answer_late") == before
+
+
+class TricklingContext(FakeContext):
+    """After ``messages``, one more body chunk every ``gap_s``, never the last (a body that
+    trickles: the answer's by default)."""
+
+    def __init__(self, messages, gap_s, chunk=None):
+        super().__init__(messages)
+        self.gap_s = gap_s
+        self.chunk = chunk or resp_body(b" ")
+
+    async def read(self):
+        if self._messages:
+            return await super().read()
+        self.reads += 1
+        await asyncio.sleep(self.gap_s)
+        return self.chunk
+
+
+class SlowContext(FakeContext):
+    """Each message ``delay_s`` after the one before (a slow API, well within its wait)."""
+
+    def __init__(self, messages, delay_s):
+        super().__init__(messages)
+        self.delay_s = delay_s
+
+    async def read(self):
+        await asyncio.sleep(self.delay_s)
+        return await super().read()
+
+
+def test_an_http_answer_not_begun_within_the_wait_is_decided_and_counted():
+    before = dropped("answer_late")
+    config = CollectorConfig(answer_wait_s=0.05)
+    context = WaitingContext([req_headers(method="GET", eos=True)])
+    assert serve(context, config) == []
+    assert dropped("answer_late") == before + 1
+
+
+def test_a_slow_request_body_is_decided_at_the_wait_too():
+    before = dropped("answer_late")
+    config = CollectorConfig(answer_wait_s=0.05)
+    context = TricklingContext([req_headers()], gap_s=0.1, chunk=req_body(b"x"))
+    assert serve(context, config) == []
+    assert dropped("answer_late") == before + 1
+
+
+def test_an_answer_whose_body_trickles_past_the_wait_is_decided_and_counted():
+    before = dropped("answer_body_late")
+    config = CollectorConfig(answer_wait_s=0.05)
+    context = TricklingContext([req_headers(eos=True), resp_headers()], gap_s=0.1)
+    assert serve(context, config) == []
+    assert dropped("answer_body_late") == before + 1
+    # Each chunk came well within the wait: the body's whole length is what is bounded.
+    assert context.reads > 3
+
+
+def test_a_slow_answer_within_the_wait_is_recorded():
+    before = dropped("answer_late"), dropped("answer_body_late")
+    messages = [req_headers(eos=True), resp_headers(), resp_body(b"{}", eos=True)]
+    submitted = serve(SlowContext(messages, delay_s=0.3), CollectorConfig(answer_wait_s=5))
+    assert [e.response.body for e in submitted] == [b"{}"]
+    assert (dropped("answer_late"), dropped("answer_body_late")) == before
+
+
+def test_a_stream_cancelled_from_outside_is_incomplete_not_late():
+    before = dropped("incomplete"), dropped("answer_late")
+    submitted = []
+    servicer = ExtProcServicer(config=CollectorConfig(answer_wait_s=30), submit=submitted.append)
+
+    async def go():
+        running = asyncio.ensure_future(
+            servicer.Process(iter(()), WaitingContext([req_headers(eos=True)]))
+        )
+        await asyncio.sleep(0.05)
+        running.cancel()  # Envoy reset the stream
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    asyncio.run(go())
+    servicer.flush_metrics()
+    assert submitted == []
+    assert (dropped("incomplete"), dropped("answer_late")) == (before[0] + 1, before[1])

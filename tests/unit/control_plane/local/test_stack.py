@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from control_plane.local.procs import ManagedProcess, free_port
 from control_plane.local.stack import (
     ChildPorts,
     ShardPlan,
+    Stack,
+    StackOptions,
     effective_config_data,
     parse_upstream,
     plan_shards,
@@ -91,3 +98,34 @@ def test_effective_config_points_the_children_at_this_runs_parts(tmp_path: Path)
     ]
     assert loader["backup_enabled"] is True
     assert loader["backup_path"] == str(tmp_path / "backups")
+
+
+def stubborn(tmp_path: Path, name: str) -> ManagedProcess:
+    """A child that ignores SIGTERM (a part still draining), given 30 s to stop."""
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    return ManagedProcess(
+        name, [sys.executable, "-c", code], log_path=tmp_path / f"{name}.log", stop_timeout_s=30
+    )
+
+
+def test_a_forced_stop_kills_every_part_while_a_stop_waits(tmp_path: Path, monkeypatch):
+    proxy_port = free_port()
+    options = StackOptions(
+        state_dir=tmp_path, proxy_port=proxy_port, wiremock_port=free_port(avoid={proxy_port})
+    )
+    stack = Stack(config=load_config(None, env={}), options=options)
+    stack.parts = [stubborn(tmp_path, "first").start(), stubborn(tmp_path, "second").start()]
+    time.sleep(0.3)  # each has set its SIGTERM handler
+    stopping = threading.Thread(target=stack.stop)
+    stopping.start()
+    time.sleep(0.5)
+    assert stopping.is_alive()  # waiting for "second", which ignores SIGTERM
+    stack.force_stop()
+    stopping.join(10)
+    assert not stopping.is_alive()
+    assert [p.proc.returncode for p in stack.parts] == [-signal.SIGKILL] * 2
+    # And nothing is started after it: not even the first part of a start.
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(StackError, match="redis: not started"):
+        stack.start()
+    assert len(stack.parts) == 2

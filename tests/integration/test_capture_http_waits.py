@@ -1,0 +1,215 @@
+"""Plain HTTP answers that come late or trickle, through a real Envoy 1.40 and
+``mockado ext-proc``.
+
+A long poll (``GET /events?wait=30``, a blocking query) sends no response headers while
+it waits, and an answer whose headers come at once may send its body a few bytes at a
+time for minutes (never reaching the body limit). Each held one of the capture streams
+Envoy may open (``control_plane.collector.max_requests``) for its whole life, and with as
+many of them as that bound, every other exchange went uncaptured. The collector now
+decides an answer that has not begun ``collector.answer_wait_s`` after its request
+(``answer_late``) or whose body has not ended as long after its headers
+(``answer_body_late``); the clients get their answers untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import httpx
+import pytest
+
+from tests.support.ext_proc_rig import (
+    collector_settings,
+    counters,
+    envoy_for,
+    make_config,
+    wait_until,
+)
+from tests.support.raw_capture import raw_request
+
+pytestmark = pytest.mark.integration
+
+# Long polls and trickling answers, as many as Envoy may hold capture streams open.
+POLLS = 2
+TRICKLES = 2
+STREAMS = POLLS + TRICKLES
+ANSWER_WAIT_S = 2.0
+POLL_ANSWER = b'{"events":[]}'
+PIECE = b" "
+JSON = b'{"status":"ok"}'
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """``/poll``: no answer until released; ``/trickle``: headers at once, then a byte
+    every 0.1 s until released, then ``JSON``; ``/json/*``: ``JSON`` at once."""
+
+    def handle(self) -> None:
+        line = self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b""):
+            pass
+        path = line.split(b" ")[1]
+        released: threading.Event = self.server.released  # type: ignore[attr-defined]
+        try:
+            if path.startswith(b"/poll"):
+                released.wait(60)
+                self._whole(POLL_ANSWER)
+            elif path.startswith(b"/trickle"):
+                self.wfile.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                )
+                while not released.wait(0.1):
+                    self.wfile.write(b"1\r\n" + PIECE + b"\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(JSON), JSON))
+            else:
+                self._whole(JSON)
+            self.wfile.flush()
+        except OSError:
+            return  # the client went away
+
+    def _whole(self, body: bytes) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        self.wfile.write(head.encode() + b"\r\nConnection: close\r\n\r\n" + body)
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@contextmanager
+def slow_upstream() -> Iterator[_Server]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.released = threading.Event()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.released.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+class SlowCall:
+    """One GET through Envoy read on a thread to its end; keeps every byte received."""
+
+    def __init__(self, port: int, target: str) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        request = f"GET {target} HTTP/1.1\r\nHost: slow.test\r\nConnection: close\r\n\r\n"
+        self.sock.sendall(request.encode())
+        self.data = bytearray()
+        self.failed: Exception | None = None
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            while chunk := self.sock.recv(65536):
+                self.data += chunk
+        except OSError as exc:
+            self.failed = exc
+
+    def body(self) -> bytes:
+        """The body received whole: chunk framing removed (None-like b"" until it ends)."""
+        head, _, rest = bytes(self.data).partition(b"\r\n\r\n")
+        if b"chunked" not in head.lower():
+            return rest
+        body = bytearray()
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line, 16)
+            if size == 0:
+                return bytes(body)
+            body += rest[:size]
+            rest = rest[size + 2 :]
+        return b""
+
+    def close(self) -> None:
+        self.sock.close()
+        self.thread.join(10)
+
+
+def assert_answered_whole(upstream, polls: list[SlowCall], trickles: list[SlowCall]) -> None:
+    """Let the slow answers end: each client gets its whole answer, every byte sent."""
+    trickled = [len(call.data) for call in trickles]
+    upstream.released.set()
+    for call in polls + trickles:
+        call.thread.join(10)
+    assert [(c.body(), c.failed) for c in polls] == [(POLL_ANSWER, None)] * len(polls)
+    for call, before in zip(trickles, trickled, strict=True):
+        body = call.body()
+        assert call.failed is None and body.endswith(JSON), body
+        # Every byte the upstream sent, none lost after the capture stream closed.
+        assert body == PIECE * (len(body) - len(JSON)) + JSON
+        assert len(call.data) > before
+
+
+@pytest.mark.parametrize("capture_mode", ["observability", "blocking"])
+def test_long_polls_and_trickling_answers_free_their_capture_streams(
+    capture_mode, redis_server, envoy_factory, ext_proc_factory
+) -> None:
+    collector = collector_settings(redis_server.url, answer_wait_s=ANSWER_WAIT_S)
+    ext = ext_proc_factory(collector)
+    config = make_config(collector, control_plane={"collector": {"max_requests": STREAMS}})
+    with slow_upstream() as upstream, ExitStack() as open_calls:
+        envoy = envoy_for(
+            envoy_factory, config, upstream_port=upstream.server_address[1],
+            ext_proc_port=ext.grpc_port, upstream_http2=False, capture_mode=capture_mode,
+        )  # fmt: skip
+        polls = [SlowCall(envoy.port, f"/poll/{n}?wait=30") for n in range(POLLS)]
+        trickles = [SlowCall(envoy.port, f"/trickle/{n}") for n in range(TRICKLES)]
+        for call in polls + trickles:
+            open_calls.callback(call.close)
+        wait_until(
+            lambda: (
+                ext.metric("collector_dropped_total", reason="answer_late") == POLLS
+                and ext.metric("collector_dropped_total", reason="answer_body_late") == TRICKLES
+            ),
+            what="every slow answer decided while it still comes",
+            explain=lambda: counters(ext),
+        )
+        assert all(call.thread.is_alive() and not call.body() for call in polls + trickles)
+        # Beside them, while they go on: ordinary exchanges, each recorded.
+        paths = [f"/json/{n}" for n in range(5)]
+
+        def recorded() -> list[str]:
+            return sorted(m["request"]["urlPath"] for m in ext.captured())
+
+        def call_until_recorded() -> bool:
+            # In blocking mode a busy box can pass Envoy's 200 ms message timeout, and that
+            # capture ends incomplete (counted): such a call is made again.
+            for path in sorted(set(paths) - set(recorded())):
+                reply = raw_request(envoy.port, "GET", path, host="slow.test")
+                assert (reply.status, reply.body) == (200, JSON)
+            time.sleep(0.5)
+            return recorded() == paths
+
+        wait_until(
+            call_until_recorded,
+            what="the ordinary exchanges recorded",
+            explain=lambda: counters(ext),
+        )
+        stats = httpx.get(f"{envoy.admin_url}/stats?filter=mockado_collector", timeout=5).text
+        assert "upstream_rq_pending_overflow: 0" in stats, stats
+        if capture_mode == "observability":
+            # Envoy saw each capture stream the collector ended early close, not fail.
+            ext_proc = httpx.get(f"{envoy.admin_url}/stats?filter=ext_proc", timeout=5).text
+            assert "streams_failed: 0" in ext_proc, ext_proc
+            closed = re.search(r"server_half_closed: (\d+)", ext_proc)
+            assert closed is not None and int(closed.group(1)) >= STREAMS, ext_proc
+        # The slow answers were never touched: each client gets its whole answer.
+        assert_answered_whole(upstream, polls, trickles)
+    assert ext.metric("collector_dropped_total", reason="answer_late") == POLLS
+    assert ext.metric("collector_dropped_total", reason="answer_body_late") == TRICKLES
+    assert recorded() == paths  # the slow answers decided late were never recorded
+    envoy.process.stop()
+    assert ext.process.stop(timeout_s=20) == 0

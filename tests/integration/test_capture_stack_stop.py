@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import psutil
@@ -40,45 +42,50 @@ def queued_paths(redis_url: str, queue: str) -> list[str]:
     return [decode_entry(fields)[0]["request"].get("urlPath", "") for _id, fields in entries]
 
 
-def test_ctrl_c_waits_for_the_collector_to_write_what_it_accepted(
-    redis_factory, stack_factory
-) -> None:
-    redis = redis_factory()
-    stack = stack_factory(env={"REDIS_URL": redis.url})
-    queue = stack.effective_config["collector"]["redis_queue"]
+@contextmanager
+def collector_holding(redis, stack) -> Iterator[None]:
+    """The stack's collector holding ``HELD`` exchanges it cannot write: Redis paused
+    until the block ends."""
     collector_metrics = stack.summary_url("metrics")[0]
 
-    def enqueued() -> float:
-        return total(scrape(collector_metrics), "collector_enqueued_total")
-
-    def queue_size() -> float:
-        return total(scrape(collector_metrics), "collector_queue_size")
+    def gauge(name: str) -> float:
+        return total(scrape(collector_metrics), name)
 
     # Envoy's first connection to the collector may miss its 0.25 s connect timeout.
     sent = iter(range(1000))
     wait_until(
         lambda: (
             httpx.get(f"{stack.proxy_url}/echo/warm-{next(sent)}", timeout=10).is_success
-            and enqueued() > 0
+            and gauge("collector_enqueued_total") > 0
         ),
         timeout_s=30,
         what="a first capture written",
     )
-    wait_until(lambda: queue_size() == 0, what="every warm-up capture written")
+    wait_until(lambda: gauge("collector_queue_size") == 0, what="every warm-up capture written")
     redis.process.pause()
     try:
         for n in range(HELD):
             reply = httpx.get(f"{stack.proxy_url}/echo/held-{n}", timeout=10)
             assert reply.status_code == 200
         wait_until(
-            lambda: queue_size() == HELD,
+            lambda: gauge("collector_queue_size") == HELD,
             what="every exchange held by the collector",
             explain=lambda: httpx.get(collector_metrics, timeout=5).text,
         )
-        stack.process.send_signal(signal.SIGINT)
-        time.sleep(HUNG_AFTER_STOP_S)
+        yield
     finally:
         redis.process.resume()
+
+
+def test_ctrl_c_waits_for_the_collector_to_write_what_it_accepted(
+    redis_factory, stack_factory
+) -> None:
+    redis = redis_factory()
+    stack = stack_factory(env={"REDIS_URL": redis.url})
+    queue = stack.effective_config["collector"]["redis_queue"]
+    with collector_holding(redis, stack):
+        stack.process.send_signal(signal.SIGINT)
+        time.sleep(HUNG_AFTER_STOP_S)
     assert stack.process.wait(timeout=STOP_TIMEOUT_S + 30) == 0
     held = sorted(p for p in queued_paths(redis.url, queue) if p.startswith("/echo/held-"))
     assert held == sorted(f"/echo/held-{n}" for n in range(HELD))
@@ -90,28 +97,7 @@ def test_a_second_ctrl_c_stops_every_part_at_once(redis_factory, stack_factory) 
     redis = redis_factory()
     stack = stack_factory(env={"REDIS_URL": redis.url})
     queue = stack.effective_config["collector"]["redis_queue"]
-    collector_metrics = stack.summary_url("metrics")[0]
-
-    def enqueued() -> float:
-        return total(scrape(collector_metrics), "collector_enqueued_total")
-
-    sent = iter(range(1000))
-    wait_until(
-        lambda: (
-            httpx.get(f"{stack.proxy_url}/echo/warm-{next(sent)}", timeout=10).is_success
-            and enqueued() > 0
-        ),
-        timeout_s=30,
-        what="a first capture written",
-    )
-    redis.process.pause()
-    try:
-        for n in range(HELD):
-            assert httpx.get(f"{stack.proxy_url}/echo/held-{n}", timeout=10).status_code == 200
-        wait_until(
-            lambda: total(scrape(collector_metrics), "collector_queue_size") == HELD,
-            what="every exchange held by the collector",
-        )
+    with collector_holding(redis, stack):
         collector = next(p for p in stack.children if "ext-proc" in " ".join(p.cmdline()))
         stack.process.send_signal(signal.SIGINT)
         # Still stopping well after the first: the collector waits for Redis to drain.
@@ -123,8 +109,6 @@ def test_a_second_ctrl_c_stops_every_part_at_once(redis_factory, stack_factory) 
         output = stack.process.stdout.read()
         _, alive = psutil.wait_procs(stack.children, timeout=5)
         assert alive == [], f"left behind: {[p.pid for p in alive]}"
-    finally:
-        redis.process.resume()
     assert "Press Ctrl-C again to stop at once" in output, output
     assert "captures the collector had not yet written to Redis are lost" in output, output
     # What it said is lost is lost: of the held exchanges, at most the batch already sent

@@ -29,6 +29,7 @@ from tests.support.ext_proc_rig import (
     wait_until,
 )
 from tests.support.raw_capture import raw_request
+from tests.support.serving import ThreadedServer, serving
 from tests.support.skip_records import skip_record
 
 pytestmark = pytest.mark.integration
@@ -73,25 +74,16 @@ class _Handler(socketserver.StreamRequestHandler):
             return  # the client went away
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 @contextmanager
 def events_upstream() -> Iterator[int]:
     """``/events``: an endless text/event-stream; ``/json/*``: a small JSON answer."""
-    server = _Server(("127.0.0.1", 0), _Handler)
+    server = ThreadedServer(("127.0.0.1", 0), _Handler)
     server.stopping = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.stopping.set()  # type: ignore[attr-defined]
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(server) as port:
+        try:
+            yield port
+        finally:
+            server.stopping.set()  # type: ignore[attr-defined]
 
 
 class EventStream:

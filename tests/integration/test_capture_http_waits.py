@@ -32,6 +32,7 @@ from tests.support.ext_proc_rig import (
     wait_until,
 )
 from tests.support.raw_capture import raw_request
+from tests.support.serving import ThreadedServer, serving
 
 pytestmark = pytest.mark.integration
 
@@ -79,24 +80,15 @@ class _Handler(socketserver.StreamRequestHandler):
         self.wfile.write(head.encode() + b"\r\nConnection: close\r\n\r\n" + body)
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 @contextmanager
-def slow_upstream() -> Iterator[_Server]:
-    server = _Server(("127.0.0.1", 0), _Handler)
+def slow_upstream() -> Iterator[ThreadedServer]:
+    server = ThreadedServer(("127.0.0.1", 0), _Handler)
     server.released = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.released.set()  # type: ignore[attr-defined]
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(server):
+        try:
+            yield server
+        finally:
+            server.released.set()  # type: ignore[attr-defined]
 
 
 class SlowCall:

@@ -12,7 +12,7 @@ import h2.config
 import h2.connection
 import h2.events
 
-from tests.support.serving import serving
+from tests.support.serving import ThreadedServer, serving
 
 BODY = b'{"report":"ready"}'
 TRAILERS = (("x-checksum", "sha256=9a0e"),)
@@ -38,13 +38,8 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(conn.data_to_send())
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 @contextmanager
 def h2_trailers_upstream() -> Iterator[int]:
     """-> its port; every request is answered BODY, then TRAILERS."""
-    with serving(_Server(("127.0.0.1", 0), _Handler)) as port:
+    with serving(ThreadedServer(("127.0.0.1", 0), _Handler)) as port:
         yield port

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tests.support.ext_proc_rig import collector_settings, counters, wait_for_stubs, wait_until
 from tests.support.raw_capture import RawReply, capture_behind_envoy, raw_request
-from tests.support.serving import serving
+from tests.support.serving import ThreadedServer, serving
 
 # A call as a service's client sent it: method, target, headers, body (None: no body).
 RawCall = tuple[str, str, tuple[tuple[str, str], ...], bytes | None]
@@ -51,15 +51,10 @@ def _handler(answers: Mapping[str, RawAnswer]) -> type[socketserver.StreamReques
     return Handler
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 @contextmanager
 def raw_upstream(answers: Mapping[str, RawAnswer]) -> Iterator[int]:
     """Serve ``answers`` (path -> answer) on a free port of 127.0.0.1 -> the port."""
-    with serving(_Server(("127.0.0.1", 0), _handler(answers))) as port:
+    with serving(ThreadedServer(("127.0.0.1", 0), _handler(answers))) as port:
         yield port
 
 

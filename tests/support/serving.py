@@ -8,6 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+class ThreadedServer(socketserver.ThreadingTCPServer):
+    """A thread per connection; the port reusable at once between tests."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
 @contextmanager
 def serving(server: socketserver.BaseServer) -> Iterator[int]:
     """Serve with ``server`` (bound to 127.0.0.1) until the block ends -> its port."""

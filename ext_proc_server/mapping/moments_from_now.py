@@ -44,9 +44,7 @@ _RATE_LIMIT_RESET = "x-ratelimit-reset"
 
 _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|\+00:00)"
 _EPOCH = r"(?<!\d)\d{10}(?![\d.eE])"
-_ISO_PARTS = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|\+00:00)"
-)
+_ISO_PARTS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|\+00:00)")
 # (the field's value, the text that says the body is a credential or a token answer)
 _FIELDS = (
     (re.compile(rf"<Expiration>({_ISO})</Expiration>"), "<AccessKeyId>"),

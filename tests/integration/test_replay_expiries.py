@@ -24,7 +24,10 @@ from botocore.credentials import (
     Credentials,
     DeferredRefreshableCredentials,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ext_proc_server.mapping.moments_from_now import TEMPLATE_TRANSFORMER, literal
 from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
 from tests.support.raw_capture import capture_behind_envoy, import_into, raw_request
 from tests.support.raw_upstream import RawAnswer, raw_upstream
@@ -171,32 +174,27 @@ _STS_VARYING = (
 
 def test_the_sts_answer_is_otherwise_served_byte_for_byte(recorded, wiremock) -> None:
     _, upstream_body, _ = recorded
-    served = _sts(wiremock.url, access_key="AKIAREPLAYED00000003").assume_role(
-        RoleArn=ROLE, RoleSessionName="canary"
-    )
-    raw = served["ResponseMetadata"]["HTTPHeaders"]
-    expiry = served["Credentials"]["Expiration"]
     now = datetime.datetime.now(datetime.UTC)
+    got, served = _raw_sts(wiremock.url)
+    expiry = served["Credentials"]["Expiration"]
     assert abs((expiry - now).total_seconds() - ROLE_S) <= 2
-    got = _raw_sts(wiremock.url)
     assert _masked(got, *_STS_VARYING) == _masked(upstream_body, *_STS_VARYING)
-    assert (
-        re.search(rb"<Expiration>(.*?)</Expiration>", got).group(1)
-        == expiry.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    )
-    assert int(raw["content-length"]) == len(got)
+    written = re.search(rb"<Expiration>(.*?)</Expiration>", got).group(1)
+    assert written == expiry.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    assert int(served["ResponseMetadata"]["HTTPHeaders"]["content-length"]) == len(got)
 
 
-def _raw_sts(endpoint: str) -> bytes:
-    """The STS answer's bytes from ``endpoint``, as botocore read them."""
+def _raw_sts(endpoint: str) -> tuple[bytes, dict]:
+    """One AssumeRole from ``endpoint``: (the answer's bytes, as botocore read them;
+    what it parsed)."""
     captured: list[bytes] = []
     client = _sts(endpoint, access_key="AKIAREPLAYED00000004")
     client.meta.events.register(
         "after-call.sts.AssumeRole",
         lambda http_response, **_: captured.append(http_response.content),
     )
-    client.assume_role(RoleArn=ROLE, RoleSessionName="canary")
-    return captured[0]
+    served = client.assume_role(RoleArn=ROLE, RoleSessionName="canary")
+    return captured[0], served
 
 
 def test_a_token_answer_with_template_text_is_served_as_recorded_but_its_expiry(
@@ -225,3 +223,30 @@ def test_a_rate_limit_resets_as_long_after_the_mock_answers(recorded, wiremock) 
     served = httpx.get(f"{wiremock.url}/metadata/identity/oauth2/token")
     reset = int(served.headers["x-ratelimit-reset"])
     assert now_s + WINDOW_S - 2 <= reset <= time.time() + WINDOW_S
+
+
+# What Handlebars reads, among other text.
+TEMPLATE_LIKE = st.text(st.sampled_from("{{}}\\'\"#/>=!&< aé"), max_size=24)
+EPOCH_NOW = "{{now format='unix'}}"
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(texts=st.lists(TEMPLATE_LIKE, min_size=40, max_size=40))
+def test_the_text_around_a_moment_is_served_byte_for_byte(wiremock, texts) -> None:
+    """Any text, first in the body or right after a moment, renders back as it is."""
+    paths = {}
+    for n, text in enumerate(texts):
+        after = n % 2 == 1
+        path = f"/literal/{n}"
+        body = EPOCH_NOW + literal(text, after_mustache=True) if after else literal(text)
+        mapping = {
+            "request": {"method": "GET", "url": path},
+            "response": {"status": 200, "body": body, "transformers": [TEMPLATE_TRANSFORMER]},
+        }
+        httpx.post(f"{wiremock.url}/__admin/mappings", json=mapping).raise_for_status()
+        paths[path] = (text, after)
+    for path, (text, after) in paths.items():
+        served = httpx.get(f"{wiremock.url}{path}")
+        assert served.status_code == 200, (text, served.text[:300])
+        got = served.text[10:] if after else served.text
+        assert got == text

@@ -21,6 +21,7 @@ import pytest
 from botocore.config import Config
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
+    ContainerProvider,
     Credentials,
     DeferredRefreshableCredentials,
 )
@@ -41,6 +42,7 @@ TOKEN_S = 5_400
 WINDOW_S = 1_800
 ROLE = "arn:aws:iam::123456789012:role/canary"
 REGION = "us-east-1"
+CONTAINER_PATH = "/v2/credentials/canary"
 # Text a template engine would read, served as it is.
 HANDLEBARS_TEXT = (
     "{{request.path}} {{{raw}}} \\{{now}} {{#each x}}{{/each}} {{! note}} {{=<% %>=}} "
@@ -77,9 +79,19 @@ def _token_body(answered_s: int) -> bytes:
     ).encode()
 
 
+def _container_body(answered_s: int) -> bytes:
+    return (
+        '{"RoleArn":"' + ROLE + '","AccessKeyId":"ASIAZXCVBNMASDFGHJKL",'
+        '"SecretAccessKey":"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",'
+        '"Token":"IQoJb3JpZ2luX2VjEJr","Expiration" : "' + _iso(answered_s + ROLE_S) + '"}'
+    ).encode()
+
+
 def _answers(answered_s: int) -> dict[str, RawAnswer]:
     date = ("Date", formatdate(answered_s, usegmt=True))
+    json_type = ("Content-Type", "application/json")
     return {
+        CONTAINER_PATH: RawAnswer(200, (json_type, date), _container_body(answered_s)),
         "/": RawAnswer(200, (("Content-Type", "text/xml"), date), _sts_body(answered_s)),
         "/metadata/identity/oauth2/token": RawAnswer(
             200,
@@ -118,6 +130,7 @@ def recorded(redis_server, envoy_factory, ext_proc_factory, wiremock):
         sts = _sts(envoy.url, access_key="AKIARECORDED00000001")
         role = sts.assume_role(RoleArn=ROLE, RoleSessionName="canary")
         token = raw_request(envoy.port, "GET", "/metadata/identity/oauth2/token")
+        raw_request(envoy.port, "GET", CONTAINER_PATH)
         stubs = wait_for_stubs(ext, len(answers), skipped={}, what="the expiry stubs")
     import_into(wiremock, stubs)
     return role["Credentials"], answers["/"].body, token
@@ -155,6 +168,21 @@ def test_role_credentials_recorded_yesterday_are_not_expired_from_the_mock(
     expiry = datetime.datetime.fromisoformat(fetched["expiry_time"])
     lifetime = datetime.timedelta(seconds=ROLE_S)
     assert before + lifetime - datetime.timedelta(seconds=2) <= expiry <= after + lifetime
+
+
+def test_container_credentials_recorded_yesterday_are_not_expired_from_the_mock(
+    recorded, wiremock
+) -> None:
+    """As botocore reads them in ECS or EKS Pod Identity: refused when they come expired."""
+    uri = f"{wiremock.url}{CONTAINER_PATH}"
+    credentials = ContainerProvider(environ={"AWS_CONTAINER_CREDENTIALS_FULL_URI": uri}).load()
+    frozen = credentials.get_frozen_credentials()
+    assert frozen.access_key and frozen.secret_key and frozen.token
+    assert not credentials.refresh_needed()
+    served = httpx.get(uri).json()
+    expiry = datetime.datetime.fromisoformat(served["Expiration"])
+    now = datetime.datetime.now(datetime.UTC)
+    assert abs((expiry - now).total_seconds() - ROLE_S) <= 2
 
 
 def _masked(body: bytes, *patterns: str) -> bytes:

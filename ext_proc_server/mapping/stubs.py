@@ -32,6 +32,7 @@ from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
 from ext_proc_server.mapping.message_digests import with_message_digests
 from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lifetime
+from ext_proc_server.mapping.moments_from_now import served_from_now
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
 from ext_proc_server.mapping.shapes import response_shape_digest
@@ -325,7 +326,10 @@ def response_definition(
         out["headers"] = headers
     if response.body:
         out.update(response_body(response))
-    return out
+    # An expiry moment in the body or a rate limit's reset: served from the replay's now.
+    return served_from_now(
+        out, date=response.header("date"), captured_at_s=captured_at_s, digested=digested
+    )
 
 
 def _served_length(response: HttpResponse, *, head: bool, grpc: bool) -> str | None:

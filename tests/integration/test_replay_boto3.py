@@ -12,6 +12,7 @@ refuses.
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import sys
 from collections.abc import Iterator
@@ -115,8 +116,9 @@ def _skipped(ext) -> dict[str, float]:
 def _as_documented(recorded: Outcome, replayed: Outcome) -> Outcome:
     """``replayed`` with what a stub serves otherwise by design (docs/mappings.md,
     "Responses") put back as recorded: ``Content-Encoding: identity`` on an answer with a
-    checksum of its body (never compressed by a WireMock that gzips), and a HEAD answer
-    without the length of a body its GET's stub may serve at another size."""
+    checksum of its body (never compressed by a WireMock that gzips), a HEAD answer
+    without the length of a body its GET's stub may serve at another size, and role
+    credentials' ``Expiration`` as long after the replay as it was after the recording."""
     was, now = recorded.result, replayed.result
     if not isinstance(was, dict) or not isinstance(now, dict):
         return replayed
@@ -125,7 +127,24 @@ def _as_documented(recorded: Outcome, replayed: Outcome) -> Outcome:
         del now["ContentEncoding"]
     if "Body" not in was and "ContentLength" in was and "ContentLength" not in now:
         now["ContentLength"] = was["ContentLength"]
+    if _expiry_from_now(was, now):
+        now["Credentials"] = {**now["Credentials"], "Expiration": was["Credentials"]["Expiration"]}
     return Outcome(result=now, error=replayed.error, status=replayed.status)
+
+
+# The replay runs within this of the recording.
+_REPLAY_AFTER_S = 600
+
+
+def _expiry_from_now(was: dict, now: dict) -> bool:
+    """Whether ``now``'s credentials expire later than ``was``'s by no more than the time
+    between the recording and the replay (docs/mappings.md, "Responses")."""
+    try:
+        recorded = datetime.datetime.fromisoformat(was["Credentials"]["Expiration"])
+        replayed = datetime.datetime.fromisoformat(now["Credentials"]["Expiration"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return 0 <= (replayed - recorded).total_seconds() <= _REPLAY_AFTER_S
 
 
 def _verdicts(recorded: dict[str, Outcome], replayed: dict[str, Outcome]):

@@ -45,9 +45,12 @@ PSEUDONYM_KEY = "box-test-pseudonym-key-0123456789"
 CAPTURED_HOST = "shop-api.shop.svc.cluster.local"
 RAW_EMAIL = "joana.silva+compras@exemplo.com.br"
 RAW_CPF = "529.982.247-25"
-# The Secret the runbook creates (docs/security.md): WireMock admin and Redis credentials.
+# The Secrets the runbook creates (docs/security.md): WireMock admin credentials and Redis's
+# probe password, then each component's own Redis password.
 CREDENTIALS = {"wiremock-admin-user": "mockado", "wiremock-admin-password": "box-admin-5f2c9e",
                "redis-password": "box-redis-8a1d7b"}  # fmt: skip
+REDIS_PASSWORDS = {"collector": "box-collector-3e9a01", "loader": "box-loader-72c4d8",
+                   "keeper": "box-keeper-b05f6e"}  # fmt: skip
 
 # A user's workload in a captured namespace, and a namespace whose canary pods use the mocks.
 SHOP = """
@@ -128,8 +131,10 @@ def box_config(images: BoxImages) -> dict:
 
 
 def create_secrets(box: Box) -> None:
-    """The two Secrets of the runbook, as ``kubectl create secret generic`` makes them."""
+    """The Secrets of the runbook, as ``kubectl create secret generic`` makes them."""
     box.create_secret_generic("mockado", "mockado-credentials", CREDENTIALS)
+    for component, password in REDIS_PASSWORDS.items():
+        box.create_secret_generic("mockado", f"mockado-redis-{component}", {"password": password})
     box.create_secret_generic(
         "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
     )
@@ -247,12 +252,21 @@ def assert_redis_wants_the_secret(box: Box) -> None:
 
     assert call("PING").startswith("-NOAUTH"), "Redis answered a caller without a password"
     assert call("AUTH not-the-password", "PING").startswith("-WRONGPASS")
-    assert call(f"AUTH {CREDENTIALS['redis-password']}", "PING").startswith("+OK\r\n+PONG\r\n")
-    # The kubelet put the password into redis-server's argv; once started it is not visible.
+    # The default user is off, even with the password every component once shared.
+    assert call(f"AUTH {CREDENTIALS['redis-password']}", "PING").startswith("-WRONGPASS")
+    collector = f"AUTH mockado-collector {REDIS_PASSWORDS['collector']}"
+    assert call(collector, "PING").startswith("+OK\r\n+PONG\r\n")
+    # The collector is refused the loader's records and the dangerous commands.
+    for refused in ("HGETALL mockado:mappings:record:default", "FLUSHALL", "CONFIG SET save x"):
+        assert call(collector, refused).startswith("+OK\r\n-NOPERM"), refused
+    assert call(f"AUTH mockado-collector {REDIS_PASSWORDS['loader']}", "PING").startswith(
+        "-WRONGPASS")  # fmt: skip
+    # The kubelet put the passwords into redis-server's argv; once started they are not visible.
     redis = next(c for c in box.containers() if c.name == "redis")
-    assert CREDENTIALS["redis-password"] in " ".join(redis.argv)
     cmdline = box.ctx.docker.text("exec", redis.docker_name, "cat", "/proc/1/cmdline")
-    assert CREDENTIALS["redis-password"] not in cmdline
+    for password in (CREDENTIALS["redis-password"], *REDIS_PASSWORDS.values()):
+        assert password in " ".join(redis.argv)
+        assert password not in cmdline
 
 
 def assert_wiremock_admin_wants_the_secret(box: Box, shard_host: str, shard_port: int) -> None:
@@ -351,7 +365,10 @@ def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
 ):
     """Locked until the user creates the Secret: no Redis without a password, no WireMock
     with an open admin API."""
-    for workload, variable in (("redis", "REDIS_PASSWORD"), ("wiremock", "WIREMOCK_ADMIN_USER")):
+    for workload, variable, secret in (
+        ("redis", "REDIS_COLLECTOR_PASSWORD", "mockado-redis-collector"),
+        ("wiremock", "WIREMOCK_ADMIN_USER", "mockado-credentials"),
+    ):
         with Box(
             engine, sandbox_image=images.base, run_dir=tmp_path / workload, ready_timeout_s=30
         ) as box:
@@ -360,7 +377,7 @@ def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
             with pytest.raises(BoxError) as caught:
                 box.start()
         message = str(caught.value)
-        assert f"env {variable}: secretKeyRef mockado-credentials/" in message, message
+        assert f"env {variable}: secretKeyRef {secret}/" in message, message
 
 
 # Where the rendered pods mount Secret mockado-files (docs/security.md).
@@ -467,7 +484,7 @@ def resp(*words: str | bytes) -> bytes:
 def queue_mapping(box: Box, mapping: dict, *, host: str) -> None:
     """XADD the mapping to the loader's queue, as a collector does."""
     fields = [word for pair in encode_entry(mapping, host=host).items() for word in pair]
-    data = resp("AUTH", CREDENTIALS["redis-password"]) + resp(
+    data = resp("AUTH", "mockado-collector", REDIS_PASSWORDS["collector"]) + resp(
         "XADD", "mockado:mappings", "*", *fields
     )
     reply = box.tcp(REDIS, 6379, data + resp("QUIT"), namespace="mockado")
@@ -520,7 +537,9 @@ def test_a_new_redis_pod_keeps_the_queue_only_on_a_claim(persistence, images, en
         box.start()
         queue_mapping(box, KEPT, host=CAPTURED_HOST)
         box.wait_ready(box.replace_pod("mockado", "mockado-redis"))
-        data = resp("AUTH", CREDENTIALS["redis-password"]) + resp("XLEN", "mockado:mappings")
+        data = resp("AUTH", "mockado-loader", REDIS_PASSWORDS["loader"]) + resp(
+            "XLEN", "mockado:mappings"
+        )
         reply = box.tcp(REDIS, 6379, data + resp("QUIT"), namespace="mockado")
         box.check_running()
     assert reply.startswith(f"+OK\r\n:{1 if persistence else 0}\r\n"), reply

@@ -33,6 +33,15 @@ from tests.support.box import (
     inject_sidecar,
     running_engine,
 )
+from tests.support.box_credentials import (
+    CREDENTIALS,
+    PSEUDONYM_KEY,
+    REDIS,
+    REDIS_PASSWORDS,
+    assert_redis_wants_the_secret,
+    create_secrets,
+    resp,
+)
 from tests.support.paths import REPO
 from tests.support.processes import poll_until
 from tests.support.tls_ca import ThrowawayCA, make_ca
@@ -41,16 +50,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 WIREMOCK_JAR = REPO / ".tools/npm/node_modules/wiremock/build/wiremock-standalone-3.13.2.jar"
 MOCKADO = str(Path(sys.executable).parent / "mockado")
-PSEUDONYM_KEY = "box-test-pseudonym-key-0123456789"
 CAPTURED_HOST = "shop-api.shop.svc.cluster.local"
 RAW_EMAIL = "joana.silva+compras@exemplo.com.br"
 RAW_CPF = "529.982.247-25"
-# The Secrets the runbook creates (docs/security.md): WireMock admin credentials and Redis's
-# probe password, then each component's own Redis password.
-CREDENTIALS = {"wiremock-admin-user": "mockado", "wiremock-admin-password": "box-admin-5f2c9e",
-               "redis-password": "box-redis-8a1d7b"}  # fmt: skip
-REDIS_PASSWORDS = {"collector": "box-collector-3e9a01", "loader": "box-loader-72c4d8",
-                   "keeper": "box-keeper-b05f6e"}  # fmt: skip
 
 # A user's workload in a captured namespace, and a namespace whose canary pods use the mocks.
 SHOP = """
@@ -128,16 +130,6 @@ def box_config(images: BoxImages) -> dict:
         shard_groups={"shop": ["*.shop.svc.cluster.local"]},
     )
     return config
-
-
-def create_secrets(box: Box) -> None:
-    """The Secrets of the runbook, as ``kubectl create secret generic`` makes them."""
-    box.create_secret_generic("mockado", "mockado-credentials", CREDENTIALS)
-    for component, password in REDIS_PASSWORDS.items():
-        box.create_secret_generic("mockado", f"mockado-redis-{component}", {"password": password})
-    box.create_secret_generic(
-        "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
-    )
 
 
 def user_env(**settings: str) -> dict[str, str]:
@@ -240,33 +232,6 @@ def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
         assert_redis_wants_the_secret(box)
         assert_wiremock_admin_wants_the_secret(box, shard_host, shard_port)
         box.check_running()
-
-
-REDIS = "mockado-redis.mockado.svc.cluster.local"
-
-
-def assert_redis_wants_the_secret(box: Box) -> None:
-    def call(*commands: str) -> str:
-        data = "".join(f"{c}\r\n" for c in (*commands, "QUIT")).encode()
-        return box.tcp(REDIS, 6379, data, namespace="checkout")
-
-    assert call("PING").startswith("-NOAUTH"), "Redis answered a caller without a password"
-    assert call("AUTH not-the-password", "PING").startswith("-WRONGPASS")
-    # The default user is off, even with the password every component once shared.
-    assert call(f"AUTH {CREDENTIALS['redis-password']}", "PING").startswith("-WRONGPASS")
-    collector = f"AUTH mockado-collector {REDIS_PASSWORDS['collector']}"
-    assert call(collector, "PING").startswith("+OK\r\n+PONG\r\n")
-    # The collector is refused the loader's records and the dangerous commands.
-    for refused in ("HGETALL mockado:mappings:record:default", "FLUSHALL", "CONFIG SET save x"):
-        assert call(collector, refused).startswith("+OK\r\n-NOPERM"), refused
-    assert call(f"AUTH mockado-collector {REDIS_PASSWORDS['loader']}", "PING").startswith(
-        "-WRONGPASS")  # fmt: skip
-    # The kubelet put the passwords into redis-server's argv; once started they are not visible.
-    redis = next(c for c in box.containers() if c.name == "redis")
-    cmdline = box.ctx.docker.text("exec", redis.docker_name, "cat", "/proc/1/cmdline")
-    for password in (CREDENTIALS["redis-password"], *REDIS_PASSWORDS.values()):
-        assert password in " ".join(redis.argv)
-        assert password not in cmdline
 
 
 def assert_wiremock_admin_wants_the_secret(box: Box, shard_host: str, shard_port: int) -> None:
@@ -471,14 +436,6 @@ SHOP_SHARD = "http://mockado-wiremock-shop.mockado.svc.cluster.local:8080"
 KEPT = {"id": "3d0f5c1e-8a4b-4c2d-9e7f-0b1a2c3d4e5f",
         "request": {"method": "GET", "url": "/api/orders/7"},
         "response": {"status": 200, "body": "order 7, recorded"}}  # fmt: skip
-
-
-def resp(*words: str | bytes) -> bytes:
-    """One Redis command in RESP, as a client library sends it."""
-    parts = [w.encode() if isinstance(w, str) else w for w in words]
-    return f"*{len(parts)}\r\n".encode() + b"".join(
-        b"$%d\r\n%s\r\n" % (len(part), part) for part in parts
-    )
 
 
 def queue_mapping(box: Box, mapping: dict, *, host: str) -> None:

@@ -8,6 +8,8 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from ext_proc_server.core.config.checks import KeyedValueError
+
 KIB = 1024
 MIB = 1024 * 1024
 REDACTED = "**********"
@@ -112,10 +114,15 @@ def merge_redis_password(data: Any) -> Any:
     every client built from the URL authenticates as that ACL user (``default`` without a
     name); credentials already in the URL win. The fields stay, for ``config show`` to
     report them (the password redacted)."""
-    if not isinstance(data, dict) or not data.get("redis_password"):
+    if not isinstance(data, dict):
+        return data
+    user = data.get("redis_username")
+    if not data.get("redis_password"):
+        if user and "@" not in str(data.get("redis_url", "")):
+            # A user without a password could not authenticate: say so at load.
+            raise KeyedValueError("redis_username", "set redis_password too (from a Secret)")
         return data
     password = _secret_text(data["redis_password"])
-    user = data.get("redis_username")
     if user is not None and not (isinstance(user, str) and _REDIS_USERNAME.fullmatch(user)):
         return data  # the field's own check names the key
     url = str(data.get("redis_url", DEFAULT_REDIS_URL))

@@ -41,6 +41,11 @@ def test_a_user_name_redis_would_not_take_is_refused_naming_the_key(name):
             "loader.redis_username": name, "loader.redis_password": "pw"})  # fmt: skip
 
 
+def test_a_user_without_a_password_is_refused_naming_the_key():
+    with pytest.raises(ConfigError, match=r"^collector\.redis_username: set redis_password too"):
+        load_config(None, env={"MOCKADO_COLLECTOR__REDIS_USERNAME": "mockado-collector"})
+
+
 def test_the_open_console_is_refused_in_a_pod_from_the_environment():
     env = {**POD, "MOCKADO_LOADER__CONSOLE_OPEN_ON_LOOPBACK": "true"}
     with pytest.raises(ConfigError, match=r"^loader\.console_open_on_loopback: refused in a "

@@ -11,6 +11,7 @@ import yaml
 
 from control_plane.render import render_all
 from ext_proc_server.core.config import is_secret_key, load_config
+from tests.support.paths import REPO
 from tests.unit.control_plane.render.support import deployments, docs, files_of
 
 SECRETS = {
@@ -188,3 +189,32 @@ def test_the_pods_get_their_passwords_from_the_secret_environment(tmp_path: Path
     host = "mockado-redis.mockado.svc.cluster.local"
     assert pods.collector.redis_url.startswith(f"redis://mockado-collector:c0ll%2Fpw@{host}")
     assert pods.loader.redis_url.startswith(f"redis://mockado-loader:l0%40der@{host}")
+
+
+# The one Secret a cluster rendered before per-component Redis users holds.
+ONE_PASSWORD_SECRET = {("mockado-credentials", k) for k in
+                       ("wiremock-admin-user", "wiremock-admin-password", "redis-password")}  # fmt: skip
+NEW_REDIS_SECRETS = {(f"mockado-redis-{c}", "password") for c in ("collector", "loader", "keeper")}
+
+
+def test_an_upgrade_from_one_password_keeps_the_old_secret_and_adds_one_per_component() -> None:
+    config = load_config(None, env={}, overrides={"serving.shard_groups": {"pay": ["pay.*"]}})
+    files = files_of(config)
+    refs = {
+        (var["valueFrom"]["secretKeyRef"]["name"], var["valueFrom"]["secretKeyRef"]["key"])
+        for doc in deployments(files).values()
+        for container in doc["spec"]["template"]["spec"]["containers"]
+        for var in container.get("env", [])
+        if "valueFrom" in var
+    }
+    # Every key of the old Secret is still read (redis-password by Redis's probe), and the
+    # only new ones are the components' Redis passwords.
+    assert refs >= ONE_PASSWORD_SECRET
+    assert refs - ONE_PASSWORD_SECRET == NEW_REDIS_SECRETS
+    # The runbook's Install (which its upgrade section points to) and the ConfigMap's
+    # header create each new one.
+    runbook = (REPO / "docs" / "runbook.md").read_text(encoding="utf-8")
+    header = files["deploy/configmap.yaml"]
+    for secret, key in NEW_REDIS_SECRETS:
+        for text in (runbook, header):
+            assert f"create secret generic {secret} --from-literal={key}=" in text, secret

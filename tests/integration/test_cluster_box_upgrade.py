@@ -88,6 +88,12 @@ def redis_call(box: Box, auth: tuple[str, ...], *command: str) -> str:
     return box.tcp(REDIS, 6379, data, namespace="mockado")
 
 
+def recorded(box: Box, auth: tuple[str, ...]) -> int | None:
+    """How many stubs the shop shard's record holds (None: refused)."""
+    reply = redis_call(box, auth, "HLEN", "mockado:mappings:record:shop")
+    return int(reply.split("\r\n")[1][1:]) if reply.startswith("+OK\r\n:") else None
+
+
 def stub(n: int) -> dict[str, Any]:
     return {"id": f"3d0f5c1e-8a4b-4c2d-9e7f-0b1a2c3d4e{n:02d}",
             "request": {"method": "GET", "url": f"/api/orders/{n}"},
@@ -126,6 +132,8 @@ def test_a_cluster_with_one_redis_password_works_on_after_the_upgrade(images, en
         box.start()
         queue(box, shared, 1)
         assert poll_until(lambda: served(box, 1), timeout_s=90, interval_s=1.0), box.tail_logs()
+        # The loader records a stub just after WireMock took it.
+        assert poll_until(lambda: recorded(box, shared) == 1, timeout_s=30, interval_s=0.5)
 
         # The upgrade: each component's Secret (the old one kept), then the new render.
         create_secrets(box)
@@ -134,10 +142,7 @@ def test_a_cluster_with_one_redis_password_works_on_after_the_upgrade(images, en
         box.wait_ready(box.roll("mockado", "mockado-redis"))
         # The shared password is off; the data is still there, for the loader's user.
         assert redis_call(box, shared, "PING").startswith("-WRONGPASS")
-        loader = ("mockado-loader", REDIS_PASSWORDS["loader"])
-        assert redis_call(box, loader, "HLEN", "mockado:mappings:record:shop").startswith(
-            "+OK\r\n:1\r\n"
-        )  # fmt: skip
+        assert recorded(box, ("mockado-loader", REDIS_PASSWORDS["loader"])) == 1
         for workload in ("mockado-loader", "mockado-wiremock", "mockado-wiremock-shop"):
             box.wait_ready(box.roll("mockado", workload))
         # The new WireMock pod holds the stub recorded before (its keeper, as its own user,

@@ -38,8 +38,8 @@ COLLECTOR_COMMANDS = (
     "xadd", "get", "set", "exists", "hset", "hincrby",
     # the log of removed stubs
     "xrange",
-    # the per-host skip records
-    "zadd", "zremrangebyrank", "expire", "hgetall", "zrevrange",
+    # the per-host skip records (written only: the loader's console reads them)
+    "zadd", "zremrangebyrank", "expire",
 )  # fmt: skip
 
 LOADER_COMMANDS = (

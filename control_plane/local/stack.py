@@ -34,7 +34,7 @@ from control_plane.render import (
     render_mock_router,
     wiremock_heap_mb,
 )
-from ext_proc_server.core.config import MockadoConfig, redact_url
+from ext_proc_server.core.config import MockadoConfig, in_kubernetes_pod, redact_url
 from ext_proc_server.core.errors import StackError
 
 log = logging.getLogger(__name__)
@@ -150,8 +150,9 @@ def effective_config_data(
         redis_url=redis_url,
         wiremock_url=shards[0].url,
         http_port=ports.loader_http,
-        # The console answers this machine without credentials (docs/console.md).
-        console_open_on_loopback=True,
+        # The console answers this machine without credentials (docs/console.md); not in
+        # a Kubernetes pod, whose loopback other containers share (the loader refuses it).
+        console_open_on_loopback=not in_kubernetes_pod(os.environ),
         backup_enabled=True,
         backup_path=str(state_dir / "backups"),
         shards=[

@@ -15,12 +15,13 @@ from control_plane.assets import WIREMOCK_LAUNCHER, WIREMOCK_SERVING_FLAGS
 from control_plane.render.authorization import render_service_accounts
 from control_plane.render.credentials import (
     SecretEnv,
-    create_secret_command,
+    create_secret_commands,
     remove_secrets,
     secret_env,
 )
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
+from control_plane.render.redis_users import PROBE_USER, redis_users, server_args
 from control_plane.render.secret_files import (
     SECRET_FILES_DIR,
     SecretFiles,
@@ -228,8 +229,9 @@ def _wiremock_manifest(
     keeper = Keeper(
         image=config.control_plane.image,
         port=KEEPER_PORT,
-        # The keeper reads the loader's section: its Redis, queue and WireMock credentials.
-        credentials=secret_env("loader"),
+        # The keeper reads the loader's section (its queue, WireMock's credentials) and is
+        # its own Redis user.
+        credentials=secret_env("keeper"),
         secret_files=files,
         resources=KEEPER_RESOURCES,
     )
@@ -325,6 +327,11 @@ def _redis_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
             memory_mi=(256, _redis_limit_mi(cp.redis_maxmemory)),
         ),
         credentials=secret_env("redis"),
+        acl_args=server_args(
+            {"collector": config.collector.redis_queue, "loader": config.loader.redis_queue},
+            {u.name: f"$({u.password_env})" for u in redis_users()},
+        ),
+        probe_user=PROBE_USER,
     )
 
 
@@ -353,7 +360,7 @@ def render_k8s_manifests(config: MockadoConfig) -> dict[str, str]:
             **common,
             notes=notes,
             config_yaml=config_yaml,
-            create_secret_command=create_secret_command(cp.mockado_namespace),
+            create_secret_commands=create_secret_commands(cp.mockado_namespace),
             files_directory=SECRET_FILES_DIR,
             create_files_secret_command=(
                 create_files_secret_command(cp.mockado_namespace, file_keys) if file_keys else ""

@@ -33,6 +33,15 @@ from tests.support.box import (
     inject_sidecar,
     running_engine,
 )
+from tests.support.box_credentials import (
+    CREDENTIALS,
+    PSEUDONYM_KEY,
+    REDIS,
+    REDIS_PASSWORDS,
+    assert_redis_wants_the_secret,
+    create_secrets,
+    resp,
+)
 from tests.support.paths import REPO
 from tests.support.processes import poll_until
 from tests.support.tls_ca import ThrowawayCA, make_ca
@@ -41,13 +50,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 WIREMOCK_JAR = REPO / ".tools/npm/node_modules/wiremock/build/wiremock-standalone-3.13.2.jar"
 MOCKADO = str(Path(sys.executable).parent / "mockado")
-PSEUDONYM_KEY = "box-test-pseudonym-key-0123456789"
 CAPTURED_HOST = "shop-api.shop.svc.cluster.local"
 RAW_EMAIL = "joana.silva+compras@exemplo.com.br"
 RAW_CPF = "529.982.247-25"
-# The Secret the runbook creates (docs/security.md): WireMock admin and Redis credentials.
-CREDENTIALS = {"wiremock-admin-user": "mockado", "wiremock-admin-password": "box-admin-5f2c9e",
-               "redis-password": "box-redis-8a1d7b"}  # fmt: skip
 
 # A user's workload in a captured namespace, and a namespace whose canary pods use the mocks.
 SHOP = """
@@ -125,14 +130,6 @@ def box_config(images: BoxImages) -> dict:
         shard_groups={"shop": ["*.shop.svc.cluster.local"]},
     )
     return config
-
-
-def create_secrets(box: Box) -> None:
-    """The two Secrets of the runbook, as ``kubectl create secret generic`` makes them."""
-    box.create_secret_generic("mockado", "mockado-credentials", CREDENTIALS)
-    box.create_secret_generic(
-        "mockado", "mockado-env", {"MOCKADO_COLLECTOR__PSEUDONYM_KEY": PSEUDONYM_KEY}
-    )
 
 
 def user_env(**settings: str) -> dict[str, str]:
@@ -237,24 +234,6 @@ def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
         box.check_running()
 
 
-REDIS = "mockado-redis.mockado.svc.cluster.local"
-
-
-def assert_redis_wants_the_secret(box: Box) -> None:
-    def call(*commands: str) -> str:
-        data = "".join(f"{c}\r\n" for c in (*commands, "QUIT")).encode()
-        return box.tcp(REDIS, 6379, data, namespace="checkout")
-
-    assert call("PING").startswith("-NOAUTH"), "Redis answered a caller without a password"
-    assert call("AUTH not-the-password", "PING").startswith("-WRONGPASS")
-    assert call(f"AUTH {CREDENTIALS['redis-password']}", "PING").startswith("+OK\r\n+PONG\r\n")
-    # The kubelet put the password into redis-server's argv; once started it is not visible.
-    redis = next(c for c in box.containers() if c.name == "redis")
-    assert CREDENTIALS["redis-password"] in " ".join(redis.argv)
-    cmdline = box.ctx.docker.text("exec", redis.docker_name, "cat", "/proc/1/cmdline")
-    assert CREDENTIALS["redis-password"] not in cmdline
-
-
 def assert_wiremock_admin_wants_the_secret(box: Box, shard_host: str, shard_port: int) -> None:
     admin = f"http://{shard_host}:{shard_port}/__admin/mappings"
     user, password = CREDENTIALS["wiremock-admin-user"], CREDENTIALS["wiremock-admin-password"]
@@ -351,7 +330,10 @@ def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
 ):
     """Locked until the user creates the Secret: no Redis without a password, no WireMock
     with an open admin API."""
-    for workload, variable in (("redis", "REDIS_PASSWORD"), ("wiremock", "WIREMOCK_ADMIN_USER")):
+    for workload, variable, secret in (
+        ("redis", "REDIS_COLLECTOR_PASSWORD", "mockado-redis-collector"),
+        ("wiremock", "WIREMOCK_ADMIN_USER", "mockado-credentials"),
+    ):
         with Box(
             engine, sandbox_image=images.base, run_dir=tmp_path / workload, ready_timeout_s=30
         ) as box:
@@ -360,7 +342,7 @@ def test_without_the_credentials_secret_redis_and_wiremock_do_not_start(
             with pytest.raises(BoxError) as caught:
                 box.start()
         message = str(caught.value)
-        assert f"env {variable}: secretKeyRef mockado-credentials/" in message, message
+        assert f"env {variable}: secretKeyRef {secret}/" in message, message
 
 
 # Where the rendered pods mount Secret mockado-files (docs/security.md).
@@ -456,18 +438,10 @@ KEPT = {"id": "3d0f5c1e-8a4b-4c2d-9e7f-0b1a2c3d4e5f",
         "response": {"status": 200, "body": "order 7, recorded"}}  # fmt: skip
 
 
-def resp(*words: str | bytes) -> bytes:
-    """One Redis command in RESP, as a client library sends it."""
-    parts = [w.encode() if isinstance(w, str) else w for w in words]
-    return f"*{len(parts)}\r\n".encode() + b"".join(
-        b"$%d\r\n%s\r\n" % (len(part), part) for part in parts
-    )
-
-
 def queue_mapping(box: Box, mapping: dict, *, host: str) -> None:
     """XADD the mapping to the loader's queue, as a collector does."""
     fields = [word for pair in encode_entry(mapping, host=host).items() for word in pair]
-    data = resp("AUTH", CREDENTIALS["redis-password"]) + resp(
+    data = resp("AUTH", "mockado-collector", REDIS_PASSWORDS["collector"]) + resp(
         "XADD", "mockado:mappings", "*", *fields
     )
     reply = box.tcp(REDIS, 6379, data + resp("QUIT"), namespace="mockado")
@@ -520,7 +494,9 @@ def test_a_new_redis_pod_keeps_the_queue_only_on_a_claim(persistence, images, en
         box.start()
         queue_mapping(box, KEPT, host=CAPTURED_HOST)
         box.wait_ready(box.replace_pod("mockado", "mockado-redis"))
-        data = resp("AUTH", CREDENTIALS["redis-password"]) + resp("XLEN", "mockado:mappings")
+        data = resp("AUTH", "mockado-loader", REDIS_PASSWORDS["loader"]) + resp(
+            "XLEN", "mockado:mappings"
+        )
         reply = box.tcp(REDIS, 6379, data + resp("QUIT"), namespace="mockado")
         box.check_running()
     assert reply.startswith(f"+OK\r\n:{1 if persistence else 0}\r\n"), reply

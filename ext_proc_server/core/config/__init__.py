@@ -32,6 +32,7 @@ from ext_proc_server.core.config.loader import LoaderConfig, ShardRoute
 from ext_proc_server.core.config.loading import (
     ENV_PREFIX,
     MockadoConfig,
+    in_kubernetes_pod,
     is_secret_key,
     load_config,
     redacted_dump,
@@ -77,6 +78,7 @@ __all__ = [
     "decode_body_limits",
     "dedup_key",
     "encode_body_limits",
+    "in_kubernetes_pod",
     "is_secret_key",
     "load_config",
     "pseudonym_key",

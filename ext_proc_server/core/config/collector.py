@@ -24,6 +24,7 @@ from ext_proc_server.core.config.sections import (
     TLSClient,
     TLSServer,
     check_redis_url,
+    check_redis_username,
     check_tls_scheme,
     merge_redis_password,
 )
@@ -112,6 +113,8 @@ class CollectorConfig(ConfigSection):
     max_concurrent_streams: int = Field(default=2048, ge=1)
     http_port: int = Field(default=9090, ge=0, le=65535)
     redis_url: str = DEFAULT_REDIS_URL
+    # Redis ACL user (Redis 6+); unset: the default user. In Kubernetes render sets it.
+    redis_username: str | None = None
     # Redis AUTH password; set it from a Secret (MOCKADO_<SECTION>__REDIS_PASSWORD).
     redis_password: SecretStr | None = None
     redis_queue: str = "mockado:mappings"
@@ -185,6 +188,7 @@ class CollectorConfig(ConfigSection):
 
     _redis = field_validator("redis_url")(classmethod(lambda cls, v: check_redis_url(v)))
     _password = model_validator(mode="before")(classmethod(lambda cls, v: merge_redis_password(v)))
+    _user = field_validator("redis_username")(classmethod(lambda cls, v: check_redis_username(v)))
     _paths = field_validator("include_paths", "exclude_paths")(
         classmethod(lambda cls, v: check_path_filters(v))
     )

@@ -11,6 +11,7 @@ from ext_proc_server.core.config.sections import (
     TLSClient,
     check_http_url,
     check_redis_url,
+    check_redis_username,
     check_tls_scheme,
     merge_redis_password,
 )
@@ -30,6 +31,8 @@ class LoaderConfig(ConfigSection):
     wiremock_url: str = "http://127.0.0.1:8080"
     wiremock_timeout: float = Field(default=10.0, gt=0)
     redis_url: str = DEFAULT_REDIS_URL
+    # Redis ACL user (Redis 6+); unset: the default user. In Kubernetes render sets it.
+    redis_username: str | None = None
     # Redis AUTH password; set it from a Secret (MOCKADO_<SECTION>__REDIS_PASSWORD).
     redis_password: SecretStr | None = None
     redis_queue: str = "mockado:mappings"
@@ -80,6 +83,7 @@ class LoaderConfig(ConfigSection):
         classmethod(lambda cls, v: v if v is None else check_http_url(v))
     )
     _password = model_validator(mode="before")(classmethod(lambda cls, v: merge_redis_password(v)))
+    _user = field_validator("redis_username")(classmethod(lambda cls, v: check_redis_username(v)))
     _url = field_validator("wiremock_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @model_validator(mode="after")

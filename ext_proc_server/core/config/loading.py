@@ -27,6 +27,8 @@ from ext_proc_server.core.config.yaml_file import read_yaml_mapping
 from ext_proc_server.core.errors import ConfigError
 
 ENV_PREFIX = "MOCKADO_"
+# Set by the kubelet in every container of a pod.
+KUBERNETES_MARKER = "KUBERNETES_SERVICE_HOST"
 # Secrets that only a Secret may set (the environment or a key file): mockado.yaml is a
 # ConfigMap, readable by more people than the key should be. -> where to set it instead.
 ENV_ONLY_SECRETS = {
@@ -131,9 +133,28 @@ def load_config(
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     try:
-        return MockadoConfig.model_validate(data)
+        config = MockadoConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from None
+    _refuse_open_console_in_pod(config, env)
+    return config
+
+
+def in_kubernetes_pod(env: Mapping[str, str]) -> bool:
+    """Whether this process runs in a Kubernetes pod: the kubelet sets this variable in
+    every container."""
+    return bool(env.get(KUBERNETES_MARKER))
+
+
+def _refuse_open_console_in_pod(config: MockadoConfig, env: Mapping[str, str]) -> None:
+    # Render refuses the key, but the environment (Secret mockado-env) could still set it:
+    # a pod's loopback is shared by every container and by kubectl port-forward.
+    if config.loader.console_open_on_loopback and in_kubernetes_pod(env):
+        raise ConfigError(
+            "loader.console_open_on_loopback: refused in a Kubernetes pod (its loopback "
+            "is shared by every container and by kubectl port-forward); set "
+            "loader.console_user and loader.console_password instead"
+        )
 
 
 def _refuse_file_secrets(data: Mapping[str, Any]) -> None:

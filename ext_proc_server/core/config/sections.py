@@ -8,6 +8,8 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from ext_proc_server.core.config.checks import KeyedValueError
+
 KIB = 1024
 MIB = 1024 * 1024
 REDACTED = "**********"
@@ -92,16 +94,40 @@ class TLSServer(ConfigSection):
     client_ca_file: str | None = None
 
 
+# A Redis ACL user name as mockado writes them (no spaces, nothing a URL would re-read).
+_REDIS_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_redis_username(value: str | None) -> str | None:
+    """A Redis ACL user name (``redis_username``): letters, digits, ``.``, ``_``, ``-``."""
+    if value is not None and not _REDIS_USERNAME.fullmatch(value):
+        raise ValueError("not a Redis user name (letters, digits, '.', '_', '-'; at most 64)")
+    return value
+
+
+def _secret_text(raw: Any) -> str:
+    return raw.get_secret_value() if hasattr(raw, "get_secret_value") else str(raw)
+
+
 def merge_redis_password(data: Any) -> Any:
-    """Put ``redis_password`` (from a Secret) into ``redis_url``, so every client built
-    from the URL authenticates; a password already in the URL wins. The field stays, for
-    ``config show`` to report it (redacted)."""
-    if not isinstance(data, dict) or not data.get("redis_password"):
+    """Put ``redis_username`` and ``redis_password`` (from a Secret) into ``redis_url``, so
+    every client built from the URL authenticates as that ACL user (``default`` without a
+    name); credentials already in the URL win. The fields stay, for ``config show`` to
+    report them (the password redacted)."""
+    if not isinstance(data, dict):
         return data
-    raw = data["redis_password"]
-    password = raw.get_secret_value() if hasattr(raw, "get_secret_value") else str(raw)
+    user = data.get("redis_username")
+    if not data.get("redis_password"):
+        if user and "@" not in str(data.get("redis_url", "")):
+            # A user without a password could not authenticate: say so at load.
+            raise KeyedValueError("redis_username", "set redis_password too (from a Secret)")
+        return data
+    password = _secret_text(data["redis_password"])
+    if user is not None and not (isinstance(user, str) and _REDIS_USERNAME.fullmatch(user)):
+        return data  # the field's own check names the key
     url = str(data.get("redis_url", DEFAULT_REDIS_URL))
     scheme, sep, rest = url.partition("://")
     if not sep or scheme == "unix" or "@" in rest.split("/", 1)[0]:
         return data
-    return {**data, "redis_url": f"{scheme}://:{quote(password, safe='')}@{rest}"}
+    userinfo = f"{quote(user or '', safe='')}:{quote(password, safe='')}"
+    return {**data, "redis_url": f"{scheme}://{userinfo}@{rest}"}

@@ -152,6 +152,21 @@ class Box:
         self.pods.append(new)
         return new
 
+    def roll(self, namespace: str, workload: str) -> Pod:
+        """A new pod from the workload as applied now (``kubectl apply`` of a changed
+        Deployment, then its rollout): the old pod goes; not waited on (``wait_ready``)."""
+        applied = [
+            w for w in self.manifests.workloads() if (w.namespace, w.name) == (namespace, workload)
+        ]
+        if not applied:
+            raise BoxError(f"no workload {namespace}/{workload} applied")
+        old = self.pod(namespace, workload)
+        self.delete_pod(namespace, workload)
+        shutil.rmtree(pod_dir(self.ctx, old.workload), ignore_errors=True)
+        new = start_pod(self.ctx, applied[0], service_env=namespace_env(self.services, namespace))
+        self.pods.append(new)
+        return new
+
     def wait_ready(self, pod: Pod) -> None:
         """Until every container of the pod is Ready (BoxError as for ``start``)."""
         wait_ready(self.ctx.docker, pod.containers, timeout_s=self.ready_timeout_s)

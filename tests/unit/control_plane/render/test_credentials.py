@@ -11,6 +11,7 @@ import yaml
 
 from control_plane.render import render_all
 from ext_proc_server.core.config import is_secret_key, load_config
+from tests.support.paths import REPO
 from tests.unit.control_plane.render.support import deployments, docs, files_of
 
 SECRETS = {
@@ -23,17 +24,35 @@ SECRETS = {
     "url_wiremock": "url-wiremock-pass-1e0f",
     "shard": "shard-url-pass-4a5b",
 }
+ADMIN = {
+    "MOCKADO_LOADER__WIREMOCK_ADMIN_USER": ("mockado-credentials", "wiremock-admin-user"),
+    "MOCKADO_LOADER__WIREMOCK_ADMIN_PASSWORD": ("mockado-credentials", "wiremock-admin-password"),
+}
+# Variable -> (Secret, key), or the plain value of a user name.
 EXPECTED_ENV = {
-    "mockado-collector": {"MOCKADO_COLLECTOR__REDIS_PASSWORD": "redis-password"},
-    "mockado-loader": {
-        "MOCKADO_LOADER__REDIS_PASSWORD": "redis-password",
-        "MOCKADO_LOADER__WIREMOCK_ADMIN_USER": "wiremock-admin-user",
-        "MOCKADO_LOADER__WIREMOCK_ADMIN_PASSWORD": "wiremock-admin-password",
+    "mockado-collector": {
+        "MOCKADO_COLLECTOR__REDIS_USERNAME": "mockado-collector",
+        "MOCKADO_COLLECTOR__REDIS_PASSWORD": ("mockado-redis-collector", "password"),
     },
-    "mockado-redis": {"REDIS_PASSWORD": "redis-password"},
+    "mockado-loader": {
+        "MOCKADO_LOADER__REDIS_USERNAME": "mockado-loader",
+        "MOCKADO_LOADER__REDIS_PASSWORD": ("mockado-redis-loader", "password"),
+        **ADMIN,
+    },
+    "keeper": {
+        "MOCKADO_LOADER__REDIS_USERNAME": "mockado-keeper",
+        "MOCKADO_LOADER__REDIS_PASSWORD": ("mockado-redis-keeper", "password"),
+        **ADMIN,
+    },
+    "mockado-redis": {
+        "REDIS_PASSWORD": ("mockado-credentials", "redis-password"),
+        "REDIS_COLLECTOR_PASSWORD": ("mockado-redis-collector", "password"),
+        "REDIS_LOADER_PASSWORD": ("mockado-redis-loader", "password"),
+        "REDIS_KEEPER_PASSWORD": ("mockado-redis-keeper", "password"),
+    },
     "wiremock": {
-        "WIREMOCK_ADMIN_USER": "wiremock-admin-user",
-        "WIREMOCK_ADMIN_PASSWORD": "wiremock-admin-password",
+        "WIREMOCK_ADMIN_USER": ("mockado-credentials", "wiremock-admin-user"),
+        "WIREMOCK_ADMIN_PASSWORD": ("mockado-credentials", "wiremock-admin-password"),
     },
 }
 
@@ -100,13 +119,16 @@ def test_no_rendered_configmap_and_no_rendered_file_holds_a_credential(tmp_path:
     assert "Secret mockado-credentials key wiremock-admin-password" in notes
 
 
-def _env_refs(container: dict[str, Any]) -> dict[str, str]:
-    refs = {}
+def _env_refs(container: dict[str, Any]) -> dict[str, Any]:
+    refs: dict[str, Any] = {}
     for var in container.get("env", []):
+        if "value" in var:
+            assert var["name"].endswith("__REDIS_USERNAME"), var["name"]
+            refs[var["name"]] = var["value"]
+            continue
         ref = var["valueFrom"]["secretKeyRef"]
-        assert ref["name"] == "mockado-credentials", var["name"]
         assert not ref.get("optional", False), f"{var['name']}: a pod must not start without it"
-        refs[var["name"]] = ref["key"]
+        refs[var["name"]] = (ref["name"], ref["key"])
     return refs
 
 
@@ -118,9 +140,9 @@ def test_every_credential_reference_names_a_key_of_the_credentials_secret() -> N
     for name, doc in found.items():
         container, *keeper = doc["spec"]["template"]["spec"]["containers"]
         if keeper:
-            # Beside WireMock, its keeper reads the shard's record as the loader does.
+            # Beside WireMock, its keeper reads the shard's record, as its own Redis user.
             assert [c["name"] for c in keeper] == ["keeper"], name
-            assert _env_refs(keeper[0]) == EXPECTED_ENV["mockado-loader"], name
+            assert _env_refs(keeper[0]) == EXPECTED_ENV["keeper"], name
         expected = EXPECTED_ENV["wiremock" if name.startswith("mockado-wiremock") else name]
         assert _env_refs(container) == expected, name
         # The kubelet expands $(VAR) only for variables the container defines.
@@ -128,7 +150,15 @@ def test_every_credential_reference_names_a_key_of_the_credentials_secret() -> N
         used = {v for arg in argv for v in re.findall(r"\$\((\w+)\)", str(arg))}
         assert used <= set(expected), name
         if name == "mockado-redis":
-            assert argv[argv.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+            # One ACL user per component, each with its own password; default is off.
+            assert "--requirepass" not in argv
+            users = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--user"]
+            assert users == ["default", "mockado-collector", "mockado-loader",
+                             "mockado-keeper", "mockado-probe"]  # fmt: skip
+            assert argv[argv.index("default") + 1 : argv.index("default") + 3] == ["reset", "off"]
+            for user, variable in (("mockado-collector", "REDIS_COLLECTOR_PASSWORD"),
+                                   ("mockado-probe", "REDIS_PASSWORD")):  # fmt: skip
+                assert argv[argv.index(user) + 3] == f">$({variable})", user
             assert "--protected-mode" not in argv
         if name.startswith("mockado-wiremock"):
             auth = argv[argv.index("--admin-api-basic-auth") + 1]
@@ -143,14 +173,48 @@ def test_the_pods_get_their_passwords_from_the_secret_environment(tmp_path: Path
     configmap = docs(files["deploy/configmap.yaml"])[0]
     path = tmp_path / "mockado.yaml"
     path.write_text(configmap["data"]["mockado.yaml"], encoding="utf-8")
-    secret = {"redis-password": "r3d!s/pw", "wiremock-admin-user": "mockado",
-              "wiremock-admin-password": "adm1n"}  # fmt: skip
+    secrets = {
+        ("mockado-redis-collector", "password"): "c0ll/pw",
+        ("mockado-redis-loader", "password"): "l0@der",
+        ("mockado-credentials", "wiremock-admin-user"): "mockado",
+        ("mockado-credentials", "wiremock-admin-password"): "adm1n",
+    }
     env = {
-        var: secret[key]
+        var: ref if isinstance(ref, str) else secrets[ref]
         for refs in (EXPECTED_ENV["mockado-collector"], EXPECTED_ENV["mockado-loader"])
-        for var, key in refs.items()
+        for var, ref in refs.items()
     }
     pods = load_config(path, env=env)
     assert pods.loader.wiremock_admin_auth() == ("mockado", "adm1n")
-    for url in (pods.collector.redis_url, pods.loader.redis_url):
-        assert url.startswith("redis://:r3d%21s%2Fpw@mockado-redis.mockado.svc.cluster.local")
+    host = "mockado-redis.mockado.svc.cluster.local"
+    assert pods.collector.redis_url.startswith(f"redis://mockado-collector:c0ll%2Fpw@{host}")
+    assert pods.loader.redis_url.startswith(f"redis://mockado-loader:l0%40der@{host}")
+
+
+# The one Secret a cluster rendered before per-component Redis users holds.
+ONE_PASSWORD_SECRET = {("mockado-credentials", k) for k in
+                       ("wiremock-admin-user", "wiremock-admin-password", "redis-password")}  # fmt: skip
+NEW_REDIS_SECRETS = {(f"mockado-redis-{c}", "password") for c in ("collector", "loader", "keeper")}
+
+
+def test_an_upgrade_from_one_password_keeps_the_old_secret_and_adds_one_per_component() -> None:
+    config = load_config(None, env={}, overrides={"serving.shard_groups": {"pay": ["pay.*"]}})
+    files = files_of(config)
+    refs = {
+        (var["valueFrom"]["secretKeyRef"]["name"], var["valueFrom"]["secretKeyRef"]["key"])
+        for doc in deployments(files).values()
+        for container in doc["spec"]["template"]["spec"]["containers"]
+        for var in container.get("env", [])
+        if "valueFrom" in var
+    }
+    # Every key of the old Secret is still read (redis-password by Redis's probe), and the
+    # only new ones are the components' Redis passwords.
+    assert refs >= ONE_PASSWORD_SECRET
+    assert refs - ONE_PASSWORD_SECRET == NEW_REDIS_SECRETS
+    # The runbook's Install (which its upgrade section points to) and the ConfigMap's
+    # header create each new one.
+    runbook = (REPO / "docs" / "runbook.md").read_text(encoding="utf-8")
+    header = files["deploy/configmap.yaml"]
+    for secret, key in NEW_REDIS_SECRETS:
+        for text in (runbook, header):
+            assert f"create secret generic {secret} --from-literal={key}=" in text, secret

@@ -115,6 +115,9 @@ _COMPANY_MARKERS = frozenset(
      "legalname", "corporatename", "inscricaoestadual", "ie", "iest", "crt", "cnae",
      "companyname", "nomeempresa"}
 )  # fmt: skip
+# A company's marks a person may hold too: a rural producer's state registration (NF-e's
+# and CT-e's <IE> beside a <CPF>).
+_PERSON_HELD = frozenset({"ie", "inscricaoestadual", "iest"})
 _PERSON_MARKERS = frozenset(
     {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
@@ -244,7 +247,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
         if not said:
-            if marks & _COMPANY_MARKERS:
+            if marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON

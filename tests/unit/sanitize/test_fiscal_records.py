@@ -1,0 +1,77 @@
+"""Brazil's fiscal XML (CT-e, MDF-e): a person's record under a name the sanitizer does
+not know, and a plate next to a phone.
+
+* CT-e's sender (``<rem>``), shipper, receiver and payer are a person when they hold a
+  ``<CPF>``; a rural producer also holds a state registration (``<IE>``), a company's
+  mark, which made the record a company's: the name, street and CEP went out.
+* An MDF-e with a trailer's ``<placa>`` and a ``<fone>`` found the plate twice; the two
+  findings were ranked by a table that did not know plates, and the sanitizer failed:
+  the whole body was dropped, the exchange got no stub.
+"""
+
+from __future__ import annotations
+
+from ext_proc_server.sanitize import hits, pseudonym
+from tests.unit.sanitize.sanitize_helpers import make_cpf, request_exchange, sanitizer
+
+SANITIZER = sanitizer()
+CPF = make_cpf("723045539")
+
+
+def _xml(body: str) -> str:
+    exchange = request_exchange(body=body, content_type="application/xml")
+    clean = SANITIZER.sanitize(exchange)
+    assert not clean.request.body_dropped
+    return clean.request.body.decode()
+
+
+def test_a_sender_with_a_cpf_and_a_state_registration_is_a_person() -> None:
+    record = (
+        "<CTe><infCte><rem><CPF>{cpf}</CPF><IE>ISENTO</IE><xNome>{name}</xNome>"
+        "<enderReme><xLgr>{street}</xLgr><nro>38</nro><xBairro>{district}</xBairro>"
+        "<cMun>5101407</cMun><xMun>ARIPUANA</xMun><CEP>{cep}</CEP><UF>MT</UF></enderReme>"
+        "</rem></infCte></CTe>"
+    )
+    body = record.format(
+        cpf=CPF,
+        name="ROGERIO MARCIO TOLARDO",
+        street="GLEBA GUARIBA VI LOTE RURAL 38",
+        district="ZONA RURAL",
+        cep="78325000",
+    )
+    assert _xml(body) == record.format(
+        cpf="SANITIZED_DOCUMENT",
+        name="SANITIZED_NAME",
+        street="SANITIZED_ADDRESS",
+        district="SANITIZED_ADDRESS",
+        cep="SANITIZED_CEP",
+    ).replace("<nro>38</nro>", "<nro>SANITIZED_ADDRESS</nro>")
+
+
+def test_a_sender_with_a_cnpj_is_a_company() -> None:
+    body = (
+        "<CTe><infCte><rem><CNPJ>24686092000173</CNPJ><IE>133542173</IE>"
+        "<xNome>TRANSPORTES TOLARDO LTDA</xNome><enderReme><xLgr>AVENIDA BRASIL</xLgr>"
+        "<nro>1200</nro><xBairro>CENTRO</xBairro><CEP>78325000</CEP></enderReme>"
+        "</rem></infCte></CTe>"
+    )
+    clean = _xml(body)
+    for kept in ("TRANSPORTES TOLARDO LTDA", "AVENIDA BRASIL", "CENTRO", "78325000"):
+        assert f">{kept}<" in clean
+
+
+def test_a_plate_beside_a_phone_is_replaced_and_the_body_kept() -> None:
+    body = (
+        "<MDFe><emit><fone>04431414900</fone></emit>"
+        "<veicReboque><placa>RER7878</placa><tara>7500</tara></veicReboque></MDFe>"
+    )
+    assert _xml(body) == (
+        "<MDFe><emit><fone>SANITIZED_PHONE</fone></emit>"
+        "<veicReboque><placa>SANITIZED_PLATE</placa><tara>7500</tara></veicReboque></MDFe>"
+    )
+
+
+def test_overlapping_findings_of_every_class_are_ranked() -> None:
+    for cls in pseudonym.TOKENS:
+        kept = hits.resolve([hits.Hit(4, 11, cls), hits.Hit(0, 11, "phone")])
+        assert len(kept) == 1, cls

@@ -21,7 +21,14 @@ import pytest
 from ext_proc_server.core.metrics import STUB_SKIP_REASONS
 from tests.support.fiscal_xml import FiscalSample, fiscal_examples, personal_values, samples
 from tests.support.processes import WireMockHandle
-from tests.support.world_corpus import SAME_STUB, Run, pipeline_runs, queued, replay_corpus, stored_text
+from tests.support.world_corpus import (
+    SAME_STUB,
+    Run,
+    pipeline_runs,
+    queued,
+    replay_corpus,
+    stored_text,
+)
 
 pytestmark = pytest.mark.integration
 

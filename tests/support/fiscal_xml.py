@@ -105,9 +105,7 @@ def personal_values(sample: FiscalSample) -> dict[str, str]:
     for record in _records(root):
         personal.update((value, name) for name, value in _person_lines(record))
     mine = {id(child) for record in _records(root) for child in record.iter()}
-    public = {
-        (element.text or "").strip() for element in root.iter() if id(element) not in mine
-    }
+    public = {(element.text or "").strip() for element in root.iter() if id(element) not in mine}
     return {
         value: name
         for value, name in personal.items()
@@ -151,7 +149,9 @@ def _soap(sample: FiscalSample, index: int) -> Exchange:
         scheme="https",
     )
     response = HttpResponse(
-        status=200, headers=(("content-type", SOAP_TYPE.format(action=action)),), body=answer.encode()
+        status=200,
+        headers=(("content-type", SOAP_TYPE.format(action=action)),),
+        body=answer.encode(),
     )
     return Exchange(
         id=f"fiscal-soap-{index}", request=request, response=response, namespace="world"

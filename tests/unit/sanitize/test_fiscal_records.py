@@ -4,6 +4,11 @@ not know, and a plate next to a phone.
 * CT-e's sender (``<rem>``), shipper, receiver and payer are a person when they hold a
   ``<CPF>``; a rural producer also holds a state registration (``<IE>``), a company's
   mark, which made the record a company's: the name, street and CEP went out.
+* NF-e's issuer (``<emit>``) and carrier (``<transporta>``) are a company's records,
+  unless they hold a CPF where a company has its CNPJ (a rural producer, a
+  self-employed carrier): their names and the issuer's address went out.
+* eSocial names its people and streets its own way (``nmTrab``, ``nmDep``,
+  ``dscLograd``, ``nrLograd``): they went out.
 * An MDF-e with a trailer's ``<placa>`` and a ``<fone>`` found the plate twice; the two
   findings were ranked by a table that did not know plates, and the sanitizer failed:
   the whole body was dropped, the exchange got no stub.
@@ -58,6 +63,85 @@ def test_a_sender_with_a_cnpj_is_a_company() -> None:
     clean = _xml(body)
     for kept in ("TRANSPORTES TOLARDO LTDA", "AVENIDA BRASIL", "CENTRO", "78325000"):
         assert f">{kept}<" in clean
+
+
+def test_an_issuer_and_a_carrier_with_a_cpf_are_people() -> None:
+    record = (
+        "<NFe><infNFe><emit><CPF>{cpf}</CPF><xNome>{name}</xNome><enderEmit>"
+        "<xLgr>{street}</xLgr><nro>{number}</nro><xBairro>{district}</xBairro><xMun>CUIABA</xMun>"
+        "<CEP>{cep}</CEP></enderEmit><IE>133542173</IE><CRT>1</CRT></emit>"
+        "<transp><transporta><CPF>{cpf}</CPF><xNome>{carrier}</xNome><IE>ISENTO</IE>"
+        "<xEnder>{line}</xEnder><xMun>CUIABA</xMun><UF>MT</UF></transporta></transp>"
+        "</infNFe></NFe>"
+    )
+    body = record.format(
+        cpf=CPF,
+        name="JOSE CARLOS PEREIRA",
+        street="SITIO BOA VISTA",
+        number="KM 12",
+        district="ZONA RURAL",
+        cep="78325000",
+        carrier="MARIA APARECIDA SOUZA",
+        line="RUA DAS FLORES 12",
+    )
+    assert _xml(body) == record.format(
+        cpf="SANITIZED_DOCUMENT",
+        name="SANITIZED_NAME",
+        street="SANITIZED_ADDRESS",
+        number="SANITIZED_ADDRESS",
+        district="SANITIZED_ADDRESS",
+        cep="SANITIZED_CEP",
+        carrier="SANITIZED_NAME",
+        line="SANITIZED_ADDRESS",
+    )
+
+
+def test_an_issuer_with_a_cnpj_keeps_its_name_and_address() -> None:
+    body = (
+        "<NFe><infNFe><emit><CNPJ>24686092000173</CNPJ><xNome>JOSE CARLOS PEREIRA ME</xNome>"
+        "<xFant>SITIO BOA VISTA</xFant><enderEmit><xLgr>AVENIDA BRASIL</xLgr><nro>1200</nro>"
+        "<xBairro>CENTRO</xBairro><CEP>78325000</CEP></enderEmit><IE>133542173</IE></emit>"
+        "</infNFe></NFe>"
+    )
+    clean = _xml(body)
+    for kept in ("JOSE CARLOS PEREIRA ME", "AVENIDA BRASIL", "CENTRO", "78325000", "1200"):
+        assert f">{kept}<" in clean
+
+
+def test_esocial_names_and_streets() -> None:
+    record = (
+        "<eSocial><evtAdmissao><trabalhador><cpfTrab>{cpf}</cpfTrab><nmTrab>{worker}</nmTrab>"
+        "<nmSoc>{social}</nmSoc><sexo>F</sexo><endereco><brasil><tpLograd>R</tpLograd>"
+        "<dscLograd>{street}</dscLograd><nrLograd>{number}</nrLograd><bairro>{district}</bairro>"
+        "<cep>{cep}</cep><codMunic>5103403</codMunic><uf>MT</uf></brasil></endereco>"
+        "</trabalhador><dependente><tpDep>03</tpDep><nmDep>{child}</nmDep>"
+        "<dtNascto>{born}</dtNascto></dependente><contato><nmCtt>{contact}</nmCtt></contato>"
+        "</evtAdmissao></eSocial>"
+    )
+    body = record.format(
+        cpf=CPF,
+        worker="MARIA APARECIDA SOUZA",
+        social="MARIA SOUZA",
+        street="DAS FLORES",
+        number="12",
+        district="CENTRO",
+        cep="78325000",
+        child="ANA SOUZA PEREIRA",
+        born="2015-01-02",
+        contact="JOSE CARLOS PEREIRA",
+    )
+    assert _xml(body) == record.format(
+        cpf="SANITIZED_DOCUMENT",
+        worker="SANITIZED_NAME",
+        social="SANITIZED_NAME",
+        street="SANITIZED_ADDRESS",
+        number="SANITIZED_ADDRESS",
+        district="SANITIZED_ADDRESS",
+        cep="SANITIZED_CEP",
+        child="SANITIZED_NAME",
+        born="SANITIZED_DATE",
+        contact="SANITIZED_NAME",
+    )
 
 
 def test_a_plate_beside_a_phone_is_replaced_and_the_body_kept() -> None:

@@ -6,7 +6,9 @@ wrapped as the exchanges an integration makes with it:
   ``retEnviNFe``-style receipt in the answer;
 * a REST ``POST /v1/nfe`` of the document (``application/xml``), answered ``201`` with
   the new note's ``Location``;
-* a ``GET /v1/notas/{chave}`` answering the document.
+* a ``GET /v1/notas/{chave}`` answering the document;
+* a SOAP ``nfeDistDFeInteresse`` (SEFAZ's distribution of documents to the companies
+  they name), answered with the document gzipped in base64 (``<docZip>``).
 
 What is personal in a document: a record that holds a ``<CPF>`` of its own is a
 person's (``<dest>``, ``<toma>``, ``<condutor>``, ``<infPassageiro>``, an
@@ -20,6 +22,8 @@ the document's id.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -45,6 +49,8 @@ PERSON_FIELDS = frozenset(
     {"CPF", "xNome", "xFant", "fone", "email", "dNasc", "dtNascto", "xLgr", "nro", "xCpl"}
     | {"xBairro", "CEP"}
 )
+DISTRIBUTION = "www1.nfe.fazenda.gov.br"
+_DOC_ZIP = re.compile(r"H4sI[A-Za-z0-9+/]+=*")
 # Shorter values (``nro`` 12, ``S/N``) name nobody on their own.
 MIN_CHECKED = 4
 
@@ -194,11 +200,65 @@ def _rest(sample: FiscalSample, index: int) -> tuple[Exchange, Exchange]:
     return post, get
 
 
+def _distribution(sample: FiscalSample, index: int) -> Exchange:
+    action = "http://www.portalfiscal.inf.br/nfe/wsdl/NFeDistribuicaoDFe/nfeDistDFeInteresse"
+    query = (
+        f"<consChNFe><chNFe>{sample.chave}</chNFe></consChNFe>"
+        if sample.chave
+        else f"<distNSU><ultNSU>{index:015d}</ultNSU></distNSU>"
+    )
+    envelope = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap12:Envelope xmlns:soap12="http://www.w3.org/2003/05/soap-envelope">'
+        '<soap12:Body><nfeDistDFeInteresse xmlns="http://www.portalfiscal.inf.br/nfe/wsdl/'
+        'NFeDistribuicaoDFe"><nfeDadosMsg><distDFeInt xmlns="http://www.portalfiscal.inf.br/nfe"'
+        ' versao="1.01"><tpAmb>1</tpAmb><cUFAutor>35</cUFAutor><CNPJ>11222333000181</CNPJ>'
+        f"{query}</distDFeInt></nfeDadosMsg></nfeDistDFeInteresse></soap12:Body>"
+        "</soap12:Envelope>"
+    )
+    zipped = base64.b64encode(gzip.compress(sample.text.encode(), mtime=0)).decode()
+    answer = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>'
+        '<nfeDistDFeInteresseResponse xmlns="http://www.portalfiscal.inf.br/nfe/wsdl/'
+        'NFeDistribuicaoDFe"><nfeDistDFeInteresseResult><retDistDFeInt versao="1.01" '
+        'xmlns="http://www.portalfiscal.inf.br/nfe"><tpAmb>1</tpAmb><cStat>138</cStat>'
+        "<xMotivo>Documento localizado</xMotivo><dhResp>2026-12-01T10:00:00-03:00</dhResp>"
+        f"<ultNSU>{index + 1:015d}</ultNSU><maxNSU>{index + 1:015d}</maxNSU><loteDistDFeInt>"
+        f'<docZip NSU="{index + 1:015d}" schema="procNFe_v4.00.xsd">{zipped}</docZip>'
+        "</loteDistDFeInt></retDistDFeInt></nfeDistDFeInteresseResult>"
+        "</nfeDistDFeInteresseResponse></soap:Body></soap:Envelope>"
+    )
+    content_type = (("content-type", SOAP_TYPE.format(action=action)),)
+    return Exchange(
+        id=f"fiscal-dist-{index}",
+        request=HttpRequest(
+            method="POST",
+            path="/NFeDistribuicaoDFe/NFeDistribuicaoDFe.asmx",
+            headers=content_type,
+            body=envelope.encode(),
+            authority=DISTRIBUTION,
+            scheme="https",
+        ),
+        response=HttpResponse(status=200, headers=content_type, body=answer.encode()),
+        namespace="world",
+    )
+
+
+def unzipped(stored: str) -> str:
+    """``stored`` with the text of every gzipped document in base64 it holds."""
+    found = [gzip.decompress(base64.b64decode(m.group())) for m in _DOC_ZIP.finditer(stored)]
+    return "\n".join([stored, *(data.decode() for data in found)])
+
+
 def fiscal_examples() -> list[tuple[FiscalSample, ApiExample]]:
     """Each sample's exchanges (those with an access key: all three), with the sample."""
     out: list[tuple[FiscalSample, ApiExample]] = []
     for index, sample in enumerate(samples()):
-        exchanges = [("nfeAutorizacaoLote", _soap(sample, index))]
+        exchanges = [
+            ("nfeAutorizacaoLote", _soap(sample, index)),
+            ("nfeDistDFeInteresse", _distribution(sample, index)),
+        ]
         if sample.chave:
             post, get = _rest(sample, index)
             exchanges += [("POST /v1/nfe", post), ("GET /v1/notas/{chave}", get)]

@@ -9,12 +9,18 @@ not know, and a plate next to a phone.
   self-employed carrier): their names and the issuer's address went out.
 * eSocial names its people and streets its own way (``nmTrab``, ``nmDep``,
   ``dscLograd``, ``nrLograd``): they went out.
+* SEFAZ's distribution web service answers each document gzipped in base64
+  (``<docZip>H4sIAAAA...</docZip>``): it went out whole, CPFs, names and addresses.
 * An MDF-e with a trailer's ``<placa>`` and a ``<fone>`` found the plate twice; the two
   findings were ranked by a table that did not know plates, and the sanitizer failed:
   the whole body was dropped, the exchange got no stub.
 """
 
 from __future__ import annotations
+
+import base64
+import gzip
+import re
 
 from ext_proc_server.sanitize import hits, pseudonym
 from tests.unit.sanitize.sanitize_helpers import make_cpf, request_exchange, sanitizer
@@ -159,3 +165,48 @@ def test_overlapping_findings_of_every_class_are_ranked() -> None:
     for cls in pseudonym.TOKENS:
         kept = hits.resolve([hits.Hit(4, 11, cls), hits.Hit(0, 11, "phone")])
         assert len(kept) == 1, cls
+
+
+def _distribution(document: str) -> str:
+    zipped = base64.b64encode(gzip.compress(document.encode(), mtime=1733480000)).decode()
+    return (
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>'
+        '<retDistDFeInt versao="1.01"><cStat>138</cStat><loteDistDFeInt>'
+        f'<docZip NSU="000000000000201" schema="procNFe_v4.00.xsd">{zipped}</docZip>'
+        "</loteDistDFeInt></retDistDFeInt></soap:Body></soap:Envelope>"
+    )
+
+
+_DOC_ZIP = re.compile(r'(?<=schema="procNFe_v4.00.xsd">)[^<]+')
+
+
+def _docs(body: str) -> list[str]:
+    return [gzip.decompress(base64.b64decode(t)).decode() for t in _DOC_ZIP.findall(body)]
+
+
+def test_a_gzipped_document_in_base64_is_read_and_written_back_gzipped() -> None:
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?><nfeProc><NFe><infNFe><dest>'
+        f"<CPF>{CPF}</CPF><xNome>MARIA APARECIDA SOUZA</xNome><enderDest>"
+        "<xLgr>RUA DAS FLORES</xLgr><nro>12</nro><CEP>78325000</CEP></enderDest>"
+        "<email>maria.souza@example.com.br</email></dest></infNFe></NFe></nfeProc>"
+    )
+    body = _distribution(document)
+    clean = _xml(body)
+    assert _docs(clean) == [
+        '<?xml version="1.0" encoding="UTF-8"?><nfeProc><NFe><infNFe><dest>'
+        "<CPF>SANITIZED_DOCUMENT</CPF><xNome>SANITIZED_NAME</xNome><enderDest>"
+        "<xLgr>SANITIZED_ADDRESS</xLgr><nro>SANITIZED_ADDRESS</nro><CEP>SANITIZED_CEP</CEP>"
+        "</enderDest><email>SANITIZED_EMAIL</email></dest></infNFe></NFe></nfeProc>"
+    ]
+    assert _xml(body) == clean  # written the same way each time (no timestamp)
+    # Outside the token, not a byte changed.
+    assert _DOC_ZIP.sub("", clean) == _DOC_ZIP.sub("", body)
+
+
+def test_a_gzipped_document_with_nothing_personal_stays_as_it_came() -> None:
+    body = _distribution(
+        "<resEvento><cOrgao>35</cOrgao><tpEvento>110111</tpEvento>"
+        "<xEvento>Cancelamento</xEvento></resEvento>"
+    )
+    assert _xml(body) == body

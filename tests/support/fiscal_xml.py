@@ -11,13 +11,13 @@ wrapped as the exchanges an integration makes with it:
   they name), answered with the document gzipped in base64 (``<docZip>``).
 
 What is personal in a document: a record that holds a ``<CPF>`` of its own is a
-person's (``<dest>``, ``<toma>``, ``<condutor>``, ``<infPassageiro>``, an
+person's (``<dest>``, ``<rem>``, ``<toma>``, ``<condutor>``, ``<infPassageiro>``, an
 ``<autXML>``, ...); its CPF, its names (``<xNome>``, ``<xFant>``), its phone and
-e-mail, its birth date, and the lines of its address (``<xLgr>``, ``<nro>``, ``<xCpl>``,
-``<xBairro>``, ``<CEP>``, held by it or by its ``<ender*>``) are that person's (a CPF
-only when its check digits are right: a placeholder, ``11111111111`` or ``XXXXXXXX``, names nobody). A record
-with a ``<CNPJ>`` is a company's and is public. The 44-digit access key (``chave``) is
-the document's id.
+e-mail, its birth date, its identity document's number (``<nDoc>``) and the lines of
+its address (``<xLgr>``, ``<nro>``, ``<xCpl>``, ``<xBairro>``, ``<CEP>``, held by it or
+by its ``<ender*>``) are that person's; a placeholder (``11111111111``, ``XXXXXXXX``, a
+CPF whose check digits are wrong) names nobody. A record with a ``<CNPJ>`` is a
+company's and is public. The 44-digit access key (``chave``) is the document's id.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ KEY_ID = re.compile(r'\bId="[A-Za-z]{2,5}(\d{44})"')
 # The lines of a person's record that are theirs, by element name.
 PERSON_FIELDS = frozenset(
     {"CPF", "xNome", "xFant", "fone", "email", "dNasc", "dtNascto", "xLgr", "nro", "xCpl"}
-    | {"xBairro", "CEP"}
+    | {"xBairro", "CEP", "nDoc"}
 )
 DISTRIBUTION = "www1.nfe.fazenda.gov.br"
 _DOC_ZIP = re.compile(r"H4sI[A-Za-z0-9+/]+=*")

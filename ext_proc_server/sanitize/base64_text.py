@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import re
 import zlib
 
@@ -32,6 +33,10 @@ from ext_proc_server.sanitize.xml_fields import find_xml_fields
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 _BOM = "\ufeff"
 _BOM_BASE64 = "77u/"  # a byte order mark's three bytes, in base64
+# gzip's magic and method (1f 8b 08) in base64: SEFAZ's distribution web services answer
+# each NF-e, CT-e or event as a gzipped XML in base64 (``<docZip>H4sIAAAA...</docZip>``).
+_GZIP_BASE64 = "H4sI"
+_GZIP_MAGIC = b"\x1f\x8b\x08"
 # Each byte as its class: a base64 character "a", padding "=", anything else " ", so C
 # substring searches find the runs (a regex over the text cost several times more).
 _CLASSES = bytes(
@@ -60,7 +65,7 @@ def rewrap(run: Run, text: str) -> str:
     # part, a data URI, GitHub's contents), is a Kubernetes Secret (every data value is
     # base64) or holds base64 of a byte order mark.
     padded = "=" in text
-    unpadded = "ase64" in text or "Secret" in text or _BOM_BASE64 in text
+    unpadded = "ase64" in text or "Secret" in text or _BOM_BASE64 in text or _GZIP_BASE64 in text
     if len(text) < _MIN_CHARS or not (padded or unpadded):
         return text
     raw = text.encode("ascii", "replace")  # one byte per character: the same offsets
@@ -166,8 +171,9 @@ def _rewritten(run: Run, text: str, start: int, end: int) -> str | None:
     joined = _BREAKS.sub("", token)
     try:
         data = base64.b64decode(joined, validate=True)
-        decoded = data.decode("utf-8")
-    except (binascii.Error, ValueError):
+        gzipped = data.startswith(_GZIP_MAGIC)
+        decoded = (_gunzipped(data) if gzipped else data).decode("utf-8")
+    except (binascii.Error, ValueError, zlib.error):
         run.scanner.remember_clean(clean_key)
         return None
     bom = decoded.startswith(_BOM)
@@ -179,7 +185,10 @@ def _rewritten(run: Run, text: str, start: int, end: int) -> str | None:
     if fresh == document:
         run.scanner.remember_clean(clean_key)
         return None
-    encoded = base64.b64encode(((_BOM if bom else "") + fresh).encode("utf-8")).decode("ascii")
+    fresh_data = ((_BOM if bom else "") + fresh).encode("utf-8")
+    if gzipped:  # no timestamp: the same document is written the same way each time
+        fresh_data = gzip.compress(fresh_data, mtime=0)
+    encoded = base64.b64encode(fresh_data).decode("ascii")
     if len(joined) % 4:  # written without its padding
         encoded = encoded.rstrip("=")
     return _wrapped(encoded, token, breaks)
@@ -268,6 +277,16 @@ def rewrap_value(run: Run, value: str, name: str = "") -> str:
         packer = zlib.compressobj(wbits=-15)
         data = packer.compress(data) + packer.flush()
     return base64_codec.write(data, found[1])
+
+
+def _gunzipped(data: bytes) -> bytes:
+    """A gzip member's bytes (up to _MAX_INFLATED_BYTES); ``zlib.error`` when it is
+    not one, or inflates to more (a bomb is left to the other detectors)."""
+    unpacker = zlib.decompressobj(wbits=31)
+    inflated = unpacker.decompress(data, _MAX_INFLATED_BYTES)
+    if unpacker.unconsumed_tail or not unpacker.eof:
+        raise zlib.error("not one whole gzip member within the limit")
+    return inflated
 
 
 def _inflated(data: bytes) -> str | None:

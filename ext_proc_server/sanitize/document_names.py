@@ -40,7 +40,7 @@ NATIONAL_ID_NAMES = frozenset({"nationalid", "nationalidentity"})
 # elsewhere (a bank slip's "numeroDocumento" is its own number).
 _HELD_COMPACT = frozenset(
     {"document", "documento", "documentnumber", "numerodocumento", "numerododocumento",
-     "docnumber", "numerodoc"}
+     "docnumber", "numerodoc", "ndoc"}  # BP-e's passenger's <nDoc> (beside its <tpDoc>)
 )  # fmt: skip
 # PIS/PASEP, the same number as the NIS (checked: see CHECKED_DOCUMENT).
 _PIS_WORDS = frozenset({"pis", "pasep"})

@@ -115,6 +115,10 @@ _COMPANY_MARKERS = frozenset(
      "legalname", "corporatename", "inscricaoestadual", "ie", "iest", "crt", "cnae",
      "companyname", "nomeempresa"}
 )  # fmt: skip
+_COMPANY_IDS = frozenset({"cnpj", "razaosocial", "legalname", "corporatename", "companyname"})
+# A company's marks a person may hold too: a rural producer's state registration (NF-e's
+# and CT-e's <IE> beside a <CPF>).
+_PERSON_HELD = frozenset({"ie", "inscricaoestadual", "iest"})
 _PERSON_MARKERS = frozenset(
     {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
@@ -129,6 +133,8 @@ _PERSON_NAME_PARTS = (
     "familyname", "ultimonome", "middlename", "fullname", "nomecompleto", "nomesocial",
     "socialname", "nomemae", "nomedamae", "mothername", "mothersname", "maidenname",
     "nomepai", "nomedopai", "fathername", "fathersname", "nomecivil",
+    # eSocial's: a worker's, their social name, a dependant's, a contact's
+    "nmtrab", "nmsoc", "nmdep", "nmctt",
 )  # fmt: skip
 # Words next to "name" that make it a person's ("card_name", "nome_impresso").
 _PERSON_NAME_QUALIFIERS = _PERSON_BLOCK | {
@@ -166,7 +172,10 @@ _NOT_STREET = frozenset(
      "ipv4", "ipv6", "socket", "bind", "listen", "proxy", "gateway", "pix", "crypto",
      "cripto", "blockchain", "token", "payment", "site", "http", "ws"}
 )  # fmt: skip
-_STREET_WORDS = frozenset({"street", "logradouro", "lgr", "rua", "thoroughfare", "streets"})
+# "lograd": eSocial's dscLograd (nrLograd, its number, is the address's too).
+_STREET_WORDS = frozenset(
+    {"street", "logradouro", "lgr", "lograd", "rua", "thoroughfare", "streets"}
+)
 _NEIGHBOURHOOD_WORDS = frozenset({"bairro", "neighborhood", "neighbourhood", "vizinhanca"})
 _COMPLEMENT_WORDS = frozenset({"complemento", "complement"})
 _IN_ADDRESS_WORDS = frozenset(
@@ -212,6 +221,7 @@ OTHER_PROBE_WORDS = tuple(
         | DOCUMENT_WORDS
         | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
+        | {"nmtrab", "nmsoc", "nmdep", "nmctt"}
     )
 )
 
@@ -230,7 +240,8 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     said = False
     if owned & _PERSON_BLOCK and not owned & _OTHER_BLOCK:
         owner, address, phone, said = PERSON, False, False, True
-    elif owned & _OTHER_BLOCK:
+    elif owned & _OTHER_BLOCK and not (parent.owner == PERSON and owned & _ADDRESS_WORDS):
+        # (a person's own address keeps its owner: <enderEmit> of an <emit> with a CPF)
         owner, address, phone, said = OTHER, False, False, True
     if owned & _ADDRESS_WORDS and not owned & _NOT_STREET:
         address = True
@@ -243,8 +254,12 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         marks = {_compact(key_words(m)) for m in members}
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
-        if not said:
-            if marks & _COMPANY_MARKERS:
+        if said and owner == OTHER and "cpf" in marks and not marks & _COMPANY_IDS:
+            # NF-e's <emit> of a rural producer, a self-employed <transporta>: a CPF
+            # where a company has its CNPJ is a person.
+            owner = PERSON
+        elif not said:
+            if marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON
@@ -383,7 +398,7 @@ def field_class(place: Place, key: str) -> Verdict | None:
     if owned & _ADDRESS_WORDS:
         return None if owned & _NOT_STREET or owned & _OTHER_BLOCK else ADDRESS
     if owned & (_STREET_WORDS | _NEIGHBOURHOOD_WORDS | _COMPLEMENT_WORDS):
-        return None if {"type", "tipo"} & owned else ADDRESS
+        return None if {"type", "tipo", "tp"} & owned else ADDRESS
     if compact in _NUMBER_COMPACT or (place.address and owned & _IN_ADDRESS_WORDS):
         return ADDRESS
     if owned <= _PERSON_BLOCK:

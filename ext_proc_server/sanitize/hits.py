@@ -27,6 +27,8 @@ PRIORITY = {
     "name": 9,
     "address": 9,
     "cep": 9,
+    "plate": 9,
+    "bank_account": 9,
 }
 
 

@@ -24,6 +24,11 @@ class SanitizeError(MockadoError):
     """The sanitizer could not guarantee a body is clean; the caller drops it."""
 
 
+class DecodedTooLarge(SanitizeError):
+    """Compressed data inside a body inflates past what the sanitizer reads: it cannot
+    be checked, so the caller drops the body (``decoded_too_large``)."""
+
+
 class QueueError(MockadoError):
     """Redis refused or could not be reached."""
 

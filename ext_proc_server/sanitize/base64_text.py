@@ -22,6 +22,7 @@ import gzip
 import re
 import zlib
 
+from ext_proc_server.core.errors import DecodedTooLarge
 from ext_proc_server.sanitize import base64_codec, base64_json, delimited, fields
 from ext_proc_server.sanitize.form_text import form_text_hits
 from ext_proc_server.sanitize.hits import resolve
@@ -280,12 +281,15 @@ def rewrap_value(run: Run, value: str, name: str = "") -> str:
 
 
 def _gunzipped(data: bytes) -> bytes:
-    """A gzip member's bytes (up to _MAX_INFLATED_BYTES); ``zlib.error`` when it is
-    not one, or inflates to more (a bomb is left to the other detectors)."""
+    """A gzip member's bytes; ``zlib.error`` when it is not one whole member,
+    ``DecodedTooLarge`` when it inflates past _MAX_INFLATED_BYTES (it may hold anything,
+    and what cannot be read is not stored)."""
     unpacker = zlib.decompressobj(wbits=31)
     inflated = unpacker.decompress(data, _MAX_INFLATED_BYTES)
-    if unpacker.unconsumed_tail or not unpacker.eof:
-        raise zlib.error("not one whole gzip member within the limit")
+    if unpacker.unconsumed_tail:
+        raise DecodedTooLarge(f"a gzipped base64 token inflates past {_MAX_INFLATED_BYTES} bytes")
+    if not unpacker.eof:
+        raise zlib.error("not one whole gzip member")
     return inflated
 
 

@@ -8,7 +8,12 @@ import re
 from typing import TypeVar
 
 from ext_proc_server.core.config import CollectorConfig, pseudonym_key
-from ext_proc_server.core.errors import ConfigError, MockadoError, SanitizeError
+from ext_proc_server.core.errors import (
+    ConfigError,
+    DecodedTooLarge,
+    MockadoError,
+    SanitizeError,
+)
 from ext_proc_server.core.exchange import (
     Exchange,
     HttpMessage,
@@ -54,6 +59,8 @@ M = TypeVar("M", bound=HttpMessage)
 _VALUE_END = frozenset("\r\n\"'<>,;&{}[]()=:")
 _MAX_PARTIAL_WORD = 256
 UNENCODABLE = "charset_unencodable"
+# Compressed data inside the body (a gzipped base64 token) past what is read.
+DECODED_TOO_LARGE = "decoded_too_large"
 
 
 class Sanitizer:
@@ -176,6 +183,9 @@ class Sanitizer:
         body_run = run.child()
         try:
             changes = self._read_body(body_run, message, content_type, where)
+        except DecodedTooLarge:
+            log.info("dropping a %s body: %s", where, DECODED_TOO_LARGE)
+            return self._drop(DECODED_TOO_LARGE)
         except UnicodeEncodeError:
             # The sanitized text holds a character its charset cannot write: a lone
             # surrogate (half a UTF-16 pair, from an escape such as "\\ud83d" or

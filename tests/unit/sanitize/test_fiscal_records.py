@@ -223,3 +223,15 @@ def test_a_passengers_document_number_is_replaced_and_another_documents_kept() -
     assert _xml(body.format(cpf=CPF)) == body.format(cpf="SANITIZED_DOCUMENT").replace(
         "MARIA APARECIDA SOUZA", "SANITIZED_NAME"
     ).replace("<nDoc>123456789</nDoc>", "<nDoc>SANITIZED_DOCUMENT</nDoc>")
+
+
+def test_a_gzipped_document_too_large_to_read_drops_the_body() -> None:
+    """What inflates past what is read cannot be checked: the body is dropped with its
+    reason, never stored as it came."""
+    filler = "<obsCont><xTexto>" + "0" * (1 << 20) + "</xTexto></obsCont>"
+    document = f"<nfeProc><dest><CPF>{CPF}</CPF><xNome>MARIA SOUZA</xNome></dest>{filler}</nfeProc>"
+    body = _distribution(document)
+    exchange = SANITIZER.sanitize(request_exchange(body=body, content_type="application/xml"))
+    assert exchange.request.body_dropped
+    assert exchange.request.body_drop_reason == "decoded_too_large"
+    assert exchange.request.body == b""

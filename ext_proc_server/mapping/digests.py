@@ -1,9 +1,11 @@
 """Digests of a response body in its headers, written again over the body a stub serves.
 
-``Content-MD5``, ``Digest`` (RFC 3230), ``Content-Digest`` and ``Repr-Digest`` (RFC 9530),
-``x-goog-hash`` (Cloud Storage), ``x-amz-checksum-<algorithm>`` (S3) and ``x-amz-crc32``
-(DynamoDB: the CRC-32 of the body in decimal) describe the bytes of the body, and clients
-check them (the Cloud Storage, S3 and DynamoDB clients do by default). A stub
+``Content-MD5``, ``x-ms-blob-content-md5`` (Azure Storage: the blob's, on a ranged read),
+``x-ms-content-crc64`` (Azure Storage: CRC-64/NVME, its 8 bytes little-endian; the SDKs
+check it with ``validate_content="crc64"``), ``Digest`` (RFC 3230), ``Content-Digest`` and
+``Repr-Digest`` (RFC 9530), ``x-goog-hash`` (Cloud Storage), ``x-amz-checksum-<algorithm>``
+(S3) and ``x-amz-crc32`` (DynamoDB: the CRC-32 of the body in decimal) describe the bytes of
+the body, and clients check them (the Cloud Storage, S3 and DynamoDB clients do by default). A stub
 serves the body decoded from its content-encoding and with sanitized values replaced, so a
 recorded digest would no longer match it and a client would refuse a right answer. Each
 digest is computed again over the served body (for a body served as it came: the recorded
@@ -13,7 +15,8 @@ body) keeps its digests: they describe the body a GET gets, or the object a PUT 
 HEAD's only where its GET's stub serves that body unchanged, as with its length:
 ``stubs.response_definition``). So does a 206's part
 (its ``Repr-Digest`` describes the whole representation; a part with sanitized values gets
-no stub).
+no stub), unless the part is the whole (``mapping.whole_parts``): its digests are the
+served body's.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import google_crc32c
 from awscrt import checksums as awscrt_checksums
 
 from ext_proc_server.core.exchange import HttpResponse
+from ext_proc_server.mapping.whole_parts import is_whole_part
 
 _AMZ_CHECKSUM = "x-amz-checksum-"
 # DynamoDB's: botocore refuses an answer whose body does not give it (``ChecksumError``).
@@ -38,7 +42,12 @@ _AMZ_NOT_DIGESTS = frozenset({"x-amz-checksum-type", "x-amz-checksum-mode"})
 # Headers holding "algorithm=value" members, and how each writes its value.
 _MEMBER_HEADERS = frozenset({"digest", "x-goog-hash"})
 _STRUCTURED_HEADERS = frozenset({"content-digest", "repr-digest"})
-DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | {"content-md5", _AMZ_CRC32}
+# Azure Storage's MD5 of the whole blob, which its SDKs give as the blob's content_md5.
+_BLOB_MD5 = "x-ms-blob-content-md5"
+_MD5_HEADERS = frozenset({"content-md5", _BLOB_MD5})
+# Azure Storage's CRC-64 is S3's CRC-64/NVME, its bytes in the other order.
+_AZURE_CRC64 = "x-ms-content-crc64"
+DIGEST_HEADERS = _MEMBER_HEADERS | _STRUCTURED_HEADERS | _MD5_HEADERS | {_AMZ_CRC32, _AZURE_CRC64}
 _RECORDED_DIGEST_STATUSES = frozenset({204, 206, 304})
 
 
@@ -102,10 +111,12 @@ def _is_byte_sequence(value: str) -> bool:
 def served_digest(lower_name: str, value: str, body: bytes) -> str | None:
     """Digest header ``lower_name``'s value computed over ``body``; None when mockado
     cannot compute it (an algorithm it does not know, an S3 checksum of parts)."""
-    if lower_name == "content-md5":
+    if lower_name in _MD5_HEADERS:
         return _encoded("md5", body)
     if lower_name == _AMZ_CRC32:
         return str(zlib.crc32(body))
+    if lower_name == _AZURE_CRC64:
+        return base64.b64encode(struct.pack("<Q", crc64nvme(body))).decode("ascii")
     if lower_name in _MEMBER_HEADERS:
         return _members(value, body, structured=False)
     if lower_name in _STRUCTURED_HEADERS:
@@ -115,11 +126,16 @@ def served_digest(lower_name: str, value: str, body: bytes) -> str | None:
     return _encoded(lower_name.removeprefix(_AMZ_CHECKSUM), body)
 
 
-def keeps_recorded_digests(status: int, *, head: bool, empty: bool = False) -> bool:
+def keeps_recorded_digests(
+    status: int, *, head: bool, empty: bool = False, whole: bool = False
+) -> bool:
     """The answers whose digests are served as recorded: those without a body (to HEAD, a
     204 or 304: they describe a GET's body; an empty body: S3 answers a PutObject with the
-    checksum of the object it stored), and a 206 (its Repr-Digest is the whole's). ``empty``:
-    the served body is empty (``digests_computable`` does not know: it never reads the body)."""
+    checksum of the object it stored), and a 206 (its Repr-Digest is the whole's) but one
+    whose part is the whole (``whole``). ``empty``: the served body is empty
+    (``digests_computable`` does not know: it never reads the body)."""
+    if whole and not (head or empty):
+        return False
     return head or empty or status in _RECORDED_DIGEST_STATUSES
 
 
@@ -128,6 +144,7 @@ def digests_computable(response: HttpResponse, *, head: bool) -> bool:
     no stub). ``head``: it answers a HEAD request. Decided from the headers, never from the
     body (the pipeline empties the body of an exchange it skips)."""
     found = [(n.lower(), v) for n, v in response.headers if is_digest(n.lower())]
-    if not found or keeps_recorded_digests(response.status, head=head):
+    whole = is_whole_part(response)
+    if not found or keeps_recorded_digests(response.status, head=head, whole=whole):
         return True
     return all(served_digest(name, value, b"") is not None for name, value in found)

@@ -21,7 +21,7 @@ digest of its body (``Content-MD5``, ``Digest``, ``x-amz-checksum-*``...) that m
 compute again over the body the stub serves (``mapping.digests``): a client checking it
 would refuse the answer. Nor does a 206 whose part had values sanitized: its
 ``Content-Range`` (or a ``multipart/byteranges`` part's) no longer gives the served bytes'
-offsets and length.
+offsets and length; unless the part is the whole (``mapping.whole_parts``).
 
 Nor does an exchange with a header value that is not UTF-8 (an ISO-8859-1 file name): the
 capture keeps none of its bytes and marks the message (``UNDECODABLE_HEADER``), and a stub
@@ -37,6 +37,7 @@ import re
 
 from ext_proc_server.core.exchange import CREDENTIAL_HEADERS, Exchange, HttpMessage
 from ext_proc_server.mapping.digests import digests_computable
+from ext_proc_server.mapping.whole_parts import is_whole_part
 
 # The first header of a message one of whose header values was not UTF-8 (the capture
 # leaves that value out and keeps none of its bytes). A pseudo-header name: no real header
@@ -84,7 +85,11 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
         return CREDENTIALS_REFUSED
     if reason:
         return reason
-    if response.status == 206 and any(r.startswith("response.body") for r in exchange.redactions):
+    if (
+        response.status == 206
+        and any(r.startswith("response.body") for r in exchange.redactions)
+        and not is_whole_part(response)
+    ):
         # The part's Content-Range gives its offsets and length in the whole.
         return RANGE_SANITIZED
     if not digests_computable(response, head=exchange.request.method == "HEAD"):

@@ -36,6 +36,7 @@ from ext_proc_server.mapping.moments_from_now import served_from_now
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
 from ext_proc_server.mapping.shapes import response_shape_digest
+from ext_proc_server.mapping.whole_parts import CONTENT_RANGE_HEADER, is_whole_part, whole_range
 from ext_proc_server.sanitize import media
 from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
 
@@ -280,7 +281,7 @@ def response_definition(
     # Each kept header under the name it first came with: its value, or its values in order.
     headers: dict[str, str | list[str]] = {}
     first_names: dict[str, str] = {}
-    digests = not keeps_recorded_digests(response.status, head=head, empty=not response.body)
+    digests = _digests_served(response, head=head)
     digested = False
     length_kept = head and _head_length_kept(response)
     # A HEAD's digests describe the upstream's body, as its length does: kept only with it.
@@ -295,10 +296,8 @@ def response_definition(
             digested = True
         elif digests_unclaimed and is_digest(lower):
             continue
-        elif lower == "set-cookie":
-            value = with_lifetime(value, answered_at_s(response.header("date"), captured_at_s))
-        elif lower == "retry-after":
-            value = retry_delay(value, answered_at_s(response.header("date"), captured_at_s))
+        else:
+            value = _served_value(lower, value, response, captured_at_s=captured_at_s)
         value = _wire_value(value)
         first = first_names.get(lower)
         if first is not None and lower == "content-length":
@@ -330,6 +329,26 @@ def response_definition(
     return served_from_now(
         out, date=response.header("date"), captured_at_s=captured_at_s, digested=digested
     )
+
+
+def _digests_served(response: HttpResponse, *, head: bool) -> bool:
+    """Whether the stub's digests are computed over its body (``mapping.digests``)."""
+    whole = is_whole_part(response)
+    return not keeps_recorded_digests(
+        response.status, head=head, empty=not response.body, whole=whole
+    )
+
+
+def _served_value(lower: str, value: str, response: HttpResponse, *, captured_at_s: float) -> str:
+    """A header's value as its stub serves it: a cookie's lifetime and a Retry-After from
+    the replay's now, a whole part's range for the served body (``mapping.whole_parts``)."""
+    if lower == "set-cookie":
+        return with_lifetime(value, answered_at_s(response.header("date"), captured_at_s))
+    if lower == "retry-after":
+        return retry_delay(value, answered_at_s(response.header("date"), captured_at_s))
+    if lower == CONTENT_RANGE_HEADER and is_whole_part(response):
+        return whole_range(response.body, value)
+    return value
 
 
 def _served_length(response: HttpResponse, *, head: bool, grpc: bool) -> str | None:

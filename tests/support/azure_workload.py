@@ -14,7 +14,6 @@ import datetime
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +27,8 @@ from azure.storage.blob import (
     ContentSettings,
     generate_blob_sas,
 )
+
+from tests.support.sdk_replay import Outcome
 
 ACCOUNT = "devstoreaccount1"
 # Azurite's published development key (not a secret: every emulator has it).
@@ -204,20 +205,6 @@ def steps(origin: str) -> list[tuple[str, Step]]:
     the account's address a copy names its source by, the same when recorded and
     replayed (as a production account's is)."""
     return [*_upload_steps(), *_read_steps(), *_change_steps(origin)]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A call's parsed result, or the error the SDK raised: its kind, code and status."""
-
-    result: Any = None
-    error: str | None = None
-    status: int | None = None
-    from_stub: bool = True  # False: an answer no stub gave (WireMock's miss)
-
-    @property
-    def missed(self) -> bool:
-        return self.error is not None and self.status == 404 and not self.from_stub
 
 
 def run(steps_: list[tuple[str, Step]], service: BlobServiceClient) -> dict[str, Outcome]:

@@ -18,7 +18,6 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -26,6 +25,8 @@ import httpx
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
+
+from tests.support.sdk_replay import Outcome
 
 REGION = "us-east-1"
 # A customer's address in the data: the sanitizer replaces it, and only it may differ.
@@ -254,20 +255,6 @@ def _lambda_steps() -> list[tuple[str, Step]]:
 def steps() -> list[tuple[str, Step]]:
     """The workload in order: (name, step(clients, state) -> parsed result)."""
     return [*_ddb_steps(), *_sqs_steps(), *_s3_steps(), *_query_steps(), *_lambda_steps()]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A call's parsed result, or the error botocore raised: its kind, code and status."""
-
-    result: Any = None
-    error: str | None = None
-    status: int | None = None
-    from_stub: bool = True  # False: an answer no stub gave (WireMock's miss)
-
-    @property
-    def missed(self) -> bool:
-        return self.error is not None and self.status == 404 and not self.from_stub
 
 
 def run(steps_: list[tuple[str, Step]], client_set: dict[str, Any]) -> dict[str, Outcome]:

@@ -11,7 +11,6 @@ while the client keeps receiving the upstream's bytes untouched.
 
 from __future__ import annotations
 
-import socket
 import socketserver
 import threading
 import time
@@ -29,6 +28,7 @@ from tests.support.ext_proc_rig import (
     wait_until,
 )
 from tests.support.raw_capture import raw_request
+from tests.support.raw_reader import ReadOnThread
 from tests.support.serving import ThreadedServer, serving
 from tests.support.skip_records import skip_record
 
@@ -86,42 +86,17 @@ def events_upstream() -> Iterator[int]:
             server.stopping.set()  # type: ignore[attr-defined]
 
 
-class EventStream:
+class EventStream(ReadOnThread):
     """A client reading ``/events`` through Envoy on a thread; keeps every body byte."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock.sendall(
-            b"GET /events HTTP/1.1\r\nHost: events.test\r\nAccept: text/event-stream\r\n\r\n"
-        )
-        self.data = bytearray()
-        self.failed: Exception | None = None
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        try:
-            while chunk := self.sock.recv(65536):
-                self.data += chunk
-        except OSError as exc:
-            self.failed = exc
+        request = b"GET /events HTTP/1.1\r\nHost: events.test\r\nAccept: text/event-stream\r\n\r\n"
+        super().__init__(port, request, timeout_s=10)
 
     def events(self) -> list[bytes]:
         """The complete events received so far, chunk framing removed."""
-        _head, _, rest = bytes(self.data).partition(b"\r\n\r\n")
-        body = bytearray()
-        while rest:
-            size_line, sep, rest = rest.partition(b"\r\n")
-            if not sep or len(rest) < int(size_line, 16) + 2:
-                break
-            size = int(size_line, 16)
-            body += rest[:size]
-            rest = rest[size + 2 :]
-        return [e + b"\n\n" for e in bytes(body).split(b"\n\n")[:-1]]
-
-    def close(self) -> None:
-        self.sock.close()
-        self.thread.join(10)
+        body, _ = self.body_so_far()
+        return [e + b"\n\n" for e in body.split(b"\n\n")[:-1]]
 
 
 def assert_still_flowing(streams: list[EventStream]) -> None:

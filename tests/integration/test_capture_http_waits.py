@@ -14,7 +14,6 @@ decides an answer that has not begun ``collector.answer_wait_s`` after its reque
 from __future__ import annotations
 
 import re
-import socket
 import socketserver
 import threading
 import time
@@ -32,6 +31,7 @@ from tests.support.ext_proc_rig import (
     wait_until,
 )
 from tests.support.raw_capture import raw_request
+from tests.support.raw_reader import ReadOnThread
 from tests.support.serving import ThreadedServer, serving
 
 pytestmark = pytest.mark.integration
@@ -91,43 +91,17 @@ def slow_upstream() -> Iterator[ThreadedServer]:
             server.released.set()  # type: ignore[attr-defined]
 
 
-class SlowCall:
+class SlowCall(ReadOnThread):
     """One GET through Envoy read on a thread to its end; keeps every byte received."""
 
     def __init__(self, port: int, target: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
         request = f"GET {target} HTTP/1.1\r\nHost: slow.test\r\nConnection: close\r\n\r\n"
-        self.sock.sendall(request.encode())
-        self.data = bytearray()
-        self.failed: Exception | None = None
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        try:
-            while chunk := self.sock.recv(65536):
-                self.data += chunk
-        except OSError as exc:
-            self.failed = exc
+        super().__init__(port, request.encode(), timeout_s=60)
 
     def body(self) -> bytes:
-        """The body received whole: chunk framing removed (None-like b"" until it ends)."""
-        head, _, rest = bytes(self.data).partition(b"\r\n\r\n")
-        if b"chunked" not in head.lower():
-            return rest
-        body = bytearray()
-        while rest:
-            size_line, _, rest = rest.partition(b"\r\n")
-            size = int(size_line, 16)
-            if size == 0:
-                return bytes(body)
-            body += rest[:size]
-            rest = rest[size + 2 :]
-        return b""
-
-    def close(self) -> None:
-        self.sock.close()
-        self.thread.join(10)
+        """The body received whole, chunk framing removed (b"" until it ends)."""
+        body, ended = self.body_so_far()
+        return body if ended else b""
 
 
 def assert_answered_whole(upstream, polls: list[SlowCall], trickles: list[SlowCall]) -> None:

@@ -4,19 +4,19 @@ loader can move them only through the shard's Service (Ready pods only)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
 
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.loader import DEFAULT_SHARD, ShardKeeper
+from ext_proc_server.loader import DEFAULT_SHARD
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY
 from tests.support.loader_rig import (
     LoaderThread,
     config_for,
     enqueue,
     ids_in,
+    keeper_check,
     metric,
     queue_done,
     stub,
@@ -51,16 +51,9 @@ def test_a_new_shard_is_ready_only_once_it_holds_the_stubs_of_its_hosts(
     routes = [{"host": "orders.*", "wiremock_url": second.url}]
     config = config_for(redis_server.url, first.url, queue, shards=routes)
 
-    async def keep() -> tuple[bool, str, list[str]]:
-        keeper = ShardKeeper(config, shard=ORDERS_SHARD, wiremock_url=second.url)
-        try:
-            holding = await keeper.check()
-            return keeper.ready, holding.value, ids_in(second.url)
-        finally:
-            await keeper.aclose()
-
     before = metric("mockado_keeper_stubs_taken_total", shard=ORDERS_SHARD)
-    ready, holding, held = asyncio.run(keep())
+    ready, holding = keeper_check(config, shard=ORDERS_SHARD, wiremock_url=second.url)
+    held = ids_in(second.url)
     assert holding == "reloaded"  # its catch-all; its own record is empty
     assert ready is True
     assert sorted(held) == sorted(m["id"] for m in orders)
@@ -92,13 +85,5 @@ def test_a_new_shard_takes_no_more_stubs_than_its_budget(redis_server, wiremock_
     # Room for five beside the catch-all.
     config = config_for(redis_server.url, first.url, queue, shards=routes, max_stubs=6)
 
-    async def keep() -> bool:
-        keeper = ShardKeeper(config, shard=ORDERS_SHARD, wiremock_url=second.url)
-        try:
-            await keeper.check()
-            return keeper.ready
-        finally:
-            await keeper.aclose()
-
-    assert asyncio.run(keep()) is True
+    assert keeper_check(config, shard=ORDERS_SHARD, wiremock_url=second.url)[0] is True
     assert len(ids_in(second.url)) == 5

@@ -5,7 +5,6 @@ an empty one) and is refused what it must not do; nobody gets in unauthenticated
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import uuid
@@ -22,9 +21,9 @@ from control_plane.render.redis_users import redis_users
 from ext_proc_server.core.config import load_config
 from ext_proc_server.core.queue_entries import decode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.loader import DEFAULT_SHARD, ShardKeeper
+from ext_proc_server.loader import DEFAULT_SHARD
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
-from tests.support.loader_rig import LoaderThread, config_for, ids_in, wait_for
+from tests.support.loader_rig import LoaderThread, config_for, ids_in, keeper_check, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -158,15 +157,8 @@ def test_each_component_works_as_its_own_redis_user(
     keeper_config = config_for(acl.url(), empty.url, acl.queue, redis_username="mockado-keeper",
                                redis_password=acl.passwords["mockado-keeper"])  # fmt: skip
 
-    async def keep() -> bool:
-        keeper = ShardKeeper(keeper_config, shard=DEFAULT_SHARD, wiremock_url=empty.url)
-        try:
-            await keeper.check()
-            return keeper.ready
-        finally:
-            await keeper.aclose()
-
-    assert asyncio.run(keep()) is True
+    ready, _ = keeper_check(keeper_config, shard=DEFAULT_SHARD, wiremock_url=empty.url)
+    assert ready is True
     assert set(ids_in(empty.url)) == recorded
     loader_client.close()
 

@@ -17,7 +17,7 @@ from redis.exceptions import LockNotOwnedError
 
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.queue_entries import encode_entry
-from ext_proc_server.loader import DEFAULT_SHARD, Loader, QueueItem
+from ext_proc_server.loader import DEFAULT_SHARD, Loader, QueueItem, ShardKeeper
 from tests.support.fake_wiremock import FakeWireMock, mapping
 
 # A matcher WireMock really refuses (HTTP 422 "is not a valid match operation").
@@ -349,3 +349,18 @@ def fake_loader(
 def queued(n: int, *, host: str = "api", deliveries: int = 1, **request: object) -> QueueItem:
     """Held item n, carrying fake_wiremock.mapping(n, **request)."""
     return QueueItem(f"{n}-0", deliveries, host=host, mapping=mapping(n, **request))
+
+
+def keeper_check(config: MockadoConfig, *, shard: str, wiremock_url: str) -> tuple[bool, str]:
+    """One check of ``shard``'s keeper against ``wiremock_url`` -> (whether the pod is
+    Ready, what the check did)."""
+
+    async def check() -> tuple[bool, str]:
+        keeper = ShardKeeper(config, shard=shard, wiremock_url=wiremock_url)
+        try:
+            holding = await keeper.check()
+            return keeper.ready, holding.value
+        finally:
+            await keeper.aclose()
+
+    return asyncio.run(check())

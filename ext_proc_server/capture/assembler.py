@@ -74,7 +74,11 @@ from ext_proc_server.core.names import (
     META_WORKLOAD,
 )
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER
-from ext_proc_server.mapping.chosen_by import CREDENTIAL_HEADER, PREFER_HEADER
+from ext_proc_server.mapping.chosen_by import (
+    CREDENTIAL_HEADER,
+    DECODED_LENGTH_HEADER,
+    PREFER_HEADER,
+)
 from ext_proc_server.mapping.repeat_texts import CONTENT_LANGUAGE_HEADER, chosen_values
 from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
@@ -497,6 +501,7 @@ class StreamAssembler:
                 codings=codings,
                 max_bytes=self._config.max_decompressed_bytes,
                 input_truncated=truncated,
+                aws_decoded_length=fields.get(DECODED_LENGTH_HEADER),
             )
             if decoded.dropped:
                 return Body(b"", truncated, decoded.dropped, True)

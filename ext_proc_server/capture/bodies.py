@@ -12,6 +12,8 @@ Three rules keep memory bounded and the output safe:
 * ``is_textual`` tells text (kept) from binary (kept only with binary_bodies=base64).
 * A request body is kept only in a coding a stub can match
   (``matchable_request_codings``).
+* S3's ``aws-chunked`` framing (capture.aws_chunked) is undone too, alone: the payload
+  is kept, or the body dropped when it does not frame exactly.
 
 ``Body`` is a captured body as the exchange holds it; ``media_type`` reads a
 Content-Type's bare media type.
@@ -24,6 +26,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import brotli
+
+from ext_proc_server.capture import aws_chunked
 
 # Decoded output is produced in slices of this size, so a cap is never overshot by much.
 _SLICE_BYTES = 64 * 1024
@@ -83,8 +87,11 @@ TOO_LARGE = "decoded_too_large"
 # "gzip" layers fit in a header and a small body, and each costs a decompression on the
 # event loop. curl refuses more than 5 as well (CVE-2022-32206).
 MAX_CODINGS = 5
-# The request codings WireMock undoes before it matches a body: a single gzip.
-_MATCHABLE_REQUEST_CODINGS = (["gzip"], ["x-gzip"])
+AWS_CHUNKED = "aws-chunked"
+# The request codings a stub matches a body in: a single gzip, which WireMock undoes before
+# it matches a body, and S3's aws-chunked framing, which a stub matches the payload inside
+# (mapping.framed_bodies).
+_MATCHABLE_REQUEST_CODINGS = (["gzip"], ["x-gzip"], [AWS_CHUNKED])
 
 
 class Body(NamedTuple):
@@ -101,7 +108,8 @@ class Body(NamedTuple):
 def matchable_request_codings(codings: list[str]) -> bool:
     """Whether a stub can match a request body sent with ``codings`` (content_codings):
     WireMock decodes a single gzip before matching, and nothing else (br, deflate, gzip
-    twice), so a matcher on the decoded body would never match such a request."""
+    twice), so a matcher on the decoded body would never match such a request; a stub
+    matches an ``aws-chunked`` payload inside its framing."""
     return codings in _MATCHABLE_REQUEST_CODINGS
 
 
@@ -128,18 +136,26 @@ def content_codings(header_value: str | None) -> list[str]:
 
 
 def decode_content(
-    body: bytes, *, codings: list[str], max_bytes: int, input_truncated: bool = False
+    body: bytes,
+    *,
+    codings: list[str],
+    max_bytes: int,
+    input_truncated: bool = False,
+    aws_decoded_length: str | None = None,
 ) -> Decoded:
     """Undo ``codings`` (in the order they were applied) with the decoded size capped.
 
     ``input_truncated`` says the compressed bytes stop early (the body limit cut them):
-    what decodes is kept and marked truncated instead of failing.
+    what decodes is kept and marked truncated instead of failing. ``aws_decoded_length``
+    is the ``x-amz-decoded-content-length`` sent with an ``aws-chunked`` body.
     """
     truncated = input_truncated
     if not body:
         return Decoded(b"", truncated=truncated)
     if len(codings) > MAX_CODINGS:
         return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
+    if AWS_CHUNKED in codings:
+        return _unframe(body, codings, aws_decoded_length, max_bytes, input_truncated=truncated)
     data = body
     for coding in reversed(codings):
         try:
@@ -165,6 +181,31 @@ def decode_content(
                 return Decoded(b"", truncated=truncated, dropped=UNDECODABLE)
             truncated = True
     return Decoded(data, truncated=truncated)
+
+
+def _unframe(
+    body: bytes,
+    codings: list[str],
+    decoded_length: str | None,
+    max_bytes: int,
+    *,
+    input_truncated: bool,
+) -> Decoded:
+    """An ``aws-chunked`` body's payload. Only alone: S3 lists it first with another
+    coding (``aws-chunked,gzip``) though it frames the other (RFC 9110 lists codings in
+    the order applied), the payload is then an object stored compressed, and WireMock
+    decodes neither, so no stub would match the request again."""
+    if codings != [AWS_CHUNKED]:
+        return Decoded(b"", truncated=input_truncated, dropped=UNDECODABLE)
+    unframed = aws_chunked.decode(
+        body, decoded_length=decoded_length, input_truncated=input_truncated
+    )
+    if unframed is None:
+        return Decoded(b"", truncated=input_truncated, dropped=UNDECODABLE)
+    payload, complete = unframed
+    if len(payload) > max_bytes:
+        return Decoded(b"", truncated=input_truncated, dropped=TOO_LARGE)
+    return Decoded(payload, truncated=input_truncated or not complete)
 
 
 def _looks_zlib(data: bytes) -> bool:

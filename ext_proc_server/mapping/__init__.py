@@ -15,6 +15,8 @@
 * ``removals`` - :class:`RemovedStubs`: the stubs the loader removed, forgotten by both
   in-process LRUs so their next capture records them again.
 * ``matchers`` - :func:`request_pattern`: WireMock request matchers and specificity.
+* ``framed_bodies`` - the matchers of a body sent ``aws-chunked`` (an S3 upload): its
+  payload inside that framing.
 * ``priority`` - :func:`stub_priority`: a stub's priority from its specificity, and
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.
 * ``stub_format`` - :func:`on_current_format`: a stub written by an earlier version,

@@ -26,6 +26,10 @@ that sent them answers only requests that send them too.
   every download sends, the whole blob's too) and ``x-ms-range-get-content-md5`` and
   ``-crc64`` (the digest of that part in the answer). A ranged read answered with another
   range's part, or the whole blob, would be wrong.
+* ``x-amz-decoded-content-length``, as sent: an S3 upload sent ``aws-chunked`` (the
+  payload framed in chunks, signed or with its checksum in a trailer) names its payload's
+  length there. Its stub matches the payload inside that framing (mapping.framed_bodies),
+  which a plain upload of the same bytes does not send: each is its own stub.
 * ``X-Requested-With``, as sent: Rails' ``request.xhr?`` and Laravel's ``ajax()`` answer
   a script's call with JSON (a 422 naming the invalid fields) and a browser's form with a
   redirect, on the same method, path and body.
@@ -50,6 +54,8 @@ from ext_proc_server.core.exchange import HttpRequest, Pairs
 # each API as it likes: only Authorization says a request is authenticated.
 CREDENTIAL_HEADER = "authorization"
 PREFER_HEADER = "prefer"
+# Sent with an aws-chunked body (S3), and only then: the length of the payload it frames.
+DECODED_LENGTH_HEADER = "x-amz-decoded-content-length"
 # Headers that name the operation a request asks for, beside its method and path.
 OPERATION_HEADERS = frozenset(
     {
@@ -69,6 +75,8 @@ OPERATION_HEADERS = frozenset(
         "x-ms-range",
         "x-ms-range-get-content-md5",
         "x-ms-range-get-content-crc64",
+        # How the body is framed: aws-chunked, the payload this long.
+        DECODED_LENGTH_HEADER,
     }
 )
 # Headers that name the account or the API version a call is made for.

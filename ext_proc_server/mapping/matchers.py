@@ -14,6 +14,11 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER, accept_matcher
+from ext_proc_server.mapping.framed_bodies import (
+    CONTENT_ENCODING_MATCHER,
+    framed_body_matchers,
+    is_framed,
+)
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.multipart import body_regex, content_type_regex
 from ext_proc_server.mapping.noise import (
@@ -89,7 +94,12 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
         chosen, weight = _varied_matchers(normalized.answer_choices)
         pattern.setdefault("headers", {}).update(chosen)
         specificity += weight
-    body_matchers, weight = _body_matchers(normalized.body)
+    if normalized.body.kind in ("text", "none") and is_framed(normalized):
+        body_matchers, weight = framed_body_matchers(normalized.body, hole=_IN_VALUE)
+        pattern.setdefault("headers", {})["Content-Encoding"] = CONTENT_ENCODING_MATCHER
+        weight += 2
+    else:
+        body_matchers, weight = _body_matchers(normalized.body)
     pattern.update(body_matchers)
     specificity += weight
     if normalized.body.kind != "none":

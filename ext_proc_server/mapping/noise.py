@@ -32,7 +32,7 @@ from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.accepts import accepted_type
 from ext_proc_server.mapping.answer_choices import answer_choices
-from ext_proc_server.mapping.chosen_by import with_choices
+from ext_proc_server.mapping.chosen_by import DECODED_LENGTH_HEADER, with_choices
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
@@ -277,7 +277,12 @@ class NoiseNormalizer:
             query=(query := self._pairs(request.query, fields, redactions, "request.query.")),
             query_order=sent_order(request.query, query),
             body=self.normalize_body(
-                request, part="request", path=path, redactions=redactions, fields=fields
+                request,
+                part="request",
+                path=path,
+                redactions=redactions,
+                fields=fields,
+                framed=request.header(DECODED_LENGTH_HEADER) is not None,
             ),
             varied=(varied := self._varied(exchange, redactions)),
             port=matched_port(request.authority),
@@ -334,7 +339,9 @@ class NoiseNormalizer:
         path: str,
         redactions: frozenset[str] = frozenset(),
         fields: frozenset[str] | None = None,
+        framed: bool = False,
     ) -> NormalizedBody:
+        """``framed``: sent aws-chunked, matched as text in that framing (framed_bodies)."""
         if message.body_truncated or message.body_dropped:
             return NormalizedBody("opaque")
         if not message.body:
@@ -347,13 +354,15 @@ class NoiseNormalizer:
             text = message.body.decode("utf-8")
         except UnicodeDecodeError:
             # Binary, or text in another charset: only these exact bytes match.
-            if multipart:
+            if multipart or framed:
                 return NormalizedBody("opaque")
             return NormalizedBody("binary", base64.b64encode(message.body).decode("ascii"))
         # Redacted somewhere unknown and nothing marks where: no safe matcher.
         blind = f"{part}.body" in redactions and (
             self._pseudonyms or not _SANITIZED_ANY.search(text)
         )
+        if framed and not blind:  # blind: opaque, whatever the type
+            return NormalizedBody("text", self.normalize_string(text))
         if multipart:
             # A new boundary every call: what lies between the boundaries is matched.
             parts = split_at_boundary(text, boundary_of(message.header("content-type") or ""))

@@ -50,7 +50,14 @@ BODIES = {
     "notes/d.json": b'{"order": 7, "status": "paid", "items": [1, 2, 3]}',
     "img/e.bin": bytes(range(256)) * 4,
 }
+# Objects uploaded aws-chunked (their checksum in a trailer): a plain text, and one that
+# holds the customer's address (sanitized: its stub matches any address in its place).
 CHUNKED = "notes/chunked.txt"
+CHUNKED_CONTACT = "notes/chunked contact.txt"
+CHUNKED_BODIES = {
+    CHUNKED: BODIES["notes/a.txt"] * 3,
+    CHUNKED_CONTACT: f"chunked: write to {EMAIL}\n".encode(),
+}
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
 
@@ -163,8 +170,11 @@ def _s3_steps() -> list[tuple[str, Step]]:
         return answer
 
     steps += [
-        ("s3.put_object.aws_chunked", _put_chunked),
+        ("s3.put_object.aws_chunked", lambda c, s: put_chunked(c, CHUNKED)),
         ("s3.get_object.aws_chunked", lambda c, s: c[s3].get_object(Bucket=BUCKET, Key=CHUNKED)),
+        ("s3.put_object.aws_chunked contact", lambda c, s: put_chunked(c, CHUNKED_CONTACT)),
+        ("s3.get_object.aws_chunked contact", lambda c, s: c[s3].get_object(
+            Bucket=BUCKET, Key=CHUNKED_CONTACT)),
         ("s3.head_object", etag),
         ("s3.get_object.range", lambda c, s: c[s3].get_object(
             Bucket=BUCKET, Key="notes/d.json", Range="bytes=0-9")),
@@ -195,12 +205,16 @@ def _as_over_tls(params: dict, **_: object) -> None:
         algorithm["in"] = "trailer"
 
 
-def _put_chunked(c: dict, s: dict) -> Any:
+def put_chunked(c: dict, key: str, body: bytes | None = None) -> Any:
+    """``put_object`` of ``key`` as botocore sends it over TLS: ``aws-chunked``, the
+    checksum in a trailer. ``body``: another than the workload's (``CHUNKED_BODIES``)."""
     c["s3"].meta.events.register(
         "before-call.s3.PutObject", _as_over_tls, unique_id="mockado-aws-chunked"
     )
     try:
-        return c["s3"].put_object(Bucket=BUCKET, Key=CHUNKED, Body=BODIES["notes/a.txt"] * 3)
+        return c["s3"].put_object(
+            Bucket=BUCKET, Key=key, Body=CHUNKED_BODIES[key] if body is None else body
+        )
     finally:
         c["s3"].meta.events.unregister("before-call.s3.PutObject", unique_id="mockado-aws-chunked")
 

@@ -191,10 +191,11 @@ def _unframe(
     *,
     input_truncated: bool,
 ) -> Decoded:
-    """An ``aws-chunked`` body's payload. Only alone: S3 lists it first with another
-    coding (``aws-chunked,gzip``) though it frames the other (RFC 9110 lists codings in
-    the order applied), the payload is then an object stored compressed, and WireMock
-    decodes neither, so no stub would match the request again."""
+    """An ``aws-chunked`` body's payload. Only alone: with another coding (S3's
+    documentation lists it first, ``aws-chunked,gzip``, though it frames the other;
+    botocore appends it to the object's own, ``gzip,aws-chunked``) the payload is an
+    object stored compressed, which WireMock does not undo, so no stub would match the
+    request again."""
     if codings != [AWS_CHUNKED]:
         return Decoded(b"", truncated=input_truncated, dropped=UNDECODABLE)
     unframed = aws_chunked.decode(

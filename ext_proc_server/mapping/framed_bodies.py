@@ -9,9 +9,11 @@ would (its dynamic values as wildcards), the last chunk and any trailers (their 
 is of the payload, matched already). Beside it, ``Content-Encoding: aws-chunked``, and
 ``x-amz-decoded-content-length`` as sent (mapping.chosen_by).
 
-Limits: the payload is matched as one data chunk, as botocore sends any body a capture
-keeps whole (its chunks are 1 MiB, the largest body limit). A client that splits the
-same payload in several chunks gets a clear miss. A payload that is not UTF-8 has no stub
+Limits: the payload is matched as one data chunk. Every SDK sends a payload under the
+default body limit (8 KiB) so, since S3 takes no data chunk under 8 KiB but the last, and
+botocore any body a capture keeps whole (its chunks are 1 MiB, the largest body limit).
+A client that splits the same payload in several chunks (a larger body, under a raised
+limit) gets a clear miss. A payload that is not UTF-8 has no stub
 (``request_body_unmatchable``): WireMock reads a body as text for a regex, each byte that
 is not UTF-8 as U+FFFD, so the regex would take other bytes for it.
 """

@@ -167,3 +167,23 @@ def test_without_a_date_or_capture_time_nothing_changes() -> None:
     assert response_definition(undated)["body"] == body
     captured = response_definition(undated, captured_at_s=ANSWERED_S)
     assert NOW.search(captured["body"]).group(1) == "3600"
+
+
+def test_a_part_with_its_recorded_digest_is_served_as_recorded() -> None:
+    """A 206 keeps its digests as recorded (``digests.keeps_recorded_digests``): a part
+    served from now would no longer match its Content-Digest."""
+    body = '{"access_token":"t","expires_on":"' + str(ANSWERED_S + 3_600) + '"}'
+    part = HttpResponse(
+        status=206,
+        headers=(
+            ("Date", formatdate(ANSWERED_S, usegmt=True)),
+            ("Content-Range", f"bytes 0-{len(body) - 1}/{len(body) + 10}"),
+            ("Content-Digest", "sha-256=:x:"),
+        ),
+        body=body.encode(),
+    )
+    before = _as_recorded()
+    served = response_definition(part)
+    assert "transformers" not in served and served["body"] == body
+    assert served["headers"]["Content-Digest"] == "sha-256=:x:"
+    assert _as_recorded() == before + 1

@@ -184,6 +184,18 @@ COLLECTOR_STUBS_SKIPPED = Counter(
     "reason (see STUB_SKIP_REASONS). Per host: the skip record in Redis.",
     ["reason"],
 )
+# collector_moments_as_recorded_total{reason}: stubs serving an expiry moment as recorded
+# where it would be served from the replay's now (docs/mappings.md).
+MOMENTS_AS_RECORDED_REASONS = (
+    "response_digest_required",  # a digest of the body clients check: it names one body
+)
+COLLECTOR_MOMENTS_AS_RECORDED = Counter(
+    "collector_moments_as_recorded",
+    "Stubs whose body names an expiry a client acts on (credentials, a token), served as "
+    "recorded rather than from the replay's now, by reason (see MOMENTS_AS_RECORDED_REASONS): "
+    "replayed after it, the client gets them expired.",
+    ["reason"],
+)
 COLLECTOR_TRUNCATED = Counter(
     "collector_truncated",
     "Exchanges whose request or response body passed the body limit.",

@@ -326,9 +326,7 @@ def response_definition(
     if response.body:
         out.update(response_body(response))
     # An expiry moment in the body or a rate limit's reset: served from the replay's now.
-    return served_from_now(
-        out, date=response.header("date"), captured_at_s=captured_at_s, digested=digested
-    )
+    return served_from_now(out, date=response.header("date"), captured_at_s=captured_at_s)
 
 
 def _digests_served(response: HttpResponse, *, head: bool) -> bool:

@@ -8,14 +8,11 @@ import time
 from email.utils import formatdate
 
 import pytest
+from prometheus_client import REGISTRY
 
 from ext_proc_server.core.exchange import HttpResponse
-from ext_proc_server.mapping.moments_from_now import (
-    MAX_AHEAD_S,
-    TEMPLATE_TRANSFORMER,
-    body_from_now,
-    moment_from_now,
-)
+from ext_proc_server.mapping.moment_forms import MAX_AHEAD_S, moment_from_now
+from ext_proc_server.mapping.moments_from_now import TEMPLATE_TRANSFORMER, body_from_now
 from ext_proc_server.mapping.stubs import response_definition
 
 ANSWERED_S = 1_764_950_400  # a whole second, as Date gives it
@@ -105,10 +102,47 @@ def test_a_stub_with_a_moment_is_templated_and_keeps_its_length() -> None:
     assert served["headers"]["content-length"] == str(len(body))
 
 
-def test_a_body_with_its_digest_is_served_as_recorded() -> None:
+def _as_recorded() -> float:
+    labels = {"reason": "response_digest_required"}
+    return REGISTRY.get_sample_value("collector_moments_as_recorded_total", labels) or 0.0
+
+
+@pytest.mark.parametrize(
+    "digests",
+    [
+        [("Content-MD5", "x")],
+        [("x-ms-content-crc64", "x")],
+        [("x-amz-crc32", "1"), ("Content-MD5", "x")],  # one of them checked by every client
+    ],
+)
+def test_a_body_with_a_digest_clients_check_is_served_as_recorded_and_counted(
+    digests: list[tuple[str, str]],
+) -> None:
     body = _sts(_iso(ANSWERED_S + 3_600))
-    served = response_definition(_response(("Content-MD5", "x"), body=body))
+    before = _as_recorded()
+    served = response_definition(_response(*digests, body=body))
     assert "transformers" not in served and served["body"] == body
+    assert {name for name, _ in digests} <= set(served["headers"])
+    assert _as_recorded() == before + 1
+
+
+def test_a_body_with_dynamodbs_crc32_is_served_from_now_without_it() -> None:
+    """botocore checks x-amz-crc32 only when the answer has it; a templated body would
+    not match it on any call."""
+    body = _sts(_iso(ANSWERED_S + 3_600))
+    before = _as_recorded()
+    served = response_definition(_response(("X-Amz-Crc32", "1"), body=body))
+    assert served["transformers"] == [TEMPLATE_TRANSFORMER]
+    assert NOW.search(served["body"]).group(1) == "3600"
+    assert not any(name.lower() == "x-amz-crc32" for name in served["headers"])
+    assert _as_recorded() == before
+
+
+def test_a_digested_body_without_a_moment_keeps_its_digest_and_is_not_counted() -> None:
+    before = _as_recorded()
+    served = response_definition(_response(("x-amz-crc32", "1"), body='{"Items":[]}'))
+    assert "transformers" not in served and "x-amz-crc32" in served["headers"]
+    assert _as_recorded() == before
 
 
 def test_a_rate_limit_reset_in_seconds_is_served_as_recorded() -> None:
@@ -133,3 +167,23 @@ def test_without_a_date_or_capture_time_nothing_changes() -> None:
     assert response_definition(undated)["body"] == body
     captured = response_definition(undated, captured_at_s=ANSWERED_S)
     assert NOW.search(captured["body"]).group(1) == "3600"
+
+
+def test_a_part_with_its_recorded_digest_is_served_as_recorded() -> None:
+    """A 206 keeps its digests as recorded (``digests.keeps_recorded_digests``): a part
+    served from now would no longer match its Content-Digest."""
+    body = '{"access_token":"t","expires_on":"' + str(ANSWERED_S + 3_600) + '"}'
+    part = HttpResponse(
+        status=206,
+        headers=(
+            ("Date", formatdate(ANSWERED_S, usegmt=True)),
+            ("Content-Range", f"bytes 0-{len(body) - 1}/{len(body) + 10}"),
+            ("Content-Digest", "sha-256=:x:"),
+        ),
+        body=body.encode(),
+    )
+    before = _as_recorded()
+    served = response_definition(part)
+    assert "transformers" not in served and served["body"] == body
+    assert served["headers"]["Content-Digest"] == "sha-256=:x:"
+    assert _as_recorded() == before + 1

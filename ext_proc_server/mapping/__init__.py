@@ -4,6 +4,8 @@
   recording faithfully (else why not).
 * ``digests`` - the digests of a body in response headers, computed again over the
   body a stub serves (or why they cannot be).
+* ``sent_messages`` - an SQS send, whose answer gives the MD5s of its message: its stub
+  matches that message alone (or none is written, when it was sanitized).
 * ``noise`` - :class:`NoiseNormalizer`: the dynamic parts of a request, found once
   for the dedup hash and the matchers.
 * ``json_tree`` - reading a JSON body for the normalizer, and ``JsonFacts``: what

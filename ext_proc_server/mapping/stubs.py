@@ -35,6 +35,7 @@ from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lif
 from ext_proc_server.mapping.moments_from_now import served_from_now
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
+from ext_proc_server.mapping.sent_messages import pinned
 from ext_proc_server.mapping.shapes import response_shape_digest
 from ext_proc_server.mapping.whole_parts import CONTENT_RANGE_HEADER, is_whole_part, whole_range
 from ext_proc_server.sanitize import media
@@ -203,16 +204,20 @@ def build_mapping(
         later_state = "requiredScenarioState" in scenario
 
     mapping["priority"] = stub_priority(specificity, later_state=later_state)
-    mapping["request"] = request
-    mapping["response"] = response_definition(
-        with_message_digests(response),
-        head=exchange.request.method == "HEAD",
-        captured_at_s=exchange.captured_at_s,
-    )
+    mapping["request"] = pinned(request, exchange)
+    mapping["response"] = _served_response(exchange, response)
     if not shape:
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
     return mapping
+
+
+def _served_response(exchange: Exchange, response: HttpResponse) -> dict[str, Any]:
+    return response_definition(
+        with_message_digests(response),
+        head=exchange.request.method == "HEAD",
+        captured_at_s=exchange.captured_at_s,
+    )
 
 
 def _metadata(

@@ -21,6 +21,8 @@
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.
 * ``stub_format`` - :func:`on_current_format`: a stub written by an earlier version,
   narrowed to today's matchers (and moved to this scale), or retired when it cannot be.
+* ``echoed_headers`` - a request id the answer echoed (``x-ms-client-request-id``...),
+  served as the replayed request's.
 * ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).
 * ``catch_all`` - :func:`catch_all_mapping`: the lowest-priority stub of each shard.
 """

@@ -28,6 +28,7 @@ from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DROPPED, COLLECTOR_STUBS_SKIPPED
 from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.digests import is_digest, keeps_recorded_digests, served_digest
+from ext_proc_server.mapping.echoed_headers import served_echoing
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
 from ext_proc_server.mapping.message_digests import with_message_digests
@@ -213,11 +214,13 @@ def build_mapping(
 
 
 def _served_response(exchange: Exchange, response: HttpResponse) -> dict[str, Any]:
-    return response_definition(
+    """The stub's ``response``, with the request ids it echoes as the replayed request's."""
+    definition = response_definition(
         with_message_digests(response),
         head=exchange.request.method == "HEAD",
         captured_at_s=exchange.captured_at_s,
     )
+    return served_echoing(definition, exchange.request, response)
 
 
 def _metadata(

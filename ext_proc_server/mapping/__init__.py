@@ -4,6 +4,8 @@
   recording faithfully (else why not).
 * ``digests`` - the digests of a body in response headers, computed again over the
   body a stub serves (or why they cannot be).
+* ``sent_messages`` - an SQS send, whose answer gives the MD5s of its message: its stub
+  matches that message alone (or none is written, when it was sanitized).
 * ``noise`` - :class:`NoiseNormalizer`: the dynamic parts of a request, found once
   for the dedup hash and the matchers.
 * ``json_tree`` - reading a JSON body for the normalizer, and ``JsonFacts``: what
@@ -21,6 +23,8 @@
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.
 * ``stub_format`` - :func:`on_current_format`: a stub written by an earlier version,
   narrowed to today's matchers (and moved to this scale), or retired when it cannot be.
+* ``echoed_headers`` - a request id the answer echoed (``x-ms-client-request-id``...),
+  served as the replayed request's.
 * ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).
 * ``catch_all`` - :func:`catch_all_mapping`: the lowest-priority stub of each shard.
 """

@@ -23,6 +23,10 @@ would refuse the answer. Nor does a 206 whose part had values sanitized: its
 ``Content-Range`` (or a ``multipart/byteranges`` part's) no longer gives the served bytes'
 offsets and length; unless the part is the whole (``mapping.whole_parts``).
 
+Nor does an SQS send whose answer gives MD5s of its message that the message as sanitized
+no longer has (``mapping.sent_messages``): a client checking them would refuse the answer,
+and no stub can compute them over another message.
+
 Nor does an exchange with a header value that is not UTF-8 (an ISO-8859-1 file name): the
 capture keeps none of its bytes and marks the message (``UNDECODABLE_HEADER``), and a stub
 without that header is not the recording.
@@ -37,6 +41,7 @@ import re
 
 from ext_proc_server.core.exchange import CREDENTIAL_HEADERS, Exchange, HttpMessage
 from ext_proc_server.mapping.digests import digests_computable
+from ext_proc_server.mapping.sent_messages import answer_agrees
 from ext_proc_server.mapping.whole_parts import is_whole_part
 
 # The first header of a message one of whose header values was not UTF-8 (the capture
@@ -49,6 +54,7 @@ RESPONSE_TRAILERS = "response_trailers"
 CREDENTIALS_REFUSED = "response_credentials_refused"
 DIGEST_UNCOMPUTABLE = "response_digest_uncomputable"
 RANGE_SANITIZED = "response_range_sanitized"
+MESSAGE_SANITIZED = "request_message_sanitized"
 # An encoded NUL, or a "%" not followed by two hex digits.
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
 
@@ -94,6 +100,9 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
         return RANGE_SANITIZED
     if not digests_computable(response, head=exchange.request.method == "HEAD"):
         return DIGEST_UNCOMPUTABLE
+    # Only once sanitized: before, the upstream's MD5s are of the message as it holds it.
+    if exchange.sanitized and not answer_agrees(exchange):
+        return MESSAGE_SANITIZED
     return ""
 
 

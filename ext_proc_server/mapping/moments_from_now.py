@@ -26,6 +26,7 @@ ones clients check only when present is served from now without them, any other 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from ext_proc_server.core.metrics import COLLECTOR_MOMENTS_AS_RECORDED
@@ -130,16 +131,32 @@ def served_from_now(
     )
     if templated_body is None and templated_reset is None:
         return definition
+    given = {reset: templated_reset} if reset and templated_reset is not None else {}
+    return templated(definition, headers=given, body=templated_body, dropped=dropped)
+
+
+def templated(
+    definition: dict[str, Any],
+    *,
+    headers: dict[str, str],
+    body: str | None = None,
+    dropped: Collection[str] = (),
+) -> dict[str, Any]:
+    """A stub's ``response`` as a WireMock template (a copy): the header values in
+    ``headers`` and ``body`` (when given) as they are, every other header value and the
+    body as literals that render back to themselves, the headers in ``dropped`` left out.
+    A ``base64Body`` is never templated."""
     served = dict(definition)
-    if headers:
+    recorded = definition.get("headers") or {}
+    if recorded or headers:
         served["headers"] = {
             name: [literal(v) for v in value] if isinstance(value, list) else literal(value)
-            for name, value in headers.items()
+            for name, value in recorded.items()
             if name not in dropped
         }
-    if templated_reset is not None:
-        served["headers"][reset] = templated_reset
-    if body is not None:
-        served["body"] = templated_body if templated_body is not None else literal(body)
+        served["headers"].update(headers)
+    text = definition.get("body")
+    if text is not None:
+        served["body"] = body if body is not None else literal(text)
     served["transformers"] = [TEMPLATE_TRANSFORMER]
     return served

@@ -28,6 +28,7 @@ from ext_proc_server.core.exchange import Exchange, HttpResponse
 from ext_proc_server.core.metrics import COLLECTOR_DROPPED, COLLECTOR_STUBS_SKIPPED
 from ext_proc_server.mapping.dedup import request_key_hash, response_digest
 from ext_proc_server.mapping.digests import is_digest, keeps_recorded_digests, served_digest
+from ext_proc_server.mapping.echoed_headers import served_echoing
 from ext_proc_server.mapping.faithful import skip_reason
 from ext_proc_server.mapping.matchers import request_pattern, unmatchable_reason
 from ext_proc_server.mapping.message_digests import with_message_digests
@@ -35,6 +36,7 @@ from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lif
 from ext_proc_server.mapping.moments_from_now import served_from_now
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
+from ext_proc_server.mapping.sent_messages import pinned
 from ext_proc_server.mapping.shapes import response_shape_digest
 from ext_proc_server.mapping.whole_parts import CONTENT_RANGE_HEADER, is_whole_part, whole_range
 from ext_proc_server.sanitize import media
@@ -203,16 +205,22 @@ def build_mapping(
         later_state = "requiredScenarioState" in scenario
 
     mapping["priority"] = stub_priority(specificity, later_state=later_state)
-    mapping["request"] = request
-    mapping["response"] = response_definition(
-        with_message_digests(response),
-        head=exchange.request.method == "HEAD",
-        captured_at_s=exchange.captured_at_s,
-    )
+    mapping["request"] = pinned(request, exchange)
+    mapping["response"] = _served_response(exchange, response)
     if not shape:
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
     return mapping
+
+
+def _served_response(exchange: Exchange, response: HttpResponse) -> dict[str, Any]:
+    """The stub's ``response``, with the request ids it echoes as the replayed request's."""
+    definition = response_definition(
+        with_message_digests(response),
+        head=exchange.request.method == "HEAD",
+        captured_at_s=exchange.captured_at_s,
+    )
+    return served_echoing(definition, exchange.request, response)
 
 
 def _metadata(

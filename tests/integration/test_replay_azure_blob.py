@@ -100,7 +100,8 @@ def test_azure_blob_workload_replays_right_or_misses(recorded, wiremock, azurite
     outcomes, stubs, sent, skipped = recorded
     import_into(wiremock, stubs)
     steps = azure_workload.steps(f"http://127.0.0.1:{azurite_port}")
-    replayed = azure_workload.run(steps, azure_workload.client(wiremock.url))
+    echoed: list[tuple[str, str | None]] = []
+    replayed = azure_workload.run(steps, azure_workload.client(wiremock.url, echoed=echoed))
     right, misses, wrong = sdk_replay.verdicts(
         outcomes, replayed, as_documented=_as_documented, agrees=azure_workload.agrees
     )
@@ -116,3 +117,7 @@ def test_azure_blob_workload_replays_right_or_misses(recorded, wiremock, azurite
     assert skipped == {"request_binary_unsanitizable": 1}, report
     assert misses == ["upload notes/contact.txt"], report
     assert right == [name for name in outcomes if name not in misses], report
+    # Every answer a stub gave names the call's own client request id, as Azure's do.
+    answered = [(sent, got) for sent, got in echoed if got is not None]
+    assert len(answered) >= len(right), (answered, report)
+    assert [(sent, got) for sent, got in answered if got != sent] == [], report

@@ -13,15 +13,12 @@ refuses.
 from __future__ import annotations
 
 import datetime
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from control_plane.local import procs
 from tests.support import boto_workload, sdk_replay
 from tests.support.ext_proc_rig import collector_settings
 from tests.support.raw_capture import capture_behind_envoy, import_into
@@ -32,16 +29,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def moto_port(logs_dir: Path) -> Iterator[int]:
-    server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    port = procs.free_port()
-    process = procs.ManagedProcess(
-        "moto", [server, "-H", "127.0.0.1", "-p", str(port)], log_path=logs_dir / "moto.log"
-    ).start()
-    try:
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/moto-api/"), timeout_s=30)
+    with boto_workload.moto_server(logs_dir) as port:
         yield port
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +102,12 @@ def test_boto3_workload_replays_right_or_misses(recorded, wiremock):
     assert not wrong, f"{report}; wrong: {wrong}"
     # Every call was recorded faithfully and replays: the uploads botocore sends
     # aws-chunked as it does to S3 over TLS (the checksum in a trailer) too, though each
-    # replay frames its payload with another checksum.
-    assert skipped == {}, report
-    assert misses == [], report
-    assert right == list(outcomes), report
+    # replay frames its payload with another checksum. But SendMessage's answer gives the
+    # MD5 of a message holding a customer's address, sanitized: no stub, a counted skip and
+    # a clear miss.
+    assert skipped == {"request_message_sanitized": 1}, report
+    assert misses == ["sqs.send_message"], report
+    assert right == [name for name in outcomes if name not in misses], report
     assert {"s3.put_object.aws_chunked", "s3.put_object.aws_chunked contact"} <= set(right)
 
 

@@ -54,16 +54,31 @@ BINARY = ContentSettings(content_type="application/octet-stream")
 # Per-call values the SDK parses out of an answer's headers that a mock cannot give as the
 # server did: the Date of this answer (WireMock writes its own), the id the client chose.
 PER_CALL = frozenset({"date", "client_request_id"})
+# The id the SDK makes for each call, which Azure Storage answers with.
+CLIENT_REQUEST_ID = "x-ms-client-request-id"
 
 
-def client(endpoint: str) -> BlobServiceClient:
+def client(
+    endpoint: str, *, echoed: list[tuple[str, str | None]] | None = None
+) -> BlobServiceClient:
     """A fresh client for the account at ``endpoint`` (``http://host:port``); one attempt
-    per call, so a refused answer shows as it is."""
+    per call, so a refused answer shows as it is. ``echoed``: each answer's
+    (``x-ms-client-request-id`` sent, the one answered) appended to it."""
+    hooks = {"raw_response_hook": _echo_hook(echoed)} if echoed is not None else {}
     return BlobServiceClient(
         account_url=f"{endpoint}/{ACCOUNT}",
         credential={"account_name": ACCOUNT, "account_key": ACCOUNT_KEY},
         retry_total=0,
+        **hooks,
     )
+
+
+def _echo_hook(echoed: list[tuple[str, str | None]]) -> Callable[[Any], None]:
+    def hook(pipeline_response: Any) -> None:
+        sent = pipeline_response.http_request.headers.get(CLIENT_REQUEST_ID)
+        echoed.append((sent, pipeline_response.http_response.headers.get(CLIENT_REQUEST_ID)))
+
+    return hook
 
 
 def plain(value: Any) -> Any:

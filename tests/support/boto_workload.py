@@ -10,14 +10,18 @@ call carries its own ``amz-sdk-invocation-id``, ``X-Amz-Date`` and SigV4 signatu
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import hashlib
 import io
 import re
+import shutil
 import struct
+import sys
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -26,6 +30,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 
+from control_plane.local import procs
 from tests.support.sdk_replay import Outcome
 
 REGION = "us-east-1"
@@ -60,6 +65,21 @@ CHUNKED_BODIES = {
 }
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
+
+
+@contextlib.contextmanager
+def moto_server(logs_dir: Path) -> Iterator[int]:
+    """A moto server (``moto[server]``, every AWS service in one process) -> its port."""
+    server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    port = procs.free_port()
+    process = procs.ManagedProcess(
+        "moto", [server, "-H", "127.0.0.1", "-p", str(port)], log_path=logs_dir / "moto.log"
+    ).start()
+    try:
+        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/moto-api/"), timeout_s=30)
+        yield port
+    finally:
+        process.stop()
 
 
 def clients(endpoint: str, *, access_key: str) -> dict[str, Any]:

@@ -1,0 +1,279 @@
+"""An SQS send, whose answer gives the MD5s of the message sent: its stub answers that
+message alone.
+
+SQS answers ``SendMessage`` with ``MD5OfMessageBody`` (and ``MD5OfMessageAttributes``,
+``MD5OfMessageSystemAttributes``) of the request's message, and ``SendMessageBatch`` with
+each entry's, by its ``Id``: in JSON to a client of the JSON protocol (``X-Amz-Target:
+AmazonSQS.SendMessage``), in XML to one of the query protocol (``Action=SendMessage`` in a
+form). The AWS SDKs for Java and .NET compute them over what they sent and throw when they
+differ. WireMock 3.13.2's templating has no digest helper, so no stub can compute them over
+the request it answers; a stub whose matchers took another message (a sanitized value or a
+UUID matched as any value) answered it with the MD5s of the recorded one. So:
+
+* A send whose answer's MD5s do not give its message as sanitized (a value of the body or an
+  attribute was replaced) gets no stub: ``request_message_sanitized`` (:func:`answer_agrees`).
+* Every other send's stub matches the message's fields the MD5s cover as recorded
+  (:func:`pinned`): the body (``equalTo``, noise included), the attributes and system
+  attributes exactly or absent, a batch entry's ``Id``; in a form, no attribute or batch
+  entry the recording did not send. Another message is a clear miss.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ext_proc_server.core.exchange import Exchange, HttpMessage, HttpRequest, query_pairs
+from ext_proc_server.mapping.java_regex import java_regex_escape
+
+_TARGETS = {"amazonsqs.sendmessage": False, "amazonsqs.sendmessagebatch": True}
+_ACTIONS = {b"Action=SendMessage&": False, b"Action=SendMessageBatch&": True}
+_FORM = "application/x-www-form-urlencoded"
+_BATCH_ENTRY = "SendMessageBatchRequestEntry."
+# The fields of a message in a form, after its entry's prefix: the ones its MD5s cover.
+_FORM_FIELD = re.compile(r"(?:Id|MessageBody|Message(?:System)?Attribute\.[0-9]+\.[\w.]+)")
+_FORM_ATTRIBUTE = re.compile(r"(Message(?:System)?Attribute)\.([0-9]+)\.(Name|Value\.\w+)")
+_FORM_ENTRY = re.compile(rf"{re.escape(_BATCH_ENTRY)}([0-9]+)\.(.+)")
+_ENTRY_REGEX = java_regex_escape(_BATCH_ENTRY)
+_JSON_ATTRIBUTES = ("MessageAttributes", "MessageSystemAttributes")
+_FORM_ATTRIBUTES = {"MessageAttribute": "MessageAttributes",
+                    "MessageSystemAttribute": "MessageSystemAttributes"}  # fmt: skip
+_DIGESTS = {"MessageAttributes": "MD5OfMessageAttributes",
+            "MessageSystemAttributes": "MD5OfMessageSystemAttributes"}  # fmt: skip
+_XML_RESULT = re.compile(r"<(SendMessageResult|SendMessageBatchResultEntry)>(.*?)</\1>", re.DOTALL)
+_XML_FIELD = re.compile(r"<(Id|MD5Of\w+)>([^<]*)</\1>")
+# A message: (its entry's Id, "" for SendMessage; its fields as the JSON protocol names them).
+Message = tuple[str, dict[str, Any]]
+
+
+def _send_kind(request: HttpRequest) -> tuple[str, bool] | None:
+    """("json" or "form", whether a batch) for an SQS send with a body, else None."""
+    if not request.body or request.method != "POST":
+        return None
+    target = request.header("x-amz-target")
+    if target is not None:
+        batch = _TARGETS.get(target.strip().lower())
+        return None if batch is None else ("json", batch)
+    if request.content_type != _FORM:
+        return None
+    body = request.body + b"&"
+    for action, batch in _ACTIONS.items():
+        if body.startswith(action) or b"&" + action in body:
+            return "form", batch
+    return None
+
+
+def _json_messages(body: bytes, *, batch: bool) -> list[tuple[str, Message]]:
+    """(JSONPath of each message, the message)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(document, dict):
+        return []
+    if not batch:
+        return [("$", ("", document))]
+    entries = document.get("Entries")
+    return [
+        (f"$.Entries[{n}]", (str(entry.get("Id", "")), entry))
+        for n, entry in enumerate(entries if isinstance(entries, list) else ())
+        if isinstance(entry, dict)
+    ]
+
+
+def _form_fields(body: bytes) -> tuple[tuple[str, str], ...]:
+    try:
+        return query_pairs(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ()
+
+
+def _form_messages(fields: tuple[tuple[str, str], ...], *, batch: bool) -> list[Message]:
+    """Each message of a form, its fields as the JSON protocol names them."""
+    by_entry: dict[str, list[tuple[str, str]]] = {}
+    for name, value in fields:
+        if batch:
+            entry = _FORM_ENTRY.fullmatch(name)
+            if entry is not None:
+                by_entry.setdefault(entry.group(1), []).append((entry.group(2), value))
+        else:
+            by_entry.setdefault("", []).append((name, value))
+    out = []
+    for parts in by_entry.values():
+        message: dict[str, Any] = {}
+        numbered: dict[tuple[str, str], dict[str, str]] = {}
+        for name, value in parts:
+            attribute = _FORM_ATTRIBUTE.fullmatch(name)
+            if attribute is not None:
+                kind, number, field = attribute.groups()
+                numbered.setdefault((kind, number), {})[field.removeprefix("Value.")] = value
+            elif name in ("Id", "MessageBody"):
+                message[name] = value
+        for (kind, _number), given in numbered.items():
+            name = given.pop("Name", "")
+            message.setdefault(_FORM_ATTRIBUTES[kind], {})[name] = given
+        out.append((str(message.get("Id", "")), message))
+    return out
+
+
+def _messages(request: HttpRequest, kind: tuple[str, bool]) -> list[Message]:
+    if kind[0] == "json":
+        return [message for _path, message in _json_messages(request.body, batch=kind[1])]
+    return _form_messages(_form_fields(request.body), batch=kind[1])
+
+
+def _answered(response: HttpMessage) -> dict[str, dict[str, str]]:
+    """Each message's MD5s in a send's answer: its entry's Id ("" for SendMessage) ->
+    field -> MD5. Empty for an answer without any (an error)."""
+    if b"MD5OfMessage" not in response.body:
+        return {}
+    try:
+        text = response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    if not text.lstrip().startswith("{"):
+        out = {}
+        for result in _XML_RESULT.finditer(text):
+            fields = {k: html.unescape(v) for k, v in _XML_FIELD.findall(result.group(2))}
+            out[fields.pop("Id", "")] = fields
+        return out
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    results = document.get("Successful")
+    if not isinstance(results, list):
+        return {"": _digests_of(document)}
+    return {str(r.get("Id", "")): _digests_of(r) for r in results if isinstance(r, dict)}
+
+
+def _digests_of(result: dict[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in result.items() if k.startswith("MD5Of") and isinstance(v, str)}
+
+
+def _sized(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def attributes_md5(attributes: Any) -> str | None:
+    """The MD5 of message attributes as SQS and its SDKs compute it (each attribute in name
+    order: its name, type and value, each after its length, the value after its transport
+    type, 1 for a string, 2 for binary); None for attributes it cannot read."""
+    if not isinstance(attributes, dict):
+        return None
+    digest = hashlib.md5(usedforsecurity=False)
+    for name in sorted(attributes):
+        value = attributes[name]
+        if not isinstance(value, dict) or not isinstance(value.get("DataType"), str):
+            return None
+        if isinstance(value.get("StringValue"), str):
+            transport, data = b"\x01", value["StringValue"].encode("utf-8")
+        elif isinstance(value.get("BinaryValue"), str):
+            try:
+                transport, data = b"\x02", base64.b64decode(value["BinaryValue"], validate=True)
+            except binascii.Error:
+                return None
+        else:
+            return None
+        digest.update(_sized(name.encode("utf-8")) + _sized(value["DataType"].encode("utf-8")))
+        digest.update(transport + _sized(data))
+    return digest.hexdigest()
+
+
+def _expected(message: dict[str, Any]) -> dict[str, str | None]:
+    body = message.get("MessageBody")
+    out: dict[str, str | None] = {
+        "MD5OfMessageBody": hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest()
+        if isinstance(body, str)
+        else None
+    }
+    for field, digest in _DIGESTS.items():
+        if field in message:
+            out[digest] = attributes_md5(message[field])
+    return out
+
+
+def answer_agrees(exchange: Exchange) -> bool:
+    """Whether every MD5 an SQS send's answer gives is of the message as the exchange holds
+    it (True for any other exchange): False once a value of the message was sanitized."""
+    response, kind = exchange.response, _send_kind(exchange.request)
+    if response is None or kind is None:
+        return True  # (the request first: most are no send, and answers may be large)
+    answered = _answered(response)
+    if not answered:
+        return True
+    for key, message in _messages(exchange.request, kind):
+        digests = answered.get(key)
+        if digests is None:
+            continue  # a failed batch entry: nothing of it is answered
+        expected = _expected(message)
+        if any(expected.get(field) != value for field, value in digests.items()):
+            return False
+    return True
+
+
+def pinned(request: dict[str, Any], exchange: Exchange) -> dict[str, Any]:
+    """The stub's request pattern ``request`` (changed in place and returned) holding an SQS
+    send whose answer gives its MD5s to the fields they cover, as recorded."""
+    kind = _send_kind(exchange.request)
+    if kind is None or exchange.response is None or not _answered(exchange.response):
+        return request
+    if kind[0] == "json":
+        patterns = request.setdefault("bodyPatterns", [])
+        for path, (_key, message) in _json_messages(exchange.request.body, batch=kind[1]):
+            patterns.extend(_json_pins(path, message, batch=kind[1]))
+        return request
+    fields = _form_fields(exchange.request.body)
+    held = [(name, value) for name, value in fields if _form_field(name, batch=kind[1])]
+    parameters = request.setdefault("formParameters", {})
+    for name, value in held:
+        parameters[name] = {"hasExactly": [{"equalTo": value} if value else {"matches": "^$"}]}
+    request.setdefault("bodyPatterns", []).append(
+        {"doesNotMatch": _unsent_fields(fields, batch=kind[1])}
+    )
+    return request
+
+
+def _json_pins(path: str, message: dict[str, Any], *, batch: bool) -> Iterator[dict[str, Any]]:
+    names = ("Id", "MessageBody") if batch else ("MessageBody",)
+    for name in names:
+        value = message.get(name)
+        if isinstance(value, str):
+            yield {"matchesJsonPath": {"expression": f"{path}.{name}", "equalTo": value}}
+    for name in _JSON_ATTRIBUTES:
+        expression = f"{path}.{name}"
+        if name in message:
+            # Exactly: an attribute more or less is another MD5.
+            yield {"matchesJsonPath": {"expression": expression, "equalToJson": message[name]}}
+        else:
+            yield {"matchesJsonPath": {"expression": expression, "absent": True}}
+
+
+def _form_field(name: str, *, batch: bool) -> bool:
+    """Whether a form field is one the MD5s cover (or pairs them with their entry)."""
+    if batch:
+        entry = _FORM_ENTRY.fullmatch(name)
+        return entry is not None and _FORM_FIELD.fullmatch(entry.group(2)) is not None
+    return name != "Id" and _FORM_FIELD.fullmatch(name) is not None
+
+
+def _unsent_fields(fields: tuple[tuple[str, str], ...], *, batch: bool) -> str:
+    """A regex of a form (whole, as WireMock matches) with an attribute or a batch entry the
+    recording did not send."""
+    sent = sorted({name for name, _ in fields if _form_field(name, batch=batch)})
+    known = "|".join(java_regex_escape(name) for name in sent) or "(?!)"
+    attribute = rf"(?!(?:{known})=)(?:{_ENTRY_REGEX}[0-9]+\.)?Message(?:System)?Attribute\."
+    if not batch:
+        return rf"(?:|[\s\S]*&)(?:{attribute})[\s\S]*"
+    entries = sorted({m.group(1) for n, _ in fields if (m := _FORM_ENTRY.fullmatch(n))})
+    numbers = "|".join(entries) or "(?!)"
+    entry = rf"(?!{_ENTRY_REGEX}(?:{numbers})\.){_ENTRY_REGEX}"
+    return rf"(?:|[\s\S]*&)(?:{attribute}|{entry})[\s\S]*"

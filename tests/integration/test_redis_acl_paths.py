@@ -8,8 +8,8 @@ The keeper reloads an empty WireMock, dropping from the record a stub WireMock r
 and an old-format stub it cannot make faithful, then copies in the stubs another shard's
 record holds for its hosts. The loader consumes the queue into a real WireMock: an
 old-format stub WireMock already held is retired at seed, a refused stub dead-lettered,
-stubs past the budget held, a recorded stub replaced, repeats stamped, stubs past their
-TTL expired, a host routed to another shard moved there, and its housekeeping runs.
+stubs past the budget held, a recorded stub replaced (its drift recorded), repeats
+stamped, stubs past their TTL expired, a host routed to another shard moved there, and its housekeeping runs.
 """
 
 from __future__ import annotations
@@ -182,6 +182,8 @@ def test_every_loader_path_runs_as_its_own_user(acl_redis_factory, wiremock_fact
         enqueue(acl.url(LOADER), acl.queue, [replaced], host="api.shop")
         wait_for(lambda: stubs_in(first.url)[stubs[0]["id"]]["response"] == replaced["response"],
                  what="the stub replaced")  # fmt: skip
+        # Its answer changed status: drift (LRANGE: the loader's console reads the log so).
+        wait_for(lambda: len(loader.lrange(keys.drift_log, 0, -1)) == 1, what="the drift recorded")
         wait_for(lambda: ids_in(first.url) == [stubs[0]["id"]], what="the others expired")
         record = {k.decode() for k in loader.hkeys(keys.shard_record(DEFAULT_SHARD))}
         removed = {i.decode() for _, f in loader.xrange(keys.removed_stubs)

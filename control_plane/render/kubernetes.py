@@ -21,7 +21,7 @@ from control_plane.render.credentials import (
 )
 from control_plane.render.environment import render_template
 from control_plane.render.naming import MANAGED_MARKER, service_host
-from control_plane.render.redis_users import PROBE_USER, redis_users, server_args
+from control_plane.render.redis_users import PROBE_USER, has_selectors, redis_users, server_args
 from control_plane.render.secret_files import (
     SECRET_FILES_DIR,
     SecretFiles,
@@ -330,6 +330,7 @@ def _redis_manifest(config: MockadoConfig, common: dict[str, Any]) -> str:
         acl_args=server_args(
             {"collector": config.collector.redis_queue, "loader": config.loader.redis_queue},
             {u.name: f"$({u.password_env})" for u in redis_users()},
+            selectors=has_selectors(cp.redis_image),
         ),
         probe_user=PROBE_USER,
     )

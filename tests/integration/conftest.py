@@ -18,6 +18,7 @@ import redis
 import yaml
 
 from control_plane.local import procs
+from tests.support.acl_redis import SYSTEM_SERVER, AclRedis, start_acl_redis
 from tests.support.ext_proc_rig import ExtProcProcess
 from tests.support.paths import REPO
 from tests.support.processes import (
@@ -83,6 +84,20 @@ def redis_factory(
 @pytest.fixture(scope="session")
 def redis_server(redis_factory: Callable[..., RedisHandle]) -> RedisHandle:
     return redis_factory()
+
+
+@pytest.fixture
+def acl_redis_factory(
+    logs_dir: Path, tmp_path: Path, process_registry: _Registry
+) -> Callable[..., AclRedis]:
+    """A redis-server with the rendered ACL users (``tests.support.acl_redis``)."""
+
+    def start(which: str = SYSTEM_SERVER) -> AclRedis:
+        return start_acl_redis(
+            which, directory=tmp_path, logs_dir=logs_dir, started=process_registry.add
+        )
+
+    return start
 
 
 @pytest.fixture

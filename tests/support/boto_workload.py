@@ -26,30 +26,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 
-from tests.support.sdk_replay import Outcome
+from tests.support.sdk_replay import BODIES, EMAIL, Outcome
 
 REGION = "us-east-1"
-# A customer's address in the data: the sanitizer replaces it, and only it may differ.
-EMAIL = "maria.silva@example.com"
 BUCKET = "mockado-boto"
 TABLE = "orders"
 QUEUE = "orders-events"
-KEYS = (
-    "notes/a.txt",
-    "notes/contact.txt",
-    "notes/b c.txt",
-    "notes/relatório ção.txt",
-    "notes/d.json",
-    "img/e.bin",
-)
-BODIES = {
-    "notes/a.txt": b"first note\n",
-    "notes/contact.txt": f"call back {EMAIL} today\n".encode(),
-    "notes/b c.txt": b"a key with a space\n",
-    "notes/relatório ção.txt": "relatório de junho: três itens\n".encode(),
-    "notes/d.json": b'{"order": 7, "status": "paid", "items": [1, 2, 3]}',
-    "img/e.bin": bytes(range(256)) * 4,
-}
+KEYS = tuple(BODIES)
 CHUNKED = "notes/chunked.txt"
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'

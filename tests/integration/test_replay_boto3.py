@@ -13,17 +13,15 @@ refuses.
 from __future__ import annotations
 
 import datetime
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from control_plane.local import procs
 from tests.support import boto_workload, sdk_replay
 from tests.support.ext_proc_rig import collector_settings
+from tests.support.moto_server import running_moto
 from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.sdk_replay import Outcome
 
@@ -32,16 +30,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def moto_port(logs_dir: Path) -> Iterator[int]:
-    server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    port = procs.free_port()
-    process = procs.ManagedProcess(
-        "moto", [server, "-H", "127.0.0.1", "-p", str(port)], log_path=logs_dir / "moto.log"
-    ).start()
-    try:
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/moto-api/"), timeout_s=30)
+    with running_moto(logs_dir / "moto.log") as port:
         yield port
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,6 @@ import zlib
 from collections.abc import Callable
 
 import google_crc32c
-from awscrt import checksums as awscrt_checksums
 
 from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.mapping.whole_parts import is_whole_part
@@ -59,7 +58,16 @@ def crc32c(data: bytes) -> int:
 def crc64nvme(data: bytes) -> int:
     """CRC-64/NVME, S3's default checksum, by the AWS common runtime's C code (the one the
     AWS SDKs check it with): about 0.4 ms per MiB, where a Python loop took 90 to 750."""
-    return awscrt_checksums.crc64nvme(data)
+    return _awscrt_crc64nvme()(data)
+
+
+# The AWS common runtime takes about 0.1 s to import: loaded by the first CRC-64, so a
+# process that never serves one never pays for it.
+@functools.cache
+def _awscrt_crc64nvme() -> Callable[[bytes], int]:
+    from awscrt import checksums
+
+    return checksums.crc64nvme
 
 
 _ALGORITHMS: dict[str, Callable[[bytes], bytes]] = {

@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
-from control_plane.local import procs
 from ext_proc_server.loader.backup import COMPLETE_MARKER, list_s3_backups, write_backup
 from tests.support.fake_wiremock import FakeWireMock, mapping
+from tests.support.moto_server import running_moto
 
 pytestmark = pytest.mark.integration
-boto3 = pytest.importorskip("boto3")
 
 BUCKET = "mockado-backups"
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint(logs_dir: Path) -> Iterator[str]:
-    server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    if not Path(server).exists():
-        pytest.skip("moto[server] is not installed")
-    port = procs.free_port()
-    process = procs.ManagedProcess(
-        "moto", [server, "-H", "127.0.0.1", "-p", str(port)], log_path=logs_dir / "moto.log"
-    ).start()
-    try:
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/moto-api/"), timeout_s=30)
+    with running_moto(logs_dir / "moto.log") as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.stop()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import pytest
 
 from tests.support import boto_workload, sdk_replay
 from tests.support.ext_proc_rig import collector_settings
+from tests.support.moto_server import running_moto
 from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.sdk_replay import Outcome
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def moto_port(logs_dir: Path) -> Iterator[int]:
-    with boto_workload.moto_server(logs_dir) as port:
+    with running_moto(logs_dir / "moto.log") as port:
         yield port
 
 

@@ -15,6 +15,7 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.mapping.dedup import Deduplicator
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.mapping.stubs import build_mapping
+from tests.support.metrics_text import scrape, total
 from tests.support.processes import poll_until
 
 
@@ -54,15 +55,8 @@ def start_loader(
 
 
 def unmatched_total(metrics_url: str, shard: str) -> float:
-    text = httpx.get(f"{metrics_url}/metrics", timeout=5).text
-    total = 0.0
-    for line in text.splitlines():
-        if (
-            line.startswith("mockado_serving_unmatched_requests_total{")
-            and f'shard="{shard}"' in line
-        ):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    metrics = scrape(f"{metrics_url}/metrics")
+    return total(metrics, "mockado_serving_unmatched_requests_total", shard=shard)
 
 
 def test_two_shards_isolate_hosts_and_count_misses(
@@ -124,9 +118,15 @@ def test_a_restarted_shard_gets_its_catch_all_back(
 ):
     shard = wiremock_factory()
     queue = "catch-all-test"
-    loader, _ = start_loader(
+    loader, loader_url = start_loader(
         tmp_path, logs_dir, redis_url=redis_server.url, queue=queue, default_url=shard.url
     )
+
+    def unavailable() -> float:
+        metrics = scrape(f"{loader_url}/metrics")
+        name = "wiremock_loader_mappings_errors_total"
+        return total(metrics, name, error_type="wiremock_unavailable")
+
     try:
         # Installed at start, beside the readiness probe: waited for, not assumed.
         assert poll_until(
@@ -134,10 +134,18 @@ def test_a_restarted_shard_gets_its_catch_all_back(
         )
         miss = httpx.get(f"{shard.url}/anything", timeout=5)
         assert miss.status_code == 404 and miss.json()["error"] == "no recording matched"
-        # WireMock restarts empty (API-loaded stubs are not persisted) on the same port.
+        # WireMock restarts empty (API-loaded stubs are not persisted) on the same port. The
+        # loader sees it go, then is paused until the new one is looked at: its check every
+        # few seconds could put the catch-all back first.
+        before = unavailable()
         shard.process.stop()
-        restarted = wiremock_factory(port=shard.port)
-        assert not any(m.get("priority") == 10_000 for m in restarted.mappings())
+        assert poll_until(lambda: unavailable() > before, timeout_s=15), "never seen down"
+        loader.pause()
+        try:
+            restarted = wiremock_factory(port=shard.port)
+            assert not any(m.get("priority") == 10_000 for m in restarted.mappings())
+        finally:
+            loader.resume()
         client = redis_lib.Redis.from_url(redis_server.url)
         mapping = recorded_mapping("users.shop.svc", "/after/restart", "back")
         client.xadd(RedisKeys(queue=queue).stream, encode_entry(mapping, host="users.shop.svc"))

@@ -28,7 +28,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from tests.support.sdk_replay import Outcome
+from tests.support.sdk_replay import BODIES, EMAIL, Outcome
 
 ACCOUNT = "devstoreaccount1"
 # Azurite's published development key (not a secret: every emulator has it).
@@ -36,16 +36,6 @@ ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 CONTAINER = "mockado-blobs"
-# A customer's address in the data: the sanitizer replaces it, and only it may differ.
-EMAIL = "maria.silva@example.com"
-BODIES = {
-    "notes/a.txt": b"first note\n",
-    "notes/contact.txt": f"call back {EMAIL} today\n".encode(),
-    "notes/b c.txt": b"a key with a space\n",
-    "notes/relatório ção.txt": "relatório de junho: três itens\n".encode(),
-    "notes/d.json": b'{"order": 7, "status": "paid", "items": [1, 2, 3]}',
-    "img/e.bin": bytes(range(256)) * 4,
-}
 BLOCKS = "notes/blocks.txt"
 # Uploaded, deleted, then read: never read before (one request, one answer).
 DELETED = "notes/old.txt"

@@ -10,18 +10,14 @@ call carries its own ``amz-sdk-invocation-id``, ``X-Amz-Date`` and SigV4 signatu
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import hashlib
 import io
 import re
-import shutil
 import struct
-import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -30,31 +26,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 
-from control_plane.local import procs
-from tests.support.sdk_replay import Outcome
+from tests.support.sdk_replay import BODIES, EMAIL, Outcome
 
 REGION = "us-east-1"
-# A customer's address in the data: the sanitizer replaces it, and only it may differ.
-EMAIL = "maria.silva@example.com"
 BUCKET = "mockado-boto"
 TABLE = "orders"
 QUEUE = "orders-events"
-KEYS = (
-    "notes/a.txt",
-    "notes/contact.txt",
-    "notes/b c.txt",
-    "notes/relatório ção.txt",
-    "notes/d.json",
-    "img/e.bin",
-)
-BODIES = {
-    "notes/a.txt": b"first note\n",
-    "notes/contact.txt": f"call back {EMAIL} today\n".encode(),
-    "notes/b c.txt": b"a key with a space\n",
-    "notes/relatório ção.txt": "relatório de junho: três itens\n".encode(),
-    "notes/d.json": b'{"order": 7, "status": "paid", "items": [1, 2, 3]}',
-    "img/e.bin": bytes(range(256)) * 4,
-}
+KEYS = tuple(BODIES)
 # Objects uploaded aws-chunked (their checksum in a trailer): a plain text, and one that
 # holds the customer's address (sanitized: its stub matches any address in its place).
 CHUNKED = "notes/chunked.txt"
@@ -65,21 +43,6 @@ CHUNKED_BODIES = {
 }
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
-
-
-@contextlib.contextmanager
-def moto_server(logs_dir: Path) -> Iterator[int]:
-    """A moto server (``moto[server]``, every AWS service in one process) -> its port."""
-    server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    port = procs.free_port()
-    process = procs.ManagedProcess(
-        "moto", [server, "-H", "127.0.0.1", "-p", str(port)], log_path=logs_dir / "moto.log"
-    ).start()
-    try:
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/moto-api/"), timeout_s=30)
-        yield port
-    finally:
-        process.stop()
 
 
 def clients(endpoint: str, *, access_key: str) -> dict[str, Any]:

@@ -14,6 +14,18 @@ from tests.support.ext_proc_rig import counters, wait_until
 from tests.support.metrics_text import by_label, scrape, total
 from tests.support.processes import poll_until
 
+# A customer's address in the data: the sanitizer replaces it, and only it may differ.
+EMAIL = "maria.silva@example.com"
+# The objects each workload stores: text, a key with a space, one with accents, JSON, bytes.
+BODIES = {
+    "notes/a.txt": b"first note\n",
+    "notes/contact.txt": f"call back {EMAIL} today\n".encode(),
+    "notes/b c.txt": b"a key with a space\n",
+    "notes/relatório ção.txt": "relatório de junho: três itens\n".encode(),
+    "notes/d.json": b'{"order": 7, "status": "paid", "items": [1, 2, 3]}',
+    "img/e.bin": bytes(range(256)) * 4,
+}
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -38,6 +38,12 @@ def _xml(body: str) -> str:
     return clean.request.body.decode()
 
 
+def _filled(record: str, **fields: tuple[str, str]) -> tuple[str, str]:
+    """``record`` with each field's raw value, and with what it is replaced by."""
+    raw = record.format(**{k: v[0] for k, v in fields.items()})
+    return raw, record.format(**{k: v[1] for k, v in fields.items()})
+
+
 def test_a_sender_with_a_cpf_and_a_state_registration_is_a_person() -> None:
     record = (
         "<CTe><infCte><rem><CPF>{cpf}</CPF><IE>ISENTO</IE><xNome>{name}</xNome>"
@@ -45,20 +51,15 @@ def test_a_sender_with_a_cpf_and_a_state_registration_is_a_person() -> None:
         "<cMun>5101407</cMun><xMun>ARIPUANA</xMun><CEP>{cep}</CEP><UF>MT</UF></enderReme>"
         "</rem></infCte></CTe>"
     )
-    body = record.format(
-        cpf=CPF,
-        name="ROGERIO MARCIO TOLARDO",
-        street="GLEBA GUARIBA VI LOTE RURAL 38",
-        district="ZONA RURAL",
-        cep="78325000",
+    body, clean = _filled(
+        record,
+        cpf=(CPF, "SANITIZED_DOCUMENT"),
+        name=("ROGERIO MARCIO TOLARDO", "SANITIZED_NAME"),
+        street=("GLEBA GUARIBA VI LOTE RURAL 38", "SANITIZED_ADDRESS"),
+        district=("ZONA RURAL", "SANITIZED_ADDRESS"),
+        cep=("78325000", "SANITIZED_CEP"),
     )
-    assert _xml(body) == record.format(
-        cpf="SANITIZED_DOCUMENT",
-        name="SANITIZED_NAME",
-        street="SANITIZED_ADDRESS",
-        district="SANITIZED_ADDRESS",
-        cep="SANITIZED_CEP",
-    ).replace("<nro>38</nro>", "<nro>SANITIZED_ADDRESS</nro>")
+    assert _xml(body) == clean.replace("<nro>38</nro>", "<nro>SANITIZED_ADDRESS</nro>")
 
 
 def test_a_sender_with_a_cnpj_is_a_company() -> None:
@@ -82,26 +83,18 @@ def test_an_issuer_and_a_carrier_with_a_cpf_are_people() -> None:
         "<xEnder>{line}</xEnder><xMun>CUIABA</xMun><UF>MT</UF></transporta></transp>"
         "</infNFe></NFe>"
     )
-    body = record.format(
-        cpf=CPF,
-        name="JOSE CARLOS PEREIRA",
-        street="SITIO BOA VISTA",
-        number="KM 12",
-        district="ZONA RURAL",
-        cep="78325000",
-        carrier="MARIA APARECIDA SOUZA",
-        line="RUA DAS FLORES 12",
+    body, clean = _filled(
+        record,
+        cpf=(CPF, "SANITIZED_DOCUMENT"),
+        name=("JOSE CARLOS PEREIRA", "SANITIZED_NAME"),
+        street=("SITIO BOA VISTA", "SANITIZED_ADDRESS"),
+        number=("KM 12", "SANITIZED_ADDRESS"),
+        district=("ZONA RURAL", "SANITIZED_ADDRESS"),
+        cep=("78325000", "SANITIZED_CEP"),
+        carrier=("MARIA APARECIDA SOUZA", "SANITIZED_NAME"),
+        line=("RUA DAS FLORES 12", "SANITIZED_ADDRESS"),
     )
-    assert _xml(body) == record.format(
-        cpf="SANITIZED_DOCUMENT",
-        name="SANITIZED_NAME",
-        street="SANITIZED_ADDRESS",
-        number="SANITIZED_ADDRESS",
-        district="SANITIZED_ADDRESS",
-        cep="SANITIZED_CEP",
-        carrier="SANITIZED_NAME",
-        line="SANITIZED_ADDRESS",
-    )
+    assert _xml(body) == clean
 
 
 def test_an_issuer_with_a_cnpj_keeps_its_name_and_address() -> None:
@@ -126,30 +119,20 @@ def test_esocial_names_and_streets() -> None:
         "<dtNascto>{born}</dtNascto></dependente><contato><nmCtt>{contact}</nmCtt></contato>"
         "</evtAdmissao></eSocial>"
     )
-    body = record.format(
-        cpf=CPF,
-        worker="MARIA APARECIDA SOUZA",
-        social="MARIA SOUZA",
-        street="DAS FLORES",
-        number="12",
-        district="CENTRO",
-        cep="78325000",
-        child="ANA SOUZA PEREIRA",
-        born="2015-01-02",
-        contact="JOSE CARLOS PEREIRA",
+    body, clean = _filled(
+        record,
+        cpf=(CPF, "SANITIZED_DOCUMENT"),
+        worker=("MARIA APARECIDA SOUZA", "SANITIZED_NAME"),
+        social=("MARIA SOUZA", "SANITIZED_NAME"),
+        street=("DAS FLORES", "SANITIZED_ADDRESS"),
+        number=("12", "SANITIZED_ADDRESS"),
+        district=("CENTRO", "SANITIZED_ADDRESS"),
+        cep=("78325000", "SANITIZED_CEP"),
+        child=("ANA SOUZA PEREIRA", "SANITIZED_NAME"),
+        born=("2015-01-02", "SANITIZED_DATE"),
+        contact=("JOSE CARLOS PEREIRA", "SANITIZED_NAME"),
     )
-    assert _xml(body) == record.format(
-        cpf="SANITIZED_DOCUMENT",
-        worker="SANITIZED_NAME",
-        social="SANITIZED_NAME",
-        street="SANITIZED_ADDRESS",
-        number="SANITIZED_ADDRESS",
-        district="SANITIZED_ADDRESS",
-        cep="SANITIZED_CEP",
-        child="SANITIZED_NAME",
-        born="SANITIZED_DATE",
-        contact="SANITIZED_NAME",
-    )
+    assert _xml(body) == clean
 
 
 def test_a_plate_beside_a_phone_is_replaced_and_the_body_kept() -> None:
@@ -215,14 +198,18 @@ def test_a_gzipped_document_with_nothing_personal_stays_as_it_came() -> None:
 
 
 def test_a_passengers_document_number_is_replaced_and_another_documents_kept() -> None:
-    body = (
-        "<BPe><infPassageiro><xNome>MARIA APARECIDA SOUZA</xNome><CPF>{cpf}</CPF>"
-        "<tpDoc>1</tpDoc><nDoc>123456789</nDoc></infPassageiro>"
+    record = (
+        "<BPe><infPassageiro><xNome>{name}</xNome><CPF>{cpf}</CPF>"
+        "<tpDoc>1</tpDoc><nDoc>{number}</nDoc></infPassageiro>"
         "<infOutros><tpDoc>99</tpDoc><nDoc>000123456</nDoc></infOutros></BPe>"
     )
-    assert _xml(body.format(cpf=CPF)) == body.format(cpf="SANITIZED_DOCUMENT").replace(
-        "MARIA APARECIDA SOUZA", "SANITIZED_NAME"
-    ).replace("<nDoc>123456789</nDoc>", "<nDoc>SANITIZED_DOCUMENT</nDoc>")
+    body, clean = _filled(
+        record,
+        name=("MARIA APARECIDA SOUZA", "SANITIZED_NAME"),
+        cpf=(CPF, "SANITIZED_DOCUMENT"),
+        number=("123456789", "SANITIZED_DOCUMENT"),
+    )
+    assert _xml(body) == clean
 
 
 def test_a_gzipped_document_too_large_to_read_drops_the_body() -> None:

@@ -1,6 +1,6 @@
 """PIX codes ("Pix copia e cola", the text of a BR Code QR): an EMV payload of
-ID-length-value fields, where the receiver's key (a CPF, CNPJ, e-mail or phone), name
-and CEP sit between digits that no other detector can split
+ID-length-value fields, where the receiver's key (a CPF, CNPJ, e-mail, phone or random
+key), name and CEP sit between digits that no other detector can split
 ("...0111529982247255204...5913JOAO DA SILVA6009SAO PAULO...").
 
 A code is found by its structure: the payload format field ``000201`` first, fields
@@ -9,7 +9,8 @@ that follow one another exactly up to the CRC field ``6304``, and a merchant acc
 receiver's name (unless the key is a CNPJ: a company's) and the CEP are replaced as
 their classes are, the free-text description is scrubbed, and every length and the
 CRC are written anew, so a mock still hands out a code a payment app reads. A random
-key (a UUID) is kept, as other ids are.
+key (a UUID) is replaced as a bank account's number is (another UUID as a pseudonym):
+the central bank's directory maps it to one person's account.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Protocol
 from ext_proc_server.sanitize import cut_code
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.identifier_names import BANK_ACCOUNT, is_uuid
 
 
 class Run(Protocol):
@@ -103,17 +105,21 @@ def _account(run: Run, value: str) -> tuple[str, str | None]:
 
 
 def _key_class(key: str) -> str | None:
-    """A PIX key's class: a CPF, a CNPJ, an e-mail or a phone; None for a random key."""
+    """A PIX key's class: a CPF, a CNPJ (numeric or alphanumeric), an e-mail, a phone,
+    or a random key (a UUID: the directory maps it to one account, as a bank account's
+    number)."""
+    if len(key) == 14 and key.isascii() and key.isalnum() and v.cnpj_valid(key.upper()):
+        return "cnpj"
     if key.isascii() and key.isdigit():
         if len(key) == 11 and v.cpf_valid(key):
             return "cpf"
-        if len(key) == 14 and v.cnpj_valid(key):
-            return "cnpj"
         return None
     if "@" in key:
         return "email"
     if key.startswith("+"):
         return "phone"
+    if is_uuid(key):
+        return BANK_ACCOUNT
     return None
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.identifier_names import BANK_ACCOUNT
 
 
 class Run(Protocol):
@@ -106,7 +107,7 @@ def rewrite(run: Run, fields: Fields, key_class: KeyClass) -> str:
 
 def _account(run: Run, value: str, key_class: KeyClass) -> tuple[str, str | None]:
     """The account with its key replaced (what a cut key starts like: an e-mail, a
-    phone, else a document; a random key's part kept) and its description scrubbed."""
+    phone, a random key's part, else a document) and its description scrubbed."""
     out = []
     cls: str | None = None
     at = 0
@@ -132,5 +133,5 @@ def _cut_key_class(key: str) -> str | None:
     if key.isascii() and key.isdigit():
         return "cpf"
     if _UUID_START.fullmatch(key):
-        return None  # the start of a random key (a UUID): an id, kept as whole ones are
+        return BANK_ACCOUNT  # the start of a random key (a UUID), replaced as whole ones are
     return "email"  # "joao.silva": an e-mail cut before its "@"

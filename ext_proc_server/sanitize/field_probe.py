@@ -12,7 +12,7 @@ import functools
 import re
 from urllib.parse import unquote_plus
 
-from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize import fields, free_text_names
 from ext_proc_server.sanitize.dfa import compile_dfa
 from ext_proc_server.sanitize.name_pairs import is_pair
 
@@ -83,7 +83,8 @@ _NAME_LIKE_VALUE = re.compile(
 @functools.lru_cache(maxsize=8192)
 def _verdict(key: str) -> str | None:
     """ "yes" if the key holds or announces personal data wherever it is, "value" if
-    only a name-like value makes it so, None if it never does."""
+    only a name-like value makes it so, "prose" if only a name in its text does, None
+    if it never does."""
     if "?" in key or not key.isascii():
         return "yes"  # non-ASCII in the name ("endereço"): read the body to be sure
     if "%" in key or "+" in key:
@@ -98,20 +99,23 @@ def _verdict(key: str) -> str | None:
         return "yes"  # before a login's "value": SCIM's userName makes its object a person's
     if found == fields.MAYBE_NAME:
         return "value"
+    if found is fields.PROSE:
+        return "prose"  # personal only if a name stands in it
     return "yes" if found is not None else None
 
 
 @functools.lru_cache(maxsize=4096)
-def _keys_verdict(keys: frozenset[str]) -> tuple[str, ...] | None:
+def _keys_verdict(keys: frozenset[str]) -> tuple[tuple[str, str], ...] | None:
     """None if some key holds or announces personal data, else the keys whose values
-    decide. Bodies of one endpoint share their set of keys: it is read once."""
+    decide, each with how ("value": reads as a name; "prose": a name stands in it).
+    Bodies of one endpoint share their set of keys: it is read once."""
     by_value = []
     for key in keys:
         verdict = _verdict(key)
         if verdict == "yes":
             return None
-        if verdict == "value":
-            by_value.append(key)
+        if verdict is not None:
+            by_value.append((key, verdict))
     return tuple(by_value)
 
 
@@ -183,8 +187,10 @@ class FieldProbe:
         if by_value is None:
             return True
         return any(
-            fields.reads_as_name(value, known=True)
-            for key in by_value
+            bool(free_text_names.find_names(value))
+            if how == "prose"
+            else fields.reads_as_name(value, known=True)
+            for key, how in by_value
             for value in _values(text, probe, kind, key)
         ) or (kind == "json" and _types_personal(probe))
 

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import document_names as docs
+from ext_proc_server.sanitize import free_text_names, phones, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
-from ext_proc_server.sanitize import phones, secret_keys
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
@@ -43,6 +43,9 @@ PHONE = Verdict("phone")
 MAYBE_NAME = Verdict("name?")
 # A name only if the value is two or more words of letters ("titular": "Ana Souza").
 NAME_IF_WORDS = Verdict("name??")
+# Free text ("observacao", "notes", NF-e's infCpl): never replaced whole; the walkers
+# that read it replace the names in it (free_text_names), the others read it as text.
+PROSE = Verdict("prose")
 # A PIS/PASEP number only when its check digit says so ("pis" also names NF-e's tax);
 # a client's IP address, a plate, a bank account (identifier_names).
 CHECKED_DOCUMENT = Verdict(ids.CHECKED_DOCUMENT)
@@ -222,6 +225,7 @@ OTHER_PROBE_WORDS = tuple(
         | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
         | {"nmtrab", "nmsoc", "nmdep", "nmctt"}
+        | set(free_text_names.PROBE_WORDS)
     )
 )
 
@@ -403,6 +407,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return ADDRESS
     if owned <= _PERSON_BLOCK:
         return NAME_IF_WORDS
+    if free_text_names.is_free_text(words):
+        return PROSE
     return None
 
 
@@ -470,6 +476,8 @@ def value_fits(cls: str, value: str) -> bool:
         return sum(map(str.isdigit, value)) >= (1 if cls == BIRTH_DATE else 5)
     if cls == MAYBE_NAME:
         return reads_as_name(value, known=True)
+    if cls == PROSE:
+        return False  # never a value of its own: read as text
     if cls in (secret_keys.API_KEY, secret_keys.PASSWORD):
         return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:

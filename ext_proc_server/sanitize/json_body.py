@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 
 from ext_proc_server.sanitize import base64_codec, fields, geo, text_pairs
+from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
-from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.name_parts import note_whole_names
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
@@ -428,6 +429,9 @@ class _JsonEditor:
             self._edit(start, end, fresh, self.path[:-1])
 
     def _string(self, k: int, value: str, cls: str | None) -> None:
+        if cls is fields.PROSE:
+            self._prose(k, value)
+            return
         if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
             cls = None  # a phone-named "N/A": left to the shape detectors
             if k not in self.todo:
@@ -443,6 +447,21 @@ class _JsonEditor:
         else:
             fresh = self._apply_inside(start, end, self.inside[k])
         if fresh != token:
+            self._edit(start, end, fresh, self.path)
+
+    def _prose(self, k: int, value: str) -> None:
+        """A free-text field: the names in it (free_text_names) and every detector's
+        findings, read in the decoded string."""
+        names = find_names(value)
+        if not names:
+            if k in self.todo:
+                self._string(k, value, None)
+            return
+        run = self.run
+        hits = resolve(run.scanner.find(value) + [Hit(a, b, "name") for a, b in names])
+        start, end = self._span(k)
+        fresh = quoted_json(run.scrub(value, hits))
+        if fresh != self.text[start:end]:
             self._edit(start, end, fresh, self.path)
 
     def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:

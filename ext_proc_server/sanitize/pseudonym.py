@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 
 from stdnum.br import cnpj as _stdnum_cnpj
 
@@ -40,6 +41,10 @@ TOKEN_VALUES = frozenset(TOKENS.values())
 _HEX_CHARS = 12
 # Cards become numbers in the 4000 00xx test range, never a real issuer's.
 _TEST_CARD_PREFIX = "400000"
+_CNPJ_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Hex digits and dashes with a hex letter among them: part of a UUID, not an account's
+# number (digits only).
+_UUID_PART = re.compile(r"[0-9a-fA-F-]*[a-fA-F][0-9a-fA-F-]*")
 
 
 class Replacer:
@@ -90,9 +95,7 @@ class Replacer:
             base = self._digits(cls, v.only_digits(value), 9)
             return _in_layout(value, base + cpf_check_digits(base))
         if cls == "cnpj":
-            compact = value.replace(".", "").replace("/", "").replace("-", "").upper()
-            base = self._digits(cls, compact, 8) + "0001"
-            return _in_layout(value, base + _stdnum_cnpj.calc_check_digits(base))
+            return self._cnpj(value)
         if cls == "phone":
             digits = v.only_digits(value)
             if not digits.isdigit():
@@ -109,7 +112,8 @@ class Replacer:
             return fakes.fake_address(self.pick, value)
         if cls == plates.CLASS:
             return plates.fake_plate(self.pick, value)
-        if cls == "bank_account" and is_uuid(value):  # a Pix random key: another one
+        if cls == "bank_account" and (is_uuid(value) or _UUID_PART.fullmatch(value)):
+            # A Pix random key (or the start of one, in a code cut short): another one.
             return self._uuid(cls, value)
         if cls in ("cep", "rg", "bank_account"):
             return fakes.fake_in_layout(self.pick, cls, value)
@@ -118,6 +122,22 @@ class Replacer:
             claims = {"sub": f"pseudonym-{self._digest(cls, value).hex()[:_HEX_CHARS]}"}
             return f"{header}.{_b64url(json.dumps(claims).encode())}."
         return f"{TOKENS[cls]}_{self._digest(cls, value).hex()[:_HEX_CHARS]}"
+
+    def _cnpj(self, value: str) -> str:
+        """Valid check digits in the value's layout. An alphanumeric CNPJ (IN RFB
+        2.229/2024) gets a letter wherever it had one, so a validator of either kind
+        still accepts it; a numeric one stays numeric (a head office, branch 0001)."""
+        compact = value.replace(".", "").replace("/", "").replace("-", "").upper()
+        if compact[:12].isdigit():
+            base = self._digits("cnpj", compact, 8) + "0001"
+        else:
+            digest = self._digest("cnpj", compact)
+            base = "".join(
+                _CNPJ_LETTERS[byte % 26] if ch.isalpha() else str(byte % 10)
+                for ch, byte in zip(compact[:12], digest, strict=False)
+            )
+        fresh = base + _stdnum_cnpj.calc_check_digits(base)
+        return _in_layout(value, fresh.lower() if value.islower() else fresh)
 
     def _uuid(self, cls: str, value: str) -> str:
         """A version 4 UUID in the value's case and spacing, keyed on the value."""

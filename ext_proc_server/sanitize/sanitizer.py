@@ -48,7 +48,7 @@ from ext_proc_server.sanitize.echoed_names import replace_echoed
 from ext_proc_server.sanitize.field_names import FieldRules, compile_rule
 from ext_proc_server.sanitize.images import image_format
 from ext_proc_server.sanitize.pseudonym import Replacer
-from ext_proc_server.sanitize.request_echoes import echo_in_request
+from ext_proc_server.sanitize.request_echoes import echo_in_form, echo_in_request
 from ext_proc_server.sanitize.run import Run
 
 log = logging.getLogger(__name__)
@@ -301,6 +301,8 @@ class Sanitizer:
             if fresh != text:
                 run.locations.add(body_where)
         echoed = replace_echoed(run, fresh)  # "… de Maria Souza não confere"
+        if content_type == "application/x-www-form-urlencoded":
+            echoed = echo_in_form(run, echoed, body_where)  # busca=Maria+Souza
         if echoed is not fresh:
             run.locations.update(
                 changed_places(fresh, echoed, content_type=content_type, where=body_where)

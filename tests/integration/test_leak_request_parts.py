@@ -85,3 +85,25 @@ def test_a_name_only_the_body_marks_is_replaced_in_the_query(
     leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
              if (found := leaked(text, _encodings(name)))}  # fmt: skip
     assert leaks == {}, leaks
+
+
+def test_a_name_only_the_body_marks_is_replaced_in_the_path_and_the_form(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    """The same person in the path as a slug and in a form's search field (the echoing
+    upstream answers with the form): only the form's ``cliente[nome]`` says it is a
+    name. Both went out in the stub and in Redis."""
+    ext, envoy = capture_echoes(redis_server, upstream, envoy_factory, ext_proc_factory)
+    name = "Zuleica Brandemburgo"
+    form = {"cliente[nome]": name, "busca": name, "pagina": "2"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{envoy.port}", timeout=10) as client:
+        sent = client.post("/echo/clientes/zuleica-brandemburgo/pedidos", data=form)
+    assert sent.status_code == 200
+    stubs = wait_for_stubs(ext, 1, skipped={}, what="the search's stub")
+    # Not vacuous: the request is in its stub, its path around the name as sent.
+    (request,) = [stub["request"] for stub in stubs]
+    assert "/echo/clientes/" in json.dumps(request) and "pedidos" in json.dumps(request)
+    planted = [*_encodings(name), name.replace(" ", "+"), "zuleica-brandemburgo"]
+    leaks = {sink: found for sink, text in capture_sinks(ext, stubs).items()
+             if (found := leaked(text, planted))}  # fmt: skip
+    assert leaks == {}, leaks

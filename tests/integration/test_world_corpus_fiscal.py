@@ -10,11 +10,15 @@ go through the pipeline's own steps.
 * The 44-digit access key stays: each note's stub answers ``GET /v1/notas/{chave}``.
 * Each stub, loaded with the others into a real WireMock 3.13.2, answers its own
   request with the recorded status, headers and body; none is refused for an error.
+* A person named in a note's free text (``<infCpl>``, ``<infAdFisco>``) with no cue
+  before the name is not queued either, and those stubs answer as recorded too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import re
 from collections import Counter
 
 import pytest
@@ -91,3 +95,42 @@ def test_each_fiscal_stub_answers_its_own_request_as_recorded(
         f"{len(replay.wrong)} of {len(replay.replayed)} stubs answer wrong: {replay.wrong}"
     )
     assert set(replay.skipped) <= {*STUB_SKIP_REASONS, SAME_STUB}, replay.skipped
+
+
+# People named in a note's complementary information, as issuers write them: no cue
+# word ("cliente", "Sr.") before the name.
+NOTE = "Entregar para Maria Aparecida da Silva, apto 12. Recebido por JOAO PEREIRA DOS SANTOS"
+NOTED = ("Maria Aparecida da Silva", "JOAO PEREIRA DOS SANTOS")
+SANITIZED_NOTE = "Entregar para SANITIZED_NAME, apto 12. Recebido por SANITIZED_NAME"
+_INF_CPL = re.compile(r"<infCpl>[^<]*</infCpl>")
+
+
+@pytest.fixture(scope="module")
+def noted_runs() -> list[Run]:
+    noted = [
+        dataclasses.replace(sample, text=_INF_CPL.sub(f"<infCpl>{NOTE}</infCpl>", sample.text))
+        for sample in samples()
+        if _INF_CPL.search(sample.text)
+    ]
+    return pipeline_runs([example for _, example in fiscal_examples(noted)])
+
+
+def test_a_person_named_in_a_notes_free_text_is_not_queued(
+    noted_runs: list[Run], wiremock: WireMockHandle
+) -> None:
+    assert len(noted_runs) > 20  # the samples with an <infCpl>, three or four calls each
+    leaks: list[str] = []
+    unreplaced: list[str] = []
+    for run in noted_runs:
+        stored = unzipped(stored_text(run))
+        leaks += [f"{run.what}: {name}" for name in NOTED if queued(name, stored)]
+        # The names, and only they, were replaced in the note the exchange carries.
+        answer = run.clean.response
+        sanitized = [run.clean.request.body, answer.body if answer is not None else b""]
+        if not any(SANITIZED_NOTE in unzipped(body.decode()) for body in sanitized):
+            unreplaced.append(run.what)
+    assert leaks == [], f"{len(leaks)} names queued: {leaks}"
+    assert unreplaced == [], unreplaced
+    replay = replay_corpus(noted_runs, wiremock)
+    assert len(replay.replayed) > 0.9 * len(noted_runs), (len(replay.replayed), replay.skipped)
+    assert replay.wrong == [], replay.wrong

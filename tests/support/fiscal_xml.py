@@ -251,10 +251,13 @@ def unzipped(stored: str) -> str:
     return "\n".join([stored, *(data.decode() for data in found)])
 
 
-def fiscal_examples() -> list[tuple[FiscalSample, ApiExample]]:
-    """Each sample's exchanges (those with an access key: all three), with the sample."""
+def fiscal_examples(
+    chosen: list[FiscalSample] | None = None,
+) -> list[tuple[FiscalSample, ApiExample]]:
+    """Each sample's exchanges (those with an access key: all three), with the sample;
+    of every sample, or of the ``chosen`` ones."""
     out: list[tuple[FiscalSample, ApiExample]] = []
-    for index, sample in enumerate(samples()):
+    for index, sample in enumerate(samples() if chosen is None else chosen):
         exchanges = [
             ("nfeAutorizacaoLote", _soap(sample, index)),
             ("nfeDistDFeInteresse", _distribution(sample, index)),

@@ -3,8 +3,8 @@ plans, quote offsets found only as far as needed): the oracle that
 test_json_equivalence holds ext_proc_server.sanitize.json_body to, byte for byte.
 
 Frozen on purpose: change it only together with a deliberate change of output (so
-far one: every number an object ends with is counted in its gap, so a phone after it
-in a list is found).
+far two: every number an object ends with is counted in its gap, so a phone after it
+in a list is found; a free-text field's names are replaced, free_text_names).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import re
 from typing import Any
 
 from ext_proc_server.sanitize import fields
-from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.free_text_names import find_names
+from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 
 _KEY = operator.itemgetter(0)
@@ -242,6 +243,14 @@ class _JsonEditor:
             self._edit(start, end, fresh, self.path[:-1])
 
     def _string(self, k: int, value: str, cls: str | None) -> None:
+        names = find_names(value) if cls is fields.PROSE else []
+        if names:
+            hits = resolve(self.run.scanner.find(value) + [Hit(a, b, "name") for a, b in names])
+            start, end = self._span(k)
+            fresh = quoted_json(self.run.scrub(value, hits))
+            if fresh != self.text[start:end]:
+                self._edit(start, end, fresh, self.path)
+            return
         if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
             cls = None  # a phone-named "N/A": left to the shape detectors
             if k not in self.todo:

@@ -1,5 +1,5 @@
 """A PIX code ("Pix copia e cola", a BR Code's text) went out whole: the receiver's
-key (a CPF, an e-mail, a phone) and name sit between the digits of its
+key (a CPF, a CNPJ, an e-mail, a phone, a random key) and name sit between the digits of its
 ID-length-value fields, where no detector can tell where a number starts or ends.
 Codes are built here as the BR Code manual lays them out (EMV QR, CRC16/CCITT-FALSE)
 and read back with this file's own reader."""
@@ -7,11 +7,12 @@ and read back with this file's own reader."""
 from __future__ import annotations
 
 import json
+import uuid
 from urllib.parse import quote_plus, unquote_plus
 
 import pytest
 
-from ext_proc_server.sanitize.validators import cpf_valid
+from ext_proc_server.sanitize.validators import cnpj_valid, cpf_valid
 from tests.unit.sanitize.sanitize_helpers import make_cnpj, make_cpf, request_exchange, sanitizer
 
 TOKENS = sanitizer()
@@ -72,7 +73,8 @@ CASES = [
     (CPF, "JOAO DA SILVA", "cpf"),
     ("joao.silva@example.com.br", "Joao da Silva", "email"),
     ("+5511987654321", "MARIA SOUZA", "phone"),
-    ("123e4567-e12b-12d1-a456-426655440000", "ANA PAULA COSTA", None),
+    # A random key: the central bank's directory maps it to one person's account.
+    ("123e4567-e12b-12d1-a456-426655440000", "ANA PAULA COSTA", "bank_account"),
 ]
 
 
@@ -110,7 +112,7 @@ def test_the_key_and_name_are_replaced_and_the_code_still_reads(
             text = unquote_plus(text)
         (fresh,) = _codes_in(text)
         fields = read_code(fresh)
-        assert (fields["26.01"] == key) is (key_class is None)
+        assert fields["26.01"] != key and key.lower() not in text.lower()
         assert fields["59"] != name and "SILVA" not in fields["59"].upper()
         assert len(fields["59"]) <= 25
         assert CPF not in fresh and "01310100" not in fresh
@@ -118,13 +120,28 @@ def test_the_key_and_name_are_replaced_and_the_code_still_reads(
         assert fields["62"] == "0510PEDIDO8812"
         if sanitizer_ is PSEUDONYMS and key_class == "cpf":
             assert cpf_valid(fields["26.01"])
+        if sanitizer_ is PSEUDONYMS and key_class == "bank_account":
+            assert uuid.UUID(fields["26.01"]).version == 4
 
 
-def test_a_company_key_keeps_its_name() -> None:
-    code = pix_code(CNPJ, "PADARIA BOM PAO LTDA")
+@pytest.mark.parametrize("sanitizer_", [TOKENS, PSEUDONYMS], ids=["tokens", "pseudonyms"])
+def test_one_random_key_one_replacement_in_the_code_and_the_charge(sanitizer_) -> None:
+    """The charge's ``chave`` and the code's key are one value: one replacement."""
+    key = "7d9f0335-8dcc-4054-9bf9-0dbd61d36906"
+    body = {"chave": key, "pixCopiaECola": pix_code(key, "ANA PAULA COSTA")}
+    out = json.loads(sanitizer_.sanitize(request_exchange(body=json.dumps(body))).request.body)
+    assert read_code(out["pixCopiaECola"])["26.01"] == out["chave"] != key
+
+
+@pytest.mark.parametrize("cnpj", [CNPJ, make_cnpj("12ABC34501DE")], ids=["numeric", "alnum"])
+def test_a_company_key_keeps_its_name(cnpj: str) -> None:
+    code = pix_code(cnpj, "PADARIA BOM PAO LTDA")
     out = TOKENS.sanitize(request_exchange(body=json.dumps({"qr_code": code}))).request.body
     fields = read_code(json.loads(out)["qr_code"])
     assert fields["26.01"] == "SANITIZED_DOCUMENT" and fields["59"] == "PADARIA BOM PAO LTDA"
+    out = PSEUDONYMS.sanitize(request_exchange(body=json.dumps({"qr_code": code}))).request.body
+    fresh = read_code(json.loads(out)["qr_code"])["26.01"]
+    assert fresh != cnpj and cnpj_valid(fresh) and fresh.isdigit() is cnpj.isdigit()
 
 
 @pytest.mark.parametrize(

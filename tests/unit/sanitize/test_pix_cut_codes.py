@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.unit.sanitize.sanitize_helpers import make_cnpj, request_exchange
 from tests.unit.sanitize.test_pix_codes import CPF, PSEUDONYMS, TOKENS, pix_code
 
-KEYS = [CPF, "joao.silva@example.com.br", "+5511987654321"]
+KEYS = [CPF, "joao.silva@example.com.br", "+5511987654321", "7d9f0335-8dcc-4054-9bf9-0dbd61d36906"]
 _FAKE = Faker("pt_BR")
 _FAKE.seed_instance(20261205)
 NAMES = sorted({_FAKE.name().upper()[:25] for _ in range(80)})

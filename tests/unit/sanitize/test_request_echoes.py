@@ -1,6 +1,7 @@
 """A name the request does not mark but the rest of the exchange does: the answer's
 ``"name": "…"`` under a person's key, or the request's own body, read after its query.
-The request's query (``?q=Zuleica Brandemburgo``) and prose went out; they are read
+The request's query (``?q=Zuleica Brandemburgo``), prose, form values, multipart
+fields and path slugs (``/clientes/zuleica-brandemburgo``) went out; they are read
 again once the whole exchange is, and the stub still matches its request."""
 
 from __future__ import annotations
@@ -104,3 +105,78 @@ def test_nothing_else_changes() -> None:
         )
         out = SANITIZER.sanitize(exchange)
         assert out.request == exchange.request, answer
+
+
+def _answered(
+    *,
+    path: str = "/api/clientes/busca",
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes = b"",
+) -> Exchange:
+    """A request of the given parts, answered with the customer NAME."""
+    return Exchange(
+        id="t",
+        request=HttpRequest(
+            method="POST", path=path, authority="api.example.com", headers=headers, body=body
+        ),
+        response=_exchange(answer={"customer": {"name": NAME, "id": 7}}).response,
+    )
+
+
+FORM = (("content-type", "application/x-www-form-urlencoded"),)
+
+
+def test_a_form_value() -> None:
+    for raw, expected in [
+        (b"busca=Zuleica+Brandemburgo&page=1", b"busca=SANITIZED_NAME&page=1"),
+        (b"busca=zuleica%20brandemburgo", b"busca=SANITIZED_NAME"),
+        (b"nota=ligar+para+Zuleica+Brandemburgo", b"nota=ligar+para+SANITIZED_NAME"),
+    ]:
+        out = SANITIZER.sanitize(_answered(headers=FORM, body=raw))
+        assert out.request.body == expected, raw
+        assert {"request.body.form.busca", "request.body.form.nota"} & out.redactions
+        assert not any(place.startswith("request.body.form.page") for place in out.redactions)
+
+
+def test_a_form_value_keeps_its_encoding_as_a_pseudonym() -> None:
+    out = PSEUDONYMS.sanitize(_answered(headers=FORM, body=b"busca=Zuleica%20Brandemburgo"))
+    fake = json.loads(out.response.body)["customer"]["name"]
+    assert out.request.body == b"busca=" + fake.replace(" ", "%20").encode()
+
+
+def test_multipart_fields_and_text_files() -> None:
+    body = (
+        '--b\r\nContent-Disposition: form-data; name="busca"\r\n\r\nZuleica Brandemburgo\r\n'
+        '--b\r\nContent-Disposition: form-data; name="anexo"; filename="nota.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\ncadastro de Zuleica Brandemburgo\r\n"
+        '--b\r\nContent-Disposition: form-data; name="page"\r\n\r\n1\r\n--b--\r\n'
+    )
+    headers = (("content-type", "multipart/form-data; boundary=b"),)
+    out = SANITIZER.sanitize(_answered(headers=headers, body=body.encode()))
+    assert out.request.body.decode() == body.replace(NAME, "SANITIZED_NAME")
+    assert "request.body" in out.redactions
+
+
+def test_a_path_segment_written_as_a_slug() -> None:
+    for path, expected in [
+        ("/clientes/zuleica-brandemburgo/pedidos", "/clientes/SANITIZED_NAME/pedidos"),
+        ("/clientes/Zuleica%20Brandemburgo", "/clientes/SANITIZED_NAME"),
+        ("/clientes/ZULEICA_BRANDEMBURGO", "/clientes/SANITIZED_NAME"),
+        ("/perfil/zuleica.brandemburgo", "/perfil/SANITIZED_NAME"),
+    ]:
+        out = SANITIZER.sanitize(_answered(path=path))
+        assert out.request.path == expected, path
+        assert "request.path.1" in out.redactions and "request.path.0" not in out.redactions
+
+
+def test_a_slug_keeps_its_writing_as_a_pseudonym() -> None:
+    out = PSEUDONYMS.sanitize(_answered(path="/clientes/zuleica-brandemburgo/pedidos"))
+    fake = json.loads(out.response.body)["customer"]["name"]
+    assert out.request.path == f"/clientes/{fake.lower().replace(' ', '-')}/pedidos"
+
+
+def test_other_path_segments_and_form_values_stay() -> None:
+    path = "/clientes/zuleica/brandemburgo-ltda/zuleica-brandemburgo-2"
+    body = b"busca=Zuleica&empresa=Brandemburgo+Ltda"
+    out = SANITIZER.sanitize(_answered(path=path, headers=FORM, body=body))
+    assert (out.request.path, out.request.body) == (path, body)

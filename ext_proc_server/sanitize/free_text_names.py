@@ -1,0 +1,250 @@
+"""People's names in a free-text field with no cue before them: an NF-e's
+``<infCpl>Entregar para Maria Aparecida da Silva, apto 12</infCpl>``, an order's
+``"observacao": "João Pereira ligou às 10h"``, a CRM's ``"notes": "Spoke with Ana Costa"``.
+
+Only where the field is prose (notes, observations, comments, descriptions, messages,
+NF-e's complementary information; see ``is_free_text``), and only written as names
+are: capitalised words (or a run all in capitals), the first a known first name
+(Faker's pt_BR and en_US lists), then a known last name or a particle and a
+capitalised word ("da Silva"). Places and businesses named after people stay: a run
+that is a known place ("João Pessoa", "Bento Gonçalves", a neighbourhood), or that
+holds or follows a word naming a place or a business ("São José dos Campos", "Rua
+Maria Aparecida", "Padaria João Pereira", "Maria Silva Ltda").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ext_proc_server.sanitize.wordlists import fold, word_lists
+
+# The last word of a key that holds prose (NF-e's xObs and xTexto read as "obs" and
+# "texto"); whole keys for NF-e's complementary information (infCpl, infAdFisco).
+_PROSE_WORDS = frozenset(
+    {"obs", "observacao", "observacoes", "observation", "observations", "note", "notes",
+     "nota", "notas", "anotacao", "anotacoes", "comment", "comments", "comentario",
+     "comentarios", "remark", "remarks", "memo", "description", "descricao", "message",
+     "messages", "mensagem", "mensagens", "msg", "texto", "text", "body", "historico",
+     "history", "justificativa", "motivo", "reason", "instrucoes", "instructions",
+     "instrucao", "subject", "assunto", "summary", "resumo", "recado", "detalhes"}
+)  # fmt: skip
+_PROSE_KEYS = frozenset({"infcpl", "infadfisco"})
+# Substrings of such keys for the body probe (field_probe): a superset.
+PROBE_WORDS = (
+    "obs", "observ", "note", "nota", "anotac", "comment", "coment", "remark", "memo",
+    "descri", "message", "mensag", "msg", "text", "body", "histor", "justific", "motivo",
+    "reason", "instruc", "subject", "assunto", "summary", "resumo", "recado", "detalhes",
+    "infcpl", "infadfisco",
+)  # fmt: skip
+
+
+def is_free_text(words: tuple[str, ...]) -> bool:
+    """Whether a key (as its lower-case words) names a free-text field."""
+    return bool(words) and (words[-1] in _PROSE_WORDS or "".join(words) in _PROSE_KEYS)
+
+
+_UP = "A-ZÀ-ÖØ-Þ"
+_LO = "a-zß-öø-ÿ"
+_CAPITALISED = rf"[{_UP}][{_LO}]+(?:['\u2019-][{_UP}]?[{_LO}]+)*"
+_CAPITALS = rf"[{_UP}]{{2,}}(?:['\u2019-][{_UP}]+)*"
+_PARTICLE = r"(?:d[aeo]s?|D[AEO]S?|e|E|di|del|van|von)"
+
+
+def _run(word: str) -> str:
+    return rf"{word}(?:[ ]+(?:{_PARTICLE}[ ]+){{0,2}}{word}){{1,6}}"
+
+
+# Runs of two or more capitalised words (or of words in capitals), particles between.
+_RUNS = re.compile(rf"(?<![\w@./-])(?:{_run(_CAPITALISED)}|{_run(_CAPITALS)})(?![\w@-])")
+_WORD = re.compile(rf"[{_UP}{_LO}'\u2019-]+")
+_PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
+
+# Words that make a run a place's or a business's name, in it or just before it.
+_NOT_PERSON = frozenset(
+    {
+        # places
+        "rua", "r", "avenida", "av", "travessa", "alameda", "praca", "largo", "rodovia",
+        "estrada", "viela", "beco", "ladeira", "bairro", "jardim", "jd", "vila", "parque",
+        "condominio", "residencial", "edificio", "ed", "conjunto", "quadra", "setor",
+        "loteamento", "fazenda", "sitio", "chacara", "sao", "santa", "santo", "sta", "sto",
+        "nossa", "senhora", "rio", "porto", "ponte", "praia", "morro", "lagoa", "serra",
+        "vale", "ilha", "cidade", "municipio", "distrito", "regiao", "estado", "aeroporto",
+        "estacao", "terminal", "rodoviaria", "shopping", "centro", "street", "st", "avenue",
+        "ave", "road", "rd", "lane", "square", "park", "lake", "mount", "fort", "port",
+        "saint", "city", "county", "station", "airport", "bridge",
+        # institutions named after people
+        "escola", "colegio", "universidade", "faculdade", "instituto", "fundacao",
+        "hospital", "clinica", "igreja", "paroquia", "capela", "museu", "teatro", "biblioteca",
+        "estadio", "ginasio", "creche", "escritorio", "cartorio", "forum", "tribunal",
+        "delegacia", "prefeitura", "camara", "secretaria", "ministerio", "presidente",
+        "governador", "marechal", "general", "coronel",
+        "dom", "padre", "frei", "papa", "rei", "princesa", "duque", "visconde", "barao",
+        "senador", "deputado", "prefeito", "vereador", "bom", "bela", "belo", "nova", "novo",
+        "conde", "school", "college", "university", "institute", "foundation", "church",
+        "museum", "theatre", "theater", "hall", "center", "centre", "memorial", "courthouse",
+        "building", "award", "prize",
+        # businesses
+        "ltda", "me", "epp", "eireli", "sa", "cia", "companhia", "comercio", "industria",
+        "servicos", "transportes", "distribuidora", "representacoes", "empreendimentos",
+        "participacoes", "construtora", "incorporadora", "imobiliaria", "padaria",
+        "farmacia", "drogaria", "mercado", "supermercado", "mercearia", "restaurante",
+        "lanchonete", "bar", "cafe", "pizzaria", "churrascaria", "loja", "lojas", "magazine",
+        "posto", "oficina", "auto", "pecas", "materiais", "moveis", "confeccoes", "modas",
+        "boutique", "salao", "studio", "estudio", "academia", "pet", "shop", "store",
+        "market", "inc", "llc", "ltd", "corp", "co", "group", "grupo", "holding", "bank",
+        "banco", "hotel", "pousada", "motel", "editora", "livraria", "associacao",
+        "cooperativa", "sindicato", "clube", "club", "time", "equipe", "team", "brothers",
+        "irmaos", "filhos", "sons", "family", "familia",
+        # days, months and holidays written with a name ("Dia de São João")
+        "dia", "day", "festa", "natal", "pascoa", "carnaval",
+        # what ends a town's name ("Jesus do Sul", "Aurora de Minas")
+        "sul", "norte", "oeste", "leste", "minas", "goias",
+    }
+)  # fmt: skip
+
+# Places and businesses named as people are: municipalities and districts whose name
+# reads as a first name and a last name (IBGE's list), well-known places elsewhere,
+# brands named after their founders.
+_PLACES = frozenset(
+    fold(place)
+    for place in (
+        "João Pessoa", "Teófilo Otoni", "Paulo Afonso", "Getúlio Vargas", "Francisco Beltrão",
+        "Bento Gonçalves", "Carlos Barbosa", "Antônio Prado", "Lauro de Freitas",
+        "Júlio de Castilhos", "José Bonifácio", "Venâncio Aires", "Frederico Westphalen",
+        "Cândido Mota", "Pedro Leopoldo", "Pedro Canário", "Vitória da Conquista",
+        "Vitória de Santo Antão", "Maria da Fé", "Bernardino de Campos", "Quintino Bocaiúva",
+        "Júlio Mesquita", "Nilo Peçanha", "Augusto Pestana", "Afonso Cláudio", "Otacílio Costa",
+        "Benedito Novo", "Luís Eduardo Magalhães", "Luis Eduardo Magalhaes", "Rui Barbosa",
+        "Ruy Barbosa", "Sérgio Buarque", "Cláudio Manuel", "Tomás Gonzaga", "Tomaz Gonzaga",
+        "Raul Soares", "Carlos Chagas", "Nanuque", "Manoel Viana", "Mariana Pimentel",
+        "Miguel Pereira", "Paulo de Frontin", "Mendes Pimentel", "Delfim Moreira",
+        "Arthur Nogueira", "Artur Nogueira", "Fernando Prestes", "Gabriel Monteiro",
+        "Jorge Teixeira", "Juscelino Kubitschek", "Tancredo Neves", "Ulysses Guimarães",
+        "Otávio Rocha", "Eduardo Gomes", "Vicente Dutra", "Mário Campos", "Matias Barbosa",
+        "Sebastião Laranjeiras", "Alvorada de Minas", "Anita Garibaldi", "Bento de Abreu",
+        "Carlos Gomes", "Celso Ramos", "Cristiano Otoni", "Dionísio Cerqueira",
+        "Gaspar Lopes", "Heitor Penteado", "Hugo Napoleão", "Joaquim Nabuco", "Joaquim Távora",
+        "Jacinto Machado", "José Boiteux", "Leopoldo de Bulhões", "Lindolfo Collor",
+        "Luiz Alves", "Luís Alves", "Rafael Godeiro", "Rafael Fernandes", "Ribeiro Gonçalves",
+        "Roberto Silveira", "Teodoro Sampaio", "Teotônio Vilela", "Vicente de Carvalho",
+        "Washington Luís", "Washington Luiz", "Martinho Campos", "Olavo Bilac",
+        "Benjamin Constant", "Floriano Peixoto", "Prudente de Morais", "Júlio Prestes",
+        "Campos Sales", "Ana Rech", "Maria Helena", "Fernando de Noronha", "Santos Dumont",
+        "Oswaldo Cruz", "Osvaldo Cruz", "Adolfo Lutz", "Vital Brazil", "Vital Brasil",
+        "Lúcio Costa", "Oscar Niemeyer",
+        # the municipalities of phonenumbers' Brazilian geocoder that read as names
+        "Ana Dias", "André da Rocha", "Antônio Almeida", "Antônio Cardoso", "Antônio Dias",
+        "Antônio Gonçalves", "Antônio Martins", "Augusto de Lima", "Aurora do Tocantins",
+        "Bento Fernandes", "Bernardo do Mearim", "Diogo de Vasconcelos", "Felipe Guerra",
+        "Flor do Sertão", "Francisco Alves", "Francisco Macedo", "Francisco Santos",
+        "Glória de Dourados", "Glória do Goitá", "Joaquim Gomes", "Joaquim Pires",
+        "José da Penha", "José de Freitas", "João Dias", "Leandro Ferreira", "Luís Correia",
+        "Luís Gomes", "Miguel Alves", "Nina Rodrigues", "Paula Freitas", "Paulo Lopes",
+        "Paulo de Faria", "Maria da Cruz", "Pedro Barros", "Pedro Gomes", "Pedro Teixeira",
+        "Pedro de Toledo", "Pedro do Rosário", "José de Moura", "Alexandre Costa",
+        "Vitória das Missões", "Vitória do Jari", "Vitória do Mearim",
+        # abroad
+        "San Francisco", "San Diego", "San Jose", "San Antonio", "Santa Clara",
+        "Santa Monica", "Santa Barbara", "Los Angeles", "Las Vegas", "Washington DC",
+        "George Washington", "Abraham Lincoln", "Martin Luther King", "Charles River",
+        "Elizabeth Line", "Victoria Line", "Jackson Hole", "Austin Texas",
+        # businesses
+        "Morgan Chase", "Morgan Stanley", "Charles Schwab", "Wells Fargo", "Ralph Lauren",
+        "Calvin Klein", "Tommy Hilfiger", "Hugo Boss", "Giorgio Armani", "Carolina Herrera",
+        "Louis Vuitton", "Christian Dior", "Jack Daniels", "Johnnie Walker",
+    )
+)  # fmt: skip
+
+
+def find_names(text: str) -> list[tuple[int, int]]:
+    """Where names stand in ``text`` (start, end), by the rules above."""
+    if not _maybe_names(text):
+        return []
+    found = []
+    for m in _RUNS.finditer(text):
+        span = _person_in_run(text, m.start(), m.group())
+        if span is not None:
+            found.append(span)
+    return found
+
+
+def _maybe_names(text: str) -> bool:
+    """Two capitalised letters at least, one of them after a space: a cheap gate."""
+    return len(text) >= 5 and not text.islower() and " " in text
+
+
+def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(run)]
+    folded = [fold(w) for _, _, w in words]
+    if any(f in _NOT_PERSON for f in folded) or _before(text, at) in _NOT_PERSON:
+        return None
+    lists = word_lists()
+    first = next(
+        (i for i, f in enumerate(folded) if f in lists.first_folded and f not in _PARTICLES),
+        None,
+    )
+    if first is None:
+        return None
+    last = _name_end(folded, first)
+    if last is None:
+        return None
+    if _names_a_place(folded):
+        return None
+    return at + words[first][0], at + words[last][1]
+
+
+def _names_a_place(folded: list[str]) -> bool:
+    """Whether some words of a run in a row are a known place ("Bento Gonçalves e
+    Vitória da Conquista" holds two)."""
+    places, most = _places()
+    return any(
+        " ".join(folded[i : i + size]) in places
+        for size in range(2, most + 1)
+        for i in range(len(folded) - size + 1)
+    )
+
+
+def _name_end(folded: list[str], first: int) -> int | None:
+    """The index of a name's last word, from its first name on: known first and last
+    names, and a word after a particle ("da Cassiano") or ending the run ("Thomas
+    Mitchell Echenner"); the name stops before an unknown word that ends none
+    ("Andrew Chan Regarding Claim Transfer"). None without a known last name or a
+    particle after the first name."""
+    lists = word_lists()
+    known = lists.first_folded | lists.last_words_folded
+    last = None
+    surnamed = False
+    for i in range(first + 1, len(folded)):
+        word = folded[i]
+        if word == "e" and not surnamed:
+            break  # "Ana e Souza", "Maria e João": two people, or a name and a word
+        if word in _PARTICLES:
+            continue
+        after_particle = folded[i - 1] in _PARTICLES
+        if word in known or after_particle or i == len(folded) - 1:
+            last = i
+            surnamed = surnamed or after_particle or word in lists.last_words_folded
+        else:
+            break
+    return last if surnamed else None
+
+
+def _before(text: str, at: int) -> str:
+    """The word just before ``at`` (folded), across spaces and a "." ("Av. ")."""
+    end = at
+    while end > 0 and text[end - 1] in " .":
+        end -= 1
+    start = end
+    while start > 0 and (text[start - 1].isalpha()):
+        start -= 1
+    return fold(text[start:end])
+
+
+@functools.cache
+def _places() -> tuple[frozenset[str], int]:
+    """The places above and Faker's neighbourhoods ("Antonio Ribeiro De Abreu 1ª Seção"
+    without its section), folded; and the most words one has."""
+    sections = re.compile(r"\s+\d+ª\s+se[cç][aã]o$", re.IGNORECASE)
+    places = _PLACES | {fold(sections.sub("", n)) for n in word_lists().neighbourhoods}
+    return places, max(place.count(" ") + 1 for place in places)

@@ -51,6 +51,7 @@ REQUEST_UNMATCHABLE = (
     "request_query_undecodable",  # a query name or value not UTF-8: both sides read U+FFFD
     "request_form_undecodable",  # the same in a form body
     "request_body_unmatchable",  # redacted at unknown places, or multipart without its boundary
+    "request_body_signed_chunks",  # a binary aws-chunked upload signed chunk by chunk
 )
 STUB_SKIP_REASONS = (
     *(

@@ -94,12 +94,10 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
         chosen, weight = _varied_matchers(normalized.answer_choices)
         pattern.setdefault("headers", {}).update(chosen)
         specificity += weight
-    if normalized.body.kind in ("text", "none") and is_framed(normalized):
-        body_matchers, weight = framed_body_matchers(normalized.body, hole=_IN_VALUE)
+    body_matchers, weight = _request_body_matchers(normalized)
+    if is_framed(normalized):
         pattern.setdefault("headers", {})["Content-Encoding"] = CONTENT_ENCODING_MATCHER
         weight += 2
-    else:
-        body_matchers, weight = _body_matchers(normalized.body)
     pattern.update(body_matchers)
     specificity += weight
     if normalized.body.kind != "none":
@@ -109,6 +107,15 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
                 normalized.body, normalized.content_type
             )
     return pattern, specificity
+
+
+def _request_body_matchers(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]:
+    """The request body's matchers and their weight. A payload sent aws-chunked is matched
+    inside its framing: text by a regex (framed_bodies), binary as the framed body's bytes
+    (the normalizer framed it again: framed_uploads)."""
+    if normalized.body.kind in ("text", "none") and is_framed(normalized):
+        return framed_body_matchers(normalized.body, hole=_IN_VALUE)
+    return _body_matchers(normalized.body)
 
 
 def _body_matchers(body: NormalizedBody) -> tuple[dict[str, Any], int]:
@@ -194,8 +201,9 @@ def unmatchable_reason(normalized: NormalizedRequest) -> str:
     """
     body = normalized.body
     if body.kind == "opaque":
-        # Any body would match: another upload, another search.
-        return "request_body_unmatchable"
+        # Any body would match: another upload, another search. A reason the normalizer
+        # gave (a binary payload in signed chunks: framed_uploads) names itself.
+        return body.value if isinstance(body.value, str) else "request_body_unmatchable"
     form = body.value if body.kind == "form" and body.value else ()
     for part, pairs in (("query", normalized.query), ("form", form)):
         if _undecodable(pairs):

@@ -33,6 +33,7 @@ from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.accepts import accepted_type
 from ext_proc_server.mapping.answer_choices import answer_choices
 from ext_proc_server.mapping.chosen_by import DECODED_LENGTH_HEADER, with_choices
+from ext_proc_server.mapping.framed_uploads import framed_again
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
@@ -133,10 +134,12 @@ BodyKind = Literal["none", "json", "form", "text", "binary", "multipart", "opaqu
 class NormalizedBody:
     # none: no body; binary: bytes that are not UTF-8 (matched exactly); opaque: a body
     # no matcher can safely describe (truncated, dropped, a multipart response or one
-    # without its boundary, or redacted at unknown places).
+    # without its boundary, redacted at unknown places, framing not built again).
     kind: BodyKind
     # json: a tree of dict/list/scalars/Hole/Template; form: pairs; text: str or Template;
-    # binary: the bytes in base64; multipart: the normalized texts between its boundaries.
+    # binary: the bytes in base64 (sent aws-chunked: the framed body, framed_uploads);
+    # multipart: the normalized texts between its boundaries; opaque: None, or why no
+    # stub (framed_uploads.SIGNED_CHUNKS).
     value: Any = None
     # json: False when every float in ``value`` is written by json without an exponent
     # (dedup's canonical text is then orjson's, several times cheaper).
@@ -183,6 +186,14 @@ class NormalizedRequest:
             if not isinstance(segment, str):
                 return False
         return True
+
+
+def _framed_binary(message: HttpMessage) -> NormalizedBody:
+    """A binary payload sent aws-chunked: its framing built again, or why not."""
+    sent = framed_again(message)
+    if isinstance(sent, str):
+        return NormalizedBody("opaque", sent)
+    return NormalizedBody("binary", base64.b64encode(sent).decode("ascii"))
 
 
 class NoiseNormalizer:
@@ -341,7 +352,7 @@ class NoiseNormalizer:
         fields: frozenset[str] | None = None,
         framed: bool = False,
     ) -> NormalizedBody:
-        """``framed``: sent aws-chunked, matched as text in that framing (framed_bodies)."""
+        """``framed``: sent aws-chunked (as text: framed_bodies; binary: framed_uploads)."""
         if message.body_truncated or message.body_dropped:
             return NormalizedBody("opaque")
         if not message.body:
@@ -355,7 +366,7 @@ class NoiseNormalizer:
         except UnicodeDecodeError:
             # Binary, or text in another charset: only these exact bytes match.
             if multipart or framed:
-                return NormalizedBody("opaque")
+                return _framed_binary(message) if framed else NormalizedBody("opaque")
             return NormalizedBody("binary", base64.b64encode(message.body).decode("ascii"))
         # Redacted somewhere unknown and nothing marks where: no safe matcher.
         blind = f"{part}.body" in redactions and (

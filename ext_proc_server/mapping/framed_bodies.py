@@ -13,9 +13,10 @@ Limits: the payload is matched as one data chunk. Every SDK sends a payload unde
 default body limit (8 KiB) so, since S3 takes no data chunk under 8 KiB but the last, and
 botocore any body a capture keeps whole (its chunks are 1 MiB, the largest body limit).
 A client that splits the same payload in several chunks (a larger body, under a raised
-limit) gets a clear miss. A payload that is not UTF-8 has no stub
-(``request_body_unmatchable``): WireMock reads a body as text for a regex, each byte that
-is not UTF-8 as U+FFFD, so the regex would take other bytes for it.
+limit) gets a clear miss. A payload that is not UTF-8 is no text for a regex: WireMock
+reads a body as text for one, each byte that is not UTF-8 as U+FFFD, so the regex would
+take other bytes for it. Such a payload is matched as the bytes of its framing built again
+instead (mapping.framed_uploads), or gets no stub.
 """
 
 from __future__ import annotations

@@ -4,14 +4,17 @@ replayed by a real WireMock 3.13.2.
 The upstream gets each body as sent and the client the upstream's answer, whatever the
 framing. A well-framed upload (botocore's, its checksum in a trailer; a SigV4 streaming
 upload, a signature on each chunk) gets a stub that answers the same payload framed again
-with other signatures and checksums, and nothing else. A body that does not frame exactly,
-or ``aws-chunked`` beside another coding, gets no stub and a counted
-``request_content_encoding`` skip recorded for its host; a payload that is not UTF-8 a
-counted ``request_body_unmatchable`` one.
+with other signatures and checksums, and nothing else. A payload that is not UTF-8 sent
+unsigned gets a stub of the exact framed body (``binaryEqualTo``): the same bytes framed
+with the same checksum algorithm, and nothing else. A body that does not frame exactly, or
+``aws-chunked`` beside another coding, gets no stub and a counted
+``request_content_encoding`` skip recorded for its host; a payload that is not UTF-8 in
+signed chunks a counted ``request_body_signed_chunks`` one.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pytest
@@ -43,11 +46,14 @@ def signed_framed(payload: bytes, signature: str) -> bytes:
     return b"%x%s\r\n%s\r\n0%s\r\n\r\n" % (len(payload), ext, payload, ext)
 
 
-def headers(length: int, *, coding: str = "aws-chunked") -> tuple[tuple[str, str], ...]:
+def headers(
+    length: int, *, coding: str = "aws-chunked", mode: str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+) -> tuple[tuple[str, str], ...]:
     return (
         ("Content-Encoding", coding),
         ("x-amz-decoded-content-length", str(length)),
-        ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ("x-amz-content-sha256", mode),
+        ("x-amz-trailer", "x-amz-checksum-crc32"),
     )
 
 
@@ -68,14 +74,24 @@ MALFORMED = {
     "/b/cut.txt": (headers(len(NOTE)), trailer_framed(NOTE)[:-9]),
     "/b/gzip.txt": (headers(len(NOTE), coding="aws-chunked,gzip"), trailer_framed(NOTE)),
 }
+# A binary payload (no UTF-8: a regex cannot hold it) sent unsigned: a stub of the exact
+# framed body, which the same bytes framed with another checksum algorithm miss.
 BINARY = bytes(range(256))
-UNMATCHABLE = {"/b/binary.bin": (headers(len(BINARY)), trailer_framed(BINARY))}
+BINARY_FRAMED = {
+    "/b/binary.bin": (headers(len(BINARY)), trailer_framed(BINARY),
+                      trailer_framed(BINARY, sha256=True), trailer_framed(BINARY[::-1])),
+}  # fmt: skip
+SIGNED_HEADERS = headers(len(BINARY), mode="STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+# A binary payload in signed chunks: each upload signs them anew. No stub, a
+# request_body_signed_chunks skip.
+SIGNED_BINARY = {"/b/signed.bin": (SIGNED_HEADERS, signed_framed(BINARY, "a"))}
 
 
 def test_aws_chunked_uploads_get_a_faithful_stub_or_a_counted_skip(
     redis_server, envoy_factory, ext_proc_factory, wiremock
 ) -> None:
-    sent = {path: (h, body) for path, (h, body, *_) in FRAMED.items()} | MALFORMED | UNMATCHABLE
+    answered = FRAMED | BINARY_FRAMED
+    sent = {path: (h, body) for path, (h, body, *_) in answered.items()} | MALFORMED | SIGNED_BINARY
     collector = collector_settings(redis_server.url)
     with raw_upstream(dict.fromkeys(sent, CREATED)) as port:
         ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
@@ -84,31 +100,36 @@ def test_aws_chunked_uploads_get_a_faithful_stub_or_a_counted_skip(
             assert (reply.status, reply.body, reply.headers["etag"]) == (
                 200, b"", CREATED.headers[0][1].encode()
             ), path  # fmt: skip
-        stubs = wait_for_stubs(
-            ext,
-            len(FRAMED),
-            skipped={"request_content_encoding": len(MALFORMED), "request_body_unmatchable": 1},
-            what="every upload decided",
-        )
+        skips = {"request_content_encoding": len(MALFORMED), "request_body_signed_chunks": 1}
+        stubs = wait_for_stubs(ext, len(answered), skipped=skips, what="every upload decided")
     counts, _ = skip_record(redis_server.url, collector["redis_queue"])
-    assert counts == {"request_content_encoding": len(MALFORMED), "request_body_unmatchable": 1}
-    assert sorted(m["request"]["urlPath"] for m in stubs) == sorted(FRAMED)
+    assert counts == skips
+    assert sorted(m["request"]["urlPath"] for m in stubs) == sorted(answered)
     # No framing byte, signature or checksum is kept: the payload alone.
-    recorded = repr(stubs)
+    text_stubs = [m for m in stubs if m["request"]["urlPath"] in FRAMED]
+    recorded = repr(text_stubs)
     assert "chunk-signature" not in recorded and "x-amz-checksum" not in recorded
+    # The binary one: the framed body's exact bytes, its checksum the payload's.
+    (binary_stub,) = (m for m in stubs if m["request"]["urlPath"] in BINARY_FRAMED)
+    assert binary_stub["request"]["bodyPatterns"] == [
+        {"binaryEqualTo": base64.b64encode(trailer_framed(BINARY)).decode()}
+    ]
 
     import_into(wiremock, stubs)
-    for path, (sent_headers, body, again, other) in FRAMED.items():
-        for framed, answered in ((body, True), (again, True), (other, False)):
+    for path, (sent_headers, body, again, other) in answered.items():
+        # The same payload framed with another checksum: the same request for a regex; for a
+        # binary stub, other bytes.
+        again_answered = path not in BINARY_FRAMED
+        for framed, matched in ((body, True), (again, again_answered), (other, False)):
             other_headers = sent_headers
-            if not answered and path == "/b/empty.txt":
+            if not matched and path == "/b/empty.txt":
                 other_headers = headers(1)
             reply = raw_request(wiremock.port, "PUT", path, headers=other_headers, body=framed)
-            assert reply.status == (200 if answered else 404), (path, framed)
+            assert reply.status == (200 if matched else 404), (path, framed)
         # The payload sent plain is another request.
-        payload = NOTE if path != "/b/empty.txt" else b""
+        payload = {"/b/empty.txt": b"", "/b/binary.bin": BINARY}.get(path, NOTE)
         assert raw_request(wiremock.port, "PUT", path, body=payload).status == 404, path
-    for path, (sent_headers, body) in (MALFORMED | UNMATCHABLE).items():
+    for path, (sent_headers, body) in (MALFORMED | SIGNED_BINARY).items():
         reply = raw_request(wiremock.port, "PUT", path, headers=sent_headers, body=body)
         assert "matched-stub-id" not in reply.headers, path
         # WireMock gunzips a body whose Content-Encoding names gzip, framed or not, before

@@ -109,18 +109,20 @@ def test_boto3_workload_replays_right_or_misses(recorded, wiremock):
     assert skipped == {"request_message_sanitized": 1}, report
     assert misses == ["sqs.send_message"], report
     assert right == [name for name in outcomes if name not in misses], report
-    assert {"s3.put_object.aws_chunked", "s3.put_object.aws_chunked contact"} <= set(right)
+    chunked = {f"s3.{op}.aws_chunked{kind}" for op in ("put_object", "get_object")
+               for kind in ("", " contact", " binary")}  # fmt: skip
+    assert chunked <= set(right), report
 
 
-def test_an_aws_chunked_upload_of_other_bytes_is_a_clear_miss(recorded, wiremock):
+@pytest.mark.parametrize("key", [boto_workload.CHUNKED, boto_workload.CHUNKED_BINARY])
+def test_an_aws_chunked_upload_of_other_bytes_is_a_clear_miss(recorded, wiremock, key):
     """The stub of an aws-chunked upload matches its payload: another payload to the same
     key, of the same length or not, or the recorded one sent plain, gets WireMock's 404."""
     _, stubs, _, _ = recorded
     import_into(wiremock, stubs)
     client_set = boto_workload.clients(wiremock.url, access_key="AKIAREPLAYED00000003")
-    key = boto_workload.CHUNKED
     recorded_body = boto_workload.CHUNKED_BODIES[key]
-    others = {"same length": recorded_body.upper(), "longer": recorded_body + b"more"}
+    others = {"same length": recorded_body[::-1], "longer": recorded_body + b"more"}
     steps: list[tuple[str, boto_workload.Step]] = [
         (name, lambda c, s, body=body: boto_workload.put_chunked(c, key, body))
         for name, body in others.items()

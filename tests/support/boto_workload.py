@@ -33,13 +33,17 @@ BUCKET = "mockado-boto"
 TABLE = "orders"
 QUEUE = "orders-events"
 KEYS = tuple(BODIES)
-# Objects uploaded aws-chunked (their checksum in a trailer): a plain text, and one that
-# holds the customer's address (sanitized: its stub matches any address in its place).
+# Objects uploaded aws-chunked (their checksum in a trailer): a plain text, one that
+# holds the customer's address (sanitized: its stub matches any address in its place), and
+# a binary one (no UTF-8: its stub matches the framed body's exact bytes).
 CHUNKED = "notes/chunked.txt"
 CHUNKED_CONTACT = "notes/chunked contact.txt"
+CHUNKED_BINARY = "data/chunked.bin"
 CHUNKED_BODIES = {
     CHUNKED: BODIES["notes/a.txt"] * 3,
     CHUNKED_CONTACT: f"chunked: write to {EMAIL}\n".encode(),
+    # A little-endian float32 array, as a feature store writes one.
+    CHUNKED_BINARY: struct.pack("<64f", *(n / 8 for n in range(64))),
 }
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
@@ -158,6 +162,9 @@ def _s3_steps() -> list[tuple[str, Step]]:
         ("s3.put_object.aws_chunked contact", lambda c, s: put_chunked(c, CHUNKED_CONTACT)),
         ("s3.get_object.aws_chunked contact", lambda c, s: c[s3].get_object(
             Bucket=BUCKET, Key=CHUNKED_CONTACT)),
+        ("s3.put_object.aws_chunked binary", lambda c, s: put_chunked(c, CHUNKED_BINARY)),
+        ("s3.get_object.aws_chunked binary", lambda c, s: c[s3].get_object(
+            Bucket=BUCKET, Key=CHUNKED_BINARY)),
         ("s3.head_object", etag),
         ("s3.get_object.range", lambda c, s: c[s3].get_object(
             Bucket=BUCKET, Key="notes/d.json", Range="bytes=0-9")),

@@ -137,13 +137,15 @@ def test_a_binary_payload_whose_framing_is_unknown_gets_no_stub(mode, trailer):
     before = skipped("request_body_unmatchable")
     assert upload(BINARY, mode=mode, trailer=trailer) is None
     assert skipped("request_body_unmatchable") == before + 1
+    # The same payload sent as botocore sends it has one.
+    assert upload(BINARY) is not None
 
 
-def test_a_text_payload_is_still_matched_by_its_regex():
-    mapping = upload(b"first note\n")
-    assert mapping is not None
-    (pattern,) = mapping["request"]["bodyPatterns"]
-    assert "matches" in pattern
+def test_a_text_payload_keeps_its_regex_and_a_binary_one_is_matched_as_bytes():
+    text, binary = upload(b"first note\n"), upload(BINARY)
+    assert text is not None and binary is not None
+    assert list(text["request"]["bodyPatterns"][0]) == ["matches"]
+    assert list(binary["request"]["bodyPatterns"][0]) == ["binaryEqualTo"]
 
 
 # Payloads that are not UTF-8 (a byte 0xff is never UTF-8).

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
+from ext_proc_server.capture.aws_chunked import decode
 from ext_proc_server.core.exchange import HttpResponse
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
@@ -160,3 +161,13 @@ def test_any_binary_payload_matches_its_own_framing_and_no_other(payload, other,
     assert binary_body(mapping) == framed(payload, algorithm)
     if other != payload:
         assert binary_body(mapping) != framed(other, algorithm)
+
+
+@settings(max_examples=150, deadline=None)
+@given(BINARY_PAYLOADS, st.sampled_from(sorted(CHECKSUMS)))
+def test_the_capture_reads_the_framed_body_back_to_its_payload(payload, algorithm):
+    """The body a stub matches is one the capture would take, and keep the same payload
+    of: recording the replayed upload again gives the same stub."""
+    mapping = upload(payload, trailer=f"x-amz-checksum-{algorithm}")
+    assert mapping is not None
+    assert decode(binary_body(mapping), decoded_length=str(len(payload))) == (payload, True)

@@ -74,13 +74,13 @@ def on_old_format(mapping: Any) -> bool:
 
 
 def before_current_format(mapping: Any) -> bool:
-    """A ``metadata.mockado`` without ``stub_format`` :data:`STUB_FORMAT` or later (a
-    catch-all or pass-through aside)."""
+    """A ``metadata.mockado`` without ``stub_format`` :data:`STUB_FORMAT` or later, or
+    before today's matchers (a catch-all or pass-through aside)."""
     mockado = _recorded(mapping)
     if mockado is None:
         return False
     written = mockado.get(FORMAT_KEY)
-    return not (type(written) is int and written >= STUB_FORMAT)
+    return SCALE_KEY not in mockado or not (type(written) is int and written >= STUB_FORMAT)
 
 
 def before_current_matchers(mapping: Any) -> bool:

@@ -135,9 +135,11 @@ def on_current_format(mapping: dict[str, Any]) -> tuple[dict[str, Any] | None, s
         if isinstance(request, dict):
             upgraded = {**upgraded, "request": _narrowed_request(request)}
         mockado[SCALE_KEY] = PRIORITY_SCALE
-    request, _ = pinned_send(upgraded)
-    upgraded = {**upgraded, "request": request, "response": faithful_response(upgraded)}
-    upgraded["metadata"] = {**upgraded["metadata"], "mockado": mockado}
+    upgraded = {**upgraded, "metadata": {**upgraded["metadata"], "mockado": mockado}}
+    if isinstance(upgraded.get("request"), dict):
+        upgraded["request"] = pinned_send(upgraded)[0]
+    if isinstance(upgraded.get("response"), dict):
+        upgraded["response"] = faithful_response(upgraded)
     return with_cookie_lifetimes(upgraded), ""
 
 

@@ -24,7 +24,9 @@
 * ``priority`` - :func:`stub_priority`: a stub's priority from its specificity, and
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.
 * ``stub_format`` - :func:`on_current_format`: a stub written by an earlier version,
-  narrowed to today's matchers (and moved to this scale), or retired when it cannot be.
+  narrowed to today's matchers (and moved to this scale), or retired when it cannot be;
+  ``old_answers``: its SQS send pinned to its message, its echoed Azure client id and
+  expiries served as today's stubs serve them.
 * ``echoed_headers`` - a request id the answer echoed (``x-ms-client-request-id``...),
   served as the replayed request's.
 * ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).

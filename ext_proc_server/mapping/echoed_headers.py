@@ -56,7 +56,12 @@ def served_echoing(
 ) -> dict[str, Any]:
     """A stub's ``response`` (``stubs.response_definition``) serving each echoed request id
     as the replayed request's (a copy), or ``definition`` itself when none is echoed."""
-    echoes = echoed(request, response)
+    return serving_echoes(definition, echoed(request, response))
+
+
+def serving_echoes(definition: dict[str, Any], echoes: dict[str, str]) -> dict[str, Any]:
+    """A stub's ``response`` serving each header of ``echoes`` as its template (a copy), or
+    ``definition`` itself when there is none."""
     if not echoes:
         return definition
     if TEMPLATE_TRANSFORMER not in (definition.get("transformers") or ()):

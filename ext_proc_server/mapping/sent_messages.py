@@ -232,7 +232,7 @@ def pinned(request: dict[str, Any], exchange: Exchange) -> dict[str, Any]:
             patterns.extend(_json_pins(path, message, batch=kind[1]))
         return request
     fields = _form_fields(exchange.request.body)
-    held = [(name, value) for name, value in fields if _form_field(name, batch=kind[1])]
+    held = [(name, value) for name, value in fields if message_form_field(name, batch=kind[1])]
     parameters = request.setdefault("formParameters", {})
     for name, value in held:
         parameters[name] = {"hasExactly": [{"equalTo": value} if value else {"matches": "^$"}]}
@@ -257,7 +257,7 @@ def _json_pins(path: str, message: dict[str, Any], *, batch: bool) -> Iterator[d
             yield {"matchesJsonPath": {"expression": expression, "absent": True}}
 
 
-def _form_field(name: str, *, batch: bool) -> bool:
+def message_form_field(name: str, *, batch: bool) -> bool:
     """Whether a form field is one the MD5s cover (or pairs them with their entry)."""
     if batch:
         entry = _FORM_ENTRY.fullmatch(name)
@@ -268,7 +268,7 @@ def _form_field(name: str, *, batch: bool) -> bool:
 def _unsent_fields(fields: tuple[tuple[str, str], ...], *, batch: bool) -> str:
     """A regex of a form (whole, as WireMock matches) with an attribute or a batch entry the
     recording did not send."""
-    sent = sorted({name for name, _ in fields if _form_field(name, batch=batch)})
+    sent = sorted({name for name, _ in fields if message_form_field(name, batch=batch)})
     known = "|".join(java_regex_escape(name) for name in sent) or "(?!)"
     attribute = rf"(?!(?:{known})=)(?:{_ENTRY_REGEX}[0-9]+\.)?Message(?:System)?Attribute\."
     if not batch:

@@ -1,10 +1,12 @@
 """Recorded stubs written by earlier versions, narrowed to today's matchers or retired.
 
 Earlier versions wrote stubs that answered requests they were not recorded for (see
-docs/mappings.md "What a mapping matches"). Such a stub carries no ``priority_scale`` in
-``metadata.mockado``: every stub written since carries ``priority_scale: 2`` and today's
-matchers. A stub WireMock holds keeps its matchers until a capture of its request
-replaces it, so each import rewrites an old one, once, from what it holds:
+docs/mappings.md "What a mapping matches"). Every stub written today carries
+``stub_format: 3`` in ``metadata.mockado`` (:data:`STUB_FORMAT`); one without it is older,
+and one without ``priority_scale`` too was written before today's matchers. A stub
+WireMock holds keeps its matchers and answer until a capture of its request replaces it,
+so each import rewrites an old one, once, from what it holds, and marks it. Before today's
+matchers:
 
 * ``equalToJson``: ``ignoreArrayOrder`` dropped; a ``matchesJsonSchema`` pattern holding
   each array to its recorded length (``matchers.array_lengths_schema``);
@@ -15,6 +17,10 @@ replaces it, so each import rewrites an old one, once, from what it holds:
   OPTIONS, TRACE): ``bodyPatterns: [{"absent": true}]``.
 * a ``Set-Cookie`` with ``Expires`` and no ``Max-Age`` (written before cookies got one,
   on any scale): ``Max-Age`` from the stub's recorded answer (``mapping.cookie_lifetimes``).
+
+And before this format (``mapping.old_answers``): an SQS send whose answer gives MD5s held
+to its message, or retired (``old_answers.RETIRED_MESSAGE_UNKNOWN``); Azure's echoed
+``x-ms-client-request-id`` served as the replayed request's; expiries served from now.
 
 Each rewrite only narrows what the stub matches: the upgraded stub never answers a
 request the old one did not. A stub it cannot make faithful is retired instead (a miss
@@ -35,6 +41,7 @@ from ext_proc_server.mapping.cookie_lifetimes import (
     with_cookie_lifetimes,
 )
 from ext_proc_server.mapping.matchers import array_lengths_schema
+from ext_proc_server.mapping.old_answers import faithful_response, pinned_send
 from ext_proc_server.mapping.priority import (
     PRIORITY_SCALE,
     SCALE_KEY,
@@ -43,6 +50,9 @@ from ext_proc_server.mapping.priority import (
 
 # Why an old stub was retired (the loader's ``wiremock_loader_stubs_retired`` reason).
 RETIRED_BODY_UNKNOWN = "old_stub_body_unknown"
+# metadata.mockado.stub_format of a stub written (or rewritten) on today's format.
+FORMAT_KEY = "stub_format"
+STUB_FORMAT = 3
 # Methods whose requests carry no body (RFC 9110 gives their content no meaning).
 _BODILESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"})
 _OLD_IGNORE = "${json-unit.ignore-element}"
@@ -55,12 +65,22 @@ REIMPORT_BATCH_SIZE = 500
 
 
 def on_old_format(mapping: Any) -> bool:
-    """Whether this is a recorded stub written by an earlier version: before today's
-    matchers (:func:`before_current_matchers`), or serving a ``Set-Cookie`` by its
-    ``Expires`` alone (``mapping.cookie_lifetimes``)."""
-    return before_current_matchers(mapping) or (
+    """Whether this is a recorded stub written by an earlier version: before this format
+    (:func:`before_current_format`), or serving a ``Set-Cookie`` by its ``Expires`` alone
+    (``mapping.cookie_lifetimes``)."""
+    return before_current_format(mapping) or bool(
         _recorded(mapping) and cookies_without_lifetime(mapping)
     )
+
+
+def before_current_format(mapping: Any) -> bool:
+    """A ``metadata.mockado`` without ``stub_format`` :data:`STUB_FORMAT` or later, or
+    before today's matchers (a catch-all or pass-through aside)."""
+    mockado = _recorded(mapping)
+    if mockado is None:
+        return False
+    written = mockado.get(FORMAT_KEY)
+    return SCALE_KEY not in mockado or not (type(written) is int and written >= STUB_FORMAT)
 
 
 def before_current_matchers(mapping: Any) -> bool:
@@ -83,15 +103,18 @@ def _recorded(mapping: Any) -> dict[str, Any] | None:
 
 def retire_reason(mapping: dict[str, Any]) -> str:
     """Why an old-format stub cannot be made faithful, or ""."""
-    if not before_current_matchers(mapping):
+    if not before_current_format(mapping):
         return ""  # only its cookies are old
     request = mapping.get("request")
     if not isinstance(request, dict):
         return ""  # WireMock refuses it on import
-    if any(key in request for key in _BODY_MATCHER_KEYS) or _empty_form(request):
-        return ""
-    method = str(request.get("method") or "ANY").upper()
-    return "" if method in _BODILESS_METHODS else RETIRED_BODY_UNKNOWN
+    if before_current_matchers(mapping) and not (
+        any(key in request for key in _BODY_MATCHER_KEYS) or _empty_form(request)
+    ):
+        method = str(request.get("method") or "ANY").upper()
+        if method not in _BODILESS_METHODS:
+            return RETIRED_BODY_UNKNOWN
+    return pinned_send(mapping)[1]
 
 
 def on_current_format(mapping: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
@@ -102,15 +125,22 @@ def on_current_format(mapping: dict[str, Any]) -> tuple[dict[str, Any] | None, s
     reason = retire_reason(mapping)
     if reason:
         return None, reason
-    if not before_current_matchers(mapping):
+    if not before_current_format(mapping):
         return with_cookie_lifetimes(mapping), ""
-    upgraded = on_current_scale(mapping)
-    request = upgraded.get("request")
-    if isinstance(request, dict):
-        upgraded = {**upgraded, "request": _narrowed_request(request)}
-    metadata = upgraded["metadata"]
-    mockado = {**metadata["mockado"], SCALE_KEY: PRIORITY_SCALE}
-    return with_cookie_lifetimes({**upgraded, "metadata": {**metadata, "mockado": mockado}}), ""
+    upgraded = mapping
+    mockado = {**mapping["metadata"]["mockado"], FORMAT_KEY: STUB_FORMAT}
+    if before_current_matchers(mapping):
+        upgraded = on_current_scale(mapping)
+        request = upgraded.get("request")
+        if isinstance(request, dict):
+            upgraded = {**upgraded, "request": _narrowed_request(request)}
+        mockado[SCALE_KEY] = PRIORITY_SCALE
+    upgraded = {**upgraded, "metadata": {**upgraded["metadata"], "mockado": mockado}}
+    if isinstance(upgraded.get("request"), dict):
+        upgraded["request"] = pinned_send(upgraded)[0]
+    if isinstance(upgraded.get("response"), dict):
+        upgraded["response"] = faithful_response(upgraded)
+    return with_cookie_lifetimes(upgraded), ""
 
 
 def encoded_on_current_format(encoded: str) -> tuple[str | None, str]:

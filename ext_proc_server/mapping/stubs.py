@@ -38,6 +38,7 @@ from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
 from ext_proc_server.mapping.sent_messages import pinned
 from ext_proc_server.mapping.shapes import response_shape_digest
+from ext_proc_server.mapping.stub_format import FORMAT_KEY, STUB_FORMAT
 from ext_proc_server.mapping.whole_parts import CONTENT_RANGE_HEADER, is_whole_part, whole_range
 from ext_proc_server.sanitize import media
 from ext_proc_server.sanitize.charsets import UTF8, charset_for, declared_label
@@ -236,6 +237,7 @@ def _metadata(
         "path_template": path_template(normalized),
         "shape": shape,
         SCALE_KEY: PRIORITY_SCALE,
+        FORMAT_KEY: STUB_FORMAT,
         # The stub's lifecycle; the loader carries them over when the stub is replaced
         # and refreshes last_seen from repeats (docs/staleness.md).
         "first_seen": exchange.captured_at_s,

@@ -34,7 +34,8 @@ def stub(stub_id: str, cookies: object, mockado: dict) -> dict:
 
 SESSION = f"session=SANITIZED_TOKEN; Path=/; Expires={_expires(HOUR_S)}; HttpOnly"
 CLEARED = f"remember=; Expires={_expires(-HOUR_S)}"
-ON_SCALE = {"captured_at_s": CAPTURED_S, "first_seen": 1.0, "priority_scale": 2}
+# Written on today's format, save for the cookie.
+ON_SCALE = {"captured_at_s": CAPTURED_S, "first_seen": 1.0, "priority_scale": 2, "stub_format": 3}
 BEFORE_SCALE = {"captured_at_s": CAPTURED_S}
 
 
@@ -57,7 +58,7 @@ def test_a_stub_before_the_current_scale_is_narrowed_and_gets_max_age() -> None:
 
 def test_a_cookie_with_its_own_max_age_or_an_unknown_capture_time_is_left_alone() -> None:
     own = stub("own", f"{SESSION}; Max-Age=60", ON_SCALE)
-    unknown = stub("unknown", SESSION, {"first_seen": CAPTURED_S, "priority_scale": 2})
+    unknown = stub("unknown", SESSION, {**ON_SCALE, "captured_at_s": None})
     for mapping in (own, unknown):
         assert on_current_format(mapping) == (mapping, "")
 

@@ -24,6 +24,7 @@ from ext_proc_server.mapping.priority import (
     SCALE_KEY,
     SPECIFICITY_CAP,
 )
+from ext_proc_server.mapping.stub_format import FORMAT_KEY, STUB_FORMAT
 from tests.unit.mapping.mapping_helpers import (
     JSON,
     build,
@@ -136,6 +137,7 @@ def test_what_is_not_an_old_recorded_stub_is_left_alone() -> None:
     beyond = {**_old_stub(0), "priority": OLD_LOWEST_PRIORITY + 2}
     future = _old_stub(10)
     future["metadata"]["mockado"][SCALE_KEY] = PRIORITY_SCALE + 1
+    future["metadata"]["mockado"][FORMAT_KEY] = STUB_FORMAT + 1
     for mapping in (catch_all, foreign, beyond, future, {**_old_stub(3), "priority": True}):
         assert on_current_scale(mapping) is mapping
     assert old_stubs([catch_all, foreign, future]).batches == []

@@ -9,7 +9,9 @@ are: capitalised words (or a run all in capitals), the first a known first name
 capitalised word ("da Silva"). Places and businesses named after people stay: a run
 that is a known place ("João Pessoa", "Bento Gonçalves", a neighbourhood), or that
 holds or follows a word naming a place or a business ("São José dos Campos", "Rua
-Maria Aparecida", "Padaria João Pereira", "Maria Silva Ltda").
+Maria Aparecida", "Padaria João Pereira", "Maria Silva Ltda"). A name may hold
+initials ("Paul S Edelman", "J. R. Tolkien") and follow a title ("o presidente João
+Pereira"); a place joined to it ("Maria Silva e São Paulo") stays.
 """
 
 from __future__ import annotations

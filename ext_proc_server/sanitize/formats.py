@@ -36,6 +36,7 @@ from ext_proc_server.sanitize.fields import (
 from ext_proc_server.sanitize.file_names import replace_file_names
 from ext_proc_server.sanitize.form_text import encoded_name_hits
 from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_lenient, url_document
+from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
 from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
@@ -59,6 +60,11 @@ _PATH_SAFE = "!$&'()*+,;=:@~"
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _PART_NAME = re.compile(r'\bname="([^"]*)"', re.IGNORECASE)
 _PART_TYPE = re.compile(r"^content-type:\s*([^;\r\n]+)", re.IGNORECASE | re.MULTILINE)
+
+
+def _is_prose(classes: dict[str, str], name_match: re.Match[str] | None) -> bool:
+    """Whether a part is a free-text field (``name="observacao"``)."""
+    return name_match is not None and classes.get(name_match.group(1)) is PROSE
 
 
 def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str) -> str | None:
@@ -94,6 +100,8 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
         part_type = _PART_TYPE.search(head)
         if cls is not None and body and not is_token(body):
             fresh = run.whole(resolved(cls), body)
+        elif _is_prose(classes, name_match) and (names := name_hits(body)):
+            fresh = run.scrub(body, resolve([*run.scanner.find(body), *names]))  # its names
         elif part_type and _is_json_type(part_type.group(1).strip().lower()):
             part_run = run.child()  # its JSON pointers are relative to the part: not kept
             fresh = sanitize_json(part_run, body, where)

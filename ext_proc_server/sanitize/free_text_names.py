@@ -275,7 +275,6 @@ def _person_in_words(
         (i for i, f in enumerate(folded) if f in lists.first_folded and f not in _PARTICLES),
         None,
     )
-    span = None
     if first is not None and (last := _name_end(folded, first)) is not None:
         span = first, last
     else:

@@ -126,6 +126,10 @@ FORM = "application/x-www-form-urlencoded"
         ("pedido=12&obs=Jo%C3%A3o+Pereira+ligou", FORM, "pedido=12&obs=SANITIZED_NAME+ligou"),
         ("pedido=12&observacao=Ana%20Costa%2C%20apto%2012", FORM,
          "pedido=12&observacao=SANITIZED_NAME%2C%20apto%2012"),
+        ('--b\r\nContent-Disposition: form-data; name="observacao"\r\n\r\n'
+         "João Pereira ligou\r\n--b--\r\n", "multipart/form-data; boundary=b",
+         '--b\r\nContent-Disposition: form-data; name="observacao"\r\n\r\n'
+         "SANITIZED_NAME ligou\r\n--b--\r\n"),
         ('level=info pedido=12 obs="João Pereira ligou"', "text/plain",
          'level=info pedido=12 obs="SANITIZED_NAME ligou"'),
         ("pedido: 12\nobservacao: João Pereira ligou\n", "application/yaml",

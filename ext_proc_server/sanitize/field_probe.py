@@ -9,6 +9,7 @@ name. A body with no such key is not parsed for personal fields at all.
 from __future__ import annotations
 
 import functools
+import html
 import re
 from urllib.parse import unquote_plus
 
@@ -246,7 +247,7 @@ def _values(text: str, probe: bytes, kind: str, key: str) -> list[str]:
         end = m.end()
         if kind == "xml":
             stop = text.find("<", end)
-            out.append(text[end : stop if stop >= 0 else len(text)])
+            out.append(html.unescape(text[end : stop if stop >= 0 else len(text)]))  # Jo&#227;o
         else:
             stop = text.find("&", end)
             out.append(unquote_plus(text[end : stop if stop >= 0 else len(text)]))

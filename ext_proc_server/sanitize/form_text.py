@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_plus
 
-from ext_proc_server.sanitize.fields import Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.fields import PROSE, Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.free_text_names import find_encoded_names, name_hits
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 
@@ -37,9 +38,24 @@ def form_text_hits(run: Run, text: str) -> list[Hit]:
             continue
         encoded = "%" in raw or "+" in raw
         value = unquote_plus(raw) if encoded else raw
+        if cls is PROSE:  # obs=João Pereira ligou: its names
+            hits.extend(encoded_name_hits(run, raw, pair.start(2)))
+            continue
         if is_token(value) or not value_fits(cls, value):
             continue
         fresh = run.replacer(resolved(cls), value)
         fresh = quote_plus_lazy(fresh) if encoded else fresh
         hits.append(Hit(pair.start(2), pair.end(2), resolved(cls), fresh))
+    return hits
+
+
+def encoded_name_hits(run: Run, raw: str, start: int = 0) -> list[Hit]:
+    """Findings for the names in a free-text value of a form (``obs=Jo%C3%A3o+Pereira+
+    ligou``), each where it stands, its replacement encoded as the value is."""
+    if "%" not in raw and "+" not in raw:
+        return name_hits(raw, start)
+    hits = []
+    for a, b in find_encoded_names(raw):
+        fresh = quote_plus_lazy(run.replacer("name", unquote_plus(raw[a:b])))
+        hits.append(Hit(start + a, start + b, "name", fresh))
     return hits

@@ -28,12 +28,15 @@ from ext_proc_server.sanitize.client_certs import CLIENT_CERT_HEADER, sanitize_c
 from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
 from ext_proc_server.sanitize.detectors import is_jwt
 from ext_proc_server.sanitize.fields import (
+    PROSE,
     FieldRules,
     flat_classes,
     resolved,
 )
 from ext_proc_server.sanitize.file_names import replace_file_names
+from ext_proc_server.sanitize.form_text import encoded_name_hits
 from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_lenient, url_document
+from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
 from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
@@ -57,6 +60,11 @@ _PATH_SAFE = "!$&'()*+,;=:@~"
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _PART_NAME = re.compile(r'\bname="([^"]*)"', re.IGNORECASE)
 _PART_TYPE = re.compile(r"^content-type:\s*([^;\r\n]+)", re.IGNORECASE | re.MULTILINE)
+
+
+def _is_prose(classes: dict[str, str], name_match: re.Match[str] | None) -> bool:
+    """Whether a part is a free-text field (``name="observacao"``)."""
+    return name_match is not None and classes.get(name_match.group(1)) is PROSE
 
 
 def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str) -> str | None:
@@ -92,6 +100,8 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
         part_type = _PART_TYPE.search(head)
         if cls is not None and body and not is_token(body):
             fresh = run.whole(resolved(cls), body)
+        elif _is_prose(classes, name_match) and (names := name_hits(body)):
+            fresh = run.scrub(body, resolve([*run.scanner.find(body), *names]))  # its names
         elif part_type and _is_json_type(part_type.group(1).strip().lower()):
             part_run = run.child()  # its JSON pointers are relative to the part: not kept
             fresh = sanitize_json(part_run, body, where)
@@ -282,8 +292,8 @@ def sanitize_query(
         elif cls is not None:
             keep = not decoded or is_token(decoded)  # else a pseudonym is encoded again
             fresh = value if keep else encode_query_value(value, run.whole(resolved(cls), decoded))
-        elif (named := replace_written_name(run, value, plus=True)) is not None:
-            fresh = named  # ?q=Maria%20Souza, ?search=ana+paula+costa
+        elif (named := _named_value(run, value, classes.get(decoded_name))) is not None:
+            fresh = named
         elif inert:
             fresh = value  # sort=created-at: no name, and nothing else to find
         else:
@@ -296,6 +306,14 @@ def sanitize_query(
             run.locations.add(f"{where}.query.{name}")
         out.append((name, fresh))
     return tuple(out) if changed else pairs
+
+
+def _named_value(run: Run, value: str, cls: str | None) -> str | None:
+    """A query value holding names: a free-text field's (``?obs=Ana+Costa+ligou``), or a
+    name written as a search (``?q=Maria%20Souza``, ``?search=ana+paula+costa``)."""
+    if cls is PROSE and (names := encoded_name_hits(run, value)):
+        return run.scrub_url_value(run.apply(value, names), plus=True)
+    return replace_written_name(run, value, plus=True)
 
 
 def _query_layer(run: Run, name: str, inner: str, where: str) -> str:

@@ -11,7 +11,15 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 from ext_proc_server.sanitize import base64_text, geo, layered_values
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA
-from ext_proc_server.sanitize.fields import FieldRules, Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.fields import (
+    PROSE,
+    FieldRules,
+    Verdict,
+    flat_classes,
+    resolved,
+    value_fits,
+)
+from ext_proc_server.sanitize.form_text import encoded_name_hits
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run, is_token, positions, quote_plus_lazy
@@ -23,7 +31,7 @@ _NOT_NAME_BYTES = bytes(
 
 
 def sanitize_form(run: Run, text: str, where: str) -> str:
-    text = _layered_fields(run, text, where)
+    text = _prose_fields(run, _layered_fields(run, text, where), where)
     replaced = _base64_fields(run, _replaced_form(run, text, where), where)
     return _coarsened_form(run, replaced, where)
 
@@ -46,6 +54,25 @@ def _layered_fields(run: Run, text: str, where: str) -> str:
             fields[i] = raw_name + eq + fresh
             changed = True
             run.locations.add(f"{where}.form.{_form_name(raw_name)}")
+    return "&".join(fields) if changed else text
+
+
+def _prose_fields(run: Run, text: str, where: str) -> str:
+    """Free-text fields (``obs=Jo%C3%A3o+Pereira+ligou``): the names in them, each
+    replaced where it stands; the rest of the value is read as any field's."""
+    fields = text.split("&")
+    names = [_form_name(f.partition("=")[0]) for f in fields]
+    classes = cached_classes(run.scanner.field_rules, tuple(names))
+    changed = False
+    for i, name in enumerate(names):
+        if classes.get(name) is not PROSE:
+            continue
+        raw_name, eq, raw_value = fields[i].partition("=")
+        hits = encoded_name_hits(run, raw_value)
+        if hits:
+            fields[i] = raw_name + eq + run.apply(raw_value, hits)
+            changed = True
+            run.locations.add(f"{where}.form.{name}")
     return "&".join(fields) if changed else text
 
 

@@ -9,14 +9,20 @@ are: capitalised words (or a run all in capitals), the first a known first name
 capitalised word ("da Silva"). Places and businesses named after people stay: a run
 that is a known place ("João Pessoa", "Bento Gonçalves", a neighbourhood), or that
 holds or follows a word naming a place or a business ("São José dos Campos", "Rua
-Maria Aparecida", "Padaria João Pereira", "Maria Silva Ltda").
+Maria Aparecida", "Padaria João Pereira", "Maria Silva Ltda"). A name may hold
+initials ("Paul S Edelman", "J. R. Tolkien") and follow a title ("o presidente João
+Pereira"); a place joined to it ("Maria Silva e São Paulo") stays.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import re
+from collections.abc import Callable
+from urllib.parse import unquote_plus
 
+from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # The last word of a key that holds prose (NF-e's xObs and xTexto read as "obs" and
@@ -49,9 +55,12 @@ _LO = "a-zß-öø-ÿ"
 _CAPITALISED = rf"[{_UP}][{_LO}]+(?:['\u2019-][{_UP}]?[{_LO}]+)*"
 _CAPITALS = rf"[{_UP}]{{2,}}(?:['\u2019-][{_UP}]+)*"
 _PARTICLE = r"(?:d[aeo]s?|D[AEO]S?|e|E|di|del|van|von)"
+# A middle or leading initial: "Paul S Edelman", "Maria J. Souza", "J.R.R. Tolkien".
+_INITIAL = rf"(?:[{_UP}]\.)+|[{_UP}](?=[ ])"
 
 
 def _run(word: str) -> str:
+    word = rf"(?:{word}|{_INITIAL})"
     return rf"{word}(?:[ ]+(?:{_PARTICLE}[ ]+){{0,2}}{word}){{1,6}}"
 
 
@@ -101,6 +110,25 @@ _NOT_PERSON = frozenset(
         # what ends a town's name ("Jesus do Sul", "Aurora de Minas")
         "sul", "norte", "oeste", "leste", "minas", "goias",
     }
+)  # fmt: skip
+
+# Titles before a name: lower case before a run ("o presidente João Pereira"), or opening
+# one ("Presidente João Pereira assinou"); after a place's word, a street's ("Av.
+# Presidente Vargas").
+_TITLES = frozenset(
+    {"presidente", "presidenta", "governador", "governadora", "senador", "senadora",
+     "deputado", "deputada", "prefeito", "prefeita", "vereador", "vereadora", "ministro",
+     "ministra", "marechal", "general", "coronel", "padre", "frei", "juiz", "juiza",
+     "desembargador", "desembargadora", "doutor", "doutora", "professor", "professora"}
+)  # fmt: skip
+# Words that open a place's name: after "e" or a particle they end a person's name
+# ("Maria Silva e São Paulo", "João Pereira de Santa Catarina").
+_PLACE_OPENERS = frozenset(
+    {"sao", "santa", "santo", "sta", "sto", "nossa", "rio", "porto", "belo", "bela", "bom",
+     "nova", "novo", "vila", "jardim", "parque", "bairro", "cidade", "rua", "avenida",
+     "av", "travessa", "alameda", "praca", "rodovia", "estrada", "praia", "ilha", "serra",
+     "lagoa", "fazenda", "sitio", "chacara", "escola", "hospital", "igreja", "shopping",
+     "centro", "saint", "san", "los", "las", "new", "fort", "port", "mount", "lake"}
 )  # fmt: skip
 
 # Places and businesses named as people are: municipalities and districts whose name
@@ -169,6 +197,52 @@ def find_names(text: str) -> list[tuple[int, int]]:
     return found
 
 
+def name_hits(value: str, start: int = 0) -> list[Hit]:
+    """Findings for the names in a free-text value that stands at ``start``: what a
+    reader of fields by their keys (forms, key lines, log pairs...) adds for one."""
+    return [Hit(start + a, start + b, "name") for a, b in find_names(value)]
+
+
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def find_markup_names(raw: str) -> list[tuple[int, int]]:
+    """``find_names`` in XML or HTML text holding references (``Jo&#227;o``,
+    ``Jo&atilde;o``): read decoded, the spans given in the raw text."""
+    return _find_decoded_names(raw, _REFERENCE, html.unescape) if "&" in raw else find_names(raw)
+
+
+# One character percent-encoded (its UTF-8 bytes together), or "+" for a space.
+_PERCENT_CHAR = re.compile(
+    r"%[CDcd][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f])|%[Ee][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){2}"
+    r"|%[Ff][0-7](?:%[89ABab][0-9A-Fa-f]){3}|%[0-9A-Fa-f]{2}|\+"
+)
+
+
+def find_encoded_names(raw: str) -> list[tuple[int, int]]:
+    """``find_names`` in a form's or a query's value (``Jo%C3%A3o+Pereira``): read
+    decoded, the spans given in the raw value."""
+    return _find_decoded_names(raw, _PERCENT_CHAR, unquote_plus)
+
+
+def _find_decoded_names(
+    raw: str, escape: re.Pattern[str], decode: Callable[[str], str]
+) -> list[tuple[int, int]]:
+    decoded: list[str] = []
+    spans: list[tuple[int, int]] = []  # each decoded character's raw span
+    last = 0
+    for m in escape.finditer(raw):
+        decoded.append(raw[last : m.start()])
+        spans.extend((i, i + 1) for i in range(last, m.start()))
+        text = decode(m.group())
+        decoded.append(text)
+        spans.extend([(m.start(), m.end())] * len(text))
+        last = m.end()
+    decoded.append(raw[last:])
+    spans.extend((i, i + 1) for i in range(last, len(raw)))
+    return [(spans[a][0], spans[b - 1][1]) for a, b in find_names("".join(decoded))]
+
+
 def _maybe_names(text: str) -> bool:
     """Two capitalised letters at least, one of them after a space: a cheap gate."""
     return len(text) >= 5 and not text.islower() and " " in text
@@ -176,22 +250,84 @@ def _maybe_names(text: str) -> bool:
 
 def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(run)]
-    folded = [fold(w) for _, _, w in words]
-    if any(f in _NOT_PERSON for f in folded) or _before(text, at) in _NOT_PERSON:
+    # An initial keeps its "." ("Mary E. Lewis": "E." is no "e" between two names).
+    folded = [fold(w) + run[b : b + 1].strip(" ") * (len(w) == 1) for _, b, w in words]
+    before = _word_before(text, at)
+    if fold(before) in _NOT_PERSON and not (before.islower() and fold(before) in _TITLES):
+        return None  # "Rua Maria Aparecida", but "o presidente João Pereira"
+    # "Presidente João Pereira": a title opening a run is a person's, not a street's.
+    skip = 1 if folded[0] in _TITLES and len(folded) > 2 else 0
+    cut = _place_cut(folded)
+    span = _person_in_words(folded[skip:cut], run, words[skip:cut])
+    if span is None:
+        return None
+    return at + words[skip + span[0]][0], at + words[skip + span[1]][1]
+
+
+def _person_in_words(
+    folded: list[str], run: str, words: list[tuple[int, int, str]]
+) -> tuple[int, int] | None:
+    """A person's name among a run's words (first and last index), by the rules above."""
+    if not folded or any(f in _NOT_PERSON for f in _meaning_words(folded)):
         return None
     lists = word_lists()
     first = next(
         (i for i, f in enumerate(folded) if f in lists.first_folded and f not in _PARTICLES),
         None,
     )
+    if first is not None and (last := _name_end(folded, first)) is not None:
+        span = first, last
+    else:
+        span = _initials_name(folded, run, words)
+    if span is None or _names_a_place(folded):
+        return None
+    return span
+
+
+def _initials_name(
+    folded: list[str], run: str, words: list[tuple[int, int, str]]
+) -> tuple[int, int] | None:
+    """Two initials or more, then a last name ("J. R. Tolkien", "J.R.R. Tolkien"): the
+    initials apart, or the last name known ("U.S. Army" is no one)."""
+    first = next((i for i, f in enumerate(folded) if _is_initial(f)), None)
     if first is None:
         return None
-    last = _name_end(folded, first)
-    if last is None:
+    end = next((i for i in range(first, len(folded)) if not _is_initial(folded[i])), None)
+    if end is None or end - first < 2 or folded[end] in _PARTICLES:
         return None
-    if _names_a_place(folded):
+    if any(len(f) == 1 for f in folded[first:end]):
+        return None  # "U S Dollar": initials that open a name are written with a "."
+    spaced = " " in run[words[first][0] : words[end - 1][1]]
+    if not spaced and folded[end] not in word_lists().last_words_folded:
         return None
-    return at + words[first][0], at + words[last][1]
+    return first, end
+
+
+def _meaning_words(folded: list[str]) -> list[str]:
+    """The words that can make a run a place's: not initials ("J. R. Tolkien"), but a
+    lone one opening it ("R. Maria Aparecida" is a street)."""
+    lone = len(folded) > 1 and _is_initial(folded[0]) and not _is_initial(folded[1])
+    return [f.rstrip(".") for i, f in enumerate(folded) if not _is_initial(f) or (i == 0 and lone)]
+
+
+def _is_initial(word: str) -> bool:
+    """A letter alone ("Paul S Edelman"), or with its "." ("J.", "E.")."""
+    return (len(word) == 1 and word != "e") or (len(word) == 2 and word[1] == ".")
+
+
+def _place_cut(folded: list[str]) -> int:
+    """Where a place joined to a name starts ("Maria Silva e São Paulo", "João Pereira
+    de João Pessoa"): the index of the "e" or particle before it; the run's end if none."""
+    places, most = _places()
+    for i in range(2, len(folded) - 1):
+        if folded[i] not in _PARTICLES:
+            continue
+        rest = folded[i + 1 :]
+        if rest[0] in _PLACE_OPENERS or any(
+            " ".join(rest[:size]) in places for size in range(2, min(most, len(rest)) + 1)
+        ):
+            return i
+    return len(folded)
 
 
 def _names_a_place(folded: list[str]) -> bool:
@@ -219,9 +355,9 @@ def _name_end(folded: list[str], first: int) -> int | None:
         word = folded[i]
         if word == "e" and not surnamed:
             break  # "Ana e Souza", "Maria e João": two people, or a name and a word
-        if word in _PARTICLES:
-            continue
-        after_particle = folded[i - 1] in _PARTICLES
+        if word in _PARTICLES or _is_initial(word):
+            continue  # "da Silva", "Paul S Edelman", "Maria J. Souza"
+        after_particle = folded[i - 1] in _PARTICLES or _is_initial(folded[i - 1])
         if word in known or after_particle or i == len(folded) - 1:
             last = i
             surnamed = surnamed or after_particle or word in lists.last_words_folded
@@ -230,15 +366,15 @@ def _name_end(folded: list[str], first: int) -> int | None:
     return last if surnamed else None
 
 
-def _before(text: str, at: int) -> str:
-    """The word just before ``at`` (folded), across spaces and a "." ("Av. ")."""
+def _word_before(text: str, at: int) -> str:
+    """The word just before ``at``, across spaces and a "." ("Av. ")."""
     end = at
     while end > 0 and text[end - 1] in " .":
         end -= 1
     start = end
     while start > 0 and (text[start - 1].isalpha()):
         start -= 1
-    return fold(text[start:end])
+    return text[start:end]
 
 
 @functools.cache

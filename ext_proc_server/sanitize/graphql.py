@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import re
 
-from ext_proc_server.sanitize.fields import FieldRules, Verdict, flat_classes, resolved, value_fits
+from ext_proc_server.sanitize.fields import (
+    PROSE,
+    FieldRules,
+    Verdict,
+    flat_classes,
+    resolved,
+    value_fits,
+)
+from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run
 
@@ -51,6 +59,9 @@ def find_graphql_arguments(text: str, rules: FieldRules) -> list[Hit]:
             continue
         value = m.group(group)
         if not value.strip() or value.startswith("SANITIZED_"):
+            continue
+        if cls is PROSE:  # criarPedido(observacao: "João Pereira ligou"): its names
+            hits.extend(name_hits(value, m.start(group)))
             continue
         if type(cls) is Verdict and not value_fits(cls, value):
             continue

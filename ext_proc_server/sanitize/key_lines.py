@@ -18,6 +18,7 @@ import re
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.name_pairs import is_pair
@@ -156,6 +157,9 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
             continue
         value = text[item.start : item.end]
         if not value or is_token(value):
+            continue
+        if cls is fields.PROSE:  # "observacao: João Pereira ligou": its names
+            hits.extend(name_hits(value, item.start))
             continue
         if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
             continue

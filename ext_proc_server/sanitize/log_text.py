@@ -13,6 +13,7 @@ import re
 
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.formats import sanitize_xml
+from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_body import sanitize_json
 from ext_proc_server.sanitize.run import Run, is_token
@@ -79,8 +80,11 @@ def _pair_hits(run: Run, line: str) -> list[Hit]:
         value = m.group(group).rstrip()
         if cls is None or not value or "\\" in value or is_token(value):
             continue
+        start = m.start(group)
+        if cls is fields.PROSE:  # obs="João Pereira ligou": its names
+            hits.extend(name_hits(value, start))
+            continue
         if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
             continue
-        start = m.start(group)
         hits.append(Hit(start, start + len(value), fields.resolved(cls)))
     return hits

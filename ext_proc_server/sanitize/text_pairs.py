@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token
 
@@ -37,6 +38,9 @@ def pair_hits(run: Run, text: str) -> list[Hit]:
         cls = fields.field_verdict(rules, place, m.group("key"), [])
         value = m.group("value")
         if cls is None or "\\" in value or is_token(value):
+            continue
+        if cls is fields.PROSE:  # "observacao": "João Pereira ligou": its names
+            hits.extend(name_hits(value, m.start("value")))
             continue
         if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
             continue

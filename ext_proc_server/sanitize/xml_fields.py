@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ext_proc_server.sanitize import fields
-from ext_proc_server.sanitize.free_text_names import find_names
+from ext_proc_server.sanitize.free_text_names import find_markup_names, find_names
 from ext_proc_server.sanitize.hits import Hit
 
 _TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)([^<>]*?)(/?)>|<!\[CDATA\[|<!--|<[?!]")
@@ -277,10 +277,11 @@ def _add(hits: list[Hit], text: str, start: int, end: int, cls: str) -> None:
         return
     start += len(raw) - len(raw.lstrip())
     end = start + len(stripped)
-    if cls is fields.PROSE:  # <infCpl>Entregar para Maria da Silva</infCpl>: its names
-        hits.extend(Hit(start + a, start + b, "name") for a, b in find_names(stripped))
-        return
     escaped = "&" in stripped and not cdata
+    if cls is fields.PROSE:  # <infCpl>Entregar para Maria da Silva</infCpl>: its names
+        found = find_markup_names(stripped) if escaped else find_names(stripped)
+        hits.extend(Hit(start + a, start + b, "name", escaped=escaped) for a, b in found)
+        return
     value = html.unescape(stripped) if escaped else stripped
     if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
         return

@@ -6,7 +6,9 @@ name now; places, businesses and products named after people stay."""
 
 from __future__ import annotations
 
+import base64
 import json
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -108,3 +110,99 @@ def test_only_free_text_fields_are_read_so() -> None:
         "status": "Ana Costa",
     }
     assert _json(document) == document
+
+
+def _body(text: str, content_type: str, sanitize=TOKENS) -> str:
+    out = sanitize.sanitize(request_exchange(body=text, content_type=content_type))
+    return out.request.body.decode()
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ("pedido=12&obs=Jo%C3%A3o+Pereira+ligou", FORM, "pedido=12&obs=SANITIZED_NAME+ligou"),
+        ("pedido=12&observacao=Ana%20Costa%2C%20apto%2012", FORM,
+         "pedido=12&observacao=SANITIZED_NAME%2C%20apto%2012"),
+        ('--b\r\nContent-Disposition: form-data; name="observacao"\r\n\r\n'
+         "João Pereira ligou\r\n--b--\r\n", "multipart/form-data; boundary=b",
+         '--b\r\nContent-Disposition: form-data; name="observacao"\r\n\r\n'
+         "SANITIZED_NAME ligou\r\n--b--\r\n"),
+        ('level=info pedido=12 obs="João Pereira ligou"', "text/plain",
+         'level=info pedido=12 obs="SANITIZED_NAME ligou"'),
+        ("pedido: 12\nobservacao: João Pereira ligou\n", "application/yaml",
+         "pedido: 12\nobservacao: SANITIZED_NAME ligou\n"),
+        ('mutation { criarPedido(observacao: "João Pereira ligou") { id } }',
+         "application/graphql",
+         'mutation { criarPedido(observacao: "SANITIZED_NAME ligou") { id } }'),
+        (json.dumps({"error": 'invalid value {"observacao": "Ana Costa ligou", "id": 1}'}),
+         "application/json",
+         json.dumps({"error": 'invalid value {"observacao": "SANITIZED_NAME ligou", "id": 1}'})),
+    ],
+)  # fmt: skip
+def test_a_free_text_field_read_by_its_key_outside_json(
+    body: str, content_type: str, expected: str
+) -> None:
+    """Forms, log pairs, YAML, GraphQL's literal arguments and pairs quoted in a message
+    read such a field as JSON does: the names in it go, the rest stays."""
+    assert _body(body, content_type) == expected
+
+
+def test_a_free_text_query_value_and_base64_pairs() -> None:
+    blob = base64.b64encode(b"pedido=12&obs=Ana Costa ligou").decode()
+    out = TOKENS.sanitize(
+        request_exchange(body=json.dumps({"ctx": blob}), query=(("obs", "Ana+Costa+ligou"),))
+    )
+    assert out.request.query == (("obs", "SANITIZED_NAME+ligou"),)
+    decoded = base64.b64decode(json.loads(out.request.body)["ctx"]).decode()
+    assert decoded == "pedido=12&obs=SANITIZED_NAME ligou"
+
+
+def test_a_pseudonym_in_a_form_is_encoded_as_the_value_was() -> None:
+    out = _body("obs=Jo%C3%A3o+Pereira+ligou", FORM, PSEUDONYMS)
+    value = unquote_plus(out.removeprefix("obs="))
+    assert value.endswith(" ligou") and "João" not in value and " " not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Paul S Edelman ligou", "SANITIZED_NAME ligou"),
+        ("on behalf of Mary E. Lewis", "on behalf of SANITIZED_NAME"),
+        ("Falar com Maria J. Souza amanhã", "Falar com SANITIZED_NAME amanhã"),
+        ("Prefácio de J. R. Tolkien", "Prefácio de SANITIZED_NAME"),
+        ("ENTREGAR A MARIA J. SOUZA", "ENTREGAR A SANITIZED_NAME"),
+        ("Reunião com o presidente João Pereira", "Reunião com o presidente SANITIZED_NAME"),
+        ("Presidente João Pereira assinou", "Presidente SANITIZED_NAME assinou"),
+        ("Enviado por Maria Silva e São Paulo aprovou", "Enviado por SANITIZED_NAME e São Paulo aprovou"),
+        ("Ligar para Maria Silva de João Pessoa", "Ligar para SANITIZED_NAME de João Pessoa"),
+    ],
+)  # fmt: skip
+def test_a_name_with_initials_after_a_title_or_beside_a_place(text: str, expected: str) -> None:
+    assert _json({"observacao": text}) == {"observacao": expected}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Loja da R. Maria Aparecida",
+        "Base da U.S. Army",
+        "Saldo em U S Dollar",
+        "Loja na Av. Presidente João Pereira",
+        "Filial em Presidente Tancredo Neves",
+        "Rota S. Paulo e Rio",
+        "Fornecedor: Maria Silva e Filhos",
+    ],
+)
+def test_initials_and_titles_of_places_stay(text: str) -> None:
+    assert _json({"observacao": text}) == {"observacao": text}
+
+
+@pytest.mark.parametrize("reference", ["&#227;", "&#xE3;", "&atilde;"])
+def test_a_name_written_with_character_references_in_xml(reference: str) -> None:
+    note = f"<NFe><infAdic><infCpl>Entregar para Jo{reference}o Pereira, apto 12</infCpl></infAdic></NFe>"
+    assert _xml(note) == (
+        "<NFe><infAdic><infCpl>Entregar para SANITIZED_NAME, apto 12</infCpl></infAdic></NFe>"
+    )

@@ -5,7 +5,8 @@ uses, from ``core.redis_keys`` (the module that names every key).
   repeat reports, and reads the log of removed stubs. It never reads the queue it
   writes (a collector taken over must not read every sanitized capture), a shard's
   record, the miss report or the loader's other keys.
-- ``mockado-loader`` consumes the queue and owns every other key under the queue name.
+- ``mockado-loader`` consumes the queue and owns the keys it uses under the queue name:
+  every one but the collector's dedup and repeat claims, which it never touches.
 - ``mockado-keeper`` (each WireMock pod) reloads its shard from the records and lets go of
   the stubs WireMock refused or that are no longer faithful; it never consumes the queue.
 - ``mockado-probe``: Redis's own readiness probe, ``PING`` only.
@@ -102,7 +103,20 @@ LOADER_COMMANDS = (
     "zremrangebyrank", "exists", "expire", "lpush", "ltrim", "lrange",
 )  # fmt: skip
 
-_LOADER_GRANTS = (Grant(LOADER_COMMANDS, lambda k: (k.queue, f"{k.queue}:*")),)
+
+# Every key the loader uses (its console, ``mockado misses`` and ``mockado drift`` run as
+# it too): the queue and its dead letters; the shards' records, reload locks, seen indexes
+# and held stubs; the log of removed stubs and the stub states it deletes with them; the
+# repeat reports it takes; the miss report, the drift log and the skip records. Never the
+# collector's dedup and repeat claims.
+def _loader_keys(k: RedisKeys) -> tuple[str, ...]:
+    return (k.stream, k.dead_letter, k.shard_record("*"), k.resync_lock("*"), k.seen_index("*"),
+            k.refused_stubs("*"), k.dead_lettered_stubs, k.removed_stubs, k.stub_state("*"),
+            k.last_seen, k.seen_counts, k.misses, k.miss_counts, k.miss_last_seen, k.drift_log,
+            k.skip_counts("*"), k.skip_recent("*"), k.skipped_hosts)  # fmt: skip
+
+
+_LOADER_GRANTS = (Grant(LOADER_COMMANDS, _loader_keys),)
 
 _KEEPER_GRANTS = (
     # The shards' records: read to reload a WireMock, entries dropped for good.

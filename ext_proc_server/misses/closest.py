@@ -11,17 +11,29 @@ and the stub's own (already sanitized) segment.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ext_proc_server.misses.matching import json_differences, split_path_pattern, value_matches
+from ext_proc_server.misses.matching import (
+    CANNOT_TELL,
+    body_verdict,
+    json_differences,
+    json_path_verdict,
+    json_pointer,
+    matcher_name,
+    one_value,
+    split_path_pattern,
+    value_verdict,
+)
 from ext_proc_server.misses.template import MissSample
 
 # How far apart each kind of difference puts a miss and a stub.
+# "unchecked": a matcher not evaluated here as WireMock does; it is named, never scored.
 WEIGHTS = {"host": 20, "port": 2, "method": 4, "path": 6, "path segment": 3,
-           "query key": 1, "header": 1, "body field": 1, "body": 2}  # fmt: skip
+           "query key": 1, "header": 1, "body field": 1, "body": 2, "unchecked": 0}  # fmt: skip
 MAX_DIFFERENCES = 20
 
 
@@ -100,9 +112,16 @@ def _url_matcher(request: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _host(miss: MissSample, matcher: Any) -> list[Difference]:
-    if matcher is None or value_matches(matcher, [miss.host]):
+    if matcher is None:
         return []
-    return [Difference("host", "host", "recorded for another host")]
+    verdict = value_verdict(matcher, [miss.host])
+    if verdict is None:
+        return [_unchecked("host", matcher)]
+    return [] if verdict else [Difference("host", "host", "recorded for another host")]
+
+
+def _unchecked(name: str, matcher: Any) -> Difference:
+    return Difference("unchecked", name, f"{CANNOT_TELL} ({matcher_name(matcher)})")
 
 
 def _port(miss: MissSample, port: Any) -> list[Difference]:
@@ -174,7 +193,10 @@ def _pairs(
     out = []
     for name, matcher in matchers.items():
         values = actual.get(name.lower() if kind == "header" else name)
-        if not value_matches(matcher, values or []):
+        verdict = value_verdict(matcher, values or [])
+        if verdict is None:
+            out.append(_unchecked(str(name), matcher))
+        elif not verdict:
             detail = "missing" if not values else "a different value"
             out.append(Difference(kind, str(name), detail))
     return out
@@ -188,16 +210,53 @@ def _body(miss: MissSample, request: Mapping[str, Any]) -> list[Difference]:
     out: list[Difference] = []
     if request.get("formParameters"):
         out += _pairs("body field", miss.body_form or {}, request["formParameters"])
+    if request.get("multipartPatterns"):
+        out.append(_unchecked("body", {"multipartPatterns": None}))
     for pattern in request.get("bodyPatterns") or []:
-        if "equalToJson" in pattern:
-            expected = pattern["equalToJson"]
-            if miss.body_json is None:
-                out.append(Difference("body", "body", "not JSON, the stub wants JSON"))
-            else:
-                out += [
-                    Difference("body field", pointer, detail)
-                    for pointer, detail in json_differences(expected, miss.body_json)
-                ]
-        elif not value_matches(pattern, [miss.body_text] if miss.body_text else []):
-            out.append(Difference("body", "body", "a different body"))
+        if isinstance(pattern, Mapping) and "equalToJson" in pattern:
+            out += _json_body(miss, pattern)
+        elif isinstance(pattern, Mapping) and "matchesJsonPath" in pattern:
+            out += _json_path(miss, pattern["matchesJsonPath"])
+        else:
+            verdict = body_verdict(pattern, miss.body_text, miss.body_json)
+            if verdict is None:
+                out.append(_unchecked("body", pattern))
+            elif not verdict:
+                out.append(Difference("body", "body", "a different body"))
     return out
+
+
+def _json_body(miss: MissSample, pattern: Mapping[str, Any]) -> list[Difference]:
+    expected = pattern["equalToJson"]
+    if isinstance(expected, str):
+        try:
+            expected = json.loads(expected)
+        except ValueError:
+            return [_unchecked("body", pattern)]
+    if pattern.get("ignoreArrayOrder"):
+        return [_unchecked("body", pattern)] if miss.body_json is not None else [_not_json()]
+    if miss.body_json is None:
+        return [_not_json()]
+    extra = bool(pattern.get("ignoreExtraElements"))
+    return [
+        _unchecked(pointer, pattern) if detail == CANNOT_TELL
+        else Difference("body field", pointer, detail)
+        for pointer, detail in json_differences(expected, miss.body_json, extra_elements=extra)
+    ]  # fmt: skip
+
+
+def _not_json() -> Difference:
+    return Difference("body", "body", "not JSON, the stub wants JSON")
+
+
+def _json_path(miss: MissSample, spec: Any) -> list[Difference]:
+    verdict, detail = json_path_verdict(spec, miss.body_text, miss.body_json, one_value)
+    expression = spec.get("expression") if isinstance(spec, Mapping) else spec
+    pointer = json_pointer(str(expression)) or "body"
+    if verdict is None:
+        return [_unchecked(pointer, {"matchesJsonPath": spec})]
+    if verdict:
+        return []
+    if detail == "not JSON":
+        return [_not_json()]
+    return [Difference("body field", pointer, detail)]

@@ -1,58 +1,163 @@
-"""Just enough of WireMock's matchers to tell which part of a stub a miss fails.
+"""WireMock's matchers, as WireMock 3 evaluates them, to tell which part of a stub a miss
+fails.
 
-An answer here explains a miss; it never decides what is served. A matcher this module
-does not know counts as matching, so it is never blamed for a difference.
+An answer here explains a miss; it never decides what is served. Each verdict is True
+(matches), False (does not) or None: cannot tell (a matcher or a regex construct this
+module does not evaluate as WireMock does). A matcher is never said to match unless it
+does, so an unknown one is reported as unchecked, never hidden.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+import base64
+import binascii
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-# json-unit placeholders mockado writes for holes: any value matches them.
-_PLACEHOLDER = re.compile(r"\$\{json-unit\.[a-z-]+\}")
-MAX_JSON_DIFFERENCES = 10
+from ext_proc_server.misses.java_regex import java_fullmatch
+from ext_proc_server.misses.json_matching import (
+    CANNOT_TELL,
+    MAX_JSON_DIFFERENCES,
+    json_differences,
+    json_path_verdict,
+    json_pointer,
+    schema_verdict,
+)
+
+# True, False, or None (cannot tell).
+Verdict = bool | None
+
+__all__ = [
+    "CANNOT_TELL",
+    "MAX_JSON_DIFFERENCES",
+    "Verdict",
+    "body_verdict",
+    "json_differences",
+    "json_path_verdict",
+    "json_pointer",
+    "matcher_name",
+    "one_value",
+    "split_path_pattern",
+    "value_verdict",
+]
 
 
-def value_matches(matcher: Any, values: Sequence[str]) -> bool:
-    """Does a WireMock string-value matcher accept ``values`` (a missing part is [])?"""
+def all_of(verdicts: Iterable[Verdict]) -> Verdict:
+    """False if any is False, else None if any is None, else True."""
+    found: Verdict = True
+    for verdict in verdicts:
+        if verdict is False:
+            return False
+        if verdict is None:
+            found = None
+    return found
+
+
+def any_of(verdicts: Iterable[Verdict]) -> Verdict:
+    """True if any is True, else None if any is None, else False."""
+    found: Verdict = False
+    for verdict in verdicts:
+        if verdict is True:
+            return True
+        if verdict is None:
+            found = None
+    return found
+
+
+def matcher_name(matcher: Any) -> str:
+    """The operation of a matcher (``equalTo``, ``matchesJsonPath``, ...), for a report."""
+    if isinstance(matcher, Mapping):
+        for key in matcher:
+            if key not in _OPTIONS:
+                return str(key)
+    return "an unknown matcher"
+
+
+# Keys beside a matcher's operation that qualify it.
+_OPTIONS = frozenset({"caseInsensitive", "ignoreExtraElements", "ignoreArrayOrder",
+                      "schemaVersion", "enablePlaceholders", "placeholderOpening",
+                      "placeholderClosing", "xPathNamespaces"})  # fmt: skip
+
+
+def value_verdict(matcher: Any, values: Sequence[str]) -> Verdict:
+    """Does a WireMock matcher of a query parameter, header, form field or host accept
+    ``values`` (a missing part is [])? A single-value matcher wants one value it accepts."""
     if not isinstance(matcher, Mapping):
-        return True
+        return None
     if "absent" in matcher:
         return (not values) == bool(matcher["absent"])
     if "or" in matcher:
-        return any(value_matches(m, values) for m in matcher["or"])
+        return any_of(value_verdict(m, values) for m in matcher["or"])
     if "and" in matcher:
-        return all(value_matches(m, values) for m in matcher["and"])
+        return all_of(value_verdict(m, values) for m in matcher["and"])
     if "hasExactly" in matcher:
         wanted = matcher["hasExactly"]
-        return len(wanted) == len(values) and all(value_matches(m, values) for m in wanted)
+        if len(wanted) != len(values):
+            return False
+        return all_of(any_of(one_value(m, v) for v in values) for m in wanted)
     if "includes" in matcher:
-        return all(value_matches(m, values) for m in matcher["includes"])
-    return any(_one_value(matcher, value) for value in values)
+        if not values:
+            return False
+        return all_of(any_of(one_value(m, v) for v in values) for m in matcher["includes"])
+    if not values:
+        return False
+    return any_of(one_value(matcher, value) for value in values)
 
 
-def _one_value(matcher: Mapping[str, Any], value: str) -> bool:
+def one_value(matcher: Any, value: str) -> Verdict:
+    """Does a string-value matcher accept ``value``?"""
+    if not isinstance(matcher, Mapping):
+        return None
     if "equalTo" in matcher:
         wanted = str(matcher["equalTo"])
         if matcher.get("caseInsensitive"):
-            return wanted.lower() == value.lower()
+            # Java's equalsIgnoreCase folds char by char: the same as here in ASCII.
+            return wanted.lower() == value.lower() if (wanted + value).isascii() else None
         return wanted == value
     if "matches" in matcher:
-        return _fullmatch(str(matcher["matches"]), value)
+        return java_fullmatch(str(matcher["matches"]), value)
     if "doesNotMatch" in matcher:
-        return not _fullmatch(str(matcher["doesNotMatch"]), value)
+        found = java_fullmatch(str(matcher["doesNotMatch"]), value)
+        return None if found is None else not found
     if "contains" in matcher:
         return str(matcher["contains"]) in value
-    return True
+    if "doesNotContain" in matcher:
+        return str(matcher["doesNotContain"]) not in value
+    if "or" in matcher:
+        return any_of(one_value(m, value) for m in matcher["or"])
+    if "and" in matcher:
+        return all_of(one_value(m, value) for m in matcher["and"])
+    return None
 
 
-def _fullmatch(regex: str, value: str) -> bool:
+def body_verdict(pattern: Any, text: str, body_json: Any) -> Verdict:
+    """Does a body pattern accept the body ``text`` ("" when empty; ``body_json`` its
+    parsed JSON, or None)? ``equalToJson`` is for :func:`json_differences`."""
+    if not isinstance(pattern, Mapping):
+        return None
+    if "absent" in pattern:
+        return (not text) == bool(pattern["absent"])
+    if "matchesJsonPath" in pattern:
+        return json_path_verdict(pattern["matchesJsonPath"], text, body_json, one_value)[0]
+    if "matchesJsonSchema" in pattern:
+        return schema_verdict(pattern["matchesJsonSchema"], text, body_json)
+    if "binaryEqualTo" in pattern:
+        return _binary_equal(str(pattern["binaryEqualTo"]), text)
+    if "or" in pattern:
+        return any_of(body_verdict(p, text, body_json) for p in pattern["or"])
+    if "and" in pattern:
+        return all_of(body_verdict(p, text, body_json) for p in pattern["and"])
+    return one_value(pattern, text)
+
+
+def _binary_equal(encoded: str, text: str) -> Verdict:
+    if "\ufffd" in text:
+        return None  # the body was not UTF-8: its bytes are not known here
     try:
-        return re.fullmatch(regex, value, flags=re.DOTALL) is not None
-    except re.error:
-        return True  # a Java-only construct: not ours to blame
+        wanted = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return wanted == text.encode("utf-8")
 
 
 def split_path_pattern(pattern: str) -> list[str]:
@@ -74,37 +179,3 @@ def split_path_pattern(pattern: str) -> list[str]:
         current.append(char)
     parts.append("".join(current))
     return parts
-
-
-def json_differences(expected: Any, actual: Any, pointer: str = "") -> list[tuple[str, str]]:
-    """Where ``actual`` fails ``equalToJson`` with ignoreExtraElements: (JSON pointer,
-    what differs) pairs, at most ``MAX_JSON_DIFFERENCES``."""
-    out: list[tuple[str, str]] = []
-    _walk(expected, actual, pointer, out)
-    return out[:MAX_JSON_DIFFERENCES]
-
-
-def _walk(expected: Any, actual: Any, pointer: str, out: list[tuple[str, str]]) -> None:
-    if len(out) >= MAX_JSON_DIFFERENCES:
-        return
-    if isinstance(expected, str) and _PLACEHOLDER.fullmatch(expected):
-        return
-    where = pointer or "/"
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict):
-            out.append((where, "not an object"))
-            return
-        for key, value in expected.items():
-            child = f"{pointer}/{key}"
-            if key not in actual:
-                out.append((child, "missing"))
-            else:
-                _walk(value, actual[key], child, out)
-    elif isinstance(expected, list):
-        if not isinstance(actual, list) or len(actual) != len(expected):
-            out.append((where, "a different array"))
-            return
-        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
-            _walk(want, got, f"{pointer}/{index}", out)
-    elif expected != actual or type(expected) is not type(actual):
-        out.append((where, "a different value"))

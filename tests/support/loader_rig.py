@@ -119,14 +119,35 @@ def ids_in(url: str) -> list[str]:
     return list(stubs_in(url))
 
 
+def transient(exc: Exception) -> bool:
+    """Whether ``exc`` may go away by itself: a server not listening yet or restarting, Redis
+    loading its data or busy running a script, a consumer group a loader has not created
+    yet, WireMock answering 5xx while it starts. A refused password or command (NOAUTH,
+    WRONGPASS, NOPERM), a wrong command or a 4xx answer stays what it is: retrying would
+    only hide it behind a timeout."""
+    if isinstance(exc, (redis.AuthenticationError, redis.exceptions.AuthorizationError)):
+        return False
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, httpx.TransportError)):
+        return True  # BusyLoadingError (LOADING) is a ConnectionError
+    if isinstance(exc, redis.ResponseError):
+        # NOGROUP: the queue's consumer group, which a loader starting up creates.
+        return str(exc).startswith(("BUSY ", "TRYAGAIN", "NOGROUP"))
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500
+    return False
+
+
 def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "condition") -> None:
+    """Until ``check()`` is true; only a :func:`transient` error is retried, any other
+    raises at once."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             if check():
                 return
-        except (httpx.HTTPError, redis.RedisError):
-            pass
+        except (httpx.HTTPError, redis.RedisError) as exc:
+            if not transient(exc):
+                raise
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
 

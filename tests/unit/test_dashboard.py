@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 
 from prometheus_client import REGISTRY
 
 import ext_proc_server.core.metrics  # noqa: F401 - registers every metric
+from ext_proc_server.core.exchange import BODY_DROP_REASONS
+from ext_proc_server.core.metrics import MOMENTS_AS_RECORDED_REASONS, STUB_SKIP_REASONS
 from tests.support.paths import REPO
 
 # PromQL functions and keywords that look like identifiers.
@@ -28,6 +31,12 @@ def exported_names() -> set[str]:
         if metric.type == "histogram":
             names.update({metric.name + s for s in ("_bucket", "_sum", "_count")})
     return names
+
+
+def exported_metric_families() -> set[str]:
+    """The metrics core/metrics.py registers (not prometheus_client's own collectors)."""
+    return {m.name for m in REGISTRY.collect()
+            if not m.name.startswith(("python_", "process_"))}  # fmt: skip
 
 
 def dashboard_metric_names() -> set[str]:
@@ -80,3 +89,60 @@ def test_the_keepers_and_the_held_claims_are_on_the_dashboard():
         "wiremock_loader_claims_released_total",
     ):
         assert name in used, name
+
+
+_SUFFIX = {"Counter": "_total", "Gauge": "", "Histogram": "_bucket", "TalliedHistogram": "_bucket"}
+
+
+def defined_metrics() -> dict[str, tuple[str, ...]]:
+    """Every metric ext_proc_server/core/metrics.py defines, read from its source: the name
+    a query uses for it (a counter's ends in _total, a histogram is read by its buckets)
+    -> its labels."""
+    tree = ast.parse((REPO / "ext_proc_server/core/metrics.py").read_text())
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in _SUFFIX:
+            name = ast.literal_eval(node.args[0])
+            labels = ast.literal_eval(node.args[2]) if len(node.args) > 2 else ()
+            found[name + _SUFFIX[node.func.id]] = tuple(labels)
+    return found
+
+
+def test_every_metric_the_code_defines_is_on_the_dashboard():
+    defined = defined_metrics()
+    # The list is really read (every kind of metric, with and without labels).
+    assert {"collector_moments_as_recorded_total", "collector_queue_size",
+            "collector_requests_duration_seconds_bucket"} <= set(defined)  # fmt: skip
+    assert len(defined) == len(exported_metric_families())
+    missing = sorted(set(defined) - dashboard_metric_names())
+    assert not missing, f"metrics of core/metrics.py no dashboard panel shows: {missing}"
+
+
+def test_every_reason_and_cause_shows_as_its_own_series():
+    # A reason added to an enum of core/metrics.py (a skip or a drop reason) shows only
+    # when its metric is summed by that label.
+    exprs = [t["expr"] for p in json.loads((REPO / "deploy/grafana/mockado.json").read_text())[
+        "panels"] for t in p["targets"]]  # fmt: skip
+    for name, labels in defined_metrics().items():
+        for label in {"reason", "error", "error_type"} & set(labels):
+            grouped = [e for e in exprs if re.search(rf"\b{name}\b", e)
+                       and re.search(rf"by \([^)]*\b{label}\b", e)]  # fmt: skip
+            assert grouped, f"{name} is not shown by {label}"
+
+
+def test_the_skip_panel_describes_every_kind_of_skip_reason():
+    panels = json.loads((REPO / "deploy/grafana/mockado.json").read_text())["panels"]
+    (skips,) = [p for p in panels
+                if any("collector_stubs_skipped_total" in t["expr"] for t in p["targets"])]  # fmt: skip
+    described = skips["description"]
+    templated = {f"{part}_{cause}" for part in ("request", "response")
+                 for cause in ("truncated", *BODY_DROP_REASONS)}  # fmt: skip
+    for reason in STUB_SKIP_REASONS:
+        if reason not in templated:
+            assert f"`{reason}`" in described, reason
+    for cause in ("truncated", *BODY_DROP_REASONS):
+        assert f"`{cause}`" in described, cause
+    moments = [p for p in panels
+               if any("collector_moments_as_recorded_total" in t["expr"] for t in p["targets"])]  # fmt: skip
+    for reason in MOMENTS_AS_RECORDED_REASONS:
+        assert any(f"`{reason}`" in p.get("description", "") for p in moments), reason

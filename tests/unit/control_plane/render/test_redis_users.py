@@ -3,6 +3,8 @@ read-only / write-only keys, or the rules Redis 6 knows for a 6.x image."""
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 import yaml
 
@@ -64,3 +66,16 @@ def test_a_queue_name_a_selector_cannot_hold_is_refused_naming_its_key(queue):
     config = load_config(None, env={}, overrides={"collector.redis_queue": queue})
     with pytest.raises(RenderError, match=r"^collector\.redis_queue: "):
         render_k8s_manifests(config)
+
+
+@pytest.mark.parametrize("image", ["redis:7.4-alpine", "redis:6.2-alpine"])
+def test_the_loader_is_given_no_key_of_the_collector_claims(image):
+    rules = _rules_of(_acl_args(image), "mockado-loader")
+    patterns = {word.lstrip("(").rstrip(")").removeprefix("%R").removeprefix("%W")
+                for rule in rules for word in rule.split() if "~" in word}  # fmt: skip
+    assert "~mockado:mappings" in patterns and "~mockado:mappings:record:*" in patterns
+    for pattern in patterns:
+        key = pattern.removeprefix("~")
+        # Neither a catch-all nor one that reaches a dedup or a repeat claim.
+        assert not fnmatch.fnmatchcase("mockado:mappings:dedup:h1", key), pattern
+        assert not fnmatch.fnmatchcase("mockado:mappings:seen:r1", key), pattern

@@ -27,7 +27,7 @@ ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
-.PHONY: help install tools browser run test test-unit test-integration test-box bench bench-ab wrk render-configs lint format clean
+.PHONY: help install tools browser promtool run test test-unit test-integration test-box bench bench-ab wrk render-configs lint format clean
 
 help: ## Show this help
 	@echo "mockado — real mesh traffic in, safe WireMock mocks out"
@@ -80,13 +80,16 @@ run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock)
 browser: ## The console tests' headless browser: Debian's chromium and chromium-driver
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
-test: install browser wrk ## Run unit and integration tests against real Envoy, Redis, WireMock and a browser
+promtool: ## The alert rules' checker and a Prometheus for their tests: Debian's prometheus package
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus; }
+
+test: install browser promtool wrk ## Run unit and integration tests against real Envoy, Redis, WireMock and a browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
-test-unit: install ## Run only the unit tests (no network)
+test-unit: install promtool ## Run only the unit tests (no network)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/unit
 
-test-integration: install browser wrk ## Run only the integration tests
+test-integration: install browser promtool wrk ## Run only the integration tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/integration
 
 test-box: install ## Run only the cluster-in-a-box tests, the runbook's included (root: installs docker.io, starts dockerd, builds images)

@@ -1,7 +1,8 @@
 """What Prometheus scrapes: the collector's, the loader's and the WireMock keepers' metrics,
 and the sidecars' ext_proc and collector-cluster stats. Prometheus Operator monitors
 (deploy/monitoring/), in the namespace Prometheus reads, or scrape jobs for a plain
-Prometheus (prometheus/)."""
+Prometheus (prometheus/). And what it alerts on: one set of rules
+(templates/prometheus/_alerts.j2), as a PrometheusRule and as a plain rules file."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ from ext_proc_server.core.config import ControlPlaneConfig
 
 MONITORING_DIR = "deploy/monitoring"
 SCRAPE_CONFIG_PATH = "prometheus/scrape.yaml"
+RULES_PATH = "prometheus/rules.yaml"
+PROMETHEUS_RULE_PATH = f"{MONITORING_DIR}/prometheusrule.yaml"
+# Each alert's runbook_url is this page's anchor of the alert's name, lower-cased.
+RUNBOOK_URL = "https://github.com/mockado/mockado/blob/main/docs/runbook.md"
+# prometheus/scrape.yaml's job names (each component's `up` series is matched by its job).
+SCRAPE_JOBS = {
+    "collector": "mockado-collector",
+    "loader": "mockado-loader",
+    "keepers": "mockado-wiremock-keepers",
+}
 
 
 def prometheus_namespace(cp: ControlPlaneConfig) -> str:
@@ -33,15 +44,22 @@ def podmonitor_path(target: CaptureTarget) -> str:
 
 
 def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
-    """deploy/monitoring/<file>.yaml -> text: the ServiceMonitor, the keepers' PodMonitor,
-    and one PodMonitor per capture scope (labelled with its namespace: disabling it prunes
-    its monitor too)."""
+    """deploy/monitoring/<file>.yaml -> text: the alert rules, the ServiceMonitor, the
+    keepers' PodMonitor, and one PodMonitor per capture scope (labelled with its namespace:
+    disabling it prunes its monitor too)."""
     common = {
         "managed_marker": MANAGED_MARKER,
         "namespace": prometheus_namespace(cp),
         "mockado_namespace": cp.mockado_namespace,
     }
     out = {
+        PROMETHEUS_RULE_PATH: render_template(
+            "prometheus/prometheusrule.yaml.j2",
+            **common,
+            scope=cp.mockado_namespace,
+            jobs=operator_jobs(cp),
+            runbook_url=RUNBOOK_URL,
+        ),
         f"{MONITORING_DIR}/servicemonitor.yaml": render_template(
             "k8s/servicemonitor.yaml.j2", **common, scope=cp.mockado_namespace
         ),
@@ -70,4 +88,24 @@ def render_scrape_config(cp: ControlPlaneConfig) -> str:
         managed_marker=MANAGED_MARKER,
         mockado_namespace=cp.mockado_namespace,
         keep_regex=_keep_regex(cp),
+    )
+
+
+def operator_jobs(cp: ControlPlaneConfig) -> dict[str, str]:
+    """The job labels the Operator gives each component's targets: a ServiceMonitor's are
+    the Service's name, a PodMonitor's ``<its namespace>/<its name>``."""
+    return {
+        "collector": cp.collector.host.partition(".")[0],
+        "loader": "mockado-loader",
+        "keepers": f"{prometheus_namespace(cp)}/mockado-wiremock-keepers",
+    }
+
+
+def render_rules(cp: ControlPlaneConfig) -> str:
+    """prometheus/rules.yaml: the PrometheusRule's alerts on prometheus/scrape.yaml's jobs."""
+    return render_template(
+        "prometheus/rules.yaml.j2",
+        managed_marker=MANAGED_MARKER,
+        jobs=SCRAPE_JOBS,
+        runbook_url=RUNBOOK_URL,
     )

@@ -31,8 +31,10 @@ from control_plane.render.istio import (
 from control_plane.render.kubernetes import render_k8s_manifests
 from control_plane.render.mock_router import render_mock_router
 from control_plane.render.monitoring import (
+    RULES_PATH,
     SCRAPE_CONFIG_PATH,
     render_monitors,
+    render_rules,
     render_scrape_config,
 )
 from control_plane.render.passthrough import passthrough_files
@@ -134,4 +136,5 @@ def render_all(config: MockadoConfig) -> list[RenderedFile]:
     files += [RenderedFile(p, text, "k8s") for p, text in render_k8s_manifests(config).items()]
     files += [RenderedFile(p, text, "k8s") for p, text in render_monitors(cp).items()]
     files.append(RenderedFile(SCRAPE_CONFIG_PATH, render_scrape_config(cp), "prometheus"))
+    files.append(RenderedFile(RULES_PATH, render_rules(cp), "prometheus"))
     return files

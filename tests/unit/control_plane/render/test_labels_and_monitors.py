@@ -91,7 +91,7 @@ def monitors(files: dict[str, str]) -> dict[str, dict[str, Any]]:
 def test_monitors_live_where_prometheus_reads_them() -> None:
     default = monitors(files_of(config_of(namespaces={"shop": {}, "payments": {}})))
     assert set(default) == {"mockado", "mockado-wiremock-keepers", "mockado-sidecars-shop",
-                            "mockado-sidecars-payments"}  # fmt: skip
+                            "mockado-sidecars-payments", "mockado-alerts"}  # fmt: skip
     assert {m["metadata"]["namespace"] for m in default.values()} == {"mockado"}
     chosen = monitors(
         files_of(
@@ -102,7 +102,10 @@ def test_monitors_live_where_prometheus_reads_them() -> None:
             )
         )
     )
-    assert set(chosen) == {"mockado", "mockado-wiremock-keepers", "mockado-sidecars-shop"}
+    assert set(chosen) == {"mockado", "mockado-wiremock-keepers", "mockado-sidecars-shop",
+                           "mockado-alerts"}  # fmt: skip
+    assert chosen["mockado-alerts"]["kind"] == "PrometheusRule"
+    assert chosen["mockado-alerts"]["metadata"]["namespace"] == "monitoring"
     service = chosen["mockado"]
     assert service["kind"] == "ServiceMonitor"
     assert service["metadata"]["namespace"] == "monitoring"

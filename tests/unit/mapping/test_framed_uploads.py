@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from ext_proc_server.capture.aws_chunked import decode
+from ext_proc_server.core.aws_chunked import decode
 from ext_proc_server.core.exchange import HttpResponse
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
@@ -128,7 +128,7 @@ def test_a_binary_payload_in_signed_chunks_gets_no_stub_and_is_counted(mode):
 @pytest.mark.parametrize(
     ("mode", "trailer"),
     [
-        (UNSIGNED, "x-amz-checksum-xxhash64"),  # a checksum mockado does not compute
+        (UNSIGNED, "x-amz-checksum-md5"),  # no checksum S3 takes in a trailer
         (UNSIGNED, "x-amz-checksum-crc32,x-amz-checksum-sha256"),
         (UNSIGNED, "x-amz-meta-note"),
         ("UNSIGNED-PAYLOAD", None),  # framing no SDK sends: its layout is unknown

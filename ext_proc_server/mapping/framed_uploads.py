@@ -85,10 +85,11 @@ def unlabelled_upload(request: HttpMessage) -> HttpMessage | None:
     that long a payload, which a payload the capture unframed never does (it is that long
     itself)."""
     length = request.header(DECODED_LENGTH_HEADER)
+    if length is None:
+        return None  # most requests: one header looked for
     mode = request.header(CONTENT_SHA256_HEADER) or ""
     if (
-        length is None
-        or not mode.strip().startswith(_STREAMING_PREFIX)
+        not mode.strip().startswith(_STREAMING_PREFIX)
         or request.body_truncated
         or request.body_dropped
         or request.header(CONTENT_ENCODING_HEADER) is not None

@@ -120,23 +120,39 @@ def test_boto3_workload_replays_right_or_misses(recorded, wiremock):
     assert chunked <= set(right), report
 
 
-@pytest.mark.parametrize("key", [boto_workload.CHUNKED, boto_workload.CHUNKED_BINARY])
-def test_an_aws_chunked_upload_of_other_bytes_is_a_clear_miss(recorded, wiremock, key):
+# case -> (the workload's key, how it was uploaded: put_chunked's keywords).
+CHUNKED_CASES = {
+    "text": (boto_workload.CHUNKED, {}),
+    "binary": (boto_workload.CHUNKED_BINARY, {}),
+    "binary sha512": (boto_workload.CHUNKED_BINARY, {
+        "target": f"{boto_workload.CHUNKED_BINARY}.sha512", "algorithm": "SHA512"}),
+    "64 KiB chunks": (boto_workload.CHUNKED_LARGE, {
+        "target": f"{boto_workload.CHUNKED_LARGE}.64KiB", "chunk_size": 64 * 1024}),
+    "unlabelled": (boto_workload.CHUNKED_UNLABELLED, {"labelled": False}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CHUNKED_CASES))
+def test_an_aws_chunked_upload_of_other_bytes_is_a_clear_miss(recorded, wiremock, case):
     """The stub of an aws-chunked upload matches its payload: another payload to the same
-    key, of the same length or not, or the recorded one sent plain, gets WireMock's 404."""
+    key, of the same length or not, the recorded one sent plain or labelled otherwise
+    (with Content-Encoding: aws-chunked or without), gets WireMock's 404."""
     _, stubs, _, _ = recorded
     import_into(wiremock, stubs)
     client_set = boto_workload.clients(wiremock.url, access_key="AKIAREPLAYED00000003")
+    key, sent = CHUNKED_CASES[case]
     recorded_body = boto_workload.CHUNKED_BODIES[key]
     others = {"same length": recorded_body[::-1], "longer": recorded_body + b"more"}
     steps: list[tuple[str, boto_workload.Step]] = [
-        (name, lambda c, s, body=body: boto_workload.put_chunked(c, key, body))
+        (name, lambda c, s, body=body: boto_workload.put_chunked(c, key, body, **sent))
         for name, body in others.items()
     ]
+    relabelled = {**sent, "labelled": not sent.get("labelled", True)}
     steps += [
         ("sent plain", lambda c, s: c["s3"].put_object(
-            Bucket=boto_workload.BUCKET, Key=key, Body=recorded_body)),
-        ("recorded", lambda c, s: boto_workload.put_chunked(c, key)),
+            Bucket=boto_workload.BUCKET, Key=sent.get("target", key), Body=recorded_body)),
+        ("labelled otherwise", lambda c, s: boto_workload.put_chunked(c, key, **relabelled)),
+        ("recorded", lambda c, s: boto_workload.put_chunked(c, key, **sent)),
     ]  # fmt: skip
     outcomes = boto_workload.run(steps, client_set)
     assert [name for name, outcome in outcomes.items() if not outcome.missed] == ["recorded"]

@@ -10,8 +10,9 @@ is of the payload, matched already). Beside it, ``Content-Encoding: aws-chunked`
 ``x-amz-decoded-content-length`` as sent (mapping.chosen_by).
 
 Chunks: each SDK frames a payload in chunks of one size but the last: botocore 1 MiB (the
-largest body limit: one chunk for any body a capture keeps whole), the Go SDK v2 64 KiB (a
-JS SDK v3 file stream's chunks are 64 KiB too), the Java SDK v2 128 KiB. A text payload
+largest body limit: one chunk for any body a capture keeps whole), the Java SDK v2 128 KiB,
+the Rust SDK's signed chunks and the Go SDK v2's for a body of unknown length 64 KiB (a JS
+SDK v3 file stream's chunks are 64 KiB too; Go's for a known length, one). A text payload
 longer than a chunk size is matched framed either way (``SDK_CHUNK_SIZES_BYTES``), each
 chunk at its exact size, so no split of another payload passes for it. One split inside a
 character (a UTF-8 sequence cut by a chunk's size line, which WireMock reads as U+FFFD), a
@@ -38,8 +39,8 @@ _EXTENSIONS = r"(?:;[^\r\n]*)?"
 _LAST_CHUNK = "0+" + _EXTENSIONS + r"\r\n(?:[^\r\n]+\r\n)*\r\n"
 # The size of a payload whose length is not known (it holds a dynamic value).
 _ANY_SIZE = "[0-9a-fA-F]{1,16}"
-# The chunk sizes an SDK frames a larger payload in, besides botocore's one chunk: the Go
-# SDK v2's and a JS SDK v3 file stream's, the Java SDK v2's (its AwsChunkedEncodingConfig).
+# The chunk sizes an SDK frames a larger payload in, besides botocore's one chunk: the Rust
+# and the Go SDK v2's (and a JS SDK v3 file stream's), the Java SDK v2's.
 SDK_CHUNK_SIZES_BYTES = (64 * 1024, 128 * 1024)
 
 

@@ -21,7 +21,7 @@ CRC64NVME, SHA1, SHA256, SHA512, XXHASH64, XXHASH3, XXHASH128), computed again.
 
 Limits: the payload is framed as one data chunk. botocore sends a body a capture keeps
 whole so (its chunks are 1 MiB, the largest body limit); a client that splits the same
-payload in several chunks (the Go SDK v2 in 64 KiB ones, the Java SDK v2 in 128 KiB ones,
+payload in several chunks (64 KiB ones, the Java SDK v2 128 KiB ones: mapping.framed_bodies,
 under a raised body limit) gets a clear miss: ``binaryEqualTo`` holds one body.
 
 A body sent in this framing without ``Content-Encoding: aws-chunked`` (S3 takes it so) is

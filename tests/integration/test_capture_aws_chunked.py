@@ -10,7 +10,7 @@ with the same checksum algorithm, and nothing else. A body that does not frame e
 ``aws-chunked`` beside another coding, gets no stub and a counted
 ``request_content_encoding`` skip recorded for its host; a payload that is not UTF-8 in
 signed chunks a counted ``request_body_signed_chunks`` one. A payload in several chunks
-(the Go SDK v2's 64 KiB, the Java SDK v2's 128 KiB), a binary one with a SHA512 or
+(64 KiB, the Rust and Go SDKs'; 128 KiB, the Java SDK v2's), a binary one with a SHA512 or
 XXHASH128 trailer, and the framing sent without ``Content-Encoding: aws-chunked`` each get
 a stub too; the last matches the header absent, as sent.
 """
@@ -85,7 +85,7 @@ def headers(
     return sent if coding is None else (("Content-Encoding", coding), *sent)
 
 
-# 200 KB of CSV, framed in 64 KiB chunks (the Go SDK v2's) and 128 KiB ones (the Java SDK
+# 200 KB of CSV, framed in 64 KiB chunks (the Rust and Go SDKs') and 128 KiB ones (the Java SDK
 # v2's): its framed body needs a body limit over the default 8 KiB.
 LARGE = b"".join(b"order-%06d,paid,%d.%02d\n" % (n, n % 997, n % 100) for n in range(8000))
 BODY_LIMIT_BYTES = 1 << 20

@@ -51,9 +51,10 @@ CHUNKED_BODIES = {
 # "<key>.<algorithm>").
 TRAILER_ALGORITHMS = ("CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "XXHASH64",
                       "XXHASH3", "XXHASH128")  # fmt: skip
-# A payload framed in several chunks: 200 KB of CSV, sent in 64 KiB chunks (as the Go SDK
-# v2 and a JS SDK v3 file stream frame one) and in 128 KiB ones (the Java SDK v2's). It
-# needs a body limit over its framed size (FRAMED_BODY_LIMIT_BYTES).
+# A payload framed in several chunks: 200 KB of CSV, sent in 64 KiB chunks (as the Rust SDK
+# signs one, the Go SDK v2 frames one of unknown length, a JS SDK v3 file stream comes) and
+# in 128 KiB ones (the Java SDK v2's). It needs a body limit over its framed size
+# (FRAMED_BODY_LIMIT_BYTES).
 CHUNKED_LARGE = "exports/orders.csv"
 LARGE_BODY = b"".join(b"order-%06d,paid,%d.%02d\n" % (n, n % 997, n % 100) for n in range(8000))
 SDK_CHUNK_SIZES = {"64KiB": 64 * 1024, "128KiB": 128 * 1024}

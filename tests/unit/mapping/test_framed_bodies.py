@@ -162,7 +162,7 @@ def test_an_empty_framed_upload_matches_the_last_chunk_alone():
     assert not matches(mapping, b"")
 
 
-# 200 KB of CSV: longer than the 64 KiB and 128 KiB chunks the Go and Java SDKs frame in.
+# 200 KB of CSV: longer than the 64 KiB and 128 KiB chunks the Rust, Go and Java SDKs frame in.
 LARGE = b"".join(b"order-%06d,paid,%d.%02d\n" % (n, n % 997, n % 100) for n in range(8000))
 
 
@@ -183,7 +183,7 @@ def chunked(payload: bytes, chunk_size: int, *, signature: str | None = None) ->
 
 
 def test_a_payload_in_several_chunks_matches_as_each_sdk_frames_it():
-    """The Go SDK v2 frames in 64 KiB chunks, the Java SDK v2 in 128 KiB ones, botocore in
+    """The Rust and Go SDKs frame in 64 KiB chunks, the Java SDK v2 in 128 KiB ones, botocore in
     1 MiB ones (one chunk here): each framing of the recorded payload is the same upload.
     Another payload framed so, a split no SDK makes (96 KiB) and chunks that join to the
     payload at other sizes are clear misses."""

@@ -12,7 +12,7 @@ Three rules keep memory bounded and the output safe:
 * ``is_textual`` tells text (kept) from binary (kept only with binary_bodies=base64).
 * A request body is kept only in a coding a stub can match
   (``matchable_request_codings``).
-* S3's ``aws-chunked`` framing (capture.aws_chunked) is undone too, alone: the payload
+* S3's ``aws-chunked`` framing (core.aws_chunked) is undone too, alone: the payload
   is kept, or the body dropped when it does not frame exactly.
 
 ``Body`` is a captured body as the exchange holds it; ``media_type`` reads a
@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import brotli
 
-from ext_proc_server.capture import aws_chunked
+from ext_proc_server.core import aws_chunked
 
 # Decoded output is produced in slices of this size, so a cap is never overshot by much.
 _SLICE_BYTES = 64 * 1024

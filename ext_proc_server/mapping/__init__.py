@@ -20,7 +20,8 @@
 * ``framed_bodies`` - the matchers of a body sent ``aws-chunked`` (an S3 upload): its
   payload inside that framing.
 * ``framed_uploads`` - the body of an unsigned ``aws-chunked`` upload framed again from
-  its binary payload (matched as bytes), or why it cannot be.
+  its binary payload (matched as bytes), or why it cannot be; the payload of one sent in
+  that framing without ``Content-Encoding``.
 * ``priority`` - :func:`stub_priority`: a stub's priority from its specificity, and
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.
 * ``stub_format`` - :func:`on_current_format`: a stub written by an earlier version,

@@ -70,6 +70,19 @@ def _awscrt_crc64nvme() -> Callable[[bytes], int]:
     return checksums.crc64nvme
 
 
+def xxhash(variant: str, data: bytes) -> bytes:
+    """The XXH64, XXH3-64 or XXH3-128 (``variant``: "xxhash64", "xxhash3", "xxhash128") of
+    ``data``, seed 0, as the AWS SDKs compute S3's checksums of those names (awscrt)."""
+    from awscrt import checksums
+
+    compute = {
+        "xxhash64": checksums.XXHash.compute_xxhash64,
+        "xxhash3": checksums.XXHash.compute_xxhash3_64,
+        "xxhash128": checksums.XXHash.compute_xxhash3_128,
+    }[variant]
+    return compute(data)
+
+
 _ALGORITHMS: dict[str, Callable[[bytes], bytes]] = {
     "md5": lambda b: hashlib.md5(b, usedforsecurity=False).digest(),
     "sha": lambda b: hashlib.sha1(b, usedforsecurity=False).digest(),
@@ -77,9 +90,14 @@ _ALGORITHMS: dict[str, Callable[[bytes], bytes]] = {
     "sha-256": lambda b: hashlib.sha256(b).digest(),
     "sha256": lambda b: hashlib.sha256(b).digest(),
     "sha-512": lambda b: hashlib.sha512(b).digest(),
+    "sha512": lambda b: hashlib.sha512(b).digest(),
     "crc32": lambda b: struct.pack(">I", zlib.crc32(b)),
     "crc32c": lambda b: struct.pack(">I", crc32c(b)),
     "crc64nvme": lambda b: struct.pack(">Q", crc64nvme(b)),
+    # S3's XXHash checksums, as the AWS SDKs compute them.
+    "xxhash64": lambda b: xxhash("xxhash64", b),
+    "xxhash3": lambda b: xxhash("xxhash3", b),
+    "xxhash128": lambda b: xxhash("xxhash128", b),
 }
 
 

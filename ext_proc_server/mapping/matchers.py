@@ -19,6 +19,7 @@ from ext_proc_server.mapping.framed_bodies import (
     framed_body_matchers,
     is_framed,
 )
+from ext_proc_server.mapping.framed_uploads import CONTENT_ENCODING_HEADER
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.multipart import body_regex, content_type_regex
 from ext_proc_server.mapping.noise import (
@@ -96,8 +97,10 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
         specificity += weight
     body_matchers, weight = _request_body_matchers(normalized)
     if is_framed(normalized):
-        pattern.setdefault("headers", {})["Content-Encoding"] = CONTENT_ENCODING_MATCHER
-        weight += 2
+        headers = pattern.setdefault("headers", {})
+        if CONTENT_ENCODING_HEADER not in headers:  # else sent without it: absent (varied)
+            headers["Content-Encoding"] = CONTENT_ENCODING_MATCHER
+            weight += 2
     pattern.update(body_matchers)
     specificity += weight
     if normalized.body.kind != "none":

@@ -33,7 +33,7 @@ from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.accepts import accepted_type
 from ext_proc_server.mapping.answer_choices import answer_choices
 from ext_proc_server.mapping.chosen_by import DECODED_LENGTH_HEADER, with_choices
-from ext_proc_server.mapping.framed_uploads import framed_again
+from ext_proc_server.mapping.framed_uploads import absent_encoding, framed_again, unlabelled_upload
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
@@ -274,7 +274,9 @@ class NoiseNormalizer:
     # -- request parts --------------------------------------------------------
 
     def normalize_request(self, exchange: Exchange) -> NormalizedRequest:
-        request = exchange.request
+        # Sent framed without Content-Encoding: its payload, in that framing (framed_uploads).
+        unlabelled = unlabelled_upload(exchange.request)
+        request = unlabelled or exchange.request
         redactions = exchange.redactions
         path = request.path or "/"
         fields = self.noise_fields(path)
@@ -295,7 +297,7 @@ class NoiseNormalizer:
                 fields=fields,
                 framed=request.header(DECODED_LENGTH_HEADER) is not None,
             ),
-            varied=(varied := self._varied(exchange, redactions)),
+            varied=(varied := self._varied(exchange, redactions) + absent_encoding(unlabelled)),
             port=matched_port(request.authority),
             content_type=(request.header("content-type") or "") if request.body else "",
             accepted=accepted_type(exchange, varied_names := frozenset(n for n, _ in varied)),

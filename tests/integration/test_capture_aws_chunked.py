@@ -9,7 +9,10 @@ unsigned gets a stub of the exact framed body (``binaryEqualTo``): the same byte
 with the same checksum algorithm, and nothing else. A body that does not frame exactly, or
 ``aws-chunked`` beside another coding, gets no stub and a counted
 ``request_content_encoding`` skip recorded for its host; a payload that is not UTF-8 in
-signed chunks a counted ``request_body_signed_chunks`` one.
+signed chunks a counted ``request_body_signed_chunks`` one. A payload in several chunks
+(64 KiB, the Rust and Go SDKs'; 128 KiB, the Java SDK v2's), a binary one with a SHA512 or
+XXHASH128 trailer, and the framing sent without ``Content-Encoding: aws-chunked`` each get
+a stub too; the last matches the header absent, as sent.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ import base64
 import io
 
 import pytest
-from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum, Sha256Checksum
+from botocore.httpchecksum import (
+    AwsChunkedWrapper,
+    Crc32Checksum,
+    CrtXxhash128Checksum,
+    Sha256Checksum,
+    Sha512Checksum,
+)
 
 from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
 from tests.support.raw_capture import capture_behind_envoy, import_into, raw_request
@@ -31,11 +40,25 @@ NOTE = b"first note\n" * 3
 CREATED = RawAnswer(200, (("ETag", '"5d41402abc4b2a76b9719d911017c592"'),), b"")
 
 
-def trailer_framed(payload: bytes, *, sha256: bool = False) -> bytes:
-    """``payload`` as botocore frames it: its CRC32 (or SHA-256) in a trailer."""
-    checksum, name = (Sha256Checksum, "sha256") if sha256 else (Crc32Checksum, "crc32")
+CHECKSUMS = {
+    "crc32": Crc32Checksum,
+    "sha256": Sha256Checksum,
+    "sha512": Sha512Checksum,
+    "xxhash128": CrtXxhash128Checksum,
+}
+
+
+def trailer_framed(
+    payload: bytes, *, sha256: bool = False, algorithm: str = "crc32", chunk_size: int | None = None
+) -> bytes:
+    """``payload`` as botocore frames it: its CRC32 (SHA-256, ``algorithm``) in a trailer,
+    in chunks of ``chunk_size`` (botocore's 1 MiB when None)."""
+    name = "sha256" if sha256 else algorithm
     wrapper = AwsChunkedWrapper(
-        io.BytesIO(payload), checksum_cls=checksum, checksum_name=f"x-amz-checksum-{name}"
+        io.BytesIO(payload),
+        checksum_cls=CHECKSUMS[name],
+        checksum_name=f"x-amz-checksum-{name}",
+        chunk_size=chunk_size,
     )
     return wrapper.read()
 
@@ -47,14 +70,25 @@ def signed_framed(payload: bytes, signature: str) -> bytes:
 
 
 def headers(
-    length: int, *, coding: str = "aws-chunked", mode: str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    length: int,
+    *,
+    coding: str | None = "aws-chunked",
+    mode: str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    algorithm: str = "crc32",
 ) -> tuple[tuple[str, str], ...]:
-    return (
-        ("Content-Encoding", coding),
+    """An upload's headers; ``coding`` None: the framing sent without Content-Encoding."""
+    sent = (
         ("x-amz-decoded-content-length", str(length)),
         ("x-amz-content-sha256", mode),
-        ("x-amz-trailer", "x-amz-checksum-crc32"),
+        ("x-amz-trailer", f"x-amz-checksum-{algorithm}"),
     )
+    return sent if coding is None else (("Content-Encoding", coding), *sent)
+
+
+# 200 KB of CSV, framed in 64 KiB chunks (the Rust and Go SDKs') and 128 KiB ones (the Java SDK
+# v2's): its framed body needs a body limit over the default 8 KiB.
+LARGE = b"".join(b"order-%06d,paid,%d.%02d\n" % (n, n % 997, n % 100) for n in range(8000))
+BODY_LIMIT_BYTES = 1 << 20
 
 
 # path -> (headers, body as recorded, the same payload framed again, another payload).
@@ -65,6 +99,13 @@ FRAMED = {
                       signed_framed(NOTE[::-1], "a")),
     "/b/empty.txt": (headers(0), trailer_framed(b""), trailer_framed(b"", sha256=True),
                      trailer_framed(b"x")),
+    # In several chunks: the same payload in the other SDK's chunks is the same upload.
+    "/b/large.csv": (headers(len(LARGE)), trailer_framed(LARGE, chunk_size=64 * 1024),
+                     trailer_framed(LARGE, sha256=True, chunk_size=128 * 1024),
+                     trailer_framed(LARGE.replace(b"paid", b"void", 1), chunk_size=64 * 1024)),
+    # Without Content-Encoding: aws-chunked, which S3 takes.
+    "/b/unlabelled.txt": (headers(len(NOTE), coding=None), trailer_framed(NOTE),
+                          trailer_framed(NOTE, sha256=True), trailer_framed(NOTE.upper())),
 }  # fmt: skip
 # path -> (headers, body): no stub, a request_content_encoding skip.
 MALFORMED = {
@@ -80,6 +121,13 @@ BINARY = bytes(range(256))
 BINARY_FRAMED = {
     "/b/binary.bin": (headers(len(BINARY)), trailer_framed(BINARY),
                       trailer_framed(BINARY, sha256=True), trailer_framed(BINARY[::-1])),
+    # Every checksum botocore sends in a trailer is computed again (two of them here).
+    **{f"/b/binary-{algorithm}.bin": (
+        headers(len(BINARY), algorithm=algorithm), trailer_framed(BINARY, algorithm=algorithm),
+        trailer_framed(BINARY, sha256=True), trailer_framed(BINARY[::-1], algorithm=algorithm),
+    ) for algorithm in ("sha512", "xxhash128")},
+    "/b/unlabelled.bin": (headers(len(BINARY), coding=None), trailer_framed(BINARY),
+                          trailer_framed(BINARY, sha256=True), trailer_framed(BINARY[::-1])),
 }  # fmt: skip
 SIGNED_HEADERS = headers(len(BINARY), mode="STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
 # A binary payload in signed chunks: each upload signs them anew. No stub, a
@@ -92,7 +140,7 @@ def test_aws_chunked_uploads_get_a_faithful_stub_or_a_counted_skip(
 ) -> None:
     answered = FRAMED | BINARY_FRAMED
     sent = {path: (h, body) for path, (h, body, *_) in answered.items()} | MALFORMED | SIGNED_BINARY
-    collector = collector_settings(redis_server.url)
+    collector = collector_settings(redis_server.url, body_limit_bytes=BODY_LIMIT_BYTES)
     with raw_upstream(dict.fromkeys(sent, CREATED)) as port:
         ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, port)
         for path, (sent_headers, body) in sent.items():
@@ -109,11 +157,7 @@ def test_aws_chunked_uploads_get_a_faithful_stub_or_a_counted_skip(
     text_stubs = [m for m in stubs if m["request"]["urlPath"] in FRAMED]
     recorded = repr(text_stubs)
     assert "chunk-signature" not in recorded and "x-amz-checksum" not in recorded
-    # The binary one: the framed body's exact bytes, its checksum the payload's.
-    (binary_stub,) = (m for m in stubs if m["request"]["urlPath"] in BINARY_FRAMED)
-    assert binary_stub["request"]["bodyPatterns"] == [
-        {"binaryEqualTo": base64.b64encode(trailer_framed(BINARY)).decode()}
-    ]
+    check_binary_and_unlabelled_stubs(stubs)
 
     import_into(wiremock, stubs)
     for path, (sent_headers, body, again, other) in answered.items():
@@ -126,9 +170,17 @@ def test_aws_chunked_uploads_get_a_faithful_stub_or_a_counted_skip(
                 other_headers = headers(1)
             reply = raw_request(wiremock.port, "PUT", path, headers=other_headers, body=framed)
             assert reply.status == (200 if matched else 404), (path, framed)
-        # The payload sent plain is another request.
-        payload = {"/b/empty.txt": b"", "/b/binary.bin": BINARY}.get(path, NOTE)
+        # The payload sent plain is another request; so is the same body labelled otherwise.
+        payload = {"/b/empty.txt": b"", "/b/large.csv": LARGE}.get(path, NOTE)
+        payload = BINARY if path in BINARY_FRAMED else payload
         assert raw_request(wiremock.port, "PUT", path, body=payload).status == 404, path
+        relabelled = dict(sent_headers)
+        if relabelled.pop("Content-Encoding", None) is None:
+            relabelled["Content-Encoding"] = "aws-chunked"
+        reply = raw_request(
+            wiremock.port, "PUT", path, headers=tuple(relabelled.items()), body=body
+        )
+        assert reply.status == 404, path
     for path, (sent_headers, body) in (MALFORMED | SIGNED_BINARY).items():
         reply = raw_request(wiremock.port, "PUT", path, headers=sent_headers, body=body)
         assert "matched-stub-id" not in reply.headers, path
@@ -137,3 +189,20 @@ def test_aws_chunked_uploads_get_a_faithful_stub_or_a_counted_skip(
         assert reply.status == (500 if path == "/b/gzip.txt" else 404), path
     envoy.process.stop()
     assert ext.process.stop(timeout_s=20) == 0
+
+
+def check_binary_and_unlabelled_stubs(stubs: list[dict]) -> None:
+    """A binary payload's stub is its framed body's exact bytes, its checksum the
+    payload's; one sent without Content-Encoding is matched so."""
+    binary_stubs = {
+        m["request"]["urlPath"]: m for m in stubs if m["request"]["urlPath"] in BINARY_FRAMED
+    }
+    assert binary_stubs.keys() == BINARY_FRAMED.keys()
+    for path, (_, body, *_) in BINARY_FRAMED.items():
+        assert binary_stubs[path]["request"]["bodyPatterns"] == [
+            {"binaryEqualTo": base64.b64encode(body).decode()}
+        ], path
+    # Sent without Content-Encoding: matched so (the same upload sent with it is another).
+    for path in ("/b/unlabelled.txt", "/b/unlabelled.bin"):
+        (stub,) = (m for m in stubs if m["request"]["urlPath"] == path)
+        assert stub["request"]["headers"]["content-encoding"] == {"absent": True}, path

@@ -24,6 +24,7 @@ import boto3
 import httpx
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.httpchecksum import AwsChunkedWrapper
 from botocore.response import StreamingBody
 
 from tests.support.sdk_replay import BODIES, EMAIL, Outcome
@@ -45,6 +46,24 @@ CHUNKED_BODIES = {
     # A little-endian float32 array, as a feature store writes one.
     CHUNKED_BINARY: struct.pack("<64f", *(n / 8 for n in range(64))),
 }
+# The checksums botocore sends in a trailer besides its default CRC32: each frames the same
+# payload with another trailer (CHUNKED_BODIES[CHUNKED] and [CHUNKED_BINARY], each to
+# "<key>.<algorithm>").
+TRAILER_ALGORITHMS = ("CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "XXHASH64",
+                      "XXHASH3", "XXHASH128")  # fmt: skip
+# A payload framed in several chunks: 200 KB of CSV, sent in 64 KiB chunks (as the Rust SDK
+# signs one, the Go SDK v2 frames one of unknown length, a JS SDK v3 file stream comes) and
+# in 128 KiB ones (the Java SDK v2's). It needs a body limit over its framed size
+# (FRAMED_BODY_LIMIT_BYTES).
+CHUNKED_LARGE = "exports/orders.csv"
+LARGE_BODY = b"".join(b"order-%06d,paid,%d.%02d\n" % (n, n % 997, n % 100) for n in range(8000))
+SDK_CHUNK_SIZES = {"64KiB": 64 * 1024, "128KiB": 128 * 1024}
+FRAMED_BODY_LIMIT_BYTES = 1024 * 1024
+# An upload in the aws-chunked framing (STREAMING-UNSIGNED-PAYLOAD-TRAILER) without
+# Content-Encoding: aws-chunked, which S3 takes too.
+CHUNKED_UNLABELLED = "notes/unlabelled.txt"
+CHUNKED_BODIES[CHUNKED_UNLABELLED] = b"framed, no content coding\n" * 2
+CHUNKED_BODIES[CHUNKED_LARGE] = LARGE_BODY
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
 
@@ -165,6 +184,7 @@ def _s3_steps() -> list[tuple[str, Step]]:
         ("s3.put_object.aws_chunked binary", lambda c, s: put_chunked(c, CHUNKED_BINARY)),
         ("s3.get_object.aws_chunked binary", lambda c, s: c[s3].get_object(
             Bucket=BUCKET, Key=CHUNKED_BINARY)),
+        *_chunked_variant_steps(),
         ("s3.head_object", etag),
         ("s3.get_object.range", lambda c, s: c[s3].get_object(
             Bucket=BUCKET, Key="notes/d.json", Range="bytes=0-9")),
@@ -195,18 +215,69 @@ def _as_over_tls(params: dict, **_: object) -> None:
         algorithm["in"] = "trailer"
 
 
-def put_chunked(c: dict, key: str, body: bytes | None = None) -> Any:
+def put_chunked(
+    c: dict,
+    key: str,
+    body: bytes | None = None,
+    *,
+    target: str | None = None,
+    algorithm: str | None = None,
+    chunk_size: int | None = None,
+    labelled: bool = True,
+) -> Any:
     """``put_object`` of ``key`` as botocore sends it over TLS: ``aws-chunked``, the
-    checksum in a trailer. ``body``: another than the workload's (``CHUNKED_BODIES``)."""
-    c["s3"].meta.events.register(
-        "before-call.s3.PutObject", _as_over_tls, unique_id="mockado-aws-chunked"
-    )
+    checksum in a trailer. ``body``: another than the workload's (``CHUNKED_BODIES``);
+    ``target``: the key it is put to (``key`` when None); ``algorithm``: the trailer's
+    checksum (botocore's default, CRC32, when None); ``chunk_size``: the framing's chunks
+    (botocore's 1 MiB when None); ``labelled``: False sends the framing without
+    ``Content-Encoding: aws-chunked``."""
+    events = c["s3"].meta.events
+    events.register("before-call.s3.PutObject", _as_over_tls, unique_id="mockado-aws-chunked")
+    if not labelled:
+        events.register("before-send.s3.PutObject", _unlabelled, unique_id="mockado-unlabelled")
+    default_chunk_size = AwsChunkedWrapper._DEFAULT_CHUNK_SIZE
+    if chunk_size is not None:
+        AwsChunkedWrapper._DEFAULT_CHUNK_SIZE = chunk_size
+    extra = {} if algorithm is None else {"ChecksumAlgorithm": algorithm}
     try:
         return c["s3"].put_object(
-            Bucket=BUCKET, Key=key, Body=CHUNKED_BODIES[key] if body is None else body
+            Bucket=BUCKET,
+            Key=target or key,
+            Body=CHUNKED_BODIES[key] if body is None else body,
+            **extra,
         )
     finally:
-        c["s3"].meta.events.unregister("before-call.s3.PutObject", unique_id="mockado-aws-chunked")
+        AwsChunkedWrapper._DEFAULT_CHUNK_SIZE = default_chunk_size
+        events.unregister("before-call.s3.PutObject", unique_id="mockado-aws-chunked")
+        events.unregister("before-send.s3.PutObject", unique_id="mockado-unlabelled")
+
+
+def _unlabelled(request: Any, **_: object) -> None:
+    """The framing sent without its ``Content-Encoding: aws-chunked``."""
+    del request.headers["Content-Encoding"]
+
+
+def _chunked_variant_steps() -> list[tuple[str, Step]]:
+    """aws-chunked uploads in every trailer checksum botocore sends, in several chunks
+    (other SDKs' chunk sizes) and without ``Content-Encoding``; each read back."""
+    steps: list[tuple[str, Step]] = []
+    for algorithm in TRAILER_ALGORITHMS:
+        for key in (CHUNKED, CHUNKED_BINARY):
+            target = f"{key}.{algorithm.lower()}"
+            steps.append((f"s3.put_object.aws_chunked {target}", lambda c, s, k=key, t=target,
+                          a=algorithm: put_chunked(c, k, target=t, algorithm=a)))  # fmt: skip
+    for name, size in SDK_CHUNK_SIZES.items():
+        target = f"{CHUNKED_LARGE}.{name}"
+        steps.append((f"s3.put_object.aws_chunked {target}", lambda c, s, t=target,
+                      n=size: put_chunked(c, CHUNKED_LARGE, target=t, chunk_size=n)))  # fmt: skip
+    steps.append(("s3.put_object.aws_chunked unlabelled", lambda c, s: put_chunked(
+        c, CHUNKED_UNLABELLED, labelled=False)))  # fmt: skip
+    reads = [t for name, _ in steps if (t := name.partition(" ")[2]) != "unlabelled"]
+    reads.append(CHUNKED_UNLABELLED)
+    return steps + [
+        (f"s3.get_object.aws_chunked {key}", lambda c, s, key=key: c["s3"].get_object(
+            Bucket=BUCKET, Key=key)) for key in reads
+    ]  # fmt: skip
 
 
 def _presigned_get(c: dict, s: dict) -> Any:

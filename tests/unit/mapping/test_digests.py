@@ -8,6 +8,12 @@ import struct
 import zlib
 
 import pytest
+from botocore.httpchecksum import (
+    CrtXxhash3Checksum,
+    CrtXxhash64Checksum,
+    CrtXxhash128Checksum,
+    Sha512Checksum,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,3 +120,24 @@ def test_the_stub_serves_the_digest_of_its_body() -> None:
     response = HttpResponse(status=200, headers=(("Content-MD5", "stale=="),), body=BODY)
     mapping = build(make_exchange(response=response))
     assert mapping["response"]["headers"] == {"Content-MD5": MD5, "content-encoding": "identity"}
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "checksum_cls"),
+    [
+        ("sha512", Sha512Checksum),
+        ("xxhash64", CrtXxhash64Checksum),
+        ("xxhash3", CrtXxhash3Checksum),
+        ("xxhash128", CrtXxhash128Checksum),
+    ],
+)
+def test_s3s_other_checksums_are_computed_as_botocore_checks_them(algorithm, checksum_cls):
+    """S3 answers an object uploaded with a SHA512 or XXHash checksum with it
+    (``x-amz-checksum-<algorithm>``), which botocore checks on a GET: served again over the
+    served body, as botocore computes it."""
+    expected = checksum_cls()
+    expected.update(BODY)
+    name = f"x-amz-checksum-{algorithm}"
+    assert served_digest(name, "stale", BODY) == expected.b64digest()
+    headers = (("content-type", "application/json"), (name, "stale"))
+    assert digests_computable(HttpResponse(status=200, headers=headers, body=BODY), head=False)

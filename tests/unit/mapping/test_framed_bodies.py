@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import HttpResponse
+from ext_proc_server.mapping import framed_bodies
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
 PAYLOAD = b"first note\n" * 3
@@ -159,3 +160,83 @@ def test_an_empty_framed_upload_matches_the_last_chunk_alone():
     assert matches(mapping, b"0;chunk-signature=" + SIGNATURE.encode() + b"\r\n\r\n")
     assert not matches(mapping, framed(b"x"))
     assert not matches(mapping, b"")
+
+
+# 200 KB of CSV: longer than the 64 KiB and 128 KiB chunks the Rust, Go and Java SDKs frame in.
+LARGE = b"".join(b"order-%06d,paid,%d.%02d\n" % (n, n % 997, n % 100) for n in range(8000))
+
+
+def chunked(payload: bytes, chunk_size: int, *, signature: str | None = None) -> bytes:
+    """``payload`` framed in chunks of ``chunk_size`` (a signature on each when given)."""
+    if signature is None:
+        wrapper = AwsChunkedWrapper(
+            io.BytesIO(payload),
+            checksum_cls=Crc32Checksum,
+            checksum_name="x-amz-checksum-crc32",
+            chunk_size=chunk_size,
+        )
+        return wrapper.read()
+    ext = f";chunk-signature={signature}".encode()
+    pieces = [payload[at : at + chunk_size] for at in range(0, len(payload), chunk_size)]
+    framed = b"".join(b"%x%s\r\n%s\r\n" % (len(p), ext, p) for p in pieces)
+    return framed + b"0" + ext + b"\r\n\r\n"
+
+
+def test_a_payload_in_several_chunks_matches_as_each_sdk_frames_it():
+    """The Rust and Go SDKs frame in 64 KiB chunks, the Java SDK v2 in 128 KiB ones, botocore in
+    1 MiB ones (one chunk here): each framing of the recorded payload is the same upload.
+    Another payload framed so, a split no SDK makes (96 KiB) and chunks that join to the
+    payload at other sizes are clear misses."""
+    mapping = upload(LARGE)
+    assert mapping is not None
+    other = LARGE.replace(b"paid", b"void", 1)  # the same length
+    for chunk_size in (64 * 1024, 128 * 1024, 1 << 20):
+        assert matches(mapping, chunked(LARGE, chunk_size)), chunk_size
+        assert matches(mapping, chunked(LARGE, chunk_size, signature=SIGNATURE)), chunk_size
+        assert not matches(mapping, chunked(other, chunk_size)), chunk_size
+    assert not matches(mapping, chunked(LARGE, 96 * 1024))
+    # The 64 KiB chunks, but one byte moved from the first chunk to the second.
+    moved = chunked(LARGE, 64 * 1024).replace(b"10000\r\n", b"ffff\r\n", 1)
+    assert not matches(mapping, moved)
+
+
+def test_a_split_inside_a_character_gets_no_framing_of_its_own():
+    """WireMock reads a UTF-8 sequence cut by a chunk's size line as U+FFFD, which other
+    bytes give too: that framing is a clear miss, the others still match."""
+    payload = b"a" * (64 * 1024 - 1) + "é".encode() + b"b" * (70 * 1024)  # é at 65535
+    mapping = upload(payload)
+    assert mapping is not None
+    assert not matches(mapping, chunked(payload, 64 * 1024))
+    assert matches(mapping, chunked(payload, 128 * 1024))
+    assert matches(mapping, chunked(payload, 1 << 20))
+
+
+@settings(max_examples=200, deadline=None)
+@given(STABLE_TEXT, STABLE_TEXT, st.sampled_from([1, 3, 7]))
+def test_any_framing_in_sdk_chunk_sizes_matches_its_payload_and_no_other(
+    payload, other, chunk_size
+):
+    """With the SDKs' chunk sizes small enough to reach: a payload matches framed in them
+    (unless a chunk ends inside a character) and in one chunk; another payload never."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(framed_bodies, "SDK_CHUNK_SIZES_BYTES", (3, 7))
+        mapping = upload(payload.encode())
+    assert mapping is not None
+    data = payload.encode()
+    pieces = [data[at : at + chunk_size] for at in range(0, len(data), chunk_size)]
+    whole_characters = all(_is_utf8(piece) for piece in pieces)
+    if chunk_size == 1 or len(data) <= chunk_size:
+        assert matches(mapping, chunked(data, chunk_size)) == (len(data) <= chunk_size)
+    else:
+        assert matches(mapping, chunked(data, chunk_size)) == whole_characters
+    if other != payload:
+        for size in (1, 3, 7, 1 << 20):
+            assert not matches(mapping, chunked(other.encode(), size))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -6,22 +6,28 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from typing import Any
 
+import boto3
 import pytest
 from botocore.httpchecksum import (
     AwsChunkedWrapper,
     Crc32Checksum,
     CrtCrc32cChecksum,
     CrtCrc64NvmeChecksum,
+    CrtXxhash3Checksum,
+    CrtXxhash64Checksum,
+    CrtXxhash128Checksum,
     Sha1Checksum,
     Sha256Checksum,
+    Sha512Checksum,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from ext_proc_server.capture.aws_chunked import decode
+from ext_proc_server.capture.bodies import decode_content
 from ext_proc_server.core.exchange import HttpResponse
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
@@ -34,6 +40,10 @@ CHECKSUMS = {
     "crc64nvme": CrtCrc64NvmeChecksum,
     "sha1": Sha1Checksum,
     "sha256": Sha256Checksum,
+    "sha512": Sha512Checksum,
+    "xxhash64": CrtXxhash64Checksum,
+    "xxhash3": CrtXxhash3Checksum,
+    "xxhash128": CrtXxhash128Checksum,
 }
 UNSIGNED = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 
@@ -128,7 +138,7 @@ def test_a_binary_payload_in_signed_chunks_gets_no_stub_and_is_counted(mode):
 @pytest.mark.parametrize(
     ("mode", "trailer"),
     [
-        (UNSIGNED, "x-amz-checksum-xxhash64"),  # a checksum mockado does not compute
+        (UNSIGNED, "x-amz-checksum-md5"),  # no checksum S3 takes in a trailer
         (UNSIGNED, "x-amz-checksum-crc32,x-amz-checksum-sha256"),
         (UNSIGNED, "x-amz-meta-note"),
         ("UNSIGNED-PAYLOAD", None),  # framing no SDK sends: its layout is unknown
@@ -170,4 +180,89 @@ def test_the_capture_reads_the_framed_body_back_to_its_payload(payload, algorith
     of: recording the replayed upload again gives the same stub."""
     mapping = upload(payload, trailer=f"x-amz-checksum-{algorithm}")
     assert mapping is not None
-    assert decode(binary_body(mapping), decoded_length=str(len(payload))) == (payload, True)
+    decoded = decode_content(
+        binary_body(mapping),
+        codings=["aws-chunked"],
+        max_bytes=1 << 20,
+        aws_decoded_length=str(len(payload)),
+    )
+    assert (decoded.body, decoded.truncated, decoded.dropped) == (payload, False, "")
+
+
+def test_every_checksum_botocore_sends_in_a_trailer_is_framed_again():
+    """The algorithms S3's model offers botocore (its ChecksumAlgorithm values) but MD5,
+    which botocore refuses before sending (FlexibleChecksumError)."""
+    client = boto3.client("s3", region_name="us-east-1")
+    shape = client.meta.service_model.shape_for("ChecksumAlgorithm")
+    assert {name.lower() for name in shape.enum} - {"md5"} == set(CHECKSUMS)
+    for algorithm in CHECKSUMS:
+        mapping = upload(BINARY, trailer=f"x-amz-checksum-{algorithm}")
+        assert mapping is not None and binary_body(mapping) == framed(BINARY, algorithm)
+
+
+def unlabelled_upload(
+    framed_body: bytes, payload: bytes, *, mode: str = UNSIGNED
+) -> dict[str, Any] | None:
+    """The stub of a PUT of ``framed_body`` in the aws-chunked framing of ``payload``
+    without ``Content-Encoding`` (the capture keeps such a body as sent)."""
+    headers = (
+        ("content-type", "application/octet-stream"),
+        ("x-amz-content-sha256", mode),
+        ("x-amz-decoded-content-length", str(len(payload))),
+        ("x-amz-trailer", "x-amz-checksum-crc32"),
+    )
+    exchange = make_exchange(
+        method="PUT", path="/bucket/data/part-0.gz", headers=headers, body=framed_body,
+        response=OK,
+    )  # fmt: skip
+    return build(exchange)
+
+
+def body_matches(mapping: dict[str, Any], body: bytes) -> bool:
+    (pattern,) = mapping["request"]["bodyPatterns"]
+    return re.fullmatch(pattern["matches"], body.decode("utf-8", "replace")) is not None
+
+
+def test_a_framing_sent_without_content_encoding_is_matched_as_sent():
+    """S3 takes a STREAMING-* upload without Content-Encoding: aws-chunked. Its stub
+    matches the payload inside the framing (another checksum too) and the header absent."""
+    text = b"first note\n" * 3
+    mapping = unlabelled_upload(framed(text), text)
+    assert mapping is not None
+    headers = mapping["request"]["headers"]
+    assert headers["content-encoding"] == {"absent": True}
+    assert "Content-Encoding" not in headers
+    assert body_matches(mapping, framed(text, "sha256"))
+    assert not body_matches(mapping, framed(text.upper()))
+    # A binary payload: the bytes of its framing, built again.
+    binary = unlabelled_upload(framed(BINARY), BINARY)
+    assert binary is not None
+    assert binary_body(binary) == framed(BINARY)
+    assert binary["request"]["headers"]["content-encoding"] == {"absent": True}
+
+
+def test_a_binary_framing_in_signed_chunks_without_content_encoding_is_counted():
+    before = skipped("request_body_signed_chunks")
+    signed = b"%x;chunk-signature=%s\r\n%s\r\n0;chunk-signature=%s\r\n\r\n" % (
+        len(BINARY), b"a" * 64, BINARY, b"b" * 64
+    )  # fmt: skip
+    assert unlabelled_upload(signed, BINARY, mode="STREAMING-AWS4-HMAC-SHA256-PAYLOAD") is None
+    assert skipped("request_body_signed_chunks") == before + 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(BINARY_PAYLOADS, st.sampled_from(sorted(CHECKSUMS)), st.booleans())
+def test_a_framing_is_read_only_when_sent_without_content_encoding(inner, algorithm, framing):
+    """Sent framed without Content-Encoding, a payload's stub is its framing, the header
+    absent. A labelled upload's payload (the capture drops Content-Encoding once it
+    unframed it) is never read as a framing again, even when it is one: it is the length
+    declared."""
+    payload = framed(inner, algorithm) if framing else inner
+    unlabelled = unlabelled_upload(framed(payload), payload)
+    assert unlabelled is not None
+    assert binary_body(unlabelled) == framed(payload)
+    assert unlabelled["request"]["headers"]["content-encoding"] == {"absent": True}
+    labelled = upload(payload)
+    assert labelled is not None
+    assert binary_body(labelled) == framed(payload)
+    assert labelled["request"]["headers"]["Content-Encoding"]["equalTo"] == "aws-chunked"

@@ -17,15 +17,23 @@
 // Each server also counts the requests each stub answered (one counter increment per
 // request; counters go with their stub) and lists them at GET /__admin/mockado/hits as
 // {"<stub id>": count}: the console's canary hits, without a request journal.
+//
+// And each server computes the MD5s SQS answers a send with over the request it answers
+// (SqsDigests): the template helper {{mockadoSqsMd5 request.body '<json|form>' '<entry Id>'
+// '<body|attributes>'}} and the request matcher "mockado-sqs-send", which a stub answering
+// with them carries so that it matches only a send whose digests can be computed. Stock
+// WireMock has neither: there such a stub never matches (a miss, never another message's MD5).
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.admin.Router;
 import com.github.tomakehurst.wiremock.common.FileSource;
+import com.github.tomakehurst.wiremock.common.Json;
 import com.github.tomakehurst.wiremock.common.Urls;
 import com.github.tomakehurst.wiremock.extension.AdminApiExtension;
 import com.github.tomakehurst.wiremock.extension.ExtensionDeclarations;
 import com.github.tomakehurst.wiremock.extension.Parameters;
 import com.github.tomakehurst.wiremock.extension.ServeEventListener;
+import com.github.tomakehurst.wiremock.extension.TemplateHelperProviderExtension;
 import com.github.tomakehurst.wiremock.http.Request;
 import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
@@ -43,20 +51,30 @@ import com.github.tomakehurst.wiremock.store.Stores;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import com.github.tomakehurst.wiremock.stubbing.SubEvent;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import wiremock.com.github.jknack.handlebars.Helper;
 
 public final class MockadoWireMock {
   static final String NEXT_SERVER = "--next-server";
@@ -120,6 +138,7 @@ public final class MockadoWireMock {
       if (extensions == null) {
         extensions = super.getDeclaredExtensions();
         extensions.add(hits);
+        extensions.add(new SqsDigests());
       }
       return extensions;
     }
@@ -377,6 +396,239 @@ public final class MockadoWireMock {
         }
       }
       return first < 0 ? null : buckets[first][next[first]++];
+    }
+  }
+
+  /**
+   * The MD5s SQS answers a send with (MD5OfMessageBody, MD5OfMessageAttributes), computed
+   * over the message of the request being answered, as SQS and the AWS SDKs compute them:
+   * the body's UTF-8 bytes; the attributes in name order, each its name, its data type and
+   * its value (after 1 for a string, 2 for binary) after their lengths (4 bytes, big-endian).
+   * A message is the JSON protocol's (SendMessage's document, or the SendMessageBatch entry
+   * with the given Id) or the query protocol's (the form's fields, or those of the entry
+   * SendMessageBatchRequestEntry.N whose Id is the given one).
+   *
+   * As a template helper it gives one MD5 as hex; as the request matcher "mockado-sqs-send"
+   * (parameters: protocol; messages, the entry Ids whose body MD5 the answer gives, "" for
+   * SendMessage; attributes, those whose attributes' MD5 it gives) it matches a send whose
+   * every such MD5 can be computed, so the helper never fails on a request its stub took.
+   */
+  static final class SqsDigests extends RequestMatcherExtension
+      implements TemplateHelperProviderExtension {
+    static final String NAME = "mockado-sqs-send";
+    static final String HELPER = "mockadoSqsMd5";
+    private static final String ENTRY = "SendMessageBatchRequestEntry.";
+    private static final Pattern FORM_ATTRIBUTE =
+        Pattern.compile(
+            "MessageAttribute\\.([0-9]+)\\.(Name|Value\\.(?:DataType|StringValue|BinaryValue))");
+    private static final Pattern FORM_ENTRY_ID =
+        Pattern.compile(Pattern.quote(ENTRY) + "([0-9]+)\\.Id");
+
+    @Override
+    public String getName() {
+      return NAME;
+    }
+
+    @Override
+    public Map<String, Helper<?>> provideTemplateHelpers() {
+      Helper<Object> helper =
+          (context, options) -> {
+            String md5 =
+                md5(
+                    context == null ? null : context.toString(),
+                    options.param(0, ""),
+                    options.param(1, ""),
+                    options.param(2, ""));
+            if (md5 == null) {
+              throw new IllegalArgumentException(
+                  HELPER + ": no " + options.param(2, "") + " MD5 for this request's message");
+            }
+            return md5;
+          };
+      return Map.of(HELPER, helper);
+    }
+
+    @Override
+    public MatchResult match(Request request, Parameters parameters) {
+      String body = request.getBodyAsString();
+      String protocol = parameters.getString("protocol", "");
+      for (String[] digest :
+          new String[][] {{"messages", "body"}, {"attributes", "attributes"}}) {
+        List<?> entries = parameters.getList(digest[0]);
+        for (Object entry : entries == null ? List.of() : entries) {
+          if (md5(body, protocol, String.valueOf(entry), digest[1]) == null) {
+            return MatchResult.noMatch();
+          }
+        }
+      }
+      return MatchResult.exactMatch();
+    }
+
+    /** One MD5 of a send's message ("body" or "attributes"), or null when there is none. */
+    static String md5(String body, String protocol, String entry, String which) {
+      if (body == null) {
+        return null;
+      }
+      Map<?, ?> message =
+          "json".equals(protocol)
+              ? jsonMessage(body, entry)
+              : "form".equals(protocol) ? formMessage(body, entry) : null;
+      if (message == null) {
+        return null;
+      }
+      if ("body".equals(which)) {
+        Object text = message.get("MessageBody");
+        return text instanceof String
+            ? hex(((String) text).getBytes(StandardCharsets.UTF_8))
+            : null;
+      }
+      return "attributes".equals(which) ? attributesMd5(message.get("MessageAttributes")) : null;
+    }
+
+    private static Map<?, ?> jsonMessage(String body, String entry) {
+      Object document;
+      try {
+        document = Json.read(body, Object.class);
+      } catch (RuntimeException e) {
+        return null;
+      }
+      if (!(document instanceof Map)) {
+        return null;
+      }
+      if (entry.isEmpty()) {
+        return (Map<?, ?>) document;
+      }
+      Object entries = ((Map<?, ?>) document).get("Entries");
+      for (Object one : entries instanceof List ? (List<?>) entries : List.of()) {
+        if (one instanceof Map && entry.equals(((Map<?, ?>) one).get("Id"))) {
+          return (Map<?, ?>) one;
+        }
+      }
+      return null;
+    }
+
+    /** A form's message as the JSON protocol names its fields. */
+    private static Map<?, ?> formMessage(String body, String entry) {
+      Map<String, String> fields = new HashMap<>();
+      for (String pair : body.split("&")) {
+        int equals = pair.indexOf('=');
+        try {
+          String name = decoded(equals < 0 ? pair : pair.substring(0, equals));
+          String value = equals < 0 ? "" : decoded(pair.substring(equals + 1));
+          if (fields.putIfAbsent(name, value) != null) {
+            return null; // a field twice: which one SQS reads is not ours to guess
+          }
+        } catch (IllegalArgumentException e) {
+          return null;
+        }
+      }
+      String prefix = "";
+      if (!entry.isEmpty()) {
+        prefix = null;
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+          Matcher id = FORM_ENTRY_ID.matcher(field.getKey());
+          if (id.matches() && entry.equals(field.getValue())) {
+            prefix = ENTRY + id.group(1) + ".";
+          }
+        }
+        if (prefix == null) {
+          return null;
+        }
+      }
+      Map<String, Object> message = new HashMap<>();
+      Map<String, Map<String, String>> numbered = new TreeMap<>();
+      for (Map.Entry<String, String> field : fields.entrySet()) {
+        if (!field.getKey().startsWith(prefix)) {
+          continue;
+        }
+        String name = field.getKey().substring(prefix.length());
+        Matcher attribute = FORM_ATTRIBUTE.matcher(name);
+        if (name.equals("MessageBody")) {
+          message.put(name, field.getValue());
+        } else if (attribute.matches()) {
+          numbered
+              .computeIfAbsent(attribute.group(1), n -> new HashMap<>())
+              .put(attribute.group(2).replace("Value.", ""), field.getValue());
+        }
+      }
+      if (!numbered.isEmpty()) {
+        Map<String, Object> attributes = new HashMap<>();
+        for (Map<String, String> given : numbered.values()) {
+          String name = given.remove("Name");
+          if (name == null || attributes.put(name, given) != null) {
+            return null;
+          }
+        }
+        message.put("MessageAttributes", attributes);
+      }
+      return message;
+    }
+
+    private static String decoded(String part) {
+      return URLDecoder.decode(part, StandardCharsets.UTF_8);
+    }
+
+    private static String attributesMd5(Object attributes) {
+      if (!(attributes instanceof Map) || ((Map<?, ?>) attributes).isEmpty()) {
+        return null;
+      }
+      Map<String, Object> byName = new TreeMap<>();
+      for (Map.Entry<?, ?> one : ((Map<?, ?>) attributes).entrySet()) {
+        byName.put(String.valueOf(one.getKey()), one.getValue());
+      }
+      MessageDigest md5 = newMd5();
+      for (Map.Entry<String, Object> one : byName.entrySet()) {
+        if (!(one.getValue() instanceof Map)) {
+          return null;
+        }
+        Map<?, ?> value = (Map<?, ?>) one.getValue();
+        Object type = value.get("DataType");
+        Object text = value.get("StringValue");
+        Object binary = value.get("BinaryValue");
+        byte transport;
+        byte[] data;
+        if (!(type instanceof String)) {
+          return null;
+        } else if (text instanceof String) {
+          transport = 1;
+          data = ((String) text).getBytes(StandardCharsets.UTF_8);
+        } else if (binary instanceof String) {
+          transport = 2;
+          try {
+            data = Base64.getDecoder().decode((String) binary);
+          } catch (IllegalArgumentException e) {
+            return null;
+          }
+        } else {
+          return null;
+        }
+        sized(md5, one.getKey().getBytes(StandardCharsets.UTF_8));
+        sized(md5, ((String) type).getBytes(StandardCharsets.UTF_8));
+        md5.update(transport);
+        sized(md5, data);
+      }
+      return HexFormat.of().formatHex(md5.digest());
+    }
+
+    private static void sized(MessageDigest md5, byte[] data) {
+      md5.update(
+          new byte[] {
+            (byte) (data.length >>> 24), (byte) (data.length >>> 16),
+            (byte) (data.length >>> 8), (byte) data.length
+          });
+      md5.update(data);
+    }
+
+    private static String hex(byte[] data) {
+      return HexFormat.of().formatHex(newMd5().digest(data));
+    }
+
+    private static MessageDigest newMd5() {
+      try {
+        return MessageDigest.getInstance("MD5");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every JDK has MD5", e);
+      }
     }
   }
 }

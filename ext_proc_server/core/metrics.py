@@ -64,7 +64,7 @@ STUB_SKIP_REASONS = (
     "response_credentials_refused",  # a 401 or 407 to a request that carried credentials
     "response_digest_uncomputable",  # a digest of the body that cannot match the served body
     "response_range_sanitized",  # a 206 part with sanitized values: its Content-Range is off
-    "request_message_sanitized",  # an SQS send with values sanitized: its answer's MD5s are off
+    "request_message_sanitized",  # an SQS send sanitized, its MD5s not computed at serve time
     "request_header_undecodable",  # a header value that is not UTF-8: not kept, not matched
     "response_header_undecodable",  # the same in the response: the stub would not send it
 )

@@ -24,8 +24,8 @@ would refuse the answer. Nor does a 206 whose part had values sanitized: its
 offsets and length; unless the part is the whole (``mapping.whole_parts``).
 
 Nor does an SQS send whose answer gives MD5s of its message that the message as sanitized
-no longer has (``mapping.sent_messages``): a client checking them would refuse the answer,
-and no stub can compute them over another message.
+no longer has, where mockado's launcher cannot compute them at serve time (system
+attributes: ``mapping.sent_messages``): a client checking them would refuse the answer.
 
 Nor does an exchange with a header value that is not UTF-8 (an ISO-8859-1 file name): the
 capture keeps none of its bytes and marks the message (``UNDECODABLE_HEADER``), and a stub
@@ -41,7 +41,7 @@ import re
 
 from ext_proc_server.core.exchange import CREDENTIAL_HEADERS, Exchange, HttpMessage
 from ext_proc_server.mapping.digests import digests_computable
-from ext_proc_server.mapping.sent_messages import answer_agrees
+from ext_proc_server.mapping.sent_messages import answer_served
 from ext_proc_server.mapping.whole_parts import is_whole_part
 
 # The first header of a message one of whose header values was not UTF-8 (the capture
@@ -101,7 +101,7 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     if not digests_computable(response, head=exchange.request.method == "HEAD"):
         return DIGEST_UNCOMPUTABLE
     # Only once sanitized: before, the upstream's MD5s are of the message as it holds it.
-    if exchange.sanitized and not answer_agrees(exchange):
+    if exchange.sanitized and not answer_served(exchange):
         return MESSAGE_SANITIZED
     return ""
 

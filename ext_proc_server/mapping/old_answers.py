@@ -34,7 +34,12 @@ from typing import Any
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.mapping.echoed_headers import serving_echoes
 from ext_proc_server.mapping.moments_from_now import TEMPLATE_TRANSFORMER, served_from_now
-from ext_proc_server.mapping.sent_messages import answer_agrees, message_form_field, pinned
+from ext_proc_server.mapping.sent_messages import (
+    SEND_MATCHER,
+    answer_agrees,
+    message_form_field,
+    pinned,
+)
 
 # Why an old SQS send stub was retired (the loader's ``wiremock_loader_stubs_retired`` reason).
 RETIRED_MESSAGE_UNKNOWN = "old_stub_message_unknown"
@@ -90,7 +95,10 @@ def _answer_bytes(response: dict[str, Any]) -> bytes:
 
 def _already_pinned(request: dict[str, Any]) -> bool:
     """Pinned as today's stubs are: a JSON message's body by its path, or a form held to the
-    message fields it sent."""
+    message fields it sent; or computing its MD5s at serve time (the launcher's matcher)."""
+    matcher = request.get("customMatcher")
+    if isinstance(matcher, dict) and matcher.get("name") == SEND_MATCHER:
+        return True
     for pattern in request.get("bodyPatterns") or ():
         if not isinstance(pattern, dict):
             continue

@@ -1,17 +1,25 @@
-"""An SQS send, whose answer gives the MD5s of the message sent: its stub answers that
-message alone.
+"""An SQS send, whose answer gives the MD5s of the message sent: its stub computes them over
+the message it answers, or answers the recorded message alone.
 
 SQS answers ``SendMessage`` with ``MD5OfMessageBody`` (and ``MD5OfMessageAttributes``,
 ``MD5OfMessageSystemAttributes``) of the request's message, and ``SendMessageBatch`` with
 each entry's, by its ``Id``: in JSON to a client of the JSON protocol (``X-Amz-Target:
 AmazonSQS.SendMessage``), in XML to one of the query protocol (``Action=SendMessage`` in a
 form). The AWS SDKs for Java and .NET compute them over what they sent and throw when they
-differ. WireMock 3.13.2's templating has no digest helper, so no stub can compute them over
-the request it answers; a stub whose matchers took another message (a sanitized value or a
-UUID matched as any value) answered it with the MD5s of the recorded one. So:
+differ. Stock WireMock's templating has no digest helper; mockado's launcher
+(``control_plane/wiremock/MockadoWireMock.java``) adds one. So:
 
-* A send whose answer's MD5s do not give its message as sanitized (a value of the body or an
-  attribute was replaced) gets no stub: ``request_message_sanitized`` (:func:`answer_agrees`).
+* A send whose answer gives only MD5s of bodies and message attributes (no system
+  attributes), each entry's ``Id`` a plain one, gets a stub computing them at serve time
+  (:func:`answering_sends`): matched as mockado matches any request (the body with its noise
+  and sanitized values as any value), plus the same attribute names and batch entries; its
+  answer is a template calling the launcher's ``mockadoSqsMd5`` helper where each MD5 was,
+  and it carries the launcher's ``mockado-sqs-send`` request matcher, so that it matches
+  only a send the helper computes them for, and never on stock WireMock (a miss there,
+  never another message's MD5s).
+* Any other send whose answer's MD5s do not give its message as sanitized (a value of the
+  body or an attribute was replaced) gets no stub: ``request_message_sanitized``
+  (:func:`answer_served`).
 * Every other send's stub matches the message's fields the MD5s cover as recorded
   (:func:`pinned`): the body (``equalTo``, noise included), the attributes and system
   attributes exactly or absent, a batch entry's ``Id``; in a form, no attribute or batch
@@ -26,11 +34,13 @@ import hashlib
 import html
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from ext_proc_server.core.exchange import Exchange, HttpMessage, HttpRequest, query_pairs
 from ext_proc_server.mapping.java_regex import java_regex_escape
+from ext_proc_server.mapping.moments_from_now import TEMPLATE_TRANSFORMER, literal, templated
 
 _TARGETS = {"amazonsqs.sendmessage": False, "amazonsqs.sendmessagebatch": True}
 _ACTIONS = {b"Action=SendMessage&": False, b"Action=SendMessageBatch&": True}
@@ -48,6 +58,15 @@ _DIGESTS = {"MessageAttributes": "MD5OfMessageAttributes",
             "MessageSystemAttributes": "MD5OfMessageSystemAttributes"}  # fmt: skip
 _XML_RESULT = re.compile(r"<(SendMessageResult|SendMessageBatchResultEntry)>(.*?)</\1>", re.DOTALL)
 _XML_FIELD = re.compile(r"<(Id|MD5Of\w+)>([^<]*)</\1>")
+# The launcher's request matcher and template helper (MockadoWireMock.SqsDigests).
+SEND_MATCHER = "mockado-sqs-send"
+_HELPER = "mockadoSqsMd5"
+# The MD5s the launcher computes, as its helper names them.
+_COMPUTED = {"MD5OfMessageBody": "body", "MD5OfMessageAttributes": "attributes"}
+# An entry Id as SQS allows it (so it goes in a template as a literal as it is).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_XML_DIGEST = re.compile(r"<(MD5Of\w+)>([^<]*)</\1>")
+_IGNORED = "${json-unit.ignore}"
 # A message: (its entry's Id, "" for SendMessage; its fields as the JSON protocol names them).
 Message = tuple[str, dict[str, Any]]
 
@@ -277,3 +296,160 @@ def _unsent_fields(fields: tuple[tuple[str, str], ...], *, batch: bool) -> str:
     numbers = "|".join(entries) or "(?!)"
     entry = rf"(?!{_ENTRY_REGEX}(?:{numbers})\.){_ENTRY_REGEX}"
     return rf"(?:|[\s\S]*&)(?:{attribute}|{entry})[\s\S]*"
+
+
+# -- MD5s computed at serve time ----------------------------------------------
+
+
+def _computed_digests(exchange: Exchange) -> dict[str, list[str]] | None:
+    """Each answered message's MD5s the launcher computes over the message it answers (entry
+    Id, "" for SendMessage -> "body", "attributes"), or None when the exchange is no send
+    answered with MD5s, or its answer gives one the launcher does not compute."""
+    response, kind = exchange.response, _send_kind(exchange.request)
+    if response is None or kind is None:
+        return None
+    answered = _answered(response)
+    messages = _messages(exchange.request, kind)
+    by_key = dict(messages)
+    if not answered or len(by_key) != len(messages):
+        return None  # (an entry Id twice: which one an answer is of is not known)
+    if any("MessageSystemAttributes" in message for message in by_key.values()):
+        return None  # its MD5 is answered as recorded only (pinned)
+    out: dict[str, list[str]] = {}
+    for key, digests in answered.items():
+        message = by_key.get(key)
+        if message is None or (kind[1] and not _PLAIN_ID.fullmatch(key)):
+            return None
+        wanted = [_COMPUTED.get(field, "") for field in digests]
+        if "" in wanted or not isinstance(message.get("MessageBody"), str):
+            return None
+        if "attributes" in wanted and attributes_md5(message.get("MessageAttributes")) is None:
+            return None
+        out[key] = wanted
+    return out
+
+
+def answer_served(exchange: Exchange) -> bool:
+    """Whether a stub can give the MD5s an SQS send's answer gives (True for any other
+    exchange): computed at serve time, or as recorded when they are of its message as
+    held (:func:`answer_agrees`)."""
+    return _computed_digests(exchange) is not None or answer_agrees(exchange)
+
+
+def _mustache(protocol: str, key: str, which: str) -> str:
+    return f"{{{{{_HELPER} request.body '{protocol}' '{key}' '{which}'}}}}"
+
+
+def _template(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """``text`` as a template: each span's text replaced by its mustache, the rest literal."""
+    out, at = [], 0
+    for start, end, mustache in sorted(spans):
+        out += [literal(text[at:start]), mustache]
+        at = end
+    return "".join(out) + literal(text[at:])
+
+
+def _xml_answer(text: str, computed: dict[str, list[str]]) -> str | None:
+    spans = []
+    for result in _XML_RESULT.finditer(text):
+        fields = dict(_XML_FIELD.findall(result.group(2)))
+        key = html.unescape(fields.get("Id", ""))
+        for found in _XML_DIGEST.finditer(result.group(2)):
+            which = _COMPUTED.get(found.group(1), "")
+            if which not in computed.get(key, ()):
+                return None
+            start = result.start(2) + found.start(2)
+            spans.append((start, start + len(found.group(2)), _mustache("form", key, which)))
+    return _template(text, spans)
+
+
+def _json_answer(text: str, computed: dict[str, list[str]]) -> str | None:
+    """The JSON answer written again, compactly, each MD5 computed at serve time."""
+    document = json.loads(text)
+    results = document.get("Successful") if "Successful" in document else [document]
+    tokens: dict[str, str] = {}
+    for result in results if isinstance(results, list) else ():
+        key = str(result.get("Id", "")) if "Successful" in document else ""
+        for field in [f for f in result if f.startswith("MD5Of")]:
+            which = _COMPUTED.get(field, "")
+            if which not in computed.get(key, ()):
+                return None
+            token = f"mockado-sqs-md5-{len(tokens)}-{uuid.uuid4().hex}"
+            tokens[token] = _mustache("json", key, which)
+            result[field] = token
+    written = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    spans = []
+    for token, mustache in tokens.items():
+        start = written.find(token)
+        spans.append((start, start + len(token), mustache))
+    return _template(written, spans)
+
+
+def _served_answer(exchange: Exchange, computed: dict[str, list[str]]) -> str | None:
+    """The send's answer as a template computing each of its MD5s, or None when it cannot
+    be read."""
+    assert exchange.response is not None
+    try:
+        text = exchange.response.body.decode("utf-8")
+        if text.lstrip().startswith("{"):
+            return _json_answer(text, computed)
+        return _xml_answer(text, computed)
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        return None
+
+
+def answering_sends(
+    request: dict[str, Any], definition: dict[str, Any], exchange: Exchange
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A stub's request pattern and ``response`` (``stubs.response_definition``) for an
+    exchange: for an SQS send whose answer gives MD5s, computing them at serve time where
+    the launcher can (``request`` changed in place, the response a templated copy), else
+    pinned to the recorded message (:func:`pinned`); any other exchange's as they are."""
+    computed = _computed_digests(exchange)
+    served = None if computed is None else _served_answer(exchange, computed)
+    if computed is None or served is None or "base64Body" in definition:
+        return pinned(request, exchange), definition
+    kind = _send_kind(exchange.request)
+    assert kind is not None
+    request["customMatcher"] = {
+        "name": SEND_MATCHER,
+        "parameters": {
+            "protocol": kind[0],
+            "messages": sorted(computed),
+            "attributes": sorted(k for k, wanted in computed.items() if "attributes" in wanted),
+        },
+    }
+    _held_to_entries(request, exchange, kind)
+    if TEMPLATE_TRANSFORMER in (definition.get("transformers") or ()):
+        return request, {**definition, "body": served}
+    return request, templated(definition, headers={}, body=served)
+
+
+def _held_to_entries(request: dict[str, Any], exchange: Exchange, kind: tuple[str, bool]) -> None:
+    """Holds ``request`` to the send's attribute names and batch entries (by Id), which say
+    which MD5s its answer gives; the values may be any the rest of the pattern takes."""
+    if kind[0] == "json":
+        patterns = request.setdefault("bodyPatterns", [])
+        held = _json_messages(exchange.request.body, batch=kind[1])
+        for path, (key, message) in held:
+            if kind[1]:
+                patterns.append({"matchesJsonPath": {"expression": f"{path}.Id", "equalTo": key}})
+            expression = f"{path}.MessageAttributes"
+            if "MessageAttributes" in message:
+                names = {name: _IGNORED for name in message["MessageAttributes"]}
+                patterns.append(
+                    {"matchesJsonPath": {"expression": expression, "equalToJson": names}}
+                )
+            else:
+                patterns.append({"matchesJsonPath": {"expression": expression, "absent": True}})
+            absent = {"expression": f"{path}.MessageSystemAttributes", "absent": True}
+            patterns.append({"matchesJsonPath": absent})
+        return  # (the entries' number: held by the array lengths' schema, matchers)
+    fields = _form_fields(exchange.request.body)
+    parameters = request.setdefault("formParameters", {})
+    for name, value in fields:
+        if message_form_field(name, batch=kind[1]) and name.endswith((".Id", ".Name")):
+            parameters[name] = {"hasExactly": [{"equalTo": value}]}
+    request.setdefault("bodyPatterns", []).append(
+        {"doesNotMatch": _unsent_fields(fields, batch=kind[1])}
+    )

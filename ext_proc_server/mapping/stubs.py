@@ -36,7 +36,7 @@ from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lif
 from ext_proc_server.mapping.moments_from_now import served_from_now
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
-from ext_proc_server.mapping.sent_messages import pinned
+from ext_proc_server.mapping.sent_messages import answering_sends
 from ext_proc_server.mapping.shapes import response_shape_digest
 from ext_proc_server.mapping.stub_format import FORMAT_KEY, STUB_FORMAT
 from ext_proc_server.mapping.whole_parts import CONTENT_RANGE_HEADER, is_whole_part, whole_range
@@ -206,8 +206,10 @@ def build_mapping(
         later_state = "requiredScenarioState" in scenario
 
     mapping["priority"] = stub_priority(specificity, later_state=later_state)
-    mapping["request"] = pinned(request, exchange)
-    mapping["response"] = _served_response(exchange, response)
+    # An SQS send's MD5s: computed at serve time, or its message pinned (mapping.sent_messages).
+    mapping["request"], mapping["response"] = answering_sends(
+        request, _served_response(exchange, response), exchange
+    )
     if not shape:
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}

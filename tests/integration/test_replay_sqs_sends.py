@@ -4,10 +4,11 @@ posts in SQS's query protocol, recorded against a moto server through a real Env
 (``tests/support/sqs_sends.py``).
 
 A send's answer gives the MD5s of the message sent, which the AWS SDKs for Java and .NET
-check: a canary sending another message than the recorded one (another event id, another
-customer's address, one more attribute) must get a clear miss, never the recorded MD5s. A
-send whose message had a value sanitized cannot be answered with MD5s of what a canary sends
-and gets no stub.
+check. mockado's launcher computes them over the message it answers: a canary sending
+another event id, another customer's address (a sanitized value) or a fresh timestamp gets
+the MD5s of its own message, as the real server answers them; one sending another body or
+other attributes gets a clear miss. Stock WireMock cannot compute them: there those stubs
+miss, never answering another message's MD5s.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from tests.support.sdk_replay import Outcome
 
 pytestmark = pytest.mark.integration
 
-# The sends whose recorded answer a canary gets: the recorded messages exactly.
-ANSWERED = ("json plain", "json batch", "query plain", "query batch")
+# The sends no recording gives the MD5s of: another body, one more attribute.
+MISSED = ["json another body", "json one more attribute", "query one more attribute",
+          "query batch one more attribute"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +52,8 @@ def _endpoint(url: str, access_key: str) -> sqs_sends.Endpoint:
     return sqs_sends.Endpoint(url=url, access_key=access_key, sqs=client)
 
 
-@pytest.fixture(scope="module")
-def recorded(moto_port, redis_server, envoy_factory, ext_proc_factory):
-    """The sends made through Envoy to moto -> (queue URL, stubs, stubs skipped by reason)."""
+def _record(moto_port, redis_server, envoy_factory, ext_proc_factory, sends):
+    """``sends()`` made through Envoy to moto -> (queue URL, stubs, stubs skipped by reason)."""
     collector = collector_settings(redis_server.url)
     ext, envoy = capture_behind_envoy(envoy_factory, ext_proc_factory, collector, moto_port)
     sdk_replay.first_capture(
@@ -66,7 +67,7 @@ def recorded(moto_port, redis_server, envoy_factory, ext_proc_factory):
         state["queue_url"] = through.sqs.create_queue(QueueName=sqs_sends.QUEUE)["QueueUrl"]
         return {
             name: Outcome(result=sqs_sends.make(send, state["queue_url"], through))
-            for name, send in sqs_sends.recorded_sends().items()
+            for name, send in sends().items()
         }
 
     outcomes, _sent, skipped = sdk_replay.record(envoy, ext, workload)
@@ -75,29 +76,63 @@ def recorded(moto_port, redis_server, envoy_factory, ext_proc_factory):
     return state["queue_url"], stubs, skipped
 
 
-def test_a_send_is_answered_with_the_md5s_of_its_own_message_or_missed(
-    recorded, moto_port, wiremock
-):
-    queue_url, stubs, skipped = recorded
-    import_into(wiremock, stubs)
+@pytest.fixture(scope="module")
+def launcher(wiremock_factory):
+    """mockado's launcher, which computes a send's MD5s at serve time."""
+    return wiremock_factory(indexed=True)
+
+
+@pytest.fixture(scope="module")
+def recorded(moto_port, redis_server, envoy_factory, ext_proc_factory):
+    return _record(
+        moto_port, redis_server, envoy_factory, ext_proc_factory, sqs_sends.recorded_sends
+    )
+
+
+@pytest.fixture(scope="module")
+def recorded_fresh(moto_port, redis_server, envoy_factory, ext_proc_factory):
+    return _record(moto_port, redis_server, envoy_factory, ext_proc_factory, sqs_sends.fresh_sends)
+
+
+def _replayed(wiremock, moto_port, queue_url, sends) -> dict[str, list[str]]:
     mock = _endpoint(wiremock.url, "AKIAREPLAYED00000002")
     server = _endpoint(f"http://127.0.0.1:{moto_port}", "AKIAREPLAYED00000002")
-    answered, wrong = [], []
-    for name, send in sqs_sends.canary_sends().items():
-        got = sqs_sends.make(send, queue_url, mock)
-        if got is None:
-            continue
-        answered.append(name)
-        # What the real server answers the same send: every MD5 a client checks.
-        problem = sqs_sends.disagreement(send, got, sqs_sends.make(send, queue_url, server))
-        if problem:
-            wrong.append(f"{name}: {problem}")
-    report = f"{len(stubs)} stubs, skipped {skipped}; answered {answered}"
-    assert not wrong, f"{report}; wrong: {wrong}"
-    assert answered == list(ANSWERED), report
+    return sqs_sends.tally(sends, queue_url, mock, server)
 
 
-def test_a_send_whose_message_was_sanitized_gets_no_stub(recorded):
-    _queue_url, _stubs, skipped = recorded
-    # Its answer's MD5 is of the customer's address; no stub can give it for another.
-    assert skipped == {"request_message_sanitized": 2}
+def test_a_send_is_answered_with_the_md5s_of_its_own_message_or_missed(
+    recorded, moto_port, launcher
+):
+    queue_url, stubs, skipped = recorded
+    import_into(launcher, stubs)
+    got = _replayed(launcher, moto_port, queue_url, sqs_sends.canary_sends())
+    report = f"{len(stubs)} stubs, skipped {skipped}; {got}"
+    assert not got["wrong"], report
+    assert got["miss"] == MISSED, report
+    assert len(got["right"]) == 12, report
+
+
+def test_a_send_whose_message_was_sanitized_gets_a_stub_computing_its_md5s(recorded):
+    _queue_url, stubs, skipped = recorded
+    # Its answer's MD5 was of the customer's address; the stub computes them at serve time.
+    assert skipped == {}, skipped
+    sends = [s for s in stubs if "MD5OfMessageBody" in s["response"].get("body", "")]
+    computing = [s for s in sends if s["request"].get("customMatcher")]
+    assert len(computing) == len(sends) == len(sqs_sends.recorded_sends()), stubs
+
+
+def test_fresh_bodies_replayed_get_the_md5s_of_their_own_message(
+    recorded_fresh, moto_port, launcher, wiremock_factory
+):
+    queue_url, stubs, skipped = recorded_fresh
+    import_into(launcher, stubs)
+    got = _replayed(launcher, moto_port, queue_url, sqs_sends.fresh_canary_sends())
+    report = f"{len(stubs)} stubs, skipped {skipped}; {got}"
+    assert not got["wrong"], report
+    assert got["right"] == list(sqs_sends.fresh_sends()), report
+    assert got["miss"] == ["json batch one more entry", "query one attribute less"], report
+    # Stock WireMock computes no MD5: the same stubs there miss, never answer wrong ones.
+    stock = wiremock_factory(indexed=False)
+    import_into(stock, stubs)
+    on_stock = _replayed(stock, moto_port, queue_url, sqs_sends.fresh_canary_sends())
+    assert on_stock["miss"] == list(sqs_sends.fresh_canary_sends()), on_stock

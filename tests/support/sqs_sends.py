@@ -10,9 +10,12 @@ other MD5 as the real server answers the same request.
 
 from __future__ import annotations
 
+import base64
+import datetime
 import hashlib
 import re
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,9 +62,13 @@ def _json_send(body: str, attributes: dict[str, Any] | None = None) -> Send:
     return Send({"": (body, attributes or {})}, call)
 
 
-def _json_batch(entries: dict[str, str]) -> Send:
+def _json_batch(entries: dict[str, str], attributes: dict[str, Any] | None = None) -> Send:
+    """A batch; ``attributes``: the first entry's."""
+
     def call(queue_url: str, endpoint: Endpoint) -> dict[str, Any]:
         sent = [{"Id": key, "MessageBody": body} for key, body in entries.items()]
+        if attributes:
+            sent[0]["MessageAttributes"] = attributes
         return endpoint.sqs.send_message_batch(QueueUrl=queue_url, Entries=sent)
 
     return Send({key: (body, {}) for key, body in entries.items()}, call)
@@ -82,9 +89,13 @@ def _query_post(endpoint: Endpoint, fields: list[tuple[str, str]]) -> httpx.Resp
 def _attribute_fields(prefix: str, attributes: dict[str, Any]) -> list[tuple[str, str]]:
     fields = []
     for n, (name, value) in enumerate(attributes.items(), start=1):
+        given = f"{prefix}MessageAttribute.{n}.Value."
         fields += [(f"{prefix}MessageAttribute.{n}.Name", name),
-                   (f"{prefix}MessageAttribute.{n}.Value.DataType", value["DataType"]),
-                   (f"{prefix}MessageAttribute.{n}.Value.StringValue", value["StringValue"])]  # fmt: skip
+                   (f"{given}DataType", value["DataType"])]  # fmt: skip
+        if "BinaryValue" in value:
+            fields.append((f"{given}BinaryValue", base64.b64encode(value["BinaryValue"]).decode()))
+        else:
+            fields.append((f"{given}StringValue", value["StringValue"]))
     return fields
 
 
@@ -148,6 +159,43 @@ def canary_sends() -> dict[str, Send]:
     }
 
 
+# A binary attribute (a trace context's bytes): its MD5 covers the decoded bytes.
+TRACE = {"DataType": "Binary", "BinaryValue": bytes([0, 1, 2, 254, 255]) + b"trace"}
+
+
+def fresh_sends() -> dict[str, Send]:
+    """Sends as an app makes them, each call with new noise in its bodies (an event id, a
+    timestamp), some with a binary attribute; the same names each call. Recorded once, a
+    canary's replay sends other bodies."""
+    event, at = str(uuid.uuid4()), datetime.datetime.now(datetime.UTC).isoformat()
+    attributes = {**ATTRIBUTES, "trace": TRACE}
+    document = f'{{"order": 8, "event": "{event}", "at": "{at}"}}'
+    return {
+        "json fresh": _json_send(document, attributes),
+        "json batch fresh": _json_batch(
+            {"a": document, "b": f"second {event}"}, {**ATTRIBUTES, "trace": TRACE}
+        ),
+        "query fresh": _query_send(f"hello {event} at {at}", attributes),
+        "query batch fresh": _query_batch(
+            {"a": (f"first {event}", attributes), "b": (str(uuid.uuid4()), {})}
+        ),
+    }
+
+
+def fresh_canary_sends() -> dict[str, Send]:
+    """:func:`fresh_sends` again (other noise), and sends no recording gives the MD5s of:
+    one more batch entry, one attribute less."""
+    event = str(uuid.uuid4())
+    document = f'{{"order": 8, "event": "{event}", "at": "2026-01-02T03:04:05+00:00"}}'
+    return {
+        **fresh_sends(),
+        "json batch one more entry": _json_batch(
+            {"a": document, "b": f"second {event}", "c": "third"}, {**ATTRIBUTES, "trace": TRACE}
+        ),
+        "query one attribute less": _query_send(f"hello {event} at now", ATTRIBUTES),
+    }
+
+
 _XML_ENTRY = re.compile(r"<(SendMessageResult|SendMessageBatchResultEntry)>(.*?)</\1>", re.DOTALL)
 _XML_FIELD = re.compile(r"<(Id|MD5Of\w+)>([^<]*)</\1>")
 
@@ -175,6 +223,23 @@ def make(send: Send, queue_url: str, endpoint: Endpoint) -> dict[str, dict[str, 
         return answered_md5s(send.call(queue_url, endpoint))
     except ClientError:
         return None
+
+
+def tally(
+    sends: dict[str, Send], queue_url: str, mock: Endpoint, server: Endpoint
+) -> dict[str, list[str]]:
+    """Each send made against the mock and the real server -> its names by verdict: "right"
+    (answered, every MD5 as the server answers it and the body's as a client computes
+    it), "wrong" (answered otherwise; with why) or "miss"."""
+    out: dict[str, list[str]] = {"right": [], "wrong": [], "miss": []}
+    for name, send in sends.items():
+        got = make(send, queue_url, mock)
+        if got is None:
+            out["miss"].append(name)
+            continue
+        problem = disagreement(send, got, make(send, queue_url, server))
+        out["wrong" if problem else "right"].append(f"{name}: {problem}" if problem else name)
+    return out
 
 
 def disagreement(

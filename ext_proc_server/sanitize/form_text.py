@@ -44,7 +44,9 @@ def form_text_hits(run: Run, text: str) -> list[Hit]:
         if is_token(value) or not value_fits(cls, value):
             continue
         fresh = run.replacer(resolved(cls), value)
-        fresh = quote_plus_lazy(fresh) if encoded else fresh
+        if encoded:
+            note_name(run, resolved(cls), value)
+            fresh = quote_plus_lazy(fresh)
         hits.append(Hit(pair.start(2), pair.end(2), resolved(cls), fresh))
     return hits
 
@@ -56,6 +58,15 @@ def encoded_name_hits(run: Run, raw: str, start: int = 0) -> list[Hit]:
         return name_hits(raw, start)
     hits = []
     for a, b in find_encoded_names(raw):
-        fresh = quote_plus_lazy(run.replacer("name", unquote_plus(raw[a:b])))
-        hits.append(Hit(start + a, start + b, "name", fresh))
+        name = unquote_plus(raw[a:b])
+        note_name(run, "name", name)
+        hits.append(Hit(start + a, start + b, "name", quote_plus_lazy(run.replacer("name", name))))
     return hits
+
+
+def note_name(run: Run, cls: str, decoded: str) -> None:
+    """Remember a name found encoded (``Jo%C3%A3o+Pereira``) as it reads: the hit is
+    applied to the encoded text, so ``Run.replace`` sees no space and cannot tell the
+    name to the exchange's echo readers (request_echoes, echoed_names)."""
+    if cls == "name" and " " in decoded.strip():
+        run.names_seen.add(decoded.strip())

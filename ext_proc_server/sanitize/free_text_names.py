@@ -5,13 +5,14 @@
 Only where the field is prose (notes, observations, comments, descriptions, messages,
 NF-e's complementary information; see ``is_free_text``), and only written as names
 are: capitalised words (or a run all in capitals), the first a known first name
-(Faker's pt_BR and en_US lists), then a known last name or a particle and a
-capitalised word ("da Silva"). Places and businesses named after people stay: a run
-that is a known place ("João Pessoa", "Bento Gonçalves", a neighbourhood), or that
-holds or follows a word naming a place or a business ("São José dos Campos", "Rua
-Maria Aparecida", "Padaria João Pereira", "Maria Silva Ltda"). A name may hold
-initials ("Paul S Edelman", "J. R. Tolkien") and follow a title ("o presidente João
-Pereira"); a place joined to it ("Maria Silva e São Paulo") stays.
+(Faker's pt_BR and en_US lists, Brazil's census), then a known last name or a particle
+and a capitalised word ("da Silva"). Places and businesses named after people stay: a
+run that is a known place ("João Pessoa", "Paulo Lopes": a municipality of
+phonenumbers' geocoder, a neighbourhood), or that holds or follows a word naming a
+place or a business ("São José dos Campos", "Rua Maria Aparecida", "Padaria João
+Pereira", "Maria Silva Ltda"). A name may hold initials ("Paul S Edelman", "J. R.
+Tolkien") and follow a title ("o presidente João Pereira"); a place joined to it ("Maria
+Silva e São Paulo") stays.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.municipalities import brazilian_places
+from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # The last word of a key that holds prose (NF-e's xObs and xTexto read as "obs" and
@@ -69,49 +72,6 @@ _RUNS = re.compile(rf"(?<![\w@./-])(?:{_run(_CAPITALISED)}|{_run(_CAPITALS)})(?!
 _WORD = re.compile(rf"[{_UP}{_LO}'\u2019-]+")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
 
-# Words that make a run a place's or a business's name, in it or just before it.
-_NOT_PERSON = frozenset(
-    {
-        # places
-        "rua", "r", "avenida", "av", "travessa", "alameda", "praca", "largo", "rodovia",
-        "estrada", "viela", "beco", "ladeira", "bairro", "jardim", "jd", "vila", "parque",
-        "condominio", "residencial", "edificio", "ed", "conjunto", "quadra", "setor",
-        "loteamento", "fazenda", "sitio", "chacara", "sao", "santa", "santo", "sta", "sto",
-        "nossa", "senhora", "rio", "porto", "ponte", "praia", "morro", "lagoa", "serra",
-        "vale", "ilha", "cidade", "municipio", "distrito", "regiao", "estado", "aeroporto",
-        "estacao", "terminal", "rodoviaria", "shopping", "centro", "street", "st", "avenue",
-        "ave", "road", "rd", "lane", "square", "park", "lake", "mount", "fort", "port",
-        "saint", "city", "county", "station", "airport", "bridge",
-        # institutions named after people
-        "escola", "colegio", "universidade", "faculdade", "instituto", "fundacao",
-        "hospital", "clinica", "igreja", "paroquia", "capela", "museu", "teatro", "biblioteca",
-        "estadio", "ginasio", "creche", "escritorio", "cartorio", "forum", "tribunal",
-        "delegacia", "prefeitura", "camara", "secretaria", "ministerio", "presidente",
-        "governador", "marechal", "general", "coronel",
-        "dom", "padre", "frei", "papa", "rei", "princesa", "duque", "visconde", "barao",
-        "senador", "deputado", "prefeito", "vereador", "bom", "bela", "belo", "nova", "novo",
-        "conde", "school", "college", "university", "institute", "foundation", "church",
-        "museum", "theatre", "theater", "hall", "center", "centre", "memorial", "courthouse",
-        "building", "award", "prize",
-        # businesses
-        "ltda", "me", "epp", "eireli", "sa", "cia", "companhia", "comercio", "industria",
-        "servicos", "transportes", "distribuidora", "representacoes", "empreendimentos",
-        "participacoes", "construtora", "incorporadora", "imobiliaria", "padaria",
-        "farmacia", "drogaria", "mercado", "supermercado", "mercearia", "restaurante",
-        "lanchonete", "bar", "cafe", "pizzaria", "churrascaria", "loja", "lojas", "magazine",
-        "posto", "oficina", "auto", "pecas", "materiais", "moveis", "confeccoes", "modas",
-        "boutique", "salao", "studio", "estudio", "academia", "pet", "shop", "store",
-        "market", "inc", "llc", "ltd", "corp", "co", "group", "grupo", "holding", "bank",
-        "banco", "hotel", "pousada", "motel", "editora", "livraria", "associacao",
-        "cooperativa", "sindicato", "clube", "club", "time", "equipe", "team", "brothers",
-        "irmaos", "filhos", "sons", "family", "familia",
-        # days, months and holidays written with a name ("Dia de São João")
-        "dia", "day", "festa", "natal", "pascoa", "carnaval",
-        # what ends a town's name ("Jesus do Sul", "Aurora de Minas")
-        "sul", "norte", "oeste", "leste", "minas", "goias",
-    }
-)  # fmt: skip
-
 # Titles before a name: lower case before a run ("o presidente João Pereira"), or opening
 # one ("Presidente João Pereira assinou"); after a place's word, a street's ("Av.
 # Presidente Vargas").
@@ -121,57 +81,21 @@ _TITLES = frozenset(
      "ministra", "marechal", "general", "coronel", "padre", "frei", "juiz", "juiza",
      "desembargador", "desembargadora", "doutor", "doutora", "professor", "professora"}
 )  # fmt: skip
-# Words that open a place's name: after "e" or a particle they end a person's name
-# ("Maria Silva e São Paulo", "João Pereira de Santa Catarina").
-_PLACE_OPENERS = frozenset(
-    {"sao", "santa", "santo", "sta", "sto", "nossa", "rio", "porto", "belo", "bela", "bom",
-     "nova", "novo", "vila", "jardim", "parque", "bairro", "cidade", "rua", "avenida",
-     "av", "travessa", "alameda", "praca", "rodovia", "estrada", "praia", "ilha", "serra",
-     "lagoa", "fazenda", "sitio", "chacara", "escola", "hospital", "igreja", "shopping",
-     "centro", "saint", "san", "los", "las", "new", "fort", "port", "mount", "lake"}
-)  # fmt: skip
-
-# Places and businesses named as people are: municipalities and districts whose name
-# reads as a first name and a last name (IBGE's list), well-known places elsewhere,
-# brands named after their founders.
+# Places and businesses named as people are, besides the geocoder's (municipalities):
+# districts, neighbourhoods and streets named after people, well-known places
+# elsewhere, brands named after their founders.
 _PLACES = frozenset(
     fold(place)
     for place in (
-        "João Pessoa", "Teófilo Otoni", "Paulo Afonso", "Getúlio Vargas", "Francisco Beltrão",
-        "Bento Gonçalves", "Carlos Barbosa", "Antônio Prado", "Lauro de Freitas",
-        "Júlio de Castilhos", "José Bonifácio", "Venâncio Aires", "Frederico Westphalen",
-        "Cândido Mota", "Pedro Leopoldo", "Pedro Canário", "Vitória da Conquista",
-        "Vitória de Santo Antão", "Maria da Fé", "Bernardino de Campos", "Quintino Bocaiúva",
-        "Júlio Mesquita", "Nilo Peçanha", "Augusto Pestana", "Afonso Cláudio", "Otacílio Costa",
-        "Benedito Novo", "Luís Eduardo Magalhães", "Luis Eduardo Magalhaes", "Rui Barbosa",
-        "Ruy Barbosa", "Sérgio Buarque", "Cláudio Manuel", "Tomás Gonzaga", "Tomaz Gonzaga",
-        "Raul Soares", "Carlos Chagas", "Nanuque", "Manoel Viana", "Mariana Pimentel",
-        "Miguel Pereira", "Paulo de Frontin", "Mendes Pimentel", "Delfim Moreira",
-        "Arthur Nogueira", "Artur Nogueira", "Fernando Prestes", "Gabriel Monteiro",
-        "Jorge Teixeira", "Juscelino Kubitschek", "Tancredo Neves", "Ulysses Guimarães",
-        "Otávio Rocha", "Eduardo Gomes", "Vicente Dutra", "Mário Campos", "Matias Barbosa",
-        "Sebastião Laranjeiras", "Alvorada de Minas", "Anita Garibaldi", "Bento de Abreu",
-        "Carlos Gomes", "Celso Ramos", "Cristiano Otoni", "Dionísio Cerqueira",
-        "Gaspar Lopes", "Heitor Penteado", "Hugo Napoleão", "Joaquim Nabuco", "Joaquim Távora",
-        "Jacinto Machado", "José Boiteux", "Leopoldo de Bulhões", "Lindolfo Collor",
-        "Luiz Alves", "Luís Alves", "Rafael Godeiro", "Rafael Fernandes", "Ribeiro Gonçalves",
-        "Roberto Silveira", "Teodoro Sampaio", "Teotônio Vilela", "Vicente de Carvalho",
-        "Washington Luís", "Washington Luiz", "Martinho Campos", "Olavo Bilac",
-        "Benjamin Constant", "Floriano Peixoto", "Prudente de Morais", "Júlio Prestes",
-        "Campos Sales", "Ana Rech", "Maria Helena", "Fernando de Noronha", "Santos Dumont",
-        "Oswaldo Cruz", "Osvaldo Cruz", "Adolfo Lutz", "Vital Brazil", "Vital Brasil",
-        "Lúcio Costa", "Oscar Niemeyer",
-        # the municipalities of phonenumbers' Brazilian geocoder that read as names
-        "Ana Dias", "André da Rocha", "Antônio Almeida", "Antônio Cardoso", "Antônio Dias",
-        "Antônio Gonçalves", "Antônio Martins", "Augusto de Lima", "Aurora do Tocantins",
-        "Bento Fernandes", "Bernardo do Mearim", "Diogo de Vasconcelos", "Felipe Guerra",
-        "Flor do Sertão", "Francisco Alves", "Francisco Macedo", "Francisco Santos",
-        "Glória de Dourados", "Glória do Goitá", "Joaquim Gomes", "Joaquim Pires",
-        "José da Penha", "José de Freitas", "João Dias", "Leandro Ferreira", "Luís Correia",
-        "Luís Gomes", "Miguel Alves", "Nina Rodrigues", "Paula Freitas", "Paulo Lopes",
-        "Paulo de Faria", "Maria da Cruz", "Pedro Barros", "Pedro Gomes", "Pedro Teixeira",
-        "Pedro de Toledo", "Pedro do Rosário", "José de Moura", "Alexandre Costa",
-        "Vitória das Missões", "Vitória do Jari", "Vitória do Mearim",
+        "Quintino Bocaiúva", "Rui Barbosa", "Sérgio Buarque", "Cláudio Manuel",
+        "Tomás Gonzaga", "Tomaz Gonzaga", "Mariana Pimentel", "Paulo de Frontin",
+        "Arthur Nogueira", "Jorge Teixeira", "Juscelino Kubitschek", "Tancredo Neves",
+        "Ulysses Guimarães", "Otávio Rocha", "Eduardo Gomes", "Mário Campos", "Carlos Gomes",
+        "Gaspar Lopes", "Heitor Penteado", "José Boiteux", "Luís Alves", "Roberto Silveira",
+        "Vicente de Carvalho", "Washington Luís", "Washington Luiz", "Olavo Bilac",
+        "Floriano Peixoto", "Júlio Prestes", "Ana Rech", "Oswaldo Cruz", "Adolfo Lutz",
+        "Vital Brazil", "Vital Brasil", "Lúcio Costa", "Oscar Niemeyer", "Maria da Cruz",
+        "José de Moura", "Alexandre Costa",
         # abroad
         "San Francisco", "San Diego", "San Jose", "San Antonio", "Santa Clara",
         "Santa Monica", "Santa Barbara", "Los Angeles", "Las Vegas", "Washington DC",
@@ -195,6 +119,12 @@ def find_names(text: str) -> list[tuple[int, int]]:
         if span is not None:
             found.append(span)
     return found
+
+
+def is_known_place(text: str) -> bool:
+    """Whether ``text`` is a place or a business named as people are ("Paulo Lopes",
+    "Lúcio Costa", "Ralph Lauren"): the reader keeps it whole."""
+    return fold(text) in _places()[0]
 
 
 def name_hits(value: str, start: int = 0) -> list[Hit]:
@@ -253,10 +183,13 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     # An initial keeps its "." ("Mary E. Lewis": "E." is no "e" between two names).
     folded = [fold(w) + run[b : b + 1].strip(" ") * (len(w) == 1) for _, b, w in words]
     before = _word_before(text, at)
-    if fold(before) in _NOT_PERSON and not (before.islower() and fold(before) in _TITLES):
+    if fold(before) in NOT_PERSON and not (before.islower() and fold(before) in _TITLES):
         return None  # "Rua Maria Aparecida", but "o presidente João Pereira"
-    # "Presidente João Pereira": a title opening a run is a person's, not a street's.
+    # "Presidente João Pereira": a title opening a run is a person's, not a street's,
+    # unless the whole run is a known place ("Coronel José Dias", "Governador Luiz Rocha").
     skip = 1 if folded[0] in _TITLES and len(folded) > 2 else 0
+    if skip and _names_a_place(folded):
+        return None
     cut = _place_cut(folded)
     span = _person_in_words(folded[skip:cut], run, words[skip:cut])
     if span is None:
@@ -268,7 +201,7 @@ def _person_in_words(
     folded: list[str], run: str, words: list[tuple[int, int, str]]
 ) -> tuple[int, int] | None:
     """A person's name among a run's words (first and last index), by the rules above."""
-    if not folded or any(f in _NOT_PERSON for f in _meaning_words(folded)):
+    if not folded or any(f in NOT_PERSON for f in _meaning_words(folded)):
         return None
     lists = word_lists()
     first = next(
@@ -323,7 +256,7 @@ def _place_cut(folded: list[str]) -> int:
         if folded[i] not in _PARTICLES:
             continue
         rest = folded[i + 1 :]
-        if rest[0] in _PLACE_OPENERS or any(
+        if rest[0] in PLACE_OPENERS or any(
             " ".join(rest[:size]) in places for size in range(2, min(most, len(rest)) + 1)
         ):
             return i
@@ -379,8 +312,13 @@ def _word_before(text: str, at: int) -> str:
 
 @functools.cache
 def _places() -> tuple[frozenset[str], int]:
-    """The places above and Faker's neighbourhoods ("Antonio Ribeiro De Abreu 1ª Seção"
-    without its section), folded; and the most words one has."""
+    """The places above, Brazil's municipalities (phonenumbers' geocoder) and Faker's
+    neighbourhoods ("Antonio Ribeiro De Abreu 1ª Seção" without its section), folded;
+    and the most words one has."""
     sections = re.compile(r"\s+\d+ª\s+se[cç][aã]o$", re.IGNORECASE)
-    places = _PLACES | {fold(sections.sub("", n)) for n in word_lists().neighbourhoods}
+    places = (
+        _PLACES
+        | {fold(place) for place in brazilian_places()}
+        | {fold(sections.sub("", n)) for n in word_lists().neighbourhoods}
+    )
     return places, max(place.count(" ") + 1 for place in places)

@@ -1,9 +1,10 @@
-"""pt_BR word lists for personal data, read from Faker's maintained pt_BR providers.
+"""pt_BR word lists for personal data, read from Faker's maintained pt_BR providers and
+Brazil's census first names (census_names).
 
 Faker is a runtime dependency (pure Python, no dependencies of its own); only its two
 data modules are imported, once, the first time a list is needed. The lists serve two
 jobs: telling a person's name from a product's in an ambiguous ``name`` field, and
-drawing realistic pseudonyms.
+drawing realistic pseudonyms (from Faker's names only: they are written with accents).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import functools
 import unicodedata
 from typing import NamedTuple
+
+from ext_proc_server.sanitize.census_names import read_census_names
+from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
 
 
 @functools.lru_cache(maxsize=16384)
@@ -47,6 +51,7 @@ def _single_words(names: tuple[str, ...]) -> tuple[str, ...]:
 def word_lists() -> WordLists:
     from faker.providers.address.en_US import Provider as EnglishAddress
     from faker.providers.address.pt_BR import Provider as Address
+    from faker.providers.lorem.en_US import Provider as EnglishWords
     from faker.providers.person.en_US import Provider as EnglishPerson
     from faker.providers.person.pt_BR import Provider as Person
 
@@ -56,20 +61,35 @@ def word_lists() -> WordLists:
     english_first = {fold(n) for n in EnglishPerson.first_names}
     english_last = {fold(n) for n in EnglishPerson.last_names}
     prefixes = tuple(p for p in Address.street_prefixes if " " not in p)
+    faker_first = frozenset(fold(w) for n in Person.first_names for w in n.split())
+    last_words = frozenset(
+        fold(w) for n in Person.last_names for w in n.split() if not w[0].islower()
+    )
+    # A census name that is a word of a Faker last name ("Rosa" of "da Rosa") stays a
+    # last name only: a pseudonym keeps its role, and prose needs a first name to start.
+    # Nor is one that names places ("Santa", "Natal") or a common English word ("Any",
+    # "Nice": capitalised in titles) read as a first name.
+    census = read_census_names()
+    census_first = (
+        frozenset(census.first)
+        - last_words
+        - english_last
+        - NOT_PERSON
+        - PLACE_OPENERS
+        - {fold(w) for w in EnglishWords.word_list}
+    )
+    female_faker = frozenset(fold(n) for n in female)
     return WordLists(
         female_first=female,
         male_first=male,
         last=_single_words(tuple(Person.last_names)),
         street_prefixes=prefixes,
         neighbourhoods=tuple(Address.bairros),
-        first_folded=frozenset(fold(w) for n in Person.first_names for w in n.split())
-        | english_first,
-        female_folded=frozenset(fold(n) for n in female),
+        first_folded=faker_first | english_first | census_first,
+        # Faker's genders where it knows the name, else the census's majority.
+        female_folded=female_faker | (census.female & (census_first - faker_first)),
         last_folded=frozenset(fold(n) for n in Person.last_names) | english_last,
-        last_words_folded=frozenset(
-            fold(w) for n in Person.last_names for w in n.split() if not w[0].islower()
-        )
-        | english_last,
+        last_words_folded=last_words | english_last,
         states=frozenset(code for code, _ in Address.estados)
         | frozenset(EnglishAddress.states_abbr),
         street_prefixes_folded=frozenset(fold(p) for p in prefixes),

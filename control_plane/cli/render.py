@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="validate with real Envoy and the Istio/Kubernetes schemas",
+        help="validate with real Envoy and the Istio/Prometheus Operator/Kubernetes schemas",
     )
     parser.add_argument(
         "--envoy",
@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--schemas-dir",
         metavar="DIR",
-        help="Istio JSON Schemas (default: .tools/istio-schemas, written by make install)",
+        help="the Istio and Prometheus Operator JSON Schemas (default: .tools/crd-schemas, "
+        "written by make install)",
     )
 
 
@@ -78,8 +79,8 @@ def _check(
     schemas_dir: Path | None,
     sidecar_envoy: str | None,
 ) -> int:
-    """Validate every file (Envoy, Istio CRD schemas, Kubernetes schemas) and report files
-    on disk that differ from a fresh render; writes nothing."""
+    """Validate every file (Envoy, Istio and Prometheus Operator CRD schemas, Kubernetes
+    schemas) and report files on disk that differ from a fresh render; writes nothing."""
     from control_plane import validate
     from control_plane.render import left_over_objects, stale_files
 

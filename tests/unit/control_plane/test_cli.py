@@ -123,7 +123,7 @@ def test_render_check_reports_invalid_and_out_of_date_files(tmp_path, capsys, ke
     assert main([*args, "--check"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert (
-        f"invalid: {missing}: Istio schemas not found (`make install` writes them; "
+        f"invalid: {missing}: CRD schemas not found (`make install` writes them; "
         "or --schemas-dir)" in lines
     )
     assert "out of date: deploy/redis.yaml (run `mockado render`)" in lines

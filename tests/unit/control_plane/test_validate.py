@@ -64,25 +64,25 @@ def _envoyfilter(golden_files: list) -> dict[str, Any]:
 
 def test_istio_schema_rejects_unknown_and_mistyped_fields(golden_files: list) -> None:
     doc = _envoyfilter(golden_files)
-    assert validate.istio_schema_problems(doc, schemas_dir=SCHEMAS, source="x") == []
+    assert validate.schema_problems(doc, schemas_dir=SCHEMAS, source="x") == []
 
     typo = copy.deepcopy(doc)
     typo["spec"]["workloadSelecter"] = {"labels": {"app": "a"}}
-    problems = validate.istio_schema_problems(typo, schemas_dir=SCHEMAS, source="x")
+    problems = validate.schema_problems(typo, schemas_dir=SCHEMAS, source="x")
     assert problems and "workloadSelecter" in problems[0]
 
     bad_context = copy.deepcopy(doc)
     bad_context["spec"]["configPatches"][0]["match"]["context"] = "SIDECAR_SIDEWAYS"
-    problems = validate.istio_schema_problems(bad_context, schemas_dir=SCHEMAS, source="x")
+    problems = validate.schema_problems(bad_context, schemas_dir=SCHEMAS, source="x")
     assert any("configPatches/0/match/context" in p for p in problems)
 
 
 def test_destination_rule_validates_against_its_crd(golden_files: list) -> None:
     text = next(f.text for f in golden_files if f.path.endswith("destinationrule-collector.yaml"))
     doc = yaml.safe_load(text)
-    assert validate.istio_schema_problems(doc, schemas_dir=SCHEMAS, source="dr") == []
+    assert validate.schema_problems(doc, schemas_dir=SCHEMAS, source="dr") == []
     doc["spec"]["trafficPolicy"]["connectionPool"]["http"]["http2MaxRequests"] = "many"
-    assert validate.istio_schema_problems(doc, schemas_dir=SCHEMAS, source="dr")
+    assert validate.schema_problems(doc, schemas_dir=SCHEMAS, source="dr")
 
 
 def test_kubernetes_schemas_are_strict_and_offline(golden_files: list) -> None:
@@ -101,7 +101,7 @@ def test_kubernetes_schemas_are_strict_and_offline(golden_files: list) -> None:
 def test_check_reports_a_missing_schema_dir(golden_config: MockadoConfig, tmp_path: Path) -> None:
     files = [f for f in render_all(golden_config) if f.kind == "envoyfilter"][:1]
     problems = validate.check_rendered(files, config=golden_config, schemas_dir=tmp_path / "nope")
-    assert any("Istio schemas not found" in p for p in problems)
+    assert any("CRD schemas not found" in p for p in problems)
 
 
 def test_envoy_accepts_the_timing_log(tmp_path: Path) -> None:

@@ -299,5 +299,5 @@ def test_security_objects_validate_against_the_istio_crds(tls: bool) -> None:
         "EnvoyFilter",
     }
     for doc in objects:
-        assert validate.istio_schema_problems(doc, schemas_dir=SCHEMAS, source="x") == []
+        assert validate.schema_problems(doc, schemas_dir=SCHEMAS, source="x") == []
     assert crd_problems(SCHEMAS.parent / "npm" / "node_modules", objects) == [None] * len(objects)

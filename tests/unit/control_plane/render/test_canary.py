@@ -140,14 +140,14 @@ def test_virtual_services_validate_strictly_against_the_crd() -> None:
     files = files_of(config_with(namespaces={"legacy": canary_ns(HOSTS)}))
     services = virtual_services(files, "legacy")
     for vs in services:
-        assert validate.istio_schema_problems(vs, schemas_dir=SCHEMAS, source="vs") == []
+        assert validate.schema_problems(vs, schemas_dir=SCHEMAS, source="vs") == []
     typo = copy.deepcopy(services[0])
     typo["spec"]["http"][0]["match"][0]["sourceLabel"] = {"a": "b"}
-    problems = validate.istio_schema_problems(typo, schemas_dir=SCHEMAS, source="vs")
+    problems = validate.schema_problems(typo, schemas_dir=SCHEMAS, source="vs")
     assert problems and "sourceLabel" in problems[0]
     mistyped = copy.deepcopy(services[0])
     mistyped["spec"]["http"][0]["route"][0]["destination"]["port"] = {"number": "http"}
-    assert validate.istio_schema_problems(mistyped, schemas_dir=SCHEMAS, source="vs")
+    assert validate.schema_problems(mistyped, schemas_dir=SCHEMAS, source="vs")
 
 
 def test_a_service_named_by_name_dot_namespace_is_routed_by_its_fqdn_to_the_loaders_shard() -> None:

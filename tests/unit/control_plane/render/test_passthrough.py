@@ -54,7 +54,7 @@ def test_passthrough_hosts_open_exactly_their_shards_egress_and_the_sidecar_list
     sidecars = docs(files["istio/mockado/sidecar-wiremock-passthrough.yaml"])
     assert len(sidecars) == 2
     for sidecar in sidecars:
-        assert validate.istio_schema_problems(sidecar, schemas_dir=SCHEMAS, source="s") == []
+        assert validate.schema_problems(sidecar, schemas_dir=SCHEMAS, source="s") == []
         assert sidecar["spec"]["outboundTrafficPolicy"] == {"mode": "REGISTRY_ONLY"}
     hosts = sorted(h for s in sidecars for h in s["spec"]["egress"][0]["hosts"])
     assert hosts == sorted(

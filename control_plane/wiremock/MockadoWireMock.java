@@ -34,6 +34,7 @@ import com.github.tomakehurst.wiremock.extension.ExtensionDeclarations;
 import com.github.tomakehurst.wiremock.extension.Parameters;
 import com.github.tomakehurst.wiremock.extension.ServeEventListener;
 import com.github.tomakehurst.wiremock.extension.TemplateHelperProviderExtension;
+import com.github.tomakehurst.wiremock.extension.responsetemplating.RequestTemplateModel;
 import com.github.tomakehurst.wiremock.http.Request;
 import com.github.tomakehurst.wiremock.http.RequestMethod;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
@@ -63,6 +64,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.TreeMap;
@@ -412,17 +414,19 @@ public final class MockadoWireMock {
    * (parameters: protocol; messages, the entry Ids whose body MD5 the answer gives, "" for
    * SendMessage; attributes, those whose attributes' MD5 it gives) it matches a send whose
    * every such MD5 can be computed, so the helper never fails on a request its stub took.
+   *
+   * A request's body is parsed once, whatever the number of MD5s and of stubs asking for
+   * them (a 10-entry batch with attributes asks 40 times: 20 guard checks, 20 MD5s): the
+   * parse and the MD5s are kept under the request's id until WireMock has answered it.
    */
   static final class SqsDigests extends RequestMatcherExtension
-      implements TemplateHelperProviderExtension {
+      implements TemplateHelperProviderExtension, ServeEventListener {
     static final String NAME = "mockado-sqs-send";
     static final String HELPER = "mockadoSqsMd5";
-    private static final String ENTRY = "SendMessageBatchRequestEntry.";
-    private static final Pattern FORM_ATTRIBUTE =
-        Pattern.compile(
-            "MessageAttribute\\.([0-9]+)\\.(Name|Value\\.(?:DataType|StringValue|BinaryValue))");
-    private static final Pattern FORM_ENTRY_ID =
-        Pattern.compile(Pattern.quote(ENTRY) + "([0-9]+)\\.Id");
+    // A safety bound: an entry is dropped when its request is answered, so only a request
+    // WireMock never completed could stay behind.
+    static final int MAX_REQUESTS_PARSED = 10_000;
+    private final Map<String, ParsedSend> parsed = new ConcurrentHashMap<>();
 
     @Override
     public String getName() {
@@ -430,15 +434,21 @@ public final class MockadoWireMock {
     }
 
     @Override
+    public boolean applyGlobally() {
+      return true;
+    }
+
+    @Override
     public Map<String, Helper<?>> provideTemplateHelpers() {
       Helper<Object> helper =
           (context, options) -> {
+            Object model = options.get("request");
+            String id = model instanceof RequestTemplateModel
+                ? ((RequestTemplateModel) model).getId()
+                : null;
             String md5 =
-                md5(
-                    context == null ? null : context.toString(),
-                    options.param(0, ""),
-                    options.param(1, ""),
-                    options.param(2, ""));
+                parsedFor(id, context == null ? null : context.toString())
+                    .md5(options.param(0, ""), options.param(1, ""), options.param(2, ""));
             if (md5 == null) {
               throw new IllegalArgumentException(
                   HELPER + ": no " + options.param(2, "") + " MD5 for this request's message");
@@ -450,13 +460,14 @@ public final class MockadoWireMock {
 
     @Override
     public MatchResult match(Request request, Parameters parameters) {
-      String body = request.getBodyAsString();
+      UUID id = request.getId();
+      ParsedSend send = parsedFor(id == null ? null : id.toString(), request.getBodyAsString());
       String protocol = parameters.getString("protocol", "");
       for (String[] digest :
           new String[][] {{"messages", "body"}, {"attributes", "attributes"}}) {
         List<?> entries = parameters.getList(digest[0]);
         for (Object entry : entries == null ? List.of() : entries) {
-          if (md5(body, protocol, String.valueOf(entry), digest[1]) == null) {
+          if (send.md5(protocol, String.valueOf(entry), digest[1]) == null) {
             return MatchResult.noMatch();
           }
         }
@@ -464,15 +475,66 @@ public final class MockadoWireMock {
       return MatchResult.exactMatch();
     }
 
+    @Override
+    public void afterComplete(ServeEvent event, Parameters parameters) {
+      UUID id = event.getRequest() == null ? null : event.getRequest().getId();
+      if (id != null) {
+        parsed.remove(id.toString());
+      }
+    }
+
+    /** The request's parse: the one kept for it when its body is the one parsed. */
+    ParsedSend parsedFor(String id, String body) {
+      if (id == null || body == null) {
+        return new ParsedSend(body);
+      }
+      ParsedSend send = parsed.get(id);
+      if (send == null) {
+        if (parsed.size() >= MAX_REQUESTS_PARSED) {
+          parsed.clear();
+        }
+        send = parsed.computeIfAbsent(id, k -> new ParsedSend(body));
+      }
+      // A template may pass another text than the body the matcher read: parse that alone.
+      return send.body.equals(body) ? send : new ParsedSend(body);
+    }
+
     /** One MD5 of a send's message ("body" or "attributes"), or null when there is none. */
     static String md5(String body, String protocol, String entry, String which) {
+      return new ParsedSend(body).md5(protocol, entry, which);
+    }
+  }
+
+  /** A request body as sends read it: each protocol's parse, message and MD5, done once. */
+  static final class ParsedSend {
+    private static final Optional<Object> UNREADABLE = Optional.empty();
+    private static final String ENTRY = "SendMessageBatchRequestEntry.";
+    private static final Pattern FORM_ATTRIBUTE =
+        Pattern.compile(
+            "MessageAttribute\\.([0-9]+)\\.(Name|Value\\.(?:DataType|StringValue|BinaryValue))");
+    private static final Pattern FORM_ENTRY_ID =
+        Pattern.compile(Pattern.quote(ENTRY) + "([0-9]+)\\.Id");
+    final String body;
+    private final Map<String, Optional<Object>> documents = new ConcurrentHashMap<>();
+    private final Map<List<String>, Optional<Map<?, ?>>> messages = new ConcurrentHashMap<>();
+    private final Map<List<String>, Optional<String>> md5s = new ConcurrentHashMap<>();
+
+    ParsedSend(String body) {
+      this.body = body;
+    }
+
+    /** One MD5 of the message ("body" or "attributes"), or null when there is none. */
+    String md5(String protocol, String entry, String which) {
       if (body == null) {
         return null;
       }
-      Map<?, ?> message =
-          "json".equals(protocol)
-              ? jsonMessage(body, entry)
-              : "form".equals(protocol) ? formMessage(body, entry) : null;
+      return md5s.computeIfAbsent(
+              List.of(protocol, entry, which),
+              key -> Optional.ofNullable(computeMd5(message(protocol, entry), which)))
+          .orElse(null);
+    }
+
+    private static String computeMd5(Map<?, ?> message, String which) {
       if (message == null) {
         return null;
       }
@@ -485,20 +547,45 @@ public final class MockadoWireMock {
       return "attributes".equals(which) ? attributesMd5(message.get("MessageAttributes")) : null;
     }
 
-    private static Map<?, ?> jsonMessage(String body, String entry) {
-      Object document;
-      try {
-        document = Json.read(body, Object.class);
-      } catch (RuntimeException e) {
-        return null;
+    private Map<?, ?> message(String protocol, String entry) {
+      return messages.computeIfAbsent(
+              List.of(protocol, entry),
+              key -> {
+                Object document = documents.computeIfAbsent(protocol, this::parse).orElse(null);
+                if (document == null) {
+                  return Optional.empty();
+                }
+                return Optional.ofNullable(
+                    "json".equals(protocol)
+                        ? jsonMessage((Map<?, ?>) document, entry)
+                        : formMessage(castFields(document), entry));
+              })
+          .orElse(null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> castFields(Object document) {
+      return (Map<String, String>) document;
+    }
+
+    /** The body as a protocol reads it: JSON's document or the form's fields; none else. */
+    private Optional<Object> parse(String protocol) {
+      if ("json".equals(protocol)) {
+        try {
+          Object document = Json.read(body, Object.class);
+          return document instanceof Map ? Optional.of(document) : UNREADABLE;
+        } catch (RuntimeException e) {
+          return UNREADABLE;
+        }
       }
-      if (!(document instanceof Map)) {
-        return null;
-      }
+      return "form".equals(protocol) ? Optional.ofNullable(formFields(body)) : UNREADABLE;
+    }
+
+    private static Map<?, ?> jsonMessage(Map<?, ?> document, String entry) {
       if (entry.isEmpty()) {
-        return (Map<?, ?>) document;
+        return document;
       }
-      Object entries = ((Map<?, ?>) document).get("Entries");
+      Object entries = document.get("Entries");
       for (Object one : entries instanceof List ? (List<?>) entries : List.of()) {
         if (one instanceof Map && entry.equals(((Map<?, ?>) one).get("Id"))) {
           return (Map<?, ?>) one;
@@ -507,8 +594,8 @@ public final class MockadoWireMock {
       return null;
     }
 
-    /** A form's message as the JSON protocol names its fields. */
-    private static Map<?, ?> formMessage(String body, String entry) {
+    /** A form's fields, decoded; null when one is not URL-encoded or comes twice. */
+    private static Map<String, String> formFields(String body) {
       Map<String, String> fields = new HashMap<>();
       for (String pair : body.split("&")) {
         int equals = pair.indexOf('=');
@@ -522,6 +609,11 @@ public final class MockadoWireMock {
           return null;
         }
       }
+      return fields;
+    }
+
+    /** A form's message as the JSON protocol names its fields. */
+    private static Map<?, ?> formMessage(Map<String, String> fields, String entry) {
       String prefix = "";
       if (!entry.isEmpty()) {
         prefix = null;

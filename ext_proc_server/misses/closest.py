@@ -28,7 +28,12 @@ from ext_proc_server.misses.matching import (
     split_path_pattern,
     value_verdict,
 )
+from ext_proc_server.misses.sqs_sends import guard_reasons
 from ext_proc_server.misses.template import MissSample
+
+# The launcher's request matcher of an SQS send answered with computed MD5s (evaluated as
+# the launcher does); any other custom matcher is "cannot tell".
+SQS_SEND_MATCHER = "mockado-sqs-send"
 
 # How far apart each kind of difference puts a miss and a stub.
 # "unchecked": a matcher not evaluated here as WireMock does; it is named, never scored.
@@ -94,6 +99,7 @@ def compare(miss: MissSample, mapping: Mapping[str, Any]) -> Closest:
         *_pairs("query key", miss.query, request.get("queryParameters") or {}),
         *_pairs("header", miss.headers, _lower_keys(request.get("headers") or {})),
         *_body(miss, request),
+        *_custom(miss, request.get("customMatcher")),
     ]
     return Closest(
         stub_id=str(mapping.get("id") or mapping.get("uuid") or ""),
@@ -260,3 +266,20 @@ def _json_path(miss: MissSample, spec: Any) -> list[Difference]:
     if detail == "not JSON":
         return [_not_json()]
     return [Difference("body field", pointer, detail)]
+
+
+def _custom(miss: MissSample, matcher: Any) -> list[Difference]:
+    if matcher is None:
+        return []
+    name = str(matcher.get("name")) if isinstance(matcher, Mapping) else ""
+    if name != SQS_SEND_MATCHER:
+        return [Difference("unchecked", name or "customMatcher", f"{CANNOT_TELL} (customMatcher)")]
+    out = []
+    for entry, which, reason in guard_reasons(miss.sqs_sends, matcher.get("parameters")):
+        message = f"entry {entry}" if entry else "the message"
+        if reason is None:
+            out.append(Difference("unchecked", SQS_SEND_MATCHER, f"{CANNOT_TELL} ({message})"))
+        else:
+            detail = f"no {which} MD5 for {message}: {reason}"
+            out.append(Difference("body", SQS_SEND_MATCHER, detail))
+    return out

@@ -22,6 +22,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import pairs_to_mapping
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.misses.event import MissEvent
+from ext_proc_server.misses.sqs_sends import SendReadings, read_sends
 from ext_proc_server.sanitize import Sanitizer
 
 ID_SEGMENT = "{id}"
@@ -48,6 +49,8 @@ class MissSample:
     body_text: str = ""
     # The port called (80 when Host had none; 0: not known).
     port: int = 0
+    # The raw body as the launcher's SQS send matcher reads it (no value kept), or None.
+    sqs_sends: SendReadings | None = None
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -76,6 +79,10 @@ def describe_miss(
     event: MissEvent, *, sanitizer: Sanitizer, normalizer: NoiseNormalizer
 ) -> MissSample:
     """Sanitize the event's request and reduce it. Raises SanitizeError like a capture."""
+    raw = event.exchange().request
+    # Read before sanitizing: the launcher's matcher read the body as it was sent.
+    sends = read_sends(raw.body, content_type_header=raw.header("content-type") or "",
+                       truncated=raw.body_truncated)  # fmt: skip
     exchange = sanitizer.sanitize(event.exchange())
     request = exchange.request
     host = normalizer.canonical_host(exchange)
@@ -96,6 +103,7 @@ def describe_miss(
         body_form=body_form,
         body_text=body_text,
         port=event.port,
+        sqs_sends=sends,
     )
 
 

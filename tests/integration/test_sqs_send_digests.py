@@ -6,6 +6,7 @@ UTF-8 bytes), which ``test_replay_sqs_sends.py`` checks against moto."""
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import hashlib
 import json
 import urllib.parse
@@ -94,3 +95,19 @@ def test_a_send_whose_md5s_cannot_be_computed_is_not_matched(launcher) -> None:
         for path, body in [("/json", computable), *cases]
     ]
     assert statuses == [200] + [404] * len(cases)
+
+
+def test_each_of_many_concurrent_sends_is_answered_with_its_own_md5s(launcher) -> None:
+    # The launcher keeps each request's parse under that request's id until it is answered:
+    # sends served at once on WireMock's threads must never see another one's.
+    def one(n: int) -> bool:
+        message = f"{BODY} #{n}"
+        attributes = {**ATTRIBUTES, "n": {"DataType": "Number", "StringValue": str(n)}}
+        sent = json.dumps({"MessageBody": message, "MessageAttributes": attributes})
+        got = httpx.post(f"{launcher.url}/json", content=sent.encode(), timeout=30)
+        expected = f"{hashlib.md5(message.encode()).hexdigest()} {attributes_md5(attributes)}"
+        return (got.status_code, got.text) == (200, expected)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(one, range(400)))
+    assert answers.count(True) == len(answers)

@@ -127,6 +127,7 @@ class CaptureServer:
 
     async def start(self) -> None:
         """Listen on ``collector.grpc_port`` (and the probe port), start the sink."""
+        from ext_proc_server.core.metrics import COLLECTOR_READY
         from ext_proc_server.core.probes import serve_probes
         from ext_proc_server.core.redis_client import make_redis
 
@@ -159,6 +160,7 @@ class CaptureServer:
                 host=BIND_HOST,
                 port=collector.http_port,
                 before_scrape=self.flush_metrics,
+                ready_gauge=COLLECTOR_READY,
             )
         log.info(
             "ext_proc server %d started: grpc port %d (%s), http port %s",

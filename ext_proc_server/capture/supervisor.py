@@ -137,6 +137,7 @@ class Supervisor:
 
     async def _supervise(self, stop: asyncio.Event) -> None:
         """The probe port and restarts, until ``stop``; then the children stop."""
+        from ext_proc_server.core.metrics import COLLECTOR_READY
         from ext_proc_server.core.probes import serve_probes
         from ext_proc_server.core.redis_client import make_redis
 
@@ -152,6 +153,7 @@ class Supervisor:
             host=BIND_HOST,
             port=collector.http_port,
             before_scrape=self._flush_own,
+            ready_gauge=COLLECTOR_READY,
         )
         log.info(
             "ext_proc supervisor: %d workers, http port %d",

@@ -217,6 +217,20 @@ COLLECTOR_REDIS_ERRORS = Counter(
     "Failed Redis writes of the capture pipeline (each attempt; the batch is retried), by cause.",
     ["error"],
 )
+# collector_ready{check}: the checks behind the probe port's /readyz, each 1 or 0.
+READY_CHECKS = (
+    "redis",  # Redis answers a PING
+    "workers",  # with --workers N: every worker process listens on the gRPC port
+    "checks",  # the checks themselves raised or took longer than the probe's bound
+)
+COLLECTOR_READY = Gauge(
+    "collector_ready",
+    "1 while a readiness check of this collector passes, 0 while it fails, by check "
+    "(see READY_CHECKS): set on each /readyz and each scrape.",
+    ["check"],
+    # With `ext-proc --workers N` only the process serving the probe port sets it.
+    multiprocess_mode="livemax",
+)
 COLLECTOR_SANITIZE_BYTES = Counter(
     "collector_sanitized_bytes",
     "Body bytes scanned by the sanitizer.",
@@ -229,11 +243,14 @@ LOADER_PROCESSED = Counter(
     "Mappings taken from the queue, by outcome: loaded, dead_lettered, rejected_budget.",
     ["status"],
 )
+# wiremock_loader_mappings_errors_total{shard} of an error that concerns no one shard.
+NO_SHARD = "none"
 LOADER_ERRORS = Counter(
     "wiremock_loader_mappings_errors",
     "Loader errors by type: wiremock_unavailable, wiremock_unauthorized, wiremock_rejected, "
-    "invalid_item, redis_error.",
-    ["error_type"],
+    "invalid_item, redis_error; and by the shard concerned (none for invalid_item and "
+    "redis_error, which concern no one shard).",
+    ["error_type", "shard"],
 )
 LOADER_WIREMOCK_DURATION = Histogram(
     "wiremock_loader_wiremock_requests_duration_seconds",
@@ -347,6 +364,19 @@ SERVING_UNMATCHED = Counter(
     "mockado_serving_unmatched_requests",
     "Requests a WireMock shard answered with the catch-all: no recording matched.",
     ["shard", "method"],
+)
+
+# mockado_serving_requests_total{answer}: which kind of stub answered.
+SERVED_ANSWERS = (
+    "recorded",  # a recorded stub
+    "catch_all",  # the catch-all: no recording matched (a miss)
+    "passthrough",  # a pass-through stub, proxied to the real upstream
+)
+SERVING_REQUESTS = Counter(
+    "mockado_serving_requests",
+    "Requests a WireMock pod answered, by shard and by the stub that answered (see "
+    "SERVED_ANSWERS), read by the pod's keeper from the launcher's per-stub hit counts.",
+    ["shard", "answer"],
 )
 
 # mockado_misses_dropped_total{reason}: misses counted above but left out of the report.

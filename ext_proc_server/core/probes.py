@@ -10,7 +10,13 @@ import socket
 from collections.abc import Awaitable, Callable, Sequence
 
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Gauge,
+    generate_latest,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +25,10 @@ from starlette.routing import BaseRoute, Route
 from ext_proc_server.core.errors import MockadoError
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+# How long /readyz (and a scrape that records readiness) waits for the checks.
+READY_TIMEOUT_S = 3.0
+# The check that fails when the checks themselves raise or time out.
+CHECKS_FAILED = "checks"
 
 
 def _registry() -> CollectorRegistry:
@@ -37,18 +47,29 @@ def build_probe_app(
     ready_check: ReadyCheck,
     extra_routes: Sequence[BaseRoute] = (),
     before_scrape: Callable[[], None] | None = None,
+    ready_gauge: Gauge | None = None,
 ) -> Starlette:
     """``before_scrape``: called before each /metrics answer (a server that tallies
-    metrics in batches folds them in, so the scrape is exact)."""
+    metrics in batches folds them in, so the scrape is exact). ``ready_gauge`` (labelled
+    by ``check``): set to each check's result on every /readyz and before every /metrics
+    answer, so a scrape says whether the process is ready and which check fails."""
+
+    async def checked() -> dict[str, bool]:
+        try:
+            checks = await asyncio.wait_for(ready_check(), timeout=READY_TIMEOUT_S)
+        except Exception:
+            checks = {CHECKS_FAILED: False}
+        if ready_gauge is not None:
+            # Checks that did not run (they raised) keep their last value.
+            for name, passed in {CHECKS_FAILED: True, **checks}.items():
+                ready_gauge.labels(check=name).set(int(passed))
+        return checks
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        try:
-            checks = await asyncio.wait_for(ready_check(), timeout=3.0)
-        except Exception:
-            checks = {"checks": False}
+        checks = await checked()
         ready = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
@@ -58,6 +79,8 @@ def build_probe_app(
     async def metrics(_: Request) -> Response:
         if before_scrape is not None:
             before_scrape()
+        if ready_gauge is not None:
+            await checked()
         return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
@@ -77,6 +100,7 @@ async def serve_probes(
     port: int,
     extra_routes: Sequence[BaseRoute] = (),
     before_scrape: Callable[[], None] | None = None,
+    ready_gauge: Gauge | None = None,
 ) -> uvicorn.Server:
     """Start the probe app on the running loop; returns the server (call ``should_exit``).
 
@@ -93,7 +117,10 @@ async def serve_probes(
     sock.setblocking(False)
     config = uvicorn.Config(
         build_probe_app(
-            ready_check=ready_check, extra_routes=extra_routes, before_scrape=before_scrape
+            ready_check=ready_check,
+            extra_routes=extra_routes,
+            before_scrape=before_scrape,
+            ready_gauge=ready_gauge,
         ),
         log_level="warning",
         access_log=False,

@@ -15,6 +15,8 @@ while it is new (restarted in the pod) or does not answer. A WireMock that only 
 record (the next round puts the stubs back) stays Ready: taking the only pod of a shard
 out for a few stubs would turn every canary call into an error. When Redis does not
 answer, nothing changes: a pod that serves keeps serving, one that waits keeps waiting.
+Each round also adds what the WireMock served, by the stub that answered, to
+``mockado_serving_requests_total`` (``served.py``): the miss ratio's denominator.
 
 Before it turns Ready, the keeper also copies in the stubs that other shards' records hold
 for hosts routed to its shard (a new shard, a host moved to it): the loader moves those only
@@ -49,6 +51,7 @@ from ext_proc_server.loader.moves import stubs_routed_to
 from ext_proc_server.loader.record import ShardRecord
 from ext_proc_server.loader.resync import Holding, ShardResync, reload_lock_ttl_s
 from ext_proc_server.loader.routing import Router, shard_urls
+from ext_proc_server.loader.served import ServedTally
 from ext_proc_server.loader.shards import build_shards
 from ext_proc_server.loader.stream import connect_redis
 from ext_proc_server.loader.wiremock_client import WireMockClient
@@ -97,6 +100,7 @@ class ShardKeeper:
             lock_ttl_s=reload_lock_ttl_s(cfg.wiremock_timeout),
         )
         self.resync = self._resync()
+        self.served = ServedTally(self.shard)
         self.ready = False
         KEEPER_READY.labels(shard=shard).set(0)
 
@@ -124,7 +128,16 @@ class ShardKeeper:
             )  # fmt: skip
         self.ready = ready
         KEEPER_READY.labels(shard=self.shard.name).set(int(ready))
+        if holding is not Holding.DOWN:
+            await self._count_served()
         return holding
+
+    async def _count_served(self) -> None:
+        try:
+            await self.served.read()
+        except WireMockError as exc:
+            # Counted next round: the counts keep growing in WireMock meanwhile.
+            log.debug("shard %s: hit counts not read (%s)", self.shard.name, exc)
 
     async def _take_incoming(self) -> bool:
         """Copy into the WireMock the stubs other records hold for hosts routed to this

@@ -19,7 +19,7 @@ import logging
 import time
 
 from ext_proc_server.core.errors import WireMockError
-from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_PROCESSED
+from ext_proc_server.core.metrics import LOADER_ERRORS, LOADER_PROCESSED, NO_SHARD
 from ext_proc_server.loader.budget import StubBudget
 from ext_proc_server.loader.drift import DriftRecord
 from ext_proc_server.loader.entries import QueueItem
@@ -64,7 +64,7 @@ class BatchLoader:
         for item in items:
             if item.mapping is None:
                 # Decoding is deterministic: retrying an undecodable entry cannot help.
-                LOADER_ERRORS.labels(error_type="invalid_item").inc()
+                LOADER_ERRORS.labels(error_type="invalid_item", shard=NO_SHARD).inc()
                 await self._stream.dead_letter(
                     item, error_type="invalid_item", reason=item.invalid_reason or "invalid"
                 )
@@ -107,7 +107,7 @@ class BatchLoader:
                     await self._stream.give_back(left)
                     return
                 except WireMockError as exc:
-                    LOADER_ERRORS.labels(error_type="wiremock_rejected").inc()
+                    LOADER_ERRORS.labels(error_type="wiremock_rejected", shard=shard.name).inc()
                     if len(chunk) == 1:
                         await self._poisoned(chunk[0], exc)
                     else:

@@ -191,7 +191,7 @@ class ShardResync:
             except LockError as exc:
                 raise ReloadCut from exc  # held too long: another replica may be at it
         if refused:
-            LOADER_ERRORS.labels(error_type="wiremock_rejected").inc(len(refused))
+            LOADER_ERRORS.labels(error_type="wiremock_rejected", shard=shard.name).inc(len(refused))
             await self._record.remove(shard.name, refused)
         if retired:
             # Not faithful: out of the record too, or every check would reload the shard.

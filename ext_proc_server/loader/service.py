@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.errors import QueueError, WireMockError
-from ext_proc_server.core.metrics import LOADER_ERRORS
+from ext_proc_server.core.metrics import LOADER_ERRORS, NO_SHARD
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.core.tasks import cancel_and_wait, run_until_stopped, stop_on_signals
 from ext_proc_server.loader.aging import StubAging
@@ -242,7 +242,7 @@ class Loader:
                 await self._pump()
                 redis_attempt = 0
             except (RedisError, QueueError) as exc:
-                LOADER_ERRORS.labels(error_type="redis_error").inc()
+                LOADER_ERRORS.labels(error_type="redis_error", shard=NO_SHARD).inc()
                 await self.stream.lost(exc)
                 await self.retry.pause(redis_attempt)
                 redis_attempt += 1

@@ -88,7 +88,7 @@ class Shard:
         once per outage (and again when its cause changes)."""
         refused = isinstance(exc, WireMockAuthError)
         error_type = "wiremock_unauthorized" if refused else "wiremock_unavailable"
-        LOADER_ERRORS.labels(error_type=error_type).inc()
+        LOADER_ERRORS.labels(error_type=error_type, shard=self.name).inc()
         if self.available or error_type != self.down_because:
             if self.available:
                 self.down_since = time.monotonic()

@@ -44,7 +44,7 @@ def test_wiremock_restart_mid_load_loses_nothing_and_duplicates_nothing(
     mappings = [stub(i, run=queue, persistent=True) for i in range(n)]
     enqueue(redis_server.url, queue, mappings)
     config = config_for(redis_server.url, wm.url, queue, redis_batch_size=50)
-    outages = metric(ERRORS, error_type="wiremock_unavailable")
+    outages = metric(ERRORS, error_type="wiremock_unavailable", shard="default")
     with LoaderThread(config):
         wait_for(lambda: len(ids_in(wm.url)) >= 150, what="first stubs")
         wm.process.stop()
@@ -57,9 +57,7 @@ def test_wiremock_restart_mid_load_loses_nothing_and_duplicates_nothing(
     assert sorted(ids) == sorted(m["id"] for m in mappings)
     assert rclient.xlen(RedisKeys(queue=queue).dead_letter) == 0
     # The loader did meet the outage (and waited it out).
-    assert (
-        metric("wiremock_loader_mappings_errors_total", error_type="wiremock_unavailable") > outages
-    )
+    assert metric(ERRORS, error_type="wiremock_unavailable", shard="default") > outages
 
 
 def test_a_down_shard_does_not_hold_back_the_others(
@@ -174,6 +172,34 @@ def test_a_poison_item_is_dead_lettered_while_the_rest_flows(
     assert rejected[b"deliveries"] == b"2"  # retried once through the group, then parked
     assert POISON["id"] in rejected[b"mapping"].decode()
     assert b"mapping" not in dead["invalid_item"]
+
+
+def test_loader_errors_name_the_shard_whose_wiremock_failed(redis_server, wiremock, rclient, queue):
+    wiremock.reset()
+    orders_url = f"http://127.0.0.1:{procs.free_port()}"  # no WireMock there
+    enqueue(redis_server.url, queue, [stub(0, run=f"{queue}-orders")], host="orders.shop")
+    enqueue(redis_server.url, queue, [stub(0, run=f"{queue}-api"), POISON], host="api.shop")
+    rclient.xadd(queue, {"mapping": "{broken", "host": "api.shop"})
+    config = config_for(
+        redis_server.url, wiremock.url, queue, retry_attempts=1,
+        shards=[{"host": "orders.*", "wiremock_url": orders_url}],
+    )  # fmt: skip
+    kinds = [("wiremock_unavailable", "shard-1"), ("wiremock_unavailable", "default"),
+             ("wiremock_rejected", "default"), ("wiremock_rejected", "shard-1"),
+             ("invalid_item", "none")]  # fmt: skip
+
+    def errors() -> list[float]:
+        return [metric(ERRORS, error_type=kind, shard=shard) for kind, shard in kinds]
+
+    before = errors()
+    with LoaderThread(config):
+        wait_for(lambda: errors()[0] >= before[0] + 2, what="the orders shard's outage counted")
+        wait_for(lambda: errors()[2] > before[2], what="the poison stub refused")
+        wait_for(lambda: errors()[4] > before[4], what="the broken entry counted")
+    gained = [after - was for after, was in zip(errors(), before, strict=True)]
+    # Each on its shard; the shard that answered met no outage, the one down refused nothing.
+    assert gained[0] >= 2 and gained[2] >= 1 and gained[4] == 1
+    assert gained[1] == 0 and gained[3] == 0
 
 
 def test_the_stub_budget_refuses_growth_but_not_overwrites(redis_server, wiremock, rclient, queue):

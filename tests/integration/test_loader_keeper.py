@@ -4,12 +4,16 @@ loader can move them only through the shard's Service (Ready pods only)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import httpx
 import pytest
 
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import DEFAULT_SHARD
+from ext_proc_server.loader.keeper import ShardKeeper
+from ext_proc_server.loader.resync import Holding
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY
 from tests.support.loader_rig import (
     LoaderThread,
@@ -26,6 +30,8 @@ from tests.support.loader_rig import (
 pytestmark = pytest.mark.integration
 
 ORDERS_SHARD = "shard-1"
+# mockado_serving_requests_total{answer}: the stub that answered.
+ANSWERS = ("recorded", "catch_all", "passthrough")
 
 
 def captured(n: int, *, run: str, host: str) -> dict:
@@ -87,3 +93,58 @@ def test_a_new_shard_takes_no_more_stubs_than_its_budget(redis_server, wiremock_
 
     assert keeper_check(config, shard=ORDERS_SHARD, wiremock_url=second.url)[0] is True
     assert len(ids_in(second.url)) == 5
+
+
+def test_the_keeper_counts_what_its_wiremock_served_by_answer(
+    redis_server, wiremock_factory, rclient
+):
+    """The served counts behind the miss ratio, from the launcher's per-stub hit counts: a
+    recorded stub's hits, the catch-all's (misses), and counts that start anew when
+    WireMock restarts and gets its stubs back."""
+    queue = f"test-served-{uuid.uuid4().hex[:8]}"
+    wiremock = wiremock_factory()
+    enqueue(redis_server.url, queue, [stub(i, run=queue) for i in range(2)])
+    config = config_for(redis_server.url, wiremock.url, queue)
+    with LoaderThread(config):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+
+    def served() -> dict[str, float]:
+        return {a: metric("mockado_serving_requests_total", shard=DEFAULT_SHARD, answer=a)
+                for a in ANSWERS}  # fmt: skip
+
+    def call(path: str, times: int, status: int) -> None:
+        for _ in range(times):
+            assert httpx.get(f"{wiremock.url}{path}", timeout=10).status_code == status
+
+    async def rounds() -> list[dict[str, float]]:
+        keeper = ShardKeeper(config, shard=DEFAULT_SHARD, wiremock_url=wiremock.url)
+        seen = [served()]
+        try:
+            call(f"/{queue}/item/0", 2, 200)  # before the first round: its baseline
+            assert await keeper.check() is Holding.WHOLE
+            seen.append(served())
+            call(f"/{queue}/item/0", 3, 200)
+            call(f"/{queue}/item/1", 1, 200)
+            call(f"/{queue}/never-recorded", 2, 404)
+            await keeper.check()
+            seen.append(served())
+            # WireMock restarts empty: the keeper puts the same stubs back, counts from 0.
+            wiremock.process.kill()
+            wiremock_factory(port=wiremock.port)
+            assert await keeper.check() is Holding.RELOADED
+            call(f"/{queue}/item/1", 1, 200)
+            call(f"/{queue}/never-recorded", 1, 404)
+            await keeper.check()
+            seen.append(served())
+        finally:
+            await keeper.aclose()
+        return seen
+
+    start, baseline, first, restarted = asyncio.run(rounds())
+    assert baseline == start  # hits before the first round are its baseline
+    assert {a: first[a] - baseline[a] for a in ANSWERS} == {
+        "recorded": 4, "catch_all": 2, "passthrough": 0,
+    }  # fmt: skip
+    assert {a: restarted[a] - first[a] for a in ANSWERS} == {
+        "recorded": 1, "catch_all": 1, "passthrough": 0,
+    }  # fmt: skip

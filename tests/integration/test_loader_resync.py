@@ -147,7 +147,9 @@ def guarded_wiremock(tmp_path: Path, logs_dir: Path, process_registry) -> Iterat
 
 
 def unauthorized() -> float:
-    return metric("wiremock_loader_mappings_errors_total", error_type="wiremock_unauthorized")
+    return metric(
+        "wiremock_loader_mappings_errors_total", error_type="wiremock_unauthorized", shard="default"
+    )
 
 
 def test_a_wiremock_with_admin_credentials_refuses_a_loader_without_them_and_loses_nothing(

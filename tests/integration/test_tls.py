@@ -387,12 +387,15 @@ def test_loader_with_the_wrong_wiremock_ca_fails_closed(
     config = loader_tls_config(
         tls_redis, https_url, queue, redis_ca=ca.ca_file, wiremock_ca=other_ca.ca_file
     )
-    errors = metric(LOADER_ERRORS, error_type="wiremock_unavailable")
+    errors = metric(LOADER_ERRORS, error_type="wiremock_unavailable", shard="default")
     group = RedisKeys(queue=queue).group
     with LoaderThread(config) as loader:
         # It read the item over rediss:// and keeps failing the https handshake: counted.
         wait_for(
-            lambda: metric(LOADER_ERRORS, error_type="wiremock_unavailable") >= errors + 2,
+            lambda: (
+                metric(LOADER_ERRORS, error_type="wiremock_unavailable", shard="default")
+                >= errors + 2
+            ),
             timeout_s=30,
             what="wiremock errors counted",
         )
@@ -417,10 +420,10 @@ def test_loader_with_the_wrong_redis_ca_reads_nothing(
     config = loader_tls_config(
         tls_redis, https_url, queue, redis_ca=other_ca.ca_file, wiremock_ca=ca.ca_file
     )
-    errors = metric(LOADER_ERRORS, error_type="redis_error")
+    errors = metric(LOADER_ERRORS, error_type="redis_error", shard="none")
     with LoaderThread(config) as loader:
         wait_for(
-            lambda: metric(LOADER_ERRORS, error_type="redis_error") >= errors + 1,
+            lambda: metric(LOADER_ERRORS, error_type="redis_error", shard="none") >= errors + 1,
             timeout_s=30,
             what="redis errors counted",
         )

@@ -16,7 +16,10 @@ from tests.support.loader_rig import FakeRedis, fake_loader, metric, queued
 # YAML would cut this at " #" and read "0x1f" as a number: the secret must stay verbatim.
 PASSWORD = "s3cr3t #0x1f"
 CREDENTIALS = ("mockado", PASSWORD)
-UNAUTHORIZED = ("wiremock_loader_mappings_errors_total", {"error_type": "wiremock_unauthorized"})
+UNAUTHORIZED = (
+    "wiremock_loader_mappings_errors_total",
+    {"error_type": "wiremock_unauthorized", "shard": "default"},
+)
 
 
 def test_the_password_comes_from_the_environment_verbatim_and_is_never_shown():

@@ -123,13 +123,17 @@ def test_a_stub_wiremock_refuses_on_reload_leaves_the_record_and_is_counted():
     # A stub the WireMock of today refuses (say a newer version dropped a matcher).
     refused = mapping(99, bad=True)
     record[refused["id"]] = json.dumps(refused)
-    rejected = metric("wiremock_loader_mappings_errors_total", error_type="wiremock_rejected")
+    rejected = metric(
+        "wiremock_loader_mappings_errors_total", error_type="wiremock_rejected", shard="default"
+    )
     wiremock.restart()
     assert check(loader) is True
     assert sorted(wiremock.recorded) == sorted(mapping(n)["id"] for n in range(5))
     assert refused["id"] not in record and len(record) == 5
     assert (
-        metric("wiremock_loader_mappings_errors_total", error_type="wiremock_rejected")
+        metric(
+            "wiremock_loader_mappings_errors_total", error_type="wiremock_rejected", shard="default"
+        )
         == rejected + 1
     )
     assert check(loader) is False  # no reload loop over a stub that cannot load
@@ -138,13 +142,19 @@ def test_a_stub_wiremock_refuses_on_reload_leaves_the_record_and_is_counted():
 def test_a_down_wiremock_is_marked_down_and_reloaded_once_it_answers():
     loader, wiremock, _ = loaded(8)
     shard = loader.shards[DEFAULT_SHARD]
-    unavailable = metric("wiremock_loader_mappings_errors_total", error_type="wiremock_unavailable")
+    unavailable = metric(
+        "wiremock_loader_mappings_errors_total", error_type="wiremock_unavailable", shard="default"
+    )
     wiremock.restart()
     wiremock.down_for = 1
     assert check(loader) is False
     assert shard.available is False
     assert (
-        metric("wiremock_loader_mappings_errors_total", error_type="wiremock_unavailable")
+        metric(
+            "wiremock_loader_mappings_errors_total",
+            error_type="wiremock_unavailable",
+            shard="default",
+        )
         == unavailable + 1
     )
     assert check(loader) is True

@@ -220,6 +220,11 @@ def check_request_text(text: str, keys: int, document: dict | list | None = None
         _EXACT_DECODER.decode(text)
 
 
+# How far into a body a key followed by ": " is looked for (a quote, a colon, a space:
+# never written by orjson outside a string), sparing the serialization of such bodies.
+_SPACED_PREFIX_CHARS = 128
+
+
 def written_by_orjson(text: str, document: dict | list) -> bool:
     """Whether ``text`` is ``document`` as orjson writes it (compact, keys in the order
     read), as most clients send a body: then no object in it gives a key twice (a tree's
@@ -227,6 +232,8 @@ def written_by_orjson(text: str, document: dict | list) -> bool:
     back as its double, the decimal value repr gives (a property test holds orjson's
     floats to repr's). One serialization in C, about a tenth of the searches it spares
     on a 2 KiB body."""
+    if '": ' in text[:_SPACED_PREFIX_CHARS]:
+        return False  # written with spaces (json.dumps, pretty-printed): not serialized
     try:
         # Refused: an integer past 64 bits, a lone surrogate, nesting past 255 levels.
         dumped = orjson.dumps(document)

@@ -203,17 +203,43 @@ def _exact_float(token: str) -> float:
 _EXACT_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_exact_float)
 
 
-def check_request_text(text: str, keys: int) -> None:
+def check_request_text(text: str, keys: int, document: dict | list | None = None) -> None:
     """Raises RepeatedKey when an object of the JSON ``text`` of a request (a document
     :func:`parse_json` read, whose objects hold ``keys`` members) gives one key twice
     (:func:`repeats_a_key`), InexactNumber when one of its numbers is not the decimal
     value of the double it reads as (only a text with 16 digits in a row or an exponent
-    of 3 digits is parsed again)."""
+    of 3 digits is parsed again). ``document``: the tree read from ``text``; when
+    ``text`` is that tree as orjson writes it (:func:`written_by_orjson`), neither
+    is searched for."""
+    if document is not None and written_by_orjson(text, document):
+        return
     if repeats_a_key(text, keys):
         raise RepeatedKey
     mapped = text.encode("utf-8", "surrogatepass").translate(_NUMBER_CHARS)
     if _SIXTEEN_DIGITS in mapped or _EXPONENT in mapped or _NEGATIVE_EXPONENT in mapped:
         _EXACT_DECODER.decode(text)
+
+
+# How far into a body a key followed by ": " is looked for (a quote, a colon, a space:
+# never written by orjson outside a string), sparing the serialization of such bodies.
+_SPACED_PREFIX_CHARS = 128
+
+
+def written_by_orjson(text: str, document: dict | list) -> bool:
+    """Whether ``text`` is ``document`` as orjson writes it (compact, keys in the order
+    read), as most clients send a body: then no object in it gives a key twice (a tree's
+    keys are unique) and each number is an integer or the shortest decimal that reads
+    back as its double, the decimal value repr gives (a property test holds orjson's
+    floats to repr's). One serialization in C, about a tenth of the searches it spares
+    on a 2 KiB body."""
+    if '": ' in text[:_SPACED_PREFIX_CHARS]:
+        return False  # written with spaces (json.dumps, pretty-printed): not serialized
+    try:
+        # Refused: an integer past 64 bits, a lone surrogate, nesting past 255 levels.
+        dumped = orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        return False
+    return len(dumped) >= len(text) and dumped == text.encode("utf-8", "surrogatepass")
 
 
 _PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_unique_pairs)

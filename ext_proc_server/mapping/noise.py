@@ -418,7 +418,7 @@ class NoiseNormalizer:
             walk = TreeWalk()
             value = self._json_tree(parse_json_exactly(text), walk, fields, redacted)
         if request:
-            check_request_text(text, walk.keys)
+            check_request_text(text, walk.keys, parsed)
         facts = walk.facts() if no_placeholder_start(text) else None
         return NormalizedBody("json", value, walk.exponent_floats, facts)
 

@@ -3,9 +3,11 @@ compares JSON numbers by their decimal value, and the double's would answer anot
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +15,12 @@ from hypothesis import strategies as st
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpRequest
 from ext_proc_server.mapping import NoiseNormalizer
-from ext_proc_server.mapping.json_tree import InexactNumber, check_request_text
+from ext_proc_server.mapping.json_tree import (
+    InexactNumber,
+    RepeatedKey,
+    check_request_text,
+    written_by_orjson,
+)
 from ext_proc_server.mapping.noise import NormalizedBody
 from tests.unit.mapping.mapping_helpers import JSON, build, make_exchange
 
@@ -74,3 +81,76 @@ def test_the_stub_matches_the_recorded_text_or_the_value() -> None:
         mapping = build(make_exchange(method="POST", headers=JSON, body=exact))
         assert mapping is not None
         assert "equalToJson" in mapping["request"]["bodyPatterns"][0], exact
+
+
+DOCUMENTS = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**63), max_value=2**64 - 1),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=8),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=12,
+).filter(lambda document: isinstance(document, dict | list))
+
+
+def _members(node: object) -> int:
+    if isinstance(node, dict):
+        return len(node) + sum(map(_members, node.values()))
+    if isinstance(node, list):
+        return sum(map(_members, node))
+    return 0
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_orjson_writes_a_double_as_the_decimal_repr_gives(value: float) -> None:
+    """What lets a body orjson wrote skip the number search: each float it holds is the
+    decimal value of its double."""
+    assert Decimal(orjson.dumps(value).decode()) == Decimal(repr(value))
+
+
+@settings(max_examples=500, deadline=None)
+@given(DOCUMENTS)
+def test_a_body_orjson_wrote_passes_the_searches_it_skips(document: dict | list) -> None:
+    text = orjson.dumps(document).decode()
+    # A string holding '": ' near the start reads as a body written with spaces: searched.
+    assert written_by_orjson(text, document) is ('": ' not in text[:128])
+    check_request_text(text, _members(document))  # the searches find nothing either
+    check_request_text(text, _members(document), document)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"a":1,"a":2}', RepeatedKey),
+        ('{"a":{"b":1,"b":1}}', RepeatedKey),
+        ('{"n":10.000000000000000001}', InexactNumber),
+        ("[0.10000000000000000555]", InexactNumber),
+    ],
+)
+def test_a_body_orjson_did_not_write_is_searched(text: str, error: type[Exception]) -> None:
+    document = orjson.loads(text)
+    assert not written_by_orjson(text, document)
+    with pytest.raises(error):
+        check_request_text(text, _members(document), document)
+
+
+def test_a_body_written_with_spaces_is_searched() -> None:
+    spaced = '{"a": 1, "a": 2}'
+    assert not written_by_orjson(spaced, orjson.loads(spaced))
+    with pytest.raises(RepeatedKey):
+        check_request_text(spaced, 1, orjson.loads(spaced))
+    compact = '{"note":"say \\": \\" twice","n":10.5}'
+    assert not written_by_orjson(compact, orjson.loads(compact))
+    check_request_text(compact, 2, orjson.loads(compact))
+
+
+def test_what_orjson_refuses_to_write_is_searched() -> None:
+    past_64_bits = json.loads('{"id":123456789012345678901234}')
+    assert not written_by_orjson('{"id":123456789012345678901234}', past_64_bits)
+    assert not written_by_orjson('["\\ud800"]', ["\ud800"])

@@ -18,17 +18,10 @@ a stub too; the last matches the header absent, as sent.
 from __future__ import annotations
 
 import base64
-import io
 
 import pytest
-from botocore.httpchecksum import (
-    AwsChunkedWrapper,
-    Crc32Checksum,
-    CrtXxhash128Checksum,
-    Sha256Checksum,
-    Sha512Checksum,
-)
 
+from tests.support import aws_framing
 from tests.support.ext_proc_rig import collector_settings, wait_for_stubs
 from tests.support.raw_capture import capture_behind_envoy, import_into, raw_request
 from tests.support.raw_upstream import RawAnswer, raw_upstream
@@ -40,33 +33,19 @@ NOTE = b"first note\n" * 3
 CREATED = RawAnswer(200, (("ETag", '"5d41402abc4b2a76b9719d911017c592"'),), b"")
 
 
-CHECKSUMS = {
-    "crc32": Crc32Checksum,
-    "sha256": Sha256Checksum,
-    "sha512": Sha512Checksum,
-    "xxhash128": CrtXxhash128Checksum,
-}
-
-
 def trailer_framed(
     payload: bytes, *, sha256: bool = False, algorithm: str = "crc32", chunk_size: int | None = None
 ) -> bytes:
     """``payload`` as botocore frames it: its CRC32 (SHA-256, ``algorithm``) in a trailer,
     in chunks of ``chunk_size`` (botocore's 1 MiB when None)."""
-    name = "sha256" if sha256 else algorithm
-    wrapper = AwsChunkedWrapper(
-        io.BytesIO(payload),
-        checksum_cls=CHECKSUMS[name],
-        checksum_name=f"x-amz-checksum-{name}",
-        chunk_size=chunk_size,
+    return aws_framing.botocore_framed(
+        payload, "sha256" if sha256 else algorithm, chunk_size=chunk_size
     )
-    return wrapper.read()
 
 
 def signed_framed(payload: bytes, signature: str) -> bytes:
     """``payload`` as a SigV4 streaming upload frames it: one chunk, then the last."""
-    ext = f";chunk-signature={signature * 64}".encode()
-    return b"%x%s\r\n%s\r\n0%s\r\n\r\n" % (len(payload), ext, payload, ext)
+    return aws_framing.signed_framed(payload, signature * 64)
 
 
 def headers(

@@ -1,30 +1,17 @@
 """S3's aws-chunked request bodies: the payload kept, anything malformed a counted drop."""
 
-import io
-
 import pytest
-from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.capture.bodies import decode_content
 from ext_proc_server.mapping.faithful import skip_reason
+from tests.support.aws_framing import botocore_framed
 from tests.unit.capture.stream_helpers import req_body, req_headers, resp_headers, run
 
 PAYLOAD = b"first note\n" * 3
 MAX_BYTES = 1 << 20
 SIGNATURE = "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"
-
-
-def botocore_framed(payload: bytes, *, chunk_size: int = 1 << 20) -> bytes:
-    """``payload`` as botocore sends it: aws-chunked, its CRC32 in a trailer."""
-    wrapper = AwsChunkedWrapper(
-        io.BytesIO(payload),
-        checksum_cls=Crc32Checksum,
-        checksum_name="x-amz-checksum-crc32",
-        chunk_size=chunk_size,
-    )
-    return wrapper.read()
 
 
 def signed_framed(chunks: list[bytes], trailers: list[bytes] = ()) -> bytes:

@@ -3,36 +3,23 @@ WireMock sees the body of the next such upload: other chunk signatures and check
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
 import pytest
-from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum, Sha256Checksum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import HttpResponse
 from ext_proc_server.mapping import framed_bodies
+from tests.support.aws_framing import botocore_framed as framed
+from tests.support.aws_framing import signed_framed
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
 PAYLOAD = b"first note\n" * 3
 EMAIL = "maria.silva@example.com"
 OK = HttpResponse(status=200, headers=(("etag", '"5d41"'),), body=b"")
 SIGNATURE = "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"
-
-
-def framed(payload: bytes, checksum_cls=Crc32Checksum, name="x-amz-checksum-crc32") -> bytes:
-    """``payload`` as botocore sends it: aws-chunked, its checksum in a trailer."""
-    return AwsChunkedWrapper(
-        io.BytesIO(payload), checksum_cls=checksum_cls, checksum_name=name
-    ).read()
-
-
-def signed(payload: bytes, signature: str = SIGNATURE) -> bytes:
-    """``payload`` as a SigV4 streaming upload frames it (one chunk, then the last)."""
-    ext = f";chunk-signature={signature}".encode()
-    return b"%x%s\r\n%s\r\n0%s\r\n\r\n" % (len(payload), ext, payload, ext)
 
 
 def upload(payload: bytes, *, sent_framed: bool = True, redactions=frozenset()) -> Any:
@@ -73,9 +60,9 @@ def test_the_stub_matches_the_framing_and_the_payload_length():
     assert headers["Content-Encoding"] == {"equalTo": "aws-chunked", "caseInsensitive": True}
     assert headers["x-amz-decoded-content-length"] == {"equalTo": str(len(PAYLOAD))}
     assert matches(mapping, framed(PAYLOAD))
-    assert matches(mapping, framed(PAYLOAD, Sha256Checksum, "x-amz-checksum-sha256"))
-    assert matches(mapping, signed(PAYLOAD))
-    assert matches(mapping, signed(PAYLOAD, "0" * 64))
+    assert matches(mapping, framed(PAYLOAD, "sha256"))
+    assert matches(mapping, signed_framed(PAYLOAD, SIGNATURE))
+    assert matches(mapping, signed_framed(PAYLOAD, "0" * 64))
 
 
 @pytest.mark.parametrize(
@@ -166,22 +153,6 @@ def test_an_empty_framed_upload_matches_the_last_chunk_alone():
 LARGE = b"".join(b"order-%06d,paid,%d.%02d\n" % (n, n % 997, n % 100) for n in range(8000))
 
 
-def chunked(payload: bytes, chunk_size: int, *, signature: str | None = None) -> bytes:
-    """``payload`` framed in chunks of ``chunk_size`` (a signature on each when given)."""
-    if signature is None:
-        wrapper = AwsChunkedWrapper(
-            io.BytesIO(payload),
-            checksum_cls=Crc32Checksum,
-            checksum_name="x-amz-checksum-crc32",
-            chunk_size=chunk_size,
-        )
-        return wrapper.read()
-    ext = f";chunk-signature={signature}".encode()
-    pieces = [payload[at : at + chunk_size] for at in range(0, len(payload), chunk_size)]
-    framed = b"".join(b"%x%s\r\n%s\r\n" % (len(p), ext, p) for p in pieces)
-    return framed + b"0" + ext + b"\r\n\r\n"
-
-
 def test_a_payload_in_several_chunks_matches_as_each_sdk_frames_it():
     """The Rust and Go SDKs frame in 64 KiB chunks, the Java SDK v2 in 128 KiB ones, botocore in
     1 MiB ones (one chunk here): each framing of the recorded payload is the same upload.
@@ -191,12 +162,12 @@ def test_a_payload_in_several_chunks_matches_as_each_sdk_frames_it():
     assert mapping is not None
     other = LARGE.replace(b"paid", b"void", 1)  # the same length
     for chunk_size in (64 * 1024, 128 * 1024, 1 << 20):
-        assert matches(mapping, chunked(LARGE, chunk_size)), chunk_size
-        assert matches(mapping, chunked(LARGE, chunk_size, signature=SIGNATURE)), chunk_size
-        assert not matches(mapping, chunked(other, chunk_size)), chunk_size
-    assert not matches(mapping, chunked(LARGE, 96 * 1024))
+        assert matches(mapping, framed(LARGE, chunk_size=chunk_size)), chunk_size
+        assert matches(mapping, signed_framed(LARGE, SIGNATURE, chunk_size=chunk_size)), chunk_size
+        assert not matches(mapping, framed(other, chunk_size=chunk_size)), chunk_size
+    assert not matches(mapping, framed(LARGE, chunk_size=96 * 1024))
     # The 64 KiB chunks, but one byte moved from the first chunk to the second.
-    moved = chunked(LARGE, 64 * 1024).replace(b"10000\r\n", b"ffff\r\n", 1)
+    moved = framed(LARGE, chunk_size=64 * 1024).replace(b"10000\r\n", b"ffff\r\n", 1)
     assert not matches(mapping, moved)
 
 
@@ -206,9 +177,9 @@ def test_a_split_inside_a_character_gets_no_framing_of_its_own():
     payload = b"a" * (64 * 1024 - 1) + "é".encode() + b"b" * (70 * 1024)  # é at 65535
     mapping = upload(payload)
     assert mapping is not None
-    assert not matches(mapping, chunked(payload, 64 * 1024))
-    assert matches(mapping, chunked(payload, 128 * 1024))
-    assert matches(mapping, chunked(payload, 1 << 20))
+    assert not matches(mapping, framed(payload, chunk_size=64 * 1024))
+    assert matches(mapping, framed(payload, chunk_size=128 * 1024))
+    assert matches(mapping, framed(payload, chunk_size=1 << 20))
 
 
 @settings(max_examples=200, deadline=None)
@@ -226,12 +197,12 @@ def test_any_framing_in_sdk_chunk_sizes_matches_its_payload_and_no_other(
     pieces = [data[at : at + chunk_size] for at in range(0, len(data), chunk_size)]
     whole_characters = all(_is_utf8(piece) for piece in pieces)
     if chunk_size == 1 or len(data) <= chunk_size:
-        assert matches(mapping, chunked(data, chunk_size)) == (len(data) <= chunk_size)
+        assert matches(mapping, framed(data, chunk_size=chunk_size)) == (len(data) <= chunk_size)
     else:
-        assert matches(mapping, chunked(data, chunk_size)) == whole_characters
+        assert matches(mapping, framed(data, chunk_size=chunk_size)) == whole_characters
     if other != payload:
         for size in (1, 3, 7, 1 << 20):
-            assert not matches(mapping, chunked(other.encode(), size))
+            assert not matches(mapping, framed(other.encode(), chunk_size=size))
 
 
 def _is_utf8(data: bytes) -> bool:

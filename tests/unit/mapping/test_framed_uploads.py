@@ -5,58 +5,25 @@ no stub is written and the reason is counted."""
 from __future__ import annotations
 
 import base64
-import io
 import re
 from typing import Any
 
 import boto3
 import pytest
-from botocore.httpchecksum import (
-    AwsChunkedWrapper,
-    Crc32Checksum,
-    CrtCrc32cChecksum,
-    CrtCrc64NvmeChecksum,
-    CrtXxhash3Checksum,
-    CrtXxhash64Checksum,
-    CrtXxhash128Checksum,
-    Sha1Checksum,
-    Sha256Checksum,
-    Sha512Checksum,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from ext_proc_server.capture.bodies import decode_content
 from ext_proc_server.core.exchange import HttpResponse
+from tests.support.aws_framing import CHECKSUMS
+from tests.support.aws_framing import botocore_framed as framed
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
 OK = HttpResponse(status=200, headers=(("etag", '"5d41"'),), body=b"")
 # A gzip file's first bytes, then bytes that are no UTF-8.
 BINARY = b"\x1f\x8b\x08\x00" + bytes(range(128, 256)) * 2
-CHECKSUMS = {
-    "crc32": Crc32Checksum,
-    "crc32c": CrtCrc32cChecksum,
-    "crc64nvme": CrtCrc64NvmeChecksum,
-    "sha1": Sha1Checksum,
-    "sha256": Sha256Checksum,
-    "sha512": Sha512Checksum,
-    "xxhash64": CrtXxhash64Checksum,
-    "xxhash3": CrtXxhash3Checksum,
-    "xxhash128": CrtXxhash128Checksum,
-}
 UNSIGNED = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-
-
-def framed(payload: bytes, algorithm: str = "crc32") -> bytes:
-    """``payload`` as botocore sends it to S3 over TLS: aws-chunked, its checksum in a
-    trailer."""
-    wrapper = AwsChunkedWrapper(
-        io.BytesIO(payload),
-        checksum_cls=CHECKSUMS[algorithm],
-        checksum_name=f"x-amz-checksum-{algorithm}",
-    )
-    return wrapper.read()
 
 
 def upload(

@@ -39,6 +39,7 @@ import psutil
 from control_plane.assets import REPO_ROOT, WIREMOCK_LAUNCHER
 from control_plane.local import procs
 from ext_proc_server.mapping.sent_messages import attributes_md5
+from tests.support.sqs_sends import digests_stub
 
 BASELINE_REVISION = os.environ.get("MOCKADO_BENCH_SQS_BASELINE", "9c83969")
 ENTRIES = 10
@@ -61,20 +62,6 @@ def _attributes(n: int) -> dict[str, dict[str, str]]:
 
 def _messages(ids: list[str]) -> list[tuple[str, str, dict]]:
     return [(key, f"restock aisle {n} " + "x" * 120, _attributes(n)) for n, key in enumerate(ids)]
-
-
-def _stub(protocol: str, ids: list[str]) -> dict[str, Any]:
-    md5s = ",".join(
-        f"{{{{mockadoSqsMd5 request.body '{protocol}' '{key}' '{which}'}}}}"
-        for key in ids
-        for which in ("body", "attributes")
-    )
-    matcher = {"protocol": protocol, "messages": ids, "attributes": ids}
-    return {
-        "request": {"method": "POST", "urlPath": f"{PATH}/{protocol}",
-                    "customMatcher": {"name": "mockado-sqs-send", "parameters": matcher}},
-        "response": {"status": 200, "body": md5s, "transformers": ["response-template"]},
-    }  # fmt: skip
 
 
 def _json_body(messages: list[tuple[str, str, dict]]) -> str:
@@ -133,9 +120,14 @@ def _start(label: str, launcher: Path, workdir: Path, started: list) -> tuple[An
     process.wait_ready(procs.http_ready(f"{url}/__admin/health"), timeout_s=120)
     for protocol in ("json", "form"):
         # Older candidates first: WireMock evaluates the newest first, the one that matches last.
-        stubs = [_stub(protocol, [f"other-{c}-{n}" for n in range(ENTRIES)])
+        stubs = [digests_stub(f"{PATH}/{protocol}", protocol, [f"other-{c}-{n}" for n in range(ENTRIES)], separator=",")
                  for c in range(CANDIDATES)]  # fmt: skip
-        for stub in [_stub(protocol, [f"m-{n}" for n in range(ENTRIES)]), *stubs]:
+        for stub in [
+            digests_stub(
+                f"{PATH}/{protocol}", protocol, [f"m-{n}" for n in range(ENTRIES)], separator=","
+            ),
+            *stubs,
+        ]:
             httpx.post(f"{url}/__admin/mappings", json=stub, timeout=30).raise_for_status()
     return process, url
 

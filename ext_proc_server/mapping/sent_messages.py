@@ -336,8 +336,19 @@ def answer_served(exchange: Exchange) -> bool:
     return _computed_digests(exchange) is not None or answer_agrees(exchange)
 
 
-def _mustache(protocol: str, key: str, which: str) -> str:
+def digest_template(protocol: str, key: str, which: str) -> str:
+    """The launcher's call that computes, at serve time, the MD5 ``which`` ("body" or
+    "attributes") of the message ``key`` (a batch entry's Id, "" for SendMessage)."""
     return f"{{{{{_HELPER} request.body '{protocol}' '{key}' '{which}'}}}}"
+
+
+def send_matcher(protocol: str, messages: list[str], attributes: list[str]) -> dict[str, Any]:
+    """The launcher's guard: a send whose ``messages`` it can read, and ``attributes`` of
+    those with attributes, so that every MD5 the answer names can be computed."""
+    return {
+        "name": SEND_MATCHER,
+        "parameters": {"protocol": protocol, "messages": messages, "attributes": attributes},
+    }
 
 
 def _template(text: str, spans: list[tuple[int, int, str]]) -> str:
@@ -359,7 +370,7 @@ def _xml_answer(text: str, computed: dict[str, list[str]]) -> str | None:
             if which not in computed.get(key, ()):
                 return None
             start = result.start(2) + found.start(2)
-            spans.append((start, start + len(found.group(2)), _mustache("form", key, which)))
+            spans.append((start, start + len(found.group(2)), digest_template("form", key, which)))
     return _template(text, spans)
 
 
@@ -375,7 +386,7 @@ def _json_answer(text: str, computed: dict[str, list[str]]) -> str | None:
             if which not in computed.get(key, ()):
                 return None
             token = f"mockado-sqs-md5-{len(tokens)}-{uuid.uuid4().hex}"
-            tokens[token] = _mustache("json", key, which)
+            tokens[token] = digest_template("json", key, which)
             result[field] = token
     written = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
     spans = []
@@ -411,14 +422,11 @@ def answering_sends(
         return pinned(request, exchange), definition
     kind = _send_kind(exchange.request)
     assert kind is not None
-    request["customMatcher"] = {
-        "name": SEND_MATCHER,
-        "parameters": {
-            "protocol": kind[0],
-            "messages": sorted(computed),
-            "attributes": sorted(k for k, wanted in computed.items() if "attributes" in wanted),
-        },
-    }
+    request["customMatcher"] = send_matcher(
+        kind[0],
+        sorted(computed),
+        sorted(k for k, wanted in computed.items() if "attributes" in wanted),
+    )
     _held_to_entries(request, exchange, kind)
     if TEMPLATE_TRANSFORMER in (definition.get("transformers") or ()):
         return request, {**definition, "body": served}

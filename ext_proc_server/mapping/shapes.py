@@ -68,6 +68,7 @@ def _walk(node: Any, path: str, shape: Shape, noise: Collection[str]) -> None:
             if kind is None:
                 _walk(value, prefix + name, shape, noise)
                 continue
+            # _put, inline: a call per member was 4 % of the walk (callgrind).
             member = prefix + name
             known = shape.get(member)
             if known is None:

@@ -16,11 +16,9 @@ import pytest
 
 from ext_proc_server.mapping.sent_messages import attributes_md5
 from tests.support.raw_capture import import_into
+from tests.support.sqs_sends import digests_stub
 
 pytestmark = pytest.mark.integration
-
-# The launcher's matcher (MockadoWireMock.SqsDigests), as a stub names it.
-SEND_MATCHER = "mockado-sqs-send"
 
 BODY = '{"note": "olá, 世界", "at": "2026-12-06T15:20:18Z"}'
 ATTRIBUTES = {
@@ -28,20 +26,6 @@ ATTRIBUTES = {
     "trace": {"DataType": "Binary", "BinaryValue": base64.b64encode(b"\x00\xfe\xfftrace").decode()},
     "n": {"DataType": "Number.int", "StringValue": "7"},
 }
-
-
-def _stub(path: str, protocol: str, entries: list[str]) -> dict:
-    md5s = " ".join(
-        f"{{{{mockadoSqsMd5 request.body '{protocol}' '{key}' '{which}'}}}}"
-        for key in entries
-        for which in ("body", "attributes")
-    )
-    matcher = {"protocol": protocol, "messages": entries, "attributes": entries}
-    return {
-        "request": {"method": "POST", "urlPath": path,
-                    "customMatcher": {"name": SEND_MATCHER, "parameters": matcher}},
-        "response": {"status": 200, "body": md5s, "transformers": ["response-template"]},
-    }  # fmt: skip
 
 
 def _form(prefix: str, body: str, attributes: dict) -> list[tuple[str, str]]:
@@ -57,7 +41,9 @@ def _form(prefix: str, body: str, attributes: dict) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def launcher(wiremock_factory):
     server = wiremock_factory(indexed=True)
-    import_into(server, [_stub("/json", "json", [""]), _stub("/form", "form", ["b-2"])])
+    import_into(
+        server, [digests_stub("/json", "json", [""]), digests_stub("/form", "form", ["b-2"])]
+    )
     return server
 
 

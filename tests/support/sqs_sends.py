@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from ext_proc_server.mapping.sent_messages import digest_template, send_matcher
 from tests.support.boto_workload import EMAIL, REGION
 
 QUEUE = "orders-sends"
@@ -257,3 +258,16 @@ def disagreement(
         if got != truth.get(key):
             problems.append(f"{key or 'message'}: {got} where the server answers {truth.get(key)}")
     return "; ".join(problems)
+
+
+def digests_stub(path: str, protocol: str, entries: list[str], *, separator: str = " ") -> dict:
+    """A stub at ``path`` answering each of ``entries``' body and attributes MD5s, as the
+    launcher computes them over the send it answers, joined by ``separator``."""
+    md5s = separator.join(
+        digest_template(protocol, key, which) for key in entries for which in ("body", "attributes")
+    )
+    return {
+        "request": {"method": "POST", "urlPath": path,
+                    "customMatcher": send_matcher(protocol, entries, entries)},
+        "response": {"status": 200, "body": md5s, "transformers": ["response-template"]},
+    }  # fmt: skip

@@ -19,6 +19,7 @@ from faker.providers.person.pt_BR import Provider as Person
 
 from ext_proc_server.sanitize.census_names import read_census_names
 from ext_proc_server.sanitize.wordlists import fold
+from tests.unit.sanitize.personal_corpus import case
 
 # Brazil's most common surnames (all in Faker's pt_BR list): prose and queries need a
 # known last name. Common ones Faker's list lacks go in the ``name`` field, where a
@@ -85,7 +86,7 @@ def cases(count: int, seed: int = 2010) -> list[dict]:
         out.extend(_shaped(i, f"{first} {rng.choice(SURNAMES)}", named))
     for i, note in enumerate(DECOY_NOTES):
         body = json.dumps({"pedido": i, "observacao": note}, ensure_ascii=False)
-        out.append(_case(f"decoy_note_{i}", "application/json", body, [], [note]))
+        out.append(case(f"decoy_note_{i}", "application/json", body, [], [note]))
     return out
 
 
@@ -94,21 +95,21 @@ def _shaped(i: int, full: str, named: str) -> list[dict]:
     capitals = full.upper()
     note = f"Entregar para {full}, apto 12"
     return [
-        _case(
+        case(
             f"name_field_{i}",
             "application/json",
             json.dumps({"id": i, "name": named, "status": "ativo"}, ensure_ascii=False),
             [["name", named]],
             ["ativo"],
         ),
-        _case(
+        case(
             f"json_note_{i}",
             "application/json",
             json.dumps({"pedido": i, "observacao": note}, ensure_ascii=False),
             planted,
             ["apto 12"],
         ),
-        _case(
+        case(
             f"nfe_capitals_{i}",
             "application/xml",
             f"<NFe><infNFe><infAdic><infCpl>ENTREGAR PARA {capitals}, APTO 12"
@@ -116,14 +117,14 @@ def _shaped(i: int, full: str, named: str) -> list[dict]:
             [["name", capitals]],
             ["APTO 12"],
         ),
-        _case(
+        case(
             f"form_note_{i}",
             "application/x-www-form-urlencoded",
             f"pedido={i}&obs={quote_plus(note)}",
             planted,
             [f"pedido={i}"],
         ),
-        _case(
+        case(
             f"search_query_{i}",
             "application/json",
             "",
@@ -132,19 +133,6 @@ def _shaped(i: int, full: str, named: str) -> list[dict]:
             query=[["busca", full], ["pagina", "1"]],
         ),
     ]
-
-
-def _case(
-    name: str, content_type: str, body: str, planted: list, decoys: list, **extra: object
-) -> dict:
-    return {
-        "name": name,
-        "content_type": content_type,
-        "body": body,
-        "planted": planted,
-        "decoys": decoys,
-        **extra,
-    }
 
 
 def shape_of(case_name: str) -> str:

@@ -182,7 +182,7 @@ def _layouts(number: phonenumbers.PhoneNumber) -> dict[str, str]:
 # -- payload shapes ----------------------------------------------------------------
 
 
-def _case(name: str, content_type: str, body: str, planted: list, decoys: list, **extra) -> dict:
+def case(name: str, content_type: str, body: str, planted: list, decoys: list, **extra) -> dict:
     # A decoy that shares text with a planted value (a company named like the
     # customer's surname) cannot be told apart by counting: it is left out.
     values = [value for _, value in planted]
@@ -230,7 +230,7 @@ def onboarding_pt(v: Values, i: int) -> dict:
                ["phone", phone], ["address", street], ["address", number], ["address", comp],
                ["address", hood], ["cep", cep]]  # fmt: skip
     decoys = [plan, company, city, created, firm["logradouro"], firm["bairro"], firm["cep"]]
-    return _case(f"onboarding_pt_{i}", "application/json", json.dumps(body, ensure_ascii=False),
+    return case(f"onboarding_pt_{i}", "application/json", json.dumps(body, ensure_ascii=False),
                  planted, decoys)  # fmt: skip
 
 
@@ -258,7 +258,7 @@ def customer_en(v: Values, i: int) -> dict:
                ["birth_date", birth], ["phone", phone], ["address", street],
                ["address", number], ["address", hood], ["cep", cep]]  # fmt: skip
     decoys = [product, bank, company, ordered, firm["logradouro"], firm["cep"], f"SKU-{i:05d}"]
-    return _case(f"customer_en_{i}", "application/json", json.dumps(body), planted, decoys)
+    return case(f"customer_en_{i}", "application/json", json.dumps(body), planted, decoys)
 
 
 def payment(v: Values, i: int) -> dict:
@@ -273,7 +273,7 @@ def payment(v: Values, i: int) -> dict:
     }  # fmt: skip
     planted = [["name", payer], ["name", holder], ["phone", phone]]
     decoys = [merchant, due, category, "visa", "4242"]
-    return _case(f"payment_{i}", "application/json", json.dumps(body, ensure_ascii=False),
+    return case(f"payment_{i}", "application/json", json.dumps(body, ensure_ascii=False),
                  planted, decoys)  # fmt: skip
 
 
@@ -308,7 +308,7 @@ def nfe(v: Values, i: int) -> dict:
                ["address", hood], ["cep", cep], ["phone", phone]]  # fmt: skip
     decoys = [company, firm["logradouro"], firm["bairro"], firm["cidade"],
               firm["cep"].replace("-", ""), product, issued]  # fmt: skip
-    return _case(f"nfe_{i}", "application/xml", body, planted, decoys)
+    return case(f"nfe_{i}", "application/xml", body, planted, decoys)
 
 
 def signup_form(v: Values, i: int) -> dict:
@@ -329,7 +329,7 @@ def signup_form(v: Values, i: int) -> dict:
     planted = [["name", name], ["birth_date", birth], ["phone", phone], ["address", street],
                ["address", number], ["address", hood], ["cep", cep], ["rg", rg]]  # fmt: skip
     decoys = [quote_plus(plan), quote_plus(city), "aceite=on"]
-    return _case(f"signup_form_{i}", "application/x-www-form-urlencoded", body, planted, decoys)
+    return case(f"signup_form_{i}", "application/x-www-form-urlencoded", body, planted, decoys)
 
 
 def search_query(v: Values, i: int) -> dict:
@@ -340,7 +340,7 @@ def search_query(v: Values, i: int) -> dict:
              ["cidade", city], ["desde", since], ["page", "2"]]  # fmt: skip
     planted = [["name", name], ["birth_date", birth], ["rg", rg]]
     decoys = [category, city, since]
-    return _case(f"search_query_{i}", "application/json", "", planted, decoys, query=query,
+    return case(f"search_query_{i}", "application/json", "", planted, decoys, query=query,
                  path="/v1/clientes/busca")  # fmt: skip
 
 
@@ -367,7 +367,7 @@ def ticket_text(v: Values, i: int) -> dict:
                ["address", f"{street}, {number}"], ["address", hood], ["phone", phone],
                ["phone", free_phone], ["rg", rg], ["name", f"Sra. {honorific}"]]  # fmt: skip
     decoys = [order, when, product, company, city]
-    return _case(f"ticket_text_{i}", "text/plain", body, planted, decoys)
+    return case(f"ticket_text_{i}", "text/plain", body, planted, decoys)
 
 
 def soap_xml(v: Values, i: int) -> dict:
@@ -388,7 +388,7 @@ def soap_xml(v: Values, i: int) -> dict:
     planted = [["name", name], ["name", father], ["birth_date", birth], ["rg", rg],
                ["phone", phone], ["address", address], ["cep", cep]]  # fmt: skip
     decoys = [plan, bank, since]
-    return _case(f"soap_xml_{i}", "text/xml", body, planted, decoys)
+    return case(f"soap_xml_{i}", "text/xml", body, planted, decoys)
 
 
 SHAPES = (onboarding_pt, customer_en, payment, nfe, signup_form, search_query, ticket_text,

@@ -132,7 +132,7 @@ def test_mesh_wide_capture_monitors_every_namespace() -> None:
 
 def test_the_sidecar_monitor_keeps_ext_proc_errors_and_the_collector_cluster_only() -> None:
     found = monitors(files_of(config_of(namespaces={"shop": {}})))
-    (keep,) = found["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"][0]["metricRelabelings"]
+    keep, *_ = found["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"][0]["metricRelabelings"]
     assert keep["action"] == "keep" and keep["sourceLabels"] == ["__name__", "cluster_name"]
     regex = re.compile(keep["regex"])  # Prometheus anchors the regex: fullmatch
     collector = "outbound|50051||mockado-collector.mockado.svc.cluster.local"

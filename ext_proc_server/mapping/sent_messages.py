@@ -180,7 +180,9 @@ def _answered(response: HttpMessage) -> dict[str, dict[str, str]]:
     results = document.get("Successful")
     if not isinstance(results, list):
         return {"": _digests_of(document)}
-    return {str(r.get("Id", "")): _digests_of(r) for r in results if isinstance(r, dict)}
+    if not all(isinstance(r, dict) for r in results):
+        return {}  # (no batch answer SQS gives: none of it is read)
+    return {str(r.get("Id", "")): _digests_of(r) for r in results}
 
 
 def _digests_of(result: dict[str, Any]) -> dict[str, str]:
@@ -316,7 +318,9 @@ def pinned_message_key(exchange: Exchange) -> bytes | None:
     response = exchange.response
     if kind is None or response is None or not _answered(response):
         return None
-    if _served_computing(exchange) is not None:
+    if _computed_digests(exchange) is not None:
+        # (Not its answer templated, which costs twice as much: one the launcher computes
+        # is one a template holds, unless it cannot be read, which SQS never answers.)
         return None
     held: list[Any]
     if kind[0] == "json":

@@ -38,6 +38,9 @@ class WordLists(NamedTuple):
     last_folded: frozenset[str]
     # Every word of a last name ("da Rosa" gives "rosa"), particles left out.
     last_words_folded: frozenset[str]
+    # Census first names that are also last names' words ("rosa", "aparecida",
+    # "nelson"): first names in prose only before a known name ("Rosa Souza").
+    first_or_last_folded: frozenset[str]
     states: frozenset[str]  # UF codes, upper case
     street_prefixes_folded: frozenset[str]
 
@@ -70,14 +73,13 @@ def word_lists() -> WordLists:
     # Nor is one that names places ("Santa", "Natal") or a common English word ("Any",
     # "Nice": capitalised in titles) read as a first name.
     census = read_census_names()
-    census_first = (
+    census_words = (
         frozenset(census.first)
-        - last_words
-        - english_last
         - NOT_PERSON
         - PLACE_OPENERS
         - {fold(w) for w in EnglishWords.word_list}
     )
+    census_first = census_words - last_words - english_last
     female_faker = frozenset(fold(n) for n in female)
     return WordLists(
         female_first=female,
@@ -90,6 +92,9 @@ def word_lists() -> WordLists:
         female_folded=female_faker | (census.female & (census_first - faker_first)),
         last_folded=frozenset(fold(n) for n in Person.last_names) | english_last,
         last_words_folded=last_words | english_last,
+        first_or_last_folded=(census_words & (last_words | english_last))
+        - faker_first
+        - english_first,
         states=frozenset(code for code, _ in Address.estados)
         | frozenset(EnglishAddress.states_abbr),
         street_prefixes_folded=frozenset(fold(p) for p in prefixes),

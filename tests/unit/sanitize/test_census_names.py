@@ -20,11 +20,18 @@ TOP = 1000  # the least borne of them by some 20,000 people
 
 
 def _may_stay(name: str) -> bool:
-    """A name the rules keep on purpose: its first word is also a last name's ("Rosa" of
-    "da Rosa", "Wilson"), names places ("Santa"), or the whole is a municipality
-    ("Paulo Lopes", "Lúcio Costa")."""
-    first = fold(name.split()[0])
-    return first in word_lists().last_words_folded or first in NOT_PERSON or is_known_place(name)
+    """A name the rules keep on purpose: its first word names places ("Santa"), or the
+    whole is a municipality ("Paulo Lopes", "Lúcio Costa")."""
+    return fold(name.split()[0]) in NOT_PERSON or is_known_place(name)
+
+
+def _unknown_halves(name: str) -> bool:
+    """A name neither of whose words is a known first or whole last name ("Rosa
+    Queiroz": "Rosa" writes a last name too, "Queiroz" is in no list): nothing tells it
+    from two words."""
+    lists = word_lists()
+    first, last = fold(name.split()[0]), fold(name.split()[-1])
+    return first not in lists.first_folded and last not in lists.last_folded
 
 
 def test_the_most_borne_census_names_go_in_every_shape_and_ordinary_words_stay() -> None:
@@ -33,9 +40,13 @@ def test_the_most_borne_census_names_go_in_every_shape_and_ordinary_words_stay()
     planted = {case["name"]: case["planted"][0][1] for case in cases if case["planted"]}
     leaked = [planted[d.split(":")[0]] for d in result.details if "survived" in d]
     assert sum(result.planted.values()) == TOP * len(census_corpus.SHAPES)
-    # Measured: 76 of the 5,000 values stay, 14 names (main: 3,793 went out).
-    assert result.recall >= 0.98, result.recall
-    assert [name for name in leaked if not _may_stay(name)] == []
+    # Measured: 24 of the 5,000 values stay, 20 names (before Rosa, Aparecida, Nelson
+    # opened names: 76; before the census names: 3,793).
+    assert result.recall >= 0.995, result.recall
+    kept = [name for name in leaked if not _may_stay(name) and not _unknown_halves(name)]
+    assert kept == []
+    assert all(census_corpus.shape_of(d.split(":")[0]) == "name_field" for d in result.details
+               if "survived" in d and _unknown_halves(planted[d.split(":")[0]]))  # fmt: skip
     assert result.destroyed == 0, [d for d in result.details if "decoy" in d]
 
 

@@ -206,3 +206,46 @@ def test_a_name_written_with_character_references_in_xml(reference: str) -> None
     assert _xml(note) == (
         "<NFe><infAdic><infCpl>Entregar para SANITIZED_NAME, apto 12</infCpl></infAdic></NFe>"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rosa Souza ligou às 10h", "SANITIZED_NAME ligou às 10h"),
+        ("Entregar para Aparecida Lima, apto 12", "Entregar para SANITIZED_NAME, apto 12"),
+        ("Nelson Oliveira confirmou a troca", "SANITIZED_NAME confirmou a troca"),
+        ("Falar com Conceição da Silva amanhã", "Falar com SANITIZED_NAME amanhã"),
+        ("Wilson Pereira ligou; Rosa Maria Souza assinou",
+         "SANITIZED_NAME ligou; SANITIZED_NAME assinou"),
+        ("ENTREGAR PARA APARECIDA FERREIRA", "ENTREGAR PARA SANITIZED_NAME"),
+    ],
+)  # fmt: skip
+def test_a_name_opened_by_a_word_that_is_also_a_last_name(text: str, expected: str) -> None:
+    """Rosa, Aparecida, Conceição, Nelson, Wilson write last names too ("da Rosa"): before
+    a known first or whole last name they open a person's name."""
+    assert _json({"observacao": text}) == {"observacao": expected}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Camiseta rosa choque tamanho M",
+        "Camiseta Rosa Choque tamanho M",
+        "Passagem para Santa Rosa amanhã",
+        "Pacote Rosa dos Ventos Turismo",
+        "Reunião na Nelson Mandela Avenue",
+        "Cliente de Oliveira Grande pediu troca",
+        "Igreja Nossa Senhora Aparecida",
+    ],
+)
+def test_a_word_that_is_also_a_last_name_stays_before_an_ordinary_word(text: str) -> None:
+    """Lower-case prose, a town (municipalities), a product and a Faker town named
+    after a surname ("Oliveira Grande": "Grande" is a word of "Casa Grande" only)."""
+    assert _json({"observacao": text}) == {"observacao": text}
+
+
+def test_a_search_for_a_name_opened_by_a_last_name_word() -> None:
+    out = TOKENS.sanitize(
+        request_exchange(query=(("busca", "Rosa Souza"), ("cidade", "Oliveira Grande")))
+    )
+    assert out.request.query == (("busca", "SANITIZED_NAME"), ("cidade", "Oliveira Grande"))

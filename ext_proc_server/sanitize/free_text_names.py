@@ -228,7 +228,7 @@ def _opens_name(folded: list[str], i: int) -> bool:
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
     # A whole last name, not a word of one: Faker's towns are "Oliveira Grande".
-    return after is not None and (after in lists.first_folded or after in lists.last_folded)
+    return after is not None and (after in lists.first_folded or after in lists.prose_last_folded)
 
 
 def _initials_name(

@@ -59,7 +59,7 @@ def reads_as_written_name(text: str) -> bool:
     # A census first name that also writes a last name opens one before a whole last
     # name ("rosa-souza"), not a word of one: Faker's towns are "Oliveira Grande".
     opens = first in lists.first_folded or (
-        first in lists.first_or_last_folded and last in lists.last_folded
+        first in lists.first_or_last_folded and last in lists.prose_last_folded
     )
     if not opens or last not in lists.last_words_folded:
         return False

@@ -249,3 +249,24 @@ def test_a_search_for_a_name_opened_by_a_last_name_word() -> None:
         request_exchange(query=(("busca", "Rosa Souza"), ("cidade", "Oliveira Grande")))
     )
     assert out.request.query == (("busca", "SANITIZED_NAME"), ("cidade", "Oliveira Grande"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Francisca Soares ligou às 10h", "SANITIZED_NAME ligou às 10h"),
+        ("Retirado por Raimundo Batista", "Retirado por SANITIZED_NAME"),
+        ("ENTREGAR PARA SEBASTIÃO COELHO", "ENTREGAR PARA SANITIZED_NAME"),
+        ("Rosa Soares confirmou", "SANITIZED_NAME confirmou"),
+    ],
+)
+def test_a_name_ending_in_a_surname_faker_pt_br_lacks(text: str, expected: str) -> None:
+    """Soares, Batista, Coelho: Portugal's common surnames (Faker's pt_PT list)."""
+    assert _json({"observacao": text}) == {"observacao": expected}
+
+
+@pytest.mark.parametrize("value", ["Vinho Branco", "Creme de Leite", "Coelho da Páscoa"])
+def test_a_product_ending_in_a_pt_pt_surname_stays_in_a_name_field(value: str) -> None:
+    """In an ambiguous ``name`` a last name alone decides: Portugal's surnames that
+    are words (Branco, Leite) are no last names there."""
+    assert _json({"id": 7, "name": value, "price": 9.9}) == {"id": 7, "name": value, "price": 9.9}

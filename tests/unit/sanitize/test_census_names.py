@@ -40,9 +40,9 @@ def test_the_most_borne_census_names_go_in_every_shape_and_ordinary_words_stay()
     planted = {case["name"]: case["planted"][0][1] for case in cases if case["planted"]}
     leaked = [planted[d.split(":")[0]] for d in result.details if "survived" in d]
     assert sum(result.planted.values()) == TOP * len(census_corpus.SHAPES)
-    # Measured: 24 of the 5,000 values stay, 20 names (before Rosa, Aparecida, Nelson
+    # Measured: 20 of the 5,000 values stay, 16 names (before Rosa, Aparecida, Nelson
     # opened names: 76; before the census names: 3,793).
-    assert result.recall >= 0.995, result.recall
+    assert result.recall >= 0.996, result.recall
     kept = [name for name in leaked if not _may_stay(name) and not _unknown_halves(name)]
     assert kept == []
     assert all(census_corpus.shape_of(d.split(":")[0]) == "name_field" for d in result.details
@@ -103,11 +103,10 @@ def test_a_common_surname_faker_pt_br_lacks_ends_a_name_in_prose() -> None:
     planted = {case["name"]: case["planted"][0][1] for case in cases}
     left = [d.split(":")[0] for d in result.details if "survived" in d]
     lists = word_lists()
-    # Measured: 1,882 of the 5,000 values stay (main: 4,014): 1,868 with a surname in
-    # no list (Xavier, Bastos, Guimarães, Bezerra, Queiroz, Aguiar, Medeiros), 14 in
-    # the ambiguous name field, where a pt_PT surname alone decides nothing, and
-    # places' ("Santa Coelho").
-    assert result.recall >= 0.62, result.recall
+    # Measured: 1,874 of the 5,000 values stay (main: 4,014): 1,869 with a surname in
+    # no list (Xavier, Bastos, Guimarães, Bezerra, Queiroz, Aguiar, Medeiros; 5 of
+    # them in the ambiguous name field), 5 a place's ("Santa Coelho").
+    assert result.recall >= 0.625, result.recall
     unexplained = [
         name
         for name in left

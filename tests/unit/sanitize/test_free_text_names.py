@@ -270,3 +270,21 @@ def test_a_product_ending_in_a_pt_pt_surname_stays_in_a_name_field(value: str) -
     """In an ambiguous ``name`` a last name alone decides: Portugal's surnames that
     are words (Branco, Leite) are no last names there."""
     assert _json({"id": 7, "name": value, "price": 9.9}) == {"id": 7, "name": value, "price": 9.9}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Rosa Soares", "SANITIZED_NAME"),
+        ("Aparecida Coelho", "SANITIZED_NAME"),
+        ("Rosa Choque", "Rosa Choque"),
+        ("Vinho Branco", "Vinho Branco"),
+    ],
+)
+def test_a_name_field_opened_by_a_last_name_word_before_a_surname(
+    value: str, expected: str
+) -> None:
+    """An ambiguous ``name``: neither "Rosa" (a last name's word too) nor "Soares" (a
+    pt_PT surname) decides alone; together they do."""
+    out = _json({"id": 7, "name": value, "price": 9.9})
+    assert out == {"id": 7, "name": expected, "price": 9.9}

@@ -774,7 +774,7 @@ public final class MockadoWireMock {
     @Override
     public MatchResult match(Request request, Parameters parameters) {
       Payload payload = payloadOf(request);
-      if (payload.bytes == null) {
+      if (payload.chunks == null) {
         return MatchResult.noMatch();
       }
       String sha256 = parameters.getString("sha256", null);
@@ -797,14 +797,14 @@ public final class MockadoWireMock {
     private Payload payloadOf(Request request) {
       UUID id = request.getId();
       if (id == null) {
-        return new Payload(unframed(request.getBody(), request.getHeader(DECODED_LENGTH)));
+        return Payload.of(request.getBody(), request.getHeader(DECODED_LENGTH));
       }
       if (decoded.size() >= MAX_REQUESTS_DECODED) {
         decoded.clear();
       }
       return decoded.computeIfAbsent(
           id.toString(),
-          k -> new Payload(unframed(request.getBody(), request.getHeader(DECODED_LENGTH))));
+          k -> Payload.of(request.getBody(), request.getHeader(DECODED_LENGTH)));
     }
 
     private Pattern pattern(String regex) {
@@ -819,21 +819,19 @@ public final class MockadoWireMock {
     }
 
     /**
-     * The payload `body` frames, or null when it does not frame one exactly as S3 takes it:
-     * chunks of a hex size (any extensions: the chunk signature), each followed by CRLF; the
-     * last one empty, then trailer lines and an empty line, nothing after; `decodedLength`
-     * bytes of payload in all.
+     * Where the payload `body` frames lies in it, as (offset, length) pairs, one per data
+     * chunk; null when `body` does not frame one exactly as S3 takes it: chunks of a hex size
+     * (any extensions: the chunk signature), each followed by CRLF; the last one empty, then
+     * trailer lines and an empty line, nothing after; `decodedLength` bytes of payload in all.
      */
-    static byte[] unframed(byte[] body, String decodedLength) {
+    static int[] chunks(byte[] body, String decodedLength) {
       if (body == null || decodedLength == null || !DECIMAL.matcher(decodedLength.trim()).matches()) {
         return null;
       }
       long expected = Long.parseLong(decodedLength.trim());
-      if (expected > body.length) {
-        return null;
-      }
-      byte[] out = new byte[(int) expected];
-      int filled = 0;
+      int[] out = new int[8];
+      int used = 0;
+      long filled = 0;
       int at = 0;
       while (true) {
         int lineEnd = lineEnd(body, at);
@@ -853,8 +851,12 @@ public final class MockadoWireMock {
             || body[at + (int) size] != '\r' || body[at + (int) size + 1] != '\n') {
           return null; // past the declared length or the body, or no CRLF after it
         }
-        System.arraycopy(body, at, out, filled, (int) size);
-        filled += (int) size;
+        if (used == out.length) {
+          out = Arrays.copyOf(out, used * 2);
+        }
+        out[used++] = at;
+        out[used++] = (int) size;
+        filled += size;
         at += (int) size + 2;
       }
       for (int lineEnd = lineEnd(body, at); lineEnd != at; lineEnd = lineEnd(body, at)) {
@@ -865,7 +867,7 @@ public final class MockadoWireMock {
         }
         at = lineEnd + 2;
       }
-      return at + 2 == body.length && filled == expected ? out : null;
+      return at + 2 == body.length && filled == expected ? Arrays.copyOf(out, used) : null;
     }
 
     /** Where the line starting at `from` ends (its CR), or -1 when no CRLF follows. */
@@ -879,20 +881,33 @@ public final class MockadoWireMock {
     }
   }
 
-  /** A request's aws-chunked payload (null: not framed so), its SHA-256 and text, each once. */
+  /**
+   * A request's aws-chunked payload, where it lies in the body as sent (null: not framed so),
+   * its SHA-256 (over the chunks in place: no copy) and its text, each worked out once.
+   */
   static final class Payload {
-    final byte[] bytes;
+    final byte[] body;
+    final int[] chunks;
     private volatile String sha256;
     private volatile Optional<String> text;
 
-    Payload(byte[] bytes) {
-      this.bytes = bytes;
+    private Payload(byte[] body, int[] chunks) {
+      this.body = body;
+      this.chunks = chunks;
+    }
+
+    static Payload of(byte[] body, String decodedLength) {
+      return new Payload(body, AwsChunkedUploads.chunks(body, decodedLength));
     }
 
     String sha256() {
       if (sha256 == null) {
         try {
-          sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+          MessageDigest digest = MessageDigest.getInstance("SHA-256");
+          for (int i = 0; i < chunks.length; i += 2) {
+            digest.update(body, chunks[i], chunks[i + 1]);
+          }
+          sha256 = HexFormat.of().formatHex(digest.digest());
         } catch (NoSuchAlgorithmException e) {
           throw new IllegalStateException("every JDK has SHA-256", e);
         }
@@ -903,9 +918,16 @@ public final class MockadoWireMock {
     /** The payload as UTF-8 text, or null when it is not UTF-8 (no text regex holds it). */
     String text() {
       if (text == null) {
+        int length = 0;
+        for (int i = 1; i < chunks.length; i += 2) {
+          length += chunks[i];
+        }
+        ByteBuffer joined = ByteBuffer.allocate(length);
+        for (int i = 0; i < chunks.length; i += 2) {
+          joined.put(body, chunks[i], chunks[i + 1]);
+        }
         try {
-          text = Optional.of(
-              StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString());
+          text = Optional.of(StandardCharsets.UTF_8.newDecoder().decode(joined.flip()).toString());
         } catch (CharacterCodingException e) {
           text = Optional.empty();
         }

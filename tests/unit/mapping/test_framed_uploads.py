@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from ext_proc_server.core.exchange import HttpResponse
+from ext_proc_server.mapping.stub_format import on_current_format
 from tests.support.aws_framing import CHECKSUMS, launcher_matches, signed_framed
 from tests.support.aws_framing import botocore_framed as framed
 from tests.unit.mapping.mapping_helpers import build, make_exchange
@@ -223,3 +224,20 @@ def test_a_framing_is_read_only_when_sent_without_content_encoding(inner, algori
     assert labelled is not None
     assert payload_digest(labelled) == hashlib.sha256(payload).hexdigest()
     assert labelled["request"]["headers"]["Content-Encoding"]["equalTo"] == "aws-chunked"
+
+
+def test_stored_stubs_of_framed_uploads_load_as_they_are():
+    """Today's stub (the launcher's matcher) and one written before it (the framing's bytes)
+    are both on today's format: neither answers another payload, so a reload imports each as
+    it is (no new stub format), and the older one keeps serving until a capture replaces it."""
+    today = upload(BINARY)
+    assert today is not None
+    assert on_current_format(today) == (today, "")
+    before = {
+        **today,
+        "request": {
+            **{key: value for key, value in today["request"].items() if key != "customMatcher"},
+            "bodyPatterns": [{"binaryEqualTo": base64.b64encode(framed(BINARY)).decode()}],
+        },
+    }
+    assert on_current_format(before) == (before, "")

@@ -80,6 +80,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import wiremock.com.github.jknack.handlebars.Helper;
@@ -783,7 +784,11 @@ public final class MockadoWireMock {
       }
       String regex = parameters.getString("matches", null);
       String text = regex == null ? null : payload.text();
-      return MatchResult.of(text != null && pattern(regex).matcher(text).matches());
+      try {
+        return MatchResult.of(text != null && pattern(regex).matcher(text).matches());
+      } catch (PatternSyntaxException e) {
+        return MatchResult.noMatch(); // a stub mockado did not write: it matches nothing
+      }
     }
 
     @Override

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from control_plane.render.capture import EXT_PROC_STAT_PREFIX
+from control_plane.render.clusters import istio_cluster_name
 from control_plane.render.environment import render_template
 from control_plane.render.istio import CaptureTarget, capture_targets
 from control_plane.render.naming import MANAGED_MARKER, bounded_name
@@ -17,8 +19,26 @@ MONITORING_DIR = "deploy/monitoring"
 SCRAPE_CONFIG_PATH = "prometheus/scrape.yaml"
 RULES_PATH = "prometheus/rules.yaml"
 PROMETHEUS_RULE_PATH = f"{MONITORING_DIR}/prometheusrule.yaml"
-# Each alert's runbook_url is this page's anchor of the alert's name, lower-cased.
-RUNBOOK_URL = "https://github.com/mockado/mockado/blob/main/docs/runbook.md"
+# Istio extracts an HTTP listener's stat prefix into the label http_conn_manager_prefix only
+# when it is an address ("10.96.0.1_8080"); an inbound listener's stays in the series name
+# (envoy_http_inbound_0_0_0_0_8080_ext_proc_mockado_streams_failed). The monitors move it
+# to that label too, so one counter has one name: otherwise two listeners of one pod give
+# rate() two series with the same labels, and Prometheus refuses the whole rule.
+LISTENER_IN_NAME = rf"envoy_http_(.+)_ext_proc_{EXT_PROC_STAT_PREFIX}_(.+)"
+EXT_PROC_NAME = rf"envoy_http_ext_proc_{EXT_PROC_STAT_PREFIX}_$2"
+# The sidecars' Envoy series the alerts read, as the monitors keep them.
+SIDECAR_SERIES = {
+    # Streams opened to the collector, and streams that ended in an error: refused before
+    # opening (no healthy collector, the circuit breaker) or failed after. (Not
+    # streams_closed: a stream the collector ends normally is not in it.)
+    "streams_started": f"envoy_http_ext_proc_{EXT_PROC_STAT_PREFIX}_streams_started",
+    "streams_failed": f"envoy_http_ext_proc_{EXT_PROC_STAT_PREFIX}_streams_failed",
+    # The collector cluster's circuit breaker refusing a stream. Envoy 1.38 moved a refusal
+    # at max_requests from upstream_rq_pending_overflow to upstream_rq_active_overflow;
+    # a full pending queue still counts in the first.
+    "refused_pending": "envoy_cluster_upstream_rq_pending_overflow",
+    "refused_active": "envoy_cluster_upstream_rq_active_overflow",
+}
 # prometheus/scrape.yaml's job names (each component's `up` series is matched by its job).
 SCRAPE_JOBS = {
     "collector": "mockado-collector",
@@ -34,8 +54,18 @@ def prometheus_namespace(cp: ControlPlaneConfig) -> str:
 def _keep_regex(cp: ControlPlaneConfig) -> str:
     # Joined "__name__;cluster_name": every ext_proc series, and the collector cluster's
     # (outbound|PORT||HOST) upstream and circuit-breaker series.
-    cluster = re.escape(f"outbound|{cp.collector.port}||{cp.collector.host}")
+    cluster = re.escape(istio_cluster_name(cp.collector))
     return f"envoy_http_.*ext_proc.*;.*|envoy_cluster_.*;{cluster}"
+
+
+def sidecar_selectors(cp: ControlPlaneConfig) -> dict[str, str]:
+    """The PromQL selectors of SIDECAR_SERIES: the collector cluster's series only (Istio's
+    cluster_name label), every capture listener's ext_proc series."""
+    cluster = istio_cluster_name(cp.collector)
+    return {
+        key: f'{name}{{cluster_name="{cluster}"}}' if name.startswith("envoy_cluster_") else name
+        for key, name in SIDECAR_SERIES.items()
+    }
 
 
 def podmonitor_path(target: CaptureTarget) -> str:
@@ -58,7 +88,8 @@ def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
             **common,
             scope=cp.mockado_namespace,
             jobs=operator_jobs(cp),
-            runbook_url=RUNBOOK_URL,
+            runbook_url=cp.runbook_url,
+            sidecar=sidecar_selectors(cp),
         ),
         f"{MONITORING_DIR}/servicemonitor.yaml": render_template(
             "k8s/servicemonitor.yaml.j2", **common, scope=cp.mockado_namespace
@@ -76,6 +107,8 @@ def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
             name=bounded_name("mockado-sidecars", target.key),
             capture_namespace=None if target.is_global else target.namespace,
             keep_regex=_keep_regex(cp),
+            listener_in_name=LISTENER_IN_NAME,
+            ext_proc_name=EXT_PROC_NAME,
             collector_service=cp.collector.host.partition(".")[0],
         )
     return out
@@ -88,6 +121,8 @@ def render_scrape_config(cp: ControlPlaneConfig) -> str:
         managed_marker=MANAGED_MARKER,
         mockado_namespace=cp.mockado_namespace,
         keep_regex=_keep_regex(cp),
+        listener_in_name=LISTENER_IN_NAME,
+        ext_proc_name=EXT_PROC_NAME,
     )
 
 
@@ -107,5 +142,6 @@ def render_rules(cp: ControlPlaneConfig) -> str:
         "prometheus/rules.yaml.j2",
         managed_marker=MANAGED_MARKER,
         jobs=SCRAPE_JOBS,
-        runbook_url=RUNBOOK_URL,
+        runbook_url=cp.runbook_url,
+        sidecar=sidecar_selectors(cp),
     )

@@ -15,8 +15,9 @@
 //    (priority, then newest first). The first match is the same stub WireMock would pick.
 //
 // Each server also counts the requests each stub answered (one counter increment per
-// request; counters go with their stub) and lists them at GET /__admin/mockado/hits as
-// {"<stub id>": count}: the console's canary hits, without a request journal.
+// request; a removed stub's counter stays, until a reset) and lists them at
+// GET /__admin/mockado/hits as {"<stub id>": count}: the console's canary hits, and what the
+// keeper adds to the served counts, without a request journal.
 //
 // And each server computes the MD5s SQS answers a send with over the request it answers
 // (SqsDigests): the template helper {{mockadoSqsMd5 request.body '<json|form>' '<entry Id>'
@@ -154,7 +155,12 @@ public final class MockadoWireMock {
     }
   }
 
-  /** How many requests each stub answered; a stub's count goes when the stub goes. */
+  /**
+   * How many requests each stub answered. A removed stub's count stays (and goes on if the
+   * stub comes back): the keeper adds what each count gained since its last read, so the
+   * hits a stub took between that read and its removal are still counted. Only stubs that
+   * answered have a counter; a reset drops them all.
+   */
   static final class StubHits implements ServeEventListener, AdminApiExtension {
     private final Map<UUID, LongAdder> counts = new ConcurrentHashMap<>();
 
@@ -174,10 +180,6 @@ public final class MockadoWireMock {
       if (event.getWasMatched() && stub != null) {
         counts.computeIfAbsent(stub.getId(), id -> new LongAdder()).increment();
       }
-    }
-
-    void forget(UUID id) {
-      counts.remove(id);
     }
 
     void clear() {
@@ -253,8 +255,7 @@ public final class MockadoWireMock {
     @Override
     public synchronized void remove(StubMapping stub) {
       super.remove(stub);
-      unfile(stub.getId());
-      hits.forget(stub.getId());
+      unfile(stub.getId()); // its hit count stays: see StubHits
     }
 
     @Override

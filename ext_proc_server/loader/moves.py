@@ -21,9 +21,11 @@ old WireMock could not delete is one no route sends its host to any more, and a
 restarted old WireMock does not get it back (its record no longer holds it). An old
 stub that cannot be made faithful is retired on the way (left out of the import, its
 claims released). Both shards' locks are held over a batch, and the old shard's reload
-lock, so no reload or expiry of the old shard interleaves with a move. Moved stubs count
-against the new shard's ``max_stubs``: those that do not fit wait where they are (counted)
-until it has room.
+lock, so no reload or expiry of the old shard interleaves with a move. A new shard not
+seeded yet (the first check runs beside the pump's start) is seeded first, under its lock:
+its catch-all before any moved stub. Moved stubs count against the new shard's
+``max_stubs``, its fallbacks included: those that do not fit wait where they are (counted)
+until it has room, and are tried again at the next check.
 
 A stub already checked is not read again, and once every loader of the group routes alike
 (each consumer name carries its routing's fingerprint: ``stream.consumer_name``) no record
@@ -291,6 +293,11 @@ class ShardMoves:
             if source is not None:
                 await held.enter_async_context(source.lock)
             await held.enter_async_context(target.lock)
+            if not target.seeded:
+                # A check can come before the pump seeded the shard: its fallbacks go in
+                # first, so no moved stub is served without its catch-all beside it, and
+                # the budget counts them as it does on every other path.
+                await target.seed()
             stubs, newer = await self._still_to_move(name, target.name, ids)
             gone = set(ids) - set(stubs) - set(newer)
             stubs = await self._fitting(target, stubs)

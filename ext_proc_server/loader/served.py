@@ -5,10 +5,12 @@ mockado's launcher counts the requests each stub answered and lists the counts a
 and adds them to ``mockado_serving_requests_total{shard, answer}``: the catch-all's hits are
 the misses, the pass-throughs' are proxied, every other stub's are recorded answers.
 
-The listed counts are not a counter: a stub's count goes with the stub, and a restarted
-WireMock gets its stubs back (same ids) with counts from 0. So each read adds what each
-stub gained since the last read, and a count lower than the last one started anew and
-adds in full. Hits of a stub removed between two reads went with it and are not added.
+Each read adds what each stub's count gained since the last read. A removed stub's count
+stays listed (the launcher keeps it, and counts on if the stub comes back), so the hits it
+took between the last read and its removal (a move, drift, aging) are added by the next
+read: a read taken by the loader before each removal could not catch the requests between
+that read and the removal, nor reach the keeper's baseline. A restarted (or reset) WireMock
+lists counts from 0: a count lower than the last one started anew and adds in full.
 The first read is the baseline: the pod is not Ready before it (the keeper's first
 round), so nothing was served that it leaves out. A stock WireMock lists no counts:
 nothing is added.

@@ -250,9 +250,14 @@ class Loader:
     async def _prepare(self) -> None:
         await self.stream.join()
         for shard in self.shards.values():
-            if not shard.seeded:
+            if shard.seeded:
+                continue
+            # Under the shard's lock: a move may seed it and import into it meanwhile, and
+            # a listing read before that would forget what it added.
+            async with shard.lock:
                 try:
-                    await shard.seed()
+                    if not shard.seeded:
+                        await shard.seed()
                 except WireMockError as exc:
                     # Not fatal: the first import to this shard waits for it.
                     shard.mark_down(exc)

@@ -5,7 +5,9 @@
 * ``digests`` - the digests of a body in response headers, computed again over the
   body a stub serves (or why they cannot be).
 * ``sent_messages`` - an SQS send, whose answer gives the MD5s of its message: its stub
-  matches that message alone (or none is written, when it was sanitized).
+  computes them at serve time (with a stub of the recorded ones beside it for its exact
+  repeats), or matches that message alone, its dedup key holding it (or none is written,
+  when it was sanitized).
 * ``noise`` - :class:`NoiseNormalizer`: the dynamic parts of a request, found once
   for the dedup hash and the matchers.
 * ``json_tree`` - reading a JSON body for the normalizer, and ``JsonFacts``: what
@@ -29,7 +31,8 @@
   expiries served as today's stubs serve them.
 * ``echoed_headers`` - a request id the answer echoed (``x-ms-client-request-id``...),
   served as the replayed request's.
-* ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response).
+* ``stubs`` - :func:`build_mapping`: the whole stub (priority, scenarios, response);
+  ``exact_repeats_mapping``: the stub beside it answering an SQS send's exact repeats.
 * ``catch_all`` - :func:`catch_all_mapping`: the lowest-priority stub of each shard.
 """
 

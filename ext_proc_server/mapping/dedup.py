@@ -7,7 +7,9 @@ canonical body (JSON with sorted keys), the request headers the response varies 
 Content-Type as its stub matches it (when not the usual one of its kind:
 :func:`matched_content_type`) and the port (when not the default), with noise
 replaced by fixed tokens (see :mod:`ext_proc_server.mapping.noise`). The canonical body
-counts up to ``dedup_body_limit`` bytes. The claimed key also covers the response's shape
+counts up to ``dedup_body_limit`` bytes. An SQS send whose stub holds its message as
+recorded adds that message, noise included (``sent_messages.pinned_message_key``). The
+claimed key also covers the response's shape
 (status, JSON keys and types: :mod:`ext_proc_server.mapping.shapes`), so a known
 request whose response changed shape is let through and replaces its stub (drift);
 the stub's id still follows the request alone. With ``stateful_scenarios`` the
@@ -56,6 +58,7 @@ from ext_proc_server.mapping.noise import (
     canonical_default,
 )
 from ext_proc_server.mapping.query_order import out_of_sorted_order
+from ext_proc_server.mapping.sent_messages import pinned_message_key
 from ext_proc_server.mapping.shapes import JsonBody, response_shape, shape_digest
 
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
@@ -273,6 +276,10 @@ class Deduplicator:
             raise ValueError("dedup: exchange is not sanitized")
         normalized = self._normalizer.normalize_request(exchange)
         key = request_key_hash(normalized, body_limit_bytes=self._config.dedup_body_limit)
+        pinned = pinned_message_key(exchange)
+        if pinned is not None:
+            # Its stub holds the message as recorded, noise included (mapping.sent_messages).
+            key = combine(key, hashlib.sha256(pinned).hexdigest())
         response = exchange.response
         if self._config.stateful_scenarios:
             digest = response_digest(response, normalizer=self._normalizer, path=normalized.path)

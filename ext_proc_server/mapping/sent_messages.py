@@ -23,7 +23,14 @@ differ. Stock WireMock's templating has no digest helper; mockado's launcher
 * Every other send's stub matches the message's fields the MD5s cover as recorded
   (:func:`pinned`): the body (``equalTo``, noise included), the attributes and system
   attributes exactly or absent, a batch entry's ``Id``; in a form, no attribute or batch
-  entry the recording did not send. Another message is a clear miss.
+  entry the recording did not send. Another message is a clear miss. Those fields are part
+  of its dedup key (:func:`pinned_message_key`): two such sends differing only in noise
+  are two stubs, each answering its own message.
+* A send whose stub computes its MD5s, and whose message the sanitizer left as it was
+  (:func:`answer_agrees`), gets a second stub (:func:`exact_repeats`): pinned as above,
+  answering the recorded MD5s, one priority step after the first. The launcher answers from
+  the first; stock WireMock, where the first never matches, answers that message's exact
+  repeats from the second (the recorded MD5s are right for that message alone).
 """
 
 from __future__ import annotations
@@ -67,6 +74,8 @@ _COMPUTED = {"MD5OfMessageBody": "body", "MD5OfMessageAttributes": "attributes"}
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _XML_DIGEST = re.compile(r"<(MD5Of\w+)>([^<]*)</\1>")
 _IGNORED = "${json-unit.ignore}"
+# What a send's stub answering its exact repeats adds to its first stub's key and id.
+_EXACT_REPEATS = "sqs-send-exact-repeats"
 # A message: (its entry's Id, "" for SendMessage; its fields as the JSON protocol names them).
 Message = tuple[str, dict[str, Any]]
 
@@ -171,7 +180,9 @@ def _answered(response: HttpMessage) -> dict[str, dict[str, str]]:
     results = document.get("Successful")
     if not isinstance(results, list):
         return {"": _digests_of(document)}
-    return {str(r.get("Id", "")): _digests_of(r) for r in results if isinstance(r, dict)}
+    if not all(isinstance(r, dict) for r in results):
+        return {}  # (no batch answer SQS gives: none of it is read)
+    return {str(r.get("Id", "")): _digests_of(r) for r in results}
 
 
 def _digests_of(result: dict[str, Any]) -> dict[str, str]:
@@ -298,6 +309,34 @@ def _unsent_fields(fields: tuple[tuple[str, str], ...], *, batch: bool) -> str:
     return rf"(?:|[\s\S]*&)(?:{attribute}|{entry})[\s\S]*"
 
 
+def pinned_message_key(exchange: Exchange) -> bytes | None:
+    """The fields a pinned send's stub holds as recorded (:func:`pinned`), as canonical JSON
+    for its dedup key, or None for any other exchange (no send answered with MD5s, or one
+    whose stub computes them: its key stays the request's as matched). Two pinned sends
+    differing only in noise are two messages, each its own stub."""
+    kind = _send_kind(exchange.request)
+    response = exchange.response
+    if kind is None or response is None or not _answered(response):
+        return None
+    if _computed_digests(exchange) is not None:
+        # (Not its answer templated, which costs twice as much: one the launcher computes
+        # is one a template holds, unless it cannot be read, which SQS never answers.)
+        return None
+    held: list[Any]
+    if kind[0] == "json":
+        names = ("Id", "MessageBody", *_JSON_ATTRIBUTES)
+        held = [
+            [path, {name: message[name] for name in names if name in message}]
+            for path, (_key, message) in _json_messages(exchange.request.body, batch=kind[1])
+        ]
+    else:
+        fields = _form_fields(exchange.request.body)
+        held = sorted([n, v] for n, v in fields if message_form_field(n, batch=kind[1]))
+    return json.dumps(held, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
 # -- MD5s computed at serve time ----------------------------------------------
 
 
@@ -409,6 +448,14 @@ def _served_answer(exchange: Exchange, computed: dict[str, list[str]]) -> str | 
         return None
 
 
+def _served_computing(exchange: Exchange) -> tuple[dict[str, list[str]], str] | None:
+    """(the MD5s the launcher computes, the answer as a template computing them) for a send
+    whose stub computes them, else None."""
+    computed = _computed_digests(exchange)
+    served = None if computed is None else _served_answer(exchange, computed)
+    return None if computed is None or served is None else (computed, served)
+
+
 def answering_sends(
     request: dict[str, Any], definition: dict[str, Any], exchange: Exchange
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -416,10 +463,10 @@ def answering_sends(
     exchange: for an SQS send whose answer gives MD5s, computing them at serve time where
     the launcher can (``request`` changed in place, the response a templated copy), else
     pinned to the recorded message (:func:`pinned`); any other exchange's as they are."""
-    computed = _computed_digests(exchange)
-    served = None if computed is None else _served_answer(exchange, computed)
-    if computed is None or served is None or "base64Body" in definition:
+    computing = _served_computing(exchange)
+    if computing is None or "base64Body" in definition:
         return pinned(request, exchange), definition
+    computed, served = computing
     kind = _send_kind(exchange.request)
     assert kind is not None
     request["customMatcher"] = send_matcher(
@@ -461,3 +508,31 @@ def _held_to_entries(request: dict[str, Any], exchange: Exchange, kind: tuple[st
     request.setdefault("bodyPatterns", []).append(
         {"doesNotMatch": _unsent_fields(fields, batch=kind[1])}
     )
+
+
+# -- exact repeats, where the launcher does not serve --------------------------
+
+
+def computes_digests(mapping: dict[str, Any]) -> bool:
+    """Whether a stub computes a send's MD5s at serve time: the launcher's matcher guards it."""
+    matcher = mapping.get("request", {}).get("customMatcher")
+    return isinstance(matcher, dict) and matcher.get("name") == SEND_MATCHER
+
+
+def exact_repeats(
+    request: dict[str, Any], definition: dict[str, Any], exchange: Exchange
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """For a send whose stub computes its MD5s: the request pattern and ``response`` of the
+    stub answering its exact repeats with the recorded MD5s (``request``: the exchange's
+    usual pattern, changed in place; ``definition``: its recorded response, not templated),
+    or None when its message was sanitized: the recorded MD5s are not of the message the
+    stub would match then."""
+    if not answer_agrees(exchange):
+        return None
+    return pinned(request, exchange), definition
+
+
+def exact_repeats_hash(stub_hash: str) -> str:
+    """The key (and, as for any stub, the id's source) of the stub answering exact repeats,
+    from its first stub's: one per first stub, replaced with it."""
+    return hashlib.sha256(f"{stub_hash}:{_EXACT_REPEATS}".encode()).hexdigest()

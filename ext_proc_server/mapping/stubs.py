@@ -36,7 +36,12 @@ from ext_proc_server.mapping.moments import answered_at_s, retry_delay, with_lif
 from ext_proc_server.mapping.moments_from_now import served_from_now
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY, stub_priority
-from ext_proc_server.mapping.sent_messages import answering_sends
+from ext_proc_server.mapping.sent_messages import (
+    answering_sends,
+    computes_digests,
+    exact_repeats,
+    exact_repeats_hash,
+)
 from ext_proc_server.mapping.shapes import response_shape_digest
 from ext_proc_server.mapping.stub_format import FORMAT_KEY, STUB_FORMAT
 from ext_proc_server.mapping.whole_parts import CONTENT_RANGE_HEADER, is_whole_part, whole_range
@@ -214,6 +219,37 @@ def build_mapping(
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
     return mapping
+
+
+def exact_repeats_mapping(
+    exchange: Exchange,
+    mapping: dict[str, Any],
+    *,
+    stub_hash: str,
+    normalizer: NoiseNormalizer,
+    normalized: NormalizedRequest | None = None,
+) -> dict[str, Any] | None:
+    """Beside ``mapping`` (:func:`build_mapping`'s, named by ``stub_hash``) when it computes
+    an SQS send's MD5s: the stub answering that message's exact repeats with the recorded
+    MD5s, where the launcher does not serve (``sent_messages.exact_repeats``); None for any
+    other stub, a scenario's, or a send whose message was sanitized."""
+    response = exchange.response
+    if response is None or "scenarioName" in mapping or not computes_digests(mapping):
+        return None
+    if normalized is None:
+        normalized = normalizer.normalize_request(exchange)
+    request, _specificity = request_pattern(normalized)
+    held = exact_repeats(request, _served_response(exchange, response), exchange)
+    if held is None:
+        return None
+    twin_hash = exact_repeats_hash(stub_hash)
+    twin: dict[str, Any] = {"id": mapping_id(twin_hash)}
+    twin["uuid"] = twin["id"]
+    # Tried after the stub computing the MD5s: where the launcher serves, that one answers.
+    twin["priority"] = mapping["priority"] + 1
+    twin["request"], twin["response"] = held
+    twin["metadata"] = {"mockado": {**mapping["metadata"]["mockado"], "hash": twin_hash}}
+    return twin
 
 
 def _served_response(exchange: Exchange, response: HttpResponse) -> dict[str, Any]:

@@ -357,6 +357,10 @@ class CapturePipeline:
             if isinstance(item, Skipped):
                 skipped.append(item)
             elif item is not None:
+                if item.exact_repeats is not None:
+                    # Before its first stub: the repeat claim and record both write are then
+                    # the first stub's, written last.
+                    out.append(item.exact_repeats)
                 out.append(item)
         return out, skipped
 

@@ -26,6 +26,7 @@ from ext_proc_server.mapping.dedup import Deduplicator, claim_batch, is_error_an
 from ext_proc_server.mapping.noise import NoiseNormalizer, NormalizedRequest
 from ext_proc_server.mapping.removals import RemovedStubs
 from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
+from ext_proc_server.mapping.sent_messages import exact_repeats_hash
 from ext_proc_server.mapping.shapes import JsonBody
 from ext_proc_server.pipeline import queue_writer, skips
 from ext_proc_server.pipeline.skips import Skipped
@@ -67,6 +68,9 @@ class Prepared:
     stub_hash: str = ""
     # An error answer (mapping.dedup.is_error_answer): a success seen again replaces it.
     error: bool = False
+    # The stub answering an SQS send's exact repeats beside this one, claimed and queued as
+    # its own item (mapping.sent_messages.exact_repeats), or None.
+    exact_repeats: Prepared | None = None
 
     @property
     def mapping_id(self) -> str:
@@ -95,6 +99,11 @@ class Stages:
     # (hashes, entries, seen) with ``seen`` the repeat claims to set, (name, value) per
     # item, or () for none.
     claim_and_enqueue: ClaimAndEnqueueFn | None = None
+    # (keyed, its mapping) -> (dedup hash, stub hash, mapping) of the stub answering an SQS
+    # send's exact repeats beside it, or None (None: no such stubs).
+    exact_repeats: (
+        Callable[[Keyed, dict[str, Any]], tuple[str, str, dict[str, Any]] | None] | None
+    ) = None
     # The repeat fast path (None: off): its index, and the Redis lookup of repeat claims
     # other replicas set (names) -> values, None where absent; raises on Redis errors.
     repeats: RepeatIndex | None = None
@@ -186,6 +195,7 @@ def map_sanitized(
         host = keyed.host or host_of(clean.request.authority)
         # Redis needs valid UTF-8: a value that is not (UnicodeEncodeError) cannot be queued.
         entry = queue_entries.encode_entry(mapping, host=host)
+        beside = _exact_repeats(keyed, mapping, stages, host=host, repeat_key=repeat_key)
     except (UnicodeEncodeError, RecursionError):
         # A JSON body nested past the recursion limit cannot be normalized or mapped.
         _dropped.labels(reason="malformed").inc()
@@ -194,7 +204,24 @@ def map_sanitized(
         _dropped.labels(reason="internal_error").inc()
         log.exception("pipeline: mapping failed")
         return None
-    return Prepared(keyed.dedup_hash, entry, repeat_key, keyed.stub_hash, error)
+    return Prepared(keyed.dedup_hash, entry, repeat_key, keyed.stub_hash, error, beside)
+
+
+def _exact_repeats(
+    keyed: Keyed,
+    mapping: dict[str, Any],
+    stages: Stages,
+    *,
+    host: str,
+    repeat_key: RepeatKey | None,
+) -> Prepared | None:
+    build = stages.exact_repeats
+    built = build(keyed, mapping) if build is not None else None
+    if built is None:
+        return None
+    dedup_hash, stub_hash, twin = built
+    entry = queue_entries.encode_entry(twin, host=host)
+    return Prepared(dedup_hash, entry, repeat_key, stub_hash)
 
 
 def _without_bodies(exchange: Exchange) -> Exchange:
@@ -276,6 +303,23 @@ class MappingStage:
             normalized=keyed.normalized,
             shape=keyed.shape,
         )
+
+    def exact_repeats(
+        self, keyed: Keyed, mapping: dict[str, Any]
+    ) -> tuple[str, str, dict[str, Any]] | None:
+        """(dedup hash, stub hash, mapping) of the stub answering an SQS send's exact
+        repeats beside ``mapping`` (``stubs.exact_repeats_mapping``), or None."""
+        stub_hash = keyed.stub_hash or keyed.dedup_hash
+        twin = stubs.exact_repeats_mapping(
+            keyed.exchange,
+            mapping,
+            stub_hash=stub_hash,
+            normalizer=self._normalizer,
+            normalized=keyed.normalized,
+        )
+        if twin is None:
+            return None
+        return exact_repeats_hash(keyed.dedup_hash), exact_repeats_hash(stub_hash), twin
 
 
 class ErrorHeldStubs:
@@ -359,11 +403,13 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
     dedup = DedupStage(deduplicator)
     writes = RedisStages(redis, keys=keys, ttl_s=config.dedup_ttl_s)
     repeats = RepeatIndex(config, normalizer=normalizer)
+    mapping = MappingStage(config, normalizer=normalizer)
     return Stages(
         sanitize=Sanitizer(config).sanitize,
         dedup=dedup,
         is_new_locally=dedup.is_new_locally,
-        build_mapping=MappingStage(config, normalizer=normalizer),
+        build_mapping=mapping,
+        exact_repeats=mapping.exact_repeats,
         claim=writes.claim,
         enqueue=writes.enqueue,
         claim_and_enqueue=writes.claim_and_enqueue if writes.has_script else None,

@@ -440,7 +440,8 @@ _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", 
 
 def reads_as_name(value: str, *, known: bool) -> bool:
     """Two to eight words of letters; with ``known``, the first word a known first
-    name or the last a known last name (Faker's pt_BR and en_US lists)."""
+    name or the last a known last name (Faker's pt_BR and en_US lists), or a census
+    first name that also writes a last name before a known or pt_PT surname."""
     words = value.split()
     if not 2 <= len(words) <= 8:  # what _NAME_VALUE allows, told without a regex
         return False
@@ -448,7 +449,13 @@ def reads_as_name(value: str, *, known: bool) -> bool:
         # Most values fail here (product names, codes): before the regex, which tests
         # every character's Unicode category.
         lists = word_lists()
-        if fold(words[0]) not in lists.first_folded and fold(words[-1]) not in lists.last_folded:
+        first, last = fold(words[0]), fold(words[-1])
+        # Or "Rosa Soares": a first name that also writes a last name, then a surname.
+        if (
+            first not in lists.first_folded
+            and last not in lists.last_folded
+            and not (first in lists.first_or_last_folded and last in lists.prose_last_folded)
+        ):
             return False
     if not _NAME_VALUE.fullmatch(value):
         return False

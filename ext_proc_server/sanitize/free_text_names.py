@@ -203,11 +203,7 @@ def _person_in_words(
     """A person's name among a run's words (first and last index), by the rules above."""
     if not folded or any(f in NOT_PERSON for f in _meaning_words(folded)):
         return None
-    lists = word_lists()
-    first = next(
-        (i for i, f in enumerate(folded) if f in lists.first_folded and f not in _PARTICLES),
-        None,
-    )
+    first = next((i for i in range(len(folded)) if _opens_name(folded, i)), None)
     if first is not None and (last := _name_end(folded, first)) is not None:
         span = first, last
     else:
@@ -215,6 +211,24 @@ def _person_in_words(
     if span is None or _names_a_place(folded):
         return None
     return span
+
+
+def _opens_name(folded: list[str], i: int) -> bool:
+    """Whether a run's ``i``-th word can be a first name: a known one, or a census first
+    name that also writes a last name ("Rosa", "Aparecida", "Nelson") when the next word
+    past particles is a known first or whole last name ("Rosa Souza", "Aparecida da
+    Silva"), not an ordinary word ("Rosa Choque", "Rosa dos Ventos", "Nelson Mandela
+    Avenue")."""
+    word, lists = folded[i], word_lists()
+    if word in _PARTICLES:
+        return False
+    if word in lists.first_folded:
+        return True
+    if word not in lists.first_or_last_folded:
+        return False
+    after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
+    # A whole last name, not a word of one: Faker's towns are "Oliveira Grande".
+    return after is not None and (after in lists.first_folded or after in lists.prose_last_folded)
 
 
 def _initials_name(

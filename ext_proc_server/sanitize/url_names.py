@@ -3,7 +3,8 @@
 (``?q=Maria%20Souza``, ``?search=ana+paula+costa``).
 
 Only its words can tell it: two to ten words of letters, joined by ``-``, ``.``,
-``_``, ``+`` or spaces, whose first word is a known first name and whose last word a
+``_``, ``+`` or spaces, whose first word is a known first name (or a census first
+name that also writes a last name: ``rosa-souza``) and whose last word a
 known last name or a word of one ("rosa" of "da Rosa"; Faker's pt_BR and en_US
 lists), each word between them a first name, a last name, a particle (``da``,
 ``dos``) or an initial; not an enum constant (``DIAMOND_SMALL``). Requiring both ends
@@ -55,7 +56,12 @@ def reads_as_written_name(text: str) -> bool:
     first, last = fold(words[0]), fold(words[-1])
     if len(first) < 2 or len(last) < 2:
         return False
-    if first not in lists.first_folded or last not in lists.last_words_folded:
+    # A census first name that also writes a last name opens one before a whole last
+    # name ("rosa-souza"), not a word of one: Faker's towns are "Oliveira Grande".
+    opens = first in lists.first_folded or (
+        first in lists.first_or_last_folded and last in lists.prose_last_folded
+    )
+    if not opens or last not in lists.last_words_folded:
         return False
     if not all(map(str.isalpha, words)):
         return False

@@ -1,5 +1,5 @@
-"""pt_BR word lists for personal data, read from Faker's maintained pt_BR providers and
-Brazil's census first names (census_names).
+"""pt_BR word lists for personal data, read from Faker's maintained pt_BR providers (and
+its pt_PT surnames, en_US names), and Brazil's census first names (census_names).
 
 Faker is a runtime dependency (pure Python, no dependencies of its own); only its two
 data modules are imported, once, the first time a list is needed. The lists serve two
@@ -38,6 +38,12 @@ class WordLists(NamedTuple):
     last_folded: frozenset[str]
     # Every word of a last name ("da Rosa" gives "rosa"), particles left out.
     last_words_folded: frozenset[str]
+    # Census first names that are also last names' words ("rosa", "aparecida",
+    # "nelson"): first names in prose only before a known name ("Rosa Souza").
+    first_or_last_folded: frozenset[str]
+    # Whole last names a name in prose or a URL can end with: last_folded and
+    # Portugal's common surnames (Faker's pt_PT list).
+    prose_last_folded: frozenset[str]
     states: frozenset[str]  # UF codes, upper case
     street_prefixes_folded: frozenset[str]
 
@@ -54,6 +60,7 @@ def word_lists() -> WordLists:
     from faker.providers.lorem.en_US import Provider as EnglishWords
     from faker.providers.person.en_US import Provider as EnglishPerson
     from faker.providers.person.pt_BR import Provider as Person
+    from faker.providers.person.pt_PT import Provider as PortuguesePerson
 
     female = _single_words(tuple(Person.first_names_female))
     male = _single_words(tuple(Person.first_names_male))
@@ -69,15 +76,23 @@ def word_lists() -> WordLists:
     # last name only: a pseudonym keeps its role, and prose needs a first name to start.
     # Nor is one that names places ("Santa", "Natal") or a common English word ("Any",
     # "Nice": capitalised in titles) read as a first name.
+    # Portugal's common surnames are Brazil's too, and Faker's pt_BR list misses many
+    # (Soares, Batista, Coelho): last names in prose and URLs, after a first name, but
+    # not in an ambiguous name field, where a last name alone decides and some are
+    # words ("Vinho Branco", "Creme de Leite"); pseudonyms draw pt_BR's. Census first
+    # names stay first names ("Vicente", "Matias").
+    portuguese_last = (
+        frozenset(fold(n) for n in PortuguesePerson.last_names) - NOT_PERSON - PLACE_OPENERS
+    )
+    last_folded = frozenset(fold(n) for n in Person.last_names) | english_last
     census = read_census_names()
-    census_first = (
+    census_words = (
         frozenset(census.first)
-        - last_words
-        - english_last
         - NOT_PERSON
         - PLACE_OPENERS
         - {fold(w) for w in EnglishWords.word_list}
     )
+    census_first = census_words - last_words - english_last
     female_faker = frozenset(fold(n) for n in female)
     return WordLists(
         female_first=female,
@@ -88,8 +103,12 @@ def word_lists() -> WordLists:
         first_folded=faker_first | english_first | census_first,
         # Faker's genders where it knows the name, else the census's majority.
         female_folded=female_faker | (census.female & (census_first - faker_first)),
-        last_folded=frozenset(fold(n) for n in Person.last_names) | english_last,
-        last_words_folded=last_words | english_last,
+        last_folded=last_folded,
+        last_words_folded=last_words | english_last | portuguese_last,
+        prose_last_folded=last_folded | portuguese_last,
+        first_or_last_folded=(census_words & (last_words | english_last))
+        - faker_first
+        - english_first,
         states=frozenset(code for code, _ in Address.estados)
         | frozenset(EnglishAddress.states_abbr),
         street_prefixes_folded=frozenset(fold(p) for p in prefixes),

@@ -1,13 +1,17 @@
 """The rendered prometheus/rules.yaml in a real Prometheus (Debian's package) scraping a
 real `mockado loader` (with Redis and WireMock): an entry the loader cannot decode is
 dead-lettered and MockadoStubsDeadLettered fires; the loader stopped, MockadoLoaderDown
-goes pending."""
+goes pending. And scraping real Envoys with the rendered sidecar bootstrap through
+prometheus/scrape.yaml's sidecar job: a collector nobody listens for pends
+MockadoSidecarStreamsFailing, a hung one past max_requests MockadoSidecarCircuitBreakerOpen."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,11 +19,17 @@ import redis
 import yaml
 
 from control_plane.local import procs
-from control_plane.render.monitoring import RULES_PATH, SCRAPE_JOBS
+from control_plane.render.monitoring import RULES_PATH, SCRAPE_CONFIG_PATH, SCRAPE_JOBS
 from ext_proc_server.core.config import load_config
 from tests.support.paths import REPO
 from tests.support.processes import RedisHandle, WireMockHandle, poll_until
 from tests.support.prometheus_rules import rendered, tool
+from tests.support.sidecar_stats import (
+    INBOUND_PREFIX,
+    OUTBOUND_PREFIX,
+    hung_collector,
+    istio_sidecar_bootstrap,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -27,16 +37,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 class Prometheus:
     """A Prometheus on a free port, scraping every second and evaluating the rules as often."""
 
-    def __init__(self, work: Path, logs_dir: Path, *, rules: str, targets: dict[str, str]):
+    def __init__(self, work: Path, logs_dir: Path, *, rules: str, scrape_configs: list[dict]):
         self.port = procs.free_port()
         (work / "rules.yaml").write_text(rules, encoding="utf-8")
         config = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": ["rules.yaml"],
-            "scrape_configs": [
-                {"job_name": job, "static_configs": [{"targets": [target]}]}
-                for job, target in targets.items()
-            ],
+            "scrape_configs": scrape_configs,
         }
         (work / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         self.process = procs.ManagedProcess(
@@ -64,10 +71,18 @@ class Prometheus:
         result = data["data"]["result"]
         return float(result[0]["value"][1]) if result else None
 
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every active alert: its labels and state (pending or firing)."""
+        return httpx.get(f"{self.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+
     def alert_states(self) -> dict[str, str]:
         """alertname -> state (pending or firing) of every active alert."""
-        data = httpx.get(f"{self.url}/api/v1/alerts", timeout=5).json()
-        return {a["labels"]["alertname"]: a["state"] for a in data["data"]["alerts"]}
+        return {a["labels"]["alertname"]: a["state"] for a in self.alerts()}
+
+
+def static_jobs(targets: dict[str, str]) -> list[dict]:
+    return [{"job_name": job, "static_configs": [{"targets": [target]}]}
+            for job, target in targets.items()]  # fmt: skip
 
 
 @pytest.fixture
@@ -106,7 +121,9 @@ def test_a_real_prometheus_fires_and_pends_the_rendered_alerts(loader, redis_ser
     rules = rendered(load_config(REPO / "mockado.example.yaml", env={}))[RULES_PATH]
     targets = {SCRAPE_JOBS["loader"]: f"127.0.0.1:{port}"}
     client = redis.Redis.from_url(redis_server.url)
-    with Prometheus(tmp_path, logs_dir, rules=rules, targets=targets) as prometheus:
+    with Prometheus(
+        tmp_path, logs_dir, rules=rules, scrape_configs=static_jobs(targets)
+    ) as prometheus:
         up = f'up{{job="{SCRAPE_JOBS["loader"]}"}}'
         assert poll_until(lambda: prometheus.value(up) == 1, timeout_s=60)
         # The rules are evaluated: no collector is scraped, so its absence is pending.
@@ -137,3 +154,90 @@ def test_a_real_prometheus_fires_and_pends_the_rendered_alerts(loader, redis_ser
             timeout_s=60,
         )
     client.close()
+
+
+def sidecar_job(scrape_config: str, targets: dict[str, str]) -> dict:
+    """prometheus/scrape.yaml's sidecar job, its pods found by hand: each target (an Envoy's
+    admin address) labelled with its namespace, as the job's relabelling would. Its metric
+    relabelling (the series it keeps) is the rendered one."""
+    (job,) = [j for j in yaml.safe_load(scrape_config)["scrape_configs"]
+              if j["job_name"] == "mockado-sidecars"]  # fmt: skip
+    del job["kubernetes_sd_configs"], job["relabel_configs"]
+    job["static_configs"] = [
+        {"targets": [target], "labels": {"namespace": namespace}}
+        for namespace, target in targets.items()
+    ]
+    return job
+
+
+def sidecar_pending(prometheus: Prometheus) -> set[tuple[str, str]]:
+    """(alertname, namespace) of each sidecar alert pending."""
+    return {(a["labels"]["alertname"], a["labels"].get("namespace", ""))
+            for a in prometheus.alerts() if a["state"] == "pending"
+            and a["labels"]["alertname"].startswith("MockadoSidecar")}  # fmt: skip
+
+
+class Traffic:
+    """A request every 50 ms to each Envoy until stopped: capture attempts keep coming."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self._urls = urls
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.answered = 0
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            while not self._stop.wait(0.05):
+                for url in self._urls:
+                    # Capture fails open: every request is answered.
+                    if client.get(f"{url}/healthz").status_code == 200:
+                        self.answered += 1
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def test_a_real_prometheus_pends_the_sidecar_alerts_on_real_envoys(
+    envoy_factory, upstream, tmp_path, logs_dir
+):  # fmt: skip
+    config = load_config(REPO / "mockado.example.yaml", env={},
+                         overrides={"control_plane.collector.max_requests": 2})  # fmt: skip
+    files = rendered(config)
+    with hung_collector() as hung_port:
+        unreachable = envoy_factory(istio_sidecar_bootstrap(
+            config, stat_prefix=INBOUND_PREFIX, app_port=upstream.port,
+            collector_port=procs.free_port(),
+        ))  # fmt: skip
+        overflowing = envoy_factory(istio_sidecar_bootstrap(
+            config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=hung_port,
+        ))  # fmt: skip
+        targets = {"shop": f"127.0.0.1:{unreachable.admin_port}",
+                   "orders": f"127.0.0.1:{overflowing.admin_port}"}  # fmt: skip
+        jobs = [sidecar_job(files[SCRAPE_CONFIG_PATH], targets)]
+        with (
+            Prometheus(tmp_path, logs_dir, rules=files[RULES_PATH], scrape_configs=jobs) as prom,
+            Traffic([unreachable.url, overflowing.url]) as traffic,
+        ):
+            expected = {
+                ("MockadoSidecarStreamsFailing", "shop"),
+                # Its refusals are failed streams too.
+                ("MockadoSidecarStreamsFailing", "orders"),
+                ("MockadoSidecarCircuitBreakerOpen", "orders"),
+            }
+            assert poll_until(lambda: sidecar_pending(prom) == expected, timeout_s=90), (
+                sidecar_pending(prom)
+            )
+            # The metric relabelling kept what the rules read, an inbound listener's stat
+            # prefix moved out of the name, and dropped the rest.
+            inbound = 'envoy_http_ext_proc_mockado_streams_failed{http_conn_manager_prefix="inbound_0_0_0_0_8080"}'
+            assert prom.value(f"count({inbound})") == 1
+            assert prom.value('count({job="mockado-sidecars",__name__=~"envoy_server_.*"})') is None
+            assert traffic.answered > 0
+        unreachable.process.stop(timeout_s=15)
+        overflowing.process.stop(timeout_s=15)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ext_proc_server.core.redis_keys import RedisKeys
-from ext_proc_server.loader import DEFAULT_SHARD
+from ext_proc_server.loader import DEFAULT_SHARD, Loader
 from ext_proc_server.loader.keeper import ShardKeeper
 from ext_proc_server.loader.resync import Holding
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY
@@ -147,4 +147,66 @@ def test_the_keeper_counts_what_its_wiremock_served_by_answer(
     }  # fmt: skip
     assert {a: restarted[a] - first[a] for a in ANSWERS} == {
         "recorded": 1, "catch_all": 1, "passthrough": 0,
+    }  # fmt: skip
+
+
+def test_hits_of_a_stub_the_loader_removes_between_two_rounds_are_counted(
+    redis_server, wiremock_factory, rclient
+):
+    """A stub removed between two rounds (here moved to another shard, as drift, aging and
+    resync remove stubs too) keeps its hits in the launcher's listing: the next round adds
+    them, and a stub that comes back under the same id counts on from there."""
+    queue = f"test-served-{uuid.uuid4().hex[:8]}"
+    first, second = wiremock_factory(), wiremock_factory()
+    orders = captured(0, run=queue, host="orders.shop")
+    enqueue(redis_server.url, queue, [orders], host="orders.shop")
+    config = config_for(redis_server.url, first.url, queue)
+    with LoaderThread(config):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+    # "orders.*" moves to a shard of its own; then back.
+    moved = config_for(redis_server.url, first.url, queue,
+                       shards=[{"host": "orders.*", "wiremock_url": second.url}])  # fmt: skip
+    path = orders["request"]["urlPath"]
+
+    def served() -> dict[str, float]:
+        return {a: metric("mockado_serving_requests_total", shard=DEFAULT_SHARD, answer=a)
+                for a in ANSWERS}  # fmt: skip
+
+    def call(times: int, status: int) -> None:
+        for _ in range(times):
+            assert httpx.get(f"{first.url}{path}", timeout=10).status_code == status
+
+    async def move(loader_config) -> int:
+        loader = Loader(loader_config)
+        try:
+            await loader.stream.join()
+            return await loader.moves.move_all()
+        finally:
+            await loader.aclose()
+
+    async def rounds() -> list[dict[str, float]]:
+        keeper = ShardKeeper(config, shard=DEFAULT_SHARD, wiremock_url=first.url)
+        try:
+            await keeper.check()  # the baseline
+            seen = [served()]
+            call(3, 200)
+            assert await move(moved) == 1  # gone from this WireMock before the next round
+            call(1, 404)  # a miss now
+            await keeper.check()
+            seen.append(served())
+            call(2, 404)
+            assert await move(config) == 1  # back, under the same id
+            call(1, 200)
+            await keeper.check()
+            seen.append(served())
+        finally:
+            await keeper.aclose()
+        return seen
+
+    baseline, away, back = asyncio.run(rounds())
+    assert {a: away[a] - baseline[a] for a in ANSWERS} == {
+        "recorded": 3, "catch_all": 1, "passthrough": 0,
+    }  # fmt: skip
+    assert {a: back[a] - away[a] for a in ANSWERS} == {
+        "recorded": 1, "catch_all": 2, "passthrough": 0,
     }  # fmt: skip

@@ -117,9 +117,13 @@ def test_stubs_moved_to_a_full_shard_wait_in_their_old_record_until_it_has_room(
         redis_server.url, first.url, queue, redis_batch_size=4, max_stubs=6, shards=routes
     )
     with LoaderThread(config):
+        # The gauge is the process's: another test may have left it at 5, so the records
+        # must show this loader's move too.
         wait_for(
-            lambda: metric("wiremock_loader_moves_waiting", shard=ORDERS_SHARD) == 5,
-            timeout_s=30, what="five stubs waiting for room",
+            lambda: rclient.hlen(keys.shard_record(ORDERS_SHARD)) == 5
+            and rclient.hlen(keys.shard_record(DEFAULT_SHARD)) == 5
+            and metric("wiremock_loader_moves_waiting", shard=ORDERS_SHARD) == 5,
+            timeout_s=30, what="five stubs moved and five waiting for room",
         )  # fmt: skip
     moved = {k.decode() for k in rclient.hkeys(keys.shard_record(ORDERS_SHARD))}
     assert len(moved) == 5
@@ -136,6 +140,41 @@ def test_stubs_moved_to_a_full_shard_wait_in_their_old_record_until_it_has_room(
     with LoaderThread(config):
         wait_for(lambda: len(ids_in(second.url)) == 10, timeout_s=30, what="the rest moved")
     assert rclient.hlen(keys.shard_record(DEFAULT_SHARD)) == 0
+
+
+def test_a_move_before_the_new_shard_was_seeded_puts_its_catch_all_first(
+    redis_server, wiremock_factory, rclient, queue
+):
+    """The first check of moves runs beside the pump, which seeds each shard: a move that
+    comes first installs the new shard's catch-all itself, before any moved stub, and
+    counts it against ``max_stubs`` like every other path does."""
+    first, second = wiremock_factory(), wiremock_factory()
+    orders = [captured(i, run=f"{queue}-orders", host="orders.shop") for i in range(10)]
+    keys = RedisKeys(queue=queue)
+    config = config_for(
+        redis_server.url, first.url, queue, redis_batch_size=4, max_stubs=6,
+        shards=[{"host": "orders.*", "wiremock_url": second.url}],
+    )  # fmt: skip
+
+    async def move_before_any_seed() -> int:
+        loader = Loader(config)
+        try:
+            await loader.stream.join()
+            rclient.hset(keys.shard_record(DEFAULT_SHARD),
+                         mapping={m["id"]: json.dumps(m) for m in orders})  # fmt: skip
+            return await loader.moves.move_all()
+        finally:
+            await loader.aclose()
+
+    moved = asyncio.run(move_before_any_seed())
+    held = httpx.get(f"{second.url}/__admin/mappings", timeout=10).json()["mappings"]
+    catch_all = [m for m in held if m.get("metadata", {}).get("mockado", {}).get("catch_all")]
+    assert len(catch_all) == 1
+    assert len(held) == 6  # max_stubs: the catch-all and five moved stubs
+    assert moved == 5
+    assert metric("wiremock_loader_moves_waiting", shard=ORDERS_SHARD) == 5
+    assert rclient.hlen(keys.shard_record(ORDERS_SHARD)) == 5
+    assert rclient.hlen(keys.shard_record(DEFAULT_SHARD)) == 5
 
 
 def _hkeys_calls(rclient) -> int:

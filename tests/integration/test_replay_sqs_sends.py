@@ -13,7 +13,9 @@ miss, never answering another message's MD5s.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -21,9 +23,13 @@ import httpx
 import pytest
 from botocore.config import Config
 
+from ext_proc_server.mapping.catch_all import catch_all_mapping
+from ext_proc_server.mapping.sent_messages import exact_repeats_hash
+from ext_proc_server.misses import parse_miss_event
 from tests.support import boto_workload, sdk_replay, sqs_sends
 from tests.support.ext_proc_rig import collector_settings
 from tests.support.moto_server import running_moto
+from tests.support.processes import poll_until
 from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.sdk_replay import Outcome
 
@@ -52,6 +58,17 @@ def _endpoint(url: str, access_key: str) -> sqs_sends.Endpoint:
     return sqs_sends.Endpoint(url=url, access_key=access_key, sqs=client)
 
 
+def _send_stubs(stubs: list[dict]) -> list[dict]:
+    """The stubs answering a send with MD5s."""
+    return [s for s in stubs if "MD5OfMessageBody" in s["response"].get("body", "")]
+
+
+def _exact_repeat_stubs(stubs: list[dict]) -> list[dict]:
+    """The stubs answering a send's exact repeats beside the one computing its MD5s."""
+    hashes = {exact_repeats_hash(s["metadata"]["mockado"]["hash"]) for s in stubs}
+    return [s for s in stubs if s["metadata"]["mockado"]["hash"] in hashes]
+
+
 def _record(moto_port, redis_server, envoy_factory, ext_proc_factory, sends):
     """``sends()`` made through Envoy to moto -> (queue URL, stubs, stubs skipped by reason)."""
     collector = collector_settings(redis_server.url)
@@ -70,7 +87,10 @@ def _record(moto_port, redis_server, envoy_factory, ext_proc_factory, sends):
             for name, send in sends().items()
         }
 
-    outcomes, _sent, skipped = sdk_replay.record(envoy, ext, workload)
+    def beside() -> int:
+        return len(_exact_repeat_stubs(ext.captured()))
+
+    outcomes, _sent, skipped = sdk_replay.record(envoy, ext, workload, beside)
     assert all(o.result for o in outcomes.values()), outcomes
     stubs = [s for s in ext.captured() if s["request"].get("urlPath") != "/moto-api/"]
     return state["queue_url"], stubs, skipped
@@ -80,6 +100,12 @@ def _record(moto_port, redis_server, envoy_factory, ext_proc_factory, sends):
 def launcher(wiremock_factory):
     """mockado's launcher, which computes a send's MD5s at serve time."""
     return wiremock_factory(indexed=True)
+
+
+@pytest.fixture(scope="module")
+def stock(wiremock_factory):
+    """Stock WireMock 3.13.2, which computes no MD5."""
+    return wiremock_factory(indexed=False)
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +142,13 @@ def test_a_send_whose_message_was_sanitized_gets_a_stub_computing_its_md5s(recor
     _queue_url, stubs, skipped = recorded
     # Its answer's MD5 was of the customer's address; the stub computes them at serve time.
     assert skipped == {}, skipped
-    sends = [s for s in stubs if "MD5OfMessageBody" in s["response"].get("body", "")]
+    sends = _send_stubs(stubs)
     computing = [s for s in sends if s["request"].get("customMatcher")]
-    assert len(computing) == len(sends) == len(sqs_sends.recorded_sends()), stubs
+    assert len(computing) == len(sqs_sends.recorded_sends()), stubs
+    # Beside those, a stub of the recorded MD5s for each message the sanitizer left as it was.
+    exact = _exact_repeat_stubs(stubs)
+    assert len(exact) == len(sends) - len(computing) == 4, stubs
+    assert not any(s["request"].get("customMatcher") for s in exact), exact
 
 
 def test_fresh_bodies_replayed_get_the_md5s_of_their_own_message(
@@ -136,3 +166,107 @@ def test_fresh_bodies_replayed_get_the_md5s_of_their_own_message(
     import_into(stock, stubs)
     on_stock = _replayed(stock, moto_port, queue_url, sqs_sends.fresh_canary_sends())
     assert on_stock["miss"] == list(sqs_sends.fresh_canary_sends()), on_stock
+
+
+def test_an_exact_repeat_is_answered_by_stock_wiremock_too(recorded, moto_port, stock):
+    """Stock WireMock cannot compute an MD5; the recorded message's own are right for that
+    message as sent, where the sanitizer left it unchanged."""
+    queue_url, stubs, _skipped = recorded
+    import_into(stock, stubs)
+    got = _replayed(stock, moto_port, queue_url, sqs_sends.canary_sends())
+    report = f"{len(stubs)} stubs; {got}"
+    assert not got["wrong"], report
+    assert got["right"] == ["json plain", "json batch", "query plain", "query batch"], report
+    # Measured: a stub computing the MD5s per send, and one answering its exact repeats
+    # where its message was not sanitized.
+    assert len(_send_stubs(stubs)) == 10, report
+
+
+def test_the_launcher_answers_an_exact_repeat_with_the_stub_computing_its_md5s(
+    recorded, moto_port, launcher
+):
+    queue_url, stubs, _skipped = recorded
+    import_into(launcher, stubs)
+    computing = {s["id"] for s in stubs if s["request"].get("customMatcher")}
+    got = _replayed(launcher, moto_port, queue_url, sqs_sends.recorded_sends())
+    assert got["right"] == list(sqs_sends.recorded_sends()), got
+    hits = httpx.get(f"{launcher.url}/__admin/mockado/hits", timeout=10).json()
+    hit = {stub_id for stub_id, count in hits.items() if count}
+    assert len(hit) == len(sqs_sends.recorded_sends()) and hit <= computing, hits
+
+
+@pytest.fixture(scope="module")
+def recorded_traced(moto_port, redis_server, envoy_factory, ext_proc_factory):
+    """The sends of one trace made twice, each time with new noise -> (queue URL, stubs,
+    skipped, the trace, the sends made)."""
+    trace = sqs_sends.trace_header()
+    sends = {
+        f"{name} {n}": send for n in (1, 2) for name, send in sqs_sends.traced_sends(trace).items()
+    }
+    queue_url, stubs, skipped = _record(
+        moto_port, redis_server, envoy_factory, ext_proc_factory, lambda: sends
+    )
+    return queue_url, stubs, skipped, trace, sends
+
+
+def test_each_traced_send_gets_the_stub_of_its_own_message(recorded_traced, moto_port, stock):
+    """Their MD5s are answered as recorded: each message is its own stub, not only the first
+    of those differing only in noise."""
+    queue_url, stubs, skipped, trace, sends = recorded_traced
+    assert skipped == {}, skipped
+    assert len(_send_stubs(stubs)) == len(sends), stubs
+    import_into(stock, stubs)
+    got = _replayed(stock, moto_port, queue_url, sends)
+    assert not got["wrong"], got
+    assert got["right"] == list(sends), got
+    # Another trace and event id: no recording gives its MD5s.
+    others = sqs_sends.traced_sends(trace)
+    again = _replayed(stock, moto_port, queue_url, others)
+    assert again["miss"] == list(others), again
+
+
+@pytest.fixture
+def misses_told() -> Iterator[tuple[str, list[bytes]]]:
+    """A receiver of the catch-all's webhook -> (its URL, the bodies it received)."""
+    received: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/miss", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_form_with_a_bare_percent_gets_no_stub_and_never_reaches_the_miss_report(
+    moto_port, redis_server, envoy_factory, ext_proc_factory, launcher, misses_told
+):
+    """A "%" not followed by two hex digits: the server reads it as it came, but WireMock's
+    Jetty cannot decode the form and answers 500 before any stub is looked at (the
+    catch-all, which tells the miss report, included)."""
+    sends = {"query bare percent": sqs_sends.unescaped_send("save+50%")}
+    queue_url, stubs, skipped = _record(
+        moto_port, redis_server, envoy_factory, ext_proc_factory, lambda: sends
+    )
+    assert _send_stubs(stubs) == [], stubs
+    assert skipped == {"request_form_undecodable": 1.0}, skipped
+    notify_url, received = misses_told
+    import_into(launcher, [*stubs, catch_all_mapping(shard="sends", notify_url=notify_url)])
+    mock = _endpoint(launcher.url, "AKIAREPLAYED00000002")
+    refused = sends["query bare percent"].call(queue_url, mock)
+    assert refused.status_code == 500 and "x-mockado-miss" not in refused.headers
+    # The same send escaped is a miss the report is told of; the bare one never was.
+    missed = sqs_sends.unescaped_send("save+50%25").call(queue_url, mock)
+    assert missed.status_code == 404 and missed.headers["x-mockado-miss"] == "true"
+    assert poll_until(lambda: received, timeout_s=20)
+    assert [parse_miss_event(body).method for body in received] == ["POST"]

@@ -86,16 +86,21 @@ def first_capture(ext, touch: Callable[[int], object]) -> None:
 
 
 def record(
-    envoy, ext, workload: Callable[[], dict[str, Outcome]]
+    envoy,
+    ext,
+    workload: Callable[[], dict[str, Outcome]],
+    beside: Callable[[], int] = lambda: 0,
 ) -> tuple[dict[str, Outcome], int, dict[str, float]]:
     """``workload`` run through Envoy -> (its outcomes, requests sent, stubs skipped by
-    reason), once the collector decided every request."""
+    reason), once the collector decided every request. ``beside``: how many stubs the
+    collector queued beside a request's own (an SQS send's exact repeats'), each of which
+    counts as decided too."""
     before = (requests_proxied(envoy), decided(ext), skipped(ext))
     outcomes = workload()
     assert all(o.error is None or o.status for o in outcomes.values()), outcomes
     sent = requests_proxied(envoy) - before[0]
     wait_until(
-        lambda: decided(ext) - before[1] >= sent,
+        lambda: decided(ext) - before[1] >= sent + beside(),
         timeout_s=30,
         what=f"every one of {sent} calls decided",
         explain=lambda: counters(ext),

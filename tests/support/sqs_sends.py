@@ -55,29 +55,42 @@ class Send:
     call: Callable[[str, Endpoint], httpx.Response | dict[str, Any]]
 
 
-def _json_send(body: str, attributes: dict[str, Any] | None = None) -> Send:
+def _json_send(
+    body: str, attributes: dict[str, Any] | None = None, system: dict[str, Any] | None = None
+) -> Send:
+    """``system``: its system attributes (a trace header)."""
+
     def call(queue_url: str, endpoint: Endpoint) -> dict[str, Any]:
         extra = {"MessageAttributes": attributes} if attributes else {}
+        if system:
+            extra["MessageSystemAttributes"] = system
         return endpoint.sqs.send_message(QueueUrl=queue_url, MessageBody=body, **extra)
 
     return Send({"": (body, attributes or {})}, call)
 
 
-def _json_batch(entries: dict[str, str], attributes: dict[str, Any] | None = None) -> Send:
-    """A batch; ``attributes``: the first entry's."""
+def _json_batch(
+    entries: dict[str, str],
+    attributes: dict[str, Any] | None = None,
+    system: dict[str, Any] | None = None,
+) -> Send:
+    """A batch; ``attributes`` and ``system`` (system attributes): the first entry's."""
 
     def call(queue_url: str, endpoint: Endpoint) -> dict[str, Any]:
         sent = [{"Id": key, "MessageBody": body} for key, body in entries.items()]
         if attributes:
             sent[0]["MessageAttributes"] = attributes
+        if system:
+            sent[0]["MessageSystemAttributes"] = system
         return endpoint.sqs.send_message_batch(QueueUrl=queue_url, Entries=sent)
 
     return Send({key: (body, {}) for key, body in entries.items()}, call)
 
 
-def _query_post(endpoint: Endpoint, fields: list[tuple[str, str]]) -> httpx.Response:
-    """A form post in SQS's query protocol, SigV4-signed as an SDK signs it."""
-    form = urllib.parse.urlencode(fields)
+def _query_post(endpoint: Endpoint, fields: list[tuple[str, str]] | str) -> httpx.Response:
+    """A form post in SQS's query protocol, SigV4-signed as an SDK signs it (``fields``:
+    the form's pairs, or its text as sent)."""
+    form = fields if isinstance(fields, str) else urllib.parse.urlencode(fields)
     headers = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
     signed = AWSRequest("POST", f"{endpoint.url}/", data=form, headers=headers)
     credentials = Credentials(endpoint.access_key, f"{endpoint.access_key}-secret")
@@ -87,11 +100,15 @@ def _query_post(endpoint: Endpoint, fields: list[tuple[str, str]]) -> httpx.Resp
     )
 
 
-def _attribute_fields(prefix: str, attributes: dict[str, Any]) -> list[tuple[str, str]]:
+def _attribute_fields(
+    prefix: str, attributes: dict[str, Any], kind: str = "MessageAttribute"
+) -> list[tuple[str, str]]:
+    """The form fields of ``attributes`` (``kind``: "MessageSystemAttribute" for system
+    attributes)."""
     fields = []
     for n, (name, value) in enumerate(attributes.items(), start=1):
-        given = f"{prefix}MessageAttribute.{n}.Value."
-        fields += [(f"{prefix}MessageAttribute.{n}.Name", name),
+        given = f"{prefix}{kind}.{n}.Value."
+        fields += [(f"{prefix}{kind}.{n}.Name", name),
                    (f"{given}DataType", value["DataType"])]  # fmt: skip
         if "BinaryValue" in value:
             fields.append((f"{given}BinaryValue", base64.b64encode(value["BinaryValue"]).decode()))
@@ -100,11 +117,15 @@ def _attribute_fields(prefix: str, attributes: dict[str, Any]) -> list[tuple[str
     return fields
 
 
-def _query_send(body: str, attributes: dict[str, Any] | None = None) -> Send:
+def _query_send(
+    body: str, attributes: dict[str, Any] | None = None, system: dict[str, Any] | None = None
+) -> Send:
     def call(queue_url: str, endpoint: Endpoint) -> httpx.Response:
         fields = [("Action", "SendMessage"), ("Version", QUERY_VERSION),
                   ("QueueUrl", queue_url), ("MessageBody", body)]  # fmt: skip
-        return _query_post(endpoint, fields + _attribute_fields("", attributes or {}))
+        fields += _attribute_fields("", attributes or {})
+        fields += _attribute_fields("", system or {}, "MessageSystemAttribute")
+        return _query_post(endpoint, fields)
 
     return Send({"": (body, attributes or {})}, call)
 
@@ -120,6 +141,17 @@ def _query_batch(entries: dict[str, tuple[str, dict[str, Any]]]) -> Send:
         return _query_post(endpoint, fields)
 
     return Send(entries, call)
+
+
+def unescaped_send(body: str) -> Send:
+    """A query-protocol send whose form holds ``body`` as it is, a "%" not escaped, as a
+    form written by hand may: the server reads the "%" as it came."""
+
+    def call(queue_url: str, endpoint: Endpoint) -> httpx.Response:
+        head = [("Action", "SendMessage"), ("Version", QUERY_VERSION), ("QueueUrl", queue_url)]
+        return _query_post(endpoint, f"{urllib.parse.urlencode(head)}&MessageBody={body}")
+
+    return Send({"": (body, {})}, call)
 
 
 def recorded_sends() -> dict[str, Send]:
@@ -180,6 +212,28 @@ def fresh_sends() -> dict[str, Send]:
         "query batch fresh": _query_batch(
             {"a": (f"first {event}", attributes), "b": (str(uuid.uuid4()), {})}
         ),
+    }
+
+
+def trace_header() -> dict[str, Any]:
+    """An X-Ray trace header (system attributes), as an instrumented app sends it with the
+    messages of one trace."""
+    root = f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
+    value = f"{root};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+    return {"AWSTraceHeader": {"DataType": "String", "StringValue": value}}
+
+
+def traced_sends(trace: dict[str, Any]) -> dict[str, Send]:
+    """Sends of one trace (a job's run): ``trace`` among their system attributes, and new
+    noise in their bodies each call. Their answers give MD5s the launcher does not compute
+    (real SQS gives the system attributes' too), so their stubs hold each message as
+    recorded."""
+    event, at = str(uuid.uuid4()), datetime.datetime.now(datetime.UTC).isoformat()
+    document = f'{{"order": 8, "event": "{event}", "at": "{at}"}}'
+    return {
+        "json traced": _json_send(document, ATTRIBUTES, trace),
+        "json batch traced": _json_batch({"a": document, "b": f"second {event}"}, None, trace),
+        "query traced": _query_send(f"hello {event} at {at}", ATTRIBUTES, trace),
     }
 
 

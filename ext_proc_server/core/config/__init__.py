@@ -20,6 +20,7 @@ from ext_proc_server.core.config.collector import (
     pseudonym_key,
 )
 from ext_proc_server.core.config.control_plane import (
+    DEFAULT_RUNBOOK_URL,
     REDIS_DISK_FACTOR,
     CanaryConfig,
     CollectorService,
@@ -50,6 +51,7 @@ from ext_proc_server.core.config.serving import ServingConfig
 
 __all__ = [
     "COLLECTOR_STREAMS_PER_CONNECTION",
+    "DEFAULT_RUNBOOK_URL",
     "ENV_PREFIX",
     "KIB",
     "MAX_BODY_LIMIT_RULES",

@@ -18,7 +18,13 @@ from ext_proc_server.core.config.checks import (
     check_labels,
     check_path_filters,
 )
-from ext_proc_server.core.config.sections import KIB, MIB, ConfigSection, TLSClient
+from ext_proc_server.core.config.sections import (
+    KIB,
+    MIB,
+    ConfigSection,
+    TLSClient,
+    check_http_url,
+)
 from ext_proc_server.core.config.workloads import WorkloadsConfig, memory_bytes
 from ext_proc_server.core.hosts import ClusterHosts
 
@@ -40,6 +46,11 @@ REDIS_DISK_FACTOR = 4
 # rewrite, however small the data.
 REDIS_DISK_MIN_MIB = 256
 _REDIS_UNITS = {"kb": 2**10, "mb": 2**20, "gb": 2**30}  # redis-server's units: powers of 2
+# The page each alert's runbook_url points into (docs/runbook.md, as published).
+DEFAULT_RUNBOOK_URL = "https://github.com/mockado/mockado/blob/main/docs/runbook.md"
+# Characters no URL holds unescaped (RFC 3986); braces would also start a Go template in
+# Prometheus's annotations.
+_NOT_IN_URL = re.compile(r"[\s\"'<>\\^`{|}]")
 
 
 class CanaryConfig(ConfigSection):
@@ -288,6 +299,10 @@ class ControlPlaneConfig(ConfigSection):
         default=CLUSTER_DOMAIN,
         pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
     )
+    # The runbook the alerts link to: each alert's runbook_url is this page with the
+    # alert's name, lower-cased, as its anchor (#mockadocollectordown). A fork or an
+    # internal mirror points it at its own copy of docs/runbook.md.
+    runbook_url: str = DEFAULT_RUNBOOK_URL
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -300,6 +315,18 @@ class ControlPlaneConfig(ConfigSection):
     @classmethod
     def _prometheus_namespace(cls, name: str | None) -> str | None:
         return None if name is None else check_dns_label(name)
+
+    @field_validator("runbook_url")
+    @classmethod
+    def _runbook_url(cls, url: str) -> str:
+        url = check_http_url(url)
+        if _NOT_IN_URL.search(url):
+            raise ValueError(
+                "not a URL: a space, a quote, a brace or another character a URL escapes"
+            )
+        if "#" in url:
+            raise ValueError("the page without an #anchor: each alert appends its own")
+        return url
 
     def redis_disk_size(self) -> str:
         """The rendered Redis's data volume: the claim's request, or the emptyDir's

@@ -8,9 +8,16 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import HttpResponse
-from ext_proc_server.mapping import skip_reason
-from ext_proc_server.mapping.sent_messages import attributes_md5
+from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, skip_reason
+from ext_proc_server.mapping.sent_messages import (
+    attributes_md5,
+    computes_digests,
+    exact_repeats_hash,
+    pinned_message_key,
+)
+from ext_proc_server.mapping.stubs import exact_repeats_mapping, mapping_id
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
 SENT = '{"order": 7, "buyer": "maria.silva@example.com"}'
@@ -27,6 +34,8 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
+# Two event ids: noise, each message's own.
+EVENTS = ("5b0f7c43-8d7e-4a2f-9c1e-2d6a0b9e4f11", "a4c1e2f3-0b9d-4c8e-8f7a-6b5d4c3b2a19")
 TRACE = {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-5759e988"}}
 
 
@@ -154,3 +163,81 @@ def test_attributes_md5_is_sqs_own() -> None:
            "a": {"DataType": "Binary", "BinaryValue": "AAE="}}  # fmt: skip
     assert attributes_md5(two) == attributes_md5(dict(reversed(list(two.items()))))
     assert attributes_md5({"a": {"DataType": "String"}}) is None
+
+
+# -- exact repeats where the launcher does not serve ---------------------------------------
+
+
+def _beside(exchange, **config):
+    """(the send's stub, the stub answering its exact repeats or None), as the pipeline
+    builds them."""
+    cfg = CollectorConfig(**config)
+    normalizer = NoiseNormalizer(cfg)
+    stub_hash = Deduplicator(cfg, normalizer=normalizer).keys(exchange).stub_hash
+    mapping = build(exchange, **config)
+    assert mapping is not None
+    twin = exact_repeats_mapping(exchange, mapping, stub_hash=stub_hash, normalizer=normalizer)
+    return mapping, twin, stub_hash
+
+
+def test_a_send_computing_its_md5s_gets_a_stub_of_the_recorded_ones_beside_it() -> None:
+    message = '{"order": 8, "event": "5b0f7c43-8d7e-4a2f-9c1e-2d6a0b9e4f11"}'
+    mapping, twin, stub_hash = _beside(_send(message, answered_for=message))
+    assert twin is not None and computes_digests(mapping) and not computes_digests(twin)
+    assert twin["id"] == mapping_id(exact_repeats_hash(stub_hash)) != mapping["id"]
+    # Tried after the stub computing the MD5s: the launcher answers from that one.
+    assert twin["priority"] == mapping["priority"] + 1
+    # The recorded message exactly, answered with its own MD5s, as recorded.
+    pinned_body = {"matchesJsonPath": {"expression": "$.MessageBody", "equalTo": message}}
+    assert pinned_body in twin["request"]["bodyPatterns"]
+    assert json.loads(twin["response"]["body"])["MD5OfMessageBody"] == _md5(message)
+    assert "transformers" not in twin["response"]
+    assert twin["metadata"]["mockado"]["hash"] == exact_repeats_hash(stub_hash)
+
+
+def test_no_exact_repeats_stub_where_the_recorded_md5s_are_not_the_matched_message() -> None:
+    # Sanitized: the recorded MD5s are of the address, the stub would match its pseudonym.
+    assert _beside(_send(SANITIZED, answered_for=SENT))[1] is None
+    # Pinned already (system attributes), and an answer without MD5s.
+    assert _beside(_send(SENT, answered_for=SENT, system=True))[1] is None
+    assert _beside(_send(SENT, answered_for=SENT, status=400))[1] is None
+    # A scenario's stub: a later answer of the same send waits for its state.
+    assert _beside(_send(SENT, answered_for=SENT), stateful_scenarios=True)[1] is None
+
+
+def _traced(event: str, *, system: bool = True):
+    message = f'{{"order": 8, "event": "{event}"}}'
+    return _send(message, answered_for=message, system=system)
+
+
+def test_pinned_sends_differing_in_noise_are_each_their_own_stub() -> None:
+    dedup = Deduplicator(CollectorConfig())
+    first, again = _traced(EVENTS[0]), _traced(EVENTS[0])
+    other = _traced(EVENTS[1])
+    # Each stub holds its message, noise included: another event id is another stub.
+    assert dedup.keys(first) == dedup.keys(again)
+    assert dedup.keys(first).stub_hash != dedup.keys(other).stub_hash
+    assert dedup.keys(first).dedup_hash != dedup.keys(other).dedup_hash
+    # A send whose stub computes its MD5s answers any such message: one stub, one key.
+    computed = [dedup.keys(_traced(event, system=False)) for event in EVENTS]
+    assert computed[0].dedup_hash == computed[1].dedup_hash
+    assert computed[0].stub_hash == computed[1].stub_hash
+    assert pinned_message_key(_traced(EVENTS[0], system=False)) is None
+
+
+def test_a_pinned_form_send_keys_the_fields_its_stub_holds() -> None:
+    dedup = Deduplicator(CollectorConfig())
+    recorded = _form_batch(("a'1", "b"))
+    assert "customMatcher" not in (build(recorded) or {})["request"]
+    body = recorded.request.body
+    # The same batch with another queue URL (not a message field): its key moves as before.
+    held = pinned_message_key(recorded)
+    moved = recorded.request.replace(body=body.replace(b"sqs%2F1", b"sqs%2F2"))
+    assert held is not None and pinned_message_key(recorded.replace(request=moved)) == held
+    # Bodies differing only in noise (an event id): each its own message, its own stub.
+    first, second = (
+        recorded.replace(request=recorded.request.replace(body=body.replace(b"=same", b"=" + e)))
+        for e in (EVENTS[0].encode(), EVENTS[1].encode())
+    )
+    assert pinned_message_key(first) != pinned_message_key(second)
+    assert dedup.keys(first).stub_hash != dedup.keys(second).stub_hash

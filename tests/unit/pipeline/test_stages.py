@@ -3,6 +3,8 @@
 import asyncio
 import base64
 import dataclasses
+import hashlib
+import json
 
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import SanitizeError
@@ -273,3 +275,50 @@ def test_a_request_no_matcher_tells_apart_is_skipped_with_its_reason_for_the_rec
         request=dataclasses.replace(recorded.request, query=(("t", "a"), ("t", "b")))
     )
     assert isinstance(prepare(distinct, wired, dedup_enabled=True), Prepared)
+
+
+def _sqs_send(event: str) -> Exchange:
+    message = f'{{"order": 8, "event": "{event}"}}'
+    md5 = hashlib.md5(message.encode(), usedforsecurity=False).hexdigest()
+    return Exchange(
+        id=event,
+        request=HttpRequest(
+            method="POST", path="/", authority="sqs.example",
+            headers=(("x-amz-target", "AmazonSQS.SendMessage"),
+                     ("content-type", "application/x-amz-json-1.0")),
+            body=json.dumps({"QueueUrl": "http://sqs/1/q", "MessageBody": message}).encode(),
+        ),
+        response=HttpResponse(
+            status=200, headers=(("content-type", "application/x-amz-json-1.0"),),
+            body=json.dumps({"MD5OfMessageBody": md5, "MessageId": "m-1"}).encode(),
+        ),
+    )  # fmt: skip
+
+
+def test_a_send_computing_its_md5s_is_queued_with_the_stub_of_its_exact_repeats():
+    async def go():
+        redis = FakeRedis()
+        wired = dataclasses.replace(
+            default_stages(cfg(), redis=None, keys=RedisKeys(queue="unit")),
+            claim=redis.claim,
+            enqueue=redis.enqueue,
+        )
+        pipe = CapturePipeline(cfg(), stages=wired)
+        pipe.start()
+        first = _sqs_send("5b0f7c43-8d7e-4a2f-9c1e-2d6a0b9e4f11")
+        pipe.submit(first)
+        await wait_for(lambda: len(redis.entries) == 2)
+        # The same send with another event id: its key is the first's, a duplicate.
+        pipe.submit(_sqs_send("a4c1e2f3-0b9d-4c8e-8f7a-6b5d4c3b2a19"))
+        await wait_for(lambda: pipe.held == 0)
+        await pipe.stop()
+        return redis, wired, first
+
+    redis, wired, first = asyncio.run(go())
+    twin, stub = (decode_entry(entry)[0] for entry in redis.entries)
+    assert len(redis.entries) == 2 and len(redis.claimed) == 2
+    assert stub["request"]["customMatcher"]["name"] == "mockado-sqs-send"
+    assert "customMatcher" not in twin["request"] and twin["priority"] == stub["priority"] + 1
+    # Its repeats are the first stub's: they keep that one seen (and recorded) first.
+    assert wired.repeats is not None
+    assert wired.repeats.recorded(wired.repeats.key_of(first)) == stub["id"]

@@ -90,6 +90,17 @@ def cases(count: int, seed: int = 2010) -> list[dict]:
     return out
 
 
+def other_surname_cases(count: int, seed: int = 2022) -> list[dict]:
+    """One case per shape for each of the ``count`` most borne first names, each with a
+    common surname Faker's pt_BR list lacks (``OTHER_SURNAMES``) in every shape."""
+    rng = random.Random(seed)
+    out = []
+    for i, first in enumerate(top_first_names(count)):
+        full = f"{first} {rng.choice(OTHER_SURNAMES)}"
+        out.extend(_shaped(i, full, full))
+    return out
+
+
 def _shaped(i: int, full: str, named: str) -> list[dict]:
     planted = [["name", full]]
     capitals = full.upper()

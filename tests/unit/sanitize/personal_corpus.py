@@ -11,12 +11,18 @@ Each case lists ``planted`` [class, value] pairs (must not survive) and ``decoys
 (must survive: product, plan, bank and company names, company addresses, cities,
 dates that are not birth dates, ids). The file is committed; regenerate it with
 ``python -m tests.unit.sanitize.personal_corpus`` only on purpose.
+
+Faker draws dates relative to the day it runs (``date_of_birth`` counts ages back from
+today, ``date_between("-2y")`` two years back): every date is drawn from ``TODAY``, the
+day the stored file was built, so the same seed and Faker release build it byte for
+byte on any day.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
@@ -27,6 +33,8 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 OUT = Path(__file__).parent / "sanitize_corpus" / "personal.json"
 SEED = 20260514
 CASES_PER_SHAPE = 45
+# The day personal.json was built: dates are drawn as Faker drew them that day.
+TODAY = date(2026, 12, 4)
 
 PHONE_TYPES = (
     PhoneNumberType.FIXED_LINE,
@@ -61,9 +69,15 @@ class Values:
         name = f"{first}{middle} {last}" if middle else f"{first} {last}"
         return name.upper() if self.rng.random() < 0.15 else name
 
+    def birth_date(self) -> date:
+        """As Faker's ``date_of_birth(minimum_age=18, maximum_age=90)`` draws it on ``TODAY``."""
+        start, end = TODAY.replace(year=TODAY.year - 91), TODAY.replace(year=TODAY.year - 18)
+        born = self.br.date_time_ad(start_datetime=start, end_datetime=end).date()
+        return born if born != start else born + timedelta(days=1)
+
     def birth(self) -> tuple[str, str]:
         """(ISO date, the same date in a layout APIs use)."""
-        date = self.br.date_of_birth(minimum_age=18, maximum_age=90)
+        date = self.birth_date()
         layout = self.rng.choice(["iso", "br", "iso", "br", "datetime", "dash"])
         shown = {
             "iso": date.isoformat(),
@@ -136,7 +150,8 @@ class Values:
         return self.br.city()
 
     def other_date(self) -> str:
-        return self.br.date_between(start_date="-2y").isoformat()
+        # Faker reads "-2y" as 730.48 days back, a date's arithmetic as 731.
+        return self.br.date_between(TODAY - timedelta(days=731), TODAY).isoformat()
 
     def order_id(self) -> str:
         return f"PED-{self.rng.randrange(10**5, 10**6)}"
@@ -346,7 +361,7 @@ def search_query(v: Values, i: int) -> dict:
 
 def ticket_text(v: Values, i: int) -> dict:
     name = v.full_name()
-    written = v.br.date_of_birth(minimum_age=18, maximum_age=90).strftime("%d/%m/%Y")
+    written = v.birth_date().strftime("%d/%m/%Y")
     street, number, hood = v.street(), v.number(), v.neighbourhood()
     phone, free_phone, rg = v.phone(context=True), v.phone(context=False), v.rg()
     honorific = v.br.last_name()

@@ -20,11 +20,18 @@ TOP = 1000  # the least borne of them by some 20,000 people
 
 
 def _may_stay(name: str) -> bool:
-    """A name the rules keep on purpose: its first word is also a last name's ("Rosa" of
-    "da Rosa", "Wilson"), names places ("Santa"), or the whole is a municipality
-    ("Paulo Lopes", "Lúcio Costa")."""
-    first = fold(name.split()[0])
-    return first in word_lists().last_words_folded or first in NOT_PERSON or is_known_place(name)
+    """A name the rules keep on purpose: its first word names places ("Santa"), or the
+    whole is a municipality ("Paulo Lopes", "Lúcio Costa")."""
+    return fold(name.split()[0]) in NOT_PERSON or is_known_place(name)
+
+
+def _unknown_halves(name: str) -> bool:
+    """A name neither of whose words is a known first or whole last name ("Rosa
+    Queiroz": "Rosa" writes a last name too, "Queiroz" is in no list): nothing tells it
+    from two words."""
+    lists = word_lists()
+    first, last = fold(name.split()[0]), fold(name.split()[-1])
+    return first not in lists.first_folded and last not in lists.last_folded
 
 
 def test_the_most_borne_census_names_go_in_every_shape_and_ordinary_words_stay() -> None:
@@ -33,9 +40,13 @@ def test_the_most_borne_census_names_go_in_every_shape_and_ordinary_words_stay()
     planted = {case["name"]: case["planted"][0][1] for case in cases if case["planted"]}
     leaked = [planted[d.split(":")[0]] for d in result.details if "survived" in d]
     assert sum(result.planted.values()) == TOP * len(census_corpus.SHAPES)
-    # Measured: 76 of the 5,000 values stay, 14 names (main: 3,793 went out).
-    assert result.recall >= 0.98, result.recall
-    assert [name for name in leaked if not _may_stay(name)] == []
+    # Measured: 20 of the 5,000 values stay, 16 names (before Rosa, Aparecida, Nelson
+    # opened names: 76; before the census names: 3,793).
+    assert result.recall >= 0.996, result.recall
+    kept = [name for name in leaked if not _may_stay(name) and not _unknown_halves(name)]
+    assert kept == []
+    assert all(census_corpus.shape_of(d.split(":")[0]) == "name_field" for d in result.details
+               if "survived" in d and _unknown_halves(planted[d.split(":")[0]]))  # fmt: skip
     assert result.destroyed == 0, [d for d in result.details if "decoy" in d]
 
 
@@ -82,3 +93,26 @@ def test_every_municipality_of_the_geocoder_stays_in_prose_and_a_name_beside_it_
         name = f"{names[i % len(names)]} Souza"
         assert find_names(f"{name} mora em {place}") == [(0, len(name))], (name, place)
     assert kept_wrong == []
+
+
+def test_a_common_surname_faker_pt_br_lacks_ends_a_name_in_prose() -> None:
+    """Soares, Batista, Coelho, Leite (Portugal's common surnames, Faker's pt_PT list)
+    after a census first name, in a note, NF-e's infCpl, a form and a search."""
+    cases = census_corpus.other_surname_cases(TOP)
+    result = personal_eval.score(TOKENS, cases)
+    planted = {case["name"]: case["planted"][0][1] for case in cases}
+    left = [d.split(":")[0] for d in result.details if "survived" in d]
+    lists = word_lists()
+    # Measured: 1,874 of the 5,000 values stay (main: 4,014): 1,869 with a surname in
+    # no list (Xavier, Bastos, Guimarães, Bezerra, Queiroz, Aguiar, Medeiros; 5 of
+    # them in the ambiguous name field), 5 a place's ("Santa Coelho").
+    assert result.recall >= 0.625, result.recall
+    unexplained = [
+        name
+        for name in left
+        if census_corpus.shape_of(name) != "name_field"
+        and fold(planted[name].split()[-1]) in lists.last_words_folded
+        and not _may_stay(planted[name])
+    ]
+    assert unexplained == []
+    assert result.destroyed == 0

@@ -54,8 +54,8 @@ def test_a_pseudonym_is_the_one_the_field_got_and_escapes_are_read() -> None:
 
 def test_only_the_whole_name_is_replaced() -> None:
     request = {"nome": "Ana Souza"}
-    response = {"msg": "Ana Souza: Ana e Souza; Ana Souzana; SANTANA SOUZA", "cidade": "Souza"}
+    response = {"msg": "Ana Souza: Ana e Souza; Ana Souzana; BANANA SOUZA", "cidade": "Souza"}
     assert _exchange(request, response)[1] == {
         **response,
-        "msg": "SANITIZED_NAME: Ana e Souza; Ana Souzana; SANTANA SOUZA",
+        "msg": "SANITIZED_NAME: Ana e Souza; Ana Souzana; BANANA SOUZA",
     }

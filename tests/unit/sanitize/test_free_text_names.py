@@ -206,3 +206,85 @@ def test_a_name_written_with_character_references_in_xml(reference: str) -> None
     assert _xml(note) == (
         "<NFe><infAdic><infCpl>Entregar para SANITIZED_NAME, apto 12</infCpl></infAdic></NFe>"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rosa Souza ligou às 10h", "SANITIZED_NAME ligou às 10h"),
+        ("Entregar para Aparecida Lima, apto 12", "Entregar para SANITIZED_NAME, apto 12"),
+        ("Nelson Oliveira confirmou a troca", "SANITIZED_NAME confirmou a troca"),
+        ("Falar com Conceição da Silva amanhã", "Falar com SANITIZED_NAME amanhã"),
+        ("Wilson Pereira ligou; Rosa Maria Souza assinou",
+         "SANITIZED_NAME ligou; SANITIZED_NAME assinou"),
+        ("ENTREGAR PARA APARECIDA FERREIRA", "ENTREGAR PARA SANITIZED_NAME"),
+    ],
+)  # fmt: skip
+def test_a_name_opened_by_a_word_that_is_also_a_last_name(text: str, expected: str) -> None:
+    """Rosa, Aparecida, Conceição, Nelson, Wilson write last names too ("da Rosa"): before
+    a known first or whole last name they open a person's name."""
+    assert _json({"observacao": text}) == {"observacao": expected}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Camiseta rosa choque tamanho M",
+        "Camiseta Rosa Choque tamanho M",
+        "Passagem para Santa Rosa amanhã",
+        "Pacote Rosa dos Ventos Turismo",
+        "Reunião na Nelson Mandela Avenue",
+        "Cliente de Oliveira Grande pediu troca",
+        "Igreja Nossa Senhora Aparecida",
+    ],
+)
+def test_a_word_that_is_also_a_last_name_stays_before_an_ordinary_word(text: str) -> None:
+    """Lower-case prose, a town (municipalities), a product and a Faker town named
+    after a surname ("Oliveira Grande": "Grande" is a word of "Casa Grande" only)."""
+    assert _json({"observacao": text}) == {"observacao": text}
+
+
+def test_a_search_for_a_name_opened_by_a_last_name_word() -> None:
+    out = TOKENS.sanitize(
+        request_exchange(query=(("busca", "Rosa Souza"), ("cidade", "Oliveira Grande")))
+    )
+    assert out.request.query == (("busca", "SANITIZED_NAME"), ("cidade", "Oliveira Grande"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Francisca Soares ligou às 10h", "SANITIZED_NAME ligou às 10h"),
+        ("Retirado por Raimundo Batista", "Retirado por SANITIZED_NAME"),
+        ("ENTREGAR PARA SEBASTIÃO COELHO", "ENTREGAR PARA SANITIZED_NAME"),
+        ("Rosa Soares confirmou", "SANITIZED_NAME confirmou"),
+    ],
+)
+def test_a_name_ending_in_a_surname_faker_pt_br_lacks(text: str, expected: str) -> None:
+    """Soares, Batista, Coelho: Portugal's common surnames (Faker's pt_PT list)."""
+    assert _json({"observacao": text}) == {"observacao": expected}
+
+
+@pytest.mark.parametrize("value", ["Vinho Branco", "Creme de Leite", "Coelho da Páscoa"])
+def test_a_product_ending_in_a_pt_pt_surname_stays_in_a_name_field(value: str) -> None:
+    """In an ambiguous ``name`` a last name alone decides: Portugal's surnames that
+    are words (Branco, Leite) are no last names there."""
+    assert _json({"id": 7, "name": value, "price": 9.9}) == {"id": 7, "name": value, "price": 9.9}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Rosa Soares", "SANITIZED_NAME"),
+        ("Aparecida Coelho", "SANITIZED_NAME"),
+        ("Rosa Choque", "Rosa Choque"),
+        ("Vinho Branco", "Vinho Branco"),
+    ],
+)
+def test_a_name_field_opened_by_a_last_name_word_before_a_surname(
+    value: str, expected: str
+) -> None:
+    """An ambiguous ``name``: neither "Rosa" (a last name's word too) nor "Soares" (a
+    pt_PT surname) decides alone; together they do."""
+    out = _json({"id": 7, "name": value, "price": 9.9})
+    assert out == {"id": 7, "name": expected, "price": 9.9}

@@ -61,3 +61,15 @@ def test_json_cases_stay_valid_json() -> None:
         if case["content_type"].endswith("json") and case["body"]:
             out = s.sanitize(Exchange(id=case["name"], request=request(case))).request
             json.loads(out.body)
+
+
+def test_the_generator_builds_the_stored_corpus_byte_for_byte() -> None:
+    """Dates are drawn from the day the file was built (personal_corpus.TODAY), not the
+    day the generator runs; a Faker release with other word lists would change it too."""
+    from faker import VERSION
+
+    from tests.unit.sanitize import personal_corpus
+
+    built = json.dumps(personal_corpus.build(), ensure_ascii=False, indent=1) + "\n"
+    stored = personal_corpus.OUT.read_text(encoding="utf-8")
+    assert built == stored, f"personal.json is not what Faker {VERSION} builds"

@@ -1,8 +1,10 @@
 """mockado's alert rules (deploy/monitoring/prometheusrule.yaml and prometheus/rules.yaml,
 one template): the real promtool checks both and runs the unit tests of
 alert_rules_test.yaml, each alert firing when it should and quiet when it should not;
-every series a rule reads is one ext_proc_server/core/metrics.py exports, and every alert
-links to its section of docs/runbook.md."""
+every series a rule reads is one ext_proc_server/core/metrics.py exports or one of the
+sidecars' Envoy series (tests/integration/test_sidecar_alert_series.py finds them in a real
+Envoy), and every alert links to its section of the runbook control_plane.runbook_url
+names."""
 
 from __future__ import annotations
 
@@ -15,16 +17,19 @@ import pytest
 import yaml
 from prometheus_client import Counter, Gauge, Histogram
 
+from control_plane.render.clusters import istio_cluster_name
 from control_plane.render.monitoring import (
     PROMETHEUS_RULE_PATH,
     RULES_PATH,
-    RUNBOOK_URL,
     SCRAPE_CONFIG_PATH,
     SCRAPE_JOBS,
+    SIDECAR_SERIES,
     operator_jobs,
+    sidecar_selectors,
 )
 from ext_proc_server.core import metrics
-from ext_proc_server.core.config import MockadoConfig, load_config
+from ext_proc_server.core.config import DEFAULT_RUNBOOK_URL, MockadoConfig, load_config
+from ext_proc_server.core.errors import ConfigError
 from tests.support.paths import REPO
 from tests.support.prometheus_rules import (
     alerts,
@@ -42,6 +47,7 @@ MOVED = MockadoConfig.model_validate(
                        "collector": {"host": "mockado-capture.mocks.svc.cluster.local"}}}
 )  # fmt: skip
 SEVERITIES = {"critical", "warning", "info"}
+RULE_COUNT = 23
 # Series Prometheus makes itself, not read from /metrics.
 SYNTHETIC = {"up"}
 # Label values the rules match that core/metrics.py enumerates.
@@ -77,7 +83,7 @@ def test_promtool_checks_the_rules_file_and_the_prometheusrule(config, tmp_path)
     for name in ("rules.yaml", "operator.yaml"):
         proc = run_tool("promtool", "check", "rules", name, cwd=tmp_path)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "SUCCESS: 21 rules found" in proc.stdout, proc.stdout
+        assert f"SUCCESS: {RULE_COUNT} rules found" in proc.stdout, proc.stdout
 
 
 def test_promtool_unit_tests_fire_and_stay_quiet(tmp_path):
@@ -98,15 +104,24 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test():
     assert names == quiet, f"no quiet test: {sorted(names - quiet)}"
 
 
-def test_every_series_a_rule_reads_is_exported_by_core_metrics():
+def test_every_series_a_rule_reads_is_exported_by_core_metrics_or_the_sidecars():
     exported = exported_series()
+    sidecar = set(SIDECAR_SERIES.values())
+    cluster = istio_cluster_name(EXAMPLE.control_plane.collector)
+    read_by_rules = set()
     for rule in alerts(plain_groups(EXAMPLE)):
         names = series_names(rule["expr"])
         assert names, rule["alert"]
-        unknown = names - set(exported) - SYNTHETIC
+        read_by_rules |= names & sidecar
+        unknown = names - set(exported) - SYNTHETIC - sidecar
         assert not unknown, f"{rule['alert']}: not in core/metrics.py: {sorted(unknown)}"
-        for series, label, _, value in matchers(rule["expr"]):
+        for series, label, op, value in matchers(rule["expr"]):
             if series in SYNTHETIC:
+                continue
+            if series in sidecar:
+                # Only the collector's cluster: a sidecar refusing calls to another
+                # Service is no lost capture.
+                assert (label, op, value) == ("cluster_name", "=", cluster), rule["alert"]
                 continue
             values = set(value.split("|"))
             known = ENUMERATED.get((series, label))
@@ -116,6 +131,20 @@ def test_every_series_a_rule_reads_is_exported_by_core_metrics():
                 # The metric's help text names the values it takes.
                 help_text = exported[series].documentation
                 assert all(v in help_text for v in values), f"{rule['alert']}: {series}: {values}"
+    # Each sidecar series the integration test finds in a real Envoy is one a rule reads.
+    assert read_by_rules == sidecar
+
+
+def test_the_sidecar_rules_read_the_collector_cluster_the_config_names():
+    cluster = "outbound|50051||mockado-capture.mocks.svc.cluster.local"
+    selectors = sidecar_selectors(MOVED.control_plane)
+    assert selectors["refused_active"] == (
+        f'envoy_cluster_upstream_rq_active_overflow{{cluster_name="{cluster}"}}'
+    )
+    (group,) = [g for g in plain_groups(MOVED) if g["name"] == "mockado-sidecars"]
+    refusals = [r for r in group["rules"] if "overflow" in r["expr"]]
+    assert refusals
+    assert all(cluster in r["expr"] for r in refusals)
 
 
 def test_the_metric_name_check_catches_a_misspelt_series():
@@ -144,7 +173,7 @@ def test_every_alert_waits_is_graded_explained_and_links_its_runbook_section():
         assert rule["labels"]["severity"] in SEVERITIES, name
         notes = rule["annotations"]
         assert notes["summary"] and notes["description"], name
-        assert notes["runbook_url"] == f"{RUNBOOK_URL}#{name.lower()}", name
+        assert notes["runbook_url"] == f"{DEFAULT_RUNBOOK_URL}#{name.lower()}", name
         assert name.lower() in anchors, f"docs/runbook.md has no section {name}"
 
 
@@ -153,7 +182,10 @@ def test_the_prometheusrule_holds_the_same_alerts_on_the_operators_jobs(config):
     files = rendered(config)
     text = yaml.safe_dump(operator_groups(files[PROMETHEUS_RULE_PATH]))
     for component, job in operator_jobs(config.control_plane).items():
-        text = text.replace(job, SCRAPE_JOBS[component])
+        # Only where a job is named: the collector's job is its Service's name, which the
+        # collector cluster's name holds too.
+        for form in ('job="{}"', "job {}"):
+            text = text.replace(form.format(job), form.format(SCRAPE_JOBS[component]))
     assert yaml.safe_load(text) == plain_groups(config)
     (rule,) = [d for d in yaml.safe_load_all(files[PROMETHEUS_RULE_PATH]) if d]
     assert rule["metadata"]["namespace"] == (config.control_plane.prometheus_namespace or
@@ -179,3 +211,43 @@ def test_the_rules_match_the_jobs_prometheus_gives_the_targets(config):
     assert {jobs["collector"], jobs["loader"]} <= services
     meta = keepers["metadata"]
     assert jobs["keepers"] == f"{meta['namespace']}/{meta['name']}"
+
+
+MIRROR = "https://git.example.internal/platform/mockado/-/blob/main/docs/runbook.md"
+
+
+@pytest.mark.parametrize("source", ["file", "env"])
+def test_the_alerts_link_the_runbook_the_config_names(source, tmp_path):
+    path = tmp_path / "mockado.yaml"
+    if source == "file":
+        path.write_text(yaml.safe_dump({"control_plane": {"runbook_url": MIRROR}}))
+        config = load_config(path, env={})
+    else:
+        path.write_text("{}\n")
+        config = load_config(path, env={"MOCKADO_CONTROL_PLANE__RUNBOOK_URL": MIRROR + "/"})
+    assert config.control_plane.runbook_url == MIRROR
+    files = rendered(config)
+    plain = yaml.safe_load(files[RULES_PATH])["groups"]
+    for rule in [*alerts(plain), *alerts(operator_groups(files[PROMETHEUS_RULE_PATH]))]:
+        assert rule["annotations"]["runbook_url"] == f"{MIRROR}#{rule['alert'].lower()}"
+    (tmp_path / "rules.yaml").write_text(files[RULES_PATH], encoding="utf-8")
+    proc = run_tool("promtool", "check", "rules", "rules.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"SUCCESS: {RULE_COUNT} rules found" in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("git.example.internal/docs/runbook.md", "invalid URL"),
+        ("ftp://git.example.internal/runbook.md", "invalid URL"),
+        (f"{MIRROR}#alerts", "without an #anchor"),
+        ("https://wiki.example.internal/{{ .Labels }}", "not a URL"),
+        ("https://wiki.example.internal/run book", "not a URL"),
+    ],
+)
+def test_a_runbook_url_that_is_no_page_is_refused_naming_the_key(url, why):
+    with pytest.raises(ConfigError) as refused:
+        load_config(None, env={"MOCKADO_CONTROL_PLANE__RUNBOOK_URL": url})
+    assert str(refused.value).startswith("control_plane.runbook_url: ")
+    assert why in str(refused.value)

@@ -14,6 +14,7 @@ import yaml
 from control_plane.cli import main
 from control_plane.render import render_all, write_files
 from ext_proc_server.core.config import MockadoConfig, load_config
+from tests.support.sidecar_stats import Sample, relabel
 from tests.unit.control_plane.render.support import docs, files_of, rendered_objects
 
 GOLDEN_CONFIG = Path(__file__).parent / "golden" / "config.yaml"
@@ -132,7 +133,7 @@ def test_mesh_wide_capture_monitors_every_namespace() -> None:
 
 def test_the_sidecar_monitor_keeps_ext_proc_errors_and_the_collector_cluster_only() -> None:
     found = monitors(files_of(config_of(namespaces={"shop": {}})))
-    (keep,) = found["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"][0]["metricRelabelings"]
+    keep, *_ = found["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"][0]["metricRelabelings"]
     assert keep["action"] == "keep" and keep["sourceLabels"] == ["__name__", "cluster_name"]
     regex = re.compile(keep["regex"])  # Prometheus anchors the regex: fullmatch
     collector = "outbound|50051||mockado-collector.mockado.svc.cluster.local"
@@ -149,6 +150,29 @@ def test_the_sidecar_monitor_keeps_ext_proc_errors_and_the_collector_cluster_onl
     ]
     assert all(regex.fullmatch(series) for series in kept)
     assert not any(regex.fullmatch(series) for series in dropped)
+
+
+def test_the_sidecar_monitors_give_each_ext_proc_counter_one_name() -> None:
+    files = files_of(config_of(namespaces={"shop": {}}))
+    pod_monitor = monitors(files)["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"][0]
+    (job,) = [j for j in yaml.safe_load(files["prometheus/scrape.yaml"])["scrape_configs"]
+              if j["job_name"] == "mockado-sidecars"]  # fmt: skip
+    scraped = [
+        Sample("envoy_http_inbound_0_0_0_0_8080_ext_proc_mockado_streams_failed", {}, 3),
+        Sample("envoy_http_ext_proc_mockado_streams_failed",
+               {"http_conn_manager_prefix": "10.96.0.1_8080"}, 4),
+        Sample("envoy_http_inbound_0_0_0_0_8080_ext_proc_other_streams_failed", {}, 5),
+        Sample("envoy_http_inbound_0_0_0_0_8080_downstream_rq_total", {}, 6),
+    ]  # fmt: skip
+    expected = [
+        Sample("envoy_http_ext_proc_mockado_streams_failed",
+               {"http_conn_manager_prefix": "inbound_0_0_0_0_8080"}, 3),
+        scraped[1],
+        # Another ext_proc filter's series are kept as they are; the rest dropped.
+        scraped[2],
+    ]  # fmt: skip
+    assert relabel(scraped, pod_monitor["metricRelabelings"]) == expected
+    assert relabel(scraped, job["metric_relabel_configs"]) == expected
 
 
 def test_render_lists_the_objects_of_the_files_it_removes(tmp_path, capsys, keep_logging):

@@ -24,6 +24,10 @@
 // '<body|attributes>'}} and the request matcher "mockado-sqs-send", which a stub answering
 // with them carries so that it matches only a send whose digests can be computed. Stock
 // WireMock has neither: there such a stub never matches (a miss, never another message's MD5).
+//
+// And the request matcher "mockado-aws-chunked" (AwsChunkedUploads) matches an S3 upload
+// sent aws-chunked on its payload, its framing undone (any chunk sizes, chunk signatures and
+// trailers). Stock WireMock has none: there such a stub never matches (a miss).
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.admin.Router;
@@ -54,6 +58,8 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import com.github.tomakehurst.wiremock.stubbing.SubEvent;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -75,6 +81,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import wiremock.com.github.jknack.handlebars.Helper;
@@ -142,6 +149,7 @@ public final class MockadoWireMock {
         extensions = super.getDeclaredExtensions();
         extensions.add(hits);
         extensions.add(new SqsDigests());
+        extensions.add(new AwsChunkedUploads());
       }
       return extensions;
     }
@@ -722,6 +730,215 @@ public final class MockadoWireMock {
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException("every JDK has MD5", e);
       }
+    }
+  }
+
+  /**
+   * An S3 upload sent aws-chunked (a SigV4 streaming upload, signed chunk by chunk, or one
+   * with its checksum in a trailer), matched on its payload: the request matcher
+   * "mockado-aws-chunked" undoes the framing, whatever the chunk sizes, and matches the
+   * payload against its parameter "sha256" (the recorded payload's SHA-256 in hex: a binary
+   * or exact payload) or "matches" (a regex of the whole payload read as UTF-8, as a text
+   * body's: its dynamic values as wildcards). Chunk signatures and trailers are not checked:
+   * they change on every upload, and a trailer's checksum is of the payload, matched already.
+   * A body that does not frame exactly as S3 takes it, or frames a payload of another length
+   * than x-amz-decoded-content-length, matches nothing.
+   *
+   * A request's payload (and its SHA-256, its text) is worked out once, whatever the number
+   * of stubs evaluated, kept under the request's id until WireMock has answered it.
+   */
+  static final class AwsChunkedUploads extends RequestMatcherExtension
+      implements ServeEventListener {
+    static final String NAME = "mockado-aws-chunked";
+    static final String DECODED_LENGTH = "x-amz-decoded-content-length";
+    // Safety bounds: an entry is dropped when its request is answered, and a pattern is
+    // compiled once per stub regex (the map forgets them all past this many).
+    static final int MAX_REQUESTS_DECODED = 1_000;
+    static final int MAX_PATTERNS = 10_000;
+    private static final Pattern SIZE_LINE =
+        Pattern.compile("([0-9A-Fa-f]{1,16})((?:;[!-:<-~]+)*)");
+    private static final Pattern TRAILER =
+        Pattern.compile("[!#-'*+\\-.0-9A-Z^-z|~]+:[ \\t]*[ -~\\t]*");
+    private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,18}");
+    private final Map<String, Payload> decoded = new ConcurrentHashMap<>();
+    private final Map<String, Pattern> patterns = new ConcurrentHashMap<>();
+
+    @Override
+    public String getName() {
+      return NAME;
+    }
+
+    @Override
+    public boolean applyGlobally() {
+      return true;
+    }
+
+    @Override
+    public MatchResult match(Request request, Parameters parameters) {
+      Payload payload = payloadOf(request);
+      if (payload.chunks == null) {
+        return MatchResult.noMatch();
+      }
+      String sha256 = parameters.getString("sha256", null);
+      if (sha256 != null) {
+        return MatchResult.of(sha256.equalsIgnoreCase(payload.sha256()));
+      }
+      String regex = parameters.getString("matches", null);
+      String text = regex == null ? null : payload.text();
+      try {
+        return MatchResult.of(text != null && pattern(regex).matcher(text).matches());
+      } catch (PatternSyntaxException e) {
+        return MatchResult.noMatch(); // a stub mockado did not write: it matches nothing
+      }
+    }
+
+    @Override
+    public void afterComplete(ServeEvent event, Parameters parameters) {
+      UUID id = event.getRequest() == null ? null : event.getRequest().getId();
+      if (id != null) {
+        decoded.remove(id.toString());
+      }
+    }
+
+    private Payload payloadOf(Request request) {
+      UUID id = request.getId();
+      if (id == null) {
+        return Payload.of(request.getBody(), request.getHeader(DECODED_LENGTH));
+      }
+      if (decoded.size() >= MAX_REQUESTS_DECODED) {
+        decoded.clear();
+      }
+      return decoded.computeIfAbsent(
+          id.toString(),
+          k -> Payload.of(request.getBody(), request.getHeader(DECODED_LENGTH)));
+    }
+
+    private Pattern pattern(String regex) {
+      Pattern compiled = patterns.get(regex);
+      if (compiled == null) {
+        if (patterns.size() >= MAX_PATTERNS) {
+          patterns.clear();
+        }
+        compiled = patterns.computeIfAbsent(regex, Pattern::compile);
+      }
+      return compiled;
+    }
+
+    /**
+     * Where the payload `body` frames lies in it, as (offset, length) pairs, one per data
+     * chunk; null when `body` does not frame one exactly as S3 takes it: chunks of a hex size
+     * (any extensions: the chunk signature), each followed by CRLF; the last one empty, then
+     * trailer lines and an empty line, nothing after; `decodedLength` bytes of payload in all.
+     */
+    static int[] chunks(byte[] body, String decodedLength) {
+      if (body == null || decodedLength == null || !DECIMAL.matcher(decodedLength.trim()).matches()) {
+        return null;
+      }
+      long expected = Long.parseLong(decodedLength.trim());
+      int[] out = new int[8];
+      int used = 0;
+      long filled = 0;
+      int at = 0;
+      while (true) {
+        int lineEnd = lineEnd(body, at);
+        if (lineEnd < 0) {
+          return null;
+        }
+        Matcher line = SIZE_LINE.matcher(new String(body, at, lineEnd - at, StandardCharsets.ISO_8859_1));
+        if (!line.matches()) {
+          return null;
+        }
+        long size = Long.parseUnsignedLong(line.group(1), 16);
+        at = lineEnd + 2;
+        if (size == 0) {
+          break;
+        }
+        if (size < 0 || size > expected - filled || size > body.length - at - 2L
+            || body[at + (int) size] != '\r' || body[at + (int) size + 1] != '\n') {
+          return null; // past the declared length or the body, or no CRLF after it
+        }
+        if (used == out.length) {
+          out = Arrays.copyOf(out, used * 2);
+        }
+        out[used++] = at;
+        out[used++] = (int) size;
+        filled += size;
+        at += (int) size + 2;
+      }
+      for (int lineEnd = lineEnd(body, at); lineEnd != at; lineEnd = lineEnd(body, at)) {
+        if (lineEnd < 0
+            || !TRAILER.matcher(new String(body, at, lineEnd - at, StandardCharsets.ISO_8859_1))
+                .matches()) {
+          return null;
+        }
+        at = lineEnd + 2;
+      }
+      return at + 2 == body.length && filled == expected ? Arrays.copyOf(out, used) : null;
+    }
+
+    /** Where the line starting at `from` ends (its CR), or -1 when no CRLF follows. */
+    private static int lineEnd(byte[] body, int from) {
+      for (int at = from; at + 1 < body.length; at++) {
+        if (body[at] == '\r' && body[at + 1] == '\n') {
+          return at;
+        }
+      }
+      return -1;
+    }
+  }
+
+  /**
+   * A request's aws-chunked payload, where it lies in the body as sent (null: not framed so),
+   * its SHA-256 (over the chunks in place: no copy) and its text, each worked out once.
+   */
+  static final class Payload {
+    final byte[] body;
+    final int[] chunks;
+    private volatile String sha256;
+    private volatile Optional<String> text;
+
+    private Payload(byte[] body, int[] chunks) {
+      this.body = body;
+      this.chunks = chunks;
+    }
+
+    static Payload of(byte[] body, String decodedLength) {
+      return new Payload(body, AwsChunkedUploads.chunks(body, decodedLength));
+    }
+
+    String sha256() {
+      if (sha256 == null) {
+        try {
+          MessageDigest digest = MessageDigest.getInstance("SHA-256");
+          for (int i = 0; i < chunks.length; i += 2) {
+            digest.update(body, chunks[i], chunks[i + 1]);
+          }
+          sha256 = HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+          throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+      }
+      return sha256;
+    }
+
+    /** The payload as UTF-8 text, or null when it is not UTF-8 (no text regex holds it). */
+    String text() {
+      if (text == null) {
+        int length = 0;
+        for (int i = 1; i < chunks.length; i += 2) {
+          length += chunks[i];
+        }
+        ByteBuffer joined = ByteBuffer.allocate(length);
+        for (int i = 0; i < chunks.length; i += 2) {
+          joined.put(body, chunks[i], chunks[i + 1]);
+        }
+        try {
+          text = Optional.of(StandardCharsets.UTF_8.newDecoder().decode(joined.flip()).toString());
+        } catch (CharacterCodingException e) {
+          text = Optional.empty();
+        }
+      }
+      return text.orElse(null);
     }
   }
 }

@@ -19,11 +19,10 @@
 * ``removals`` - :class:`RemovedStubs`: the stubs the loader removed, forgotten by both
   in-process LRUs so their next capture records them again.
 * ``matchers`` - :func:`request_pattern`: WireMock request matchers and specificity.
-* ``framed_bodies`` - the matchers of a body sent ``aws-chunked`` (an S3 upload): its
-  payload inside that framing.
-* ``framed_uploads`` - the body of an unsigned ``aws-chunked`` upload framed again from
-  its binary payload (matched as bytes), or why it cannot be; the payload of one sent in
-  that framing without ``Content-Encoding``.
+* ``framed_bodies`` - the matcher of a body sent ``aws-chunked`` (an S3 upload): the
+  launcher's ``mockado-aws-chunked``, its payload's digest or regex out of any framing.
+* ``framed_uploads`` - the payload an ``aws-chunked`` upload's stub matches; the payload of
+  one sent in that framing without ``Content-Encoding``.
 * ``priority`` - :func:`stub_priority`: a stub's priority from its specificity, and
   :func:`on_current_scale`: a stub written on the older scale, moved to this one.
 * ``stub_format`` - :func:`on_current_format`: a stub written by an earlier version,

@@ -18,6 +18,7 @@ from ext_proc_server.mapping.framed_bodies import (
     CONTENT_ENCODING_MATCHER,
     framed_body_matchers,
     is_framed,
+    matched_in_framing,
 )
 from ext_proc_server.mapping.framed_uploads import CONTENT_ENCODING_HEADER
 from ext_proc_server.mapping.java_regex import java_regex_escape
@@ -114,9 +115,8 @@ def request_pattern(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]
 
 def _request_body_matchers(normalized: NormalizedRequest) -> tuple[dict[str, Any], int]:
     """The request body's matchers and their weight. A payload sent aws-chunked is matched
-    inside its framing: text by a regex (framed_bodies), binary as the framed body's bytes
-    (the normalizer framed it again: framed_uploads)."""
-    if normalized.body.kind in ("text", "none") and is_framed(normalized):
+    out of its framing, by the launcher's matcher (framed_bodies)."""
+    if is_framed(normalized) and matched_in_framing(normalized.body):
         return framed_body_matchers(normalized.body, hole=_IN_VALUE)
     return _body_matchers(normalized.body)
 

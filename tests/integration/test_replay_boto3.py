@@ -116,7 +116,9 @@ def test_boto3_workload_replays_right_or_misses(recorded, wiremock):
     # In every trailer checksum botocore sends, in several chunks (as other SDKs frame a
     # larger payload) and without Content-Encoding: aws-chunked.
     chunked |= {name for name in outcomes if name.startswith("s3.put_object.aws_chunked ")}
-    assert len(chunked) == 6 + 2 * len(boto_workload.TRAILER_ALGORITHMS) + 3, report
+    assert len(chunked) == (
+        6 + 2 * len(boto_workload.TRAILER_ALGORITHMS) + 3 + len(boto_workload.BINARY_CHUNK_SIZES)
+    ), report
     assert chunked <= set(right), report
 
 
@@ -128,6 +130,8 @@ CHUNKED_CASES = {
         "target": f"{boto_workload.CHUNKED_BINARY}.sha512", "algorithm": "SHA512"}),
     "64 KiB chunks": (boto_workload.CHUNKED_LARGE, {
         "target": f"{boto_workload.CHUNKED_LARGE}.64KiB", "chunk_size": 64 * 1024}),
+    "binary in 50,000-byte chunks": (boto_workload.CHUNKED_LARGE_BINARY, {
+        "target": f"{boto_workload.CHUNKED_LARGE_BINARY}.50000B", "chunk_size": 50_000}),
     "unlabelled": (boto_workload.CHUNKED_UNLABELLED, {"labelled": False}),
 }  # fmt: skip
 

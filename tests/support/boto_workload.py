@@ -36,7 +36,7 @@ QUEUE = "orders-events"
 KEYS = tuple(BODIES)
 # Objects uploaded aws-chunked (their checksum in a trailer): a plain text, one that
 # holds the customer's address (sanitized: its stub matches any address in its place), and
-# a binary one (no UTF-8: its stub matches the framed body's exact bytes).
+# a binary one (no UTF-8: its stub matches the payload's digest out of the framing).
 CHUNKED = "notes/chunked.txt"
 CHUNKED_CONTACT = "notes/chunked contact.txt"
 CHUNKED_BINARY = "data/chunked.bin"
@@ -64,6 +64,13 @@ FRAMED_BODY_LIMIT_BYTES = 1024 * 1024
 CHUNKED_UNLABELLED = "notes/unlabelled.txt"
 CHUNKED_BODIES[CHUNKED_UNLABELLED] = b"framed, no content coding\n" * 2
 CHUNKED_BODIES[CHUNKED_LARGE] = LARGE_BODY
+# A binary payload framed in several chunks: 200 KB that are no UTF-8 (and that no detector
+# reads anything personal in) in 2 to 5 chunks (the Java SDK v2's 128 KiB, the Rust and Go
+# SDKs' 64 KiB, a JS stream's 50,000 bytes), matched by its digest out of any framing
+# (before, only in one chunk).
+CHUNKED_LARGE_BINARY = "exports/blocks.bin"
+CHUNKED_BODIES[CHUNKED_LARGE_BINARY] = bytes(range(128, 256)) * 1600
+BINARY_CHUNK_SIZES = {"64KiB": 64 * 1024, "128KiB": 128 * 1024, "50000B": 50_000}
 ROLE = "arn:aws:iam::123456789012:role/runner"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
 
@@ -270,6 +277,10 @@ def _chunked_variant_steps() -> list[tuple[str, Step]]:
         target = f"{CHUNKED_LARGE}.{name}"
         steps.append((f"s3.put_object.aws_chunked {target}", lambda c, s, t=target,
                       n=size: put_chunked(c, CHUNKED_LARGE, target=t, chunk_size=n)))  # fmt: skip
+    for name, size in BINARY_CHUNK_SIZES.items():
+        target = f"{CHUNKED_LARGE_BINARY}.{name}"
+        steps.append((f"s3.put_object.aws_chunked {target}", lambda c, s, t=target,
+                      n=size: put_chunked(c, CHUNKED_LARGE_BINARY, target=t, chunk_size=n)))  # fmt: skip
     steps.append(("s3.put_object.aws_chunked unlabelled", lambda c, s: put_chunked(
         c, CHUNKED_UNLABELLED, labelled=False)))  # fmt: skip
     reads = [t for name, _ in steps if (t := name.partition(" ")[2]) != "unlabelled"]

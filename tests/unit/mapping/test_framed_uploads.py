@@ -1,11 +1,11 @@
-"""A binary payload sent aws-chunked: its stub matches the bytes of the body an unsigned
-upload of it sends (``binaryEqualTo``, as WireMock compares it: the body as received), or
-no stub is written and the reason is counted."""
+"""A binary payload sent aws-chunked: its stub matches the payload's digest out of its
+framing (the launcher's ``mockado-aws-chunked``), whatever the chunks, the checksum in the
+trailer or the chunk signatures."""
 
 from __future__ import annotations
 
 import base64
-import re
+import hashlib
 from typing import Any
 
 import boto3
@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from ext_proc_server.capture.bodies import decode_content
 from ext_proc_server.core.exchange import HttpResponse
-from tests.support.aws_framing import CHECKSUMS
+from ext_proc_server.mapping.stub_format import on_current_format
+from tests.support.aws_framing import CHECKSUMS, launcher_matches, signed_framed
 from tests.support.aws_framing import botocore_framed as framed
 from tests.unit.mapping.mapping_helpers import build, make_exchange
 
@@ -45,9 +45,12 @@ def upload(
     return build(exchange)
 
 
-def binary_body(mapping: dict[str, Any]) -> bytes:
-    (pattern,) = mapping["request"]["bodyPatterns"]
-    return base64.b64decode(pattern["binaryEqualTo"])
+def payload_digest(mapping: dict[str, Any]) -> str:
+    """The stub's payload matcher: the SHA-256 of the payload (no body pattern)."""
+    assert "bodyPatterns" not in mapping["request"]
+    matcher = mapping["request"]["customMatcher"]
+    assert list(matcher["parameters"]) == ["sha256"]
+    return matcher["parameters"]["sha256"]
 
 
 def skipped(reason: str) -> float:
@@ -55,23 +58,23 @@ def skipped(reason: str) -> float:
 
 
 @pytest.mark.parametrize("algorithm", sorted(CHECKSUMS))
-def test_a_binary_payload_is_matched_as_the_body_botocore_frames_it_in(algorithm):
+def test_a_binary_payload_is_matched_by_its_digest_in_any_trailer(algorithm):
     mapping = upload(BINARY, trailer=f"x-amz-checksum-{algorithm}")
     assert mapping is not None
     request = mapping["request"]
-    assert binary_body(mapping) == framed(BINARY, algorithm)
+    assert payload_digest(mapping) == hashlib.sha256(BINARY).hexdigest()
     assert request["headers"]["Content-Encoding"] == {
         "equalTo": "aws-chunked",
         "caseInsensitive": True,
     }
     assert request["headers"]["x-amz-decoded-content-length"] == {"equalTo": str(len(BINARY))}
-    # The checksum is the client's choice: another algorithm frames other bytes.
-    others = {framed(BINARY, other) for other in CHECKSUMS if other != algorithm}
-    assert binary_body(mapping) not in others
+    # The trailer's checksum is of the payload: any algorithm frames the same upload.
+    for other in CHECKSUMS:
+        assert launcher_matches(mapping, framed(BINARY, other)), other
 
 
 def test_a_binary_payload_and_the_same_sent_plain_are_two_stubs():
-    """A plain upload's stub matches its bytes; the framed one the framing around them."""
+    """A plain upload's stub matches its bytes; the framed one its payload in the framing."""
     chunked = upload(BINARY)
     plain = build(
         make_exchange(
@@ -84,7 +87,7 @@ def test_a_binary_payload_and_the_same_sent_plain_are_two_stubs():
     assert plain["request"]["bodyPatterns"] == [
         {"binaryEqualTo": base64.b64encode(BINARY).decode()}
     ]
-    assert binary_body(chunked) != BINARY
+    assert not launcher_matches(chunked, BINARY)
 
 
 @pytest.mark.parametrize(
@@ -95,35 +98,40 @@ def test_a_binary_payload_and_the_same_sent_plain_are_two_stubs():
         "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
     ],
 )
-def test_a_binary_payload_in_signed_chunks_gets_no_stub_and_is_counted(mode):
-    """Each chunk's signature is new on every upload: no byte match replays it."""
+def test_a_binary_payload_in_signed_chunks_gets_a_stub(mode):
+    """Each chunk's signature is new on every upload: the launcher does not read it. Before,
+    no stub (``request_body_signed_chunks``)."""
     before = skipped("request_body_signed_chunks")
-    assert upload(BINARY, mode=mode) is None
-    assert skipped("request_body_signed_chunks") == before + 1
+    mapping = upload(BINARY, mode=mode)
+    assert mapping is not None
+    assert skipped("request_body_signed_chunks") == before
+    for chunk_size, signature in ((100, "a" * 64), (200, "b" * 64), (len(BINARY), "c" * 64)):
+        assert launcher_matches(mapping, signed_framed(BINARY, signature, chunk_size=chunk_size))
+    assert not launcher_matches(mapping, signed_framed(BINARY[::-1], "a" * 64, chunk_size=100))
 
 
 @pytest.mark.parametrize(
     ("mode", "trailer"),
     [
-        (UNSIGNED, "x-amz-checksum-md5"),  # no checksum S3 takes in a trailer
+        (UNSIGNED, "x-amz-checksum-md5"),
         (UNSIGNED, "x-amz-checksum-crc32,x-amz-checksum-sha256"),
         (UNSIGNED, "x-amz-meta-note"),
-        ("UNSIGNED-PAYLOAD", None),  # framing no SDK sends: its layout is unknown
+        ("UNSIGNED-PAYLOAD", None),
     ],
 )
-def test_a_binary_payload_whose_framing_is_unknown_gets_no_stub(mode, trailer):
-    before = skipped("request_body_unmatchable")
-    assert upload(BINARY, mode=mode, trailer=trailer) is None
-    assert skipped("request_body_unmatchable") == before + 1
-    # The same payload sent as botocore sends it has one.
-    assert upload(BINARY) is not None
+def test_a_binary_payload_in_any_mode_or_trailer_gets_a_stub(mode, trailer):
+    """The payload is matched out of the framing, whatever its trailers. Before, no stub
+    (``request_body_unmatchable``): its framing could not be built again."""
+    mapping = upload(BINARY, mode=mode, trailer=trailer)
+    assert mapping is not None
+    assert payload_digest(mapping) == hashlib.sha256(BINARY).hexdigest()
 
 
-def test_a_text_payload_keeps_its_regex_and_a_binary_one_is_matched_as_bytes():
+def test_a_text_payload_and_a_binary_one_are_both_matched_by_digest():
     text, binary = upload(b"first note\n"), upload(BINARY)
     assert text is not None and binary is not None
-    assert list(text["request"]["bodyPatterns"][0]) == ["matches"]
-    assert list(binary["request"]["bodyPatterns"][0]) == ["binaryEqualTo"]
+    assert payload_digest(text) == hashlib.sha256(b"first note\n").hexdigest()
+    assert payload_digest(binary) == hashlib.sha256(BINARY).hexdigest()
 
 
 # Payloads that are not UTF-8 (a byte 0xff is never UTF-8).
@@ -131,32 +139,22 @@ BINARY_PAYLOADS = st.binary(max_size=600).map(lambda b: b + b"\xff")
 
 
 @settings(max_examples=150, deadline=None)
-@given(BINARY_PAYLOADS, BINARY_PAYLOADS, st.sampled_from(sorted(CHECKSUMS)))
-def test_any_binary_payload_matches_its_own_framing_and_no_other(payload, other, algorithm):
+@given(
+    BINARY_PAYLOADS, BINARY_PAYLOADS, st.sampled_from(sorted(CHECKSUMS)),
+    st.integers(min_value=1, max_value=700),
+)  # fmt: skip
+def test_any_binary_payload_matches_in_any_chunks_and_no_other(payload, other, algorithm, size):
     mapping = upload(payload, trailer=f"x-amz-checksum-{algorithm}")
     assert mapping is not None
-    assert binary_body(mapping) == framed(payload, algorithm)
+    assert launcher_matches(mapping, framed(payload, algorithm, chunk_size=size))
+    assert launcher_matches(mapping, signed_framed(payload, "d" * 64, chunk_size=size))
     if other != payload:
-        assert binary_body(mapping) != framed(other, algorithm)
+        assert not launcher_matches(
+            mapping, framed(other, algorithm, chunk_size=size), str(len(other))
+        )
 
 
-@settings(max_examples=150, deadline=None)
-@given(BINARY_PAYLOADS, st.sampled_from(sorted(CHECKSUMS)))
-def test_the_capture_reads_the_framed_body_back_to_its_payload(payload, algorithm):
-    """The body a stub matches is one the capture would take, and keep the same payload
-    of: recording the replayed upload again gives the same stub."""
-    mapping = upload(payload, trailer=f"x-amz-checksum-{algorithm}")
-    assert mapping is not None
-    decoded = decode_content(
-        binary_body(mapping),
-        codings=["aws-chunked"],
-        max_bytes=1 << 20,
-        aws_decoded_length=str(len(payload)),
-    )
-    assert (decoded.body, decoded.truncated, decoded.dropped) == (payload, False, "")
-
-
-def test_every_checksum_botocore_sends_in_a_trailer_is_framed_again():
+def test_every_checksum_botocore_sends_in_a_trailer_is_matched():
     """The algorithms S3's model offers botocore (its ChecksumAlgorithm values) but MD5,
     which botocore refuses before sending (FlexibleChecksumError)."""
     client = boto3.client("s3", region_name="us-east-1")
@@ -164,7 +162,7 @@ def test_every_checksum_botocore_sends_in_a_trailer_is_framed_again():
     assert {name.lower() for name in shape.enum} - {"md5"} == set(CHECKSUMS)
     for algorithm in CHECKSUMS:
         mapping = upload(BINARY, trailer=f"x-amz-checksum-{algorithm}")
-        assert mapping is not None and binary_body(mapping) == framed(BINARY, algorithm)
+        assert mapping is not None and launcher_matches(mapping, framed(BINARY, algorithm))
 
 
 def unlabelled_upload(
@@ -185,11 +183,6 @@ def unlabelled_upload(
     return build(exchange)
 
 
-def body_matches(mapping: dict[str, Any], body: bytes) -> bool:
-    (pattern,) = mapping["request"]["bodyPatterns"]
-    return re.fullmatch(pattern["matches"], body.decode("utf-8", "replace")) is not None
-
-
 def test_a_framing_sent_without_content_encoding_is_matched_as_sent():
     """S3 takes a STREAMING-* upload without Content-Encoding: aws-chunked. Its stub
     matches the payload inside the framing (another checksum too) and the header absent."""
@@ -199,37 +192,52 @@ def test_a_framing_sent_without_content_encoding_is_matched_as_sent():
     headers = mapping["request"]["headers"]
     assert headers["content-encoding"] == {"absent": True}
     assert "Content-Encoding" not in headers
-    assert body_matches(mapping, framed(text, "sha256"))
-    assert not body_matches(mapping, framed(text.upper()))
-    # A binary payload: the bytes of its framing, built again.
+    assert launcher_matches(mapping, framed(text, "sha256", chunk_size=7))
+    assert not launcher_matches(mapping, framed(text.upper()))
+    # A binary payload: its digest, as for a labelled upload.
     binary = unlabelled_upload(framed(BINARY), BINARY)
     assert binary is not None
-    assert binary_body(binary) == framed(BINARY)
+    assert payload_digest(binary) == hashlib.sha256(BINARY).hexdigest()
     assert binary["request"]["headers"]["content-encoding"] == {"absent": True}
 
 
-def test_a_binary_framing_in_signed_chunks_without_content_encoding_is_counted():
-    before = skipped("request_body_signed_chunks")
-    signed = b"%x;chunk-signature=%s\r\n%s\r\n0;chunk-signature=%s\r\n\r\n" % (
-        len(BINARY), b"a" * 64, BINARY, b"b" * 64
-    )  # fmt: skip
-    assert unlabelled_upload(signed, BINARY, mode="STREAMING-AWS4-HMAC-SHA256-PAYLOAD") is None
-    assert skipped("request_body_signed_chunks") == before + 1
+def test_a_binary_framing_in_signed_chunks_without_content_encoding_gets_a_stub():
+    signed = signed_framed(BINARY, "a" * 64)
+    mapping = unlabelled_upload(signed, BINARY, mode="STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    assert mapping is not None
+    assert launcher_matches(mapping, signed_framed(BINARY, "b" * 64, chunk_size=64))
 
 
 @settings(max_examples=150, deadline=None)
 @given(BINARY_PAYLOADS, st.sampled_from(sorted(CHECKSUMS)), st.booleans())
 def test_a_framing_is_read_only_when_sent_without_content_encoding(inner, algorithm, framing):
-    """Sent framed without Content-Encoding, a payload's stub is its framing, the header
+    """Sent framed without Content-Encoding, a payload's stub is its digest, the header
     absent. A labelled upload's payload (the capture drops Content-Encoding once it
     unframed it) is never read as a framing again, even when it is one: it is the length
     declared."""
     payload = framed(inner, algorithm) if framing else inner
     unlabelled = unlabelled_upload(framed(payload), payload)
     assert unlabelled is not None
-    assert binary_body(unlabelled) == framed(payload)
+    assert payload_digest(unlabelled) == hashlib.sha256(payload).hexdigest()
     assert unlabelled["request"]["headers"]["content-encoding"] == {"absent": True}
     labelled = upload(payload)
     assert labelled is not None
-    assert binary_body(labelled) == framed(payload)
+    assert payload_digest(labelled) == hashlib.sha256(payload).hexdigest()
     assert labelled["request"]["headers"]["Content-Encoding"]["equalTo"] == "aws-chunked"
+
+
+def test_stored_stubs_of_framed_uploads_load_as_they_are():
+    """Today's stub (the launcher's matcher) and one written before it (the framing's bytes)
+    are both on today's format: neither answers another payload, so a reload imports each as
+    it is (no new stub format), and the older one keeps serving until a capture replaces it."""
+    today = upload(BINARY)
+    assert today is not None
+    assert on_current_format(today) == (today, "")
+    before = {
+        **today,
+        "request": {
+            **{key: value for key, value in today["request"].items() if key != "customMatcher"},
+            "bodyPatterns": [{"binaryEqualTo": base64.b64encode(framed(BINARY)).decode()}],
+        },
+    }
+    assert on_current_format(before) == (before, "")

@@ -29,7 +29,11 @@ that sent them answers only requests that send them too.
 * ``x-amz-decoded-content-length``, as sent: an S3 upload sent ``aws-chunked`` (the
   payload framed in chunks, signed or with its checksum in a trailer) names its payload's
   length there. Its stub matches the payload inside that framing (mapping.framed_bodies),
-  which a plain upload of the same bytes does not send: each is its own stub.
+  which a plain upload of the same bytes does not send: each is its own stub. So are the
+  checksum asked for (``x-amz-sdk-checksum-algorithm``) and the trailer that carries it
+  (``x-amz-trailer``), as sent: S3 answers an upload with the checksum of the algorithm
+  asked (``x-amz-checksum-crc32`` or ``-crc64nvme``), and an SDK that moved to another
+  algorithm would otherwise get the recorded one's header, and no value for its own.
 * ``X-Requested-With``, as sent: Rails' ``request.xhr?`` and Laravel's ``ajax()`` answer
   a script's call with JSON (a 422 naming the invalid fields) and a browser's form with a
   redirect, on the same method, path and body.
@@ -56,6 +60,9 @@ CREDENTIAL_HEADER = "authorization"
 PREFER_HEADER = "prefer"
 # Sent with an aws-chunked body (S3), and only then: the length of the payload it frames.
 DECODED_LENGTH_HEADER = "x-amz-decoded-content-length"
+# The AWS SDKs' flexible checksums: the algorithm, and the trailer an aws-chunked body ends in.
+CHECKSUM_ALGORITHM_HEADER = "x-amz-sdk-checksum-algorithm"
+CHECKSUM_TRAILER_HEADER = "x-amz-trailer"
 # Headers that name the operation a request asks for, beside its method and path.
 OPERATION_HEADERS = frozenset(
     {
@@ -77,6 +84,10 @@ OPERATION_HEADERS = frozenset(
         "x-ms-range-get-content-crc64",
         # How the body is framed: aws-chunked, the payload this long.
         DECODED_LENGTH_HEADER,
+        # The checksum asked for: S3 answers the upload with that algorithm's
+        # x-amz-checksum-* header, and the launcher's aws-chunked matcher reads no trailer.
+        CHECKSUM_ALGORITHM_HEADER,
+        CHECKSUM_TRAILER_HEADER,
     }
 )
 # Headers that name the account or the API version a call is made for.

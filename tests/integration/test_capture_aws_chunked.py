@@ -15,6 +15,7 @@ WireMock (no launcher) misses every one of them: it never answers another payloa
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -132,10 +133,16 @@ def test_aws_chunked_uploads_get_a_faithful_stub_or_a_counted_skip(
     counts, _ = skip_record(redis_server.url, collector["redis_queue"])
     assert counts == skips
     assert sorted(m["request"]["urlPath"] for m in stubs) == sorted(answered)
-    # No framing byte, signature or checksum is kept: the payload alone.
+    # No framing byte, signature or trailer line is kept: the payload alone (the trailer
+    # header that names the checksum asked for is matched as sent).
     text_stubs = [m for m in stubs if m["request"]["urlPath"] in FRAMED]
     recorded = repr(text_stubs)
-    assert "chunk-signature" not in recorded and "x-amz-checksum" not in recorded
+    assert "chunk-signature" not in recorded
+    assert re.search(r"x-amz-checksum-[a-z0-9]+:", recorded) is None
+    assert all(
+        m["request"]["headers"]["x-amz-trailer"]["equalTo"].startswith("x-amz-checksum-")
+        for m in text_stubs
+    )
     check_binary_and_unlabelled_stubs(stubs)
 
     check_replays(wiremock_factory(indexed=True), stubs, answered)

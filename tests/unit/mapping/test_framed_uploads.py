@@ -241,3 +241,30 @@ def test_stored_stubs_of_framed_uploads_load_as_they_are():
         },
     }
     assert on_current_format(before) == (before, "")
+
+
+@pytest.mark.parametrize("algorithm", ["crc32", "crc64nvme"])
+def test_the_checksum_asked_for_chooses_the_stub(algorithm: str) -> None:
+    """S3 answers an upload with the checksum of the algorithm asked for: an upload asking
+    for another is another stub, never answered the recorded algorithm's header."""
+    stub = build(
+        make_exchange(
+            method="PUT",
+            path="/bucket/report.csv",
+            headers=(
+                ("content-encoding", "aws-chunked"),
+                ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "5"),
+                ("x-amz-sdk-checksum-algorithm", algorithm.upper()),
+                ("x-amz-trailer", f"x-amz-checksum-{algorithm}"),
+            ),
+            body=b"a,b\n1",
+            response=HttpResponse(
+                status=200, headers=((f"x-amz-checksum-{algorithm}", "AAAAAA=="),), body=b""
+            ),
+        )
+    )
+    assert stub is not None
+    headers = stub["request"]["headers"]
+    assert headers["x-amz-sdk-checksum-algorithm"] == {"equalTo": algorithm.upper()}
+    assert headers["x-amz-trailer"] == {"equalTo": f"x-amz-checksum-{algorithm}"}

@@ -3,9 +3,10 @@ breaker refused (``control_plane.collector.max_requests``): exchanges that went 
 counted only by Envoy.
 
 Envoy 1.38 and later count a stream refused at ``max_requests`` in
-``upstream_rq_active_overflow`` and leave ``upstream_rq_pending_overflow`` at 0; 1.37 and
-earlier count it in ``upstream_rq_pending_overflow``. Both are read, so a check holds on
-either."""
+``upstream_rq_active_overflow``, and one refused while it waits for a connection (the pending
+queue full, as when a burst arrives before the first connection is up) in
+``upstream_rq_pending_overflow``; 1.37 and earlier count both in the latter. Both are read,
+so a check holds on either."""
 
 from __future__ import annotations
 

@@ -10,16 +10,15 @@ answered in headers alone (trailers-only) is still recorded (test_replay_grpc).
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
 
 import grpc
-import httpx
 import pytest
 
 from control_plane.local import procs
+from tests.support.collector_streams import capture_streams_open, refused_captures
 from tests.support.ext_proc_rig import (
     collector_settings,
     counters,
@@ -81,15 +80,6 @@ class Watcher:
     def close(self) -> None:
         self.call.cancel()
         self.thread.join(10)
-
-
-def capture_streams_open(envoy) -> int:
-    """The capture streams Envoy holds open to the collector now."""
-    name = "cluster.mockado_collector.upstream_rq_active"
-    stats = httpx.get(f"{envoy.admin_url}/stats?filter={re.escape(name)}", timeout=5).text
-    found = re.search(rf"^{re.escape(name)}: (\d+)$", stats, re.MULTILINE)
-    assert found is not None, stats
-    return int(found.group(1))
 
 
 def call_until_decided(ext, call, decided, *, what: str) -> int:
@@ -163,10 +153,10 @@ def test_endless_grpc_server_streams_hold_no_capture_stream(
         wait_until(
             lambda: (
                 dropped("grpc_body") + dropped("incomplete") == STREAMS
-                and capture_streams_open(envoy) == 0
+                and capture_streams_open(envoy.admin_url) == 0
             ),
             what="every watch decided, its capture stream closed",
-            explain=lambda: f"{counters(ext)}; open: {capture_streams_open(envoy)}",
+            explain=lambda: f"{counters(ext)}; open: {capture_streams_open(envoy.admin_url)}",
         )
         watches_given_up = dropped("incomplete")
 
@@ -180,15 +170,14 @@ def test_endless_grpc_server_streams_hold_no_capture_stream(
 
         # Trailers-only errors beside the open watches: each recorded, none refused capture.
         again += record_missing_calls(ext, channel)
-        stats = httpx.get(f"{envoy.admin_url}/stats?filter=mockado_collector", timeout=5).text
-        assert "upstream_rq_pending_overflow: 0" in stats, stats
+        assert refused_captures(envoy.admin_url) == 0
         marks = [w.received for w in watchers]
         wait_until(
             lambda: all(w.received > mark + 3 for w, mark in zip(watchers, marks, strict=True)),
             what="the watches still flowing",
         )
         assert [w.failed for w in watchers] == [None] * STREAMS
-        assert capture_streams_open(envoy) == 0
+        assert capture_streams_open(envoy.admin_url) == 0
     finally:
         for watcher in watchers:
             watcher.close()

@@ -126,7 +126,9 @@ def is_ready(http_port: int) -> bool:
 def envoy_stat(envoy, name: str) -> int:
     stats = httpx.get(f"{envoy.admin_url}/stats?filter={re.escape(name)}", timeout=5).text
     found = re.search(rf"^{re.escape(name)}: (\d+)$", stats, re.MULTILINE)
-    return int(found.group(1)) if found else 0
+    # A stat renamed or missing must fail the check, not read as 0.
+    assert found is not None, f"Envoy has no stat {name}: {stats}"
+    return int(found.group(1))
 
 
 def capture_attempts_over(envoy, *, started: int) -> bool:

@@ -318,8 +318,24 @@ def _wait_for_instrumentation() -> bool:
     return True
 
 
+def cpu_us(name: str, count: int) -> float:
+    """CPU µs per exchange (time.process_time) of ``count`` exchanges after the warm-up;
+    run two trees' processes alternately to compare them on a shared box."""
+    steps = Steps()
+    exchanges = corpus(name, WARM_UP + count)
+    with collector_gc():
+        for exchange in exchanges[:WARM_UP]:
+            steps.one(exchange)
+        started = time.process_time()
+        for exchange in exchanges[WARM_UP:]:
+            steps.one(exchange)
+        return (time.process_time() - started) / count * 1e6
+
+
 def main(argv: list[str]) -> None:
-    if argv[:1] == ["outputs"]:
+    if argv[:1] == ["cpu"]:
+        print(f"{argv[1]} {int(argv[2])} {cpu_us(argv[1], int(argv[2])):.1f}")
+    elif argv[:1] == ["outputs"]:
         for line in outputs(DIFF_COUNTS):
             print(line)
     elif argv[:1] == ["run"]:

@@ -234,11 +234,12 @@ def written_by_orjson(text: str, document: dict | list) -> bool:
     holds orjson's floats to repr's): ``document`` is the tree read from ``text``, so
     its keys are unique, and deleting spaces after commas and colons changes no number
     and no member count. One serialization in C, about a tenth of the searches it
-    spares on a 2 KiB body. A body whose first characters hold a line break
-    (pretty-printed) is not serialized."""
+    spares on a 2 KiB body."""
     head = text[:_SPACED_PREFIX_CHARS]
     spaced = '": ' in head
-    if spaced and "\n" in head:
+    if spaced and ("\n" in head or "\\u" in text):
+        # Pretty-printed, or json.dumps's escapes of non-ASCII (orjson writes it as is):
+        # not serialized, as it would not be the tree's writing.
         return False
     try:
         # Refused: an integer past 64 bits, a lone surrogate, nesting past 255 levels.

@@ -219,18 +219,18 @@ def check_request_text(text: str, keys: int, document: dict | list | None = None
     2 KiB body), one written with spaces only before a parse the searches would make
     (on such a body the searches cost about what the serialization does)."""
     if document is not None and '": ' not in text[:_SPACED_PREFIX_CHARS]:
-        if written_by_orjson(text, document):
+        if _written_from(text, document, spaced=False):
             return
         document = None  # not its writing: searched, as any body
     if _key_ends(text) != keys:
-        if document is not None and written_by_orjson(text, document):
+        if document is not None and _written_from(text, document, spaced=True):
             return
         document = None
         if _decoded_repeats(text):
             raise RepeatedKey
     mapped = text.encode("utf-8", "surrogatepass").translate(_NUMBER_CHARS)
     if _SIXTEEN_DIGITS in mapped or _EXPONENT in mapped or _NEGATIVE_EXPONENT in mapped:
-        if document is not None and written_by_orjson(text, document):
+        if document is not None and _written_from(text, document, spaced=True):
             return
         _EXACT_DECODER.decode(text)
 
@@ -250,9 +250,12 @@ def written_by_orjson(text: str, document: dict | list) -> bool:
     its keys are unique, and deleting spaces after commas and colons changes no number
     and no member count. One serialization in C, about a tenth of the searches it
     spares on a 2 KiB body."""
-    head = text[:_SPACED_PREFIX_CHARS]
-    spaced = '": ' in head
-    if spaced and ("\n" in head or "\\u" in text):
+    return _written_from(text, document, spaced='": ' in text[:_SPACED_PREFIX_CHARS])
+
+
+def _written_from(text: str, document: dict | list, *, spaced: bool) -> bool:
+    """:func:`written_by_orjson`, ``spaced``: a key followed by ": " starts the text."""
+    if spaced and ("\n" in text[:_SPACED_PREFIX_CHARS] or "\\u" in text):
         # Pretty-printed, or json.dumps's escapes of non-ASCII (orjson writes it as is):
         # not serialized, as it would not be the tree's writing.
         return False

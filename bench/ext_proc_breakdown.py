@@ -39,7 +39,7 @@ def bench_stream(n: int) -> list:
 
 
 @contextlib.contextmanager
-def _collector_gc():
+def collector_gc():
     """The collector's GC tuning (``capture.server.tune_gc``) while in-process steps are
     timed: a full collection of this bench process's own heap is not the collector's cost."""
     thresholds = gc.get_threshold()
@@ -54,7 +54,7 @@ def _collector_gc():
 
 
 def breakdown(count: int = 300) -> dict[str, float]:
-    with _collector_gc():
+    with collector_gc():
         return _breakdown_steps(count)
 
 

@@ -19,6 +19,7 @@ from ext_proc_server.mapping.json_tree import (
     InexactNumber,
     RepeatedKey,
     check_request_text,
+    parse_json,
     written_by_orjson,
 )
 from ext_proc_server.mapping.noise import NormalizedBody
@@ -154,3 +155,70 @@ def test_what_orjson_refuses_to_write_is_searched() -> None:
     past_64_bits = json.loads('{"id":123456789012345678901234}')
     assert not written_by_orjson('{"id":123456789012345678901234}', past_64_bits)
     assert not written_by_orjson('["\\ud800"]', ["\ud800"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(DOCUMENTS, st.booleans())
+def test_a_body_json_dumps_wrote_passes_the_searches_it_skips(
+    document: dict | list, ascii_only: bool
+) -> None:
+    """json.dumps's separators (", " and ": "), as Python services send a body: when it is
+    taken as the tree's own writing, the searches it skips find nothing either."""
+    text = json.dumps(document, ensure_ascii=ascii_only)
+    tree = parse_json(text)
+    if written_by_orjson(text, tree):
+        check_request_text(text, _members(tree))
+    check_request_text(text, _members(tree), tree)
+
+
+@settings(max_examples=500, deadline=None)
+@given(NUMBERS, st.sampled_from(['{{"amount": {}, "to": "acct-9"}}', '{{"a": [1, {}]}}']))
+def test_a_spaced_number_taken_as_written_is_held_by_a_double(number: str, where: str) -> None:
+    """Only a number as orjson writes its double is taken: the text the inexact-number
+    search would refuse is never skipped."""
+    text = where.format(number)
+    tree = parse_json(text)
+    if written_by_orjson(text, tree):
+        assert held_by_a_double(number)
+    if not held_by_a_double(number) and math.isfinite(float(number)):
+        with pytest.raises(InexactNumber):
+            check_request_text(text, _members(tree), tree)
+
+
+def test_json_dumps_separators_are_taken_as_written() -> None:
+    document = {"id": 7, "nome": "São Paulo", "n": [1.5, 10, None], "ok": True, "o": {}}
+    text = json.dumps(document, ensure_ascii=False)
+    assert written_by_orjson(text, parse_json(text))
+    ascii_text = json.dumps({"id": 7, "n": [1.5, 10], "at": "2024-01-15T10:00:00Z"})
+    assert written_by_orjson(ascii_text, parse_json(ascii_text))
+    # Not the tree as written, so searched: escaped non-ASCII, a string holding ", ",
+    # pretty-printed.
+    for other in (
+        json.dumps(document),
+        json.dumps({"rua": "Rua das Flores, 123"}),
+        json.dumps(document, indent=2),
+    ):
+        assert not written_by_orjson(other, parse_json(other)), other
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"a": 1, "a": 2}', RepeatedKey),
+        ('{"a": {"b": 1, "b": 1}}', RepeatedKey),
+        ('{"a": 1, "\\u0061": 1}', RepeatedKey),
+        ('{"a": 1, "b, ": 2, "b,": 3}', None),
+        ('{"n": 10.000000000000000001}', InexactNumber),
+        ('{"n": [0.10000000000000000555]}', InexactNumber),
+    ],
+)
+def test_a_spaced_body_not_written_from_its_tree_is_searched(
+    text: str, error: type[Exception] | None
+) -> None:
+    document = parse_json(text)
+    assert not written_by_orjson(text, document)
+    if error is None:
+        check_request_text(text, _members(document), document)
+    else:
+        with pytest.raises(error):
+            check_request_text(text, _members(document), document)

@@ -1,0 +1,21 @@
+#!/bin/bash
+# Instructions per first-seen exchange of one tree (bench/first_seen_steps.py):
+#   bench/first_seen_callgrind.sh TREE CORPUS N OUT
+# callgrind counts only the N measured exchanges (instrumentation is switched on after
+# the import and the warm-up); prints the instructions per exchange.
+set -euo pipefail
+tree=$1 corpus=$2 n=$3 out=$4
+python=${PYTHON:-$(dirname "$0")/../.venv/bin/python}
+ready=$(mktemp -u)
+cd "$tree"
+FIRST_SEEN_READY=$ready PYTHONHASHSEED=0 PYTHONPATH=$tree valgrind --tool=callgrind \
+  --instr-atstart=no --callgrind-out-file="$out" \
+  "$python" -m bench.first_seen_steps run "$corpus" "$n" >/dev/null 2>"$out.log" &
+runner=$!
+until [ -s "$ready" ]; do sleep 0.2; done
+callgrind_control -i on "$(cat "$ready")" >/dev/null 2>&1
+touch "$ready.go"
+wait "$runner"
+rm -f "$ready" "$ready.go"
+total=$(grep -h '^totals:\|^summary:' "$out" | head -1 | awk '{print $2}')
+echo "$corpus $n $((total / n))"

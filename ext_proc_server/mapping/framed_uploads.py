@@ -29,12 +29,6 @@ CONTENT_ENCODING_HEADER = "content-encoding"
 _STREAMING_PREFIX = "STREAMING-"
 
 
-def framed_again(request: HttpMessage) -> bytes:
-    """-> what the stub of ``request`` (sent ``aws-chunked``, its payload as ``body``)
-    matches: the payload itself, whatever its framing (the launcher undoes it)."""
-    return request.body
-
-
 def unlabelled_upload(request: HttpMessage) -> HttpMessage | None:
     """``request`` with its payload for body when its body was sent in the ``aws-chunked``
     framing without ``Content-Encoding: aws-chunked`` (S3 takes a ``STREAMING-*`` upload

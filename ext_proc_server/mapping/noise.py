@@ -33,7 +33,7 @@ from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.accepts import accepted_type
 from ext_proc_server.mapping.answer_choices import answer_choices
 from ext_proc_server.mapping.chosen_by import DECODED_LENGTH_HEADER, with_choices
-from ext_proc_server.mapping.framed_uploads import absent_encoding, framed_again, unlabelled_upload
+from ext_proc_server.mapping.framed_uploads import absent_encoding, unlabelled_upload
 from ext_proc_server.mapping.java_regex import java_regex_escape
 from ext_proc_server.mapping.json_tree import (
     JsonFacts,
@@ -137,9 +137,9 @@ class NormalizedBody:
     # without its boundary, redacted at unknown places, framing not built again).
     kind: BodyKind
     # json: a tree of dict/list/scalars/Hole/Template; form: pairs; text: str or Template;
-    # binary: the bytes in base64 (sent aws-chunked: the framed body, framed_uploads);
-    # multipart: the normalized texts between its boundaries; opaque: None, or why no
-    # stub (framed_uploads.SIGNED_CHUNKS).
+    # binary: the bytes in base64 (sent aws-chunked: the payload, which the launcher reads
+    # out of any framing, framed_bodies); multipart: the normalized texts between its
+    # boundaries; opaque: None.
     value: Any = None
     # json: False when every float in ``value`` is written by json without an exponent
     # (dedup's canonical text is then orjson's, several times cheaper).
@@ -186,14 +186,6 @@ class NormalizedRequest:
             if not isinstance(segment, str):
                 return False
         return True
-
-
-def _framed_binary(message: HttpMessage) -> NormalizedBody:
-    """A binary payload sent aws-chunked: its framing built again, or why not."""
-    sent = framed_again(message)
-    if isinstance(sent, str):
-        return NormalizedBody("opaque", sent)
-    return NormalizedBody("binary", base64.b64encode(sent).decode("ascii"))
 
 
 class NoiseNormalizer:
@@ -366,9 +358,10 @@ class NoiseNormalizer:
         try:
             text = message.body.decode("utf-8")
         except UnicodeDecodeError:
-            # Binary, or text in another charset: only these exact bytes match.
-            if multipart or framed:
-                return _framed_binary(message) if framed else NormalizedBody("opaque")
+            # Binary, or text in another charset: only these exact bytes match (sent
+            # aws-chunked: the payload, whatever its framing).
+            if multipart and not framed:
+                return NormalizedBody("opaque")
             return NormalizedBody("binary", base64.b64encode(message.body).decode("ascii"))
         # Redacted somewhere unknown and nothing marks where: no safe matcher.
         blind = f"{part}.body" in redactions and (

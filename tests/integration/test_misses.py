@@ -5,8 +5,6 @@ WireMock), recordings captured through the proxy, canary calls that miss, and
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
@@ -22,6 +20,7 @@ from tests.support.miss_traffic import (
 )
 from tests.support.processes import poll_until
 from tests.support.redis_dump import dump_redis
+from tests.support.webhook_receiver import webhook_receiver
 
 SECRETS = ("joana.silva@exemplo.com.br", "s3cr3t-t0ken-value", "Bearer abc.def.ghi")
 WANTED = {("GET", "/api/users/{id}", ("email", "token")), ("DELETE", "/api/users/{id}", ()),
@@ -77,32 +76,18 @@ def test_a_canary_miss_is_reported_once_with_its_closest_stub(
 def test_the_catch_all_reports_the_port_each_miss_was_made_to(wiremock):
     """WireMock's webhook carries Host's port (80 when none), so the report tells one
     Service's ports apart."""
-    received: list[bytes] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(self.rfile.read(int(self.headers["content-length"])))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    notify_url = f"http://127.0.0.1:{server.server_address[1]}/miss"
-    catch_all = catch_all_mapping(shard="ports-test", notify_url=notify_url)
-    assert httpx.post(f"{wiremock.url}/__admin/mappings", json=catch_all, timeout=10).is_success
-    try:
-        for host in ("api.shop:8080", "api.shop", "api.shop:9090"):
-            got = httpx.get(f"{wiremock.url}/status", headers={"Host": host}, timeout=10)
-            assert got.status_code == 404
-        assert poll_until(lambda: len(received) == 3, timeout_s=20)
-        events = [parse_miss_event(body) for body in received]
-        assert sorted((e.host, e.port) for e in events) == [
-            ("api.shop", 80), ("api.shop", 8080), ("api.shop", 9090)
-        ]  # fmt: skip
-    finally:
-        httpx.delete(f"{wiremock.url}/__admin/mappings/{catch_all['id']}", timeout=10)
-        server.shutdown()
-        server.server_close()
+    with webhook_receiver() as (notify_url, received):
+        catch_all = catch_all_mapping(shard="ports-test", notify_url=notify_url)
+        created = httpx.post(f"{wiremock.url}/__admin/mappings", json=catch_all, timeout=10)
+        assert created.is_success
+        try:
+            for host in ("api.shop:8080", "api.shop", "api.shop:9090"):
+                got = httpx.get(f"{wiremock.url}/status", headers={"Host": host}, timeout=10)
+                assert got.status_code == 404
+            assert poll_until(lambda: len(received) == 3, timeout_s=20)
+            events = [parse_miss_event(body) for body in received]
+            assert sorted((e.host, e.port) for e in events) == [
+                ("api.shop", 80), ("api.shop", 8080), ("api.shop", 9090)
+            ]  # fmt: skip
+        finally:
+            httpx.delete(f"{wiremock.url}/__admin/mappings/{catch_all['id']}", timeout=10)

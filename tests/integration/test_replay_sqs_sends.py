@@ -13,9 +13,7 @@ miss, never answering another message's MD5s.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -32,6 +30,7 @@ from tests.support.moto_server import running_moto
 from tests.support.processes import poll_until
 from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.sdk_replay import Outcome
+from tests.support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -228,24 +227,8 @@ def test_each_traced_send_gets_the_stub_of_its_own_message(recorded_traced, moto
 @pytest.fixture
 def misses_told() -> Iterator[tuple[str, list[bytes]]]:
     """A receiver of the catch-all's webhook -> (its URL, the bodies it received)."""
-    received: list[bytes] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(self.rfile.read(int(self.headers["content-length"])))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/miss", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with webhook_receiver() as told:
+        yield told
 
 
 def test_a_form_with_a_bare_percent_gets_no_stub_and_never_reaches_the_miss_report(

@@ -19,13 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ext_proc_server.core.config import CollectorConfig
-from ext_proc_server.core.exchange import Exchange, HttpRequest
+from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.sanitize import Sanitizer
 from tests.support.fiscal_xml import fiscal_examples
 from tests.support.openapi_examples import api_examples, directory_sources
-from tests.unit.sanitize import personal_eval
+from tests.unit.sanitize import labelled_cases, personal_eval
 
-LABELLED = Path(__file__).parent / "sanitize_corpus" / "corpus.json"
 PER_API = 80  # as tests/integration/test_world_corpus_apis.py reads the directory
 
 
@@ -41,17 +40,8 @@ def exchanges() -> Iterator[tuple[str, Exchange]]:
             f"personal/{case['name']}",
             Exchange(id=case["name"], request=personal_eval.request(case)),
         )
-    for case in json.loads(LABELLED.read_text("utf-8")):
-        request = HttpRequest(
-            method="POST",
-            path=case.get("path", "/"),
-            query=tuple((case.get("query") or {}).items()),
-            headers=(
-                *(tuple(h) for h in case.get("headers", [])),
-                ("content-type", case["content_type"]),
-            ),
-            body=case["body"].encode(),
-        )
+    for case in labelled_cases.load():
+        request = labelled_cases.request(case)
         yield f"labelled/{case['name']}", Exchange(id=case["name"], request=request)
 
 

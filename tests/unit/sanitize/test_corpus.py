@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
+from tests.unit.sanitize import labelled_cases
 from tests.unit.sanitize.sanitize_helpers import sanitizer
 
-CASES = json.loads((Path(__file__).parent / "sanitize_corpus" / "corpus.json").read_text("utf-8"))
-
-
-def _request(case: dict) -> HttpRequest:
-    return HttpRequest(
-        method="POST",
-        path=case.get("path", "/"),
-        query=tuple((case.get("query") or {}).items()),
-        headers=(
-            *(tuple(h) for h in case.get("headers", [])),
-            ("content-type", case["content_type"]),
-        ),
-        body=case["body"].encode(),
-    )
+CASES = labelled_cases.load()
 
 
 def _haystack(request: HttpRequest) -> str:
@@ -42,7 +29,7 @@ def test_corpus_is_labelled() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_no_leak_and_no_decoy_destroyed(case: dict) -> None:
-    request = _request(case)
+    request = labelled_cases.request(case)
     out = sanitizer().sanitize(Exchange(id=case["name"], request=request)).request
     before, after = _haystack(request), _haystack(out)
     # Labels also list decoded forms (ana@x.com for ana%40x.com), so only some appear raw.

@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -34,10 +33,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
+from bench.launcher_pairs import (
+    Serve,
+    Setup,
+    cost_figures,
+    interleaved_costs,
+    post_stubs,
+    start_launcher,
+)
 from control_plane.assets import REPO_ROOT, WIREMOCK_LAUNCHER
-from control_plane.local import procs
 from tests.support.aws_framing import botocore_framed
 
 BASELINE_REVISION = os.environ.get("MOCKADO_BENCH_CHUNKED_BASELINE", "ebe4c0b")
@@ -104,28 +109,14 @@ def _stubs(tree: Path) -> list[dict[str, Any]]:
     return stubs
 
 
-def _start(label: str, tree: Path, workdir: Path, started: list) -> tuple[Any, str, int]:
-    port = procs.free_port()
-    process = procs.wiremock_process(
-        servers=[procs.WireMockServer(port=port, root_dir=workdir / label)],
-        log_path=workdir / f"{label}.log",
-        indexed=True,
-    )
+def _start(label: str, tree: Path, workdir: Path, started: list) -> tuple[Setup, int]:
+    """-> (the launcher of ``tree`` serving its own stubs, the size of its recorded stubs)."""
     launcher = tree / WIREMOCK_LAUNCHER.relative_to(REPO_ROOT)
-    process.argv = [str(launcher) if a == str(WIREMOCK_LAUNCHER) else a for a in process.argv]
-    started.append(process.start())
-    url = f"http://127.0.0.1:{port}"
-    process.wait_ready(procs.http_ready(f"{url}/__admin/health"), timeout_s=120)
+    setup = start_launcher(label, launcher, workdir, started)
     stubs = _stubs(tree)
     # Each recorded payload's stub, then its candidates: newer, so evaluated first.
-    for stub in stubs:
-        httpx.post(f"{url}/__admin/mappings", json=stub, timeout=30).raise_for_status()
-    return process, url, len(json.dumps(stubs[:: CANDIDATES + 1]))
-
-
-def _cpu_s(process: Any) -> float:
-    times = psutil.Process(process.pid).cpu_times()
-    return times.user + times.system
+    post_stubs(setup[1], stubs)
+    return setup, len(json.dumps(stubs[:: CANDIDATES + 1]))
 
 
 def _requests() -> list[tuple[str, dict[str, str], bytes]]:
@@ -140,15 +131,19 @@ def _requests() -> list[tuple[str, dict[str, str], bytes]]:
     ]  # fmt: skip
 
 
-def _serve(client: httpx.Client, url: str, count: int) -> int:
-    """Sends ``count`` uploads, the payloads in turn. -> how many answers were wrong."""
-    wrong = 0
+def _serve(client: httpx.Client) -> Serve:
     requests = _requests()
-    for n in range(count):
-        path, headers, body = requests[n % len(requests)]
-        answer = client.put(f"{url}{path}", headers=headers, content=body)
-        wrong += answer.status_code != 200 or answer.headers.get("etag") != ETAG
-    return wrong
+
+    def serve(url: str, count: int) -> int:
+        """Sends ``count`` uploads, the payloads in turn. -> how many answers were wrong."""
+        wrong = 0
+        for n in range(count):
+            path, headers, body = requests[n % len(requests)]
+            answer = client.put(f"{url}{path}", headers=headers, content=body)
+            wrong += answer.status_code != 200 or answer.headers.get("etag") != ETAG
+        return wrong
+
+    return serve
 
 
 def run(*, quick: bool = False) -> dict[str, float]:
@@ -161,33 +156,21 @@ def run(*, quick: bool = False) -> dict[str, float]:
     ):
         workdir = Path(tmp)
         try:
-            setups = {
+            started_setups = {
                 "baseline": _start("baseline", _tree(BASELINE_REVISION, workdir), workdir, started),
                 "current": _start("current", REPO_ROOT, workdir, started),
             }
-            wrong = sum(_serve(client, url, warmup) for _, url, _ in setups.values())
-            cost: dict[str, list[float]] = {label: [] for label in setups}
-            for r in range(rounds):
-                order = list(setups) if r % 2 == 0 else list(reversed(setups))
-                for label in order:
-                    process, url, _ = setups[label]
-                    before = _cpu_s(process)
-                    wrong += _serve(client, url, per_round)
-                    cost[label].append((_cpu_s(process) - before) * 1000 / per_round)
+            cost, wrong = interleaved_costs(
+                {label: setup for label, (setup, _) in started_setups.items()},
+                _serve(client), warmup=warmup, rounds=rounds, per_round=per_round,
+            )  # fmt: skip
         finally:
             for process in reversed(started):
                 process.stop()
-    ratios = [c / b for c, b in zip(cost["current"], cost["baseline"], strict=True)]
     return {
-        "aws_chunked.baseline.jvm_cpu_ms_per_request": round(
-            statistics.median(cost["baseline"]), 3
-        ),
-        "aws_chunked.current.jvm_cpu_ms_per_request": round(statistics.median(cost["current"]), 3),
-        "aws_chunked.cpu_ratio": round(statistics.median(ratios), 3),
-        "aws_chunked.cpu_ratio_min": round(min(ratios), 3),
-        "aws_chunked.cpu_ratio_max": round(max(ratios), 3),
-        "aws_chunked.baseline.stub_bytes": setups["baseline"][2],
-        "aws_chunked.current.stub_bytes": setups["current"][2],
+        **cost_figures("aws_chunked", cost),
+        "aws_chunked.baseline.stub_bytes": started_setups["baseline"][1],
+        "aws_chunked.current.stub_bytes": started_setups["current"][1],
         "aws_chunked.wrong": wrong,
     }
 

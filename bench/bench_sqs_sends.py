@@ -26,18 +26,22 @@ import base64
 import hashlib
 import json
 import os
-import statistics
 import subprocess
 import tempfile
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
 import httpx
-import psutil
 
+from bench.launcher_pairs import (
+    Serve,
+    Setup,
+    cost_figures,
+    interleaved_costs,
+    post_stubs,
+    start_launcher,
+)
 from control_plane.assets import REPO_ROOT, WIREMOCK_LAUNCHER
-from control_plane.local import procs
 from ext_proc_server.mapping.sent_messages import attributes_md5
 from tests.support.sqs_sends import digests_stub
 
@@ -107,45 +111,32 @@ def _baseline_source(workdir: Path) -> Path:
     return path
 
 
-def _start(label: str, launcher: Path, workdir: Path, started: list) -> tuple[Any, str]:
-    port = procs.free_port()
-    process = procs.wiremock_process(
-        servers=[procs.WireMockServer(port=port, root_dir=workdir / label)],
-        log_path=workdir / f"{label}.log",
-        indexed=True,
-    )
-    process.argv = [str(launcher) if a == str(WIREMOCK_LAUNCHER) else a for a in process.argv]
-    started.append(process.start())
-    url = f"http://127.0.0.1:{port}"
-    process.wait_ready(procs.http_ready(f"{url}/__admin/health"), timeout_s=120)
+def _start(label: str, launcher: Path, workdir: Path, started: list) -> Setup:
+    process, url = start_launcher(label, launcher, workdir, started)
     for protocol in ("json", "form"):
         # Older candidates first: WireMock evaluates the newest first, the one that matches last.
         stubs = [digests_stub(f"{PATH}/{protocol}", protocol, [f"other-{c}-{n}" for n in range(ENTRIES)], separator=",")
                  for c in range(CANDIDATES)]  # fmt: skip
-        for stub in [
-            digests_stub(
-                f"{PATH}/{protocol}", protocol, [f"m-{n}" for n in range(ENTRIES)], separator=","
-            ),
-            *stubs,
-        ]:
-            httpx.post(f"{url}/__admin/mappings", json=stub, timeout=30).raise_for_status()
+        recorded = [f"m-{n}" for n in range(ENTRIES)]
+        post_stubs(
+            url, [digests_stub(f"{PATH}/{protocol}", protocol, recorded, separator=","), *stubs]
+        )
     return process, url
 
 
-def _cpu_s(process: Any) -> float:
-    times = psutil.Process(process.pid).cpu_times()
-    return times.user + times.system
-
-
-def _serve(client: httpx.Client, url: str, count: int) -> int:
-    """Sends ``count`` requests, the protocols in turn. -> how many answers were wrong."""
-    wrong = 0
+def _serve(client: httpx.Client) -> Serve:
     requests = _requests()
-    for n in range(count):
-        path, headers, body, expected = requests[n % len(requests)]
-        answer = client.post(f"{url}{path}", headers=headers, content=body)
-        wrong += answer.status_code != 200 or answer.text != expected
-    return wrong
+
+    def serve(url: str, count: int) -> int:
+        """Sends ``count`` requests, the protocols in turn. -> how many answers were wrong."""
+        wrong = 0
+        for n in range(count):
+            path, headers, body, expected = requests[n % len(requests)]
+            answer = client.post(f"{url}{path}", headers=headers, content=body)
+            wrong += answer.status_code != 200 or answer.text != expected
+        return wrong
+
+    return serve
 
 
 def run(*, quick: bool = False) -> dict[str, float]:
@@ -162,27 +153,13 @@ def run(*, quick: bool = False) -> dict[str, float]:
                 "baseline": _start("baseline", _baseline_source(workdir), workdir, started),
                 "current": _start("current", WIREMOCK_LAUNCHER, workdir, started),
             }
-            wrong = sum(_serve(client, url, warmup) for _, url in setups.values())
-            cost: dict[str, list[float]] = {label: [] for label in setups}
-            for r in range(rounds):
-                order = list(setups) if r % 2 == 0 else list(reversed(setups))
-                for label in order:
-                    process, url = setups[label]
-                    before = _cpu_s(process)
-                    wrong += _serve(client, url, per_round)
-                    cost[label].append((_cpu_s(process) - before) * 1000 / per_round)
+            cost, wrong = interleaved_costs(
+                setups, _serve(client), warmup=warmup, rounds=rounds, per_round=per_round
+            )
         finally:
             for process in reversed(started):
                 process.stop()
-    ratios = [c / b for c, b in zip(cost["current"], cost["baseline"], strict=True)]
-    return {
-        "sqs_sends.baseline.jvm_cpu_ms_per_request": round(statistics.median(cost["baseline"]), 3),
-        "sqs_sends.current.jvm_cpu_ms_per_request": round(statistics.median(cost["current"]), 3),
-        "sqs_sends.cpu_ratio": round(statistics.median(ratios), 3),
-        "sqs_sends.cpu_ratio_min": round(min(ratios), 3),
-        "sqs_sends.cpu_ratio_max": round(max(ratios), 3),
-        "sqs_sends.wrong": wrong,
-    }
+    return {**cost_figures("sqs_sends", cost), "sqs_sends.wrong": wrong}
 
 
 if __name__ == "__main__":

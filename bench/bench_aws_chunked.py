@@ -28,7 +28,6 @@ import os
 import subprocess
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,8 @@ import httpx
 from bench.launcher_pairs import (
     Serve,
     Setup,
+    compare,
     cost_figures,
-    interleaved_costs,
     post_stubs,
     start_launcher,
 )
@@ -149,28 +148,22 @@ def _serve(client: httpx.Client) -> Serve:
 def run(*, quick: bool = False) -> dict[str, float]:
     warmup, per_round, rounds = (500, 200, 2) if quick else (WARMUP_REQUESTS,
                                                               REQUESTS_PER_ROUND, ROUNDS)  # fmt: skip
-    started: list = []
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-chunked-") as tmp,
-        httpx.Client(timeout=30) as client,
-    ):
-        workdir = Path(tmp)
-        try:
-            started_setups = {
-                "baseline": _start("baseline", _tree(BASELINE_REVISION, workdir), workdir, started),
-                "current": _start("current", REPO_ROOT, workdir, started),
-            }
-            cost, wrong = interleaved_costs(
-                {label: setup for label, (setup, _) in started_setups.items()},
-                _serve(client), warmup=warmup, rounds=rounds, per_round=per_round,
-            )  # fmt: skip
-        finally:
-            for process in reversed(started):
-                process.stop()
+    stub_bytes: dict[str, int] = {}
+
+    def start_all(workdir: Path, started: list) -> dict[str, Setup]:
+        trees = {"baseline": _tree(BASELINE_REVISION, workdir), "current": REPO_ROOT}
+        setups = {}
+        for label, tree in trees.items():
+            setups[label], stub_bytes[label] = _start(label, tree, workdir, started)
+        return setups
+
+    cost, wrong = compare(
+        "chunked", start_all, _serve, warmup=warmup, rounds=rounds, per_round=per_round
+    )
     return {
         **cost_figures("aws_chunked", cost),
-        "aws_chunked.baseline.stub_bytes": started_setups["baseline"][1],
-        "aws_chunked.current.stub_bytes": started_setups["current"][1],
+        "aws_chunked.baseline.stub_bytes": stub_bytes["baseline"],
+        "aws_chunked.current.stub_bytes": stub_bytes["current"],
         "aws_chunked.wrong": wrong,
     }
 

@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import subprocess
-import tempfile
 import urllib.parse
 from pathlib import Path
 
@@ -36,8 +35,8 @@ import httpx
 from bench.launcher_pairs import (
     Serve,
     Setup,
+    compare,
     cost_figures,
-    interleaved_costs,
     post_stubs,
     start_launcher,
 )
@@ -142,23 +141,16 @@ def _serve(client: httpx.Client) -> Serve:
 def run(*, quick: bool = False) -> dict[str, float]:
     warmup, per_round, rounds = (1_000, 500, 2) if quick else (WARMUP_REQUESTS,
                                                                 REQUESTS_PER_ROUND, ROUNDS)  # fmt: skip
-    started: list = []
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-sqs-") as tmp,
-        httpx.Client(timeout=30) as client,
-    ):
-        workdir = Path(tmp)
-        try:
-            setups = {
-                "baseline": _start("baseline", _baseline_source(workdir), workdir, started),
-                "current": _start("current", WIREMOCK_LAUNCHER, workdir, started),
-            }
-            cost, wrong = interleaved_costs(
-                setups, _serve(client), warmup=warmup, rounds=rounds, per_round=per_round
-            )
-        finally:
-            for process in reversed(started):
-                process.stop()
+
+    def start_all(workdir: Path, started: list) -> dict[str, Setup]:
+        return {
+            "baseline": _start("baseline", _baseline_source(workdir), workdir, started),
+            "current": _start("current", WIREMOCK_LAUNCHER, workdir, started),
+        }
+
+    cost, wrong = compare(
+        "sqs", start_all, _serve, warmup=warmup, rounds=rounds, per_round=per_round
+    )
     return {**cost_figures("sqs_sends", cost), "sqs_sends.wrong": wrong}
 
 

@@ -5,6 +5,7 @@ serving flags: started, served in interleaved rounds (baseline, current; current
 from __future__ import annotations
 
 import statistics
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from control_plane.local import procs
 Setup = tuple[Any, str]
 # Sends ``count`` requests to ``url``. -> how many answers were wrong.
 Serve = Callable[[str, int], int]
+# (a work directory, the list of started processes) -> the started setups by label.
+StartAll = Callable[[Path, list], dict[str, Setup]]
 
 
 def start_launcher(label: str, launcher: Path, workdir: Path, started: list) -> Setup:
@@ -75,3 +78,24 @@ def cost_figures(area: str, cost: dict[str, list[float]]) -> dict[str, float]:
         f"{area}.cpu_ratio_min": round(min(ratios), 3),
         f"{area}.cpu_ratio_max": round(max(ratios), 3),
     }
+
+
+def compare(
+    area: str, start_all: StartAll, serve_with: Callable[[httpx.Client], Serve], *,
+    warmup: int, rounds: int, per_round: int,
+) -> tuple[dict[str, list[float]], int]:  # fmt: skip
+    """The launchers ``start_all`` starts in a temporary directory, served side by side
+    (:func:`interleaved_costs`) through one client, then stopped, last started first."""
+    started: list = []
+    with (
+        tempfile.TemporaryDirectory(prefix=f"bench-{area}-") as tmp,
+        httpx.Client(timeout=30) as client,
+    ):
+        try:
+            setups = start_all(Path(tmp), started)
+            return interleaved_costs(
+                setups, serve_with(client), warmup=warmup, rounds=rounds, per_round=per_round
+            )
+        finally:
+            for process in reversed(started):
+                process.stop()

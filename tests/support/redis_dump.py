@@ -36,6 +36,8 @@ def dump_redis(url: str, *, match: str | None = None) -> dict[str, str]:
     try:
         for key in client.scan_iter(match=match, count=1000):
             kind = client.type(key).decode()
+            if kind == "none":
+                continue  # expired or deleted since the scan listed it: it holds nothing
             if kind not in readers:
                 raise AssertionError(f"redis key of type {kind} is not scanned: add it here")
             value = readers[kind](key)

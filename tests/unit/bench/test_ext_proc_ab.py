@@ -14,6 +14,7 @@ from bench.ext_proc_paired import Side
 from bench.ext_proc_servers import paired_offers
 from bench.ext_proc_stack import QUEUE, Stack, start_stack
 from bench.loadgen import Request
+from tests.support.processes import poll_until
 
 PORT_A, PORT_B = 41001, 41002
 
@@ -117,12 +118,16 @@ def test_each_real_collector_runs_with_its_own_environment(tmp_path: Path) -> No
         sides = side_of(parts[0], variants[0].kind), side_of(parts[1], variants[1].kind)
         ports = parts[0]["envoys"]["on"], parts[1]["envoys"]["on"]
         figures = compare(sides, ports, rounds=1, round_s=0.2, recorded=5)
-        queues = []
-        for one in parts:
-            client = redis_sync.Redis.from_url(one["redis_url"])
-            try:
-                queues.append((client.xlen(QUEUE), client.xlen("bench:ab-b")))
-            finally:
+        clients = [redis_sync.Redis.from_url(one["redis_url"]) for one in parts]
+        try:
+            # The collectors write in batches: what is captured reaches Redis a little later.
+            poll_until(
+                lambda: clients[0].xlen(QUEUE) + clients[1].xlen("bench:ab-b") >= 2 * 115,
+                timeout_s=30,
+            )
+            queues = [(client.xlen(QUEUE), client.xlen("bench:ab-b")) for client in clients]
+        finally:
+            for client in clients:
                 client.close()
     finally:
         for stack in stacks:

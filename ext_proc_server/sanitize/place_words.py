@@ -60,12 +60,12 @@ PLACE_OPENERS = frozenset(
 
 # Words of NOT_PERSON that open a person's name in an ambiguous ``name`` field: titles
 # ("Coronel Torres", "Dom Pedro"), "Natal" (a first name the census counts), "Sá" (a
-# surname a name may open with), and "Ed" without its "." (a first name; "Ed." is an
-# edifício).
+# surname a name may open with), "R." (an initial there: "R. Torres"; in prose it opens
+# a street's name) and "Ed" without its "." (a first name; "Ed." is an edifício).
 _OPEN_PEOPLES_NAMES = frozenset(
     {"presidente", "governador", "marechal", "general", "coronel", "dom", "padre", "frei",
      "papa", "rei", "princesa", "duque", "visconde", "barao", "senador", "deputado",
-     "prefeito", "vereador", "conde", "natal", "sa", "ed"}
+     "prefeito", "vereador", "conde", "natal", "sa", "r", "ed"}
 )  # fmt: skip
 _NAME_FIELD_OPENERS = NOT_PERSON - _OPEN_PEOPLES_NAMES
 

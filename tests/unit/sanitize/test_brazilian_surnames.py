@@ -167,10 +167,11 @@ def test_a_place_name_in_xml_and_a_form_stays_and_a_person_beside_it_goes() -> N
 @pytest.mark.parametrize(
     "value",
     ["Maria Torres", "Coronel Torres", "Dom Pedro Torres", "Padre Marcelo Souza",
-     "Natal Souza", "Ed Torres", "Senador Carlos Silva", "Hotelina Torres"],
+     "Natal Souza", "Ed Torres", "R. Torres", "Senador Carlos Silva", "Hotelina Torres"],
 )  # fmt: skip
 def test_a_person_in_a_name_field_is_still_replaced(value: str) -> None:
-    """Titles name people, "Natal" and "Ed" are first names; "Hotelina" is no hotel."""
+    """Titles name people, "Natal" and "Ed" are first names, "R." an initial; "Hotelina"
+    is no hotel."""
     assert _json({"id": 1, "name": value}) == {"id": 1, "name": "SANITIZED_NAME"}
 
 

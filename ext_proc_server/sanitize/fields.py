@@ -24,6 +24,7 @@ from ext_proc_server.sanitize import free_text_names, phones, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
+from ext_proc_server.sanitize.place_words import opens_place_name
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -450,6 +451,8 @@ def reads_as_name(value: str, *, known: bool) -> bool:
         # every character's Unicode category.
         lists = word_lists()
         first, last = fold(words[0]), fold(words[-1])
+        if opens_place_name(first):
+            return False  # "Hotel Torres", "Farmácia Bezerra": a last name alone decides
         # Or "Rosa Soares": a first name that also writes a last name, then a surname.
         if (
             first not in lists.first_folded

@@ -57,3 +57,23 @@ PLACE_OPENERS = frozenset(
      "lagoa", "fazenda", "sitio", "chacara", "escola", "hospital", "igreja", "shopping",
      "centro", "saint", "san", "los", "las", "new", "fort", "port", "mount", "lake"}
 )  # fmt: skip
+
+# Words of NOT_PERSON that open a person's name in an ambiguous ``name`` field: titles
+# ("Coronel Torres", "Dom Pedro"), "Natal" (a first name the census counts), "Sá" (a
+# surname a name may open with), "R." (an initial there: "R. Torres"; in prose it opens
+# a street's name) and "Ed" without its "." (a first name; "Ed." is an edifício).
+_OPEN_PEOPLES_NAMES = frozenset(
+    {"presidente", "governador", "marechal", "general", "coronel", "dom", "padre", "frei",
+     "papa", "rei", "princesa", "duque", "visconde", "barao", "senador", "deputado",
+     "prefeito", "vereador", "conde", "natal", "sa", "r", "ed"}
+)  # fmt: skip
+_NAME_FIELD_OPENERS = NOT_PERSON - _OPEN_PEOPLES_NAMES
+
+
+def opens_place_name(first_word: str) -> bool:
+    """Whether a value opening with ``first_word`` (folded, as written: "hotel", "av.")
+    names a place, an institution or a business rather than a person: "Hotel Torres",
+    "Farmácia Bezerra", "Rua Medeiros", "Auto Posto Silva" in a ``name`` field, where a
+    known last name alone otherwise makes two words a person's."""
+    bare = first_word.rstrip(".")
+    return bare in _NAME_FIELD_OPENERS or (bare == "ed" and first_word != bare)

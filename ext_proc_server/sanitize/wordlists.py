@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from ext_proc_server.sanitize.census_names import read_census_names
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
+from ext_proc_server.sanitize.surnames import BRAZILIAN_SURNAMES
 
 
 @functools.lru_cache(maxsize=16384)
@@ -41,8 +42,8 @@ class WordLists(NamedTuple):
     # Census first names that are also last names' words ("rosa", "aparecida",
     # "nelson"): first names in prose only before a known name ("Rosa Souza").
     first_or_last_folded: frozenset[str]
-    # Whole last names a name in prose or a URL can end with: last_folded and
-    # Portugal's common surnames (Faker's pt_PT list).
+    # Whole last names a name in prose or a URL can end with: last_folded, Portugal's
+    # common surnames (Faker's pt_PT list) and Brazil's that neither list has (surnames).
     prose_last_folded: frozenset[str]
     states: frozenset[str]  # UF codes, upper case
     street_prefixes_folded: frozenset[str]
@@ -80,10 +81,10 @@ def word_lists() -> WordLists:
     # (Soares, Batista, Coelho): last names in prose and URLs, after a first name, but
     # not in an ambiguous name field, where a last name alone decides and some are
     # words ("Vinho Branco", "Creme de Leite"); pseudonyms draw pt_BR's. Census first
-    # names stay first names ("Vicente", "Matias").
-    portuguese_last = (
-        frozenset(fold(n) for n in PortuguesePerson.last_names) - NOT_PERSON - PLACE_OPENERS
-    )
+    # names stay first names ("Vicente", "Matias"). So are Brazil's common surnames
+    # neither Faker list has (Bezerra, Queiroz: surnames.py; "Xavier" stays a first name).
+    portuguese = (*PortuguesePerson.last_names, *BRAZILIAN_SURNAMES)
+    portuguese_last = frozenset(map(fold, portuguese)) - NOT_PERSON - PLACE_OPENERS
     last_folded = frozenset(fold(n) for n in Person.last_names) | english_last
     census = read_census_names()
     census_words = (

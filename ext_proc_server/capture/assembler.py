@@ -79,6 +79,7 @@ from ext_proc_server.mapping.chosen_by import (
     DECODED_LENGTH_HEADER,
     PREFER_HEADER,
 )
+from ext_proc_server.mapping.faithful import REFUSED_QUERY, query_refused
 from ext_proc_server.mapping.repeat_texts import CONTENT_LANGUAGE_HEADER, chosen_values
 from ext_proc_server.mapping.repeats import RepeatIndex, ResponseFacts
 
@@ -446,6 +447,9 @@ class StreamAssembler:
         """The new exchange."""
         assert self._request_map is not None and self._response_map is not None
         request_headers = decoded_pairs(self._request_map)
+        if self.query_string and query_refused(self.query_string):
+            # Marked while the query is as sent: decoded, "50%" reads as "50%25" does.
+            request_headers = (REFUSED_QUERY, *request_headers)
         response_headers = decoded_pairs(self._response_map)
         if self._node_message is not None:
             self._node_from_attributes(self._node_message)

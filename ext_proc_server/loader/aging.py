@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -34,6 +35,7 @@ from ext_proc_server.loader.drift import mockado_metadata, stub_lifecycle
 from ext_proc_server.loader.entries import as_text
 from ext_proc_server.loader.shards import Shard
 from ext_proc_server.loader.wiremock_client import encode_mapping
+from ext_proc_server.mapping.stubs import exact_repeats_id
 
 log = logging.getLogger(__name__)
 
@@ -120,21 +122,17 @@ class StubAging:
         return stamped
 
     async def _stamp(self, shard: Shard, ids: Sequence[str], reports: Reports) -> int:
-        seen, counts = reports
         record = self._keys.shard_record(shard.name)
         async with shard.lock:
             stamped: dict[str, str] = {}
             index: dict[str, float] = {}
-            for mapping_id, raw in zip(ids, await self._redis.hmget(record, ids), strict=True):
-                if raw is None:
-                    continue  # not this shard's, or expired meanwhile
-                mapping = json.loads(as_text(raw))
+            for mapping_id, (mapping, seen_s, count) in (
+                await self._reported(record, ids, reports)
+            ).items():
                 lifecycle = stub_lifecycle(mapping)
                 meta = mockado_metadata(mapping)
-                meta["last_seen"] = max(float(lifecycle["last_seen"] or 0), seen.get(mapping_id, 0))
-                meta["capture_count"] = int(lifecycle["capture_count"] or 0) + counts.get(
-                    mapping_id, 0
-                )
+                meta["last_seen"] = max(float(lifecycle["last_seen"] or 0), seen_s)
+                meta["capture_count"] = int(lifecycle["capture_count"] or 0) + count
                 mapping["metadata"] = {**(mapping.get("metadata") or {}), "mockado": meta}
                 stamped[mapping_id] = encode_mapping(mapping)
                 index[mapping_id] = meta["last_seen"]
@@ -156,6 +154,37 @@ class StubAging:
                 await pipe.execute()
             shard.known_ids.difference_update(retired)
         return len(stamped)
+
+    async def _reported(
+        self, record: str, ids: Sequence[str], reports: Reports
+    ) -> dict[str, tuple[dict[str, Any], float, int]]:
+        """The stubs of ``ids`` this shard's record holds -> (mapping, last repeat, repeats).
+        Beside each stub computing an SQS send's MD5s, the stub answering its exact repeats
+        (``stubs.exact_repeats_id``): a repeat is counted for the first stub only (the
+        repeat fast path names one stub), and the second answers the same request, so its
+        ``last_seen`` follows the first's; it would age out first otherwise."""
+        seen, counts = reports
+        found: dict[str, tuple[dict[str, Any], float, int]] = {}
+        for mapping_id, raw in zip(ids, await self._redis.hmget(record, ids), strict=True):
+            if raw is not None:  # else not this shard's, or expired meanwhile
+                mapping = json.loads(as_text(raw))
+                found[mapping_id] = (mapping, seen.get(mapping_id, 0.0), counts.get(mapping_id, 0))
+        beside: dict[str, float] = {}
+        for mapping, seen_s, _count in found.values():
+            twin = exact_repeats_id(mapping)
+            if twin is not None:
+                beside[twin] = max(beside.get(twin, 0.0), seen_s)
+        for twin, seen_s in beside.items():
+            if twin in found:
+                mapping, own_s, count = found[twin]
+                found[twin] = (mapping, max(own_s, seen_s), count)
+        unread = [twin for twin in beside if twin not in found]
+        if unread:
+            # Its own repeats (if reported) are added where its id is: only the time here.
+            for twin, raw in zip(unread, await self._redis.hmget(record, unread), strict=True):
+                if raw is not None:  # a send whose message was sanitized has none
+                    found[twin] = (json.loads(as_text(raw)), beside[twin], 0)
+        return found
 
     # -- expiry ----------------------------------------------------------------------
 

@@ -25,7 +25,11 @@ offsets and length; unless the part is the whole (``mapping.whole_parts``). Nor 
 form (any ``Content-Type`` holding ``application/x-www-form-urlencoded``, as WireMock tells
 one) whose body holds a ``%`` not followed by two hex digits: WireMock's Jetty cannot
 decode it and answers 500 before any stub is looked at, the catch-all that tells the miss
-report included (``request_form_undecodable``).
+report included (``request_form_undecodable``). Nor does a request whose query string holds
+one (``?q=50%``, ``?q=%zz``): Jetty answers 500 to it the same way
+(``request_query_undecodable``). Envoy passes such a query on as sent, and the capture,
+which holds the query decoded (where ``50%`` and ``50%25`` read alike), marks the request
+(``REFUSED_QUERY``) while it still has the query as sent.
 
 Nor does an SQS send whose answer gives MD5s of its message that the message as sanitized
 no longer has, where mockado's launcher cannot compute them at serve time (system
@@ -53,6 +57,11 @@ from ext_proc_server.mapping.whole_parts import is_whole_part
 # has one, and a stub never sends one.
 UNDECODABLE_HEADER = (":mockado-undecodable", "")
 HEADER_UNDECODABLE = "header_undecodable"
+# The first header of a request whose query string WireMock's Jetty refuses (query_refused),
+# marked by the capture: the query it holds is decoded, and a bad escape reads there as a
+# good "%25" does. A pseudo-header name, as UNDECODABLE_HEADER.
+REFUSED_QUERY = (":mockado-refused-query", "")
+QUERY_UNDECODABLE = "request_query_undecodable"
 PATH_REFUSED = "request_path_refused"
 RESPONSE_TRAILERS = "response_trailers"
 CREDENTIALS_REFUSED = "response_credentials_refused"
@@ -66,6 +75,8 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _BAD_FORM_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 FORM_UNDECODABLE = "request_form_undecodable"
+# What Jetty refuses in a query string (%00 it reads).
+_BAD_QUERY_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
@@ -75,6 +86,8 @@ def skip_reason(exchange: Exchange, *, mark_truncated: bool = False) -> str:
     # A header the capture could not read: the stub would not send it, and a Vary'd one
     # could not be matched. Before the bodies: their headers may be the unread ones.
     headers = exchange.request.headers
+    if headers and headers[0] == REFUSED_QUERY:
+        return QUERY_UNDECODABLE
     if headers and headers[0] == UNDECODABLE_HEADER:
         return f"request_{HEADER_UNDECODABLE}"
     headers = response.headers if response is not None else ()
@@ -129,6 +142,12 @@ def form_refused(request: HttpRequest) -> bool:
     if content_type is None or _FORM_TYPE not in content_type.lower():
         return False
     return _BAD_FORM_ESCAPE.search(body) is not None
+
+
+def query_refused(query_string: str) -> bool:
+    """Whether WireMock's Jetty answers 500 to a query string (as sent), whatever the stubs:
+    a ``%`` in it not followed by two hex digits (``%00`` is read)."""
+    return "%" in query_string and _BAD_QUERY_ESCAPE.search(query_string) is not None
 
 
 def _message_reason(message: HttpMessage, part: str, *, mark_truncated: bool) -> str:

@@ -55,6 +55,7 @@ from ext_proc_server.core.hosts import matched_port, told_apart
 from ext_proc_server.core.metrics import COLLECTOR_DEDUPLICATION, COLLECTOR_REPEATS
 from ext_proc_server.mapping.accepts import ACCEPT_HEADER, listed_type
 from ext_proc_server.mapping.chosen_by import request_choices
+from ext_proc_server.mapping.faithful import REFUSED_QUERY, query_refused
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.mapping.repeat_texts import (
     Chosen,
@@ -78,7 +79,9 @@ _SCALAR_TYPES = {str: "s", int: "n", float: "n", bool: "b", type(None): "z"}
 # The shape of a body that is not JSON.
 NOT_JSON_SHAPE = b"\x00not-json"
 # What a request's head is computed from (RepeatIndex.key).
-_HeadParts = tuple[str, str, str, str, Pairs | str, Varied, bool, str | None, str, str, str, Chosen]
+_HeadParts = tuple[
+    str, str, str, str, Pairs | str, Varied, bool, str | None, str, str, str, Chosen, bool
+]
 
 
 class RepeatKey:
@@ -274,6 +277,7 @@ class RepeatIndex:
         content_type: str = "",
         accept: str = "",
         chosen: Chosen = (),
+        refused_query: bool = False,
     ) -> RepeatKey:
         """The repeat key of a raw exchange's parts. ``host``: :meth:`destination`;
         ``query``: its pairs, or the query string as sent (split only when its head is
@@ -286,14 +290,14 @@ class RepeatIndex:
         values joined by "," ("": none); ``chosen``: the headers that choose a stub as
         sent (mapping.repeat_texts.chosen_values). What chooses a stub beside the Vary'd
         headers (mapping.chosen_by, the Content-Type matcher, mapping.accepts,
-        mapping.answer_choices)."""
+        mapping.answer_choices); ``refused_query``: marked ``faithful.REFUSED_QUERY``."""
         if not body and not body_state:
             content_type = ""  # no body: its stub matches no Content-Type
         # The response's media type only with an Accept (mapping.accepts reads both).
         answered = response.content_type if accept and response is not None else ""
         parts = (
             method, host, path, body_state, query, varied, credentials, prefer, content_type,
-            accept, answered, chosen,
+            accept, answered, chosen, refused_query,
         )  # fmt: skip
         head = self._heads.get(parts)
         if head is None:
@@ -306,8 +310,9 @@ class RepeatIndex:
         # A pure function of its parts (the normalizer holds no state past construction),
         # so kept without the lock: a race recomputes or drops an entry, never changes one.
         (method, host, path, body_state, query, varied, credentials, prefer, content_type,
-         accept, answered, chosen) = parts  # fmt: skip
+         accept, answered, chosen, refused) = parts  # fmt: skip
         if isinstance(query, str):
+            refused = refused or query_refused(query)
             query = query_pairs(query)
         if query:
             noise = self._normalizer.noise_fields(path)
@@ -318,6 +323,9 @@ class RepeatIndex:
                 head += f"\x00order\x00{order}"
         else:
             head = "\x00".join((method, host, path, body_state, ""))
+        if refused:
+            # Decoded, "50%" reads as "50%25": never a repeat of that one's stub (faithful).
+            head += "\x00refused-query"
         if varied:
             # Only with a Vary: every other request keeps the key it had.
             head += "\x00vary\x00" + "\x00".join(varied_text(n, v) for n, v in varied)
@@ -425,6 +433,7 @@ class RepeatIndex:
             content_type=request.header("content-type") or "",
             accept=",".join(v for n, v in request.headers if n.lower() == ACCEPT_HEADER),
             chosen=chosen_of(request.headers, response.headers if response is not None else ()),
+            refused_query=request.headers[:1] == (REFUSED_QUERY,),
         )
 
     def destination(self, authority: str, *, namespace: str) -> str:

@@ -252,6 +252,21 @@ def exact_repeats_mapping(
     return twin
 
 
+def exact_repeats_id(mapping: dict[str, Any]) -> str | None:
+    """The id of the stub beside ``mapping`` answering its exact repeats
+    (:func:`exact_repeats_mapping`) when ``mapping`` computes an SQS send's MD5s, else
+    None. Named from the first stub alone: whether it was written (not for a send whose
+    message was sanitized) is for the shard's record to say."""
+    if not computes_digests(mapping):
+        return None
+    metadata = mapping.get("metadata")
+    mockado = metadata.get("mockado") if isinstance(metadata, dict) else None
+    stub_hash = mockado.get("hash") if isinstance(mockado, dict) else None
+    if not isinstance(stub_hash, str) or not stub_hash:
+        return None
+    return mapping_id(exact_repeats_hash(stub_hash))
+
+
 def _served_response(exchange: Exchange, response: HttpResponse) -> dict[str, Any]:
     """The stub's ``response``, with the request ids it echoes as the replayed request's."""
     definition = response_definition(

@@ -5,7 +5,8 @@ goes pending. And scraping real Envoys with the rendered sidecar bootstrap throu
 prometheus/scrape.yaml's sidecar job: a collector nobody listens for pends
 MockadoSidecarStreamsFailing, a hung one past max_requests MockadoSidecarCircuitBreakerOpen,
 in cluster.local and in another cluster domain (where Istio's stats tag cuts the collector
-cluster's name short and the scrape job's relabelling puts it back)."""
+cluster's name short and the scrape job's relabelling puts it back); the dashboard's sidecar
+panels' queries have values there too."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ import redis
 import yaml
 
 from control_plane.local import procs
+from control_plane.render.clusters import istio_cluster_name
 from control_plane.render.monitoring import RULES_PATH, SCRAPE_CONFIG_PATH, SCRAPE_JOBS
 from ext_proc_server.core.config import MockadoConfig, load_config
+from tests.support.dashboard_series import dashboard_sidecar_queries
 from tests.support.paths import REPO
 from tests.support.processes import RedisHandle, WireMockHandle, poll_until
 from tests.support.prometheus_rules import rendered, tool
@@ -252,6 +255,12 @@ def test_a_real_prometheus_pends_the_sidecar_alerts_on_real_envoys(
             inbound = 'envoy_http_ext_proc_mockado_streams_failed{http_conn_manager_prefix="inbound_0_0_0_0_8080"}'
             assert prom.value(f"count({inbound})") == 1
             assert prom.value('count({job="mockado-sidecars",__name__=~"envoy_server_.*"})') is None
+            # The dashboard's sidecar panels read the same series: each query has a value.
+            cluster = istio_cluster_name(config.control_plane.collector)
+            queries = dashboard_sidecar_queries(cluster)
+            assert len(queries) >= 4
+            for query in queries:
+                assert prom.value(query) is not None, query
             assert traffic.answered > 0
         unreachable.process.stop(timeout_s=15)
         overflowing.process.stop(timeout_s=15)

@@ -195,11 +195,12 @@ def _sidecar_description(target: CaptureTarget) -> tuple[str, ...]:
     )
 
 
-def _sidecar_node(target: CaptureTarget, app_host: str) -> dict[str, str]:
+def _sidecar_node(target: CaptureTarget, app_host: str, cluster_domain: str) -> dict[str, str]:
     pod_ns = "default" if target.is_global else target.namespace
     workload = workload_name(target.settings.workload_selector) or "example"
     return {
-        "id": f"sidecar~{app_host}~{workload}.{pod_ns}~{pod_ns}.svc.cluster.local",
+        # As Istio names a sidecar: its DNS domain last.
+        "id": f"sidecar~{app_host}~{workload}.{pod_ns}~{pod_ns}.svc.{cluster_domain}",
         "cluster": f"{workload}.{pod_ns}",
         "namespace": pod_ns,
         "workload": workload,
@@ -250,7 +251,7 @@ def render_sidecar_envoy(
     )
     return render_envoy_bootstrap(
         description=_sidecar_description(target),
-        node=_sidecar_node(target, app_host),
+        node=_sidecar_node(target, app_host, config.collector.cluster_domain),
         listen={"name": "mockado_sidecar", "host": listen_host, "port": check_port(listen_port)},
         admin_port=admin_port,
         upstream=upstream,

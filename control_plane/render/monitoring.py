@@ -39,6 +39,15 @@ SIDECAR_SERIES = {
     "refused_pending": "envoy_cluster_upstream_rq_pending_overflow",
     "refused_active": "envoy_cluster_upstream_rq_active_overflow",
 }
+# Istio's bootstrap (tools/packaging/common/envoy_bootstrap.json) tags a cluster's stats
+# with cluster_name by this regex: the name up to a host's ".svc.cluster.local". In another
+# cluster domain (collector.cluster_domain) it cuts the name at the host's first dot and
+# the rest stays in the series name:
+# envoy_cluster_mockado_svc_corp_internal_upstream_rq_active_overflow{cluster_name=
+# "outbound|50051||mockado-collector"}. The monitors put the two back together.
+ISTIO_CLUSTER_NAME_TAG = re.compile(r"^cluster\.((.+?(\..+?\.svc\.cluster\.local)?)\.)")
+# What Envoy's /stats/prometheus makes of any other character of a stat's name.
+_NOT_IN_PROMETHEUS_NAME = re.compile(r"[^a-zA-Z0-9_]")
 # prometheus/scrape.yaml's job names (each component's `up` series is matched by its job).
 SCRAPE_JOBS = {
     "collector": "mockado-collector",
@@ -56,6 +65,25 @@ def _keep_regex(cp: ControlPlaneConfig) -> str:
     # (outbound|PORT||HOST) upstream and circuit-breaker series.
     cluster = re.escape(istio_cluster_name(cp.collector))
     return f"envoy_http_.*ext_proc.*;.*|envoy_cluster_.*;{cluster}"
+
+
+def collector_cluster_renames(cp: ControlPlaneConfig) -> list[dict[str, str]]:
+    """Metric relabellings (camelCase keys, as a PodMonitor's) that give the collector
+    cluster's series their full cluster_name and their plain name where Istio's tag cut the
+    name short (a cluster domain other than cluster.local); none where it did not."""
+    cluster = istio_cluster_name(cp.collector)
+    tag = ISTIO_CLUSTER_NAME_TAG.match(f"cluster.{cluster}.stat")
+    if tag is None or tag[2] == cluster:
+        return []
+    tagged = tag[2]
+    in_name = _NOT_IN_PROMETHEUS_NAME.sub("_", cluster.removeprefix(f"{tagged}."))
+    series = rf"envoy_cluster_{re.escape(in_name)}_(.+)"
+    return [
+        {"regex": f"{series};{re.escape(tagged)}", "targetLabel": "cluster_name",
+         "replacement": cluster},
+        {"regex": f"{series};{re.escape(cluster)}", "targetLabel": "__name__",
+         "replacement": "envoy_cluster_$1"},
+    ]  # fmt: skip
 
 
 def sidecar_selectors(cp: ControlPlaneConfig) -> dict[str, str]:
@@ -107,6 +135,7 @@ def render_monitors(cp: ControlPlaneConfig) -> dict[str, str]:
             name=bounded_name("mockado-sidecars", target.key),
             capture_namespace=None if target.is_global else target.namespace,
             keep_regex=_keep_regex(cp),
+            cluster_renames=collector_cluster_renames(cp),
             listener_in_name=LISTENER_IN_NAME,
             ext_proc_name=EXT_PROC_NAME,
             collector_service=cp.collector.host.partition(".")[0],
@@ -121,6 +150,7 @@ def render_scrape_config(cp: ControlPlaneConfig) -> str:
         managed_marker=MANAGED_MARKER,
         mockado_namespace=cp.mockado_namespace,
         keep_regex=_keep_regex(cp),
+        cluster_renames=collector_cluster_renames(cp),
         listener_in_name=LISTENER_IN_NAME,
         ext_proc_name=EXT_PROC_NAME,
     )

@@ -15,7 +15,7 @@
 //    (priority, then newest first). The first match is the same stub WireMock would pick.
 //
 // Each server also counts the requests each stub answered (one counter increment per
-// request; a removed stub's counter stays, until a reset) and lists them at
+// request; a removed stub's counter stays, through a reset too) and lists them at
 // GET /__admin/mockado/hits as {"<stub id>": count}: the console's canary hits, and what the
 // keeper adds to the served counts, without a request journal.
 //
@@ -138,7 +138,7 @@ public final class MockadoWireMock {
     @Override
     public synchronized Stores getStores() {
       if (stores == null) {
-        stores = new IndexedStores(filesRoot(), hits);
+        stores = new IndexedStores(filesRoot());
       }
       return stores;
     }
@@ -158,8 +158,10 @@ public final class MockadoWireMock {
   /**
    * How many requests each stub answered. A removed stub's count stays (and goes on if the
    * stub comes back): the keeper adds what each count gained since its last read, so the
-   * hits a stub took between that read and its removal are still counted. Only stubs that
-   * answered have a counter; a reset drops them all.
+   * hits a stub took between that read and its removal are still counted. A reset (POST
+   * /__admin/reset) removes every stub and keeps every count alike: the counts only grow
+   * while the JVM runs, so the served counts lose none of the hits taken before the reset.
+   * Only stubs that answered have a counter.
    */
   static final class StubHits implements ServeEventListener, AdminApiExtension {
     private final Map<UUID, LongAdder> counts = new ConcurrentHashMap<>();
@@ -182,10 +184,6 @@ public final class MockadoWireMock {
       }
     }
 
-    void clear() {
-      counts.clear();
-    }
-
     @Override
     public void contributeAdminApiRoutes(Router router) {
       router.add(
@@ -202,9 +200,9 @@ public final class MockadoWireMock {
   static final class IndexedStores extends DefaultStores {
     private final IndexedStubMappingStore stubs;
 
-    IndexedStores(FileSource root, StubHits hits) {
+    IndexedStores(FileSource root) {
       super(root);
-      stubs = new IndexedStubMappingStore(hits);
+      stubs = new IndexedStubMappingStore();
     }
 
     @Override
@@ -231,11 +229,6 @@ public final class MockadoWireMock {
     private final Map<String, StubMapping[]> byPath = new ConcurrentHashMap<>();
     private volatile StubMapping[] byPattern = NONE;
     private final Map<UUID, StubMapping> filed = new ConcurrentHashMap<>();
-    private final StubHits hits;
-
-    IndexedStubMappingStore(StubHits hits) {
-      this.hits = hits;
-    }
 
     @Override
     public synchronized void add(StubMapping stub) {
@@ -260,8 +253,7 @@ public final class MockadoWireMock {
 
     @Override
     public synchronized void clear() {
-      super.clear();
-      hits.clear();
+      super.clear(); // the hit counts stay: see StubHits
       byUrl.clear();
       byPath.clear();
       byPattern = NONE;

@@ -9,8 +9,9 @@ Each read adds what each stub's count gained since the last read. A removed stub
 stays listed (the launcher keeps it, and counts on if the stub comes back), so the hits it
 took between the last read and its removal (a move, drift, aging) are added by the next
 read: a read taken by the loader before each removal could not catch the requests between
-that read and the removal, nor reach the keeper's baseline. A restarted (or reset) WireMock
-lists counts from 0: a count lower than the last one started anew and adds in full.
+that read and the removal, nor reach the keeper's baseline. An admin reset keeps the counts
+(the launcher drops none), so the hits before it are added too. A restarted WireMock lists
+counts from 0: a count lower than the last one started anew and adds in full.
 The first read is the baseline: the pod is not Ready before it (the keeper's first
 round), so nothing was served that it leaves out. A stock WireMock lists no counts:
 nothing is added.

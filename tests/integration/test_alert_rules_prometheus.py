@@ -3,7 +3,10 @@ real `mockado loader` (with Redis and WireMock): an entry the loader cannot deco
 dead-lettered and MockadoStubsDeadLettered fires; the loader stopped, MockadoLoaderDown
 goes pending. And scraping real Envoys with the rendered sidecar bootstrap through
 prometheus/scrape.yaml's sidecar job: a collector nobody listens for pends
-MockadoSidecarStreamsFailing, a hung one past max_requests MockadoSidecarCircuitBreakerOpen."""
+MockadoSidecarStreamsFailing, a hung one past max_requests MockadoSidecarCircuitBreakerOpen,
+in cluster.local and in another cluster domain (where Istio's stats tag cuts the collector
+cluster's name short and the scrape job's relabelling puts it back); the dashboard's sidecar
+panels' queries have values there too."""
 
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ import redis
 import yaml
 
 from control_plane.local import procs
+from control_plane.render.clusters import istio_cluster_name
 from control_plane.render.monitoring import RULES_PATH, SCRAPE_CONFIG_PATH, SCRAPE_JOBS
-from ext_proc_server.core.config import load_config
+from ext_proc_server.core.config import MockadoConfig, load_config
+from tests.support.dashboard_series import dashboard_sidecar_queries
 from tests.support.paths import REPO
 from tests.support.processes import RedisHandle, WireMockHandle, poll_until
 from tests.support.prometheus_rules import rendered, tool
@@ -203,11 +208,23 @@ class Traffic:
         self._thread.join(timeout=10)
 
 
+def _sidecar_config(cluster_domain: str) -> MockadoConfig:
+    if cluster_domain == "cluster.local":
+        return load_config(REPO / "mockado.example.yaml", env={},
+                           overrides={"control_plane.collector.max_requests": 2})  # fmt: skip
+    # The example's hosts are in cluster.local: a config of its own.
+    return MockadoConfig.model_validate({
+        "collector": {"cluster_domain": cluster_domain},
+        "control_plane": {"namespaces": {"shop": {}}, "collector": {"max_requests": 2}},
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("cluster_domain", ["cluster.local", "corp.internal"])
 def test_a_real_prometheus_pends_the_sidecar_alerts_on_real_envoys(
-    envoy_factory, upstream, tmp_path, logs_dir
+    cluster_domain, envoy_factory, upstream, tmp_path, logs_dir
 ):  # fmt: skip
-    config = load_config(REPO / "mockado.example.yaml", env={},
-                         overrides={"control_plane.collector.max_requests": 2})  # fmt: skip
+    config = _sidecar_config(cluster_domain)
+    assert config.control_plane.collector.host.endswith(f".svc.{cluster_domain}")
     files = rendered(config)
     with hung_collector() as hung_port:
         unreachable = envoy_factory(istio_sidecar_bootstrap(
@@ -238,6 +255,12 @@ def test_a_real_prometheus_pends_the_sidecar_alerts_on_real_envoys(
             inbound = 'envoy_http_ext_proc_mockado_streams_failed{http_conn_manager_prefix="inbound_0_0_0_0_8080"}'
             assert prom.value(f"count({inbound})") == 1
             assert prom.value('count({job="mockado-sidecars",__name__=~"envoy_server_.*"})') is None
+            # The dashboard's sidecar panels read the same series: each query has a value.
+            cluster = istio_cluster_name(config.control_plane.collector)
+            queries = dashboard_sidecar_queries(cluster)
+            assert len(queries) >= 4
+            for query in queries:
+                assert prom.value(query) is not None, query
             assert traffic.answered > 0
         unreachable.process.stop(timeout_s=15)
         overflowing.process.stop(timeout_s=15)

@@ -210,3 +210,47 @@ def test_hits_of_a_stub_the_loader_removes_between_two_rounds_are_counted(
     assert {a: back[a] - away[a] for a in ANSWERS} == {
         "recorded": 1, "catch_all": 2, "passthrough": 0,
     }  # fmt: skip
+
+
+def test_hits_taken_before_a_wiremock_reset_are_counted(redis_server, wiremock_factory, rclient):
+    """An admin reset (POST /__admin/reset) removes every stub but keeps the launcher's hit
+    counts: the keeper puts the stubs back, and its next round adds the hits taken between
+    its last read and the reset as well as those after, so the served counts only grow."""
+    queue = f"test-served-{uuid.uuid4().hex[:8]}"
+    wiremock = wiremock_factory(indexed=True)
+    enqueue(redis_server.url, queue, [stub(i, run=queue) for i in range(2)])
+    config = config_for(redis_server.url, wiremock.url, queue)
+    with LoaderThread(config):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+
+    def served() -> dict[str, float]:
+        return {a: metric("mockado_serving_requests_total", shard=DEFAULT_SHARD, answer=a)
+                for a in ANSWERS}  # fmt: skip
+
+    def call(path: str, times: int, status: int) -> None:
+        for _ in range(times):
+            assert httpx.get(f"{wiremock.url}{path}", timeout=10).status_code == status
+
+    async def rounds() -> list[dict[str, float]]:
+        keeper = ShardKeeper(config, shard=DEFAULT_SHARD, wiremock_url=wiremock.url)
+        try:
+            call(f"/{queue}/item/0", 2, 200)  # before the first round: its baseline
+            await keeper.check()
+            seen = [served()]
+            call(f"/{queue}/item/0", 3, 200)
+            call(f"/{queue}/never-recorded", 2, 404)
+            httpx.post(f"{wiremock.url}/__admin/reset", timeout=10).raise_for_status()
+            call(f"/{queue}/item/0", 1, 404)  # no stub, no catch-all: WireMock's own 404
+            assert await keeper.check() is Holding.RELOADED
+            call(f"/{queue}/item/0", 1, 200)
+            call(f"/{queue}/never-recorded", 1, 404)
+            await keeper.check()
+            seen.append(served())
+        finally:
+            await keeper.aclose()
+        return seen
+
+    baseline, after_reset = asyncio.run(rounds())
+    assert {a: after_reset[a] - baseline[a] for a in ANSWERS} == {
+        "recorded": 4, "catch_all": 3, "passthrough": 0,
+    }  # fmt: skip

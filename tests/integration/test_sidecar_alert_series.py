@@ -3,7 +3,9 @@ the rendered rules select them), in a real Envoy's /stats/prometheus put through
 rendered monitors' metric relabelling: the rendered sidecar bootstrap, its stats named as an
 Istio sidecar names them. A collector nobody listens for moves the failed streams; a hung
 one past control_plane.collector.max_requests moves the circuit breaker's refusals; a
-healthy one moves neither while it captures."""
+healthy one moves neither while it captures. In another cluster domain than cluster.local
+(where Istio's stats tag cuts the collector cluster's name short) the rendered rules, run by
+promtool on those series, still fire."""
 
 from __future__ import annotations
 
@@ -15,10 +17,17 @@ import yaml
 
 from control_plane.local import procs
 from control_plane.render import render_all
+from control_plane.render.clusters import istio_cluster_name
 from control_plane.render.istio import capture_targets
-from control_plane.render.monitoring import SCRAPE_CONFIG_PATH, podmonitor_path, sidecar_selectors
+from control_plane.render.monitoring import (
+    RULES_PATH,
+    SCRAPE_CONFIG_PATH,
+    podmonitor_path,
+    sidecar_selectors,
+)
 from ext_proc_server.core.config import MockadoConfig
 from tests.support.ext_proc_rig import collector_settings, make_config, wait_until
+from tests.support.prometheus_rules import alerts, run_tool
 from tests.support.sidecar_stats import (
     INBOUND_PREFIX,
     OUTBOUND_PREFIX,
@@ -44,8 +53,8 @@ def _send(url: str, n: int = REQUESTS) -> None:
             assert resp.status_code == 200
 
 
-def _config(**control_plane: object) -> MockadoConfig:
-    return make_config({}, control_plane={"namespaces": {"shop": {}}, **control_plane})
+def _config(settings: dict | None = None, **control_plane: object) -> MockadoConfig:
+    return make_config(settings or {}, control_plane={"namespaces": {"shop": {}}, **control_plane})
 
 
 def _kept(config: MockadoConfig, admin_url: str) -> list[Sample]:
@@ -146,3 +155,77 @@ def test_a_healthy_collector_captures_and_moves_neither(
         assert total(selectors[key], after) == 0, key
     envoy.process.stop(timeout_s=15)
     collector.process.stop(timeout_s=15)
+
+
+def _humanized(template: str, value: float) -> str:
+    # Prometheus's humanizePercentage: the value x 100 with 4 significant digits.
+    text = template.replace("{{ $labels.namespace }}", "shop")
+    return text.replace("{{ $value | humanizePercentage }}", f"{value * 100:.4g}%")
+
+
+def _promtool_on(config: MockadoConfig, moves: list[Sample], firing: dict[str, float], tmp_path):
+    """promtool's unit test of the rendered prometheus/rules.yaml on the sidecar series
+    ``moves`` (each kept sample, its value what it moved by): each series growing by that
+    every minute for 30 minutes, with the pod's labels; at 25 minutes each alert of
+    ``firing`` fires with that value, for namespace shop."""
+    rules = {f.path: f.text for f in render_all(config)}[RULES_PATH]
+    (tmp_path / "rules.yaml").write_text(rules, encoding="utf-8")
+    series = []
+    for sample in moves:
+        labels = {**sample.labels, "namespace": "shop", "pod": "web-1"}
+        text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        series.append({"series": f"{sample.name}{{{text}}}", "values": f"0+{sample.value:.0f}x30"})
+    cases = []
+    for rule in [r for r in alerts(yaml.safe_load(rules)["groups"]) if r["alert"] in firing]:
+        notes = rule["annotations"]
+        shown = {k: _humanized(notes[k], firing[rule["alert"]]) for k in ("summary", "description")}
+        expected = {"exp_labels": {**rule["labels"], "namespace": "shop"},
+                    "exp_annotations": {**notes, **shown}}  # fmt: skip
+        cases.append({"eval_time": "25m", "alertname": rule["alert"], "exp_alerts": [expected]})
+    assert len(cases) == len(firing)
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m",
+             "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": cases}]}  # fmt: skip
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests), encoding="utf-8")
+    return run_tool("promtool", "test", "rules", "tests.yaml", cwd=tmp_path)
+
+
+def test_in_another_cluster_domain_the_circuit_breaker_alert_fires_on_the_real_series(
+    envoy_factory, upstream, tmp_path
+):
+    """Outside cluster.local Istio's stats tag cuts the collector cluster's name at its
+    first dot (cluster_name "outbound|PORT||mockado-collector", the rest in the series'
+    name); the monitors put the name back, so the rules select the refusals as they do in
+    cluster.local, and promtool sees both sidecar alerts fire on those series."""
+    config = _config({"cluster_domain": "corp.internal"}, collector={"max_requests": 2})
+    port = config.control_plane.collector.port
+    cluster = f"outbound|{port}||mockado-collector.mockado.svc.corp.internal"
+    assert istio_cluster_name(config.control_plane.collector) == cluster
+    selectors = sidecar_selectors(config.control_plane)
+    with hung_collector() as hung:
+        envoy = envoy_factory(istio_sidecar_bootstrap(
+            config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=hung,
+        ))  # fmt: skip
+        raw_before = samples(httpx.get(f"{envoy.admin_url}/stats/prometheus", timeout=5).text)
+        before = _kept(config, envoy.admin_url)
+        _send(envoy.url)
+        after = _kept(config, envoy.admin_url)
+        envoy.process.stop(timeout_s=15)
+    # What Envoy itself shows: the collector cluster's name cut short.
+    short = [s for s in raw_before if s.name.startswith("envoy_cluster_mockado_svc_corp_internal_")]
+    assert short and {s.labels["cluster_name"] for s in short} == {
+        f"outbound|{port}||mockado-collector"
+    }
+    moves = []
+    for selector in selectors.values():
+        (sample,) = selected(selector, after)
+        start = total(selector, before)
+        moves.append(Sample(sample.name, sample.labels, sample.value - start))
+    moved = {key: total(selector, moves) for key, selector in selectors.items()}
+    refused = moved["refused_active"] + moved["refused_pending"]
+    attempts = moved["streams_started"] + moved["streams_failed"]
+    assert refused >= REQUESTS / 2
+    proc = _promtool_on(config, moves, {
+        "MockadoSidecarCircuitBreakerOpen": refused / attempts,
+        "MockadoSidecarStreamsFailing": moved["streams_failed"] / attempts,
+    }, tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr

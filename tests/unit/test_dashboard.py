@@ -1,4 +1,6 @@
-"""The Grafana dashboard only queries metrics the code really exports."""
+"""The Grafana dashboard only queries metrics the code really exports, or the sidecars'
+Envoy series the alerts read, selected as the alerts select them
+(tests/integration/test_dashboard_sidecar_series.py finds them in a real Envoy)."""
 
 from __future__ import annotations
 
@@ -9,14 +11,22 @@ import re
 from prometheus_client import REGISTRY
 
 import ext_proc_server.core.metrics  # noqa: F401 - registers every metric
+from control_plane.render.clusters import istio_cluster_name
+from control_plane.render.monitoring import SIDECAR_SERIES, sidecar_selectors
+from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.exchange import BODY_DROP_REASONS
 from ext_proc_server.core.metrics import MOMENTS_AS_RECORDED_REASONS, STUB_SKIP_REASONS
+from tests.support.dashboard_series import (
+    COLLECTOR_CLUSTER_VARIABLE,
+    dashboard,
+    dashboard_sidecar_selectors,
+)
 from tests.support.paths import REPO
 
 # PromQL functions and keywords that look like identifiers.
 _NOT_METRICS = {
     "sum", "by", "rate", "histogram_quantile", "max", "min", "clamp_min", "le", "avg", "without",
-    "increase", "irate", "count", "on", "ignoring", "group_left", "group_right",
+    "increase", "irate", "count", "on", "ignoring", "group_left", "group_right", "or",
 }  # fmt: skip
 
 
@@ -57,7 +67,7 @@ def dashboard_metric_names() -> set[str]:
 def test_every_dashboard_query_uses_an_exported_metric():
     used = dashboard_metric_names()
     assert used, "the dashboard has no queries"
-    missing = used - exported_names()
+    missing = used - exported_names() - set(SIDECAR_SERIES.values())
     assert not missing, f"dashboard queries metrics the code does not export: {sorted(missing)}"
 
 
@@ -146,3 +156,17 @@ def test_the_skip_panel_describes_every_kind_of_skip_reason():
                if any("collector_moments_as_recorded_total" in t["expr"] for t in p["targets"])]  # fmt: skip
     for reason in MOMENTS_AS_RECORDED_REASONS:
         assert any(f"`{reason}`" in p.get("description", "") for p in moments), reason
+
+
+def test_the_sidecar_panels_read_the_series_the_alerts_read_as_they_select_them():
+    config = MockadoConfig()
+    variables = {v["name"]: v for v in dashboard()["templating"]["list"]}
+    variable = variables[COLLECTOR_CLUSTER_VARIABLE]
+    # Its default is the default collector's cluster, as Istio names it.
+    cluster = istio_cluster_name(config.control_plane.collector)
+    assert variable["query"] == variable["current"]["value"] == cluster
+    read = dashboard_sidecar_selectors(cluster)
+    # A panel for the failed streams, one for the circuit breaker's refusals.
+    assert len(read) == 2
+    alerts = sidecar_selectors(config.control_plane)
+    assert {s for selectors in read.values() for s in selectors} == set(alerts.values())

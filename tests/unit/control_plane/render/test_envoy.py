@@ -205,6 +205,18 @@ def test_a_dead_collector_is_ejected_briefly_and_only_for_failed_connections() -
     assert collector["common_lb_config"]["healthy_panic_threshold"] == {"value": 0}
 
 
+def test_sidecar_example_is_named_in_the_cluster_domain() -> None:
+    # As Istio names a sidecar and the collector's cluster: in collector.cluster_domain.
+    config = MockadoConfig.model_validate(
+        {"collector": {"cluster_domain": "corp.internal"},
+         "control_plane": {"namespaces": {"shop": {"workload_selector": {"app": "cart"}}}}}
+    )  # fmt: skip
+    boot = yaml.safe_load(render_sidecar_envoy(config, namespace="shop"))
+    assert boot["node"]["id"] == "sidecar~127.0.0.1~cart.shop~shop.svc.corp.internal"
+    name = ext_proc(hcm(boot)["http_filters"][0])["grpc_service"]["envoy_grpc"]["cluster_name"]
+    assert name == "outbound|50051||mockado-collector.mockado.svc.corp.internal"
+
+
 def test_sidecar_example_uses_the_istio_cluster_name_pointed_where_asked() -> None:
     config = MockadoConfig.model_validate(
         {"control_plane": {"namespaces": {"shop": {"workload_selector": {"app": "cart"}}}}}

@@ -175,6 +175,48 @@ def test_the_sidecar_monitors_give_each_ext_proc_counter_one_name() -> None:
     assert relabel(scraped, job["metric_relabel_configs"]) == expected
 
 
+def test_outside_cluster_local_the_monitors_give_the_collector_cluster_its_istio_name() -> None:
+    # Istio's stats tag takes a cluster's name up to ".svc.cluster.local" only: in another
+    # DNS domain it stops at the host's first dot, the rest left in the series' name (dots
+    # and dashes as underscores), as tests/integration/test_sidecar_alert_series.py finds in
+    # a real Envoy.
+    config = MockadoConfig.model_validate({
+        "collector": {"cluster_domain": "corp.internal"},
+        "control_plane": {"mockado_namespace": "mock-ns", "namespaces": {"shop": {}}},
+    })  # fmt: skip
+    files = files_of(config)
+    pod_monitor = monitors(files)["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"][0]
+    (job,) = [j for j in yaml.safe_load(files["prometheus/scrape.yaml"])["scrape_configs"]
+              if j["job_name"] == "mockado-sidecars"]  # fmt: skip
+    collector = "outbound|50051||mockado-collector.mock-ns.svc.corp.internal"
+    assert config.control_plane.collector.host == collector.rpartition("|")[2]
+    scraped = [
+        Sample("envoy_cluster_mock_ns_svc_corp_internal_upstream_rq_active_overflow",
+               {"cluster_name": "outbound|50051||mockado-collector"}, 3),
+        Sample("envoy_cluster_mock_ns_svc_corp_internal_upstream_cx_connect_fail",
+               {"cluster_name": "outbound|50051||mockado-collector"}, 4),
+        # Another Service of mockado's namespace, another port, another namespace.
+        Sample("envoy_cluster_mock_ns_svc_corp_internal_upstream_rq_active_overflow",
+               {"cluster_name": "outbound|8080||mockado-wiremock"}, 5),
+        Sample("envoy_cluster_mock_ns_svc_corp_internal_upstream_rq_active_overflow",
+               {"cluster_name": "outbound|9090||mockado-collector"}, 6),
+        Sample("envoy_cluster_shop_svc_corp_internal_upstream_rq_active_overflow",
+               {"cluster_name": "outbound|50051||mockado-collector"}, 7),
+    ]  # fmt: skip
+    expected = [
+        Sample("envoy_cluster_upstream_rq_active_overflow", {"cluster_name": collector}, 3),
+        Sample("envoy_cluster_upstream_cx_connect_fail", {"cluster_name": collector}, 4),
+    ]
+    assert relabel(scraped, pod_monitor["metricRelabelings"]) == expected
+    assert relabel(scraped, job["metric_relabel_configs"]) == expected
+
+
+def test_in_cluster_local_the_monitors_rename_nothing() -> None:
+    files = files_of(config_of(namespaces={"shop": {}}))
+    endpoint = monitors(files)["mockado-sidecars-shop"]["spec"]["podMetricsEndpoints"][0]
+    assert not [r for r in endpoint["metricRelabelings"] if r.get("targetLabel") == "cluster_name"]
+
+
 def test_render_lists_the_objects_of_the_files_it_removes(tmp_path, capsys, keep_logging):
     config = tmp_path / "mockado.yaml"
     config.write_text("control_plane:\n  namespaces:\n    shop: {}\n    payments: {}\n")

@@ -1,0 +1,82 @@
+"""The dashboard's sidecar panels (deploy/grafana/mockado.json) on a real Envoy's series: the
+rendered sidecar bootstrap, its stats named as an Istio sidecar names them, read through the
+rendered monitors' metric relabelling. With a hung collector past
+control_plane.collector.max_requests, each series a panel reads exists and each panel's
+series move, in cluster.local and in another cluster domain, the dashboard's
+collector_cluster variable set to the collector's cluster."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+import yaml
+
+from control_plane.render import render_all
+from control_plane.render.clusters import istio_cluster_name
+from control_plane.render.istio import capture_targets
+from control_plane.render.monitoring import SCRAPE_CONFIG_PATH, podmonitor_path
+from ext_proc_server.core.config import MockadoConfig
+from tests.support.dashboard_series import dashboard_sidecar_selectors
+from tests.support.ext_proc_rig import make_config
+from tests.support.sidecar_stats import (
+    OUTBOUND_PREFIX,
+    Sample,
+    hung_collector,
+    istio_sidecar_bootstrap,
+    relabel,
+    scrape,
+    selected,
+    total,
+)
+
+pytestmark = pytest.mark.integration
+
+REQUESTS = 20
+
+
+def monitored(config: MockadoConfig, admin_url: str) -> list[Sample]:
+    """The Envoy's series as prometheus/scrape.yaml's sidecar job keeps them, checked to be
+    what the capture scope's PodMonitor keeps."""
+    files = {f.path: f.text for f in render_all(config)}
+    (job,) = [j for j in yaml.safe_load(files[SCRAPE_CONFIG_PATH])["scrape_configs"]
+              if j["job_name"] == "mockado-sidecars"]  # fmt: skip
+    (target,) = capture_targets(config.control_plane)
+    (monitor,) = [d for d in yaml.safe_load_all(files[podmonitor_path(target)]) if d]
+    raw = scrape(admin_url)
+    kept = relabel(raw, job["metric_relabel_configs"])
+    assert kept == relabel(raw, monitor["spec"]["podMetricsEndpoints"][0]["metricRelabelings"])
+    return kept
+
+
+@pytest.mark.parametrize("cluster_domain", ["cluster.local", "corp.internal"])
+def test_each_sidecar_panel_reads_series_a_real_envoy_moves(
+    cluster_domain, envoy_factory, upstream
+):
+    config = make_config(
+        {"cluster_domain": cluster_domain},
+        control_plane={"namespaces": {"shop": {}}, "collector": {"max_requests": 2}},
+    )
+    panels = dashboard_sidecar_selectors(istio_cluster_name(config.control_plane.collector))
+    assert panels
+    with hung_collector() as port:
+        envoy = envoy_factory(istio_sidecar_bootstrap(
+            config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=port,
+        ))  # fmt: skip
+        before = monitored(config, envoy.admin_url)
+        # Capture fails open: every request is answered. Each stream to the hung collector
+        # stays open for the deferred close: past the first two, the breaker refuses.
+        with httpx.Client(timeout=10) as client:
+            for _ in range(REQUESTS):
+                headers = {"x-request-id": str(uuid.uuid4())}
+                assert client.get(f"{envoy.url}/healthz", headers=headers).status_code == 200
+        after = monitored(config, envoy.admin_url)
+        envoy.process.stop(timeout_s=15)
+    for title, selectors in panels.items():
+        for selector in selectors:
+            # One series per counter and sidecar (a counter at 0 before anything happened).
+            assert len(selected(selector, before)) == 1, (title, selector)
+            assert len(selected(selector, after)) == 1, (title, selector)
+        moved = sum(total(s, after) - total(s, before) for s in set(selectors))
+        assert moved >= REQUESTS / 2, title

@@ -79,6 +79,13 @@ def repository_copy(target: Path) -> Path:
             shutil.copy2(source, target / name)
     for shared in (".venv", ".tools"):
         (target / shared).symlink_to(REPO / shared)
+    # The copy's pyproject.toml no newer than the shared install's stamp: a checkout that
+    # touched it after `make install` would otherwise make the runbook's `make install`
+    # reinstall the shared .venv as an editable install of this temporary copy.
+    stamp_s = (REPO / ".venv" / ".installed").stat().st_mtime
+    pyproject = target / "pyproject.toml"
+    pyproject_s = min(pyproject.stat().st_mtime, stamp_s - 1)
+    os.utime(pyproject, (pyproject_s, pyproject_s))
     return target
 
 

@@ -72,20 +72,20 @@ def repository_copy(target: Path) -> Path:
     then up to date, as on a machine that ran it)."""
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
                             check=True).stdout.decode().split("\0")  # fmt: skip
+    # Each copy no newer than the shared install's stamp, as in a clone that then ran
+    # `make install`: a checkout that touched pyproject.toml or a schema model after it
+    # would otherwise make the runbook's `make install` rebuild the shared .venv (as an
+    # editable install of this temporary copy) and .tools.
+    installed_s = (REPO / ".venv" / ".installed").stat().st_mtime - 1
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
+            copied_s = min(source.stat().st_mtime, installed_s)
+            os.utime(target / name, (copied_s, copied_s))
     for shared in (".venv", ".tools"):
         (target / shared).symlink_to(REPO / shared)
-    # The copy's pyproject.toml no newer than the shared install's stamp: a checkout that
-    # touched it after `make install` would otherwise make the runbook's `make install`
-    # reinstall the shared .venv as an editable install of this temporary copy.
-    stamp_s = (REPO / ".venv" / ".installed").stat().st_mtime
-    pyproject = target / "pyproject.toml"
-    pyproject_s = min(pyproject.stat().st_mtime, stamp_s - 1)
-    os.utime(pyproject, (pyproject_s, pyproject_s))
     return target
 
 

@@ -28,6 +28,7 @@ from control_plane.render import (
 )
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.errors import RenderError
+from tests.support.processes import promised_port
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +88,7 @@ def _config(tmp_path: Path, *, redis_url: str, grpc_port: int, http_port: int) -
 def config_and_collector(
     tmp_path_factory, redis_server, logs_dir, process_registry, mockado_bin, clean_env
 ) -> tuple[MockadoConfig, Collector]:
-    grpc_port, http_port = procs.free_port(), procs.free_port()
+    grpc_port, http_port = promised_port(), promised_port()
     path = _config(
         tmp_path_factory.mktemp("cp"), redis_url=redis_server.url, grpc_port=grpc_port,
         http_port=http_port,
@@ -188,7 +189,7 @@ def test_unreachable_collector_fails_open(
     config_and_collector, envoy_factory: Callable, upstream
 ) -> None:
     config, _ = config_and_collector
-    dead_port = procs.free_port()  # nothing listens here
+    dead_port = promised_port()  # nothing listens here
     envoy = envoy_factory(
         lambda listen_port, admin_port: render_local_envoy(
             config,

@@ -24,7 +24,7 @@ import pytest
 from control_plane.render import render_sidecar_envoy
 from tests.support.ext_proc_rig import collector_settings, make_config, wait_until
 from tests.support.http_answers import answer
-from tests.support.processes import poll_until
+from tests.support.processes import wait_for_value
 from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.skip_records import skip_record
 
@@ -197,13 +197,14 @@ def test_mockado_up_serves_each_body_through_the_loader_or_a_clear_miss(
         return resp if resp.status_code == 200 else None
 
     for path in ("/page", "/v1/export", "/v1/cities", "/notes"):
-        resp = poll_until(lambda path=path: served(path), timeout_s=30)
-        assert resp is not None, f"{path}: no stub within 30 s"
+        resp = wait_for_value(lambda path=path: served(path), timeout_s=30, what=f"{path}'s stub")
         assert (resp.headers["content-type"], resp.content) == RESPONSES[path], path
-    png = poll_until(lambda: served("/logo.png"), timeout_s=30)
-    assert png is not None and png.content == _png(with_text=False)
-    statement = poll_until(lambda: served("/statement"), timeout_s=30)
-    assert statement is not None and CPF not in statement.content.decode("latin-1")
+    png = wait_for_value(lambda: served("/logo.png"), timeout_s=30, what="the image's stub")
+    assert png.content == _png(with_text=False)
+    statement = wait_for_value(
+        lambda: served("/statement"), timeout_s=30, what="the statement's stub"
+    )
+    assert CPF not in statement.content.decode("latin-1")
     assert statement.headers["content-type"] == "text/plain; charset=iso-8859-1"
     # Everything else has landed by now; the over-limit dump never will.
     miss = httpx.get(stack.wiremock_url + "/v1/dump", timeout=5)

@@ -48,6 +48,7 @@ from ext_proc_server.mapping import CATCH_ALL_PRIORITY
 from tests.support import slow_collector
 from tests.support.metrics_text import by_label, scrape, total
 from tests.support.paths import REPO
+from tests.support.processes import promised_port
 from tests.support.tiny_upstream import serve_json_forever
 
 QUEUE = "chaos:queue"
@@ -109,13 +110,13 @@ class ChaosRig:
         self._processes: list[procs.ManagedProcess] = []
         self._n = 0
         self.mockado = str(Path(sys.executable).parent / "mockado")
-        self.redis_port = procs.free_port()
-        self.wiremock_port = procs.free_port()
+        self.redis_port = promised_port()
+        self.wiremock_port = promised_port()
         self.wiremock_root = work / "wiremock-root"
-        self.upstream_port = procs.free_port()
-        self.grpc_port = procs.free_port()
-        self.collector_http_port = procs.free_port()
-        self.loader_http_ports = [procs.free_port() for _ in range(loaders)]
+        self.upstream_port = promised_port()
+        self.grpc_port = promised_port()
+        self.collector_http_port = promised_port()
+        self.loader_http_ports = [promised_port() for _ in range(loaders)]
         self.redis: procs.ManagedProcess | None = None
         self.wiremock: procs.ManagedProcess | None = None
         self.collector: procs.ManagedProcess | None = None

@@ -27,6 +27,7 @@ from tests.support.processes import (
     StackHandle,
     UpstreamHandle,
     WireMockHandle,
+    promised_port,
 )
 
 
@@ -67,7 +68,7 @@ def redis_factory(
 
     def start(*, extra_args: tuple[str, ...] = (), port: int | None = None) -> RedisHandle:
         n = next(counter)
-        port = port or procs.free_port()
+        port = port or promised_port()
         process = procs.redis_process(
             port=port,
             data_dir=tmp_path_factory.mktemp(f"redis{n}"),
@@ -122,7 +123,7 @@ def wiremock_factory(
         indexed: bool | None = None,
     ) -> WireMockHandle:
         n = next(counter)
-        port = port or procs.free_port()
+        port = port or promised_port()
         root = root_dir or tmp_path_factory.mktemp(f"wiremock{n}")
         process = procs.wiremock_process(
             servers=[procs.WireMockServer(port=port, root_dir=root)],
@@ -155,7 +156,7 @@ def wm(wiremock: WireMockHandle) -> Iterator[WireMockHandle]:
 @pytest.fixture(scope="session")
 def upstream(logs_dir: Path, process_registry: _Registry) -> UpstreamHandle:
     """The bundled demo API as a real HTTP upstream (also serves /echo and /blob)."""
-    port = procs.free_port()
+    port = promised_port()
     process = procs.ManagedProcess(
         "upstream",
         [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(port)],
@@ -178,7 +179,7 @@ def envoy_factory(logs_dir: Path, process_registry: _Registry) -> Callable[..., 
 
     def start(render: Callable[[int, int], str]) -> EnvoyHandle:
         n = next(counter)
-        port, admin_port = procs.free_port(), procs.free_port()
+        port, admin_port = promised_port(), promised_port()
         config_path = logs_dir / f"envoy-{n}.yaml"
         config_path.write_text(render(port, admin_port), encoding="utf-8")
         process = procs.envoy_process(config_path=config_path, log_path=logs_dir / f"envoy-{n}.log")
@@ -241,7 +242,7 @@ def stack_factory(tmp_path: Path, mockado_bin: str, clean_env: dict[str, str]):
         shards: int = 1,
         env: dict[str, str] | None = None,
     ) -> StackHandle:
-        proxy_port, wiremock_port = procs.free_port(), procs.free_port()
+        proxy_port, wiremock_port = promised_port(), promised_port()
         state = tmp_path / f"state{len(started)}"
         argv = [mockado_bin, "up", "--proxy-port", str(proxy_port),
                 "--wiremock-port", str(wiremock_port), "--state-dir", str(state)]  # fmt: skip

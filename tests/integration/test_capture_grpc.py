@@ -17,7 +17,6 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from control_plane.local import procs
 from tests.support.collector_streams import capture_streams_open, refused_captures
 from tests.support.ext_proc_rig import (
     collector_settings,
@@ -27,6 +26,7 @@ from tests.support.ext_proc_rig import (
     wait_until,
 )
 from tests.support.grpc_upstream import grpc_upstream
+from tests.support.processes import promised_port
 
 pytestmark = pytest.mark.integration
 
@@ -197,7 +197,7 @@ def test_envoy_own_grpc_error_is_never_recorded(
     collector = collector_settings(redis_server.url)
     ext = ext_proc_factory(collector)
     envoy = envoy_for(
-        envoy_factory, make_config(collector), upstream_port=procs.free_port(),
+        envoy_factory, make_config(collector), upstream_port=promised_port(),
         ext_proc_port=ext.grpc_port, upstream_http2=True,
     )  # fmt: skip
     with (

@@ -11,6 +11,7 @@ import yaml
 
 from control_plane.local import procs
 from tests.support.loader_rig import wait_for
+from tests.support.processes import promised_port
 
 # What the kubelet sets in every container of a pod.
 POD_ENV = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
@@ -22,7 +23,7 @@ def start_loader(mockado_bin, clean_env, logs_dir, tmp_path, redis_server, wirem
     config.write_text(yaml.safe_dump({"loader": {
         "redis_url": redis_server.url, "wiremock_url": wiremock.url,
         "redis_queue": f"console-{name}"}}))  # fmt: skip
-    port = procs.free_port()
+    port = promised_port()
     argv = [mockado_bin, "loader", "--config", str(config), "--http-port", str(port)]
     process = procs.ManagedProcess(f"loader-{name}", argv, log_path=logs_dir / f"loader-{name}.log")
     outside = {k: v for k, v in clean_env.items() if not k.startswith("KUBERNETES_")}

@@ -28,6 +28,7 @@ from control_plane.render import (
 )
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.errors import RenderError
+from tests.support.processes import promised_port, wait_for_value
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +44,12 @@ class Collector:
         text = httpx.get(self.metrics_url, timeout=5).text
         return int(sum(float(v) for v in _COUNTER.findall(text)))
 
-    def settled(self, *, quiet_s: float = 0.6, timeout_s: float = 15.0) -> int:
-        """The counter once it stopped moving (streams finish after the responses)."""
+    def settled(self, *, reaching: int = 0, quiet_s: float = 0.6, timeout_s: float = 15.0) -> int:
+        """The counter once it reached ``reaching`` and stopped moving (streams finish after
+        the responses: on a busy box, some after a quiet while of their own)."""
+        wait_for_value(
+            lambda: self.captured() >= reaching, timeout_s=30, what=f"{reaching} captures"
+        )
         last, since = self.captured(), time.monotonic()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -87,7 +92,7 @@ def _config(tmp_path: Path, *, redis_url: str, grpc_port: int, http_port: int) -
 def config_and_collector(
     tmp_path_factory, redis_server, logs_dir, process_registry, mockado_bin, clean_env
 ) -> tuple[MockadoConfig, Collector]:
-    grpc_port, http_port = procs.free_port(), procs.free_port()
+    grpc_port, http_port = promised_port(), promised_port()
     path = _config(
         tmp_path_factory.mktemp("cp"), redis_url=redis_server.url, grpc_port=grpc_port,
         http_port=http_port,
@@ -146,7 +151,7 @@ def test_excluded_paths_are_never_captured(
         assert collector.settled() - before == 0
         # The same Envoy captures everything else (100%): the filter is live.
         _send(client, f"{envoy.url}/api/users", 25)
-        assert collector.settled() - before == 25
+        assert collector.settled(reaching=before + 25) - before == 25
 
 
 def test_a_disabled_namespace_renders_no_filter(config_and_collector) -> None:
@@ -181,14 +186,14 @@ def test_local_proxy_excludes_paths_per_route_and_captures_the_rest(
         _send(client, f"{envoy.url}/api/users/1", 20)
         assert collector.settled() - before == 0
         _send(client, f"{envoy.url}/api/users", 20)
-        assert collector.settled() - before == 20
+        assert collector.settled(reaching=before + 20) - before == 20
 
 
 def test_unreachable_collector_fails_open(
     config_and_collector, envoy_factory: Callable, upstream
 ) -> None:
     config, _ = config_and_collector
-    dead_port = procs.free_port()  # nothing listens here
+    dead_port = promised_port()  # nothing listens here
     envoy = envoy_factory(
         lambda listen_port, admin_port: render_local_envoy(
             config,
@@ -202,6 +207,12 @@ def test_unreachable_collector_fails_open(
     )
     with httpx.Client(timeout=10) as client:
         _send(client, f"{envoy.url}/api/users", 20)
-    stats = httpx.get(f"{envoy.admin_url}/stats", timeout=5).text
-    allowed = re.search(r"ext_proc\.mockado\.failure_mode_allowed: (\d+)", stats)
-    assert allowed and int(allowed.group(1)) == 20
+
+    def allowed() -> int:
+        stats = httpx.get(f"{envoy.admin_url}/stats", timeout=5).text
+        found = re.search(r"ext_proc\.mockado\.failure_mode_allowed: (\d+)", stats)
+        return int(found.group(1)) if found else 0
+
+    # Counted as each stream fails, which may be after its response went out.
+    wait_for_value(lambda: allowed() >= 20, timeout_s=30, what="20 failures allowed")
+    assert allowed() == 20

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 
 from tests.support.browser import chromium
 from tests.support.paths import REPO
-from tests.support.processes import poll_until
+from tests.support.processes import poll_until, wait_for_value
 from tests.support.switch_upstream import switch_upstream
 
 FIRST = {"id": 7, "name": "Ana", "plan": "gold"}
@@ -61,7 +61,10 @@ def test_a_changed_response_shape_replaces_the_stub_with_one_drift_record(
             assert httpx.get(f"{stack.proxy_url}/api/profile/7", timeout=10).json() == CHANGED
         assert poll_until(lambda: _served(stack, CHANGED), timeout_s=30), "stub not updated"
 
-        records = poll_until(lambda: _drift(stack, mockado_bin, clean_env), timeout_s=10)
+        # Each look is a `mockado drift` run: a few seconds each on a busy box.
+        records = wait_for_value(
+            lambda: _drift(stack, mockado_bin, clean_env), timeout_s=60, what="a drift record"
+        )
         assert len(records) == 1
         [record] = records
         assert record["path_template"] == "/api/profile/{id}"
@@ -74,8 +77,10 @@ def test_a_changed_response_shape_replaces_the_stub_with_one_drift_record(
         # count goes on) and that one's two repeats. Repeats are stamped late (the
         # collector's flush_interval, then the loader's stub_refresh_interval_s), so wait
         # for the count to get there; more than five would be double counting.
-        lifecycle = poll_until(lambda: _counted(stack, CAPTURES), timeout_s=120)
-        assert lifecycle and lifecycle["capture_count"] == CAPTURES, lifecycle
+        lifecycle = wait_for_value(
+            lambda: _counted(stack, CAPTURES), timeout_s=120, what=f"{CAPTURES} captures counted"
+        )
+        assert lifecycle["capture_count"] == CAPTURES, lifecycle
         assert lifecycle["first_seen"] < lifecycle["last_seen"]
         table = subprocess.run(
             [mockado_bin, "drift", "--config", str(stack.state_dir / "mockado.effective.yaml")],

@@ -19,7 +19,6 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
-from control_plane.local import procs
 from ext_proc_server.capture import CaptureServer
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.exchange import Exchange
@@ -31,6 +30,7 @@ from tests.support.ext_proc_rig import (
     make_config,
     wait_until,
 )
+from tests.support.processes import promised_port
 
 pytestmark = pytest.mark.integration
 
@@ -162,7 +162,7 @@ def test_each_phase_assembles_and_the_client_gets_every_byte(in_process):
 
 @pytest.fixture(scope="module")
 def grpc_upstream() -> Iterator[int]:
-    port = procs.free_port()
+    port = promised_port()
     ready = threading.Event()
     holder: dict = {}
 

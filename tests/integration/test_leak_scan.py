@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.processes import poll_until
+from tests.support.processes import wait_for_value
 from tests.support.redis_dump import dump_redis
 
 
@@ -169,8 +169,7 @@ def test_no_planted_secret_reaches_any_sink(stack_factory, upstream):
         ]
         return resp if len(captured) >= 5 else None
 
-    mappings = poll_until(loaded, timeout_s=40)
-    assert mappings, "the captured traffic never reached WireMock"
+    mappings = wait_for_value(loaded, timeout_s=40, what="the captured traffic in WireMock")
 
     sinks: dict[str, str] = {"wiremock:mappings": json.dumps(mappings, ensure_ascii=False)}
     sinks.update(dump_redis(stack.effective_config["collector"]["redis_url"]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 import uuid
 
 import httpx
@@ -26,6 +25,7 @@ from tests.support.loader_rig import (
     stub,
     wait_for,
 )
+from tests.support.processes import promised_port
 
 pytestmark = pytest.mark.integration
 ERRORS = "wiremock_loader_mappings_errors_total"
@@ -49,22 +49,24 @@ def test_wiremock_restart_mid_load_loses_nothing_and_duplicates_nothing(
         wait_for(lambda: len(ids_in(wm.url)) >= 150, what="first stubs")
         wm.process.stop()
         assert rclient.xlen(queue) > 0, "the load finished before WireMock stopped"
-        time.sleep(1.5)  # the loader sees connect errors and holds its batch
+        # The loader meets the outage (and holds its batch) before WireMock is back.
+        wait_for(
+            lambda: metric(ERRORS, error_type="wiremock_unavailable", shard="default") > outages,
+            what="the loader to meet the outage",
+        )
         restarted = wiremock_factory(port=wm.port, root_dir=wm.root_dir)
         wait_for(queue_done(rclient, queue), what="queue drained")
         ids = ids_in(restarted.url)
     assert len(ids) == n
     assert sorted(ids) == sorted(m["id"] for m in mappings)
     assert rclient.xlen(RedisKeys(queue=queue).dead_letter) == 0
-    # The loader did meet the outage (and waited it out).
-    assert metric(ERRORS, error_type="wiremock_unavailable", shard="default") > outages
 
 
 def test_a_down_shard_does_not_hold_back_the_others(
     redis_server, wiremock, wiremock_factory, rclient, queue
 ):
     wiremock.reset()
-    orders_port = procs.free_port()  # its WireMock starts only later
+    orders_port = promised_port()  # its WireMock starts only later
     n = 400
     api = [stub(i, run=f"{queue}-api") for i in range(n)]
     orders = [stub(i, run=f"{queue}-orders") for i in range(n)]
@@ -115,7 +117,7 @@ def test_a_second_loader_takes_over_from_a_killed_one(
         process.env = clean_env
         return process.start()
 
-    first = start("first", procs.free_port())
+    first = start("first", promised_port())
     try:
 
         def mid_batch() -> bool:
@@ -130,7 +132,7 @@ def test_a_second_loader_takes_over_from_a_killed_one(
     assert held > 0
     assert len(ids_in(wiremock.url)) < n
 
-    second_port = procs.free_port()
+    second_port = promised_port()
     second = start("second", second_port)
     try:
         wait_for(queue_done(rclient, queue), what="second loader drained the queue")
@@ -176,7 +178,7 @@ def test_a_poison_item_is_dead_lettered_while_the_rest_flows(
 
 def test_loader_errors_name_the_shard_whose_wiremock_failed(redis_server, wiremock, rclient, queue):
     wiremock.reset()
-    orders_url = f"http://127.0.0.1:{procs.free_port()}"  # no WireMock there
+    orders_url = f"http://127.0.0.1:{promised_port()}"  # no WireMock there
     enqueue(redis_server.url, queue, [stub(0, run=f"{queue}-orders")], host="orders.shop")
     enqueue(redis_server.url, queue, [stub(0, run=f"{queue}-api"), POISON], host="api.shop")
     rclient.xadd(queue, {"mapping": "{broken", "host": "api.shop"})
@@ -286,7 +288,11 @@ def test_a_redis_outage_is_logged_once_and_the_loader_resumes(
         client = redis.Redis.from_url(own.url)
         wait_for(queue_done(client, queue), what="first load")
         own.process.kill()
-        time.sleep(2)  # several failed attempts
+        # Redis is back only once the loader met its absence.
+        wait_for(
+            lambda: any("redis unavailable" in r.getMessage() for r in caplog.records),
+            what="the loader to log the outage",
+        )
         restarted = redis_factory(port=own.port)  # empty: the group must be recreated
         second = [stub(i, run=queue) for i in range(100, 200)]
         enqueue(restarted.url, queue, second)

@@ -28,7 +28,7 @@ from tests.support.loader_rig import (
     stubs_in,
     wait_for,
 )
-from tests.support.processes import WireMockHandle
+from tests.support.processes import WireMockHandle, promised_port
 
 pytestmark = pytest.mark.integration
 ORDERS_SHARD = "shard-1"
@@ -130,7 +130,7 @@ def test_the_record_holds_what_landed_as_imported_and_never_a_refused_stub(
 @pytest.fixture
 def guarded_wiremock(tmp_path: Path, logs_dir: Path, process_registry) -> Iterator[WireMockHandle]:
     """A WireMock whose admin API wants HTTP Basic credentials (WireMock's own option)."""
-    port = procs.free_port()
+    port = promised_port()
     process = procs.wiremock_process(
         servers=[procs.WireMockServer(port=port, root_dir=tmp_path / "guarded")],
         log_path=logs_dir / f"wiremock-guarded-{port}.log",

@@ -10,7 +10,7 @@ import httpx
 import yaml
 
 from ext_proc_server.mapping.catch_all import passthrough_mapping
-from tests.support.processes import poll_until
+from tests.support.processes import poll_until, wait_for_value
 from tests.support.switch_upstream import switch_upstream
 
 PASSED = "rates.example.com"
@@ -58,8 +58,9 @@ def test_a_passthrough_miss_gets_the_real_answer_and_the_next_call_is_mocked(sta
         assert upstream.calls == ["/api/rates"]
 
         # Captured through the proxy like any other call: a stub for that host appears.
-        stubs = poll_until(lambda: _recorded(stack), timeout_s=30)
-        assert stubs, "the pass-through call was never recorded"
+        stubs = wait_for_value(
+            lambda: _recorded(stack), timeout_s=30, what="the pass-through call recorded"
+        )
         [stub] = stubs
         assert stub["metadata"]["mockado"]["host"] == PASSED
         assert stub["request"]["urlPath"] == "/api/rates"

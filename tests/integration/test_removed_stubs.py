@@ -15,7 +15,7 @@ import yaml
 from ext_proc_server.mapping.removals import READ_EVERY_S
 from ext_proc_server.mapping.stub_format import on_old_format
 from tests.support.metrics_text import scrape, total
-from tests.support.processes import poll_until
+from tests.support.processes import poll_until, wait_for_value
 from tests.support.switch_upstream import switch_upstream
 
 TTL_S = 2.0
@@ -53,15 +53,22 @@ def test_a_stub_aged_out_is_recorded_again_at_its_next_capture(stack_factory):
         # Nothing captures it for the TTL: removed from WireMock and from the record.
         assert poll_until(lambda: not _stubs(stack, "/api/rates"), timeout_s=TTL_S + 10)
         assert poll_until(lambda: not client.hkeys(f"{queue}:record:default"), timeout_s=10)
-        assert _loader_metric(stack, "mockado_stubs_expired_total", shard="default") == 1
+        # Counted once the shard's expired stubs are all removed: wait for it.
+        expired = wait_for_value(
+            lambda: _loader_metric(stack, "mockado_stubs_expired_total", shard="default"),
+            timeout_s=10,
+            what="the expiry counted",
+        )
+        assert expired == 1
         assert httpx.get(f"{stack.wiremock_url}/api/rates", timeout=5).status_code == 404
 
         # The request comes back once: recorded again, and the mock answers it again.
         time.sleep(FORGOTTEN_AFTER_S)
         upstream.answer = (200, {"brl": 5.3})
         assert httpx.get(f"{stack.proxy_url}/api/rates", timeout=10).status_code == 200
-        again = poll_until(lambda: _stubs(stack, "/api/rates"), timeout_s=15)
-        assert again, "an aged-out stub was never recorded again"
+        wait_for_value(
+            lambda: _stubs(stack, "/api/rates"), timeout_s=30, what="the aged-out stub again"
+        )
         served = httpx.get(f"{stack.wiremock_url}/api/rates", timeout=5)
         assert served.status_code == 200
         assert served.json() == {"brl": 5.3}
@@ -86,8 +93,7 @@ def test_a_stub_retired_on_reload_is_recorded_again_at_its_next_capture(stack_fa
     record = f"{queue}:record:default"
     sent = httpx.post(f"{stack.proxy_url}/echo", json=BODY, timeout=10)
     assert sent.status_code == 200
-    recorded = poll_until(lambda: _stubs(stack, "/echo"), timeout_s=30)
-    assert recorded, "never recorded"
+    recorded = wait_for_value(lambda: _stubs(stack, "/echo"), timeout_s=30, what="the stub")
     stub_id = recorded[0]["id"]
     assert poll_until(lambda: client.hget(record, stub_id), timeout_s=10)
 
@@ -110,8 +116,9 @@ def test_a_stub_retired_on_reload_is_recorded_again_at_its_next_capture(stack_fa
     # The request comes back once: recorded again on today's format, and answered again.
     time.sleep(FORGOTTEN_AFTER_S)
     assert httpx.post(f"{stack.proxy_url}/echo", json=BODY, timeout=10).status_code == 200
-    again = poll_until(lambda: _stubs(stack, "/echo"), timeout_s=15)
-    assert again, "a retired stub was never recorded again"
+    again = wait_for_value(
+        lambda: _stubs(stack, "/echo"), timeout_s=30, what="the retired stub again"
+    )
     assert again[0]["id"] == stub_id
     assert not on_old_format(again[0])
     served = httpx.post(f"{stack.wiremock_url}/echo", json=BODY, timeout=5)

@@ -20,6 +20,7 @@ from control_plane.local import procs
 from tests.support import azure_workload, sdk_replay
 from tests.support.ext_proc_rig import collector_settings
 from tests.support.paths import REPO
+from tests.support.processes import promised_port
 from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.sdk_replay import Outcome
 
@@ -30,7 +31,7 @@ AZURITE = REPO / ".tools" / "npm" / "node_modules" / ".bin" / "azurite-blob"
 
 @pytest.fixture(scope="module")
 def azurite_port(logs_dir: Path) -> Iterator[int]:
-    port = procs.free_port()
+    port = promised_port()
     command = [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port),
                "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry"]  # fmt: skip
     process = procs.ManagedProcess("azurite", command, log_path=logs_dir / "azurite.log").start()

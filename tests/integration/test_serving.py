@@ -16,7 +16,7 @@ from ext_proc_server.mapping.dedup import Deduplicator
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.mapping.stubs import build_mapping
 from tests.support.metrics_text import scrape, total
-from tests.support.processes import poll_until
+from tests.support.processes import poll_until, promised_port, wait_for_value
 
 
 def recorded_mapping(host: str, path: str, body: str) -> dict:
@@ -39,7 +39,7 @@ def recorded_mapping(host: str, path: str, body: str) -> dict:
 def start_loader(
     tmp_path, logs_dir, *, redis_url: str, queue: str, default_url: str, shards: str = "[]"
 ):
-    http_port = procs.free_port()
+    http_port = promised_port()
     config = tmp_path / "loader.yaml"
     config.write_text(
         f"loader:\n  redis_url: {redis_url}\n  redis_queue: {queue}\n  wiremock_url: {default_url}\n"
@@ -82,13 +82,16 @@ def test_two_shards_isolate_hosts_and_count_misses(
             return resp.text if resp.status_code == 200 else None
 
         # The same path on two hosts: each host's own recording, each on its own shard.
-        assert (
-            poll_until(lambda: served(shard_a.url, "users.shop.svc"), timeout_s=20)
-            == "users says hi"
+        users = wait_for_value(
+            lambda: served(shard_a.url, "users.shop.svc"), timeout_s=30, what="the users stub"
         )
-        assert poll_until(lambda: served(shard_b.url, "payments.shop.svc:80"), timeout_s=20) == (
-            "payments says hi"
+        assert users == "users says hi"
+        payments = wait_for_value(
+            lambda: served(shard_b.url, "payments.shop.svc:80"),
+            timeout_s=30,
+            what="the payments stub",
         )
+        assert payments == "payments says hi"
         # No single WireMock holds every stub: the users stub is not on the payments shard.
         assert served(shard_b.url, "users.shop.svc") is None
         ids_a = {m["id"] for m in shard_a.mappings()}

@@ -9,8 +9,7 @@ import subprocess
 import httpx
 import psutil
 
-from control_plane.local import procs
-from tests.support.processes import poll_until
+from tests.support.processes import poll_until, promised_port, wait_for_value
 
 
 def test_request_through_proxy_becomes_a_served_stub(stack_factory):
@@ -28,8 +27,7 @@ def test_request_through_proxy_becomes_a_served_stub(stack_factory):
         resp = httpx.get(f"{stack.wiremock_url}/api/users", timeout=5)
         return resp if resp.status_code == 200 else None
 
-    mocked = poll_until(served, timeout_s=30)
-    assert mocked, "no stub was served within 30 s"
+    mocked = wait_for_value(served, timeout_s=30, what="the stub served")
     body = mocked.json()
     # The same shape as the upstream's answer, with personal data sanitized.
     assert body["total"] == original["total"]
@@ -79,8 +77,8 @@ def test_busy_port_is_one_clear_error(tmp_path, mockado_bin, clean_env):
 def test_missing_binary_names_the_part(tmp_path, mockado_bin, clean_env):
     env = {**clean_env, "MOCKADO_WIREMOCK_JAR": str(tmp_path / "missing.jar")}
     result = subprocess.run(
-        [mockado_bin, "up", "--proxy-port", str(procs.free_port()),
-         "--wiremock-port", str(procs.free_port()), "--state-dir", str(tmp_path / "s")],
+        [mockado_bin, "up", "--proxy-port", str(promised_port()),
+         "--wiremock-port", str(promised_port()), "--state-dir", str(tmp_path / "s")],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1

@@ -31,7 +31,7 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from tests.support import ext_proc_rig
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 from tests.support.loader_rig import LoaderThread, config_for, metric, stub, wait_for
-from tests.support.processes import RedisHandle, WireMockHandle
+from tests.support.processes import RedisHandle, WireMockHandle, promised_port
 from tests.support.tls_ca import ThrowawayCA, make_ca
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayCA:
 
 @pytest.fixture(scope="module")
 def tls_redis(redis_factory: Callable[..., RedisHandle], ca: ThrowawayCA) -> RedisHandle:
-    port = procs.free_port()
+    port = promised_port()
     tls_args = (
         "--port", "0", "--tls-port", str(port),
         "--tls-cert-file", str(ca.server_cert), "--tls-key-file", str(ca.server_key),
@@ -86,7 +86,7 @@ def https_wiremock(
     wiremock_factory: Callable[..., WireMockHandle], ca: ThrowawayCA
 ) -> tuple[WireMockHandle, str]:
     """WireMock with its admin API on https too. -> (handle, https base URL)."""
-    https_port = procs.free_port()
+    https_port = promised_port()
     wm = wiremock_factory(
         extra_args=(
             "--https-port", str(https_port),
@@ -460,7 +460,7 @@ def test_loader_log_never_contains_the_redis_password(
     password_redis, https_wiremock, mockado_bin, clean_env, tmp_path, logs_dir, queue
 ):
     wm, _https_url = https_wiremock
-    http_port = procs.free_port()
+    http_port = promised_port()
     config_path = tmp_path / "loader.yaml"
     # The password comes from the environment, as in the rendered Secret; the file has none.
     config_path.write_text(

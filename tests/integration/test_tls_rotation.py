@@ -22,7 +22,6 @@ import httpx
 import pytest
 import redis
 
-from control_plane.local import procs
 from ext_proc_server.core.config import MockadoConfig, TLSClient
 from ext_proc_server.core.queue_entries import encode_entry
 from ext_proc_server.core.redis_client import make_redis
@@ -31,7 +30,7 @@ from ext_proc_server.loader import ShardKeeper
 from ext_proc_server.loader.resync import Holding
 from tests.support.loader_rig import LoaderThread, config_for, wait_for
 from tests.support.loader_rig import stub as queued_stub
-from tests.support.processes import RedisHandle, WireMockHandle
+from tests.support.processes import RedisHandle, WireMockHandle, promised_port
 from tests.support.secret_volume import present_new_redis_certificate, publish, redis_tls_args
 from tests.support.tls_ca import ThrowawayCA, make_ca
 
@@ -71,7 +70,7 @@ def rotation_queue() -> str:
 def tls_redis(
     redis_factory: Callable[..., RedisHandle], cas: tuple[ThrowawayCA, ThrowawayCA]
 ) -> RedisHandle:
-    port = procs.free_port()
+    port = promised_port()
     return redis_factory(port=port, extra_args=redis_tls_args(port, cas[0]))
 
 
@@ -187,7 +186,7 @@ def test_the_loader_goes_on_after_the_wiremock_ca_rotates(
     wiremock_factory: Callable[..., WireMockHandle], redis_server: RedisHandle, cas, mount
 ) -> None:
     old, new = cas
-    port, https_port = procs.free_port(), procs.free_port()
+    port, https_port = promised_port(), promised_port()
     wm, https_url = start_https_wiremock(wiremock_factory, old, port=port, https_port=https_port)
     queue = rotation_queue()
     first, second = (queued_stub(n, run=queue) for n in range(2))

@@ -28,7 +28,6 @@ import pytest
 from websockets.sync.client import connect
 from websockets.sync.server import Server, ServerConnection, serve
 
-from control_plane.local import procs
 from control_plane.render import render_sidecar_envoy
 from ext_proc_server.capture import protos
 from tests.support import slow_collector
@@ -40,6 +39,7 @@ from tests.support.ext_proc_rig import (
     wait_until,
 )
 from tests.support.ext_proc_streams import send_streams
+from tests.support.processes import promised_port
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,7 @@ def _plain_answer(connection: ServerConnection, request):
 
 @pytest.fixture(scope="module")
 def ws_upstream() -> Iterator[int]:
-    port = procs.free_port()
+    port = promised_port()
     server: Server = serve(_echo, "127.0.0.1", port, process_request=_plain_answer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -128,7 +128,7 @@ def collector_port(
     (``request.param``)."""
     settings = collector_settings(redis_server.url)
     if request.param == "dead":
-        yield procs.free_port()  # nothing listens there
+        yield promised_port()  # nothing listens there
         return
     if request.param == "slow":
         ext = slow_collector.start(

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import redis
 
-from control_plane.local import procs
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import DEFAULT_SHARD
 from tests.support.loader_rig import wait_for
+from tests.support.processes import promised_port
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ def test_a_wrong_password_fails_the_wait_with_redis_refusal(acl_redis_factory):
 
 
 def test_a_server_still_starting_is_waited_for(redis_factory):
-    port = procs.free_port()
+    port = promised_port()
     attempts: list[Exception | None] = []
 
     def check() -> bool:

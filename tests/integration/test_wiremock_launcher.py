@@ -16,7 +16,7 @@ import yaml
 from control_plane.local import procs
 from control_plane.render import render_k8s_manifests
 from ext_proc_server.core.config import MockadoConfig
-from tests.support.processes import WireMockHandle
+from tests.support.processes import WireMockHandle, promised_port
 
 pytestmark = [
     pytest.mark.integration,
@@ -181,7 +181,7 @@ def test_one_jvm_serves_several_isolated_wiremocks_loading_their_own_roots(
         (root / "mappings" / "saved.json").write_text(
             json.dumps(stub(1, {"method": "GET", "urlPath": "/whoami"}, f"I am {name}"))
         )
-        servers.append(procs.WireMockServer(port=procs.free_port(), root_dir=root))
+        servers.append(procs.WireMockServer(port=promised_port(), root_dir=root))
     host = procs.wiremock_process(
         servers=servers, log_path=logs_dir / "wiremock-launcher-two.log", heap_mb=256, indexed=True
     )
@@ -241,7 +241,7 @@ def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
 
     command = [here(kubelet(arg)) for arg in wiremock["command"]]
     assert command[0] == "java"
-    port = procs.free_port()
+    port = promised_port()
     command[0] = procs.find_java()
     command[command.index("--port") + 1] = str(port)
     pod_process = procs.ManagedProcess(

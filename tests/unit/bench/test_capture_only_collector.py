@@ -13,6 +13,7 @@ import yaml
 from bench.ext_proc_breakdown import bench_stream
 from control_plane.local import procs
 from tests.support.ext_proc_streams import send_streams
+from tests.support.processes import promised_port
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -22,8 +23,8 @@ def _count(path: Path) -> int:
 
 
 def test_counts_each_finished_exchange_and_stores_none(tmp_path: Path) -> None:
-    grpc_port = procs.free_port()
-    redis_port = procs.free_port(avoid={grpc_port})
+    grpc_port = promised_port()
+    redis_port = promised_port()
     config = tmp_path / "mockado.yaml"
     # A Redis nobody listens on: the counting sink must never need it.
     config.write_text(

@@ -19,6 +19,7 @@ from control_plane.local import procs
 from ext_proc_server.core.queue_entries import decode_entry
 from ext_proc_server.core.redis_keys import RedisKeys
 from tests.support.ext_proc_streams import send_streams
+from tests.support.processes import promised_port
 
 REPO = Path(__file__).resolve().parents[3]
 QUEUE = "bench:free-steps"
@@ -35,7 +36,7 @@ def _wait_for(check, *, timeout_s: float = 15.0) -> None:
 
 
 def test_writes_each_new_exchange_as_a_stub_and_counts_repeats(tmp_path: Path) -> None:
-    grpc_port, redis_port = procs.free_port(), procs.free_port()
+    grpc_port, redis_port = promised_port(), promised_port()
     redis = procs.redis_process(
         port=redis_port, data_dir=tmp_path / "redis", log_path=tmp_path / "redis.log"
     ).start()

@@ -506,7 +506,8 @@ def test_a_body_at_its_content_length_ends_without_an_end_of_stream_chunk():
 def test_a_header_value_that_is_not_utf8_is_left_out_and_marked(name, side):
     """The exchange is built (its skip is counted per host, ``faithful.skip_reason``), the
     value left out: none of its bytes is kept, the message's headers start with the mark."""
-    bad = ((name, b"caf\xe9 \xff"),)
+    # Not hex: an exchange id (a random hex prefix) never holds the readable part.
+    bad = ((name, b"Jos\xe9 \xff"),)
     request = req_headers(eos=True, extra=bad if side == "request" else ())
     response = resp_headers(eos=True, extra=bad if side == "response" else ())
     done = run([request, response])
@@ -516,11 +517,11 @@ def test_a_header_value_that_is_not_utf8_is_left_out_and_marked(name, side):
     other = exchange.response if side == "request" else exchange.request
     assert message.headers[0] == UNDECODABLE_HEADER
     assert UNDECODABLE_HEADER not in message.headers[1:]
-    assert all("caf" not in value for _, value in message.headers)
+    assert all("Jos" not in value for _, value in message.headers)
     assert UNDECODABLE_HEADER not in other.headers
     assert skip_reason(exchange) == f"{side}_header_undecodable"
     record = repr(exchange.to_record())
-    assert "caf" not in record and "\\xe9" not in record and "\\ufffd" not in record
+    assert "Jos" not in record and "\\xe9" not in record and "\\ufffd" not in record
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram
 
-from control_plane.local import procs
 from ext_proc_server.capture import CaptureServer, ExtProcServicer, protos
 from ext_proc_server.capture.stream_metrics import (
     MAX_REQUEST_KEYS,
@@ -26,6 +25,7 @@ from ext_proc_server.core.config import CollectorConfig, load_config
 from ext_proc_server.core.probes import build_probe_app
 from ext_proc_server.mapping.repeats import RepeatIndex
 from tests.support.capture_seams import RecordingSink
+from tests.support.processes import promised_port
 from tests.unit.capture.stream_helpers import req_body, req_headers, resp_body, resp_headers
 from tests.unit.capture.test_servicer import FakeContext
 
@@ -196,7 +196,7 @@ def server_config(port: int):
 
 
 def test_a_server_folds_its_last_streams_in_when_it_stops():
-    port = procs.free_port()
+    port = promised_port()
     config = server_config(port)
     sink = RecordingSink()
     # No timer flush during the test: only the stop can add the count.
@@ -307,7 +307,7 @@ class RepeatingSink(RecordingSink):
 
 
 def test_a_server_folds_its_last_repeats_in_when_it_stops():
-    port = procs.free_port()
+    port = promised_port()
     config = server_config(port)
     sink = RepeatingSink(config.collector)
     server = CaptureServer(config, sink=sink, serve_http=False, metrics_every_s=3600)

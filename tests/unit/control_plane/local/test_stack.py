@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from control_plane.local.procs import ManagedProcess, free_port
+from control_plane.local.procs import ManagedProcess
 from control_plane.local.stack import (
     ChildPorts,
     ShardPlan,
@@ -21,6 +21,7 @@ from control_plane.local.stack import (
 )
 from ext_proc_server.core.config import load_config
 from ext_proc_server.core.errors import StackError
+from tests.support.processes import promised_port
 
 
 def test_parse_upstream_defaults_ports_by_scheme():
@@ -100,22 +101,27 @@ def test_effective_config_points_the_children_at_this_runs_parts(tmp_path: Path)
     assert loader["backup_path"] == str(tmp_path / "backups")
 
 
+IGNORING = "ignoring SIGTERM"
+
+
 def stubborn(tmp_path: Path, name: str) -> ManagedProcess:
     """A child that ignores SIGTERM (a part still draining), given 30 s to stop."""
-    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+        f" print({IGNORING!r}, flush=True); time.sleep(60)"
+    )
     return ManagedProcess(
         name, [sys.executable, "-c", code], log_path=tmp_path / f"{name}.log", stop_timeout_s=30
     )
 
 
 def test_a_forced_stop_kills_every_part_while_a_stop_waits(tmp_path: Path, monkeypatch):
-    proxy_port = free_port()
-    options = StackOptions(
-        state_dir=tmp_path, proxy_port=proxy_port, wiremock_port=free_port(avoid={proxy_port})
-    )
+    proxy_port = promised_port()
+    options = StackOptions(state_dir=tmp_path, proxy_port=proxy_port, wiremock_port=promised_port())
     stack = Stack(config=load_config(None, env={}), options=options)
     stack.parts = [stubborn(tmp_path, "first").start(), stubborn(tmp_path, "second").start()]
-    time.sleep(0.3)  # each has set its SIGTERM handler
+    for part in stack.parts:  # a SIGTERM before its handler is set would stop it
+        part.wait_ready(lambda part=part: IGNORING in part.log_path.read_text(), timeout_s=30)
     stopping = threading.Thread(target=stack.stop)
     stopping.start()
     time.sleep(0.5)

@@ -40,6 +40,27 @@ def captured(n: int, *, run: str, host: str) -> dict:
     return mapping
 
 
+def served() -> dict[str, float]:
+    """The default shard's served counts, by answer."""
+    return {a: metric("mockado_serving_requests_total", shard=DEFAULT_SHARD, answer=a)
+            for a in ANSWERS}  # fmt: skip
+
+
+def call(url: str, times: int, status: int) -> None:
+    for _ in range(times):
+        assert httpx.get(url, timeout=10).status_code == status
+
+
+def loaded_queue(redis_server, rclient, wiremock_url: str):
+    """Two recorded stubs loaded into ``wiremock_url`` -> (queue, loader config)."""
+    queue = f"test-served-{uuid.uuid4().hex[:8]}"
+    enqueue(redis_server.url, queue, [stub(i, run=queue) for i in range(2)])
+    config = config_for(redis_server.url, wiremock_url, queue)
+    with LoaderThread(config):
+        wait_for(queue_done(rclient, queue), what="queue drained")
+    return queue, config
+
+
 def test_a_new_shard_is_ready_only_once_it_holds_the_stubs_of_its_hosts(
     redis_server, wiremock_factory, rclient
 ):
@@ -101,39 +122,27 @@ def test_the_keeper_counts_what_its_wiremock_served_by_answer(
     """The served counts behind the miss ratio, from the launcher's per-stub hit counts: a
     recorded stub's hits, the catch-all's (misses), and counts that start anew when
     WireMock restarts and gets its stubs back."""
-    queue = f"test-served-{uuid.uuid4().hex[:8]}"
     wiremock = wiremock_factory()
-    enqueue(redis_server.url, queue, [stub(i, run=queue) for i in range(2)])
-    config = config_for(redis_server.url, wiremock.url, queue)
-    with LoaderThread(config):
-        wait_for(queue_done(rclient, queue), what="queue drained")
-
-    def served() -> dict[str, float]:
-        return {a: metric("mockado_serving_requests_total", shard=DEFAULT_SHARD, answer=a)
-                for a in ANSWERS}  # fmt: skip
-
-    def call(path: str, times: int, status: int) -> None:
-        for _ in range(times):
-            assert httpx.get(f"{wiremock.url}{path}", timeout=10).status_code == status
+    queue, config = loaded_queue(redis_server, rclient, wiremock.url)
 
     async def rounds() -> list[dict[str, float]]:
         keeper = ShardKeeper(config, shard=DEFAULT_SHARD, wiremock_url=wiremock.url)
         seen = [served()]
         try:
-            call(f"/{queue}/item/0", 2, 200)  # before the first round: its baseline
+            call(f"{wiremock.url}/{queue}/item/0", 2, 200)  # before the first round: its baseline
             assert await keeper.check() is Holding.WHOLE
             seen.append(served())
-            call(f"/{queue}/item/0", 3, 200)
-            call(f"/{queue}/item/1", 1, 200)
-            call(f"/{queue}/never-recorded", 2, 404)
+            call(f"{wiremock.url}/{queue}/item/0", 3, 200)
+            call(f"{wiremock.url}/{queue}/item/1", 1, 200)
+            call(f"{wiremock.url}/{queue}/never-recorded", 2, 404)
             await keeper.check()
             seen.append(served())
             # WireMock restarts empty: the keeper puts the same stubs back, counts from 0.
             wiremock.process.kill()
             wiremock_factory(port=wiremock.port)
             assert await keeper.check() is Holding.RELOADED
-            call(f"/{queue}/item/1", 1, 200)
-            call(f"/{queue}/never-recorded", 1, 404)
+            call(f"{wiremock.url}/{queue}/item/1", 1, 200)
+            call(f"{wiremock.url}/{queue}/never-recorded", 1, 404)
             await keeper.check()
             seen.append(served())
         finally:
@@ -168,14 +177,6 @@ def test_hits_of_a_stub_the_loader_removes_between_two_rounds_are_counted(
                        shards=[{"host": "orders.*", "wiremock_url": second.url}])  # fmt: skip
     path = orders["request"]["urlPath"]
 
-    def served() -> dict[str, float]:
-        return {a: metric("mockado_serving_requests_total", shard=DEFAULT_SHARD, answer=a)
-                for a in ANSWERS}  # fmt: skip
-
-    def call(times: int, status: int) -> None:
-        for _ in range(times):
-            assert httpx.get(f"{first.url}{path}", timeout=10).status_code == status
-
     async def move(loader_config) -> int:
         loader = Loader(loader_config)
         try:
@@ -189,14 +190,14 @@ def test_hits_of_a_stub_the_loader_removes_between_two_rounds_are_counted(
         try:
             await keeper.check()  # the baseline
             seen = [served()]
-            call(3, 200)
+            call(f"{first.url}{path}", 3, 200)
             assert await move(moved) == 1  # gone from this WireMock before the next round
-            call(1, 404)  # a miss now
+            call(f"{first.url}{path}", 1, 404)  # a miss now
             await keeper.check()
             seen.append(served())
-            call(2, 404)
+            call(f"{first.url}{path}", 2, 404)
             assert await move(config) == 1  # back, under the same id
-            call(1, 200)
+            call(f"{first.url}{path}", 1, 200)
             await keeper.check()
             seen.append(served())
         finally:
@@ -216,34 +217,23 @@ def test_hits_taken_before_a_wiremock_reset_are_counted(redis_server, wiremock_f
     """An admin reset (POST /__admin/reset) removes every stub but keeps the launcher's hit
     counts: the keeper puts the stubs back, and its next round adds the hits taken between
     its last read and the reset as well as those after, so the served counts only grow."""
-    queue = f"test-served-{uuid.uuid4().hex[:8]}"
     wiremock = wiremock_factory(indexed=True)
-    enqueue(redis_server.url, queue, [stub(i, run=queue) for i in range(2)])
-    config = config_for(redis_server.url, wiremock.url, queue)
-    with LoaderThread(config):
-        wait_for(queue_done(rclient, queue), what="queue drained")
-
-    def served() -> dict[str, float]:
-        return {a: metric("mockado_serving_requests_total", shard=DEFAULT_SHARD, answer=a)
-                for a in ANSWERS}  # fmt: skip
-
-    def call(path: str, times: int, status: int) -> None:
-        for _ in range(times):
-            assert httpx.get(f"{wiremock.url}{path}", timeout=10).status_code == status
+    queue, config = loaded_queue(redis_server, rclient, wiremock.url)
 
     async def rounds() -> list[dict[str, float]]:
         keeper = ShardKeeper(config, shard=DEFAULT_SHARD, wiremock_url=wiremock.url)
         try:
-            call(f"/{queue}/item/0", 2, 200)  # before the first round: its baseline
+            call(f"{wiremock.url}/{queue}/item/0", 2, 200)  # before the first round: its baseline
             await keeper.check()
             seen = [served()]
-            call(f"/{queue}/item/0", 3, 200)
-            call(f"/{queue}/never-recorded", 2, 404)
+            call(f"{wiremock.url}/{queue}/item/0", 3, 200)
+            call(f"{wiremock.url}/{queue}/never-recorded", 2, 404)
             httpx.post(f"{wiremock.url}/__admin/reset", timeout=10).raise_for_status()
-            call(f"/{queue}/item/0", 1, 404)  # no stub, no catch-all: WireMock's own 404
+            # No stub, no catch-all: WireMock's own 404.
+            call(f"{wiremock.url}/{queue}/item/0", 1, 404)
             assert await keeper.check() is Holding.RELOADED
-            call(f"/{queue}/item/0", 1, 200)
-            call(f"/{queue}/never-recorded", 1, 404)
+            call(f"{wiremock.url}/{queue}/item/0", 1, 200)
+            call(f"{wiremock.url}/{queue}/never-recorded", 1, 404)
             await keeper.check()
             seen.append(served())
         finally:

@@ -207,8 +207,8 @@ def check_rendered(
                 path.write_text(text, encoding="utf-8")
                 to_validate.append(path)
                 continue
-            if f.kind == "prometheus":
-                continue  # a scrape config, not an object: rendered from fixed jobs
+            if f.kind in ("prometheus", "grafana"):
+                continue  # a scrape config or a dashboard, not an object
             for doc in _documents(f):
                 if model_package(str(doc.get("apiVersion", ""))) is None:
                     problems += kubernetes_problems(doc, source=f.path)

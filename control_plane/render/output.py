@@ -12,6 +12,12 @@ from control_plane.render.canary import (
     render_virtualservice_canary,
     render_wiremock_canary_network_policy,
 )
+from control_plane.render.dashboard import (
+    DASHBOARD_CONFIGMAP_PATH,
+    DASHBOARD_PATH,
+    render_dashboard,
+    render_dashboard_configmap,
+)
 from control_plane.render.egress import render_egress_policies
 from control_plane.render.envoy import (
     LocalEnvoy,
@@ -49,7 +55,7 @@ MOCK_ROUTER_EXAMPLE = {"listen_port": 10001, "admin_port": 9902, "default_port":
 class RenderedFile:
     path: str  # relative, POSIX
     text: str
-    kind: str  # "envoy" | "envoyfilter" | "istio" | "k8s" | "prometheus"
+    kind: str  # "envoy" | "envoyfilter" | "istio" | "k8s" | "prometheus" | "grafana"
 
 
 def local_envoy_example(config: MockadoConfig) -> LocalEnvoy:
@@ -135,6 +141,8 @@ def render_all(config: MockadoConfig) -> list[RenderedFile]:
     files += _envoy_files(config)
     files += [RenderedFile(p, text, "k8s") for p, text in render_k8s_manifests(config).items()]
     files += [RenderedFile(p, text, "k8s") for p, text in render_monitors(cp).items()]
+    files.append(RenderedFile(DASHBOARD_CONFIGMAP_PATH, render_dashboard_configmap(cp), "k8s"))
+    files.append(RenderedFile(DASHBOARD_PATH, render_dashboard(cp), "grafana"))
     files.append(RenderedFile(SCRAPE_CONFIG_PATH, render_scrape_config(cp), "prometheus"))
     files.append(RenderedFile(RULES_PATH, render_rules(cp), "prometheus"))
     return files

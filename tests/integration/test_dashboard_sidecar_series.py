@@ -1,12 +1,13 @@
-"""The dashboard's sidecar panels (deploy/grafana/mockado.json) on a real Envoy's series: the
-rendered sidecar bootstrap, its stats named as an Istio sidecar names them, read through the
-rendered monitors' metric relabelling. With a hung collector past
-control_plane.collector.max_requests, each series a panel reads exists and each panel's
-series move, in cluster.local and in another cluster domain, the dashboard's
-collector_cluster variable set to the collector's cluster."""
+"""The dashboard's sidecar panels (deploy/grafana/mockado.json, as `mockado render` renders it
+for the config) on a real Envoy's series: the rendered sidecar bootstrap, its stats named as an
+Istio sidecar names them, read through the rendered monitors' metric relabelling. With a hung
+collector past control_plane.collector.max_requests, each series a panel reads exists and each
+panel's series move, in cluster.local and in another cluster domain with another collector
+host and port, the dashboard's collector_cluster variable left at its rendered default."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -14,11 +15,11 @@ import pytest
 import yaml
 
 from control_plane.render import render_all
-from control_plane.render.clusters import istio_cluster_name
+from control_plane.render.dashboard import DASHBOARD_PATH
 from control_plane.render.istio import capture_targets
 from control_plane.render.monitoring import SCRAPE_CONFIG_PATH, podmonitor_path
 from ext_proc_server.core.config import MockadoConfig
-from tests.support.dashboard_series import dashboard_sidecar_selectors
+from tests.support.dashboard_series import collector_cluster_default, dashboard_sidecar_selectors
 from tests.support.ext_proc_rig import make_config
 from tests.support.sidecar_stats import (
     OUTBOUND_PREFIX,
@@ -34,6 +35,16 @@ from tests.support.sidecar_stats import (
 pytestmark = pytest.mark.integration
 
 REQUESTS = 20
+# The collector the operator runs: the default one, in cluster.local or in another cluster
+# domain (Istio's stats tag cuts its cluster's name short there), or another host and port.
+COLLECTORS = {
+    "default": ("cluster.local", {}),
+    "other-domain": ("corp.internal", {}),
+    "other-host-port": (
+        "corp.internal",
+        {"host": "capture.mockado.svc.corp.internal", "port": 7443},
+    ),
+}
 
 
 def monitored(config: MockadoConfig, admin_url: str) -> list[Sample]:
@@ -50,15 +61,15 @@ def monitored(config: MockadoConfig, admin_url: str) -> list[Sample]:
     return kept
 
 
-@pytest.mark.parametrize("cluster_domain", ["cluster.local", "corp.internal"])
-def test_each_sidecar_panel_reads_series_a_real_envoy_moves(
-    cluster_domain, envoy_factory, upstream
-):
+@pytest.mark.parametrize("collector", sorted(COLLECTORS))
+def test_each_sidecar_panel_reads_series_a_real_envoy_moves(collector, envoy_factory, upstream):
+    cluster_domain, where = COLLECTORS[collector]
     config = make_config(
         {"cluster_domain": cluster_domain},
-        control_plane={"namespaces": {"shop": {}}, "collector": {"max_requests": 2}},
+        control_plane={"namespaces": {"shop": {}}, "collector": {"max_requests": 2, **where}},
     )
-    panels = dashboard_sidecar_selectors(istio_cluster_name(config.control_plane.collector))
+    (board,) = [json.loads(f.text) for f in render_all(config) if f.path == DASHBOARD_PATH]
+    panels = dashboard_sidecar_selectors(collector_cluster_default(board), board)
     assert panels
     with hung_collector() as port:
         envoy = envoy_factory(istio_sidecar_bootstrap(

@@ -1,6 +1,8 @@
 """The Grafana dashboard only queries metrics the code really exports, or the sidecars'
 Envoy series the alerts read, selected as the alerts select them
-(tests/integration/test_dashboard_sidecar_series.py finds them in a real Envoy)."""
+(tests/integration/test_dashboard_sidecar_series.py finds them in a real Envoy). `mockado
+render` renders it for the configured collector, as a file to import and as a ConfigMap for
+Grafana's dashboard sidecar; deploy/grafana/mockado.json is its render of the defaults."""
 
 from __future__ import annotations
 
@@ -8,19 +10,26 @@ import ast
 import json
 import re
 
+import pytest
+import yaml
 from prometheus_client import REGISTRY
 
 import ext_proc_server.core.metrics  # noqa: F401 - registers every metric
+from control_plane.render import render_all
 from control_plane.render.clusters import istio_cluster_name
-from control_plane.render.monitoring import SIDECAR_SERIES, sidecar_selectors
+from control_plane.render.dashboard import DASHBOARD_CONFIGMAP_PATH, DASHBOARD_PATH
+from control_plane.render.monitoring import RULES_PATH, SIDECAR_SERIES, sidecar_selectors
+from control_plane.validate import kubernetes_problems
 from ext_proc_server.core.config import MockadoConfig
 from ext_proc_server.core.exchange import BODY_DROP_REASONS
 from ext_proc_server.core.metrics import MOMENTS_AS_RECORDED_REASONS, STUB_SKIP_REASONS
 from tests.support.dashboard_series import (
     COLLECTOR_CLUSTER_VARIABLE,
+    collector_cluster_default,
     dashboard,
     dashboard_sidecar_selectors,
 )
+from tests.support.ext_proc_rig import make_config
 from tests.support.paths import REPO
 
 # PromQL functions and keywords that look like identifiers.
@@ -170,3 +179,72 @@ def test_the_sidecar_panels_read_the_series_the_alerts_read_as_they_select_them(
     assert len(read) == 2
     alerts = sidecar_selectors(config.control_plane)
     assert {s for selectors in read.values() for s in selectors} == set(alerts.values())
+
+
+# A collector other than the default: its host, port and cluster domain, and the cluster
+# Istio's sidecars name it by.
+CUSTOM_COLLECTORS = [
+    (
+        "corp.internal",
+        {"host": "capture.mockado.svc.corp.internal", "port": 7443},
+        "outbound|7443||capture.mockado.svc.corp.internal",
+    ),
+    ("corp.internal", {}, "outbound|50051||mockado-collector.mockado.svc.corp.internal"),
+    (
+        "cluster.local",
+        {"host": "mockado-capture.mockado.svc.cluster.local", "port": 9443},
+        "outbound|9443||mockado-capture.mockado.svc.cluster.local",
+    ),
+]
+
+
+def rendered_files(config: MockadoConfig) -> dict[str, str]:
+    return {f.path: f.text for f in render_all(config)}
+
+
+def test_the_shipped_dashboard_is_the_render_of_the_default_config():
+    shipped = (REPO / DASHBOARD_PATH).read_text(encoding="utf-8")
+    assert rendered_files(MockadoConfig())[DASHBOARD_PATH] == shipped
+
+
+@pytest.mark.parametrize(("cluster_domain", "collector", "cluster"), CUSTOM_COLLECTORS)
+def test_the_rendered_dashboard_opens_on_the_configured_collectors_cluster(
+    cluster_domain, collector, cluster
+):
+    config = make_config(
+        {"cluster_domain": cluster_domain},
+        control_plane={"namespaces": {"shop": {}}, "collector": collector},
+    )
+    files = rendered_files(config)
+    board = json.loads(files[DASHBOARD_PATH])
+    assert collector_cluster_default(board) == cluster
+    # The cluster the alert rules select, so the panels show what the alerts fire on.
+    rules = files[RULES_PATH]
+    assert f'cluster_name="{cluster}"' in rules
+    read = dashboard_sidecar_selectors(cluster, board)
+    assert {s for selectors in read.values() for s in selectors} == set(
+        sidecar_selectors(config.control_plane).values()
+    )
+    # Only the variable's default differs from the shipped dashboard's.
+    assert board["panels"] == dashboard()["panels"]
+
+
+def test_the_dashboard_configmap_is_labelled_for_grafanas_sidecar_and_valid():
+    (domain, collector, cluster) = CUSTOM_COLLECTORS[0]
+    config = make_config(
+        {"cluster_domain": domain},
+        control_plane={
+            "namespaces": {"shop": {}},
+            "collector": collector,
+            "prometheus_namespace": "monitoring",
+        },
+    )
+    files = rendered_files(config)
+    (configmap,) = [d for d in yaml.safe_load_all(files[DASHBOARD_CONFIGMAP_PATH]) if d]
+    assert kubernetes_problems(configmap, source=DASHBOARD_CONFIGMAP_PATH) == []
+    assert configmap["kind"] == "ConfigMap"
+    assert configmap["metadata"]["namespace"] == "monitoring"
+    assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
+    # The same dashboard as the file to import, byte for byte.
+    assert configmap["data"] == {"mockado.json": files[DASHBOARD_PATH]}
+    assert collector_cluster_default(json.loads(files[DASHBOARD_PATH])) == cluster

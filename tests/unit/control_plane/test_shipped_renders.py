@@ -12,8 +12,6 @@ from control_plane.cli import main
 from tests.support.paths import REPO
 
 SHIPPED = ("deploy", "istio", "envoy_configs", "prometheus")
-# Kept by hand beside the rendered manifests.
-HAND_WRITTEN = ("deploy/grafana/",)
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -21,7 +19,7 @@ def _files(root: Path) -> dict[str, bytes]:
     for top in SHIPPED:
         for path in sorted((root / top).rglob("*")):
             name = path.relative_to(root).as_posix()
-            if path.is_file() and not name.startswith(HAND_WRITTEN):
+            if path.is_file():
                 out[name] = path.read_bytes()
     return out
 

@@ -20,6 +20,12 @@ from ext_proc_server.core.config import load_config
 GOLDEN = Path(__file__).parent / "golden"
 EXPECTED = GOLDEN / "expected"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+# What render writes: YAML manifests and the Grafana dashboard's JSON.
+RENDERED_SUFFIXES = (".yaml", ".json")
+
+
+def _golden_files() -> list[Path]:
+    return [p for p in EXPECTED.rglob("*") if p.is_file() and p.suffix in RENDERED_SUFFIXES]
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +47,13 @@ def _diff(expected: str, actual: str, path: str) -> str:
 
 def test_golden_files_match(rendered: dict[str, str]) -> None:
     if UPDATE:
-        for old in EXPECTED.rglob("*.yaml"):
+        for old in _golden_files():
             old.unlink()
         for path, text in rendered.items():
             target = EXPECTED / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-    expected = {p.relative_to(EXPECTED).as_posix() for p in EXPECTED.rglob("*.yaml")}
+    expected = {p.relative_to(EXPECTED).as_posix() for p in _golden_files()}
     assert expected, "no golden files: run with UPDATE_GOLDEN=1 once"
     missing = sorted(set(rendered) - expected)
     extra = sorted(expected - set(rendered))

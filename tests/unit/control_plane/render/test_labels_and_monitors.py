@@ -92,7 +92,8 @@ def monitors(files: dict[str, str]) -> dict[str, dict[str, Any]]:
 def test_monitors_live_where_prometheus_reads_them() -> None:
     default = monitors(files_of(config_of(namespaces={"shop": {}, "payments": {}})))
     assert set(default) == {"mockado", "mockado-wiremock-keepers", "mockado-sidecars-shop",
-                            "mockado-sidecars-payments", "mockado-alerts"}  # fmt: skip
+                            "mockado-sidecars-payments", "mockado-alerts",
+                            "mockado-grafana-dashboard"}  # fmt: skip
     assert {m["metadata"]["namespace"] for m in default.values()} == {"mockado"}
     chosen = monitors(
         files_of(
@@ -104,7 +105,7 @@ def test_monitors_live_where_prometheus_reads_them() -> None:
         )
     )
     assert set(chosen) == {"mockado", "mockado-wiremock-keepers", "mockado-sidecars-shop",
-                           "mockado-alerts"}  # fmt: skip
+                           "mockado-alerts", "mockado-grafana-dashboard"}  # fmt: skip
     assert chosen["mockado-alerts"]["kind"] == "PrometheusRule"
     assert chosen["mockado-alerts"]["metadata"]["namespace"] == "monitoring"
     service = chosen["mockado"]

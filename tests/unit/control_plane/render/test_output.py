@@ -26,6 +26,8 @@ def test_every_file_once_with_its_kind_in_a_stable_order() -> None:
             assert f.kind == "envoy"
         elif f.path.startswith("prometheus/"):
             assert f.kind == "prometheus"
+        elif f.path.startswith("deploy/grafana/"):
+            assert f.kind == "grafana"
         elif first == "deploy" or "networkpolicy" in f.path:
             assert f.kind == "k8s"
         elif "envoyfilter" in f.path:

@@ -29,7 +29,7 @@ def test_toggling_a_namespace_changes_only_its_files(tmp_path: Path) -> None:
     other.write_text("not: mockado\n")
     # Another tool's file, even with our label, is outside what render owns.
     dashboard = tmp_path / "deploy/grafana/board.yaml"
-    dashboard.parent.mkdir(parents=True)
+    dashboard.parent.mkdir(parents=True, exist_ok=True)
     dashboard.write_text("# Rendered by mockado (x)\n# app.kubernetes.io/managed-by: mockado\n")
 
     only_shop = make_config({"shop": {}, "payments": {"enabled": False, "sample_percent": 10}})

@@ -45,13 +45,14 @@ def _send(url: str, count: int, started: threading.Event) -> int:
 
 
 def _settled(read, *, timeout_s: float = 120.0) -> dict:
-    """``read()`` once it returns the same value ``STEADY_READS`` times in a row (a stream
-    Envoy holds open counts as active: not settled while any is)."""
+    """``read()`` once it returns the same value ``STEADY_READS`` times in a row, with no
+    stream open in Envoy and no capture held by the collector."""
     last, same = None, 0
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         now = read()
-        same = same + 1 if now == last and now["envoy"]["active"] == 0 else 0
+        idle = now["envoy"]["active"] == 0 and now["collector"]["held"] == 0
+        same = same + 1 if now == last and idle else 0
         if same >= STEADY_READS:
             return now
         last = now

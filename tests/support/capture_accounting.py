@@ -1,5 +1,6 @@
 """Where every exchange a real Envoy offers for capture ends up: captured by the collector,
-or counted as lost by Envoy or the collector, each once.
+or counted as lost by Envoy or the collector (an exchange the collector finished just as
+Envoy gave up on its stream is both: never neither).
 
 Envoy's side, from the collector cluster's counters (docs/runbook.md, "Where a lost capture
 is counted"):
@@ -88,6 +89,7 @@ def collector_counts(samples: dict) -> dict[str, float]:
     dropped = by_label(samples, "collector_dropped_total", "reason")
     return {
         "seen": total(samples, "collector_requests_total"),
+        "held": total(samples, "collector_queue_size"),
         "enqueued": total(samples, "collector_enqueued_total"),
         "duplicates": total(
             samples, "collector_deduplication_operations_total", result="duplicate"

@@ -138,7 +138,10 @@ class ExtProcServicer(protos.ExternalProcessorServicer):
         if self._load.active >= self._max_streams:
             # Past collector.max_concurrent_streams: refused (each stream may hold two
             # bodies). Counted here, not by grpc.aio's maximum_concurrent_rpcs, which adds
-            # a done-callback to every RPC (about 11k instructions per stream).
+            # a done-callback to every RPC (about 11k instructions per stream). Envoy counts
+            # the refusal only while its exchange is in progress (failure_mode_allowed): in
+            # observability mode most end before, so the collector counts each one.
+            self._tally.dropped("stream_limit")
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "collector busy")
         started = time.perf_counter()
         metadata = context.invocation_metadata() or ()

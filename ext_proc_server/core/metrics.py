@@ -38,6 +38,7 @@ DROP_REASONS = (
     "caller_namespace",  # the stream claimed a namespace other than its caller's mesh identity's
     "caller_unidentified",  # caller_identity.required, and the stream came with no identity
     "internal_error",  # a bug: counted, never crashes the stream
+    "stream_limit",  # refused: collector.max_concurrent_streams streams already in progress
 )
 
 # collector_stubs_skipped_total{reason}: why an exchange got no stub (a stub is written only

@@ -151,9 +151,13 @@ def test_streams_past_max_concurrent_streams_are_refused_until_one_ends():
         running = asyncio.ensure_future(servicer.Process(iter(()), first))
         await asyncio.sleep(0)
         second = Held([req_headers()])
+        refused_before = dropped("stream_limit")
         with pytest.raises(Refused):
             await servicer.Process(iter(()), second)
         assert second.aborted == grpc.StatusCode.RESOURCE_EXHAUSTED and second.reads == 0
+        servicer.flush_metrics()
+        # Counted: Envoy counts a refusal only while its exchange is still in progress.
+        assert dropped("stream_limit") == refused_before + 1
         first.release.set()
         await running
         third = FakeContext([req_headers(eos=True), resp_headers(eos=True)])

@@ -3,7 +3,8 @@ for tests that run each component as its own Redis user.
 
 Beside the rendered users the server knows one more, ``auditor``, allowed only
 ``ACL LOG``: what Redis refused, to whom, on which command or key, scripts and
-transactions included (:meth:`AclRedis.refusals`).
+transactions included (:meth:`AclRedis.refusals`); and ``PING``, which Redis answers
+only once it has loaded its append-only file (before, LOADING).
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def rendered_acl_args(
     env = {u.password_env: passwords[u.name] for u in redis_users()}
     acl = argv[argv.index("--user") :]
     return [re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], arg) for arg in acl]
+
+
+def loaded(port: int, password: str) -> bool:
+    """Whether the server on ``port`` answers the auditor's PING (raises while it loads)."""
+    with redis.Redis(port=port, username=AUDITOR, password=password) as client:
+        return bool(client.ping())
 
 
 def server_binary(which: str) -> str:
@@ -115,7 +122,7 @@ def start_acl_redis(
     passwords = {u.name: secrets.token_hex(12) for u in redis_users()}
     passwords[AUDITOR] = secrets.token_hex(12)
     port = promised_port()
-    auditor = ["--user", AUDITOR, "on", f">{passwords[AUDITOR]}", "-@all", "+acl|log"]
+    auditor = ["--user", AUDITOR, "on", f">{passwords[AUDITOR]}", "-@all", "+acl|log", "+ping"]
     argv = [server_binary(which), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "yes", "--dir", str(directory),
             *rendered_acl_args(queue, passwords, redis_image=IMAGE_OF[which]), *auditor]  # fmt: skip
@@ -125,7 +132,8 @@ def start_acl_redis(
             f"redis-acl-{which}", argv, log_path=logs_dir / f"redis-acl-{which}-{port}.log"
         )
         started(process.start())
-        process.wait_ready(procs.tcp_ready("127.0.0.1", port), timeout_s=15)
+        # Redis listens while it still loads its data: ready once PING is answered.
+        process.wait_ready(lambda: loaded(port, passwords[AUDITOR]), timeout_s=15)
         return process
 
     return AclRedis(run, port, queue, passwords)

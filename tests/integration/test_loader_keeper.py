@@ -51,6 +51,16 @@ def call(url: str, times: int, status: int) -> None:
         assert httpx.get(url, timeout=10).status_code == status
 
 
+async def served_after_reload(keeper: ShardKeeper, base_url: str, *, item: int) -> dict:
+    """The keeper puts an emptied WireMock's stubs back; then one hit on recorded ``item``
+    and one miss, and the served counts after its next round."""
+    assert await keeper.check() is Holding.RELOADED
+    call(f"{base_url}/item/{item}", 1, 200)
+    call(f"{base_url}/never-recorded", 1, 404)
+    await keeper.check()
+    return served()
+
+
 def loaded_queue(redis_server, rclient, wiremock_url: str):
     """Two recorded stubs loaded into ``wiremock_url`` -> (queue, loader config)."""
     queue = f"test-served-{uuid.uuid4().hex[:8]}"
@@ -140,11 +150,7 @@ def test_the_keeper_counts_what_its_wiremock_served_by_answer(
             # WireMock restarts empty: the keeper puts the same stubs back, counts from 0.
             wiremock.process.kill()
             wiremock_factory(port=wiremock.port)
-            assert await keeper.check() is Holding.RELOADED
-            call(f"{wiremock.url}/{queue}/item/1", 1, 200)
-            call(f"{wiremock.url}/{queue}/never-recorded", 1, 404)
-            await keeper.check()
-            seen.append(served())
+            seen.append(await served_after_reload(keeper, f"{wiremock.url}/{queue}", item=1))
         finally:
             await keeper.aclose()
         return seen
@@ -231,11 +237,7 @@ def test_hits_taken_before_a_wiremock_reset_are_counted(redis_server, wiremock_f
             httpx.post(f"{wiremock.url}/__admin/reset", timeout=10).raise_for_status()
             # No stub, no catch-all: WireMock's own 404.
             call(f"{wiremock.url}/{queue}/item/0", 1, 404)
-            assert await keeper.check() is Holding.RELOADED
-            call(f"{wiremock.url}/{queue}/item/0", 1, 200)
-            call(f"{wiremock.url}/{queue}/never-recorded", 1, 404)
-            await keeper.check()
-            seen.append(served())
+            seen.append(await served_after_reload(keeper, f"{wiremock.url}/{queue}", item=0))
         finally:
             await keeper.aclose()
         return seen

@@ -24,7 +24,7 @@ from ext_proc_server.sanitize import free_text_names, phones, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
-from ext_proc_server.sanitize.place_words import opens_place_name
+from ext_proc_server.sanitize.place_words import TITLES, opens_place_name
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -442,7 +442,8 @@ _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", 
 def reads_as_name(value: str, *, known: bool) -> bool:
     """Two to eight words of letters; with ``known``, the first word a known first
     name or the last a known last name (Faker's pt_BR and en_US lists), or a census
-    first name that also writes a last name before a known or pt_PT surname."""
+    first name that also writes a last name before a known or pt_PT surname; a title
+    opening three words or more is passed over ("Padre Marcelo Rossi")."""
     words = value.split()
     if not 2 <= len(words) <= 8:  # what _NAME_VALUE allows, told without a regex
         return False
@@ -453,6 +454,8 @@ def reads_as_name(value: str, *, known: bool) -> bool:
         first, last = fold(words[0]), fold(words[-1])
         if opens_place_name(first):
             return False  # "Hotel Torres", "Farmácia Bezerra": a last name alone decides
+        if first.rstrip(".") in TITLES and len(words) > 2:
+            first = fold(words[1])  # "Padre Marcelo Rossi": the title says a person
         # Or "Rosa Soares": a first name that also writes a last name, then a surname.
         if (
             first not in lists.first_folded

@@ -11,7 +11,8 @@ run that is a known place ("João Pessoa", "Paulo Lopes": a municipality of
 phonenumbers' geocoder, a neighbourhood), or that holds or follows a word naming a
 place or a business ("São José dos Campos", "Rua Maria Aparecida", "Padaria João
 Pereira", "Maria Silva Ltda"). A name may hold initials ("Paul S Edelman", "J. R.
-Tolkien") and follow a title ("o presidente João Pereira"); a place joined to it ("Maria
+Tolkien") and follow a title ("o presidente João Pereira"; after one a known first name
+opens a name whatever word ends it: "Padre Marcelo Rossi"); a place joined to it ("Maria
 Silva e São Paulo") stays.
 """
 
@@ -25,7 +26,12 @@ from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.municipalities import brazilian_places
-from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
+from ext_proc_server.sanitize.place_words import (
+    LOWER_CASE_WORDS,
+    NOT_PERSON,
+    PLACE_OPENERS,
+    TITLES,
+)
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # The last word of a key that holds prose (NF-e's xObs and xTexto read as "obs" and
@@ -72,15 +78,6 @@ _RUNS = re.compile(rf"(?<![\w@./-])(?:{_run(_CAPITALISED)}|{_run(_CAPITALS)})(?!
 _WORD = re.compile(rf"[{_UP}{_LO}'\u2019-]+")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
 
-# Titles before a name: lower case before a run ("o presidente João Pereira"), or opening
-# one ("Presidente João Pereira assinou"); after a place's word, a street's ("Av.
-# Presidente Vargas").
-_TITLES = frozenset(
-    {"presidente", "presidenta", "governador", "governadora", "senador", "senadora",
-     "deputado", "deputada", "prefeito", "prefeita", "vereador", "vereadora", "ministro",
-     "ministra", "marechal", "general", "coronel", "padre", "frei", "juiz", "juiza",
-     "desembargador", "desembargadora", "doutor", "doutora", "professor", "professora"}
-)  # fmt: skip
 # Places and businesses named as people are, besides the geocoder's (municipalities):
 # districts, neighbourhoods and streets named after people, well-known places
 # elsewhere, brands named after their founders.
@@ -183,28 +180,42 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     # An initial keeps its "." ("Mary E. Lewis": "E." is no "e" between two names).
     folded = [fold(w) + run[b : b + 1].strip(" ") * (len(w) == 1) for _, b, w in words]
     before = _word_before(text, at)
-    if fold(before) in NOT_PERSON and not (before.islower() and fold(before) in _TITLES):
+    if fold(before) in NOT_PERSON and not (before.islower() and fold(before) in TITLES):
         return None  # "Rua Maria Aparecida", but "o presidente João Pereira"
     # "Presidente João Pereira": a title opening a run is a person's, not a street's,
     # unless the whole run is a known place ("Coronel José Dias", "Governador Luiz Rocha").
-    skip = 1 if folded[0] in _TITLES and len(folded) > 2 else 0
+    skip = 1 if folded[0] in TITLES and len(folded) > 2 else 0
     if skip and _names_a_place(folded):
         return None
     cut = _place_cut(folded)
-    span = _person_in_words(folded[skip:cut], run, words[skip:cut])
+    titled = bool(skip) or _is_title(before)
+    span = _person_in_words(folded[skip:cut], run, words[skip:cut], titled=titled)
     if span is None:
         return None
     return at + words[skip + span[0]][0], at + words[skip + span[1]][1]
 
 
+def _is_title(word: str) -> bool:
+    """A title before a run ("Dr. Marcelo Rossi", "o padre Marcelo Rossi"); "seu" and
+    "dom" in lower case are words ("seu Pedido")."""
+    folded = fold(word)
+    return folded in TITLES and not (word.islower() and folded in LOWER_CASE_WORDS)
+
+
 def _person_in_words(
-    folded: list[str], run: str, words: list[tuple[int, int, str]]
+    folded: list[str], run: str, words: list[tuple[int, int, str]], *, titled: bool = False
 ) -> tuple[int, int] | None:
-    """A person's name among a run's words (first and last index), by the rules above."""
+    """A person's name among a run's words (first and last index), by the rules above.
+    After a title (``titled``, or one in the run: "ENTREGAR AO PADRE MARCELO ROSSI") a
+    known first name opens a name whatever word ends it."""
     if not folded or any(f in NOT_PERSON for f in _meaning_words(folded)):
         return None
     first = next((i for i in range(len(folded)) if _opens_name(folded, i)), None)
-    if first is not None and (last := _name_end(folded, first)) is not None:
+    if first is not None and _titles_name(folded, first):
+        first += 1  # "Irmã Agatha Aguado": "Irma" is a first name too
+    if first is not None:  # the title right before the first name ("Irmão Sol Irmã Lua")
+        titled = (titled and first == 0) or (first > 0 and folded[first - 1] in TITLES)
+    if first is not None and (last := _name_end(folded, first, titled=titled)) is not None:
         span = first, last
     else:
         span = _initials_name(folded, run, words)
@@ -252,9 +263,33 @@ def _initials_name(
 
 def _meaning_words(folded: list[str]) -> list[str]:
     """The words that can make a run a place's: not initials ("J. R. Tolkien"), but a
-    lone one opening it ("R. Maria Aparecida" is a street)."""
+    lone one opening it ("R. Maria Aparecida" is a street); not a title before a first
+    name ("Padre Marcelo Rossi"), nor a surname that is a place's word standing last
+    after a name ("Maria Serra", "Ana Vale")."""
     lone = len(folded) > 1 and _is_initial(folded[0]) and not _is_initial(folded[1])
-    return [f.rstrip(".") for i, f in enumerate(folded) if not _is_initial(f) or (i == 0 and lone)]
+    return [
+        f.rstrip(".")
+        for i, f in enumerate(folded)
+        if (not _is_initial(f) or (i == 0 and lone))
+        and not _titles_name(folded, i)
+        and not _place_surname(folded, i)
+    ]
+
+
+def _titles_name(folded: list[str], i: int) -> bool:
+    """Whether a run's ``i``-th word is a title before a first name ("Padre Marcelo")."""
+    return folded[i] in TITLES and i + 1 < len(folded) and _opens_name(folded, i + 1)
+
+
+def _place_surname(folded: list[str], i: int) -> bool:
+    """Whether a run's ``i``-th word is a surname that is also a place's word, standing
+    last right after a first or last name ("Maria Serra"; "Serra da Mantiqueira", "Maria
+    Serra Verde" and "Maria da Serra" stay places)."""
+    lists = word_lists()
+    if i == 0 or i != len(folded) - 1 or folded[i] not in lists.place_last_folded:
+        return False
+    name = folded[i - 1]
+    return name in lists.first_folded or name in lists.prose_last_folded
 
 
 def _is_initial(word: str) -> bool:
@@ -288,12 +323,13 @@ def _names_a_place(folded: list[str]) -> bool:
     )
 
 
-def _name_end(folded: list[str], first: int) -> int | None:
+def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | None:
     """The index of a name's last word, from its first name on: known first and last
     names, and a word after a particle ("da Cassiano") or ending the run ("Thomas
     Mitchell Echenner"); the name stops before an unknown word that ends none
     ("Andrew Chan Regarding Claim Transfer"). None without a known last name or a
-    particle after the first name."""
+    particle after the first name, unless a title stands before it ("Padre Marcelo
+    Rossi": the title says a person)."""
     lists = word_lists()
     known = lists.first_folded | lists.last_words_folded
     last = None
@@ -310,7 +346,7 @@ def _name_end(folded: list[str], first: int) -> int | None:
             surnamed = surnamed or after_particle or word in lists.last_words_folded
         else:
             break
-    return last if surnamed else None
+    return last if surnamed or titled else None
 
 
 def _word_before(text: str, at: int) -> str:

@@ -48,6 +48,28 @@ NOT_PERSON = frozenset(
     }
 )  # fmt: skip
 
+# Titles and forms of address before a person's name, folded (Brazil's clergy, forces,
+# police, courts, offices and everyday address: "Padre Marcelo Rossi", "Seu Jorge
+# Chaves", "Sargento João Torres", "Dra. Ana Campos"): a known first name after one
+# opens a name, whatever its last word (free_text_names, fields). Several name streets
+# and places too ("Av. Presidente Vargas", "Padre Bernardo"): a place's word or a known
+# place still keeps the run.
+TITLES = frozenset(
+    {"presidente", "presidenta", "governador", "governadora", "senador", "senadora",
+     "deputado", "deputada", "prefeito", "prefeita", "vereador", "vereadora", "ministro",
+     "ministra", "secretario", "secretaria", "marechal", "general", "coronel", "capitao",
+     "major", "tenente", "sargento", "cabo", "soldado", "comandante", "almirante",
+     "brigadeiro", "delegado", "delegada", "inspetor", "inspetora", "escrivao", "padre",
+     "frei", "dom", "madre", "irma", "irmao", "pastor", "pastora", "bispo", "apostolo",
+     "reverendo", "monsenhor", "cardeal", "diacono", "juiz", "juiza", "desembargador",
+     "desembargadora", "promotor", "promotora", "procurador", "procuradora", "doutor",
+     "doutora", "dr", "dra", "professor", "professora", "prof", "profa", "mestre", "sr",
+     "sra", "srta", "senhor", "senhora", "dona", "seu"}
+)  # fmt: skip
+# Titles that are common words in lower case ("seu pedido", "dom de cantar", "cabo
+# USB", "a secretaria"): a title only when capitalised.
+LOWER_CASE_WORDS = frozenset({"seu", "dom", "cabo", "secretaria", "mestre", "major"})
+
 # Words that open a place's name: after "e" or a particle they end a person's name
 # ("Maria Silva e São Paulo", "João Pereira de Santa Catarina").
 PLACE_OPENERS = frozenset(

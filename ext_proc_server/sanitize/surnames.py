@@ -24,10 +24,66 @@ from __future__ import annotations
 
 BRAZILIAN_SURNAMES = (
     "Aguiar", "Alcântara", "Aquino", "Barreto", "Barroso", "Bastos", "Bezerra",
-    "Bittencourt", "Brandão", "Brum", "Bueno", "Cabral", "Calixto", "Cerqueira", "Couto",
-    "Coutinho", "Dantas", "Diniz", "Dutra", "Fagundes", "Feitosa", "Fialho", "Freire",
-    "Galvão", "Godinho", "Godoy", "Guedes", "Guimarães", "Gusmão", "Holanda", "Lacerda",
-    "Lessa", "Lins", "Mattos", "Medeiros", "Meireles", "Mello", "Menezes", "Motta",
-    "Muniz", "Nóbrega", "Padilha", "Pimentel", "Portela", "Queiroz", "Rabelo", "Resende",
-    "Sena", "Sobral", "Tenório", "Toledo", "Uchoa", "Veloso", "Vidal", "Xavier", "Ximenes",
+    "Bittencourt", "Brandão", "Brum", "Bueno", "Cabral", "Calixto", "Cerqueira",
+    "Coutinho", "Couto", "Dantas", "Diniz", "Dutra", "Fagundes", "Feijó", "Feitosa",
+    "Ferraz", "Fialho", "Fontoura", "Freire", "Galvão", "Godinho", "Godoy", "Guedes",
+    "Guimarães", "Gusmão", "Holanda", "Lacerda", "Lessa", "Lins", "Mattos", "Medeiros",
+    "Meireles", "Mello", "Meneses", "Menezes", "Motta", "Muniz", "Nóbrega", "Padilha",
+    "Pedrosa", "Pimentel", "Portela", "Prates", "Queiroz", "Quintana", "Rabelo",
+    "Ramalho", "Resende", "Seixas", "Sena", "Sobral", "Souto", "Tenório", "Toledo",
+    "Toscano", "Uchoa", "Valadares", "Veloso", "Vidal", "Vilela", "Xavier", "Ximenes",
 )  # fmt: skip
+
+# Common Brazilian surnames that are also ordinary words (``chaves`` keys, ``prado``
+# meadow, ``lobo`` wolf, ``cordeiro`` lamb): left out above, so ``José Chaves Prado`` and
+# ``Carlos Lobo`` in a note went out. They end a name only where the list above does
+# (after a known first name, capitalised, in prose and URLs), never decide an ambiguous
+# ``name`` field alone and are never drawn as pseudonyms: ``o prado``, ``Chaves Gold``
+# and ``Rua das Chaves`` stay. Non-words from the same check join the list above.
+WORD_SURNAMES = (
+    "Arruda", "Bandeira", "Barata", "Bispo", "Bravo", "Calado", "Castelo", "Chaves",
+    "Cordeiro", "Falcão", "Fontes", "Frade", "Frota", "Lobo", "Louro", "Monte", "Mourão",
+    "Paixão", "Paredes", "Pessoa", "Pestana", "Pontes", "Prado", "Quaresma", "Raposo",
+    "Rebelo", "Romano", "Salgado", "Sardinha", "Sobrinho", "Teles", "Bragança",
+)  # fmt: skip
+
+# Surnames that are words of place_words (``Serra``, ``Vale``, ``Porto``): a run holding
+# one is a place's ("Serra da Mantiqueira", "Vale do Anhangabaú"), but one standing last,
+# right after a known first or last name, ends a person's: ``Maria Serra``, ``Ana Vale``.
+PLACE_SURNAMES = ("Conde", "Duque", "Ponte", "Porto", "Serra", "Vale")
+
+# Words of the Brazilian Portuguese spelling dictionary (Debian's ``wbrazilian``, lower
+# case) that Faker's it_IT and es_ES lists hold as surnames: ``Alegre``, ``Amor``,
+# ``Mesa``, ``Vento``. The rest of those lists (Rossi, Bianchi, Esposito, García's
+# kin) are last names in prose and URLs as pt_PT's are: Brazil's Italian and Spanish
+# surnames (``Padre Marcelo Rossi``) went out.
+FOREIGN_SURNAME_WORDS = frozenset(
+    {"abate", "abril", "aguado", "agudo", "alamo", "alegre", "alegria", "altera",
+     "amador", "amigo", "amo", "amor", "amores", "angulo", "aragones", "arco", "arcos",
+     "arenas", "armas", "arribas", "barba", "barco", "barranco", "barriga", "berre",
+     "borras", "bravo", "burgos", "bustos", "cabanas", "cabo", "cal", "calvo", "campo",
+     "canas", "cano", "caro", "carrasco", "carro", "casado", "casal", "casares", "casas",
+     "cases", "cassara", "catala", "cerda", "cerro", "chaves", "checa", "chico", "coca",
+     "comas", "conde", "conte", "correr", "cortes", "cortina", "crespo", "criado",
+     "dona", "duque", "durante", "eco", "escalona", "escriva", "espada", "esteve",
+     "ferrando", "ferrara", "frias", "frutos", "garrido", "grau", "guarana", "guardia",
+     "heras", "jurado", "lago", "laguna", "lobo", "luzi", "mancebo", "manso", "mas",
+     "mascaro", "matas", "mate", "mesa", "miro", "moles", "monaco", "monte", "muro",
+     "napolitano", "nevado", "nino", "oliva", "ortese", "palacio", "palacios", "palma",
+     "pardo", "paredes", "patino", "penas", "pera", "peralta", "pino", "pintor", "plana",
+     "planas", "polo", "pomares", "pombo", "porta", "posada", "prado", "praga", "quero",
+     "real", "redondo", "reina", "rico", "rio", "roca", "roda", "roma", "romano",
+     "rosado", "sala", "salgado", "salva", "salvo", "seco", "segui", "segura", "serao",
+     "serra", "sola", "sole", "soprano", "tirado", "toldo", "tome", "tomei", "toro",
+     "torre", "toso", "tosto", "valera", "vara", "veneziano", "vento", "verdugo",
+     "verga", "vespa", "vila", "viola", "vives", "volta"}
+)  # fmt: skip
+
+
+def foreign_surnames() -> tuple[str, ...]:
+    """Faker's Italian and Spanish surnames, every capitalised word of each."""
+    from faker.providers.person.es_ES import Provider as SpanishPerson
+    from faker.providers.person.it_IT import Provider as ItalianPerson
+
+    names = (*ItalianPerson.last_names, *SpanishPerson.last_names)
+    return tuple(w for n in names for w in n.split() if w[0].isupper())

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize.census_names import read_census_names
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
-from ext_proc_server.sanitize.surnames import BRAZILIAN_SURNAMES
+from ext_proc_server.sanitize.surnames import (
+    BRAZILIAN_SURNAMES,
+    FOREIGN_SURNAME_WORDS,
+    PLACE_SURNAMES,
+    WORD_SURNAMES,
+    foreign_surnames,
+)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -43,8 +50,11 @@ class WordLists(NamedTuple):
     # "nelson"): first names in prose only before a known name ("Rosa Souza").
     first_or_last_folded: frozenset[str]
     # Whole last names a name in prose or a URL can end with: last_folded, Portugal's
-    # common surnames (Faker's pt_PT list) and Brazil's that neither list has (surnames).
+    # common surnames (Faker's pt_PT list), Brazil's that neither list has, those that
+    # are also words or places' words, Italy's and Spain's (surnames).
     prose_last_folded: frozenset[str]
+    # Surnames that are place words ("Serra", "Vale"): a person's only last in a run.
+    place_last_folded: frozenset[str]
     states: frozenset[str]  # UF codes, upper case
     street_prefixes_folded: frozenset[str]
 
@@ -52,6 +62,26 @@ class WordLists(NamedTuple):
 def _single_words(names: tuple[str, ...]) -> tuple[str, ...]:
     # "Anthony Gabriel" is two names: pseudonyms are built word by word.
     return tuple(dict.fromkeys(n for n in names if " " not in n))
+
+
+def _prose_surnames(
+    portugal: Iterable[str], first_words: frozenset[str], last_words: frozenset[str]
+) -> frozenset[str]:
+    """Last names in prose and URLs only, folded (see ``WordLists.prose_last_folded``).
+
+    Portugal's common surnames are Brazil's too, and Faker's pt_BR list misses many
+    (Soares, Batista, Coelho): last names in prose and URLs, after a first name, but
+    not in an ambiguous name field, where a last name alone decides and some are
+    words ("Vinho Branco", "Creme de Leite"); pseudonyms draw pt_BR's. Census first
+    names stay first names ("Vicente", "Matias"). So are Brazil's common surnames
+    neither Faker list has (Bezerra, Queiroz; "Xavier" stays a first name), those that
+    are words (Chaves, Prado: surnames.py) and Italy's and Spain's that are no
+    Portuguese word, no first name here and no word of a pt_BR last name ("Grande",
+    "Cruz", "Paz": only "da Paz" is one).
+    """
+    foreign = frozenset(map(fold, foreign_surnames())) - FOREIGN_SURNAME_WORDS - first_words
+    portuguese = frozenset(map(fold, (*portugal, *BRAZILIAN_SURNAMES, *WORD_SURNAMES)))
+    return (portuguese | (foreign - last_words)) - NOT_PERSON - PLACE_OPENERS
 
 
 @functools.cache
@@ -77,14 +107,6 @@ def word_lists() -> WordLists:
     # last name only: a pseudonym keeps its role, and prose needs a first name to start.
     # Nor is one that names places ("Santa", "Natal") or a common English word ("Any",
     # "Nice": capitalised in titles) read as a first name.
-    # Portugal's common surnames are Brazil's too, and Faker's pt_BR list misses many
-    # (Soares, Batista, Coelho): last names in prose and URLs, after a first name, but
-    # not in an ambiguous name field, where a last name alone decides and some are
-    # words ("Vinho Branco", "Creme de Leite"); pseudonyms draw pt_BR's. Census first
-    # names stay first names ("Vicente", "Matias"). So are Brazil's common surnames
-    # neither Faker list has (Bezerra, Queiroz: surnames.py; "Xavier" stays a first name).
-    portuguese = (*PortuguesePerson.last_names, *BRAZILIAN_SURNAMES)
-    portuguese_last = frozenset(map(fold, portuguese)) - NOT_PERSON - PLACE_OPENERS
     last_folded = frozenset(fold(n) for n in Person.last_names) | english_last
     census = read_census_names()
     census_words = (
@@ -94,6 +116,9 @@ def word_lists() -> WordLists:
         - {fold(w) for w in EnglishWords.word_list}
     )
     census_first = census_words - last_words - english_last
+    first_words = census_first | faker_first | english_first
+    portuguese_last = _prose_surnames(PortuguesePerson.last_names, first_words, last_words)
+    place_last = frozenset(map(fold, PLACE_SURNAMES))
     female_faker = frozenset(fold(n) for n in female)
     return WordLists(
         female_first=female,
@@ -105,8 +130,9 @@ def word_lists() -> WordLists:
         # Faker's genders where it knows the name, else the census's majority.
         female_folded=female_faker | (census.female & (census_first - faker_first)),
         last_folded=last_folded,
-        last_words_folded=last_words | english_last | portuguese_last,
-        prose_last_folded=last_folded | portuguese_last,
+        last_words_folded=last_words | english_last | portuguese_last | place_last,
+        prose_last_folded=last_folded | portuguese_last | place_last,
+        place_last_folded=place_last,
         first_or_last_folded=(census_words & (last_words | english_last))
         - faker_first
         - english_first,

@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 from ext_proc_server.core.exchange import Exchange, HttpRequest
 from ext_proc_server.sanitize.free_text_names import is_known_place
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
-from ext_proc_server.sanitize.surnames import BRAZILIAN_SURNAMES
+from ext_proc_server.sanitize.surnames import (
+    BRAZILIAN_SURNAMES,
+    FOREIGN_SURNAME_WORDS,
+    PLACE_SURNAMES,
+    WORD_SURNAMES,
+    foreign_surnames,
+)
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 from tests.unit.sanitize import census_corpus
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
@@ -186,3 +192,25 @@ def test_any_opener_before_any_known_last_name_stays(opener: str, last: str) -> 
 @given(first=st.sampled_from(FIRST_NAMES), last=st.sampled_from(sorted(set(Person.last_names))))
 def test_any_first_name_before_any_known_last_name_goes(first: str, last: str) -> None:
     assert _json({"id": 1, "name": f"{first} {last}"}) == {"id": 1, "name": "SANITIZED_NAME"}
+
+
+def test_word_place_and_foreign_surnames_end_names_only_in_prose_and_urls() -> None:
+    """Surnames that are words (``Chaves``), places' words (``Serra``) or Italian and
+    Spanish (``Rossi``) never decide an ambiguous ``name`` field alone nor are drawn as
+    pseudonyms; no foreign one is a Portuguese word the dictionary holds or a place word."""
+    lists = word_lists()
+    words = {fold(s) for s in WORD_SURNAMES}
+    places = {fold(s) for s in PLACE_SURNAMES}
+    assert places <= NOT_PERSON and not words & NOT_PERSON
+    assert places == lists.place_last_folded
+    # The words and places above are listed by hand ("Chaves", "Prado" are Spain's too),
+    # and Faker's Portuguese and English lists hold some ("Estrada", "Câmara").
+    portuguese = {fold(n) for n in (*Person.last_names, *PortuguesePerson.last_names)}
+    foreign = {fold(s) for s in foreign_surnames()} & lists.prose_last_folded
+    foreign -= words | places | portuguese | lists.last_folded
+    assert {"rossi", "bianchi", "esposito", "zapata", "iglesias"} <= foreign
+    assert not foreign & (FOREIGN_SURNAME_WORDS | NOT_PERSON | PLACE_OPENERS)
+    pt_br = {fold(n) for n in Person.last_names}  # "Porto" is Faker's own
+    for added in (words, places, foreign):
+        assert added <= lists.prose_last_folded & lists.last_words_folded
+        assert not (added - pt_br) & (lists.last_folded | {fold(n) for n in lists.last})

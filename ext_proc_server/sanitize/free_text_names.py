@@ -282,14 +282,21 @@ def _titles_name(folded: list[str], i: int) -> bool:
 
 
 def _place_surname(folded: list[str], i: int) -> bool:
-    """Whether a run's ``i``-th word is a surname that is also a place's word, standing
-    last right after a first or last name ("Maria Serra"; "Serra da Mantiqueira", "Maria
-    Serra Verde" and "Maria da Serra" stay places)."""
+    """Whether a run's ``i``-th word is a surname that is also a place's word, right
+    after a first or last name and last or before another name ("Maria Serra", "Maria
+    Serra da Silva", "Ana Vale e José Souza"; "Serra da Mantiqueira", "Maria Serra
+    Verde" and "Maria da Serra" stay places)."""
     lists = word_lists()
-    if i == 0 or i != len(folded) - 1 or folded[i] not in lists.place_last_folded:
+    if i == 0 or folded[i] not in lists.place_last_folded:
         return False
-    name = folded[i - 1]
-    return name in lists.first_folded or name in lists.prose_last_folded
+    if not _is_name_word(folded[i - 1], lists.first_folded, lists.prose_last_folded):
+        return False
+    after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
+    return after is None or _is_name_word(after, lists.first_folded, lists.prose_last_folded)
+
+
+def _is_name_word(word: str, first: frozenset[str], last: frozenset[str]) -> bool:
+    return word not in NOT_PERSON and (word in first or word in last)
 
 
 def _is_initial(word: str) -> bool:

@@ -107,6 +107,7 @@ def _leaked(full: str, personal: str, shapes: tuple[str, ...] = SHAPES) -> list[
      ("Irmã Dulce Pontes", "Dulce Pontes", SHAPES),
      ("Maria Serra", "Maria Serra", SHAPES),
      ("Ana Vale", "Ana Vale", SHAPES),
+     ("Maria Serra da Silva", "Maria Serra Silva", SHAPES),
      ("Pedro Fontes", "Pedro Fontes", SHAPES),
      ("José Chaves Prado", "José Chaves Prado", SHAPES),
      ("Carlos Lobo", "Carlos Lobo", SHAPES),
@@ -121,6 +122,17 @@ def test_a_name_that_went_out_is_replaced_in_every_shape(
     full: str, personal: str, shapes: tuple[str, ...]
 ) -> None:
     assert _leaked(full, personal, shapes) == []
+
+
+def test_a_place_surname_before_another_name_and_pseudonyms() -> None:
+    note = _json({"observacao": "Ligar para Maria Serra e José Chaves Prado"})["observacao"]
+    assert note == "Ligar para SANITIZED_NAME"
+    pseudonyms = sanitizer(sanitize_mode="pseudonyms", pseudonym_key="k-titled")
+    body = json.dumps({"observacao": "Padre Marcelo Rossi visitou Maria Serra"})
+    out = json.loads(pseudonyms.sanitize(request_exchange(body=body)).request.body)
+    words = set(out["observacao"].split())
+    assert out["observacao"].startswith("Padre ") and "visitou" in words
+    assert not words & {"Marcelo", "Rossi", "Maria", "Serra"}, out
 
 
 def test_the_title_stays_and_the_name_after_it_goes() -> None:

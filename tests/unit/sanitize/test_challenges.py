@@ -107,7 +107,13 @@ _WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz /:.", min_size=0, max_size
 @settings(max_examples=150, deadline=None)
 @given(
     scheme=st.sampled_from(["Bearer", "Basic", "Digest", "Newauth"]),
-    params=st.lists(st.tuples(_TOKEN, _WORDS), min_size=1, max_size=5, unique_by=lambda p: p[0]),
+    # "contact" is the planted param's own name: drawn again, it would be sent twice.
+    params=st.lists(
+        st.tuples(_TOKEN.filter(lambda name: name != "contact"), _WORDS),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda p: p[0],
+    ),
     seed=st.integers(0, 10_000),
 )
 def test_planted_emails_go_and_every_other_part_stays(scheme, params, seed) -> None:

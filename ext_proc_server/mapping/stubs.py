@@ -170,6 +170,7 @@ def build_mapping(
     scenarios: ScenarioTracker | None = None,
     normalized: NormalizedRequest | None = None,
     shape: str = "",
+    faithful_under: bool | None = None,
 ) -> dict[str, Any] | None:
     """The WireMock stub for a sanitized exchange, or None (counted) when it is past the
     stateful scenario limit or no matcher tells its request from others
@@ -177,13 +178,20 @@ def build_mapping(
     without a response, or one the rule gives no stub (``faithful.skip_reason``: the
     caller checks and counts that first). ``normalized``: the exchange's request as
     ``normalizer.normalize_request`` returns it, and ``shape`` the response's shape
-    digest (``DedupKeys.shape``), when the caller already has them."""
+    digest (``DedupKeys.shape``), when the caller already has them. ``faithful_under``:
+    the ``mark_truncated`` under which the caller found no skip reason for ``exchange``
+    (None: not asked); the rule is asked again only under another setting."""
     if not exchange.sanitized:
         raise ValueError("mapping: exchange is not sanitized; raw data never becomes a mapping")
     response = exchange.response
     if response is None:
         raise ValueError("mapping: exchange has no response")
-    reason = skip_reason(exchange, mark_truncated=config.truncated_responses == "mark")
+    mark_truncated = config.truncated_responses == "mark"
+    reason = (
+        ""
+        if faithful_under is mark_truncated
+        else skip_reason(exchange, mark_truncated=mark_truncated)
+    )
     if reason:
         raise ValueError(f"mapping: the stub would not replay the recording ({reason})")
 

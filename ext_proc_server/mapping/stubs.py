@@ -178,20 +178,14 @@ def build_mapping(
     without a response, or one the rule gives no stub (``faithful.skip_reason``: the
     caller checks and counts that first). ``normalized``: the exchange's request as
     ``normalizer.normalize_request`` returns it, and ``shape`` the response's shape
-    digest (``DedupKeys.shape``), when the caller already has them. ``faithful_under``:
-    the ``mark_truncated`` under which the caller found no skip reason for ``exchange``
-    (None: not asked); the rule is asked again only under another setting."""
+    digest (``DedupKeys.shape``), when the caller already has them; ``faithful_under``
+    as :func:`_reason_unasked` reads it."""
     if not exchange.sanitized:
         raise ValueError("mapping: exchange is not sanitized; raw data never becomes a mapping")
     response = exchange.response
     if response is None:
         raise ValueError("mapping: exchange has no response")
-    mark_truncated = config.truncated_responses == "mark"
-    reason = (
-        ""
-        if faithful_under is mark_truncated
-        else skip_reason(exchange, mark_truncated=mark_truncated)
-    )
+    reason = _reason_unasked(exchange, config, faithful_under)
     if reason:
         raise ValueError(f"mapping: the stub would not replay the recording ({reason})")
 
@@ -227,6 +221,17 @@ def build_mapping(
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
     return mapping
+
+
+def _reason_unasked(
+    exchange: Exchange, config: CollectorConfig, faithful_under: bool | None
+) -> str:
+    """``skip_reason`` under ``config``'s setting, unless the caller found none under that
+    setting (``faithful_under``: the ``mark_truncated`` it asked under; None: not asked)."""
+    mark_truncated = config.truncated_responses == "mark"
+    if faithful_under is mark_truncated:
+        return ""
+    return skip_reason(exchange, mark_truncated=mark_truncated)
 
 
 def exact_repeats_mapping(

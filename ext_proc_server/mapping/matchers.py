@@ -43,6 +43,8 @@ _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
 _EMPTY_AMONG_REPEATS = {"matches": "^$"}
 # Values a matcher takes as they are (given no string starts with "${").
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+# The JSON values that hold others.
+_CONTAINERS = frozenset({dict, list})
 # "any": any value, but the field sent (``ignore-element`` also took it absent, and a
 # canary that leaves out a card or an idempotency key got the answer of one that sent it).
 _JSON_PLACEHOLDER = {
@@ -323,6 +325,8 @@ def array_lengths_schema(node: Any) -> Any:
     length and says nothing else (``True``: any value)."""
     kind = type(node)
     if kind is dict:
+        if _CONTAINERS.isdisjoint(map(type, node.values())):
+            return True  # no array below: most objects (a C pass, no step per member)
         properties = {}
         for key, value in node.items():
             if type(value) is dict or type(value) is list:
@@ -332,6 +336,8 @@ def array_lengths_schema(node: Any) -> Any:
         return {"properties": properties} if properties else True
     if kind is list:
         out: dict[str, Any] = {"minItems": len(node), "maxItems": len(node)}
+        if _CONTAINERS.isdisjoint(map(type, node)):
+            return out  # items without arrays below
         items = [
             array_lengths_schema(v) if type(v) is dict or type(v) is list else True for v in node
         ]

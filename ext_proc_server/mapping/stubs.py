@@ -170,6 +170,7 @@ def build_mapping(
     scenarios: ScenarioTracker | None = None,
     normalized: NormalizedRequest | None = None,
     shape: str = "",
+    faithful_under: bool | None = None,
 ) -> dict[str, Any] | None:
     """The WireMock stub for a sanitized exchange, or None (counted) when it is past the
     stateful scenario limit or no matcher tells its request from others
@@ -177,13 +178,14 @@ def build_mapping(
     without a response, or one the rule gives no stub (``faithful.skip_reason``: the
     caller checks and counts that first). ``normalized``: the exchange's request as
     ``normalizer.normalize_request`` returns it, and ``shape`` the response's shape
-    digest (``DedupKeys.shape``), when the caller already has them."""
+    digest (``DedupKeys.shape``), when the caller already has them; ``faithful_under``
+    as :func:`_reason_unasked` reads it."""
     if not exchange.sanitized:
         raise ValueError("mapping: exchange is not sanitized; raw data never becomes a mapping")
     response = exchange.response
     if response is None:
         raise ValueError("mapping: exchange has no response")
-    reason = skip_reason(exchange, mark_truncated=config.truncated_responses == "mark")
+    reason = _reason_unasked(exchange, config, faithful_under)
     if reason:
         raise ValueError(f"mapping: the stub would not replay the recording ({reason})")
 
@@ -219,6 +221,17 @@ def build_mapping(
         shape = response_shape_digest(response, noise=normalizer.noise_fields(normalized.path))
     mapping["metadata"] = {"mockado": _metadata(exchange, dedup_hash, normalized, shape)}
     return mapping
+
+
+def _reason_unasked(
+    exchange: Exchange, config: CollectorConfig, faithful_under: bool | None
+) -> str:
+    """``skip_reason`` under ``config``'s setting, unless the caller found none under that
+    setting (``faithful_under``: the ``mark_truncated`` it asked under; None: not asked)."""
+    mark_truncated = config.truncated_responses == "mark"
+    if faithful_under is mark_truncated:
+        return ""
+    return skip_reason(exchange, mark_truncated=mark_truncated)
 
 
 def exact_repeats_mapping(

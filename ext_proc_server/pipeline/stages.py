@@ -46,7 +46,9 @@ class Keyed:
     the canonical destination host, for shard routing ("" = from the authority).
     ``stub_hash``: what names the stub ("" = the dedup hash). ``shape``: the response's
     shape digest when the dedup stage computed it ("" = the mapping stage computes it);
-    ``response_json``: the response's JSON body as read for it (None: not read)."""
+    ``response_json``: the response's JSON body as read for it (None: not read).
+    ``faithful_under``: the ``mark_truncated`` under which ``faithful.skip_reason`` found
+    no reason for ``exchange`` (None: not asked), so the mapping stage need not ask again."""
 
     exchange: Exchange
     dedup_hash: str
@@ -55,6 +57,7 @@ class Keyed:
     stub_hash: str = ""
     shape: str = ""
     response_json: JsonBody | None = None
+    faithful_under: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +174,7 @@ def map_sanitized(
         reason = faithful.skip_reason(clean, mark_truncated=mark_truncated)
         if reason:
             return _skipped(clean, reason, stages)
-        keyed = stages.dedup(clean)
+        keyed = _checked_faithful(stages.dedup(clean), clean, mark_truncated)
         if keyed.normalized is not None:
             # No matcher tells this request from others: skipped here, so the per-host
             # record says why (build_mapping refuses it too, when handed no normalized).
@@ -205,6 +208,23 @@ def map_sanitized(
         log.exception("pipeline: mapping failed")
         return None
     return Prepared(keyed.dedup_hash, entry, repeat_key, keyed.stub_hash, error, beside)
+
+
+def _checked_faithful(keyed: Keyed, clean: Exchange, mark_truncated: bool) -> Keyed:
+    """``keyed`` saying that ``clean`` has no skip reason under ``mark_truncated`` (the
+    caller has just asked): the mapping stage then does not ask again."""
+    if keyed.exchange is not clean:  # a dedup stage that handed on another exchange
+        return keyed
+    return Keyed(
+        clean,
+        keyed.dedup_hash,
+        keyed.normalized,
+        keyed.host,
+        keyed.stub_hash,
+        keyed.shape,
+        keyed.response_json,
+        mark_truncated,
+    )
 
 
 def _exact_repeats(
@@ -302,6 +322,7 @@ class MappingStage:
             normalizer=self._normalizer,
             normalized=keyed.normalized,
             shape=keyed.shape,
+            faithful_under=keyed.faithful_under,
         )
 
     def exact_repeats(

@@ -6,6 +6,8 @@ import dataclasses
 import hashlib
 import json
 
+import pytest
+
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.errors import SanitizeError
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
@@ -322,3 +324,47 @@ def test_a_send_computing_its_md5s_is_queued_with_the_stub_of_its_exact_repeats(
     # Its repeats are the first stub's: they keep that one seen (and recorded) first.
     assert wired.repeats is not None
     assert wired.repeats.recorded(wired.repeats.key_of(first)) == stub["id"]
+
+
+def _count_rule(monkeypatch):
+    """Each (sanitized, mark_truncated) the faithful-stub rule is asked with."""
+    from ext_proc_server.mapping import faithful, stubs
+
+    asked = []
+    real = faithful.skip_reason
+
+    def counting(exchange, *, mark_truncated=False):
+        asked.append((exchange.sanitized, mark_truncated))
+        return real(exchange, mark_truncated=mark_truncated)
+
+    monkeypatch.setattr(faithful, "skip_reason", counting)
+    monkeypatch.setattr(stubs, "skip_reason", counting)
+    return asked
+
+
+def test_the_faithful_rule_is_asked_once_of_the_sanitized_exchange(monkeypatch):
+    asked = _count_rule(monkeypatch)
+    wired = default_stages(CollectorConfig(), redis=None, keys=RedisKeys(queue="unit"))
+    item = prepare(_json_exchange(), wired, dedup_enabled=True)
+    assert isinstance(item, Prepared) and item.entry is not None
+    assert asked == [(False, False), (True, False)]
+    # Asked under another setting than the mapping stage's own: the stage asks again.
+    asked.clear()
+    item = prepare(_json_exchange(), wired, dedup_enabled=False, mark_truncated=True)
+    assert isinstance(item, Prepared) and item.entry is not None
+    assert asked == [(False, True), (True, True), (True, False)]
+
+
+def test_a_mapping_told_of_another_setting_still_refuses_a_truncated_response():
+    config = CollectorConfig()  # truncated_responses: skip
+    clean = exchange(truncated=True).replace(sanitized=True)
+    normalizer = NoiseNormalizer(config)
+    with pytest.raises(ValueError, match="response_truncated"):
+        build_mapping(
+            clean, dedup_hash="h", config=config, normalizer=normalizer, faithful_under=True
+        )
+    marked = CollectorConfig(truncated_responses="mark")
+    mapping = build_mapping(
+        clean, dedup_hash="h", config=marked, normalizer=normalizer, faithful_under=True
+    )
+    assert mapping is not None and mapping["metadata"]["mockado"]["truncated"] is True

@@ -172,7 +172,7 @@ def _find_decoded_names(
 
 def _maybe_names(text: str) -> bool:
     """Two capitalised letters at least, one of them after a space: a cheap gate."""
-    return len(text) >= 5 and not text.islower() and " " in text
+    return len(text) >= 5 and " " in text and not text.islower()  # the cheaper test first
 
 
 def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:

@@ -108,6 +108,8 @@ _PLACES = frozenset(
         "Morgan Chase", "Morgan Stanley", "Charles Schwab", "Wells Fargo", "Ralph Lauren",
         "Calvin Klein", "Tommy Hilfiger", "Hugo Boss", "Giorgio Armani", "Carolina Herrera",
         "Louis Vuitton", "Christian Dior", "Jack Daniels", "Johnnie Walker",
+        "Salvatore Ferragamo", "Massimo Dutti", "Ermenegildo Zegna", "Emilio Pucci",
+        "Paco Rabanne", "Manolo Blahnik", "Gianni Versace", "Giacomo Conti",
     )
 )  # fmt: skip
 
@@ -271,13 +273,15 @@ def _opens_name(folded: list[str], i: int) -> bool:
     word, lists = folded[i], word_lists()
     if word in _PARTICLES:
         return False
-    if word in lists.first_folded:
+    if word in lists.prose_first_folded:
         return True
     if word not in lists.first_or_last_folded:
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
     # A whole last name, not a word of one: Faker's towns are "Oliveira Grande".
-    return after is not None and (after in lists.first_folded or after in lists.prose_last_folded)
+    return after is not None and (
+        after in lists.prose_first_folded or after in lists.prose_last_folded
+    )
 
 
 def _initials_name(
@@ -352,7 +356,7 @@ def _titled_surname(word: str) -> bool:
     return (
         len(word) > 2
         and word in lists.prose_last_folded
-        and word not in lists.first_folded
+        and word not in lists.prose_first_folded
         and word not in lists.place_last_folded
         and word not in _WORD_SURNAMES
         and word not in NOT_PERSON
@@ -368,10 +372,10 @@ def _place_surname(folded: list[str], i: int) -> bool:
     lists = word_lists()
     if i == 0 or folded[i] not in lists.place_last_folded:
         return False
-    if not _is_name_word(folded[i - 1], lists.first_folded, lists.prose_last_folded):
+    if not _is_name_word(folded[i - 1], lists.prose_first_folded, lists.prose_last_folded):
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
-    return after is None or _is_name_word(after, lists.first_folded, lists.prose_last_folded)
+    return after is None or _is_name_word(after, lists.prose_first_folded, lists.prose_last_folded)
 
 
 def _is_name_word(word: str, first: frozenset[str], last: frozenset[str]) -> bool:
@@ -417,7 +421,7 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
     particle after the first name, unless a title stands before it ("Padre Marcelo
     Rossi": the title says a person)."""
     lists = word_lists()
-    known = lists.first_folded | lists.last_words_folded
+    first_names, last_words = lists.prose_first_folded, lists.last_words_folded
     last = None
     surnamed = False
     for i in range(first + 1, len(folded)):
@@ -427,9 +431,9 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
         if word in _PARTICLES or _is_initial(word):
             continue  # "da Silva", "Paul S Edelman", "Maria J. Souza"
         after_particle = folded[i - 1] in _PARTICLES or _is_initial(folded[i - 1])
-        if word in known or after_particle or i == len(folded) - 1:
+        if word in first_names or word in last_words or after_particle or i == len(folded) - 1:
             last = i
-            surnamed = surnamed or after_particle or word in lists.last_words_folded
+            surnamed = surnamed or after_particle or word in last_words
         else:
             break
     return last if surnamed or titled else None

@@ -89,7 +89,7 @@ def _reads_as_name(words: list[str], *, titled: bool) -> bool:
         return False
     # A census first name that also writes a last name opens one before a whole last
     # name ("rosa-souza"), not a word of one: Faker's towns are "Oliveira Grande".
-    opens = first in lists.first_folded or (
+    opens = first in lists.prose_first_folded or (
         not titled and first in lists.first_or_last_folded and last in lists.prose_last_folded
     )
     if not opens or not (titled or last in lists.last_words_folded):
@@ -99,7 +99,7 @@ def _reads_as_name(words: list[str], *, titled: bool) -> bool:
         if not (
             len(folded) == 1
             or folded in _PARTICLES
-            or folded in lists.first_folded
+            or folded in lists.prose_first_folded
             or folded in lists.last_words_folded
         ):
             return False

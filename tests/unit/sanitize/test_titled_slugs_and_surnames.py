@@ -165,3 +165,56 @@ def test_a_faker_surname_after_a_title_goes(title: str, last: str, lower: bool) 
     title = title.lower() if lower and not title.endswith(".") else title
     out = _note(f"Ligar para o {title} {last} amanhã")
     assert out == f"Ligar para o {title} SANITIZED_NAME amanhã", out
+
+
+# Faker it_IT and es_ES first names in no other list: prose and URLs only.
+_LISTS = word_lists()
+FOREIGN_FIRST = sorted(
+    n
+    for n in {*ItalianPerson.first_names, *SpanishPerson.first_names}
+    if " " not in n and fold(n) in _LISTS.prose_first_folded - _LISTS.first_folded
+)
+PT_LAST = sorted(n for n in set(Person.last_names) if n.isalpha())
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [("Ligar para Giuseppe Rossi hoje", "Ligar para SANITIZED_NAME hoje"),
+     ("Giacomo Bianchi retirou o pedido", "SANITIZED_NAME retirou o pedido"),
+     ("Visita de Almudena Souza", "Visita de SANITIZED_NAME"),
+     # brands named after people, and words among Faker's first names
+     ("Sapatos Salvatore Ferragamo 38", "Sapatos Salvatore Ferragamo 38"),
+     ("Camisa Massimo Dutti azul", "Camisa Massimo Dutti azul"),
+     ("Corona Extra e Estrella Galicia", "Corona Extra e Estrella Galicia"),
+     ("Reserva em Santiago de Compostela", "Reserva em Santiago de Compostela")],
+)  # fmt: skip
+def test_an_italian_or_spanish_first_name_opens_a_name_in_prose(text: str, kept: str) -> None:
+    assert _note(text) == kept
+
+
+def test_an_italian_first_name_decides_no_name_field_alone() -> None:
+    """Only where a person's name is read from its words: an ambiguous ``name`` field
+    still needs a first name of the other lists (``Salvatore Ferragamo`` is a brand)."""
+    for value in ("Salvatore Ferragamo", "Giacomo Conti"):
+        body = json.dumps({"id": 1, "name": value})
+        out = json.loads(TOKENS.sanitize(request_exchange(body=body)).request.body)
+        assert out == {"id": 1, "name": value}
+    assert _query("q", quote("Giuseppe Rossi")) == "SANITIZED_NAME"
+    assert _path("/clientes/giuseppe-rossi/pedidos") == "/clientes/SANITIZED_NAME/pedidos"
+
+
+@settings(max_examples=150, deadline=None)
+@given(first=st.sampled_from(FOREIGN_FIRST), last=st.sampled_from((*PT_LAST, *FOREIGN)))
+def test_a_faker_italian_or_spanish_first_name_goes_with_its_surname(first: str, last: str) -> None:
+    """A Faker it_IT or es_ES first name no other list holds, then a Faker pt_BR, it_IT
+    or es_ES surname that the lists know: in a note, a search and a slug it goes."""
+    if fold(last) not in _LISTS.last_words_folded or is_known_place(f"{first} {last}"):
+        return  # a surname that is a word ("Amor", "Mesa") ends no name
+    full = f"{first} {last}"
+    personal = {fold(first), fold(last)}
+    for out in (
+        _note(f"Ligar para {full} hoje"),
+        _query("q", quote(full)),
+        _path(f"/c/{_slug(full)}"),
+    ):
+        assert not personal & set(fold(out).replace("-", " ").split()), (full, out)

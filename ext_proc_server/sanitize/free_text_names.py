@@ -12,8 +12,9 @@ phonenumbers' geocoder, a neighbourhood), or that holds or follows a word naming
 place or a business ("São José dos Campos", "Rua Maria Aparecida", "Padaria João
 Pereira", "Maria Silva Ltda"). A name may hold initials ("Paul S Edelman", "J. R.
 Tolkien") and follow a title ("o presidente João Pereira"; after one a known first name
-opens a name whatever word ends it: "Padre Marcelo Rossi"); a place joined to it ("Maria
-Silva e São Paulo") stays.
+opens a name whatever word ends it: "Padre Marcelo Rossi"; and a known surname alone
+is a name after most titles: "Padre Rossi", "o delegado Queiroz"); a place joined to it
+("Maria Silva e São Paulo") stays.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from ext_proc_server.sanitize.place_words import (
     LOWER_CASE_WORDS,
     NOT_PERSON,
     PLACE_OPENERS,
+    SURNAME_TITLES,
     TITLES,
 )
+from ext_proc_server.sanitize.surnames import WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # The last word of a key that holds prose (NF-e's xObs and xTexto read as "obs" and
@@ -76,6 +79,9 @@ def _run(word: str) -> str:
 # Runs of two or more capitalised words (or of words in capitals), particles between.
 _RUNS = re.compile(rf"(?<![\w@./-])(?:{_run(_CAPITALISED)}|{_run(_CAPITALS)})(?![\w@-])")
 _WORD = re.compile(rf"[{_UP}{_LO}'\u2019-]+")
+# A capitalised word standing alone, for a surname after a lower-case title ("o padre
+# Rossi"); what precedes it is checked apart, so that sre scans for the capital first.
+_LONE_CAPITALISED = re.compile(rf"{_CAPITALISED}(?![\w@-])")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
 
 # Places and businesses named as people are, besides the geocoder's (municipalities):
@@ -102,6 +108,8 @@ _PLACES = frozenset(
         "Morgan Chase", "Morgan Stanley", "Charles Schwab", "Wells Fargo", "Ralph Lauren",
         "Calvin Klein", "Tommy Hilfiger", "Hugo Boss", "Giorgio Armani", "Carolina Herrera",
         "Louis Vuitton", "Christian Dior", "Jack Daniels", "Johnnie Walker",
+        "Salvatore Ferragamo", "Massimo Dutti", "Ermenegildo Zegna", "Emilio Pucci",
+        "Paco Rabanne", "Manolo Blahnik", "Gianni Versace", "Giacomo Conti",
     )
 )  # fmt: skip
 
@@ -115,6 +123,26 @@ def find_names(text: str) -> list[tuple[int, int]]:
         span = _person_in_run(text, m.start(), m.group())
         if span is not None:
             found.append(span)
+    lone = _surnames_after_lower_titles(text)
+    return sorted(found + lone) if lone else found
+
+
+def _surnames_after_lower_titles(text: str) -> list[tuple[int, int]]:
+    """A lone known surname right after a lower-case or abbreviated title ("falar com o
+    delegado Queiroz", "Prof. Abreu"); one opening a run is read with the run."""
+    found = []
+    for m in _LONE_CAPITALISED.finditer(text):
+        at, end = m.start(), m.end()
+        if at < 2 or text[at - 1] != " " or not (text[at - 2].islower() or text[at - 2] == "."):
+            continue
+        if text[end : end + 1] == " " and _RUNS.match(text, at):
+            continue  # "o padre Rossi Bianchi": a run, read above
+        before = _word_before(text, at)
+        abbreviated = text[at - 2] == "." and at - 2 == text.rfind(before, 0, at) + len(before)
+        if not (before.islower() or abbreviated) or fold(before) not in SURNAME_TITLES:
+            continue
+        if _titled_surname(fold(m[0])):
+            found.append((at, end))
     return found
 
 
@@ -185,11 +213,17 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     # "Presidente João Pereira": a title opening a run is a person's, not a street's,
     # unless the whole run is a known place ("Coronel José Dias", "Governador Luiz Rocha").
     skip = 1 if folded[0] in TITLES and len(folded) > 2 else 0
-    if skip and _names_a_place(folded):
+    if skip and names_a_place(folded):
         return None
     cut = _place_cut(folded)
     titled = bool(skip) or _is_title(before)
-    span = _person_in_words(folded[skip:cut], run, words[skip:cut], titled=titled)
+    # "Sargento Torres Souza": the title opening the run was passed over above.
+    surname_titled = (fold(before) in SURNAME_TITLES and _is_title(before)) or (
+        skip == 1 and folded[0] in SURNAME_TITLES
+    )
+    span = _person_in_words(
+        folded[skip:cut], run, words[skip:cut], titled=titled, surname_titled=surname_titled
+    )
     if span is None:
         return None
     return at + words[skip + span[0]][0], at + words[skip + span[1]][1]
@@ -203,11 +237,17 @@ def _is_title(word: str) -> bool:
 
 
 def _person_in_words(
-    folded: list[str], run: str, words: list[tuple[int, int, str]], *, titled: bool = False
+    folded: list[str],
+    run: str,
+    words: list[tuple[int, int, str]],
+    *,
+    titled: bool = False,
+    surname_titled: bool = False,
 ) -> tuple[int, int] | None:
     """A person's name among a run's words (first and last index), by the rules above.
     After a title (``titled``, or one in the run: "ENTREGAR AO PADRE MARCELO ROSSI") a
-    known first name opens a name whatever word ends it."""
+    known first name opens a name whatever word ends it; after most titles
+    (``surname_titled``, or one in the run: "Padre Rossi") a known surname alone does."""
     if not folded or any(f in NOT_PERSON for f in _meaning_words(folded)):
         return None
     first = next((i for i in range(len(folded)) if _opens_name(folded, i)), None)
@@ -218,8 +258,8 @@ def _person_in_words(
     if first is not None and (last := _name_end(folded, first, titled=titled)) is not None:
         span = first, last
     else:
-        span = _initials_name(folded, run, words)
-    if span is None or _names_a_place(folded):
+        span = _initials_name(folded, run, words) or _titled_surnames(folded, surname_titled)
+    if span is None or names_a_place(folded):
         return None
     return span
 
@@ -233,13 +273,15 @@ def _opens_name(folded: list[str], i: int) -> bool:
     word, lists = folded[i], word_lists()
     if word in _PARTICLES:
         return False
-    if word in lists.first_folded:
+    if word in lists.prose_first_folded:
         return True
     if word not in lists.first_or_last_folded:
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
     # A whole last name, not a word of one: Faker's towns are "Oliveira Grande".
-    return after is not None and (after in lists.first_folded or after in lists.prose_last_folded)
+    return after is not None and (
+        after in lists.prose_first_folded or after in lists.prose_last_folded
+    )
 
 
 def _initials_name(
@@ -277,8 +319,49 @@ def _meaning_words(folded: list[str]) -> list[str]:
 
 
 def _titles_name(folded: list[str], i: int) -> bool:
-    """Whether a run's ``i``-th word is a title before a first name ("Padre Marcelo")."""
-    return folded[i] in TITLES and i + 1 < len(folded) and _opens_name(folded, i + 1)
+    """Whether a run's ``i``-th word is a title before a first name ("Padre Marcelo"),
+    or before a known surname alone ("Padre Rossi")."""
+    if folded[i] not in TITLES or i + 1 == len(folded):
+        return False
+    return _opens_name(folded, i + 1) or (
+        folded[i] in SURNAME_TITLES and _titled_surname(folded[i + 1])
+    )
+
+
+def _titled_surnames(folded: list[str], titled: bool) -> tuple[int, int] | None:
+    """Known surnames right after a title, with no first name ("Padre Rossi",
+    "SARGENTO TORRES DA SILVA"): their first and last index. ``titled``: a title
+    stands before the run ("o delegado Queiroz Lima")."""
+    starts = [0] if titled else []
+    starts += [i + 1 for i in range(len(folded) - 1) if folded[i] in SURNAME_TITLES]
+    start = next((i for i in starts if _titled_surname(folded[i])), None)
+    if start is None:
+        return None
+    last, lists = start, word_lists()
+    for i in range(start + 1, len(folded)):
+        if folded[i] in lists.prose_last_folded and folded[i] not in NOT_PERSON:
+            last = i
+        elif folded[i] not in _PARTICLES:
+            break
+    return start, last
+
+
+_WORD_SURNAMES = frozenset(map(fold, WORD_SURNAMES))
+
+
+def _titled_surname(word: str) -> bool:
+    """A known surname that alone after a title is a person's: no first name (read
+    above), no word (``Padre Prado``, ``Pastor Alemão``) nor place's word (``Conde``)."""
+    lists = word_lists()
+    return (
+        len(word) > 2
+        and word in lists.prose_last_folded
+        and word not in lists.prose_first_folded
+        and word not in lists.place_last_folded
+        and word not in _WORD_SURNAMES
+        and word not in NOT_PERSON
+        and word not in PLACE_OPENERS
+    )
 
 
 def _place_surname(folded: list[str], i: int) -> bool:
@@ -289,10 +372,10 @@ def _place_surname(folded: list[str], i: int) -> bool:
     lists = word_lists()
     if i == 0 or folded[i] not in lists.place_last_folded:
         return False
-    if not _is_name_word(folded[i - 1], lists.first_folded, lists.prose_last_folded):
+    if not _is_name_word(folded[i - 1], lists.prose_first_folded, lists.prose_last_folded):
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
-    return after is None or _is_name_word(after, lists.first_folded, lists.prose_last_folded)
+    return after is None or _is_name_word(after, lists.prose_first_folded, lists.prose_last_folded)
 
 
 def _is_name_word(word: str, first: frozenset[str], last: frozenset[str]) -> bool:
@@ -319,7 +402,7 @@ def _place_cut(folded: list[str]) -> int:
     return len(folded)
 
 
-def _names_a_place(folded: list[str]) -> bool:
+def names_a_place(folded: list[str]) -> bool:
     """Whether some words of a run in a row are a known place ("Bento Gonçalves e
     Vitória da Conquista" holds two)."""
     places, most = _places()
@@ -338,7 +421,7 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
     particle after the first name, unless a title stands before it ("Padre Marcelo
     Rossi": the title says a person)."""
     lists = word_lists()
-    known = lists.first_folded | lists.last_words_folded
+    first_names, last_words = lists.prose_first_folded, lists.last_words_folded
     last = None
     surnamed = False
     for i in range(first + 1, len(folded)):
@@ -348,9 +431,9 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
         if word in _PARTICLES or _is_initial(word):
             continue  # "da Silva", "Paul S Edelman", "Maria J. Souza"
         after_particle = folded[i - 1] in _PARTICLES or _is_initial(folded[i - 1])
-        if word in known or after_particle or i == len(folded) - 1:
+        if word in first_names or word in last_words or after_particle or i == len(folded) - 1:
             last = i
-            surnamed = surnamed or after_particle or word in lists.last_words_folded
+            surnamed = surnamed or after_particle or word in last_words
         else:
             break
     return last if surnamed or titled else None

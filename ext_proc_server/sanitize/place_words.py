@@ -69,6 +69,14 @@ TITLES = frozenset(
 # Titles that are common words in lower case ("seu pedido", "dom de cantar", "cabo
 # USB", "a secretaria"): a title only when capitalised.
 LOWER_CASE_WORDS = frozenset({"seu", "dom", "cabo", "secretaria", "mestre", "major"})
+# Titles after which a known surname alone is a person's ("Padre Rossi", "Sargento
+# Torres", "Delegado Queiroz"): not those that are words or name places, streets and
+# brands as often as people ("Dom Bosco", "Cabo Frio", "General Motors", "Mestre Cuca",
+# "Marechal Deodoro", "Brigadeiro Faria Lima", "Presidente Vargas").
+SURNAME_TITLES = TITLES - {
+    "dom", "cabo", "seu", "secretaria", "secretario", "mestre", "major", "general",
+    "marechal", "almirante", "brigadeiro", "presidente", "presidenta",
+}  # fmt: skip
 
 # Words that open a place's name: after "e" or a particle they end a person's name
 # ("Maria Silva e São Paulo", "João Pereira de Santa Catarina").

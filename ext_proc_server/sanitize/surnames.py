@@ -87,3 +87,35 @@ def foreign_surnames() -> tuple[str, ...]:
 
     names = (*ItalianPerson.last_names, *SpanishPerson.last_names)
     return tuple(w for n in names for w in n.split() if w[0].isupper())
+
+
+# Faker's it_IT and es_ES first names that are lower-case words of ``wbrazilian``
+# (``Amor``, ``Luz``, ``Pastor``, ``Santos``) or read as words, places, saints' feasts
+# and nicknames more than as names (``America``, ``Corona``, ``Esperanza``, ``Remedios``,
+# ``Rafa``, ``Pier``): kept out of the first names they add (``foreign_first_names``).
+FOREIGN_FIRST_NAME_WORDS = frozenset(
+    {"abril", "adora", "alma", "amada", "amador", "amando", "amor", "amparo", "aura",
+     "benigna", "benigno", "chiara", "concha", "coral", "cruz", "daria", "del", "durante",
+     "ema", "encarna", "evita", "fito", "florentino", "franco", "gala", "galo", "gema",
+     "liberto", "luz", "mar", "marcial", "modesta", "modesto", "morena", "moreno", "nino",
+     "paca", "pacifica", "pastor", "pastora", "paz", "pepita", "pia", "pilar", "pio",
+     "primitiva", "primitivo", "regulo", "reina", "rico", "rolando", "romana", "rosa",
+     "sabatino", "santos", "serena", "severo", "sol", "sole", "tecla", "urbano", "violeta",
+     # words, places, feasts, brands and nicknames
+     "africa", "america", "angeles", "anunciacion", "ascension", "asuncion", "azahar",
+     "azucena", "ambar", "candela", "candelas", "caridad", "chus", "concepcion", "corona",
+     "dani", "encarnacion", "esperanza", "estrella", "felicidad", "greca", "inmaculada",
+     "javi", "kike", "lope", "manu", "maxi", "milagros", "natividad", "nico", "nieves",
+     "perla", "piedad", "pier", "pili", "purificacion", "quique", "rafa", "rembrandt",
+     "remedios", "salud", "salvi", "samu", "seve", "soledad", "tere", "trini", "trinidad",
+     "visitacion"}
+)  # fmt: skip
+
+
+def foreign_first_names() -> tuple[str, ...]:
+    """Faker's Italian and Spanish first names, every capitalised word of each."""
+    from faker.providers.person.es_ES import Provider as SpanishPerson
+    from faker.providers.person.it_IT import Provider as ItalianPerson
+
+    names = (*ItalianPerson.first_names, *SpanishPerson.first_names)
+    return tuple(w for n in names for w in n.split() if w[0].isupper())

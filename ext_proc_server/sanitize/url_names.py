@@ -9,7 +9,11 @@ known last name or a word of one ("rosa" of "da Rosa"; Faker's pt_BR and en_US
 lists), each word between them a first name, a last name, a particle (``da``,
 ``dos``) or an initial; not an enum constant (``DIAMOND_SMALL``). Requiring both ends
 keeps route and product slugs (``order-items``, ``red-shoes``, ``grace-period``) as
-they are: a slug rarely starts with a first name and ends with a surname.
+they are: a slug rarely starts with a first name and ends with a surname. A title
+before a known first name (``padre-marcelo-rossi``, ``?q=Sargento+João+Torres``, as in
+prose: ``place_words.TITLES``) says a person whatever word ends the name; the title
+stays. A title that is also a word in lower case (``seu``, ``dom``, ``cabo``) counts only
+capitalised; written in lower case the name after it needs both ends known.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote, unquote_plus
 
+from ext_proc_server.sanitize.free_text_names import names_a_place
+from ext_proc_server.sanitize.place_words import LOWER_CASE_WORDS, TITLES
 from ext_proc_server.sanitize.run import Run, encode_query_value
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
@@ -47,30 +53,53 @@ MAX_NAME_WORDS = 10
 
 def reads_as_written_name(text: str) -> bool:
     """Whether ``text`` (decoded) is a person's name written as a slug or a search."""
+    return written_name_start(text) is not None
+
+
+# A title and the separators after it ("padre-", "Dra. ").
+_TITLE_HEAD = re.compile(r"[-._+ \t]*[^-._+ \t]+[-._+ \t]+")
+
+
+def written_name_start(text: str) -> int | None:
+    """Where the name starts in ``text`` (decoded): 0, or past a title before it
+    (``padre-marcelo-rossi``); None when ``text`` is no name."""
     if "_" in text and text.isupper():  # an enum constant: DIAMOND_SMALL
-        return False
+        return None
     words = _SEPARATORS.split(text.strip(" \t-._+"))
-    if not 2 <= len(words) <= MAX_NAME_WORDS:
-        return False
+    if not 2 <= len(words) <= MAX_NAME_WORDS or not all(map(str.isalpha, words)):
+        return None
+    if _reads_as_name(words, titled=False):
+        return 0
+    if len(words) < 3 or (title := fold(words[0])) not in TITLES:
+        return None
+    # "seu-jorge-chaves": a lower-case word that may be a title ("seu", "dom", "cabo")
+    # says no person; the name after it needs both ends known, as without one.
+    titled = title not in LOWER_CASE_WORDS or not words[0].islower()
+    if names_a_place([fold(w) for w in words]) or not _reads_as_name(words[1:], titled=titled):
+        return None  # "presidente-tancredo-neves", "dom-pedro-ii": places
+    head = _TITLE_HEAD.match(text)
+    return head.end() if head else None
+
+
+def _reads_as_name(words: list[str], *, titled: bool) -> bool:
+    """A first name, names or particles, and a last name (any word after a title)."""
     lists = word_lists()
     first, last = fold(words[0]), fold(words[-1])
     if len(first) < 2 or len(last) < 2:
         return False
     # A census first name that also writes a last name opens one before a whole last
     # name ("rosa-souza"), not a word of one: Faker's towns are "Oliveira Grande".
-    opens = first in lists.first_folded or (
-        first in lists.first_or_last_folded and last in lists.prose_last_folded
+    opens = first in lists.prose_first_folded or (
+        not titled and first in lists.first_or_last_folded and last in lists.prose_last_folded
     )
-    if not opens or last not in lists.last_words_folded:
-        return False
-    if not all(map(str.isalpha, words)):
+    if not opens or not (titled or last in lists.last_words_folded):
         return False
     for word in words[1:-1]:
         folded = fold(word)
         if not (
             len(folded) == 1
             or folded in _PARTICLES
-            or folded in lists.first_folded
+            or folded in lists.prose_first_folded
             or folded in lists.last_words_folded
         ):
             return False
@@ -86,9 +115,10 @@ def replace_written_name(run: Run, raw: str, *, plus: bool) -> str | None:
         text = unquote_plus(raw, errors="strict") if plus else unquote(raw, errors="strict")
     except UnicodeDecodeError:
         return None
-    if not reads_as_written_name(text):
+    start = written_name_start(text)
+    if start is None:
         return None
-    fresh = run.replace("name", text)
+    fresh = text[:start] + run.replace("name", text[start:])  # a title stays
     if plus:
         return encode_query_value(raw, fresh)
     return fresh if fresh.isascii() and "%" not in raw else quote(fresh, safe=_PATH_SAFE)

@@ -18,9 +18,11 @@ from ext_proc_server.sanitize.census_names import read_census_names
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
 from ext_proc_server.sanitize.surnames import (
     BRAZILIAN_SURNAMES,
+    FOREIGN_FIRST_NAME_WORDS,
     FOREIGN_SURNAME_WORDS,
     PLACE_SURNAMES,
     WORD_SURNAMES,
+    foreign_first_names,
     foreign_surnames,
 )
 
@@ -53,6 +55,9 @@ class WordLists(NamedTuple):
     # common surnames (Faker's pt_PT list), Brazil's that neither list has, those that
     # are also words or places' words, Italy's and Spain's (surnames).
     prose_last_folded: frozenset[str]
+    # First names a name in prose or a URL can open with: first_folded, and Italy's and
+    # Spain's (surnames).
+    prose_first_folded: frozenset[str]
     # Surnames that are place words ("Serra", "Vale"): a person's only last in a run.
     place_last_folded: frozenset[str]
     states: frozenset[str]  # UF codes, upper case
@@ -82,6 +87,21 @@ def _prose_surnames(
     foreign = frozenset(map(fold, foreign_surnames())) - FOREIGN_SURNAME_WORDS - first_words
     portuguese = frozenset(map(fold, (*portugal, *BRAZILIAN_SURNAMES, *WORD_SURNAMES)))
     return (portuguese | (foreign - last_words)) - NOT_PERSON - PLACE_OPENERS
+
+
+def _prose_first_names(taken: frozenset[str]) -> frozenset[str]:
+    """First names in prose and URLs only, folded (``WordLists.prose_first_folded``).
+
+    Brazil's Italian and Spanish first names (``Giuseppe``, ``Giacomo``, ``Lorenzo``)
+    are in no list, so ``Giuseppe Rossi`` in a note went out: Faker's it_IT and es_ES
+    first names open a name there, where a known last name (or a title) must follow,
+    but never decide an ambiguous ``name`` field alone (``Salvatore Ferragamo``,
+    ``Corona Extra``) nor are drawn as pseudonyms. Not those that are Portuguese or
+    English words, census names, or words of a last name (``taken``), nor places'
+    words, nor names of three letters or fewer (``Che``, ``Edu``).
+    """
+    words = frozenset(map(fold, foreign_first_names())) - FOREIGN_FIRST_NAME_WORDS - taken
+    return frozenset(w for w in words if len(w) > 3) - NOT_PERSON - PLACE_OPENERS
 
 
 @functools.cache
@@ -119,6 +139,10 @@ def word_lists() -> WordLists:
     first_words = census_first | faker_first | english_first
     portuguese_last = _prose_surnames(PortuguesePerson.last_names, first_words, last_words)
     place_last = frozenset(map(fold, PLACE_SURNAMES))
+    first_folded = faker_first | english_first | census_first
+    foreign_first = _prose_first_names(
+        census_words | last_words | english_last | {fold(w) for w in EnglishWords.word_list}
+    )
     female_faker = frozenset(fold(n) for n in female)
     return WordLists(
         female_first=female,
@@ -126,7 +150,8 @@ def word_lists() -> WordLists:
         last=_single_words(tuple(Person.last_names)),
         street_prefixes=prefixes,
         neighbourhoods=tuple(Address.bairros),
-        first_folded=faker_first | english_first | census_first,
+        first_folded=first_folded,
+        prose_first_folded=first_folded | foreign_first,
         # Faker's genders where it knows the name, else the census's majority.
         female_folded=female_faker | (census.female & (census_first - faker_first)),
         last_folded=last_folded,

@@ -30,7 +30,9 @@ from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 TOKENS = sanitizer()
 # Every shape a name travels in; a title before it stays where it stands.
 SHAPES = ("nome", "name", "observacao", "descricao", "infCpl", "form", "query", "path")
-TEXT_SHAPES = SHAPES[:6]  # a title in a URL's slug or search is not read (url_names)
+# A slug is in lower case: after a title that is also a word there ("dom-", "seu-",
+# "cabo-") the name needs both ends known (url_names).
+TEXT_SHAPES = SHAPES[:7]
 TITLES = (
     "Padre", "Frei", "Irmã", "Irmão", "Dom", "Dona", "Seu", "Pastor", "Pastora", "Dr.",
     "Dra.", "Prof.", "Profa.", "Sr.", "Sra.", "Sargento", "Cabo", "Tenente", "Delegado",
@@ -100,10 +102,10 @@ def _leaked(full: str, personal: str, shapes: tuple[str, ...] = SHAPES) -> list[
 
 @pytest.mark.parametrize(
     ("full", "personal", "shapes"),
-    [("Padre Marcelo Rossi", "Marcelo Rossi", TEXT_SHAPES),
-     ("Pastora Ana Rossi", "Ana Rossi", TEXT_SHAPES),
-     ("Seu Jorge Chaves", "Jorge Chaves", TEXT_SHAPES),
-     ("Ministro Carlos Prado", "Carlos Prado", TEXT_SHAPES),
+    [("Padre Marcelo Rossi", "Marcelo Rossi", SHAPES),
+     ("Pastora Ana Rossi", "Ana Rossi", SHAPES),
+     ("Seu Jorge Chaves", "Jorge Chaves", SHAPES),
+     ("Ministro Carlos Prado", "Carlos Prado", SHAPES),
      ("Irmã Dulce Pontes", "Dulce Pontes", SHAPES),
      ("Maria Serra", "Maria Serra", SHAPES),
      ("Ana Vale", "Ana Vale", SHAPES),

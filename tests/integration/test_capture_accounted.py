@@ -27,6 +27,9 @@ pytestmark = pytest.mark.integration
 REQUESTS = 600
 CLIENTS = 8
 PAUSE_S = 4.0
+# Shorter than the pause, so that the pause does lose captures, each counted (the default
+# keeps streams for longer than this pause: test_capture_collector_stall.py).
+DEFERRED_CLOSE_TIMEOUT_S = 1.0
 # The counters have settled once unchanged over this many reads, a second apart.
 STEADY_READS = 3
 
@@ -63,8 +66,10 @@ def _settled(read, *, timeout_s: float = 120.0) -> dict:
 def _run(redis_server, upstream, envoy_factory, ext_proc_factory, *, during, **collector):
     settings = collector_settings(redis_server.url, **collector)
     ext = ext_proc_factory(settings)
+    hold = {"deferred_close_timeout_s": DEFERRED_CLOSE_TIMEOUT_S}
     envoy = envoy_for(
-        envoy_factory, make_config(settings), upstream_port=upstream.port,
+        envoy_factory, make_config(settings, control_plane={"collector": hold}),
+        upstream_port=upstream.port,
         ext_proc_port=settings["grpc_port"], capture_mode="observability",
     )  # fmt: skip
     capture_lands(envoy.url, lambda: {e["request"].get("urlPath", "") for e in ext.captured()})

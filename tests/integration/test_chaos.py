@@ -23,12 +23,22 @@ RATE_RPS = 200
 TRAFFIC_S = 8.0
 OUTAGE_S = 5.0
 BUFFER_SIZE = 500
+# Well under the streams Envoy holds for a hung collector (control_plane.collector.max_requests).
+STREAM_LIMIT = 1
 
 
 @pytest.fixture(scope="module")
 def rig(logs_dir: Path) -> Iterator[chaos_rig.ChaosRig]:
     with chaos_rig.ChaosRig(logs_dir / "chaos", buffer_size=BUFFER_SIZE) as running:
         yield running
+
+
+def assert_one_fate_each(facts: dict) -> None:
+    """Every stream the collector saw has exactly one fate, all of them counted; drops of
+    streams it refused unread (``refused``: its stream limit) are counted with no stream
+    seen."""
+    fates = facts["enqueued"] + facts["duplicates"] + facts["dropped"] - facts["refused"]
+    assert fates == facts["seen"], facts
 
 
 def assert_traffic_unaffected(facts: dict) -> None:
@@ -54,12 +64,29 @@ def test_a_failing_collector_never_touches_traffic(rig, kind):
         assert facts["capture_recovered_s"] >= 0
         return
     assert facts["collector_same_pid"], facts
-    # Every stream the collector saw has exactly one fate, all of them counted.
     assert facts["seen"] > 0
-    assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
+    assert_one_fate_each(facts)
     if kind == "slow":
         # 200 ms per message: most streams still finish inside Envoy's deferred close.
         assert facts["enqueued"] > 0, facts
+
+
+def test_a_collector_back_from_a_hang_at_its_stream_limit_counts_each_refusal(rig):
+    # Back from SIGSTOP, the collector gets every stream Envoy held for it at once: past
+    # collector.max_concurrent_streams it refuses them, each counted with no stream seen.
+    rig.configure_collector(max_concurrent_streams=STREAM_LIMIT)
+    rig.restart_collector()
+    try:
+        facts = chaos_faults.collector_fault(rig, "hung", duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
+    finally:
+        rig.configure_collector()
+        rig.restart_collector()
+    facts["duration_s"] = TRAFFIC_S
+    assert_traffic_unaffected(facts)
+    assert facts["collector_same_pid"], facts
+    assert facts.get("dropped_stream_limit", 0) > 0 and facts["refused"] > 0, facts
+    assert facts["seen"] > 0
+    assert_one_fate_each(facts)
 
 
 def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
@@ -76,7 +103,7 @@ def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
     # collector reads them, or fails its connection to it (capture never holds traffic
     # back); what the collector saw it accounts for, one fate each.
     assert 0 < facts["seen"] <= facts["requests"], facts
-    assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
+    assert_one_fate_each(facts)
     assert facts["enqueued"] >= BUFFER_SIZE, facts  # the held captures were flushed
     assert facts["readyz_during_outage"] == [503], facts
     # Same collector process; new captures reach the restarted Redis and WireMock.
@@ -132,4 +159,4 @@ def test_a_full_redis_is_a_clear_counted_error_not_a_crash_loop(rig):
     assert facts["healthz_during"] == 200, facts
     # Once Redis has room, the held captures flow with no restart; all accounted.
     assert facts["stubs_after_room"] > 0, facts
-    assert facts["enqueued"] + facts["duplicates"] + facts["dropped"] == facts["seen"], facts
+    assert_one_fate_each(facts)

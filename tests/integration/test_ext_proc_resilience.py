@@ -73,7 +73,9 @@ def test_traffic_is_unaffected_by_a_failing_collector(
         )
     else:
         ext = ext_proc_factory(collector)
-    config = make_config(collector)
+    # Envoy holds a finished exchange's stream 1 s for the collector (5 s by default), so
+    # that the slow one's streams outlast it.
+    config = make_config(collector, control_plane={"collector": {"deferred_close_timeout_s": 1.0}})
     envoy = envoy_for(
         envoy_factory, config, upstream_port=upstream.port, ext_proc_port=ext.grpc_port
     )

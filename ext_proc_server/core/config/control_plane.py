@@ -173,7 +173,10 @@ class CollectorService(ConfigSection):
     failure_mode_allow: bool = True
     capture_mode: Literal["observability", "blocking"] = "observability"
     max_requests: int = Field(default=256, ge=1)
-    deferred_close_timeout_s: float = Field(default=1.0, gt=0)
+    # How long Envoy keeps a capture stream open after its exchange for the collector to
+    # read it: a collector stalled longer (GC, CPU throttling) loses every stream in flight.
+    # Envoy's own default; it holds at most max_requests streams meanwhile (docs/capture.md).
+    deferred_close_timeout_s: float = Field(default=5.0, gt=0)
 
     @field_validator("host")
     @classmethod

@@ -79,6 +79,7 @@ def _run(word: str) -> str:
 # Runs of two or more capitalised words (or of words in capitals), particles between.
 _RUNS = re.compile(rf"(?<![\w@./-])(?:{_run(_CAPITALISED)}|{_run(_CAPITALS)})(?![\w@-])")
 _WORD = re.compile(rf"[{_UP}{_LO}'\u2019-]+")
+_ELIDED = re.compile(rf" ([dD]['\u2019][{_UP}][{_LO}]+)")
 # A capitalised word standing alone, for a surname after a lower-case title ("o padre
 # Rossi"); what precedes it is checked apart, so that sre scans for the capital first.
 _LONE_CAPITALISED = re.compile(rf"{_CAPITALISED}(?![\w@-])")
@@ -141,9 +142,20 @@ def _surnames_after_lower_titles(text: str) -> list[tuple[int, int]]:
         abbreviated = text[at - 2] == "." and at - 2 == text.rfind(before, 0, at) + len(before)
         if not (before.islower() or abbreviated) or fold(before) not in SURNAME_TITLES:
             continue
-        if _titled_surname(fold(m[0])):
+        if _titled_surname(fold(m[0])) and not _ends_elided_place(text, end, [fold(m[0])]):
             found.append((at, end))
     return found
+
+
+def _ends_elided_place(text: str, end: int, folded: list[str]) -> bool:
+    """Whether words that a run or a lone word ending at ``end`` holds, with an elided
+    "d'" word after them, are a known place: a run stops before it, so "Padre Dias
+    d'Ávila" and "Prof. Aparecida D'Oeste" would otherwise read as people."""
+    elided = _ELIDED.match(text, end)
+    if not elided:
+        return False
+    place = " ".join([*folded, fold(elided.group(1)).replace("\u2019", "'")])
+    return place in _places()[0]
 
 
 def is_known_place(text: str) -> bool:
@@ -210,6 +222,8 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     before = _word_before(text, at)
     if fold(before) in NOT_PERSON and not (before.islower() and fold(before) in TITLES):
         return None  # "Rua Maria Aparecida", but "o presidente João Pereira"
+    if _ends_elided_place(text, at + len(run), folded[1:] if folded[0] in TITLES else folded):
+        return None
     # "Presidente João Pereira": a title opening a run is a person's, not a street's,
     # unless the whole run is a known place ("Coronel José Dias", "Governador Luiz Rocha").
     skip = 1 if folded[0] in TITLES and len(folded) > 2 else 0
@@ -372,7 +386,11 @@ def _place_surname(folded: list[str], i: int) -> bool:
     lists = word_lists()
     if i == 0 or folded[i] not in lists.place_last_folded:
         return False
-    if not _is_name_word(folded[i - 1], lists.prose_first_folded, lists.prose_last_folded):
+    # "Maria de Sá": no place is "de Sá" (the word is a firm's "S.A." elsewhere)
+    before = i - 2 if folded[i] == "sa" and i > 1 and folded[i - 1] == "de" else i - 1
+    if folded[before] in TITLES:
+        return False  # "Irmã Ponte 2 de Julho": a title, though "Irma" is a first name too
+    if not _is_name_word(folded[before], lists.prose_first_folded, lists.prose_last_folded):
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
     return after is None or _is_name_word(after, lists.prose_first_folded, lists.prose_last_folded)

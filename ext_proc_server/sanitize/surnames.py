@@ -50,7 +50,7 @@ WORD_SURNAMES = (
 # Surnames that are words of place_words (``Serra``, ``Vale``, ``Porto``): a run holding
 # one is a place's ("Serra da Mantiqueira", "Vale do Anhangabaú"), but one standing last,
 # right after a known first or last name, ends a person's: ``Maria Serra``, ``Ana Vale``.
-PLACE_SURNAMES = ("Conde", "Duque", "Ponte", "Porto", "Serra", "Vale")
+PLACE_SURNAMES = ("Câmara", "Conde", "Duque", "Estrada", "Ponte", "Porto", "Sá", "Serra", "Vale")
 
 # Words of the Brazilian Portuguese spelling dictionary (Debian's ``wbrazilian``, lower
 # case) that Faker's it_IT and es_ES lists hold as surnames: ``Alegre``, ``Amor``,

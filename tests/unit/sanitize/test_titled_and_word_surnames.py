@@ -118,7 +118,13 @@ def _leaked(full: str, personal: str, shapes: tuple[str, ...] = SHAPES) -> list[
      ("Marcelo Rossi", "Marcelo Rossi", SHAPES),
      ("Giovanni Bianchi", "Giovanni Bianchi", SHAPES),
      ("Marco Esposito", "Marco Esposito", SHAPES),
-     ("Fernanda Quintana", "Fernanda Quintana", SHAPES)],
+     ("Fernanda Quintana", "Fernanda Quintana", SHAPES),
+     # surnames that are a firm's, a road's or a council's word elsewhere
+     ("Maria Câmara", "Maria Câmara", SHAPES),
+     ("Ana Sá", "Ana Sá", SHAPES),
+     ("Maria de Sá", "Maria Sá", SHAPES),
+     ("João Sá Ferreira", "João Sá Ferreira", SHAPES),
+     ("Lucía Estrada", "Lucía Estrada", SHAPES)],
 )  # fmt: skip
 def test_a_name_that_went_out_is_replaced_in_every_shape(
     full: str, personal: str, shapes: tuple[str, ...]
@@ -212,6 +218,10 @@ DECOYS = (
     "Bandeira Branca", "Conde Drácula", "Major Gercino", "Presidente Dutra",
     "Dom Casmurro, de Machado de Assis", "Pastor Alemão filhote", "Irmão Sol Irmã Lua",
     "Igreja de Dom Bosco", "Av. Dom Pedro Serra",
+    "Presidente da Câmara Municipal", "Câmara dos Deputados aprova", "Gerdau SA comunicou",
+    "Fornecedor Souza Cruz SA", "Banco Bradesco SA", "Universidade Estácio de Sá",
+    "Pegar a Estrada do Coco", "Estrada Velha de Itu", "Frete para Padre Dias d'Ávila",
+    "Prof. Aparecida D'Oeste", "o padre Dias d\u2019Ávila", "Irmã Ponte 2 de Julho",
 )  # fmt: skip
 
 

@@ -38,6 +38,16 @@ SIDECAR_SERIES = {
     # a full pending queue still counts in the first.
     "refused_pending": "envoy_cluster_upstream_rq_pending_overflow",
     "refused_active": "envoy_cluster_upstream_rq_active_overflow",
+    # The streams a sidecar opened to the collector cluster, and those that ended: each
+    # answer, each broken connection, and each 503 Envoy answers itself for a stream it
+    # never opened (the refusals above and below). Opened less ended, refusals added back:
+    # the streams Envoy reset unanswered, which no other counter holds.
+    "streams_opened": "envoy_cluster_upstream_rq_total",
+    "streams_ended": "envoy_cluster_upstream_rq_completed",
+    # Envoy's other refusals: no healthy collector host, and the connection a stream waited
+    # for failed.
+    "refused_no_host": "envoy_cluster_upstream_cx_none_healthy",
+    "refused_connect_failed": "envoy_cluster_upstream_rq_pending_failure_eject",
 }
 # Istio's bootstrap (tools/packaging/common/envoy_bootstrap.json) tags a cluster's stats
 # with cluster_name by this regex: the name up to a host's ".svc.cluster.local". In another

@@ -3,8 +3,10 @@ real `mockado loader` (with Redis and WireMock): an entry the loader cannot deco
 dead-lettered and MockadoStubsDeadLettered fires; the loader stopped, MockadoLoaderDown
 goes pending. And scraping real Envoys with the rendered sidecar bootstrap through
 prometheus/scrape.yaml's sidecar job: a collector nobody listens for pends
-MockadoSidecarStreamsFailing, a hung one past max_requests MockadoSidecarCircuitBreakerOpen,
-in cluster.local and in another cluster domain (where Istio's stats tag cuts the collector
+MockadoSidecarStreamsFailing (and not MockadoSidecarCaptureStreamsReset: Envoy answers those
+refusals itself), a hung one past max_requests MockadoSidecarCircuitBreakerOpen and, for the
+streams it holds and Envoy resets unanswered, MockadoSidecarCaptureStreamsReset, in
+cluster.local and in another cluster domain (where Istio's stats tag cuts the collector
 cluster's name short and the scrape job's relabelling puts it back); the dashboard's sidecar
 panels' queries have values there too."""
 
@@ -208,14 +210,19 @@ class Traffic:
         self._thread.join(timeout=10)
 
 
+# Two streams at a time to the hung collector, each reset 1 s after its exchange: 2 resets/s,
+# over the reset alert's 0.1/s within the 5 minutes' first 15 s of samples.
+HUNG_COLLECTOR = {"max_requests": 2, "deferred_close_timeout_s": 1.0}
+
+
 def _sidecar_config(cluster_domain: str) -> MockadoConfig:
     if cluster_domain == "cluster.local":
-        return load_config(REPO / "mockado.example.yaml", env={},
-                           overrides={"control_plane.collector.max_requests": 2})  # fmt: skip
+        overrides = {f"control_plane.collector.{k}": v for k, v in HUNG_COLLECTOR.items()}
+        return load_config(REPO / "mockado.example.yaml", env={}, overrides=overrides)
     # The example's hosts are in cluster.local: a config of its own.
     return MockadoConfig.model_validate({
         "collector": {"cluster_domain": cluster_domain},
-        "control_plane": {"namespaces": {"shop": {}}, "collector": {"max_requests": 2}},
+        "control_plane": {"namespaces": {"shop": {}}, "collector": HUNG_COLLECTOR},
     })  # fmt: skip
 
 
@@ -246,6 +253,9 @@ def test_a_real_prometheus_pends_the_sidecar_alerts_on_real_envoys(
                 # Its refusals are failed streams too.
                 ("MockadoSidecarStreamsFailing", "orders"),
                 ("MockadoSidecarCircuitBreakerOpen", "orders"),
+                # The streams it did open, reset unanswered once held 1 s; shop's are all
+                # refusals Envoy answers itself (failed connections, no healthy host).
+                ("MockadoSidecarCaptureStreamsReset", "orders"),
             }
             assert poll_until(lambda: sidecar_pending(prom) == expected, timeout_s=90), (
                 sidecar_pending(prom)

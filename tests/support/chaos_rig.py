@@ -449,7 +449,11 @@ class ChaosRig:
         poll_until(lambda: len(_timings(path, offset)) >= count, timeout_s=30)
         return _timings(path, offset)
 
-    def wait_until(self, check: Callable[[], bool], *, timeout_s: float, what: str) -> None:
+    def wait_until(
+        self, check: Callable[[], bool], *, timeout_s: float, what: str | Callable[[], str]
+    ) -> None:
+        """``what``: what is awaited, or a callable saying it once the wait timed out (so it
+        can show the last values read)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
@@ -458,7 +462,8 @@ class ChaosRig:
             except (httpx.HTTPError, redis_sync.RedisError):
                 pass
             time.sleep(0.2)
-        raise AssertionError(f"chaos rig: timed out waiting for {what} (logs: {self.work})")
+        waited_for = what() if callable(what) else what
+        raise AssertionError(f"chaos rig: timed out waiting for {waited_for} (logs: {self.work})")
 
     def wait_accounted(self, before: dict, *, timeout_s: float = 30) -> dict[str, float]:
         """Wait until every stream the collector saw since ``before`` has one fate
@@ -472,7 +477,7 @@ class ChaosRig:
             fates = last["enqueued"] + last["duplicates"] + last["dropped"] - last["refused"]
             return total(samples, "collector_queue_size") == 0 and fates == last["seen"]
 
-        self.wait_until(done, timeout_s=timeout_s, what=f"every capture accounted ({last})")
+        self.wait_until(done, timeout_s=timeout_s, what=lambda: f"every capture accounted ({last})")
         return dict(last)
 
     def probe_capture(self, *, timeout_s: float = 30) -> float:

@@ -175,8 +175,9 @@ def test_the_sidecar_panels_read_the_series_the_alerts_read_as_they_select_them(
     cluster = istio_cluster_name(config.control_plane.collector)
     assert variable["query"] == variable["current"]["value"] == cluster
     read = dashboard_sidecar_selectors(cluster)
-    # A panel for the failed streams, one for the circuit breaker's refusals.
-    assert len(read) == 2
+    # A panel for the failed streams, one for the circuit breaker's refusals, one for the
+    # streams reset unanswered.
+    assert len(read) == 3
     alerts = sidecar_selectors(config.control_plane)
     assert {s for selectors in read.values() for s in selectors} == set(alerts.values())
 

@@ -47,7 +47,7 @@ MOVED = MockadoConfig.model_validate(
                        "collector": {"host": "mockado-capture.mocks.svc.cluster.local"}}}
 )  # fmt: skip
 SEVERITIES = {"critical", "warning", "info"}
-RULE_COUNT = 23
+RULE_COUNT = 24
 # Series Prometheus makes itself, not read from /metrics.
 SYNTHETIC = {"up"}
 # Label values the rules match that core/metrics.py enumerates.

@@ -5,10 +5,12 @@ Istio sidecar names them. A collector nobody listens for moves the failed stream
 one past control_plane.collector.max_requests moves the circuit breaker's refusals; a
 healthy one moves neither while it captures. In another cluster domain than cluster.local
 (where Istio's stats tag cuts the collector cluster's name short) the rendered rules, run by
-promtool on those series, still fire."""
+promtool on those series, still fire: the circuit breaker's, the failed streams' and, once
+Envoy has reset the streams the hung collector held, the reset streams'."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -27,6 +29,7 @@ from control_plane.render.monitoring import (
 )
 from ext_proc_server.core.config import MockadoConfig
 from tests.support.ext_proc_rig import collector_settings, make_config, wait_until
+from tests.support.processes import wait_for_value
 from tests.support.prometheus_rules import alerts, run_tool
 from tests.support.sidecar_stats import (
     INBOUND_PREFIX,
@@ -114,7 +117,7 @@ def test_a_hung_collector_past_max_requests_moves_the_circuit_breakers_refusals(
             config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=port,
         ))  # fmt: skip
         before = _kept(config, envoy.admin_url)
-        # Each stream stays open for the deferred close (1 s) after its response: the
+        # Each stream stays open for the deferred close (5 s) after its response: the
         # requests after the first two find both slots taken.
         _send(envoy.url)
         after = _kept(config, envoy.admin_url)
@@ -157,10 +160,20 @@ def test_a_healthy_collector_captures_and_moves_neither(
     collector.process.stop(timeout_s=15)
 
 
+def _humanize(value: float) -> str:
+    """Prometheus's humanize of a value below 1000: 4 significant digits, below 1 with an
+    SI prefix (0.1667 is 166.7m)."""
+    prefixes, prefix = iter(("m", "u", "n", "p", "f", "a", "z", "y")), ""
+    while value != 0 and abs(value) < 1:
+        prefix, value = next(prefixes), value * 1000
+    return f"{value:.4g}{prefix}"
+
+
 def _humanized(template: str, value: float) -> str:
     # Prometheus's humanizePercentage: the value x 100 with 4 significant digits.
     text = template.replace("{{ $labels.namespace }}", "shop")
-    return text.replace("{{ $value | humanizePercentage }}", f"{value * 100:.4g}%")
+    text = text.replace("{{ $value | humanizePercentage }}", f"{value * 100:.4g}%")
+    return text.replace("{{ $value | humanize }}", _humanize(value))
 
 
 def _promtool_on(config: MockadoConfig, moves: list[Sample], firing: dict[str, float], tmp_path):
@@ -189,14 +202,60 @@ def _promtool_on(config: MockadoConfig, moves: list[Sample], firing: dict[str, f
     return run_tool("promtool", "test", "rules", "tests.yaml", cwd=tmp_path)
 
 
-def test_in_another_cluster_domain_the_circuit_breaker_alert_fires_on_the_real_series(
+# Envoy's own refusals, added back to the streams opened less those ended: the streams
+# reset unanswered (as MockadoSidecarCaptureStreamsReset reads them).
+_REFUSALS = ("refused_no_host", "refused_connect_failed", "refused_pending", "refused_active")
+# Resets to see before the snapshot: each series grows by its move every minute in
+# promtool's test, and the reset alert fires above 0.1/s (6 a minute).
+RESETS = 10
+# Streams to the hung collector reset this long after their exchange (the default 5 s
+# would outlast the test's traffic).
+HOLD_S = 1.0
+
+
+def _cluster_counts(admin_url: str, cluster: str) -> dict[str, int]:
+    """The collector cluster's counters from Envoy's admin API, by their short names."""
+    prefix = f"cluster.{cluster}."
+    text = httpx.get(f"{admin_url}/stats", params={"filter": f"^{re.escape(prefix)}"},
+                     timeout=5).text  # fmt: skip
+    found = (line.partition(": ") for line in text.splitlines())
+    return {name.removeprefix(prefix): int(v) for name, _, v in found if v.strip().isdigit()}
+
+
+def _reset(admin_url: str, cluster: str) -> int:
+    """The streams Envoy reset unanswered so far (and those open, reset if never answered)."""
+    c = _cluster_counts(admin_url, cluster)
+    refused = ("upstream_cx_none_healthy", "upstream_rq_pending_failure_eject",
+               "upstream_rq_pending_overflow", "upstream_rq_active_overflow")  # fmt: skip
+    return c["upstream_rq_total"] - c["upstream_rq_completed"] + sum(c[k] for k in refused)
+
+
+def _reset_at_least(url: str, admin_url: str, cluster: str, count: int) -> int:
+    """Traffic, a request per poll, until Envoy has reset ``count`` streams to the hung
+    collector; then until it holds none open -> the streams it reset."""
+
+    def one_more() -> int | None:
+        _send(url, 1)
+        reset = _reset(admin_url, cluster)
+        return reset if reset >= count else None
+
+    wait_for_value(one_more, timeout_s=60, interval_s=0.1, what=f"{count} streams reset")
+    wait_for_value(lambda: _cluster_counts(admin_url, cluster)["upstream_rq_active"] == 0,
+                   timeout_s=30, what="no capture stream open")  # fmt: skip
+    return _reset(admin_url, cluster)
+
+
+def test_in_another_cluster_domain_the_sidecar_alerts_fire_on_the_real_series(
     envoy_factory, upstream, tmp_path
 ):
     """Outside cluster.local Istio's stats tag cuts the collector cluster's name at its
     first dot (cluster_name "outbound|PORT||mockado-collector", the rest in the series'
-    name); the monitors put the name back, so the rules select the refusals as they do in
-    cluster.local, and promtool sees both sidecar alerts fire on those series."""
-    config = _config({"cluster_domain": "corp.internal"}, collector={"max_requests": 2})
+    name); the monitors put the name back, so the rules select the collector cluster's
+    series as they do in cluster.local, and promtool sees the three sidecar alerts fire on
+    those series. The hung collector's streams are held HOLD_S, and the series are read
+    once Envoy has reset them."""
+    collector = {"max_requests": 2, "deferred_close_timeout_s": HOLD_S}
+    config = _config({"cluster_domain": "corp.internal"}, collector=collector)
     port = config.control_plane.collector.port
     cluster = f"outbound|{port}||mockado-collector.mockado.svc.corp.internal"
     assert istio_cluster_name(config.control_plane.collector) == cluster
@@ -207,7 +266,9 @@ def test_in_another_cluster_domain_the_circuit_breaker_alert_fires_on_the_real_s
         ))  # fmt: skip
         raw_before = samples(httpx.get(f"{envoy.admin_url}/stats/prometheus", timeout=5).text)
         before = _kept(config, envoy.admin_url)
+        reset_before = _reset(envoy.admin_url, cluster)
         _send(envoy.url)
+        reset = _reset_at_least(envoy.url, envoy.admin_url, cluster, RESETS) - reset_before
         after = _kept(config, envoy.admin_url)
         envoy.process.stop(timeout_s=15)
     # What Envoy itself shows: the collector cluster's name cut short.
@@ -224,8 +285,14 @@ def test_in_another_cluster_domain_the_circuit_breaker_alert_fires_on_the_real_s
     refused = moved["refused_active"] + moved["refused_pending"]
     attempts = moved["streams_started"] + moved["streams_failed"]
     assert refused >= REQUESTS / 2
+    # The kept series count the resets the admin API shows.
+    kept_reset = moved["streams_opened"] - moved["streams_ended"]
+    kept_reset += sum(moved[key] for key in _REFUSALS)
+    assert kept_reset == reset >= RESETS, moved
     proc = _promtool_on(config, moves, {
         "MockadoSidecarCircuitBreakerOpen": refused / attempts,
         "MockadoSidecarStreamsFailing": moved["streams_failed"] / attempts,
+        # Each series grows by its move every minute: the resets per second.
+        "MockadoSidecarCaptureStreamsReset": reset / 60,
     }, tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

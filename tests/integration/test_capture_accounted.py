@@ -104,6 +104,9 @@ def _assert_accounted(results, envoy, collector) -> None:
     assert results == [REQUESTS], facts
     # Envoy: every request opened a capture stream, or none could be opened (counted).
     assert envoy["opened"] + envoy["not_opened"] == REQUESTS, facts
+    # Each stream it never opened is a 503 it answered itself; the other 503s are opened
+    # streams whose connection broke, lost after opening.
+    assert 0 <= envoy["broken_after_open"] <= envoy["lost_after_open"], facts
     # The collector: each stream it ended itself has one fate (enqueued, a duplicate, or
     # dropped with a reason). It may have more: an exchange it finished as Envoy gave up on
     # its stream is captured, and counted lost by Envoy too (never fewer).

@@ -5,14 +5,21 @@ Envoy gave up on its stream is both: never neither).
 Envoy's side, from the collector cluster's counters (docs/runbook.md, "Where a lost capture
 is counted"):
 
-- ``not_opened``: ``upstream_cx_none_healthy`` plus the circuit breaker's overflows: no
-  stream opened (no healthy collector host, ``max_requests`` reached); traffic went on.
+- ``not_opened``: ``upstream_cx_none_healthy``, ``upstream_rq_pending_failure_eject`` and
+  the circuit breaker's overflows: no stream opened (no healthy collector host, the
+  connection the stream waited for failed, ``max_requests`` reached); traffic went on.
 - ``answered``: ``upstream_rq_2xx``: streams the collector ended itself. It counts each (one
   fate: enqueued, a duplicate, or dropped with a reason).
 - ``lost_after_open``: ``upstream_rq_total - upstream_rq_2xx - upstream_rq_active``: streams
-  opened that ended without the collector's answer: their connection broken
-  (``upstream_rq_5xx``), or reset by Envoy itself (observability mode gives a stream
-  ``deferred_close_timeout`` after its exchange ends, then gives up on it).
+  opened that ended without the collector's answer: their connection broken, or reset by
+  Envoy itself (observability mode gives a stream ``deferred_close_timeout`` after its
+  exchange ends, then gives up on it).
+- ``not_opened_or_broken``: ``upstream_rq_5xx``, the 503s Envoy answered the capture filter
+  itself: one for each stream it never opened (each of ``not_opened``: Envoy counts them as
+  completed, never as opened), and one for each opened stream whose connection broke. Not
+  a count of broken streams: under refusals it is mostly refusals.
+- ``broken_after_open``: ``upstream_rq_5xx - not_opened``: the opened streams whose
+  connection broke, a part of ``lost_after_open`` (the rest Envoy reset itself).
 
 The collector's ``incomplete`` drops are streams reset under it after their request headers:
 Envoy counts those too (lost after open), so they are left out of the collector's fates here.
@@ -31,6 +38,7 @@ CLUSTER_STATS = (
     "upstream_rq_total",
     "upstream_rq_active",
     "upstream_cx_none_healthy",
+    "upstream_rq_pending_failure_eject",
     "upstream_rq_pending_overflow",
     "upstream_rq_active_overflow",
 )
@@ -68,17 +76,22 @@ def envoy_counts(admin_url: str, cluster_name: str = LOCAL_COLLECTOR_CLUSTER) ->
     names.update({f"{ext_proc}.{name}": name for name in EXT_PROC_STATS})
     lazy = {f"cluster.{cluster_name}.{name}": name for name in CLUSTER_CLASSES}
     found = _stats(admin_url, names, lazy)
+    not_opened = (
+        found["upstream_cx_none_healthy"]
+        + found["upstream_rq_pending_failure_eject"]
+        + found["upstream_rq_pending_overflow"]
+        + found["upstream_rq_active_overflow"]
+    )
     return {
         "active": found["upstream_rq_active"],
-        "not_opened": found["upstream_cx_none_healthy"]
-        + found["upstream_rq_pending_overflow"]
-        + found["upstream_rq_active_overflow"],
+        "not_opened": not_opened,
         "opened": found["upstream_rq_total"],
         "answered": found["upstream_rq_2xx"],
         "lost_after_open": found["upstream_rq_total"]
         - found["upstream_rq_2xx"]
         - found["upstream_rq_active"],
-        "broken": found["upstream_rq_5xx"],
+        "not_opened_or_broken": found["upstream_rq_5xx"],
+        "broken_after_open": found["upstream_rq_5xx"] - not_opened,
         "failure_mode_allowed": found["failure_mode_allowed"],
     }
 

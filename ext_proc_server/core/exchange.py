@@ -119,8 +119,13 @@ def _checked(value: T, changes: dict[str, Any]) -> T:
 def get_header(headers: Pairs, name: str) -> str | None:
     """First value of a header, case-insensitively."""
     wanted = name.lower()
+    if not wanted.isascii():
+        return next((value for key, value in headers if key.lower() == wanted), None)
+    # A name that lowers to ASCII is as long as its lowered copy (only "İ" lowers to two
+    # characters, one not ASCII): names of another length are passed without a copy.
+    size = len(wanted)
     for key, value in headers:
-        if key.lower() == wanted:
+        if len(key) == size and key.lower() == wanted:
             return value
     return None
 

@@ -23,7 +23,9 @@ _MIN_CHARS = 6
 def replace_echoed(run: Run, text: str) -> str:
     """``text`` with each name of ``run.names_seen`` replaced where it stands as whole
     words (any casing), as the name itself was."""
-    if not run.names_seen:  # most exchanges: no name replaced
+    # Most exchanges replaced no name; a whole name holds a space, and a compact JSON
+    # body holds none (memchr, where the lowered copy below reads and writes every byte).
+    if not run.names_seen or " " not in text:
         return text
     names = [
         name.strip()

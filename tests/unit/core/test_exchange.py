@@ -3,6 +3,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from ext_proc_server.core.errors import CaptureError
 from ext_proc_server.core.exchange import (
@@ -15,6 +17,9 @@ from ext_proc_server.core.exchange import (
     varied_of,
     varied_request,
 )
+
+# Header names, and characters whose lowered copy is ASCII or longer than themselves.
+_NAME_PIECES = ("id", "ID", "Id", "key", "\u212aey", "\u0130d", "i\u0307d", "content-type", "x")
 
 
 def test_record_round_trip_keeps_order_case_and_unknown_keys():
@@ -76,6 +81,21 @@ def test_exchange_is_frozen_and_replace_derives():
 def test_get_header_is_case_insensitive():
     assert get_header((("X-A", "1"), ("x-a", "2")), "x-A") == "1"
     assert get_header((), "x") is None
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(_NAME_PIECES), st.text(max_size=3)), max_size=6),
+    st.sampled_from(_NAME_PIECES),
+)
+@example([("\u212aey", "kelvin")], "key")  # the Kelvin sign lowers to an ASCII "k"
+@example([("\u0130d", "dotted")], "i\u0307d")  # "İ" lowers to two characters
+@example([("ID", "upper"), ("id", "lower")], "Id")
+def test_get_header_answers_as_each_name_lowered(headers, name):
+    """Names of another length than the one asked for are passed without lowering them:
+    the same answer as lowering every name, whatever the characters."""
+    wanted = name.lower()
+    expected = next((value for key, value in headers if key.lower() == wanted), None)
+    assert get_header(tuple(headers), name) == expected
 
 
 def test_a_dropped_body_keeps_its_reason_through_the_record():

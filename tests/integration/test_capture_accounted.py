@@ -18,9 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.support.capture_accounting import collector_counts, envoy_counts, moved
+from tests.support.capture_accounting import counts_reader, moved, settled
 from tests.support.ext_proc_rig import capture_lands, collector_settings, envoy_for, make_config
-from tests.support.metrics_text import scrape
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +30,6 @@ PAUSE_S = 4.0
 # keeps streams for longer than this pause: test_capture_collector_stall.py).
 DEFERRED_CLOSE_TIMEOUT_S = 1.0
 # The counters have settled once unchanged over this many reads, a second apart.
-STEADY_READS = 3
 
 
 def _send(url: str, count: int, started: threading.Event) -> int:
@@ -47,22 +45,6 @@ def _send(url: str, count: int, started: threading.Event) -> int:
         return sum(code == 200 for code in pool.map(lambda n: one(client, n), range(count)))
 
 
-def _settled(read, *, timeout_s: float = 120.0) -> dict:
-    """``read()`` once it returns the same value ``STEADY_READS`` times in a row, with no
-    stream open in Envoy and no capture held by the collector."""
-    last, same = None, 0
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        now = read()
-        idle = now["envoy"]["active"] == 0 and now["collector"]["held"] == 0
-        same = same + 1 if now == last and idle else 0
-        if same >= STEADY_READS:
-            return now
-        last = now
-        time.sleep(1.0)
-    raise AssertionError(f"capture counters never settled: {last}")
-
-
 def _run(redis_server, upstream, envoy_factory, ext_proc_factory, *, during, **collector):
     settings = collector_settings(redis_server.url, **collector)
     ext = ext_proc_factory(settings)
@@ -73,15 +55,9 @@ def _run(redis_server, upstream, envoy_factory, ext_proc_factory, *, during, **c
         ext_proc_port=settings["grpc_port"], capture_mode="observability",
     )  # fmt: skip
     capture_lands(envoy.url, lambda: {e["request"].get("urlPath", "") for e in ext.captured()})
-    metrics_url = f"http://127.0.0.1:{ext.http_port}/metrics"
+    read = counts_reader(envoy.admin_url, f"http://127.0.0.1:{ext.http_port}/metrics")
 
-    def read() -> dict:
-        return {
-            "envoy": envoy_counts(envoy.admin_url),
-            "collector": collector_counts(scrape(metrics_url)),
-        }
-
-    before = _settled(read)
+    before = settled(read)
     started = threading.Event()
     results: list[int] = []
     clients = threading.Thread(
@@ -91,7 +67,7 @@ def _run(redis_server, upstream, envoy_factory, ext_proc_factory, *, during, **c
     started.wait(30)
     during(ext)
     clients.join(300)
-    after = _settled(read)
+    after = settled(read)
     return (
         results,
         moved(before["envoy"], after["envoy"]),

@@ -20,9 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.support.capture_accounting import collector_counts, envoy_counts, moved
+from tests.support.capture_accounting import counts_reader, moved, settled
 from tests.support.ext_proc_rig import capture_lands, collector_settings, envoy_for, make_config
-from tests.support.metrics_text import scrape
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +30,6 @@ STALL_S = 2.5
 # Traffic before and after the stall, so streams are open when it starts and new ones come
 # while the collector works through the backlog.
 AROUND_S = 1.5
-SETTLED_READS = 3
 
 
 class _PacedTraffic:
@@ -66,22 +64,6 @@ class _PacedTraffic:
                 self.started.set()
 
 
-def _settled(read, *, timeout_s: float = 120.0) -> dict:
-    """``read()`` once unchanged ``SETTLED_READS`` times in a row, with no capture stream
-    open in Envoy and no capture held by the collector."""
-    last, same = None, 0
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        now = read()
-        idle = now["envoy"]["active"] == 0 and now["collector"]["held"] == 0
-        same = same + 1 if now == last and idle else 0
-        if same >= SETTLED_READS:
-            return now
-        last = now
-        time.sleep(0.5)
-    raise AssertionError(f"capture counters never settled: {last}")
-
-
 def test_a_collector_stalled_for_seconds_loses_no_capture(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ):
@@ -93,15 +75,9 @@ def test_a_collector_stalled_for_seconds_loses_no_capture(
         ext_proc_port=settings["grpc_port"], capture_mode="observability",
     )  # fmt: skip
     capture_lands(envoy.url, lambda: {e["request"].get("urlPath", "") for e in ext.captured()})
-    metrics_url = f"http://127.0.0.1:{ext.http_port}/metrics"
+    read = counts_reader(envoy.admin_url, f"http://127.0.0.1:{ext.http_port}/metrics")
 
-    def read() -> dict:
-        return {
-            "envoy": envoy_counts(envoy.admin_url),
-            "collector": collector_counts(scrape(metrics_url)),
-        }
-
-    before = _settled(read)
+    before = settled(read)
     traffic = _PacedTraffic(envoy.url, STALL_S + 2 * AROUND_S)
     sender = threading.Thread(target=traffic.run, daemon=True)
     sender.start()
@@ -115,7 +91,7 @@ def test_a_collector_stalled_for_seconds_loses_no_capture(
         ext.process.resume()
         resumed_at = time.monotonic()
     sender.join(120)
-    after = _settled(read)
+    after = settled(read)
 
     envoy, collector = moved(before["envoy"], after["envoy"]), moved(before["collector"], after["collector"])  # fmt: skip
     ours = [

@@ -28,11 +28,13 @@ Envoy counts those too (lost after open), so they are left out of the collector'
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 
 import httpx
 
 from control_plane.render import LOCAL_COLLECTOR_CLUSTER
-from tests.support.metrics_text import by_label, total
+from tests.support.metrics_text import by_label, scrape, total
 
 CLUSTER_STATS = (
     "upstream_rq_total",
@@ -116,3 +118,27 @@ def collector_counts(samples: dict) -> dict[str, float]:
 def moved(before: dict, after: dict) -> dict:
     """Each counter's change between two readings."""
     return {key: after[key] - before.get(key, 0) for key in after}
+
+
+def counts_reader(admin_url: str, metrics_url: str) -> Callable[[], dict]:
+    """A reader of Envoy's capture counters and the collector's, at once."""
+    return lambda: {
+        "envoy": envoy_counts(admin_url),
+        "collector": collector_counts(scrape(metrics_url)),
+    }
+
+
+def settled(read: Callable[[], dict], *, reads: int = 3, timeout_s: float = 120.0) -> dict:
+    """``read()`` once unchanged ``reads`` times in a row, with no capture stream open in
+    Envoy and no capture held by the collector."""
+    last, same = None, 0
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        now = read()
+        idle = now["envoy"]["active"] == 0 and now["collector"]["held"] == 0
+        same = same + 1 if now == last and idle else 0
+        if same >= reads:
+            return now
+        last = now
+        time.sleep(0.5)
+    raise AssertionError(f"capture counters never settled: {last}")

@@ -19,6 +19,9 @@ from ext_proc_server.sanitize.hits import Hit
 _TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)([^<>]*?)(/?)>|<!\[CDATA\[|<!--|<[?!]")
 _ATTRIBUTE = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _SKIP_TO = {"<![CDATA[": "]]>", "<!--": "-->", "<?": "?>", "<!": ">"}
+# HTML's custom data attributes: <div data-nome="..." data-cpf="..."> (names read
+# without the prefix: field_names.key_words).
+_DATA_PREFIX = "data-"
 
 
 @dataclass
@@ -79,7 +82,7 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     labels = _Labels(text, elements)
     for index, element in enumerate(elements):
         parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
-        place = fields.object_place(parent_place, element.name, frozenset(element.children))
+        place = fields.object_place(parent_place, element.name, _members(text, element))
         places.append(place)
         parents = _parents(elements, element) if has_rules else []
         # An HTML value's name is its label's text: <dt>Nome</dt><dd>...</dd>, a
@@ -255,6 +258,15 @@ def _add_marked_up(hits: list[Hit], text: str, inner: tuple[int, int], cls: str 
         return
     for a, b in runs:
         _add(hits, text, a, b, fields.resolved(cls))
+
+
+def _members(text: str, element: _Element) -> frozenset[str]:
+    """An element's children and its data attributes: data-cpf makes a data-cep a
+    person's."""
+    if text.find(_DATA_PREFIX, *element.attributes) < 0:
+        return frozenset(element.children)
+    names = (m.group(1) for m in _ATTRIBUTE.finditer(text, *element.attributes))
+    return frozenset([*element.children, *(n for n in names if n.startswith(_DATA_PREFIX))])
 
 
 def _parents(elements: list[_Element], element: _Element) -> list[str]:

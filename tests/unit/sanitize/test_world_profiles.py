@@ -154,14 +154,33 @@ def base64_json(p: Profile) -> str:
 def html_data_attributes(p: Profile) -> str:
     names = {**_PT, "birth": "nascimento"}
     attributes = " ".join(f'data-{k.lower()}="{escape(v)}"' for k, v in _keyed(p, names).items())
-    page = f'<html><body><div class="cliente" {attributes}></div></body></html>'
+    return _page(f'<div class="cliente" {attributes}></div>')
+
+
+def _page(body: str) -> str:
+    page = f"<html><body>{body}</body></html>"
     out = SANITIZER.sanitize(request_exchange(response_body=page, content_type="text/html"))
     return out.response.body.decode()
 
 
+def html_form(p: Profile) -> str:
+    controls = "".join(
+        f'<label>{k}<input type="text" name="{k}" value="{escape(v)}"></label>'
+        for k, v in _keyed(p, _PT).items()
+    )
+    return _page(f'<form method="post" action="/clientes">{controls}</form>')
+
+
+def html_table(p: Profile) -> str:
+    keyed = _keyed(p, _EN)
+    head = "".join(f"<th>{k}</th>" for k in keyed)
+    row = "".join(f"<td>{escape(v)}</td>" for v in keyed.values())
+    return _page(f"<table><tr>{head}</tr><tr>{row}</tr></table>")
+
+
 SHAPES: tuple[Callable[[Profile], str], ...] = (
     json_pt, json_en_nested, json_answer, form, query, xml, csv, multipart, ndjson,
-    graphql_variables, jwt_claims, base64_json, html_data_attributes,
+    graphql_variables, jwt_claims, base64_json, html_data_attributes, html_form, html_table,
 )  # fmt: skip
 
 
@@ -217,3 +236,21 @@ def test_data_attributes_that_name_nothing_personal_stay() -> None:
             '<div data-nome="Ana Souza" data-codigo="75136270">x</div>')  # fmt: skip
     out = SANITIZER.sanitize(request_exchange(response_body=page, content_type="text/html"))
     assert out.response.body.decode() == page.replace("Ana Souza", "SANITIZED_NAME")
+
+
+def test_a_cep_in_a_form_or_table_of_people() -> None:
+    """A CEP is a person's beside a name and a CPF, as a form-urlencoded body's is; a
+    store locator's stays."""
+    people = (
+        '<form><input name="nome" value="Ana Souza"><div><input name="cpf" value="52998224725">'
+        '<input name="cep" value="01310-100"></div></form>'
+        "<table><tr><th>Nome</th><th>CPF</th><th>CEP</th></tr>"
+        "<tr><td>Ana Souza</td><td>52998224725</td><td>01310-100</td></tr></table>"
+    )
+    assert _page(people).count("SANITIZED_CEP") == 2 and "01310" not in _page(people)
+    stores = (
+        '<form action="/lojas"><input name="cep" value="01310-100"><input name="raio" value="5">'
+        "</form><table><tr><th>Loja</th><th>CEP</th></tr><tr><td>Paulista</td><td>01310-100</td>"
+        "</tr></table>"
+    )
+    assert _page(stores) == f"<html><body>{stores}</body></html>"

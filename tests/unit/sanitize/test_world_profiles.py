@@ -254,3 +254,18 @@ def test_a_cep_in_a_form_or_table_of_people() -> None:
         "</tr></table>"
     )
     assert _page(stores) == f"<html><body>{stores}</body></html>"
+
+
+def test_a_point_as_a_pair_of_numbers() -> None:
+    """Faker's profile's ``current_location``, Google's ``latLng``: a [lat, lng] pair."""
+    fake = seeded_faker(7)
+    for _ in range(PROFILES_PER_SHAPE):
+        lat, lng = (float(n) for n in fake.local_latlng(country_code="BR")[:2])
+        lat, lng = lat + 0.000123, lng - 0.000456  # finer than the list's own values
+        document = {"nome": "Ana Souza", "current_location": [lat, lng], "latLng": [lat, lng]}
+        out = json.loads(_request(json.dumps(document)))
+        coarse = [round(lat, 2), round(lng, 2)]
+        assert out == {"nome": "SANITIZED_NAME", "current_location": coarse, "latLng": coarse}
+    layout = {"position": [120.125, 45.5], "gps": [-23.561414, -46.655881, 12.5],
+              "location": ["-23.561414", "-46.655881"]}  # fmt: skip
+    assert json.loads(_request(json.dumps(layout))) == layout

@@ -11,15 +11,17 @@ from typing import NamedTuple
 
 from ext_proc_server.sanitize.wordlists import fold
 
+_DATA_ATTRIBUTE = "data-"
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
 @functools.lru_cache(maxsize=8192)
 def key_words(name: str) -> tuple[str, ...]:
-    """The lower-case words of a field name; NF-e's "x" prefix (xNome, xLgr) dropped."""
+    """The lower-case words of a field name; NF-e's "x" prefix (xNome, xLgr) and an HTML
+    data attribute's "data-" (data-nome, data-rg) dropped: there "data" is no date."""
     plain = name if name.isascii() else fold(name)
     words = tuple(w.lower() for w in _WORD.findall(plain))
-    if len(words) > 1 and words[0] == "x":
+    if len(words) > 1 and (words[0] == "x" or plain.startswith(_DATA_ATTRIBUTE)):
         return words[1:]
     return words
 

@@ -32,11 +32,16 @@ _GEOJSON = frozenset(
 # decimals) costs one sre scan between its first and last dot, and nothing else.
 _FINE_DECIMAL = re.compile(r"\.[0-9]{3}")
 # Key endings a coordinate's key has, lowercased with its closing quote.
-_HINTS = ('lat"', 'lng"', 'lon"', 'long"', 'tude"', 'coordinates"')
+_HINTS = ('lat"', 'lng"', 'lon"', 'long"', 'tude"', 'coordinates"', 'location"', 'coords"')
+# A [latitude, longitude] pair (or GeoJSON's [longitude, latitude]) by its key's name:
+# Faker's and many apps' "current_location", Google's "latLng", a tracker's "gps".
+# Not "position" or "point": a layout's [x, y].
+_PAIR_NAMES = frozenset({"location", "latlng", "latlon", "latlong", "lnglat", "lonlat",
+                         "coords", "gps", "geo"})  # fmt: skip
 _NAME_ENDINGS = frozenset({"lat", "lng", "lon", "ong", "ude"})
 # A key and its plain decimal value, in a text with escapes masked (every '"' delimits).
 _MEMBER = re.compile(r'"([^"]{1,64})"\s*:\s*("?)(-?[0-9]{1,3}\.[0-9]+)\2(?=\s*[,}\]])')
-_POSITIONS = re.compile(r'"coordinates"\s*:\s*(\[[-\[\]\s0-9.,]*\])')
+_POSITIONS = re.compile(r'"([^"]{1,64})"\s*:\s*(\[[-\[\]\s0-9.,]*\])')
 _NUMBER = re.compile(r"-?[0-9]{1,3}\.[0-9]+")
 
 
@@ -105,10 +110,12 @@ def _coarsen_document(run: Run, text: str, document: object, where: str) -> str:
     """The document's coordinates (read from its tree) rewritten in its text."""
     members: set[tuple[str, float]] = set()
     positions: set[float] = set()
+    arrays: set[str] = set()  # the keys of position arrays
     pointers = []
     for pointer, key, value in _coordinates(document, ""):
-        if key == "coordinates":
+        if isinstance(value, list):
             positions.update(_flat(value))
+            arrays.add(key)
         else:
             members.add((key, float(value)))
         pointers.append(f"{where}.json:{pointer}")
@@ -117,7 +124,7 @@ def _coarsen_document(run: Run, text: str, document: object, where: str) -> str:
     plain = re.sub(r"\\.", "__", text) if "\\" in text else text
     out: list[str] = []
     last = 0
-    for start, end, fresh in _edits(plain, members, positions):
+    for start, end, fresh in _edits(plain, members, positions, arrays):
         out.append(text[last:start])
         out.append(fresh)
         last = end
@@ -129,7 +136,7 @@ def _coarsen_document(run: Run, text: str, document: object, where: str) -> str:
 
 
 def _edits(
-    plain: str, members: set[tuple[str, float]], positions: set[float]
+    plain: str, members: set[tuple[str, float]], positions: set[float], arrays: set[str]
 ) -> Iterator[tuple[int, int, str]]:
     """Spans to rewrite, in order: each approved member's value, each approved
     GeoJSON position's numbers."""
@@ -142,7 +149,9 @@ def _edits(
                 spans.append((match.start(3), match.end(3), fresh))
     if positions:
         for array in _POSITIONS.finditer(plain):
-            for number in _NUMBER.finditer(plain, array.start(1), array.end(1)):
+            if array.group(1) not in arrays:
+                continue
+            for number in _NUMBER.finditer(plain, array.start(2), array.end(2)):
                 fresh = coarse(number.group(), 180)
                 if fresh is not None and float(number.group()) in positions:
                     spans.append((number.start(), number.end(), fresh))
@@ -164,8 +173,9 @@ def _coordinates(node: Any, pointer: str) -> Iterator[tuple[str, str, Any]]:
     for key, value in node.items():
         here = f"{pointer}/{_escaped(key)}"
         if isinstance(value, dict | list):
-            if key == "coordinates" and geojson and any(_coarsened(_flat(value))):
-                yield here, key, value
+            geojson_positions = key == "coordinates" and geojson
+            if (geojson_positions and any(_coarsened(_flat(value)))) or _is_pair(key, value):
+                yield here, key, value  # or "current_location": [-23.561414, -46.655881]
             else:
                 yield from _coordinates(value, here)
             continue
@@ -174,6 +184,24 @@ def _coordinates(node: Any, pointer: str) -> Iterator[tuple[str, str, Any]]:
             continue
         if kind is not None and _fine(value, 90 if kind == "lat" else 180):
             yield here, key, value
+
+
+def _is_pair(key: str, value: object) -> bool:
+    """Two numbers in range, one at least finer than two decimals, under a pair's name
+    (its last word, or the whole name: "current_location", "lat_lng")."""
+    if not isinstance(value, list) or len(value) != 2 or not _pair_name(key):
+        return False
+    numbers = [n for n in value if isinstance(n, int | float) and not isinstance(n, bool)]
+    return (
+        len(numbers) == 2 and all(abs(n) <= 180 for n in numbers) and any(_coarsened(iter(numbers)))
+    )
+
+
+def _pair_name(key: str) -> bool:
+    found = _LAST_WORD.search(key)
+    if found is not None and found.group(1).lower() in _PAIR_NAMES:
+        return True
+    return "".join(filter(str.isalpha, key.lower())) in _PAIR_NAMES
 
 
 def _fine(value: object, limit: float) -> bool:

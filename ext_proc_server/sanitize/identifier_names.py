@@ -36,6 +36,7 @@ _PLATE_COMPACT = frozenset(
 _ACCOUNT_FIELDS = frozenset(
     {"conta", "numeroconta", "numerodaconta", "contacorrente", "contapoupanca",
      "contabancaria", "accountnumber", "bankaccountnumber", "contadeposito", "nconta"}
+    | {"iban", "bban", "ibannumber", "numeroiban", "codigoiban", "bankaccount"}
 )  # fmt: skip
 _ACCOUNT_OBJECTS = frozenset({"contabancaria", "bankaccount", "dadosbancarios", "contacorrente"})
 # Not "branch": a CI build's {"branch": "main", "number": 1234}.
@@ -44,10 +45,17 @@ _BRANCH_MARKS = frozenset({"branchcode", "agencia", "codigoagencia", "numeroagen
 # a chart of accounts' "1.1.01.001" is no account number.
 _ACCOUNT_NUMBER = re.compile(r"[0-9]{1,15}(?:\.[0-9]{3})?(?:-?[0-9Xx])?")
 _MIN_ACCOUNT_DIGITS = 4
+# An account written as an IBAN (BR42 2837 9298 …: country, check digits, then the
+# national part) or as that national part alone, a BBAN (Brazil's: bank, branch,
+# account, then its type and holder letters); spaces between groups.
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}")
+_BBAN = re.compile(r"[0-9][0-9A-Z]{7,29}")
+_MIN_BBAN_DIGITS = 8
 
 # Words of the names above, for the body probe.
 PROBE_WORDS = frozenset(
     {"placa", "plate", "conta", "accountnumber", "account_number", "bank_account", "chave", "pix"}
+    | {"iban", "bban"}
     | _ACCOUNT_OBJECTS
     | _BRANCH_MARKS
 )
@@ -94,12 +102,19 @@ def identifier_fits(cls: str, value: str) -> bool | None:
         )
     if cls == BANK_ACCOUNT:
         plain = value.strip()
-        return (
-            _ACCOUNT_NUMBER.fullmatch(plain) is not None
-            and sum(map(str.isdigit, plain)) >= _MIN_ACCOUNT_DIGITS
-        )
+        if _ACCOUNT_NUMBER.fullmatch(plain) is not None:
+            return sum(map(str.isdigit, plain)) >= _MIN_ACCOUNT_DIGITS
+        return _iban_or_bban(plain)
     if cls == PLATE:
         return plates.is_plate(value)
     if cls == IP:
         return ip_addresses.coarsened(value) is not None
     return None
+
+
+def _iban_or_bban(plain: str) -> bool:
+    """Whether an account field's value is an IBAN or a BBAN (a check digit mistyped
+    is still someone's account)."""
+    compact = plain.replace(" ", "").upper()
+    shaped = _IBAN.fullmatch(compact) or _BBAN.fullmatch(compact)
+    return shaped is not None and sum(map(str.isdigit, compact)) >= _MIN_BBAN_DIGITS

@@ -19,6 +19,9 @@ from ext_proc_server.sanitize.hits import Hit
 _TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)([^<>]*?)(/?)>|<!\[CDATA\[|<!--|<[?!]")
 _ATTRIBUTE = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _SKIP_TO = {"<![CDATA[": "]]>", "<!--": "-->", "<?": "?>", "<!": ">"}
+# HTML's custom data attributes: <div data-nome="..." data-cpf="..."> (names read
+# without the prefix: field_names.key_words).
+_DATA_PREFIX = "data-"
 
 
 @dataclass
@@ -70,6 +73,7 @@ def _elements(text: str) -> list[_Element]:
     return elements
 
 
+# Long because one pass reads each element's text, its label and its attributes in order.
 def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     """Findings for personal elements and attributes."""
     elements = _elements(text)
@@ -77,9 +81,10 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     hits: list[Hit] = []
     has_rules = bool(rules)
     labels = _Labels(text, elements)
+    controls = _Controls(text, elements)
     for index, element in enumerate(elements):
         parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
-        place = fields.object_place(parent_place, element.name, frozenset(element.children))
+        place = fields.object_place(parent_place, element.name, _members(text, element))
         places.append(place)
         parents = _parents(elements, element) if has_rules else []
         # An HTML value's name is its label's text: <dt>Nome</dt><dd>...</dd>, a
@@ -97,6 +102,8 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                 if has_rules
                 else fields.builtin_verdict(parent_place, name)
             )
+            if cls is None and label:  # its table's other columns may make it a person's
+                cls = labels.verdict(rules, element, parent_place, label, parents)
             if cls is not None:
                 _add(hits, text, *element.content, cls)
         elif label and element.inner is not None:
@@ -125,6 +132,8 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
             span = value_span or (element.content if element.name.lower() == "textarea" else None)
             if named and span is not None:
                 cls = fields.field_verdict(rules, parent_place, named, parents)
+                if cls is None:  # its form's other controls may make it a person's
+                    cls = controls.verdict(rules, index, parent_place, named, parents)
                 if cls is not None:
                     _add(hits, text, *span, cls)
     return hits
@@ -169,6 +178,49 @@ _LABEL_MAX_CHARS = 40
 _MARKUP = re.compile(r"<[^<>]*>")
 
 
+_CONTROLS = frozenset({"input", "select", "textarea"})
+
+
+class _Controls:
+    """The names of an HTML form's controls, as a form-urlencoded body's names are read:
+    <input name="cep"> in a form that also holds nome and cpf is a person's CEP. Read
+    once, when a control's own name says nothing."""
+
+    def __init__(self, text: str, elements: list[_Element]) -> None:
+        self.text = text
+        self.elements = elements
+        self.form_of: dict[int, int] | None = None  # control -> its form (-1: none)
+        self.names: dict[int, frozenset[str]] = {}  # form -> its controls' names
+
+    def verdict(
+        self, rules: fields.FieldRules, index: int, parent: fields.Place, name: str,
+        parents: list[str],
+    ) -> str | None:  # fmt: skip
+        if self.form_of is None:
+            self._read()
+        form = self.form_of.get(index, -1) if self.form_of is not None else -1
+        place = fields.object_place(parent, "", self.names.get(form, frozenset()))
+        return fields.field_verdict(rules, place, name, parents)
+
+    def _read(self) -> None:
+        self.form_of, names = {}, {}
+        for index, element in enumerate(self.elements):
+            if element.name.lower() not in _CONTROLS:
+                continue
+            for m in _ATTRIBUTE.finditer(self.text, *element.attributes):
+                if m.group(1).lower() == "name":
+                    form = self._form(element)
+                    self.form_of[index] = form
+                    names.setdefault(form, set()).add(html.unescape(m.group(2) or m.group(3)))
+        self.names = {form: frozenset(found) for form, found in names.items()}
+
+    def _form(self, element: _Element) -> int:
+        parent = element.parent
+        while parent >= 0 and self.elements[parent].name.lower() != "form":
+            parent = self.elements[parent].parent
+        return parent
+
+
 class _Labels:
     """The labels of HTML values, read in document order: a <dd>'s is the <dt> before
     it; a <td>'s the <th> before it in its row, or the first <td> of a row of two, or,
@@ -203,6 +255,20 @@ class _Labels:
             # (<tr><td>CPF</td><td>...</td></tr>, <td>Nome:</td><td>...</td>).
             self.last[parent] = self._text(element)
         return label or None
+
+    def verdict(
+        self, rules: fields.FieldRules, element: _Element, parent: fields.Place, label: str,
+        parents: list[str],
+    ) -> str | None:  # fmt: skip
+        """A cell's verdict read with its table's header cells as its row's members (a
+        table with Nome and CPF columns is of people: its CEP column too)."""
+        if element.name.lower() != "td" or element.parent < 0:
+            return None
+        headers = self.headers.get(self._table(element.parent))
+        if not headers:
+            return None
+        place = fields.object_place(parent, "", frozenset(headers.values()))
+        return fields.field_verdict(rules, place, label, parents)
 
     def _label_row(self, row: int) -> bool:
         if row < 0:
@@ -255,6 +321,15 @@ def _add_marked_up(hits: list[Hit], text: str, inner: tuple[int, int], cls: str 
         return
     for a, b in runs:
         _add(hits, text, a, b, fields.resolved(cls))
+
+
+def _members(text: str, element: _Element) -> frozenset[str]:
+    """An element's children and its data attributes: data-cpf makes a data-cep a
+    person's."""
+    if text.find(_DATA_PREFIX, *element.attributes) < 0:
+        return frozenset(element.children)
+    names = (m.group(1) for m in _ATTRIBUTE.finditer(text, *element.attributes))
+    return frozenset([*element.children, *(n for n in names if n.startswith(_DATA_PREFIX))])
 
 
 def _parents(elements: list[_Element], element: _Element) -> list[str]:

@@ -46,8 +46,10 @@ pytestmark = pytest.mark.integration
 PUSH = "push"
 SERVER_PUSH = "pushed by the server"
 PLAIN_PATH = "/plain"
-# Longer than Envoy's deferred_close_timeout (1 s) and blocking mode's message_timeout
-# (0.2 s): a capture stream tied to the connection would have ended or timed out by then.
+# Envoy holds a finished capture stream this long here (the default is 5 s), so that the
+# pause below outlasts it and blocking mode's message_timeout (0.2 s): a capture stream
+# tied to the connection would have ended or timed out by then.
+HOLD = {"collector": {"deferred_close_timeout_s": 1.0}}
 LONG_LIVED_PAUSE_S = 1.5
 
 
@@ -153,7 +155,7 @@ def test_websocket_passes_the_local_proxy_untouched_by_capture(
     ws_upstream: int,
     envoy_factory: Callable,
 ) -> None:
-    config = make_config(collector_settings(redis_server.url))
+    config = make_config(collector_settings(redis_server.url), control_plane=HOLD)
     envoy = envoy_for(
         envoy_factory,
         config,
@@ -200,7 +202,7 @@ def test_websocket_passes_the_sidecar_example_and_never_reaches_the_collector(
     settings = collector_settings(redis_server.url)
     ext = ext_proc_factory(settings)
     collector = _SidecarCollector(ext.grpc_port, f"http://127.0.0.1:{ext.http_port}/metrics")
-    config = make_config(settings)
+    config = make_config(settings, control_plane=HOLD)
 
     def render(listen_port: int, admin_port: int) -> str:
         return render_sidecar_envoy(
@@ -270,7 +272,7 @@ def test_http2_websocket_reaches_an_http1_upstream_uncaptured(
 ) -> None:
     settings = collector_settings(redis_server.url)
     ext = ext_proc_factory(settings)
-    config = make_config(settings)
+    config = make_config(settings, control_plane=HOLD)
     envoy = envoy_for(
         envoy_factory, config, upstream_port=ws_upstream, ext_proc_port=ext.grpc_port,
         upstream_http2=False, capture_mode="blocking",

@@ -123,6 +123,8 @@ _COMPANY_IDS = frozenset({"cnpj", "razaosocial", "legalname", "corporatename", "
 # A company's marks a person may hold too: a rural producer's state registration (NF-e's
 # and CT-e's <IE> beside a <CPF>).
 _PERSON_HELD = frozenset({"ie", "inscricaoestadual", "iest"})
+# A company's marks but its bare numbers: a CPF beside them is a person's object.
+_COMPANY_NAMES = _COMPANY_MARKERS - _PERSON_HELD - {"cnpj"}
 _PERSON_MARKERS = frozenset(
     {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
@@ -264,7 +266,11 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
             # where a company has its CNPJ is a person.
             owner = PERSON
         elif not said:
-            if marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
+            if "cpf" in marks and not marks & _COMPANY_NAMES:
+                # A CPF beside a CNPJ (and no company's name): a sole trader, a
+                # company's responsible person.
+                owner = PERSON
+            elif marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON

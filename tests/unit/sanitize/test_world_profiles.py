@@ -269,3 +269,32 @@ def test_a_point_as_a_pair_of_numbers() -> None:
     layout = {"position": [120.125, 45.5], "gps": [-23.561414, -46.655881, 12.5],
               "location": ["-23.561414", "-46.655881"]}  # fmt: skip
     assert json.loads(_request(json.dumps(layout))) == layout
+
+
+def _sole_trader(p: Profile, fake_cnpj: str) -> dict[str, str]:
+    return {"nome": p["name"], "cpf": p["cpf"], "cnpj": fake_cnpj, "cep": p["cep"]}
+
+
+@pytest.mark.parametrize("shape", ["json", "ndjson", "form", "base64_json"])
+def test_a_cpf_beside_a_cnpj_is_a_persons(shape: str) -> None:
+    """A sole trader, a company's responsible person: the object holds a person."""
+    fake = seeded_faker(21)
+    for p in _profiles(21):
+        document = _sole_trader(p, fake.cnpj())
+        if shape == "json":
+            out = _request(json.dumps(document, ensure_ascii=False))
+        elif shape == "ndjson":
+            out = _request(json.dumps(document) + "\n" + json.dumps(document) + "\n",
+                           "application/x-ndjson")  # fmt: skip
+        elif shape == "form":
+            out = _request(urlencode(document), "application/x-www-form-urlencoded")
+        else:
+            out = _decoded(_request(json.dumps({"payload": _b64url(document)})), "payload")
+        assert leaked(out, [p["name"], p["cep"], p["cpf"]]) == []
+
+
+def test_a_company_with_its_cnpj_keeps_its_own() -> None:
+    company = {"razaoSocial": "Moraes Comércio LTDA", "nome": "Loja Centro",
+               "cnpj": "35.002.643/0001-59", "cep": "75136-270"}  # fmt: skip
+    out = json.loads(_request(json.dumps(company)))
+    assert out == {**company, "cnpj": "SANITIZED_DOCUMENT"}

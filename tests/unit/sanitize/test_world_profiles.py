@@ -298,3 +298,17 @@ def test_a_company_with_its_cnpj_keeps_its_own() -> None:
                "cnpj": "35.002.643/0001-59", "cep": "75136-270"}  # fmt: skip
     out = json.loads(_request(json.dumps(company)))
     assert out == {**company, "cnpj": "SANITIZED_DOCUMENT"}
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "text/html"])
+def test_every_line_of_a_multi_line_address_in_markup(content_type: str) -> None:
+    """Faker's address: street and number, neighbourhood, then CEP, city and state."""
+    fake = seeded_faker(22)
+    for p in _profiles(22):
+        address = fake.address()
+        body = (f"<cliente><nome>{escape(p['name'])}</nome><cpf>{p['cpf']}</cpf>"
+                f"<endereco>{escape(address)}</endereco></cliente>")  # fmt: skip
+        out = _request(body, content_type)
+        lines = [line for line in address.splitlines() if line.strip()]
+        assert "<endereco>SANITIZED_ADDRESS</endereco>" in out, (address, out)
+        assert leaked(out, lines) == []

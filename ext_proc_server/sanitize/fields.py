@@ -223,7 +223,7 @@ OTHER_PROBE_WORDS = tuple(
         | _NEIGHBOURHOOD_WORDS
         | _COMPLEMENT_WORDS
         | _ADDRESS_WORDS
-        | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
+        | {"house", "building", "casa", "imovel", "aniversario", "identidade", "identity", "login"}
         | DOCUMENT_WORDS
         | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word

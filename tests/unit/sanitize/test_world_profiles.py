@@ -312,3 +312,15 @@ def test_every_line_of_a_multi_line_address_in_markup(content_type: str) -> None
         lines = [line for line in address.splitlines() if line.strip()]
         assert "<endereco>SANITIZED_ADDRESS</endereco>" in out, (address, out)
         assert leaked(out, lines) == []
+
+
+IDENTITY_NUMBERS = (
+    {"identity_number": "542762559"},
+    {"nome": "Ana Souza", "identityNumber": "542762559"},
+    {"type": "identity_number", "value": "542762559"},
+)
+
+
+@pytest.mark.parametrize("document", IDENTITY_NUMBERS)
+def test_an_identity_number_is_an_rg(document: dict[str, str]) -> None:
+    assert "542762559" not in _request(json.dumps(document))

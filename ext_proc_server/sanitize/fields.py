@@ -169,7 +169,7 @@ _META_LAST = frozenset(
 )  # fmt: skip
 _ADDRESS_WORDS = frozenset(
     {"address", "addresses", "endereco", "enderecos", "ender", "morada", "domicilio",
-     "residencia"}
+     "residencia", "residence"}
 )  # fmt: skip
 # Qualifiers of "address" that are not a street address.
 _NOT_STREET = frozenset(
@@ -178,6 +178,8 @@ _NOT_STREET = frozenset(
      "ipv4", "ipv6", "socket", "bind", "listen", "proxy", "gateway", "pix", "crypto",
      "cripto", "blockchain", "token", "payment", "site", "http", "ws"}
 )  # fmt: skip
+# A tax residence is a country ("taxResidence": "BR"), not where one lives.
+_TAX_RESIDENCE = frozenset({"tax", "residence"})
 # "lograd": eSocial's dscLograd (nrLograd, its number, is the address's too).
 _STREET_WORDS = frozenset(
     {"street", "logradouro", "lgr", "lograd", "rua", "thoroughfare", "streets"}
@@ -407,7 +409,9 @@ def field_class(place: Place, key: str) -> Verdict | None:
     if owned & _CEP_WORDS or compact in _CEP_COMPACT:
         return CEP if place.address or place.owner == PERSON else None
     if owned & _ADDRESS_WORDS:
-        return None if owned & _NOT_STREET or owned & _OTHER_BLOCK else ADDRESS
+        if owned & _NOT_STREET or owned & _OTHER_BLOCK or owned >= _TAX_RESIDENCE:
+            return None
+        return ADDRESS
     if owned & (_STREET_WORDS | _NEIGHBOURHOOD_WORDS | _COMPLEMENT_WORDS):
         return None if {"type", "tipo", "tp"} & owned else ADDRESS
     if compact in _NUMBER_COMPACT or (place.address and owned & _IN_ADDRESS_WORDS):

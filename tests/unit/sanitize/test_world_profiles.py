@@ -324,3 +324,14 @@ IDENTITY_NUMBERS = (
 @pytest.mark.parametrize("document", IDENTITY_NUMBERS)
 def test_an_identity_number_is_an_rg(document: dict[str, str]) -> None:
     assert "542762559" not in _request(json.dumps(document))
+
+
+def test_a_residence_without_a_number_is_an_address() -> None:
+    fake = seeded_faker(23)
+    for p in _profiles(23):
+        place = fake.bairro()
+        document = {"residence": place, "nome": p["name"], "cpf": p["cpf"]}
+        assert json.loads(_request(json.dumps(document)))["residence"] == "SANITIZED_ADDRESS"
+    # A tax residence is a country; a residence's country and type are no address.
+    kept = {"taxResidence": "BR", "country_of_residence": "BR", "residenceType": "owned"}
+    assert json.loads(_request(json.dumps(kept))) == kept

@@ -263,12 +263,13 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         marks = {_compact(key_words(m)) for m in members}
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
-        if said and owner == OTHER and "cpf" in marks and not marks & _COMPANY_IDS:
+        cpf = "cpf" in marks or any(map(_holds_cpf, members))
+        if said and owner == OTHER and cpf and not marks & _COMPANY_IDS:
             # NF-e's <emit> of a rural producer, a self-employed <transporta>: a CPF
             # where a company has its CNPJ is a person.
             owner = PERSON
         elif not said:
-            if "cpf" in marks and not marks & _COMPANY_NAMES:
+            if cpf and not marks & _COMPANY_NAMES:
                 # A CPF beside a CNPJ (and no company's name): a sole trader, a
                 # company's responsible person.
                 owner = PERSON
@@ -280,6 +281,16 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
             address = True
     return Place(owner, address, phone, numbered)
 
+
+@functools.lru_cache(maxsize=4096)
+def _holds_cpf(member: str) -> bool:
+    """A CPF's member by a longer name ("nrCpf", "numeroCpf", "cpf_number"): one
+    that names another's ("cpfResponsavel") or either ("cpfCnpj") does not count."""
+    words = key_words(member)
+    return len(words) > 1 and "cpf" in words and set(words) <= _CPF_NAME_WORDS
+
+
+_CPF_NAME_WORDS = frozenset({"cpf", "nr", "nro", "num", "numero", "number", "no", "n", "do"})
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
 _PLANNED_KEYS_MAX = 64

@@ -16,6 +16,7 @@ import base64
 import csv as csv_module
 import io
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
@@ -335,3 +336,16 @@ def test_a_residence_without_a_number_is_an_address() -> None:
     # A tax residence is a country; a residence's country and type are no address.
     kept = {"taxResidence": "BR", "country_of_residence": "BR", "residenceType": "owned"}
     assert json.loads(_request(json.dumps(kept))) == kept
+
+
+def test_a_cpf_under_a_longer_name_makes_its_object_a_persons() -> None:
+    """A list whose items differ (a recipient, then a product): the recipient's CEP."""
+    for p in _profiles(24):
+        items = [{"recipientName": p["name"], "nrCpf": re.sub(r"\D", "", p["cpf"]),
+                  "cep": re.sub(r"\D", "", p["cep"])}, {"sku": "A1"}]  # fmt: skip
+        out = _request(json.dumps({"items": items}))
+        assert leaked(out, [p["name"], p["cpf"], p["cep"]]) == []
+    # A company's responsible person's CPF leaves the company's CEP alone.
+    company = {"empresa": {"nome": "Loja Centro", "cpfResponsavel": "52998224725",
+                           "cep": "01310-100"}}  # fmt: skip
+    assert json.loads(_request(json.dumps(company)))["empresa"]["cep"] == "01310-100"

@@ -349,3 +349,18 @@ def test_a_cpf_under_a_longer_name_makes_its_object_a_persons() -> None:
     company = {"empresa": {"nome": "Loja Centro", "cpfResponsavel": "52998224725",
                            "cep": "01310-100"}}  # fmt: skip
     assert json.loads(_request(json.dumps(company)))["empresa"]["cep"] == "01310-100"
+
+
+def test_a_cep_in_a_description_list_of_a_person() -> None:
+    """<dl> terms are its values' names, as a table's header cells are; a term after
+    the value and terms grouped in <div>s count too."""
+    people = (
+        "<dl><dt>CEP</dt><dd>01310-100</dd><dt>Nome</dt><dd>Ana Souza</dd>"
+        "<dt>CPF</dt><dd>529.982.247-25</dd></dl>"
+        "<dl><div><dt>Nome</dt><dd>Ana Souza</dd></div><div><dt>CPF</dt>"
+        "<dd>52998224725</dd></div><div><dt>CEP</dt><dd>04538-132</dd></div></dl>"
+    )
+    out = _page(people)
+    assert out.count("SANITIZED_CEP") == 2 and "01310" not in out and "04538" not in out
+    store = "<dl><dt>Loja</dt><dd>Paulista</dd><dt>CEP</dt><dd>01310-100</dd></dl>"
+    assert _page(store) == f"<html><body>{store}</body></html>"

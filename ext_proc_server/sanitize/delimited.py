@@ -57,13 +57,14 @@ def sanitize_delimited(run: Run, text: str) -> str | None:
         if not value or is_token(value) or (type(cls) is Verdict and not value_fits(cls, value)):
             continue
         hits.append(Hit(start, end, resolved(cls)))
-    return run.scrub(text, resolve([*_outside(run.scanner.find(text), hits), *hits]))
+    return run.scrub(text, resolve([*outside(run.scanner.find(text), hits), *hits]))
 
 
-def _outside(found: list[Hit], cells: list[Hit]) -> list[Hit]:
-    """The findings that overlap no replaced cell: the cell is replaced whole, and a
-    finding read from free text may run on into the next cell ("Av. Brasil 1500,Ouro"
-    read as an address and its city)."""
+def outside(found: list[Hit], cells: list[Hit]) -> list[Hit]:
+    """The findings that overlap no replaced cell (``cells`` in text order, apart): the
+    cell is replaced whole, and a finding read from free text may run on into the next
+    cell ("Av. Brasil 1500,Ouro" read as an address and its city) or cover only part of
+    it (an address's first line)."""
     starts = [cell.start for cell in cells]  # in text order, apart
     kept = []
     for hit in found:

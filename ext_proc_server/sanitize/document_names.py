@@ -51,7 +51,8 @@ _ID_META = frozenset(
 )  # fmt: skip
 _RG_COMPACT = frozenset(
     {"identidade", "numeroidentidade", "carteiraidentidade", "carteiradeidentidade",
-     "registrogeral", "documentoidentidade", "documentodeidentidade", "idcard"}
+     "registrogeral", "documentoidentidade", "documentodeidentidade", "idcard",
+     "identitynumber", "identityno", "identitycard", "identitycardnumber"}
 )  # fmt: skip
 
 # Words of the names above, for the body probe ("sus" of cartaoSus; "national" of

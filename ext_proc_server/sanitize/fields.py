@@ -123,6 +123,8 @@ _COMPANY_IDS = frozenset({"cnpj", "razaosocial", "legalname", "corporatename", "
 # A company's marks a person may hold too: a rural producer's state registration (NF-e's
 # and CT-e's <IE> beside a <CPF>).
 _PERSON_HELD = frozenset({"ie", "inscricaoestadual", "iest"})
+# A company's marks but its bare numbers: a CPF beside them is a person's object.
+_COMPANY_NAMES = _COMPANY_MARKERS - _PERSON_HELD - {"cnpj"}
 _PERSON_MARKERS = frozenset(
     {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
@@ -167,7 +169,7 @@ _META_LAST = frozenset(
 )  # fmt: skip
 _ADDRESS_WORDS = frozenset(
     {"address", "addresses", "endereco", "enderecos", "ender", "morada", "domicilio",
-     "residencia"}
+     "residencia", "residence"}
 )  # fmt: skip
 # Qualifiers of "address" that are not a street address.
 _NOT_STREET = frozenset(
@@ -176,6 +178,8 @@ _NOT_STREET = frozenset(
      "ipv4", "ipv6", "socket", "bind", "listen", "proxy", "gateway", "pix", "crypto",
      "cripto", "blockchain", "token", "payment", "site", "http", "ws"}
 )  # fmt: skip
+# A tax residence is a country ("taxResidence": "BR"), not where one lives.
+_TAX_RESIDENCE = frozenset({"tax", "residence"})
 # "lograd": eSocial's dscLograd (nrLograd, its number, is the address's too).
 _STREET_WORDS = frozenset(
     {"street", "logradouro", "lgr", "lograd", "rua", "thoroughfare", "streets"}
@@ -221,7 +225,7 @@ OTHER_PROBE_WORDS = tuple(
         | _NEIGHBOURHOOD_WORDS
         | _COMPLEMENT_WORDS
         | _ADDRESS_WORDS
-        | {"house", "building", "casa", "imovel", "aniversario", "identidade", "login"}
+        | {"house", "building", "casa", "imovel", "aniversario", "identidade", "identity", "login"}
         | DOCUMENT_WORDS
         | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
@@ -259,12 +263,17 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         marks = {_compact(key_words(m)) for m in members}
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
-        if said and owner == OTHER and "cpf" in marks and not marks & _COMPANY_IDS:
+        cpf = "cpf" in marks or any(map(_holds_cpf, members))
+        if said and owner == OTHER and cpf and not marks & _COMPANY_IDS:
             # NF-e's <emit> of a rural producer, a self-employed <transporta>: a CPF
             # where a company has its CNPJ is a person.
             owner = PERSON
         elif not said:
-            if marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
+            if cpf and not marks & _COMPANY_NAMES:
+                # A CPF beside a CNPJ (and no company's name): a sole trader, a
+                # company's responsible person.
+                owner = PERSON
+            elif marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON
@@ -272,6 +281,16 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
             address = True
     return Place(owner, address, phone, numbered)
 
+
+@functools.lru_cache(maxsize=4096)
+def _holds_cpf(member: str) -> bool:
+    """A CPF's member by a longer name ("nrCpf", "numeroCpf", "cpf_number"): one
+    that names another's ("cpfResponsavel") or either ("cpfCnpj") does not count."""
+    words = key_words(member)
+    return len(words) > 1 and "cpf" in words and set(words) <= _CPF_NAME_WORDS
+
+
+_CPF_NAME_WORDS = frozenset({"cpf", "nr", "nro", "num", "numero", "number", "no", "n", "do"})
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
 _PLANNED_KEYS_MAX = 64
@@ -401,7 +420,9 @@ def field_class(place: Place, key: str) -> Verdict | None:
     if owned & _CEP_WORDS or compact in _CEP_COMPACT:
         return CEP if place.address or place.owner == PERSON else None
     if owned & _ADDRESS_WORDS:
-        return None if owned & _NOT_STREET or owned & _OTHER_BLOCK else ADDRESS
+        if owned & _NOT_STREET or owned & _OTHER_BLOCK or owned >= _TAX_RESIDENCE:
+            return None
+        return ADDRESS
     if owned & (_STREET_WORDS | _NEIGHBOURHOOD_WORDS | _COMPLEMENT_WORDS):
         return None if {"type", "tipo", "tp"} & owned else ADDRESS
     if compact in _NUMBER_COMPACT or (place.address and owned & _IN_ADDRESS_WORDS):

@@ -25,7 +25,7 @@ from ext_proc_server.sanitize import (
 )
 from ext_proc_server.sanitize.challenges import CHALLENGE_HEADERS, sanitize_challenge
 from ext_proc_server.sanitize.client_certs import CLIENT_CERT_HEADER, sanitize_client_cert
-from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, sanitize_delimited
+from ext_proc_server.sanitize.delimited import DELIMITED_TYPES, outside, sanitize_delimited
 from ext_proc_server.sanitize.detectors import is_jwt
 from ext_proc_server.sanitize.fields import (
     PROSE,
@@ -202,7 +202,12 @@ def _with_json_scripts(run: Run, text: str, spans: list[tuple[int, int]]) -> str
 def _sanitize_markup(run: Run, text: str) -> str:
     hits, key_seen = run.scanner.find_with_keys(text)
     if "<" in text and (key_seen or _labelled(text)):
-        hits = resolve([*hits, *find_xml_fields(text, run.scanner.field_rules)])
+        named = find_xml_fields(text, run.scanner.field_rules)
+        if named:
+            # An element named for its value is replaced whole: a free-text finding
+            # inside it (an address's first line) would win and keep the rest.
+            named = resolve(named)
+            hits = resolve([*outside(hits, named), *named])
     in_urls = url_hits(run, text)  # href="...?nome=...", href="/clientes/maria-souza"
     if in_urls:
         hits = with_url_fields(hits, in_urls)

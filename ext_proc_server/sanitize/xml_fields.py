@@ -232,6 +232,7 @@ class _Labels:
         self.last: dict[int, str] = {}  # parent -> the text of its last <dt> or <th>
         self.columns: dict[int, int] = {}  # row -> the next cell's column
         self.headers: dict[int, dict[int, str]] = {}  # table -> column -> header text
+        self.terms: dict[int, frozenset[str]] | None = None  # <dl> -> its <dt> texts
 
     def read(self, index: int, element: _Element) -> str | None:
         name = element.name.lower()
@@ -261,14 +262,34 @@ class _Labels:
         parents: list[str],
     ) -> str | None:  # fmt: skip
         """A cell's verdict read with its table's header cells as its row's members (a
-        table with Nome and CPF columns is of people: its CEP column too)."""
-        if element.name.lower() != "td" or element.parent < 0:
+        table with Nome and CPF columns is of people: its CEP column too), a <dd>'s
+        with its list's <dt> terms."""
+        if element.parent < 0:
             return None
-        headers = self.headers.get(self._table(element.parent))
-        if not headers:
+        name = element.name.lower()
+        if name == "td":
+            headers = self.headers.get(self._table(element.parent))
+            members = frozenset(headers.values()) if headers else None
+        elif name == "dd":
+            members = self._terms().get(self._enclosing(element.parent, "dl"))
+        else:
             return None
-        place = fields.object_place(parent, "", frozenset(headers.values()))
+        if not members:
+            return None
+        place = fields.object_place(parent, "", members)
         return fields.field_verdict(rules, place, label, parents)
+
+    def _terms(self) -> dict[int, frozenset[str]]:
+        """Every <dt>'s text by its <dl> (through a <div> grouping a term and its
+        value), read once: a term after the <dd> counts too."""
+        if self.terms is None:
+            found: dict[int, set[str]] = {}
+            for element in self.elements:
+                if element.name.lower() == "dt" and element.parent >= 0:
+                    owner = self._enclosing(element.parent, "dl")
+                    found.setdefault(owner, set()).add(self._text(element))
+            self.terms = {parent: frozenset(texts) for parent, texts in found.items()}
+        return self.terms
 
     def _label_row(self, row: int) -> bool:
         if row < 0:
@@ -286,8 +307,10 @@ class _Labels:
         return label if len(label) <= _LABEL_MAX_CHARS else ""
 
     def _table(self, row: int) -> int:
-        index = row
-        while index >= 0 and self.elements[index].name.lower() != "table":
+        return self._enclosing(row, "table")
+
+    def _enclosing(self, index: int, tag: str) -> int:
+        while index >= 0 and self.elements[index].name.lower() != tag:
             index = self.elements[index].parent
         return index
 

@@ -16,6 +16,7 @@ import base64
 import csv as csv_module
 import io
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
@@ -269,3 +270,97 @@ def test_a_point_as_a_pair_of_numbers() -> None:
     layout = {"position": [120.125, 45.5], "gps": [-23.561414, -46.655881, 12.5],
               "location": ["-23.561414", "-46.655881"]}  # fmt: skip
     assert json.loads(_request(json.dumps(layout))) == layout
+
+
+def _sole_trader(p: Profile, fake_cnpj: str) -> dict[str, str]:
+    return {"nome": p["name"], "cpf": p["cpf"], "cnpj": fake_cnpj, "cep": p["cep"]}
+
+
+@pytest.mark.parametrize("shape", ["json", "ndjson", "form", "base64_json"])
+def test_a_cpf_beside_a_cnpj_is_a_persons(shape: str) -> None:
+    """A sole trader, a company's responsible person: the object holds a person."""
+    fake = seeded_faker(21)
+    for p in _profiles(21):
+        document = _sole_trader(p, fake.cnpj())
+        if shape == "json":
+            out = _request(json.dumps(document, ensure_ascii=False))
+        elif shape == "ndjson":
+            out = _request(json.dumps(document) + "\n" + json.dumps(document) + "\n",
+                           "application/x-ndjson")  # fmt: skip
+        elif shape == "form":
+            out = _request(urlencode(document), "application/x-www-form-urlencoded")
+        else:
+            out = _decoded(_request(json.dumps({"payload": _b64url(document)})), "payload")
+        assert leaked(out, [p["name"], p["cep"], p["cpf"]]) == []
+
+
+def test_a_company_with_its_cnpj_keeps_its_own() -> None:
+    company = {"razaoSocial": "Moraes Comércio LTDA", "nome": "Loja Centro",
+               "cnpj": "35.002.643/0001-59", "cep": "75136-270"}  # fmt: skip
+    out = json.loads(_request(json.dumps(company)))
+    assert out == {**company, "cnpj": "SANITIZED_DOCUMENT"}
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "text/html"])
+def test_every_line_of_a_multi_line_address_in_markup(content_type: str) -> None:
+    """Faker's address: street and number, neighbourhood, then CEP, city and state."""
+    fake = seeded_faker(22)
+    for p in _profiles(22):
+        address = fake.address()
+        body = (f"<cliente><nome>{escape(p['name'])}</nome><cpf>{p['cpf']}</cpf>"
+                f"<endereco>{escape(address)}</endereco></cliente>")  # fmt: skip
+        out = _request(body, content_type)
+        lines = [line for line in address.splitlines() if line.strip()]
+        assert "<endereco>SANITIZED_ADDRESS</endereco>" in out, (address, out)
+        assert leaked(out, lines) == []
+
+
+IDENTITY_NUMBERS = (
+    {"identity_number": "542762559"},
+    {"nome": "Ana Souza", "identityNumber": "542762559"},
+    {"type": "identity_number", "value": "542762559"},
+)
+
+
+@pytest.mark.parametrize("document", IDENTITY_NUMBERS)
+def test_an_identity_number_is_an_rg(document: dict[str, str]) -> None:
+    assert "542762559" not in _request(json.dumps(document))
+
+
+def test_a_residence_without_a_number_is_an_address() -> None:
+    fake = seeded_faker(23)
+    for p in _profiles(23):
+        place = fake.bairro()
+        document = {"residence": place, "nome": p["name"], "cpf": p["cpf"]}
+        assert json.loads(_request(json.dumps(document)))["residence"] == "SANITIZED_ADDRESS"
+    # A tax residence is a country; a residence's country and type are no address.
+    kept = {"taxResidence": "BR", "country_of_residence": "BR", "residenceType": "owned"}
+    assert json.loads(_request(json.dumps(kept))) == kept
+
+
+def test_a_cpf_under_a_longer_name_makes_its_object_a_persons() -> None:
+    """A list whose items differ (a recipient, then a product): the recipient's CEP."""
+    for p in _profiles(24):
+        items = [{"recipientName": p["name"], "nrCpf": re.sub(r"\D", "", p["cpf"]),
+                  "cep": re.sub(r"\D", "", p["cep"])}, {"sku": "A1"}]  # fmt: skip
+        out = _request(json.dumps({"items": items}))
+        assert leaked(out, [p["name"], p["cpf"], p["cep"]]) == []
+    # A company's responsible person's CPF leaves the company's CEP alone.
+    company = {"empresa": {"nome": "Loja Centro", "cpfResponsavel": "52998224725",
+                           "cep": "01310-100"}}  # fmt: skip
+    assert json.loads(_request(json.dumps(company)))["empresa"]["cep"] == "01310-100"
+
+
+def test_a_cep_in_a_description_list_of_a_person() -> None:
+    """<dl> terms are its values' names, as a table's header cells are; a term after
+    the value and terms grouped in <div>s count too."""
+    people = (
+        "<dl><dt>CEP</dt><dd>01310-100</dd><dt>Nome</dt><dd>Ana Souza</dd>"
+        "<dt>CPF</dt><dd>529.982.247-25</dd></dl>"
+        "<dl><div><dt>Nome</dt><dd>Ana Souza</dd></div><div><dt>CPF</dt>"
+        "<dd>52998224725</dd></div><div><dt>CEP</dt><dd>04538-132</dd></div></dl>"
+    )
+    out = _page(people)
+    assert out.count("SANITIZED_CEP") == 2 and "01310" not in out and "04538" not in out
+    store = "<dl><dt>Loja</dt><dd>Paulista</dd><dt>CEP</dt><dd>01310-100</dd></dl>"
+    assert _page(store) == f"<html><body>{store}</body></html>"

@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 
-from ext_proc_server.core.config import COLLECTOR_STREAMS_PER_CONNECTION, MIB, CollectorConfig
+from ext_proc_server.core.config import MIB, CollectorConfig
 from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.file_watch import FileState, FileWatch, file_state
 
@@ -28,11 +28,14 @@ def server_options(config: CollectorConfig) -> list[tuple[str, Any]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
         ("grpc.http2.max_ping_strikes", 0),
-        # See COLLECTOR_STREAMS_PER_CONNECTION: with one connection, one worker got every
-        # stream. Envoy keeps to that limit; the server allows twice as many because it
-        # frees a finished stream's slot a little after Envoy does, and a stream refused
-        # in that gap counts as a failed connection in Envoy.
-        ("grpc.max_concurrent_streams", 2 * COLLECTOR_STREAMS_PER_CONNECTION),
+        # No grpc.max_concurrent_streams: Envoy keeps to COLLECTOR_STREAMS_PER_CONNECTION
+        # itself, and any lower limit here refuses streams Envoy already let go of. Envoy
+        # frees a stream's slot when it resets the stream (deferred_close_timeout), gRPC
+        # only once the servicer has ended it: after a stall longer than Envoy's hold,
+        # every stream opened meanwhile arrives at once, those over the limit are refused
+        # (REFUSED_STREAM, or ENHANCE_YOUR_CALM on a connection opened during the stall),
+        # and Envoy counts each refusal as a failed connection and ejects the collector.
+        # What the servicer takes on is bounded by collector.max_concurrent_streams.
     ]
 
 

@@ -1,10 +1,14 @@
-"""A collector that stalls for a few seconds (a garbage collection, a slow Redis write, a
-CPU-throttled pod) loses no capture through a real Envoy 1.40 in observability mode: Envoy
-keeps each finished exchange's stream open for ``deferred_close_timeout`` and the collector
-reads it once it runs again. With Envoy holding streams for 1 s, a stall of 3 s at 40
-requests/s lost 134-175 of 280 captures (the streams Envoy reset unanswered, then a
-collector connection torn down and ejected, refusing every stream for a second or two);
-with the rendered default, none.
+"""A collector that stalls (a garbage collection, a slow Redis write, a CPU-throttled pod)
+through a real Envoy 1.40 in observability mode: Envoy keeps each finished exchange's stream
+open for ``deferred_close_timeout`` (its hold) and the collector reads it once it runs again.
+
+A stall shorter than the hold loses no capture. One longer loses only the exchanges whose
+streams Envoy gave up on while the collector was stopped; everything sent once it runs again
+is captured. Before, with Envoy holding streams 1 s, a stall of 3 s at 40 requests/s lost
+134-175 of 280 captures, most of them after the stall: the collector's gRPC server refused
+the streams Envoy had opened meanwhile (over its 64-stream limit, counting those Envoy had
+already reset), Envoy counted each refusal as a failed connection, ejected the collector and
+closed its connections, and refused every capture for a second or two.
 
 The stall is the fault itself (SIGSTOP for a measured time); everything else waits for the
 counters to settle.
@@ -26,10 +30,16 @@ from tests.support.ext_proc_rig import capture_lands, collector_settings, envoy_
 pytestmark = pytest.mark.integration
 
 RATE_PER_S = 40
-STALL_S = 2.5
 # Traffic before and after the stall, so streams are open when it starts and new ones come
 # while the collector works through the backlog.
 AROUND_S = 1.5
+# Streams held 1 s, stopped 3 s: the streams of the first 2 s of the stall are lost, and
+# about 80 streams arrive at once when the collector runs again.
+SHORT_HOLD_S = 1.0
+LONG_STALL_S = 3.0
+# An exchange sent this long before the stall has been read by the collector; one sent
+# just before it may not have been, and its stream is as lost as the stall's.
+READ_WITHIN_S = 0.5
 
 
 class _PacedTraffic:
@@ -40,14 +50,14 @@ class _PacedTraffic:
         self.url = url
         self.count = int(seconds * RATE_PER_S)
         self.tag = uuid.uuid4().hex[:8]
-        self.sent_at: list[float] = []
+        self.sent_at: dict[int, float] = {}
         self.answered = 0
         self._lock = threading.Lock()
         self.started = threading.Event()
 
     def _one(self, client: httpx.Client, n: int) -> None:
         with self._lock:
-            self.sent_at.append(time.monotonic())
+            self.sent_at[n] = time.monotonic()
         code = client.get(f"{self.url}/echo/stall-{self.tag}-{n}", timeout=30).status_code
         with self._lock:
             self.answered += code == 200
@@ -64,12 +74,15 @@ class _PacedTraffic:
                 self.started.set()
 
 
-def test_a_collector_stalled_for_seconds_loses_no_capture(
-    redis_server, upstream, envoy_factory, ext_proc_factory
-):
+def _stalled(rig, stall_s: float, *, hold_s: float | None = None) -> dict:
+    """Traffic through Envoy with the collector stopped ``stall_s`` in its middle, Envoy
+    holding finished streams ``hold_s`` (the rendered default when None): what became of
+    every exchange, once the counters settled."""
+    redis_server, upstream, envoy_factory, ext_proc_factory = rig
     settings = collector_settings(redis_server.url)
     ext = ext_proc_factory(settings)
-    config = make_config(settings)
+    hold = {} if hold_s is None else {"deferred_close_timeout_s": hold_s}
+    config = make_config(settings, control_plane={"collector": hold})
     envoy = envoy_for(
         envoy_factory, config, upstream_port=upstream.port,
         ext_proc_port=settings["grpc_port"], capture_mode="observability",
@@ -78,7 +91,7 @@ def test_a_collector_stalled_for_seconds_loses_no_capture(
     read = counts_reader(envoy.admin_url, f"http://127.0.0.1:{ext.http_port}/metrics")
 
     before = settled(read)
-    traffic = _PacedTraffic(envoy.url, STALL_S + 2 * AROUND_S)
+    traffic = _PacedTraffic(envoy.url, stall_s + 2 * AROUND_S)
     sender = threading.Thread(target=traffic.run, daemon=True)
     sender.start()
     traffic.started.wait(30)
@@ -86,26 +99,64 @@ def test_a_collector_stalled_for_seconds_loses_no_capture(
     ext.process.pause()
     paused_at = time.monotonic()
     try:
-        time.sleep(STALL_S)
+        time.sleep(stall_s)
     finally:
         ext.process.resume()
         resumed_at = time.monotonic()
     sender.join(120)
     after = settled(read)
 
-    envoy, collector = moved(before["envoy"], after["envoy"]), moved(before["collector"], after["collector"])  # fmt: skip
-    ours = [
-        e for e in ext.captured() if f"/stall-{traffic.tag}-" in e["request"].get("urlPath", "")
-    ]
-    during = sum(paused_at <= at < resumed_at for at in traffic.sent_at)
-    facts = {"envoy": envoy, "collector": collector, "captured": len(ours),
-             "sent_while_stalled": during, "stalled_s": round(resumed_at - paused_at, 2)}  # fmt: skip
+    prefix = f"/stall-{traffic.tag}-"
+    paths = [e["request"].get("urlPath", "") for e in ext.captured()]
+    captured = {int(path.rsplit("-", 1)[1]) for path in paths if prefix in path}
+    missing = set(range(traffic.count)) - captured
+    return {
+        "envoy": moved(before["envoy"], after["envoy"]),
+        "collector": moved(before["collector"], after["collector"]),
+        "sent": traffic.count,
+        "answered": traffic.answered,
+        "captured": len(captured),
+        "sent_while_stalled": sum(paused_at <= at < resumed_at for at in traffic.sent_at.values()),
+        "lost_sent_before": sum(traffic.sent_at[n] < paused_at - READ_WITHIN_S for n in missing),
+        "lost_sent_after": sum(traffic.sent_at[n] >= resumed_at for n in missing),
+        "stalled_s": round(resumed_at - paused_at, 2),
+    }
+
+
+def _assert_the_stall_was_meant(facts: dict, stall_s: float) -> None:
     # The stall happened with traffic in flight, and about as long as meant: a box so
     # loaded that SIGCONT came a second late tests another stall.
-    assert during > 0, facts
-    assert resumed_at - paused_at < STALL_S + 1.0, facts
-    assert traffic.answered == traffic.count, facts  # capture never touches traffic
+    assert facts["sent_while_stalled"] > 0, facts
+    assert facts["stalled_s"] < stall_s + 1.0, facts
+    assert facts["answered"] == facts["sent"], facts  # capture never touches traffic
+
+
+def test_a_collector_stalled_for_less_than_the_hold_loses_no_capture(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+):
+    stall_s = 2.5  # under the rendered 5 s hold
+    facts = _stalled((redis_server, upstream, envoy_factory, ext_proc_factory), stall_s)
+    _assert_the_stall_was_meant(facts, stall_s)
+    envoy = facts["envoy"]
     # Every exchange captured: none refused, none reset unanswered, none dropped.
     assert envoy["not_opened"] == 0 and envoy["lost_after_open"] == 0, facts
-    assert envoy["answered"] == envoy["opened"] == traffic.count, facts
-    assert len(ours) == traffic.count, facts
+    assert envoy["answered"] == envoy["opened"] == facts["sent"], facts
+    assert facts["captured"] == facts["sent"], facts
+
+
+def test_a_collector_stalled_past_the_hold_loses_only_what_envoy_gave_up_on(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+):
+    rig = (redis_server, upstream, envoy_factory, ext_proc_factory)
+    facts = _stalled(rig, LONG_STALL_S, hold_s=SHORT_HOLD_S)
+    _assert_the_stall_was_meant(facts, LONG_STALL_S)
+    envoy, lost = facts["envoy"], facts["sent"] - facts["captured"]
+    # Only exchanges of the stall: whatever was sent once the collector ran again is
+    # captured, and whatever was sent well before it had been read.
+    assert facts["lost_sent_after"] == 0 and facts["lost_sent_before"] == 0, facts
+    # The stall outlasted the hold: Envoy gave up on some streams, each counted by it.
+    assert lost > 0 and envoy["lost_after_open"] >= lost, facts
+    # No capture stream refused and no collector connection broken: the collector was
+    # never ejected.
+    assert envoy["not_opened"] == 0 and envoy["broken_after_open"] == 0, facts
+    assert envoy["opened"] == facts["sent"], facts

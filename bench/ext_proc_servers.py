@@ -139,12 +139,8 @@ def _floor_main(port: int, count_path: Path) -> None:
     finished = [0]
 
     async def main() -> None:
-        server = grpc.aio.server(
-            options=[
-                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-                ("grpc.max_concurrent_streams", 64),
-            ]
-        )
+        # As the collector's options: no stream limit of the server's own.
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)])
         protos.add_servicer_to_server(FloorServicer(kept, finished), server)
         server.add_insecure_port(f"127.0.0.1:{port}")
         await server.start()

@@ -32,11 +32,10 @@ from ext_proc_server.core.errors import ConfigError
 from ext_proc_server.core.hosts import DEFAULT_CLUSTER_DOMAIN, ClusterHosts
 from ext_proc_server.core.metrics import SANITIZE_TYPES
 
-# HTTP/2 streams per connection between Envoy and the collector, set on both sides: the
-# server's SETTINGS and Envoy's cluster. A low limit makes Envoy open more connections as
-# streams pile up, and connections are what SO_REUSEPORT (--workers N) and a Kubernetes
-# Service spread. Envoy must know it before the server's SETTINGS arrive, or a burst on a
-# new connection is refused (REFUSED_STREAM) and counts as a failed connection.
+# HTTP/2 streams per connection between Envoy and the collector, set in Envoy's cluster;
+# the collector sets no limit of its own (capture.grpc_options says why). A low limit
+# makes Envoy open more connections as streams pile up, and connections are what
+# SO_REUSEPORT (--workers N) and a Kubernetes Service spread.
 COLLECTOR_STREAMS_PER_CONNECTION = 32
 # A DNS name: the cluster domain Kubernetes' DNS serves Services under.
 _DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import re2
 
-from ext_proc_server.sanitize import brcode, field_probe, personal_text
+from ext_proc_server.sanitize import brcode, card_holders, field_probe, personal_text
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.field_probe import FieldProbe
@@ -262,6 +262,8 @@ class Scanner:
             runs=_NUMBER_RUN in present,
             international=_INTERNATIONAL in present,
         )
+        if "\n" in text and any(h.cls == "card" for h in hits):
+            hits.extend(card_holders.holder_hits(text, hits))  # "Maestro\nAna Lima\n6759…"
         find_alnum_cnpjs(text, raw, hits)
         # A PIX code opens with 12 digits or more ("000201" and the next field's tag,
         # length and first digits): only a text with a digit run can hold one.

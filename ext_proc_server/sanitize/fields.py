@@ -482,6 +482,7 @@ def reads_as_name(value: str, *, known: bool) -> bool:
             first not in lists.first_folded
             and last not in lists.last_folded
             and not (first in lists.first_or_last_folded and last in lists.prose_last_folded)
+            and not free_text_names.titled_surnames_only(words)  # "Padre Rossi"
         ):
             return False
     if not _NAME_VALUE.fullmatch(value):

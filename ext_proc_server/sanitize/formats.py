@@ -48,7 +48,11 @@ from ext_proc_server.sanitize.run import (
     is_token,
 )
 from ext_proc_server.sanitize.secret_keys import header_class
-from ext_proc_server.sanitize.url_names import may_join_words, replace_written_name
+from ext_proc_server.sanitize.url_names import (
+    PEOPLE_SEGMENTS,
+    may_join_words,
+    replace_written_name,
+)
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
 from ext_proc_server.sanitize.user_headers import names_person
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
@@ -232,7 +236,10 @@ def sanitize_path(run: Run, path: str, where: str) -> str:
     for i, segment in enumerate(segments):
         if not segment:
             continue
-        named = replace_written_name(run, segment, plus=False)  # /clientes/joao-da-silva
+        people = i > 0 and segments[i - 1].lower() in PEOPLE_SEGMENTS
+        named = replace_written_name(
+            run, segment, plus=False, people=people
+        )  # /clientes/joao-da-silva
         if named is not None:
             fresh = named
         elif plain and INERT_VALUE.fullmatch(segment) and not base64_json.may_hold(segment):

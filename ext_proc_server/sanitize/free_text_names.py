@@ -34,7 +34,7 @@ from ext_proc_server.sanitize.place_words import (
     SURNAME_TITLES,
     TITLES,
 )
-from ext_proc_server.sanitize.surnames import WORD_SURNAMES
+from ext_proc_server.sanitize.surnames import WORD_SURNAMES, foreign_surnames
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # The last word of a key that holds prose (NF-e's xObs and xTexto read as "obs" and
@@ -111,6 +111,20 @@ _PLACES = frozenset(
         "Louis Vuitton", "Christian Dior", "Jack Daniels", "Johnnie Walker",
         "Salvatore Ferragamo", "Massimo Dutti", "Ermenegildo Zegna", "Emilio Pucci",
         "Paco Rabanne", "Manolo Blahnik", "Gianni Versace", "Giacomo Conti",
+        # works named after their title character
+        "Dom Casmurro", "Dom Quixote", "Dom Camilo",
+    )
+)  # fmt: skip
+
+
+# Saints and public religious figures named with their title ("devoto de Frei Galvão"):
+# a run that is one of them whole is no customer's; a longer one may be ("Irmã Dulce
+# Pontes"). Streets and churches named after them are places' words already.
+_FIGURES = frozenset(
+    fold(figure)
+    for figure in (
+        "Frei Galvão", "Frei Damião", "Frei Caneca", "Padre Cícero", "Padre Anchieta",
+        "Irmã Dulce", "Madre Teresa", "Padre Pio", "Dom Bosco", "Dom Hélder",
     )
 )  # fmt: skip
 
@@ -142,7 +156,11 @@ def _surnames_after_lower_titles(text: str) -> list[tuple[int, int]]:
         abbreviated = text[at - 2] == "." and at - 2 == text.rfind(before, 0, at) + len(before)
         if not (before.islower() or abbreviated) or fold(before) not in SURNAME_TITLES:
             continue
-        if _titled_surname(fold(m[0])) and not _ends_elided_place(text, end, [fold(m[0])]):
+        if (
+            _titled_surname(fold(m[0]))
+            and not _ends_elided_place(text, end, [fold(m[0])])
+            and fold(f"{before} {m[0]}") not in _FIGURES  # "o frei Galvão", a saint
+        ):
             found.append((at, end))
     return found
 
@@ -219,6 +237,8 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(run)]
     # An initial keeps its "." ("Mary E. Lewis": "E." is no "e" between two names).
     folded = [fold(w) + run[b : b + 1].strip(" ") * (len(w) == 1) for _, b, w in words]
+    if " ".join(folded) in _FIGURES:
+        return None
     before = _word_before(text, at)
     if fold(before) in NOT_PERSON and not (before.islower() and fold(before) in TITLES):
         return None  # "Rua Maria Aparecida", but "o presidente João Pereira"
@@ -268,14 +288,44 @@ def _person_in_words(
     if first is not None and _titles_name(folded, first):
         first += 1  # "Irmã Agatha Aguado": "Irma" is a first name too
     if first is not None:  # the title right before the first name ("Irmão Sol Irmã Lua")
-        titled = (titled and first == 0) or (first > 0 and folded[first - 1] in TITLES)
-    if first is not None and (last := _name_end(folded, first, titled=titled)) is not None:
+        titled = (titled and first == 0) or (
+            first > 0 and folded[first - 1] in TITLES and not _brand_title(folded, first - 1)
+        )
+    last = None if first is None else _name_end(folded, first, titled=titled)
+    if first is not None and last is None:
+        last = _surnames_end(folded, first)  # "Narcisa Verdugo Campoy"
+    if first is not None and last is not None:
         span = first, last
     else:
         span = _initials_name(folded, run, words) or _titled_surnames(folded, surname_titled)
     if span is None or names_a_place(folded):
         return None
     return span
+
+
+def _brand_title(folded: list[str], i: int) -> bool:
+    """Whether a run's ``i``-th word, a title that is also a common word ("seu", "dom"),
+    is its second, after a word that is no name, title or small word: a brand's
+    ("Cachaça Seu Elias Ouro", "Doces Dom Bosco"), so the words after it need a known
+    last name to be a person's ("Cachaça Seu Elias Pereira" is still read, and so is
+    "Ligar Para Seu Elias Ouro" written in title case)."""
+    if i != 1 or folded[i] not in LOWER_CASE_WORDS:
+        return False
+    before, lists = folded[0], word_lists()
+    return not (
+        before in TITLES
+        or before in _SMALL_WORDS
+        or before in lists.prose_first_folded
+        or before in lists.prose_last_folded
+    )
+
+
+# Prepositions, articles and contractions a title-case sentence puts before a title.
+_SMALL_WORDS = _PARTICLES | frozenset(
+    {"a", "o", "as", "os", "ao", "aos", "para", "pra", "com", "por", "pelo", "pela", "sem",
+     "ate", "em", "no", "na", "nos", "nas", "num", "numa", "ou", "que", "of", "to",
+     "for", "with", "from", "by"}
+)  # fmt: skip
 
 
 def _opens_name(folded: list[str], i: int) -> bool:
@@ -361,6 +411,23 @@ def _titled_surnames(folded: list[str], titled: bool) -> tuple[int, int] | None:
 
 
 _WORD_SURNAMES = frozenset(map(fold, WORD_SURNAMES))
+
+
+def titled_surnames_only(words: list[str], titles: frozenset[str] = SURNAME_TITLES) -> bool:
+    """Whether ``words`` (as written) are a title and known surnames alone, as prose
+    reads them ("Padre Rossi", "Delegado Queiroz Lima", "Prof. Abreu"): a ``name``
+    field that could be a product's holds a person's then ("Pastor Alemão", "Padre
+    Prado", "Dom Bosco" and known places stay). ``titles``: those that may open one."""
+    folded = [fold(w) for w in words]
+    if len(folded) < 2 or folded[0].rstrip(".") not in titles:
+        return False
+    if not _titled_surname(folded[1]) or names_a_place(folded) or " ".join(folded) in _FIGURES:
+        return False
+    lists = word_lists()
+    return all(
+        (f in lists.prose_last_folded and f not in NOT_PERSON) or f in _PARTICLES
+        for f in folded[2:]
+    )
 
 
 def _titled_surname(word: str) -> bool:
@@ -457,6 +524,34 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
     return last if surnamed or titled else None
 
 
+@functools.cache
+def _faker_surnames() -> frozenset[str]:
+    """Every word of Faker's it_IT, es_ES and pt_BR last names, folded, words of the
+    dictionary among them (``Mesa``, ``Vento``, ``Prado``)."""
+    from faker.providers.person.pt_BR import Provider as Person
+
+    brazilian = (w for n in Person.last_names for w in n.split() if w[0].isupper())
+    return frozenset(map(fold, (*foreign_surnames(), *brazilian))) - _PARTICLES
+
+
+def _surnames_end(folded: list[str], first: int) -> int | None:
+    """The index of a name's last word when two surnames or more of Faker's it_IT,
+    es_ES and pt_BR lists follow a known first name, though some are words ("Narcisa
+    Verdugo Campoy", "Rafa Martín Casas", "Manola Folch-Vargas": a hyphenated word is
+    two), none of them a place's word or a first name. Two such words after a first
+    name are a name in prose: one alone ("Maria Mesa") is not read."""
+    surnames, last, count = _faker_surnames(), None, 0
+    for i in range(first + 1, len(folded)):
+        word = folded[i]
+        if word in _PARTICLES and last is not None:
+            continue
+        parts = word.split("-")
+        if not all(p in surnames and p not in NOT_PERSON for p in parts):
+            break
+        last, count = i, count + len(parts)
+    return last if count >= 2 and folded[last] not in _PARTICLES else None
+
+
 def _word_before(text: str, at: int) -> str:
     """The word just before ``at``, across spaces and a "." ("Av. ")."""
     end = at
@@ -479,4 +574,6 @@ def _places() -> tuple[frozenset[str], int]:
         | {fold(place) for place in brazilian_places()}
         | {fold(sections.sub("", n)) for n in word_lists().neighbourhoods}
     )
+    # As a slug writes them: "governador-dix-sept-rosado", "olho-d-agua".
+    places |= {re.sub(r"[-']", " ", place) for place in places if "-" in place}
     return places, max(place.count(" ") + 1 for place in places)

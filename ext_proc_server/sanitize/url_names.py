@@ -21,8 +21,14 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote, unquote_plus
 
-from ext_proc_server.sanitize.free_text_names import names_a_place
-from ext_proc_server.sanitize.place_words import LOWER_CASE_WORDS, TITLES
+from ext_proc_server.sanitize.free_text_names import names_a_place, titled_surnames_only
+from ext_proc_server.sanitize.place_words import (
+    LOWER_CASE_WORDS,
+    NOT_PERSON,
+    PLACE_OPENERS,
+    SURNAME_TITLES,
+    TITLES,
+)
 from ext_proc_server.sanitize.run import Run, encode_query_value
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
@@ -47,6 +53,19 @@ def may_join_words(text: str) -> bool:
 _SEPARATORS = re.compile(r"[-._+ \t]+")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
 _PATH_SAFE = "!$&'()*+,;=:@~"
+# Titles that open surnames alone in a slug after a segment naming people: "cabo" and
+# "dom" too, which elsewhere name places and works as often (``cabo-frio``,
+# ``dom-casmurro``: ``SURNAME_TITLES``); not "general" nor "mestre" (``general-motors``,
+# ``mestre-cuca``: brands a customer's slug may be).
+_PEOPLE_TITLES = SURNAME_TITLES | {"cabo", "dom"}
+# Path segments naming people: the segment after one is a person's (``/clientes/…``).
+PEOPLE_SEGMENTS = frozenset(
+    {"clientes", "cliente", "customers", "customer", "users", "user", "usuarios",
+     "usuario", "pessoas", "people", "persons", "pacientes", "patients", "alunos",
+     "students", "contatos", "contacts", "membros", "members", "funcionarios",
+     "employees", "colaboradores", "socios", "titulares", "perfil", "profiles",
+     "autores", "authors", "motoristas", "drivers", "passageiros", "hospedes", "guests"}
+)  # fmt: skip
 # Brazilian names run long: "Maria Aparecida da Silva dos Santos Oliveira" is seven.
 MAX_NAME_WORDS = 10
 
@@ -60,9 +79,10 @@ def reads_as_written_name(text: str) -> bool:
 _TITLE_HEAD = re.compile(r"[-._+ \t]*[^-._+ \t]+[-._+ \t]+")
 
 
-def written_name_start(text: str) -> int | None:
+def written_name_start(text: str, *, people: bool = False) -> int | None:
     """Where the name starts in ``text`` (decoded): 0, or past a title before it
-    (``padre-marcelo-rossi``); None when ``text`` is no name."""
+    (``padre-marcelo-rossi``); None when ``text`` is no name. ``people``: ``text`` is a
+    path segment right after one naming people (``/clientes/cabo-giacomelli``)."""
     if "_" in text and text.isupper():  # an enum constant: DIAMOND_SMALL
         return None
     words = _SEPARATORS.split(text.strip(" \t-._+"))
@@ -70,7 +90,12 @@ def written_name_start(text: str) -> int | None:
         return None
     if _reads_as_name(words, titled=False):
         return 0
-    if len(words) < 3 or (title := fold(words[0])) not in TITLES:
+    if (title := fold(words[0])) not in TITLES:
+        return None
+    if _titled_surnames(words, people=people):
+        head = _TITLE_HEAD.match(text)
+        return head.end() if head else None
+    if len(words) < 3:
         return None
     # "seu-jorge-chaves": a lower-case word that may be a title ("seu", "dom", "cabo")
     # says no person; the name after it needs both ends known, as without one.
@@ -79,6 +104,22 @@ def written_name_start(text: str) -> int | None:
         return None  # "presidente-tancredo-neves", "dom-pedro-ii": places
     head = _TITLE_HEAD.match(text)
     return head.end() if head else None
+
+
+def _titled_surnames(words: list[str], *, people: bool) -> bool:
+    """A title and surnames alone: known ones, as in prose (``sargento-torres``); or,
+    right after a segment naming people, any words that are no place's, business's or
+    title's, after "cabo" and "dom" too (``/clientes/cabo-giacomelli``): places
+    (``cabo-frio``, ``dom-pedrito``) and works (``dom-casmurro``) stay."""
+    if titled_surnames_only(words, _PEOPLE_TITLES if people else SURNAME_TITLES):
+        return True
+    folded = [fold(w) for w in words]
+    if not people or len(words) > 4 or folded[0] not in _PEOPLE_TITLES:
+        return False
+    rest = [f for f in folded[1:] if f not in _PARTICLES]
+    if not rest or folded[-1] in _PARTICLES or names_a_place(folded):
+        return False
+    return not any(len(f) < 3 or f in NOT_PERSON or f in PLACE_OPENERS or f in TITLES for f in rest)
 
 
 def _reads_as_name(words: list[str], *, titled: bool) -> bool:
@@ -106,16 +147,17 @@ def _reads_as_name(words: list[str], *, titled: bool) -> bool:
     return True
 
 
-def replace_written_name(run: Run, raw: str, *, plus: bool) -> str | None:
+def replace_written_name(run: Run, raw: str, *, plus: bool, people: bool = False) -> str | None:
     """``raw`` (a path segment, or a query value when ``plus``) with the name it holds
-    replaced and encoded as it came; None when it holds none."""
+    replaced and encoded as it came; None when it holds none. ``people``: a path
+    segment right after one naming people (``PEOPLE_SEGMENTS``)."""
     if not may_join_words(raw):
         return None
     try:
         text = unquote_plus(raw, errors="strict") if plus else unquote(raw, errors="strict")
     except UnicodeDecodeError:
         return None
-    start = written_name_start(text)
+    start = written_name_start(text, people=people)
     if start is None:
         return None
     fresh = text[:start] + run.replace("name", text[start:])  # a title stays

@@ -22,6 +22,7 @@ from ext_proc_server.sanitize.percent_layers import peeled_all, wrapped_again
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 from ext_proc_server.sanitize.secret_keys import API_KEY, PASSWORD
 from ext_proc_server.sanitize.url_names import (
+    PEOPLE_SEGMENTS,
     may_join_words,
     reads_as_written_name,
     replace_written_name,
@@ -54,13 +55,14 @@ def path_name_hits(run: Run, text: str) -> list[Hit]:
         return []
     hits = []
     for path in _PATH.finditer(text):
-        at = path.start(1)
+        at, before = path.start(1), ""
         for segment in path.group(1).split("/"):
             if segment and may_join_words(segment):
-                fresh = replace_written_name(run, segment, plus=False)
+                people = before.lower() in PEOPLE_SEGMENTS
+                fresh = replace_written_name(run, segment, plus=False, people=people)
                 if fresh is not None:
                     hits.append(Hit(at, at + len(segment), "name", fresh))
-            at += len(segment) + 1
+            at, before = at + len(segment) + 1, segment
     return hits
 
 

@@ -73,3 +73,15 @@ def document_kind(owned: set[str], compact: str, *, person: bool = False) -> str
     if owned & _PIS_WORDS:
         return DESCRIBED if owned & (_ID_META | RG_META) else CHECKED
     return None
+
+
+# What a person's document is named by besides their role (cpfCliente, nrCpfPagador,
+# numeroDocumentoTitular): the document's words and its number's.
+_PERSON_DOCUMENT_WORDS = frozenset({"cpf", "documento", "document", "doc"})
+_NUMBER_WORDS = frozenset({"nr", "nro", "num", "numero", "number", "no", "n", "do", "de", "da"})
+
+
+def names_person_document(words: set[str]) -> bool:
+    """Whether a field's words, its role's taken out, name a CPF or a document and no
+    more (not its type, its issuer, a CNPJ)."""
+    return bool(words & _PERSON_DOCUMENT_WORDS) and words <= _PERSON_DOCUMENT_WORDS | _NUMBER_WORDS

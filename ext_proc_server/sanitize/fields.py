@@ -119,12 +119,9 @@ _COMPANY_MARKERS = frozenset(
      "legalname", "corporatename", "inscricaoestadual", "ie", "iest", "crt", "cnae",
      "companyname", "nomeempresa"}
 )  # fmt: skip
-_COMPANY_IDS = frozenset({"cnpj", "razaosocial", "legalname", "corporatename", "companyname"})
 # A company's marks a person may hold too: a rural producer's state registration (NF-e's
 # and CT-e's <IE> beside a <CPF>).
 _PERSON_HELD = frozenset({"ie", "inscricaoestadual", "iest"})
-# A company's marks but its bare numbers: a CPF beside them is a person's object.
-_COMPANY_NAMES = _COMPANY_MARKERS - _PERSON_HELD - {"cnpj"}
 _PERSON_MARKERS = frozenset(
     {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
@@ -264,15 +261,14 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
         cpf = "cpf" in marks or any(map(_holds_cpf, members))
-        if said and owner == OTHER and cpf and not marks & _COMPANY_IDS:
-            # NF-e's <emit> of a rural producer, a self-employed <transporta>: a CPF
-            # where a company has its CNPJ is a person.
+        if cpf:
+            # A CPF where a company has its marks is a person's record: NF-e's <emit> of
+            # a rural producer, a self-employed <transporta>, a sole trader beside its
+            # CNPJ, an MEI (whose corporate name is the person's), a company's partner.
             owner = PERSON
         elif not said:
-            if cpf and not marks & _COMPANY_NAMES:
-                # A CPF beside a CNPJ (and no company's name): a sole trader, a
-                # company's responsible person.
-                owner = PERSON
+            if any(map(_holds_role_document, members)) and not _company_marked(marks):
+                owner = PERSON  # cpfCliente, cpf_titular, documentoCliente
             elif marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
@@ -291,6 +287,20 @@ def _holds_cpf(member: str) -> bool:
 
 
 _CPF_NAME_WORDS = frozenset({"cpf", "nr", "nro", "num", "numero", "number", "no", "n", "do"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _holds_role_document(member: str) -> bool:
+    """A CPF or a document named by a person's role: "cpfCliente", "nrCpfPagador",
+    "documentoCliente", "cpfResponsavel" (not "cpfCnpjCliente": either's)."""
+    words = set(key_words(member))
+    roles = words & _PERSON_BLOCK
+    return bool(roles) and docs.names_person_document(words - roles)
+
+
+def _company_marked(marks: set[str]) -> bool:  # "cnpjEmpresa", "cnpj_loja" count too
+    return bool(marks & _COMPANY_MARKERS) or any("cnpj" in mark for mark in marks)
+
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
 _PLANNED_KEYS_MAX = 64

@@ -66,6 +66,7 @@ class Place(NamedTuple):
     address: bool = False
     phone: bool = False
     numbered: str | None = None  # what its "number" is (object_place): RG, BANK_ACCOUNT
+    name: bool = False  # a person's name in parts ("name": {"first": …, "last": …})
 
 
 ROOT = Place()
@@ -150,6 +151,7 @@ _AMBIGUOUS_NAME_QUALIFIERS = frozenset(
 )  # fmt: skip
 # A name's part written alone: a person's name only in a person's object.
 _NAME_PART_ALONE = frozenset({"given", "family", "formatted"})
+_NAME_PARTS = _NAME_PART_ALONE | {"first", "last", "middle"}  # in a name's own object
 _LOGIN_NAMES = frozenset({"username", "usernames", "nomeusuario", "nomedeusuario", "login"})
 _PLACE_WORDS = frozenset(
     {"city", "cidade", "localidade", "municipio", "mun", "state", "estado", "uf", "country",
@@ -275,6 +277,8 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
                 owner = PERSON
         if not address and any(map(_makes_address, members)):
             address = True
+        if words and owned <= _NAME_WORDS and len(marks & _NAME_PARTS) > 1:  # Ory's traits
+            return Place(PERSON, address, phone, numbered, name=True)
     return Place(owner, address, phone, numbered)
 
 
@@ -409,14 +413,15 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if place.owner == OTHER else MAYBE_NAME
     if _is_birth(words):
         return BIRTH_DATE
-    if (document := document_kind(owned, compact, person=place.owner == PERSON)) is not None:
+    person, roles = place.owner == PERSON, frozenset(owned & _PERSON_BLOCK)
+    if (document := document_kind(owned, compact, person=person, roles=roles)) is not None:
         return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT, docs.HELD: HELD_DOCUMENT}.get(document)
     if place.numbered and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
         return RG if place.numbered == RG else BANK_ACCOUNT  # "passport": {"number": …}
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
-    in_part = place.address or place.phone
-    if compact in _NAME_PART_ALONE and place.owner == PERSON and not in_part:
+    parts = _NAME_PARTS if place.name else _NAME_PART_ALONE
+    if compact in parts and place.owner == PERSON and not (place.address or place.phone):
         return NAME  # FHIR's HumanName (given, family), SCIM's name.formatted
     # telefone_ddd names a part of a phone; ddd_telefone_1 (BrasilAPI) the whole number.
     if owned & _PHONE_WORDS and not (owned & _NOT_PHONE and _ends_with_part(words)):

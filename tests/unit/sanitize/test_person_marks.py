@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
 
 import pytest
 from faker import Faker
@@ -74,6 +76,36 @@ def test_a_role_named_document_makes_its_record_a_persons(key: str) -> None:
         record = {key: document, "nome": fake.name(), "cep": br.postcode()}
         out = _json_request({"dados": record})
         leaks += leaked(out, list(record.values()))
+    assert leaks == []
+
+
+def _shaped(shape: str, record: dict[str, str]) -> str:
+    """A record sent as a form, XML, a query string or multipart parts: what comes out."""
+    body, content_type, query = "", "application/json", ()
+    if shape == "form":
+        body, content_type = urlencode(record), "application/x-www-form-urlencoded"
+    elif shape == "xml":
+        body = "<dados>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in record.items())
+        body, content_type = body + "</dados>", "application/xml"
+    elif shape == "query":
+        query = tuple(record.items())
+    else:
+        body = "".join(
+            f'--b0\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+            for k, v in record.items()
+        )
+        body, content_type = body + "--b0--\r\n", "multipart/form-data; boundary=b0"
+    out = SANITIZER.sanitize(request_exchange(body=body, content_type=content_type, query=query))
+    return out.request.body.decode() + repr(out.request.query)
+
+
+@pytest.mark.parametrize("shape", ["form", "xml", "query", "multipart"])
+@pytest.mark.parametrize("key", ["cpfCliente", "documentoTitular", "rg_pagador"])
+def test_a_role_named_document_marks_a_person_in_every_shape(key: str, shape: str) -> None:
+    leaks = []
+    for fake, br in _people(32):
+        record = {key: br.cpf(), "nome": fake.name(), "cep": br.postcode()}
+        leaks += leaked(_shaped(shape, record), list(record.values()))
     assert leaks == []
 
 

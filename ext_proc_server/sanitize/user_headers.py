@@ -21,12 +21,16 @@ USER_HEADERS = frozenset(
      "x-forwarded-email", "x-user", "x-username", "x-user-id", "x-ms-client-principal-name",
      "x-consumer-username", "x-credential-username", "x-remote-name", "x-user-display-name"}
 )  # fmt: skip
+# The same names in any hyphenation: X-User-Name is X-Username's.
+_USER_HEADERS_JOINED = frozenset(name.replace("-", "") for name in USER_HEADERS)
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
 
 
 def names_person(lower_name: str, value: str) -> bool:
     """Whether a user header's value is a person's name: capitalised words, not a login."""
-    if lower_name not in USER_HEADERS or (" " not in value and "\t" not in value):
+    if " " not in value and "\t" not in value:
+        return False
+    if lower_name not in USER_HEADERS and lower_name.replace("-", "") not in _USER_HEADERS_JOINED:
         return False
     if not reads_as_name(value, known=False):
         return False

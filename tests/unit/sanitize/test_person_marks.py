@@ -243,6 +243,26 @@ def test_a_persons_name_in_a_camel_case_header_does_not_leak(name: str, where: s
     assert leaks == []
 
 
+@given(
+    role=st.sampled_from(["holder", "customer", "cliente", "titular", "user", "pagador", ""]),
+    field=st.sampled_from(["name", "nome", "fullName", "nomeCompleto", "email", "cpf", "phone"]),
+    role_first=st.booleans(),
+    value=st.sampled_from(["Maria Souza", "Ambrosio Rozas Borrás", "ana@example.com",
+                           "529.982.247-25", "+55 11 98765-4321", "Camiseta Azul"]),
+)  # fmt: skip
+@settings(max_examples=80, deadline=None)
+def test_a_header_joined_in_camel_case_reads_as_its_words_apart(
+    role: str, field: str, role_first: bool, value: str
+) -> None:
+    """x-holderName, lowered on the way, is sanitized as x-holder-name is."""
+    words = [role, field] if role_first else [field, role]
+    words = [w for w in words if w]
+    joined = words[0] + "".join(w[0].upper() + w[1:] for w in words[1:])
+    apart = "-".join(w.lower() for w in words)
+    out = _headers_out("x-" + joined, value, "response")
+    assert out.replace(joined.lower(), apart) == _headers_out("x-" + apart, value, "response")
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("x-productName", "Camiseta Azul Marinho"), ("x-nomeProduto", "Camiseta Azul Marinho"),

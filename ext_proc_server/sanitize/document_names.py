@@ -60,10 +60,12 @@ _RG_COMPACT = frozenset(
 DOCUMENT_WORDS = _ID_WORDS | _PIS_WORDS | {"sus", "national"}
 
 
-def document_kind(owned: set[str], compact: str, *, person: bool = False) -> str | None:
+def document_kind(
+    owned: set[str], compact: str, *, person: bool = False, roles: frozenset[str] = frozenset()
+) -> str | None:
     """DOCUMENT, CHECKED, HELD or DESCRIBED for a field's words (and their compact
-    form) naming an identity document (HELD only in a ``person``'s record); None for
-    any other field."""
+    form) naming an identity document (HELD only in a ``person``'s record, or by a
+    person's ``roles`` among the words: documentoCliente); None for any other field."""
     if person and compact in _HELD_COMPACT:
         return HELD
     if "rg" in owned or compact in _RG_COMPACT or "identidade" in owned:
@@ -72,4 +74,18 @@ def document_kind(owned: set[str], compact: str, *, person: bool = False) -> str
         return DESCRIBED if owned & (_ID_META | RG_META) else DOCUMENT
     if owned & _PIS_WORDS:
         return DESCRIBED if owned & (_ID_META | RG_META) else CHECKED
+    if person and roles and names_person_document(owned - roles):
+        return HELD
     return None
+
+
+# What a person's document is named by besides their role (cpfCliente, nrCpfPagador,
+# numeroDocumentoTitular): the document's words and its number's.
+_PERSON_DOCUMENT_WORDS = frozenset({"cpf", "rg", "documento", "document", "doc"})
+_NUMBER_WORDS = frozenset({"nr", "nro", "num", "numero", "number", "no", "n", "do", "de", "da"})
+
+
+def names_person_document(words: set[str]) -> bool:
+    """Whether a field's words, its role's taken out, name a CPF or a document and no
+    more (not its type, its issuer, a CNPJ)."""
+    return bool(words & _PERSON_DOCUMENT_WORDS) and words <= _PERSON_DOCUMENT_WORDS | _NUMBER_WORDS

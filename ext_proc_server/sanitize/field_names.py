@@ -20,6 +20,11 @@ def key_words(name: str) -> tuple[str, ...]:
     """The lower-case words of a field name; NF-e's "x" prefix (xNome, xLgr) and an HTML
     data attribute's "data-" (data-nome, data-rg) dropped: there "data" is no date."""
     plain = name if name.isascii() else fold(name)
+    if ":" in plain or "/" in plain:
+        # A claim's URI or namespace names it by its last part: WS-Federation's
+        # ".../identity/claims/givenname", Cognito's "custom:cpf", Auth0's
+        # "https://app.example.com/roles".
+        plain = re.split(r"[:/]", plain.rstrip(":/"))[-1] or plain
     words = tuple(w.lower() for w in _WORD.findall(plain))
     if len(words) > 1 and (words[0] == "x" or plain.startswith(_DATA_ATTRIBUTE)):
         return words[1:]

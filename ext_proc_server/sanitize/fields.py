@@ -66,6 +66,7 @@ class Place(NamedTuple):
     address: bool = False
     phone: bool = False
     numbered: str | None = None  # what its "number" is (object_place): RG, BANK_ACCOUNT
+    name: bool = False  # a person's name in parts ("name": {"first": …, "last": …})
 
 
 ROOT = Place()
@@ -119,12 +120,9 @@ _COMPANY_MARKERS = frozenset(
      "legalname", "corporatename", "inscricaoestadual", "ie", "iest", "crt", "cnae",
      "companyname", "nomeempresa"}
 )  # fmt: skip
-_COMPANY_IDS = frozenset({"cnpj", "razaosocial", "legalname", "corporatename", "companyname"})
 # A company's marks a person may hold too: a rural producer's state registration (NF-e's
 # and CT-e's <IE> beside a <CPF>).
 _PERSON_HELD = frozenset({"ie", "inscricaoestadual", "iest"})
-# A company's marks but its bare numbers: a CPF beside them is a person's object.
-_COMPANY_NAMES = _COMPANY_MARKERS - _PERSON_HELD - {"cnpj"}
 _PERSON_MARKERS = frozenset(
     {"cpf", "rg", "gender", "sexo", "genero", "firstname", "lastname", "fullname",
      "nomecompleto", "sobrenome", "surname", "estadocivil", "maritalstatus", "nacionalidade",
@@ -153,6 +151,7 @@ _AMBIGUOUS_NAME_QUALIFIERS = frozenset(
 )  # fmt: skip
 # A name's part written alone: a person's name only in a person's object.
 _NAME_PART_ALONE = frozenset({"given", "family", "formatted"})
+_NAME_PARTS = _NAME_PART_ALONE | {"first", "last", "middle"}  # in a name's own object
 _LOGIN_NAMES = frozenset({"username", "usernames", "nomeusuario", "nomedeusuario", "login"})
 _PLACE_WORDS = frozenset(
     {"city", "cidade", "localidade", "municipio", "mun", "state", "estado", "uf", "country",
@@ -264,21 +263,22 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
         cpf = "cpf" in marks or any(map(_holds_cpf, members))
-        if said and owner == OTHER and cpf and not marks & _COMPANY_IDS:
-            # NF-e's <emit> of a rural producer, a self-employed <transporta>: a CPF
-            # where a company has its CNPJ is a person.
+        if cpf:
+            # A CPF where a company has its marks is a person's record: NF-e's <emit> of
+            # a rural producer, a self-employed <transporta>, a sole trader beside its
+            # CNPJ, an MEI (whose corporate name is the person's), a company's partner.
             owner = PERSON
         elif not said:
-            if cpf and not marks & _COMPANY_NAMES:
-                # A CPF beside a CNPJ (and no company's name): a sole trader, a
-                # company's responsible person.
-                owner = PERSON
+            if any(map(_holds_role_document, members)) and not _company_marked(marks):
+                owner = PERSON  # cpfCliente, cpf_titular, documentoCliente
             elif marks & _COMPANY_MARKERS - (_PERSON_HELD if marks & _PERSON_MARKERS else set()):
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON
         if not address and any(map(_makes_address, members)):
             address = True
+        if words and owned <= _NAME_WORDS and len(marks & _NAME_PARTS) > 1:  # Ory's traits
+            return Place(PERSON, address, phone, numbered, name=True)
     return Place(owner, address, phone, numbered)
 
 
@@ -291,6 +291,20 @@ def _holds_cpf(member: str) -> bool:
 
 
 _CPF_NAME_WORDS = frozenset({"cpf", "nr", "nro", "num", "numero", "number", "no", "n", "do"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _holds_role_document(member: str) -> bool:
+    """A CPF or a document named by a person's role: "cpfCliente", "nrCpfPagador",
+    "documentoCliente", "cpfResponsavel" (not "cpfCnpjCliente": either's)."""
+    words = set(key_words(member))
+    roles = words & _PERSON_BLOCK
+    return bool(roles) and docs.names_person_document(words - roles)
+
+
+def _company_marked(marks: set[str]) -> bool:  # "cnpjEmpresa", "cnpj_loja" count too
+    return bool(marks & _COMPANY_MARKERS) or any("cnpj" in mark for mark in marks)
+
 
 # Objects with more keys than this (maps keyed by ids) are planned afresh each time.
 _PLANNED_KEYS_MAX = 64
@@ -399,14 +413,15 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if place.owner == OTHER else MAYBE_NAME
     if _is_birth(words):
         return BIRTH_DATE
-    if (document := document_kind(owned, compact, person=place.owner == PERSON)) is not None:
+    person, roles = place.owner == PERSON, frozenset(owned & _PERSON_BLOCK)
+    if (document := document_kind(owned, compact, person=person, roles=roles)) is not None:
         return {DOCUMENT: RG, CHECKED: CHECKED_DOCUMENT, docs.HELD: HELD_DOCUMENT}.get(document)
     if place.numbered and owned & _PHONE_NUMBER_WORDS - {"value", "valor"}:
         return RG if place.numbered == RG else BANK_ACCOUNT  # "passport": {"number": …}
     if any(part in compact for part in _PERSON_NAME_PARTS):
         return NAME
-    in_part = place.address or place.phone
-    if compact in _NAME_PART_ALONE and place.owner == PERSON and not in_part:
+    parts = _NAME_PARTS if place.name else _NAME_PART_ALONE
+    if compact in parts and place.owner == PERSON and not (place.address or place.phone):
         return NAME  # FHIR's HumanName (given, family), SCIM's name.formatted
     # telefone_ddd names a part of a phone; ddd_telefone_1 (BrasilAPI) the whole number.
     if owned & _PHONE_WORDS and not (owned & _NOT_PHONE and _ends_with_part(words)):

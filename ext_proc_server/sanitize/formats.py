@@ -54,7 +54,7 @@ from ext_proc_server.sanitize.url_names import (
     replace_written_name,
 )
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
-from ext_proc_server.sanitize.user_headers import names_person
+from ext_proc_server.sanitize.user_headers import names_person, spelled_out
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
 
 _PATH_SAFE = "!$&'()*+,;=:@~"
@@ -486,7 +486,8 @@ def _header_field(run: Run, lower: str) -> str | None:
 
 @functools.lru_cache(maxsize=1024)
 def _header_field_class(rules: FieldRules, lower: str) -> str | None:
-    return flat_classes([lower], rules).get(lower)
+    spelled = spelled_out(lower)  # x-holdername: x-holderName lowered
+    return flat_classes([spelled], rules).get(spelled)
 
 
 # Values no detector can match: request and trace ids (hex with at least one letter,

@@ -19,10 +19,11 @@ from ext_proc_server.sanitize.secret_keys import Verdict
 
 TYPED = Verdict("typed")
 # Field names folded to their compact words (fields.key_words, joined).
+# "typ"/"val": Azure App Service's claims ({"typ": ".../identity/claims/surname", "val": …}).
 _TYPE_KEYS = frozenset({"tipo", "type", "types", "kind", "categoria", "category", "tipocontato",
-                        "tipodocumento", "documenttype", "contacttype"})  # fmt: skip
+                        "tipodocumento", "documenttype", "contacttype", "typ"})  # fmt: skip
 _VALUE_KEYS = frozenset({"valor", "value", "numero", "number", "nro", "num", "conteudo",
-                         "contato", "contact", "dado", "descricao"})  # fmt: skip
+                         "contato", "contact", "dado", "descricao", "val"})  # fmt: skip
 # A pair's name member: what its value member is.
 _PAIR_NAME_KEYS = frozenset({"name", "nome", "key", "chave", "field", "campo", "fieldname",
                              "nomecampo", "attribute", "atributo", "label", "rotulo"})  # fmt: skip
@@ -90,6 +91,8 @@ def type_field(kind: object) -> str | None:
     """The field name a type member's value stands for: the value itself ("telefone",
     "CELULAR", "RG"), or for a list of Google's types the one that locates an address."""
     if type(kind) is str:
+        if len(kind) > 40 and "/" in kind:  # a claim's URI: its last part names it
+            kind = kind.rpartition("/")[2]
         return kind if kind and len(kind) <= 40 else None
     if type(kind) is list:
         for item in kind[:8]:

@@ -102,8 +102,8 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                 if has_rules
                 else fields.builtin_verdict(parent_place, name)
             )
-            if cls is None and label:  # its table's other columns may make it a person's
-                cls = labels.verdict(rules, element, parent_place, label, parents)
+            if label and cls in _UNSURE:  # its table's other columns may make it a person's
+                cls = labels.verdict(rules, element, parent_place, label, parents) or cls
             if cls is not None:
                 _add(hits, text, *element.content, cls)
         elif label and element.inner is not None:
@@ -221,6 +221,10 @@ class _Controls:
         return parent
 
 
+# Verdicts a label's list or table may settle: none yet, or a name if the value reads as one.
+_UNSURE = (None, fields.MAYBE_NAME, fields.NAME_IF_WORDS)
+
+
 class _Labels:
     """The labels of HTML values, read in document order: a <dd>'s is the <dt> before
     it; a <td>'s the <th> before it in its row, or the first <td> of a row of two, or,
@@ -271,7 +275,7 @@ class _Labels:
             headers = self.headers.get(self._table(element.parent))
             members = frozenset(headers.values()) if headers else None
         elif name == "dd":
-            members = self._terms().get(self._enclosing(element.parent, "dl"))
+            members = self._terms().get(self._term_list(element.parent))
         else:
             return None
         if not members:
@@ -286,10 +290,21 @@ class _Labels:
             found: dict[int, set[str]] = {}
             for element in self.elements:
                 if element.name.lower() == "dt" and element.parent >= 0:
-                    owner = self._enclosing(element.parent, "dl")
+                    owner = self._term_list(element.parent)
                     found.setdefault(owner, set()).add(self._text(element))
             self.terms = {parent: frozenset(texts) for parent, texts in found.items()}
         return self.terms
+
+    def _term_list(self, parent: int) -> int:
+        """What a term belongs to: its <dl>; outside one (pairs in a <div>, a table's
+        cell), the element holding its pairs: its parent, or the parent's parent when
+        the parent wraps one pair, so that terms of a page's blocks are not pooled."""
+        dl = self._enclosing(parent, "dl")
+        if dl >= 0:
+            return dl
+        if sum(c.lower() == "dt" for c in self.elements[parent].children) > 1:
+            return parent
+        return self.elements[parent].parent
 
     def _label_row(self, row: int) -> bool:
         if row < 0:

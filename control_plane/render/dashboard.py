@@ -45,13 +45,13 @@ def render_dashboard(cp: ControlPlaneConfig) -> str:
 
 def render_dashboard_configmap(cp: ControlPlaneConfig) -> str:
     """deploy/grafana-sidecar/grafana-dashboard.yaml: the dashboard as a ConfigMap, labelled
-    (control_plane.grafana_dashboard) for Grafana's dashboard sidecar, in the namespace
-    Prometheus reads (where kube-prometheus-stack runs Grafana too)."""
+    (control_plane.grafana_dashboard) for Grafana's dashboard sidecar, in its namespace, by
+    default the one Prometheus reads (where kube-prometheus-stack runs Grafana too)."""
     sidecar = cp.grafana_dashboard
     return render_template(
         "k8s/grafana-dashboard.yaml.j2",
         managed_marker=MANAGED_MARKER,
-        namespace=prometheus_namespace(cp),
+        namespace=sidecar.namespace or prometheus_namespace(cp),
         scope=cp.mockado_namespace,
         sidecar_label=(sidecar.label, sidecar.label_value),
         folder_annotation=(sidecar.folder_annotation, sidecar.folder) if sidecar.folder else None,

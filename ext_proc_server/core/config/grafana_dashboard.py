@@ -10,7 +10,11 @@ from typing import Any
 
 from pydantic import field_validator
 
-from ext_proc_server.core.config.checks import check_label_value, check_qualified_name
+from ext_proc_server.core.config.checks import (
+    check_dns_label,
+    check_label_value,
+    check_qualified_name,
+)
 from ext_proc_server.core.config.sections import ConfigSection
 
 # The chart's defaults (and kube-prometheus-stack's): label grafana_dashboard, value "1".
@@ -25,6 +29,10 @@ _MAX_FOLDER_PART = 255
 
 
 class GrafanaDashboardConfig(ConfigSection):
+    # The namespace of the ConfigMap: one the sidecar watches (its searchNamespace; the
+    # chart's default is Grafana's own). Default control_plane.prometheus_namespace, else
+    # mockado_namespace: where kube-prometheus-stack runs Grafana beside Prometheus.
+    namespace: str | None = None
     # The label the sidecar watches for, and its value ("" where the sidecar takes any).
     label: str = DEFAULT_LABEL
     label_value: str = DEFAULT_LABEL_VALUE
@@ -33,6 +41,11 @@ class GrafanaDashboardConfig(ConfigSection):
     folder: str | None = None
     # The annotation the sidecar reads the folder from (the chart's folderAnnotation).
     folder_annotation: str = DEFAULT_FOLDER_ANNOTATION
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, name: str | None) -> str | None:
+        return None if name is None else check_dns_label(name)
 
     @field_validator("label")
     @classmethod

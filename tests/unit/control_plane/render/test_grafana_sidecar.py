@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from control_plane.render import left_over_objects, render_all, write_files
 from control_plane.render.dashboard import (
     DASHBOARD_CONFIGMAP_PATH,
     render_dashboard,
@@ -184,3 +185,29 @@ def configmap_from(path) -> dict[str, Any]:
     # Where `mockado render` puts it.
     (doc,) = docs(files_of(load_config(path, env={}))[DASHBOARD_CONFIGMAP_PATH])
     return doc
+
+
+def _namespace_of(control_plane: dict[str, Any]) -> str:
+    config = load_config(None, env={}, overrides={"control_plane": control_plane})
+    (doc,) = docs(render_dashboard_configmap(config.control_plane))
+    return doc["metadata"]["namespace"]
+
+
+def test_the_configmap_goes_where_the_sidecar_watches():
+    assert _namespace_of({"mockado_namespace": "mocks"}) == "mocks"
+    assert _namespace_of({"prometheus_namespace": "monitoring"}) == "monitoring"
+    # A Grafana without the Operator, its sidecar watching its own namespace.
+    chosen = {"prometheus_namespace": "monitoring", "grafana_dashboard": {"namespace": "grafana"}}
+    assert _namespace_of(chosen) == "grafana"
+    assert load_error(namespace="Grafana").startswith(f"{KEY}.namespace: ")
+
+
+def test_a_configmap_moved_to_another_namespace_is_listed_to_delete(tmp_path):
+    before = load_config(None, env={})
+    write_files(render_all(before), tmp_path)
+    after = load_config(None, env={}, overrides={f"{KEY}.namespace": "grafana"})
+    (listed,) = left_over_objects(render_all(after), tmp_path)[DASHBOARD_CONFIGMAP_PATH]
+    # Another object: the one in the old namespace stays in the cluster until deleted.
+    assert listed.delete_command == (
+        "kubectl delete -n mockado configmap/mockado-grafana-dashboard --ignore-not-found"
+    )

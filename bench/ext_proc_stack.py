@@ -29,9 +29,12 @@ from bench.ext_proc_paired import Side
 from control_plane.local import procs
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import load_config
+from tests.support.processes import promised_port
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE = "bench:ext_proc"
+# Every port comes from promised_port, as the tests': a port picked but not bound yet (the
+# processes start after every pick) is never handed out twice in this run.
 
 
 class Stack:
@@ -93,7 +96,7 @@ def write_capture_pair(
     )
     written = {}
     for name, excluded in (("on", ()), ("off", ("/",))):
-        port, admin = procs.free_port(), procs.free_port()
+        port, admin = promised_port(), promised_port()
         path = work / f"envoy-{name}.yaml"
         envoy = LocalEnvoy(
             listen_port=port,
@@ -133,8 +136,8 @@ def start_stack(
 ) -> dict:
     """Start the stack; ``env`` overrides the collector process's environment."""
     work = stack.work
-    redis_port, upstream_port = procs.free_port(), procs.free_port()
-    grpc_port, http_port = procs.free_port(), procs.free_port()
+    redis_port, upstream_port = promised_port(), promised_port()
+    grpc_port, http_port = promised_port(), promised_port()
     redis = stack.start(
         procs.redis_process(port=redis_port, data_dir=work / "redis", log_path=work / "redis.log")
     )
@@ -234,7 +237,7 @@ def floor_beside(parts: dict) -> dict:
     """The floor server and its own Envoy, started beside the collector under test (same
     upstream), for a side-by-side run. -> the parts ``_floor_step`` reads, and its port."""
     stack: Stack = parts["stack"]
-    grpc_port = procs.free_port()
+    grpc_port = promised_port()
     (work := stack.work / "beside").mkdir(exist_ok=True)
     argv = collector_argv(work, grpc_port=grpc_port, http_port=0, workers=1, kind=FLOOR,
                            collector=parts["collector"])  # fmt: skip

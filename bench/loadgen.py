@@ -162,9 +162,11 @@ async def open_loop(
     rate_rps: float,
     max_in_flight: int = 512,
     timeout_s: float = 10.0,
+    check: Callable[[Request, int, bytes], bool] | None = None,
 ) -> Result:
     """Send ``requests`` at a fixed rate, one connection per in-flight request (pooled
-    per port: requests to two servers, interleaved, each reach their own)."""
+    per port: requests to two servers, interleaved, each reach their own). ``ok`` counts
+    the answers ``check`` takes (default: any status below 500)."""
     result = Result()
     pools: dict[int, list[Conn]] = {}
     in_flight = asyncio.Semaphore(max_in_flight)
@@ -176,14 +178,14 @@ async def open_loop(
             conn = pool.pop() if pool else Conn(request.port)
             t0 = time.perf_counter()
             try:
-                status, _ = await conn.send(request, timeout_s)
+                status, body = await conn.send(request, timeout_s)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 result.errors += 1
                 conn.close()
                 return
             result.latencies_s.append(time.perf_counter() - t0)
             result.statuses[status] = result.statuses.get(status, 0) + 1
-            if 200 <= status < 500:
+            if check(request, status, body) if check else 200 <= status < 500:
                 result.ok += 1
             pool.append(conn)
 

@@ -12,14 +12,16 @@ import yaml
 from control_plane.render.naming import MANAGED_MARKER
 from control_plane.render.output import RenderedFile
 
-# Where render writes, and how deep: istio[-debug]/<namespace>/*.yaml, deploy/monitoring/*.yaml, the
-# others flat. Other files there (e.g. deploy/grafana/) are never looked at.
+# Where render writes, and how deep: istio[-debug]/<namespace>/*.yaml, deploy's directories
+# applied each on its own (monitoring/: the Prometheus Operator's; grafana-sidecar/: Grafana's
+# sidecar), the others flat. Other files there (e.g. deploy/grafana/) are never looked at.
+APPLIED_ON_THEIR_OWN = ("deploy/monitoring", "deploy/grafana-sidecar")
 OWNED_GLOBS = (
     "istio/*/*.yaml",
     "istio-debug/*/*.yaml",
     "envoy_configs/*.yaml",
     "deploy/*.yaml",
-    "deploy/monitoring/*.yaml",
+    *(f"{directory}/*.yaml" for directory in APPLIED_ON_THEIR_OWN),
     "prometheus/*.yaml",
 )
 RENDERED_HEADER = "# Rendered by mockado ("
@@ -108,6 +110,19 @@ def _dropped(f: RenderedFile, out_root: Path) -> list[RenderedObject]:
     return [obj for obj in objects_in(target) if obj not in kept]
 
 
+def _not_moved(
+    by_file: dict[str, list[RenderedObject]], files: Sequence[RenderedFile]
+) -> dict[str, list[RenderedObject]]:
+    """``by_file`` less the objects another rendered file declares: moved, not gone (the
+    dashboard's ConfigMap out of deploy/monitoring/), so deleting them would remove what
+    the new file applies."""
+    if not any(by_file.values()):
+        return by_file
+    declared = {obj for f in files for obj in objects_of(f.text)}
+    kept = {path: [obj for obj in objs if obj not in declared] for path, objs in by_file.items()}
+    return {path: objs for path, objs in kept.items() if objs}
+
+
 def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
     """Write changed files; remove files mockado rendered before that are no longer produced.
 
@@ -137,13 +152,14 @@ def write_files(files: Sequence[RenderedFile], out_root: Path) -> WriteSummary:
     for directory in [
         *out_root.glob("istio/*"),
         *out_root.glob("istio-debug/*"),
-        out_root / "deploy/monitoring",
+        *(out_root / directory for directory in APPLIED_ON_THEIR_OWN),
     ]:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
     debug = out_root / "istio-debug"
     if debug.is_dir() and not any(debug.iterdir()):
         debug.rmdir()
+    summary.removed_objects = _not_moved(summary.removed_objects, files)
     return summary
 
 
@@ -168,4 +184,4 @@ def left_over_objects(
         (path.relative_to(out_root).as_posix(), objects_in(path))
         for path in _left_over(files, out_root)
     )
-    return out
+    return _not_moved(out, files)

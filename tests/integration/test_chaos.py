@@ -2,10 +2,12 @@
 
 Each test offers ~200 rps for 6-12 s through the capturing Envoy (and, for collector
 faults, the same load through the non-capturing one, side by side), injects one fault
-and checks what must hold: every client request succeeds, every capture is queued or
-counted as dropped with a reason, nothing reaches WireMock twice, and every process
-recovers without a restart of mockado. The rig (``chaos_rig.py``) is shared with
-``bench/bench_chaos.py``, which runs the same faults longer and reports the figures.
+and checks what must hold: every client request is answered with the upstream's own
+status and body, every capture is queued or counted (by Envoy's capture counters or as
+dropped by the collector with a reason: ``tests/support/capture_accounting.py``), nothing
+reaches WireMock twice, and every process recovers without a restart of mockado. No
+timing is asserted: the rig (``chaos_rig.py``) is shared with ``bench/bench_chaos.py``,
+which runs the same faults longer and reports the latencies.
 """
 
 from __future__ import annotations
@@ -42,9 +44,29 @@ def assert_one_fate_each(facts: dict) -> None:
 
 
 def assert_traffic_unaffected(facts: dict) -> None:
+    """Every client request answered, each with the upstream's status and body."""
     assert facts["requests"] == int(RATE_RPS * facts["duration_s"]), facts
     assert facts["ok"] == facts["requests"], facts
     assert facts["errors"] == 0 and facts["non_2xx"] == 0, facts
+
+
+def assert_every_capture_accounted(facts: dict) -> None:
+    """Envoy's counters and the collector's fates (capture_accounting): each request opened
+    a capture stream or was counted as not opened; each stream the collector ended itself
+    has one fate; no capture lost without a counter."""
+    requests, lost = facts["requests"], facts["envoy_lost_after_open"]
+    # A stream whose collector died under it is opened and lost, and may be counted again
+    # as never opened (Envoy fails it as a pending one): in two counters, never in none.
+    assert requests <= facts["envoy_opened"] + facts["envoy_not_opened"] <= requests + lost, facts
+    # The 503s Envoy answered itself for opened streams are broken connections, a part of
+    # the streams lost after opening.
+    assert 0 <= facts["envoy_broken_after_open"] <= facts["envoy_lost_after_open"], facts
+    if "collector_fates" not in facts:
+        return  # a new collector process: its counters began after the traffic
+    fates, answered = facts["collector_fates"], facts["envoy_answered"]
+    # An exchange the collector finished as Envoy gave up on its stream is in both.
+    assert answered <= fates <= answered + lost, facts
+    assert fates + facts["envoy_not_opened"] + lost >= requests, facts
 
 
 @pytest.mark.parametrize("kind", ["killed", "hung", "slow"])
@@ -53,12 +75,9 @@ def test_a_failing_collector_never_touches_traffic(rig, kind):
     facts["duration_s"] = TRAFFIC_S
     assert_traffic_unaffected(facts)
     assert facts["off_ok"] == facts["requests"], facts
-    # Loose on purpose (speed belongs to the bench): a blocked client would take seconds.
-    assert facts["p99_ms"] < 5 * facts["p99_off_ms"] + 250, facts
-    # Envoy's own time per request, from its access log: one line per request, and no
-    # request held back waiting for the collector (its message timeout is 200 ms).
+    # Envoy logged each request once (its access log): none held back past the traffic.
     assert facts["envoy_logged"] == facts["requests"], facts
-    assert facts["envoy_p99_ms"] < 5 * facts["envoy_p99_off_ms"] + 100, facts
+    assert_every_capture_accounted(facts)
     if kind == "killed":
         # A new collector on the same port captures again (Envoy reconnects by itself).
         assert facts["capture_recovered_s"] >= 0
@@ -87,6 +106,7 @@ def test_a_collector_back_from_a_hang_at_its_stream_limit_counts_each_refusal(ri
     assert facts.get("dropped_stream_limit", 0) > 0 and facts["refused"] > 0, facts
     assert facts["seen"] > 0
     assert_one_fate_each(facts)
+    assert_every_capture_accounted(facts)
 
 
 def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
@@ -104,6 +124,7 @@ def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
     # back); what the collector saw it accounts for, one fate each.
     assert 0 < facts["seen"] <= facts["requests"], facts
     assert_one_fate_each(facts)
+    assert_every_capture_accounted(facts)
     assert facts["enqueued"] >= BUFFER_SIZE, facts  # the held captures were flushed
     assert facts["readyz_during_outage"] == [503], facts
     # Same collector process; new captures reach the restarted Redis and WireMock.
@@ -125,7 +146,14 @@ def test_a_wiremock_outage_is_waited_out_and_every_mapping_lands_once(rig):
     facts["duration_s"] = duration_s
     assert_traffic_unaffected(facts)
     assert facts["loader_retries"] > 0, facts
-    assert facts["dropped"] == 0 and facts["enqueued"] == facts["requests"], facts
+    assert_every_capture_accounted(facts)
+    # Redis and the collector were up: every capture the collector accepted (each stream it
+    # ended itself) was enqueued, none dropped or taken for a duplicate, and Redis got
+    # exactly those. Envoy's refusals and the streams it gave up on are counted above.
+    assert facts["enqueued"] == facts["collector_fates"] > 0, facts
+    assert facts["duplicates"] == 0, facts
+    assert facts["dropped"] == facts.get("dropped_incomplete", 0), facts
+    assert facts["queued"] == facts["enqueued"], facts
     # Every mapping queued from the kill on is in the restarted WireMock, exactly once.
     assert facts["queued_since_kill"] > RATE_RPS * OUTAGE_S / 2, facts
     assert facts["missing"] == 0, facts
@@ -137,6 +165,7 @@ def test_a_loader_killed_mid_batch_loses_and_duplicates_nothing(rig):
     facts = chaos_faults.loader_killed(rig, duration_s=TRAFFIC_S, rate_rps=RATE_RPS)
     facts["duration_s"] = TRAFFIC_S
     assert_traffic_unaffected(facts)
+    assert_every_capture_accounted(facts)
     assert facts["held_when_killed"] > 0, facts  # it died holding read, unacked items
     assert facts["missing"] == 0, facts
     assert facts["duplicated_tags"] == 0 and facts["duplicated_ids"] == 0, facts
@@ -160,3 +189,4 @@ def test_a_full_redis_is_a_clear_counted_error_not_a_crash_loop(rig):
     # Once Redis has room, the held captures flow with no restart; all accounted.
     assert facts["stubs_after_room"] > 0, facts
     assert_one_fate_each(facts)
+    assert_every_capture_accounted(facts)

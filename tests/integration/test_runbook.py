@@ -231,3 +231,5 @@ def test_the_runbook_runs_in_order(engine, images, tmp_path):
     assert "mockado render --config mockado.yaml --check" in ran
     assert any(c.startswith("docker build") for c in ran)
     assert any(c.startswith("kubectl apply -f deploy/ ") for c in replayed)
+    # The dashboard's ConfigMap applies on its own, with or without the Operator.
+    assert any(c.startswith("kubectl apply -f deploy/grafana-sidecar/ ") for c in replayed)

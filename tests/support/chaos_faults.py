@@ -9,18 +9,41 @@ import contextlib
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import redis as redis_sync
 
 from ext_proc_server.core.redis_keys import RedisKeys
+from tests.support.capture_accounting import counts_reader, moved, settled
 from tests.support.chaos_rig import QUEUE, TAIL_S, ChaosRig, Traffic, accounting
 from tests.support.metrics_text import scrape, total
 
 
 def _ms(value: float) -> float:
     return round(value, 3)
+
+
+def _capture_counts(rig: ChaosRig) -> Callable[[], dict]:
+    """Settled readings of the capturing Envoy's capture counters and the collector's fates
+    (``tests/support/capture_accounting.py``)."""
+    read = counts_reader(f"http://127.0.0.1:{rig.envoy_admin_ports['on']}",
+                         rig.collector_metrics_url)  # fmt: skip
+    return lambda: settled(read)
+
+
+def _captures_accounted(before: dict, after: dict, *, collector: bool = True) -> dict[str, Any]:
+    """Where the fault's captures went, between two settled readings: Envoy's counters
+    (``envoy_opened``, ``envoy_not_opened``, ``envoy_answered``, ``envoy_lost_after_open``...)
+    and, unless the collector was replaced in between (its counters start again), the fates
+    of the streams it ended itself (``collector_fates``)."""
+    envoy = moved(before["envoy"], after["envoy"])
+    facts: dict[str, Any] = {f"envoy_{k}": v for k, v in envoy.items() if k != "active"}
+    if collector:
+        fates = moved(before["collector"], after["collector"])
+        facts["collector_fates"] = fates["enqueued"] + fates["duplicates"] + fates["dropped"]
+    return facts
 
 
 def collector_fault(
@@ -35,6 +58,8 @@ def collector_fault(
     collector = rig.collector
     assert collector is not None
     pid = collector.pid
+    counts = _capture_counts(rig)
+    counted_before = counts()
     before = rig.collector_samples()
 
     def inject() -> None:
@@ -58,17 +83,21 @@ def collector_fault(
     finally:
         collector.resume()
     facts: dict[str, Any] = {}
-    if kind != "killed":
-        # Back from SIGSTOP (or still slow): the same process answers and counts.
-        rig.wait_until(lambda: rig.collector_status("/healthz") == 200, timeout_s=30,
-                       what="collector healthy after the fault")  # fmt: skip
-        facts["collector_same_pid"] = collector.alive and collector.pid == pid
-        facts.update(rig.wait_accounted(before))
+    if kind == "killed":
+        rig.restart_collector()
+        # Read before the probe's requests; a new process counts its fates from zero.
+        facts.update(_captures_accounted(counted_before, counts(), collector=False))
+        facts["capture_recovered_s"] = rig.probe_capture()
+        return {**_traffic_facts(traffic), **facts}
+    # Back from SIGSTOP (or still slow): the same process answers and counts.
+    rig.wait_until(lambda: rig.collector_status("/healthz") == 200, timeout_s=30,
+                   what="collector healthy after the fault")  # fmt: skip
+    facts["collector_same_pid"] = collector.alive and collector.pid == pid
+    facts.update(rig.wait_accounted(before))
+    facts.update(_captures_accounted(counted_before, counts()))
     if kind == "hung":
         facts["capture_recovered_s"] = rig.probe_capture()
     rig.restart_collector()
-    if kind == "killed":
-        facts["capture_recovered_s"] = rig.probe_capture()
     return {**_traffic_facts(traffic), **facts}
 
 
@@ -113,6 +142,8 @@ def redis_outage(
     assert rig.redis is not None and rig.collector is not None
     rig.settle()
     pid = rig.collector.pid
+    counts = _capture_counts(rig)
+    counted_before = counts()
     before = rig.collector_samples()
     facts: dict[str, Any] = {"buffer_size": rig.buffer_size}
     marks: dict[str, float] = {}
@@ -128,6 +159,7 @@ def redis_outage(
     rig.settle()
     after = rig.collector_samples()
     facts.update(accounting(before, after))
+    facts.update(_captures_accounted(counted_before, counts()))
     after_restart = traffic.tags_sent_after(marks["restarted"] + 0.5)
     per_tag, _ = rig.stub_tags("redis_outage")
     captured = set(per_tag)
@@ -198,6 +230,8 @@ def wiremock_outage(
     rig.settle()
     rig.wiremock_reset()
     loader_before = [scrape(rig.loader_metrics_url(i)) for i in range(rig.loader_count)]
+    counts = _capture_counts(rig)
+    counted_before = counts()
     before = rig.collector_samples()
     marks: dict[str, float] = {}
 
@@ -216,6 +250,7 @@ def wiremock_outage(
             fault="wiremock_outage", duration_s=duration_s, rate_rps=rate_rps, during=inject
         )
         rig.settle(timeout_s=120)
+        counted_after = counts()
     after = rig.collector_samples()
     loader_after = [scrape(rig.loader_metrics_url(i)) for i in range(rig.loader_count)]
     per_tag, per_id = rig.stub_tags("wiremock_outage")
@@ -229,6 +264,7 @@ def wiremock_outage(
     return {
         **_traffic_facts(traffic),
         **accounting(before, after),
+        **_captures_accounted(counted_before, counted_after),
         "queued_since_kill": len(expected),
         "queued": len(audit.tags),
         "missing": len(expected - set(per_tag)),
@@ -313,6 +349,8 @@ def loader_killed(
     rig.wiremock_reset()
     victim = rig.loaders[0]
     assert victim is not None
+    counts = _capture_counts(rig)
+    counted_before = counts()
     facts: dict[str, Any] = {}
 
     def inject() -> None:
@@ -332,6 +370,7 @@ def loader_killed(
             fault="loader_killed", duration_s=duration_s, rate_rps=rate_rps, during=inject
         )
         rig.settle(timeout_s=60)
+        facts.update(_captures_accounted(counted_before, counts()))
     per_tag, per_id = rig.stub_tags("loader_killed")
     survivor = scrape(rig.loader_metrics_url(1))
     facts.update(
@@ -365,6 +404,8 @@ def redis_full(
     collector = rig.collector
     pid = collector.pid
     log_start = len(collector.log_text())
+    counts = _capture_counts(rig)
+    counted_before = counts()
     before = rig.collector_samples()
     traffic = rig.traffic(fault="redis_full", duration_s=duration_s, rate_rps=rate_rps)
     time.sleep(1.0)  # let the last batches meet the full Redis
@@ -378,10 +419,12 @@ def redis_full(
     finally:
         client.close()
     rig.settle()
+    counted_after = counts()
     after = rig.collector_samples()
     per_tag, _ = rig.stub_tags("redis_full")
     facts = {
         **_traffic_facts(traffic),
+        **_captures_accounted(counted_before, counted_after),
         **{f"during_{k}": v for k, v in accounting(before, during).items()},
         **accounting(before, after),
         "filler_keys": filled,

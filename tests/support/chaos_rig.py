@@ -66,6 +66,11 @@ def _serve_upstream(port: int) -> None:
     serve_json_forever(port, UPSTREAM_BODY)
 
 
+def answered_as_upstream(_request: Request, status: int, body: bytes) -> bool:
+    """The client got the upstream's own answer: capture never changes traffic."""
+    return status == 200 and body == UPSTREAM_BODY
+
+
 # -- the rig --------------------------------------------------------------------------------
 
 
@@ -122,6 +127,7 @@ class ChaosRig:
         self.collector: procs.ManagedProcess | None = None
         self.loaders: list[procs.ManagedProcess | None] = [None] * loaders
         self.envoy_ports: dict[str, int] = {}
+        self.envoy_admin_ports: dict[str, int] = {}
         self.config_path = work / "mockado.yaml"
         # More collector settings, for the collector's next (re)start (configure_collector).
         self.collector_extra: dict[str, Any] = {}
@@ -210,6 +216,7 @@ class ChaosRig:
             )
             envoy.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
             self.envoy_ports[name] = port
+            self.envoy_admin_ports[name] = admin
         upstream.wait_ready(procs.tcp_ready("127.0.0.1", self.upstream_port), timeout_s=15)
         return self
 
@@ -397,9 +404,9 @@ class ChaosRig:
         began: list[float] = []
 
         async def clients() -> None:
-            jobs = [open_loop(on_requests, rate_rps=rate_rps, timeout_s=10.0)]
+            jobs = [open_loop(on_requests, rate_rps=rate_rps, check=answered_as_upstream)]
             if baseline:
-                jobs.append(open_loop(off_requests, rate_rps=rate_rps, timeout_s=10.0))
+                jobs.append(open_loop(off_requests, rate_rps=rate_rps, check=answered_as_upstream))
             began.append(time.monotonic())
             results.extend(await asyncio.gather(*jobs))
 

@@ -9,7 +9,7 @@ import yaml
 from control_plane.render import render_all
 from ext_proc_server.core.config import load_config
 from tests.support.paths import REPO
-from tests.support.runbook import runbook_steps
+from tests.support.runbook import merge, runbook_steps
 
 GOLDEN_CONFIG = REPO / "tests/unit/control_plane/render/golden/config.yaml"
 
@@ -92,3 +92,45 @@ def test_uninstall_sweeps_every_kind_rendered_outside_the_namespace() -> None:
                 and "networking.istio.io" in c]  # fmt: skip
     swept = set(sweep.split()[2].split(","))
     assert kinds <= swept, sorted(kinds - swept)
+
+
+def _applied_directories(section: str) -> dict[str, str]:
+    """`kubectl apply -f deploy/<dir>/` of ``section`` -> what its marker says it needs."""
+    out = {}
+    for step in runbook_steps():
+        argv = step.command.split()
+        if step.section != section or argv[:3] != ["kubectl", "apply", "-f"]:
+            continue
+        if argv[3].startswith("deploy/") and argv[3].endswith("/"):
+            out[argv[3].rstrip("/")] = step.command.partition("# ")[2]
+    return out
+
+
+def test_install_applies_each_rendered_directory_on_its_own() -> None:
+    config = load_config(GOLDEN_CONFIG, env={})
+    directories = {f.path.rpartition("/")[0] for f in render_all(config) if f.kind == "k8s"}
+    rendered = {d for d in directories if d == "deploy" or d.startswith("deploy/")}
+    applied = _applied_directories("Install")
+    assert set(applied) == rendered
+    # Only the Operator's objects wait for the Operator; the dashboard's ConfigMap does not.
+    operator_only = {d for d, needs in applied.items() if "Prometheus Operator" in needs}
+    assert operator_only == {"deploy/monitoring"}
+    assert all(needs.startswith("needs a cluster") for needs in applied.values())
+
+
+def test_uninstall_deletes_the_dashboards_configmap_wherever_it_went() -> None:
+    uninstall = [s.command.split() for s in runbook_steps() if s.section == "Uninstall"]
+    assert ["kubectl", "delete", "-f", "deploy/grafana-sidecar/", "--ignore-not-found"] in [
+        argv[:5] for argv in uninstall
+    ]
+
+
+def test_the_runbooks_edits_load(tmp_path) -> None:
+    # What the runbook asks to write into mockado.yaml, on the example it starts from.
+    config = yaml.safe_load((REPO / "mockado.example.yaml").read_text(encoding="utf-8"))
+    edits = [step.edit or {} for step in runbook_steps() if step.kind == "edit"]
+    assert any("grafana_dashboard" in edit.get("control_plane", {}) for edit in edits)
+    for edit in edits:
+        config = merge(config, edit)
+        (path := tmp_path / "mockado.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        load_config(path, env={})

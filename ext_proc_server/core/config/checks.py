@@ -101,24 +101,36 @@ def check_dns_label(name: str) -> str:
     return name
 
 
+_LABEL_CHARACTERS = (
+    "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+)
+
+
+def check_qualified_name(key: str) -> str:
+    """A label or annotation key: ``[prefix/]name``, the prefix a DNS subdomain."""
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        raise ValueError("the key's prefix is not a DNS subdomain")
+    if not _LABEL_NAME.fullmatch(name):
+        raise ValueError(f"a label name is {_LABEL_CHARACTERS}")
+    return key
+
+
+def check_label_value(value: str) -> str:
+    """A label value (which may be empty)."""
+    if value and not _LABEL_NAME.fullmatch(value):
+        raise ValueError(f"a label value is {_LABEL_CHARACTERS}")
+    return value
+
+
 def check_labels(labels: Mapping[str, str]) -> dict[str, str]:
     """Kubernetes label keys (``[prefix/]name``) and values."""
     for key, value in labels.items():
-        prefix, _, name = key.rpartition("/")
-        if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
-            raise KeyedValueError(key, "the key's prefix is not a DNS subdomain")
-        if not _LABEL_NAME.fullmatch(name):
-            raise KeyedValueError(
-                key,
-                "a label name is at most 63 letters, digits, '-', '_' or '.', "
-                "starting and ending with a letter or digit",
-            )
-        if value and not _LABEL_NAME.fullmatch(value):
-            raise KeyedValueError(
-                key,
-                "a label value is at most 63 letters, digits, '-', '_' or '.', "
-                "starting and ending with a letter or digit",
-            )
+        try:
+            check_qualified_name(key)
+            check_label_value(value)
+        except ValueError as exc:
+            raise KeyedValueError(key, str(exc)) from None
     return dict(labels)
 
 

@@ -18,6 +18,7 @@ from ext_proc_server.core.config.checks import (
     check_labels,
     check_path_filters,
 )
+from ext_proc_server.core.config.grafana_dashboard import GrafanaDashboardConfig
 from ext_proc_server.core.config.sections import (
     KIB,
     MIB,
@@ -293,6 +294,8 @@ class ControlPlaneConfig(ConfigSection):
     prometheus_namespace: str | None = None
     # The pods that scrape every metrics port (NetworkPolicy); see MetricsScraper.
     metrics_scraper: MetricsScraper = Field(default_factory=MetricsScraper)
+    # The label (and folder) Grafana's dashboard sidecar finds the dashboard's ConfigMap by.
+    grafana_dashboard: GrafanaDashboardConfig = Field(default_factory=GrafanaDashboardConfig)
     # The Envoy minor version of the mesh's sidecars ("1.37"): `render --check --envoy BIN`
     # requires BIN to be it; with the bundled Envoy, --check says when the versions differ.
     envoy_version: str = Field(default=ENVOY_VERSION, pattern=r"^1\.[0-9]{2}$")

@@ -86,7 +86,11 @@ def test_envoyfilters_apply_after_default_priority_filters() -> None:
 
 
 def monitors(files: dict[str, str]) -> dict[str, dict[str, Any]]:
-    return rendered_objects(files, under="deploy/monitoring/")
+    """The Operator's objects and the dashboard's ConfigMap, each in its own directory."""
+    return {
+        **rendered_objects(files, under="deploy/monitoring/"),
+        **rendered_objects(files, under="deploy/grafana-sidecar/"),
+    }
 
 
 def test_monitors_live_where_prometheus_reads_them() -> None:

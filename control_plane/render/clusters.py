@@ -13,6 +13,19 @@ from ext_proc_server.core.config import (
 )
 from ext_proc_server.core.errors import RenderError
 
+# Envoy pings each collector connection this often (plus up to Envoy's 15 % jitter, counted
+# from the last answer) and closes it when a ping goes unanswered for the keepalive timeout:
+# how a connection that died without closing (a node gone, a NAT or conntrack entry dropped)
+# is found. A stalled collector answers no ping either, so the timeout is twice the hold
+# (deferred_close_timeout_s), at least 5 s: a shorter stall never closes a connection, and
+# the streams it holds are read once the collector runs again. A longer stall loses more
+# to a close only when it lands in the stall's last hold (those streams would have been
+# read): a longer interval makes that rarer, a shorter one finds a dead connection sooner.
+COLLECTOR_KEEPALIVE_INTERVAL_S = 30.0
+COLLECTOR_KEEPALIVE_JITTER = 0.15
+# Never shorter than Envoy's former 5 s, however short the hold.
+COLLECTOR_KEEPALIVE_MIN_TIMEOUT_S = 5.0
+
 SYSTEM_CA_FILES = (
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
@@ -82,6 +95,19 @@ def _circuit_breaker(collector: CollectorService) -> dict[str, Any]:
     }
 
 
+def collector_keepalive(collector: CollectorService) -> dict[str, float]:
+    """The collector cluster's HTTP/2 keepalive: the ping interval, the timeout (the longest
+    collector stall that closes no connection) and the bound within which a dead
+    connection is closed."""
+    timeout_s = max(COLLECTOR_KEEPALIVE_MIN_TIMEOUT_S, 2 * collector.deferred_close_timeout_s)
+    interval_s = COLLECTOR_KEEPALIVE_INTERVAL_S
+    return {
+        "interval_s": interval_s,
+        "timeout_s": timeout_s,
+        "dead_connection_bound_s": interval_s * (1 + COLLECTOR_KEEPALIVE_JITTER) + timeout_s,
+    }
+
+
 def collector_limits(collector: CollectorService) -> dict[str, Any]:
     """The Istio collector cluster's name and circuit-breaker limits (DestinationRule)."""
     return {"cluster_name": istio_cluster_name(collector), **_circuit_breaker(collector)}
@@ -97,11 +123,13 @@ def collector_cluster(
     server_name: str | None = None,
     trusted_ca_file: str | None = None,
 ) -> dict[str, Any]:
-    """The ext_proc cluster: HTTP/2, fast connect timeout, circuit breakers, optional TLS."""
+    """The ext_proc cluster: HTTP/2 with its keepalive, fast connect timeout, circuit
+    breakers, optional TLS."""
     out = endpoint(host, port)
     out.update(
         cluster_name=cluster_name,
         **_circuit_breaker(collector),
+        keepalive=collector_keepalive(collector),
         tls=bool(tls and tls.enabled),
         tls_socket=None,
     )

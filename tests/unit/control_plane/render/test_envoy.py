@@ -205,6 +205,36 @@ def test_a_dead_collector_is_ejected_briefly_and_only_for_failed_connections() -
     assert collector["common_lb_config"]["healthy_panic_threshold"] == {"value": 0}
 
 
+def _seconds(duration: str) -> float:
+    assert duration.endswith("s"), duration
+    return float(duration.removesuffix("s"))
+
+
+@pytest.mark.parametrize("hold_s", [0.5, 2.5, 5.0, 7.25, 30.0])
+def test_the_collector_keepalive_outlasts_a_stall_of_twice_the_hold_yet_finds_dead_connections(
+    hold_s: float,
+) -> None:
+    config = MockadoConfig.model_validate(
+        {"control_plane": {"collector": {"deferred_close_timeout_s": hold_s},
+                           "namespaces": {"shop": {"workload_selector": {"app": "cart"}}}}}
+    )  # fmt: skip
+    for text in (render_local_envoy(config, LOCAL), render_sidecar_envoy(config, namespace="shop")):
+        boot = yaml.safe_load(text)
+        name = ext_proc(hcm(boot)["http_filters"][0])["grpc_service"]["envoy_grpc"]["cluster_name"]
+        options = cluster(boot, name)["typed_extension_protocol_options"]
+        http2 = next(iter(options.values()))["explicit_http_config"]["http2_protocol_options"]
+        keepalive = http2["connection_keepalive"]
+        interval_s, timeout_s = _seconds(keepalive["interval"]), _seconds(keepalive["timeout"])
+        # A collector stalled up to twice the hold answers no ping and loses no connection
+        # for it; never under the 5 s Envoy had, however short the hold.
+        assert timeout_s >= 2 * hold_s and timeout_s >= 5.0, keepalive
+        # A dead connection is still closed: the next ping comes within the interval plus
+        # Envoy's 15 % jitter, and the bound the bootstrap states is that.
+        assert "interval_jitter" not in keepalive, keepalive
+        bound_s = interval_s * 1.15 + timeout_s
+        assert f"closed within {bound_s:g}s" in " ".join(text.split()), bound_s
+
+
 def test_sidecar_example_is_named_in_the_cluster_domain() -> None:
     # As Istio names a sidecar and the collector's cluster: in collector.cluster_domain.
     config = MockadoConfig.model_validate(

@@ -30,6 +30,10 @@ _ACCESS_KEY_WRITTEN = re.compile(r"[0-9]{4}(?: [0-9]{4}){10}")
 _MOD11_WEIGHTS = ((2, 3, 4, 5, 6, 7, 8, 9) * 6)[:43]
 
 
+# Longer than any shape above (a printed access key is 54 characters).
+_REACH = 60
+
+
 def drop_inside_ids(text: str, hits: list[Hit], first: int) -> None:
     """Remove ``hits[first:]`` (numbers just found) that lie inside an identifier."""
     kept = [hit for hit in hits[first:] if not inside_id(text, hit.start, hit.end)]
@@ -57,12 +61,15 @@ def inside_id(text: str, start: int, end: int) -> bool:
 
 
 def _extent(text: str, start: int, end: int, chars: frozenset[str]) -> tuple[int, int]:
-    """The run of ``chars`` around text[start:end]."""
+    """The run of ``chars`` around text[start:end], at most _REACH characters either
+    side: the shapes are shorter, so a run cut there matches none (and a long run of
+    digits with many findings is not walked once per finding)."""
     before, after = start, end
-    while before and text[before - 1] in chars:
+    floor = max(0, start - _REACH)
+    while before > floor and text[before - 1] in chars:
         before -= 1
-    size = len(text)
-    while after < size and text[after] in chars:
+    ceiling = min(len(text), end + _REACH)
+    while after < ceiling and text[after] in chars:
         after += 1
     return before, after
 

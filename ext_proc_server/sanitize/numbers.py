@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ext_proc_server.sanitize import phones
+from ext_proc_server.sanitize import id_shapes, phones
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.hits import Hit
 
@@ -67,10 +67,13 @@ def find_numbers(
 ) -> None:
     """``runs``/``international``: False when the probes above say there is no digit
     run (RUN_PROBE) or no "+" and a digit (INTERNATIONAL_PROBE) in the text."""
+    first = len(hits)
     if runs:
         _number_runs(text, raw, hits)
     if international and "+" in text:
         _short_international(text, hits)
+    if len(hits) > first:
+        id_shapes.drop_inside_ids(text, hits, first)
 
 
 def _number_runs(text: str, raw: bytes, hits: list[Hit]) -> None:

@@ -67,8 +67,9 @@ def card_valid(digits: str) -> bool:
 
 def _issuer_plausible(digits: str) -> bool:
     """Lengths real issuers use: 12 is Maestro only, 13 Visa only, 14 Diners, 15
-    Amex/JCB/UATP; 16-19 any issuer (major industry 2-6). Rules out EAN-13 barcodes
-    (789...), GTIN-14 and epoch timestamps (1...), whatever their Luhn digit."""
+    Amex/JCB/UATP; 16 any issuer (major industry 2-6), 17-19 the issuers of those
+    lengths. Rules out EAN-13 barcodes (789...), GTIN-14, epoch timestamps (1...) and
+    most snowflake ids, whatever their Luhn digit."""
     size, first = len(digits), digits[0]
     if size == 12:
         return digits.startswith(_MAESTRO_12)
@@ -78,7 +79,16 @@ def _issuer_plausible(digits: str) -> bool:
         return first == "3"
     if size == 15:
         return first in "3" or digits.startswith(("1", "2131", "1800"))
-    return first in "23456"
+    if size == 16:
+        return first in "23456"
+    return digits.startswith(_LONG_CARD_IINS) or (size == 19 and first == "4")
+
+
+# The issuers of 17 to 19 digits (Visa's 19 apart): Mir, JCB, Diners, Hipercard, Maestro,
+# Verve, Discover and UnionPay. Mastercard (51-55, 2221-2720) and Amex issue none; ids of
+# 18 and 19 digits (Twitter's and Discord's snowflakes) start anywhere from 1 to 9.
+_LONG_CARD_IINS = ("2200", "2201", "2202", "2203", "2204", "35", "36", "3841", "50")
+_LONG_CARD_IINS += ("56", "57", "58", "6011", "62", "6304", "64", "65", "6759", "676")
 
 
 _CPF_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)

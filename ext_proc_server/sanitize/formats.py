@@ -39,6 +39,7 @@ from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_leni
 from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
+from ext_proc_server.sanitize.identifier_names import kept_barcode
 from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
 from ext_proc_server.sanitize.layered_values import sanitize_layers
 from ext_proc_server.sanitize.run import (
@@ -306,8 +307,8 @@ def sanitize_query(
             fresh = value if keep else encode_query_value(value, run.whole(resolved(cls), decoded))
         elif (named := _named_value(run, value, classes.get(decoded_name))) is not None:
             fresh = named
-        elif inert:
-            fresh = value  # sort=created-at: no name, and nothing else to find
+        elif inert or kept_barcode(decoded_name, decoded):
+            fresh = value  # sort=created-at: no name; ?ean=<a GTIN>: a product's, kept
         else:
             fresh = url_document(run, value) or run.scrub_url_value(value, plus=True)
             fresh = base64_json.rewrap(run, fresh)  # ?state=eyJ... (OAuth, cursors)

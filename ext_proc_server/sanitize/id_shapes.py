@@ -9,7 +9,8 @@ client echoes or looks up. Each shape is a whole token, so a phone written next 
 - an Amazon order number (3-7-7 digits: "900-4366557-6989271");
 - an AWS account id as a field of an ARN ("arn:aws:iam::096924712866:role/x");
 - an NF-e access key as DANFE prints it (eleven groups of four digits, its modulo-11
-  check digit valid): any three of its groups may pass Luhn.
+  check digit valid): any three of its groups may pass Luhn;
+- a product's barcode as the value of a barcode's key (identifier_names.barcode_in_text).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 
 from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.identifier_names import barcode_in_text
 
 _HEX = "[0-9A-Fa-f]"
 _HYPHENATED = re.compile(
@@ -57,7 +59,9 @@ def inside_id(text: str, start: int, end: int) -> bool:
         before += 1
     while after > end and text[after - 1] == " ":
         after -= 1
-    return after - before == 54 and _access_key(text[before:after])
+    if after - before == 54 and _access_key(text[before:after]):
+        return True
+    return barcode_in_text(text, start, end)
 
 
 def _extent(text: str, start: int, end: int, chars: frozenset[str]) -> tuple[int, int]:

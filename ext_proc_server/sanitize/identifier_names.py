@@ -1,7 +1,8 @@
 """What a field's name says of an identifier that points at a person without naming
 one: a client's IP address, a vehicle's plate, a bank account's number (its own field,
 or the ``number`` of an account's object) or its Pix random key, and whether a value
-has that identifier's shape. Read by fields.field_class and fields.value_fits."""
+has that identifier's shape. Read by fields.field_class and fields.value_fits; and a
+product's barcode under its own key, kept (id_shapes, formats.sanitize_query)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,24 @@ _MIN_ACCOUNT_DIGITS = 4
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}")
 _BBAN = re.compile(r"[0-9][0-9A-Z]{7,29}")
 _MIN_BBAN_DIGITS = 8
+
+# A product's GTIN (EAN-8, UPC-A, EAN-13, GTIN-14) under its own key: NF-e's cEAN and
+# cEANTrib, schema.org's gtin13, a store's codigoBarras. An EAN-13 from "4" may pass
+# Luhn (a Visa) and a GTIN-14 be a valid CNPJ: the key and the GS1 check digit say it
+# is a barcode. Names compared lower case, letters and digits only.
+_BARCODE_NAMES = frozenset(
+    {"ean", "ean8", "ean13", "ean14", "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "upc",
+     "upca", "barcode", "codigobarras", "codigodebarras", "codbarras", "cean", "ceantrib",
+     "eancode", "codigoean", "codean", "gtincode", "codigogtin"}
+)  # fmt: skip
+_GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+# A key then what opens its value, just before the digits: JSON's "ean": " (escaped or
+# not, or a number), XML's <cEAN>, a form's or a query's ean=, a YAML or log line's ean: .
+_KEY_BEFORE = re.compile(
+    r"(?:^|[^A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_.:-]{0,30})"
+    r'(?:\\?"\s*:\s*(?:\\?")?|>|=\s*"?|:\s*"?)\Z'
+)
+_KEY_REACH = 40
 
 # Words of the names above, for the body probe.
 PROBE_WORDS = frozenset(
@@ -118,3 +137,41 @@ def _iban_or_bban(plain: str) -> bool:
     compact = plain.replace(" ", "").upper()
     shaped = _IBAN.fullmatch(compact) or _BBAN.fullmatch(compact)
     return shaped is not None and sum(map(str.isdigit, compact)) >= _MIN_BBAN_DIGITS
+
+
+def gtin_valid(digits: str) -> bool:
+    """A GTIN-8, -12, -13 or -14 whose GS1 check digit (weights 3 and 1 from the
+    right) is right."""
+    if len(digits) not in _GTIN_LENGTHS or not digits.isdigit():
+        return False
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
+    return (10 - total % 10) % 10 == int(digits[-1])
+
+
+def barcode_name(name: str) -> bool:
+    """Whether a field's name is a product barcode's (a namespace prefix or a parent's
+    path dropped: "ns:cEAN", "produto.ean")."""
+    last = re.split(r"[:.]", name)[-1].lower()
+    return "".join(filter(str.isalnum, last)) in _BARCODE_NAMES
+
+
+def kept_barcode(name: str, value: str) -> bool:
+    """Whether a field's value is a product's barcode kept as written."""
+    return barcode_name(name) and gtin_valid(value.strip())
+
+
+def barcode_in_text(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies in a whole run of digits that is a valid GTIN and
+    the value of a barcode's key written just before it."""
+    if not text[start:end].isdigit():
+        return False  # "+55 ...", "12.345.678/0001-95": written as no barcode is
+    while start > 0 and text[start - 1].isdigit():
+        start -= 1
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    if end < len(text) and (text[end].isalpha() or text[end] in "_-./"):
+        return False
+    if not gtin_valid(text[start:end]):
+        return False
+    key = _KEY_BEFORE.search(text, max(0, start - _KEY_REACH), start)
+    return key is not None and barcode_name(key.group(1))

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from stdnum import ean, luhn
 from stdnum.br import cnpj
 
-from ext_proc_server.sanitize import phones
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.identifier_names import gtin_valid
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.world_ids import personal_reading
 
 SANITIZER = sanitizer()
 BARCODE_KEYS = (
@@ -34,15 +34,6 @@ SHAPES = ("json", "json_number", "xml", "form", "query")
 GTIN_LENGTHS = (8, 12, 13, 14)
 
 
-def _personal_reading(digits: str) -> bool:
-    return (
-        v.card_valid(digits)
-        or v.cnpj_valid(digits)
-        or v.cpf_valid(digits)
-        or phones.bare_phone(digits)
-    )
-
-
 def _gtin(rng: random.Random, length: int) -> str:
     body = "".join(rng.choice("0123456789") for _ in range(length - 1))
     return body + ean.calc_check_digit(body)
@@ -53,7 +44,7 @@ def _corpus() -> tuple[list[str], list[str]]:
     rng = random.Random(20261207)
     plain = [_gtin(rng, GTIN_LENGTHS[i % 4]) for i in range(2000)]
     ambiguous = [
-        g for g in (_gtin(rng, (13, 14)[i % 2]) for i in range(40000)) if _personal_reading(g)
+        g for g in (_gtin(rng, (13, 14)[i % 2]) for i in range(40000)) if personal_reading(g)
     ]
     return plain, ambiguous
 
@@ -70,7 +61,7 @@ def _decoys() -> list[str]:
         card = body + luhn.calc_check_digit(body)
         base = "".join(rng.choice("0123456789") for _ in range(12))
         company = base + cnpj.calc_check_digits(base)
-        out += [d for d in (card, company) if _personal_reading(d) and not ean.is_valid(d)]
+        out += [d for d in (card, company) if personal_reading(d) and not ean.is_valid(d)]
     return out
 
 

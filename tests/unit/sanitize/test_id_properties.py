@@ -14,11 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.sanitize import phones
-from ext_proc_server.sanitize import validators as v
 from tests.unit.sanitize import world_ids
 from tests.unit.sanitize.id_places import changed_places
 from tests.unit.sanitize.sanitize_helpers import sanitizer
+from tests.unit.sanitize.world_ids import personal_reading
 
 SANITIZER = sanitizer()
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,15 +74,6 @@ def _family(name: str) -> st.SearchStrategy[str]:
     return st.randoms(use_true_random=False).map(world_ids.GENERATORS[name])
 
 
-def _personal_reading(digits: str) -> bool:
-    return (
-        v.card_valid(digits)
-        or v.cnpj_valid(digits)
-        or v.cpf_valid(digits)
-        or phones.bare_phone(digits)
-    )
-
-
 @SETTINGS
 @given(st.one_of(uuids, versioned, uuid7s, digit_middles))
 def test_a_uuid_is_kept(value: str) -> None:
@@ -124,7 +114,7 @@ def test_a_snowflake_is_kept_unless_its_digits_are_a_card(
     """Twitter's and Discord's layout: milliseconds since their epoch, then worker (or
     worker and process) and sequence bits."""
     value = str((ms << 22) | (worker << 12) | sequence)
-    assert changed_places(SANITIZER, value) == [] or _personal_reading(value)
+    assert changed_places(SANITIZER, value) == [] or personal_reading(value)
 
 
 @pytest.mark.parametrize("family", ["aws_account", "barcode"])
@@ -132,7 +122,7 @@ def test_a_bare_digit_id_is_kept_unless_its_digits_are_personal(family: str) -> 
     @SETTINGS
     @given(_family(family))
     def kept(value: str) -> None:
-        assert changed_places(SANITIZER, value) == [] or _personal_reading(value)
+        assert changed_places(SANITIZER, value) == [] or personal_reading(value)
 
     kept()
 

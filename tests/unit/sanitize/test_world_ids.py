@@ -21,8 +21,6 @@ import random
 
 import pytest
 
-from ext_proc_server.sanitize import phones
-from ext_proc_server.sanitize import validators as v
 from tests.unit.sanitize import world_ids
 from tests.unit.sanitize.id_places import PLACES, changed_places
 from tests.unit.sanitize.sanitize_helpers import (
@@ -32,6 +30,7 @@ from tests.unit.sanitize.sanitize_helpers import (
     request_exchange,
     sanitizer,
 )
+from tests.unit.sanitize.world_ids import personal_reading
 
 SANITIZER = sanitizer()
 PER_FAMILY = 1500
@@ -39,15 +38,6 @@ FAMILIES = world_ids.families(PER_FAMILY)
 # Bare digits that are, by their check digits and issuer, a card, a CNPJ or a phone.
 AMBIGUOUS = ("aws_account", "barcode", "twitter_snowflake", "discord_snowflake")
 ALWAYS_KEPT = sorted(set(FAMILIES) - set(AMBIGUOUS))
-
-
-def _personal_reading(digits: str) -> bool:
-    return (
-        v.card_valid(digits)
-        or v.cnpj_valid(digits)
-        or v.cpf_valid(digits)
-        or phones.bare_phone(digits)
-    )
 
 
 def test_the_corpus_holds_every_family_and_form() -> None:
@@ -70,7 +60,7 @@ def test_every_id_of_the_family_is_kept_everywhere(family: str) -> None:
 @pytest.mark.parametrize("family", AMBIGUOUS)
 def test_an_id_is_changed_only_when_its_digits_are_personal_data_too(family: str) -> None:
     changed = [x for x in FAMILIES[family] if changed_places(SANITIZER, x)]
-    assert [x for x in changed if not _personal_reading(x)] == []
+    assert [x for x in changed if not personal_reading(x)] == []
     # 5,000 of each on main: snowflakes 3.5 % (Twitter) and 3.2 % (Discord) changed, read
     # as cards of any issuer; now 0.3 % and 0.6 %, those under a long-card issuer's prefix.
     assert len(changed) < PER_FAMILY * (0.01 if "snowflake" in family else 0.03)
@@ -101,7 +91,7 @@ def test_personal_data_beside_an_id_is_still_replaced(family: str) -> None:
     for x in FAMILIES[family][:40]:
         text = f"id {x} tel {_PHONE} cpf {_CPF} cartão {_CARD} fim"
         out = SANITIZER.sanitize_text(text)
-        assert x in out or _personal_reading(x), x
+        assert x in out or personal_reading(x), x
         assert _PHONE not in out and _CPF not in out and _CARD not in out, x
         body = json.dumps({"id": x, "telefone": _PHONE, "documento": _CPF, "obs": _CARD})
         sanitized = SANITIZER.sanitize(request_exchange(body=body)).request.body.decode()

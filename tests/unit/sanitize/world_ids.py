@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from stdnum import ean, isbn
 
+from ext_proc_server.sanitize import phones
+from ext_proc_server.sanitize import validators as v
 from tests.unit.sanitize.sanitize_helpers import make_cnpj
 
 SEED = 9562
@@ -273,3 +275,14 @@ def families(count: int, *, seed: int = SEED) -> dict[str, list[str]]:
         rng = random.Random(seed * 1000 + offset)
         out[name] = [make(rng) for _ in range(count)]
     return out
+
+
+def personal_reading(digits: str) -> bool:
+    """Whether bare digits are, by their check digits and issuer, a card, a CNPJ, a CPF or
+    a phone: what an id of those digits may honestly be read as."""
+    return (
+        v.card_valid(digits)
+        or v.cnpj_valid(digits)
+        or v.cpf_valid(digits)
+        or phones.bare_phone(digits)
+    )

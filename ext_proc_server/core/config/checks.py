@@ -101,6 +101,11 @@ def check_dns_label(name: str) -> str:
     return name
 
 
+def check_optional_dns_label(name: str | None) -> str | None:
+    """A namespace that may be left unset (None: its default is another key's)."""
+    return None if name is None else check_dns_label(name)
+
+
 _LABEL_CHARACTERS = (
     "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
 )

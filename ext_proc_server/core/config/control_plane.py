@@ -16,6 +16,7 @@ from ext_proc_server.core.config.checks import (
     check_host_patterns,
     check_image,
     check_labels,
+    check_optional_dns_label,
     check_path_filters,
 )
 from ext_proc_server.core.config.grafana_dashboard import GrafanaDashboardConfig
@@ -260,7 +261,7 @@ class MetricsScraper(ConfigSection):
     )
 
     _namespace = field_validator("namespace")(
-        classmethod(lambda cls, v: None if v is None else check_dns_label(v))
+        classmethod(lambda cls, v: check_optional_dns_label(v))
     )
 
     @field_validator("pod_labels")
@@ -317,10 +318,9 @@ class ControlPlaneConfig(ConfigSection):
     )
     _images = field_validator("image", "redis_image")(classmethod(lambda cls, v: check_image(v)))
 
-    @field_validator("prometheus_namespace")
-    @classmethod
-    def _prometheus_namespace(cls, name: str | None) -> str | None:
-        return None if name is None else check_dns_label(name)
+    _prometheus_namespace = field_validator("prometheus_namespace")(
+        classmethod(lambda cls, v: check_optional_dns_label(v))
+    )
 
     @field_validator("runbook_url")
     @classmethod

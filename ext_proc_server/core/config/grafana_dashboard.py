@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import field_validator
 
 from ext_proc_server.core.config.checks import (
-    check_dns_label,
     check_label_value,
+    check_optional_dns_label,
     check_qualified_name,
 )
 from ext_proc_server.core.config.sections import ConfigSection
@@ -42,10 +42,9 @@ class GrafanaDashboardConfig(ConfigSection):
     # The annotation the sidecar reads the folder from (the chart's folderAnnotation).
     folder_annotation: str = DEFAULT_FOLDER_ANNOTATION
 
-    @field_validator("namespace")
-    @classmethod
-    def _namespace(cls, name: str | None) -> str | None:
-        return None if name is None else check_dns_label(name)
+    _namespace = field_validator("namespace")(
+        classmethod(lambda cls, v: check_optional_dns_label(v))
+    )
 
     @field_validator("label")
     @classmethod

@@ -191,6 +191,19 @@ def _assert_the_stall_was_meant(facts: dict, stall_s: float) -> None:
     assert facts["answered"] == facts["sent"], facts  # capture never touches traffic
 
 
+def _assert_only_the_holds_losses(facts: dict) -> None:
+    envoy, lost = facts["envoy"], facts["sent"] - facts["captured"]
+    # Only exchanges of the stall: whatever was sent once the collector ran again is
+    # captured, and whatever was sent well before it had been read.
+    assert facts["lost_sent_after"] == 0 and facts["lost_sent_before"] == 0, facts
+    # The stall outlasted the hold: Envoy gave up on some streams, each counted by it.
+    assert lost > 0 and envoy["lost_after_open"] >= lost, facts
+    # No capture stream refused and no collector connection broken: the collector was
+    # never ejected.
+    assert envoy["not_opened"] == 0 and envoy["broken_after_open"] == 0, facts
+    assert envoy["opened"] == facts["sent"], facts
+
+
 def test_a_collector_stalled_for_less_than_the_hold_loses_no_capture(
     redis_server, upstream, envoy_factory, ext_proc_factory
 ):
@@ -210,16 +223,7 @@ def test_a_collector_stalled_past_the_hold_loses_only_what_envoy_gave_up_on(
     rig = (redis_server, upstream, envoy_factory, ext_proc_factory)
     facts = _stalled(rig, LONG_STALL_S, hold_s=SHORT_HOLD_S)
     _assert_the_stall_was_meant(facts, LONG_STALL_S)
-    envoy, lost = facts["envoy"], facts["sent"] - facts["captured"]
-    # Only exchanges of the stall: whatever was sent once the collector ran again is
-    # captured, and whatever was sent well before it had been read.
-    assert facts["lost_sent_after"] == 0 and facts["lost_sent_before"] == 0, facts
-    # The stall outlasted the hold: Envoy gave up on some streams, each counted by it.
-    assert lost > 0 and envoy["lost_after_open"] >= lost, facts
-    # No capture stream refused and no collector connection broken: the collector was
-    # never ejected.
-    assert envoy["not_opened"] == 0 and envoy["broken_after_open"] == 0, facts
-    assert envoy["opened"] == facts["sent"], facts
+    _assert_only_the_holds_losses(facts)
 
 
 def test_a_stall_longer_than_the_old_keepalive_timeout_closes_no_collector_connection(
@@ -228,12 +232,7 @@ def test_a_stall_longer_than_the_old_keepalive_timeout_closes_no_collector_conne
     rig = (redis_server, upstream, envoy_factory, ext_proc_factory)
     facts = _stalled(rig, KEEPALIVE_STALL_S, ping_every_s=FORCED_PING_INTERVAL_S)
     _assert_the_stall_was_meant(facts, KEEPALIVE_STALL_S)
-    envoy, lost = facts["envoy"], facts["sent"] - facts["captured"]
     # Every connection's ping went unanswered for the whole stall's remainder, yet none
     # timed out: no connection closed, by either side, and the collector never ejected.
     assert facts["connections"] == dict.fromkeys(CONNECTION_STATS.values(), 0), facts
-    # Only the hold's losses: streams Envoy gave up on, all of them sent during the stall.
-    assert facts["lost_sent_after"] == 0 and facts["lost_sent_before"] == 0, facts
-    assert lost > 0 and envoy["lost_after_open"] >= lost, facts
-    assert envoy["not_opened"] == 0 and envoy["broken_after_open"] == 0, facts
-    assert envoy["opened"] == facts["sent"], facts
+    _assert_only_the_holds_losses(facts)

@@ -113,9 +113,9 @@ _LABEL_CHARACTERS = (
 
 def check_qualified_name(key: str) -> str:
     """A label or annotation key: ``[prefix/]name``, the prefix a DNS subdomain."""
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
-        raise ValueError("the key's prefix is not a DNS subdomain")
+    prefix, slash, name = key.rpartition("/")
+    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        raise ValueError("the key's prefix (before '/') must be a non-empty DNS subdomain")
     if not _LABEL_NAME.fullmatch(name):
         raise ValueError(f"a label name is {_LABEL_CHARACTERS}")
     return key

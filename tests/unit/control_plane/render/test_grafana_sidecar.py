@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from control_plane.render import left_over_objects, render_all, write_files
@@ -119,6 +119,10 @@ def test_the_environment_overrides_each_key():
         ({"label_value": "x" * 64}, "label_value", "label value"),
         ({"label_value": True}, "label_value", "string"),
         ({"folder_annotation": "-folder"}, "folder_annotation", "label name"),
+        # The API server wants a prefix wherever there is a "/", and one "/" at most.
+        ({"label": "/dashboard"}, "label", "prefix"),
+        ({"folder_annotation": "/0"}, "folder_annotation", "prefix"),
+        ({"label": "a.io/b/dashboard"}, "label", "prefix"),
         ({"folder": "/var/lib/grafana/dashboards"}, "folder", "relative"),
         ({"folder": "../../etc"}, "folder", "'..'"),
         ({"folder": "a//b"}, "folder", "none empty"),
@@ -147,6 +151,7 @@ _KEY_TEXT = st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(label=_KEY_TEXT, value=_KEY_TEXT)
+@example(label="/0", value="")
 def test_a_label_is_taken_exactly_when_the_api_server_would_take_it(label, value):
     allowed = (
         api_server_takes_key(label)

@@ -40,6 +40,14 @@ _SECRET_WORDS = frozenset(
      "auth", "authorization", "bearer", "signature", "sig", "session", "sessionid",
      "jsessionid", "phpsessid", "sessid", "sid", "otp", "jwt", "cookie", "cookies", "hmac"}
 )  # fmt: skip
+# "sid" alone is OpenID Connect's session id claim (Front-Channel Logout 1.0 section 3,
+# Back-Channel Logout 1.0 section 2.4): an id the OP issues, opaque to the RP, sent
+# through the browser in the RP's logout URL (?iss=...&sid=...) and no credential alone
+# (a back-channel logout needs the signed logout token; a session, its cookie). OPs and
+# RPs index sessions by it (Keycloak, Spring Security; Twilio's "sid" is a resource id):
+# kept, so a logout and the claims naming the session still match. A qualified name
+# ("_sid", "X-FTL-SID", "auth_sid") and a session cookie stay secrets.
+_OPEN_ID_SESSION_NAMES = frozenset({"sid"})
 # "key" alone is usually harmless (cacheKey, sortKey): only these qualifiers make it secret.
 _KEY_QUALIFIERS = frozenset(
     {"api", "access", "private", "secret", "client", "signing", "encryption", "auth",
@@ -90,6 +98,8 @@ def classify_key(name: str) -> Verdict | None:
     folded = digits_folded(name)
     if folded != name:
         return classify_key(folded)
+    if name.lower() in _OPEN_ID_SESSION_NAMES:
+        return None
     words = [w.lower() for w in _WORD.findall(name)]
     if not words:
         return None

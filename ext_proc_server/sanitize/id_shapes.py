@@ -5,7 +5,9 @@ client echoes or looks up. Each shape is a whole token, so a phone written next 
 ("ligue 11 91234-5678 id 5aa7...") is still found:
 
 - a UUID, any version, any case (8-4-4-4-12 hex): its middle groups are all digits in one
-  random UUID of 200 to 300 and read as a phone ("0869-4605-9570");
+  random UUID of 200 to 300 and read as a phone ("0869-4605-9570"); also joined by "-"
+  to more (an idempotency key's "<uuid>-0001", "order-<uuid>"), where a number after
+  it is its own (a card there is still found);
 - an Amazon order number (3-7-7 digits: "900-4366557-6989271");
 - an AWS account id as a field of an ARN ("arn:aws:iam::096924712866:role/x");
 - an NF-e access key as DANFE prints it (eleven groups of four digits, its modulo-11
@@ -25,6 +27,9 @@ _HYPHENATED = re.compile(
     rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}|[0-9]{{3}}-[0-9]{{7}}-[0-9]{{7}}"
 )
 _TOKEN_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
+_JOINED_UUID = re.compile(
+    rf"(?<![0-9A-Za-z]){_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}(?![0-9A-Za-z])"
+)
 _ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:")
 _ACCESS_KEY_CHARS = frozenset("0123456789 ")
 _ACCESS_KEY_WRITTEN = re.compile(r"[0-9]{4}(?: [0-9]{4}){10}")
@@ -48,7 +53,7 @@ def inside_id(text: str, start: int, end: int) -> bool:
     if text[start:end].startswith("+"):
         return False  # "+55 ..." is written as a phone, never inside an id
     before, after = _extent(text, start, end, _TOKEN_CHARS)
-    if _HYPHENATED.fullmatch(text, before, after):
+    if _HYPHENATED.fullmatch(text, before, after) or _in_joined_uuid(text, start, before, after):
         return True
     if text[start - 1 : start] == ":" and text[end : end + 1] == ":":
         arn = text.rfind("arn:", max(0, start - 40), start)
@@ -62,6 +67,14 @@ def inside_id(text: str, start: int, end: int) -> bool:
     if after - before == 54 and _access_key(text[before:after]):
         return True
     return barcode_in_text(text, start, end)
+
+
+def _in_joined_uuid(text: str, start: int, before: int, after: int) -> bool:
+    """Whether a UUID that a number starts in is one of the "-" joined parts of the
+    token text[before:after]."""
+    if after - before <= 36:
+        return False
+    return any(m.start() <= start < m.end() for m in _JOINED_UUID.finditer(text, before, after))
 
 
 def _extent(text: str, start: int, end: int, chars: frozenset[str]) -> tuple[int, int]:

@@ -87,8 +87,7 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
         if piece.startswith("--"):  # the closing delimiter and the epilogue
             out.append(run.scrub(piece))
             continue
-        split_at = piece.find("\r\n\r\n")
-        gap = 4
+        split_at, gap = piece.find("\r\n\r\n"), 4
         if split_at < 0:
             split_at, gap = piece.find("\n\n"), 2
         if split_at < 0:
@@ -105,6 +104,8 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
         part_type = _PART_TYPE.search(head)
         if cls is not None and body and not is_token(body):
             fresh = run.whole(resolved(cls), body)
+        elif name_match and kept_barcode(name_match.group(1), body):
+            fresh = body  # name="ean": a product's GTIN, kept as the query's is
         elif _is_prose(classes, name_match) and (names := name_hits(body)):
             fresh = run.scrub(body, resolve([*run.scanner.find(body), *names]))  # its names
         elif part_type and _is_json_type(part_type.group(1).strip().lower()):

@@ -2,7 +2,8 @@
 one: a client's IP address, a vehicle's plate, a bank account's number (its own field,
 or the ``number`` of an account's object) or its Pix random key, and whether a value
 has that identifier's shape. Read by fields.field_class and fields.value_fits; and a
-product's barcode under its own key, kept (id_shapes, formats.sanitize_query)."""
+product's barcode under its own key, kept (id_shapes, formats.sanitize_query and
+sanitize_multipart)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,14 @@
 as a card, a CNPJ, a CPF or a phone: an EAN-13 from "4" may pass Luhn (a 13-digit Visa),
 a GTIN-14 be a valid CNPJ. The keys are real ones: NF-e's <cEAN> and <cEANTrib> (inside
 <det><prod>), schema.org Product's gtin13 and gtin14, stores' ean, gtin, upc, barcode and
-codigoBarras. GTINs are built with python-stdnum (stdnum.ean), in JSON, NF-e XML, form
-and query shapes. A value that is no valid GTIN under those keys, and the same digits
-under any other key, are still replaced."""
+codigoBarras. GTINs are built with python-stdnum (stdnum.ean), in JSON, NF-e XML, form,
+query, multipart and GraphQL (variables and literal arguments) shapes. A value that is no
+valid GTIN under those keys, and the same digits under any other key, are still replaced.
+
+A phone whose digits are also a valid GTIN (GTIN-8, -12, -13 and -14 have the lengths of
+national numbers and of numbers with their country code) is a barcode under a barcode's
+key: the key says so, and one number in ten has a right GS1 check digit by chance. Written
+as a phone (with "+") it is still replaced there, and under a phone's key always."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import json
 import random
 from urllib.parse import urlencode
 
+import phonenumbers
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +36,11 @@ BARCODE_KEYS = (
 )  # fmt: skip
 # Keys whose value a card or a CNPJ under them is: replaced whatever its digits.
 OTHER_KEYS = ("cardNumber", "numeroCartao", "documento", "id", "codigo", "sku")
-SHAPES = ("json", "json_number", "xml", "form", "query")
+SHAPES = (
+    "json", "json_number", "xml", "form", "query", "multipart", "graphql_variables",
+    "graphql_literal",
+)  # fmt: skip
+_BOUNDARY = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
 GTIN_LENGTHS = (8, 12, 13, 14)
 
 
@@ -77,6 +87,20 @@ def _xml(key: str, values: list[str]) -> str:
     return f'<nfeProc xmlns="http://www.portalfiscal.inf.br/nfe"><NFe><infNFe>{items}</infNFe></NFe></nfeProc>'
 
 
+_JSON = "application/json"
+
+
+def _multipart(key: str, values: list[str]) -> str:
+    parts = [("sku", "12"), *((key, value) for value in values), ("qtd", "1")]
+    return (
+        "".join(
+            f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in parts
+        )
+        + f"--{_BOUNDARY}--\r\n"
+    )
+
+
 def _survivors(shape: str, key: str, values: list[str]) -> list[str]:
     """The values left byte for byte in their place after sanitizing, in one exchange."""
     if shape == "query":
@@ -94,6 +118,21 @@ def _survivors(shape: str, key: str, values: list[str]) -> list[str]:
         body = urlencode([("sku", "12"), *((key, value) for value in values), ("qtd", "1")])
         content_type = "application/x-www-form-urlencoded"
         written = [f"{key}={value}&" for value in values]
+    elif shape == "multipart":
+        body, content_type = _multipart(key, values), f"multipart/form-data; boundary={_BOUNDARY}"
+        written = [f'name="{key}"\r\n\r\n{value}\r\n' for value in values]
+    elif shape == "graphql_variables":
+        variables = {"produtos": [{"sku": "12", key: value} for value in values]}
+        query = "mutation($produtos: [ProdutoInput!]!) { cadastrar(produtos: $produtos) { id } }"
+        body, content_type = json.dumps({"query": query, "variables": variables}), _JSON
+        written = [json.dumps({key: value})[1:-1] for value in values]
+    elif shape == "graphql_literal":
+        calls = " ".join(
+            f'p{i}: cadastrar(sku: "12", {key}: "{value}") {{ id }}'
+            for i, value in enumerate(values)
+        )
+        body, content_type = json.dumps({"query": f"mutation {{ {calls} }}"}), _JSON
+        written = [f'{key}: \\"{value}\\"' for value in values]
     else:
         number = shape == "json_number"
         items = [{"sku": "12", key: int(value) if number else value} for value in values]
@@ -166,6 +205,53 @@ def test_cards_and_cnpjs_with_a_wrong_gs1_check_digit_are_replaced(key: str, sha
 )
 def test_what_no_barcode_is_still_read(text: str) -> None:
     assert SANITIZER.sanitize_text(text) != text
+
+
+def _phone_gtins() -> dict[str, str]:
+    """phonenumbers' example number of every region and type, in digits (national, and
+    with the country code) that are a valid GTIN, to the number in E.164."""
+    found = {}
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in range(12):  # every PhoneNumberType but UNKNOWN
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            national = phonenumbers.national_significant_number(example)
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            for digits in (national, e164[1:]):
+                if ean.is_valid(digits):
+                    found[digits] = e164
+    return found
+
+
+PHONE_GTINS = _phone_gtins()
+PHONE_GTIN_DIGITS = sorted(PHONE_GTINS)
+
+
+def test_the_phones_that_are_gtins_hold_every_gtin_length() -> None:
+    assert {len(g) for g in PHONE_GTIN_DIGITS} == set(GTIN_LENGTHS) and len(PHONE_GTINS) > 50
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("key", ["ean", "gtin13", "cEAN", "codigoBarras", "barcode"])
+def test_a_phone_that_is_a_valid_gtin_under_a_barcode_key_is_a_barcode(
+    key: str, shape: str
+) -> None:
+    values = _written_as(shape, PHONE_GTIN_DIGITS)
+    assert _survivors(shape, key, values) == values
+
+
+@pytest.mark.parametrize("shape", ["json", "xml", "form", "multipart", "graphql_variables"])
+def test_a_phone_that_is_a_gtin_is_still_a_phone_under_a_phone_key(shape: str) -> None:
+    values = [g for g in PHONE_GTIN_DIGITS if len(g) >= 10]
+    assert values and _survivors(shape, "telefone", values) == []
+
+
+@pytest.mark.parametrize("key", ["ean", "barcode"])
+def test_a_gtin_written_as_an_international_phone_is_replaced(key: str) -> None:
+    for written in sorted(set(PHONE_GTINS.values())):
+        body = json.dumps({key: written})
+        assert SANITIZER.sanitize_text(body) != body, written
 
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,8 @@
 """Card numbers of every major scheme, held against an outside reference of their IIN
 ranges and lengths: Faker's credit card provider (Visa 13/16/19, Mastercard 51-55 and
 2221-2720, Amex, Discover, Diners, JCB 15/16, Maestro 12). A 12-digit Maestro went out
-as it came: the card detector started at 13 digits.
+as it came: the card detector started at 13 digits. Maestro's 12-digit ranges are held
+against credit-card-type's (npm): Faker's "0604" is in none, and its numbers stay ids.
 """
 
 from __future__ import annotations
@@ -118,3 +119,45 @@ def test_no_luhn_invalid_twelve_digits_is_a_card(digits: str) -> None:
     if luhn_valid(digits):
         digits = digits[:-1] + str((int(digits[-1]) + 1) % 10)
     assert "SANITIZED_CARD" not in _body(f"pedido {digits}", "text/plain")
+
+
+# Maestro's IIN ranges as credit-card-type 10.3.0 (npm, Braintree's; card-validator's
+# table) lists them for 12 to 19 digits: 493698, 500000-508999 but for two gaps, 56-59,
+# 63, 67 and the rest of 6. No range opens with 0.
+_MAESTRO_REFERENCE_6 = ((493698, 493698), (500000, 504174), (504176, 506698), (506779, 508999))
+_MAESTRO_REFERENCE_PREFIXES = ("56", "57", "58", "59", "6")
+
+
+def _maestro_reference(digits: str) -> bool:
+    head = int(digits[:6])
+    return digits.startswith(_MAESTRO_REFERENCE_PREFIXES) or any(
+        low <= head <= high for low, high in _MAESTRO_REFERENCE_6
+    )
+
+
+def test_faker_s_maestro_prefixes_are_the_reference_s_but_0604() -> None:
+    prefixes = [p.rstrip("#") for p in CreditCards.prefix_maestro]
+    outside = [p for p in prefixes if not _maestro_reference(p.ljust(6, "0"))]
+    assert outside == list(NOT_AN_IIN)
+
+
+def test_faker_s_0604_numbers_are_ids_not_cards() -> None:
+    fake = Faker()
+    fake.seed_instance(20261207)
+    numbers = {fake.credit_card_number(card_type="maestro") for _ in range(600)}
+    zeros = sorted(n for n in numbers if n.startswith(NOT_AN_IIN))
+    assert len(zeros) > 20 and all(len(n) == 12 and luhn_valid(n) for n in zeros)
+    for number in zeros:
+        for body, content_type in (
+            (f"conta AWS {number} ativa", "text/plain"),
+            (json.dumps({"accountId": number, "Account": number}), "application/json"),
+        ):
+            assert _body(body, content_type) == body
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.text("0123456789", min_size=11, max_size=11))
+def test_property_a_card_of_twelve_digits_is_under_a_maestro_range(body: str) -> None:
+    number = make_card(body, 12)
+    if "SANITIZED_CARD" in _body(f"pedido {number}", "text/plain"):
+        assert _maestro_reference(number), number

@@ -109,8 +109,13 @@ def collector_keepalive(collector: CollectorService) -> dict[str, float]:
 
 
 def collector_limits(collector: CollectorService) -> dict[str, Any]:
-    """The Istio collector cluster's name and circuit-breaker limits (DestinationRule)."""
-    return {"cluster_name": istio_cluster_name(collector), **_circuit_breaker(collector)}
+    """The Istio collector cluster's name, circuit-breaker limits (DestinationRule) and
+    HTTP/2 keepalive (the capture EnvoyFilter's CLUSTER patch)."""
+    return {
+        "cluster_name": istio_cluster_name(collector),
+        **_circuit_breaker(collector),
+        "keepalive": collector_keepalive(collector),
+    }
 
 
 def collector_cluster(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -23,9 +24,10 @@ import pytest
 import yaml
 
 from control_plane import validate
+from control_plane.render import LOCAL_COLLECTOR_CLUSTER
 from control_plane.render.istio import capture_targets, render_envoyfilter_capture
 from ext_proc_server.core.config import MockadoConfig
-from tests.support.ext_proc_rig import collector_settings, wait_until
+from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -174,3 +176,46 @@ def test_a_sidecars_collector_connection_that_stops_answering_is_closed_by_keepa
     assert _moved(before, after, "upstream_cx_destroy_local") >= 1, after
     assert _moved(before, after, "upstream_cx_destroy_remote") == 0, after
     assert traffic.answered > 0  # capture never touched the traffic
+
+
+def test_one_keepalive_close_does_not_eject_the_collector(
+    redis_server, upstream, envoy_factory, ext_proc_factory
+) -> None:
+    settings = collector_settings(redis_server.url)
+    ext = ext_proc_factory(settings)
+    config = make_config(
+        settings, control_plane={"collector": {"deferred_close_timeout_s": HOLD_S}}
+    )
+
+    def start(render: Callable[[int, int], str]):
+        def pinging(port: int, admin_port: int) -> str:
+            bootstrap = yaml.safe_load(render(port, admin_port))
+            clusters = bootstrap["static_resources"]["clusters"]
+            _forced_ping(next(c for c in clusters if c["name"] == LOCAL_COLLECTOR_CLUSTER))
+            return yaml.safe_dump(bootstrap, sort_keys=False)
+
+        return envoy_factory(pinging)
+
+    envoy = envoy_for(
+        start, config, upstream_port=upstream.port, ext_proc_port=settings["grpc_port"],
+        capture_mode="observability",
+    )  # fmt: skip
+    admin = f"http://127.0.0.1:{envoy.admin_port}"
+    with _Traffic(f"http://127.0.0.1:{envoy.port}") as traffic:
+        wait_until(
+            lambda: _stats(admin, LOCAL_COLLECTOR_CLUSTER).get("upstream_cx_active", 0) >= 1,
+            what="a connection",
+        )
+        before, after = _stopped_until_closed(ext, admin, LOCAL_COLLECTOR_CLUSTER)
+        time.sleep(0.5)  # traffic after the close: an ejection would refuse its captures
+        settled = _stats(admin, LOCAL_COLLECTOR_CLUSTER)
+    # The close failed the streams on its connection or waiting for it (Envoy answered
+    # each itself, 503), each a local-origin failure: more than the three that used to
+    # eject the collector ...
+    assert _moved(before, after, "http2.keepalive_timeout") >= 1, after
+    assert _moved(before, after, "upstream_cx_destroy_local_with_active_rq") >= 1, after
+    assert _moved(before, after, "upstream_rq_5xx") >= 3, after
+    # ... and none ejected it.
+    assert _moved(before, settled, "outlier_detection.ejections_enforced_total") == 0, settled
+    assert _moved(before, settled, "upstream_cx_none_healthy") == 0, settled
+    assert traffic.answered > 0

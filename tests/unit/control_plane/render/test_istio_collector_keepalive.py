@@ -139,10 +139,14 @@ def test_the_envoyfilter_is_valid_under_istios_crd() -> None:
     assert validate.schema_problems(wrong, schemas_dir=validate.default_schemas_dir(), source="x")
 
 
+# The longest hold (60 s) gives the longest timeout Envoy is sent.
+@pytest.mark.parametrize(
+    ("hold_s", "timeout"), [(7.5, "15s"), (MAX_DEFERRED_CLOSE_TIMEOUT_S, "120s")]
+)
 def test_the_check_has_envoy_validate_the_cluster_patch_as_istio_merges_it(
-    tmp_path: Path,
+    tmp_path: Path, hold_s: float, timeout: str
 ) -> None:
-    config, files = rendered(hold_s=7.5)
+    config, files = rendered(hold_s=hold_s)
     doc = files["istio/shop/envoyfilter-capture.yaml"]
     bootstrap = validate.envoyfilter_check_bootstrap(doc, config=config, source="ef")
     (cluster,) = yaml.safe_load(bootstrap)["static_resources"]["clusters"]
@@ -151,7 +155,7 @@ def test_the_check_has_envoy_validate_the_cluster_patch_as_istio_merges_it(
     ]
     assert http2 == {
         "max_concurrent_streams": 32,
-        "connection_keepalive": {"interval": "30s", "timeout": "15s"},
+        "connection_keepalive": {"interval": "30s", "timeout": timeout},
     }
     good = tmp_path / "good.yaml"
     good.write_text(bootstrap)

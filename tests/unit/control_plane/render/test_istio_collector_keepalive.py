@@ -29,7 +29,16 @@ from ext_proc_server.core.errors import RenderError
 from tests.support.paths import REPO
 
 HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-ISTIO_ENVOYFILTER_CRD = REPO.parent.parent / "shared" / "schemas" / "istio-envoyfilter-crd.yaml"
+# Istio's own CRD, kept beside the checkout (../shared/schemas/), for tests only: from the
+# main checkout or from a worktree next to it.
+ISTIO_ENVOYFILTER_CRD = next(
+    path
+    for path in (
+        root / "shared" / "schemas" / "istio-envoyfilter-crd.yaml"
+        for root in (REPO.parent, REPO.parent.parent)
+    )
+    if path.is_file()
+)
 
 
 def rendered(hold_s: float = 5.0, **cp: Any) -> tuple[MockadoConfig, dict[str, dict]]:

@@ -99,13 +99,53 @@ def envoyfilter_check_bootstrap(
             filters.append(json.dumps(patch["patch"]["value"], sort_keys=True))
     if not filters:
         raise RenderError(f"{source}: no HTTP_FILTER patch to validate")
-    clusters = [collector_limits(config.control_plane.collector)]
+    limits = collector_limits(config.control_plane.collector)
+    options = _istio_protocol_options(limits["streams_per_connection"])
+    for patch in doc.get("spec", {}).get("configPatches", []):
+        if patch.get("applyTo") == "CLUSTER":
+            options = _merged_cluster_patch(
+                options, patch, cluster_name=limits["cluster_name"], source=source
+            )
+    cluster = {**limits, "protocol_options": json.dumps(options, sort_keys=True)}
     return render_template(
         "check/envoyfilter-bootstrap.yaml.j2",
         source=source,
         http_filters=filters,
-        clusters=clusters,
+        clusters=[cluster],
     )
+
+
+_HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+
+def _istio_protocol_options(max_concurrent_streams: int) -> dict[str, Any]:
+    """What Istio writes in the collector cluster's typed_extension_protocol_options: HTTP/2
+    (a grpc port), with the DestinationRule's maxConcurrentStreams."""
+    return {
+        _HTTP_OPTIONS: {
+            "@type": f"type.googleapis.com/{_HTTP_OPTIONS}",
+            "explicit_http_config": {
+                "http2_protocol_options": {"max_concurrent_streams": max_concurrent_streams}
+            },
+        }
+    }
+
+
+def _merged_cluster_patch(
+    options: dict[str, Any], patch: Mapping[str, Any], *, cluster_name: str, source: str
+) -> dict[str, Any]:
+    """A CLUSTER MERGE of the collector cluster as Istio applies it to the protocol options:
+    a map, so each entry of the patch replaces Istio's whole entry. Any other patch is
+    refused, never left unchecked."""
+    value = patch.get("patch", {}).get("value") or {}
+    named = ((patch.get("match") or {}).get("cluster") or {}).get("name")
+    others = set(value) - {"typed_extension_protocol_options"}
+    if patch.get("patch", {}).get("operation") != "MERGE" or others or named != cluster_name:
+        raise RenderError(
+            f"{source}: only a CLUSTER MERGE of the collector cluster's "
+            "typed_extension_protocol_options is checked"
+        )
+    return {**options, **value.get("typed_extension_protocol_options", {})}
 
 
 # --------------------------------------------------------------------------- CRD schemas

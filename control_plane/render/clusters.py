@@ -26,6 +26,15 @@ COLLECTOR_KEEPALIVE_JITTER = 0.15
 # Never shorter than Envoy's former 5 s, however short the hold.
 COLLECTOR_KEEPALIVE_MIN_TIMEOUT_S = 5.0
 
+# Envoy's router counts each reset of a stream to the collector as one local-origin failure
+# (onUpstreamReset), whatever closed it: a connection closed under its streams (a keepalive
+# timeout, a collector restart) counts up to COLLECTOR_STREAMS_PER_CONNECTION failures at
+# once, and three used to eject the collector, which closes every other connection to it
+# with their held streams. One more than a connection carries ejects only on failures that
+# span connections: connects refused or timed out (each stream waiting on one counts), or
+# several connections lost together.
+COLLECTOR_FAILURES_TO_EJECT = COLLECTOR_STREAMS_PER_CONNECTION + 1
+
 SYSTEM_CA_FILES = (
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
@@ -109,8 +118,13 @@ def collector_keepalive(collector: CollectorService) -> dict[str, float]:
 
 
 def collector_limits(collector: CollectorService) -> dict[str, Any]:
-    """The Istio collector cluster's name and circuit-breaker limits (DestinationRule)."""
-    return {"cluster_name": istio_cluster_name(collector), **_circuit_breaker(collector)}
+    """The Istio collector cluster's name, circuit-breaker limits (DestinationRule) and
+    HTTP/2 keepalive (the capture EnvoyFilter's CLUSTER patch)."""
+    return {
+        "cluster_name": istio_cluster_name(collector),
+        **_circuit_breaker(collector),
+        "keepalive": collector_keepalive(collector),
+    }
 
 
 def collector_cluster(
@@ -130,6 +144,7 @@ def collector_cluster(
         cluster_name=cluster_name,
         **_circuit_breaker(collector),
         keepalive=collector_keepalive(collector),
+        failures_to_eject=COLLECTOR_FAILURES_TO_EJECT,
         tls=bool(tls and tls.enabled),
         tls_socket=None,
     )

@@ -174,6 +174,7 @@ def render_envoyfilter_capture(cp: ControlPlaneConfig, target: CaptureTarget) ->
         sample_percent=percent_text(settings.sample_percent),
         notes=notes,
         destination_rule_path=destination_rule_path(cp),
+        collector=collector_limits(cp.collector),
         priority=CAPTURE_FILTER_PRIORITY,
         workload_selector=dict(sorted(settings.workload_selector.items())),
         patches=[

@@ -19,7 +19,7 @@ import yaml
 
 from control_plane.local import procs
 from control_plane.render import render_all
-from control_plane.render.clusters import istio_cluster_name
+from control_plane.render.clusters import COLLECTOR_FAILURES_TO_EJECT, istio_cluster_name
 from control_plane.render.istio import capture_targets
 from control_plane.render.monitoring import (
     RULES_PATH,
@@ -46,6 +46,8 @@ from tests.support.sidecar_stats import (
 pytestmark = pytest.mark.integration
 
 REQUESTS = 20
+# Enough that most come while the collector is ejected (after COLLECTOR_FAILURES_TO_EJECT).
+UNREACHABLE_REQUESTS = 4 * COLLECTOR_FAILURES_TO_EJECT
 
 
 def _send(url: str, n: int = REQUESTS) -> None:
@@ -87,13 +89,13 @@ def test_an_unreachable_collector_moves_the_failed_streams(stat_prefix, envoy_fa
     # Each series exists (a counter at 0) before anything happened: rate() has a start.
     for key, selector in selectors.items():
         assert len(selected(selector, before)) == 1, (key, selector)
-    _send(envoy.url)
+    _send(envoy.url, UNREACHABLE_REQUESTS)
     after = _kept(config, envoy.admin_url)
-    # Every capture failed; after a few refused connections Envoy ejects the collector and
-    # opens no stream at all.
+    # Every capture failed; after COLLECTOR_FAILURES_TO_EJECT refused connections Envoy
+    # ejects the collector and opens no stream at all.
     failed = total(selectors["streams_failed"], after) - total(selectors["streams_failed"], before)
-    assert failed == REQUESTS
-    assert total(selectors["streams_started"], after) < REQUESTS / 2
+    assert failed == UNREACHABLE_REQUESTS
+    assert total(selectors["streams_started"], after) < UNREACHABLE_REQUESTS / 2
     assert total(selectors["refused_active"], after) == 0
     assert total(selectors["refused_pending"], after) == 0
     # One name whatever the listener: its prefix in http_conn_manager_prefix, where Istio

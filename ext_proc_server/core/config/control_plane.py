@@ -39,6 +39,11 @@ OnMiss = Literal["fail", "passthrough"]
 # docs/runbook.md has the matrix).
 ENVOY_VERSION = "1.37"
 CLUSTER_DOMAIN = "cluster.local"
+# The longest hold of a finished capture stream (collector.deferred_close_timeout_s). Envoy
+# takes up to 2^63 ns (292 years); a hold only needs to outlast a collector's stall (a pause, a slow
+# Redis write), and the keepalive timeout that follows it (twice the hold) bounds how long
+# a dead collector connection goes unnoticed: 60 s gives 120 s, within 154.5 s in all.
+MAX_DEFERRED_CLOSE_TIMEOUT_S = 60.0
 # Room Redis's data directory needs, in redis_maxmemory: the append-only file grows to twice
 # its base before Redis rewrites it (auto-aof-rewrite-percentage 100), the rewrite writes a
 # new base (up to the data, so up to maxmemory) beside them, and writes go on meanwhile.
@@ -179,6 +184,18 @@ class CollectorService(ConfigSection):
     # read it: a collector stalled longer (GC, CPU throttling) loses every stream in flight.
     # Envoy's own default; it holds at most max_requests streams meanwhile (docs/capture.md).
     deferred_close_timeout_s: float = Field(default=5.0, gt=0)
+
+    @field_validator("deferred_close_timeout_s")
+    @classmethod
+    def _bounded_hold(cls, value: float) -> float:
+        if value > MAX_DEFERRED_CLOSE_TIMEOUT_S:
+            raise ValueError(
+                f"at most {MAX_DEFERRED_CLOSE_TIMEOUT_S:g} s: a hung collector keeps every "
+                "capture stream open this long (max_requests of them fill the circuit "
+                "breaker, and later captures are refused), and the collector connections' "
+                "keepalive timeout is twice it (a dead connection is found that much later)"
+            )
+        return value
 
     @field_validator("host")
     @classmethod

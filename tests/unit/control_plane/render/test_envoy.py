@@ -195,7 +195,11 @@ def test_a_dead_collector_is_ejected_briefly_and_only_for_failed_connections() -
     outlier = collector["outlier_detection"]
     # Refused or timed-out connections only: a slow collector's streams never eject it.
     assert outlier["split_external_local_origin_errors"] is True
-    assert outlier["consecutive_local_origin_failure"] == 3
+    # Envoy counts a failure per stream reset: a connection closed under every stream it
+    # carries (a keepalive timeout) is one short of an ejection.
+    (options,) = collector["typed_extension_protocol_options"].values()
+    streams = options["explicit_http_config"]["http2_protocol_options"]["max_concurrent_streams"]
+    assert outlier["consecutive_local_origin_failure"] == streams + 1
     assert outlier["enforcing_consecutive_local_origin_failure"] == 100
     for external in ("consecutive_5xx", "consecutive_gateway_failure", "success_rate"):
         assert outlier[f"enforcing_{external}"] == 0

@@ -1,0 +1,48 @@
+"""control_plane.collector.deferred_close_timeout_s, how long Envoy holds a finished capture
+stream for the collector, is bounded at load: Envoy itself takes up to 2^63 ns, and a hung
+collector would keep every stream (and the connections' keepalive timeout, twice the hold)
+that long."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ext_proc_server.core.config import load_config
+from ext_proc_server.core.config.control_plane import MAX_DEFERRED_CLOSE_TIMEOUT_S
+from ext_proc_server.core.errors import ConfigError
+
+KEY = "control_plane.collector.deferred_close_timeout_s"
+
+
+def hold_error(env: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, env=env)
+    return str(info.value)
+
+
+@given(
+    st.floats(
+        min_value=0.001,
+        max_value=9_223_372_035.0,  # the longest Envoy 1.40 accepts
+    )
+)
+def test_a_hold_up_to_60_s_loads_and_a_longer_one_is_refused_naming_the_key(
+    hold_s: float,
+) -> None:
+    env = {"MOCKADO_CONTROL_PLANE__COLLECTOR__DEFERRED_CLOSE_TIMEOUT_S": repr(hold_s)}
+    if hold_s <= MAX_DEFERRED_CLOSE_TIMEOUT_S:
+        assert load_config(None, env=env).control_plane.collector.deferred_close_timeout_s == hold_s
+        return
+    message = hold_error(env)
+    assert message.startswith(f"{KEY}: at most 60 s"), message
+    assert "keepalive timeout is twice it" in message
+
+
+def test_an_hour_in_the_file_is_refused(tmp_path) -> None:
+    path = tmp_path / "mockado.yaml"
+    path.write_text("control_plane:\n  collector:\n    deferred_close_timeout_s: 3600\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value).startswith(f"{KEY}: at most 60 s")

@@ -138,7 +138,11 @@ def _quantile(values: list[int], q: float) -> float:
 def redis_outage(
     rig: ChaosRig, *, duration_s: float, outage_s: float, rate_rps: float, fault_at_s: float = 1.0
 ) -> dict[str, Any]:
-    """Redis SIGKILLed for ``outage_s`` while traffic flows, then restarted (empty) on its port."""
+    """Redis SIGKILLed for ``outage_s`` while traffic flows, then restarted (empty) on its port.
+
+    Where each capture the collector accepted went: ``stubbed`` (its stub is in WireMock),
+    ``lost_with_redis`` (written to the killed Redis, which lost it before a loader took
+    it: seen by a MONITOR connection until the kill) or dropped with a reason."""
     assert rig.redis is not None and rig.collector is not None
     rig.settle()
     pid = rig.collector.pid
@@ -153,35 +157,56 @@ def redis_outage(
             rig, fault_at_s=fault_at_s, outage_s=outage_s, facts=facts, marks=marks
         )
 
-    traffic = rig.traffic(
-        fault="redis_outage", duration_s=duration_s, rate_rps=rate_rps, during=inject
-    )
+    # The audit's MONITOR connection ends with the killed Redis: it sees what went there.
+    with QueueAudit(rig, "redis_outage") as written_before_kill:
+        traffic = rig.traffic(
+            fault="redis_outage", duration_s=duration_s, rate_rps=rate_rps, during=inject
+        )
+    # First every stream over and every capture written (the collector may still be
+    # reading streams when its buffer is empty), then every write loaded by the loaders:
+    # only then does WireMock hold all that will ever be stubbed.
+    facts.update(_captures_accounted(counted_before, counts()))
     rig.settle()
     after = rig.collector_samples()
     facts.update(accounting(before, after))
-    facts.update(_captures_accounted(counted_before, counts()))
-    after_restart = traffic.tags_sent_after(marks["restarted"] + 0.5)
-    per_tag, _ = rig.stub_tags("redis_outage")
-    captured = set(per_tag)
-    facts["sent_after_restart"] = len(after_restart)
-    facts["stubs_after_restart"] = len(after_restart & captured)
-    resumed = [at for t, at in zip(traffic.tags, traffic.sent_at, strict=True)
-               if at >= marks["restarted"] and t in captured]  # fmt: skip
-    facts["capture_resumed_after_s"] = (
-        round(min(resumed) - marks["restarted"], 2) if resumed else -1
-    )
-    tail = traffic.tags_sent_after(traffic.sent_at[-1] - TAIL_S) if traffic.tags else set()
-    facts["tail_requests"] = len(tail)
-    facts["tail_missing"] = len(tail - captured)
+    facts.update(_outage_stubs(rig, traffic, marks, written_before_kill.tags))
     # Once flushing resumed, nothing more is dropped for lack of room.
     facts["buffer_full_after_resume"] = (
         total(after, "collector_dropped_total", reason="buffer_full")
         - marks["buffer_full_at_resume"]
     )
+    facts["dropped_after_resume"] = (
+        total(after, "collector_dropped_total") - marks["dropped_at_resume"]
+    )
     facts["queue_size_at_end"] = total(after, "collector_queue_size")
     facts["collector_same_pid"] = rig.collector.alive and rig.collector.pid == pid
     facts["outage_s"] = round(marks["restarted"] - marks["killed"], 2)
     return {**_traffic_facts(traffic), **facts}
+
+
+def _outage_stubs(
+    rig: ChaosRig, traffic: Traffic, marks: dict[str, float], written_before_kill: set[str]
+) -> dict[str, Any]:
+    """Which of the outage's requests WireMock holds a stub for, and of those written to
+    the killed Redis, how many it lost before a loader took them."""
+    out: dict[str, Any] = {}
+    per_tag, _ = rig.stub_tags("redis_outage")
+    sent = set(traffic.tags)  # an earlier run's stubs may still be in WireMock
+    captured = set(per_tag) & sent
+    out["stubbed"] = len(captured)
+    out["stubbed_twice"] = sum(1 for t in captured if per_tag[t] > 1)
+    out["written_before_kill"] = len(written_before_kill)
+    out["lost_with_redis"] = len(written_before_kill - captured)
+    after_restart = traffic.tags_sent_after(marks["restarted"] + 0.5)
+    out["sent_after_restart"] = len(after_restart)
+    out["stubs_after_restart"] = len(after_restart & captured)
+    resumed = [at for t, at in zip(traffic.tags, traffic.sent_at, strict=True)
+               if at >= marks["restarted"] and t in captured]  # fmt: skip
+    out["capture_resumed_after_s"] = round(min(resumed) - marks["restarted"], 2) if resumed else -1
+    tail = traffic.tags_sent_after(traffic.sent_at[-1] - TAIL_S) if traffic.tags else set()
+    out["tail_requests"] = len(tail)
+    out["tail_missing"] = len(tail - captured)
+    return out
 
 
 def _kill_redis_then_restart(
@@ -217,9 +242,11 @@ def _kill_redis_then_restart(
                 break
         time.sleep(0.25)
     facts["held_max"] = held_max
+    at_resume = rig.collector_samples()
     marks["buffer_full_at_resume"] = total(
-        rig.collector_samples(), "collector_dropped_total", reason="buffer_full"
+        at_resume, "collector_dropped_total", reason="buffer_full"
     )
+    marks["dropped_at_resume"] = total(at_resume, "collector_dropped_total")
 
 
 def wiremock_outage(

@@ -149,6 +149,18 @@ def test_a_redis_outage_buffers_to_the_bound_counts_the_rest_and_resumes(rig):
     assert facts["queue_size_at_end"] == 0
 
 
+def test_requests_whose_stubs_redis_lost_are_recorded_again(rig):
+    facts = chaos_faults.redis_lost_queue(rig)
+    assert facts["queued_first"] == facts["requests"], facts
+    assert facts["sent_again_ok"] == facts["requests"], facts
+    # Redis lost them before any loader took them: seen again, each is recorded again,
+    # none taken for a repeat of a stub that exists nowhere.
+    assert facts["again_seen"] == facts["requests"], facts
+    assert facts["again_duplicates"] == 0, facts
+    assert facts["again_enqueued"] == facts["requests"], facts
+    assert facts["stubbed"] == facts["requests"], facts
+
+
 def test_a_wiremock_outage_is_waited_out_and_every_mapping_lands_once(rig):
     duration_s = 1.0 + OUTAGE_S + 3.0
     facts = chaos_faults.wiremock_outage(

@@ -17,8 +17,9 @@ import redis as redis_sync
 
 from ext_proc_server.core.redis_keys import RedisKeys
 from tests.support.capture_accounting import counts_reader, moved, settled
-from tests.support.chaos_rig import QUEUE, TAIL_S, ChaosRig, Traffic, accounting
+from tests.support.chaos_rig import HOST, QUEUE, TAIL_S, ChaosRig, Traffic, accounting
 from tests.support.metrics_text import scrape, total
+from tests.support.processes import poll_until
 
 
 def _ms(value: float) -> float:
@@ -483,3 +484,64 @@ def _fill_redis(rig: ChaosRig) -> int:
         raise AssertionError("chaos rig: redis never reported OOM; is maxmemory set?")
     finally:
         client.close()
+
+
+def redis_lost_queue(rig: ChaosRig, *, requests: int = 20) -> dict[str, Any]:
+    """Captures queued while no loader reads (loaders SIGSTOPped), then Redis SIGKILLed and
+    restarted empty: those stubs exist nowhere. Then the same requests again: each must be
+    recorded again, not counted as a repeat of a stub Redis lost."""
+    assert rig.redis is not None and rig.collector is not None
+    rig.settle()
+    fault = "redis_lost_queue"
+    start = rig.reserve_tags(requests)
+    urls = [f"http://127.0.0.1:{rig.envoy_ports['on']}/chaos/{fault}?q={fault}.{n}z"
+            for n in range(start, start + requests)]  # fmt: skip
+    log_start = len(rig.collector.log_text())
+    loaders = [loader for loader in rig.loaders if loader is not None]
+    for loader in loaders:
+        loader.pause()
+    try:
+        first = _send_each(rig, urls)
+        rig.redis.kill()
+        rig.start_redis()
+    finally:
+        for loader in loaders:
+            loader.resume()
+    # The collector finds out by itself (about every second); wait for its word, no longer
+    # than a few of its checks, then send the requests again either way.
+    noticed = poll_until(
+        lambda: "no longer holds the stubs queued" in rig.collector.log_text()[log_start:],
+        timeout_s=10,
+    )
+    before = rig.collector_samples()
+    again = _send_each(rig, urls)
+    rig.settle()
+    after = rig.collector_samples()
+    per_tag, _ = rig.stub_tags(fault)
+    return {
+        "requests": requests,
+        "queued_first": first["enqueued"],
+        "collector_noticed": bool(noticed),
+        **{f"again_{k}": v for k, v in accounting(before, after).items()},
+        "sent_again_ok": again["ok"],
+        "stubbed": len(per_tag),
+    }
+
+
+def _send_each(rig: ChaosRig, urls: list[str]) -> dict[str, float]:
+    """GET each URL through the capturing Envoy, then wait until the collector has queued
+    or counted each capture -> the collector's counters moved (``accounting``) and ``ok``."""
+    before = rig.collector_samples()
+    ok = 0
+    with httpx.Client(timeout=10, headers={"host": HOST}) as client:
+        for url in urls:
+            ok += client.get(url).status_code == 200
+    rig.wait_until(
+        lambda: (
+            accounting(before, rig.collector_samples())["seen"] >= len(urls)
+            and rig.collector_idle()
+        ),
+        timeout_s=30,
+        what="every capture handed over",
+    )
+    return {**accounting(before, rig.collector_samples()), "ok": ok}

@@ -36,6 +36,7 @@ from ext_proc_server.core.redis_client import make_redis
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import Loader, WireMockClient
 from ext_proc_server.pipeline.queue_writer import enqueue_batch
+from tests.support.processes import promised_port
 
 BATCH_SIZE = 500
 
@@ -159,7 +160,7 @@ async def _until(check, *, timeout_s: float, what: str, poll_s: float = 0.02) ->
 
 
 async def _measure_resync(count: int, *, root: Path, redis_url: str) -> dict:
-    port, queue = procs.free_port(), "bench-loader-resync"
+    port, queue = promised_port(), "bench-loader-resync"
     mappings = build_mappings(count)
     redis = make_redis(redis_url)
     entries = [encode_entry(m, host="orders.shop.svc") for m in mappings]
@@ -218,7 +219,7 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
     logging.getLogger("ext_proc_server.loader").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:
         root = Path(tmp)
-        redis_port, wiremock_port = procs.free_port(), procs.free_port()
+        redis_port, wiremock_port = promised_port(), promised_port()
         redis_proc = procs.redis_process(
             port=redis_port, data_dir=root / "redis", log_path=root / "redis.log"
         ).start()

@@ -53,6 +53,7 @@ from ext_proc_server.capture import stream_meta
 from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping, skip_reason
+from tests.support.processes import promised_port
 
 CAPTURES_PER_REQUEST = 5
 JSON_CT = ("content-type", "application/json")
@@ -514,7 +515,7 @@ def _stubs(captures: list[Exchange], config: CollectorConfig) -> Built:
 def _replay_both(built: Built, canaries: list[Canary]) -> tuple[Counter[str], Counter[str]]:
     """Replays the canaries against a real WireMock holding ours, then the naive stubs."""
     with tempfile.TemporaryDirectory(prefix="mockado-bench-mappings-") as tmp:
-        port = procs.free_port()
+        port = promised_port()
         process = procs.wiremock_process(
             servers=[procs.WireMockServer(port=port, root_dir=Path(tmp) / "wm")],
             log_path=Path(tmp) / "wiremock.log",

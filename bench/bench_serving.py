@@ -61,6 +61,7 @@ from control_plane.render import wiremock_heap_mb
 from ext_proc_server.core.config import CollectorConfig, MockadoConfig
 from ext_proc_server.core.exchange import Exchange, HttpRequest, HttpResponse
 from ext_proc_server.mapping import Deduplicator, NoiseNormalizer, build_mapping, catch_all_mapping
+from tests.support.processes import promised_port
 
 SERVICES = 10
 WARMUP_WINDOW_S = 4.0
@@ -340,7 +341,7 @@ def steady(costs: list[float]) -> bool:
 def _start_stock(
     root: Path, started: list[procs.ManagedProcess]
 ) -> tuple[procs.ManagedProcess, int]:
-    port = procs.free_port()
+    port = promised_port()
     stock = stock_wiremock(port=port, root=root / "stock", log=root / "stock.log")
     started.append(stock.start())
     stock.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=90)
@@ -362,18 +363,18 @@ def ceiling_stub() -> dict:
 
 
 def _start_ceiling(
-    root: Path, hosts: list[str], avoid: set[int], started: list[procs.ManagedProcess]
+    root: Path, hosts: list[str], started: list[procs.ManagedProcess]
 ) -> tuple[list[procs.ManagedProcess], dict[str, int]]:
     """mockado's serving topology again (same JVM, launcher, flags and heap), each shard
     serving ``ceiling_stub`` alone: everything but the stubs is the same."""
-    ceiling_procs, ports, _ = _start_shards(root / "ceiling", hosts, avoid, started)
+    ceiling_procs, ports, _ = _start_shards(root / "ceiling", hosts, started)
     for port in ports.values():
         import_mappings(f"http://127.0.0.1:{port}", [ceiling_stub()])
     return ceiling_procs, ports
 
 
 def _start_shards(
-    root: Path, hosts: list[str], avoid: set[int], started: list[procs.ManagedProcess]
+    root: Path, hosts: list[str], started: list[procs.ManagedProcess]
 ) -> tuple[list[procs.ManagedProcess], dict[str, int], bool]:
     """mockado's serving topology, as `mockado up` starts it: one shard per service, all
     in one JVM running mockado's launcher (indexed stubs) where java can compile it,
@@ -381,7 +382,7 @@ def _start_shards(
     indexed = procs.wiremock_launcher_available()
     ports: dict[str, int] = {}
     for host in hosts:
-        ports[host] = procs.free_port(avoid={*avoid, *ports.values()})
+        ports[host] = promised_port()
     heap_mb = wiremock_heap_mb(MockadoConfig())
     servers = [
         procs.WireMockServer(port=port, root_dir=root / f"shard{i}")
@@ -525,13 +526,11 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         started: list[procs.ManagedProcess] = []
         try:
             stock, stock_port = _start_stock(root, started)
-            shard_procs, ports, indexed = _start_shards(root, list(mappings), {stock_port}, started)
+            shard_procs, ports, indexed = _start_shards(root, list(mappings), started)
             figures["serving.sharded.jvms"] = len(shard_procs)
             figures["serving.sharded.indexed"] = int(indexed)
             figures["serving.load_client_cpu_s"] = _load(mappings, stock_port, ports)
-            ceiling_procs, ceiling_ports = _start_ceiling(
-                root, list(mappings), {stock_port, *ports.values()}, started
-            )
+            ceiling_procs, ceiling_ports = _start_ceiling(root, list(mappings), started)
             setups = [
                 Setup("stock", [stock], dict.fromkeys(mappings, stock_port)),
                 Setup("sharded", shard_procs, ports),

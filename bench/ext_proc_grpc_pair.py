@@ -26,6 +26,7 @@ import psutil
 from bench.ext_proc_streams import STREAMS, envoy_stream
 from control_plane.local import procs
 from ext_proc_server.core.exchange import Exchange
+from tests.support.processes import promised_port
 
 REPO = Path(__file__).resolve().parent.parent
 METHOD = "/envoy.service.ext_proc.v3.ExternalProcessor/Process"
@@ -115,7 +116,7 @@ def _cpu_s(pid: int) -> float:
 
 def grpc_pair(rounds: int = ROUNDS) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="mockado-grpc-pair-"))
-    ports = {"ours": procs.free_port(), "floor": procs.free_port()}
+    ports = {"ours": promised_port(), "floor": promised_port()}
     argv = {
         "ours": [sys.executable, "-m", "bench.ext_proc_grpc_pair", "serve", str(ports["ours"])],
         "floor": [sys.executable, "-m", "bench.ext_proc_servers", "--floor-collector",

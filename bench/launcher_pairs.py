@@ -15,6 +15,7 @@ import psutil
 
 from control_plane.assets import WIREMOCK_LAUNCHER
 from control_plane.local import procs
+from tests.support.processes import promised_port
 
 # (process, url) of a started launcher.
 Setup = tuple[Any, str]
@@ -27,7 +28,7 @@ StartAll = Callable[[Path, list], dict[str, Setup]]
 def start_launcher(label: str, launcher: Path, workdir: Path, started: list) -> Setup:
     """The launcher source at ``launcher`` in a JVM of its own, ready; added to ``started``
     (stopped by the caller, last first)."""
-    port = procs.free_port()
+    port = promised_port()
     process = procs.wiremock_process(
         servers=[procs.WireMockServer(port=port, root_dir=workdir / label)],
         log_path=workdir / f"{label}.log",

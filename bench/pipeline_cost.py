@@ -26,6 +26,7 @@ from ext_proc_server.core.config import CollectorConfig
 from ext_proc_server.core.exchange import Exchange
 from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.pipeline import CapturePipeline, Stages, default_stages
+from tests.support.processes import promised_port
 
 QUEUE = "bench:pipeline"
 # Exchanges through first, not measured: the script load, imports, caches.
@@ -116,7 +117,7 @@ def first_seen_cost(exchanges: Sequence[Exchange]) -> dict[str, float]:
     batch write: script call, claims, XADDs, reply) and ``pipeline_other`` (the rest:
     queue entries, batching, the repeat index, metrics, asyncio)."""
     with tempfile.TemporaryDirectory() as work:
-        port = procs.free_port()
+        port = promised_port()
         process = procs.redis_process(
             port=port, data_dir=Path(work) / "redis", log_path=Path(work) / "redis.log"
         ).start()

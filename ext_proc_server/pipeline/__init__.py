@@ -10,9 +10,12 @@
   the pipeline pauses only for streams that keep the loop busy.
 * :class:`Skipped`, :func:`read_skips`, :func:`skipped_hosts` - the per-host record of
   stubs not written because they would not replay faithfully (``skips``).
+* :class:`KeptWrites` - whether Redis still holds the stubs queued; when it lost them
+  (restarted empty), the in-process LRUs forget every recorded request (``kept_writes``).
 """
 
 from ext_proc_server.pipeline.buffer import CapturePipeline
+from ext_proc_server.pipeline.kept_writes import KeptWrites
 from ext_proc_server.pipeline.queue_writer import ClaimAndEnqueue, ReportSeen, enqueue_batch
 from ext_proc_server.pipeline.retry import RedisRetry, redis_error_kind
 from ext_proc_server.pipeline.skips import HostSkips, Skipped, read_skips, skipped_hosts
@@ -34,6 +37,7 @@ __all__ = [
     "ClaimAndEnqueue",
     "DedupStage",
     "HostSkips",
+    "KeptWrites",
     "Keyed",
     "MappingStage",
     "Prepared",

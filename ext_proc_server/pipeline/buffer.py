@@ -20,7 +20,9 @@ Bounds and loss, decided once:
   until Redis accepts it, so when Redis comes back, flushing resumes on its own
   and nothing accepted is lost while the process lives. On shutdown the buffer is
   flushed best effort for ``drain_timeout_s``; what is still held then is
-  counted as ``reason="shutdown"``.
+  counted as ``reason="shutdown"``. A Redis back empty lost what no loader had taken:
+  the in-process LRUs then forget every recorded request (``kept_writes``), so those
+  requests are recorded again at their next capture.
 * What is held is bounded twice: ``buffer_size`` exchanges and ``buffer_bytes``, their
   bodies, headers, query and trailers plus ``EXCHANGE_OVERHEAD_BYTES`` each
   (``held_size``); the first bound hit drops.
@@ -161,7 +163,12 @@ class CapturePipeline:
             self._loop_demand = LoopDemand()
         for n in range(self._config.async_workers):
             self._workers.append(asyncio.create_task(self._worker(), name=f"pipeline-{n}"))
-        if self._stages.seen_again is not None or self._stages.forget_removed is not None:
+        stages = self._stages
+        if (
+            stages.seen_again is not None
+            or stages.forget_removed is not None
+            or stages.kept_writes is not None
+        ):
             self._reporter = asyncio.create_task(self._report_repeats(), name="pipeline-repeats")
 
     async def stop(self, *, drain_timeout_s: float = 5.0) -> None:
@@ -278,6 +285,7 @@ class CapturePipeline:
             await asyncio.sleep(self._flush_interval_s)
             await self._hand_over_repeats()
             await self._forget_removed()
+            await self._check_kept_writes()
 
     async def _forget_removed(self) -> None:
         """Stubs the loader removed are no longer taken as recorded (``Stages.forget_removed``).
@@ -289,6 +297,17 @@ class CapturePipeline:
             await forget()
         except (QueueError, RedisError, OSError) as exc:
             log.debug("pipeline: removed stubs not read (%s)", type(exc).__name__)
+
+    async def _check_kept_writes(self) -> None:
+        """A Redis that lost the stubs queued: the LRUs forget them (``KeptWrites``). A
+        failed check is tried again at the next turn."""
+        kept = self._stages.kept_writes
+        if kept is None:
+            return
+        try:
+            await kept.check()
+        except (QueueError, RedisError, OSError) as exc:
+            log.debug("pipeline: queued stubs not looked for (%s)", type(exc).__name__)
 
     async def _stop_reporter(self, timeout_s: float) -> None:
         """Let the reporter finish its report, then hand over the rest. Bounded: a
@@ -434,6 +453,7 @@ class CapturePipeline:
             stubs = [(p.mapping_id, p.error) for p in prepared]
             claimed = await self._retry.run(lambda: combined(hashes, entries, seen, stubs))
             metrics.COLLECTOR_ENQUEUED.inc(sum(claimed))
+            self._queued(p for p, ok in zip(prepared, claimed, strict=True) if ok)
             self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
             return
         if self._dedup_enabled:
@@ -441,11 +461,21 @@ class CapturePipeline:
             stubs = [(p.mapping_id, p.error) for p in prepared]
             claimed = await self._retry.run(lambda: self._stages.claim(hashes, stubs))
             self._count_duplicates(p for p, ok in zip(prepared, claimed, strict=True) if not ok)
+            prepared = [p for p, ok in zip(prepared, claimed, strict=True) if ok]
             entries = [e for e, ok in zip(entries, claimed, strict=True) if ok]
         if not entries:
             return
         await self._retry.run(lambda: self._stages.enqueue(entries))
         metrics.COLLECTOR_ENQUEUED.inc(len(entries))
+        if self._dedup_enabled:
+            self._queued(prepared)
+
+    def _queued(self, items: Iterable[Prepared]) -> None:
+        """Stubs Redis accepted, for ``KeptWrites`` (their states now exist)."""
+        kept = self._stages.kept_writes
+        if kept is not None:
+            for item in items:
+                kept.queued(item.mapping_id)
 
     def _repeat_claims(self, prepared: list[Prepared]) -> list[tuple[str, str]]:
         """(name, value) of each item's repeat claim, when they are shared in Redis."""

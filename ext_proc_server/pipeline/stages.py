@@ -29,6 +29,7 @@ from ext_proc_server.mapping.repeats import RepeatIndex, RepeatKey
 from ext_proc_server.mapping.sent_messages import exact_repeats_hash
 from ext_proc_server.mapping.shapes import JsonBody
 from ext_proc_server.pipeline import queue_writer, skips
+from ext_proc_server.pipeline.kept_writes import KeptWrites
 from ext_proc_server.pipeline.skips import Skipped
 from ext_proc_server.sanitize import Sanitizer
 
@@ -127,6 +128,9 @@ class Stages:
     # (skips) -> None: add them to the per-host skip record; raises on Redis errors
     # (None: not recorded).
     record_skips: Callable[[Sequence[Skipped]], Awaitable[None]] | None = None
+    # Whether Redis still holds the stubs queued (None: not followed): told of each stub
+    # queued, asked about once per flush_interval; the LRUs forget it all when it does not.
+    kept_writes: KeptWrites | None = None
 
 
 class MapOptions(TypedDict, total=False):
@@ -445,4 +449,19 @@ def default_stages(config: CollectorConfig, *, redis: Any, keys: RedisKeys) -> S
         ),
         canonical_host=normalizer.canonical_host,
         record_skips=writes.record_skips if redis is not None else None,
+        kept_writes=(
+            KeptWrites(redis, keys=keys, forget=_forgetting_all(deduplicator, repeats))
+            if redis is not None
+            else None
+        ),
     )
+
+
+def _forgetting_all(deduplicator: Deduplicator, repeats: RepeatIndex) -> Callable[[], None]:
+    """Both LRUs forget every request they hold as recorded."""
+
+    def forget() -> None:
+        deduplicator.forget_all()
+        repeats.forget_all()
+
+    return forget

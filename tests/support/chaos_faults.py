@@ -17,8 +17,9 @@ import redis as redis_sync
 
 from ext_proc_server.core.redis_keys import RedisKeys
 from tests.support.capture_accounting import counts_reader, moved, settled
-from tests.support.chaos_rig import QUEUE, TAIL_S, ChaosRig, Traffic, accounting
+from tests.support.chaos_rig import HOST, QUEUE, TAIL_S, ChaosRig, Traffic, accounting
 from tests.support.metrics_text import scrape, total
+from tests.support.processes import poll_until
 
 
 def _ms(value: float) -> float:
@@ -138,7 +139,11 @@ def _quantile(values: list[int], q: float) -> float:
 def redis_outage(
     rig: ChaosRig, *, duration_s: float, outage_s: float, rate_rps: float, fault_at_s: float = 1.0
 ) -> dict[str, Any]:
-    """Redis SIGKILLed for ``outage_s`` while traffic flows, then restarted (empty) on its port."""
+    """Redis SIGKILLed for ``outage_s`` while traffic flows, then restarted (empty) on its port.
+
+    Where each capture the collector accepted went: ``stubbed`` (its stub is in WireMock),
+    ``lost_with_redis`` (written to the killed Redis, which lost it before a loader took
+    it: seen by a MONITOR connection until the kill) or dropped with a reason."""
     assert rig.redis is not None and rig.collector is not None
     rig.settle()
     pid = rig.collector.pid
@@ -153,35 +158,56 @@ def redis_outage(
             rig, fault_at_s=fault_at_s, outage_s=outage_s, facts=facts, marks=marks
         )
 
-    traffic = rig.traffic(
-        fault="redis_outage", duration_s=duration_s, rate_rps=rate_rps, during=inject
-    )
+    # The audit's MONITOR connection ends with the killed Redis: it sees what went there.
+    with QueueAudit(rig, "redis_outage") as written_before_kill:
+        traffic = rig.traffic(
+            fault="redis_outage", duration_s=duration_s, rate_rps=rate_rps, during=inject
+        )
+    # First every stream over and every capture written (the collector may still be
+    # reading streams when its buffer is empty), then every write loaded by the loaders:
+    # only then does WireMock hold all that will ever be stubbed.
+    facts.update(_captures_accounted(counted_before, counts()))
     rig.settle()
     after = rig.collector_samples()
     facts.update(accounting(before, after))
-    facts.update(_captures_accounted(counted_before, counts()))
-    after_restart = traffic.tags_sent_after(marks["restarted"] + 0.5)
-    per_tag, _ = rig.stub_tags("redis_outage")
-    captured = set(per_tag)
-    facts["sent_after_restart"] = len(after_restart)
-    facts["stubs_after_restart"] = len(after_restart & captured)
-    resumed = [at for t, at in zip(traffic.tags, traffic.sent_at, strict=True)
-               if at >= marks["restarted"] and t in captured]  # fmt: skip
-    facts["capture_resumed_after_s"] = (
-        round(min(resumed) - marks["restarted"], 2) if resumed else -1
-    )
-    tail = traffic.tags_sent_after(traffic.sent_at[-1] - TAIL_S) if traffic.tags else set()
-    facts["tail_requests"] = len(tail)
-    facts["tail_missing"] = len(tail - captured)
+    facts.update(_outage_stubs(rig, traffic, marks, written_before_kill.tags))
     # Once flushing resumed, nothing more is dropped for lack of room.
     facts["buffer_full_after_resume"] = (
         total(after, "collector_dropped_total", reason="buffer_full")
         - marks["buffer_full_at_resume"]
     )
+    facts["dropped_after_resume"] = (
+        total(after, "collector_dropped_total") - marks["dropped_at_resume"]
+    )
     facts["queue_size_at_end"] = total(after, "collector_queue_size")
     facts["collector_same_pid"] = rig.collector.alive and rig.collector.pid == pid
     facts["outage_s"] = round(marks["restarted"] - marks["killed"], 2)
     return {**_traffic_facts(traffic), **facts}
+
+
+def _outage_stubs(
+    rig: ChaosRig, traffic: Traffic, marks: dict[str, float], written_before_kill: set[str]
+) -> dict[str, Any]:
+    """Which of the outage's requests WireMock holds a stub for, and of those written to
+    the killed Redis, how many it lost before a loader took them."""
+    out: dict[str, Any] = {}
+    per_tag, _ = rig.stub_tags("redis_outage")
+    sent = set(traffic.tags)  # an earlier run's stubs may still be in WireMock
+    captured = set(per_tag) & sent
+    out["stubbed"] = len(captured)
+    out["stubbed_twice"] = sum(1 for t in captured if per_tag[t] > 1)
+    out["written_before_kill"] = len(written_before_kill)
+    out["lost_with_redis"] = len(written_before_kill - captured)
+    after_restart = traffic.tags_sent_after(marks["restarted"] + 0.5)
+    out["sent_after_restart"] = len(after_restart)
+    out["stubs_after_restart"] = len(after_restart & captured)
+    resumed = [at for t, at in zip(traffic.tags, traffic.sent_at, strict=True)
+               if at >= marks["restarted"] and t in captured]  # fmt: skip
+    out["capture_resumed_after_s"] = round(min(resumed) - marks["restarted"], 2) if resumed else -1
+    tail = traffic.tags_sent_after(traffic.sent_at[-1] - TAIL_S) if traffic.tags else set()
+    out["tail_requests"] = len(tail)
+    out["tail_missing"] = len(tail - captured)
+    return out
 
 
 def _kill_redis_then_restart(
@@ -217,9 +243,11 @@ def _kill_redis_then_restart(
                 break
         time.sleep(0.25)
     facts["held_max"] = held_max
+    at_resume = rig.collector_samples()
     marks["buffer_full_at_resume"] = total(
-        rig.collector_samples(), "collector_dropped_total", reason="buffer_full"
+        at_resume, "collector_dropped_total", reason="buffer_full"
     )
+    marks["dropped_at_resume"] = total(at_resume, "collector_dropped_total")
 
 
 def wiremock_outage(
@@ -456,3 +484,64 @@ def _fill_redis(rig: ChaosRig) -> int:
         raise AssertionError("chaos rig: redis never reported OOM; is maxmemory set?")
     finally:
         client.close()
+
+
+def redis_lost_queue(rig: ChaosRig, *, requests: int = 20) -> dict[str, Any]:
+    """Captures queued while no loader reads (loaders SIGSTOPped), then Redis SIGKILLed and
+    restarted empty: those stubs exist nowhere. Then the same requests again: each must be
+    recorded again, not counted as a repeat of a stub Redis lost."""
+    assert rig.redis is not None and rig.collector is not None
+    rig.settle()
+    fault = "redis_lost_queue"
+    start = rig.reserve_tags(requests)
+    urls = [f"http://127.0.0.1:{rig.envoy_ports['on']}/chaos/{fault}?q={fault}.{n}z"
+            for n in range(start, start + requests)]  # fmt: skip
+    log_start = len(rig.collector.log_text())
+    loaders = [loader for loader in rig.loaders if loader is not None]
+    for loader in loaders:
+        loader.pause()
+    try:
+        first = _send_each(rig, urls)
+        rig.redis.kill()
+        rig.start_redis()
+    finally:
+        for loader in loaders:
+            loader.resume()
+    # The collector finds out by itself (about every second); wait for its word, no longer
+    # than a few of its checks, then send the requests again either way.
+    noticed = poll_until(
+        lambda: "no longer holds the stubs queued" in rig.collector.log_text()[log_start:],
+        timeout_s=10,
+    )
+    before = rig.collector_samples()
+    again = _send_each(rig, urls)
+    rig.settle()
+    after = rig.collector_samples()
+    per_tag, _ = rig.stub_tags(fault)
+    return {
+        "requests": requests,
+        "queued_first": first["enqueued"],
+        "collector_noticed": bool(noticed),
+        **{f"again_{k}": v for k, v in accounting(before, after).items()},
+        "sent_again_ok": again["ok"],
+        "stubbed": len(per_tag),
+    }
+
+
+def _send_each(rig: ChaosRig, urls: list[str]) -> dict[str, float]:
+    """GET each URL through the capturing Envoy, then wait until the collector has queued
+    or counted each capture -> the collector's counters moved (``accounting``) and ``ok``."""
+    before = rig.collector_samples()
+    ok = 0
+    with httpx.Client(timeout=10, headers={"host": HOST}) as client:
+        for url in urls:
+            ok += client.get(url).status_code == 200
+    rig.wait_until(
+        lambda: (
+            accounting(before, rig.collector_samples())["seen"] >= len(urls)
+            and rig.collector_idle()
+        ),
+        timeout_s=30,
+        what="every capture handed over",
+    )
+    return {**accounting(before, rig.collector_samples()), "ok": ok}

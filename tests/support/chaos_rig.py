@@ -377,6 +377,12 @@ class ChaosRig:
             for n in range(count)
         ]
 
+    def reserve_tags(self, count: int) -> int:
+        """The first of ``count`` request numbers (tags) no other request of this rig uses."""
+        start = self._counter
+        self._counter += count
+        return start
+
     def traffic(
         self,
         *,
@@ -394,8 +400,7 @@ class ChaosRig:
         PDEATHSIG, which fires when the *thread* that started them exits.
         """
         count = int(rate_rps * duration_s)
-        start = self._counter
-        self._counter += count
+        start = self.reserve_tags(count)
         on_requests = self._requests(self.envoy_ports["on"], fault=fault, count=count, start=start)
         off_requests = self._requests(
             self.envoy_ports["off"], fault=f"{fault}_off", count=count, start=start

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import document_names as docs
-from ext_proc_server.sanitize import free_text_names, phones, secret_keys
+from ext_proc_server.sanitize import free_text_names, legal_names, phones, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
@@ -44,6 +44,8 @@ PHONE = Verdict("phone")
 MAYBE_NAME = Verdict("name?")
 # A name only if the value is two or more words of letters ("titular": "Ana Souza").
 NAME_IF_WORDS = Verdict("name??")
+# A company's legal name, a name only if it is a person's (an MEI's: legal_names).
+LEGAL_NAME = Verdict("name???")
 # Free text ("observacao", "notes", NF-e's infCpl): never replaced whole; the walkers
 # that read it replace the names in it (free_text_names), the others read it as text.
 PROSE = Verdict("prose")
@@ -228,6 +230,7 @@ OTHER_PROBE_WORDS = tuple(
         | DOCUMENT_WORDS
         | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
+        | legal_names.LEGAL_NAME_WORDS
         | {"nmtrab", "nmsoc", "nmdep", "nmctt"}
         | set(free_text_names.PROBE_WORDS)
     )
@@ -402,9 +405,7 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return PHONE
     if compact in _LAST_WORD_NAMES:  # national_id, pixKey: the last word is no mere "id"
         return _LAST_WORD_NAMES[compact]
-    if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
-        return None
-    if words == ("id",):
+    if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST) or words == ("id",):
         return None
     if (identifier := ids.identifier_class(owned, compact)) is not None:
         return Verdict(identifier)  # clientIp, placa, numeroConta
@@ -430,6 +431,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return PHONE
     if owned & _NAME_WORDS:
         return _name_class(place, owned - _NAME_WORDS)
+    if compact in legal_names.LEGAL_NAME_KEYS:
+        return LEGAL_NAME
     if place.owner == OTHER:
         return None
     if owned & _CEP_WORDS or compact in _CEP_COMPACT:
@@ -532,6 +535,8 @@ def value_fits(cls: str, value: str) -> bool:
         return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
+    if cls == LEGAL_NAME:
+        return legal_names.reads_as_holders_name(value)
     if (fits := ids.identifier_fits(cls, value)) is not None:
         return fits
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more
@@ -539,7 +544,7 @@ def value_fits(cls: str, value: str) -> bool:
 
 def resolved(cls: str) -> str:
     """The replacement class of a verdict (a plain str)."""
-    if cls in (MAYBE_NAME, NAME_IF_WORDS):
+    if cls in (MAYBE_NAME, NAME_IF_WORDS, LEGAL_NAME):
         return "name"
     if cls == PIX_KEY:
         return BANK_ACCOUNT
@@ -554,9 +559,7 @@ _NAME_PATH = re.compile(r"[^\[\].]+")
 def field_verdict(rules: FieldRules, place: Place, key: str, parents: list[str]) -> str | None:
     """The user's rule, a secret's class, or the personal verdict for one field."""
     rule = rules.match(key, parents) if rules else None
-    if rule is not None:
-        return rule.cls
-    return builtin_verdict(place, key)
+    return rule.cls if rule is not None else builtin_verdict(place, key)
 
 
 @functools.lru_cache(maxsize=16384)

@@ -69,6 +69,7 @@ class Place(NamedTuple):
     phone: bool = False
     numbered: str | None = None  # what its "number" is (object_place): RG, BANK_ACCOUNT
     name: bool = False  # a person's name in parts ("name": {"first": …, "last": …})
+    either: int | None = None  # the member naming a CPF or a CNPJ (cpf_or_cnpj), if any
 
 
 ROOT = Place()
@@ -265,7 +266,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         marks = {_compact(key_words(m)) for m in members}
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
-        cpf = "cpf" in marks or any(map(_holds_cpf, members))
+        cpf = "cpf" in marks or any(docs.numbers_cpf(key_words(m)) for m in members)
         if cpf:
             # A CPF where a company has its marks is a person's record: NF-e's <emit> of
             # a rural producer, a self-employed <transporta>, a sole trader beside its
@@ -283,17 +284,6 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if words and owned <= _NAME_WORDS and len(marks & _NAME_PARTS) > 1:  # Ory's traits
             return Place(PERSON, address, phone, numbered, name=True)
     return Place(owner, address, phone, numbered)
-
-
-@functools.lru_cache(maxsize=4096)
-def _holds_cpf(member: str) -> bool:
-    """A CPF's member by a longer name ("nrCpf", "numeroCpf", "cpf_number"): one
-    that names another's ("cpfResponsavel") or either ("cpfCnpj") does not count."""
-    words = key_words(member)
-    return len(words) > 1 and "cpf" in words and set(words) <= _CPF_NAME_WORDS
-
-
-_CPF_NAME_WORDS = frozenset({"cpf", "nr", "nro", "num", "numero", "number", "no", "n", "do"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -344,6 +334,9 @@ def _object_plan(
     parent: Place, holder: str, keys: tuple[str, ...]
 ) -> tuple[Place, tuple[str | None, ...] | None]:
     place = object_place(parent, holder, frozenset(keys))
+    either = next((i for i, key in enumerate(keys) if docs.names_either(key_words(key))), None)
+    if either is not None and place.owner != PERSON:
+        place = place._replace(either=either)  # "cpfCnpj": its value says whose (json_body)
     verdicts = tuple(builtin_verdict(place, key) for key in keys)
     verdicts = with_typed(verdicts, typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None

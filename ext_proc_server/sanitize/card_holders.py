@@ -11,16 +11,17 @@ between, and no card's or bank's word ("Visa Gold", "American Express", "Nubank
 Ultravioleta" stay). A line opening with a known first name or a title is a name
 whatever words follow ("Debbie Mercado", "Latoya Miles", "Dom Fogaça"); any other
 needs a known name among its words ("Edu Carlos") and no place's or business's word
-("Banco do Brasil", "Posto Shell" stay). Italy's and Spain's names that are also
-Portuguese words count here ("Felicidad Cabañas"): beside a card number the line
-names its holder.
+("Banco do Brasil", "Posto Shell" stay). A line that is a town whole stays, even one
+named as a person is ("Antônio Carlos", "Almirante Tamandaré": a billing city).
+Italy's and Spain's names that are also Portuguese words count here ("Felicidad
+Cabañas"): beside a card number the line names its holder.
 """
 
 from __future__ import annotations
 
 import re
 
-from ext_proc_server.sanitize.free_text_names import names_a_place
+from ext_proc_server.sanitize.free_text_names import is_known_place, names_a_place
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, TITLES
 from ext_proc_server.sanitize.surnames import FOREIGN_FIRST_NAME_WORDS, FOREIGN_SURNAME_WORDS
@@ -82,9 +83,14 @@ def _holder(text: str, start: int, end: int) -> list[Hit]:
     first = (lists.prose_first_folded, lists.first_or_last_folded, FOREIGN_FIRST_NAME_WORDS)
     opens = words[0] in TITLES or any(words[0] in names for names in first)
     if names_a_place(words) and (
-        not opens or any(w in NOT_PERSON or w in PLACE_OPENERS for w in words)
+        not opens
+        or is_known_place(" ".join(words))
+        or any(w in NOT_PERSON or w in PLACE_OPENERS for w in words)
     ):
-        return []  # "Alto Alegre", "Abadia de Goiás"; "Antônio Carlos" may be a holder
+        # "Alto Alegre", "Abadia de Goiás", and a town named as a person is, whole
+        # ("Antônio Carlos", "Almirante Tamandaré": a billing city more often than a
+        # holder); "Antônio Carlos Souza" is a holder.
+        return []
     if opens:
         return [Hit(m.start("v"), m.end("v"), "name")]  # "Debbie Mercado", "James Holder"
     if any(

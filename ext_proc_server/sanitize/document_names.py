@@ -89,3 +89,22 @@ def names_person_document(words: set[str]) -> bool:
     """Whether a field's words, its role's taken out, name a CPF or a document and no
     more (not its type, its issuer, a CNPJ)."""
     return bool(words & _PERSON_DOCUMENT_WORDS) and words <= _PERSON_DOCUMENT_WORDS | _NUMBER_WORDS
+
+
+_CPF_NAME_WORDS = frozenset({"cpf", "nr", "nro", "num", "numero", "number", "no", "n", "do"})
+
+
+def numbers_cpf(words: tuple[str, ...]) -> bool:
+    """Whether a member's words name a CPF by a longer name ("nrCpf", "numeroCpf",
+    "cpf_number"): one that names another's ("cpfResponsavel") or either ("cpfCnpj")
+    does not count."""
+    return len(words) > 1 and "cpf" in words and set(words) <= _CPF_NAME_WORDS
+
+
+def names_either(words: tuple[str, ...]) -> bool:
+    """Whether a member's words name a CPF or a CNPJ, whichever it holds ("cpfCnpj",
+    "cpf_cnpj", "cpfCnpjCliente", "documentoCpfCnpj"): its value tells whose it is."""
+    return ("cpf" in words and "cnpj" in words) or bool(_EITHER_WORDS.intersection(words))
+
+
+_EITHER_WORDS = frozenset({"cpfcnpj", "cnpjcpf"})  # written together: "CPFCNPJ"

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import document_names as docs
-from ext_proc_server.sanitize import free_text_names, phones, secret_keys
+from ext_proc_server.sanitize import free_text_names, legal_names, phones, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
@@ -44,6 +44,8 @@ PHONE = Verdict("phone")
 MAYBE_NAME = Verdict("name?")
 # A name only if the value is two or more words of letters ("titular": "Ana Souza").
 NAME_IF_WORDS = Verdict("name??")
+# A company's legal name, a name only if it is a person's (an MEI's: legal_names).
+LEGAL_NAME = Verdict("name???")
 # Free text ("observacao", "notes", NF-e's infCpl): never replaced whole; the walkers
 # that read it replace the names in it (free_text_names), the others read it as text.
 PROSE = Verdict("prose")
@@ -67,6 +69,7 @@ class Place(NamedTuple):
     phone: bool = False
     numbered: str | None = None  # what its "number" is (object_place): RG, BANK_ACCOUNT
     name: bool = False  # a person's name in parts ("name": {"first": …, "last": …})
+    either: int | None = None  # the member naming a CPF or a CNPJ (cpf_or_cnpj), if any
 
 
 ROOT = Place()
@@ -228,6 +231,7 @@ OTHER_PROBE_WORDS = tuple(
         | DOCUMENT_WORDS
         | ids.PROBE_WORDS
         | {"eleitor", "habilitacao"}  # driver's licence: "driver" is a person word
+        | legal_names.LEGAL_NAME_WORDS
         | {"nmtrab", "nmsoc", "nmdep", "nmctt"}
         | set(free_text_names.PROBE_WORDS)
     )
@@ -262,7 +266,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         marks = {_compact(key_words(m)) for m in members}
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
-        cpf = "cpf" in marks or any(map(_holds_cpf, members))
+        cpf = "cpf" in marks or any(docs.numbers_cpf(key_words(m)) for m in members)
         if cpf:
             # A CPF where a company has its marks is a person's record: NF-e's <emit> of
             # a rural producer, a self-employed <transporta>, a sole trader beside its
@@ -280,17 +284,6 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if words and owned <= _NAME_WORDS and len(marks & _NAME_PARTS) > 1:  # Ory's traits
             return Place(PERSON, address, phone, numbered, name=True)
     return Place(owner, address, phone, numbered)
-
-
-@functools.lru_cache(maxsize=4096)
-def _holds_cpf(member: str) -> bool:
-    """A CPF's member by a longer name ("nrCpf", "numeroCpf", "cpf_number"): one
-    that names another's ("cpfResponsavel") or either ("cpfCnpj") does not count."""
-    words = key_words(member)
-    return len(words) > 1 and "cpf" in words and set(words) <= _CPF_NAME_WORDS
-
-
-_CPF_NAME_WORDS = frozenset({"cpf", "nr", "nro", "num", "numero", "number", "no", "n", "do"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -341,6 +334,9 @@ def _object_plan(
     parent: Place, holder: str, keys: tuple[str, ...]
 ) -> tuple[Place, tuple[str | None, ...] | None]:
     place = object_place(parent, holder, frozenset(keys))
+    either = next((i for i, key in enumerate(keys) if docs.names_either(key_words(key))), None)
+    if either is not None and place.owner != PERSON:
+        place = place._replace(either=either)  # "cpfCnpj": its value says whose (json_body)
     verdicts = tuple(builtin_verdict(place, key) for key in keys)
     verdicts = with_typed(verdicts, typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
@@ -402,9 +398,7 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return PHONE
     if compact in _LAST_WORD_NAMES:  # national_id, pixKey: the last word is no mere "id"
         return _LAST_WORD_NAMES[compact]
-    if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST):
-        return None
-    if words == ("id",):
+    if owned & _PLACE_WORDS or (len(words) > 1 and words[-1] in _META_LAST) or words == ("id",):
         return None
     if (identifier := ids.identifier_class(owned, compact)) is not None:
         return Verdict(identifier)  # clientIp, placa, numeroConta
@@ -430,6 +424,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return PHONE
     if owned & _NAME_WORDS:
         return _name_class(place, owned - _NAME_WORDS)
+    if compact in legal_names.LEGAL_NAME_KEYS:
+        return LEGAL_NAME
     if place.owner == OTHER:
         return None
     if owned & _CEP_WORDS or compact in _CEP_COMPACT:
@@ -532,6 +528,8 @@ def value_fits(cls: str, value: str) -> bool:
         return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
+    if cls == LEGAL_NAME:
+        return legal_names.reads_as_holders_name(value)
     if (fits := ids.identifier_fits(cls, value)) is not None:
         return fits
     return any(map(str.isalnum, value))  # C calls: a generator's frame cost more
@@ -539,7 +537,7 @@ def value_fits(cls: str, value: str) -> bool:
 
 def resolved(cls: str) -> str:
     """The replacement class of a verdict (a plain str)."""
-    if cls in (MAYBE_NAME, NAME_IF_WORDS):
+    if cls in (MAYBE_NAME, NAME_IF_WORDS, LEGAL_NAME):
         return "name"
     if cls == PIX_KEY:
         return BANK_ACCOUNT
@@ -554,9 +552,7 @@ _NAME_PATH = re.compile(r"[^\[\].]+")
 def field_verdict(rules: FieldRules, place: Place, key: str, parents: list[str]) -> str | None:
     """The user's rule, a secret's class, or the personal verdict for one field."""
     rule = rules.match(key, parents) if rules else None
-    if rule is not None:
-        return rule.cls
-    return builtin_verdict(place, key)
+    return rule.cls if rule is not None else builtin_verdict(place, key)
 
 
 @functools.lru_cache(maxsize=16384)

@@ -14,7 +14,9 @@ Pereira", "Maria Silva Ltda"). A name may hold initials ("Paul S Edelman", "J. R
 Tolkien") and follow a title ("o presidente João Pereira"; after one a known first name
 opens a name whatever word ends it: "Padre Marcelo Rossi"; and a known surname alone
 is a name after most titles: "Padre Rossi", "o delegado Queiroz"); a place joined to it
-("Maria Silva e São Paulo") stays.
+("Maria Silva e São Paulo") stays. A first name of Faker's it_IT or es_ES lists that is
+also a word ("Benigno", "Florentino") opens a name only before a surname no word spells
+or two of Faker's ("Benigno Casals Godoy": surname_runs).
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ from ext_proc_server.sanitize.place_words import (
     SURNAME_TITLES,
     TITLES,
 )
-from ext_proc_server.sanitize.surnames import WORD_SURNAMES, foreign_surnames
+from ext_proc_server.sanitize.surname_runs import (
+    surnames_end,
+    word_first_name,
+    word_first_names,
+)
+from ext_proc_server.sanitize.surnames import WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # The last word of a key that holds prose (NF-e's xObs and xTexto read as "obs" and
@@ -293,13 +300,19 @@ def _person_in_words(
         )
     last = None if first is None else _name_end(folded, first, titled=titled)
     if first is not None and last is None:
-        last = _surnames_end(folded, first)  # "Narcisa Verdugo Campoy"
+        last = surnames_end(folded, first)  # "Narcisa Verdugo Campoy"
     if first is not None and last is not None:
         span = first, last
     else:
-        span = _initials_name(folded, run, words) or _titled_surnames(folded, surname_titled)
+        span = (
+            _initials_name(folded, run, words)
+            or _titled_surnames(folded, surname_titled)
+            or word_first_name(folded)
+        )
     if span is None or names_a_place(folded):
         return None
+    while span[0] > 0 and folded[span[0] - 1] in word_first_names():
+        span = span[0] - 1, span[1]  # "Morena Nicolasa Balaguer": a first name that is a word
     return span
 
 
@@ -522,34 +535,6 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
         else:
             break
     return last if surnamed or titled else None
-
-
-@functools.cache
-def _faker_surnames() -> frozenset[str]:
-    """Every word of Faker's it_IT, es_ES and pt_BR last names, folded, words of the
-    dictionary among them (``Mesa``, ``Vento``, ``Prado``)."""
-    from faker.providers.person.pt_BR import Provider as Person
-
-    brazilian = (w for n in Person.last_names for w in n.split() if w[0].isupper())
-    return frozenset(map(fold, (*foreign_surnames(), *brazilian))) - _PARTICLES
-
-
-def _surnames_end(folded: list[str], first: int) -> int | None:
-    """The index of a name's last word when two surnames or more of Faker's it_IT,
-    es_ES and pt_BR lists follow a known first name, though some are words ("Narcisa
-    Verdugo Campoy", "Rafa Martín Casas", "Manola Folch-Vargas": a hyphenated word is
-    two), none of them a place's word or a first name. Two such words after a first
-    name are a name in prose: one alone ("Maria Mesa") is not read."""
-    surnames, last, count = _faker_surnames(), None, 0
-    for i in range(first + 1, len(folded)):
-        word = folded[i]
-        if word in _PARTICLES and last is not None:
-            continue
-        parts = word.split("-")
-        if not all(p in surnames and p not in NOT_PERSON for p in parts):
-            break
-        last, count = i, count + len(parts)
-    return last if count >= 2 and folded[last] not in _PARTICLES else None
 
 
 def _word_before(text: str, at: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ext_proc_server.sanitize import base64_codec, fields, geo, text_pairs
+from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, text_pairs
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit, resolve
@@ -292,6 +292,8 @@ class _JsonEditor:
             place, verdicts = fields.object_plan(self.places[-1], holder, keys)
         else:
             place, verdicts = self._plan(holder, keys)
+        if place.either is not None:  # "cpfCnpj": a CPF makes the object a person's
+            place, verdicts = self._either_plan(members, holder, keys, place, verdicts)
         if verdicts is None and self._skipped(members.values()):
             return
         path = self.path
@@ -328,6 +330,22 @@ class _JsonEditor:
             note_whole_names(self.run, pairs, verdicts)
         path.pop()
         places.pop()
+
+    def _either_plan(
+        self,
+        members: dict[str, Any] | _Members,
+        holder: str,
+        keys: tuple[str, ...],
+        place: fields.Place,
+        verdicts: tuple[str | None, ...] | None,
+    ) -> tuple[fields.Place, tuple[str | None, ...] | None]:
+        """The plan of an object whose member naming a CPF or a CNPJ holds a CPF: a
+        person's (cpf_or_cnpj); else ``place`` and ``verdicts`` as they were."""
+        at = place.either
+        value = members[at][1] if type(members) is _Members else members[keys[at]]
+        if not cpf_or_cnpj.marks_person(value):
+            return place, verdicts
+        return cpf_or_cnpj.person_plan(self.places[-1], holder, keys)
 
     @staticmethod
     def _typed(

@@ -119,7 +119,16 @@ def _titled_surnames(words: list[str], *, people: bool) -> bool:
     rest = [f for f in folded[1:] if f not in _PARTICLES]
     if not rest or folded[-1] in _PARTICLES or names_a_place(folded):
         return False
-    return not any(len(f) < 3 or f in NOT_PERSON or f in PLACE_OPENERS or f in TITLES for f in rest)
+    # After "cabo" or "dom" (words too), three letters are an acronym more often than a
+    # surname nobody lists (``cabo-usb``, ``cabo-rca``, ``dom-vga``).
+    shortest = _WORD_TITLE_SURNAME_MIN if folded[0] in LOWER_CASE_WORDS else 3
+    return not any(
+        len(f) < shortest or f in NOT_PERSON or f in PLACE_OPENERS or f in TITLES for f in rest
+    )
+
+
+# The fewest letters of an unlisted surname after "cabo" or "dom" in a slug.
+_WORD_TITLE_SURNAME_MIN = 4
 
 
 def _reads_as_name(words: list[str], *, titled: bool) -> bool:

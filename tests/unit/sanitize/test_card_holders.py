@@ -89,9 +89,8 @@ def test_card_schemes_and_banks_beside_a_number_stay() -> None:
 
 def test_municipalities_not_named_as_people_beside_a_number_stay() -> None:
     """A town opening with no first name nor title ("Porto Alegre", "Abre Campo") is
-    no holder; one named after a person ("Antônio Carlos", "Almirante Tamandaré")
-    beside a card number is read as one: a holder leaked costs more than a town
-    replaced."""
+    no holder; nor is one named after a person, whole ("Antônio Carlos", "Almirante
+    Tamandaré": test_word_first_names)."""
     lists = word_lists()
     first = lists.prose_first_folded | lists.first_or_last_folded | FOREIGN_FIRST_NAME_WORDS
     opening = first | TITLES

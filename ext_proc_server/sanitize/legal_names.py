@@ -1,0 +1,54 @@
+"""A company's legal name that is a person's: a sole trader's (an MEI's or an EI's),
+which Brazil registers as the holder's civil name, often followed by their CPF
+(``"razaoSocial": "Marcelo Rossi 12345678909"``), or the name alone. It went out unless
+the same name stood under ``nome`` too.
+
+Read from the value alone, wherever the key stands (a company's object holds it): the
+name's words are capitalised words of letters (particles between), a CPF whose check
+digits hold may follow; without one, the first word is a known first name and every
+other a known name's (``Ana Paula Souza``), so a firm named after its owners
+(``Souza Oliveira``, ``João Pereira Ltda.``, ``Padaria João Pereira``) stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ext_proc_server.sanitize.place_words import NOT_PERSON, opens_place_name
+from ext_proc_server.sanitize.validators import cpf_valid, only_digits
+from ext_proc_server.sanitize.wordlists import fold, word_lists
+
+# Keys of a company's registered name (compacted, lower case).
+LEGAL_NAME_KEYS = frozenset({"razaosocial", "nomeempresarial"})
+LEGAL_NAME_WORDS = frozenset({"razao", "empresarial"})  # for the body probe
+
+_UP = "A-ZÀ-ÖØ-Þ"
+_LO = "a-zß-öø-ÿ"
+_WORD = rf"(?:[{_UP}][{_LO}]+|[{_UP}]{{2,}})(?:['\u2019-][{_UP}]?[{_LO}]+)*"
+_PARTICLE = r"(?:d[aeo]s?|D[AEO]S?|e|E|di|del|van|von)"
+_HOLDER = re.compile(
+    rf"[ \t]*(?P<name>{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_WORD}){{1,7}})"
+    rf"(?:[ \t]*[-\u2013]?[ \t]*(?P<cpf>\d{{3}}\.?\d{{3}}\.?\d{{3}}-?\d{{2}}))?[ \t]*"
+)
+_PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
+
+
+def reads_as_holders_name(value: str) -> bool:
+    """Whether a legal name ``value`` is a person's, by the rules above."""
+    m = _HOLDER.fullmatch(value)
+    if m is None:
+        return False
+    words = [fold(w) for w in m.group("name").split()]
+    if opens_place_name(words[0]):
+        return False  # "Padaria João Pereira", "Hotel Souza"
+    if m.group("cpf") is not None:
+        return cpf_valid(only_digits(m.group("cpf")))
+    lists = word_lists()
+    if words[0] not in lists.prose_first_folded or any(
+        w in NOT_PERSON and w not in lists.place_last_folded for w in words
+    ):
+        return False  # "João Pereira Comércio"; "Maria Câmara" is a person's
+    surnames = lists.last_words_folded  # "da Paz", "Rios"
+    return words[-1] in surnames and all(
+        w in _PARTICLES or w in lists.prose_first_folded or w in surnames for w in words[1:]
+    )

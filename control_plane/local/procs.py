@@ -51,6 +51,23 @@ def free_port(host: str = "127.0.0.1", *, avoid: Collection[int] = ()) -> int:
             return port
 
 
+class PortPicker:
+    """Hands out ports for children that bind them later, never one twice in a run.
+
+    A picked port is only free when picked: another process may take it before the
+    child binds it, so whoever starts the child retries on a fresh port (see
+    ``control_plane.local.stack``)."""
+
+    def __init__(self, taken: Collection[int] = ()) -> None:
+        self.taken: set[int] = set(taken)
+
+    def pick(self, part: str) -> int:
+        """A port for ``part`` (the name of the process that will bind it)."""
+        port = free_port(avoid=self.taken)
+        self.taken.add(port)
+        return port
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
@@ -249,6 +266,19 @@ def tcp_ready(host: str, port: int) -> Callable[[], bool]:
     def check() -> bool:
         with socket.create_connection((host, port), timeout=0.5):
             return True
+
+    return check
+
+
+def redis_ready(host: str, port: int) -> Callable[[], bool]:
+    """Redis answers PING: a bare TCP connect would also succeed against another process
+    that took the port first (its kernel backlog accepts before it does)."""
+
+    def check() -> bool:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            sock.settimeout(0.5)
+            sock.sendall(b"PING\r\n")
+            return sock.recv(7).startswith(b"+PONG")
 
     return check
 

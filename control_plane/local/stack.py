@@ -20,7 +20,8 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,6 +44,12 @@ _READY_TIMEOUT_S = 90.0
 # What a WireMock JVM needs before any stub (the stub part of its heap scales per shard).
 _JVM_BASE_HEAP_MB = 256
 _MIN_SHARD_HEAP_MB = 64
+# How often a part is started on fresh ports when other processes keep taking one of
+# its ports between the pick and the bind.
+PORT_ATTEMPTS = 5
+
+# Starts a part on the given ports -> the process (not started yet) and its readiness check.
+Launch = Callable[[list[int]], tuple[procs.ManagedProcess, Callable[[], bool]]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +107,7 @@ class ShardPlan:
 
 
 def plan_shards(
-    config: MockadoConfig, *, base_port: int, count: int, taken: set[int] | None = None
+    config: MockadoConfig, *, base_port: int, count: int, ports: procs.PortPicker | None = None
 ) -> list[ShardPlan]:
     """The default shard, then one per ``serving.shard_groups`` group (or ``--shards N``
     anonymous ones). One shard listens on ``base_port`` itself; with several, a mock router
@@ -109,13 +116,11 @@ def plan_shards(
     names += [(f"shard{i}", []) for i in range(len(names), max(count, 1))]
     if len(names) == 1:
         return [ShardPlan(name="default", port=base_port, host_patterns=[])]
-    taken = {base_port} if taken is None else taken
-    plans = []
-    for name, patterns in names:
-        port = procs.free_port(avoid=taken)
-        taken.add(port)
-        plans.append(ShardPlan(name=name, port=port, host_patterns=patterns))
-    return plans
+    ports = procs.PortPicker({base_port}) if ports is None else ports
+    return [
+        ShardPlan(name=name, port=ports.pick(f"wiremock-{name}"), host_patterns=patterns)
+        for name, patterns in names
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,15 +188,10 @@ class Stack:
     config: MockadoConfig
     options: StackOptions
     parts: list[procs.ManagedProcess] = field(default_factory=list)
-    # Ports given out or promised in this run (see start).
-    _taken: set[int] = field(default_factory=set, init=False, repr=False)
+    # Where the parts' ports come from; start adds the ports promised on the command line.
+    ports: procs.PortPicker = field(default_factory=procs.PortPicker)
     # Set by force_stop: every part was killed, none is started any more.
     forced: bool = field(default=False, init=False)
-
-    def _free_port(self) -> int:
-        port = procs.free_port(avoid=self._taken)
-        self._taken.add(port)
-        return port
 
     @property
     def state_dir(self) -> Path:
@@ -210,6 +210,36 @@ class Stack:
         if self.forced:  # killed while it started: this one too
             process.signal(signal.SIGKILL)
         process.wait_ready(check, timeout_s=timeout_s)
+
+    def _start_on_ports(
+        self, part: str, ports: list[int], launch: Launch, *, timeout_s: float = _READY_TIMEOUT_S
+    ) -> list[int]:
+        """Start ``part`` on ``ports`` (picked free) -> the ports it listens on.
+
+        A picked port is free only when picked: another process may bind it before the
+        part does. The part then exits, and it is started again on fresh ports."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            if attempt > 1:
+                ports = [self.ports.pick(part) for _ in ports]
+            process, ready = launch(ports)
+            try:
+                self._start(process, ready, timeout_s=timeout_s)
+                return ports
+            except StackError as exc:
+                taken = [port for port in ports if not procs.port_is_free(port)]
+                if self.forced or process.proc is None or process.alive or not taken:
+                    raise
+                failure = exc
+            self.parts.remove(process)
+            process.stop()  # reaps what it left in its process group
+            log.warning(
+                "%s: another process took port(s) %s before it bound them (attempt %d of %d)",
+                part, taken, attempt, PORT_ATTEMPTS,
+            )  # fmt: skip
+        raise StackError(
+            f"{part}: other processes took its ports before it could bind them, "
+            f"{PORT_ATTEMPTS} times in a row; last: {failure}"
+        )
 
     def _mockado(self, name: str, args: list[str], env: dict[str, str]) -> procs.ManagedProcess:
         argv = [
@@ -241,22 +271,18 @@ class Stack:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         # Ports promised on the command line are bound last (Envoy starts last): no
         # child may be given one of them in the meantime.
-        self._taken |= {opts.proxy_port, opts.wiremock_port}
+        self.ports.taken |= {opts.proxy_port, opts.wiremock_port}
         shards = plan_shards(
-            self.config, base_port=opts.wiremock_port, count=opts.shards, taken=self._taken
+            self.config, base_port=opts.wiremock_port, count=opts.shards, ports=self.ports
         )
         _check_promised_ports(opts)
         redis_url = self._start_redis()
         # WireMock before the loader, which gives each shard its catch-all stub.
-        self._start_wiremock(shards)
+        shards = self._start_wiremock(shards)
         if len(shards) > 1:
             self._start_mock_router(shards)
         upstream = self._start_upstream()
-        ports = ChildPorts(
-            grpc=self._free_port(), collector_http=self._free_port(), loader_http=self._free_port()
-        )
-        env = self._write_effective_config(redis_url=redis_url, shards=shards, ports=ports)
-        self._start_collector_and_loader(env, ports)
+        ports = self._start_collector_and_loader(redis_url=redis_url, shards=shards)
         admin_port = self._start_envoy(upstream, grpc_port=ports.grpc)
         return {
             "proxy": f"http://127.0.0.1:{opts.proxy_port}",
@@ -276,30 +302,56 @@ class Stack:
         redis_url = os.environ.get("REDIS_URL")
         if redis_url:
             return redis_url
-        port = self._free_port()
-        redis = procs.redis_process(
-            port=port, data_dir=self.state_dir / "redis", log_path=self.logs_dir / "redis.log"
-        )
-        self._start(redis, procs.tcp_ready("127.0.0.1", port), timeout_s=20)
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            redis = procs.redis_process(
+                port=ports[0],
+                data_dir=self.state_dir / "redis",
+                log_path=self.logs_dir / "redis.log",
+            )
+            return redis, procs.redis_ready("127.0.0.1", ports[0])
+
+        [port] = self._start_on_ports("redis", [self.ports.pick("redis")], launch, timeout_s=20)
         return f"redis://127.0.0.1:{port}/0"
 
-    def _start_wiremock(self, shards: list[ShardPlan]) -> None:
+    def _start_wiremock(self, shards: list[ShardPlan]) -> list[ShardPlan]:
+        """-> the shards, on the ports they listen on."""
         heap_mb = wiremock_heap_mb(self.config)
         if procs.wiremock_launcher_available():
             # One JVM for every shard: one JIT warm-up and one heap. Each shard keeps its
             # own port, stubs, root directory and admin API.
             shared_heap_mb = shared_jvm_heap_mb(heap_mb, shards=len(shards))
-            self._start_wiremock_jvm(shards, "wiremock", heap_mb=shared_heap_mb, indexed=True)
-            return
+            return self._start_wiremock_jvm(
+                shards, "wiremock", heap_mb=shared_heap_mb, indexed=True
+            )
+        started: list[ShardPlan] = []
         for shard in shards:
-            self._start_wiremock_jvm(
+            started += self._start_wiremock_jvm(
                 [shard], f"wiremock-{shard.name}", heap_mb=heap_mb, indexed=False
             )
+        return started
 
     def _start_wiremock_jvm(
         self, shards: list[ShardPlan], log_name: str, *, heap_mb: int, indexed: bool
-    ) -> None:
-        """One WireMock JVM serving ``shards``, each from its own root directory."""
+    ) -> list[ShardPlan]:
+        """One WireMock JVM serving ``shards``, each from its own root directory -> the
+        shards, on the ports they listen on. One shard alone listens on --wiremock-port,
+        promised on the command line; several get picked ports, picked again when taken."""
+        if len(shards) == 1 and shards[0].port == self.options.wiremock_port:
+            jvm, ready = self._wiremock_jvm(shards, log_name, heap_mb=heap_mb, indexed=indexed)
+            self._start(jvm, ready)
+            return shards
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            on_ports = [replace(s, port=p) for s, p in zip(shards, ports, strict=True)]
+            return self._wiremock_jvm(on_ports, log_name, heap_mb=heap_mb, indexed=indexed)
+
+        ports = self._start_on_ports(log_name, [s.port for s in shards], launch)
+        return [replace(s, port=p) for s, p in zip(shards, ports, strict=True)]
+
+    def _wiremock_jvm(
+        self, shards: list[ShardPlan], log_name: str, *, heap_mb: int, indexed: bool
+    ) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
         jvm = procs.wiremock_process(
             servers=[
                 procs.WireMockServer(port=s.port, root_dir=self.state_dir / "wiremock" / s.name)
@@ -311,19 +363,22 @@ class Stack:
             indexed=indexed,
         )
         ready = [procs.http_ready(f"{s.url}/__admin/health") for s in shards]
-        self._start(jvm, procs.all_ready(ready))
+        return jvm, procs.all_ready(ready)
 
     def _start_upstream(self) -> Upstream:
         """``--upstream``, else the bundled demo API."""
         if self.options.upstream:
             return parse_upstream(self.options.upstream)
-        port = self._free_port()
-        demo = procs.ManagedProcess(
-            "demo-api",
-            [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(port)],
-            log_path=self.logs_dir / "demo-api.log",
-        )
-        self._start(demo, procs.http_ready(f"http://127.0.0.1:{port}/healthz"))
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            demo = procs.ManagedProcess(
+                "demo-api",
+                [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(ports[0])],
+                log_path=self.logs_dir / "demo-api.log",
+            )
+            return demo, procs.http_ready(f"http://127.0.0.1:{ports[0]}/healthz")
+
+        [port] = self._start_on_ports("demo-api", [self.ports.pick("demo-api")], launch)
         return parse_upstream(f"http://127.0.0.1:{port}")
 
     def _write_effective_config(
@@ -342,61 +397,90 @@ class Stack:
         self.effective_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         return {**self._child_env(), **url_secrets}
 
-    def _start_collector_and_loader(self, env: dict[str, str], ports: ChildPorts) -> None:
+    def _start_collector_and_loader(self, *, redis_url: str, shards: list[ShardPlan]) -> ChildPorts:
+        """The ext_proc server, then the loader, each reading its ports from the effective
+        config (written again before each start) -> the ports they listen on."""
         # Stopped no sooner than its own stop ends: its drain writes what it accepted.
         from ext_proc_server.capture.server import STOP_TIMEOUT_S
 
-        ext_proc = self._mockado("ext-proc", ["ext-proc"], env)
-        ext_proc.stop_timeout_s = STOP_TIMEOUT_S
-        self._start(ext_proc, procs.http_ready(f"http://127.0.0.1:{ports.collector_http}/readyz"))
-        loader = self._mockado("loader", ["loader"], env)
-        self._start(loader, procs.http_ready(f"http://127.0.0.1:{ports.loader_http}/readyz"))
+        ports = ChildPorts(
+            grpc=self.ports.pick("ext-proc"),
+            collector_http=self.ports.pick("ext-proc"),
+            loader_http=self.ports.pick("loader"),
+        )
+
+        def launch_ext_proc(picked: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            on_ports = replace(ports, grpc=picked[0], collector_http=picked[1])
+            env = self._write_effective_config(redis_url=redis_url, shards=shards, ports=on_ports)
+            ext_proc = self._mockado("ext-proc", ["ext-proc"], env)
+            ext_proc.stop_timeout_s = STOP_TIMEOUT_S
+            return ext_proc, procs.http_ready(f"http://127.0.0.1:{picked[1]}/readyz")
+
+        grpc, collector_http = self._start_on_ports(
+            "ext-proc", [ports.grpc, ports.collector_http], launch_ext_proc
+        )
+        ports = replace(ports, grpc=grpc, collector_http=collector_http)
+
+        def launch_loader(picked: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            on_ports = replace(ports, loader_http=picked[0])
+            env = self._write_effective_config(redis_url=redis_url, shards=shards, ports=on_ports)
+            loader = self._mockado("loader", ["loader"], env)
+            return loader, procs.http_ready(f"http://127.0.0.1:{picked[0]}/readyz")
+
+        [loader_http] = self._start_on_ports("loader", [ports.loader_http], launch_loader)
+        return replace(ports, loader_http=loader_http)
 
     def _start_envoy(self, upstream: Upstream, *, grpc_port: int) -> int:
         """Envoy, with a bootstrap rendered by the control plane; returns its admin port.
 
         Unsampled and excluded traffic is skipped by Envoy itself, so it never reaches the
         capture server."""
-        admin_port = self._free_port()
-        envoy = LocalEnvoy(
-            listen_port=self.options.proxy_port,
-            admin_port=admin_port,
-            # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
-            upstream=UpstreamService(
-                host=upstream.host, port=upstream.port, tls=upstream.tls, http2=False
-            ),
-            collector_port=grpc_port,
-            sample_percent=self.config.collector.sample_rate * 100,
-            exclude_paths=self.config.collector.exclude_paths,
-        )
-        envoy_config = self.state_dir / "envoy.yaml"
-        envoy_config.write_text(render_local_envoy(self.config, envoy), encoding="utf-8")
-        process = procs.envoy_process(
-            config_path=envoy_config, log_path=self.logs_dir / "envoy.log"
-        )
-        self._start(process, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            envoy = LocalEnvoy(
+                listen_port=self.options.proxy_port,
+                admin_port=ports[0],
+                # HTTP/1.1 to the upstream works with any server; clients may still use h2c.
+                upstream=UpstreamService(
+                    host=upstream.host, port=upstream.port, tls=upstream.tls, http2=False
+                ),
+                collector_port=grpc_port,
+                sample_percent=self.config.collector.sample_rate * 100,
+                exclude_paths=self.config.collector.exclude_paths,
+            )
+            envoy_config = self.state_dir / "envoy.yaml"
+            envoy_config.write_text(render_local_envoy(self.config, envoy), encoding="utf-8")
+            process = procs.envoy_process(
+                config_path=envoy_config, log_path=self.logs_dir / "envoy.log"
+            )
+            return process, procs.http_ready(f"http://127.0.0.1:{ports[0]}/ready")
+
+        [admin_port] = self._start_on_ports("envoy", [self.ports.pick("envoy")], launch)
         return admin_port
 
     def _start_mock_router(self, shards: list[ShardPlan]) -> None:
         """Envoy on --wiremock-port routing each request by Host to its shard, as the
         mesh's canary VirtualServices do."""
-        admin_port = self._free_port()
-        config_path = self.state_dir / "mock-router.yaml"
-        config_path.write_text(
-            render_mock_router(
-                self.config,
-                listen_port=self.options.wiremock_port,
-                admin_port=admin_port,
-                shards=[(s.name, s.host_patterns, s.port) for s in shards[1:]],
-                default_port=shards[0].port,
-            ),
-            encoding="utf-8",
-        )
-        router = procs.envoy_process(
-            config_path=config_path, log_path=self.logs_dir / "mock-router.log"
-        )
-        router.name = "mock-router"
-        self._start(router, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"))
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            config_path = self.state_dir / "mock-router.yaml"
+            config_path.write_text(
+                render_mock_router(
+                    self.config,
+                    listen_port=self.options.wiremock_port,
+                    admin_port=ports[0],
+                    shards=[(s.name, s.host_patterns, s.port) for s in shards[1:]],
+                    default_port=shards[0].port,
+                ),
+                encoding="utf-8",
+            )
+            router = procs.envoy_process(
+                config_path=config_path, log_path=self.logs_dir / "mock-router.log"
+            )
+            router.name = "mock-router"
+            return router, procs.http_ready(f"http://127.0.0.1:{ports[0]}/ready")
+
+        self._start_on_ports("mock-router", [self.ports.pick("mock-router")], launch)
 
     def watch(self, stop: threading.Event) -> None:
         """Block until stop is set; raise StackError if any part dies."""

@@ -148,7 +148,7 @@ def test_shard_ports_avoid_the_ports_promised_on_the_command_line(monkeypatch):
     # The kernel offers the proxy port (10000) and then a port twice: neither may be used.
     _FakeSocket.sequence = [10000, 7001, 7001, 7002]
     config = load_config(None, env={})
-    taken = {10000, 8080}
-    plans = plan_shards(config, base_port=8080, count=2, taken=taken)
+    picker = procs.PortPicker({10000, 8080})
+    plans = plan_shards(config, base_port=8080, count=2, ports=picker)
     assert [p.port for p in plans] == [7001, 7002]
-    assert {7001, 7002} <= taken
+    assert {7001, 7002} <= picker.taken

@@ -29,7 +29,7 @@ from control_plane.render.monitoring import RULES_PATH, SCRAPE_CONFIG_PATH, SCRA
 from ext_proc_server.core.config import MockadoConfig, load_config
 from tests.support.dashboard_series import dashboard_sidecar_queries
 from tests.support.paths import REPO
-from tests.support.processes import RedisHandle, WireMockHandle, poll_until
+from tests.support.processes import RedisHandle, WireMockHandle, poll_until, promised_port
 from tests.support.prometheus_rules import rendered, tool
 from tests.support.sidecar_stats import (
     INBOUND_PREFIX,
@@ -45,7 +45,7 @@ class Prometheus:
     """A Prometheus on a free port, scraping every second and evaluating the rules as often."""
 
     def __init__(self, work: Path, logs_dir: Path, *, rules: str, scrape_configs: list[dict]):
-        self.port = procs.free_port()
+        self.port = promised_port()
         (work / "rules.yaml").write_text(rules, encoding="utf-8")
         config = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -98,7 +98,7 @@ def loader(
     tmp_path: Path, logs_dir: Path,
 ) -> Iterator[tuple[procs.ManagedProcess, int, str]]:  # fmt: skip
     queue = f"alerts-{uuid.uuid4().hex[:8]}"
-    port = procs.free_port()
+    port = promised_port()
     config = {
         "loader": {
             "redis_url": redis_server.url,
@@ -236,7 +236,7 @@ def test_a_real_prometheus_pends_the_sidecar_alerts_on_real_envoys(
     with hung_collector() as hung_port:
         unreachable = envoy_factory(istio_sidecar_bootstrap(
             config, stat_prefix=INBOUND_PREFIX, app_port=upstream.port,
-            collector_port=procs.free_port(),
+            collector_port=promised_port(),
         ))  # fmt: skip
         overflowing = envoy_factory(istio_sidecar_bootstrap(
             config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=hung_port,

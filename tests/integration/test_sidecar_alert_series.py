@@ -17,7 +17,6 @@ import httpx
 import pytest
 import yaml
 
-from control_plane.local import procs
 from control_plane.render import render_all
 from control_plane.render.clusters import COLLECTOR_FAILURES_TO_EJECT, istio_cluster_name
 from control_plane.render.istio import capture_targets
@@ -29,7 +28,7 @@ from control_plane.render.monitoring import (
 )
 from ext_proc_server.core.config import MockadoConfig
 from tests.support.ext_proc_rig import collector_settings, make_config, wait_until
-from tests.support.processes import wait_for_value
+from tests.support.processes import promised_port, wait_for_value
 from tests.support.prometheus_rules import alerts, run_tool
 from tests.support.sidecar_stats import (
     INBOUND_PREFIX,
@@ -83,7 +82,7 @@ def test_an_unreachable_collector_moves_the_failed_streams(stat_prefix, envoy_fa
     selectors = sidecar_selectors(config.control_plane)
     envoy = envoy_factory(istio_sidecar_bootstrap(
         config, stat_prefix=stat_prefix, app_port=upstream.port,
-        collector_port=procs.free_port(),
+        collector_port=promised_port(),
     ))  # fmt: skip
     before = _kept(config, envoy.admin_url)
     # Each series exists (a counter at 0) before anything happened: rate() has a start.

@@ -211,7 +211,7 @@ class Stack:
             process.signal(signal.SIGKILL)
         process.wait_ready(check, timeout_s=timeout_s)
 
-    def _start_on_ports(
+    def start_on_ports(
         self, part: str, ports: list[int], launch: Launch, *, timeout_s: float = _READY_TIMEOUT_S
     ) -> list[int]:
         """Start ``part`` on ``ports`` (picked free) -> the ports it listens on.
@@ -311,7 +311,7 @@ class Stack:
             )
             return redis, procs.redis_ready("127.0.0.1", ports[0])
 
-        [port] = self._start_on_ports("redis", [self.ports.pick("redis")], launch, timeout_s=20)
+        [port] = self.start_on_ports("redis", [self.ports.pick("redis")], launch, timeout_s=20)
         return f"redis://127.0.0.1:{port}/0"
 
     def _start_wiremock(self, shards: list[ShardPlan]) -> list[ShardPlan]:
@@ -346,7 +346,7 @@ class Stack:
             on_ports = [replace(s, port=p) for s, p in zip(shards, ports, strict=True)]
             return self._wiremock_jvm(on_ports, log_name, heap_mb=heap_mb, indexed=indexed)
 
-        ports = self._start_on_ports(log_name, [s.port for s in shards], launch)
+        ports = self.start_on_ports(log_name, [s.port for s in shards], launch)
         return [replace(s, port=p) for s, p in zip(shards, ports, strict=True)]
 
     def _wiremock_jvm(
@@ -378,7 +378,7 @@ class Stack:
             )
             return demo, procs.http_ready(f"http://127.0.0.1:{ports[0]}/healthz")
 
-        [port] = self._start_on_ports("demo-api", [self.ports.pick("demo-api")], launch)
+        [port] = self.start_on_ports("demo-api", [self.ports.pick("demo-api")], launch)
         return parse_upstream(f"http://127.0.0.1:{port}")
 
     def _write_effective_config(
@@ -416,7 +416,7 @@ class Stack:
             ext_proc.stop_timeout_s = STOP_TIMEOUT_S
             return ext_proc, procs.http_ready(f"http://127.0.0.1:{picked[1]}/readyz")
 
-        grpc, collector_http = self._start_on_ports(
+        grpc, collector_http = self.start_on_ports(
             "ext-proc", [ports.grpc, ports.collector_http], launch_ext_proc
         )
         ports = replace(ports, grpc=grpc, collector_http=collector_http)
@@ -427,7 +427,7 @@ class Stack:
             loader = self._mockado("loader", ["loader"], env)
             return loader, procs.http_ready(f"http://127.0.0.1:{picked[0]}/readyz")
 
-        [loader_http] = self._start_on_ports("loader", [ports.loader_http], launch_loader)
+        [loader_http] = self.start_on_ports("loader", [ports.loader_http], launch_loader)
         return replace(ports, loader_http=loader_http)
 
     def _start_envoy(self, upstream: Upstream, *, grpc_port: int) -> int:
@@ -455,7 +455,7 @@ class Stack:
             )
             return process, procs.http_ready(f"http://127.0.0.1:{ports[0]}/ready")
 
-        [admin_port] = self._start_on_ports("envoy", [self.ports.pick("envoy")], launch)
+        [admin_port] = self.start_on_ports("envoy", [self.ports.pick("envoy")], launch)
         return admin_port
 
     def _start_mock_router(self, shards: list[ShardPlan]) -> None:
@@ -480,7 +480,7 @@ class Stack:
             router.name = "mock-router"
             return router, procs.http_ready(f"http://127.0.0.1:{ports[0]}/ready")
 
-        self._start_on_ports("mock-router", [self.ports.pick("mock-router")], launch)
+        self.start_on_ports("mock-router", [self.ports.pick("mock-router")], launch)
 
     def watch(self, stop: threading.Event) -> None:
         """Block until stop is set; raise StackError if any part dies."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import threading
 import time
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from control_plane.local.procs import ManagedProcess
+from control_plane.local.procs import ManagedProcess, PortPicker
 from control_plane.local.stack import (
     ChildPorts,
     ShardPlan,
@@ -135,3 +136,75 @@ def test_a_forced_stop_kills_every_part_while_a_stop_waits(tmp_path: Path, monke
     with pytest.raises(StackError, match="redis: not started"):
         stack.start()
     assert len(stack.parts) == 2
+
+
+LISTENER = (
+    "import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])));"
+    " s.listen(); print('listening', flush=True); time.sleep(60)"
+)
+
+
+class FirstPickTaken(PortPicker):
+    """Another process binds the first port picked, before the part it is for can."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[socket.socket] = []
+
+    def pick(self, part: str) -> int:
+        port = super().pick(part)
+        if not self.held:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", port))
+            self.held.append(sock)
+        return port
+
+
+def _listener(tmp_path: Path, launched: list[list[int]]):
+    def launch(ports: list[int]):
+        launched.append(ports)
+        log_path = tmp_path / "listener.log"
+        process = ManagedProcess(
+            "listener", [sys.executable, "-c", LISTENER, str(ports[0])], log_path=log_path
+        )
+        # A child that cannot bind never says so: its log is the one attempt that did.
+        return process, lambda: "listening" in log_path.read_text()
+
+    return launch
+
+
+def test_a_part_whose_port_was_taken_starts_again_on_a_fresh_port(tmp_path: Path):
+    picker = FirstPickTaken()
+    options = StackOptions(state_dir=tmp_path, proxy_port=promised_port(), wiremock_port=1)
+    stack = Stack(config=load_config(None, env={}), options=options, ports=picker)
+    launched: list[list[int]] = []
+    try:
+        [port] = stack.start_on_ports(
+            "listener", [picker.pick("listener")], _listener(tmp_path, launched)
+        )
+        taken = picker.held[0].getsockname()[1]
+        assert launched == [[taken], [port]]
+        assert port != taken
+        assert [p.alive for p in stack.parts] == [True]  # the failed attempt is gone
+        assert "Address already in use" in (tmp_path / "listener.log").read_text()
+    finally:
+        stack.stop()
+        for sock in picker.held:
+            sock.close()
+
+
+def test_a_part_that_fails_with_its_ports_free_is_not_started_again(tmp_path: Path):
+    options = StackOptions(state_dir=tmp_path, proxy_port=promised_port(), wiremock_port=1)
+    stack = Stack(config=load_config(None, env={}), options=options)
+    launched: list[list[int]] = []
+
+    def launch(ports: list[int]):
+        launched.append(ports)
+        broken = ManagedProcess(
+            "broken", [sys.executable, "-c", "raise SystemExit(3)"], log_path=tmp_path / "b.log"
+        )
+        return broken, lambda: False
+
+    with pytest.raises(StackError, match="broken: exited with code 3"):
+        stack.start_on_ports("broken", [promised_port()], launch)
+    assert len(launched) == 1

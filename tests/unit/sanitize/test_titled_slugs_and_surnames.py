@@ -14,7 +14,7 @@ import pytest
 from faker.providers.person.es_ES import Provider as SpanishPerson
 from faker.providers.person.it_IT import Provider as ItalianPerson
 from faker.providers.person.pt_BR import Provider as Person
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
@@ -111,6 +111,8 @@ def test_a_titled_name_in_a_slug_goes_and_places_stay(path: str, kept: str) -> N
     first=st.sampled_from(FIRST_NAMES),
     last=st.sampled_from(FOREIGN),
 )
+# A surname spelled as the title before it: the title stays, the surname goes.
+@example(title="Pastor", first="Beatriz", last="Pastor")
 def test_a_titled_faker_name_goes_in_searches_and_slugs(title: str, first: str, last: str) -> None:
     """A title, a Faker pt_BR first name and any Faker it_IT or es_ES surname, listed
     or not: before, every one a word of which no list held went out."""
@@ -120,7 +122,14 @@ def test_a_titled_faker_name_goes_in_searches_and_slugs(title: str, first: str, 
     personal = {fold(first), fold(last)}
     full = f"{title} {first} {last}"
     for out in (_query("q", quote(full)), _path(f"/clientes/{_slug(full)}")):
-        assert not personal & set(fold(out).replace("-", " ").split()), (full, out)
+        assert not personal & _words_after_the_title(out, title), (full, out)
+
+
+def _words_after_the_title(out: str, title: str) -> set[str]:
+    """The words of ``out`` but a leading title, which stays as written (in a slug it
+    is joined to the path before it, so it is no word of its own)."""
+    words = fold(out).replace("-", " ").split()
+    return set(words[1:] if words[:1] == [fold(title)] else words)
 
 
 @pytest.mark.parametrize(

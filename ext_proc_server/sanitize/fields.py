@@ -338,7 +338,7 @@ def _object_plan(
     if either is not None and place.owner != PERSON:
         place = place._replace(either=either)  # "cpfCnpj": its value says whose (json_body)
     verdicts = tuple(builtin_verdict(place, key) for key in keys)
-    verdicts = with_typed(verdicts, typed_pair(keys))
+    verdicts = with_typed(secret_keys.open_id_kept(keys, verdicts), typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
 
 
@@ -522,8 +522,8 @@ def value_fits(cls: str, value: str) -> bool:
         return sum(map(str.isdigit, value)) >= (1 if cls == BIRTH_DATE else 5)
     if cls == MAYBE_NAME:
         return reads_as_name(value, known=True)
-    if cls == PROSE:
-        return False  # never a value of its own: read as text
+    if cls == PROSE or cls is secret_keys.OPEN_ID_SESSION:
+        return False  # never a value of its own: read as text, or alone (json_body)
     if cls in (secret_keys.API_KEY, secret_keys.PASSWORD):
         return not secret_keys.is_dependency_version(cls, value)
     if cls == NAME_IF_WORDS:
@@ -587,6 +587,6 @@ def _flat_classes(names: Iterable[str], rules: FieldRules) -> dict[str, str]:
         # The whole name first: a secret spelled "user[password]" reads as one.
         found = classify_key(name) if len(path) > 1 else None
         found = found or field_verdict(rules, place, path[-1], path[:-1])
-        if found is not None:
+        if found is not None and not secret_keys.is_open_id_session(name, found, paths):
             out[name] = found
     return out

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, text_pairs
+from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, secret_keys, text_pairs
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit, resolve
@@ -375,7 +375,7 @@ class _JsonEditor:
         place = fields.object_place(self.places[-1], holder, frozenset(keys))
         parents = [p for p in self.path if type(p) is str]
         found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
-        found = with_typed(found, fields.typed_pair(keys))
+        found = with_typed(secret_keys.open_id_kept(keys, found), fields.typed_pair(keys))
         return place, found if any(cls is not None for cls in found) else None
 
     def _skipped(self, values: Iterable[Any]) -> bool:
@@ -450,6 +450,8 @@ class _JsonEditor:
         if cls is fields.PROSE:
             self._prose(k, value)
             return
+        if cls is secret_keys.OPEN_ID_SESSION:  # no class: value_fits says so
+            self.alone.add(k)  # read on its own, without the key=value detector's finding
         if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
             cls = None  # a phone-named "N/A": left to the shape detectors
             if k not in self.todo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Container
 
 
 class Verdict(str):
@@ -40,14 +41,6 @@ _SECRET_WORDS = frozenset(
      "auth", "authorization", "bearer", "signature", "sig", "session", "sessionid",
      "jsessionid", "phpsessid", "sessid", "sid", "otp", "jwt", "cookie", "cookies", "hmac"}
 )  # fmt: skip
-# "sid" alone is OpenID Connect's session id claim (Front-Channel Logout 1.0 section 3,
-# Back-Channel Logout 1.0 section 2.4): an id the OP issues, opaque to the RP, sent
-# through the browser in the RP's logout URL (?iss=...&sid=...) and no credential alone
-# (a back-channel logout needs the signed logout token; a session, its cookie). OPs and
-# RPs index sessions by it (Keycloak, Spring Security; Twilio's "sid" is a resource id):
-# kept, so a logout and the claims naming the session still match. A qualified name
-# ("_sid", "X-FTL-SID", "auth_sid") and a session cookie stay secrets.
-_OPEN_ID_SESSION_NAMES = frozenset({"sid"})
 # "key" alone is usually harmless (cacheKey, sortKey): only these qualifiers make it secret.
 _KEY_QUALIFIERS = frozenset(
     {"api", "access", "private", "secret", "client", "signing", "encryption", "auth",
@@ -98,8 +91,6 @@ def classify_key(name: str) -> Verdict | None:
     folded = digits_folded(name)
     if folded != name:
         return classify_key(folded)
-    if name.lower() in _OPEN_ID_SESSION_NAMES:
-        return None
     words = [w.lower() for w in _WORD.findall(name)]
     if not words:
         return None
@@ -114,6 +105,41 @@ def classify_key(name: str) -> Verdict | None:
     ):
         return PACKAGE_PASSWORD if verdict is PASSWORD else PACKAGE_API_KEY
     return verdict
+
+
+# "sid" alone names two things. Beside "iss", the issuer, in one JSON object or one query
+# string or form, it is OpenID Connect's session id (Front-Channel Logout 1.0 section 3,
+# Back-Channel Logout 1.0 section 2.4): an id the OP issues, opaque to the RP, sent
+# through the browser in the RP's logout URL (?iss=...&sid=...) and in the ID token's and
+# the logout token's claims, and no credential alone (a back-channel logout needs the
+# signed logout token). Kept, so a logout and the claims naming the session still match.
+# Anywhere else it is a login session's credential: Pi-hole's API ({"session": {"sid":
+# ...}}, ?sid=...), Synology DSM's ({"data": {"sid": ...}}). A secret, as "_sid" is.
+_OPEN_ID_SESSION = "sid"
+_OPEN_ID_ISSUER = "iss"
+# A JSON member's verdict for that session id: no class, its value read alone by the
+# shape detectors (the key=value detector, reading the document's text, took "sid" for
+# a secret's name).
+OPEN_ID_SESSION = Verdict("open_id_session")
+
+
+def is_open_id_session(name: str, verdict: str | None, siblings: Container[str]) -> bool:
+    """Whether a field is OpenID Connect's session id, kept: named ``sid``, a secret by
+    that name alone (no user's rule gave its class), beside ``iss`` in ``siblings`` (the
+    names of its JSON object, or of its query string or form)."""
+    return verdict is API_KEY and name == _OPEN_ID_SESSION and _OPEN_ID_ISSUER in siblings
+
+
+def open_id_kept(keys: tuple[str, ...], verdicts: tuple[str | None, ...]) -> tuple[str | None, ...]:
+    """A JSON object's members' ``verdicts`` (in the order of ``keys``), with
+    :data:`OPEN_ID_SESSION` for OpenID Connect's session id beside its issuer
+    (:func:`is_open_id_session`)."""
+    if _OPEN_ID_ISSUER not in keys:
+        return verdicts
+    return tuple(
+        OPEN_ID_SESSION if is_open_id_session(key, cls, keys) else cls
+        for key, cls in zip(keys, verdicts, strict=True)
+    )
 
 
 def _secret_class(words: list[str], compact: str) -> Verdict | None:

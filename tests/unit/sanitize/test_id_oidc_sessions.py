@@ -1,12 +1,18 @@
-"""OpenID Connect's session id, the ``sid`` claim, is an identifier: kept byte for byte.
+"""OpenID Connect's session id, the ``sid`` claim beside its issuer, is an identifier:
+kept byte for byte. Anywhere else a bare ``sid`` is a login session's credential.
 
 OpenID Connect Front-Channel Logout 1.0 (section 3) and Back-Channel Logout 1.0 (section
 2.4) define it as a string the OP issues, opaque to the RP; the OP sends it through the
 browser in the RP's logout URL, and a back-channel logout is accepted only with the
 signed logout token around it. The examples are the specs' own (the front-channel
-logout URL, the logout token's claims) and Core's ID token claims with a ``sid``. A
-qualified name (``_sid``, ``X-FTL-SID``, ``auth_sid``), a session cookie and the logout
-token itself (a JWT) are still replaced.
+logout URL, the logout token's claims) and Core's ID token claims with a ``sid``: each
+has ``iss`` beside it, in the same JSON object or query string, and that keeps it.
+
+Pi-hole v6 and Synology DSM call their login session ``sid`` too: the answer to a login
+holds it (``{"session": {"valid": true, "sid": ...}}``, ``{"data": {"sid": ...}}``) and
+every later call sends it back (``?sid=``, a JSON body's ``sid``): replaced, as a
+qualified name (``_sid``, ``X-FTL-SID``, ``auth_sid``), a session cookie, a text line's
+``sid=`` and the logout token itself (a JWT) are.
 """
 
 from __future__ import annotations
@@ -73,19 +79,115 @@ def _query(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
 def test_the_front_channel_logout_url_keeps_its_session(sid: str) -> None:
     pairs = (("iss", ISSUER), ("sid", sid))
     assert _query(pairs) == pairs
-    url = f"https://rp.example.org/frontchannel_logout?{urlencode(pairs)}"
-    page = f'<iframe src="{url}"></iframe>'
-    assert SANITIZER.sanitize_text(page) == page
+    form = urlencode(pairs)
+    assert _request_body(form, "application/x-www-form-urlencoded") == form
+
+
+@pytest.mark.parametrize("sid", SIDS)
+def test_in_text_the_logout_url_s_session_is_replaced(sid: str) -> None:
+    # Text is read by the key=value detector, which sees a name and not its siblings:
+    # the OP's logout page (its iframes) and a log line name a bare sid, a secret.
+    url = f"https://rp.example.org/frontchannel_logout?{urlencode({'iss': ISSUER, 'sid': sid})}"
+    for text in (f'<iframe src="{url}"></iframe>', f"logout iss={ISSUER} sid={sid} sub=24828"):
+        assert sid not in SANITIZER.sanitize_text(text)
 
 
 @pytest.mark.parametrize("sid", SIDS)
 @pytest.mark.parametrize("claims", [LOGOUT_CLAIMS, ID_TOKEN_CLAIMS], ids=["logout", "id_token"])
 def test_claims_that_name_the_session_keep_it(claims: dict, sid: str) -> None:
     body = json.dumps({**claims, "sid": sid})
+    nested = json.dumps({"active": True, "claims": {**claims, "sid": sid}})
     for sanitizer_ in (SANITIZER, PSEUDONYMS):
         assert json.loads(_request_body(body, "application/json", sanitizer_))["sid"] == sid
-    line = f"logout iss={ISSUER} sid={sid} sub=248289761001"
-    assert SANITIZER.sanitize_text(line) == line
+        out = json.loads(_request_body(nested, "application/json", sanitizer_))
+        assert out["claims"]["sid"] == sid
+
+
+@pytest.mark.parametrize("sid", SIDS)
+def test_the_issuer_must_be_in_the_session_s_own_object(sid: str) -> None:
+    body = json.dumps({"iss": ISSUER, "session": {"sid": sid}})
+    assert sid not in _request_body(body, "application/json")
+    assert sid not in _query((("iss", ISSUER), ("session[sid]", sid)))[1][1]
+
+
+def test_a_user_s_rule_for_sid_holds_beside_the_issuer() -> None:
+    ruled = sanitizer(sanitize_fields={"sid": "api_key"})
+    body = json.dumps({**LOGOUT_CLAIMS, "sid": SPEC_SID})
+    assert SPEC_SID not in _request_body(body, "application/json", ruled)
+    assert SPEC_SID not in _request_body(
+        urlencode({"iss": ISSUER, "sid": SPEC_SID}), "application/x-www-form-urlencoded", ruled
+    )
+
+
+# Pi-hole v6 (docs.pi-hole.net/api/auth): POST /api/auth answers the session, whose sid
+# later calls send as ?sid=, in a JSON body, in X-FTL-SID or in a sid cookie.
+PIHOLE_SID = "vFA+EP4MQ5JJvJg+3Q2Jnw="
+PIHOLE_LOGIN = {
+    "session": {
+        "valid": True,
+        "totp": False,
+        "sid": PIHOLE_SID,
+        "csrf": "Ux87YTIiMOf/GKCefVIOMw=",
+        "validity": 1800,
+        "message": "password correct",
+    },
+    "took": 0.0431,
+}
+# Synology DSM's SYNO.API.Auth login with format=sid (DSM 6, and DSM 7's fuller answer),
+# and PhotoStation's.
+SYNOLOGY_LOGINS = (
+    {"data": {"sid": "5uBDokPa1jb9F"}, "success": True},
+    {
+        "data": {
+            "account": "admin",
+            "device_id": "",
+            "ik_message": "",
+            "is_portal_port": False,
+            "sid": "Hn0Ke3ZeQ1qR2Lp9aTgVYxz4RbcD8sFw6mUvN7jK5oP",
+            "synotoken": "--------",
+        },
+        "success": True,
+    },
+    {
+        "success": True,
+        "data": {"sid": "md4ach79mbgrdfa4g17mhgala2", "username": "myuser", "is_admin": True},
+    },
+)
+
+
+def _response_body(body: str) -> str:
+    exchange = request_exchange(path="/api/auth", response_body=body)
+    return SANITIZER.sanitize(exchange).response.body.decode()
+
+
+def test_pihole_s_login_session_is_replaced() -> None:
+    out = json.loads(_response_body(json.dumps(PIHOLE_LOGIN)))
+    assert out["session"]["sid"] != PIHOLE_SID
+    assert {k: v for k, v in out["session"].items() if k != "sid"} == {
+        k: v for k, v in PIHOLE_LOGIN["session"].items() if k != "sid"
+    }
+    query = SANITIZER.sanitize(
+        request_exchange(path="/api/stats/summary", query=(("sid", PIHOLE_SID),))
+    ).request.query
+    assert PIHOLE_SID not in query[0][1]
+    body = json.dumps({"sid": PIHOLE_SID, "enabled": True})
+    assert PIHOLE_SID not in _request_body(body, "application/json")
+
+
+@pytest.mark.parametrize("answer", SYNOLOGY_LOGINS, ids=["dsm6", "dsm7", "photostation"])
+def test_synology_s_login_session_is_replaced(answer: dict) -> None:
+    sid = answer["data"]["sid"]
+    out = json.loads(_response_body(json.dumps(answer)))
+    assert out["data"]["sid"] != sid
+    assert out["success"] is True
+
+
+@pytest.mark.parametrize("sid", SIDS)
+def test_a_bare_sid_is_a_secret(sid: str) -> None:
+    assert sid not in _query((("sid", sid),))[0][1]
+    assert sid not in _request_body(json.dumps({"sid": sid}), "application/json")
+    assert sid not in _request_body(urlencode({"sid": sid}), "application/x-www-form-urlencoded")
+    assert sid not in _query((("sub", "248289761001"), ("sid", sid)))[1][1]
 
 
 def test_the_logout_token_itself_is_still_replaced() -> None:
@@ -136,3 +238,52 @@ def test_property_any_session_id_is_kept_beside_its_issuer(sid: str) -> None:
 def test_property_the_same_value_under_a_session_secret_s_name_is_replaced(sid: str) -> None:
     out = json.loads(_request_body(json.dumps({"session_id": sid}), "application/json"))
     assert out["session_id"] != sid
+
+
+# Siblings a sid is found with: OpenID Connect's claims, Pi-hole's and Synology's members,
+# and any other name.
+_NAMED_SIBLINGS = [
+    "sub",
+    "aud",
+    "iat",
+    "exp",
+    "jti",
+    "nonce",
+    "events",
+    "valid",
+    "totp",
+    "csrf",
+    "validity",
+    "message",
+    "success",
+    "account",
+    "synotoken",
+    "ISS",
+    "issuer",
+    "_iss",
+]
+sibling_names = st.one_of(
+    st.sampled_from(_NAMED_SIBLINGS), st.from_regex(r"[a-z][a-z_]{1,11}", fullmatch=True)
+)
+
+
+@SETTINGS
+@given(
+    sid=opaque_ids,
+    siblings=st.lists(sibling_names, max_size=6, unique=True),
+    with_issuer=st.booleans(),
+    at=st.integers(min_value=0, max_value=7),
+)
+def test_property_a_sid_is_kept_exactly_when_its_issuer_is_beside_it(
+    sid: str, siblings: list[str], with_issuer: bool, at: int
+) -> None:
+    assume(SANITIZER.sanitize_text(sid) == sid)
+    names = [n for n in siblings if n not in ("sid", "iss")] + (["iss"] if with_issuer else [])
+    names.insert(at % (len(names) + 1), "sid")
+    values = {name: (sid if name == "sid" else ISSUER if name == "iss" else "1") for name in names}
+    body = json.loads(_request_body(json.dumps(values), "application/json"))
+    query = dict(_query(tuple(values.items())))
+    if with_issuer:
+        assert body["sid"] == sid and query["sid"] == sid
+    else:
+        assert body["sid"] != sid and query["sid"] != sid

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from ext_proc_server.sanitize.free_text_names import is_known_place, names_a_place
+from ext_proc_server.sanitize.free_text_names import places_in
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, TITLES
 from ext_proc_server.sanitize.surnames import FOREIGN_FIRST_NAME_WORDS, FOREIGN_SURNAME_WORDS
@@ -82,14 +82,16 @@ def _holder(text: str, start: int, end: int) -> list[Hit]:
     lists = word_lists()
     first = (lists.prose_first_folded, lists.first_or_last_folded, FOREIGN_FIRST_NAME_WORDS)
     opens = words[0] in TITLES or any(words[0] in names for names in first)
-    if names_a_place(words) and (
+    places = places_in(words)
+    if places and (
         not opens
-        or is_known_place(" ".join(words))
-        or any(w in NOT_PERSON or w in PLACE_OPENERS for w in words)
+        or (0, len(words)) in places
+        or any(w in NOT_PERSON or w in PLACE_OPENERS for a, b in places for w in words[a:b])
     ):
         # "Alto Alegre", "Abadia de Goiás", and a town named as a person is, whole
         # ("Antônio Carlos", "Almirante Tamandaré": a billing city more often than a
-        # holder); "Antônio Carlos Souza" is a holder.
+        # holder); "Antônio Carlos Souza" is a holder, and so is "Maria Helena Serra":
+        # a place's word counts in the town's words, not in the surname after them.
         return []
     if opens:
         return [Hit(m.start("v"), m.end("v"), "name")]  # "Debbie Mercado", "James Holder"

@@ -500,6 +500,18 @@ def _place_cut(folded: list[str]) -> int:
     return len(folded)
 
 
+def places_in(folded: list[str]) -> list[tuple[int, int]]:
+    """The known places among some words in a row, as their first and past-the-last
+    indexes ("Maria Helena Serra" holds the town "Maria Helena", words 0 to 2)."""
+    places, most = _places()
+    return [
+        (i, i + size)
+        for size in range(2, most + 1)
+        for i in range(len(folded) - size + 1)
+        if " ".join(folded[i : i + size]) in places
+    ]
+
+
 def names_a_place(folded: list[str]) -> bool:
     """Whether some words of a run in a row are a known place ("Bento Gonçalves e
     Vitória da Conquista" holds two)."""

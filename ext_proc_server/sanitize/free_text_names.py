@@ -30,13 +30,16 @@ from urllib.parse import unquote_plus
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.municipalities import brazilian_places
 from ext_proc_server.sanitize.place_words import (
+    FIRST_NAME_TITLES,
     LOWER_CASE_WORDS,
     NOT_PERSON,
     PLACE_OPENERS,
+    STATES,
     SURNAME_TITLES,
     TITLES,
 )
 from ext_proc_server.sanitize.surname_runs import (
+    faker_surnames,
     surnames_end,
     word_first_name,
     word_first_names,
@@ -253,7 +256,7 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
         return None
     # "Presidente João Pereira": a title opening a run is a person's, not a street's,
     # unless the whole run is a known place ("Coronel José Dias", "Governador Luiz Rocha").
-    skip = 1 if folded[0] in TITLES and len(folded) > 2 else 0
+    skip = 1 if folded[0] in TITLES and len(folded) > 2 and not _bare_title(words[0][2]) else 0
     if skip and names_a_place(folded):
         return None
     cut = _place_cut(folded)
@@ -268,6 +271,11 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     if span is None:
         return None
     return at + words[skip + span[0]][0], at + words[skip + span[1]][1]
+
+
+def _bare_title(word: str) -> bool:
+    """Whether ``word`` is a title written without its accent: a first name ("Irma")."""
+    return word.lower() in FIRST_NAME_TITLES
 
 
 def _is_title(word: str) -> bool:
@@ -292,8 +300,8 @@ def _person_in_words(
     if not folded or any(f in NOT_PERSON for f in _meaning_words(folded)):
         return None
     first = next((i for i in range(len(folded)) if _opens_name(folded, i)), None)
-    if first is not None and _titles_name(folded, first):
-        first += 1  # "Irmã Agatha Aguado": "Irma" is a first name too
+    if first is not None and _titles_name(folded, first) and not _bare_title(words[first][2]):
+        first += 1  # "Irmã Agatha Aguado"; "Irma Agatha Aguado" is a first name
     if first is not None:  # the title right before the first name ("Irmão Sol Irmã Lua")
         titled = (titled and first == 0) or (
             first > 0 and folded[first - 1] in TITLES and not _brand_title(folded, first - 1)
@@ -309,11 +317,27 @@ def _person_in_words(
             or _titled_surnames(folded, surname_titled)
             or word_first_name(folded)
         )
-    if span is None or names_a_place(folded):
+    if span is None or (names_a_place(folded) and not _town_among_names(folded)):
         return None
     while span[0] > 0 and folded[span[0] - 1] in word_first_names():
         span = span[0] - 1, span[1]  # "Morena Nicolasa Balaguer": a first name that is a word
     return span
+
+
+def _town_among_names(folded: list[str]) -> bool:
+    """Whether a run opening with a first name is a town named as people are and name
+    words ("Godofredo Viana Gaya"; "Cruz Machado Paraná" is no one's): a person's."""
+    places = places_in(folded)
+    inside = {i for a, b in places for i in range(a, b)}
+    rest = [f for i, f in enumerate(folded) if i not in inside and f not in _PARTICLES]
+    if not rest or not _opens_name(folded, 0):
+        return False
+    lists, surnames = word_lists(), faker_surnames()
+    return all(
+        (f in lists.prose_first_folded or f in lists.prose_last_folded or f in surnames)
+        and not (f in NOT_PERSON or f in PLACE_OPENERS or f in STATES)
+        for f in rest
+    )
 
 
 def _brand_title(folded: list[str], i: int) -> bool:
@@ -501,8 +525,7 @@ def _place_cut(folded: list[str]) -> int:
 
 
 def places_in(folded: list[str]) -> list[tuple[int, int]]:
-    """The known places among some words in a row, as their first and past-the-last
-    indexes ("Maria Helena Serra" holds the town "Maria Helena", words 0 to 2)."""
+    """The known places among some words in a row, as (first, past-the-last) indexes."""
     places, most = _places()
     return [
         (i, i + size)

@@ -66,6 +66,16 @@ TITLES = frozenset(
      "doutora", "dr", "dra", "professor", "professora", "prof", "profa", "mestre", "sr",
      "sra", "srta", "senhor", "senhora", "dona", "seu"}
 )  # fmt: skip
+# Brazil's states of one word, folded: one after a town is its state ("Cruz Machado
+# Paraná"), not a surname.
+STATES = frozenset(
+    {"acre", "alagoas", "amapa", "amazonas", "bahia", "ceara", "goias", "maranhao", "para",
+     "paraiba", "parana", "pernambuco", "piaui", "rondonia", "roraima", "sergipe",
+     "tocantins", "brasil", "brazil"}
+)  # fmt: skip
+# Titles whose folded spelling, written without the accent, is a first name: "Irma
+# Giménez" is a woman's name, "Irmã Dulce" a nun's title.
+FIRST_NAME_TITLES = frozenset({"irma"})
 # Titles that are common words in lower case ("seu pedido", "dom de cantar", "cabo
 # USB", "a secretaria"): a title only when capitalised.
 LOWER_CASE_WORDS = frozenset({"seu", "dom", "cabo", "secretaria", "mestre", "major"})

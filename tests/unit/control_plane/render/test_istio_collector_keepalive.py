@@ -123,7 +123,7 @@ def test_the_envoyfilter_is_valid_under_istios_schema() -> None:
     ("hold_s", "timeout"), [(7.5, "15s"), (MAX_DEFERRED_CLOSE_TIMEOUT_S, "120s")]
 )
 def test_the_check_has_envoy_validate_the_cluster_patch_as_istio_merges_it(
-    tmp_path: Path, hold_s: float, timeout: str
+    tmp_path: Path, hold_s: float, timeout: str, envoy_binary: str
 ) -> None:
     config, files = rendered(hold_s=hold_s)
     doc = files["istio/shop/envoyfilter-capture.yaml"]
@@ -138,7 +138,7 @@ def test_the_check_has_envoy_validate_the_cluster_patch_as_istio_merges_it(
     }
     good = tmp_path / "good.yaml"
     good.write_text(bootstrap)
-    assert validate.envoy_validate([good]) == []
+    assert validate.envoy_validate([good], envoy=envoy_binary) == []
     # A timeout under Envoy's 1 ms minimum is rejected by Envoy: the patch is what it checks.
     broken = copy.deepcopy(doc)
     (patch,) = cluster_patches(broken)
@@ -148,7 +148,7 @@ def test_the_check_has_envoy_validate_the_cluster_patch_as_istio_merges_it(
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(validate.envoyfilter_check_bootstrap(broken, config=config, source="ef"))
-    (problem,) = validate.envoy_validate([bad])
+    (problem,) = validate.envoy_validate([bad], envoy=envoy_binary)
     assert problem.startswith("bad.yaml: envoy rejected it") and "Timeout" in problem
 
 

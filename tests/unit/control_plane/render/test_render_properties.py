@@ -84,12 +84,17 @@ def test_a_loaded_config_renders_objects_that_fit_together(data: dict[str, Any])
 
 @settings(max_examples=6, **_UNSHRUNK)
 @given(mockado_configs())
-def test_a_loaded_config_passes_envoy_and_the_schemas(data: dict[str, Any]) -> None:
+def test_a_loaded_config_passes_envoy_and_the_schemas(
+    envoy_binary: str, data: dict[str, Any]
+) -> None:
     config = _load(data)
     if config is None:
         return
     files = render_all(config)
-    assert validate.check_rendered(files, config=config, schemas_dir=SCHEMAS) == []
+    problems = validate.check_rendered(
+        files, config=config, schemas_dir=SCHEMAS, sidecar_envoy=envoy_binary
+    )
+    assert problems == []
 
 
 @pytest.mark.parametrize("namespace", ["9", "0755", "1e3", "null", "on", "no", "yes"])

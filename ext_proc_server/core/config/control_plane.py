@@ -44,6 +44,9 @@ CLUSTER_DOMAIN = "cluster.local"
 # Redis write), and the keepalive timeout that follows it (twice the hold) bounds how long
 # a dead collector connection goes unnoticed: 60 s gives 120 s, within 154.5 s in all.
 MAX_DEFERRED_CLOSE_TIMEOUT_S = 60.0
+# And the shortest: Envoy reads the hold in whole milliseconds, so a shorter one is 0 ms,
+# no hold at all.
+MIN_DEFERRED_CLOSE_TIMEOUT_S = 0.001
 # Room Redis's data directory needs, in redis_maxmemory: the append-only file grows to twice
 # its base before Redis rewrites it (auto-aof-rewrite-percentage 100), the rewrite writes a
 # new base (up to the data, so up to maxmemory) beside them, and writes go on meanwhile.
@@ -188,6 +191,11 @@ class CollectorService(ConfigSection):
     @field_validator("deferred_close_timeout_s")
     @classmethod
     def _bounded_hold(cls, value: float) -> float:
+        if value < MIN_DEFERRED_CLOSE_TIMEOUT_S:
+            raise ValueError(
+                f"at least {MIN_DEFERRED_CLOSE_TIMEOUT_S:g} s (1 ms): Envoy reads the hold in "
+                "whole milliseconds, and a shorter one is 0 ms, no hold at all"
+            )
         if value > MAX_DEFERRED_CLOSE_TIMEOUT_S:
             raise ValueError(
                 f"at most {MAX_DEFERRED_CLOSE_TIMEOUT_S:g} s: a hung collector keeps every "

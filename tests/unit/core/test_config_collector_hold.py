@@ -1,16 +1,19 @@
 """control_plane.collector.deferred_close_timeout_s, how long Envoy holds a finished capture
 stream for the collector, is bounded at load: Envoy itself takes up to 2^63 ns, and a hung
 collector would keep every stream (and the connections' keepalive timeout, twice the hold)
-that long."""
+that long; and Envoy reads it in whole milliseconds, so a hold under 1 ms would be none."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ext_proc_server.core.config import load_config
-from ext_proc_server.core.config.control_plane import MAX_DEFERRED_CLOSE_TIMEOUT_S
+from ext_proc_server.core.config.control_plane import (
+    MAX_DEFERRED_CLOSE_TIMEOUT_S,
+    MIN_DEFERRED_CLOSE_TIMEOUT_S,
+)
 from ext_proc_server.core.errors import ConfigError
 
 KEY = "control_plane.collector.deferred_close_timeout_s"
@@ -40,9 +43,34 @@ def test_a_hold_up_to_60_s_loads_and_a_longer_one_is_refused_naming_the_key(
     assert "keepalive timeout is twice it" in message
 
 
+@given(st.floats(min_value=0.0, max_value=0.001, exclude_min=True, exclude_max=True))
+@example(0.0004)
+@example(0.000999)
+def test_a_hold_under_1_ms_is_refused_naming_the_key(hold_s: float) -> None:
+    # Envoy would read it as 0 ms: no hold at all.
+    env = {"MOCKADO_CONTROL_PLANE__COLLECTOR__DEFERRED_CLOSE_TIMEOUT_S": repr(hold_s)}
+    message = hold_error(env)
+    assert message.startswith(f"{KEY}: at least 0.001 s (1 ms)"), message
+    assert "whole milliseconds" in message
+
+
+def test_1_ms_is_the_shortest_hold_that_loads() -> None:
+    env = {"MOCKADO_CONTROL_PLANE__COLLECTOR__DEFERRED_CLOSE_TIMEOUT_S": "0.001"}
+    loaded = load_config(None, env=env).control_plane.collector.deferred_close_timeout_s
+    assert loaded == MIN_DEFERRED_CLOSE_TIMEOUT_S == 0.001
+
+
 def test_an_hour_in_the_file_is_refused(tmp_path) -> None:
     path = tmp_path / "mockado.yaml"
     path.write_text("control_plane:\n  collector:\n    deferred_close_timeout_s: 3600\n")
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(info.value).startswith(f"{KEY}: at most 60 s")
+
+
+def test_a_fraction_of_a_millisecond_in_the_file_is_refused(tmp_path) -> None:
+    path = tmp_path / "mockado.yaml"
+    path.write_text("control_plane:\n  collector:\n    deferred_close_timeout_s: 0.0004\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value).startswith(f"{KEY}: at least 0.001 s (1 ms)")

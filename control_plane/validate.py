@@ -103,7 +103,7 @@ def envoyfilter_check_bootstrap(
     options = _istio_protocol_options(limits["streams_per_connection"])
     for patch in doc.get("spec", {}).get("configPatches", []):
         if patch.get("applyTo") == "CLUSTER":
-            options = _merged_cluster_patch(
+            options = merged_cluster_patch(
                 options, patch, cluster_name=limits["cluster_name"], source=source
             )
     cluster = {**limits, "protocol_options": json.dumps(options, sort_keys=True)}
@@ -131,12 +131,12 @@ def _istio_protocol_options(max_concurrent_streams: int) -> dict[str, Any]:
     }
 
 
-def _merged_cluster_patch(
-    options: dict[str, Any], patch: Mapping[str, Any], *, cluster_name: str, source: str
+def merged_cluster_patch(
+    options: Mapping[str, Any], patch: Mapping[str, Any], *, cluster_name: str, source: str
 ) -> dict[str, Any]:
-    """A CLUSTER MERGE of the collector cluster as Istio applies it to the protocol options:
-    a map, so each entry of the patch replaces Istio's whole entry. Any other patch is
-    refused, never left unchecked."""
+    """The cluster's typed_extension_protocol_options (``options``) after a CLUSTER MERGE
+    of it, as Istio applies one: a map, so each entry of the patch replaces the cluster's
+    whole entry. Any other patch is refused, never left unchecked."""
     value = patch.get("patch", {}).get("value") or {}
     named = ((patch.get("match") or {}).get("cluster") or {}).get("name")
     others = set(value) - {"typed_extension_protocol_options"}

@@ -7,17 +7,21 @@ select the pod at the inbound listener, in place of Istio's iptables redirect. T
 bootstrap has what istiod would push for it: the inbound listener (``virtualInbound``) with
 each ``SIDECAR_INBOUND`` HTTP filter patch inserted before the router, a route to the app,
 and an ``outbound|PORT||HOST`` cluster for each cluster a patch names, built from that
-Service (HTTP/2 when its port says grpc/http2) and its DestinationRule's connection pool.
+Service (HTTP/2 when its port says grpc/http2) and its DestinationRule's connection pool,
+with each ``SIDECAR_OUTBOUND`` CLUSTER MERGE of it applied as Istio merges it (the capture
+EnvoyFilter's HTTP/2 keepalive on the collector cluster).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import yaml
 
+from control_plane.validate import merged_cluster_patch
+from ext_proc_server.core.errors import RenderError
 from tests.support.box.errors import BoxError
 from tests.support.box.manifests import Manifests, selects
 
@@ -49,13 +53,14 @@ def inject_sidecar(
     doc = copy.deepcopy(doc)
     template = doc["spec"]["template"]
     labels = template["metadata"].get("labels") or {}
-    filters = list(
-        inbound_filters(
-            manifests, namespace=namespace, labels=labels, root_namespace=root_namespace
-        )
-    )
+    selected = dict(namespace=namespace, labels=labels, root_namespace=root_namespace)
     bootstrap = sidecar_bootstrap(
-        manifests, filters, namespace=namespace, workload=deployment, app_port=app_port
+        manifests,
+        list(inbound_filters(manifests, **selected)),
+        namespace=namespace,
+        workload=deployment,
+        app_port=app_port,
+        cluster_patches=list(outbound_cluster_patches(manifests, **selected)),
     )
     config_name = f"{deployment}-istio-proxy"
     manifests.apply({
@@ -94,10 +99,11 @@ def proxy_container(image: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def inbound_filters(
+def workload_patches(
     manifests: Manifests, *, namespace: str, labels: Mapping[str, str], root_namespace: str
-) -> Iterator[dict[str, Any]]:
-    """The HTTP filters the EnvoyFilters of the namespace (and the root) insert inbound."""
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(EnvoyFilter name, patch) for each patch of the EnvoyFilters of the namespace (and the
+    root) that select the workload."""
     for doc in manifests.of_kind("EnvoyFilter"):
         meta, spec = doc["metadata"], doc.get("spec") or {}
         if meta.get("namespace") not in (namespace, root_namespace):
@@ -106,23 +112,64 @@ def inbound_filters(
         if selector and not selects(selector, labels):
             continue
         for patch in spec.get("configPatches") or []:
-            match = patch.get("match") or {}
-            if patch.get("applyTo") != "HTTP_FILTER" or match.get("context") not in (
-                "SIDECAR_INBOUND",
-                "ANY",
-            ):
-                continue
-            sub = (
-                ((match.get("listener") or {}).get("filterChain") or {}).get("filter") or {}
-            ).get("subFilter")
-            if (
-                patch["patch"].get("operation") != "INSERT_BEFORE"
-                or (sub or {}).get("name") != _ROUTER
-            ):
-                raise BoxError(
-                    f"EnvoyFilter {meta['name']}: the box applies only INSERT_BEFORE {_ROUTER}"
-                )
-            yield copy.deepcopy(patch["patch"]["value"])
+            yield f"EnvoyFilter {meta['name']}", patch
+
+
+def inbound_filters(
+    manifests: Manifests, *, namespace: str, labels: Mapping[str, str], root_namespace: str
+) -> Iterator[dict[str, Any]]:
+    """The HTTP filters the EnvoyFilters of the namespace (and the root) insert inbound."""
+    selected = dict(namespace=namespace, labels=labels, root_namespace=root_namespace)
+    for source, patch in workload_patches(manifests, **selected):
+        match = patch.get("match") or {}
+        if patch.get("applyTo") != "HTTP_FILTER" or match.get("context") not in (
+            "SIDECAR_INBOUND",
+            "ANY",
+        ):
+            continue
+        sub = (((match.get("listener") or {}).get("filterChain") or {}).get("filter") or {}).get(
+            "subFilter"
+        )
+        if patch["patch"].get("operation") != "INSERT_BEFORE" or (sub or {}).get("name") != _ROUTER:
+            raise BoxError(f"{source}: the box applies only INSERT_BEFORE {_ROUTER}")
+        yield copy.deepcopy(patch["patch"]["value"])
+
+
+def outbound_cluster_patches(
+    manifests: Manifests, *, namespace: str, labels: Mapping[str, str], root_namespace: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(EnvoyFilter name, patch) for each CLUSTER patch of the workload's outbound clusters;
+    each names its cluster, the only match the box follows."""
+    selected = dict(namespace=namespace, labels=labels, root_namespace=root_namespace)
+    for source, patch in workload_patches(manifests, **selected):
+        match = patch.get("match") or {}
+        if patch.get("applyTo") != "CLUSTER" or match.get("context") not in (
+            "SIDECAR_OUTBOUND",
+            "ANY",
+        ):
+            continue
+        if not (match.get("cluster") or {}).get("name"):
+            raise BoxError(f"{source}: the box applies only CLUSTER patches naming their cluster")
+        yield source, copy.deepcopy(patch)
+
+
+def patched_cluster(
+    cluster: dict[str, Any], patches: Iterable[tuple[str, Mapping[str, Any]]]
+) -> dict[str, Any]:
+    """The cluster with each CLUSTER MERGE that names it applied as Istio applies it (the
+    merge `mockado render --check` validates); the others name other clusters."""
+    for source, patch in patches:
+        if patch["match"]["cluster"]["name"] != cluster["name"]:
+            continue
+        options = cluster.get("typed_extension_protocol_options") or {}
+        try:
+            merged = merged_cluster_patch(
+                options, patch, cluster_name=cluster["name"], source=source
+            )
+        except RenderError as exc:
+            raise BoxError(f"{exc}; the box applies no other") from exc
+        cluster = {**cluster, "typed_extension_protocol_options": merged}
+    return cluster
 
 
 def sidecar_bootstrap(
@@ -132,11 +179,17 @@ def sidecar_bootstrap(
     namespace: str,
     workload: str,
     app_port: int,
+    cluster_patches: Sequence[tuple[str, Mapping[str, Any]]] = (),
 ) -> dict[str, Any]:
+    """``cluster_patches``: (EnvoyFilter name, patch) of each CLUSTER patch to apply to the
+    outbound clusters (``outbound_cluster_patches``)."""
     pod = f"{workload}-0"
     clusters = [_static_cluster(f"inbound|{app_port}||", "127.0.0.1", app_port),
                 _static_cluster("box-admin", "127.0.0.1", ADMIN_PORT)]  # fmt: skip
-    clusters += [outbound_cluster(manifests, name) for name in sorted(set(_cluster_names(filters)))]
+    clusters += [
+        patched_cluster(outbound_cluster(manifests, name), cluster_patches)
+        for name in sorted(set(_cluster_names(filters)))
+    ]
     return {
         "node": {
             "id": f"sidecar~0.0.0.0~{pod}.{namespace}~{namespace}.svc.cluster.local",

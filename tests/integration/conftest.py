@@ -174,15 +174,18 @@ def envoy_factory(logs_dir: Path, process_registry: _Registry) -> Callable[..., 
 
     ``render(listen_port, admin_port) -> yaml text`` lets the caller use the control
     plane's renderer (``control_plane.render.render_local_envoy``) with the ports chosen here.
+    ``envoy``: another Envoy binary than the bundled one (the sidecars', ``sidecar_envoy``).
     """
     counter = iter(range(1000))
 
-    def start(render: Callable[[int, int], str]) -> EnvoyHandle:
+    def start(render: Callable[[int, int], str], *, envoy: str | None = None) -> EnvoyHandle:
         n = next(counter)
         port, admin_port = promised_port(), promised_port()
         config_path = logs_dir / f"envoy-{n}.yaml"
         config_path.write_text(render(port, admin_port), encoding="utf-8")
         process = procs.envoy_process(config_path=config_path, log_path=logs_dir / f"envoy-{n}.log")
+        if envoy is not None:
+            process.argv[0] = envoy
         process_registry.add(process.start())
         process.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"), timeout_s=30)
         return EnvoyHandle(

@@ -1,4 +1,4 @@
-"""A collector connection that stops answering, through a real Envoy 1.40: closed by the HTTP/2
+"""A collector connection that stops answering, through a real Envoy: closed by the HTTP/2
 keepalive ping's timeout (a stopped collector's kernel still acknowledges TCP, so TCP alone
 would keep it open), in the mesh as in the standalone bootstrap, and that one close does
 not eject the collector.
@@ -6,8 +6,8 @@ not eject the collector.
 In the mesh, Envoy runs what `mockado render --check` builds from the capture EnvoyFilter: its
 HTTP filter before a router, and the collector cluster as Istio writes it (outbound|PORT||HOST,
 HTTP/2 with the DestinationRule's stream limit) with the EnvoyFilter's CLUSTER patch merged as
-Istio merges it. The ping interval is forced to 1 s (a ping then lands early in the stop);
-the timeout is the rendered one.
+Istio merges it, run by the sidecars' Envoy 1.37 and by the bundled 1.40. The ping interval
+is forced to 1 s (a ping then lands early in the stop); the timeout is the rendered one.
 
 The stop is the fault itself (SIGSTOP); everything else waits on Envoy's counters.
 """
@@ -24,10 +24,12 @@ import pytest
 import yaml
 
 from control_plane import validate
+from control_plane.local.procs import find_envoy
 from control_plane.render import LOCAL_COLLECTOR_CLUSTER
 from control_plane.render.istio import capture_targets, render_envoyfilter_capture
 from ext_proc_server.core.config import MockadoConfig
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.paths import sidecar_envoy
 
 pytestmark = pytest.mark.integration
 
@@ -147,16 +149,20 @@ def _sidecar(config: MockadoConfig, grpc_port: int) -> Callable[[int, int], str]
     return render
 
 
+# The sidecars' own Envoy (1.37) and the bundled one: the patch works on what the mesh runs.
+@pytest.mark.parametrize("binary", [sidecar_envoy, find_envoy], ids=["sidecars", "bundled"])
 def test_a_sidecars_collector_connection_that_stops_answering_is_closed_by_keepalive(
-    redis_server, envoy_factory, ext_proc_factory
+    redis_server, envoy_factory, ext_proc_factory, binary: Callable[[], str]
 ) -> None:
     settings = collector_settings(redis_server.url)
     ext = ext_proc_factory(settings)
     config = _mesh_config()
-    envoy = envoy_factory(_sidecar(config, settings["grpc_port"]))
+    envoy = envoy_factory(_sidecar(config, settings["grpc_port"]), envoy=binary())
     admin = f"http://127.0.0.1:{envoy.admin_port}"
     collector = config.control_plane.collector
     cluster = f"outbound|{collector.port}||{collector.host}"
+    version = httpx.get(f"{admin}/server_info", timeout=5).json()["version"]
+    assert f"/{validate.envoy_version(binary())}." in version, version
 
     # Envoy took the patched cluster as Istio would send it: the keepalive, and Istio's own
     # HTTP/2 options (the DestinationRule's stream limit) kept.

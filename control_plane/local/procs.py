@@ -37,6 +37,8 @@ NEXT_WIREMOCK_SERVER = "--next-server"
 _PR_SET_PDEATHSIG = 1
 # How long a child gets to stop after SIGTERM unless it says otherwise.
 DEFAULT_STOP_TIMEOUT_S = 10.0
+# How much of a log's end is read for its last line (a JVM's log can be large).
+LOG_TAIL_BYTES = 4096
 
 
 def free_port(host: str = "127.0.0.1", *, avoid: Collection[int] = ()) -> int:
@@ -68,13 +70,18 @@ class PortPicker:
         return port
 
 
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+def port_is_held(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether another socket holds ``port``: one listening on it, or one bound to it
+    without SO_REUSEADDR. Connections left in TIME_WAIT by a server that bound with
+    SO_REUSEADDR (as Redis, Envoy, WireMock and uvicorn do) do not count: a server
+    started again binds the port all the same (a plain bind would fail there)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
-            return False
-        return True
+            return True
+        return False
 
 
 def _bin_dir() -> Path:
@@ -202,9 +209,12 @@ class ManagedProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def check_alive(self) -> None:
+        """Raises StackError naming the exit code and the log's last line once it exited."""
         if self.proc is not None and self.proc.poll() is not None:
+            last = self.last_log_line()
+            said = f" ({last})" if last else ""
             raise StackError(
-                f"{self.name}: exited with code {self.proc.returncode}; log: {self.log_path}"
+                f"{self.name}: exited with code {self.proc.returncode}{said}; log: {self.log_path}"
             )
 
     def wait_ready(self, check: Callable[[], bool], *, timeout_s: float = 30.0) -> None:
@@ -254,6 +264,18 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         return self.proc.returncode
+
+    def last_log_line(self, *, max_chars: int = 300) -> str:
+        """The log's last non-blank line, cut to ``max_chars`` ("" without a log)."""
+        try:
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(0, os.SEEK_END)
+                log_file.seek(max(0, log_file.tell() - LOG_TAIL_BYTES))
+                tail = log_file.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        return lines[-1][:max_chars] if lines else ""
 
     def log_text(self) -> str:
         try:

@@ -171,7 +171,7 @@ def effective_config_data(
 
 def _check_promised_ports(opts: StackOptions) -> None:
     for port, part in ((opts.proxy_port, "envoy"), (opts.wiremock_port, "wiremock")):
-        if not procs.port_is_free(port):
+        if procs.port_is_held(port):
             raise StackError(f"{part}: port {port} is busy (choose --proxy-port/--wiremock-port)")
 
 
@@ -226,7 +226,7 @@ class Stack:
                 self._start(process, ready, timeout_s=timeout_s)
                 return ports
             except StackError as exc:
-                taken = [port for port in ports if not procs.port_is_free(port)]
+                taken = [port for port in ports if procs.port_is_held(port)]
                 if self.forced or process.proc is None or process.alive or not taken:
                     raise
                 failure = exc

@@ -293,14 +293,15 @@ def tcp_ready(host: str, port: int) -> Callable[[], bool]:
 
 
 def redis_ready(host: str, port: int) -> Callable[[], bool]:
-    """Redis answers PING: a bare TCP connect would also succeed against another process
-    that took the port first (its kernel backlog accepts before it does)."""
+    """Redis answers PING (or refuses it for want of a password: Redis all the same): a
+    bare TCP connect would also succeed against another process that took the port first
+    (its kernel backlog accepts before it does)."""
 
     def check() -> bool:
         with socket.create_connection((host, port), timeout=0.5) as sock:
             sock.settimeout(0.5)
             sock.sendall(b"PING\r\n")
-            return sock.recv(7).startswith(b"+PONG")
+            return sock.recv(7).startswith((b"+PONG", b"-NOAUTH"))
 
     return check
 
@@ -314,6 +315,58 @@ def http_ready(url: str, *, expect_status: int = 200) -> Callable[[], bool]:
 
 def all_ready(checks: Sequence[Callable[[], bool]]) -> Callable[[], bool]:
     return lambda: all(check() for check in checks)
+
+
+# How often a child is started on fresh ports when other processes keep taking one of
+# its ports between the pick and the bind.
+PORT_ATTEMPTS = 5
+
+# Starts a child on the given ports -> the process (not started yet) and its readiness check.
+Launch = Callable[[list[int]], tuple[ManagedProcess, Callable[[], bool]]]
+
+
+def start_on_ports(
+    part: str,
+    ports: list[int],
+    launch: Launch,
+    *,
+    pick: Callable[[str], int],
+    start: Callable[[ManagedProcess, Callable[[], bool]], None],
+    discard: Callable[[ManagedProcess], None] = lambda _process: None,
+    stopped: Callable[[], bool] = lambda: False,
+    attempts: int = PORT_ATTEMPTS,
+) -> tuple[ManagedProcess, list[int]]:
+    """Start ``part`` on ``ports`` (picked free) -> the process, ready, and its ports.
+
+    A picked port is free only when picked: another process may bind it before the child
+    does. The child then exits, and it is started again on ports from ``pick``.
+    ``start(process, ready)`` starts it and waits until it is ready (StackError if not);
+    ``discard(process)`` drops a failed attempt from whatever ``start`` recorded it in;
+    once ``stopped()`` (everything is being stopped at once), no attempt follows. A child
+    that exits with no port held by another socket failed for another reason: its error
+    is raised at once."""
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            ports = [pick(part) for _ in ports]
+        process, ready = launch(ports)
+        try:
+            start(process, ready)
+            return process, ports
+        except StackError as exc:
+            taken = [port for port in ports if port_is_held(port)]
+            if stopped() or process.proc is None or process.alive or not taken:
+                raise
+            failure = exc
+        discard(process)
+        process.stop()  # reaps what it left in its process group
+        log.warning(
+            "%s: another process took port(s) %s before it bound them (attempt %d of %d)",
+            part, taken, attempt, attempts,
+        )  # fmt: skip
+    raise StackError(
+        f"{part}: other processes took its ports before it could bind them, "
+        f"{attempts} times in a row; last: {failure}"
+    )
 
 
 # -- the real binaries, started the same way everywhere ---------------------------

@@ -91,6 +91,7 @@ def redis_factory(
             started=process_registry.add,
             timeout_s=15,
             ports=None if port is None else [port],
+            movable=port is None,
         )
         return RedisHandle(port=bound, process=process)
 
@@ -155,6 +156,7 @@ def wiremock_factory(
             started=process_registry.add,
             timeout_s=60,
             ports=None if port is None else [port],
+            movable=port is None,
         )
         return WireMockHandle(port=bound, root_dir=root, process=process)
 
@@ -328,34 +330,35 @@ def ext_proc_factory(
         if control_plane:
             data["control_plane"] = control_plane
         cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
-        argv = [
-            mockado_bin,
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            grpc_port, http_port = ports
+            argv = [
+                mockado_bin, "ext-proc", "--config", str(cfg_path),
+                "--grpc-port", str(grpc_port), "--http-port", str(http_port),
+                "--workers", str(workers), "--log-level", "DEBUG",
+            ]  # fmt: skip
+            process = procs.ManagedProcess(
+                "ext-proc",
+                argv,
+                log_path=logs_dir / f"ext-proc-{n}.log",
+                env={**clean_env, **(env or {})},
+            )
+            return process, procs.http_ready(f"http://127.0.0.1:{http_port}/healthz")
+
+        process, [grpc_port, http_port] = start_on_promised_ports(
             "ext-proc",
-            "--config",
-            str(cfg_path),
-            "--grpc-port",
-            str(collector["grpc_port"]),
-            "--http-port",
-            str(collector["http_port"]),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "DEBUG",
-        ]
-        process = procs.ManagedProcess(
-            "ext-proc",
-            argv,
-            log_path=logs_dir / f"ext-proc-{n}.log",
-            env={**clean_env, **(env or {})},
+            launch,
+            started=process_registry.add,
+            timeout_s=30,
+            ports=[collector["grpc_port"], collector["http_port"]],
         )
-        process_registry.add(process.start())
-        process.wait_ready(
-            procs.http_ready(f"http://127.0.0.1:{collector['http_port']}/healthz"), timeout_s=30
-        )
+        # Started on other ports when another process took one: callers read them here.
+        collector.update(grpc_port=grpc_port, http_port=http_port)
         return ExtProcProcess(
             process,
-            grpc_port=collector["grpc_port"],
-            http_port=collector["http_port"],
+            grpc_port=grpc_port,
+            http_port=http_port,
             queue=collector["redis_queue"],
             redis_url=collector["redis_url"],
         )

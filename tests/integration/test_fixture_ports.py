@@ -15,6 +15,7 @@ from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import load_config
 from tests.integration import conftest as fixtures
 from tests.support import processes
+from tests.support.ext_proc_rig import collector_settings
 
 
 class Squatter:
@@ -83,4 +84,20 @@ def test_an_envoy_whose_listener_port_was_taken_starts_on_others(envoy_factory, 
     handle = envoy_factory(render)
     assert squatter.ports and {handle.port, handle.admin_port}.isdisjoint(squatter.ports)
     resp = httpx.get(f"{handle.url}/healthz", timeout=10)
+    assert resp.status_code == 200
+
+
+def test_an_ext_proc_whose_grpc_port_was_taken_starts_on_others(ext_proc_factory, redis_server):
+    collector = collector_settings(redis_server.url)
+    taken = collector["grpc_port"]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        ext = ext_proc_factory(collector)
+    assert ext.grpc_port != taken
+    assert (collector["grpc_port"], collector["http_port"]) == (ext.grpc_port, ext.http_port)
+    assert "cannot listen on" in ext.process.log_text()  # the first attempt's own failure
+    with socket.create_connection(("127.0.0.1", ext.grpc_port), timeout=5):
+        pass  # its gRPC port listens
+    resp = httpx.get(f"http://127.0.0.1:{ext.http_port}/healthz", timeout=10)
     assert resp.status_code == 200

@@ -124,28 +124,28 @@ def start_on_promised_ports(
     timeout_s: float,
     count: int = 1,
     ports: Sequence[int] | None = None,
+    movable: bool = True,
 ) -> tuple[procs.ManagedProcess, list[int]]:
-    """Start a child on ``count`` promised ports -> it, ready, and the ports it listens on.
+    """Start a child on ``ports`` (default: ``count`` promised ones) -> it, ready, and the
+    ports it listens on.
 
     It binds them after they were picked: when another process took one in between, the
-    child exits and is started again on fresh ones (``procs.start_on_ports``).
-    ``ports``: the caller's own (a restart where the child was), started there once.
-    ``started(process)`` keeps each started process, to be stopped at the end."""
+    child exits and is started again on fresh promised ones (``procs.start_on_ports``).
+    Not ``movable``: the child must listen on ``ports`` (a restart where it was), and it
+    is started there once. ``started(process)`` keeps each started process, to be
+    stopped at the end."""
 
     def start(process: procs.ManagedProcess, ready: Callable[[], bool]) -> None:
         started(process.start())
         process.wait_ready(ready, timeout_s=timeout_s)
 
-    if ports is not None:
-        process, ready = launch(list(ports))
+    first = [promised_port() for _ in range(count)] if ports is None else list(ports)
+    if not movable:
+        process, ready = launch(first)
         start(process, ready)
-        return process, list(ports)
+        return process, first
     return procs.start_on_ports(
-        part,
-        [promised_port() for _ in range(count)],
-        launch,
-        pick=lambda _part: promised_port(),
-        start=start,
+        part, first, launch, pick=lambda _part: promised_port(), start=start
     )
 
 

@@ -37,6 +37,8 @@ NEXT_WIREMOCK_SERVER = "--next-server"
 _PR_SET_PDEATHSIG = 1
 # How long a child gets to stop after SIGTERM unless it says otherwise.
 DEFAULT_STOP_TIMEOUT_S = 10.0
+# How much of a log's end is read for its last line (a JVM's log can be large).
+LOG_TAIL_BYTES = 4096
 
 
 def free_port(host: str = "127.0.0.1", *, avoid: Collection[int] = ()) -> int:
@@ -68,13 +70,18 @@ class PortPicker:
         return port
 
 
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+def port_is_held(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether another socket holds ``port``: one listening on it, or one bound to it
+    without SO_REUSEADDR. Connections left in TIME_WAIT by a server that bound with
+    SO_REUSEADDR (as Redis, Envoy, WireMock and uvicorn do) do not count: a server
+    started again binds the port all the same (a plain bind would fail there)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
-            return False
-        return True
+            return True
+        return False
 
 
 def _bin_dir() -> Path:
@@ -202,9 +209,12 @@ class ManagedProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def check_alive(self) -> None:
+        """Raises StackError naming the exit code and the log's last line once it exited."""
         if self.proc is not None and self.proc.poll() is not None:
+            last = self.last_log_line()
+            said = f" ({last})" if last else ""
             raise StackError(
-                f"{self.name}: exited with code {self.proc.returncode}; log: {self.log_path}"
+                f"{self.name}: exited with code {self.proc.returncode}{said}; log: {self.log_path}"
             )
 
     def wait_ready(self, check: Callable[[], bool], *, timeout_s: float = 30.0) -> None:
@@ -255,6 +265,18 @@ class ManagedProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
         return self.proc.returncode
 
+    def last_log_line(self, *, max_chars: int = 300) -> str:
+        """The log's last non-blank line, cut to ``max_chars`` ("" without a log)."""
+        try:
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(0, os.SEEK_END)
+                log_file.seek(max(0, log_file.tell() - LOG_TAIL_BYTES))
+                tail = log_file.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        return lines[-1][:max_chars] if lines else ""
+
     def log_text(self) -> str:
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -271,14 +293,15 @@ def tcp_ready(host: str, port: int) -> Callable[[], bool]:
 
 
 def redis_ready(host: str, port: int) -> Callable[[], bool]:
-    """Redis answers PING: a bare TCP connect would also succeed against another process
-    that took the port first (its kernel backlog accepts before it does)."""
+    """Redis answers PING (or refuses it for want of a password: Redis all the same): a
+    bare TCP connect would also succeed against another process that took the port first
+    (its kernel backlog accepts before it does)."""
 
     def check() -> bool:
         with socket.create_connection((host, port), timeout=0.5) as sock:
             sock.settimeout(0.5)
             sock.sendall(b"PING\r\n")
-            return sock.recv(7).startswith(b"+PONG")
+            return sock.recv(7).startswith((b"+PONG", b"-NOAUTH"))
 
     return check
 
@@ -292,6 +315,58 @@ def http_ready(url: str, *, expect_status: int = 200) -> Callable[[], bool]:
 
 def all_ready(checks: Sequence[Callable[[], bool]]) -> Callable[[], bool]:
     return lambda: all(check() for check in checks)
+
+
+# How often a child is started on fresh ports when other processes keep taking one of
+# its ports between the pick and the bind.
+PORT_ATTEMPTS = 5
+
+# Starts a child on the given ports -> the process (not started yet) and its readiness check.
+Launch = Callable[[list[int]], tuple[ManagedProcess, Callable[[], bool]]]
+
+
+def start_on_ports(
+    part: str,
+    ports: list[int],
+    launch: Launch,
+    *,
+    pick: Callable[[str], int],
+    start: Callable[[ManagedProcess, Callable[[], bool]], None],
+    discard: Callable[[ManagedProcess], None] = lambda _process: None,
+    stopped: Callable[[], bool] = lambda: False,
+    attempts: int = PORT_ATTEMPTS,
+) -> tuple[ManagedProcess, list[int]]:
+    """Start ``part`` on ``ports`` (picked free) -> the process, ready, and its ports.
+
+    A picked port is free only when picked: another process may bind it before the child
+    does. The child then exits, and it is started again on ports from ``pick``.
+    ``start(process, ready)`` starts it and waits until it is ready (StackError if not);
+    ``discard(process)`` drops a failed attempt from whatever ``start`` recorded it in;
+    once ``stopped()`` (everything is being stopped at once), no attempt follows. A child
+    that exits with no port held by another socket failed for another reason: its error
+    is raised at once."""
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            ports = [pick(part) for _ in ports]
+        process, ready = launch(ports)
+        try:
+            start(process, ready)
+            return process, ports
+        except StackError as exc:
+            taken = [port for port in ports if port_is_held(port)]
+            if stopped() or process.proc is None or process.alive or not taken:
+                raise
+            failure = exc
+        discard(process)
+        process.stop()  # reaps what it left in its process group
+        log.warning(
+            "%s: another process took port(s) %s before it bound them (attempt %d of %d)",
+            part, taken, attempt, attempts,
+        )  # fmt: skip
+    raise StackError(
+        f"{part}: other processes took its ports before it could bind them, "
+        f"{attempts} times in a row; last: {failure}"
+    )
 
 
 # -- the real binaries, started the same way everywhere ---------------------------

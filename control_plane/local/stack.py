@@ -15,7 +15,7 @@ kills every child at once, and what the collector had not yet written is lost.
 
 from __future__ import annotations
 
-import logging
+import functools
 import os
 import signal
 import sys
@@ -38,18 +38,12 @@ from control_plane.render import (
 from ext_proc_server.core.config import MockadoConfig, in_kubernetes_pod, redact_url
 from ext_proc_server.core.errors import StackError
 
-log = logging.getLogger(__name__)
-
 _READY_TIMEOUT_S = 90.0
 # What a WireMock JVM needs before any stub (the stub part of its heap scales per shard).
 _JVM_BASE_HEAP_MB = 256
 _MIN_SHARD_HEAP_MB = 64
-# How often a part is started on fresh ports when other processes keep taking one of
-# its ports between the pick and the bind.
-PORT_ATTEMPTS = 5
-
-# Starts a part on the given ports -> the process (not started yet) and its readiness check.
-Launch = Callable[[list[int]], tuple[procs.ManagedProcess, Callable[[], bool]]]
+# How often a part is started on fresh ports (procs.start_on_ports).
+PORT_ATTEMPTS = procs.PORT_ATTEMPTS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,7 +165,7 @@ def effective_config_data(
 
 def _check_promised_ports(opts: StackOptions) -> None:
     for port, part in ((opts.proxy_port, "envoy"), (opts.wiremock_port, "wiremock")):
-        if not procs.port_is_free(port):
+        if procs.port_is_held(port):
             raise StackError(f"{part}: port {port} is busy (choose --proxy-port/--wiremock-port)")
 
 
@@ -212,34 +206,21 @@ class Stack:
         process.wait_ready(check, timeout_s=timeout_s)
 
     def start_on_ports(
-        self, part: str, ports: list[int], launch: Launch, *, timeout_s: float = _READY_TIMEOUT_S
+        self,
+        part: str,
+        ports: list[int],
+        launch: procs.Launch,
+        *,
+        timeout_s: float = _READY_TIMEOUT_S,
     ) -> list[int]:
-        """Start ``part`` on ``ports`` (picked free) -> the ports it listens on.
-
-        A picked port is free only when picked: another process may bind it before the
-        part does. The part then exits, and it is started again on fresh ports."""
-        for attempt in range(1, PORT_ATTEMPTS + 1):
-            if attempt > 1:
-                ports = [self.ports.pick(part) for _ in ports]
-            process, ready = launch(ports)
-            try:
-                self._start(process, ready, timeout_s=timeout_s)
-                return ports
-            except StackError as exc:
-                taken = [port for port in ports if not procs.port_is_free(port)]
-                if self.forced or process.proc is None or process.alive or not taken:
-                    raise
-                failure = exc
-            self.parts.remove(process)
-            process.stop()  # reaps what it left in its process group
-            log.warning(
-                "%s: another process took port(s) %s before it bound them (attempt %d of %d)",
-                part, taken, attempt, PORT_ATTEMPTS,
-            )  # fmt: skip
-        raise StackError(
-            f"{part}: other processes took its ports before it could bind them, "
-            f"{PORT_ATTEMPTS} times in a row; last: {failure}"
-        )
+        """Start ``part`` on ``ports`` (picked free) -> the ports it listens on; on fresh
+        ones when another process took one first (:func:`procs.start_on_ports`)."""
+        _, ports = procs.start_on_ports(
+            part, ports, launch, pick=self.ports.pick,
+            start=functools.partial(self._start, timeout_s=timeout_s),
+            discard=self.parts.remove, stopped=lambda: self.forced,
+        )  # fmt: skip
+        return ports
 
     def _mockado(self, name: str, args: list[str], env: dict[str, str]) -> procs.ManagedProcess:
         argv = [

@@ -42,6 +42,14 @@ class RedisKeys:
         return f"{self.queue}:stub-state:{stub_id}"
 
     @property
+    def kept_marker(self) -> str:
+        """A random token set once (SET NX, no TTL) and never deleted; each collector
+        keeps the one it read (pipeline.kept_writes). Gone, or another token later: Redis
+        restarted empty since. Under the stub-state prefix, so the grants on stub states
+        cover it; no mapping id (a UUID) is ``kept-marker``."""
+        return f"{self.queue}:stub-state:kept-marker"
+
+    @property
     def stub_state_prefix(self) -> str:
         """:meth:`stub_state` without the id (a script appends the id it read)."""
         return f"{self.queue}:stub-state:"

@@ -6,17 +6,28 @@ the queue entries no loader had taken yet, and every claim: the LRUs would then 
 "recorded" for requests that have no stub anywhere, and their captures would be counted
 as repeats, never recorded again, for up to ``dedup_ttl_s``.
 
-So the stub state (``RedisKeys.stub_state``, set with each queued stub) of one stub this
-process queued is a witness: :class:`KeptWrites` asks Redis whether it still exists at
-most every :data:`CHECK_EVERY_S`. Gone, Redis lost what was written before it (or the
-loader removed that stub, or its state expired: then forgetting costs only the full path
-for the next captures): both LRUs forget every recorded request, and the next stub queued
-is the new witness. A restart redis-py reconnects through without an error is found too.
+Such a Redis no longer holds the state (``RedisKeys.stub_state``) of a stub queued, but
+a state also goes on purpose (the loader deletes it when it removes the stub, and it
+ends with its TTL), so a stub alone cannot tell. Redis holds a marker instead,
+``RedisKeys.kept_marker``: a random token set once (SET NX) and never deleted. A Redis
+that restarted empty has none until a collector sets a new one. :class:`KeptWrites`
+reads it at most every :data:`CHECK_EVERY_S`: gone or another token than the one it
+kept, Redis lost what was written before, and both LRUs forget every recorded request.
+
+The token kept must be one Redis held when the stubs the LRUs remember were written. So
+the first stub queued since the LRUs last forgot is a witness: the token is read, then
+the witness's state asked for; found, no empty restart came
+between the witness's write and the read, and the token is kept. Not found, Redis may
+have restarted in between: the LRUs forget (a removal that fast costs only the full path
+for the next captures). A restart redis-py reconnects through without an error is found
+too. A Redis restored from an older snapshot is not empty: it holds the token read
+before, and what it lost since is not found here.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 
@@ -49,6 +60,8 @@ class KeptWrites:
         self._forget, self._clock = forget, clock
         # The mapping id of the first stub queued since the LRUs last forgot (None: none).
         self._witness: str | None = None
+        # The marker's token, read before the witness was found (None: not found yet).
+        self._token: bytes | None = None
         self._checked_at: float | None = None
 
     def queued(self, mapping_id: str) -> None:
@@ -64,7 +77,7 @@ class KeptWrites:
         ):
             return False
         try:
-            kept = await self._redis.exists(self._keys.stub_state(self._witness))
+            kept = await self._kept(self._witness)
         except RedisError as exc:
             raise QueueError(
                 f"redis: looking for a queued stub failed ({type(exc).__name__})"
@@ -72,7 +85,20 @@ class KeptWrites:
         self._checked_at = now
         if kept:
             return False
-        self._witness = None
+        self._witness, self._token = None, None
         self._forget()
         log.warning("redis no longer holds the stubs queued: forgot every recorded request")
+        return True
+
+    async def _kept(self, witness: str) -> bool:
+        """Whether Redis still holds what was written since the witness."""
+        marker = self._keys.kept_marker
+        if self._token is not None:
+            return await self._redis.get(marker) == self._token
+        await self._redis.set(marker, secrets.token_hex(16), nx=True)
+        token = await self._redis.get(marker)
+        # Asked after the token was read: found, the token was there since its write.
+        if token is None or not await self._redis.exists(self._keys.stub_state(witness)):
+            return False
+        self._token = token
         return True

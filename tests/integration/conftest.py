@@ -28,6 +28,7 @@ from tests.support.processes import (
     UpstreamHandle,
     WireMockHandle,
     promised_port,
+    start_on_promised_ports,
 )
 
 
@@ -68,16 +69,31 @@ def redis_factory(
 
     def start(*, extra_args: tuple[str, ...] = (), port: int | None = None) -> RedisHandle:
         n = next(counter)
-        port = port or promised_port()
-        process = procs.redis_process(
-            port=port,
-            data_dir=tmp_path_factory.mktemp(f"redis{n}"),
-            log_path=logs_dir / f"redis-{n}.log",
-            extra_args=extra_args,
+        data_dir = tmp_path_factory.mktemp(f"redis{n}")
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            process = procs.redis_process(
+                port=ports[0],
+                data_dir=data_dir,
+                log_path=logs_dir / f"redis-{n}.log",
+                extra_args=extra_args,
+            )
+            # On a port of its own, it must answer PING: another process that took the
+            # port first would accept a bare connect. On the caller's port (TLS, say), a
+            # connect is all it is asked.
+            if port is None:
+                return process, procs.redis_ready("127.0.0.1", ports[0])
+            return process, procs.tcp_ready("127.0.0.1", ports[0])
+
+        process, [bound] = start_on_promised_ports(
+            "redis",
+            launch,
+            started=process_registry.add,
+            timeout_s=15,
+            ports=None if port is None else [port],
+            movable=port is None,
         )
-        process_registry.add(process.start())
-        process.wait_ready(procs.tcp_ready("127.0.0.1", port), timeout_s=15)
-        return RedisHandle(port=port, process=process)
+        return RedisHandle(port=bound, process=process)
 
     return start
 
@@ -123,19 +139,26 @@ def wiremock_factory(
         indexed: bool | None = None,
     ) -> WireMockHandle:
         n = next(counter)
-        port = port or promised_port()
         root = root_dir or tmp_path_factory.mktemp(f"wiremock{n}")
-        process = procs.wiremock_process(
-            servers=[procs.WireMockServer(port=port, root_dir=root)],
-            log_path=logs_dir / f"wiremock-{n}.log",
-            extra_args=extra_args,
-            indexed=indexed,
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            process = procs.wiremock_process(
+                servers=[procs.WireMockServer(port=ports[0], root_dir=root)],
+                log_path=logs_dir / f"wiremock-{n}.log",
+                extra_args=extra_args,
+                indexed=indexed,
+            )
+            return process, procs.http_ready(f"http://127.0.0.1:{ports[0]}/__admin/health")
+
+        process, [bound] = start_on_promised_ports(
+            "wiremock",
+            launch,
+            started=process_registry.add,
+            timeout_s=60,
+            ports=None if port is None else [port],
+            movable=port is None,
         )
-        process_registry.add(process.start())
-        process.wait_ready(
-            procs.http_ready(f"http://127.0.0.1:{port}/__admin/health"), timeout_s=60
-        )
-        return WireMockHandle(port=port, root_dir=root, process=process)
+        return WireMockHandle(port=bound, root_dir=root, process=process)
 
     return start
 
@@ -156,15 +179,19 @@ def wm(wiremock: WireMockHandle) -> Iterator[WireMockHandle]:
 @pytest.fixture(scope="session")
 def upstream(logs_dir: Path, process_registry: _Registry) -> UpstreamHandle:
     """The bundled demo API as a real HTTP upstream (also serves /echo and /blob)."""
-    port = promised_port()
-    process = procs.ManagedProcess(
-        "upstream",
-        [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(port)],
-        log_path=logs_dir / "upstream.log",
-        cwd=REPO,
+
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        process = procs.ManagedProcess(
+            "upstream",
+            [sys.executable, "-m", "control_plane.local.demo_api", "--port", str(ports[0])],
+            log_path=logs_dir / "upstream.log",
+            cwd=REPO,
+        )
+        return process, procs.http_ready(f"http://127.0.0.1:{ports[0]}/healthz")
+
+    process, [port] = start_on_promised_ports(
+        "upstream", launch, started=process_registry.add, timeout_s=20
     )
-    process_registry.add(process.start())
-    process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/healthz"), timeout_s=20)
     return UpstreamHandle(port=port, process=process)
 
 
@@ -180,14 +207,21 @@ def envoy_factory(logs_dir: Path, process_registry: _Registry) -> Callable[..., 
 
     def start(render: Callable[[int, int], str], *, envoy: str | None = None) -> EnvoyHandle:
         n = next(counter)
-        port, admin_port = promised_port(), promised_port()
         config_path = logs_dir / f"envoy-{n}.yaml"
-        config_path.write_text(render(port, admin_port), encoding="utf-8")
-        process = procs.envoy_process(config_path=config_path, log_path=logs_dir / f"envoy-{n}.log")
-        if envoy is not None:
-            process.argv[0] = envoy
-        process_registry.add(process.start())
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin_port}/ready"), timeout_s=30)
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            port, admin_port = ports
+            config_path.write_text(render(port, admin_port), encoding="utf-8")
+            process = procs.envoy_process(
+                config_path=config_path, log_path=logs_dir / f"envoy-{n}.log"
+            )
+            if envoy is not None:
+                process.argv[0] = envoy
+            return process, procs.http_ready(f"http://127.0.0.1:{admin_port}/ready")
+
+        process, [port, admin_port] = start_on_promised_ports(
+            "envoy", launch, started=process_registry.add, timeout_s=30, count=2
+        )
         return EnvoyHandle(
             port=port, admin_port=admin_port, config_path=config_path, process=process
         )
@@ -299,34 +333,35 @@ def ext_proc_factory(
         if control_plane:
             data["control_plane"] = control_plane
         cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
-        argv = [
-            mockado_bin,
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            grpc_port, http_port = ports
+            argv = [
+                mockado_bin, "ext-proc", "--config", str(cfg_path),
+                "--grpc-port", str(grpc_port), "--http-port", str(http_port),
+                "--workers", str(workers), "--log-level", "DEBUG",
+            ]  # fmt: skip
+            process = procs.ManagedProcess(
+                "ext-proc",
+                argv,
+                log_path=logs_dir / f"ext-proc-{n}.log",
+                env={**clean_env, **(env or {})},
+            )
+            return process, procs.http_ready(f"http://127.0.0.1:{http_port}/healthz")
+
+        process, [grpc_port, http_port] = start_on_promised_ports(
             "ext-proc",
-            "--config",
-            str(cfg_path),
-            "--grpc-port",
-            str(collector["grpc_port"]),
-            "--http-port",
-            str(collector["http_port"]),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "DEBUG",
-        ]
-        process = procs.ManagedProcess(
-            "ext-proc",
-            argv,
-            log_path=logs_dir / f"ext-proc-{n}.log",
-            env={**clean_env, **(env or {})},
+            launch,
+            started=process_registry.add,
+            timeout_s=30,
+            ports=[collector["grpc_port"], collector["http_port"]],
         )
-        process_registry.add(process.start())
-        process.wait_ready(
-            procs.http_ready(f"http://127.0.0.1:{collector['http_port']}/healthz"), timeout_s=30
-        )
+        # Started on other ports when another process took one: callers read them here.
+        collector.update(grpc_port=grpc_port, http_port=http_port)
         return ExtProcProcess(
             process,
-            grpc_port=collector["grpc_port"],
-            http_port=collector["http_port"],
+            grpc_port=grpc_port,
+            http_port=http_port,
             queue=collector["redis_queue"],
             redis_url=collector["redis_url"],
         )

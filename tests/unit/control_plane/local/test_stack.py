@@ -145,10 +145,12 @@ LISTENER = (
 
 
 class FirstPickTaken(PortPicker):
-    """Another process binds the first port picked, before the part it is for can."""
+    """Another process binds the first port picked, before the part it is for can; with
+    ``listening`` it also listens there, as a server that took the port would."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, listening: bool = False) -> None:
         super().__init__()
+        self.listening = listening
         self.held: list[socket.socket] = []
 
     def pick(self, part: str) -> int:
@@ -156,6 +158,8 @@ class FirstPickTaken(PortPicker):
         if not self.held:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", port))
+            if self.listening:
+                sock.listen()
             self.held.append(sock)
         return port
 
@@ -173,8 +177,9 @@ def _listener(tmp_path: Path, launched: list[list[int]]):
     return launch
 
 
-def test_a_part_whose_port_was_taken_starts_again_on_a_fresh_port(tmp_path: Path):
-    picker = FirstPickTaken()
+@pytest.mark.parametrize("listening", [False, True], ids=["bound", "listening"])
+def test_a_part_whose_port_was_taken_starts_again_on_a_fresh_port(tmp_path: Path, listening):
+    picker = FirstPickTaken(listening=listening)
     options = StackOptions(state_dir=tmp_path, proxy_port=promised_port(), wiremock_port=1)
     stack = Stack(config=load_config(None, env={}), options=options, ports=picker)
     launched: list[list[int]] = []
@@ -208,3 +213,55 @@ def test_a_part_that_fails_with_its_ports_free_is_not_started_again(tmp_path: Pa
     with pytest.raises(StackError, match="broken: exited with code 3"):
         stack.start_on_ports("broken", [promised_port()], launch)
     assert len(launched) == 1
+
+
+# A server (binding with SO_REUSEADDR, as Redis, Envoy and WireMock do) that answers one
+# connection, closing it first so its side of it stays in TIME_WAIT on the port, and then
+# fails for a reason of its own.
+CRASHES_AFTER_A_CONNECTION = (
+    "import socket, sys\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+    "conn, _ = s.accept(); conn.sendall(b'bye'); conn.close()\n"
+    "sys.exit('config: no such table: stubs')\n"
+)
+
+
+def _time_wait_ports() -> set[int]:
+    """Local ports of this machine's IPv4 TCP sockets in TIME_WAIT (state 06)."""
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "06":
+            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_a_part_that_crashes_after_a_connection_fails_at_once_with_its_message(tmp_path: Path):
+    options = StackOptions(state_dir=tmp_path, proxy_port=promised_port(), wiremock_port=1)
+    stack = Stack(config=load_config(None, env={}), options=options)
+    launched: list[list[int]] = []
+
+    def launch(ports: list[int]):
+        launched.append(ports)
+        server = ManagedProcess(
+            "server",
+            [sys.executable, "-c", CRASHES_AFTER_A_CONNECTION, str(ports[0])],
+            log_path=tmp_path / f"server{len(launched)}.log",
+        )
+
+        def answered() -> bool:
+            with socket.create_connection(("127.0.0.1", ports[0]), timeout=5) as sock:
+                sock.settimeout(5)
+                while sock.recv(16):  # until it closed its side: that side stays in TIME_WAIT
+                    pass
+            return False  # never ready: it crashes next
+
+        return server, answered
+
+    with pytest.raises(StackError) as failed:
+        stack.start_on_ports("server", [promised_port()], launch)
+    assert len(launched) == 1, f"started again on fresh ports: {launched}"
+    message = str(failed.value)
+    assert message.startswith("server: exited with code 1 (config: no such table: stubs)")
+    assert launched[0][0] in _time_wait_ports()  # what an earlier check took for a squatter

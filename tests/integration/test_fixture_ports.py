@@ -1,0 +1,103 @@
+"""The fixtures start each child on ports picked free that it binds later: when another
+process takes one in between, the child is started again on fresh ports, and the handle
+names the ports it listens on."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+
+from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
+from ext_proc_server.core.config import load_config
+from tests.integration import conftest as fixtures
+from tests.support import processes
+from tests.support.ext_proc_rig import collector_settings
+
+
+class Squatter:
+    """Listens on the first ``count`` ports promised from now on, as another program on a
+    busy machine may bind a port between the pick and the child's bind."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._promised_port = processes.promised_port
+        self.ports: list[int] = []
+        self._sockets: list[socket.socket] = []
+
+    def promise(self) -> int:
+        port = self._promised_port()
+        if len(self.ports) < self.count:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+            self._sockets.append(sock)
+            self.ports.append(port)
+        return port
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.fixture
+def squatter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Squatter]:
+    taking = Squatter(count=1)
+    # Wherever the fixtures take their ports from.
+    for module in (processes, fixtures):
+        monkeypatch.setattr(module, "promised_port", taking.promise)
+    yield taking
+    taking.close()
+
+
+def test_a_redis_whose_port_was_taken_starts_on_another(redis_factory, squatter):
+    handle = redis_factory()
+    assert squatter.ports and handle.port not in squatter.ports
+    assert handle.process.alive
+    with redis.Redis.from_url(handle.url) as client:
+        assert client.ping() is True
+
+
+def test_a_wiremock_whose_port_was_taken_starts_on_another(wiremock_factory, squatter):
+    handle = wiremock_factory()
+    assert squatter.ports and handle.port not in squatter.ports
+    resp = httpx.get(f"{handle.url}/__admin/health", timeout=10)
+    assert resp.status_code == 200
+
+
+def test_an_envoy_whose_listener_port_was_taken_starts_on_others(envoy_factory, upstream, squatter):
+    config = load_config(None, env={})
+
+    def render(port: int, admin_port: int) -> str:
+        envoy = LocalEnvoy(
+            listen_port=port,
+            admin_port=admin_port,
+            upstream=UpstreamService(host="127.0.0.1", port=upstream.port, http2=False),
+            collector_port=squatter.promise(),  # no collector there: nothing is sampled
+            sample_percent=0,
+        )
+        return render_local_envoy(config, envoy)
+
+    handle = envoy_factory(render)
+    assert squatter.ports and {handle.port, handle.admin_port}.isdisjoint(squatter.ports)
+    resp = httpx.get(f"{handle.url}/healthz", timeout=10)
+    assert resp.status_code == 200
+
+
+def test_an_ext_proc_whose_grpc_port_was_taken_starts_on_others(ext_proc_factory, redis_server):
+    collector = collector_settings(redis_server.url)
+    taken = collector["grpc_port"]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        ext = ext_proc_factory(collector)
+    assert ext.grpc_port != taken
+    assert (collector["grpc_port"], collector["http_port"]) == (ext.grpc_port, ext.http_port)
+    assert "cannot listen on" in ext.process.log_text()  # the first attempt's own failure
+    with socket.create_connection(("127.0.0.1", ext.grpc_port), timeout=5):
+        pass  # its gRPC port listens
+    resp = httpx.get(f"http://127.0.0.1:{ext.http_port}/healthz", timeout=10)
+    assert resp.status_code == 200

@@ -31,7 +31,7 @@ from tests.support.sidecar_stats import (
     OUTBOUND_PREFIX,
     hung_collector,
     istio_sidecar_bootstrap,
-    start_sidecar,
+    start_envoy,
 )
 
 pytestmark = pytest.mark.integration
@@ -91,7 +91,7 @@ def _envoy(
             envoy_factory, config, upstream_port=upstream.port, ext_proc_port=collector_port,
             upstream_http2=False,
         )  # fmt: skip
-    return start_sidecar(envoy_factory, istio_sidecar_bootstrap(
+    return start_envoy(envoy_factory, istio_sidecar_bootstrap(
         config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port,
         collector_port=collector_port,
     ), binary)  # fmt: skip

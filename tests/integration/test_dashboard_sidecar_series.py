@@ -35,7 +35,7 @@ from tests.support.sidecar_stats import (
     running_version,
     scrape,
     selected,
-    start_sidecar,
+    start_envoy,
     total,
 )
 
@@ -83,7 +83,7 @@ def test_each_sidecar_panel_reads_series_a_real_envoy_moves(
     panels = dashboard_sidecar_selectors(collector_cluster_default(board), board)
     assert panels
     with hung_collector() as port:
-        envoy = start_sidecar(envoy_factory, istio_sidecar_bootstrap(
+        envoy = start_envoy(envoy_factory, istio_sidecar_bootstrap(
             config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=port,
         ), binary)  # fmt: skip
         active = counts_active_overflow(running_version(envoy.admin_url))

@@ -45,7 +45,7 @@ from tests.support.sidecar_stats import (
     running_version,
     samples,
     selected,
-    start_sidecar,
+    start_envoy,
     total,
 )
 
@@ -90,7 +90,7 @@ def test_an_unreachable_collector_moves_the_failed_streams(
 ):
     config = _config()
     selectors = sidecar_selectors(config.control_plane)
-    envoy = start_sidecar(envoy_factory, istio_sidecar_bootstrap(
+    envoy = start_envoy(envoy_factory, istio_sidecar_bootstrap(
         config, stat_prefix=stat_prefix, app_port=upstream.port,
         collector_port=promised_port(),
     ), binary)  # fmt: skip
@@ -128,7 +128,7 @@ def test_a_hung_collector_past_max_requests_moves_the_circuit_breakers_refusals(
     config = _config(collector={"max_requests": 2})
     selectors = sidecar_selectors(config.control_plane)
     with hung_collector() as port:
-        envoy = start_sidecar(envoy_factory, istio_sidecar_bootstrap(
+        envoy = start_envoy(envoy_factory, istio_sidecar_bootstrap(
             config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=port,
         ), binary)  # fmt: skip
         active = counts_active_overflow(running_version(envoy.admin_url))
@@ -161,7 +161,7 @@ def test_a_healthy_collector_captures_and_moves_neither(
     config = make_config(settings, control_plane={"namespaces": {"shop": {}}})
     selectors = sidecar_selectors(config.control_plane)
     collector = ext_proc_factory(settings)
-    envoy = start_sidecar(envoy_factory, istio_sidecar_bootstrap(
+    envoy = start_envoy(envoy_factory, istio_sidecar_bootstrap(
         config, stat_prefix=INBOUND_PREFIX, app_port=upstream.port,
         collector_port=collector.grpc_port,
     ), binary)  # fmt: skip
@@ -283,7 +283,7 @@ def test_in_another_cluster_domain_the_sidecar_alerts_fire_on_the_real_series(
     assert istio_cluster_name(config.control_plane.collector) == cluster
     selectors = sidecar_selectors(config.control_plane)
     with hung_collector() as hung:
-        envoy = start_sidecar(envoy_factory, istio_sidecar_bootstrap(
+        envoy = start_envoy(envoy_factory, istio_sidecar_bootstrap(
             config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port, collector_port=hung,
         ), binary)  # fmt: skip
         active = counts_active_overflow(running_version(envoy.admin_url))

@@ -45,7 +45,7 @@ INBOUND_PREFIX = "inbound_0.0.0.0_8080"
 OUTBOUND_PREFIX = "10.96.0.1_8080"
 
 # A test's ``binary`` parameter: which Envoy to run (a callable, so a missing one fails the
-# test that needs it, not the collection); start it with ``start_sidecar``.
+# test that needs it, not the collection); start it with ``start_envoy``.
 each_sidecar_envoy = pytest.mark.parametrize(
     "binary", [sidecar_envoy, find_envoy], ids=["sidecars", "bundled"]
 )
@@ -151,7 +151,7 @@ def running_version(admin_url: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def start_sidecar(
+def start_envoy(
     envoy_factory: Callable[..., EnvoyHandle],
     render: Callable[[int, int], str],
     binary: Callable[[], str],

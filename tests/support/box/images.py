@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
+from control_plane.validate import envoy_version
+from ext_proc_server.core.config.control_plane import ENVOY_VERSION
 from tests.support.box.engine import Docker
 from tests.support.box.errors import BoxError
 from tests.support.paths import sidecar_envoy
@@ -193,9 +195,12 @@ def sidecar_envoy_binary() -> Path:
     """The sidecars' Envoy (control_plane.envoy_version, Istio 1.29's 1.37) that `make
     install` fetched: the box's sidecars run what the mesh's do, not the bundled 1.40."""
     try:
-        return Path(sidecar_envoy())
+        path = sidecar_envoy()
     except FileNotFoundError as exc:
         raise BoxError(str(exc)) from exc
+    if (version := envoy_version(path)) != ENVOY_VERSION:
+        raise BoxError(f"{path} is Envoy {version}, not the sidecars' {ENVOY_VERSION}")
+    return Path(path)
 
 
 def build_images(

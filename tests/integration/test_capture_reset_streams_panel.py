@@ -1,12 +1,13 @@
 """The dashboard's count of capture streams a sidecar reset unanswered (deploy/grafana/
-mockado.json, as rendered), computed by promtool from a real Envoy 1.40's collector-cluster
-counters: the streams Envoy opened less those that ended, plus the 503s Envoy answers itself
-for a stream it never opened. Those refusals (no healthy collector, a failed connection, the
-circuit breaker at control_plane.collector.max_requests) are each in upstream_rq_completed and
-never in upstream_rq_total, so without adding them back the figure goes negative exactly when
-captures are refused. The same counters as Envoy 1.37 counts them (no
-upstream_rq_active_overflow: the circuit breaker's refusals all in upstream_rq_pending_overflow)
-read the same.
+mockado.json, as rendered), computed by promtool from a real Envoy's collector-cluster
+counters, the sidecars' 1.37 and the bundled 1.40: the streams Envoy opened less those that
+ended, plus the 503s Envoy answers itself for a stream it never opened. Those refusals (no
+healthy collector, a failed connection, the circuit breaker at
+control_plane.collector.max_requests) are each in upstream_rq_completed and never in
+upstream_rq_total, so without adding them back the figure goes negative exactly when captures
+are refused. Envoy 1.37 has no upstream_rq_active_overflow: its circuit breaker's refusals
+are all in upstream_rq_pending_overflow. 1.40's counters, shaped as 1.37 counts them, read
+the same too.
 
 Each scenario waits for the counters to settle (no stream open, three equal reads).
 """
@@ -30,6 +31,12 @@ from tests.support.ext_proc_rig import collector_settings, envoy_for, make_confi
 from tests.support.metrics_text import scrape
 from tests.support.processes import promised_port
 from tests.support.prometheus_rules import run_tool
+from tests.support.sidecar_stats import (
+    counts_active_overflow,
+    each_sidecar_envoy,
+    running_version,
+    start_envoy,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -77,20 +84,23 @@ def _series(cluster: str, moves: dict[str, int]) -> list[dict[str, str]]:
     return out
 
 
-def _assert_panel_reads(config, before, after, expected: int, tmp_path) -> None:
+def _assert_panel_reads(config, envoy, before, after, expected: int, tmp_path) -> None:
     """promtool evaluates the panel's count on the collector cluster's counters as they
-    moved from ``before`` to ``after`` (a sidecar's series, in namespace shop), and as Envoy
-    1.37 would have counted the same: ``expected`` streams reset, in each."""
+    moved from ``before`` to ``after`` (a sidecar's series, in namespace shop), and, on an
+    Envoy that has upstream_rq_active_overflow, as Envoy 1.37 would have counted the same:
+    ``expected`` streams reset, in each."""
     query, cluster = _panel_query(config)
     # Only the cluster's own counters (not its circuit_breakers.* and other dotted stats).
     moves = {k: v for k, v in moved(before, after).items() if re.fullmatch(r"[a-z0-9_]+", k)}
-    assert "upstream_rq_active_overflow" in moves, sorted(moves)
+    active = counts_active_overflow(running_version(envoy.admin_url))
+    assert ("upstream_rq_active_overflow" in moves) == active, sorted(moves)
+    shapes = (moves, _as_envoy_1_37(moves)) if active else (moves,)
     expr = f"round(60 * ({query}))"
     check = {"expr": expr, "eval_time": f"{EVAL_MINUTES}m",
              "exp_samples": [{"labels": '{namespace="shop"}', "value": expected}]}  # fmt: skip
     tests = [
         {"interval": "1m", "input_series": _series(cluster, shape), "promql_expr_test": [check]}
-        for shape in (moves, _as_envoy_1_37(moves))
+        for shape in shapes
     ]
     (tmp_path / "none.yaml").write_text("groups: []\n", encoding="utf-8")
     suite = {"rule_files": ["none.yaml"], "evaluation_interval": "1m", "tests": tests}
@@ -125,12 +135,12 @@ def _settled(admin_url: str, *, timeout_s: float = 60.0) -> dict[str, int]:
     raise AssertionError(f"collector cluster counters never settled: {last}")
 
 
-def _envoy(envoy_factory, upstream, port: int, **collector):
+def _envoy(envoy_factory, binary, upstream, port: int, **collector):
     settings = collector_settings("redis://127.0.0.1:1")
     config = make_config(settings, control_plane={"collector": collector})
     envoy = envoy_for(
-        envoy_factory, config, upstream_port=upstream.port, ext_proc_port=port,
-        capture_mode="observability",
+        lambda render: start_envoy(envoy_factory, render, binary), config,
+        upstream_port=upstream.port, ext_proc_port=port, capture_mode="observability",
     )  # fmt: skip
     return config, envoy
 
@@ -142,11 +152,12 @@ def _send(url: str, count: int = REQUESTS) -> None:
             assert client.get(f"{url}/echo/reset-{tag}-{n}").status_code == 200
 
 
+@each_sidecar_envoy
 def test_refusals_at_the_circuit_breaker_are_no_streams_reset(
-    redis_server, upstream, envoy_factory, ext_proc_factory, tmp_path
+    binary, redis_server, upstream, envoy_factory, ext_proc_factory, tmp_path
 ):
     ext = ext_proc_factory(collector_settings(redis_server.url))
-    config, envoy = _envoy(envoy_factory, upstream, ext.grpc_port, max_requests=2)
+    config, envoy = _envoy(envoy_factory, binary, upstream, ext.grpc_port, max_requests=2)
     _send(envoy.url, 2)  # the connection to the collector is up
     before = _settled(envoy.admin_url)
     ext.process.pause()
@@ -163,26 +174,32 @@ def test_refusals_at_the_circuit_breaker_are_no_streams_reset(
     # The streams it did open: answered by the collector once it ran again, or (on a box
     # so slow that the deferred close passed first) reset; the panel counts exactly those.
     answered = facts.get("upstream_rq_2xx", 0)
-    _assert_panel_reads(config, before, after, facts["upstream_rq_total"] - answered, tmp_path)
+    _assert_panel_reads(
+        config, envoy, before, after, facts["upstream_rq_total"] - answered, tmp_path
+    )
 
 
-def test_an_unreachable_collector_resets_no_stream(upstream, envoy_factory, tmp_path):
-    config, envoy = _envoy(envoy_factory, upstream, promised_port())
+@each_sidecar_envoy
+def test_an_unreachable_collector_resets_no_stream(binary, upstream, envoy_factory, tmp_path):
+    config, envoy = _envoy(envoy_factory, binary, upstream, promised_port())
     before = _settled(envoy.admin_url)
     _send(envoy.url)
     after = _settled(envoy.admin_url)
     facts = moved(before, after)
     assert facts.get("upstream_rq_total", 0) == 0, facts
     assert sum(facts.get(name, 0) for name in REFUSALS) == REQUESTS, facts
-    _assert_panel_reads(config, before, after, 0, tmp_path)
+    _assert_panel_reads(config, envoy, before, after, 0, tmp_path)
 
 
+@each_sidecar_envoy
 def test_a_collector_stalled_past_the_deferred_close_shows_its_resets(
-    redis_server, upstream, envoy_factory, ext_proc_factory, tmp_path
+    binary, redis_server, upstream, envoy_factory, ext_proc_factory, tmp_path
 ):
     settings = collector_settings(redis_server.url)
     ext = ext_proc_factory(settings)
-    config, envoy = _envoy(envoy_factory, upstream, ext.grpc_port, deferred_close_timeout_s=0.5)
+    config, envoy = _envoy(
+        envoy_factory, binary, upstream, ext.grpc_port, deferred_close_timeout_s=0.5
+    )
     metrics_url = f"http://127.0.0.1:{ext.http_port}/metrics"
     _send(envoy.url, 2)
     before = _settled(envoy.admin_url)
@@ -205,4 +222,4 @@ def test_a_collector_stalled_past_the_deferred_close_shows_its_resets(
     answered = facts.get("upstream_rq_2xx", 0)
     reset = facts["upstream_rq_total"] - answered - broken
     assert reset > 0, (facts, collector)
-    _assert_panel_reads(config, before, after, reset, tmp_path)
+    _assert_panel_reads(config, envoy, before, after, reset, tmp_path)

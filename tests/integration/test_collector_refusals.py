@@ -4,7 +4,9 @@ in the sidecar bootstrap. A hung collector holds each capture stream open, so pa
 under the limit it counts none. Envoy 1.40 counts the two ways a stream is refused in
 different counters: one past max_requests on a connection that is up in
 ``upstream_rq_active_overflow``, one that finds the queue waiting for the first connection
-full in ``upstream_rq_pending_overflow``: requests one by one, and a burst at start."""
+full in ``upstream_rq_pending_overflow``: requests one by one, and a burst at start. The
+sidecar bootstrap runs on the sidecars' Envoy 1.37 too, which counts both in
+``upstream_rq_pending_overflow`` and has no ``upstream_rq_active_overflow``."""
 
 from __future__ import annotations
 
@@ -18,12 +20,19 @@ import h2.events
 import httpx
 import pytest
 
+from control_plane.local.procs import find_envoy
 from control_plane.render import LOCAL_COLLECTOR_CLUSTER
 from control_plane.render.clusters import istio_cluster_name
 from ext_proc_server.core.config import MockadoConfig
 from tests.support.collector_streams import refused_captures
 from tests.support.ext_proc_rig import envoy_for, make_config
-from tests.support.sidecar_stats import OUTBOUND_PREFIX, hung_collector, istio_sidecar_bootstrap
+from tests.support.paths import sidecar_envoy
+from tests.support.sidecar_stats import (
+    OUTBOUND_PREFIX,
+    hung_collector,
+    istio_sidecar_bootstrap,
+    start_envoy,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -73,29 +82,38 @@ def _streams_started(admin_url: str) -> int:
     return sum(int(n) for n in re.findall(r"\.ext_proc\.[^:]+\.streams_started: (\d+)", text))
 
 
-def _envoy(bootstrap: str, config: MockadoConfig, envoy_factory, upstream, collector_port: int):
+def _envoy(
+    bootstrap: str, binary, config: MockadoConfig, envoy_factory, upstream, collector_port: int
+):
     if bootstrap == "local":
         # HTTP/1.1 to the demo app whatever the client speaks.
         return envoy_for(
             envoy_factory, config, upstream_port=upstream.port, ext_proc_port=collector_port,
             upstream_http2=False,
         )  # fmt: skip
-    return envoy_factory(istio_sidecar_bootstrap(
+    return start_envoy(envoy_factory, istio_sidecar_bootstrap(
         config, stat_prefix=OUTBOUND_PREFIX, app_port=upstream.port,
         collector_port=collector_port,
-    ))  # fmt: skip
+    ), binary)  # fmt: skip
 
 
 # The sidecar bootstrap speaks the client's protocol to the app, and the demo app has no
-# HTTP/2: the burst goes through the local bootstrap only.
+# HTTP/2: the burst goes through the local bootstrap only. The local bootstrap is the bundled
+# Envoy's; the sidecar's runs on the sidecars' own Envoy (1.37) and on the bundled one.
 @pytest.mark.parametrize(
-    ("send", "bootstrap"),
-    [(_one_by_one, "local"), (_one_by_one, "sidecar"), (_burst, "local")],
-    ids=["one_by_one-local", "one_by_one-sidecar", "burst-local"],
-)
+    ("send", "bootstrap", "binary"),
+    [
+        (_one_by_one, "local", find_envoy),
+        (_one_by_one, "sidecar", sidecar_envoy),
+        (_one_by_one, "sidecar", find_envoy),
+        (_burst, "local", find_envoy),
+    ],
+    ids=["one_by_one-local", "one_by_one-sidecar-sidecars", "one_by_one-sidecar-bundled",
+         "burst-local"],
+)  # fmt: skip
 @pytest.mark.parametrize("max_requests", [2, REQUESTS])
 def test_refused_captures_counts_the_streams_past_max_requests(
-    send, bootstrap, max_requests, envoy_factory, upstream
+    send, bootstrap, binary, max_requests, envoy_factory, upstream
 ):
     config = make_config(
         {}, control_plane={"namespaces": {"shop": {}}, "collector": {"max_requests": max_requests}}
@@ -104,7 +122,7 @@ def test_refused_captures_counts_the_streams_past_max_requests(
         config.control_plane.collector
     )  # fmt: skip
     with hung_collector() as port:
-        envoy = _envoy(bootstrap, config, envoy_factory, upstream, port)
+        envoy = _envoy(bootstrap, binary, config, envoy_factory, upstream, port)
         assert refused_captures(envoy.admin_url, cluster) == 0
         # Each stream stays open for the deferred close (1 s) after its response: past
         # max_requests the next requests find every slot taken.

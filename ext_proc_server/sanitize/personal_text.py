@@ -12,8 +12,14 @@ import re
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import phones, validators
-from ext_proc_server.sanitize.dfa import compile_dfa
+from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.fields import reads_as_name
+from ext_proc_server.sanitize.street_words import (
+    SPANISH_PLACE_TYPES,
+    SPANISH_STREET_TYPES,
+    US_STREET_SUFFIXES,
+    US_SUFFIX_ABBREVIATIONS,
+)
 from ext_proc_server.sanitize.wordlists import fold
 
 _UP = "A-ZÀ-ÖØ-Þ"
@@ -38,7 +44,8 @@ _MONTHS = (
     r"janeiro|fevereiro|mar[cç]o|abril|maio|junho|julho|agosto|setembro|outubro|novembro"
     r"|dezembro|january|february|march|april|may|june|july|august|september|october"
     r"|november|december|jan|fev|feb|mar|abr|apr|mai|jun|jul|ago|aug|set|sep|out|oct|nov"
-    r"|dez|dec"
+    r"|dez|dec|enero|febrero|marzo|mayo|junio|julio|septiembre|octubre|noviembre|diciembre"
+    r"|ene|dic"
 )
 _DATE = (
     rf"\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})(?![\d/.-]\d)|\d{{4}}-\d{{2}}-\d{{2}}"
@@ -46,27 +53,35 @@ _DATE = (
     rf"|(?:{_MONTHS})\.?[ \t]+\d{{1,2}},?[ \t]+\d{{4}}"
     rf"|\d{{1,2}}[ \t]+(?:{_MONTHS})\.?,?[ \t]+\d{{4}}"
 )
+# After a birth cue only: eight digits that read as a date (yyyymmdd, as a record
+# layout or an API writes one: "DN 19850314"); elsewhere such a run is an id.
+_COMPACT_DATE = r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)"
 _BIRTH = re.compile(
     r"(?i)(?<![a-z])(?:nascid[oa]s?|nasceu|(?:data[ _\t]*(?:de[ _\t]*)?)?nascimento"
+    r"|nacid[oa]s?|naci[oó]|nacimiento"
     r"|(?:data|dt)[ _\t]*(?:de[ _\t]*)?nasc\.?|dt\.?[ _\t]*nasc\.?|nasc\.|born"
     r"|date[ _\t]*of[ _\t]*birth|birth[ _\t-]*date|birthday|d\.o\.b\.?|dob|dn|nasc)(?![a-z])"
-    r"(?:[ \t:=,\-\u2013]|\bem\b|\bon\b|\bno[ \t]+dia\b|\bin\b|\bde\b){0,6}"
-    rf"(?P<v>{_DATE})"
+    r"(?:[ \t:=,\-\u2013]|\bem\b|\bon\b|\bno[ \t]+dia\b|\bin\b|\bde\b|\bel\b){0,6}"
+    rf"(?P<v>{_DATE}|{_COMPACT_DATE})"
 )
 
 _STREET_TYPE = (
     r"(?i:\b(?:rua|avenida|travessa|alameda|pra[cç]a|estrada|rodovia|largo|viela|beco"
-    r"|ladeira|servid[aã]o|passagem)\b|\b(?:r|av|trav|tv|al|p[cç]a|estr|rod|lgo)\.|\bav\b)"
+    r"|ladeira|servid[aã]o|passagem|" + "|".join(SPANISH_STREET_TYPES) + r")\b"
+    r"|\b(?:r|av|trav|tv|al|p[cç]a|estr|rod|lgo)\.|\bav\b)"
 )
 _STREET_WORD = r"[\w'\u2019ºª°.-]+"
 _COMPLEMENT = (
     r"(?i:apto?\.?|apartamento|ap\.|bloco|bl\.|casa|sala|cj\.?|conj\.?|conjunto|andar|lote"
-    r"|lt\.|loja|fundos|sobrado|torre|km)[ \t]*[\w-]*"
+    r"|lt\.|loja|fundos|sobrado|torre|km|piso|puerta|suite|ste\.|unit|#)[ \t]*[\w-]*"
 )
 _PLACE_WORD = rf"(?:[{_UP}][\w'\u2019]+|\d{{1,3}}[ªº°])"
 _PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PARTICLE}|{_PLACE_WORD})){{0,4}}"
 _CEP = r"(?:(?i:cep):?[ \t]*)?\d{5}-?\d{3}\b"
-_TAIL_PART = rf"(?:{_CEP}|{_COMPLEMENT}|[A-Z]{{2}}\b|{_PLACE})"
+# Other countries' postal codes in an address's tail: Portugal's "1234-567", Spain's
+# and the United States' five digits ("MT 87630", "87630-1234").
+_POSTAL_CODE = r"\d{4}-\d{3}\b|\d{5}(?:-\d{4})?\b"
+_TAIL_PART = rf"(?:{_CEP}|{_POSTAL_CODE}|{_COMPLEMENT}|[A-Z]{{2}}\b|{_PLACE})"
 # Places named like streets (Faker's other pt_BR street prefixes: "Vila Souza, 12",
 # "Quadra Pereira, 4", "Condomínio de Moraes, 310"): many are common words too ("Via",
 # "Campo", "Setor", "Vale"), so one counts only as a proper name's start: written
@@ -83,20 +98,43 @@ _PLACE_TYPES = (
 _PLACE_SPELLINGS = [
     spelling for word in _PLACE_TYPES for spelling in {word, fold(word).capitalize()} - {"Area"}
 ]
+_SPANISH_SPELLINGS = [
+    spelling for word in SPANISH_PLACE_TYPES for spelling in {word, fold(word).capitalize()}
+]
 _PLACE_TYPE = "(?:" + "|".join(f"{w}|{w.upper()}" for w in sorted(_PLACE_SPELLINGS)) + r")(?![\w])"
+_SPANISH_TYPE = (
+    "(?:" + "|".join(f"{w}|{w.upper()}" for w in sorted(_SPANISH_SPELLINGS)) + r")(?![\w])"
+)
 _NUMBER_MARK = r"(?i:n[º°o.]|n[uú]mero)"
+# A number, or none written as such: "Praça de Vaz, S/N", "Rua X, s/nº".
+_HOUSE_NUMBER = r"(?:\d{1,6}[A-Za-z]?\b|(?i:s/n)[º°o.]?(?![\w/]))"
 _PLACE_STREET = (
-    rf"{_PLACE_TYPE}[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}"
+    rf"(?:{_PLACE_TYPE}|{_SPANISH_TYPE})[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}"
     rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,5}}"
     rf"(?:[ \t]*,[ \t]*(?:{_NUMBER_MARK}[ \t]*)?|[ \t]+{_NUMBER_MARK}[ \t]*)"
-    r"\d{1,6}[A-Za-z]?\b(?![ \t]+(?i:de)\b)"
+    rf"{_HOUSE_NUMBER}(?![ \t]+(?i:de)\b)"
+)
+# Spain writes the number after the name with no comma ("Plaza de Teodora Porta 19",
+# "C. de Nieves Verdú 12"): on a type that is a common word too, two capitalised words
+# at least ("Acceso Total 24 horas" stays).
+_SPANISH_STREET = (
+    rf"(?:{_SPANISH_TYPE}|C\.)[ \t]+(?:(?:de|del|de[ \t]+la)[ \t]+)?{_CAP_WORD}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_CAP_WORD}){{1,4}}[ \t]+"
+    r"\d{1,5}[A-Za-z]?\b(?![ \t]+(?i:de)\b)(?![.,]\d)"
 )
 _TYPED_STREET = (
     rf"{_STREET_TYPE}[ \t]+{_STREET_WORD}(?:[ \t]+{_STREET_WORD}){{0,6}}?[ \t]*,?[ \t]*"
-    rf"(?:{_NUMBER_MARK}[ \t]*)?\d{{1,6}}[A-Za-z]?\b"
+    rf"(?:{_NUMBER_MARK}[ \t]*)?{_HOUSE_NUMBER}"
 )
+_US_SUFFIX = (
+    "(?:(?:" + "|".join(sorted(US_STREET_SUFFIXES, key=lambda w: (-len(w), w))) + r")\b"
+    "|(?:" + "|".join(sorted(US_SUFFIX_ABBREVIATIONS, key=lambda w: (-len(w), w))) + r")\b\.?)"
+)
+# The United States' order: the number first ("141 Hodges Mountains", "12 Oak St.
+# Apt. 4"), a capitalised name of one word, then a street suffix.
+_US_STREET = rf"(?<![\w.,/#$€£-])\d{{1,6}}[ \t]+[A-Z][a-z'\u2019]+[ \t]+{_US_SUFFIX}"
 _ADDRESS = re.compile(
-    rf"(?:{_TYPED_STREET}|{_PLACE_STREET})"
+    rf"(?:{_TYPED_STREET}|{_PLACE_STREET}|{_SPANISH_STREET}|{_US_STREET})"
     # Spaces only: a tab ends a table's cell, and what follows is another column.
     rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}}"
 )
@@ -127,6 +165,12 @@ _ID_CHECKS = {
     12: (validators.voter_id_valid,),
     15: (validators.cns_valid,),
 }
+# A postal code after its name: "CEP 01310-100", "código postal 1234-567", "ZIP 94105".
+_CEP_AFTER_CUE = re.compile(
+    r"(?i:\b(?:cep|c[oó]digo[ \t]+postal|zip(?:[ \t_-]*code)?|postal[ \t_-]*code"
+    r"|post[ \t_-]?code))\b[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:=.\-\u2013]?[ \t]*"
+    r"(?P<v>\d{2}\.?\d{3}-?\d{3}|\d{4}-\d{3}|\d{5}(?:-\d{4})?)(?![\d.,/-]*\d)"
+)
 _PHONE_CUE = re.compile(
     r"(?i:\b(?:tel|telefone|fone|celular|cel|whatsapp|whats|zap|wpp|ligue(?:[ \t]+para)?"
     r"|ligar[ \t]+para|phone|mobile|fax|contato|sac)\b)\.?[ \t]*[:=\-\u2013]?[ \t]*"
@@ -147,10 +191,20 @@ def _cue_word(spelling: str) -> bytes:
 # matched there, never scanned over the whole text (sre would try it at every byte).
 _CUES = {
     "birth_date": rb"\bd(?:t|ata)[ _.\t]*(?:de[ _\t]*)?nasc|nasc|date[ _\t]*of[ _\t]*birth|birth"
-    rb"|born|\bd\.o\.b|\bdob\b|\bdn\b",
+    rb"|born|\bd\.o\.b|\bdob\b|\bdn\b|\bnac(?:id[oa]s?|imiento)\b|\bnaci\?",
     "address": rb"\b(?:rua|avenida|travessa|alameda|pra.a|estrada|rodovia|largo|viela|beco"
     rb"|ladeira|servid.o|passagem)\b|\b(?:r|av|trav|tv|al|p.a|estr|rod|lgo)\.|\bav\b"
-    + b"".join(b"|" + _cue_word(w) for w in _PLACE_SPELLINGS),
+    + b"".join(b"|" + _cue_word(w) for w in (*_PLACE_SPELLINGS, *_SPANISH_SPELLINGS))
+    + b"".join(b"|" + _cue_word(w) for w in SPANISH_STREET_TYPES)
+    # A United States street is cued by one word between its number and its suffix: a
+    # longer run multiplies the states of the DFA (its matches may hold more words).
+    + rb"|\bc\.[ \t]+[a-z]|\b\d{1,6}[ \t]+[a-z']+[ \t]+(?:"
+    + "|".join((*US_STREET_SUFFIXES, *US_SUFFIX_ABBREVIATIONS)).lower().encode()
+    + rb")\b"
+    # A postal code's name and its first digit (a JSON key "cep" is no cue: its fields
+    # are read by name), read by the address's finder: one scan less (_CEP_AFTER_CUE).
+    + rb"|\b(?:cep|c.digo[ \t]+postal|zip(?:[ \t_-]*code)?|postal[ \t_-]*code|post[ \t_-]?code)\b"
+    rb"[ \t]*(?:n.[ \t]*)?[:=.?-]?[ \t]*\d",
     "name": rb"\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona|cliente|titular|paciente|nome|m.e"
     rb"|pai)\b|\b(?:benefici|respons|segurad|portador|filh)",
     "rg": rb"\brg\b|\br\.g\.|\bidentidade\b",
@@ -175,6 +229,8 @@ _DETECTORS = {
 ANY_CUE = b"|".join(_CUES.values())
 _ANY_CUE = compile_dfa(ANY_CUE)
 _CUE_FINDERS = tuple((cls, compile_dfa(cue)) for cls, cue in _CUES.items())
+# Which detectors' cues a text holds, in one pass: only theirs are scanned for.
+_CLASS_GATE = WordGate(tuple(_CUES.values()))
 
 
 class Finding(NamedTuple):
@@ -194,7 +250,8 @@ def find_personal(text: str, probe: bytes) -> list[Finding]:
 def find_cued_personal(text: str, probe: bytes) -> list[Finding]:
     """``find_personal`` for a probe already known to hold a cue (ANY_CUE)."""
     found: list[Finding] = []
-    for cls, cues in _CUE_FINDERS:
+    for index in sorted(_CLASS_GATE.present(probe)):  # the order of _CUES breaks ties
+        cls, cues = _CUE_FINDERS[index]
         pattern, group = _DETECTORS[cls]
         done_to = 0
         for cue in cues.finditer(probe):
@@ -204,6 +261,9 @@ def find_cued_personal(text: str, probe: bytes) -> list[Finding]:
             m = pattern.match(text, at)
             if m is not None and _accepted(cls, m):
                 found.append(Finding(m.start(group), m.end(group), _CLASSES.get(cls, cls)))
+                done_to = m.end()
+            elif cls == "address" and (m := _CEP_AFTER_CUE.match(text, at)) is not None:
+                found.append(Finding(m.start("v"), m.end("v"), "cep"))
                 done_to = m.end()
     return found
 

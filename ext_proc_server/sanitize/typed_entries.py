@@ -33,8 +33,13 @@ _PAIR_MAX_MEMBERS = 3
 # One value written twice (Google's address components).
 _NAME_PAIR = frozenset({"longname", "shortname"})
 # Google's address component types that locate one address, as the field name that says
-# so; the others (locality, sublocality, administrative areas, country) name a region.
+# so; the others (locality, administrative areas, country) name a region. A sublocality
+# or neighborhood is the address's bairro in Brazil ("Bela Vista"), replaced as a
+# bairro is (before 2026-12-07 it stayed).
 _COMPONENT_FIELDS = {
+    "neighborhood": "bairro",
+    "sublocality": "bairro",
+    "sublocality_level_1": "bairro",
     "street_address": "endereco",
     "street_number": "street_number",
     "route": "logradouro",

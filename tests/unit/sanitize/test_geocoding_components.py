@@ -1,7 +1,8 @@
 """Google's geocoding answer (the Geocoding and Places APIs share its shape) locates one
 address in ``address_components``: each component's long and short name is what its
-``types`` say. The street number, street, premise and postal code are replaced; the
-region (neighbourhood, city, state, country) stays, as in any address."""
+``types`` say. The street number, street, premise, neighbourhood (a sublocality: the
+bairro, replaced as a ``bairro`` field is) and postal code are replaced; the region
+(city, state, country) stays, as in any address."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
-STREET = ("1578", "Avenida Paulista", "Av. Paulista", "01310-200", "Conjunto 42", "Edifício Itália")
-REGION = ("Bela Vista", "São Paulo", "SP", "Brazil", "BR")
+STREET = ("1578", "Avenida Paulista", "Av. Paulista", "01310-200", "Conjunto 42", "Edifício Itália",
+          "Bela Vista")  # fmt: skip
+REGION = ("São Paulo", "SP", "Brazil", "BR")
 
 
 def _component(long_name: str, short_name: str, *types: str) -> dict:

@@ -1,0 +1,57 @@
+"""The words that make a street in other countries' writing, for addresses in free text
+(personal_text): Spain's street types, written before the name ("Calle Mayor 5",
+"Plaza de Teodora Porta 19"), and the United States' suffixes, written after a number
+and the name ("141 Hodges Mountains", "350 Fifth Ave Apt. 4").
+
+The lists hold USPS's street suffixes and the Spanish cadastre's common street types,
+which Faker's es_ES and en_US address providers draw from too.
+"""
+
+from __future__ import annotations
+
+# Types no Spanish or Portuguese sentence writes before a name and a number: read in
+# any casing, as "Rua" and "Avenida" are.
+SPANISH_STREET_TYPES = (
+    "calle", "callejón", "callejon", "urbanización", "urbanizacion", "glorieta", "rambla",
+    "pasadizo", "travesía", "travesia", "carretera",
+)  # fmt: skip
+
+# Types that are common words too ("paseo", "camino", "acceso", "ronda", "cuesta": "la
+# entrada cuesta 15"): only a proper name's start, as Faker's pt_BR place prefixes are
+# (written capitalised, a capitalised name after it).
+SPANISH_PLACE_TYPES = (
+    "Plaza", "Vía", "Vial", "Cañada", "Acceso", "Ronda", "Pasaje", "Cuesta", "Paseo",
+    "Camino",
+)  # fmt: skip
+
+# After a number and a capitalised name: "141 Hodges Mountains", "12 Oak St".
+US_STREET_SUFFIXES = (
+    "Alley", "Avenue", "Branch", "Bridge", "Brook", "Brooks", "Burg", "Burgs", "Bypass",
+    "Camp", "Canyon", "Cape", "Causeway", "Center", "Centers", "Circle", "Circles", "Cliff",
+    "Cliffs", "Club", "Common", "Corner", "Corners", "Course", "Court", "Courts", "Cove",
+    "Coves", "Creek", "Crescent", "Crest", "Crossing", "Crossroad", "Curve", "Dale", "Dam",
+    "Divide", "Drive", "Drives", "Estate", "Estates", "Expressway", "Extension",
+    "Extensions", "Fall", "Falls", "Ferry", "Field", "Fields", "Flat", "Flats", "Ford",
+    "Fords", "Forest", "Forge", "Forges", "Fork", "Forks", "Fort", "Freeway", "Garden",
+    "Gardens", "Gateway", "Glen", "Glens", "Green", "Greens", "Grove", "Groves", "Harbor",
+    "Harbors", "Haven", "Heights", "Highway", "Hill", "Hills", "Hollow", "Inlet", "Island",
+    "Islands", "Isle", "Junction", "Junctions", "Key", "Keys", "Knoll", "Knolls", "Lake",
+    "Lakes", "Land", "Landing", "Lane", "Light", "Lights", "Loaf", "Lock", "Locks", "Lodge",
+    "Loop", "Mall", "Manor", "Manors", "Meadow", "Meadows", "Mews", "Mill", "Mills",
+    "Mission", "Motorway", "Mount", "Mountain", "Mountains", "Neck", "Orchard", "Oval",
+    "Overpass", "Park", "Parks", "Parkway", "Parkways", "Pass", "Passage", "Path", "Pike",
+    "Pine", "Pines", "Place", "Plain", "Plains", "Plaza", "Point", "Points", "Port", "Ports",
+    "Prairie", "Radial", "Ramp", "Ranch", "Rapid", "Rapids", "Rest", "Ridge", "Ridges",
+    "River", "Road", "Roads", "Route", "Row", "Rue", "Run", "Shoal", "Shoals", "Shore",
+    "Shores", "Skyway", "Spring", "Springs", "Spur", "Spurs", "Square", "Squares",
+    "Station", "Stravenue", "Stream", "Street", "Streets", "Summit", "Terrace",
+    "Throughway", "Trace", "Track", "Trafficway", "Trail", "Tunnel", "Turnpike",
+    "Underpass", "Union", "Unions", "Valley", "Valleys", "Via", "Viaduct", "View", "Views",
+    "Village", "Villages", "Ville", "Vista", "Walk", "Walks", "Wall", "Way", "Ways", "Well",
+    "Wells",
+)  # fmt: skip
+# USPS's abbreviations, written with or without their dot.
+US_SUFFIX_ABBREVIATIONS = (
+    "St", "Ave", "Av", "Rd", "Blvd", "Dr", "Ln", "Ct", "Pl", "Ter", "Hwy", "Pkwy", "Cir",
+    "Sq", "Trl", "Pk",
+)  # fmt: skip

@@ -8,8 +8,11 @@ an alphanumeric CNPJ), and the object stays as its other keys make it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
-from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize import document_names as docs
+from ext_proc_server.sanitize import fields, secret_keys
+from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.typed_entries import with_typed
 
 _CPF_DIGITS = 11
@@ -35,5 +38,43 @@ def person_plan(
     person's, as one with a ``cpf`` member is."""
     place = fields.object_place(parent, holder, frozenset((*keys, "cpf")))
     verdicts = tuple(fields.builtin_verdict(place, key) for key in keys)
-    verdicts = with_typed(verdicts, fields.typed_pair(keys))
+    verdicts = with_typed(secret_keys.open_id_kept(keys, verdicts), fields.typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
+
+
+# -- records written flat (forms, query strings, key lines, XML) --------------------
+
+# The member a record whose CPF-or-CNPJ member holds a CPF is read with: as a ``cpf``
+# beside its other keys makes it (fields.object_place), a person's.
+MARK = "cpf"
+
+
+@functools.lru_cache(maxsize=8192)
+def names_either(name: str) -> bool:
+    """Whether a field's name names a CPF or a CNPJ, whichever it holds (``cpfCnpj``,
+    ``cliente[cpf_cnpj]``, ``CPFCNPJ``)."""
+    return docs.names_either(key_words(name))
+
+
+@functools.lru_cache(maxsize=2048)
+def _either_at(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Where fields naming either document stand among ``names`` (none when a ``cpf``
+    field already makes the record a person's): one cached call per kind of record."""
+    if MARK in names:
+        return ()
+    return tuple(i for i, name in enumerate(names) if names_either(name))
+
+
+def holds_cpf(value: str) -> bool:
+    """Whether a flat record's value (quoted, spaced, as text writes it) is a CPF."""
+    return marks_person(value.strip().strip("\"'"))
+
+
+def marked_names(names: tuple[str, ...], value_of: Callable[[int], str]) -> tuple[str, ...]:
+    """A flat record's field names (a form's, a query string's), with ``cpf`` added
+    when a field naming either document holds a CPF (``value_of(i)``: the i-th field's
+    decoded value): the record is then a person's, as a JSON object is."""
+    at = _either_at(names)
+    if at and any(holds_cpf(value_of(i)) for i in at):
+        return (*names, MARK)
+    return names

@@ -8,6 +8,7 @@ an alphanumeric CNPJ), and the object stays as its other keys make it.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 from ext_proc_server.sanitize import document_names as docs
@@ -47,6 +48,29 @@ def person_plan(
 # The member a record whose CPF-or-CNPJ member holds a CPF is read with: as a ``cpf``
 # beside its other keys makes it (fields.object_place), a person's.
 MARK = "cpf"
+
+
+# A name holding both documents' words ("cpfCnpj", "CPF_CNPJ", "cnpjCpfTomador"), lowered.
+_EITHER_NAME = re.compile(r"cpf[\w.:-]{0,40}?cnpj|cnpj[\w.:-]{0,40}?cpf")
+_EITHER_REACH = 44  # characters either side of "cnpj" a name holding both may take
+
+
+def may_name_either(text: str) -> bool:
+    """Whether a text (an XML document, key lines) may name a field of either document:
+    C searches for "npj", each read with what stands around it (NF-e's many <CNPJ>
+    elements, and <CPF> beside them, name neither)."""
+    for needle in ("npj", "NPJ"):
+        at = text.find(needle)
+        while at >= 0:
+            if text[at - 2 : at] not in _PLAIN_CNPJ_TAG or text[at + 3 : at + 4] != ">":
+                around = text[max(0, at - _EITHER_REACH) : at + 3 + _EITHER_REACH].lower()
+                if "cpf" in around and _EITHER_NAME.search(around) is not None:
+                    return True
+            at = text.find(needle, at + 3)
+    return False
+
+
+_PLAIN_CNPJ_TAG = ("<C", "/C", "<c", "/c")  # <CNPJ>, </cnpj>: the element names only it
 
 
 @functools.lru_cache(maxsize=8192)

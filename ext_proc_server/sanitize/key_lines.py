@@ -141,7 +141,7 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     siblings: dict[tuple[str, ...], set[str]] = {}
     for item in found:
         siblings.setdefault(item.path[:-1], set()).add(item.path[-1])
-    if not person_record:
+    if not person_record and cpf_or_cnpj.may_name_either(text):
         _mark_cpf_records(text, found, siblings)
     rules = run.scanner.field_rules
     hits: list[Hit] = []

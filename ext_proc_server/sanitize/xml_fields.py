@@ -378,7 +378,7 @@ def _cpf_records(text: str, elements: list[_Element]) -> set[int]:
     """The elements that are a person's record because a child or an attribute naming
     either document (``<cpfCnpj>``, ``<CpfCnpjTomador>``, ``cpf_cnpj="..."``) holds a
     CPF (cpf_or_cnpj); a CNPJ leaves its record as its other members make it."""
-    if "npj" not in text and "NPJ" not in text:  # no such name: nothing to read
+    if not cpf_or_cnpj.may_name_either(text):
         return set()
     found = set()
     for index, element in enumerate(elements):

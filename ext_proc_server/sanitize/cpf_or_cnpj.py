@@ -89,6 +89,16 @@ def _either_at(names: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(i for i, name in enumerate(names) if names_either(name))
 
 
+def with_either(place: fields.Place, keys: tuple[str, ...]) -> fields.Place:
+    """``place`` of an object with these keys, with its member naming either document
+    (``Place.either``) as ``fields.object_plan`` gives it: for a walk with the user's
+    rules, which plans objects itself."""
+    if place.owner == fields.PERSON:
+        return place
+    at = _either_at(keys)
+    return place._replace(either=at[0]) if at else place
+
+
 def holds_cpf(value: str) -> bool:
     """Whether a flat record's value (quoted, spaced, as text writes it) is a CPF."""
     return marks_person(value.strip().strip("\"'"))

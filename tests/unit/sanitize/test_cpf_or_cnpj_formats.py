@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from collections.abc import Callable
 from urllib.parse import unquote_plus, urlencode
 
@@ -195,3 +196,23 @@ def test_an_openid_session_id_beside_a_cpf_stays(fmt: str) -> None:
     out = FORMATS[fmt]([*pairs, ("nome", "Rosina Pavanello"), ("cep", "61318-609")])
     assert sid in out
     assert leaked(out, ["529.982.247-25", "Rosina Pavanello", "61318-609"]) == []
+
+
+RULED = sanitizer(sanitize_fields={"codigoCliente": "rg"})
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "form", "query", "colon_lines"])
+def test_with_the_users_field_rules_a_cpf_still_makes_the_record_a_persons(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk with the user's rules plans each object itself: a JSON object's CPF
+    under ``cpfCnpj`` marked no one there (the CEP and a name went out), while the
+    user's own rule still names its field."""
+    monkeypatch.setattr(sys.modules[__name__], "SANITIZER", RULED)
+    leaks = []
+    for pairs in _people(20, seed=73):
+        planted = [value for _, value in pairs[1:]]
+        leaks += leaked(FORMATS[fmt]([*pairs, ("codigoCliente", "48213")]), [*planted, "48213"])
+    assert leaks == []
+    company = [("cpfCnpj", "11.222.333/0001-81"), ("nome", "Duarte Ltda."), ("cep", "13186-091")]
+    assert "Duarte Ltda." in FORMATS[fmt](company) and "13186-091" in FORMATS[fmt](company)

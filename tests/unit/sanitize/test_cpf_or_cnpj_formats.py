@@ -1,10 +1,10 @@
 """A record whose ``cpfCnpj`` holds a CPF is a person's in every format a record is
 written in, as it is in a JSON body: an XML element (``<cpfCnpj>`` or an attribute), a
 form, a query string (the request's own, or a URL's inside text), key lines (YAML,
-``key: value`` and ``key=value`` text) and ``name=value`` pairs in base64. Before, only
-JSON read it: the CEP beside the CPF went out in every other format (100 of 100 records)
-and so did a name Faker's pt_BR lists do not know (55 of 100). A CNPJ leaves the
-company's record as it was.
+``key: value`` and ``key=value`` text), a log's logfmt lines and ``name=value`` pairs in
+base64. Before, only a JSON body read without the user's field rules did: the CEP beside
+the CPF went out in every other format (40 of 40 records) and so did a name Faker's
+pt_BR lists do not know (19 of 40). A CNPJ leaves the company's record as it was.
 
 People from Faker's es_ES and it_IT profiles (names the name lists may not know), their
 documents, CEPs and phones from pt_BR's; companies from pt_BR's."""
@@ -88,6 +88,13 @@ def _equals_lines(pairs: Pairs) -> str:
     return _request(body=body, content_type="text/plain").body.decode()
 
 
+def _log_lines(pairs: Pairs) -> str:
+    """logfmt, as Go's slog writes it: a quoted value when it holds a space."""
+    fields = " ".join(f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in pairs)
+    body = f"ts=2026-12-07T10:00:00Z level=info msg=cadastro {fields}\nts=2026-12-07T10:00:01Z level=info msg=ok\n"
+    return _request(body=body, content_type="text/plain").body.decode()
+
+
 def _yaml(pairs: Pairs) -> str:
     body = "cadastro:\n" + "".join(f'  {k}: "{v}"\n' for k, v in pairs)
     return _request(body=body, content_type="application/yaml").body.decode()
@@ -108,6 +115,7 @@ FORMATS: dict[str, Callable[[Pairs], str]] = {
     "url_in_text": _url_in_text,
     "colon_lines": _colon_lines,
     "equals_lines": _equals_lines,
+    "log_lines": _log_lines,
     "yaml": _yaml,
     "base64_pairs": _base64_pairs,
 }

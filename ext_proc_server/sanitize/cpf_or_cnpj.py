@@ -8,8 +8,12 @@ an alphanumeric CNPJ), and the object stays as its other keys make it.
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 
-from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize import document_names as docs
+from ext_proc_server.sanitize import fields, secret_keys
+from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.typed_entries import with_typed
 
 _CPF_DIGITS = 11
@@ -35,5 +39,76 @@ def person_plan(
     person's, as one with a ``cpf`` member is."""
     place = fields.object_place(parent, holder, frozenset((*keys, "cpf")))
     verdicts = tuple(fields.builtin_verdict(place, key) for key in keys)
-    verdicts = with_typed(verdicts, fields.typed_pair(keys))
+    verdicts = with_typed(secret_keys.open_id_kept(keys, verdicts), fields.typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
+
+
+# -- records written flat (forms, query strings, key lines, XML) --------------------
+
+# The member a record whose CPF-or-CNPJ member holds a CPF is read with: as a ``cpf``
+# beside its other keys makes it (fields.object_place), a person's.
+MARK = "cpf"
+
+
+# A name holding both documents' words ("cpfCnpj", "CPF_CNPJ", "cnpjCpfTomador"), lowered.
+_EITHER_NAME = re.compile(r"cpf[\w.:-]{0,40}?cnpj|cnpj[\w.:-]{0,40}?cpf")
+_EITHER_REACH = 44  # characters either side of "cnpj" a name holding both may take
+
+
+def may_name_either(text: str) -> bool:
+    """Whether a text (an XML document, key lines) may name a field of either document:
+    C searches for "npj", each read with what stands around it (NF-e's many <CNPJ>
+    elements, and <CPF> beside them, name neither)."""
+    for needle in ("npj", "NPJ"):
+        at = text.find(needle)
+        while at >= 0:
+            if text[at - 2 : at] not in _PLAIN_CNPJ_TAG or text[at + 3 : at + 4] != ">":
+                around = text[max(0, at - _EITHER_REACH) : at + 3 + _EITHER_REACH].lower()
+                if "cpf" in around and _EITHER_NAME.search(around) is not None:
+                    return True
+            at = text.find(needle, at + 3)
+    return False
+
+
+_PLAIN_CNPJ_TAG = ("<C", "/C", "<c", "/c")  # <CNPJ>, </cnpj>: the element names only it
+
+
+@functools.lru_cache(maxsize=8192)
+def names_either(name: str) -> bool:
+    """Whether a field's name names a CPF or a CNPJ, whichever it holds (``cpfCnpj``,
+    ``cliente[cpf_cnpj]``, ``CPFCNPJ``)."""
+    return docs.names_either(key_words(name))
+
+
+@functools.lru_cache(maxsize=2048)
+def _either_at(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Where fields naming either document stand among ``names`` (none when a ``cpf``
+    field already makes the record a person's): one cached call per kind of record."""
+    if MARK in names:
+        return ()
+    return tuple(i for i, name in enumerate(names) if names_either(name))
+
+
+def with_either(place: fields.Place, keys: tuple[str, ...]) -> fields.Place:
+    """``place`` of an object with these keys, with its member naming either document
+    (``Place.either``) as ``fields.object_plan`` gives it: for a walk with the user's
+    rules, which plans objects itself."""
+    if place.owner == fields.PERSON:
+        return place
+    at = _either_at(keys)
+    return place._replace(either=at[0]) if at else place
+
+
+def holds_cpf(value: str) -> bool:
+    """Whether a flat record's value (quoted, spaced, as text writes it) is a CPF."""
+    return marks_person(value.strip().strip("\"'"))
+
+
+def marked_names(names: tuple[str, ...], value_of: Callable[[int], str]) -> tuple[str, ...]:
+    """A flat record's field names (a form's, a query string's), with ``cpf`` added
+    when a field naming either document holds a CPF (``value_of(i)``: the i-th field's
+    decoded value): the record is then a person's, as a JSON object is."""
+    at = _either_at(names)
+    if at and any(holds_cpf(value_of(i)) for i in at):
+        return (*names, MARK)
+    return names

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_plus
 
+from ext_proc_server.sanitize import cpf_or_cnpj
 from ext_proc_server.sanitize.fields import PROSE, Verdict, flat_classes, resolved, value_fits
 from ext_proc_server.sanitize.free_text_names import find_encoded_names, name_hits
 from ext_proc_server.sanitize.hits import Hit
@@ -29,7 +30,9 @@ def form_text_hits(run: Run, text: str) -> list[Hit]:
     if "=" not in text or not _FORM_TEXT.fullmatch(text.strip()):
         return []
     pairs = list(_PAIR.finditer(text))
-    classes = flat_classes([p.group(1) for p in pairs], run.scanner.field_rules)
+    names = tuple(p.group(1) for p in pairs)
+    names = cpf_or_cnpj.marked_names(names, lambda i: unquote_plus(pairs[i].group(2)))
+    classes = flat_classes(names, run.scanner.field_rules)
     hits = []
     for pair in pairs:
         cls = classes.get(pair.group(1))

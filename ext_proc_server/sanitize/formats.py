@@ -35,7 +35,7 @@ from ext_proc_server.sanitize.fields import (
 )
 from ext_proc_server.sanitize.file_names import replace_file_names
 from ext_proc_server.sanitize.form_text import encoded_name_hits
-from ext_proc_server.sanitize.forms import cached_classes, checked, unquote_lenient, url_document
+from ext_proc_server.sanitize.forms import checked, record_classes, unquote_lenient, url_document
 from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_scripts import json_spans
@@ -270,7 +270,7 @@ def sanitize_query(
     changed = False
     plain = not run.scanner.has_custom
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
-    classes = cached_classes(run.scanner.field_rules, tuple(names))
+    classes = record_classes(run.scanner.field_rules, tuple(names), lambda i: pairs[i][1])
     coordinates = geo.coarsen_pairs(run, names, lambda i: pairs[i][1])
     for i, ((name, value), decoded_name) in enumerate(zip(pairs, names, strict=True)):
         layered = (  # ?nome=Maria%2520Souza: encoded twice ("%25", a C search, first)

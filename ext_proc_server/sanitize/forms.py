@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left
+from collections.abc import Callable
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from ext_proc_server.sanitize import base64_text, geo, layered_values
+from ext_proc_server.sanitize import base64_text, cpf_or_cnpj, geo, layered_values
 from ext_proc_server.sanitize.detectors import FIELD_WITH_WORD_DFA
 from ext_proc_server.sanitize.fields import (
     PROSE,
@@ -62,7 +63,7 @@ def _prose_fields(run: Run, text: str, where: str) -> str:
     replaced where it stands; the rest of the value is read as any field's."""
     fields = text.split("&")
     names = [_form_name(f.partition("=")[0]) for f in fields]
-    classes = cached_classes(run.scanner.field_rules, tuple(names))
+    classes = record_classes(run.scanner.field_rules, tuple(names), _values_of(fields))
     changed = False
     for i, name in enumerate(names):
         if classes.get(name) is not PROSE:
@@ -123,7 +124,11 @@ def _replaced_form(run: Run, text: str, where: str) -> str:
     fields = text.split("&")
     todo, overlapped = _form_fields_to_check(text, hits, key_seen=key_seen)
     names = [_form_name(f.partition("=")[0]) for f in fields]
-    classes = cached_classes(run.scanner.field_rules, tuple(names)) if key_seen or todo else {}
+    classes = (
+        record_classes(run.scanner.field_rules, tuple(names), _values_of(fields))
+        if key_seen or todo
+        else {}
+    )
     todo.update(i for i, name in enumerate(names) if name in classes)
     plan = []
     for i in sorted(todo):
@@ -221,3 +226,16 @@ def cached_classes(rules: FieldRules, names: tuple[str, ...]) -> dict[str, str]:
     """Forms and query strings recur with the same names: their classes are remembered
     (the dict is shared: read it, never change it)."""
     return flat_classes(names, rules)
+
+
+def record_classes(
+    rules: FieldRules, names: tuple[str, ...], raw_value_of: Callable[[int], str]
+) -> dict[str, str]:
+    """``cached_classes`` of one record's fields (``raw_value_of(i)``: the i-th field's
+    value as sent): a ``cpfCnpj`` holding a CPF makes it a person's (cpf_or_cnpj)."""
+    marked = cpf_or_cnpj.marked_names(names, lambda i: unquote_lenient(raw_value_of(i)))
+    return cached_classes(rules, marked)
+
+
+def _values_of(fields: list[str]) -> Callable[[int], str]:
+    return lambda i: fields[i].partition("=")[2]

@@ -345,6 +345,8 @@ class _JsonEditor:
         value = members[at][1] if type(members) is _Members else members[keys[at]]
         if not cpf_or_cnpj.marks_person(value):
             return place, verdicts
+        if self.rules is not None:
+            return self._plan(holder, keys, cpf_held=True)
         return cpf_or_cnpj.person_plan(self.places[-1], holder, keys)
 
     @staticmethod
@@ -365,14 +367,18 @@ class _JsonEditor:
         self.j_gap, self.j = self.k, 0
 
     def _plan(
-        self, holder: str, keys: tuple[str, ...]
+        self, holder: str, keys: tuple[str, ...], *, cpf_held: bool = False
     ) -> tuple[fields.Place, tuple[str | None, ...] | None]:
         """The place of an object with these keys here, and its members' verdicts
-        (None when every one is None)."""
+        (None when every one is None); ``cpf_held``: its member naming either document
+        holds a CPF (cpf_or_cnpj), which makes it a person's."""
         rules = self.rules
         if rules is None:
             return fields.object_plan(self.places[-1], holder, keys)
-        place = fields.object_place(self.places[-1], holder, frozenset(keys))
+        members = frozenset((*keys, cpf_or_cnpj.MARK)) if cpf_held else frozenset(keys)
+        place = fields.object_place(self.places[-1], holder, members)
+        if not cpf_held:
+            place = cpf_or_cnpj.with_either(place, keys)
         parents = [p for p in self.path if type(p) is str]
         found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
         found = with_typed(secret_keys.open_id_kept(keys, found), fields.typed_pair(keys))

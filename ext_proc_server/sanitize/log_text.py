@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize import cpf_or_cnpj, fields
 from ext_proc_server.sanitize.formats import sanitize_xml
 from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import Hit, resolve
@@ -69,8 +69,10 @@ def _pair_hits(run: Run, line: str) -> list[Hit]:
     pairs = list(_PAIR.finditer(line))
     if not pairs:
         return []
-    keys = [m.group("key").rpartition(".")[2] for m in pairs]
-    place = fields.object_place(fields.ROOT, "", frozenset(keys))
+    keys = tuple(m.group("key").rpartition(".")[2] for m in pairs)
+    # cpfCnpj=<a CPF> makes the line's record a person's, as cpf= does
+    marked = cpf_or_cnpj.marked_names(keys, lambda i: pairs[i].group("quoted") or pairs[i]["bare"])
+    place = fields.object_place(fields.ROOT, "", frozenset(marked))
     rules = run.scanner.field_rules
     hits = []
     for m, key in zip(pairs, keys, strict=True):

@@ -92,10 +92,13 @@ class Replacer:
             body = body[: len(digits) - 1]
             return _in_layout(value, body + v.luhn_check_digit(body))
         if cls == "cpf":
-            base = self._digits(cls, v.only_digits(value), 9)
-            return _in_layout(value, base + cpf_check_digits(base))
+            return self._cpf(value)
         if cls == "cnpj":
             return self._cnpj(value)
+        if cls in _HOLDING_TAX_IDS and (kind := _tax_id_kind(value, cls)) is not None:
+            # A CPF or a CNPJ under another field's name ("rg", "cnh", "telefone"): the
+            # same pseudonym as wherever else it stands, with valid check digits.
+            return self._cpf(value) if kind == "cpf" else self._cnpj(value)
         if cls == "phone":
             digits = v.only_digits(value)
             if not digits.isdigit():
@@ -122,6 +125,14 @@ class Replacer:
             claims = {"sub": f"pseudonym-{self._digest(cls, value).hex()[:_HEX_CHARS]}"}
             return f"{header}.{_b64url(json.dumps(claims).encode())}."
         return f"{TOKENS[cls]}_{self._digest(cls, value).hex()[:_HEX_CHARS]}"
+
+    def _cpf(self, value: str) -> str:
+        """Valid check digits in the value's layout, keyed on its digits."""
+        digits = v.only_digits(value)
+        base = self._digits("cpf", digits, 9)
+        if len(set(base)) == 1:  # "111.111.111-11" passes the sums but no validator
+            base = self._digits("cpf", "again:" + digits, 9)
+        return _in_layout(value, base + cpf_check_digits(base))
 
     def _cnpj(self, value: str) -> str:
         """Valid check digits in the value's layout. An alphanumeric CNPJ (IN RFB
@@ -163,6 +174,35 @@ class Replacer:
         if not tail:
             return digits
         return prefix + national[:kept] + fakes.fake_digits(self.pick, "phone:" + national, tail)
+
+
+# A CPF's and a CNPJ's layouts, punctuated or bare (a CNPJ's first twelve characters
+# may be letters: IN RFB 2.229/2024).
+_CPF_LAYOUT = re.compile(r"\d{3}(\.?)\d{3}\1\d{3}-?\d{2}")
+_CNPJ_LAYOUT = re.compile(
+    r"[0-9A-Za-z]{2}(\.?)[0-9A-Za-z]{3}\1[0-9A-Za-z]{3}/?[0-9A-Za-z]{4}-?\d{2}"
+)
+
+
+# Classes whose fields may hold a CPF or a CNPJ: a document's, whatever its writing; a
+# phone's or an account's only when punctuated as one (eleven bare digits are as
+# likely a mobile number, fourteen an account, whose check digits happen to hold).
+_HOLDING_TAX_IDS = frozenset({"rg", "phone", "bank_account"})
+
+
+def _tax_id_kind(value: str, cls: str) -> str | None:
+    """The class of a field's value that is a CPF or a CNPJ ("cpf", "cnpj"), written
+    as one with its check digits valid; None for anything else (an RG, a CNH, a phone)."""
+    stripped = value.strip()
+    if cls != "rg" and "." not in stripped:
+        return None
+    if _CPF_LAYOUT.fullmatch(stripped) and v.cpf_valid(v.only_digits(stripped)):
+        return "cpf"
+    if _CNPJ_LAYOUT.fullmatch(stripped):
+        compact = stripped.replace(".", "").replace("/", "").replace("-", "").upper()
+        if v.cnpj_valid(compact):
+            return "cnpj"
+    return None
 
 
 def _b64url(raw: bytes) -> str:

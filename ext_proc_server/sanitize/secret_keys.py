@@ -26,6 +26,12 @@ API_KEY = Verdict("api_key")
 PACKAGE_PASSWORD = Verdict("password")
 PACKAGE_API_KEY = Verdict("api_key")
 
+# A name ending in "sid" ("sid", "account_sid", "AccountSid", "MessageSid") holding a
+# Twilio resource's SID, kept (is_resource_sid): API_KEY's class, told apart by
+# identity, for a name with no other secret's word ("auth_sid" stays a secret's).
+RESOURCE_SID = Verdict("api_key")
+PACKAGE_RESOURCE_SID = Verdict("api_key")  # "MessageSid": a dependency's name, too
+
 # -- field names -----------------------------------------------------------------
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -100,9 +106,12 @@ def classify_key(name: str) -> Verdict | None:
     if len(words) > 1 and words[-1] in _META_SUFFIXES:
         return None
     verdict = _secret_class(words, compact)
-    if verdict is not None and not _SECRET_NAME_WORDS.issuperset(
+    package = verdict is not None and not _SECRET_NAME_WORDS.issuperset(
         word for word in words if not word.isdigit()
-    ):
+    )
+    if verdict is API_KEY and words[-1] == _SID and _NOT_SID_WORDS.isdisjoint(words[:-1]):
+        return PACKAGE_RESOURCE_SID if package else RESOURCE_SID
+    if package:
         return PACKAGE_PASSWORD if verdict is PASSWORD else PACKAGE_API_KEY
     return verdict
 
@@ -127,7 +136,11 @@ def is_open_id_session(name: str, verdict: str | None, siblings: Container[str])
     """Whether a field is OpenID Connect's session id, kept: named ``sid``, a secret by
     that name alone (no user's rule gave its class), beside ``iss`` in ``siblings`` (the
     names of its JSON object, or of its query string or form)."""
-    return verdict is API_KEY and name == _OPEN_ID_SESSION and _OPEN_ID_ISSUER in siblings
+    return (
+        (verdict is API_KEY or verdict is RESOURCE_SID)
+        and name == _OPEN_ID_SESSION
+        and _OPEN_ID_ISSUER in siblings
+    )
 
 
 def open_id_kept(keys: tuple[str, ...], verdicts: tuple[str | None, ...]) -> tuple[str | None, ...]:
@@ -156,10 +169,58 @@ def _secret_class(words: list[str], compact: str) -> Verdict | None:
 
 
 def is_dependency_version(verdict: str | None, value: str) -> bool:
-    """Whether a secret-named field's value is a dependency's version constraint, no
-    secret: ``"passport-jwt": "4.0.1"``, not ``"password": "1.2.3"`` (a name that may be a
-    dependency's, and :func:`is_version_spec`)."""
+    """Whether a secret-named field's value is no secret by its shape: a dependency's
+    version constraint, ``"passport-jwt": "4.0.1"``, not ``"password": "1.2.3"`` (a name
+    that may be a dependency's, and :func:`is_version_spec`); or a Twilio resource's SID
+    under a name ending in "sid" (:func:`is_resource_sid`)."""
+    if verdict is RESOURCE_SID or verdict is PACKAGE_RESOURCE_SID:
+        if is_resource_sid(value):
+            return True
+        return verdict is PACKAGE_RESOURCE_SID and is_version_spec(value)
     return (verdict is PACKAGE_PASSWORD or verdict is PACKAGE_API_KEY) and is_version_spec(value)
+
+
+# "sid" alone is also Twilio's String Identifier: every resource's id, two letters naming
+# its kind and 32 lowercase hex digits (account_sid "AC…", a message's sid "SM…", a
+# number's "PN…"), and no secret (the account's Auth Token is). Twilio's answers name
+# them under "sid", "account_sid", "messaging_service_sid", its webhooks under
+# "AccountSid", "MessageSid", "CallSid"; the same SIDs stand in the URIs beside them.
+# Kept only in that shape with a prefix Twilio documents (its OpenAPI descriptions'
+# patterns, "^AC[0-9a-fA-F]{32}$", and its glossary of SIDs: SM, MM…); a "sid" of any
+# other shape is a session's (Pi-hole's, Synology's), replaced.
+_SID = "sid"
+# Words that make a "…sid" name a secret's whatever it holds ("auth_sid", "X-FTL-SID");
+# not the names of Twilio's resources ("credential_sid": a Credential's, "session_sid":
+# a Proxy Session's).
+_NOT_SID_WORDS = (_SECRET_WORDS | _PASSWORD_WORDS | _PIN_WORDS | {"x"}) - {
+    "credential", "credentials", "session"
+}  # fmt: skip
+_TWILIO_PREFIXES = frozenset(
+    {"AC", "AD", "AE", "AI", "AL", "AP", "BH", "BL", "BN", "BS", "BU", "BV", "BY", "CA", "CF",
+     "CH", "CJ", "CL", "CN", "CP", "CR", "CW", "CY", "DC", "DE", "DF", "DG", "DL", "DN", "DY",
+     "EC", "EL", "ES", "ET", "EV", "EY", "FC", "FJ", "FM", "FN", "FO", "FT", "FW", "FX", "FY",
+     "GA", "GE", "GM", "GN", "GO", "GP", "GT", "GX", "HA", "HB", "HC", "HF", "HG", "HH", "HJ",
+     "HK", "HP", "HQ", "HR", "HS", "HW", "HX", "IB", "IG", "IL", "IM", "IN", "IP", "IS", "IT",
+     "JS", "KA", "KC", "KD", "KG", "KI", "KP", "KS", "KV", "KW", "KX", "KY", "KZ", "LY", "MB",
+     "ME", "MG", "MM", "MP", "MT", "MZ", "NE", "NO", "NT", "NY", "OB", "OU", "OY", "PA", "PK",
+     "PN", "PX", "QE", "QQ", "QU", "RA", "RD", "RE", "RI", "RK", "RL", "RM", "RN", "RQ", "RT",
+     "SC", "SD", "SK", "SM", "SR", "TC", "TH", "TK", "TO", "TR", "TZ", "UA", "UB", "UC", "UD",
+     "UE", "UF", "UG", "UH", "UK", "UM", "UO", "US", "UT", "UV", "VA", "VE", "VJ", "VL", "VT",
+     "WA", "WC", "WH", "WK", "WP", "WQ", "WR", "WS", "WT", "WW", "XB", "XE", "XF", "XH", "XR",
+     "YC", "YE", "YF", "YK", "YW", "ZB", "ZD", "ZE", "ZH", "ZK", "ZN", "ZS", "ZV", "ZX", "ZY"}
+)  # fmt: skip
+_HEX_32 = re.compile(r"[0-9a-f]{32}")
+_TWILIO_SID_CHARS = 34
+
+
+def is_resource_sid(value: str) -> bool:
+    """Whether a value is a Twilio resource's SID: a documented prefix, then 32
+    lowercase hex digits, nothing else."""
+    return (
+        len(value) == _TWILIO_SID_CHARS
+        and value[:2] in _TWILIO_PREFIXES
+        and _HEX_32.fullmatch(value, 2) is not None
+    )
 
 
 # A package manifest's version constraint (npm, composer, PEP 440: "4.0.1", "^3.1.2",

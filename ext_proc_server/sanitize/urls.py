@@ -10,6 +10,7 @@ import functools
 import re
 from urllib.parse import unquote_plus
 
+from ext_proc_server.sanitize.cpf_or_cnpj import marked_names
 from ext_proc_server.sanitize.fields import (
     FieldRules,
     Verdict,
@@ -102,7 +103,8 @@ def url_field_hits(run: Run, text: str) -> list[Hit]:
     for query in _QUERY.finditer(text):
         parameters = list(_PARAMETER.finditer(text, query.start(1), query.end(1)))
         names = tuple(unquote_plus(p.group(1)) for p in parameters)
-        classes = _classes(rules, names)
+        marked = marked_names(names, lambda i, ps=parameters: unquote_plus(ps[i].group(2)))
+        classes = _classes(rules, marked)
         for parameter, name in zip(parameters, names, strict=True):
             cls = classes.get(name)
             raw = parameter.group(2)

@@ -12,7 +12,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize import cpf_or_cnpj, fields
 from ext_proc_server.sanitize.free_text_names import find_markup_names, find_names
 from ext_proc_server.sanitize.hits import Hit
 
@@ -82,9 +82,13 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     has_rules = bool(rules)
     labels = _Labels(text, elements)
     controls = _Controls(text, elements)
+    cpf_records = _cpf_records(text, elements)
     for index, element in enumerate(elements):
         parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
-        place = fields.object_place(parent_place, element.name, _members(text, element))
+        members = _members(text, element)
+        if index in cpf_records:  # <cpfCnpj> holding a CPF: as a <CPF> child makes it
+            members |= {cpf_or_cnpj.MARK}
+        place = fields.object_place(parent_place, element.name, members)
         places.append(place)
         parents = _parents(elements, element) if has_rules else []
         # An HTML value's name is its label's text: <dt>Nome</dt><dd>...</dd>, a
@@ -368,6 +372,29 @@ def _members(text: str, element: _Element) -> frozenset[str]:
         return frozenset(element.children)
     names = (m.group(1) for m in _ATTRIBUTE.finditer(text, *element.attributes))
     return frozenset([*element.children, *(n for n in names if n.startswith(_DATA_PREFIX))])
+
+
+def _cpf_records(text: str, elements: list[_Element]) -> set[int]:
+    """The elements that are a person's record because a child or an attribute naming
+    either document (``<cpfCnpj>``, ``<CpfCnpjTomador>``, ``cpf_cnpj="..."``) holds a
+    CPF (cpf_or_cnpj); a CNPJ leaves its record as its other members make it."""
+    if not cpf_or_cnpj.may_name_either(text):
+        return set()
+    found = set()
+    for index, element in enumerate(elements):
+        if element.content is not None and cpf_or_cnpj.names_either(element.name):
+            value = text[slice(*element.content)]
+            if value.startswith("<![CDATA[") and value.endswith("]]>"):
+                value = value[9:-3]
+            if element.parent >= 0 and cpf_or_cnpj.holds_cpf(value):
+                found.add(element.parent)
+        start, end = element.attributes
+        if start < end and "=" in text[start:end]:
+            for m in _ATTRIBUTE.finditer(text, start, end):
+                value = m.group(2) if m.group(2) is not None else m.group(3)
+                if cpf_or_cnpj.names_either(_local(m.group(1))) and cpf_or_cnpj.holds_cpf(value):
+                    found.add(index)
+    return found
 
 
 def _parents(elements: list[_Element], element: _Element) -> list[str]:

@@ -165,10 +165,12 @@ _ID_CHECKS = {
     12: (validators.voter_id_valid,),
     15: (validators.cns_valid,),
 }
-# A postal code after its name: "CEP 01310-100", "código postal 1234-567", "ZIP 94105".
+# A postal code after its name in prose: "CEP 01310-100", "código postal 1234-567", "ZIP
+# 94105". Not a field written "cep=..." or a line "cep: ...": those are read by name, as
+# a record's field (a company's CEP stays; _named_field).
 _CEP_AFTER_CUE = re.compile(
     r"(?i:\b(?:cep|c[oó]digo[ \t]+postal|zip(?:[ \t_-]*code)?|postal[ \t_-]*code"
-    r"|post[ \t_-]?code))\b[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:=.\-\u2013]?[ \t]*"
+    r"|post[ \t_-]?code))\b[ \t]*(?:(?i:n[º°o.])[ \t]*)?(?P<sep>[:=.\-\u2013]?)[ \t]*"
     r"(?P<v>\d{2}\.?\d{3}-?\d{3}|\d{4}-\d{3}|\d{5}(?:-\d{4})?)(?![\d.,/-]*\d)"
 )
 _PHONE_CUE = re.compile(
@@ -263,9 +265,23 @@ def find_cued_personal(text: str, probe: bytes) -> list[Finding]:
                 found.append(Finding(m.start(group), m.end(group), _CLASSES.get(cls, cls)))
                 done_to = m.end()
             elif cls == "address" and (m := _CEP_AFTER_CUE.match(text, at)) is not None:
+                if _named_field(text, m):
+                    continue
                 found.append(Finding(m.start("v"), m.end("v"), "cep"))
                 done_to = m.end()
     return found
+
+
+def _named_field(text: str, m: re.Match[str]) -> bool:
+    """A key=value pair, or a key line among others: "cep: ..." the whole of its line,
+    in a text of lines (a note's "Cep: 29.160-541| Bairro ..." is prose)."""
+    if m["sep"] == "=":
+        return True
+    if m["sep"] != ":" or "\n" not in text:
+        return False
+    before = text[: m.start()].rstrip(" \t")
+    after = text[m.end() :].lstrip(" \t\r")
+    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
 
 
 _CLASSES = {"id_document": "rg"}  # replaced as an RG is: SANITIZED_DOCUMENT

@@ -21,14 +21,19 @@ or two of Faker's ("Benigno Casals Godoy": surname_runs).
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize.hits import Hit
-from ext_proc_server.sanitize.municipalities import brazilian_places
+from ext_proc_server.sanitize.named_places import (
+    TITLED_FIGURES,
+    ends_elided_place,
+    names_a_place,
+    place_cut,
+    places_in,
+)
 from ext_proc_server.sanitize.place_words import (
     FIRST_NAME_TITLES,
     LOWER_CASE_WORDS,
@@ -89,54 +94,10 @@ def _run(word: str) -> str:
 # Runs of two or more capitalised words (or of words in capitals), particles between.
 _RUNS = re.compile(rf"(?<![\w@./-])(?:{_run(_CAPITALISED)}|{_run(_CAPITALS)})(?![\w@-])")
 _WORD = re.compile(rf"[{_UP}{_LO}'\u2019-]+")
-_ELIDED = re.compile(rf" ([dD]['\u2019][{_UP}][{_LO}]+)")
 # A capitalised word standing alone, for a surname after a lower-case title ("o padre
 # Rossi"); what precedes it is checked apart, so that sre scans for the capital first.
 _LONE_CAPITALISED = re.compile(rf"{_CAPITALISED}(?![\w@-])")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
-
-# Places and businesses named as people are, besides the geocoder's (municipalities):
-# districts, neighbourhoods and streets named after people, well-known places
-# elsewhere, brands named after their founders.
-_PLACES = frozenset(
-    fold(place)
-    for place in (
-        "Quintino Bocaiúva", "Rui Barbosa", "Sérgio Buarque", "Cláudio Manuel",
-        "Tomás Gonzaga", "Tomaz Gonzaga", "Mariana Pimentel", "Paulo de Frontin",
-        "Arthur Nogueira", "Jorge Teixeira", "Juscelino Kubitschek", "Tancredo Neves",
-        "Ulysses Guimarães", "Otávio Rocha", "Eduardo Gomes", "Mário Campos", "Carlos Gomes",
-        "Gaspar Lopes", "Heitor Penteado", "José Boiteux", "Luís Alves", "Roberto Silveira",
-        "Vicente de Carvalho", "Washington Luís", "Washington Luiz", "Olavo Bilac",
-        "Floriano Peixoto", "Júlio Prestes", "Ana Rech", "Oswaldo Cruz", "Adolfo Lutz",
-        "Vital Brazil", "Vital Brasil", "Lúcio Costa", "Oscar Niemeyer", "Maria da Cruz",
-        "José de Moura", "Alexandre Costa",
-        # abroad
-        "San Francisco", "San Diego", "San Jose", "San Antonio", "Santa Clara",
-        "Santa Monica", "Santa Barbara", "Los Angeles", "Las Vegas", "Washington DC",
-        "George Washington", "Abraham Lincoln", "Martin Luther King", "Charles River",
-        "Elizabeth Line", "Victoria Line", "Jackson Hole", "Austin Texas",
-        # businesses
-        "Morgan Chase", "Morgan Stanley", "Charles Schwab", "Wells Fargo", "Ralph Lauren",
-        "Calvin Klein", "Tommy Hilfiger", "Hugo Boss", "Giorgio Armani", "Carolina Herrera",
-        "Louis Vuitton", "Christian Dior", "Jack Daniels", "Johnnie Walker",
-        "Salvatore Ferragamo", "Massimo Dutti", "Ermenegildo Zegna", "Emilio Pucci",
-        "Paco Rabanne", "Manolo Blahnik", "Gianni Versace", "Giacomo Conti",
-        # works named after their title character
-        "Dom Casmurro", "Dom Quixote", "Dom Camilo",
-    )
-)  # fmt: skip
-
-
-# Saints and public religious figures named with their title ("devoto de Frei Galvão"):
-# a run that is one of them whole is no customer's; a longer one may be ("Irmã Dulce
-# Pontes"). Streets and churches named after them are places' words already.
-_FIGURES = frozenset(
-    fold(figure)
-    for figure in (
-        "Frei Galvão", "Frei Damião", "Frei Caneca", "Padre Cícero", "Padre Anchieta",
-        "Irmã Dulce", "Madre Teresa", "Padre Pio", "Dom Bosco", "Dom Hélder",
-    )
-)  # fmt: skip
 
 
 def find_names(text: str) -> list[tuple[int, int]]:
@@ -168,28 +129,11 @@ def _surnames_after_lower_titles(text: str) -> list[tuple[int, int]]:
             continue
         if (
             _titled_surname(fold(m[0]))
-            and not _ends_elided_place(text, end, [fold(m[0])])
-            and fold(f"{before} {m[0]}") not in _FIGURES  # "o frei Galvão", a saint
+            and not ends_elided_place(text, end, [fold(m[0])])
+            and fold(f"{before} {m[0]}") not in TITLED_FIGURES  # "o frei Galvão", a saint
         ):
             found.append((at, end))
     return found
-
-
-def _ends_elided_place(text: str, end: int, folded: list[str]) -> bool:
-    """Whether words that a run or a lone word ending at ``end`` holds, with an elided
-    "d'" word after them, are a known place: a run stops before it, so "Padre Dias
-    d'Ávila" and "Prof. Aparecida D'Oeste" would otherwise read as people."""
-    elided = _ELIDED.match(text, end)
-    if not elided:
-        return False
-    place = " ".join([*folded, fold(elided.group(1)).replace("\u2019", "'")])
-    return place in _places()[0]
-
-
-def is_known_place(text: str) -> bool:
-    """Whether ``text`` is a place or a business named as people are ("Paulo Lopes",
-    "Lúcio Costa", "Ralph Lauren"): the reader keeps it whole."""
-    return fold(text) in _places()[0]
 
 
 def name_hits(value: str, start: int = 0) -> list[Hit]:
@@ -247,19 +191,19 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(run)]
     # An initial keeps its "." ("Mary E. Lewis": "E." is no "e" between two names).
     folded = [fold(w) + run[b : b + 1].strip(" ") * (len(w) == 1) for _, b, w in words]
-    if " ".join(folded) in _FIGURES:
+    if " ".join(folded) in TITLED_FIGURES:
         return None
     before = _word_before(text, at)
     if fold(before) in NOT_PERSON and not (before.islower() and fold(before) in TITLES):
         return None  # "Rua Maria Aparecida", but "o presidente João Pereira"
-    if _ends_elided_place(text, at + len(run), folded[1:] if folded[0] in TITLES else folded):
+    if ends_elided_place(text, at + len(run), folded[1:] if folded[0] in TITLES else folded):
         return None
     # "Presidente João Pereira": a title opening a run is a person's, not a street's,
     # unless the whole run is a known place ("Coronel José Dias", "Governador Luiz Rocha").
     skip = 1 if folded[0] in TITLES and len(folded) > 2 and not _bare_title(words[0][2]) else 0
     if skip and names_a_place(folded):
         return None
-    cut = _place_cut(folded)
+    cut = place_cut(folded)
     titled = bool(skip) or _is_title(before)
     # "Sargento Torres Souza": the title opening the run was passed over above.
     surname_titled = (fold(before) in SURNAME_TITLES and _is_title(before)) or (
@@ -458,7 +402,9 @@ def titled_surnames_only(words: list[str], titles: frozenset[str] = SURNAME_TITL
     folded = [fold(w) for w in words]
     if len(folded) < 2 or folded[0].rstrip(".") not in titles:
         return False
-    if not _titled_surname(folded[1]) or names_a_place(folded) or " ".join(folded) in _FIGURES:
+    if not _titled_surname(folded[1]) or names_a_place(folded):
+        return False
+    if " ".join(folded) in TITLED_FIGURES:
         return False
     lists = word_lists()
     return all(
@@ -509,43 +455,6 @@ def _is_initial(word: str) -> bool:
     return (len(word) == 1 and word != "e") or (len(word) == 2 and word[1] == ".")
 
 
-def _place_cut(folded: list[str]) -> int:
-    """Where a place joined to a name starts ("Maria Silva e São Paulo", "João Pereira
-    de João Pessoa"): the index of the "e" or particle before it; the run's end if none."""
-    places, most = _places()
-    for i in range(2, len(folded) - 1):
-        if folded[i] not in _PARTICLES:
-            continue
-        rest = folded[i + 1 :]
-        if rest[0] in PLACE_OPENERS or any(
-            " ".join(rest[:size]) in places for size in range(2, min(most, len(rest)) + 1)
-        ):
-            return i
-    return len(folded)
-
-
-def places_in(folded: list[str]) -> list[tuple[int, int]]:
-    """The known places among some words in a row, as (first, past-the-last) indexes."""
-    places, most = _places()
-    return [
-        (i, i + size)
-        for size in range(2, most + 1)
-        for i in range(len(folded) - size + 1)
-        if " ".join(folded[i : i + size]) in places
-    ]
-
-
-def names_a_place(folded: list[str]) -> bool:
-    """Whether some words of a run in a row are a known place ("Bento Gonçalves e
-    Vitória da Conquista" holds two)."""
-    places, most = _places()
-    return any(
-        " ".join(folded[i : i + size]) in places
-        for size in range(2, most + 1)
-        for i in range(len(folded) - size + 1)
-    )
-
-
 def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | None:
     """The index of a name's last word, from its first name on: known first and last
     names, and a word after a particle ("da Cassiano") or ending the run ("Thomas
@@ -581,19 +490,3 @@ def _word_before(text: str, at: int) -> str:
     while start > 0 and (text[start - 1].isalpha()):
         start -= 1
     return text[start:end]
-
-
-@functools.cache
-def _places() -> tuple[frozenset[str], int]:
-    """The places above, Brazil's municipalities (phonenumbers' geocoder) and Faker's
-    neighbourhoods ("Antonio Ribeiro De Abreu 1ª Seção" without its section), folded;
-    and the most words one has."""
-    sections = re.compile(r"\s+\d+ª\s+se[cç][aã]o$", re.IGNORECASE)
-    places = (
-        _PLACES
-        | {fold(place) for place in brazilian_places()}
-        | {fold(sections.sub("", n)) for n in word_lists().neighbourhoods}
-    )
-    # As a slug writes them: "governador-dix-sept-rosado", "olho-d-agua".
-    places |= {re.sub(r"[-']", " ", place) for place in places if "-" in place}
-    return places, max(place.count(" ") + 1 for place in places)

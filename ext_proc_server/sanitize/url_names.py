@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote, unquote_plus
 
-from ext_proc_server.sanitize.free_text_names import names_a_place, titled_surnames_only
+from ext_proc_server.sanitize.free_text_names import titled_surnames_only
+from ext_proc_server.sanitize.named_places import names_a_place
 from ext_proc_server.sanitize.place_words import (
     LOWER_CASE_WORDS,
     NOT_PERSON,

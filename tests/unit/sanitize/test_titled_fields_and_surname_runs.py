@@ -28,13 +28,9 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
-from ext_proc_server.sanitize.free_text_names import (
-    find_names,
-    is_known_place,
-    places_in,
-    titled_surnames_only,
-)
+from ext_proc_server.sanitize.free_text_names import find_names, titled_surnames_only
 from ext_proc_server.sanitize.municipalities import brazilian_places
+from ext_proc_server.sanitize.named_places import is_known_place, places_in
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, SURNAME_TITLES, TITLES
 from ext_proc_server.sanitize.surnames import FOREIGN_SURNAME_WORDS, WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists

@@ -14,9 +14,14 @@ Pereira", "Maria Silva Ltda"). A name may hold initials ("Paul S Edelman", "J. R
 Tolkien") and follow a title ("o presidente João Pereira"; after one a known first name
 opens a name whatever word ends it: "Padre Marcelo Rossi"; and a known surname alone
 is a name after most titles: "Padre Rossi", "o delegado Queiroz"); a place joined to it
-("Maria Silva e São Paulo") stays. A first name of Faker's it_IT or es_ES lists that is
-also a word ("Benigno", "Florentino") opens a name only before a surname no word spells
-or two of Faker's ("Benigno Casals Godoy": surname_runs).
+("Maria Silva e São Paulo") stays. A first name of Faker's it_IT, es_ES or pt_PT lists
+that is also a word ("Benigno", "Florentino") or has three letters ("Noa", "Che")
+opens a name only before a surname no word spells or two of Faker's ("Benigno Casals
+Godoy": surname_runs); one that is also a surname ("Rosario", "Reyes") before a known
+one ("Rosario Sanguineti"). One surname of Faker's it_IT or es_ES lists that is a word
+ends a name alone after a first name that is none, last in the run ("Bruno Durante");
+surnames and first names joined by a hyphen are one ("Coelho-Barros", "Mia-Patrícia").
+A name a firm's suffix follows is the firm's ("Santos Farias - ME", "Ana Costa S.A.").
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.named_places import (
     TITLED_FIGURES,
     ends_elided_place,
+    firm_suffix_at,
     names_a_place,
     place_cut,
     places_in,
@@ -45,6 +51,10 @@ from ext_proc_server.sanitize.place_words import (
 )
 from ext_proc_server.sanitize.surname_runs import (
     faker_surnames,
+    foreign_first_or_last,
+    joined_first_name,
+    joined_surname,
+    lone_word_surname_end,
     surnames_end,
     word_first_name,
     word_first_names,
@@ -214,7 +224,17 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     )
     if span is None:
         return None
-    return at + words[skip + span[0]][0], at + words[skip + span[1]][1]
+    end = at + words[skip + span[1]][1]
+    named_ends = [at + b for (_, b, _), f in zip(words, folded, strict=True) if not _is_initial(f)]
+    if _firm_named(text, end, named_ends):
+        return None  # "Santos Farias - ME", "Pastor Andrade S/A": a firm's name
+    return at + words[skip + span[0]][0], end
+
+
+def _firm_named(text: str, end: int, word_ends: list[int]) -> bool:
+    """Whether a firm's suffix follows a name ending at ``end``, or the run's last word
+    but initials ("Aitor Priego Nevado S.A.": the name read stops before "Nevado")."""
+    return firm_suffix_at(text, end) or (bool(word_ends) and firm_suffix_at(text, word_ends[-1]))
 
 
 def _bare_title(word: str) -> bool:
@@ -253,6 +273,8 @@ def _person_in_words(
     last = None if first is None else _name_end(folded, first, titled=titled)
     if first is not None and last is None:
         last = surnames_end(folded, first)  # "Narcisa Verdugo Campoy"
+    if first is not None and last is None:
+        last = lone_word_surname_end(folded, first)  # "Bruno Durante"
     if first is not None and last is not None:
         span = first, last
     else:
@@ -318,14 +340,16 @@ def _opens_name(folded: list[str], i: int) -> bool:
     word, lists = folded[i], word_lists()
     if word in _PARTICLES:
         return False
-    if word in lists.prose_first_folded:
-        return True
-    if word not in lists.first_or_last_folded:
+    if word in lists.prose_first_folded or joined_first_name(word):
+        return True  # "Mia-Patrícia Correia": first names joined are one
+    if word not in lists.first_or_last_folded and word not in foreign_first_or_last():
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
     # A whole last name, not a word of one: Faker's towns are "Oliveira Grande".
     return after is not None and (
-        after in lists.prose_first_folded or after in lists.prose_last_folded
+        after in lists.prose_first_folded
+        or after in lists.prose_last_folded
+        or joined_surname(after)  # "Duarte Assunção-Pires"
     )
 
 
@@ -374,17 +398,18 @@ def _titles_name(folded: list[str], i: int) -> bool:
 
 
 def _titled_surnames(folded: list[str], titled: bool) -> tuple[int, int] | None:
-    """Known surnames right after a title, with no first name ("Padre Rossi",
-    "SARGENTO TORRES DA SILVA"): their first and last index. ``titled``: a title
-    stands before the run ("o delegado Queiroz Lima")."""
+    """Known surnames right after a title, with no first name before them ("Padre
+    Rossi", "SARGENTO TORRES DA SILVA"), and the names after them ("Irmã Giménez
+    Carlos": surname first): their first and last index. ``titled``: a title stands
+    before the run ("o delegado Queiroz Lima")."""
     starts = [0] if titled else []
     starts += [i + 1 for i in range(len(folded) - 1) if folded[i] in SURNAME_TITLES]
     start = next((i for i in starts if _titled_surname(folded[i])), None)
     if start is None:
         return None
-    last, lists = start, word_lists()
+    last = start
     for i in range(start + 1, len(folded)):
-        if folded[i] in lists.prose_last_folded and folded[i] not in NOT_PERSON:
+        if _name_after_surname(folded[i]):
             last = i
         elif folded[i] not in _PARTICLES:
             break
@@ -395,8 +420,9 @@ _WORD_SURNAMES = frozenset(map(fold, WORD_SURNAMES))
 
 
 def titled_surnames_only(words: list[str], titles: frozenset[str] = SURNAME_TITLES) -> bool:
-    """Whether ``words`` (as written) are a title and known surnames alone, as prose
-    reads them ("Padre Rossi", "Delegado Queiroz Lima", "Prof. Abreu"): a ``name``
+    """Whether ``words`` (as written) are a title and known surnames alone, first names
+    after them, as prose reads them ("Padre Rossi", "Delegado Queiroz Lima", "Prof.
+    Abreu", "Irmã Giménez Carlos"): a ``name``
     field that could be a product's holds a person's then ("Pastor Alemão", "Padre
     Prado", "Dom Bosco" and known places stay). ``titles``: those that may open one."""
     folded = [fold(w) for w in words]
@@ -406,11 +432,15 @@ def titled_surnames_only(words: list[str], titles: frozenset[str] = SURNAME_TITL
         return False
     if " ".join(folded) in TITLED_FIGURES:
         return False
+    return all(_name_after_surname(f) or f in _PARTICLES for f in folded[2:])
+
+
+def _name_after_surname(word: str) -> bool:
+    """A known last or first name, after a titled surname ("Irmã Giménez Carlos")."""
     lists = word_lists()
-    return all(
-        (f in lists.prose_last_folded and f not in NOT_PERSON) or f in _PARTICLES
-        for f in folded[2:]
-    )
+    return (
+        word in lists.prose_last_folded or word in lists.prose_first_folded
+    ) and word not in NOT_PERSON
 
 
 def _titled_surname(word: str) -> bool:
@@ -473,9 +503,10 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
         if word in _PARTICLES or _is_initial(word):
             continue  # "da Silva", "Paul S Edelman", "Maria J. Souza"
         after_particle = folded[i - 1] in _PARTICLES or _is_initial(folded[i - 1])
-        if word in first_names or word in last_words or after_particle or i == len(folded) - 1:
+        surname = word in last_words or joined_surname(word)  # "Coelho-Barros"
+        if word in first_names or surname or after_particle or i == len(folded) - 1:
             last = i
-            surnamed = surnamed or after_particle or word in last_words
+            surnamed = surnamed or after_particle or surname
         else:
             break
     return last if surnamed or titled else None

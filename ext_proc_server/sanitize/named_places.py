@@ -132,3 +132,19 @@ def known_places() -> tuple[frozenset[str], int]:
     # As a slug writes them: "governador-dix-sept-rosado", "olho-d-agua".
     places |= {re.sub(r"[-']", " ", place) for place in places if "-" in place}
     return places, max(place.count(" ") + 1 for place in places)
+
+
+# A firm's legal suffix after a name: "Santos Farias - ME", "Pastor Andrade S/A", "Ana
+# Costa S.A.", "Sol Dalmau Quiroga S.L.L.", "Nuria Ropero Ibáñez S.Coop." (Faker's pt_BR,
+# es_ES and it_IT companies write them so).
+_FIRM_SUFFIX = re.compile(
+    r"[ \t]*(?:[-\u2013][ \t]*)?"
+    r"(?:ME|EPP|EI|EIRELI|LTDA|Ltda|Lda|S\.?[ ]?A|S/A|S\.L\.(?:L\.|N\.E|U\.)?|S\.Coop|S\.C\.P"
+    r"|S\.Com|S\.p\.A|S\.r\.l|SpA|Srl|Inc|LLC|Ltd|Corp)(?![\w/])"
+)
+
+
+def firm_suffix_at(text: str, end: int) -> bool:
+    """Whether a firm's legal suffix follows the name that ends at ``end`` in ``text``:
+    the words before it are the firm's name, named after people as it may be."""
+    return _FIRM_SUFFIX.match(text, end) is not None

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 
-from ext_proc_server.sanitize.free_text_names import places_in
 from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.named_places import places_in
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, TITLES
 from ext_proc_server.sanitize.surnames import FOREIGN_FIRST_NAME_WORDS, FOREIGN_SURNAME_WORDS
 from ext_proc_server.sanitize.wordlists import fold, word_lists

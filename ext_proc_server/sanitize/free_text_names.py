@@ -14,21 +14,32 @@ Pereira", "Maria Silva Ltda"). A name may hold initials ("Paul S Edelman", "J. R
 Tolkien") and follow a title ("o presidente João Pereira"; after one a known first name
 opens a name whatever word ends it: "Padre Marcelo Rossi"; and a known surname alone
 is a name after most titles: "Padre Rossi", "o delegado Queiroz"); a place joined to it
-("Maria Silva e São Paulo") stays. A first name of Faker's it_IT or es_ES lists that is
-also a word ("Benigno", "Florentino") opens a name only before a surname no word spells
-or two of Faker's ("Benigno Casals Godoy": surname_runs).
+("Maria Silva e São Paulo") stays. A first name of Faker's it_IT, es_ES or pt_PT lists
+that is also a word ("Benigno", "Florentino") or has three letters ("Noa", "Che")
+opens a name only before a surname no word spells or two of Faker's ("Benigno Casals
+Godoy": surname_runs); one that is also a surname ("Rosario", "Reyes") before a known
+one ("Rosario Sanguineti"). One surname of Faker's it_IT or es_ES lists that is a word
+ends a name alone after a first name that is none, last in the run ("Bruno Durante");
+surnames and first names joined by a hyphen are one ("Coelho-Barros", "Mia-Patrícia").
+A name a firm's suffix follows is the firm's ("Santos Farias - ME", "Ana Costa S.A.").
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize.hits import Hit
-from ext_proc_server.sanitize.municipalities import brazilian_places
+from ext_proc_server.sanitize.named_places import (
+    TITLED_FIGURES,
+    ends_elided_place,
+    firm_suffix_at,
+    names_a_place,
+    place_cut,
+    places_in,
+)
 from ext_proc_server.sanitize.place_words import (
     FIRST_NAME_TITLES,
     LOWER_CASE_WORDS,
@@ -40,6 +51,10 @@ from ext_proc_server.sanitize.place_words import (
 )
 from ext_proc_server.sanitize.surname_runs import (
     faker_surnames,
+    foreign_first_or_last,
+    joined_first_name,
+    joined_surname,
+    lone_word_surname_end,
     surnames_end,
     word_first_name,
     word_first_names,
@@ -89,54 +104,10 @@ def _run(word: str) -> str:
 # Runs of two or more capitalised words (or of words in capitals), particles between.
 _RUNS = re.compile(rf"(?<![\w@./-])(?:{_run(_CAPITALISED)}|{_run(_CAPITALS)})(?![\w@-])")
 _WORD = re.compile(rf"[{_UP}{_LO}'\u2019-]+")
-_ELIDED = re.compile(rf" ([dD]['\u2019][{_UP}][{_LO}]+)")
 # A capitalised word standing alone, for a surname after a lower-case title ("o padre
 # Rossi"); what precedes it is checked apart, so that sre scans for the capital first.
 _LONE_CAPITALISED = re.compile(rf"{_CAPITALISED}(?![\w@-])")
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
-
-# Places and businesses named as people are, besides the geocoder's (municipalities):
-# districts, neighbourhoods and streets named after people, well-known places
-# elsewhere, brands named after their founders.
-_PLACES = frozenset(
-    fold(place)
-    for place in (
-        "Quintino Bocaiúva", "Rui Barbosa", "Sérgio Buarque", "Cláudio Manuel",
-        "Tomás Gonzaga", "Tomaz Gonzaga", "Mariana Pimentel", "Paulo de Frontin",
-        "Arthur Nogueira", "Jorge Teixeira", "Juscelino Kubitschek", "Tancredo Neves",
-        "Ulysses Guimarães", "Otávio Rocha", "Eduardo Gomes", "Mário Campos", "Carlos Gomes",
-        "Gaspar Lopes", "Heitor Penteado", "José Boiteux", "Luís Alves", "Roberto Silveira",
-        "Vicente de Carvalho", "Washington Luís", "Washington Luiz", "Olavo Bilac",
-        "Floriano Peixoto", "Júlio Prestes", "Ana Rech", "Oswaldo Cruz", "Adolfo Lutz",
-        "Vital Brazil", "Vital Brasil", "Lúcio Costa", "Oscar Niemeyer", "Maria da Cruz",
-        "José de Moura", "Alexandre Costa",
-        # abroad
-        "San Francisco", "San Diego", "San Jose", "San Antonio", "Santa Clara",
-        "Santa Monica", "Santa Barbara", "Los Angeles", "Las Vegas", "Washington DC",
-        "George Washington", "Abraham Lincoln", "Martin Luther King", "Charles River",
-        "Elizabeth Line", "Victoria Line", "Jackson Hole", "Austin Texas",
-        # businesses
-        "Morgan Chase", "Morgan Stanley", "Charles Schwab", "Wells Fargo", "Ralph Lauren",
-        "Calvin Klein", "Tommy Hilfiger", "Hugo Boss", "Giorgio Armani", "Carolina Herrera",
-        "Louis Vuitton", "Christian Dior", "Jack Daniels", "Johnnie Walker",
-        "Salvatore Ferragamo", "Massimo Dutti", "Ermenegildo Zegna", "Emilio Pucci",
-        "Paco Rabanne", "Manolo Blahnik", "Gianni Versace", "Giacomo Conti",
-        # works named after their title character
-        "Dom Casmurro", "Dom Quixote", "Dom Camilo",
-    )
-)  # fmt: skip
-
-
-# Saints and public religious figures named with their title ("devoto de Frei Galvão"):
-# a run that is one of them whole is no customer's; a longer one may be ("Irmã Dulce
-# Pontes"). Streets and churches named after them are places' words already.
-_FIGURES = frozenset(
-    fold(figure)
-    for figure in (
-        "Frei Galvão", "Frei Damião", "Frei Caneca", "Padre Cícero", "Padre Anchieta",
-        "Irmã Dulce", "Madre Teresa", "Padre Pio", "Dom Bosco", "Dom Hélder",
-    )
-)  # fmt: skip
 
 
 def find_names(text: str) -> list[tuple[int, int]]:
@@ -168,28 +139,11 @@ def _surnames_after_lower_titles(text: str) -> list[tuple[int, int]]:
             continue
         if (
             _titled_surname(fold(m[0]))
-            and not _ends_elided_place(text, end, [fold(m[0])])
-            and fold(f"{before} {m[0]}") not in _FIGURES  # "o frei Galvão", a saint
+            and not ends_elided_place(text, end, [fold(m[0])])
+            and fold(f"{before} {m[0]}") not in TITLED_FIGURES  # "o frei Galvão", a saint
         ):
             found.append((at, end))
     return found
-
-
-def _ends_elided_place(text: str, end: int, folded: list[str]) -> bool:
-    """Whether words that a run or a lone word ending at ``end`` holds, with an elided
-    "d'" word after them, are a known place: a run stops before it, so "Padre Dias
-    d'Ávila" and "Prof. Aparecida D'Oeste" would otherwise read as people."""
-    elided = _ELIDED.match(text, end)
-    if not elided:
-        return False
-    place = " ".join([*folded, fold(elided.group(1)).replace("\u2019", "'")])
-    return place in _places()[0]
-
-
-def is_known_place(text: str) -> bool:
-    """Whether ``text`` is a place or a business named as people are ("Paulo Lopes",
-    "Lúcio Costa", "Ralph Lauren"): the reader keeps it whole."""
-    return fold(text) in _places()[0]
 
 
 def name_hits(value: str, start: int = 0) -> list[Hit]:
@@ -247,19 +201,19 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(run)]
     # An initial keeps its "." ("Mary E. Lewis": "E." is no "e" between two names).
     folded = [fold(w) + run[b : b + 1].strip(" ") * (len(w) == 1) for _, b, w in words]
-    if " ".join(folded) in _FIGURES:
+    if " ".join(folded) in TITLED_FIGURES:
         return None
     before = _word_before(text, at)
     if fold(before) in NOT_PERSON and not (before.islower() and fold(before) in TITLES):
         return None  # "Rua Maria Aparecida", but "o presidente João Pereira"
-    if _ends_elided_place(text, at + len(run), folded[1:] if folded[0] in TITLES else folded):
+    if ends_elided_place(text, at + len(run), folded[1:] if folded[0] in TITLES else folded):
         return None
     # "Presidente João Pereira": a title opening a run is a person's, not a street's,
     # unless the whole run is a known place ("Coronel José Dias", "Governador Luiz Rocha").
     skip = 1 if folded[0] in TITLES and len(folded) > 2 and not _bare_title(words[0][2]) else 0
     if skip and names_a_place(folded):
         return None
-    cut = _place_cut(folded)
+    cut = place_cut(folded)
     titled = bool(skip) or _is_title(before)
     # "Sargento Torres Souza": the title opening the run was passed over above.
     surname_titled = (fold(before) in SURNAME_TITLES and _is_title(before)) or (
@@ -270,7 +224,17 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     )
     if span is None:
         return None
-    return at + words[skip + span[0]][0], at + words[skip + span[1]][1]
+    end = at + words[skip + span[1]][1]
+    named_ends = [at + b for (_, b, _), f in zip(words, folded, strict=True) if not _is_initial(f)]
+    if _firm_named(text, end, named_ends):
+        return None  # "Santos Farias - ME", "Pastor Andrade S/A": a firm's name
+    return at + words[skip + span[0]][0], end
+
+
+def _firm_named(text: str, end: int, word_ends: list[int]) -> bool:
+    """Whether a firm's suffix follows a name ending at ``end``, or the run's last word
+    but initials ("Aitor Priego Nevado S.A.": the name read stops before "Nevado")."""
+    return firm_suffix_at(text, end) or (bool(word_ends) and firm_suffix_at(text, word_ends[-1]))
 
 
 def _bare_title(word: str) -> bool:
@@ -309,6 +273,8 @@ def _person_in_words(
     last = None if first is None else _name_end(folded, first, titled=titled)
     if first is not None and last is None:
         last = surnames_end(folded, first)  # "Narcisa Verdugo Campoy"
+    if first is not None and last is None:
+        last = lone_word_surname_end(folded, first)  # "Bruno Durante"
     if first is not None and last is not None:
         span = first, last
     else:
@@ -374,14 +340,16 @@ def _opens_name(folded: list[str], i: int) -> bool:
     word, lists = folded[i], word_lists()
     if word in _PARTICLES:
         return False
-    if word in lists.prose_first_folded:
-        return True
-    if word not in lists.first_or_last_folded:
+    if word in lists.prose_first_folded or joined_first_name(word):
+        return True  # "Mia-Patrícia Correia": first names joined are one
+    if word not in lists.first_or_last_folded and word not in foreign_first_or_last():
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
     # A whole last name, not a word of one: Faker's towns are "Oliveira Grande".
     return after is not None and (
-        after in lists.prose_first_folded or after in lists.prose_last_folded
+        after in lists.prose_first_folded
+        or after in lists.prose_last_folded
+        or joined_surname(after)  # "Duarte Assunção-Pires"
     )
 
 
@@ -430,17 +398,18 @@ def _titles_name(folded: list[str], i: int) -> bool:
 
 
 def _titled_surnames(folded: list[str], titled: bool) -> tuple[int, int] | None:
-    """Known surnames right after a title, with no first name ("Padre Rossi",
-    "SARGENTO TORRES DA SILVA"): their first and last index. ``titled``: a title
-    stands before the run ("o delegado Queiroz Lima")."""
+    """Known surnames right after a title, with no first name before them ("Padre
+    Rossi", "SARGENTO TORRES DA SILVA"), and the names after them ("Irmã Giménez
+    Carlos": surname first): their first and last index. ``titled``: a title stands
+    before the run ("o delegado Queiroz Lima")."""
     starts = [0] if titled else []
     starts += [i + 1 for i in range(len(folded) - 1) if folded[i] in SURNAME_TITLES]
     start = next((i for i in starts if _titled_surname(folded[i])), None)
     if start is None:
         return None
-    last, lists = start, word_lists()
+    last = start
     for i in range(start + 1, len(folded)):
-        if folded[i] in lists.prose_last_folded and folded[i] not in NOT_PERSON:
+        if _name_after_surname(folded[i]):
             last = i
         elif folded[i] not in _PARTICLES:
             break
@@ -451,20 +420,27 @@ _WORD_SURNAMES = frozenset(map(fold, WORD_SURNAMES))
 
 
 def titled_surnames_only(words: list[str], titles: frozenset[str] = SURNAME_TITLES) -> bool:
-    """Whether ``words`` (as written) are a title and known surnames alone, as prose
-    reads them ("Padre Rossi", "Delegado Queiroz Lima", "Prof. Abreu"): a ``name``
+    """Whether ``words`` (as written) are a title and known surnames alone, first names
+    after them, as prose reads them ("Padre Rossi", "Delegado Queiroz Lima", "Prof.
+    Abreu", "Irmã Giménez Carlos"): a ``name``
     field that could be a product's holds a person's then ("Pastor Alemão", "Padre
     Prado", "Dom Bosco" and known places stay). ``titles``: those that may open one."""
     folded = [fold(w) for w in words]
     if len(folded) < 2 or folded[0].rstrip(".") not in titles:
         return False
-    if not _titled_surname(folded[1]) or names_a_place(folded) or " ".join(folded) in _FIGURES:
+    if not _titled_surname(folded[1]) or names_a_place(folded):
         return False
+    if " ".join(folded) in TITLED_FIGURES:
+        return False
+    return all(_name_after_surname(f) or f in _PARTICLES for f in folded[2:])
+
+
+def _name_after_surname(word: str) -> bool:
+    """A known last or first name, after a titled surname ("Irmã Giménez Carlos")."""
     lists = word_lists()
-    return all(
-        (f in lists.prose_last_folded and f not in NOT_PERSON) or f in _PARTICLES
-        for f in folded[2:]
-    )
+    return (
+        word in lists.prose_last_folded or word in lists.prose_first_folded
+    ) and word not in NOT_PERSON
 
 
 def _titled_surname(word: str) -> bool:
@@ -509,43 +485,6 @@ def _is_initial(word: str) -> bool:
     return (len(word) == 1 and word != "e") or (len(word) == 2 and word[1] == ".")
 
 
-def _place_cut(folded: list[str]) -> int:
-    """Where a place joined to a name starts ("Maria Silva e São Paulo", "João Pereira
-    de João Pessoa"): the index of the "e" or particle before it; the run's end if none."""
-    places, most = _places()
-    for i in range(2, len(folded) - 1):
-        if folded[i] not in _PARTICLES:
-            continue
-        rest = folded[i + 1 :]
-        if rest[0] in PLACE_OPENERS or any(
-            " ".join(rest[:size]) in places for size in range(2, min(most, len(rest)) + 1)
-        ):
-            return i
-    return len(folded)
-
-
-def places_in(folded: list[str]) -> list[tuple[int, int]]:
-    """The known places among some words in a row, as (first, past-the-last) indexes."""
-    places, most = _places()
-    return [
-        (i, i + size)
-        for size in range(2, most + 1)
-        for i in range(len(folded) - size + 1)
-        if " ".join(folded[i : i + size]) in places
-    ]
-
-
-def names_a_place(folded: list[str]) -> bool:
-    """Whether some words of a run in a row are a known place ("Bento Gonçalves e
-    Vitória da Conquista" holds two)."""
-    places, most = _places()
-    return any(
-        " ".join(folded[i : i + size]) in places
-        for size in range(2, most + 1)
-        for i in range(len(folded) - size + 1)
-    )
-
-
 def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | None:
     """The index of a name's last word, from its first name on: known first and last
     names, and a word after a particle ("da Cassiano") or ending the run ("Thomas
@@ -564,9 +503,10 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
         if word in _PARTICLES or _is_initial(word):
             continue  # "da Silva", "Paul S Edelman", "Maria J. Souza"
         after_particle = folded[i - 1] in _PARTICLES or _is_initial(folded[i - 1])
-        if word in first_names or word in last_words or after_particle or i == len(folded) - 1:
+        surname = word in last_words or joined_surname(word)  # "Coelho-Barros"
+        if word in first_names or surname or after_particle or i == len(folded) - 1:
             last = i
-            surnamed = surnamed or after_particle or word in last_words
+            surnamed = surnamed or after_particle or surname
         else:
             break
     return last if surnamed or titled else None
@@ -581,19 +521,3 @@ def _word_before(text: str, at: int) -> str:
     while start > 0 and (text[start - 1].isalpha()):
         start -= 1
     return text[start:end]
-
-
-@functools.cache
-def _places() -> tuple[frozenset[str], int]:
-    """The places above, Brazil's municipalities (phonenumbers' geocoder) and Faker's
-    neighbourhoods ("Antonio Ribeiro De Abreu 1ª Seção" without its section), folded;
-    and the most words one has."""
-    sections = re.compile(r"\s+\d+ª\s+se[cç][aã]o$", re.IGNORECASE)
-    places = (
-        _PLACES
-        | {fold(place) for place in brazilian_places()}
-        | {fold(sections.sub("", n)) for n in word_lists().neighbourhoods}
-    )
-    # As a slug writes them: "governador-dix-sept-rosado", "olho-d-agua".
-    places |= {re.sub(r"[-']", " ", place) for place in places if "-" in place}
-    return places, max(place.count(" ") + 1 for place in places)

@@ -30,7 +30,7 @@ NOT_PERSON = frozenset(
         "museum", "theatre", "theater", "hall", "center", "centre", "memorial", "courthouse",
         "building", "award", "prize",
         # businesses
-        "ltda", "me", "epp", "eireli", "sa", "cia", "companhia", "comercio", "industria",
+        "ltda", "lda", "me", "epp", "eireli", "sa", "cia", "companhia", "comercio", "industria",
         "servicos", "transportes", "distribuidora", "representacoes", "empreendimentos",
         "participacoes", "construtora", "incorporadora", "imobiliaria", "padaria",
         "farmacia", "drogaria", "mercado", "supermercado", "mercearia", "restaurante",

@@ -113,9 +113,16 @@ FOREIGN_FIRST_NAME_WORDS = frozenset(
 
 
 def foreign_first_names() -> tuple[str, ...]:
-    """Faker's Italian and Spanish first names, every capitalised word of each."""
+    """Faker's Italian, Spanish and Portuguese first names, every capitalised word of
+    each: Portugal's (``Duarte``, ``Nuno``, ``Martim``, ``Constança``) are in neither
+    Brazilian list."""
     from faker.providers.person.es_ES import Provider as SpanishPerson
     from faker.providers.person.it_IT import Provider as ItalianPerson
+    from faker.providers.person.pt_PT import Provider as PortuguesePerson
 
-    names = (*ItalianPerson.first_names, *SpanishPerson.first_names)
+    names = (
+        *ItalianPerson.first_names,
+        *SpanishPerson.first_names,
+        *PortuguesePerson.first_names,
+    )
     return tuple(w for n in names for w in n.split() if w[0].isupper())

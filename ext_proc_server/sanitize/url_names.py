@@ -13,7 +13,8 @@ they are: a slug rarely starts with a first name and ends with a surname. A titl
 before a known first name (``padre-marcelo-rossi``, ``?q=Sargento+João+Torres``, as in
 prose: ``place_words.TITLES``) says a person whatever word ends the name; the title
 stays. A title that is also a word in lower case (``seu``, ``dom``, ``cabo``) counts only
-capitalised; written in lower case the name after it needs both ends known.
+capitalised; written in lower case the name after it needs both ends known. ``irma``
+without its tilde is a first name, as in prose: replaced with the name after it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote, unquote_plus
 
-from ext_proc_server.sanitize.free_text_names import names_a_place, titled_surnames_only
+from ext_proc_server.sanitize.free_text_names import titled_surnames_only
+from ext_proc_server.sanitize.named_places import names_a_place
 from ext_proc_server.sanitize.place_words import (
+    FIRST_NAME_TITLES,
     LOWER_CASE_WORDS,
     NOT_PERSON,
     PLACE_OPENERS,
@@ -92,9 +95,11 @@ def written_name_start(text: str, *, people: bool = False) -> int | None:
         return 0
     if (title := fold(words[0])) not in TITLES:
         return None
+    # "irma-agatha-aguado": without its tilde "Irma" is a first name, the name's own.
+    bare = words[0].lower() in FIRST_NAME_TITLES
     if _titled_surnames(words, people=people):
         head = _TITLE_HEAD.match(text)
-        return head.end() if head else None
+        return 0 if bare else head.end() if head else None
     if len(words) < 3:
         return None
     # "seu-jorge-chaves": a lower-case word that may be a title ("seu", "dom", "cabo")
@@ -103,7 +108,7 @@ def written_name_start(text: str, *, people: bool = False) -> int | None:
     if names_a_place([fold(w) for w in words]) or not _reads_as_name(words[1:], titled=titled):
         return None  # "presidente-tancredo-neves", "dom-pedro-ii": places
     head = _TITLE_HEAD.match(text)
-    return head.end() if head else None
+    return 0 if bare else head.end() if head else None
 
 
 def _titled_surnames(words: list[str], *, people: bool) -> bool:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
-from ext_proc_server.sanitize.free_text_names import is_known_place
+from ext_proc_server.sanitize.named_places import is_known_place
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS
 from ext_proc_server.sanitize.surnames import (
     BRAZILIAN_SURNAMES,

@@ -16,9 +16,9 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.card_holders import holder_hits
-from ext_proc_server.sanitize.free_text_names import is_known_place
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.municipalities import brazilian_places
+from ext_proc_server.sanitize.named_places import is_known_place
 from ext_proc_server.sanitize.place_words import TITLES
 from ext_proc_server.sanitize.surnames import FOREIGN_FIRST_NAME_WORDS
 from ext_proc_server.sanitize.wordlists import fold, word_lists

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 
 from ext_proc_server.sanitize.census_names import MIN_PEOPLE, read_census_names
-from ext_proc_server.sanitize.free_text_names import find_names, is_known_place
+from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.municipalities import brazilian_places
+from ext_proc_server.sanitize.named_places import is_known_place
 from ext_proc_server.sanitize.place_words import NOT_PERSON
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 from tests.unit.sanitize import census_corpus, personal_eval

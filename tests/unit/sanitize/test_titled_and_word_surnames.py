@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
-from ext_proc_server.sanitize.free_text_names import is_known_place
 from ext_proc_server.sanitize.municipalities import brazilian_places
+from ext_proc_server.sanitize.named_places import is_known_place
 from ext_proc_server.sanitize.place_words import NOT_PERSON
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer

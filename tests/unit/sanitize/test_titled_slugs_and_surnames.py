@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import Exchange, HttpRequest
-from ext_proc_server.sanitize.free_text_names import is_known_place, names_a_place
+from ext_proc_server.sanitize.named_places import is_known_place, names_a_place
 from ext_proc_server.sanitize.place_words import NOT_PERSON, SURNAME_TITLES
 from ext_proc_server.sanitize.surnames import WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists

@@ -101,3 +101,20 @@ def test_an_ext_proc_whose_grpc_port_was_taken_starts_on_others(ext_proc_factory
         pass  # its gRPC port listens
     resp = httpx.get(f"http://127.0.0.1:{ext.http_port}/healthz", timeout=10)
     assert resp.status_code == 200
+
+
+def test_a_stack_whose_proxy_and_wiremock_ports_were_taken_starts_on_others(
+    stack_factory, squatter
+):
+    squatter.count = 2  # the proxy's and WireMock's, promised in that order
+    stack = stack_factory()
+    assert len(squatter.ports) == 2
+    assert {stack.proxy_url, stack.wiremock_url}.isdisjoint(
+        f"http://127.0.0.1:{port}" for port in squatter.ports
+    )
+    assert stack.summary_url("send traffic to")[0] == stack.proxy_url
+    assert stack.summary_url("mocks served at") == [stack.wiremock_url]
+    resp = httpx.get(f"{stack.proxy_url}/api/users", timeout=10)
+    assert resp.status_code == 200
+    assert httpx.get(f"{stack.wiremock_url}/__admin/health", timeout=10).status_code == 200
+    assert stack.stop() == 0

@@ -18,12 +18,14 @@ import redis
 import yaml
 
 from control_plane.local import procs
+from tests.support import processes
 from tests.support.acl_redis import SYSTEM_SERVER, AclRedis, start_acl_redis
 from tests.support.ext_proc_rig import ExtProcProcess
 from tests.support.paths import REPO
 from tests.support.processes import (
     EnvoyHandle,
     RedisHandle,
+    Squatter,
     StackHandle,
     UpstreamHandle,
     WireMockHandle,
@@ -59,6 +61,17 @@ def process_registry() -> Iterator[_Registry]:
     registry = _Registry()
     yield registry
     registry.stop_all()
+
+
+@pytest.fixture
+def squatter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Squatter]:
+    """Another program that takes the next promised port before the child it is for binds it
+    (``squatter.count``: how many of the next ones)."""
+    taking = Squatter(count=1)
+    for module in (processes, sys.modules[__name__]):  # wherever fixtures take ports from
+        monkeypatch.setattr(module, "promised_port", taking.promise)
+    yield taking
+    taking.close()
 
 
 @pytest.fixture(scope="session")

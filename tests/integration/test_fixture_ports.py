@@ -5,52 +5,13 @@ names the ports it listens on."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import httpx
-import pytest
 import redis
 
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import load_config
-from tests.integration import conftest as fixtures
-from tests.support import processes
 from tests.support.ext_proc_rig import collector_settings
-
-
-class Squatter:
-    """Listens on the first ``count`` ports promised from now on, as another program on a
-    busy machine may bind a port between the pick and the child's bind."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self._promised_port = processes.promised_port
-        self.ports: list[int] = []
-        self._sockets: list[socket.socket] = []
-
-    def promise(self) -> int:
-        port = self._promised_port()
-        if len(self.ports) < self.count:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", port))
-            sock.listen()
-            self._sockets.append(sock)
-            self.ports.append(port)
-        return port
-
-    def close(self) -> None:
-        for sock in self._sockets:
-            sock.close()
-
-
-@pytest.fixture
-def squatter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Squatter]:
-    taking = Squatter(count=1)
-    # Wherever the fixtures take their ports from.
-    for module in (processes, fixtures):
-        monkeypatch.setattr(module, "promised_port", taking.promise)
-    yield taking
-    taking.close()
 
 
 def test_a_redis_whose_port_was_taken_starts_on_another(redis_factory, squatter):

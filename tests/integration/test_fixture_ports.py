@@ -11,6 +11,7 @@ import redis
 
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import load_config
+from tests.support import chaos_rig, processes
 from tests.support.ext_proc_rig import collector_settings
 
 
@@ -79,3 +80,20 @@ def test_a_stack_whose_proxy_and_wiremock_ports_were_taken_starts_on_others(
     assert resp.status_code == 200
     assert httpx.get(f"{stack.wiremock_url}/__admin/health", timeout=10).status_code == 200
     assert stack.stop() == 0
+
+
+def test_a_chaos_rig_whose_ports_were_taken_starts_on_others(squatter, monkeypatch, tmp_path):
+    monkeypatch.setattr(chaos_rig, "promised_port", squatter.promise)
+    squatter.count = 6  # Redis, WireMock, upstream, the collector's two, the loader's
+    with chaos_rig.ChaosRig(tmp_path, loaders=1) as rig:
+        assert len(squatter.ports) == 6
+        listening = [rig.redis_port, rig.wiremock_port, rig.upstream_port, rig.grpc_port,
+                     rig.collector_http_port, *rig.loader_http_ports]  # fmt: skip
+        assert set(listening).isdisjoint(squatter.ports)
+        # The config the collector and the loader read names where Redis and WireMock moved:
+        # an exchange through the capturing Envoy becomes a stub.
+        resp = httpx.get(f"http://127.0.0.1:{rig.envoy_ports['on']}/chaos/ports?q=ports.1z",
+                         headers={"host": chaos_rig.HOST}, timeout=10)  # fmt: skip
+        assert resp.content == chaos_rig.UPSTREAM_BODY
+        stubs = processes.wait_for_value(rig.wiremock_stubs, timeout_s=30, what="the stub")
+        assert [stub["request"]["urlPath"] for stub in stubs] == ["/chaos/ports"]

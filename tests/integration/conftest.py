@@ -18,12 +18,14 @@ import redis
 import yaml
 
 from control_plane.local import procs
+from tests.support import processes
 from tests.support.acl_redis import SYSTEM_SERVER, AclRedis, start_acl_redis
 from tests.support.ext_proc_rig import ExtProcProcess
 from tests.support.paths import REPO
 from tests.support.processes import (
     EnvoyHandle,
     RedisHandle,
+    Squatter,
     StackHandle,
     UpstreamHandle,
     WireMockHandle,
@@ -59,6 +61,17 @@ def process_registry() -> Iterator[_Registry]:
     registry = _Registry()
     yield registry
     registry.stop_all()
+
+
+@pytest.fixture
+def squatter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Squatter]:
+    """Another program that takes the next promised port before the child it is for binds it
+    (``squatter.count``: how many of the next ones)."""
+    taking = Squatter(count=1)
+    for module in (processes, sys.modules[__name__]):  # wherever fixtures take ports from
+        monkeypatch.setattr(module, "promised_port", taking.promise)
+    yield taking
+    taking.close()
 
 
 @pytest.fixture(scope="session")
@@ -243,8 +256,9 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("MOCKADO_")}
 
 
-def _read_until_ready(proc, state: Path, *, timeout_s: float) -> list[str]:
-    """``mockado up``'s summary lines, up to its "Press Ctrl-C" line; fails with its logs."""
+def _read_until_ready(proc, state: Path, *, timeout_s: float) -> tuple[list[str], bool]:
+    """``mockado up``'s summary lines, up to its "Press Ctrl-C" line -> them and whether it
+    came up (not: it exited); one that hangs is killed and fails the test with its logs."""
     lines: list[str] = []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -252,20 +266,32 @@ def _read_until_ready(proc, state: Path, *, timeout_s: float) -> list[str]:
         if line:
             lines.append(line)
             if "Press Ctrl-C to stop" in line:
-                return lines
+                return lines, True
         elif proc.poll() is not None:
-            break
+            return lines, False
     proc.kill()
-    logs = "\n".join(
+    pytest.fail(f"mockado up did not come up:\n{''.join(lines)}\n{_stack_logs(state)}")
+
+
+def _taken_ports(output: str, ports: list[int]) -> list[int]:
+    """The promised ``ports`` another process took: the ones ``mockado up`` said are busy
+    or another socket holds now (its own parts stopped when it exited)."""
+    return [p for p in ports if f"port {p} is busy" in output or procs.port_is_held(p)]
+
+
+def _stack_logs(state: Path) -> str:
+    return "\n".join(
         f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
         for p in sorted((state / "logs").glob("*.log"))
     )
-    pytest.fail(f"mockado up did not come up:\n{''.join(lines)}\n{logs}")
 
 
 @pytest.fixture
 def stack_factory(tmp_path: Path, mockado_bin: str, clean_env: dict[str, str]):
-    """Start ``mockado up`` as a user would; every started stack is stopped at test end."""
+    """Start ``mockado up`` as a user would; every started stack is stopped at test end.
+
+    Its proxy and WireMock ports are promised here and bound by its parts later: when
+    another process took one in between, it is started again on fresh ones."""
     import subprocess
 
     import psutil
@@ -279,27 +305,33 @@ def stack_factory(tmp_path: Path, mockado_bin: str, clean_env: dict[str, str]):
         shards: int = 1,
         env: dict[str, str] | None = None,
     ) -> StackHandle:
-        proxy_port, wiremock_port = promised_port(), promised_port()
-        state = tmp_path / f"state{len(started)}"
-        argv = [mockado_bin, "up", "--proxy-port", str(proxy_port),
-                "--wiremock-port", str(wiremock_port), "--state-dir", str(state)]  # fmt: skip
-        if upstream:
-            argv += ["--upstream", upstream]
+        n = len(started)
+        options = ["--upstream", upstream] if upstream else []
         if shards > 1:
-            argv += ["--shards", str(shards)]
+            options += ["--shards", str(shards)]
         if config_text is not None:
-            config_path = tmp_path / f"mockado{len(started)}.yaml"
+            config_path = tmp_path / f"mockado{n}.yaml"
             config_path.write_text(config_text)
-            argv += ["--config", str(config_path)]
-        proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**clean_env, **(env or {})}, cwd=REPO,
-        )  # fmt: skip
-        lines = _read_until_ready(proc, state, timeout_s=150)
+            options += ["--config", str(config_path)]
+        for attempt in range(1, procs.PORT_ATTEMPTS + 1):
+            ports = [promised_port(), promised_port()]
+            state = tmp_path / (f"state{n}" if attempt == 1 else f"state{n}-{attempt}")
+            argv = [mockado_bin, "up", "--proxy-port", str(ports[0]),
+                    "--wiremock-port", str(ports[1]), "--state-dir", str(state), *options]  # fmt: skip
+            proc = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env={**clean_env, **(env or {})}, cwd=REPO,
+            )  # fmt: skip
+            lines, ready = _read_until_ready(proc, state, timeout_s=150)
+            if ready:
+                break
+            output = "".join(lines) + proc.stdout.read()
+            if not _taken_ports(output, ports) or attempt == procs.PORT_ATTEMPTS:
+                pytest.fail(f"mockado up did not come up:\n{output}\n{_stack_logs(state)}")
         handle = StackHandle(
             process=proc,
-            proxy_url=f"http://127.0.0.1:{proxy_port}",
-            wiremock_url=f"http://127.0.0.1:{wiremock_port}",
+            proxy_url=f"http://127.0.0.1:{ports[0]}",
+            wiremock_url=f"http://127.0.0.1:{ports[1]}",
             state_dir=state,
             summary="".join(lines),
             children=psutil.Process(proc.pid).children(recursive=True),

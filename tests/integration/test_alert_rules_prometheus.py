@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,13 @@ from control_plane.render.monitoring import RULES_PATH, SCRAPE_CONFIG_PATH, SCRA
 from ext_proc_server.core.config import MockadoConfig, load_config
 from tests.support.dashboard_series import dashboard_sidecar_queries
 from tests.support.paths import REPO
-from tests.support.processes import RedisHandle, WireMockHandle, poll_until, promised_port
+from tests.support.processes import (
+    RedisHandle,
+    WireMockHandle,
+    poll_until,
+    promised_port,
+    start_on_promised_ports,
+)
 from tests.support.prometheus_rules import rendered, tool
 from tests.support.sidecar_stats import (
     INBOUND_PREFIX,
@@ -45,7 +51,10 @@ class Prometheus:
     """A Prometheus on a free port, scraping every second and evaluating the rules as often."""
 
     def __init__(self, work: Path, logs_dir: Path, *, rules: str, scrape_configs: list[dict]):
-        self.port = promised_port()
+        self.work = work
+        self.logs_dir = logs_dir
+        self.port = 0  # set once it listens
+        self.process: procs.ManagedProcess | None = None
         (work / "rules.yaml").write_text(rules, encoding="utf-8")
         config = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -53,21 +62,28 @@ class Prometheus:
             "scrape_configs": scrape_configs,
         }
         (work / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
-        self.process = procs.ManagedProcess(
+
+    def _launch(self, ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        [port] = ports
+        process = procs.ManagedProcess(
             "prometheus",
-            [tool("prometheus"), f"--config.file={work / 'prometheus.yml'}",
-             f"--storage.tsdb.path={work / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}"],
-            log_path=logs_dir / f"prometheus-{self.port}.log",
+            [tool("prometheus"), f"--config.file={self.work / 'prometheus.yml'}",
+             f"--storage.tsdb.path={self.work / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}"],
+            log_path=self.logs_dir / f"prometheus-{port}.log",
         )  # fmt: skip
+        return process, procs.http_ready(f"http://127.0.0.1:{port}/-/ready")
 
     def __enter__(self) -> Prometheus:
-        self.process.start()
-        self.process.wait_ready(procs.http_ready(f"{self.url}/-/ready"), timeout_s=60)
+        # It binds its port only once started: started again elsewhere when it was taken.
+        self.process, [self.port] = start_on_promised_ports(
+            "prometheus", self._launch, started=lambda process: process, timeout_s=60
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.process.stop(timeout_s=15)
+        if self.process is not None:
+            self.process.stop(timeout_s=15)
 
     @property
     def url(self) -> str:
@@ -98,7 +114,6 @@ def loader(
     tmp_path: Path, logs_dir: Path,
 ) -> Iterator[tuple[procs.ManagedProcess, int, str]]:  # fmt: skip
     queue = f"alerts-{uuid.uuid4().hex[:8]}"
-    port = promised_port()
     config = {
         "loader": {
             "redis_url": redis_server.url,
@@ -109,17 +124,26 @@ def loader(
         }
     }
     (tmp_path / "mockado.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    process = procs.ManagedProcess(
-        "loader",
-        [mockado_bin, "loader", "--config", str(tmp_path / "mockado.yaml"),
-         "--http-port", str(port)],
-        log_path=logs_dir / f"alerts-loader-{port}.log", env=clean_env, cwd=REPO,
-    ).start()  # fmt: skip
+
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        [port] = ports
+        process = procs.ManagedProcess(
+            "loader",
+            [mockado_bin, "loader", "--config", str(tmp_path / "mockado.yaml"),
+             "--http-port", str(port)],
+            log_path=logs_dir / f"alerts-loader-{port}.log", env=clean_env, cwd=REPO,
+        )  # fmt: skip
+        return process, procs.http_ready(f"http://127.0.0.1:{port}/healthz")
+
+    started: list[procs.ManagedProcess] = []
     try:
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{port}/healthz"), timeout_s=60)
+        process, [port] = start_on_promised_ports(
+            "loader", launch, started=started.append, timeout_s=60
+        )
         yield process, port, queue
     finally:
-        process.stop(timeout_s=15)
+        for process in started:
+            process.stop(timeout_s=15)
 
 
 def test_a_real_prometheus_fires_and_pends_the_rendered_alerts(loader, redis_server, tmp_path,
@@ -274,3 +298,21 @@ def test_a_real_prometheus_pends_the_sidecar_alerts_on_real_envoys(
             assert traffic.answered > 0
         unreachable.process.stop(timeout_s=15)
         overflowing.process.stop(timeout_s=15)
+
+
+def test_a_prometheus_whose_port_was_taken_starts_on_another(squatter, tmp_path, logs_dir):
+    with Prometheus(tmp_path, logs_dir, rules="groups: []\n", scrape_configs=[]) as prom:
+        assert squatter.ports and prom.port not in squatter.ports
+        # The first one could not listen on the taken port.
+        first = (logs_dir / f"prometheus-{squatter.ports[0]}.log").read_text(errors="replace")
+        assert "address already in use" in first
+        assert httpx.get(f"{prom.url}/-/ready", timeout=5).status_code == 200
+
+
+def test_a_loader_whose_port_was_taken_starts_on_another(squatter, loader, logs_dir):
+    process, port, _queue = loader
+    assert squatter.ports and port not in squatter.ports
+    assert process.alive
+    first = (logs_dir / f"alerts-loader-{squatter.ports[0]}.log").read_text(errors="replace")
+    assert f"http port {squatter.ports[0]}: cannot listen" in first  # the first one
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200

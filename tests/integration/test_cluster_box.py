@@ -14,6 +14,7 @@ import base64
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ext_proc_server.core.config.control_plane import ENVOY_VERSION
 from ext_proc_server.core.queue_entries import encode_entry
 from tests.support.box import (
     Box,
@@ -33,6 +35,7 @@ from tests.support.box import (
     inject_sidecar,
     running_engine,
 )
+from tests.support.box.sidecar import ADMIN_PORT as SIDECAR_ADMIN_PORT
 from tests.support.box_credentials import (
     CREDENTIALS,
     PSEUDONYM_KEY,
@@ -203,6 +206,8 @@ def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
         box.start()
         started = {f"{pod.workload.namespace}/{pod.workload.name}" for pod in box.pods}
         assert rendered_workloads(rendered / "deploy") <= started
+        # The sidecar runs the mesh's Envoy, the one the EnvoyFilter patches are tested on.
+        assert sidecar_envoy_version(box, namespace="shop") == ENVOY_VERSION
         assert {"mockado/mockado-collector", "mockado/mockado-loader", "mockado/mockado-redis",
                 "mockado/mockado-wiremock", "mockado/mockado-wiremock-shop"} <= started  # fmt: skip
 
@@ -232,6 +237,25 @@ def test_rendered_workloads_run_and_a_capture_reaches_the_canary(
         assert_redis_wants_the_secret(box)
         assert_wiremock_admin_wants_the_secret(box, shard_host, shard_port)
         box.check_running()
+
+
+# Run in the sidecar container: the version its running Envoy reports on its admin port.
+SERVER_INFO_VERSION = """
+import json, sys, urllib.request
+with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/server_info", timeout=10) as r:
+    print(json.load(r)["version"])
+"""
+
+
+def sidecar_envoy_version(box: Box, *, namespace: str) -> str:
+    """The "1.37" of the running sidecar's /server_info ("HASH/1.37.0/Clean/RELEASE/...")."""
+    [proxy] = [c for c in box.containers() if c.namespace == namespace and c.name == "istio-proxy"]
+    reported = box.ctx.docker.text(
+        "exec", proxy.docker_name, "python3", "-c", SERVER_INFO_VERSION, str(SIDECAR_ADMIN_PORT)
+    )
+    match = re.search(r"/(1\.[0-9]+)\.[0-9]+/", reported)
+    assert match, f"the sidecar's /server_info names no Envoy version: {reported!r}"
+    return match[1]
 
 
 def assert_wiremock_admin_wants_the_secret(box: Box, shard_host: str, shard_port: int) -> None:

@@ -28,7 +28,7 @@ from control_plane.render import (
 )
 from ext_proc_server.core.config import MockadoConfig, load_config
 from ext_proc_server.core.errors import RenderError
-from tests.support.processes import promised_port, wait_for_value
+from tests.support.processes import promised_port, start_on_promised_ports, wait_for_value
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +38,7 @@ _COUNTER = re.compile(r"^collector_requests_total\{[^}]*\} ([0-9.e+]+)$", re.MUL
 class Collector:
     def __init__(self, grpc_port: int, http_port: int) -> None:
         self.grpc_port = grpc_port
+        self.http_port = http_port
         self.metrics_url = f"http://127.0.0.1:{http_port}/metrics"
 
     def captured(self) -> int:
@@ -88,24 +89,57 @@ def _config(tmp_path: Path, *, redis_url: str, grpc_port: int, http_port: int) -
     return path
 
 
+def start_collector(
+    directory: Path, *, redis_url: str, logs_dir: Path, started, mockado_bin: str, env: dict
+) -> tuple[MockadoConfig, Collector]:
+    """The collector on promised ports, with its config written to ``directory``."""
+
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        grpc_port, http_port = ports
+        path = _config(directory, redis_url=redis_url, grpc_port=grpc_port, http_port=http_port)
+        process = procs.ManagedProcess(
+            "ext-proc",
+            [mockado_bin, "ext-proc", "--config", str(path)],
+            log_path=logs_dir / f"control-plane-ext-proc-{grpc_port}.log",
+            env=env,
+        )
+        return process, procs.http_ready(f"http://127.0.0.1:{http_port}/readyz")
+
+    # Its ports are bound only once it starts: started again elsewhere when one was taken.
+    _, [grpc_port, http_port] = start_on_promised_ports(
+        "ext-proc", launch, started=started, timeout_s=30, count=2
+    )
+    # The config written last names the ports it listens on.
+    return load_config(directory / "mockado.yaml", env={}), Collector(grpc_port, http_port)
+
+
 @pytest.fixture(scope="module")
 def config_and_collector(
     tmp_path_factory, redis_server, logs_dir, process_registry, mockado_bin, clean_env
 ) -> tuple[MockadoConfig, Collector]:
-    grpc_port, http_port = promised_port(), promised_port()
-    path = _config(
-        tmp_path_factory.mktemp("cp"), redis_url=redis_server.url, grpc_port=grpc_port,
-        http_port=http_port,
+    return start_collector(
+        tmp_path_factory.mktemp("cp"), redis_url=redis_server.url, logs_dir=logs_dir,
+        started=process_registry.add, mockado_bin=mockado_bin, env=clean_env,
     )  # fmt: skip
-    process = procs.ManagedProcess(
-        "ext-proc",
-        [mockado_bin, "ext-proc", "--config", str(path)],
-        log_path=logs_dir / "control-plane-ext-proc.log",
-        env=clean_env,
-    )
-    process_registry.add(process.start())
-    process.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
-    return load_config(path, env={}), Collector(grpc_port, http_port)
+
+
+def test_a_collector_whose_ports_were_taken_starts_on_others(
+    squatter, tmp_path, redis_server, logs_dir, process_registry, mockado_bin, clean_env
+) -> None:
+    squatter.count = 2  # its gRPC and HTTP ports
+    config, collector = start_collector(
+        tmp_path, redis_url=redis_server.url, logs_dir=logs_dir,
+        started=process_registry.add, mockado_bin=mockado_bin, env=clean_env,
+    )  # fmt: skip
+    assert len(squatter.ports) == 2
+    assert {collector.grpc_port, collector.http_port}.isdisjoint(squatter.ports)
+    assert (config.collector.grpc_port, config.collector.http_port) == (
+        collector.grpc_port, collector.http_port,
+    )  # fmt: skip
+    first = (logs_dir / f"control-plane-ext-proc-{squatter.ports[0]}.log").read_text()
+    assert "cannot listen" in first
+    resp = httpx.get(f"http://127.0.0.1:{collector.http_port}/readyz", timeout=5)
+    assert resp.status_code == 200
 
 
 def _sidecar(envoy_factory, config: MockadoConfig, namespace: str, upstream, port: int):

@@ -30,7 +30,6 @@ from tests.support.ext_proc_rig import (
     make_config,
     wait_until,
 )
-from tests.support.processes import promised_port
 
 pytestmark = pytest.mark.integration
 
@@ -162,14 +161,14 @@ def test_each_phase_assembles_and_the_client_gets_every_byte(in_process):
 
 @pytest.fixture(scope="module")
 def grpc_upstream() -> Iterator[int]:
-    port = promised_port()
     ready = threading.Event()
     holder: dict = {}
 
     async def main() -> None:
         server = grpc.aio.server()
         health_pb2_grpc.add_HealthServicer_to_server(health_aio.HealthServicer(), server)
-        server.add_insecure_port(f"127.0.0.1:{port}")
+        # Port 0: bound at once, so no other program can take it before the server does.
+        holder["port"] = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         holder["stop"] = asyncio.Event()
         holder["loop"] = asyncio.get_running_loop()
@@ -180,7 +179,7 @@ def grpc_upstream() -> Iterator[int]:
     thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
     thread.start()
     assert ready.wait(10)
-    yield port
+    yield holder["port"]
     holder["loop"].call_soon_threadsafe(holder["stop"].set)
     thread.join(10)
 

@@ -5,52 +5,14 @@ names the ports it listens on."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import httpx
-import pytest
 import redis
 
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import load_config
-from tests.integration import conftest as fixtures
-from tests.support import processes
+from tests.support import chaos_rig, processes
 from tests.support.ext_proc_rig import collector_settings
-
-
-class Squatter:
-    """Listens on the first ``count`` ports promised from now on, as another program on a
-    busy machine may bind a port between the pick and the child's bind."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self._promised_port = processes.promised_port
-        self.ports: list[int] = []
-        self._sockets: list[socket.socket] = []
-
-    def promise(self) -> int:
-        port = self._promised_port()
-        if len(self.ports) < self.count:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", port))
-            sock.listen()
-            self._sockets.append(sock)
-            self.ports.append(port)
-        return port
-
-    def close(self) -> None:
-        for sock in self._sockets:
-            sock.close()
-
-
-@pytest.fixture
-def squatter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Squatter]:
-    taking = Squatter(count=1)
-    # Wherever the fixtures take their ports from.
-    for module in (processes, fixtures):
-        monkeypatch.setattr(module, "promised_port", taking.promise)
-    yield taking
-    taking.close()
 
 
 def test_a_redis_whose_port_was_taken_starts_on_another(redis_factory, squatter):
@@ -101,3 +63,37 @@ def test_an_ext_proc_whose_grpc_port_was_taken_starts_on_others(ext_proc_factory
         pass  # its gRPC port listens
     resp = httpx.get(f"http://127.0.0.1:{ext.http_port}/healthz", timeout=10)
     assert resp.status_code == 200
+
+
+def test_a_stack_whose_proxy_and_wiremock_ports_were_taken_starts_on_others(
+    stack_factory, squatter
+):
+    squatter.count = 2  # the proxy's and WireMock's, promised in that order
+    stack = stack_factory()
+    assert len(squatter.ports) == 2
+    assert {stack.proxy_url, stack.wiremock_url}.isdisjoint(
+        f"http://127.0.0.1:{port}" for port in squatter.ports
+    )
+    assert stack.summary_url("send traffic to")[0] == stack.proxy_url
+    assert stack.summary_url("mocks served at") == [stack.wiremock_url]
+    resp = httpx.get(f"{stack.proxy_url}/api/users", timeout=10)
+    assert resp.status_code == 200
+    assert httpx.get(f"{stack.wiremock_url}/__admin/health", timeout=10).status_code == 200
+    assert stack.stop() == 0
+
+
+def test_a_chaos_rig_whose_ports_were_taken_starts_on_others(squatter, monkeypatch, tmp_path):
+    monkeypatch.setattr(chaos_rig, "promised_port", squatter.promise)
+    squatter.count = 6  # Redis, WireMock, upstream, the collector's two, the loader's
+    with chaos_rig.ChaosRig(tmp_path, loaders=1) as rig:
+        assert len(squatter.ports) == 6
+        listening = [rig.redis_port, rig.wiremock_port, rig.upstream_port, rig.grpc_port,
+                     rig.collector_http_port, *rig.loader_http_ports]  # fmt: skip
+        assert set(listening).isdisjoint(squatter.ports)
+        # The config the collector and the loader read names where Redis and WireMock moved:
+        # an exchange through the capturing Envoy becomes a stub.
+        resp = httpx.get(f"http://127.0.0.1:{rig.envoy_ports['on']}/chaos/ports?q=ports.1z",
+                         headers={"host": chaos_rig.HOST}, timeout=10)  # fmt: skip
+        assert resp.content == chaos_rig.UPSTREAM_BODY
+        stubs = processes.wait_for_value(rig.wiremock_stubs, timeout_s=30, what="the stub")
+        assert [stub["request"]["urlPath"] for stub in stubs] == ["/chaos/ports"]

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -28,7 +28,7 @@ from tests.support.loader_rig import (
     stubs_in,
     wait_for,
 )
-from tests.support.processes import WireMockHandle, promised_port
+from tests.support.processes import WireMockHandle, start_on_promised_ports
 
 pytestmark = pytest.mark.integration
 ORDERS_SHARD = "shard-1"
@@ -130,20 +130,32 @@ def test_the_record_holds_what_landed_as_imported_and_never_a_refused_stub(
 @pytest.fixture
 def guarded_wiremock(tmp_path: Path, logs_dir: Path, process_registry) -> Iterator[WireMockHandle]:
     """A WireMock whose admin API wants HTTP Basic credentials (WireMock's own option)."""
-    port = promised_port()
-    process = procs.wiremock_process(
-        servers=[procs.WireMockServer(port=port, root_dir=tmp_path / "guarded")],
-        log_path=logs_dir / f"wiremock-guarded-{port}.log",
-        extra_args=("--admin-api-basic-auth", f"{USER}:{PASSWORD}"),
-    )
-    process_registry.add(process.start())
-    # Up when its admin API refuses an anonymous caller.
-    process.wait_ready(
-        procs.http_ready(f"http://127.0.0.1:{port}/__admin/health", expect_status=401),
-        timeout_s=60,
+
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        process = procs.wiremock_process(
+            servers=[procs.WireMockServer(port=ports[0], root_dir=tmp_path / "guarded")],
+            log_path=logs_dir / f"wiremock-guarded-{ports[0]}.log",
+            extra_args=("--admin-api-basic-auth", f"{USER}:{PASSWORD}"),
+        )
+        # Up when its admin API refuses an anonymous caller.
+        health = f"http://127.0.0.1:{ports[0]}/__admin/health"
+        return process, procs.http_ready(health, expect_status=401)
+
+    process, [port] = start_on_promised_ports(
+        "wiremock-guarded", launch, started=process_registry.add, timeout_s=60
     )
     yield WireMockHandle(port=port, root_dir=tmp_path / "guarded", process=process)
     process.stop()
+
+
+def test_a_guarded_wiremock_whose_port_was_taken_starts_on_another(
+    squatter, guarded_wiremock, logs_dir
+):
+    assert squatter.ports and guarded_wiremock.port not in squatter.ports
+    first = (logs_dir / f"wiremock-guarded-{squatter.ports[0]}.log").read_text(errors="replace")
+    assert "Failed to bind" in first  # the first one could not listen there
+    health = f"{guarded_wiremock.url}/__admin/health"
+    assert httpx.get(health, auth=(USER, PASSWORD), timeout=10).status_code == 200
 
 
 def unauthorized() -> float:

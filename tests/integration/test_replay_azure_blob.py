@@ -10,7 +10,7 @@ never another answer, never a digest the SDK refuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,7 @@ from control_plane.local import procs
 from tests.support import azure_workload, sdk_replay
 from tests.support.ext_proc_rig import collector_settings
 from tests.support.paths import REPO
-from tests.support.processes import promised_port
+from tests.support.processes import start_on_promised_ports
 from tests.support.raw_capture import capture_behind_envoy, import_into
 from tests.support.sdk_replay import Outcome
 
@@ -29,17 +29,41 @@ pytestmark = pytest.mark.integration
 AZURITE = REPO / ".tools" / "npm" / "node_modules" / ".bin" / "azurite-blob"
 
 
+def start_azurite(logs_dir: Path) -> tuple[procs.ManagedProcess, int]:
+    """Azurite's blob service on a promised port, started again elsewhere when another
+    process took it first -> it, ready, and its port."""
+
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        command = [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]),
+                   "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry"]  # fmt: skip
+        log_path = logs_dir / f"azurite-{ports[0]}.log"
+        # Azurite answers an unsigned request 403: it listens.
+        url = f"http://127.0.0.1:{ports[0]}/{azure_workload.ACCOUNT}?comp=list"
+        process = procs.ManagedProcess("azurite", command, log_path=log_path)
+        return process, procs.http_ready(url, expect_status=403)
+
+    process, [port] = start_on_promised_ports(
+        "azurite", launch, started=lambda process: process, timeout_s=30
+    )
+    return process, port
+
+
 @pytest.fixture(scope="module")
 def azurite_port(logs_dir: Path) -> Iterator[int]:
-    port = promised_port()
-    command = [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-               "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry"]  # fmt: skip
-    process = procs.ManagedProcess("azurite", command, log_path=logs_dir / "azurite.log").start()
+    process, port = start_azurite(logs_dir)
     try:
-        # Azurite answers an unsigned request 403: it listens.
-        url = f"http://127.0.0.1:{port}/{azure_workload.ACCOUNT}?comp=list"
-        process.wait_ready(procs.http_ready(url, expect_status=403), timeout_s=30)
         yield port
+    finally:
+        process.stop()
+
+
+def test_an_azurite_whose_port_was_taken_starts_on_another(squatter, logs_dir: Path) -> None:
+    process, port = start_azurite(logs_dir)
+    try:
+        assert squatter.ports and port not in squatter.ports
+        assert process.alive
+        first = (logs_dir / f"azurite-{squatter.ports[0]}.log").read_text(errors="replace")
+        assert "EADDRINUSE" in first  # the first one could not listen there
     finally:
         process.stop()
 

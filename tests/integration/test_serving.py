@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import httpx
 import redis as redis_lib
@@ -16,7 +17,7 @@ from ext_proc_server.mapping.dedup import Deduplicator
 from ext_proc_server.mapping.noise import NoiseNormalizer
 from ext_proc_server.mapping.stubs import build_mapping
 from tests.support.metrics_text import scrape, total
-from tests.support.processes import poll_until, promised_port, wait_for_value
+from tests.support.processes import poll_until, start_on_promised_ports, wait_for_value
 
 
 def recorded_mapping(host: str, path: str, body: str) -> dict:
@@ -39,19 +40,41 @@ def recorded_mapping(host: str, path: str, body: str) -> dict:
 def start_loader(
     tmp_path, logs_dir, *, redis_url: str, queue: str, default_url: str, shards: str = "[]"
 ):
-    http_port = promised_port()
     config = tmp_path / "loader.yaml"
-    config.write_text(
-        f"loader:\n  redis_url: {redis_url}\n  redis_queue: {queue}\n  wiremock_url: {default_url}\n"
-        f"  http_port: {http_port}\n  shards: {shards}\n"
+
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        config.write_text(
+            f"loader:\n  redis_url: {redis_url}\n  redis_queue: {queue}\n  wiremock_url: {default_url}\n"
+            f"  http_port: {ports[0]}\n  shards: {shards}\n"
+        )
+        process = procs.ManagedProcess(
+            "loader",
+            [sys.executable, "-m", "control_plane.cli", "loader", "--config", str(config)],
+            log_path=logs_dir / f"loader-serving-{ports[0]}.log",
+        )
+        return process, procs.http_ready(f"http://127.0.0.1:{ports[0]}/readyz")
+
+    # Its port is bound only once it starts: started again elsewhere when it was taken.
+    process, [http_port] = start_on_promised_ports(
+        "loader", launch, started=lambda process: process, timeout_s=30
     )
-    process = procs.ManagedProcess(
-        "loader",
-        [sys.executable, "-m", "control_plane.cli", "loader", "--config", str(config)],
-        log_path=logs_dir / f"loader-serving-{http_port}.log",
-    ).start()
-    process.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
     return process, f"http://127.0.0.1:{http_port}"
+
+
+def test_a_loader_whose_port_was_taken_starts_on_another(
+    squatter, tmp_path, logs_dir, redis_server, wiremock
+):
+    loader, loader_url = start_loader(
+        tmp_path, logs_dir, redis_url=redis_server.url, queue="serving-ports",
+        default_url=wiremock.url,
+    )  # fmt: skip
+    try:
+        assert squatter.ports and loader_url != f"http://127.0.0.1:{squatter.ports[0]}"
+        first = (logs_dir / f"loader-serving-{squatter.ports[0]}.log").read_text(errors="replace")
+        assert "cannot listen" in first  # the first one could not listen there
+        assert httpx.get(f"{loader_url}/readyz", timeout=5).status_code == 200
+    finally:
+        loader.stop()
 
 
 def unmatched_total(metrics_url: str, shard: str) -> float:

@@ -67,8 +67,9 @@ def _plain_answer(connection: ServerConnection, request):
 
 @pytest.fixture(scope="module")
 def ws_upstream() -> Iterator[int]:
-    port = promised_port()
-    server: Server = serve(_echo, "127.0.0.1", port, process_request=_plain_answer)
+    # Port 0: the kernel's pick is bound at once, so no other program can take it first.
+    server: Server = serve(_echo, "127.0.0.1", 0, process_request=_plain_answer)
+    port = server.socket.getsockname()[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield port

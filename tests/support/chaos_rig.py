@@ -48,7 +48,7 @@ from ext_proc_server.mapping import CATCH_ALL_PRIORITY
 from tests.support import slow_collector
 from tests.support.metrics_text import by_label, scrape, total
 from tests.support.paths import REPO
-from tests.support.processes import poll_until, promised_port
+from tests.support.processes import poll_until, promised_port, start_on_promised_ports
 from tests.support.tiny_upstream import serve_json_forever
 
 QUEUE = "chaos:queue"
@@ -183,18 +183,20 @@ class ChaosRig:
         }
 
     def start(self) -> ChaosRig:
-        self.config_path.write_text(yaml.safe_dump(self.settings()), encoding="utf-8")
-        upstream = self._track(
-            procs.ManagedProcess(
-                "upstream",
-                [sys.executable, "-m", "tests.support.chaos_rig",
-                 "--upstream", str(self.upstream_port)],
-                log_path=self._log("upstream"),
-                cwd=REPO,
+        def launch_upstream(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            argv = [sys.executable, "-m", "tests.support.chaos_rig", "--upstream", str(ports[0])]
+            upstream = procs.ManagedProcess(
+                "upstream", argv, log_path=self._log("upstream"), cwd=REPO
             )
-        )  # fmt: skip
+            return upstream, procs.http_ready(f"http://127.0.0.1:{ports[0]}/")
+
+        _, [self.upstream_port] = self._start_part(
+            "upstream", [self.upstream_port], launch_upstream, first=True, timeout_s=15
+        )
         self.start_redis()
         self.start_wiremock()
+        # Written once Redis and WireMock listen: on other ports when theirs were taken.
+        self.config_path.write_text(yaml.safe_dump(self.settings()), encoding="utf-8")
         self.start_collector()
         for index in range(self.loader_count):
             self.start_loader(index)
@@ -217,8 +219,16 @@ class ChaosRig:
             envoy.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
             self.envoy_ports[name] = port
             self.envoy_admin_ports[name] = admin
-        upstream.wait_ready(procs.tcp_ready("127.0.0.1", self.upstream_port), timeout_s=15)
         return self
+
+    def _start_part(
+        self, name: str, ports: list[int], launch: procs.Launch, *, first: bool, timeout_s: float
+    ) -> tuple[procs.ManagedProcess, list[int]]:
+        """Start a part on ``ports`` -> it, ready, and the ports it listens on. A first start
+        moves to fresh ports when another process took one before the part bound it; a
+        restart stays where the part was (the config and the other parts name its ports)."""
+        return start_on_promised_ports(name, launch, started=self._processes.append,
+                                       timeout_s=timeout_s, ports=ports, movable=first)  # fmt: skip
 
     def stop(self) -> None:
         for process in reversed(self._processes):
@@ -239,49 +249,52 @@ class ChaosRig:
     def start_redis(self, *, extra_args: tuple[str, ...] = ()) -> None:
         """(Re)start redis-server on the rig's port: it starts empty (no persistence)."""
         self._n += 1
-        self.redis = self._track(
-            procs.redis_process(
-                port=self.redis_port,
-                data_dir=self.work / f"redis-data-{self._n}",
-                log_path=self._log("redis"),
-                extra_args=extra_args,
-            )
+        data_dir, first = self.work / f"redis-data-{self._n}", self.redis is None
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            redis = procs.redis_process(port=ports[0], data_dir=data_dir,
+                                        log_path=self._log("redis"), extra_args=extra_args)  # fmt: skip
+            # Another process that took the port accepts a bare connect; PING is Redis's own.
+            return redis, procs.redis_ready("127.0.0.1", ports[0])
+
+        self.redis, [self.redis_port] = self._start_part(
+            "redis", [self.redis_port], launch, first=first, timeout_s=15
         )
-        self.redis.wait_ready(procs.tcp_ready("127.0.0.1", self.redis_port), timeout_s=15)
 
     def start_wiremock(self) -> None:
         """(Re)start WireMock on the rig's port and root dir (API stubs are not kept)."""
-        self.wiremock = self._track(
-            procs.wiremock_process(
-                servers=[
-                    procs.WireMockServer(port=self.wiremock_port, root_dir=self.wiremock_root)
-                ],
-                log_path=self._log("wiremock"),
-            )
-        )
-        self.wiremock.wait_ready(
-            procs.http_ready(f"{self.wiremock_url}/__admin/health"), timeout_s=90
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            server = procs.WireMockServer(port=ports[0], root_dir=self.wiremock_root)
+            wiremock = procs.wiremock_process(servers=[server], log_path=self._log("wiremock"))
+            return wiremock, procs.http_ready(f"http://127.0.0.1:{ports[0]}/__admin/health")
+
+        self.wiremock, [self.wiremock_port] = self._start_part(
+            "wiremock", [self.wiremock_port], launch, first=self.wiremock is None, timeout_s=90
         )
 
     def start_collector(self, *, slow: bool = False) -> None:
         """``mockado ext-proc``; ``slow``: the same server reading each message 200 ms
         late (``tests/support/slow_collector.py``)."""
-        if slow:
-            argv = slow_collector.argv(
-                self.config_path, grpc_port=self.grpc_port, http_port=self.collector_http_port
-            )
-        else:
-            argv = [self.mockado, "ext-proc", "--config", str(self.config_path),
-                    "--grpc-port", str(self.grpc_port),
-                    "--http-port", str(self.collector_http_port)]  # fmt: skip
-        self.collector = self._track(
-            procs.ManagedProcess(
+
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            grpc_port, http_port = ports
+            if slow:
+                argv = slow_collector.argv(
+                    self.config_path, grpc_port=grpc_port, http_port=http_port
+                )
+            else:
+                argv = [self.mockado, "ext-proc", "--config", str(self.config_path),
+                        "--grpc-port", str(grpc_port), "--http-port", str(http_port)]  # fmt: skip
+            collector = procs.ManagedProcess(
                 "ext-proc", argv, log_path=self._log("ext-proc"), env=_child_env(), cwd=REPO
             )
-        )
-        self.collector.wait_ready(
-            procs.http_ready(f"http://127.0.0.1:{self.collector_http_port}/healthz"), timeout_s=30
-        )
+            return collector, procs.http_ready(f"http://127.0.0.1:{http_port}/healthz")
+
+        self.collector, [self.grpc_port, self.collector_http_port] = self._start_part(
+            "ext-proc", [self.grpc_port, self.collector_http_port], launch,
+            first=self.collector is None, timeout_s=30,
+        )  # fmt: skip
 
     def configure_collector(self, **extra: Any) -> None:
         """Collector settings (besides the rig's own) for its next (re)start; none: back to
@@ -295,18 +308,18 @@ class ChaosRig:
         self.start_collector(slow=slow)
 
     def start_loader(self, index: int) -> None:
-        argv = [self.mockado, "loader", "--config", str(self.config_path),
-                "--http-port", str(self.loader_http_ports[index])]  # fmt: skip
-        loader = self._track(
-            procs.ManagedProcess(
-                f"loader-{index}", argv, log_path=self._log(f"loader{index}"),
-                env=_child_env(), cwd=REPO,
-            )
+        def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+            argv = [self.mockado, "loader", "--config", str(self.config_path),
+                    "--http-port", str(ports[0])]  # fmt: skip
+            loader = procs.ManagedProcess(f"loader-{index}", argv,
+                                          log_path=self._log(f"loader{index}"), env=_child_env(),
+                                          cwd=REPO)  # fmt: skip
+            return loader, procs.http_ready(f"http://127.0.0.1:{ports[0]}/healthz")
+
+        loader, [self.loader_http_ports[index]] = self._start_part(
+            f"loader-{index}", [self.loader_http_ports[index]], launch,
+            first=self.loaders[index] is None, timeout_s=30,
         )  # fmt: skip
-        loader.wait_ready(
-            procs.http_ready(f"http://127.0.0.1:{self.loader_http_ports[index]}/healthz"),
-            timeout_s=30,
-        )
         self.loaders[index] = loader
 
     # -- observing ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -114,6 +115,32 @@ def promised_port() -> int:
     port = procs.free_port(avoid=_PROMISED)
     _PROMISED.add(port)
     return port
+
+
+class Squatter:
+    """Listens on the first ``count`` ports promised from now on (with :meth:`promise` in
+    place of ``promised_port``), as another program on a busy machine may bind a port
+    between the pick and the child's bind."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._promised_port = promised_port
+        self.ports: list[int] = []
+        self._sockets: list[socket.socket] = []
+
+    def promise(self) -> int:
+        port = self._promised_port()
+        if len(self.ports) < self.count:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+            self._sockets.append(sock)
+            self.ports.append(port)
+        return port
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            sock.close()
 
 
 def start_on_promised_ports(

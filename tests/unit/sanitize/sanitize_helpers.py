@@ -73,3 +73,15 @@ def request_exchange(
             status=200, headers=(("content-type", content_type),), body=response_raw
         ),
     )
+
+
+def sanitized_note(sanitizer: Sanitizer, text: str, key: str = "observacao") -> str:
+    """``text`` as the sanitizer leaves it in a JSON body's free-text field."""
+    exchange = request_exchange(body=json.dumps({key: text}, ensure_ascii=False))
+    return json.loads(sanitizer.sanitize(exchange).request.body)[key]
+
+
+def sanitized_path(sanitizer: Sanitizer, path: str) -> str:
+    """A request path as the sanitizer leaves it."""
+    exchange = Exchange(id="t", request=HttpRequest(method="GET", path=path))
+    return sanitizer.sanitize(exchange).request.path

@@ -87,23 +87,21 @@ def _in_text(value: str) -> str:
     return out.removeprefix("documento ").removesuffix(" conferido")
 
 
+# A document and the check its pseudonym must pass.
+documents = st.one_of(cpfs.map(lambda v: (v, cpf_valid)), cnpjs.map(lambda v: (v, cnpj_valid)))
+
+
 @SETTINGS
-@given(cpf=cpfs, key=st.sampled_from(DOCUMENT_NAMES), fmt=st.sampled_from(FORMATS))
-def test_a_cpf_under_a_documents_name_gets_a_valid_cpf(cpf: str, key: str, fmt: str) -> None:
-    fresh = _field(PSEUDONYMS, fmt, key, cpf)
-    assert fresh != cpf and _layout(fresh) == _layout(cpf)
-    assert cpf_valid(_compact(fresh))
+@given(document=documents, key=st.sampled_from(DOCUMENT_NAMES), fmt=st.sampled_from(FORMATS))
+def test_a_cpf_or_cnpj_under_a_documents_name_gets_a_valid_one(
+    document: tuple[str, object], key: str, fmt: str
+) -> None:
+    value, valid = document
+    fresh = _field(PSEUDONYMS, fmt, key, value)
+    assert fresh != value and _layout(fresh) == _layout(value)
+    assert valid(_compact(fresh))
     # One value, one pseudonym: as in text, and on every replica with the same key.
-    assert fresh == _in_text(cpf) == _field(REPLICA, fmt, key, cpf)
-
-
-@SETTINGS
-@given(cnpj=cnpjs, key=st.sampled_from(DOCUMENT_NAMES), fmt=st.sampled_from(FORMATS))
-def test_a_cnpj_under_a_documents_name_gets_a_valid_cnpj(cnpj: str, key: str, fmt: str) -> None:
-    fresh = _field(PSEUDONYMS, fmt, key, cnpj)
-    assert fresh != cnpj and _layout(fresh) == _layout(cnpj)
-    assert cnpj_valid(_compact(fresh))
-    assert fresh == _in_text(cnpj) == _field(REPLICA, fmt, key, cnpj)
+    assert fresh == _in_text(value) == _field(REPLICA, fmt, key, value)
 
 
 @SETTINGS

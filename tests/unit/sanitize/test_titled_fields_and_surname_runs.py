@@ -27,14 +27,13 @@ from faker.providers.person.pt_BR import Provider as Person
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.core.exchange import Exchange, HttpRequest
 from ext_proc_server.sanitize.free_text_names import find_names, titled_surnames_only
 from ext_proc_server.sanitize.municipalities import brazilian_places
 from ext_proc_server.sanitize.named_places import is_known_place, places_in
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, SURNAME_TITLES, TITLES
 from ext_proc_server.sanitize.surnames import FOREIGN_SURNAME_WORDS, WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitized_path, sanitizer
 
 TOKENS = sanitizer()
 LISTS = word_lists()
@@ -67,8 +66,7 @@ def _field(key: str, value: str) -> str:
 
 
 def _path(path: str) -> str:
-    exchange = Exchange(id="t", request=HttpRequest(method="GET", path=path))
-    return TOKENS.sanitize(exchange).request.path
+    return sanitized_path(TOKENS, path)
 
 
 def _slug(text: str) -> str:

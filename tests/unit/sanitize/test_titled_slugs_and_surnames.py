@@ -22,7 +22,12 @@ from ext_proc_server.sanitize.named_places import is_known_place, names_a_place
 from ext_proc_server.sanitize.place_words import NOT_PERSON, SURNAME_TITLES
 from ext_proc_server.sanitize.surnames import WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import (
+    request_exchange,
+    sanitized_note,
+    sanitized_path,
+    sanitizer,
+)
 
 TOKENS = sanitizer()
 # Titles as written, Faker pt_BR's prefixes among them.
@@ -59,13 +64,11 @@ def _query(name: str, value: str) -> str:
 
 
 def _path(path: str) -> str:
-    exchange = Exchange(id="t", request=HttpRequest(method="GET", path=path))
-    return unquote(TOKENS.sanitize(exchange).request.path)
+    return unquote(sanitized_path(TOKENS, path))
 
 
 def _note(text: str, key: str = "observacao") -> str:
-    body = json.dumps({key: text}, ensure_ascii=False)
-    return json.loads(TOKENS.sanitize(request_exchange(body=body)).request.body)[key]
+    return sanitized_note(TOKENS, text, key)
 
 
 def _slug(text: str) -> str:

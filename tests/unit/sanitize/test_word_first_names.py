@@ -13,8 +13,6 @@ municipalities (the geocoder's)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from faker import Faker
 from faker.providers.person.es_ES import Provider as SpanishPerson
@@ -23,7 +21,6 @@ from faker.providers.person.pt_BR import Provider as Person
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.core.exchange import Exchange, HttpRequest
 from ext_proc_server.sanitize.card_holders import holder_hits
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.hits import Hit
@@ -32,7 +29,11 @@ from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, TITL
 from ext_proc_server.sanitize.surnames import FOREIGN_SURNAME_WORDS, WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 from tests.unit.sanitize.people import leaked
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import (
+    sanitized_note,
+    sanitized_path,
+    sanitizer,
+)
 
 TOKENS = sanitizer()
 LISTS = word_lists()
@@ -59,13 +60,11 @@ PLAIN_SURNAMES = sorted(
 
 
 def _note(text: str, key: str = "observacao") -> str:
-    exchange = request_exchange(body=json.dumps({key: text}, ensure_ascii=False))
-    return json.loads(TOKENS.sanitize(exchange).request.body)[key]
+    return sanitized_note(TOKENS, text, key)
 
 
 def _path(path: str) -> str:
-    exchange = Exchange(id="t", request=HttpRequest(method="GET", path=path))
-    return TOKENS.sanitize(exchange).request.path
+    return sanitized_path(TOKENS, path)
 
 
 def test_the_lists_hold_such_names() -> None:

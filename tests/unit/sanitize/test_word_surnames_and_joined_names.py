@@ -15,8 +15,6 @@ Corpora from Faker's es_ES, it_IT, pt_PT and pt_BR providers, seeded."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from faker import Faker
 from faker.providers.address.pt_BR import Provider as Address
@@ -26,27 +24,28 @@ from faker.providers.person.pt_BR import Provider as Person
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.core.exchange import Exchange, HttpRequest
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, TITLES
 from ext_proc_server.sanitize.run import is_token
 from ext_proc_server.sanitize.surnames import FOREIGN_FIRST_NAME_WORDS, FOREIGN_SURNAME_WORDS
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 from tests.unit.sanitize.people import leaked
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import (
+    sanitized_note,
+    sanitized_path,
+    sanitizer,
+)
 
 TOKENS = sanitizer()
 LISTS = word_lists()
 
 
 def _note(text: str, key: str = "observacao") -> str:
-    exchange = request_exchange(body=json.dumps({key: text}, ensure_ascii=False))
-    return json.loads(TOKENS.sanitize(exchange).request.body)[key]
+    return sanitized_note(TOKENS, text, key)
 
 
 def _path(path: str) -> str:
-    exchange = Exchange(id="t", request=HttpRequest(method="GET", path=path))
-    return TOKENS.sanitize(exchange).request.path
+    return sanitized_path(TOKENS, path)
 
 
 def _planted(name: str) -> list[str]:

@@ -9,9 +9,9 @@ equal values apart.
 
 A name alone decides where it cannot mean anything else (``racaCor``, ``religiao``,
 ``tipoSanguineo``); an ambiguous one only in a person's record (``raca`` is also a
-dog's breed, ``race`` a sports event, ``cid`` a content
-id, ``medicamentos`` a pharmacy's catalogue). A company's or a product's record keeps
-them all.
+dog's breed, ``race`` a sports event, ``cid`` a content id or a CID-10 table's own
+code, ``medicamentos`` a pharmacy's catalogue). A company's or a product's record
+keeps them all.
 
 Where a name says nothing, the place does (fields.Place.sensitive):
 
@@ -21,8 +21,9 @@ Where a name says nothing, the place does (fields.Place.sensitive):
   its narrative ``text``) are CONCEPTs;
 - a person's FHIR ``extension`` (US Core race and ethnicity, RNDS's BRRacaCorEtnia)
   is a CONCEPT too;
-- in a CONCEPT every ``code``, ``display``, ``text``, ``div`` and ``value[x]`` string
-  is replaced (a code system's URL, ``system``, and a quantity's number are kept);
+- in a CONCEPT every ``code``, ``display``, ``text``, ``description``, ``div`` and
+  ``value[x]`` string is replaced (a code system's URL, ``system``, and a quantity's
+  number are kept);
 - an object held by a sensitive name (``alergias``, ``deficiencia``, ``biometria``)
   is HELD: every member but its id, type and format is replaced (a biometric
   record's ``fingerprint`` too, which elsewhere is a key's or a certificate's hash).

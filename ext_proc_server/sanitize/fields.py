@@ -22,12 +22,12 @@ from typing import NamedTuple
 from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize import free_text_names, legal_names, phones, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
+from ext_proc_server.sanitize import sensitive_names as sensitive
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
-from ext_proc_server.sanitize.place_words import TITLES, opens_place_name
+from ext_proc_server.sanitize.name_values import reads_as_name
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
-from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 PERSON = "person"
 OTHER = "other"  # a company, product, plan, bank, store...
@@ -70,6 +70,7 @@ class Place(NamedTuple):
     numbered: str | None = None  # what its "number" is (object_place): RG, BANK_ACCOUNT
     name: bool = False  # a person's name in parts ("name": {"first": …, "last": …})
     either: int | None = None  # the member naming a CPF or a CNPJ (cpf_or_cnpj), if any
+    sensitive: str | None = None  # a clinical resource, a coded concept (sensitive_names)
 
 
 ROOT = Place()
@@ -282,7 +283,16 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if not address and any(map(_makes_address, members)):
             address = True
         if words and owned <= _NAME_WORDS and len(marks & _NAME_PARTS) > 1:  # Ory's traits
-            return Place(PERSON, address, phone, numbered, name=True)
+            return Place(PERSON, address, phone, numbered, name=True)  # (no sensitive data)
+    if (
+        parent.sensitive
+        or sensitive.RESOURCE_MARK in members
+        or not owned.isdisjoint(sensitive.KEY_WORDS)
+    ):
+        mode = sensitive.object_mode(
+            parent.sensitive, words, members, person=owner == PERSON, other=parent.owner == OTHER
+        )
+        return Place(owner, address, phone, numbered, None, None, mode)
     return Place(owner, address, phone, numbered)
 
 
@@ -369,7 +379,10 @@ def announces_personal(key: str) -> bool:
         return False
     compact = _compact(words)
     return (
-        compact in _PERSON_MARKERS or words[-1] in _PERSON_BLOCK or ids.announces_account(compact)
+        compact in _PERSON_MARKERS
+        or words[-1] in _PERSON_BLOCK
+        or ids.announces_account(compact)
+        or compact == sensitive.RESOURCE_KEY  # a FHIR resource's: its place is read
     )
 
 
@@ -382,18 +395,21 @@ def _is_birth(words: tuple[str, ...]) -> bool:
     )
 
 
+# Long because its checks are the classes' precedence, read in order, a line or two each.
 @functools.lru_cache(maxsize=16384)
 def field_class(place: Place, key: str) -> Verdict | None:
-    """The personal class of ``key``'s value in ``place``, a MAYBE_* class when the
-    value must also read like a name, or None."""
+    """The class of ``key``'s value in ``place`` (MAYBE_* if it must read as a name)."""
     folded = digits_folded(key)
     if folded != key:  # read as its words are: see digits_folded
         return field_class(place, folded)
     words = key_words(key)
     if not words:
         return None
-    owned = set(words)
-    compact = _compact(words)
+    owned, compact = set(words), _compact(words)
+    if (place.sensitive or not owned.isdisjoint(sensitive.KEY_WORDS)) and (
+        found := _sensitive_class(place, words)
+    ):
+        return found  # raca_cor, diagnostico, a clinical resource's codes
     if compact in ("waid", "msisdn"):  # WhatsApp's id is the phone number
         return PHONE
     if compact in _LAST_WORD_NAMES:  # national_id, pixKey: the last word is no mere "id"
@@ -445,6 +461,11 @@ def field_class(place: Place, key: str) -> Verdict | None:
     return None
 
 
+def _sensitive_class(place: Place, words: tuple[str, ...]) -> Verdict | None:
+    person, other = place.owner == PERSON, place.owner == OTHER
+    return sensitive.sensitive_class(place.sensitive, words, person=person, other=other)
+
+
 def _ends_with_part(words: tuple[str, ...]) -> bool:  # the last phone word is a part's
     return [w in _NOT_PHONE for w in words if w in _NOT_PHONE or w in _PHONE_WORDS][-1]
 
@@ -464,45 +485,6 @@ def _name_class(place: Place, qualifiers: set[str]) -> Verdict | None:
 
 
 # -- values ---------------------------------------------------------------------
-
-_NAME_WORD = r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*\.?"
-# Two to eight words of letters, one regex call (most values fail on a digit at once).
-_NAME_VALUE = re.compile(rf"[ \t]*{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,7}}[ \t]*")
-_PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "du", "del", "van", "von"})
-
-
-def reads_as_name(value: str, *, known: bool) -> bool:
-    """Two to eight words of letters; with ``known``, the first word a known first
-    name or the last a known last name (Faker's pt_BR and en_US lists), or a census
-    first name that also writes a last name before a known or pt_PT surname; a title
-    opening three words or more is passed over ("Padre Marcelo Rossi")."""
-    words = value.split()
-    if not 2 <= len(words) <= 8:  # what _NAME_VALUE allows, told without a regex
-        return False
-    if known:
-        # Most values fail here (product names, codes): before the regex, which tests
-        # every character's Unicode category.
-        lists = word_lists()
-        first, last = fold(words[0]), fold(words[-1])
-        if opens_place_name(first):
-            return False  # "Hotel Torres", "Farmácia Bezerra": a last name alone decides
-        if first.rstrip(".") in TITLES and len(words) > 2:
-            first = fold(words[1])  # "Padre Marcelo Rossi": the title says a person
-        # Or "Rosa Soares": a first name that also writes a last name, then a surname.
-        if (
-            first not in lists.first_folded
-            and last not in lists.last_folded
-            and not (first in lists.first_or_last_folded and last in lists.prose_last_folded)
-            and not free_text_names.titled_surnames_only(words)  # "Padre Rossi"
-        ):
-            return False
-    if not _NAME_VALUE.fullmatch(value):
-        return False
-    if not known:
-        return True
-    # People's names are capitalised (or all in capitals); particles stay lower case.
-    return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)
-
 
 _DIGITS_DROPPED = str.maketrans("", "", string.digits)
 

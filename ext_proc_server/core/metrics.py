@@ -91,6 +91,7 @@ SANITIZE_TYPES = (
     "ip",
     "plate",
     "bank_account",
+    "sensitive",
     "custom",
 )
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from ext_proc_server.sanitize import field_probe, fields, sensitive_names
 from ext_proc_server.sanitize.run import is_token
@@ -96,6 +97,25 @@ def test_pseudonyms_mode_writes_the_fixed_token(kind: str, key: str, value: str)
     # A keyed pseudonym of a value drawn from a handful would still tell them apart.
     body = json.dumps({"cpf": "11144477735", key: value})
     assert json.loads(_sanitized(body, pseudonyms=True))[key] == TOKEN, kind
+
+
+@pytest.mark.parametrize("mode", ["tokens", "pseudonyms"])
+def test_a_users_rule_may_name_the_class_and_the_metric_counts_it(mode: str) -> None:
+    """``sanitize_fields`` may mark a field of one's own as sensitive (a name the rules
+    do not know), and each replacement counts under its own type, not ``custom``."""
+    ruled = sanitizer(
+        sanitize_mode=mode, pseudonym_key="k" * 32, sanitize_fields={"credo": "sensitive"}
+    )
+
+    def counted() -> float:
+        labels = {"type": "sensitive"}
+        return REGISTRY.get_sample_value("collector_sanitization_operations_total", labels) or 0.0
+
+    before = counted()
+    body = json.dumps({"pedido": "4821", "credo": "Candomblé", "religiao": "Umbanda"})
+    out = json.loads(ruled.sanitize(request_exchange(body=body)).request.body)
+    assert out == {"pedido": "4821", "credo": TOKEN, "religiao": TOKEN}
+    assert counted() - before == 2
 
 
 def test_a_list_and_an_object_held_by_a_sensitive_name_are_replaced_inside() -> None:

@@ -189,6 +189,7 @@ _STREET_WORDS = frozenset(
 )
 _NEIGHBOURHOOD_WORDS = frozenset({"bairro", "neighborhood", "neighbourhood", "vizinhanca"})
 _COMPLEMENT_WORDS = frozenset({"complemento", "complement"})
+_DISTRICT_WORDS = frozenset({"district", "distrito"})
 _IN_ADDRESS_WORDS = frozenset(
     {"cpl", "apartment", "apartamento", "apto", "apt", "unit", "suite", "bloco", "district",
      "distrito", "line", "linha", "numero", "number", "nro", "num", "n", "no"}
@@ -214,7 +215,7 @@ PROBE_WORDS = (
     "surname", "cpf", "morada", "domicilio", "residencia", "mae", "pai", "mother", "father",
     "titular", "holder", "cliente", "customer", "pagador", "payer", "dest", "benefici",
     "respons", "contato", "contact", "paciente", "patient", "pessoa", "person", "usuario",
-    "user", "rua", "filiacao", "conjuge", "spouse", "aniversario",
+    "user", "rua", "filiacao", "conjuge", "spouse", "aniversario", "nacimiento",
 )  # fmt: skip
 
 # Words beyond PROBE_WORDS that can make a key hold or announce personal data at the
@@ -389,9 +390,15 @@ def announces_personal(key: str) -> bool:
 def _is_birth(words: tuple[str, ...]) -> bool:
     compact = _compact(words)
     return (
-        ("nasc" in compact or "birth" in compact or "dob" in words or "aniversario" in words)
+        (
+            "nasc" in compact
+            or "nacimiento" in compact
+            or "birth" in compact
+            or "dob" in words
+            or "aniversario" in words
+        )
         and not set(words) & _PLACE_WORDS
-        and not compact.startswith("renasc")
+        and not compact.startswith(("renasc", "renacimiento"))
     )
 
 
@@ -454,6 +461,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return None if {"type", "tipo", "tp"} & owned else ADDRESS
     if compact in _NUMBER_COMPACT or (place.address and owned & _IN_ADDRESS_WORDS):
         return ADDRESS
+    if place.owner == PERSON and owned & _DISTRICT_WORDS:
+        return ADDRESS  # a person's own "district" is the bairro (Faker en_US, es_ES)
     if owned <= _PERSON_BLOCK:
         return NAME_IF_WORDS
     if free_text_names.is_free_text(words):

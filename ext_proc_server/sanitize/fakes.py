@@ -1,4 +1,6 @@
-"""Realistic pseudonyms for personal data: a fake name, a nearby date, an address.
+"""Realistic pseudonyms for personal data: a fake name, an address, digits in place.
+
+Birth dates are fake_dates'.
 
 Each is keyed (HMAC via ``pick``) and built word by word, so one word always becomes
 the same fake word: "Maria Souza" in a request and "MARIA DA SILVA SOUZA" in the
@@ -7,11 +9,16 @@ response share their fake first and last names, and keep their own casing and sh
 
 from __future__ import annotations
 
-import datetime
 import re
 import unicodedata
 from collections.abc import Callable
 
+from ext_proc_server.sanitize.street_words import (
+    SPANISH_PLACE_TYPES,
+    SPANISH_STREET_TYPES,
+    US_STREET_SUFFIXES,
+    US_SUFFIX_ABBREVIATIONS,
+)
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # pick(label, normalized value, n) -> a keyed number in range(n).
@@ -90,29 +97,93 @@ _STREET_KEPT = frozenset(
 )  # fmt: skip
 
 
-def fake_address(pick: Pick, value: str) -> str:
-    """Same shape: street types, complements and state codes kept, each other word a
-    fake one, each number new digits of the same length."""
+# Spain's street types ("Calle", "Plaza", "C.") and articles, kept when the address opens
+# with one; elsewhere "Camino" or "Ronda" may be a name.
+_SPANISH_ABBREVIATIONS = ("c", "avda", "pza", "pl", "ctra", "pso", "urb")
+_SPANISH_TYPES = frozenset(
+    fold(w) for w in (*SPANISH_STREET_TYPES, *SPANISH_PLACE_TYPES, *_SPANISH_ABBREVIATIONS)
+)
+_SPANISH_ARTICLES = frozenset({"la", "las", "los", "el", "del"})
+# The United States' order: a number, a name, the suffix kept ("141 Hodges Mountains").
+_US_SUFFIX = "|".join(sorted((*US_STREET_SUFFIXES, *US_SUFFIX_ABBREVIATIONS), key=len)[::-1])
+_US_STREET = re.compile(
+    rf"\s*\d{{1,6}}[A-Za-z]?\s+(?:[A-Z][\w'\u2019]*\.?\s+){{1,3}}({_US_SUFFIX})\b"
+)
+# "S/N" (no number) is no personal datum; a postal code is faked whole, in its
+# country's layout.
+_NO_NUMBER = r"(?i:\bs/n[º°o]?)(?![\w/])"
+_POSTAL = r"(?<![\w.-])(?:\d{2}\.?\d{3}-\d{3}|\d{4}-\d{3}|\d{5}-\d{4})(?![\w-])"
+_ADDRESS_TOKEN = re.compile(rf"{_NO_NUMBER}|{_POSTAL}|{_TOKEN.pattern}", re.S)
+_NO_NUMBER_TOKEN = re.compile(_NO_NUMBER)
+_BARE_POSTAL_DIGITS = 5
+
+
+def _address_kept(tokens: list[str], value: str) -> list[bool]:
     lists = word_lists()
-    tokens = _TOKEN.findall(value)
+    words = [i for i, t in enumerate(tokens) if t[0].isalpha()]
+    spanish = bool(words) and fold(tokens[words[0]]) in _SPANISH_TYPES
     kept = [
         fold(t) in _STREET_KEPT
         or fold(t) in lists.street_prefixes_folded
         or fold(t) in _PARTICLES
+        or (spanish and fold(t) in _SPANISH_ARTICLES)
         or (len(t) == 2 and t.isupper() and t in lists.states)
         for t in tokens
     ]
+    if spanish:
+        kept[words[0]] = True
+    if (m := _US_STREET.match(value)) is not None:
+        at = 0
+        for index, token in enumerate(tokens):
+            if at == m.start(1):
+                kept[index] = True
+            at += len(token)
+    return kept
+
+
+def fake_address(pick: Pick, value: str) -> str:
+    """Same shape: street types (Portuguese, Spanish, the United States' suffixes),
+    complements, "S/N" and state codes kept, each other word a fake one, each number new
+    digits of the same length, a postal code one of its country's."""
+    lists = word_lists()
+    tokens = _ADDRESS_TOKEN.findall(value)
+    kept = _address_kept(tokens, value)
     # "Centro" or "Jardim" alone is the neighbourhood itself: then nothing is kept.
     keep_any = any(not k for t, k in zip(tokens, kept, strict=True) if t[0].isalpha())
     out = []
+    numbers = 0
     for token, keep in zip(tokens, kept, strict=True):
-        if token.isdecimal():
+        numbers += token[0].isdecimal()
+        if _NO_NUMBER_TOKEN.fullmatch(token):
+            out.append(token)
+        elif token[0].isdecimal() and (
+            not token.isdecimal() or (numbers > 1 and len(token) == _BARE_POSTAL_DIGITS)
+        ):
+            # A punctuated code, or five digits after the house number ("28001 Madrid").
+            out.append(fake_postal_code(pick, token))
+        elif token.isdecimal():
             out.append(fake_digits(pick, "address_number", token))
         elif not token[0].isalpha() or (keep and keep_any) or token in _ORDINALS:
             out.append(token)
         else:
             out.append(_word(pick, lists.last, "street", token))
     return "".join(out)
+
+
+# Spain's codes open with a province's number, 01 to 52 (the United States' five
+# digits may too).
+_SPANISH_PROVINCES = 52
+
+
+def fake_postal_code(pick: Pick, value: str) -> str:
+    """New digits in the code's layout: Portugal's 1234-567, Brazil's 12345-678, the
+    United States' 12345-6789; five digits that could be Spain's stay so."""
+    fake = fake_in_layout(pick, "cep", value)
+    digits = "".join(c for c in value if c.isdecimal())
+    if len(digits) == 5 and value.strip().isdecimal() and int(digits[:2]) <= _SPANISH_PROVINCES:
+        province = 1 + int(fake.strip()[:2]) % _SPANISH_PROVINCES
+        fake = fake.replace(fake.strip(), f"{province:02d}{fake.strip()[2:]}", 1)
+    return fake
 
 
 def fake_digits(pick: Pick, label: str, digits: str) -> str:
@@ -134,63 +205,3 @@ def fake_in_layout(pick: Pick, label: str, value: str) -> str:
         return value
     fresh = iter(fake_digits(pick, label, digits))
     return "".join(next(fresh) if c.isdecimal() else c for c in value)
-
-
-_ISO = re.compile(r"(\d{4})([-/.]?)(\d{2})\2(\d{2})(.*)", re.S)
-_DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(.*)", re.S)
-_MONTHS_PT = (
-    "janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro",
-    "outubro", "novembro", "dezembro",
-)  # fmt: skip
-_WRITTEN = re.compile(r"(\d{1,2})(º|°)?(\s+de\s+)([^\W\d_]+)(\s+de\s+)(\d{4})", re.I)
-_MIN_SHIFT_DAYS = 30
-_MAX_SHIFT_DAYS = 400
-
-
-def _shifted(pick: Pick, date: datetime.date) -> datetime.date:
-    span = _MAX_SHIFT_DAYS - _MIN_SHIFT_DAYS + 1
-    days = _MIN_SHIFT_DAYS + pick("birth_date", date.isoformat(), 2 * span)
-    if days >= _MIN_SHIFT_DAYS + span:
-        days = -(days - span)
-    try:
-        return date + datetime.timedelta(days=days)
-    except OverflowError:
-        return date - datetime.timedelta(days=abs(days))
-
-
-def _date(year: int, month: int, day: int) -> datetime.date | None:
-    try:
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def fake_date(pick: Pick, value: str) -> str:
-    """A date 30 to 400 days away, written the same way (ISO, dd/mm/yyyy, yyyymmdd,
-    "14 de março de 1985"); anything else gets new digits in the same layout."""
-    text = value.strip()
-    m = _ISO.fullmatch(text)
-    if m and (date := _date(int(m[1]), int(m[3]), int(m[4]))):
-        fake = _shifted(pick, date)
-        sep = m[2]
-        return value.replace(
-            text, f"{fake.year:04d}{sep}{fake.month:02d}{sep}{fake.day:02d}{m[5]}", 1
-        )
-    m = _DMY.fullmatch(text)
-    if m:
-        year = int(m[4]) + (1900 if len(m[4]) == 2 else 0)
-        if date := _date(year, int(m[3]), int(m[1])):
-            fake = _shifted(pick, date)
-            day = f"{fake.day:0{len(m[1])}d}"
-            month = f"{fake.month:0{len(m[3])}d}"
-            year_text = f"{fake.year % 100:02d}" if len(m[4]) == 2 else f"{fake.year:04d}"
-            return value.replace(text, f"{day}{m[2]}{month}{m[2]}{year_text}{m[5]}", 1)
-    m = _WRITTEN.fullmatch(text)
-    if m and fold(m[4]) in {fold(n) for n in _MONTHS_PT}:
-        month = [fold(n) for n in _MONTHS_PT].index(fold(m[4])) + 1
-        if date := _date(int(m[6]), month, int(m[1])):
-            fake = _shifted(pick, date)
-            name = _cased(_MONTHS_PT[fake.month - 1], m[4])
-            written = f"{fake.day}{m[2] or ''}{m[3]}{name}{m[5]}{fake.year}"
-            return value.replace(text, written, 1)
-    return fake_in_layout(pick, "birth_date", value)

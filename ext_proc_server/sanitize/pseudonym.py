@@ -15,7 +15,7 @@ import re
 
 from stdnum.br import cnpj as _stdnum_cnpj
 
-from ext_proc_server.sanitize import fakes, ip_addresses, phones, plates
+from ext_proc_server.sanitize import fake_dates, fakes, ip_addresses, phones, plates
 from ext_proc_server.sanitize import validators as v
 from ext_proc_server.sanitize.identifier_names import is_uuid
 
@@ -110,7 +110,7 @@ class Replacer:
         if cls == "name":
             return fakes.fake_name(self.pick, value)
         if cls == "birth_date":
-            return fakes.fake_date(self.pick, value)
+            return fake_dates.fake_date(self.pick, value)
         if cls == "address":
             return fakes.fake_address(self.pick, value)
         if cls == plates.CLASS:
@@ -118,7 +118,9 @@ class Replacer:
         if cls == "bank_account" and (is_uuid(value) or _UUID_PART.fullmatch(value)):
             # A Pix random key (or the start of one, in a code cut short): another one.
             return self._uuid(cls, value)
-        if cls in ("cep", "rg", "bank_account"):
+        if cls == "cep":
+            return fakes.fake_postal_code(self.pick, value)
+        if cls in ("rg", "bank_account"):
             return fakes.fake_in_layout(self.pick, cls, value)
         if cls == "jwt":
             header = _b64url(b'{"alg":"none","typ":"JWT"}')

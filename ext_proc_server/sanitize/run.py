@@ -20,7 +20,6 @@ from ext_proc_server.sanitize import brcode
 from ext_proc_server.sanitize.detectors import Scanner, is_jwt, scheme_prefix_end
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.pseudonym import TOKEN_VALUES, Replacer
-from ext_proc_server.sanitize.sensitive_names import SENSITIVE, SENSITIVE_TOKEN
 
 if TYPE_CHECKING:
     from ext_proc_server.sanitize.charsets import Charset
@@ -93,9 +92,7 @@ class Run:
         if cls == brcode.CLASS:  # counted as the classes replaced inside it
             return brcode.rewrite(self, value)
         self.counts[cls] = self.counts.get(cls, 0) + 1
-        if cls == SENSITIVE:  # a fixed token in both modes: see sensitive_names
-            fixed = SENSITIVE_TOKEN
-        elif cls == "name" and " " in value:
+        if cls == "name" and " " in value:
             self.names_seen.add(value)
         fresh = self.replacer(cls, value, fixed)
         return fresh if self.charset is None else self.charset.fit(fresh)

@@ -34,7 +34,6 @@ from __future__ import annotations
 from ext_proc_server.sanitize.secret_keys import Verdict
 
 SENSITIVE = Verdict("sensitive")
-SENSITIVE_TOKEN = "SANITIZED_SENSITIVE"  # noqa: S105 - our own replacement token
 
 RESOURCE = "resource"
 CONCEPT = "concept"

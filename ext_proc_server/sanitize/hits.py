@@ -24,6 +24,7 @@ PRIORITY = {
     # Personal data found by context ("nascida em", "Rua ..., 123", "Sra.").
     "rg": 8,
     "birth_date": 8,
+    "sensitive": 8,  # read by its field's name (sensitive_names)
     "name": 9,
     "address": 9,
     "cep": 9,

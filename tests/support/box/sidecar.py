@@ -100,10 +100,16 @@ def proxy_container(image: str) -> dict[str, Any]:
 
 
 def workload_patches(
-    manifests: Manifests, *, namespace: str, labels: Mapping[str, str], root_namespace: str
+    manifests: Manifests,
+    *,
+    apply_to: str,
+    context: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    root_namespace: str,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(EnvoyFilter name, patch) for each patch of the EnvoyFilters of the namespace (and the
-    root) that select the workload."""
+    """(EnvoyFilter name, patch) for each `apply_to` patch in `context` (or ANY) of the
+    EnvoyFilters of the namespace (and the root) that select the workload."""
     for doc in manifests.of_kind("EnvoyFilter"):
         meta, spec = doc["metadata"], doc.get("spec") or {}
         if meta.get("namespace") not in (namespace, root_namespace):
@@ -112,43 +118,34 @@ def workload_patches(
         if selector and not selects(selector, labels):
             continue
         for patch in spec.get("configPatches") or []:
-            yield f"EnvoyFilter {meta['name']}", patch
+            match = patch.get("match") or {}
+            if patch.get("applyTo") == apply_to and match.get("context") in (context, "ANY"):
+                yield f"EnvoyFilter {meta['name']}", patch
 
 
-def inbound_filters(
-    manifests: Manifests, *, namespace: str, labels: Mapping[str, str], root_namespace: str
-) -> Iterator[dict[str, Any]]:
+def inbound_filters(manifests: Manifests, **selected: Any) -> Iterator[dict[str, Any]]:
     """The HTTP filters the EnvoyFilters of the namespace (and the root) insert inbound."""
-    selected = dict(namespace=namespace, labels=labels, root_namespace=root_namespace)
-    for source, patch in workload_patches(manifests, **selected):
-        match = patch.get("match") or {}
-        if patch.get("applyTo") != "HTTP_FILTER" or match.get("context") not in (
-            "SIDECAR_INBOUND",
-            "ANY",
-        ):
-            continue
-        sub = (((match.get("listener") or {}).get("filterChain") or {}).get("filter") or {}).get(
-            "subFilter"
-        )
+    patches = workload_patches(
+        manifests, apply_to="HTTP_FILTER", context="SIDECAR_INBOUND", **selected
+    )
+    for source, patch in patches:
+        listener = (patch.get("match") or {}).get("listener") or {}
+        sub = ((listener.get("filterChain") or {}).get("filter") or {}).get("subFilter")
         if patch["patch"].get("operation") != "INSERT_BEFORE" or (sub or {}).get("name") != _ROUTER:
             raise BoxError(f"{source}: the box applies only INSERT_BEFORE {_ROUTER}")
         yield copy.deepcopy(patch["patch"]["value"])
 
 
 def outbound_cluster_patches(
-    manifests: Manifests, *, namespace: str, labels: Mapping[str, str], root_namespace: str
+    manifests: Manifests, **selected: Any
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(EnvoyFilter name, patch) for each CLUSTER patch of the workload's outbound clusters;
     each names its cluster, the only match the box follows."""
-    selected = dict(namespace=namespace, labels=labels, root_namespace=root_namespace)
-    for source, patch in workload_patches(manifests, **selected):
-        match = patch.get("match") or {}
-        if patch.get("applyTo") != "CLUSTER" or match.get("context") not in (
-            "SIDECAR_OUTBOUND",
-            "ANY",
-        ):
-            continue
-        if not (match.get("cluster") or {}).get("name"):
+    patches = workload_patches(
+        manifests, apply_to="CLUSTER", context="SIDECAR_OUTBOUND", **selected
+    )
+    for source, patch in patches:
+        if not (patch["match"].get("cluster") or {}).get("name"):
             raise BoxError(f"{source}: the box applies only CLUSTER patches naming their cluster")
         yield source, copy.deepcopy(patch)
 

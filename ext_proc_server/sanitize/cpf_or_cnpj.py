@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize import fields, secret_keys
@@ -76,12 +76,15 @@ _PLAIN_CNPJ_TAG = ("<C", "/C", "<c", "/c")  # <CNPJ>, </cnpj>: the element names
 @functools.lru_cache(maxsize=8192)
 def names_either(name: str) -> bool:
     """Whether a field's name names a CPF or a CNPJ, whichever it holds (``cpfCnpj``,
-    ``cliente[cpf_cnpj]``, ``CPFCNPJ``)."""
-    return docs.names_either(key_words(name))
+    ``cliente[cpf_cnpj]``, ``CPFCNPJ``; a table's ``CPF/CNPJ do Pagador``, whose slash
+    divides no namespace from its name)."""
+    if docs.names_either(key_words(name)):
+        return True
+    return "/" in name and docs.names_either(key_words(name.replace("/", " ")))
 
 
 @functools.lru_cache(maxsize=2048)
-def _either_at(names: tuple[str, ...]) -> tuple[int, ...]:
+def either_at(names: tuple[str, ...]) -> tuple[int, ...]:
     """Where fields naming either document stand among ``names`` (none when a ``cpf``
     field already makes the record a person's): one cached call per kind of record."""
     if MARK in names:
@@ -95,7 +98,7 @@ def with_either(place: fields.Place, keys: tuple[str, ...]) -> fields.Place:
     rules, which plans objects itself."""
     if place.owner == fields.PERSON:
         return place
-    at = _either_at(keys)
+    at = either_at(keys)
     return place._replace(either=at[0]) if at else place
 
 
@@ -108,7 +111,20 @@ def marked_names(names: tuple[str, ...], value_of: Callable[[int], str]) -> tupl
     """A flat record's field names (a form's, a query string's), with ``cpf`` added
     when a field naming either document holds a CPF (``value_of(i)``: the i-th field's
     decoded value): the record is then a person's, as a JSON object is."""
-    at = _either_at(names)
+    at = either_at(names)
     if at and any(holds_cpf(value_of(i)) for i in at):
         return (*names, MARK)
     return names
+
+
+def mark_records(
+    values: Iterable[tuple[tuple[str, ...], str]], siblings: dict[tuple[str, ...], set[str]]
+) -> None:
+    """Adds ``cpf`` to the keys (``siblings``, by the path of their record) of each
+    record whose field naming either document holds a CPF (``values``: each field's
+    path, its key last, and its value as written), for text read by its keys (key
+    lines, a script's object literal); records sharing a path share their keys, so one
+    CPF among a list's rows marks them all."""
+    for path, value in values:
+        if path and names_either(path[-1]) and holds_cpf(value):
+            siblings.setdefault(path[:-1], set()).add(MARK)

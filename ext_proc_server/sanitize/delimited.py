@@ -9,6 +9,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
+from ext_proc_server.sanitize import cpf_or_cnpj
 from ext_proc_server.sanitize.fields import FieldRules, Verdict, flat_classes, resolved, value_fits
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token
@@ -37,27 +38,46 @@ def sanitize_delimited(run: Run, text: str) -> str | None:
     header = text[:header_end].rstrip("\r")
     delimiter = max(_DELIMITERS, key=header.count)  # "," for a single column
     cell = _cell(delimiter)
-    names = [_unquoted(text[start:end]) for _, start, end in _cells(cell, text, 0, header_end)]
-    columns = _columns(run.scanner.field_rules, tuple(names))
-    if not columns:
+    names = tuple(_unquoted(text[start:end]) for _, start, end in _cells(cell, text, 0, header_end))
+    rules = run.scanner.field_rules
+    columns = _columns(rules, names)
+    # A row whose CPF-or-CNPJ column holds a CPF is a person's, as a ``cpf`` column
+    # makes it (cpf_or_cnpj): its CEP, name and contacts too; a CNPJ's row keeps them.
+    either = cpf_or_cnpj.either_at(names)
+    persons = _columns(rules, (*names, cpf_or_cnpj.MARK)) if either else columns
+    if not columns and not persons:
         return None
     hits = []
-    for column, start, end in _cells(cell, text, header_end + 1, len(text)):
-        cls = columns.get(column)
-        if cls is None:
-            continue
-        raw = text[start:end].strip(" \t")
-        if raw.startswith('"') and raw.endswith('"') and len(raw) > 1:
-            start = text.index('"', start) + 1
-            end = start + len(raw) - 2
-        else:
-            start = text.index(raw, start) if raw else start
-            end = start + len(raw)
-        value = _unquoted(text[start:end])
-        if not value or is_token(value) or (type(cls) is Verdict and not value_fits(cls, value)):
-            continue
-        hits.append(Hit(start, end, resolved(cls)))
+    for row in _rows(cell, text, header_end + 1):
+        read = columns
+        if either and any(
+            cpf_or_cnpj.holds_cpf(_unquoted(text[start:end]))
+            for column, start, end in row
+            if column in either
+        ):
+            read = persons
+        for column, start, end in row:
+            cls = read.get(column)
+            hit = None if cls is None else _cell_hit(text, cls, start, end)
+            if hit is not None:
+                hits.append(hit)
     return run.scrub(text, resolve([*outside(run.scanner.find(text), hits), *hits]))
+
+
+def _cell_hit(text: str, cls: str, start: int, end: int) -> Hit | None:
+    """The finding for a named column's cell (its value, inside its quotes), or None
+    when the value is empty, a placeholder, or not of its column's shape."""
+    raw = text[start:end].strip(" \t")
+    if raw.startswith('"') and raw.endswith('"') and len(raw) > 1:
+        start = text.index('"', start) + 1
+        end = start + len(raw) - 2
+    else:
+        start = text.index(raw, start) if raw else start
+        end = start + len(raw)
+    value = _unquoted(text[start:end])
+    if not value or is_token(value) or (type(cls) is Verdict and not value_fits(cls, value)):
+        return None
+    return Hit(start, end, resolved(cls))
 
 
 def outside(found: list[Hit], cells: list[Hit]) -> list[Hit]:
@@ -100,6 +120,18 @@ def _columns(rules: FieldRules, names: tuple[str, ...]) -> dict[int, str]:
     return {i: classes[name] for i, name in enumerate(names) if name in classes}
 
 
+def _rows(cell: re.Pattern[str], text: str, pos: int) -> Iterator[list[tuple[int, int, int]]]:
+    """Each row's cells from ``pos`` on, as ``_cells`` gives them."""
+    row: list[tuple[int, int, int]] = []
+    for found in _cells(cell, text, pos, len(text)):
+        if found[0] == 0 and row:
+            yield row
+            row = []
+        row.append(found)
+    if row:
+        yield row
+
+
 def _cells(cell: re.Pattern[str], text: str, pos: int, stop: int) -> Iterator[tuple[int, int, int]]:
     """(column, start, end) of each cell from ``pos`` to ``stop``, row by row."""
     column = 0
@@ -120,7 +152,7 @@ def _cells(cell: re.Pattern[str], text: str, pos: int, stop: int) -> Iterator[tu
 
 
 def _unquoted(cell: str) -> str:
-    cell = cell.strip(" \t")
+    cell = cell.strip(" \t\ufeff")  # a header's byte order mark (Excel's "CSV UTF-8")
     if len(cell) > 1 and cell.startswith('"') and cell.endswith('"'):
         return cell[1:-1].replace('""', '"')
     return cell

@@ -27,7 +27,7 @@ from ext_proc_server.sanitize.numbers import (
     find_alnum_cnpjs,
     find_numbers,
 )
-from ext_proc_server.sanitize.secret_keys import classify_key, is_dependency_version
+from ext_proc_server.sanitize.secret_keys import classify_key, is_no_secret_by_shape
 
 # -- patterns --------------------------------------------------------------------
 
@@ -428,7 +428,7 @@ class Scanner:
             if (
                 value.lower() in _NOT_VALUES
                 or value.startswith(_TOKEN_PREFIX)
-                or is_dependency_version(cls, value)
+                or is_no_secret_by_shape(cls, value)
             ):
                 continue
             cut = scheme_prefix_end(value)

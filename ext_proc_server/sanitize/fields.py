@@ -516,7 +516,7 @@ def value_fits(cls: str, value: str) -> bool:
     if cls == PROSE or cls is secret_keys.OPEN_ID_SESSION:
         return False  # never a value of its own: read as text, or alone (json_body)
     if cls in (secret_keys.API_KEY, secret_keys.PASSWORD):
-        return not secret_keys.is_dependency_version(cls, value)
+        return not secret_keys.is_no_secret_by_shape(cls, value)
     if cls == NAME_IF_WORDS:
         return reads_as_name(value, known=False)
     if cls == LEGAL_NAME:

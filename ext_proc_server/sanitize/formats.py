@@ -11,11 +11,13 @@ import operator
 import re
 from collections.abc import Iterable
 from itertools import compress
+from typing import NamedTuple
 from urllib.parse import quote_plus, unquote_plus
 
 from ext_proc_server.sanitize import (
     base64_json,
     base64_text,
+    cpf_or_cnpj,
     devalue,
     geo,
     ip_addresses,
@@ -82,23 +84,13 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
     if len(pieces) < 3:
         return None
     out = [run.scrub(pieces[0])]
-    classes = flat_classes([m.group(1) for m in _PART_NAME.finditer(text)], run.scanner.field_rules)
-    for piece in pieces[1:]:
-        if piece.startswith("--"):  # the closing delimiter and the epilogue
+    parts = [_part(piece) for piece in pieces[1:]]
+    classes = _part_classes(text, parts, run.scanner.field_rules)
+    for piece, part in zip(pieces[1:], parts, strict=True):
+        if part is None:  # the closing delimiter and the epilogue, or no head
             out.append(run.scrub(piece))
             continue
-        split_at, gap = piece.find("\r\n\r\n"), 4
-        if split_at < 0:
-            split_at, gap = piece.find("\n\n"), 2
-        if split_at < 0:
-            out.append(run.scrub(piece))
-            continue
-        head, content = piece[:split_at], piece[split_at + gap :]
-        body, tail = content, ""
-        for ending in ("\r\n", "\n"):  # the line break before the next delimiter
-            if content.endswith(ending):
-                body, tail = content[: -len(ending)], ending
-                break
+        head, split_at, gap, body, tail = part
         name_match = _PART_NAME.search(head)
         cls = checked(classes.get(name_match.group(1)), body) if name_match else None
         part_type = _PART_TYPE.search(head)
@@ -132,6 +124,45 @@ def sanitize_multipart(run: Run, text: str, content_type_header: str, where: str
     if result != text:
         run.locations.add(where)
     return result
+
+
+class _Part(NamedTuple):
+    head: str
+    split_at: int  # where the blank line after the head starts
+    gap: int  # its length
+    body: str
+    tail: str  # the line break before the next delimiter
+
+
+def _part(piece: str) -> _Part | None:
+    """A part's head and body; None for the closing delimiter (and the epilogue) or a
+    piece without a blank line after its head."""
+    if piece.startswith("--"):
+        return None
+    split_at, gap = piece.find("\r\n\r\n"), 4
+    if split_at < 0:
+        split_at, gap = piece.find("\n\n"), 2
+    if split_at < 0:
+        return None
+    content = piece[split_at + gap :]
+    for ending in ("\r\n", "\n"):
+        if content.endswith(ending):
+            return _Part(piece[:split_at], split_at, gap, content[: -len(ending)], ending)
+    return _Part(piece[:split_at], split_at, gap, content, "")
+
+
+def _part_classes(text: str, parts: list[_Part | None], rules: FieldRules) -> dict[str, str]:
+    """Classes of the parts' names, read as a form's fields: a ``cpfCnpj`` part holding
+    a CPF makes the record a person's (cpf_or_cnpj), as a ``cpf`` part does."""
+    names = tuple(m.group(1) for m in _PART_NAME.finditer(text))
+    if not cpf_or_cnpj.either_at(names):
+        return flat_classes(names, rules)
+    bodies: dict[str, str] = {}
+    for part in parts:
+        named = None if part is None else _PART_NAME.search(part.head)
+        if part is not None and named is not None:
+            bodies.setdefault(named.group(1), part.body)
+    return flat_classes(cpf_or_cnpj.marked_names(names, lambda i: bodies.get(names[i], "")), rules)
 
 
 _FILE_NAME = re.compile(r'\bfilename="[^"]*\.(?:csv|tsv)"', re.IGNORECASE)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import fields, key_lines
+from ext_proc_server.sanitize import cpf_or_cnpj, fields, key_lines
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token
 
@@ -169,6 +169,8 @@ def sanitize_literal(run: Run, literal: str) -> str | None:
     siblings: dict[tuple[str, ...], set[str]] = {}
     for value in values:
         siblings.setdefault(value.path[:-1], set()).add(value.path[-1] if value.path else "")
+    if cpf_or_cnpj.may_name_either(literal):  # {cpfCnpj: '<a CPF>'}: a person's record
+        cpf_or_cnpj.mark_records(((v.path, literal[v.start : v.end]) for v in values), siblings)
     rules = run.scanner.field_rules
     hits = []
     for value in values:

@@ -142,7 +142,9 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     for item in found:
         siblings.setdefault(item.path[:-1], set()).add(item.path[-1])
     if not person_record and cpf_or_cnpj.may_name_either(text):
-        _mark_cpf_records(text, found, siblings)
+        # A record whose cpfCnpj holds a CPF is a person's, as a cpf beside its keys makes it
+        values = ((item.path, text[item.start : item.end]) for item in found)
+        cpf_or_cnpj.mark_records(values, siblings)
     rules = run.scanner.field_rules
     hits: list[Hit] = []
     for i, item in enumerate(found):
@@ -173,18 +175,6 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     found_hits = resolve([*run.scanner.find(text), *hits])
     in_urls = url_field_hits(run, text)  # "url: https://...?cpf=...&nome=..."
     return run.scrub(text, with_url_fields(found_hits, in_urls) if in_urls else found_hits)
-
-
-def _mark_cpf_records(
-    text: str, found: list[_Field], siblings: dict[tuple[str, ...], set[str]]
-) -> None:
-    """Reads a record whose ``cpfCnpj`` holds a CPF as a person's, as a ``cpf`` beside
-    its keys makes it (cpf_or_cnpj); records sharing a path share their keys, so one
-    CPF among a list's rows marks them all."""
-    for item in found:
-        key = item.path[-1]
-        if cpf_or_cnpj.names_either(key) and cpf_or_cnpj.holds_cpf(text[item.start : item.end]):
-            siblings[item.path[:-1]].add(cpf_or_cnpj.MARK)
 
 
 def _pair_class(text: str, before: _Field, item: _Field, place: fields.Place) -> str | None:

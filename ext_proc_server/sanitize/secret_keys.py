@@ -168,7 +168,7 @@ def _secret_class(words: list[str], compact: str) -> Verdict | None:
     return None
 
 
-def is_dependency_version(verdict: str | None, value: str) -> bool:
+def is_no_secret_by_shape(verdict: str | None, value: str) -> bool:
     """Whether a secret-named field's value is no secret by its shape: a dependency's
     version constraint, ``"passport-jwt": "4.0.1"``, not ``"password": "1.2.3"`` (a name
     that may be a dependency's, and :func:`is_version_spec`); or a Twilio resource's SID

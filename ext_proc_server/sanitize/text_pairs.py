@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import re
 
-from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize import cpf_or_cnpj, fields
 from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.run import Run, is_token
 
+# A key, bare or quoted, then ":" (JSON, a JavaScript or Python object, YAML's flow
+# style) or "=>" (a PHP array, a Ruby hash, a Perl hash); then its value, in double or
+# single quotes.
 _PAIR = re.compile(
-    r"(?P<quote>[\"']?)(?P<key>[A-Za-z_$][\w$-]{0,40})(?P=quote)[ \t]*:[ \t]*"
-    r"\"(?P<value>(?:[^\"\\\r\n]|\\.){1,200})\""
+    r"(?P<quote>[\"']?)(?P<key>[A-Za-z_$][\w$-]{0,40})(?P=quote)[ \t]*(?::|=>)[ \t]*"
+    r"(?:\"(?P<value>(?:[^\"\\\r\n]|\\.){1,200})\""
+    r"|'(?P<single>(?:[^'\\\r\n]|\\.){1,200})')"
 )
 
 
 def may_hold(text: str) -> bool:
     """Whether ``text`` may quote a key's value (C substring searches)."""
-    return '":' in text or ': "' in text or ':"' in text
+    return (
+        '":' in text
+        or ': "' in text
+        or ':"' in text
+        or "':" in text
+        or ": '" in text
+        or "=> " in text
+        or "=>'" in text
+        or '=>"' in text
+    )
 
 
 def pair_hits(run: Run, text: str) -> list[Hit]:
@@ -31,18 +44,27 @@ def pair_hits(run: Run, text: str) -> list[Hit]:
     pairs = list(_PAIR.finditer(text))
     if not pairs:
         return []
-    place = fields.object_place(fields.ROOT, "", frozenset(m.group("key") for m in pairs))
+    keys = tuple(m.group("key") for m in pairs)
+    # "cpfCnpj": "<a CPF>" makes the record a person's, as "cpf": does (cpf_or_cnpj)
+    marked = cpf_or_cnpj.marked_names(keys, lambda i: _value(pairs[i]))
+    place = fields.object_place(fields.ROOT, "", frozenset(marked))
     rules = run.scanner.field_rules
     hits = []
     for m in pairs:
         cls = fields.field_verdict(rules, place, m.group("key"), [])
-        value = m.group("value")
+        group = "value" if m.group("value") is not None else "single"
+        value = m.group(group)
         if cls is None or "\\" in value or is_token(value):
             continue
         if cls is fields.PROSE:  # "observacao": "João Pereira ligou": its names
-            hits.extend(name_hits(value, m.start("value")))
+            hits.extend(name_hits(value, m.start(group)))
             continue
         if type(cls) is fields.Verdict and not fields.value_fits(cls, value):
             continue
-        hits.append(Hit(m.start("value"), m.end("value"), fields.resolved(cls)))
+        hits.append(Hit(m.start(group), m.end(group), fields.resolved(cls)))
     return hits
+
+
+def _value(pair: re.Match[str]) -> str:
+    found = pair.group("value")
+    return pair.group("single") if found is None else found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ext_proc_server.sanitize import phones, validators
+from ext_proc_server.sanitize import month_names, phones, validators
 from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.fields import reads_as_name
 from ext_proc_server.sanitize.street_words import (
@@ -40,13 +40,7 @@ _NAME_AFTER = re.compile(
     rf"(?P<v>(?(abbreviated)(?:{_PARTICLE}[ \t]+)?){_NAME_RUN})"
 )
 
-_MONTHS = (
-    r"janeiro|fevereiro|mar[cç]o|abril|maio|junho|julho|agosto|setembro|outubro|novembro"
-    r"|dezembro|january|february|march|april|may|june|july|august|september|october"
-    r"|november|december|jan|fev|feb|mar|abr|apr|mai|jun|jul|ago|aug|set|sep|out|oct|nov"
-    r"|dez|dec|enero|febrero|marzo|mayo|junio|julio|septiembre|octubre|noviembre|diciembre"
-    r"|ene|dic"
-)
+_MONTHS = month_names.PATTERN
 _DATE = (
     rf"\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})(?![\d/.-]\d)|\d{{4}}-\d{{2}}-\d{{2}}"
     rf"|\d{{1,2}}[º°]?[ \t]+de[ \t]+(?:{_MONTHS})\.?[ \t]+de[ \t]+\d{{4}}"

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+from ext_proc_server.sanitize import fields, sensitive_names
+from ext_proc_server.sanitize.hits import Hit
+
 # An ICD-10 code: a letter, two digits and an optional subcategory ("F32", "F32.1",
 # "F321", "S72.001A" in ICD-10-CM).
 _CODE = r"[A-Z][0-9]{2}(?:\.?[0-9]{1,3}[A-Z]?)?"
@@ -44,6 +47,17 @@ def find_diagnoses(text: str) -> list[tuple[int, int]]:
     ]
     spans.extend(m.span(1) for m in _CUED_TEXT.finditer(text) if m.group(1).strip())
     return _merged(spans)
+
+
+def person_diagnoses(
+    place: fields.Place, text: str, start: int = 0, *, escaped: bool = False
+) -> list[Hit]:
+    """Findings for the diagnoses in free text sitting in ``place`` at ``start``: only a
+    person's record's (or a clinical one's) text names someone's diagnosis."""
+    if place.owner != fields.PERSON and place.sensitive is None:
+        return []
+    cls = str(sensitive_names.SENSITIVE)
+    return [Hit(start + a, start + b, cls, escaped=escaped) for a, b in find_diagnoses(text)]
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -76,7 +76,9 @@ _PERSON_COMPACT = frozenset(
      "condicoessaude", "condicaomedica", "condicoesmedicas", "sexlife",
      # a clinical history, all of it health data ("queixa" alone is also a customer's)
      "anamnese", "anamnesis", "queixaprincipal", "chiefcomplaint", "historiaclinica",
-     "historicoclinico", "historiamedica", "historicomedico", "medicalhistory"}
+     "historicoclinico", "historiamedica", "historicomedico", "medicalhistory",
+     # smoking and drinking, as a clinical record asks them
+     "fumante", "tabagista", "tabagismo", "smoker", "smokingstatus", "etilista", "etilismo"}
 )  # fmt: skip
 # "cid" followed by one of these is CID-10's wherever it is ("cid10", "codigoCid").
 _CID_WORDS = frozenset({"cid", "icd"})
@@ -115,7 +117,7 @@ KEY_WORDS = (
        "def", "deffisica", "defvisual", "defauditiva", "defmental", "defintelectual",
        "unionmember", "unionmembership", "tradeunion", "laborunion", "labourunion",
        "queixa", "chief", "complaint", "historia", "historico", "history", "medical",
-       "clinica", "clinico", "medica", "medico"}
+       "clinica", "clinico", "medica", "medico", "smoking"}
     | _COMPACT
     | _PERSON_COMPACT
 )  # fmt: skip

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ext_proc_server.sanitize import cpf_or_cnpj, fields, sensitive_names
-from ext_proc_server.sanitize.diagnosis_text import find_diagnoses
+from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_markup_names, find_names
 from ext_proc_server.sanitize.hits import Hit
 
@@ -119,8 +119,8 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                 cls = labels.verdict(rules, element, parent_place, label, parents) or cls
             if cls is not None:
                 _add(hits, text, *element.content, cls)
-                if cls is fields.PROSE and _personal(parent_place):
-                    _add_diagnoses(hits, text, *element.content)
+                if cls is fields.PROSE:
+                    _add_diagnoses(hits, text, *element.content, parent_place)
         elif fhir and element.name == "div" and element.inner is not None:
             # A FHIR narrative's XHTML: every run of its text is the resource's.
             cls = fields.field_verdict(rules, parent_place, element.name, parents)
@@ -150,8 +150,8 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                         cls = fields.field_verdict(rules, parent_place, element.name, parents)
                         if cls is not None:
                             _add(hits, text, *value_span, cls)
-                            if cls is fields.PROSE and _personal(parent_place):
-                                _add_diagnoses(hits, text, *value_span)
+                            if cls is fields.PROSE:
+                                _add_diagnoses(hits, text, *value_span, parent_place)
                         continue
                 cls = fields.field_verdict(rules, place, attribute, own)
                 if cls is not None:
@@ -388,17 +388,10 @@ def _add_marked_up(hits: list[Hit], text: str, inner: tuple[int, int], cls: str 
         _add(hits, text, a, b, fields.resolved(cls))
 
 
-def _personal(place: fields.Place) -> bool:
-    """Whether free text in ``place`` is a person's, where a diagnosis is sensitive."""
-    return place.owner == fields.PERSON or place.sensitive is not None
-
-
-def _add_diagnoses(hits: list[Hit], text: str, start: int, end: int) -> None:
+def _add_diagnoses(hits: list[Hit], text: str, start: int, end: int, place: fields.Place) -> None:
     """The diagnoses a person's free text names (diagnosis_text), each replaced alone."""
-    hits.extend(
-        Hit(start + a, start + b, str(sensitive_names.SENSITIVE), escaped="&" in text[start:end])
-        for a, b in find_diagnoses(text[start:end])
-    )
+    value = text[start:end]
+    hits.extend(person_diagnoses(place, value, start, escaped="&" in value))
 
 
 def _add_runs(hits: list[Hit], text: str, inner: tuple[int, int], cls: str) -> None:

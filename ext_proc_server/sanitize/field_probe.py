@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize import fields, free_text_names, sensitive_names
 from ext_proc_server.sanitize.dfa import compile_dfa
+from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.name_pairs import is_pair
 
 # Any word other than "name"/"nome" that can make a key (the last part of a path, at
@@ -39,6 +40,8 @@ _OTHER_PLAIN = b"|".join(
 # of a first-seen exchange; a body with personal words is walked anyway, and one whose
 # only words are product names ("name": "Camiseta") is no person's record.
 SENSITIVE_WORDS = b"|".join(sensitive_names.PROBE_PATTERNS)
+# HL7 FHIR's XML namespace (xmlns="http://hl7.org/fhir"), as the probe holds it.
+_FHIR_NAMESPACE = b'"http://hl7.org/fhir"'
 # What _JSON_KEY reads as a key: anything a key can hold unescaped ("contato/telefone",
 # "$phone"); a body with a backslash is walked whatever the probe says.
 _KEY_CHARS = rb'[^"\\\x00-\x1f]'
@@ -102,13 +105,32 @@ def _verdict(key: str) -> str | None:
     if not last:
         return None
     found = fields.field_class(fields.ROOT, last)
-    if fields.announces_personal(last):
+    if fields.announces_personal(last) or _holds_record(last):
         return "yes"  # before a login's "value": SCIM's userName makes its object a person's
     if found == fields.MAYBE_NAME:
         return "value"
     if found is fields.PROSE:
         return "prose"  # personal only if a name stands in it
     return "yes" if found is not None else None
+
+
+# Last words of a key holding a record whose owner an earlier word names ("pacienteInfo",
+# "patient_data", "customerDetails"): the object is that person's (fields.object_place),
+# and a person's record is read for what only a person's holds (sensitive_names).
+_RECORD_LAST = frozenset(
+    {"info", "infos", "information", "informacao", "informacoes", "data", "dados",
+     "details", "detail", "detalhe", "detalhes", "record", "records", "registro",
+     "cadastro", "ficha"}
+)  # fmt: skip
+
+
+def _holds_record(key: str) -> bool:
+    words = key_words(key)
+    return (
+        len(words) > 1
+        and words[-1] in _RECORD_LAST
+        and fields.object_place(fields.ROOT, key, frozenset()).owner == fields.PERSON
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -186,6 +208,8 @@ class FieldProbe:
                     for m in _NAME_LIKE_VALUE.finditer(probe)
                 ) or _types_personal(probe)
             keys = _keys(_JSON_KEY, text, probe) if others_seen else _json_name_keys(text, probe)
+        elif kind == "xml" and _FHIR_NAMESPACE in probe:
+            return True  # FHIR: its values are attributes, and its places say what is sensitive
         else:
             keys = _keys(_XML_TAG if kind == "xml" else _FORM_KEY, text, probe)
             if kind == "xml":

@@ -73,7 +73,12 @@ _PERSON_COMPACT = frozenset(
      "facetemplate", "iristemplate", "unionmember", "unionmembership", "tradeunion",
      "laborunion", "labourunion", "healthcondition", "healthconditions", "medicalcondition",
      "medicalconditions", "condicaosaude", "condicaodesaude", "condicoesdesaude",
-     "condicoessaude", "condicaomedica", "condicoesmedicas", "sexlife"}
+     "condicoessaude", "condicaomedica", "condicoesmedicas", "sexlife",
+     # a clinical history, all of it health data ("queixa" alone is also a customer's)
+     "anamnese", "anamnesis", "queixaprincipal", "chiefcomplaint", "historiaclinica",
+     "historicoclinico", "historiamedica", "historicomedico", "medicalhistory",
+     # smoking and drinking, as a clinical record asks them
+     "fumante", "tabagista", "tabagismo", "smoker", "smokingstatus", "etilista", "etilismo"}
 )  # fmt: skip
 # "cid" followed by one of these is CID-10's wherever it is ("cid10", "codigoCid").
 _CID_WORDS = frozenset({"cid", "icd"})
@@ -110,7 +115,9 @@ KEY_WORDS = (
        "condition", "conditions", "union", "trade", "labor", "labour", "template",
        "fingerprint", "facetemplate", "iristemplate", "corraca", "racacor", "racaetnia",
        "def", "deffisica", "defvisual", "defauditiva", "defmental", "defintelectual",
-       "unionmember", "unionmembership", "tradeunion", "laborunion", "labourunion"}
+       "unionmember", "unionmembership", "tradeunion", "laborunion", "labourunion",
+       "queixa", "chief", "complaint", "historia", "historico", "history", "medical",
+       "clinica", "clinico", "medica", "medico", "smoking"}
     | _COMPACT
     | _PERSON_COMPACT
 )  # fmt: skip
@@ -211,4 +218,6 @@ PROBE_PATTERNS = (
     rb"disabilit", rb"[^c]hiv", rb"soropositiv", rb"sorologia", rb"doenca", rb"disease",
     rb"comorbid", rb"genetic", rb"genotip", rb"genotyp", rb"biometri", rb"prontuario",
     rb"politic", rb"blood",
+    # FHIR in XML: no resourceType key, its namespace instead (xml_fields)
+    rb'hl7\.org/fhir"',
 )  # fmt: skip

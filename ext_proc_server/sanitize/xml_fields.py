@@ -12,7 +12,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from ext_proc_server.sanitize import cpf_or_cnpj, fields
+from ext_proc_server.sanitize import cpf_or_cnpj, fields, sensitive_names
+from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_markup_names, find_names
 from ext_proc_server.sanitize.hits import Hit
 
@@ -22,6 +23,11 @@ _SKIP_TO = {"<![CDATA[": "]]>", "<!--": "-->", "<?": "?>", "<!": ">"}
 # HTML's custom data attributes: <div data-nome="..." data-cpf="..."> (names read
 # without the prefix: field_names.key_words).
 _DATA_PREFIX = "data-"
+# HL7 FHIR's XML namespace: its resources are elements named as their type
+# (<Condition>, <Patient>), and every primitive's value is its element's value
+# attribute (<code value="B20"/>, <valueString value="O+"/>).
+_FHIR_NAMESPACE = '"http://hl7.org/fhir"'
+_FHIR_RESOURCE = frozenset({sensitive_names.RESOURCE_MARK})
 
 
 @dataclass
@@ -83,11 +89,14 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     labels = _Labels(text, elements)
     controls = _Controls(text, elements)
     cpf_records = _cpf_records(text, elements)
+    fhir = _FHIR_NAMESPACE in text
     for index, element in enumerate(elements):
         parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
         members = _members(text, element)
         if index in cpf_records:  # <cpfCnpj> holding a CPF: as a <CPF> child makes it
             members |= {cpf_or_cnpj.MARK}
+        if fhir and element.name[:1].isupper():  # a resource, as "resourceType" makes one
+            members |= _FHIR_RESOURCE
         place = fields.object_place(parent_place, element.name, members)
         places.append(place)
         parents = _parents(elements, element) if has_rules else []
@@ -110,6 +119,13 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                 cls = labels.verdict(rules, element, parent_place, label, parents) or cls
             if cls is not None:
                 _add(hits, text, *element.content, cls)
+                if cls is fields.PROSE:
+                    _add_diagnoses(hits, text, *element.content, parent_place)
+        elif fhir and element.name == "div" and element.inner is not None:
+            # A FHIR narrative's XHTML: every run of its text is the resource's.
+            cls = fields.field_verdict(rules, parent_place, element.name, parents)
+            if cls is sensitive_names.SENSITIVE:
+                _add_runs(hits, text, element.inner, cls)
         elif label and element.inner is not None:
             # A value cell holding markup: <td><span>Maria Souza</span></td>.
             _add_marked_up(
@@ -130,6 +146,13 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                     named = html.unescape(m.group(group))
                 elif lowered == "value":
                     value_span = m.span(group)
+                    if fhir:  # the element's own value: read by the element's name
+                        cls = fields.field_verdict(rules, parent_place, element.name, parents)
+                        if cls is not None:
+                            _add(hits, text, *value_span, cls)
+                            if cls is fields.PROSE:
+                                _add_diagnoses(hits, text, *value_span, parent_place)
+                        continue
                 cls = fields.field_verdict(rules, place, attribute, own)
                 if cls is not None:
                     _add(hits, text, m.start(group), m.end(group), cls)
@@ -363,6 +386,21 @@ def _add_marked_up(hits: list[Hit], text: str, inner: tuple[int, int], cls: str 
         return
     for a, b in runs:
         _add(hits, text, a, b, fields.resolved(cls))
+
+
+def _add_diagnoses(hits: list[Hit], text: str, start: int, end: int, place: fields.Place) -> None:
+    """The diagnoses a person's free text names (diagnosis_text), each replaced alone."""
+    value = text[start:end]
+    hits.extend(person_diagnoses(place, value, start, escaped="&" in value))
+
+
+def _add_runs(hits: list[Hit], text: str, inner: tuple[int, int], cls: str) -> None:
+    """Every run of text between the tags ``inner`` holds, each replaced whole."""
+    at, end = inner
+    for tag in _MARKUP.finditer(text, *inner):
+        _add(hits, text, at, tag.start(), cls)
+        at = tag.end()
+    _add(hits, text, at, end, cls)
 
 
 def _members(text: str, element: _Element) -> frozenset[str]:

@@ -415,3 +415,140 @@ CORPUS: tuple[Payload, ...] = (
         ("cpf=",),
     ),
 )  # fmt: skip
+
+# -- HL7 FHIR R4 in XML (application/fhir+xml), the shapes of the specification's own
+# examples: values in "value" attributes, the narrative in an XHTML <div>.
+_FHIR_XML = ' xmlns="http://hl7.org/fhir"'
+_XML_US_CORE_PATIENT = (
+    f'<Patient{_FHIR_XML}><id value="example"/>'
+    '<meta><profile value="http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"/></meta>'
+    '<text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">'
+    "<p>Amy V. Shaw, <b>Black or African American</b></p></div></text>"
+    '<extension url="http://hl7.org/fhir/us/core/StructureDefinition/us-core-race">'
+    '<extension url="ombCategory"><valueCoding><system value="urn:oid:2.16.840.1.113883.6.238"/>'
+    '<code value="2054-5"/><display value="Black or African American"/></valueCoding></extension>'
+    '<extension url="text"><valueString value="Afro-Caribbean"/></extension></extension>'
+    '<identifier><system value="http://hospital.smarthealthit.org"/><value value="1032702"/></identifier>'
+    '<active value="true"/><gender value="female"/><birthDate value="1987-02-20"/></Patient>'
+)
+_XML_CONDITION = (
+    f'<Condition{_FHIR_XML}><id value="f205"/>'
+    '<text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">'
+    "Doença pelo HIV resultando em doenças infecciosas</div></text>"
+    '<clinicalStatus><coding><system value="http://terminology.hl7.org/CodeSystem/condition-clinical"/>'
+    '<code value="active"/></coding></clinicalStatus>'
+    '<code><coding><system value="http://hl7.org/fhir/sid/icd-10"/><code value="B20"/>'
+    '<display value="HIV disease"/></coding><text value="Doença pelo HIV"/></code>'
+    '<subject><reference value="Patient/f201"/></subject>'
+    '<onsetDateTime value="2013-04-02"/></Condition>'
+)
+_XML_BLOOD_TYPE = (
+    f'<Observation{_FHIR_XML}><id value="blood-type"/><status value="final"/>'
+    '<code><coding><system value="http://loinc.org"/><code value="882-1"/>'
+    '<display value="ABO and Rh group [Type] in Blood"/></coding></code>'
+    '<subject><reference value="Patient/123"/></subject>'
+    '<valueString value="O+"/></Observation>'
+)
+_XML_ALLERGY = (
+    f'<AllergyIntolerance{_FHIR_XML}><id value="example"/>'
+    '<category value="food"/><criticality value="high"/>'
+    '<code><coding><system value="http://snomed.info/sct"/><code value="227493005"/>'
+    '<display value="Cashew nuts"/></coding></code>'
+    '<patient><reference value="Patient/example"/></patient>'
+    '<reaction><substance><coding><system value="http://www.nlm.nih.gov/research/umls/rxnorm"/>'
+    '<code value="1160593"/><display value="cashew nut allergenic extract Injectable Product"/>'
+    '</coding></substance><manifestation><coding><system value="http://snomed.info/sct"/>'
+    '<code value="39579001"/><display value="Anaphylactic reaction"/></coding></manifestation>'
+    '<description value="Challenge Protocol. Severe reaction to subcutaneous cashew extract."/>'
+    "</reaction></AllergyIntolerance>"
+)
+_XML_MEDICATION = (
+    f'<MedicationStatement{_FHIR_XML}><id value="example001"/><status value="active"/>'
+    '<medicationCodeableConcept><coding><system value="http://www.nlm.nih.gov/research/umls/rxnorm"/>'
+    '<code value="1049221"/><display value="Zidovudina 300 mg"/></coding></medicationCodeableConcept>'
+    '<subject><reference value="Patient/pat1"/></subject>'
+    '<dosage><text value="1 comprimido de 12 em 12 horas"/><timing><repeat>'
+    '<frequency value="2"/><period value="1"/><periodUnit value="d"/></repeat></timing></dosage>'
+    "</MedicationStatement>"
+)
+# A terminology server's CodeSystem: codes and displays of no one.
+_XML_CODE_SYSTEM = (
+    f'<CodeSystem{_FHIR_XML}><id value="icd-10-excerpt"/><url value="http://hl7.org/fhir/sid/icd-10"/>'
+    '<status value="active"/><content value="fragment"/>'
+    '<concept><code value="B20"/><display value="HIV disease"/></concept>'
+    '<concept><code value="F32.1"/><display value="Moderate depressive episode"/></concept></CodeSystem>'
+)
+
+# Holders whose name says whose record they hold only with their first word.
+_HOLDERS = {
+    "pacienteInfo": {"raca": "parda", "medicamentos": ["Losartana 50mg"], "cid": "I10"},
+    "patientInfo": {"race": "Asian", "pregnant": "yes", "icd10": "O24.4"},
+    "beneficiarioInfo": {"fatorRh": "negativo", "pcd": "S"},
+}
+# A person's free text in XML (a clinic's appointment record).
+_XML_NOTES = (
+    "<consulta><paciente><cpf>52998224725</cpf>"
+    "<observacoes>Paciente com CID F32.1, retorno em 30 dias</observacoes>"
+    "<notas>Relata cansaço. Diagnóstico: diabetes tipo 2; segue dieta</notas>"
+    "<anamnese>Hipertensa há 10 anos</anamnese>"
+    "<queixa>Sala B20, exame de rotina</queixa></paciente></consulta>"
+)
+
+CORPUS_MORE: tuple[Payload, ...] = (
+    Payload(
+        "fhir xml us core patient",
+        _XML_US_CORE_PATIENT,
+        "application/fhir+xml",
+        ("2054-5", "Black or African American", "Afro-Caribbean", "Amy V. Shaw", "1987-02-20"),
+        ("us-core-race", "urn:oid:2.16.840.1.113883.6.238", "ombCategory", '"female"',
+         '<active value="true"/>'),
+    ),
+    Payload(
+        "fhir xml condition icd-10",
+        _XML_CONDITION,
+        "application/fhir+xml",
+        ('"B20"', "HIV disease", "Doença pelo HIV"),
+        ("http://hl7.org/fhir/sid/icd-10", "Patient/f201", '"active"', "2013-04-02"),
+    ),
+    Payload(
+        "fhir xml blood type observation",
+        _XML_BLOOD_TYPE,
+        "application/fhir+xml",
+        ('"O+"', "882-1", "ABO and Rh group"),
+        ("http://loinc.org", "Patient/123", '"final"'),
+    ),
+    Payload(
+        "fhir xml allergy intolerance",
+        _XML_ALLERGY,
+        "application/fhir+xml",
+        ("227493005", "Cashew nuts", "1160593", "cashew nut", "39579001", "Anaphylactic", "Challenge"),
+        ("Patient/example", "http://snomed.info/sct", '"food"', '"high"'),
+    ),
+    Payload(
+        "fhir xml medication statement",
+        _XML_MEDICATION,
+        "application/fhir+xml",
+        ("1049221", "Zidovudina", "1 comprimido"),
+        ('<frequency value="2"/>', "Patient/pat1", "rxnorm"),
+    ),
+    Payload(
+        "fhir xml code system of no one",
+        _XML_CODE_SYSTEM,
+        "application/fhir+xml",
+        (),
+        ('"B20"', "HIV disease", '"F32.1"', "Moderate depressive episode"),
+    ),
+    _json(
+        "holders named by their first word",
+        _HOLDERS,
+        ('"parda"', "Losartana", '"I10"', '"Asian"', '"yes"', "O24.4", "negativo", '"S"'),
+        ("pacienteInfo", "patientInfo", "beneficiarioInfo"),
+    ),
+    Payload(
+        "a person's free text in xml",
+        _XML_NOTES,
+        "application/xml",
+        ("F32.1", "diabetes tipo 2", "Hipertensa"),
+        ("Paciente com CID", "retorno em 30 dias", "Relata cansaço", "segue dieta", "Sala B20"),
+    ),
+)  # fmt: skip

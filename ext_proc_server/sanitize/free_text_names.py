@@ -22,6 +22,9 @@ one ("Rosario Sanguineti"). One surname of Faker's it_IT or es_ES lists that is 
 ends a name alone after a first name that is none, last in the run ("Bruno Durante");
 surnames and first names joined by a hyphen are one ("Coelho-Barros", "Mia-Patrícia").
 A name a firm's suffix follows is the firm's ("Santos Farias - ME", "Ana Costa S.A.").
+First names after a known one end a name when the last, ending the run, is a surname
+too ("Telmo Vera": surname_runs); a word before a first name may say a person ("Olá,
+Rosa", "Paciente Dolores": cued_names).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
+from ext_proc_server.sanitize.cued_names import cued_names
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.named_places import (
     TITLED_FIGURES,
@@ -50,14 +54,15 @@ from ext_proc_server.sanitize.place_words import (
     TITLES,
 )
 from ext_proc_server.sanitize.surname_runs import (
+    any_first_names,
     faker_surnames,
+    first_names_end,
     foreign_first_or_last,
     joined_first_name,
     joined_surname,
     lone_word_surname_end,
     surnames_end,
     word_first_name,
-    word_first_names,
 )
 from ext_proc_server.sanitize.surnames import WORD_SURNAMES
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -119,8 +124,20 @@ def find_names(text: str) -> list[tuple[int, int]]:
         span = _person_in_run(text, m.start(), m.group())
         if span is not None:
             found.append(span)
-    lone = _surnames_after_lower_titles(text)
-    return sorted(found + lone) if lone else found
+    lone = _surnames_after_lower_titles(text) + cued_names(text)
+    return _merged(found + lone) if lone else found
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans in order, those that overlap joined ("Cliente Maria Silva" is read both
+    by its run and by its cue)."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a < out[-1][1]:
+            out[-1] = out[-1][0], max(b, out[-1][1])
+        else:
+            out.append((a, b))
+    return out
 
 
 def _surnames_after_lower_titles(text: str) -> list[tuple[int, int]]:
@@ -275,6 +292,8 @@ def _person_in_words(
         last = surnames_end(folded, first)  # "Narcisa Verdugo Campoy"
     if first is not None and last is None:
         last = lone_word_surname_end(folded, first)  # "Bruno Durante"
+    if first is not None and last is None:
+        last = first_names_end(folded, first)  # "Telmo Vera": a surname that is a first name
     if first is not None and last is not None:
         span = first, last
     else:
@@ -285,8 +304,8 @@ def _person_in_words(
         )
     if span is None or (names_a_place(folded) and not _town_among_names(folded)):
         return None
-    while span[0] > 0 and folded[span[0] - 1] in word_first_names():
-        span = span[0] - 1, span[1]  # "Morena Nicolasa Balaguer": a first name that is a word
+    while span[0] > 0 and folded[span[0] - 1] in any_first_names():
+        span = span[0] - 1, span[1]  # "Morena Nicolasa Balaguer", "Luz Amor Soria"
     return span
 
 

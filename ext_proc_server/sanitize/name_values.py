@@ -38,6 +38,7 @@ def reads_as_name(value: str, *, known: bool) -> bool:
             and last not in lists.last_folded
             and not (first in lists.first_or_last_folded and last in lists.prose_last_folded)
             and not free_text_names.titled_surnames_only(words)  # "Padre Rossi"
+            and not _whole_prose_name(value)  # "Luz Amor Soria", "Telmo Vera"
         ):
             return False
     if not _NAME_VALUE.fullmatch(value):
@@ -46,3 +47,11 @@ def reads_as_name(value: str, *, known: bool) -> bool:
         return True
     # People's names are capitalised (or all in capitals); particles stay lower case.
     return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)
+
+
+def _whole_prose_name(value: str) -> bool:
+    """Whether prose would read ``value`` whole as a person's name: first names that are
+    words or surnames that are first names, with the surnames after them that say a
+    person (free_text_names), a product's words around them none."""
+    value = value.strip(" \t")
+    return free_text_names.find_names(value) == [(0, len(value))]

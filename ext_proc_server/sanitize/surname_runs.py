@@ -15,6 +15,7 @@ from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, STAT
 from ext_proc_server.sanitize.surnames import (
     FOREIGN_FIRST_NAME_WORDS,
     FOREIGN_SURNAME_WORDS,
+    WORD_FIRST_NAMES,
     WORD_SURNAMES,
     foreign_first_names,
     foreign_surnames,
@@ -95,10 +96,40 @@ def word_first_names() -> frozenset[str]:
     surnames ``word_first_name`` asks for. Not places' or titles' words, nor names of
     three letters (``Sol``, ``Noa``, ``Che``: the surnames after them say a person as
     well), but not of two, nor particles (``Del``), nor words of a last name (Faker's
-    companies are ``Cirino Camargo S.A.``)."""
+    companies are ``Cirino Camargo S.A.``), but ``WORD_FIRST_NAMES``."""
     words = frozenset(map(fold, foreign_first_names())) - word_lists().last_words_folded
     words = frozenset(w for w in words if len(w) > 2) - _PARTICLES
+    words |= frozenset(map(fold, WORD_FIRST_NAMES))  # "Hope Smith", "Luz Sanguineti"
     return words - NOT_PERSON - PLACE_OPENERS - TITLES
+
+
+@functools.cache
+def any_first_names() -> frozenset[str]:
+    """Every first name a run of names may hold, folded: the known ones, Faker's it_IT,
+    es_ES and pt_PT (words among them: ``Amparo``, ``Luz``), the census's that write
+    last names too (``Rosa``) and ``WORD_FIRST_NAMES``; not particles, titles, places'
+    words nor words no name is (``NOT_PERSON``). Alone none says a person: a known
+    name beside it or a word before it must (``first_names_end``, cued_names)."""
+    lists = word_lists()
+    names = lists.prose_first_folded | lists.first_or_last_folded | word_first_names()
+    names |= frozenset(map(fold, (*foreign_first_names(), *WORD_FIRST_NAMES)))
+    return names - _PARTICLES - NOT_PERSON - PLACE_OPENERS - TITLES
+
+
+def first_names_end(folded: list[str], first: int) -> int | None:
+    """The index of a name's last word when first names follow a known first name and
+    the last of them, ending the run, is also one of Faker's surnames or a last name's
+    word (``Telmo Vera``, ``Malena Amelia Alonso``, ``Adelaida Patricio Osorio``):
+    Spain and Portugal write such surnames, and a run of first names alone (``Maria
+    Luiza``) is not read."""
+    names, lists = any_first_names(), word_lists()
+    if folded[first] not in lists.prose_first_folded or first + 1 == len(folded):
+        return None
+    if not all(f in names for f in folded[first + 1 :]):
+        return None
+    last = folded[-1]
+    surname = last in faker_surnames() or last in lists.last_words_folded
+    return len(folded) - 1 if surname and last not in FOREIGN_SURNAME_WORDS else None
 
 
 @functools.cache

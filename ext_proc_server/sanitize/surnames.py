@@ -126,3 +126,14 @@ def foreign_first_names() -> tuple[str, ...]:
         *PortuguesePerson.first_names,
     )
     return tuple(w for n in names for w in n.split() if w[0].isupper())
+
+
+# First names that are ordinary words in no Faker first-name list (``Hope``, ``Will``,
+# ``Pérola``) or left out of them as words (``Luz``, ``Graça``): a name only before a
+# surname no word spells (``Hope Smith``, ``Will Turner``) or after a word that says a
+# person (``Olá, Rosa``, ``Paciente Dolores``: cued_names), never drawn as pseudonyms.
+WORD_FIRST_NAMES = (
+    "Amparo", "Aurora", "Dolores", "Dores", "Estrela", "Glória", "Graça", "Luz",
+    "Pérola", "Rosa", "Socorro", "Hope", "Will", "Faith", "Joy", "Grace", "Rose", "Mark",
+    "Bill", "Frank", "Dawn", "Holly", "Ruby", "Iris", "Ivy",
+)  # fmt: skip

@@ -33,6 +33,7 @@ from ext_proc_server.sanitize.place_words import (
     TITLES,
 )
 from ext_proc_server.sanitize.run import Run, encode_query_value
+from ext_proc_server.sanitize.surname_runs import first_names_end
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 # Two words joined (a letter or an escaped byte on each side): the cheap test that
@@ -147,7 +148,14 @@ def _reads_as_name(words: list[str], *, titled: bool) -> bool:
     opens = first in lists.prose_first_folded or (
         not titled and first in lists.first_or_last_folded and last in lists.prose_last_folded
     )
-    if not opens or not (titled or last in lists.last_words_folded):
+    folded = [fold(w) for w in words]
+    # A first name last ends one after a surname ("joao-martins-henrique") or when it is
+    # a surname too ("telmo-vera", "maria-julia-marcos"), as prose reads it.
+    surname_first = last in lists.prose_first_folded and (
+        any(f in lists.last_words_folded for f in folded[1:-1])
+        or first_names_end(folded, 0) is not None
+    )
+    if not opens or not (titled or last in lists.last_words_folded or surname_first):
         return False
     for word in words[1:-1]:
         folded = fold(word)

@@ -2,7 +2,10 @@
 
 With N > 1 the parent is worker 0: it listens on the gRPC port first, before it
 spawns the N-1 other worker processes that share the port (SO_REUSEPORT), so a
-connection made while they start is served, never refused. It restarts a worker that
+connection made while they start is served, never refused. Only the workers set
+SO_REUSEPORT: a one-worker run fails to listen on a port another process holds. Linux lets
+a socket join a SO_REUSEPORT group only when its process runs as the same user as the
+group's first: another user's process cannot share the workers' port either. It restarts a worker that
 dies, serves the probe port with every process's metrics added up
 (PROMETHEUS_MULTIPROC_DIR), and is ready only once every worker listens.
 """
@@ -69,7 +72,7 @@ def _worker_main(
     from ext_proc_server.core.logs import setup_logging
 
     setup_logging(component="ext-proc", log_format=log_format, level=log_level)
-    server = CaptureServer(config, serve_http=False, worker_index=index)
+    server = CaptureServer(config, serve_http=False, worker_index=index, shares_port=True)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_until_signal(server, listening=listening))
 
@@ -128,7 +131,9 @@ class Supervisor:
 
     async def _serve_own(self, stop: asyncio.Event) -> None:
         """Worker 0, on this process's event loop (its metrics go to the shared dir)."""
-        server = self._own = CaptureServer(self._config, serve_http=False, worker_index=0)
+        server = self._own = CaptureServer(
+            self._config, serve_http=False, worker_index=0, shares_port=True
+        )
         tuned = asyncio.get_running_loop().create_task(tune_gc(self._own_ready))
         try:
             await server.run(stop=stop, ready=self._own_ready)

@@ -2,12 +2,14 @@
 
 With N > 1 the parent is worker 0: it listens on the gRPC port first, before it
 spawns the N-1 other worker processes that share the port (SO_REUSEPORT), so a
-connection made while they start is served, never refused. Only the workers set
-SO_REUSEPORT: a one-worker run fails to listen on a port another process holds. Linux lets
-a socket join a SO_REUSEPORT group only when its process runs as the same user as the
-group's first: another user's process cannot share the workers' port either. It restarts a worker that
+connection made while they start is served, never refused. It restarts a worker that
 dies, serves the probe port with every process's metrics added up
 (PROMETHEUS_MULTIPROC_DIR), and is ready only once every worker listens.
+
+Only the workers set SO_REUSEPORT: a run of one worker fails to listen on a port another
+process holds, and cannot join the workers' port either. Linux lets a socket join a
+SO_REUSEPORT group only from a process of the same user as the group's first: another
+user's process cannot share the workers' port.
 """
 
 from __future__ import annotations

@@ -19,11 +19,15 @@ log = logging.getLogger(__name__)
 MAX_RECEIVE_MESSAGE_BYTES = 16 * MIB
 
 
-def server_options(config: CollectorConfig) -> list[tuple[str, Any]]:
-    """The ``grpc.aio.server`` options of a capture server (every worker shares the port)."""
+def server_options(config: CollectorConfig, *, shares_port: bool = False) -> list[tuple[str, Any]]:
+    """The ``grpc.aio.server`` options of a capture server. ``shares_port``: one of the
+    workers of a ``--workers N`` run, which share the gRPC port (SO_REUSEPORT). A server
+    that does not share it must fail to listen where another process already does: with
+    SO_REUSEPORT on both, a second collector (a stray run, a second pod on the host
+    network) would bind the same port without an error and take half the streams."""
     return [
         ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
-        ("grpc.so_reuseport", 1),
+        ("grpc.so_reuseport", 1 if shares_port else 0),
         # Envoy pings idle collector connections (keepalive); don't answer with GOAWAY.
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),

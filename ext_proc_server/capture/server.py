@@ -96,6 +96,8 @@ class CaptureServer:
     * ``interceptors``: ``grpc.aio.ServerInterceptor`` objects around every RPC
       (authentication, tracing, fault injection).
     * ``serve_http``: serve the probe app; False when a supervisor serves it.
+    * ``shares_port``: one of the workers of a ``--workers N`` run, which share the gRPC
+      port; otherwise listening where another process listens fails.
     * ``metrics_every_s``: how often the streams' tallied metrics reach Prometheus (also
       before each scrape of the probe app, and on stop).
     """
@@ -108,9 +110,11 @@ class CaptureServer:
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
         serve_http: bool = True,
         worker_index: int = 0,
+        shares_port: bool = False,
         metrics_every_s: float = FLUSH_EVERY_S,
     ) -> None:
         self._collector = config.collector
+        self._shares_port = shares_port
         self._metrics_every_s = metrics_every_s
         self._sink = sink
         self._interceptors = tuple(interceptors)
@@ -174,7 +178,8 @@ class CaptureServer:
         # No maximum_concurrent_rpcs: the servicer bounds its streams itself, cheaper.
         before = server_ids()
         server = grpc.aio.server(
-            options=server_options(self._collector), interceptors=self._interceptors or None
+            options=server_options(self._collector, shares_port=self._shares_port),
+            interceptors=self._interceptors or None,
         )
         # Streams waiting in gRPC to be handed over count for the pipeline's pause too.
         reader = open_streams_reader(before)

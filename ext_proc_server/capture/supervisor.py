@@ -5,6 +5,11 @@ spawns the N-1 other worker processes that share the port (SO_REUSEPORT), so a
 connection made while they start is served, never refused. It restarts a worker that
 dies, serves the probe port with every process's metrics added up
 (PROMETHEUS_MULTIPROC_DIR), and is ready only once every worker listens.
+
+Only the workers set SO_REUSEPORT: a run of one worker fails to listen on a port another
+process holds, and cannot join the workers' port either. Linux lets a socket join a
+SO_REUSEPORT group only from a process of the same user as the group's first: another
+user's process cannot share the workers' port.
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ def _worker_main(
     from ext_proc_server.core.logs import setup_logging
 
     setup_logging(component="ext-proc", log_format=log_format, level=log_level)
-    server = CaptureServer(config, serve_http=False, worker_index=index)
+    server = CaptureServer(config, serve_http=False, worker_index=index, shares_port=True)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_until_signal(server, listening=listening))
 
@@ -128,7 +133,9 @@ class Supervisor:
 
     async def _serve_own(self, stop: asyncio.Event) -> None:
         """Worker 0, on this process's event loop (its metrics go to the shared dir)."""
-        server = self._own = CaptureServer(self._config, serve_http=False, worker_index=0)
+        server = self._own = CaptureServer(
+            self._config, serve_http=False, worker_index=0, shares_port=True
+        )
         tuned = asyncio.get_running_loop().create_task(tune_gc(self._own_ready))
         try:
             await server.run(stop=stop, ready=self._own_ready)

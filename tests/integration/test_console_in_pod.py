@@ -10,6 +10,7 @@ import httpx
 import yaml
 
 from control_plane.local import procs
+from tests.support.loader_process import start_loader
 from tests.support.loader_rig import wait_for
 from tests.support.processes import promised_port
 
@@ -18,24 +19,37 @@ POD_ENV = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "4
 OPEN = {"MOCKADO_LOADER__CONSOLE_OPEN_ON_LOOPBACK": "true"}
 
 
-def start_loader(mockado_bin, clean_env, logs_dir, tmp_path, redis_server, wiremock, env, name):
+def loader_argv(mockado_bin, tmp_path, redis_server, wiremock, name) -> list[str]:
     config = tmp_path / "mockado.yaml"
     config.write_text(yaml.safe_dump({"loader": {
         "redis_url": redis_server.url, "wiremock_url": wiremock.url,
         "redis_queue": f"console-{name}"}}))  # fmt: skip
-    port = promised_port()
-    argv = [mockado_bin, "loader", "--config", str(config), "--http-port", str(port)]
-    process = procs.ManagedProcess(f"loader-{name}", argv, log_path=logs_dir / f"loader-{name}.log")
+    return [mockado_bin, "loader", "--config", str(config)]
+
+
+def loader_env(clean_env, env) -> dict[str, str]:
     outside = {k: v for k, v in clean_env.items() if not k.startswith("KUBERNETES_")}
-    process.env = {**outside, **env}
-    return process.start(), port
+    return {**outside, **env}
+
+
+def start_outside_a_pod(mockado_bin, clean_env, logs_dir, tmp_path, redis_server, wiremock,
+                        process_registry) -> tuple[procs.ManagedProcess, int]:  # fmt: skip
+    """A loader with the open console from the environment, outside a pod, ready."""
+    argv = loader_argv(mockado_bin, tmp_path, redis_server, wiremock, "machine")
+    return start_loader("loader-machine", argv, env=loader_env(clean_env, OPEN),
+                        log_path=logs_dir / f"loader-machine-{tmp_path.name}.log",
+                        started=process_registry.add)  # fmt: skip
 
 
 def test_a_loader_in_a_pod_refuses_the_open_console_from_the_environment(
     mockado_bin, clean_env, logs_dir, tmp_path, redis_server, wiremock
 ):
-    process, port = start_loader(mockado_bin, clean_env, logs_dir, tmp_path, redis_server,
-                                 wiremock, {**POD_ENV, **OPEN}, "pod")  # fmt: skip
+    # It exits before it listens: on a port where nothing listens, on purpose.
+    port = promised_port()
+    argv = [*loader_argv(mockado_bin, tmp_path, redis_server, wiremock, "pod"),
+            "--http-port", str(port)]  # fmt: skip
+    process = procs.ManagedProcess("loader-pod", argv, log_path=logs_dir / "loader-pod.log",
+                                   env=loader_env(clean_env, {**POD_ENV, **OPEN})).start()  # fmt: skip
     try:
         assert process.proc.wait(timeout=60) != 0
     finally:
@@ -51,13 +65,25 @@ def test_a_loader_in_a_pod_refuses_the_open_console_from_the_environment(
 
 
 def test_outside_a_pod_the_open_console_answers_loopback(
-    mockado_bin, clean_env, logs_dir, tmp_path, redis_server, wiremock
+    mockado_bin, clean_env, logs_dir, tmp_path, redis_server, wiremock, process_registry
 ):
-    process, port = start_loader(mockado_bin, clean_env, logs_dir, tmp_path, redis_server,
-                                 wiremock, OPEN, "machine")  # fmt: skip
+    process, port = start_outside_a_pod(mockado_bin, clean_env, logs_dir, tmp_path,
+                                        redis_server, wiremock, process_registry)  # fmt: skip
     try:
         console = f"http://127.0.0.1:{port}/console/"
         wait_for(lambda: httpx.get(console, timeout=2).status_code == 200,
                  timeout_s=30, what="the console answers loopback")  # fmt: skip
     finally:
         assert process.stop() == 0
+
+
+def test_a_loader_whose_port_was_taken_starts_on_another(
+    mockado_bin, clean_env, logs_dir, tmp_path, redis_server, wiremock, process_registry,
+    squatter,
+):  # fmt: skip
+    process, port = start_outside_a_pod(mockado_bin, clean_env, logs_dir, tmp_path,
+                                        redis_server, wiremock, process_registry)  # fmt: skip
+    assert squatter.ports and port not in squatter.ports
+    assert "address already in use" in process.log_text().lower()  # the first attempt's
+    assert httpx.get(f"http://127.0.0.1:{port}/console/", timeout=5).status_code == 200
+    assert process.stop() == 0

@@ -11,8 +11,10 @@ import redis
 
 from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
 from ext_proc_server.core.config import load_config
-from tests.support import chaos_rig, processes
+from tests.support import chaos_envoys, chaos_rig, processes
 from tests.support.ext_proc_rig import collector_settings
+from tests.support.tls_ca import make_ca
+from tests.support.tls_servers import start_https_wiremock, start_tls_redis, trusting
 
 
 def test_a_redis_whose_port_was_taken_starts_on_another(redis_factory, squatter):
@@ -97,3 +99,48 @@ def test_a_chaos_rig_whose_ports_were_taken_starts_on_others(squatter, monkeypat
         assert resp.content == chaos_rig.UPSTREAM_BODY
         stubs = processes.wait_for_value(rig.wiremock_stubs, timeout_s=30, what="the stub")
         assert [stub["request"]["urlPath"] for stub in stubs] == ["/chaos/ports"]
+
+
+def test_a_tls_redis_whose_port_was_taken_starts_on_another(
+    squatter, tmp_path, logs_dir, process_registry
+):
+    ca = make_ca(tmp_path / "ca")
+    handle = start_tls_redis(ca, data_dir=tmp_path / "data", log_path=logs_dir / "tls-redis-moved.log",
+                             started=process_registry.add)  # fmt: skip
+    assert squatter.ports and handle.port not in squatter.ports
+    url = f"rediss://127.0.0.1:{handle.port}/0"
+    with redis.Redis.from_url(url, ssl_ca_certs=str(ca.ca_file)) as client:
+        assert client.ping() is True
+
+
+def test_an_https_wiremock_whose_https_port_was_taken_starts_on_others(
+    squatter, tmp_path, logs_dir, process_registry
+):
+    squatter.skip = 1  # the http port, promised first, is left free: the https one is taken
+    ca = make_ca(tmp_path / "ca")
+    wm, https_url = start_https_wiremock(ca, root_dir=tmp_path / "root",
+                                         log_path=logs_dir / "https-wiremock-moved.log",
+                                         started=process_registry.add)  # fmt: skip
+    assert len(squatter.ports) == 1
+    assert https_url != f"https://127.0.0.1:{squatter.ports[0]}"
+    resp = httpx.get(f"{https_url}/__admin/health", verify=trusting(ca), timeout=10)
+    assert resp.status_code == 200
+    assert httpx.get(f"{wm.url}/__admin/health", timeout=10).status_code == 200
+
+
+def test_the_chaos_rigs_envoys_whose_ports_were_taken_start_on_others(
+    squatter, upstream, tmp_path, logs_dir, process_registry
+):
+    squatter.count = 2  # the "on" Envoy's listener and admin ports
+    pair = chaos_envoys.start_capture_pair(
+        tmp_path, {"redis_url": "redis://127.0.0.1:1/0"}, upstream_port=upstream.port,
+        grpc_port=processes.promised_port(),  # no collector there: capture fails open
+        timing_logs={name: tmp_path / f"{name}-timing.log" for name in chaos_envoys.CAPTURE_PAIR},
+        log_path=lambda name: logs_dir / f"chaos-{name}-{tmp_path.name}.log",
+        started=process_registry.add, file_flush_interval_s=0.2,
+    )  # fmt: skip
+    assert len(squatter.ports) == 2
+    listening = [port for envoy in pair.values() for port in (envoy.port, envoy.admin_port)]
+    assert set(listening).isdisjoint(squatter.ports)
+    for envoy in pair.values():
+        assert httpx.get(f"http://127.0.0.1:{envoy.port}/healthz", timeout=10).status_code == 200

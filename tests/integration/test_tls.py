@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import ssl
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,9 +29,11 @@ from ext_proc_server.core.redis_client import make_redis
 from ext_proc_server.core.redis_keys import RedisKeys
 from tests.support import ext_proc_rig
 from tests.support.ext_proc_rig import collector_settings, envoy_for, make_config, wait_until
+from tests.support.loader_process import start_loader
 from tests.support.loader_rig import LoaderThread, config_for, metric, stub, wait_for
-from tests.support.processes import RedisHandle, WireMockHandle, promised_port
+from tests.support.processes import RedisHandle, WireMockHandle
 from tests.support.tls_ca import ThrowawayCA, make_ca
+from tests.support.tls_servers import start_https_wiremock, start_tls_redis, trusting
 
 pytestmark = pytest.mark.integration
 
@@ -56,15 +57,12 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayCA:
 
 
 @pytest.fixture(scope="module")
-def tls_redis(redis_factory: Callable[..., RedisHandle], ca: ThrowawayCA) -> RedisHandle:
-    port = promised_port()
-    tls_args = (
-        "--port", "0", "--tls-port", str(port),
-        "--tls-cert-file", str(ca.server_cert), "--tls-key-file", str(ca.server_key),
-        "--tls-ca-cert-file", str(ca.ca_file), "--tls-auth-clients", "no",
-    )  # fmt: skip
+def tls_redis(
+    ca: ThrowawayCA, tmp_path_factory: pytest.TempPathFactory, logs_dir: Path, process_registry
+) -> RedisHandle:
     try:
-        return redis_factory(port=port, extra_args=tls_args)
+        return start_tls_redis(ca, data_dir=tmp_path_factory.mktemp("tls-redis"),
+                               log_path=logs_dir / "tls-redis.log", started=process_registry.add)  # fmt: skip
     except StackError as exc:
         log = Path(str(exc).rsplit("log: ", 1)[-1])
         text = log.read_text(errors="replace") if log.is_file() else ""
@@ -83,29 +81,12 @@ def tls_redis_client(handle: RedisHandle, ca: ThrowawayCA) -> redis.Redis:
 
 @pytest.fixture(scope="module")
 def https_wiremock(
-    wiremock_factory: Callable[..., WireMockHandle], ca: ThrowawayCA
+    ca: ThrowawayCA, tmp_path_factory: pytest.TempPathFactory, logs_dir: Path, process_registry
 ) -> tuple[WireMockHandle, str]:
     """WireMock with its admin API on https too. -> (handle, https base URL)."""
-    https_port = promised_port()
-    wm = wiremock_factory(
-        extra_args=(
-            "--https-port", str(https_port),
-            "--https-keystore", str(ca.server_p12),
-            "--keystore-type", "PKCS12",
-            "--keystore-password", ca.keystore_password,
-            "--key-manager-password", ca.keystore_password,
-        )
-    )  # fmt: skip
-    https_url = f"https://127.0.0.1:{https_port}"
-    wm.process.wait_ready(
-        lambda: httpx.get(f"{https_url}/__admin/health", verify=trusting(ca)).status_code == 200,
-        timeout_s=30,
-    )
-    return wm, https_url
-
-
-def trusting(ca: ThrowawayCA) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(ca.ca_file))
+    return start_https_wiremock(ca, root_dir=tmp_path_factory.mktemp("https-wiremock"),
+                                log_path=logs_dir / "https-wiremock.log",
+                                started=process_registry.add)  # fmt: skip
 
 
 def https_ids(https_url: str, ca: ThrowawayCA) -> set[str]:
@@ -457,26 +438,24 @@ def stop_and_read_log(process: procs.ManagedProcess) -> str:
 
 
 def test_loader_log_never_contains_the_redis_password(
-    password_redis, https_wiremock, mockado_bin, clean_env, tmp_path, logs_dir, queue
-):
+    password_redis, https_wiremock, mockado_bin, clean_env, tmp_path, logs_dir, queue,
+    process_registry,
+):  # fmt: skip
     wm, _https_url = https_wiremock
-    http_port = promised_port()
     config_path = tmp_path / "loader.yaml"
     # The password comes from the environment, as in the rendered Secret; the file has none.
     config_path.write_text(
         yaml.safe_dump({"loader": {"wiremock_url": wm.url, "redis_queue": queue}})
     )
     env = {**clean_env, "MOCKADO_LOADER__REDIS_URL": password_url(password_redis)}
-    process = procs.ManagedProcess(
-        "loader-password",
-        [mockado_bin, "loader", "--config", str(config_path), "--http-port", str(http_port),
-         "--log-level", "DEBUG"],
-        log_path=logs_dir / f"{queue}-loader.log",
-        env=env,
-    ).start()  # fmt: skip
+    # Ready: /readyz pings Redis, so the password from the URL authenticated.
+    process, _port = start_loader(
+        "loader-password", [mockado_bin, "loader", "--config", str(config_path),
+                            "--log-level", "DEBUG"],
+        env=env, log_path=logs_dir / f"{queue}-loader.log", started=process_registry.add,
+        ready_path="/readyz",
+    )  # fmt: skip
     try:
-        # /readyz pings Redis: the password from the URL authenticated.
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
         client = redis.Redis.from_url(password_url(password_redis))
         mapping = stub(0, run=queue)
         client.xadd(queue, encode_entry(mapping, host="api"))

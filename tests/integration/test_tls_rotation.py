@@ -15,7 +15,6 @@ import asyncio
 import json
 import ssl
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -30,9 +29,10 @@ from ext_proc_server.loader import ShardKeeper
 from ext_proc_server.loader.resync import Holding
 from tests.support.loader_rig import LoaderThread, config_for, wait_for
 from tests.support.loader_rig import stub as queued_stub
-from tests.support.processes import RedisHandle, WireMockHandle, promised_port
-from tests.support.secret_volume import present_new_redis_certificate, publish, redis_tls_args
+from tests.support.processes import RedisHandle, WireMockHandle
+from tests.support.secret_volume import present_new_redis_certificate, publish
 from tests.support.tls_ca import ThrowawayCA, make_ca
+from tests.support.tls_servers import start_https_wiremock, start_tls_redis
 
 pytestmark = pytest.mark.integration
 
@@ -68,10 +68,11 @@ def rotation_queue() -> str:
 
 @pytest.fixture
 def tls_redis(
-    redis_factory: Callable[..., RedisHandle], cas: tuple[ThrowawayCA, ThrowawayCA]
+    cas: tuple[ThrowawayCA, ThrowawayCA], tmp_path: Path, logs_dir: Path, process_registry
 ) -> RedisHandle:
-    port = promised_port()
-    return redis_factory(port=port, extra_args=redis_tls_args(port, cas[0]))
+    return start_tls_redis(cas[0], data_dir=tmp_path / "redis-data",
+                           log_path=logs_dir / f"tls-redis-{tmp_path.name}.log",
+                           started=process_registry.add)  # fmt: skip
 
 
 def test_the_keeper_reloads_its_wiremock_after_the_redis_ca_rotates(
@@ -160,21 +161,6 @@ def test_the_loader_goes_on_after_the_redis_ca_rotates(
         wait_for(lambda: rotated.xlen(queue) == 0, timeout_s=30, what="the queue acked")
 
 
-def start_https_wiremock(
-    factory: Callable[..., WireMockHandle], ca: ThrowawayCA, *, port: int, https_port: int
-) -> tuple[WireMockHandle, str]:
-    """WireMock with its admin API on https too, presenting ``ca``'s certificate. -> its
-    handle and https base URL."""
-    wm = factory(port=port, extra_args=(
-        "--https-port", str(https_port), "--https-keystore", str(ca.server_p12),
-        "--keystore-type", "PKCS12", "--keystore-password", ca.keystore_password,
-        "--key-manager-password", ca.keystore_password,
-    ))  # fmt: skip
-    https_url = f"https://127.0.0.1:{https_port}"
-    wm.process.wait_ready(lambda: https_ids(https_url, ca) is not None, timeout_s=60)
-    return wm, https_url
-
-
 def https_ids(https_url: str, ca: ThrowawayCA) -> set[str]:
     trusting = ssl.create_default_context(cafile=str(ca.ca_file))
     resp = httpx.get(f"{https_url}/__admin/mappings", verify=trusting, timeout=30)
@@ -183,11 +169,16 @@ def https_ids(https_url: str, ca: ThrowawayCA) -> set[str]:
 
 
 def test_the_loader_goes_on_after_the_wiremock_ca_rotates(
-    wiremock_factory: Callable[..., WireMockHandle], redis_server: RedisHandle, cas, mount
+    redis_server: RedisHandle, cas, mount, tmp_path: Path, logs_dir: Path, process_registry
 ) -> None:
     old, new = cas
-    port, https_port = promised_port(), promised_port()
-    wm, https_url = start_https_wiremock(wiremock_factory, old, port=port, https_port=https_port)
+
+    def start(ca: ThrowawayCA, ports: list[int] | None = None) -> tuple[WireMockHandle, str]:
+        return start_https_wiremock(ca, root_dir=tmp_path / "wiremock-root",
+                                    log_path=logs_dir / f"https-wiremock-{tmp_path.name}.log",
+                                    started=process_registry.add, ports=ports)  # fmt: skip
+
+    wm, https_url = start(old)
     queue = rotation_queue()
     first, second = (queued_stub(n, run=queue) for n in range(2))
     config = config_for(redis_server.url, https_url, queue,
@@ -201,7 +192,7 @@ def test_the_loader_goes_on_after_the_wiremock_ca_rotates(
         # volume gets the new CA file.
         wm.process.stop()
         publish(mount, {CA_KEY: new.ca_file.read_bytes()})
-        start_https_wiremock(wiremock_factory, new, port=port, https_port=https_port)
+        start(new, ports=[wm.port, int(https_url.rsplit(":", 1)[1])])  # where it was
         admin.xadd(queue, encode_entry(second, host="api"))
         wait_for(lambda: second["id"] in https_ids(https_url, new), timeout_s=30,
                  what="a stub queued after the rotation loaded")  # fmt: skip

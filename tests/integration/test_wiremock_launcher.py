@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,7 @@ import yaml
 from control_plane.local import procs
 from control_plane.render import render_k8s_manifests
 from ext_proc_server.core.config import MockadoConfig
-from tests.support.processes import WireMockHandle, promised_port
+from tests.support.processes import WireMockHandle, start_on_promised_ports
 
 pytestmark = [
     pytest.mark.integration,
@@ -171,26 +172,39 @@ def test_indexed_stubs_answer_as_stock_wiremock_through_edits_and_removals(stock
     assert all(status == 404 for status, _ in answers(indexed.url))
 
 
-def test_one_jvm_serves_several_isolated_wiremocks_loading_their_own_roots(
-    tmp_path: Path, logs_dir: Path, process_registry
-):
-    servers = []
+def start_two_roots(
+    tmp_path: Path, logs_dir: Path, started
+) -> tuple[procs.ManagedProcess, list[str]]:
+    """One launcher JVM serving two WireMocks, "orders" and "payments", each from its own
+    root holding one saved stub -> it and their URLs."""
+    roots = []
     for name in ("orders", "payments"):
         root = tmp_path / name
         (root / "mappings").mkdir(parents=True)
         (root / "mappings" / "saved.json").write_text(
             json.dumps(stub(1, {"method": "GET", "urlPath": "/whoami"}, f"I am {name}"))
         )
-        servers.append(procs.WireMockServer(port=promised_port(), root_dir=root))
-    host = procs.wiremock_process(
-        servers=servers, log_path=logs_dir / "wiremock-launcher-two.log", heap_mb=256, indexed=True
-    )
-    process_registry.add(host.start())
-    urls = [f"http://127.0.0.1:{s.port}" for s in servers]
-    host.wait_ready(
-        procs.all_ready([procs.http_ready(f"{u}/__admin/health") for u in urls]), timeout_s=60
-    )
+        roots.append(root)
 
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        servers = [
+            procs.WireMockServer(port=p, root_dir=r) for p, r in zip(ports, roots, strict=True)
+        ]
+        host = procs.wiremock_process(servers=servers, heap_mb=256, indexed=True,
+                                      log_path=logs_dir / f"wiremock-launcher-{tmp_path.name}.log")  # fmt: skip
+        health = [procs.http_ready(f"http://127.0.0.1:{p}/__admin/health") for p in ports]
+        return host, procs.all_ready(health)
+
+    host, ports = start_on_promised_ports(
+        "wiremock-launcher", launch, started=started, timeout_s=60, count=len(roots)
+    )
+    return host, [f"http://127.0.0.1:{port}" for port in ports]
+
+
+def test_one_jvm_serves_several_isolated_wiremocks_loading_their_own_roots(
+    tmp_path: Path, logs_dir: Path, process_registry
+):
+    host, urls = start_two_roots(tmp_path, logs_dir, process_registry.add)
     # Each loaded its own saved stub at start-up.
     assert [httpx.get(f"{u}/whoami", timeout=5).text for u in urls] == [
         "I am orders",
@@ -205,11 +219,29 @@ def test_one_jvm_serves_several_isolated_wiremocks_loading_their_own_roots(
     assert "indexed stubs" in host.log_text()
 
 
-def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
-    tmp_path: Path, logs_dir: Path, process_registry
+def test_a_launcher_whose_port_was_taken_starts_its_wiremocks_on_others(
+    tmp_path: Path, logs_dir: Path, process_registry, squatter
 ):
-    """The pod's init container and container commands, run here with each volume a local
-    directory: the jar copy, then the launcher from the rendered ConfigMap."""
+    _host, urls = start_two_roots(tmp_path, logs_dir, process_registry.add)
+    assert squatter.ports and set(urls).isdisjoint(f"http://127.0.0.1:{p}" for p in squatter.ports)
+    assert [httpx.get(f"{u}/whoami", timeout=5).text for u in urls] == [
+        "I am orders",
+        "I am payments",
+    ]
+
+
+@dataclass
+class RenderedPod:
+    process: procs.ManagedProcess
+    url: str
+    auth: tuple[str, str]
+    local: dict[str, Path]  # each volume's mount path -> its local directory
+
+
+def run_rendered_pod(tmp_path: Path, logs_dir: Path, process_registry) -> RenderedPod:
+    """The rendered WireMock pod's init container and container commands, run here with
+    each volume a local directory: the jar copy, then the launcher from the rendered
+    ConfigMap, ready."""
     docs = list(yaml.safe_load_all(render_k8s_manifests(MockadoConfig())["deploy/wiremock.yaml"]))
     launcher = next(d for d in docs if d["kind"] == "ConfigMap")
     pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
@@ -241,20 +273,35 @@ def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
 
     command = [here(kubelet(arg)) for arg in wiremock["command"]]
     assert command[0] == "java"
-    port = promised_port()
     command[0] = procs.find_java()
-    command[command.index("--port") + 1] = str(port)
-    pod_process = procs.ManagedProcess(
-        "wiremock-pod", command, log_path=logs_dir / "wiremock-rendered-pod.log"
-    )
-    process_registry.add(pod_process.start())
-    url = f"http://127.0.0.1:{port}"
     auth = (secret_env["WIREMOCK_ADMIN_USER"], secret_env["WIREMOCK_ADMIN_PASSWORD"])
 
-    def ready() -> bool:
-        return httpx.get(f"{url}/__admin/health", auth=auth, timeout=1.0).status_code == 200
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        argv = list(command)
+        argv[argv.index("--port") + 1] = str(ports[0])
+        process = procs.ManagedProcess(
+            "wiremock-pod", argv, log_path=logs_dir / f"wiremock-pod-{tmp_path.name}.log"
+        )
 
-    pod_process.wait_ready(ready, timeout_s=60)
+        def ready() -> bool:
+            health = f"http://127.0.0.1:{ports[0]}/__admin/health"
+            return httpx.get(health, auth=auth, timeout=1.0).status_code == 200
+
+        return process, ready
+
+    process, [port] = start_on_promised_ports(
+        "wiremock-pod", launch, started=process_registry.add, timeout_s=60
+    )
+    return RenderedPod(process, f"http://127.0.0.1:{port}", auth, local)
+
+
+def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
+    tmp_path: Path, logs_dir: Path, process_registry
+):
+    """The pod's init container and container commands, run here with each volume a local
+    directory: the jar copy, then the launcher from the rendered ConfigMap."""
+    pod = run_rendered_pod(tmp_path, logs_dir, process_registry)
+    pod_process, url, auth, local = pod.process, pod.url, pod.auth, pod.local
     # The admin API is locked: without the Secret's credentials, 401.
     assert httpx.get(f"{url}/__admin/mappings", timeout=5).status_code == 401
     import_stubs(url, STUBS, auth=auth)
@@ -263,3 +310,12 @@ def test_the_rendered_wiremock_pod_runs_the_launcher_from_its_configmap(
     assert "indexed stubs" in pod_process.log_text()
     assert (local["/home/wiremock"] / "mappings").is_dir()
     pod_process.stop()
+
+
+def test_a_rendered_pod_whose_port_was_taken_starts_on_another(
+    tmp_path: Path, logs_dir: Path, process_registry, squatter
+):
+    pod = run_rendered_pod(tmp_path, logs_dir, process_registry)
+    assert squatter.ports and pod.url not in {f"http://127.0.0.1:{p}" for p in squatter.ports}
+    assert httpx.get(f"{pod.url}/__admin/mappings", auth=pod.auth, timeout=5).status_code == 200
+    pod.process.stop()

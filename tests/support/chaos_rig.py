@@ -41,11 +41,11 @@ import httpx
 import redis as redis_sync
 import yaml
 
-from bench.ext_proc_stack import write_capture_pair
 from bench.loadgen import Request, Result, open_loop
 from control_plane.local import procs
 from ext_proc_server.mapping import CATCH_ALL_PRIORITY
 from tests.support import slow_collector
+from tests.support.chaos_envoys import start_capture_pair
 from tests.support.metrics_text import by_label, scrape, total
 from tests.support.paths import REPO
 from tests.support.processes import poll_until, promised_port, start_on_promised_ports
@@ -154,10 +154,6 @@ class ChaosRig:
         self._n += 1
         return self.work / f"{name}-{self._n}.log"
 
-    def _track(self, process: procs.ManagedProcess) -> procs.ManagedProcess:
-        self._processes.append(process.start())
-        return process
-
     def settings(self) -> dict[str, dict[str, Any]]:
         return {
             "collector": {
@@ -201,24 +197,13 @@ class ChaosRig:
         for index in range(self.loader_count):
             self.start_loader(index)
         self.timing_logs = {name: self.work / f"envoy-{name}-timing.log" for name in ("on", "off")}
-        pair = write_capture_pair(
-            self.work,
-            self.settings()["collector"],
-            upstream_port=self.upstream_port,
-            grpc_port=self.grpc_port,
-            timing_logs=self.timing_logs,
-        )
-        for name, (path, port, admin) in pair.items():
-            envoy = self._track(
-                procs.envoy_process(
-                    config_path=path,
-                    log_path=self._log(f"envoy-{name}"),
-                    file_flush_interval_s=TIMING_FLUSH_S,
-                )
-            )
-            envoy.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
-            self.envoy_ports[name] = port
-            self.envoy_admin_ports[name] = admin
+        pair = start_capture_pair(
+            self.work, self.settings()["collector"], upstream_port=self.upstream_port,
+            grpc_port=self.grpc_port, timing_logs=self.timing_logs, log_path=self._log,
+            started=self._processes.append, file_flush_interval_s=TIMING_FLUSH_S,
+        )  # fmt: skip
+        self.envoy_ports = {name: envoy.port for name, envoy in pair.items()}
+        self.envoy_admin_ports = {name: envoy.admin_port for name, envoy in pair.items()}
         return self
 
     def _start_part(

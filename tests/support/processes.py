@@ -119,18 +119,21 @@ def promised_port() -> int:
 
 class Squatter:
     """Listens on the first ``count`` ports promised from now on (with :meth:`promise` in
-    place of ``promised_port``), as another program on a busy machine may bind a port
-    between the pick and the child's bind."""
+    place of ``promised_port``) after the first ``skip``, as another program on a busy
+    machine may bind a port between the pick and the child's bind."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, skip: int = 0) -> None:
         self.count = count
+        self.skip = skip
         self._promised_port = promised_port
+        self._promised = 0
         self.ports: list[int] = []
         self._sockets: list[socket.socket] = []
 
     def promise(self) -> int:
         port = self._promised_port()
-        if len(self.ports) < self.count:
+        self._promised += 1
+        if self._promised > self.skip and len(self.ports) < self.count:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", port))
             sock.listen()

@@ -47,6 +47,9 @@ MAX_DEFERRED_CLOSE_TIMEOUT_S = 60.0
 # And the shortest: Envoy reads the hold in whole milliseconds, so a shorter one is 0 ms,
 # no hold at all.
 MIN_DEFERRED_CLOSE_TIMEOUT_S = 0.001
+# How far from whole milliseconds a hold may be: what a decimal in seconds gains as a float
+# (0.3 is 300.00000000000006 ms), not a fraction Envoy would cut.
+HOLD_PRECISION_MS = 1e-6
 # Room Redis's data directory needs, in redis_maxmemory: the append-only file grows to twice
 # its base before Redis rewrites it (auto-aof-rewrite-percentage 100), the rewrite writes a
 # new base (up to the data, so up to maxmemory) beside them, and writes go on meanwhile.
@@ -202,6 +205,14 @@ class CollectorService(ConfigSection):
                 "capture stream open this long (max_requests of them fill the circuit "
                 "breaker, and later captures are refused), and the collector connections' "
                 "keepalive timeout is twice it (a dead connection is found that much later)"
+            )
+        # Envoy 1.37 and 1.40 take a finer hold without a word and cut it to whole
+        # milliseconds (2.0005 s is held 2 s): refused, not held other than written.
+        milliseconds = value * 1000
+        if abs(milliseconds - round(milliseconds)) > HOLD_PRECISION_MS:
+            raise ValueError(
+                "a whole number of milliseconds: Envoy reads the hold in whole milliseconds and "
+                f"drops the rest ({value:g} s would be held {int(milliseconds) / 1000:g} s)"
             )
         return value
 

@@ -2,7 +2,9 @@
 marks no one by its name; its value does. Eleven digits are a CPF: the object is a
 person's, as a ``cpf`` member makes it (before, the name, the CEP and the contacts
 beside a customer's CPF under ``cpfCnpjCliente`` went out). Fourteen are a CNPJ's (or
-an alphanumeric CNPJ), and the object stays as its other keys make it.
+an alphanumeric CNPJ), and the object stays as its other keys make it. So do a CPF
+under a name that says only "document" and a member naming the record's kind
+(``tipoPessoa``: record_kinds).
 """
 
 from __future__ import annotations
@@ -11,24 +13,31 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 
-from ext_proc_server.sanitize import document_names as docs
-from ext_proc_server.sanitize import fields, secret_keys
-from ext_proc_server.sanitize.field_names import key_words
+from ext_proc_server.sanitize import fields, record_kinds, secret_keys
 from ext_proc_server.sanitize.typed_entries import with_typed
-
-_CPF_DIGITS = 11
-_FORMATTED_CPF_MAX_CHARS = 14  # "123.456.789-09"
 
 
 def marks_person(value: object) -> bool:
     """Whether a CPF-or-CNPJ member's value is a CPF: 11 digits, bare or formatted
     (a JSON number loses a CPF's leading zeros: 9 or 10 digits are one too)."""
-    if type(value) is int:
-        return 10 ** (_CPF_DIGITS - 3) <= value < 10**_CPF_DIGITS
-    if type(value) is not str or len(value) > _FORMATTED_CPF_MAX_CHARS:
-        return False
-    digits = sum(c.isdigit() for c in value)
-    return digits == _CPF_DIGITS and all(c.isdigit() or c in ".- " for c in value)
+    return record_kinds.any_cpf(value)
+
+
+def persons_record(
+    keys: tuple[str, ...], value_of: Callable[[int], object], *, company: bool | None = None
+) -> bool:
+    """Whether an object with these keys is a person's by what its document's or its
+    kind's members hold (record_kinds; ``value_of(i)``: the i-th member's value).
+    ``company``: its place is a company's (else read from its keys alone)."""
+    if company is None:
+        company = _company_keys(keys)
+    return record_kinds.persons(keys, value_of, company=company)
+
+
+@functools.lru_cache(maxsize=1024)
+def _company_keys(keys: tuple[str, ...]) -> bool:
+    """Whether a record's keys alone make it a company's (a ``cnpj``, a ``razaoSocial``)."""
+    return fields.object_place(fields.ROOT, "", frozenset(keys)).owner == fields.OTHER
 
 
 @functools.lru_cache(maxsize=1024)
@@ -73,23 +82,20 @@ def may_name_either(text: str) -> bool:
 _PLAIN_CNPJ_TAG = ("<C", "/C", "<c", "/c")  # <CNPJ>, </cnpj>: the element names only it
 
 
-@functools.lru_cache(maxsize=8192)
 def names_either(name: str) -> bool:
     """Whether a field's name names a CPF or a CNPJ, whichever it holds (``cpfCnpj``,
-    ``cliente[cpf_cnpj]``, ``CPFCNPJ``; a table's ``CPF/CNPJ do Pagador``, whose slash
-    divides no namespace from its name)."""
-    if docs.names_either(key_words(name)):
-        return True
-    return "/" in name and docs.names_either(key_words(name.replace("/", " ")))
+    ``cliente[cpf_cnpj]``, ``CPFCNPJ``; a table's ``CPF/CNPJ do Pagador``)."""
+    return record_kinds.member_role(name) == record_kinds.EITHER
 
 
 @functools.lru_cache(maxsize=2048)
 def either_at(names: tuple[str, ...]) -> tuple[int, ...]:
-    """Where fields naming either document stand among ``names`` (none when a ``cpf``
-    field already makes the record a person's): one cached call per kind of record."""
+    """Where the fields that say whose a record is stand among ``names`` (a document
+    naming either, a "document", a kind: record_kinds), none when a ``cpf`` field
+    already makes it a person's: one cached call per kind of record."""
     if MARK in names:
         return ()
-    return tuple(i for i, name in enumerate(names) if names_either(name))
+    return record_kinds.deciding(names)
 
 
 def with_either(place: fields.Place, keys: tuple[str, ...]) -> fields.Place:
@@ -104,27 +110,52 @@ def with_either(place: fields.Place, keys: tuple[str, ...]) -> fields.Place:
 
 def holds_cpf(value: str) -> bool:
     """Whether a flat record's value (quoted, spaced, as text writes it) is a CPF."""
-    return marks_person(value.strip().strip("\"'"))
+    return marks_person(_unquoted(value))
+
+
+def _unquoted(value: str) -> str:  # a flat record's value, as text writes it
+    return value.strip().strip("\"'")
 
 
 def marked_names(names: tuple[str, ...], value_of: Callable[[int], str]) -> tuple[str, ...]:
     """A flat record's field names (a form's, a query string's), with ``cpf`` added
-    when a field naming either document holds a CPF (``value_of(i)``: the i-th field's
-    decoded value): the record is then a person's, as a JSON object is."""
-    at = either_at(names)
-    if at and any(holds_cpf(value_of(i)) for i in at):
+    when its document or its kind says it is a person's (``value_of(i)``: the i-th
+    field's decoded value), as a JSON object is."""
+    if either_at(names) and persons_record(names, lambda i: _unquoted(value_of(i))):
         return (*names, MARK)
     return names
+
+
+# Words only a text naming a record's document or kind holds (may_name_either aside).
+_RECORD_NEEDLES = ("doc", "Doc", "DOC", "essoa", "ESSOA", "ersonType", "nscri", "NSCRI")
+
+
+def may_name_record(text: str) -> bool:
+    """Whether a text (key lines, a script's literal) may name a field that says whose
+    its record is: either document's, a "document", a kind."""
+    return may_name_either(text) or any(needle in text for needle in _RECORD_NEEDLES)
 
 
 def mark_records(
     values: Iterable[tuple[tuple[str, ...], str]], siblings: dict[tuple[str, ...], set[str]]
 ) -> None:
     """Adds ``cpf`` to the keys (``siblings``, by the path of their record) of each
-    record whose field naming either document holds a CPF (``values``: each field's
-    path, its key last, and its value as written), for text read by its keys (key
-    lines, a script's object literal); records sharing a path share their keys, so one
-    CPF among a list's rows marks them all."""
+    record its document or its kind says is a person's (``values``: each field's path,
+    its key last, and its value as written), for text read by its keys (key lines, a
+    script's object literal); records sharing a path share their keys, so one person
+    among a list's rows marks them all."""
+    rows: dict[tuple[str, ...], list[dict[str, str]]] = {}
     for path, value in values:
-        if path and names_either(path[-1]) and holds_cpf(value):
-            siblings.setdefault(path[:-1], set()).add(MARK)
+        if path and record_kinds.member_role(path[-1]) is not None:
+            found = rows.setdefault(path[:-1], [{}])
+            if path[-1] in found[-1]:  # the next row of a list
+                found.append({})
+            found[-1][path[-1]] = value
+    for record, found in rows.items():
+        names = tuple(sorted(siblings.get(record, ())))  # a CNPJ beside counts too
+        for row in found:
+            if persons_record(
+                names, lambda i, row=row, names=names: _unquoted(row.get(names[i], ""))
+            ):
+                siblings.setdefault(record, set()).add(MARK)
+                break

@@ -41,8 +41,9 @@ def sanitize_delimited(run: Run, text: str) -> str | None:
     names = tuple(_unquoted(text[start:end]) for _, start, end in _cells(cell, text, 0, header_end))
     rules = run.scanner.field_rules
     columns = _columns(rules, names)
-    # A row whose CPF-or-CNPJ column holds a CPF is a person's, as a ``cpf`` column
-    # makes it (cpf_or_cnpj): its CEP, name and contacts too; a CNPJ's row keeps them.
+    # A row whose CPF-or-CNPJ column holds a CPF (or whose kind column says "F") is a
+    # person's, as a ``cpf`` column makes it (cpf_or_cnpj): its CEP, name and contacts
+    # too; a CNPJ's row keeps them.
     either = cpf_or_cnpj.either_at(names)
     persons = _columns(rules, (*names, cpf_or_cnpj.MARK)) if either else columns
     if not columns and not persons:
@@ -50,11 +51,7 @@ def sanitize_delimited(run: Run, text: str) -> str | None:
     hits = []
     for row in _rows(cell, text, header_end + 1):
         read = columns
-        if either and any(
-            cpf_or_cnpj.holds_cpf(_unquoted(text[start:end]))
-            for column, start, end in row
-            if column in either
-        ):
+        if either and _persons_row(text, names, either, row):
             read = persons
         for column, start, end in row:
             cls = read.get(column)
@@ -62,6 +59,15 @@ def sanitize_delimited(run: Run, text: str) -> str | None:
             if hit is not None:
                 hits.append(hit)
     return run.scrub(text, resolve([*outside(run.scanner.find(text), hits), *hits]))
+
+
+def _persons_row(
+    text: str, names: tuple[str, ...], at: tuple[int, ...], row: list[tuple[int, int, int]]
+) -> bool:
+    """Whether a row's document or kind cells (columns ``at``) say it is a person's
+    (cpf_or_cnpj)."""
+    cells = {column: _unquoted(text[start:end]) for column, start, end in row if column in at}
+    return cpf_or_cnpj.persons_record(names, lambda i: cells.get(i, ""))
 
 
 def _cell_hit(text: str, cls: str, start: int, end: int) -> Hit | None:

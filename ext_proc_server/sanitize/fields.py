@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import document_names as docs
-from ext_proc_server.sanitize import free_text_names, legal_names, phones, secret_keys
+from ext_proc_server.sanitize import free_text_names, legal_names, phones, record_kinds, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize import sensitive_names as sensitive
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
@@ -95,7 +95,8 @@ _PERSON_BLOCK = frozenset(
      "viajante", "responsaveis", "pacientes", "alunos", "funcionarios", "colaboradores",
      "membros", "segurados", "compradores", "pagadores", "destinatarios", "passageiros",
      "motoristas", "hospedes", "moradores", "signatarios", "patients", "students",
-     "owners", "holders", "author", "committer", "tagger"}  # git's: a commit's, a tag's
+     "owners", "holders", "author", "committer", "tagger",  # git's: a commit's, a tag's
+     "sacado", "sacados"}  # a bank slip's payer (CNAB's, Banco do Brasil's)
 )  # fmt: skip
 _OTHER_BLOCK = frozenset(
     {"company", "companies", "empresa", "empresas", "emit", "emitente", "merchant",
@@ -147,6 +148,7 @@ _PERSON_NAME_PARTS = (
 # Words next to "name" that make it a person's ("card_name", "nome_impresso").
 _PERSON_NAME_QUALIFIERS = _PERSON_BLOCK | {
     "card", "cartao", "impresso", "printed", "on", "civil", "registro",
+    "entrega",  # a shop's "Nome para a entrega": whom a parcel is for
 }  # fmt: skip
 # Words next to "name" that leave it as ambiguous as "name" alone.
 _AMBIGUOUS_NAME_QUALIFIERS = frozenset(
@@ -345,9 +347,9 @@ def _object_plan(
     parent: Place, holder: str, keys: tuple[str, ...]
 ) -> tuple[Place, tuple[str | None, ...] | None]:
     place = object_place(parent, holder, frozenset(keys))
-    either = next((i for i, key in enumerate(keys) if docs.names_either(key_words(key))), None)
-    if either is not None and place.owner != PERSON:
-        place = place._replace(either=either)  # "cpfCnpj": its value says whose (json_body)
+    either = record_kinds.deciding(keys)  # "cpfCnpj", "tipoPessoa": values say whose
+    if either and place.owner != PERSON:
+        place = place._replace(either=either[0])  # json_body reads them
     verdicts = tuple(builtin_verdict(place, key) for key in keys)
     verdicts = with_typed(secret_keys.open_id_kept(keys, verdicts), typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None

@@ -169,7 +169,7 @@ def sanitize_literal(run: Run, literal: str) -> str | None:
     siblings: dict[tuple[str, ...], set[str]] = {}
     for value in values:
         siblings.setdefault(value.path[:-1], set()).add(value.path[-1] if value.path else "")
-    if cpf_or_cnpj.may_name_either(literal):  # {cpfCnpj: '<a CPF>'}: a person's record
+    if cpf_or_cnpj.may_name_record(literal):  # {cpfCnpj: "<a CPF>"}: a person's record
         cpf_or_cnpj.mark_records(((v.path, literal[v.start : v.end]) for v in values), siblings)
     rules = run.scanner.field_rules
     hits = []

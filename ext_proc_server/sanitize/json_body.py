@@ -341,9 +341,8 @@ class _JsonEditor:
     ) -> tuple[fields.Place, tuple[str | None, ...] | None]:
         """The plan of an object whose member naming a CPF or a CNPJ holds a CPF: a
         person's (cpf_or_cnpj); else ``place`` and ``verdicts`` as they were."""
-        at = place.either
-        value = members[at][1] if type(members) is _Members else members[keys[at]]
-        if not cpf_or_cnpj.marks_person(value):
+        value_of, company = tuple(members.values()).__getitem__, place.owner == fields.OTHER
+        if not cpf_or_cnpj.persons_record(keys, value_of, company=company):  # or its kind's
             return place, verdicts
         if self.rules is not None:
             return self._plan(holder, keys, cpf_held=True)

@@ -141,7 +141,7 @@ def sanitize_key_lines(run: Run, text: str) -> str | None:
     siblings: dict[tuple[str, ...], set[str]] = {}
     for item in found:
         siblings.setdefault(item.path[:-1], set()).add(item.path[-1])
-    if not person_record and cpf_or_cnpj.may_name_either(text):
+    if not person_record and cpf_or_cnpj.may_name_record(text):
         # A record whose cpfCnpj holds a CPF is a person's, as a cpf beside its keys makes it
         values = ((item.path, text[item.start : item.end]) for item in found)
         cpf_or_cnpj.mark_records(values, siblings)

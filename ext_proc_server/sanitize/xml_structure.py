@@ -1,10 +1,11 @@
 """Attributes that shape an XML document rather than hold its data.
 
 A namespace declaration (``xmlns``, ``xmlns:p``), XML Schema's instance attributes
-(``xsi:type``, ``xsi:schemaLocation``, ``xsi:noNamespaceSchemaLocation``, ``xsi:nil``)
-and the XML namespace's own (``xml:lang``, ``xml:space``, ``xml:base``) are kept
+(``xsi:type``, ``xsi:schemaLocation``, ``xsi:noNamespaceSchemaLocation``, ``xsi:nil``),
+a SOAP envelope's (``soap:mustUnderstand``, ``soap:encodingStyle``) and the XML
+namespace's own (``xml:lang``, ``xml:space``, ``xml:base``) are kept
 wherever they sit, as is any attribute whose value is a namespace the document
-declares (WSDL's ``targetNamespace``, a SOAP ``encodingStyle``): replacing one would
+declares (WSDL's ``targetNamespace``): replacing one would
 move every element into another namespace, or none, and a client's parser would read
 the document wrong. An element named for personal or sensitive data keeps them too.
 """
@@ -14,6 +15,11 @@ from __future__ import annotations
 import re
 
 XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
+# SOAP 1.1's and 1.2's envelopes: every attribute they define (mustUnderstand,
+# encodingStyle, actor, role, relay) tells a processor how to read the message.
+_SOAP_NAMESPACES = frozenset(
+    {"http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope"}
+)
 _XSI_ATTRIBUTES = frozenset({"type", "schemaLocation", "noNamespaceSchemaLocation", "nil"})
 _XML_ATTRIBUTES = frozenset({"lang", "space", "base"})
 _DECLARATION = re.compile(r"\bxmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
@@ -38,14 +44,13 @@ class Structure:
             return True
         if self.prefixes is None:
             self._read()
-        if colon and local in _XSI_ATTRIBUTES and self._is_xsi(prefix):
-            return True
+        if colon:
+            bound = self.prefixes.get(prefix, set()) if self.prefixes is not None else set()
+            # Unbound (a fragment cut from its envelope): "xsi" is the prefix everyone uses.
+            xsi = XSI_NAMESPACE in bound if bound else prefix == "xsi"
+            if (xsi and local in _XSI_ATTRIBUTES) or not bound.isdisjoint(_SOAP_NAMESPACES):
+                return True
         return value.strip() in self.uris
-
-    def _is_xsi(self, prefix: str) -> bool:
-        bound = self.prefixes.get(prefix) if self.prefixes is not None else None
-        # Unbound (a fragment cut from its envelope): "xsi" is the prefix everyone uses.
-        return XSI_NAMESPACE in bound if bound else prefix == "xsi"
 
     def _read(self) -> None:
         prefixes: dict[str, set[str]] = {}

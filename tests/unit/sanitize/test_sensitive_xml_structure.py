@@ -47,6 +47,14 @@ _CASES = [
         '<alergias tns:ref="urn:clinica:v1" code="J45">asma</alergias></paciente></definitions>',
         '<alergias tns:ref="urn:clinica:v1" code="SANITIZED_SENSITIVE">SANITIZED_SENSITIVE</alergias>',
     ),
+    # A SOAP envelope's attributes on a sensitive element of its body.
+    (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        'soap:encodingStyle="http://www.w3.org/2001/12/soap-encoding"><soap:Body>'
+        '<paciente xmlns="urn:hosp"><nome>Maria Souza</nome><cpf>52998224725</cpf>'
+        '<alergias soap:mustUnderstand="1">dipirona</alergias></paciente></soap:Body></soap:Envelope>',
+        '<alergias soap:mustUnderstand="1">SANITIZED_SENSITIVE</alergias>',
+    ),
     # An xsi prefix bound to another name is still XML Schema's.
     (
         '<ficha xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><cpf>52998224725</cpf>'

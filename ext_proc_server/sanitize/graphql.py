@@ -67,7 +67,8 @@ def find_graphql_arguments(text: str, rules: FieldRules) -> list[Hit]:
             continue
         if cls is PROSE:  # criarPedido(observacao: "João Pereira ligou"): its names
             hits.extend(name_hits(value, m.start(group)))
-            place = place or _record_place(text, [name for name, _, _ in found])
+            if place is None:
+                place = _record_place(text, [name for name, _, _ in found])
             hits.extend(person_diagnoses(place, value, m.start(group)))
             continue
         if type(cls) is Verdict and not value_fits(cls, value):

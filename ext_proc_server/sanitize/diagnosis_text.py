@@ -9,6 +9,7 @@ F32", a product's "B20") is kept: the shape alone is too common to tell.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from ext_proc_server.sanitize import fields, sensitive_names
@@ -58,6 +59,57 @@ def person_diagnoses(
         return []
     cls = str(sensitive_names.SENSITIVE)
     return [Hit(start + a, start + b, cls, escaped=escaped) for a, b in find_diagnoses(text)]
+
+
+def encoded_diagnoses(place: fields.Place, raw: str, start: int = 0) -> list[Hit]:
+    """``person_diagnoses`` for a form's value as sent (``Paciente+com+CID+F32.1``,
+    ``diagn%C3%B3stico%3A+asma``): read decoded, each span where it stands encoded."""
+    if "%" not in raw and "+" not in raw:
+        return person_diagnoses(place, raw, start)
+    if place.owner != fields.PERSON and place.sensitive is None:
+        return []
+    decoded, at = _decoded(raw)
+    cls = str(sensitive_names.SENSITIVE)
+    return [Hit(start + at[a], start + at[b], cls) for a, b in find_diagnoses(decoded)]
+
+
+def _decoded(raw: str) -> tuple[str, list[int]]:
+    """``unquote_plus(raw)``, and where each of its characters starts in ``raw`` (one
+    entry more: the end)."""
+    chars: list[str] = []
+    at: list[int] = []
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = -1  # where the bytes of a character still being decoded start
+    i = 0
+    while i < len(raw):
+        escape = raw[i] == "%" and _HEX.fullmatch(raw, i + 1, i + 3) is not None
+        if not escape and pending >= 0:  # a character cut short
+            _put(chars, at, decoder.decode(b"", final=True), pending)
+            decoder.reset()
+            pending = -1
+        if escape:
+            pending = i if pending < 0 else pending
+            out = decoder.decode(bytes([int(raw[i + 1 : i + 3], 16)]))
+            if out:
+                _put(chars, at, out, pending)
+                pending = -1
+            i += 3
+            continue
+        _put(chars, at, " " if raw[i] == "+" else raw[i], i)
+        i += 1
+    if pending >= 0:
+        _put(chars, at, decoder.decode(b"", final=True), pending)
+    at.append(len(raw))
+    return "".join(chars), at
+
+
+_HEX = re.compile(r"[0-9A-Fa-f]{2}")
+
+
+def _put(chars: list[str], at: list[int], out: str, where: int) -> None:
+    for char in out:
+        chars.append(char)
+        at.append(where)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_plus
 
-from ext_proc_server.sanitize import cpf_or_cnpj
+from ext_proc_server.sanitize import cpf_or_cnpj, fields
+from ext_proc_server.sanitize.diagnosis_text import encoded_diagnoses
 from ext_proc_server.sanitize.fields import PROSE, Verdict, flat_classes, resolved, value_fits
 from ext_proc_server.sanitize.free_text_names import find_encoded_names, name_hits
-from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token, quote_plus_lazy
 
 # Pairs, and nothing else: a name of word characters (brackets and dots as a form's),
@@ -41,8 +42,8 @@ def form_text_hits(run: Run, text: str) -> list[Hit]:
             continue
         encoded = "%" in raw or "+" in raw
         value = unquote_plus(raw) if encoded else raw
-        if cls is PROSE:  # obs=João Pereira ligou: its names
-            hits.extend(encoded_name_hits(run, raw, pair.start(2)))
+        if cls is PROSE:  # obs=João Pereira ligou: its names (and a diagnosis it names)
+            hits.extend(prose_hits(run, raw, names, pair.group(1), pair.start(2)))
             continue
         if is_token(value) or not value_fits(cls, value):
             continue
@@ -52,6 +53,29 @@ def form_text_hits(run: Run, text: str) -> list[Hit]:
             fresh = quote_plus_lazy(fresh)
         hits.append(Hit(pair.start(2), pair.end(2), resolved(cls), fresh))
     return hits
+
+
+def prose_hits(run: Run, raw: str, names: tuple[str, ...], name: str, start: int = 0) -> list[Hit]:
+    """Findings for a free-text value of a form as sent, ``name`` among the record's
+    ``names``: the names it holds, and the diagnoses a cue announces in it when the
+    record is a person's or a clinical one (``observacoes=Paciente+com+CID+F32.1``)."""
+    found = encoded_name_hits(run, raw, start)
+    diagnoses = encoded_diagnoses(record_place(names, name), raw, start)
+    return resolve([*found, *diagnoses]) if diagnoses else found
+
+
+_PATH = re.compile(r"[^\[\].]+")
+
+
+def record_place(names: tuple[str, ...], name: str) -> fields.Place:
+    """Where a form's field ``name`` sits, its record read from all the ``names``
+    (``cpf`` makes it a person's) and its own path (``paciente[obs]``), as
+    ``fields.flat_classes`` reads them."""
+    members = frozenset(path[-1] for path in map(_PATH.findall, names) if path)
+    place = fields.object_place(fields.ROOT, "", members)
+    for parent in _PATH.findall(name)[:-1]:
+        place = fields.object_place(place, parent, frozenset())
+    return place
 
 
 def encoded_name_hits(run: Run, raw: str, start: int = 0) -> list[Hit]:

@@ -20,7 +20,7 @@ from ext_proc_server.sanitize.fields import (
     resolved,
     value_fits,
 )
-from ext_proc_server.sanitize.form_text import encoded_name_hits
+from ext_proc_server.sanitize.form_text import prose_hits
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run, is_token, positions, quote_plus_lazy
@@ -59,8 +59,9 @@ def _layered_fields(run: Run, text: str, where: str) -> str:
 
 
 def _prose_fields(run: Run, text: str, where: str) -> str:
-    """Free-text fields (``obs=Jo%C3%A3o+Pereira+ligou``): the names in them, each
-    replaced where it stands; the rest of the value is read as any field's."""
+    """Free-text fields (``obs=Jo%C3%A3o+Pereira+ligou``): the names in them, and in a
+    person's record the diagnoses a cue announces, each replaced where it stands; the
+    rest of the value is read as any field's."""
     fields = text.split("&")
     names = [_form_name(f.partition("=")[0]) for f in fields]
     classes = record_classes(run.scanner.field_rules, tuple(names), _values_of(fields))
@@ -69,7 +70,7 @@ def _prose_fields(run: Run, text: str, where: str) -> str:
         if classes.get(name) is not PROSE:
             continue
         raw_name, eq, raw_value = fields[i].partition("=")
-        hits = encoded_name_hits(run, raw_value)
+        hits = prose_hits(run, raw_value, tuple(names), name)
         if hits:
             fields[i] = raw_name + eq + run.apply(raw_value, hits)
             changed = True

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from ext_proc_server.sanitize import fields
+from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.fields import (
     PROSE,
     FieldRules,
@@ -27,6 +29,8 @@ _ARGUMENT = re.compile(
     r'(?:"""(.*?)"""|"((?:[^"\\\n]|\\.)*)"|(-?[0-9][0-9.eE+-]*))',
     re.DOTALL,
 )
+# A field called with arguments: "criarPaciente(", "patient(".
+_CALLED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
 def is_graphql(text: str) -> bool:
@@ -52,7 +56,8 @@ def find_graphql_arguments(text: str, rules: FieldRules) -> list[Hit]:
     if not found:
         return []
     classes = flat_classes([name for name, _, _ in found], rules)
-    hits = []
+    hits: list[Hit] = []
+    place: fields.Place | None = None  # the record of the arguments, read when needed
     for name, group, m in found:
         cls = classes.get(name)
         if cls is None:
@@ -62,8 +67,26 @@ def find_graphql_arguments(text: str, rules: FieldRules) -> list[Hit]:
             continue
         if cls is PROSE:  # criarPedido(observacao: "João Pereira ligou"): its names
             hits.extend(name_hits(value, m.start(group)))
+            if place is None:
+                place = _record_place(text, [name for name, _, _ in found])
+            hits.extend(person_diagnoses(place, value, m.start(group)))
             continue
         if type(cls) is Verdict and not value_fits(cls, value):
             continue
         hits.append(Hit(m.start(group), m.end(group), resolved(cls)))
     return hits
+
+
+def _record_place(text: str, names: list[str]) -> fields.Place:
+    """The record a document's arguments fill: a person's when their names make it one
+    (``cpf`` beside ``nome``) or a field called with them does (``criarPaciente``,
+    ``updatePatient``)."""
+    members = frozenset(names)
+    place = fields.object_place(fields.ROOT, "", members)
+    if place.owner == fields.PERSON or place.sensitive is not None:
+        return place
+    for m in _CALLED.finditer(text):
+        called = fields.object_place(fields.ROOT, m.group(1), members)
+        if called.owner == fields.PERSON or called.sensitive is not None:
+            return called
+    return place

@@ -26,7 +26,10 @@ Where a name says nothing, the place does (fields.Place.sensitive):
   number are kept);
 - an object held by a sensitive name (``alergias``, ``deficiencia``, ``biometria``)
   is HELD: every member but its id, type and format is replaced (a biometric
-  record's ``fingerprint`` too, which elsewhere is a key's or a certificate's hash).
+  record's ``fingerprint`` too, which elsewhere is a key's or a certificate's hash);
+- a person's record held by ``paciente`` or ``patient`` (and what it holds) is a
+  PATIENT's: its ``queixa`` or ``complaint`` is a symptom, replaced whole (in a
+  customer's record, a consumer complaint site's ``queixa``, it is kept).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ SENSITIVE = Verdict("sensitive")
 RESOURCE = "resource"
 CONCEPT = "concept"
 HELD = "held"  # an object held by a sensitive name: its members' values are too
+PATIENT = "patient"  # a patient's record: a complaint there is a symptom
 
 # Words that make a field sensitive in any record but a company's or a product's.
 _WORDS = frozenset(
@@ -117,7 +121,8 @@ KEY_WORDS = (
        "def", "deffisica", "defvisual", "defauditiva", "defmental", "defintelectual",
        "unionmember", "unionmembership", "tradeunion", "laborunion", "labourunion",
        "queixa", "chief", "complaint", "historia", "historico", "history", "medical",
-       "clinica", "clinico", "medica", "medico", "smoking"}
+       "clinica", "clinico", "medica", "medico", "smoking", "paciente", "pacientes",
+       "patient", "patients"}
     | _COMPACT
     | _PERSON_COMPACT
 )  # fmt: skip
@@ -141,6 +146,11 @@ _FHIR_NUMBERS = frozenset(
     {"value", "valueinteger", "valuedecimal", "valuepositiveint", "valueunsignedint",
      "valueboolean", "valueinteger00"}
 )  # fmt: skip
+# What holds a patient's record (a clinic's triage form: {"paciente": {"queixa": …}}).
+_PATIENT_KEYS = frozenset({"paciente", "pacientes", "patient", "patients"})
+# Health data only in a patient's record: a consumer complaint site's "queixa" is about
+# a product, a triage form's is the patient's symptom.
+_PATIENT_FIELDS = frozenset({"queixa", "queixas", "complaint", "complaints"})
 # In a HELD object: what describes the datum rather than holds it.
 _HELD_KEPT = frozenset(
     {"id", "type", "tipo", "format", "formato", "status", "version", "versao", "createdat",
@@ -173,7 +183,11 @@ def object_mode(
         # "code", "valueCodeableConcept", "medicationCodeableConcept", "extension": its
         # code system's URL is kept
         return CONCEPT
-    return HELD if held else None  # "alergias": [{...}], "biometria": {...}
+    if held:
+        return HELD  # "alergias": [{...}], "biometria": {...}
+    if person and (parent == PATIENT or (parent is None and not _PATIENT_KEYS.isdisjoint(words))):
+        return PATIENT  # {"paciente": {"triagem": {"queixa": …}}} too
+    return None
 
 
 def sensitive_class(
@@ -182,6 +196,10 @@ def sensitive_class(
     """SENSITIVE if a field of these words holds sensitive data in a place of ``mode``,
     in a ``person``'s record or in an ``other``'s (a company's, a product's)."""
     compact = "".join(words)
+    if mode == PATIENT:
+        if compact in _PATIENT_FIELDS:
+            return SENSITIVE
+        mode = None  # otherwise a person's record as any other
     if mode is not None:
         if mode == HELD:
             return None if compact in _HELD_KEPT or words[-1] in _DESCRIBING_LAST else SENSITIVE

@@ -16,6 +16,7 @@ from ext_proc_server.sanitize import cpf_or_cnpj, fields, sensitive_names
 from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_markup_names, find_names
 from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.xml_structure import Structure
 
 _TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)([^<>]*?)(/?)>|<!\[CDATA\[|<!--|<[?!]")
 _ATTRIBUTE = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
@@ -90,6 +91,7 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     controls = _Controls(text, elements)
     cpf_records = _cpf_records(text, elements)
     fhir = _FHIR_NAMESPACE in text
+    structure = Structure(text)  # xmlns, xsi:type, xml:lang: kept (read when first asked)
     for index, element in enumerate(elements):
         parent_place = places[element.parent] if element.parent >= 0 else fields.ROOT
         members = _members(text, element)
@@ -154,7 +156,7 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
                                 _add_diagnoses(hits, text, *value_span, parent_place)
                         continue
                 cls = fields.field_verdict(rules, place, attribute, own)
-                if cls is not None:
+                if cls is not None and not structure.is_structural(m.group(1), m.group(group)):
                     _add(hits, text, m.start(group), m.end(group), cls)
             span = value_span or (element.content if element.name.lower() == "textarea" else None)
             if named and span is not None:

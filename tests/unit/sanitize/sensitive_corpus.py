@@ -491,7 +491,7 @@ _XML_NOTES = (
     "<observacoes>Paciente com CID F32.1, retorno em 30 dias</observacoes>"
     "<notas>Relata cansaço. Diagnóstico: diabetes tipo 2; segue dieta</notas>"
     "<anamnese>Hipertensa há 10 anos</anamnese>"
-    "<queixa>Sala B20, exame de rotina</queixa></paciente></consulta>"
+    "<obs>Sala B20, exame de rotina</obs></paciente></consulta>"
 )
 
 CORPUS_MORE: tuple[Payload, ...] = (

@@ -47,11 +47,11 @@ def cued_names(text: str) -> list[tuple[int, int]]:
     found = []
     for m in _CUED.finditer(text):
         words = list(_WORD.finditer(m["name"]))
-        if not _opens(fold(words[0].group()), honorific=m["honorific"] is not None):
+        if not opens_cued_name(fold(words[0].group()), honorific=m["honorific"] is not None):
             continue
         last = words[0]
         for word in words[1:]:
-            if not _name_word(fold(word.group().split()[-1])):
+            if not is_name_word(fold(word.group().split()[-1])):
                 break
             last = word
         end = m.start("name") + last.end()
@@ -60,14 +60,17 @@ def cued_names(text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _opens(word: str, *, honorific: bool) -> bool:
+def opens_cued_name(word: str, *, honorific: bool) -> bool:
+    """Whether ``word`` (folded) can open a name a cue says: a first name of any list,
+    or after an honorific a known surname."""
     if word in any_first_names():
         return True
     lists = word_lists()
     return honorific and word in lists.prose_last_folded and word not in NOT_PERSON
 
 
-def _name_word(word: str) -> bool:
+def is_name_word(word: str) -> bool:
+    """Whether ``word`` (folded) can go on a cued name: a first or last name of any list."""
     lists = word_lists()
     return (
         word in any_first_names()

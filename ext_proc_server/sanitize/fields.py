@@ -155,8 +155,9 @@ _AMBIGUOUS_NAME_QUALIFIERS = frozenset(
     {"x", "display", "exibicao", "short", "curto", "preferred", "preferido", "completo",
      "complete", "full", "de", "da", "do", "the", "of", "1", "2"}
 )  # fmt: skip
-# A name's part written alone: a person's name only in a person's object.
-_NAME_PART_ALONE = frozenset({"given", "family", "formatted"})
+# A name's part written alone: a person's name only in a person's object ("apelido":
+# Portugal's surname, Brazil's nickname; an address's "apelido" is "Casa", "Trabalho").
+_NAME_PART_ALONE = frozenset({"given", "family", "formatted", "apelido"})
 _NAME_PARTS = _NAME_PART_ALONE | {"first", "last", "middle"}  # in a name's own object
 _LOGIN_NAMES = frozenset({"username", "usernames", "nomeusuario", "nomedeusuario", "login"})
 _PLACE_WORDS = frozenset(

@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
+from ext_proc_server.sanitize.acting_names import acting_names
 from ext_proc_server.sanitize.cued_names import cued_names
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.named_places import (
@@ -54,6 +55,7 @@ from ext_proc_server.sanitize.place_words import (
     TITLES,
 )
 from ext_proc_server.sanitize.surname_runs import (
+    BUILDING_LAST,
     any_first_names,
     faker_surnames,
     first_names_end,
@@ -124,7 +126,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
         span = _person_in_run(text, m.start(), m.group())
         if span is not None:
             found.append(span)
-    lone = _surnames_after_lower_titles(text) + cued_names(text)
+    lone = _surnames_after_lower_titles(text) + cued_names(text) + acting_names(text)
     return _merged(found + lone) if lone else found
 
 
@@ -483,6 +485,8 @@ def _place_surname(folded: list[str], i: int) -> bool:
     Serra da Silva", "Ana Vale e José Souza"; "Serra da Mantiqueira", "Maria Serra
     Verde" and "Maria da Serra" stay places)."""
     lists = word_lists()
+    if i > 0 and folded[i] in BUILDING_LAST:
+        return _building_surname(folded, i)
     if i == 0 or folded[i] not in lists.place_last_folded:
         return False
     # "Maria de Sá": no place is "de Sá" (the word is a firm's "S.A." elsewhere)
@@ -493,6 +497,25 @@ def _place_surname(folded: list[str], i: int) -> bool:
         return False
     after = next((f for f in folded[i + 1 :] if f not in _PARTICLES), None)
     return after is None or _is_name_word(after, lists.prose_first_folded, lists.prose_last_folded)
+
+
+def _building_surname(folded: list[str], i: int) -> bool:
+    """Whether a run's ``i``-th word, a building's or a street's word that is a surname
+    (``Hall``, ``Vila``), ends a name: last in the run, a known first name opening it
+    (after a title, if one), every word between a first or last name, a particle or an
+    initial ("Kristen Lori Mercado"; "Royal Albert Hall", "Pedro Vila Nova" stay)."""
+    if i != len(folded) - 1:
+        return False
+    lists = word_lists()
+    start = 1 if folded[0] in TITLES else 0
+    if start >= i or folded[start] not in lists.prose_first_folded:
+        return False
+    return all(
+        f in _PARTICLES
+        or _is_initial(f)
+        or _is_name_word(f, lists.prose_first_folded, lists.prose_last_folded)
+        for f in folded[start + 1 : i]
+    )
 
 
 def _is_name_word(word: str, first: frozenset[str], last: frozenset[str]) -> bool:
@@ -523,6 +546,7 @@ def _name_end(folded: list[str], first: int, *, titled: bool = False) -> int | N
             continue  # "da Silva", "Paul S Edelman", "Maria J. Souza"
         after_particle = folded[i - 1] in _PARTICLES or _is_initial(folded[i - 1])
         surname = word in last_words or joined_surname(word)  # "Coelho-Barros"
+        surname = surname or (word in BUILDING_LAST and _building_surname(folded, i))
         if word in first_names or surname or after_particle or i == len(folded) - 1:
             last = i
             surnamed = surnamed or after_particle or surname

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ext_proc_server.sanitize import free_text_names
+from ext_proc_server.sanitize.named_places import is_known_place
 from ext_proc_server.sanitize.place_words import TITLES, opens_place_name
 from ext_proc_server.sanitize.wordlists import fold, word_lists
 
@@ -19,8 +20,11 @@ def reads_as_name(value: str, *, known: bool) -> bool:
     """Two to eight words of letters; with ``known``, the first word a known first
     name or the last a known last name (Faker's pt_BR and en_US lists), or a census
     first name that also writes a last name before a known or pt_PT surname; a title
-    opening three words or more is passed over ("Padre Marcelo Rossi")."""
+    opening three words or more is passed over ("Padre Marcelo Rossi"). With ``known``
+    one word alone is a name too when it is a known first name (``_lone_first_name``)."""
     words = value.split()
+    if len(words) == 1 and known:
+        return _lone_first_name(words[0])
     if not 2 <= len(words) <= 8:  # what _NAME_VALUE allows, told without a regex
         return False
     if known:
@@ -47,6 +51,21 @@ def reads_as_name(value: str, *, known: bool) -> bool:
         return True
     # People's names are capitalised (or all in capitals); particles stay lower case.
     return all(w[0].isupper() or fold(w) in _PARTICLES for w in words)
+
+
+def _lone_first_name(word: str) -> bool:
+    """Whether one word alone under a ``name``/``nome`` key whose owner nothing says is
+    a person's first name (``{"nome": "Dolores"}``, ``nome=Dolores``): capitalised (in
+    capitals it is a brand's or an acronym as often: ``DANA``), a known first name
+    (Faker's pt_BR and en_US lists, the census's, and it_IT's, es_ES's and pt_PT's that
+    are no word: wordlists' ``prose_first_folded``; no word of a place or a business,
+    nor one that writes a last name: ``Rosa``), and no known place (IBGE's ``{"nome":
+    "Mariana"}`` is a town). A company's, a product's or a category's record
+    (``{"produto": {"nome": "Camiseta"}}``) never asks."""
+    if not word.istitle() or not word.isalpha():  # "DANA", "UPI": a brand's, an acronym
+        return False
+    folded = fold(word)
+    return folded in word_lists().prose_first_folded and not is_known_place(word)
 
 
 def _whole_prose_name(value: str) -> bool:

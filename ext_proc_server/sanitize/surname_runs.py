@@ -13,6 +13,7 @@ import functools
 
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, STATES, TITLES
 from ext_proc_server.sanitize.surnames import (
+    BUILDING_SURNAMES,
     FOREIGN_FIRST_NAME_WORDS,
     FOREIGN_SURNAME_WORDS,
     WORD_FIRST_NAMES,
@@ -24,6 +25,9 @@ from ext_proc_server.sanitize.wordlists import fold, word_lists
 
 _PARTICLES = frozenset({"da", "de", "do", "das", "dos", "e", "di", "del", "van", "von"})
 _WORD_SURNAMES = frozenset(map(fold, WORD_SURNAMES))
+# Surnames that are a building's or a street's word (``Hall``, ``Vila``), folded: they
+# end a name only as free_text_names' and acting_names' rules allow.
+BUILDING_LAST = frozenset(map(fold, BUILDING_SURNAMES))
 
 
 @functools.cache

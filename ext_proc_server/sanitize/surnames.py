@@ -52,6 +52,14 @@ WORD_SURNAMES = (
 # right after a known first or last name, ends a person's: ``Maria Serra``, ``Ana Vale``.
 PLACE_SURNAMES = ("Câmara", "Conde", "Duque", "Estrada", "Ponte", "Porto", "Sá", "Serra", "Vale")
 
+# Surnames that are words of a building, a business or a street (place_words): ``Hall``,
+# ``Church``, ``Park``, ``Lane``, ``Day`` (Faker's en_US), ``Mercado`` (en_US, es_ES),
+# ``Vila`` (es_ES, Portugal's). Stricter than those above: one ends a name only last in
+# a run that is a name up to it, a known first name before it (``Jesse Hall``, ``Kristen
+# Lori Mercado``, ``Pedro Vila``); ``Royal Albert Hall``, ``Pedro Vila Nova``, ``Rua
+# Pedro Vila`` and ``Vila Maria`` stay places.
+BUILDING_SURNAMES = ("Church", "Day", "Hall", "Lane", "Mercado", "Park", "Vila")
+
 # Words of the Brazilian Portuguese spelling dictionary (Debian's ``wbrazilian``, lower
 # case) that Faker's it_IT and es_ES lists hold as surnames: ``Alegre``, ``Amor``,
 # ``Mesa``, ``Vento``. The rest of those lists (Rossi, Bianchi, Esposito, García's

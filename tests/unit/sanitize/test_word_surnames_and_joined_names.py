@@ -105,7 +105,7 @@ def test_firms_towns_and_words_stay(text: str) -> None:
 
 def test_faker_people_in_a_note() -> None:
     """Measured on these draws (names with a word left in the note, before → after):
-    es_ES ``name()`` 23 → 9 → 8 of 400, it_IT first and last name 14 → 3 → 0 of 300,
+    es_ES ``name()`` 23 → 9 → 8 → 7 of 400 (the last: ``Maura Iris Rios Vila``), it_IT first and last name 14 → 3 → 0 of 300,
     pt_PT ``name()`` 56 → 4 of 300 (the second arrow: surnames that are first names,
     ``Flavia Diego``). What is left: first names that are words (``Cruz``,
     ``Piedad``), places (``João Pinheiro``)."""
@@ -122,7 +122,7 @@ def test_faker_people_in_a_note() -> None:
             n for n in names if leaked(_note(f"Entregar para {n} depois das 18h"), _planted(n))
         ]
     assert {locale: len(names) for locale, names in left.items()} == {
-        "es_ES": 8,
+        "es_ES": 7,
         "it_IT": 0,
         "pt_PT": 4,
     }, left

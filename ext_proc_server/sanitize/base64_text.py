@@ -30,6 +30,7 @@ from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
+from ext_proc_server.sanitize.xml_structure import outside_structure
 
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 _BOM = "\ufeff"
@@ -229,7 +230,7 @@ def _sanitized(run: Run, document: str, key: str | None) -> str:
     if opening == "<":  # a SAML assertion, a SOAP message: elements read by name
         hits, _ = run.scanner.find_with_keys(document)
         named = find_xml_fields(document, run.scanner.field_rules)
-        return run.scrub(document, resolve([*hits, *named]))
+        return run.scrub(document, outside_structure(document, resolve([*hits, *named])))
     if delimited.reads_as_table(document):
         table = delimited.sanitize_delimited(run, document)
         if table is not None:

@@ -576,7 +576,7 @@ def _scrub_json_string(run: Run, token: str) -> str:
         fresh = _double_encoded(run, value)  # "\"{\\\"cpf\\\": ...}\"": JSON in JSON in JSON
     if fresh is None:
         if escaped and text_pairs.may_hold(value):  # {"message": "… value {\"nome\": …}"}
-            hits = text_pairs.pair_hits(run, value)
+            hits = text_pairs.quoted_hits(run, value)
             if hits:
                 value_before, value = value, run.apply(value, hits)
                 fresh = scrub_with_urls(run, value)

@@ -12,7 +12,8 @@ import re
 
 from ext_proc_server.sanitize import cpf_or_cnpj, fields
 from ext_proc_server.sanitize.free_text_names import name_hits
-from ext_proc_server.sanitize.hits import Hit
+from ext_proc_server.sanitize.graphql import find_graphql_arguments, is_graphql
+from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run, is_token
 
 # A key, bare or quoted, then ":" (JSON, a JavaScript or Python object, YAML's flow
@@ -37,6 +38,16 @@ def may_hold(text: str) -> bool:
         or "=>'" in text
         or '=>"' in text
     )
+
+
+def quoted_hits(run: Run, text: str) -> list[Hit]:
+    """Findings for a string's quoted values: a GraphQL document's (a JSON request's
+    ``query``) read as the GraphQL reader reads one, by its arguments' names and the
+    field they call (a person's diagnoses in ``criarPaciente(obs: "...")``), any
+    other text's by the keys before its values (``pair_hits``)."""
+    if is_graphql(text):
+        return resolve(find_graphql_arguments(text, run.scanner.field_rules))
+    return pair_hits(run, text)
 
 
 def pair_hits(run: Run, text: str) -> list[Hit]:

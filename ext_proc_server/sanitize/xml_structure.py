@@ -7,12 +7,17 @@ namespace's own (``xml:lang``, ``xml:space``, ``xml:base``) are kept
 wherever they sit, as is any attribute whose value is a namespace the document
 declares (WSDL's ``targetNamespace``): replacing one would
 move every element into another namespace, or none, and a client's parser would read
-the document wrong. An element named for personal or sensitive data keeps them too.
+the document wrong. An element named for personal or sensitive data keeps them too,
+and no shape found inside them (an e-mail, a phone-like number, a name in a
+namespace's URL) is replaced: ``outside_structure`` drops such findings, and those in
+an element's or an attribute's name.
 """
 
 from __future__ import annotations
 
 import re
+
+from ext_proc_server.sanitize.hits import Hit
 
 XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 # SOAP 1.1's and 1.2's envelopes: every attribute they define (mustUnderstand,
@@ -22,6 +27,8 @@ _SOAP_NAMESPACES = frozenset(
 )
 _XSI_ATTRIBUTES = frozenset({"type", "schemaLocation", "noNamespaceSchemaLocation", "nil"})
 _XML_ATTRIBUTES = frozenset({"lang", "space", "base"})
+_TAG_NAME = re.compile(r"</?([A-Za-z_][\w.:-]*)")
+_ATTRIBUTE = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _DECLARATION = re.compile(r"\bxmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
@@ -59,3 +66,42 @@ class Structure:
             prefixes.setdefault(m.group(1) or "", set()).add(uri)
         self.prefixes = prefixes
         self.uris = frozenset(uri for uris in prefixes.values() for uri in uris if uri)
+
+
+def outside_structure(text: str, hits: list[Hit]) -> list[Hit]:
+    """``hits`` without those inside a start or end tag's name, an attribute's name or a
+    structural attribute's value: a namespace is a name, rarely data, and a mock that
+    rewrote one would answer its clients another vocabulary."""
+    if not hits or "<" not in text:
+        return hits
+    structure = Structure(text)
+    kept_by_tag: dict[int, list[tuple[int, int]]] = {}  # tag -> spans no finding may touch
+    kept = []
+    for hit in hits:
+        opened = text.rfind("<", 0, hit.start)
+        if opened < 0 or text.rfind(">", 0, hit.start) > opened:
+            kept.append(hit)  # in text, not inside a tag (C searches: most findings)
+            continue
+        spans = kept_by_tag.get(opened)
+        if spans is None:
+            spans = kept_by_tag[opened] = _named_spans(text, opened, structure)
+        if all(hit.end <= start or hit.start >= end for start, end in spans):
+            kept.append(hit)
+    return kept if len(kept) < len(hits) else hits
+
+
+def _named_spans(text: str, opened: int, structure: Structure) -> list[tuple[int, int]]:
+    """The spans of the tag opened at ``opened`` that name or shape: its name, its
+    attributes' names, and the values of its structural attributes."""
+    m = _TAG_NAME.match(text, opened)
+    if m is None:  # "<" in text, a comment, a processing instruction
+        return []
+    closing = text.find(">", m.end())
+    end = len(text) if closing < 0 else closing
+    spans = [m.span(1)]
+    for attribute in _ATTRIBUTE.finditer(text, m.end(), end):
+        group = 2 if attribute.group(2) is not None else 3
+        spans.append(attribute.span(1))
+        if structure.is_structural(attribute.group(1), attribute.group(group)):
+            spans.append(attribute.span(group))
+    return spans

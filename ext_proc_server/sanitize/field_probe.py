@@ -82,11 +82,12 @@ _TYPE_MEMBER = re.compile(
     rb'[ \t\r\n]*"([^"\\]{1,40})"'
 )
 _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
-# The values of bare "name"/"nome" keys that could read as a name (fields.reads_as_name
-# needs letters, "'", "-", "." and at least one space or tab; "?" stands for non-ASCII):
-# a product's "Camiseta 42" or "SKU-1" is refused by sre without a Python step.
+# The values of bare "name"/"nome" keys that could read as a name (letters, "'", "-",
+# "." and spaces; "?" stands for non-ASCII; fields.reads_as_name decides, a known first
+# name alone included): a product's "Camiseta 42" or "SKU-1" is refused by sre without a
+# Python step.
 _NAME_LIKE_VALUE = re.compile(
-    rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*(?:\[[ \t\r\n]*)?"([a-z?\'.-]*[ \t][a-z?\'. \t-]*)"'
+    rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*(?:\[[ \t\r\n]*)?"([a-z?\'.-][a-z?\'. \t-]*)"'
 )
 
 

@@ -113,3 +113,22 @@ def test_faker_first_names_alone_under_nome(locale: str) -> None:
 def test_a_lower_case_word_under_nome_stays(word: str) -> None:
     body = json.dumps({"nome": word, "preco": 10})
     assert json.loads(_body(body)) == {"nome": word, "preco": 10}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"nome": "Dolores"}', '{"nome": "SANITIZED_NAME"}'),
+        ('{"nome": "Dolores", "idade": 40}', '{"nome": "SANITIZED_NAME", "idade": 40}'),
+        ('{"name": "Jennifer", "id": 7}', '{"name": "SANITIZED_NAME", "id": 7}'),
+        ('[{"nome": "Francisca"}, {"nome": "Dolores"}]', '[{"nome": "SANITIZED_NAME"}, {"nome": "SANITIZED_NAME"}]'),
+        ('{"nome": "Camiseta", "preco": 10}', '{"nome": "Camiseta", "preco": 10}'),
+        ('{"name": "checkout", "enabled": true}', '{"name": "checkout", "enabled": true}'),
+        ('{"nome": "Mariana", "uf": "MG"}', '{"nome": "Mariana", "uf": "MG"}'),
+    ],
+)  # fmt: skip
+def test_a_first_name_is_found_when_nome_is_the_bodys_only_personal_key(
+    body: str, expected: str
+) -> None:
+    """Nothing beside it but numbers and flags: the body's gate must still read it."""
+    assert _body(body) == expected

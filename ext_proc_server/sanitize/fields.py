@@ -19,6 +19,7 @@ import string
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ext_proc_server.sanitize import address_parts as own_address
 from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize import free_text_names, legal_names, phones, record_kinds, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
@@ -27,7 +28,7 @@ from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
 from ext_proc_server.sanitize.name_values import reads_as_name
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
-from ext_proc_server.sanitize.typed_entries import type_field, typed_members, with_typed
+from ext_proc_server.sanitize.typed_entries import type_field, typed_members
 
 PERSON = "person"
 OTHER = "other"  # a company, product, plan, bank, store...
@@ -284,8 +285,11 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON
-        if not address and any(map(_makes_address, members)):
-            address = True
+        if not address and (
+            any(map(_makes_address, members))
+            or (own_address.addressee(members, marks) and not (said or _company_marked(marks)))
+        ):
+            address = True  # a street's member, or a name beside a CEP (a delivery form)
         if words and owned <= _NAME_WORDS and len(marks & _NAME_PARTS) > 1:  # Ory's traits
             return Place(PERSON, address, phone, numbered, name=True)  # (no sensitive data)
     if (
@@ -351,9 +355,13 @@ def _object_plan(
     either = record_kinds.deciding(keys)  # "cpfCnpj", "tipoPessoa": values say whose
     if either and place.owner != PERSON:
         place = place._replace(either=either[0])  # json_body reads them
-    verdicts = tuple(builtin_verdict(place, key) for key in keys)
-    verdicts = with_typed(secret_keys.open_id_kept(keys, verdicts), typed_pair(keys))
+    verdicts = typed_verdicts(keys, tuple(builtin_verdict(place, key) for key in keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
+
+
+def typed_verdicts(keys: tuple[str, ...], verdicts: own_address.Verdicts) -> own_address.Verdicts:
+    """``verdicts`` with a typed entry's value members TYPED (address_parts.typed)."""
+    return own_address.typed(keys, verdicts, typed_pair(keys))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -466,6 +474,8 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return ADDRESS
     if place.owner == PERSON and owned & _DISTRICT_WORDS:
         return ADDRESS  # a person's own "district" is the bairro (Faker en_US, es_ES)
+    if place.owner == PERSON and (found := own_address.persons_own(compact)) is not None:
+        return found  # a customer's own "line2" or "numero", outside an address object
     if owned <= _PERSON_BLOCK:
         return NAME_IF_WORDS
     if free_text_names.is_free_text(words):
@@ -516,6 +526,8 @@ def value_fits(cls: str, value: str) -> bool:
         return sum(map(str.isdigit, value)) >= (1 if cls == BIRTH_DATE else 5)
     if cls == MAYBE_NAME:
         return reads_as_name(value, known=True)
+    if cls is own_address.HOUSE_NUMBER:  # (equal to ADDRESS: the same replacement)
+        return own_address.fits_house_number(value)
     if cls == PROSE or cls is secret_keys.OPEN_ID_SESSION:
         return False  # never a value of its own: read as text, or alone (json_body)
     if cls in (secret_keys.API_KEY, secret_keys.PASSWORD):

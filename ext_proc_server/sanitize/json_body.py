@@ -19,7 +19,7 @@ from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.name_parts import note_whole_names
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
-from ext_proc_server.sanitize.typed_entries import TYPED, with_typed
+from ext_proc_server.sanitize.typed_entries import TYPED
 from ext_proc_server.sanitize.urls import path_name_hits, scrub_with_urls, with_url_fields
 
 _KEY = operator.itemgetter(0)
@@ -380,7 +380,7 @@ class _JsonEditor:
             place = cpf_or_cnpj.with_either(place, keys)
         parents = [p for p in self.path if type(p) is str]
         found = tuple(fields.field_verdict(rules, place, key, parents) for key in keys)
-        found = with_typed(secret_keys.open_id_kept(keys, found), fields.typed_pair(keys))
+        found = fields.typed_verdicts(keys, found)
         return place, found if any(cls is not None for cls in found) else None
 
     def _skipped(self, values: Iterable[Any]) -> bool:

@@ -15,8 +15,10 @@ from ext_proc_server.sanitize import month_names, phones, validators
 from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.fields import reads_as_name
 from ext_proc_server.sanitize.street_words import (
+    NOT_IN_STREET_NAMES,
     SPANISH_PLACE_TYPES,
     SPANISH_STREET_TYPES,
+    US_COMMON_SUFFIXES,
     US_STREET_SUFFIXES,
     US_SUFFIX_ABBREVIATIONS,
 )
@@ -75,7 +77,8 @@ _CEP = r"(?:(?i:cep):?[ \t]*)?\d{5}-?\d{3}\b"
 # Other countries' postal codes in an address's tail: Portugal's "1234-567", Spain's
 # and the United States' five digits ("MT 87630", "87630-1234").
 _POSTAL_CODE = r"\d{4}-\d{3}\b|\d{5}(?:-\d{4})?\b"
-_TAIL_PART = rf"(?:{_CEP}|{_POSTAL_CODE}|{_COMPLEMENT}|[A-Z]{{2}}\b|{_PLACE})"
+_BAIRRO = rf"(?i:bairro|b\.)[ \t]*:?[ \t]*{_PLACE}"
+_TAIL_PART = rf"(?:{_CEP}|{_POSTAL_CODE}|{_COMPLEMENT}|{_BAIRRO}|[A-Z]{{2}}\b|{_PLACE})"
 # Places named like streets (Faker's other pt_BR street prefixes: "Vila Souza, 12",
 # "Quadra Pereira, 4", "Condomínio de Moraes, 310"): many are common words too ("Via",
 # "Campo", "Setor", "Vale"), so one counts only as a proper name's start: written
@@ -125,10 +128,45 @@ _US_SUFFIX = (
     "|(?:" + "|".join(sorted(US_SUFFIX_ABBREVIATIONS, key=lambda w: (-len(w), w))) + r")\b\.?)"
 )
 # The United States' order: the number first ("141 Hodges Mountains", "12 Oak St.
-# Apt. 4"), a capitalised name of one word, then a street suffix.
-_US_STREET = rf"(?<![\w.,/#$€£-])\d{{1,6}}[ \t]+[A-Z][a-z'\u2019]+[ \t]+{_US_SUFFIX}"
+# Apt. 4"), a capitalised name of one to three words ("5 Old Mill Road", "77 N Main
+# St", "9 Martin Luther King Blvd"), then a street suffix.
+_US_NAME_WORD = r"(?:[A-Z][a-z'\u2019]+|[NSEW]\.?)"
+_US_STREET = (
+    rf"(?<![\w.,/#$€£-])(?<![Tt]op )(?<![Tt]he )\d{{1,6}}[ \t]+"
+    rf"(?P<us>(?:{_US_NAME_WORD}[ \t]+){{1,3}}){_US_SUFFIX}"
+)
+# A Brazilian street's name with no number, written as a proper name ("Rua das
+# Acácias", "Avenida Paulista"): a person's address only beside their bairro ("Rua das
+# Acácias, bairro Centro") or after a word that says one lives there (_RESIDENT_STREET).
+_CAPITAL_STREET_TYPE = (
+    r"(?:Rua|RUA|Avenida|AVENIDA|Av\.|AV\.|Travessa|TRAVESSA|Alameda|ALAMEDA|Pra[çc]a"
+    r"|PRA[ÇC]A|Estrada|ESTRADA|Rodovia|RODOVIA|Largo|LARGO|Viela|Beco|Ladeira|R\.)"
+)
+_STREET_NAME = (
+    rf"[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,5}}"
+)
+# After words that say one lives there ("mora na Rua das Acácias", "reside na Avenida
+# Paulista", "vive en", "lives at"): tried only where no other street matched, as
+# lookbehinds of fixed width (one per width, its phrases an alternation).
+_LIVES_PHRASES = [
+    *(f"{verb} {to} "
+      for verb in ("mora", "moro", "moram", "reside", "resido", "residente", "domiciliado",
+                   "domiciliada")
+      for to in ("na", "no", "em", "à")),
+    "vive en ", "vivo en ", "reside en ", "lives at ", "lives on ", "living at ", "morada: ",
+]  # fmt: skip
+_LIVES_THERE = "|".join(
+    "(?<=(?i:" + "|".join(p for p in _LIVES_PHRASES if len(p) == width) + "))"
+    for width in sorted({len(p) for p in _LIVES_PHRASES})
+)
+_LIVED_IN_STREET = rf"(?:{_LIVES_THERE})(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}){_STREET_NAME}"
+_BAIRRO_STREET = (
+    rf"(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}){_STREET_NAME}(?=[ ]*(?:,|-|\u2013)[ ]*{_BAIRRO})"
+)
 _ADDRESS = re.compile(
-    rf"(?:{_TYPED_STREET}|{_PLACE_STREET}|{_SPANISH_STREET}|{_US_STREET})"
+    rf"(?:{_TYPED_STREET}|{_PLACE_STREET}|{_SPANISH_STREET}|{_US_STREET}|{_BAIRRO_STREET}"
+    rf"|{_LIVED_IN_STREET})"
     # Spaces only: a tab ends a table's cell, and what follows is another column.
     rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}}"
 )
@@ -192,10 +230,13 @@ _CUES = {
     rb"|ladeira|servid.o|passagem)\b|\b(?:r|av|trav|tv|al|p.a|estr|rod|lgo)\.|\bav\b"
     + b"".join(b"|" + _cue_word(w) for w in (*_PLACE_SPELLINGS, *_SPANISH_SPELLINGS))
     + b"".join(b"|" + _cue_word(w) for w in SPANISH_STREET_TYPES)
-    # A United States street is cued by one word between its number and its suffix: a
-    # longer run multiplies the states of the DFA (its matches may hold more words).
+    # A United States street is cued by one word between its number and its suffix;
+    # by two or three before the commonest suffixes only ("9 martin luther king blvd"):
+    # a longer run multiplies the states of the DFA (its matches may hold more words).
     + rb"|\bc\.[ \t]+[a-z]|\b\d{1,6}[ \t]+[a-z']+[ \t]+(?:"
     + "|".join((*US_STREET_SUFFIXES, *US_SUFFIX_ABBREVIATIONS)).lower().encode()
+    + rb")\b|\b\d{1,6}(?:[ \t]+[a-z']+){2,3}[ \t]+(?:"
+    + "|".join(US_COMMON_SUFFIXES).lower().encode()
     + rb")\b"
     # A postal code's name and its first digit (a JSON key "cep" is no cue: its fields
     # are read by name), read by the address's finder: one scan less (_CEP_AFTER_CUE).
@@ -286,6 +327,11 @@ def _accepted(cls: str, m: re.Match[str]) -> bool:
         return bool(m.group("honorific")) or reads_as_name(m.group("v"), known=True)
     if cls == "phone":
         return phones.could_be_phone(m.group("v"))
+    if cls == "address" and (name := m.group("us")):
+        # One word is the street's ("141 Hodges Mountains"); of several, none a shop's
+        # or a product's ("4 Seasons Hotel Park").
+        words = name.split()
+        return len(words) == 1 or NOT_IN_STREET_NAMES.isdisjoint(map(fold, words))
     if cls == "id_document":
         digits = validators.only_digits(m.group("v"))
         return any(valid(digits) for valid in _ID_CHECKS.get(len(digits), ()))

@@ -55,3 +55,21 @@ US_SUFFIX_ABBREVIATIONS = (
     "St", "Ave", "Av", "Rd", "Blvd", "Dr", "Ln", "Ct", "Pl", "Ter", "Hwy", "Pkwy", "Cir",
     "Sq", "Trl", "Pk",
 )  # fmt: skip
+# The suffixes most streets of a name of several words end with ("77 North Main
+# Street", "9 Martin Luther King Blvd"): cued in prose after two or three words.
+US_COMMON_SUFFIXES = (
+    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Blvd", "Drive", "Dr",
+    "Lane", "Ln", "Way", "Court", "Ct", "Place", "Pl", "Parkway", "Pkwy", "Highway", "Hwy",
+)  # fmt: skip
+# Words that make a numbered run of several capitalised words a business's or a
+# product's name rather than a street's ("The 5 Guys Burger Place", "4 Seasons Hotel
+# Park", "2 Old Spice Body Wash"), folded.
+NOT_IN_STREET_NAMES = frozenset(
+    {"hotel", "hotels", "inn", "motel", "resort", "burger", "burgers", "pizza", "grill",
+     "diner", "cafe", "bar", "pub", "bistro", "restaurant", "kitchen", "bakery", "shop",
+     "shops", "store", "stores", "market", "mall", "foods", "food", "meal", "meals", "pack",
+     "guys", "seasons", "brothers", "sisters", "wash", "body", "spice", "tea", "coffee",
+     "beer", "wine", "energy", "drink", "drinks", "edition", "series", "season", "episode",
+     "chapter", "volume", "tips", "ways", "things", "reasons", "steps", "days", "weeks",
+     "months", "years", "hours", "minutes", "inc", "llc", "ltd", "corp", "co"}
+)  # fmt: skip

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ext_proc_server.sanitize import fields, record_kinds, secret_keys
+from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.typed_entries import with_typed
 
 
@@ -48,8 +49,26 @@ def person_plan(
     person's, as one with a ``cpf`` member is."""
     place = fields.object_place(parent, holder, frozenset((*keys, "cpf")))
     verdicts = tuple(fields.builtin_verdict(place, key) for key in keys)
+    verdicts = _bairro_province(keys, verdicts)
     verdicts = with_typed(secret_keys.open_id_kept(keys, verdicts), fields.typed_pair(keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
+
+
+_PROVINCE_BESIDE = frozenset({"postalcode", "addressnumber"})
+
+
+def _bairro_province(
+    keys: tuple[str, ...], verdicts: tuple[str | None, ...]
+) -> tuple[str | None, ...]:
+    """``verdicts`` with ``province`` beside ``postalCode`` and ``addressNumber`` read
+    as the bairro it is in a record a CPF or a person's kind makes a person's (Asaas'
+    customers); elsewhere a province is a state (Canada's, Argentina's) and is kept."""
+    if "province" not in keys or not _PROVINCE_BESIDE.issubset("".join(key_words(k)) for k in keys):
+        return verdicts
+    return tuple(
+        fields.ADDRESS if key == "province" and v is None else v
+        for key, v in zip(keys, verdicts, strict=True)
+    )
 
 
 # -- records written flat (forms, query strings, key lines, XML) --------------------

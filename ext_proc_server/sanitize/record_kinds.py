@@ -91,6 +91,12 @@ def member_role(name: str) -> str | None:
     return NUMBERED if len(owned) == 1 and owned <= _DOCUMENT_WORDS else None
 
 
+def decides(name: str) -> bool:
+    """Whether a member's name alone may say whose its record is: a document's, or a
+    kind deciding beside none (not "type": only beside a document)."""
+    return member_role(name) in (EITHER, NUMBERED, _ALONE)
+
+
 @functools.lru_cache(maxsize=4096)
 def deciding(names: tuple[str, ...]) -> tuple[int, ...]:
     """Where the members that say whose a record is stand among its ``names``: none
@@ -156,9 +162,9 @@ def persons(
     found = None
     for i in at:
         role = member_role(names[i])
-        if role in (KIND, _ALONE):
-            coded = "inscricao" in key_words(names[i])
-            found = kind_of(value_of(i), coded=coded) or found
+        value = value_of(i)
+        if role in (KIND, _ALONE) or type(value) is not str:
+            found = _held_kind(names[i], role, value) or found
     if found is not None:
         return found == PERSON
     numbered = not company and not names_cnpj(names)  # else a slip's own number
@@ -169,6 +175,50 @@ def persons(
         if role == NUMBERED and numbered and checked_cpf(value_of(i)):
             return True
     return False
+
+
+def _held_kind(name: str, role: str | None, value: object) -> str | None:
+    """The kind a member says: its own value's (a kind member's), or a child object's
+    that holds only a kind and its document (nested_kind)."""
+    pairs = _pairs(value)
+    if pairs is not None:
+        return nested_kind(pairs)
+    if role in (KIND, _ALONE):
+        return kind_of(value, coded="inscricao" in key_words(name))
+    return None
+
+
+_NESTED_MEMBERS_MAX = 2  # the kind and its document
+
+
+def nested_kind(pairs: list[tuple[str, object]]) -> str | None:
+    """PERSON or COMPANY for a member's object holding only a kind and its document,
+    which says whose its parent's record is: Itaú's "tipo_pessoa": {"codigo_tipo_pessoa":
+    "F", "numero_cadastro_pessoa_fisica": …}, a "documento": {"tipo": "CPF", "numero":
+    …}, NFS-e's <CpfCnpj><Cpf>…</Cpf></CpfCnpj>; None for any other object."""
+    if not pairs or len(pairs) > _NESTED_MEMBERS_MAX:
+        return None
+    for name, value in pairs:
+        if member_role(name) in (KIND, _ALONE):
+            found = kind_of(value, coded="inscricao" in key_words(name))
+            if found is not None:
+                return found
+    if len(pairs) == 1 and pairs[0][1] not in ("", None):  # NFS-e's <Cpf> or <Cnpj> alone
+        return _DOCUMENT_KINDS.get(key_words(pairs[0][0]))
+    return None
+
+
+_DOCUMENT_KINDS = {("cpf",): PERSON, ("cnpj",): COMPANY}
+
+
+def _pairs(value: object) -> list[tuple[str, object]] | None:
+    """An object's members as (name, value) pairs: a dict's, or a list of pairs (a JSON
+    object read with its duplicates kept); None for any other value."""
+    if type(value) is dict:
+        return list(value.items())
+    if isinstance(value, list) and value and all(type(p) is tuple and len(p) == 2 for p in value):
+        return value  # type: ignore[return-value]
+    return None
 
 
 @functools.lru_cache(maxsize=1024)

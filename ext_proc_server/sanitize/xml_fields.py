@@ -12,7 +12,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from ext_proc_server.sanitize import cpf_or_cnpj, fields, sensitive_names
+from ext_proc_server.sanitize import cpf_or_cnpj, fields, record_kinds, sensitive_names
 from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_markup_names, find_names
 from ext_proc_server.sanitize.hits import Hit
@@ -414,27 +414,57 @@ def _members(text: str, element: _Element) -> frozenset[str]:
     return frozenset([*element.children, *(n for n in names if n.startswith(_DATA_PREFIX))])
 
 
+# Long because one pass gathers each candidate record's members: children, a child's
+# own leaves (a kind one level down), attributes.
 def _cpf_records(text: str, elements: list[_Element]) -> set[int]:
-    """The elements that are a person's record because a child or an attribute naming
-    either document (``<cpfCnpj>``, ``<CpfCnpjTomador>``, ``cpf_cnpj="..."``) holds a
-    CPF (cpf_or_cnpj); a CNPJ leaves its record as its other members make it."""
-    if not cpf_or_cnpj.may_name_either(text):
+    """The elements their document or their kind says are a person's record, read as
+    every other format reads them (cpf_or_cnpj): a CPF under ``<cpfCnpj>`` or
+    ``<documento>``, ``<tipoPessoa>F</tipoPessoa>``, ``tipoInscricao="1"`` beside
+    ``numeroInscricao``, a kind one level down (``<tipo_pessoa><codigo_tipo_pessoa>F``);
+    a CNPJ or a company's kind leaves its record as its other members make it."""
+    if not cpf_or_cnpj.may_name_record(text):
         return set()
-    found = set()
+    records: dict[int, list[tuple[str, object]]] = {}  # a candidate -> its members
     for index, element in enumerate(elements):
-        if element.content is not None and cpf_or_cnpj.names_either(element.name):
-            value = text[slice(*element.content)]
-            if value.startswith("<![CDATA[") and value.endswith("]]>"):
-                value = value[9:-3]
-            if element.parent >= 0 and cpf_or_cnpj.holds_cpf(value):
-                found.add(element.parent)
+        if element.parent >= 0 and record_kinds.decides(element.name):
+            records.setdefault(element.parent, [])
         start, end = element.attributes
-        if start < end and "=" in text[start:end]:
-            for m in _ATTRIBUTE.finditer(text, start, end):
-                value = m.group(2) if m.group(2) is not None else m.group(3)
-                if cpf_or_cnpj.names_either(_local(m.group(1))) and cpf_or_cnpj.holds_cpf(value):
-                    found.add(index)
-    return found
+        if start < end and cpf_or_cnpj.may_name_record(text[start:end]):
+            found = [
+                (_local(m.group(1)), _value(m.group(2) if m.group(2) is not None else m.group(3)))
+                for m in _ATTRIBUTE.finditer(text, start, end)
+            ]
+            if any(record_kinds.decides(name) for name, _ in found):
+                records.setdefault(index, []).extend(found)
+    if not records:
+        return set()
+    nested: dict[int, list[tuple[str, object]]] = {}  # a candidate's child -> its leaves
+    for index, element in enumerate(elements):
+        members, inner = records.get(element.parent), nested.get(element.parent)
+        if members is None and inner is None:
+            continue
+        if element.content is None:
+            if members is not None:
+                members.append((element.name, nested.setdefault(index, [])))
+            continue
+        value = _value(text[slice(*element.content)])
+        for found in (members, inner):  # a child's leaf is its own too: <tipo_pessoa>'s
+            if found is not None:
+                found.append((element.name, value))
+    return {
+        index
+        for index, members in records.items()
+        if cpf_or_cnpj.persons_record(
+            tuple(name for name, _ in members), lambda i, members=members: members[i][1]
+        )
+    }
+
+
+def _value(raw: str) -> str:
+    """An element's or an attribute's text as it reads: CDATA's, entities decoded."""
+    if raw.startswith("<![CDATA[") and raw.endswith("]]>"):
+        return raw[9:-3].strip()
+    return (html.unescape(raw) if "&" in raw else raw).strip()
 
 
 def _parents(elements: list[_Element], element: _Element) -> list[str]:

@@ -30,6 +30,15 @@ def seeded_faker(seed: int) -> Faker:
     return fake
 
 
+def foreign_fakers(seed: int) -> tuple[Faker, list[Faker]]:
+    """pt_BR's documents and addresses, and es_ES's and it_IT's names (names Faker's
+    pt_BR lists do not hold), each seeded from ``seed``."""
+    foreign = [Faker("es_ES"), Faker("it_IT")]
+    for i, fake in enumerate(foreign):
+        fake.seed_instance(seed + i + 1)
+    return seeded_faker(seed), foreign
+
+
 def person(fake: Faker) -> Person:
     first, last = fake.first_name(), fake.last_name()
     return Person(

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from ext_proc_server.core.exchange import HttpRequest
 from ext_proc_server.sanitize.run import is_token
-from tests.unit.sanitize.people import leaked
+from tests.unit.sanitize.people import foreign_fakers, leaked
 from tests.unit.sanitize.sanitize_helpers import (
     fmt_cnpj,
     fmt_cpf,
@@ -222,11 +222,7 @@ FORMATS: dict[str, Callable[[Pairs], str]] = {
 
 
 def _people(count: int, seed: int) -> list[Pairs]:
-    br = Faker("pt_BR")
-    br.seed_instance(seed)
-    foreign = [Faker("es_ES"), Faker("it_IT")]
-    for i, fake in enumerate(foreign):
-        fake.seed_instance(seed + i + 1)
+    br, foreign = foreign_fakers(seed)
     records = []
     for i in range(count):
         fake = foreign[i % 2]

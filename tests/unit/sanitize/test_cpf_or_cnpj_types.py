@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from ext_proc_server.core.exchange import HttpRequest
 from ext_proc_server.sanitize.run import is_token
 from ext_proc_server.sanitize.validators import cpf_valid
-from tests.unit.sanitize.people import leaked
+from tests.unit.sanitize.people import foreign_fakers, leaked
 from tests.unit.sanitize.sanitize_helpers import (
     fmt_cnpj,
     fmt_cpf,
@@ -60,11 +60,7 @@ def _json(document: object) -> str:
 
 def _people(count: int, seed: int) -> list[tuple[str, Pairs]]:
     """Each person's CPF (formatted or bare) and the fields planted beside it."""
-    br = Faker("pt_BR")
-    br.seed_instance(seed)
-    foreign = [Faker("es_ES"), Faker("it_IT")]
-    for i, fake in enumerate(foreign):
-        fake.seed_instance(seed + i + 1)
+    br, foreign = foreign_fakers(seed)
     people = []
     for i in range(count):
         fake = foreign[i % 2]
@@ -291,11 +287,7 @@ def _planted(record: object) -> list[str]:
 
 
 def _payloads(seed: int) -> list[tuple[str, list[dict[str, object]], dict[str, object]]]:
-    br = Faker("pt_BR")
-    br.seed_instance(seed)
-    foreign = [Faker("es_ES"), Faker("it_IT")]
-    for i, fake in enumerate(foreign):
-        fake.seed_instance(seed + i + 1)
+    br, foreign = foreign_fakers(seed)
     out = []
     for i in range(12):
         fake = foreign[i % 2]

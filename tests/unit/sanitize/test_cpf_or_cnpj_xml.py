@@ -18,9 +18,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from faker import Faker
 
-from tests.unit.sanitize.people import leaked
+from tests.unit.sanitize.people import foreign_fakers, leaked
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
 SANITIZER = sanitizer()
@@ -32,11 +31,7 @@ def _xml(body: str, content_type: str = "application/xml") -> str:
 
 
 def _people(seed: int, count: int = 12) -> list[dict[str, str]]:
-    br = Faker("pt_BR")
-    br.seed_instance(seed)
-    foreign = [Faker("es_ES"), Faker("it_IT")]
-    for i, fake in enumerate(foreign):
-        fake.seed_instance(seed + i + 1)
+    br, foreign = foreign_fakers(seed)
     return [
         {
             "cpf": re.sub(r"\D", "", br.cpf()) if i % 2 else br.cpf(),

@@ -10,36 +10,16 @@ stay."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from faker import Faker
 from faker.providers.person.pt_BR import Provider as Person
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.run import is_token
 from ext_proc_server.sanitize.surnames import WORD_FIRST_NAMES
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
-
-TOKENS = sanitizer()
-_PARTICLES = {"da", "de", "do", "das", "dos", "e", "di", "del", "la", "y"}
-
-
-def _note(text: str, key: str = "observacao") -> str:
-    body = json.dumps({"pedido": 12, key: text}, ensure_ascii=False)
-    out = json.loads(TOKENS.sanitize(request_exchange(body=body)).request.body)
-    assert out["pedido"] == 12
-    return out[key]
-
-
-def _kept(name: str, text: str) -> list[str]:
-    """The words of ``name`` still standing in ``text``."""
-    return [
-        w
-        for w in name.split()
-        if w.lower() not in _PARTICLES and re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)
-    ]
+from tests.unit.sanitize.name_prose import TOKENS, faker_people, order_note, words_kept
+from tests.unit.sanitize.sanitize_helpers import request_exchange
 
 
 @pytest.mark.parametrize(
@@ -54,7 +34,7 @@ def _kept(name: str, text: str) -> list[str]:
     ],
 )
 def test_a_surname_that_is_also_a_first_name_ends_a_name(text: str, expected: str) -> None:
-    assert _note(text) == expected
+    assert order_note(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -67,7 +47,7 @@ def test_a_surname_that_is_also_a_first_name_ends_a_name(text: str, expected: st
     ],
 )
 def test_a_first_name_that_is_a_word_before_a_surname_goes_whole(text: str, expected: str) -> None:
-    assert _note(text, "notes") == expected
+    assert order_note(text, "notes") == expected
 
 
 @pytest.mark.parametrize(
@@ -87,7 +67,7 @@ def test_a_first_name_that_is_a_word_before_a_surname_goes_whole(text: str, expe
     ],
 )
 def test_a_word_before_a_first_name_says_a_person(text: str, expected: str) -> None:
-    assert _note(text) == expected
+    assert order_note(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -110,7 +90,7 @@ def test_a_word_before_a_first_name_says_a_person(text: str, expected: str) -> N
     ],
 )
 def test_words_places_and_firms_stay(text: str) -> None:
-    assert _note(text) == text
+    assert order_note(text) == text
 
 
 _TEMPLATES = {
@@ -129,25 +109,15 @@ _TEMPLATES = {
 _MOST_KEPT = {"pt_BR": 1, "es_ES": 9, "en_US": 2, "pt_PT": 0}
 
 
-def _people(locale: str, seed: int) -> list[str]:
-    fake = Faker(locale)
-    fake.seed_instance(seed)
-    out = []
-    for _ in range(40):
-        out.append(f"{fake.first_name()} {fake.last_name()}")
-        out.append(f"{fake.first_name()} {fake.first_name()} {fake.last_name()}")
-    return out
-
-
 @pytest.mark.parametrize("locale", sorted(_MOST_KEPT))
 def test_faker_people_in_prose_templates(locale: str) -> None:
     templates = _TEMPLATES["en" if locale == "en_US" else "pt"]
     key = "notes" if locale == "en_US" else "observacao"
     kept = []
     for seed in (7, 1, 2, 3):
-        for i, name in enumerate(_people(locale, seed)):
+        for i, name in enumerate(faker_people(locale, seed)):
             text = templates[i % len(templates)].format(n=name)
-            if _kept(name, _note(text, key)):
+            if words_kept(name, order_note(text, key)):
                 kept.append(text)
     assert len(kept) <= _MOST_KEPT[locale], kept
 
@@ -187,7 +157,7 @@ def test_after_a_cue_a_first_name_that_is_a_word_goes(
     name = f"{first} {last}".strip()
     rest = tail.strip(" .,")
     text = f"{cue} {name}, {rest}" if rest else f"{cue} {name}"
-    assert _kept(name, _note(text)) == []
+    assert words_kept(name, order_note(text)) == []
 
 
 def test_a_cued_first_name_in_a_form_and_a_query() -> None:

@@ -8,35 +8,12 @@ place (``Royal Albert Hall``, ``Rua Ana Campos``)."""
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
-from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.run import is_token
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
-
-TOKENS = sanitizer()
-_PARTICLES = {"da", "de", "do", "das", "dos", "e", "di", "del", "la", "y"}
-
-
-def _note(text: str, key: str = "observacao") -> str:
-    body = json.dumps({"pedido": 12, key: text}, ensure_ascii=False)
-    out = json.loads(TOKENS.sanitize(request_exchange(body=body)).request.body)
-    assert out["pedido"] == 12
-    return out[key]
-
-
-def _kept(name: str, text: str) -> list[str]:
-    """The words of ``name`` still standing in ``text``."""
-    return [
-        w
-        for w in name.split()
-        if w.lower() not in _PARTICLES and re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)
-    ]
+from tests.unit.sanitize.name_prose import faker_people, order_note, words_kept
 
 
 @pytest.mark.parametrize(
@@ -53,7 +30,7 @@ def _kept(name: str, text: str) -> list[str]:
     ],
 )
 def test_a_verb_only_a_person_does_says_a_name(text: str, expected: str) -> None:
-    assert _note(text) == expected
+    assert order_note(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -70,7 +47,7 @@ def test_a_verb_only_a_person_does_says_a_name(text: str, expected: str) -> None
     ],
 )
 def test_a_place_word_surname_after_a_first_name_ends_the_name(text: str, expected: str) -> None:
-    assert _note(text, "notes") == expected
+    assert order_note(text, "notes") == expected
 
 
 @pytest.mark.parametrize(
@@ -84,7 +61,7 @@ def test_a_place_word_surname_after_a_first_name_ends_the_name(text: str, expect
     ],
 )
 def test_decided_cases(text: str, expected: str) -> None:
-    assert _note(text) == expected
+    assert order_note(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -110,7 +87,7 @@ def test_decided_cases(text: str, expected: str) -> None:
     ],
 )
 def test_places_businesses_and_words_stay(text: str) -> None:
-    assert _note(text) == text
+    assert order_note(text) == text
 
 
 _VERBS_PT = ("nasceu em 1970", "assinou o contrato", "ligou ontem", "faleceu em 2001")
@@ -123,24 +100,14 @@ _VERBS_EN = ("was born in 1970", "signed the lease", "called yesterday", "died i
 _MOST_KEPT = {"pt_BR": 1, "es_ES": 1, "en_US": 0, "pt_PT": 1}
 
 
-def _people(locale: str, seed: int) -> list[str]:
-    fake = Faker(locale)
-    fake.seed_instance(seed)
-    out = []
-    for _ in range(40):
-        out.append(f"{fake.first_name()} {fake.last_name()}")
-        out.append(f"{fake.first_name()} {fake.first_name()} {fake.last_name()}")
-    return out
-
-
 @pytest.mark.parametrize("locale", sorted(_MOST_KEPT))
 def test_faker_people_before_a_persons_verb(locale: str) -> None:
     verbs = _VERBS_EN if locale == "en_US" else _VERBS_PT
     kept = []
     for seed in (7, 1, 2, 3):
-        for i, name in enumerate(_people(locale, seed)):
+        for i, name in enumerate(faker_people(locale, seed)):
             text = f"{name} {verbs[i % len(verbs)]}"
-            if _kept(name, _note(text)):
+            if words_kept(name, order_note(text)):
                 kept.append(text)
     assert len(kept) <= _MOST_KEPT[locale], kept
 
@@ -160,4 +127,4 @@ def test_a_word_name_before_a_persons_verb_goes(
     first: str, last: str, verb: str, tail: str
 ) -> None:
     text = f"{first} {last} {verb} {tail}".strip()
-    assert _kept(f"{first} {last}", _note(text)) == []
+    assert words_kept(f"{first} {last}", order_note(text)) == []

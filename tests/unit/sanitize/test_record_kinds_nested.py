@@ -14,10 +14,9 @@ import json
 import re
 
 import pytest
-from faker import Faker
 
 from ext_proc_server.sanitize import record_kinds
-from tests.unit.sanitize.people import leaked
+from tests.unit.sanitize.people import foreign_fakers, leaked
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
 SANITIZER = sanitizer()
@@ -38,11 +37,7 @@ def _itau_kind(kind: str, document: str) -> dict[str, str]:
 
 
 def _people(seed: int, count: int) -> list[dict[str, str]]:
-    br = Faker("pt_BR")
-    br.seed_instance(seed)
-    foreign = [Faker("es_ES"), Faker("it_IT")]
-    for i, fake in enumerate(foreign):
-        fake.seed_instance(seed + i + 1)
+    br, foreign = foreign_fakers(seed)
     return [
         {
             "cpf": re.sub(r"\D", "", br.cpf()),

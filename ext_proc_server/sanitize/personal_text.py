@@ -105,6 +105,16 @@ _SPANISH_TYPE = (
 _NUMBER_MARK = r"(?i:n[º°o.]|n[uú]mero)"
 # A number, or none written as such: "Praça de Vaz, S/N", "Rua X, s/nº".
 _HOUSE_NUMBER = r"(?:\d{1,6}[A-Za-z]?\b|(?i:s/n)[º°o.]?(?![\w/]))"
+# A number that counts time is no house number: "mora na Av. Brasil há 10 anos", "Rua
+# Augusta desde 2019", "Calle Mayor desde hace 3 años" (the street alone is replaced,
+# after a word that says one lives there: _LIVED_IN_STREET).
+_TIME_BEFORE = "".join(
+    rf"(?<!(?i:{word})[ \t])" for word in ("há", "ha", "faz", "hace", "desde", "since", "for")
+)
+_TIME_AFTER = (
+    r"(?![ \t]*(?i:anos?|m[eê]s(?:es)?|dias?|semanas?|horas?|años?|d[ií]as|years?|months?"
+    r"|weeks?|days?|hours?)\b)"
+)
 _PLACE_STREET = (
     rf"(?:{_PLACE_TYPE}|{_SPANISH_TYPE})[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}"
     rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,5}}"
@@ -117,11 +127,12 @@ _PLACE_STREET = (
 _SPANISH_STREET = (
     rf"(?:{_SPANISH_TYPE}|C\.)[ \t]+(?:(?:de|del|de[ \t]+la)[ \t]+)?{_CAP_WORD}"
     rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_CAP_WORD}){{1,4}}[ \t]+"
-    r"\d{1,5}[A-Za-z]?\b(?![ \t]+(?i:de)\b)(?![.,]\d)"
+    rf"\d{{1,5}}[A-Za-z]?\b(?![ \t]+(?i:de)\b)(?![.,]\d){_TIME_AFTER}"
 )
 _TYPED_STREET = (
     rf"{_STREET_TYPE}[ \t]+{_STREET_WORD}(?:[ \t]+{_STREET_WORD}){{0,6}}?[ \t]*,?[ \t]*"
-    rf"(?:{_NUMBER_MARK}[ \t]*)?{_HOUSE_NUMBER}"
+    # Not glued to a word: "Quadro Avenida Paulista 50x70" is a product's size.
+    rf"(?:{_NUMBER_MARK}[ \t]*|(?<!\w){_TIME_BEFORE}){_HOUSE_NUMBER}{_TIME_AFTER}"
 )
 _US_SUFFIX = (
     "(?:(?:" + "|".join(sorted(US_STREET_SUFFIXES, key=lambda w: (-len(w), w))) + r")\b"
@@ -131,9 +142,11 @@ _US_SUFFIX = (
 # Apt. 4"), a capitalised name of one to three words ("5 Old Mill Road", "77 N Main
 # St", "9 Martin Luther King Blvd"), then a street suffix.
 _US_NAME_WORD = r"(?:[A-Z][a-z'\u2019]+|[NSEW]\.?)"
+# A fourth word if it says which of a name's bearers: "9 Martin Luther King Jr Blvd".
+_US_GENERATION = r"(?:(?:Jr|Sr|JR|SR)\.?[ \t]+)?"
 _US_STREET = (
     rf"(?<![\w.,/#$€£-])(?<![Tt]op )(?<![Tt]he )\d{{1,6}}[ \t]+"
-    rf"(?P<us>(?:{_US_NAME_WORD}[ \t]+){{1,3}}){_US_SUFFIX}"
+    rf"(?P<us>(?:{_US_NAME_WORD}[ \t]+){{1,3}}{_US_GENERATION}){_US_SUFFIX}"
 )
 # A Brazilian street's name with no number, written as a proper name ("Rua das
 # Acácias", "Avenida Paulista"): a person's address only beside their bairro ("Rua das
@@ -143,7 +156,8 @@ _CAPITAL_STREET_TYPE = (
     r"|PRA[ÇC]A|Estrada|ESTRADA|Rodovia|RODOVIA|Largo|LARGO|Viela|Beco|Ladeira|R\.)"
 )
 _STREET_NAME = (
-    rf"[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}"
+    # One capital letter names a street of a new quarter's plan ("Rua A", "Rua X").
+    rf"[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}(?:{_CAP_WORD}|[{_UP}](?![\w.]))"
     rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,5}}"
 )
 # After words that say one lives there ("mora na Rua das Acácias", "reside na Avenida
@@ -154,13 +168,34 @@ _LIVES_PHRASES = [
       for verb in ("mora", "moro", "moram", "reside", "resido", "residente", "domiciliado",
                    "domiciliada")
       for to in ("na", "no", "em", "à")),
-    "vive en ", "vivo en ", "reside en ", "lives at ", "lives on ", "living at ", "morada: ",
+    *(f"{verb} en {the}" for verb in ("vive", "vivo", "reside", "resido", "viven", "vivimos")
+      for the in ("", "la ", "el ")),
+    "lives at ", "lives on ", "living at ", "living on ", "lived at ", "lived on ", "morada: ",
 ]  # fmt: skip
 _LIVES_THERE = "|".join(
     "(?<=(?i:" + "|".join(p for p in _LIVES_PHRASES if len(p) == width) + "))"
     for width in sorted({len(p) for p in _LIVES_PHRASES})
 )
-_LIVED_IN_STREET = rf"(?:{_LIVES_THERE})(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}){_STREET_NAME}"
+# Spain's types, capitalised: "vivo en la Calle Mayor desde hace 3 años".
+_CAPITAL_SPANISH_TYPE = (
+    "(?:" + "|".join(f"{w.capitalize()}|{w.upper()}" for w in SPANISH_STREET_TYPES) + r")(?!\w)"
+)
+# Written in lower case, as a chat writes it ("mora na rua das flores e trabalha no
+# centro"): up to four words, none a word that ends the street's name (a number ends
+# it too: "mora na rua das flores 10 anos").
+_NAME_END = (
+    r"(?:e|y|com|con|desde|h[aá]|faz|hace|perto|cerca|junto|mas|que|em|no|na|nos|nas|ao"
+    r"|aos|à|at[eé]|para|pra|por|pelo|pela|onde|porque|quando|aqui|ali|l[aá]|sozinh[oa]s?)"
+    r"(?![\w])"
+)
+_LOWER_STREET = (
+    rf"(?:rua|avenida|av\.|travessa|alameda|pra[cç]a|estrada|rodovia|largo|calle)"
+    rf"(?:[ \t]+(?:d[aeo]s?[ \t]+)?(?!{_NAME_END})[{_LO}][\w'\u2019-]*){{1,4}}"
+)
+_LIVED_IN_STREET = (
+    rf"(?:{_LIVES_THERE})(?:(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}|{_CAPITAL_SPANISH_TYPE}"
+    rf"|{_SPANISH_TYPE}){_STREET_NAME}|{_LOWER_STREET})"
+)
 _BAIRRO_STREET = (
     rf"(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}){_STREET_NAME}(?=[ ]*(?:,|-|\u2013)[ ]*{_BAIRRO})"
 )
@@ -169,6 +204,21 @@ _ADDRESS = re.compile(
     rf"|{_LIVED_IN_STREET})"
     # Spaces only: a tab ends a table's cell, and what follows is another column.
     rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}}"
+)
+# A United States street with no number after a word that says one lives there ("lives
+# on Old Mill Road", "moved to Elm Street", "her address is Oak Avenue"): only before a
+# common suffix ("moved to Palm Springs" is a city).
+_COMMON_WORDS = sorted(set(US_COMMON_SUFFIXES) - set(US_SUFFIX_ABBREVIATIONS))
+_COMMON_ABBREVIATIONS = sorted(set(US_COMMON_SUFFIXES) & set(US_SUFFIX_ABBREVIATIONS))
+# A dot after an abbreviation only: after a word it ends the sentence.
+_US_COMMON_SUFFIX = (
+    rf"(?:(?:{'|'.join(_COMMON_WORDS)})\b|(?:{'|'.join(_COMMON_ABBREVIATIONS)})\b\.?)"
+)
+_US_STREET_AFTER_CUE = re.compile(
+    r"(?i:(?:lives|lived|living|resides|resided)[ \t]+(?:on|at)|moved[ \t]+(?:in[ \t]+)?to"
+    r"|address[ \t]+is)[ \t]+"
+    rf"(?P<v>(?:{_US_NAME_WORD}[ \t]+){{1,3}}{_US_GENERATION}{_US_COMMON_SUFFIX}"
+    rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}})"
 )
 _RG = re.compile(
     r"\b(?:RG|R\.G\.|rg|Rg|(?i:identidade))[ \t]*(?:(?i:n[º°o.])[ \t]*)?[:.\-]?[ \t]*"
@@ -237,11 +287,15 @@ _CUES = {
     + "|".join((*US_STREET_SUFFIXES, *US_SUFFIX_ABBREVIATIONS)).lower().encode()
     + rb")\b|\b\d{1,6}(?:[ \t]+[a-z']+){2,3}[ \t]+(?:"
     + "|".join(US_COMMON_SUFFIXES).lower().encode()
+    + rb")\b|\b\d{1,6}(?:[ \t]+[a-z']+){3}[ \t]+[js]r\.?[ \t]+(?:"
+    + "|".join(US_COMMON_SUFFIXES).lower().encode()
     + rb")\b"
     # A postal code's name and its first digit (a JSON key "cep" is no cue: its fields
     # are read by name), read by the address's finder: one scan less (_CEP_AFTER_CUE).
     + rb"|\b(?:cep|c.digo[ \t]+postal|zip(?:[ \t_-]*code)?|postal[ \t_-]*code|post[ \t_-]?code)\b"
     rb"[ \t]*(?:n.[ \t]*)?[:=.?-]?[ \t]*\d",
+    "us_street": rb"\b(?:(?:lives|lived|living|resides|resided)[ \t]+(?:on|at)"
+    rb"|moved[ \t]+(?:in[ \t]+)?to|address[ \t]+is)[ \t]+[a-z]",
     "name": rb"\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona|cliente|titular|paciente|nome|m.e"
     rb"|pai)\b|\b(?:benefici|respons|segurad|portador|filh)",
     "rg": rb"\brg\b|\br\.g\.|\bidentidade\b",
@@ -253,6 +307,7 @@ _CUES = {
 _DETECTORS = {
     "birth_date": (_BIRTH, "v"),
     "address": (_ADDRESS, 0),
+    "us_street": (_US_STREET_AFTER_CUE, "v"),
     "name": (_NAME_AFTER, "v"),
     "rg": (_RG, "v"),
     "id_document": (_ID_DOCUMENT, "v"),
@@ -319,7 +374,9 @@ def _named_field(text: str, m: re.Match[str]) -> bool:
     return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
 
 
-_CLASSES = {"id_document": "rg"}  # replaced as an RG is: SANITIZED_DOCUMENT
+# A document is replaced as an RG is (SANITIZED_DOCUMENT); a street found after its cue
+# as any address.
+_CLASSES = {"id_document": "rg", "us_street": "address"}
 
 
 def _accepted(cls: str, m: re.Match[str]) -> bool:
@@ -327,6 +384,8 @@ def _accepted(cls: str, m: re.Match[str]) -> bool:
         return bool(m.group("honorific")) or reads_as_name(m.group("v"), known=True)
     if cls == "phone":
         return phones.could_be_phone(m.group("v"))
+    if cls == "us_street":  # no number: no one word alone tells a street
+        return NOT_IN_STREET_NAMES.isdisjoint(map(fold, m.group("v").split()))
     if cls == "address" and (name := m.group("us")):
         # One word is the street's ("141 Hodges Mountains"); of several, none a shop's
         # or a product's ("4 Seasons Hotel Park").

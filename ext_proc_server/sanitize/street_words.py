@@ -24,13 +24,17 @@ SPANISH_PLACE_TYPES = (
     "Camino",
 )  # fmt: skip
 
-# After a number and a capitalised name: "141 Hodges Mountains", "12 Oak St".
+# After a number and a capitalised name: "141 Hodges Mountains", "12 Oak St". USPS's
+# primary suffixes (Publication 28, C1) but Arcade and Trailer, a shop's and a film's
+# ("8 Bit Arcade", "2 Movie Trailer").
 US_STREET_SUFFIXES = (
-    "Alley", "Avenue", "Branch", "Bridge", "Brook", "Brooks", "Burg", "Burgs", "Bypass",
+    "Alley", "Annex", "Avenue", "Bayou", "Beach", "Bend", "Bluff", "Bluffs", "Bottom",
+    "Boulevard", "Branch", "Bridge", "Brook", "Brooks", "Burg", "Burgs", "Bypass",
     "Camp", "Canyon", "Cape", "Causeway", "Center", "Centers", "Circle", "Circles", "Cliff",
-    "Cliffs", "Club", "Common", "Corner", "Corners", "Course", "Court", "Courts", "Cove",
-    "Coves", "Creek", "Crescent", "Crest", "Crossing", "Crossroad", "Curve", "Dale", "Dam",
-    "Divide", "Drive", "Drives", "Estate", "Estates", "Expressway", "Extension",
+    "Cliffs", "Club", "Common", "Commons", "Corner", "Corners", "Course", "Court", "Courts",
+    "Cove", "Coves", "Creek", "Crescent", "Crest", "Crossing", "Crossroad", "Crossroads",
+    "Curve", "Dale", "Dam", "Divide", "Drive", "Drives", "Estate", "Estates", "Expressway",
+    "Extension",
     "Extensions", "Fall", "Falls", "Ferry", "Field", "Fields", "Flat", "Flats", "Ford",
     "Fords", "Forest", "Forge", "Forges", "Fork", "Forks", "Fort", "Freeway", "Garden",
     "Gardens", "Gateway", "Glen", "Glens", "Green", "Greens", "Grove", "Groves", "Harbor",
@@ -53,13 +57,14 @@ US_STREET_SUFFIXES = (
 # USPS's abbreviations, written with or without their dot.
 US_SUFFIX_ABBREVIATIONS = (
     "St", "Ave", "Av", "Rd", "Blvd", "Dr", "Ln", "Ct", "Pl", "Ter", "Hwy", "Pkwy", "Cir",
-    "Sq", "Trl", "Pk",
+    "Sq", "Trl", "Pk", "Expy", "Fwy", "Tpke", "Aly",
 )  # fmt: skip
 # The suffixes most streets of a name of several words end with ("77 North Main
 # Street", "9 Martin Luther King Blvd"): cued in prose after two or three words.
 US_COMMON_SUFFIXES = (
-    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Blvd", "Drive", "Dr",
+    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Blvd", "Drive", "Dr",
     "Lane", "Ln", "Way", "Court", "Ct", "Place", "Pl", "Parkway", "Pkwy", "Highway", "Hwy",
+    "Terrace", "Ter", "Circle", "Cir", "Trail", "Trl",
 )  # fmt: skip
 # Words that make a numbered run of several capitalised words a business's or a
 # product's name rather than a street's ("The 5 Guys Burger Place", "4 Seasons Hotel

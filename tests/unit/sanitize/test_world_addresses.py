@@ -31,20 +31,14 @@ def _text(body: str) -> str:
     return SANITIZER.sanitize(exchange).request.body.decode()
 
 
-# What still goes out of the corpus (3 seeds, 8 values per seed and locale), by class:
-# each is read by its field's name (fields.py, forms.py), not in free text.
-# - A house number or a `line2` directly in a person's object (outside an address
-#   object), and a CEP, number or bairro in a form whose only other field is a name:
-#   neither says the object is a person's address.
-# - A pt_BR street with no number ("Loteamento Luigi da Luz": Known limits).
+# What still goes out of the corpus (3 seeds, 8 values per seed and locale), by class,
+# each ceiling the count measured, so a regression shows (a class not listed: 0):
+# - A house number in a form whose only other field is a name: nothing says the form is
+#   a person's address (fields.py, forms.py).
+# - A pt_BR street with no number ("Pátio Lorenzo Camargo": Known limits).
 CEILINGS = {
-    "form postcode beside a name": 480,
-    "form building_number beside a name": 288,
-    "json building_number in a person": 288,
-    "form bairro beside a name": 22,
-    "form secondary_address beside a name": 48,
-    "json secondary_address in a person": 48,
-    "prose street (pt_BR)": 7,
+    "form building_number beside a name": 96,
+    "prose street (pt_BR)": 2,
 }
 
 

@@ -86,9 +86,7 @@ _FORM_KEY = re.compile(rb"(?:^|[&?;\n])([^&=;?\n]+)=")
 # "." and spaces; "?" stands for non-ASCII; fields.reads_as_name decides, a known first
 # name alone included): a product's "Camiseta 42" or "SKU-1" is refused by sre without a
 # Python step.
-_NAME_LIKE_VALUE = re.compile(
-    rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*(?:\[[ \t\r\n]*)?"([a-z?\'.-][a-z?\'. \t-]*)"'
-)
+_NAME_LIKE_VALUE = re.compile(rb'"n[ao]me"[ \t\r\n]*:[ \t\r\n]*(?:\[[ \t\r\n]*)?"([a-z?\'. \t-]+)"')
 
 
 @functools.lru_cache(maxsize=8192)

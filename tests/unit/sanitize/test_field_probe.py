@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize import field_probe, fields
@@ -105,6 +105,8 @@ _NAME_ITEMS = st.lists(
 
 
 @given(items=_NAME_ITEMS, ascii_only=st.booleans(), spaced=st.booleans())
+@example(items=[{"name": " José Lima "}], ascii_only=False, spaced=False)  # a space first
+@example(items=[{"nome": "Dolores"}], ascii_only=False, spaced=False)  # one word
 @settings(max_examples=400, deadline=None)
 def test_bare_name_shortcut_decides_as_the_full_read(
     items: list[dict], ascii_only: bool, spaced: bool

@@ -11,15 +11,17 @@ from itertools import chain
 from typing import Any
 
 from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, secret_keys, text_pairs
+from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.json_markup import is_markup, outside_markup, scrub_text
 from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.name_parts import note_whole_names
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 from ext_proc_server.sanitize.typed_entries import TYPED
-from ext_proc_server.sanitize.urls import path_name_hits, scrub_with_urls, with_url_fields
+from ext_proc_server.sanitize.urls import path_name_hits, with_url_fields
 
 _KEY = operator.itemgetter(0)
 _VALUE = operator.itemgetter(1)
@@ -29,6 +31,8 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _GAP_VALUES = _PLAIN - {str}
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
+# A field a GraphQL document calls, or its operation's name: "criarPaciente(".
+_CALLED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 # -- JSON ------------------------------------------------------------------------------
 
@@ -50,7 +54,8 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
         hits = with_url_fields(hits, named)
     # Three memchr scans: a regex character class over the whole text costs 100x more.
     encoded = "\\" in text or "%" in text or "&" in text
-    if not hits and not key_seen and not encoded:
+    # A GraphQL request's variables are read as its query's record (_called_place).
+    if not hits and not key_seen and not encoded and '"variables"' not in text:
         return geo.coarsen_json(run, text, where)
     plain = masked(text)
     try:
@@ -151,6 +156,7 @@ class _JsonEditor:
         self.j_gap = -1  # the gap self.j counts in
         self.j = 0  # numbers and literals seen so far in that gap
         self.gap_tokens: tuple[int, list[tuple[int, int]]] | None = None
+        self.document: object = None
 
     def _index_hits(self, hits: list[Hit]) -> None:
         """Which string or gap each finding is in: quotes counted before it (C scans)."""
@@ -216,6 +222,7 @@ class _JsonEditor:
         return quotes
 
     def edits(self, document: object) -> list[tuple[int, int, str]]:
+        self.document = document
         kind = type(document)
         if kind is dict or kind is Members:
             self._object(document, "")  # type: ignore[arg-type]
@@ -423,21 +430,43 @@ class _JsonEditor:
     def _prose(self, k: int, value: str) -> None:
         """A free-text field: the names in it (free_text_names) and every detector's
         findings, read in the decoded string."""
-        names = find_names(value)
-        if not names:
+        found = [Hit(a, b, "name") for a, b in find_names(value)]
+        place = self.places[-1]
+        if place.owner is None and place.sensitive is None and self.path[0] == "variables":
+            place = self._called_place(place)
+        found += person_diagnoses(place, value)  # "CID F32.1" in a person's notes
+        if not found:
             if k in self.todo:
                 self._string(k, value, None)
             return
         run = self.run
-        hits = resolve(run.scanner.find(value) + [Hit(a, b, "name") for a, b in names])
+        hits = resolve(run.scanner.find(value) + found)
         start, end = self._span(k)
         fresh = quoted_json(run.scrub(value, hits))
         if fresh != self.text[start:end]:
             self._edit(start, end, fresh, self.path)
 
+    def _called_place(self, place: fields.Place) -> fields.Place:
+        """A GraphQL request's ``variables``: the record its query's field fills
+        (``criarPaciente(obs: $obs)``) when a person's or clinical one, else ``place``."""
+        document = self.document
+        if type(document) is Members:
+            query = next((value for key, value in document if key == "query"), None)
+        else:
+            query = document.get("query") if type(document) is dict else None
+        if type(query) is not str or not is_graphql(query):
+            return place
+        for m in _CALLED.finditer(query):
+            called = fields.object_place(fields.ROOT, m.group(1), frozenset())
+            if called.owner == fields.PERSON or called.sensitive is not None:
+                return called
+        return place
+
     def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:
         """A plain string (no escapes, else it is rescanned alone): use the findings."""
         text = self.text
+        if text[start + 1 : start + 2] == "<" and is_markup(text[start + 1 : end - 1]):
+            hits = outside_markup(text[start + 1 : end - 1], hits, start + 1)  # namespaces
         out = []
         last = start + 1
         for hit in hits:
@@ -453,7 +482,9 @@ class _JsonEditor:
             self.j += 1
         else:
             self.j_gap, self.j = k, 0
-        if (cls is None and k not in self.gap_hits) or value is None or type(value) is bool:
+        if (cls is None and k not in self.gap_hits) or value is None:
+            return
+        if type(value) is bool and cls != "sensitive":  # "hiv": true tells the fact
             return
         start, end = self._gap_token(k, self.j)
         token = self.text[start:end]
@@ -525,9 +556,9 @@ def _scrub_json_string(run: Run, token: str) -> str:
             hits = text_pairs.quoted_hits(run, value)
             if hits:
                 value_before, value = value, run.apply(value, hits)
-                fresh = scrub_with_urls(run, value)
+                fresh = scrub_text(run, value)
                 return quoted_json(fresh) if fresh != value_before else token
-        fresh = sanitize_graphql(run, value) if is_graphql(value) else scrub_with_urls(run, value)
+        fresh = sanitize_graphql(run, value) if is_graphql(value) else scrub_text(run, value)
     if fresh == value:
         return token
     return quoted_json(fresh)

@@ -6,21 +6,22 @@ import json
 import operator
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-import orjson
-
 from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, secret_keys, text_pairs
+from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.json_markup import is_markup, outside_markup, scrub_text
+from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.name_parts import note_whole_names
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 from ext_proc_server.sanitize.typed_entries import TYPED
-from ext_proc_server.sanitize.urls import path_name_hits, scrub_with_urls, with_url_fields
+from ext_proc_server.sanitize.urls import path_name_hits, with_url_fields
 
 _KEY = operator.itemgetter(0)
 _VALUE = operator.itemgetter(1)
@@ -30,30 +31,12 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _GAP_VALUES = _PLAIN - {str}
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
+# A field a GraphQL document calls, or its operation's name: "criarPaciente(".
+_CALLED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 # -- JSON ------------------------------------------------------------------------------
 
 
-class _Members(list):  # type: ignore[type-arg]
-    """A JSON object as its (key, value) pairs in document order: duplicates are kept."""
-
-    __slots__ = ()
-
-    def items(self) -> _Members:
-        """The pairs, as ``dict.items`` gives them: the walk takes either kind."""
-        return self
-
-    def values(self) -> Iterator[Any]:
-        return map(_VALUE, self)
-
-
-# The two trees an object can parse to: orjson's dicts, the pairs decoder's lists.
-_OBJECTS = (dict, _Members)
-# One decoder for every body: json.loads with a hook builds a new one (and its
-# scanner) per call, which cost as much as decoding a 2 KiB body.
-_DECODER = json.JSONDecoder(object_pairs_hook=_Members)
-# Same-length mask for escapes, so every '"' left in the copy delimits a string.
-_ESCAPED_CHAR = re.compile(r"\\.")
 # Numbers and literals: all a gap between two strings can hold besides punctuation.
 # Bodies longer than this find their quotes only as far as the spans they need go.
 _STEPPED_CHARS = 1024
@@ -71,11 +54,12 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
         hits = with_url_fields(hits, named)
     # Three memchr scans: a regex character class over the whole text costs 100x more.
     encoded = "\\" in text or "%" in text or "&" in text
-    if not hits and not key_seen and not encoded:
+    # A GraphQL request's variables are read as its query's record (_called_place).
+    if not hits and not key_seen and not encoded and '"variables"' not in text:
         return geo.coarsen_json(run, text, where)
-    plain = _ESCAPED_CHAR.sub("__", text) if "\\" in text else text
+    plain = masked(text)
     try:
-        document = _parse(text, plain)
+        document = parse(text, plain)
     except ValueError:
         return None
     edits = _JsonEditor(run, text, plain, where, hits, encoded=encoded).edits(document)
@@ -96,7 +80,7 @@ def sanitize_json_lines(run: Run, text: str, where: str) -> str | None:
     every line that is not blank is a document. Replacements are located at ``where``
     (a pointer would not say which line)."""
     first = text.lstrip().partition("\n")[0].rstrip()
-    if _CLOSING.get(first[:1]) != first[-1:]:  # a document over many lines, cut or not
+    if CLOSING.get(first[:1]) != first[-1:]:  # a document over many lines, cut or not
         return None
     lines = text.split("\n")
     lines_run = run.child(run.charset)
@@ -118,10 +102,10 @@ def nested_json(run: Run, value: str) -> str | None:
     a form field or query value holding JSON), edited as one, so its keys name what its
     values are; None when it is not one. Its replacements are located where the string is."""
     stripped = value.strip()
-    if len(stripped) < 2 or _CLOSING.get(stripped[0]) != stripped[-1]:
+    if len(stripped) < 2 or CLOSING.get(stripped[0]) != stripped[-1]:
         return None
     try:  # sanitize_json returns a text with nothing to find without parsing it
-        _parse(value, _ESCAPED_CHAR.sub("__", value) if "\\" in value else value)
+        parse(value, masked(value))
     except ValueError:
         return None
     inner = run.child(run.charset)
@@ -129,39 +113,6 @@ def nested_json(run: Run, value: str) -> str | None:
     if fresh is not None:
         run.add_counts(inner.counts)
     return fresh
-
-
-_CLOSING = {"{": "}", "[": "]"}
-
-
-def _parse(text: str, plain: str) -> object:
-    """The document's tree: orjson's when it kept every string, else the pairs decoder's.
-
-    orjson is several times cheaper but keeps one member per key, and refuses NaN,
-    Infinity and lone surrogates. A tree that dropped a member dropped its key, so it
-    holds fewer strings than the text's quotes delimit: then the pairs decoder reads it.
-    """
-    try:
-        document = orjson.loads(text)
-        # Serialized again (in C) to count its strings; nesting past orjson's limit
-        # raises, and such a document goes to the pairs decoder too.
-        dumped = orjson.dumps(document)
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-        return _DECODER.decode(text)
-    # A compact body as orjson writes it (the usual case): a text that is the tree's own
-    # serialization holds no duplicate key, and two memcmp-speed calls replace the counts.
-    if len(dumped) == len(text) and dumped == text.encode():
-        return document
-    if b"\\" in dumped:
-        # Only a quote inside a string is escaped: drop escaped backslashes, then
-        # every quote after a backslash is one.
-        dumped = dumped.replace(b"\\\\", b"")
-        quotes = dumped.count(b'"') - dumped.count(b'\\"')
-    else:
-        quotes = dumped.count(b'"')
-    if quotes != plain.count('"'):
-        return _DECODER.decode(text)
-    return document
 
 
 class _JsonEditor:
@@ -205,6 +156,7 @@ class _JsonEditor:
         self.j_gap = -1  # the gap self.j counts in
         self.j = 0  # numbers and literals seen so far in that gap
         self.gap_tokens: tuple[int, list[tuple[int, int]]] | None = None
+        self.document: object = None
 
     def _index_hits(self, hits: list[Hit]) -> None:
         """Which string or gap each finding is in: quotes counted before it (C scans)."""
@@ -270,8 +222,9 @@ class _JsonEditor:
         return quotes
 
     def edits(self, document: object) -> list[tuple[int, int, str]]:
+        self.document = document
         kind = type(document)
-        if kind is dict or kind is _Members:
+        if kind is dict or kind is Members:
             self._object(document, "")  # type: ignore[arg-type]
         elif kind is list:
             self._array(document, None, "")  # type: ignore[arg-type]
@@ -285,7 +238,7 @@ class _JsonEditor:
 
     # -- the walk (inlined fast paths: most nodes need nothing) ----------------------
 
-    def _object(self, members: dict[str, Any] | _Members, holder: str) -> None:
+    def _object(self, members: dict[str, Any] | Members, holder: str) -> None:
         """``holder``: the key holding this object (or the list it is in)."""
         keys = tuple(members) if type(members) is dict else tuple(map(_KEY, members))
         if self.rules is None:  # _plan's usual case, without its frame
@@ -317,7 +270,7 @@ class _JsonEditor:
                     self._string(k + 1, value, cls)
                 continue
             self.k = k + 1
-            if kind is dict or kind is _Members:
+            if kind is dict or kind is Members:
                 self._object(value, key)
             elif kind is list:
                 self._array(value, cls, key)  # items inherit the name: "tokens": ["a", "b"]
@@ -333,7 +286,7 @@ class _JsonEditor:
 
     def _either_plan(
         self,
-        members: dict[str, Any] | _Members,
+        members: dict[str, Any] | Members,
         holder: str,
         keys: tuple[str, ...],
         place: fields.Place,
@@ -350,13 +303,13 @@ class _JsonEditor:
 
     @staticmethod
     def _typed(
-        members: dict[str, Any] | _Members, keys: tuple[str, ...], place: fields.Place
+        members: dict[str, Any] | Members, keys: tuple[str, ...], place: fields.Place
     ) -> str | None:
         """The class of a typed entry's value, from its type member's value."""
         pair = fields.typed_pair(keys)
         if pair is None:
             return None
-        kind = members[pair[0]][1] if type(members) is _Members else members[keys[pair[0]]]
+        kind = members[pair[0]][1] if type(members) is Members else members[keys[pair[0]]]
         return fields.typed_class(place, kind, pair=is_pair(keys))
 
     def _opened_gap(self) -> None:
@@ -420,7 +373,7 @@ class _JsonEditor:
         return self._plan(holder, keys)[1] is None and self._skipped(values)
 
     def _array(self, items: list[Any], cls: str | None, holder: str) -> None:
-        if len(items) > 1 and type(items[0]) in _OBJECTS and self._skipped_records(items, holder):
+        if len(items) > 1 and type(items[0]) in OBJECTS and self._skipped_records(items, holder):
             return
         path = self.path
         path.append(0)
@@ -433,7 +386,7 @@ class _JsonEditor:
                 self.k = k + 1
                 if cls is not None or k in todo:
                     self._string(k, item, cls)
-            elif kind is dict or kind is _Members:
+            elif kind is dict or kind is Members:
                 self._object(item, holder)
             elif kind is list:
                 self._array(item, cls, holder)
@@ -477,21 +430,43 @@ class _JsonEditor:
     def _prose(self, k: int, value: str) -> None:
         """A free-text field: the names in it (free_text_names) and every detector's
         findings, read in the decoded string."""
-        names = find_names(value)
-        if not names:
+        found = [Hit(a, b, "name") for a, b in find_names(value)]
+        place = self.places[-1]
+        if place.owner is None and place.sensitive is None and self.path[0] == "variables":
+            place = self._called_place(place)
+        found += person_diagnoses(place, value)  # "CID F32.1" in a person's notes
+        if not found:
             if k in self.todo:
                 self._string(k, value, None)
             return
         run = self.run
-        hits = resolve(run.scanner.find(value) + [Hit(a, b, "name") for a, b in names])
+        hits = resolve(run.scanner.find(value) + found)
         start, end = self._span(k)
         fresh = quoted_json(run.scrub(value, hits))
         if fresh != self.text[start:end]:
             self._edit(start, end, fresh, self.path)
 
+    def _called_place(self, place: fields.Place) -> fields.Place:
+        """A GraphQL request's ``variables``: the record its query's field fills
+        (``criarPaciente(obs: $obs)``) when a person's or clinical one, else ``place``."""
+        document = self.document
+        if type(document) is Members:
+            query = next((value for key, value in document if key == "query"), None)
+        else:
+            query = document.get("query") if type(document) is dict else None
+        if type(query) is not str or not is_graphql(query):
+            return place
+        for m in _CALLED.finditer(query):
+            called = fields.object_place(fields.ROOT, m.group(1), frozenset())
+            if called.owner == fields.PERSON or called.sensitive is not None:
+                return called
+        return place
+
     def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:
         """A plain string (no escapes, else it is rescanned alone): use the findings."""
         text = self.text
+        if text[start + 1 : start + 2] == "<" and is_markup(text[start + 1 : end - 1]):
+            hits = outside_markup(text[start + 1 : end - 1], hits, start + 1)  # namespaces
         out = []
         last = start + 1
         for hit in hits:
@@ -507,7 +482,9 @@ class _JsonEditor:
             self.j += 1
         else:
             self.j_gap, self.j = k, 0
-        if (cls is None and k not in self.gap_hits) or value is None or type(value) is bool:
+        if (cls is None and k not in self.gap_hits) or value is None:
+            return
+        if type(value) is bool and cls != "sensitive":  # "hiv": true tells the fact
             return
         start, end = self._gap_token(k, self.j)
         token = self.text[start:end]
@@ -579,9 +556,9 @@ def _scrub_json_string(run: Run, token: str) -> str:
             hits = text_pairs.quoted_hits(run, value)
             if hits:
                 value_before, value = value, run.apply(value, hits)
-                fresh = scrub_with_urls(run, value)
+                fresh = scrub_text(run, value)
                 return quoted_json(fresh) if fresh != value_before else token
-        fresh = sanitize_graphql(run, value) if is_graphql(value) else scrub_with_urls(run, value)
+        fresh = sanitize_graphql(run, value) if is_graphql(value) else scrub_text(run, value)
     if fresh == value:
         return token
     return quoted_json(fresh)

@@ -85,8 +85,14 @@ def _record_place(text: str, names: list[str]) -> fields.Place:
     place = fields.object_place(fields.ROOT, "", members)
     if place.owner == fields.PERSON or place.sensitive is not None:
         return place
+    return called_place(text, members) or place
+
+
+def called_place(text: str, members: frozenset[str] = frozenset()) -> fields.Place | None:
+    """The record of the first field the document calls that names a person's or a
+    clinical one (``criarPaciente(...)``, ``updatePatient(...)``), if any."""
     for m in _CALLED.finditer(text):
         called = fields.object_place(fields.ROOT, m.group(1), members)
         if called.owner == fields.PERSON or called.sensitive is not None:
             return called
-    return place
+    return None

@@ -13,7 +13,7 @@ from typing import Any
 from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, secret_keys, text_pairs
 from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_names
-from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
+from ext_proc_server.sanitize.graphql import called_place, is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_markup import is_markup, outside_markup, scrub_text
 from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
@@ -31,8 +31,6 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _GAP_VALUES = _PLAIN - {str}
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
-# A field a GraphQL document calls, or its operation's name: "criarPaciente(".
-_CALLED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 # -- JSON ------------------------------------------------------------------------------
 
@@ -456,11 +454,7 @@ class _JsonEditor:
             query = document.get("query") if type(document) is dict else None
         if type(query) is not str or not is_graphql(query):
             return place
-        for m in _CALLED.finditer(query):
-            called = fields.object_place(fields.ROOT, m.group(1), frozenset())
-            if called.owner == fields.PERSON or called.sensitive is not None:
-                return called
-        return place
+        return called_place(query) or place
 
     def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:
         """A plain string (no escapes, else it is rescanned alone): use the findings."""

@@ -158,8 +158,8 @@ def may_name_record(text: str) -> bool:
     kind (an HTML page's ``<!DOCTYPE html>`` is no document's name)."""
     return (
         may_name_either(text)
-        or any(needle in text for needle in _RECORD_NEEDLES)
         or _may_name_document(text)
+        or any(needle in text for needle in _RECORD_NEEDLES)
     )
 
 

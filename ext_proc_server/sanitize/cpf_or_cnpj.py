@@ -145,14 +145,33 @@ def marked_names(names: tuple[str, ...], value_of: Callable[[int], str]) -> tupl
     return names
 
 
-# Words only a text naming a record's document or kind holds (may_name_either aside).
-_RECORD_NEEDLES = ("doc", "Doc", "DOC", "essoa", "ESSOA", "ersonType", "nscri", "NSCRI")
+# Words only a text naming a record's document or kind holds (may_name_either and
+# "doc" aside).
+_RECORD_NEEDLES = ("essoa", "ESSOA", "ersonType", "nscri", "NSCRI")
+_DOCUMENT_NEEDLES = ("doc", "Doc", "DOC")
+_DOCTYPE = ("<!DOCTYPE", "<!doctype", "<!Doctype")  # an HTML page's first line names none
 
 
 def may_name_record(text: str) -> bool:
-    """Whether a text (key lines, a script's literal) may name a field that says whose
-    its record is: either document's, a "document", a kind."""
-    return may_name_either(text) or any(needle in text for needle in _RECORD_NEEDLES)
+    """Whether a text (key lines, a script's literal, an XML or HTML document) may
+    name a field that says whose its record is: either document's, a "document", a
+    kind (an HTML page's ``<!DOCTYPE html>`` is no document's name)."""
+    return (
+        may_name_either(text)
+        or _may_name_document(text)
+        or any(needle in text for needle in _RECORD_NEEDLES)
+    )
+
+
+def _may_name_document(text: str) -> bool:
+    """Whether "doc" stands in a text outside its ``<!DOCTYPE``."""
+    for needle in _DOCUMENT_NEEDLES:
+        at = text.find(needle)
+        while at >= 0:
+            if text[at - 2 : at + 7] not in _DOCTYPE:
+                return True
+            at = text.find(needle, at + 3)
+    return False
 
 
 def mark_records(

@@ -1,8 +1,11 @@
 """Whose record a document's members say it is, when their names alone do not: a
 member naming a CPF or a CNPJ (``cpfCnpj``), one that says "document" and no more
 (``documento``, ``numeroDocumento``, ``docNumber``) or a CNAB inscription
-(``numeroInscricao``), and a member naming the record's kind (``tipoPessoa``,
-``personType``, ``tipoInscricao``; ``type`` or ``document_type`` beside a document).
+(``numeroInscricao``), a member naming the record's kind (``tipoPessoa``,
+``personType``, ``tipoInscricao``; ``type`` or ``document_type`` beside a document),
+and an identification wrapper holding a document up to two levels down (NFS-e's
+``<TomadorServico><IdentificacaoTomador><CpfCnpj><Cpf>``: the tomador is a person,
+their address, CEP and contacts go out; a ``<Cnpj>`` leaves the record as it was).
 
 A kind member decides when its value is one it knows: "F", "FISICA", "PF",
 "individual", "CPF" or CNAB's 1 make the record a person's; "J", "JURIDICA", "PJ",
@@ -64,17 +67,22 @@ _COMPANY_VALUES = frozenset(
 # CNAB 240's "tipo de inscrição": 1 a CPF, 2 a CNPJ (0, 3 and 9: none, PIS, another).
 _INSCRIPTION_CODES = {"1": PERSON, "01": PERSON, "2": COMPANY, "02": COMPANY}
 
+# Names of either document in English: NFE.io's NFS-e borrower.federalTaxNumber.
+_EITHER_COMPACT = frozenset({"federaltaxnumber"})
+
 EITHER = "either"  # a name of a CPF or a CNPJ: any 11 digits are a CPF
 NUMBERED = "numbered"  # "document" and no more: a CPF only by its check digits
 KIND = "kind"  # the record's kind
+WRAPPER = "wrapper"  # an identification wrapper: the document it holds decides
 _ALONE = "alone"  # a kind member that decides beside no document
 
 
 @functools.lru_cache(maxsize=8192)
 def member_role(name: str) -> str | None:
-    """EITHER, NUMBERED, KIND (or _ALONE) for a member's name; None for any other."""
+    """EITHER, NUMBERED, KIND (or _ALONE), WRAPPER for a member's name; None for any
+    other."""
     words = key_words(name)
-    if docs.names_either(words):
+    if docs.names_either(words) or "".join(words) in _EITHER_COMPACT:
         return EITHER
     if "/" in name and docs.names_either(key_words(name.replace("/", " "))):
         return EITHER  # a table's "CPF/CNPJ do Pagador": its slash divides no namespace
@@ -87,14 +95,42 @@ def member_role(name: str) -> str | None:
         return KIND
     if compact in _INSCRIPTION:
         return NUMBERED
+    if _names_wrapper(words):
+        return WRAPPER
     owned = set(words) - _NUMBER_WORDS - _PAYER_WORDS
     return NUMBERED if len(owned) == 1 and owned <= _DOCUMENT_WORDS else None
 
 
+# An identification wrapper's words: "identificacao" or "id", and whose (ABRASF's
+# IdentificacaoTomador, IdentificacaoPrestador, IdentificacaoIntermediario; a JSON
+# API's identificacao_tomador, idTomador). Not IdentificacaoRps: an RPS holds no one.
+_WRAPPER_WORDS = frozenset({"identificacao", "identification", "ident", "id"})
+_WRAPPER_PARTIES = _PAYER_WORDS | {
+    "prestador", "intermediario", "emitente", "remetente", "beneficiario", "contratante"
+}  # fmt: skip
+
+
+def _names_wrapper(words: tuple[str, ...]) -> bool:
+    """Whether a name's words name an identification wrapper: ``identificacao`` alone
+    or before a party's word (``IdentificacaoTomadorServico`` too), ``id`` only before
+    one (a bare ``id`` is a key)."""
+    if not words or words[0] not in _WRAPPER_WORDS:
+        return False
+    if len(words) == 1:
+        return words[0] != "id"
+    return words[1] in _WRAPPER_PARTIES and all(
+        w in _WRAPPER_PARTIES or w == "servico" for w in words[2:]
+    )
+
+
+_DECIDING = (EITHER, NUMBERED, _ALONE, WRAPPER)
+
+
 def decides(name: str) -> bool:
-    """Whether a member's name alone may say whose its record is: a document's, or a
-    kind deciding beside none (not "type": only beside a document)."""
-    return member_role(name) in (EITHER, NUMBERED, _ALONE)
+    """Whether a member's name alone may say whose its record is: a document's, a
+    kind deciding beside none (not "type": only beside a document), or an
+    identification wrapper's (by the document it holds)."""
+    return member_role(name) in _DECIDING
 
 
 @functools.lru_cache(maxsize=4096)
@@ -102,7 +138,7 @@ def deciding(names: tuple[str, ...]) -> tuple[int, ...]:
     """Where the members that say whose a record is stand among its ``names``: none
     when no document and no kind that decides alone is among them."""
     roles = tuple(member_role(name) for name in names)
-    if not any(role in (EITHER, NUMBERED, _ALONE) for role in roles):
+    if not any(role in _DECIDING for role in roles):
         return ()
     return tuple(i for i, role in enumerate(roles) if role is not None)
 
@@ -178,11 +214,12 @@ def persons(
 
 
 def _held_kind(name: str, role: str | None, value: object) -> str | None:
-    """The kind a member says: its own value's (a kind member's), or a child object's
-    that holds only a kind and its document (nested_kind)."""
+    """The kind a member says: its own value's (a kind member's), a child object's
+    that holds only a kind and its document (nested_kind), or the document an
+    identification wrapper holds (wrapped_kind)."""
     pairs = _pairs(value)
     if pairs is not None:
-        return nested_kind(pairs)
+        return wrapped_kind(pairs) if role == WRAPPER else nested_kind(pairs)
     if role in (KIND, _ALONE):
         return kind_of(value, coded="inscricao" in key_words(name))
     return None
@@ -209,6 +246,32 @@ def nested_kind(pairs: list[tuple[str, object]]) -> str | None:
 
 
 _DOCUMENT_KINDS = {("cpf",): PERSON, ("cnpj",): COMPANY}
+
+
+def wrapped_kind(pairs: list[tuple[str, object]]) -> str | None:
+    """PERSON or COMPANY for an identification wrapper's members (``pairs``) by the
+    document among them, itself or one level down: <IdentificacaoTomador><CpfCnpj>
+    <Cpf>…</Cpf></CpfCnpj><InscricaoMunicipal>…; a kind member; a bare <Cpf>, <Cnpj>;
+    a CPF under a name of either document. None when none says (a CNPJ under
+    ``cpfCnpj`` leaves the record as its other members make it)."""
+    for name, value in pairs:
+        role = member_role(name)
+        inner = _pairs(value)
+        if inner is not None:
+            found = nested_kind(inner) if role in (EITHER, NUMBERED) else None
+        elif role in (KIND, _ALONE):
+            found = kind_of(value, coded="inscricao" in key_words(name))
+        elif value in ("", None):
+            found = None
+        elif role == EITHER:
+            found = PERSON if any_cpf(value) else None
+        elif role == NUMBERED:
+            found = PERSON if checked_cpf(value) else None
+        else:
+            found = _DOCUMENT_KINDS.get(key_words(name))
+        if found is not None:
+            return found
+    return None
 
 
 def _pairs(value: object) -> list[tuple[str, object]] | None:

@@ -420,7 +420,9 @@ def _cpf_records(text: str, elements: list[_Element]) -> set[int]:
     """The elements their document or their kind says are a person's record, read as
     every other format reads them (cpf_or_cnpj): a CPF under ``<cpfCnpj>`` or
     ``<documento>``, ``<tipoPessoa>F</tipoPessoa>``, ``tipoInscricao="1"`` beside
-    ``numeroInscricao``, a kind one level down (``<tipo_pessoa><codigo_tipo_pessoa>F``);
+    ``numeroInscricao``, a kind one level down (``<tipo_pessoa><codigo_tipo_pessoa>F``),
+    a document two levels down in an identification wrapper (NFS-e's
+    ``<Tomador><IdentificacaoTomador><CpfCnpj><Cpf>``);
     a CNPJ or a company's kind leaves its record as its other members make it."""
     if not cpf_or_cnpj.may_name_record(text):
         return set()
@@ -446,6 +448,8 @@ def _cpf_records(text: str, elements: list[_Element]) -> set[int]:
         if element.content is None:
             if members is not None:
                 members.append((element.name, nested.setdefault(index, [])))
+            if inner is not None and _wrapped(elements, element):  # <CpfCnpj> in a wrapper
+                inner.append((element.name, nested.setdefault(index, [])))
             continue
         value = _value(text[slice(*element.content)])
         for found in (members, inner):  # a child's leaf is its own too: <tipo_pessoa>'s
@@ -458,6 +462,18 @@ def _cpf_records(text: str, elements: list[_Element]) -> set[int]:
             tuple(name for name, _ in members), lambda i, members=members: members[i][1]
         )
     }
+
+
+def _wrapped(elements: list[_Element], element: _Element) -> bool:
+    """Whether an element stands in an identification wrapper that is a candidate's
+    child (``<Tomador><IdentificacaoTomador><CpfCnpj>``): the document it holds, two
+    levels below the record, says whose the record is (record_kinds.wrapped_kind)."""
+    if record_kinds.member_role(elements[element.parent].name) != record_kinds.WRAPPER:
+        return False
+    return record_kinds.member_role(element.name) in _WRAPPED_DOCUMENTS
+
+
+_WRAPPED_DOCUMENTS = (record_kinds.EITHER, record_kinds.NUMBERED)
 
 
 def _value(raw: str) -> str:

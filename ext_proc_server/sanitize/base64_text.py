@@ -25,11 +25,10 @@ import zlib
 from ext_proc_server.core.errors import DecodedTooLarge
 from ext_proc_server.sanitize import base64_codec, base64_json, delimited, fields
 from ext_proc_server.sanitize.form_text import form_text_hits
-from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.json_body import nested_json
+from ext_proc_server.sanitize.json_markup import xml_hits
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import with_url_fields
-from ext_proc_server.sanitize.xml_fields import find_xml_fields
 from ext_proc_server.sanitize.xml_structure import outside_structure
 
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
@@ -229,8 +228,7 @@ def _sanitized(run: Run, document: str, key: str | None) -> str:
             return fresh
     if opening == "<":  # a SAML assertion, a SOAP message: elements read by name
         hits, _ = run.scanner.find_with_keys(document)
-        named = find_xml_fields(document, run.scanner.field_rules)
-        return run.scrub(document, outside_structure(document, resolve([*hits, *named])))
+        return run.scrub(document, outside_structure(document, xml_hits(run, document, hits)))
     if delimited.reads_as_table(document):
         table = delimited.sanitize_delimited(run, document)
         if table is not None:

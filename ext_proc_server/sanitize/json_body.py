@@ -15,7 +15,12 @@ from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import called_place, is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.hits import Hit, resolve
-from ext_proc_server.sanitize.json_markup import is_markup, outside_markup, scrub_text
+from ext_proc_server.sanitize.json_markup import (
+    inside_markup,
+    is_markup,
+    may_hold_markup,
+    scrub_text,
+)
 from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.name_parts import note_whole_names
@@ -31,6 +36,8 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _GAP_VALUES = _PLAIN - {str}
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
+# A string that opens with a tag, or a space and one (other whitespace is escaped).
+_MARKUP_OPENING = re.compile(r'" ?<')
 
 # -- JSON ------------------------------------------------------------------------------
 
@@ -53,7 +60,8 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
     # Three memchr scans: a regex character class over the whole text costs 100x more.
     encoded = "\\" in text or "%" in text or "&" in text
     # A GraphQL request's variables are read as its query's record (_called_place).
-    if not hits and not key_seen and not encoded and '"variables"' not in text:
+    # A string holding XML has its elements read by name (_index_markup).
+    if not (hits or key_seen or encoded or '"variables"' in text or may_hold_markup(text)):
         return geo.coarsen_json(run, text, where)
     plain = masked(text)
     try:
@@ -143,6 +151,8 @@ class _JsonEditor:
         self._index_hits(hits)
         if encoded:
             self._index_encoded()
+        if may_hold_markup(plain):
+            self._index_markup()
         self.todo = self.alone | self.inside.keys()
         # What the walk must stop at, by string index: strings to edit, and the string
         # before each gap with a finding (gap g lies between strings g-1 and g).
@@ -197,6 +207,19 @@ class _JsonEditor:
             closing = plain.find('"', at)
             self.spans.setdefault(k, (plain.rfind('"', 0, at), closing + 1))
             found = _MAYBE_ENCODED.search(self.text, closing + 1)
+
+    def _index_markup(self) -> None:
+        """Strings that are XML (``"<dest><xNome>…"``): read on their own, by element."""
+        plain = self.plain
+        before = counted_to = 0
+        for opening in _MARKUP_OPENING.finditer(plain):  # JSON has no "<" outside a string
+            at = opening.start()
+            before += plain.count('"', counted_to, at)
+            counted_to = at
+            closing = plain.find('"', at + 1)
+            if is_markup(self.text[at + 1 : closing]):
+                self.alone.add(before // 2)
+                self.spans.setdefault(before // 2, (at, closing + 1))
 
     def _span(self, k: int) -> tuple[int, int]:
         """Where string k is, quotes included."""
@@ -459,8 +482,8 @@ class _JsonEditor:
     def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:
         """A plain string (no escapes, else it is rescanned alone): use the findings."""
         text = self.text
-        if text[start + 1 : start + 2] == "<" and is_markup(text[start + 1 : end - 1]):
-            hits = outside_markup(text[start + 1 : end - 1], hits, start + 1)  # namespaces
+        if is_markup(text[start + 1 : end - 1]):  # by element name, namespaces kept
+            hits = inside_markup(self.run, text[start + 1 : end - 1], hits, start + 1)
         out = []
         last = start + 1
         for hit in hits:

@@ -1,30 +1,60 @@
 """JSON strings holding XML (an API's NF-e in an ``xml`` field, SOAP in JSON): read as
-text, without the findings in its names, namespaces and structural attributes
-(``xml_structure.outside_structure``), as an XML body is."""
+text and by its elements' names (``xml_fields.find_xml_fields``: ``<xNome>``,
+``<xLgr>``, ``<fone>``), without the findings in its names, namespaces and structural
+attributes (``xml_structure.outside_structure``), as an XML body is."""
 
 from __future__ import annotations
 
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
+from ext_proc_server.sanitize.xml_fields import find_xml_fields
 from ext_proc_server.sanitize.xml_structure import outside_structure
 
 
 def is_markup(value: str) -> bool:
-    """Whether a string reads as XML: it opens with a tag and closes one (C searches)."""
-    return value[:1] == "<" and ("</" in value or "/>" in value)
+    """Whether a string reads as XML: it opens with a tag, after any whitespace (a
+    pretty-printed document's "\\n  <nfeProc"), and closes one (C searches)."""
+    opening = value[:1]
+    if opening != "<" and not (opening.isspace() and value.lstrip()[:1] == "<"):
+        return False
+    return "</" in value or "/>" in value
+
+
+def may_hold_markup(text: str) -> bool:
+    """Whether a JSON text may hold a string that opens with a tag, or a space and one
+    (a quote before "<" or " <": JSON has no "<" outside a string; two C searches)."""
+    return '"<' in text or '" <' in text
+
+
+def xml_hits(run: Run, document: str, hits: list[Hit]) -> list[Hit]:
+    """A document's findings ``hits`` with its elements and attributes read by name
+    (``<xNome>Maria Souza</xNome>``, ``<xLgr>``): an XML body's, a decoded one's, one in
+    a JSON string's."""
+    return resolve([*hits, *find_xml_fields(document, run.scanner.field_rules)])
 
 
 def scrub_text(run: Run, value: str) -> str:
-    """A string's text, as ``scrub_with_urls`` reads it; XML's findings in its names and
-    namespaces dropped (``"xml": "<nfeProc xmlns=\\"http://…\\">…"``, SOAP in JSON)."""
+    """A string's text, as ``scrub_with_urls`` reads it; XML's elements read by name too,
+    and its findings in its names and namespaces dropped (``"xml": "<nfeProc
+    xmlns=\\"http://…\\">…"``, SOAP in JSON)."""
     if not is_markup(value):
         return scrub_with_urls(run, value)
-    hits = run.scanner.find(value)
+    hits = xml_hits(run, value, run.scanner.find(value))
     in_urls = url_hits(run, value)
     if in_urls:
         hits = with_url_fields(hits, in_urls)
     return run.scrub(value, outside_markup(value, hits))
+
+
+def inside_markup(run: Run, value: str, hits: list[Hit], offset: int) -> list[Hit]:
+    """The findings ``hits`` in ``value`` (XML, starting at ``offset`` in the text they
+    index), with those of its elements' names added and none in its structure."""
+    named = find_xml_fields(value, run.scanner.field_rules)
+    if named:
+        moved = [hit._replace(start=hit.start + offset, end=hit.end + offset) for hit in named]
+        hits = resolve([*hits, *moved])
+    return outside_markup(value, hits, offset)
 
 
 def outside_markup(value: str, hits: list[Hit], offset: int = 0) -> list[Hit]:

@@ -11,11 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.sanitize.run import is_token
+from tests.unit.sanitize.namespaced_documents import (
+    assert_names_kept_values_gone,
+    element_tags,
+    namespaced_documents,
+)
 from tests.unit.sanitize.sanitize_helpers import make_cpf, request_exchange, sanitizer
 
 _SANITIZER = sanitizer()
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NFE = "http://www.portalfiscal.inf.br/nfe"
 
 
@@ -23,10 +26,6 @@ def _sanitized(doc: object, *, path: str = "/") -> object:
     body = doc if isinstance(doc, str) else json.dumps(doc)
     exchange = request_exchange(body=body, content_type="application/json", path=path)
     return json.loads(_SANITIZER.sanitize(exchange).request.body.decode())
-
-
-def _tags(root: ET.Element) -> list[str]:
-    return [element.tag for element in root.iter()]
 
 
 def _nfe_proc(dest: str) -> str:
@@ -51,7 +50,7 @@ def test_an_nfe_in_an_issuing_apis_xml_field_keeps_its_namespace() -> None:
     fresh = out["xml"]  # type: ignore[index]
     assert fresh.count(f'xmlns="{NFE}"') == 2
     assert cpf not in fresh and "carla.mendes@example.com" not in fresh
-    assert _tags(ET.fromstring(fresh.encode())) == _tags(ET.fromstring(xml.encode()))
+    assert element_tags(ET.fromstring(fresh.encode())) == element_tags(ET.fromstring(xml.encode()))
     assert out["status"] == "autorizado"  # type: ignore[index]
 
 
@@ -71,7 +70,7 @@ def test_soap_in_json_keeps_a_namespace_holding_an_email_or_digits(quote: str) -
     assert f"xmlns:t={q}urn:cadastro:11987654321{q}" in fresh
     for value in ("ana.costa@clientes.com.br", "98765-4321", "rafael88@clientes.com.br"):
         assert value not in fresh
-    assert _tags(ET.fromstring(fresh)) == _tags(ET.fromstring(xml))
+    assert element_tags(ET.fromstring(fresh)) == element_tags(ET.fromstring(xml))
 
 
 def test_a_slug_name_in_an_embedded_namespace_stays_and_markup_text_still_goes() -> None:
@@ -100,58 +99,15 @@ def test_an_address_in_angle_brackets_or_markup_text_is_still_replaced(text: str
 
 # -- property: generated documents embedded in JSON --------------------------------------
 
-_LOCAL = st.sampled_from(["cadastro", "pedido", "item", "registro", "dados", "envio", "Lote"])
-_PREFIX = st.sampled_from(["p", "ns1", "cad", "tns", "v2"])
-_USER = st.sampled_from(["joao.silva", "ana.costa", "maria_souza", "rafael88", "lucia.prado"])
-_HOST = st.sampled_from(["loja.com.br", "example.com", "gov.br", "empresa.pt", "correo.es"])
-_PLANT = st.one_of(
-    st.builds("{}@{}".format, _USER, _HOST),
-    st.from_regex(r"[1-9][0-9]{10}", fullmatch=True),
-    st.from_regex(r"[0-9]{9}", fullmatch=True).map(make_cpf),
-    st.uuids().map(str),
-)
-_URI = st.one_of(
-    st.builds("https://{}/{}/v1".format, _HOST, _PLANT),
-    st.builds("urn:{}:{}".format, _LOCAL, _PLANT),
-)
-_SECRET = st.builds("{}@clientes-{}".format, _USER, _HOST)  # at a domain no namespace uses
-
-
-@st.composite
-def _documents(draw: st.DrawFn) -> tuple[str, list[str]]:
-    q = draw(st.sampled_from(['"', "'"]))
-    prefixes = draw(st.lists(_PREFIX, min_size=1, max_size=3, unique=True))
-    declarations = " ".join(f"xmlns:{p}={q}{draw(_URI)}{q}" for p in prefixes)
-    default = draw(_URI)
-    schema = f"{default} https://schemas.example.com/{draw(_PLANT)}/s.xsd"
-    secrets, children = [], []
-    for _ in range(draw(st.integers(1, 4))):
-        prefix = draw(st.sampled_from([*prefixes, ""]))
-        tag = f"{prefix}:{draw(_LOCAL)}" if prefix else draw(_LOCAL)
-        text, attribute = draw(_SECRET), draw(_SECRET)
-        secrets += [text, attribute]
-        children.append(f"<{tag} ref={q}{attribute}{q}>Contato: {text}</{tag}>")
-    root = draw(_LOCAL)
-    body = (
-        f"<{root} xmlns={q}{default}{q} {declarations} xmlns:xsi={q}{XSI}{q} "
-        f"xsi:schemaLocation={q}{schema}{q}>{''.join(children)}</{root}>"
-    )
-    return body, secrets
-
 
 @settings(max_examples=60, deadline=None)
-@given(_documents(), st.sampled_from(["xml", "xmlRetorno", "payload", "documento"]))
+@given(
+    namespaced_documents(quotes=('"', "'")),
+    st.sampled_from(["xml", "xmlRetorno", "payload", "documento"]),
+)
 def test_generated_documents_in_json_keep_their_names_and_lose_their_values(
     document: tuple[str, list[str]], key: str
 ) -> None:
     body, secrets = document
-    assert not any(is_token(secret) for secret in secrets)
     out = _sanitized({"id": 7, key: body, "ok": True})
-    fresh = out[key]  # type: ignore[index]
-    before, after = ET.fromstring(body), ET.fromstring(fresh)
-    assert _tags(after) == _tags(before)  # every namespace URI and local name
-    schema = f"{{{XSI}}}schemaLocation"
-    assert after.get(schema) == before.get(schema)
-    for element in after.iter():
-        for value in (element.text or "", element.get("ref") or ""):
-            assert not any(secret in value for secret in secrets)
+    assert_names_kept_values_gone(body, out[key], secrets)  # type: ignore[index]

@@ -11,13 +11,16 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from ext_proc_server.sanitize.run import is_token
+from tests.unit.sanitize.namespaced_documents import (
+    SLUGS,
+    assert_names_kept_values_gone,
+    element_tags,
+    namespaced_documents,
+)
 from tests.unit.sanitize.sanitize_helpers import make_cpf, request_exchange, sanitizer
 
 _SANITIZER = sanitizer()
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 def _sanitized(body: str, *, path: str = "/", content_type: str = "application/xml") -> str:
@@ -98,7 +101,7 @@ def test_namespaces_keep_what_looks_like_data(
         assert part in out
     for value in gone:
         assert value not in out
-    assert _tags(ET.fromstring(out)) == _tags(ET.fromstring(body))
+    assert element_tags(ET.fromstring(out)) == element_tags(ET.fromstring(body))
 
 
 def test_an_element_prefix_that_is_a_slug_name_is_kept() -> None:
@@ -127,65 +130,12 @@ def test_base64_xml_in_json_keeps_its_namespaces() -> None:
 
 # -- property: generated documents ----------------------------------------------------
 
-_LOCAL = st.sampled_from(["cadastro", "pedido", "item", "registro", "dados", "envio", "Lote"])
-_PREFIX = st.sampled_from(["p", "ns1", "cad", "tns", "v2"])
-_USER = st.sampled_from(["joao.silva", "ana.costa", "maria_souza", "rafael88", "lucia.prado"])
-_HOST = st.sampled_from(["loja.com.br", "example.com", "gov.br", "empresa.pt", "correo.es"])
-_EMAIL = st.builds("{}@{}".format, _USER, _HOST)
-_DIGITS = st.from_regex(r"[1-9][0-9]{10}", fullmatch=True)
-_CPF = st.from_regex(r"[0-9]{9}", fullmatch=True).map(make_cpf)
-_UUID = st.uuids().map(str)
-_SLUG = st.sampled_from(["maria-souza", "joao-pereira", "ana-lima", "carlos-oliveira"])
-_PLANT = st.one_of(_EMAIL, _DIGITS, _CPF, _UUID, _SLUG)
-_URI = st.one_of(
-    st.builds("https://{}/{}/v1".format, _HOST, _PLANT),
-    st.builds("urn:{}:{}".format, _LOCAL, _PLANT),
-)
-# Secrets in text and ordinary attributes: e-mails at a domain no namespace uses.
-_SECRET = st.builds("{}@clientes-{}".format, _USER, _HOST)
-
-
-@st.composite
-def _documents(draw: st.DrawFn) -> tuple[str, list[str], str]:
-    prefixes = draw(st.lists(_PREFIX, min_size=1, max_size=3, unique=True))
-    uris = {prefix: draw(_URI) for prefix in prefixes}
-    default = draw(_URI)
-    schema = f"{default} https://schemas.example.com/{draw(_PLANT)}/s.xsd"
-    secrets = []
-    children = []
-    for _ in range(draw(st.integers(1, 4))):
-        prefix = draw(st.sampled_from([*prefixes, ""]))
-        name = draw(_LOCAL)
-        tag = f"{prefix}:{name}" if prefix else name
-        text, attribute = draw(_SECRET), draw(_SECRET)
-        secrets += [text, attribute]
-        children.append(f'<{tag} ref="{attribute}">Contato: {text}</{tag}>')
-    declarations = " ".join(f'xmlns:{p}="{uri}"' for p, uri in uris.items())
-    root = draw(_LOCAL)
-    body = (
-        f'<{root} xmlns="{default}" {declarations} xmlns:xsi="{XSI}" '
-        f'xsi:schemaLocation="{schema}">{"".join(children)}</{root}>'
-    )
-    slug = draw(_SLUG)
-    return body, secrets, f"/clientes/{slug}"
-
-
-def _tags(root: ET.Element) -> list[str]:
-    return [element.tag for element in root.iter()]
-
 
 @settings(max_examples=60, deadline=None)
-@given(_documents())
+@given(namespaced_documents(), SLUGS)
 def test_generated_documents_keep_their_names_and_lose_their_values(
-    document: tuple[str, list[str], str],
+    document: tuple[str, list[str]], slug: str
 ) -> None:
-    body, secrets, path = document
-    assert not any(is_token(secret) for secret in secrets)
-    out = _sanitized(body, path=path)
-    before, after = ET.fromstring(body), ET.fromstring(out)
-    assert _tags(after) == _tags(before)  # every namespace URI and local name
-    schema = f"{{{XSI}}}schemaLocation"
-    assert after.get(schema) == before.get(schema)
-    for element in after.iter():
-        for value in (element.text or "", element.get("ref") or ""):
-            assert not any(secret in value for secret in secrets)
+    body, secrets = document
+    out = _sanitized(body, path=f"/clientes/{slug}")
+    assert_names_kept_values_gone(body, out, secrets)

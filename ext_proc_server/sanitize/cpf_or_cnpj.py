@@ -121,7 +121,7 @@ def with_either(place: fields.Place, keys: tuple[str, ...]) -> fields.Place:
     """``place`` of an object with these keys, with its member naming either document
     (``Place.either``) as ``fields.object_plan`` gives it: for a walk with the user's
     rules, which plans objects itself."""
-    if place.owner == fields.PERSON:
+    if not fields.reads_either(place, keys):
         return place
     at = either_at(keys)
     return place._replace(either=at[0]) if at else place

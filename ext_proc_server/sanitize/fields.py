@@ -27,6 +27,8 @@ from ext_proc_server.sanitize import sensitive_names as sensitive
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
 from ext_proc_server.sanitize.name_values import reads_as_name
+from ext_proc_server.sanitize.owner_words import OTHER_BLOCK as _OTHER_BLOCK
+from ext_proc_server.sanitize.owner_words import PERSON_BLOCK as _PERSON_BLOCK
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members
 
@@ -72,6 +74,7 @@ class Place(NamedTuple):
     name: bool = False  # a person's name in parts ("name": {"first": …, "last": …})
     either: int | None = None  # the member naming a CPF or a CNPJ (cpf_or_cnpj), if any
     sensitive: str | None = None  # a clinical resource, a coded concept (sensitive_names)
+    cpf: bool = False  # its own document is a CPF: its razão social is the person's name
 
 
 ROOT = Place()
@@ -79,47 +82,6 @@ ROOT = Place()
 
 # -- vocabulary (folded words) ---------------------------------------------------
 
-_PERSON_BLOCK = frozenset(
-    {"customer", "customers", "cliente", "clientes", "user", "users", "usuario", "usuarios",
-     "person", "persons", "people", "pessoa", "pessoas", "titular", "titulares", "holder",
-     "cardholder", "payer", "pagador", "recipient", "destinatario", "dest", "buyer",
-     "comprador", "consumer", "consumidor", "contact", "contacts", "contato", "contatos",
-     "owner", "proprietario", "beneficiary", "beneficiario", "beneficiarios", "patient",
-     "paciente", "student", "aluno", "employee", "funcionario", "colaborador", "member",
-     "membro", "associado", "segurado", "insured", "tomador", "responsavel", "guardian",
-     "dependente", "dependent", "dependentes", "spouse", "conjuge", "mae", "pai", "mother",
-     "father", "filiacao", "passenger", "passageiro", "driver", "motorista", "lead",
-     "subscriber", "assinante", "debtor", "devedor", "requester", "solicitante", "profile",
-     "perfil", "applicant", "candidato", "proponente", "signer", "signatario", "socio",
-     "socios", "avalista", "fiador", "individual", "cidadao", "citizen", "morador",
-     "resident", "tenant", "inquilino", "locatario", "hospede", "guest", "traveler",
-     "viajante", "responsaveis", "pacientes", "alunos", "funcionarios", "colaboradores",
-     "membros", "segurados", "compradores", "pagadores", "destinatarios", "passageiros",
-     "motoristas", "hospedes", "moradores", "signatarios", "patients", "students",
-     "owners", "holders", "author", "committer", "tagger",  # git's: a commit's, a tag's
-     "sacado", "sacados"}  # a bank slip's payer (CNAB's, Banco do Brasil's)
-)  # fmt: skip
-_OTHER_BLOCK = frozenset(
-    {"company", "companies", "empresa", "empresas", "emit", "emitente", "merchant",
-     "merchants", "store", "stores", "loja", "lojas", "seller", "sellers", "vendedor",
-     "establishment", "estabelecimento", "organization", "organisation", "org",
-     "organizacao", "fornecedor", "supplier", "vendor", "bank", "banco", "bancos", "agencia",
-     "branch", "filial", "matriz", "transporta", "transportadora", "carrier", "parceiro",
-     "partner", "issuer", "emissor", "acquirer", "credenciadora", "provider", "fabricante",
-     "manufacturer", "brand", "marca", "product", "products", "produto", "produtos", "prod",
-     "item", "items", "itens", "plan", "plans", "plano", "planos", "category", "categories",
-     "categoria", "categorias", "offer", "offers", "oferta", "ofertas", "service",
-     "services", "servico", "servicos", "app", "application", "device", "dispositivo",
-     "event", "events", "evento", "course", "curso", "campaign", "campanha", "project",
-     "projeto", "team", "group", "grupo", "file", "files", "arquivo", "tag", "tags", "sku",
-     "catalog", "catalogo", "shop", "restaurant", "restaurante", "hotel", "hospital",
-     "clinica", "school", "escola", "instituicao", "institution", "bandeira", "operadora",
-     "platform", "plataforma", "channel", "canal", "system", "sistema", "department",
-     "departamento", "role", "city", "cidade", "state", "estado", "country", "pais",
-     "terminal", "razao", "fantasia", "employer", "empregador",
-     # a package manifest's dependency maps (package.json, composer.json): package names
-     "dependencies", "require", "resolutions", "overrides"}
-)  # fmt: skip
 # Object keys that make the object a company's or a person's.
 _COMPANY_MARKERS = frozenset(
     {"cnpj", "razaosocial", "nomefantasia", "fantasia", "xfant", "fant", "tradename",
@@ -255,7 +217,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     words = key_words(key) if key else ()
     owned = set(words)
     owner, address, phone = parent.owner, parent.address, parent.phone
-    said = False
+    said = own_cpf = False
     if owned & _PERSON_BLOCK and not owned & _OTHER_BLOCK:
         owner, address, phone, said = PERSON, False, False, True
     elif owned & _OTHER_BLOCK and not (parent.owner == PERSON and owned & _ADDRESS_WORDS):
@@ -273,6 +235,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
         cpf = "cpf" in marks or any(docs.numbers_cpf(key_words(m)) for m in members)
+        own_cpf = "cpf" in marks and "cnpj" not in marks  # not a sole trader's pair
         if cpf:
             # A CPF where a company has its marks is a person's record: NF-e's <emit> of
             # a rural producer, a self-employed <transporta>, a sole trader beside its
@@ -291,7 +254,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         ):
             address = True  # a street's member, or a name beside a CEP (a delivery form)
         if words and owned <= _NAME_WORDS and len(marks & _NAME_PARTS) > 1:  # Ory's traits
-            return Place(PERSON, address, phone, numbered, name=True)  # (no sensitive data)
+            return Place(PERSON, address, phone, numbered, name=True, cpf=own_cpf)
     if (
         parent.sensitive
         or sensitive.RESOURCE_MARK in members
@@ -300,8 +263,8 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         mode = sensitive.object_mode(
             parent.sensitive, words, members, person=owner == PERSON, other=parent.owner == OTHER
         )
-        return Place(owner, address, phone, numbered, None, None, mode)
-    return Place(owner, address, phone, numbered)
+        return Place(owner, address, phone, numbered, None, None, mode, own_cpf)
+    return Place(owner, address, phone, numbered, cpf=own_cpf)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -353,10 +316,17 @@ def _object_plan(
 ) -> tuple[Place, tuple[str | None, ...] | None]:
     place = object_place(parent, holder, frozenset(keys))
     either = record_kinds.deciding(keys)  # "cpfCnpj", "tipoPessoa": values say whose
-    if either and place.owner != PERSON:
+    if either and reads_either(place, keys):
         place = place._replace(either=either[0])  # json_body reads them
     verdicts = typed_verdicts(keys, tuple(builtin_verdict(place, key) for key in keys))
     return place, verdicts if any(v is not None for v in verdicts) else None
+
+
+def reads_either(place: Place, keys: tuple[str, ...]) -> bool:
+    """Whether an object's member naming a CPF or a CNPJ says whose it is: it is no
+    person's, or a person's by its holder's name alone holding a razão social (an
+    NFS-e's tomador: a CPF's is the person's name, a CNPJ's the company's)."""
+    return place.owner != PERSON or (not place.cpf and legal_names.held(keys))
 
 
 def typed_verdicts(keys: tuple[str, ...], verdicts: own_address.Verdicts) -> own_address.Verdicts:
@@ -458,8 +428,10 @@ def field_class(place: Place, key: str) -> Verdict | None:
         return PHONE
     if owned & _NAME_WORDS:
         return _name_class(place, owned - _NAME_WORDS)
-    if compact in legal_names.LEGAL_NAME_KEYS:
-        return LEGAL_NAME
+    if compact in legal_names.LEGAL_NAME_KEYS:  # a CPF's record: the person's own name
+        return NAME if place.cpf else LEGAL_NAME
+    if place.cpf and legal_names.names_legal_name(words, roles=_PERSON_BLOCK):
+        return NAME  # São Paulo's RPS: <RazaoSocialTomador> beside <CPFCNPJTomador><CPF>
     if place.owner == OTHER:
         return None
     if owned & _CEP_WORDS or compact in _CEP_COMPACT:

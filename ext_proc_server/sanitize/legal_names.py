@@ -3,9 +3,12 @@ which Brazil registers as the holder's civil name, often followed by their CPF
 (``"razaoSocial": "Marcelo Rossi 12345678909"``), or the name alone. It went out unless
 the same name stood under ``nome`` too.
 
-Read from the value alone, wherever the key stands (a company's object holds it): the
-name's words are capitalised words of letters (particles between), a CPF whose check
-digits hold may follow; without one, the first word is a known first name and every
+In a record whose own document is a CPF (fields.Place.cpf: a ``<Cpf>``, or a member
+naming either document that holds one), the legal name is the person's name whatever it
+reads as (an NFS-e's tomador: "Dott. Livio Gremese"); beside a CNPJ it is the company's.
+Elsewhere it is read from the value alone, wherever the key stands: the name's words
+are capitalised words of letters (particles between), a CPF whose check digits hold may
+follow; without one, the first word is a known first name and every
 other a known name's (``Ana Paula Souza``), so a firm named after its owners
 (``Souza Oliveira``, ``João Pereira Ltda.``, ``Padaria João Pereira``) stays.
 """
@@ -13,7 +16,9 @@ other a known name's (``Ana Paula Souza``), so a firm named after its owners
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.place_words import NOT_PERSON, opens_place_name
 from ext_proc_server.sanitize.validators import cpf_valid, only_digits
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -21,6 +26,19 @@ from ext_proc_server.sanitize.wordlists import fold, word_lists
 # Keys of a company's registered name (compacted, lower case).
 LEGAL_NAME_KEYS = frozenset({"razaosocial", "nomeempresarial"})
 LEGAL_NAME_WORDS = frozenset({"razao", "empresarial"})  # for the body probe
+
+
+def names_legal_name(words: Iterable[str], roles: frozenset[str] = frozenset()) -> bool:
+    """Whether a key's words name a company's registered name, its ``roles``' words
+    aside (``RazaoSocialTomador`` with a person's roles)."""
+    return "".join(w for w in words if w not in roles) in LEGAL_NAME_KEYS
+
+
+def held(keys: Iterable[str]) -> bool:
+    """Whether one of an object's keys names its registered name: a person's record
+    (a "tomador" by its name alone) holding one is read by its document (record_kinds)."""
+    return any(names_legal_name(key_words(key)) for key in keys)
+
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"

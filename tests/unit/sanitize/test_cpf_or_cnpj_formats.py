@@ -44,69 +44,73 @@ KEYS = ("cpfCnpj", "cpfCnpjCliente", "cpf_cnpj", "CPFCNPJ", "documentoCpfCnpj")
 Pairs = list[tuple[str, str]]
 
 
-def _request(**parts: object) -> HttpRequest:
+def sanitized_request(**parts: object) -> HttpRequest:
     return SANITIZER.sanitize(request_exchange(**parts)).request  # type: ignore[arg-type]
 
 
 def _json(pairs: Pairs) -> str:
-    return _request(body=json.dumps({"dados": dict(pairs)}, ensure_ascii=False)).body.decode()
+    return sanitized_request(
+        body=json.dumps({"dados": dict(pairs)}, ensure_ascii=False)
+    ).body.decode()
 
 
 def _xml(pairs: Pairs) -> str:
     body = "<cadastro>" + "".join(f"<{k}>{v}</{k}>" for k, v in pairs) + "</cadastro>"
-    return _request(
+    return sanitized_request(
         body=f'<?xml version="1.0"?>{body}', content_type="application/xml"
     ).body.decode()
 
 
 def _xml_attributes(pairs: Pairs) -> str:
     attributes = " ".join(f'{k}="{v}"' for k, v in pairs)
-    return _request(
+    return sanitized_request(
         body=f"<lista><cadastro {attributes}/></lista>", content_type="text/xml"
     ).body.decode()
 
 
 def _form(pairs: Pairs) -> str:
     body = urlencode(pairs)
-    out = _request(body=body, content_type="application/x-www-form-urlencoded").body.decode()
+    out = sanitized_request(
+        body=body, content_type="application/x-www-form-urlencoded"
+    ).body.decode()
     return unquote_plus(out)
 
 
 def _query(pairs: Pairs) -> str:
-    request = _request(path="/v1/cadastros", query=tuple(pairs))
+    request = sanitized_request(path="/v1/cadastros", query=tuple(pairs))
     return "&".join(f"{k}={unquote_plus(v)}" for k, v in request.query)
 
 
 def _url_in_text(pairs: Pairs) -> str:
     body = json.dumps({"next": f"https://app.example.com.br/cadastro?{urlencode(pairs)}"})
-    return unquote_plus(_request(body=body).body.decode())
+    return unquote_plus(sanitized_request(body=body).body.decode())
 
 
 def _colon_lines(pairs: Pairs) -> str:
     body = "".join(f"{k}: {v}\n" for k, v in pairs)
-    return _request(body=body, content_type="text/plain").body.decode()
+    return sanitized_request(body=body, content_type="text/plain").body.decode()
 
 
 def _equals_lines(pairs: Pairs) -> str:
     body = "".join(f"{k}={v}\n" for k, v in pairs)
-    return _request(body=body, content_type="text/plain").body.decode()
+    return sanitized_request(body=body, content_type="text/plain").body.decode()
 
 
 def _log_lines(pairs: Pairs) -> str:
     """logfmt, as Go's slog writes it: a quoted value when it holds a space."""
     fields = " ".join(f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in pairs)
     body = f"ts=2026-12-07T10:00:00Z level=info msg=cadastro {fields}\nts=2026-12-07T10:00:01Z level=info msg=ok\n"
-    return _request(body=body, content_type="text/plain").body.decode()
+    return sanitized_request(body=body, content_type="text/plain").body.decode()
 
 
 def _yaml(pairs: Pairs) -> str:
     body = "cadastro:\n" + "".join(f'  {k}: "{v}"\n' for k, v in pairs)
-    return _request(body=body, content_type="application/yaml").body.decode()
+    return sanitized_request(body=body, content_type="application/yaml").body.decode()
 
 
 def _base64_pairs(pairs: Pairs) -> str:
     context = base64.b64encode("&".join(f"{k}={v}" for k, v in pairs).encode()).decode()
-    request = _request(headers=(("x-user-context", context),))
+    request = sanitized_request(headers=(("x-user-context", context),))
     return base64.b64decode(dict(request.headers)["x-user-context"]).decode()
 
 
@@ -122,7 +126,7 @@ def _csv_semicolon(pairs: Pairs) -> str:
     header = ";".join(k for k, _ in pairs)
     row = ";".join(_cell(v, ";") for _, v in pairs)
     body = f"\ufeff{header}\r\n{row}\r\n"
-    return _request(body=body, content_type="text/csv; charset=utf-8").body.decode()
+    return sanitized_request(body=body, content_type="text/csv; charset=utf-8").body.decode()
 
 
 def _csv_quoted(pairs: Pairs) -> str:
@@ -130,12 +134,12 @@ def _csv_quoted(pairs: Pairs) -> str:
     header = ",".join(f'"{k}"' for k, _ in pairs)
     row = ",".join('"' + v.replace('"', '""') + '"' for _, v in pairs)
     body = f"{header}\n{row}\n"
-    return _request(body=body, content_type="text/csv").body.decode()
+    return sanitized_request(body=body, content_type="text/csv").body.decode()
 
 
 def _tsv(pairs: Pairs) -> str:
     body = "\t".join(k for k, _ in pairs) + "\n" + "\t".join(v for _, v in pairs) + "\n"
-    return _request(body=body, content_type="text/tab-separated-values").body.decode()
+    return sanitized_request(body=body, content_type="text/tab-separated-values").body.decode()
 
 
 def _multipart(pairs: Pairs) -> str:
@@ -143,7 +147,7 @@ def _multipart(pairs: Pairs) -> str:
     parts = "".join(
         f'--XbR9\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in pairs
     )
-    return _request(
+    return sanitized_request(
         body=f"{parts}--XbR9--\r\n", content_type="multipart/form-data; boundary=XbR9"
     ).body.decode()
 
@@ -152,20 +156,20 @@ def _log_json_fragment(pairs: Pairs) -> str:
     """A JSON object inside a log line (Monolog's LineFormatter writes the context so)."""
     context = json.dumps(dict(pairs), ensure_ascii=False)
     body = f"[2026-12-07T10:00:00+00:00] app.INFO: cadastro recebido {context} []\n"
-    return _request(body=body, content_type="text/plain").body.decode()
+    return sanitized_request(body=body, content_type="text/plain").body.decode()
 
 
 def _log_pretty_json(pairs: Pairs) -> str:
     """A JSON object pretty-printed into a log, over several lines."""
     context = json.dumps({"cliente": dict(pairs)}, ensure_ascii=False, indent=2)
     body = f"2026-12-07 10:00:00 INFO payload: {context}\n2026-12-07 10:00:01 INFO ok\n"
-    return _request(body=body, content_type="text/plain").body.decode()
+    return sanitized_request(body=body, content_type="text/plain").body.decode()
 
 
 def _python_dict_log(pairs: Pairs) -> str:
     """A dict as Python's logging writes it (its repr: single quotes)."""
     body = f"2026-12-07 10:00:00,123 INFO cadastro: {dict(pairs)!r}\n"
-    return _request(body=body, content_type="text/plain").body.decode()
+    return sanitized_request(body=body, content_type="text/plain").body.decode()
 
 
 def _php_export(pairs: Pairs) -> str:
@@ -174,7 +178,7 @@ def _php_export(pairs: Pairs) -> str:
         "  '{}' => '{}',\n".format(k, v.replace("\\", "\\\\").replace("'", "\\'")) for k, v in pairs
     )
     body = f"[2026-12-07 10:00:00] local.INFO: cadastro array (\n{lines})\n"
-    return _request(body=body, content_type="text/plain").body.decode()
+    return sanitized_request(body=body, content_type="text/plain").body.decode()
 
 
 def _js_literal(pairs: Pairs) -> str:
@@ -182,7 +186,7 @@ def _js_literal(pairs: Pairs) -> str:
     when the value holds one)."""
     members = ", ".join(f"{k}: {_js_string(v)}" for k, v in pairs)
     body = f"<html><body><script>window.cadastro = {{{members}}};</script></body></html>"
-    return _request(body=body, content_type="text/html").body.decode()
+    return sanitized_request(body=body, content_type="text/html").body.decode()
 
 
 def _js_string(value: str) -> str:
@@ -193,7 +197,7 @@ def _json_in_error(pairs: Pairs) -> str:
     """A JSON document quoted in an API's error message."""
     document = json.dumps(dict(pairs), ensure_ascii=False)
     body = json.dumps({"error": f"falha ao gravar {document}"}, ensure_ascii=False)
-    return json.loads(_request(body=body).body.decode())["error"]
+    return json.loads(sanitized_request(body=body).body.decode())["error"]
 
 
 FORMATS: dict[str, Callable[[Pairs], str]] = {
@@ -221,6 +225,18 @@ FORMATS: dict[str, Callable[[Pairs], str]] = {
 }
 
 
+def planted_fields(fake: Faker, br: Faker) -> Pairs:
+    """A person's fields planted beside their document: a name ``fake``'s locale holds
+    and ``br``'s CEP, e-mail, phone and street."""
+    return [
+        ("nome", f"{fake.first_name()} {fake.last_name()}"),
+        ("cep", br.postcode()),
+        ("email", fake.free_email()),
+        ("telefone", br.cellphone_number()),
+        ("endereco", br.street_address()),
+    ]
+
+
 def _people(count: int, seed: int) -> list[Pairs]:
     br, foreign = foreign_fakers(seed)
     records = []
@@ -230,11 +246,7 @@ def _people(count: int, seed: int) -> list[Pairs]:
         records.append(
             [
                 (KEYS[i % len(KEYS)], cpf if i % 3 else re.sub(r"\D", "", cpf)),
-                ("nome", f"{fake.first_name()} {fake.last_name()}"),
-                ("cep", br.postcode()),
-                ("email", fake.free_email()),
-                ("telefone", br.cellphone_number()),
-                ("endereco", br.street_address()),
+                *planted_fields(fake, br),
             ]
         )
     return records
@@ -264,15 +276,15 @@ def test_a_cnpj_under_a_cpf_or_cnpj_name_keeps_the_companys_record(fmt: str) -> 
 
 
 # A CEP with or without its hyphen; a name of capitalised words.
-_CEPS = st.from_regex(r"\A[0-9]{5}-?[0-9]{3}\Z")
-_NAME_WORDS = st.from_regex(r"\A[A-Z][a-z]{3,9}\Z")
+CEPS = st.from_regex(r"\A[0-9]{5}-?[0-9]{3}\Z")
+NAME_WORDS = st.from_regex(r"\A[A-Z][a-z]{3,9}\Z")
 
 
 @settings(max_examples=120, deadline=None)
 @given(
     base=st.text("0123456789", min_size=12, max_size=12).filter(lambda d: len(set(d[:9])) > 1),
-    cep=_CEPS,
-    words=st.lists(_NAME_WORDS, min_size=2, max_size=3).filter(lambda w: not any(map(is_token, w))),
+    cep=CEPS,
+    words=st.lists(NAME_WORDS, min_size=2, max_size=3).filter(lambda w: not any(map(is_token, w))),
     key=st.sampled_from(KEYS),
     formatted=st.booleans(),
     fmt=st.sampled_from(sorted(FORMATS)),
@@ -376,7 +388,7 @@ def _table(headers: tuple[tuple[str, str], ...], rows: list[dict[str, str]], quo
     lines = [line([h for h, _ in headers])]
     lines += [line([row[role] for _, role in headers]) for row in rows]
     body = "\ufeff" + "\r\n".join(lines) + "\r\n"
-    return _request(body=body, content_type="text/csv").body.decode()
+    return sanitized_request(body=body, content_type="text/csv").body.decode()
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
@@ -412,7 +424,7 @@ def test_a_cpf_row_marks_no_other_row() -> None:
         "Duarte Comércio Ltda.;11.222.333/0001-81;13186-091\r\n"
         '"Pavanello, Rosina";"52998224725";"61318609"\r\n'
     )
-    out = _request(body=body, content_type="text/csv").body.decode()
+    out = sanitized_request(body=body, content_type="text/csv").body.decode()
     assert "Duarte Comércio Ltda.;SANITIZED_DOCUMENT;13186-091" in out
     assert leaked(out, ["Rosina Pavanello", "61318-609", "Pavanello, Rosina", "61318609"]) == []
 
@@ -438,7 +450,7 @@ def test_a_cpf_row_marks_no_other_row() -> None:
     ],
 )
 def test_a_logs_records_are_read_one_at_a_time(body: str, kept: list[str]) -> None:
-    out = _request(body=body, content_type="text/plain").body.decode()
+    out = sanitized_request(body=body, content_type="text/plain").body.decode()
     assert leaked(out, ["Rosina Pavanello", "61318-609"]) == []
     assert all(value in out for value in kept)
 
@@ -450,6 +462,6 @@ def test_a_document_named_in_prose_marks_no_record() -> None:
         'WARN o campo "cpfCnpj" aceita 529.982.247-25 ou 11.222.333/0001-81; '
         'loja {"cep": "13186-091", "razaoSocial": "Duarte Ltda."}\n'
     )
-    out = _request(body=body, content_type="text/plain").body.decode()
+    out = sanitized_request(body=body, content_type="text/plain").body.decode()
     assert "13186-091" in out and "Duarte Ltda." in out
     assert "529.982.247-25" not in out

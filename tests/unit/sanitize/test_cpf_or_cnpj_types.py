@@ -25,7 +25,6 @@ from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.core.exchange import HttpRequest
 from ext_proc_server.sanitize.run import is_token
 from ext_proc_server.sanitize.validators import cpf_valid
 from tests.unit.sanitize.people import foreign_fakers, leaked
@@ -34,10 +33,16 @@ from tests.unit.sanitize.sanitize_helpers import (
     fmt_cpf,
     make_cnpj,
     make_cpf,
-    request_exchange,
     sanitizer,
 )
-from tests.unit.sanitize.test_cpf_or_cnpj_formats import FORMATS, Pairs
+from tests.unit.sanitize.test_cpf_or_cnpj_formats import (
+    CEPS,
+    FORMATS,
+    NAME_WORDS,
+    Pairs,
+    planted_fields,
+    sanitized_request,
+)
 
 SANITIZER = sanitizer()
 DOCUMENT_KEYS = (
@@ -50,12 +55,8 @@ TEXT_FORMATS = sorted(FORMATS)
 Pairs = Pairs
 
 
-def _request(**parts: object) -> HttpRequest:
-    return SANITIZER.sanitize(request_exchange(**parts)).request  # type: ignore[arg-type]
-
-
 def _json(document: object) -> str:
-    return _request(body=json.dumps(document, ensure_ascii=False)).body.decode()
+    return sanitized_request(body=json.dumps(document, ensure_ascii=False)).body.decode()
 
 
 def _people(count: int, seed: int) -> list[tuple[str, Pairs]]:
@@ -65,13 +66,7 @@ def _people(count: int, seed: int) -> list[tuple[str, Pairs]]:
     for i in range(count):
         fake = foreign[i % 2]
         cpf = br.cpf()
-        planted = [
-            ("nome", f"{fake.first_name()} {fake.last_name()}"),
-            ("cep", br.postcode()),
-            ("email", fake.free_email()),
-            ("telefone", br.cellphone_number()),
-            ("endereco", br.street_address()),
-        ]
+        planted = planted_fields(fake, br)
         people.append((cpf if i % 3 else re.sub(r"\D", "", cpf), planted))
     return people
 
@@ -351,7 +346,7 @@ def test_a_cnab_export_reads_each_row_by_its_inscription_type() -> None:
         rows.append(";".join(cells))
         (people if person else companies).append((name, cep))
     body = "\ufeff" + "\r\n".join([_CNAB_HEADER, *rows]) + "\r\n"
-    out = _request(body=body, content_type="text/csv").body.decode()
+    out = sanitized_request(body=body, content_type="text/csv").body.decode()
     assert leaked(out, [v for person in people for v in person]) == []
     assert all(name in out and cep in out for name, cep in companies)
 
@@ -368,28 +363,25 @@ def test_a_payers_and_a_recipients_header_names_a_person(header: str) -> None:
         "123;Giancarlo Zanetti;529.982.247-25;61318-609\r\n"
         "124;Mirella Bonaventura;111.444.777-35;40015-970\r\n"
     )
-    out = _request(body=body, content_type="text/csv").body.decode()
+    out = sanitized_request(body=body, content_type="text/csv").body.decode()
     assert leaked(out, ["Giancarlo Zanetti", "Mirella Bonaventura", "61318-609"]) == []
 
 
 def test_a_sacado_that_is_a_company_keeps_its_name() -> None:
     """ "Sacado" names a payer, person or company: a CNPJ's row keeps its name."""
     body = "Sacado;CPF/CNPJ;CEP\r\nDuarte Comércio Ltda;11.222.333/0001-81;13186-091\r\n"
-    out = _request(body=body, content_type="text/csv").body.decode()
+    out = sanitized_request(body=body, content_type="text/csv").body.decode()
     assert "Duarte Comércio Ltda" in out and "13186-091" in out
 
 
 # -- any CPF, any kind ------------------------------------------------------------
 
-_CEPS = st.from_regex(r"\A[0-9]{5}-?[0-9]{3}\Z")
-_NAME_WORDS = st.from_regex(r"\A[A-Z][a-z]{3,9}\Z")
-
 
 @settings(max_examples=120, deadline=None)
 @given(
     base=st.text("0123456789", min_size=12, max_size=12).filter(lambda d: len(set(d[:9])) > 1),
-    cep=_CEPS,
-    words=st.lists(_NAME_WORDS, min_size=2, max_size=3).filter(lambda w: not any(map(is_token, w))),
+    cep=CEPS,
+    words=st.lists(NAME_WORDS, min_size=2, max_size=3).filter(lambda w: not any(map(is_token, w))),
     key=st.sampled_from(DOCUMENT_KEYS[:-1]),
     formatted=st.booleans(),
     fmt=st.sampled_from(TEXT_FORMATS),

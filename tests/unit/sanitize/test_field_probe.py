@@ -12,11 +12,17 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.sanitize import field_probe, fields
+from ext_proc_server.sanitize import field_probe, fields, owner_words
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
 # Every word the field rules compare keys with, read from their source.
-_VOCABULARY = sorted(set(re.findall(r'"([a-z][a-z0-9]*)"', inspect.getsource(fields))))
+_VOCABULARY = sorted(
+    {
+        word
+        for module in (fields, owner_words)
+        for word in re.findall(r'"([a-z][a-z0-9]*)"', inspect.getsource(module))
+    }
+)
 _JOINS = ("{}", "{}_id", "{}_number", "numero_{}", "{}_casa", "dados_{}", "x{}", "{}.nome")
 _KEYS = [join.format(word) for word in _VOCABULARY for join in _JOINS] + [
     "wa_id", "waId", "WA-ID", "idCard", "id_card", "registroGeral", "registro_geral",

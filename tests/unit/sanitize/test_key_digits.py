@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ext_proc_server.sanitize import fields, secret_keys
+from ext_proc_server.sanitize import fields, owner_words, secret_keys
 from ext_proc_server.sanitize.field_names import FieldRules, compile_rule
 from ext_proc_server.sanitize.fields import flat_classes
 
-_SOURCES = inspect.getsource(fields) + inspect.getsource(secret_keys)
+_SOURCES = "".join(map(inspect.getsource, (fields, owner_words, secret_keys)))
 # Every word the rules compare keys with, read from their source.
 _VOCABULARY = sorted(set(re.findall(r'"([a-z][a-z0-9]*)"', _SOURCES)))
 _JOINS = ("{w}_{d}", "{d}_{w}", "{w}{d}", "{d}{w}", "x{w}_{d}_nome", "{w}_{d}_password",

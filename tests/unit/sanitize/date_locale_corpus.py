@@ -24,17 +24,14 @@ from faker import Faker
 
 from ext_proc_server.sanitize import Sanitizer
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.test_pseudonym_shapes import MONTHS
 
 _WIDE = {
-    "pt": ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
-           "setembro", "outubro", "novembro", "dezembro"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "es_PE": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-              "setiembre", "octubre", "noviembre", "diciembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}  # fmt: skip
+    "pt": MONTHS["pt"],
+    "es": MONTHS["es"],
+    "es_PE": (*MONTHS["es"][:8], "setiembre", *MONTHS["es"][9:]),  # Peru's September
+    "en": MONTHS["en"],
+}
 _ABBREVIATED = {
     "pt": ("jan.", "fev.", "mar.", "abr.", "mai.", "jun.", "jul.", "ago.", "set.", "out.",
            "nov.", "dez."),

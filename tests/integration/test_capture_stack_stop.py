@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -43,9 +43,9 @@ def queued_paths(redis_url: str, queue: str) -> list[str]:
 
 
 @contextmanager
-def collector_holding(redis, stack) -> Iterator[None]:
+def collector_holding(redis, stack) -> Iterator[Callable[[], float]]:
     """The stack's collector holding ``HELD`` exchanges it cannot write: Redis paused
-    until the block ends."""
+    until the block ends. Yields a reading of what the collector holds."""
     collector_metrics = stack.summary_url("metrics")[0]
 
     def gauge(name: str) -> float:
@@ -72,7 +72,7 @@ def collector_holding(redis, stack) -> Iterator[None]:
             what="every exchange held by the collector",
             explain=lambda: httpx.get(collector_metrics, timeout=5).text,
         )
-        yield
+        yield lambda: gauge("collector_queue_size")
     finally:
         redis.process.resume()
 
@@ -96,13 +96,16 @@ def test_a_second_ctrl_c_stops_every_part_at_once(redis_factory, stack_factory) 
     forces; the second kills every part at once and says what is lost."""
     redis = redis_factory()
     stack = stack_factory(env={"REDIS_URL": redis.url})
-    queue = stack.effective_config["collector"]["redis_queue"]
-    with collector_holding(redis, stack):
+    with collector_holding(redis, stack) as held_by_collector:
         collector = next(p for p in stack.children if "ext-proc" in " ".join(p.cmdline()))
         stack.process.send_signal(signal.SIGINT)
         # Still stopping well after the first: the collector waits for Redis to drain.
         time.sleep(3)
         assert stack.process.poll() is None and collector.is_running()
+        # What the forced stop will say is lost: the collector still holds every exchange
+        # (Redis never confirmed one). Whether Redis later runs a write that reached its
+        # socket before the kill is up to TCP, so the queue afterwards proves nothing.
+        assert held_by_collector() == HELD
         stack.process.send_signal(signal.SIGINT)
         # At once: the collector's own stop would go on while Redis hangs (STOP_TIMEOUT_S).
         assert stack.process.wait(timeout=15) == 130
@@ -111,7 +114,3 @@ def test_a_second_ctrl_c_stops_every_part_at_once(redis_factory, stack_factory) 
         assert alive == [], f"left behind: {[p.pid for p in alive]}"
     assert "Press Ctrl-C again to stop at once" in output, output
     assert "captures the collector had not yet written to Redis are lost" in output, output
-    # What it said is lost is lost: of the held exchanges, at most the batch already sent
-    # to the hung Redis arrived (the graceful stop writes all of them, the test above).
-    held = [p for p in queued_paths(redis.url, queue) if p.startswith("/echo/held-")]
-    assert len(held) < HELD, held

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
@@ -27,24 +28,25 @@ from bench.ext_proc_backlog import held
 from bench.ext_proc_cpu import cpu_s, loop_thread_cpu_s
 from bench.ext_proc_paired import Side
 from control_plane.local import procs
-from control_plane.render import LocalEnvoy, UpstreamService, render_local_envoy
-from ext_proc_server.core.config import load_config
-from tests.support.processes import promised_port
+from tests.support.chaos_envoys import start_capture_pair
+from tests.support.processes import promised_port, start_on_promised_ports
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE = "bench:ext_proc"
-# Every port comes from promised_port, as the tests': a port picked but not bound yet (the
-# processes start after every pick) is never handed out twice in this run.
+# Every port comes from promised_port, as the tests': a port picked but not bound yet is
+# never handed out twice in this run. Another program may still bind one before the part
+# does: the part then exits and starts again on fresh ones (start_part).
+# What an HTTP/2 client sends first (RFC 9113 3.4): the preface, then its SETTINGS.
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+EMPTY_SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+SETTINGS_FRAME = 0x4
 
 
 class Stack:
     def __init__(self, work: Path) -> None:
         self.work = work
+        # Every process started, failed starts included: stopped in reverse order.
         self.processes: list[procs.ManagedProcess] = []
-
-    def start(self, process: procs.ManagedProcess) -> procs.ManagedProcess:
-        self.processes.append(process.start())
-        return process
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -79,52 +81,69 @@ def collector_argv(work: Path, *, grpc_port: int, http_port: int, workers: int |
             "--http-port", str(http_port), "--workers", str(workers)]  # fmt: skip
 
 
-def write_capture_pair(
-    work: Path,
-    collector: Mapping[str, Any],
-    *,
-    upstream_port: int,
-    grpc_port: int,
-    timing_logs: Mapping[str, Path] | None = None,
-) -> dict[str, tuple[Path, int, int]]:
-    """The same bootstrap twice, written under ``work``: "on" captures every request, "off"
-    none (every path excluded); ``collector``: the collector settings both render with;
-    ``timing_logs``: an access log of timings per name. -> {name: (config path, listen
-    port, admin port)}."""
-    config = load_config(
-        None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
+def http2_ready(port: int) -> Callable[[], bool]:
+    """An HTTP/2 server (gRPC) answers on ``port`` with its SETTINGS: another process
+    that took the port first would accept a bare connect, never answer the preface."""
+
+    def check() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.settimeout(0.5)
+            sock.sendall(HTTP2_PREFACE + EMPTY_SETTINGS)
+            frame = sock.recv(9)
+            return len(frame) == 9 and frame[3] == SETTINGS_FRAME
+
+    return check
+
+
+def start_part(
+    stack: Stack, part: str, launch: procs.Launch, *, count: int = 1, timeout_s: float = 30
+) -> tuple[procs.ManagedProcess, list[int]]:
+    """Start ``part`` on ``count`` promised ports, ready -> it and the ports it listens on:
+    on fresh ones when another process took one before it bound them."""
+    return start_on_promised_ports(
+        part, launch, started=stack.processes.append, timeout_s=timeout_s, count=count
     )
-    written = {}
-    for name, excluded in (("on", ()), ("off", ("/",))):
-        port, admin = promised_port(), promised_port()
-        path = work / f"envoy-{name}.yaml"
-        envoy = LocalEnvoy(
-            listen_port=port,
-            admin_port=admin,
-            upstream=UpstreamService(host="127.0.0.1", port=upstream_port, http2=False),
-            collector_port=grpc_port,
-            exclude_paths=excluded,
-            timing_log_path=str(timing_logs[name]) if timing_logs else None,
-        )
-        path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
-        written[name] = (path, port, admin)
-    return written
+
+
+def start_collector(
+    stack: Stack,
+    *,
+    workers: int | str,
+    kind: str,
+    collector: dict,
+    env: Mapping[str, str] | None = None,
+    name: str = "ext-proc",
+) -> tuple[procs.ManagedProcess, list[int]]:
+    """The collector under test, ready -> it and its gRPC and HTTP ports (mockado: every
+    worker listens and Redis answers; the others: they serve gRPC and write their count).
+    Only mockado listens on its HTTP port: the others' is promised and left free."""
+    work = stack.work
+    floor_count = work / "floor-count.txt"
+    own_ports = 2 if kind == MOCKADO else 1
+    free = [] if kind == MOCKADO else [promised_port()]
+
+    def launch(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        grpc_port, http_port = [*ports, *free]
+        floor_count.unlink(missing_ok=True)  # a failed start's count is no sign of this one
+        argv = collector_argv(work, grpc_port=grpc_port, http_port=http_port, workers=workers,
+                              kind=kind, collector=collector)  # fmt: skip
+        process = procs.ManagedProcess(name, argv, log_path=work / f"{name}.log", cwd=REPO, env=env)
+        if kind == MOCKADO:
+            return process, procs.http_ready(f"http://127.0.0.1:{http_port}/readyz")
+        return process, procs.all_ready([floor_count.exists, http2_ready(grpc_port)])
+
+    process, ports = start_part(stack, name, launch, count=own_ports)
+    return process, [*ports, *free]
 
 
 def start_envoys(stack: Stack, collector: dict, *, upstream_port: int, grpc_port: int) -> dict:
-    """:func:`write_capture_pair`, each started and ready. -> {name: (listen port, admin
-    port)}."""
-    envoys = {}
-    pair = write_capture_pair(
-        stack.work, collector, upstream_port=upstream_port, grpc_port=grpc_port
-    )
-    for name, (path, port, admin) in pair.items():
-        process = stack.start(
-            procs.envoy_process(config_path=path, log_path=stack.work / f"envoy-{name}.log")
-        )
-        process.wait_ready(procs.http_ready(f"http://127.0.0.1:{admin}/ready"), timeout_s=30)
-        envoys[name] = (port, admin)
-    return envoys
+    """The capture pair (``tests.support.chaos_envoys``) in front of the upstream, each
+    started and ready. -> {name: (listen port, admin port)}."""
+    pair = start_capture_pair(
+        stack.work, collector, upstream_port=upstream_port, grpc_port=grpc_port,
+        log_path=lambda name: stack.work / f"{name}.log", started=stack.processes.append,
+    )  # fmt: skip
+    return {name: (envoy.port, envoy.admin_port) for name, envoy in pair.items()}
 
 
 def start_stack(
@@ -134,50 +153,37 @@ def start_stack(
     kind: str = MOCKADO,
     env: Mapping[str, str] | None = None,
 ) -> dict:
-    """Start the stack; ``env`` overrides the collector process's environment."""
+    """Start the stack, each part ready before the next (the Envoys render the ports the
+    collector listens on); ``env`` overrides the collector process's environment."""
     work = stack.work
-    redis_port, upstream_port = promised_port(), promised_port()
-    grpc_port, http_port = promised_port(), promised_port()
-    redis = stack.start(
-        procs.redis_process(port=redis_port, data_dir=work / "redis", log_path=work / "redis.log")
-    )
-    upstream = stack.start(
-        procs.ManagedProcess(
-            "upstream",
-            [sys.executable, "-m", "bench.ext_proc_servers", "--upstream", str(upstream_port)],
-            log_path=work / "upstream.log",
-            cwd=REPO,
+
+    def launch_redis(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        process = procs.redis_process(
+            port=ports[0], data_dir=work / "redis", log_path=work / "redis.log"
         )
-    )
+        return process, procs.redis_ready("127.0.0.1", ports[0])
+
+    def launch_upstream(ports: list[int]) -> tuple[procs.ManagedProcess, Callable[[], bool]]:
+        argv = [sys.executable, "-m", "bench.ext_proc_servers", "--upstream", str(ports[0])]
+        process = procs.ManagedProcess("upstream", argv, log_path=work / "upstream.log", cwd=REPO)
+        return process, procs.http_ready(f"http://127.0.0.1:{ports[0]}/")
+
+    _, [redis_port] = start_part(stack, "redis", launch_redis, timeout_s=15)
+    _, [upstream_port] = start_part(stack, "upstream", launch_upstream, timeout_s=15)
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     collector = {"redis_url": redis_url, "redis_queue": QUEUE}
-    argv = collector_argv(work, grpc_port=grpc_port, http_port=http_port, workers=workers,
-                           kind=kind, collector=collector)  # fmt: skip
-    ext = stack.start(
-        procs.ManagedProcess(
-            "ext-proc",
-            argv,
-            log_path=work / "ext-proc.log",
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-        )
+    ext, [grpc_port, http_port] = start_collector(
+        stack, workers=workers, kind=kind, collector=collector, env={**os.environ, **(env or {})}
     )
     envoys = start_envoys(stack, collector, upstream_port=upstream_port, grpc_port=grpc_port)
-    redis.wait_ready(procs.tcp_ready("127.0.0.1", redis_port), timeout_s=15)
-    upstream.wait_ready(procs.tcp_ready("127.0.0.1", upstream_port), timeout_s=15)
-    # /readyz: every worker listens (and Redis answers).
-    floor_count = work / "floor-count.txt"
-    if kind != MOCKADO:
-        ext.wait_ready(floor_count.exists, timeout_s=30)
-    else:
-        ext.wait_ready(procs.http_ready(f"http://127.0.0.1:{http_port}/readyz"), timeout_s=30)
     return {
         "stack": stack,
         "upstream_port": upstream_port,
         "collector": collector,
         "redis_url": redis_url,
-        "floor_count": floor_count,
+        "floor_count": work / "floor-count.txt",
         "ext": ext,
+        "grpc_port": grpc_port,
         "envoys": {name: ports[0] for name, ports in envoys.items()},
         "admin_on": envoys["on"][1],
         "metrics_url": f"http://127.0.0.1:{http_port}/metrics",
@@ -237,15 +243,13 @@ def floor_beside(parts: dict) -> dict:
     """The floor server and its own Envoy, started beside the collector under test (same
     upstream), for a side-by-side run. -> the parts ``_floor_step`` reads, and its port."""
     stack: Stack = parts["stack"]
-    grpc_port = promised_port()
     (work := stack.work / "beside").mkdir(exist_ok=True)
-    argv = collector_argv(work, grpc_port=grpc_port, http_port=0, workers=1, kind=FLOOR,
-                           collector=parts["collector"])  # fmt: skip
-    ext = stack.start(procs.ManagedProcess("floor", argv, log_path=work / "floor.log", cwd=REPO))
     beside = Stack(work)
     beside.processes = stack.processes  # stopped with the rest
+    ext, [grpc_port, _] = start_collector(
+        beside, workers=1, kind=FLOOR, collector=parts["collector"], name="floor"
+    )
     envoys = start_envoys(
         beside, parts["collector"], upstream_port=parts["upstream_port"], grpc_port=grpc_port
     )
-    ext.wait_ready((count := work / "floor-count.txt").exists, timeout_s=30)
-    return {"ext": ext, "floor_count": count, "port": envoys["on"][0]}
+    return {"ext": ext, "floor_count": work / "floor-count.txt", "port": envoys["on"][0]}

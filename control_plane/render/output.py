@@ -47,7 +47,7 @@ from control_plane.render.passthrough import passthrough_files
 from ext_proc_server.core.config import MockadoConfig
 
 # The mock router as `mockado up` runs it: the default shard on the WireMock base port, the
-# serving.shard_groups on the following ones (control_plane/local/stack.py plan_shards).
+# serving.shard_groups on the following ones (control_plane/local/stack_plan.py plan_shards).
 MOCK_ROUTER_EXAMPLE = {"listen_port": 10001, "admin_port": 9902, "default_port": 8080}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,30 @@ def server_options(config: CollectorConfig, *, shares_port: bool = False) -> lis
         # and Envoy counts each refusal as a failed connection and ejects the collector.
         # What the servicer takes on is bounded by collector.max_concurrent_streams.
     ]
+
+
+def claim_shared_port(host: str, port: int) -> socket.socket:
+    """Take ``port`` for the workers of one ``--workers N`` run, before any of them
+    listens -> a claim to hold (and close) for as long as the run lasts.
+
+    Linux lets any process of the same user join a port its SO_REUSEPORT sockets hold, so
+    a second run would bind beside the first without an error and take a share of its
+    streams. Two checks close that: a socket without SO_REUSEPORT binds the port (it cannot
+    where anything listens, workers of another run included; SO_REUSEADDR lets connections
+    left in TIME_WAIT pass), and the claim is a Unix socket in the abstract namespace named
+    after the port, which a run started at the same moment cannot bind too (the kernel
+    frees it when this process ends, however it ends). Raises ConfigError naming the port,
+    as a collector of one worker fails on a held port."""
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0mockado-ext-proc-grpc-port-{port}")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        claim.close()
+        raise ConfigError(f"collector.grpc_port: cannot listen on {port}") from exc
+    return claim
 
 
 def server_credentials(config: CollectorConfig) -> grpc.ServerCredentials | None:

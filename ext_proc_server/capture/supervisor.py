@@ -8,8 +8,10 @@ dies, serves the probe port with every process's metrics added up
 
 Only the workers set SO_REUSEPORT: a run of one worker fails to listen on a port another
 process holds, and cannot join the workers' port either. Linux lets a socket join a
-SO_REUSEPORT group only from a process of the same user as the group's first: another
-user's process cannot share the workers' port.
+SO_REUSEPORT group only from a process of the same user as the group's first, but any
+process of that user: so the parent claims the port before worker 0 listens
+(``grpc_options.claim_shared_port``) and holds the claim while it runs, and a second run
+on the port fails at start as a run of one worker does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import signal
 import time
 from typing import Any
 
+from ext_proc_server.capture.grpc_options import claim_shared_port
 from ext_proc_server.capture.server import (
     BIND_HOST,
     STOP_TIMEOUT_S,
@@ -56,7 +59,9 @@ def main(config: MockadoConfig, *, workers: int = 1) -> int:
         log.warning(
             "%s was not set before start: worker 0's metrics are not aggregated", MULTIPROC_ENV
         )
-    with multiprocess_metrics(workers):
+    # Before any worker listens: another run's workers would let this one's join them.
+    claim = claim_shared_port(BIND_HOST, config.collector.grpc_port)
+    with claim, multiprocess_metrics(workers):
         return asyncio.run(Supervisor(config, workers=workers).run())
 
 

@@ -2,7 +2,9 @@
 a second pod's container on the host network) fails at start naming the port, and the
 first keeps capturing every stream. Only the workers of one ``--workers N`` run share
 their port (SO_REUSEPORT): a run of one worker does not set it, and a socket without it
-cannot join a port the workers hold."""
+cannot join a port the workers hold. Linux would let the workers of a second
+``--workers N`` run of the same user join them: its parent claims the port first and
+fails there."""
 
 from __future__ import annotations
 
@@ -26,20 +28,24 @@ def second_collector(mockado_bin, clean_env, logs_dir, first, workers: str):
     return process.start()
 
 
-@pytest.mark.parametrize("first_workers", [1, 2])
+@pytest.mark.parametrize(("first_workers", "second_workers"), [(1, 1), (2, 1), (2, 2)])
 def test_a_second_collector_on_a_held_port_fails_and_the_first_keeps_capturing(
-    first_workers, redis_server, upstream, envoy_factory, ext_proc_factory, mockado_bin,
-    clean_env, logs_dir,
+    first_workers, second_workers, redis_server, upstream, envoy_factory, ext_proc_factory,
+    mockado_bin, clean_env, logs_dir,
 ):  # fmt: skip
     collector = collector_settings(redis_server.url)
     first = ext_proc_factory(collector, workers=first_workers)
     if first_workers > 1:
         ready = procs.http_ready(f"http://127.0.0.1:{first.http_port}/readyz")
         first.process.wait_ready(ready, timeout_s=30)  # every worker listens
-    second = second_collector(mockado_bin, clean_env, logs_dir, first, "1")
+    second = second_collector(mockado_bin, clean_env, logs_dir, first, str(second_workers))
     try:
         assert second.proc is not None
-        code = second.proc.wait(timeout=30)
+        proc = second.proc
+        # Not a join: a second run that shares the port serves on and never exits.
+        wait_for_value(lambda: proc.poll() is not None, timeout_s=30,
+                       what="the second collector to exit")  # fmt: skip
+        code = proc.returncode
     finally:
         second.stop()
     assert code != 0

@@ -1,7 +1,7 @@
-"""The chaos rig's two Envoys in front of its upstream: "on" captures every request to the
-collector, "off" none (every path excluded), each with an access log of its timings. Each
-is rendered for the ports it is started on, and started again on fresh ones when another
-process took one before it bound them."""
+"""The two Envoys in front of an upstream that the chaos rig and the ext_proc bench run:
+"on" captures every request to the collector, "off" none (every path excluded), each with
+an access log of its timings when asked. Each is rendered for the ports it is started on,
+and started again on fresh ones when another process took one before it bound them."""
 
 from __future__ import annotations
 
@@ -32,14 +32,15 @@ def start_capture_pair(
     *,
     upstream_port: int,
     grpc_port: int,
-    timing_logs: Mapping[str, Path],
     log_path: Callable[[str], Path],
     started: Callable[[procs.ManagedProcess], object],
-    file_flush_interval_s: float,
+    timing_logs: Mapping[str, Path] | None = None,
+    file_flush_interval_s: float | None = None,
 ) -> dict[str, CaptureEnvoy]:
     """Both Envoys, ready -> {name: its process and ports}. ``collector``: the collector
     settings both render with; ``log_path(name)``: a new log file; ``started(process)``
-    keeps each started process, to be stopped at the end."""
+    keeps each started process, to be stopped at the end; ``timing_logs``: an access log
+    of timings per name (none by default: each line is work for Envoy)."""
     config = load_config(
         None, env={}, overrides={f"collector.{k}": v for k, v in collector.items()}
     )
@@ -58,7 +59,7 @@ def start_capture_pair(
                 upstream=upstream,
                 collector_port=grpc_port,
                 exclude_paths=excluded,
-                timing_log_path=str(timing_logs[name]),
+                timing_log_path=str(timing_logs[name]) if timing_logs else None,
             )
             path.write_text(render_local_envoy(config, envoy), encoding="utf-8")
             process = procs.envoy_process(

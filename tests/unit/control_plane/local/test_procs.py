@@ -12,7 +12,7 @@ import pytest
 
 from control_plane.assets import WIREMOCK_LAUNCHER
 from control_plane.local import procs
-from control_plane.local.stack import shared_jvm_heap_mb
+from control_plane.local.stack_plan import shared_jvm_heap_mb
 from ext_proc_server.core.errors import StackError
 
 
@@ -143,7 +143,7 @@ def test_free_port_never_returns_a_promised_port(monkeypatch):
 
 
 def test_shard_ports_avoid_the_ports_promised_on_the_command_line(monkeypatch):
-    from control_plane.local.stack import plan_shards
+    from control_plane.local.stack_plan import plan_shards
     from ext_proc_server.core.config import load_config
 
     monkeypatch.setattr(procs.socket, "socket", _FakeSocket)

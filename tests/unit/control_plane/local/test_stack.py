@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 
 from control_plane.local.procs import ManagedProcess, PortPicker
-from control_plane.local.stack import (
+from control_plane.local.stack import Stack, StackOptions, summary_text
+from control_plane.local.stack_plan import (
     ChildPorts,
     ShardPlan,
-    Stack,
-    StackOptions,
     effective_config_data,
     parse_upstream,
     plan_shards,
-    summary_text,
 )
 from ext_proc_server.core.config import load_config
 from ext_proc_server.core.errors import StackError

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ext_proc_server.sanitize import fields
 from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
@@ -91,8 +92,16 @@ def _record_place(text: str, names: list[str]) -> fields.Place:
 def called_place(text: str, members: frozenset[str] = frozenset()) -> fields.Place | None:
     """The record of the first field the document calls that names a person's or a
     clinical one (``criarPaciente(...)``, ``updatePatient(...)``), if any."""
-    for m in _CALLED.finditer(text):
-        called = fields.object_place(fields.ROOT, m.group(1), members)
-        if called.owner == fields.PERSON or called.sensitive is not None:
-            return called
+    return calling_place((m.group(1) for m in _CALLED.finditer(text)), members)
+
+
+def calling_place(
+    called: Iterable[str], members: frozenset[str] = frozenset()
+) -> fields.Place | None:
+    """The record of the first of the ``called`` fields that names a person's or a
+    clinical one, if any."""
+    for name in called:
+        place = fields.object_place(fields.ROOT, name, members)
+        if place.owner == fields.PERSON or place.sensitive is not None:
+            return place
     return None

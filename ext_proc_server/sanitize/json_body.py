@@ -13,7 +13,8 @@ from typing import Any
 from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, secret_keys, text_pairs
 from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_names
-from ext_proc_server.sanitize.graphql import called_place, is_graphql, sanitize_graphql
+from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
+from ext_proc_server.sanitize.graphql_bindings import read_keys, variables_place
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_markup import (
     inside_markup,
@@ -59,7 +60,7 @@ def sanitize_json(run: Run, text: str, where: str) -> str | None:
         hits = with_url_fields(hits, named)
     # Three memchr scans: a regex character class over the whole text costs 100x more.
     encoded = "\\" in text or "%" in text or "&" in text
-    # A GraphQL request's variables are read as its query's record (_called_place).
+    # A GraphQL request's variables are read by its query (graphql_bindings).
     # A string holding XML has its elements read by name (_index_markup).
     if not (hits or key_seen or encoded or '"variables"' in text or may_hold_markup(text)):
         return geo.coarsen_json(run, text, where)
@@ -262,12 +263,14 @@ class _JsonEditor:
     def _object(self, members: dict[str, Any] | Members, holder: str) -> None:
         """``holder``: the key holding this object (or the list it is in)."""
         keys = tuple(members) if type(members) is dict else tuple(map(_KEY, members))
+        # A GraphQL request's variables: each read by the argument it fills.
+        read = read_keys(self.document, self.path, keys) if holder == "variables" else keys
         if self.rules is None:  # _plan's usual case, without its frame
-            place, verdicts = fields.object_plan(self.places[-1], holder, keys)
+            place, verdicts = fields.object_plan(self.places[-1], holder, read)
         else:
-            place, verdicts = self._plan(holder, keys)
+            place, verdicts = self._plan(holder, read)
         if place.either is not None:  # "cpfCnpj": a CPF makes the object a person's
-            place, verdicts = self._either_plan(members, holder, keys, place, verdicts)
+            place, verdicts = self._either_plan(members, holder, read, place, verdicts)
         if verdicts is None and self._skipped(members.values()):
             return
         path = self.path
@@ -453,8 +456,8 @@ class _JsonEditor:
         findings, read in the decoded string."""
         found = [Hit(a, b, "name") for a, b in find_names(value)]
         place = self.places[-1]
-        if place.owner is None and place.sensitive is None and self.path[0] == "variables":
-            place = self._called_place(place)
+        if place.owner is None and place.sensitive is None:  # a GraphQL request's variable
+            place = variables_place(self.document, self.path, place)
         found += person_diagnoses(place, value)  # "CID F32.1" in a person's notes
         if not found:
             if k in self.todo:
@@ -466,18 +469,6 @@ class _JsonEditor:
         fresh = quoted_json(run.scrub(value, hits))
         if fresh != self.text[start:end]:
             self._edit(start, end, fresh, self.path)
-
-    def _called_place(self, place: fields.Place) -> fields.Place:
-        """A GraphQL request's ``variables``: the record its query's field fills
-        (``criarPaciente(obs: $obs)``) when a person's or clinical one, else ``place``."""
-        document = self.document
-        if type(document) is Members:
-            query = next((value for key, value in document if key == "query"), None)
-        else:
-            query = document.get("query") if type(document) is dict else None
-        if type(query) is not str or not is_graphql(query):
-            return place
-        return called_place(query) or place
 
     def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:
         """A plain string (no escapes, else it is rescanned alone): use the findings."""

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from ext_proc_server.sanitize.acting_names import acting_names
+from ext_proc_server.sanitize.all_name_words import names_only_span
 from ext_proc_server.sanitize.cued_names import cued_names
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.named_places import (
@@ -241,6 +242,8 @@ def _person_in_run(text: str, at: int, run: str) -> tuple[int, int] | None:
     span = _person_in_words(
         folded[skip:cut], run, words[skip:cut], titled=titled, surname_titled=surname_titled
     )
+    # "Ana Belén Barranco", "María Jesús Real Piña": names only, some words too
+    skip, span = names_only_span([w for _, _, w in words[:cut]], skip, span)
     if span is None:
         return None
     end = at + words[skip + span[1]][1]

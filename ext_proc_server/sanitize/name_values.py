@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ext_proc_server.sanitize import free_text_names
+from ext_proc_server.sanitize.all_name_words import all_name_words, bare_name
 from ext_proc_server.sanitize.named_places import is_known_place
 from ext_proc_server.sanitize.place_words import TITLES, opens_place_name
 from ext_proc_server.sanitize.wordlists import fold, word_lists
@@ -20,8 +21,11 @@ def reads_as_name(value: str, *, known: bool) -> bool:
     """Two to eight words of letters; with ``known``, the first word a known first
     name or the last a known last name (Faker's pt_BR and en_US lists), or a census
     first name that also writes a last name before a known or pt_PT surname; a title
-    opening three words or more is passed over ("Padre Marcelo Rossi"). With ``known``
-    one word alone is a name too when it is a known first name (``_lone_first_name``)."""
+    opening three words or more is passed over ("Padre Marcelo Rossi"), and so are
+    English honorifics and suffixes ("Mr. Seth Yoder Jr."); or every word a name of
+    Faker's Spanish, Portuguese, Italian or English people (all_name_words: "Nieves
+    Redondo Verdugo"). With ``known`` one word alone is a name too when it is a known
+    first name (``_lone_first_name``)."""
     words = value.split()
     if len(words) == 1 and known:
         return _lone_first_name(words[0])
@@ -31,7 +35,8 @@ def reads_as_name(value: str, *, known: bool) -> bool:
         # Most values fail here (product names, codes): before the regex, which tests
         # every character's Unicode category.
         lists = word_lists()
-        first, last = fold(words[0]), fold(words[-1])
+        bare = bare_name(words)  # "Mr. Seth Yoder Jr.": the name between
+        first, last = fold(bare[0]), fold(bare[-1])
         if opens_place_name(first):
             return False  # "Hotel Torres", "Farmácia Bezerra": a last name alone decides
         if first.rstrip(".") in TITLES and len(words) > 2:
@@ -42,6 +47,7 @@ def reads_as_name(value: str, *, known: bool) -> bool:
             and last not in lists.last_folded
             and not (first in lists.first_or_last_folded and last in lists.prose_last_folded)
             and not free_text_names.titled_surnames_only(words)  # "Padre Rossi"
+            and not all_name_words(bare)  # "Nieves Redondo Verdugo": names only
             and not _whole_prose_name(value)  # "Luz Amor Soria", "Telmo Vera"
         ):
             return False

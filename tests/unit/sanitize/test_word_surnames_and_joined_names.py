@@ -21,10 +21,11 @@ from faker.providers.address.pt_BR import Provider as Address
 from faker.providers.person.es_ES import Provider as SpanishPerson
 from faker.providers.person.it_IT import Provider as ItalianPerson
 from faker.providers.person.pt_BR import Provider as Person
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.free_text_names import find_names
+from ext_proc_server.sanitize.named_places import is_known_place
 from ext_proc_server.sanitize.place_words import NOT_PERSON, PLACE_OPENERS, TITLES
 from ext_proc_server.sanitize.run import is_token
 from ext_proc_server.sanitize.surnames import FOREIGN_FIRST_NAME_WORDS, FOREIGN_SURNAME_WORDS
@@ -105,10 +106,12 @@ def test_firms_towns_and_words_stay(text: str) -> None:
 
 def test_faker_people_in_a_note() -> None:
     """Measured on these draws (names with a word left in the note, before → after):
-    es_ES ``name()`` 23 → 9 → 8 → 7 of 400 (the last: ``Maura Iris Rios Vila``), it_IT first and last name 14 → 3 → 0 of 300,
-    pt_PT ``name()`` 56 → 4 of 300 (the second arrow: surnames that are first names,
-    ``Flavia Diego``). What is left: first names that are words (``Cruz``,
-    ``Piedad``), places (``João Pinheiro``)."""
+    es_ES ``name()`` 23 → 9 → 8 → 7 → 1 of 400 (the third: ``Maura Iris Rios Vila``;
+    the last: names only, ``Gilberto Vila Enríquez``, ``Abril Lago Pascual``), it_IT
+    first and last name 14 → 3 → 0 of 300, pt_PT ``name()`` 56 → 4 → 1 of 300 (the
+    second arrow: surnames that are first names, ``Flavia Diego``; the last: ``Duarte
+    Cardoso``, ``Iara-Camila Sá``). What is left: a first name and a surname both
+    words (``Violeta de Plana``), places (``Luís Domingues``)."""
     left = {}
     for locale, count, draw in (
         ("es_ES", 400, lambda f: f.name()),
@@ -122,9 +125,9 @@ def test_faker_people_in_a_note() -> None:
             n for n in names if leaked(_note(f"Entregar para {n} depois das 18h"), _planted(n))
         ]
     assert {locale: len(names) for locale, names in left.items()} == {
-        "es_ES": 7,
+        "es_ES": 1,
         "it_IT": 0,
-        "pt_PT": 4,
+        "pt_PT": 1,
     }, left
 
 
@@ -181,6 +184,7 @@ def test_the_draws_hold_enough() -> None:
 def test_a_first_name_and_a_word_surname_go_and_with_a_firm_suffix_stay(
     first: str, last: str, before: str, after: str
 ) -> None:
+    assume(not is_known_place(f"{first} {last}"))  # "Antonio Prado": a town (RS)
     tail = f" {after.strip(' .,')}" if after.strip(" .,") else ""
     text = f"{before} {first} {last}{tail}"
     assert leaked(_note(text), [first, last]) == []

@@ -105,6 +105,19 @@ def test_a_cued_diagnosis_in_a_clinical_records_notes_goes() -> None:
     assert out["observacao"] == f"Paciente com CID {TOKEN}, retorno em 7 dias"
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("<atendimento><crm>123456</crm><dataAtendimento>2024-05-02</dataAtendimento>"
+      "<queixa>tosse seca há 5 dias</queixa></atendimento>", "application/xml"),
+     ("numeroProntuario=12345678&cnes=2077485&queixa=tosse+seca+h%C3%A1+5+dias",
+      "application/x-www-form-urlencoded")],
+)  # fmt: skip
+def test_a_clinical_records_complaint_goes_in_xml_and_forms(body: str, content_type: str) -> None:
+    exchange = request_exchange(body=body, content_type=content_type)
+    out = SANITIZER.sanitize(exchange).request.body.decode()  # type: ignore[union-attr]
+    assert "tosse" not in out and TOKEN in out
+
+
 def _consumer_complaints(fake: Faker) -> list[dict[str, object]]:
     """A consumer complaint site's complaint, and a customer service's call."""
     product = fake.random_element(("Geladeira Frost Free", "Smartphone 128GB", "Sofá retrátil"))

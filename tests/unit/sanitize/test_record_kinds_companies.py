@@ -4,7 +4,7 @@ Iugu's customer or payer with a CNPJ, NFE.io's borrower (``federalTaxNumber``), 
 customer's employer nested in the customer with its own CNPJ under ``cpfCnpj`` or
 ``documento``. Its name, street, number, bairro and CEP are the company's and stay;
 before, they went out as the person's: on the records below, 986 of the 1,360 strings
-planted beside the CNPJ and the e-mail were replaced whole, now none (docs/sanitizing.md,
+planted beside the CNPJ and the e-mail were replaced whole, now none (docs/sanitizer.md,
 "A company's record under a person's name"). A person's record beside them, and a sole
 trader's name, still go.
 
@@ -209,3 +209,17 @@ def test_checked_cnpj(value: object, company: bool) -> None:
 def test_companys(members: dict[str, object], company: bool) -> None:
     names = tuple(members)
     assert record_kinds.companys(names, lambda i: members[names[i]]) is company
+
+
+def test_a_list_of_payers_tells_each_row_apart() -> None:
+    """A person's row goes and a company's row stays, in either order."""
+    fake = seeded_faker(405)
+    for _ in range(5):
+        p, c = person(fake), _company(fake)
+        person_row = _slip({**c, "name": p.name, "cep": p.cep, "cnpj": p.cpf}, "documento")
+        company_row = _slip(c, "documento")
+        for rows in ([person_row["pagador"], company_row["pagador"]],
+                     [company_row["pagador"], person_row["pagador"]]):  # fmt: skip
+            out = json.dumps(_sanitized({"pagadores": rows}), ensure_ascii=False)
+            assert leaked(out, [p.name, p.cep]) == []
+            assert c["name"] in out and c["cep"] in out

@@ -13,7 +13,7 @@ import html
 import re
 from urllib.parse import unquote_plus
 
-from ext_proc_server.sanitize import fields, free_text_names, sensitive_names
+from ext_proc_server.sanitize import clinical_records, fields, free_text_names, sensitive_names
 from ext_proc_server.sanitize.dfa import compile_dfa
 from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.name_pairs import is_pair
@@ -104,6 +104,8 @@ def _verdict(key: str) -> str | None:
     if not last:
         return None
     found = fields.field_class(fields.ROOT, last)
+    if "".join(key_words(last)) in clinical_records.COMPLAINTS:
+        return "yes"  # a symptom by the record it stands in (clinical_records)
     if fields.announces_personal(last) or _holds_record(last):
         return "yes"  # before a login's "value": SCIM's userName makes its object a person's
     if found == fields.MAYBE_NAME:

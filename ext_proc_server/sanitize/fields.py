@@ -24,6 +24,7 @@ from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize import free_text_names, legal_names, phones, record_kinds, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize import sensitive_names as sensitive
+from ext_proc_server.sanitize.clinical_records import PROBE_COMPLAINTS, is_clinical
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
 from ext_proc_server.sanitize.name_values import reads_as_name
@@ -202,6 +203,7 @@ OTHER_PROBE_WORDS = tuple(
         | legal_names.LEGAL_NAME_WORDS
         | {"nmtrab", "nmsoc", "nmdep", "nmctt"}
         | set(free_text_names.PROBE_WORDS)
+        | PROBE_COMPLAINTS  # a symptom by the record it stands in
     )
 )
 
@@ -217,7 +219,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     words = key_words(key) if key else ()
     owned = set(words)
     owner, address, phone = parent.owner, parent.address, parent.phone
-    said = own_cpf = False
+    said = own_cpf = clinical = False
     if owned & _PERSON_BLOCK and not owned & _OTHER_BLOCK:
         owner, address, phone, said = PERSON, False, False, True
     elif owned & _OTHER_BLOCK and not (parent.owner == PERSON and owned & _ADDRESS_WORDS):
@@ -232,6 +234,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     numbered = RG if words and document_kind(owned, _compact(words)) == DOCUMENT else None
     if members:
         marks = {_compact(key_words(m)) for m in members}
+        clinical = is_clinical(words, members, marks)  # a triage's complaint
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
         cpf = "cpf" in marks or any(docs.numbers_cpf(key_words(m)) for m in members)
@@ -259,10 +262,12 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
         parent.sensitive
         or sensitive.RESOURCE_MARK in members
         or not owned.isdisjoint(sensitive.KEY_WORDS)
+        or clinical
     ):
         mode = sensitive.object_mode(
             parent.sensitive, words, members, person=owner == PERSON, other=parent.owner == OTHER
         )
+        mode = sensitive.CLINICAL if clinical and mode is None else mode
         return Place(owner, address, phone, numbered, None, None, mode, own_cpf)
     return Place(owner, address, phone, numbered, cpf=own_cpf)
 
@@ -324,9 +329,21 @@ def _object_plan(
 
 def reads_either(place: Place, keys: tuple[str, ...]) -> bool:
     """Whether an object's member naming a CPF or a CNPJ says whose it is: it is no
-    person's, or a person's by its holder's name alone holding a razão social (an
-    NFS-e's tomador: a CPF's is the person's name, a CNPJ's the company's)."""
-    return place.owner != PERSON or (not place.cpf and legal_names.held(keys))
+    person's, or a person's by its holder's name (or its parent) alone, or holding a
+    razão social (an NFS-e's tomador: a CPF's is the person's name, a CNPJ's the
+    company's)."""
+    return place.owner != PERSON or (
+        not place.cpf and (legal_names.held(keys) or unmarked_keys(keys))
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def unmarked_keys(keys: tuple[str, ...]) -> bool:
+    """Whether an object's keys, those saying whose it is aside, make it no person's:
+    only its holder's name or its parent do, and a CNPJ may make it a company's
+    (company_records)."""
+    own = frozenset(k for k in keys if record_kinds.member_role(k) is None)
+    return object_place(ROOT, "", own).owner != PERSON
 
 
 def typed_verdicts(keys: tuple[str, ...], verdicts: own_address.Verdicts) -> own_address.Verdicts:

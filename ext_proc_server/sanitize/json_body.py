@@ -11,6 +11,7 @@ from itertools import chain
 from typing import Any
 
 from ext_proc_server.sanitize import base64_codec, cpf_or_cnpj, fields, geo, secret_keys, text_pairs
+from ext_proc_server.sanitize.company_records import plan_if_company
 from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
@@ -317,10 +318,13 @@ class _JsonEditor:
         verdicts: tuple[str | None, ...] | None,
     ) -> tuple[fields.Place, tuple[str | None, ...] | None]:
         """The plan of an object whose member naming a CPF or a CNPJ holds a CPF: a
-        person's (cpf_or_cnpj); else ``place`` and ``verdicts`` as they were."""
+        person's (cpf_or_cnpj); one holding a CNPJ, a company's (company_records);
+        else ``place`` and ``verdicts`` as they were."""
         value_of, company = tuple(members.values()).__getitem__, place.owner == fields.OTHER
         if not cpf_or_cnpj.persons_record(keys, value_of, company=company):  # or its kind's
-            return place, verdicts
+            if company or self.rules is not None:
+                return place, verdicts
+            return plan_if_company(self.places[-1], holder, keys, value_of) or (place, verdicts)
         if self.rules is not None:
             return self._plan(holder, keys, cpf_held=True)
         return cpf_or_cnpj.person_plan(self.places[-1], holder, keys)

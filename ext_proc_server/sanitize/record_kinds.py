@@ -12,7 +12,9 @@ A kind member decides when its value is one it knows: "F", "FISICA", "PF",
 "company", "CNPJ" or 2 a company's. Else the document does: any 11 digits under a
 name of either document (``cpfCnpj`` holds nothing else), a CPF whose check digits
 hold under a name that says only "document" (a bank slip's "número do documento" is
-named so too: see docs/sanitizing.md, "A document's number, or a slip's")."""
+named so too: see docs/sanitizing.md, "A document's number, or a slip's"). The same
+members say a record is a company's (companys): a kind's value, else a CNPJ whose check
+digits hold under either name (company_records reads it)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from collections.abc import Callable
 
 from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize.field_names import key_words
-from ext_proc_server.sanitize.validators import cpf_valid
+from ext_proc_server.sanitize.validators import cnpj_valid, cpf_valid
 
 PERSON = "person"
 COMPANY = "company"
@@ -195,12 +197,7 @@ def persons(
     at = deciding(names)
     if not at:
         return False
-    found = None
-    for i in at:
-        role = member_role(names[i])
-        value = value_of(i)
-        if role in (KIND, _ALONE) or type(value) is not str:
-            found = _held_kind(names[i], role, value) or found
+    found = _said_kind(names, at, value_of)
     if found is not None:
         return found == PERSON
     numbered = not company and not names_cnpj(names)  # else a slip's own number
@@ -211,6 +208,48 @@ def persons(
         if role == NUMBERED and numbered and checked_cpf(value_of(i)):
             return True
     return False
+
+
+def companys(names: tuple[str, ...], value_of: Callable[[int], object]) -> bool:
+    """Whether a record with these member ``names`` is a company's by what says whose
+    it is (``value_of(i)``: the i-th member's value): its kind member's known value
+    ("J", "PJ", "company"), else a CNPJ whose check digits hold under a name of either
+    document or one that says "document" (``documento_pagador``, ``doc_pagador``)."""
+    at = deciding(names)
+    found = _said_kind(names, at, value_of)
+    if found is not None:
+        return found == COMPANY
+    return any(
+        member_role(names[i]) in (EITHER, NUMBERED) and checked_cnpj(value_of(i)) for i in at
+    )
+
+
+def _said_kind(
+    names: tuple[str, ...], at: tuple[int, ...], value_of: Callable[[int], object]
+) -> str | None:
+    """The kind the members at ``at`` say (the last that says one), None when none does."""
+    found = None
+    for i in at:
+        role = member_role(names[i])
+        value = value_of(i)
+        if role in (KIND, _ALONE) or type(value) is not str:
+            found = _held_kind(names[i], role, value) or found
+    return found
+
+
+_CNPJ_MARKS = str.maketrans("", "", "./- ")
+
+
+def checked_cnpj(value: object) -> bool:
+    """Whether a document's value is a CNPJ its check digits confirm, bare or formatted
+    ("11.222.333/0001-81"; the alphanumeric CNPJ too; a JSON number: NFE.io's
+    federalTaxNumber)."""
+    if type(value) is int:
+        return 0 < value < 10**14 and cnpj_valid(f"{value:014d}")
+    if type(value) is not str or len(value) > 18:
+        return False
+    compact = value.translate(_CNPJ_MARKS).upper()
+    return len(compact) == 14 and compact.isascii() and compact.isalnum() and cnpj_valid(compact)
 
 
 def _held_kind(name: str, role: str | None, value: object) -> str | None:

@@ -29,11 +29,15 @@ Where a name says nothing, the place does (fields.Place.sensitive):
   record's ``fingerprint`` too, which elsewhere is a key's or a certificate's hash);
 - a person's record held by ``paciente`` or ``patient`` (and what it holds) is a
   PATIENT's: its ``queixa`` or ``complaint`` is a symptom, replaced whole (in a
-  customer's record, a consumer complaint site's ``queixa``, it is kept).
+  customer's record, a consumer complaint site's ``queixa``, it is kept);
+- a record written flat with a complaint beside a clinical mark (clinical_records:
+  ``numeroProntuario``, ``triagem``, ``crm``) is CLINICAL: its complaint goes whole,
+  and the rest is read as a person's record is.
 """
 
 from __future__ import annotations
 
+from ext_proc_server.sanitize.clinical_records import COMPLAINTS
 from ext_proc_server.sanitize.secret_keys import Verdict
 
 SENSITIVE = Verdict("sensitive")
@@ -42,6 +46,7 @@ RESOURCE = "resource"
 CONCEPT = "concept"
 HELD = "held"  # an object held by a sensitive name: its members' values are too
 PATIENT = "patient"  # a patient's record: a complaint there is a symptom
+CLINICAL = "clinical"  # an attendance's or a triage's record (clinical_records): the same
 
 # Words that make a field sensitive in any record but a company's or a product's.
 _WORDS = frozenset(
@@ -81,6 +86,7 @@ _PERSON_COMPACT = frozenset(
      # a clinical history, all of it health data ("queixa" alone is also a customer's)
      "anamnese", "anamnesis", "queixaprincipal", "chiefcomplaint", "historiaclinica",
      "historicoclinico", "historiamedica", "historicomedico", "medicalhistory",
+     "sintoma", "sintomas", "symptom", "symptoms",
      # smoking and drinking, as a clinical record asks them
      "fumante", "tabagista", "tabagismo", "smoker", "smokingstatus", "etilista", "etilismo"}
 )  # fmt: skip
@@ -122,7 +128,7 @@ KEY_WORDS = (
        "unionmember", "unionmembership", "tradeunion", "laborunion", "labourunion",
        "queixa", "chief", "complaint", "historia", "historico", "history", "medical",
        "clinica", "clinico", "medica", "medico", "smoking", "paciente", "pacientes",
-       "patient", "patients"}
+       "patient", "patients", "sintoma", "sintomas", "symptom", "symptoms"}
     | _COMPACT
     | _PERSON_COMPACT
 )  # fmt: skip
@@ -169,8 +175,8 @@ def object_mode(
     """The sensitive place of an object held by a key of ``words`` in a record of mode
     ``parent`` (a ``person``'s, an ``other``'s or neither), with these ``members``:
     RESOURCE, CONCEPT, HELD or None."""
-    if parent in (CONCEPT, HELD):
-        return parent  # a coding inside a code, a reaction's manifestation
+    if parent in (CONCEPT, HELD, CLINICAL):
+        return parent  # a coding inside a code, a reaction's manifestation, a triage's
     if RESOURCE_MARK in members and (person or members & _PATIENT_MEMBERS):
         return RESOURCE
     if not words:
@@ -196,6 +202,10 @@ def sensitive_class(
     """SENSITIVE if a field of these words holds sensitive data in a place of ``mode``,
     in a ``person``'s record or in an ``other``'s (a company's, a product's)."""
     compact = "".join(words)
+    if mode == CLINICAL:  # a complaint is a symptom, and what a person's record holds
+        if compact in COMPLAINTS:
+            return SENSITIVE
+        mode, person = None, True
     if mode == PATIENT:
         if compact in _PATIENT_FIELDS:
             return SENSITIVE

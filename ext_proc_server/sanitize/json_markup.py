@@ -9,7 +9,7 @@ from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
-from ext_proc_server.sanitize.xml_structure import outside_structure
+from ext_proc_server.sanitize.xml_structure import outside_structure, scrub_keeping_structure
 
 
 def is_markup(value: str) -> bool:
@@ -44,7 +44,7 @@ def scrub_text(run: Run, value: str) -> str:
     in_urls = url_hits(run, value)
     if in_urls:
         hits = with_url_fields(hits, in_urls)
-    return run.scrub(value, outside_markup(value, hits))
+    return scrub_keeping_structure(run, value, outside_markup(value, hits))
 
 
 def inside_markup(run: Run, value: str, hits: list[Hit], offset: int) -> list[Hit]:

@@ -36,8 +36,8 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _GAP_VALUES = _PLAIN - {str}
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
-# A string that opens with a tag, or a space and one (other whitespace is escaped).
-_MARKUP_OPENING = re.compile(r'" ?<')
+# A string that opens with a tag, or spaces and one (other whitespace is escaped).
+_MARKUP_OPENING = re.compile(r'" *<')
 
 # -- JSON ------------------------------------------------------------------------------
 

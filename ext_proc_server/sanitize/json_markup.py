@@ -5,6 +5,8 @@ attributes (``xml_structure.outside_structure``), as an XML body is."""
 
 from __future__ import annotations
 
+import re
+
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
@@ -21,10 +23,18 @@ def is_markup(value: str) -> bool:
     return "</" in value or "/>" in value
 
 
+# A string opening with spaces and a tag: any run of them (a template's indentation,
+# "  <nfeProc"); other whitespace is escaped in JSON, and such strings are read anyway.
+_SPACED_OPENING = re.compile(r'" {2,}<')
+
+
 def may_hold_markup(text: str) -> bool:
-    """Whether a JSON text may hold a string that opens with a tag, or a space and one
-    (a quote before "<" or " <": JSON has no "<" outside a string; two C searches)."""
-    return '"<' in text or '" <' in text
+    """Whether a JSON text may hold a string that opens with a tag, or spaces and one
+    (a quote before "<" or " <": JSON has no "<" outside a string; C searches, and sre
+    only past a quote and two spaces)."""
+    if '"<' in text or '" <' in text:
+        return True
+    return '"  ' in text and _SPACED_OPENING.search(text) is not None
 
 
 def xml_hits(run: Run, document: str, hits: list[Hit]) -> list[Hit]:

@@ -1,13 +1,15 @@
 """JSON strings holding XML (an API's NF-e in an ``xml`` field, SOAP in JSON): read as
 text and by its elements' names (``xml_fields.find_xml_fields``: ``<xNome>``,
 ``<xLgr>``, ``<fone>``), without the findings in its names, namespaces and structural
-attributes (``xml_structure.outside_structure``), as an XML body is."""
+attributes (``xml_structure.outside_structure``), as an XML body is; HTML's text and a
+SOAP fault's message read as prose too (``markup_prose``)."""
 
 from __future__ import annotations
 
 import re
 
 from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.markup_prose import prose_name_hits
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
@@ -41,7 +43,8 @@ def xml_hits(run: Run, document: str, hits: list[Hit]) -> list[Hit]:
     """A document's findings ``hits`` with its elements and attributes read by name
     (``<xNome>Maria Souza</xNome>``, ``<xLgr>``): an XML body's, a decoded one's, one in
     a JSON string's."""
-    return resolve([*hits, *find_xml_fields(document, run.scanner.field_rules)])
+    named = find_xml_fields(document, run.scanner.field_rules)
+    return resolve([*hits, *named, *prose_name_hits(document)])
 
 
 def scrub_text(run: Run, value: str) -> str:
@@ -60,7 +63,7 @@ def scrub_text(run: Run, value: str) -> str:
 def inside_markup(run: Run, value: str, hits: list[Hit], offset: int) -> list[Hit]:
     """The findings ``hits`` in ``value`` (XML, starting at ``offset`` in the text they
     index), with those of its elements' names added and none in its structure."""
-    named = find_xml_fields(value, run.scanner.field_rules)
+    named = find_xml_fields(value, run.scanner.field_rules) + prose_name_hits(value)
     if named:
         moved = [hit._replace(start=hit.start + offset, end=hit.end + offset) for hit in named]
         hits = resolve([*hits, *moved])

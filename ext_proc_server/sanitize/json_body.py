@@ -19,6 +19,7 @@ from ext_proc_server.sanitize.json_markup import (
     inside_markup,
     is_markup,
     may_hold_markup,
+    scrub_found,
     scrub_text,
 )
 from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
@@ -463,7 +464,7 @@ class _JsonEditor:
         run = self.run
         hits = resolve(run.scanner.find(value) + found)
         start, end = self._span(k)
-        fresh = quoted_json(run.scrub(value, hits))
+        fresh = quoted_json(scrub_found(run, value, hits))  # "body": "<x xmlns=…>", kept
         if fresh != self.text[start:end]:
             self._edit(start, end, fresh, self.path)
 

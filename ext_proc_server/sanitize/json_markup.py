@@ -60,6 +60,15 @@ def scrub_text(run: Run, value: str) -> str:
     return scrub_keeping_structure(run, value, outside_markup(value, hits))
 
 
+def scrub_found(run: Run, value: str, hits: list[Hit]) -> str:
+    """``run.scrub`` with the findings ``hits`` (a free-text field's names and shapes);
+    a string that reads as XML (a SOAP body under ``"body"``) keeps its names,
+    namespaces and structural attributes, as under any other key."""
+    if not is_markup(value):
+        return run.scrub(value, hits)
+    return scrub_keeping_structure(run, value, outside_markup(value, hits))
+
+
 def inside_markup(run: Run, value: str, hits: list[Hit], offset: int) -> list[Hit]:
     """The findings ``hits`` in ``value`` (XML, starting at ``offset`` in the text they
     index), with those of its elements' names added and none in its structure."""

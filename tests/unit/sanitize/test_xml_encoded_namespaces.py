@@ -118,3 +118,23 @@ def test_generated_encoded_namespaces(addresses: list[str], encoding: str) -> No
     assert not any(is_token(address) for address in addresses)
     body = document(namespace_email, schema_email, secrets, encoding)
     assert_structure_kept_values_gone(body, sanitized(body), secrets)
+
+
+@pytest.mark.parametrize("key", ["body", "message", "HtmlBody", "descricao"])
+@pytest.mark.parametrize("encoding", [None, *sorted(ENCODINGS)])
+def test_markup_under_a_free_text_key_keeps_its_namespaces(key: str, encoding: str | None) -> None:
+    """A key naming free text reads the string's names first; XML there keeps its
+    structure too (json_markup.scrub_found), plain or encoded."""
+    fake = Faker("pt_BR")
+    fake.seed_instance(21)
+    for _ in range(3):
+        name = f"{fake.first_name()} {fake.last_name()}"
+        namespace_email, schema_email, *secrets = (fake.email() for _ in range(4))
+        body = document(namespace_email, schema_email, secrets, encoding or "percent")
+        if encoding is None:
+            body = body.replace("%40", "@")
+        body = body.replace("Responder para", f"Falar com {name} ou responder para")
+        out = json.loads(sanitized(json.dumps({key: body}), "application/json"))[key]
+        secrets = [secret if encoding is None else encoded(secret, encoding) for secret in secrets]
+        assert_structure_kept_values_gone(body, out, secrets)
+        assert name not in out

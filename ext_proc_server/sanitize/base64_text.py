@@ -29,7 +29,7 @@ from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.json_markup import xml_hits
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import with_url_fields
-from ext_proc_server.sanitize.xml_structure import outside_structure
+from ext_proc_server.sanitize.xml_structure import outside_structure, scrub_keeping_structure
 
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 _BOM = "\ufeff"
@@ -228,7 +228,8 @@ def _sanitized(run: Run, document: str, key: str | None) -> str:
             return fresh
     if opening == "<":  # a SAML assertion, a SOAP message: elements read by name
         hits, _ = run.scanner.find_with_keys(document)
-        return run.scrub(document, outside_structure(document, xml_hits(run, document, hits)))
+        kept = outside_structure(document, xml_hits(run, document, hits))
+        return scrub_keeping_structure(run, document, kept)
     if delimited.reads_as_table(document):
         table = delimited.sanitize_delimited(run, document)
         if table is not None:

@@ -59,7 +59,7 @@ from ext_proc_server.sanitize.url_names import (
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
 from ext_proc_server.sanitize.user_headers import names_person, spelled_out
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
-from ext_proc_server.sanitize.xml_structure import outside_structure
+from ext_proc_server.sanitize.xml_structure import outside_structure, scrub_keeping_structure
 
 _PATH_SAFE = "!$&'()*+,;=:@~"
 # -- multipart, text -------------------------------------------------------------
@@ -249,7 +249,7 @@ def _sanitize_markup(run: Run, text: str) -> str:
     in_urls = url_hits(run, text)  # href="...?nome=...", href="/clientes/maria-souza"
     if in_urls:
         hits = with_url_fields(hits, in_urls)
-    return run.scrub(text, outside_structure(text, hits))  # xmlns="https://x/ana@x.com/v1"
+    return scrub_keeping_structure(run, text, outside_structure(text, hits))  # xmlns="…ana@x.com"
 
 
 # -- request line and headers --------------------------------------------------------

@@ -21,6 +21,7 @@ from ext_proc_server.sanitize.json_markup import (
     inside_markup,
     is_markup,
     may_hold_markup,
+    scrub_found,
     scrub_text,
 )
 from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
@@ -38,8 +39,8 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _GAP_VALUES = _PLAIN - {str}
 # A string that may hide a value behind an escape: JSON "\", "%XX" or an "&...;" entity.
 _MAYBE_ENCODED = re.compile(r"[\\%&]")
-# A string that opens with a tag, or a space and one (other whitespace is escaped).
-_MARKUP_OPENING = re.compile(r'" ?<')
+# A string that opens with a tag, or spaces and one (other whitespace is escaped).
+_MARKUP_OPENING = re.compile(r'" *<')
 
 # -- JSON ------------------------------------------------------------------------------
 
@@ -470,7 +471,7 @@ class _JsonEditor:
         run = self.run
         hits = resolve(run.scanner.find(value) + found)
         start, end = self._span(k)
-        fresh = quoted_json(run.scrub(value, hits))
+        fresh = quoted_json(scrub_found(run, value, hits))  # "body": "<x xmlns=…>", kept
         if fresh != self.text[start:end]:
             self._edit(start, end, fresh, self.path)
 

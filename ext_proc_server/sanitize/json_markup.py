@@ -1,15 +1,19 @@
 """JSON strings holding XML (an API's NF-e in an ``xml`` field, SOAP in JSON): read as
 text and by its elements' names (``xml_fields.find_xml_fields``: ``<xNome>``,
 ``<xLgr>``, ``<fone>``), without the findings in its names, namespaces and structural
-attributes (``xml_structure.outside_structure``), as an XML body is."""
+attributes (``xml_structure.outside_structure``), as an XML body is; HTML's text and a
+SOAP fault's message read as prose too (``markup_prose``)."""
 
 from __future__ import annotations
 
+import re
+
 from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.markup_prose import prose_name_hits
 from ext_proc_server.sanitize.run import Run
 from ext_proc_server.sanitize.urls import scrub_with_urls, url_hits, with_url_fields
 from ext_proc_server.sanitize.xml_fields import find_xml_fields
-from ext_proc_server.sanitize.xml_structure import outside_structure
+from ext_proc_server.sanitize.xml_structure import outside_structure, scrub_keeping_structure
 
 
 def is_markup(value: str) -> bool:
@@ -21,17 +25,26 @@ def is_markup(value: str) -> bool:
     return "</" in value or "/>" in value
 
 
+# A string opening with spaces and a tag: any run of them (a template's indentation,
+# "  <nfeProc"); other whitespace is escaped in JSON, and such strings are read anyway.
+_SPACED_OPENING = re.compile(r'" {2,}<')
+
+
 def may_hold_markup(text: str) -> bool:
-    """Whether a JSON text may hold a string that opens with a tag, or a space and one
-    (a quote before "<" or " <": JSON has no "<" outside a string; two C searches)."""
-    return '"<' in text or '" <' in text
+    """Whether a JSON text may hold a string that opens with a tag, or spaces and one
+    (a quote before "<" or " <": JSON has no "<" outside a string; C searches, and sre
+    only past a quote and two spaces)."""
+    if '"<' in text or '" <' in text:
+        return True
+    return '"  ' in text and _SPACED_OPENING.search(text) is not None
 
 
 def xml_hits(run: Run, document: str, hits: list[Hit]) -> list[Hit]:
     """A document's findings ``hits`` with its elements and attributes read by name
     (``<xNome>Maria Souza</xNome>``, ``<xLgr>``): an XML body's, a decoded one's, one in
     a JSON string's."""
-    return resolve([*hits, *find_xml_fields(document, run.scanner.field_rules)])
+    named = find_xml_fields(document, run.scanner.field_rules)
+    return resolve([*hits, *named, *prose_name_hits(document)])
 
 
 def scrub_text(run: Run, value: str) -> str:
@@ -44,13 +57,22 @@ def scrub_text(run: Run, value: str) -> str:
     in_urls = url_hits(run, value)
     if in_urls:
         hits = with_url_fields(hits, in_urls)
-    return run.scrub(value, outside_markup(value, hits))
+    return scrub_keeping_structure(run, value, outside_markup(value, hits))
+
+
+def scrub_found(run: Run, value: str, hits: list[Hit]) -> str:
+    """``run.scrub`` with the findings ``hits`` (a free-text field's names and shapes);
+    a string that reads as XML (a SOAP body under ``"body"``) keeps its names,
+    namespaces and structural attributes, as under any other key."""
+    if not is_markup(value):
+        return run.scrub(value, hits)
+    return scrub_keeping_structure(run, value, outside_markup(value, hits))
 
 
 def inside_markup(run: Run, value: str, hits: list[Hit], offset: int) -> list[Hit]:
     """The findings ``hits`` in ``value`` (XML, starting at ``offset`` in the text they
     index), with those of its elements' names added and none in its structure."""
-    named = find_xml_fields(value, run.scanner.field_rules)
+    named = find_xml_fields(value, run.scanner.field_rules) + prose_name_hits(value)
     if named:
         moved = [hit._replace(start=hit.start + offset, end=hit.end + offset) for hit in named]
         hits = resolve([*hits, *moved])

@@ -10,14 +10,20 @@ move every element into another namespace, or none, and a client's parser would 
 the document wrong. An element named for personal or sensitive data keeps them too,
 and no shape found inside them (an e-mail, a phone-like number, a name in a
 namespace's URL) is replaced: ``outside_structure`` drops such findings, and those in
-an element's or an attribute's name.
+an element's or an attribute's name. Nor is an escape decoded there
+(``maria%40mail.com``, ``maria&#64;mail.com``): ``scrub_keeping_structure`` leaves
+each structural value as written while every other encoded word is decoded and read.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ext_proc_server.sanitize.hits import Hit
+
+if TYPE_CHECKING:
+    from ext_proc_server.sanitize.run import Run
 
 XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 # SOAP 1.1's and 1.2's envelopes: every attribute they define (mustUnderstand,
@@ -29,6 +35,13 @@ _XSI_ATTRIBUTES = frozenset({"type", "schemaLocation", "noNamespaceSchemaLocatio
 _XML_ATTRIBUTES = frozenset({"lang", "space", "base"})
 _TAG_NAME = re.compile(r"</?([A-Za-z_][\w.:-]*)")
 _ATTRIBUTE = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+# What Run.scrub decodes and reads again: a percent escape, a character reference or
+# an entity (XML's five predefined ones excepted), a JSON escape.
+_ENCODED = re.compile(
+    r"%[0-9A-Fa-f]{2}|&(?!(?:amp|lt|gt|quot|apos);)(?:#[0-9]|#[xX][0-9A-Fa-f]|[A-Za-z])"
+    r"|\\u[0-9A-Fa-f]{4}"
+)
+_HARMLESS_ENTITIES = ("&amp;", "&lt;", "&gt;", "&quot;", "&apos;")
 _DECLARATION = re.compile(r"\bxmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
@@ -105,3 +118,54 @@ def _named_spans(text: str, opened: int, structure: Structure) -> list[tuple[int
         if structure.is_structural(attribute.group(1), attribute.group(group)):
             spans.append(attribute.span(group))
     return spans
+
+
+def scrub_keeping_structure(run: Run, text: str, hits: list[Hit]) -> str:
+    """``run.scrub`` with findings ``hits`` (none in structure: ``outside_structure``'s),
+    and no encoded word decoded inside a structural value
+    (``xmlns:p="https://x/maria%40mail.com/v1"``): decoded there, it would be replaced
+    and the namespace renamed."""
+    kept = _encoded_structure(text)
+    if not kept:
+        return run.scrub(text, hits)
+    out = []
+    last = 0
+    for start, end in kept:  # no finding crosses one: outside_structure dropped those
+        inside = [hit for hit in hits if last <= hit.start and hit.end <= start]
+        out.append(run.scrub(text[last:start], _shifted(inside, -last)))
+        out.append(text[start:end])
+        last = end
+    inside = [hit for hit in hits if hit.start >= last]
+    out.append(run.scrub(text[last:], _shifted(inside, -last)))
+    return "".join(out)
+
+
+def _shifted(hits: list[Hit], by: int) -> list[Hit]:
+    return [hit._replace(start=hit.start + by, end=hit.end + by) for hit in hits]
+
+
+def _encoded_structure(text: str) -> list[tuple[int, int]]:
+    """The structural values (as ``_named_spans`` finds them) that hold an escape, in
+    order; none without an escape Run.scrub would decode (C counts first)."""
+    if "<" not in text:
+        return []
+    if "%" not in text and "\\" not in text and _only_harmless_entities(text):
+        return []
+    structure = Structure(text)
+    read: set[int] = set()  # tags whose spans were read
+    kept: set[tuple[int, int]] = set()
+    for m in _ENCODED.finditer(text):
+        at = m.start()
+        opened = text.rfind("<", 0, at)
+        if opened < 0 or opened in read or text.rfind(">", 0, at) > opened:
+            continue
+        read.add(opened)
+        for start, end in _named_spans(text, opened, structure):
+            if _ENCODED.search(text, start, end):  # a value: no name holds "%" or "&"
+                kept.add((start, end))
+    return sorted(kept)
+
+
+def _only_harmless_entities(text: str) -> bool:
+    """Whether every "&" (if any) starts one of XML's five predefined entities."""
+    return text.count("&") == sum(map(text.count, _HARMLESS_ENTITIES))

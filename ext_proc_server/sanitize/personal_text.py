@@ -12,16 +12,26 @@ import re
 from typing import NamedTuple
 
 from ext_proc_server.sanitize import month_names, phones, validators
+from ext_proc_server.sanitize.delivery_cues import (
+    DELIVERY_PHRASES,
+    US_DELIVERY_CUE,
+    US_DELIVERY_PROBE,
+    delivered_to_a_place,
+)
 from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.fields import reads_as_name
 from ext_proc_server.sanitize.street_words import (
-    NOT_IN_STREET_NAMES,
+    BRASILIA_SECTOR,
+    BRASILIA_UNIT,
+    BRAZIL_STREET_TYPES,
     SPANISH_PLACE_TYPES,
     SPANISH_STREET_TYPES,
     US_COMMON_SUFFIXES,
     US_STREET_SUFFIXES,
     US_SUFFIX_ABBREVIATIONS,
+    names_a_product,
 )
+from ext_proc_server.sanitize.word_trie import trie_pattern
 from ext_proc_server.sanitize.wordlists import fold
 
 _UP = "A-ZÀ-ÖØ-Þ"
@@ -89,7 +99,7 @@ _PLACE_TYPES = (
     "Esplanada", "Estação", "Favela", "Fazenda", "Feira", "Jardim", "Lago", "Lagoa",
     "Loteamento", "Morro", "Núcleo", "Parque", "Passarela", "Pátio", "Praia", "Quadra",
     "Recanto", "Residencial", "Setor", "Sítio", "Trecho", "Trevo", "Vale", "Vereda", "Via",
-    "Viaduto", "Vila",
+    "Viaduto", "Vila", *BRAZIL_STREET_TYPES,
 )  # fmt: skip
 # Also written without accents ("Chacara", "Condominio"), but for "Area": English.
 _PLACE_SPELLINGS = [
@@ -98,7 +108,7 @@ _PLACE_SPELLINGS = [
 _SPANISH_SPELLINGS = [
     spelling for word in SPANISH_PLACE_TYPES for spelling in {word, fold(word).capitalize()}
 ]
-_PLACE_TYPE = "(?:" + "|".join(f"{w}|{w.upper()}" for w in sorted(_PLACE_SPELLINGS)) + r")(?![\w])"
+_PLACE_TYPE = trie_pattern([s for w in _PLACE_SPELLINGS for s in (w, w.upper())]) + r"(?![\w])"
 _SPANISH_TYPE = (
     "(?:" + "|".join(f"{w}|{w.upper()}" for w in sorted(_SPANISH_SPELLINGS)) + r")(?![\w])"
 )
@@ -171,6 +181,7 @@ _LIVES_PHRASES = [
     *(f"{verb} en {the}" for verb in ("vive", "vivo", "reside", "resido", "viven", "vivimos")
       for the in ("", "la ", "el ")),
     "lives at ", "lives on ", "living at ", "living on ", "lived at ", "lived on ", "morada: ",
+    *DELIVERY_PHRASES,
 ]  # fmt: skip
 _LIVES_THERE = "|".join(
     "(?<=(?i:" + "|".join(p for p in _LIVES_PHRASES if len(p) == width) + "))"
@@ -193,15 +204,21 @@ _LOWER_STREET = (
     rf"(?:[ \t]+(?:d[aeo]s?[ \t]+)?(?!{_NAME_END})[{_LO}][\w'\u2019-]*){{1,4}}"
 )
 _LIVED_IN_STREET = (
-    rf"(?:{_LIVES_THERE})(?:(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}|{_CAPITAL_SPANISH_TYPE}"
+    rf"(?:{_LIVES_THERE})(?P<lived>(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}|{_CAPITAL_SPANISH_TYPE}"
     rf"|{_SPANISH_TYPE}){_STREET_NAME}|{_LOWER_STREET})"
+)
+# Brasília's addresses: a sector's initials, its number, then a block, a group or a
+# house ("SQN 308 Bloco C", "QI 5 Conjunto 2 Casa 10").
+_BRASILIA_STREET = (
+    rf"(?<![\w-]){BRASILIA_SECTOR}[ \t]+\d{{1,3}}[A-Z]?[ \t]*,?[ \t]*{BRASILIA_UNIT}[ \t]*"
+    rf"[\w-]+"
 )
 _BAIRRO_STREET = (
     rf"(?:{_CAPITAL_STREET_TYPE}|{_PLACE_TYPE}){_STREET_NAME}(?=[ ]*(?:,|-|\u2013)[ ]*{_BAIRRO})"
 )
 _ADDRESS = re.compile(
     rf"(?:{_TYPED_STREET}|{_PLACE_STREET}|{_SPANISH_STREET}|{_US_STREET}|{_BAIRRO_STREET}"
-    rf"|{_LIVED_IN_STREET})"
+    rf"|{_LIVED_IN_STREET}|{_BRASILIA_STREET})"
     # Spaces only: a tab ends a table's cell, and what follows is another column.
     rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}}"
 )
@@ -216,7 +233,7 @@ _US_COMMON_SUFFIX = (
 )
 _US_STREET_AFTER_CUE = re.compile(
     r"(?i:(?:lives|lived|living|resides|resided)[ \t]+(?:on|at)|moved[ \t]+(?:in[ \t]+)?to"
-    r"|address[ \t]+is)[ \t]+"
+    rf"|address[ \t]+is|{US_DELIVERY_CUE})[ \t]+"
     rf"(?P<v>(?:{_US_NAME_WORD}[ \t]+){{1,3}}{_US_GENERATION}{_US_COMMON_SUFFIX}"
     rf"(?:[ ]*(?:,|-|\u2013|/)?[ ]*{_TAIL_PART}){{0,6}})"
 )
@@ -270,6 +287,31 @@ def _cue_word(spelling: str) -> bytes:
     return start + re.escape(lowered).encode() + rb"\b"
 
 
+def _cue_words(spellings: list[str]) -> bytes:
+    """``_cue_word`` of each spelling, one pattern for a word and its spelling without
+    accents ("ch[a?]cara" for "Chácara" and "Chacara"): a smaller DFA (it opens the regex
+    on a mix of the two spellings too, which the regex then refuses)."""
+    groups: dict[str, set[str]] = {}
+    for spelling in spellings:
+        groups.setdefault(fold(spelling), set()).add(spelling.lower())
+    cues = []
+    for folded, lowered in groups.items():
+        accented = [w for w in lowered if w != folded]
+        if (
+            folded in lowered
+            and len(accented) == 1
+            and len(accented[0]) == len(folded)
+            and folded[0] == accented[0][0]
+        ):
+            pairs = zip(accented[0], folded, strict=True)
+            cues.append(
+                rb"\b" + "".join(c if c == f else f"[{f}?]" for c, f in pairs).encode() + rb"\b"
+            )
+        else:
+            cues += [_cue_word(w) for w in sorted(lowered)]
+    return b"".join(b"|" + cue for cue in cues)
+
+
 # Where each detector's regex may start, on lowered ASCII bytes ("?" for non-ASCII):
 # RE2 (a DFA: one pass at C speed) finds the cues, and each detector's regex is only
 # matched there, never scanned over the whole text (sre would try it at every byte).
@@ -278,7 +320,7 @@ _CUES = {
     rb"|born|\bd\.o\.b|\bdob\b|\bdn\b|\bnac(?:id[oa]s?|imiento)\b|\bnaci\?",
     "address": rb"\b(?:rua|avenida|travessa|alameda|pra.a|estrada|rodovia|largo|viela|beco"
     rb"|ladeira|servid.o|passagem)\b|\b(?:r|av|trav|tv|al|p.a|estr|rod|lgo)\.|\bav\b"
-    + b"".join(b"|" + _cue_word(w) for w in (*_PLACE_SPELLINGS, *_SPANISH_SPELLINGS))
+    + _cue_words([*_PLACE_SPELLINGS, *_SPANISH_SPELLINGS])
     + b"".join(b"|" + _cue_word(w) for w in SPANISH_STREET_TYPES)
     # A United States street is cued by one word between its number and its suffix;
     # by two or three before the commonest suffixes only ("9 martin luther king blvd"):
@@ -290,12 +332,14 @@ _CUES = {
     + rb")\b|\b\d{1,6}(?:[ \t]+[a-z']+){3}[ \t]+[js]r\.?[ \t]+(?:"
     + "|".join(US_COMMON_SUFFIXES).lower().encode()
     + rb")\b"
+    # Brasília's sector before its number ("sqn 308"): the regex reads the block after it.
+    + rb"|\b(?:sq[ns]w?|shi[ns]|s?cl[ns]w?|cr[ns]w?|eq[ns]w?|q[eilnr][a-z]?)[ \t]+\d"
     # A postal code's name and its first digit (a JSON key "cep" is no cue: its fields
     # are read by name), read by the address's finder: one scan less (_CEP_AFTER_CUE).
     + rb"|\b(?:cep|c.digo[ \t]+postal|zip(?:[ \t_-]*code)?|postal[ \t_-]*code|post[ \t_-]?code)\b"
     rb"[ \t]*(?:n.[ \t]*)?[:=.?-]?[ \t]*\d",
     "us_street": rb"\b(?:(?:lives|lived|living|resides|resided)[ \t]+(?:on|at)"
-    rb"|moved[ \t]+(?:in[ \t]+)?to|address[ \t]+is)[ \t]+[a-z]",
+    rb"|moved[ \t]+(?:in[ \t]+)?to|address[ \t]+is|" + US_DELIVERY_PROBE + rb")[ \t]+[a-z]",
     "name": rb"\b(?:sr|sra|srta|dr|dra)\.|\b(?:senhora?|dona|cliente|titular|paciente|nome|m.e"
     rb"|pai)\b|\b(?:benefici|respons|segurad|portador|filh)",
     "rg": rb"\brg\b|\br\.g\.|\bidentidade\b",
@@ -385,12 +429,14 @@ def _accepted(cls: str, m: re.Match[str]) -> bool:
     if cls == "phone":
         return phones.could_be_phone(m.group("v"))
     if cls == "us_street":  # no number: no one word alone tells a street
-        return NOT_IN_STREET_NAMES.isdisjoint(map(fold, m.group("v").split()))
+        return not names_a_product(m.group("v").split(), after_number=False)
     if cls == "address" and (name := m.group("us")):
         # One word is the street's ("141 Hodges Mountains"); of several, none a shop's
         # or a product's ("4 Seasons Hotel Park").
         words = name.split()
-        return len(words) == 1 or NOT_IN_STREET_NAMES.isdisjoint(map(fold, words))
+        return len(words) == 1 or not names_a_product(words, after_number=True)
+    if cls == "address" and (street := m.group("lived")):
+        return not delivered_to_a_place(m.string, m.start(), street)
     if cls == "id_document":
         digits = validators.only_digits(m.group("v"))
         return any(valid(digits) for valid in _ID_CHECKS.get(len(digits), ()))

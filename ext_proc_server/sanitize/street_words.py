@@ -66,6 +66,24 @@ US_COMMON_SUFFIXES = (
     "Lane", "Ln", "Way", "Court", "Ct", "Place", "Pl", "Parkway", "Pkwy", "Highway", "Hwy",
     "Terrace", "Ter", "Circle", "Cir", "Trail", "Trl",
 )  # fmt: skip
+# Brazil's street types (Correios' DNE "tipos de logradouro") that Faker's pt_BR
+# prefixes lack, read as those are (a proper name's start): not those that open other
+# names as often ("Alto", "Baixa", "Bosque", "Bloco", "Buraco Negro", "Ilha", "Porto",
+# "Monte", "Fonte", "Forte", "Galeria", "Reta Final", "Terminal", "Unidade", "Módulo",
+# "Variante", "Artéria", "Acesso Premium, 12 meses").
+BRAZIL_STREET_TYPES = (
+    "Acampamento", "Adro", "Atalho", "Balneário", "Belvedere", "Boulevard", "Cais",
+    "Calçada", "Caminho", "Chapadão", "Córrego", "Descida", "Elevada", "Escadaria",
+    "Estância", "Ferrovia", "Granja", "Jardinete", "Passagem", "Prolongamento",
+    "Rotatória", "Rótula", "Servidão", "Subida", "Trincheira", "Túnel", "Vala",
+    "Zigue-Zague",
+)  # fmt: skip
+# Brasília's sectors, written as their initials before a number and a block, a group
+# or a house ("SQN 308 Bloco C", "QI 5 Conjunto 2 Casa 10", "CLN 405 Bloco B"):
+# superquadras, local commerce and housing sectors, the satellite towns' quadras.
+BRASILIA_SECTOR = r"(?:SQ[NS]W?|SHI[NS]|S?CL[NS]W?|CR[NS]W?|EQ[NS]W?|Q[EILNR][A-Z]?)"
+BRASILIA_UNIT = r"(?i:bloco|bl\.|conjunto|conj\.|cj\.?|casa|lote|lt\.)"
+
 # Words that make a numbered run of several capitalised words a business's or a
 # product's name rather than a street's ("The 5 Guys Burger Place", "4 Seasons Hotel
 # Park", "2 Old Spice Body Wash"), folded.
@@ -75,6 +93,20 @@ NOT_IN_STREET_NAMES = frozenset(
      "shops", "store", "stores", "market", "mall", "foods", "food", "meal", "meals", "pack",
      "guys", "seasons", "brothers", "sisters", "wash", "body", "spice", "tea", "coffee",
      "beer", "wine", "energy", "drink", "drinks", "edition", "series", "season", "episode",
-     "chapter", "volume", "tips", "ways", "things", "reasons", "steps", "days", "weeks",
-     "months", "years", "hours", "minutes", "inc", "llc", "ltd", "corp", "co"}
+     "chapter", "volume", "tips", "ways", "things", "reasons", "steps", "inc", "llc",
+     "ltd", "corp", "co"}
 )  # fmt: skip
+# Words that count time after a number ("12 Weeks Summer Camp", "30 Days Wild Way"): a
+# product's name only there. Elsewhere they are surnames a street is named after
+# ("lives on Weeks Road", "12 John Weeks Road").
+COUNTED_TIME = frozenset({"days", "weeks", "months", "years", "hours", "minutes"})
+
+
+def names_a_product(words: list[str], after_number: bool) -> bool:
+    """Whether a street's name words (as written), after a number or not, hold a word of
+    a business's or a product's name: a word that counts time only as the first after
+    the number, before another."""
+    folded = [word.lower() for word in words]
+    if not NOT_IN_STREET_NAMES.isdisjoint(folded):
+        return True
+    return after_number and len(folded) > 1 and folded[0] in COUNTED_TIME

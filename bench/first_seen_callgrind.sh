@@ -4,6 +4,7 @@
 # callgrind counts only the N measured exchanges (instrumentation is switched on after
 # the import and the warm-up); prints the instructions per exchange. SEED is the hash
 # seed: a change of the code moves a count through layout alone, so compare means of seeds.
+# RUN=run-mapped counts the steps after sanitizing alone (bench/first_seen_steps.py).
 set -euo pipefail
 tree=$1 corpus=$2 n=$3 out=$4
 python=${PYTHON:-$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/python}
@@ -11,7 +12,7 @@ ready=$(mktemp -u)
 cd "$tree"
 FIRST_SEEN_READY=$ready PYTHONHASHSEED=${SEED:-0} PYTHONPATH=$tree valgrind --tool=callgrind \
   --instr-atstart=no --callgrind-out-file="$out" \
-  "$python" -m bench.first_seen_steps run "$corpus" "$n" >/dev/null 2>"$out.log" &
+  "$python" -m bench.first_seen_steps "${RUN:-run}" "$corpus" "$n" >/dev/null 2>"$out.log" &
 runner=$!
 # A runner that fails before it is ready (no python, an import error) never writes it.
 until [ -s "$ready" ]; do

@@ -19,6 +19,9 @@ warm-up run uninstrumented; ``bench/first_seen_callgrind.sh`` does it)::
     FIRST_SEEN_READY=/tmp/ready PYTHONHASHSEED=0 PYTHONPATH=<tree> valgrind \\
         --tool=callgrind --instr-atstart=no python -m bench.first_seen_steps run bench 100
     # once /tmp/ready holds the pid: callgrind_control -i on <pid>; touch /tmp/ready.go
+
+``run-mapped`` in place of ``run`` counts the steps after sanitizing alone (the exchanges
+are sanitized before the count begins; ``RUN=run-mapped bench/first_seen_callgrind.sh``).
 """
 
 from __future__ import annotations
@@ -304,6 +307,37 @@ def run(name: str, count: int) -> None:
             os._exit(0)  # nothing after the measured exchanges: no teardown counted
 
 
+def run_mapped(name: str, count: int) -> None:
+    """:func:`run` with the measured exchanges sanitized before the count begins: what
+    callgrind counts is the rest of the steps alone (the repeat key, ``map_sanitized``,
+    the fingerprint), as :meth:`Steps.one` runs them."""
+    steps = Steps()
+    warm = (
+        bench_exchanges(WARM_UP, start=90_000)
+        if name == "bench"
+        else corpus(name, WARM_UP + count)[:WARM_UP]
+    )
+    measured = corpus(name, WARM_UP + count)[WARM_UP:] if name != "bench" else corpus(name, count)
+    with collector_gc():
+        for exchange in warm:
+            steps.one(exchange)
+        sanitized = [
+            (exchange, sanitize_one(exchange, steps.stages, mark_truncated=False))
+            for exchange in measured
+        ]
+        counted = _wait_for_instrumentation()
+        for exchange, clean in sanitized:
+            key = steps.repeats.key_of(exchange)
+            if clean is None:
+                continue
+            prepared = map_sanitized(clean, steps.stages, dedup_enabled=False, repeat_key=key)
+            if isinstance(prepared, Prepared):
+                steps.repeats.remember(key, prepared.mapping_id)
+                steps.repeats.fingerprint_of(key)
+        if counted:
+            os._exit(0)
+
+
 def _wait_for_instrumentation() -> bool:
     """With ``FIRST_SEEN_READY`` set (a path): say so there, then wait for the path plus
     ".go", which the caller creates once ``callgrind_control -i on`` has returned. Run
@@ -340,6 +374,8 @@ def main(argv: list[str]) -> None:
             print(line)
     elif argv[:1] == ["run"]:
         run(argv[1], int(argv[2]))
+    elif argv[:1] == ["run-mapped"]:
+        run_mapped(argv[1], int(argv[2]))
     else:
         raise SystemExit(__doc__)
 

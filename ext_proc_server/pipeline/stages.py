@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, NamedTuple, Required, TypedDict, Unpack
 
 from ext_proc_server.core import metrics, queue_entries
 from ext_proc_server.core.config import CollectorConfig
@@ -40,8 +40,10 @@ _skips = metrics.COLLECTOR_STUBS_SKIPPED
 ClaimAndEnqueueFn = Callable[..., Awaitable[list[bool]]]
 
 
-@dataclass(frozen=True, slots=True)
-class Keyed:
+# Keyed and Prepared are NamedTuples, immutable as a frozen dataclass is, built in C: a
+# frozen dataclass's __init__ sets each field through object.__setattr__ (about 1.5k
+# instructions a field), and every first-seen exchange builds two of each kind.
+class Keyed(NamedTuple):
     """A sanitized exchange with its dedup hash. ``normalized``: what the dedup stage
     computed the hash from, when the mapping stage can reuse it (else None). ``host``:
     the canonical destination host, for shard routing ("" = from the authority).
@@ -61,8 +63,7 @@ class Keyed:
     faithful_under: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """One exchange ready for Redis: its dedup hash and its queue entry (None: a local
     duplicate, already queued), and its repeat key when the fast path is on."""
 

@@ -26,7 +26,7 @@ def _both(exchange: Exchange, **config: Any) -> tuple[str, str, bool]:
     """((pattern, specificity) from the facts, the same from a full walk, whether there were facts), each
     as JSON text: 1, 1.0 and True differ there."""
     normalized = NoiseNormalizer(CollectorConfig(**config)).normalize_request(exchange)
-    walked = dataclasses.replace(normalized, body=dataclasses.replace(normalized.body, facts=None))
+    walked = normalized._replace(body=dataclasses.replace(normalized.body, facts=None))
     return (
         json.dumps(request_pattern(normalized)),
         json.dumps(request_pattern(walked)),

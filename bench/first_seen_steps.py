@@ -288,15 +288,18 @@ DIFF_COUNTS = {
 }  # fmt: skip
 
 
+def _warm_and_measured(name: str, count: int) -> tuple[list[Exchange], list[Exchange]]:
+    """The warm-up exchanges and ``count`` others to measure, none of them the same."""
+    if name == "bench":
+        return bench_exchanges(WARM_UP, start=90_000), corpus(name, count)
+    exchanges = corpus(name, WARM_UP + count)
+    return exchanges[:WARM_UP], exchanges[WARM_UP:]
+
+
 def run(name: str, count: int) -> None:
     """Warm up on other exchanges, then ``count`` first-seen ones (callgrind's N)."""
     steps = Steps()
-    warm = (
-        bench_exchanges(WARM_UP, start=90_000)
-        if name == "bench"
-        else corpus(name, WARM_UP + count)[:WARM_UP]
-    )
-    measured = corpus(name, WARM_UP + count)[WARM_UP:] if name != "bench" else corpus(name, count)
+    warm, measured = _warm_and_measured(name, count)
     with collector_gc():
         for exchange in warm:
             steps.one(exchange)
@@ -312,12 +315,7 @@ def run_mapped(name: str, count: int) -> None:
     callgrind counts is the rest of the steps alone (the repeat key, ``map_sanitized``,
     the fingerprint), as :meth:`Steps.one` runs them."""
     steps = Steps()
-    warm = (
-        bench_exchanges(WARM_UP, start=90_000)
-        if name == "bench"
-        else corpus(name, WARM_UP + count)[:WARM_UP]
-    )
-    measured = corpus(name, WARM_UP + count)[WARM_UP:] if name != "bench" else corpus(name, count)
+    warm, measured = _warm_and_measured(name, count)
     with collector_gc():
         for exchange in warm:
             steps.one(exchange)

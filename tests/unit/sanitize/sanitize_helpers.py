@@ -81,6 +81,12 @@ def sanitized_note(sanitizer: Sanitizer, text: str, key: str = "observacao") -> 
     return json.loads(sanitizer.sanitize(exchange).request.body)[key]
 
 
+def sanitized_plain_text(sanitizer: Sanitizer, text: str) -> str:
+    """``text`` as the sanitizer leaves it in a ``text/plain`` request body."""
+    exchange = request_exchange(body=text, content_type="text/plain; charset=utf-8")
+    return sanitizer.sanitize(exchange).request.body.decode()
+
+
 def sanitized_path(sanitizer: Sanitizer, path: str) -> str:
     """A request path as the sanitizer leaves it."""
     exchange = Exchange(id="t", request=HttpRequest(method="GET", path=path))

@@ -13,14 +13,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.run import is_token
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import sanitized_plain_text, sanitizer
 
 SANITIZER = sanitizer()
 
 
 def _text(body: str) -> str:
-    exchange = request_exchange(body=body, content_type="text/plain; charset=utf-8")
-    return SANITIZER.sanitize(exchange).request.body.decode()
+    return sanitized_plain_text(SANITIZER, body)
 
 
 def _streets(seed: int, count: int = 20) -> list[tuple[str, str]]:

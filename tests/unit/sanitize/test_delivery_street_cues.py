@@ -17,14 +17,19 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.run import is_token
-from tests.unit.sanitize.sanitize_helpers import fmt_cnpj, make_cnpj, request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import (
+    fmt_cnpj,
+    make_cnpj,
+    request_exchange,
+    sanitized_plain_text,
+    sanitizer,
+)
 
 SANITIZER = sanitizer()
 
 
 def _text(body: str) -> str:
-    exchange = request_exchange(body=body, content_type="text/plain; charset=utf-8")
-    return SANITIZER.sanitize(exchange).request.body.decode()
+    return sanitized_plain_text(SANITIZER, body)
 
 
 @pytest.mark.parametrize(

@@ -21,14 +21,13 @@ from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.run import is_token
 from tests.unit.sanitize.address_corpus import leaks
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitized_plain_text, sanitizer
 
 SANITIZER = sanitizer()
 
 
 def _text(body: str) -> str:
-    exchange = request_exchange(body=body, content_type="text/plain; charset=utf-8")
-    return SANITIZER.sanitize(exchange).request.body.decode()
+    return sanitized_plain_text(SANITIZER, body)
 
 
 # What still goes out of the corpus (3 seeds, 8 values per seed and locale), by class,

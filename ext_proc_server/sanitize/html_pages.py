@@ -30,6 +30,7 @@ _SKIPPED = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNOR
 # Tags inside a sentence ("Olá <strong>Maria</strong>"): read as spaces, so a greeting
 # still cues the name after it.
 _INLINE_TAG = re.compile(r"</?(?:a|b|strong|em|i|u|span|font|small|mark)\b[^<>]*>", re.IGNORECASE)
+_EMPHASIS = frozenset({"strong", "b", "em", "i", "span"})
 _SEGMENT = re.compile(r"[^<>]+")
 # A text run, and the tag that opens right before it (if one does).
 _RUN = re.compile(r"(?:<([A-Za-z][\w-]*)([^<>]*)>|>)([^<]+)")
@@ -60,7 +61,9 @@ def page_hits(run: Run, text: str) -> list[Hit]:
 
 def _repeated(text: str, hits: list[Hit], runs: list[re.Match[str]]) -> list[Hit]:
     """The names found once, again in the page's other text runs: "Olá <strong>Ana
-    </strong> (não é <strong>Ana</strong>?)", where the second has no greeting."""
+    </strong> (não é <strong>Ana</strong>?)", where the second has no greeting. A name
+    of one word only as an emphasised run of its own: "Hi <b>Hope</b>" is no "Hope you
+    enjoy it", and a greeted "Rosa" no menu's ``<a>Rosa</a>``."""
     names = {text[hit.start : hit.end] for hit in hits if hit.cls == "name"}
     names = {name for name in names if len(name) > 2 and "<" not in name}
     if not names:
@@ -72,7 +75,15 @@ def _repeated(text: str, hits: list[Hit], runs: list[re.Match[str]]) -> list[Hit
         Hit(*found.span(), "name", escaped="&" in found[0])
         for m in runs
         for found in pattern.finditer(text, m.start(3), m.end(3))
+        if " " in found[0] or (found[0] == m.group(3).strip() and _emphasised(m))
     ]
+
+
+def _emphasised(m: re.Match[str]) -> bool:
+    """Whether a run opens an emphasis element (``<strong>Ana</strong>``): a name set
+    apart in a sentence, not a menu's link or a list's item."""
+    tag = m.group(1)
+    return tag is not None and tag.lower() in _EMPHASIS
 
 
 def _prose_hits(text: str, skipped: list[tuple[int, int]]) -> list[Hit]:

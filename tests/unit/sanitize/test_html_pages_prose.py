@@ -315,6 +315,20 @@ def test_company_pages_stay(body: str) -> None:
     assert sanitized_page(page) == page
 
 
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        ("<p>Hi <b>Hope</b>, your order shipped.</p><p>Hope you enjoy it!</p>", "Hope you"),
+        ('<ul><li><a href="/c/rosa">Rosa</a></li></ul><p>Olá <b>Rosa</b>!</p>', ">Rosa</a>"),
+    ],
+)
+def test_a_first_name_is_found_again_only_as_a_run_of_its_own(body: str, kept: str) -> None:
+    # A greeted first name is replaced where it stands alone again ("(não é <strong>
+    # Julia</strong>?)"); in a sentence, or a menu's link to a colour, it is a word.
+    text = sanitized_page(_document("Pedido", body))
+    assert kept in text
+
+
 _TAG = re.compile(r"<[^<>]*>")
 _WORDS_TEXT = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="<>&\"'"),

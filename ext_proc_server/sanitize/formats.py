@@ -40,6 +40,7 @@ from ext_proc_server.sanitize.form_text import encoded_name_hits
 from ext_proc_server.sanitize.forms import checked, record_classes, unquote_lenient, url_document
 from ext_proc_server.sanitize.free_text_names import name_hits
 from ext_proc_server.sanitize.hits import resolve
+from ext_proc_server.sanitize.html_pages import page_hits
 from ext_proc_server.sanitize.html_scripts import json_spans
 from ext_proc_server.sanitize.identifier_names import kept_barcode
 from ext_proc_server.sanitize.json_body import nested_json, sanitize_json
@@ -246,6 +247,8 @@ def _sanitize_markup(run: Run, text: str) -> str:
             # inside it (an address's first line) would win and keep the rest.
             named = resolve(named)
             hits = resolve([*outside(hits, named), *named])
+    if "<" in text and (in_page := page_hits(run, text)):  # "Olá, Maria Souza", "Nome: …"
+        hits = resolve([*hits, *in_page])
     in_urls = url_hits(run, text)  # href="...?nome=...", href="/clientes/maria-souza"
     if in_urls:
         hits = with_url_fields(hits, in_urls)

@@ -27,14 +27,24 @@ _HTML_ELEMENT = re.compile(
 _FAULT_TEXT = re.compile(r"<((?:[\w.-]+:)?faultstring)\b[^<>]*>([^<]*)</\1>")
 
 
+def is_html(document: str) -> bool:
+    """Whether a document holds an element only HTML's text uses."""
+    return _HTML_ELEMENT.search(document) is not None
+
+
 def prose_name_hits(document: str) -> list[Hit]:
     """The names in ``document``'s HTML text or SOAP 1.1 fault messages (none inside a
     tag), as ``name`` findings; [] for other markup (C searches first)."""
     if _HTML_ELEMENT.search(document):
-        return [hit for hit in _names(document, 0) if not _in_tag(document, hit.start)]
+        return text_name_hits(document)
     if "faultstring" not in document:
         return []
     return [hit for m in _FAULT_TEXT.finditer(document) for hit in _names(m[2], m.start(2))]
+
+
+def text_name_hits(document: str) -> list[Hit]:
+    """The names in markup's text, none inside a tag, as ``name`` findings."""
+    return [hit for hit in _names(document, 0) if not _in_tag(document, hit.start)]
 
 
 def _names(text: str, offset: int) -> list[Hit]:

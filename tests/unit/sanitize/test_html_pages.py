@@ -77,7 +77,9 @@ def test_labelled_values_are_replaced(page: str, sanitizer_) -> None:
     ["<dl><dt>Produto</dt><dd>Maria Mole</dd><dt>Cidade</dt><dd>Recife</dd></dl>",
      "<table><tr><th>SKU</th><th>Nome</th><th>Preço</th></tr>"
      "<tr><td>SKU-1</td><td>Camiseta Azul</td><td>10,50</td></tr></table>",
-     "<table><tr><td>Nome</td><td>Maria Souza</td><td>Ouro</td></tr></table>",
+     # a row of three: "Nome" names no cell ("Maria Mole" is a sweet; a person's name
+     # there goes as prose's does)
+     "<table><tr><td>Nome</td><td>Maria Mole</td><td>Ouro</td></tr></table>",
      '<script type="text/javascript">var nome = "x";</script><p>sem dados</p>',
      '<script type="application/json">{"plano": "Ouro", "versao": "1.2.3"}</script>'],
 )  # fmt: skip

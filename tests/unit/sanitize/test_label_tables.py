@@ -107,9 +107,10 @@ def test_a_header_with_markup_keeps_its_column() -> None:
     "rows",
     [_row("Camiseta Azul", "R$ 59,90") + _row("Frete", "R$ 10,00"),
      # A header written in <td> cells, then records: no first cell is a label.
-     _row("Nome", "Cidade") + _row("Maria Souza", "Recife"),
+     # (a person's name in a cell goes as prose's does: "Maria Mole" is a sweet)
+     _row("Nome", "Cidade") + _row("Maria Mole", "Recife"),
      _row("Produto", "Maria Mole") + _row("Marca", "Nestlé"),
-     "<tr><td>Nome</td><td>Maria Souza</td><td>Ouro</td></tr>"],
+     "<tr><td>Nome</td><td>Maria Mole</td><td>Ouro</td></tr>"],
 )  # fmt: skip
 def test_tables_whose_first_cell_names_no_personal_field_stay(rows: str) -> None:
     page = _page(rows)

@@ -21,6 +21,7 @@ from ext_proc_server.sanitize.dfa import WordGate, compile_dfa
 from ext_proc_server.sanitize.field_probe import FieldProbe
 from ext_proc_server.sanitize.fields import FieldRules
 from ext_proc_server.sanitize.hits import Hit, resolve
+from ext_proc_server.sanitize.national_phones import find_national_phones
 from ext_proc_server.sanitize.numbers import (
     INTERNATIONAL_PROBE,
     RUN_PROBE,
@@ -230,6 +231,7 @@ class Scanner:
             self.clean_headers.clear()
         self.clean_headers[pair] = None
 
+    # Long because every detector is run from here, each gated by the one word-gate pass.
     def _scan(self, text: str, *, keys: bool, unless_found: bool = False) -> tuple[list[Hit], bool]:
         hits: list[Hit] = []
         for pattern, replacement in self._custom:
@@ -262,6 +264,8 @@ class Scanner:
             runs=_NUMBER_RUN in present,
             international=_INTERNATIONAL in present,
         )
+        if _NUMBER_RUN in present:  # every national layout read is a run of 11 or more
+            find_national_phones(text, raw, hits)
         if "\n" in text and any(h.cls == "card" for h in hits):
             hits.extend(card_holders.holder_hits(text, hits))  # "Maestro\nAna Lima\n6759…"
         find_alnum_cnpjs(text, raw, hits)

@@ -39,6 +39,7 @@ from ext_proc_server.sanitize.file_names import replace_file_names
 from ext_proc_server.sanitize.form_text import encoded_name_hits
 from ext_proc_server.sanitize.forms import checked, record_classes, unquote_lenient, url_document
 from ext_proc_server.sanitize.free_text_names import name_hits
+from ext_proc_server.sanitize.graphql_requests import Request, bound_variables, fields_request
 from ext_proc_server.sanitize.hits import resolve
 from ext_proc_server.sanitize.html_pages import page_hits
 from ext_proc_server.sanitize.html_scripts import json_spans
@@ -307,6 +308,7 @@ def sanitize_query(
     names = [unquote_plus(name) if "%" in name or "+" in name else name for name, _ in pairs]
     classes = record_classes(run.scanner.field_rules, tuple(names), lambda i: pairs[i][1])
     coordinates = geo.coarsen_pairs(run, names, lambda i: pairs[i][1])
+    graphql = fields_request(names, lambda i: unquote_lenient(pairs[i][1]))  # ?variables=
     for i, ((name, value), decoded_name) in enumerate(zip(pairs, names, strict=True)):
         layered = (  # ?nome=Maria%2520Souza: encoded twice ("%25", a C search, first)
             sanitize_layers(run, value, lambda inner, n=name: _query_layer(run, n, inner, where))
@@ -346,7 +348,7 @@ def sanitize_query(
         elif inert or kept_barcode(decoded_name, decoded):
             fresh = value  # sort=created-at: no name; ?ean=<a GTIN>: a product's, kept
         else:
-            fresh = url_document(run, value) or run.scrub_url_value(value, plus=True)
+            fresh = _document_value(run, value, graphql if decoded_name == "variables" else None)
             fresh = base64_json.rewrap(run, fresh)  # ?state=eyJ... (OAuth, cursors)
             if fresh == value:  # ?state=<base64url of text>, ?SAMLRequest=<deflated XML>
                 fresh = base64_text.rewrap_value(run, value, decoded_name.lower())
@@ -355,6 +357,13 @@ def sanitize_query(
             run.locations.add(f"{where}.query.{name}")
         out.append((name, fresh))
     return tuple(out) if changed else pairs
+
+
+def _document_value(run: Run, value: str, request: Request | None) -> str:
+    """A query value, read as the JSON document it may hold, as captured (decoded) or
+    still percent-encoded; a GraphQL ``request``'s ``?variables=`` as its variables."""
+    bound = None if request is None else bound_variables(value, request, run, nested_json)
+    return bound or url_document(run, value, request) or run.scrub_url_value(value, plus=True)
 
 
 def _named_value(run: Run, value: str, cls: str | None) -> str | None:

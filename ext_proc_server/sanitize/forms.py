@@ -21,6 +21,7 @@ from ext_proc_server.sanitize.fields import (
     value_fits,
 )
 from ext_proc_server.sanitize.form_text import prose_hits
+from ext_proc_server.sanitize.graphql_requests import Request, bound_variables, fields_request
 from ext_proc_server.sanitize.hits import Hit
 from ext_proc_server.sanitize.json_body import nested_json
 from ext_proc_server.sanitize.run import Run, is_token, positions, quote_plus_lazy
@@ -140,7 +141,13 @@ def _replaced_form(run: Run, text: str, where: str) -> str:
         plan.append((i, raw_name, eq, raw_value, cls))
     # A value holding a JSON document is edited as one; every name, and every other
     # value not replaced whole, in one batch (one scan per reading).
-    documents = {p[0]: d for p in plan if p[4] is None and (d := url_document(run, p[3]))}
+    request = fields_request(names, lambda i: unquote_lenient(fields[i].partition("=")[2]))
+    documents = {
+        p[0]: d
+        for p in plan
+        if p[4] is None
+        and (d := url_document(run, p[3], request if names[p[0]] == "variables" else None))
+    }
     scrubbed = run.scrub_url_values(
         [p[1] for p in plan] + [p[3] for p in plan if p[4] is None and p[0] not in documents],
         plus=True,
@@ -163,13 +170,15 @@ def _replaced_form(run: Run, text: str, where: str) -> str:
     return "&".join(fields) if changed else text
 
 
-def url_document(run: Run, raw: str) -> str | None:
+def url_document(run: Run, raw: str, request: Request | None = None) -> str | None:
     """A percent-encoded value holding a JSON document (``q={"telefone": ...}``),
-    sanitized as one and encoded again; None when it holds none."""
+    sanitized as one (a GraphQL ``request``'s variables: as its variables) and encoded
+    again; None when it holds none."""
     if "%7B" not in raw and "%5B" not in raw and "%7b" not in raw and "%5b" not in raw:
         return None
     value = unquote_plus(raw)
-    fresh = nested_json(run, value)
+    fresh = None if request is None else bound_variables(value, request, run, nested_json)
+    fresh = nested_json(run, value) if fresh is None else fresh
     if fresh is None:
         return None
     if fresh == value:

@@ -2,8 +2,9 @@
 are named by its client, not by the schema: ``criarPaciente(obs: $o)`` sends the note
 as ``{"o": "..."}`` and ``customerCreate(input: {email: $e, phone: $p})`` the contact
 as ``{"e": ..., "p": ...}``. Read by the names of the arguments and input fields they
-are bound to, the variables are read as the same values written in the document are,
-whatever the client called them; of several operations, ``operationName``'s is read.
+are bound to (a filter's comparison, ``where: {email: {_eq: $e}}``, by the field),
+the variables are read as the same values written in the document are, whatever the
+client called them; of several operations, ``operationName``'s is read.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ _OPERATIONS = frozenset({"query", "mutation", "subscription"})
 _DEFINITIONS = _OPERATIONS | {"fragment"}
 _CLOSERS = frozenset(")}]")
 _VARIABLES = "variables"
+# Filters' comparison operators besides Hasura's ("_eq", "_ilike", "_in": any "_x"):
+# Prisma's and PostGraphile's (connection-filter) for strings and lists.
+_OPERATORS = frozenset(
+    {"equals", "not", "in", "notIn", "contains", "startsWith", "endsWith", "equalTo",
+     "notEqualTo", "includes", "includesInsensitive", "like", "likeInsensitive",
+     "equalToInsensitive", "startsWithInsensitive", "endsWithInsensitive"}
+)  # fmt: skip
 
 
 class Binding(NamedTuple):
@@ -63,12 +71,21 @@ def bindings(query: str, operation: str | None = None) -> dict[str, tuple[Bindin
         elif head == ":":
             argument = before
         elif head == "$" and not (i + 1 < len(tokens) and tokens[i + 1] == ":"):
-            filled = argument if before == ":" else _listed(frames)
+            filled = _compared(argument, frames) if before == ":" else _listed(frames)
             field = next((name for opener, name in reversed(frames) if opener == "("), "")
             if filled and field:
                 found.append((definition, token[1:], Binding(filled, field)))
         before = token
     return _selected(found, named, operation)
+
+
+def _compared(argument: str, frames: list[tuple[str, str]]) -> str:
+    """The input field a filter's comparison compares (``where: {email: {_eq: $e}}``,
+    Hasura's; ``email: {equals: $e}``, Prisma's; ``{equalTo: $e}``, PostGraphile's):
+    the field, not the operator; else the argument itself."""
+    if argument[:1] == "_" or argument in _OPERATORS:
+        return frames[-1][1] if frames and frames[-1][0] == "{" and frames[-1][1] else argument
+    return argument
 
 
 def _listed(frames: list[tuple[str, str]]) -> str:
@@ -95,7 +112,7 @@ def read_keys(document: object, path: list[str | int], keys: tuple[str, ...]) ->
     """The keys of the object at ``path`` as they are read: a GraphQL request's
     ``variables`` each by the argument it fills (``{"o": …}`` as ``obs`` for
     ``criarPaciente(obs: $o)``); any other object's as they are."""
-    request = _request(document, path[:-1]) if path and path[-1] == _VARIABLES else None
+    request = request_at(document, path[:-1]) if path and path[-1] == _VARIABLES else None
     if request is None:
         return keys
     bound = bindings(*request)
@@ -120,14 +137,14 @@ def variables_place(document: object, path: list[str | int], place: fields.Place
     clinical one: the first such field called with the operation's variables
     (``criarPaciente(obs: $o)``), else the first the document calls; else ``place``."""
     at = path.index(_VARIABLES) if _VARIABLES in path[:2] else -1
-    request = _request(document, path[:at]) if at >= 0 else None
+    request = request_at(document, path[:at]) if at >= 0 else None
     if request is None or not is_graphql(request[0]):
         return place
     called = (binding.field for found in bindings(*request).values() for binding in found)
     return calling_place(called) or called_place(request[0]) or place
 
 
-def _request(document: object, path: list[str | int]) -> tuple[str, str | None] | None:
+def request_at(document: object, path: list[str | int]) -> tuple[str, str | None] | None:
     """The query and operation name of the GraphQL request at ``path`` (the document,
     or one of a batch's), if that is one."""
     if path:

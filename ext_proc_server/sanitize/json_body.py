@@ -16,6 +16,7 @@ from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_names
 from ext_proc_server.sanitize.graphql import is_graphql, sanitize_graphql
 from ext_proc_server.sanitize.graphql_bindings import read_keys, variables_place
+from ext_proc_server.sanitize.graphql_requests import string_variables
 from ext_proc_server.sanitize.hits import Hit, resolve
 from ext_proc_server.sanitize.json_markup import (
     inside_markup,
@@ -449,8 +450,12 @@ class _JsonEditor:
             if not value or is_token(value):
                 return
             fresh = quoted_json(_whole(self.run, fields.resolved(cls), value))
-        elif k in self.alone:
-            fresh = _scrub_json_string(self.run, token)
+        elif k in self.alone:  # a GraphQL request's variables sent as a string: bound
+            bound = string_variables(self.run, nested_json, self.document, self.path, value)
+            if bound is None:
+                fresh = _scrub_json_string(self.run, token)
+            else:
+                fresh = token if bound == value else quoted_json(bound)
         else:
             fresh = self._apply_inside(start, end, self.inside[k])
         if fresh != token:

@@ -93,3 +93,20 @@ MUST_STAY = [
 @pytest.mark.parametrize("body", MUST_STAY)
 def test_values_that_are_not_personal_stay_as_sent(body: str) -> None:
     assert _sanitized(body) == body
+
+
+def test_coordinates_beside_a_raw_control_are_coarsened() -> None:
+    from faker import Faker
+
+    fake = Faker("pt_BR")
+    fake.seed_instance(3)
+    for _ in range(5):
+        lat, lng, *_ = fake.local_latlng(country_code="BR")
+        body = f'{{"cliente": "c-1", "lat": {lat}, "lng": {lng}, "obs": "portão azul\ttocar"}}'
+        fresh = json.loads(_sanitized(body), strict=False)
+        assert fresh["obs"] == "portão azul\ttocar"
+        for key, sent in (("lat", lat), ("lng", lng)):
+            assert abs(fresh[key] - float(sent)) < 0.01
+            # A point given to more than two decimals (about 1 km) is cut to two.
+            assert len(str(fresh[key]).partition(".")[2]) <= 2
+            assert fresh[key] != float(sent) or len(sent.partition(".")[2]) <= 2

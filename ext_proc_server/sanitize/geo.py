@@ -88,8 +88,8 @@ def coarsen_json(run: Run, text: str, where: str) -> str:
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError:
-        try:  # NaN, Infinity or a lone surrogate: orjson refuses what json reads
-            document = json.loads(text)
+        try:  # NaN, Infinity, a lone surrogate, a raw tab in a string (raw_controls)
+            document = json.loads(text, strict=False)
         except ValueError:
             return _lines(run, text, where) if "\n" in text else text
     return _coarsen_document(run, text, document, where)

@@ -28,6 +28,7 @@ from ext_proc_server.sanitize.json_markup import (
 from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.name_parts import note_whole_names
+from ext_proc_server.sanitize.raw_controls import quoted_as_sent, read_string
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 from ext_proc_server.sanitize.typed_entries import TYPED
 from ext_proc_server.sanitize.urls import path_name_hits, with_url_fields
@@ -476,8 +477,9 @@ class _JsonEditor:
         run = self.run
         hits = resolve(run.scanner.find(value) + found)
         start, end = self._span(k)
-        fresh = quoted_json(scrub_found(run, value, hits))  # "body": "<x xmlns=…>", kept
-        if fresh != self.text[start:end]:
+        token = self.text[start:end]
+        fresh = quoted_as_sent(token, scrub_found(run, value, hits))  # "<x xmlns=…>", kept
+        if fresh != token:
             self._edit(start, end, fresh, self.path)
 
     def _apply_inside(self, start: int, end: int, hits: list[Hit]) -> str:
@@ -492,7 +494,7 @@ class _JsonEditor:
             out.append(self.run.replace(hit.cls, text[hit.start : hit.end], hit.fixed))
             last = hit.end
         out.append(text[last : end - 1])
-        return quoted_json("".join(out))
+        return quoted_as_sent(text[start:end], "".join(out))
 
     def _scalar(self, value: object, cls: str | None) -> None:
         k = self.k
@@ -565,7 +567,7 @@ def json_pointer(path: list[str | int]) -> str:
 
 def _scrub_json_string(run: Run, token: str) -> str:
     escaped = "\\" in token
-    value = json.loads(token) if escaped else token[1:-1]
+    value = read_string(token) if escaped else token[1:-1]
     fresh = nested_json(run, value) if escaped else None  # a document's quotes are escaped
     if fresh is None and escaped and value[:1] == '"' and value[-1:] == '"' and len(value) > 1:
         fresh = _double_encoded(run, value)  # "\"{\\\"cpf\\\": ...}\"": JSON in JSON in JSON
@@ -575,11 +577,11 @@ def _scrub_json_string(run: Run, token: str) -> str:
             if hits:
                 value_before, value = value, run.apply(value, hits)
                 fresh = scrub_text(run, value)
-                return quoted_json(fresh) if fresh != value_before else token
+                return quoted_as_sent(token, fresh) if fresh != value_before else token
         fresh = sanitize_graphql(run, value) if is_graphql(value) else scrub_text(run, value)
     if fresh == value:
         return token
-    return quoted_json(fresh)
+    return quoted_as_sent(token, fresh)
 
 
 def _double_encoded(run: Run, value: str) -> str | None:

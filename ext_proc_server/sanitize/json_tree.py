@@ -29,8 +29,9 @@ class Members(list):  # type: ignore[type-arg]
 # The two trees an object can parse to: orjson's dicts, the pairs decoder's lists.
 OBJECTS = (dict, Members)
 # One decoder for every body: json.loads with a hook builds a new one (and its
-# scanner) per call, which cost as much as decoding a 2 KiB body.
-_DECODER = json.JSONDecoder(object_pairs_hook=Members)
+# scanner) per call, which cost as much as decoding a 2 KiB body. Not strict: a string
+# holding a raw tab or line break (a hand-built body, raw_controls) is read too.
+_DECODER = json.JSONDecoder(object_pairs_hook=Members, strict=False)
 # Same-length mask for escapes, so every '"' left in the copy delimits a string.
 _ESCAPED_CHAR = re.compile(r"\\.")
 CLOSING = {"{": "}", "[": "]"}  # a document's opening and closing brackets
@@ -46,8 +47,9 @@ def parse(text: str, plain: str) -> object:
     """The document's tree: orjson's when it kept every string, else the pairs decoder's.
 
     orjson is several times cheaper but keeps one member per key, and refuses NaN,
-    Infinity and lone surrogates. A tree that dropped a member dropped its key, so it
-    holds fewer strings than the text's quotes delimit: then the pairs decoder reads it.
+    Infinity, lone surrogates and raw control characters in a string. A tree that
+    dropped a member dropped its key, so it holds fewer strings than the text's quotes
+    delimit: then the pairs decoder reads it.
     """
     try:
         document = orjson.loads(text)

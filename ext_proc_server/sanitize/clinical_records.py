@@ -7,7 +7,9 @@ name holding it: one clinical mark (a medical record's number, a triage, a CID-1
 code, a doctor's CRM, a SUS card, a health unit's CNES) makes any complaint a
 symptom; an attendance alone ("dataAtendimento", "atendimento": {…}) is also a
 customer service's, so it makes only a name no shop uses a symptom (``sintomas``,
-``queixaPrincipal``): a consumer complaint site's ``queixa`` stays."""
+``queixaPrincipal``): a consumer complaint site's ``queixa`` stays. A clinical mark
+makes the whole record a clinical one, its nested objects too (``{"prontuario": …,
+"dados": {"queixa": …}}``): the complaint there is the same patient's."""
 
 from __future__ import annotations
 
@@ -47,3 +49,14 @@ def is_clinical(holder: Iterable[str], members: Iterable[str], marks: Set[str]) 
     if not words.isdisjoint(_CLINICAL_MARKS):
         return True
     return not words.isdisjoint(_ATTENDANCE) and not marks.isdisjoint(CLINICAL_COMPLAINTS)
+
+
+def clinical_record(holder: Iterable[str], members: Iterable[str], marks: Set[str]) -> bool:
+    """Whether a record is a clinical one (is_clinical), or one whose members or holder
+    carry a clinical mark: a complaint in an object it holds is a symptom."""
+    if is_clinical(holder, members, marks):
+        return True
+    words = set(holder)
+    for member in members:
+        words.update(key_words(member))
+    return not words.isdisjoint(_CLINICAL_MARKS)

@@ -13,6 +13,7 @@ makes the whole record a clinical one, its nested objects too (``{"prontuario": 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Set
 
 from ext_proc_server.sanitize.field_names import key_words
@@ -54,9 +55,12 @@ def is_clinical(holder: Iterable[str], members: Iterable[str], marks: Set[str]) 
 def clinical_record(holder: Iterable[str], members: Iterable[str], marks: Set[str]) -> bool:
     """Whether a record is a clinical one (is_clinical), or one whose members or holder
     carry a clinical mark: a complaint in an object it holds is a symptom."""
-    if is_clinical(holder, members, marks):
+    if not marks.isdisjoint(COMPLAINTS) and is_clinical(holder, members, marks):
         return True
-    words = set(holder)
-    for member in members:
-        words.update(key_words(member))
-    return not words.isdisjoint(_CLINICAL_MARKS)
+    return not _CLINICAL_MARKS.isdisjoint(holder) or any(map(_marked, members))
+
+
+@functools.lru_cache(maxsize=4096)
+def _marked(member: str) -> bool:
+    """Whether a member's name holds a clinical mark (``numeroProntuario``, ``cid10``)."""
+    return not _CLINICAL_MARKS.isdisjoint(key_words(member))

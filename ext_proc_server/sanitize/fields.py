@@ -214,6 +214,7 @@ def _compact(words: tuple[str, ...]) -> str:
     return "".join(words)
 
 
+# Long because whose an object is reads its holder, then its members, in precedence order.
 @functools.lru_cache(maxsize=8192)
 def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     """The place of an object held by ``key`` (or of a list's items), from the key and

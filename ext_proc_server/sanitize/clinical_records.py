@@ -33,6 +33,9 @@ _CLINICAL_MARKS = frozenset(
     {"prontuario", "prontuarios", "triagem", "triage", "cid", "icd", "crm", "cns", "cnes",
      "vitais", "sus"}
 )  # fmt: skip
+# The marks of a record, not of a catalogue's row (a code's "cid10"), that carry to
+# the objects it holds.
+_CARRIED_MARKS = _CLINICAL_MARKS - {"cid", "icd"}
 # Words a customer service's record has too.
 _ATTENDANCE = frozenset(
     {"atendimento", "atendimentos", "consulta", "consultas", "encounter", "medico", "medica"}
@@ -54,13 +57,15 @@ def is_clinical(holder: Iterable[str], members: Iterable[str], marks: Set[str]) 
 
 def clinical_record(holder: Iterable[str], members: Iterable[str], marks: Set[str]) -> bool:
     """Whether a record is a clinical one (is_clinical), or one whose members or holder
-    carry a clinical mark: a complaint in an object it holds is a symptom."""
+    carry a clinical mark: a complaint in an object it holds is a symptom. A CID-10
+    code alone does not carry: a catalogue's row has one (``{"cid10": "F32.1",
+    "descricao": …}``)."""
     if not marks.isdisjoint(COMPLAINTS) and is_clinical(holder, members, marks):
         return True
-    return not _CLINICAL_MARKS.isdisjoint(holder) or any(map(_marked, members))
+    return not _CARRIED_MARKS.isdisjoint(holder) or any(map(_marked, members))
 
 
 @functools.lru_cache(maxsize=4096)
 def _marked(member: str) -> bool:
     """Whether a member's name holds a clinical mark (``numeroProntuario``, ``cid10``)."""
-    return not _CLINICAL_MARKS.isdisjoint(key_words(member))
+    return not _CARRIED_MARKS.isdisjoint(key_words(member))

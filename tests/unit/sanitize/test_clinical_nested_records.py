@@ -26,8 +26,7 @@ SANITIZER = sanitizer()
 _SYMPTOMS = ("dor de cabeça", "febre", "tosse seca", "dor lombar", "falta de ar",
              "dor abdominal", "tontura", "dor torácica")  # fmt: skip
 # Clinical marks as e-SUS APS, RNDS and hospital systems name them.
-_MARKS = ("prontuario", "numeroProntuario", "cnes", "cnsProfissional", "crm", "cid10",
-          "triagem")  # fmt: skip
+_MARKS = ("prontuario", "numeroProntuario", "cnes", "cnsProfissional", "crm", "triagem")
 # Neutral names an export holds its content under.
 _HOLDERS = ("dados", "registro", "conteudo", "detalhes", "data", "info", "payload")
 _COMPLAINTS = ("queixa", "queixaPrincipal", "sintomas", "complaint")
@@ -79,6 +78,17 @@ def test_a_consumer_complaint_under_a_neutral_key_stays() -> None:
                 holder: {"queixa": "Geladeira entregue com defeito", "status": "ABERTA",
                          "company": {"name": fake.company()}}}  # fmt: skip
         assert _sanitized(body) == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"cid10": "F32.1", "descricao": "CID F32.1: episódio moderado",
+      "detalhes": {"queixa": "queixa típica: tristeza"}},
+     {"capitulo": "V", "codigos": {"cid10": {"codigo": "F32", "descricao": "CID F32: episódio"}}}],
+)  # fmt: skip
+def test_a_cid10_catalogues_row_stays(body: dict[str, object]) -> None:
+    """A CID-10 code alone marks a catalogue's row as often as a patient's record."""
+    assert _sanitized(body) == body
 
 
 @settings(max_examples=100, deadline=None)

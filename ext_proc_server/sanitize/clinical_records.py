@@ -7,10 +7,13 @@ name holding it: one clinical mark (a medical record's number, a triage, a CID-1
 code, a doctor's CRM, a SUS card, a health unit's CNES) makes any complaint a
 symptom; an attendance alone ("dataAtendimento", "atendimento": {…}) is also a
 customer service's, so it makes only a name no shop uses a symptom (``sintomas``,
-``queixaPrincipal``): a consumer complaint site's ``queixa`` stays."""
+``queixaPrincipal``): a consumer complaint site's ``queixa`` stays. A clinical mark
+makes the whole record a clinical one, its nested objects too (``{"prontuario": …,
+"dados": {"queixa": …}}``): the complaint there is the same patient's."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Set
 
 from ext_proc_server.sanitize.field_names import key_words
@@ -30,6 +33,9 @@ _CLINICAL_MARKS = frozenset(
     {"prontuario", "prontuarios", "triagem", "triage", "cid", "icd", "crm", "cns", "cnes",
      "vitais", "sus"}
 )  # fmt: skip
+# The marks of a record, not of a catalogue's row (a code's "cid10"), that carry to
+# the objects it holds.
+_CARRIED_MARKS = _CLINICAL_MARKS - {"cid", "icd"}
 # Words a customer service's record has too.
 _ATTENDANCE = frozenset(
     {"atendimento", "atendimentos", "consulta", "consultas", "encounter", "medico", "medica"}
@@ -47,3 +53,19 @@ def is_clinical(holder: Iterable[str], members: Iterable[str], marks: Set[str]) 
     if not words.isdisjoint(_CLINICAL_MARKS):
         return True
     return not words.isdisjoint(_ATTENDANCE) and not marks.isdisjoint(CLINICAL_COMPLAINTS)
+
+
+def clinical_record(holder: Iterable[str], members: Iterable[str], marks: Set[str]) -> bool:
+    """Whether a record is a clinical one (is_clinical), or one whose members or holder
+    carry a clinical mark: a complaint in an object it holds is a symptom. A CID-10
+    code alone does not carry: a catalogue's row has one (``{"cid10": "F32.1",
+    "descricao": …}``)."""
+    if not marks.isdisjoint(COMPLAINTS) and is_clinical(holder, members, marks):
+        return True
+    return not _CARRIED_MARKS.isdisjoint(holder) or any(map(_marked, members))
+
+
+@functools.lru_cache(maxsize=4096)
+def _marked(member: str) -> bool:
+    """Whether a member's name holds a clinical mark (``numeroProntuario``, ``cid10``)."""
+    return not _CARRIED_MARKS.isdisjoint(key_words(member))

@@ -24,13 +24,15 @@ from ext_proc_server.sanitize import document_names as docs
 from ext_proc_server.sanitize import free_text_names, legal_names, phones, record_kinds, secret_keys
 from ext_proc_server.sanitize import identifier_names as ids
 from ext_proc_server.sanitize import sensitive_names as sensitive
-from ext_proc_server.sanitize.clinical_records import PROBE_COMPLAINTS, is_clinical
+from ext_proc_server.sanitize.clinical_records import PROBE_COMPLAINTS, clinical_record
 from ext_proc_server.sanitize.document_names import CHECKED, DOCUMENT, DOCUMENT_WORDS, document_kind
 from ext_proc_server.sanitize.field_names import FieldRules, key_words
+from ext_proc_server.sanitize.held_companies import cnpj_alone, sole_trader_verdicts
 from ext_proc_server.sanitize.name_values import reads_as_name
 from ext_proc_server.sanitize.owner_words import OTHER_BLOCK as _OTHER_BLOCK
 from ext_proc_server.sanitize.owner_words import PERSON_BLOCK as _PERSON_BLOCK
 from ext_proc_server.sanitize.secret_keys import Verdict, classify_key, digits_folded
+from ext_proc_server.sanitize.town_records import names_town
 from ext_proc_server.sanitize.typed_entries import type_field, typed_members
 
 PERSON = "person"
@@ -212,6 +214,7 @@ def _compact(words: tuple[str, ...]) -> str:
     return "".join(words)
 
 
+# Long because whose an object is reads its holder, then its members, in precedence order.
 @functools.lru_cache(maxsize=8192)
 def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     """The place of an object held by ``key`` (or of a list's items), from the key and
@@ -234,7 +237,7 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
     numbered = RG if words and document_kind(owned, _compact(words)) == DOCUMENT else None
     if members:
         marks = {_compact(key_words(m)) for m in members}
-        clinical = is_clinical(words, members, marks)  # a triage's complaint
+        clinical = clinical_record(words, members, marks)  # a triage's complaint
         if not numbered and ids.account_object(_compact(words), marks, _PHONE_NUMBER_WORDS):
             numbered = BANK_ACCOUNT
         cpf = "cpf" in marks or any(docs.numbers_cpf(key_words(m)) for m in members)
@@ -251,6 +254,10 @@ def object_place(parent: Place, key: str, members: frozenset[str]) -> Place:
                 owner = OTHER
             elif marks & _PERSON_MARKERS or any(_is_birth(key_words(m)) for m in members):
                 owner = PERSON
+            elif names_town(words, marks):
+                owner = OTHER  # IBGE's municipality: its "nome" is the town's
+        elif owner == PERSON and cnpj_alone(owned, marks) and not marks & _PERSON_MARKERS:
+            owner = PERSON if any(_is_birth(key_words(m)) for m in members) else OTHER  # a PJ
         if not address and (
             any(map(_makes_address, members))
             or (own_address.addressee(members, marks) and not (said or _company_marked(marks)))
@@ -324,6 +331,10 @@ def _object_plan(
     if either and reads_either(place, keys):
         place = place._replace(either=either[0])  # json_body reads them
     verdicts = typed_verdicts(keys, tuple(builtin_verdict(place, key) for key in keys))
+    if place.owner == OTHER and object_place(ROOT, holder, frozenset()).owner == PERSON:
+        as_person = functools.partial(builtin_verdict, place._replace(owner=PERSON))
+        names = (NAME, MAYBE_NAME, NAME_IF_WORDS)  # a sole trader's name is theirs
+        verdicts = sole_trader_verdicts(keys, verdicts, as_person, names, LEGAL_NAME)
     return place, verdicts if any(v is not None for v in verdicts) else None
 
 

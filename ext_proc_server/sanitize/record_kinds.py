@@ -12,7 +12,7 @@ A kind member decides when its value is one it knows: "F", "FISICA", "PF",
 "company", "CNPJ" or 2 a company's. Else the document does: any 11 digits under a
 name of either document (``cpfCnpj`` holds nothing else), a CPF whose check digits
 hold under a name that says only "document" (a bank slip's "número do documento" is
-named so too: see docs/sanitizing.md, "A document's number, or a slip's"). The same
+named so too: see docs/sanitizer.md, "A document's number, or a slip's"). The same
 members say a record is a company's (companys): a kind's value, else a CNPJ whose check
 digits hold under either name (company_records reads it)."""
 

@@ -174,13 +174,14 @@ def object_mode(
 ) -> str | None:
     """The sensitive place of an object held by a key of ``words`` in a record of mode
     ``parent`` (a ``person``'s, an ``other``'s or neither), with these ``members``:
-    RESOURCE, CONCEPT, HELD or None."""
-    if parent in (CONCEPT, HELD, CLINICAL):
-        return parent  # a coding inside a code, a reaction's manifestation, a triage's
+    RESOURCE, CONCEPT, HELD, PATIENT, CLINICAL (a clinical record's, where no other
+    applies) or None."""
+    if parent in (CONCEPT, HELD):
+        return parent  # a coding inside a code, a reaction's manifestation
     if RESOURCE_MARK in members and (person or members & _PATIENT_MEMBERS):
         return RESOURCE
     if not words:
-        return None
+        return CLINICAL if parent == CLINICAL else None
     compact = "".join(words)
     held = sensitive_class(parent, words, person=person, other=other) is not None
     if parent == RESOURCE and (
@@ -193,7 +194,7 @@ def object_mode(
         return HELD  # "alergias": [{...}], "biometria": {...}
     if person and (parent == PATIENT or (parent is None and not _PATIENT_KEYS.isdisjoint(words))):
         return PATIENT  # {"paciente": {"triagem": {"queixa": …}}} too
-    return None
+    return CLINICAL if parent == CLINICAL else None  # a triage's, its "alergias" HELD
 
 
 def sensitive_class(

@@ -141,6 +141,11 @@ def test_spanish_names_are_replaced(record: dict, key: str) -> None:
     assert is_token(json.loads(_sanitized(record))[key])
 
 
+def test_a_persons_object_by_its_spanish_key() -> None:
+    out = json.loads(_sanitized({"persona": {"nombre": "Juana", "nombre_madre": "Rosa Armas"}}))
+    assert all(map(is_token, out["persona"].values())), out
+
+
 def test_an_address_under_a_spanish_name_is_replaced_whole() -> None:
     out = json.loads(_sanitized({"direccion": "Calle de Alcalá 20, 3ºB"}))
     assert out["direccion"] == "SANITIZED_ADDRESS"
@@ -153,6 +158,8 @@ def test_an_address_under_a_spanish_name_is_replaced_whole() -> None:
         {"razon_social": "Distribuidora Ibérica S.A.", "ciudad": "Madrid"},
         {"nombre": "Juana", "apellidos": "Armas", "ciudad": "Madrid", "provincia": "Toledo",
          "pais": "España"},
+        {"producto": {"nombre": "Agua de Colonia", "colonia": "Roma"}},
+        {"tienda": {"nombre": "Ferretería López", "ciudad": "Madrid"}},
         {"codigo_postal": "28014", "email": "a@b.es"},  # as a lone "zip" or "cep" is
         {"formato_rfc3339": "2024-05-01T10:00:00Z", "cp_ratio": "0.75"},
         {"run_number": "123456", "tcp_port": "54321"},

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ext_proc_server.sanitize.spanish_fields import portuguese_words
 from ext_proc_server.sanitize.wordlists import fold
 
 _DATA_ATTRIBUTE = "data-"
@@ -17,9 +19,17 @@ _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 @functools.lru_cache(maxsize=8192)
 def key_words(name: str) -> tuple[str, ...]:
-    """The lower-case words of a field name; NF-e's "x" prefix (xNome, xLgr) and an HTML
-    data attribute's "data-" (data-nome, data-rg) dropped: there "data" is no date."""
-    plain = name if name.isascii() else fold(name)
+    """The lower-case words of a field name, Spanish ones read as their Portuguese peers
+    (spanish_fields: "nombre" as "nome")."""
+    return portuguese_words(written_words(name))
+
+
+@functools.lru_cache(maxsize=8192)
+def written_words(name: str) -> tuple[str, ...]:
+    """The lower-case words of a field name as written; NF-e's "x" prefix (xNome, xLgr)
+    and an HTML data attribute's "data-" (data-nome, data-rg) dropped: there "data" is
+    no date."""
+    plain = name if name.isascii() else _unaccented(name)
     if ":" in plain or "/" in plain:
         # A claim's URI or namespace names it by its last part: WS-Federation's
         # ".../identity/claims/givenname", Cognito's "custom:cpf", Auth0's
@@ -31,14 +41,24 @@ def key_words(name: str) -> tuple[str, ...]:
     return words
 
 
+def _unaccented(name: str) -> str:
+    """A name without accents, its case kept where ASCII holds it: "clienteTeléfono"
+    is two words as "clienteTelefone" is."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(
+        c if c.isascii() else fold(c) for c in decomposed if not unicodedata.combining(c)
+    )
+
+
 class FieldRule(NamedTuple):
     segments: tuple[re.Pattern[str], ...]  # parents first, the field last
     cls: str  # a built-in class or the name of one of the user's sanitize_patterns
 
 
 def folded_name(name: str) -> str:
-    """A field name as rules compare it: folded, letters and digits only."""
-    return "".join(key_words(name))
+    """A field name as rules compare it: folded, letters and digits only (as written:
+    the user's rule for "nombre" names no "nome")."""
+    return "".join(written_words(name))
 
 
 def compile_rule(pattern: str, cls: str) -> FieldRule:

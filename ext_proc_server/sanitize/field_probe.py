@@ -13,7 +13,13 @@ import html
 import re
 from urllib.parse import unquote_plus
 
-from ext_proc_server.sanitize import clinical_records, fields, free_text_names, sensitive_names
+from ext_proc_server.sanitize import (
+    clinical_records,
+    fields,
+    free_text_names,
+    sensitive_names,
+    spanish_fields,
+)
 from ext_proc_server.sanitize.dfa import compile_dfa
 from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.name_pairs import is_pair
@@ -30,6 +36,7 @@ _NAME_ONLY = (b"name", b"nome")
 _OTHER_PLAIN = b"|".join(
     [re.escape(w.encode()) for w in fields.PROBE_WORDS if w.encode() not in _NAME_ONLY]
     + [re.escape(w.encode()) for w in fields.OTHER_PROBE_WORDS]
+    + [re.escape(w.encode()) for w in spanish_fields.PROBE_WORDS]  # "nombre", "direccion"
     + [rb"wa[ _-]*id", rb"id[ _-]*card", rb"id[ _-]*number", rb"registro[ _-]*geral"]
     # An IP address's key: "ip", "ipv4", "ip_address", "remote_addr"; not "description".
     + [rb"ip(?:v|addr|[_ .-])", rb"(?:remote|client)[ _-]*addr"]

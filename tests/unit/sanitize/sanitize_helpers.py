@@ -81,6 +81,12 @@ def sanitized_note(sanitizer: Sanitizer, text: str, key: str = "observacao") -> 
     return json.loads(sanitizer.sanitize(exchange).request.body)[key]
 
 
+def sanitized_json(sanitizer: Sanitizer, body: object) -> object:
+    """``body`` sent as a JSON request, as the sanitizer leaves it (parsed again)."""
+    exchange = request_exchange(body=json.dumps(body, ensure_ascii=False))
+    return json.loads(sanitizer.sanitize(exchange).request.body)
+
+
 def sanitized_plain_text(sanitizer: Sanitizer, text: str) -> str:
     """``text`` as the sanitizer leaves it in a ``text/plain`` request body."""
     exchange = request_exchange(body=text, content_type="text/plain; charset=utf-8")

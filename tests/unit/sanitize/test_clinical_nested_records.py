@@ -8,8 +8,6 @@ out. A consumer complaint nested the same way, beside no clinical mark, stays.""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from faker import Faker
 from hypothesis import example, given, settings
@@ -17,14 +15,13 @@ from hypothesis import strategies as st
 
 from ext_proc_server.sanitize.clinical_records import clinical_record
 from ext_proc_server.sanitize.field_names import key_words
+from tests.unit.sanitize.clinical_complaints import complaint_text
 from tests.unit.sanitize.people import seeded_faker
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import sanitized_json, sanitizer
 
 TOKEN = "SANITIZED_SENSITIVE"
 SANITIZER = sanitizer()
 
-_SYMPTOMS = ("dor de cabeça", "febre", "tosse seca", "dor lombar", "falta de ar",
-             "dor abdominal", "tontura", "dor torácica")  # fmt: skip
 # Clinical marks as e-SUS APS, RNDS and hospital systems name them.
 _MARKS = ("prontuario", "numeroProntuario", "cnes", "cnsProfissional", "crm", "triagem")
 # Neutral names an export holds its content under.
@@ -32,18 +29,12 @@ _HOLDERS = ("dados", "registro", "conteudo", "detalhes", "data", "info", "payloa
 _COMPLAINTS = ("queixa", "queixaPrincipal", "sintomas", "complaint")
 
 
-def _sanitized(body: object) -> dict[str, object]:
-    text = json.dumps(body, ensure_ascii=False)
-    out = SANITIZER.sanitize(request_exchange(body=text)).request.body.decode()  # type: ignore[union-attr]
-    return json.loads(out)
-
-
-def _complaint(fake: Faker) -> str:
-    return f"{fake.random_element(_SYMPTOMS)} há {fake.random_int(1, 15)} dias"
+def _sanitized(body: object) -> object:
+    return sanitized_json(SANITIZER, body)
 
 
 def _nested(fake: Faker, mark: str, holder: str, complaint: str, depth: int) -> dict:
-    inner: dict[str, object] = {complaint: _complaint(fake), "observacao": "retorno em 7 dias"}
+    inner: dict[str, object] = {complaint: complaint_text(fake), "observacao": "retorno em 7 dias"}
     for _ in range(depth - 1):
         inner = {"anamnese": inner}
     return {mark: str(fake.random_number(8)), "data": fake.date(), holder: inner}

@@ -12,8 +12,6 @@ Dates, codes and people from Faker's pt_BR providers."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from faker import Faker
 from hypothesis import given, settings
@@ -22,53 +20,44 @@ from hypothesis import strategies as st
 from ext_proc_server.sanitize.clinical_records import COMPLAINTS, is_clinical
 from ext_proc_server.sanitize.field_names import key_words
 from ext_proc_server.sanitize.run import is_token
+from tests.unit.sanitize.clinical_complaints import SYMPTOMS, complaint_text
 from tests.unit.sanitize.people import seeded_faker
-from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
+from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitized_json, sanitizer
 
 TOKEN = "SANITIZED_SENSITIVE"
 SANITIZER = sanitizer()
 
-# Complaints as a triage writes them: a symptom and how long it has lasted.
-_SYMPTOMS = ("dor de cabeça", "febre", "tosse seca", "dor lombar", "falta de ar",
-             "dor abdominal", "náusea e vômitos", "tontura", "dor torácica")  # fmt: skip
 
-
-def _sanitized(body: object) -> dict[str, object]:
-    text = json.dumps(body, ensure_ascii=False)
-    out = SANITIZER.sanitize(request_exchange(body=text)).request.body.decode()  # type: ignore[union-attr]
-    return json.loads(out)
-
-
-def _complaint(fake: Faker) -> str:
-    return f"{fake.random_element(_SYMPTOMS)} há {fake.random_int(1, 15)} dias"
+def _sanitized(body: object) -> object:
+    return sanitized_json(SANITIZER, body)
 
 
 def _esus(fake: Faker) -> dict[str, object]:
     """e-SUS APS's individual attendance, flat."""
     return {"numeroProntuario": str(fake.random_number(8)), "cnes": str(fake.random_number(7)),
             "cnsProfissional": str(fake.random_number(15)), "cbo": "225142",
-            "dataAtendimento": fake.date(), "turno": "M", "queixa": _complaint(fake),
+            "dataAtendimento": fake.date(), "turno": "M", "queixa": complaint_text(fake),
             "cid10": fake.random_element(("R51", "J11", "M54.5", "R10.4"))}  # fmt: skip
 
 
 def _triage(fake: Faker) -> dict[str, object]:
     """A hospital's triage (Manchester's risk classification)."""
-    return {"triagem": {"classificacaoRisco": "AMARELO", "queixaPrincipal": _complaint(fake),
-            "sintomas": fake.random_element(_SYMPTOMS),
+    return {"triagem": {"classificacaoRisco": "AMARELO", "queixaPrincipal": complaint_text(fake),
+            "sintomas": fake.random_element(SYMPTOMS),
             "sinaisVitais": {"pressaoArterial": "120x80", "temperatura": 37.8}}}  # fmt: skip
 
 
 def _attendance(fake: Faker) -> dict[str, object]:
     """A clinical attendance: the doctor's CRM and the complaint, no patient's key."""
     return {"atendimento": {"id": fake.random_int(1, 99999), "dataAtendimento": fake.date(),
-            "crm": f"{fake.random_number(6)}-SP", "queixa": _complaint(fake),
-            "sintomas": fake.random_element(_SYMPTOMS)}}  # fmt: skip
+            "crm": f"{fake.random_number(6)}-SP", "queixa": complaint_text(fake),
+            "sintomas": fake.random_element(SYMPTOMS)}}  # fmt: skip
 
 
 def _attendances(fake: Faker) -> dict[str, object]:
     """A list of attendances, each with its symptoms."""
-    return {"atendimentos": [{"dataAtendimento": fake.date(), "queixaPrincipal": _complaint(fake),
-            "sintomas": fake.random_element(_SYMPTOMS)} for _ in range(2)]}  # fmt: skip
+    return {"atendimentos": [{"dataAtendimento": fake.date(), "queixaPrincipal": complaint_text(fake),
+            "sintomas": fake.random_element(SYMPTOMS)} for _ in range(2)]}  # fmt: skip
 
 
 def _complaints_left(body: object, out: object) -> list[str]:

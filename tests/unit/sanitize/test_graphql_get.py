@@ -37,7 +37,7 @@ from tests.unit.sanitize.graphql_variable_corpus import (
     request,
     twins,
 )
-from tests.unit.sanitize.people import leaked
+from tests.unit.sanitize.people import leaked, seeded_faker
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
 _SANITIZER = sanitizer()
@@ -78,7 +78,7 @@ def _by_email(fake: Faker) -> tuple[dict[str, object], tuple[str, ...]]:
 
 
 def _by_email_and_cpf(fake: Faker) -> tuple[dict[str, object], tuple[str, ...]]:
-    email, cpf = fake.email(), re.sub(r"\D", "", Faker("pt_BR").cpf())
+    email, cpf = fake.email(), re.sub(r"\D", "", seeded_faker(81).cpf())
     return {"email": email, "cpf": cpf}, (email, cpf)
 
 
@@ -260,7 +260,7 @@ def _matches(matcher: dict[str, object], value: str) -> bool:
 def test_a_filters_comparison_is_read_by_the_field_it_compares() -> None:
     """Hasura's ``{email: {_eq: $e}}`` and Prisma's ``{nome: {contains: $n}}`` bind
     the variable to ``email`` and ``nome``, in a JSON body too."""
-    name = Faker("pt_BR").name()
+    name = seeded_faker(263).name()
     query = (
         "query Busca($a: String, $b: String) { pacientes(where: {_or: [{nome: "
         "{_ilike: $a}}, {responsavel: {contains: $b}}]}) { id } }"

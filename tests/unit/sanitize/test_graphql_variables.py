@@ -21,7 +21,7 @@ from tests.unit.sanitize.graphql_variable_corpus import (
     request,
     twins,
 )
-from tests.unit.sanitize.people import leaked
+from tests.unit.sanitize.people import leaked, seeded_faker
 from tests.unit.sanitize.sanitize_helpers import request_exchange, sanitizer
 
 _SANITIZER = sanitizer()
@@ -102,13 +102,13 @@ def test_operation_name_picks_the_operation_whose_arguments_are_read() -> None:
         "mutation Lote($x: String) { registrarLote(codigo: $x) { id } } "
         "mutation Paciente($x: String) { criarPaciente(nome: $x) { id } }"
     )
-    name = Faker("pt_BR").name()
+    name = seeded_faker(105).name()
     doc = {"query": query, "operationName": "Paciente", "variables": {"x": name}}
     assert name not in _sanitized(json.dumps(doc, ensure_ascii=False))
 
 
 def test_a_persisted_query_without_its_document_is_read_without_one() -> None:
-    name = Faker("pt_BR").name()
+    name = seeded_faker(105).name()
     doc = {
         "operationName": "CriarPaciente",
         "variables": {"o": "Paciente com CID F32.1", "n": name},

@@ -53,12 +53,25 @@ def _invalid_nanp_ids() -> list[str]:
     return out
 
 
+def _ssns_and_ips() -> list[str]:
+    """SSNs and IPv4 addresses (seeded: a test's values never depend on what ran before). An
+    SSN whose digits are a valid Brazilian number is left out: the Brazilian reader takes
+    it as before, on any layout ("500-68-1752" is a valid BR number)."""
+    fake = Faker("en_US")
+    fake.seed_instance(6)
+    ssns = []
+    while len(ssns) < 10:
+        ssn = fake.ssn()
+        if not phonenumbers.is_valid_number(phonenumbers.parse(ssn.replace("-", ""), "BR")):
+            ssns.append(ssn)
+    return ssns + [fake.ipv4() for _ in range(10)]
+
+
 STAY = (
     _isbns()
     + _dates_and_times()
     + _invalid_nanp_ids()
-    + [Faker("en_US").ssn() for _ in range(10)]
-    + [Faker("en_US").ipv4() for _ in range(10)]
+    + _ssns_and_ips()
     + [str(uuid.UUID(int=i * 7919 + 12345)) for i in range(10)]
     + ["123-456-7890", "1.2.3", "10.20.30", "1.234.567,89", "R$ 1.234.567,89",
        "912 345 678", "912 345 678 €", "21 234 5678", "4400123456", "1733412345",

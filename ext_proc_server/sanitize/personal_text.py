@@ -31,6 +31,7 @@ from ext_proc_server.sanitize.street_words import (
     US_SUFFIX_ABBREVIATIONS,
     names_a_product,
 )
+from ext_proc_server.sanitize.titled_towns import is_whole_town
 from ext_proc_server.sanitize.word_trie import trie_pattern
 from ext_proc_server.sanitize.wordlists import fold
 
@@ -425,6 +426,8 @@ _CLASSES = {"id_document": "rg", "us_street": "address"}
 
 def _accepted(cls: str, m: re.Match[str]) -> bool:
     if cls == "name":
+        if m.group("honorific") and is_whole_town(m.string, m.start()):
+            return False  # "Dona Emma" alone is the town's (IBGE, ViaCEP)
         return bool(m.group("honorific")) or reads_as_name(m.group("v"), known=True)
     if cls == "phone":
         return phones.could_be_phone(m.group("v"))

@@ -87,7 +87,7 @@ def _at(doc: object, path: tuple[object, ...]) -> object:
 
 def _towns() -> list[str]:
     """Every place of the geocoder's list of two words or more, but a title and a first
-    name alone ("Dona Emma"), which prose reads as a person's still (free_text_names)."""
+    name alone ("Dona Emma"): those are held by test_titled_towns.py."""
     return sorted(town for town in brazilian_places() if " " in town and not _titled(town))
 
 

@@ -250,7 +250,7 @@ class Scanner:
         words_seen = _SECRET_WORDS in present
         cues_seen = _PERSONAL_CUES in present
         fields_seen = _FIELD_WORDS in present
-        probe = _lowered(text, raw, ascii_only) if words_seen or cues_seen else b""
+        probe = _lowered(raw) if words_seen or cues_seen else b""
         if "@" in text:
             self._emails(text, hits)
             if _SLASHES in present:
@@ -285,7 +285,7 @@ class Scanner:
             hits.extend(Hit(*found) for found in personal_text.find_cued_personal(text, probe))
         if keys and not key_seen and not (unless_found and hits):
             if not probe and (fields_seen or self._fields.reads_any_body):
-                probe = _lowered(text, raw, ascii_only)
+                probe = _lowered(raw)
             key_seen = self._fields.may_hold(
                 text,
                 probe,
@@ -466,10 +466,14 @@ class Scanner:
                 hits.append(Hit(m.start(1), m.end(1), "api_key"))
 
 
-def _lowered(text: str, raw: bytes, ascii_only: bool) -> bytes:
-    """The probe: ``text`` lowered, one byte per character ("?" for non-ASCII), so
-    offsets match; ``raw`` is ``text`` as ASCII bytes."""
-    return raw.lower() if ascii_only else text.translate(_ASCII_LOWER).encode("ascii", "replace")
+def _lowered(raw: bytes) -> bytes:
+    """The probe: the text lowered, one byte per character ("?" for non-ASCII), so
+    offsets match; ``raw`` is the text as ASCII bytes (encoded with "replace").
+
+    Lowering those bytes is lowering the text's ASCII letters first (the "?" stand for
+    the same characters either way): one C pass, where ``str.translate`` looks up every
+    character of a non-ASCII text."""
+    return raw.lower()
 
 
 def scheme_prefix_end(value: str) -> int:

@@ -239,13 +239,16 @@ class FieldProbe:
 
 def _types_personal(probe: bytes) -> bool:
     """Whether a typed entry's type names a personal field (fields.typed_class)."""
-    return any(
-        fields.typed_pair((m.group(1).decode(), "valor")) is not None
-        and fields.typed_class(
-            fields.ROOT, m.group(2).decode(), pair=is_pair((m.group(1).decode(), "valor"))
-        )
-        is not None
-        for m in _TYPE_MEMBER.finditer(probe)
+    return any(_type_names_personal(*m.group(1, 2)) for m in _TYPE_MEMBER.finditer(probe))
+
+
+# Type members recur across exchanges ("tipo": "CELULAR"): each pair is classified once.
+@functools.lru_cache(maxsize=4096)
+def _type_names_personal(type_key: bytes, kind: bytes) -> bool:
+    keys = (type_key.decode(), "valor")
+    return (
+        fields.typed_pair(keys) is not None
+        and fields.typed_class(fields.ROOT, kind.decode(), pair=is_pair(keys)) is not None
     )
 
 

@@ -82,3 +82,19 @@ def test_a_cte_sender_with_a_cnpj_keeps_its_address() -> None:
     )
     out = _sanitized(body)
     assert f">{street}<" in out and f">{company}<" in out
+
+
+# Razões sociais of companies with a size mark, as nfelib's published samples write them.
+_FIRMS_WITH_MARKS = (
+    "COMERCIO DE PRODUTOS ALIMENTICIOS LTDA ME",
+    "FRICAL FRIGORIFICO LTDA EPP",
+    "Teste Produtos Médicos Ltda - ME",
+    "P J TOSTA TRANSPORTES ME",
+)
+
+
+@pytest.mark.parametrize("razao", _FIRMS_WITH_MARKS)
+def test_a_firms_name_with_a_size_mark_stays(razao: str) -> None:
+    document = f"<CNPJ>{_digits(_FAKER.cnpj())}</CNPJ>"
+    out = _sanitized(_nfe(document, razao, "Rua Ema", "Centro", "18208123", "55"))
+    assert f">{razao}<" in out

@@ -1,9 +1,10 @@
 """Personal fields in XML, by element (and attribute) name and where the element sits.
 
 NF-e's ``<dest>`` is a person (``<xNome>``, ``<enderDest><xLgr>``, ``<CEP>`` are
-replaced); ``<emit>`` is the issuing company (kept). The document is read with a tag
-scanner, not a parser: bodies may be truncated or not well-formed, and every byte
-outside the replaced values stays as it was.
+replaced) unless it holds a ``<CNPJ>`` and no ``<CPF>``: a company's (company_parties);
+``<emit>`` is the issuing company (kept). The document is read with a tag scanner, not
+a parser: bodies may be truncated or not well-formed, and every byte outside the
+replaced values stays as it was.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ext_proc_server.sanitize import cpf_or_cnpj, fields, record_kinds, sensitive_names
+from ext_proc_server.sanitize.company_parties import CompanyParties
 from ext_proc_server.sanitize.diagnosis_text import person_diagnoses
 from ext_proc_server.sanitize.free_text_names import find_markup_names, find_names
 from ext_proc_server.sanitize.hits import Hit
@@ -90,6 +92,7 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
     labels = _Labels(text, elements)
     controls = _Controls(text, elements)
     cpf_records = _cpf_records(text, elements)
+    companies = CompanyParties()  # <dest> holding a <CNPJ>: a company's, kept
     fhir = _FHIR_NAMESPACE in text
     structure = Structure(text)  # xmlns, xsi:type, xml:lang: kept (read when first asked)
     for index, element in enumerate(elements):
@@ -100,6 +103,8 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
         if fhir and element.name[:1].isupper():  # a resource, as "resourceType" makes one
             members |= _FHIR_RESOURCE
         place = fields.object_place(parent_place, element.name, members)
+        if place.owner == fields.PERSON:
+            place = companies.place(index, element.parent, element.children, parent_place, place)
         places.append(place)
         parents = _parents(elements, element) if has_rules else []
         # An HTML value's name is its label's text: <dt>Nome</dt><dd>...</dd>, a
@@ -119,6 +124,10 @@ def find_xml_fields(text: str, rules: fields.FieldRules) -> list[Hit]:
             )
             if label and cls in _UNSURE:  # its table's other columns may make it a person's
                 cls = labels.verdict(rules, element, parent_place, label, parents) or cls
+            elif cls is None and companies.as_person:  # a company's name: a sole trader's?
+                cls = companies.legal_name(
+                    element.parent, name, _value(text[slice(*element.content)])
+                )
             if cls is not None:
                 _add(hits, text, *element.content, cls)
                 if cls is fields.PROSE:

@@ -19,8 +19,8 @@ _TOMADOR = "tomador"  # NFS-e's service taker, Focus NFe's "tomador"
 def cnpj_alone(holder: Set[str], marks: Set[str]) -> bool:
     """Whether a tomador's record (``holder``: its holder's words) has members
     (``marks``: their names compacted) naming a CNPJ alone and no CPF (a sole trader's
-    pair is read as a person's). Only a tomador's: NF-e's ``<dest>`` beside a
-    ``<CNPJ>`` is read as a person's still, its ``<enderDest>`` too."""
+    pair is read as a person's). Only a tomador's here: an XML party such as NF-e's
+    ``<dest>`` beside a ``<CNPJ>`` is decided by ``company_parties``."""
     return _TOMADOR in holder and _CNPJ in marks and not any("cpf" in m for m in marks)
 
 

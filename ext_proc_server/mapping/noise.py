@@ -65,6 +65,7 @@ _DYNAMIC_PART = re.compile(
 _DYNAMIC_WHOLE = re.compile(rf"(?:{_UUID}|{_ISO_DATETIME}|{SANITIZED_PATTERN})")
 _SANITIZED_ANY = re.compile(SANITIZED_PATTERN)
 _SANITIZED_WHOLE = _SANITIZED_ANY
+_RAW_SENT = f"request.body.{RAW_CONTROLS_SENT}"  # the request is not strict JSON
 _EPOCH = re.compile(r"\d{10}(?:\.\d{1,6})?|\d{13}")
 _TIME_LIKE_FIELD = re.compile(
     r"(?:^|_)(?:ts|timestamp|time|date|datetime|at|created|updated|modified|expires|expiry)$"
@@ -387,7 +388,7 @@ class NoiseNormalizer:
             normalized = self._pairs(pairs, fields, redactions, f"{part}.body.form.")
             return NormalizedBody("form", normalized, order=sent_order(pairs, normalized))
         if "json" in content_type or (not content_type and text.lstrip()[:1] in ("{", "[")):
-            if f"{part}.body.{RAW_CONTROLS_SENT}" in redactions and not self._pseudonyms:
+            if part == "request" and _RAW_SENT in redactions and not self._pseudonyms:
                 # Sent not strict JSON, which WireMock's JSON matchers refuse: its text.
                 return NormalizedBody("text", self.normalize_string(text), raw_controls=True)
             parsed = parse_json(text)

@@ -227,6 +227,10 @@ def _cors_chosen_by(allow_origin: str, headers: Pairs, *, method: str) -> frozen
     return names
 
 
+# The last part of the redaction record ``<part>.body.raw_controls`` (see Exchange).
+RAW_CONTROLS_SENT = "raw_controls"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpMessage:
     headers: Pairs = ()
@@ -288,6 +292,9 @@ class Exchange:
     #   request.body.json:<ptr>     an RFC 6901 JSON pointer into a JSON body
     #   request.body.form.<name>    a form-urlencoded field
     #   request.body                somewhere in an unstructured (text/XML/multipart) body
+    #   request.body.raw_controls   a JSON body sent with a raw control character (a tab,
+    #                               a line break) in a string it had edited: the request
+    #                               is not strict JSON, whatever the sanitized body is
     #   response.header.<name>, response.body.json:<ptr>, response.body.form.<name>, response.body
     redactions: frozenset[str] = frozenset()
     # Unknown top-level keys of a capture record, passed through unchanged.

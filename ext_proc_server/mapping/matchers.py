@@ -36,6 +36,9 @@ from ext_proc_server.mapping.query_order import form_pattern, url_pattern
 # stays on its line and inside its element or quotes, so it cannot take in a second
 # <id> element or another part the recording did not have.
 _IN_VALUE = r'[^\r\n<>"]+?'
+# The same in a JSON body sent with raw control characters: a replaced value may have
+# held a line break or a tab, raw (docs/sanitizer.md "raw control characters").
+_IN_RAW_VALUE = r'[^<>"]+?'
 _ANY_OR_ABSENT = {"or": [{"matches": ".*"}, {"absent": True}]}
 # An empty value in ``hasExactly``: WireMock 3.13's never pairs ``equalTo: ""`` with the
 # empty value (``?q=1&q=`` or ``?q=`` would miss its own stub); a regex of the empty
@@ -162,7 +165,8 @@ def _body_matchers(body: NormalizedBody) -> tuple[dict[str, Any], int]:
         return {"bodyPatterns": [{"binaryEqualTo": body.value}]}, 2
     if body.kind == "text":
         if isinstance(body.value, Template):
-            return {"bodyPatterns": [{"matches": "(?s)" + body.value.regex(hole=_IN_VALUE)}]}, 1
+            hole = _IN_RAW_VALUE if body.raw_controls else _IN_VALUE
+            return {"bodyPatterns": [{"matches": "(?s)" + body.value.regex(hole=hole)}]}, 1
         return {"bodyPatterns": [{"equalTo": body.value}]}, 2
     if body.kind == "multipart":
         return {"bodyPatterns": [{"matches": body_regex(body.value, _part_regex)}]}, 1

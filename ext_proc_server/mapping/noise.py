@@ -28,7 +28,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qsl
 
 from ext_proc_server.core.config import CollectorConfig, cluster_hosts
-from ext_proc_server.core.exchange import Exchange, HttpMessage, Pairs
+from ext_proc_server.core.exchange import RAW_CONTROLS_SENT, Exchange, HttpMessage, Pairs
 from ext_proc_server.core.hosts import matched_port, url_host
 from ext_proc_server.mapping.accepts import accepted_type
 from ext_proc_server.mapping.answer_choices import answer_choices
@@ -65,6 +65,7 @@ _DYNAMIC_PART = re.compile(
 _DYNAMIC_WHOLE = re.compile(rf"(?:{_UUID}|{_ISO_DATETIME}|{SANITIZED_PATTERN})")
 _SANITIZED_ANY = re.compile(SANITIZED_PATTERN)
 _SANITIZED_WHOLE = _SANITIZED_ANY
+_RAW_SENT = f"request.body.{RAW_CONTROLS_SENT}"  # the request is not strict JSON
 _EPOCH = re.compile(r"\d{10}(?:\.\d{1,6})?|\d{13}")
 _TIME_LIKE_FIELD = re.compile(
     r"(?:^|_)(?:ts|timestamp|time|date|datetime|at|created|updated|modified|expires|expiry)$"
@@ -150,6 +151,8 @@ class NormalizedBody:
     # form: the names given different stable values, with them in the order sent
     # (mapping.query_order).
     order: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # text: a JSON document sent with raw control characters, which a hole may hold.
+    raw_controls: bool = False
 
 
 # A NamedTuple, immutable as the dataclasses above are but built in C: a frozen
@@ -338,6 +341,7 @@ class NoiseNormalizer:
             out.append((name, HOLE_ANY if isinstance(normalized, Hole) else normalized))
         return tuple(sorted(out, key=lambda p: (p[0], _sort_token(p[1]))))
 
+    # Long because each body kind is told apart here, in the order that decides it.
     def normalize_body(
         self,
         message: HttpMessage,
@@ -384,6 +388,9 @@ class NoiseNormalizer:
             normalized = self._pairs(pairs, fields, redactions, f"{part}.body.form.")
             return NormalizedBody("form", normalized, order=sent_order(pairs, normalized))
         if "json" in content_type or (not content_type and text.lstrip()[:1] in ("{", "[")):
+            if part == "request" and _RAW_SENT in redactions and not self._pseudonyms:
+                # Sent not strict JSON, which WireMock's JSON matchers refuse: its text.
+                return NormalizedBody("text", self.normalize_string(text), raw_controls=True)
             parsed = parse_json(text)
             if isinstance(parsed, dict | list):
                 if blind:

@@ -28,7 +28,7 @@ from ext_proc_server.sanitize.json_markup import (
 from ext_proc_server.sanitize.json_tree import CLOSING, OBJECTS, Members, masked, parse
 from ext_proc_server.sanitize.name_pairs import is_pair
 from ext_proc_server.sanitize.name_parts import note_whole_names
-from ext_proc_server.sanitize.raw_controls import quoted_as_sent, read_string
+from ext_proc_server.sanitize.raw_controls import note_raw_controls, quoted_as_sent, read_string
 from ext_proc_server.sanitize.run import Run, is_token, positions, quoted_json
 from ext_proc_server.sanitize.typed_entries import TYPED
 from ext_proc_server.sanitize.urls import path_name_hits, with_url_fields
@@ -539,6 +539,7 @@ class _JsonEditor:
     def _edit(self, start: int, end: int, fresh: str, path: list[str | int]) -> None:
         self.out.append((start, end, fresh))
         self.run.locations.add(f"{self.where}.json:{json_pointer(path)}")
+        note_raw_controls(self.run.locations, self.where, self.text, start, end)
 
 
 _BASE64_MIN_CHARS = 8  # "QW5hIExp": six bytes of text

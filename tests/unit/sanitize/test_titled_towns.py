@@ -15,11 +15,10 @@ from ext_proc_server.sanitize.place_words import TITLES
 from ext_proc_server.sanitize.wordlists import fold
 from tests.unit.sanitize.name_prose import TOKENS
 from tests.unit.sanitize.sanitize_helpers import (
-    fmt_cpf,
-    make_cpf,
     sanitized_json,
     sanitized_note,
 )
+from tests.unit.sanitize.town_shapes import PERSON_SHAPES, value_at
 
 _UF = {"id": 42, "sigla": "SC", "nome": "Santa Catarina"}
 
@@ -73,12 +72,6 @@ _SHAPES = {
 }  # fmt: skip
 
 
-def _at(doc: object, path: tuple[str, ...]) -> object:
-    for step in path:
-        doc = doc[step]  # type: ignore[index]
-    return doc
-
-
 @pytest.mark.parametrize("shape", sorted(_SHAPES))
 def test_a_titled_town_stays_whole_in_its_own_record(shape: str) -> None:
     """Measured on the geocoder's 103 titled towns: each shape replaced the six "Dona"
@@ -86,22 +79,17 @@ def test_a_titled_town_stays_whole_in_its_own_record(shape: str) -> None:
     build, path = _SHAPES[shape]
     towns = _titled_towns()
     assert len(towns) > 50 and len(_honorific_towns()) >= 5
-    changed = [t for t in towns if _at(sanitized_json(TOKENS, build(t)), path) != t]
+    changed = [t for t in towns if value_at(sanitized_json(TOKENS, build(t)), path) != t]
     assert changed == []
 
 
-_PERSONS = {
-    "beside a cpf": (lambda name: {"nome": name, "cpf": fmt_cpf(make_cpf("529982247"))},
-                     ("nome",)),
-    "a customer": (lambda name: {"cliente": {"nome": name, "email": "c@example.com"}},
-                   ("cliente", "nome")),
-}  # fmt: skip
+_PERSONS = PERSON_SHAPES
 
 
 @pytest.mark.parametrize("shape", sorted(_PERSONS))
 def test_the_same_words_as_a_persons_record_still_go(shape: str) -> None:
     build, path = _PERSONS[shape]
-    kept = [n for n in _honorific_towns() if _at(sanitized_json(TOKENS, build(n)), path) == n]
+    kept = [n for n in _honorific_towns() if value_at(sanitized_json(TOKENS, build(n)), path) == n]
     assert kept == []
 
 

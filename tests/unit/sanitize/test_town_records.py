@@ -5,15 +5,14 @@ names as a person's, beside a CPF or under a customer, still go."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ext_proc_server.sanitize.municipalities import brazilian_places
 from ext_proc_server.sanitize.place_words import TITLES
 from ext_proc_server.sanitize.wordlists import fold
 from tests.unit.sanitize.name_prose import TOKENS
-from tests.unit.sanitize.sanitize_helpers import fmt_cpf, make_cpf, request_exchange
+from tests.unit.sanitize.sanitize_helpers import sanitized_json
+from tests.unit.sanitize.town_shapes import PERSON_SHAPES, value_at
 
 _UF = {"id": 42, "sigla": "SC", "nome": "Santa Catarina",
        "regiao": {"id": 4, "sigla": "S", "nome": "Sul"}}  # fmt: skip
@@ -75,14 +74,7 @@ _SHAPES = {
 
 
 def _sanitized(doc: object) -> object:
-    body = json.dumps(doc, ensure_ascii=False)
-    return json.loads(TOKENS.sanitize(request_exchange(body=body)).request.body)
-
-
-def _at(doc: object, path: tuple[object, ...]) -> object:
-    for step in path:
-        doc = doc[step]  # type: ignore[index]
-    return doc
+    return sanitized_json(TOKENS, doc)
 
 
 def _towns() -> list[str]:
@@ -105,15 +97,12 @@ def test_every_town_stays_in_its_own_record(shape: str) -> None:
     build, path = _SHAPES[shape]
     towns = _towns()
     assert len(towns) > 2000 and {"Paulo Lopes", "Pedro Gomes"} <= set(towns)
-    changed = [t for t in towns if _at(_sanitized(build(t)), path) != t]
+    changed = [t for t in towns if value_at(_sanitized(build(t)), path) != t]
     assert changed == []
 
 
 _PERSONS = {
-    "beside a cpf": (lambda name: {"nome": name, "cpf": fmt_cpf(make_cpf("529982247"))},
-                     ("nome",)),
-    "a customer": (lambda name: {"cliente": {"nome": name, "email": "c@example.com"}},
-                   ("cliente", "nome")),
+    **PERSON_SHAPES,
     "a customer and their town": (
         lambda name: {"cliente": {"nome": name, "municipio": {"id": 4212106, "nome": "Tijucas"}}},
         ("cliente", "nome"),
@@ -124,9 +113,9 @@ _PERSONS = {
 @pytest.mark.parametrize("shape", sorted(_PERSONS))
 def test_the_same_names_as_a_persons_still_go(shape: str) -> None:
     build, path = _PERSONS[shape]
-    names = [t for t in _towns() if _at(_sanitized(_ibge_municipio(t)), ("nome",)) == t]
+    names = [t for t in _towns() if value_at(_sanitized(_ibge_municipio(t)), ("nome",)) == t]
     names = [t for t in names if t in {"Paulo Lopes", "Pedro Gomes"} or t < "C"]
-    kept = [n for n in names if _at(_sanitized(build(n)), path) == n]
+    kept = [n for n in names if value_at(_sanitized(build(n)), path) == n]
     assert len(names) > 50 and kept == []
 
 
